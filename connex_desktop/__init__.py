@@ -1,0 +1,4 @@
+"""connex_desktop: books store orders into QuickBooks, exactly once."""
+
+__version__ = "0.1.0"
+APP_NAME = "connex-desktop"

@@ -1,0 +1,129 @@
+"""Entry point: `connex-desktop` opens the window; its subcommands run headless."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+
+from connex_desktop import __version__
+from connex_desktop.core.modes import TransactionMode
+
+# Each command's handler is imported only when it runs, so `sync` never loads Qt and the
+# window never waits for the sandbox's imports.
+HANDLERS = {
+    "gui": "connex_desktop.ui.application:run",
+    "sandbox": "connex_desktop.sandbox.cli:run",
+    "demo": "connex_desktop.commands:demo",
+    "connection": "connex_desktop.commands:connection",
+    "qb": "connex_desktop.commands:qb",
+    "sync": "connex_desktop.commands:sync",
+    "history": "connex_desktop.commands:history",
+}
+
+
+def _connection_options(parser: argparse.ArgumentParser, *, creating: bool) -> None:
+    parser.add_argument("--source", required=creating, help="kind of store, e.g. csv or demo")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        dest="settings", help="a store setting")
+    parser.add_argument("--secret", action="append", default=[], metavar="KEY",
+                        help="a secret store setting, read as one line from standard input")
+    parser.add_argument("--mode", required=creating, choices=[m.value for m in TransactionMode])
+    parser.add_argument("--status", action="append", default=None, dest="statuses",
+                        help="an order status to sync (repeat; none means all)")
+    numbering = parser.add_mutually_exclusive_group()
+    numbering.add_argument("--use-qb-numbering", action="store_true", default=None)
+    numbering.add_argument("--use-order-numbers", action="store_false", dest="use_qb_numbering")
+    parser.add_argument("--prefix", default=None, help="prefix for document numbers")
+    parser.add_argument("--map", action="append", default=[], metavar="KEY=VALUE",
+                        dest="mapping", help="a mapping choice, e.g. customer_policy=generic")
+    parser.add_argument("--every-minutes", type=int, default=None,
+                        help="sync automatically every N minutes (0: off)")
+    parser.add_argument("--daily-at", default=None, metavar="HH:MM",
+                        help="sync automatically once a day at this time")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="connex-desktop",
+        description="Books the orders of online stores into QuickBooks, exactly once.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--data-dir", metavar="DIR",
+                        help="keep all state under DIR (also $CONNEX_DESKTOP_HOME)")
+    parser.add_argument("--demo", action="store_true",
+                        help="open the window with the demo connection and a local sandbox")
+    parser.add_argument("--self-check", action="store_true",
+                        help="check this installation end to end and exit")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sandbox = commands.add_parser("sandbox", help="run the local QuickBooks Online sandbox")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    sandbox.add_argument("--db", metavar="FILE", help="persist the company to this SQLite file")
+    sandbox.add_argument("--latency-ms", type=int, default=0)
+    sandbox.add_argument("--fail-rate", type=float, default=0.0)
+    sandbox.add_argument("--no-rate-limits", action="store_true")
+
+    demo = commands.add_parser("demo", help="sync the demo store into an in-process sandbox")
+    demo.add_argument("--orders", type=int, default=None, help="how many demo orders")
+    demo.add_argument("--mode", choices=[m.value for m in TransactionMode],
+                      default=TransactionMode.INVOICES_WITH_PAYMENTS.value)
+    demo.add_argument("--json", action="store_true")
+
+    connection = commands.add_parser("connection", help="add, change, list or remove connections")
+    actions = connection.add_subparsers(dest="action", metavar="ACTION", required=True)
+    add = actions.add_parser("add")
+    add.add_argument("name")
+    _connection_options(add, creating=True)
+    change = actions.add_parser("set")
+    change.add_argument("name")
+    _connection_options(change, creating=False)
+    actions.add_parser("list").add_argument("--json", action="store_true")
+    show = actions.add_parser("show")
+    show.add_argument("name")
+    show.add_argument("--json", action="store_true")
+    actions.add_parser("remove").add_argument("name")
+
+    qb = commands.add_parser("qb", help="connect a connection to a QuickBooks company")
+    qb_actions = qb.add_subparsers(dest="action", metavar="ACTION", required=True)
+    connect = qb_actions.add_parser("connect")
+    connect.add_argument("name")
+    connect.add_argument("--environment", required=True,
+                         help="production, sandbox, or a custom base URL")
+    connect.add_argument("--client-id", required=True)
+    connect.add_argument("--realm-id")
+    connect.add_argument("--token-stdin", action="store_true",
+                         help="read the client secret and a refresh token from standard input")
+    qb_actions.add_parser("disconnect").add_argument("name")
+
+    sync = commands.add_parser("sync", help="book orders into QuickBooks")
+    sync.add_argument("names", nargs="*", metavar="NAME")
+    sync.add_argument("--all", action="store_true")
+    sync.add_argument("--since", metavar="DATE")
+    sync.add_argument("--until", metavar="DATE")
+    sync.add_argument("--order", action="append", default=[], dest="orders", metavar="NUMBER")
+    sync.add_argument("--retry-failed", action="store_true",
+                      help="sync only the orders that failed before")
+    sync.add_argument("--dry-run", action="store_true")
+    sync.add_argument("--json", action="store_true")
+
+    history = commands.add_parser("history", help="past runs and what they booked")
+    history.add_argument("name")
+    history.add_argument("--json", action="store_true")
+    return parser
+
+
+def _handler(command: str) -> Callable[[argparse.Namespace], int]:
+    module, _, function = HANDLERS[command].partition(":")
+    return getattr(importlib.import_module(module), function)  # type: ignore[no-any-return]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    command = args.command or "gui"
+    return _handler(command)(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

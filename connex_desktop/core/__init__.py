@@ -1,0 +1,1 @@
+"""Qt-free domain: the canonical order model, transaction modes, errors and progress."""

@@ -1,0 +1,88 @@
+"""A connection: one store into one QuickBooks company, and how its orders are booked."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from connex_desktop.core.modes import TransactionMode
+
+
+class CustomerPolicy(enum.StrEnum):
+    GENERIC = "generic"        # every order to one customer, named per connection
+    PER_BUYER = "per-buyer"    # matched by email, then display name; created when missing
+
+
+class MissingItemPolicy(enum.StrEnum):
+    CREATE = "create"          # create a non-inventory item with the order line's SKU and name
+    FAIL = "fail"              # fail the order, saying which SKU is unknown
+    FALLBACK = "fallback"      # book the line against one chosen item
+
+
+class TaxPolicy(enum.StrEnum):
+    TAX_CODE = "tax-code"      # the order's total tax, with the chosen tax code
+    LINE_ITEM = "line-item"    # the order's tax as a line against a "Sales tax" item
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """How an order's parts map onto the QuickBooks company's lists."""
+
+    customer_policy: CustomerPolicy = CustomerPolicy.PER_BUYER
+    generic_customer: str = "Online store customer"
+    missing_items: MissingItemPolicy = MissingItemPolicy.CREATE
+    fallback_item: str = ""
+    tax_policy: TaxPolicy = TaxPolicy.TAX_CODE
+    tax_code: str = ""          # TaxCode name; blank: the company's default taxable code
+    tax_item: str = "Sales tax"
+    shipping_item: str = ""     # blank: QuickBooks' own shipping line (SHIPPING_ITEM_ID)
+    discount_account: str = ""  # blank: the company's default discount account
+    payment_method: str = ""    # blank: the order's own method, matched by name when known
+    deposit_account: str = ""   # blank: Undeposited Funds
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Automatic sync: off (interval 0), every N minutes, or daily at HH:MM."""
+
+    every_minutes: int = 0
+    daily_at: str = ""
+
+    @property
+    def enabled(self) -> bool:
+        return self.every_minutes > 0 or bool(self.daily_at)
+
+
+@dataclass(frozen=True)
+class QuickBooksCompany:
+    """Where the connection books: environment (production, sandbox or a base URL) and realm.
+
+    The client secret and the tokens are secrets and live in the keyring, never here.
+    """
+
+    environment: str = ""
+    client_id: str = ""
+    realm_id: str = ""
+    company_name: str = ""
+    redirect_uri: str = "http://localhost:8765/callback"
+
+    @property
+    def connected(self) -> bool:
+        return bool(self.environment and self.realm_id)
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Everything needed to run a sync, except the secrets."""
+
+    name: str
+    source_kind: str
+    mode: TransactionMode
+    id: int | None = None
+    source_settings: dict[str, str] = field(default_factory=dict)
+    statuses: tuple[str, ...] = ()          # empty: every status
+    use_qb_numbering: bool = False
+    prefix: str = ""
+    mapping: Mapping = field(default_factory=Mapping)
+    schedule: Schedule = field(default_factory=Schedule)
+    quickbooks: QuickBooksCompany = field(default_factory=QuickBooksCompany)

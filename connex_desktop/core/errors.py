@@ -1,0 +1,60 @@
+"""Errors grouped by what the user can do about them."""
+
+from __future__ import annotations
+
+import enum
+
+
+class ErrorKind(enum.StrEnum):
+    RETRY_LATER = "retry_later"   # 429, 5xx, timeouts: nothing to fix, try again
+    RECONNECT = "reconnect"       # the QuickBooks or store authorisation stopped working
+    FIX_DATA = "fix_data"         # one order's data is wrong; the rest of the run goes on
+    FIX_SETUP = "fix_setup"       # the connection's configuration is wrong or incomplete
+    CANCELLED = "cancelled"
+
+
+class ConnexError(Exception):
+    """An error with a plain-words message and, where there is one, the service's own words.
+
+    `order` names the order and `field` the field at fault, so a failure in a list of hundreds
+    can be found and fixed.
+    """
+
+    kind: ErrorKind = ErrorKind.FIX_DATA
+
+    def __init__(self, message: str, *, detail: str = "", order: str = "", field: str = "",
+                 kind: ErrorKind | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = detail
+        self.order = order
+        self.field = field
+        if kind is not None:
+            self.kind = kind
+
+    def __str__(self) -> str:
+        where = f"Order {self.order}: " if self.order else ""
+        return f"{where}{self.message}"
+
+
+class OrderDataError(ConnexError):
+    kind = ErrorKind.FIX_DATA
+
+
+class SetupError(ConnexError):
+    kind = ErrorKind.FIX_SETUP
+
+
+class ReconnectError(ConnexError):
+    kind = ErrorKind.RECONNECT
+
+
+class RetryLaterError(ConnexError):
+    kind = ErrorKind.RETRY_LATER
+
+
+class Cancelled(ConnexError):
+    kind = ErrorKind.CANCELLED
+
+    def __init__(self, message: str = "The sync was cancelled.") -> None:
+        super().__init__(message)

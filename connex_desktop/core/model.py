@@ -1,0 +1,128 @@
+"""The canonical order: what every source yields and what the engine books."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from connex_desktop.core.money import ZERO, money
+
+
+class PaymentStatus(enum.StrEnum):
+    """Whether the buyer has paid, kept apart from fulfilment."""
+
+    UNPAID = "unpaid"
+    PARTIALLY_PAID = "partially_paid"
+    PAID = "paid"
+    REFUNDED = "refunded"
+    VOIDED = "voided"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class Address:
+    """A postal address as the store gave it."""
+
+    line1: str = ""
+    line2: str = ""
+    city: str = ""
+    region: str = ""
+    postal_code: str = ""
+    country: str = ""
+
+    def is_empty(self) -> bool:
+        return not any((self.line1, self.line2, self.city, self.region, self.postal_code,
+                        self.country))
+
+
+@dataclass(frozen=True)
+class Buyer:
+    """Who placed the order."""
+
+    name: str = ""
+    email: str = ""
+    company: str = ""
+    phone: str = ""
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    """One product line. `discount` is the amount taken off this line."""
+
+    sku: str
+    name: str
+    quantity: Decimal
+    unit_price: Decimal
+    discount: Decimal = ZERO
+    taxable: bool = True
+
+    @property
+    def gross(self) -> Decimal:
+        """Quantity times unit price, before the line discount."""
+        return money(self.quantity * self.unit_price)
+
+    @property
+    def amount(self) -> Decimal:
+        """What the line contributes to the order: gross less its discount."""
+        return self.gross - self.discount
+
+
+@dataclass(frozen=True)
+class Payment:
+    """Money received against the order (a sale or capture; never a refund)."""
+
+    amount: Decimal
+    method: str = ""
+    reference: str = ""
+    paid_on: date | None = None
+
+
+@dataclass(frozen=True)
+class Order:
+    """One order from a source, in the source's currency, with money as Decimal.
+
+    `total` is what the source says the buyer owes; `computed_total` is what the parts add up
+    to. The engine refuses an order whose parts do not add up to its total.
+    """
+
+    source: str
+    source_id: str
+    number: str
+    order_date: date
+    status: str
+    payment_status: PaymentStatus
+    currency: str
+    buyer: Buyer
+    lines: tuple[OrderLine, ...]
+    total: Decimal
+    billing_address: Address = field(default_factory=Address)
+    shipping_address: Address = field(default_factory=Address)
+    shipping: Decimal = ZERO
+    discount: Decimal = ZERO
+    tax: Decimal = ZERO
+    payments: tuple[Payment, ...] = ()
+    notes: str = ""
+    updated_at: datetime | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def subtotal(self) -> Decimal:
+        """Sum of the line amounts (after line discounts)."""
+        return sum((line.amount for line in self.lines), ZERO)
+
+    @property
+    def computed_total(self) -> Decimal:
+        """Subtotal less the order discount, plus shipping and tax."""
+        return self.subtotal - self.discount + self.shipping + self.tax
+
+    @property
+    def amount_paid(self) -> Decimal:
+        return sum((payment.amount for payment in self.payments), ZERO)
+
+    @property
+    def balance(self) -> Decimal:
+        return self.total - self.amount_paid

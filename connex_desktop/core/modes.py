@@ -1,0 +1,73 @@
+"""The transaction modes a connection can book orders as, with the words users see."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class TransactionMode(enum.StrEnum):
+    """One per connection; the values are the ids the CLI and the database use."""
+
+    INVOICES = "invoices"
+    INVOICES_WITH_PAYMENTS = "invoices-with-payments"
+    SALES_RECEIPTS = "sales-receipts"
+    SALES_ORDERS = "sales-orders"
+    SALES_ORDERS_INVOICES = "sales-orders-invoices"
+    SALES_ORDERS_INVOICES_POS = "sales-orders-invoices-pos"
+
+    @property
+    def info(self) -> ModeInfo:
+        return MODE_INFO[self]
+
+    @property
+    def books_estimate(self) -> bool:
+        return self in (TransactionMode.SALES_ORDERS, TransactionMode.SALES_ORDERS_INVOICES,
+                        TransactionMode.SALES_ORDERS_INVOICES_POS)
+
+    @property
+    def books_invoice(self) -> bool:
+        return self in (TransactionMode.INVOICES, TransactionMode.INVOICES_WITH_PAYMENTS,
+                        TransactionMode.SALES_ORDERS_INVOICES,
+                        TransactionMode.SALES_ORDERS_INVOICES_POS)
+
+    @property
+    def books_payments(self) -> bool:
+        return self in (TransactionMode.INVOICES_WITH_PAYMENTS,
+                        TransactionMode.SALES_ORDERS_INVOICES,
+                        TransactionMode.SALES_ORDERS_INVOICES_POS)
+
+    @property
+    def books_purchase_orders(self) -> bool:
+        return self is TransactionMode.SALES_ORDERS_INVOICES_POS
+
+
+@dataclass(frozen=True)
+class ModeInfo:
+    label: str
+    explanation: str
+
+
+MODE_INFO: dict[TransactionMode, ModeInfo] = {
+    TransactionMode.INVOICES: ModeInfo(
+        "Invoices",
+        "An open invoice per order, no payments: for stores whose buyers pay on terms."),
+    TransactionMode.INVOICES_WITH_PAYMENTS: ModeInfo(
+        "Invoices with payments",
+        "An invoice per order and a payment applied when it is paid; orders paid later "
+        "(by PO) stay open until the payment arrives."),
+    TransactionMode.SALES_RECEIPTS: ModeInfo(
+        "Sales receipts",
+        "A sales receipt per order, like a till receipt: for orders paid in full at checkout."),
+    TransactionMode.SALES_ORDERS: ModeInfo(
+        "Sales orders (Estimates in QuickBooks Online)",
+        "A non-posting order that changes no inventory: for drop shippers."),
+    TransactionMode.SALES_ORDERS_INVOICES: ModeInfo(
+        "Sales orders (Estimates) and invoices",
+        "An estimate and an invoice with the same number, the invoice closing the estimate; "
+        "plus a payment when paid."),
+    TransactionMode.SALES_ORDERS_INVOICES_POS: ModeInfo(
+        "Sales orders (Estimates), invoices and purchase orders",
+        "As estimates and invoices, plus a purchase order per vendor from each item's default "
+        "vendor and purchase cost."),
+}

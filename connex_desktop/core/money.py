@@ -1,0 +1,45 @@
+"""Money as Decimal, rounded to the cent the way bookkeepers round (half up)."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+
+
+class MoneyError(ValueError):
+    """A value that cannot be read as an amount of money."""
+
+
+def money(value: object) -> Decimal:
+    """Parse `value` (str, int or Decimal; never float) as an amount rounded to the cent."""
+    if isinstance(value, float):
+        # Floats cannot represent cents exactly; callers must parse the source text instead.
+        raise MoneyError(f"amount {value!r} is a float; pass the text or a Decimal")
+    if isinstance(value, Decimal):
+        amount = value
+    else:
+        text = str(value).strip().replace(",", "") if value is not None else ""
+        if text == "":
+            return ZERO
+        try:
+            amount = Decimal(text)
+        except InvalidOperation as exc:
+            raise MoneyError(f"{value!r} is not an amount") from exc
+    if not amount.is_finite():
+        raise MoneyError(f"{value!r} is not an amount")
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def quantity(value: object) -> Decimal:
+    """Parse a quantity (may be fractional, never a float)."""
+    if isinstance(value, float):
+        raise MoneyError(f"quantity {value!r} is a float; pass the text or a Decimal")
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except InvalidOperation as exc:
+        raise MoneyError(f"{value!r} is not a quantity") from exc
+    if not number.is_finite():
+        raise MoneyError(f"{value!r} is not a quantity")
+    return number

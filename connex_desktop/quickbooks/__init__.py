@@ -1,0 +1,1 @@
+"""QuickBooks Online adapter on python-quickbooks: auth, client, reference cache, writer."""

@@ -1,0 +1,1 @@
+"""A local QuickBooks Online sandbox server and the demo store."""

@@ -1,0 +1,1 @@
+"""Ordering systems: one module per source, behind the contract in base.py."""

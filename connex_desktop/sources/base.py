@@ -1,0 +1,87 @@
+"""The contract every ordering system's connector keeps, and the settings it declares."""
+
+from __future__ import annotations
+
+import enum
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import ClassVar
+
+from connex_desktop.core.model import Order
+from connex_desktop.core.progress import CancelToken
+
+
+class FieldKind(enum.StrEnum):
+    TEXT = "text"
+    URL = "url"
+    PATH = "path"
+    CHOICE = "choice"
+    BOOL = "bool"
+
+
+@dataclass(frozen=True)
+class SettingField:
+    """One setting a connector needs; the configure form and the CLI are generated from these.
+
+    A `secret` field is kept only in the keyring and shown masked.
+    """
+
+    name: str
+    label: str
+    kind: FieldKind = FieldKind.TEXT
+    required: bool = True
+    secret: bool = False
+    help: str = ""
+    choices: tuple[str, ...] = ()
+    default: str = ""
+
+
+@dataclass(frozen=True)
+class OrderQuery:
+    """Which orders to fetch. All bounds are optional; `numbers` wins over dates when given."""
+
+    created_from: date | None = None
+    created_to: date | None = None
+    modified_since: datetime | None = None
+    numbers: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+
+
+class Source(ABC):
+    """An ordering system. Subclasses declare their settings and yield canonical orders."""
+
+    kind: ClassVar[str]
+    label: ClassVar[str]
+    settings_fields: ClassVar[tuple[SettingField, ...]] = ()
+    statuses: ClassVar[tuple[str, ...]] = ()
+    # Systems that keep their own purchase orders sync those instead of building them.
+    keeps_own_purchase_orders: ClassVar[bool] = False
+
+    def __init__(self, settings: Mapping[str, str], secrets: Mapping[str, str]) -> None:
+        self.settings = dict(settings)
+        self.secrets = dict(secrets)
+
+    @abstractmethod
+    def fetch_orders(
+        self, query: OrderQuery, cancel: CancelToken
+    ) -> Iterator[Order | FailedOrder]:
+        """Yield the orders that match `query`, page by page, checking `cancel` between pages.
+
+        A bad order raises nothing here: it is yielded as a `FailedOrder` so the run goes on.
+        """
+
+    def check(self) -> str:
+        """Try the settings; return a plain-words success message or raise a ConnexError."""
+        return "Connected."
+
+
+@dataclass(frozen=True)
+class FailedOrder:
+    """An order the source could not read, with the reason (and line and field where known)."""
+
+    number: str
+    message: str
+    field: str = ""
+    line: int | None = None

@@ -1,0 +1,1 @@
+"""Local state: SQLite with migrations, secrets in the OS keyring."""

@@ -1,0 +1,1 @@
+"""The sync engine: plan, execute, reconcile, rate limits and cancellation."""

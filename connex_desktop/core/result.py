@@ -1,0 +1,71 @@
+"""What a sync run produced: its status, the documents booked and the orders that failed."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from connex_desktop.core.errors import ErrorKind
+
+
+class RunStatus(enum.StrEnum):
+    SUCCEEDED = "succeeded"   # every order booked or rightly skipped
+    PARTIAL = "partial"       # some orders failed; the rest were booked
+    FAILED = "failed"         # nothing could be done (setup, authorisation, unreachable)
+    CANCELLED = "cancelled"
+
+
+class DocumentKind(enum.StrEnum):
+    """QuickBooks Online entity names, as the API spells them."""
+
+    ESTIMATE = "Estimate"
+    INVOICE = "Invoice"
+    PAYMENT = "Payment"
+    SALES_RECEIPT = "SalesReceipt"
+    PURCHASE_ORDER = "PurchaseOrder"
+
+    @property
+    def label(self) -> str:
+        return DOCUMENT_LABELS[self]
+
+
+DOCUMENT_LABELS = {
+    DocumentKind.ESTIMATE: "Sales order (Estimate)",
+    DocumentKind.INVOICE: "Invoice",
+    DocumentKind.PAYMENT: "Payment",
+    DocumentKind.SALES_RECEIPT: "Sales receipt",
+    DocumentKind.PURCHASE_ORDER: "Purchase order",
+}
+
+
+@dataclass(frozen=True)
+class BookedDocument:
+    order: str
+    kind: DocumentKind
+    qb_id: str
+    doc_number: str
+    total: Decimal
+
+
+@dataclass(frozen=True)
+class OrderFailure:
+    order: str
+    message: str
+    kind: ErrorKind = ErrorKind.FIX_DATA
+    detail: str = ""   # QuickBooks' (or the store's) own words, shown under the message
+
+
+@dataclass
+class SyncResult:
+    connection: str
+    run_id: int | None
+    status: RunStatus
+    fetched: int = 0
+    synced: int = 0
+    skipped: int = 0
+    failed: int = 0
+    documents: list[BookedDocument] = field(default_factory=list)
+    errors: list[OrderFailure] = field(default_factory=list)
+    message: str = ""   # for a FAILED run: why nothing could be done, in plain words
+    dry_run: bool = False

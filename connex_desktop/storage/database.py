@@ -1,0 +1,201 @@
+"""The SQLite database: WAL, foreign keys, migrations, and one connection per thread."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import uuid
+import weakref
+from collections.abc import Iterator, Sequence
+from contextlib import closing, contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from connex_desktop.core.errors import SetupError
+from connex_desktop.storage.migrations import MIGRATIONS, Migration
+
+# How long a writer waits for another thread or process to finish its transaction.
+BUSY_TIMEOUT_MS = 10_000
+
+
+class DatabaseError(SetupError):
+    """The database file cannot be used: newer than this app, or not a database at all."""
+
+
+def utc_now() -> str:
+    """The timestamp format of every *_at column: ISO 8601 in UTC, to the second."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class _ThreadConnection:
+    """Holds one thread's connection; weakly tracked so a finished thread's is collected."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.connection = connection
+
+
+class Database:
+    """An open database. Use it from any thread: each thread gets its own connection.
+
+    Writes go in short `transaction()` blocks (BEGIN IMMEDIATE, so a writer waits for the lock
+    up front instead of failing half-way); single statements outside a block commit at once.
+    """
+
+    def __init__(self, uri: str, path: Path | None) -> None:
+        self._uri = uri
+        self.path = path
+        self._local = threading.local()
+        self._open: weakref.WeakSet[_ThreadConnection] = weakref.WeakSet()
+        self._lock = threading.Lock()
+        self._closed = False
+        # An in-memory database lives as long as one connection to it is open: keep this one.
+        self._keeper = self._connect()
+
+    @classmethod
+    def open(cls, path: Path, *, migrations: Sequence[Migration] = MIGRATIONS) -> Database:
+        """Open (creating if needed) the database file and bring its schema up to date.
+
+        Before migrating a file written by an older version, a copy is kept beside it as
+        `<name>.v<old version>.bak`. A file from a newer version is refused.
+        """
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        database = cls(f"{path.resolve().as_uri()}?mode=rwc", path)
+        try:
+            database._migrate(migrations)
+        except BaseException:
+            database.close()
+            raise
+        return database
+
+    @classmethod
+    def memory(cls, *, migrations: Sequence[Migration] = MIGRATIONS) -> Database:
+        """A private in-memory database with the current schema, shared by this object's threads."""
+        database = cls(f"file:/connex-{uuid.uuid4().hex}?vfs=memdb", None)
+        database._migrate(migrations)
+        return database
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            # isolation_level=None: transactions are exactly the BEGINs this class issues.
+            connection = sqlite3.connect(self._uri, uri=True, isolation_level=None,
+                                         check_same_thread=False,
+                                         timeout=BUSY_TIMEOUT_MS / 1000)
+        except sqlite3.Error as error:
+            raise DatabaseError(f"Cannot open the database {self._where}: {error}",
+                                field="data-dir") from error
+        connection.row_factory = sqlite3.Row
+        try:
+            connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            connection.execute("PRAGMA foreign_keys = ON")
+            if self.path is not None:
+                connection.execute("PRAGMA journal_mode = WAL")
+                connection.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.DatabaseError as error:
+            connection.close()
+            raise DatabaseError(
+                f"{self._where} is not a Connex Desktop database (SQLite says: {error}). "
+                "Move it away or choose another data folder.", field="data-dir") from error
+        holder = _ThreadConnection(connection)
+        with self._lock:
+            self._open.add(holder)
+        self._local.holder = holder
+        return connection
+
+    @property
+    def _where(self) -> str:
+        return str(self.path) if self.path is not None else "in memory"
+
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection, opened on first use."""
+        if self._closed:
+            raise DatabaseError("The database has been closed.")
+        holder = getattr(self._local, "holder", None)
+        return holder.connection if holder is not None else self._connect()
+
+    @property
+    def version(self) -> int:
+        """The schema version of the file: how many migrations have been applied."""
+        return int(self.connection().execute("PRAGMA user_version").fetchone()[0])
+
+    def execute(self, sql: str, parameters: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Cursor:
+        """Run one statement; outside a transaction() block it commits at once."""
+        return self.connection().execute(sql, parameters)
+
+    def query(self, sql: str, parameters: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
+        return self.connection().execute(sql, parameters).fetchall()
+
+    def query_one(self, sql: str,
+                  parameters: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self.connection().execute(sql, parameters).fetchone()
+        return row
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Commit the block's writes together, or none of them if it raises.
+
+        Nested blocks become savepoints: an inner failure undoes only the inner writes.
+        """
+        connection = self.connection()
+        if connection.in_transaction:
+            name = f"nested_{uuid.uuid4().hex}"
+            connection.execute(f"SAVEPOINT {name}")
+            try:
+                yield connection
+            except BaseException:
+                connection.execute(f"ROLLBACK TO {name}")
+                connection.execute(f"RELEASE {name}")
+                raise
+            connection.execute(f"RELEASE {name}")
+            return
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield connection
+        except BaseException:
+            if connection.in_transaction:  # some errors (e.g. disk full) already rolled back
+                connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close every thread's connection. Call it when no thread uses the database any more."""
+        self._closed = True
+        with self._lock:
+            holders = list(self._open)
+            self._open.clear()
+        for holder in holders:
+            holder.connection.close()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _migrate(self, migrations: Sequence[Migration]) -> None:
+        target = len(migrations)
+        current = self.version
+        if current > target:
+            raise DatabaseError(
+                f"The database {self._where} was written by a newer version of Connex Desktop "
+                f"(schema version {current}; this version knows up to {target}). Update the app, "
+                "or choose another data folder with --data-dir.", field="data-dir")
+        if current == target:
+            return
+        if current > 0 and self.path is not None:
+            self._back_up(self.path.with_name(f"{self.path.name}.v{current}.bak"))
+        for version, migration in enumerate(migrations, start=1):
+            with self.transaction() as connection:
+                # Re-read under the write lock: another process may have migrated meanwhile.
+                if connection.execute("PRAGMA user_version").fetchone()[0] >= version:
+                    continue
+                for statement in migration.statements:
+                    connection.execute(statement)
+                connection.execute(f"PRAGMA user_version = {version}")
+
+    def _back_up(self, destination: Path) -> None:
+        """A consistent copy through SQLite's backup API (a file copy could miss the WAL)."""
+        destination.unlink(missing_ok=True)
+        with closing(sqlite3.connect(destination)) as copy:
+            self.connection().backup(copy)

@@ -1,0 +1,88 @@
+"""The database schema as ordered migrations; `PRAGMA user_version` counts those applied."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema step. Its version is its position in MIGRATIONS, counting from 1."""
+
+    description: str
+    statements: tuple[str, ...]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        "connections, runs, run orders, ledger, source cursors, settings",
+        (
+            """CREATE TABLE connections (
+                id INTEGER PRIMARY KEY,
+                name TEXT NOT NULL UNIQUE,
+                source_kind TEXT NOT NULL,
+                config TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL)""",
+            """CREATE TABLE runs (
+                id INTEGER PRIMARY KEY,
+                connection_id INTEGER NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+                trigger TEXT NOT NULL,
+                dry_run INTEGER NOT NULL DEFAULT 0,
+                status TEXT NOT NULL,
+                started_at TEXT NOT NULL,
+                finished_at TEXT,
+                fetched INTEGER NOT NULL DEFAULT 0,
+                synced INTEGER NOT NULL DEFAULT 0,
+                skipped INTEGER NOT NULL DEFAULT 0,
+                failed INTEGER NOT NULL DEFAULT 0,
+                message TEXT NOT NULL DEFAULT '')""",
+            "CREATE INDEX runs_by_connection ON runs (connection_id, id)",
+            "CREATE INDEX runs_by_status ON runs (status)",
+            """CREATE TABLE run_orders (
+                run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                order_id TEXT NOT NULL,
+                order_number TEXT NOT NULL,
+                outcome TEXT NOT NULL,
+                message TEXT NOT NULL DEFAULT '',
+                detail TEXT NOT NULL DEFAULT '',
+                error_kind TEXT NOT NULL DEFAULT '',
+                documents TEXT NOT NULL DEFAULT '[]',
+                PRIMARY KEY (run_id, order_id))""",
+            "CREATE INDEX run_orders_by_number ON run_orders (order_number)",
+            # No foreign keys: deleting a connection keeps the record of what it booked.
+            """CREATE TABLE ledger (
+                id INTEGER PRIMARY KEY,
+                realm_id TEXT NOT NULL,
+                store_key TEXT NOT NULL,
+                order_id TEXT NOT NULL,
+                order_number TEXT NOT NULL,
+                doc_key TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                connection_id INTEGER,
+                run_id INTEGER,
+                request_id TEXT NOT NULL UNIQUE,
+                state TEXT NOT NULL,
+                doc_number TEXT NOT NULL DEFAULT '',
+                qb_id TEXT NOT NULL DEFAULT '',
+                total TEXT NOT NULL DEFAULT '',
+                error TEXT NOT NULL DEFAULT '',
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                UNIQUE (realm_id, store_key, order_id, doc_key))""",
+            "CREATE INDEX ledger_by_state ON ledger (state)",
+            "CREATE INDEX ledger_by_run ON ledger (run_id)",
+            "CREATE INDEX ledger_by_order_number ON ledger (realm_id, order_number)",
+            """CREATE TABLE source_cursors (
+                connection_id INTEGER NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+                name TEXT NOT NULL,
+                value TEXT NOT NULL,
+                PRIMARY KEY (connection_id, name))""",
+            """CREATE TABLE settings (
+                key TEXT PRIMARY KEY,
+                value TEXT NOT NULL)""",
+        ),
+    ),
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,392 @@
+"""Typed access to connections, sync runs, source cursors and settings in the database."""
+
+from __future__ import annotations
+
+import builtins
+import dataclasses
+import enum
+import json
+import sqlite3
+import types
+import typing
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from connex_desktop.core.connection import Connection
+from connex_desktop.core.errors import ErrorKind, SetupError
+from connex_desktop.core.result import BookedDocument, DocumentKind, SyncResult
+from connex_desktop.storage.database import Database, utc_now
+
+
+def to_plain(value: Any) -> Any:
+    """A dataclass (nested, with enums, tuples, Decimals) as JSON-ready dicts and lists."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {field.name: to_plain(getattr(value, field.name))
+                for field in dataclasses.fields(value)}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, tuple | list):
+        return [to_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): to_plain(item) for key, item in value.items()}
+    return value
+
+
+def from_plain(hint: Any, data: Any) -> Any:
+    """The inverse of to_plain, guided by type hints.
+
+    Keys the dataclass does not know are ignored and missing ones take their defaults, so a
+    file written by a later or earlier version still loads.
+    """
+    origin = typing.get_origin(hint)
+    arguments = typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if data is None and type(None) in arguments:
+            return None
+        return from_plain(next(arg for arg in arguments if arg is not type(None)), data)
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+        if not isinstance(data, dict):
+            raise ValueError(f"expected an object for {hint.__name__}, found {data!r}")
+        hints = typing.get_type_hints(hint)
+        return hint(**{field.name: from_plain(hints[field.name], data[field.name])
+                       for field in dataclasses.fields(hint)
+                       if field.init and field.name in data})
+    if origin in (tuple, list):
+        if not isinstance(data, list):
+            raise ValueError(f"expected a list, found {data!r}")
+        item_hint = arguments[0] if arguments else Any
+        return origin(from_plain(item_hint, item) for item in data)
+    if origin is dict:
+        if not isinstance(data, dict):
+            raise ValueError(f"expected an object, found {data!r}")
+        key_hint, value_hint = arguments or (Any, Any)
+        return {from_plain(key_hint, key): from_plain(value_hint, value)
+                for key, value in data.items()}
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return hint(data)
+    if hint is Decimal:
+        return Decimal(data)
+    if hint in (str, int, bool) and not isinstance(data, hint):
+        raise ValueError(f"expected {hint.__name__}, found {data!r}")
+    return data
+
+
+def _time(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+# ── connections ─────────────────────────────────────────────────────────────────────────────
+
+# Kept in their own columns, not in the JSON: the row id, and the name and kind it is found by.
+_CONNECTION_COLUMNS = ("id", "name", "source_kind")
+
+
+class ConnectionRepository:
+    """The saved connections. Their secrets are not here: they live in the keyring."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def list(self) -> list[Connection]:
+        rows = self._db.query("SELECT * FROM connections ORDER BY name COLLATE NOCASE, id")
+        return [self._from_row(row) for row in rows]
+
+    def get(self, name: str) -> Connection:
+        row = self._db.query_one("SELECT * FROM connections WHERE name = ?", (name,))
+        if row is None:
+            raise SetupError(f"No connection named {name!r}.", field="name")
+        return self._from_row(row)
+
+    def get_by_id(self, connection_id: int) -> Connection:
+        row = self._db.query_one("SELECT * FROM connections WHERE id = ?", (connection_id,))
+        if row is None:
+            raise SetupError(f"No connection with id {connection_id}.", field="name")
+        return self._from_row(row)
+
+    def add(self, connection: Connection) -> Connection:
+        """Save a new connection; the returned copy carries its id."""
+        connection = self._checked(connection)
+        now = utc_now()
+        try:
+            cursor = self._db.execute(
+                "INSERT INTO connections (name, source_kind, config, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (connection.name, connection.source_kind, self._config(connection), now, now))
+        except sqlite3.IntegrityError as error:
+            raise self._name_taken(connection.name) from error
+        return dataclasses.replace(connection, id=cursor.lastrowid)
+
+    def update(self, connection: Connection) -> Connection:
+        """Save changes to a connection found by its id; its name may change too."""
+        if connection.id is None:
+            raise SetupError(f"The connection {connection.name!r} has not been saved yet.",
+                             field="name")
+        connection = self._checked(connection)
+        try:
+            cursor = self._db.execute(
+                "UPDATE connections SET name = ?, source_kind = ?, config = ?, updated_at = ?"
+                " WHERE id = ?",
+                (connection.name, connection.source_kind, self._config(connection), utc_now(),
+                 connection.id))
+        except sqlite3.IntegrityError as error:
+            raise self._name_taken(connection.name) from error
+        if cursor.rowcount == 0:
+            raise SetupError(f"No connection with id {connection.id}.", field="name")
+        return connection
+
+    def remove(self, name: str) -> int:
+        """Delete a connection with its runs and cursors (the ledger keeps what it booked).
+
+        Returns its id, so the caller can delete its secrets from the keyring.
+        """
+        with self._db.transaction():
+            connection_id = self.get(name).id
+            self._db.execute("DELETE FROM connections WHERE id = ?", (connection_id,))
+        assert connection_id is not None
+        return connection_id
+
+    def duplicate(self, name: str, new_name: str) -> Connection:
+        """A copy of the connection's settings under a new name, with no history or cursors.
+
+        Secrets are not copied here: the caller copies them in the secret store if it wants.
+        """
+        return self.add(dataclasses.replace(self.get(name), name=new_name, id=None))
+
+    @staticmethod
+    def _checked(connection: Connection) -> Connection:
+        name = connection.name.strip()
+        if not name:
+            raise SetupError("A connection needs a name.", field="name")
+        if not connection.source_kind:
+            raise SetupError(f"The connection {name!r} needs a kind of store.",
+                             field="source_kind")
+        return dataclasses.replace(connection, name=name)
+
+    @staticmethod
+    def _name_taken(name: str) -> SetupError:
+        return SetupError(f"A connection named {name!r} already exists; choose another name.",
+                          field="name")
+
+    @staticmethod
+    def _config(connection: Connection) -> str:
+        plain = to_plain(connection)
+        for column in _CONNECTION_COLUMNS:
+            del plain[column]
+        return json.dumps(plain, ensure_ascii=False, sort_keys=True)
+
+    @staticmethod
+    def _from_row(row: sqlite3.Row) -> Connection:
+        plain = json.loads(row["config"])
+        plain.update({column: row[column] for column in _CONNECTION_COLUMNS})
+        try:
+            connection: Connection = from_plain(Connection, plain)
+        except (ValueError, TypeError) as error:
+            raise SetupError(f"The saved settings of the connection {row['name']!r} cannot be "
+                             f"read ({error}); edit or re-create it.", field="name") from error
+        return connection
+
+
+# ── sync runs ───────────────────────────────────────────────────────────────────────────────
+
+RUNNING = "running"   # the status of a run that has not finished; the rest are RunStatus values
+
+
+class RunTrigger(enum.StrEnum):
+    MANUAL = "manual"
+    SCHEDULE = "schedule"
+    CLI = "cli"
+    RETRY = "retry"
+    DEMO = "demo"
+
+
+class OrderOutcome(enum.StrEnum):
+    BOOKED = "booked"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+    PLANNED = "planned"   # a dry run's: what would have been booked
+
+
+INTERRUPTED_MESSAGE = ("The app stopped before this run finished. What it booked is recorded; "
+                       "sync again to book the rest.")
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    id: int
+    connection_id: int
+    trigger: RunTrigger
+    dry_run: bool
+    status: str            # RUNNING, or a core.result.RunStatus value
+    started_at: datetime
+    finished_at: datetime | None
+    fetched: int
+    synced: int
+    skipped: int
+    failed: int
+    message: str
+
+    @property
+    def running(self) -> bool:
+        return self.status == RUNNING
+
+
+@dataclass(frozen=True)
+class RunOrderRecord:
+    run_id: int
+    order_id: str
+    order_number: str
+    outcome: OrderOutcome
+    message: str
+    detail: str
+    error_kind: str        # an ErrorKind value for a failed order, else ""
+    documents: tuple[BookedDocument, ...]
+
+
+class RunRepository:
+    """The history of sync runs and what each did with each order."""
+
+    # `builtins.list` below: inside this class, plain `list` names the method.
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def start(self, connection_id: int, trigger: RunTrigger | str, dry_run: bool = False) -> int:
+        cursor = self._db.execute(
+            "INSERT INTO runs (connection_id, trigger, dry_run, status, started_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (connection_id, RunTrigger(trigger).value, int(dry_run), RUNNING, utc_now()))
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def record_order(self, run_id: int, order_id: str, order_number: str,
+                     outcome: OrderOutcome | str, message: str = "", detail: str = "",
+                     error_kind: ErrorKind | str = "",
+                     documents: Iterable[BookedDocument] = ()) -> None:
+        """What the run did with one order; recording the same order again replaces it."""
+        documents_json = json.dumps(
+            [{"kind": doc.kind.value, "qb_id": doc.qb_id, "doc_number": doc.doc_number,
+              "total": str(doc.total)} for doc in documents], ensure_ascii=False)
+        self._db.execute(
+            "INSERT INTO run_orders (run_id, order_id, order_number, outcome, message, detail,"
+            " error_kind, documents) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (run_id, order_id) DO UPDATE SET order_number = excluded.order_number,"
+            " outcome = excluded.outcome, message = excluded.message, detail = excluded.detail,"
+            " error_kind = excluded.error_kind, documents = excluded.documents",
+            (run_id, order_id, order_number, OrderOutcome(outcome).value, message, detail,
+             ErrorKind(error_kind).value if error_kind else "", documents_json))
+
+    def finish(self, run_id: int, result: SyncResult) -> None:
+        self._db.execute(
+            "UPDATE runs SET status = ?, finished_at = ?, fetched = ?, synced = ?, skipped = ?,"
+            " failed = ?, message = ? WHERE id = ?",
+            (result.status.value, utc_now(), result.fetched, result.synced, result.skipped,
+             result.failed, result.message, run_id))
+
+    def list(self, connection_id: int, limit: int = 50) -> list[RunRecord]:
+        """The connection's runs, newest first."""
+        rows = self._db.query("SELECT * FROM runs WHERE connection_id = ? ORDER BY id DESC"
+                              " LIMIT ?", (connection_id, limit))
+        return [self._run(row) for row in rows]
+
+    def get(self, run_id: int) -> RunRecord:
+        row = self._db.query_one("SELECT * FROM runs WHERE id = ?", (run_id,))
+        if row is None:
+            raise SetupError(f"No sync run with id {run_id}.", field="run")
+        return self._run(row)
+
+    def last(self, connection_id: int) -> RunRecord | None:
+        runs = self.list(connection_id, limit=1)
+        return runs[0] if runs else None
+
+    def orders(self, run_id: int) -> builtins.list[RunOrderRecord]:
+        """The orders of one run, in the order the run recorded them."""
+        rows = self._db.query("SELECT * FROM run_orders WHERE run_id = ? ORDER BY rowid",
+                              (run_id,))
+        return [self._order(row) for row in rows]
+
+    def failed_order_numbers(self, connection_id: int) -> builtins.list[str]:
+        """Orders whose latest outcome in a real (not dry) run is a failure: what to retry."""
+        rows = self._db.query(
+            """SELECT order_number FROM (
+                   SELECT o.order_number, o.outcome, o.run_id, o.rowid AS position,
+                          row_number() OVER (PARTITION BY o.order_id
+                                             ORDER BY o.run_id DESC) AS recency
+                   FROM run_orders AS o JOIN runs AS r ON r.id = o.run_id
+                   WHERE r.connection_id = ? AND r.dry_run = 0)
+               WHERE recency = 1 AND outcome = ?
+               ORDER BY run_id, position""",
+            (connection_id, OrderOutcome.FAILED.value))
+        return [row["order_number"] for row in rows]
+
+    def mark_interrupted(self) -> int:
+        """At start-up: runs left 'running' by a killed process become failed. Returns how many.
+
+        Call it only when no other process (the CLI) may be syncing this database right now.
+        """
+        cursor = self._db.execute(
+            "UPDATE runs SET status = 'failed', finished_at = ?, message = ? WHERE status = ?",
+            (utc_now(), INTERRUPTED_MESSAGE, RUNNING))
+        return cursor.rowcount
+
+    @staticmethod
+    def _run(row: sqlite3.Row) -> RunRecord:
+        started_at = _time(row["started_at"])
+        assert started_at is not None
+        return RunRecord(
+            id=row["id"], connection_id=row["connection_id"], trigger=RunTrigger(row["trigger"]),
+            dry_run=bool(row["dry_run"]), status=row["status"], started_at=started_at,
+            finished_at=_time(row["finished_at"]), fetched=row["fetched"], synced=row["synced"],
+            skipped=row["skipped"], failed=row["failed"], message=row["message"])
+
+    @staticmethod
+    def _order(row: sqlite3.Row) -> RunOrderRecord:
+        documents = tuple(
+            BookedDocument(order=row["order_number"], kind=DocumentKind(doc["kind"]),
+                           qb_id=doc["qb_id"], doc_number=doc["doc_number"],
+                           total=Decimal(doc["total"]))
+            for doc in json.loads(row["documents"]))
+        return RunOrderRecord(
+            run_id=row["run_id"], order_id=row["order_id"], order_number=row["order_number"],
+            outcome=OrderOutcome(row["outcome"]), message=row["message"], detail=row["detail"],
+            error_kind=row["error_kind"], documents=documents)
+
+
+# ── cursors and settings ────────────────────────────────────────────────────────────────────
+
+class CursorRepository:
+    """A connection's incremental bookmarks in its store (e.g. modified-since)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def get(self, connection_id: int, name: str) -> str | None:
+        row = self._db.query_one(
+            "SELECT value FROM source_cursors WHERE connection_id = ? AND name = ?",
+            (connection_id, name))
+        return row["value"] if row is not None else None
+
+    def set(self, connection_id: int, name: str, value: str) -> None:
+        self._db.execute(
+            "INSERT INTO source_cursors (connection_id, name, value) VALUES (?, ?, ?)"
+            " ON CONFLICT (connection_id, name) DO UPDATE SET value = excluded.value",
+            (connection_id, name, value))
+
+
+class SettingsRepository:
+    """Application-wide settings as text (never secrets: those go to the keyring)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        row = self._db.query_one("SELECT value FROM settings WHERE key = ?", (key,))
+        return row["value"] if row is not None else default
+
+    def set(self, key: str, value: str) -> None:
+        self._db.execute("INSERT INTO settings (key, value) VALUES (?, ?)"
+                         " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))

@@ -1,0 +1,323 @@
+"""Connections, runs, cursors and settings survive the database exactly as saved."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+from decimal import Decimal
+
+import pytest
+
+from connex_desktop.core.connection import (
+    Connection,
+    CustomerPolicy,
+    Mapping,
+    MissingItemPolicy,
+    QuickBooksCompany,
+    Schedule,
+    TaxPolicy,
+)
+from connex_desktop.core.errors import ErrorKind, SetupError
+from connex_desktop.core.modes import TransactionMode
+from connex_desktop.core.result import BookedDocument, DocumentKind, RunStatus, SyncResult
+from connex_desktop.storage.database import Database
+from connex_desktop.storage.repositories import (
+    INTERRUPTED_MESSAGE,
+    ConnectionRepository,
+    CursorRepository,
+    OrderOutcome,
+    RunRepository,
+    RunTrigger,
+    SettingsRepository,
+    from_plain,
+    to_plain,
+)
+
+
+@pytest.fixture
+def db(tmp_path):
+    with Database.open(tmp_path / "connex.sqlite3") as database:
+        yield database
+
+
+@pytest.fixture
+def connections(db):
+    return ConnectionRepository(db)
+
+
+@pytest.fixture
+def runs(db):
+    return RunRepository(db)
+
+
+def full_connection(name: str = "Café Ünïcode store") -> Connection:
+    return Connection(
+        name=name, source_kind="woocommerce", mode=TransactionMode.SALES_ORDERS_INVOICES_POS,
+        source_settings={"url": "https://shop.example", "status_field": "wc-completed"},
+        statuses=("completed", "processing"), use_qb_numbering=True, prefix="WC-",
+        mapping=Mapping(customer_policy=CustomerPolicy.GENERIC, generic_customer="Web sales",
+                        missing_items=MissingItemPolicy.FALLBACK, fallback_item="Misc",
+                        tax_policy=TaxPolicy.LINE_ITEM, tax_code="TAX", shipping_item="Ship"),
+        schedule=Schedule(every_minutes=30),
+        quickbooks=QuickBooksCompany(environment="sandbox", client_id="ABC", realm_id="4620816365",
+                                     company_name="Sandbox Company_US_1"))
+
+
+def minimal_connection(name: str = "Demo") -> Connection:
+    return Connection(name=name, source_kind="demo", mode=TransactionMode.INVOICES)
+
+
+def booked(order: str, kind: DocumentKind, number: str, total: str) -> BookedDocument:
+    return BookedDocument(order=order, kind=kind, qb_id=f"qb-{number}", doc_number=number,
+                          total=Decimal(total))
+
+
+# ── the generic (de)serialiser ──────────────────────────────────────────────────────────────
+
+def test_every_field_of_a_connection_round_trips_through_json():
+    connection = dataclasses.replace(full_connection(), id=7)
+    plain = json.loads(json.dumps(to_plain(connection)))
+    assert plain["mode"] == "sales-orders-invoices-pos"
+    assert plain["statuses"] == ["completed", "processing"]
+    assert from_plain(Connection, plain) == connection
+
+
+def test_unknown_keys_are_ignored_and_missing_ones_take_defaults():
+    plain = {"name": "Old", "source_kind": "csv", "mode": "invoices", "added_later": 1,
+             "mapping": {"customer_policy": "generic", "a_future_choice": "x"}}
+    loaded = from_plain(Connection, plain)
+    assert loaded == Connection(name="Old", source_kind="csv", mode=TransactionMode.INVOICES,
+                                mapping=Mapping(customer_policy=CustomerPolicy.GENERIC))
+
+
+def test_wrong_types_are_refused_not_coerced():
+    with pytest.raises(ValueError, match="expected bool"):
+        from_plain(Connection, {**to_plain(minimal_connection()), "use_qb_numbering": "false"})
+    with pytest.raises(ValueError):
+        from_plain(Connection, {**to_plain(minimal_connection()), "mode": "no-such-mode"})
+
+
+# ── connections ─────────────────────────────────────────────────────────────────────────────
+
+def test_a_saved_connection_reads_back_equal_with_its_id(connections):
+    saved = connections.add(full_connection())
+    assert saved.id is not None
+    assert connections.get("Café Ünïcode store") == saved
+    assert connections.get_by_id(saved.id) == saved
+
+
+def test_list_is_sorted_by_name_ignoring_case(connections):
+    for name in ("beta", "Alpha", "gamma"):
+        connections.add(minimal_connection(name))
+    assert [c.name for c in connections.list()] == ["Alpha", "beta", "gamma"]
+
+
+def test_a_name_clash_is_refused_naming_the_name(connections):
+    connections.add(minimal_connection("Shop"))
+    with pytest.raises(SetupError, match="'Shop' already exists") as raised:
+        connections.add(minimal_connection("Shop"))
+    assert raised.value.field == "name"
+    other = connections.add(minimal_connection("Other"))
+    with pytest.raises(SetupError, match="'Shop' already exists"):
+        connections.update(dataclasses.replace(other, name="Shop"))
+
+
+def test_a_blank_name_is_refused_and_names_are_trimmed(connections):
+    with pytest.raises(SetupError, match="needs a name"):
+        connections.add(minimal_connection("   "))
+    assert connections.add(minimal_connection("  Shop ")).name == "Shop"
+
+
+def test_a_missing_connection_is_a_setup_error_naming_it(connections):
+    with pytest.raises(SetupError, match="No connection named 'Nope'") as raised:
+        connections.get("Nope")
+    assert raised.value.field == "name"
+    with pytest.raises(SetupError, match="No connection with id 42"):
+        connections.get_by_id(42)
+    with pytest.raises(SetupError, match="No connection named 'Nope'"):
+        connections.remove("Nope")
+
+
+def test_update_changes_settings_and_may_rename(connections):
+    saved = connections.add(minimal_connection("Shop"))
+    changed = dataclasses.replace(saved, name="Shop (EU)", prefix="EU-",
+                                  mode=TransactionMode.SALES_RECEIPTS,
+                                  schedule=Schedule(daily_at="06:30"))
+    connections.update(changed)
+    assert connections.get("Shop (EU)") == changed
+    with pytest.raises(SetupError):
+        connections.get("Shop")
+    with pytest.raises(SetupError, match="not been saved"):
+        connections.update(minimal_connection("Unsaved"))
+
+
+def test_remove_returns_the_id_and_takes_history_and_cursors_with_it(db, connections, runs):
+    saved = connections.add(minimal_connection("Shop"))
+    assert saved.id is not None
+    runs.start(saved.id, RunTrigger.MANUAL)
+    CursorRepository(db).set(saved.id, "modified_since", "2026-11-01T00:00:00Z")
+    assert connections.remove("Shop") == saved.id
+    assert connections.list() == []
+    assert runs.list(saved.id) == []
+    assert CursorRepository(db).get(saved.id, "modified_since") is None
+
+
+def test_duplicate_copies_settings_under_a_new_name_with_a_new_id(connections):
+    original = connections.add(full_connection("Shop"))
+    copy = connections.duplicate("Shop", "Shop copy")
+    assert copy.id not in (None, original.id)
+    assert dataclasses.replace(copy, id=original.id, name="Shop") == original
+    assert [c.name for c in connections.list()] == ["Shop", "Shop copy"]
+    with pytest.raises(SetupError, match="already exists"):
+        connections.duplicate("Shop", "Shop copy")
+
+
+def test_the_config_column_holds_json_without_the_row_id(db, connections):
+    connections.add(full_connection("Shop"))
+    config = json.loads(db.query_one("SELECT config FROM connections")["config"])
+    assert "id" not in config and "name" not in config
+    assert config["quickbooks"]["realm_id"] == "4620816365"
+
+
+def test_a_connection_saved_by_an_older_version_still_loads(db, connections):
+    db.execute("INSERT INTO connections (name, source_kind, config, created_at, updated_at)"
+               " VALUES ('Old', 'csv', ?, 'x', 'x')", (json.dumps({"mode": "invoices"}),))
+    assert connections.get("Old") == Connection(name="Old", source_kind="csv", id=1,
+                                                mode=TransactionMode.INVOICES)
+
+
+def test_an_unreadable_saved_connection_is_a_setup_error_naming_it(db, connections):
+    db.execute("INSERT INTO connections (name, source_kind, config, created_at, updated_at)"
+               " VALUES ('Broken', 'csv', '{\"mode\": \"teleport\"}', 'x', 'x')")
+    with pytest.raises(SetupError, match="'Broken' cannot be read"):
+        connections.get("Broken")
+
+
+# ── runs ────────────────────────────────────────────────────────────────────────────────────
+
+def test_a_run_records_its_orders_and_result(connections, runs):
+    connection_id = connections.add(minimal_connection()).id
+    run_id = runs.start(connection_id, "manual")
+    started = runs.get(run_id)
+    assert started.running and started.finished_at is None and not started.dry_run
+    documents = (booked("1001", DocumentKind.INVOICE, "1001", "119.99"),
+                 booked("1001", DocumentKind.PAYMENT, "", "119.99"))
+    runs.record_order(run_id, "id-1", "1001", OrderOutcome.BOOKED, documents=documents)
+    runs.record_order(run_id, "id-2", "1002", "failed", message="Unknown SKU 'X-1'",
+                      detail="Object Not Found", error_kind=ErrorKind.FIX_DATA)
+    runs.finish(run_id, SyncResult(connection="Demo", run_id=run_id, status=RunStatus.PARTIAL,
+                                   fetched=2, synced=1, failed=1))
+    finished = runs.get(run_id)
+    assert (finished.status, finished.fetched, finished.synced, finished.failed) == (
+        "partial", 2, 1, 1)
+    assert not finished.running and finished.finished_at >= finished.started_at
+    first, second = runs.orders(run_id)
+    assert first.documents == documents
+    assert first.documents[0].total == Decimal("119.99")
+    assert (second.order_number, second.outcome, second.error_kind, second.message,
+            second.detail) == ("1002", OrderOutcome.FAILED, "fix_data", "Unknown SKU 'X-1'",
+                               "Object Not Found")
+
+
+def test_recording_an_order_again_replaces_its_outcome(connections, runs):
+    run_id = runs.start(connections.add(minimal_connection()).id, RunTrigger.CLI)
+    runs.record_order(run_id, "id-1", "1001", OrderOutcome.FAILED, message="timeout")
+    runs.record_order(run_id, "id-1", "1001", OrderOutcome.BOOKED)
+    [only] = runs.orders(run_id)
+    assert (only.outcome, only.message) == (OrderOutcome.BOOKED, "")
+
+
+def test_unknown_triggers_and_outcomes_are_refused(connections, runs):
+    connection_id = connections.add(minimal_connection()).id
+    with pytest.raises(ValueError):
+        runs.start(connection_id, "whenever")
+    run_id = runs.start(connection_id, RunTrigger.SCHEDULE, dry_run=True)
+    with pytest.raises(ValueError):
+        runs.record_order(run_id, "id-1", "1001", "maybe")
+    with pytest.raises(SetupError, match="No sync run with id 999"):
+        runs.get(999)
+
+
+def test_list_and_last_are_newest_first_per_connection(connections, runs):
+    shop = connections.add(minimal_connection("Shop")).id
+    other = connections.add(minimal_connection("Other")).id
+    assert runs.last(shop) is None
+    ids = [runs.start(shop, RunTrigger.MANUAL) for _ in range(4)]
+    runs.start(other, RunTrigger.MANUAL)
+    assert [run.id for run in runs.list(shop)] == ids[::-1]
+    assert [run.id for run in runs.list(shop, limit=2)] == ids[:1:-1]
+    assert runs.last(shop).id == ids[-1]
+
+
+def test_failed_orders_are_those_whose_latest_real_outcome_failed(connections, runs):
+    shop = connections.add(minimal_connection("Shop")).id
+    other = connections.add(minimal_connection("Other")).id
+    first = runs.start(shop, RunTrigger.MANUAL)
+    for order, outcome in (("A", "failed"), ("B", "failed"), ("C", "booked"), ("D", "failed")):
+        runs.record_order(first, f"id-{order}", order, outcome)
+    retry = runs.start(shop, RunTrigger.RETRY)
+    runs.record_order(retry, "id-A", "A", "booked")      # fixed since
+    runs.record_order(retry, "id-C", "C", "failed")      # booked, then failed (e.g. changed)
+    dry = runs.start(shop, RunTrigger.MANUAL, dry_run=True)
+    runs.record_order(dry, "id-B", "B", "planned")       # a preview fixes nothing
+    runs.record_order(dry, "id-E", "E", "failed")        # nor does a preview's failure count
+    elsewhere = runs.start(other, RunTrigger.MANUAL)
+    runs.record_order(elsewhere, "id-F", "F", "failed")  # another connection's
+    assert runs.failed_order_numbers(shop) == ["B", "D", "C"]
+    assert runs.failed_order_numbers(other) == ["F"]
+
+
+def test_runs_left_running_by_a_killed_process_are_marked_failed(connections, runs):
+    connection_id = connections.add(minimal_connection()).id
+    done = runs.start(connection_id, RunTrigger.MANUAL)
+    runs.finish(done, SyncResult(connection="Demo", run_id=done, status=RunStatus.SUCCEEDED))
+    killed = runs.start(connection_id, RunTrigger.SCHEDULE)
+    assert runs.mark_interrupted() == 1
+    interrupted = runs.get(killed)
+    assert (interrupted.status, interrupted.message) == ("failed", INTERRUPTED_MESSAGE)
+    assert interrupted.finished_at is not None
+    assert runs.get(done).status == "succeeded"
+    assert runs.mark_interrupted() == 0
+
+
+def test_a_worker_thread_records_while_the_gui_thread_reads(connections, runs):
+    connection_id = connections.add(minimal_connection()).id
+    run_id = runs.start(connection_id, RunTrigger.MANUAL)
+    orders = 200
+
+    def work() -> None:
+        for number in range(orders):
+            runs.record_order(run_id, f"id-{number}", str(number), OrderOutcome.BOOKED)
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    while worker.is_alive():
+        runs.orders(run_id)
+        runs.last(connection_id)
+    worker.join()
+    assert [order.order_number for order in runs.orders(run_id)] == [
+        str(n) for n in range(orders)]
+
+
+# ── cursors and settings ────────────────────────────────────────────────────────────────────
+
+def test_cursors_are_per_connection_and_overwritten(db, connections):
+    cursors = CursorRepository(db)
+    shop = connections.add(minimal_connection("Shop")).id
+    other = connections.add(minimal_connection("Other")).id
+    assert cursors.get(shop, "modified_since") is None
+    cursors.set(shop, "modified_since", "2026-11-01T00:00:00Z")
+    cursors.set(shop, "modified_since", "2026-11-02T00:00:00Z")
+    cursors.set(other, "modified_since", "2025-01-01T00:00:00Z")
+    assert cursors.get(shop, "modified_since") == "2026-11-02T00:00:00Z"
+    assert cursors.get(other, "modified_since") == "2025-01-01T00:00:00Z"
+
+
+def test_settings_have_defaults_and_are_overwritten(db):
+    settings = SettingsRepository(db)
+    assert settings.get("theme") is None
+    assert settings.get("theme", "system") == "system"
+    settings.set("theme", "dark")
+    settings.set("theme", "light")
+    assert settings.get("theme", "system") == "light"

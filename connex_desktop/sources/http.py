@@ -1,0 +1,264 @@
+"""Shared HTTP for store connectors: timeouts, retries with back-off, errors a user can act on."""
+
+from __future__ import annotations
+
+import email.utils
+import ipaddress
+import time
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from connex_desktop import __version__
+from connex_desktop.core.errors import (
+    Cancelled,
+    ReconnectError,
+    RetryLaterError,
+    SetupError,
+)
+from connex_desktop.core.progress import CancelToken
+
+CONNECT_TIMEOUT_S = 10.0
+READ_TIMEOUT_S = 60.0
+MAX_ATTEMPTS = 5
+BACKOFF_BASE_S = 1.0
+BACKOFF_MAX_S = 32.0
+# A store that asks for a longer pause than this is better retried by the next scheduled run
+# than by a sync that sits silent for many minutes.
+MAX_WAIT_S = 120.0
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+AUTH_STATUSES = frozenset({401, 403})
+DETAIL_MAX_CHARS = 300
+REDACTED = "***"
+
+Sleep = Callable[[float], None]
+Clock = Callable[[], float]
+# Given a response, the seconds to wait before retrying it, or None when it is not throttled.
+ThrottleSignal = Callable[[requests.Response], float | None]
+
+
+def make_session(*, accept: str = "application/json") -> requests.Session:
+    """A requests Session that names the app and asks for JSON; timeouts come from StoreHttp."""
+    session = requests.Session()
+    session.headers.update({"User-Agent": f"connex-desktop/{__version__}", "Accept": accept})
+    return session
+
+
+def is_loopback(url: str) -> bool:
+    """Whether `url` points at this machine (local test servers and the sandbox)."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def require_https(url: str, store: str) -> str:
+    """Return `url` without a trailing slash; refuse plain http except to this machine."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise SetupError(f"The {store} store address must be a full web address, "
+                         f"like https://shop.example.com (got {url!r}).", field="store_url")
+    if parts.scheme == "http" and not is_loopback(url):
+        raise SetupError(f"The {store} store address must start with https:// so the "
+                         "credentials are never sent in clear text.", field="store_url")
+    return url.strip().rstrip("/")
+
+
+def retry_after_s(value: str | None, now_s: float) -> float | None:
+    """Seconds to wait per a Retry-After header: delay-seconds or an HTTP-date (RFC 9110)."""
+    if not value:
+        return None
+    text = value.strip()
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - now_s)
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """`text` with every secret value replaced, for messages, details and logs."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently to retry a request that failed for a passing reason."""
+
+    attempts: int = MAX_ATTEMPTS
+    base_s: float = BACKOFF_BASE_S
+    max_s: float = BACKOFF_MAX_S
+    max_wait_s: float = MAX_WAIT_S
+
+    def backoff_s(self, attempt: int) -> float:
+        """Exponential back-off for the `attempt`-th failure (1-based)."""
+        # No jitter: one desktop app runs one request at a time per store, so there is no herd.
+        return float(min(self.max_s, self.base_s * 2 ** (attempt - 1)))
+
+
+class StoreHttp:
+    """Requests to one store, with timeouts, retries and the store's errors made plain.
+
+    `sleep` and `clock` are injectable so tests can record pauses instead of waiting.
+    `throttle` recognises a store's own throttling signal (a header or a body) on any response.
+    `secrets` are scrubbed from every message this class raises.
+    """
+
+    def __init__(
+        self,
+        store: str,
+        *,
+        session: requests.Session | None = None,
+        secrets: Iterable[str] = (),
+        policy: RetryPolicy | None = None,
+        throttle: ThrottleSignal | None = None,
+        sleep: Sleep = time.sleep,
+        clock: Clock = time.time,
+        timeout_s: tuple[float, float] = (CONNECT_TIMEOUT_S, READ_TIMEOUT_S),
+    ) -> None:
+        self.store = store
+        self.session = session or make_session()
+        self.secrets = tuple(s for s in secrets if s)
+        self.policy = policy or RetryPolicy()
+        self.throttle = throttle
+        self.sleep = sleep
+        self.clock = clock
+        self.timeout_s = timeout_s
+
+    def get(self, url: str, *, params: Mapping[str, Any] | None = None,
+            headers: Mapping[str, str] | None = None, cancel: CancelToken | None = None,
+            allow: Collection[int] = ()) -> requests.Response:
+        """GET `url`; see `request`."""
+        return self.request("GET", url, params=params, headers=headers, cancel=cancel,
+                            allow=allow)
+
+    def request(self, method: str, url: str, *, params: Mapping[str, Any] | None = None,
+                headers: Mapping[str, str] | None = None, json: Any = None,
+                cancel: CancelToken | None = None,
+                allow: Collection[int] = ()) -> requests.Response:
+        """Send a request, retrying throttling, 5xx and network failures with back-off.
+
+        Returns a 2xx response or one whose status is in `allow`. Raises ReconnectError for a
+        refused credential, RetryLaterError when retries run out, SetupError for other 4xx,
+        and Cancelled when `cancel` is set during a pause.
+        """
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = self.session.request(method, url, params=params, headers=headers,
+                                                json=json, timeout=self.timeout_s)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                wait_s = self.policy.backoff_s(attempt)
+                if attempt >= self.policy.attempts:
+                    # `from None`: the library's text carries the full URL, which may hold keys.
+                    raise RetryLaterError(
+                        f"Could not reach the {self.store} store; try again later.",
+                        detail=self._scrub(f"{type(exc).__name__}: {exc}")) from None
+                self._pause(wait_s, cancel)
+                continue
+            throttled_s = self._throttle_wait_s(response, attempt)
+            if throttled_s is None:
+                return self._checked(response, allow)
+            if attempt >= self.policy.attempts or throttled_s > self.policy.max_wait_s:
+                raise RetryLaterError(
+                    f"The {self.store} store is busy (HTTP {response.status_code}); "
+                    "try again later.", detail=self._detail(response))
+            self._pause(throttled_s, cancel)
+
+    def _throttle_wait_s(self, response: requests.Response, attempt: int) -> float | None:
+        """Seconds to wait before retrying `response`, or None when it should not be retried."""
+        signalled = self.throttle(response) if self.throttle else None
+        if signalled is not None:
+            return signalled
+        if response.status_code not in RETRYABLE_STATUSES:
+            return None
+        asked = retry_after_s(response.headers.get("Retry-After"), self.clock())
+        return asked if asked is not None else self.policy.backoff_s(attempt)
+
+    def _pause(self, wait_s: float, cancel: CancelToken | None) -> None:
+        if cancel is not None and cancel.cancelled:
+            raise Cancelled()
+        self.sleep(wait_s)
+        if cancel is not None and cancel.cancelled:
+            raise Cancelled()
+
+    def _checked(self, response: requests.Response, allow: Collection[int]) -> requests.Response:
+        status = response.status_code
+        if status < 400 or status in allow:
+            return response
+        detail = self._detail(response)
+        if status in AUTH_STATUSES:
+            raise ReconnectError(
+                f"Reconnect the store: {self.store} refused the saved credentials "
+                f"(HTTP {status}). Enter new keys in the connection's settings.",
+                detail=detail)
+        if status == 404:
+            raise SetupError(
+                f"The {self.store} store answered 'not found' at {self._where(response)}; "
+                "check the store address.", detail=detail, field="store_url")
+        raise SetupError(f"The {self.store} store refused the request (HTTP {status}).",
+                         detail=detail)
+
+    def _where(self, response: requests.Response) -> str:
+        # The path only: query strings can carry credentials.
+        return self._scrub(urlsplit(response.url or "").path or "/")
+
+    def _detail(self, response: requests.Response) -> str:
+        """The store's own words from an error body, shortened and scrubbed of secrets."""
+        text = ""
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if isinstance(body, dict):
+            for key in ("message", "title", "detail", "error", "errors"):
+                if body.get(key):
+                    text = str(body[key])
+                    break
+        elif isinstance(body, list) and body and isinstance(body[0], dict):
+            text = str(body[0].get("message", ""))
+        if not text:
+            text = (response.text or "").strip()
+        return self._scrub(text[:DETAIL_MAX_CHARS])
+
+    def _scrub(self, text: str) -> str:
+        return redact(text, self.secrets)
+
+    def json(self, response: requests.Response) -> Any:
+        """The body of a 2xx response as JSON, or a SetupError naming what came back."""
+        try:
+            return response.json()
+        except ValueError:
+            raise SetupError(
+                f"The {self.store} store address did not answer with order data "
+                f"(at {self._where(response)}); check the store address.",
+                detail=self._scrub((response.text or "")[:DETAIL_MAX_CHARS]),
+                field="store_url") from None
+
+
+class RepeatGuard:
+    """Remembers pages (by a key such as their ids or cursor) so a walk never loops."""
+
+    def __init__(self) -> None:
+        self._seen: set[Hashable] = set()
+
+    def repeated(self, key: Hashable) -> bool:
+        """True when `key` was seen before; records it otherwise."""
+        if key in self._seen:
+            return True
+        self._seen.add(key)
+        return False

@@ -1,0 +1,162 @@
+"""The shared store HTTP helpers: retries, Retry-After, credential errors without secrets."""
+
+from __future__ import annotations
+
+import email.utils
+
+import pytest
+
+from connex_desktop.core.errors import (
+    Cancelled,
+    ErrorKind,
+    ReconnectError,
+    RetryLaterError,
+    SetupError,
+)
+from connex_desktop.core.progress import CancelToken
+from connex_desktop.sources.http import (
+    RepeatGuard,
+    RetryPolicy,
+    StoreHttp,
+    require_https,
+    retry_after_s,
+)
+from tests.sources.fake_stores import FakeServer, Received, Reply
+
+SECRET = "cs_supersecret_value_123"
+NOW_S = 1_800_000_000.0
+
+
+class Script:
+    """Answers the queued replies in order, then 200 with `{"ok": true}`."""
+
+    def __init__(self, *replies: Reply) -> None:
+        self.replies = list(replies)
+
+    def __call__(self, _request: Received) -> Reply:
+        return self.replies.pop(0) if self.replies else Reply(200, {"ok": True})
+
+
+def make_http(sleeps: list[float], **kwargs) -> StoreHttp:
+    return StoreHttp("Test", secrets=[SECRET], sleep=sleeps.append, clock=lambda: NOW_S,
+                     **kwargs)
+
+
+def test_retry_after_reads_seconds_and_http_dates():
+    assert retry_after_s("7", NOW_S) == 7.0
+    http_date = email.utils.formatdate(NOW_S + 30, usegmt=True)
+    assert retry_after_s(http_date, NOW_S) == pytest.approx(30.0)
+    assert retry_after_s(email.utils.formatdate(NOW_S - 30, usegmt=True), NOW_S) == 0.0
+    assert retry_after_s("soon", NOW_S) is None
+    assert retry_after_s(None, NOW_S) is None
+
+
+def test_429_with_retry_after_then_success_sleeps_as_asked():
+    http_date = email.utils.formatdate(NOW_S + 4, usegmt=True)
+    with FakeServer(Script(Reply(429, {"message": "slow down"}, {"Retry-After": "3"}),
+                           Reply(503, None, {"Retry-After": http_date}),
+                           Reply(500, {"message": "oops"}))) as server:
+        sleeps: list[float] = []
+        response = make_http(sleeps).get(server.url + "/x")
+    assert response.json() == {"ok": True}
+    assert sleeps == [3.0, pytest.approx(4.0), 4.0]  # the 500 has no header: back-off 1·2²
+    assert len(server.received) == 4
+
+
+def test_retries_run_out_as_retry_later():
+    with FakeServer(Script(*[Reply(503, {"message": "down"})] * 5)) as server:
+        sleeps: list[float] = []
+        with pytest.raises(RetryLaterError) as caught:
+            make_http(sleeps, policy=RetryPolicy(attempts=3)).get(server.url + "/x")
+    assert caught.value.kind is ErrorKind.RETRY_LATER
+    assert sleeps == [1.0, 2.0]
+    assert len(server.received) == 3
+
+
+def test_a_very_long_retry_after_is_left_to_the_next_run():
+    with FakeServer(Script(Reply(429, None, {"Retry-After": "3600"}))) as server:
+        sleeps: list[float] = []
+        with pytest.raises(RetryLaterError):
+            make_http(sleeps).get(server.url + "/x")
+    assert sleeps == []
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_refused_credentials_ask_to_reconnect_without_the_secret(status):
+    body = {"code": "woocommerce_rest_authentication_error",
+            "message": f"Invalid signature for {SECRET}", "data": {"status": status}}
+    with FakeServer(Script(Reply(status, body))) as server, \
+            pytest.raises(ReconnectError) as caught:
+        make_http([]).get(server.url + "/orders", params={"consumer_secret": SECRET})
+    error = caught.value
+    assert error.kind is ErrorKind.RECONNECT
+    assert "Reconnect the store" in str(error)
+    for text in (str(error), error.detail, repr(error.args)):
+        assert SECRET not in text
+    assert "Invalid signature" in error.detail
+    assert error.__cause__ is None
+
+
+def test_unreachable_store_is_retry_later_and_hides_the_url_query():
+    with FakeServer(Script()) as server:
+        url = server.url
+    sleeps: list[float] = []
+    with pytest.raises(RetryLaterError) as caught:
+        make_http(sleeps, policy=RetryPolicy(attempts=2)).get(
+            url + "/orders", params={"consumer_secret": SECRET})
+    assert sleeps == [1.0]
+    assert SECRET not in caught.value.detail and SECRET not in str(caught.value)
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+
+def test_not_found_and_non_json_point_at_the_store_address():
+    with FakeServer(Script(Reply(404, {"message": "No route"}))) as server:
+        http = make_http([])
+        with pytest.raises(SetupError) as caught:
+            http.get(server.url + "/wp-json/wc/v3/orders")
+        assert caught.value.field == "store_url"
+        assert "/wp-json/wc/v3/orders" in str(caught.value)
+        response = http.get(server.url + "/x", allow={404})
+    with pytest.raises(SetupError):
+        http.json(type(response)())  # an empty, non-JSON response
+
+
+def test_cancel_during_a_pause_stops_the_retries():
+    cancel = CancelToken()
+
+    def sleep_then_cancel(_seconds: float) -> None:
+        cancel.cancel()
+
+    with FakeServer(Script(Reply(429, None, {"Retry-After": "1"}))) as server:
+        http = StoreHttp("Test", sleep=sleep_then_cancel)
+        with pytest.raises(Cancelled):
+            http.get(server.url + "/x", cancel=cancel)
+    assert len(server.received) == 1
+
+
+def test_store_specific_throttle_signal_wins():
+    def reset_header(response) -> float | None:
+        left = response.headers.get("X-Rate-Limit-Time-Reset-Ms")
+        return int(left) / 1000 if response.status_code == 429 and left else None
+
+    with FakeServer(Script(Reply(429, None, {"X-Rate-Limit-Time-Reset-Ms": "1500"}))) as server:
+        sleeps: list[float] = []
+        make_http(sleeps, throttle=reset_header).get(server.url + "/x")
+    assert sleeps == [1.5]
+
+
+def test_https_is_required_except_on_this_machine():
+    assert require_https("https://shop.example.com/", "Test") == "https://shop.example.com"
+    assert require_https("http://127.0.0.1:8080", "Test") == "http://127.0.0.1:8080"
+    assert require_https("http://localhost:8080/", "Test") == "http://localhost:8080"
+    with pytest.raises(SetupError, match="https://"):
+        require_https("http://shop.example.com", "Test")
+    with pytest.raises(SetupError):
+        require_https("shop.example.com", "Test")
+
+
+def test_repeat_guard_spots_a_page_seen_before():
+    guard = RepeatGuard()
+    assert not guard.repeated((1, 2, 3))
+    assert not guard.repeated((4, 5))
+    assert guard.repeated((1, 2, 3))

@@ -82,6 +82,15 @@ class Payment:
 
 
 @dataclass(frozen=True)
+class Refund:
+    """Money returned to the buyer after the sale; kept apart from `payments`."""
+
+    amount: Decimal
+    reference: str = ""
+    refunded_on: date | None = None
+
+
+@dataclass(frozen=True)
 class Order:
     """One order from a source, in the source's currency, with money as Decimal.
 
@@ -105,6 +114,7 @@ class Order:
     discount: Decimal = ZERO
     tax: Decimal = ZERO
     payments: tuple[Payment, ...] = ()
+    refunds: tuple[Refund, ...] = ()
     notes: str = ""
     updated_at: datetime | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)

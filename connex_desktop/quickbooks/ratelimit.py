@@ -1,0 +1,137 @@
+"""Pacing QuickBooks requests: per-company rate and concurrency limits, back-off for retries."""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import email.utils
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC
+
+# QuickBooks' documented limits per company (realm): reference §4.
+REQUESTS_PER_MINUTE = 500
+REQUESTS_PER_SECOND = 10
+MAX_CONCURRENT = 10
+MINUTE_S = 60.0
+SECOND_S = 1.0
+
+
+class RateLimiter:
+    """Sliding-window rate limits plus a concurrency cap, shared by every client of one realm.
+
+    `slot()` blocks until a request may be sent and holds a concurrency slot while it runs.
+    The windows count send times; a request is admitted only when fewer than `per_minute` were
+    sent in the last 60 s and fewer than `per_second` in the last second. `clock` and `sleep`
+    are injectable so tests run on a fake clock.
+    """
+
+    def __init__(self, *, per_minute: int = REQUESTS_PER_MINUTE,
+                 per_second: int = REQUESTS_PER_SECOND, max_concurrent: int = MAX_CONCURRENT,
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        if min(per_minute, per_second, max_concurrent) < 1:
+            raise ValueError("rate limits must be at least 1")
+        self.per_minute = per_minute
+        self.per_second = per_second
+        self.max_concurrent = max_concurrent
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._concurrency = threading.BoundedSemaphore(max_concurrent)
+        self._sent: list[float] = []    # send times within the last minute, ascending
+        self.waited_s = 0.0             # total time callers spent waiting for the windows
+
+    @contextlib.contextmanager
+    def slot(self) -> Iterator[None]:
+        """Hold one request's place: within the concurrency cap and the rate windows."""
+        self._concurrency.acquire()
+        try:
+            self._admit()
+            yield
+        finally:
+            self._concurrency.release()
+
+    def in_last_minute(self) -> int:
+        with self._lock:
+            self._forget_older_than(self._clock() - MINUTE_S)
+            return len(self._sent)
+
+    def _admit(self) -> None:
+        while True:
+            with self._lock:
+                now = self._clock()
+                wait_s = self._wait_needed(now)
+                if wait_s <= 0:
+                    self._sent.append(now)
+                    return
+                self.waited_s += wait_s
+            self._sleep(wait_s)
+
+    def _wait_needed(self, now: float) -> float:
+        """Seconds until both windows have room (0 when they have room now)."""
+        self._forget_older_than(now - MINUTE_S)
+        wait_s = 0.0
+        if len(self._sent) >= self.per_minute:
+            wait_s = self._sent[-self.per_minute] + MINUTE_S - now
+        in_last_second = len(self._sent) - bisect.bisect_right(self._sent, now - SECOND_S)
+        if in_last_second >= self.per_second:
+            wait_s = max(wait_s, self._sent[-self.per_second] + SECOND_S - now)
+        return wait_s
+
+    def _forget_older_than(self, cutoff: float) -> None:
+        del self._sent[:bisect.bisect_right(self._sent, cutoff)]
+
+
+_registry: dict[str, RateLimiter] = {}
+_registry_lock = threading.Lock()
+
+
+def limiter_for_realm(realm_id: str) -> RateLimiter:
+    """The process-wide limiter of one QuickBooks company, created on first use."""
+    with _registry_lock:
+        limiter = _registry.get(realm_id)
+        if limiter is None:
+            limiter = _registry[realm_id] = RateLimiter()
+        return limiter
+
+
+@dataclass(frozen=True)
+class BackoffPolicy:
+    """How long to wait before retry number `retry` (0-based): exponential with jitter, or
+    what the server asked for in Retry-After (capped, so a wild header cannot stall a run)."""
+
+    base_s: float = 1.0
+    cap_s: float = 60.0
+    max_retry_after_s: float = 300.0
+
+    def delay_s(self, retry: int, retry_after_s: float | None = None,
+                rand: Callable[[], float] = random.random) -> float:
+        if retry_after_s is not None:
+            return min(retry_after_s, self.max_retry_after_s)
+        ceiling = min(self.cap_s, self.base_s * 2 ** retry)
+        # "Equal jitter": at least half the exponential step, so retries never bunch at zero,
+        # spread over the other half, so workers that failed together do not retry together.
+        return ceiling / 2 + rand() * ceiling / 2
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delay-seconds or an HTTP date; None if absent
+    or unreadable. `now` is the wall-clock time (epoch seconds) to measure an HTTP date from."""
+    if not value or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))

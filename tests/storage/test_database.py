@@ -50,10 +50,20 @@ def db(tmp_path):
         yield database
 
 
+def test_the_first_migration_creates_exactly_the_agreed_tables(tmp_path):
+    with Database.open(tmp_path / "connex.sqlite3", migrations=MIGRATIONS[:1]) as db:
+        assert db.version == 1
+        tables = db.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        assert [row["name"] for row in tables] == sorted(EXPECTED_COLUMNS)
+        for table, columns in EXPECTED_COLUMNS.items():
+            assert [row["name"] for row in db.query(f"PRAGMA table_info({table})")] == columns
+
+
 def test_a_new_file_gets_the_whole_schema_wal_and_foreign_keys(db):
     assert db.version == SCHEMA_VERSION == len(MIGRATIONS)
     for table, columns in EXPECTED_COLUMNS.items():
-        assert [row["name"] for row in db.query(f"PRAGMA table_info({table})")] == columns
+        head_columns = [row["name"] for row in db.query(f"PRAGMA table_info({table})")]
+        assert head_columns[:len(columns)] == columns
     indexes = {row["name"] for row in db.query("SELECT name FROM sqlite_master WHERE type='index'")}
     assert {"runs_by_connection", "ledger_by_state", "run_orders_by_number"} <= indexes
     assert db.query_one("PRAGMA journal_mode")[0] == "wal"
@@ -83,6 +93,19 @@ def test_an_older_file_is_copied_then_migrated(tmp_path):
         assert copy.execute("SELECT name FROM connections").fetchall() == [("Shop",)]
         columns = [row[1] for row in copy.execute("PRAGMA table_info(connections)")]
         assert "notes" not in columns
+
+
+@pytest.mark.parametrize("old_version", range(1, SCHEMA_VERSION))
+def test_every_older_version_migrates_to_the_current_one_keeping_its_data(tmp_path, old_version):
+    path = tmp_path / "connex.sqlite3"
+    with Database.open(path, migrations=MIGRATIONS[:old_version]) as db:
+        connection_id = add_connection(db)
+        add_ledger_row(db, connection_id, "1", "req-1")
+    with Database.open(path) as db:
+        assert db.version == SCHEMA_VERSION
+        assert db.query_one("SELECT name FROM connections")["name"] == "Shop"
+        assert db.query_one("SELECT request_id FROM ledger")["request_id"] == "req-1"
+    assert (tmp_path / f"connex.sqlite3.v{old_version}.bak").exists()
 
 
 def test_a_failing_migration_changes_nothing(tmp_path):

@@ -15,7 +15,15 @@ from pathlib import Path
 from typing import ClassVar
 
 from connex_desktop.core.errors import Cancelled, SetupError
-from connex_desktop.core.model import Address, Buyer, Order, OrderLine, Payment, PaymentStatus
+from connex_desktop.core.model import (
+    Address,
+    Buyer,
+    Order,
+    OrderLine,
+    Payment,
+    PaymentStatus,
+    Refund,
+)
 from connex_desktop.core.money import ZERO, money
 from connex_desktop.core.progress import CancelToken
 from connex_desktop.sources.base import FailedOrder, FieldKind, OrderQuery, SettingField, Source
@@ -340,6 +348,10 @@ def _build_order(group: _Group, file_name: str, modified_at: datetime) -> Order:
     def text(column: str) -> str:
         return str(values[column][0]) if column in values else ""
 
+    payments = _payments(values, group.rows, payment_status, total, order_date)
+    # The file tells that the order was refunded, not when: the refund's date stays unknown.
+    refunds = tuple(Refund(payment.amount) for payment in payments
+                    if payment_status is PaymentStatus.REFUNDED)
     return Order(
         source=CsvSource.kind,
         source_id=group.number,
@@ -358,7 +370,8 @@ def _build_order(group: _Group, file_name: str, modified_at: datetime) -> Order:
         shipping=shipping,
         discount=discount,
         tax=tax,
-        payments=_payments(values, group.rows, payment_status, total, order_date),
+        payments=payments,
+        refunds=refunds,
         notes=text(NOTES),
         updated_at=modified_at,
         raw={"file": file_name, "lines": [row.line for row in group.rows],
@@ -528,6 +541,11 @@ class CsvSource(Source):
             raise SetupError("No order file is chosen; set the path of the CSV file.",
                              field="path")
         return Path(text).expanduser()
+
+    @property
+    def store_key(self) -> str:
+        # One file, however its path was typed: the resolved path names the store.
+        return f"{self.kind}|{self.path.resolve()}"
 
     def check(self) -> str:
         parsed = read_order_file(self.path)

@@ -93,6 +93,7 @@ def test_good_file_is_read_field_by_field() -> None:
     # The quoted street spans lines 4 and 5, so the order's second row is line 6.
     assert second.raw["lines"] == [4, 6]
 
+    assert first.refunds == second.refunds == ()
     assert third.buyer.name == "山田太郎"
     assert third.payment_status is PaymentStatus.UNPAID and third.payments == ()
     assert third.status == "on-hold"
@@ -359,6 +360,9 @@ def test_round_trip_total_is_always_the_formula(tmp_path: Path, orders: list[dic
             sum((line.quantity * line.unit_price - line.discount for line in order.lines),
                 Decimal(0)) - order.discount + order.shipping + order.tax)
         assert order.amount_paid == want["paid"]
+        refunded = order.payment_status is PaymentStatus.REFUNDED
+        assert [r.amount for r in order.refunds] == (
+            [want["paid"]] if refunded and want["paid"] else [])
         assert len(order.lines) == want["lines"]
         assert order.order_date == date(2026, 9, 30)
         assert order.buyer.name == "Ελένη Παπαδοπούλου"

@@ -69,3 +69,6 @@ class SyncResult:
     errors: list[OrderFailure] = field(default_factory=list)
     message: str = ""   # for a FAILED run: why nothing could be done, in plain words
     dry_run: bool = False
+    # Customers and items the run created in QuickBooks (a dry run: would create), e.g.
+    # "Customer 'Jane Doe'".
+    created: list[str] = field(default_factory=list)

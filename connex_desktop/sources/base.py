@@ -76,6 +76,17 @@ class Source(ABC):
         """Try the settings; return a plain-words success message or raise a ConnexError."""
         return "Connected."
 
+    @property
+    def store_key(self) -> str:
+        """Names the store, not the connection: connections on one store share its ledger rows.
+
+        By default the kind and the non-secret settings; a source whose settings name one store
+        in several ways (a path, a URL) says which store it is more precisely.
+        """
+        parts = [f"{setting.name}={self.settings.get(setting.name, '').strip()}"
+                 for setting in self.settings_fields if not setting.secret]
+        return "|".join([self.kind, *parts])
+
 
 @dataclass(frozen=True)
 class FailedOrder:

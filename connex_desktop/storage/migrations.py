@@ -83,6 +83,12 @@ MIGRATIONS: tuple[Migration, ...] = (
                 value TEXT NOT NULL)""",
         ),
     ),
+    Migration(
+        "ledger: the request body sent, so an unconfirmed write can be sent again as it was",
+        (
+            "ALTER TABLE ledger ADD COLUMN payload TEXT NOT NULL DEFAULT ''",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,81 @@
+"""What a run needs to know about the QuickBooks company, and the connection's mapping resolved."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from connex_desktop.core.connection import Connection, MissingItemPolicy, TaxPolicy
+from connex_desktop.core.errors import SetupError
+from connex_desktop.quickbooks.references import ReferenceCache
+from connex_desktop.sync.planner import CompanySetup
+
+
+def numbering_problem(connection: Connection, preferences: Mapping[str, Any]) -> str | None:
+    """Why the company's preferences rule out this connection's numbering (or mode)."""
+    sales_forms = preferences.get("SalesFormsPrefs") or {}
+    if not connection.use_qb_numbering and sales_forms.get("CustomTxnNumbers") is False:
+        return ("Custom transaction numbers are off in QuickBooks, so it would not keep the "
+                "order numbers. Turn on 'Custom transaction numbers' in QuickBooks (Account and "
+                "settings, Sales), or choose 'Use QuickBooks numbering' for this connection.")
+    if connection.mode.books_estimate and sales_forms.get("AllowEstimates") is False:
+        return ("Estimates are turned off in QuickBooks, and this connection books sales orders "
+                "as estimates. Turn on estimates in QuickBooks (Account and settings, Sales).")
+    return None
+
+
+def company_setup(connection: Connection, preferences: Mapping[str, Any],
+                  refs: ReferenceCache, *, store_label: str = "") -> CompanySetup:
+    """The company's facts and the mapping's names as QuickBooks refs; SetupError names what is
+    missing."""
+    mapping = connection.mapping
+    sales_forms = preferences.get("SalesFormsPrefs") or {}
+    tax_prefs = preferences.get("TaxPrefs") or {}
+    currency_prefs = preferences.get("CurrencyPrefs") or {}
+    home = (currency_prefs.get("HomeCurrency") or {}).get("value") or "USD"
+
+    def named(kind: str, name: str, find: Any, setting: str) -> dict[str, Any] | None:
+        if not name.strip():
+            return None
+        record = find(name)
+        if record is None:
+            raise SetupError(f"The {kind} '{name}' chosen for this connection is not in "
+                             "QuickBooks (or is inactive); choose another in the mapping.",
+                             field=setting)
+        return dict(record)
+
+    def ref(record: Mapping[str, Any] | None) -> dict[str, str] | None:
+        if record is None:
+            return None
+        return {"value": str(record["Id"]), "name": str(record.get("Name", ""))}
+
+    fallback = (named("fallback item", mapping.fallback_item, refs.item_by_name, "fallback_item")
+                if mapping.missing_items is MissingItemPolicy.FALLBACK else None)
+    if mapping.missing_items is MissingItemPolicy.FALLBACK and fallback is None:
+        raise SetupError("Missing items map to a fallback item, but none is chosen.",
+                         field="fallback_item")
+    tax_item = (named("sales tax item", mapping.tax_item, refs.item_by_name, "tax_item")
+                if mapping.tax_policy is TaxPolicy.LINE_ITEM else None)
+    income = (refs.account_by_type("Income", "SalesOfProductIncome")
+              or refs.account_by_type("Income"))
+    return CompanySetup(
+        custom_txn_numbers=sales_forms.get("CustomTxnNumbers") is not False,
+        using_sales_tax=tax_prefs.get("UsingSalesTax") is not False,
+        home_currency=str(home),
+        multicurrency=bool(currency_prefs.get("MultiCurrencyEnabled")),
+        income_account=ref(income),
+        expense_account=ref(refs.account_by_type("Cost of Goods Sold")),
+        ap_account=ref(refs.account_by_type("Accounts Payable")),
+        tax_code=ref(named("tax code", mapping.tax_code, refs.tax_code_by_name, "tax_code")),
+        discount_account=ref(named("discount account", mapping.discount_account,
+                                   refs.account_by_name, "discount_account")),
+        deposit_account=ref(named("deposit account", mapping.deposit_account,
+                                  refs.account_by_name, "deposit_account")),
+        payment_method=ref(named("payment method", mapping.payment_method,
+                                 refs.payment_method_by_name, "payment_method")),
+        fallback_item=fallback,
+        shipping_item=named("shipping item", mapping.shipping_item, refs.item_by_name,
+                            "shipping_item"),
+        tax_item=tax_item,
+        store_label=store_label,
+    )

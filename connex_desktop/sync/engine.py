@@ -1,0 +1,766 @@
+"""The sync engine: fetch orders, plan their documents, book them exactly once, record it all."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from connex_desktop.core.connection import Connection
+from connex_desktop.core.errors import Cancelled, ConnexError, ErrorKind, SetupError
+from connex_desktop.core.model import Order
+from connex_desktop.core.money import ZERO, money
+from connex_desktop.core.progress import (
+    CancelToken,
+    Progress,
+    ProgressCallback,
+    ignore_progress,
+)
+from connex_desktop.core.result import (
+    BookedDocument,
+    OrderFailure,
+    RunStatus,
+    SyncResult,
+)
+from connex_desktop.core.secrets import SecretStore, connection_secret_key
+from connex_desktop.quickbooks.client import (
+    BATCH_MAX_OPERATIONS,
+    BatchOperation,
+    BatchOutcome,
+    QuickBooksClient,
+)
+from connex_desktop.quickbooks.errors import QuickBooksFault
+from connex_desktop.quickbooks.references import ReferenceCache
+from connex_desktop.sources.base import FailedOrder, OrderQuery, Source
+from connex_desktop.storage.ledger import (
+    PLANNED,
+    Confirmation,
+    Intent,
+    LedgerRepository,
+    LedgerRow,
+)
+from connex_desktop.storage.repositories import (
+    CursorRepository,
+    OrderOutcome,
+    RunRepository,
+)
+from connex_desktop.sync.company import company_setup, numbering_problem
+from connex_desktop.sync.planner import (
+    CompanySetup,
+    LedgerEntry,
+    NewEntity,
+    OrderPlan,
+    Pending,
+    PlannedDocument,
+    money_text,
+    names_order,
+    plan_order,
+)
+
+log = logging.getLogger(__name__)
+
+WINDOW_ORDERS = 120          # orders planned and written together, in dependency rounds
+WRITERS = 4                  # batches in flight at once (QuickBooks allows 10 concurrent)
+CURSOR_NAME = "modified_since"
+CURSOR_OVERLAP = timedelta(hours=1)   # re-read a little before the cursor; the ledger de-dupes
+# Documents whose DocNumber QuickBooks lets us query by (Payment's is not filterable).
+NUMBERED_KINDS = frozenset({"Estimate", "Invoice", "SalesReceipt", "PurchaseOrder"})
+SALE_KINDS = frozenset({"Estimate", "Invoice", "SalesReceipt"})
+CLIENT_SIDE_VENDOR_SUFFIX = " (customer)"
+_STOPPING_KINDS = frozenset({ErrorKind.RECONNECT, ErrorKind.FIX_SETUP})
+
+
+class RunStopped(Exception):
+    """A fault that ends the whole run (authorisation, setup) raised from deep in a window."""
+
+    def __init__(self, error: ConnexError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class Engine:
+    """Books a connection's orders into its QuickBooks company. Qt-free; the GUI and CLI share it.
+
+    Wiring comes from app.py: `source_for` builds a connection's source (with its secrets),
+    `client_for` a QuickBooks client for its company.
+    """
+
+    def __init__(self, *, runs: RunRepository, ledger: LedgerRepository,
+                 cursors: CursorRepository, secrets: SecretStore,
+                 source_for: Callable[[Connection], Source],
+                 client_for: Callable[[Connection], QuickBooksClient],
+                 source_kinds: Mapping[str, type[Source]],
+                 window_orders: int = WINDOW_ORDERS, writers: int = WRITERS,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.runs = runs
+        self.ledger = ledger
+        self.cursors = cursors
+        self.secrets = secrets
+        self.source_for = source_for
+        self.client_for = client_for
+        self.source_kinds = source_kinds
+        self.window_orders = window_orders
+        self.writers = writers
+        self.clock = clock
+
+    # ---- before a run --------------------------------------------------------------------
+
+    def prepare(self, connection: Connection) -> str | None:
+        """Why this connection cannot sync right now, in plain words; None when it can."""
+        problem = self._local_problem(connection)
+        if problem:
+            return problem
+        try:
+            client = self.client_for(connection)
+            try:
+                return numbering_problem(connection, client.preferences())
+            finally:
+                client.close()
+        except ConnexError as error:
+            return error.message
+
+    def _local_problem(self, connection: Connection) -> str | None:
+        if connection.id is None:
+            return "Save the connection before syncing it."
+        source_kind = self.source_kinds.get(connection.source_kind)
+        if source_kind is None:
+            return f"This app does not know the store kind '{connection.source_kind}'."
+        if not connection.quickbooks.connected:
+            return "This connection is not connected to QuickBooks yet; connect it first."
+        for setting in source_kind.settings_fields:
+            if not setting.required:
+                continue
+            if setting.secret:
+                value = self.secrets.get(connection_secret_key(connection.id, setting.name))
+            else:
+                value = connection.source_settings.get(setting.name, "")
+            if not (value or "").strip():
+                return f"The store setting '{setting.label}' is missing; set it first."
+        if connection.mode.books_purchase_orders and source_kind.keeps_own_purchase_orders:
+            return (f"{source_kind.label} keeps its own purchase orders; choose a mode without "
+                    "purchase orders for this connection and sync those instead.")
+        return None
+
+    # ---- the run -------------------------------------------------------------------------
+
+    def run(self, connection: Connection, *, progress: ProgressCallback = ignore_progress,
+            cancel: CancelToken | None = None, query: OrderQuery | None = None,
+            dry_run: bool = False, trigger: str = "manual",
+            retry_failed: bool = False) -> SyncResult:
+        cancel = cancel or CancelToken()
+        if connection.id is None:
+            return SyncResult(connection.name, None, RunStatus.FAILED,
+                              message="Save the connection before syncing it.", dry_run=dry_run)
+        started = self.clock()
+        run_id = self.runs.start(connection.id, trigger, dry_run)
+        result = SyncResult(connection.name, run_id, RunStatus.SUCCEEDED, dry_run=dry_run)
+        client: QuickBooksClient | None = None
+        retry_later = False
+        default_query = query is None and not retry_failed
+        try:
+            problem = self._local_problem(connection)
+            if problem:
+                raise SetupError(problem)
+            client = self.client_for(connection)
+            problem = numbering_problem(connection, client.preferences())
+            if problem:
+                raise SetupError(problem)
+            source = self.source_for(connection)
+            session = _Session(self, connection, client, source, result, progress, cancel,
+                               dry_run)
+            session.load_company()
+            if not dry_run:
+                session.reconcile()
+            order_query = self._query(connection, query, retry_failed)
+            if order_query is not None:
+                for window in _windows(source.fetch_orders(order_query, cancel),
+                                       self.window_orders, cancel):
+                    session.process(window)
+            retry_later = session.retry_later
+            if cancel.cancelled:
+                raise Cancelled()
+        except Cancelled:
+            result.status = RunStatus.CANCELLED
+            result.message = "The sync was cancelled; the next sync goes on where it stopped."
+        except RunStopped as stopped:
+            self._fail_run(result, stopped.error)
+        except ConnexError as error:
+            self._fail_run(result, error)
+        except Exception as error:  # the run must end recorded, whatever went wrong
+            log.exception("sync of %s failed", connection.name)
+            self._fail_run(result, ConnexError(
+                f"The sync stopped on an unexpected error ({type(error).__name__}: {error}).",
+                kind=ErrorKind.RETRY_LATER))
+        finally:
+            if client is not None:
+                client.close()
+        if result.status is RunStatus.SUCCEEDED and result.failed:
+            result.status = RunStatus.PARTIAL
+        if (default_query and not dry_run and not retry_later
+                and result.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL)):
+            self.cursors.set(connection.id, CURSOR_NAME, started.isoformat())
+        self.runs.finish(run_id, result)
+        return result
+
+    def _fail_run(self, result: SyncResult, error: ConnexError) -> None:
+        result.status = RunStatus.FAILED
+        result.message = error.message
+        if error.detail:
+            result.message += f" (QuickBooks says: {error.detail})"
+
+    def _query(self, connection: Connection, query: OrderQuery | None,
+               retry_failed: bool) -> OrderQuery | None:
+        assert connection.id is not None
+        if retry_failed:
+            numbers = tuple(self.runs.failed_order_numbers(connection.id))
+            if not numbers:
+                return None
+            return OrderQuery(numbers=numbers, statuses=connection.statuses)
+        if query is not None:
+            if not query.statuses and connection.statuses and not query.numbers:
+                return OrderQuery(query.created_from, query.created_to, query.modified_since,
+                                  query.numbers, connection.statuses)
+            return query
+        cursor = self.cursors.get(connection.id, CURSOR_NAME)
+        since = datetime.fromisoformat(cursor) - CURSOR_OVERLAP if cursor else None
+        return OrderQuery(modified_since=since, statuses=connection.statuses)
+
+
+def _windows(orders: Iterable[Order | FailedOrder], size: int,
+             cancel: CancelToken) -> Iterator[list[Order | FailedOrder]]:
+    window: list[Order | FailedOrder] = []
+    for order in orders:
+        window.append(order)
+        if len(window) >= size:
+            if cancel.cancelled:
+                return
+            yield window
+            window = []
+    if window and not cancel.cancelled:
+        yield window
+
+
+# ---- one run's state ---------------------------------------------------------------------
+
+@dataclass
+class _Doc:
+    """One planned document on its way: its request id, payload and outcome."""
+
+    order: _OrderState
+    planned: PlannedDocument
+    request_id: str = ""
+    payload: dict[str, Any] = field(default_factory=dict)
+    qb_id: str = ""
+    doc_number: str = ""
+    done: bool = False       # confirmed (now or earlier)
+    blocked: bool = False    # will not be sent: the order failed or something it needs did
+
+
+@dataclass
+class _OrderState:
+    order: Order
+    plan: OrderPlan
+    docs: dict[str, _Doc] = field(default_factory=dict)
+    booked: list[BookedDocument] = field(default_factory=list)
+    failure: OrderFailure | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def fail(self, message: str, *, kind: ErrorKind = ErrorKind.FIX_DATA,
+             detail: str = "") -> None:
+        if self.failure is None:
+            self.failure = OrderFailure(self.order.number, message, kind, detail)
+        for doc in self.docs.values():
+            if not doc.done:
+                doc.blocked = True
+
+
+class _Session:
+    def __init__(self, engine: Engine, connection: Connection, client: QuickBooksClient,
+                 source: Source, result: SyncResult, progress: ProgressCallback,
+                 cancel: CancelToken, dry_run: bool) -> None:
+        self.engine = engine
+        self.connection = connection
+        self.client = client
+        self.source = source
+        self.result = result
+        self.progress = progress
+        self.cancel = cancel
+        self.dry_run = dry_run
+        self.realm = connection.quickbooks.realm_id
+        self.store_key = source.store_key
+        self.refs = ReferenceCache(client)
+        self.setup = CompanySetup()
+        self.resolved: dict[str, Any] = {}      # Pending key -> ref / id, for the whole run
+        self.retry_later = False
+        self.seen: set[str] = set()
+
+    @property
+    def ledger(self) -> LedgerRepository:
+        return self.engine.ledger
+
+    def load_company(self) -> None:
+        self.refs.preload("Customer", "Item", "Vendor", "Account", "TaxCode", "PaymentMethod")
+        self.setup = company_setup(self.connection, self.client.preferences(), self.refs,
+                                   store_label=self.source.label)
+
+    # ---- reconcile what an earlier run left unconfirmed ----------------------------------
+
+    def reconcile(self) -> None:
+        rows = self.ledger.unconfirmed(self.realm, self.store_key)
+        if not rows:
+            return
+        log.info("reconciling %d unconfirmed documents", len(rows))
+        confirmations: list[Confirmation] = []
+        resend: list[LedgerRow] = []
+        found = self._find_by_number(
+            [(row.kind, row.doc_number) for row in rows if row.doc_number
+             and row.kind in NUMBERED_KINDS])
+        for row in rows:
+            document = found.get((row.kind, row.doc_number)) if row.doc_number else None
+            if document is not None and _is_ours(document, row.order_number):
+                confirmations.append(_confirmation(row.request_id, document))
+            else:
+                resend.append(row)
+        self.ledger.confirm(confirmations)
+        singles = [row for row in resend if "/" not in row.request_id]
+        batches: dict[str, list[LedgerRow]] = {}
+        for row in resend:
+            if "/" in row.request_id:
+                batches.setdefault(row.request_id.split("/")[0], []).append(row)
+        failures: list[tuple[str, str]] = []
+        for row in singles:
+            try:
+                entity = self.client.create(row.kind, json.loads(row.payload),
+                                            request_id=row.request_id)
+            except QuickBooksFault as fault:
+                self._reconcile_fault(row, fault, confirmations, failures)
+                continue
+            self.ledger.confirm([_confirmation(row.request_id, entity)])
+        for batch_id, batch_rows in batches.items():
+            operations = [BatchOperation(row.request_id.split("/")[1], "create", row.kind,
+                                         json.loads(row.payload)) for row in batch_rows]
+            try:
+                outcomes = self.client.batch(operations, request_id=batch_id)
+            except QuickBooksFault as fault:
+                for row in batch_rows:
+                    self._reconcile_fault(row, fault, confirmations, failures)
+                continue
+            for row, outcome in zip(batch_rows, outcomes, strict=True):
+                if outcome.entity is not None:
+                    self.ledger.confirm([_confirmation(row.request_id, outcome.entity)])
+                elif outcome.fault is not None:
+                    self._reconcile_fault(row, outcome.fault, confirmations, failures)
+        self.ledger.fail(failures)
+
+    def _reconcile_fault(self, row: LedgerRow, fault: QuickBooksFault,
+                         confirmations: list[Confirmation],
+                         failures: list[tuple[str, str]]) -> None:
+        if fault.kind in _STOPPING_KINDS:
+            raise RunStopped(fault)
+        if fault.kind is ErrorKind.RETRY_LATER:
+            self.retry_later = True     # stays planned; the next run looks again
+            return
+        if fault.code == "6140" and row.doc_number:
+            document = self._find_by_number([(row.kind, row.doc_number)]).get(
+                (row.kind, row.doc_number))
+            if document is not None and _is_ours(document, row.order_number):
+                self.ledger.confirm([_confirmation(row.request_id, document)])
+                return
+        failures.append((row.request_id, _fault_text(fault)))
+
+    def _find_by_number(self, wanted: Iterable[tuple[str, str]]) -> dict[tuple[str, str],
+                                                                         dict[str, Any]]:
+        by_kind: dict[str, set[str]] = {}
+        for kind, number in wanted:
+            by_kind.setdefault(kind, set()).add(number)
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        for kind, numbers in by_kind.items():
+            ordered = sorted(numbers)
+            for start in range(0, len(ordered), 100):
+                chunk = ordered[start:start + 100]
+                listed = ", ".join(_quote(number) for number in chunk)
+                for document in self.client.query_all(kind, f"DocNumber IN ({listed})"):
+                    found[(kind, str(document.get("DocNumber", "")))] = document
+        return found
+
+    # ---- one window of orders ------------------------------------------------------------
+
+    def process(self, window: list[Order | FailedOrder]) -> None:
+        states: list[_OrderState] = []
+        orders: list[Order] = []
+        for item in window:
+            self.result.fetched += 1
+            if isinstance(item, FailedOrder):
+                where = f" (line {item.line})" if item.line else ""
+                field_words = f", field {item.field}" if item.field else ""
+                self._finish_failed(item.number, item.number, OrderFailure(
+                    item.number, f"{item.message}{where}{field_words}".strip()))
+                continue
+            if item.source_id in self.seen:   # the overlap of a modified-since window
+                self.result.fetched -= 1
+                continue
+            self.seen.add(item.source_id)
+            orders.append(item)
+        wanted = {status.casefold() for status in self.connection.statuses}
+        ledger = self.ledger.for_orders(self.realm, self.store_key,
+                                        [order.source_id for order in orders])
+        for order in orders:
+            if wanted and order.status.casefold() not in wanted:
+                self._finish_skipped(order, f"its status '{order.status}' is not one this "
+                                     "connection syncs")
+                continue
+            rows = ledger.get(order.source_id, {})
+            unconfirmed = [row for row in rows.values() if row.state == PLANNED]
+            if unconfirmed and not self.dry_run:
+                self._finish_failed(order.source_id, order.number, OrderFailure(
+                    order.number,
+                    f"QuickBooks has not yet confirmed its {unconfirmed[0].kind}; the next "
+                    "sync checks again before booking anything.", ErrorKind.RETRY_LATER))
+                self.retry_later = True
+                continue
+            entries = {key: LedgerEntry(row.doc_key, row.kind, row.state, row.qb_id,
+                                        row.doc_number, row.total) for key, row in rows.items()}
+            try:
+                plan = plan_order(order, self.connection, self.refs, self.setup, entries)
+            except ConnexError as error:
+                self._finish_failed(order.source_id, order.number, OrderFailure(
+                    order.number, error.message, error.kind, error.detail))
+                continue
+            if plan.skip_reason:
+                self._finish_skipped(order, plan.skip_reason)
+                continue
+            state = _OrderState(order, plan, notes=list(plan.notes))
+            state.docs = {doc.doc_key: _Doc(state, doc) for doc in plan.documents}
+            states.append(state)
+        if self.dry_run:
+            for state in states:
+                self._finish_dry(state)
+            return
+        self._create_entities(states)
+        self._write_documents(states)
+        for state in states:
+            self._finish(state)
+
+    # ---- customers and items the window needs --------------------------------------------
+
+    def _create_entities(self, states: list[_OrderState]) -> None:
+        needed: dict[str, NewEntity] = {}
+        users: dict[str, list[_OrderState]] = {}
+        for state in states:
+            for entity in state.plan.creates:
+                if entity.key in self.resolved:
+                    continue
+                needed.setdefault(entity.key, entity)
+                users.setdefault(entity.key, []).append(state)
+        pending = list(needed.values())
+        for attempt in range(2):
+            if not pending:
+                return
+            retry: list[NewEntity] = []
+            for entity, outcome in self._send(pending, lambda e: (e.entity, e.body)):
+                if outcome.entity is not None:
+                    self._created(entity, outcome.entity)
+                    continue
+                fault = outcome.fault
+                assert fault is not None
+                if fault.code == "6240":
+                    adopted = self._adopt_existing(entity)
+                    if adopted:
+                        continue
+                    if entity.entity == "Customer" and attempt == 0:
+                        # The name belongs to a vendor or an employee: keep the buyer apart.
+                        name = entity.name + CLIENT_SIDE_VENDOR_SUFFIX
+                        retry.append(NewEntity(entity.entity, entity.key, name,
+                                               dict(entity.body, DisplayName=name)))
+                        continue
+                for state in users[entity.key]:
+                    self._fault_on_order(state, fault, f"could not create the {entity.label}")
+            pending = retry
+
+    def _created(self, entity: NewEntity, record: dict[str, Any]) -> None:
+        self.refs.add(entity.entity, record)
+        name_field = "DisplayName" if entity.entity == "Customer" else "Name"
+        self.resolved[entity.key] = {"value": str(record["Id"]),
+                                     "name": str(record.get(name_field, ""))}
+        self.result.created.append(entity.label)
+
+    def _adopt_existing(self, entity: NewEntity) -> bool:
+        name_field = "DisplayName" if entity.entity == "Customer" else "Name"
+        name = str(entity.body.get(name_field, ""))
+        matches = self.client.query_all(entity.entity, f"{name_field} = {_quote(name)}")
+        if not matches:
+            return False
+        record = matches[0]
+        self.refs.add(entity.entity, record)
+        self.resolved[entity.key] = {"value": str(record["Id"]), "name": name}
+        return True
+
+    # ---- documents, in dependency rounds --------------------------------------------------
+
+    def _write_documents(self, states: list[_OrderState]) -> None:
+        self._load_invoice_customers(states)
+        while True:
+            ready = [doc for state in states for doc in state.docs.values()
+                     if not doc.done and not doc.blocked and not doc.request_id
+                     and all(state.docs[key].done for key in doc.planned.depends_on
+                             if key in state.docs)]
+            if not ready:
+                return
+            sendable = []
+            for doc in ready:
+                try:
+                    doc.payload = _resolve(doc.planned.body, self._lookup(doc.order))
+                except KeyError as missing:
+                    doc.order.fail(f"its {doc.planned.kind.label} needs {missing.args[0]}, "
+                                   "which could not be created.")
+                    continue
+                sendable.append(doc)
+            self._send_documents(sendable)
+
+    def _lookup(self, state: _OrderState) -> Callable[[Pending], Any]:
+        def lookup(pending: Pending) -> Any:
+            kind, _, name = pending.key.partition(":")
+            if kind in ("doc", "number"):
+                doc = state.docs.get(name)
+                if doc is None or not doc.done:
+                    raise KeyError(f"its {name}")
+                return doc.qb_id if kind == "doc" else doc.doc_number
+            value = self.resolved.get(pending.key)
+            if value is None:
+                raise KeyError(pending.key.replace(":", " ", 1))
+            return value
+        return lookup
+
+    def _load_invoice_customers(self, states: list[_OrderState]) -> None:
+        """Later payments go to the customer of the invoice booked in an earlier run."""
+        wanted = {doc.planned.body["CustomerRef"].key.split(":", 1)[1]
+                  for state in states for doc in state.docs.values()
+                  if isinstance(doc.planned.body.get("CustomerRef"), Pending)
+                  and doc.planned.body["CustomerRef"].key.startswith("invoice-customer:")}
+        wanted -= {key.split(":", 1)[1] for key in self.resolved
+                   if key.startswith("invoice-customer:")}
+        if not wanted:
+            return
+        listed = ", ".join(_quote(invoice_id) for invoice_id in sorted(wanted))
+        for invoice in self.client.query_all("Invoice", f"Id IN ({listed})"):
+            self.resolved[f"invoice-customer:{invoice['Id']}"] = dict(invoice["CustomerRef"])
+
+    def _send_documents(self, docs: list[_Doc]) -> None:
+        if not docs:
+            return
+        groups = [docs[start:start + BATCH_MAX_OPERATIONS]
+                  for start in range(0, len(docs), BATCH_MAX_OPERATIONS)]
+        intents = []
+        for group in groups:
+            batch_id = str(uuid.uuid4())
+            for index, doc in enumerate(group):
+                doc.request_id = f"{batch_id}/b{index}"
+                intents.append(Intent(
+                    doc.order.order.source_id, doc.order.order.number, doc.planned.doc_key,
+                    doc.planned.kind.value, doc.request_id,
+                    json.dumps(doc.payload, default=str), doc.planned.doc_number or "",
+                    doc.planned.total))
+        recorded, refused = self.ledger.plan(self.realm, self.store_key, self.connection.id,
+                                             self.result.run_id, intents)
+        refused_ids = {intent.request_id for intent, _ in refused}
+        by_request = {doc.request_id: doc for doc in docs}
+        for intent, row in refused:
+            state = by_request[intent.request_id].order
+            state.fail(f"meanwhile its {row.kind} {row.doc_number or row.qb_id} was booked by "
+                       "another sync of the same store; nothing more was booked.",
+                       kind=ErrorKind.RETRY_LATER)
+        groups = [[doc for doc in group if doc.request_id not in refused_ids] for group in groups]
+        del recorded
+        with ThreadPoolExecutor(max_workers=self.engine.writers) as pool:
+            answers = list(pool.map(self._send_group, [group for group in groups if group]))
+        confirmations: list[Confirmation] = []
+        failures: list[tuple[str, str]] = []
+        duplicates: list[_Doc] = []
+        for group, outcome in answers:
+            if isinstance(outcome, QuickBooksFault):
+                if outcome.kind in _STOPPING_KINDS:
+                    raise RunStopped(outcome)
+                for doc in group:   # the outcome is unknown: the rows stay planned
+                    self.retry_later = True
+                    doc.order.fail(
+                        f"QuickBooks did not confirm its {doc.planned.kind.label}: "
+                        f"{outcome.message} The next sync checks before sending it again.",
+                        kind=ErrorKind.RETRY_LATER, detail=outcome.detail)
+                continue
+            for doc, item in zip(group, outcome, strict=True):
+                if item.entity is not None:
+                    confirmations.append(self._confirmed(doc, item.entity))
+                elif (item.fault is not None and item.fault.code == "6140"
+                      and doc.planned.doc_number):
+                    duplicates.append(doc)
+                elif item.fault is not None and item.fault.kind is ErrorKind.RETRY_LATER:
+                    self.retry_later = True
+                    doc.order.fail(f"QuickBooks did not confirm its {doc.planned.kind.label}; "
+                                   "the next sync checks before sending it again.",
+                                   kind=ErrorKind.RETRY_LATER, detail=item.fault.detail)
+                elif item.fault is not None:
+                    if item.fault.kind in _STOPPING_KINDS:
+                        raise RunStopped(item.fault)
+                    failures.append((doc.request_id, _fault_text(item.fault)))
+                    self._fault_on_order(doc.order, item.fault,
+                                         f"QuickBooks refused its {doc.planned.kind.label}")
+        if duplicates:
+            found = self._find_by_number(
+                [(doc.planned.kind.value, doc.planned.doc_number or "") for doc in duplicates])
+            for doc in duplicates:
+                number = doc.planned.doc_number or ""
+                document = found.get((doc.planned.kind.value, number))
+                if document is not None and _is_ours(document, doc.order.order.number):
+                    confirmations.append(self._confirmed(doc, document))
+                    continue
+                message = (f"QuickBooks already has a {doc.planned.kind.label} numbered {number}"
+                           " that Connex Desktop did not book. Give this connection a prefix, "
+                           "or let QuickBooks number the documents.")
+                failures.append((doc.request_id, message))
+                doc.order.fail(message)
+        self.ledger.confirm(confirmations)
+        self.ledger.fail(failures)
+
+    def _send_group(self, group: list[_Doc]) -> tuple[list[_Doc],
+                                                      list[BatchOutcome] | QuickBooksFault]:
+        batch_id = group[0].request_id.split("/")[0]
+        operations = [BatchOperation(doc.request_id.split("/")[1], "create",
+                                     doc.planned.kind.value, doc.payload) for doc in group]
+        try:
+            return group, self.client.batch(operations, request_id=batch_id)
+        except QuickBooksFault as fault:
+            return group, fault
+
+    def _send(self, entities: list[NewEntity],
+              body_of: Callable[[NewEntity], tuple[str, dict[str, Any]]]
+              ) -> list[tuple[NewEntity, BatchOutcome]]:
+        groups = [entities[start:start + BATCH_MAX_OPERATIONS]
+                  for start in range(0, len(entities), BATCH_MAX_OPERATIONS)]
+
+        def send(group: list[NewEntity]) -> list[tuple[NewEntity, BatchOutcome]]:
+            operations = [BatchOperation(f"e{index}", "create", *body_of(entity))
+                          for index, entity in enumerate(group)]
+            outcomes = self.client.batch(operations, request_id=str(uuid.uuid4()))
+            return list(zip(group, outcomes, strict=True))
+
+        with ThreadPoolExecutor(max_workers=self.engine.writers) as pool:
+            futures = [pool.submit(send, group) for group in groups]
+        pairs: list[tuple[NewEntity, BatchOutcome]] = []
+        for future in futures:
+            try:
+                pairs.extend(future.result())
+            except QuickBooksFault as fault:
+                if fault.kind in _STOPPING_KINDS:
+                    raise RunStopped(fault) from fault
+                raise
+        return pairs
+
+    def _confirmed(self, doc: _Doc, entity: Mapping[str, Any]) -> Confirmation:
+        doc.qb_id = str(entity.get("Id", ""))
+        doc.doc_number = str(entity.get("DocNumber") or "")
+        doc.done = True
+        confirmation = _confirmation(doc.request_id, entity)
+        kind = doc.planned.kind
+        doc.order.booked.append(BookedDocument(doc.order.order.number, kind, doc.qb_id,
+                                               doc.doc_number, confirmation.total))
+        if kind.value in SALE_KINDS and confirmation.total != doc.planned.total:
+            doc.order.fail(
+                f"QuickBooks computed {money_text(confirmation.total)} for its {kind.label} "
+                f"{doc.doc_number or doc.qb_id} but the order's total is "
+                f"{money_text(doc.planned.total)}; check the tax and discount settings. "
+                "Nothing more was booked for it.")
+        return confirmation
+
+    def _fault_on_order(self, state: _OrderState, fault: QuickBooksFault, what: str) -> None:
+        if fault.kind in _STOPPING_KINDS:
+            raise RunStopped(fault)
+        if fault.kind is ErrorKind.RETRY_LATER:
+            self.retry_later = True
+        state.fail(f"{what}: {fault.message}", kind=fault.kind, detail=fault.detail)
+
+    # ---- outcomes ------------------------------------------------------------------------
+
+    def _finish(self, state: _OrderState) -> None:
+        self.result.documents.extend(state.booked)
+        order = state.order
+        if state.failure is not None:
+            self._finish_failed(order.source_id, order.number, state.failure, state.booked)
+            return
+        message = " ".join(state.notes)
+        self.result.synced += 1
+        self.engine.runs.record_order(self.result.run_id or 0, order.source_id, order.number,
+                                      OrderOutcome.BOOKED, message, documents=state.booked)
+        self._report(order.number)
+
+    def _finish_dry(self, state: _OrderState) -> None:
+        documents = [BookedDocument(state.order.number, doc.kind, "", doc.number_label,
+                                    doc.total) for doc in state.plan.documents]
+        self.result.documents.extend(documents)
+        creates = list(dict.fromkeys(entity.label for entity in state.plan.creates))
+        self.result.created.extend(label for label in creates if label not in self.result.created)
+        words = [f"Would create {', '.join(creates)}."] if creates else []
+        message = " ".join(words + state.notes)
+        self.result.synced += 1
+        self.engine.runs.record_order(self.result.run_id or 0, state.order.source_id,
+                                      state.order.number, OrderOutcome.PLANNED, message,
+                                      documents=documents)
+        self._report(state.order.number)
+
+    def _finish_skipped(self, order: Order, reason: str) -> None:
+        self.result.skipped += 1
+        self.engine.runs.record_order(self.result.run_id or 0, order.source_id, order.number,
+                                      OrderOutcome.SKIPPED, f"Skipped: {reason}.")
+        self._report(order.number)
+
+    def _finish_failed(self, order_id: str, number: str, failure: OrderFailure,
+                       booked: Iterable[BookedDocument] = ()) -> None:
+        self.result.failed += 1
+        self.result.errors.append(failure)
+        self.engine.runs.record_order(self.result.run_id or 0, order_id, number,
+                                      OrderOutcome.FAILED, failure.message, failure.detail,
+                                      failure.kind, documents=booked)
+        self._report(number)
+
+    def _report(self, number: str) -> None:
+        self.progress(Progress(self.result.fetched, self.result.synced, self.result.skipped,
+                               self.result.failed, number))
+
+
+# ---- helpers -----------------------------------------------------------------------------
+
+def _resolve(value: Any, lookup: Callable[[Pending], Any]) -> Any:
+    """A copy of a planned body with every Pending replaced by what it now stands for."""
+    if isinstance(value, Pending):
+        return lookup(value)
+    if isinstance(value, dict):
+        return {key: _resolve(item, lookup) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_resolve(item, lookup) for item in value]
+    return value
+
+
+def _confirmation(request_id: str, entity: Mapping[str, Any]) -> Confirmation:
+    total = entity.get("TotalAmt")
+    return Confirmation(request_id, str(entity.get("Id", "")), str(entity.get("DocNumber") or ""),
+                        money(str(total)) if total not in (None, "") else ZERO)
+
+
+def _is_ours(document: Mapping[str, Any], order_number: str) -> bool:
+    """A document found by number is ours when its memo names the order."""
+    return any(names_order(str(document.get(memo) or ""), order_number)
+               for memo in ("PrivateNote", "Memo"))
+
+
+def _fault_text(fault: QuickBooksFault) -> str:
+    return f"{fault.message} {fault.detail}".strip()
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+

@@ -1,0 +1,647 @@
+"""Turns one order into the QuickBooks documents its connection books: bodies, numbers, totals."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Protocol
+
+from connex_desktop.core.connection import (
+    Connection,
+    CustomerPolicy,
+    MissingItemPolicy,
+    TaxPolicy,
+)
+from connex_desktop.core.errors import OrderDataError
+from connex_desktop.core.model import Address, Order, OrderLine, PaymentStatus
+from connex_desktop.core.model import Payment as OrderPayment
+from connex_desktop.core.modes import TransactionMode
+from connex_desktop.core.money import ZERO, money
+from connex_desktop.core.result import DocumentKind
+
+DOC_NUMBER_MAX_CHARS = 21     # QuickBooks Online's limit on DocNumber
+NAME_MAX_CHARS = 100          # Item Name and Sku
+PAYMENT_REF_MAX_CHARS = 21    # PaymentRefNum
+SHIPPING_ITEM_ID = "SHIPPING_ITEM_ID"
+QB_ASSIGNS = "(QuickBooks assigns)"
+
+# Document keys in the ledger: one of each per order, and one per payment / vendor.
+ESTIMATE = "estimate"
+INVOICE = "invoice"
+SALES_RECEIPT = "sales_receipt"
+SALE_KEYS = (INVOICE, SALES_RECEIPT)
+
+# Orders in these states are never booked if they were not booked already.
+CLOSED_STATUSES = frozenset({"cancelled", "canceled", "voided", "void", "refunded"})
+CLOSED_PAYMENT_STATUSES = frozenset({PaymentStatus.CANCELLED, PaymentStatus.VOIDED,
+                                     PaymentStatus.REFUNDED})
+
+
+def payment_key(index: int) -> str:
+    return f"payment:{index}"
+
+
+def purchase_order_key(vendor_id: str) -> str:
+    return f"po:{vendor_id}"
+
+
+@dataclass(frozen=True)
+class Pending:
+    """An id (or number) known only once something earlier in the same run exists in QuickBooks.
+
+    Keys: `customer:<key>` and `item:<key>` for entities to create, `doc:<doc_key>` for a
+    document of the same order, `number:<doc_key>` for the number QuickBooks gave it, and
+    `invoice-customer:<qb id>` for the customer of an invoice booked in an earlier run.
+    """
+
+    key: str
+
+
+class References(Protocol):
+    """The company's lists, looked up in a cache filled by bulk queries."""
+
+    def customer_by_email(self, email: str) -> Mapping[str, Any] | None: ...
+
+    def customer_by_name(self, name: str) -> Mapping[str, Any] | None: ...
+
+    def item_by_sku(self, sku: str) -> Mapping[str, Any] | None: ...
+
+    def item_by_name(self, name: str) -> Mapping[str, Any] | None: ...
+
+    def vendor(self, vendor_id: str) -> Mapping[str, Any] | None: ...
+
+    def payment_method_by_name(self, name: str) -> Mapping[str, Any] | None: ...
+
+
+@dataclass(frozen=True)
+class CompanySetup:
+    """What the engine learned about the company and the connection's mapping before planning.
+
+    Refs are `{"value": id, "name": name}` dicts, resolved once per run from the mapping's names.
+    """
+
+    custom_txn_numbers: bool = True
+    using_sales_tax: bool = True
+    home_currency: str = "USD"
+    multicurrency: bool = False
+    income_account: Mapping[str, str] | None = None       # for items created on the fly
+    expense_account: Mapping[str, str] | None = None
+    ap_account: Mapping[str, str] | None = None
+    tax_code: Mapping[str, str] | None = None             # TxnTaxCodeRef, mapping.tax_code
+    discount_account: Mapping[str, str] | None = None
+    deposit_account: Mapping[str, str] | None = None
+    payment_method: Mapping[str, str] | None = None       # mapping.payment_method
+    fallback_item: Mapping[str, Any] | None = None        # mapping.fallback_item
+    shipping_item: Mapping[str, Any] | None = None        # mapping.shipping_item
+    tax_item: Mapping[str, Any] | None = None             # mapping.tax_item (line-item tax)
+    store_label: str = ""
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """What the ledger knows of one document of an order (booked by any connection)."""
+
+    doc_key: str
+    kind: str
+    state: str            # planned | confirmed | failed | voided
+    qb_id: str = ""
+    doc_number: str = ""
+    total: Decimal = ZERO
+
+    @property
+    def exists(self) -> bool:
+        """Booked, or possibly booked (planned: the outcome is not known yet)."""
+        return self.state in ("planned", "confirmed")
+
+
+@dataclass(frozen=True)
+class NewEntity:
+    """A customer or item the plan needs that QuickBooks does not have yet."""
+
+    entity: str          # "Customer" | "Item"
+    key: str             # the Pending key that stands for its id
+    name: str
+    body: dict[str, Any]
+
+    @property
+    def label(self) -> str:
+        return f"{self.entity} '{self.name}'"
+
+
+@dataclass
+class PlannedDocument:
+    doc_key: str
+    kind: DocumentKind
+    body: dict[str, Any]
+    total: Decimal
+    doc_number: str | None          # None: QuickBooks assigns it
+    depends_on: tuple[str, ...] = ()  # doc keys of the same order that must exist first
+
+    @property
+    def number_label(self) -> str:
+        return self.doc_number if self.doc_number is not None else QB_ASSIGNS
+
+
+@dataclass
+class OrderPlan:
+    order: Order
+    documents: list[PlannedDocument] = field(default_factory=list)
+    creates: list[NewEntity] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    skip_reason: str = ""
+
+
+def document_number(order: Order, connection: Connection) -> str | None:
+    """The order number with the connection's prefix, or None when QuickBooks numbers it."""
+    if connection.use_qb_numbering:
+        return None
+    number = f"{connection.prefix}{order.number}"
+    if len(number) > DOC_NUMBER_MAX_CHARS:
+        raise OrderDataError(
+            f"the document number '{number}' is {len(number)} characters; QuickBooks allows at "
+            f"most {DOC_NUMBER_MAX_CHARS}. Shorten the prefix or choose "
+            "'Use QuickBooks numbering'.", order=order.number, field="Order Number")
+    return number
+
+
+def order_marker(order_number: str) -> str:
+    """Written into each document's memo so it can be found and recognised as ours."""
+    return f"Order {order_number}"
+
+
+def names_order(memo: str, order_number: str) -> bool:
+    """Whether a memo carries this order's marker (so "Order 10" is not found in "Order 1001")."""
+    pattern = re.escape(order_marker(order_number)) + r"(?![\w-])"
+    return re.search(pattern, memo) is not None
+
+
+def is_closed(order: Order) -> bool:
+    return (order.status.strip().lower() in CLOSED_STATUSES
+            or order.payment_status in CLOSED_PAYMENT_STATUSES)
+
+
+def is_paid_in_full(order: Order) -> bool:
+    return order.payment_status is PaymentStatus.PAID or (
+        order.total > ZERO and order.amount_paid >= order.total)
+
+
+def plan_order(order: Order, connection: Connection, refs: References, setup: CompanySetup,
+               ledger: Mapping[str, LedgerEntry] | None = None) -> OrderPlan:
+    """The documents to book for `order`; raises OrderDataError naming the order and field."""
+    return _Planner(order, connection, refs, setup, ledger or {}).plan()
+
+
+def money_text(amount: Decimal) -> str:
+    return f"{amount:.2f}"
+
+
+class _Planner:
+    def __init__(self, order: Order, connection: Connection, refs: References,
+                 setup: CompanySetup, ledger: Mapping[str, LedgerEntry]) -> None:
+        self.order = order
+        self.connection = connection
+        self.mode = connection.mode
+        self.mapping = connection.mapping
+        self.refs = refs
+        self.setup = setup
+        self.ledger = ledger
+        self.result = OrderPlan(order)
+        self._created: dict[str, NewEntity] = {}
+
+    # -- the documents ------------------------------------------------------------------
+
+    def plan(self) -> OrderPlan:
+        order = self.order
+        existing_sale = next((self.ledger[key] for key in SALE_KEYS
+                              if key in self.ledger and self.ledger[key].exists), None)
+        if existing_sale is not None:
+            return self._plan_later_payment(existing_sale)
+        if is_closed(order):
+            return self._skip(f"the order is {order.status or order.payment_status.value} "
+                              "and was never booked, so there is nothing to book")
+        if self.mode is TransactionMode.SALES_RECEIPTS and not is_paid_in_full(order):
+            return self._skip(
+                "it is not paid in full; a sales receipt records a sale paid at checkout, so "
+                "unpaid orders belong to an invoices connection")
+        self._check_order_adds_up()
+        number = document_number(order, self.connection)
+        estimate = self.ledger.get(ESTIMATE)
+        estimate_exists = estimate is not None and estimate.exists
+        sale_body = self._sale_body(number)
+        total = self._body_total(sale_body)
+        if total != order.total:
+            raise OrderDataError(
+                f"the document would total {money_text(total)} but the order's total is "
+                f"{money_text(order.total)}; nothing was booked.", order=order.number,
+                field="Total")
+        if self.mode.books_estimate and not estimate_exists:
+            body = dict(sale_body, TxnStatus="Pending")
+            self._add(ESTIMATE, DocumentKind.ESTIMATE, body, total, number)
+        if self.mode.books_invoice:
+            self._plan_invoice(sale_body, total, number, estimate if estimate_exists else None)
+        if self.mode is TransactionMode.SALES_RECEIPTS:
+            body = dict(sale_body)
+            body.update(self._payment_fields(order.payments[-1] if order.payments else None))
+            self._add(SALES_RECEIPT, DocumentKind.SALES_RECEIPT, body, total, number)
+        if self.mode.books_payments:
+            self._plan_payments(Pending(f"doc:{INVOICE}"), sale_body["CustomerRef"],
+                                booked=ZERO, booked_count=0)
+        if self.mode.books_purchase_orders:
+            self._plan_purchase_orders()
+        if not self.result.documents:
+            return self._skip("everything this connection books for it is booked already")
+        return self.result
+
+    def _plan_invoice(self, sale_body: dict[str, Any], total: Decimal, number: str | None,
+                      estimate: LedgerEntry | None) -> None:
+        body = dict(sale_body)
+        depends: tuple[str, ...] = ()
+        if self.mode.books_estimate:
+            estimate_id: str | Pending = estimate.qb_id if estimate else Pending(f"doc:{ESTIMATE}")
+            body["LinkedTxn"] = [{"TxnId": estimate_id, "TxnType": "Estimate"}]
+            if estimate is None:
+                depends = (ESTIMATE,)
+            if self.connection.use_qb_numbering:
+                # The invoice takes the number QuickBooks gave the estimate.
+                body.pop("AutoDocNumber", None)
+                if estimate is not None:
+                    number = estimate.doc_number
+                    body["DocNumber"] = number
+                else:
+                    body["DocNumber"] = Pending(f"number:{ESTIMATE}")
+        self._add(INVOICE, DocumentKind.INVOICE, body, total, number, depends)
+
+    def _plan_later_payment(self, sale: LedgerEntry) -> OrderPlan:
+        """The order was booked before (by this or another connection on the same store)."""
+        where = f"{sale.kind} {sale.doc_number or sale.qb_id}".strip()
+        pays_later = self.mode.books_payments or self.mode is TransactionMode.SALES_RECEIPTS
+        if sale.doc_key == INVOICE and pays_later and not is_closed(self.order):
+            if sale.state != "confirmed":
+                return self._skip(f"its {where} is still being confirmed with QuickBooks")
+            payments = [entry for key, entry in self.ledger.items()
+                        if key.startswith("payment:") and entry.exists]
+            booked = sum((entry.total for entry in payments), ZERO)
+            customer = Pending(f"invoice-customer:{sale.qb_id}")
+            self._plan_payments(sale.qb_id, customer, booked=booked, booked_count=len(payments))
+            if self.result.documents:
+                self.result.notes.append(f"A later payment onto {where}.")
+                return self.result
+        return self._skip(f"it is booked already ({where})")
+
+    def _plan_payments(self, invoice_id: str | Pending, customer: Mapping[str, Any] | Pending,
+                       *, booked: Decimal, booked_count: int) -> None:
+        order = self.order
+        due = min(order.amount_paid, order.total) - booked
+        if due <= ZERO:
+            return
+        if order.amount_paid > order.total:
+            self.result.notes.append(
+                f"The order says {money_text(order.amount_paid)} was paid, more than its total "
+                f"{money_text(order.total)}; only the total is applied to the invoice.")
+        # One Payment per payment the store recorded; whatever no longer matches them one to
+        # one (a later payment, a cap) becomes one Payment for the difference.
+        remaining = list(order.payments[booked_count:])
+        if not (remaining and sum((p.amount for p in remaining), ZERO) == due):
+            last = order.payments[-1] if order.payments else None
+            remaining = [OrderPayment(due, last.method if last else "",
+                                      last.reference if last else "",
+                                      last.paid_on if last else None)]
+        for index, payment in enumerate(remaining, start=booked_count + 1):
+            if payment.amount <= ZERO:
+                continue
+            customer_ref = customer if isinstance(customer, Pending) else dict(customer)
+            body: dict[str, Any] = {
+                "CustomerRef": customer_ref,
+                "TotalAmt": money_text(payment.amount),
+                "TxnDate": (payment.paid_on or order.order_date).isoformat(),
+                "PrivateNote": self._memo(f"payment {index}"),
+                "Line": [{"Amount": money_text(payment.amount),
+                          "LinkedTxn": [{"TxnId": invoice_id, "TxnType": "Invoice"}]}],
+            }
+            body.update(self._payment_fields(payment))
+            self._currency(body)
+            depends = (INVOICE,) if isinstance(invoice_id, Pending) else ()
+            self._add(payment_key(index), DocumentKind.PAYMENT, body, payment.amount, None,
+                      depends)
+
+    def _plan_purchase_orders(self) -> None:
+        by_vendor: dict[str, list[dict[str, Any]]] = {}
+        for number, line in enumerate(self.order.lines, start=1):
+            if line.quantity <= 0:
+                continue
+            item = self._existing_item(line)
+            what = f"line {number} ({line.sku or line.name})"
+            if item is None:
+                self.result.notes.append(
+                    f"No purchase order for {what}: the item is new in QuickBooks, so it has no "
+                    "default vendor or purchase cost yet.")
+                continue
+            vendor_ref = item.get("PrefVendorRef") or {}
+            cost = money(str(item.get("PurchaseCost") or "0"))
+            if not vendor_ref.get("value") or cost <= ZERO:
+                missing = " or ".join(
+                    part for part, absent in (("a default vendor", not vendor_ref.get("value")),
+                                              ("a purchase cost", cost <= ZERO)) if absent)
+                self.result.notes.append(
+                    f"No purchase order for {what}: the item '{item.get('Name')}' has no "
+                    f"{missing} in QuickBooks.")
+                continue
+            by_vendor.setdefault(str(vendor_ref["value"]), []).append({
+                "DetailType": "ItemBasedExpenseLineDetail",
+                "Amount": money_text(money(cost * line.quantity)),
+                "Description": line.name or str(item.get("Name", "")),
+                "ItemBasedExpenseLineDetail": {
+                    "ItemRef": _ref(item), "Qty": str(line.quantity),
+                    "UnitPrice": money_text(cost), "BillableStatus": "NotBillable"},
+            })
+        for vendor_id, lines in by_vendor.items():
+            key = purchase_order_key(vendor_id)
+            if key in self.ledger and self.ledger[key].exists:
+                continue
+            vendor = self.refs.vendor(vendor_id)
+            if vendor is None:
+                self.result.notes.append(
+                    f"No purchase order for vendor {vendor_id}: it is not an active vendor.")
+                continue
+            body: dict[str, Any] = {
+                "VendorRef": {"value": vendor_id, "name": str(vendor.get("DisplayName", ""))},
+                "TxnDate": self.order.order_date.isoformat(),
+                "POStatus": "Open",
+                "Memo": order_marker(self.order.number),
+                "PrivateNote": self._memo("purchase order"),
+                "Line": lines,
+            }
+            if self.setup.ap_account:
+                body["APAccountRef"] = dict(self.setup.ap_account)
+            if vendor.get("BillAddr"):
+                body["VendorAddr"] = dict(vendor["BillAddr"])
+            if not self.order.shipping_address.is_empty():
+                body["ShipAddr"] = _address(self.order.shipping_address)
+            total = sum((money(str(line["Amount"])) for line in lines), ZERO)
+            self._add(key, DocumentKind.PURCHASE_ORDER, body, total, None)
+
+    # -- the sale body (estimate, invoice, sales receipt) -------------------------------
+
+    def _sale_body(self, number: str | None) -> dict[str, Any]:
+        order = self.order
+        body: dict[str, Any] = {
+            "CustomerRef": self._customer(),
+            "TxnDate": order.order_date.isoformat(),
+            "PrivateNote": self._memo(""),
+            "Line": [],
+        }
+        if number is None:
+            body["AutoDocNumber"] = True
+        else:
+            body["DocNumber"] = number
+        if order.buyer.email:
+            body["BillEmail"] = {"Address": order.buyer.email}
+        if not order.billing_address.is_empty():
+            body["BillAddr"] = _address(order.billing_address)
+        if not order.shipping_address.is_empty():
+            body["ShipAddr"] = _address(order.shipping_address)
+        self._currency(body)
+        lines: list[dict[str, Any]] = body["Line"]
+        for index, line in enumerate(order.lines, start=1):
+            lines.append(self._item_line(index, line))
+        line_discounts = sum((line.discount for line in order.lines), ZERO)
+        if order.shipping:
+            lines.append(self._shipping_line())
+        discount = order.discount + line_discounts
+        if discount:
+            lines.append(self._discount_line(order.discount, line_discounts))
+        if order.tax:
+            if self.mapping.tax_policy is TaxPolicy.LINE_ITEM:
+                lines.append(self._tax_line())
+            else:
+                detail: dict[str, Any] = {"TotalTax": money_text(order.tax)}
+                if self.setup.tax_code:
+                    detail["TxnTaxCodeRef"] = dict(self.setup.tax_code)
+                body["TxnTaxDetail"] = detail
+        return body
+
+    def _item_line(self, index: int, line: OrderLine) -> dict[str, Any]:
+        detail: dict[str, Any] = {"ItemRef": self._item(line, index),
+                                  "Qty": str(line.quantity),
+                                  "UnitPrice": str(line.unit_price)}
+        if self.setup.using_sales_tax and self.mapping.tax_policy is TaxPolicy.TAX_CODE:
+            detail["TaxCodeRef"] = {"value": "TAX" if line.taxable else "NON"}
+        # Amount stays quantity × unit price (QuickBooks checks it); line discounts go on the
+        # discount line so the document still totals what the order does.
+        return {"DetailType": "SalesItemLineDetail", "Amount": money_text(line.gross),
+                "Description": line.name or line.sku, "SalesItemLineDetail": detail}
+
+    def _shipping_line(self) -> dict[str, Any]:
+        amount = money_text(self.order.shipping)
+        item = self.setup.shipping_item
+        ref = _ref(item) if item else {"value": SHIPPING_ITEM_ID}
+        detail: dict[str, Any] = {"ItemRef": ref}
+        if item:
+            detail.update(Qty="1", UnitPrice=amount)
+        if self.setup.using_sales_tax and self.mapping.tax_policy is TaxPolicy.TAX_CODE:
+            detail["TaxCodeRef"] = {"value": "NON"}
+        return {"DetailType": "SalesItemLineDetail", "Amount": amount, "Description": "Shipping",
+                "SalesItemLineDetail": detail}
+
+    def _discount_line(self, order_discount: Decimal, line_discounts: Decimal) -> dict[str, Any]:
+        parts = []
+        if order_discount:
+            parts.append(f"order discount {money_text(order_discount)}")
+        if line_discounts:
+            parts.append(f"line discounts {money_text(line_discounts)}")
+        detail: dict[str, Any] = {"PercentBased": False}
+        if self.setup.discount_account:
+            detail["DiscountAccountRef"] = dict(self.setup.discount_account)
+        return {"DetailType": "DiscountLineDetail",
+                "Amount": money_text(order_discount + line_discounts),
+                "Description": "Discount: " + ", ".join(parts),
+                "DiscountLineDetail": detail}
+
+    def _tax_line(self) -> dict[str, Any]:
+        item = self.setup.tax_item
+        if item is None:
+            raise OrderDataError(
+                f"the connection books tax as a line against the item '{self.mapping.tax_item}'"
+                ", which is not in QuickBooks.", order=self.order.number, field="Tax Amount")
+        amount = money_text(self.order.tax)
+        return {"DetailType": "SalesItemLineDetail", "Amount": amount, "Description": "Sales tax",
+                "SalesItemLineDetail": {"ItemRef": _ref(item), "Qty": "1", "UnitPrice": amount}}
+
+    def _payment_fields(self, payment: OrderPayment | None) -> dict[str, Any]:
+        fields: dict[str, Any] = {}
+        method = self.setup.payment_method
+        if method is None and payment is not None and payment.method:
+            found = self.refs.payment_method_by_name(payment.method)
+            method = _ref(found) if found else None
+        if method:
+            fields["PaymentMethodRef"] = dict(method)
+        if payment is not None and payment.reference:
+            fields["PaymentRefNum"] = payment.reference[:PAYMENT_REF_MAX_CHARS]
+        if self.setup.deposit_account:
+            fields["DepositToAccountRef"] = dict(self.setup.deposit_account)
+        return fields
+
+    # -- references ---------------------------------------------------------------------
+
+    def _customer(self) -> dict[str, Any] | Pending:
+        buyer = self.order.buyer
+        if self.mapping.customer_policy is CustomerPolicy.PER_BUYER:
+            email = buyer.email.strip()
+            if email:
+                found = self.refs.customer_by_email(email)
+                if found is not None:
+                    return _ref(found, "DisplayName")
+            name = _clean_name(buyer.name or buyer.company or email)
+            if name:
+                found = self.refs.customer_by_name(name)
+                if found is not None:
+                    return _ref(found, "DisplayName")
+                return self._new_customer(name, email)
+        name = _clean_name(self.mapping.generic_customer)
+        found = self.refs.customer_by_name(name)
+        return _ref(found, "DisplayName") if found is not None else self._new_customer(name, "")
+
+    def _new_customer(self, name: str, email: str) -> Pending:
+        key = f"customer:{(email or name).lower()}"
+        if key not in self._created:
+            body: dict[str, Any] = {"DisplayName": name}
+            buyer = self.order.buyer
+            if email:
+                body["PrimaryEmailAddr"] = {"Address": email}
+                if buyer.name:
+                    body["GivenName"], _, family = buyer.name.partition(" ")
+                    if family:
+                        body["FamilyName"] = family
+                if buyer.company:
+                    body["CompanyName"] = buyer.company
+                if buyer.phone:
+                    body["PrimaryPhone"] = {"FreeFormNumber": buyer.phone}
+                if not self.order.billing_address.is_empty():
+                    body["BillAddr"] = _address(self.order.billing_address)
+                if not self.order.shipping_address.is_empty():
+                    body["ShipAddr"] = _address(self.order.shipping_address)
+            self._currency(body)
+            self._register(NewEntity("Customer", key, name, body))
+        return Pending(key)
+
+    def _existing_item(self, line: OrderLine) -> Mapping[str, Any] | None:
+        found = self.refs.item_by_sku(line.sku) if line.sku else None
+        if found is None and line.name:
+            found = self.refs.item_by_name(_clean_name(line.name))
+        if found is None and line.sku:
+            found = self.refs.item_by_name(_clean_name(line.sku))
+        return found
+
+    def _item(self, line: OrderLine, index: int) -> dict[str, Any] | Pending:
+        found = self._existing_item(line)
+        if found is not None:
+            return _ref(found)
+        what = f"SKU '{line.sku}'" if line.sku else f"product '{line.name}'"
+        policy = self.mapping.missing_items
+        if policy is MissingItemPolicy.FALLBACK and self.setup.fallback_item:
+            return _ref(self.setup.fallback_item)
+        if policy is not MissingItemPolicy.CREATE:
+            raise OrderDataError(
+                f"line {index}: no QuickBooks item has {what}. Add the item in QuickBooks, or "
+                "let the connection create missing items.", order=self.order.number,
+                field="SKU" if line.sku else "Product Name")
+        name = _clean_name(line.name or line.sku)[:NAME_MAX_CHARS]
+        key = f"item:{(line.sku or name).lower()}"
+        if key not in self._created:
+            body: dict[str, Any] = {"Name": name, "Type": "NonInventory",
+                                    "Description": line.name or line.sku,
+                                    "UnitPrice": str(line.unit_price),
+                                    "Taxable": line.taxable}
+            if line.sku:
+                body["Sku"] = line.sku[:NAME_MAX_CHARS]
+            if self.setup.income_account:
+                body["IncomeAccountRef"] = dict(self.setup.income_account)
+            if self.setup.expense_account:
+                body["ExpenseAccountRef"] = dict(self.setup.expense_account)
+            self._register(NewEntity("Item", key, name, body))
+        return Pending(key)
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def _register(self, entity: NewEntity) -> None:
+        self._created[entity.key] = entity
+        self.result.creates.append(entity)
+
+    def _currency(self, body: dict[str, Any]) -> None:
+        currency = self.order.currency.strip().upper()
+        if not currency or currency == self.setup.home_currency.upper():
+            if self.setup.multicurrency and currency:
+                body["CurrencyRef"] = {"value": currency}
+            return
+        if not self.setup.multicurrency:
+            raise OrderDataError(
+                f"the order is in {currency} but the QuickBooks company keeps its books only in "
+                f"{self.setup.home_currency} (multicurrency is off).", order=self.order.number,
+                field="Currency")
+        body["CurrencyRef"] = {"value": currency}
+
+    def _memo(self, what: str) -> str:
+        store = f" from {self.setup.store_label}" if self.setup.store_label else ""
+        suffix = f" ({what})" if what else ""
+        return f"{order_marker(self.order.number)}{store}{suffix}. Booked by Connex Desktop."
+
+    def _check_order_adds_up(self) -> None:
+        order = self.order
+        if order.computed_total != order.total:
+            raise OrderDataError(
+                f"its lines, discounts, shipping and tax add up to "
+                f"{money_text(order.computed_total)} but its total is {money_text(order.total)}; "
+                "nothing was booked.", order=order.number, field="Total")
+        if order.total < ZERO:
+            raise OrderDataError(f"its total {money_text(order.total)} is negative.",
+                                 order=order.number, field="Total")
+        if not order.lines:
+            raise OrderDataError("it has no product lines.", order=order.number, field="SKU")
+
+    def _body_total(self, body: Mapping[str, Any]) -> Decimal:
+        return document_total(body)
+
+    def _add(self, doc_key: str, kind: DocumentKind, body: dict[str, Any], total: Decimal,
+             number: str | None, depends: tuple[str, ...] = ()) -> None:
+        self.result.documents.append(PlannedDocument(doc_key, kind, body, total, number, depends))
+
+    def _skip(self, reason: str) -> OrderPlan:
+        self.result.documents.clear()
+        self.result.creates.clear()
+        self.result.skip_reason = reason
+        return self.result
+
+
+def document_total(body: Mapping[str, Any]) -> Decimal:
+    """What a sales document adds up to, computed from the body we send (as QuickBooks does)."""
+    total = ZERO
+    for line in body.get("Line", []):
+        amount = money(str(line.get("Amount", "0")))
+        if line.get("DetailType") == "DiscountLineDetail":
+            total -= amount
+        elif line.get("DetailType") == "SalesItemLineDetail":
+            total += amount
+    tax = (body.get("TxnTaxDetail") or {}).get("TotalTax")
+    if tax is not None:
+        total += money(str(tax))
+    return total
+
+
+def _ref(entity: Mapping[str, Any], name_field: str = "Name") -> dict[str, Any]:
+    if "value" in entity:  # already a ref
+        return dict(entity)
+    return {"value": str(entity["Id"]), "name": str(entity.get(name_field, ""))}
+
+
+def _clean_name(name: str) -> str:
+    # QuickBooks uses ':' for sub-customers and sub-items, so a name cannot contain one.
+    return " ".join(name.replace(":", "-").split())
+
+
+def _address(address: Address) -> dict[str, str]:
+    fields = {"Line1": address.line1, "Line2": address.line2, "City": address.city,
+              "CountrySubDivisionCode": address.region, "PostalCode": address.postal_code,
+              "Country": address.country}
+    return {key: value for key, value in fields.items() if value}

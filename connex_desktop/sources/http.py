@@ -7,6 +7,7 @@ import ipaddress
 import time
 from collections.abc import Callable, Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -239,9 +240,10 @@ class StoreHttp:
         return redact(text, self.secrets)
 
     def json(self, response: requests.Response) -> Any:
-        """The body of a 2xx response as JSON, or a SetupError naming what came back."""
+        """The body of a 2xx response as JSON (numbers with a fraction as Decimal, never float),
+        or a SetupError naming what came back."""
         try:
-            return response.json()
+            return response.json(parse_float=Decimal)
         except ValueError:
             raise SetupError(
                 f"The {self.store} store address did not answer with order data "

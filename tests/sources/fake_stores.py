@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from collections.abc import Callable
@@ -92,3 +93,152 @@ class FakeServer:
 
     def __exit__(self, *_exc: object) -> None:
         self.stop()
+
+
+def _basic_credentials(request: Received) -> tuple[str, str] | None:
+    header = request.headers.get("authorization", "")
+    if not header.startswith("Basic "):
+        return None
+    user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+    return user, password
+
+
+# -- WooCommerce ---------------------------------------------------------------------------
+
+WOO_KEY = "ck_4f1c0d2e9b8a7766554433221100ffee"
+WOO_SECRET = "cs_9a8b7c6d5e4f30211203f4e5d6c7b8a9"
+WOO_ORDERS_PATH = "/wp-json/wc/v3/orders"
+WOO_DEFAULT_PER_PAGE = 10
+
+
+def woo_sample_order() -> dict[str, Any]:
+    """Order 727 of the WooCommerce REST docs, with both of its line items."""
+    return {
+        "id": 727, "parent_id": 0, "number": "727", "order_key": "wc_order_58d2d042d1d",
+        "created_via": "rest-api", "status": "processing", "currency": "USD",
+        "date_created": "2017-03-22T16:28:02", "date_created_gmt": "2017-03-22T19:28:02",
+        "date_modified": "2017-03-22T16:28:08", "date_modified_gmt": "2017-03-22T19:28:08",
+        "discount_total": "0.00", "discount_tax": "0.00", "shipping_total": "10.00",
+        "shipping_tax": "0.00", "cart_tax": "1.35", "total": "29.35", "total_tax": "1.35",
+        "prices_include_tax": False, "customer_id": 0, "customer_note": "",
+        "billing": {
+            "first_name": "John", "last_name": "Doe", "company": "",
+            "address_1": "969 Market", "address_2": "", "city": "San Francisco",
+            "state": "CA", "postcode": "94103", "country": "US",
+            "email": "john.doe@example.com", "phone": "(555) 555-5555"},
+        "shipping": {
+            "first_name": "John", "last_name": "Doe", "company": "",
+            "address_1": "969 Market", "address_2": "", "city": "San Francisco",
+            "state": "CA", "postcode": "94103", "country": "US"},
+        "payment_method": "bacs", "payment_method_title": "Direct Bank Transfer",
+        "transaction_id": "", "date_paid": "2017-03-22T16:28:08",
+        "date_paid_gmt": "2017-03-22T19:28:08", "date_completed": None,
+        "line_items": [
+            {"id": 315, "name": "Woo Single #1", "product_id": 93, "variation_id": 0,
+             "quantity": 2, "tax_class": "", "subtotal": "6.00", "subtotal_tax": "0.45",
+             "total": "6.00", "total_tax": "0.45",
+             "taxes": [{"id": 75, "total": "0.45", "subtotal": "0.45"}], "meta_data": [],
+             "sku": "", "price": 3},
+            {"id": 316, "name": "Ship Your Idea – Color: Black, Size: M Test", "product_id": 22,
+             "variation_id": 23, "quantity": 1, "tax_class": "", "subtotal": "12.00",
+             "subtotal_tax": "0.90", "total": "12.00", "total_tax": "0.90",
+             "taxes": [{"id": 75, "total": "0.9", "subtotal": "0.9"}],
+             "meta_data": [{"id": 2095, "key": "pa_color", "value": "black"}],
+             "sku": "Bar3", "price": 12},
+        ],
+        "tax_lines": [
+            {"id": 318, "rate_code": "US-CA-STATE TAX", "rate_id": 75, "label": "State Tax",
+             "compound": False, "tax_total": "1.35", "shipping_tax_total": "0.00",
+             "meta_data": []}],
+        "shipping_lines": [
+            {"id": 317, "method_title": "Flat Rate", "method_id": "flat_rate", "total": "10.00",
+             "total_tax": "0.00", "taxes": [], "meta_data": []}],
+        "fee_lines": [], "coupon_lines": [], "refunds": [],
+    }
+
+
+def woo_order(order_id: int, *, status: str = "processing", total: str = "10.00",
+              created: str = "2026-11-20T10:00:00", paid: bool = True,
+              **fields: Any) -> dict[str, Any]:
+    """A one-line, untaxed order shaped like the sample; `fields` replace top-level fields."""
+    order = woo_sample_order()
+    order.update({
+        "id": order_id, "number": str(order_id), "status": status, "total": total,
+        "total_tax": "0.00", "cart_tax": "0.00", "shipping_total": "0.00",
+        "date_created": created, "date_created_gmt": created,
+        "date_modified": created, "date_modified_gmt": created,
+        "date_paid": created if paid else None, "date_paid_gmt": created if paid else None,
+        "line_items": [{"id": order_id * 10, "name": "Widget", "product_id": 1,
+                        "variation_id": 0, "quantity": 1, "tax_class": "",
+                        "subtotal": total, "subtotal_tax": "0.00", "total": total,
+                        "total_tax": "0.00", "taxes": [], "meta_data": [], "sku": "WIDGET",
+                        "price": 10}],
+        "tax_lines": [], "shipping_lines": [],
+    })
+    order.update(fields)
+    return order
+
+
+class FakeWooCommerce(FakeServer):
+    """`/wp-json/wc/v3/orders` as WooCommerce answers it: Basic or query-string keys, filters,
+    page/per_page with X-WP-Total, X-WP-TotalPages and Link, and JSON errors."""
+
+    def __init__(self, orders: list[dict[str, Any]], *, key: str = WOO_KEY,
+                 secret: str = WOO_SECRET) -> None:
+        self.orders = orders
+        self.key = key
+        self.secret = secret
+        self.queued: list[Reply] = []   # answered first, e.g. a throttle
+        self.ignores_page = False       # a caching host that always serves page 1
+        super().__init__(self._route)
+
+    def _route(self, request: Received) -> Reply:
+        if self.queued:
+            return self.queued.pop(0)
+        given = _basic_credentials(request) or (request.param("consumer_key"),
+                                                request.param("consumer_secret"))
+        if given != (self.key, self.secret):
+            return Reply(401, {"code": "woocommerce_rest_cannot_view",
+                               "message": "Sorry, you cannot list resources.",
+                               "data": {"status": 401}})
+        if request.path != WOO_ORDERS_PATH:
+            return Reply(404, {"code": "rest_no_route",
+                               "message": "No route was found matching the URL and request "
+                                          "method.", "data": {"status": 404}})
+        per_page = int(request.param("per_page") or WOO_DEFAULT_PER_PAGE)
+        if not 1 <= per_page <= 100:
+            return Reply(400, {"code": "rest_invalid_param",
+                               "message": "Invalid parameter(s): per_page",
+                               "data": {"status": 400}})
+        matches = sorted((o for o in self.orders if self._matches(o, request)),
+                         key=lambda o: o["id"], reverse=request.param("order") != "asc")
+        if self.ignores_page:
+            return Reply(200, matches[:per_page])
+        page = int(request.param("page") or 1)
+        pages = max(1, -(-len(matches) // per_page))
+        link = f'<{self.url}{WOO_ORDERS_PATH}?page={page + 1}>; rel="next"' if page < pages else ""
+        headers = {"X-WP-Total": str(len(matches)), "X-WP-TotalPages": str(pages)}
+        if link:
+            headers["Link"] = link
+        return Reply(200, matches[(page - 1) * per_page:page * per_page], headers)
+
+    @staticmethod
+    def _matches(order: dict[str, Any], request: Received) -> bool:
+        statuses = (request.param("status") or "any").split(",")
+        if "any" in statuses:
+            if order["status"] == "trash":
+                return False
+        elif order["status"] not in statuses:
+            return False
+        suffix = "_gmt" if request.param("dates_are_gmt") == "true" else ""
+        for param, field_name, keep in (("after", "date_created", str.__gt__),
+                                        ("before", "date_created", str.__lt__),
+                                        ("modified_after", "date_modified", str.__gt__)):
+            bound = request.param(param)
+            if bound and not keep(order[field_name + suffix], bound):
+                return False
+        include = request.param("include")
+        if include and str(order["id"]) not in include.split(","):
+            return False
+        search = request.param("search")
+        return not search or search in (order["number"], order["billing"]["email"])

@@ -1,0 +1,69 @@
+"""Amounts from store payloads: parsed fields that name themselves, unit prices, cent rounding."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from connex_desktop.core.errors import OrderDataError
+from connex_desktop.core.model import Order, OrderLine
+from connex_desktop.core.money import CENT, MoneyError, money, quantity
+
+ROUNDING_SKU = "ROUNDING"
+ROUNDING_NAME = "Rounding difference with the store's total"
+# Unit prices are tried at these precisions before falling back to the exact quotient.
+UNIT_PRICE_PLACES = (Decimal("0.01"), Decimal("0.0001"), Decimal("0.000001"))
+
+
+def amount_of(data: Mapping[str, Any], key: str, order: str, *, where: str = "") -> Decimal:
+    """`data[key]` as money (missing or blank: zero), or an error naming the order and field."""
+    try:
+        return money(data.get(key))
+    except MoneyError as exc:
+        raise OrderDataError(f"{where}{key} is {data.get(key)!r}, not an amount.", order=order,
+                             field=key) from exc
+
+
+def quantity_of(data: Mapping[str, Any], key: str, order: str, *, where: str = "") -> Decimal:
+    """`data[key]` as a quantity, or an error naming the order and field."""
+    try:
+        return quantity(data.get(key))
+    except MoneyError as exc:
+        raise OrderDataError(f"{where}{key} is {data.get(key)!r}, not a quantity.", order=order,
+                             field=key) from exc
+
+
+def unit_price(line_total: Decimal, quantity: Decimal) -> Decimal:
+    """The shortest unit price whose product with `quantity` rounds back to `line_total`."""
+    if quantity == 0:
+        return line_total
+    exact = line_total / quantity
+    for places in UNIT_PRICE_PLACES:
+        candidate = exact.quantize(places)
+        if money(candidate * quantity) == line_total:
+            return candidate
+    return exact
+
+
+def balance_with_store_total(order: Order) -> Order:
+    """`order`, with a rounding line when its parts miss the store's total by rounding alone.
+
+    Stores round tax and line totals their own way (per line or on the subtotal), so the
+    rounded parts can miss the grand total by a cent or a few. That difference is booked as an
+    explicit non-taxable line, so the tax stays what the store reported and the document still
+    totals what the buyer was charged. A larger gap is a data error, never silently absorbed.
+    """
+    difference = order.total - order.computed_total
+    if difference == 0:
+        return order
+    # One cent per rounded part: each line, the shipping and the tax.
+    allowed = CENT * (len(order.lines) + 2)
+    if abs(difference) > allowed:
+        raise OrderDataError(
+            f"the lines, shipping, discounts and tax add up to {order.computed_total} but the "
+            f"store's total is {order.total}.", order=order.number, field="total")
+    rounding = OrderLine(sku=ROUNDING_SKU, name=ROUNDING_NAME, quantity=Decimal(1),
+                         unit_price=difference, taxable=False)
+    return dataclasses.replace(order, lines=(*order.lines, rounding))

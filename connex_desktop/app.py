@@ -1,0 +1,161 @@
+"""The composition root: the one place that builds stores, sources, clients and the engine."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from connex_desktop.core.connection import Connection, QuickBooksCompany
+from connex_desktop.core.errors import SetupError
+from connex_desktop.core.modes import TransactionMode
+from connex_desktop.core.secrets import SecretStore, connection_secret_key
+from connex_desktop.logs import register_secret
+from connex_desktop.paths import AppPaths
+from connex_desktop.quickbooks.auth import QuickBooksAuth, save_credentials
+from connex_desktop.quickbooks.client import QuickBooksClient
+from connex_desktop.sandbox.demo_store import DemoSource
+from connex_desktop.sandbox.seed import COMPANY_NAME as DEMO_COMPANY_NAME
+from connex_desktop.sources.base import Source
+from connex_desktop.sources.csv_file import CsvSource
+from connex_desktop.storage.database import Database
+from connex_desktop.storage.ledger import LedgerRepository
+from connex_desktop.storage.repositories import (
+    ConnectionRepository,
+    CursorRepository,
+    RunRepository,
+    SettingsRepository,
+)
+from connex_desktop.storage.secrets import KeyringSecretStore, MemorySecretStore
+from connex_desktop.sync.engine import Engine
+
+if TYPE_CHECKING:
+    from connex_desktop.sandbox.server import SandboxServer
+
+DEMO_CONNECTION_NAME = "Demo store"
+DEMO_COMPANY_FILE = "demo-company.sqlite3"
+SOURCE_KINDS: Mapping[str, type[Source]] = {CsvSource.kind: CsvSource, DemoSource.kind: DemoSource}
+
+
+def quickbooks_key_prefix(connection_id: int) -> str:
+    """Where a connection's QuickBooks client secret and tokens live in the secret store."""
+    return connection_secret_key(connection_id, "").rstrip("/")
+
+
+@dataclass
+class _Demo:
+    server: SandboxServer
+    connection_id: int
+    secrets: MemorySecretStore
+
+
+@dataclass
+class App:
+    """Everything the GUI and the CLI use, built once by `build_app`."""
+
+    paths: AppPaths
+    database: Database
+    connections: ConnectionRepository
+    runs: RunRepository
+    cursors: CursorRepository
+    settings: SettingsRepository
+    secrets: SecretStore
+    source_kinds: Mapping[str, type[Source]]
+    ledger: LedgerRepository = field(init=False)
+    _demo: _Demo | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.ledger = LedgerRepository(self.database)
+
+    def source_for(self, connection: Connection) -> Source:
+        """The connection's store, with its secrets read from the secret store."""
+        kind = self.source_kinds.get(connection.source_kind)
+        if kind is None:
+            raise SetupError(f"This app does not know the store kind '{connection.source_kind}'.",
+                             field="source")
+        secrets: dict[str, str] = {}
+        if connection.id is not None:
+            for setting in kind.settings_fields:
+                if setting.secret:
+                    value = self.secrets.get(connection_secret_key(connection.id, setting.name))
+                    if value:
+                        secrets[setting.name] = value
+        settings = {setting.name: setting.default for setting in kind.settings_fields
+                    if setting.default}
+        settings.update(connection.source_settings)
+        return kind(settings, secrets)
+
+    def secrets_for(self, connection: Connection) -> SecretStore:
+        """The demo's QuickBooks tokens live in memory; every other connection's in the keyring."""
+        demo = self._demo
+        if demo is not None and connection.id == demo.connection_id:
+            return demo.secrets
+        return self.secrets
+
+    def quickbooks_client(self, connection: Connection) -> QuickBooksClient:
+        if connection.id is None:
+            raise SetupError("Save the connection before connecting it to QuickBooks.")
+        auth = QuickBooksAuth(connection.quickbooks, self.secrets_for(connection),
+                              quickbooks_key_prefix(connection.id))
+        return QuickBooksClient(connection.quickbooks, auth)
+
+    def engine(self) -> Engine:
+        return Engine(runs=self.runs, ledger=self.ledger, cursors=self.cursors,
+                      secrets=self.secrets, source_for=self.source_for,
+                      client_for=self.quickbooks_client, source_kinds=self.source_kinds)
+
+    def start_demo(self, *, orders: int | None = None,
+                   mode: TransactionMode = TransactionMode.INVOICES_WITH_PAYMENTS) -> Connection:
+        """Start the in-process sandbox company (kept in the data folder) and the demo connection.
+
+        The demo's tokens are fresh from the sandbox at each start and kept in memory only, so
+        the demo works on a machine without a keyring.
+        """
+        from connex_desktop.sandbox.server import SandboxServer  # only the demo needs it
+
+        if self._demo is None:
+            server = SandboxServer(db_path=self.paths.data / DEMO_COMPANY_FILE)
+            server.start()
+            self._demo = _Demo(server, -1, MemorySecretStore(observer=register_secret))
+        demo = self._demo
+        server = demo.server
+        company = QuickBooksCompany(environment=server.base_url, client_id=server.client_id,
+                                    realm_id=server.realm_id,
+                                    company_name=DEMO_COMPANY_NAME)
+        settings = {"orders": str(orders)} if orders is not None else {}
+        try:
+            existing = self.connections.get(DEMO_CONNECTION_NAME)
+        except SetupError:
+            existing = None
+        if existing is None:
+            connection = self.connections.add(Connection(
+                name=DEMO_CONNECTION_NAME, source_kind=DemoSource.kind, mode=mode,
+                source_settings=settings, quickbooks=company))
+        else:
+            connection = self.connections.update(dataclasses.replace(
+                existing, mode=mode, quickbooks=company,
+                source_settings={**existing.source_settings, **settings}))
+        assert connection.id is not None
+        demo.connection_id = connection.id
+        save_credentials(demo.secrets, quickbooks_key_prefix(connection.id),
+                         client_secret=server.client_secret, refresh_token=server.refresh_token)
+        return connection
+
+    def close(self) -> None:
+        if self._demo is not None:
+            self._demo.server.stop()
+            self._demo = None
+        self.database.close()
+
+
+def build_app(data_dir: str | None = None, *, secrets: SecretStore | None = None) -> App:
+    """Open the data folder (`--data-dir`, $CONNEX_DESKTOP_HOME or the platform's) and wire up."""
+    paths = AppPaths.resolve(data_dir).ensure()
+    database = Database.open(paths.database)
+    return App(
+        paths=paths, database=database, connections=ConnectionRepository(database),
+        runs=RunRepository(database), cursors=CursorRepository(database),
+        settings=SettingsRepository(database),
+        secrets=secrets if secrets is not None else KeyringSecretStore(observer=register_secret),
+        source_kinds=SOURCE_KINDS)

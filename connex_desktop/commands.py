@@ -1,0 +1,511 @@
+"""The headless commands: connections, QuickBooks, sync, history and the demo. Exit 0 / 1 / 2."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import enum
+import json
+import signal
+import sys
+import typing
+import webbrowser
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+from connex_desktop.app import App, build_app, quickbooks_key_prefix
+from connex_desktop.core.connection import (
+    Connection,
+    Mapping,
+    QuickBooksCompany,
+    Schedule,
+)
+from connex_desktop.core.errors import ConnexError, ErrorKind
+from connex_desktop.core.modes import TransactionMode
+from connex_desktop.core.progress import CancelToken
+from connex_desktop.core.result import RunStatus, SyncResult
+from connex_desktop.core.secrets import connection_secret_key
+from connex_desktop.quickbooks.auth import (
+    CLIENT_SECRET,
+    REFRESH_TOKEN,
+    authorization_url,
+    exchange_code,
+    new_state,
+    parse_callback,
+    save_credentials,
+)
+from connex_desktop.sources.base import OrderQuery, Source
+from connex_desktop.storage.repositories import RunTrigger
+from connex_desktop.storage.secrets import delete_connection_secrets
+
+EXIT_OK = 0
+EXIT_SOME_FAILED = 1
+EXIT_USAGE = 2     # usage, configuration or authorisation
+
+
+class UsageError(ConnexError):
+    kind = ErrorKind.FIX_SETUP
+
+
+# ---- entry points (HANDLERS in __main__) -------------------------------------------------
+
+def demo(args: argparse.Namespace) -> int:
+    with _app(args) as app:
+        connection = app.start_demo(orders=args.orders, mode=TransactionMode(args.mode))
+        if not args.json:
+            print(f"Demo: {connection.quickbooks.company_name} (sandbox at "
+                  f"{connection.quickbooks.environment}), mode "
+                  f"{connection.mode.info.label}.", flush=True)
+        result = _run(app, connection, query=None, dry_run=False, trigger=RunTrigger.DEMO,
+                      retry_failed=False, quiet=args.json)
+        _print_results([result], as_json=args.json)
+        return _exit_code([result])
+
+
+def connection(args: argparse.Namespace) -> int:
+    with _app(args) as app:
+        action: Callable[[App, argparse.Namespace], int] = {
+            "add": _connection_add, "set": _connection_set, "list": _connection_list,
+            "show": _connection_show, "remove": _connection_remove}[args.action]
+        return action(app, args)
+
+
+def qb(args: argparse.Namespace) -> int:
+    with _app(args) as app:
+        if args.action == "disconnect":
+            return _qb_disconnect(app, args)
+        return _qb_connect(app, args)
+
+
+def sync(args: argparse.Namespace) -> int:
+    with _app(args) as app:
+        if args.all and args.names:
+            raise UsageError("Name connections or use --all, not both.")
+        if not args.all and not args.names:
+            raise UsageError("Name the connections to sync, or use --all.")
+        connections = app.connections.list() if args.all else [
+            app.connections.get(name) for name in args.names]
+        query = _query(args)
+        results = [_run(app, conn, query=query, dry_run=args.dry_run,
+                        trigger=RunTrigger.RETRY if args.retry_failed else RunTrigger.CLI,
+                        retry_failed=args.retry_failed, quiet=args.json)
+                   for conn in connections]
+        _print_results(results, as_json=args.json)
+        return _exit_code(results)
+
+
+def history(args: argparse.Namespace) -> int:
+    with _app(args) as app:
+        conn = app.connections.get(args.name)
+        assert conn.id is not None
+        runs = app.runs.list(conn.id)
+        if args.json:
+            print(json.dumps({"connection": conn.name, "runs": [
+                {"run_id": run.id, "trigger": run.trigger.value, "dry_run": run.dry_run,
+                 "status": run.status, "started_at": run.started_at.isoformat(),
+                 "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+                 "orders": {"fetched": run.fetched, "synced": run.synced,
+                            "skipped": run.skipped, "failed": run.failed},
+                 "message": run.message,
+                 "order_outcomes": [
+                     {"order": order.order_number, "outcome": order.outcome.value,
+                      "message": order.message, "detail": order.detail,
+                      "documents": [_document_json(doc) for doc in order.documents]}
+                     for order in app.runs.orders(run.id)]}
+                for run in runs]}, indent=2))
+            return EXIT_OK
+        if not runs:
+            print(f"{conn.name}: no syncs yet.")
+            return EXIT_OK
+        print(f"{conn.name}: {len(runs)} sync{'s' if len(runs) != 1 else ''}, newest first")
+        for run in runs:
+            dry = " (dry run)" if run.dry_run else ""
+            print(f"  #{run.id} {run.started_at:%Y-%m-%d %H:%M} {run.trigger.value}{dry}: "
+                  f"{run.status} — {run.fetched} fetched, {run.synced} synced, "
+                  f"{run.skipped} skipped, {run.failed} failed")
+            if run.message:
+                print(f"      {run.message}")
+            for order in app.runs.orders(run.id):
+                if order.outcome.value == "failed":
+                    print(f"      order {order.order_number} failed: {order.message}")
+        return EXIT_OK
+
+
+# ---- shared machinery --------------------------------------------------------------------
+
+@contextmanager
+def _app(args: argparse.Namespace) -> Iterator[App]:
+    """Build the app, and turn plain-words errors into a message and exit code 2."""
+    app: App | None = None
+    try:
+        app = build_app(getattr(args, "data_dir", None))
+        yield app
+    except ConnexError as error:
+        print(f"connex-desktop: {error}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE) from None
+    finally:
+        if app is not None:
+            app.close()
+
+
+def _run(app: App, conn: Connection, *, query: OrderQuery | None, dry_run: bool,
+         trigger: RunTrigger, retry_failed: bool, quiet: bool) -> SyncResult:
+    cancel = CancelToken()
+    previous = signal.getsignal(signal.SIGINT)
+
+    def stop(_signum: int, _frame: object) -> None:
+        # Finish the write in flight, record everything, then stop: the next sync resumes.
+        cancel.cancel()
+
+    try:
+        signal.signal(signal.SIGINT, stop)
+    except ValueError:  # not the main thread (e.g. called from tests in a thread)
+        previous = None
+
+    def progress(snapshot: Any) -> None:
+        if not quiet and sys.stderr.isatty():
+            print(f"\r{conn.name}: {snapshot.fetched} fetched, {snapshot.booked} synced, "
+                  f"{snapshot.skipped} skipped, {snapshot.failed} failed", end="",
+                  file=sys.stderr, flush=True)
+
+    try:
+        return app.engine().run(conn, progress=progress, cancel=cancel, query=query,
+                                dry_run=dry_run, trigger=trigger.value,
+                                retry_failed=retry_failed)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+        if not quiet and sys.stderr.isatty():
+            print(file=sys.stderr)
+
+
+def _query(args: argparse.Namespace) -> OrderQuery | None:
+    since = _date(args.since, "--since") if args.since else None
+    until = _date(args.until, "--until") if args.until else None
+    if since and until and since > until:
+        raise UsageError("--since is after --until.")
+    if not (since or until or args.orders):
+        return None
+    return OrderQuery(created_from=since, created_to=until, numbers=tuple(args.orders))
+
+
+def _date(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        raise UsageError(f"{option} takes a date like 2025-06-01, not {text!r}.") from None
+
+
+def _exit_code(results: Sequence[SyncResult]) -> int:
+    if any(result.status is RunStatus.FAILED for result in results):
+        return EXIT_USAGE
+    if any(result.failed or result.status is RunStatus.CANCELLED for result in results):
+        return EXIT_SOME_FAILED
+    return EXIT_OK
+
+
+def result_json(result: SyncResult) -> dict[str, Any]:
+    """The `sync --json` object: exactly the keys the issue names."""
+    errors = [{"order": error.order, "message": error.message} for error in result.errors]
+    if result.message and result.status is RunStatus.FAILED:
+        errors.insert(0, {"order": "", "message": result.message})
+    return {
+        "connection": result.connection,
+        "run_id": result.run_id,
+        "status": result.status.value,
+        "orders": {"fetched": result.fetched, "synced": result.synced,
+                   "skipped": result.skipped, "failed": result.failed},
+        "documents": [{"order": doc.order, "kind": doc.kind.value, "qb_id": doc.qb_id,
+                       "doc_number": doc.doc_number, "total": str(doc.total)}
+                      for doc in result.documents],
+        "errors": errors,
+    }
+
+
+def _document_json(doc: Any) -> dict[str, str]:
+    return {"kind": doc.kind.value, "qb_id": doc.qb_id, "doc_number": doc.doc_number,
+            "total": str(doc.total)}
+
+
+def _print_results(results: Sequence[SyncResult], *, as_json: bool) -> None:
+    if as_json:
+        for result in results:
+            print(json.dumps(result_json(result)))
+        return
+    for result in results:
+        dry = " (dry run: nothing was written)" if result.dry_run else ""
+        print(f"{result.connection}: {result.status.value}{dry} — {result.fetched} fetched, "
+              f"{result.synced} {'planned' if result.dry_run else 'synced'}, "
+              f"{result.skipped} skipped, {result.failed} failed")
+        if result.message:
+            print(f"  {result.message}")
+        verb = "would book" if result.dry_run else "booked"
+        for doc in result.documents:
+            print(f"  {verb} {doc.kind.label} {doc.doc_number or doc.qb_id} for order "
+                  f"{doc.order}: {doc.total:.2f}")
+        if result.created:
+            words = "would create" if result.dry_run else "created"
+            print(f"  {words}: {', '.join(result.created)}")
+        for error in result.errors:
+            print(f"  order {error.order}: {error.message}")
+
+
+# ---- connections -------------------------------------------------------------------------
+
+def _source_kind(app: App, kind: str) -> type[Source]:
+    found = app.source_kinds.get(kind)
+    if found is None:
+        known = ", ".join(sorted(app.source_kinds))
+        raise UsageError(f"Unknown store kind {kind!r}; choose one of: {known}.")
+    return found
+
+
+def _pairs(values: Sequence[str], option: str) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for value in values:
+        key, sep, text = value.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"{option} takes KEY=VALUE, not {value!r}.")
+        pairs[key.strip()] = text
+    return pairs
+
+
+def _settings(kind: type[Source], values: Sequence[str]) -> dict[str, str]:
+    fields = {setting.name: setting for setting in kind.settings_fields}
+    settings = _pairs(values, "--set")
+    for key in settings:
+        if key not in fields:
+            known = ", ".join(fields) or "none"
+            raise UsageError(f"The {kind.label} store has no setting {key!r} (settings: {known}).")
+        if fields[key].secret:
+            raise UsageError(f"{key!r} is a secret: pass --secret {key} and type it on standard "
+                             "input, so it stays out of your shell history.")
+    return settings
+
+
+def _mapping(current: Mapping, values: Sequence[str]) -> Mapping:
+    changes: dict[str, Any] = {}
+    hints = typing.get_type_hints(Mapping)
+    fields = {field.name for field in dataclasses.fields(Mapping)}
+    for key, text in _pairs(values, "--map").items():
+        name = key.replace("-", "_")
+        if name not in fields:
+            choices = ", ".join(sorted(fields))
+            raise UsageError(f"No mapping choice {key!r}; choose from: {choices}.")
+        hint = hints[name]
+        if isinstance(hint, type) and issubclass(hint, enum.Enum):
+            try:
+                changes[name] = hint(text)
+            except ValueError:
+                choices = ", ".join(member.value for member in hint)
+                raise UsageError(f"--map {key} takes one of: {choices}.") from None
+        else:
+            changes[name] = text
+    return dataclasses.replace(current, **changes)
+
+
+def _read_secrets(names: Sequence[str], kind: type[Source]) -> dict[str, str]:
+    fields = {setting.name: setting for setting in kind.settings_fields if setting.secret}
+    values: dict[str, str] = {}
+    for name in names:
+        if name not in fields:
+            known = ", ".join(fields) or "none"
+            raise UsageError(f"The {kind.label} store has no secret {name!r} (secrets: {known}).")
+        line = sys.stdin.readline()
+        if not line.strip():
+            raise UsageError(f"Expected the value of {name!r} as one line on standard input.")
+        values[name] = line.rstrip("\r\n")
+    return values
+
+
+def _apply(conn: Connection, args: argparse.Namespace, kind: type[Source]) -> Connection:
+    changes: dict[str, Any] = {}
+    if args.mode:
+        changes["mode"] = TransactionMode(args.mode)
+    if args.settings:
+        changes["source_settings"] = {**conn.source_settings, **_settings(kind, args.settings)}
+    if args.statuses is not None:
+        changes["statuses"] = tuple(status.strip() for status in args.statuses if status.strip())
+    if args.use_qb_numbering is not None:
+        changes["use_qb_numbering"] = args.use_qb_numbering
+    if args.prefix is not None:
+        changes["prefix"] = args.prefix
+    if args.mapping:
+        changes["mapping"] = _mapping(conn.mapping, args.mapping)
+    if args.every_minutes is not None or args.daily_at is not None:
+        every = args.every_minutes if args.every_minutes is not None else (
+            conn.schedule.every_minutes)
+        daily = args.daily_at if args.daily_at is not None else conn.schedule.daily_at
+        changes["schedule"] = Schedule(every_minutes=max(every, 0), daily_at=daily)
+    updated = dataclasses.replace(conn, **changes)
+    if updated.mode.books_purchase_orders and kind.keeps_own_purchase_orders:
+        raise UsageError(f"{kind.label} keeps its own purchase orders; choose a mode without "
+                         "purchase orders.")
+    return updated
+
+
+def _connection_add(app: App, args: argparse.Namespace) -> int:
+    kind = _source_kind(app, args.source)
+    secrets = _read_secrets(args.secret, kind)
+    draft = Connection(name=args.name, source_kind=kind.kind, mode=TransactionMode(args.mode))
+    conn = app.connections.add(_apply(draft, args, kind))
+    assert conn.id is not None
+    for name, value in secrets.items():
+        app.secrets.set(connection_secret_key(conn.id, name), value)
+    print(f"Added the connection {conn.name!r} ({kind.label}, {conn.mode.info.label}). "
+          f"Next: connex-desktop qb connect {_shell_word(conn.name)} ...")
+    return EXIT_OK
+
+
+def _connection_set(app: App, args: argparse.Namespace) -> int:
+    conn = app.connections.get(args.name)
+    kind = _source_kind(app, args.source or conn.source_kind)
+    secrets = _read_secrets(args.secret, kind)
+    if args.source:
+        conn = dataclasses.replace(conn, source_kind=kind.kind)
+    conn = app.connections.update(_apply(conn, args, kind))
+    assert conn.id is not None
+    for name, value in secrets.items():
+        app.secrets.set(connection_secret_key(conn.id, name), value)
+    print(f"Updated the connection {conn.name!r}.")
+    return EXIT_OK
+
+
+def _connection_summary(app: App, conn: Connection, *, full: bool) -> dict[str, Any]:
+    summary: dict[str, Any] = {
+        "name": conn.name, "id": conn.id, "source": conn.source_kind, "mode": conn.mode.value,
+        "quickbooks": {"connected": conn.quickbooks.connected,
+                       "company": conn.quickbooks.company_name,
+                       "environment": conn.quickbooks.environment,
+                       "realm_id": conn.quickbooks.realm_id},
+    }
+    if full:
+        kind = app.source_kinds.get(conn.source_kind)
+        secret_names = [s.name for s in kind.settings_fields if s.secret] if kind else []
+        summary.update({
+            "settings": dict(conn.source_settings),
+            # Whether each secret is set, never its value.
+            "secrets": {name: _has_secret(app, conn, name) for name in secret_names},
+            "statuses": list(conn.statuses),
+            "use_qb_numbering": conn.use_qb_numbering,
+            "prefix": conn.prefix,
+            "mapping": {f.name: _plain(getattr(conn.mapping, f.name))
+                        for f in dataclasses.fields(conn.mapping)},
+            "schedule": {"every_minutes": conn.schedule.every_minutes,
+                         "daily_at": conn.schedule.daily_at},
+        })
+    return summary
+
+
+def _has_secret(app: App, conn: Connection, name: str) -> bool:
+    assert conn.id is not None
+    try:
+        return bool(app.secrets.get(connection_secret_key(conn.id, name)))
+    except ConnexError:
+        return False
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+def _connection_list(app: App, args: argparse.Namespace) -> int:
+    connections = app.connections.list()
+    if args.json:
+        print(json.dumps([_connection_summary(app, c, full=False) for c in connections],
+                         indent=2))
+        return EXIT_OK
+    if not connections:
+        print("No connections yet. Add one with: connex-desktop connection add NAME ...")
+    for conn in connections:
+        company = (f"QuickBooks: {conn.quickbooks.company_name or conn.quickbooks.realm_id}"
+                   if conn.quickbooks.connected else "not connected to QuickBooks")
+        print(f"{conn.name}: {conn.source_kind}, {conn.mode.value}, {company}")
+    return EXIT_OK
+
+
+def _connection_show(app: App, args: argparse.Namespace) -> int:
+    conn = app.connections.get(args.name)
+    summary = _connection_summary(app, conn, full=True)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return EXIT_OK
+    for key, value in summary.items():
+        print(f"{key}: {json.dumps(value) if isinstance(value, dict | list) else value}")
+    return EXIT_OK
+
+
+def _connection_remove(app: App, args: argparse.Namespace) -> int:
+    conn = app.connections.get(args.name)
+    assert conn.id is not None
+    kind = app.source_kinds.get(conn.source_kind)
+    names = [s.name for s in kind.settings_fields if s.secret] if kind else []
+    app.connections.remove(conn.name)
+    delete_connection_secrets(app.secrets, conn.id,
+                              [*names, CLIENT_SECRET, REFRESH_TOKEN, "qb_access_token"])
+    print(f"Removed the connection {conn.name!r}; what it booked stays in the ledger.")
+    return EXIT_OK
+
+
+# ---- QuickBooks --------------------------------------------------------------------------
+
+def _qb_connect(app: App, args: argparse.Namespace) -> int:
+    conn = app.connections.get(args.name)
+    assert conn.id is not None
+    prefix = quickbooks_key_prefix(conn.id)
+    company = QuickBooksCompany(environment=args.environment.strip(),
+                                client_id=args.client_id.strip(),
+                                realm_id=(args.realm_id or "").strip(),
+                                redirect_uri=conn.quickbooks.redirect_uri)
+    if args.token_stdin:
+        if not company.realm_id:
+            raise UsageError("--token-stdin needs --realm-id (the QuickBooks company id).")
+        client_secret = sys.stdin.readline().rstrip("\r\n")
+        refresh_token = sys.stdin.readline().rstrip("\r\n")
+        if not client_secret or not refresh_token:
+            raise UsageError("--token-stdin reads two lines: the client secret, then a refresh "
+                             "token.")
+        save_credentials(app.secrets, prefix, client_secret=client_secret,
+                         refresh_token=refresh_token)
+    else:
+        import getpass  # only the interactive flow asks for input
+
+        client_secret = getpass.getpass("Client secret (not shown): ").strip()
+        state = new_state()
+        url = authorization_url(company, state)
+        print(f"Opening QuickBooks to allow access:\n  {url}")
+        webbrowser.open(url)
+        callback = input("After allowing access, paste the address the browser was sent to: ")
+        code, realm_id = parse_callback(callback.strip(), state)
+        company = exchange_code(company, app.secrets, prefix, client_secret=client_secret,
+                                code=code, realm_id=realm_id)
+    candidate = dataclasses.replace(conn, quickbooks=company)
+    try:
+        with app.quickbooks_client(candidate) as client:
+            info = client.company_info()
+    except ConnexError as error:
+        print(f"connex-desktop: could not open the QuickBooks company: {error}",
+              file=sys.stderr)
+        return EXIT_USAGE
+    name = str(info.get("CompanyName") or info.get("LegalName") or company.realm_id)
+    app.connections.update(dataclasses.replace(
+        candidate, quickbooks=dataclasses.replace(company, company_name=name)))
+    print(f"Connected {conn.name!r} to the QuickBooks company {name!r} ({company.realm_id}).")
+    return EXIT_OK
+
+
+def _qb_disconnect(app: App, args: argparse.Namespace) -> int:
+    conn = app.connections.get(args.name)
+    assert conn.id is not None
+    delete_connection_secrets(app.secrets, conn.id,
+                              [CLIENT_SECRET, REFRESH_TOKEN, "qb_access_token"])
+    app.connections.update(dataclasses.replace(
+        conn, quickbooks=dataclasses.replace(conn.quickbooks, realm_id="", company_name="")))
+    print(f"Disconnected {conn.name!r} from QuickBooks; its tokens were removed.")
+    return EXIT_OK
+
+
+def _shell_word(text: str) -> str:
+    return text if text.replace("-", "").replace("_", "").isalnum() else json.dumps(text)

@@ -183,16 +183,25 @@ class Database:
                 "or choose another data folder with --data-dir.", field="data-dir")
         if current == target:
             return
+        backup = ""
         if current > 0 and self.path is not None:
-            self._back_up(self.path.with_name(f"{self.path.name}.v{current}.bak"))
+            backup_path = self.path.with_name(f"{self.path.name}.v{current}.bak")
+            self._back_up(backup_path)
+            backup = f" A copy from before is at {backup_path}."
         for version, migration in enumerate(migrations, start=1):
-            with self.transaction() as connection:
-                # Re-read under the write lock: another process may have migrated meanwhile.
-                if connection.execute("PRAGMA user_version").fetchone()[0] >= version:
-                    continue
-                for statement in migration.statements:
-                    connection.execute(statement)
-                connection.execute(f"PRAGMA user_version = {version}")
+            try:
+                with self.transaction() as connection:
+                    # Re-read under the write lock: another process may have migrated meanwhile.
+                    if connection.execute("PRAGMA user_version").fetchone()[0] >= version:
+                        continue
+                    for statement in migration.statements:
+                        connection.execute(statement)
+                    connection.execute(f"PRAGMA user_version = {version}")
+            except sqlite3.Error as error:
+                raise DatabaseError(
+                    f"Could not update the database {self._where} to version {version} "
+                    f"({migration.description}): {error}. That step changed nothing.{backup}",
+                    field="data-dir") from error
 
     def _back_up(self, destination: Path) -> None:
         """A consistent copy through SQLite's backup API (a file copy could miss the WAL)."""

@@ -113,8 +113,10 @@ def test_a_failing_migration_changes_nothing(tmp_path):
     with Database.open(path) as db:
         add_connection(db)
     broken = Migration("broken", ("CREATE TABLE extra (x)", "INSERT INTO missing VALUES (1)"))
-    with pytest.raises(sqlite3.OperationalError, match="missing"):
+    with pytest.raises(DatabaseError, match="no such table: missing") as raised:
         Database.open(path, migrations=(*MIGRATIONS, broken))
+    assert f"to version {SCHEMA_VERSION + 1} (broken)" in str(raised.value)
+    assert f"connex.sqlite3.v{SCHEMA_VERSION}.bak" in str(raised.value)
     with Database.open(path) as db:
         assert db.version == SCHEMA_VERSION
         assert db.query_one("SELECT name FROM sqlite_master WHERE name = 'extra'") is None

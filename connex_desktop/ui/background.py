@@ -1,0 +1,74 @@
+"""Short background calls (test a connection, fetch lists, exchange a code) off the GUI thread."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+
+log = logging.getLogger(__name__)
+
+
+class BackgroundCall(QObject):
+    """One function run on the thread pool; its outcome is delivered on the GUI thread.
+
+    Exactly one of `on_success(result)` or `on_failure(exception)` is called, from the GUI
+    thread, because the signals below are queued to this object, which lives there.
+    """
+
+    _succeeded = Signal(object)
+    _failed = Signal(object)
+
+    # Calls in flight, kept alive until they report (nothing else may hold a reference).
+    _pending: ClassVar[set[BackgroundCall]] = set()
+
+    def __init__(self, function: Callable[[], Any], on_success: Callable[[Any], None],
+                 on_failure: Callable[[Exception], None]) -> None:
+        super().__init__()
+        self._function = function
+        self._on_success = on_success
+        self._on_failure = on_failure
+        self._succeeded.connect(self._deliver_success)
+        self._failed.connect(self._deliver_failure)
+
+    def start(self) -> BackgroundCall:
+        BackgroundCall._pending.add(self)
+        QThreadPool.globalInstance().start(_Runnable(self))
+        return self
+
+    def run_here(self) -> None:
+        """Runs the function in the calling (pool) thread and posts the outcome."""
+        try:
+            result = self._function()
+        except Exception as error:  # reported to the caller, who shows it in plain words
+            log.debug("background call failed: %s", type(error).__name__)
+            self._failed.emit(error)
+        else:
+            self._succeeded.emit(result)
+
+    @Slot(object)
+    def _deliver_success(self, result: object) -> None:
+        BackgroundCall._pending.discard(self)
+        self._on_success(result)
+
+    @Slot(object)
+    def _deliver_failure(self, error: Exception) -> None:
+        BackgroundCall._pending.discard(self)
+        self._on_failure(error)
+
+
+class _Runnable(QRunnable):
+    def __init__(self, call: BackgroundCall) -> None:
+        super().__init__()
+        self._call = call
+
+    def run(self) -> None:
+        self._call.run_here()
+
+
+def run_in_background(function: Callable[[], Any], *, on_success: Callable[[Any], None],
+                      on_failure: Callable[[Exception], None]) -> BackgroundCall:
+    """Start `function` on the pool; see BackgroundCall for how the outcome comes back."""
+    return BackgroundCall(function, on_success, on_failure).start()

@@ -1,0 +1,349 @@
+"""Connect to QuickBooks: the user's Intuit app keys, the browser sign-in, and the company."""
+
+from __future__ import annotations
+
+import dataclasses
+from html import escape
+from urllib.parse import parse_qs, urlsplit
+
+from PySide6.QtCore import QByteArray, QObject, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtNetwork import QHostAddress, QTcpServer, QTcpSocket
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from connex_desktop.app import App, quickbooks_key_prefix
+from connex_desktop.core.connection import Connection, QuickBooksCompany
+from connex_desktop.quickbooks.auth import (
+    CLIENT_SECRET,
+    QuickBooksAuth,
+    authorization_url,
+    exchange_code,
+    new_state,
+    parse_callback,
+)
+from connex_desktop.ui.background import run_in_background
+
+ENVIRONMENTS = (("production", "Production (your live company)"),
+                ("sandbox", "Sandbox (Intuit development keys)"),
+                ("custom", "Custom address"))
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
+# An HTTP request line and headers fit in this; anything longer is not a browser's redirect.
+MAX_REQUEST_BYTES = 16_384
+LANDED_PAGE = (b"<!doctype html><meta charset='utf-8'><title>Connex Desktop</title>"
+               b"<body style='font-family:sans-serif;margin:3em'><h2>Connected.</h2>"
+               b"<p>You can close this tab and return to Connex Desktop.</p></body>")
+
+
+def is_loopback(redirect_uri: str) -> bool:
+    parts = urlsplit(redirect_uri)
+    return parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS and parts.port is not None
+
+
+class LoopbackListener(QObject):
+    """A tiny HTTP listener on 127.0.0.1 that catches QuickBooks' redirect back to the app.
+
+    Signals:
+        callback_received(str): the full redirect address, with code, state and realmId.
+    """
+
+    callback_received = Signal(str)
+
+    def __init__(self, redirect_uri: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._redirect = urlsplit(redirect_uri)
+        self._server = QTcpServer(self)
+        self._server.newConnection.connect(self._on_server_new_connection)
+        self._buffers: dict[QTcpSocket, bytes] = {}
+
+    def listen(self) -> bool:
+        return self._server.listen(QHostAddress(QHostAddress.SpecialAddress.LocalHost),
+                                   self._redirect.port or 0)
+
+    def error_text(self) -> str:
+        return self._server.errorString()
+
+    def close(self) -> None:
+        self._server.close()
+
+    def _on_server_new_connection(self) -> None:
+        while self._server.hasPendingConnections():
+            socket = self._server.nextPendingConnection()
+            self._buffers[socket] = b""
+            socket.readyRead.connect(lambda s=socket: self._on_socket_ready_read(s))
+            socket.disconnected.connect(lambda s=socket: self._forget(s))
+
+    def _forget(self, socket: QTcpSocket) -> None:
+        self._buffers.pop(socket, None)
+        socket.deleteLater()
+
+    def _on_socket_ready_read(self, socket: QTcpSocket) -> None:
+        data = self._buffers.get(socket, b"") + bytes(socket.readAll().data())
+        self._buffers[socket] = data
+        if b"\r\n\r\n" not in data and len(data) < MAX_REQUEST_BYTES:
+            return
+        request_line = data.split(b"\r\n", 1)[0].decode("latin-1")
+        method, _, rest = request_line.partition(" ")
+        target = rest.rsplit(" ", 1)[0]
+        path = urlsplit(target).path
+        if method == "GET" and path == (self._redirect.path or "/") and parse_qs(
+                urlsplit(target).query):
+            self._reply(socket, b"200 OK", LANDED_PAGE)
+            self.callback_received.emit(
+                f"{self._redirect.scheme}://{self._redirect.netloc}{target}")
+        else:
+            self._reply(socket, b"404 Not Found", b"Not found")
+
+    @staticmethod
+    def _reply(socket: QTcpSocket, status: bytes, body: bytes) -> None:
+        socket.write(QByteArray(b"HTTP/1.1 " + status + b"\r\nContent-Type: text/html; "
+                                b"charset=utf-8\r\nConnection: close\r\nContent-Length: "
+                                + str(len(body)).encode() + b"\r\n\r\n" + body))
+        socket.disconnectFromHost()
+
+
+class ConnectDialog(QDialog):
+    """Connect one connection to a QuickBooks Online company, or disconnect it.
+
+    Signals:
+        connected(Connection): saved with its company; tokens are in the secret store.
+    """
+
+    connected = Signal(object)
+
+    def __init__(self, app: App, connection: Connection, *,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        assert connection.id is not None
+        self._app = app
+        self._connection = connection
+        self._secrets = app.secrets_for(connection)
+        self._prefix = quickbooks_key_prefix(connection.id)
+        self._state = ""
+        self._company: QuickBooksCompany | None = None
+        self._client_secret = ""
+        self.listener: LoopbackListener | None = None
+        self.setWindowTitle(f"Connect {connection.name} to QuickBooks")
+        self.resize(620, 420)
+
+        company = connection.quickbooks
+        self.environment = QComboBox()
+        for value, label in ENVIRONMENTS:
+            self.environment.addItem(label, value)
+        self.custom_url = QLineEdit()
+        self.custom_url.setPlaceholderText("http://127.0.0.1:8080")
+        named = company.environment in ("production", "sandbox")
+        self.environment.setCurrentIndex(self.environment.findData(
+            company.environment if named else "custom" if company.environment else "production"))
+        if company.environment and not named:
+            self.custom_url.setText(company.environment)
+        self.environment.currentIndexChanged.connect(lambda _i: self._on_environment_changed())
+        self.client_id = QLineEdit(company.client_id)
+        self.client_secret = QLineEdit()
+        self.client_secret.setEchoMode(QLineEdit.EchoMode.Password)
+        if self._secrets.get(f"{self._prefix}/{CLIENT_SECRET}"):
+            self.client_secret.setPlaceholderText("Saved. Type to replace it.")
+        self.redirect_uri = QLineEdit(company.redirect_uri)
+        self.redirect_uri.setToolTip(
+            "Must match a redirect URI of your Intuit app exactly. Development keys may use "
+            "http://localhost:PORT/...; production keys need an https page.")
+        form = QFormLayout()
+        form.addRow("Environment", self.environment)
+        form.addRow("Address", self.custom_url)
+        form.addRow("Client ID", self.client_id)
+        form.addRow("Client secret", self.client_secret)
+        form.addRow("Redirect URI", self.redirect_uri)
+
+        self.authorize_button = QPushButton("Authorize in browser")
+        self.authorize_button.setDefault(True)
+        self.authorize_button.clicked.connect(self.authorize)
+        self.disconnect_button = QPushButton("Disconnect")
+        self.disconnect_button.clicked.connect(self.ask_disconnect)
+        self.pasted_url = QLineEdit()
+        self.pasted_url.setPlaceholderText("https://… the address your browser landed on")
+        self.use_pasted = QPushButton("Use this address")
+        self.use_pasted.clicked.connect(lambda: self.handle_callback(self.pasted_url.text()))
+        paste_row = QHBoxLayout()
+        paste_row.addWidget(self.pasted_url, 1)
+        paste_row.addWidget(self.use_pasted)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        row = QHBoxLayout()
+        row.addWidget(self.authorize_button)
+        row.addWidget(self.disconnect_button)
+        row.addStretch(1)
+        layout.addLayout(row)
+        layout.addWidget(QLabel("With production keys, QuickBooks sends the browser to your "
+                                "redirect page: paste the address it landed on here."))
+        layout.addLayout(paste_row)
+        layout.addWidget(self.status, 1)
+        layout.addWidget(buttons)
+        self._on_environment_changed()
+        self._show_connection()
+
+    # ── form ────────────────────────────────────────────────────────────────────────────────
+
+    def _on_environment_changed(self) -> None:
+        self.custom_url.setEnabled(self.environment.currentData() == "custom")
+
+    def _show_connection(self) -> None:
+        company = self._connection.quickbooks
+        self.disconnect_button.setEnabled(company.connected)
+        if company.connected:
+            self._say(f"Connected to <b>{escape(company.company_name or company.realm_id)}</b>.")
+        else:
+            self._say("Enter your Intuit app's keys, then authorize in the browser.")
+
+    def _say(self, message: str, *, error: bool = False) -> None:
+        self.status.setStyleSheet("color: #b3261e;" if error else "")
+        self.status.setText(message)
+
+    def _environment_value(self) -> str:
+        choice = self.environment.currentData()
+        return self.custom_url.text().strip() if choice == "custom" else choice
+
+    # ── authorize ───────────────────────────────────────────────────────────────────────────
+
+    def authorize(self) -> str | None:
+        """Check the form, then open QuickBooks' consent page in the browser.
+
+        Returns why it cannot start, or None. The address is built in the background: it needs
+        the environment's discovery document.
+        """
+        environment = self._environment_value()
+        client_id = self.client_id.text().strip()
+        self._client_secret = (self.client_secret.text().strip()
+                               or self._secrets.get(f"{self._prefix}/{CLIENT_SECRET}") or "")
+        redirect = self.redirect_uri.text().strip()
+        problem = ("Enter the address of the QuickBooks environment." if not environment else
+                   "Enter your Intuit app's client ID." if not client_id else
+                   "Enter your Intuit app's client secret." if not self._client_secret else
+                   "Enter the redirect URI registered for your Intuit app." if not redirect
+                   else "")
+        if problem:
+            self._say(problem, error=True)
+            return problem
+        self._company = QuickBooksCompany(environment=environment, client_id=client_id,
+                                          redirect_uri=redirect)
+        self._state = new_state()
+        if self.listener is not None:
+            self.listener.close()
+            self.listener = None
+        if is_loopback(redirect):
+            self.listener = LoopbackListener(redirect, self)
+            if not self.listener.listen():
+                problem = (f"Cannot listen for QuickBooks' answer at {redirect} "
+                           f"({self.listener.error_text()}). Close what uses that port, or "
+                           "paste the address instead.")
+                self._say(problem, error=True)
+            self.listener.callback_received.connect(self.handle_callback)
+        self.authorize_button.setEnabled(False)
+        self._say("Opening QuickBooks in your browser…")
+        company, state = self._company, self._state
+        run_in_background(lambda: authorization_url(company, state),
+                          on_success=self._on_authorization_url, on_failure=self._on_failed)
+        return None
+
+    def _on_authorization_url(self, url: str) -> None:
+        self.authorize_button.setEnabled(True)
+        self._say("Sign in and allow access in your browser. "
+                  + ("This window notices when QuickBooks answers." if self.listener else
+                     "Then paste the address the browser landed on below."))
+        QDesktopServices.openUrl(QUrl(url))
+
+    def _on_failed(self, error: Exception) -> None:
+        self.authorize_button.setEnabled(True)
+        detail = getattr(error, "detail", "")
+        self._say(escape(str(error)) + (f"<br><small>{escape(detail)}</small>" if detail else ""),
+                  error=True)
+
+    def handle_callback(self, url: str) -> None:
+        """QuickBooks' redirect (caught or pasted): check `state`, trade the code for tokens."""
+        if self._company is None or not self._state:
+            self._say("Press Authorize in browser first.", error=True)
+            return
+        try:
+            code, realm_id = parse_callback(url.strip(), self._state)
+        except Exception as error:  # a plain-words QuickBooksFault
+            self._on_failed(error)
+            return
+        if self.listener is not None:
+            self.listener.close()
+        self._state = ""      # one answer per attempt
+        company, secret, secrets, prefix = (self._company, self._client_secret, self._secrets,
+                                            self._prefix)
+        app, connection = self._app, self._connection
+        self._say("Connecting…")
+
+        def connect() -> Connection:
+            connected = exchange_code(company, secrets, prefix, client_secret=secret, code=code,
+                                      realm_id=realm_id)
+            candidate = dataclasses.replace(connection, quickbooks=connected)
+            with app.quickbooks_client(candidate) as client:
+                name = str(client.company_info().get("CompanyName", ""))
+            return dataclasses.replace(candidate, quickbooks=dataclasses.replace(
+                connected, company_name=name))
+
+        run_in_background(connect, on_success=self._on_connected, on_failure=self._on_failed)
+
+    def _on_connected(self, connection: Connection) -> None:
+        current = self._app.connections.get_by_id(connection.id or 0)
+        self._connection = self._app.connections.update(
+            dataclasses.replace(current, quickbooks=connection.quickbooks))
+        self._show_connection()
+        self.connected.emit(self._connection)
+
+    # ── disconnect ──────────────────────────────────────────────────────────────────────────
+
+    def ask_disconnect(self) -> None:
+        answer = QMessageBox.question(
+            self, "Disconnect from QuickBooks",
+            "Disconnect this connection from its QuickBooks company? The app's access is revoked "
+            "and its tokens are deleted from this computer. Nothing booked is changed.")
+        if answer == QMessageBox.StandardButton.Yes:
+            self.disconnect()
+
+    def disconnect(self) -> None:
+        """Revoke the tokens at QuickBooks and delete them here, in the background."""
+        auth = QuickBooksAuth(self._connection.quickbooks, self._secrets, self._prefix)
+        self.disconnect_button.setEnabled(False)
+        self._say("Disconnecting…")
+        run_in_background(auth.revoke, on_success=lambda _none: self._on_disconnected(),
+                          on_failure=self._on_disconnect_failed)
+
+    def _on_disconnect_failed(self, error: Exception) -> None:
+        # The tokens are deleted here even if QuickBooks could not be told (revoke's finally).
+        self._on_failed(error)
+        self._on_disconnected(keep_message=True)
+
+    def _on_disconnected(self, *, keep_message: bool = False) -> None:
+        current = self._app.connections.get_by_id(self._connection.id or 0)
+        self._connection = self._app.connections.update(dataclasses.replace(
+            current, quickbooks=dataclasses.replace(current.quickbooks, realm_id="",
+                                                    company_name="")))
+        if not keep_message:
+            self._show_connection()
+        else:
+            self.disconnect_button.setEnabled(False)
+
+    def done(self, result: int) -> None:
+        if self.listener is not None:
+            self.listener.close()
+        super().done(result)

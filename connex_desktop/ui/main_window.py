@@ -1,0 +1,444 @@
+"""My connections: the list, its actions, and the progress of the running syncs."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QStackedWidget,
+    QTableView,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from connex_desktop.app import App
+from connex_desktop.core.connection import Connection, QuickBooksCompany
+from connex_desktop.core.errors import ConnexError
+from connex_desktop.core.progress import Progress
+from connex_desktop.core.result import RunStatus, SyncResult
+from connex_desktop.core.secrets import connection_secret_key
+from connex_desktop.quickbooks.auth import ACCESS_TOKEN, CLIENT_SECRET, REFRESH_TOKEN
+from connex_desktop.ui import text
+from connex_desktop.ui.assets import icon
+from connex_desktop.ui.configure_dialog import ConfigureDialog
+from connex_desktop.ui.connect_dialog import ConnectDialog
+from connex_desktop.ui.connections_model import ConnectionIdRole, ConnectionsModel
+from connex_desktop.ui.controller import SyncController
+from connex_desktop.ui.scheduler import AutoSyncScheduler
+from connex_desktop.ui.sync_log import SyncLogDialog
+from connex_desktop.ui.worker import RunRequest
+
+QUICKBOOKS_SECRETS = (CLIENT_SECRET, REFRESH_TOKEN, ACCESS_TOKEN)
+EMPTY_PAGE, LIST_PAGE = 0, 1
+
+
+class MainWindow(QMainWindow):
+    """The connections and what can be done with them. Closing it keeps the app in the tray.
+
+    Signals:
+        hidden_to_tray(): the window was closed while a tray icon keeps the app running.
+    """
+
+    hidden_to_tray = Signal()
+
+    def __init__(self, app: App, controller: SyncController, scheduler: AutoSyncScheduler, *,
+                 demo_orders: int | None = None) -> None:
+        super().__init__()
+        self._app = app
+        self._controller = controller
+        self._scheduler = scheduler
+        self._demo_orders = demo_orders
+        self.keep_running_in_tray = False
+        self._log_dialogs: dict[int, SyncLogDialog] = {}
+        # Why a connection's last Sync now or Preview could not start, until the next start.
+        self._refusals: dict[int, str] = {}
+        self.setWindowTitle("Connex Desktop: My connections")
+        self.setWindowIcon(icon("app"))
+        self.resize(1180, 560)
+
+        self.model = ConnectionsModel(app, scheduler)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        self.table.doubleClicked.connect(lambda _index: self.configure_selected())
+
+        self._build_actions()
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self._build_empty_page())
+        self.pages.addWidget(self.table)
+
+        self.progress_label = QLabel()
+        self.progress_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setTextVisible(True)
+        self.progress_bar.setMaximumWidth(320)
+        progress_row = QHBoxLayout()
+        progress_row.addWidget(self.progress_label, 1)
+        progress_row.addWidget(self.progress_bar)
+
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.addWidget(self.pages, 1)
+        layout.addLayout(progress_row)
+        self.setCentralWidget(central)
+
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._refresh_panel())
+        controller.run_started.connect(self._on_controller_run_started)
+        controller.run_progressed.connect(self._on_controller_run_progressed)
+        controller.run_finished.connect(self._on_controller_run_finished)
+        scheduler.paused_changed.connect(lambda _paused: self.reload())
+        self.reload()
+
+    # ── building ────────────────────────────────────────────────────────────────────────────
+
+    def _action(self, label: str, slot, *, tip: str = "", shortcut: str = "") -> QAction:
+        action = QAction(label, self)
+        action.triggered.connect(lambda _checked=False: slot())
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(tip)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        return action
+
+    def _build_actions(self) -> None:
+        self.add_action = self._action("Add…", self.add_connection,
+                                       tip="Add a connection from a store to QuickBooks",
+                                       shortcut="Ctrl+N")
+        self.configure_action = self._action("Configure…", self.configure_selected,
+                                             tip="Change the selected connection's settings")
+        self.duplicate_action = self._action("Duplicate", self.duplicate_selected,
+                                             tip="Copy the selected connection's settings")
+        self.remove_action = self._action("Remove…", self.remove_selected,
+                                          tip="Remove the selected connection")
+        self.connect_action = self._action("Connect to QuickBooks…", self.connect_selected,
+                                           tip="Authorize this connection in QuickBooks Online")
+        self.sync_action = self._action("Sync now", self.sync_selected,
+                                        tip="Book the selected connection's orders now",
+                                        shortcut="Ctrl+R")
+        self.preview_action = self._action(
+            "Preview", self.preview_selected,
+            tip="Show what a sync would book, without writing anything to QuickBooks")
+        self.cancel_action = self._action("Cancel", self.cancel_selected,
+                                          tip="Stop the running sync after the current order")
+        self.log_action = self._action("Sync log…", self.show_log_of_selected,
+                                       tip="Runs and what each did with each order",
+                                       shortcut="Ctrl+L")
+        toolbar = QToolBar("Connections")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for action in (self.add_action, self.configure_action, self.duplicate_action,
+                       self.remove_action, None, self.connect_action, None, self.sync_action,
+                       self.preview_action, self.cancel_action, None, self.log_action):
+            if action is None:
+                toolbar.addSeparator()
+            else:
+                toolbar.addAction(action)
+        self.addToolBar(toolbar)
+        self.statusBar()
+
+    def _build_empty_page(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.addStretch(1)
+        title = QLabel("<h2>Book your store's orders into QuickBooks</h2>")
+        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        explanation = QLabel(
+            "You have no connections yet. Try the demo: a sample store books its orders into a "
+            "sample QuickBooks company on this computer, with nothing to type.\n"
+            "Or add a connection for your own store.")
+        explanation.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        explanation.setWordWrap(True)
+        self.demo_button = QPushButton("Try the demo")
+        self.demo_button.setDefault(True)
+        self.demo_button.clicked.connect(self.try_demo)
+        self.add_button = QPushButton("Add a connection")
+        self.add_button.clicked.connect(self.add_connection)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.demo_button)
+        buttons.addWidget(self.add_button)
+        buttons.addStretch(1)
+        layout.addWidget(title)
+        layout.addWidget(explanation)
+        layout.addSpacing(12)
+        layout.addLayout(buttons)
+        layout.addStretch(2)
+        return page
+
+    # ── state ───────────────────────────────────────────────────────────────────────────────
+
+    def reload(self, select_id: int | None = None) -> None:
+        """Re-read the connections, keeping (or moving) the selection."""
+        keep = select_id if select_id is not None else self.selected_id()
+        self.model.reload()
+        self.pages.setCurrentIndex(LIST_PAGE if self.model.rowCount() else EMPTY_PAGE)
+        if keep is not None:
+            self.select(keep)
+        elif self.model.rowCount():
+            self.table.selectRow(0)
+        self._refresh_panel()
+
+    def select(self, connection_id: int) -> None:
+        row = self.model.row_of(connection_id)
+        if row >= 0:
+            self.table.selectionModel().select(
+                self.model.index(row, 0),
+                QItemSelectionModel.SelectionFlag.ClearAndSelect
+                | QItemSelectionModel.SelectionFlag.Rows)
+            self.table.setCurrentIndex(self.model.index(row, 0))
+
+    def selected_id(self) -> int | None:
+        rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
+        return rows[0].data(ConnectionIdRole) if rows else None
+
+    def selected_connection(self) -> Connection | None:
+        connection_id = self.selected_id()
+        return self._app.connections.get_by_id(connection_id) if connection_id else None
+
+    def _refresh_panel(self) -> None:
+        """Enable what applies to the selection; show its progress or its last result."""
+        connection_id = self.selected_id()
+        selected = connection_id is not None
+        running = selected and self._controller.is_running(connection_id)
+        for action in (self.configure_action, self.duplicate_action, self.connect_action,
+                       self.log_action):
+            action.setEnabled(selected)
+        self.remove_action.setEnabled(selected and not running)
+        self.sync_action.setEnabled(selected and not running)
+        self.preview_action.setEnabled(selected and not running)
+        self.cancel_action.setEnabled(bool(running))
+        if not selected:
+            self.progress_label.setText("")
+            self.progress_bar.hide()
+            return
+        progress = self._controller.progress(connection_id)
+        request = self._controller.request(connection_id)
+        if progress is not None and request is not None:
+            self._show_progress(request, progress)
+            return
+        self.progress_bar.hide()
+        row = self.model.rows()[self.model.row_of(connection_id)]
+        if connection_id in self._refusals:
+            self.progress_label.setText(f"Cannot sync: {self._refusals[connection_id]}")
+        elif row.last_run is None:
+            self.progress_label.setText("Not synced yet. Press Sync now, or Preview to see "
+                                        "what would be booked.")
+        else:
+            self.progress_label.setText(
+                f"Last sync {text.when(row.last_run.started_at, text.local_now())}: "
+                f"{text.run_summary(row.last_run)}")
+
+    def _show_progress(self, request: RunRequest, progress: Progress) -> None:
+        done = progress.booked + progress.skipped + progress.failed
+        self.progress_bar.show()
+        if progress.fetched:
+            self.progress_bar.setRange(0, progress.fetched)
+            self.progress_bar.setValue(min(done, progress.fetched))
+            self.progress_bar.setFormat(f"{done} of {progress.fetched} orders")
+        else:
+            self.progress_bar.setRange(0, 0)      # busy until the first orders arrive
+        verb = "Previewing" if request.dry_run else "Syncing"
+        self.progress_label.setText(
+            f"{verb} {request.connection.name}: "
+            f"{text.progress_line(progress, dry_run=request.dry_run)}")
+
+    # ── actions ─────────────────────────────────────────────────────────────────────────────
+
+    def try_demo(self) -> Connection | None:
+        """The demo store into a sample QuickBooks company on this computer, then selected."""
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            connection = (self._app.start_demo(orders=self._demo_orders)
+                          if self._demo_orders is not None else self._app.start_demo())
+        except ConnexError as error:
+            QMessageBox.warning(self, "The demo could not start", str(error))
+            return None
+        finally:
+            QApplication.restoreOverrideCursor()
+        self.reload(select_id=connection.id)
+        self.statusBar().showMessage(
+            f"The demo connection {connection.name!r} is ready: press Sync now.", 10_000)
+        return connection
+
+    def add_connection(self) -> None:
+        dialog = ConfigureDialog(self._app, None, parent=self)
+        if dialog.exec() and dialog.saved is not None:
+            self.reload(select_id=dialog.saved.id)
+
+    def configure_selected(self) -> None:
+        connection = self.selected_connection()
+        if connection is None:
+            return
+        dialog = ConfigureDialog(self._app, connection, parent=self)
+        dialog.exec()
+        self.reload(select_id=connection.id)
+
+    def duplicate_selected(self) -> Connection | None:
+        """A copy under a new name, with the store's secrets but not the QuickBooks tokens.
+
+        QuickBooks rotates a refresh token on use, so two connections cannot share one: the
+        copy keeps the app's client id and secret and is connected again with one click.
+        """
+        original = self.selected_connection()
+        if original is None or original.id is None:
+            return None
+        names = {connection.name for connection in self._app.connections.list()}
+        name = next(candidate for n in range(1, 1000)
+                    if (candidate := f"{original.name} (copy{'' if n == 1 else f' {n}'})")
+                    not in names)
+        copy = self._app.connections.duplicate(original.name, name)
+        assert copy.id is not None
+        copy = self._app.connections.update(dataclasses.replace(copy, quickbooks=QuickBooksCompany(
+            environment=original.quickbooks.environment,
+            client_id=original.quickbooks.client_id,
+            redirect_uri=original.quickbooks.redirect_uri)))
+        source = self._app.source_kinds.get(original.source_kind)
+        names_to_copy = [field.name for field in (source.settings_fields if source else ())
+                         if field.secret] + [CLIENT_SECRET]
+        for secret_name in names_to_copy:
+            value = self._app.secrets.get(connection_secret_key(original.id, secret_name))
+            if value:
+                self._app.secrets.set(connection_secret_key(copy.id, secret_name), value)
+        self.reload(select_id=copy.id)
+        self.statusBar().showMessage(
+            f"Copied to {name!r}. Connect it to QuickBooks before its first sync.", 10_000)
+        return copy
+
+    def remove_selected(self, *, confirm: bool = True) -> bool:
+        connection = self.selected_connection()
+        if connection is None or connection.id is None:
+            return False
+        if self._controller.is_running(connection.id):
+            return False
+        if confirm:
+            answer = QMessageBox.question(
+                self, "Remove connection",
+                f"Remove the connection {connection.name!r}?\n\nIts settings, saved passwords "
+                "and sync history on this computer are deleted. Nothing is deleted in "
+                "QuickBooks or in the store.",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel)
+            if answer != QMessageBox.StandardButton.Yes:
+                return False
+        connection_id = self._app.connections.remove(connection.name)
+        source = self._app.source_kinds.get(connection.source_kind)
+        secret_names = [field.name for field in (source.settings_fields if source else ())
+                        if field.secret] + list(QUICKBOOKS_SECRETS)
+        for secret_name in secret_names:
+            self._app.secrets.delete(connection_secret_key(connection_id, secret_name))
+        self.reload()
+        return True
+
+    def connect_selected(self) -> None:
+        connection = self.selected_connection()
+        if connection is None:
+            return
+        ConnectDialog(self._app, connection, parent=self).exec()
+        self.reload(select_id=connection.id)
+
+    def sync_selected(self) -> str | None:
+        return self._start(trigger="manual")
+
+    def preview_selected(self) -> str | None:
+        return self._start(trigger="manual", dry_run=True)
+
+    def retry_failed(self, connection_id: int) -> str | None:
+        return self._start(connection_id, trigger="retry", retry_failed=True)
+
+    def _start(self, connection_id: int | None = None, **how) -> str | None:
+        connection_id = connection_id if connection_id is not None else self.selected_id()
+        if connection_id is None:
+            return "Select a connection first."
+        reason = self._controller.start(connection_id, **how)
+        if reason:
+            self._refusals[connection_id] = reason
+            self._refresh_panel()
+        return reason
+
+    def cancel_selected(self) -> None:
+        connection_id = self.selected_id()
+        if connection_id is not None and self._controller.cancel(connection_id):
+            self.progress_label.setText("Cancelling after the current order…")
+            self.cancel_action.setEnabled(False)
+
+    def show_log_of_selected(self) -> SyncLogDialog | None:
+        connection_id = self.selected_id()
+        return self.show_log(connection_id) if connection_id is not None else None
+
+    def show_log(self, connection_id: int) -> SyncLogDialog:
+        dialog = self._log_dialogs.get(connection_id)
+        if dialog is None:
+            dialog = SyncLogDialog(self._app, connection_id, parent=self)
+            dialog.retry_requested.connect(self.retry_failed)
+            self._controller.run_finished.connect(
+                lambda finished_id, _result, _request, d=dialog, cid=connection_id:
+                d.reload() if finished_id == cid else None)
+            self._log_dialogs[connection_id] = dialog
+        dialog.reload()
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+        return dialog
+
+    def show_and_raise(self) -> None:
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
+
+    # ── controller signals ──────────────────────────────────────────────────────────────────
+
+    @Slot(int, object)
+    def _on_controller_run_started(self, connection_id: int, request: RunRequest) -> None:
+        self._refusals.pop(connection_id, None)
+        self.model.set_progress(connection_id, Progress(), request.dry_run)
+        self._refresh_panel()
+
+    @Slot(int, object)
+    def _on_controller_run_progressed(self, connection_id: int, progress: Progress) -> None:
+        request = self._controller.request(connection_id)
+        self.model.set_progress(connection_id, progress, bool(request and request.dry_run))
+        if connection_id == self.selected_id() and request is not None:
+            self._show_progress(request, progress)
+
+    @Slot(int, object, object)
+    def _on_controller_run_finished(self, connection_id: int, result: SyncResult,
+                                    request: RunRequest) -> None:
+        self.model.set_progress(connection_id, None)
+        if result.run_id is None and result.status is RunStatus.FAILED:
+            self._refusals[connection_id] = result.message     # prepare() said no
+        self.reload()
+        if result.status is RunStatus.FAILED:
+            self.statusBar().showMessage(f"{request.connection.name}: {result.message}", 15_000)
+        if request.dry_run and connection_id == self.selected_id():
+            self.show_log(connection_id)
+
+    # ── closing ─────────────────────────────────────────────────────────────────────────────
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.keep_running_in_tray:
+            event.ignore()
+            self.hide()
+            self.hidden_to_tray.emit()
+        else:
+            event.accept()
+

@@ -1,0 +1,306 @@
+"""The sync log: runs, what each did with each order, retry, open in QuickBooks, export."""
+
+from __future__ import annotations
+
+import csv
+from html import escape
+from pathlib import Path
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from connex_desktop.app import App
+from connex_desktop.core.connection import QuickBooksCompany
+from connex_desktop.core.result import BookedDocument, DocumentKind
+from connex_desktop.quickbooks.auth import api_base_url
+from connex_desktop.storage.repositories import OrderOutcome, RunOrderRecord, RunRecord
+from connex_desktop.ui import text
+from connex_desktop.ui.connections_model import FAILED_COLOR
+
+# The invisible root of a flat table (a default argument made once).
+_ROOT = QModelIndex()
+
+# QuickBooks Online's own pages for each kind of document (`…/app/<page>?txnId=<Id>`).
+QBO_PAGES = {
+    DocumentKind.INVOICE: "invoice",
+    DocumentKind.PAYMENT: "recvpayment",
+    DocumentKind.SALES_RECEIPT: "salesreceipt",
+    DocumentKind.ESTIMATE: "estimate",
+    DocumentKind.PURCHASE_ORDER: "purchaseorder",
+}
+QBO_APP_URLS = {"production": "https://app.qbo.intuit.com/app",
+                "sandbox": "https://app.sandbox.qbo.intuit.com/app"}
+OUTCOME_WORDS = {OrderOutcome.BOOKED: "Booked", OrderOutcome.SKIPPED: "Skipped",
+                 OrderOutcome.FAILED: "Failed", OrderOutcome.PLANNED: "Would book"}
+CSV_COLUMNS = ("Run", "Started", "Trigger", "Preview", "Order", "Result", "Document type",
+               "Document number", "QuickBooks Id", "Amount", "Reason", "QuickBooks said")
+
+
+def document_url(company: QuickBooksCompany, document: BookedDocument) -> str:
+    """Where a booked document opens in QuickBooks Online; a custom (local) company's own
+    address, since a sandbox on this computer has no QuickBooks screens to open."""
+    app_url = QBO_APP_URLS.get(company.environment.strip().lower())
+    if app_url is None:
+        return api_base_url(company.environment).removesuffix("/v3")
+    return f"{app_url}/{QBO_PAGES[document.kind]}?txnId={document.qb_id}"
+
+
+def documents_text(order: RunOrderRecord) -> str:
+    return ", ".join(f"{doc.kind.label} {doc.doc_number or doc.qb_id}".strip()
+                     for doc in order.documents)
+
+
+class _TableModel(QAbstractTableModel):
+    """A read-only table over a list of rows, each turned into cells by `cells(row)`."""
+
+    columns: tuple[str, ...] = ()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: list = []
+
+    def set_items(self, items: list) -> None:
+        self.beginResetModel()
+        self.items = items
+        self.endResetModel()
+
+    def cells(self, item) -> tuple[str, ...]:
+        raise NotImplementedError
+
+    def failed(self, item) -> bool:
+        return False
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:
+        return 0 if parent.isValid() else len(self.items)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:
+        return 0 if parent.isValid() else len(self.columns)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.columns[section]
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex,
+             role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        item = self.items[index.row()]
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return self.cells(item)[index.column()]
+        if role == Qt.ItemDataRole.ForegroundRole and self.failed(item):
+            return FAILED_COLOR
+        return None
+
+
+class RunsModel(_TableModel):
+    columns = ("Started", "Trigger", "Result", "Fetched", "Booked", "Skipped", "Failed")
+
+    def cells(self, run: RunRecord) -> tuple[str, ...]:
+        kind = "Preview" if run.dry_run else run.trigger.value.capitalize()
+        return (text.when(run.started_at, text.local_now()), kind,
+                text.STATUS_WORDS.get(run.status, run.status), str(run.fetched), str(run.synced),
+                str(run.skipped), str(run.failed))
+
+    def failed(self, run: RunRecord) -> bool:
+        return run.failed > 0 or run.status == "failed"
+
+
+class OrdersModel(_TableModel):
+    columns = ("Order", "Result", "QuickBooks documents", "Reason")
+
+    def cells(self, order: RunOrderRecord) -> tuple[str, ...]:
+        return (order.order_number, OUTCOME_WORDS.get(order.outcome, order.outcome.value),
+                documents_text(order), order.message)
+
+    def failed(self, order: RunOrderRecord) -> bool:
+        return order.outcome is OrderOutcome.FAILED
+
+
+class SyncLogDialog(QDialog):
+    """The history of one connection.
+
+    Signals:
+        retry_requested(int): the user asked to sync this connection's failed orders again.
+    """
+
+    retry_requested = Signal(int)
+
+    def __init__(self, app: App, connection_id: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._app = app
+        self._connection_id = connection_id
+        self.resize(980, 620)
+        self.runs_model = RunsModel()
+        self.orders_model = OrdersModel()
+        self.runs_view = self._table(self.runs_model)
+        self.orders_view = self._table(self.orders_model)
+        self.orders_view.horizontalHeader().setSectionResizeMode(
+            3, QHeaderView.ResizeMode.Stretch)
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.detail = QLabel()
+        self.detail.setWordWrap(True)
+        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.detail.setTextFormat(Qt.TextFormat.RichText)
+        self.detail.setMinimumHeight(60)
+        self.detail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+
+        runs_box = QWidget()
+        runs_layout = QVBoxLayout(runs_box)
+        runs_layout.setContentsMargins(0, 0, 0, 0)
+        runs_layout.addWidget(QLabel("<b>Runs</b>"))
+        runs_layout.addWidget(self.runs_view)
+        orders_box = QWidget()
+        orders_layout = QVBoxLayout(orders_box)
+        orders_layout.setContentsMargins(0, 0, 0, 0)
+        orders_layout.addWidget(self.summary)
+        orders_layout.addWidget(self.orders_view, 1)
+        orders_layout.addWidget(self.detail)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(runs_box)
+        splitter.addWidget(orders_box)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 2)
+
+        self.retry_button = QPushButton("Retry failed orders")
+        self.retry_button.clicked.connect(lambda: self.retry_requested.emit(self._connection_id))
+        self.open_button = QPushButton("Open in QuickBooks")
+        self.open_button.clicked.connect(self.open_selected_document)
+        self.export_button = QPushButton("Export to CSV…")
+        self.export_button.clicked.connect(self._ask_export)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        for button in (self.retry_button, self.open_button, self.export_button):
+            buttons.addButton(button, QDialogButtonBox.ButtonRole.ActionRole)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(buttons)
+        self.runs_view.selectionModel().selectionChanged.connect(lambda *_: self._show_run())
+        self.orders_view.selectionModel().selectionChanged.connect(lambda *_: self._show_order())
+
+    @staticmethod
+    def _table(model: QAbstractTableModel) -> QTableView:
+        view = QTableView()
+        view.setModel(model)
+        view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        view.setAlternatingRowColors(True)
+        view.verticalHeader().hide()
+        view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        view.horizontalHeader().setStretchLastSection(True)
+        view.setWordWrap(False)
+        return view
+
+    def reload(self) -> None:
+        """Re-read the runs; the newest is selected."""
+        connection = self._app.connections.get_by_id(self._connection_id)
+        self.setWindowTitle(f"Sync log: {connection.name}")
+        self.runs_model.set_items(self._app.runs.list(self._connection_id))
+        self.retry_button.setEnabled(bool(self._app.runs.failed_order_numbers(
+            self._connection_id)))
+        if self.runs_model.rowCount():
+            self.runs_view.selectRow(0)
+        self._show_run()
+
+    def selected_run(self) -> RunRecord | None:
+        rows = self.runs_view.selectionModel().selectedRows()
+        return self.runs_model.items[rows[0].row()] if rows else None
+
+    def selected_order(self) -> RunOrderRecord | None:
+        rows = self.orders_view.selectionModel().selectedRows()
+        return self.orders_model.items[rows[0].row()] if rows else None
+
+    def select_order(self, number: str) -> bool:
+        for row, order in enumerate(self.orders_model.items):
+            if order.order_number == number:
+                self.orders_view.selectRow(row)
+                return True
+        return False
+
+    def _show_run(self) -> None:
+        run = self.selected_run()
+        self.orders_model.set_items(self._app.runs.orders(run.id) if run else [])
+        if run is None:
+            self.summary.setText("No runs yet.")
+        else:
+            summary = text.run_summary(run)
+            self.summary.setText(f"<b>Run of {text.when(run.started_at, text.local_now())}</b>"
+                                 f": {summary}")
+        first_failed = next((row for row, order in enumerate(self.orders_model.items)
+                             if order.outcome is OrderOutcome.FAILED), None)
+        if first_failed is not None:
+            self.orders_view.selectRow(first_failed)
+        self._show_order()
+
+    def _show_order(self) -> None:
+        order = self.selected_order()
+        self.open_button.setEnabled(bool(order and order.documents and self._company().connected))
+        if order is None:
+            self.detail.setText("")
+            return
+        parts = [f"<b>Order {escape(order.order_number)}</b>: "
+                 f"{OUTCOME_WORDS.get(order.outcome, order.outcome.value)}"]
+        if order.documents:
+            parts.append(escape(documents_text(order)))
+        if order.message:
+            parts.append(escape(order.message))
+        if order.detail:
+            parts.append(f"<span style='color:#555'>QuickBooks said: {escape(order.detail)}</span>")
+        self.detail.setText("<br>".join(parts))
+
+    def _company(self) -> QuickBooksCompany:
+        return self._app.connections.get_by_id(self._connection_id).quickbooks
+
+    def open_selected_document(self) -> str | None:
+        """Open the selected order's first document in QuickBooks; returns the address."""
+        order = self.selected_order()
+        if order is None or not order.documents:
+            return None
+        url = document_url(self._company(), order.documents[0])
+        QDesktopServices.openUrl(QUrl(url))
+        return url
+
+    def _ask_export(self) -> None:
+        connection = self._app.connections.get_by_id(self._connection_id)
+        path, _filter = QFileDialog.getSaveFileName(
+            self, "Export the sync log", f"{connection.name} sync log.csv", "CSV files (*.csv)")
+        if path:
+            self.export_csv(Path(path))
+
+    def export_csv(self, path: Path) -> int:
+        """Every listed run's orders, one line per document (or per order without one)."""
+        lines = 0
+        with path.open("w", newline="", encoding="utf-8-sig") as file:  # BOM: Excel reads UTF-8
+            writer = csv.writer(file)
+            writer.writerow(CSV_COLUMNS)
+            for run in self.runs_model.items:
+                head = (run.id, run.started_at.isoformat(), run.trigger.value,
+                        "yes" if run.dry_run else "no")
+                for order in self._app.runs.orders(run.id):
+                    outcome = OUTCOME_WORDS.get(order.outcome, order.outcome.value)
+                    for doc in order.documents or (None,):
+                        writer.writerow((*head, order.order_number, outcome,
+                                         doc.kind.label if doc else "",
+                                         doc.doc_number if doc else "",
+                                         doc.qb_id if doc else "",
+                                         str(doc.total) if doc else "",
+                                         order.message, order.detail))
+                        lines += 1
+        return lines
+

@@ -1,0 +1,80 @@
+"""The words the window, the log and the tray use for runs, progress, times and stores."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from connex_desktop.core.progress import Progress
+from connex_desktop.core.result import RunStatus
+from connex_desktop.sources.base import FieldKind, Source
+from connex_desktop.storage.repositories import RUNNING, RunRecord
+
+
+def local_now() -> datetime:
+    """The wall clock in the computer's time zone (what schedules and people go by)."""
+    return datetime.now().astimezone()
+
+
+def when(moment: datetime, now: datetime) -> str:
+    """A moment as people say it: "today 10:42", "yesterday 18:03", "3 Mar 09:15"."""
+    local = moment.astimezone(now.tzinfo)
+    days = (now.date() - local.date()).days
+    clock = local.strftime("%H:%M")
+    if days == 0:
+        return f"today {clock}"
+    if days == 1:
+        return f"yesterday {clock}"
+    if days == -1:
+        return f"tomorrow {clock}"
+    return f"{local.day} {local.strftime('%b')} {clock}"
+
+
+def counts(booked: int, skipped: int, failed: int, *, dry_run: bool = False) -> str:
+    """"18 booked, 2 failed": the counts that matter, zeros left out (except nothing at all)."""
+    parts = [f"{booked} {'to book' if dry_run else 'booked'}"]
+    if skipped:
+        parts.append(f"{skipped} skipped")
+    if failed:
+        parts.append(f"{failed} failed")
+    return ", ".join(parts)
+
+
+STATUS_WORDS = {
+    RunStatus.SUCCEEDED.value: "Done",
+    RunStatus.PARTIAL.value: "Some orders failed",
+    RunStatus.FAILED.value: "Failed",
+    RunStatus.CANCELLED.value: "Cancelled",
+    RUNNING: "Running",
+}
+
+
+def run_summary(run: RunRecord) -> str:
+    """One line for a finished or running run: what it did, or why it did nothing."""
+    if run.status == RunStatus.FAILED.value and run.message:
+        return f"Failed: {run.message}"
+    prefix = "Preview: " if run.dry_run else ""
+    tally = counts(run.synced, run.skipped, run.failed, dry_run=run.dry_run)
+    if run.status == RunStatus.CANCELLED.value:
+        return f"{prefix}Cancelled after {tally}"
+    if run.status == RUNNING:
+        return f"{prefix}Running"
+    return prefix + tally
+
+
+def progress_line(progress: Progress, *, dry_run: bool = False) -> str:
+    """"12 fetched · 10 booked · 0 skipped · 1 failed — order 1043"."""
+    verb = "planned" if dry_run else "booked"
+    line = (f"{progress.fetched} fetched · {progress.booked} {verb} · "
+            f"{progress.skipped} skipped · {progress.failed} failed")
+    if progress.current_order:
+        line += f" — order {progress.current_order}"
+    return line
+
+
+def store_address(source: type[Source], settings: Mapping[str, str]) -> str:
+    """The store's kind and where it is: "Shopify · https://shop.example", "Order file · a.csv"."""
+    for field in source.settings_fields:
+        if field.kind in (FieldKind.URL, FieldKind.PATH) and settings.get(field.name):
+            return f"{source.label} · {settings[field.name]}"
+    return source.label

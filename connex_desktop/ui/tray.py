@@ -1,0 +1,133 @@
+"""The tray icon: idle, syncing or error at a glance; a menu rebuilt each time it opens."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Slot
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMenu, QSystemTrayIcon
+
+from connex_desktop.app import App
+from connex_desktop.core.result import RunStatus, SyncResult
+from connex_desktop.ui import text
+from connex_desktop.ui.assets import icon
+from connex_desktop.ui.controller import SyncController
+from connex_desktop.ui.scheduler import AutoSyncScheduler
+from connex_desktop.ui.worker import RunRequest
+
+NOTIFY_BOOKED_SETTING = "notify_when_orders_booked"
+NOTIFICATION_MS = 8_000
+PROBLEM_STATUSES = (RunStatus.FAILED, RunStatus.PARTIAL)
+
+
+class TrayIcon(QSystemTrayIcon):
+    """Reflects the controller's runs; its actions go through the controller too.
+
+    Call `open_window` and `quit_app` are the callables behind Open and Quit.
+    """
+
+    def __init__(self, app: App, controller: SyncController, scheduler: AutoSyncScheduler, *,
+                 open_window, quit_app, parent: QObject | None = None) -> None:
+        super().__init__(icon("tray-idle"), parent)
+        self._app = app
+        self._controller = controller
+        self._scheduler = scheduler
+        self._open_window = open_window
+        self._quit_app = quit_app
+        self._problems: dict[int, str] = {}     # connection id → why its last run went wrong
+        self.state = "idle"
+        self.menu = QMenu()
+        self.menu.aboutToShow.connect(self.build_menu)
+        self.setContextMenu(self.menu)
+        self.activated.connect(self._on_activated)
+        controller.running_changed.connect(lambda _running: self._update_icon())
+        controller.run_finished.connect(self._on_controller_run_finished)
+        self.build_menu()
+        self._update_icon()
+
+    def status_line(self) -> str:
+        running = self._controller.running_ids()
+        if running:
+            names = [self._app.connections.get_by_id(cid).name for cid in running]
+            return f"Syncing {', '.join(names)}…"
+        if self._problems:
+            return f"Needs attention: {len(self._problems)} connection(s)"
+        lasts = [run for c in self._app.connections.list()
+                 if c.id is not None and (run := self._app.runs.last(c.id)) is not None]
+        if not lasts:
+            return "No syncs yet"
+        newest = max(lasts, key=lambda run: run.started_at)
+        return f"Last sync {text.when(newest.started_at, text.local_now())}: " \
+               f"{text.run_summary(newest)}"
+
+    @Slot()
+    def build_menu(self) -> None:
+        """The menu as things are now (called each time it is about to open)."""
+        menu = self.menu
+        menu.clear()
+        status = menu.addAction(self.status_line())
+        status.setEnabled(False)
+        if self._scheduler.paused:
+            paused_note = menu.addAction("Automatic sync is paused")
+            paused_note.setEnabled(False)
+        menu.addSeparator()
+        connections = self._app.connections.list()
+        sync_all = menu.addAction("Sync all now")
+        sync_all.setEnabled(bool(connections))
+        sync_all.triggered.connect(self.sync_all)
+        one = menu.addMenu("Sync")
+        one.setEnabled(bool(connections))
+        for connection in connections:
+            assert connection.id is not None
+            action = one.addAction(connection.name)
+            action.setEnabled(not self._controller.is_running(connection.id))
+            action.triggered.connect(
+                lambda _checked=False, cid=connection.id: self._controller.start(cid))
+        if self._controller.running_ids():
+            cancel = menu.addAction("Cancel syncing")
+            cancel.triggered.connect(self._controller.cancel_all)
+        menu.addSeparator()
+        pause = QAction("Pause automatic sync", menu)
+        pause.setCheckable(True)
+        pause.setChecked(self._scheduler.paused)
+        pause.toggled.connect(self._scheduler.set_paused)
+        menu.addAction(pause)
+        menu.addSeparator()
+        menu.addAction("Open Connex Desktop").triggered.connect(self._open_window)
+        menu.addAction("Quit").triggered.connect(self._quit_app)
+
+    def sync_all(self) -> dict[int, str | None]:
+        """Start every connection that is not running; returns each one's refusal (or None)."""
+        return {c.id: self._controller.start(c.id) for c in self._app.connections.list()
+                if c.id is not None and not self._controller.is_running(c.id)}
+
+    def _update_icon(self) -> None:
+        self.state = ("syncing" if self._controller.running_ids() else
+                      "error" if self._problems else "idle")
+        self.setIcon(icon(f"tray-{self.state}"))
+        self.setToolTip(f"Connex Desktop: {self.status_line()}")
+
+    def _on_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason == QSystemTrayIcon.ActivationReason.Trigger:
+            self._open_window()
+
+    @Slot(int, object, object)
+    def _on_controller_run_finished(self, connection_id: int, result: SyncResult,
+                                    request: RunRequest) -> None:
+        if request.dry_run:
+            return
+        name = request.connection.name
+        if result.status in PROBLEM_STATUSES:
+            problem = result.message or f"{result.failed} order(s) failed"
+            self._problems[connection_id] = problem
+            if request.trigger == "schedule":
+                self.showMessage(f"Automatic sync of {name} needs attention", problem,
+                                 QSystemTrayIcon.MessageIcon.Warning, NOTIFICATION_MS)
+        else:
+            self._problems.pop(connection_id, None)
+            if (request.trigger == "schedule" and result.synced
+                    and self._app.settings.get(NOTIFY_BOOKED_SETTING, "0") == "1"):
+                self.showMessage(f"{name}: {result.synced} order(s) booked",
+                                 text.counts(result.synced, result.skipped, result.failed),
+                                 QSystemTrayIcon.MessageIcon.Information, NOTIFICATION_MS)
+        self._update_icon()
+

@@ -82,10 +82,9 @@ class KeyringSecretStore:
         """Forget a secret; forgetting one that is not there is not an error."""
         backend = self._backend()
         try:
-            if backend.get_password(self.service, key) is not None:
-                backend.delete_password(self.service, key)
+            backend.delete_password(self.service, key)
         except keyring.errors.PasswordDeleteError:
-            pass  # gone between the two calls: what was asked for
+            pass  # backends say so when there was nothing to delete
         except keyring.errors.KeyringError as error:
             raise self._failed(error) from error
 

@@ -1,0 +1,38 @@
+"""`connex-desktop sandbox`: run the local QuickBooks Online sandbox in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from types import FrameType
+
+from connex_desktop.sandbox.server import SandboxServer
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start the sandbox, print one JSON line to connect with, serve until SIGINT/SIGTERM."""
+    sandbox = SandboxServer(args.db, host=args.host, port=args.port, latency_ms=args.latency_ms,
+                            fail_rate=args.fail_rate, rate_limits=not args.no_rate_limits)
+    stopping = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    sandbox.start()
+    try:
+        print(json.dumps({"base_url": sandbox.base_url, "realm_id": sandbox.realm_id,
+                          "client_id": sandbox.client_id, "client_secret": sandbox.client_secret,
+                          "refresh_token": sandbox.refresh_token,
+                          "discovery_url": sandbox.discovery_url}), flush=True)
+        while not stopping.wait(0.5):
+            pass
+    finally:
+        sandbox.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    print("sandbox stopped", file=sys.stderr)
+    return 0

@@ -1,0 +1,514 @@
+"""The local QuickBooks Online sandbox: a threaded HTTP server speaking the v3 API and OAuth 2."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import random
+import socket
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from connex_desktop.sandbox import faults
+from connex_desktop.sandbox.company import (
+    ENTITIES,
+    READ_ONLY_OVER_API,
+    SINGLETONS,
+    Company,
+)
+from connex_desktop.sandbox.faults import QBFault
+from connex_desktop.sandbox.oauth import (
+    AUTHORIZE_PATH,
+    DISCOVERY_PATH,
+    JWKS_PATH,
+    REVOKE_PATH,
+    TOKEN_PATH,
+    USERINFO_PATH,
+    OAuthProvider,
+    OAuthReply,
+)
+from connex_desktop.sandbox.store import dumps, loads
+
+# Limits per company and app (reference §4): enforced when rate_limits is on.
+REQUESTS_PER_MINUTE = 500
+REQUESTS_PER_SECOND = 10
+BATCH_REQUESTS_PER_MINUTE = 40
+MAX_CONCURRENT_REQUESTS = 10
+MAX_BATCH_ITEMS = 30
+SHUTDOWN_POLL_S = 0.05
+REQUEST_ID_MAX_LENGTH = 50
+BATCH_REQUEST_ID_MAX_LENGTH = 36
+BATCH_ID_MAX_LENGTH_WITH_REQUEST_ID = 10
+
+FAULT_KINDS = ("drop_after_write", "429", "500", "503", "expire_tokens")
+JSON = "application/json;charset=UTF-8"
+ENTITY_BY_PATH = {name.lower(): name for name in ENTITIES}
+
+
+@dataclass
+class Reply:
+    status: int
+    body: bytes
+    content_type: str = JSON
+    location: str | None = None
+    drop: bool = False  # close the connection without answering
+
+
+def _json_reply(status: int, body: object) -> Reply:
+    return Reply(status, dumps(body).encode())
+
+
+class _RateLimiter:
+    """Sliding windows of accepted requests, plus the number in flight."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._requests: deque[float] = deque()
+        self._batches: deque[float] = deque()
+        self.in_flight = 0
+
+    def admit(self, *, is_batch: bool, enforce: bool) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            for window in (self._requests, self._batches):
+                while window and window[0] <= now - 60:
+                    window.popleft()
+            if enforce:
+                last_second = sum(1 for t in reversed(self._requests) if t > now - 1)
+                if (self.in_flight >= MAX_CONCURRENT_REQUESTS
+                        or len(self._requests) >= REQUESTS_PER_MINUTE
+                        or last_second >= REQUESTS_PER_SECOND
+                        or (is_batch and len(self._batches) >= BATCH_REQUESTS_PER_MINUTE)):
+                    return False
+            self._requests.append(now)
+            if is_batch:
+                self._batches.append(now)
+            self.in_flight += 1
+            return True
+
+    def done(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
+
+
+class SandboxServer:
+    """A QuickBooks Online company on 127.0.0.1, served from a daemon thread.
+
+    `db_path` keeps the company (and the app's credentials and tokens) in a SQLite file;
+    None keeps it in memory. `latency_ms` delays every API request without serialising
+    others; `fail_rate` answers that share of API requests with a 500 or 503, or stores a
+    write and drops the connection.
+    """
+
+    def __init__(self, db_path: str | Path | None = None, *, host: str = "127.0.0.1",
+                 port: int = 0, latency_ms: int = 0, fail_rate: float = 0.0,
+                 rate_limits: bool = True, seed: bool = True,
+                 custom_txn_numbers: bool = True) -> None:
+        self._clock_offset_s = 0.0
+        self.company = Company(db_path, seed=seed, custom_txn_numbers=custom_txn_numbers,
+                               clock=self._now)
+        self.oauth = OAuthProvider(self.company.store, self._now)
+        self.latency_ms = latency_ms
+        self.fail_rate = fail_rate
+        self.rate_limits = rate_limits
+        self._host, self._port = host, port
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._limiter = _RateLimiter()
+        self._random = random.Random()
+        self._faults: list[list[Any]] = []  # [kind, remaining]
+        self._faults_lock = threading.Lock()
+        self._count_lock = threading.Lock()
+        self._request_count = 0
+        self._grant = self.oauth.new_grant()
+
+    # --- life cycle -----------------------------------------------------------------------
+
+    def start(self) -> SandboxServer:
+        handler = type("BoundHandler", (_Handler,), {"sandbox": self})
+        self._httpd = ThreadingHTTPServer((self._host, self._port), handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(SHUTDOWN_POLL_S,),
+                                        name="qbo-sandbox",
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        self.company.close()
+
+    def __enter__(self) -> SandboxServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # --- what clients connect with --------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        if self._httpd is None:
+            raise RuntimeError("the sandbox is not running; call start() first")
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    @property
+    def api_url(self) -> str:
+        return self.base_url + "/v3"
+
+    @property
+    def discovery_url(self) -> str:
+        return self.base_url + DISCOVERY_PATH
+
+    @property
+    def realm_id(self) -> str:
+        return self.oauth.realm_id
+
+    @property
+    def client_id(self) -> str:
+        return self.oauth.client_id
+
+    @property
+    def client_secret(self) -> str:
+        return self.oauth.client_secret
+
+    @property
+    def refresh_token(self) -> str:
+        """The refresh token issued when this server object was made (rotates once used)."""
+        return str(self._grant["refresh_token"])
+
+    @property
+    def access_token(self) -> str:
+        """The access token issued with `refresh_token`, valid for an hour of server time."""
+        return str(self._grant["access_token"])
+
+    def new_grant(self) -> dict[str, Any]:
+        """Tokens for another connection: access_token, refresh_token, expires_in…"""
+        return self.oauth.new_grant()
+
+    @property
+    def request_count(self) -> int:
+        """API requests received under /v3 (throttled and failed ones included)."""
+        return self._request_count
+
+    # --- test controls --------------------------------------------------------------------
+
+    def inject(self, fault: str, count: int = 1) -> None:
+        """Apply `fault` to the next `count` matching API requests (writes for drop_after_write).
+
+        "expire_tokens" takes effect at once: every access token issued so far is expired.
+        """
+        if fault not in FAULT_KINDS:
+            raise ValueError(f"unknown fault {fault!r}; one of {', '.join(FAULT_KINDS)}")
+        if fault == "expire_tokens":
+            self.oauth.expire_access_tokens()
+            return
+        with self._faults_lock:
+            self._faults.append([fault, count])
+
+    def set_preference(self, **preferences: bool) -> None:
+        """E.g. set_preference(custom_txn_numbers=False); see Company.set_preference."""
+        self.company.set_preference(**preferences)
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the server's clock forward (token expiry, MetaData times)."""
+        self._clock_offset_s += seconds
+
+    def _now(self) -> float:
+        return time.time() + self._clock_offset_s
+
+    def _take_fault(self, is_write: bool) -> str | None:
+        with self._faults_lock:
+            for entry in self._faults:
+                if entry[0] != "drop_after_write" or is_write:
+                    entry[1] -= 1
+                    if entry[1] <= 0:
+                        self._faults.remove(entry)
+                    return str(entry[0])
+        if self.fail_rate and self._random.random() < self.fail_rate:
+            choices = ["500", "503"] + (["drop_after_write"] if is_write else [])
+            return self._random.choice(choices)
+        return None
+
+    # --- request handling -----------------------------------------------------------------
+
+    def handle(self, method: str, target: str, headers: Mapping[str, str],
+               body: bytes) -> Reply:
+        url = urlsplit(target)
+        params = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+        path = url.path.rstrip("/") or "/"
+        if path.startswith("/v3/"):
+            return self._api(method, path, params, headers, body)
+        if path == DISCOVERY_PATH and method == "GET":
+            return _json_reply(200, OAuthProvider.discovery(self.base_url))
+        if path == AUTHORIZE_PATH and method == "GET":
+            return self._oauth_reply(self.oauth.authorize(params))
+        if path == TOKEN_PATH and method == "POST":
+            form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+            return self._oauth_reply(self.oauth.token(form, headers.get("Authorization")))
+        if path == REVOKE_PATH and method == "POST":
+            try:
+                payload = json.loads(body or b"{}")
+            except ValueError:
+                payload = {}
+            return self._oauth_reply(self.oauth.revoke(payload if isinstance(payload, dict)
+                                                       else {}, headers.get("Authorization")))
+        if path == USERINFO_PATH and method == "GET":
+            return self._oauth_reply(self.oauth.userinfo(_bearer(headers) or ""))
+        if path == JWKS_PATH and method == "GET":
+            return _json_reply(200, {"keys": []})
+        return Reply(404, b"Not Found", "text/plain")
+
+    @staticmethod
+    def _oauth_reply(reply: OAuthReply) -> Reply:
+        if reply.location is not None:
+            return Reply(reply.status, b"", "text/plain", location=reply.location)
+        body = json.dumps(reply.body).encode() if reply.body is not None else b""
+        return Reply(reply.status, body, "application/json")
+
+    def _api(self, method: str, path: str, params: dict[str, str], headers: Mapping[str, str],
+             body: bytes) -> Reply:
+        with self._count_lock:
+            self._request_count += 1
+        is_batch = path.endswith("/batch")
+        if not self._limiter.admit(is_batch=is_batch, enforce=self.rate_limits):
+            return self._throttled()
+        try:
+            if self.latency_ms:
+                time.sleep(self.latency_ms / 1000)
+            is_write = method == "POST" and not path.endswith("/query")
+            fault = self._take_fault(is_write)
+            if fault == "429":
+                return self._throttled()
+            if fault == "500":
+                return self._fault_reply(faults.system_failure())
+            if fault == "503":
+                return Reply(503, faults.SERVICE_UNAVAILABLE_HTML.encode(), "text/html")
+            reply = self._authorized_api(method, path, params, headers, body)
+            if fault == "drop_after_write" and reply.status == 200:
+                reply.drop = True
+            return reply
+        finally:
+            self._limiter.done()
+
+    def _throttled(self) -> Reply:
+        body = faults.THROTTLE_XML.format(time=self.company.response_time())
+        return Reply(429, body.encode(), "application/xml")
+
+    def _fault_reply(self, error: QBFault) -> Reply:
+        return _json_reply(error.status, faults.fault_body(error, self.company.response_time()))
+
+    def _authorized_api(self, method: str, path: str, params: dict[str, str],
+                        headers: Mapping[str, str], body: bytes) -> Reply:
+        token = _bearer(headers)
+        now_text = self.company.response_time()
+        if token is None or not self.oauth.access_token_valid(token):
+            return _json_reply(401, faults.auth_failed_body(now_text))
+        parts = path.split("/")  # ["", "v3", "company", realm, resource, id?]
+        if len(parts) < 5 or parts[2] != "company":
+            return Reply(404, b"Not Found", "text/plain")
+        if parts[3] != self.realm_id:
+            return _json_reply(403, faults.auth_failed_body(
+                now_text, status=403, code="3100", reason="ApplicationAuthorizationFailed"))
+        resource, rest = parts[4], parts[5:]
+        request_id = params.get("requestid")
+        is_write = method == "POST" and resource != "query"
+        if not (is_write and request_id is not None):
+            return self._route(method, resource, rest, params, body)
+        limit = BATCH_REQUEST_ID_MAX_LENGTH if resource == "batch" else REQUEST_ID_MAX_LENGTH
+        if len(request_id) > limit:
+            return self._fault_reply(faults.business_validation(
+                f"You cannot enter more than {limit} characters in the request_id field."))
+        # The company lock makes check-run-remember one step, so a concurrent repeat waits
+        # for the first answer instead of writing twice.
+        with self.company.lock:
+            replayed = self.company.store.replay(request_id)
+            if replayed is not None:
+                status, stored, content_type = replayed
+                return Reply(status, stored, content_type)
+            reply = self._route(method, resource, rest, params, body, batch_request_id=True)
+            if reply.status in (200, 400):
+                self.company.store.remember_reply(request_id, reply.status, reply.body,
+                                                  reply.content_type)
+            return reply
+
+    def _route(self, method: str, resource: str, rest: list[str], params: dict[str, str],
+               body: bytes, *, batch_request_id: bool = False) -> Reply:
+        try:
+            result = self._dispatch(method, resource, rest, params, body, batch_request_id)
+        except QBFault as error:
+            return self._fault_reply(error)
+        result["time"] = self.company.response_time()
+        return _json_reply(200, result)
+
+    def _dispatch(self, method: str, resource: str, rest: list[str], params: dict[str, str],
+                  body: bytes, batch_request_id: bool) -> dict[str, Any]:
+        company = self.company
+        if resource == "query":
+            text = params.get("query") if method == "GET" else body.decode("utf-8", "replace")
+            if not text:
+                raise faults.query_parse_error("Encountered \"<EOF>\" at line 1, column 1.")
+            return {"QueryResponse": company.run_query(text)}
+        if resource == "batch" and method == "POST":
+            return {"BatchItemResponse": self._batch(_json_body(body), batch_request_id)}
+        if resource == "preferences":
+            if method == "POST":
+                return {"Preferences": company.update_preferences(_json_body(body))}
+            return {"Preferences": company.preferences()}
+        if resource == "companyinfo" and method == "GET":
+            return {"CompanyInfo": company.company_info()}
+        if resource == "cdc" and method == "GET":
+            entities = [e for e in params.get("entities", "").split(",") if e.strip()]
+            if not entities:
+                raise faults.required_missing("entities")
+            if "changedSince" not in params:
+                raise faults.required_missing("changedSince")
+            changes = company.cdc(entities, params["changedSince"])
+            return {"CDCResponse": [{"QueryResponse": changes}]}
+        entity = ENTITY_BY_PATH.get(resource)
+        if entity is None:
+            raise faults.unsupported_operation(f"/{resource}")
+        if method == "GET" and len(rest) == 1:
+            return {entity: company.read(entity, rest[0])}
+        if method == "POST" and not rest:
+            return {entity: self._write(entity, params.get("operation"), params.get("include"),
+                                        _json_body(body))}
+        raise faults.unsupported_operation(f"{method} /{resource}/{'/'.join(rest)}")
+
+    def _write(self, entity: str, operation: str | None, include: str | None,
+               body: Mapping[str, Any]) -> dict[str, Any]:
+        company = self.company
+        includes = (include or "").split(",")
+        if operation == "delete":
+            return company.delete(entity, body)
+        if operation == "void" or (operation == "update" and "void" in includes):
+            return company.void(entity, body)
+        if entity in READ_ONLY_OVER_API and entity not in SINGLETONS:
+            raise faults.unsupported_operation("Update" if body.get("Id") else "Create")
+        allow = "allowduplicatedocnum" in includes
+        if body.get("Id") not in (None, ""):
+            return company.update(entity, body, allow_duplicate_doc_number=allow)
+        if operation not in (None, "create"):
+            raise faults.unsupported_operation(str(operation))
+        return company.create(entity, body, allow_duplicate_doc_number=allow)
+
+    def _batch(self, body: Mapping[str, Any], with_request_id: bool) -> list[dict[str, Any]]:
+        items = body.get("BatchItemRequest")
+        if not isinstance(items, list) or not items:
+            raise faults.required_missing("BatchItemRequest")
+        if len(items) > MAX_BATCH_ITEMS:
+            raise faults.fault("1040", "Batch size exceeds allowed limit",
+                               f"The number of batch items ({len(items)}) is more than the "
+                               f"maximum allowed ({MAX_BATCH_ITEMS}).")
+        ids = [str(item.get("bId", "")) for item in items]
+        if any(not b for b in ids) or len(set(ids)) != len(ids):
+            raise faults.invalid_value("bId", "every item needs its own bId")
+        if with_request_id and any(len(b) > BATCH_ID_MAX_LENGTH_WITH_REQUEST_ID for b in ids):
+            raise faults.business_validation(
+                f"With a requestid, a bId cannot be longer than "
+                f"{BATCH_ID_MAX_LENGTH_WITH_REQUEST_ID} characters.")
+        return [self._batch_item(item) for item in items]
+
+    def _batch_item(self, item: Mapping[str, Any]) -> dict[str, Any]:
+        bid = str(item["bId"])
+        try:
+            if "Query" in item:
+                return {"bId": bid, "QueryResponse": self.company.run_query(str(item["Query"]))}
+            entity = next((key for key in item if key in ENTITIES), None)
+            if entity is None:
+                raise faults.required_missing("entity")
+            operation = item.get("operation", "create")
+            payload = item[entity]
+            if not isinstance(payload, dict):
+                raise faults.invalid_value(entity, payload)
+            if operation == "create" and payload.get("Id"):
+                raise faults.invalid_value("Id", payload["Id"])
+            if operation == "update" and item.get("optionsData") == "void":
+                result = self.company.void(entity, payload)
+            elif operation in ("create", "update", "delete"):
+                if operation == "update" and not payload.get("Id"):
+                    raise faults.required_missing("Id")
+                result = self._write(entity, "delete" if operation == "delete" else None,
+                                     None, payload)
+            else:
+                raise faults.unsupported_operation(str(operation))
+            return {"bId": bid, entity: result}
+        except QBFault as error:
+            return {"bId": bid, "Fault": error.fault_json()}
+
+
+def _bearer(headers: Mapping[str, str]) -> str | None:
+    value = headers.get("Authorization") or ""
+    return value[7:].strip() if value.lower().startswith("bearer ") else None
+
+
+def _json_body(body: bytes) -> dict[str, Any]:
+    try:
+        parsed = loads(body or b"{}")
+    except ValueError as exc:
+        raise faults.fault("2010", "Request has invalid or unsupported property",
+                           f"The request body is not valid JSON: {exc}") from exc
+    if not isinstance(parsed, dict):
+        raise faults.invalid_value("body", type(parsed).__name__)
+    return parsed
+
+
+class _CaseInsensitive(dict[str, str]):
+    """Request headers, looked up regardless of case as HTTP requires."""
+
+    def __init__(self, headers: Mapping[str, str]) -> None:
+        super().__init__((key.lower(), value) for key, value in headers.items())
+
+    def get(self, key: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        return super().get(key.lower(), default)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "QBOSandbox/1.0"
+    sandbox: SandboxServer
+
+    def do_GET(self) -> None:
+        self._serve("GET")
+
+    def do_POST(self) -> None:
+        self._serve("POST")
+
+    def _serve(self, method: str) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        headers = {key: value for key, value in self.headers.items()}
+        reply = self.sandbox.handle(method, self.path, _CaseInsensitive(headers), body)
+        if reply.drop:
+            # The write is stored; the client never hears back, as after a network failure.
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.content_type)
+        self.send_header("Content-Length", str(len(reply.body)))
+        self.send_header("intuit_tid", str(uuid.uuid4()))
+        if reply.location is not None:
+            self.send_header("Location", reply.location)
+        self.end_headers()
+        self.wfile.write(reply.body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: tests and the demo read stdout; nothing here is worth a line per request."""
+

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import base64
+import email.utils
 import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -242,3 +245,166 @@ class FakeWooCommerce(FakeServer):
             return False
         search = request.param("search")
         return not search or search in (order["number"], order["billing"]["email"])
+
+
+# -- BigCommerce ---------------------------------------------------------------------------
+
+BC_HASH = "abc123xyz"
+BC_TOKEN = "bc_tok_5e7d1a9c3b2f4e6d8a0c1b3d5f7e9a2c"
+BC_DEFAULT_LIMIT = 50
+BC_MAX_LIMIT = 250
+BC_WINDOW_MS = "30000"
+
+
+def bc_order(order_id: int, *, status_id: int = 11, total: str = "10.0000",
+             created: str = "Fri, 20 Nov 2026 15:00:00 +0000", **fields: Any) -> dict[str, Any]:
+    """An order shaped like the Orders V2 sample: one untaxed line unless `fields` say more."""
+    order = {
+        "id": order_id, "customer_id": 20, "date_created": created, "date_modified": created,
+        "date_shipped": "", "status_id": status_id, "status": f"status {status_id}",
+        "custom_status": f"Custom label {status_id}",
+        "subtotal_ex_tax": total, "subtotal_inc_tax": total, "subtotal_tax": "0.0000",
+        "base_shipping_cost": "0.0000", "shipping_cost_ex_tax": "0.0000",
+        "shipping_cost_inc_tax": "0.0000", "shipping_cost_tax": "0.0000",
+        "handling_cost_ex_tax": "0.0000", "wrapping_cost_ex_tax": "0.0000",
+        "total_ex_tax": total, "total_inc_tax": total, "total_tax": "0.0000",
+        "is_tax_inclusive_pricing": False, "items_total": 1, "payment_method": "Credit Card",
+        "payment_provider_id": "", "payment_status": "captured", "refunded_amount": "0.0000",
+        "store_credit_amount": "0.0000", "gift_certificate_amount": "0.0000",
+        "currency_id": 1, "currency_code": "USD", "currency_exchange_rate": "1.0000000000",
+        "default_currency_code": "USD", "discount_amount": "0.0000", "coupon_discount": "0.0000",
+        "staff_notes": "", "customer_message": "",
+        "billing_address": {
+            "first_name": "Jane", "last_name": "Doe", "company": "",
+            "street_1": "455 Main Street", "street_2": "", "city": "Austin", "state": "Texas",
+            "zip": "78751", "country": "United States", "country_iso2": "US",
+            "phone": "555-123-4567", "email": "janedoe@example.com", "form_fields": []},
+        "order_source": "www", "channel_id": 1, "external_source": None,
+        "products": {"url": f"https://api.bigcommerce.com/stores/{BC_HASH}/v2/orders/"
+                            f"{order_id}/products",
+                     "resource": f"/orders/{order_id}/products"},
+        "shipping_addresses": {"url": f"https://api.bigcommerce.com/stores/{BC_HASH}/v2/orders/"
+                                      f"{order_id}/shippingaddresses",
+                               "resource": f"/orders/{order_id}/shippingaddresses"},
+        "coupons": {"url": f"https://api.bigcommerce.com/stores/{BC_HASH}/v2/orders/"
+                           f"{order_id}/coupons", "resource": f"/orders/{order_id}/coupons"},
+        "external_order_id": "", "customer_locale": "en",
+        # Not part of the payload: the fake's sub-resources and V3 transactions.
+        "_products": [bc_product(order_id * 10, order_id, "Widget", "WIDGET", 1, total)],
+        "_shipping_addresses": [],
+        "_transactions": [bc_transaction(order_id * 100, order_id, "purchase", "credit_card",
+                                         total, "stripe", f"pi_{order_id}", created)],
+    }
+    order.update(fields)
+    return order
+
+
+def bc_product(product_id: int, order_id: int, name: str, sku: str, quantity: int,
+               price_ex_tax: str, *, price_tax: str = "0.0000",
+               applied_discounts: list[dict[str, Any]] | None = None,
+               **fields: Any) -> dict[str, Any]:
+    """A line of the products sub-resource, shaped like its sample."""
+    ex = Decimal(price_ex_tax)
+    tax = Decimal(price_tax)
+    product = {
+        "id": product_id, "order_id": order_id, "product_id": product_id + 1000,
+        "order_address_id": 51, "name": name, "sku": sku, "type": "physical",
+        "base_price": price_ex_tax, "price_ex_tax": price_ex_tax,
+        "price_inc_tax": f"{ex + tax:.4f}", "price_tax": price_tax,
+        "total_ex_tax": f"{ex * quantity:.4f}", "total_inc_tax": f"{(ex + tax) * quantity:.4f}",
+        "total_tax": f"{tax * quantity:.4f}", "quantity": quantity, "is_refunded": False,
+        "quantity_refunded": 0, "refund_amount": "0.0000", "quantity_shipped": 0,
+        "parent_order_product_id": None, "is_bundled_product": False,
+        "applied_discounts": applied_discounts or [], "product_options": [],
+        "discounted_total_inc_tax": f"{(ex + tax) * quantity:.4f}",
+    }
+    product.update(fields)
+    return product
+
+
+def bc_transaction(transaction_id: int, order_id: int, event: str, method: str, amount: str,
+                   gateway: str, gateway_id: str, when: str) -> dict[str, Any]:
+    """One V3 order transaction (amount as a JSON number, as V3 sends it)."""
+    return {"id": transaction_id, "order_id": str(order_id), "event": event, "method": method,
+            "amount": float(amount), "currency": "USD", "gateway": gateway,
+            "gateway_transaction_id": gateway_id,
+            "date_created": email.utils.parsedate_to_datetime(when).isoformat(),
+            "test": False, "status": "ok"}
+
+
+class FakeBigCommerce(FakeServer):
+    """`/stores/{hash}/v2/orders` (+ products, shipping addresses) and V3 transactions as
+    BigCommerce answers them: X-Auth-Token, 204 on an empty page, rate-limit headers."""
+
+    def __init__(self, orders: list[dict[str, Any]], *, token: str = BC_TOKEN,
+                 quota: int = 150) -> None:
+        self.orders = orders
+        self.token = token
+        self.requests_left = quota
+        self.reset_ms = "2500"
+        self.queued: list[Reply] = []
+        super().__init__(self._route)
+
+    def _route(self, request: Received) -> Reply:
+        if self.queued:
+            return self.queued.pop(0)
+        self.requests_left = max(0, self.requests_left - 1)
+        reply = self._answer(request)
+        reply.headers.update({
+            "X-Rate-Limit-Time-Window-Ms": BC_WINDOW_MS,
+            "X-Rate-Limit-Time-Reset-Ms": self.reset_ms,
+            "X-Rate-Limit-Requests-Quota": "150",
+            "X-Rate-Limit-Requests-Left": str(self.requests_left)})
+        return reply
+
+    def _answer(self, request: Received) -> Reply:
+        if request.headers.get("x-auth-token") != self.token:
+            return Reply(401, [{"status": 401, "message": "You are not authorized to access "
+                                                          "this resource."}])
+        prefix = f"/stores/{BC_HASH}/"
+        if not request.path.startswith(prefix):
+            return Reply(404, [{"status": 404, "message": "Store not found."}])
+        parts = request.path[len(prefix):].split("/")
+        by_id = {str(o["id"]): o for o in self.orders}
+        if parts[:2] == ["v2", "orders"] and len(parts) == 2:
+            return self._list(request)
+        if parts[:2] == ["v2", "orders"] and parts[2] in by_id:
+            order = by_id[parts[2]]
+            if len(parts) == 3:
+                return Reply(200, {k: v for k, v in order.items() if not k.startswith("_")})
+            if parts[3] == "products":
+                return self._page(request, order["_products"])
+            if parts[3] in ("shipping_addresses", "shippingaddresses"):
+                return self._page(request, order["_shipping_addresses"])
+        if parts[:2] == ["v3", "orders"] and parts[2] in by_id and parts[3:] == ["transactions"]:
+            data = by_id[parts[2]]["_transactions"]
+            return Reply(200, {"data": data, "meta": {}})
+        return Reply(404, [{"status": 404, "message": "The requested resource was not found."}])
+
+    def _list(self, request: Received) -> Reply:
+        def when(text: str) -> datetime:
+            return email.utils.parsedate_to_datetime(text)
+
+        matches = list(self.orders)
+        for param, field_name, keep in (
+                ("min_date_created", "date_created", lambda v, b: v >= b),
+                ("max_date_created", "date_created", lambda v, b: v <= b),
+                ("min_date_modified", "date_modified", lambda v, b: v >= b)):
+            bound = request.param(param)
+            if bound:
+                matches = [o for o in matches if keep(when(o[field_name]), when(bound))]
+        status_id = request.param("status_id")
+        if status_id is not None:
+            matches = [o for o in matches if str(o["status_id"]) == status_id]
+        sort, _, direction = (request.param("sort") or "id:asc").partition(":")
+        key = (lambda o: when(o[sort])) if sort.startswith("date_") else (lambda o: o[sort])
+        matches.sort(key=key, reverse=direction == "desc")
+        rows = [{k: v for k, v in o.items() if not k.startswith("_")} for o in matches]
+        return self._page(request, rows)
+
+    @staticmethod
+    def _page(request: Received, rows: list[dict[str, Any]]) -> Reply:
+        limit = min(int(request.param("limit") or BC_DEFAULT_LIMIT), BC_MAX_LIMIT)
+        page = int(request.param("page") or 1)
+        chunk = rows[(page - 1) * limit:page * limit]
+        return Reply(200, chunk) if chunk else Reply(204)

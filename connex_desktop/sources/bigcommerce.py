@@ -1,0 +1,465 @@
+"""BigCommerce orders through the Orders V2 API, with payments from the V3 transactions."""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections.abc import Iterator, Mapping
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from decimal import Decimal
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import requests
+
+from connex_desktop.core.errors import Cancelled, OrderDataError, ReconnectError, SetupError
+from connex_desktop.core.model import (
+    Address,
+    Buyer,
+    Order,
+    OrderLine,
+    Payment,
+    PaymentStatus,
+    Refund,
+)
+from connex_desktop.core.money import ZERO, money
+from connex_desktop.core.progress import CancelToken
+from connex_desktop.sources.amounts import (
+    amount_of,
+    balance_with_store_total,
+    quantity_of,
+)
+from connex_desktop.sources.base import FailedOrder, FieldKind, OrderQuery, SettingField, Source
+from connex_desktop.sources.http import Clock, RepeatGuard, Sleep, StoreHttp, require_https
+
+DEFAULT_API_URL = "https://api.bigcommerce.com"
+PAGE_SIZE = 250  # the platform's maximum `limit`
+STORE = "BigCommerce"
+# Key on status_id: merchants can relabel statuses, the ids stay.
+STATUS_NAMES = {
+    0: "Incomplete", 1: "Pending", 2: "Shipped", 3: "Partially Shipped", 4: "Refunded",
+    5: "Cancelled", 6: "Declined", 7: "Awaiting Payment", 8: "Awaiting Pickup",
+    9: "Awaiting Shipment", 10: "Completed", 11: "Awaiting Fulfillment",
+    12: "Manual Verification Required", 13: "Disputed", 14: "Partially Refunded",
+}
+NO_SALE_STATUS_IDS = frozenset({5, 6})  # Cancelled, Declined
+REFUNDED_STATUS_ID = 4
+# Order-level payment_status words that mean the money was taken (used without transactions).
+TAKEN_PAYMENT_STATUSES = frozenset({"paid", "captured", "partially refunded", "refunded"})
+TAKING_EVENTS = frozenset({"purchase", "capture"})
+METHOD_NAMES = {"credit_card": "Credit Card", "gift_certificate": "Gift Certificate",
+                "store_credit": "Store Credit", "electronic_wallet": "Electronic Wallet"}
+GIFT_CERTIFICATE = "gift_certificate"
+STORE_CREDIT = "store_credit"
+# Below this many requests left in the window, wait for the window to reset first.
+MIN_REQUESTS_LEFT = 1
+MS_PER_S = 1000
+
+
+def _reset_wait_s(response: requests.Response) -> float | None:
+    """BigCommerce's own throttle signal: a 429 says how long until the quota refills."""
+    reset_ms = response.headers.get("X-Rate-Limit-Time-Reset-Ms")
+    if response.status_code != 429 or not reset_ms:
+        # Without the header a 429 is platform-wide load: the generic back-off applies.
+        return None
+    try:
+        return int(reset_ms) / MS_PER_S
+    except ValueError:
+        return None
+
+
+class BigCommerceSource(Source):
+    """A BigCommerce store, read with a store-level API account's access token."""
+
+    kind: ClassVar[str] = "bigcommerce"
+    label: ClassVar[str] = "BigCommerce"
+    settings_fields: ClassVar[tuple[SettingField, ...]] = (
+        SettingField("store_hash", "Store hash",
+                     help="The code after /stores/ in the API path shown with the API account, "
+                          "e.g. abc123xyz."),
+        SettingField("access_token", "Access token", secret=True,
+                     help="Settings → Store-level API accounts → Create API account, with "
+                          "Orders read-only and Order Transactions read-only."),
+        SettingField("api_url", "API address", FieldKind.URL, required=False,
+                     default=DEFAULT_API_URL,
+                     help="Leave as is unless told otherwise."),
+        SettingField("timezone", "Store timezone", required=False,
+                     help="The store's timezone (Settings → General → Date & timezone), e.g. "
+                          "America/Chicago; orders are booked on the store's day. "
+                          "Blank: this computer's timezone."),
+    )
+    statuses: ClassVar[tuple[str, ...]] = tuple(STATUS_NAMES[i] for i in sorted(STATUS_NAMES))
+
+    def __init__(self, settings: Mapping[str, str], secrets: Mapping[str, str], *,
+                 sleep: Sleep = time.sleep, clock: Clock = time.time,
+                 page_size: int = PAGE_SIZE) -> None:
+        super().__init__(settings, secrets)
+        self._sleep = sleep
+        self._clock = clock
+        self.page_size = page_size
+
+    # -- settings -----------------------------------------------------------------------------
+
+    @property
+    def store_hash(self) -> str:
+        value = self.settings.get("store_hash", "").strip().strip("/")
+        if not value or "/" in value:
+            raise SetupError("Enter the BigCommerce store hash (the code after /stores/ in the "
+                             "API path).", field="store_hash")
+        return value
+
+    @property
+    def store_key(self) -> str:
+        return f"{self.kind}|{self.store_hash}"
+
+    @property
+    def timezone(self) -> tzinfo:
+        name = self.settings.get("timezone", "").strip()
+        if not name:
+            return datetime.now().astimezone().tzinfo or UTC
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise SetupError(f"'{name}' is not a timezone name like America/Chicago.",
+                             field="timezone") from None
+
+    def _base_url(self) -> str:
+        api = require_https(self.settings.get("api_url", "").strip() or DEFAULT_API_URL, STORE)
+        return f"{api}/stores/{self.store_hash}"
+
+    def _http(self) -> StoreHttp:
+        token = self.secrets.get("access_token", "").strip()
+        if not token:
+            raise SetupError("The BigCommerce access token is needed; create a store-level "
+                             "API account.", field="access_token")
+        http = StoreHttp(STORE, secrets=(token,), throttle=_reset_wait_s, sleep=self._sleep,
+                         clock=self._clock)
+        http.session.headers.update({"X-Auth-Token": token,
+                                     "Content-Type": "application/json"})
+        return http
+
+    # -- the contract -------------------------------------------------------------------------
+
+    def check(self) -> str:
+        walk = _Walk(self, CancelToken())
+        walk.get(f"{walk.v2}/orders", params={"limit": 1})
+        return f"Connected to the BigCommerce store {self.store_hash}."
+
+    def fetch_orders(self, query: OrderQuery, cancel: CancelToken
+                     ) -> Iterator[Order | FailedOrder]:
+        walk = _Walk(self, cancel)
+        if query.numbers:
+            yield from walk.by_numbers(query.numbers)
+            return
+        status_ids: list[int | None] = list(self._status_ids(query.statuses)) or [None]
+        for status_id in status_ids:
+            for raw in walk.pages(f"{walk.v2}/orders", self._list_params(query, status_id)):
+                result = walk.read(raw)
+                if isinstance(result, FailedOrder) or _within(result.order_date, query):
+                    yield result
+
+    def _status_ids(self, statuses: tuple[str, ...]) -> Iterator[int]:
+        by_name = {name.lower(): status_id for status_id, name in STATUS_NAMES.items()}
+        for status in dict.fromkeys(s.strip() for s in statuses if s.strip()):
+            if status.isdigit() and int(status) in STATUS_NAMES:
+                yield int(status)
+            elif status.lower() in by_name:
+                yield by_name[status.lower()]
+            else:
+                raise SetupError(f"'{status}' is not a BigCommerce order status.",
+                                 field="statuses")
+
+    def _list_params(self, query: OrderQuery, status_id: int | None) -> dict[str, str]:
+        zone = self.timezone
+        params = {"sort": "id:asc"}
+        if query.modified_since is not None:
+            # Walking by modification time keeps pages stable as orders change during the walk.
+            params["sort"] = "date_modified:asc"
+            since = query.modified_since
+            params["min_date_modified"] = _rfc2822(
+                since if since.tzinfo else since.replace(tzinfo=UTC))
+        if query.created_from is not None:
+            params["min_date_created"] = _rfc2822(
+                datetime.combine(query.created_from, datetime.min.time(), zone))
+        if query.created_to is not None:
+            end = datetime.combine(query.created_to + timedelta(days=1), datetime.min.time(),
+                                   zone)
+            params["max_date_created"] = _rfc2822(end - timedelta(seconds=1))
+        if status_id is not None:
+            params["status_id"] = str(status_id)
+        return params
+
+
+class _Walk:
+    """One fetch: the store's HTTP, its rate-limit pacing, pages, and each order's details."""
+
+    def __init__(self, source: BigCommerceSource, cancel: CancelToken) -> None:
+        self.source = source
+        self.cancel = cancel
+        base = source._base_url()
+        self.v2 = f"{base}/v2"
+        self.v3 = f"{base}/v3"
+        self.zone = source.timezone
+        self.http = source._http()
+
+    def get(self, url: str, *, params: Mapping[str, Any] | None = None,
+            allow: frozenset[int] = frozenset()) -> requests.Response:
+        response = self.http.get(url, params=params, cancel=self.cancel, allow=allow)
+        left = response.headers.get("X-Rate-Limit-Requests-Left")
+        reset_ms = response.headers.get("X-Rate-Limit-Time-Reset-Ms")
+        # The quota is shared by every app on the store: wait for the window rather than
+        # spending the last request and meeting a 429.
+        if left is not None and reset_ms is not None and left.isdigit() and reset_ms.isdigit() \
+                and int(left) < MIN_REQUESTS_LEFT:
+            self.http.sleep(int(reset_ms) / MS_PER_S)
+        return response
+
+    def rows(self, response: requests.Response) -> list[Any]:
+        """A V2 list; V2 answers an empty page with 204 and no body."""
+        if response.status_code == 204 or not response.content:
+            return []
+        rows = self.http.json(response)
+        if not isinstance(rows, list):
+            raise SetupError("The BigCommerce API did not answer with a list; check the API "
+                             "address and store hash.", field="store_hash")
+        return rows
+
+    def pages(self, url: str, params: Mapping[str, str]) -> Iterator[Mapping[str, Any]]:
+        """Every row of a V2 list, page by page, until 204, a short or empty page, or a repeat."""
+        guard = RepeatGuard()
+        page = 1
+        while True:
+            if self.cancel.cancelled:
+                raise Cancelled()
+            response = self.get(url, params={**params, "page": page,
+                                             "limit": self.source.page_size})
+            rows = self.rows(response)
+            if not rows or guard.repeated(tuple(str(row.get("id")) for row in rows)):
+                return
+            yield from rows
+            if len(rows) < self.source.page_size:
+                return
+            page += 1
+
+    def by_numbers(self, numbers: tuple[str, ...]) -> Iterator[Order | FailedOrder]:
+        for number in dict.fromkeys(n.strip() for n in numbers if n.strip()):
+            if self.cancel.cancelled:
+                raise Cancelled()
+            if not number.isdigit():
+                yield FailedOrder(number, "BigCommerce order numbers are whole numbers.",
+                                  field="number")
+                continue
+            response = self.get(f"{self.v2}/orders/{number}", allow=frozenset({404}))
+            raw = self.http.json(response) if response.status_code != 404 else None
+            if not isinstance(raw, dict):
+                yield FailedOrder(number, f"No order {number} in the BigCommerce store.",
+                                  field="number")
+                continue
+            yield self.read(raw)
+
+    def read(self, raw: Mapping[str, Any]) -> Order | FailedOrder:
+        number = str(raw.get("id") or "?")
+        try:
+            products = list(self.pages(self._resource(raw, "products"), {}))
+            addresses = list(self.pages(self._resource(raw, "shipping_addresses"), {}))
+            transactions = self._transactions(number)
+            order = _order(raw, products, addresses, transactions, number, self.zone)
+            return balance_with_store_total(order)
+        except OrderDataError as error:
+            return FailedOrder(number, error.message, field=error.field)
+
+    def _resource(self, raw: Mapping[str, Any], name: str) -> str:
+        # Follow the sub-resource the order names, as given; the documented path otherwise.
+        link = raw.get(name)
+        resource = link.get("resource") if isinstance(link, dict) else None
+        return self.v2 + str(resource or f"/orders/{raw.get('id')}/{name}")
+
+    def _transactions(self, number: str) -> list[Mapping[str, Any]]:
+        response = self.get(f"{self.v3}/orders/{number}/transactions",
+                            allow=frozenset({204, 403, 404}))
+        if response.status_code == 403:
+            raise ReconnectError(
+                "Reconnect the store: the BigCommerce API account cannot read order "
+                "transactions. Give it the Order Transactions read-only scope and enter the "
+                "new access token.")
+        if response.status_code in (204, 404) or not response.content:
+            return []
+        body = self.http.json(response)
+        data = body.get("data") if isinstance(body, dict) else None
+        return [t for t in data if isinstance(t, dict)] if isinstance(data, list) else []
+
+
+def _order(raw: Mapping[str, Any], products: list[Mapping[str, Any]],
+           addresses: list[Mapping[str, Any]], transactions: list[Mapping[str, Any]],
+           number: str, zone: tzinfo) -> Order:
+    status_id = _status_id(raw, number)
+    created = _parse_instant(raw.get("date_created"))
+    if created is None:
+        raise OrderDataError(f"date_created is {raw.get('date_created')!r}, not a date.",
+                             order=number, field="date_created")
+    lines: list[OrderLine] = []
+    for index, product in enumerate(products, start=1):
+        if product.get("is_bundled_product") or product.get("parent_order_product_id"):
+            continue  # a bundle's part: its price is in the parent line
+        where = f"product {index}: "
+        count = quantity_of(product, "quantity", number, where=where)
+        price = _unit_amount(product, "price_ex_tax", number, where)
+        allocated = sum((amount_of(d, "amount", number, where=where)
+                         for d in product.get("applied_discounts") or []), ZERO)
+        lines.append(OrderLine(
+            sku=str(product.get("sku") or ""), name=str(product.get("name") or ""),
+            quantity=count, unit_price=price, discount=allocated,
+            taxable=amount_of(product, "total_tax", number, where=where) != ZERO))
+    for key, name in (("handling_cost_ex_tax", "Handling"),
+                      ("wrapping_cost_ex_tax", "Gift wrapping")):
+        cost = amount_of(raw, key, number)
+        if cost:
+            lines.append(OrderLine(sku="", name=name, quantity=Decimal(1), unit_price=cost,
+                                   taxable=False))
+
+    total = amount_of(raw, "total_inc_tax", number)
+    tax = amount_of(raw, "total_tax", number)
+    shipping = amount_of(raw, "shipping_cost_ex_tax", number)
+    stated_discount = (amount_of(raw, "discount_amount", number)
+                       + amount_of(raw, "coupon_discount", number))
+    line_discounts = sum((line.discount for line in lines), ZERO)
+    if raw.get("is_tax_inclusive_pricing"):
+        # Discounts are given with tax in these stores; their share without tax is what the
+        # tax-exclusive parts exceed the store's own total without tax by.
+        charges = sum((line.gross for line in lines), ZERO) + shipping
+        implied = charges - (total - tax)
+        discount = max(ZERO, min(implied, stated_discount)) if stated_discount else ZERO
+        lines = [OrderLine(line.sku, line.name, line.quantity, line.unit_price, ZERO,
+                           line.taxable) for line in lines]
+    else:
+        # Allocated discounts sit on their lines; only what is left over is the order's.
+        discount = max(ZERO, stated_discount - line_discounts)
+
+    payments, refunds = _money_movements(raw, transactions, total, number, zone)
+    paid = sum((payment.amount for payment in payments), ZERO)
+    payment_word = str(raw.get("payment_status") or "").lower()
+    if status_id in NO_SALE_STATUS_IDS:
+        payment_status = PaymentStatus.CANCELLED
+    elif status_id == REFUNDED_STATUS_ID or payment_word == "refunded":
+        payment_status = PaymentStatus.REFUNDED
+    elif payment_word.startswith("void"):
+        payment_status = PaymentStatus.VOIDED
+    elif total > ZERO and paid >= total:
+        payment_status = PaymentStatus.PAID
+    elif paid > ZERO:
+        payment_status = PaymentStatus.PARTIALLY_PAID
+    else:
+        payment_status = PaymentStatus.UNPAID
+
+    billing = raw.get("billing_address") or {}
+    notes = "\n".join(str(raw.get(k)) for k in ("customer_message", "staff_notes") if raw.get(k))
+    return Order(
+        source="bigcommerce", source_id=str(raw.get("id")), number=number,
+        order_date=created.astimezone(zone).date(),
+        status=STATUS_NAMES.get(status_id, str(raw.get("status") or status_id)),
+        payment_status=payment_status,
+        currency=str(raw.get("currency_code") or raw.get("default_currency_code") or ""),
+        buyer=Buyer(
+            name=" ".join(p for p in (billing.get("first_name"), billing.get("last_name")) if p),
+            email=str(billing.get("email") or ""), company=str(billing.get("company") or ""),
+            phone=str(billing.get("phone") or "")),
+        lines=tuple(lines), total=total, billing_address=_address(billing),
+        shipping_address=_address(addresses[0]) if addresses else Address(),
+        shipping=shipping, discount=discount, tax=tax, payments=tuple(payments),
+        refunds=tuple(refunds), notes=notes, updated_at=_parse_instant(raw.get("date_modified")),
+        raw=raw)
+
+
+def _money_movements(raw: Mapping[str, Any], transactions: list[Mapping[str, Any]],
+                     total: Decimal, number: str, zone: tzinfo
+                     ) -> tuple[list[Payment], list[Refund]]:
+    """Payments (gift certificates and store credit among them) and refunds of one order."""
+    payments: list[Payment] = []
+    refunds: list[Refund] = []
+    for index, transaction in enumerate(transactions, start=1):
+        if str(transaction.get("status") or "ok") != "ok":
+            continue
+        where = f"transaction {index}: "
+        event = str(transaction.get("event") or "")
+        amount = amount_of(transaction, "amount", number, where=where)
+        reference = str(transaction.get("gateway_transaction_id") or "")
+        when = _parse_instant(transaction.get("date_created"))
+        day = when.astimezone(zone).date() if when else None
+        if event in TAKING_EVENTS:
+            method = str(transaction.get("method") or "")
+            label = METHOD_NAMES.get(method) or str(transaction.get("gateway") or method)
+            payments.append(Payment(amount, label, reference, day))
+        elif event == "refund":
+            refunds.append(Refund(amount, reference, day))
+    methods = {p.method for p in payments}
+    created = _parse_instant(raw.get("date_created"))
+    day = created.astimezone(zone).date() if created else None
+    # Gift certificates and store credit pay for the order; they are never a discount. Orders
+    # without transactions (manual orders, offline payments) carry them only as amounts.
+    prepaid = ZERO
+    for key, method in (("gift_certificate_amount", GIFT_CERTIFICATE),
+                        ("store_credit_amount", STORE_CREDIT)):
+        amount = amount_of(raw, key, number)
+        prepaid += amount
+        if amount and METHOD_NAMES[method] not in methods:
+            payments.append(Payment(amount, METHOD_NAMES[method], "", day))
+    if not transactions and str(raw.get("payment_status") or "").lower() in \
+            TAKEN_PAYMENT_STATUSES and total > prepaid:
+        payments.append(Payment(total - prepaid, str(raw.get("payment_method") or ""),
+                                str(raw.get("payment_provider_id") or ""), day))
+    refunded = amount_of(raw, "refunded_amount", number)
+    if refunded and not refunds:
+        refunds.append(Refund(refunded, "", None))
+    return payments, refunds
+
+
+def _status_id(raw: Mapping[str, Any], number: str) -> int:
+    try:
+        return int(str(raw.get("status_id")))
+    except ValueError:
+        raise OrderDataError(f"status_id is {raw.get('status_id')!r}, not a status.",
+                             order=number, field="status_id") from None
+
+
+def _unit_amount(data: Mapping[str, Any], key: str, number: str, where: str) -> Decimal:
+    """A unit price as the store gives it (4 decimals), never rounded away from it."""
+    value = data.get(key)
+    try:
+        price = Decimal(str(value).strip())
+    except ArithmeticError:
+        price = None
+    if price is None or not price.is_finite():
+        raise OrderDataError(f"{where}{key} is {value!r}, not an amount.", order=number,
+                             field=key)
+    return money(price) if money(price) == price else price
+
+
+def _address(data: Mapping[str, Any]) -> Address:
+    return Address(line1=str(data.get("street_1") or ""), line2=str(data.get("street_2") or ""),
+                   city=str(data.get("city") or ""), region=str(data.get("state") or ""),
+                   postal_code=str(data.get("zip") or ""),
+                   country=str(data.get("country_iso2") or data.get("country") or ""))
+
+
+def _parse_instant(value: object) -> datetime | None:
+    """An instant from RFC 2822 (V2) or ISO 8601 (V3); None when absent or unreadable."""
+    if not value:
+        return None
+    text = str(value).strip()
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            moment = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError):
+            return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _rfc2822(moment: datetime) -> str:
+    return email.utils.format_datetime(moment.replace(microsecond=0))
+
+
+def _within(day: date, query: OrderQuery) -> bool:
+    return ((query.created_from is None or day >= query.created_from)
+            and (query.created_to is None or day <= query.created_to))

@@ -58,6 +58,11 @@ def document_url(company: QuickBooksCompany, document: BookedDocument) -> str:
     return f"{app_url}/{QBO_PAGES[document.kind]}?txnId={document.qb_id}"
 
 
+def sentence(message: str) -> str:
+    """A reason shown on its own starts with a capital letter."""
+    return message[:1].upper() + message[1:]
+
+
 def documents_text(order: RunOrderRecord) -> str:
     return ", ".join(f"{doc.kind.label} {doc.doc_number or doc.qb_id}".strip()
                      for doc in order.documents)
@@ -125,7 +130,7 @@ class OrdersModel(_TableModel):
 
     def cells(self, order: RunOrderRecord) -> tuple[str, ...]:
         return (order.order_number, OUTCOME_WORDS.get(order.outcome, order.outcome.value),
-                documents_text(order), order.message)
+                documents_text(order), sentence(order.message))
 
     def failed(self, order: RunOrderRecord) -> bool:
         return order.outcome is OrderOutcome.FAILED
@@ -254,14 +259,15 @@ class SyncLogDialog(QDialog):
         if order is None:
             self.detail.setText("")
             return
-        parts = [f"<b>Order {escape(order.order_number)}</b>: "
+        parts = [f"<b>Order {escape(order.order_number, quote=False)}</b>: "
                  f"{OUTCOME_WORDS.get(order.outcome, order.outcome.value)}"]
         if order.documents:
-            parts.append(escape(documents_text(order)))
+            parts.append(escape(documents_text(order), quote=False))
         if order.message:
-            parts.append(escape(order.message))
+            parts.append(escape(sentence(order.message), quote=False))
         if order.detail:
-            parts.append(f"<span style='color:#555'>QuickBooks said: {escape(order.detail)}</span>")
+            parts.append("<span style='color:#555'>QuickBooks said: "
+                         f"{escape(order.detail, quote=False)}</span>")
         self.detail.setText("<br>".join(parts))
 
     def _company(self) -> QuickBooksCompany:

@@ -1,0 +1,42 @@
+"""GUI test fixtures: a real app in a temporary folder, the demo company, Qt warnings failing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from connex_desktop.app import build_app
+from connex_desktop.storage.secrets import MemorySecretStore
+
+UI_TESTS = Path(__file__).parent
+DEMO_ORDERS = 12
+# The offscreen platform has no tray and cannot raise or size windows natively; Qt says so.
+OFFSCREEN_LIMITS = (r"No such signal QPlatformNativeInterface::systemTrayWindowChanged"
+                    r"|This plugin does not support")
+
+
+def pytest_collection_modifyitems(items):
+    """Every test here needs a QApplication: mark it `gui`, and let Qt warnings fail it."""
+    for item in items:
+        if UI_TESTS in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.gui)
+            item.add_marker(pytest.mark.qt_log_level_fail("WARNING"))
+            item.add_marker(pytest.mark.qt_log_ignore(OFFSCREEN_LIMITS))
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = build_app(str(tmp_path / "data"), secrets=MemorySecretStore())
+    yield app
+    app.close()
+
+
+@pytest.fixture
+def desktop(qtbot, app):
+    from connex_desktop.ui.application import Desktop
+
+    desktop = Desktop(app, tray=True, demo_orders=DEMO_ORDERS)
+    qtbot.addWidget(desktop.window)
+    yield desktop
+    desktop.shutdown()

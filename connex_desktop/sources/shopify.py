@@ -147,10 +147,6 @@ FINANCIAL_STATUSES: tuple[str, ...] = (
     "authorized", "expired", "paid", "partially_paid", "partially_refunded", "pending",
     "refunded", "voided",
 )
-FULFILLMENT_STATUSES: tuple[str, ...] = (
-    "fulfilled", "in_progress", "on_hold", "open", "partially_fulfilled", "pending_fulfillment",
-    "request_declined", "restocked", "scheduled", "unfulfilled",
-)
 PAYMENT_STATUSES: dict[str, PaymentStatus] = {
     "PAID": PaymentStatus.PAID,
     # Money was returned but some was kept: the sale stands and the refunds are listed.
@@ -289,8 +285,13 @@ class ShopifySource(Source):
 
     Order numbers drop Shopify's leading '#' ("#1001" books as "1001"); a store whose numbers
     carry another prefix or suffix keeps it. The booking date is the order's processing time
-    in the store's time zone (a setting, as in Shopify's Settings → General). `status` is the
-    fulfilment status; payment is mapped separately into `payment_status`.
+    in the store's time zone (a setting, as in Shopify's Settings → General).
+
+    `status` is Shopify's own financial status ("paid", "partially_refunded", ...), the one
+    vocabulary a connection filters on: Shopify's search filters on it, and the engine compares
+    each order's `status` with the connection's. `payment_status` maps it onto the canonical
+    states (a cancelled order is cancelled whatever its financial status). Fulfilment does not
+    decide what is booked and stays in `raw`.
     """
 
     kind: ClassVar[str] = "shopify"
@@ -309,9 +310,7 @@ class ShopifySource(Source):
                      help="As in Shopify's Settings → General, e.g. America/New_York; it "
                           "decides each order's booking date."),
     )
-    # Financial statuses are filtered by Shopify's search; fulfilment statuses by this
-    # connector (their search values differ from the order's display values).
-    statuses: ClassVar[tuple[str, ...]] = FINANCIAL_STATUSES + FULFILLMENT_STATUSES
+    statuses: ClassVar[tuple[str, ...]] = FINANCIAL_STATUSES
 
     def __init__(self, settings: Mapping[str, str], secrets: Mapping[str, str], *,
                  sleep: Sleep = time.sleep, clock: Clock = time.time) -> None:
@@ -370,7 +369,6 @@ class ShopifySource(Source):
         search = search_string(query, zone)
         sort_key = "UPDATED_AT" if query.modified_since and not query.numbers else "CREATED_AT"
         wanted_numbers = {number_of(n) for n in query.numbers}
-        fulfilment = {s for s in query.statuses if s in FULFILLMENT_STATUSES}
         page_size = max(1, min(MAX_PAGE_SIZE, (QUERY_COST_BUDGET - CONNECTION_COST)
                                // ESTIMATED_ORDER_COST))
         per_order_cost = float(ESTIMATED_ORDER_COST)
@@ -400,9 +398,6 @@ class ShopifySource(Source):
             nodes = connection.get("nodes") or []
             for node in nodes:
                 if wanted_numbers and number_of(str(node.get("name", ""))) not in wanted_numbers:
-                    continue
-                if fulfilment and str(node.get("displayFulfillmentStatus", "")).lower() \
-                        not in fulfilment:
                     continue
                 if not yielded.repeated(node.get("id")):
                     yield self._read(node, client, zone, cancel)
@@ -642,7 +637,7 @@ def order_from_node(node: Mapping[str, Any], line_items: Sequence[Mapping[str, A
         source_id=str(node["id"]),
         number=number,
         order_date=booked_on,
-        status=str(node.get("displayFulfillmentStatus") or "").lower(),
+        status=financial.lower(),
         payment_status=payment_status,
         currency=str(node.get("currencyCode") or ""),
         buyer=Buyer(name=customer.get("displayName") or billing.get("name") or "",

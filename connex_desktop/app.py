@@ -143,7 +143,8 @@ class App:
         assert connection.id is not None
         demo.connection_id = connection.id
         save_credentials(demo.secrets, quickbooks_key_prefix(connection.id),
-                         client_secret=server.client_secret, refresh_token=server.refresh_token)
+                         client_secret=server.client_secret,
+                         refresh_token=str(server.new_grant()["refresh_token"]))
         return connection
 
     def close(self) -> None:

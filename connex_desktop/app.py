@@ -20,6 +20,7 @@ from connex_desktop.sandbox.seed import COMPANY_NAME as DEMO_COMPANY_NAME
 from connex_desktop.sources.base import Source
 from connex_desktop.sources.bigcommerce import BigCommerceSource
 from connex_desktop.sources.csv_file import CsvSource
+from connex_desktop.sources.shopify import ShopifySource
 from connex_desktop.sources.woocommerce import WooCommerceSource
 from connex_desktop.storage.database import Database
 from connex_desktop.storage.ledger import LedgerRepository
@@ -39,7 +40,8 @@ DEMO_CONNECTION_NAME = "Demo store"
 DEMO_COMPANY_FILE = "demo-company.sqlite3"
 SOURCE_KINDS: Mapping[str, type[Source]] = {CsvSource.kind: CsvSource, DemoSource.kind: DemoSource,
                                             WooCommerceSource.kind: WooCommerceSource,
-                                            BigCommerceSource.kind: BigCommerceSource}
+                                            BigCommerceSource.kind: BigCommerceSource,
+                                            ShopifySource.kind: ShopifySource}
 
 
 def quickbooks_key_prefix(connection_id: int) -> str:

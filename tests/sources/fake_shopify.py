@@ -416,7 +416,8 @@ class FakeShopify:
     body with HTTP 200 when the bucket cannot cover a query.
     """
 
-    def __init__(self, orders: list[dict[str, Any]], *, token: str, clock: Clock | None = None,
+    def __init__(self, orders: list[dict[str, Any]], *, token: str,
+                 clock: Callable[[], float] | None = None,
                  bucket_size: float = BUCKET_SIZE,
                  restore_rate: float = RESTORE_RATE_PER_S, cost_factor: int = 1,
                  refund_unused: bool = True) -> None:

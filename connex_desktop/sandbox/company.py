@@ -350,8 +350,13 @@ class Company:
             sparse = raw.pop("sparse", False) is True
             for key in SERVER_FIELDS:
                 raw.pop(key, None)
-            merged = {**copy.deepcopy(current), **raw} if sparse else self._full(entity, current,
-                                                                                   raw)
+            if sparse:
+                # python-quickbooks sends every list attribute, empty when unset; a sparse
+                # update leaves those alone.
+                changes = {k: v for k, v in raw.items() if v != []}
+                merged = {**copy.deepcopy(current), **changes}
+            else:
+                merged = self._full(entity, current, raw)
             merged["Id"] = current["Id"]
             built = self._build(entity, merged, current, allow_duplicate_doc_number)
             self._after_write(entity, built, current)

@@ -44,6 +44,9 @@ BATCH_REQUESTS_PER_MINUTE = 40
 MAX_CONCURRENT_REQUESTS = 10
 MAX_BATCH_ITEMS = 30
 SHUTDOWN_POLL_S = 0.05
+# Arrival times jitter by a few milliseconds against the client's send times; windows this much
+# shorter keep a client that paces itself exactly at the limit from being throttled by jitter.
+WINDOW_TOLERANCE_S = 0.1
 REQUEST_ID_MAX_LENGTH = 50
 BATCH_REQUEST_ID_MAX_LENGTH = 36
 BATCH_ID_MAX_LENGTH_WITH_REQUEST_ID = 10
@@ -79,10 +82,15 @@ class _RateLimiter:
         now = time.monotonic()
         with self._lock:
             for window in (self._requests, self._batches):
-                while window and window[0] <= now - 60:
+                while window and window[0] <= now - 60 + WINDOW_TOLERANCE_S:
                     window.popleft()
             if enforce:
-                last_second = sum(1 for t in reversed(self._requests) if t > now - 1)
+                second_ago = now - 1 + WINDOW_TOLERANCE_S
+                last_second = 0
+                for sent in reversed(self._requests):
+                    if sent <= second_ago:
+                        break
+                    last_second += 1
                 if (self.in_flight >= MAX_CONCURRENT_REQUESTS
                         or len(self._requests) >= REQUESTS_PER_MINUTE
                         or last_second >= REQUESTS_PER_SECOND

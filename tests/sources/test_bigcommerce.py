@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.utils
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -21,6 +22,12 @@ from tests.sources.fake_stores import (
     bc_order,
     bc_product,
     bc_transaction,
+)
+from tests.sources.store_cli import (  # the fixtures are used by name
+    amount,
+    cli_fixture,  # noqa: F401
+    documents,
+    sandbox_fixture,  # noqa: F401
 )
 
 D = Decimal
@@ -297,3 +304,43 @@ def test_check_and_settings():
                           {"access_token": BC_TOKEN}).check()
     assert caught.value.field == "timezone"
     assert {f.name for f in BigCommerceSource.settings_fields if f.secret} == {"access_token"}
+
+
+def test_orders_booked_into_quickbooks_through_the_cli_then_a_later_payment(cli, sandbox):
+    inclusive = tax_inclusive_store_credit_order()
+    inclusive["currency_code"] = "USD"
+    rounded = bc_order(11, total="10.0100", _products=[
+        bc_product(110 + i, 11, f"Part {i}", f"P{i}", 1, "3.3350") for i in range(3)])
+    awaiting = bc_order(300, status_id=7, total="75.5000", payment_status="", _transactions=[],
+                        _products=[bc_product(301, 300, "Planter", "PLANT-S", 5, "15.1000")])
+    orders = [card_and_gift_certificate_order(), inclusive, rounded, awaiting]
+    with FakeBigCommerce(orders) as store:
+        cli("connection", "add", "bc", "--source", "bigcommerce", "--mode",
+            "invoices-with-payments", "--set", f"store_hash={BC_HASH}",
+            "--set", f"api_url={store.url}", "--set", "timezone=America/Chicago",
+            "--secret", "access_token", stdin=f"{BC_TOKEN}\n")
+        cli.connect_quickbooks("bc", sandbox)
+        first = cli.sync("bc")
+        assert first["status"] == "succeeded", first
+        invoices = {i["DocNumber"]: i for i in documents(sandbox, "Invoice")}
+        assert {n: (amount(i["TotalAmt"]), amount(i["Balance"])) for n, i in invoices.items()} \
+            == {"100": (D("240.39"), D("0.00")), "200": (D("50.60"), D("0.00")),
+                "11": (D("10.01"), D("0.00")), "300": (D("75.50"), D("75.50"))}
+        assert invoices["100"]["TxnDate"] == "2026-11-19"
+        # The gift certificate and the card are two payments against one invoice.
+        assert sorted(amount(p["TotalAmt"]) for p in documents(sandbox, "Payment")) == [
+            D("10.00"), D("10.01"), D("40.00"), D("40.60"), D("200.39")]
+
+        # The buyer pays the awaiting order later; BigCommerce moves it on and records it.
+        now = email.utils.format_datetime(datetime.now(UTC).replace(microsecond=0))
+        awaiting.update(status_id=11, payment_status="captured", date_modified=now)
+        awaiting["_transactions"] = [bc_transaction(3001, 300, "purchase", "credit_card",
+                                                    "75.50", "stripe", "pi_300", now)]
+        second = cli.sync("bc")
+        assert second["status"] == "succeeded", second
+        assert [(d["order"], d["kind"]) for d in second["documents"]] == [("300", "Payment")]
+        assert list_requests(store)[-1].param("min_date_modified") is not None
+    invoices = {i["DocNumber"]: i for i in documents(sandbox, "Invoice")}
+    assert len(invoices) == 4 and amount(invoices["300"]["Balance"]) == D("0.00")
+    for path in cli.data_dir.rglob("*"):
+        assert not path.is_file() or BC_TOKEN.encode() not in path.read_bytes(), path

@@ -21,6 +21,12 @@ from tests.sources.fake_stores import (
     woo_order,
     woo_sample_order,
 )
+from tests.sources.store_cli import (  # the fixtures are used by name
+    amount,
+    cli_fixture,  # noqa: F401
+    documents,
+    sandbox_fixture,  # noqa: F401
+)
 
 D = Decimal
 
@@ -273,3 +279,45 @@ def test_check_counts_the_orders_and_settings_are_validated():
     secret_fields = {f.name for f in WooCommerceSource.settings_fields if f.secret}
     assert secret_fields == {"consumer_key", "consumer_secret"}
     assert "on-hold" in WooCommerceSource.statuses
+
+
+def test_orders_booked_into_quickbooks_through_the_cli_then_a_later_payment(cli, sandbox):
+    paid = tax_inclusive_order()
+    paid.update(currency="USD", refunds=[])
+    on_hold = woo_order(1002, status="on-hold", paid=False, total="54.13",
+                        payment_method="bacs", payment_method_title="Direct Bank Transfer",
+                        shipping_total="5.00", total_tax="4.13", cart_tax="4.13")
+    on_hold["line_items"][0].update(quantity=3, subtotal="50.00", total="45.00",
+                                    total_tax="4.13", sku="MUG-BLUE", name="Blue mug")
+    on_hold["coupon_lines"] = [{"id": 1, "code": "five", "discount": "5.00",
+                                "discount_tax": "0.00", "meta_data": []}]
+    with FakeWooCommerce([woo_sample_order(), paid, on_hold]) as store:
+        cli("connection", "add", "shop", "--source", "woocommerce", "--mode",
+            "invoices-with-payments", "--set", f"store_url={store.url}",
+            "--secret", "consumer_key", "--secret", "consumer_secret",
+            stdin=f"{WOO_KEY}\n{WOO_SECRET}\n")
+        cli.connect_quickbooks("shop", sandbox)
+        first = cli.sync("shop")
+        assert first["status"] == "succeeded", first
+        invoices = {i["DocNumber"]: i for i in documents(sandbox, "Invoice")}
+        assert {n: (amount(i["TotalAmt"]), amount(i["Balance"])) for n, i in invoices.items()} \
+            == {"727": (D("29.35"), D("0.00")), "1001": (D("41.40"), D("0.00")),
+                "1002": (D("54.13"), D("54.13"))}
+        assert sorted(amount(p["TotalAmt"]) for p in documents(sandbox, "Payment")) == [
+            D("29.35"), D("41.40")]
+
+        # Later the bank transfer arrives and the shop marks the order paid.
+        now = datetime.now(UTC).replace(microsecond=0, tzinfo=None).isoformat()
+        on_hold.update(status="processing", date_paid=now, date_paid_gmt=now,
+                       date_modified=now, date_modified_gmt=now, transaction_id="BT-1002")
+        second = cli.sync("shop")
+        assert second["status"] == "succeeded", second
+        assert [(d["order"], d["kind"]) for d in second["documents"]] == [("1002", "Payment")]
+        assert store.received[-1].param("modified_after") is not None
+    invoices = {i["DocNumber"]: i for i in documents(sandbox, "Invoice")}
+    assert len(invoices) == 3 and amount(invoices["1002"]["Balance"]) == D("0.00")
+    payments = documents(sandbox, "Payment")
+    assert sorted(amount(p["TotalAmt"]) for p in payments) == [
+        D("29.35"), D("41.40"), D("54.13")]
+    for path in cli.data_dir.rglob("*"):
+        assert not path.is_file() or WOO_SECRET.encode() not in path.read_bytes(), path

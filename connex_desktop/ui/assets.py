@@ -1,20 +1,18 @@
-"""Icons and images from resources/: in the source tree, or inside the frozen bundle."""
+"""Icons and images from resources/: in the source tree, the frozen bundle or the wheel."""
 
 from __future__ import annotations
 
-import sys
 from functools import cache
 from pathlib import Path
 
 from PySide6.QtGui import QIcon
 
+from connex_desktop import resources
+
 
 def resources_dir() -> Path:
-    """resources/ beside the package from source; PyInstaller unpacks it under _MEIPASS."""
-    bundle = getattr(sys, "_MEIPASS", None)
-    if bundle:
-        return Path(bundle) / "resources"
-    return Path(__file__).resolve().parents[2] / "resources"
+    """resources/ from the source tree, the frozen bundle or the installed wheel."""
+    return resources.resources_dir()
 
 
 @cache

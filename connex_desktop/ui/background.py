@@ -44,9 +44,17 @@ class BackgroundCall(QObject):
             result = self._function()
         except Exception as error:  # reported to the caller, who shows it in plain words
             log.debug("background call failed: %s", type(error).__name__)
-            self._failed.emit(error)
+            self._post(self._failed, error)
         else:
-            self._succeeded.emit(result)
+            self._post(self._succeeded, result)
+
+    def _post(self, signal, value: object) -> None:
+        try:
+            signal.emit(value)
+        except RuntimeError:
+            # The application is shutting down and took this object with it: nobody is left
+            # to tell, and a pool thread must not die with a traceback.
+            BackgroundCall._pending.discard(self)
 
     @Slot(object)
     def _deliver_success(self, result: object) -> None:

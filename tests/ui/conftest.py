@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QCoreApplication, QThreadPool
 
 from connex_desktop.app import build_app
 from connex_desktop.storage.secrets import MemorySecretStore
 
 UI_TESTS = Path(__file__).parent
 DEMO_ORDERS = 12
+BACKGROUND_WAIT_MS = 30_000
 # The offscreen platform has no tray and cannot raise or size windows natively; Qt says so.
 OFFSCREEN_LIMITS = (r"No such signal QPlatformNativeInterface::systemTrayWindowChanged"
                     r"|This plugin does not support")
@@ -26,9 +28,12 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture
-def app(tmp_path):
+def app(qapp, tmp_path):
     app = build_app(str(tmp_path / "data"), secrets=MemorySecretStore())
     yield app
+    # Background calls (lists, tests, sign-in) finish before the sandbox and database close.
+    QThreadPool.globalInstance().waitForDone(BACKGROUND_WAIT_MS)
+    QCoreApplication.processEvents()      # their answers, delivered while the database is open
     app.close()
 
 

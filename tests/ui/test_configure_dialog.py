@@ -1,0 +1,202 @@
+"""The configure form: generated from the store's declaration, validated, saved all at once."""
+
+from __future__ import annotations
+
+import json
+from typing import ClassVar
+
+import pytest
+from PySide6.QtWidgets import QLineEdit
+
+from connex_desktop.core.connection import CustomerPolicy, Schedule
+from connex_desktop.core.modes import MODE_INFO, TransactionMode
+from connex_desktop.core.secrets import connection_secret_key
+from connex_desktop.sources.base import FieldKind, SettingField, Source
+from connex_desktop.ui.configure_dialog import SAVED_SECRET_HINT, ConfigureDialog
+
+API_KEY = "sk-live-abc123-very-secret"
+
+
+class PosSource(Source):
+    """A point-of-sale system that keeps its own purchase orders and needs an API key."""
+
+    kind: ClassVar[str] = "test-pos"
+    label: ClassVar[str] = "Test POS"
+    settings_fields: ClassVar[tuple[SettingField, ...]] = (
+        SettingField("url", "Server address", FieldKind.URL),
+        SettingField("api_key", "API key", secret=True),
+        SettingField("register", "Register", FieldKind.CHOICE, required=False,
+                     choices=("front", "back"), default="front"),
+    )
+    statuses: ClassVar[tuple[str, ...]] = ("open", "closed")
+    keeps_own_purchase_orders: ClassVar[bool] = True
+
+    def fetch_orders(self, query, cancel):
+        return iter(())
+
+    def check(self) -> str:
+        if self.secrets.get("api_key") != API_KEY:
+            raise ValueError("The POS did not accept the API key.")
+        return f"Connected to the POS at {self.settings['url']}."
+
+
+@pytest.fixture
+def pos(app, monkeypatch):
+    monkeypatch.setattr(app, "source_kinds", {**app.source_kinds, PosSource.kind: PosSource})
+    return PosSource
+
+
+def choose(combo, data):
+    index = combo.findData(data)
+    assert index >= 0, data
+    combo.setCurrentIndex(index)
+
+
+def test_mode_numbering_statuses_and_schedule_are_saved(qtbot, app):
+    demo = app.start_demo(orders=5)
+    dialog = ConfigureDialog(app, demo)
+    qtbot.addWidget(dialog)
+    choose(dialog.mode_combo, TransactionMode.SALES_RECEIPTS.value)
+    assert dialog.mode_explanation.text() == MODE_INFO[TransactionMode.SALES_RECEIPTS].explanation
+    dialog.qb_numbering.setChecked(True)
+    dialog.prefix_edit.setText("WEB-")
+    for row in range(dialog.status_list.count()):
+        item = dialog.status_list.item(row)
+        if item.text() in ("completed", "processing"):
+            item.setCheckState(item.checkState().Checked)
+    dialog.schedule_every.setChecked(True)
+    dialog.every_count.setValue(2)
+    choose(dialog.every_unit, 60)
+    assert dialog.save()
+
+    saved = app.connections.get_by_id(demo.id)
+    assert saved.mode is TransactionMode.SALES_RECEIPTS
+    assert saved.use_qb_numbering and saved.prefix == "WEB-"
+    assert set(saved.statuses) == {"completed", "processing"}
+    assert saved.schedule == Schedule(every_minutes=120)
+    assert saved.quickbooks == demo.quickbooks        # the form never touches the company
+
+    again = ConfigureDialog(app, saved)
+    qtbot.addWidget(again)
+    assert again.mode_combo.currentData() == TransactionMode.SALES_RECEIPTS.value
+    assert again.qb_numbering.isChecked() and again.every_count.value() == 2
+    again.schedule_daily.setChecked(True)
+    again.daily_time.setTime(again.daily_time.time().fromString("06:30", "HH:mm"))
+    assert again.save()
+    assert app.connections.get_by_id(demo.id).schedule == Schedule(daily_at="06:30")
+
+
+def test_each_problem_is_shown_next_to_its_field_and_nothing_is_saved(qtbot, app, tmp_path):
+    dialog = ConfigureDialog(app, None)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    choose(dialog.kind_combo, "csv")
+    dialog._source_widgets["path"].findChild(QLineEdit).setText(str(tmp_path / "missing.csv"))
+    dialog.prefix_edit.setText("X" * 21)
+    choose(dialog.customer_policy, CustomerPolicy.GENERIC.value)
+    dialog.generic_customer.setCurrentText("")
+    assert not dialog.save()
+    shown = {key: label.text() for key, label in dialog.errors.items() if label.isVisible()
+             or label.text()}
+    assert shown.keys() == {"name", "source:path", "prefix", "generic_customer"}
+    assert "missing.csv" in shown["source:path"]
+    assert dialog.tabs.currentIndex() == 0          # the first problem's tab is shown
+    assert dialog.errors["name"].isVisible()
+    assert app.connections.list() == []
+
+    dialog.name_edit.setText("Orders file")
+    orders = tmp_path / "orders.csv"
+    orders.write_text("Order Number,Order Date,SKU,Quantity,Unit Price\n", encoding="utf-8")
+    dialog._source_widgets["path"].findChild(QLineEdit).setText(str(orders))
+    dialog.prefix_edit.setText("CSV-")
+    dialog.generic_customer.setCurrentText("Walk-in customer")
+    assert dialog.save()
+    assert not any(label.text() for label in dialog.errors.values())
+    saved = app.connections.get("Orders file")
+    assert saved.source_settings["path"] == str(orders)
+    assert saved.mapping.generic_customer == "Walk-in customer"
+
+
+def test_secret_fields_are_masked_and_kept_only_in_the_secret_store(qtbot, app, pos):
+    dialog = ConfigureDialog(app, None)
+    qtbot.addWidget(dialog)
+    choose(dialog.kind_combo, pos.kind)
+    key_edit = dialog._source_widgets["api_key"]
+    assert key_edit.echoMode() == QLineEdit.EchoMode.Password
+    dialog.name_edit.setText("Shop POS")
+    dialog._source_widgets["url"].setText("pos.example")
+    assert not dialog.save()
+    assert dialog.errors["source:url"].text().startswith("Enter the full address")
+    assert dialog.errors["source:api_key"].text() == "Enter the api key."
+    dialog._source_widgets["url"].setText("https://pos.example")
+    key_edit.setText(API_KEY)
+    assert dialog.save()
+
+    saved = dialog.saved
+    assert app.secrets.get(connection_secret_key(saved.id, "api_key")) == API_KEY
+    stored = app.database.query_one("SELECT config FROM connections WHERE id = ?", (saved.id,))
+    assert API_KEY not in stored["config"]
+    assert json.loads(stored["config"])["source_settings"] == {"url": "https://pos.example",
+                                                               "register": "front"}
+    # Reopened: the secret is not shown, and a blank field keeps it.
+    again = ConfigureDialog(app, saved)
+    qtbot.addWidget(again)
+    assert again._source_widgets["api_key"].text() == ""
+    assert again._source_widgets["api_key"].placeholderText() == SAVED_SECRET_HINT
+    assert again.save()
+    assert app.secrets.get(connection_secret_key(saved.id, "api_key")) == API_KEY
+
+
+def test_purchase_order_mode_is_disabled_with_the_reason_for_stores_with_their_own(
+        qtbot, app, pos):
+    dialog = ConfigureDialog(app, None)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    po_row = dialog.mode_combo.findData(TransactionMode.SALES_ORDERS_INVOICES_POS.value)
+    choose(dialog.kind_combo, "demo")
+    assert dialog.mode_combo.model().item(po_row).isEnabled()
+    assert dialog.mode_unavailable.isHidden()
+    choose(dialog.kind_combo, pos.kind)
+    assert not dialog.mode_combo.model().item(po_row).isEnabled()
+    assert not dialog.mode_unavailable.isHidden()
+    assert "Test POS keeps its own purchase orders" in dialog.mode_unavailable.text()
+    assert [dialog.status_list.item(i).text() for i in range(dialog.status_list.count())] == [
+        "open", "closed"]
+
+
+def test_test_connection_runs_in_the_background_and_reports_plainly(qtbot, app, pos):
+    dialog = ConfigureDialog(app, None)
+    qtbot.addWidget(dialog)
+    choose(dialog.kind_combo, pos.kind)
+    dialog._source_widgets["url"].setText("https://pos.example")
+    dialog._source_widgets["api_key"].setText("wrong")
+    dialog.test_button.click()
+    assert dialog.test_result.text() == "Testing…"
+    qtbot.waitUntil(lambda: dialog.test_button.isEnabled())
+    assert dialog.test_result.text() == "The POS did not accept the API key."
+    dialog._source_widgets["api_key"].setText(API_KEY)
+    dialog.test_button.click()
+    qtbot.waitUntil(lambda: dialog.test_button.isEnabled())
+    assert dialog.test_result.text() == "Connected to the POS at https://pos.example."
+
+
+def test_mapping_choices_come_from_the_company_lists(qtbot, app):
+    demo = app.start_demo(orders=5)
+    dialog = ConfigureDialog(app, demo)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: "own lists" in dialog.lists_label.text(), timeout=20_000)
+    methods = [dialog.payment_method.itemText(i) for i in range(dialog.payment_method.count())]
+    assert {"Visa", "PayPal", "Bank transfer"} <= set(methods)
+    assert methods[0] == "(the order's own method)"
+    items = [dialog.fallback_item.itemText(i) for i in range(dialog.fallback_item.count())]
+    assert len(items) >= 50
+    deposit = [dialog.deposit_account.itemText(i) for i in range(dialog.deposit_account.count())]
+    assert "Undeposited Funds" in deposit or len(deposit) > 1
+
+    dialog.payment_method.setCurrentText("PayPal")
+    choose(dialog.missing_items, "fallback")
+    dialog.fallback_item.setCurrentText(items[5])
+    assert dialog.save()
+    mapping = app.connections.get_by_id(demo.id).mapping
+    assert mapping.payment_method == "PayPal" and mapping.fallback_item == items[5]
+    assert mapping.deposit_account == ""       # the default choice stands for "" (Undeposited)

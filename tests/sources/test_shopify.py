@@ -348,6 +348,27 @@ def test_the_search_string_carries_dates_modified_since_and_statuses(store, cloc
     assert sorted(picked) == ["1003", "1005"]
 
 
+def test_a_token_without_the_orders_scope_asks_to_reconnect(clock):
+    class NoScope(FakeShopify):
+        def _execute(self, text: str, variables: dict[str, Any]) -> dict[str, Any]:
+            return {"errors": [{"message": "Access denied for orders field. Required access: "
+                                           "`read_orders` access scope.",
+                                "extensions": {"code": "ACCESS_DENIED"}}]}
+
+    with NoScope([], token=TOKEN, clock=clock) as store, pytest.raises(ReconnectError) as caught:
+        fetch(connect(store, clock))
+    assert "read_orders" in str(caught.value) and "read_orders" in caught.value.detail
+
+
+def test_an_unknown_api_version_is_a_setup_error_naming_the_address(store, clock):
+    source = ShopifySource({"store_url": store.url, "api_version": "latest"},
+                           {"access_token": TOKEN}, sleep=clock.sleep, clock=clock)
+    with pytest.raises(SetupError) as caught:
+        source.check()
+    assert caught.value.field == "store_url"
+    assert "/admin/api/latest/graphql.json" in str(caught.value)
+
+
 def test_search_dates_are_the_store_calendar_days():
     query = OrderQuery(created_from=date(2024, 1, 15), created_to=date(2024, 1, 15))
     assert search_string(query, ZoneInfo("Europe/Berlin")) == (
@@ -440,6 +461,9 @@ def test_shopify_orders_are_booked_through_the_cli_and_a_later_payment_closes_on
             line_item("HAT", "Hat", 1, "30.0")], shipping=[shipping_line("5.0")],
               transactions=[transaction("20.0", gateway="gift_card", at="2025-06-04T15:00:00Z"),
                             transaction("15.0", at="2025-06-04T15:00:01Z")]),
+        # VAT inside the price: 3 × 9.99 holds 4.99 tax, so the lines book 24.98 net.
+        order(3004, created="2025-06-05T15:00:00Z", taxes_included=True,
+              lines=[line_item("SOAP", "Soap", 3, "9.99", taxes=(vat("4.99"),))]),
     ]
     data = tmp_path / "data"
     with SandboxServer() as sandbox, FakeShopify(shop_orders, token=TOKEN,
@@ -458,12 +482,12 @@ def test_shopify_orders_are_booked_through_the_cli_and_a_later_payment_closes_on
         assert cli(data, "sync", "shop", "--json") == 0
         first = json.loads(capsys.readouterr().out)
         assert first["status"] == "succeeded", first
-        assert first["orders"]["synced"] == 3
+        assert first["orders"]["synced"] == 4
         booked = invoices(sandbox)
         assert {n: cents(i["TotalAmt"]) for n, i in booked.items()} == {
-            "3001": D("68.59"), "3002": D("50.00"), "3003": D("35.00")}
+            "3001": D("68.59"), "3002": D("50.00"), "3003": D("35.00"), "3004": D("29.97")}
         assert {n: cents(i["Balance"]) for n, i in booked.items()} == {
-            "3001": D("0.00"), "3002": D("30.00"), "3003": D("0.00")}
+            "3001": D("0.00"), "3002": D("30.00"), "3003": D("0.00"), "3004": D("0.00")}
 
         # The buyer pays the rest of #3002; Shopify marks it paid and updates it.
         late = shop_orders[1]
@@ -480,7 +504,7 @@ def test_shopify_orders_are_booked_through_the_cli_and_a_later_payment_closes_on
             ("3002", "Payment", "30.00")]
         assert shop.searches[-1].startswith("status:any updated_at:>=")
         booked = invoices(sandbox)
-        assert sorted(booked) == ["3001", "3002", "3003"]
+        assert sorted(booked) == ["3001", "3002", "3003", "3004"]
         assert cents(booked["3002"]["Balance"]) == D("0.00")
     # The access token lives in the keyring only: not in the database, logs or settings.
     assert TOKEN in memory_keyring.values()

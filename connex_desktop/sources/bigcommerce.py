@@ -142,7 +142,10 @@ class BigCommerceSource(Source):
 
     def check(self) -> str:
         walk = _Walk(self, CancelToken())
-        walk.get(f"{walk.v2}/orders", params={"limit": 1})
+        newest = walk.rows(walk.get(f"{walk.v2}/orders", params={"limit": 1, "sort": "id:desc"}))
+        if newest:
+            # Reading one order's transactions proves the token has that scope too.
+            walk.transactions(str(newest[0].get("id")))
         return f"Connected to the BigCommerce store {self.store_hash}."
 
     def fetch_orders(self, query: OrderQuery, cancel: CancelToken
@@ -262,7 +265,7 @@ class _Walk:
         try:
             products = list(self.pages(self._resource(raw, "products"), {}))
             addresses = list(self.pages(self._resource(raw, "shipping_addresses"), {}))
-            transactions = self._transactions(number)
+            transactions = self.transactions(number)
             order = _order(raw, products, addresses, transactions, number, self.zone)
             return balance_with_store_total(order)
         except OrderDataError as error:
@@ -274,7 +277,7 @@ class _Walk:
         resource = link.get("resource") if isinstance(link, dict) else None
         return self.v2 + str(resource or f"/orders/{raw.get('id')}/{name}")
 
-    def _transactions(self, number: str) -> list[Mapping[str, Any]]:
+    def transactions(self, number: str) -> list[Mapping[str, Any]]:
         response = self.get(f"{self.v3}/orders/{number}/transactions",
                             allow=frozenset({204, 403, 404}))
         if response.status_code == 403:

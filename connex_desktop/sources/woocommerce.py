@@ -101,7 +101,6 @@ class WooCommerceSource(Source):
     # -- requests -------------------------------------------------------------------------
 
     def _http(self) -> StoreHttp:
-        self.store_url  # noqa: B018 - validates the address before any key is sent
         key = self.secrets.get("consumer_key", "").strip()
         secret = self.secrets.get("consumer_secret", "").strip()
         if not key or not secret:
@@ -238,7 +237,8 @@ def _order(raw: Mapping[str, Any], number: str) -> Order:
         payments.append(Payment(total, method, str(raw.get("transaction_id") or ""),
                                 _site_date(raw, "date_paid", number)))
     refunds = tuple(
-        Refund(-amount_of(refund, "total", number, where=f"refund {index}: "),
+        # The embedded refund totals are negative ("-10.00"); the refund is their size.
+        Refund(abs(amount_of(refund, "total", number, where=f"refund {index}: ")),
                f"refund {refund.get('id')}" + (f": {refund['reason']}" if refund.get("reason")
                                                else ""))
         for index, refund in enumerate(raw.get("refunds") or [], start=1))

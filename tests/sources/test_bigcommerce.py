@@ -243,6 +243,9 @@ def test_a_token_without_the_transactions_scope_says_which_scope():
             if "/v3/" in request.path else route(request))
         with pytest.raises(ReconnectError, match="Order Transactions read-only"):
             fetch(make_source(store))
+        # The connection check finds it out before any sync does.
+        with pytest.raises(ReconnectError, match="Order Transactions read-only"):
+            make_source(store).check()
 
 
 def test_filters_are_sent_as_the_api_expects():

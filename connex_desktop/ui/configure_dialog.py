@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import QStringListModel, Qt, QTime
@@ -508,7 +509,7 @@ class ConfigureDialog(QDialog):
             self.connect_button.setEnabled(False)
         elif company.connected:
             self.company_label.setText(
-                f"Connected to <b>{company.company_name or company.realm_id}</b> "
+                f"Connected to <b>{escape(company.company_name or company.realm_id)}</b> "
                 f"({company.environment}).")
             self.connect_button.setText("Reconnect or disconnect…")
         else:

@@ -35,12 +35,14 @@ class ConnectionRow:
     next_due: datetime | None
     progress: Progress | None = None     # set while a run of this connection is going on
     dry_run: bool = False
+    refusal: str = ""                    # why the last Sync now could not start
 
     @property
     def needs_reconnect(self) -> bool:
         run = self.last_run
-        return bool(run and run.status == RunStatus.FAILED.value
-                    and run.message.startswith(RECONNECT))
+        failure = self.refusal or (run.message if run and run.status == RunStatus.FAILED.value
+                                   else "")
+        return failure.startswith(RECONNECT)
 
 
 class ConnectionsModel(QAbstractTableModel):
@@ -55,6 +57,7 @@ class ConnectionsModel(QAbstractTableModel):
         self._app = app
         self._scheduler = scheduler
         self._rows: list[ConnectionRow] = []
+        self._refusals: dict[int, str] = {}
 
     def reload(self) -> None:
         now = text.local_now()
@@ -67,6 +70,7 @@ class ConnectionsModel(QAbstractTableModel):
                      else f"Unknown kind of store: {connection.source_kind}")
             row = ConnectionRow(connection, store, self._app.runs.last(connection.id),
                                 self._scheduler.next_due(connection, now))
+            row.refusal = self._refusals.get(connection.id, "")
             if connection.id in running:
                 row.progress = running[connection.id].progress
                 row.dry_run = running[connection.id].dry_run
@@ -84,6 +88,20 @@ class ConnectionsModel(QAbstractTableModel):
 
     def connection_at(self, row: int) -> Connection | None:
         return self._rows[row].connection if 0 <= row < len(self._rows) else None
+
+    def refusal(self, connection_id: int) -> str:
+        return self._refusals.get(connection_id, "")
+
+    def set_refusal(self, connection_id: int, reason: str) -> None:
+        """Remember why a sync could not start ("" clears it when the next one starts)."""
+        if reason:
+            self._refusals[connection_id] = reason
+        else:
+            self._refusals.pop(connection_id, None)
+        row = self.row_of(connection_id)
+        if row >= 0:
+            self._rows[row].refusal = reason
+            self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.COLUMNS) - 1))
 
     def set_progress(self, connection_id: int, progress: Progress | None,
                      dry_run: bool = False) -> None:
@@ -165,6 +183,8 @@ class ConnectionsModel(QAbstractTableModel):
                 return "Due now" if row.next_due <= now else text.when(row.next_due, now)
 
     def _tooltip(self, row: ConnectionRow, column: int) -> str:
+        if column == 2 and row.needs_reconnect:
+            return row.refusal or (row.last_run.message if row.last_run else "")
         if column == self.LAST_SYNC and row.last_run is not None and row.last_run.message:
             return row.last_run.message
         if column == 3:

@@ -62,8 +62,6 @@ class MainWindow(QMainWindow):
         self._demo_orders = demo_orders
         self.keep_running_in_tray = False
         self._log_dialogs: dict[int, SyncLogDialog] = {}
-        # Why a connection's last Sync now or Preview could not start, until the next start.
-        self._refusals: dict[int, str] = {}
         self.setWindowTitle("Connex Desktop: My connections")
         self.setWindowIcon(icon("app"))
         self.resize(1180, 560)
@@ -238,8 +236,8 @@ class MainWindow(QMainWindow):
             return
         self.progress_bar.hide()
         row = self.model.rows()[self.model.row_of(connection_id)]
-        if connection_id in self._refusals:
-            self.progress_label.setText(f"Cannot sync: {self._refusals[connection_id]}")
+        if self.model.refusal(connection_id):
+            self.progress_label.setText(f"Cannot sync: {self.model.refusal(connection_id)}")
         elif row.last_run is None:
             self.progress_label.setText("Not synced yet. Press Sync now, or Preview to see "
                                         "what would be booked.")
@@ -371,7 +369,7 @@ class MainWindow(QMainWindow):
             return "Select a connection first."
         reason = self._controller.start(connection_id, **how)
         if reason:
-            self._refusals[connection_id] = reason
+            self.model.set_refusal(connection_id, reason)
             self._refresh_panel()
         return reason
 
@@ -409,7 +407,7 @@ class MainWindow(QMainWindow):
 
     @Slot(int, object)
     def _on_controller_run_started(self, connection_id: int, request: RunRequest) -> None:
-        self._refusals.pop(connection_id, None)
+        self.model.set_refusal(connection_id, "")
         self.model.set_progress(connection_id, Progress(), request.dry_run)
         self._refresh_panel()
 
@@ -425,7 +423,7 @@ class MainWindow(QMainWindow):
                                     request: RunRequest) -> None:
         self.model.set_progress(connection_id, None)
         if result.run_id is None and result.status is RunStatus.FAILED:
-            self._refusals[connection_id] = result.message     # prepare() said no
+            self.model.set_refusal(connection_id, result.message)     # prepare() said no
         self.reload()
         if result.status is RunStatus.FAILED:
             self.statusBar().showMessage(f"{request.connection.name}: {result.message}", 15_000)

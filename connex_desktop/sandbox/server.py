@@ -10,7 +10,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -69,17 +69,19 @@ def _json_reply(status: int, body: object) -> Reply:
     return Reply(status, dumps(body).encode())
 
 
-class _RateLimiter:
-    """Sliding windows of accepted requests, plus the number in flight."""
+class GatewayLimits:
+    """The gateway's throttle: sliding windows of accepted requests, and those in flight."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
         self._lock = threading.Lock()
         self._requests: deque[float] = deque()
         self._batches: deque[float] = deque()
         self.in_flight = 0
 
     def admit(self, *, is_batch: bool, enforce: bool) -> bool:
-        now = time.monotonic()
+        """Count one request in; False when it is over a limit (and `enforce` is on)."""
+        now = self._clock()
         with self._lock:
             for window in (self._requests, self._batches):
                 while window and window[0] <= now - 60 + WINDOW_TOLERANCE_S:
@@ -130,7 +132,7 @@ class SandboxServer:
         self._host, self._port = host, port
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
-        self._limiter = _RateLimiter()
+        self._limiter = GatewayLimits()
         self._random = random.Random()
         self._faults: list[list[Any]] = []  # [kind, remaining]
         self._faults_lock = threading.Lock()

@@ -43,6 +43,9 @@ STATUS_NAMES = {
     12: "Manual Verification Required", 13: "Disputed", 14: "Partially Refunded",
 }
 NO_SALE_STATUS_IDS = frozenset({5, 6})  # Cancelled, Declined
+# Incomplete and Pending are checkouts the buyer has not finished: no sale yet, never booked.
+# They are fetched only when a connection asks for them by status, or by number.
+UNFINISHED_CHECKOUT_IDS = frozenset({0, 1})
 REFUNDED_STATUS_ID = 4
 # Order-level payment_status words that mean the money was taken (used without transactions).
 TAKEN_PAYMENT_STATUSES = frozenset({"paid", "captured", "partially refunded", "refunded"})
@@ -157,6 +160,8 @@ class BigCommerceSource(Source):
         status_ids: list[int | None] = list(self._status_ids(query.statuses)) or [None]
         for status_id in status_ids:
             for raw in walk.pages(f"{walk.v2}/orders", self._list_params(query, status_id)):
+                if status_id is None and raw.get("status_id") in UNFINISHED_CHECKOUT_IDS:
+                    continue  # skipped before its products and transactions are read
                 result = walk.read(raw)
                 if isinstance(result, FailedOrder) or _within(result.order_date, query):
                     yield result

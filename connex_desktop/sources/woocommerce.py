@@ -36,6 +36,9 @@ STATUSES = ("pending", "processing", "on-hold", "completed", "cancelled", "refun
             "trash", "checkout-draft")
 # No sale happened: the buyer never paid or the shop called it off.
 NOT_A_SALE = frozenset({"cancelled", "failed", "trash", "checkout-draft"})
+# Checkouts the buyer has not finished are no sale yet (and were never booked): they are
+# fetched only when a connection asks for them by status, or by number.
+UNFINISHED_CHECKOUTS = frozenset({"pending", "checkout-draft"})
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 # Site timezones lie within ±14 hours of UTC, so a day's margin on each side of a created-date
 # range sent in UTC catches every order of those site-local days; the exact cut is made here.
@@ -95,7 +98,8 @@ class WooCommerceSource(Source):
             yield from self._by_numbers(http, query.numbers, cancel)
             return
         for raw in self._walk(http, self._list_params(query), cancel):
-            if _created_within(raw, query):
+            unfinished = not query.statuses and raw.get("status") in UNFINISHED_CHECKOUTS
+            if not unfinished and _created_within(raw, query):
                 yield self._read(raw)
 
     # -- requests -------------------------------------------------------------------------

@@ -182,6 +182,22 @@ def test_payment_status_kept_apart_from_fulfilment():
         D("10.00"), "re_1", date(2026, 11, 21))
 
 
+def test_unfinished_checkouts_only_when_asked_for():
+    orders = [bc_order(1, status_id=0, payment_status="", _transactions=[]),
+              bc_order(2, status_id=1, payment_status="", _transactions=[]), bc_order(3)]
+    with FakeBigCommerce(orders) as store:
+        source = make_source(store)
+        assert [o.number for o in fetch(source)] == ["3"]
+        # Nothing but the list was read for the skipped ones.
+        assert not any("/orders/1/" in r.path or "/orders/2/" in r.path
+                       for r in store.received)
+        [pending] = fetch(source, OrderQuery(statuses=("Pending",)))
+        [incomplete] = fetch(source, OrderQuery(numbers=("1",)))
+    assert (pending.number, pending.status, pending.payment_status) == (
+        "2", "Pending", PaymentStatus.UNPAID)
+    assert (incomplete.number, incomplete.status) == ("1", "Incomplete")
+
+
 def test_store_rounding_becomes_a_line_and_unreadable_orders_fail_alone():
     rounded = bc_order(11, total="10.0100", _products=[
         bc_product(110 + i, 11, f"Part {i}", f"P{i}", 1, "3.3350") for i in range(3)])

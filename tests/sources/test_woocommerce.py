@@ -139,6 +139,18 @@ def test_payment_status_kept_apart_from_fulfilment():
     assert got["5"].refunds[0].amount == D("10.00")
 
 
+def test_unfinished_checkouts_only_when_asked_for():
+    orders = [woo_order(1, status="pending", paid=False), woo_order(2, status="checkout-draft",
+                                                                    paid=False), woo_order(3)]
+    with FakeWooCommerce(orders) as store:
+        source = make_source(store)
+        assert [o.number for o in fetch(source)] == ["3"]
+        [pending] = fetch(source, OrderQuery(statuses=("pending",)))
+        [by_number] = fetch(source, OrderQuery(numbers=("2",)))
+    assert (pending.number, pending.payment_status) == ("1", PaymentStatus.UNPAID)
+    assert (by_number.number, by_number.payment_status) == ("2", PaymentStatus.CANCELLED)
+
+
 def test_a_cent_of_store_rounding_becomes_an_explicit_line_and_a_gap_fails_the_order():
     rounded = woo_order(10, total="10.00")
     rounded["line_items"] = [

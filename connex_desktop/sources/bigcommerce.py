@@ -179,10 +179,10 @@ class BigCommerceSource(Source):
 
     def _list_params(self, query: OrderQuery, status_id: int | None) -> dict[str, str]:
         zone = self.timezone
+        # By id, not by date_modified: an order changed during the walk keeps its place, so
+        # no other order slides onto a page already read.
         params = {"sort": "id:asc"}
         if query.modified_since is not None:
-            # Walking by modification time keeps pages stable as orders change during the walk.
-            params["sort"] = "date_modified:asc"
             since = query.modified_since
             params["min_date_modified"] = _rfc2822(
                 since if since.tzinfo else since.replace(tzinfo=UTC))

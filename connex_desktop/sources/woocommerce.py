@@ -131,8 +131,10 @@ class WooCommerceSource(Source):
 
     def _list_params(self, query: OrderQuery) -> dict[str, str]:
         # Ascending ids keep pages stable while new orders arrive during the walk.
+        # Status slugs are lower case, custom ones too.
+        statuses = ",".join(s.strip().lower() for s in query.statuses if s.strip())
         params = {"orderby": "id", "order": "asc", "dates_are_gmt": "true",
-                  "status": ",".join(query.statuses) if query.statuses else "any"}
+                  "status": statuses or "any"}
         if query.modified_since is not None:
             params["modified_after"] = _gmt_text(query.modified_since)
         if query.created_from is not None:

@@ -277,7 +277,7 @@ def test_filters_are_sent_as_the_api_expects():
         requests = list_requests(store)
     assert [o.number for o in got] == ["3", "2"]
     assert [{k: v[0] for k, v in r.query.items()} for r in requests] == [
-        {"sort": "date_modified:asc", "min_date_modified": "Sun, 01 Nov 2026 06:00:00 +0000",
+        {"sort": "id:asc", "min_date_modified": "Sun, 01 Nov 2026 06:00:00 +0000",
          "min_date_created": "Tue, 10 Nov 2026 00:00:00 -0600",
          "max_date_created": "Thu, 12 Nov 2026 23:59:59 -0600",
          "status_id": status_id, "page": "1", "limit": "250"}

@@ -241,7 +241,7 @@ def test_filters_are_sent_as_the_api_expects():
               woo_order(4, created="2026-11-13T00:30:00")]
     query = OrderQuery(created_from=date(2026, 11, 10), created_to=date(2026, 11, 12),
                        modified_since=datetime(2026, 11, 1, 6, 0, tzinfo=UTC),
-                       statuses=("processing", "completed"))
+                       statuses=("processing", " Completed"))
     with FakeWooCommerce(orders) as store:
         got = fetch(make_source(store), query)
         [request] = store.received

@@ -352,7 +352,7 @@ def _order(raw: Mapping[str, Any], products: list[Mapping[str, Any]],
         payment_status = PaymentStatus.REFUNDED
     elif payment_word.startswith("void"):
         payment_status = PaymentStatus.VOIDED
-    elif total > ZERO and paid >= total:
+    elif paid >= total and (total > ZERO or payment_word in TAKEN_PAYMENT_STATUSES):
         payment_status = PaymentStatus.PAID
     elif paid > ZERO:
         payment_status = PaymentStatus.PARTIALLY_PAID

@@ -168,13 +168,14 @@ def test_payment_status_kept_apart_from_fulfilment():
     orders = [bc_order(3, status_id=7, payment_status="", _transactions=[]), partly_refunded,
               bc_order(5, status_id=4, payment_status="refunded"),
               bc_order(6, status_id=5, payment_status="void", _transactions=[]),
-              authorized_only, half_paid]
+              authorized_only, half_paid,
+              bc_order(9, total="0.0000", payment_status="paid", _transactions=[])]
     with FakeBigCommerce(orders) as store:
         got = {o.number: o for o in fetch(make_source(store))}
     assert {n: o.payment_status for n, o in got.items()} == {
         "3": PaymentStatus.UNPAID, "4": PaymentStatus.PAID, "5": PaymentStatus.REFUNDED,
         "6": PaymentStatus.CANCELLED, "7": PaymentStatus.UNPAID,
-        "8": PaymentStatus.PARTIALLY_PAID}
+        "8": PaymentStatus.PARTIALLY_PAID, "9": PaymentStatus.PAID}
     assert got["3"].payments == () and got["7"].payments == ()
     assert got["8"].balance == D("30.00")
     [refund] = got["4"].refunds

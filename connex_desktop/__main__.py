@@ -20,6 +20,7 @@ HANDLERS = {
     "qb": "connex_desktop.commands:qb",
     "sync": "connex_desktop.commands:sync",
     "history": "connex_desktop.commands:history",
+    "self-check": "connex_desktop.selfcheck:run",
 }
 
 
@@ -121,7 +122,7 @@ def _handler(command: str) -> Callable[[argparse.Namespace], int]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    command = args.command or "gui"
+    command = "self-check" if args.self_check else args.command or "gui"
     return _handler(command)(args)
 
 

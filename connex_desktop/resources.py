@@ -39,7 +39,8 @@ def _installed() -> Path | None:
     marker_tail = INSTALLED_PARENT / "resources" / MARKER
     for file in distribution.files or ():
         if PurePosixPath(file.as_posix()).parts[-len(marker_tail.parts):] == marker_tail.parts:
-            return Path(distribution.locate_file(file)).resolve().parents[len(MARKER.parts) - 1]
+            marker = Path(str(distribution.locate_file(file))).resolve()
+            return marker.parents[len(MARKER.parts) - 1]
     return None
 
 

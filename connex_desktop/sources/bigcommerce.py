@@ -145,26 +145,30 @@ class BigCommerceSource(Source):
 
     def check(self) -> str:
         walk = _Walk(self, CancelToken())
-        newest = walk.rows(walk.get(f"{walk.v2}/orders", params={"limit": 1, "sort": "id:desc"}))
-        if newest:
-            # Reading one order's transactions proves the token has that scope too.
-            walk.transactions(str(newest[0].get("id")))
+        with walk.http:
+            newest = walk.rows(walk.get(f"{walk.v2}/orders",
+                                        params={"limit": 1, "sort": "id:desc"}))
+            if newest:
+                # Reading one order's transactions proves the token has that scope too.
+                walk.transactions(str(newest[0].get("id")))
         return f"Connected to the BigCommerce store {self.store_hash}."
 
     def fetch_orders(self, query: OrderQuery, cancel: CancelToken
                      ) -> Iterator[Order | FailedOrder]:
-        walk = _Walk(self, cancel)
-        if query.numbers:
-            yield from walk.by_numbers(query.numbers)
-            return
         status_ids: list[int | None] = list(self._status_ids(query.statuses)) or [None]
-        for status_id in status_ids:
-            for raw in walk.pages(f"{walk.v2}/orders", self._list_params(query, status_id)):
-                if status_id is None and raw.get("status_id") in UNFINISHED_CHECKOUT_IDS:
-                    continue  # skipped before its products and transactions are read
-                result = walk.read(raw)
-                if isinstance(result, FailedOrder) or _within(result.order_date, query):
-                    yield result
+        walk = _Walk(self, cancel)
+        with walk.http:
+            if query.numbers:
+                yield from walk.by_numbers(query.numbers)
+                return
+            for status_id in status_ids:
+                for raw in walk.pages(f"{walk.v2}/orders",
+                                      self._list_params(query, status_id)):
+                    if status_id is None and raw.get("status_id") in UNFINISHED_CHECKOUT_IDS:
+                        continue  # skipped before its products and transactions are read
+                    result = walk.read(raw)
+                    if isinstance(result, FailedOrder) or _within(result.order_date, query):
+                        yield result
 
     def _status_ids(self, statuses: tuple[str, ...]) -> Iterator[int]:
         by_name = {name.lower(): status_id for status_id, name in STATUS_NAMES.items()}

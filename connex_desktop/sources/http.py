@@ -139,6 +139,16 @@ class StoreHttp:
         self.clock = clock
         self.timeout_s = timeout_s
 
+    def close(self) -> None:
+        """Release the pooled connections."""
+        self.session.close()
+
+    def __enter__(self) -> StoreHttp:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
     def get(self, url: str, *, params: Mapping[str, Any] | None = None,
             headers: Mapping[str, str] | None = None, cancel: CancelToken | None = None,
             allow: Collection[int] = ()) -> requests.Response:

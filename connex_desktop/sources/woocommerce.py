@@ -83,24 +83,25 @@ class WooCommerceSource(Source):
         return f"{self.kind}|{self.store_url.lower()}"
 
     def check(self) -> str:
-        http = self._http()
-        response = http.get(self._orders_url(), params={"per_page": 1, **self._auth_params()})
-        if not isinstance(http.json(response), list):
-            raise SetupError(f"{self.store_url} did not answer with a list of orders; "
-                             "check the store address.", field="store_url")
+        with self._http() as http:
+            response = http.get(self._orders_url(),
+                                params={"per_page": 1, **self._auth_params()})
+            if not isinstance(http.json(response), list):
+                raise SetupError(f"{self.store_url} did not answer with a list of orders; "
+                                 "check the store address.", field="store_url")
         count = response.headers.get("X-WP-Total", "?")
         return f"Connected to {self.store_url}: {count} orders in the store."
 
     def fetch_orders(self, query: OrderQuery, cancel: CancelToken
                      ) -> Iterator[Order | FailedOrder]:
-        http = self._http()
-        if query.numbers:
-            yield from self._by_numbers(http, query.numbers, cancel)
-            return
-        for raw in self._walk(http, self._list_params(query), cancel):
-            unfinished = not query.statuses and raw.get("status") in UNFINISHED_CHECKOUTS
-            if not unfinished and _created_within(raw, query):
-                yield self._read(raw)
+        with self._http() as http:
+            if query.numbers:
+                yield from self._by_numbers(http, query.numbers, cancel)
+                return
+            for raw in self._walk(http, self._list_params(query), cancel):
+                unfinished = not query.statuses and raw.get("status") in UNFINISHED_CHECKOUTS
+                if not unfinished and _created_within(raw, query):
+                    yield self._read(raw)
 
     # -- requests -------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ class Query:
     fields: tuple[str, ...] = field(default=())
 
 
+_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TOKEN_RE = re.compile(r"""
     (?P<space>\s+)
   | (?P<string>'(?:\\.|[^'\\])*')
@@ -253,6 +255,7 @@ def _get_ignoring_case(mapping: Mapping[str, Any], key: str) -> object:
     return None
 
 
+@functools.lru_cache(maxsize=65536)
 def as_datetime(text: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(text)
@@ -279,6 +282,9 @@ def _comparable(stored: object, wanted: object) -> tuple[object, object] | None:
         except InvalidOperation:
             return None
     if isinstance(stored, str) and isinstance(wanted, str):
+        if len(stored) == len(wanted) == len("YYYY-MM-DD") and _DATE_RE.fullmatch(stored) \
+                and _DATE_RE.fullmatch(wanted):
+            return stored, wanted  # two plain dates order as text
         if len(wanted) >= 10 and wanted[:4].isdigit() and wanted[4:5] == "-":
             stored_moment, wanted_moment = as_datetime(stored), as_datetime(wanted)
             if stored_moment is not None and wanted_moment is not None:

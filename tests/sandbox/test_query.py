@@ -136,3 +136,24 @@ def test_queries_find_by_doc_number_quickly(qb, sandbox):
     assert [i.DocNumber for i in Invoice.filter(DocNumber="B-150", qb=qb)] == ["B-150"]
     found = Invoice.choose(["B-1", "B-299"], field="DocNumber", qb=qb)
     assert sorted(i.DocNumber for i in found) == ["B-1", "B-299"]
+
+
+def test_change_data_capture_lists_changed_and_deleted_documents(sandbox, api):
+    customer = sandbox.company.create("Customer", {"DisplayName": "Changing Chris"})
+    sandbox.advance_clock(60)
+    since = sandbox.company.timestamp()
+    item = sandbox.company.query("SELECT * FROM Item WHERE Sku = 'SCK-WOOL-M'")[0]
+    lines = [{"DetailType": "SalesItemLineDetail", "Amount": "22.00",
+              "SalesItemLineDetail": {"ItemRef": {"value": item["Id"]}}}]
+    kept = sandbox.company.create("Invoice", {"CustomerRef": {"value": customer["Id"]},
+                                              "DocNumber": "CDC-1", "Line": lines})
+    gone = sandbox.company.create("Invoice", {"CustomerRef": {"value": customer["Id"]},
+                                              "DocNumber": "CDC-2", "Line": lines})
+    sandbox.company.delete("Invoice", {"Id": gone["Id"], "SyncToken": "0"})
+    response = api.get("cdc", entities="Invoice,Customer", changedSince=since)
+    assert response.status_code == 200
+    invoices, customers = response.json()["CDCResponse"][0]["QueryResponse"]
+    assert [(i["Id"], i.get("status")) for i in invoices["Invoice"]] == [
+        (kept["Id"], None), (gone["Id"], "Deleted")]
+    assert customers == {}  # created a minute before `since`
+    assert api.get("cdc", entities="Invoice").status_code == 400

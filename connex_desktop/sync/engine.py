@@ -71,8 +71,12 @@ CURSOR_OVERLAP = timedelta(hours=1)   # re-read a little before the cursor; the 
 # Documents whose DocNumber QuickBooks lets us query by (Payment's is not filterable).
 NUMBERED_KINDS = frozenset({"Estimate", "Invoice", "SalesReceipt", "PurchaseOrder"})
 SALE_KINDS = frozenset({"Estimate", "Invoice", "SalesReceipt"})
-CLIENT_SIDE_VENDOR_SUFFIX = " (customer)"
+CUSTOMER_SUFFIX = " (customer)"   # for a buyer whose name a vendor or employee has
 _STOPPING_KINDS = frozenset({ErrorKind.RECONNECT, ErrorKind.FIX_SETUP})
+
+
+class _NotYet(Exception):
+    """A document needs something this run has not created yet (it waits for a later round)."""
 
 
 class RunStopped(Exception):
@@ -96,6 +100,7 @@ class Engine:
                  client_for: Callable[[Connection], QuickBooksClient],
                  source_kinds: Mapping[str, type[Source]],
                  window_orders: int = WINDOW_ORDERS, writers: int = WRITERS,
+                 fill_batches: bool = True,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.runs = runs
         self.ledger = ledger
@@ -106,6 +111,8 @@ class Engine:
         self.source_kinds = source_kinds
         self.window_orders = window_orders
         self.writers = writers
+        # Hold back part-filled batches until the last window (fewer requests, same result).
+        self.fill_batches = fill_batches
         self.clock = clock
 
     # ---- before a run --------------------------------------------------------------------
@@ -177,10 +184,16 @@ class Engine:
             if not dry_run:
                 session.reconcile()
             order_query = self._query(connection, query, retry_failed)
-            if order_query is not None:
-                for window in _windows(source.fetch_orders(order_query, cancel),
-                                       self.window_orders, cancel):
-                    session.process(window)
+            try:
+                if order_query is not None:
+                    for window in _windows(source.fetch_orders(order_query, cancel),
+                                           self.window_orders, cancel):
+                        session.process(window)
+            except Cancelled:
+                cancel.cancel()
+            # Orders already planned are finished even when cancelled: no order is left half
+            # booked by a cancel.
+            session.drain(final=True)
             retry_later = session.retry_later
             if cancel.cancelled:
                 raise Cancelled()
@@ -298,6 +311,9 @@ class _Session:
         self.resolved: dict[str, Any] = {}      # Pending key -> ref / id, for the whole run
         self.retry_later = False
         self.seen: set[str] = set()
+        self.carried: list[_OrderState] = []     # planned orders with documents still to send
+        self.entity_faults: dict[str, str] = {}  # Pending key -> why it could not be created
+        self.renamed: dict[str, NewEntity] = {}  # customers renamed after a name clash
 
     @property
     def ledger(self) -> LedgerRepository:
@@ -441,46 +457,215 @@ class _Session:
             for state in states:
                 self._finish_dry(state)
             return
-        self._create_entities(states)
-        self._write_documents(states)
-        for state in states:
-            self._finish(state)
+        self._report(orders[-1].number if orders else "")
+        self.carried.extend(states)
+        self.drain(final=False)
 
-    # ---- customers and items the window needs --------------------------------------------
+    # ---- writing: customers, items and documents in full batches --------------------------
 
-    def _create_entities(self, states: list[_OrderState]) -> None:
-        needed: dict[str, NewEntity] = {}
-        users: dict[str, list[_OrderState]] = {}
-        for state in states:
+    def drain(self, *, final: bool) -> None:
+        """Send what is ready, in batches of up to 30 independent operations, round by round.
+
+        Until `final`, only full batches go out and the rest waits for the next window, so
+        the company's 40-batches-a-minute limit carries as many documents as it can.
+        """
+        while self.carried:
+            self._load_invoice_customers(self.carried)
+            entities = self._entities_ready()
+            docs = self._documents_ready()
+            operations: list[_Doc | NewEntity] = [*entities, *docs]
+            count = len(operations)
+            if self.engine.fill_batches and not final:
+                count -= count % BATCH_MAX_OPERATIONS
+            if count == 0:
+                break
+            self._send_round(operations[:count])
+            self._finish_completed()
+        if final:
+            self._finish_completed(everything=True)
+
+    def _entities_ready(self) -> list[NewEntity]:
+        ready: dict[str, NewEntity] = {}
+        for state in self.carried:
+            if state.failure is not None:
+                continue
             for entity in state.plan.creates:
-                if entity.key in self.resolved:
+                if entity.key not in self.resolved and entity.key not in self.entity_faults:
+                    ready.setdefault(entity.key, self.renamed.get(entity.key, entity))
+        return list(ready.values())
+
+    def _documents_ready(self) -> list[_Doc]:
+        ready = []
+        for state in self.carried:
+            for doc in state.docs.values():
+                if doc.done or doc.blocked or doc.request_id:
                     continue
-                needed.setdefault(entity.key, entity)
-                users.setdefault(entity.key, []).append(state)
-        pending = list(needed.values())
-        for attempt in range(2):
-            if not pending:
-                return
-            retry: list[NewEntity] = []
-            for entity, outcome in self._send(pending, lambda e: (e.entity, e.body)):
-                if outcome.entity is not None:
-                    self._created(entity, outcome.entity)
+                if not all(state.docs[key].done for key in doc.planned.depends_on
+                           if key in state.docs):
                     continue
-                fault = outcome.fault
-                assert fault is not None
-                if fault.code == "6240":
-                    adopted = self._adopt_existing(entity)
-                    if adopted:
-                        continue
-                    if entity.entity == "Customer" and attempt == 0:
-                        # The name belongs to a vendor or an employee: keep the buyer apart.
-                        name = entity.name + CLIENT_SIDE_VENDOR_SUFFIX
-                        retry.append(NewEntity(entity.entity, entity.key, name,
-                                               dict(entity.body, DisplayName=name)))
-                        continue
-                for state in users[entity.key]:
-                    self._fault_on_order(state, fault, f"could not create the {entity.label}")
-            pending = retry
+                try:
+                    doc.payload = _resolve(doc.planned.body, self._lookup(state))
+                except _NotYet:
+                    continue
+                except KeyError as missing:
+                    state.fail(f"its {doc.planned.kind.label} needs {missing.args[0]}, which "
+                               f"could not be created: {self.entity_faults.get(missing.args[0])}")
+                    continue
+                ready.append(doc)
+        return ready
+
+    def _lookup(self, state: _OrderState) -> Callable[[Pending], Any]:
+        def lookup(pending: Pending) -> Any:
+            kind, _, name = pending.key.partition(":")
+            if kind in ("doc", "number"):
+                doc = state.docs[name]
+                if not doc.done:
+                    raise _NotYet(pending.key)
+                return doc.qb_id if kind == "doc" else doc.doc_number
+            if pending.key in self.resolved:
+                return self.resolved[pending.key]
+            if pending.key in self.entity_faults:
+                raise KeyError(pending.key)
+            raise _NotYet(pending.key)
+        return lookup
+
+    def _load_invoice_customers(self, states: list[_OrderState]) -> None:
+        """Later payments go to the customer of the invoice booked in an earlier run."""
+        wanted = {doc.planned.body["CustomerRef"].key
+                  for state in states for doc in state.docs.values()
+                  if not doc.done and isinstance(doc.planned.body.get("CustomerRef"), Pending)
+                  and doc.planned.body["CustomerRef"].key.startswith("invoice-customer:")}
+        wanted -= set(self.resolved) | set(self.entity_faults)
+        if not wanted:
+            return
+        ids = sorted(key.split(":", 1)[1] for key in wanted)
+        for start in range(0, len(ids), 100):
+            listed = ", ".join(_quote(invoice_id) for invoice_id in ids[start:start + 100])
+            for invoice in self.client.query_all("Invoice", f"Id IN ({listed})"):
+                self.resolved[f"invoice-customer:{invoice['Id']}"] = dict(invoice["CustomerRef"])
+        for key in wanted - set(self.resolved):
+            self.entity_faults[key] = "the invoice is no longer in QuickBooks"
+
+    def _send_round(self, operations: list[_Doc | NewEntity]) -> None:
+        groups = [operations[start:start + BATCH_MAX_OPERATIONS]
+                  for start in range(0, len(operations), BATCH_MAX_OPERATIONS)]
+        intents: list[Intent] = []
+        batches: list[tuple[str, list[tuple[str, _Doc | NewEntity]]]] = []
+        for group in groups:
+            batch_id = str(uuid.uuid4())
+            members: list[tuple[str, _Doc | NewEntity]] = []
+            for index, operation in enumerate(group):
+                bid = f"b{index}"
+                if isinstance(operation, _Doc):
+                    operation.request_id = f"{batch_id}/{bid}"
+                    intents.append(_intent(operation))
+                members.append((bid, operation))
+            batches.append((batch_id, members))
+        _, refused = self.ledger.plan(self.realm, self.store_key, self.connection.id,
+                                      self.result.run_id, intents)
+        refused_ids = {intent.request_id for intent, _ in refused}
+        for intent, row in refused:
+            doc = next(op for _, members in batches for _, op in members
+                       if isinstance(op, _Doc) and op.request_id == intent.request_id)
+            doc.order.fail(f"meanwhile its {row.kind} {row.doc_number or row.qb_id} was booked "
+                           "by another sync of the same store; nothing more was booked.",
+                           kind=ErrorKind.RETRY_LATER)
+        batches = [(batch_id, [(bid, op) for bid, op in members
+                               if not (isinstance(op, _Doc) and op.request_id in refused_ids)])
+                   for batch_id, members in batches]
+        with ThreadPoolExecutor(max_workers=self.engine.writers) as pool:
+            answers = list(pool.map(self._send_batch, [b for b in batches if b[1]]))
+        confirmations: list[Confirmation] = []
+        failures: list[tuple[str, str]] = []
+        duplicates: list[_Doc] = []
+        clashes: list[NewEntity] = []
+        for members, outcome in answers:
+            if isinstance(outcome, QuickBooksFault):
+                if outcome.kind in _STOPPING_KINDS:
+                    self._save(confirmations, failures)
+                    raise RunStopped(outcome)
+                self._unconfirmed([op for _, op in members], outcome)
+                continue
+            for (_, operation), item in zip(members, outcome, strict=True):
+                if isinstance(operation, NewEntity):
+                    if item.entity is not None:
+                        self._created(operation, item.entity)
+                    elif item.fault is not None and item.fault.code == "6240":
+                        clashes.append(operation)
+                    elif item.fault is not None:
+                        self._entity_failed(operation, item.fault)
+                elif item.entity is not None:
+                    confirmations.append(self._confirmed(operation, item.entity))
+                elif item.fault is not None and item.fault.code == "6140" and (
+                        operation.planned.doc_number):
+                    duplicates.append(operation)
+                elif item.fault is not None and item.fault.kind is ErrorKind.RETRY_LATER:
+                    self._unconfirmed([operation], item.fault)
+                elif item.fault is not None:
+                    if item.fault.kind in _STOPPING_KINDS:
+                        self._save(confirmations, failures)
+                        raise RunStopped(item.fault)
+                    failures.append((operation.request_id, _fault_text(item.fault)))
+                    operation.order.fail(
+                        f"QuickBooks refused its {operation.planned.kind.label}: "
+                        f"{item.fault.message}", kind=item.fault.kind, detail=item.fault.detail)
+        confirmations.extend(self._adopt_duplicates(duplicates, failures))
+        self._save(confirmations, failures)
+        for entity in clashes:
+            self._name_clash(entity)
+
+    def _send_batch(self, batch: tuple[str, list[tuple[str, _Doc | NewEntity]]]
+                    ) -> tuple[list[tuple[str, _Doc | NewEntity]],
+                               list[BatchOutcome] | QuickBooksFault]:
+        batch_id, members = batch
+        operations = [BatchOperation(bid, "create", *_entity_and_body(op))
+                      for bid, op in members]
+        try:
+            return members, self.client.batch(operations, request_id=batch_id)
+        except QuickBooksFault as fault:
+            return members, fault
+
+    def _save(self, confirmations: list[Confirmation], failures: list[tuple[str, str]]) -> None:
+        self.ledger.confirm(confirmations)
+        self.ledger.fail(failures)
+        confirmations.clear()
+        failures.clear()
+
+    def _unconfirmed(self, operations: Iterable[_Doc | NewEntity],
+                     fault: QuickBooksFault) -> None:
+        """No answer after the adapter's retries: documents stay planned for the next run."""
+        self.retry_later = True
+        for operation in operations:
+            if isinstance(operation, NewEntity):
+                self._entity_failed(operation, fault)
+                continue
+            operation.order.fail(
+                f"QuickBooks did not confirm its {operation.planned.kind.label}: "
+                f"{fault.message} The next sync checks before sending it again.",
+                kind=ErrorKind.RETRY_LATER, detail=fault.detail)
+
+    def _adopt_duplicates(self, duplicates: list[_Doc],
+                          failures: list[tuple[str, str]]) -> list[Confirmation]:
+        """A 6140 on our own number: the document is ours if its memo names the order."""
+        if not duplicates:
+            return []
+        found = self._find_by_number(
+            [(doc.planned.kind.value, doc.planned.doc_number or "") for doc in duplicates])
+        adopted = []
+        for doc in duplicates:
+            number = doc.planned.doc_number or ""
+            document = found.get((doc.planned.kind.value, number))
+            if document is not None and _is_ours(document, doc.order.order.number):
+                adopted.append(self._confirmed(doc, document))
+                continue
+            message = (f"QuickBooks already has a {doc.planned.kind.label} numbered {number} "
+                       "that Connex Desktop did not book. Give this connection a prefix, or let "
+                       "QuickBooks number the documents.")
+            failures.append((doc.request_id, message))
+            doc.order.fail(message)
+        return adopted
+
+    # ---- customers and items --------------------------------------------------------------
 
     def _created(self, entity: NewEntity, record: dict[str, Any]) -> None:
         self.refs.add(entity.entity, record)
@@ -489,176 +674,34 @@ class _Session:
                                      "name": str(record.get(name_field, ""))}
         self.result.created.append(entity.label)
 
-    def _adopt_existing(self, entity: NewEntity) -> bool:
+    def _entity_failed(self, entity: NewEntity, fault: QuickBooksFault) -> None:
+        if fault.kind is ErrorKind.RETRY_LATER:
+            self.retry_later = True
+        self.entity_faults[entity.key] = f"{fault.message} {fault.detail}".strip()
+        for state in self.carried:
+            if any(created.key == entity.key for created in state.plan.creates):
+                state.fail(f"could not create the {entity.label}: {fault.message}",
+                           kind=fault.kind, detail=fault.detail)
+
+    def _name_clash(self, entity: NewEntity) -> None:
+        """6240: the name is taken. Ours to use if it is the same kind of record; a customer
+        named like a vendor or an employee gets a name of its own."""
         name_field = "DisplayName" if entity.entity == "Customer" else "Name"
         name = str(entity.body.get(name_field, ""))
         matches = self.client.query_all(entity.entity, f"{name_field} = {_quote(name)}")
-        if not matches:
-            return False
-        record = matches[0]
-        self.refs.add(entity.entity, record)
-        self.resolved[entity.key] = {"value": str(record["Id"]), "name": name}
-        return True
-
-    # ---- documents, in dependency rounds --------------------------------------------------
-
-    def _write_documents(self, states: list[_OrderState]) -> None:
-        self._load_invoice_customers(states)
-        while True:
-            ready = [doc for state in states for doc in state.docs.values()
-                     if not doc.done and not doc.blocked and not doc.request_id
-                     and all(state.docs[key].done for key in doc.planned.depends_on
-                             if key in state.docs)]
-            if not ready:
-                return
-            sendable = []
-            for doc in ready:
-                try:
-                    doc.payload = _resolve(doc.planned.body, self._lookup(doc.order))
-                except KeyError as missing:
-                    doc.order.fail(f"its {doc.planned.kind.label} needs {missing.args[0]}, "
-                                   "which could not be created.")
-                    continue
-                sendable.append(doc)
-            self._send_documents(sendable)
-
-    def _lookup(self, state: _OrderState) -> Callable[[Pending], Any]:
-        def lookup(pending: Pending) -> Any:
-            kind, _, name = pending.key.partition(":")
-            if kind in ("doc", "number"):
-                doc = state.docs.get(name)
-                if doc is None or not doc.done:
-                    raise KeyError(f"its {name}")
-                return doc.qb_id if kind == "doc" else doc.doc_number
-            value = self.resolved.get(pending.key)
-            if value is None:
-                raise KeyError(pending.key.replace(":", " ", 1))
-            return value
-        return lookup
-
-    def _load_invoice_customers(self, states: list[_OrderState]) -> None:
-        """Later payments go to the customer of the invoice booked in an earlier run."""
-        wanted = {doc.planned.body["CustomerRef"].key.split(":", 1)[1]
-                  for state in states for doc in state.docs.values()
-                  if isinstance(doc.planned.body.get("CustomerRef"), Pending)
-                  and doc.planned.body["CustomerRef"].key.startswith("invoice-customer:")}
-        wanted -= {key.split(":", 1)[1] for key in self.resolved
-                   if key.startswith("invoice-customer:")}
-        if not wanted:
+        if matches:
+            record = matches[0]
+            self.refs.add(entity.entity, record)
+            self.resolved[entity.key] = {"value": str(record["Id"]), "name": name}
             return
-        listed = ", ".join(_quote(invoice_id) for invoice_id in sorted(wanted))
-        for invoice in self.client.query_all("Invoice", f"Id IN ({listed})"):
-            self.resolved[f"invoice-customer:{invoice['Id']}"] = dict(invoice["CustomerRef"])
-
-    def _send_documents(self, docs: list[_Doc]) -> None:
-        if not docs:
+        if entity.entity == "Customer" and entity.key not in self.renamed:
+            name = entity.name + CUSTOMER_SUFFIX
+            self.renamed[entity.key] = NewEntity(entity.entity, entity.key, name,
+                                                 dict(entity.body, DisplayName=name))
             return
-        groups = [docs[start:start + BATCH_MAX_OPERATIONS]
-                  for start in range(0, len(docs), BATCH_MAX_OPERATIONS)]
-        intents = []
-        for group in groups:
-            batch_id = str(uuid.uuid4())
-            for index, doc in enumerate(group):
-                doc.request_id = f"{batch_id}/b{index}"
-                intents.append(Intent(
-                    doc.order.order.source_id, doc.order.order.number, doc.planned.doc_key,
-                    doc.planned.kind.value, doc.request_id,
-                    json.dumps(doc.payload, default=str), doc.planned.doc_number or "",
-                    doc.planned.total))
-        recorded, refused = self.ledger.plan(self.realm, self.store_key, self.connection.id,
-                                             self.result.run_id, intents)
-        refused_ids = {intent.request_id for intent, _ in refused}
-        by_request = {doc.request_id: doc for doc in docs}
-        for intent, row in refused:
-            state = by_request[intent.request_id].order
-            state.fail(f"meanwhile its {row.kind} {row.doc_number or row.qb_id} was booked by "
-                       "another sync of the same store; nothing more was booked.",
-                       kind=ErrorKind.RETRY_LATER)
-        groups = [[doc for doc in group if doc.request_id not in refused_ids] for group in groups]
-        del recorded
-        with ThreadPoolExecutor(max_workers=self.engine.writers) as pool:
-            answers = list(pool.map(self._send_group, [group for group in groups if group]))
-        confirmations: list[Confirmation] = []
-        failures: list[tuple[str, str]] = []
-        duplicates: list[_Doc] = []
-        for group, outcome in answers:
-            if isinstance(outcome, QuickBooksFault):
-                if outcome.kind in _STOPPING_KINDS:
-                    raise RunStopped(outcome)
-                for doc in group:   # the outcome is unknown: the rows stay planned
-                    self.retry_later = True
-                    doc.order.fail(
-                        f"QuickBooks did not confirm its {doc.planned.kind.label}: "
-                        f"{outcome.message} The next sync checks before sending it again.",
-                        kind=ErrorKind.RETRY_LATER, detail=outcome.detail)
-                continue
-            for doc, item in zip(group, outcome, strict=True):
-                if item.entity is not None:
-                    confirmations.append(self._confirmed(doc, item.entity))
-                elif (item.fault is not None and item.fault.code == "6140"
-                      and doc.planned.doc_number):
-                    duplicates.append(doc)
-                elif item.fault is not None and item.fault.kind is ErrorKind.RETRY_LATER:
-                    self.retry_later = True
-                    doc.order.fail(f"QuickBooks did not confirm its {doc.planned.kind.label}; "
-                                   "the next sync checks before sending it again.",
-                                   kind=ErrorKind.RETRY_LATER, detail=item.fault.detail)
-                elif item.fault is not None:
-                    if item.fault.kind in _STOPPING_KINDS:
-                        raise RunStopped(item.fault)
-                    failures.append((doc.request_id, _fault_text(item.fault)))
-                    self._fault_on_order(doc.order, item.fault,
-                                         f"QuickBooks refused its {doc.planned.kind.label}")
-        if duplicates:
-            found = self._find_by_number(
-                [(doc.planned.kind.value, doc.planned.doc_number or "") for doc in duplicates])
-            for doc in duplicates:
-                number = doc.planned.doc_number or ""
-                document = found.get((doc.planned.kind.value, number))
-                if document is not None and _is_ours(document, doc.order.order.number):
-                    confirmations.append(self._confirmed(doc, document))
-                    continue
-                message = (f"QuickBooks already has a {doc.planned.kind.label} numbered {number}"
-                           " that Connex Desktop did not book. Give this connection a prefix, "
-                           "or let QuickBooks number the documents.")
-                failures.append((doc.request_id, message))
-                doc.order.fail(message)
-        self.ledger.confirm(confirmations)
-        self.ledger.fail(failures)
-
-    def _send_group(self, group: list[_Doc]) -> tuple[list[_Doc],
-                                                      list[BatchOutcome] | QuickBooksFault]:
-        batch_id = group[0].request_id.split("/")[0]
-        operations = [BatchOperation(doc.request_id.split("/")[1], "create",
-                                     doc.planned.kind.value, doc.payload) for doc in group]
-        try:
-            return group, self.client.batch(operations, request_id=batch_id)
-        except QuickBooksFault as fault:
-            return group, fault
-
-    def _send(self, entities: list[NewEntity],
-              body_of: Callable[[NewEntity], tuple[str, dict[str, Any]]]
-              ) -> list[tuple[NewEntity, BatchOutcome]]:
-        groups = [entities[start:start + BATCH_MAX_OPERATIONS]
-                  for start in range(0, len(entities), BATCH_MAX_OPERATIONS)]
-
-        def send(group: list[NewEntity]) -> list[tuple[NewEntity, BatchOutcome]]:
-            operations = [BatchOperation(f"e{index}", "create", *body_of(entity))
-                          for index, entity in enumerate(group)]
-            outcomes = self.client.batch(operations, request_id=str(uuid.uuid4()))
-            return list(zip(group, outcomes, strict=True))
-
-        with ThreadPoolExecutor(max_workers=self.engine.writers) as pool:
-            futures = [pool.submit(send, group) for group in groups]
-        pairs: list[tuple[NewEntity, BatchOutcome]] = []
-        for future in futures:
-            try:
-                pairs.extend(future.result())
-            except QuickBooksFault as fault:
-                if fault.kind in _STOPPING_KINDS:
-                    raise RunStopped(fault) from fault
-                raise
-        return pairs
+        self._entity_failed(entity, QuickBooksFault(
+            f"the name '{name}' is already used in QuickBooks by another kind of record.",
+            kind=ErrorKind.FIX_DATA, code="6240"))
 
     def _confirmed(self, doc: _Doc, entity: Mapping[str, Any]) -> Confirmation:
         doc.qb_id = str(entity.get("Id", ""))
@@ -676,14 +719,21 @@ class _Session:
                 "Nothing more was booked for it.")
         return confirmation
 
-    def _fault_on_order(self, state: _OrderState, fault: QuickBooksFault, what: str) -> None:
-        if fault.kind in _STOPPING_KINDS:
-            raise RunStopped(fault)
-        if fault.kind is ErrorKind.RETRY_LATER:
-            self.retry_later = True
-        state.fail(f"{what}: {fault.message}", kind=fault.kind, detail=fault.detail)
-
     # ---- outcomes ------------------------------------------------------------------------
+
+    def _finish_completed(self, *, everything: bool = False) -> None:
+        still: list[_OrderState] = []
+        for state in self.carried:
+            open_docs = [doc for doc in state.docs.values() if not (doc.done or doc.blocked)]
+            if open_docs and not everything:
+                still.append(state)
+                continue
+            if open_docs:
+                self.retry_later = True
+                state.fail(f"its {open_docs[0].planned.kind.label} could not be sent in this "
+                           "sync; the next sync books it.", kind=ErrorKind.RETRY_LATER)
+            self._finish(state)
+        self.carried = still
 
     def _finish(self, state: _OrderState) -> None:
         self.result.documents.extend(state.booked)
@@ -742,6 +792,19 @@ def _resolve(value: Any, lookup: Callable[[Pending], Any]) -> Any:
     if isinstance(value, list):
         return [_resolve(item, lookup) for item in value]
     return value
+
+
+def _intent(doc: _Doc) -> Intent:
+    order = doc.order.order
+    return Intent(order.source_id, order.number, doc.planned.doc_key, doc.planned.kind.value,
+                  doc.request_id, json.dumps(doc.payload, default=str),
+                  doc.planned.doc_number or "", doc.planned.total)
+
+
+def _entity_and_body(operation: _Doc | NewEntity) -> tuple[str, dict[str, Any]]:
+    if isinstance(operation, NewEntity):
+        return operation.entity, operation.body
+    return operation.planned.kind.value, operation.payload
 
 
 def _confirmation(request_id: str, entity: Mapping[str, Any]) -> Confirmation:

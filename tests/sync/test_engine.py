@@ -232,6 +232,7 @@ def test_cancel_stops_between_windows_and_the_next_run_resumes(app, sandbox, tmp
     connection = connect(app, sandbox, "Shop", TransactionMode.INVOICES, path)
     engine = app.engine()
     engine.window_orders = 2
+    engine.fill_batches = False
     cancel = CancelToken()
     seen: list[Progress] = []
 

@@ -310,8 +310,7 @@ class SandboxServer:
             if fault == "503":
                 return Reply(503, faults.SERVICE_UNAVAILABLE_HTML.encode(), "text/html")
             reply = self._authorized_api(method, path, params, headers, body)
-            if fault == "drop_after_write" and reply.status == 200:
-                reply.drop = True
+            reply.drop = fault == "drop_after_write"
             return reply
         finally:
             self._limiter.done()

@@ -317,3 +317,39 @@ def test_transactions_need_a_known_active_customer_and_item(qb, customer_id, ten
     with pytest.raises(ObjectNotFoundException) as raised:
         make_invoice(qb, customer_id, [item_line(tent, "1", "249")])
     assert "made inactive" in raised.value.detail
+
+
+def test_percent_discount_tax_after_discount_and_auto_generate(qb, sandbox, customer_id, tent):
+    code = first_id(sandbox, "TaxCode", "Name = 'CA Sales Tax'")
+    discount = DiscountLine()
+    discount.Amount = Decimal("0")
+    discount.DiscountLineDetail = DiscountLineDetail()
+    discount.DiscountLineDetail.PercentBased = True
+    discount.DiscountLineDetail.DiscountPercent = Decimal("10")
+    tax = TxnTaxDetail()
+    tax.TxnTaxCodeRef = ref(code)
+    tax.TotalTax = None
+    line = item_line(tent, "2", "249.00")
+    line.SalesItemLineDetail.TaxCodeRef = ref("TAX")
+    receipt = SalesReceipt()
+    receipt.CustomerRef, receipt.DocNumber = ref(customer_id), "AUTO_GENERATE"
+    receipt.Line = [line, discount]
+    receipt.TxnTaxDetail, receipt.ApplyTaxAfterDiscount = tax, True
+    saved = receipt.save(qb=qb)
+    # 498.00 - 10 % = 448.20; tax 8.25 % of 448.20 = 32.49 (7.25 %) + 4.48 (1 %)
+    assert money(saved.TotalAmt) == Decimal("485.17")
+    assert saved.DocNumber == "1001"
+    stored = sandbox.company.all("SalesReceipt")[0]
+    assert [line["Amount"] for line in stored["Line"]] == [
+        Decimal("498.00"), Decimal("49.80"), Decimal("498.00")]
+    assert stored["TxnTaxDetail"]["TotalTax"] == Decimal("36.97")
+
+
+def test_shipping_and_discount_lines_need_their_preferences(qb, sandbox, customer_id, tent):
+    sandbox.set_preference(allow_shipping=False)
+    with pytest.raises(QuickbooksException) as raised:
+        make_invoice(qb, customer_id, [item_line(tent, "1", "249"), shipping_line("5.00")])
+    assert raised.value.error_code == 6000
+    sandbox.set_preference(allow_shipping=True, allow_discount=False)
+    with pytest.raises(QuickbooksException):
+        make_invoice(qb, customer_id, [item_line(tent, "1", "249"), discount_line("5.00")])

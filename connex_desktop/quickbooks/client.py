@@ -234,20 +234,20 @@ class QuickBooksClient:
         data = _to_json({"BatchItemRequest": [
             {"bId": op.bid, "operation": op.operation, op.entity: op.body} for op in operations]})
         response = self._call(lambda qb: qb.post(
-            self._company_url(qb, "batch"), data, request_id=request_id))
+            self._company_url(qb, "batch"), data, request_id=request_id), batch=True)
         answers = {str(item.get("bId")): item for item in response.get("BatchItemResponse", [])}
         return [_batch_outcome(op, answers.get(op.bid)) for op in operations]
 
     # ---- the request loop ----------------------------------------------------------------
 
-    def _call(self, send: Callable[[_Transport], _T]) -> _T:
+    def _call(self, send: Callable[[_Transport], _T], *, batch: bool = False) -> _T:
         qb = self._transport()
         retries = 0
         refreshed = False
         while True:
             token = self._auth.access_token()
             qb.bearer_token = token
-            outcome = self._attempt(qb, send)
+            outcome = self._attempt(qb, send, batch)
             if not isinstance(outcome, QuickBooksFault):
                 return outcome
             fault = outcome
@@ -274,10 +274,10 @@ class QuickBooksClient:
                         fault.message, retries, self.max_retries, delay_s)
             self._sleep(delay_s)
 
-    def _attempt(self, qb: _Transport,
-                 send: Callable[[_Transport], _T]) -> _T | QuickBooksFault:
+    def _attempt(self, qb: _Transport, send: Callable[[_Transport], _T],
+                 batch: bool) -> _T | QuickBooksFault:
         """Send once under the limiter; the answer, or the fault it ended in."""
-        with self._limiter.slot():
+        with self._limiter.slot(batch=batch):
             with self._lock:
                 self.request_count += 1
             try:

@@ -12,9 +12,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC
 
-# QuickBooks' documented limits per company (realm): reference §4.
+# QuickBooks' documented limits per company (realm) and app: reference §4.
 REQUESTS_PER_MINUTE = 500
 REQUESTS_PER_SECOND = 10
+BATCH_REQUESTS_PER_MINUTE = 40
 MAX_CONCURRENT = 10
 MINUTE_S = 60.0
 SECOND_S = 1.0
@@ -24,33 +25,38 @@ class RateLimiter:
     """Sliding-window rate limits plus a concurrency cap, shared by every client of one realm.
 
     `slot()` blocks until a request may be sent and holds a concurrency slot while it runs.
-    The windows count send times; a request is admitted only when fewer than `per_minute` were
-    sent in the last 60 s and fewer than `per_second` in the last second. `clock` and `sleep`
-    are injectable so tests run on a fake clock.
+    The windows count send times: a request is admitted only when fewer than `per_minute` were
+    sent in the last 60 s and fewer than `per_second` in the last second, and a batch only when
+    fewer than `batches_per_minute` batches were sent in the last 60 s. `clock` and `sleep` are
+    injectable so tests run on a fake clock.
     """
 
     def __init__(self, *, per_minute: int = REQUESTS_PER_MINUTE,
-                 per_second: int = REQUESTS_PER_SECOND, max_concurrent: int = MAX_CONCURRENT,
+                 per_second: int = REQUESTS_PER_SECOND,
+                 batches_per_minute: int = BATCH_REQUESTS_PER_MINUTE,
+                 max_concurrent: int = MAX_CONCURRENT,
                  clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep) -> None:
-        if min(per_minute, per_second, max_concurrent) < 1:
+        if min(per_minute, per_second, batches_per_minute, max_concurrent) < 1:
             raise ValueError("rate limits must be at least 1")
         self.per_minute = per_minute
         self.per_second = per_second
+        self.batches_per_minute = batches_per_minute
         self.max_concurrent = max_concurrent
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
         self._concurrency = threading.BoundedSemaphore(max_concurrent)
-        self._sent: list[float] = []    # send times within the last minute, ascending
-        self.waited_s = 0.0             # total time callers spent waiting for the windows
+        self._sent: list[float] = []           # send times within the last minute, ascending
+        self._batches_sent: list[float] = []   # the same, for batch requests only
+        self.waited_s = 0.0                    # total time callers spent waiting for the windows
 
     @contextlib.contextmanager
-    def slot(self) -> Iterator[None]:
+    def slot(self, *, batch: bool = False) -> Iterator[None]:
         """Hold one request's place: within the concurrency cap and the rate windows."""
         self._concurrency.acquire()
         try:
-            self._admit()
+            self._admit(batch)
             yield
         finally:
             self._concurrency.release()
@@ -60,30 +66,35 @@ class RateLimiter:
             self._forget_older_than(self._clock() - MINUTE_S)
             return len(self._sent)
 
-    def _admit(self) -> None:
+    def _admit(self, batch: bool) -> None:
         while True:
             with self._lock:
                 now = self._clock()
-                wait_s = self._wait_needed(now)
+                wait_s = self._wait_needed(now, batch)
                 if wait_s <= 0:
                     self._sent.append(now)
+                    if batch:
+                        self._batches_sent.append(now)
                     return
                 self.waited_s += wait_s
             self._sleep(wait_s)
 
-    def _wait_needed(self, now: float) -> float:
-        """Seconds until both windows have room (0 when they have room now)."""
+    def _wait_needed(self, now: float, batch: bool) -> float:
+        """Seconds until every window has room (0 when they have room now)."""
         self._forget_older_than(now - MINUTE_S)
-        wait_s = 0.0
+        waits = [0.0]
         if len(self._sent) >= self.per_minute:
-            wait_s = self._sent[-self.per_minute] + MINUTE_S - now
+            waits.append(self._sent[-self.per_minute] + MINUTE_S - now)
         in_last_second = len(self._sent) - bisect.bisect_right(self._sent, now - SECOND_S)
         if in_last_second >= self.per_second:
-            wait_s = max(wait_s, self._sent[-self.per_second] + SECOND_S - now)
-        return wait_s
+            waits.append(self._sent[-self.per_second] + SECOND_S - now)
+        if batch and len(self._batches_sent) >= self.batches_per_minute:
+            waits.append(self._batches_sent[-self.batches_per_minute] + MINUTE_S - now)
+        return max(waits)
 
     def _forget_older_than(self, cutoff: float) -> None:
         del self._sent[:bisect.bisect_right(self._sent, cutoff)]
+        del self._batches_sent[:bisect.bisect_right(self._batches_sent, cutoff)]
 
 
 _registry: dict[str, RateLimiter] = {}

@@ -138,3 +138,16 @@ def test_retry_after_in_seconds_or_as_an_http_date():
     assert parse_retry_after(None) is None
     assert parse_retry_after("") is None
     assert parse_retry_after("soon") is None
+
+
+def test_no_more_than_40_batches_in_any_minute_and_other_requests_go_on():
+    clock = FakeClock()
+    limiter = RateLimiter(per_second=1000, clock=clock, sleep=clock.sleep)
+    for _ in range(40):
+        with limiter.slot(batch=True):
+            pass
+    with limiter.slot():      # a plain request is not held back by the full batch window
+        pass
+    assert clock.now == 1000.0
+    with limiter.slot(batch=True):
+        assert clock.now == pytest.approx(1060.0)

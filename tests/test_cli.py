@@ -1,0 +1,198 @@
+"""The command line: connections, QuickBooks, sync, history and the demo, with exit codes."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import keyring.core
+import pytest
+
+from connex_desktop.__main__ import main
+from connex_desktop.sandbox.server import SandboxServer
+from connex_desktop.storage.secrets import BACKEND_ENV, SERVICE
+from tests.storage.memory_keyring import MemoryKeyring
+from tests.sync.conftest import row, write_orders
+
+SYNC_KEYS = {"connection", "run_id", "status", "orders", "documents", "errors"}
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring(monkeypatch):
+    """The keyring the CLI uses: a real backend, in memory, chosen the way a user would."""
+    monkeypatch.setattr(MemoryKeyring, "passwords", {})
+    monkeypatch.setenv(BACKEND_ENV, "tests.storage.memory_keyring.MemoryKeyring")
+    monkeypatch.setattr(keyring.core, "_keyring_backend", None)
+    return MemoryKeyring.passwords
+
+
+@pytest.fixture
+def data_dir(tmp_path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def sandbox():
+    with SandboxServer() as server:
+        yield server
+
+
+def cli(data_dir: Path, *args: str, stdin: str = "", monkeypatch=None) -> int:
+    if monkeypatch is not None:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    try:
+        return main(["--data-dir", str(data_dir), *args])
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+
+
+def connect_csv(data_dir, sandbox, monkeypatch, orders: Path, *extra: str) -> None:
+    assert cli(data_dir, "connection", "add", "Shop", "--source", "csv", "--set",
+               f"path={orders}", "--mode", "invoices-with-payments", *extra) == 0
+    grant = sandbox.new_grant()
+    assert cli(data_dir, "qb", "connect", "Shop", "--environment", sandbox.base_url,
+               "--client-id", sandbox.client_id, "--realm-id", sandbox.realm_id,
+               "--token-stdin", stdin=f"{sandbox.client_secret}\n{grant['refresh_token']}\n",
+               monkeypatch=monkeypatch) == 0
+
+
+def test_connection_add_show_set_and_remove(data_dir, monkeypatch, capsys, memory_keyring):
+    assert cli(data_dir, "connection", "add", "Woo", "--source", "woocommerce", "--set",
+               "store_url=https://shop.example.com", "--secret", "consumer_key", "--secret",
+               "consumer_secret", "--mode", "sales-receipts", "--status", "completed",
+               "--prefix", "WC-", "--map", "customer_policy=generic", "--map",
+               "generic_customer=Web Store", stdin="ck_abc123\ncs_def456\n",
+               monkeypatch=monkeypatch) == 0
+    assert memory_keyring[(SERVICE, "connection-1/consumer_key")] == "ck_abc123"
+    capsys.readouterr()
+    assert cli(data_dir, "connection", "show", "Woo", "--json") == 0
+    shown = capsys.readouterr().out
+    assert "ck_abc123" not in shown and "cs_def456" not in shown
+    summary = json.loads(shown)
+    assert summary["secrets"] == {"consumer_key": True, "consumer_secret": True}
+    assert summary["mode"] == "sales-receipts" and summary["prefix"] == "WC-"
+    assert summary["statuses"] == ["completed"]
+    assert summary["mapping"]["customer_policy"] == "generic"
+    assert summary["mapping"]["generic_customer"] == "Web Store"
+
+    assert cli(data_dir, "connection", "set", "Woo", "--use-qb-numbering", "--mode",
+               "invoices") == 0
+    capsys.readouterr()
+    assert cli(data_dir, "connection", "list", "--json") == 0
+    (listed,) = json.loads(capsys.readouterr().out)
+    assert listed["mode"] == "invoices" and listed["quickbooks"]["connected"] is False
+
+    assert cli(data_dir, "connection", "remove", "Woo") == 0
+    assert memory_keyring == {}
+    assert cli(data_dir, "connection", "show", "Woo") == 2
+
+
+def test_usage_errors_exit_2_with_a_plain_message(data_dir, monkeypatch, capsys):
+    assert cli(data_dir, "connection", "add", "X", "--source", "nope", "--mode",
+               "invoices") == 2
+    assert "Unknown store kind 'nope'" in capsys.readouterr().err
+    assert cli(data_dir, "connection", "add", "X", "--source", "csv", "--mode", "invoices",
+               "--map", "missing_items=sometimes") == 2
+    assert "create, fail, fallback" in capsys.readouterr().err
+    assert cli(data_dir, "sync", "Nobody") == 2
+    assert cli(data_dir, "sync") == 2
+    assert "--all" in capsys.readouterr().err
+
+
+def test_qb_connect_stores_the_company_and_keeps_tokens_out_of_output(
+        data_dir, sandbox, monkeypatch, capsys, tmp_path, memory_keyring):
+    orders = write_orders(tmp_path / "orders.csv", [row("1", "MUG-ENM-12")])
+    connect_csv(data_dir, sandbox, monkeypatch, orders)
+    out = capsys.readouterr().out
+    assert "Maple & Pine Outfitters" in out
+    assert sandbox.client_secret not in out
+    stored = memory_keyring[(SERVICE, "connection-1/qb_refresh_token")]
+    assert stored and stored not in out
+    assert cli(data_dir, "connection", "show", "Shop", "--json") == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["quickbooks"]["company"] == "Maple & Pine Outfitters"
+    assert summary["quickbooks"]["realm_id"] == sandbox.realm_id
+
+
+def test_qb_connect_with_a_bad_token_fails_with_exit_2(data_dir, sandbox, monkeypatch,
+                                                       capsys, tmp_path):
+    orders = write_orders(tmp_path / "orders.csv", [row("1", "MUG-ENM-12")])
+    assert cli(data_dir, "connection", "add", "Shop", "--source", "csv", "--set",
+               f"path={orders}", "--mode", "invoices") == 0
+    assert cli(data_dir, "qb", "connect", "Shop", "--environment", sandbox.base_url,
+               "--client-id", sandbox.client_id, "--realm-id", sandbox.realm_id,
+               "--token-stdin", stdin=f"{sandbox.client_secret}\nnot-a-token\n",
+               monkeypatch=monkeypatch) == 2
+    assert "Reconnect to QuickBooks" in capsys.readouterr().err
+    capsys.readouterr()
+    assert cli(data_dir, "connection", "list", "--json") == 0
+    assert json.loads(capsys.readouterr().out)[0]["quickbooks"]["connected"] is False
+
+
+def test_sync_json_exit_codes_and_history(data_dir, sandbox, monkeypatch, capsys, tmp_path):
+    orders = write_orders(tmp_path / "orders.csv", [
+        row("101", "MUG-ENM-12", "2", "18.00", payment_status="paid"),
+        row("102", "MUG-ENM-12", "x", "18.00"),
+    ])
+    connect_csv(data_dir, sandbox, monkeypatch, orders)
+    capsys.readouterr()
+
+    assert cli(data_dir, "sync", "Shop", "--dry-run", "--json") == 1
+    dry = json.loads(capsys.readouterr().out)
+    assert set(dry) == SYNC_KEYS
+    assert sandbox.company.all("Invoice") == []
+
+    assert cli(data_dir, "sync", "Shop", "--json") == 1
+    result = json.loads(capsys.readouterr().out)
+    assert set(result) == SYNC_KEYS
+    assert result["status"] == "partial"
+    assert result["orders"] == {"fetched": 2, "synced": 1, "skipped": 0, "failed": 1}
+    assert [(d["order"], d["kind"], d["doc_number"], d["total"])
+            for d in result["documents"]] == [("101", "Invoice", "101", "36.00"),
+                                              ("101", "Payment", "", "36.00")]
+    assert result["errors"][0]["order"] == "102" and "Quantity" in result["errors"][0]["message"]
+
+    assert cli(data_dir, "sync", "Shop", "--order", "101", "--json") == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["status"] == "succeeded" and again["documents"] == []
+    assert again["orders"]["skipped"] == 1
+    assert len(sandbox.company.all("Invoice")) == 1
+
+    assert cli(data_dir, "history", "Shop", "--json") == 0
+    runs = json.loads(capsys.readouterr().out)["runs"]
+    assert [run["status"] for run in runs] == ["succeeded", "partial", "partial"]
+    assert runs[-1]["dry_run"] is True
+    assert cli(data_dir, "history", "Shop") == 0
+    human = capsys.readouterr().out
+    assert "order 102 failed" in human
+
+    assert cli(data_dir, "sync", "Shop", "--since", "June") == 2
+
+
+def test_sync_of_an_unconnected_connection_exits_2(data_dir, tmp_path, capsys):
+    orders = write_orders(tmp_path / "orders.csv", [row("1", "MUG-ENM-12")])
+    assert cli(data_dir, "connection", "add", "Shop", "--source", "csv", "--set",
+               f"path={orders}", "--mode", "invoices") == 0
+    capsys.readouterr()
+    assert cli(data_dir, "sync", "--all") == 2
+    assert "not connected to QuickBooks" in capsys.readouterr().out
+
+
+def test_demo_runs_headless_in_a_subprocess_without_a_keyring(tmp_path):
+    """The demo needs no keyring at all: its tokens stay in memory."""
+    env = {"PATH": "/usr/bin:/bin", "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+           "OAUTHLIB_INSECURE_TRANSPORT": "1", "HOME": str(tmp_path)}
+    completed = subprocess.run(
+        [sys.executable, "-m", "connex_desktop", "--data-dir", str(tmp_path / "data"), "demo",
+         "--orders", "12", "--json"], capture_output=True, text=True, env=env, timeout=120,
+        check=False)
+    assert completed.returncode in (0, 1), completed.stderr
+    result = json.loads(completed.stdout)
+    assert set(result) == SYNC_KEYS and result["connection"] == "Demo store"
+    assert result["orders"]["fetched"] == 12
+    assert any(doc["kind"] == "Invoice" for doc in result["documents"])
+    assert (tmp_path / "data" / "demo-company.sqlite3").exists()
+    assert (tmp_path / "data" / "connex.sqlite3").exists()

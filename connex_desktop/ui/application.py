@@ -85,13 +85,13 @@ def run(args: argparse.Namespace) -> int:
     desktop = Desktop(app)
     qt_app.setQuitOnLastWindowClosed(desktop.tray is None)
     instance.raise_requested.connect(desktop.window.show_and_raise)
-    qt_app.aboutToQuit.connect(desktop.shutdown)
-    if getattr(args, "demo", False):
+    if args.demo:
         desktop.window.try_demo()
     desktop.window.show()
     desktop.scheduler.start()
     try:
         return qt_app.exec()
     finally:
+        desktop.shutdown()
         instance.close()
         app.close()

@@ -6,7 +6,7 @@ import dataclasses
 from html import escape
 from urllib.parse import parse_qs, urlsplit
 
-from PySide6.QtCore import QByteArray, QObject, Qt, QUrl, Signal
+from PySide6.QtCore import QByteArray, QObject, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtNetwork import QHostAddress, QTcpServer, QTcpSocket
 from PySide6.QtWidgets import (
@@ -41,6 +41,7 @@ ENVIRONMENTS = (("production", "Production (your live company)"),
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
 # An HTTP request line and headers fit in this; anything longer is not a browser's redirect.
 MAX_REQUEST_BYTES = 16_384
+PARTIAL_REQUEST = "partial_request"
 LANDED_PAGE = (b"<!doctype html><meta charset='utf-8'><title>Connex Desktop</title>"
                b"<body style='font-family:sans-serif;margin:3em'><h2>Connected.</h2>"
                b"<p>You can close this tab and return to Connex Desktop.</p></body>")
@@ -64,8 +65,8 @@ class LoopbackListener(QObject):
         super().__init__(parent)
         self._redirect = urlsplit(redirect_uri)
         self._server = QTcpServer(self)
+        self._sockets: set[QTcpSocket] = set()
         self._server.newConnection.connect(self._on_server_new_connection)
-        self._buffers: dict[QTcpSocket, bytes] = {}
 
     def listen(self) -> bool:
         return self._server.listen(QHostAddress(QHostAddress.SpecialAddress.LocalHost),
@@ -80,18 +81,24 @@ class LoopbackListener(QObject):
     def _on_server_new_connection(self) -> None:
         while self._server.hasPendingConnections():
             socket = self._server.nextPendingConnection()
-            self._buffers[socket] = b""
-            socket.readyRead.connect(lambda s=socket: self._on_socket_ready_read(s))
-            socket.disconnected.connect(lambda s=socket: self._forget(s))
+            socket.readyRead.connect(self._on_socket_ready_read)
+            socket.disconnected.connect(self._on_socket_disconnected)
+            self._sockets.add(socket)     # the wrapper must live as long as the connection
 
-    def _forget(self, socket: QTcpSocket) -> None:
-        self._buffers.pop(socket, None)
+    @Slot()
+    def _on_socket_disconnected(self) -> None:
+        socket = self.sender()
+        self._sockets.discard(socket)
         socket.deleteLater()
 
-    def _on_socket_ready_read(self, socket: QTcpSocket) -> None:
-        data = self._buffers.get(socket, b"") + bytes(socket.readAll().data())
-        self._buffers[socket] = data
+    @Slot()
+    def _on_socket_ready_read(self) -> None:
+        socket = self.sender()
+        assert isinstance(socket, QTcpSocket)
+        # A request may arrive in pieces: keep what came so far on the socket itself.
+        data = bytes(socket.property(PARTIAL_REQUEST) or b"") + bytes(socket.readAll().data())
         if b"\r\n\r\n" not in data and len(data) < MAX_REQUEST_BYTES:
+            socket.setProperty(PARTIAL_REQUEST, QByteArray(data))
             return
         request_line = data.split(b"\r\n", 1)[0].decode("latin-1")
         method, _, rest = request_line.partition(" ")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 from connex_desktop import APP_NAME
@@ -29,6 +29,7 @@ class SingleInstance(QObject):
         super().__init__(parent)
         self._name = name
         self._server = QLocalServer(self)
+        self._sockets: set[QLocalSocket] = set()
         self._server.newConnection.connect(self._on_server_new_connection)
 
     def notify_running(self) -> bool:
@@ -53,9 +54,19 @@ class SingleInstance(QObject):
     def _on_server_new_connection(self) -> None:
         while self._server.hasPendingConnections():
             socket = self._server.nextPendingConnection()
-            socket.readyRead.connect(lambda s=socket: self._on_socket_ready_read(s))
-            socket.disconnected.connect(socket.deleteLater)
+            socket.readyRead.connect(self._on_socket_ready_read)
+            socket.disconnected.connect(self._on_socket_disconnected)
+            self._sockets.add(socket)     # the wrapper must live as long as the connection
 
-    def _on_socket_ready_read(self, socket: QLocalSocket) -> None:
+    @Slot()
+    def _on_socket_disconnected(self) -> None:
+        socket = self.sender()
+        self._sockets.discard(socket)
+        socket.deleteLater()
+
+    @Slot()
+    def _on_socket_ready_read(self) -> None:
+        socket = self.sender()
+        assert isinstance(socket, QLocalSocket)
         if bytes(socket.readAll().data()).startswith(RAISE_MESSAGE.strip()):
             self.raise_requested.emit()

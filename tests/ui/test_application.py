@@ -1,0 +1,90 @@
+"""Starting the app: one instance per data folder, the demo flag, closing to the tray."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+
+from connex_desktop.sandbox.seed import COMPANY_NAME
+from connex_desktop.ui.application import TRAY_HINT_SETTING
+from connex_desktop.ui.single_instance import SingleInstance, server_name
+
+
+def test_a_second_launch_asks_the_first_to_show_its_window(qtbot):
+    name = f"connex-test-{uuid.uuid4().hex[:8]}"
+    first = SingleInstance(name)
+    assert not first.notify_running()            # nobody is listening yet
+    assert first.listen()
+    with qtbot.waitSignal(first.raise_requested, timeout=5_000):
+        assert SingleInstance(name).notify_running()
+    first.close()
+
+
+def test_instances_are_per_data_folder(tmp_path):
+    assert server_name(tmp_path / "a") != server_name(tmp_path / "b")
+    assert server_name(tmp_path / "a") == server_name(tmp_path / "a" / ".." / "a")
+
+
+def test_closing_the_window_keeps_the_app_in_the_tray_and_says_so_once(qtbot, desktop,
+                                                                        monkeypatch):
+    shown = []
+    monkeypatch.setattr(desktop.tray, "showMessage", lambda title, *rest: shown.append(title))
+    window = desktop.window
+    window.show()
+    window.close()
+    assert not window.isVisible() and window.keep_running_in_tray
+    assert shown == ["Connex Desktop is still running"]
+    assert desktop.app.settings.get(TRAY_HINT_SETTING) == "1"
+    window.show()
+    window.close()
+    assert shown == ["Connex Desktop is still running"]
+
+
+# The app in a process of its own, as a user starts it: `connex-desktop --demo`. It reports what
+# its window shows, then waits for a second launch to ask it to raise the window, and quits.
+FIRST_INSTANCE = """
+import json, sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from connex_desktop.__main__ import main
+from connex_desktop.ui import application
+
+qt_app = QApplication(sys.argv[:1])
+
+def report():
+    window = next(w for w in qt_app.topLevelWidgets()
+                  if isinstance(w, application.MainWindow) and w.isVisible())
+    connection = window.selected_connection()
+    print(json.dumps({"selected": connection.name, "rows": window.model.rowCount(),
+                      "company": window.model.index(0, 2).data()}), flush=True)
+    window.show_and_raise = lambda: (print("raised", flush=True), qt_app.quit())
+
+QTimer.singleShot(300, report)
+QTimer.singleShot(LIFETIME_MS, qt_app.quit)
+sys.exit(main(["--data-dir", sys.argv[1], "--demo"]))
+"""
+LIFETIME_MS = 30_000
+
+
+def test_demo_launch_and_a_second_launch_raises_the_first(tmp_path):
+    environment = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    data = str(tmp_path / "data")
+    script = FIRST_INSTANCE.replace("LIFETIME_MS", str(LIFETIME_MS))
+    first = subprocess.Popen([sys.executable, "-c", script, data], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, env=environment)
+    try:
+        shown = json.loads(first.stdout.readline())
+        assert shown == {"selected": "Demo store", "rows": 1, "company": COMPANY_NAME}
+        second = subprocess.run([sys.executable, "-m", "connex_desktop", "--data-dir", data],
+                                capture_output=True, text=True, env=environment, timeout=60)
+        assert second.returncode == 0, second.stderr
+        assert "already running" in second.stdout
+        assert first.stdout.readline().strip() == "raised"
+        assert first.wait(timeout=30) == 0
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait()

@@ -1,0 +1,83 @@
+"""The automatic-sync tick with a fake clock: due runs start, others wait, none twice."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+
+from connex_desktop.core.connection import Schedule
+from connex_desktop.ui.scheduler import TICK_INTERVAL_MS, AutoSyncScheduler
+from connex_desktop.ui.text import local_now
+
+FINISH_TIMEOUT_MS = 60_000
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = local_now()
+
+    def __call__(self):
+        return self.now
+
+
+def scheduled_demo(desktop, schedule):
+    demo = desktop.window.try_demo()
+    return desktop.app.connections.update(dataclasses.replace(demo, schedule=schedule))
+
+
+def test_due_connections_start_once_and_wait_for_their_next_turn(qtbot, desktop):
+    clock = FakeClock()
+    scheduler = AutoSyncScheduler(desktop.app, desktop.controller, clock=clock)
+    demo = scheduled_demo(desktop, Schedule(every_minutes=15))
+    with qtbot.waitSignal(desktop.controller.run_finished, timeout=FINISH_TIMEOUT_MS) as done:
+        assert scheduler.tick() == [demo.id]        # never ran: due at once
+        assert scheduler.tick() == []               # running: not started twice
+    assert done.args[2].trigger == "schedule"
+    run = desktop.app.runs.last(demo.id)
+    assert run.trigger.value == "schedule"
+    clock.now = run.started_at.astimezone() + timedelta(minutes=14)
+    assert scheduler.tick() == []
+    assert scheduler.next_due(demo) == run.started_at + timedelta(minutes=15)
+    clock.now += timedelta(hours=8)                 # the laptop slept: one catch-up run
+    with qtbot.waitSignal(desktop.controller.run_finished, timeout=FINISH_TIMEOUT_MS):
+        assert scheduler.tick() == [demo.id]
+    # The run's start is recorded by the real clock: just after it, nothing is due.
+    clock.now = desktop.app.runs.last(demo.id).started_at.astimezone() + timedelta(minutes=1)
+    assert scheduler.tick() == []
+
+
+def test_paused_or_off_connections_are_left_alone(qtbot, desktop):
+    clock = FakeClock()
+    scheduler = AutoSyncScheduler(desktop.app, desktop.controller, clock=clock)
+    demo = scheduled_demo(desktop, Schedule())
+    assert scheduler.tick() == []
+    assert desktop.window.model.index(0, 6).data() == "Off"
+    desktop.app.connections.update(dataclasses.replace(demo, schedule=Schedule(every_minutes=5)))
+    desktop.scheduler.set_paused(True)
+    assert scheduler.paused
+    assert scheduler.tick() == []
+    assert desktop.window.model.index(0, 6).data() == "Paused"
+    desktop.scheduler.set_paused(False)
+    assert desktop.window.model.index(0, 6).data() == "Due now"
+
+
+def test_failures_back_off(qtbot, desktop):
+    clock = FakeClock()
+    scheduler = AutoSyncScheduler(desktop.app, desktop.controller, clock=clock)
+    demo = scheduled_demo(desktop, Schedule(every_minutes=15))
+    desktop.app.connections.update(dataclasses.replace(
+        demo, quickbooks=dataclasses.replace(demo.quickbooks, realm_id="")))
+    for failures in (1, 2):
+        with qtbot.waitSignal(desktop.controller.run_finished, timeout=FINISH_TIMEOUT_MS):
+            assert scheduler.tick() == [demo.id]
+        run = desktop.app.runs.last(demo.id)
+        assert run.status == "failed"                  # recorded: the schedule backs off
+        wait = scheduler.next_due(demo) - run.started_at
+        assert wait == timedelta(minutes=15 * 2 ** failures)
+        clock.now = run.started_at.astimezone() + wait
+
+
+def test_the_tick_is_coarse(desktop):
+    desktop.scheduler.start()
+    assert desktop.scheduler._timer.interval() == TICK_INTERVAL_MS >= 10_000
+    desktop.scheduler.stop()

@@ -1,0 +1,65 @@
+"""The sync log: export to CSV, open a document in QuickBooks, the links per environment."""
+
+from __future__ import annotations
+
+import csv
+from decimal import Decimal
+
+from connex_desktop.core.connection import QuickBooksCompany
+from connex_desktop.core.result import BookedDocument, DocumentKind
+from connex_desktop.storage.repositories import OrderOutcome
+from connex_desktop.ui import sync_log
+from connex_desktop.ui.sync_log import CSV_COLUMNS, document_url
+
+FINISH_TIMEOUT_MS = 60_000
+
+
+def synced_log(qtbot, desktop):
+    desktop.window.try_demo()
+    with qtbot.waitSignal(desktop.controller.run_finished, timeout=FINISH_TIMEOUT_MS) as done:
+        desktop.window.sync_selected()
+    return desktop.window.show_log_of_selected(), done.args[1]
+
+
+def test_export_writes_every_document_with_its_amount(qtbot, desktop, tmp_path):
+    log, result = synced_log(qtbot, desktop)
+    path = tmp_path / "log.csv"
+    lines = log.export_csv(path)
+    with path.open(encoding="utf-8-sig", newline="") as file:
+        rows = list(csv.DictReader(file))
+    assert len(rows) == lines and tuple(rows[0]) == CSV_COLUMNS
+    recorded = [doc for order in desktop.app.runs.orders(result.run_id) for doc in order.documents]
+    exported = [row for row in rows if row["Document type"]]
+    assert len(exported) == len(recorded)
+    assert {(r["Order"], r["Document type"], r["Document number"], Decimal(r["Amount"]))
+            for r in exported} == {(d.order, d.kind.label, d.doc_number, d.total)
+                                   for d in recorded}
+    skipped = [row for row in rows if row["Result"] == "Skipped"]
+    assert len(skipped) == result.skipped and all(row["Reason"] for row in skipped)
+
+
+def test_open_in_quickbooks_opens_the_selected_document(qtbot, desktop, monkeypatch):
+    log, _result = synced_log(qtbot, desktop)
+    opened = []
+    monkeypatch.setattr(sync_log.QDesktopServices, "openUrl",
+                        lambda url: opened.append(url.toString()) or True)
+    booked = next(row for row, order in enumerate(log.orders_model.items)
+                  if order.outcome is OrderOutcome.BOOKED)
+    log.orders_view.selectRow(booked)
+    assert log.open_button.isEnabled()
+    assert "Invoice" in log.detail.text()
+    url = log.open_selected_document()
+    company = desktop.app.connections.list()[0].quickbooks
+    assert opened == [url] == [company.environment.rstrip("/")]
+
+
+def test_links_to_quickbooks_online_pages():
+    invoice = BookedDocument("1001", DocumentKind.INVOICE, "130", "1001", Decimal("41.93"))
+    payment = BookedDocument("1001", DocumentKind.PAYMENT, "77", "", Decimal("41.93"))
+    production = QuickBooksCompany(environment="production", realm_id="1")
+    sandbox = QuickBooksCompany(environment="sandbox", realm_id="1")
+    assert document_url(production, invoice) == "https://app.qbo.intuit.com/app/invoice?txnId=130"
+    assert document_url(production, payment) == \
+        "https://app.qbo.intuit.com/app/recvpayment?txnId=77"
+    assert document_url(sandbox, invoice) == \
+        "https://app.sandbox.qbo.intuit.com/app/invoice?txnId=130"

@@ -1,0 +1,143 @@
+"""The base of the company: storage, time, preferences, references and saving entities."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from connex_desktop.core.money import MoneyError, money, quantity
+from connex_desktop.sandbox import faults
+from connex_desktop.sandbox import query as qbql
+from connex_desktop.sandbox.store import Store, dumps, loads
+
+PEOPLE = ("Customer", "Vendor", "Employee")
+NAME_FIELD = {
+    "Account": "Name", "Customer": "DisplayName", "Vendor": "DisplayName",
+    "Employee": "DisplayName", "Item": "Name", "TaxCode": "Name", "TaxRate": "Name",
+    "PaymentMethod": "Name", "Class": "Name", "Term": "Name", "Department": "Name",
+}
+SALES_FORMS = ("Invoice", "SalesReceipt", "Estimate", "CreditMemo", "RefundReceipt")
+TRANSACTIONS = (*SALES_FORMS, "Payment", "PurchaseOrder")
+SINGLETONS = ("Preferences", "CompanyInfo")
+ENTITIES = (*NAME_FIELD, *TRANSACTIONS, *SINGLETONS)
+HOME_CURRENCY = {"value": "USD", "name": "United States Dollar"}
+
+Entity = dict[str, Any]
+
+
+def ref_id(ref: object) -> str | None:
+    """The Id a reference ({"value": …}) points at, or None when it is missing or empty."""
+    if isinstance(ref, Mapping):
+        value = ref.get("value")
+        return str(value) if value not in (None, "") else None
+    return None
+
+
+def parse_amount(value: object, element: str) -> Decimal:
+    try:
+        return money(value)
+    except MoneyError as exc:
+        raise faults.invalid_value(element, value) from exc
+
+
+def parse_number(value: object, element: str) -> Decimal:
+    try:
+        return quantity(value)
+    except MoneyError as exc:
+        raise faults.invalid_value(element, value) from exc
+
+
+def parse_date(value: object, element: str) -> str:
+    try:
+        return date.fromisoformat(str(value)).isoformat()
+    except ValueError as exc:
+        raise faults.fault("2070", "Invalid Date", f"Invalid date format: {value}",
+                           element) from exc
+
+
+class Records:
+    """What every rule needs: the store, the company clock, preferences and references."""
+
+    store: Store
+    clock: Callable[[], float]
+
+    # --- time ------------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock(), qbql.COMPANY_TZ)
+
+    def timestamp(self) -> str:
+        return self.now().isoformat(timespec="seconds")
+
+    def response_time(self) -> str:
+        return self.now().isoformat(timespec="milliseconds")
+
+    def today(self) -> str:
+        return self.now().date().isoformat()
+
+    # --- preferences -----------------------------------------------------------------------
+
+    def _pref(self, section: str, key: str) -> Any:
+        prefs = self.store.get("Preferences", "1")
+        assert prefs is not None
+        return prefs.get(section, {}).get(key)
+
+    def _other_pref(self, name: str) -> str | None:
+        prefs = self.store.get("Preferences", "1")
+        assert prefs is not None
+        for pair in prefs.get("OtherPrefs", {}).get("NameValue", []):
+            if pair.get("Name") == name:
+                return str(pair.get("Value"))
+        return None
+
+    # --- saving ----------------------------------------------------------------------------
+
+    def _save(self, entity: str, built: Entity, current: Entity | None) -> Entity:
+        stamp = self.timestamp()
+        built["domain"] = "QBO"
+        built["sparse"] = False
+        if current is None:
+            built["SyncToken"] = "0"
+            built["MetaData"] = {"CreateTime": stamp, "LastUpdatedTime": stamp}
+        else:
+            built["SyncToken"] = str(int(current["SyncToken"]) + 1)
+            built["MetaData"] = {**current.get("MetaData", {}), "LastUpdatedTime": stamp}
+        self.store.put(entity, built)
+        return loads(dumps(built))
+
+    def _touch(self, entity: str, changed: Entity, current: Entity) -> None:
+        """Store a change the service made itself (a payment applied, an estimate closed)."""
+        self._save(entity, changed, current)
+
+    # --- references ------------------------------------------------------------------------
+
+    def _resolve(self, entity: str, ref: object, element: str, *,
+                 required: bool = False) -> Entity | None:
+        id_ = ref_id(ref)
+        if id_ is None:
+            if required:
+                raise faults.required_missing(element)
+            return None
+        found = self.store.get(entity, id_)
+        if found is None or found.get("Active") is False:
+            raise faults.not_found(element)
+        return found
+
+    def _named_ref(self, entity: str, ref: object, element: str, *,
+                   required: bool = False) -> dict[str, str] | None:
+        found = self._resolve(entity, ref, element, required=required)
+        if found is None:
+            return None
+        return {"value": found["Id"], "name": str(found.get(NAME_FIELD.get(entity, "Name"), ""))}
+
+    def _account_named(self, name: str) -> Entity:
+        found = self.store.find("Account", "Name", name)
+        if not found:
+            raise faults.not_found("Account")
+        return found[0]
+
+    def _account_ref(self, name: str) -> dict[str, str]:
+        account = self._account_named(name)
+        return {"value": account["Id"], "name": account["Name"]}

@@ -1,0 +1,551 @@
+"""Transactions: numbering, lines and totals, payments applied, estimates closed, removal."""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Mapping
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from connex_desktop.core.money import ZERO, money
+from connex_desktop.sandbox import faults
+from connex_desktop.sandbox.records import (
+    HOME_CURRENCY,
+    Entity,
+    Records,
+    parse_amount,
+    parse_date,
+    parse_number,
+    ref_id,
+)
+from connex_desktop.sandbox.seed import AP_ACCOUNT, DISCOUNT_ACCOUNT, UNDEPOSITED_FUNDS_ACCOUNT
+
+DOC_NUMBER_MAX_LENGTH = 21
+FIRST_DOC_NUMBER = "1001"
+SHIPPING_ITEM_ID = "SHIPPING_ITEM_ID"
+GRATUITY_ITEM_ID = "GRATUITY_ITEM_ID"
+US_LINE_TAX_CODES = ("TAX", "NON")
+ESTIMATE_OPEN_STATUSES = ("Pending", "Accepted")
+
+
+def _next_doc_number(last: str | None) -> str:
+    """The number after `last`, incrementing its trailing digits as QuickBooks does."""
+    if not last:
+        return FIRST_DOC_NUMBER
+    match = re.fullmatch(r"(.*?)(\d+)(\D*)", last)
+    if match is None:
+        return last + "1"
+    prefix, digits, suffix = match.groups()
+    return f"{prefix}{str(int(digits) + 1).zfill(len(digits))}{suffix}"
+
+
+def _applied_to(payment: Mapping[str, Any] | None, txn_type: str, txn_id: str) -> Decimal:
+    if payment is None:
+        return ZERO
+    return sum((Decimal(line["Amount"]) for line in payment.get("Line", [])
+                if line["LinkedTxn"][0]["TxnType"] == txn_type
+                and line["LinkedTxn"][0]["TxnId"] == txn_id), ZERO)
+
+
+class TransactionRules(Records):
+    """Sales forms, purchase orders and payments, and what they do to each other."""
+
+    # --- document numbers ------------------------------------------------------------------
+
+    def _uses_custom_numbers(self, entity: str) -> bool:
+        if entity == "PurchaseOrder":
+            return self._other_pref("VendorAndPurchasesPrefs.UseCustomTxnNumbers") == "true"
+        return bool(self._pref("SalesFormsPrefs", "CustomTxnNumbers"))
+
+    def _doc_number(self, entity: str, raw: Entity, current: Entity | None,
+                    allow_duplicate: bool) -> None:
+        sent = raw.get("DocNumber")
+        auto = raw.pop("AutoDocNumber", None) is True or sent == "AUTO_GENERATE"
+        if auto and sent not in (None, "AUTO_GENERATE"):
+            raise faults.business_validation(
+                "AutoDocNumber and DocNumber cannot both be given.", "DocNumber")
+        if sent == "AUTO_GENERATE":
+            sent = None
+        if entity == "Payment":
+            auto = False  # a payment's number is the customer's reference; never assigned
+        if sent is not None:
+            sent = str(sent)
+            if len(sent) > DOC_NUMBER_MAX_LENGTH:
+                raise faults.string_too_long("DocNumber", DOC_NUMBER_MAX_LENGTH, len(sent))
+            if not allow_duplicate:
+                self._check_unique_doc_number(entity, sent, raw["Id"])
+            raw["DocNumber"] = sent
+        elif current is not None and "DocNumber" in current and not auto:
+            raw["DocNumber"] = current["DocNumber"]
+        elif auto or (entity != "Payment" and not self._uses_custom_numbers(entity)):
+            raw["DocNumber"] = self._assign_doc_number(entity)
+        else:
+            raw.pop("DocNumber", None)
+
+    def _check_unique_doc_number(self, entity: str, number: str, own_id: str) -> None:
+        for other in self.store.find(entity, "DocNumber", number):
+            if other["Id"] != own_id:
+                raise faults.fault(
+                    "6140", "Duplicate Document Number Error",
+                    f"Duplicate Document Number Error : You must specify a different number. "
+                    f"This number has already been used. DocNumber={number} is assigned to "
+                    f"TxnType={entity} with TxnId={other['Id']}", "DocNumber")
+
+    def _assign_doc_number(self, entity: str) -> str:
+        number = _next_doc_number(self.store.meta(f"last_doc_number:{entity}"))
+        while self.store.find(entity, "DocNumber", number) or len(number) > DOC_NUMBER_MAX_LENGTH:
+            if len(number) > DOC_NUMBER_MAX_LENGTH:
+                number = FIRST_DOC_NUMBER + "0"
+            number = _next_doc_number(number)
+        return number
+
+    def _remember_doc_number(self, entity: str, built: Entity, current: Entity | None) -> None:
+        number = built.get("DocNumber")
+        if number and (current is None or current.get("DocNumber") != number):
+            self.store.set_meta(f"last_doc_number:{entity}", str(number))
+
+    # --- building transactions -------------------------------------------------------------
+
+    def _transaction_header(self, entity: str, raw: Entity, current: Entity | None,
+                            allow_duplicate: bool) -> None:
+        raw["TxnDate"] = parse_date(raw.get("TxnDate", self.today()), "TxnDate")
+        for key in ("DueDate", "ShipDate", "ExpirationDate"):
+            if key in raw:
+                raw[key] = parse_date(raw[key], key)
+        self._doc_number(entity, raw, current, allow_duplicate)
+        raw["CurrencyRef"] = dict(HOME_CURRENCY)
+        raw["ExchangeRate"] = Decimal(1)
+        private_note = raw.get("PrivateNote")
+        if isinstance(private_note, str) and len(private_note) > 4000:
+            raise faults.string_too_long("PrivateNote", 4000, len(private_note))
+        for key, target in (("ClassRef", "Class"), ("DepartmentRef", "Department"),
+                            ("PaymentMethodRef", "PaymentMethod"), ("SalesTermRef", "Term")):
+            ref = self._named_ref(target, raw.get(key), key)
+            if ref is not None:
+                raw[key] = ref
+
+    def _build_sales_form(self, entity: str, raw: Entity, current: Entity | None,
+                          allow_duplicate: bool) -> Entity:
+        if entity == "Estimate" and not self._pref("SalesFormsPrefs", "AllowEstimates"):
+            raise faults.business_validation("Estimates are turned off for this company.")
+        self._transaction_header(entity, raw, current, allow_duplicate)
+        customer_required = entity in ("Invoice", "Estimate", "CreditMemo")
+        customer = self._named_ref("Customer", raw.get("CustomerRef"), "CustomerRef",
+                                   required=customer_required)
+        if customer is not None:
+            raw["CustomerRef"] = customer
+        if entity in ("SalesReceipt", "RefundReceipt"):
+            deposit = self._named_ref("Account", raw.get("DepositToAccountRef"),
+                                      "DepositToAccountRef", required=entity == "RefundReceipt")
+            raw["DepositToAccountRef"] = deposit or self._account_ref(UNDEPOSITED_FUNDS_ACCOUNT)
+        lines = raw.get("Line")
+        if not lines:
+            raise faults.required_missing("Line")
+        subtotal, discount, extras, taxable = ZERO, ZERO, ZERO, ZERO
+        built_lines: list[Entity] = []
+        for number, line in enumerate(lines, start=1):
+            kind = line.get("DetailType")
+            if kind == "SubTotalLineDetail":
+                continue  # recomputed below
+            line = dict(line)
+            line["Id"] = str(number)
+            line["LineNum"] = number
+            if kind == "SalesItemLineDetail":
+                amount, is_extra, is_taxable = self._sales_item_line(line, raw["TxnDate"])
+                if is_extra:
+                    extras += amount
+                else:
+                    subtotal += amount
+                    taxable += amount if is_taxable else ZERO
+            elif kind == "DiscountLineDetail":
+                discount += self._discount_line(line, subtotal)
+            elif kind == "DescriptionOnly":
+                line.pop("Amount", None)
+            elif not kind:
+                raise faults.required_missing("Line.DetailType")
+            else:
+                raise faults.invalid_value("Line.DetailType", kind)
+            built_lines.append(line)
+        built_lines.append({"Amount": subtotal, "DetailType": "SubTotalLineDetail",
+                            "SubTotalLineDetail": {}})
+        raw["Line"] = built_lines
+        tax = self._sales_tax(raw, taxable, discount, subtotal)
+        total = subtotal - discount + extras + tax
+        if total < 0:
+            raise faults.business_validation("The transaction total cannot be negative.",
+                                             "TotalAmt")
+        raw["TotalAmt"] = total
+        raw["HomeTotalAmt"] = total
+        raw.setdefault("ApplyTaxAfterDiscount", False)
+        raw.setdefault("PrintStatus", "NotSet")
+        raw.setdefault("EmailStatus", "NotSet")
+        if entity == "Invoice":
+            self._invoice_balance(raw, current)
+        elif entity == "CreditMemo":
+            raw["Balance"] = raw["RemainingCredit"] = total
+        elif entity == "Estimate":
+            raw.setdefault("TxnStatus", "Pending")
+            raw.setdefault("LinkedTxn", current.get("LinkedTxn", []) if current else [])
+        else:
+            raw["Balance"] = ZERO
+        return raw
+
+    def _sales_item_line(self, line: Entity, txn_date: str) -> tuple[Decimal, bool, bool]:
+        """Validate one item line; returns (amount, is shipping/gratuity, is taxable)."""
+        if "Amount" not in line:
+            raise faults.required_missing("Line.Amount")
+        amount = parse_amount(line["Amount"], "Line.Amount")
+        detail = dict(line.get("SalesItemLineDetail") or {})
+        self._check_line_amount(amount, detail)
+        tax_code = ref_id(detail.get("TaxCodeRef"))
+        if tax_code is not None and tax_code not in US_LINE_TAX_CODES:
+            raise faults.fault("6100", faults.BUSINESS_VALIDATION,
+                               f"Business Validation Error: Invalid line TaxCode {tax_code}; "
+                               f"use TAX or NON.", "TaxCodeRef")
+        item_id = ref_id(detail.get("ItemRef"))
+        line["Amount"] = amount
+        line["SalesItemLineDetail"] = detail
+        if item_id in (SHIPPING_ITEM_ID, GRATUITY_ITEM_ID):
+            if item_id == SHIPPING_ITEM_ID and not self._pref("SalesFormsPrefs", "AllowShipping"):
+                raise faults.business_validation("Shipping is turned off for this company.",
+                                                 "ItemRef")
+            return amount, True, tax_code == "TAX"
+        if item_id is None:
+            # A sales line without an item is documentation only: its amount does not count.
+            line["DetailType"] = "DescriptionOnly"
+            line.pop("SalesItemLineDetail")
+            line["DescriptionLineDetail"] = {}
+            line.pop("Amount")
+            return ZERO, False, False
+        item = self._resolve("Item", detail["ItemRef"], "ItemRef")
+        assert item is not None
+        if item.get("Type") == "Category":
+            raise faults.invalid_value("ItemRef", item_id)
+        if item.get("TrackQtyOnHand") and txn_date < str(item.get("InvStartDate", "")):
+            raise faults.fault(
+                "6270", faults.BUSINESS_VALIDATION,
+                f"Business Validation Error: Transaction date is prior to start date for "
+                f"inventory item {item['Name']}", "TxnDate")
+        detail["ItemRef"] = {"value": item["Id"], "name": item["Name"]}
+        if "ItemAccountRef" not in detail and "IncomeAccountRef" in item:
+            detail["ItemAccountRef"] = dict(item["IncomeAccountRef"])
+        class_ref = self._named_ref("Class", detail.get("ClassRef"), "ClassRef")
+        if class_ref is not None:
+            detail["ClassRef"] = class_ref
+        if tax_code is None:
+            detail["TaxCodeRef"] = {"value": "TAX" if item.get("Taxable") else "NON"}
+        return amount, False, detail["TaxCodeRef"]["value"] == "TAX"
+
+    @staticmethod
+    def _check_line_amount(amount: Decimal, detail: Entity) -> None:
+        qty = parse_number(detail["Qty"], "Qty") if "Qty" in detail else ZERO
+        price = parse_number(detail["UnitPrice"], "UnitPrice") if "UnitPrice" in detail else ZERO
+        for key, value in (("Qty", qty), ("UnitPrice", price)):
+            if key in detail:
+                detail[key] = value
+        # python-quickbooks sends Qty 0 and UnitPrice 0 for "not given"; only check real values.
+        if qty != 0 and price != 0 and money(qty * price) != amount:
+            raise faults.fault("6070", faults.BUSINESS_VALIDATION,
+                               f"Amount is not equal to UnitPrice * Qty. Supplied value:{amount}",
+                               "Amount")
+
+    def _discount_line(self, line: Entity, subtotal: Decimal) -> Decimal:
+        if not self._pref("SalesFormsPrefs", "AllowDiscount"):
+            raise faults.business_validation("Discounts are turned off for this company.")
+        detail = dict(line.get("DiscountLineDetail") or {})
+        percent = detail.get("DiscountPercent")
+        if detail.get("PercentBased") is True and percent is not None:
+            amount = money(subtotal * parse_number(percent, "DiscountPercent") / 100)
+        elif "Amount" in line:
+            amount = parse_amount(line["Amount"], "Line.Amount")
+        else:
+            raise faults.fault("6090", faults.BUSINESS_VALIDATION,
+                               "Business Validation Error: The discount line needs an amount or "
+                               "a percent.", "DiscountLineDetail")
+        account = self._named_ref("Account", detail.get("DiscountAccountRef"),
+                                  "DiscountAccountRef")
+        detail["DiscountAccountRef"] = account or self._account_ref(DISCOUNT_ACCOUNT)
+        detail.setdefault("PercentBased", False)
+        line["Amount"] = amount
+        line["DiscountLineDetail"] = detail
+        return amount
+
+    def _sales_tax(self, raw: Entity, taxable: Decimal, discount: Decimal,
+                   subtotal: Decimal) -> Decimal:
+        detail = raw.get("TxnTaxDetail")
+        if not self._pref("TaxPrefs", "UsingSalesTax"):
+            raw.pop("TxnTaxDetail", None)
+            return ZERO
+        if not isinstance(detail, dict):
+            raw["TxnTaxDetail"] = {"TotalTax": ZERO}
+            return ZERO
+        detail = dict(detail)
+        code = self._resolve("TaxCode", detail.get("TxnTaxCodeRef"), "TxnTaxCodeRef")
+        if "TotalTax" in detail:
+            tax = parse_amount(detail["TotalTax"], "TotalTax")
+            detail.pop("TaxLine", None)
+        elif code is not None:
+            base = taxable
+            if raw.get("ApplyTaxAfterDiscount") and subtotal:
+                base = money(taxable - discount * taxable / subtotal)
+            tax_lines = []
+            tax = ZERO
+            for rate_detail in code.get("SalesTaxRateList", {}).get("TaxRateDetail", []):
+                rate = self.store.get("TaxRate", ref_id(rate_detail.get("TaxRateRef")))
+                if rate is None:
+                    continue
+                percent = Decimal(rate["RateValue"])
+                line_tax = money(base * percent / 100)
+                tax += line_tax
+                tax_lines.append({"Amount": line_tax, "DetailType": "TaxLineDetail",
+                                  "TaxLineDetail": {
+                                      "TaxRateRef": {"value": rate["Id"]}, "PercentBased": True,
+                                      "TaxPercent": percent, "NetAmountTaxable": base}})
+            detail["TaxLine"] = tax_lines
+        else:
+            tax = ZERO
+        if code is not None:
+            detail["TxnTaxCodeRef"] = {"value": code["Id"], "name": code["Name"]}
+        detail["TotalTax"] = tax
+        raw["TxnTaxDetail"] = detail
+        return tax
+
+    def _applied_payments(self, invoice_id: str, *, excluding: str | None = None) -> Decimal:
+        applied = ZERO
+        invoice = self.store.get("Invoice", invoice_id)
+        for link in (invoice or {}).get("LinkedTxn", []):
+            if link.get("TxnType") != "Payment" or link.get("TxnId") == excluding:
+                continue
+            payment = self.store.get("Payment", link["TxnId"])
+            applied += _applied_to(payment, "Invoice", invoice_id) if payment else ZERO
+        return applied
+
+    def _invoice_balance(self, raw: Entity, current: Entity | None) -> None:
+        paid = self._applied_payments(raw["Id"]) if current is not None else ZERO
+        if raw["TotalAmt"] < paid:
+            raise faults.business_validation(
+                f"The invoice total {raw['TotalAmt']} is less than the payments already applied "
+                f"to it ({paid}).", "TotalAmt")
+        raw["Balance"] = raw["HomeBalance"] = raw["TotalAmt"] - paid
+        if "DueDate" not in raw:
+            term = self.store.get("Term", ref_id(raw.get("SalesTermRef")) or "")
+            due_days = int(term.get("DueDays", 0)) if term else 0
+            raw["DueDate"] = (date.fromisoformat(raw["TxnDate"])
+                              + timedelta(days=due_days)).isoformat()
+        links = raw.get("LinkedTxn", [])
+        estimates = [t for t in links if t.get("TxnType") == "Estimate"]
+        if len(estimates) > 1:
+            raise faults.business_validation("Only one Estimate can be linked to an Invoice.",
+                                             "LinkedTxn")
+        kept = [t for t in links if t.get("TxnType") != "Estimate"]
+        for link in estimates:
+            estimate = self.store.get("Estimate", str(link.get("TxnId", "")))
+            if estimate is None:
+                raise faults.not_found("LinkedTxn")
+            already = any(t.get("TxnId") == raw["Id"] for t in estimate.get("LinkedTxn", []))
+            if estimate.get("TxnStatus") not in ESTIMATE_OPEN_STATUSES and not already:
+                continue  # closed or rejected estimates are ignored silently
+            if ref_id(estimate.get("CustomerRef")) != ref_id(raw.get("CustomerRef")):
+                raise faults.business_validation(
+                    "The linked Estimate belongs to a different customer.", "LinkedTxn")
+            kept.append({"TxnId": estimate["Id"], "TxnType": "Estimate"})
+        raw["LinkedTxn"] = kept
+
+    def _build_purchase_order(self, raw: Entity, current: Entity | None,
+                              allow_duplicate: bool) -> Entity:
+        self._transaction_header("PurchaseOrder", raw, current, allow_duplicate)
+        raw["VendorRef"] = self._named_ref("Vendor", raw.get("VendorRef"), "VendorRef",
+                                           required=True)
+        ap_ref = self._named_ref("Account", raw.get("APAccountRef"), "APAccountRef")
+        raw["APAccountRef"] = ap_ref or self._account_ref(AP_ACCOUNT)
+        lines = raw.get("Line")
+        if not lines:
+            raise faults.required_missing("Line")
+        total = ZERO
+        built_lines = []
+        for number, line in enumerate(lines, start=1):
+            line = dict(line)
+            kind = line.get("DetailType")
+            if kind not in ("ItemBasedExpenseLineDetail", "AccountBasedExpenseLineDetail"):
+                if not kind:
+                    raise faults.required_missing("Line.DetailType")
+                raise faults.invalid_value("Line.DetailType", kind)
+            if "Amount" not in line:
+                raise faults.required_missing("Line.Amount")
+            amount = parse_amount(line["Amount"], "Line.Amount")
+            detail = dict(line.get(kind) or {})
+            if kind == "ItemBasedExpenseLineDetail":
+                self._check_line_amount(amount, detail)
+                detail["ItemRef"] = self._named_ref("Item", detail.get("ItemRef"), "ItemRef",
+                                                    required=True)
+                detail.setdefault("BillableStatus", "NotBillable")
+            else:
+                detail["AccountRef"] = self._named_ref("Account", detail.get("AccountRef"),
+                                                       "AccountRef", required=True)
+            line.update(Id=str(number), LineNum=number, Amount=amount, **{kind: detail})
+            total += amount
+            built_lines.append(line)
+        raw["Line"] = built_lines
+        raw["TotalAmt"] = raw["HomeTotalAmt"] = total
+        raw.setdefault("POStatus", "Open")
+        raw.setdefault("EmailStatus", "NotSet")
+        raw["LinkedTxn"] = current.get("LinkedTxn", []) if current else []
+        return raw
+
+    def _build_payment(self, raw: Entity, current: Entity | None) -> Entity:
+        self._transaction_header("Payment", raw, current, True)
+        customer = self._named_ref("Customer", raw.get("CustomerRef"), "CustomerRef",
+                                   required=True)
+        assert customer is not None
+        raw["CustomerRef"] = customer
+        if "TotalAmt" not in raw:
+            raise faults.required_missing("TotalAmt")
+        total = parse_amount(raw["TotalAmt"], "TotalAmt")
+        if total < 0:
+            raise faults.invalid_value("TotalAmt", raw["TotalAmt"])
+        deposit = self._named_ref("Account", raw.get("DepositToAccountRef"),
+                                  "DepositToAccountRef")
+        raw["DepositToAccountRef"] = deposit or self._account_ref(UNDEPOSITED_FUNDS_ACCOUNT)
+        to_invoices, from_credits = ZERO, ZERO
+        built_lines = []
+        for line in raw.get("Line", []):
+            if "Amount" not in line:
+                raise faults.required_missing("Line.Amount")
+            amount = parse_amount(line["Amount"], "Line.Amount")
+            links = line.get("LinkedTxn") or []
+            if len(links) != 1:
+                raise faults.required_missing("Line.LinkedTxn")
+            link = links[0]
+            txn_type, txn_id = link.get("TxnType"), str(link.get("TxnId", ""))
+            if txn_type not in ("Invoice", "CreditMemo"):
+                raise faults.invalid_value("LinkedTxn.TxnType", txn_type)
+            target = self.store.get(txn_type, txn_id)
+            if target is None:
+                raise faults.not_found("LinkedTxn")
+            if ref_id(target.get("CustomerRef")) != customer["value"]:
+                raise faults.business_validation(
+                    f"{txn_type} {txn_id} belongs to a different customer.", "LinkedTxn")
+            open_balance = Decimal(target.get("Balance", ZERO)) + (
+                _applied_to(current, txn_type, txn_id) if current else ZERO)
+            if amount > open_balance:
+                raise faults.business_validation(
+                    f"The payment amount {amount} applied to {txn_type} {txn_id} is more than "
+                    f"its open balance {money(open_balance)}.", "Line.Amount")
+            if txn_type == "Invoice":
+                to_invoices += amount
+            else:
+                from_credits += amount
+            built_lines.append({"Amount": amount,
+                                "LinkedTxn": [{"TxnId": txn_id, "TxnType": txn_type}]})
+        if to_invoices > total + from_credits:
+            raise faults.business_validation(
+                f"The amounts applied ({to_invoices}) are more than the payment total "
+                f"({total}).", "TotalAmt")
+        raw["Line"] = built_lines
+        raw["TotalAmt"] = total
+        raw["UnappliedAmt"] = total + from_credits - to_invoices
+        raw.setdefault("ProcessPayment", False)
+        return raw
+
+    # --- effects on other documents --------------------------------------------------------
+
+    def _after_write(self, entity: str, built: Entity, current: Entity | None) -> None:
+        if entity == "Payment":
+            if current is not None:
+                self._unapply_payment(current)
+            self._apply_payment(built)
+        elif entity == "Invoice":
+            self._link_estimates(built, current)
+        self._remember_doc_number(entity, built, current)
+
+    def _apply_payment(self, payment: Entity) -> None:
+        for line in payment.get("Line", []):
+            link = line["LinkedTxn"][0]
+            target_type, target_id = link["TxnType"], link["TxnId"]
+            target = self.store.get(target_type, target_id)
+            assert target is not None
+            changed = copy.deepcopy(target)
+            changed["Balance"] = Decimal(changed["Balance"]) - line["Amount"]
+            if target_type == "Invoice":
+                changed["HomeBalance"] = changed["Balance"]
+            else:
+                changed["RemainingCredit"] = changed["Balance"]
+            links = changed.setdefault("LinkedTxn", [])
+            if not any(t.get("TxnId") == payment["Id"] and t.get("TxnType") == "Payment"
+                       for t in links):
+                links.append({"TxnId": payment["Id"], "TxnType": "Payment"})
+            self._touch(target_type, changed, target)
+
+    def _unapply_payment(self, payment: Entity) -> None:
+        for line in payment.get("Line", []):
+            link = line["LinkedTxn"][0]
+            target = self.store.get(link["TxnType"], link["TxnId"])
+            if target is None:
+                continue
+            changed = copy.deepcopy(target)
+            changed["Balance"] = Decimal(changed["Balance"]) + Decimal(line["Amount"])
+            changed["HomeBalance" if link["TxnType"] == "Invoice" else "RemainingCredit"] = \
+                changed["Balance"]
+            changed["LinkedTxn"] = [t for t in changed.get("LinkedTxn", [])
+                                    if not (t.get("TxnType") == "Payment"
+                                            and t.get("TxnId") == payment["Id"])]
+            self._touch(link["TxnType"], changed, target)
+
+    def _link_estimates(self, invoice: Entity, current: Entity | None) -> None:
+        before = {t.get("TxnId") for t in (current or {}).get("LinkedTxn", [])
+                  if t.get("TxnType") == "Estimate"}
+        after = {t["TxnId"] for t in invoice.get("LinkedTxn", []) if t["TxnType"] == "Estimate"}
+        for estimate_id in after - before:
+            estimate = self.store.get("Estimate", estimate_id)
+            assert estimate is not None
+            changed = copy.deepcopy(estimate)
+            changed["TxnStatus"] = "Closed"
+            changed.setdefault("LinkedTxn", []).append(
+                {"TxnId": invoice["Id"], "TxnType": "Invoice"})
+            self._touch("Estimate", changed, estimate)
+        for estimate_id in before - after:
+            self._reopen_estimate(estimate_id, invoice["Id"])
+
+    def _reopen_estimate(self, estimate_id: str, invoice_id: str) -> None:
+        estimate = self.store.get("Estimate", estimate_id)
+        if estimate is None:
+            return
+        changed = copy.deepcopy(estimate)
+        changed["LinkedTxn"] = [t for t in changed.get("LinkedTxn", [])
+                                if t.get("TxnId") != invoice_id]
+        changed["TxnStatus"] = "Pending"
+        self._touch("Estimate", changed, estimate)
+
+    def _before_removal(self, entity: str, current: Entity, *, deleting: bool) -> None:
+        """Undo what a transaction did to others before it is deleted or voided."""
+        if entity == "Payment":
+            self._unapply_payment(current)
+        elif entity in ("Invoice", "CreditMemo"):
+            for link in current.get("LinkedTxn", []):
+                if link.get("TxnType") != "Payment":
+                    continue
+                if deleting:
+                    raise faults.business_validation(
+                        f"Payment {link['TxnId']} is applied to this transaction; delete or "
+                        f"unapply the payment first.")
+                self._detach_from_payment(link["TxnId"], entity, current["Id"])
+            for link in current.get("LinkedTxn", []):
+                if link.get("TxnType") == "Estimate":
+                    self._reopen_estimate(link["TxnId"], current["Id"])
+
+    def _detach_from_payment(self, payment_id: str, entity: str, txn_id: str) -> None:
+        payment = self.store.get("Payment", payment_id)
+        if payment is None:
+            return
+        changed = copy.deepcopy(payment)
+        kept = [line for line in changed["Line"]
+                if not (line["LinkedTxn"][0]["TxnType"] == entity
+                        and line["LinkedTxn"][0]["TxnId"] == txn_id)]
+        released = sum((Decimal(line["Amount"]) for line in changed["Line"]
+                        if line not in kept), ZERO)
+        changed["Line"] = kept
+        sign = 1 if entity == "Invoice" else -1
+        changed["UnappliedAmt"] = Decimal(changed["UnappliedAmt"]) + sign * released
+        self._touch("Payment", changed, payment)

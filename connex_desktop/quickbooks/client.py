@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 import requests
+from oauthlib.oauth2.rfc6749.errors import InsecureTransportError
 from quickbooks import QuickBooks
 from quickbooks.exceptions import QuickbooksException
 from requests_oauthlib import OAuth2Session
@@ -290,8 +291,11 @@ class QuickBooksClient:
                 return fault_from_response(response.status_code, response.text)
             except requests.Timeout:
                 return connection_fault(f"no answer within {self.timeout_s:g} s.")
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError):
                 return connection_fault("the connection was lost before the answer arrived.")
+            except InsecureTransportError:
+                return QuickBooksFault("QuickBooks must be reached over https.",
+                                       kind=ErrorKind.FIX_SETUP)
 
     def _transport(self) -> _Transport:
         qb: _Transport | None = getattr(self._local, "qb", None)

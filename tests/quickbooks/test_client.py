@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -11,6 +12,7 @@ import pytest
 from connex_desktop.core.errors import ErrorKind
 from connex_desktop.quickbooks.client import BatchOperation, QuickBooksClient
 from connex_desktop.quickbooks.errors import QuickBooksFault
+from connex_desktop.quickbooks.references import REFERENCE_ENTITIES, ReferenceCache
 from connex_desktop.sandbox.server import SandboxServer
 from tests.quickbooks.conftest import (
     SleepRecorder,
@@ -264,3 +266,37 @@ def test_no_secret_appears_in_reprs_or_faults(sandbox: SandboxServer, client: Qu
         faults.append(caught.value)
     text = " ".join(f"{f} {f!r} {f.detail}" for f in faults) + repr(client) + repr(client._auth)
     assert_no_secrets(text, sandbox, secrets)
+
+
+def test_no_token_reaches_the_logs_even_at_debug_level(sandbox: SandboxServer, secrets,
+                                                       caplog: pytest.LogCaptureFixture):
+    caplog.set_level(logging.DEBUG)
+    with make_client(sandbox, secrets) as client:
+        sandbox.inject("expire_tokens")
+        sandbox.inject("503")
+        client.query_all("TaxCode")
+        assert client._auth.refresh_count == 1
+    assert "Bearer [redacted]" in caplog.text     # the library did log its headers
+    assert_no_secrets(caplog.text, sandbox, secrets)
+
+
+def test_reference_cache_loads_each_list_with_one_query(client: QuickBooksClient):
+    refs = ReferenceCache(client)
+    refs.preload()
+    assert client.request_count == len(REFERENCE_ENTITIES)
+    item = next(i for i in refs.all("Item") if i.get("Sku"))
+    assert refs.item_by_sku(item["Sku"].lower())["Id"] == item["Id"]
+    assert refs.account_by_type("Bank", "Checking")["Name"] == "Checking"
+    assert refs.tax_code_by_name("tax")["Name"] == "TAX"
+    with_vendor = next(i for i in refs.all("Item") if i.get("PrefVendorRef"))
+    assert refs.vendor(with_vendor["PrefVendorRef"]["value"])["DisplayName"]
+    assert client.request_count == len(REFERENCE_ENTITIES)
+
+
+def test_plain_http_outside_tests_is_a_setup_error(client: QuickBooksClient,
+                                                   monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("OAUTHLIB_INSECURE_TRANSPORT")
+    with pytest.raises(QuickBooksFault) as caught:
+        client.preferences()
+    assert caught.value.kind is ErrorKind.FIX_SETUP and "https" in str(caught.value)
+    assert client.request_count == 1

@@ -111,7 +111,7 @@ class QuickBooksClient:
             raise QuickBooksFault("This connection is not connected to a QuickBooks company.",
                                   kind=ErrorKind.FIX_SETUP)
         self.company = company
-        self._auth = auth
+        self.auth = auth
         self._limiter = limiter or limiter_for_realm(company.realm_id)
         self._api_url = api_base_url(company.environment)
         self.timeout_s = timeout_s
@@ -246,7 +246,7 @@ class QuickBooksClient:
         retries = 0
         refreshed = False
         while True:
-            token = self._auth.access_token()
+            token = self.auth.access_token()
             qb.bearer_token = token
             outcome = self._attempt(qb, send, batch)
             if not isinstance(outcome, QuickBooksFault):
@@ -257,7 +257,7 @@ class QuickBooksClient:
                     raise reconnect_fault(
                         "QuickBooks refused the access token even after a refresh.",
                         code=fault.code, detail=fault.detail, status=fault.status)
-                self._auth.refresh(stale_token=token)
+                self.auth.refresh(stale_token=token)
                 refreshed = True
                 continue
             if fault.kind is not ErrorKind.RETRY_LATER:

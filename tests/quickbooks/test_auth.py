@@ -57,12 +57,12 @@ def test_an_expired_access_token_is_refreshed_once_and_the_rotated_token_saved_f
         sandbox: SandboxServer, secrets: RecordingSecretStore):
     with make_client(sandbox, secrets) as client:
         assert client.count("Item") > 0
-        assert client._auth.refresh_count == 0          # the stored access token was used
+        assert client.auth.refresh_count == 0          # the stored access token was used
         sandbox.inject("expire_tokens")
         sent_before = client.request_count
         assert client.count("Item") > 0
         assert client.request_count - sent_before == 2  # refused once, then accepted
-        assert client._auth.refresh_count == 1
+        assert client.auth.refresh_count == 1
     assert secrets.writes == [REFRESH_KEY, ACCESS_KEY]  # rotated refresh token saved first
     assert secrets.values[REFRESH_KEY] != sandbox.refresh_token
     assert secrets.values[ACCESS_KEY] != sandbox.access_token
@@ -85,7 +85,7 @@ def test_many_threads_refused_together_refresh_once(sandbox: SandboxServer,
         with ThreadPoolExecutor(max_workers=8) as pool:
             counts = list(pool.map(count_items, range(8)))
         assert len(set(counts)) == 1 and counts[0] > 0
-        assert client._auth.refresh_count == 1
+        assert client.auth.refresh_count == 1
 
 
 def test_no_stored_access_token_refreshes_before_the_first_request(sandbox: SandboxServer):
@@ -93,7 +93,7 @@ def test_no_stored_access_token_refreshes_before_the_first_request(sandbox: Sand
     with make_client(sandbox, secrets) as client:
         client.preferences()
         client.company_info()
-        assert client._auth.refresh_count == 1
+        assert client.auth.refresh_count == 1
         assert client.request_count == 2
     assert secrets.writes == [REFRESH_KEY, ACCESS_KEY]
 
@@ -168,7 +168,7 @@ def test_revoke_forgets_the_tokens_and_quickbooks_refuses_them(sandbox: SandboxS
                                                                 secrets: RecordingSecretStore):
     with make_client(sandbox, secrets) as client:
         client.preferences()
-        client._auth.revoke()
+        client.auth.revoke()
         assert REFRESH_KEY not in secrets.values and ACCESS_KEY not in secrets.values
         assert f"{PREFIX}/{CLIENT_SECRET}" in secrets.values
         with pytest.raises(QuickBooksFault) as caught:

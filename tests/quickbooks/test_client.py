@@ -157,7 +157,7 @@ def test_throttling_and_server_errors_are_retried(sandbox: SandboxServer,
                             request_id=rid())
     assert created["DocNumber"] == f"R-{fault}"
     assert client.request_count - sent_before == 3
-    assert len(client._sleep.delays) == 2           # type: ignore[attr-defined]
+    assert client.retry_count == 2
     assert len(docs_numbered(client, "Invoice", f"R-{fault}")) == 1
 
 
@@ -264,7 +264,7 @@ def test_no_secret_appears_in_reprs_or_faults(sandbox: SandboxServer, client: Qu
         with pytest.raises(QuickBooksFault) as caught:
             call()
         faults.append(caught.value)
-    text = " ".join(f"{f} {f!r} {f.detail}" for f in faults) + repr(client) + repr(client._auth)
+    text = " ".join(f"{f} {f!r} {f.detail}" for f in faults) + repr(client) + repr(client.auth)
     assert_no_secrets(text, sandbox, secrets)
 
 
@@ -275,7 +275,7 @@ def test_no_token_reaches_the_logs_even_at_debug_level(sandbox: SandboxServer, s
         sandbox.inject("expire_tokens")
         sandbox.inject("503")
         client.query_all("TaxCode")
-        assert client._auth.refresh_count == 1
+        assert client.auth.refresh_count == 1
     assert "Bearer [redacted]" in caplog.text     # the library did log its headers
     assert_no_secrets(caplog.text, sandbox, secrets)
 

@@ -1,0 +1,223 @@
+"""Faults on the way to QuickBooks: lost answers, throttling, outages, expired tokens.
+
+Whatever goes wrong, afterwards the company holds exactly one invoice and one payment per order,
+each to the cent, and a re-run books nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from connex_desktop.app import App, quickbooks_key_prefix
+from connex_desktop.core.connection import Connection
+from connex_desktop.core.result import RunStatus, SyncResult
+from connex_desktop.quickbooks.auth import REFRESH_TOKEN, QuickBooksAuth
+from connex_desktop.quickbooks.client import QuickBooksClient
+from connex_desktop.quickbooks.ratelimit import BackoffPolicy, RateLimiter
+from connex_desktop.sandbox.server import Reply, SandboxServer
+from connex_desktop.sources.base import OrderQuery
+from connex_desktop.sync.engine import Engine
+from tests.bench.harness import books_problems, connect_csv
+from tests.bench.orders import ExpectedOrder, generate_orders, write_orders_csv
+
+ORDER_COUNT = 40
+MAX_RUNS = 4
+# Retries back off in milliseconds here, and requests are not paced (the sandbox does not
+# throttle unless a test asks it to): these tests are about faults, not about waiting.
+FAST_BACKOFF = BackoffPolicy(base_s=0.02, cap_s=0.1)
+UNPACED_PER_SECOND = 10_000
+
+
+class FaultyServer(SandboxServer):
+    """The sandbox, injecting a fault when the n-th write of an entity (e.g. the second request
+    that creates invoices) arrives. A repeat of a request (same requestid) is not a new one."""
+
+    def __init__(self, faults_at: Mapping[tuple[str, int], tuple[str, int]],
+                 **options: Any) -> None:
+        super().__init__(**{"rate_limits": False, **options})
+        self.faults_at = dict(faults_at)
+        self.writes = 0
+        self._seen: Counter[str] = Counter()
+        self._request_ids: set[str] = set()
+        self._writes_lock = threading.Lock()
+
+    def handle(self, method: str, target: str, headers: Mapping[str, str],
+               body: bytes) -> Reply:
+        url = urlsplit(target)
+        if method == "POST" and url.path.startswith("/v3/") and not url.path.endswith("/query"):
+            request_id = parse_qs(url.query).get("requestid", [""])[0]
+            with self._writes_lock:
+                self.writes += 1
+                if not request_id or request_id not in self._request_ids:
+                    self._request_ids.add(request_id)
+                    for entity in _entities_written(url.path, body):
+                        self._seen[entity] += 1
+                        planned = self.faults_at.pop((entity, self._seen[entity]), None)
+                        if planned is not None:
+                            self.inject(*planned)
+        return super().handle(method, target, headers, body)
+
+
+def _entities_written(path: str, body: bytes) -> set[str]:
+    if not path.endswith("/batch"):
+        return {path.rsplit("/", 1)[-1].lower()}
+    items = json.loads(body).get("BatchItemRequest", [])
+    return {key.lower() for item in items for key in item if key not in ("bId", "operation")}
+
+
+def fast_engine(app: App) -> Engine:
+    """The app's engine, with a client whose retries back off quickly."""
+
+    def client_for(connection: Connection) -> QuickBooksClient:
+        assert connection.id is not None
+        auth = QuickBooksAuth(connection.quickbooks, app.secrets_for(connection),
+                              quickbooks_key_prefix(connection.id))
+        limiter = RateLimiter(per_minute=UNPACED_PER_SECOND * 60,
+                              per_second=UNPACED_PER_SECOND)
+        return QuickBooksClient(connection.quickbooks, auth, backoff=FAST_BACKOFF,
+                                limiter=limiter)
+
+    return Engine(runs=app.runs, ledger=app.ledger, cursors=app.cursors, secrets=app.secrets,
+                  source_for=app.source_for, client_for=client_for,
+                  source_kinds=app.source_kinds)
+
+
+@pytest.fixture
+def orders() -> list[ExpectedOrder]:
+    return generate_orders(ORDER_COUNT, seed=7)
+
+
+@pytest.fixture
+def order_file(tmp_path: Path, orders: list[ExpectedOrder]) -> Path:
+    return write_orders_csv(tmp_path / "orders.csv", orders)
+
+
+@pytest.fixture
+def serve() -> Iterator[Any]:
+    servers: list[SandboxServer] = []
+
+    def make(faults_at: Mapping[tuple[str, int], tuple[str, int]],
+             **options: Any) -> FaultyServer:
+        server = FaultyServer(faults_at, **options).start()
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.stop()
+
+
+def sync_until_done(engine: Engine, connection: Connection) -> list[SyncResult]:
+    """Run as a user would after a failed sync: again, until a run succeeds."""
+    results = []
+    for _ in range(MAX_RUNS):
+        results.append(engine.run(connection))
+        if results[-1].status is RunStatus.SUCCEEDED:
+            return results
+    raise AssertionError(f"no run succeeded in {MAX_RUNS}: "
+                         f"{[(r.status, r.message, r.errors[:2]) for r in results]}")
+
+
+def assert_booked_exactly_once(server: SandboxServer, engine: Engine, connection: Connection,
+                               orders: list[ExpectedOrder]) -> None:
+    if isinstance(server, FaultyServer):
+        assert not server.faults_at, "a planned fault never came: fewer writes than meant"
+    invoices, payments = server.company.all("Invoice"), server.company.all("Payment")
+    assert books_problems(invoices, payments, orders) == []
+    customers = [c["DisplayName"] for c in server.company.all("Customer")]
+    assert sorted(customers) == sorted({order.customer for order in orders})
+    # Every order fetched again: each is recognised as booked, nothing is written.
+    writes_before = server.writes if isinstance(server, FaultyServer) else 0
+    rerun = engine.run(connection, query=OrderQuery())
+    assert rerun.status is RunStatus.SUCCEEDED, (rerun.message, rerun.errors[:3])
+    assert (rerun.synced, rerun.failed, rerun.documents) == (0, 0, [])
+    assert rerun.skipped == len(orders)
+    assert len(server.company.all("Invoice")) == len(invoices)
+    assert len(server.company.all("Payment")) == len(payments)
+    if isinstance(server, FaultyServer):
+        assert server.writes == writes_before
+
+
+# Which write a fault meets: the n-th request creating customers, invoices or payments. For 40
+# orders there are two or three of each (customers and invoices, invoices and payments share
+# batches), so the faults land at the start, in the middle and at the end of a run.
+WRITES = [("customer", 1), ("invoice", 1), ("invoice", 2), ("payment", 1), ("payment", 2)]
+WRITE_IDS = [f"{entity}-{n}" for entity, n in WRITES]
+
+
+@pytest.mark.parametrize("write", WRITES, ids=WRITE_IDS)
+def test_answer_lost_once_after_the_write_is_stored(app, serve, order_file, orders, write):
+    server = serve({write: ("drop_after_write", 1)})
+    connection = connect_csv(app, server, order_file)
+    engine = fast_engine(app)
+    result = engine.run(connection)
+    assert result.status is RunStatus.SUCCEEDED, (result.message, result.errors[:3])
+    assert result.synced == ORDER_COUNT
+    assert_booked_exactly_once(server, engine, connection, orders)
+
+
+@pytest.mark.parametrize("write", WRITES, ids=WRITE_IDS)
+def test_answers_lost_until_the_client_gives_up_then_the_next_run_reconciles(
+        app, serve, order_file, orders, write):
+    # Six drops in a row outlast the client's five retries: the run ends without knowing
+    # whether QuickBooks stored the documents.
+    server = serve({write: ("drop_after_write", 6)})
+    connection = connect_csv(app, server, order_file)
+    engine = fast_engine(app)
+    results = sync_until_done(engine, connection)
+    assert len(results) >= 2, "the first run should have ended without confirmation"
+    assert_booked_exactly_once(server, engine, connection, orders)
+
+
+@pytest.mark.parametrize("fault", ["429", "500", "503"])
+@pytest.mark.parametrize("write", WRITES[1::2], ids=WRITE_IDS[1::2])
+def test_throttled_and_unavailable_are_retried(app, serve, order_file, orders, fault, write):
+    server = serve({write: (fault, 3)})
+    connection = connect_csv(app, server, order_file)
+    engine = fast_engine(app)
+    result = engine.run(connection)
+    assert result.status is RunStatus.SUCCEEDED, (result.message, result.errors[:3])
+    assert_booked_exactly_once(server, engine, connection, orders)
+
+
+def test_outage_longer_than_the_retries_is_finished_by_the_next_run(app, serve, order_file,
+                                                                      orders):
+    server = serve({("invoice", 2): ("503", 12)})
+    connection = connect_csv(app, server, order_file)
+    engine = fast_engine(app)
+    results = sync_until_done(engine, connection)
+    assert results[0].status is not RunStatus.SUCCEEDED
+    assert_booked_exactly_once(server, engine, connection, orders)
+
+
+@pytest.mark.parametrize("write", WRITES[::2], ids=WRITE_IDS[::2])
+def test_token_expiring_mid_run_is_refreshed_and_the_rotated_token_kept(
+        app, serve, order_file, orders, write):
+    server = serve({write: ("expire_tokens", 1)})
+    connection = connect_csv(app, server, order_file)
+    assert connection.id is not None
+    key = f"{quickbooks_key_prefix(connection.id)}/{REFRESH_TOKEN}"
+    first_token = app.secrets.get(key)
+    engine = fast_engine(app)
+    result = engine.run(connection)
+    assert result.status is RunStatus.SUCCEEDED, (result.message, result.errors[:3])
+    assert app.secrets.get(key) != first_token
+    # The re-run's new client starts from the saved, rotated refresh token.
+    assert_booked_exactly_once(server, engine, connection, orders)
+
+
+def test_random_faults_on_a_quarter_of_requests(app, serve, order_file, orders):
+    server = serve({}, fail_rate=0.25)
+    connection = connect_csv(app, server, order_file)
+    engine = fast_engine(app)
+    sync_until_done(engine, connection)
+    server.fail_rate = 0.0
+    assert_booked_exactly_once(server, engine, connection, orders)

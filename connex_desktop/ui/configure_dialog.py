@@ -51,6 +51,8 @@ from connex_desktop.ui.connect_dialog import ConnectDialog
 
 # QuickBooks numbers documents with at most this many characters (DocNumber).
 DOC_NUMBER_MAX_CHARS = 21
+# The store tab's form: name and kind, then the rows generated from the store's declaration.
+FIRST_SOURCE_ROW = 2
 SAVED_SECRET_HINT = "Saved. Type to replace it."
 DEFAULT_CHOICE = "(QuickBooks default)"
 ERROR_STYLE = "color: #b3261e;"
@@ -179,11 +181,9 @@ class ConfigureDialog(QDialog):
             self.kind_combo.addItem(source.label, kind)
         self.kind_combo.currentIndexChanged.connect(lambda _i: self._on_kind_changed())
         self._field(form, "Kind of store", self.kind_combo, "source_kind")
+        # The store's own settings follow in the same form, so the labels line up.
+        self.source_form = form
         layout.addLayout(form)
-        self.source_form_box = QWidget()
-        self.source_form = QFormLayout(self.source_form_box)
-        self.source_form.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.source_form_box)
         test_row = QHBoxLayout()
         self.test_button = QPushButton("Test connection")
         self.test_button.clicked.connect(self.test_connection)
@@ -209,7 +209,10 @@ class ConfigureDialog(QDialog):
 
     def _transactions_tab(self) -> QWidget:
         page = QWidget()
-        form = QFormLayout(page)
+        layout = QVBoxLayout(page)
+        form = QFormLayout()
+        layout.addLayout(form)
+        layout.addStretch(1)
         self.mode_combo = QComboBox()
         for mode in TransactionMode:
             self.mode_combo.addItem(MODE_INFO[mode].label, mode.value)
@@ -248,7 +251,10 @@ class ConfigureDialog(QDialog):
 
     def _mapping_tab(self) -> QWidget:
         page = QWidget()
-        form = QFormLayout(page)
+        layout = QVBoxLayout(page)
+        form = QFormLayout()
+        layout.addLayout(form)
+        layout.addStretch(1)
         self.lists_label = QLabel()
         self.lists_label.setWordWrap(True)
         form.addRow(self.lists_label)
@@ -383,8 +389,8 @@ class ConfigureDialog(QDialog):
         self._show_company()
 
     def _build_source_fields(self, connection: Connection | None) -> None:
-        while self.source_form.rowCount():
-            self.source_form.removeRow(0)
+        while self.source_form.rowCount() > FIRST_SOURCE_ROW:
+            self.source_form.removeRow(FIRST_SOURCE_ROW)
         for key in [key for key in self.errors if key.startswith("source:")]:
             del self.errors[key]
         self._source_inputs.clear()
@@ -550,7 +556,8 @@ class ConfigureDialog(QDialog):
             combo.setCurrentText(current)
         company = self._current_quickbooks()
         name = company.company_name if company else ""
-        self.lists_label.setText(f"Choices come from {name or 'the company'}'s own lists.")
+        self.lists_label.setText(f"The choices are the lists of {name or 'the company'} in "
+                                 "QuickBooks.")
         self.lists_loaded = lists
 
     def _on_lists_failed(self, error: Exception) -> None:

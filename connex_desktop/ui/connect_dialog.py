@@ -142,7 +142,7 @@ class ConnectDialog(QDialog):
         self._client_secret = ""
         self.listener: LoopbackListener | None = None
         self.setWindowTitle(f"Connect {connection.name} to QuickBooks")
-        self.resize(620, 420)
+        self.resize(640, 380)
 
         company = connection.quickbooks
         self.environment = QComboBox()
@@ -190,6 +190,9 @@ class ConnectDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
 
+        paste_hint = QLabel("With production keys, QuickBooks sends the browser to your "
+                            "redirect page: paste the address it landed on here.")
+        paste_hint.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         row = QHBoxLayout()
@@ -197,10 +200,11 @@ class ConnectDialog(QDialog):
         row.addWidget(self.disconnect_button)
         row.addStretch(1)
         layout.addLayout(row)
-        layout.addWidget(QLabel("With production keys, QuickBooks sends the browser to your "
-                                "redirect page: paste the address it landed on here."))
+        layout.addWidget(self.status)
+        layout.addSpacing(12)
+        layout.addWidget(paste_hint)
         layout.addLayout(paste_row)
-        layout.addWidget(self.status, 1)
+        layout.addStretch(1)
         layout.addWidget(buttons)
         self._on_environment_changed()
         self._show_connection()

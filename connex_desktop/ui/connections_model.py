@@ -49,7 +49,7 @@ class ConnectionsModel(QAbstractTableModel):
     """One row per connection; `reload()` re-reads them, `set_progress()` updates one row."""
 
     COLUMNS = ("Connection", "Store", "QuickBooks company", "Transactions", "Order statuses",
-               "Last sync", "Next automatic sync")
+               "Last sync", "Next sync")
     LAST_SYNC = 5
 
     def __init__(self, app: App, scheduler: AutoSyncScheduler) -> None:
@@ -154,7 +154,7 @@ class ConnectionsModel(QAbstractTableModel):
                 return row.store
             case 2:
                 if not connection.quickbooks.connected:
-                    return "Not connected: Connect to QuickBooks"
+                    return "Not connected"
                 if row.needs_reconnect:
                     return f"{connection.quickbooks.company_name}: {RECONNECT}"
                 return connection.quickbooks.company_name or connection.quickbooks.realm_id
@@ -174,6 +174,8 @@ class ConnectionsModel(QAbstractTableModel):
                 started = text.when(row.last_run.started_at, now)
                 return f"{started}: {text.run_summary(row.last_run)}"
             case _:
+                if row.progress is not None:
+                    return "After this sync"
                 if not connection.schedule.enabled:
                     return "Off"
                 if self._scheduler.paused:
@@ -187,6 +189,11 @@ class ConnectionsModel(QAbstractTableModel):
             return row.refusal or (row.last_run.message if row.last_run else "")
         if column == self.LAST_SYNC and row.last_run is not None and row.last_run.message:
             return row.last_run.message
+        if column == 1:
+            return "\n".join(f"{name}: {value}" for name, value
+                             in row.connection.source_settings.items() if value)
+        if column == 2 and not row.connection.quickbooks.connected:
+            return "Use Connect to QuickBooks to choose the company to book into."
         if column == 3:
             return row.connection.mode.info.explanation
         return ""

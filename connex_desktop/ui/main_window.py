@@ -42,6 +42,8 @@ from connex_desktop.ui.worker import RunRequest
 
 QUICKBOOKS_SECRETS = (CLIENT_SECRET, REFRESH_TOKEN, ACCESS_TOKEN)
 EMPTY_PAGE, LIST_PAGE = 0, 1
+# Wide enough for a shop address or a file name; the rest is elided and shown in the tooltip.
+MAX_COLUMN_WIDTH_PX = 250
 
 
 class MainWindow(QMainWindow):
@@ -64,7 +66,7 @@ class MainWindow(QMainWindow):
         self._log_dialogs: dict[int, SyncLogDialog] = {}
         self.setWindowTitle("Connex Desktop: My connections")
         self.setWindowIcon(icon("app"))
-        self.resize(1180, 560)
+        self.resize(1240, 560)
 
         self.model = ConnectionsModel(app, scheduler)
         self.table = QTableView()
@@ -74,9 +76,11 @@ class MainWindow(QMainWindow):
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
         self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        # The last sync's summary takes the room left, so the list never scrolls sideways.
+        header.setSectionResizeMode(ConnectionsModel.LAST_SYNC, QHeaderView.ResizeMode.Stretch)
         self.table.doubleClicked.connect(lambda _index: self.configure_selected())
 
         self._build_actions()
@@ -189,6 +193,10 @@ class MainWindow(QMainWindow):
         """Re-read the connections, keeping (or moving) the selection."""
         keep = select_id if select_id is not None else self.selected_id()
         self.model.reload()
+        self.table.resizeColumnsToContents()
+        for column in range(self.model.columnCount()):
+            self.table.setColumnWidth(column, min(self.table.columnWidth(column),
+                                                  MAX_COLUMN_WIDTH_PX))
         self.pages.setCurrentIndex(LIST_PAGE if self.model.rowCount() else EMPTY_PAGE)
         if keep is not None:
             self.select(keep)
@@ -407,6 +415,7 @@ class MainWindow(QMainWindow):
 
     @Slot(int, object)
     def _on_controller_run_started(self, connection_id: int, request: RunRequest) -> None:
+        self.statusBar().clearMessage()
         self.model.set_refusal(connection_id, "")
         self.model.set_progress(connection_id, Progress(), request.dry_run)
         self._refresh_panel()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from pathlib import PurePath
 
 from connex_desktop.core.progress import Progress
 from connex_desktop.core.result import RunStatus
@@ -75,6 +76,9 @@ def progress_line(progress: Progress, *, dry_run: bool = False) -> str:
 def store_address(source: type[Source], settings: Mapping[str, str]) -> str:
     """The store's kind and where it is: "Shopify · https://shop.example", "Order file · a.csv"."""
     for field in source.settings_fields:
-        if field.kind in (FieldKind.URL, FieldKind.PATH) and settings.get(field.name):
-            return f"{source.label} · {settings[field.name]}"
+        value = settings.get(field.name, "")
+        if field.kind is FieldKind.URL and value:
+            return f"{source.label} · {value}"
+        if field.kind is FieldKind.PATH and value:
+            return f"{source.label} · {PurePath(value).name}"
     return source.label

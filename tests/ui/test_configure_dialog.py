@@ -184,7 +184,7 @@ def test_mapping_choices_come_from_the_company_lists(qtbot, app):
     demo = app.start_demo(orders=5)
     dialog = ConfigureDialog(app, demo)
     qtbot.addWidget(dialog)
-    qtbot.waitUntil(lambda: "own lists" in dialog.lists_label.text(), timeout=20_000)
+    qtbot.waitUntil(lambda: "are the lists of" in dialog.lists_label.text(), timeout=20_000)
     methods = [dialog.payment_method.itemText(i) for i in range(dialog.payment_method.count())]
     assert {"Visa", "PayPal", "Bank transfer"} <= set(methods)
     assert methods[0] == "(the order's own method)"

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 
 from connex_desktop import __version__
 from connex_desktop.core.modes import TransactionMode
 
+MEASURE_STARTUP_ENV = "CONNEX_MEASURE_STARTUP"
 # Each command's handler is imported only when it runs, so `sync` never loads Qt and the
 # window never waits for the sandbox's imports.
 HANDLERS = {
@@ -121,8 +124,14 @@ def _handler(command: str) -> Callable[[argparse.Namespace], int]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    started_s = time.perf_counter()
     args = build_parser().parse_args(argv)
     command = "self-check" if args.self_check else args.command or "gui"
+    if command == "gui" and os.environ.get(MEASURE_STARTUP_ENV) == "1":
+        # The start-up benchmark: quit once the window is first painted (tests/bench).
+        from connex_desktop.ui.probe import quit_when_first_window_shown
+
+        quit_when_first_window_shown(started_s)
     return _handler(command)(args)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from functools import cache
-from importlib import metadata
 from pathlib import Path, PurePosixPath
 
 from connex_desktop import APP_NAME
@@ -32,6 +31,8 @@ def _source_tree() -> Path:
 
 def _installed() -> Path | None:
     """Found through the distribution's own file list, so --user, venv and system installs work."""
+    from importlib import metadata  # slow to import; only an installed wheel needs it
+
     try:
         distribution = metadata.distribution(APP_NAME)
     except metadata.PackageNotFoundError:

@@ -16,6 +16,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -96,6 +97,11 @@ def check_keyring() -> Check:
     store = KeyringSecretStore()
     needed = KEYRING_BACKEND_MODULES.get(sys.platform)
     if needed is not None:
+        discovered = {entry.value.partition(":")[0]
+                      for entry in metadata.entry_points(group="keyring.backends")}
+        if needed not in discovered:
+            raise _Failed(f"keyring cannot discover {needed} in this installation (its entry "
+                          "point is missing); reinstall the app")
         try:
             importlib.import_module(needed)
         except ImportError as error:

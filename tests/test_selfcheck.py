@@ -146,3 +146,11 @@ def test_a_failed_demo_sync_is_a_failure_naming_the_reason(monkeypatch, tmp_path
     assert sandbox.status is selfcheck.Status.OK
     assert demo.status is selfcheck.Status.FAILED
     assert "0 of 0 orders booked" in demo.detail
+
+
+def test_a_keyring_backend_keyring_cannot_discover_is_a_failure(monkeypatch):
+    """A frozen app that lost keyring's entry points finds no backend (jaraco/keyring#324)."""
+    monkeypatch.setattr(selfcheck.metadata, "entry_points", lambda group: [])
+    check = selfcheck._guarded("keyring", selfcheck.check_keyring)
+    assert check.status is selfcheck.Status.FAILED
+    assert "cannot discover" in check.detail and "entry point" in check.detail

@@ -1,24 +1,15 @@
-"""Icons and images from resources/: in the source tree, the frozen bundle or the wheel."""
+"""Icons from resources/icons, wherever resources/ is (source tree, bundle or wheel)."""
 
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 
 from PySide6.QtGui import QIcon
 
-from connex_desktop import resources
-
-
-def resources_dir() -> Path:
-    """resources/ from the source tree, the frozen bundle or the installed wheel."""
-    return resources.resources_dir()
+from connex_desktop.resources import resource_path
 
 
 @cache
 def icon(name: str) -> QIcon:
     """An icon from resources/icons/<name>.svg (e.g. "app", "tray-idle")."""
-    path = resources_dir() / "icons" / f"{name}.svg"
-    if not path.is_file():
-        raise FileNotFoundError(f"missing icon {path}")
-    return QIcon(str(path))
+    return QIcon(str(resource_path("icons", f"{name}.svg")))

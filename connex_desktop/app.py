@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 
 DEMO_CONNECTION_NAME = "Demo store"
 DEMO_COMPANY_FILE = "demo-company.sqlite3"
+INSECURE_TRANSPORT_ENV = "OAUTHLIB_INSECURE_TRANSPORT"
 SOURCE_KINDS: Mapping[str, type[Source]] = {CsvSource.kind: CsvSource, DemoSource.kind: DemoSource,
                                             WooCommerceSource.kind: WooCommerceSource,
                                             BigCommerceSource.kind: BigCommerceSource,
@@ -120,6 +122,9 @@ class App:
         """
         from connex_desktop.sandbox.server import SandboxServer  # only the demo needs it
 
+        # The demo company answers over plain http on loopback; python-quickbooks' OAuth
+        # session refuses http unless told (the same switch tests/conftest.py sets).
+        os.environ.setdefault(INSECURE_TRANSPORT_ENV, "1")
         if self._demo is None:
             server = SandboxServer(db_path=self.paths.data / DEMO_COMPANY_FILE)
             server.start()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -44,7 +45,7 @@ def test_closing_the_window_keeps_the_app_in_the_tray_and_says_so_once(qtbot, de
 
 
 # The app in a process of its own, as a user starts it: `connex-desktop --demo`. It reports what
-# its window shows, then waits for a second launch to ask it to raise the window, and quits.
+# its window shows, syncs the demo, waits for a second launch to ask it to raise the window, quits.
 FIRST_INSTANCE = """
 import json, sys
 from PySide6.QtCore import QTimer
@@ -54,13 +55,24 @@ from connex_desktop.ui import application
 
 qt_app = QApplication(sys.argv[:1])
 
+def window():
+    return next(w for w in qt_app.topLevelWidgets()
+                if isinstance(w, application.MainWindow) and w.isVisible())
+
 def report():
-    window = next(w for w in qt_app.topLevelWidgets()
-                  if isinstance(w, application.MainWindow) and w.isVisible())
-    connection = window.selected_connection()
-    print(json.dumps({"selected": connection.name, "rows": window.model.rowCount(),
-                      "company": window.model.index(0, 2).data()}), flush=True)
-    window.show_and_raise = lambda: (print("raised", flush=True), qt_app.quit())
+    connection = window().selected_connection()
+    print(json.dumps({"selected": connection.name, "rows": window().model.rowCount(),
+                      "company": window().model.index(0, 2).data()}), flush=True)
+    window().show_and_raise = lambda: (print("raised", flush=True), qt_app.quit())
+    window().sync_selected()
+    QTimer.singleShot(100, report_sync)
+
+def report_sync():
+    last_sync = window().model.index(0, 5).data()
+    if last_sync.startswith(("Syncing", "Never")):
+        QTimer.singleShot(100, report_sync)
+    else:
+        print(last_sync, flush=True)
 
 QTimer.singleShot(300, report)
 QTimer.singleShot(LIFETIME_MS, qt_app.quit)
@@ -70,7 +82,9 @@ LIFETIME_MS = 30_000
 
 
 def test_demo_launch_and_a_second_launch_raises_the_first(tmp_path):
-    environment = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    # As a user starts it: nothing set up beforehand for the demo's plain-http sandbox.
+    environment = {name: value for name, value in os.environ.items()
+                   if name != "OAUTHLIB_INSECURE_TRANSPORT"} | {"QT_QPA_PLATFORM": "offscreen"}
     data = str(tmp_path / "data")
     script = FIRST_INSTANCE.replace("LIFETIME_MS", str(LIFETIME_MS))
     first = subprocess.Popen([sys.executable, "-c", script, data], stdout=subprocess.PIPE,
@@ -78,6 +92,8 @@ def test_demo_launch_and_a_second_launch_raises_the_first(tmp_path):
     try:
         shown = json.loads(first.stdout.readline())
         assert shown == {"selected": "Demo store", "rows": 1, "company": COMPANY_NAME}
+        last_sync = first.stdout.readline().strip()
+        assert re.fullmatch(r"(today|yesterday) \d\d:\d\d: \d+ booked.*", last_sync), last_sync
         second = subprocess.run([sys.executable, "-m", "connex_desktop", "--data-dir", data],
                                 capture_output=True, text=True, env=environment, timeout=60)
         assert second.returncode == 0, second.stderr

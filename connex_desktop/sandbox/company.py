@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,9 @@ class Company(ListRules, TransactionRules):
         self._check_queryable(entity, parsed)
         with self.lock:
             candidates = self._candidates(entity, parsed)
+            if self._batch_created:
+                candidates = [e for e in candidates
+                              if (entity, e["Id"]) not in self._batch_created]
             total, page = qbql.select(parsed, candidates, id_order)
         if parsed.count:
             return {"totalCount": total}
@@ -121,7 +125,7 @@ class Company(ListRules, TransactionRules):
                         found[e["Id"]] = e
                 return found.values()
             if condition.field == "Id" and condition.operator in ("=", "IN"):
-                hits = (self.store.get(entity, str(v)) for v in condition.values)
+                hits = (self.visible(entity, str(v)) for v in condition.values)
                 return [e for e in hits if e is not None]
         return self.store.all(entity)
 
@@ -148,6 +152,16 @@ class Company(ListRules, TransactionRules):
     def _changed_since(entity: Mapping[str, Any], moment: datetime) -> bool:
         updated = qbql.as_datetime(entity.get("MetaData", {}).get("LastUpdatedTime", ""))
         return updated is not None and updated >= moment
+
+    @contextlib.contextmanager
+    def batch_scope(self) -> Iterator[None]:
+        """Run a batch's items: what earlier items create stays out of sight of later ones."""
+        with self.lock:
+            self._batch_created = set()
+            try:
+                yield
+            finally:
+                self._batch_created = None
 
     # --- preferences and company info ------------------------------------------------------
 
@@ -329,7 +343,7 @@ class Company(ListRules, TransactionRules):
         id_ = body.get("Id")
         if id_ in (None, ""):
             raise faults.required_missing("Id")
-        current = self.store.get(entity, str(id_))
+        current = self.visible(entity, str(id_))
         if current is None:
             raise faults.not_found("Id")
         token = body.get("SyncToken")

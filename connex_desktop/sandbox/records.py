@@ -62,6 +62,8 @@ class Records:
 
     store: Store
     clock: Callable[[], float]
+    # While a batch runs: what its earlier items created, which later items cannot see.
+    _batch_created: set[tuple[str, str]] | None = None
 
     # --- time ------------------------------------------------------------------------------
 
@@ -99,6 +101,8 @@ class Records:
         built["domain"] = "QBO"
         built["sparse"] = False
         if current is None:
+            if self._batch_created is not None:
+                self._batch_created.add((entity, built["Id"]))
             built["SyncToken"] = "0"
             built["MetaData"] = {"CreateTime": stamp, "LastUpdatedTime": stamp}
         else:
@@ -111,6 +115,12 @@ class Records:
         """Store a change the service made itself (a payment applied, an estimate closed)."""
         self._save(entity, changed, current)
 
+    def visible(self, entity: str, id_: object) -> Entity | None:
+        """The stored entity a request may refer to (not one made earlier in the same batch)."""
+        if self._batch_created and (entity, str(id_)) in self._batch_created:
+            return None
+        return self.store.get(entity, id_)
+
     # --- references ------------------------------------------------------------------------
 
     def _resolve(self, entity: str, ref: object, element: str, *,
@@ -120,7 +130,7 @@ class Records:
             if required:
                 raise faults.required_missing(element)
             return None
-        found = self.store.get(entity, id_)
+        found = self.visible(entity, id_)
         if found is None or found.get("Active") is False:
             raise faults.not_found(element)
         return found

@@ -431,7 +431,8 @@ class SandboxServer:
             raise faults.business_validation(
                 f"With a requestid, a bId cannot be longer than "
                 f"{BATCH_ID_MAX_LENGTH_WITH_REQUEST_ID} characters.")
-        return [self._batch_item(item) for item in items]
+        with self.company.batch_scope():
+            return [self._batch_item(item) for item in items]
 
     def _batch_item(self, item: Mapping[str, Any]) -> dict[str, Any]:
         bid = str(item["bId"])

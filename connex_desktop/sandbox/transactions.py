@@ -330,7 +330,7 @@ class TransactionRules(Records):
                 f"to it ({paid}).", "TotalAmt")
         raw["Balance"] = raw["HomeBalance"] = raw["TotalAmt"] - paid
         if "DueDate" not in raw:
-            term = self.store.get("Term", ref_id(raw.get("SalesTermRef")) or "")
+            term = self.visible("Term", ref_id(raw.get("SalesTermRef")) or "")
             due_days = int(term.get("DueDays", 0)) if term else 0
             raw["DueDate"] = (date.fromisoformat(raw["TxnDate"])
                               + timedelta(days=due_days)).isoformat()
@@ -341,7 +341,7 @@ class TransactionRules(Records):
                                              "LinkedTxn")
         kept = [t for t in links if t.get("TxnType") != "Estimate"]
         for link in estimates:
-            estimate = self.store.get("Estimate", str(link.get("TxnId", "")))
+            estimate = self.visible("Estimate", str(link.get("TxnId", "")))
             if estimate is None:
                 raise faults.not_found("LinkedTxn")
             already = any(t.get("TxnId") == raw["Id"] for t in estimate.get("LinkedTxn", []))
@@ -421,7 +421,7 @@ class TransactionRules(Records):
             txn_type, txn_id = link.get("TxnType"), str(link.get("TxnId", ""))
             if txn_type not in ("Invoice", "CreditMemo"):
                 raise faults.invalid_value("LinkedTxn.TxnType", txn_type)
-            target = self.store.get(txn_type, txn_id)
+            target = self.visible(txn_type, txn_id)
             if target is None:
                 raise faults.not_found("LinkedTxn")
             if ref_id(target.get("CustomerRef")) != customer["value"]:

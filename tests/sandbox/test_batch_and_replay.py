@@ -121,3 +121,21 @@ def test_batch_requestid_replays_the_whole_batch(api, sandbox):
     long_bid = [{"bId": "b" * 11, "operation": "create", "Customer": {"DisplayName": "Z"}}]
     response = api.post("batch", {"BatchItemRequest": long_bid}, requestid="batch-0002")
     assert response.status_code == 400
+
+
+def test_batch_items_cannot_see_what_earlier_items_created(api, sandbox):
+    item = first_id(sandbox, "Item", "Sku = 'SCK-WOOL-M'")
+    next_customer_id = str(int(max((c["Id"] for c in sandbox.company.all("Customer")),
+                                   default="0")) + 1)
+    response = api.post("batch", {"BatchItemRequest": [
+        {"bId": "c", "operation": "create", "Customer": {"DisplayName": "New In Batch"}},
+        {"bId": "i", "operation": "create",
+         "Invoice": _invoice_body(next_customer_id, item, "DEP-1")},
+        {"bId": "q", "Query": "select * from Customer where DisplayName = 'New In Batch'"},
+    ]})
+    answers = {a["bId"]: a for a in response.json()["BatchItemResponse"]}
+    assert answers["c"]["Customer"]["Id"] == next_customer_id
+    assert answers["i"]["Fault"]["Error"][0]["code"] == "610"
+    assert answers["q"]["QueryResponse"] == {}
+    # Once the batch is done, the customer is there for everyone.
+    assert api.post("invoice", _invoice_body(next_customer_id, item, "DEP-1")).status_code == 200

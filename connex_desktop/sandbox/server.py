@@ -412,6 +412,8 @@ class SandboxServer:
         allow = "allowduplicatedocnum" in includes
         if body.get("Id") not in (None, ""):
             return company.update(entity, body, allow_duplicate_doc_number=allow)
+        if operation == "update":
+            raise faults.required_missing("Id")
         if operation not in (None, "create"):
             raise faults.unsupported_operation(str(operation))
         return company.create(entity, body, allow_duplicate_doc_number=allow)

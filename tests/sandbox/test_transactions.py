@@ -353,3 +353,32 @@ def test_shipping_and_discount_lines_need_their_preferences(qb, sandbox, custome
     sandbox.set_preference(allow_shipping=True, allow_discount=False)
     with pytest.raises(QuickbooksException):
         make_invoice(qb, customer_id, [item_line(tent, "1", "249"), discount_line("5.00")])
+
+
+def test_links_to_closed_estimates_are_ignored_and_only_one_estimate_links(qb, customer_id,
+                                                                           tent):
+    estimates = []
+    for number, status in (("E-1", "Rejected"), ("E-2", "Pending"), ("E-3", "Accepted")):
+        estimate = Estimate()
+        estimate.CustomerRef, estimate.DocNumber, estimate.TxnStatus = (
+            ref(customer_id), number, status)
+        estimate.Line = [item_line(tent, "1", "249")]
+        estimates.append(estimate.save(qb=qb))
+
+    def link(estimate) -> LinkedTxn:
+        linked = LinkedTxn()
+        linked.TxnId, linked.TxnType = estimate.Id, "Estimate"
+        return linked
+
+    ignored = make_invoice(qb, customer_id, [item_line(tent, "1", "249")], "EI-1",
+                           LinkedTxn=[link(estimates[0])])
+    assert not ignored.LinkedTxn
+    assert Estimate.get(estimates[0].Id, qb=qb).TxnStatus == "Rejected"
+    with pytest.raises(QuickbooksException) as raised:
+        make_invoice(qb, customer_id, [item_line(tent, "1", "249")], "EI-2",
+                     LinkedTxn=[link(estimates[1]), link(estimates[2])])
+    assert raised.value.error_code == 6000
+    accepted = make_invoice(qb, customer_id, [item_line(tent, "1", "249")], "EI-3",
+                            LinkedTxn=[link(estimates[2])])
+    assert Estimate.get(estimates[2].Id, qb=qb).TxnStatus == "Closed"
+    assert [t.TxnId for t in accepted.LinkedTxn] == [estimates[2].Id]

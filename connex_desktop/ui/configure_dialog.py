@@ -164,7 +164,8 @@ class ConfigureDialog(QDialog):
         error = _ErrorLabel()
         column.addWidget(error)
         self.errors[key] = error
-        self._error_tabs[key] = self.tabs.count() if hasattr(self, "tabs") else 0
+        # While a tab is being built, it is the next one to be added.
+        self._error_tabs[key] = self.tabs.count()
         form.addRow(label, box)
 
     # ── tabs ────────────────────────────────────────────────────────────────────────────────
@@ -314,7 +315,7 @@ class ConfigureDialog(QDialog):
         layout.addLayout(every_row)
         layout.addLayout(daily_row)
         self.errors["schedule"] = _ErrorLabel()
-        self._error_tabs["schedule"] = 4
+        self._error_tabs["schedule"] = self.tabs.count()
         layout.addWidget(self.errors["schedule"])
         hint = QLabel("Automatic syncs run while Connex Desktop is open or in the tray. A sync "
                       "missed while the computer slept runs when it wakes; after a failure the "
@@ -558,7 +559,6 @@ class ConfigureDialog(QDialog):
         name = company.company_name if company else ""
         self.lists_label.setText(f"The choices are the lists of {name or 'the company'} in "
                                  "QuickBooks.")
-        self.lists_loaded = lists
 
     def _on_lists_failed(self, error: Exception) -> None:
         self.lists_label.setText(f"The company's lists could not be loaded: {error}. "

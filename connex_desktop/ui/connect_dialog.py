@@ -329,9 +329,9 @@ class ConnectDialog(QDialog):
             "Disconnect this connection from its QuickBooks company? The app's access is revoked "
             "and its tokens are deleted from this computer. Nothing booked is changed.")
         if answer == QMessageBox.StandardButton.Yes:
-            self.disconnect()
+            self.disconnect_company()
 
-    def disconnect(self) -> None:
+    def disconnect_company(self) -> None:
         """Revoke the tokens at QuickBooks and delete them here, in the background."""
         auth = QuickBooksAuth(self._connection.quickbooks, self._secrets, self._prefix)
         self.disconnect_button.setEnabled(False)

@@ -225,15 +225,15 @@ class MainWindow(QMainWindow):
         """Enable what applies to the selection; show its progress or its last result."""
         connection_id = self.selected_id()
         selected = connection_id is not None
-        running = selected and self._controller.is_running(connection_id)
+        running = connection_id is not None and self._controller.is_running(connection_id)
         for action in (self.configure_action, self.duplicate_action, self.connect_action,
                        self.log_action):
             action.setEnabled(selected)
         self.remove_action.setEnabled(selected and not running)
         self.sync_action.setEnabled(selected and not running)
         self.preview_action.setEnabled(selected and not running)
-        self.cancel_action.setEnabled(bool(running))
-        if not selected:
+        self.cancel_action.setEnabled(running)
+        if connection_id is None:
             self.progress_label.setText("")
             self.progress_bar.hide()
             return
@@ -308,23 +308,27 @@ class MainWindow(QMainWindow):
         original = self.selected_connection()
         if original is None or original.id is None:
             return None
+        original_id = original.id
         names = {connection.name for connection in self._app.connections.list()}
         name = next(candidate for n in range(1, 1000)
                     if (candidate := f"{original.name} (copy{'' if n == 1 else f' {n}'})")
                     not in names)
         copy = self._app.connections.duplicate(original.name, name)
-        assert copy.id is not None
         copy = self._app.connections.update(dataclasses.replace(copy, quickbooks=QuickBooksCompany(
             environment=original.quickbooks.environment,
             client_id=original.quickbooks.client_id,
             redirect_uri=original.quickbooks.redirect_uri)))
+        assert copy.id is not None
+        copy_id = copy.id
         source = self._app.source_kinds.get(original.source_kind)
-        names_to_copy = [field.name for field in (source.settings_fields if source else ())
-                         if field.secret] + [CLIENT_SECRET]
-        for secret_name in names_to_copy:
-            value = self._app.secrets.get(connection_secret_key(original.id, secret_name))
+        copies = [(self._app.secrets, self._app.secrets, field.name)
+                  for field in (source.settings_fields if source else ()) if field.secret]
+        copies.append((self._app.secrets_for(original), self._app.secrets_for(copy),
+                       CLIENT_SECRET))
+        for from_store, to_store, secret_name in copies:
+            value = from_store.get(connection_secret_key(original_id, secret_name))
             if value:
-                self._app.secrets.set(connection_secret_key(copy.id, secret_name), value)
+                to_store.set(connection_secret_key(copy_id, secret_name), value)
         self.reload(select_id=copy.id)
         self.statusBar().showMessage(
             f"Copied to {name!r}. Connect it to QuickBooks before its first sync.", 10_000)
@@ -346,12 +350,14 @@ class MainWindow(QMainWindow):
                 QMessageBox.StandardButton.Cancel)
             if answer != QMessageBox.StandardButton.Yes:
                 return False
+        quickbooks_store = self._app.secrets_for(connection)
         connection_id = self._app.connections.remove(connection.name)
         source = self._app.source_kinds.get(connection.source_kind)
-        secret_names = [field.name for field in (source.settings_fields if source else ())
-                        if field.secret] + list(QUICKBOOKS_SECRETS)
-        for secret_name in secret_names:
-            self._app.secrets.delete(connection_secret_key(connection_id, secret_name))
+        for field in source.settings_fields if source else ():
+            if field.secret:
+                self._app.secrets.delete(connection_secret_key(connection_id, field.name))
+        for secret_name in QUICKBOOKS_SECRETS:
+            quickbooks_store.delete(connection_secret_key(connection_id, secret_name))
         self.reload()
         return True
 

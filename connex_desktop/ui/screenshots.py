@@ -58,6 +58,7 @@ def main() -> int:
     shoot(window, "first-run")
 
     demo = window.try_demo()
+    assert demo is not None and demo.id is not None
     app.connections.update(dataclasses.replace(demo, schedule=Schedule(every_minutes=30),
                                                prefix="WEB-STORE-"))
     orders = Path.home() / "Documents" / "wholesale-orders.csv"
@@ -67,7 +68,7 @@ def main() -> int:
     window.reload(select_id=demo.id)
     finished = []
     desktop.controller.run_finished.connect(lambda *args: finished.append(args))
-    shot_while_syncing = []
+    shot_while_syncing: list[bool] = []
 
     def on_progress(_cid, progress):
         if progress.fetched >= DEMO_ORDERS // 2 and not shot_while_syncing:

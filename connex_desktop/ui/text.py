@@ -32,7 +32,7 @@ def when(moment: datetime, now: datetime) -> str:
 
 
 def counts(booked: int, skipped: int, failed: int, *, dry_run: bool = False) -> str:
-    """"18 booked, 2 failed": the counts that matter, zeros left out (except nothing at all)."""
+    """The counts that matter, e.g. "18 booked, 2 failed": zero skipped or failed left out."""
     parts = [f"{booked} {'to book' if dry_run else 'booked'}"]
     if skipped:
         parts.append(f"{skipped} skipped")
@@ -64,7 +64,7 @@ def run_summary(run: RunRecord) -> str:
 
 
 def progress_line(progress: Progress, *, dry_run: bool = False) -> str:
-    """"12 fetched · 10 booked · 0 skipped · 1 failed — order 1043"."""
+    """A running sync's counts and current order, e.g. "12 fetched · 10 booked · … — order 1043"."""
     verb = "planned" if dry_run else "booked"
     line = (f"{progress.fetched} fetched · {progress.booked} {verb} · "
             f"{progress.skipped} skipped · {progress.failed} failed")

@@ -22,7 +22,7 @@ PROBLEM_STATUSES = (RunStatus.FAILED, RunStatus.PARTIAL)
 class TrayIcon(QSystemTrayIcon):
     """Reflects the controller's runs; its actions go through the controller too.
 
-    Call `open_window` and `quit_app` are the callables behind Open and Quit.
+    `open_window` and `quit_app` are the callables behind Open and Quit.
     """
 
     def __init__(self, app: App, controller: SyncController, scheduler: AutoSyncScheduler, *,

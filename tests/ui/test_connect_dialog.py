@@ -114,7 +114,7 @@ def test_disconnect_revokes_and_deletes_the_tokens(qtbot, app, sandbox, shop, br
     with qtbot.waitSignal(dialog.connected, timeout=SIGN_IN_TIMEOUT_MS):
         dialog.authorize()
     token = secret(app, shop, REFRESH_TOKEN)
-    dialog.disconnect()
+    dialog.disconnect_company()
     qtbot.waitUntil(lambda: not app.connections.get_by_id(shop.id).quickbooks.connected,
                     timeout=SIGN_IN_TIMEOUT_MS)
     assert secret(app, shop, REFRESH_TOKEN) is None and secret(app, shop, ACCESS_TOKEN) is None

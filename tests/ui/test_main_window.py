@@ -8,7 +8,9 @@ from typing import ClassVar
 
 from PySide6.QtCore import Qt
 
+from connex_desktop.app import quickbooks_key_prefix
 from connex_desktop.core.result import RunStatus
+from connex_desktop.quickbooks.auth import CLIENT_SECRET, REFRESH_TOKEN
 from connex_desktop.sandbox.demo_store import DemoSource
 from connex_desktop.storage.repositories import OrderOutcome
 from connex_desktop.ui.sync_log import sentence
@@ -189,7 +191,13 @@ def test_duplicate_and_remove(qtbot, desktop):
     assert copy.mode is original.mode and copy.source_settings == original.source_settings
     assert not copy.quickbooks.connected        # tokens rotate: the copy connects on its own
     assert copy.quickbooks.client_id == original.quickbooks.client_id
+    client_secret = app.secrets_for(original).get(
+        f"{quickbooks_key_prefix(original.id)}/{CLIENT_SECRET}")
+    assert client_secret
+    assert app.secrets.get(f"{quickbooks_key_prefix(copy.id)}/{CLIENT_SECRET}") == client_secret
+    assert app.secrets.get(f"{quickbooks_key_prefix(copy.id)}/{REFRESH_TOKEN}") is None
     assert window.model.rowCount() == 2 and window.selected_id() == copy.id
     assert window.remove_selected(confirm=False)
     assert [c.name for c in app.connections.list()] == ["Demo store"]
+    assert app.secrets.get(f"{quickbooks_key_prefix(copy.id)}/{CLIENT_SECRET}") is None
     assert window.model.rowCount() == 1

@@ -1,4 +1,4 @@
-"""Builds the PyInstaller bundle from build.spec, for the bundle tests and the start-up bench."""
+"""The PyInstaller bundle (build.spec) built for tests and benchmarks; a user's environment."""
 
 from __future__ import annotations
 
@@ -27,6 +27,12 @@ class Bundle:
         """On disk: PyInstaller links duplicate libraries, so links are not counted twice."""
         return sum(path.lstat().st_size for path in self.folder.rglob("*")
                    if path.is_file() and not path.is_symlink())
+
+
+def user_environment() -> dict[str, str]:
+    """What a user's shell has: not the plain-http OAuth switch tests/conftest.py turns on."""
+    return {name: value for name, value in os.environ.items()
+            if name != "OAUTHLIB_INSECURE_TRANSPORT"}
 
 
 def build_bundle(out: Path, *, onefile: bool = False) -> Bundle:

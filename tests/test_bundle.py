@@ -12,7 +12,7 @@ import pytest
 
 from connex_desktop import __version__
 from connex_desktop.ui.probe import STARTUP_MARKER
-from tests.bundle import Bundle, build_bundle
+from tests.bundle import Bundle, build_bundle, user_environment
 
 pytestmark = pytest.mark.slow
 
@@ -25,7 +25,7 @@ ONEFILE_TEST_ENV = "CONNEX_TEST_ONEFILE"
 
 def run(command: list[str], **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, capture_output=True, text=True, timeout=RUN_TIMEOUT_S,
-                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen", **env})
+                          env={**user_environment(), "QT_QPA_PLATFORM": "offscreen", **env})
 
 
 @pytest.fixture(scope="module")

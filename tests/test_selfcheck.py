@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from connex_desktop.paths import AppPaths
 from connex_desktop.sandbox.server import SandboxServer
 from connex_desktop.storage.database import Database
 from connex_desktop.storage.migrations import MIGRATIONS
+from tests.bundle import user_environment
 
 CHECK_NAMES = ["version", "resources", "Qt platform", "keyring", "data folder", "database",
                "sandbox", "demo sync"]
@@ -29,8 +29,7 @@ def run_self_check(data_dir: Path, **env: str) -> subprocess.CompletedProcess[st
     return subprocess.run(
         [sys.executable, "-m", "connex_desktop", "--data-dir", str(data_dir), "--self-check"],
         capture_output=True, text=True, timeout=SELF_CHECK_TIMEOUT_S,
-        env={**os.environ, "QT_QPA_PLATFORM": "offscreen", **env})
-
+        env={**user_environment(), "QT_QPA_PLATFORM": "offscreen", **env})
 
 def lines_by_check(stdout: str) -> dict[str, tuple[str, str]]:
     """{check name: (status, detail)} from the aligned output lines."""

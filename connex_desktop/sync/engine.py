@@ -65,6 +65,7 @@ from connex_desktop.sync.planner import (
 log = logging.getLogger(__name__)
 
 WINDOW_ORDERS = 120          # orders planned and written together, in dependency rounds
+SINGLE_REQUESTS_MAX = 3      # rounds this small go as plain requests, not a batch
 WRITERS = 4                  # batches in flight at once (QuickBooks allows 10 concurrent)
 CURSOR_NAME = "modified_since"
 CURSOR_OVERLAP = timedelta(hours=1)   # re-read a little before the cursor; the ledger de-dupes
@@ -547,17 +548,22 @@ class _Session:
             self.entity_faults[key] = "the invoice is no longer in QuickBooks"
 
     def _send_round(self, operations: list[_Doc | NewEntity]) -> None:
-        groups = [operations[start:start + BATCH_MAX_OPERATIONS]
-                  for start in range(0, len(operations), BATCH_MAX_OPERATIONS)]
+        # A few operations go as plain requests: a batch of one would spend one of the
+        # company's 40 batches a minute for nothing.
+        single = len(operations) <= SINGLE_REQUESTS_MAX
+        size = 1 if single else BATCH_MAX_OPERATIONS
+        groups = [operations[start:start + size] for start in range(0, len(operations), size)]
         intents: list[Intent] = []
         batches: list[tuple[str, list[tuple[str, _Doc | NewEntity]]]] = []
         for group in groups:
             batch_id = str(uuid.uuid4())
             members: list[tuple[str, _Doc | NewEntity]] = []
             for index, operation in enumerate(group):
-                bid = f"b{index}"
+                bid = "" if single else f"b{index}"
                 if isinstance(operation, _Doc):
-                    operation.request_id = f"{batch_id}/{bid}"
+                    # A plain request's id is the batch id alone (no "/bid"): reconcile() tells
+                    # the two apart to send it again the same way.
+                    operation.request_id = f"{batch_id}/{bid}" if bid else batch_id
                     intents.append(_intent(operation))
                 members.append((bid, operation))
             batches.append((batch_id, members))
@@ -587,6 +593,9 @@ class _Session:
                 self._unconfirmed([op for _, op in members], outcome)
                 continue
             for (_, operation), item in zip(members, outcome, strict=True):
+                if item.fault is not None and item.fault.kind in _STOPPING_KINDS:
+                    self._save(confirmations, failures)
+                    raise RunStopped(item.fault)
                 if isinstance(operation, NewEntity):
                     if item.entity is not None:
                         self._created(operation, item.entity)
@@ -602,9 +611,6 @@ class _Session:
                 elif item.fault is not None and item.fault.kind is ErrorKind.RETRY_LATER:
                     self._unconfirmed([operation], item.fault)
                 elif item.fault is not None:
-                    if item.fault.kind in _STOPPING_KINDS:
-                        self._save(confirmations, failures)
-                        raise RunStopped(item.fault)
                     failures.append((operation.request_id, _fault_text(item.fault)))
                     operation.order.fail(
                         f"QuickBooks refused its {operation.planned.kind.label}: "
@@ -618,6 +624,13 @@ class _Session:
                     ) -> tuple[list[tuple[str, _Doc | NewEntity]],
                                list[BatchOutcome] | QuickBooksFault]:
         batch_id, members = batch
+        if len(members) == 1 and not members[0][0]:
+            entity, body = _entity_and_body(members[0][1])
+            try:
+                created = self.client.create(entity, body, request_id=batch_id)
+            except QuickBooksFault as fault:
+                return members, [BatchOutcome("", None, fault)]
+            return members, [BatchOutcome("", created, None)]
         operations = [BatchOperation(bid, "create", *_entity_and_body(op))
                       for bid, op in members]
         try:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -12,13 +14,16 @@ from connex_desktop.core.connection import Connection, QuickBooksCompany
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.money import money
 from connex_desktop.quickbooks.auth import save_credentials
+from connex_desktop.sandbox.seed import CATALOG
 from tests.bench.orders import ExpectedOrder
 
 Entity = Mapping[str, Any]
+CATALOG_BY_SKU = {item.sku: item for item in CATALOG}
 
 
 def connect_csv(app: App, sandbox: Any, csv_path: Path, *, name: str = "Web store",
-                mode: TransactionMode = TransactionMode.INVOICES_WITH_PAYMENTS) -> Connection:
+                mode: TransactionMode = TransactionMode.INVOICES_WITH_PAYMENTS,
+                use_qb_numbering: bool = False) -> Connection:
     """A CSV connection booking into the sandbox, with tokens saved as `qb connect` saves them.
 
     `sandbox` is a SandboxServer or anything with its connect attributes (base_url, client_id,
@@ -26,6 +31,7 @@ def connect_csv(app: App, sandbox: Any, csv_path: Path, *, name: str = "Web stor
     """
     connection = app.connections.add(Connection(
         name=name, source_kind="csv", mode=mode, source_settings={"path": str(csv_path)},
+        use_qb_numbering=use_qb_numbering,
         quickbooks=QuickBooksCompany(environment=sandbox.base_url, client_id=sandbox.client_id,
                                      realm_id=sandbox.realm_id)))
     assert connection.id is not None
@@ -86,4 +92,82 @@ def books_problems(invoices: Iterable[Entity], payments: Iterable[Entity],
     for invoice_id, stray in sorted(paid_to.items()):
         problems.append(f"{len(stray)} payments applied to invoice Id {invoice_id}, which is not "
                         "one of the orders' invoices")
+    return problems
+
+
+_ORDER_MARKER = re.compile(r"\bOrder ([A-Z]+-\d+)\b")
+
+
+def _by_order(documents: Iterable[Entity]) -> dict[str, list[Entity]]:
+    """Documents grouped by the order their memo names (every document Connex books has one)."""
+    grouped: dict[str, list[Entity]] = defaultdict(list)
+    for document in documents:
+        found = _ORDER_MARKER.search(str(document.get("PrivateNote") or ""))
+        grouped[found.group(1) if found else ""].append(document)
+    return grouped
+
+
+def expected_purchase_orders(order: ExpectedOrder) -> dict[str, Decimal]:
+    """Vendor name -> PO total: each line's item's default vendor and purchase cost × quantity."""
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for line in order.lines:
+        item = CATALOG_BY_SKU[line.sku]
+        if item.vendor and item.purchase_cost:
+            totals[item.vendor] += money(item.purchase_cost * line.quantity)
+    return dict(totals)
+
+
+def sales_order_problems(company: Callable[[str], list[Entity]],
+                         orders: Iterable[ExpectedOrder]) -> list[str]:
+    """Everything wrong with the books in mode sales-orders-invoices-pos (any numbering).
+
+    Per order exactly: one estimate and one invoice of the order's total sharing one number, the
+    invoice linked to the estimate (which it closes), one payment of the total applied to the
+    invoice, and one purchase order per vendor for the cost of that vendor's items.
+    """
+    expected = {order.number: order for order in orders}
+    problems: list[str] = []
+    kinds = ("Estimate", "Invoice", "Payment", "PurchaseOrder")
+    grouped = {kind: _by_order(company(kind)) for kind in kinds}
+    for kind in kinds:
+        strays = sorted(set(grouped[kind]) - set(expected))
+        if strays:
+            problems.append(f"{kind}s for no order: {strays[:10]}")
+    for number, order in sorted(expected.items()):
+        found = {kind: grouped[kind].get(number, []) for kind in kinds}
+        counts = {kind: len(found[kind]) for kind in ("Estimate", "Invoice", "Payment")}
+        if set(counts.values()) != {1}:
+            problems.append(f"order {number} has {counts}")
+            continue
+        (estimate,), (invoice,), (payment,) = (found["Estimate"], found["Invoice"],
+                                               found["Payment"])
+        for kind, document in (("estimate", estimate), ("invoice", invoice),
+                               ("payment", payment)):
+            total = money(str(document["TotalAmt"]))
+            if total != order.total:
+                problems.append(f"order {number}: {kind} totals {total}, the order {order.total}")
+        if invoice.get("DocNumber") != estimate.get("DocNumber") or not invoice.get("DocNumber"):
+            problems.append(f"order {number}: invoice number {invoice.get('DocNumber')!r}, "
+                            f"estimate number {estimate.get('DocNumber')!r}")
+        links = {(link.get("TxnType"), str(link.get("TxnId"))) for link in invoice["LinkedTxn"]}
+        if ("Estimate", str(estimate["Id"])) not in links:
+            problems.append(f"order {number}: the invoice is not linked to its estimate")
+        if estimate.get("TxnStatus") != "Closed":
+            problems.append(f"order {number}: the estimate is {estimate.get('TxnStatus')}")
+        if _linked_invoice_ids(payment) != [str(invoice["Id"])]:
+            problems.append(f"order {number}: the payment is not applied to its invoice")
+        purchase_orders: Counter[str] = Counter()
+        po_totals: dict[str, Decimal] = {}
+        for po in found["PurchaseOrder"]:
+            vendor = str(po["VendorRef"].get("name", ""))
+            purchase_orders[vendor] += 1
+            po_totals[vendor] = money(str(po["TotalAmt"]))
+        wanted = expected_purchase_orders(order)
+        if dict(purchase_orders) != dict.fromkeys(wanted, 1) or po_totals != wanted:
+            problems.append(f"order {number}: purchase orders {dict(purchase_orders)} totalling "
+                            f"{po_totals}, expected one each of {wanted}")
+    numbers = Counter(str(estimate.get("DocNumber")) for estimate in company("Estimate"))
+    twice = sorted(number for number, count in numbers.items() if count > 1)
+    if twice:
+        problems.append(f"estimate numbers used twice: {twice[:10]}")
     return problems

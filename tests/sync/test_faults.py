@@ -18,6 +18,7 @@ import pytest
 
 from connex_desktop.app import App, quickbooks_key_prefix
 from connex_desktop.core.connection import Connection
+from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.result import RunStatus, SyncResult
 from connex_desktop.quickbooks.auth import REFRESH_TOKEN, QuickBooksAuth
 from connex_desktop.quickbooks.client import QuickBooksClient
@@ -25,7 +26,7 @@ from connex_desktop.quickbooks.ratelimit import BackoffPolicy, RateLimiter
 from connex_desktop.sandbox.server import Reply, SandboxServer
 from connex_desktop.sources.base import OrderQuery
 from connex_desktop.sync.engine import Engine
-from tests.bench.harness import books_problems, connect_csv
+from tests.bench.harness import books_problems, connect_csv, sales_order_problems
 from tests.bench.orders import ExpectedOrder, generate_orders, write_orders_csv
 
 ORDER_COUNT = 40
@@ -34,11 +35,13 @@ MAX_RUNS = 4
 # throttle unless a test asks it to): these tests are about faults, not about waiting.
 FAST_BACKOFF = BackoffPolicy(base_s=0.02, cap_s=0.1)
 UNPACED_PER_SECOND = 10_000
+DOCUMENT_KINDS = ("Estimate", "Invoice", "Payment", "SalesReceipt", "PurchaseOrder")
 
 
 class FaultyServer(SandboxServer):
-    """The sandbox, injecting a fault when the n-th write of an entity (e.g. the second request
-    that creates invoices) arrives. A repeat of a request (same requestid) is not a new one."""
+    """The sandbox, with a fault for the n-th write of an entity (e.g. the second request that
+    creates invoices): `faults_at[("invoice", 2)] = ("503", 3)` answers its first three attempts
+    with 503. Attempts are told apart from new requests by their requestid."""
 
     def __init__(self, faults_at: Mapping[tuple[str, int], tuple[str, int]],
                  **options: Any) -> None:
@@ -46,7 +49,7 @@ class FaultyServer(SandboxServer):
         self.faults_at = dict(faults_at)
         self.writes = 0
         self._seen: Counter[str] = Counter()
-        self._request_ids: set[str] = set()
+        self._attempts_left: dict[str, list[Any]] = {}   # requestid -> [fault, attempts]
         self._writes_lock = threading.Lock()
 
     def handle(self, method: str, target: str, headers: Mapping[str, str],
@@ -56,13 +59,16 @@ class FaultyServer(SandboxServer):
             request_id = parse_qs(url.query).get("requestid", [""])[0]
             with self._writes_lock:
                 self.writes += 1
-                if not request_id or request_id not in self._request_ids:
-                    self._request_ids.add(request_id)
+                if not request_id or request_id not in self._attempts_left:
                     for entity in _entities_written(url.path, body):
                         self._seen[entity] += 1
                         planned = self.faults_at.pop((entity, self._seen[entity]), None)
                         if planned is not None:
-                            self.inject(*planned)
+                            self._attempts_left[request_id] = list(planned)
+                planned_now = self._attempts_left.get(request_id)
+                if planned_now is not None and planned_now[1] > 0:
+                    planned_now[1] -= 1
+                    self.inject(planned_now[0])
         return super().handle(method, target, headers, body)
 
 
@@ -130,8 +136,12 @@ def assert_booked_exactly_once(server: SandboxServer, engine: Engine, connection
                                orders: list[ExpectedOrder]) -> None:
     if isinstance(server, FaultyServer):
         assert not server.faults_at, "a planned fault never came: fewer writes than meant"
-    invoices, payments = server.company.all("Invoice"), server.company.all("Payment")
-    assert books_problems(invoices, payments, orders) == []
+    if connection.mode is TransactionMode.SALES_ORDERS_INVOICES_POS:
+        assert sales_order_problems(server.company.all, orders) == []
+    else:
+        assert books_problems(server.company.all("Invoice"), server.company.all("Payment"),
+                              orders) == []
+    counts = {kind: len(server.company.all(kind)) for kind in DOCUMENT_KINDS}
     customers = [c["DisplayName"] for c in server.company.all("Customer")]
     assert sorted(customers) == sorted({order.customer for order in orders})
     # Every order fetched again: each is recognised as booked, nothing is written.
@@ -140,8 +150,7 @@ def assert_booked_exactly_once(server: SandboxServer, engine: Engine, connection
     assert rerun.status is RunStatus.SUCCEEDED, (rerun.message, rerun.errors[:3])
     assert (rerun.synced, rerun.failed, rerun.documents) == (0, 0, [])
     assert rerun.skipped == len(orders)
-    assert len(server.company.all("Invoice")) == len(invoices)
-    assert len(server.company.all("Payment")) == len(payments)
+    assert {kind: len(server.company.all(kind)) for kind in DOCUMENT_KINDS} == counts
     if isinstance(server, FaultyServer):
         assert server.writes == writes_before
 
@@ -171,6 +180,22 @@ def test_answers_lost_until_the_client_gives_up_then_the_next_run_reconciles(
     # whether QuickBooks stored the documents.
     server = serve({write: ("drop_after_write", 6)})
     connection = connect_csv(app, server, order_file)
+    engine = fast_engine(app)
+    results = sync_until_done(engine, connection)
+    assert len(results) >= 2, "the first run should have ended without confirmation"
+    assert_booked_exactly_once(server, engine, connection, orders)
+
+
+@pytest.mark.parametrize("use_qb_numbering", [False, True], ids=["order-numbers", "qb-numbers"])
+@pytest.mark.parametrize("write", [("estimate", 1), ("invoice", 1), ("payment", 1),
+                                   ("purchaseorder", 1)],
+                         ids=["estimate-1", "invoice-1", "payment-1", "po-1"])
+def test_sales_orders_with_purchase_orders_survive_lost_answers(
+        app, serve, order_file, orders, write, use_qb_numbering):
+    server = serve({write: ("drop_after_write", 6)}, custom_txn_numbers=not use_qb_numbering)
+    connection = connect_csv(app, server, order_file,
+                             mode=TransactionMode.SALES_ORDERS_INVOICES_POS,
+                             use_qb_numbering=use_qb_numbering)
     engine = fast_engine(app)
     results = sync_until_done(engine, connection)
     assert len(results) >= 2, "the first run should have ended without confirmation"

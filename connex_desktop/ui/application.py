@@ -42,7 +42,6 @@ class Desktop(QObject):
             self.window.keep_running_in_tray = True
             self.window.hidden_to_tray.connect(self._on_window_hidden_to_tray)
             self.tray.show()
-        self.controller.run_started.connect(lambda *_: self.window.reload())
 
     def _on_window_hidden_to_tray(self) -> None:
         """The first time only: say that closing the window did not stop the app."""

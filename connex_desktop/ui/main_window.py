@@ -145,6 +145,9 @@ class MainWindow(QMainWindow):
         self.log_action = self._action("Sync log…", self.show_log_of_selected,
                                        tip="Runs and what each did with each order",
                                        shortcut="Ctrl+L")
+        # Closing the window only hides it while the tray keeps the app; this really quits.
+        self.quit_action = self._action("Quit", QApplication.quit, shortcut="Ctrl+Q")
+        self.addAction(self.quit_action)
         toolbar = QToolBar("Connections")
         toolbar.setMovable(False)
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -424,7 +427,7 @@ class MainWindow(QMainWindow):
         self.statusBar().clearMessage()
         self.model.set_refusal(connection_id, "")
         self.model.set_progress(connection_id, Progress(), request.dry_run)
-        self._refresh_panel()
+        self.reload()       # the run may come from the tray or the scheduler: show all of it
 
     @Slot(int, object)
     def _on_controller_run_progressed(self, connection_id: int, progress: Progress) -> None:

@@ -355,6 +355,9 @@ class MainWindow(QMainWindow):
                 return False
         quickbooks_store = self._app.secrets_for(connection)
         connection_id = self._app.connections.remove(connection.name)
+        log = self._log_dialogs.pop(connection_id, None)
+        if log is not None:
+            log.close()
         source = self._app.source_kinds.get(connection.source_kind)
         for field in source.settings_fields if source else ():
             if field.secret:

@@ -357,24 +357,18 @@ class Company(ListRules, TransactionRules):
         """A full update: what was sent, plus what the service owns and never clears."""
         kept = {"Balance", "BalanceWithJobs", "CurrentBalance", "CurrentBalanceWithSubAccounts",
                 "QtyOnHand"} if entity in NAME_FIELD else set()
-        if entity == "Invoice":
-            kept |= {"LinkedTxn"}
         if entity in PEOPLE:
             kept |= {"DisplayName"}  # DisplayName cannot be removed
         merged = dict(raw)
         for key in kept:
-            if key in current and (key not in merged or key == "LinkedTxn"):
+            if key in current and key not in merged:
                 merged[key] = copy.deepcopy(current[key])
         if entity == "Invoice":
-            merged["LinkedTxn"] = self._merged_invoice_links(current, raw)
+            # Payment links belong to the service; estimate links come from the request.
+            merged["LinkedTxn"] = [
+                *(t for t in current.get("LinkedTxn", []) if t.get("TxnType") == "Payment"),
+                *(t for t in raw.get("LinkedTxn", []) if t.get("TxnType") != "Payment")]
         return merged
-
-    @staticmethod
-    def _merged_invoice_links(current: Entity, raw: Entity) -> list[Entity]:
-        # Payment links belong to the service; estimate links come from the request.
-        payments = [t for t in current.get("LinkedTxn", []) if t.get("TxnType") == "Payment"]
-        sent = [t for t in raw.get("LinkedTxn", []) if t.get("TxnType") != "Payment"]
-        return payments + sent
 
     def _build(self, entity: str, raw: Entity, current: Entity | None,
                allow_duplicate_doc_number: bool) -> Entity:

@@ -142,12 +142,9 @@ class Records:
             return None
         return {"value": found["Id"], "name": str(found.get(NAME_FIELD.get(entity, "Name"), ""))}
 
-    def _account_named(self, name: str) -> Entity:
+    def _account_ref(self, name: str) -> dict[str, str]:
+        """A reference to the company's account called `name` (a default the service fills)."""
         found = self.store.find("Account", "Name", name)
         if not found:
             raise faults.not_found("Account")
-        return found[0]
-
-    def _account_ref(self, name: str) -> dict[str, str]:
-        account = self._account_named(name)
-        return {"value": account["Id"], "name": account["Name"]}
+        return {"value": found[0]["Id"], "name": found[0]["Name"]}

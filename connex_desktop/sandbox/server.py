@@ -130,7 +130,7 @@ class SandboxServer:
         self.fail_rate = fail_rate
         self.rate_limits = rate_limits
         self._host, self._port = host, port
-        self._httpd: ThreadingHTTPServer | None = None
+        self._httpd: _ThreadedServer | None = None
         self._thread: threading.Thread | None = None
         self._limiter = GatewayLimits()
         self._random = random.Random()
@@ -144,8 +144,7 @@ class SandboxServer:
 
     def start(self) -> SandboxServer:
         handler = type("BoundHandler", (_Handler,), {"sandbox": self})
-        self._httpd = ThreadingHTTPServer((self._host, self._port), handler)
-        self._httpd.daemon_threads = True
+        self._httpd = _ThreadedServer((self._host, self._port), handler)
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(SHUTDOWN_POLL_S,),
                                         name="qbo-sandbox",
                                         daemon=True)
@@ -478,6 +477,13 @@ def _json_body(body: bytes) -> dict[str, Any]:
     if not isinstance(parsed, dict):
         raise faults.invalid_value("body", type(parsed).__name__)
     return parsed
+
+
+class _ThreadedServer(ThreadingHTTPServer):
+    """A thread per connection; a listen backlog deep enough for bursts of parallel clients."""
+
+    daemon_threads = True
+    request_queue_size = 128
 
 
 class _CaseInsensitive(dict[str, str]):

@@ -312,11 +312,11 @@ class TransactionRules(Records):
         raw["TxnTaxDetail"] = detail
         return tax
 
-    def _applied_payments(self, invoice_id: str, *, excluding: str | None = None) -> Decimal:
+    def _applied_payments(self, invoice_id: str) -> Decimal:
         applied = ZERO
         invoice = self.store.get("Invoice", invoice_id)
         for link in (invoice or {}).get("LinkedTxn", []):
-            if link.get("TxnType") != "Payment" or link.get("TxnId") == excluding:
+            if link.get("TxnType") != "Payment":
                 continue
             payment = self.store.get("Payment", link["TxnId"])
             applied += _applied_to(payment, "Invoice", invoice_id) if payment else ZERO

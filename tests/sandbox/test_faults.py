@@ -73,11 +73,18 @@ def test_fail_rate_answers_500_503_or_drops():
 
 
 def test_more_than_ten_requests_a_second_or_at_once_are_throttled():
-    with SandboxServer(rate_limits=True, latency_ms=200) as sandbox:
-        api = RawApi(sandbox)
+    with SandboxServer(rate_limits=True, latency_ms=500) as sandbox:
+        clients = [RawApi(sandbox) for _ in range(12)]
+        start_together = threading.Barrier(12)
+
+        def get(client: RawApi) -> int:
+            start_together.wait()
+            return client.get("preferences").status_code
+
         with ThreadPoolExecutor(max_workers=12) as pool:
-            statuses = list(pool.map(lambda _: api.get("preferences").status_code, range(12)))
+            statuses = list(pool.map(get, clients))
         assert statuses.count(200) == 10 and statuses.count(429) == 2
+        api = clients[0]
         throttled = api.get("preferences")
         assert throttled.status_code == 429
         assert throttled.text.startswith("<?xml") and 'code="3001"' in throttled.text

@@ -65,6 +65,12 @@ class Reply:
     drop: bool = False  # close the connection without answering
 
 
+@dataclass
+class _InjectedFault:
+    kind: str
+    remaining: int
+
+
 def _json_reply(status: int, body: object) -> Reply:
     return Reply(status, dumps(body).encode())
 
@@ -134,7 +140,7 @@ class SandboxServer:
         self._thread: threading.Thread | None = None
         self._limiter = GatewayLimits()
         self._random = random.Random()
-        self._faults: list[list[Any]] = []  # [kind, remaining]
+        self._faults: list[_InjectedFault] = []
         self._faults_lock = threading.Lock()
         self._count_lock = threading.Lock()
         self._request_count = 0
@@ -228,7 +234,7 @@ class SandboxServer:
             self.oauth.expire_access_tokens()
             return
         with self._faults_lock:
-            self._faults.append([fault, count])
+            self._faults.append(_InjectedFault(fault, count))
 
     def set_preference(self, **preferences: bool) -> None:
         """E.g. set_preference(custom_txn_numbers=False); see Company.set_preference."""
@@ -244,11 +250,11 @@ class SandboxServer:
     def _take_fault(self, is_write: bool) -> str | None:
         with self._faults_lock:
             for entry in self._faults:
-                if entry[0] != "drop_after_write" or is_write:
-                    entry[1] -= 1
-                    if entry[1] <= 0:
+                if entry.kind != "drop_after_write" or is_write:
+                    entry.remaining -= 1
+                    if entry.remaining <= 0:
                         self._faults.remove(entry)
-                    return str(entry[0])
+                    return entry.kind
         if self.fail_rate and self._random.random() < self.fail_rate:
             choices = ["500", "503"] + (["drop_after_write"] if is_write else [])
             return self._random.choice(choices)

@@ -95,9 +95,9 @@ class TransactionRules(Records):
 
     def _assign_doc_number(self, entity: str) -> str:
         number = _next_doc_number(self.store.meta(f"last_doc_number:{entity}"))
-        while self.store.find(entity, "DocNumber", number) or len(number) > DOC_NUMBER_MAX_LENGTH:
-            if len(number) > DOC_NUMBER_MAX_LENGTH:
-                number = FIRST_DOC_NUMBER + "0"
+        if len(number) > DOC_NUMBER_MAX_LENGTH:
+            number = FIRST_DOC_NUMBER  # a long custom number cannot be continued
+        while self.store.find(entity, "DocNumber", number):
             number = _next_doc_number(number)
         return number
 

@@ -14,7 +14,7 @@ from connex_desktop.sandbox.faults import query_parse_error, query_validation_er
 
 DEFAULT_MAX_RESULTS = 100
 MAX_RESULTS_LIMIT = 1000
-COMPARISONS = ("=", "<", ">", "<=", ">=", "!=")
+COMPARISONS = ("=", "<", ">", "<=", ">=")  # the language has no "not equal"
 KEYWORDS = frozenset({"SELECT", "FROM", "WHERE", "AND", "OR", "IN", "LIKE", "ORDER", "ORDERBY",
                       "BY", "ASC", "DESC", "STARTPOSITION", "MAXRESULTS", "COUNT"})
 # Dates without a time are read in the company's zone (Pacific, without daylight saving).
@@ -208,11 +208,10 @@ class _Parser:
             self.advance()
             return Condition(name, "LIKE", (token.text,))
         token = self.current
-        if token.kind != "symbol" or token.text not in (*COMPARISONS, "<>"):
+        if token.kind != "symbol" or token.text not in COMPARISONS:
             raise self.error()
         self.advance()
-        operator = "!=" if token.text == "<>" else token.text
-        return Condition(name, operator, (self.value(),))
+        return Condition(name, token.text, (self.value(),))
 
     def value(self) -> object:
         token = self.current
@@ -300,8 +299,6 @@ def _compare(stored: object, operator: str, wanted: object) -> bool:
     left, right = pair
     if operator == "=":
         return left == right
-    if operator == "!=":
-        return left != right
     try:
         if operator == "<":
             return left < right  # type: ignore[operator]

@@ -44,6 +44,9 @@ def test_parser_accepts_the_forms_python_quickbooks_sends():
     "SELECT FROM Invoice",
     "SELECT * FROM Invoice WHERE DocNumber = 'unterminated",
     "SELECT * FROM Invoice GROUP BY CustomerRef",
+    "SELECT * FROM Invoice WHERE DocNumber != '1'",
+    "SELECT * FROM Invoice WHERE DocNumber <> '1'",
+    "SELECT * FROM Invoice WHERE NOT Active = true",
     "DELETE FROM Invoice",
 ])
 def test_parser_rejects_what_the_language_does_not_have(text):

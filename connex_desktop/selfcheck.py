@@ -77,8 +77,8 @@ def check_version() -> str:
 def check_resources() -> str:
     from connex_desktop.resources import resources_dir
 
-    icons = sorted(path.name for path in (resources_dir() / "icons").glob("*.svg"))
-    return f"{resources_dir()} ({len(icons)} SVG icons)"
+    icons = len(list((resources_dir() / "icons").glob("*.svg")))
+    return f"{resources_dir()} ({icons} SVG icons)"
 
 
 def check_qt() -> Check:
@@ -169,7 +169,7 @@ def _demo_sync(app: App, connection: Connection) -> str:
         problems += [f"order {error.order}: {error.message}" for error in result.errors]
         raise _Failed(f"{result.status.value}, {result.synced} of {result.fetched} orders "
                       f"booked: {'; '.join(problems) or 'no documents'}")
-    booked = ", ".join(f"{doc.kind.value} {doc.doc_number or doc.qb_id} ({doc.total})"
+    booked = ", ".join(f"{doc.kind.value} {doc.doc_number or 'Id ' + doc.qb_id} ({doc.total})"
                        for doc in result.documents)
     return f"order {result.documents[0].order} booked ({connection.mode.value}): {booked}"
 
@@ -187,13 +187,19 @@ def check_sandbox_and_demo(scratch: Path) -> list[Check]:
     from connex_desktop.app import build_app
     from connex_desktop.storage.secrets import MemorySecretStore
 
-    app = build_app(str(scratch / "demo"), secrets=MemorySecretStore())
+    def not_started(error: Exception) -> list[Check]:
+        return [Check("sandbox", Status.FAILED, f"{type(error).__name__}: {error}"),
+                Check("demo sync", Status.FAILED, "not run: no sandbox")]
+
+    try:
+        app = build_app(str(scratch / "demo"), secrets=MemorySecretStore())
+    except Exception as error:  # a broken installation fails in ways no one can list
+        return not_started(error)
     try:
         try:
             connection = app.start_demo(orders=DEMO_ORDERS)
-        except Exception as error:  # a broken installation fails in ways no one can list
-            return [Check("sandbox", Status.FAILED, f"{type(error).__name__}: {error}"),
-                    Check("demo sync", Status.FAILED, "not run: no sandbox")]
+        except Exception as error:
+            return not_started(error)
         return [_guarded("sandbox", lambda: _sandbox_answers(connection.quickbooks.environment)),
                 _guarded("demo sync", lambda: _demo_sync(app, connection))]
     finally:

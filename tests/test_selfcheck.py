@@ -153,3 +153,17 @@ def test_a_keyring_backend_keyring_cannot_discover_is_a_failure(monkeypatch):
     check = selfcheck._guarded("keyring", selfcheck.check_keyring)
     assert check.status is selfcheck.Status.FAILED
     assert "cannot discover" in check.detail and "entry point" in check.detail
+
+
+def test_an_app_that_cannot_be_built_fails_sandbox_and_demo_without_a_crash(monkeypatch,
+                                                                             tmp_path):
+    import connex_desktop.app
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ImportError("No module named 'connex_desktop.sync.planner'")
+
+    monkeypatch.setattr(connex_desktop.app, "build_app", broken)
+    sandbox, demo = selfcheck.check_sandbox_and_demo(tmp_path)
+    assert sandbox.status is selfcheck.Status.FAILED
+    assert sandbox.detail == "ImportError: No module named 'connex_desktop.sync.planner'"
+    assert demo.detail == "not run: no sandbox"

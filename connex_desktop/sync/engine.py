@@ -219,6 +219,9 @@ class Engine:
                 and result.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL)):
             self.cursors.set(connection.id, CURSOR_NAME, started.isoformat())
         self.runs.finish(run_id, result)
+        log.info("sync of %s (run %s) %s: %d fetched, %d synced, %d skipped, %d failed%s",
+                 connection.name, run_id, result.status.value, result.fetched, result.synced,
+                 result.skipped, result.failed, f": {result.message}" if result.message else "")
         return result
 
     def _fail_run(self, result: SyncResult, error: ConnexError) -> None:
@@ -591,6 +594,7 @@ class _Session:
                     self._save(confirmations, failures)
                     raise RunStopped(outcome)
                 self._unconfirmed([op for _, op in members], outcome)
+                self._stop_window(outcome)
                 continue
             for (_, operation), item in zip(members, outcome, strict=True):
                 if item.fault is not None and item.fault.kind in _STOPPING_KINDS:
@@ -656,6 +660,14 @@ class _Session:
                 f"QuickBooks did not confirm its {operation.planned.kind.label}: "
                 f"{fault.message} The next sync checks before sending it again.",
                 kind=ErrorKind.RETRY_LATER, detail=fault.detail)
+
+    def _stop_window(self, fault: QuickBooksFault) -> None:
+        """QuickBooks stayed unreachable: the window's unsent documents wait for the next run."""
+        for state in self.carried:
+            if state.failure is None and any(not (doc.done or doc.request_id)
+                                             for doc in state.docs.values()):
+                state.fail(f"not booked in full: {fault.message} The next sync books the rest.",
+                           kind=ErrorKind.RETRY_LATER, detail=fault.detail)
 
     def _adopt_duplicates(self, duplicates: list[_Doc],
                           failures: list[tuple[str, str]]) -> list[Confirmation]:

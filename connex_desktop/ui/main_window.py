@@ -44,6 +44,7 @@ QUICKBOOKS_SECRETS = (CLIENT_SECRET, REFRESH_TOKEN, ACCESS_TOKEN)
 EMPTY_PAGE, LIST_PAGE = 0, 1
 # Wide enough for a shop address or a file name; the rest is elided and shown in the tooltip.
 MAX_COLUMN_WIDTH_PX = 250
+PROGRESS_BAR_WIDTH_PX = 280
 
 
 class MainWindow(QMainWindow):
@@ -92,7 +93,7 @@ class MainWindow(QMainWindow):
         self.progress_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.progress_bar = QProgressBar()
         self.progress_bar.setTextVisible(True)
-        self.progress_bar.setMaximumWidth(320)
+        self.progress_bar.setFixedWidth(PROGRESS_BAR_WIDTH_PX)
         progress_row = QHBoxLayout()
         progress_row.addWidget(self.progress_label, 1)
         progress_row.addWidget(self.progress_bar)

@@ -22,7 +22,7 @@ from connex_desktop.ui.connect_dialog import ConnectDialog
 
 OUT = resources_dir() / "screenshots"
 SETTLE_MS = 400
-DEMO_ORDERS = 120
+DEMO_ORDERS = 300
 
 
 def wait(milliseconds: int) -> None:
@@ -71,7 +71,7 @@ def main() -> int:
     shot_while_syncing: list[bool] = []
 
     def on_progress(_cid, progress):
-        if progress.fetched >= DEMO_ORDERS // 2 and not shot_while_syncing:
+        if progress.booked >= DEMO_ORDERS // 3 and not shot_while_syncing:
             shot_while_syncing.append(True)
             window.grab().save(str(OUT / "main-window-syncing.png"))
 

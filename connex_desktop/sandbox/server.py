@@ -6,8 +6,10 @@ import contextlib
 import json
 import random
 import socket
+import sys
 import threading
 import time
+import traceback
 import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -311,7 +313,7 @@ class SandboxServer:
             if fault == "429":
                 return self._throttled()
             if fault == "500":
-                return self._fault_reply(faults.system_failure())
+                return self.system_failure_reply()
             if fault == "503":
                 return Reply(503, faults.SERVICE_UNAVAILABLE_HTML.encode(), "text/html")
             reply = self._authorized_api(method, path, params, headers, body)
@@ -323,6 +325,9 @@ class SandboxServer:
     def _throttled(self) -> Reply:
         body = faults.THROTTLE_XML.format(time=self.company.response_time())
         return Reply(429, body.encode(), "application/xml")
+
+    def system_failure_reply(self) -> Reply:
+        return self._fault_reply(faults.system_failure())
 
     def _fault_reply(self, error: QBFault) -> Reply:
         return _json_reply(error.status, faults.fault_body(error, self.company.response_time()))
@@ -491,6 +496,11 @@ class _ThreadedServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Clients that hang up (or writes dropped on purpose) are not errors worth a trace."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
 
 class _CaseInsensitive(dict[str, str]):
     """Request headers, looked up regardless of case as HTTP requires."""
@@ -519,8 +529,13 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, method: str) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        headers = {key: value for key, value in self.headers.items()}
-        reply = self.sandbox.handle(method, self.path, _CaseInsensitive(headers), body)
+        headers = _CaseInsensitive(dict(self.headers.items()))
+        try:
+            reply = self.sandbox.handle(method, self.path, headers, body)
+        except Exception:
+            # A sandbox bug: answer as the service does for its own failures, and show it.
+            traceback.print_exc()
+            reply = self.sandbox.system_failure_reply()
         if reply.drop:
             # The write is stored; the client never hears back, as after a network failure.
             self.close_connection = True

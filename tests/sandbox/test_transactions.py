@@ -382,3 +382,23 @@ def test_links_to_closed_estimates_are_ignored_and_only_one_estimate_links(qb, c
                             LinkedTxn=[link(estimates[2])])
     assert Estimate.get(estimates[2].Id, qb=qb).TxnStatus == "Closed"
     assert [t.TxnId for t in accepted.LinkedTxn] == [estimates[2].Id]
+
+
+def test_a_payment_can_apply_a_credit_memo_to_an_invoice(qb, customer_id, tent, socks):
+    invoice = make_invoice(qb, customer_id, [item_line(tent, "1", "249.00")], "CMI-1")
+    memo = CreditMemo()
+    memo.CustomerRef, memo.DocNumber = ref(customer_id), "CM-9"
+    memo.Line = [item_line(socks, "1", "22.00")]
+    memo = memo.save(qb=qb)
+    payment = payment_for(customer_id, invoice.Id, "227.00")
+    payment.Line[0].Amount = Decimal("249.00")
+    credit = PaymentLine()
+    credit.Amount = Decimal("22.00")
+    link = LinkedTxn()
+    link.TxnId, link.TxnType = memo.Id, "CreditMemo"
+    credit.LinkedTxn = [link]
+    payment.Line.append(credit)
+    saved = payment.save(qb=qb)
+    assert money(saved.UnappliedAmt) == 0
+    assert money(Invoice.get(invoice.Id, qb=qb).Balance) == 0
+    assert money(CreditMemo.get(memo.Id, qb=qb).RemainingCredit) == 0

@@ -24,13 +24,13 @@ import pytest
 
 from connex_desktop.paths import AppPaths
 from connex_desktop.sandbox.company import Company
-from tests.bench.harness import books_problems
+from tests.bench.harness import books_problems, sales_order_problems
 from tests.bench.orders import ExpectedOrder, generate_orders, write_orders_csv
 from tests.sync.file_keyring import FILE_ENV
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SEED = 20261126
-ORDER_BATCHES = (30, 15, 15, 15, 15, 15, 15, 15)   # orders added to the file before each killed run
+ORDER_BATCHES = (30, 15, 15, 15, 15, 15)   # orders added to the file before each killed run
 LATENCY_MS = 150
 KILL_AFTER_S = (0.5, 4.0)
 FINISHING_RUNS = 3
@@ -52,10 +52,23 @@ def _command(*args: str) -> list[str]:
     return [sys.executable, "-m", "connex_desktop", *args]
 
 
+@pytest.fixture(params=[
+    ("invoices-with-payments", False),
+    ("sales-orders-invoices-pos", True)], ids=["invoices-order-numbers", "pos-qb-numbers"])
+def mode(request: pytest.FixtureRequest) -> tuple[str, bool]:
+    """The transaction mode, and whether QuickBooks numbers the documents."""
+    return request.param  # type: ignore[no-any-return]
+
+
 @pytest.fixture
-def sandbox(tmp_path: Path, environment: dict[str, str]) -> Iterator[SimpleNamespace]:
+def sandbox(tmp_path: Path, environment: dict[str, str],
+            mode: tuple[str, bool]) -> Iterator[SimpleNamespace]:
     """`connex-desktop sandbox` in its own process; yields what it printed, plus `db`."""
     db = tmp_path / "company.sqlite3"
+    _, use_qb_numbering = mode
+    # The company is made before the sandbox serves it: custom transaction numbers off when
+    # QuickBooks is to number the documents.
+    Company(db, custom_txn_numbers=not use_qb_numbering).close()
     log = (tmp_path / "sandbox.log").open("w")
     process = subprocess.Popen(
         _command("sandbox", "--db", str(db), "--latency-ms", str(LATENCY_MS),
@@ -83,11 +96,18 @@ def cli(environment: dict[str, str], data_dir: Path, *args: str,
                           timeout=RUN_TIMEOUT_S, check=False)
 
 
-def company_documents(db: Path) -> tuple[list[dict], list[dict], list[dict]]:
-    """Invoices, payments and customers as the sandbox stored them (after it stopped)."""
+def books_problems_in(db: Path, mode: str, orders: list[ExpectedOrder]) -> list[str]:
+    """What is wrong with the company the sandbox kept in `db` (read after it stopped)."""
     company = Company(db, seed=False)
     try:
-        return company.all("Invoice"), company.all("Payment"), company.all("Customer")
+        if mode == "sales-orders-invoices-pos":
+            problems = sales_order_problems(company.all, orders)
+        else:
+            problems = books_problems(company.all("Invoice"), company.all("Payment"), orders)
+        names = sorted(customer["DisplayName"] for customer in company.all("Customer"))
+        if names != sorted({order.customer for order in orders}):
+            problems.append(f"customers {names} are not the buyers, once each")
+        return problems
     finally:
         company.close()
 
@@ -102,14 +122,16 @@ def unconfirmed_documents(data_dir: Path) -> int:
 
 
 def test_sync_killed_at_random_moments_then_rerun_books_each_order_once(
-        tmp_path, environment, sandbox):
+        tmp_path, environment, sandbox, mode):
+    mode_name, use_qb_numbering = mode
     rng = random.Random(SEED)
     orders: list[ExpectedOrder] = generate_orders(sum(ORDER_BATCHES), seed=SEED)
     order_file = tmp_path / "orders.csv"
     data_dir = tmp_path / "data"
     write_orders_csv(order_file, orders[:ORDER_BATCHES[0]])
     added = cli(environment, data_dir, "connection", "add", "Shop", "--source", "csv",
-                "--set", f"path={order_file}", "--mode", "invoices-with-payments")
+                "--set", f"path={order_file}", "--mode", mode_name,
+                *(["--use-qb-numbering"] if use_qb_numbering else []))
     assert added.returncode == 0, added.stderr
     connected = cli(environment, data_dir, "qb", "connect", "Shop", "--environment",
                     sandbox.base_url, "--client-id", sandbox.client_id, "--realm-id",
@@ -150,7 +172,4 @@ def test_sync_killed_at_random_moments_then_rerun_books_each_order_once(
 
     sandbox.process.terminate()
     sandbox.process.wait(timeout=START_TIMEOUT_S)
-    invoices, payments, customers = company_documents(sandbox.db)
-    assert books_problems(invoices, payments, orders) == []
-    names = [customer["DisplayName"] for customer in customers]
-    assert sorted(names) == sorted({order.customer for order in orders})
+    assert books_problems_in(sandbox.db, mode_name, orders) == []

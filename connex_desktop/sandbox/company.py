@@ -77,7 +77,10 @@ class Company(ListRules, TransactionRules):
             return [loads(dumps(e)) for e in sorted(self.store.all(entity), key=id_order)]
 
     def query(self, text: str) -> list[Entity]:
-        """Run a query as the API would and return the matching entities (one page)."""
+        """Run a query as the API would and return the matching entities (one page).
+
+        Amounts come back as Decimal; for COUNT(*) use `run_query`, which gives totalCount.
+        """
         response = self.run_query(text)
         return [loads(dumps(e)) for key, value in response.items() if isinstance(value, list)
                 for e in value]

@@ -123,7 +123,15 @@ class SandboxServer:
     `db_path` keeps the company (and the app's credentials and tokens) in a SQLite file;
     None keeps it in memory. `latency_ms` delays every API request without serialising
     others; `fail_rate` answers that share of API requests with a 500 or 503, or stores a
-    write and drops the connection.
+    write and drops the connection. `rate_limits` enforces the company's limits with 429:
+    500 requests a minute, 10 a second, 10 at once, 40 batch requests a minute. `seed`
+    loads the demo company's lists into a new company; `custom_txn_numbers` is the new
+    company's SalesFormsPrefs.CustomTxnNumbers.
+
+    Clients connect with `discovery_url`, `client_id`, `client_secret`, `realm_id` and
+    `refresh_token` (or `new_grant()`), and call the API at `api_url` (base_url + "/v3").
+    Tests read and change the company directly through `company`, and steer the server with
+    `inject`, `set_preference` and `advance_clock`.
     """
 
     def __init__(self, db_path: str | Path | None = None, *, host: str = "127.0.0.1",

@@ -9,6 +9,7 @@ from PySide6.QtCore import QCoreApplication, QThreadPool
 
 from connex_desktop.app import build_app
 from connex_desktop.storage.secrets import MemorySecretStore
+from connex_desktop.ui.application import Desktop
 
 UI_TESTS = Path(__file__).parent
 DEMO_ORDERS = 12
@@ -39,8 +40,6 @@ def app(qapp, tmp_path):
 
 @pytest.fixture
 def desktop(qtbot, app):
-    from connex_desktop.ui.application import Desktop
-
     desktop = Desktop(app, tray=True, demo_orders=DEMO_ORDERS)
     qtbot.addWidget(desktop.window)
     yield desktop

@@ -243,7 +243,8 @@ def _print_results(results: Sequence[SyncResult], *, as_json: bool) -> None:
             print(f"  {result.message}")
         verb = "would book" if result.dry_run else "booked"
         for doc in result.documents:
-            print(f"  {verb} {doc.kind.label} {doc.doc_number or doc.qb_id} for order "
+            number = doc.doc_number or (f"(Id {doc.qb_id})" if doc.qb_id else "")
+            print(f"  {verb} {doc.kind.label} {number} for order "
                   f"{doc.order}: {doc.total:.2f}")
         if result.created:
             words = "would create" if result.dry_run else "created"

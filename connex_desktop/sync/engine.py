@@ -23,6 +23,7 @@ from connex_desktop.core.progress import (
 )
 from connex_desktop.core.result import (
     BookedDocument,
+    DocumentKind,
     OrderFailure,
     RunStatus,
     SyncResult,
@@ -73,6 +74,9 @@ CURSOR_OVERLAP = timedelta(hours=1)   # re-read a little before the cursor; the 
 NUMBERED_KINDS = frozenset({"Estimate", "Invoice", "SalesReceipt", "PurchaseOrder"})
 SALE_KINDS = frozenset({"Estimate", "Invoice", "SalesReceipt"})
 CUSTOMER_SUFFIX = " (customer)"   # for a buyer whose name a vendor or employee has
+# How an order's documents are listed: the sale first, then what follows from it.
+DOCUMENT_ORDER = (DocumentKind.ESTIMATE, DocumentKind.INVOICE, DocumentKind.SALES_RECEIPT,
+                  DocumentKind.PAYMENT, DocumentKind.PURCHASE_ORDER)
 _STOPPING_KINDS = frozenset({ErrorKind.RECONNECT, ErrorKind.FIX_SETUP})
 
 
@@ -228,7 +232,7 @@ class Engine:
         result.status = RunStatus.FAILED
         result.message = error.message
         if error.detail:
-            result.message += f" (QuickBooks says: {error.detail})"
+            result.message += f" ({error.detail})"
 
     def _query(self, connection: Connection, query: OrderQuery | None,
                retry_failed: bool) -> OrderQuery | None:
@@ -761,6 +765,7 @@ class _Session:
         self.carried = still
 
     def _finish(self, state: _OrderState) -> None:
+        state.booked.sort(key=lambda doc: DOCUMENT_ORDER.index(doc.kind))
         self.result.documents.extend(state.booked)
         order = state.order
         if state.failure is not None:

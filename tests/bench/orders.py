@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import random
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -108,17 +109,24 @@ def generate_orders(count: int, *, seed: int = 1000, prefix: str = "WEB-",
     return orders
 
 
-def write_orders_csv(path: Path, orders: list[ExpectedOrder]) -> Path:
-    """The orders in the CSV layout of issue 3: one row per line, order amounts on every row."""
+def write_orders_csv(path: Path, orders: list[ExpectedOrder], *,
+                     unpaid: Collection[str] = ()) -> Path:
+    """The orders in the CSV layout of issue 3: one row per line, order amounts on every row.
+
+    Orders numbered in `unpaid` are written as not paid yet (processing, nothing received).
+    """
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(COLUMNS))
         writer.writeheader()
         for order in orders:
+            paid = order.number not in unpaid
             for line in order.lines:
                 writer.writerow({
                     "Order Number": order.number, "Order Date": order.order_date.isoformat(),
-                    "Status": "completed", "Payment Status": "paid",
-                    "Amount Paid": f"{order.total:.2f}", "Payment Method": order.payment_method,
+                    "Status": "completed" if paid else "processing",
+                    "Payment Status": "paid" if paid else "unpaid",
+                    "Amount Paid": f"{order.total:.2f}" if paid else "",
+                    "Payment Method": order.payment_method,
                     "Payment Reference": order.payment_reference, "Currency": "USD",
                     "Customer Name": order.customer, "Customer Email": order.email,
                     "Company": "", "Billing Street": order.street, "Billing City": order.city,

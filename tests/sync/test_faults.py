@@ -19,6 +19,7 @@ import pytest
 from connex_desktop.app import App, quickbooks_key_prefix
 from connex_desktop.core.connection import Connection
 from connex_desktop.core.modes import TransactionMode
+from connex_desktop.core.money import money
 from connex_desktop.core.result import RunStatus, SyncResult
 from connex_desktop.quickbooks.auth import REFRESH_TOKEN, QuickBooksAuth
 from connex_desktop.quickbooks.client import QuickBooksClient
@@ -183,6 +184,35 @@ def test_answers_lost_until_the_client_gives_up_then_the_next_run_reconciles(
     engine = fast_engine(app)
     results = sync_until_done(engine, connection)
     assert len(results) >= 2, "the first run should have ended without confirmation"
+    assert_booked_exactly_once(server, engine, connection, orders)
+
+
+@pytest.mark.parametrize("write", [("payment", 1), ("payment", 2)], ids=["payment-1", "payment-2"])
+def test_lost_answers_while_reconciling_are_reconciled_later(app, serve, order_file, orders,
+                                                             write):
+    # Twelve drops: the run's own attempts and the next run's reconciling both end unknown.
+    server = serve({write: ("drop_after_write", 12)})
+    connection = connect_csv(app, server, order_file)
+    engine = fast_engine(app)
+    results = sync_until_done(engine, connection)
+    assert len(results) >= 3, [(r.status, r.errors[:1]) for r in results]
+    assert_booked_exactly_once(server, engine, connection, orders)
+
+
+def test_later_payments_survive_lost_answers(app, serve, tmp_path, orders):
+    order_file = write_orders_csv(tmp_path / "orders.csv", orders,
+                                  unpaid={order.number for order in orders})
+    server = serve({("payment", 1): ("drop_after_write", 6), ("payment", 2): ("503", 6)})
+    connection = connect_csv(app, server, order_file)
+    engine = fast_engine(app)
+    first = engine.run(connection)
+    assert (first.status, first.synced) == (RunStatus.SUCCEEDED, ORDER_COUNT)
+    invoices = server.company.all("Invoice")
+    assert server.company.all("Payment") == []
+    assert sorted(money(str(i["Balance"])) for i in invoices) == sorted(o.total for o in orders)
+    # The buyers pay; the next syncs apply the payments to the invoices, through the faults.
+    write_orders_csv(order_file, orders)
+    sync_until_done(engine, connection)
     assert_booked_exactly_once(server, engine, connection, orders)
 
 

@@ -63,6 +63,8 @@ class Store:
 
     def __init__(self, db_path: str | Path | None) -> None:
         self.lock = threading.RLock()
+        if db_path:
+            Path(db_path).parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(db_path) if db_path else ":memory:",
                                    check_same_thread=False, isolation_level=None)
         if db_path:

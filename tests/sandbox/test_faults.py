@@ -128,7 +128,7 @@ def test_latency_does_not_serialise_requests():
 
 
 def test_a_database_file_keeps_company_app_and_tokens(tmp_path):
-    db = tmp_path / "company.sqlite"
+    db = tmp_path / "new folder" / "company.sqlite"
     with SandboxServer(db, rate_limits=False) as first:
         qb = connect(first)
         customer = Customer()

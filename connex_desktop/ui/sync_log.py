@@ -46,7 +46,7 @@ QBO_APP_URLS = {"production": "https://app.qbo.intuit.com/app",
 OUTCOME_WORDS = {OrderOutcome.BOOKED: "Booked", OrderOutcome.SKIPPED: "Skipped",
                  OrderOutcome.FAILED: "Failed", OrderOutcome.PLANNED: "Would book"}
 CSV_COLUMNS = ("Run", "Started", "Trigger", "Preview", "Order", "Result", "Document type",
-               "Document number", "QuickBooks Id", "Amount", "Reason", "QuickBooks said")
+               "Document number", "QuickBooks Id", "Amount", "Reason", "Details")
 
 
 def document_url(company: QuickBooksCompany, document: BookedDocument) -> str:
@@ -267,7 +267,7 @@ class SyncLogDialog(QDialog):
         if order.message:
             parts.append(escape(sentence(order.message), quote=False))
         if order.detail:
-            parts.append("<span style='color:#555'>QuickBooks said: "
+            parts.append("<span style='color:#555'>Details from the service: "
                          f"{escape(order.detail, quote=False)}</span>")
         self.detail.setText("<br>".join(parts))
 

@@ -6,7 +6,7 @@ import csv
 from decimal import Decimal
 
 from connex_desktop.core.connection import QuickBooksCompany
-from connex_desktop.core.result import BookedDocument, DocumentKind
+from connex_desktop.core.result import BookedDocument, DocumentKind, RunStatus, SyncResult
 from connex_desktop.storage.repositories import OrderOutcome
 from connex_desktop.ui import sync_log
 from connex_desktop.ui.sync_log import CSV_COLUMNS, document_url
@@ -63,3 +63,24 @@ def test_links_to_quickbooks_online_pages():
         "https://app.qbo.intuit.com/app/recvpayment?txnId=77"
     assert document_url(sandbox, invoice) == \
         "https://app.sandbox.qbo.intuit.com/app/invoice?txnId=130"
+
+
+def test_a_failure_shows_the_reason_with_the_service_detail_underneath(qtbot, desktop):
+    app = desktop.app
+    demo = desktop.window.try_demo()
+    run_id = app.runs.start(demo.id, "manual")
+    detail = ("Duplicate Document Number Error : You must specify a different number. "
+              "DocNumber=1001 is assigned to TxnType=Invoice with TxnId=12")
+    app.runs.record_order(run_id, "demo-1", "1001", OrderOutcome.FAILED,
+                          "QuickBooks already has a document with this number.", detail,
+                          "fix_data")
+    app.runs.finish(run_id, SyncResult(demo.name, run_id, RunStatus.PARTIAL, fetched=1,
+                                       failed=1))
+    log = desktop.window.show_log(demo.id)
+    assert log.selected_order().order_number == "1001"
+    shown = log.detail.text()
+    assert shown.index("QuickBooks already has a document") < shown.index(
+        "DocNumber=1001 is assigned to TxnType=Invoice")
+    assert log.orders_model.index(0, 3).data() == \
+        "QuickBooks already has a document with this number."
+    assert log.retry_button.isEnabled()

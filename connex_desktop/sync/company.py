@@ -54,7 +54,8 @@ def company_setup(connection: Connection, preferences: Mapping[str, Any],
     if mapping.missing_items is MissingItemPolicy.FALLBACK and fallback is None:
         raise SetupError("Missing items map to a fallback item, but none is chosen.",
                          field="fallback_item")
-    tax_item = (named("sales tax item", mapping.tax_item, refs.item_by_name, "tax_item")
+    # A missing tax item is created with the first order that has tax, as missing items are.
+    tax_item = (refs.item_by_name(mapping.tax_item)
                 if mapping.tax_policy is TaxPolicy.LINE_ITEM else None)
     income = (refs.account_by_type("Income", "SalesOfProductIncome")
               or refs.account_by_type("Income"))

@@ -460,14 +460,19 @@ class _Planner:
                 "DiscountLineDetail": detail}
 
     def _tax_line(self) -> dict[str, Any]:
-        item = self.setup.tax_item
-        if item is None:
+        amount = money_text(self.order.tax)
+        item: dict[str, Any] | Pending
+        if self.setup.tax_item is not None:
+            item = _ref(self.setup.tax_item)
+        elif self.mapping.missing_items is MissingItemPolicy.CREATE:
+            name = _clean_name(self.mapping.tax_item)[:NAME_MAX_CHARS]
+            item = self._new_item(name, "", name, self.order.tax, taxable=False)
+        else:
             raise OrderDataError(
                 f"the connection books tax as a line against the item '{self.mapping.tax_item}'"
                 ", which is not in QuickBooks.", order=self.order.number, field="Tax Amount")
-        amount = money_text(self.order.tax)
         return {"DetailType": "SalesItemLineDetail", "Amount": amount, "Description": "Sales tax",
-                "SalesItemLineDetail": {"ItemRef": _ref(item), "Qty": "1", "UnitPrice": amount}}
+                "SalesItemLineDetail": {"ItemRef": item, "Qty": "1", "UnitPrice": amount}}
 
     def _payment_fields(self, payment: OrderPayment | None) -> dict[str, Any]:
         fields: dict[str, Any] = {}
@@ -548,14 +553,19 @@ class _Planner:
                 "let the connection create missing items.", order=self.order.number,
                 field="SKU" if line.sku else "Product Name")
         name = _clean_name(line.name or line.sku)[:NAME_MAX_CHARS]
-        key = f"item:{(line.sku or name).lower()}"
+        return self._new_item(name, line.sku, line.name or line.sku, line.unit_price,
+                              taxable=line.taxable)
+
+    def _new_item(self, name: str, sku: str, description: str, price: Decimal, *,
+                  taxable: bool) -> Pending:
+        """A non-inventory item to create (never inventory: it would start at zero on hand)."""
+        key = f"item:{(sku or name).lower()}"
         if key not in self._created:
             body: dict[str, Any] = {"Name": name, "Type": "NonInventory",
-                                    "Description": line.name or line.sku,
-                                    "UnitPrice": str(line.unit_price),
-                                    "Taxable": line.taxable}
-            if line.sku:
-                body["Sku"] = line.sku[:NAME_MAX_CHARS]
+                                    "Description": description, "UnitPrice": str(price),
+                                    "Taxable": taxable}
+            if sku:
+                body["Sku"] = sku[:NAME_MAX_CHARS]
             if self.setup.income_account:
                 body["IncomeAccountRef"] = dict(self.setup.income_account)
             if self.setup.expense_account:

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from connex_desktop.core.connection import Mapping
+from connex_desktop.core.connection import Mapping, TaxPolicy
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.progress import CancelToken, Progress
 from connex_desktop.core.result import DocumentKind, RunStatus
@@ -317,3 +317,42 @@ def test_not_connected_is_a_plain_reason_and_a_failed_run(app, sandbox, tmp_path
     result = app.engine().run(unconnected)
     assert result.status is RunStatus.FAILED and "not connected" in result.message
     assert app.runs.get(result.run_id).status == "failed"
+
+
+@pytest.mark.parametrize("mapping", [
+    Mapping(tax_code="CA Sales Tax", discount_account="Discounts given",
+            deposit_account="Checking", payment_method="PayPal"),
+    Mapping(tax_policy=TaxPolicy.LINE_ITEM, shipping_item="Rush Handling"),
+], ids=["tax-code-and-accounts", "tax-line-and-shipping-item"])
+def test_tax_shipping_and_accounts_as_mapped_still_total_the_order(app, sandbox, tmp_path,
+                                                                    mapping):
+    path = write_orders(tmp_path / "orders.csv", [
+        row("9401", "PCK-35L-RED", "1", "119.00", payment_status="paid",
+            shipping_amount="9.95", order_discount="11.90", tax_amount="9.63",
+            payment_reference="pp_9401")])
+    connection = connect(app, sandbox, "Shop", TransactionMode.INVOICES_WITH_PAYMENTS, path,
+                         mapping=mapping)
+    result = app.engine().run(connection)
+    assert result.status is RunStatus.SUCCEEDED, (result.message, result.errors)
+    invoice = by_number(sandbox, "Invoice")["9401"]
+    assert money_of(invoice["TotalAmt"]) == D("126.68")
+    assert money_of(invoice["Balance"]) == D("0.00")
+    accounts = {a["Name"]: a["Id"] for a in docs(sandbox, "Account")}
+    items = {i["Name"]: i for i in docs(sandbox, "Item")}
+    (payment,) = docs(sandbox, "Payment")
+    if mapping.tax_policy is TaxPolicy.TAX_CODE:
+        codes = {c["Name"]: c["Id"] for c in docs(sandbox, "TaxCode")}
+        assert invoice["TxnTaxDetail"]["TxnTaxCodeRef"]["value"] == codes["CA Sales Tax"]
+        discount = next(line for line in invoice["Line"]
+                        if line["DetailType"] == "DiscountLineDetail")
+        assert (discount["DiscountLineDetail"]["DiscountAccountRef"]["value"]
+                == accounts["Discounts given"])
+        assert payment["DepositToAccountRef"]["value"] == accounts["Checking"]
+        methods = {m["Name"]: m["Id"] for m in docs(sandbox, "PaymentMethod")}
+        assert payment["PaymentMethodRef"]["value"] == methods["PayPal"]
+    else:
+        refs = [line["SalesItemLineDetail"]["ItemRef"]["value"] for line in invoice["Line"]
+                if line["DetailType"] == "SalesItemLineDetail"]
+        assert items["Rush Handling"]["Id"] in refs
+        assert items["Sales tax"]["Id"] in refs and items["Sales tax"]["Type"] == "NonInventory"
+        assert "Item 'Sales tax'" in result.created

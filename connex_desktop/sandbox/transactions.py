@@ -28,6 +28,7 @@ SHIPPING_ITEM_ID = "SHIPPING_ITEM_ID"
 GRATUITY_ITEM_ID = "GRATUITY_ITEM_ID"
 US_LINE_TAX_CODES = ("TAX", "NON")
 ESTIMATE_OPEN_STATUSES = ("Pending", "Accepted")
+TEXT_MAX_LENGTH = {"PrivateNote": 4000, "CustomerMemo": 1000, "Line.Description": 4000}
 
 
 def _next_doc_number(last: str | None) -> str:
@@ -117,9 +118,17 @@ class TransactionRules(Records):
         self._doc_number(entity, raw, current, allow_duplicate)
         raw["CurrencyRef"] = dict(HOME_CURRENCY)
         raw["ExchangeRate"] = Decimal(1)
-        private_note = raw.get("PrivateNote")
-        if isinstance(private_note, str) and len(private_note) > 4000:
-            raise faults.string_too_long("PrivateNote", 4000, len(private_note))
+        memo = raw.get("CustomerMemo")
+        texts = [("PrivateNote", raw.get("PrivateNote")),
+                 ("CustomerMemo", memo.get("value") if isinstance(memo, dict) else None)]
+        lines = raw.get("Line", [])
+        if not isinstance(lines, list) or not all(isinstance(line, dict) for line in lines):
+            raise faults.invalid_value("Line", lines)
+        texts += [("Line.Description", line.get("Description")) for line in lines]
+        for element, text in texts:
+            limit = TEXT_MAX_LENGTH[element]
+            if isinstance(text, str) and len(text) > limit:
+                raise faults.string_too_long(element, limit, len(text))
         for key, target in (("ClassRef", "Class"), ("DepartmentRef", "Department"),
                             ("PaymentMethodRef", "PaymentMethod"), ("SalesTermRef", "Term")):
             ref = self._named_ref(target, raw.get(key), key)

@@ -402,3 +402,13 @@ def test_a_payment_can_apply_a_credit_memo_to_an_invoice(qb, customer_id, tent, 
     assert money(saved.UnappliedAmt) == 0
     assert money(Invoice.get(invoice.Id, qb=qb).Balance) == 0
     assert money(CreditMemo.get(memo.Id, qb=qb).RemainingCredit) == 0
+
+
+def test_text_lengths_are_limited(qb, customer_id, tent):
+    line = item_line(tent, "1", "249")
+    line.Description = "x" * 4001
+    with pytest.raises(ValidationException) as raised:
+        make_invoice(qb, customer_id, [line])
+    assert raised.value.error_code == 2050 and "Supplied length:4001" in raised.value.detail
+    with pytest.raises(ValidationException):
+        make_invoice(qb, customer_id, [item_line(tent, "1", "249")], PrivateNote="n" * 4001)

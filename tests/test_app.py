@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from connex_desktop.app import DEMO_CONNECTION_NAME, SOURCE_KINDS, build_app
 from connex_desktop.core.connection import Connection
 from connex_desktop.core.modes import TransactionMode
@@ -60,4 +62,24 @@ def test_demo_books_into_a_company_kept_in_the_data_dir_and_never_twice(tmp_path
     with app.quickbooks_client(connection) as client:
         assert client.count("Invoice") == len(invoices)
     assert [c.name for c in app.connections.list()] == [DEMO_CONNECTION_NAME]
+    app.close()
+
+
+def test_a_larger_demo_is_the_same_store_and_pays_nothing_twice(tmp_path):
+    app = build_app(str(tmp_path), secrets=MemorySecretStore())
+    mode = TransactionMode.INVOICES_WITH_PAYMENTS
+    app.engine().run(app.start_demo(orders=8, mode=mode), query=OrderQuery())
+    app.engine().run(app.start_demo(orders=12, mode=mode), query=OrderQuery())
+    company = app._demo.server.company if app._demo else None
+    assert company is not None
+    numbers = [invoice["DocNumber"] for invoice in company.all("Invoice")]
+    assert len(numbers) == len(set(numbers))
+    invoices = {invoice["Id"]: invoice for invoice in company.all("Invoice")}
+    applied = dict.fromkeys(invoices, Decimal("0"))
+    for payment in company.all("Payment"):
+        for line in payment["Line"]:
+            applied[line["LinkedTxn"][0]["TxnId"]] += Decimal(str(line["Amount"]))
+    for invoice_id, amount in applied.items():   # split payments may be two; never too many
+        assert amount + Decimal(str(invoices[invoice_id]["Balance"])) == Decimal(
+            str(invoices[invoice_id]["TotalAmt"]))
     app.close()

@@ -453,6 +453,12 @@ class DemoSource(Source):
     def seed(self) -> str:
         return self.settings.get("seed", "").strip() or DEFAULT_SEED
 
+    @property
+    def store_key(self) -> str:
+        # The seed makes the store; how many orders it shows does not (a larger demo is the
+        # same store, so its orders are not booked a second time).
+        return f"{self.kind}|seed={self.seed}"
+
     def check(self) -> str:
         return f"Demo store ready: {self.order_count} orders over the last {WINDOW_DAYS} days."
 

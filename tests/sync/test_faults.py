@@ -156,6 +156,16 @@ def assert_booked_exactly_once(server: SandboxServer, engine: Engine, connection
         assert server.writes == writes_before
 
 
+def test_without_faults_every_order_is_booked_once(app, serve, order_file, orders):
+    """The control: what every test below must end with, reached here without a fault."""
+    server = serve({})
+    connection = connect_csv(app, server, order_file)
+    engine = fast_engine(app)
+    result = engine.run(connection)
+    assert (result.status, result.synced) == (RunStatus.SUCCEEDED, ORDER_COUNT)
+    assert_booked_exactly_once(server, engine, connection, orders)
+
+
 # Which write a fault meets: the n-th request creating customers, invoices or payments. For 40
 # orders there are two or three of each (customers and invoices, invoices and payments share
 # batches), so the faults land at the start, in the middle and at the end of a run.

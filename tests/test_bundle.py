@@ -70,7 +70,14 @@ def test_demo_from_the_bundle_books_what_the_source_books(bundle, tmp_path):
     assert {"Invoice", "Payment"} <= kinds
     assert all(document["total"].count(".") == 1 and len(document["total"].split(".")[1]) == 2
                for document in result["documents"])  # money to the cent, as text
-    assert json.loads(source.stdout) == result
+    # The same books as from source; QuickBooks Ids may differ (writes run in parallel).
+    assert booked(json.loads(source.stdout)) == booked(result)
+
+
+def booked(result: dict) -> tuple:
+    documents = sorted((doc["order"], doc["kind"], doc["doc_number"], doc["total"])
+                       for doc in result["documents"])
+    return result["status"], result["orders"], documents, result["errors"]
 
 
 def test_window_opens_from_the_bundle(bundle, tmp_path):

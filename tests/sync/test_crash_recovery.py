@@ -33,6 +33,7 @@ SEED = 20261126
 ORDER_BATCHES = (30, 15, 15, 15, 15, 15)   # orders added to the file before each killed run
 LATENCY_MS = 150
 KILL_AFTER_S = (0.5, 4.0)
+INTERRUPTIONS = 4
 FINISHING_RUNS = 3
 RUN_TIMEOUT_S = 60
 START_TIMEOUT_S = 20
@@ -96,6 +97,31 @@ def cli(environment: dict[str, str], data_dir: Path, *args: str,
                           timeout=RUN_TIMEOUT_S, check=False)
 
 
+def add_shop(environment: dict[str, str], data_dir: Path, sandbox: SimpleNamespace,
+             order_file: Path, mode: tuple[str, bool]) -> None:
+    """`connection add Shop` for the order file, and `qb connect` it to the sandbox company."""
+    mode_name, use_qb_numbering = mode
+    added = cli(environment, data_dir, "connection", "add", "Shop", "--source", "csv",
+                "--set", f"path={order_file}", "--mode", mode_name,
+                *(["--use-qb-numbering"] if use_qb_numbering else []))
+    assert added.returncode == 0, added.stderr
+    connected = cli(environment, data_dir, "qb", "connect", "Shop", "--environment",
+                    sandbox.base_url, "--client-id", sandbox.client_id, "--realm-id",
+                    sandbox.realm_id, "--token-stdin",
+                    stdin=f"{sandbox.client_secret}\n{sandbox.refresh_token}\n")
+    assert connected.returncode == 0, connected.stderr
+
+
+def finish(environment: dict[str, str], data_dir: Path) -> None:
+    """Sync as a user would after the interruptions: until a run succeeds."""
+    for _ in range(FINISHING_RUNS):
+        finished = cli(environment, data_dir, "sync", "Shop", "--json")
+        if finished.returncode == 0:
+            break
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    assert json.loads(finished.stdout)["status"] == "succeeded"
+
+
 def books_problems_in(db: Path, mode: str, orders: list[ExpectedOrder]) -> list[str]:
     """What is wrong with the company the sandbox kept in `db` (read after it stopped)."""
     company = Company(db, seed=False)
@@ -123,21 +149,13 @@ def unconfirmed_documents(data_dir: Path) -> int:
 
 def test_sync_killed_at_random_moments_then_rerun_books_each_order_once(
         tmp_path, environment, sandbox, mode):
-    mode_name, use_qb_numbering = mode
+    mode_name, _ = mode
     rng = random.Random(SEED)
     orders: list[ExpectedOrder] = generate_orders(sum(ORDER_BATCHES), seed=SEED)
     order_file = tmp_path / "orders.csv"
     data_dir = tmp_path / "data"
     write_orders_csv(order_file, orders[:ORDER_BATCHES[0]])
-    added = cli(environment, data_dir, "connection", "add", "Shop", "--source", "csv",
-                "--set", f"path={order_file}", "--mode", mode_name,
-                *(["--use-qb-numbering"] if use_qb_numbering else []))
-    assert added.returncode == 0, added.stderr
-    connected = cli(environment, data_dir, "qb", "connect", "Shop", "--environment",
-                    sandbox.base_url, "--client-id", sandbox.client_id, "--realm-id",
-                    sandbox.realm_id, "--token-stdin",
-                    stdin=f"{sandbox.client_secret}\n{sandbox.refresh_token}\n")
-    assert connected.returncode == 0, connected.stderr
+    add_shop(environment, data_dir, sandbox, order_file, mode)
 
     kills: list[tuple[float, int] | None] = []
     for index in range(len(ORDER_BATCHES)):
@@ -162,14 +180,44 @@ def test_sync_killed_at_random_moments_then_rerun_books_each_order_once(
     # At least one kill came while documents were on their way (recorded, not confirmed).
     assert any(unconfirmed for _, unconfirmed in landed), kills
 
-    for _ in range(FINISHING_RUNS):
-        finished = cli(environment, data_dir, "sync", "Shop", "--json")
-        if finished.returncode == 0:
-            break
-    assert finished.returncode == 0, finished.stdout + finished.stderr
-    report = json.loads(finished.stdout)
-    assert report["status"] == "succeeded"
-
+    finish(environment, data_dir)
     sandbox.process.terminate()
     sandbox.process.wait(timeout=START_TIMEOUT_S)
     assert books_problems_in(sandbox.db, mode_name, orders) == []
+
+
+@pytest.mark.parametrize("mode", [("invoices-with-payments", False)], ids=["invoices"])
+def test_sync_interrupted_at_random_moments_stops_cleanly_and_resumes(
+        tmp_path, environment, sandbox, mode):
+    """Ctrl+C (SIGINT) lets the writes in flight finish: nothing is left unconfirmed."""
+    rng = random.Random(SEED + 1)
+    orders = generate_orders(sum(ORDER_BATCHES[:INTERRUPTIONS]), seed=SEED + 1)
+    order_file = tmp_path / "orders.csv"
+    data_dir = tmp_path / "data"
+    write_orders_csv(order_file, orders[:ORDER_BATCHES[0]])
+    add_shop(environment, data_dir, sandbox, order_file, mode)
+    outcomes = []
+    for index in range(INTERRUPTIONS):
+        write_orders_csv(order_file, orders[:sum(ORDER_BATCHES[:index + 1])])
+        process = subprocess.Popen(_command("--data-dir", str(data_dir), "sync", "Shop",
+                                            "--json"),
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                   text=True, env=environment)
+        time.sleep(rng.uniform(*KILL_AFTER_S))
+        process.send_signal(signal.SIGINT)
+        stdout, _ = process.communicate(timeout=RUN_TIMEOUT_S)
+        if process.returncode == -signal.SIGINT:
+            # Interrupted while starting, before the sync began: Python's default handler.
+            outcomes.append(("not started", unconfirmed_documents(data_dir)))
+            continue
+        assert process.returncode in (0, 1), (process.returncode, stdout)
+        status = json.loads(stdout)["status"]
+        assert status in ("cancelled", "succeeded")
+        outcomes.append((status, unconfirmed_documents(data_dir)))
+    print("interrupted runs (status, unconfirmed documents):", outcomes)
+    assert any(status == "cancelled" for status, _ in outcomes), outcomes
+    assert all(unconfirmed == 0 for _, unconfirmed in outcomes), outcomes
+    finish(environment, data_dir)
+    sandbox.process.terminate()
+    sandbox.process.wait(timeout=START_TIMEOUT_S)
+    assert books_problems_in(sandbox.db, mode[0], orders) == []

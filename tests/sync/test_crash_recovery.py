@@ -205,7 +205,13 @@ def test_sync_interrupted_at_random_moments_stops_cleanly_and_resumes(
                                    text=True, env=environment)
         time.sleep(rng.uniform(*KILL_AFTER_S))
         process.send_signal(signal.SIGINT)
-        stdout, _ = process.communicate(timeout=RUN_TIMEOUT_S)
+        try:
+            stdout, _ = process.communicate(timeout=RUN_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise AssertionError(
+                f"the sync did not stop within {RUN_TIMEOUT_S} s of Ctrl+C") from None
         if process.returncode == -signal.SIGINT:
             # Interrupted while starting, before the sync began: Python's default handler.
             outcomes.append(("not started", unconfirmed_documents(data_dir)))

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from connex_desktop.core.connection import Connection
@@ -322,6 +323,7 @@ class _Session:
         self.carried: list[_OrderState] = []     # planned orders with documents still to send
         self.entity_faults: dict[str, str] = {}  # Pending key -> why it could not be created
         self.renamed: dict[str, NewEntity] = {}  # customers renamed after a name clash
+        self.open_balance: dict[str, Decimal] = {}  # invoice Id -> what is left to pay on it
 
     @property
     def ledger(self) -> LedgerRepository:
@@ -487,7 +489,11 @@ class _Session:
                 count -= count % BATCH_MAX_OPERATIONS
             if count == 0:
                 break
-            self._send_round(operations[:count])
+            # Payments are fitted to what is still open on their invoice only now, as they go.
+            self._send_round([operation for operation in operations[:count]
+                              if not isinstance(operation, _Doc)
+                              or operation.planned.kind is not DocumentKind.PAYMENT
+                              or self._fit_payment(operation)])
             self._finish_completed()
         if final:
             self._finish_completed(everything=True)
@@ -522,6 +528,30 @@ class _Session:
                 ready.append(doc)
         return ready
 
+    def _fit_payment(self, doc: _Doc) -> bool:
+        """Never pay an invoice beyond its open balance in QuickBooks: it may have been paid
+        there meanwhile (by hand, or by a sync whose ledger this is not). False: nothing due."""
+        line = doc.payload["Line"][0]
+        invoice_id = str(line["LinkedTxn"][0]["TxnId"])
+        open_balance = self.open_balance.get(invoice_id)
+        if open_balance is None:
+            return True
+        amount = money(str(doc.payload["TotalAmt"]))
+        if open_balance <= ZERO:
+            doc.blocked = True
+            doc.order.notes.append(f"No {doc.planned.kind.label.lower()} booked: the invoice is "
+                                   "already paid in QuickBooks.")
+            return False
+        if amount > open_balance:
+            doc.payload["TotalAmt"] = line["Amount"] = money_text(open_balance)
+            doc.planned.total = open_balance
+            doc.order.notes.append(
+                f"Only {money_text(open_balance)} of {money_text(amount)} was applied: the rest "
+                "of the invoice is already paid in QuickBooks.")
+            amount = open_balance
+        self.open_balance[invoice_id] = open_balance - amount
+        return True
+
     def _lookup(self, state: _OrderState) -> Callable[[Pending], Any]:
         def lookup(pending: Pending) -> Any:
             kind, _, name = pending.key.partition(":")
@@ -551,6 +581,7 @@ class _Session:
             listed = ", ".join(_quote(invoice_id) for invoice_id in ids[start:start + 100])
             for invoice in self.client.query_all("Invoice", f"Id IN ({listed})"):
                 self.resolved[f"invoice-customer:{invoice['Id']}"] = dict(invoice["CustomerRef"])
+                self._note_balance(invoice)
         for key in wanted - set(self.resolved):
             self.entity_faults[key] = "the invoice is no longer in QuickBooks"
 
@@ -738,6 +769,8 @@ class _Session:
         doc.done = True
         confirmation = _confirmation(doc.request_id, entity)
         kind = doc.planned.kind
+        if kind is DocumentKind.INVOICE:
+            self._note_balance(entity)
         doc.order.booked.append(BookedDocument(doc.order.order.number, kind, doc.qb_id,
                                                doc.doc_number, confirmation.total))
         if kind.value in SALE_KINDS and confirmation.total != doc.planned.total:
@@ -747,6 +780,11 @@ class _Session:
                 f"{money_text(doc.planned.total)}; check the tax and discount settings. "
                 "Nothing more was booked for it.")
         return confirmation
+
+    def _note_balance(self, invoice: Mapping[str, Any]) -> None:
+        balance = invoice.get("Balance", invoice.get("TotalAmt"))
+        if balance not in (None, ""):
+            self.open_balance[str(invoice.get("Id", ""))] = money(str(balance))
 
     # ---- outcomes ------------------------------------------------------------------------
 
@@ -772,6 +810,9 @@ class _Session:
             self._finish_failed(order.source_id, order.number, state.failure, state.booked)
             return
         message = " ".join(state.notes)
+        if not state.booked:
+            self._finish_skipped(order, message.rstrip(".") or "nothing was left to book")
+            return
         self.result.synced += 1
         self.engine.runs.record_order(self.result.run_id or 0, order.source_id, order.number,
                                       OrderOutcome.BOOKED, message, documents=state.booked)

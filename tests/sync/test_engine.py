@@ -356,3 +356,53 @@ def test_tax_shipping_and_accounts_as_mapped_still_total_the_order(app, sandbox,
         assert items["Rush Handling"]["Id"] in refs
         assert items["Sales tax"]["Id"] in refs and items["Sales tax"]["Type"] == "NonInventory"
         assert "Item 'Sales tax'" in result.created
+
+
+def test_an_invoice_paid_by_hand_in_quickbooks_is_not_paid_again(app, sandbox, tmp_path):
+    path = tmp_path / "orders.csv"
+    write_orders(path, [row("9501", "COF-INS-8", "2", "13.50", status="on-hold")])
+    connection = connect(app, sandbox, "Shop", TransactionMode.INVOICES_WITH_PAYMENTS, path)
+    app.engine().run(connection)
+    invoice = by_number(sandbox, "Invoice")["9501"]
+    sandbox.company.create("Payment", {   # the bookkeeper records the cheque by hand
+        "CustomerRef": invoice["CustomerRef"], "TotalAmt": "27.00",
+        "Line": [{"Amount": "27.00", "LinkedTxn": [{"TxnId": invoice["Id"],
+                                                     "TxnType": "Invoice"}]}]})
+    write_orders(path, [row("9501", "COF-INS-8", "2", "13.50", payment_status="paid")])
+    result = app.engine().run(connection, query=ALL)
+    assert result.documents == [] and result.skipped == 1
+    assert len(docs(sandbox, "Payment")) == 1
+    (record,) = app.runs.orders(result.run_id)
+    assert "already paid in QuickBooks" in record.message
+
+
+def test_the_same_orders_under_another_file_name_are_adopted_not_paid_twice(app, sandbox,
+                                                                            tmp_path):
+    rows = [row("9601", "NTB-LIN-A5", "2", "21.00", payment_status="paid")]
+    first = connect(app, sandbox, "Old", TransactionMode.INVOICES_WITH_PAYMENTS,
+                    write_orders(tmp_path / "orders.csv", rows))
+    app.engine().run(first)
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    second = connect(app, sandbox, "New", TransactionMode.INVOICES_WITH_PAYMENTS,
+                     write_orders(moved / "orders.csv", rows))
+    result = app.engine().run(second)
+    assert result.status is RunStatus.SUCCEEDED, result.errors
+    assert [doc.kind for doc in result.documents] == [DocumentKind.INVOICE]
+    assert len(docs(sandbox, "Invoice")) == len(docs(sandbox, "Payment")) == 1
+
+
+def test_more_orders_than_one_batch_holds_each_get_their_payment(app, sandbox, tmp_path):
+    path = write_orders(tmp_path / "orders.csv", [
+        row(f"B{n}", "MUG-ENM-12", "1", f"{18 + n}.00", payment_status="paid")
+        for n in range(45)])
+    connection = connect(app, sandbox, "Shop", TransactionMode.INVOICES_WITH_PAYMENTS, path)
+    requests_before = sandbox.request_count
+    result = app.engine().run(connection)
+    assert result.status is RunStatus.SUCCEEDED and result.synced == 45
+    invoices = docs(sandbox, "Invoice")
+    assert len(invoices) == 45 and all(money_of(i["Balance"]) == 0 for i in invoices)
+    assert len(docs(sandbox, "Payment")) == 45
+    # Customers, invoices and payments: 135 operations in batches of 30, plus reading the
+    # company's lists; nothing like a request per order.
+    assert sandbox.request_count - requests_before <= 20

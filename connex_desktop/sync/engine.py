@@ -282,6 +282,11 @@ class _Doc:
     done: bool = False       # confirmed (now or earlier)
     blocked: bool = False    # will not be sent: the order failed or something it needs did
 
+    @property
+    def sent_number(self) -> str:
+        """The DocNumber sent (an invoice may take its estimate's, known only once resolved)."""
+        return str(self.payload.get("DocNumber") or "")
+
 
 @dataclass
 class _OrderState:
@@ -645,7 +650,7 @@ class _Session:
                 elif item.entity is not None:
                     confirmations.append(self._confirmed(operation, item.entity))
                 elif item.fault is not None and item.fault.code == "6140" and (
-                        operation.planned.doc_number):
+                        operation.sent_number):
                     duplicates.append(operation)
                 elif item.fault is not None and item.fault.kind is ErrorKind.RETRY_LATER:
                     self._unconfirmed([operation], item.fault)
@@ -710,10 +715,10 @@ class _Session:
         if not duplicates:
             return []
         found = self._find_by_number(
-            [(doc.planned.kind.value, doc.planned.doc_number or "") for doc in duplicates])
+            [(doc.planned.kind.value, doc.sent_number) for doc in duplicates])
         adopted = []
         for doc in duplicates:
-            number = doc.planned.doc_number or ""
+            number = doc.sent_number
             document = found.get((doc.planned.kind.value, number))
             if document is not None and _is_ours(document, doc.order.order.number):
                 adopted.append(self._confirmed(doc, document))
@@ -869,7 +874,7 @@ def _intent(doc: _Doc) -> Intent:
     order = doc.order.order
     return Intent(order.source_id, order.number, doc.planned.doc_key, doc.planned.kind.value,
                   doc.request_id, json.dumps(doc.payload, default=str),
-                  doc.planned.doc_number or "", doc.planned.total)
+                  doc.sent_number, doc.planned.total)
 
 
 def _entity_and_body(operation: _Doc | NewEntity) -> tuple[str, dict[str, Any]]:

@@ -101,10 +101,13 @@ class App:
             return demo.secrets
         return self.secrets
 
-    def quickbooks_client(self, connection: Connection) -> QuickBooksClient:
+    def quickbooks_client(self, connection: Connection, *,
+                          secrets: SecretStore | None = None) -> QuickBooksClient:
+        """A client for the connection's company; `secrets` overrides where its tokens are
+        (e.g. tokens being tried before they replace the saved ones)."""
         if connection.id is None:
             raise SetupError("Save the connection before connecting it to QuickBooks.")
-        auth = QuickBooksAuth(connection.quickbooks, self.secrets_for(connection),
+        auth = QuickBooksAuth(connection.quickbooks, secrets or self.secrets_for(connection),
                               quickbooks_key_prefix(connection.id))
         return QuickBooksClient(connection.quickbooks, auth)
 

@@ -28,6 +28,7 @@ from connex_desktop.core.progress import CancelToken
 from connex_desktop.core.result import RunStatus, SyncResult
 from connex_desktop.core.secrets import connection_secret_key
 from connex_desktop.quickbooks.auth import (
+    ACCESS_TOKEN,
     CLIENT_SECRET,
     REFRESH_TOKEN,
     authorization_url,
@@ -38,11 +39,12 @@ from connex_desktop.quickbooks.auth import (
 )
 from connex_desktop.sources.base import OrderQuery, Source
 from connex_desktop.storage.repositories import RunTrigger
-from connex_desktop.storage.secrets import delete_connection_secrets
+from connex_desktop.storage.secrets import MemorySecretStore, delete_connection_secrets
 
 EXIT_OK = 0
 EXIT_SOME_FAILED = 1
 EXIT_USAGE = 2     # usage, configuration or authorisation
+QB_SECRETS = (CLIENT_SECRET, REFRESH_TOKEN, ACCESS_TOKEN)   # a connection's QuickBooks keys
 
 
 class UsageError(ConnexError):
@@ -444,8 +446,7 @@ def _connection_remove(app: App, args: argparse.Namespace) -> int:
     kind = app.source_kinds.get(conn.source_kind)
     names = [s.name for s in kind.settings_fields if s.secret] if kind else []
     app.connections.remove(conn.name)
-    delete_connection_secrets(app.secrets, conn.id,
-                              [*names, CLIENT_SECRET, REFRESH_TOKEN, "qb_access_token"])
+    delete_connection_secrets(app.secrets, conn.id, [*names, *QB_SECRETS])
     print(f"Removed the connection {conn.name!r}; what it booked stays in the ledger.")
     return EXIT_OK
 
@@ -460,6 +461,8 @@ def _qb_connect(app: App, args: argparse.Namespace) -> int:
                                 client_id=args.client_id.strip(),
                                 realm_id=(args.realm_id or "").strip(),
                                 redirect_uri=conn.quickbooks.redirect_uri)
+    # The new tokens are tried in memory first, so a wrong one never replaces working ones.
+    trial = MemorySecretStore()
     if args.token_stdin:
         if not company.realm_id:
             raise UsageError("--token-stdin needs --realm-id (the QuickBooks company id).")
@@ -468,7 +471,7 @@ def _qb_connect(app: App, args: argparse.Namespace) -> int:
         if not client_secret or not refresh_token:
             raise UsageError("--token-stdin reads two lines: the client secret, then a refresh "
                              "token.")
-        save_credentials(app.secrets, prefix, client_secret=client_secret,
+        save_credentials(trial, prefix, client_secret=client_secret,
                          refresh_token=refresh_token)
     else:
         import getpass  # only the interactive flow asks for input
@@ -480,16 +483,22 @@ def _qb_connect(app: App, args: argparse.Namespace) -> int:
         webbrowser.open(url)
         callback = input("After allowing access, paste the address the browser was sent to: ")
         code, realm_id = parse_callback(callback.strip(), state)
-        company = exchange_code(company, app.secrets, prefix, client_secret=client_secret,
+        company = exchange_code(company, trial, prefix, client_secret=client_secret,
                                 code=code, realm_id=realm_id)
     candidate = dataclasses.replace(conn, quickbooks=company)
     try:
-        with app.quickbooks_client(candidate) as client:
+        with app.quickbooks_client(candidate, secrets=trial) as client:
             info = client.company_info()
     except ConnexError as error:
         print(f"connex-desktop: could not open the QuickBooks company: {error}",
               file=sys.stderr)
         return EXIT_USAGE
+    for name in QB_SECRETS:   # the tokens as they are now (a refresh may have rotated them)
+        value = trial.get(f"{prefix}/{name}")
+        if value:
+            app.secrets.set(f"{prefix}/{name}", value)
+        else:
+            app.secrets.delete(f"{prefix}/{name}")
     name = str(info.get("CompanyName") or info.get("LegalName") or company.realm_id)
     app.connections.update(dataclasses.replace(
         candidate, quickbooks=dataclasses.replace(company, company_name=name)))
@@ -500,8 +509,7 @@ def _qb_connect(app: App, args: argparse.Namespace) -> int:
 def _qb_disconnect(app: App, args: argparse.Namespace) -> int:
     conn = app.connections.get(args.name)
     assert conn.id is not None
-    delete_connection_secrets(app.secrets, conn.id,
-                              [CLIENT_SECRET, REFRESH_TOKEN, "qb_access_token"])
+    delete_connection_secrets(app.secrets, conn.id, QB_SECRETS)
     app.connections.update(dataclasses.replace(
         conn, quickbooks=dataclasses.replace(conn.quickbooks, realm_id="", company_name="")))
     print(f"Disconnected {conn.name!r} from QuickBooks; its tokens were removed.")

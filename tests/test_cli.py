@@ -117,19 +117,30 @@ def test_qb_connect_stores_the_company_and_keeps_tokens_out_of_output(
     assert summary["quickbooks"]["realm_id"] == sandbox.realm_id
 
 
-def test_qb_connect_with_a_bad_token_fails_with_exit_2(data_dir, sandbox, monkeypatch,
-                                                       capsys, tmp_path):
+def test_qb_connect_with_a_bad_token_fails_and_keeps_the_working_one(
+        data_dir, sandbox, monkeypatch, capsys, tmp_path, memory_keyring):
     orders = write_orders(tmp_path / "orders.csv", [row("1", "MUG-ENM-12")])
     assert cli(data_dir, "connection", "add", "Shop", "--source", "csv", "--set",
                f"path={orders}", "--mode", "invoices") == 0
-    assert cli(data_dir, "qb", "connect", "Shop", "--environment", sandbox.base_url,
-               "--client-id", sandbox.client_id, "--realm-id", sandbox.realm_id,
-               "--token-stdin", stdin=f"{sandbox.client_secret}\nnot-a-token\n",
+    connect = ("qb", "connect", "Shop", "--environment", sandbox.base_url, "--client-id",
+               sandbox.client_id, "--realm-id", sandbox.realm_id, "--token-stdin")
+    assert cli(data_dir, *connect, stdin=f"{sandbox.client_secret}\nnot-a-token\n",
                monkeypatch=monkeypatch) == 2
     assert "Reconnect to QuickBooks" in capsys.readouterr().err
-    capsys.readouterr()
     assert cli(data_dir, "connection", "list", "--json") == 0
     assert json.loads(capsys.readouterr().out)[0]["quickbooks"]["connected"] is False
+    assert memory_keyring == {}     # nothing of the failed attempt was kept
+
+    grant = sandbox.new_grant()
+    assert cli(data_dir, *connect, stdin=f"{sandbox.client_secret}\n{grant['refresh_token']}\n",
+               monkeypatch=monkeypatch) == 0
+    working = dict(memory_keyring)
+    assert cli(data_dir, *connect, stdin=f"{sandbox.client_secret}\nnot-a-token\n",
+               monkeypatch=monkeypatch) == 2
+    assert memory_keyring == working
+    capsys.readouterr()
+    assert cli(data_dir, "sync", "Shop", "--json") == 0
+    assert json.loads(capsys.readouterr().out)["status"] == "succeeded"
 
 
 def test_sync_json_exit_codes_and_history(data_dir, sandbox, monkeypatch, capsys, tmp_path):

@@ -196,6 +196,15 @@ def test_bad_rows_fail_their_orders_and_the_rest_is_booked(app, sandbox, tmp_pat
     assert sorted(by_number(sandbox, "Invoice")) == ["5001", "5003"]
     assert app.runs.failed_order_numbers(connection.id) == ["5002"]
 
+    # Fixed in the file: retrying the failed orders fetches and books just that one.
+    write_orders(path, [row("5001", "MUG-ENM-12", "1", "18.00"),
+                        row("5002", "MUG-ENM-12", "2", "18.00"),
+                        row("5003", "MUG-ENM-12", "1", "18.00")])
+    retried = app.engine().run(connection, retry_failed=True)
+    assert (retried.fetched, retried.synced, retried.failed) == (1, 1, 0)
+    assert sorted(by_number(sandbox, "Invoice")) == ["5001", "5002", "5003"]
+    assert app.runs.failed_order_numbers(connection.id) == []
+
 
 def test_an_order_number_too_long_fails_only_that_order(app, sandbox, tmp_path):
     path = write_orders(tmp_path / "orders.csv", [

@@ -171,3 +171,18 @@ def sales_order_problems(company: Callable[[str], list[Entity]],
     if twice:
         problems.append(f"estimate numbers used twice: {twice[:10]}")
     return problems
+
+
+def sales_receipt_problems(receipts: Iterable[Entity],
+                           orders: Iterable[ExpectedOrder]) -> list[str]:
+    """Per paid order exactly one sales receipt of its total; no receipt for anything else."""
+    expected = {order.number: order for order in orders}
+    grouped = _by_order(receipts)
+    problems = [f"sales receipts for no order: {sorted(set(grouped) - set(expected))[:10]}"
+                ] if set(grouped) - set(expected) else []
+    for number, order in sorted(expected.items()):
+        totals = [money(str(receipt["TotalAmt"])) for receipt in grouped.get(number, [])]
+        if totals != [order.total]:
+            problems.append(f"order {number} has sales receipts {[str(t) for t in totals]}, "
+                            f"expected one of {order.total}")
+    return problems

@@ -27,7 +27,12 @@ from connex_desktop.quickbooks.ratelimit import BackoffPolicy, RateLimiter
 from connex_desktop.sandbox.server import Reply, SandboxServer
 from connex_desktop.sources.base import OrderQuery
 from connex_desktop.sync.engine import Engine
-from tests.bench.harness import books_problems, connect_csv, sales_order_problems
+from tests.bench.harness import (
+    books_problems,
+    connect_csv,
+    sales_order_problems,
+    sales_receipt_problems,
+)
 from tests.bench.orders import ExpectedOrder, generate_orders, write_orders_csv
 
 ORDER_COUNT = 40
@@ -139,6 +144,8 @@ def assert_booked_exactly_once(server: SandboxServer, engine: Engine, connection
         assert not server.faults_at, "a planned fault never came: fewer writes than meant"
     if connection.mode is TransactionMode.SALES_ORDERS_INVOICES_POS:
         assert sales_order_problems(server.company.all, orders) == []
+    elif connection.mode is TransactionMode.SALES_RECEIPTS:
+        assert sales_receipt_problems(server.company.all("SalesReceipt"), orders) == []
     else:
         assert books_problems(server.company.all("Invoice"), server.company.all("Payment"),
                               orders) == []
@@ -235,6 +242,20 @@ def test_sales_orders_with_purchase_orders_survive_lost_answers(
     server = serve({write: ("drop_after_write", 6)}, custom_txn_numbers=not use_qb_numbering)
     connection = connect_csv(app, server, order_file,
                              mode=TransactionMode.SALES_ORDERS_INVOICES_POS,
+                             use_qb_numbering=use_qb_numbering)
+    engine = fast_engine(app)
+    results = sync_until_done(engine, connection)
+    assert len(results) >= 2, "the first run should have ended without confirmation"
+    assert_booked_exactly_once(server, engine, connection, orders)
+
+
+@pytest.mark.parametrize("use_qb_numbering", [False, True], ids=["order-numbers", "qb-numbers"])
+@pytest.mark.parametrize("write", [("salesreceipt", 1), ("salesreceipt", 2)],
+                         ids=["receipt-1", "receipt-2"])
+def test_sales_receipts_survive_lost_answers(app, serve, order_file, orders, write,
+                                            use_qb_numbering):
+    server = serve({write: ("drop_after_write", 6)}, custom_txn_numbers=not use_qb_numbering)
+    connection = connect_csv(app, server, order_file, mode=TransactionMode.SALES_RECEIPTS,
                              use_qb_numbering=use_qb_numbering)
     engine = fast_engine(app)
     results = sync_until_done(engine, connection)

@@ -180,13 +180,14 @@ class Engine:
             if problem:
                 raise SetupError(problem)
             client = self.client_for(connection)
-            problem = numbering_problem(connection, client.preferences())
+            preferences = client.preferences()
+            problem = numbering_problem(connection, preferences)
             if problem:
                 raise SetupError(problem)
             source = self.source_for(connection)
             session = _Session(self, connection, client, source, result, progress, cancel,
                                dry_run)
-            session.load_company()
+            session.load_company(preferences)
             if not dry_run:
                 session.reconcile()
             order_query = self._query(connection, query, retry_failed)
@@ -334,9 +335,9 @@ class _Session:
     def ledger(self) -> LedgerRepository:
         return self.engine.ledger
 
-    def load_company(self) -> None:
+    def load_company(self, preferences: Mapping[str, Any]) -> None:
         self.refs.preload("Customer", "Item", "Vendor", "Account", "TaxCode", "PaymentMethod")
-        self.setup = company_setup(self.connection, self.client.preferences(), self.refs,
+        self.setup = company_setup(self.connection, preferences, self.refs,
                                    store_label=self.source.label)
 
     # ---- reconcile what an earlier run left unconfirmed ----------------------------------

@@ -62,6 +62,8 @@ def company_setup(connection: Connection, preferences: Mapping[str, Any],
     return CompanySetup(
         custom_txn_numbers=sales_forms.get("CustomTxnNumbers") is not False,
         using_sales_tax=tax_prefs.get("UsingSalesTax") is not False,
+        allow_shipping=sales_forms.get("AllowShipping") is not False,
+        allow_discount=sales_forms.get("AllowDiscount") is not False,
         home_currency=str(home),
         multicurrency=bool(currency_prefs.get("MultiCurrencyEnabled")),
         income_account=ref(income),

@@ -84,6 +84,8 @@ class CompanySetup:
 
     custom_txn_numbers: bool = True
     using_sales_tax: bool = True
+    allow_shipping: bool = True        # SalesFormsPrefs.AllowShipping: SHIPPING_ITEM_ID works
+    allow_discount: bool = True        # SalesFormsPrefs.AllowDiscount: discount lines work
     home_currency: str = "USD"
     multicurrency: bool = False
     income_account: Mapping[str, str] | None = None       # for items created on the fly
@@ -436,6 +438,11 @@ class _Planner:
     def _shipping_line(self) -> dict[str, Any]:
         amount = money_text(self.order.shipping)
         item = self.setup.shipping_item
+        if item is None and not self.setup.allow_shipping:
+            raise OrderDataError(
+                f"it charges {amount} shipping, but shipping is turned off in QuickBooks. Turn "
+                "on Shipping in QuickBooks (Account and settings, Sales) or choose a shipping "
+                "item for this connection.", order=self.order.number, field="Shipping Amount")
         ref = _ref(item) if item else {"value": SHIPPING_ITEM_ID}
         detail: dict[str, Any] = {"ItemRef": ref}
         if item:
@@ -446,6 +453,12 @@ class _Planner:
                 "SalesItemLineDetail": detail}
 
     def _discount_line(self, order_discount: Decimal, line_discounts: Decimal) -> dict[str, Any]:
+        if not self.setup.allow_discount:
+            raise OrderDataError(
+                f"it has {money_text(order_discount + line_discounts)} of discounts, but "
+                "discounts are turned off in QuickBooks. Turn on Discount in QuickBooks "
+                "(Account and settings, Sales).", order=self.order.number,
+                field="Order Discount" if order_discount else "Line Discount")
         parts = []
         if order_discount:
             parts.append(f"order discount {money_text(order_discount)}")

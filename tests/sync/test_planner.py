@@ -335,3 +335,13 @@ def test_cancelled_order_never_booked_is_skipped():
 def test_memo_marker_does_not_match_a_longer_order_number():
     assert names_order("Order 10 from Shop. Booked by Connex Desktop.", "10")
     assert not names_order("Order 1001 from Shop.", "10")
+
+
+def test_shipping_or_discounts_turned_off_in_quickbooks_fail_the_order_saying_what_to_do():
+    with pytest.raises(OrderDataError, match="shipping is turned off") as raised:
+        plan(make_order(shipping="5.00"), setup=CompanySetup(allow_shipping=False))
+    assert raised.value.field == "Shipping Amount"
+    shipping_item = CompanySetup(allow_shipping=False, shipping_item={"Id": "13", "Name": "Box"})
+    assert plan(make_order(shipping="5.00"), setup=shipping_item).documents
+    with pytest.raises(OrderDataError, match="discounts are turned off"):
+        plan(make_order(), setup=CompanySetup(allow_discount=False))   # a line discount

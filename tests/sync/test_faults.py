@@ -10,6 +10,7 @@ import json
 import threading
 from collections import Counter
 from collections.abc import Iterator, Mapping
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -41,6 +42,7 @@ MAX_RUNS = 4
 # throttle unless a test asks it to): these tests are about faults, not about waiting.
 FAST_BACKOFF = BackoffPolicy(base_s=0.02, cap_s=0.1)
 UNPACED_PER_SECOND = 10_000
+DROP = "drop_after_write"
 DOCUMENT_KINDS = ("Estimate", "Invoice", "Payment", "SalesReceipt", "PurchaseOrder")
 
 
@@ -61,21 +63,34 @@ class FaultyServer(SandboxServer):
     def handle(self, method: str, target: str, headers: Mapping[str, str],
                body: bytes) -> Reply:
         url = urlsplit(target)
+        fault = None
         if method == "POST" and url.path.startswith("/v3/") and not url.path.endswith("/query"):
-            request_id = parse_qs(url.query).get("requestid", [""])[0]
-            with self._writes_lock:
-                self.writes += 1
-                if not request_id or request_id not in self._attempts_left:
-                    for entity in _entities_written(url.path, body):
-                        self._seen[entity] += 1
-                        planned = self.faults_at.pop((entity, self._seen[entity]), None)
-                        if planned is not None:
-                            self._attempts_left[request_id] = list(planned)
-                planned_now = self._attempts_left.get(request_id)
-                if planned_now is not None and planned_now[1] > 0:
-                    planned_now[1] -= 1
-                    self.inject(planned_now[0])
+            fault = self._fault_for(url.path, parse_qs(url.query).get("requestid", [""])[0],
+                                    body)
+        if fault == DROP:
+            # This very request is stored and its answer lost (a fault injected into the
+            # sandbox could be taken by a concurrent request instead).
+            reply = super().handle(method, target, headers, body)
+            reply.drop = reply.status == HTTPStatus.OK
+            return reply
+        if fault is not None:
+            self.inject(fault)
         return super().handle(method, target, headers, body)
+
+    def _fault_for(self, path: str, request_id: str, body: bytes) -> str | None:
+        with self._writes_lock:
+            self.writes += 1
+            if not request_id or request_id not in self._attempts_left:
+                for entity in _entities_written(path, body):
+                    self._seen[entity] += 1
+                    planned = self.faults_at.pop((entity, self._seen[entity]), None)
+                    if planned is not None:
+                        self._attempts_left[request_id] = list(planned)
+            planned_now = self._attempts_left.get(request_id)
+            if planned_now is None or planned_now[1] <= 0:
+                return None
+            planned_now[1] -= 1
+            return str(planned_now[0])
 
 
 def _entities_written(path: str, body: bytes) -> set[str]:
@@ -182,7 +197,7 @@ WRITE_IDS = [f"{entity}-{n}" for entity, n in WRITES]
 
 @pytest.mark.parametrize("write", WRITES, ids=WRITE_IDS)
 def test_answer_lost_once_after_the_write_is_stored(app, serve, order_file, orders, write):
-    server = serve({write: ("drop_after_write", 1)})
+    server = serve({write: (DROP, 1)})
     connection = connect_csv(app, server, order_file)
     engine = fast_engine(app)
     result = engine.run(connection)
@@ -196,7 +211,7 @@ def test_answers_lost_until_the_client_gives_up_then_the_next_run_reconciles(
         app, serve, order_file, orders, write):
     # Six drops in a row outlast the client's five retries: the run ends without knowing
     # whether QuickBooks stored the documents.
-    server = serve({write: ("drop_after_write", 6)})
+    server = serve({write: (DROP, 6)})
     connection = connect_csv(app, server, order_file)
     engine = fast_engine(app)
     results = sync_until_done(engine, connection)
@@ -208,7 +223,7 @@ def test_answers_lost_until_the_client_gives_up_then_the_next_run_reconciles(
 def test_lost_answers_while_reconciling_are_reconciled_later(app, serve, order_file, orders,
                                                              write):
     # Twelve drops: the run's own attempts and the next run's reconciling both end unknown.
-    server = serve({write: ("drop_after_write", 12)})
+    server = serve({write: (DROP, 12)})
     connection = connect_csv(app, server, order_file)
     engine = fast_engine(app)
     results = sync_until_done(engine, connection)
@@ -219,7 +234,7 @@ def test_lost_answers_while_reconciling_are_reconciled_later(app, serve, order_f
 def test_later_payments_survive_lost_answers(app, serve, tmp_path, orders):
     order_file = write_orders_csv(tmp_path / "orders.csv", orders,
                                   unpaid={order.number for order in orders})
-    server = serve({("payment", 1): ("drop_after_write", 6), ("payment", 2): ("503", 6)})
+    server = serve({("payment", 1): (DROP, 6), ("payment", 2): ("503", 6)})
     connection = connect_csv(app, server, order_file)
     engine = fast_engine(app)
     first = engine.run(connection)
@@ -239,7 +254,7 @@ def test_later_payments_survive_lost_answers(app, serve, tmp_path, orders):
                          ids=["estimate-1", "invoice-1", "payment-1", "po-1"])
 def test_sales_orders_with_purchase_orders_survive_lost_answers(
         app, serve, order_file, orders, write, use_qb_numbering):
-    server = serve({write: ("drop_after_write", 6)}, custom_txn_numbers=not use_qb_numbering)
+    server = serve({write: (DROP, 6)}, custom_txn_numbers=not use_qb_numbering)
     connection = connect_csv(app, server, order_file,
                              mode=TransactionMode.SALES_ORDERS_INVOICES_POS,
                              use_qb_numbering=use_qb_numbering)
@@ -254,7 +269,7 @@ def test_sales_orders_with_purchase_orders_survive_lost_answers(
                          ids=["receipt-1", "receipt-2"])
 def test_sales_receipts_survive_lost_answers(app, serve, order_file, orders, write,
                                             use_qb_numbering):
-    server = serve({write: ("drop_after_write", 6)}, custom_txn_numbers=not use_qb_numbering)
+    server = serve({write: (DROP, 6)}, custom_txn_numbers=not use_qb_numbering)
     connection = connect_csv(app, server, order_file, mode=TransactionMode.SALES_RECEIPTS,
                              use_qb_numbering=use_qb_numbering)
     engine = fast_engine(app)

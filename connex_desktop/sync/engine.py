@@ -428,10 +428,8 @@ class _Session:
         for item in window:
             self.result.fetched += 1
             if isinstance(item, FailedOrder):
-                where = f" (line {item.line})" if item.line else ""
-                field_words = f", field {item.field}" if item.field else ""
-                self._finish_failed(item.number, item.number, OrderFailure(
-                    item.number, f"{item.message}{where}{field_words}".strip()))
+                self._finish_failed(item.number, item.number,
+                                    OrderFailure(item.number, _failed_order_message(item)))
                 continue
             if item.source_id in self.seen:   # the overlap of a modified-since window
                 self.result.fetched -= 1
@@ -869,6 +867,17 @@ def _resolve(value: Any, lookup: Callable[[Pending], Any]) -> Any:
     if isinstance(value, list):
         return [_resolve(item, lookup) for item in value]
     return value
+
+
+def _failed_order_message(failed: FailedOrder) -> str:
+    """The source's words, with the line and field added when it did not name them."""
+    message = failed.message.strip()
+    where = []
+    if failed.line and f"line {failed.line}" not in message.lower():
+        where.append(f"line {failed.line}")
+    if failed.field and failed.field.lower() not in message.lower():
+        where.append(f"field {failed.field}")
+    return f"{message} ({', '.join(where)})" if where else message
 
 
 def _intent(doc: _Doc) -> Intent:

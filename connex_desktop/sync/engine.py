@@ -352,9 +352,15 @@ class _Session:
         found = self._find_by_number(
             [(row.kind, row.doc_number) for row in rows if row.doc_number
              and row.kind in NUMBERED_KINDS])
+        unnumbered = self._find_by_memo([row for row in rows if not row.doc_number])
         for row in rows:
-            document = found.get((row.kind, row.doc_number)) if row.doc_number else None
-            if document is not None and _is_ours(document, row.order_number):
+            if row.doc_number:
+                document = found.get((row.kind, row.doc_number))
+                ours = document is not None and _is_ours(document, row.order_number)
+            else:
+                document = unnumbered.get(row.request_id)
+                ours = document is not None
+            if document is not None and ours:
                 confirmations.append(_confirmation(row.request_id, document))
             else:
                 resend.append(row)
@@ -370,7 +376,7 @@ class _Session:
                 entity = self.client.create(row.kind, json.loads(row.payload),
                                             request_id=row.request_id)
             except QuickBooksFault as fault:
-                self._reconcile_fault(row, fault, confirmations, failures)
+                self._reconcile_fault(row, fault, failures)
                 continue
             self.ledger.confirm([_confirmation(row.request_id, entity)])
         for batch_id, batch_rows in batches.items():
@@ -380,17 +386,44 @@ class _Session:
                 outcomes = self.client.batch(operations, request_id=batch_id)
             except QuickBooksFault as fault:
                 for row in batch_rows:
-                    self._reconcile_fault(row, fault, confirmations, failures)
+                    self._reconcile_fault(row, fault, failures)
                 continue
             for row, outcome in zip(batch_rows, outcomes, strict=True):
                 if outcome.entity is not None:
                     self.ledger.confirm([_confirmation(row.request_id, outcome.entity)])
                 elif outcome.fault is not None:
-                    self._reconcile_fault(row, outcome.fault, confirmations, failures)
+                    self._reconcile_fault(row, outcome.fault, failures)
         self.ledger.fail(failures)
 
+    def _find_by_memo(self, rows: list[LedgerRow]) -> dict[str, dict[str, Any]]:
+        """Documents without a number of ours (payments, and those QuickBooks numbers), found
+        among their customer's or vendor's by the exact memo they were sent with.
+
+        The request id alone could replay a write, but QuickBooks does not say for how long it
+        remembers one: looking first means a document is never written twice.
+        """
+        wanted: dict[tuple[str, str], dict[str, list[LedgerRow]]] = {}
+        for row in rows:
+            payload = json.loads(row.payload or "{}")
+            party = "VendorRef" if row.kind == "PurchaseOrder" else "CustomerRef"
+            party_id = str((payload.get(party) or {}).get("value", ""))
+            memo = str(payload.get("PrivateNote") or "")
+            if party_id and memo:
+                wanted.setdefault((row.kind, party), {}).setdefault(party_id, []).append(row)
+        found: dict[str, dict[str, Any]] = {}
+        for (kind, party), by_party in wanted.items():
+            ids = sorted(by_party)
+            for start in range(0, len(ids), 100):
+                listed = ", ".join(_quote(party_id) for party_id in ids[start:start + 100])
+                for document in self.client.query_all(kind, f"{party} IN ({listed})"):
+                    party_id = str((document.get(party) or {}).get("value", ""))
+                    for row in by_party.get(party_id, []):
+                        memo = json.loads(row.payload).get("PrivateNote")
+                        if document.get("PrivateNote") == memo:
+                            found[row.request_id] = document
+        return found
+
     def _reconcile_fault(self, row: LedgerRow, fault: QuickBooksFault,
-                         confirmations: list[Confirmation],
                          failures: list[tuple[str, str]]) -> None:
         if fault.kind in _STOPPING_KINDS:
             raise RunStopped(fault)

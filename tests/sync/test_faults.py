@@ -222,12 +222,13 @@ def test_answers_lost_until_the_client_gives_up_then_the_next_run_reconciles(
 @pytest.mark.parametrize("write", [("payment", 1), ("payment", 2)], ids=["payment-1", "payment-2"])
 def test_lost_answers_while_reconciling_are_reconciled_later(app, serve, order_file, orders,
                                                              write):
-    # Twelve drops: the run's own attempts and the next run's reconciling both end unknown.
+    # Twelve drops: the run's own attempts end unknown. The next run looks the payments up
+    # (by customer and memo) before sending anything again, so it needs no write to finish.
     server = serve({write: (DROP, 12)})
     connection = connect_csv(app, server, order_file)
     engine = fast_engine(app)
     results = sync_until_done(engine, connection)
-    assert len(results) >= 3, [(r.status, r.errors[:1]) for r in results]
+    assert len(results) >= 2, [(r.status, r.errors[:1]) for r in results]
     assert_booked_exactly_once(server, engine, connection, orders)
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.result import RunStatus
+from connex_desktop.sources.base import OrderQuery
 from connex_desktop.storage.database import Database
 from connex_desktop.storage.ledger import (
     CONFIRMED,
@@ -103,3 +104,28 @@ def test_documents_sent_before_a_crash_are_adopted_not_sent_twice(app, sandbox, 
     assert {entry.state for entry in rows} == {CONFIRMED}
     assert FAILED not in {entry.state for number in ("501", "502", "503")
                           for entry in app.ledger.rows_for_order(sandbox.realm_id, number)}
+
+
+@pytest.mark.parametrize("mode", [TransactionMode.INVOICES_WITH_PAYMENTS,
+                                  TransactionMode.SALES_ORDERS_INVOICES_POS])
+def test_unconfirmed_documents_are_looked_up_before_anything_is_sent_again(app, sandbox,
+                                                                         tmp_path, mode):
+    """QuickBooks may have forgotten a request id: documents are found by number or memo."""
+    path = write_orders(tmp_path / "orders.csv", [
+        row(str(700 + n), "JKT-RN-M-M", "1", "149.00", payment_status="paid")
+        for n in range(3)])
+    connection = connect(app, sandbox, "Shop", mode, path, use_qb_numbering=True)
+    assert app.engine().run(connection).status is RunStatus.SUCCEEDED
+    kinds = ("Estimate", "Invoice", "Payment", "PurchaseOrder")
+    before = {kind: sorted(doc["Id"] for doc in docs(sandbox, kind)) for kind in kinds}
+    # As if every answer had been lost, under request ids QuickBooks never saw.
+    app.database.execute("UPDATE ledger SET state = 'planned', qb_id = '',"
+                         " request_id = 'lost-' || id")
+
+    result = app.engine().run(connection, query=OrderQuery())
+    assert result.status is RunStatus.SUCCEEDED, result.errors
+    assert before == {kind: sorted(doc["Id"] for doc in docs(sandbox, kind)) for kind in kinds}
+    rows = [entry for number in ("700", "701", "702")
+            for entry in app.ledger.rows_for_order(sandbox.realm_id, number)]
+    assert rows and {entry.state for entry in rows} == {CONFIRMED}
+    assert all(entry.qb_id for entry in rows)

@@ -494,6 +494,11 @@ class _Session:
                 self._finish_failed(order.source_id, order.number, OrderFailure(
                     order.number, error.message, error.kind, error.detail))
                 continue
+            except Exception as error:  # a bad order fails itself, never the run
+                log.exception("order %s could not be planned", order.number)
+                self._finish_failed(order.source_id, order.number, OrderFailure(
+                    order.number, f"it could not be planned ({type(error).__name__}: {error})."))
+                continue
             if plan.skip_reason:
                 self._finish_skipped(order, plan.skip_reason)
                 continue

@@ -201,9 +201,13 @@ def _date(text: str, option: str) -> date:
 
 
 def _exit_code(results: Sequence[SyncResult]) -> int:
-    if any(result.status is RunStatus.FAILED for result in results):
+    """2 when a run could not start for its setup or authorisation, 1 when orders (or a whole
+    run, e.g. QuickBooks unreachable) failed or it was cancelled, else 0."""
+    if any(result.status is RunStatus.FAILED
+           and result.failure_kind is not ErrorKind.RETRY_LATER for result in results):
         return EXIT_USAGE
-    if any(result.failed or result.status is RunStatus.CANCELLED for result in results):
+    if any(result.failed or result.status in (RunStatus.FAILED, RunStatus.CANCELLED)
+           for result in results):
         return EXIT_SOME_FAILED
     return EXIT_OK
 

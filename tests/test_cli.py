@@ -207,3 +207,20 @@ def test_demo_runs_headless_in_a_subprocess_without_a_keyring(tmp_path):
     assert any(doc["kind"] == "Invoice" for doc in result["documents"])
     assert (tmp_path / "data" / "demo-company.sqlite3").exists()
     assert (tmp_path / "data" / "connex.sqlite3").exists()
+
+
+def test_exit_codes_follow_what_the_user_can_do():
+    from connex_desktop.commands import _exit_code
+    from connex_desktop.core.errors import ErrorKind
+    from connex_desktop.core.result import RunStatus, SyncResult
+
+    def result(status, *, failed=0, kind=None):
+        return SyncResult("Shop", 1, status, failed=failed, failure_kind=kind)
+
+    assert _exit_code([result(RunStatus.SUCCEEDED)]) == 0
+    assert _exit_code([result(RunStatus.SUCCEEDED), result(RunStatus.PARTIAL, failed=2)]) == 1
+    assert _exit_code([result(RunStatus.CANCELLED)]) == 1
+    assert _exit_code([result(RunStatus.FAILED, kind=ErrorKind.RETRY_LATER)]) == 1
+    assert _exit_code([result(RunStatus.FAILED, kind=ErrorKind.RECONNECT)]) == 2
+    assert _exit_code([result(RunStatus.FAILED, kind=ErrorKind.FIX_SETUP),
+                       result(RunStatus.SUCCEEDED)]) == 2

@@ -72,3 +72,5 @@ class SyncResult:
     # Customers and items the run created in QuickBooks (a dry run: would create), e.g.
     # "Customer 'Jane Doe'".
     created: list[str] = field(default_factory=list)
+    # For a FAILED run: what the user can do (reconnect, fix the setup, or retry later).
+    failure_kind: ErrorKind | None = None

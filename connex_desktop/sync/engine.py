@@ -168,7 +168,8 @@ class Engine:
         cancel = cancel or CancelToken()
         if connection.id is None:
             return SyncResult(connection.name, None, RunStatus.FAILED,
-                              message="Save the connection before syncing it.", dry_run=dry_run)
+                              message="Save the connection before syncing it.", dry_run=dry_run,
+                              failure_kind=ErrorKind.FIX_SETUP)
         started = self.clock()
         run_id = self.runs.start(connection.id, trigger, dry_run)
         result = SyncResult(connection.name, run_id, RunStatus.SUCCEEDED, dry_run=dry_run)
@@ -232,6 +233,7 @@ class Engine:
 
     def _fail_run(self, result: SyncResult, error: ConnexError) -> None:
         result.status = RunStatus.FAILED
+        result.failure_kind = error.kind
         result.message = error.message
         if error.detail:
             result.message += f" ({error.detail})"

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
-from connex_desktop.app import App, build_app, quickbooks_key_prefix
+from connex_desktop.app import DEMO_CONNECTION_NAME, App, build_app, quickbooks_key_prefix
 from connex_desktop.core.connection import (
     Connection,
     Mapping,
@@ -87,8 +87,11 @@ def sync(args: argparse.Namespace) -> int:
             raise UsageError("Name connections or use --all, not both.")
         if not args.all and not args.names:
             raise UsageError("Name the connections to sync, or use --all.")
-        connections = app.connections.list() if args.all else [
-            app.connections.get(name) for name in args.names]
+        connections = [
+            # The demo's company runs in this process, with tokens it hands out at each start.
+            app.start_demo(mode=conn.mode) if conn.name == DEMO_CONNECTION_NAME else conn
+            for conn in (app.connections.list() if args.all else [
+                app.connections.get(name) for name in args.names])]
         query = _query(args)
         results = [_run(app, conn, query=query, dry_run=args.dry_run,
                         trigger=RunTrigger.RETRY if args.retry_failed else RunTrigger.CLI,

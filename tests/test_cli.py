@@ -208,6 +208,15 @@ def test_demo_runs_headless_in_a_subprocess_without_a_keyring(tmp_path):
     assert (tmp_path / "data" / "demo-company.sqlite3").exists()
     assert (tmp_path / "data" / "connex.sqlite3").exists()
 
+    # The demo connection syncs like any other, its sandbox started on the way.
+    again = subprocess.run(
+        [sys.executable, "-m", "connex_desktop", "--data-dir", str(tmp_path / "data"), "sync",
+         "Demo store", "--order", result["documents"][0]["order"], "--json"],
+        capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert again.returncode == 0, again.stderr
+    rerun = json.loads(again.stdout)
+    assert rerun["documents"] == [] and rerun["orders"]["skipped"] == 1
+
 
 def test_exit_codes_follow_what_the_user_can_do():
     from connex_desktop.commands import _exit_code

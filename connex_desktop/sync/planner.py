@@ -245,7 +245,9 @@ class _Planner:
             self._plan_invoice(sale_body, total, number, estimate if estimate_exists else None)
         if self.mode is TransactionMode.SALES_RECEIPTS:
             body = dict(sale_body)
-            body.update(self._payment_fields(order.payments[-1] if order.payments else None))
+            payment = order.payments[-1] if order.payments else None
+            body.update(self._payment_fields(payment))
+            body["PrivateNote"] += _long_reference(payment)
             self._add(SALES_RECEIPT, DocumentKind.SALES_RECEIPT, body, total, number)
         if self.mode.books_payments:
             self._plan_payments(Pending(f"doc:{INVOICE}"), sale_body["CustomerRef"],
@@ -318,7 +320,7 @@ class _Planner:
                 "CustomerRef": customer_ref,
                 "TotalAmt": money_text(payment.amount),
                 "TxnDate": (payment.paid_on or order.order_date).isoformat(),
-                "PrivateNote": self._memo(f"payment {index}"),
+                "PrivateNote": self._memo(f"payment {index}") + _long_reference(payment),
                 "Line": [{"Amount": money_text(payment.amount),
                           "LinkedTxn": [{"TxnId": invoice_id, "TxnType": "Invoice"}]}],
             }
@@ -650,6 +652,13 @@ def document_total(body: Mapping[str, Any]) -> Decimal:
     if tax is not None:
         total += money(str(tax))
     return total
+
+
+def _long_reference(payment: OrderPayment | None) -> str:
+    """The whole gateway reference for the memo when PaymentRefNum can hold only its start."""
+    if payment is None or len(payment.reference) <= PAYMENT_REF_MAX_CHARS:
+        return ""
+    return f" Payment reference {payment.reference}."
 
 
 def _ref(entity: Mapping[str, Any], name_field: str = "Name") -> dict[str, Any]:

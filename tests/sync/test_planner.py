@@ -345,3 +345,12 @@ def test_shipping_or_discounts_turned_off_in_quickbooks_fail_the_order_saying_wh
     assert plan(make_order(shipping="5.00"), setup=shipping_item).documents
     with pytest.raises(OrderDataError, match="discounts are turned off"):
         plan(make_order(), setup=CompanySetup(allow_discount=False))   # a line discount
+
+
+def test_a_long_gateway_reference_is_cut_to_fit_and_kept_whole_in_the_memo():
+    order = make_order(paid="317.00")
+    reference = "pi_3PxYzABCDEFGHIJKLMNOPQRS"
+    order = Order(**{**order.__dict__, "payments": (Payment(D("317.00"), "Visa", reference),)})
+    payment = plan(order).documents[1]
+    assert payment.body["PaymentRefNum"] == reference[:21]
+    assert payment.body["PrivateNote"].endswith(f"Payment reference {reference}.")

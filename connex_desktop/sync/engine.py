@@ -186,8 +186,7 @@ class Engine:
             if problem:
                 raise SetupError(problem)
             source = self.source_for(connection)
-            session = _Session(self, connection, client, source, result, progress, cancel,
-                               dry_run)
+            session = _Session(self, connection, client, source, result, progress, dry_run)
             session.load_company(preferences)
             if not dry_run:
                 session.reconcile()
@@ -312,14 +311,13 @@ class _OrderState:
 class _Session:
     def __init__(self, engine: Engine, connection: Connection, client: QuickBooksClient,
                  source: Source, result: SyncResult, progress: ProgressCallback,
-                 cancel: CancelToken, dry_run: bool) -> None:
+                 dry_run: bool) -> None:
         self.engine = engine
         self.connection = connection
         self.client = client
         self.source = source
         self.result = result
         self.progress = progress
-        self.cancel = cancel
         self.dry_run = dry_run
         self.realm = connection.quickbooks.realm_id
         self.store_key = source.store_key

@@ -232,7 +232,7 @@ class _Planner:
         estimate = self.ledger.get(ESTIMATE)
         estimate_exists = estimate is not None and estimate.exists
         sale_body = self._sale_body(number)
-        total = self._body_total(sale_body)
+        total = document_total(sale_body)
         if total != order.total:
             raise OrderDataError(
                 f"the document would total {money_text(total)} but the order's total is "
@@ -624,9 +624,6 @@ class _Planner:
                                  order=order.number, field="Total")
         if not order.lines:
             raise OrderDataError("it has no product lines.", order=order.number, field="SKU")
-
-    def _body_total(self, body: Mapping[str, Any]) -> Decimal:
-        return document_total(body)
 
     def _add(self, doc_key: str, kind: DocumentKind, body: dict[str, Any], total: Decimal,
              number: str | None, depends: tuple[str, ...] = ()) -> None:

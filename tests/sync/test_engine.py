@@ -401,13 +401,17 @@ def test_the_same_orders_under_another_file_name_are_adopted_not_paid_twice(app,
     assert len(docs(sandbox, "Invoice")) == len(docs(sandbox, "Payment")) == 1
 
 
-def test_more_orders_than_one_batch_holds_each_get_their_payment(app, sandbox, tmp_path):
+@pytest.mark.parametrize("window_orders", [120, 7], ids=["one-window", "windows-of-7"])
+def test_more_orders_than_one_batch_holds_each_get_their_payment(app, sandbox, tmp_path,
+                                                                 window_orders):
     path = write_orders(tmp_path / "orders.csv", [
         row(f"B{n}", "MUG-ENM-12", "1", f"{18 + n}.00", payment_status="paid")
         for n in range(45)])
     connection = connect(app, sandbox, "Shop", TransactionMode.INVOICES_WITH_PAYMENTS, path)
     requests_before = sandbox.request_count
-    result = app.engine().run(connection)
+    engine = app.engine()
+    engine.window_orders = window_orders   # part-filled batches wait for the next window
+    result = engine.run(connection)
     assert result.status is RunStatus.SUCCEEDED and result.synced == 45
     invoices = docs(sandbox, "Invoice")
     assert len(invoices) == 45 and all(money_of(i["Balance"]) == 0 for i in invoices)

@@ -419,3 +419,25 @@ def test_more_orders_than_one_batch_holds_each_get_their_payment(app, sandbox, t
     # Customers, invoices and payments: 135 operations in batches of 30, plus reading the
     # company's lists; nothing like a request per order.
     assert sandbox.request_count - requests_before <= 20
+
+
+def test_cancel_finishes_the_orders_already_planned_and_books_none_half(app, sandbox, tmp_path):
+    path = write_orders(tmp_path / "orders.csv", [
+        row(f"C{n}", "MUG-ENM-12", "1", "18.00", payment_status="paid") for n in range(20)])
+    connection = connect(app, sandbox, "Shop", TransactionMode.INVOICES_WITH_PAYMENTS, path)
+    engine = app.engine()
+    engine.window_orders = 5
+    cancel = CancelToken()
+
+    def progress(snapshot: Progress) -> None:
+        if snapshot.fetched >= 10:
+            cancel.cancel()
+
+    result = engine.run(connection, progress=progress, cancel=cancel)
+    assert result.status is RunStatus.CANCELLED
+    assert result.synced == 10 and result.failed == 0
+    # Every order planned before the cancel has its invoice and its payment: none is half booked.
+    assert len(docs(sandbox, "Invoice")) == len(docs(sandbox, "Payment")) == 10
+    resumed = app.engine().run(connection)
+    assert (resumed.synced, resumed.skipped) == (10, 10)
+    assert len(docs(sandbox, "Invoice")) == len(docs(sandbox, "Payment")) == 20

@@ -13,6 +13,7 @@ import webbrowser
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from connex_desktop.app import DEMO_CONNECTION_NAME, App, build_app, quickbooks_key_prefix
@@ -37,7 +38,7 @@ from connex_desktop.quickbooks.auth import (
     parse_callback,
     save_credentials,
 )
-from connex_desktop.sources.base import OrderQuery, Source
+from connex_desktop.sources.base import FieldKind, OrderQuery, Source
 from connex_desktop.storage.repositories import RunTrigger
 from connex_desktop.storage.secrets import MemorySecretStore, delete_connection_secrets
 
@@ -292,6 +293,9 @@ def _settings(kind: type[Source], values: Sequence[str]) -> dict[str, str]:
         if fields[key].secret:
             raise UsageError(f"{key!r} is a secret: pass --secret {key} and type it on standard "
                              "input, so it stays out of your shell history.")
+        if fields[key].kind is FieldKind.PATH and settings[key].strip():
+            # A relative path would name another file when run from another folder.
+            settings[key] = str(Path(settings[key].strip()).expanduser().resolve())
     return settings
 
 

@@ -233,3 +233,15 @@ def test_exit_codes_follow_what_the_user_can_do():
     assert _exit_code([result(RunStatus.FAILED, kind=ErrorKind.RECONNECT)]) == 2
     assert _exit_code([result(RunStatus.FAILED, kind=ErrorKind.FIX_SETUP),
                        result(RunStatus.SUCCEEDED)]) == 2
+
+
+def test_a_relative_order_file_is_saved_as_an_absolute_path(data_dir, tmp_path, monkeypatch,
+                                                           capsys):
+    write_orders(tmp_path / "orders.csv", [row("1", "MUG-ENM-12")])
+    monkeypatch.chdir(tmp_path)
+    assert cli(data_dir, "connection", "add", "Shop", "--source", "csv", "--set",
+               "path=orders.csv", "--mode", "invoices") == 0
+    capsys.readouterr()
+    assert cli(data_dir, "connection", "show", "Shop", "--json") == 0
+    saved = json.loads(capsys.readouterr().out)["settings"]["path"]
+    assert saved == str((tmp_path / "orders.csv").resolve())

@@ -14,16 +14,24 @@ RECONNECT_PREFIX = "Reconnect to QuickBooks: "
 # HTTP statuses after which the same request may simply be sent again (writes carry a requestid).
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 
+# Words more than one code or status shares.
+_AUTHORISATION_GONE = (ErrorKind.RECONNECT,
+                       "QuickBooks no longer accepts this app's authorisation.")
+_TOKEN_REFUSED = (ErrorKind.RECONNECT, "QuickBooks did not accept the access token.")
+_THROTTLED = (ErrorKind.RETRY_LATER, "QuickBooks is throttling requests for this company.")
+_INTERNAL_ERROR = (ErrorKind.RETRY_LATER, "QuickBooks had an internal error.")
+_BOOKS_CLOSED = (ErrorKind.FIX_DATA, "The books are closed for this document's date.")
+
 # QuickBooks error codes (reference §3.2) → (what the user can do, the problem in plain words).
 _CODES: dict[str, tuple[ErrorKind, str]] = {
-    "100": (ErrorKind.RECONNECT, "QuickBooks no longer accepts this app's authorisation."),
-    "110": (ErrorKind.RECONNECT, "QuickBooks no longer accepts this app's authorisation."),
+    "100": _AUTHORISATION_GONE,
+    "110": _AUTHORISATION_GONE,
     "120": (ErrorKind.RECONNECT,
             "the QuickBooks user who connected this app no longer has access to the company."),
-    "3100": (ErrorKind.RECONNECT, "QuickBooks no longer accepts this app's authorisation."),
-    "3200": (ErrorKind.RECONNECT, "QuickBooks did not accept the access token."),
-    "3001": (ErrorKind.RETRY_LATER, "QuickBooks is throttling requests for this company."),
-    "10000": (ErrorKind.RETRY_LATER, "QuickBooks had an internal error."),
+    "3100": _AUTHORISATION_GONE,
+    "3200": _TOKEN_REFUSED,
+    "3001": _THROTTLED,
+    "10000": _INTERNAL_ERROR,
     "500": (ErrorKind.FIX_DATA, "QuickBooks does not support this operation on this record."),
     "600": (ErrorKind.FIX_DATA, "QuickBooks saw this request id before for a different request."),
     "610": (ErrorKind.FIX_DATA,
@@ -49,8 +57,8 @@ _CODES: dict[str, tuple[ErrorKind, str]] = {
     "6140": (ErrorKind.FIX_DATA, "QuickBooks already has a document with this number."),
     "6170": (ErrorKind.FIX_DATA, "Tax details were sent on a document that takes no tax."),
     "6190": (ErrorKind.FIX_SETUP, "The QuickBooks company's subscription has ended."),
-    "6200": (ErrorKind.FIX_DATA, "The books are closed for this document's date."),
-    "6210": (ErrorKind.FIX_DATA, "The books are closed for this document's date."),
+    "6200": _BOOKS_CLOSED,
+    "6210": _BOOKS_CLOSED,
     "6220": (ErrorKind.FIX_DATA, "QuickBooks cannot delete a record that has a balance."),
     "6240": (ErrorKind.FIX_DATA,
              "The name is already used by another customer, vendor, employee or item."),
@@ -62,13 +70,13 @@ _CODES: dict[str, tuple[ErrorKind, str]] = {
 }
 
 _STATUS_WORDS: dict[int, tuple[ErrorKind, str]] = {
-    401: (ErrorKind.RECONNECT, "QuickBooks did not accept the access token."),
+    401: _TOKEN_REFUSED,
     403: (ErrorKind.RECONNECT, "QuickBooks refused this app access to the company."),
     404: (ErrorKind.FIX_SETUP,
           "QuickBooks has no such address; check the company (realm) id and the environment."),
     413: (ErrorKind.FIX_DATA, "The request was too large for QuickBooks."),
-    429: (ErrorKind.RETRY_LATER, "QuickBooks is throttling requests for this company."),
-    500: (ErrorKind.RETRY_LATER, "QuickBooks had an internal error."),
+    429: _THROTTLED,
+    500: _INTERNAL_ERROR,
     502: (ErrorKind.RETRY_LATER, "QuickBooks is not reachable right now (bad gateway)."),
     503: (ErrorKind.RETRY_LATER, "QuickBooks is unavailable right now."),
     504: (ErrorKind.RETRY_LATER, "QuickBooks did not answer in time (gateway timeout)."),
@@ -130,10 +138,7 @@ def fault_from_error(error: Mapping[str, Any], *, status: int | None = None,
         kind, words = ErrorKind.FIX_DATA, f"QuickBooks refused the request: {qb_message or code}."
     if element and kind is ErrorKind.FIX_DATA:
         words = f"{words.rstrip('.')} (field {element})."
-    if kind is ErrorKind.RECONNECT:
-        return reconnect_fault(words, code=code, detail=detail, status=status)
-    return QuickBooksFault(words, kind=kind, code=code, detail=detail, element=element,
-                           status=status)
+    return _fault(kind, words, code=code, detail=detail, element=element, status=status)
 
 
 def fault_from_fault(fault: Mapping[str, Any], *, status: int | None = None) -> QuickBooksFault:
@@ -154,10 +159,7 @@ def fault_from_status(status: int | None, *, body: str = "") -> QuickBooksFault:
     else:
         kind, words = _STATUS_WORDS.get(
             status or 0, (ErrorKind.FIX_DATA, f"QuickBooks answered with HTTP status {status}."))
-    detail = _shorten(body)
-    if kind is ErrorKind.RECONNECT:
-        return reconnect_fault(words, detail=detail, status=status)
-    return QuickBooksFault(words, kind=kind, detail=detail, status=status)
+    return _fault(kind, words, detail=_shorten(body), status=status)
 
 
 def fault_from_response(status: int, body: str) -> QuickBooksFault:
@@ -176,6 +178,15 @@ def fault_from_response(status: int, body: str) -> QuickBooksFault:
 def connection_fault(problem: str) -> QuickBooksFault:
     """No answer at all: a timeout or a lost connection. Safe to retry (requestid)."""
     return QuickBooksFault(f"Could not reach QuickBooks: {problem}", kind=ErrorKind.RETRY_LATER)
+
+
+def _fault(kind: ErrorKind, words: str, *, code: str = "", detail: str = "", element: str = "",
+           status: int | None = None) -> QuickBooksFault:
+    """A fault of `kind` in `words`; a RECONNECT one is worded as `reconnect_fault` words it."""
+    if kind is ErrorKind.RECONNECT:
+        return reconnect_fault(words, code=code, detail=detail, status=status)
+    return QuickBooksFault(words, kind=kind, code=code, detail=detail, element=element,
+                           status=status)
 
 
 def _shorten(text: str, limit: int = 300) -> str:

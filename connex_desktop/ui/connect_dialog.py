@@ -6,7 +6,7 @@ import dataclasses
 from html import escape
 from urllib.parse import parse_qs, urlsplit
 
-from PySide6.QtCore import QByteArray, QObject, Qt, QUrl, Signal, Slot
+from PySide6.QtCore import QByteArray, QObject, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtNetwork import QHostAddress, QTcpServer, QTcpSocket
 from PySide6.QtWidgets import (
@@ -34,6 +34,7 @@ from connex_desktop.quickbooks.auth import (
     parse_callback,
 )
 from connex_desktop.ui.background import run_in_background
+from connex_desktop.ui.socket_server import AcceptedSocket, SocketServer
 
 ENVIRONMENTS = (("production", "Production (your live company)"),
                 ("sandbox", "Sandbox (Intuit development keys)"),
@@ -52,7 +53,7 @@ def is_loopback(redirect_uri: str) -> bool:
     return parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS and parts.port is not None
 
 
-class LoopbackListener(QObject):
+class LoopbackListener(SocketServer):
     """A tiny HTTP listener on 127.0.0.1 that catches QuickBooks' redirect back to the app.
 
     Signals:
@@ -62,38 +63,19 @@ class LoopbackListener(QObject):
     callback_received = Signal(str)
 
     def __init__(self, redirect_uri: str, parent: QObject | None = None) -> None:
-        super().__init__(parent)
+        server = QTcpServer()
+        super().__init__(server, parent)
+        self._tcp_server = server
         self._redirect = urlsplit(redirect_uri)
-        self._server = QTcpServer(self)
-        self._sockets: set[QTcpSocket] = set()
-        self._server.newConnection.connect(self._on_server_new_connection)
 
     def listen(self) -> bool:
-        return self._server.listen(QHostAddress(QHostAddress.SpecialAddress.LocalHost),
-                                   self._redirect.port or 0)
+        return self._tcp_server.listen(QHostAddress(QHostAddress.SpecialAddress.LocalHost),
+                                       self._redirect.port or 0)
 
     def error_text(self) -> str:
-        return self._server.errorString()
+        return self._tcp_server.errorString()
 
-    def close(self) -> None:
-        self._server.close()
-
-    def _on_server_new_connection(self) -> None:
-        while self._server.hasPendingConnections():
-            socket = self._server.nextPendingConnection()
-            socket.readyRead.connect(self._on_socket_ready_read)
-            socket.disconnected.connect(self._on_socket_disconnected)
-            self._sockets.add(socket)     # the wrapper must live as long as the connection
-
-    @Slot()
-    def _on_socket_disconnected(self) -> None:
-        socket = self.sender()
-        self._sockets.discard(socket)
-        socket.deleteLater()
-
-    @Slot()
-    def _on_socket_ready_read(self) -> None:
-        socket = self.sender()
+    def _on_data(self, socket: AcceptedSocket) -> None:
         assert isinstance(socket, QTcpSocket)
         # A request may arrive in pieces: keep what came so far on the socket itself.
         data = bytes(socket.property(PARTIAL_REQUEST) or b"") + bytes(socket.readAll().data())

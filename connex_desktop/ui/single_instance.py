@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 from connex_desktop import APP_NAME
+from connex_desktop.ui.socket_server import AcceptedSocket, SocketServer
 
 CONNECT_TIMEOUT_MS = 500
 RAISE_MESSAGE = b"raise\n"
@@ -20,17 +21,16 @@ def server_name(data_dir: Path) -> str:
     return f"{APP_NAME}-{digest}"
 
 
-class SingleInstance(QObject):
+class SingleInstance(SocketServer):
     """Signals: raise_requested(): another launch wants the window shown."""
 
     raise_requested = Signal()
 
     def __init__(self, name: str, parent: QObject | None = None) -> None:
-        super().__init__(parent)
+        server = QLocalServer()
+        super().__init__(server, parent)
+        self._local_server = server
         self._name = name
-        self._server = QLocalServer(self)
-        self._sockets: set[QLocalSocket] = set()
-        self._server.newConnection.connect(self._on_server_new_connection)
 
     def notify_running(self) -> bool:
         """True if another instance answered (it was asked to raise its window)."""
@@ -46,27 +46,8 @@ class SingleInstance(QObject):
     def listen(self) -> bool:
         # A crashed instance can leave its socket file behind; nobody answered, so remove it.
         QLocalServer.removeServer(self._name)
-        return self._server.listen(self._name)
+        return self._local_server.listen(self._name)
 
-    def close(self) -> None:
-        self._server.close()
-
-    def _on_server_new_connection(self) -> None:
-        while self._server.hasPendingConnections():
-            socket = self._server.nextPendingConnection()
-            socket.readyRead.connect(self._on_socket_ready_read)
-            socket.disconnected.connect(self._on_socket_disconnected)
-            self._sockets.add(socket)     # the wrapper must live as long as the connection
-
-    @Slot()
-    def _on_socket_disconnected(self) -> None:
-        socket = self.sender()
-        self._sockets.discard(socket)
-        socket.deleteLater()
-
-    @Slot()
-    def _on_socket_ready_read(self) -> None:
-        socket = self.sender()
-        assert isinstance(socket, QLocalSocket)
+    def _on_data(self, socket: AcceptedSocket) -> None:
         if bytes(socket.readAll().data()).startswith(RAISE_MESSAGE.strip()):
             self.raise_requested.emit()

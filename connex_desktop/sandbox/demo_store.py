@@ -404,9 +404,7 @@ def _wanted(order: Order, query: OrderQuery, modified_since: datetime | None) ->
         if order.number not in query.numbers:
             return False
     else:
-        if query.created_from and order.order_date < query.created_from:
-            return False
-        if query.created_to and order.order_date > query.created_to:
+        if not query.includes_day(order.order_date):
             return False
         if modified_since and order.updated_at and order.updated_at < modified_since:
             return False

@@ -48,6 +48,11 @@ class OrderQuery:
     numbers: tuple[str, ...] = ()
     statuses: tuple[str, ...] = ()
 
+    def includes_day(self, day: date) -> bool:
+        """Whether an order created on `day` (the store's own day) lies in the created range."""
+        return ((self.created_from is None or day >= self.created_from)
+                and (self.created_to is None or day <= self.created_to))
+
 
 class Source(ABC):
     """An ordering system. Subclasses declare their settings and yield canonical orders."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import email.utils
 import time
 from collections.abc import Iterator, Mapping
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -167,7 +167,7 @@ class BigCommerceSource(Source):
                     if status_id is None and raw.get("status_id") in UNFINISHED_CHECKOUT_IDS:
                         continue  # skipped before its products and transactions are read
                     result = walk.read(raw)
-                    if isinstance(result, FailedOrder) or _within(result.order_date, query):
+                    if isinstance(result, FailedOrder) or query.includes_day(result.order_date):
                         yield result
 
     def _status_ids(self, statuses: tuple[str, ...]) -> Iterator[int]:
@@ -470,8 +470,3 @@ def _parse_instant(value: object) -> datetime | None:
 
 def _rfc2822(moment: datetime) -> str:
     return email.utils.format_datetime(moment.replace(microsecond=0))
-
-
-def _within(day: date, query: OrderQuery) -> bool:
-    return ((query.created_from is None or day >= query.created_from)
-            and (query.created_to is None or day <= query.created_to))

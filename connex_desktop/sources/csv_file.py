@@ -505,11 +505,8 @@ def _wanted(entry: _Entry, query: OrderQuery) -> bool:
     if query.numbers:
         if entry.result.number not in query.numbers:
             return False
-    elif entry.order_date is not None:
-        if query.created_from and entry.order_date < query.created_from:
-            return False
-        if query.created_to and entry.order_date > query.created_to:
-            return False
+    elif entry.order_date is not None and not query.includes_day(entry.order_date):
+        return False
     wanted_statuses = {s.casefold() for s in query.statuses}
     return (not wanted_statuses or entry.status is None
             or entry.status.casefold() in wanted_statuses)

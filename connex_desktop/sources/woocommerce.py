@@ -326,8 +326,7 @@ def _created_within(raw: Mapping[str, Any], query: OrderQuery) -> bool:
         day = datetime.fromisoformat(str(raw.get("date_created"))).date()
     except ValueError:
         return True  # let the mapping report the bad date against the order
-    return ((query.created_from is None or day >= query.created_from)
-            and (query.created_to is None or day <= query.created_to))
+    return query.includes_day(day)
 
 
 def _header_int(value: str | None) -> int | None:

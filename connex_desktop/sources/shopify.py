@@ -224,6 +224,13 @@ class _CostExceeded(Exception):
     """Shopify refused a query as too costly (MAX_COST_EXCEEDED); ask for less and repeat."""
 
 
+def _smaller_page(page_size: int, what: str) -> int:
+    """Half the page Shopify refused as too costly; a page of one it refuses is a setup error."""
+    if page_size == 1:
+        raise SetupError(f"Shopify refuses even one {what} per query as too costly.") from None
+    return max(1, page_size // 2)
+
+
 class ShopifyClient:
     """GraphQL calls to one shop: pacing by the cost bucket, errors made plain."""
 
@@ -380,10 +387,7 @@ class ShopifySource(Source):
                 data = client.query(ORDERS_QUERY, variables, cancel=cancel,
                                     expected_cost=CONNECTION_COST + page_size * per_order_cost)
             except _CostExceeded:
-                if page_size == 1:
-                    raise SetupError("Shopify refuses even one order per query as too "
-                                     "costly.") from None
-                page_size = max(1, page_size // 2)
+                page_size = _smaller_page(page_size, "order")
                 continue
             # Size the next page from what Shopify says this one cost.
             per_order_cost = max(1.0, (client.last_requested_cost - CONNECTION_COST)
@@ -429,10 +433,7 @@ class ShopifySource(Source):
                     ORDER_LINES_QUERY, {"id": node["id"], "first": page_size, "after": cursor},
                     expected_cost=1 + CONNECTION_COST + page_size * LINE_COST, cancel=cancel)
             except _CostExceeded:
-                if page_size == 1:
-                    raise SetupError("Shopify refuses even one line item per query as too "
-                                     "costly.") from None
-                page_size = max(1, page_size // 2)
+                page_size = _smaller_page(page_size, "line item")
                 continue
             items = ((data.get("order") or {}).get("lineItems")) or {}
             page = items.get("nodes") or []

@@ -10,6 +10,7 @@ import pytest
 import requests
 from intuitlib.client import AuthClient
 from quickbooks import QuickBooks
+from quickbooks.objects.base import Ref
 
 from connex_desktop.sandbox.server import SandboxServer
 
@@ -73,3 +74,10 @@ def first_id(sandbox: SandboxServer, entity: str, where: str) -> str:
     found = sandbox.company.query(f"SELECT * FROM {entity} WHERE {where}")
     assert found, f"no {entity} where {where}"
     return str(found[0]["Id"])
+
+
+def ref(value: str) -> Ref:
+    """A python-quickbooks reference to the record with Id `value`."""
+    result = Ref()
+    result.value = value
+    return result

@@ -25,16 +25,9 @@ from quickbooks.objects import (
     Term,
     Vendor,
 )
-from quickbooks.objects.base import Ref
 
 from connex_desktop.sandbox.seed import ACCOUNTS, CATALOG, COMPANY_NAME, PAYMENT_METHODS, VENDORS
-from tests.sandbox.conftest import first_id
-
-
-def _ref(entity_id: str) -> Ref:
-    ref = Ref()
-    ref.value = entity_id
-    return ref
+from tests.sandbox.conftest import first_id, ref
 
 
 def test_the_seeded_company_is_there(qb):
@@ -126,16 +119,16 @@ def test_item_names_are_unique_and_new_items_carry_vendor_and_cost(qb, sandbox):
     item.Name, item.Sku, item.Type = "Trail Cap", "CAP-TRL", "Inventory"
     item.TrackQtyOnHand, item.QtyOnHand, item.InvStartDate = True, 12, "2025-01-01"
     item.UnitPrice, item.PurchaseCost = Decimal("24.50"), Decimal("9.75")
-    item.IncomeAccountRef, item.ExpenseAccountRef = _ref(income), _ref(cogs)
-    item.AssetAccountRef = _ref(asset)
-    item.PrefVendorRef = _ref(vendor)
+    item.IncomeAccountRef, item.ExpenseAccountRef = ref(income), ref(cogs)
+    item.AssetAccountRef = ref(asset)
+    item.PrefVendorRef = ref(vendor)
     created = item.save(qb=qb)
     found = Item.filter(Sku="CAP-TRL", qb=qb)[0]
     assert found.Id == created.Id and found.Name == "Trail Cap"
     assert found.PrefVendorRef["name"] == "Summit Textiles Co"
     duplicate = Item()
     duplicate.Name, duplicate.Type = "trail cap", "Service"
-    duplicate.IncomeAccountRef = _ref(income)
+    duplicate.IncomeAccountRef = ref(income)
     with pytest.raises(QuickbooksException) as raised:
         duplicate.save(qb=qb)
     assert raised.value.error_code == 6240
@@ -144,7 +137,7 @@ def test_item_names_are_unique_and_new_items_carry_vendor_and_cost(qb, sandbox):
 def test_inventory_item_needs_its_accounts_and_quantities(qb, sandbox):
     income = first_id(sandbox, "Account", "Name = 'Sales of Product Income'")
     item = Item()
-    item.Name, item.Type, item.IncomeAccountRef = "Half made", "Inventory", _ref(income)
+    item.Name, item.Type, item.IncomeAccountRef = "Half made", "Inventory", ref(income)
     with pytest.raises(ValidationException) as raised:
         item.save(qb=qb)
     assert raised.value.error_code == 2020
@@ -156,12 +149,12 @@ def test_missing_or_inactive_references_are_610(qb, sandbox):
     vendor.save(qb=qb)
     income = first_id(sandbox, "Account", "Name = 'Services'")
     item = Item()
-    item.Name, item.Type, item.IncomeAccountRef = "Bars", "NonInventory", _ref(income)
-    item.PrefVendorRef = _ref(vendor.Id)
+    item.Name, item.Type, item.IncomeAccountRef = "Bars", "NonInventory", ref(income)
+    item.PrefVendorRef = ref(vendor.Id)
     with pytest.raises(ObjectNotFoundException) as raised:
         item.save(qb=qb)
     assert raised.value.error_code == 610
-    item.PrefVendorRef = _ref("99999")
+    item.PrefVendorRef = ref("99999")
     with pytest.raises(ObjectNotFoundException):
         item.save(qb=qb)
     with pytest.raises(ObjectNotFoundException):

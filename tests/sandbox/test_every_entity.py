@@ -30,16 +30,9 @@ from quickbooks.objects import (
     Term,
     Vendor,
 )
-from quickbooks.objects.base import Ref
 
 from connex_desktop.sandbox.server import SandboxServer
-from tests.sandbox.conftest import first_id
-
-
-def _ref(value: str) -> Ref:
-    ref = Ref()
-    ref.value = value
-    return ref
+from tests.sandbox.conftest import first_id, ref
 
 
 class Company:
@@ -57,7 +50,7 @@ class Company:
         line = SalesItemLine()
         line.Amount = Decimal("79.98")
         line.SalesItemLineDetail = SalesItemLineDetail()
-        line.SalesItemLineDetail.ItemRef = _ref(self.item)
+        line.SalesItemLineDetail.ItemRef = ref(self.item)
         line.SalesItemLineDetail.Qty = 2
         line.SalesItemLineDetail.UnitPrice = Decimal("39.99")
         return line
@@ -82,7 +75,7 @@ def _named(cls: type, field: str, **fields: Any) -> Callable[[Company, int], Any
 def _sale(cls: type, **fields: Any) -> Callable[[Company, int], Any]:
     def build(company: Company, n: int) -> Any:
         obj = cls()
-        obj.CustomerRef = _ref(company.customer)
+        obj.CustomerRef = ref(company.customer)
         obj.DocNumber = f"{cls.__name__[:4].upper()}-{n}"
         obj.Line = [company.sale_line()]
         for key, value in fields.items():
@@ -93,11 +86,11 @@ def _sale(cls: type, **fields: Any) -> Callable[[Company, int], Any]:
 
 def _purchase_order(company: Company, n: int) -> PurchaseOrder:
     order = PurchaseOrder()
-    order.VendorRef, order.DocNumber = _ref(company.vendor), f"PO-{n}"
+    order.VendorRef, order.DocNumber = ref(company.vendor), f"PO-{n}"
     line = ItemBasedExpenseLine()
     line.Amount = Decimal("33.50")
     line.ItemBasedExpenseLineDetail = ItemBasedExpenseLineDetail()
-    line.ItemBasedExpenseLineDetail.ItemRef = _ref(company.item)
+    line.ItemBasedExpenseLineDetail.ItemRef = ref(company.item)
     line.ItemBasedExpenseLineDetail.Qty = 2
     line.ItemBasedExpenseLineDetail.UnitPrice = Decimal("16.75")
     order.Line = [line]
@@ -106,7 +99,7 @@ def _purchase_order(company: Company, n: int) -> PurchaseOrder:
 
 def _payment(company: Company, n: int) -> Payment:
     payment = Payment()
-    payment.CustomerRef, payment.TotalAmt = _ref(company.customer), Decimal("79.98")
+    payment.CustomerRef, payment.TotalAmt = ref(company.customer), Decimal("79.98")
     line = PaymentLine()
     line.Amount = Decimal("79.98")
     link = LinkedTxn()
@@ -121,7 +114,7 @@ BUILDERS: dict[type, tuple[Callable[[Company, int], Any], str]] = {
     Customer: (_named(Customer, "DisplayName"), "DisplayName"),
     Vendor: (_named(Vendor, "DisplayName"), "DisplayName"),
     Item: (_named(Item, "Name", Type="Service",
-                  IncomeAccountRef=lambda c: _ref(c.income)), "Name"),
+                  IncomeAccountRef=lambda c: ref(c.income)), "Name"),
     Account: (_named(Account, "Name", AccountType="Income"), "Name"),
     Class: (_named(Class, "Name"), "Name"),
     Term: (_named(Term, "Name", DueDays=10), "Name"),
@@ -130,7 +123,7 @@ BUILDERS: dict[type, tuple[Callable[[Company, int], Any], str]] = {
     SalesReceipt: (_sale(SalesReceipt), "DocNumber"),
     Estimate: (_sale(Estimate), "DocNumber"),
     CreditMemo: (_sale(CreditMemo), "DocNumber"),
-    RefundReceipt: (_sale(RefundReceipt, DepositToAccountRef=lambda c: _ref(c.checking)),
+    RefundReceipt: (_sale(RefundReceipt, DepositToAccountRef=lambda c: ref(c.checking)),
                     "DocNumber"),
     PurchaseOrder: (_purchase_order, "DocNumber"),
     Payment: (_payment, "Id"),

@@ -25,15 +25,8 @@ from quickbooks.objects import (
     SalesReceipt,
     TxnTaxDetail,
 )
-from quickbooks.objects.base import Ref
 
-from tests.sandbox.conftest import first_id
-
-
-def ref(value: str) -> Ref:
-    result = Ref()
-    result.value = value
-    return result
+from tests.sandbox.conftest import first_id, ref
 
 
 def item_line(item_id: str, qty: str, unit_price: str, amount: str | None = None) -> SalesItemLine:

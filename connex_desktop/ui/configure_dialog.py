@@ -209,11 +209,7 @@ class ConfigureDialog(QDialog):
         return page
 
     def _transactions_tab(self) -> QWidget:
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        form = QFormLayout()
-        layout.addLayout(form)
-        layout.addStretch(1)
+        page, form = self._form_page()
         self.mode_combo = QComboBox()
         for mode in TransactionMode:
             self.mode_combo.addItem(MODE_INFO[mode].label, mode.value)
@@ -251,11 +247,7 @@ class ConfigureDialog(QDialog):
         return page
 
     def _mapping_tab(self) -> QWidget:
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        form = QFormLayout()
-        layout.addLayout(form)
-        layout.addStretch(1)
+        page, form = self._form_page()
         self.lists_label = QLabel()
         self.lists_label.setWordWrap(True)
         form.addRow(self.lists_label)
@@ -281,9 +273,8 @@ class ConfigureDialog(QDialog):
         self._field(form, "Payment method", self.payment_method, "payment_method")
         self.deposit_account = self._list_combo("(Undeposited Funds)")
         self._field(form, "Deposit payments to", self.deposit_account, "deposit_account")
-        self.customer_policy.currentIndexChanged.connect(lambda _i: self._on_policies_changed())
-        self.missing_items.currentIndexChanged.connect(lambda _i: self._on_policies_changed())
-        self.tax_policy.currentIndexChanged.connect(lambda _i: self._on_policies_changed())
+        for policy in (self.customer_policy, self.missing_items, self.tax_policy):
+            policy.currentIndexChanged.connect(lambda _i: self._on_policies_changed())
         return page
 
     def _schedule_tab(self) -> QWidget:
@@ -324,6 +315,16 @@ class ConfigureDialog(QDialog):
         layout.addWidget(hint)
         layout.addStretch(1)
         return page
+
+    @staticmethod
+    def _form_page() -> tuple[QWidget, QFormLayout]:
+        """A tab page with one form at its top."""
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        form = QFormLayout()
+        layout.addLayout(form)
+        layout.addStretch(1)
+        return page, form
 
     @staticmethod
     def _policy_combo(words: dict) -> QComboBox:

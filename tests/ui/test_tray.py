@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 FINISH_TIMEOUT_MS = 60_000
+
+
+@pytest.fixture
+def notifications(desktop, monkeypatch):
+    """The (title, message) of each tray notification, in order, instead of showing it."""
+    shown = []
+    monkeypatch.setattr(desktop.tray, "showMessage", lambda title, message, *rest: shown.append(
+        (title, message)))
+    return shown
 
 
 def menu_texts(menu):
@@ -73,11 +84,8 @@ def test_pause_automatic_sync_is_remembered(qtbot, desktop):
     assert desktop.scheduler.tick() == []
 
 
-def test_a_failed_automatic_sync_notifies_and_turns_the_icon_red(qtbot, desktop, monkeypatch):
-    app, tray = desktop.app, desktop.tray
-    shown = []
-    monkeypatch.setattr(tray, "showMessage", lambda title, message, *rest: shown.append(
-        (title, message)))
+def test_a_failed_automatic_sync_notifies_and_turns_the_icon_red(qtbot, desktop, notifications):
+    app, tray, shown = desktop.app, desktop.tray, notifications
     demo = desktop.window.try_demo()
     app.connections.update(dataclasses.replace(demo, prefix="WEB-STORE-ORDER-"))
     with qtbot.waitSignal(desktop.controller.run_finished, timeout=FINISH_TIMEOUT_MS):
@@ -87,11 +95,8 @@ def test_a_failed_automatic_sync_notifies_and_turns_the_icon_red(qtbot, desktop,
     assert "failed" in shown[0][1]
 
 
-def test_booked_orders_are_announced_only_when_asked_for(qtbot, desktop, monkeypatch):
-    app, tray = desktop.app, desktop.tray
-    shown = []
-    monkeypatch.setattr(tray, "showMessage", lambda title, message, *rest: shown.append(
-        (title, message)))
+def test_booked_orders_are_announced_only_when_asked_for(qtbot, desktop, notifications):
+    app, tray, shown = desktop.app, desktop.tray, notifications
     demo = desktop.window.try_demo()
     app.settings.set("notify_when_orders_booked", "1")
     with qtbot.waitSignal(desktop.controller.run_finished, timeout=FINISH_TIMEOUT_MS) as done:

@@ -13,6 +13,7 @@ PLANNED = "planned"      # recorded before sending: the outcome is not known yet
 CONFIRMED = "confirmed"  # QuickBooks holds it (qb_id, doc_number, total)
 FAILED = "failed"        # QuickBooks refused it; the next attempt gets a new request id
 VOIDED = "voided"
+UNDONE = "undone"        # deleted from QuickBooks by an undo; the order may be booked again
 
 # Documents that book the order as a sale: at most one of them per order and store.
 SALE_DOC_KEYS = ("invoice", "sales_receipt")
@@ -39,6 +40,7 @@ class LedgerRow:
     total: Decimal
     error: str
     payload: str
+    undo_request_id: str = ""   # set before an undo sends the delete; the row stays confirmed
 
     @property
     def exists(self) -> bool:
@@ -130,7 +132,8 @@ class LedgerRepository:
                     " connection_id = excluded.connection_id, run_id = excluded.run_id,"
                     " request_id = excluded.request_id, state = excluded.state,"
                     " doc_number = excluded.doc_number, qb_id = '', total = excluded.total,"
-                    " error = '', payload = excluded.payload, updated_at = excluded.updated_at",
+                    " error = '', payload = excluded.payload, undo_request_id = '',"
+                    " updated_at = excluded.updated_at",
                     (realm_id, store_key, intent.order_id, intent.order_number, intent.doc_key,
                      intent.kind, connection_id, run_id, intent.request_id, PLANNED,
                      intent.doc_number, str(intent.total), intent.payload, now, now))
@@ -166,6 +169,48 @@ class LedgerRepository:
             (realm_id, order_number))
         return [_row(row) for row in rows]
 
+    # ---- undo ------------------------------------------------------------------------------
+
+    def booked_by_run(self, run_id: int) -> list[LedgerRow]:
+        """The run's documents QuickBooks still holds as far as the ledger knows: what an undo
+        of the run deletes."""
+        rows = self._db.query("SELECT * FROM ledger WHERE run_id = ? AND state = ? ORDER BY id",
+                              (run_id, CONFIRMED))
+        return [_row(row) for row in rows]
+
+    def booked_by_qb_id(self, realm_id: str, kind: str,
+                        qb_ids: Iterable[str]) -> dict[str, LedgerRow]:
+        """Confirmed documents of one kind in one company, by their QuickBooks Id."""
+        ids = list(dict.fromkeys(qb_ids))
+        found: dict[str, LedgerRow] = {}
+        for start in range(0, len(ids), _IN_CHUNK):
+            chunk = ids[start:start + _IN_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.query(
+                "SELECT * FROM ledger WHERE realm_id = ? AND kind = ? AND state = ?"
+                f" AND qb_id IN ({marks})", (realm_id, kind, CONFIRMED, *chunk))
+            for row in rows:
+                found[row["qb_id"]] = _row(row)
+        return found
+
+    def intend_undo(self, requests: Iterable[tuple[int, str]]) -> None:
+        """(row id, request id) pairs: recorded before the deletes are sent."""
+        now = utc_now()
+        with self._db.transaction() as connection:
+            for row_id, request_id in requests:
+                connection.execute(
+                    "UPDATE ledger SET undo_request_id = ?, updated_at = ? WHERE id = ?",
+                    (request_id, now, row_id))
+
+    def mark_undone(self, undone: Iterable[tuple[int, str]]) -> None:
+        """(row id, note) pairs: QuickBooks no longer holds these documents."""
+        now = utc_now()
+        with self._db.transaction() as connection:
+            for row_id, note in undone:
+                connection.execute(
+                    "UPDATE ledger SET state = ?, error = ?, updated_at = ? WHERE id = ?"
+                    " AND state = ?", (UNDONE, note, now, row_id, CONFIRMED))
+
 
 def _row(row: sqlite3.Row) -> LedgerRow:
     return LedgerRow(
@@ -174,4 +219,4 @@ def _row(row: sqlite3.Row) -> LedgerRow:
         kind=row["kind"], connection_id=row["connection_id"], run_id=row["run_id"],
         request_id=row["request_id"], state=row["state"], doc_number=row["doc_number"],
         qb_id=row["qb_id"], total=Decimal(row["total"] or "0"), error=row["error"],
-        payload=row["payload"])
+        payload=row["payload"], undo_request_id=row["undo_request_id"])

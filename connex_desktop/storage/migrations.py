@@ -89,6 +89,14 @@ MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE ledger ADD COLUMN payload TEXT NOT NULL DEFAULT ''",
         ),
     ),
+    Migration(
+        "undo: the delete request of each document being undone, and when a run was undone",
+        (
+            "ALTER TABLE ledger ADD COLUMN undo_request_id TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE runs ADD COLUMN undone_at TEXT",
+            "ALTER TABLE runs ADD COLUMN undo_message TEXT NOT NULL DEFAULT ''",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -229,6 +229,8 @@ class RunRecord:
     skipped: int
     failed: int
     message: str
+    undone_at: datetime | None = None   # when an undo deleted what the run booked
+    undo_message: str = ""              # what the latest undo did, in plain words
 
     @property
     def running(self) -> bool:
@@ -323,6 +325,11 @@ class RunRepository:
             (connection_id, OrderOutcome.FAILED.value))
         return [row["order_number"] for row in rows]
 
+    def mark_undone(self, run_id: int, message: str, *, complete: bool) -> None:
+        """An undo of the run deleted documents; `complete`: none of them is left."""
+        self._db.execute("UPDATE runs SET undone_at = ?, undo_message = ? WHERE id = ?",
+                         (utc_now() if complete else None, message, run_id))
+
     def mark_interrupted(self) -> int:
         """At start-up: runs left 'running' by a killed process become failed. Returns how many.
 
@@ -341,7 +348,8 @@ class RunRepository:
             id=row["id"], connection_id=row["connection_id"], trigger=RunTrigger(row["trigger"]),
             dry_run=bool(row["dry_run"]), status=row["status"], started_at=started_at,
             finished_at=_time(row["finished_at"]), fetched=row["fetched"], synced=row["synced"],
-            skipped=row["skipped"], failed=row["failed"], message=row["message"])
+            skipped=row["skipped"], failed=row["failed"], message=row["message"],
+            undone_at=_time(row["undone_at"]), undo_message=row["undo_message"])
 
     @staticmethod
     def _order(row: sqlite3.Row) -> RunOrderRecord:
@@ -375,6 +383,10 @@ class CursorRepository:
             "INSERT INTO source_cursors (connection_id, name, value) VALUES (?, ?, ?)"
             " ON CONFLICT (connection_id, name) DO UPDATE SET value = excluded.value",
             (connection_id, name, value))
+
+    def delete(self, connection_id: int, name: str) -> None:
+        self._db.execute("DELETE FROM source_cursors WHERE connection_id = ? AND name = ?",
+                         (connection_id, name))
 
 
 class SettingsRepository:

@@ -70,3 +70,9 @@ def documents(sandbox: SandboxServer, entity: str) -> list[dict[str, Any]]:
 
 def amount(value: Any) -> Decimal:
     return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def assert_no_file_holds(folder: Path, secret: str) -> None:
+    """The secret lives in the keyring only: no file under `folder` (database, logs) holds it."""
+    for path in folder.rglob("*"):
+        assert not path.is_file() or secret.encode() not in path.read_bytes(), path

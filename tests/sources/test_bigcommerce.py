@@ -25,6 +25,7 @@ from tests.sources.fake_stores import (
 )
 from tests.sources.store_cli import (  # the fixtures are used by name
     amount,
+    assert_no_file_holds,
     cli_fixture,  # noqa: F401
     documents,
     sandbox_fixture,  # noqa: F401
@@ -362,5 +363,4 @@ def test_orders_booked_into_quickbooks_through_the_cli_then_a_later_payment(cli,
         assert list_requests(store)[-1].param("min_date_modified") is not None
     invoices = {i["DocNumber"]: i for i in documents(sandbox, "Invoice")}
     assert len(invoices) == 4 and amount(invoices["300"]["Balance"]) == D("0.00")
-    for path in cli.data_dir.rglob("*"):
-        assert not path.is_file() or BC_TOKEN.encode() not in path.read_bytes(), path
+    assert_no_file_holds(cli.data_dir, BC_TOKEN)

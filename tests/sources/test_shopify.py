@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import io
-import json
-import sys
 import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
-from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
-import keyring.core
 import pytest
 
-from connex_desktop.__main__ import main
 from connex_desktop.core.errors import Cancelled, ErrorKind, ReconnectError, SetupError
 from connex_desktop.core.model import Order, PaymentStatus
 from connex_desktop.core.progress import CancelToken
@@ -36,6 +29,13 @@ from tests.sources.fake_shopify import (
     shipping_line,
     tax_line,
     transaction,
+)
+from tests.sources.store_cli import (  # the fixtures are used by name
+    amount,
+    assert_no_file_holds,
+    cli_fixture,  # noqa: F401
+    documents,
+    sandbox_fixture,  # noqa: F401
 )
 from tests.storage.memory_keyring import MemoryKeyring
 
@@ -419,35 +419,16 @@ def test_setup_errors_name_the_field(clock):
 
 # -- end to end: the fake store booked into the sandbox company through the CLI -----------------
 
-def cli(data_dir: Path, *args: str, stdin: str = "") -> int:
-    with patch.object(sys, "stdin", io.StringIO(stdin)):
-        return main(["--data-dir", str(data_dir), *args])
-
-
-@pytest.fixture
-def memory_keyring(monkeypatch):
-    """The CLI's secrets go to a real keyring backend that lives in memory."""
-    monkeypatch.setattr(MemoryKeyring, "passwords", {})
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "tests.storage.memory_keyring.MemoryKeyring")
-    monkeypatch.setattr(keyring.core, "_keyring_backend", None)
-    return MemoryKeyring.passwords
-
-
 def invoices(sandbox: SandboxServer) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
-    for invoice in sandbox.company.all("Invoice"):
+    for invoice in documents(sandbox, "Invoice"):
         assert invoice["DocNumber"] not in found, f"invoice {invoice['DocNumber']} booked twice"
         found[invoice["DocNumber"]] = invoice
     return found
 
 
-def cents(value: Any) -> Decimal:
-    return Decimal(str(value)).quantize(Decimal("0.01"))
-
-
 @pytest.mark.slow
-def test_shopify_orders_are_booked_through_the_cli_and_a_later_payment_closes_one(
-        tmp_path, memory_keyring, capsys):
+def test_shopify_orders_are_booked_through_the_cli_and_a_later_payment_closes_one(cli, sandbox):
     shop_orders = [
         order(3001, created="2025-06-02T15:00:00Z", lines=[
             line_item("TEE-BLK-M", "Tee - Black / M", 2, "25.0", discounts=("5.0",),
@@ -465,28 +446,19 @@ def test_shopify_orders_are_booked_through_the_cli_and_a_later_payment_closes_on
         order(3004, created="2025-06-05T15:00:00Z", taxes_included=True,
               lines=[line_item("SOAP", "Soap", 3, "9.99", taxes=(vat("4.99"),))]),
     ]
-    data = tmp_path / "data"
-    with SandboxServer() as sandbox, FakeShopify(shop_orders, token=TOKEN,
-                                                 clock=time.monotonic) as shop:
-        assert cli(data, "connection", "add", "shop", "--source", "shopify",
-                   "--set", f"store_url={shop.url}", "--set", f"timezone={ZONE}",
-                   "--secret", "access_token", "--mode", "invoices-with-payments",
-                   stdin=f"{TOKEN}\n") == 0
-        grant = sandbox.new_grant()
-        assert cli(data, "qb", "connect", "shop", "--environment", sandbox.base_url,
-                   "--client-id", sandbox.client_id, "--realm-id", sandbox.realm_id,
-                   "--token-stdin",
-                   stdin=f"{sandbox.client_secret}\n{grant['refresh_token']}\n") == 0
-        capsys.readouterr()
+    with FakeShopify(shop_orders, token=TOKEN, clock=time.monotonic) as shop:
+        cli("connection", "add", "shop", "--source", "shopify",
+            "--set", f"store_url={shop.url}", "--set", f"timezone={ZONE}",
+            "--secret", "access_token", "--mode", "invoices-with-payments", stdin=f"{TOKEN}\n")
+        cli.connect_quickbooks("shop", sandbox)
 
-        assert cli(data, "sync", "shop", "--json") == 0
-        first = json.loads(capsys.readouterr().out)
+        first = cli.sync("shop")
         assert first["status"] == "succeeded", first
         assert first["orders"]["synced"] == 4
         booked = invoices(sandbox)
-        assert {n: cents(i["TotalAmt"]) for n, i in booked.items()} == {
+        assert {n: amount(i["TotalAmt"]) for n, i in booked.items()} == {
             "3001": D("68.59"), "3002": D("50.00"), "3003": D("35.00"), "3004": D("29.97")}
-        assert {n: cents(i["Balance"]) for n, i in booked.items()} == {
+        assert {n: amount(i["Balance"]) for n, i in booked.items()} == {
             "3001": D("0.00"), "3002": D("30.00"), "3003": D("0.00"), "3004": D("0.00")}
 
         # The buyer pays the rest of #3002; Shopify marks it paid and updates it.
@@ -497,16 +469,14 @@ def test_shopify_orders_are_booked_through_the_cli_and_a_later_payment_closes_on
         late["updatedAt"] = datetime.now(UTC).isoformat(timespec="seconds").replace(
             "+00:00", "Z")
 
-        assert cli(data, "sync", "shop", "--json") == 0
-        second = json.loads(capsys.readouterr().out)
+        second = cli.sync("shop")
         assert second["status"] == "succeeded", second
         assert [(d["order"], d["kind"], d["total"]) for d in second["documents"]] == [
             ("3002", "Payment", "30.00")]
         assert shop.searches[-1].startswith("status:any updated_at:>=")
         booked = invoices(sandbox)
         assert sorted(booked) == ["3001", "3002", "3003", "3004"]
-        assert cents(booked["3002"]["Balance"]) == D("0.00")
+        assert amount(booked["3002"]["Balance"]) == D("0.00")
     # The access token lives in the keyring only: not in the database, logs or settings.
-    assert TOKEN in memory_keyring.values()
-    for path in data.rglob("*"):
-        assert not path.is_file() or TOKEN.encode() not in path.read_bytes(), path
+    assert TOKEN in MemoryKeyring.passwords.values()
+    assert_no_file_holds(cli.data_dir, TOKEN)

@@ -23,6 +23,7 @@ from tests.sources.fake_stores import (
 )
 from tests.sources.store_cli import (  # the fixtures are used by name
     amount,
+    assert_no_file_holds,
     cli_fixture,  # noqa: F401
     documents,
     sandbox_fixture,  # noqa: F401
@@ -331,5 +332,4 @@ def test_orders_booked_into_quickbooks_through_the_cli_then_a_later_payment(cli,
     payments = documents(sandbox, "Payment")
     assert sorted(amount(p["TotalAmt"]) for p in payments) == [
         D("29.35"), D("41.40"), D("54.13")]
-    for path in cli.data_dir.rglob("*"):
-        assert not path.is_file() or WOO_SECRET.encode() not in path.read_bytes(), path
+    assert_no_file_holds(cli.data_dir, WOO_SECRET)

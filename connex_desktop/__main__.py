@@ -23,6 +23,7 @@ HANDLERS = {
     "qb": "connex_desktop.commands:qb",
     "sync": "connex_desktop.commands:sync",
     "history": "connex_desktop.commands:history",
+    "undo": "connex_desktop.commands:undo",
     "self-check": "connex_desktop.selfcheck:run",
 }
 
@@ -115,6 +116,23 @@ def build_parser() -> argparse.ArgumentParser:
     history = commands.add_parser("history", help="past runs and what they booked")
     history.add_argument("name")
     history.add_argument("--json", action="store_true")
+
+    undo = commands.add_parser(
+        "undo", help="delete from QuickBooks what one sync run booked",
+        description="Deletes from QuickBooks the documents a sync run booked (run ids: "
+                    "`connex-desktop history NAME`): payments first, so invoice balances are "
+                    "restored, then invoices, sales receipts and purchase orders, then "
+                    "estimates. Documents are deleted, not voided: a voided document keeps its "
+                    "number, and QuickBooks would refuse to book the order again under it "
+                    "(error 6140). A document changed in QuickBooks since it was booked (e.g. "
+                    "an invoice paid there by hand) is kept, with its whole order, and the "
+                    "reason is shown. Afterwards a sync books the run's orders again. "
+                    "Exit 0: all undone; 1: some documents are still in QuickBooks; "
+                    "2: usage, setup or authorisation.")
+    undo.add_argument("run_id", type=int, metavar="RUN_ID")
+    undo.add_argument("--dry-run", action="store_true",
+                      help="list what would be deleted and delete nothing")
+    undo.add_argument("--json", action="store_true")
     return parser
 
 

@@ -1,4 +1,4 @@
-"""The headless commands: connections, QuickBooks, sync, history and the demo. Exit 0 / 1 / 2."""
+"""The headless commands: connections, QuickBooks, sync, history, undo, demo. Exit 0 / 1 / 2."""
 
 from __future__ import annotations
 
@@ -41,6 +41,7 @@ from connex_desktop.quickbooks.auth import (
 from connex_desktop.sources.base import FieldKind, OrderQuery, Source
 from connex_desktop.storage.repositories import RunTrigger
 from connex_desktop.storage.secrets import MemorySecretStore, delete_connection_secrets
+from connex_desktop.sync.undo import RunUndoer, UndoOutcome, UndoResult, UndoStatus
 
 EXIT_OK = 0
 EXIT_SOME_FAILED = 1
@@ -115,6 +116,8 @@ def history(args: argparse.Namespace) -> int:
                  "orders": {"fetched": run.fetched, "synced": run.synced,
                             "skipped": run.skipped, "failed": run.failed},
                  "message": run.message,
+                 "undone_at": run.undone_at.isoformat() if run.undone_at else None,
+                 "undo_message": run.undo_message,
                  "order_outcomes": [
                      {"order": order.order_number, "outcome": order.outcome.value,
                       "message": order.message, "detail": order.detail,
@@ -133,10 +136,67 @@ def history(args: argparse.Namespace) -> int:
                   f"{run.skipped} skipped, {run.failed} failed")
             if run.message:
                 print(f"      {run.message}")
+            if run.undo_message:
+                print(f"      {run.undo_message}")
             for order in app.runs.orders(run.id):
                 if order.outcome.value == "failed":
                     print(f"      order {order.order_number} failed: {order.message}")
         return EXIT_OK
+
+
+def undo(args: argparse.Namespace) -> int:
+    with _app(args) as app:
+        undoer = undoer_for(app)
+        _run_record, conn = undoer.check(args.run_id)
+        if conn.name == DEMO_CONNECTION_NAME:
+            app.start_demo(mode=conn.mode)   # its company runs in this process
+        result = undoer.undo(args.run_id, dry_run=args.dry_run)
+        if args.json:
+            print(json.dumps(undo_json(result)))
+        else:
+            _print_undo(result)
+        if result.status is UndoStatus.FAILED:
+            return EXIT_SOME_FAILED if result.failure_kind is ErrorKind.RETRY_LATER else (
+                EXIT_USAGE)
+        return EXIT_SOME_FAILED if result.status is UndoStatus.PARTIAL else EXIT_OK
+
+
+def undoer_for(app: App) -> RunUndoer:
+    return RunUndoer(runs=app.runs, ledger=app.ledger, cursors=app.cursors,
+                     connections=app.connections, client_for=app.quickbooks_client)
+
+
+UNDO_WORDS = {UndoOutcome.DELETED: "deleted", UndoOutcome.WOULD_DELETE: "would delete",
+              UndoOutcome.ALREADY_GONE: "already gone", UndoOutcome.KEPT: "kept",
+              UndoOutcome.NOT_CONFIRMED: "not confirmed"}
+
+
+def undo_json(result: UndoResult) -> dict[str, Any]:
+    return {
+        "connection": result.connection,
+        "run_id": result.run_id,
+        "dry_run": result.dry_run,
+        "status": result.status.value,
+        "message": result.message,
+        "documents": [{"order": doc.order, "kind": doc.kind.value, "qb_id": doc.qb_id,
+                       "doc_number": doc.doc_number, "total": str(doc.total),
+                       "outcome": doc.outcome.value, "reason": doc.reason}
+                      for doc in result.documents],
+    }
+
+
+def _print_undo(result: UndoResult) -> None:
+    dry = " (dry run: nothing was deleted)" if result.dry_run else ""
+    counts = ", ".join(f"{result.count(outcome)} {words}"
+                       for outcome, words in UNDO_WORDS.items() if result.count(outcome))
+    print(f"{result.connection}: undo of run #{result.run_id} {result.status.value}{dry}"
+          + (f" — {counts}" if counts else ""))
+    if result.message:
+        print(f"  {result.message}")
+    for doc in result.documents:
+        reason = f" — {doc.reason}" if doc.reason else ""
+        print(f"  {UNDO_WORDS[doc.outcome]} {doc.label} of order {doc.order}: "
+              f"{doc.total:.2f}{reason}")
 
 
 # ---- shared machinery --------------------------------------------------------------------

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from graphql import (
@@ -29,6 +29,8 @@ from graphql import (
     validate,
     value_from_ast,
 )
+
+from tests.sources.fake_stores import LoopbackHttp
 
 # The part of the Admin API schema the connector reads; names and types as in the reference
 # (shared/reference/order-sources.md §1.5). A query naming any other field fails validation,
@@ -452,27 +454,22 @@ class FakeShopify:
             def log_message(self, format: str, *args: Any) -> None:
                 """Quiet: tests read `received` instead."""
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,),
-                                        daemon=True)
+        self._http = LoopbackHttp(Handler)
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._http.url
 
     @property
     def searches(self) -> list[str]:
         return [r.search for r in self.received if "orders(" in r.query]
 
     def __enter__(self) -> FakeShopify:
-        self._thread.start()
+        self._http.start()
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        self._http.stop()
 
     # -- resolvers ------------------------------------------------------------------------------
 

@@ -44,6 +44,28 @@ class Reply:
 Route = Callable[[Received], Reply]
 
 
+class LoopbackHttp:
+    """A request handler class served on a free 127.0.0.1 port by a daemon thread."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(POLL_INTERVAL_S,),
+                                        daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
 class FakeServer:
     """A threaded HTTP server on a free loopback port that records requests and asks `route`."""
 
@@ -73,23 +95,18 @@ class FakeServer:
             def log_message(self, format: str, *args: Any) -> None:
                 """Quiet: tests read `received` instead."""
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(POLL_INTERVAL_S,),
-                                        daemon=True)
+        self._http = LoopbackHttp(Handler)
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._http.url
 
     def start(self) -> FakeServer:
-        self._thread.start()
+        self._http.start()
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        self._http.stop()
 
     def __enter__(self) -> FakeServer:
         return self.start()

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import bisect
 import contextlib
-import email.utils
 import random
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC
+
+from connex_desktop.core.retry_after import retry_after_s
 
 # QuickBooks' documented limits per company (realm) and app: reference §4.
 REQUESTS_PER_MINUTE = 500
@@ -130,19 +130,6 @@ class BackoffPolicy:
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header: delay-seconds or an HTTP date; None if absent
-    or unreadable. `now` is the wall-clock time (epoch seconds) to measure an HTTP date from."""
-    if not value or not value.strip():
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+    """Seconds to wait from a Retry-After header (see `retry_after_s`), measured from `now`
+    (epoch seconds), the wall clock unless given."""
+    return retry_after_s(value, time.time() if now is None else now)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import email.utils
 import ipaddress
 import time
 from collections.abc import Callable, Collection, Hashable, Iterable, Mapping
@@ -21,6 +20,7 @@ from connex_desktop.core.errors import (
     SetupError,
 )
 from connex_desktop.core.progress import CancelToken
+from connex_desktop.core.retry_after import retry_after_s
 
 CONNECT_TIMEOUT_S = 10.0
 READ_TIMEOUT_S = 60.0
@@ -69,22 +69,6 @@ def require_https(url: str, store: str) -> str:
         raise SetupError(f"The {store} store address must start with https:// so the "
                          "credentials are never sent in clear text.", field="store_url")
     return url.strip().rstrip("/")
-
-
-def retry_after_s(value: str | None, now_s: float) -> float | None:
-    """Seconds to wait per a Retry-After header: delay-seconds or an HTTP-date (RFC 9110)."""
-    if not value:
-        return None
-    text = value.strip()
-    try:
-        return max(0.0, float(text))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - now_s)
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:

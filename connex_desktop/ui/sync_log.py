@@ -1,4 +1,4 @@
-"""The sync log: runs, what each did with each order, retry, open in QuickBooks, export."""
+"""The sync log: runs, what each did with each order, retry, undo, open in QuickBooks, export."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QPushButton,
     QSplitter,
     QTableView,
@@ -23,11 +24,15 @@ from PySide6.QtWidgets import (
 )
 
 from connex_desktop.app import App
+from connex_desktop.commands import UNDO_WORDS, undoer_for
 from connex_desktop.core.connection import QuickBooksCompany
+from connex_desktop.core.errors import ConnexError
 from connex_desktop.core.result import BookedDocument, DocumentKind
 from connex_desktop.quickbooks.auth import api_base_url
 from connex_desktop.storage.repositories import OrderOutcome, RunOrderRecord, RunRecord
+from connex_desktop.sync.undo import UndoDocument, UndoOutcome, UndoResult, UndoStatus
 from connex_desktop.ui import text
+from connex_desktop.ui.background import run_in_background
 from connex_desktop.ui.connections_model import FAILED_COLOR
 
 # The invisible root of a flat table (a default argument made once).
@@ -47,6 +52,7 @@ OUTCOME_WORDS = {OrderOutcome.BOOKED: "Booked", OrderOutcome.SKIPPED: "Skipped",
                  OrderOutcome.FAILED: "Failed", OrderOutcome.PLANNED: "Would book"}
 CSV_COLUMNS = ("Run", "Started", "Trigger", "Preview", "Order", "Result", "Document type",
                "Document number", "QuickBooks Id", "Amount", "Reason", "Details")
+UNDO_LIST_MAX = 15   # documents named in the confirmation itself; all of them under Details
 
 
 def document_url(company: QuickBooksCompany, document: BookedDocument) -> str:
@@ -61,6 +67,19 @@ def document_url(company: QuickBooksCompany, document: BookedDocument) -> str:
 def sentence(message: str) -> str:
     """A reason shown on its own starts with a capital letter."""
     return message[:1].upper() + message[1:]
+
+
+def _run_result(run: RunRecord) -> str:
+    if run.undone_at is not None:
+        return "Undone"
+    if run.undo_message:
+        return "Partly undone"
+    return text.STATUS_WORDS.get(run.status, run.status)
+
+
+def undo_line(doc: UndoDocument) -> str:
+    line = f"{doc.label} of order {doc.order}: {doc.total:.2f}"
+    return f"{line} ({doc.reason})" if doc.reason else line
 
 
 def documents_text(order: RunOrderRecord) -> str:
@@ -117,9 +136,8 @@ class RunsModel(_TableModel):
 
     def cells(self, run: RunRecord) -> tuple[str, ...]:
         kind = "Preview" if run.dry_run else run.trigger.value.capitalize()
-        return (text.when(run.started_at, text.local_now()), kind,
-                text.STATUS_WORDS.get(run.status, run.status), str(run.fetched), str(run.synced),
-                str(run.skipped), str(run.failed))
+        return (text.when(run.started_at, text.local_now()), kind, _run_result(run),
+                str(run.fetched), str(run.synced), str(run.skipped), str(run.failed))
 
     def failed(self, run: RunRecord) -> bool:
         return run.failed > 0 or run.status == "failed"
@@ -141,9 +159,11 @@ class SyncLogDialog(QDialog):
 
     Signals:
         retry_requested(int): the user asked to sync this connection's failed orders again.
+        undo_finished(object): an undo the user confirmed ended (its UndoResult).
     """
 
     retry_requested = Signal(int)
+    undo_finished = Signal(object)
 
     def __init__(self, app: App, connection_id: int, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -188,9 +208,17 @@ class SyncLogDialog(QDialog):
         self.open_button.clicked.connect(self.open_selected_document)
         self.export_button = QPushButton("Export to CSV…")
         self.export_button.clicked.connect(self._ask_export)
+        self.undo_button = QPushButton("Undo this run…")
+        self.undo_button.setToolTip("Delete from QuickBooks what this run booked, so its orders "
+                                    "can be booked again.")
+        self.undo_button.clicked.connect(self.ask_undo)
+        self.undo_confirmation: QMessageBox | None = None   # open while the user decides
+        self.undo_report: QMessageBox | None = None
+        self._undo_busy = False
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
-        for button in (self.retry_button, self.open_button, self.export_button):
+        for button in (self.retry_button, self.undo_button, self.open_button,
+                       self.export_button):
             buttons.addButton(button, QDialogButtonBox.ButtonRole.ActionRole)
 
         layout = QVBoxLayout(self)
@@ -213,15 +241,17 @@ class SyncLogDialog(QDialog):
         view.setWordWrap(False)
         return view
 
-    def reload(self) -> None:
-        """Re-read the runs; the newest is selected."""
+    def reload(self, select_run: int | None = None) -> None:
+        """Re-read the runs; the run `select_run` (else the newest) is selected."""
         connection = self._app.connections.get_by_id(self._connection_id)
         self.setWindowTitle(f"Sync log: {connection.name}")
         self.runs_model.set_items(self._app.runs.list(self._connection_id))
         self.retry_button.setEnabled(bool(self._app.runs.failed_order_numbers(
             self._connection_id)))
         if self.runs_model.rowCount():
-            self.runs_view.selectRow(0)
+            row = next((row for row, run in enumerate(self.runs_model.items)
+                        if run.id == select_run), 0)
+            self.runs_view.selectRow(row)
         self._show_run()
 
     def selected_run(self) -> RunRecord | None:
@@ -242,10 +272,13 @@ class SyncLogDialog(QDialog):
     def _show_run(self) -> None:
         run = self.selected_run()
         self.orders_model.set_items(self._app.runs.orders(run.id) if run else [])
+        self.undo_button.setEnabled(self._can_undo(run))
         if run is None:
             self.summary.setText("No runs yet.")
         else:
-            summary = text.run_summary(run)
+            summary = escape(text.run_summary(run), quote=False)
+            if run.undo_message:
+                summary += f"<br>{escape(run.undo_message, quote=False)}"
             self.summary.setText(f"<b>Run of {text.when(run.started_at, text.local_now())}</b>"
                                  f": {summary}")
         first_failed = next((row for row, order in enumerate(self.orders_model.items)
@@ -270,6 +303,111 @@ class SyncLogDialog(QDialog):
             parts.append("<span style='color:#555'>Details from the service: "
                          f"{escape(order.detail, quote=False)}</span>")
         self.detail.setText("<br>".join(parts))
+
+    # ---- undo ------------------------------------------------------------------------------
+
+    def _can_undo(self, run: RunRecord | None) -> bool:
+        return (run is not None and not self._undo_busy and not run.dry_run
+                and not run.running and run.undone_at is None
+                and any(order.documents for order in self.orders_model.items))
+
+    def ask_undo(self) -> None:
+        """Find out (in the background: it asks QuickBooks) what undoing the selected run
+        would delete, then ask the user to confirm it."""
+        run = self.selected_run()
+        if not self._can_undo(run):
+            return
+        assert run is not None
+        self._set_undo_busy(True, "Checking what this run left in QuickBooks…")
+        undoer = undoer_for(self._app)
+        run_in_background(lambda: undoer.undo(run.id, dry_run=True),
+                          on_success=lambda preview: self._confirm_undo(run, preview),
+                          on_failure=self._undo_failed)
+
+    def _confirm_undo(self, run: RunRecord, preview: UndoResult) -> None:
+        self._set_undo_busy(False)
+        if preview.status is UndoStatus.FAILED:
+            self._undo_not_possible(preview.message)
+            return
+        deleting = [doc for doc in preview.documents
+                    if doc.outcome is UndoOutcome.WOULD_DELETE]
+        gone = [doc for doc in preview.documents if doc.outcome is UndoOutcome.ALREADY_GONE]
+        kept = preview.left
+        lines = [f"• {undo_line(doc)}" for doc in deleting[:UNDO_LIST_MAX]]
+        if len(deleting) > UNDO_LIST_MAX:
+            lines.append(f"…and {len(deleting) - UNDO_LIST_MAX} more (see Show Details).")
+        if kept:
+            lines.append(f"\nKept in QuickBooks ({len(kept)}):")
+            lines += [f"• {undo_line(doc)}" for doc in kept[:UNDO_LIST_MAX]]
+        if gone:
+            lines.append(f"\nAlready deleted in QuickBooks: {len(gone)}.")
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("Undo this run")
+        when = text.when(run.started_at, text.local_now())
+        box.setDetailedText("\n".join(
+            f"{sentence(UNDO_WORDS[doc.outcome])}: {undo_line(doc)}"
+            for doc in preview.documents))
+        if not (deleting or gone):
+            box.setText(f"Nothing of the run of {when} can be deleted from QuickBooks.")
+            box.setInformativeText("\n".join(lines).strip())
+            box.setStandardButtons(QMessageBox.StandardButton.Close)
+            self.undo_confirmation = box
+            box.open()
+            return
+        box.setText(f"Delete {len(deleting)} document{'' if len(deleting) == 1 else 's'} the "
+                    f"run of {when} booked from QuickBooks?")
+        box.setInformativeText(
+            "\n".join(lines).strip() + "\n\nThey are deleted, not voided, so a later sync can "
+            "book these orders again. This cannot be reversed in QuickBooks.")
+        confirm = box.addButton(f"Delete {len(deleting)}", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.finished.connect(lambda _code: self._confirmed(run, box.clickedButton() is confirm))
+        self.undo_confirmation = box
+        box.open()
+
+    def _confirmed(self, run: RunRecord, yes: bool) -> None:
+        self.undo_confirmation = None
+        if not yes:
+            return
+        self._set_undo_busy(True, "Deleting this run's documents from QuickBooks…")
+        undoer = undoer_for(self._app)
+        run_in_background(lambda: undoer.undo(run.id),
+                          on_success=lambda result: self._undone(run, result),
+                          on_failure=self._undo_failed)
+
+    def _undone(self, run: RunRecord, result: UndoResult) -> None:
+        self._set_undo_busy(False)
+        self.reload(select_run=run.id)
+        box = QMessageBox(self)
+        box.setWindowTitle("Undo this run")
+        if result.status is UndoStatus.UNDONE:
+            box.setIcon(QMessageBox.Icon.Information)
+        else:
+            box.setIcon(QMessageBox.Icon.Warning)
+        box.setText(result.message or "Nothing was deleted.")
+        left = [f"• {undo_line(doc)}" for doc in result.left[:UNDO_LIST_MAX]]
+        if left:
+            box.setInformativeText("Still in QuickBooks:\n" + "\n".join(left))
+        self.undo_report = box
+        box.open()
+        self.undo_finished.emit(result)
+
+    def _undo_failed(self, error: Exception) -> None:
+        self._undo_not_possible(error.message if isinstance(error, ConnexError) else
+                                f"{type(error).__name__}: {error}")
+
+    def _undo_not_possible(self, message: str) -> None:
+        self._set_undo_busy(False)
+        self.summary.setText(f"<b>Undo not possible:</b> {escape(message, quote=False)}")
+        self.undo_finished.emit(None)
+
+    def _set_undo_busy(self, busy: bool, note: str = "") -> None:
+        self._undo_busy = busy
+        self.undo_button.setEnabled(not busy and self._can_undo(self.selected_run()))
+        if busy:
+            self.summary.setText(note)
 
     def _company(self) -> QuickBooksCompany:
         return self._app.connections.get_by_id(self._connection_id).quickbooks

@@ -1,0 +1,66 @@
+"""The sync log's "Undo this run…": what will be deleted is shown first, the work runs in the
+background, and the history then shows the run undone."""
+
+from __future__ import annotations
+
+import threading
+
+from PySide6.QtWidgets import QMessageBox
+
+from connex_desktop.sync.undo import RunUndoer, UndoOutcome
+from tests.ui.test_sync_log import FINISH_TIMEOUT_MS, synced_log
+
+UNDO_TIMEOUT_MS = 30_000
+
+
+def test_undo_this_run_asks_first_then_deletes_in_the_background(qtbot, desktop, monkeypatch):
+    log, result = synced_log(qtbot, desktop)
+    app = desktop.app
+    company = app._demo.server.company
+    booked = {(doc.kind.value, doc.qb_id) for doc in result.documents}
+    assert booked and all(company.read(kind, qb_id) for kind, qb_id in booked)
+    threads: list[bool] = []
+    real_undo = RunUndoer.undo
+
+    def undo_off_the_gui_thread(self, run_id, *, dry_run=False):
+        threads.append(threading.current_thread() is threading.main_thread())
+        return real_undo(self, run_id, dry_run=dry_run)
+
+    monkeypatch.setattr(RunUndoer, "undo", undo_off_the_gui_thread)
+    log.reload(select_run=result.run_id)
+    assert log.undo_button.isEnabled()
+
+    # Cancelling the confirmation deletes nothing.
+    log.undo_button.click()
+    qtbot.waitUntil(lambda: log.undo_confirmation is not None, timeout=UNDO_TIMEOUT_MS)
+    box = log.undo_confirmation
+    assert f"Delete {len(booked)} documents" in box.text()
+    listed = box.informativeText()
+    assert "Invoice" in listed and "deleted, not voided" in listed
+    assert len(box.detailedText().splitlines()) == len(booked)
+    box.button(QMessageBox.StandardButton.Cancel).click()
+    assert log.undo_confirmation is None
+    assert all(company.read(kind, qb_id) for kind, qb_id in booked)
+
+    # Confirming deletes every document the run booked, away from the GUI thread.
+    log.undo_button.click()
+    qtbot.waitUntil(lambda: log.undo_confirmation is not None, timeout=UNDO_TIMEOUT_MS)
+    box = log.undo_confirmation
+    confirm = next(button for button in box.buttons()
+                   if box.buttonRole(button) is QMessageBox.ButtonRole.DestructiveRole)
+    with qtbot.waitSignal(log.undo_finished, timeout=FINISH_TIMEOUT_MS) as finished:
+        confirm.click()
+    undone = finished.args[0]
+    assert undone is not None and undone.count(UndoOutcome.DELETED) == len(booked)
+    assert threads == [False, False, False]
+    remaining = {(kind, doc["Id"]) for kind in {k for k, _ in booked}
+                 for doc in company.all(kind)}
+    assert not booked & remaining
+
+    assert log.selected_run().id == result.run_id
+    (selected,) = log.runs_view.selectionModel().selectedRows()
+    assert log.runs_model.index(selected.row(), 2).data() == "Undone"
+    assert "Undone on" in log.summary.text()
+    assert not log.undo_button.isEnabled()
+    assert "documents deleted" in log.undo_report.text()
+    log.undo_report.close()

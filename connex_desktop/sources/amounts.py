@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -19,19 +19,20 @@ UNIT_PRICE_PLACES = (Decimal("0.01"), Decimal("0.0001"), Decimal("0.000001"))
 
 def amount_of(data: Mapping[str, Any], key: str, order: str, *, where: str = "") -> Decimal:
     """`data[key]` as money (missing or blank: zero), or an error naming the order and field."""
-    try:
-        return money(data.get(key))
-    except MoneyError as exc:
-        raise OrderDataError(f"{where}{key} is {data.get(key)!r}, not an amount.", order=order,
-                             field=key) from exc
+    return _parsed(money, "an amount", data, key, order, where)
 
 
 def quantity_of(data: Mapping[str, Any], key: str, order: str, *, where: str = "") -> Decimal:
     """`data[key]` as a quantity, or an error naming the order and field."""
+    return _parsed(quantity, "a quantity", data, key, order, where)
+
+
+def _parsed(parse: Callable[[object], Decimal], what: str, data: Mapping[str, Any], key: str,
+            order: str, where: str) -> Decimal:
     try:
-        return quantity(data.get(key))
+        return parse(data.get(key))
     except MoneyError as exc:
-        raise OrderDataError(f"{where}{key} is {data.get(key)!r}, not a quantity.", order=order,
+        raise OrderDataError(f"{where}{key} is {data.get(key)!r}, not {what}.", order=order,
                              field=key) from exc
 
 

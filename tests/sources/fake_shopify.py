@@ -10,7 +10,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from graphql import (
@@ -30,7 +29,7 @@ from graphql import (
     value_from_ast,
 )
 
-from tests.sources.fake_stores import LoopbackHttp
+from tests.sources.fake_stores import JsonHandler, LoopbackHttp
 
 # The part of the Admin API schema the connector reads; names and types as in the reference
 # (shared/reference/order-sources.md §1.5). A query naming any other field fails validation,
@@ -439,20 +438,12 @@ class FakeShopify:
         self._lock = threading.Lock()
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(JsonHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
                 status, reply = fake.answer(self.path, dict(self.headers.items()), body)
-                payload = json.dumps(reply).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                """Quiet: tests read `received` instead."""
+                self.send_json(status, reply)
 
         self._http = LoopbackHttp(Handler)
 

@@ -6,7 +6,7 @@ import base64
 import email.utils
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -44,10 +44,30 @@ class Reply:
 Route = Callable[[Received], Reply]
 
 
+class JsonHandler(BaseHTTPRequestHandler):
+    """Answers in JSON and logs nothing: tests read what the fake received instead."""
+
+    def send_json(self, status: int, body: Any, headers: Mapping[str, str] | None = None) -> None:
+        """`body` as JSON (None: an empty body); a 204 has no body at all."""
+        payload = b"" if body is None else json.dumps(body).encode()
+        self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        if status != 204:
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if status != 204:
+            self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet."""
+
+
 class LoopbackHttp:
     """A request handler class served on a free 127.0.0.1 port by a daemon thread."""
 
-    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+    def __init__(self, handler: type[JsonHandler]) -> None:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._thread = threading.Thread(target=self._server.serve_forever, args=(POLL_INTERVAL_S,),
                                         daemon=True)
@@ -74,26 +94,14 @@ class FakeServer:
         self.received: list[Received] = []
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(JsonHandler):
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 request = Received("GET", parts.path, parse_qs(parts.query),
                                    {k.lower(): v for k, v in self.headers.items()})
                 fake.received.append(request)
                 reply = fake.route(request)
-                payload = b"" if reply.body is None else json.dumps(reply.body).encode()
-                self.send_response(reply.status)
-                for name, value in reply.headers.items():
-                    self.send_header(name, value)
-                if reply.status != 204:
-                    self.send_header("Content-Type", "application/json; charset=UTF-8")
-                    self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                if reply.status != 204:
-                    self.wfile.write(payload)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                """Quiet: tests read `received` instead."""
+                self.send_json(reply.status, reply.body, reply.headers)
 
         self._http = LoopbackHttp(Handler)
 

@@ -39,7 +39,18 @@ def _backend_name(backend: keyring.backend.KeyringBackend) -> str:
     return f"{type(backend).__module__}.{type(backend).__qualname__}"
 
 
-class KeyringSecretStore:
+class _ObservedStore:
+    """A secret store that shows its observer every value it reads or writes."""
+
+    def __init__(self, observer: SecretObserver | None) -> None:
+        self._observer = observer
+
+    def _seen(self, value: str | None) -> None:
+        if value is not None and self._observer is not None:
+            self._observer(value)
+
+
+class KeyringSecretStore(_ObservedStore):
     """Secrets in the operating system's keyring, under one service name.
 
     The backend is the one keyring selects, which honours PYTHON_KEYRING_BACKEND. Every
@@ -47,8 +58,8 @@ class KeyringSecretStore:
     """
 
     def __init__(self, service: str = SERVICE, *, observer: SecretObserver | None = None) -> None:
+        super().__init__(observer)
         self.service = service
-        self._observer = observer
 
     @property
     def backend_name(self) -> str:
@@ -65,13 +76,11 @@ class KeyringSecretStore:
             value = backend.get_password(self.service, key)
         except keyring.errors.KeyringError as error:
             raise self._failed(error) from error
-        if value is not None and self._observer is not None:
-            self._observer(value)
+        self._seen(value)
         return value
 
     def set(self, key: str, value: str) -> None:
-        if self._observer is not None:
-            self._observer(value)
+        self._seen(value)
         backend = self._backend()
         try:
             backend.set_password(self.service, key, value)
@@ -107,24 +116,22 @@ class KeyringSecretStore:
         return KeyringUnavailable(f"the keyring reported {type(error).__name__}: {error}")
 
 
-class MemorySecretStore:
+class MemorySecretStore(_ObservedStore):
     """Secrets in a dictionary, for tests and the throw-away demo."""
 
     def __init__(self, *, observer: SecretObserver | None = None) -> None:
+        super().__init__(observer)
         self._values: dict[str, str] = {}
         self._lock = threading.Lock()
-        self._observer = observer
 
     def get(self, key: str) -> str | None:
         with self._lock:
             value = self._values.get(key)
-        if value is not None and self._observer is not None:
-            self._observer(value)
+        self._seen(value)
         return value
 
     def set(self, key: str, value: str) -> None:
-        if self._observer is not None:
-            self._observer(value)
+        self._seen(value)
         with self._lock:
             self._values[key] = value
 

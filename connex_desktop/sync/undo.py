@@ -22,7 +22,7 @@ from connex_desktop.quickbooks.client import (
     QuickBooksClient,
 )
 from connex_desktop.quickbooks.errors import QuickBooksFault
-from connex_desktop.storage.ledger import LedgerRepository, LedgerRow
+from connex_desktop.storage.ledger import PLANNED, LedgerRepository, LedgerRow
 from connex_desktop.storage.repositories import (
     ConnectionRepository,
     CursorRepository,
@@ -72,8 +72,8 @@ class UndoDocument:
 
     @property
     def label(self) -> str:
-        number = self.doc_number or f"(Id {self.qb_id})"
-        return f"{self.kind.label} {number}"
+        number = self.doc_number or (f"(Id {self.qb_id})" if self.qb_id else "")
+        return f"{self.kind.label} {number}".strip()
 
 
 @dataclass
@@ -152,9 +152,20 @@ class RunUndoer:
         run, connection = self.check(run_id)
         result = UndoResult(connection.name, run_id, UndoStatus.UNDONE, dry_run=dry_run)
         rows = self.ledger.booked_by_run(run_id)
+        # Sent, but QuickBooks never answered: the next sync finds out whether it is there.
+        for row in self.ledger.rows_for_run(run_id):
+            if row.state == PLANNED:
+                result.documents.append(UndoDocument(
+                    row.order_number, DocumentKind(row.kind), row.qb_id, row.doc_number,
+                    row.total, UndoOutcome.NOT_CONFIRMED,
+                    "QuickBooks never confirmed it was booked; sync this connection so it is "
+                    "checked, then undo the run again."))
         if not rows:
-            result.message = (f"Run #{run_id} was undone already." if run.undone_at else
-                              f"Run #{run_id} left nothing in QuickBooks to undo.")
+            if not result.documents:
+                result.message = (f"Run #{run_id} was undone already." if run.undone_at else
+                                  f"Run #{run_id} left nothing in QuickBooks to undo.")
+            else:
+                result.status = UndoStatus.PARTIAL
             return result
         try:
             with self.client_for(connection) as client:

@@ -11,7 +11,7 @@ from connex_desktop.core.errors import SetupError
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.result import DocumentKind, RunStatus
 from connex_desktop.sources.base import OrderQuery
-from connex_desktop.storage.ledger import CONFIRMED, UNDONE
+from connex_desktop.storage.ledger import CONFIRMED, UNDONE, Intent
 from connex_desktop.sync import undo as undo_module
 from connex_desktop.sync.engine import CURSOR_NAME
 from connex_desktop.sync.undo import RunUndoer, UndoOutcome, UndoStatus
@@ -248,3 +248,23 @@ def test_what_cannot_be_undone_says_why(app, sandbox, tmp_path):
     with pytest.raises(SetupError, match="another QuickBooks company"):
         undoer(app).undo(booked.run_id)
     assert held(sandbox) == held_before
+
+
+def test_a_document_never_confirmed_is_reported_not_guessed(app, sandbox, tmp_path):
+    shop = connect(app, sandbox, "Shop", TransactionMode.INVOICES_WITH_PAYMENTS,
+                   write_orders(tmp_path / "orders.csv", ORDERS[1:2]))
+    booked = app.engine().run(shop)
+    (invoice_row,) = app.ledger.rows_for_run(booked.run_id)
+    # A write of the same run whose answer never came (the process died while it was sent).
+    app.ledger.plan(invoice_row.realm_id, invoice_row.store_key, shop.id, booked.run_id,
+                    [Intent("lost-1", "U-9999", "invoice", "Invoice", "lost-request", "{}",
+                            "U-9999", D("5.00"))])
+
+    result = undoer(app).undo(booked.run_id)
+
+    assert result.status is UndoStatus.PARTIAL
+    assert result.count(UndoOutcome.DELETED) == 1
+    (left,) = result.left
+    assert left.order == "U-9999" and left.outcome is UndoOutcome.NOT_CONFIRMED
+    assert "sync this connection" in left.reason
+    assert app.runs.get(booked.run_id).undone_at is None

@@ -229,7 +229,6 @@ class _Undo:
 
     def __init__(self, undoer: RunUndoer, connection: Connection, client: QuickBooksClient,
                  result: UndoResult) -> None:
-        self.undoer = undoer
         self.ledger = undoer.ledger
         self.realm = connection.quickbooks.realm_id
         self.client = client

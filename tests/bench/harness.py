@@ -13,8 +13,11 @@ from connex_desktop.app import App, quickbooks_key_prefix
 from connex_desktop.core.connection import Connection, QuickBooksCompany
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.money import money
-from connex_desktop.quickbooks.auth import save_credentials
+from connex_desktop.quickbooks.auth import QuickBooksAuth, save_credentials
+from connex_desktop.quickbooks.client import QuickBooksClient
+from connex_desktop.quickbooks.ratelimit import BackoffPolicy, RateLimiter
 from connex_desktop.sandbox.seed import CATALOG
+from connex_desktop.sync.engine import Engine
 from tests.bench.orders import ExpectedOrder
 
 Entity = Mapping[str, Any]
@@ -38,6 +41,28 @@ def connect_csv(app: App, sandbox: Any, csv_path: Path, *, name: str = "Web stor
     save_credentials(app.secrets, quickbooks_key_prefix(connection.id),
                      client_secret=sandbox.client_secret, refresh_token=sandbox.refresh_token)
     return connection
+
+
+# Retries back off in milliseconds, and requests are not paced: tests about faults and crashes
+# should not wait (the sandbox they use does not throttle).
+FAST_BACKOFF = BackoffPolicy(base_s=0.02, cap_s=0.1)
+UNPACED_PER_SECOND = 10_000
+
+
+def fast_engine(app: App, client_class: type[QuickBooksClient] = QuickBooksClient) -> Engine:
+    """The app's engine, with a client (of `client_class`) that neither paces nor waits long."""
+
+    def client_for(connection: Connection) -> QuickBooksClient:
+        assert connection.id is not None
+        auth = QuickBooksAuth(connection.quickbooks, app.secrets_for(connection),
+                              quickbooks_key_prefix(connection.id))
+        limiter = RateLimiter(per_minute=UNPACED_PER_SECOND * 60,
+                              per_second=UNPACED_PER_SECOND)
+        return client_class(connection.quickbooks, auth, backoff=FAST_BACKOFF, limiter=limiter)
+
+    return Engine(runs=app.runs, ledger=app.ledger, cursors=app.cursors, secrets=app.secrets,
+                  source_for=app.source_for, client_for=client_for,
+                  source_kinds=app.source_kinds)
 
 
 def _linked_invoice_ids(payment: Entity) -> list[str]:

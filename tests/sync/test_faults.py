@@ -17,20 +17,19 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from connex_desktop.app import App, quickbooks_key_prefix
+from connex_desktop.app import quickbooks_key_prefix
 from connex_desktop.core.connection import Connection
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.money import money
 from connex_desktop.core.result import RunStatus, SyncResult
-from connex_desktop.quickbooks.auth import REFRESH_TOKEN, QuickBooksAuth
-from connex_desktop.quickbooks.client import QuickBooksClient
-from connex_desktop.quickbooks.ratelimit import BackoffPolicy, RateLimiter
+from connex_desktop.quickbooks.auth import REFRESH_TOKEN
 from connex_desktop.sandbox.server import Reply, SandboxServer
 from connex_desktop.sources.base import OrderQuery
 from connex_desktop.sync.engine import Engine
 from tests.bench.harness import (
     books_problems,
     connect_csv,
+    fast_engine,
     sales_order_problems,
     sales_receipt_problems,
 )
@@ -38,10 +37,6 @@ from tests.bench.orders import ExpectedOrder, generate_orders, write_orders_csv
 
 ORDER_COUNT = 40
 MAX_RUNS = 4
-# Retries back off in milliseconds here, and requests are not paced (the sandbox does not
-# throttle unless a test asks it to): these tests are about faults, not about waiting.
-FAST_BACKOFF = BackoffPolicy(base_s=0.02, cap_s=0.1)
-UNPACED_PER_SECOND = 10_000
 DROP = "drop_after_write"
 DOCUMENT_KINDS = ("Estimate", "Invoice", "Payment", "SalesReceipt", "PurchaseOrder")
 
@@ -98,23 +93,6 @@ def _entities_written(path: str, body: bytes) -> set[str]:
         return {path.rsplit("/", 1)[-1].lower()}
     items = json.loads(body).get("BatchItemRequest", [])
     return {key.lower() for item in items for key in item if key not in ("bId", "operation")}
-
-
-def fast_engine(app: App) -> Engine:
-    """The app's engine, with a client whose retries back off quickly."""
-
-    def client_for(connection: Connection) -> QuickBooksClient:
-        assert connection.id is not None
-        auth = QuickBooksAuth(connection.quickbooks, app.secrets_for(connection),
-                              quickbooks_key_prefix(connection.id))
-        limiter = RateLimiter(per_minute=UNPACED_PER_SECOND * 60,
-                              per_second=UNPACED_PER_SECOND)
-        return QuickBooksClient(connection.quickbooks, auth, backoff=FAST_BACKOFF,
-                                limiter=limiter)
-
-    return Engine(runs=app.runs, ledger=app.ledger, cursors=app.cursors, secrets=app.secrets,
-                  source_for=app.source_for, client_for=client_for,
-                  source_kinds=app.source_kinds)
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from connex_desktop.core.secrets import SecretStore, connection_secret_key
 from connex_desktop.logs import register_secret
 from connex_desktop.paths import AppPaths
 from connex_desktop.quickbooks.auth import QuickBooksAuth, save_credentials
-from connex_desktop.quickbooks.client import QuickBooksClient
 from connex_desktop.sandbox.demo_store import DemoSource
 from connex_desktop.sandbox.seed import COMPANY_NAME as DEMO_COMPANY_NAME
 from connex_desktop.sources.base import Source
@@ -32,13 +31,18 @@ from connex_desktop.storage.repositories import (
     SettingsRepository,
 )
 from connex_desktop.storage.secrets import KeyringSecretStore, MemorySecretStore
-from connex_desktop.sync.engine import Engine
+from connex_desktop.storage.sync_locks import LOCK_FOLDER, SyncLocks
 
+# The QuickBooks client and the engine (with python-quickbooks and requests-oauthlib) are
+# imported when first used, so the window shows without waiting for them.
 if TYPE_CHECKING:
+    from connex_desktop.quickbooks.client import QuickBooksClient
     from connex_desktop.sandbox.server import SandboxServer
+    from connex_desktop.sync.engine import Engine
 
 DEMO_CONNECTION_NAME = "Demo store"
 DEMO_COMPANY_FILE = "demo-company.sqlite3"
+DEMO_MODE = TransactionMode.INVOICES_WITH_PAYMENTS   # the demo connection's mode when created
 INSECURE_TRANSPORT_ENV = "OAUTHLIB_INSECURE_TRANSPORT"
 SOURCE_KINDS: Mapping[str, type[Source]] = {CsvSource.kind: CsvSource, DemoSource.kind: DemoSource,
                                             WooCommerceSource.kind: WooCommerceSource,
@@ -71,10 +75,12 @@ class App:
     secrets: SecretStore
     source_kinds: Mapping[str, type[Source]]
     ledger: LedgerRepository = field(init=False)
+    sync_locks: SyncLocks = field(init=False)
     _demo: _Demo | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.ledger = LedgerRepository(self.database)
+        self.sync_locks = SyncLocks(self.paths.data / LOCK_FOLDER)
 
     def source_for(self, connection: Connection) -> Source:
         """The connection's store, with its secrets read from the secret store."""
@@ -105,6 +111,8 @@ class App:
                           secrets: SecretStore | None = None) -> QuickBooksClient:
         """A client for the connection's company; `secrets` overrides where its tokens are
         (e.g. tokens being tried before they replace the saved ones)."""
+        from connex_desktop.quickbooks.client import QuickBooksClient
+
         if connection.id is None:
             raise SetupError("Save the connection before connecting it to QuickBooks.")
         auth = QuickBooksAuth(connection.quickbooks, secrets or self.secrets_for(connection),
@@ -112,16 +120,34 @@ class App:
         return QuickBooksClient(connection.quickbooks, auth)
 
     def engine(self) -> Engine:
+        from connex_desktop.sync.engine import Engine
+
         return Engine(runs=self.runs, ledger=self.ledger, cursors=self.cursors,
                       secrets=self.secrets, source_for=self.source_for,
-                      client_for=self.quickbooks_client, source_kinds=self.source_kinds)
+                      client_for=self.quickbooks_client, source_kinds=self.source_kinds,
+                      locks=self.sync_locks)
+
+    def mark_interrupted_runs(self) -> int:
+        """Runs left "running" by a process that ended before finishing them (killed, crashed,
+        powered off) become failed, saying so; runs another live process is doing are left
+        alone. Returns how many. The engine does the same for its connection before each run.
+        """
+        marked = 0
+        for connection in self.connections.list():
+            assert connection.id is not None
+            with self.sync_locks.hold(connection.id) as held:
+                if held:
+                    marked += self.runs.mark_interrupted(connection.id)
+        return marked
 
     def start_demo(self, *, orders: int | None = None,
-                   mode: TransactionMode = TransactionMode.INVOICES_WITH_PAYMENTS) -> Connection:
+                   mode: TransactionMode | None = None) -> Connection:
         """Start the in-process sandbox company (kept in the data folder) and the demo connection.
 
-        The demo's tokens are fresh from the sandbox at each start and kept in memory only, so
-        the demo works on a machine without a keyring.
+        `mode` is the demo connection's transaction mode when given; otherwise a new demo
+        connection gets DEMO_MODE and an existing one keeps the mode the user chose. The demo's
+        tokens are fresh from the sandbox at each start and kept in memory only, so the demo
+        works on a machine without a keyring.
         """
         from connex_desktop.sandbox.server import SandboxServer  # only the demo needs it
 
@@ -144,11 +170,11 @@ class App:
             existing = None
         if existing is None:
             connection = self.connections.add(Connection(
-                name=DEMO_CONNECTION_NAME, source_kind=DemoSource.kind, mode=mode,
+                name=DEMO_CONNECTION_NAME, source_kind=DemoSource.kind, mode=mode or DEMO_MODE,
                 source_settings=settings, quickbooks=company))
         else:
             connection = self.connections.update(dataclasses.replace(
-                existing, mode=mode, quickbooks=company,
+                existing, mode=mode or existing.mode, quickbooks=company,
                 source_settings={**existing.source_settings, **settings}))
         assert connection.id is not None
         demo.connection_id = connection.id

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
-from connex_desktop.app import DEMO_CONNECTION_NAME, SOURCE_KINDS, build_app
+import pytest
+
+from connex_desktop.__main__ import MEASURE_STARTUP_ENV
+from connex_desktop.app import DEMO_CONNECTION_NAME, DEMO_MODE, SOURCE_KINDS, App, build_app
 from connex_desktop.core.connection import Connection
+from connex_desktop.core.errors import ErrorKind
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.result import DocumentKind, RunStatus
 from connex_desktop.core.secrets import connection_secret_key
 from connex_desktop.sources.base import OrderQuery
+from connex_desktop.storage.repositories import INTERRUPTED_MESSAGE, RunTrigger
 from connex_desktop.storage.secrets import MemorySecretStore
 
 
@@ -82,4 +96,155 @@ def test_a_larger_demo_is_the_same_store_and_pays_nothing_twice(tmp_path):
     for invoice_id, amount in applied.items():   # split payments may be two; never too many
         assert amount + Decimal(str(invoices[invoice_id]["Balance"])) == Decimal(
             str(invoices[invoice_id]["TotalAmt"]))
+    app.close()
+
+
+# ---- the demo keeps the user's choices -----------------------------------------------------
+
+def test_the_demo_mode_is_chosen_when_created_and_then_left_to_the_user(tmp_path):
+    app = build_app(str(tmp_path), secrets=MemorySecretStore())
+    assert app.start_demo(orders=4).mode is DEMO_MODE
+    chosen = dataclasses.replace(app.connections.get(DEMO_CONNECTION_NAME),
+                                 mode=TransactionMode.SALES_RECEIPTS)
+    app.connections.update(chosen)
+    app.close()
+
+    app = build_app(str(tmp_path), secrets=MemorySecretStore())    # the next launch
+    assert app.start_demo().mode is TransactionMode.SALES_RECEIPTS
+    assert app.connections.get(DEMO_CONNECTION_NAME).mode is TransactionMode.SALES_RECEIPTS
+    # `demo --mode` asks for a mode: that one it gets.
+    assert app.start_demo(mode=TransactionMode.INVOICES).mode is TransactionMode.INVOICES
+    assert app.connections.get(DEMO_CONNECTION_NAME).mode is TransactionMode.INVOICES
+    app.close()
+
+
+# ---- runs left "running" by a process that died --------------------------------------------
+
+# Another process (a command line sync) holding a connection's sync lock until told to stop.
+HOLD_LOCK = """
+import sys
+from pathlib import Path
+from connex_desktop.storage.sync_locks import SyncLocks
+
+with SyncLocks(Path(sys.argv[1])).hold(int(sys.argv[2])) as held:
+    print("held" if held else "busy", flush=True)
+    sys.stdin.readline()
+"""
+
+
+@contextlib.contextmanager
+def syncing_elsewhere(app: App, connection_id: int) -> Iterator[subprocess.Popen[str]]:
+    process = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(app.sync_locks.folder), str(connection_id)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == "held"
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+
+
+def connection_named(app: App, name: str) -> Connection:
+    return app.connections.add(Connection(name=name, source_kind="csv",
+                                          mode=TransactionMode.INVOICES))
+
+
+def test_only_runs_no_live_process_is_doing_are_marked_interrupted(tmp_path):
+    app = build_app(str(tmp_path), secrets=MemorySecretStore())
+    crashed, busy = connection_named(app, "Crashed"), connection_named(app, "Busy")
+    assert crashed.id is not None and busy.id is not None
+    left_running = app.runs.start(crashed.id, RunTrigger.SCHEDULE)
+    in_progress = app.runs.start(busy.id, RunTrigger.CLI)
+    with syncing_elsewhere(app, busy.id) as other:
+        assert app.mark_interrupted_runs() == 1
+        assert app.runs.get(left_running).message == INTERRUPTED_MESSAGE
+        assert app.runs.get(in_progress).running
+        # The engine will not start a second run of it meanwhile, nor record one.
+        refused = app.engine().run(busy)
+        assert refused.status is RunStatus.FAILED and refused.run_id is None
+        assert refused.failure_kind is ErrorKind.RETRY_LATER
+        assert "right now" in refused.message
+        assert [run.id for run in app.runs.list(busy.id)] == [in_progress]
+        other.kill()        # the command line sync is killed mid-run
+    assert app.mark_interrupted_runs() == 1
+    assert app.runs.get(in_progress).status == RunStatus.FAILED.value
+    app.close()
+
+
+def test_a_sync_first_closes_the_runs_of_its_connection_a_dead_process_left(app_with_demo):
+    app, connection = app_with_demo
+    left_running = app.runs.start(connection.id, RunTrigger.CLI)
+    result = app.engine().run(connection)
+    assert result.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL)
+    assert app.runs.get(left_running).message == INTERRUPTED_MESSAGE
+    assert not any(run.running for run in app.runs.list(connection.id))
+
+
+@pytest.fixture
+def app_with_demo(tmp_path: Path) -> Iterator[tuple[App, Connection]]:
+    app = build_app(str(tmp_path), secrets=MemorySecretStore())
+    connection = app.start_demo(orders=3)
+    yield app, connection
+    app.close()
+
+
+# ---- the window's start ----------------------------------------------------------------------
+
+# Needed only to talk to QuickBooks: the window must show without them.
+QUICKBOOKS_ONLY = ("intuitlib.", "quickbooks", "requests_oauthlib", "oauthlib", "jwt",
+                   "cryptography", "connex_desktop.sync.engine", "connex_desktop.quickbooks.client")
+# Prints the modules loaded once the named modules are imported, or once `main` returns.
+LOADED = """
+import importlib, json, sys
+for name in sys.argv[2:]:
+    importlib.import_module(name)
+code = None
+if sys.argv[1]:   # the GUI as a user starts it, quitting once its window is first painted
+    from connex_desktop.__main__ import main
+    code = main(["--data-dir", sys.argv[1]])
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
+"""
+LOADED_TIMEOUT_S = 60
+
+
+def quickbooks_modules_after(data_dir: Path | None, *modules: str) -> list[str]:
+    environment = {**os.environ, "QT_QPA_PLATFORM": "offscreen", MEASURE_STARTUP_ENV: "1"}
+    done = subprocess.run([sys.executable, "-c", LOADED, str(data_dir or ""), *modules],
+                          capture_output=True, text=True, env=environment,
+                          timeout=LOADED_TIMEOUT_S)
+    assert done.returncode == 0, done.stderr
+    report: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    assert report["code"] in (None, 0)
+    # The bare `intuitlib` is put in place by its installer's .pth file at every start.
+    return [name for name in report["modules"]
+            if any(name.startswith(prefix) if prefix.endswith(".")
+                   else name == prefix or name.startswith(prefix + ".")
+                   for prefix in QUICKBOOKS_ONLY)]
+
+
+def test_the_app_and_the_sync_controls_load_without_the_quickbooks_libraries():
+    assert quickbooks_modules_after(
+        None, "connex_desktop.app", "connex_desktop.ui.controller", "connex_desktop.ui.worker",
+        "connex_desktop.ui.connect_dialog", "connex_desktop.ui.configure_dialog",
+        "connex_desktop.ui.tray", "connex_desktop.ui.scheduler") == []
+
+
+@pytest.mark.xfail(strict=True, reason="ui/sync_log.py imports connex_desktop.commands, hence "
+                   "sync.undo, the engine and python-quickbooks, when the window is built")
+def test_the_window_shows_without_the_quickbooks_libraries(tmp_path):
+    assert quickbooks_modules_after(tmp_path) == []
+
+
+def test_starting_the_window_closes_the_runs_a_crash_left_running(tmp_path):
+    app = build_app(str(tmp_path), secrets=MemorySecretStore())
+    connection = connection_named(app, "Shop")
+    assert connection.id is not None
+    left_running = app.runs.start(connection.id, RunTrigger.SCHEDULE)
+    app.close()
+    quickbooks_modules_after(tmp_path)     # the window starts, and quits once painted
+    app = build_app(str(tmp_path), secrets=MemorySecretStore())
+    assert app.runs.get(left_running).message == INTERRUPTED_MESSAGE
     app.close()

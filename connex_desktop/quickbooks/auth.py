@@ -8,19 +8,21 @@ import secrets as token_generator
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
 import requests
-from intuitlib.client import AuthClient
-from intuitlib.config import DISCOVERY_URL
-from intuitlib.enums import Scopes
-from intuitlib.exceptions import AuthClientError
-from quickbooks import QuickBooks
 
 from connex_desktop.core.connection import QuickBooksCompany
 from connex_desktop.core.errors import ErrorKind
 from connex_desktop.core.secrets import SecretStore
 from connex_desktop.quickbooks.errors import QuickBooksFault, connection_fault, reconnect_fault
+
+# intuit-oauth (with jwt and cryptography) and python-quickbooks are imported where they are
+# used: the window and the CLI's --help start without them.
+if TYPE_CHECKING:
+    from intuitlib.client import AuthClient
+    from intuitlib.exceptions import AuthClientError
 
 CLIENT_SECRET = "qb_client_secret"
 REFRESH_TOKEN = "qb_refresh_token"
@@ -35,6 +37,8 @@ _NAMED_ENVIRONMENTS = {"production": "production", "prod": "production",
 
 def discovery_url(environment: str) -> str:
     """The OpenID discovery document for "production", "sandbox" or a custom base URL."""
+    from intuitlib.config import DISCOVERY_URL
+
     named = _NAMED_ENVIRONMENTS.get(environment.strip().lower())
     if named:
         return DISCOVERY_URL[named]
@@ -44,6 +48,8 @@ def discovery_url(environment: str) -> str:
 
 def api_base_url(environment: str) -> str:
     """The v3 API root (`…/v3`) for "production", "sandbox" or a custom base URL."""
+    from quickbooks import QuickBooks
+
     named = _NAMED_ENVIRONMENTS.get(environment.strip().lower())
     if named == "production":
         return QuickBooks.api_url_v3
@@ -71,6 +77,8 @@ def new_state() -> str:
 
 def authorization_url(company: QuickBooksCompany, state: str) -> str:
     """The address to open in the browser: QuickBooks asks the user to allow access."""
+    from intuitlib.enums import Scopes
+
     client = _auth_client(company, client_secret="")
     return str(client.get_authorization_url([Scopes.ACCOUNTING], state_token=state))
 
@@ -104,6 +112,8 @@ def save_credentials(secrets: SecretStore, key_prefix: str, *, client_secret: st
 def exchange_code(company: QuickBooksCompany, secrets: SecretStore, key_prefix: str, *,
                   client_secret: str, code: str, realm_id: str) -> QuickBooksCompany:
     """Trade the callback's code for tokens, store them, and return the company with its realm."""
+    from intuitlib.exceptions import AuthClientError
+
     client = _auth_client(company, client_secret=client_secret)
     try:
         client.get_bearer_token(code, realm_id=realm_id)
@@ -162,6 +172,8 @@ class QuickBooksAuth:
 
     def revoke(self) -> None:
         """Tell QuickBooks to forget the authorisation, and delete the tokens from the store."""
+        from intuitlib.exceptions import AuthClientError
+
         with self._lock:
             token = self._secrets.get(self._key(REFRESH_TOKEN))
             try:
@@ -179,6 +191,8 @@ class QuickBooksAuth:
                 self._expires_at = None
 
     def _refresh_locked(self) -> str:
+        from intuitlib.exceptions import AuthClientError
+
         refresh_token = self._secrets.get(self._key(REFRESH_TOKEN))
         if not refresh_token:
             raise reconnect_fault("this connection has no saved QuickBooks authorisation.")
@@ -212,6 +226,9 @@ class QuickBooksAuth:
 
 def _auth_client(company: QuickBooksCompany, *, client_secret: str) -> AuthClient:
     """intuit-oauth's client; its constructor fetches the discovery document."""
+    from intuitlib.client import AuthClient
+    from intuitlib.exceptions import AuthClientError
+
     if not company.client_id:
         raise QuickBooksFault("The QuickBooks connection has no client id.",
                               kind=ErrorKind.FIX_SETUP)

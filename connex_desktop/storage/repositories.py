@@ -312,12 +312,16 @@ class RunRepository:
         return [self._order(row) for row in rows]
 
     def failed_order_numbers(self, connection_id: int) -> builtins.list[str]:
-        """Orders whose latest outcome in a real (not dry) run is a failure: what to retry."""
+        """Orders whose latest outcome in a real (not dry) run is a failure: what to retry.
+
+        By number, as they are fetched again: an order the store could not read was recorded
+        under its number, and once read, under the store's id for it.
+        """
         rows = self._db.query(
             """SELECT order_number FROM (
                    SELECT o.order_number, o.outcome, o.run_id, o.rowid AS position,
-                          row_number() OVER (PARTITION BY o.order_id
-                                             ORDER BY o.run_id DESC) AS recency
+                          row_number() OVER (PARTITION BY o.order_number
+                                             ORDER BY o.run_id DESC, o.rowid DESC) AS recency
                    FROM run_orders AS o JOIN runs AS r ON r.id = o.run_id
                    WHERE r.connection_id = ? AND r.dry_run = 0)
                WHERE recency = 1 AND outcome = ?
@@ -330,15 +334,18 @@ class RunRepository:
         self._db.execute("UPDATE runs SET undone_at = ?, undo_message = ? WHERE id = ?",
                          (utc_now() if complete else None, message, run_id))
 
-    def mark_interrupted(self) -> int:
-        """At start-up: runs left 'running' by a killed process become failed. Returns how many.
+    def mark_interrupted(self, connection_id: int | None = None) -> int:
+        """Runs left 'running' by a killed process become failed. Returns how many.
 
-        Call it only when no other process (the CLI) may be syncing this database right now.
+        Only those of `connection_id` when given. Call it only when no other process may be
+        syncing them right now (storage.sync_locks tells).
         """
-        cursor = self._db.execute(
-            "UPDATE runs SET status = 'failed', finished_at = ?, message = ? WHERE status = ?",
-            (utc_now(), INTERRUPTED_MESSAGE, RUNNING))
-        return cursor.rowcount
+        sql = "UPDATE runs SET status = 'failed', finished_at = ?, message = ? WHERE status = ?"
+        parameters: builtins.list[object] = [utc_now(), INTERRUPTED_MESSAGE, RUNNING]
+        if connection_id is not None:
+            sql += " AND connection_id = ?"
+            parameters.append(connection_id)
+        return self._db.execute(sql, parameters).rowcount
 
     @staticmethod
     def _run(row: sqlite3.Row) -> RunRecord:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import uuid
@@ -51,6 +52,7 @@ from connex_desktop.storage.repositories import (
     OrderOutcome,
     RunRepository,
 )
+from connex_desktop.storage.sync_locks import SyncLocks
 from connex_desktop.sync.company import company_setup, numbering_problem
 from connex_desktop.sync.planner import (
     CompanySetup,
@@ -71,6 +73,11 @@ SINGLE_REQUESTS_MAX = 3      # rounds this small go as plain requests, not a bat
 WRITERS = 4                  # batches in flight at once (QuickBooks allows 10 concurrent)
 CURSOR_NAME = "modified_since"
 CURSOR_OVERLAP = timedelta(hours=1)   # re-read a little before the cursor; the ledger de-dupes
+# A plain sync also fetches again this many orders whose last attempt failed, those that failed
+# longest ago first, so failures heal by themselves once their cause is fixed.
+HEALING_ORDERS_MAX = 200
+BUSY_MESSAGE = ("Another Connex Desktop process (the window or a command line sync) is syncing "
+                "this connection right now; this sync did not start. Try again when it is done.")
 # Documents whose DocNumber QuickBooks lets us query by (Payment's is not filterable).
 NUMBERED_KINDS = frozenset({"Estimate", "Invoice", "SalesReceipt", "PurchaseOrder"})
 SALE_KINDS = frozenset({"Estimate", "Invoice", "SalesReceipt"})
@@ -106,7 +113,7 @@ class Engine:
                  client_for: Callable[[Connection], QuickBooksClient],
                  source_kinds: Mapping[str, type[Source]],
                  window_orders: int = WINDOW_ORDERS, writers: int = WRITERS,
-                 fill_batches: bool = True,
+                 fill_batches: bool = True, locks: SyncLocks | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.runs = runs
         self.ledger = ledger
@@ -119,6 +126,8 @@ class Engine:
         self.writers = writers
         # Hold back part-filled batches until the last window (fewer requests, same result).
         self.fill_batches = fill_batches
+        # One run per connection across processes; without locks the caller guarantees it.
+        self.locks = locks
         self.clock = clock
 
     # ---- before a run --------------------------------------------------------------------
@@ -165,17 +174,38 @@ class Engine:
             cancel: CancelToken | None = None, query: OrderQuery | None = None,
             dry_run: bool = False, trigger: str = "manual",
             retry_failed: bool = False) -> SyncResult:
-        cancel = cancel or CancelToken()
         if connection.id is None:
             return SyncResult(connection.name, None, RunStatus.FAILED,
                               message="Save the connection before syncing it.", dry_run=dry_run,
                               failure_kind=ErrorKind.FIX_SETUP)
+        run = functools.partial(self._run, connection, progress=progress,
+                                cancel=cancel or CancelToken(), query=query, dry_run=dry_run,
+                                trigger=trigger, retry_failed=retry_failed)
+        if self.locks is None:
+            return run()
+        with self.locks.hold(connection.id) as held:
+            if not held:
+                return SyncResult(connection.name, None, RunStatus.FAILED, message=BUSY_MESSAGE,
+                                  dry_run=dry_run, failure_kind=ErrorKind.RETRY_LATER)
+            # No live process syncs this connection: a run of it still "running" was left by
+            # a process that died.
+            self.runs.mark_interrupted(connection.id)
+            return run()
+
+    def _run(self, connection: Connection, *, progress: ProgressCallback, cancel: CancelToken,
+             query: OrderQuery | None, dry_run: bool, trigger: str,
+             retry_failed: bool) -> SyncResult:
+        assert connection.id is not None
         started = self.clock()
         run_id = self.runs.start(connection.id, trigger, dry_run)
         result = SyncResult(connection.name, run_id, RunStatus.SUCCEEDED, dry_run=dry_run)
         client: QuickBooksClient | None = None
         retry_later = False
         default_query = query is None and not retry_failed
+        # Read before this run records anything: the failures of earlier runs.
+        failed_before = (self.runs.failed_order_numbers(connection.id)
+                         if default_query and not dry_run else [])
+        healing_note = ""
         try:
             problem = self._local_problem(connection)
             if problem:
@@ -193,15 +223,21 @@ class Engine:
             order_query = self._query(connection, query, retry_failed)
             try:
                 if order_query is not None:
-                    for window in _windows(source.fetch_orders(order_query, cancel),
-                                           self.window_orders, cancel):
-                        session.process(window)
+                    self._fetch(session, source, order_query, cancel)
+                # After the cursor's orders, so those it already fetched are not asked twice.
+                # No status filter: process() skips an order whose status this connection does
+                # not sync, and says so, where a filtered fetch would leave it failed for ever.
+                healing = [number for number in failed_before
+                           if number not in session.numbers][:HEALING_ORDERS_MAX]
+                if healing and not cancel.cancelled:
+                    self._fetch(session, source, OrderQuery(numbers=tuple(healing)), cancel)
             except Cancelled:
                 cancel.cancel()
             # Orders already planned are finished even when cancelled: no order is left half
             # booked by a cancel.
             session.drain(final=True)
             retry_later = session.retry_later
+            healing_note = _healing_note(failed_before, session.numbers, result.errors)
             if cancel.cancelled:
                 raise Cancelled()
         except Cancelled:
@@ -221,6 +257,8 @@ class Engine:
                 client.close()
         if result.status is RunStatus.SUCCEEDED and result.failed:
             result.status = RunStatus.PARTIAL
+        if healing_note and result.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL):
+            result.message = healing_note
         if (default_query and not dry_run and not retry_later
                 and result.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL)):
             self.cursors.set(connection.id, CURSOR_NAME, started.isoformat())
@@ -229,6 +267,11 @@ class Engine:
                  connection.name, run_id, result.status.value, result.fetched, result.synced,
                  result.skipped, result.failed, f": {result.message}" if result.message else "")
         return result
+
+    def _fetch(self, session: _Session, source: Source, query: OrderQuery,
+               cancel: CancelToken) -> None:
+        for window in _windows(source.fetch_orders(query, cancel), self.window_orders, cancel):
+            session.process(window)
 
     def _fail_run(self, result: SyncResult, error: ConnexError) -> None:
         result.status = RunStatus.FAILED
@@ -253,6 +296,24 @@ class Engine:
         cursor = self.cursors.get(connection.id, CURSOR_NAME)
         since = datetime.fromisoformat(cursor) - CURSOR_OVERLAP if cursor else None
         return OrderQuery(modified_since=since, statuses=connection.statuses)
+
+
+def _healing_note(failed_before: list[str], tried: set[str],
+                  failures: Iterable[OrderFailure]) -> str:
+    """What became of the orders that had failed before, and how many failures are new."""
+    retried = [number for number in failed_before if number in tried]
+    if not retried:
+        return ""
+    failing = {failure.order for failure in failures}
+    still = sum(1 for number in retried if number in failing)
+    new = len(failing - set(failed_before))
+    note = (f"Tried again {_orders(len(retried))} that failed before: "
+            f"{len(retried) - still} went through, {still} still failing.")
+    return note + (f" {_orders(new)} failed for the first time." if new else "")
+
+
+def _orders(count: int) -> str:
+    return f"{count} order" + ("" if count == 1 else "s")
 
 
 def _windows(orders: Iterable[Order | FailedOrder], size: int,
@@ -326,6 +387,7 @@ class _Session:
         self.resolved: dict[str, Any] = {}      # Pending key -> ref / id, for the whole run
         self.retry_later = False
         self.seen: set[str] = set()
+        self.numbers: set[str] = set()           # the order numbers fetched, read or not
         self.carried: list[_OrderState] = []     # planned orders with documents still to send
         self.entity_faults: dict[str, str] = {}  # Pending key -> why it could not be created
         self.renamed: dict[str, NewEntity] = {}  # customers renamed after a name clash
@@ -461,6 +523,7 @@ class _Session:
         for item in window:
             self.result.fetched += 1
             if isinstance(item, FailedOrder):
+                self.numbers.add(item.number)
                 self._finish_failed(item.number, item.number,
                                     OrderFailure(item.number, _failed_order_message(item)))
                 continue
@@ -468,6 +531,7 @@ class _Session:
                 self.result.fetched -= 1
                 continue
             self.seen.add(item.source_id)
+            self.numbers.add(item.number)
             orders.append(item)
         wanted = {status.casefold() for status in self.connection.statuses}
         ledger = self.ledger.for_orders(self.realm, self.store_key,

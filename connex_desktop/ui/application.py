@@ -81,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
         QMessageBox.critical(None, "Connex Desktop cannot start", str(error))
         return 1
     instance.listen()
+    # Before the window lists the runs: a sync cut short by a crash no longer shows as running.
+    app.mark_interrupted_runs()
     desktop = Desktop(app)
     qt_app.setQuitOnLastWindowClosed(desktop.tray is None)
     instance.raise_requested.connect(desktop.window.show_and_raise)

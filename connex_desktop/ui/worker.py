@@ -5,13 +5,16 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal, Slot
 
 from connex_desktop.core.connection import Connection
 from connex_desktop.core.progress import CancelToken, Progress
 from connex_desktop.core.result import RunStatus, SyncResult
-from connex_desktop.sync.engine import Engine
+
+if TYPE_CHECKING:   # the engine is imported by whoever builds it (App.engine), when first needed
+    from connex_desktop.sync.engine import Engine
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,53 @@
+"""One lock file per connection, held by the process syncing it and freed by the OS when it ends."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+LOCK_FOLDER = "locks"
+
+# The operating system's own file locks: they go with the process however it ends (killed,
+# crashed, powered off), which is exactly what tells a stale "running" run from a live one.
+# The standard library has them; a lock library would add tens of milliseconds to start-up.
+if sys.platform == "win32":
+    import msvcrt
+
+    def _try_lock(descriptor: int) -> None:
+        msvcrt.locking(descriptor, msvcrt.LK_NBLCK, 1)
+else:
+    import fcntl
+
+    def _try_lock(descriptor: int) -> None:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+class SyncLocks:
+    """Which connections a live process is syncing, across every process using one data folder.
+
+    The files are never deleted: removing a lock file another process is about to lock would let
+    two processes hold "the" lock at once.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    @contextmanager
+    def hold(self, connection_id: int) -> Iterator[bool]:
+        """Hold the connection's lock for the block. Yields False, holding nothing, when another
+        process (or another run in this one) holds it."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(self.folder / f"connection-{connection_id}.lock",
+                             os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                _try_lock(descriptor)
+            except OSError:
+                yield False
+                return
+            yield True
+        finally:
+            os.close(descriptor)    # releases the lock

@@ -280,18 +280,25 @@ class _Planner:
     def _plan_later_payment(self, sale: LedgerEntry) -> OrderPlan:
         """The order was booked before (by this or another connection on the same store)."""
         where = f"{sale.kind} {sale.doc_number or sale.qb_id}".strip()
-        pays_later = self.mode.books_payments or self.mode is TransactionMode.SALES_RECEIPTS
-        if sale.doc_key == INVOICE and pays_later and not is_closed(self.order):
-            if sale.state != "confirmed":
-                return self._skip(f"its {where} is still being confirmed with QuickBooks")
+        if sale.doc_key != INVOICE or is_closed(self.order):
+            return self._skip(f"it is booked already ({where})")
+        if sale.state != "confirmed":
+            return self._skip(f"its {where} is still being confirmed with QuickBooks")
+        if self.mode.books_purchase_orders:
+            # A run that stopped after sending the invoice may not have sent its purchase
+            # orders yet; vendors the ledger already has are left out.
+            self._plan_purchase_orders()
+        if self.mode.books_payments or self.mode is TransactionMode.SALES_RECEIPTS:
             payments = [entry for key, entry in self.ledger.items()
                         if key.startswith("payment:") and entry.exists]
             booked = sum((entry.total for entry in payments), ZERO)
             customer = Pending(f"invoice-customer:{sale.qb_id}")
+            before = len(self.result.documents)
             self._plan_payments(sale.qb_id, customer, booked=booked, booked_count=len(payments))
-            if self.result.documents:
+            if len(self.result.documents) > before:
                 self.result.notes.append(f"A later payment onto {where}.")
-                return self.result
+        if self.result.documents:
+            return self.result
         return self._skip(f"it is booked already ({where})")
 
     def _plan_payments(self, invoice_id: str | Pending, customer: Mapping[str, Any] | Pending,

@@ -327,10 +327,7 @@ def killed_then_rerun(folder: Path, orders: list[ExpectedOrder], mode: Transacti
 
 @pytest.mark.parametrize("sweep_mode", [
     TransactionMode.INVOICES_WITH_PAYMENTS,
-    pytest.param(TransactionMode.SALES_ORDERS_INVOICES_POS, marks=pytest.mark.xfail(
-        strict=True, reason="purchase orders held back for a fuller batch are lost when the "
-        "run stops after the order's invoice was sent: the next run sees the invoice and "
-        "plans only payments (planner._plan_later_payment)"))])
+    TransactionMode.SALES_ORDERS_INVOICES_POS])
 def test_killed_just_before_or_after_any_write_then_rerun_books_each_order_once(
         tmp_path, sweep_mode):
     orders = generate_orders(SWEEP_ORDER_COUNT, seed=SWEEP_SEED)

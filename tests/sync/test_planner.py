@@ -327,6 +327,23 @@ def test_a_sales_receipt_connection_never_books_an_invoiced_order_as_a_second_sa
     assert kinds(result) == [("payment:1", DocumentKind.PAYMENT)]
 
 
+def test_purchase_orders_not_yet_sent_when_a_run_stopped_are_planned_beside_the_invoice():
+    lines = (OrderLine("TENT-2P", "Tent 2P", D("2"), D("299.00")),
+             OrderLine("MUG", "Mug", D("3"), D("9.50")))
+    ledger = {"estimate": LedgerEntry("estimate", "Estimate", "confirmed", "129", "1001",
+                                      D("626.50")),
+              "invoice": LedgerEntry("invoice", "Invoice", "confirmed", "130", "1001",
+                                     D("626.50")),
+              "po:41": LedgerEntry("po:41", "PurchaseOrder", "confirmed", "131", "", D("300"))}
+    result = plan(make_order(lines=lines), connection(TransactionMode.SALES_ORDERS_INVOICES_POS),
+                  ledger=ledger)
+    assert kinds(result) == [("po:42", DocumentKind.PURCHASE_ORDER)]
+    ledger["po:42"] = LedgerEntry("po:42", "PurchaseOrder", "confirmed", "132", "", D("28.50"))
+    again = plan(make_order(lines=lines), connection(TransactionMode.SALES_ORDERS_INVOICES_POS),
+                 ledger=ledger)
+    assert again.documents == [] and "booked already" in again.skip_reason
+
+
 def test_cancelled_order_never_booked_is_skipped():
     result = plan(make_order(status="Cancelled"))
     assert result.documents == [] and "cancelled" in result.skip_reason.lower()

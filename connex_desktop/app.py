@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from connex_desktop.quickbooks.client import QuickBooksClient
     from connex_desktop.sandbox.server import SandboxServer
     from connex_desktop.sync.engine import Engine
+    from connex_desktop.sync.undo import RunUndoer
 
 DEMO_CONNECTION_NAME = "Demo store"
 DEMO_COMPANY_FILE = "demo-company.sqlite3"
@@ -126,6 +127,13 @@ class App:
                       secrets=self.secrets, source_for=self.source_for,
                       client_for=self.quickbooks_client, source_kinds=self.source_kinds,
                       locks=self.sync_locks)
+
+    def undoer(self) -> RunUndoer:
+        """What deletes from QuickBooks the documents a sync run booked."""
+        from connex_desktop.sync.undo import RunUndoer
+
+        return RunUndoer(runs=self.runs, ledger=self.ledger, cursors=self.cursors,
+                         connections=self.connections, client_for=self.quickbooks_client)
 
     def mark_interrupted_runs(self) -> int:
         """Runs left "running" by a process that ended before finishing them (killed, crashed,

@@ -41,7 +41,7 @@ from connex_desktop.quickbooks.auth import (
 from connex_desktop.sources.base import FieldKind, OrderQuery, Source
 from connex_desktop.storage.repositories import RunTrigger
 from connex_desktop.storage.secrets import MemorySecretStore, delete_connection_secrets
-from connex_desktop.sync.undo import RunUndoer, UndoOutcome, UndoResult, UndoStatus
+from connex_desktop.sync.undo import UNDO_WORDS, UndoResult, UndoStatus
 
 EXIT_OK = 0
 EXIT_SOME_FAILED = 1
@@ -146,7 +146,7 @@ def history(args: argparse.Namespace) -> int:
 
 def undo(args: argparse.Namespace) -> int:
     with _app(args) as app:
-        undoer = undoer_for(app)
+        undoer = app.undoer()
         _run_record, conn = undoer.check(args.run_id)
         if conn.name == DEMO_CONNECTION_NAME:
             app.start_demo(mode=conn.mode)   # its company runs in this process
@@ -159,16 +159,6 @@ def undo(args: argparse.Namespace) -> int:
             return EXIT_SOME_FAILED if result.failure_kind is ErrorKind.RETRY_LATER else (
                 EXIT_USAGE)
         return EXIT_SOME_FAILED if result.status is UndoStatus.PARTIAL else EXIT_OK
-
-
-def undoer_for(app: App) -> RunUndoer:
-    return RunUndoer(runs=app.runs, ledger=app.ledger, cursors=app.cursors,
-                     connections=app.connections, client_for=app.quickbooks_client)
-
-
-UNDO_WORDS = {UndoOutcome.DELETED: "deleted", UndoOutcome.WOULD_DELETE: "would delete",
-              UndoOutcome.ALREADY_GONE: "already gone", UndoOutcome.KEPT: "kept",
-              UndoOutcome.NOT_CONFIRMED: "not confirmed"}
 
 
 def undo_json(result: UndoResult) -> dict[str, Any]:

@@ -232,6 +232,17 @@ def test_the_app_and_the_sync_controls_load_without_the_quickbooks_libraries():
         "connex_desktop.ui.tray", "connex_desktop.ui.scheduler") == []
 
 
+def test_the_gui_does_not_import_the_cli_commands():
+    """app.py is the one composition root: the window gets its undoer there, not from the CLI."""
+    check = ("import sys, connex_desktop.ui.main_window, connex_desktop.ui.application; "
+             "print('connex_desktop.commands' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True,
+                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+                          timeout=LOADED_TIMEOUT_S)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False"]
+
+
 @pytest.mark.xfail(strict=True, reason="ui/sync_log.py imports connex_desktop.commands, hence "
                    "sync.undo, the engine and python-quickbooks, when the window is built")
 def test_the_window_shows_without_the_quickbooks_libraries(tmp_path):

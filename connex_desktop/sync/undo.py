@@ -54,6 +54,12 @@ class UndoOutcome(enum.StrEnum):
     NOT_CONFIRMED = "not_confirmed"  # no answer from QuickBooks; the next undo finishes it
 
 
+# What happened to each document, in the words the CLI and the sync log both show.
+UNDO_WORDS = {UndoOutcome.DELETED: "deleted", UndoOutcome.WOULD_DELETE: "would delete",
+              UndoOutcome.ALREADY_GONE: "already gone", UndoOutcome.KEPT: "kept",
+              UndoOutcome.NOT_CONFIRMED: "not confirmed"}
+
+
 class UndoStatus(enum.StrEnum):
     UNDONE = "undone"      # nothing the run booked is left in QuickBooks
     PARTIAL = "partial"    # some documents were kept or could not be deleted

@@ -24,13 +24,18 @@ from PySide6.QtWidgets import (
 )
 
 from connex_desktop.app import App
-from connex_desktop.commands import UNDO_WORDS, undoer_for
 from connex_desktop.core.connection import QuickBooksCompany
 from connex_desktop.core.errors import ConnexError
 from connex_desktop.core.result import BookedDocument, DocumentKind
 from connex_desktop.quickbooks.auth import api_base_url
 from connex_desktop.storage.repositories import OrderOutcome, RunOrderRecord, RunRecord
-from connex_desktop.sync.undo import UndoDocument, UndoOutcome, UndoResult, UndoStatus
+from connex_desktop.sync.undo import (
+    UNDO_WORDS,
+    UndoDocument,
+    UndoOutcome,
+    UndoResult,
+    UndoStatus,
+)
 from connex_desktop.ui import text
 from connex_desktop.ui.background import run_in_background
 from connex_desktop.ui.connections_model import FAILED_COLOR
@@ -319,7 +324,7 @@ class SyncLogDialog(QDialog):
             return
         assert run is not None
         self._set_undo_busy(True, "Checking what this run left in QuickBooks…")
-        undoer = undoer_for(self._app)
+        undoer = self._app.undoer()
         run_in_background(lambda: undoer.undo(run.id, dry_run=True),
                           on_success=lambda preview: self._confirm_undo(run, preview),
                           on_failure=self._undo_failed)
@@ -372,7 +377,7 @@ class SyncLogDialog(QDialog):
         if not yes:
             return
         self._set_undo_busy(True, "Deleting this run's documents from QuickBooks…")
-        undoer = undoer_for(self._app)
+        undoer = self._app.undoer()
         run_in_background(lambda: undoer.undo(run.id),
                           on_success=lambda result: self._undone(run, result),
                           on_failure=self._undo_failed)

@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 
-from connex_desktop.app import App
 from connex_desktop.core.errors import SetupError
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.result import DocumentKind, RunStatus
@@ -14,7 +13,7 @@ from connex_desktop.sources.base import OrderQuery
 from connex_desktop.storage.ledger import CONFIRMED, UNDONE, Intent
 from connex_desktop.sync import undo as undo_module
 from connex_desktop.sync.engine import CURSOR_NAME
-from connex_desktop.sync.undo import RunUndoer, UndoOutcome, UndoStatus
+from connex_desktop.sync.undo import UndoOutcome, UndoStatus
 from tests.sync.conftest import (
     by_number,
     connect,
@@ -39,11 +38,6 @@ ORDERS = [
 OTHER_ORDERS = [row("X-2001", "FUEL-230G", "3", "7.49", payment_status="paid")]
 
 
-def undoer(app: App) -> RunUndoer:
-    return RunUndoer(runs=app.runs, ledger=app.ledger, cursors=app.cursors,
-                     connections=app.connections, client_for=app.quickbooks_client)
-
-
 def held(sandbox) -> dict[str, int]:
     return {kind: len(docs(sandbox, kind)) for kind in SALES}
 
@@ -60,7 +54,7 @@ def test_undo_deletes_invoices_and_payments_and_a_new_sync_books_them_again_once
     other_invoice = by_number(sandbox, "Invoice")["X-2001"]
     assert held(sandbox)["Invoice"] == 4 and held(sandbox)["Payment"] == 3
 
-    result = undoer(app).undo(booked.run_id)
+    result = app.undoer().undo(booked.run_id)
 
     assert result.status is UndoStatus.UNDONE, result.documents
     assert result.count(UndoOutcome.DELETED) == 5 and not result.left
@@ -90,7 +84,7 @@ def test_undo_deletes_invoices_and_payments_and_a_new_sync_books_them_again_once
     assert app.engine().run(shop, query=OrderQuery()).synced == 0
     assert held(sandbox)["Invoice"] == 4 and held(sandbox)["Payment"] == 3
     # Undoing the same run again has nothing left to do.
-    assert undoer(app).undo(booked.run_id).documents == []
+    assert app.undoer().undo(booked.run_id).documents == []
 
 
 @pytest.mark.parametrize("mode", [TransactionMode.SALES_ORDERS_INVOICES_POS,
@@ -111,12 +105,12 @@ def test_undo_removes_every_kind_of_document_the_mode_books(app, sandbox, tmp_pa
         assert kinds == {DocumentKind.ESTIMATE, DocumentKind.INVOICE, DocumentKind.PAYMENT,
                          DocumentKind.PURCHASE_ORDER}
 
-    preview = undoer(app).undo(booked.run_id, dry_run=True)
+    preview = app.undoer().undo(booked.run_id, dry_run=True)
     assert {doc.outcome for doc in preview.documents} == {UndoOutcome.WOULD_DELETE}
     assert len(preview.documents) == len(booked.documents)
     assert held(sandbox) != before     # a dry run deletes nothing
 
-    result = undoer(app).undo(booked.run_id)
+    result = app.undoer().undo(booked.run_id)
     assert result.status is UndoStatus.UNDONE, result.documents
     assert held(sandbox) == before
     if mode is not TransactionMode.SALES_RECEIPTS:
@@ -132,7 +126,7 @@ def test_a_document_deleted_by_hand_is_skipped_with_a_note(app, sandbox, tmp_pat
     invoice = by_number(sandbox, "Invoice")["U-1002"]
     sandbox.company.delete("Invoice", {"Id": invoice["Id"], "SyncToken": invoice["SyncToken"]})
 
-    result = undoer(app).undo(booked.run_id)
+    result = app.undoer().undo(booked.run_id)
     assert result.status is UndoStatus.UNDONE
     (doc,) = result.documents
     assert doc.outcome is UndoOutcome.ALREADY_GONE and "by hand" in doc.reason
@@ -150,7 +144,7 @@ def test_an_invoice_paid_by_hand_is_kept_with_a_plain_reason(app, sandbox, tmp_p
         "Line": [{"Amount": "19.99", "LinkedTxn": [{"TxnId": invoice["Id"],
                                                      "TxnType": "Invoice"}]}]})
 
-    result = undoer(app).undo(booked.run_id)
+    result = app.undoer().undo(booked.run_id)
 
     assert result.status is UndoStatus.PARTIAL
     left = {(doc.order, doc.kind): doc for doc in result.left}
@@ -176,14 +170,14 @@ def test_a_later_runs_payment_blocks_the_invoice_until_that_run_is_undone(app, s
     later = app.engine().run(shop, query=OrderQuery())
     assert [doc.kind for doc in later.documents] == [DocumentKind.PAYMENT]
 
-    blocked = undoer(app).undo(first.run_id)
+    blocked = app.undoer().undo(first.run_id)
     assert blocked.status is UndoStatus.PARTIAL
     (doc,) = blocked.left
     assert f"undo run #{later.run_id} first" in doc.reason
     assert held(sandbox)["Invoice"] == held(sandbox)["Payment"] == 1
 
-    assert undoer(app).undo(later.run_id).status is UndoStatus.UNDONE
-    assert undoer(app).undo(first.run_id).status is UndoStatus.UNDONE
+    assert app.undoer().undo(later.run_id).status is UndoStatus.UNDONE
+    assert app.undoer().undo(first.run_id).status is UndoStatus.UNDONE
     assert held(sandbox)["Invoice"] == held(sandbox)["Payment"] == 0
 
 
@@ -202,7 +196,7 @@ def test_a_crash_after_the_first_deletes_is_finished_by_the_next_undo(app, sandb
 
     monkeypatch.setattr(undo_module.QuickBooksClient, "batch", batch_then_die)
     with pytest.raises(KeyboardInterrupt):
-        undoer(app).undo(booked.run_id)
+        app.undoer().undo(booked.run_id)
     assert held(sandbox)["Payment"] == 0 and held(sandbox)["Invoice"] == 3
     # The ledger still counts the payments as booked, with the undo's intent recorded.
     payments = [r for r in app.ledger.rows_for_run(booked.run_id) if r.kind == "Payment"]
@@ -211,7 +205,7 @@ def test_a_crash_after_the_first_deletes_is_finished_by_the_next_undo(app, sandb
     monkeypatch.setattr(undo_module.QuickBooksClient, "batch", real_batch)
 
     requests_before = sandbox.request_count
-    result = undoer(app).undo(booked.run_id)
+    result = app.undoer().undo(booked.run_id)
     assert result.status is UndoStatus.UNDONE, result.documents
     finished = [doc for doc in result.documents if doc.outcome is UndoOutcome.ALREADY_GONE]
     assert {doc.qb_id for doc in finished} == set(sent[0])
@@ -226,7 +220,7 @@ def test_a_lost_answer_to_a_delete_is_retried_without_harm(app, sandbox, tmp_pat
                    write_orders(tmp_path / "orders.csv", ORDERS))
     booked = app.engine().run(shop)
     sandbox.inject("drop_after_write")
-    result = undoer(app).undo(booked.run_id)
+    result = app.undoer().undo(booked.run_id)
     assert result.status is UndoStatus.UNDONE, result.documents
     assert result.count(UndoOutcome.DELETED) == 5
     assert held(sandbox)["Invoice"] == held(sandbox)["Payment"] == 0
@@ -237,16 +231,16 @@ def test_what_cannot_be_undone_says_why(app, sandbox, tmp_path):
                    write_orders(tmp_path / "orders.csv", ORDERS))
     preview = app.engine().run(shop, dry_run=True)
     with pytest.raises(SetupError, match="preview"):
-        undoer(app).undo(preview.run_id)
+        app.undoer().undo(preview.run_id)
     with pytest.raises(SetupError, match="No sync run"):
-        undoer(app).undo(999)
+        app.undoer().undo(999)
     booked = app.engine().run(shop)
     assert app.cursors.get(shop.id, CURSOR_NAME) is not None
     held_before = held(sandbox)
     app.connections.update(replace(shop, quickbooks=replace(shop.quickbooks,
                                                             realm_id="elsewhere")))
     with pytest.raises(SetupError, match="another QuickBooks company"):
-        undoer(app).undo(booked.run_id)
+        app.undoer().undo(booked.run_id)
     assert held(sandbox) == held_before
 
 
@@ -260,7 +254,7 @@ def test_a_document_never_confirmed_is_reported_not_guessed(app, sandbox, tmp_pa
                     [Intent("lost-1", "U-9999", "invoice", "Invoice", "lost-request", "{}",
                             "U-9999", D("5.00"))])
 
-    result = undoer(app).undo(booked.run_id)
+    result = app.undoer().undo(booked.run_id)
 
     assert result.status is UndoStatus.PARTIAL
     assert result.count(UndoOutcome.DELETED) == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import xml.etree.ElementTree as ElementTree
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,7 +19,8 @@ RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 _AUTHORISATION_GONE = (ErrorKind.RECONNECT,
                        "QuickBooks no longer accepts this app's authorisation.")
 _TOKEN_REFUSED = (ErrorKind.RECONNECT, "QuickBooks did not accept the access token.")
-_THROTTLED = (ErrorKind.RETRY_LATER, "QuickBooks is throttling requests for this company.")
+_THROTTLED = (ErrorKind.RETRY_LATER,
+              "QuickBooks is busy (too many requests for this company).")
 _INTERNAL_ERROR = (ErrorKind.RETRY_LATER, "QuickBooks had an internal error.")
 _BOOKS_CLOSED = (ErrorKind.FIX_DATA, "The books are closed for this document's date.")
 
@@ -159,11 +161,12 @@ def fault_from_status(status: int | None, *, body: str = "") -> QuickBooksFault:
     else:
         kind, words = _STATUS_WORDS.get(
             status or 0, (ErrorKind.FIX_DATA, f"QuickBooks answered with HTTP status {status}."))
-    return _fault(kind, words, detail=_shorten(body), status=status)
+    return _fault(kind, words, detail=_shorten(_without_markup(body)), status=status)
 
 
 def fault_from_response(status: int, body: str) -> QuickBooksFault:
-    """Any failed response: the JSON Fault when there is one (either envelope), else the status."""
+    """Any failed response: the Fault when there is one (either JSON envelope, or XML, as the
+    throttling answer is), else the status."""
     try:
         parsed = json.loads(body)
     except ValueError:
@@ -172,6 +175,9 @@ def fault_from_response(status: int, body: str) -> QuickBooksFault:
         fault = parsed.get("Fault") or parsed.get("fault")
         if isinstance(fault, dict):
             return fault_from_fault(fault, status=status)
+    xml_fault = _xml_fault(body)
+    if xml_fault is not None:
+        return fault_from_fault(xml_fault, status=status)
     return fault_from_status(status, body=body)
 
 
@@ -187,6 +193,38 @@ def _fault(kind: ErrorKind, words: str, *, code: str = "", detail: str = "", ele
         return reconnect_fault(words, code=code, detail=detail, status=status)
     return QuickBooksFault(words, kind=kind, code=code, detail=detail, element=element,
                            status=status)
+
+
+def _xml_fault(body: str) -> dict[str, Any] | None:
+    """An XML `<Fault><Error code=…><Message/><Detail/></Error></Fault>` as the JSON Fault
+    object it stands for; None when the body holds no such Fault."""
+    try:
+        root = ElementTree.fromstring(body.strip())
+    except ElementTree.ParseError:
+        return None
+    fault = next((element for element in root.iter() if _local_name(element.tag) == "Fault"),
+                 None)
+    if fault is None:
+        return None
+    errors = []
+    for error in fault:
+        if _local_name(error.tag) == "Error":
+            entry: dict[str, Any] = {"code": error.get("code", ""),
+                                     "element": error.get("element", "")}
+            for part in error:
+                entry[_local_name(part.tag)] = " ".join("".join(part.itertext()).split())
+            errors.append(entry)
+    return {"Error": errors, "type": fault.get("type", "")}
+
+
+def _local_name(tag: str) -> str:
+    """`{http://schema.intuit.com/finance/v3}Fault` → `Fault`."""
+    return tag.rpartition("}")[2]
+
+
+def _without_markup(body: str) -> str:
+    """The text of an HTML or XML body, so no markup reaches a message the user reads."""
+    return re.sub(r"<[^>]*>", " ", body)
 
 
 def _shorten(text: str, limit: int = 300) -> str:

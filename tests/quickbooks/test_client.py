@@ -181,6 +181,18 @@ def test_gives_up_after_max_retries_with_retry_later(sandbox: SandboxServer, sec
     assert client.request_count == 3
 
 
+def test_giving_up_on_throttling_says_so_in_plain_words(sandbox: SandboxServer, secrets):
+    with make_client(sandbox, secrets, max_retries=1) as client:
+        sandbox.inject("429", count=3)
+        with pytest.raises(QuickBooksFault) as caught:
+            client.preferences()
+    fault = caught.value
+    assert fault.kind is ErrorKind.RETRY_LATER and fault.status == 429
+    assert "too many requests" in fault.message
+    assert "The request limit was reached. Try again later" in fault.detail
+    assert "<" not in f"{fault.message} {fault.detail}"
+
+
 def test_lost_connection_after_a_write_is_retried_without_a_duplicate(
         sandbox: SandboxServer, client: QuickBooksClient, customer: dict):
     item = first_item(client)

@@ -11,6 +11,7 @@ from connex_desktop.quickbooks.errors import (
     fault_from_fault,
     fault_from_response,
 )
+from connex_desktop.sandbox.faults import SERVICE_UNAVAILABLE_HTML, THROTTLE_XML
 
 DUPLICATE_NUMBER = {"Fault": {"Error": [{
     "Message": "Duplicate Document Number Error",
@@ -94,8 +95,24 @@ def test_401_without_a_body_still_says_reconnect():
 def test_throttling_with_an_xml_body_is_retry_later():
     fault = fault_from_response(429, THROTTLED_XML)
     assert fault.kind is ErrorKind.RETRY_LATER and fault.status == 429
-    assert "throttling" in fault.message
+    assert "too many requests" in fault.message
     assert "ThrottleExceeded" in fault.detail
+
+
+def test_the_sandbox_throttling_answer_reads_as_plain_words():
+    body = THROTTLE_XML.format(time="2025-06-01T10:00:00.000-07:00")
+    fault = fault_from_response(429, body)
+    assert (fault.kind, fault.code, fault.status) == (ErrorKind.RETRY_LATER, "3001", 429)
+    assert fault.message == "QuickBooks is busy (too many requests for this company)."
+    assert fault.detail.endswith("The request limit was reached. Try again later")
+    assert "<" not in fault.detail and "xml" not in fault.detail
+
+
+def test_an_html_error_page_shows_its_text_not_its_markup():
+    fault = fault_from_response(503, SERVICE_UNAVAILABLE_HTML)
+    assert fault.kind is ErrorKind.RETRY_LATER
+    assert "503 Service Temporarily Unavailable" in fault.detail
+    assert "<" not in fault.detail
 
 
 def test_server_errors_are_retry_later_whatever_the_body():

@@ -243,8 +243,6 @@ def test_the_gui_does_not_import_the_cli_commands():
     assert done.stdout.split() == ["False"]
 
 
-@pytest.mark.xfail(strict=True, reason="ui/sync_log.py imports connex_desktop.commands, hence "
-                   "sync.undo, the engine and python-quickbooks, when the window is built")
 def test_the_window_shows_without_the_quickbooks_libraries(tmp_path):
     assert quickbooks_modules_after(tmp_path) == []
 

@@ -1,4 +1,4 @@
-"""The one place that starts, watches and cancels sync runs: one run per connection."""
+"""The one place that starts, watches and cancels sync runs and undoes: one job per connection."""
 
 from __future__ import annotations
 
@@ -9,40 +9,45 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from connex_desktop.app import App
 from connex_desktop.core.errors import ConnexError
 from connex_desktop.core.progress import Progress
-from connex_desktop.core.result import SyncResult
-from connex_desktop.ui.worker import RunRequest, SyncWorker
+from connex_desktop.ui.worker import RunRequest, SyncWorker, UndoRequest, UndoWorker
 
 # On quit, how long to wait for a cancelled run to reach a safe point between two orders.
 SHUTDOWN_WAIT_MS = 15_000
 
 
 @dataclass
-class _Run:
+class _Job:
     thread: QThread
-    worker: SyncWorker
+    worker: SyncWorker | UndoWorker
     progress: Progress = field(default_factory=Progress)
 
 
 class SyncController(QObject):
-    """Starts runs on worker threads for the window, the tray and the scheduler alike.
+    """Starts syncs and undoes on worker threads for the window, the tray, the scheduler and the
+    sync log alike. A connection has at most one job at a time: a sync, or an undo of one of its
+    runs (both write to its QuickBooks company and its ledger).
 
     Signals:
         run_started(int, RunRequest): a run of the connection with this id began.
         run_progressed(int, Progress): throttled progress of that run.
         run_finished(int, SyncResult, RunRequest): the run ended (succeeded, partial, failed or
             cancelled).
-        running_changed(bool): whether any run is going on.
+        undo_started(int, UndoRequest): an undo (or its dry run) of a run of the connection began.
+        undo_finished(int, UndoResult, UndoRequest): that undo ended.
+        running_changed(bool): whether any job is going on.
     """
 
     run_started = Signal(int, object)
     run_progressed = Signal(int, object)
     run_finished = Signal(int, object, object)
+    undo_started = Signal(int, object)
+    undo_finished = Signal(int, object, object)
     running_changed = Signal(bool)
 
     def __init__(self, app: App, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._app = app
-        self._runs: dict[int, _Run] = {}
+        self._jobs: dict[int, _Job] = {}
 
     def start(self, connection_id: int, *, trigger: str = "manual", dry_run: bool = False,
               retry_failed: bool = False) -> str | None:
@@ -51,86 +56,122 @@ class SyncController(QObject):
         What the engine's prepare() finds wrong arrives as a FAILED result without a run id
         (it is checked on the worker thread, since it may ask QuickBooks).
         """
-        if connection_id in self._runs:
-            return "A sync of this connection is already running."
+        if connection_id in self._jobs:
+            return ("A sync of this connection is already running."
+                    if self.request(connection_id) is not None else
+                    "A run of this connection is being undone; sync it once that has finished.")
         try:
             connection = self._app.connections.get_by_id(connection_id)
         except ConnexError as error:
             return error.message
         worker = SyncWorker(self._app.engine(),
                             RunRequest(connection, trigger, dry_run, retry_failed))
+        worker.progressed.connect(self._on_worker_progressed)
+        self._launch(connection_id, worker, f"sync-{connection_id}")
+        self.run_started.emit(connection_id, worker.request)
+        return None
+
+    def start_undo(self, connection_id: int, run_id: int, *,
+                   dry_run: bool = False) -> str | None:
+        """Undo a run of the connection (with `dry_run`, find out what that would delete);
+        returns None, or why it cannot start, in plain words. Why the run itself cannot be
+        undone arrives as a FAILED UndoResult (it is checked on the worker thread)."""
+        if connection_id in self._jobs:
+            return ("A sync of this connection is running; undo the run once it has finished."
+                    if self.request(connection_id) is not None else
+                    "A run of this connection is being undone already.")
+        try:
+            connection = self._app.connections.get_by_id(connection_id)
+        except ConnexError as error:
+            return error.message
+        worker = UndoWorker(self._app.undoer(), UndoRequest(connection, run_id, dry_run))
+        self._launch(connection_id, worker, f"undo-{connection_id}")
+        self.undo_started.emit(connection_id, worker.request)
+        return None
+
+    def _launch(self, connection_id: int, worker: SyncWorker | UndoWorker, name: str) -> None:
         thread = QThread(self)
-        thread.setObjectName(f"sync-{connection_id}")
+        thread.setObjectName(name)
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
         thread.finished.connect(worker.deleteLater)
-        worker.progressed.connect(self._on_worker_progressed)
         worker.finished.connect(self._on_worker_finished)
-        was_idle = not self._runs
-        self._runs[connection_id] = _Run(thread, worker)
+        was_idle = not self._jobs
+        self._jobs[connection_id] = _Job(thread, worker)
         thread.start()
-        self.run_started.emit(connection_id, worker.request)
         if was_idle:
             self.running_changed.emit(True)
-        return None
 
     def cancel(self, connection_id: int) -> bool:
-        """Ask the run to stop at the next safe point; False if it is not running."""
-        run = self._runs.get(connection_id)
-        if run is None:
+        """Ask the run to stop at the next safe point; False if no run of it is going on (an
+        undo is not cancelled: it is short, and the next undo finishes an interrupted one)."""
+        job = self._jobs.get(connection_id)
+        if job is None or not isinstance(job.worker, SyncWorker):
             return False
-        run.worker.cancel()
+        job.worker.cancel()
         return True
 
     def cancel_all(self) -> None:
-        for run in self._runs.values():
-            run.worker.cancel()
+        for job in self._jobs.values():
+            if isinstance(job.worker, SyncWorker):
+                job.worker.cancel()
 
     def is_running(self, connection_id: int) -> bool:
-        return connection_id in self._runs
+        """Whether the connection has a job (a sync or an undo) going on."""
+        return connection_id in self._jobs
 
     def running_ids(self) -> list[int]:
-        return list(self._runs)
+        """The connections with a job (a sync or an undo) going on."""
+        return list(self._jobs)
 
     def progress(self, connection_id: int) -> Progress | None:
-        """The latest progress of a running connection."""
-        run = self._runs.get(connection_id)
-        return run.progress if run is not None else None
+        """The latest progress of a running sync."""
+        if self.request(connection_id) is None:
+            return None
+        return self._jobs[connection_id].progress
 
     def request(self, connection_id: int) -> RunRequest | None:
-        run = self._runs.get(connection_id)
-        return run.worker.request if run is not None else None
+        """The sync the connection is running, if it is."""
+        job = self._jobs.get(connection_id)
+        return job.worker.request if job and isinstance(job.worker, SyncWorker) else None
+
+    def undo_request(self, connection_id: int) -> UndoRequest | None:
+        """The undo the connection is doing, if it is."""
+        job = self._jobs.get(connection_id)
+        return job.worker.request if job and isinstance(job.worker, UndoWorker) else None
 
     def shutdown(self, timeout_ms: int = SHUTDOWN_WAIT_MS) -> None:
         """Cancel every run and wait for the threads (the engine stops between orders)."""
         self.cancel_all()
-        for run in list(self._runs.values()):
-            run.thread.quit()
-            run.thread.wait(timeout_ms)
+        for job in list(self._jobs.values()):
+            job.thread.quit()
+            job.thread.wait(timeout_ms)
 
     def _connection_id_of(self, worker: object) -> int | None:
-        return next((cid for cid, run in self._runs.items() if run.worker is worker), None)
+        return next((cid for cid, job in self._jobs.items() if job.worker is worker), None)
 
     @Slot(object)
     def _on_worker_progressed(self, progress: Progress) -> None:
         connection_id = self._connection_id_of(self.sender())
         if connection_id is None:
             return
-        self._runs[connection_id].progress = progress
+        self._jobs[connection_id].progress = progress
         self.run_progressed.emit(connection_id, progress)
 
     @Slot(object)
-    def _on_worker_finished(self, result: SyncResult) -> None:
+    def _on_worker_finished(self, result: object) -> None:
         connection_id = self._connection_id_of(self.sender())
         if connection_id is None:
             return
-        run = self._runs.pop(connection_id)
-        request = run.worker.request
+        job = self._jobs.pop(connection_id)
         # finished() is emitted from inside run(), before the thread's loop can stop: end the
         # loop, then wait for the thread to exit before letting go of it.
-        run.thread.quit()
-        run.thread.wait()
-        run.thread.deleteLater()
-        self.run_finished.emit(connection_id, result, request)
-        if not self._runs:
+        job.thread.quit()
+        job.thread.wait()
+        job.thread.deleteLater()
+        if isinstance(job.worker, SyncWorker):
+            self.run_finished.emit(connection_id, result, job.worker.request)
+        else:
+            self.undo_finished.emit(connection_id, result, job.worker.request)
+        if not self._jobs:
             self.running_changed.emit(False)

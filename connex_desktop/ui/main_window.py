@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -38,7 +39,10 @@ from connex_desktop.ui.connections_model import ConnectionIdRole, ConnectionsMod
 from connex_desktop.ui.controller import SyncController
 from connex_desktop.ui.scheduler import AutoSyncScheduler
 from connex_desktop.ui.sync_log import SyncLogDialog
-from connex_desktop.ui.worker import RunRequest
+from connex_desktop.ui.worker import RunRequest, UndoRequest
+
+if TYPE_CHECKING:   # loaded with the undoer (App.undoer): the window shows without QuickBooks
+    from connex_desktop.sync.undo import UndoResult
 
 QUICKBOOKS_SECRETS = (CLIENT_SECRET, REFRESH_TOKEN, ACCESS_TOKEN)
 EMPTY_PAGE, LIST_PAGE = 0, 1
@@ -108,6 +112,8 @@ class MainWindow(QMainWindow):
         controller.run_started.connect(self._on_controller_run_started)
         controller.run_progressed.connect(self._on_controller_run_progressed)
         controller.run_finished.connect(self._on_controller_run_finished)
+        controller.undo_started.connect(lambda _connection_id, _request: self.reload())
+        controller.undo_finished.connect(self._on_controller_undo_finished)
         scheduler.paused_changed.connect(lambda _paused: self.reload())
         self.reload()
 
@@ -236,10 +242,19 @@ class MainWindow(QMainWindow):
         self.remove_action.setEnabled(selected and not running)
         self.sync_action.setEnabled(selected and not running)
         self.preview_action.setEnabled(selected and not running)
-        self.cancel_action.setEnabled(running)
+        self.cancel_action.setEnabled(
+            connection_id is not None and self._controller.request(connection_id) is not None)
         if connection_id is None:
             self.progress_label.setText("")
             self.progress_bar.hide()
+            return
+        undo = self._controller.undo_request(connection_id)
+        if undo is not None:
+            self.progress_bar.show()
+            self.progress_bar.setRange(0, 0)      # busy: an undo reports no progress
+            self.progress_label.setText(
+                f"{'Checking what undoing' if undo.dry_run else 'Undoing'} run #{undo.run_id} "
+                f"of {undo.connection.name}{' would delete' if undo.dry_run else ''}…")
             return
         progress = self._controller.progress(connection_id)
         request = self._controller.request(connection_id)
@@ -407,7 +422,7 @@ class MainWindow(QMainWindow):
     def show_log(self, connection_id: int) -> SyncLogDialog:
         dialog = self._log_dialogs.get(connection_id)
         if dialog is None:
-            dialog = SyncLogDialog(self._app, connection_id, parent=self)
+            dialog = SyncLogDialog(self._app, self._controller, connection_id, parent=self)
             dialog.retry_requested.connect(self.retry_failed)
             self._controller.run_finished.connect(
                 lambda finished_id, _result, _request, d=dialog, cid=connection_id:
@@ -451,6 +466,13 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"{request.connection.name}: {result.message}", 15_000)
         if request.dry_run and connection_id == self.selected_id():
             self.show_log(connection_id)
+
+    @Slot(int, object, object)
+    def _on_controller_undo_finished(self, connection_id: int, result: UndoResult,
+                                     request: UndoRequest) -> None:
+        self.reload()        # the connection's last run, and its actions, as they are now
+        if not request.dry_run and result.message:
+            self.statusBar().showMessage(f"{request.connection.name}: {result.message}", 15_000)
 
     # ── closing ─────────────────────────────────────────────────────────────────────────────
 

@@ -5,8 +5,17 @@ from __future__ import annotations
 import csv
 from html import escape
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QUrl, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    QUrl,
+    Signal,
+    Slot,
+)
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -25,20 +34,16 @@ from PySide6.QtWidgets import (
 
 from connex_desktop.app import App
 from connex_desktop.core.connection import QuickBooksCompany
-from connex_desktop.core.errors import ConnexError
 from connex_desktop.core.result import BookedDocument, DocumentKind
 from connex_desktop.quickbooks.auth import api_base_url
 from connex_desktop.storage.repositories import OrderOutcome, RunOrderRecord, RunRecord
-from connex_desktop.sync.undo import (
-    UNDO_WORDS,
-    UndoDocument,
-    UndoOutcome,
-    UndoResult,
-    UndoStatus,
-)
 from connex_desktop.ui import text
-from connex_desktop.ui.background import run_in_background
 from connex_desktop.ui.connections_model import FAILED_COLOR
+from connex_desktop.ui.controller import SyncController
+from connex_desktop.ui.worker import UndoRequest
+
+if TYPE_CHECKING:   # loaded with the undoer (App.undoer): the window shows without QuickBooks
+    from connex_desktop.sync.undo import UndoDocument, UndoResult
 
 # The invisible root of a flat table (a default argument made once).
 _ROOT = QModelIndex()
@@ -164,15 +169,20 @@ class SyncLogDialog(QDialog):
 
     Signals:
         retry_requested(int): the user asked to sync this connection's failed orders again.
-        undo_finished(object): an undo the user confirmed ended (its UndoResult).
+        undo_finished(object): an undo the user confirmed ended (its UndoResult), or None
+            when it could not start.
+
+    Undoes go through the controller, like syncs: one job per connection, off the GUI thread.
     """
 
     retry_requested = Signal(int)
     undo_finished = Signal(object)
 
-    def __init__(self, app: App, connection_id: int, parent: QWidget | None = None) -> None:
+    def __init__(self, app: App, controller: SyncController, connection_id: int,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._app = app
+        self._controller = controller
         self._connection_id = connection_id
         self.resize(980, 620)
         self.runs_model = RunsModel()
@@ -219,7 +229,7 @@ class SyncLogDialog(QDialog):
         self.undo_button.clicked.connect(self.ask_undo)
         self.undo_confirmation: QMessageBox | None = None   # open while the user decides
         self.undo_report: QMessageBox | None = None
-        self._undo_busy = False
+        controller.undo_finished.connect(self._on_undo_finished)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         for button in (self.retry_button, self.undo_button, self.open_button,
@@ -312,7 +322,8 @@ class SyncLogDialog(QDialog):
     # ---- undo ------------------------------------------------------------------------------
 
     def _can_undo(self, run: RunRecord | None) -> bool:
-        return (run is not None and not self._undo_busy and not run.dry_run
+        return (run is not None and not self._controller.is_running(self._connection_id)
+                and not run.dry_run
                 and not run.running and run.undone_at is None
                 and any(order.documents for order in self.orders_model.items))
 
@@ -323,14 +334,31 @@ class SyncLogDialog(QDialog):
         if not self._can_undo(run):
             return
         assert run is not None
-        self._set_undo_busy(True, "Checking what this run left in QuickBooks…")
-        undoer = self._app.undoer()
-        run_in_background(lambda: undoer.undo(run.id, dry_run=True),
-                          on_success=lambda preview: self._confirm_undo(run, preview),
-                          on_failure=self._undo_failed)
+        self._start_undo(run, "Checking what this run left in QuickBooks…", dry_run=True)
+
+    def _start_undo(self, run: RunRecord, note: str, *, dry_run: bool = False) -> None:
+        reason = self._controller.start_undo(self._connection_id, run.id, dry_run=dry_run)
+        if reason:
+            self._undo_not_possible(reason)
+            return
+        self.undo_button.setEnabled(False)
+        self.summary.setText(note)
+
+    @Slot(int, object, object)
+    def _on_undo_finished(self, connection_id: int, result: UndoResult,
+                          request: UndoRequest) -> None:
+        if connection_id != self._connection_id:
+            return
+        run = self._app.runs.get(request.run_id)
+        if request.dry_run:
+            self._confirm_undo(run, result)
+        else:
+            self._undone(run, result)
 
     def _confirm_undo(self, run: RunRecord, preview: UndoResult) -> None:
-        self._set_undo_busy(False)
+        from connex_desktop.sync.undo import UNDO_WORDS, UndoOutcome, UndoStatus
+
+        self._show_run()     # the run as it is, while the user decides
         if preview.status is UndoStatus.FAILED:
             self._undo_not_possible(preview.message)
             return
@@ -376,14 +404,11 @@ class SyncLogDialog(QDialog):
         self.undo_confirmation = None
         if not yes:
             return
-        self._set_undo_busy(True, "Deleting this run's documents from QuickBooks…")
-        undoer = self._app.undoer()
-        run_in_background(lambda: undoer.undo(run.id),
-                          on_success=lambda result: self._undone(run, result),
-                          on_failure=self._undo_failed)
+        self._start_undo(run, "Deleting this run's documents from QuickBooks…")
 
     def _undone(self, run: RunRecord, result: UndoResult) -> None:
-        self._set_undo_busy(False)
+        from connex_desktop.sync.undo import UndoStatus
+
         self.reload(select_run=run.id)
         box = QMessageBox(self)
         box.setWindowTitle("Undo this run")
@@ -399,20 +424,10 @@ class SyncLogDialog(QDialog):
         box.open()
         self.undo_finished.emit(result)
 
-    def _undo_failed(self, error: Exception) -> None:
-        self._undo_not_possible(error.message if isinstance(error, ConnexError) else
-                                f"{type(error).__name__}: {error}")
-
     def _undo_not_possible(self, message: str) -> None:
-        self._set_undo_busy(False)
+        self.undo_button.setEnabled(self._can_undo(self.selected_run()))
         self.summary.setText(f"<b>Undo not possible:</b> {escape(message, quote=False)}")
         self.undo_finished.emit(None)
-
-    def _set_undo_busy(self, busy: bool, note: str = "") -> None:
-        self._undo_busy = busy
-        self.undo_button.setEnabled(not busy and self._can_undo(self.selected_run()))
-        if busy:
-            self.summary.setText(note)
 
     def _company(self) -> QuickBooksCompany:
         return self._app.connections.get_by_id(self._connection_id).quickbooks

@@ -41,14 +41,23 @@ class TrayIcon(QSystemTrayIcon):
         self.activated.connect(self._on_activated)
         controller.running_changed.connect(lambda _running: self._update_icon())
         controller.run_finished.connect(self._on_controller_run_finished)
+        # An undone run changes the last sync the tray reports.
+        controller.undo_finished.connect(lambda *_finished: self._update_icon())
         self.build_menu()
         self._update_icon()
 
     def status_line(self) -> str:
         running = self._controller.running_ids()
         if running:
-            names = [self._app.connections.get_by_id(cid).name for cid in running]
-            return f"Syncing {', '.join(names)}…"
+            names = {cid: self._app.connections.get_by_id(cid).name for cid in running}
+            syncing = [names[cid] for cid in running if self._controller.request(cid)]
+            undoing = [names[cid] for cid in running if self._controller.undo_request(cid)]
+            parts = []
+            if syncing:
+                parts.append(f"Syncing {', '.join(syncing)}")
+            if undoing:
+                parts.append(f"Undoing a run of {', '.join(undoing)}")
+            return "; ".join(parts) + "…"
         if self._problems:
             return f"Needs attention: {len(self._problems)} connection(s)"
         lasts = [run for c in self._app.connections.list()
@@ -82,7 +91,7 @@ class TrayIcon(QSystemTrayIcon):
             action.setEnabled(not self._controller.is_running(connection.id))
             action.triggered.connect(
                 lambda _checked=False, cid=connection.id: self._controller.start(cid))
-        if self._controller.running_ids():
+        if any(self._controller.request(cid) for cid in self._controller.running_ids()):
             cancel = menu.addAction("Cancel syncing")
             cancel.triggered.connect(self._controller.cancel_all)
         menu.addSeparator()

@@ -1,4 +1,4 @@
-"""The sync engine on a worker object that lives in its own QThread."""
+"""The sync engine, and the undo of a run, on worker objects that live in their own QThread."""
 
 from __future__ import annotations
 
@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal, Slot
 
 from connex_desktop.core.connection import Connection
+from connex_desktop.core.errors import ConnexError, ErrorKind
 from connex_desktop.core.progress import CancelToken, Progress
 from connex_desktop.core.result import RunStatus, SyncResult
 
-if TYPE_CHECKING:   # the engine is imported by whoever builds it (App.engine), when first needed
+if TYPE_CHECKING:   # imported by whoever builds them (App.engine, App.undoer), when first needed
     from connex_desktop.sync.engine import Engine
+    from connex_desktop.sync.undo import RunUndoer, UndoResult
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +32,16 @@ class RunRequest:
     trigger: str = "manual"
     dry_run: bool = False
     retry_failed: bool = False
+
+
+@dataclass(frozen=True)
+class UndoRequest:
+    """Which run to undo, of the connection as it was when the undo started, and whether only
+    to find out what it would delete (`dry_run`: nothing is deleted)."""
+
+    connection: Connection
+    run_id: int
+    dry_run: bool = False
 
 
 class SyncWorker(QObject):
@@ -90,3 +102,40 @@ class SyncWorker(QObject):
         if now - self._last_emit >= PROGRESS_INTERVAL_S:
             self._last_emit = now
             self.progressed.emit(progress)
+
+
+class UndoWorker(QObject):
+    """Undoes one run (or, for a dry run, lists what undoing it would delete).
+
+    Signals:
+        finished(UndoResult): exactly once; a run that cannot be undone, or an undo that
+            stopped unexpectedly, comes as a FAILED result saying why.
+    """
+
+    finished = Signal(object)
+
+    def __init__(self, undoer: RunUndoer, request: UndoRequest) -> None:
+        super().__init__()
+        self._undoer = undoer
+        self.request = request
+
+    @Slot()
+    def run(self) -> None:
+        request = self.request
+        try:
+            result = self._undoer.undo(request.run_id, dry_run=request.dry_run)
+        except ConnexError as error:     # check(): why this run cannot be undone
+            result = self._failed(error.message, error.kind)
+        except Exception as error:  # the undoer reports QuickBooks' refusals in the result
+            log.exception("undo of run %s stopped unexpectedly", request.run_id)
+            result = self._failed(f"The undo stopped unexpectedly ({type(error).__name__}: "
+                                  f"{error}). Details are in the log file.")
+        self.finished.emit(result)
+
+    def _failed(self, message: str, kind: ErrorKind | None = None) -> UndoResult:
+        # Loaded already by whoever built the undoer (App.undoer); not at import, so the window
+        # shows without the QuickBooks libraries.
+        from connex_desktop.sync.undo import UndoResult, UndoStatus
+
+        return UndoResult(self.request.connection.name, self.request.run_id, UndoStatus.FAILED,
+                          dry_run=self.request.dry_run, message=message, failure_kind=kind)

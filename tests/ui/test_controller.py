@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 from PySide6.QtCore import QElapsedTimer, QTimer
 
 from connex_desktop.core.progress import Progress
+from connex_desktop.sync.undo import RunUndoer, UndoOutcome, UndoStatus
 from connex_desktop.ui.worker import PROGRESS_INTERVAL_S, RunRequest, SyncWorker
 
 FINISH_TIMEOUT_MS = 60_000
@@ -59,3 +61,48 @@ def test_progress_reaches_the_gui_about_ten_times_a_second(qtbot, app):
     assert calls > 1000
     assert 2 <= len(emitted) <= 0.35 / PROGRESS_INTERVAL_S + 1
     assert emitted[0].fetched == 0
+
+
+def test_a_connection_has_one_job_a_sync_or_an_undo(qtbot, desktop, monkeypatch):
+    demo = desktop.window.try_demo()
+    controller = desktop.controller
+    with qtbot.waitSignal(controller.run_finished, timeout=FINISH_TIMEOUT_MS) as synced:
+        assert controller.start(demo.id) is None
+    booked = synced.args[1]
+    assert booked.documents
+    # The undo waits on the worker thread until the test has tried everything else.
+    release = threading.Event()
+    real_undo = RunUndoer.undo
+
+    def undo_when_released(self, run_id, *, dry_run=False):
+        assert release.wait(FINISH_TIMEOUT_MS / 1000)
+        return real_undo(self, run_id, dry_run=dry_run)
+
+    monkeypatch.setattr(RunUndoer, "undo", undo_when_released)
+    try:
+        assert controller.start_undo(demo.id, booked.run_id) is None
+        refusal = "A run of this connection is being undone; sync it once that has finished."
+        assert controller.start(demo.id) == refusal
+        assert desktop.window.sync_selected() == refusal
+        assert not desktop.window.sync_action.isEnabled()
+        assert not desktop.window.cancel_action.isEnabled()
+        assert controller.cancel(demo.id) is False
+        assert desktop.tray.sync_all() == {}
+        assert desktop.tray.status_line() == "Undoing a run of Demo store…"
+        assert controller.start_undo(demo.id, booked.run_id) == \
+            "A run of this connection is being undone already."
+    finally:
+        release.set()
+    with qtbot.waitSignal(controller.undo_finished, timeout=FINISH_TIMEOUT_MS) as undone:
+        pass
+    connection_id, result, request = undone.args
+    assert (connection_id, request.run_id, request.dry_run) == (demo.id, booked.run_id, False)
+    assert result.status is UndoStatus.UNDONE
+    assert result.count(UndoOutcome.DELETED) == len(booked.documents)
+    assert controller.running_ids() == []
+
+    # And the other way round: no undo while the connection syncs.
+    with qtbot.waitSignal(controller.run_finished, timeout=FINISH_TIMEOUT_MS):
+        assert controller.start(demo.id) is None
+        assert controller.start_undo(demo.id, booked.run_id) == \
+            "A sync of this connection is running; undo the run once it has finished."

@@ -36,6 +36,7 @@ from connex_desktop.app import App
 from connex_desktop.core.connection import QuickBooksCompany
 from connex_desktop.core.result import BookedDocument, DocumentKind
 from connex_desktop.quickbooks.auth import api_base_url
+from connex_desktop.storage.ledger import UNDONE
 from connex_desktop.storage.repositories import OrderOutcome, RunOrderRecord, RunRecord
 from connex_desktop.ui import text
 from connex_desktop.ui.connections_model import FAILED_COLOR
@@ -90,6 +91,18 @@ def _run_result(run: RunRecord) -> str:
 def undo_line(doc: UndoDocument) -> str:
     line = f"{doc.label} of order {doc.order}: {doc.total:.2f}"
     return f"{line} ({doc.reason})" if doc.reason else line
+
+
+def order_result(order: RunOrderRecord, undone: frozenset[tuple[str, str]]) -> str:
+    """What became of the order: a booked order whose documents (kind, QuickBooks Id) an undo
+    deleted since is "Undone" ("Partly undone" when some of them are still in QuickBooks)."""
+    if order.outcome is OrderOutcome.BOOKED and order.documents:
+        deleted = sum((doc.kind.value, doc.qb_id) in undone for doc in order.documents)
+        if deleted == len(order.documents):
+            return "Undone"
+        if deleted:
+            return "Partly undone"
+    return OUTCOME_WORDS.get(order.outcome, order.outcome.value)
 
 
 def documents_text(order: RunOrderRecord) -> str:
@@ -156,8 +169,16 @@ class RunsModel(_TableModel):
 class OrdersModel(_TableModel):
     columns = ("Order", "Result", "QuickBooks documents", "Reason")
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.undone: frozenset[tuple[str, str]] = frozenset()   # see order_result
+
+    def show(self, orders: list[RunOrderRecord], undone: frozenset[tuple[str, str]]) -> None:
+        self.undone = undone
+        self.set_items(orders)
+
     def cells(self, order: RunOrderRecord) -> tuple[str, ...]:
-        return (order.order_number, OUTCOME_WORDS.get(order.outcome, order.outcome.value),
+        return (order.order_number, order_result(order, self.undone),
                 documents_text(order), sentence(order.message))
 
     def failed(self, order: RunOrderRecord) -> bool:
@@ -286,7 +307,10 @@ class SyncLogDialog(QDialog):
 
     def _show_run(self) -> None:
         run = self.selected_run()
-        self.orders_model.set_items(self._app.runs.orders(run.id) if run else [])
+        if run is None:
+            self.orders_model.show([], frozenset())
+        else:
+            self.orders_model.show(self._app.runs.orders(run.id), self._undone_documents(run))
         self.undo_button.setEnabled(self._can_undo(run))
         if run is None:
             self.summary.setText("No runs yet.")
@@ -309,7 +333,7 @@ class SyncLogDialog(QDialog):
             self.detail.setText("")
             return
         parts = [f"<b>Order {escape(order.order_number, quote=False)}</b>: "
-                 f"{OUTCOME_WORDS.get(order.outcome, order.outcome.value)}"]
+                 f"{order_result(order, self.orders_model.undone)}"]
         if order.documents:
             parts.append(escape(documents_text(order), quote=False))
         if order.message:
@@ -318,6 +342,13 @@ class SyncLogDialog(QDialog):
             parts.append("<span style='color:#555'>Details from the service: "
                          f"{escape(order.detail, quote=False)}</span>")
         self.detail.setText("<br>".join(parts))
+
+    def _undone_documents(self, run: RunRecord) -> frozenset[tuple[str, str]]:
+        """The run's documents (kind, QuickBooks Id) an undo deleted, as the ledger says."""
+        if not run.undo_message:     # never undone, not even in part: nothing to look up
+            return frozenset()
+        return frozenset((row.kind, row.qb_id) for row in self._app.ledger.rows_for_run(run.id)
+                         if row.state == UNDONE)
 
     # ---- undo ------------------------------------------------------------------------------
 
@@ -457,8 +488,9 @@ class SyncLogDialog(QDialog):
             for run in self.runs_model.items:
                 head = (run.id, run.started_at.isoformat(), run.trigger.value,
                         "yes" if run.dry_run else "no")
+                undone = self._undone_documents(run)
                 for order in self._app.runs.orders(run.id):
-                    outcome = OUTCOME_WORDS.get(order.outcome, order.outcome.value)
+                    outcome = order_result(order, undone)
                     for doc in order.documents or (None,):
                         writer.writerow((*head, order.order_number, outcome,
                                          doc.kind.label if doc else "",

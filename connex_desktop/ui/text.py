@@ -51,16 +51,19 @@ STATUS_WORDS = {
 
 
 def run_summary(run: RunRecord) -> str:
-    """One line for a finished or running run: what it did, or why it did nothing."""
+    """One line for a finished or running run: what it did (and whether an undo took it back
+    since), or why it did nothing."""
+    undone = (" (undone)" if run.undone_at is not None else
+              " (partly undone)" if run.undo_message else "")
     if run.status == RunStatus.FAILED.value and run.message:
-        return f"Failed: {run.message}"
+        return f"Failed: {run.message}{undone}"
     prefix = "Preview: " if run.dry_run else ""
     tally = counts(run.synced, run.skipped, run.failed, dry_run=run.dry_run)
     if run.status == RunStatus.CANCELLED.value:
-        return f"{prefix}Cancelled after {tally}"
+        return f"{prefix}Cancelled after {tally}{undone}"
     if run.status == RUNNING:
         return f"{prefix}Running"
-    return prefix + tally
+    return prefix + tally + undone
 
 
 def progress_line(progress: Progress, *, dry_run: bool = False) -> str:

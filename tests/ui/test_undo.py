@@ -64,3 +64,20 @@ def test_undo_this_run_asks_first_then_deletes_in_the_background(qtbot, desktop,
     assert not log.undo_button.isEnabled()
     assert "documents deleted" in log.undo_report.text()
     log.undo_report.close()
+
+    # Each order the run booked now reads "Undone"; the others keep what they were.
+    results = {order.order_number: log.orders_model.index(row, 1).data()
+               for row, order in enumerate(log.orders_model.items)}
+    booked_orders = {doc.order for doc in result.documents}
+    assert booked_orders and {results[number] for number in booked_orders} == {"Undone"}
+    assert "Booked" not in results.values()
+    assert set(results.values()) - {"Undone"} <= {"Skipped", "Failed"}
+
+    # The window's list and the tray were refreshed: the last sync reads as undone.
+    window = desktop.window
+    row = window.model.row_of(window.selected_id())
+    last_sync = window.model.index(row, window.model.LAST_SYNC).data()
+    assert last_sync.endswith("(undone)")
+    assert window.progress_label.text().endswith("(undone)")
+    assert window.sync_action.isEnabled()
+    assert desktop.tray.status_line().endswith("(undone)")

@@ -353,8 +353,10 @@ class SyncLogDialog(QDialog):
     # ---- undo ------------------------------------------------------------------------------
 
     def _can_undo(self, run: RunRecord | None) -> bool:
-        return (run is not None and not self._controller.is_running(self._connection_id)
-                and not run.dry_run
+        return self._undoable(run) and not self._controller.is_running(self._connection_id)
+
+    def _undoable(self, run: RunRecord | None) -> bool:
+        return (run is not None and not run.dry_run
                 and not run.running and run.undone_at is None
                 and any(order.documents for order in self.orders_model.items))
 
@@ -362,7 +364,7 @@ class SyncLogDialog(QDialog):
         """Find out (in the background: it asks QuickBooks) what undoing the selected run
         would delete, then ask the user to confirm it."""
         run = self.selected_run()
-        if not self._can_undo(run):
+        if not self._undoable(run):     # a sync going on is refused by the controller, in words
             return
         assert run is not None
         self._start_undo(run, "Checking what this run left in QuickBooks…", dry_run=True)

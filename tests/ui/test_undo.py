@@ -81,3 +81,18 @@ def test_undo_this_run_asks_first_then_deletes_in_the_background(qtbot, desktop,
     assert window.progress_label.text().endswith("(undone)")
     assert window.sync_action.isEnabled()
     assert desktop.tray.status_line().endswith("(undone)")
+
+
+def test_undo_during_a_sync_of_the_connection_says_why_it_cannot_start(qtbot, desktop):
+    log, result = synced_log(qtbot, desktop)
+    demo_id = desktop.app.runs.get(result.run_id).connection_id
+    with qtbot.waitSignal(desktop.controller.run_finished, timeout=FINISH_TIMEOUT_MS):
+        assert desktop.controller.start(demo_id) is None
+        log.reload(select_run=result.run_id)
+        assert not log.undo_button.isEnabled()
+        with qtbot.waitSignal(log.undo_finished) as refused:
+            log.ask_undo()
+        assert refused.args == [None]
+        assert "A sync of this connection is running; undo the run once it has finished." \
+            in log.summary.text()
+    assert desktop.controller.running_ids() == []

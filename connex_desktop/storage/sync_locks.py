@@ -13,16 +13,25 @@ LOCK_FOLDER = "locks"
 # The operating system's own file locks: they go with the process however it ends (killed,
 # crashed, powered off), which is exactly what tells a stale "running" run from a live one.
 # The standard library has them; a lock library would add tens of milliseconds to start-up.
+# Any other error (a file system without locks) is raised, not taken for "another process".
 if sys.platform == "win32":
     import msvcrt
 
-    def _try_lock(descriptor: int) -> None:
-        msvcrt.locking(descriptor, msvcrt.LK_NBLCK, 1)
+    def _try_lock(descriptor: int) -> bool:
+        try:
+            msvcrt.locking(descriptor, msvcrt.LK_NBLCK, 1)
+        except PermissionError:     # locked by another handle (EACCES)
+            return False
+        return True
 else:
     import fcntl
 
-    def _try_lock(descriptor: int) -> None:
-        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    def _try_lock(descriptor: int) -> bool:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:     # locked by another open file (EWOULDBLOCK)
+            return False
+        return True
 
 
 class SyncLocks:
@@ -43,11 +52,6 @@ class SyncLocks:
         descriptor = os.open(self.folder / f"connection-{connection_id}.lock",
                              os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            try:
-                _try_lock(descriptor)
-            except OSError:
-                yield False
-                return
-            yield True
+            yield _try_lock(descriptor)
         finally:
             os.close(descriptor)    # releases the lock

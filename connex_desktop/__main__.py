@@ -72,8 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="sync the demo store into an in-process sandbox")
     demo.add_argument("--orders", type=int, default=None, help="how many demo orders")
-    demo.add_argument("--mode", choices=[m.value for m in TransactionMode],
-                      default=TransactionMode.INVOICES_WITH_PAYMENTS.value)
+    demo.add_argument("--mode", choices=[m.value for m in TransactionMode], default=None,
+                      help="book the demo as this transaction type (kept for later runs; "
+                      "first run: invoices-with-payments)")
     demo.add_argument("--json", action="store_true")
 
     connection = commands.add_parser("connection", help="add, change, list or remove connections")
@@ -104,14 +105,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     sync = commands.add_parser("sync", help="book orders into QuickBooks")
     sync.add_argument("names", nargs="*", metavar="NAME")
-    sync.add_argument("--all", action="store_true")
-    sync.add_argument("--since", metavar="DATE")
-    sync.add_argument("--until", metavar="DATE")
-    sync.add_argument("--order", action="append", default=[], dest="orders", metavar="NUMBER")
+    sync.add_argument("--all", action="store_true", help="sync every connection")
+    sync.add_argument("--since", metavar="DATE", help="orders created on or after DATE")
+    sync.add_argument("--until", metavar="DATE", help="orders created on or before DATE")
+    sync.add_argument("--order", action="append", default=[], dest="orders", metavar="NUMBER",
+                      help="just this order (repeat for more)")
     sync.add_argument("--retry-failed", action="store_true",
                       help="sync only the orders that failed before")
-    sync.add_argument("--dry-run", action="store_true")
-    sync.add_argument("--json", action="store_true")
+    sync.add_argument("--dry-run", action="store_true",
+                      help="show what would be booked; write nothing")
+    sync.add_argument("--json", action="store_true", help="print one JSON object per connection")
 
     history = commands.add_parser("history", help="past runs and what they booked")
     history.add_argument("name")

@@ -57,7 +57,8 @@ class UsageError(ConnexError):
 
 def demo(args: argparse.Namespace) -> int:
     with _app(args) as app:
-        connection = app.start_demo(orders=args.orders, mode=TransactionMode(args.mode))
+        mode = TransactionMode(args.mode) if args.mode else None
+        connection = app.start_demo(orders=args.orders, mode=mode)
         if not args.json:
             print(f"Demo: {connection.quickbooks.company_name} (sandbox at "
                   f"{connection.quickbooks.environment}), mode "

@@ -218,6 +218,15 @@ def test_demo_runs_headless_in_a_subprocess_without_a_keyring(tmp_path):
     assert rerun["documents"] == [] and rerun["orders"]["skipped"] == 1
 
 
+def test_demo_keeps_the_transaction_type_the_user_chose(data_dir, capsys):
+    assert cli(data_dir, "demo", "--orders", "3", "--mode", "sales-receipts", "--json") in (0, 1)
+    assert json.loads(capsys.readouterr().out)["connection"] == "Demo store"
+    assert cli(data_dir, "demo", "--orders", "3", "--json") in (0, 1)
+    capsys.readouterr()
+    assert cli(data_dir, "connection", "show", "Demo store", "--json") == 0
+    assert json.loads(capsys.readouterr().out)["mode"] == "sales-receipts"
+
+
 def test_exit_codes_follow_what_the_user_can_do():
     from connex_desktop.commands import _exit_code
     from connex_desktop.core.errors import ErrorKind

@@ -133,7 +133,8 @@ class App:
         from connex_desktop.sync.undo import RunUndoer
 
         return RunUndoer(runs=self.runs, ledger=self.ledger, cursors=self.cursors,
-                         connections=self.connections, client_for=self.quickbooks_client)
+                         connections=self.connections, client_for=self.quickbooks_client,
+                         locks=self.sync_locks)
 
     def mark_interrupted_runs(self) -> int:
         """Runs left "running" by a process that ended before finishing them (killed, crashed,

@@ -29,6 +29,7 @@ from connex_desktop.storage.repositories import (
     RunRecord,
     RunRepository,
 )
+from connex_desktop.storage.sync_locks import SyncLocks
 from connex_desktop.sync.engine import CURSOR_NAME
 from connex_desktop.sync.planner import money_text
 
@@ -44,6 +45,9 @@ DELETE_ROUNDS: tuple[frozenset[str], ...] = (
 READ_CHUNK = 100            # Ids in one `Id IN (…)` query
 NOT_FOUND_CODE = "610"      # QuickBooks' "Object Not Found": already deleted
 _STOPPING_KINDS = frozenset({ErrorKind.RECONNECT, ErrorKind.FIX_SETUP})
+BUSY_MESSAGE = ("Another Connex Desktop process (the window or a command line sync) is syncing "
+                "or undoing this connection right now; this undo did not start. Try again when "
+                "it is done.")
 
 
 class UndoOutcome(enum.StrEnum):
@@ -121,12 +125,16 @@ class RunUndoer:
     def __init__(self, *, runs: RunRepository, ledger: LedgerRepository,
                  cursors: CursorRepository, connections: ConnectionRepository,
                  client_for: Callable[[Connection], QuickBooksClient],
+                 locks: SyncLocks | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.runs = runs
         self.ledger = ledger
         self.cursors = cursors
         self.connections = connections
         self.client_for = client_for
+        # The sync's own lock: no sync (in any process) of the connection runs during its undo.
+        # Without locks the caller guarantees it.
+        self.locks = locks
         self.clock = clock
 
     def check(self, run_id: int) -> tuple[RunRecord, Connection]:
@@ -154,7 +162,22 @@ class RunUndoer:
 
     def undo(self, run_id: int, *, dry_run: bool = False) -> UndoResult:
         """Delete (or with `dry_run`, list) what the run booked. Raises SetupError when the
-        run cannot be undone at all (see check)."""
+        run cannot be undone at all (see check); a FAILED result (retry later) when another
+        process is syncing or undoing the connection right now."""
+        if self.locks is None:
+            return self._undo(run_id, dry_run)
+        connection_id = self.runs.get(run_id).connection_id
+        with self.locks.hold(connection_id) as held:
+            if not held:
+                connection = self.connections.get_by_id(connection_id)
+                return UndoResult(connection.name, run_id, UndoStatus.FAILED, dry_run=dry_run,
+                                  message=BUSY_MESSAGE, failure_kind=ErrorKind.RETRY_LATER)
+            # No live process syncs this connection: a run of it still "running" was left by
+            # a process that died, and must not keep the undo from starting.
+            self.runs.mark_interrupted(connection_id)
+            return self._undo(run_id, dry_run)
+
+    def _undo(self, run_id: int, dry_run: bool) -> UndoResult:
         run, connection = self.check(run_id)
         result = UndoResult(connection.name, run_id, UndoStatus.UNDONE, dry_run=dry_run)
         rows = self.ledger.booked_by_run(run_id)

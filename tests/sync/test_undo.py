@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from decimal import Decimal
 
 import pytest
 
-from connex_desktop.core.errors import SetupError
+from connex_desktop.core.errors import ErrorKind, SetupError
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.result import DocumentKind, RunStatus
 from connex_desktop.sources.base import OrderQuery
@@ -23,6 +25,7 @@ from tests.sync.conftest import (
     row,
     write_orders,
 )
+from tests.test_app import HOLD_LOCK, syncing_elsewhere
 
 D = Decimal
 SALES = ("Estimate", "Invoice", "SalesReceipt", "Payment", "PurchaseOrder")
@@ -262,3 +265,37 @@ def test_a_document_never_confirmed_is_reported_not_guessed(app, sandbox, tmp_pa
     assert left.order == "U-9999" and left.outcome is UndoOutcome.NOT_CONFIRMED
     assert "sync this connection" in left.reason
     assert app.runs.get(booked.run_id).undone_at is None
+
+
+def test_undo_waits_for_a_sync_in_another_process_and_holds_off_one_while_it_runs(
+        app, sandbox, tmp_path):
+    shop = connect(app, sandbox, "Shop", TransactionMode.INVOICES_WITH_PAYMENTS,
+                   write_orders(tmp_path / "orders.csv", ORDERS))
+    booked = app.engine().run(shop)
+    held_before = held(sandbox)
+
+    # A command line sync of the shop in another process: the undo does not start.
+    with syncing_elsewhere(app, shop.id):
+        refused = app.undoer().undo(booked.run_id)
+    assert refused.status is UndoStatus.FAILED and refused.failure_kind is ErrorKind.RETRY_LATER
+    assert "right now" in refused.message and not refused.documents
+    assert held(sandbox) == held_before
+    assert app.runs.get(booked.run_id).undone_at is None
+
+    # While the undo runs, another process cannot take the connection's lock to sync it.
+    undoer = app.undoer()
+    talk_to_quickbooks = undoer.client_for
+    others_saw = []
+
+    def client_for(connection):
+        other = subprocess.run(
+            [sys.executable, "-c", HOLD_LOCK, str(app.sync_locks.folder), str(shop.id)],
+            input="\n", capture_output=True, text=True, timeout=60, check=True)
+        others_saw.append(other.stdout.strip())
+        return talk_to_quickbooks(connection)
+
+    undoer.client_for = client_for
+    result = undoer.undo(booked.run_id)
+    assert others_saw == ["busy"]
+    assert result.status is UndoStatus.UNDONE and result.count(UndoOutcome.DELETED) == 5
+    assert held(sandbox)["Invoice"] == held(sandbox)["Payment"] == 0

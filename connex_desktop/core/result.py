@@ -74,3 +74,6 @@ class SyncResult:
     created: list[str] = field(default_factory=list)
     # For a FAILED run: what the user can do (reconnect, fix the setup, or retry later).
     failure_kind: ErrorKind | None = None
+    # Of the failed orders, those whose last attempt before this run had not failed (new, or
+    # booked or skipped before): what nobody has been told about yet. Not set for a dry run.
+    new_failures: int = 0

@@ -202,9 +202,10 @@ class Engine:
         client: QuickBooksClient | None = None
         retry_later = False
         default_query = query is None and not retry_failed
-        # Read before this run records anything: the failures of earlier runs.
-        failed_before = (self.runs.failed_order_numbers(connection.id)
-                         if default_query and not dry_run else [])
+        # Read before this run records anything: the failures of earlier runs, which a plain
+        # sync tries again.
+        failing_before = self.runs.failed_order_numbers(connection.id) if not dry_run else []
+        failed_before = failing_before if default_query else []
         healing_note = ""
         try:
             problem = self._local_problem(connection)
@@ -237,7 +238,11 @@ class Engine:
             # booked by a cancel.
             session.drain(final=True)
             retry_later = session.retry_later
-            healing_note = _healing_note(failed_before, session.numbers, result.errors)
+            if not dry_run:
+                result.new_failures = len({failure.order for failure in result.errors}
+                                          - set(failing_before))
+            healing_note = _healing_note(failed_before, session.numbers, result.errors,
+                                         result.new_failures)
             if cancel.cancelled:
                 raise Cancelled()
         except Cancelled:
@@ -299,14 +304,13 @@ class Engine:
 
 
 def _healing_note(failed_before: list[str], tried: set[str],
-                  failures: Iterable[OrderFailure]) -> str:
+                  failures: Iterable[OrderFailure], new: int) -> str:
     """What became of the orders that had failed before, and how many failures are new."""
     retried = [number for number in failed_before if number in tried]
     if not retried:
         return ""
     failing = {failure.order for failure in failures}
     still = sum(1 for number in retried if number in failing)
-    new = len(failing - set(failed_before))
     note = (f"Tried again {_orders(len(retried))} that failed before: "
             f"{len(retried) - still} went through, {still} still failing.")
     return note + (f" {_orders(new)} failed for the first time." if new else "")

@@ -127,8 +127,13 @@ class TrayIcon(QSystemTrayIcon):
         name = request.connection.name
         if result.status in PROBLEM_STATUSES:
             problem = result.message or f"{result.failed} order(s) failed"
+            told_before = self._problems.get(connection_id)
             self._problems[connection_id] = problem
-            if request.trigger == "schedule":
+            # Every plain sync tries the failed orders again: an order nobody has fixed yet
+            # fails in each automatic run. Only what went wrong anew is worth a notification.
+            new_trouble = (result.new_failures > 0 if result.status is RunStatus.PARTIAL
+                           else problem != told_before)
+            if request.trigger == "schedule" and new_trouble:
                 self.showMessage(f"Automatic sync of {name} needs attention", problem,
                                  QSystemTrayIcon.MessageIcon.Warning, NOTIFICATION_MS)
         else:

@@ -62,6 +62,7 @@ def test_an_order_failing_for_a_missing_item_is_booked_once_the_item_exists(app,
     connection = failing_on_missing_items(app, sandbox, path)
     first = app.engine().run(connection)
     assert (first.status, first.synced, first.failed) == (RunStatus.PARTIAL, 1, 2)
+    assert first.new_failures == 2
     assert {error.order: NEW_SKU in error.message for error in first.errors} == {
         "7001": True, "7003": False}
     assert list(by_number(sandbox, "Invoice")) == ["7002"]
@@ -77,10 +78,14 @@ def test_an_order_failing_for_a_missing_item_is_booked_once_the_item_exists(app,
     assert still.order == "7003" and "NO-SUCH-SKU" in still.message
     assert second.message == ("Tried again 2 orders that failed before: 1 went through, "
                               "1 still failing.")
+    assert second.new_failures == 0
     assert app.runs.failed_order_numbers(connection.id) == ["7003"]
 
     third = app.engine().run(connection)
-    assert (third.fetched, third.synced, third.failed) == (1, 0, 1)
+    assert (third.fetched, third.synced, third.failed, third.new_failures) == (1, 0, 1, 0)
+    # Retrying the failed orders on request finds nothing new either.
+    retried = app.engine().run(connection, retry_failed=True)
+    assert (retried.failed, retried.new_failures) == (1, 0)
     assert sorted(by_number(sandbox, "Invoice")) == ["7001", "7002"]   # nothing twice
 
 
@@ -96,6 +101,7 @@ def test_orders_the_cursor_fetches_are_not_fetched_twice_and_new_failures_are_to
     assert (second.fetched, second.synced, second.failed) == (3, 1, 2)
     assert second.message == ("Tried again 2 orders that failed before: 1 went through, "
                               "1 still failing. 1 order failed for the first time.")
+    assert second.new_failures == 1
     assert sorted(by_number(sandbox, "Invoice")) == ["7101"]
 
 

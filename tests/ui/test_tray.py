@@ -6,7 +6,15 @@ import dataclasses
 
 import pytest
 
+from connex_desktop.core.connection import Mapping as ItemMapping
+from connex_desktop.core.connection import MissingItemPolicy
+from connex_desktop.core.modes import TransactionMode
+from connex_desktop.core.result import RunStatus
+from connex_desktop.sandbox.server import SandboxServer
+from tests.sync.conftest import connect, row, write_orders
+
 FINISH_TIMEOUT_MS = 60_000
+KNOWN_SKU = "MUG-ENM-12"     # in the sandbox's catalogue
 
 
 @pytest.fixture
@@ -93,6 +101,59 @@ def test_a_failed_automatic_sync_notifies_and_turns_the_icon_red(qtbot, desktop,
     assert tray.state == "error"
     assert shown and shown[0][0] == "Automatic sync of Demo store needs attention"
     assert "failed" in shown[0][1]
+    # The next automatic run tries those orders again; they fail as before, which was told
+    # already: the icon stays red, quietly.
+    with qtbot.waitSignal(desktop.controller.run_finished, timeout=FINISH_TIMEOUT_MS) as again:
+        desktop.controller.start(demo.id, trigger="schedule")
+    assert again.args[1].status is RunStatus.PARTIAL and again.args[1].failed
+    assert tray.state == "error" and len(shown) == 1
+
+
+def test_a_whole_run_failure_notifies_once_until_it_changes(qtbot, desktop, notifications):
+    app, tray, shown = desktop.app, desktop.tray, notifications
+    demo = desktop.window.try_demo()
+    other = app.connections.duplicate(demo.name, "Second shop")   # no tokens of its own
+    for _run in range(2):
+        with qtbot.waitSignal(desktop.controller.run_finished, timeout=FINISH_TIMEOUT_MS) as done:
+            desktop.controller.start(other.id, trigger="schedule")
+        assert done.args[1].status is RunStatus.FAILED
+    assert len(shown) == 1 and shown[0][0] == "Automatic sync of Second shop needs attention"
+    assert shown[0][1].startswith("Reconnect to QuickBooks")
+    assert tray.state == "error"
+
+
+def test_automatic_syncs_notify_orders_failing_for_the_first_time_only(
+        qtbot, desktop, notifications, tmp_path):
+    app, tray, shown = desktop.app, desktop.tray, notifications
+    orders = tmp_path / "orders.csv"
+
+    def automatic_sync():
+        with qtbot.waitSignal(desktop.controller.run_finished, timeout=FINISH_TIMEOUT_MS) as done:
+            desktop.controller.start(shop.id, trigger="schedule")
+        return done.args[1]
+
+    with SandboxServer() as sandbox:
+        shop = connect(app, sandbox, "Shop", TransactionMode.INVOICES,
+                       write_orders(orders, [row("7001", KNOWN_SKU), row("7002", "NO-SUCH-SKU")]),
+                       mapping=ItemMapping(missing_items=MissingItemPolicy.FAIL))
+        first = automatic_sync()
+        assert (first.status, first.synced, first.failed) == (RunStatus.PARTIAL, 1, 1)
+        assert len(shown) == 1 and shown[0][0] == "Automatic sync of Shop needs attention"
+        assert tray.state == "error"
+
+        # Nobody fixed 7002: each automatic run tries it again, fails, and says nothing new.
+        for _run in range(2):
+            again = automatic_sync()
+            assert (again.status, again.failed) == (RunStatus.PARTIAL, 1)
+        assert len(shown) == 1
+        assert tray.state == "error"        # the failure is still there to see
+
+        write_orders(orders, [row("7001", KNOWN_SKU), row("7002", "NO-SUCH-SKU"),
+                              row("7003", "ANOTHER-UNKNOWN-SKU")])
+        worse = automatic_sync()
+        assert (worse.status, worse.failed) == (RunStatus.PARTIAL, 2)
+        assert len(shown) == 2 and "1 order failed for the first time" in shown[1][1]
+        assert tray.state == "error"
 
 
 def test_booked_orders_are_announced_only_when_asked_for(qtbot, desktop, notifications):

@@ -205,7 +205,7 @@ def throttled_wait_s(response: requests.Response) -> float | None:
     cost = (body.get("extensions") or {}).get("cost") or {}
     status = cost.get("throttleStatus") or {}
     try:
-        needed = float(cost["requestedQueryCost"])
+        needed = _points(cost["requestedQueryCost"])
         available = float(status["currentlyAvailable"])
         rate = float(status["restoreRate"])
     except (KeyError, TypeError, ValueError):
@@ -262,7 +262,7 @@ class ShopifyClient:
                              "the shop address.", field="store_url")
         extensions = body.get("extensions") or {}
         self.bucket.update(extensions.get("cost") or {}, self.clock())
-        self.last_requested_cost = float((extensions.get("cost") or {}).get(
+        self.last_requested_cost = _points((extensions.get("cost") or {}).get(
             "requestedQueryCost") or expected_cost)
         errors = body.get("errors") or []
         codes = {_error_code(error) for error in errors}
@@ -653,3 +653,8 @@ def order_from_node(node: Mapping[str, Any], line_items: Sequence[Mapping[str, A
         updated_at=_instant(node.get("updatedAt")),
         raw=dict(node),
     )
+
+
+def _points(value: Any) -> float:
+    """A GraphQL query cost in Shopify's points (a rate-limit budget, never money)."""
+    return float(value)

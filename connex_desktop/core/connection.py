@@ -38,7 +38,8 @@ class Mapping:
     shipping_item: str = ""     # blank: QuickBooks' own shipping line (SHIPPING_ITEM_ID)
     discount_account: str = ""  # blank: the company's default discount account
     payment_method: str = ""    # blank: the order's own method, matched by name when known
-    deposit_account: str = ""   # blank: Undeposited Funds
+    deposit_account: str = ""   # blank: Undeposited Funds (refunds are paid from it too)
+    refund_item: str = ""       # partial refunds; blank: the item "Refunds", made if missing
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ class DocumentKind(enum.StrEnum):
     PAYMENT = "Payment"
     SALES_RECEIPT = "SalesReceipt"
     PURCHASE_ORDER = "PurchaseOrder"
+    REFUND_RECEIPT = "RefundReceipt"
 
     @property
     def label(self) -> str:
@@ -36,6 +37,7 @@ DOCUMENT_LABELS = {
     DocumentKind.PAYMENT: "Payment",
     DocumentKind.SALES_RECEIPT: "Sales receipt",
     DocumentKind.PURCHASE_ORDER: "Purchase order",
+    DocumentKind.REFUND_RECEIPT: "Refund receipt",
 }
 
 

@@ -84,7 +84,9 @@ SALE_KINDS = frozenset({"Estimate", "Invoice", "SalesReceipt"})
 CUSTOMER_SUFFIX = " (customer)"   # for a buyer whose name a vendor or employee has
 # How an order's documents are listed: the sale first, then what follows from it.
 DOCUMENT_ORDER = (DocumentKind.ESTIMATE, DocumentKind.INVOICE, DocumentKind.SALES_RECEIPT,
-                  DocumentKind.PAYMENT, DocumentKind.PURCHASE_ORDER)
+                  DocumentKind.PAYMENT, DocumentKind.PURCHASE_ORDER, DocumentKind.REFUND_RECEIPT)
+# The sale whose customer a later payment or refund goes to, by the Pending key's prefix.
+EARLIER_SALE_CUSTOMERS = {"invoice-customer": "Invoice", "receipt-customer": "SalesReceipt"}
 _STOPPING_KINDS = frozenset({ErrorKind.RECONNECT, ErrorKind.FIX_SETUP})
 
 
@@ -590,7 +592,7 @@ class _Session:
         the company's 40-batches-a-minute limit carries as many documents as it can.
         """
         while self.carried:
-            self._load_invoice_customers(self.carried)
+            self._load_sale_customers(self.carried)
             entities = self._entities_ready()
             docs = self._documents_ready()
             operations: list[_Doc | NewEntity] = [*entities, *docs]
@@ -677,23 +679,24 @@ class _Session:
             raise _NotYet(pending.key)
         return lookup
 
-    def _load_invoice_customers(self, states: list[_OrderState]) -> None:
-        """Later payments go to the customer of the invoice booked in an earlier run."""
+    def _load_sale_customers(self, states: list[_OrderState]) -> None:
+        """Later payments and refunds go to the customer of the sale booked in an earlier run."""
         wanted = {doc.planned.body["CustomerRef"].key
                   for state in states for doc in state.docs.values()
                   if not doc.done and isinstance(doc.planned.body.get("CustomerRef"), Pending)
-                  and doc.planned.body["CustomerRef"].key.startswith("invoice-customer:")}
+                  and doc.planned.body["CustomerRef"].key.partition(":")[0]
+                  in EARLIER_SALE_CUSTOMERS}
         wanted -= set(self.resolved) | set(self.entity_faults)
-        if not wanted:
-            return
-        ids = sorted(key.split(":", 1)[1] for key in wanted)
-        for start in range(0, len(ids), 100):
-            listed = ", ".join(_quote(invoice_id) for invoice_id in ids[start:start + 100])
-            for invoice in self.client.query_all("Invoice", f"Id IN ({listed})"):
-                self.resolved[f"invoice-customer:{invoice['Id']}"] = dict(invoice["CustomerRef"])
-                self._note_balance(invoice)
+        for prefix, entity in EARLIER_SALE_CUSTOMERS.items():
+            ids = sorted(key.split(":", 1)[1] for key in wanted if key.startswith(prefix + ":"))
+            for start in range(0, len(ids), 100):
+                listed = ", ".join(_quote(sale_id) for sale_id in ids[start:start + 100])
+                for sale in self.client.query_all(entity, f"Id IN ({listed})"):
+                    self.resolved[f"{prefix}:{sale['Id']}"] = dict(sale["CustomerRef"])
+                    if entity == "Invoice":
+                        self._note_balance(sale)
         for key in wanted - set(self.resolved):
-            self.entity_faults[key] = "the invoice is no longer in QuickBooks"
+            self.entity_faults[key] = "the sale it belongs to is no longer in QuickBooks"
 
     def _send_round(self, operations: list[_Doc | NewEntity]) -> None:
         # A few operations go as plain requests: a batch of one would spend one of the
@@ -883,10 +886,12 @@ class _Session:
             self._note_balance(entity)
         doc.order.booked.append(BookedDocument(doc.order.order.number, kind, doc.qb_id,
                                                doc.doc_number, confirmation.total))
-        if kind.value in SALE_KINDS and confirmation.total != doc.planned.total:
+        checked = kind.value in SALE_KINDS or kind is DocumentKind.REFUND_RECEIPT
+        if checked and confirmation.total != doc.planned.total:
+            what = "the refund" if kind is DocumentKind.REFUND_RECEIPT else "the order's total"
             doc.order.fail(
                 f"QuickBooks computed {money_text(confirmation.total)} for its {kind.label} "
-                f"{doc.doc_number or doc.qb_id} but the order's total is "
+                f"{doc.doc_number or doc.qb_id} but {what} is "
                 f"{money_text(doc.planned.total)}; check the tax and discount settings. "
                 "Nothing more was booked for it.")
         return confirmation

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -15,7 +16,7 @@ from connex_desktop.core.connection import (
     TaxPolicy,
 )
 from connex_desktop.core.errors import OrderDataError
-from connex_desktop.core.model import Address, Order, OrderLine, PaymentStatus
+from connex_desktop.core.model import Address, Order, OrderLine, PaymentStatus, Refund
 from connex_desktop.core.model import Payment as OrderPayment
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.money import ZERO, money
@@ -25,6 +26,7 @@ DOC_NUMBER_MAX_CHARS = 21     # QuickBooks Online's limit on DocNumber
 NAME_MAX_CHARS = 100          # Item Name and Sku
 PAYMENT_REF_MAX_CHARS = 21    # PaymentRefNum
 SHIPPING_ITEM_ID = "SHIPPING_ITEM_ID"
+REFUND_ITEM_NAME = "Refunds"   # partial refunds, when the connection names no refund item
 QB_ASSIGNS = "(QuickBooks assigns)"
 
 # Document keys in the ledger: one of each per order, and one per payment / vendor.
@@ -43,6 +45,10 @@ def payment_key(index: int) -> str:
     return f"payment:{index}"
 
 
+def refund_key(index: int) -> str:
+    return f"refund:{index}"
+
+
 def purchase_order_key(vendor_id: str) -> str:
     return f"po:{vendor_id}"
 
@@ -53,7 +59,8 @@ class Pending:
 
     Keys: `customer:<key>` and `item:<key>` for entities to create, `doc:<doc_key>` for a
     document of the same order, `number:<doc_key>` for the number QuickBooks gave it, and
-    `invoice-customer:<qb id>` for the customer of an invoice booked in an earlier run.
+    `invoice-customer:<qb id>` / `receipt-customer:<qb id>` for the customer of an invoice /
+    sales receipt booked in an earlier run.
     """
 
     key: str
@@ -94,10 +101,12 @@ class CompanySetup:
     tax_code: Mapping[str, str] | None = None             # TxnTaxCodeRef, mapping.tax_code
     discount_account: Mapping[str, str] | None = None
     deposit_account: Mapping[str, str] | None = None
+    undeposited_funds: Mapping[str, str] | None = None    # where refunds come from by default
     payment_method: Mapping[str, str] | None = None       # mapping.payment_method
     fallback_item: Mapping[str, Any] | None = None        # mapping.fallback_item
     shipping_item: Mapping[str, Any] | None = None        # mapping.shipping_item
     tax_item: Mapping[str, Any] | None = None             # mapping.tax_item (line-item tax)
+    refund_item: Mapping[str, Any] | None = None          # mapping.refund_item
     store_label: str = ""
 
 
@@ -280,10 +289,19 @@ class _Planner:
     def _plan_later_payment(self, sale: LedgerEntry) -> OrderPlan:
         """The order was booked before (by this or another connection on the same store)."""
         where = f"{sale.kind} {sale.doc_number or sale.qb_id}".strip()
-        if sale.doc_key != INVOICE or is_closed(self.order):
-            return self._skip(f"it is booked already ({where})")
         if sale.state != "confirmed":
             return self._skip(f"its {where} is still being confirmed with QuickBooks")
+        if sale.doc_key == INVOICE and not is_closed(self.order):
+            self._plan_later_invoice_documents(sale, where)
+        if self.mode is not TransactionMode.SALES_ORDERS:
+            self._plan_refunds(sale, where)
+        if self.result.documents:
+            return self.result
+        # Notes say why something the store reports (a refund) was not booked.
+        return self._skip(" ".join([f"it is booked already ({where}).", *self.result.notes])
+                          .rstrip("."))
+
+    def _plan_later_invoice_documents(self, sale: LedgerEntry, where: str) -> None:
         if self.mode.books_purchase_orders:
             # A run that stopped after sending the invoice may not have sent its purchase
             # orders yet; vendors the ledger already has are left out.
@@ -297,9 +315,95 @@ class _Planner:
             self._plan_payments(sale.qb_id, customer, booked=booked, booked_count=len(payments))
             if len(self.result.documents) > before:
                 self.result.notes.append(f"A later payment onto {where}.")
-        if self.result.documents:
-            return self.result
-        return self._skip(f"it is booked already ({where})")
+
+    def _plan_refunds(self, sale: LedgerEntry, where: str) -> None:
+        """A refund receipt per refund the store made after the sale was booked."""
+        order = self.order
+        booked_refunds = [entry for key, entry in self.ledger.items()
+                          if key.startswith("refund:") and entry.exists]
+        booked = sum((entry.total for entry in booked_refunds), ZERO)
+        due = min(sum((refund.amount for refund in order.refunds), ZERO), order.total) - booked
+        if due <= ZERO:
+            return
+        if sale.doc_key == INVOICE:
+            paid = sum((entry.total for key, entry in self.ledger.items()
+                        if key.startswith("payment:") and entry.exists), ZERO) + sum(
+                (doc.total for doc in self.result.documents
+                 if doc.kind is DocumentKind.PAYMENT), ZERO)
+            if paid <= ZERO:
+                self.result.notes.append(
+                    f"No refund booked: {where} has no payment booked, and money back on an "
+                    "unpaid invoice is a credit memo, which this app does not book.")
+                return
+            due = min(due, paid - booked)
+            if due <= ZERO:
+                return
+            customer = Pending(f"invoice-customer:{sale.qb_id}")
+        else:
+            customer = Pending(f"receipt-customer:{sale.qb_id}")
+        # One refund receipt per refund the store recorded; whatever no longer matches them
+        # one to one becomes one refund receipt for the difference.
+        remaining = list(order.refunds[len(booked_refunds):])
+        if not (remaining and sum((refund.amount for refund in remaining), ZERO) == due):
+            last = order.refunds[-1]
+            remaining = [Refund(due, last.reference, last.refunded_on)]
+        method = order.payments[-1].method if order.payments else ""
+        for index, refund in enumerate(remaining, start=len(booked_refunds) + 1):
+            if refund.amount <= ZERO:
+                continue
+            payment = OrderPayment(refund.amount, method, refund.reference, refund.refunded_on)
+            body: dict[str, Any] = {
+                "CustomerRef": customer,
+                "TxnDate": (refund.refunded_on or date.today()).isoformat(),
+                "PrivateNote": self._memo(f"refund {index}") + _long_reference(payment),
+                "Line": [],
+            }
+            if refund.amount == order.total:
+                self._check_order_adds_up()
+                self._sale_lines(body)   # a full refund reverses the sale's income and tax
+            else:
+                body["Line"].append(self._refund_line(refund.amount))
+            body.update(self._payment_fields(payment))
+            body.setdefault("DepositToAccountRef", self._refund_account())
+            self._currency(body)
+            total = document_total(body)
+            if total != refund.amount:
+                raise OrderDataError(
+                    f"its refund receipt would total {money_text(total)} but the refund is "
+                    f"{money_text(refund.amount)}; nothing was booked.", order=order.number,
+                    field="Refund Amount")
+            self._add(refund_key(index), DocumentKind.REFUND_RECEIPT, body, total, None)
+            self.result.notes.append(f"A refund of {money_text(refund.amount)} on {where}.")
+
+    def _refund_line(self, amount: Decimal) -> dict[str, Any]:
+        """The store does not say which lines a partial refund was for: one line, on the
+        refund item."""
+        item: dict[str, Any] | Pending
+        found = self.setup.refund_item or self.refs.item_by_name(REFUND_ITEM_NAME)
+        if found is not None:
+            item = _ref(found)
+        else:
+            item = self._new_item(REFUND_ITEM_NAME, "", "Money refunded to customers", ZERO,
+                                  taxable=False)
+        name = item.get("name", "") if isinstance(item, dict) else REFUND_ITEM_NAME
+        self.result.notes.append(
+            f"The refund of {money_text(amount)} is booked on the item '{name}': the store does "
+            "not say which lines it was for.")
+        detail: dict[str, Any] = {"ItemRef": item, "Qty": "1", "UnitPrice": money_text(amount)}
+        if self.setup.using_sales_tax and self.mapping.tax_policy is TaxPolicy.TAX_CODE:
+            detail["TaxCodeRef"] = {"value": "NON"}
+        return {"DetailType": "SalesItemLineDetail", "Amount": money_text(amount),
+                "Description": f"Refund on order {self.order.number}",
+                "SalesItemLineDetail": detail}
+
+    def _refund_account(self) -> dict[str, Any]:
+        account = self.setup.deposit_account or self.setup.undeposited_funds
+        if account is None:
+            raise OrderDataError(
+                "it has a refund to book, but QuickBooks has no Undeposited Funds account to "
+                "pay it from; choose a deposit account for this connection.",
+                order=self.order.number, field="Refund Amount")
+        return dict(account)
 
     def _plan_payments(self, invoice_id: str | Pending, customer: Mapping[str, Any] | Pending,
                        *, booked: Decimal, booked_count: int) -> None:
@@ -414,6 +518,12 @@ class _Planner:
         if not order.shipping_address.is_empty():
             body["ShipAddr"] = _address(order.shipping_address)
         self._currency(body)
+        self._sale_lines(body)
+        return body
+
+    def _sale_lines(self, body: dict[str, Any]) -> None:
+        """The order's lines (items, shipping, discount, tax line) and tax detail, onto body."""
+        order = self.order
         lines: list[dict[str, Any]] = body["Line"]
         for index, line in enumerate(order.lines, start=1):
             lines.append(self._item_line(index, line))
@@ -431,7 +541,6 @@ class _Planner:
                 if self.setup.tax_code:
                     detail["TxnTaxCodeRef"] = dict(self.setup.tax_code)
                 body["TxnTaxDetail"] = detail
-        return body
 
     def _item_line(self, index: int, line: OrderLine) -> dict[str, Any]:
         detail: dict[str, Any] = {"ItemRef": self._item(line, index),

@@ -35,9 +35,11 @@ from connex_desktop.sync.planner import money_text
 
 log = logging.getLogger(__name__)
 
-# Deleted in this order: a payment first gives its invoice its balance back (QuickBooks refuses
-# to delete an invoice with a payment applied), an invoice before the estimate it closed.
+# Deleted in this order: refund receipts before the sale they pay back, then a payment
+# first gives its invoice its balance back (QuickBooks refuses to delete an invoice with a
+# payment applied), an invoice before the estimate it closed.
 DELETE_ROUNDS: tuple[frozenset[str], ...] = (
+    frozenset({"RefundReceipt"}),
     frozenset({"Payment"}),
     frozenset({"PurchaseOrder", "Invoice", "SalesReceipt"}),
     frozenset({"Estimate"}),

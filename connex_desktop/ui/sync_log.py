@@ -56,6 +56,7 @@ QBO_PAGES = {
     DocumentKind.SALES_RECEIPT: "salesreceipt",
     DocumentKind.ESTIMATE: "estimate",
     DocumentKind.PURCHASE_ORDER: "purchaseorder",
+    DocumentKind.REFUND_RECEIPT: "refundreceipt",
 }
 QBO_APP_URLS = {"production": "https://app.qbo.intuit.com/app",
                 "sandbox": "https://app.sandbox.qbo.intuit.com/app"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -16,7 +17,15 @@ from connex_desktop.core.connection import (
     TaxPolicy,
 )
 from connex_desktop.core.errors import OrderDataError
-from connex_desktop.core.model import Address, Buyer, Order, OrderLine, Payment, PaymentStatus
+from connex_desktop.core.model import (
+    Address,
+    Buyer,
+    Order,
+    OrderLine,
+    Payment,
+    PaymentStatus,
+    Refund,
+)
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.result import DocumentKind
 from connex_desktop.sync.planner import (
@@ -371,3 +380,71 @@ def test_a_long_gateway_reference_is_cut_to_fit_and_kept_whole_in_the_memo():
     payment = plan(order).documents[1]
     assert payment.body["PaymentRefNum"] == reference[:21]
     assert payment.body["PrivateNote"].endswith(f"Payment reference {reference}.")
+
+
+# ---- refunds after the sale was booked --------------------------------------------------------
+
+PAID_INVOICE = {"invoice": LedgerEntry("invoice", "Invoice", "confirmed", "130", "1001",
+                                       D("337.63")),
+                "payment:1": LedgerEntry("payment:1", "Payment", "confirmed", "131", "",
+                                         D("337.63"))}
+
+
+def refunded(*amounts: str) -> Order:
+    order = make_order(paid="337.63", shipping="12.50", discount="5.00", tax="13.13")
+    return replace(order, refunds=tuple(Refund(D(amount), f"re_{index}", date(2025, 6, 9))
+                                        for index, amount in enumerate(amounts, start=1)))
+
+
+def test_a_full_refund_mirrors_the_sale_and_a_partial_one_uses_the_refund_item():
+    full = plan(refunded("337.63"), ledger=PAID_INVOICE)
+    assert kinds(full) == [("refund:1", DocumentKind.REFUND_RECEIPT)]
+    receipt = full.documents[0]
+    sale = plan(refunded()).documents[0]
+    assert receipt.body["Line"] == sale.body["Line"]
+    assert receipt.body["TxnTaxDetail"] == sale.body["TxnTaxDetail"]
+    assert receipt.total == document_total(receipt.body) == D("337.63")
+    assert receipt.body["CustomerRef"] == Pending("invoice-customer:130")
+    assert receipt.body["DepositToAccountRef"] == {"value": "35", "name": "Undeposited Funds"}
+    assert receipt.body["PaymentRefNum"] == "re_1" and receipt.body["TxnDate"] == "2025-06-09"
+    assert names_order(receipt.body["PrivateNote"], "1001")
+
+    partial = plan(refunded("20.00", "5.25"), ledger=PAID_INVOICE)
+    assert [(doc.doc_key, doc.total) for doc in partial.documents] == [
+        ("refund:1", D("20.00")), ("refund:2", D("5.25"))]
+    (line,) = partial.documents[1].body["Line"]
+    assert line["SalesItemLineDetail"]["ItemRef"] == Pending("item:refunds")
+    assert line["SalesItemLineDetail"]["TaxCodeRef"] == {"value": "NON"}
+    (item,) = partial.creates
+    assert item.body["Name"] == "Refunds" and item.body["Taxable"] is False
+    assert any("does not say which lines" in note for note in partial.notes)
+
+
+def test_only_refunds_not_booked_yet_are_planned_and_a_mismatch_books_the_difference():
+    ledger = dict(PAID_INVOICE, **{"refund:1": LedgerEntry(
+        "refund:1", "RefundReceipt", "confirmed", "140", "", D("20.00"))})
+    later = plan(refunded("20.00", "5.25"), ledger=ledger)
+    assert [(doc.doc_key, doc.total) for doc in later.documents] == [("refund:2", D("5.25"))]
+    merged = plan(refunded("30.00"), ledger=ledger)
+    assert [(doc.doc_key, doc.total) for doc in merged.documents] == [("refund:2", D("10.00"))]
+    assert "booked already" in plan(refunded("20.00"), ledger=ledger).skip_reason
+
+
+def test_refunds_are_not_booked_on_unpaid_invoices_estimates_or_unbooked_orders():
+    unpaid = plan(refunded("20.00"), connection(TransactionMode.INVOICES),
+                  ledger={"invoice": PAID_INVOICE["invoice"]})
+    assert unpaid.documents == [] and "credit memo" in unpaid.skip_reason
+    estimate = {"estimate": LedgerEntry("estimate", "Estimate", "confirmed", "129", "1001",
+                                        D("337.63"))}
+    assert plan(refunded("20.00"), connection(TransactionMode.SALES_ORDERS),
+                ledger=estimate).documents == []
+    never = plan(replace(refunded("337.63"), payment_status=PaymentStatus.REFUNDED))
+    assert never.documents == [] and "never booked" in never.skip_reason
+
+
+def test_a_refund_of_a_sales_receipt_goes_to_its_customer():
+    ledger = {"sales_receipt": LedgerEntry("sales_receipt", "SalesReceipt", "confirmed", "150",
+                                           "1001", D("337.63"))}
+    result = plan(refunded("50.00"), connection(TransactionMode.SALES_RECEIPTS), ledger=ledger)
+    assert kinds(result) == [("refund:1", DocumentKind.REFUND_RECEIPT)]
+    assert result.documents[0].body["CustomerRef"] == Pending("receipt-customer:150")

@@ -267,6 +267,8 @@ class ConfigureDialog(QDialog):
         self._field(form, "Tax item", self.tax_item, "tax_item")
         self.shipping_item = self._list_combo("(QuickBooks' shipping line)")
         self._field(form, "Shipping", self.shipping_item, "shipping_item")
+        self.refund_item = self._list_combo("(an item 'Refunds', made if missing)")
+        self._field(form, "Partial refunds", self.refund_item, "refund_item")
         self.discount_account = self._list_combo(DEFAULT_CHOICE)
         self._field(form, "Discount account", self.discount_account, "discount_account")
         self.payment_method = self._list_combo("(the order's own method)")
@@ -370,6 +372,7 @@ class ConfigureDialog(QDialog):
         self._set_list_value(self.tax_code, mapping.tax_code)
         self._set_list_value(self.tax_item, mapping.tax_item)
         self._set_list_value(self.shipping_item, mapping.shipping_item)
+        self._set_list_value(self.refund_item, mapping.refund_item)
         self._set_list_value(self.discount_account, mapping.discount_account)
         self._set_list_value(self.payment_method, mapping.payment_method)
         self._set_list_value(self.deposit_account, mapping.deposit_account)
@@ -546,7 +549,7 @@ class ConfigureDialog(QDialog):
 
     def _on_lists_fetched(self, lists: dict[str, list[str]]) -> None:
         fill = {self.generic_customer: "customers", self.fallback_item: "items",
-                self.tax_item: "items", self.shipping_item: "items",
+                self.tax_item: "items", self.shipping_item: "items", self.refund_item: "items",
                 self.tax_code: "tax_codes", self.payment_method: "payment_methods",
                 self.deposit_account: "deposit_accounts",
                 self.discount_account: "discount_accounts"}
@@ -683,11 +686,14 @@ class ConfigureDialog(QDialog):
         connection = dataclasses.replace(
             base, name=name, source_kind=source.kind, mode=mode, source_settings=settings,
             statuses=statuses, use_qb_numbering=self.qb_numbering.isChecked(), prefix=prefix,
-            mapping=Mapping(
+            # replace(), not a new Mapping: choices this form does not show are kept.
+            mapping=dataclasses.replace(
+                base.mapping,
                 customer_policy=policy, generic_customer=generic or Mapping.generic_customer,
                 missing_items=missing, fallback_item=fallback, tax_policy=tax_policy,
                 tax_code=self._list_value(self.tax_code), tax_item=tax_item or Mapping.tax_item,
                 shipping_item=self._list_value(self.shipping_item),
+                refund_item=self._list_value(self.refund_item),
                 discount_account=self._list_value(self.discount_account),
                 payment_method=self._list_value(self.payment_method),
                 deposit_account=self._list_value(self.deposit_account)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import ClassVar
 
@@ -200,3 +201,17 @@ def test_mapping_choices_come_from_the_company_lists(qtbot, app):
     mapping = app.connections.get_by_id(demo.id).mapping
     assert mapping.payment_method == "PayPal" and mapping.fallback_item == items[5]
     assert mapping.deposit_account == ""       # the default choice stands for "" (Undeposited)
+
+
+def test_partial_refunds_item_is_chosen_and_the_other_mapping_choices_are_kept(qtbot, app):
+    demo = app.start_demo(orders=5)
+    app.connections.update(dataclasses.replace(
+        demo, mapping=dataclasses.replace(demo.mapping, generic_customer="Walk-in")))
+    dialog = ConfigureDialog(app, app.connections.get_by_id(demo.id))
+    qtbot.addWidget(dialog)
+    assert dialog.refund_item.currentText() == "(an item 'Refunds', made if missing)"
+    dialog.refund_item.setCurrentText("Returns and refunds")
+    assert dialog.save()
+    mapping = app.connections.get_by_id(demo.id).mapping
+    assert mapping.refund_item == "Returns and refunds"
+    assert mapping.generic_customer == "Walk-in"

@@ -46,6 +46,7 @@ from connex_desktop.core.modes import MODE_INFO, TransactionMode
 from connex_desktop.core.schedule import parse_daily_at
 from connex_desktop.core.secrets import connection_secret_key
 from connex_desktop.sources.base import FieldKind, SettingField, Source
+from connex_desktop.ui.assets import ERROR_STYLE
 from connex_desktop.ui.background import run_in_background
 from connex_desktop.ui.connect_dialog import ConnectDialog
 
@@ -55,7 +56,6 @@ DOC_NUMBER_MAX_CHARS = 21
 FIRST_SOURCE_ROW = 2
 SAVED_SECRET_HINT = "Saved. Type to replace it."
 DEFAULT_CHOICE = "(QuickBooks default)"
-ERROR_STYLE = "color: #b3261e;"
 OK_STYLE = "color: #1b6e20;"
 CUSTOMER_WORDS = {CustomerPolicy.PER_BUYER: "One customer per buyer (matched by email, then name)",
                   CustomerPolicy.GENERIC: "One customer for every order"}

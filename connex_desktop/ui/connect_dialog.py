@@ -33,6 +33,7 @@ from connex_desktop.quickbooks.auth import (
     new_state,
     parse_callback,
 )
+from connex_desktop.ui.assets import ERROR_STYLE
 from connex_desktop.ui.background import run_in_background
 from connex_desktop.ui.socket_server import AcceptedSocket, SocketServer
 
@@ -205,7 +206,7 @@ class ConnectDialog(QDialog):
             self._say("Enter your Intuit app's keys, then authorize in the browser.")
 
     def _say(self, message: str, *, error: bool = False) -> None:
-        self.status.setStyleSheet("color: #b3261e;" if error else "")
+        self.status.setStyleSheet(ERROR_STYLE if error else "")
         self.status.setText(message)
 
     def _environment_value(self) -> str:

@@ -16,6 +16,7 @@ from connex_desktop.core.result import RunStatus
 from connex_desktop.quickbooks.errors import RECONNECT_PREFIX
 from connex_desktop.storage.repositories import RunRecord
 from connex_desktop.ui import text
+from connex_desktop.ui.assets import ERROR_COLOR
 from connex_desktop.ui.scheduler import AutoSyncScheduler
 
 # The invisible root of a flat table (a default argument made once).
@@ -23,7 +24,7 @@ _ROOT = QModelIndex()
 
 RECONNECT = RECONNECT_PREFIX.rstrip(": ")
 ConnectionIdRole = Qt.ItemDataRole.UserRole + 1
-FAILED_COLOR = QColor("#b3261e")
+FAILED_COLOR = QColor(ERROR_COLOR)
 WARNING_COLOR = QColor("#8a5a00")
 
 

@@ -36,15 +36,17 @@ def ref_id(ref: object) -> str | None:
 
 
 def parse_amount(value: object, element: str) -> Decimal:
-    try:
-        return money(value)
-    except MoneyError as exc:
-        raise faults.invalid_value(element, value) from exc
+    return _parsed(money, value, element)
 
 
 def parse_number(value: object, element: str) -> Decimal:
+    return _parsed(quantity, value, element)
+
+
+def _parsed(convert: Callable[[object], Decimal], value: object, element: str) -> Decimal:
+    """A request's number as QuickBooks reads it, or QuickBooks' invalid-value fault for it."""
     try:
-        return quantity(value)
+        return convert(value)
     except MoneyError as exc:
         raise faults.invalid_value(element, value) from exc
 

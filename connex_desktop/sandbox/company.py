@@ -296,10 +296,7 @@ class Company(ListRules, TransactionRules):
     def delete(self, entity: str, body: Mapping[str, Any]) -> Entity:
         """Delete a transaction; name lists can only be made inactive."""
         with self.lock:
-            if entity not in TRANSACTIONS:
-                raise faults.unsupported_operation("Delete")
-            current = self._existing(entity, body)
-            self._before_removal(entity, current, deleting=True)
+            current = self._removable(entity, body, deleting=True)
             stub = {"Id": current["Id"], "status": "Deleted", "domain": "QBO",
                     "MetaData": {**current["MetaData"], "LastUpdatedTime": self.timestamp()}}
             self.store.remove(entity, current, stub)
@@ -308,10 +305,7 @@ class Company(ListRules, TransactionRules):
     def void(self, entity: str, body: Mapping[str, Any]) -> Entity:
         """Void an Invoice, Payment or SalesReceipt: it stays, with every amount zero."""
         with self.lock:
-            if entity not in VOIDABLE:
-                raise faults.unsupported_operation("Void")
-            current = self._existing(entity, body)
-            self._before_removal(entity, current, deleting=False)
+            current = self._removable(entity, body, deleting=False)
             voided = copy.deepcopy(current)
             for line in voided.get("Line", []):
                 line["Amount"] = ZERO
@@ -325,6 +319,14 @@ class Company(ListRules, TransactionRules):
             voided["LinkedTxn"] = [] if entity != "Payment" else voided.get("LinkedTxn", [])
             self.store.set_meta(f"voided:{entity}:{current['Id']}", self.timestamp())
             return self._save(entity, voided, current)
+
+    def _removable(self, entity: str, body: Mapping[str, Any], *, deleting: bool) -> Entity:
+        """The stored transaction a Delete or Void names, already unlinked from the others."""
+        if entity not in (TRANSACTIONS if deleting else VOIDABLE):
+            raise faults.unsupported_operation("Delete" if deleting else "Void")
+        current = self._existing(entity, body)
+        self._before_removal(entity, current, deleting=deleting)
+        return current
 
     def _is_voided(self, entity: str, current: Mapping[str, Any]) -> bool:
         return self.store.meta(f"voided:{entity}:{current['Id']}") is not None

@@ -62,12 +62,17 @@ class Company:
                       "SalesItemLineDetail": {"ItemRef": {"value": self.item}}}]})["Id"])
 
 
+def _fill(obj: Any, company: Company, fields: dict[str, Any]) -> None:
+    """Set each field, calling the ones given as functions of the company (ids known later)."""
+    for key, value in fields.items():
+        setattr(obj, key, value(company) if callable(value) else value)
+
+
 def _named(cls: type, field: str, **fields: Any) -> Callable[[Company, int], Any]:
     def build(company: Company, n: int) -> Any:
         obj = cls()
         setattr(obj, field, f"{cls.__name__} number {n}")
-        for key, value in fields.items():
-            setattr(obj, key, value(company) if callable(value) else value)
+        _fill(obj, company, fields)
         return obj
     return build
 
@@ -78,8 +83,7 @@ def _sale(cls: type, **fields: Any) -> Callable[[Company, int], Any]:
         obj.CustomerRef = ref(company.customer)
         obj.DocNumber = f"{cls.__name__[:4].upper()}-{n}"
         obj.Line = [company.sale_line()]
-        for key, value in fields.items():
-            setattr(obj, key, value(company) if callable(value) else value)
+        _fill(obj, company, fields)
         return obj
     return build
 

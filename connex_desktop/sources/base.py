@@ -7,9 +7,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from connex_desktop.core.model import Order
+from connex_desktop.core.model import Buyer, Order
 from connex_desktop.core.progress import CancelToken
 
 
@@ -101,3 +101,11 @@ class FailedOrder:
     message: str
     field: str = ""
     line: int | None = None
+
+
+def buyer_from_billing(billing: Mapping[str, Any]) -> Buyer:
+    """The buyer named in a store's billing address (first and last name, email, company, phone)."""
+    return Buyer(
+        name=" ".join(p for p in (billing.get("first_name"), billing.get("last_name")) if p),
+        email=str(billing.get("email") or ""), company=str(billing.get("company") or ""),
+        phone=str(billing.get("phone") or ""))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import email.utils
-import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
@@ -15,7 +14,6 @@ import requests
 from connex_desktop.core.errors import Cancelled, OrderDataError, ReconnectError, SetupError
 from connex_desktop.core.model import (
     Address,
-    Buyer,
     Order,
     OrderLine,
     Payment,
@@ -29,8 +27,14 @@ from connex_desktop.sources.amounts import (
     balance_with_store_total,
     quantity_of,
 )
-from connex_desktop.sources.base import FailedOrder, FieldKind, OrderQuery, SettingField, Source
-from connex_desktop.sources.http import Clock, RepeatGuard, Sleep, StoreHttp, require_https
+from connex_desktop.sources.base import (
+    FailedOrder,
+    FieldKind,
+    OrderQuery,
+    SettingField,
+    buyer_from_billing,
+)
+from connex_desktop.sources.http import PagedStoreSource, RepeatGuard, StoreHttp, require_https
 
 DEFAULT_API_URL = "https://api.bigcommerce.com"
 PAGE_SIZE = 250  # the platform's maximum `limit`
@@ -71,7 +75,7 @@ def _reset_wait_s(response: requests.Response) -> float | None:
         return None
 
 
-class BigCommerceSource(Source):
+class BigCommerceSource(PagedStoreSource):
     """A BigCommerce store, read with a store-level API account's access token."""
 
     kind: ClassVar[str] = "bigcommerce"
@@ -93,13 +97,7 @@ class BigCommerceSource(Source):
     )
     statuses: ClassVar[tuple[str, ...]] = tuple(STATUS_NAMES[i] for i in sorted(STATUS_NAMES))
 
-    def __init__(self, settings: Mapping[str, str], secrets: Mapping[str, str], *,
-                 sleep: Sleep = time.sleep, clock: Clock = time.time,
-                 page_size: int = PAGE_SIZE) -> None:
-        super().__init__(settings, secrets)
-        self._sleep = sleep
-        self._clock = clock
-        self.page_size = page_size
+    max_page_size: ClassVar[int] = PAGE_SIZE
 
     # -- settings -----------------------------------------------------------------------------
 
@@ -371,10 +369,7 @@ def _order(raw: Mapping[str, Any], products: list[Mapping[str, Any]],
         status=STATUS_NAMES.get(status_id, str(raw.get("status") or status_id)),
         payment_status=payment_status,
         currency=str(raw.get("currency_code") or raw.get("default_currency_code") or ""),
-        buyer=Buyer(
-            name=" ".join(p for p in (billing.get("first_name"), billing.get("last_name")) if p),
-            email=str(billing.get("email") or ""), company=str(billing.get("company") or ""),
-            phone=str(billing.get("phone") or "")),
+        buyer=buyer_from_billing(billing),
         lines=tuple(lines), total=total, billing_address=_address(billing),
         shipping_address=_address(addresses[0]) if addresses else Address(),
         shipping=shipping, discount=discount, tax=tax, payments=tuple(payments),

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import requests
@@ -21,6 +21,7 @@ from connex_desktop.core.errors import (
 )
 from connex_desktop.core.progress import CancelToken
 from connex_desktop.core.retry_after import retry_after_s
+from connex_desktop.sources.base import Source
 
 CONNECT_TIMEOUT_S = 10.0
 READ_TIMEOUT_S = 60.0
@@ -258,3 +259,17 @@ class RepeatGuard:
             return True
         self._seen.add(key)
         return False
+
+
+class PagedStoreSource(Source):
+    """A store read page by page over HTTP; tests pass a fake sleep and clock and small pages."""
+
+    max_page_size: ClassVar[int]
+
+    def __init__(self, settings: Mapping[str, str], secrets: Mapping[str, str], *,
+                 sleep: Sleep = time.sleep, clock: Clock = time.time,
+                 page_size: int | None = None) -> None:
+        super().__init__(settings, secrets)
+        self._sleep = sleep
+        self._clock = clock
+        self.page_size = page_size or self.max_page_size

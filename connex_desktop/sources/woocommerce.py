@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -11,7 +10,6 @@ from typing import Any, ClassVar
 from connex_desktop.core.errors import Cancelled, OrderDataError, SetupError
 from connex_desktop.core.model import (
     Address,
-    Buyer,
     Order,
     OrderLine,
     Payment,
@@ -26,8 +24,14 @@ from connex_desktop.sources.amounts import (
     quantity_of,
     unit_price,
 )
-from connex_desktop.sources.base import FailedOrder, FieldKind, OrderQuery, SettingField, Source
-from connex_desktop.sources.http import Clock, RepeatGuard, Sleep, StoreHttp, require_https
+from connex_desktop.sources.base import (
+    FailedOrder,
+    FieldKind,
+    OrderQuery,
+    SettingField,
+    buyer_from_billing,
+)
+from connex_desktop.sources.http import PagedStoreSource, RepeatGuard, StoreHttp, require_https
 
 API_PATH = "/wp-json/wc/v3"
 PAGE_SIZE = 100  # the WordPress REST API's maximum per_page
@@ -45,7 +49,7 @@ TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 SITE_OFFSET_MARGIN = timedelta(days=1)
 
 
-class WooCommerceSource(Source):
+class WooCommerceSource(PagedStoreSource):
     """A WooCommerce shop, read with REST API keys (Read access is enough)."""
 
     kind: ClassVar[str] = "woocommerce"
@@ -66,13 +70,7 @@ class WooCommerceSource(Source):
     )
     statuses: ClassVar[tuple[str, ...]] = STATUSES
 
-    def __init__(self, settings: Mapping[str, str], secrets: Mapping[str, str], *,
-                 sleep: Sleep = time.sleep, clock: Clock = time.time,
-                 page_size: int = PAGE_SIZE) -> None:
-        super().__init__(settings, secrets)
-        self._sleep = sleep
-        self._clock = clock
-        self.page_size = page_size
+    max_page_size: ClassVar[int] = PAGE_SIZE
 
     @property
     def store_url(self) -> str:
@@ -268,10 +266,7 @@ def _order(raw: Mapping[str, Any], number: str) -> Order:
         source="woocommerce", source_id=str(raw.get("id")), number=number,
         order_date=order_date, status=status, payment_status=payment_status,
         currency=str(raw.get("currency") or ""),
-        buyer=Buyer(
-            name=" ".join(p for p in (billing.get("first_name"), billing.get("last_name")) if p),
-            email=str(billing.get("email") or ""), company=str(billing.get("company") or ""),
-            phone=str(billing.get("phone") or "")),
+        buyer=buyer_from_billing(billing),
         lines=tuple(lines), total=total,
         billing_address=_address(billing), shipping_address=_address(raw.get("shipping") or {}),
         shipping=amount_of(raw, "shipping_total", number),

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from connex_desktop.app import App
+from connex_desktop.core.connection import Connection
 from connex_desktop.core.errors import ConnexError
 from connex_desktop.core.progress import Progress
 from connex_desktop.ui.worker import RunRequest, SyncWorker, UndoRequest, UndoWorker
@@ -56,14 +57,12 @@ class SyncController(QObject):
         What the engine's prepare() finds wrong arrives as a FAILED result without a run id
         (it is checked on the worker thread, since it may ask QuickBooks).
         """
-        if connection_id in self._jobs:
-            return ("A sync of this connection is already running."
-                    if self.request(connection_id) is not None else
-                    "A run of this connection is being undone; sync it once that has finished.")
-        try:
-            connection = self._app.connections.get_by_id(connection_id)
-        except ConnexError as error:
-            return error.message
+        connection = self._connection_to_start(
+            connection_id, while_syncing="A sync of this connection is already running.",
+            while_undoing="A run of this connection is being undone; sync it once that has "
+                          "finished.")
+        if isinstance(connection, str):
+            return connection
         worker = SyncWorker(self._app.engine(),
                             RunRequest(connection, trigger, dry_run, retry_failed))
         worker.progressed.connect(self._on_worker_progressed)
@@ -76,18 +75,28 @@ class SyncController(QObject):
         """Undo a run of the connection (with `dry_run`, find out what that would delete);
         returns None, or why it cannot start, in plain words. Why the run itself cannot be
         undone arrives as a FAILED UndoResult (it is checked on the worker thread)."""
-        if connection_id in self._jobs:
-            return ("A sync of this connection is running; undo the run once it has finished."
-                    if self.request(connection_id) is not None else
-                    "A run of this connection is being undone already.")
-        try:
-            connection = self._app.connections.get_by_id(connection_id)
-        except ConnexError as error:
-            return error.message
+        connection = self._connection_to_start(
+            connection_id,
+            while_syncing="A sync of this connection is running; undo the run once it has "
+                          "finished.",
+            while_undoing="A run of this connection is being undone already.")
+        if isinstance(connection, str):
+            return connection
         worker = UndoWorker(self._app.undoer(), UndoRequest(connection, run_id, dry_run))
         self._launch(connection_id, worker, f"undo-{connection_id}")
         self.undo_started.emit(connection_id, worker.request)
         return None
+
+    def _connection_to_start(self, connection_id: int, *, while_syncing: str,
+                             while_undoing: str) -> Connection | str:
+        """The connection a new job is for, or why it cannot start now (the job going on, or
+        the connection is gone)."""
+        if connection_id in self._jobs:
+            return while_syncing if self.request(connection_id) is not None else while_undoing
+        try:
+            return self._app.connections.get_by_id(connection_id)
+        except ConnexError as error:
+            return error.message
 
     def _launch(self, connection_id: int, worker: SyncWorker | UndoWorker, name: str) -> None:
         thread = QThread(self)

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from requests.structures import CaseInsensitiveDict
+
 from connex_desktop.sandbox import faults
 from connex_desktop.sandbox.company import (
     ENTITIES,
@@ -510,16 +512,6 @@ class _ThreadedServer(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-class _CaseInsensitive(dict[str, str]):
-    """Request headers, looked up regardless of case as HTTP requires."""
-
-    def __init__(self, headers: Mapping[str, str]) -> None:
-        super().__init__((key.lower(), value) for key, value in headers.items())
-
-    def get(self, key: str, default: str | None = None) -> str | None:  # type: ignore[override]
-        return super().get(key.lower(), default)
-
-
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "QBOSandbox/1.0"
@@ -537,7 +529,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, method: str) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        headers = _CaseInsensitive(dict(self.headers.items()))
+        headers = CaseInsensitiveDict(self.headers.items())  # as HTTP requires
         try:
             reply = self.sandbox.handle(method, self.path, headers, body)
         except Exception:

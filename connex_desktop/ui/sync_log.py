@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 
 from connex_desktop.app import App
 from connex_desktop.core.connection import QuickBooksCompany
-from connex_desktop.core.result import BookedDocument, DocumentKind
+from connex_desktop.core.result import BookedDocument, DocumentKind, RunStatus
 from connex_desktop.quickbooks.auth import api_base_url
 from connex_desktop.storage.ledger import UNDONE
 from connex_desktop.storage.repositories import OrderOutcome, RunOrderRecord, RunRecord
@@ -164,7 +164,7 @@ class RunsModel(_TableModel):
                 str(run.fetched), str(run.synced), str(run.skipped), str(run.failed))
 
     def failed(self, run: RunRecord) -> bool:
-        return run.failed > 0 or run.status == "failed"
+        return run.failed > 0 or run.status == RunStatus.FAILED.value
 
 
 class OrdersModel(_TableModel):

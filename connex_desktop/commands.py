@@ -39,7 +39,7 @@ from connex_desktop.quickbooks.auth import (
     save_credentials,
 )
 from connex_desktop.sources.base import FieldKind, OrderQuery, Source
-from connex_desktop.storage.repositories import RunTrigger
+from connex_desktop.storage.repositories import RunTrigger, to_plain
 from connex_desktop.storage.secrets import MemorySecretStore, delete_connection_secrets
 from connex_desktop.sync.undo import UNDO_WORDS, UndoResult, UndoStatus
 
@@ -456,10 +456,8 @@ def _connection_summary(app: App, conn: Connection, *, full: bool) -> dict[str, 
             "statuses": list(conn.statuses),
             "use_qb_numbering": conn.use_qb_numbering,
             "prefix": conn.prefix,
-            "mapping": {f.name: _plain(getattr(conn.mapping, f.name))
-                        for f in dataclasses.fields(conn.mapping)},
-            "schedule": {"every_minutes": conn.schedule.every_minutes,
-                         "daily_at": conn.schedule.daily_at},
+            "mapping": to_plain(conn.mapping),
+            "schedule": to_plain(conn.schedule),
         })
     return summary
 
@@ -470,10 +468,6 @@ def _has_secret(app: App, conn: Connection, name: str) -> bool:
         return bool(app.secrets.get(connection_secret_key(conn.id, name)))
     except ConnexError:
         return False
-
-
-def _plain(value: Any) -> Any:
-    return value.value if isinstance(value, enum.Enum) else value
 
 
 def _connection_list(app: App, args: argparse.Namespace) -> int:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import secrets as token_generator
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
@@ -112,15 +113,9 @@ def save_credentials(secrets: SecretStore, key_prefix: str, *, client_secret: st
 def exchange_code(company: QuickBooksCompany, secrets: SecretStore, key_prefix: str, *,
                   client_secret: str, code: str, realm_id: str) -> QuickBooksCompany:
     """Trade the callback's code for tokens, store them, and return the company with its realm."""
-    from intuitlib.exceptions import AuthClientError
-
     client = _auth_client(company, client_secret=client_secret)
-    try:
+    with _token_request():
         client.get_bearer_token(code, realm_id=realm_id)
-    except AuthClientError as error:
-        raise _token_endpoint_fault(error) from None
-    except requests.RequestException as error:
-        raise connection_fault(type(error).__name__) from None
     save_credentials(secrets, key_prefix, client_secret=client_secret,
                      refresh_token=client.refresh_token, access_token=client.access_token)
     return dataclasses.replace(company, realm_id=realm_id)
@@ -191,18 +186,12 @@ class QuickBooksAuth:
                 self._expires_at = None
 
     def _refresh_locked(self) -> str:
-        from intuitlib.exceptions import AuthClientError
-
         refresh_token = self._secrets.get(self._key(REFRESH_TOKEN))
         if not refresh_token:
             raise reconnect_fault("this connection has no saved QuickBooks authorisation.")
         client = self._auth_client()
-        try:
+        with _token_request():
             client.refresh(refresh_token=refresh_token)
-        except AuthClientError as error:
-            raise _token_endpoint_fault(error) from None
-        except requests.RequestException as error:
-            raise connection_fault(type(error).__name__) from None
         self.refresh_count += 1
         # The old refresh token may already be dead: the rotated one must be safe before use.
         self._secrets.set(self._key(REFRESH_TOKEN), client.refresh_token)
@@ -242,6 +231,19 @@ def _auth_client(company: QuickBooksCompany, *, client_secret: str) -> AuthClien
     except requests.RequestException as error:
         raise connection_fault(f"the sign-in service is unreachable ({type(error).__name__})") \
             from None
+
+
+@contextlib.contextmanager
+def _token_request() -> Iterator[None]:
+    """A request to the token endpoint, its failures turned into faults that echo no token."""
+    from intuitlib.exceptions import AuthClientError
+
+    try:
+        yield
+    except AuthClientError as error:
+        raise _token_endpoint_fault(error) from None
+    except requests.RequestException as error:
+        raise connection_fault(type(error).__name__) from None
 
 
 def _token_endpoint_fault(error: AuthClientError) -> QuickBooksFault:

@@ -433,11 +433,14 @@ class _Session:
             else:
                 resend.append(row)
         self.ledger.confirm(confirmations)
-        singles = [row for row in resend if "/" not in row.request_id]
-        batches: dict[str, list[LedgerRow]] = {}
+        singles: list[LedgerRow] = []
+        batches: dict[str, list[tuple[str, LedgerRow]]] = {}
         for row in resend:
-            if "/" in row.request_id:
-                batches.setdefault(row.request_id.split("/")[0], []).append(row)
+            batch_id, bid = _split_request_id(row.request_id)
+            if bid:
+                batches.setdefault(batch_id, []).append((bid, row))
+            else:
+                singles.append(row)
         failures: list[tuple[str, str]] = []
         for row in singles:
             try:
@@ -447,16 +450,16 @@ class _Session:
                 self._reconcile_fault(row, fault, failures)
                 continue
             self.ledger.confirm([_confirmation(row.request_id, entity)])
-        for batch_id, batch_rows in batches.items():
-            operations = [BatchOperation(row.request_id.split("/")[1], "create", row.kind,
-                                         json.loads(row.payload)) for row in batch_rows]
+        for batch_id, members in batches.items():
+            operations = [BatchOperation(bid, "create", row.kind, json.loads(row.payload))
+                          for bid, row in members]
             try:
                 outcomes = self.client.batch(operations, request_id=batch_id)
             except QuickBooksFault as fault:
-                for row in batch_rows:
+                for _, row in members:
                     self._reconcile_fault(row, fault, failures)
                 continue
-            for row, outcome in zip(batch_rows, outcomes, strict=True):
+            for (_, row), outcome in zip(members, outcomes, strict=True):
                 if outcome.entity is not None:
                     self.ledger.confirm([_confirmation(row.request_id, outcome.entity)])
                 elif outcome.fault is not None:
@@ -712,9 +715,7 @@ class _Session:
             for index, operation in enumerate(group):
                 bid = "" if single else f"b{index}"
                 if isinstance(operation, _Doc):
-                    # A plain request's id is the batch id alone (no "/bid"): reconcile() tells
-                    # the two apart to send it again the same way.
-                    operation.request_id = f"{batch_id}/{bid}" if bid else batch_id
+                    operation.request_id = _request_id(batch_id, bid)
                     intents.append(_intent(operation))
                 members.append((bid, operation))
             batches.append((batch_id, members))
@@ -1002,6 +1003,19 @@ def _entity_and_body(operation: _Doc | NewEntity) -> tuple[str, dict[str, Any]]:
     if isinstance(operation, NewEntity):
         return operation.entity, operation.body
     return operation.planned.kind.value, operation.payload
+
+
+def _request_id(batch_id: str, bid: str) -> str:
+    """A plain request's id is the batch id alone (no "/bid"): reconcile() tells the two apart
+    to send it again the same way."""
+    return f"{batch_id}/{bid}" if bid else batch_id
+
+
+def _split_request_id(request_id: str) -> tuple[str, str]:
+    """(batch id, operation id) of a ledger request id; the operation id is "" for a plain
+    request."""
+    batch_id, _, bid = request_id.partition("/")
+    return batch_id, bid
 
 
 def _confirmation(request_id: str, entity: Mapping[str, Any]) -> Confirmation:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -78,18 +78,10 @@ class LedgerRepository:
     def for_orders(self, realm_id: str, store_key: str,
                    order_ids: Iterable[str]) -> dict[str, dict[str, LedgerRow]]:
         """Each order's rows by doc_key (orders with none are absent)."""
-        ids = list(dict.fromkeys(order_ids))
         found: dict[str, dict[str, LedgerRow]] = {}
-        for start in range(0, len(ids), _IN_CHUNK):
-            chunk = ids[start:start + _IN_CHUNK]
-            marks = ",".join("?" * len(chunk))
-            rows = self._db.query(
-                "SELECT * FROM ledger WHERE realm_id = ? AND store_key = ?"
-                f" AND order_id IN ({marks})",
-                (realm_id, store_key, *chunk))
-            for row in rows:
-                entry = _row(row)
-                found.setdefault(entry.order_id, {})[entry.doc_key] = entry
+        for entry in self._rows_among("realm_id = ? AND store_key = ?", (realm_id, store_key),
+                                      "order_id", order_ids):
+            found.setdefault(entry.order_id, {})[entry.doc_key] = entry
         return found
 
     def unconfirmed(self, realm_id: str, store_key: str) -> list[LedgerRow]:
@@ -181,17 +173,9 @@ class LedgerRepository:
     def booked_by_qb_id(self, realm_id: str, kind: str,
                         qb_ids: Iterable[str]) -> dict[str, LedgerRow]:
         """Confirmed documents of one kind in one company, by their QuickBooks Id."""
-        ids = list(dict.fromkeys(qb_ids))
-        found: dict[str, LedgerRow] = {}
-        for start in range(0, len(ids), _IN_CHUNK):
-            chunk = ids[start:start + _IN_CHUNK]
-            marks = ",".join("?" * len(chunk))
-            rows = self._db.query(
-                "SELECT * FROM ledger WHERE realm_id = ? AND kind = ? AND state = ?"
-                f" AND qb_id IN ({marks})", (realm_id, kind, CONFIRMED, *chunk))
-            for row in rows:
-                found[row["qb_id"]] = _row(row)
-        return found
+        rows = self._rows_among("realm_id = ? AND kind = ? AND state = ?",
+                                (realm_id, kind, CONFIRMED), "qb_id", qb_ids)
+        return {entry.qb_id: entry for entry in rows}
 
     def intend_undo(self, requests: Iterable[tuple[int, str]]) -> None:
         """(row id, request id) pairs: recorded before the deletes are sent."""
@@ -210,6 +194,18 @@ class LedgerRepository:
                 connection.execute(
                     "UPDATE ledger SET state = ?, error = ?, updated_at = ? WHERE id = ?"
                     " AND state = ?", (UNDONE, note, now, row_id, CONFIRMED))
+
+    def _rows_among(self, where: str, parameters: tuple[str, ...], column: str,
+                    values: Iterable[str]) -> Iterator[LedgerRow]:
+        """Rows matching `where` whose `column` is one of `values`, asked in chunks (SQLite
+        limits a statement's parameters)."""
+        wanted = list(dict.fromkeys(values))
+        for start in range(0, len(wanted), _IN_CHUNK):
+            chunk = wanted[start:start + _IN_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.query(f"SELECT * FROM ledger WHERE {where} AND {column} IN ({marks})",
+                                  (*parameters, *chunk))
+            yield from (_row(row) for row in rows)
 
 
 def _row(row: sqlite3.Row) -> LedgerRow:

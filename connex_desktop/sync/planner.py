@@ -241,12 +241,8 @@ class _Planner:
         estimate = self.ledger.get(ESTIMATE)
         estimate_exists = estimate is not None and estimate.exists
         sale_body = self._sale_body(number)
-        total = document_total(sale_body)
-        if total != order.total:
-            raise OrderDataError(
-                f"the document would total {money_text(total)} but the order's total is "
-                f"{money_text(order.total)}; nothing was booked.", order=order.number,
-                field="Total")
+        total = self._checked_total(sale_body, "the document", order.total, "the order's total",
+                                    "Total")
         if self.mode.books_estimate and not estimate_exists:
             body = dict(sale_body, TxnStatus="Pending")
             self._add(ESTIMATE, DocumentKind.ESTIMATE, body, total, number)
@@ -366,12 +362,8 @@ class _Planner:
             body.update(self._payment_fields(payment))
             body.setdefault("DepositToAccountRef", self._refund_account())
             self._currency(body)
-            total = document_total(body)
-            if total != refund.amount:
-                raise OrderDataError(
-                    f"its refund receipt would total {money_text(total)} but the refund is "
-                    f"{money_text(refund.amount)}; nothing was booked.", order=order.number,
-                    field="Refund Amount")
+            total = self._checked_total(body, "its refund receipt", refund.amount, "the refund",
+                                        "Refund Amount")
             self._add(refund_key(index), DocumentKind.REFUND_RECEIPT, body, total, None)
             self.result.notes.append(f"A refund of {money_text(refund.amount)} on {where}.")
 
@@ -740,6 +732,17 @@ class _Planner:
                                  order=order.number, field="Total")
         if not order.lines:
             raise OrderDataError("it has no product lines.", order=order.number, field="SKU")
+
+    def _checked_total(self, body: dict[str, Any], document: str, wanted: Decimal,
+                       wanted_label: str, field: str) -> Decimal:
+        """The body's total, which must be the store's amount: else nothing is booked."""
+        total = document_total(body)
+        if total != wanted:
+            raise OrderDataError(
+                f"{document} would total {money_text(total)} but {wanted_label} is "
+                f"{money_text(wanted)}; nothing was booked.", order=self.order.number,
+                field=field)
+        return total
 
     def _add(self, doc_key: str, kind: DocumentKind, body: dict[str, Any], total: Decimal,
              number: str | None, depends: tuple[str, ...] = ()) -> None:

@@ -84,14 +84,19 @@ def authorization_url(company: QuickBooksCompany, state: str) -> str:
     return str(client.get_authorization_url([Scopes.ACCOUNTING], state_token=state))
 
 
+def state_matches(callback_url: str, expected_state: str) -> bool:
+    """Whether a redirect carries this attempt's `state` (compared in constant time)."""
+    state = parse_qs(urlsplit(callback_url).query).get("state", [""])[0]
+    return bool(expected_state) and token_generator.compare_digest(state, expected_state)
+
+
 def parse_callback(callback_url: str, expected_state: str) -> tuple[str, str]:
     """(code, realm id) from the redirect QuickBooks sends back; refuses a foreign `state`."""
+    if not state_matches(callback_url, expected_state):
+        raise reconnect_fault("the answer from QuickBooks does not belong to this attempt.")
     query = parse_qs(urlsplit(callback_url).query)
     if "error" in query:
         raise reconnect_fault(f"QuickBooks did not grant access ({query['error'][0]}).")
-    state = query.get("state", [""])[0]
-    if not token_generator.compare_digest(state, expected_state):
-        raise reconnect_fault("the answer from QuickBooks does not belong to this attempt.")
     code = query.get("code", [""])[0]
     realm_id = query.get("realmId", [""])[0]
     if not code or not realm_id:

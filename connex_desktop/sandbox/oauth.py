@@ -59,6 +59,9 @@ class OAuthProvider:
 
     @staticmethod
     def discovery(base_url: str) -> dict[str, Any]:
+        # Intuit's documents name no code_challenge_methods_supported: no PKCE, and its
+        # authorization and token endpoints take code_challenge/code_verifier as unknown
+        # parameters, which an OAuth server ignores (RFC 6749 3.1). The sandbox does the same.
         return {
             "issuer": base_url + "/op/v1",
             "authorization_endpoint": base_url + AUTHORIZE_PATH,

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 from html import escape
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
-from PySide6.QtCore import QByteArray, QObject, Qt, QUrl, Signal
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtNetwork import QHostAddress, QTcpServer, QTcpSocket
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -35,74 +34,11 @@ from connex_desktop.quickbooks.auth import (
 )
 from connex_desktop.ui.assets import ERROR_STYLE
 from connex_desktop.ui.background import run_in_background
-from connex_desktop.ui.socket_server import AcceptedSocket, SocketServer
+from connex_desktop.ui.loopback_listener import WAIT_MS, LoopbackListener, is_loopback
 
 ENVIRONMENTS = (("production", "Production (your live company)"),
                 ("sandbox", "Sandbox (Intuit development keys)"),
                 ("custom", "Custom address"))
-LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
-# An HTTP request line and headers fit in this; anything longer is not a browser's redirect.
-MAX_REQUEST_BYTES = 16_384
-PARTIAL_REQUEST = "partial_request"
-LANDED_PAGE = (b"<!doctype html><meta charset='utf-8'><title>Connex Desktop</title>"
-               b"<body style='font-family:sans-serif;margin:3em'><h2>Connected.</h2>"
-               b"<p>You can close this tab and return to Connex Desktop.</p></body>")
-
-
-def is_loopback(redirect_uri: str) -> bool:
-    parts = urlsplit(redirect_uri)
-    return parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS and parts.port is not None
-
-
-class LoopbackListener(SocketServer):
-    """A tiny HTTP listener on 127.0.0.1 that catches QuickBooks' redirect back to the app.
-
-    Signals:
-        callback_received(str): the full redirect address, with code, state and realmId.
-    """
-
-    callback_received = Signal(str)
-
-    def __init__(self, redirect_uri: str, parent: QObject | None = None) -> None:
-        server = QTcpServer()
-        super().__init__(server, parent)
-        self._tcp_server = server
-        self._redirect = urlsplit(redirect_uri)
-
-    def listen(self) -> bool:
-        return self._tcp_server.listen(QHostAddress(QHostAddress.SpecialAddress.LocalHost),
-                                       self._redirect.port or 0)
-
-    def error_text(self) -> str:
-        return self._tcp_server.errorString()
-
-    def _on_data(self, socket: AcceptedSocket) -> None:
-        assert isinstance(socket, QTcpSocket)
-        # A request may arrive in pieces: keep what came so far on the socket itself.
-        data = bytes(socket.property(PARTIAL_REQUEST) or b"") + bytes(socket.readAll().data())
-        if b"\r\n\r\n" not in data and len(data) < MAX_REQUEST_BYTES:
-            socket.setProperty(PARTIAL_REQUEST, QByteArray(data))
-            return
-        request_line = data.split(b"\r\n", 1)[0].decode("latin-1")
-        method, _, rest = request_line.partition(" ")
-        target = rest.rsplit(" ", 1)[0]
-        path = urlsplit(target).path
-        if method == "GET" and path == (self._redirect.path or "/") and parse_qs(
-                urlsplit(target).query):
-            self._reply(socket, b"200 OK", LANDED_PAGE)
-            self.callback_received.emit(
-                f"{self._redirect.scheme}://{self._redirect.netloc}{target}")
-        else:
-            self._reply(socket, b"404 Not Found", b"Not found")
-
-    @staticmethod
-    def _reply(socket: QTcpSocket, status: bytes, body: bytes) -> None:
-        socket.write(QByteArray(b"HTTP/1.1 " + status + b"\r\nContent-Type: text/html; "
-                                b"charset=utf-8\r\nConnection: close\r\nContent-Length: "
-                                + str(len(body)).encode() + b"\r\n\r\n" + body))
-        socket.disconnectFromHost()
-
-
 class ConnectDialog(QDialog):
     """Connect one connection to a QuickBooks Online company, or disconnect it.
 
@@ -124,6 +60,7 @@ class ConnectDialog(QDialog):
         self._company: QuickBooksCompany | None = None
         self._client_secret = ""
         self.listener: LoopbackListener | None = None
+        self.sign_in_wait_ms = WAIT_MS
         self.setWindowTitle(f"Connect {connection.name} to QuickBooks")
         self.resize(640, 380)
 
@@ -237,23 +174,49 @@ class ConnectDialog(QDialog):
         self._company = QuickBooksCompany(environment=environment, client_id=client_id,
                                           redirect_uri=redirect)
         self._state = new_state()
-        if self.listener is not None:
-            self.listener.close()
-            self.listener = None
+        self._drop_listener("A newer sign-in replaced this one.")
         if is_loopback(redirect):
-            self.listener = LoopbackListener(redirect, self)
-            if not self.listener.listen():
-                problem = (f"Cannot listen for QuickBooks' answer at {redirect} "
-                           f"({self.listener.error_text()}). Close what uses that port, or "
-                           "paste the address instead.")
+            problem = self._listen(redirect)
+            if problem:
+                self._state = ""
                 self._say(problem, error=True)
-            self.listener.callback_received.connect(self.handle_callback)
+                return problem
         self.authorize_button.setEnabled(False)
         self._say("Opening QuickBooks in your browser…")
         company, state = self._company, self._state
         run_in_background(lambda: authorization_url(company, state),
                           on_success=self._on_authorization_url, on_failure=self._on_failed)
         return None
+
+    def _listen(self, redirect: str) -> str | None:
+        """Start catching QuickBooks' redirect; returns why it cannot (nothing is opened then)."""
+        listener = LoopbackListener(redirect, self._state, wait_ms=self.sign_in_wait_ms,
+                                    parent=self)
+        why = listener.listen()
+        if why:
+            listener.deleteLater()
+            port = urlsplit(redirect).port
+            return (f"Cannot listen for QuickBooks' answer at {escape(redirect)} "
+                    f"({escape(why)}). Close the program that uses port {port}, or register "
+                    "another redirect URI with a free port in your Intuit app and enter it "
+                    "here. Nothing was opened in the browser.")
+        listener.callback_received.connect(self.handle_callback)
+        listener.gave_up.connect(self._on_listener_gave_up)
+        self.listener = listener
+        return None
+
+    def _drop_listener(self, reason: str) -> None:
+        """Stop listening; a browser tab still waiting is told `reason`."""
+        if self.listener is not None:
+            self.listener.close()
+            self.listener.answer(False, reason)
+            self.listener = None
+
+    def _on_listener_gave_up(self, reason: str) -> None:
+        self._state = ""
+        self.authorize_button.setEnabled(True)
+        self._say(escape(reason) + " Nothing was connected. Press Authorize in browser to try "
+                  "again.", error=True)
 
     def _on_authorization_url(self, url: str) -> None:
         self.authorize_button.setEnabled(True)
@@ -269,14 +232,18 @@ class ConnectDialog(QDialog):
                   error=True)
 
     def handle_callback(self, url: str) -> None:
-        """QuickBooks' redirect (caught or pasted): check `state`, trade the code for tokens."""
+        """QuickBooks' redirect (caught or pasted): check `state`, trade the code for tokens.
+
+        The browser tab that brought it is answered only once the company is connected (or
+        the exchange failed), so it never says "Connected" for a sign-in that did not end so.
+        """
         if self._company is None or not self._state:
             self._say("Press Authorize in browser first.", error=True)
             return
         try:
             code, realm_id = parse_callback(url.strip(), self._state)
         except Exception as error:  # a plain-words QuickBooksFault
-            self._on_failed(error)
+            self._on_connect_failed(error)
             return
         if self.listener is not None:
             self.listener.close()
@@ -295,13 +262,24 @@ class ConnectDialog(QDialog):
             return dataclasses.replace(candidate, quickbooks=dataclasses.replace(
                 connected, company_name=name))
 
-        run_in_background(connect, on_success=self._on_connected, on_failure=self._on_failed)
+        run_in_background(connect, on_success=self._on_connected,
+                          on_failure=self._on_connect_failed)
+
+    def _on_connect_failed(self, error: Exception) -> None:
+        self._on_failed(error)
+        if self.listener is not None:
+            self.listener.answer(False, f"{error} Return to Connex Desktop to try again.")
 
     def _on_connected(self, connection: Connection) -> None:
         current = self._app.connections.get_by_id(connection.id or 0)
         self._connection = self._app.connections.update(
             dataclasses.replace(current, quickbooks=connection.quickbooks))
         self._show_connection()
+        company = connection.quickbooks
+        if self.listener is not None:
+            self.listener.answer(True, f"Connex Desktop is connected to the QuickBooks company "
+                                 f"{company.company_name or company.realm_id}. You can close "
+                                 "this tab.")
         self.connected.emit(self._connection)
 
     # ── disconnect ──────────────────────────────────────────────────────────────────────────
@@ -338,6 +316,6 @@ class ConnectDialog(QDialog):
             self.disconnect_button.setEnabled(False)
 
     def done(self, result: int) -> None:
-        if self.listener is not None:
-            self.listener.close()
+        self._drop_listener("The Connect to QuickBooks window was closed. Return to Connex "
+                            "Desktop to see whether the connection is there.")
         super().done(result)

@@ -28,7 +28,7 @@ class SingleInstance(SocketServer):
 
     def __init__(self, name: str, parent: QObject | None = None) -> None:
         server = QLocalServer()
-        super().__init__(server, parent)
+        super().__init__([server], parent)
         self._local_server = server
         self._name = name
 

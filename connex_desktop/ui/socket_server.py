@@ -1,6 +1,8 @@
-"""A Qt server that keeps each accepted connection alive until it closes, and reads its data."""
+"""Qt servers that keep each accepted connection alive until it closes, and read its data."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtNetwork import QLocalServer, QLocalSocket, QTcpServer, QTcpSocket
@@ -10,24 +12,34 @@ AcceptedSocket = QTcpSocket | QLocalSocket
 
 
 class SocketServer(QObject):
-    """Accepts connections on a QTcpServer or QLocalServer; `_on_data` reads what each sends."""
+    """Accepts connections on QTcpServers or a QLocalServer; `_on_data` reads what each sends.
 
-    def __init__(self, server: QTcpServer | QLocalServer, parent: QObject | None = None) -> None:
+    Several servers serve one name on several addresses (localhost on IPv4 and IPv6).
+    """
+
+    def __init__(self, servers: Sequence[QTcpServer] | Sequence[QLocalServer],
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
-        server.setParent(self)
-        self._server = server
+        self._servers = list(servers)
         self._sockets: set[AcceptedSocket] = set()
-        self._server.newConnection.connect(self._on_server_new_connection)
+        for server in self._servers:
+            server.setParent(self)
+            server.newConnection.connect(self._on_server_new_connection)
 
     def close(self) -> None:
-        self._server.close()
+        """Stops accepting; connections already accepted stay open until they close."""
+        for server in self._servers:
+            server.close()
 
     def _on_data(self, socket: AcceptedSocket) -> None:
         raise NotImplementedError
 
+    @Slot()
     def _on_server_new_connection(self) -> None:
-        while self._server.hasPendingConnections():
-            socket = self._server.nextPendingConnection()
+        server = self.sender()
+        assert isinstance(server, QTcpServer | QLocalServer)
+        while server.hasPendingConnections():
+            socket = server.nextPendingConnection()
             socket.readyRead.connect(self._on_socket_ready_read)
             socket.disconnected.connect(self._on_socket_disconnected)
             self._sockets.add(socket)     # the wrapper must live as long as the connection

@@ -215,3 +215,12 @@ def test_a_denied_authorisation_says_so():
     with pytest.raises(QuickBooksFault) as caught:
         parse_callback("http://127.0.0.1:8765/callback?error=access_denied&state=x", "x")
     assert "did not grant access (access_denied)" in str(caught.value)
+
+
+def test_the_state_is_checked_before_anything_else_in_the_answer():
+    with pytest.raises(QuickBooksFault) as caught:
+        parse_callback("http://127.0.0.1:8765/callback?error=access_denied&state=forged", "x")
+    assert "does not belong to this attempt" in str(caught.value)
+    with pytest.raises(QuickBooksFault) as caught:
+        parse_callback("http://127.0.0.1:8765/callback?code=AB1&realmId=1", "x")   # no state
+    assert "does not belong to this attempt" in str(caught.value)

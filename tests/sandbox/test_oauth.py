@@ -72,6 +72,21 @@ def test_authorization_code_flow_through_a_loopback_redirect(sandbox):
         _auth(sandbox).get_bearer_token(query["code"])
 
 
+def test_pkce_is_neither_advertised_nor_enforced_as_at_intuit(sandbox):
+    """Intuit's discovery documents name no `code_challenge_methods_supported` and its own
+    clients send no PKCE; like any OAuth server (RFC 6749 3.1), unknown parameters are ignored."""
+    document = requests.get(sandbox.discovery_url, timeout=5).json()
+    assert "code_challenge_methods_supported" not in document
+    auth = _auth(sandbox)
+    url = (auth.get_authorization_url([Scopes.ACCOUNTING], state_token="s-pkce")
+           + "&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+           + "&code_challenge_method=S256")
+    response = requests.get(url, allow_redirects=False, timeout=5)
+    query = {k: v[0] for k, v in parse_qs(urlsplit(response.headers["Location"]).query).items()}
+    auth.get_bearer_token(query["code"], realm_id=query["realmId"])     # no code_verifier
+    assert auth.refresh_token
+
+
 def test_api_without_a_valid_bearer_is_401_with_the_lower_case_envelope(sandbox, api):
     api.session.headers["Authorization"] = "Bearer not-a-token"
     response = api.get("companyinfo/" + sandbox.realm_id)

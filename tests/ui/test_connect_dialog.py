@@ -6,6 +6,7 @@ import dataclasses
 import socket
 import threading
 from html import escape
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -19,6 +20,7 @@ from connex_desktop.sandbox.seed import COMPANY_NAME
 from connex_desktop.sandbox.server import SandboxServer
 from connex_desktop.ui import connect_dialog
 from connex_desktop.ui.connect_dialog import ConnectDialog, is_loopback
+from connex_desktop.ui.loopback_listener import MAX_FOREIGN_ANSWERS
 
 SIGN_IN_TIMEOUT_MS = 20_000
 
@@ -27,6 +29,44 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def has_ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+def browse(qtbot, url: str, **options) -> requests.Response | Exception:
+    """One browser tab: fetches `url` off the GUI thread while Qt serves the listener."""
+    got: list[requests.Response | Exception] = []
+
+    def fetch() -> None:
+        try:
+            got.append(requests.get(url, timeout=10, **options))
+        except requests.RequestException as error:
+            got.append(error)
+
+    threading.Thread(target=fetch, daemon=True).start()
+    qtbot.waitUntil(lambda: bool(got), timeout=SIGN_IN_TIMEOUT_MS)
+    return got[0]
+
+
+def redirect_of(qtbot, authorization_url: str) -> str:
+    """Where QuickBooks' consent page sends the browser back (code, state and realmId)."""
+    answer = browse(qtbot, authorization_url, allow_redirects=False)
+    assert isinstance(answer, requests.Response) and answer.status_code == 302
+    return answer.headers["Location"]
+
+
+def with_state(callback: str, state: str) -> str:
+    parts = urlsplit(callback)
+    query = "&".join(pair if not pair.startswith("state=") else f"state={state}"
+                     for pair in parts.query.split("&"))
+    return parts._replace(query=query).geturl()
 
 
 @pytest.fixture
@@ -75,7 +115,10 @@ def test_loopback_sign_in_connects_and_shows_the_company(qtbot, app, sandbox, sh
     with qtbot.waitSignal(dialog.connected, timeout=SIGN_IN_TIMEOUT_MS) as done:
         assert dialog.authorize() is None
     assert "state=" in opened[0] and "client_id=" in opened[0]
-    assert landed and landed[0].status_code == 200 and "Connected" in landed[0].text
+    qtbot.waitUntil(lambda: bool(landed), timeout=SIGN_IN_TIMEOUT_MS)
+    # The tab is answered after the exchange: it names the company QuickBooks connected.
+    assert landed[0].status_code == 200 and "Connected" in landed[0].text
+    assert escape(COMPANY_NAME, quote=True) in landed[0].text
     connected = done.args[0]
     assert connected.quickbooks.realm_id == sandbox.realm_id
     assert connected.quickbooks.company_name == COMPANY_NAME
@@ -142,6 +185,7 @@ def test_a_revoked_connection_says_reconnect_in_the_list(qtbot, desktop):
 def test_loopback_detection():
     assert is_loopback("http://localhost:8765/callback")
     assert is_loopback("http://127.0.0.1:9000/")
+    assert is_loopback("http://[::1]:9000/callback")
     assert not is_loopback("https://localhost:8765/callback")
     assert not is_loopback("https://example.com/callback")
     assert not is_loopback("http://localhost/callback")       # a port is needed to listen
@@ -158,3 +202,106 @@ def test_the_environment_choice_round_trips(qtbot, app):
     dialog.client_id.setText("")
     assert dialog.authorize() == "Enter your Intuit app's client ID."
     assert dataclasses.replace(connection).quickbooks.client_id == "ABC"
+
+
+@pytest.fixture
+def manual_browser(monkeypatch):
+    """The system browser, driven by the test: the addresses the app opened."""
+    opened: list[str] = []
+    monkeypatch.setattr(connect_dialog.QDesktopServices, "openUrl",
+                        lambda url: opened.append(url.toString()) or True)
+    return opened
+
+
+def start_sign_in(qtbot, app, sandbox, connection, opened: list[str], *,
+                  client_secret: str | None = None) -> ConnectDialog:
+    dialog = ConnectDialog(app, connection)
+    qtbot.addWidget(dialog)
+    dialog.client_secret.setText(client_secret or sandbox.client_secret)
+    assert dialog.authorize() is None
+    qtbot.waitUntil(lambda: bool(opened), timeout=SIGN_IN_TIMEOUT_MS)
+    return dialog
+
+
+def test_an_answer_with_a_wrong_state_gets_an_error_page_and_the_real_one_connects(
+        qtbot, app, sandbox, shop, manual_browser):
+    dialog = start_sign_in(qtbot, app, sandbox, shop, manual_browser)
+    callback = redirect_of(qtbot, manual_browser[0])
+    for foreign in (with_state(callback, "forged"), callback.replace("state=", "other=")):
+        page = browse(qtbot, foreign)
+        assert isinstance(page, requests.Response)
+        assert page.status_code == 400 and "Not connected" in page.text
+        assert "Connected." not in page.text
+    assert not app.connections.get_by_id(shop.id).quickbooks.connected
+    assert secret(app, shop, REFRESH_TOKEN) is None
+    # The listener kept waiting: the real answer still connects, and says so.
+    with qtbot.waitSignal(dialog.connected, timeout=SIGN_IN_TIMEOUT_MS):
+        page = browse(qtbot, callback)
+    assert isinstance(page, requests.Response) and "Connected." in page.text
+    assert app.connections.get_by_id(shop.id).quickbooks.realm_id == sandbox.realm_id
+
+
+def test_too_many_wrong_answers_end_the_attempt(qtbot, app, sandbox, shop, manual_browser):
+    dialog = start_sign_in(qtbot, app, sandbox, shop, manual_browser)
+    callback = redirect_of(qtbot, manual_browser[0])
+    for _ in range(MAX_FOREIGN_ANSWERS):
+        browse(qtbot, with_state(callback, "forged"))
+    assert "do not belong to this sign-in" in dialog.status.text()
+    assert dialog.authorize_button.isEnabled()
+    assert isinstance(browse(qtbot, callback), requests.ConnectionError)   # no longer listening
+    assert not app.connections.get_by_id(shop.id).quickbooks.connected
+
+
+def test_no_success_page_before_the_code_is_exchanged(qtbot, app, sandbox, shop,
+                                                      manual_browser):
+    dialog = start_sign_in(qtbot, app, sandbox, shop, manual_browser,
+                           client_secret="not-the-secret")
+    page = browse(qtbot, redirect_of(qtbot, manual_browser[0]))
+    assert isinstance(page, requests.Response)
+    assert "Connected." not in page.text and "Not connected" in page.text
+    assert "client id or client secret" in page.text
+    assert "client id or client secret" in dialog.status.text()
+    assert not app.connections.get_by_id(shop.id).quickbooks.connected
+
+
+def test_waiting_for_quickbooks_times_out(qtbot, app, sandbox, shop, manual_browser):
+    dialog = ConnectDialog(app, shop)
+    qtbot.addWidget(dialog)
+    dialog.sign_in_wait_ms = 300
+    dialog.client_secret.setText(sandbox.client_secret)
+    assert dialog.authorize() is None
+    qtbot.waitUntil(lambda: "No answer came from QuickBooks within 0.3 seconds"
+                    in dialog.status.text(), timeout=SIGN_IN_TIMEOUT_MS)
+    assert "Press Authorize in browser to try again" in dialog.status.text()
+    assert dialog.authorize_button.isEnabled()
+    callback = redirect_of(qtbot, manual_browser[0])
+    assert isinstance(browse(qtbot, callback), requests.ConnectionError)
+
+
+@pytest.mark.skipif(not has_ipv6_loopback(), reason="this computer has no IPv6 loopback")
+def test_a_browser_that_resolves_localhost_to_ipv6_is_answered(qtbot, app, sandbox, shop,
+                                                               manual_browser):
+    assert urlsplit(shop.quickbooks.redirect_uri).hostname == "localhost"
+    dialog = start_sign_in(qtbot, app, sandbox, shop, manual_browser)
+    callback = redirect_of(qtbot, manual_browser[0]).replace("//localhost:", "//[::1]:")
+    with qtbot.waitSignal(dialog.connected, timeout=SIGN_IN_TIMEOUT_MS):
+        page = browse(qtbot, callback)
+    assert isinstance(page, requests.Response) and "Connected." in page.text
+
+
+def test_a_port_in_use_is_reported_and_the_browser_is_not_opened(qtbot, app, sandbox, shop,
+                                                                 manual_browser):
+    port = urlsplit(shop.quickbooks.redirect_uri).port
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", port))
+        squatter.listen()
+        dialog = ConnectDialog(app, shop)
+        qtbot.addWidget(dialog)
+        dialog.client_secret.setText(sandbox.client_secret)
+        problem = dialog.authorize()
+        qtbot.wait(500)            # time for a browser to be opened, were it going to be
+    assert problem is not None and "Cannot listen for QuickBooks' answer" in problem
+    assert f"port {port}" in problem and "Nothing was opened in the browser" in problem
+    assert manual_browser == []
+    assert dialog.listener is None and dialog.authorize_button.isEnabled()
+    assert "Cannot listen" in dialog.status.text()

@@ -8,8 +8,8 @@ from decimal import Decimal
 from connex_desktop.core.connection import QuickBooksCompany
 from connex_desktop.core.result import BookedDocument, DocumentKind, RunStatus, SyncResult
 from connex_desktop.storage.repositories import OrderOutcome
-from connex_desktop.ui import sync_log
 from connex_desktop.storage.sync_log import CSV_COLUMNS
+from connex_desktop.ui import sync_log
 from connex_desktop.ui.sync_log import document_url
 
 FINISH_TIMEOUT_MS = 60_000

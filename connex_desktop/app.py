@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from connex_desktop.core.connection import Connection, QuickBooksCompany
 from connex_desktop.core.errors import SetupError
 from connex_desktop.core.modes import TransactionMode
+from connex_desktop.core.private_files import private_file
 from connex_desktop.core.secrets import SecretStore, connection_secret_key
 from connex_desktop.logs import register_secret
 from connex_desktop.paths import AppPaths
@@ -31,7 +32,7 @@ from connex_desktop.storage.repositories import (
     SettingsRepository,
 )
 from connex_desktop.storage.secrets import KeyringSecretStore, MemorySecretStore
-from connex_desktop.storage.sync_locks import LOCK_FOLDER, SyncLocks
+from connex_desktop.storage.sync_locks import SyncLocks
 
 # The QuickBooks client and the engine (with python-quickbooks and requests-oauthlib) are
 # imported when first used, so the window shows without waiting for them.
@@ -81,7 +82,7 @@ class App:
 
     def __post_init__(self) -> None:
         self.ledger = LedgerRepository(self.database)
-        self.sync_locks = SyncLocks(self.paths.data / LOCK_FOLDER)
+        self.sync_locks = SyncLocks(self.paths.locks)
 
     def source_for(self, connection: Connection) -> Source:
         """The connection's store, with its secrets read from the secret store."""
@@ -164,7 +165,7 @@ class App:
         # session refuses http unless told (the same switch tests/conftest.py sets).
         os.environ.setdefault(INSECURE_TRANSPORT_ENV, "1")
         if self._demo is None:
-            server = SandboxServer(db_path=self.paths.data / DEMO_COMPANY_FILE)
+            server = SandboxServer(db_path=private_file(self.paths.data / DEMO_COMPANY_FILE))
             server.start()
             self._demo = _Demo(server, -1, MemorySecretStore(observer=register_secret))
         demo = self._demo

@@ -6,8 +6,10 @@ import logging
 import logging.handlers
 import sys
 import traceback
+from io import TextIOWrapper
 from pathlib import Path
 
+from connex_desktop.core.private_files import private_file, private_folder
 from connex_desktop.core.redaction import MASK, redact, register_secret
 from connex_desktop.paths import AppPaths
 
@@ -46,6 +48,14 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log whose every file, the first and each one after a rollover, is 0600."""
+
+    def _open(self) -> TextIOWrapper:
+        private_file(Path(self.baseFilename))
+        return super()._open()
+
+
 _installed_handlers: list[logging.Handler] = []
 
 
@@ -54,7 +64,7 @@ def setup_logging(paths: AppPaths, *, level: int = logging.INFO, console: bool =
 
     Calling it again replaces the handlers it installed before.
     """
-    paths.logs.mkdir(parents=True, exist_ok=True)
+    private_folder(paths.logs)
     log_file = paths.logs / LOG_FILE_NAME
     root = logging.getLogger()
     for old in _installed_handlers:
@@ -62,7 +72,7 @@ def setup_logging(paths: AppPaths, *, level: int = logging.INFO, console: bool =
         old.close()
     _installed_handlers.clear()
 
-    handlers: list[logging.Handler] = [logging.handlers.RotatingFileHandler(
+    handlers: list[logging.Handler] = [PrivateRotatingFileHandler(
         log_file, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUP_COUNT, encoding="utf-8")]
     if console:
         handlers.append(logging.StreamHandler(sys.stderr))

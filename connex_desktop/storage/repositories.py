@@ -410,3 +410,12 @@ class SettingsRepository:
     def set(self, key: str, value: str) -> None:
         self._db.execute("INSERT INTO settings (key, value) VALUES (?, ?)"
                          " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+
+    def setdefault(self, key: str, value: str) -> str:
+        """The key's value, storing `value` first when it has none; two processes starting at
+        once agree on the one stored first."""
+        self._db.execute("INSERT INTO settings (key, value) VALUES (?, ?)"
+                         " ON CONFLICT (key) DO NOTHING", (key, value))
+        stored = self.get(key)
+        assert stored is not None
+        return stored

@@ -7,7 +7,6 @@ import json
 import logging
 import logging.handlers
 import os
-import stat
 import threading
 import urllib.parse
 from collections.abc import Iterator
@@ -256,19 +255,16 @@ def test_ordinary_words_are_kept(text):
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
-def test_log_files_are_private_before_and_after_a_rollover(tmp_path, restored_logging):
-    old_umask = os.umask(0o022)     # the usual one: a plain create is readable by everyone
-    try:
-        log_file = setup_logging(AppPaths.resolve(tmp_path / "home"))
-        logger = logging.getLogger("connex_desktop.test")
-        logger.warning("customer Jane Doe, jane@example.com")
-        for handler in logging.getLogger().handlers:
-            if isinstance(handler, logging.handlers.RotatingFileHandler):
-                handler.doRollover()
-        logger.warning("after the rollover")
-    finally:
-        os.umask(old_umask)
+def test_log_files_are_private_before_and_after_a_rollover(tmp_path, restored_logging,
+                                                           file_mode):
+    log_file = setup_logging(AppPaths.resolve(tmp_path / "home"))
+    logger = logging.getLogger("connex_desktop.test")
+    logger.warning("customer Jane Doe, jane@example.com")
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.handlers.RotatingFileHandler):
+            handler.doRollover()
+    logger.warning("after the rollover")
     rolled = log_file.with_name(LOG_FILE_NAME + ".1")
     assert rolled.exists()
-    assert [stat.S_IMODE(path.stat().st_mode) for path in (log_file.parent, log_file, rolled)] \
-        == [0o700, 0o600, 0o600]
+    assert [file_mode(path) for path in (log_file.parent, log_file, rolled)] == [
+        0o700, 0o600, 0o600]

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import stat
 import sys
-from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 
@@ -65,20 +63,8 @@ def test_nothing_is_created_until_asked(tmp_path):
     paths.ensure()  # again: no error
 
 
-def mode(path: Path) -> int:
-    return stat.S_IMODE(path.stat().st_mode)
-
-
-@pytest.fixture
-def shared_umask() -> Iterator[None]:
-    """The usual umask (022), under which a plain create is readable by everyone."""
-    old = os.umask(0o022)
-    yield
-    os.umask(old)
-
-
 @pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
-def test_a_new_data_folder_is_private(tmp_path, shared_umask):
+def test_a_new_data_folder_is_private(tmp_path, file_mode):
     app = build_app(str(tmp_path / "home"), secrets=MemorySecretStore())
     try:
         with app.sync_locks.hold(1):
@@ -88,16 +74,16 @@ def test_a_new_data_folder_is_private(tmp_path, shared_umask):
         app.close()
     paths = app.paths
     locks = paths.data / "locks"
-    assert {mode(folder) for folder in (paths.data, paths.logs, paths.cache, locks)} == {
+    assert {file_mode(folder) for folder in (paths.data, paths.logs, paths.cache, locks)} == {
         0o700}
-    assert {path.name: mode(path) for path in paths.data.rglob("*") if path.is_file()} == {
+    assert {path.name: file_mode(path) for path in paths.data.rglob("*") if path.is_file()} == {
         path.name: 0o600 for path in paths.data.rglob("*") if path.is_file()}
     assert {"connex.sqlite3", "demo-company.sqlite3", "connection-1.lock"} <= {
         path.name for path in paths.data.rglob("*")}
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
-def test_a_world_readable_data_folder_is_made_private_on_start(tmp_path):
+def test_a_world_readable_data_folder_is_made_private_on_start(tmp_path, file_mode):
     """As an older version left it: folders 755, database, journal, backup, lock, log 644."""
     paths = AppPaths.resolve(tmp_path / "home")
     locks = paths.data / "locks"
@@ -115,8 +101,8 @@ def test_a_world_readable_data_folder_is_made_private_on_start(tmp_path):
     for path in (*written, paths.data, paths.logs, paths.cache, locks):
         path.chmod(0o755 if path.is_dir() else 0o644)
     with closing(build_app(str(paths.data), secrets=MemorySecretStore())):
-        assert {mode(folder) for folder in (paths.data, paths.logs, paths.cache,
+        assert {file_mode(folder) for folder in (paths.data, paths.logs, paths.cache,
                                             locks)} == {0o700}
-        assert {path.name: mode(path) for path in written[:-1]} == {
+        assert {path.name: file_mode(path) for path in written[:-1]} == {
             path.name: 0o600 for path in written[:-1]}
-    assert mode(other) == 0o644     # not the app's: a folder the user chose may hold others
+    assert file_mode(other) == 0o644     # not the app's: a folder the user chose may hold others

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import stat
 import threading
-from collections.abc import Iterator
 
 import pytest
 
@@ -259,26 +257,14 @@ def test_a_closed_database_says_so(tmp_path):
         db.query("SELECT 1")
 
 
-def mode(path) -> int:
-    return stat.S_IMODE(path.stat().st_mode)
-
-
-@pytest.fixture
-def shared_umask() -> Iterator[None]:
-    """The usual umask (022), under which a plain create is readable by everyone."""
-    old = os.umask(0o022)
-    yield
-    os.umask(old)
-
-
 @pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
-def test_the_database_its_journals_and_its_backup_are_private(tmp_path, shared_umask):
+def test_the_database_its_journals_and_its_backup_are_private(tmp_path, file_mode):
     path = tmp_path / "data" / "connex.sqlite3"
     with Database.open(path) as db:
         add_connection(db)
         wal, shm = (path.with_name(path.name + suffix) for suffix in ("-wal", "-shm"))
         assert wal.exists() and shm.exists()
-        assert (mode(path.parent), mode(path), mode(wal), mode(shm)) == (
+        assert (file_mode(path.parent), file_mode(path), file_mode(wal), file_mode(shm)) == (
             0o700, 0o600, 0o600, 0o600)
     with Database.open(path, migrations=(*MIGRATIONS, ADD_NOTES)):
-        assert mode(tmp_path / "data" / f"connex.sqlite3.v{SCHEMA_VERSION}.bak") == 0o600
+        assert file_mode(tmp_path / "data" / f"connex.sqlite3.v{SCHEMA_VERSION}.bak") == 0o600

@@ -133,6 +133,8 @@ def redact(text: str, known: Iterable[str] = ()) -> str:
     """The text with every known kind of secret masked: the `known` values, every registered
     one, and anything that looks like a credential (Authorization, Bearer, Basic, tokens,
     keys, passwords in headers, query strings and JSON)."""
+    if not text:    # most orders' reasons and details: nothing to look through
+        return text
     extra = {form for value in known if value for form in _forms(value)}
     for pattern in (_pattern(extra) if extra else None, _registered_pattern):
         if pattern is not None:

@@ -315,3 +315,16 @@ def test_an_api_request_redirected_to_another_host_is_refused(sandbox: SandboxSe
     assert elsewhere.received == []
     assert caught.value.kind is ErrorKind.FIX_SETUP
     assert "QuickBooks at http://127.0.0.1 redirected the request" in caught.value.message
+
+
+def test_a_client_python_quickbooks_would_refuse_spends_no_refresh_token(
+        sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch):
+    """Without OAUTHLIB_INSECURE_TRANSPORT the API session refuses plain http even on this
+    computer: that is said before the refresh, not after the rotated token was spent."""
+    monkeypatch.delenv("OAUTHLIB_INSECURE_TRANSPORT")
+    secrets = connected_store(sandbox, with_access_token=False)
+    with pytest.raises(QuickBooksFault) as caught, make_client(sandbox, secrets) as client:
+        client.count("Item")
+    assert caught.value.kind is ErrorKind.FIX_SETUP
+    assert "must be reached over https" in caught.value.message
+    assert secrets.writes == []

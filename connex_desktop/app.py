@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -11,10 +12,17 @@ from typing import TYPE_CHECKING
 from connex_desktop.core.connection import Connection, QuickBooksCompany
 from connex_desktop.core.errors import SetupError
 from connex_desktop.core.modes import TransactionMode
+from connex_desktop.core.private_files import private_file
 from connex_desktop.core.secrets import SecretStore, connection_secret_key
 from connex_desktop.logs import register_secret
 from connex_desktop.paths import AppPaths
-from connex_desktop.quickbooks.auth import QuickBooksAuth, save_credentials
+from connex_desktop.quickbooks.auth import (
+    ACCESS_TOKEN,
+    CLIENT_SECRET,
+    REFRESH_TOKEN,
+    QuickBooksAuth,
+    save_credentials,
+)
 from connex_desktop.sandbox.demo_store import DemoSource
 from connex_desktop.sandbox.seed import COMPANY_NAME as DEMO_COMPANY_NAME
 from connex_desktop.sources.base import Source
@@ -30,8 +38,14 @@ from connex_desktop.storage.repositories import (
     RunRepository,
     SettingsRepository,
 )
-from connex_desktop.storage.secrets import KeyringSecretStore, MemorySecretStore
-from connex_desktop.storage.sync_locks import LOCK_FOLDER, SyncLocks
+from connex_desktop.storage.secrets import (
+    FolderSecretStore,
+    KeyringSecretStore,
+    KeyringUnavailable,
+    MemorySecretStore,
+    new_folder_id,
+)
+from connex_desktop.storage.sync_locks import SyncLocks
 
 # The QuickBooks client and the engine (with python-quickbooks and requests-oauthlib) are
 # imported when first used, so the window shows without waiting for them.
@@ -49,6 +63,15 @@ SOURCE_KINDS: Mapping[str, type[Source]] = {CsvSource.kind: CsvSource, DemoSourc
                                             WooCommerceSource.kind: WooCommerceSource,
                                             BigCommerceSource.kind: BigCommerceSource,
                                             ShopifySource.kind: ShopifySource}
+
+
+# The data folder's own id, which every keyring key of the folder starts with; and whether the
+# secrets saved before there was one (under the bare connection key) were moved under it.
+FOLDER_ID_SETTING = "keyring_folder_id"
+OLD_SECRETS_MOVED_SETTING = "keyring_old_keys_moved"
+QUICKBOOKS_SECRETS = (CLIENT_SECRET, REFRESH_TOKEN, ACCESS_TOKEN)
+
+log = logging.getLogger(__name__)
 
 
 def quickbooks_key_prefix(connection_id: int) -> str:
@@ -81,7 +104,7 @@ class App:
 
     def __post_init__(self) -> None:
         self.ledger = LedgerRepository(self.database)
-        self.sync_locks = SyncLocks(self.paths.data / LOCK_FOLDER)
+        self.sync_locks = SyncLocks(self.paths.locks)
 
     def source_for(self, connection: Connection) -> Source:
         """The connection's store, with its secrets read from the secret store."""
@@ -164,7 +187,7 @@ class App:
         # session refuses http unless told (the same switch tests/conftest.py sets).
         os.environ.setdefault(INSECURE_TRANSPORT_ENV, "1")
         if self._demo is None:
-            server = SandboxServer(db_path=self.paths.data / DEMO_COMPANY_FILE)
+            server = SandboxServer(db_path=private_file(self.paths.data / DEMO_COMPANY_FILE))
             server.start()
             self._demo = _Demo(server, -1, MemorySecretStore(observer=register_secret))
         demo = self._demo
@@ -200,12 +223,41 @@ class App:
 
 
 def build_app(data_dir: str | None = None, *, secrets: SecretStore | None = None) -> App:
-    """Open the data folder (`--data-dir`, $CONNEX_DESKTOP_HOME or the platform's) and wire up."""
+    """Open the data folder (`--data-dir`, $CONNEX_DESKTOP_HOME or the platform's) and wire up.
+
+    `secrets` is the store under the folder's keys (the system keyring when not given).
+    """
     paths = AppPaths.resolve(data_dir).ensure()
     database = Database.open(paths.database)
+    settings = SettingsRepository(database)
+    connections = ConnectionRepository(database)
+    folder_secrets = FolderSecretStore(
+        secrets if secrets is not None else KeyringSecretStore(observer=register_secret),
+        settings.setdefault(FOLDER_ID_SETTING, new_folder_id()))
+    _move_old_secrets(folder_secrets, settings, connections)
     return App(
-        paths=paths, database=database, connections=ConnectionRepository(database),
-        runs=RunRepository(database), cursors=CursorRepository(database),
-        settings=SettingsRepository(database),
-        secrets=secrets if secrets is not None else KeyringSecretStore(observer=register_secret),
-        source_kinds=SOURCE_KINDS)
+        paths=paths, database=database, connections=connections,
+        runs=RunRepository(database), cursors=CursorRepository(database), settings=settings,
+        secrets=folder_secrets, source_kinds=SOURCE_KINDS)
+
+
+def _move_old_secrets(secrets: FolderSecretStore, settings: SettingsRepository,
+                      connections: ConnectionRepository) -> None:
+    """Once per folder: the secrets versions before the folder id kept under bare connection
+    keys (`connection-1/…`, shared by every folder) move under this folder's id. Without a
+    keyring it is tried again at the next start; nothing is ever kept outside the keyring."""
+    if settings.get(OLD_SECRETS_MOVED_SETTING):
+        return
+    names = sorted({*QUICKBOOKS_SECRETS, *(setting.name for kind in SOURCE_KINDS.values()
+                                          for setting in kind.settings_fields if setting.secret)})
+    keys = [connection_secret_key(connection.id, name) for connection in connections.list()
+            if connection.id is not None for name in names]
+    try:
+        moved = secrets.adopt(keys)
+    except KeyringUnavailable as error:
+        log.warning("Saved passwords and tokens were not moved to this folder's keys yet: %s",
+                    error.message)
+        return
+    settings.set(OLD_SECRETS_MOVED_SETTING, "1")
+    if moved:
+        log.info("Moved %d saved secrets under this data folder's keyring keys.", moved)

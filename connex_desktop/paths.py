@@ -9,8 +9,11 @@ from pathlib import Path
 import platformdirs
 
 from connex_desktop import APP_NAME
+from connex_desktop.core.private_files import make_private, make_tree_private, private_folder
 
 HOME_ENV = "CONNEX_DESKTOP_HOME"
+# The app's databases (its own and the demo company's), with their -wal, -shm and .bak files.
+DATABASE_SUFFIX = ".sqlite3"
 
 
 @dataclass(frozen=True)
@@ -23,7 +26,12 @@ class AppPaths:
 
     @property
     def database(self) -> Path:
-        return self.data / "connex.sqlite3"
+        return self.data / f"connex{DATABASE_SUFFIX}"
+
+    @property
+    def locks(self) -> Path:
+        """One lock file per connection being synced (storage.sync_locks)."""
+        return self.data / "locks"
 
     @classmethod
     def resolve(cls, data_dir: str | os.PathLike[str] | None = None) -> AppPaths:
@@ -37,6 +45,14 @@ class AppPaths:
                    cache=Path(dirs.user_cache_dir))
 
     def ensure(self) -> AppPaths:
+        """Create the folders, private to this user, and take back any access an older version
+        (or a copy) left to others: the database, its journals and backups, locks and logs."""
         for folder in (self.data, self.logs, self.cache):
-            folder.mkdir(parents=True, exist_ok=True)
+            private_folder(folder)
+        # In the data folder only what the app writes: it may be a folder the user chose.
+        for path in self.data.glob(f"*{DATABASE_SUFFIX}*"):
+            make_private(path)
+        for folder in (self.locks, self.logs, self.cache):
+            if folder.is_dir():
+                make_tree_private(folder)
         return self

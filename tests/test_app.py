@@ -39,14 +39,13 @@ def test_state_goes_to_the_data_dir_or_connex_desktop_home(tmp_path, monkeypatch
 
 
 def test_sources_get_their_declared_secrets_and_defaults(tmp_path):
-    secrets = MemorySecretStore()
-    app = build_app(str(tmp_path), secrets=secrets)
+    app = build_app(str(tmp_path), secrets=MemorySecretStore())
     assert set(SOURCE_KINDS) >= {"csv", "demo"}
     connection = app.connections.add(Connection(
         name="Woo", source_kind="woocommerce", mode=TransactionMode.INVOICES,
         source_settings={"store_url": "https://shop.example.com"}))
     assert connection.id is not None
-    secrets.set(connection_secret_key(connection.id, "consumer_key"), "ck_1")
+    app.secrets.set(connection_secret_key(connection.id, "consumer_key"), "ck_1")
     source = app.source_for(connection)
     assert source.secrets == {"consumer_key": "ck_1"}
     assert source.settings["keys_in_query"] == "false"    # the declared default

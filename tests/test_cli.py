@@ -12,7 +12,11 @@ import keyring.core
 import pytest
 
 from connex_desktop.__main__ import main
+from connex_desktop.app import FOLDER_ID_SETTING
+from connex_desktop.paths import AppPaths
 from connex_desktop.sandbox.server import SandboxServer
+from connex_desktop.storage.database import Database
+from connex_desktop.storage.repositories import SettingsRepository
 from connex_desktop.storage.secrets import BACKEND_ENV, SERVICE
 from tests.storage.memory_keyring import MemoryKeyring
 from tests.sync.conftest import row, write_orders
@@ -38,6 +42,12 @@ def data_dir(tmp_path) -> Path:
 def sandbox():
     with SandboxServer() as server:
         yield server
+
+
+def folder_key(data_dir: Path, key: str) -> str:
+    """The keyring name of a secret: under the data folder's own id, kept in its database."""
+    with Database.open(AppPaths.resolve(data_dir).database) as db:
+        return f"{SettingsRepository(db).get(FOLDER_ID_SETTING)}/{key}"
 
 
 def cli(data_dir: Path, *args: str, stdin: str = "", monkeypatch=None) -> int:
@@ -66,7 +76,8 @@ def test_connection_add_show_set_and_remove(data_dir, monkeypatch, capsys, memor
                "--prefix", "WC-", "--map", "customer_policy=generic", "--map",
                "generic_customer=Web Store", stdin="ck_abc123\ncs_def456\n",
                monkeypatch=monkeypatch) == 0
-    assert memory_keyring[(SERVICE, "connection-1/consumer_key")] == "ck_abc123"
+    assert memory_keyring[(SERVICE, folder_key(data_dir, "connection-1/consumer_key"))] == \
+        "ck_abc123"
     capsys.readouterr()
     assert cli(data_dir, "connection", "show", "Woo", "--json") == 0
     shown = capsys.readouterr().out
@@ -109,7 +120,7 @@ def test_qb_connect_stores_the_company_and_keeps_tokens_out_of_output(
     out = capsys.readouterr().out
     assert "Maple & Pine Outfitters" in out
     assert sandbox.client_secret not in out
-    stored = memory_keyring[(SERVICE, "connection-1/qb_refresh_token")]
+    stored = memory_keyring[(SERVICE, folder_key(data_dir, "connection-1/qb_refresh_token"))]
     assert stored and stored not in out
     assert cli(data_dir, "connection", "show", "Shop", "--json") == 0
     summary = json.loads(capsys.readouterr().out)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import logging.handlers
+import os
 import threading
 import urllib.parse
 from collections.abc import Iterator
@@ -21,6 +23,7 @@ from connex_desktop.logs import (
     LOG_MAX_BYTES,
     MASK,
     RedactingFilter,
+    redact,
     register_secret,
     setup_logging,
 )
@@ -218,3 +221,50 @@ def test_the_file_rotates_at_its_size_limit_keeping_a_bounded_number(log_file):
     assert sorted(path.name for path in log_file.parent.iterdir()) == [
         LOG_FILE_NAME, f"{LOG_FILE_NAME}.1"]
     assert (log_file.parent / f"{LOG_FILE_NAME}.1").stat().st_size <= LOG_MAX_BYTES
+
+
+ECHOED_BASIC = base64.b64encode(f"someone:{CLIENT_SECRET}".encode()).decode()
+OPAQUE_TOKEN = "Zk9mY3Rva2VuMTIzNDU2Nzg5MGFiY2RlZmdoaWprbG1u"
+
+
+@pytest.mark.parametrize(("text", "secret", "kept"), [
+    (f"<td>Authorization</td><td>Basic {ECHOED_BASIC}</td>", ECHOED_BASIC, "<td>Authorization"),
+    (f"Proxy-Authorization: Basic {ECHOED_BASIC}", ECHOED_BASIC, "Proxy-Authorization: Basic"),
+    (json.dumps({"sessionToken": "t0k3n-value", "error": "denied"}), "t0k3n-value", "denied"),
+    (json.dumps({"webhook_secret": "w3bh00k-value"}), "w3bh00k-value", "webhook_secret"),
+    (json.dumps({"db_password": "pa55-value"}), "pa55-value", "db_password"),
+    (f"POST /token?x_refresh_token={OPAQUE_TOKEN}&page=2", OPAQUE_TOKEN, "&page=2"),
+    (f"the store echoed {OPAQUE_TOKEN} back", OPAQUE_TOKEN, "the store echoed"),
+    (f"id token {ACCESS_TOKEN.split('..')[0]}.eyJzdWIiOiIxIn0.c2ln", "eyJlbmMiOi", "id token"),
+])
+def test_credential_looking_values_are_redacted_though_never_registered(text, secret, kept):
+    masked = redact(text)
+    assert secret not in masked and kept in masked and MASK in masked
+
+
+@pytest.mark.parametrize("text", [
+    "Basic plan: 25 orders a day",
+    "request 3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b was answered",
+    "/home/someone/.local/share/connex-desktop/connex.sqlite3",
+    '{"token_type": "bearer", "expires_in": 3600}',
+    "Reconnect to QuickBooks: the saved authorisation is no longer valid.",
+    "Order 1001: Unknown SKU 'WIDGET-BLUE-XL-2024-EDITION'",
+])
+def test_ordinary_words_are_kept(text):
+    assert redact(text) == text
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_log_files_are_private_before_and_after_a_rollover(tmp_path, restored_logging,
+                                                           file_mode):
+    log_file = setup_logging(AppPaths.resolve(tmp_path / "home"))
+    logger = logging.getLogger("connex_desktop.test")
+    logger.warning("customer Jane Doe, jane@example.com")
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.handlers.RotatingFileHandler):
+            handler.doRollover()
+    logger.warning("after the rollover")
+    rolled = log_file.with_name(LOG_FILE_NAME + ".1")
+    assert rolled.exists()
+    assert [file_mode(path) for path in (log_file.parent, log_file, rolled)] == [
+        0o700, 0o600, 0o600]

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
+from connex_desktop.app import build_app
 from connex_desktop.paths import HOME_ENV, AppPaths
+from connex_desktop.storage.secrets import MemorySecretStore
 
 
 def test_data_dir_puts_everything_under_one_folder(tmp_path, monkeypatch):
@@ -56,3 +61,48 @@ def test_nothing_is_created_until_asked(tmp_path):
     assert paths.ensure() is paths
     assert all(Path(folder).is_dir() for folder in (paths.data, paths.logs, paths.cache))
     paths.ensure()  # again: no error
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_a_new_data_folder_is_private(tmp_path, file_mode):
+    app = build_app(str(tmp_path / "home"), secrets=MemorySecretStore())
+    try:
+        with app.sync_locks.hold(1):
+            pass
+        app.start_demo(orders=1)
+    finally:
+        app.close()
+    paths = app.paths
+    locks = paths.data / "locks"
+    assert {file_mode(folder) for folder in (paths.data, paths.logs, paths.cache, locks)} == {
+        0o700}
+    assert {path.name: file_mode(path) for path in paths.data.rglob("*") if path.is_file()} == {
+        path.name: 0o600 for path in paths.data.rglob("*") if path.is_file()}
+    assert {"connex.sqlite3", "demo-company.sqlite3", "connection-1.lock"} <= {
+        path.name for path in paths.data.rglob("*")}
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_a_world_readable_data_folder_is_made_private_on_start(tmp_path, file_mode):
+    """As an older version left it: folders 755, database, journal, backup, lock, log 644."""
+    paths = AppPaths.resolve(tmp_path / "home")
+    locks = paths.data / "locks"
+    for folder in (paths.data, paths.logs, paths.cache, locks):
+        folder.mkdir(parents=True, mode=0o755)
+    database, other = paths.database, paths.data / "notes.txt"
+    with closing(sqlite3.connect(database)) as db:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("CREATE TABLE t (x)")
+    written = [database, paths.data / "connex.sqlite3-wal", paths.data / "connex.sqlite3.v3.bak",
+               paths.data / "demo-company.sqlite3", locks / "connection-1.lock",
+               paths.logs / "connex-desktop.log.1", paths.cache / "reference.json", other]
+    for path in written:
+        path.touch()
+    for path in (*written, paths.data, paths.logs, paths.cache, locks):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    with closing(build_app(str(paths.data), secrets=MemorySecretStore())):
+        assert {file_mode(folder) for folder in (paths.data, paths.logs, paths.cache,
+                                            locks)} == {0o700}
+        assert {path.name: file_mode(path) for path in written[:-1]} == {
+            path.name: 0o600 for path in written[:-1]}
+    assert file_mode(other) == 0o644     # not the app's: a folder the user chose may hold others

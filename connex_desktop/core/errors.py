@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import enum
 
+from connex_desktop.core.redaction import redact
+
 
 class ErrorKind(enum.StrEnum):
     RETRY_LATER = "retry_later"   # 429, 5xx, timeouts: nothing to fix, try again
@@ -17,16 +19,18 @@ class ConnexError(Exception):
     """An error with a plain-words message and, where there is one, the service's own words.
 
     `order` names the order and `field` the field at fault, so a failure in a list of hundreds
-    can be found and fixed.
+    can be found and fixed. The message and detail are redacted here, once for everywhere they
+    go (the screen, the database, the log): a service's error body may echo a credential.
     """
 
     kind: ErrorKind = ErrorKind.FIX_DATA
 
     def __init__(self, message: str, *, detail: str = "", order: str = "", field: str = "",
                  kind: ErrorKind | None = None) -> None:
+        message = redact(message)
         super().__init__(message)
         self.message = message
-        self.detail = detail
+        self.detail = redact(detail)
         self.order = order
         self.field = field
         if kind is not None:

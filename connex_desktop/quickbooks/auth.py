@@ -17,6 +17,7 @@ import requests
 from connex_desktop.core.connection import QuickBooksCompany
 from connex_desktop.core.errors import ErrorKind
 from connex_desktop.core.secrets import SecretStore
+from connex_desktop.core.transport import UnsafeRedirect, is_secure_address, refuse_unsafe_redirect
 from connex_desktop.quickbooks.errors import QuickBooksFault, connection_fault, reconnect_fault
 
 # intuit-oauth (with jwt and cryptography) and python-quickbooks are imported where they are
@@ -68,7 +69,18 @@ def _custom_base(environment: str) -> str:
         raise QuickBooksFault(
             f"The QuickBooks environment must be production, sandbox or an http(s) address, "
             f"not {environment!r}.", kind=ErrorKind.FIX_SETUP)
+    _require_secure(base, "The QuickBooks environment address")
     return base
+
+
+def _require_secure(url: str, what: str) -> None:
+    """Refuse an address the client secret and tokens would cross a network to in clear text;
+    checked before anything is sent, so no refresh token is spent on a refused request."""
+    if not is_secure_address(url):
+        raise QuickBooksFault(
+            f"{what} must start with https:// so the client secret and tokens are never sent "
+            f"in clear text (plain http is allowed only to this computer): {url!r}.",
+            kind=ErrorKind.FIX_SETUP)
 
 
 def new_state() -> str:
@@ -227,8 +239,11 @@ def _auth_client(company: QuickBooksCompany, *, client_secret: str) -> AuthClien
         raise QuickBooksFault("The QuickBooks connection has no client id.",
                               kind=ErrorKind.FIX_SETUP)
     try:
-        return AuthClient(company.client_id, client_secret, company.redirect_uri,
-                          discovery_url(company.environment), realm_id=company.realm_id or None)
+        client = AuthClient(company.client_id, client_secret, company.redirect_uri,
+                            discovery_url(company.environment), realm_id=company.realm_id or None)
+    except UnsafeRedirect as refused:
+        raise QuickBooksFault(f"The QuickBooks sign-in service at {refused.message}",
+                              kind=ErrorKind.FIX_SETUP) from None
     except AuthClientError as error:
         raise QuickBooksFault(
             "The QuickBooks sign-in service could not be found at this environment's address.",
@@ -236,6 +251,11 @@ def _auth_client(company: QuickBooksCompany, *, client_secret: str) -> AuthClien
     except requests.RequestException as error:
         raise connection_fault(f"the sign-in service is unreachable ({type(error).__name__})") \
             from None
+    # The discovery document names where the secret and tokens go: hold those to the same rule.
+    _require_secure(client.token_endpoint, "The QuickBooks sign-in service's token address")
+    _require_secure(client.revoke_endpoint, "The QuickBooks sign-in service's revoke address")
+    client.hooks["response"].append(refuse_unsafe_redirect)
+    return client
 
 
 @contextlib.contextmanager
@@ -245,6 +265,9 @@ def _token_request() -> Iterator[None]:
 
     try:
         yield
+    except UnsafeRedirect as refused:
+        raise QuickBooksFault(f"The QuickBooks sign-in service at {refused.message}",
+                              kind=ErrorKind.FIX_SETUP) from None
     except AuthClientError as error:
         raise _token_endpoint_fault(error) from None
     except requests.RequestException as error:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -13,6 +12,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 import requests
+from oauthlib.oauth2 import is_secure_transport
 from oauthlib.oauth2.rfc6749.errors import InsecureTransportError
 from quickbooks import QuickBooks
 from quickbooks.exceptions import QuickbooksException
@@ -20,6 +20,8 @@ from requests_oauthlib import OAuth2Session
 
 from connex_desktop.core.connection import QuickBooksCompany
 from connex_desktop.core.errors import ErrorKind
+from connex_desktop.core.redaction import redact
+from connex_desktop.core.transport import UnsafeRedirect, refuse_unsafe_redirect
 from connex_desktop.quickbooks.auth import QuickBooksAuth, api_base_url
 from connex_desktop.quickbooks.errors import (
     QuickBooksFault,
@@ -114,6 +116,9 @@ class QuickBooksClient:
         self.auth = auth
         self._limiter = limiter or limiter_for_realm(company.realm_id)
         self._api_url = api_base_url(company.environment)
+        if not is_secure_transport(self._api_url):
+            # Said now, before a refresh spends the refresh token on a request that is refused.
+            raise _insecure_transport()
         self.timeout_s = timeout_s
         self.max_retries = max_retries
         self._sleep = sleep
@@ -294,7 +299,9 @@ class QuickBooksClient:
             except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError):
                 return connection_fault("the connection was lost before the answer arrived.")
             except InsecureTransportError:
-                return QuickBooksFault("QuickBooks must be reached over https.",
+                return _insecure_transport()
+            except UnsafeRedirect as refused:
+                return QuickBooksFault(f"QuickBooks at {refused.message}",
                                        kind=ErrorKind.FIX_SETUP)
 
     def _transport(self) -> _Transport:
@@ -307,6 +314,7 @@ class QuickBooksClient:
             qb.sandbox = False
             qb.api_url_v3 = self._api_url
             qb.session = OAuth2Session(self.company.client_id)
+            qb.session.hooks["response"].append(refuse_unsafe_redirect)
             qb.timeout_s = self.timeout_s
             self._local.qb = qb
             with self._lock:
@@ -337,6 +345,12 @@ def _batch_outcome(op: BatchOperation, answer: dict[str, Any] | None) -> BatchOu
     if entity is None:
         entity = next((v for k, v in answer.items() if k != "bId" and isinstance(v, dict)), {})
     return BatchOutcome(op.bid, dict(entity), None)
+
+
+def _insecure_transport() -> QuickBooksFault:
+    return QuickBooksFault(
+        "QuickBooks must be reached over https (plain http only to a sandbox on this computer, "
+        "with OAUTHLIB_INSECURE_TRANSPORT=1).", kind=ErrorKind.FIX_SETUP)
 
 
 def _gave_up(fault: QuickBooksFault, attempts: int) -> QuickBooksFault:
@@ -387,13 +401,11 @@ def _json_default(value: object) -> object:
 
 
 class _RedactTokens(logging.Filter):
-    """requests-oauthlib logs request headers at DEBUG level; keep bearer tokens out of logs."""
-
-    _BEARER = re.compile(r"(Bearer\s+)[^\s'\",}]+")
+    """requests-oauthlib logs request headers at DEBUG level; keep tokens out of any log."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         text = record.getMessage()
-        redacted = self._BEARER.sub(r"\1[redacted]", text)
+        redacted = redact(text)
         if redacted != text:
             record.msg, record.args = redacted, ()
         return True

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from connex_desktop.core.errors import ConnexError, ErrorKind
+from connex_desktop.core.redaction import redact
 
 RECONNECT_PREFIX = "Reconnect to QuickBooks: "
 
@@ -161,7 +162,7 @@ def fault_from_status(status: int | None, *, body: str = "") -> QuickBooksFault:
     else:
         kind, words = _STATUS_WORDS.get(
             status or 0, (ErrorKind.FIX_DATA, f"QuickBooks answered with HTTP status {status}."))
-    return _fault(kind, words, detail=_shorten(_without_markup(body)), status=status)
+    return _fault(kind, words, detail=_shorten(redact(_without_markup(body))), status=status)
 
 
 def fault_from_response(status: int, body: str) -> QuickBooksFault:

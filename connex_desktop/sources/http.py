@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import time
 from collections.abc import Callable, Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass
@@ -20,7 +19,9 @@ from connex_desktop.core.errors import (
     SetupError,
 )
 from connex_desktop.core.progress import CancelToken
+from connex_desktop.core.redaction import redact
 from connex_desktop.core.retry_after import retry_after_s
+from connex_desktop.core.transport import UnsafeRedirect, is_secure_address, refuse_unsafe_redirect
 from connex_desktop.sources.base import Source
 
 CONNECT_TIMEOUT_S = 10.0
@@ -34,7 +35,6 @@ MAX_WAIT_S = 120.0
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 AUTH_STATUSES = frozenset({401, 403})
 DETAIL_MAX_CHARS = 300
-REDACTED = "***"
 
 Sleep = Callable[[float], None]
 Clock = Callable[[], float]
@@ -49,35 +49,16 @@ def make_session(*, accept: str = "application/json") -> requests.Session:
     return session
 
 
-def is_loopback(url: str) -> bool:
-    """Whether `url` points at this machine (local test servers and the sandbox)."""
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def require_https(url: str, store: str) -> str:
     """Return `url` without a trailing slash; refuse plain http except to this machine."""
     parts = urlsplit(url.strip())
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise SetupError(f"The {store} store address must be a full web address, "
                          f"like https://shop.example.com (got {url!r}).", field="store_url")
-    if parts.scheme == "http" and not is_loopback(url):
+    if not is_secure_address(url):
         raise SetupError(f"The {store} store address must start with https:// so the "
                          "credentials are never sent in clear text.", field="store_url")
     return url.strip().rstrip("/")
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """`text` with every secret value replaced, for messages, details and logs."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, REDACTED)
-    return text
 
 
 @dataclass(frozen=True)
@@ -117,6 +98,7 @@ class StoreHttp:
     ) -> None:
         self.store = store
         self.session = session or make_session()
+        self.session.hooks["response"].append(refuse_unsafe_redirect)
         self.secrets = tuple(s for s in secrets if s)
         self.policy = policy or RetryPolicy()
         self.throttle = throttle
@@ -147,7 +129,8 @@ class StoreHttp:
                 allow: Collection[int] = ()) -> requests.Response:
         """Send a request, retrying throttling, 5xx and network failures with back-off.
 
-        Returns a 2xx response or one whose status is in `allow`. Raises ReconnectError for a
+        Returns a 2xx response or one whose status is in `allow`. Raises UnsafeRedirect (a
+        SetupError) for a redirect to another host or scheme, ReconnectError for a
         refused credential, RetryLaterError when retries run out, SetupError for other 4xx,
         and Cancelled when `cancel` is set during a pause.
         """
@@ -163,9 +146,12 @@ class StoreHttp:
                     # `from None`: the library's text carries the full URL, which may hold keys.
                     raise RetryLaterError(
                         f"Could not reach the {self.store} store; try again later.",
-                        detail=self._scrub(f"{type(exc).__name__}: {exc}")) from None
+                        detail=self.scrub(f"{type(exc).__name__}: {exc}")) from None
                 self._pause(wait_s, cancel)
                 continue
+            except UnsafeRedirect as refused:
+                raise UnsafeRedirect(f"The {self.store} store at {refused.message}",
+                                     field="store_url") from None
             throttled_s = self._throttle_wait_s(response, attempt)
             if throttled_s is None:
                 return self._checked(response, allow)
@@ -211,7 +197,7 @@ class StoreHttp:
 
     def _where(self, response: requests.Response) -> str:
         # The path only: query strings can carry credentials.
-        return self._scrub(urlsplit(response.url or "").path or "/")
+        return self.scrub(urlsplit(response.url or "").path or "/")
 
     def _detail(self, response: requests.Response) -> str:
         """The store's own words from an error body, shortened and scrubbed of secrets."""
@@ -229,9 +215,11 @@ class StoreHttp:
             text = str(body[0].get("message", ""))
         if not text:
             text = (response.text or "").strip()
-        return self._scrub(text[:DETAIL_MAX_CHARS])
+        return self.scrub(text)[:DETAIL_MAX_CHARS]
 
-    def _scrub(self, text: str) -> str:
+    def scrub(self, text: str) -> str:
+        """`text` with this store's secrets and anything that looks like a credential masked
+        (masked before it is cut short, so no part of a secret is left)."""
         return redact(text, self.secrets)
 
     def json(self, response: requests.Response) -> Any:
@@ -243,7 +231,7 @@ class StoreHttp:
             raise SetupError(
                 f"The {self.store} store address did not answer with order data "
                 f"(at {self._where(response)}); check the store address.",
-                detail=self._scrub((response.text or "")[:DETAIL_MAX_CHARS]),
+                detail=self.scrub(response.text or "")[:DETAIL_MAX_CHARS],
                 field="store_url") from None
 
 

@@ -280,7 +280,7 @@ class ShopifyClient:
 
     def _messages(self, errors: Sequence[Any]) -> str:
         words = "; ".join(str(e.get("message", "")) for e in errors if isinstance(e, dict))
-        return self.http._scrub(words)[:300]
+        return self.http.scrub(words)[:300]
 
 
 class ShopifySource(Source):

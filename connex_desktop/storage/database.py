@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from connex_desktop.core.errors import SetupError
+from connex_desktop.core.private_files import private_file, private_folder
 from connex_desktop.storage.migrations import MIGRATIONS, Migration
 
 # How long a writer waits for another thread or process to finish its transaction.
@@ -60,7 +61,8 @@ class Database:
         `<name>.v<old version>.bak`. A file from a newer version is refused.
         """
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(path.parent)
+        private_file(path)     # before SQLite, which gives the -wal and -shm files its mode
         database = cls(f"{path.resolve().as_uri()}?mode=rwc", path)
         try:
             database._migrate(migrations)
@@ -206,5 +208,6 @@ class Database:
     def _back_up(self, destination: Path) -> None:
         """A consistent copy through SQLite's backup API (a file copy could miss the WAL)."""
         destination.unlink(missing_ok=True)
+        private_file(destination)
         with closing(sqlite3.connect(destination)) as copy:
             self.connection().backup(copy)

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from connex_desktop.core.redaction import redact
 from connex_desktop.storage.database import Database, utc_now
 
 PLANNED = "planned"      # recorded before sending: the outcome is not known yet
@@ -149,7 +150,7 @@ class LedgerRepository:
             for request_id, error in failures:
                 connection.execute(
                     "UPDATE ledger SET state = ?, error = ?, updated_at = ? WHERE request_id = ?",
-                    (FAILED, error, now, request_id))
+                    (FAILED, redact(error), now, request_id))
 
     def rows_for_run(self, run_id: int) -> list[LedgerRow]:
         rows = self._db.query("SELECT * FROM ledger WHERE run_id = ? ORDER BY id", (run_id,))

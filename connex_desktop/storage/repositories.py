@@ -17,6 +17,7 @@ from typing import Any
 
 from connex_desktop.core.connection import Connection
 from connex_desktop.core.errors import ErrorKind, SetupError
+from connex_desktop.core.redaction import redact
 from connex_desktop.core.result import BookedDocument, DocumentKind, SyncResult
 from connex_desktop.storage.database import Database, utc_now
 
@@ -279,15 +280,15 @@ class RunRepository:
             " ON CONFLICT (run_id, order_id) DO UPDATE SET order_number = excluded.order_number,"
             " outcome = excluded.outcome, message = excluded.message, detail = excluded.detail,"
             " error_kind = excluded.error_kind, documents = excluded.documents",
-            (run_id, order_id, order_number, OrderOutcome(outcome).value, message, detail,
-             ErrorKind(error_kind).value if error_kind else "", documents_json))
+            (run_id, order_id, order_number, OrderOutcome(outcome).value, redact(message),
+             redact(detail), ErrorKind(error_kind).value if error_kind else "", documents_json))
 
     def finish(self, run_id: int, result: SyncResult) -> None:
         self._db.execute(
             "UPDATE runs SET status = ?, finished_at = ?, fetched = ?, synced = ?, skipped = ?,"
             " failed = ?, message = ? WHERE id = ?",
             (result.status.value, utc_now(), result.fetched, result.synced, result.skipped,
-             result.failed, result.message, run_id))
+             result.failed, redact(result.message), run_id))
 
     def list(self, connection_id: int, limit: int = 50) -> list[RunRecord]:
         """The connection's runs, newest first."""
@@ -409,3 +410,12 @@ class SettingsRepository:
     def set(self, key: str, value: str) -> None:
         self._db.execute("INSERT INTO settings (key, value) VALUES (?, ?)"
                          " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+
+    def setdefault(self, key: str, value: str) -> str:
+        """The key's value, storing `value` first when it has none; two processes starting at
+        once agree on the one stored first."""
+        self._db.execute("INSERT INTO settings (key, value) VALUES (?, ?)"
+                         " ON CONFLICT (key) DO NOTHING", (key, value))
+        stored = self.get(key)
+        assert stored is not None
+        return stored

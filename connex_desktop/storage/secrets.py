@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterable
+from secrets import token_hex
 
 import keyring
 import keyring.backend
@@ -143,6 +144,49 @@ class MemorySecretStore(_ObservedStore):
         """The names stored (never the values), for tests that check what was kept or deleted."""
         with self._lock:
             return sorted(self._values)
+
+
+def new_folder_id() -> str:
+    """A random id for one data folder, made once and kept in its database."""
+    return f"folder-{token_hex(8)}"
+
+
+class FolderSecretStore:
+    """One data folder's secrets: every key under the folder's own id, so connection 1 of one
+    folder and connection 1 of another are two keyring entries, never one."""
+
+    def __init__(self, store: SecretStore, folder_id: str) -> None:
+        self.store = store
+        self.folder_id = folder_id
+
+    def key(self, key: str) -> str:
+        """The key in the underlying store, e.g. `folder-3f…/connection-1/qb_refresh_token`."""
+        return f"{self.folder_id}/{key}"
+
+    def get(self, key: str) -> str | None:
+        return self.store.get(self.key(key))
+
+    def set(self, key: str, value: str) -> None:
+        self.store.set(self.key(key), value)
+
+    def delete(self, key: str) -> None:
+        self.store.delete(self.key(key))
+
+    def adopt(self, keys: Iterable[str]) -> int:
+        """Move the secrets kept under these keys without a folder id (as versions before it
+        kept them) to this folder's keys; returns how many were moved. A value already under
+        the new key (a move cut short, then a newer token saved) is kept. Each value is written
+        before the old entry is deleted, so an interrupted move loses nothing."""
+        moved = 0
+        for key in keys:
+            value = self.store.get(key)
+            if value is None:
+                continue
+            if self.get(key) is None:
+                self.set(key, value)
+            self.store.delete(key)
+            moved += 1
+        return moved
 
 
 def delete_connection_secrets(store: SecretStore, connection_id: int,

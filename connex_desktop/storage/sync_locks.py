@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-LOCK_FOLDER = "locks"
+from connex_desktop.core.private_files import private_folder
 
 # The operating system's own file locks: they go with the process however it ends (killed,
 # crashed, powered off), which is exactly what tells a stale "running" run from a live one.
@@ -48,7 +48,7 @@ class SyncLocks:
     def hold(self, connection_id: int) -> Iterator[bool]:
         """Hold the connection's lock for the block. Yields False, holding nothing, when another
         process (or another run in this one) holds it."""
-        self.folder.mkdir(parents=True, exist_ok=True)
+        private_folder(self.folder)
         descriptor = os.open(self.folder / f"connection-{connection_id}.lock",
                              os.O_RDWR | os.O_CREAT, 0o600)
         try:

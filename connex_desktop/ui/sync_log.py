@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,8 +35,8 @@ from connex_desktop.app import App
 from connex_desktop.core.connection import QuickBooksCompany
 from connex_desktop.core.result import BookedDocument, DocumentKind, RunStatus
 from connex_desktop.quickbooks.auth import api_base_url
-from connex_desktop.storage.ledger import UNDONE
 from connex_desktop.storage.repositories import OrderOutcome, RunOrderRecord, RunRecord
+from connex_desktop.storage.sync_log import log_rows, order_result, undone_documents, write_csv
 from connex_desktop.ui import text
 from connex_desktop.ui.connections_model import FAILED_COLOR
 from connex_desktop.ui.controller import SyncController
@@ -60,10 +59,6 @@ QBO_PAGES = {
 }
 QBO_APP_URLS = {"production": "https://app.qbo.intuit.com/app",
                 "sandbox": "https://app.sandbox.qbo.intuit.com/app"}
-OUTCOME_WORDS = {OrderOutcome.BOOKED: "Booked", OrderOutcome.SKIPPED: "Skipped",
-                 OrderOutcome.FAILED: "Failed", OrderOutcome.PLANNED: "Would book"}
-CSV_COLUMNS = ("Run", "Started", "Trigger", "Preview", "Order", "Result", "Document type",
-               "Document number", "QuickBooks Id", "Amount", "Reason", "Details")
 UNDO_LIST_MAX = 15   # documents named in the confirmation itself; all of them under Details
 
 
@@ -92,18 +87,6 @@ def _run_result(run: RunRecord) -> str:
 def undo_line(doc: UndoDocument) -> str:
     line = f"{doc.label} of order {doc.order}: {doc.total:.2f}"
     return f"{line} ({doc.reason})" if doc.reason else line
-
-
-def order_result(order: RunOrderRecord, undone: frozenset[tuple[str, str]]) -> str:
-    """What became of the order: a booked order whose documents (kind, QuickBooks Id) an undo
-    deleted since is "Undone" ("Partly undone" when some of them are still in QuickBooks)."""
-    if order.outcome is OrderOutcome.BOOKED and order.documents:
-        deleted = sum((doc.kind.value, doc.qb_id) in undone for doc in order.documents)
-        if deleted == len(order.documents):
-            return "Undone"
-        if deleted:
-            return "Partly undone"
-    return OUTCOME_WORDS.get(order.outcome, order.outcome.value)
 
 
 def documents_text(order: RunOrderRecord) -> str:
@@ -311,7 +294,8 @@ class SyncLogDialog(QDialog):
         if run is None:
             self.orders_model.show([], frozenset())
         else:
-            self.orders_model.show(self._app.runs.orders(run.id), self._undone_documents(run))
+            self.orders_model.show(self._app.runs.orders(run.id),
+                                   undone_documents(self._app.ledger, run))
         self.undo_button.setEnabled(self._can_undo(run))
         if run is None:
             self.summary.setText("No runs yet.")
@@ -343,13 +327,6 @@ class SyncLogDialog(QDialog):
             parts.append("<span style='color:#555'>Details from the service: "
                          f"{escape(order.detail, quote=False)}</span>")
         self.detail.setText("<br>".join(parts))
-
-    def _undone_documents(self, run: RunRecord) -> frozenset[tuple[str, str]]:
-        """The run's documents (kind, QuickBooks Id) an undo deleted, as the ledger says."""
-        if not run.undo_message:     # never undone, not even in part: nothing to look up
-            return frozenset()
-        return frozenset((row.kind, row.qb_id) for row in self._app.ledger.rows_for_run(run.id)
-                         if row.state == UNDONE)
 
     # ---- undo ------------------------------------------------------------------------------
 
@@ -484,23 +461,4 @@ class SyncLogDialog(QDialog):
 
     def export_csv(self, path: Path) -> int:
         """Every listed run's orders, one line per document (or per order without one)."""
-        lines = 0
-        with path.open("w", newline="", encoding="utf-8-sig") as file:  # BOM: Excel reads UTF-8
-            writer = csv.writer(file)
-            writer.writerow(CSV_COLUMNS)
-            for run in self.runs_model.items:
-                head = (run.id, run.started_at.isoformat(), run.trigger.value,
-                        "yes" if run.dry_run else "no")
-                undone = self._undone_documents(run)
-                for order in self._app.runs.orders(run.id):
-                    outcome = order_result(order, undone)
-                    for doc in order.documents or (None,):
-                        writer.writerow((*head, order.order_number, outcome,
-                                         doc.kind.label if doc else "",
-                                         doc.doc_number if doc else "",
-                                         doc.qb_id if doc else "",
-                                         str(doc.total) if doc else "",
-                                         order.message, order.detail))
-                        lines += 1
-        return lines
-
+        return write_csv(path, log_rows(self.runs_model.items, self._app.runs, self._app.ledger))

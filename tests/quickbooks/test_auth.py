@@ -7,11 +7,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
+import urllib3.util.connection
 
+from connex_desktop.core.connection import QuickBooksCompany
 from connex_desktop.core.errors import ErrorKind
+from connex_desktop.core.transport import is_loopback
 from connex_desktop.quickbooks.auth import (
     ACCESS_TOKEN,
     CLIENT_SECRET,
+    DISCOVERY_PATH,
     REFRESH_TOKEN,
     QuickBooksAuth,
     api_base_url,
@@ -20,6 +24,7 @@ from connex_desktop.quickbooks.auth import (
     exchange_code,
     new_state,
     parse_callback,
+    save_credentials,
 )
 from connex_desktop.quickbooks.client import QuickBooksClient
 from connex_desktop.quickbooks.errors import QuickBooksFault
@@ -33,6 +38,7 @@ from tests.quickbooks.conftest import (
     connected_store,
     make_client,
 )
+from tests.sources.fake_stores import FakeServer, Received, Reply
 
 REFRESH_KEY = f"{PREFIX}/{REFRESH_TOKEN}"
 ACCESS_KEY = f"{PREFIX}/{ACCESS_TOKEN}"
@@ -224,3 +230,110 @@ def test_the_state_is_checked_before_anything_else_in_the_answer():
     with pytest.raises(QuickBooksFault) as caught:
         parse_callback("http://127.0.0.1:8765/callback?code=AB1&realmId=1", "x")   # no state
     assert "does not belong to this attempt" in str(caught.value)
+
+
+@pytest.fixture
+def remote_hosts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Hosts other than this computer the code tried to reach (refused, so nothing leaves)."""
+    tried: list[str] = []
+    real = urllib3.util.connection.create_connection
+
+    def only_loopback(address, *args, **kwargs):
+        if not is_loopback(f"http://{address[0]}"):
+            tried.append(address[0])
+            raise ConnectionRefusedError(f"test: no network to {address[0]}")
+        return real(address, *args, **kwargs)
+
+    monkeypatch.setattr(urllib3.util.connection, "create_connection", only_loopback)
+    return tried
+
+
+def discovery_document(token_endpoint: str) -> dict[str, str]:
+    return {"authorization_endpoint": "https://appcenter.intuit.com/connect/oauth2",
+            "token_endpoint": token_endpoint, "revocation_endpoint": token_endpoint,
+            "issuer": "https://oauth.platform.intuit.com/op/v1", "jwks_uri": token_endpoint,
+            "userinfo_endpoint": token_endpoint}
+
+
+def refreshing_auth(environment: str) -> tuple[QuickBooksAuth, RecordingSecretStore]:
+    """An auth with a refresh token and no access token: its first use refreshes."""
+    secrets = RecordingSecretStore()
+    save_credentials(secrets, PREFIX, client_secret="client-secret-3e2d1c",
+                     refresh_token="AB11refresh-token-to-keep")
+    secrets.writes.clear()
+    company = QuickBooksCompany(environment=environment, client_id="client-id", realm_id="9130")
+    return QuickBooksAuth(company, secrets, PREFIX), secrets
+
+
+@pytest.mark.parametrize("environment", ["http://quickbooks.example.com",
+                                         "http://192.0.2.10:8000/"])
+def test_plain_http_to_another_computer_is_refused_before_anything_is_sent(environment,
+                                                                          remote_hosts):
+    auth, secrets = refreshing_auth(environment)
+    for attempt in (auth.access_token, lambda: QuickBooksClient(auth.company, auth),
+                    lambda: api_base_url(environment)):
+        with pytest.raises(QuickBooksFault) as caught:
+            attempt()
+        assert caught.value.kind is ErrorKind.FIX_SETUP
+        assert "must start with https://" in caught.value.message
+        assert "in clear text" in caught.value.message
+    assert remote_hosts == [] and secrets.writes == []
+
+
+def test_an_http_token_address_in_the_discovery_document_is_refused_before_the_refresh(
+        remote_hosts):
+    document = discovery_document("http://oauth.example.com/oauth2/v1/tokens/bearer")
+    with FakeServer(lambda _request: Reply(200, document)) as sign_in:
+        auth, secrets = refreshing_auth(sign_in.url)
+        with pytest.raises(QuickBooksFault) as caught:
+            auth.access_token()
+    assert caught.value.kind is ErrorKind.FIX_SETUP
+    assert "token address must start with https://" in caught.value.message
+    assert remote_hosts == [] and secrets.writes == []
+
+
+def test_a_token_request_redirected_to_another_host_keeps_the_refresh_token():
+    with FakeServer(lambda _request: Reply(200, {})) as elsewhere:
+        other = elsewhere.url.replace("127.0.0.1", "localhost") + "/token"
+
+        def sign_in_service(request: Received) -> Reply:
+            if request.path == DISCOVERY_PATH:
+                return Reply(200, discovery_document(f"{service.url}/token"))
+            return Reply(307, None, {"Location": other})    # a 307 re-sends the POSTed body
+
+        with FakeServer(sign_in_service) as service:
+            auth, secrets = refreshing_auth(service.url)
+            with pytest.raises(QuickBooksFault) as caught:
+                auth.access_token()
+    assert elsewhere.received == []
+    assert caught.value.kind is ErrorKind.FIX_SETUP
+    assert "redirected the request to http://localhost" in caught.value.message
+    assert secrets.writes == []
+
+
+def test_an_api_request_redirected_to_another_host_is_refused(sandbox: SandboxServer):
+    with FakeServer(lambda _request: Reply(200, {})) as elsewhere:
+        other = elsewhere.url.replace("127.0.0.1", "localhost") + "/v3/company/1/query"
+        with FakeServer(lambda _request: Reply(307, None, {"Location": other})) as api:
+            company = QuickBooksCompany(environment=api.url, client_id="client-id",
+                                        realm_id="9130")
+            auth = QuickBooksAuth(company, connected_store(sandbox), PREFIX)
+            with QuickBooksClient(company, auth, limiter=RateLimiter()) as client, \
+                    pytest.raises(QuickBooksFault) as caught:
+                client.query("SELECT * FROM Item")
+    assert elsewhere.received == []
+    assert caught.value.kind is ErrorKind.FIX_SETUP
+    assert "QuickBooks at http://127.0.0.1 redirected the request" in caught.value.message
+
+
+def test_a_client_python_quickbooks_would_refuse_spends_no_refresh_token(
+        sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch):
+    """Without OAUTHLIB_INSECURE_TRANSPORT the API session refuses plain http even on this
+    computer: that is said before the refresh, not after the rotated token was spent."""
+    monkeypatch.delenv("OAUTHLIB_INSECURE_TRANSPORT")
+    secrets = connected_store(sandbox, with_access_token=False)
+    with pytest.raises(QuickBooksFault) as caught, make_client(sandbox, secrets) as client:
+        client.count("Item")
+    assert caught.value.kind is ErrorKind.FIX_SETUP
+    assert "must be reached over https" in caught.value.message
+    assert secrets.writes == []

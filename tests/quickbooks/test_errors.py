@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 from connex_desktop.core.errors import ConnexError, ErrorKind
@@ -150,3 +151,28 @@ def test_repr_shows_kind_and_code():
     fault = fault_from_response(400, json.dumps(DUPLICATE_NUMBER))
     assert repr(fault) == ("QuickBooksFault(kind='fix_data', code='6140', status=400, "
                            "message='QuickBooks already has a document with this number.')")
+
+
+ECHOED_TOKEN = "AB11780000000000echoed7c6b5a4f3e2d1c0b9a8f"
+ECHOED_JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJl"
+ECHOED_BASIC = base64.b64encode(b"client-id:client-secret-3e2d1c").decode()
+
+
+def test_an_error_page_echoing_the_authorization_header_keeps_no_credential():
+    page = (f"<html><body><h1>400 Bad Request</h1><table><tr><td>Authorization</td>"
+            f"<td>Bearer {ECHOED_JWT}</td></tr><tr><td>Proxy-Authorization</td><td>Basic "
+            f"{ECHOED_BASIC}</td></tr></table><p>refresh_token={ECHOED_TOKEN}</p>"
+            f"<p>{{\"sessionToken\": \"{ECHOED_TOKEN}\"}}</p></body></html>")
+    fault = fault_from_response(400, page)
+    shown = f"{fault} {fault!r} {fault.detail}"
+    for credential in (ECHOED_TOKEN, ECHOED_JWT, ECHOED_BASIC):
+        assert credential not in shown
+    assert "400 Bad Request" in fault.detail
+
+
+def test_a_fault_echoing_a_token_in_its_detail_keeps_no_credential():
+    body = {"Fault": {"Error": [{"Message": "Invalid request",
+                                 "Detail": f"Authorization: Bearer {ECHOED_TOKEN} refused",
+                                 "code": "4001"}]}}
+    fault = fault_from_response(400, json.dumps(body))
+    assert ECHOED_TOKEN not in fault.detail and "Invalid request" in fault.detail

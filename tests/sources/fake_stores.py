@@ -26,6 +26,7 @@ class Received:
     path: str
     query: dict[str, list[str]]
     headers: dict[str, str]
+    body: bytes = b""
 
     def param(self, name: str) -> str | None:
         values = self.query.get(name)
@@ -97,11 +98,14 @@ class FakeServer:
         class Handler(JsonHandler):
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
-                request = Received("GET", parts.path, parse_qs(parts.query),
-                                   {k.lower(): v for k, v in self.headers.items()})
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                request = Received(self.command, parts.path, parse_qs(parts.query),
+                                   {k.lower(): v for k, v in self.headers.items()}, body)
                 fake.received.append(request)
                 reply = fake.route(request)
                 self.send_json(reply.status, reply.body, reply.headers)
+
+            do_POST = do_GET
 
         self._http = LoopbackHttp(Handler)
 

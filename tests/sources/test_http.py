@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import email.utils
 
 import pytest
@@ -160,3 +161,62 @@ def test_repeat_guard_spots_a_page_seen_before():
     assert not guard.repeated((1, 2, 3))
     assert not guard.repeated((4, 5))
     assert guard.repeated((1, 2, 3))
+
+
+ECHOED_BASIC = base64.b64encode(b"ck_unknown_key:cs_unknown_secret").decode()
+ECHOED_BEARER = "9f0e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e"
+
+
+@pytest.mark.parametrize("status", [400, 401, 502])
+def test_an_error_body_echoing_credentials_is_redacted_even_when_not_ours(status):
+    """A proxy or a store error page that echoes the request's headers: the values are not the
+    connection's known secrets, yet no credential may reach the message or the detail."""
+    page = (f"<html><h1>Bad request</h1><pre>Authorization: Basic {ECHOED_BASIC}\n"
+            f"X-Auth-Token: {ECHOED_BEARER}</pre><td>Authorization</td>"
+            f"<td>Bearer {ECHOED_BEARER}</td></html>")
+    with FakeServer(Script(*[Reply(status, page)] * 5)) as server, \
+            pytest.raises((ReconnectError, SetupError, RetryLaterError)) as caught:
+        make_http([], policy=RetryPolicy(attempts=1)).get(server.url + "/orders")
+    error = caught.value
+    shown = f"{error} {error.detail} {error.args!r}"
+    assert ECHOED_BASIC not in shown and ECHOED_BEARER not in shown
+    assert "Bad request" in error.detail
+
+
+def redirect_to(url: str, status: int = 302) -> Script:
+    return Script(Reply(status, None, {"Location": url}))
+
+
+@pytest.mark.parametrize(("headers", "params"), [
+    ({"X-Shopify-Access-Token": SECRET}, None),
+    ({"X-Auth-Token": SECRET}, None),
+    (None, {"consumer_key": SECRET}),
+])
+def test_a_redirect_to_another_host_is_refused_and_the_credentials_stay(headers, params):
+    """127.0.0.1 and localhost are two hosts to requests: the second is the other server."""
+    with FakeServer(Script()) as elsewhere:
+        other = elsewhere.url.replace("127.0.0.1", "localhost") + "/orders"
+        with FakeServer(redirect_to(other)) as store, pytest.raises(SetupError) as caught:
+            make_http([]).get(store.url + "/orders", headers=headers, params=params)
+    assert elsewhere.received == []
+    assert caught.value.field == "store_url"
+    assert "redirected the request to http://localhost" in str(caught.value)
+    assert "does not send passwords or tokens on to another address" in str(caught.value)
+
+
+def test_a_redirect_to_https_of_the_same_host_is_refused_too():
+    with FakeServer(redirect_to("https://127.0.0.1:1/orders", 301)) as store, \
+            pytest.raises(SetupError) as caught:
+        make_http([]).get(store.url + "/orders", headers={"Authorization": f"Bearer {SECRET}"})
+    assert "redirected the request to https://127.0.0.1" in str(caught.value)
+
+
+def test_a_redirect_within_the_store_is_followed():
+    def route(request: Received) -> Reply:
+        if request.path == "/old":
+            return Reply(302, None, {"Location": "/new"})
+        return Reply(200, {"path": request.path, "token": request.headers.get("x-auth-token")})
+
+    with FakeServer(route) as store:
+        response = make_http([]).get(store.url + "/old", headers={"X-Auth-Token": SECRET})
+    assert response.json() == {"path": "/new", "token": SECRET}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 
@@ -254,3 +255,16 @@ def test_a_closed_database_says_so(tmp_path):
     db.close()
     with pytest.raises(DatabaseError, match="closed"):
         db.query("SELECT 1")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_the_database_its_journals_and_its_backup_are_private(tmp_path, file_mode):
+    path = tmp_path / "data" / "connex.sqlite3"
+    with Database.open(path) as db:
+        add_connection(db)
+        wal, shm = (path.with_name(path.name + suffix) for suffix in ("-wal", "-shm"))
+        assert wal.exists() and shm.exists()
+        assert (file_mode(path.parent), file_mode(path), file_mode(wal), file_mode(shm)) == (
+            0o700, 0o600, 0o600, 0o600)
+    with Database.open(path, migrations=(*MIGRATIONS, ADD_NOTES)):
+        assert file_mode(tmp_path / "data" / f"connex.sqlite3.v{SCHEMA_VERSION}.bak") == 0o600

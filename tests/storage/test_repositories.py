@@ -196,6 +196,22 @@ def test_an_unreadable_saved_connection_is_a_setup_error_naming_it(db, connectio
 
 # ── runs ────────────────────────────────────────────────────────────────────────────────────
 
+def test_a_run_stores_no_credential_a_service_echoed(connections, runs, db):
+    """An error detail that echoes a credential (not a known secret) is stored redacted: the
+    database holds customers' data and is read by anyone who gets the file."""
+    token = "AB11780000000000echoed7c6b5a4f3e2d1c0b9a8f"
+    run_id = runs.start(connections.add(minimal_connection()).id, "manual")
+    runs.record_order(run_id, "id-1", "1001", OrderOutcome.FAILED,
+                      message=f"Store said: Authorization: Bearer {token}",
+                      detail=f'{{"error": "bad", "access_token": "{token}"}} consumer_key={token}')
+    runs.finish(run_id, SyncResult(connection="Demo", run_id=run_id, status=RunStatus.FAILED,
+                                   message=f"refresh_token={token} was refused"))
+    stored = json.dumps([list(row) for table in ("runs", "run_orders")
+                         for row in db.query(f"SELECT * FROM {table}")])
+    assert token not in stored
+    assert '\\"error\\": \\"bad\\"' in stored and "was refused" in stored
+
+
 def test_a_run_records_its_orders_and_result(connections, runs):
     connection_id = connections.add(minimal_connection()).id
     run_id = runs.start(connection_id, "manual")

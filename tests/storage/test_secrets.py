@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from contextlib import closing
+
 import keyring
 import keyring.core
 import pytest
 
+from connex_desktop.app import FOLDER_ID_SETTING, build_app
+from connex_desktop.core.connection import Connection
 from connex_desktop.core.errors import ErrorKind, SetupError
+from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.secrets import SecretStore, connection_secret_key
+from connex_desktop.paths import AppPaths
+from connex_desktop.storage.database import Database
+from connex_desktop.storage.repositories import ConnectionRepository
 from connex_desktop.storage.secrets import (
     BACKEND_ENV,
     SERVICE,
+    FolderSecretStore,
     KeyringSecretStore,
     KeyringUnavailable,
     MemorySecretStore,
@@ -129,3 +138,90 @@ def test_a_duplicated_connection_gets_copies_of_the_secrets_it_names():
     copy_connection_secrets(store, 1, 5, ["consumer_key", "consumer_secret"])
     assert store.get(connection_secret_key(5, "consumer_key")) == "ck_1"
     assert store.get(connection_secret_key(5, "consumer_secret")) is None
+
+
+# ── one data folder's keys ──────────────────────────────────────────────────────────────────
+
+WOO = Connection(name="Woo", source_kind="woocommerce", mode=TransactionMode.INVOICES,
+                 source_settings={"store_url": "https://shop.example.com"})
+
+
+def test_connection_1_of_two_data_folders_keeps_two_keyring_entries(tmp_path):
+    keyring_ = MemorySecretStore()      # the one system keyring both folders use
+    first = build_app(str(tmp_path / "first"), secrets=keyring_)
+    second = build_app(str(tmp_path / "second"), secrets=keyring_)
+    try:
+        in_first, in_second = first.connections.add(WOO), second.connections.add(WOO)
+        assert in_first.id == in_second.id == 1
+        first.secrets.set(connection_secret_key(1, "consumer_key"), "ck_first")
+        second.secrets.set(connection_secret_key(1, "consumer_key"), "ck_second")
+        assert first.source_for(in_first).secrets == {"consumer_key": "ck_first"}
+        assert second.source_for(in_second).secrets == {"consumer_key": "ck_second"}
+        # Removing the connection in one folder forgets its secrets, and only its.
+        delete_connection_secrets(first.secrets, 1, ["consumer_key"])
+        assert first.source_for(in_first).secrets == {}
+        assert second.source_for(in_second).secrets == {"consumer_key": "ck_second"}
+    finally:
+        first.close()
+        second.close()
+
+
+def old_folder(folder, keyring_: SecretStore) -> None:
+    """A data folder as versions before the folder id left it: connection 1, with its secrets
+    under the bare connection keys."""
+    with Database.open(AppPaths.resolve(folder).ensure().database) as db:
+        ConnectionRepository(db).add(WOO)
+    keyring_.set("connection-1/consumer_key", "ck_old")
+    keyring_.set("connection-1/qb_refresh_token", TOKEN)
+
+
+def test_secrets_saved_before_folder_ids_move_under_the_folder_on_first_start(tmp_path):
+    keyring_ = MemorySecretStore()
+    old_folder(tmp_path / "data", keyring_)
+    app = build_app(str(tmp_path / "data"), secrets=keyring_)
+    try:
+        assert app.secrets.get("connection-1/consumer_key") == "ck_old"
+        assert app.secrets.get("connection-1/qb_refresh_token") == TOKEN
+        folder_id = app.settings.get(FOLDER_ID_SETTING)
+    finally:
+        app.close()
+    # Moved, not copied: nothing is left under the keys every folder shared.
+    assert keyring_.keys() == [f"{folder_id}/connection-1/consumer_key",
+                               f"{folder_id}/connection-1/qb_refresh_token"]
+    with closing(build_app(str(tmp_path / "data"), secrets=keyring_)) as again:
+        assert again.settings.get(FOLDER_ID_SETTING) == folder_id      # made once
+        assert again.secrets.get("connection-1/qb_refresh_token") == TOKEN
+
+
+class _NoKeyring:
+    """A secret store with no usable keyring behind it."""
+
+    def get(self, key: str) -> str | None:
+        raise KeyringUnavailable("no Secret Service provider")
+
+    set = delete = get  # type: ignore[assignment]
+
+
+def test_without_a_keyring_the_move_waits_for_the_next_start(tmp_path):
+    keyring_ = MemorySecretStore()
+    old_folder(tmp_path / "data", keyring_)
+    build_app(str(tmp_path / "data"), secrets=_NoKeyring()).close()    # starts all the same
+    with closing(build_app(str(tmp_path / "data"), secrets=keyring_)) as app:
+        assert app.secrets.get("connection-1/consumer_key") == "ck_old"
+    stored = keyring_.keys()
+    assert [key.partition("/")[2] for key in stored] == [
+        "connection-1/consumer_key", "connection-1/qb_refresh_token"]
+
+
+def test_a_move_cut_short_keeps_the_newer_token_and_loses_nothing():
+    keyring_ = MemorySecretStore()
+    folder = FolderSecretStore(keyring_, "folder-1")
+    keyring_.set("connection-1/qb_refresh_token", "older")
+    folder.set("connection-1/qb_refresh_token", "newer")    # moved, then rotated, then killed
+    keyring_.set("connection-1/consumer_key", "ck_1")
+    assert folder.adopt(["connection-1/qb_refresh_token", "connection-1/consumer_key",
+                         "connection-1/consumer_secret"]) == 2
+    assert (folder.get("connection-1/qb_refresh_token"), folder.get("connection-1/consumer_key")
+            ) == ("newer", "ck_1")
+    assert keyring_.keys() == ["folder-1/connection-1/consumer_key",
+                               "folder-1/connection-1/qb_refresh_token"]

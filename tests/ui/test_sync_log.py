@@ -8,8 +8,9 @@ from decimal import Decimal
 from connex_desktop.core.connection import QuickBooksCompany
 from connex_desktop.core.result import BookedDocument, DocumentKind, RunStatus, SyncResult
 from connex_desktop.storage.repositories import OrderOutcome
+from connex_desktop.storage.sync_log import CSV_COLUMNS
 from connex_desktop.ui import sync_log
-from connex_desktop.ui.sync_log import CSV_COLUMNS, document_url
+from connex_desktop.ui.sync_log import document_url
 
 FINISH_TIMEOUT_MS = 60_000
 
@@ -84,3 +85,15 @@ def test_a_failure_shows_the_reason_with_the_service_detail_underneath(qtbot, de
     assert log.orders_model.index(0, 3).data() == \
         "QuickBooks already has a document with this number."
     assert log.retry_button.isEnabled()
+
+
+def test_export_writes_no_formula_a_store_sent(qtbot, desktop, tmp_path):
+    log, result = synced_log(qtbot, desktop)
+    desktop.app.runs.record_order(result.run_id, "hostile", "=HYPERLINK(\"http://x\")",
+                                  OrderOutcome.FAILED, message="@SUM(A1)", detail="+1+1")
+    path = tmp_path / "log.csv"
+    log.export_csv(path)
+    with path.open(encoding="utf-8-sig", newline="") as file:
+        hostile = next(row for row in csv.DictReader(file) if "HYPERLINK" in row["Order"])
+    assert (hostile["Order"], hostile["Reason"], hostile["Details"]) == (
+        "'=HYPERLINK(\"http://x\")", "'@SUM(A1)", "'+1+1")

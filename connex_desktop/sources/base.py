@@ -47,6 +47,9 @@ class OrderQuery:
     modified_since: datetime | None = None
     numbers: tuple[str, ...] = ()
     statuses: tuple[str, ...] = ()
+    # Orders wanted as well whatever the bounds above say (orders that failed before, tried
+    # again). Set only by a source's own `fetch_orders_and_retries` for its `fetch_orders`.
+    retry_numbers: tuple[str, ...] = ()
 
     def includes_day(self, day: date) -> bool:
         """Whether an order created on `day` (the store's own day) lies in the created range."""

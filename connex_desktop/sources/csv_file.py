@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -600,19 +600,16 @@ class CsvSource(Source):
                         f"{first.message})")
         return message
 
-    def fetch_orders(
-        self, query: OrderQuery, cancel: CancelToken
-    ) -> Iterator[Order | FailedOrder]:
-        return self._read(query, frozenset(), cancel)
-
     def fetch_orders_and_retries(
         self, query: OrderQuery, retry_numbers: Sequence[str], cancel: CancelToken
     ) -> Iterator[Order | FailedOrder]:
         # One read of the file serves both: a large file is read once a run.
-        return self._read(query, frozenset(retry_numbers), cancel)
+        return self.fetch_orders(replace(query, retry_numbers=tuple(retry_numbers)), cancel)
 
-    def _read(self, query: OrderQuery, retries: frozenset[str],
-              cancel: CancelToken) -> Iterator[Order | FailedOrder]:
+    def fetch_orders(
+        self, query: OrderQuery, cancel: CancelToken
+    ) -> Iterator[Order | FailedOrder]:
+        retries = frozenset(query.retry_numbers)
         path = self.path
         modified_at = _modified_at(path)
         changed = (query.modified_since is None or bool(query.numbers)

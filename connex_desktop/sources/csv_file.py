@@ -215,10 +215,13 @@ def _parse(row: _Row, column: str, parser: Callable[[str], object]) -> object:
 def _order_values(rows: list[_Row]) -> dict[str, tuple[object, int]]:
     """Each order-level value with the line it came from; a conflicting repeat is an error."""
     values: dict[str, tuple[object, int]] = {}
+    texts: dict[str, str] = {}
     for row in rows:
         for column in ORDER_COLUMNS:
-            if not row.get(column):
+            text = row.get(column)
+            if not text or texts.get(column) == text:   # given once, or repeated as it was
                 continue
+            texts.setdefault(column, text)
             value = _parse(row, column, _ORDER_PARSERS.get(column, str))
             if column not in values:
                 values[column] = (value, row.line)

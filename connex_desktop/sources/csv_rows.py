@@ -138,7 +138,7 @@ def _records(reader: Iterator[list[str]], lines: _PhysicalLines, delimiter: str,
             yield _unclosed_quote(start, lines.record[0], delimiter)
             lines.read_again_after_first()
         elif any(cell.strip() for cell in cells):
-            yield _decoded(start, cells)
+            yield _decoded(start, cells, lines.record)
 
 
 def _runs_through_rows(record: list[str], delimiter: str, width: int) -> bool:
@@ -154,10 +154,10 @@ def _unclosed_quote(start: int, first_line: str, delimiter: str) -> Record:
                   "(\"\").", len(cells) - 1)
 
 
-def _decoded(start: int, cells: list[str]) -> Record:
-    bad = next((i for i, cell in enumerate(cells) if _UNDECODABLE.search(cell)), None)
-    if bad is None:
+def _decoded(start: int, cells: list[str], lines: list[str]) -> Record:
+    if not any(_UNDECODABLE.search(line) for line in lines):
         return Record(start, cells)
+    bad = next(i for i, cell in enumerate(cells) if _UNDECODABLE.search(cell))
     readable = [_readable(cell) for cell in cells]
     return Record(start, readable, f"{readable[bad].strip()!r} has bytes that are not UTF-8 "
                   "text; save the file as \"CSV UTF-8\".", bad)

@@ -503,14 +503,14 @@ def number_of(name: str) -> str:
 def shop_amount(money_set: Any, what: str, order: str) -> Decimal:
     """The shop-currency amount of a MoneyBag, from its decimal string."""
     try:
-        amount = money(money_set["shopMoney"]["amount"])
+        amount = quantity(money_set["shopMoney"]["amount"])   # exact, checked before rounding
     except (KeyError, TypeError, MoneyError):
         raise OrderDataError(f"Shopify sent no readable amount for {what}.", order=order,
                              field=what) from None
     if not fits_quickbooks(amount):
         raise OrderDataError(f"Shopify sent {amount} for {what}, {TOO_LARGE_FOR_QUICKBOOKS}.",
                              order=order, field=what)
-    return amount
+    return money(amount)
 
 
 def _instant(text: str | None) -> datetime | None:

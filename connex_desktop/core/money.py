@@ -6,6 +6,11 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
+# QuickBooks keeps amounts "in 10.5 format" (at most 10 digits before the point), and its
+# quantities and prices no wider: a number from here up is refused or booked wrong.
+QUICKBOOKS_NUMBER_LIMIT = Decimal(10) ** 10
+TOO_LARGE_FOR_QUICKBOOKS = ("more than QuickBooks can hold (at most 10 digits before the "
+                            "decimal point)")
 
 
 class MoneyError(ValueError):
@@ -29,7 +34,10 @@ def money(value: object) -> Decimal:
             raise MoneyError(f"{value!r} is not an amount") from exc
     if not amount.is_finite():
         raise MoneyError(f"{value!r} is not an amount")
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    try:
+        return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation as exc:   # more digits than Decimal's precision holds to the cent
+        raise MoneyError(f"{value!r} is too large to be an amount to the cent") from exc
 
 
 def quantity(value: object) -> Decimal:
@@ -43,3 +51,8 @@ def quantity(value: object) -> Decimal:
     if not number.is_finite():
         raise MoneyError(f"{value!r} is not a quantity")
     return number
+
+
+def fits_quickbooks(value: Decimal) -> bool:
+    """Whether QuickBooks can hold `value` as an amount, a quantity or a price."""
+    return abs(value) < QUICKBOOKS_NUMBER_LIMIT

@@ -9,7 +9,14 @@ from typing import Any
 
 from connex_desktop.core.errors import OrderDataError
 from connex_desktop.core.model import Order, OrderLine
-from connex_desktop.core.money import CENT, MoneyError, money, quantity
+from connex_desktop.core.money import (
+    CENT,
+    TOO_LARGE_FOR_QUICKBOOKS,
+    MoneyError,
+    fits_quickbooks,
+    money,
+    quantity,
+)
 
 ROUNDING_SKU = "ROUNDING"
 ROUNDING_NAME = "Rounding difference with the store's total"
@@ -30,10 +37,41 @@ def quantity_of(data: Mapping[str, Any], key: str, order: str, *, where: str = "
 def _parsed(parse: Callable[[object], Decimal], what: str, data: Mapping[str, Any], key: str,
             order: str, where: str) -> Decimal:
     try:
-        return parse(data.get(key))
+        value = parse(data.get(key))
     except MoneyError as exc:
         raise OrderDataError(f"{where}{key} is {data.get(key)!r}, not {what}.", order=order,
                              field=key) from exc
+    if not fits_quickbooks(value):
+        raise OrderDataError(f"{where}{key} is {data.get(key)!r}, {TOO_LARGE_FOR_QUICKBOOKS}.",
+                             order=order, field=key)
+    return value
+
+
+def within_quickbooks_limits(order: Order) -> Order:
+    """`order`, or an error naming the first of its numbers that QuickBooks cannot hold.
+
+    Each number read may fit while a product or a sum of them does not (a quantity times a
+    price, the total): those are checked here, before anything is planned or sent.
+    """
+    for index, line in enumerate(order.lines, start=1):
+        where = f"line {index} ({line.sku or line.name})"
+        for name, value in (("quantity", line.quantity), ("unit price", line.unit_price),
+                            ("quantity × unit price", line.quantity * line.unit_price),
+                            ("discount", line.discount)):
+            _refuse_beyond_quickbooks(order, f"{where} {name}", value)
+    sums = [("subtotal", order.subtotal), ("shipping", order.shipping),
+            ("discount", order.discount), ("tax", order.tax), ("total", order.total)]
+    sums += [("payment", payment.amount) for payment in order.payments]
+    sums += [("refund", refund.amount) for refund in order.refunds]
+    for name, value in sums:
+        _refuse_beyond_quickbooks(order, name, value)
+    return order
+
+
+def _refuse_beyond_quickbooks(order: Order, what: str, value: Decimal) -> None:
+    if not fits_quickbooks(value):
+        raise OrderDataError(f"the {what} is {value}, {TOO_LARGE_FOR_QUICKBOOKS}.",
+                             order=order.number, field=what)
 
 
 def unit_price(line_total: Decimal, quantity: Decimal) -> Decimal:
@@ -56,7 +94,7 @@ def balance_with_store_total(order: Order) -> Order:
     explicit non-taxable line, so the tax stays what the store reported and the document still
     totals what the buyer was charged. A larger gap is a data error, never silently absorbed.
     """
-    difference = order.total - order.computed_total
+    difference = within_quickbooks_limits(order).total - order.computed_total
     if difference == 0:
         return order
     # One cent per rounded part: each line, the shipping and the tax.

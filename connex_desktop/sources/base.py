@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, ClassVar
@@ -47,6 +47,9 @@ class OrderQuery:
     modified_since: datetime | None = None
     numbers: tuple[str, ...] = ()
     statuses: tuple[str, ...] = ()
+    # Orders wanted as well whatever the bounds above say (orders that failed before, tried
+    # again). Set only by a source's own `fetch_orders_and_retries` for its `fetch_orders`.
+    retry_numbers: tuple[str, ...] = ()
 
     def includes_day(self, day: date) -> bool:
         """Whether an order created on `day` (the store's own day) lies in the created range."""
@@ -76,6 +79,22 @@ class Source(ABC):
 
         A bad order raises nothing here: it is yielded as a `FailedOrder` so the run goes on.
         """
+
+    def fetch_orders_and_retries(
+        self, query: OrderQuery, retry_numbers: Sequence[str], cancel: CancelToken
+    ) -> Iterator[Order | FailedOrder]:
+        """The orders of `query`, then those numbered in `retry_numbers` it did not yield.
+
+        The retries (orders that failed before, tried again) are fetched whatever `query`'s
+        bounds say. A source that reads all its orders anyway overrides this to read them once.
+        """
+        yielded: set[str] = set()
+        for item in self.fetch_orders(query, cancel):
+            yielded.add(item.number)
+            yield item
+        again = tuple(number for number in retry_numbers if number not in yielded)
+        if again and not cancel.cancelled:
+            yield from self.fetch_orders(OrderQuery(numbers=again), cancel)
 
     def check(self) -> str:
         """Try the settings; return a plain-words success message or raise a ConnexError."""

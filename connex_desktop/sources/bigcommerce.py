@@ -20,7 +20,7 @@ from connex_desktop.core.model import (
     PaymentStatus,
     Refund,
 )
-from connex_desktop.core.money import ZERO, money
+from connex_desktop.core.money import TOO_LARGE_FOR_QUICKBOOKS, ZERO, fits_quickbooks, money
 from connex_desktop.core.progress import CancelToken
 from connex_desktop.sources.amounts import (
     amount_of,
@@ -438,6 +438,9 @@ def _unit_amount(data: Mapping[str, Any], key: str, number: str, where: str) -> 
     if price is None or not price.is_finite():
         raise OrderDataError(f"{where}{key} is {value!r}, not an amount.", order=number,
                              field=key)
+    if not fits_quickbooks(price):
+        raise OrderDataError(f"{where}{key} is {value!r}, {TOO_LARGE_FOR_QUICKBOOKS}.",
+                             order=number, field=key)
     return money(price) if money(price) == price else price
 
 

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 import os
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import ClassVar
 
-from connex_desktop.core.errors import Cancelled, SetupError
+from connex_desktop.core.errors import Cancelled, OrderDataError, SetupError
 from connex_desktop.core.model import (
     Address,
     Buyer,
@@ -24,9 +21,11 @@ from connex_desktop.core.model import (
     PaymentStatus,
     Refund,
 )
-from connex_desktop.core.money import ZERO, money
+from connex_desktop.core.money import TOO_LARGE_FOR_QUICKBOOKS, ZERO, fits_quickbooks, money
 from connex_desktop.core.progress import CancelToken
+from connex_desktop.sources.amounts import within_quickbooks_limits
 from connex_desktop.sources.base import FailedOrder, FieldKind, OrderQuery, SettingField, Source
+from connex_desktop.sources.csv_rows import Record, order_file_records
 
 ORDER_NUMBER = "Order Number"
 ORDER_DATE = "Order Date"
@@ -76,7 +75,6 @@ ORDER_COLUMNS: tuple[str, ...] = tuple(
 
 DEFAULT_CURRENCY = "USD"
 PAGE_SIZE_ORDERS = 100
-DELIMITERS = (",", ";", "\t")
 
 _PAYMENT_STATUS_WORDS: dict[str, PaymentStatus] = {
     "paid": PaymentStatus.PAID,
@@ -123,9 +121,7 @@ class _Row:
     line: int
     values: dict[str, str]
     raw: dict[str, str]
-    # More non-empty cells than the header has columns: most likely an unquoted separator
-    # inside a value, so every column after it is shifted.
-    shifted: bool = False
+    problem: _RowError | None = None   # what makes the row unusable; it fails its order
 
     def get(self, column: str) -> str:
         return self.values.get(column, "")
@@ -135,6 +131,10 @@ class _Row:
 class _Group:
     number: str
     rows: list[_Row] = field(default_factory=list)
+    # For an order whose rows are apart: the rows that come after rows of other orders (each
+    # must repeat the order's fields), and the position of the last row read.
+    rejoining: list[_Row] = field(default_factory=list)
+    last_position: int = -1
 
 
 @dataclass(frozen=True)
@@ -146,33 +146,15 @@ class _Entry:
     status: str | None
 
 
-@dataclass(frozen=True)
-class CsvFile:
-    """A parsed order file: its orders and failures in file order, and when it last changed."""
-
-    path: Path
-    modified_at: datetime
-    entries: tuple[_Entry, ...]
-
-    @property
-    def results(self) -> tuple[Order | FailedOrder, ...]:
-        return tuple(entry.result for entry in self.entries)
-
-    @property
-    def orders(self) -> tuple[Order, ...]:
-        return tuple(r for r in self.results if isinstance(r, Order))
-
-    @property
-    def failures(self) -> tuple[FailedOrder, ...]:
-        return tuple(r for r in self.results if isinstance(r, FailedOrder))
-
-
 def _decimal(text: str) -> Decimal:
     cleaned = text.strip().lstrip(_CURRENCY_SYMBOLS).strip()
     if not cleaned or not _NUMBER_PATTERN.fullmatch(cleaned) or not any(
             c.isdigit() for c in cleaned):
         raise ValueError(f"{text!r} is not a number")
-    return Decimal(cleaned.replace(",", ""))
+    value = Decimal(cleaned.replace(",", ""))
+    if not fits_quickbooks(value):
+        raise ValueError(f"{text!r} is {TOO_LARGE_FOR_QUICKBOOKS}")
+    return value
 
 
 def _amount(text: str) -> Decimal:
@@ -233,10 +215,13 @@ def _parse(row: _Row, column: str, parser: Callable[[str], object]) -> object:
 def _order_values(rows: list[_Row]) -> dict[str, tuple[object, int]]:
     """Each order-level value with the line it came from; a conflicting repeat is an error."""
     values: dict[str, tuple[object, int]] = {}
+    texts: dict[str, str] = {}
     for row in rows:
         for column in ORDER_COLUMNS:
-            if not row.get(column):
+            text = row.get(column)
+            if not text or texts.get(column) == text:   # given once, or repeated as it was
                 continue
+            texts.setdefault(column, text)
             value = _parse(row, column, _ORDER_PARSERS.get(column, str))
             if column not in values:
                 values[column] = (value, row.line)
@@ -266,6 +251,9 @@ def _line(row: _Row) -> OrderLine:
         raise _RowError(row.line, UNIT_PRICE,
                         f"{row.get(UNIT_PRICE)!r} is negative; give discounts as Line Discount "
                         "or Order Discount.")
+    if not fits_quickbooks(qty * unit_price):
+        raise _RowError(row.line, QUANTITY,
+                        f"{qty} × {unit_price} is {TOO_LARGE_FOR_QUICKBOOKS}.")
     discount = _parse(row, LINE_DISCOUNT, _amount) if row.get(LINE_DISCOUNT) else ZERO
     assert isinstance(discount, Decimal)
     line = OrderLine(sku=sku, name=name or sku, quantity=qty, unit_price=unit_price,
@@ -352,7 +340,7 @@ def _build_order(group: _Group, file_name: str, modified_at: datetime) -> Order:
     # The file tells that the order was refunded, not when: the refund's date stays unknown.
     refunds = tuple(Refund(payment.amount) for payment in payments
                     if payment_status is PaymentStatus.REFUNDED)
-    return Order(
+    order = Order(
         source=CsvSource.kind,
         source_id=group.number,
         number=group.number,
@@ -377,22 +365,10 @@ def _build_order(group: _Group, file_name: str, modified_at: datetime) -> Order:
         raw={"file": file_name, "lines": [row.line for row in group.rows],
              "rows": [row.raw for row in group.rows]},
     )
-
-
-def _decode(path: Path, data: bytes) -> str:
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        # Excel's "Unicode text" export.
-        return data.decode("utf-16")
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        # What Excel on Windows writes for "CSV (Comma delimited)".
-        return data.decode("cp1252")
-    except UnicodeDecodeError:
-        raise SetupError(f"{path.name} is not UTF-8 text; save it as \"CSV UTF-8\".",
-                         field="path") from None
+        return within_quickbooks_limits(order)
+    except OrderDataError as error:
+        raise _RowError(group.rows[0].line, "", f"{error.message}") from None
 
 
 def _columns(path: Path, header: list[str]) -> dict[int, str]:
@@ -418,73 +394,125 @@ def _columns(path: Path, header: list[str]) -> dict[int, str]:
     return positions
 
 
-def _group_rows(path: Path, text: str) -> tuple[list[_Group], list[FailedOrder]]:
-    first_line = text.split("\n", 1)[0]
-    delimiter = max(DELIMITERS, key=first_line.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        header = next(reader, None)
-        if header is None:
-            raise SetupError(f"{path.name} is empty.", field="path")
-        positions = _columns(path, header)
-        groups: dict[str, _Group] = {}
-        orphans: list[FailedOrder] = []
-        line = reader.line_num
-        for cells in reader:
-            start, line = line + 1, reader.line_num
-            if not any(cell.strip() for cell in cells):
-                continue
-            raw = {(header[i] if i < len(header) else f"column {i + 1}"): cell
-                   for i, cell in enumerate(cells)}
-            values = {positions[i]: cell.strip() for i, cell in enumerate(cells) if i in positions}
-            shifted = any(cell.strip() for cell in cells[len(header):])
-            row = _Row(start, values, raw, shifted)
-            number = row.get(ORDER_NUMBER)
+def _row(record: Record, header: list[str], positions: dict[int, str]) -> _Row:
+    def title(position: int) -> str:
+        return header[position] if position < len(header) else f"column {position + 1}"
+
+    cells = record.cells
+    raw = {title(i): cell for i, cell in enumerate(cells)}
+    values = {positions[i]: cell.strip() for i, cell in enumerate(cells) if i in positions}
+    problem = None
+    if record.problem:
+        at = record.problem_cell if record.problem_cell is not None else -1
+        problem = _RowError(record.line, positions.get(at, title(at)) if at >= 0 else "",
+                            record.problem)
+    elif any(cell.strip() for cell in cells[len(header):]):
+        # Most likely an unquoted separator inside a value: every column after it is shifted.
+        problem = _RowError(record.line, "", "the row has more cells than the header has "
+                            "columns; quote values that contain the separator.")
+    return _Row(record.line, values, raw, problem)
+
+
+def _split_orders(path: Path) -> dict[str, int]:
+    """The orders whose rows are not all next to each other, each with its last row's position.
+
+    A first, cheap pass over the file: only the rows of these orders are held in memory while
+    the file is read again, so memory stays flat whatever the file's size.
+    """
+    last: dict[str, int] = {}
+    split: set[str] = set()
+    with order_file_records(path) as (header, records):
+        number_at = next(i for i, c in _columns(path, header).items() if c == ORDER_NUMBER)
+        for position, record in enumerate(records):
+            number = record.cells[number_at].strip() if number_at < len(record.cells) else ""
             if not number:
-                error = _RowError(start, ORDER_NUMBER, "Order Number is empty; the row belongs "
-                                  "to no order.")
-                orphans.append(FailedOrder("", error.message(), ORDER_NUMBER, start))
                 continue
-            groups.setdefault(number, _Group(number)).rows.append(row)
-    except csv.Error as exc:
-        raise SetupError(f"{path.name} line {reader.line_num} cannot be read as CSV: {exc}.",
-                         field="path") from None
-    return list(groups.values()), orphans
+            if last.get(number, position - 1) != position - 1:
+                split.add(number)
+            last[number] = position
+    return {number: last[number] for number in split}
 
 
-def read_order_file(path: Path) -> CsvFile:
-    """Read and check every order in `path`; raise SetupError if the file itself is unusable."""
-    try:
-        data = path.read_bytes()
-        modified_at = datetime.fromtimestamp(os.stat(path).st_mtime, UTC)
-    except FileNotFoundError:
-        raise SetupError(f"The order file {path} does not exist.", field="path") from None
-    except IsADirectoryError:
-        raise SetupError(f"{path} is a folder, not an order file.", field="path") from None
-    except OSError as exc:
-        raise SetupError(f"The order file {path} cannot be read: {exc.strerror}.",
-                         field="path") from None
-    groups, orphans = _group_rows(path, _decode(path, data))
-    entries = [(orphan.line or 0, _Entry(orphan, None, None)) for orphan in orphans]
-    for group in groups:
-        entries.append((group.rows[0].line, _read_group(group, path.name, modified_at)))
-    entries.sort(key=lambda pair: pair[0])
-    return CsvFile(path=path, modified_at=modified_at,
-                   entries=tuple(entry for _, entry in entries))
+def read_order_entries(path: Path, modified_at: datetime) -> Iterator[_Entry]:
+    """Each order of `path` (read or failed) and each row that belongs to none, in file order.
+
+    Streamed: an order is yielded once its last row is read. Raises SetupError if the file
+    itself is unusable.
+    """
+    split_last = _split_orders(path)
+    split: dict[str, _Group] = {}
+    group: _Group | None = None
+    with order_file_records(path) as (header, records):
+        positions = _columns(path, header)
+        for position, record in enumerate(records):
+            row = _row(record, header, positions)
+            number = row.get(ORDER_NUMBER)
+            if group is not None and number != group.number:
+                yield _read_group(group, path.name, modified_at)
+                group = None
+            if not number:
+                yield _orphan(row)
+            elif number in split_last:
+                yield from _rejoin(split, number, row, position, split_last[number],
+                                   path.name, modified_at)
+            else:
+                group = group or _Group(number)
+                group.rows.append(row)
+    if group is not None:
+        yield _read_group(group, path.name, modified_at)
+    # Only if the file changed between the two passes.
+    for unfinished in split.values():
+        yield _read_group(unfinished, path.name, modified_at)
+
+
+def _rejoin(split: dict[str, _Group], number: str, row: _Row, position: int, last: int,
+            file_name: str, modified_at: datetime) -> Iterator[_Entry]:
+    """Hold a row of an order whose rows are apart; yield the order with its last row."""
+    group = split.setdefault(number, _Group(number))
+    if group.rows and group.last_position != position - 1:
+        group.rejoining.append(row)
+    group.rows.append(row)
+    group.last_position = position
+    if position == last:
+        yield _read_group(split.pop(number), file_name, modified_at)
+
+
+def _orphan(row: _Row) -> _Entry:
+    error = row.problem or _RowError(row.line, ORDER_NUMBER,
+                                     "Order Number is empty; the row belongs to no order.")
+    return _Entry(FailedOrder("", error.message(), error.column, row.line), None, None)
 
 
 def _read_group(group: _Group, file_name: str, modified_at: datetime) -> _Entry:
     try:
-        shifted = next((row for row in group.rows if row.shifted), None)
-        if shifted is not None:
-            raise _RowError(shifted.line, "", "the row has more cells than the header has "
-                            "columns; quote values that contain the separator.")
+        problem = next((row.problem for row in group.rows if row.problem), None)
+        if problem is not None:
+            raise problem
+        _check_rejoining(group)
         order = _build_order(group, file_name, modified_at)
         return _Entry(order, order.order_date, order.status)
     except _RowError as exc:
         failure = FailedOrder(group.number, exc.message(), exc.column, exc.line)
         return _Entry(failure, _first_readable_date(group.rows),
                       next((row.get(STATUS) for row in group.rows if row.get(STATUS)), ""))
+
+
+def _check_rejoining(group: _Group) -> None:
+    """Rows of one order apart from each other are one order only if they say so identically.
+
+    Otherwise two orders that share a number (a reused number, two exports pasted together)
+    would be booked as one.
+    """
+    first = group.rows[0]
+    for row in group.rejoining:
+        column = next((c for c in ORDER_COLUMNS if row.get(c) != first.get(c)), None)
+        if column is not None:
+            raise _RowError(
+                row.line, column,
+                f"order {group.number} also has line {first.line}, with rows of other orders "
+                f"between, and its {column} differs ({row.get(column)!r} here, "
+                f"{first.get(column)!r} on line {first.line}). Put the rows of one order one "
+                "after the other, or give the two orders different numbers.")
 
 
 def _first_readable_date(rows: list[_Row]) -> date | None:
@@ -494,6 +522,21 @@ def _first_readable_date(rows: list[_Row]) -> date | None:
         except ValueError:
             continue
     return None
+
+
+def _modified_at(path: Path) -> datetime:
+    """When the order file last changed; a SetupError if it cannot be read at all."""
+    try:
+        with path.open("rb"):
+            pass
+        return datetime.fromtimestamp(os.stat(path).st_mtime, UTC)
+    except FileNotFoundError:
+        raise SetupError(f"The order file {path} does not exist.", field="path") from None
+    except IsADirectoryError:
+        raise SetupError(f"{path} is a folder, not an order file.", field="path") from None
+    except OSError as exc:
+        raise SetupError(f"The order file {path} cannot be read: {exc.strerror}.",
+                         field="path") from None
 
 
 def _as_utc(moment: datetime) -> datetime:
@@ -545,25 +588,41 @@ class CsvSource(Source):
         return f"{self.kind}|{self.path.resolve()}"
 
     def check(self) -> str:
-        parsed = read_order_file(self.path)
-        count = len(parsed.orders)
-        message = f"Read {count} order{'' if count == 1 else 's'} from {parsed.path.name}."
-        if parsed.failures:
-            first = parsed.failures[0]
+        path = self.path
+        count, failures = 0, []
+        for entry in read_order_entries(path, _modified_at(path)):
+            if isinstance(entry.result, Order):
+                count += 1
+            else:
+                failures.append(entry.result)
+        message = f"Read {count} order{'' if count == 1 else 's'} from {path.name}."
+        if failures:
+            first = failures[0]
             order = f"order {first.number}: " if first.number else ""
-            message += (f" {len(parsed.failures)} cannot be read (first: {order}"
+            message += (f" {len(failures)} cannot be read (first: {order}"
                         f"{first.message})")
         return message
+
+    def fetch_orders_and_retries(
+        self, query: OrderQuery, retry_numbers: Sequence[str], cancel: CancelToken
+    ) -> Iterator[Order | FailedOrder]:
+        # One read of the file serves both: a large file is read once a run.
+        return self.fetch_orders(replace(query, retry_numbers=tuple(retry_numbers)), cancel)
 
     def fetch_orders(
         self, query: OrderQuery, cancel: CancelToken
     ) -> Iterator[Order | FailedOrder]:
-        parsed = read_order_file(self.path)
-        if (query.modified_since is not None and not query.numbers
-                and parsed.modified_at < _as_utc(query.modified_since)):
+        retries = frozenset(query.retry_numbers)
+        path = self.path
+        modified_at = _modified_at(path)
+        changed = (query.modified_since is None or bool(query.numbers)
+                   or modified_at >= _as_utc(query.modified_since))
+        if not changed and not retries:
             return
-        wanted = [entry.result for entry in parsed.entries if _wanted(entry, query)]
-        for start in range(0, len(wanted), PAGE_SIZE_ORDERS):
-            if cancel.cancelled:
-                raise Cancelled()
-            yield from wanted[start:start + PAGE_SIZE_ORDERS]
+        yielded = 0
+        for entry in read_order_entries(path, modified_at):
+            if (changed and _wanted(entry, query)) or entry.result.number in retries:
+                if yielded % PAGE_SIZE_ORDERS == 0 and cancel.cancelled:
+                    raise Cancelled()
+                yielded += 1
+                yield entry.result

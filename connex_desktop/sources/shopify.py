@@ -29,8 +29,16 @@ from connex_desktop.core.model import (
     PaymentStatus,
     Refund,
 )
-from connex_desktop.core.money import ZERO, MoneyError, money, quantity
+from connex_desktop.core.money import (
+    TOO_LARGE_FOR_QUICKBOOKS,
+    ZERO,
+    MoneyError,
+    fits_quickbooks,
+    money,
+    quantity,
+)
 from connex_desktop.core.progress import CancelToken
+from connex_desktop.sources.amounts import within_quickbooks_limits
 from connex_desktop.sources.base import FailedOrder, FieldKind, OrderQuery, SettingField, Source
 from connex_desktop.sources.http import RepeatGuard, StoreHttp, require_https
 
@@ -413,7 +421,8 @@ class ShopifySource(Source):
             lines = list((node.get("lineItems") or {}).get("nodes") or [])
             info = (node.get("lineItems") or {}).get("pageInfo") or {}
             lines.extend(self._more_lines(node, info, client, cancel))
-            return order_from_node(node, lines, zone)
+            read = order_from_node(node, lines, zone)
+            return within_quickbooks_limits(read) if isinstance(read, Order) else read
         except (OrderDataError, MoneyError, KeyError, TypeError, ValueError) as exc:
             message = exc.message if isinstance(exc, ConnexError) else (
                 f"Shopify sent an order that cannot be read ({type(exc).__name__}: {exc}).")
@@ -494,10 +503,14 @@ def number_of(name: str) -> str:
 def shop_amount(money_set: Any, what: str, order: str) -> Decimal:
     """The shop-currency amount of a MoneyBag, from its decimal string."""
     try:
-        return money(money_set["shopMoney"]["amount"])
+        amount = quantity(money_set["shopMoney"]["amount"])   # exact, checked before rounding
     except (KeyError, TypeError, MoneyError):
         raise OrderDataError(f"Shopify sent no readable amount for {what}.", order=order,
                              field=what) from None
+    if not fits_quickbooks(amount):
+        raise OrderDataError(f"Shopify sent {amount} for {what}, {TOO_LARGE_FOR_QUICKBOOKS}.",
+                             order=order, field=what)
+    return money(amount)
 
 
 def _instant(text: str | None) -> datetime | None:
@@ -539,6 +552,9 @@ def _read_line(item: Mapping[str, Any], order: str, index: int) -> _Line:
     except (KeyError, MoneyError):
         raise OrderDataError("Shopify sent a line without a readable quantity.", order=order,
                              field=f"{where}.quantity") from None
+    if not fits_quickbooks(count):
+        raise OrderDataError(f"Shopify sent a quantity of {count}, {TOO_LARGE_FOR_QUICKBOOKS}.",
+                             order=order, field=f"{where}.quantity")
     line = OrderLine(sku=item.get("sku") or "", name=item.get("name") or "", quantity=count,
                      unit_price=shop_amount(item.get("originalUnitPriceSet"),
                                             f"{where}.originalUnitPriceSet", order),

@@ -226,14 +226,13 @@ class Engine:
             order_query = self._query(connection, query, retry_failed)
             try:
                 if order_query is not None:
-                    self._fetch(session, source, order_query, cancel)
-                # After the cursor's orders, so those it already fetched are not asked twice.
-                # No status filter: process() skips an order whose status this connection does
-                # not sync, and says so, where a filtered fetch would leave it failed for ever.
-                healing = [number for number in failed_before
-                           if number not in session.numbers][:HEALING_ORDERS_MAX]
-                if healing and not cancel.cancelled:
-                    self._fetch(session, source, OrderQuery(numbers=tuple(healing)), cancel)
+                    # In the same fetch, so a source that reads everything reads it once. No
+                    # status filter on them: process() skips an order whose status this
+                    # connection does not sync, and says so, where a filtered fetch would
+                    # leave it failed for ever.
+                    healing = failed_before[:HEALING_ORDERS_MAX]
+                    self._fetch(session, source.fetch_orders_and_retries(
+                        order_query, healing, cancel), cancel)
             except Cancelled:
                 cancel.cancel()
             # Orders already planned are finished even when cancelled: no order is left half
@@ -275,9 +274,9 @@ class Engine:
                  result.skipped, result.failed, f": {result.message}" if result.message else "")
         return result
 
-    def _fetch(self, session: _Session, source: Source, query: OrderQuery,
+    def _fetch(self, session: _Session, orders: Iterable[Order | FailedOrder],
                cancel: CancelToken) -> None:
-        for window in _windows(source.fetch_orders(query, cancel), self.window_orders, cancel):
+        for window in _windows(orders, self.window_orders, cancel):
             session.process(window)
 
     def _fail_run(self, result: SyncResult, error: ConnexError) -> None:

@@ -62,3 +62,37 @@ def test_fields_name_themselves_when_unreadable():
         "total", "Order 7: line 2: total is 'n/a', not an amount.")
     with pytest.raises(OrderDataError):
         quantity_of({"quantity": None}, "quantity", "7")
+
+
+@pytest.mark.parametrize(("parse", "key", "value"), [
+    (amount_of, "total", "1e27"),
+    (amount_of, "total", "12345678901.00"),
+    (amount_of, "total", "-1E+10"),
+    (quantity_of, "quantity", "99999999999999999999999999"),
+    (quantity_of, "quantity", "1e10"),
+])
+def test_numbers_quickbooks_cannot_hold_fail_the_order_naming_the_field(parse, key, value):
+    with pytest.raises(OrderDataError) as caught:
+        parse({key: value}, key, "7")
+    assert (caught.value.order, caught.value.field) == ("7", key)
+    assert value in str(caught.value)
+    assert parse({key: "9999999999"}, key, "7") == D("9999999999")
+
+
+@pytest.mark.parametrize(("value", "words"), [("NaN", "not an amount"),
+                                              ("Infinity", "not an amount")])
+def test_not_a_number_is_refused(value, words):
+    with pytest.raises(OrderDataError, match=words):
+        amount_of({"total": value}, "total", "7")
+
+
+def test_a_line_or_total_past_quickbooks_fails_though_each_number_fits():
+    big = Order("test", "1", "1", date(2026, 1, 1), "paid", PaymentStatus.PAID, "USD",
+                Buyer(), (OrderLine("S", "Sofa", D(100000), D("100000.00")),),
+                D("10000000000.00"))
+    with pytest.raises(OrderDataError) as caught:
+        balance_with_store_total(big)
+    assert caught.value.order == "1"
+    assert "line 1 (S) quantity × unit price" in str(caught.value)
+    fitting = order("9999999999.99", "9999999999.99")
+    assert balance_with_store_total(fitting) == fitting

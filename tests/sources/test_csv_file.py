@@ -366,3 +366,113 @@ def test_round_trip_total_is_always_the_formula(tmp_path: Path, orders: list[dic
         assert len(order.lines) == want["lines"]
         assert order.order_date == date(2026, 9, 30)
         assert order.buyer.name == "Ελένη Παπαδοπούλου"
+
+
+# ---- hardening: absurd amounts, encodings, quotes, repeated numbers -------------------------
+
+COMPANY_HEADER = "Order Number,Order Date,Company,SKU,Quantity,Unit Price"
+
+
+def test_amounts_quickbooks_cannot_hold_fail_their_order_and_the_file_goes_on(
+        tmp_path: Path) -> None:
+    text = "\n".join([
+        "Order Number,Order Date,SKU,Quantity,Unit Price,Shipping Amount",
+        "1,2026-10-01,A,99999999999999999999999999,1.00,",
+        "2,2026-10-01,A,1,999999999999999999999999999999.00,",
+        "3,2026-10-01,A,100000,100000.00,",
+        "4,2026-10-01,A,1,1.00,12345678901.00",
+        "5,2026-10-01,A,1,6000000000.00,",
+        "5,2026-10-01,B,1,6000000000.00,",
+        "6,2026-10-02,B,2,2.50,",
+    ]) + "\n"
+    results = by_number(fetch(write(tmp_path, text)))
+    expected = {"1": (2, "Quantity"), "2": (3, "Unit Price"), "3": (4, "Quantity"),
+                "4": (5, "Shipping Amount"), "5": (6, "")}
+    for number, (line, field) in expected.items():
+        failure = results[number]
+        assert isinstance(failure, FailedOrder), failure
+        assert (failure.line, failure.field) == (line, field)
+        assert "more than QuickBooks can hold" in failure.message
+    assert "12000000000.00" in results["5"].message and "total" in results["5"].message
+    good = results["6"]
+    assert isinstance(good, Order) and good.total == Decimal("5.00")
+
+
+def test_a_stray_latin1_byte_fails_only_its_row_and_accents_elsewhere_stay_right(
+        tmp_path: Path) -> None:
+    header = b"Order Number,Order Date,Customer Name,SKU,Quantity,Unit Price\n"
+    path = tmp_path / "orders.csv"
+    path.write_bytes(header
+                     + "1,2026-10-01,José García,A,1,1.00\n".encode()
+                     + b"2,2026-10-01,Caf\xe9 Bar,A,1,1.00\n"
+                     + "3,2026-10-02,Zoë Brontë,B,2,2.50\n".encode())
+    results = by_number(fetch(path))
+    first, third = results["1"], results["3"]
+    assert isinstance(first, Order) and first.buyer.name == "José García"
+    assert isinstance(third, Order) and third.buyer.name == "Zoë Brontë"
+    failure = results["2"]
+    assert isinstance(failure, FailedOrder)
+    assert (failure.line, failure.field) == (3, "Customer Name")
+    assert "not UTF-8" in failure.message and "Caf\ufffd Bar" in failure.message
+
+
+def test_an_unterminated_quote_fails_its_own_order_at_its_line_and_loses_no_later_one(
+        tmp_path: Path) -> None:
+    text = "\n".join([
+        COMPANY_HEADER,
+        "1,2026-10-01,Acme,A,1,1.00",
+        '2,2026-10-01,"Brontë & Daughters,B,1,2.00',
+        "3,2026-10-02,,C,2,2.50",
+        '4,2026-10-02,"Quoted, Inc.",D,1,4.00',
+        "5,2026-10-03,,E,1,5.00",
+    ]) + "\n"
+    results = fetch(write(tmp_path, text))
+    assert [r.number for r in results] == ["1", "2", "3", "4", "5"]
+    failure = results[1]
+    assert isinstance(failure, FailedOrder)
+    assert (failure.line, failure.field) == (3, "Company")
+    assert failure.message.startswith("Line 3, Company: a quote opens here and is never closed")
+    assert [r.total for r in results if isinstance(r, Order)] == [
+        Decimal("1.00"), Decimal("5.00"), Decimal("4.00"), Decimal("5.00")]
+    assert isinstance(results[3], Order) and results[3].buyer.company == "Quoted, Inc."
+
+
+def test_an_unterminated_quote_in_a_large_file_fails_one_order_not_the_file(
+        tmp_path: Path) -> None:
+    later = [f"{n},2026-10-02,,C,1,1.00" for n in range(10, 10_010)]   # past csv's field limit
+    text = "\n".join([COMPANY_HEADER, '2,2026-10-01,"Acme,B,1,2.00', *later]) + "\n"
+    results = fetch(write(tmp_path, text))
+    assert len(results) == 1 + len(later)
+    failure = results[0]
+    assert isinstance(failure, FailedOrder) and (failure.line, failure.number) == (2, "2")
+    assert all(isinstance(r, Order) for r in results[1:])
+
+
+def test_an_order_number_on_distant_rows_with_other_order_fields_fails_naming_both_lines(
+        tmp_path: Path) -> None:
+    text = "\n".join([
+        "Order Number,Order Date,Customer Name,SKU,Quantity,Unit Price",
+        "1001,2026-10-01,Ann,A,10,1.00",
+        "1002,2026-10-01,Bob,A,1,1.00",
+        "1001,,,A,999,1.00",
+    ]) + "\n"
+    results = by_number(fetch(write(tmp_path, text)))
+    failure = results["1001"]   # not one invoice for 1009 × A
+    assert isinstance(failure, FailedOrder)
+    assert (failure.line, failure.field) == (4, "Order Date")
+    assert failure.message.startswith("Line 4, Order Date: order 1001 also has line 2")
+    assert isinstance(results["1002"], Order) and results["1002"].total == Decimal("1.00")
+
+
+def test_distant_rows_that_repeat_their_order_fields_identically_are_one_order(
+        tmp_path: Path) -> None:
+    text = "\n".join([
+        "Order Number,Order Date,Customer Name,SKU,Quantity,Unit Price",
+        "1001,2026-10-01,Ann,A,10,1.00",
+        "1002,2026-10-01,Bob,A,1,1.00",
+        "1001,2026-10-01,Ann,B,2,3.00",
+    ]) + "\n"
+    results = by_number(fetch(write(tmp_path, text)))
+    order = results["1001"]
+    assert isinstance(order, Order) and order.total == Decimal("16.00")
+    assert order.raw["lines"] == [2, 4]

@@ -14,9 +14,10 @@ from tests.sandbox.conftest import RawApi
 
 
 @contextlib.contextmanager
-def company(kind: str, *, multicurrency: bool = False) -> Iterator[RawApi]:
-    """A running sandbox company of `kind`, driven through its HTTP API."""
-    with SandboxServer(rate_limits=False, kind=kind, multicurrency=multicurrency) as server:
+def company(kind: str | None, *, multicurrency: bool = False) -> Iterator[RawApi]:
+    """A running sandbox company of `kind` (None: the default company), driven over HTTP."""
+    options = {"kind": kind, "multicurrency": multicurrency} if kind else {}
+    with SandboxServer(rate_limits=False, **options) as server:  # type: ignore[arg-type]
         yield RawApi(server)
 
 

@@ -13,12 +13,7 @@ from typing import Any
 from connex_desktop.core.money import ZERO
 from connex_desktop.sandbox import faults
 from connex_desktop.sandbox import query as qbql
-from connex_desktop.sandbox.kinds import (
-    AST,
-    DEFAULT_KIND,
-    US_LINE_TAX_CODES,
-    company_kind,
-)
+from connex_desktop.sandbox.kinds import DEFAULT_KIND, US_LINE_TAX_CODES, company_kind
 from connex_desktop.sandbox.lists import ListRules
 from connex_desktop.sandbox.records import (
     ENTITIES,
@@ -29,7 +24,7 @@ from connex_desktop.sandbox.records import (
     TRANSACTIONS,
     Entity,
 )
-from connex_desktop.sandbox.seed import COMPANY_NAME, seed_company
+from connex_desktop.sandbox.seed import new_company_info, new_preferences, seed_company
 from connex_desktop.sandbox.store import Store, dumps, id_order, loads
 from connex_desktop.sandbox.transactions import TransactionRules
 
@@ -66,8 +61,8 @@ class Company(ListRules, TransactionRules):
             if self.store.get("Preferences", "1") is None:
                 self.store.set_meta("company_kind", self.kind.key)
                 self._insert("Preferences",
-                             self._default_preferences(custom_txn_numbers, multicurrency))
-                self._insert("CompanyInfo", self._default_company_info())
+                             new_preferences(self.kind, custom_txn_numbers, multicurrency))
+                self._insert("CompanyInfo", new_company_info(self.kind))
                 if seed:
                     seed_company(self, self.kind)
             self._check_same_company(db_path, multicurrency)
@@ -237,48 +232,6 @@ class Company(ListRules, TransactionRules):
                     if pair["Name"] == "VendorAndPurchasesPrefs.UseCustomTxnNumbers":
                         pair["Value"] = str(purchase_custom_txn_numbers).lower()
             self._save("Preferences", prefs, current)
-
-    def _default_preferences(self, custom_txn_numbers: bool, multicurrency: bool) -> Entity:
-        kind = self.kind
-        return {
-            "Id": "1",
-            "AccountingInfoPrefs": {"TrackDepartments": False, "ClassTrackingPerTxn": True,
-                                    "ClassTrackingPerTxnLine": False,
-                                    "FirstMonthOfFiscalYear": "January",
-                                    "UseAccountNumbers": True, "CustomerTerminology": "Customers"},
-            "ProductAndServicesPrefs": {"ForSales": True, "ForPurchase": True,
-                                        "QuantityWithPriceAndRate": True,
-                                        "QuantityOnHand": True},
-            "SalesFormsPrefs": {"CustomTxnNumbers": custom_txn_numbers, "AllowShipping": True,
-                                "AllowDiscount": True, "AllowEstimates": True,
-                                "AllowDeposit": False, "AutoApplyPayments": False,
-                                "ETransactionEnabledStatus": "NotApplicable",
-                                "DefaultTerms": {"value": "1"}},
-            "VendorAndPurchasesPrefs": {"TrackingByCustomer": False,
-                                        "BillableExpenseTracking": False},
-            "TaxPrefs": {"UsingSalesTax": True, "PartnerTaxEnabled": kind.tax_model == AST},
-            "CurrencyPrefs": {"MultiCurrencyEnabled": multicurrency,
-                              "HomeCurrency": {"value": kind.home_currency}},
-            "OtherPrefs": {"NameValue": [
-                {"Name": "VendorAndPurchasesPrefs.UseCustomTxnNumbers", "Value": "true"},
-                {"Name": "SalesFormsPrefs.DefaultCustomerMessage", "Value": ""},
-                {"Name": "WarnDuplicateCheckNumber", "Value": "true"},
-                {"Name": "WarnDuplicateJournalNumber", "Value": "false"}]},
-        }
-
-    def _default_company_info(self) -> Entity:
-        kind = self.kind
-        return {
-            "Id": "1", "CompanyName": COMPANY_NAME,
-            "LegalName": f"{COMPANY_NAME} {kind.legal_suffix}",
-            "CompanyAddr": dict(kind.address), "LegalAddr": dict(kind.address),
-            "CustomerCommunicationAddr": dict(kind.address), "Country": kind.country,
-            "Email": {"Address": "books@maple-pine.example"},
-            "PrimaryPhone": {"FreeFormNumber": kind.phone},
-            "FiscalYearStartMonth": "January", "SupportedLanguages": "en",
-            "NameValue": [{"Name": "NeoEnabled", "Value": "true"},
-                          {"Name": "IndustryType", "Value": "Retail"}],
-        }
 
     # --- writing: entry points -------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, Protocol
 
-from connex_desktop.sandbox.kinds import GLOBAL, US, CompanyKind
+from connex_desktop.sandbox.kinds import AST, GLOBAL, US, CompanyKind
 
 COMPANY_NAME = "Maple & Pine Outfitters"
 INVENTORY_START_DATE = "2025-01-01"
@@ -204,6 +204,50 @@ CATALOG: tuple[SeedItem, ...] = (
     _item("SVC-WAX", "Ski Wax Tune-up", "Service", "35.00", None, None),
     _item("SVC-RUSH", "Rush Handling", "Service", "12.00", None, None),
 )
+
+
+def new_preferences(kind: CompanyKind, custom_txn_numbers: bool,
+                    multicurrency: bool) -> dict[str, Any]:
+    """A new company's Preferences: the kind's tax and currency settings, custom numbering."""
+    return {
+        "Id": "1",
+        "AccountingInfoPrefs": {"TrackDepartments": False, "ClassTrackingPerTxn": True,
+                                "ClassTrackingPerTxnLine": False,
+                                "FirstMonthOfFiscalYear": "January",
+                                "UseAccountNumbers": True, "CustomerTerminology": "Customers"},
+        "ProductAndServicesPrefs": {"ForSales": True, "ForPurchase": True,
+                                    "QuantityWithPriceAndRate": True,
+                                    "QuantityOnHand": True},
+        "SalesFormsPrefs": {"CustomTxnNumbers": custom_txn_numbers, "AllowShipping": True,
+                            "AllowDiscount": True, "AllowEstimates": True,
+                            "AllowDeposit": False, "AutoApplyPayments": False,
+                            "ETransactionEnabledStatus": "NotApplicable",
+                            "DefaultTerms": {"value": "1"}},
+        "VendorAndPurchasesPrefs": {"TrackingByCustomer": False,
+                                    "BillableExpenseTracking": False},
+        "TaxPrefs": {"UsingSalesTax": True, "PartnerTaxEnabled": kind.tax_model == AST},
+        "CurrencyPrefs": {"MultiCurrencyEnabled": multicurrency,
+                          "HomeCurrency": {"value": kind.home_currency}},
+        "OtherPrefs": {"NameValue": [
+            {"Name": "VendorAndPurchasesPrefs.UseCustomTxnNumbers", "Value": "true"},
+            {"Name": "SalesFormsPrefs.DefaultCustomerMessage", "Value": ""},
+            {"Name": "WarnDuplicateCheckNumber", "Value": "true"},
+            {"Name": "WarnDuplicateJournalNumber", "Value": "false"}]},
+    }
+
+def new_company_info(kind: CompanyKind) -> dict[str, Any]:
+    """A new company's CompanyInfo, in the kind's country."""
+    return {
+        "Id": "1", "CompanyName": COMPANY_NAME,
+        "LegalName": f"{COMPANY_NAME} {kind.legal_suffix}",
+        "CompanyAddr": dict(kind.address), "LegalAddr": dict(kind.address),
+        "CustomerCommunicationAddr": dict(kind.address), "Country": kind.country,
+        "Email": {"Address": "books@maple-pine.example"},
+        "PrimaryPhone": {"FreeFormNumber": kind.phone},
+        "FiscalYearStartMonth": "January", "SupportedLanguages": "en",
+        "NameValue": [{"Name": "NeoEnabled", "Value": "true"},
+                      {"Name": "IndustryType", "Value": "Retail"}],
+    }
 
 
 class SeedTarget(Protocol):

@@ -138,9 +138,8 @@ class TransactionRules(TaxRules, CurrencyRules):
         if entity == "Estimate" and not self._pref("SalesFormsPrefs", "AllowEstimates"):
             raise faults.business_validation("Estimates are turned off for this company.")
         self._transaction_header(entity, raw, current, allow_duplicate)
-        customer_required = entity in ("Invoice", "Estimate", "CreditMemo")
         customer = self._named_ref("Customer", raw.get("CustomerRef"), "CustomerRef",
-                                   required=customer_required)
+                                   required=entity in ("Invoice", "Estimate", "CreditMemo"))
         if customer is not None:
             raw["CustomerRef"] = customer
         self._transaction_currency(raw, customer and self.visible("Customer", customer["value"]))

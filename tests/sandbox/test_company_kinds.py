@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import os
 import signal
-import subprocess
-import sys
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from quickbooks.objects import CompanyInfo, Preferences, TaxCode, TaxRate
 
 from connex_desktop.sandbox.server import SandboxServer
-from tests.sandbox.conftest import connect
+from tests.sandbox.conftest import connect, sandbox_command
 from tests.sandbox.kinds_helpers import (
     amount,
     company,
@@ -70,20 +65,12 @@ def test_a_vat_code_lists_its_sales_and_purchase_rates_as_the_api_returns_them()
 
 
 def test_the_sandbox_command_starts_the_kind_asked_for(tmp_path):
-    process = subprocess.Popen(
-        [sys.executable, "-m", "connex_desktop", "sandbox", "--port", "0", "--company", "uk",
-         "--multicurrency", "--db", str(tmp_path / "uk.sqlite")], stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        cwd=Path(__file__).resolve().parents[2])
-    try:
-        assert process.stdout is not None
-        assert json.loads(process.stdout.readline())["company"] == "uk"
+    database = str(tmp_path / "uk.sqlite")
+    with sandbox_command("--company", "uk", "--multicurrency", "--db", database) as (
+            process, details):
+        assert (details["company"], details["multicurrency"]) == ("uk", True)
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
     with SandboxServer(tmp_path / "uk.sqlite", kind="uk", multicurrency=True) as server:
         assert server.company.company_info()["Country"] == "GB"
     with pytest.raises(ValueError, match="'uk' company with multicurrency"):

@@ -6,10 +6,11 @@ import signal
 from decimal import Decimal
 
 import pytest
-from quickbooks.objects import CompanyInfo, Preferences, TaxCode, TaxRate
+from quickbooks.exceptions import QuickbooksException
+from quickbooks.objects import CompanyInfo, Customer, Invoice, Preferences, TaxCode, TaxRate
 
 from connex_desktop.sandbox.server import SandboxServer
-from tests.sandbox.conftest import connect, sandbox_command
+from tests.sandbox.conftest import connect, first_id, ref, sandbox_command
 from tests.sandbox.kinds_helpers import (
     amount,
     company,
@@ -22,6 +23,7 @@ from tests.sandbox.kinds_helpers import (
     names,
     shipping,
 )
+from tests.sandbox.test_transactions import item_line
 
 NY = {"Line1": "350 Fifth Ave", "City": "New York", "CountrySubDivisionCode": "NY",
       "PostalCode": "10118", "Country": "USA"}
@@ -232,3 +234,35 @@ def test_purchase_orders_take_purchase_codes_and_sales_take_sales_codes():
         buyer = customer(api, "Max Ward")["Id"]
         assert fault(invoice(api, buyer, line(headlamp, "1", "39.99",
                                               codes["GST on non-capital"])))[0] == "6000"
+
+
+def test_a_discount_is_spread_over_the_lines_before_vat():
+    with company("uk") as api:
+        buyer = customer(api, "Ned Ash")["Id"]
+        codes, vase = names(api, "TaxCode"), item_id(api, "VAS-CER-TL")
+        discount = {"DetailType": "DiscountLineDetail", "Amount": "10.00",
+                    "DiscountLineDetail": {"PercentBased": False}}
+        booked = created(invoice(api, buyer, line(vase, "1", "60.00", codes["20.0% S"]),
+                                 line(vase, "1", "40.00", codes["5.0% R"]), discount))
+        # 6.00 and 4.00 of the discount: VAT on 54.00 at 20 % and 36.00 at 5 %.
+        assert amount(booked["TxnTaxDetail"]["TotalTax"]) == Decimal("12.60")
+        assert amount(booked["TotalAmt"]) == Decimal("102.60")
+
+
+def test_python_quickbooks_books_a_vat_invoice_with_a_code_on_each_line():
+    with SandboxServer(rate_limits=False, kind="uk") as server:
+        qb = connect(server)
+        buyer = Customer()
+        buyer.DisplayName = "Pia Holt"
+        buyer = buyer.save(qb=qb)
+        standard = TaxCode.filter(Name="20.0% S", qb=qb)[0]
+        sold = item_line(first_id(server, "Item", "Sku = 'HDL-400L'"), "2", "39.99")
+        document = Invoice()
+        document.CustomerRef, document.Line = ref(buyer.Id), [sold]
+        with pytest.raises(QuickbooksException) as refused:
+            document.save(qb=qb)
+        assert refused.value.error_code == 6000
+        sold.SalesItemLineDetail.TaxCodeRef = ref(standard.Id)
+        saved = document.save(qb=qb)
+        assert (saved.TotalAmt, saved.TxnTaxDetail.TotalTax) == (95.98, 16.0)
+        assert saved.CurrencyRef.value == "GBP"

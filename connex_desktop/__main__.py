@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 
 from connex_desktop import __version__
 from connex_desktop.core.modes import TransactionMode
+from connex_desktop.sandbox.kinds import DEFAULT_KIND, KINDS
 
 MEASURE_STARTUP_ENV = "CONNEX_MEASURE_STARTUP"
 # Each command's handler is imported only when it runs, so `sync` never loads Qt and the
@@ -49,6 +50,14 @@ def _connection_options(parser: argparse.ArgumentParser, *, creating: bool) -> N
                         help="sync automatically once a day at this time")
 
 
+def _company_options(parser: argparse.ArgumentParser, *, default: str | None) -> None:
+    parser.add_argument("--company", choices=list(KINDS), default=default,
+                        help="the kind of QuickBooks company: us (legacy sales tax, the "
+                        "default), us-ast (automated sales tax), uk (VAT), ca (GST/HST), au (GST)")
+    parser.add_argument("--multicurrency", action="store_true", default=None,
+                        help="turn multicurrency on (home currency from the company's country)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="connex-desktop",
@@ -69,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--latency-ms", type=int, default=0)
     sandbox.add_argument("--fail-rate", type=float, default=0.0)
     sandbox.add_argument("--no-rate-limits", action="store_true")
+    _company_options(sandbox, default=DEFAULT_KIND)
 
     demo = commands.add_parser("demo", help="sync the demo store into an in-process sandbox")
     demo.add_argument("--orders", type=int, default=None, help="how many demo orders")
@@ -76,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="book the demo as this transaction type (kept for later runs; "
                       "first run: invoices-with-payments)")
     demo.add_argument("--json", action="store_true")
+    _company_options(demo, default=None)  # None: the kind the demo used last
 
     connection = commands.add_parser("connection", help="add, change, list or remove connections")
     actions = connection.add_subparsers(dest="action", metavar="ACTION", required=True)

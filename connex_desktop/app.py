@@ -24,6 +24,7 @@ from connex_desktop.quickbooks.auth import (
     save_credentials,
 )
 from connex_desktop.sandbox.demo_store import DemoSource
+from connex_desktop.sandbox.kinds import DEFAULT_KIND
 from connex_desktop.sandbox.seed import COMPANY_NAME as DEMO_COMPANY_NAME
 from connex_desktop.sources.base import Source
 from connex_desktop.sources.bigcommerce import BigCommerceSource
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
 
 DEMO_CONNECTION_NAME = "Demo store"
 DEMO_COMPANY_FILE = "demo-company.sqlite3"
+DEMO_COMPANY_SETTING = "demo_company"  # "<kind>[+multicurrency]", the kind the demo last used
 DEMO_MODE = TransactionMode.INVOICES_WITH_PAYMENTS   # the demo connection's mode when created
 INSECURE_TRANSPORT_ENV = "OAUTHLIB_INSECURE_TRANSPORT"
 SOURCE_KINDS: Mapping[str, type[Source]] = {CsvSource.kind: CsvSource, DemoSource.kind: DemoSource,
@@ -72,6 +74,13 @@ OLD_SECRETS_MOVED_SETTING = "keyring_old_keys_moved"
 QUICKBOOKS_SECRETS = (CLIENT_SECRET, REFRESH_TOKEN, ACCESS_TOKEN)
 
 log = logging.getLogger(__name__)
+
+
+def demo_company_file(kind: str, multicurrency: bool) -> str:
+    """The data folder's file for the demo's sandbox company of this kind."""
+    if kind == DEFAULT_KIND and not multicurrency:
+        return DEMO_COMPANY_FILE
+    return f"demo-company-{kind}{'-multicurrency' if multicurrency else ''}.sqlite3"
 
 
 def quickbooks_key_prefix(connection_id: int) -> str:
@@ -172,9 +181,14 @@ class App:
                     marked += self.runs.mark_interrupted(connection.id)
         return marked
 
-    def start_demo(self, *, orders: int | None = None,
-                   mode: TransactionMode | None = None) -> Connection:
+    def start_demo(self, *, orders: int | None = None, mode: TransactionMode | None = None,
+                   company_kind: str | None = None,
+                   multicurrency: bool | None = None) -> Connection:
         """Start the in-process sandbox company (kept in the data folder) and the demo connection.
+
+        `company_kind` and `multicurrency` choose the kind of sandbox company (see
+        sandbox/kinds.py) and are kept for later runs, as `mode` is; each kind has its own
+        company file (the first run's default, "us", DEMO_COMPANY_FILE).
 
         `mode` is the demo connection's transaction mode when given; otherwise a new demo
         connection gets DEMO_MODE and an existing one keeps the mode the user chose. The demo's
@@ -186,8 +200,10 @@ class App:
         # The demo company answers over plain http on loopback; python-quickbooks' OAuth
         # session refuses http unless told (the same switch tests/conftest.py sets).
         os.environ.setdefault(INSECURE_TRANSPORT_ENV, "1")
+        kind, multicurrency = self._demo_company(company_kind, multicurrency)
         if self._demo is None:
-            server = SandboxServer(db_path=private_file(self.paths.data / DEMO_COMPANY_FILE))
+            server = SandboxServer(db_path=private_file(self.paths.data / demo_company_file(
+                kind, multicurrency)), kind=kind, multicurrency=multicurrency)
             server.start()
             self._demo = _Demo(server, -1, MemorySecretStore(observer=register_secret))
         demo = self._demo
@@ -214,6 +230,17 @@ class App:
                          client_secret=server.client_secret,
                          refresh_token=str(server.new_grant()["refresh_token"]))
         return connection
+
+    def _demo_company(self, kind: str | None, multicurrency: bool | None) -> tuple[str, bool]:
+        """The demo company's kind and multicurrency: as given (and remembered), else as last."""
+        last_kind, _, last_multicurrency = (self.settings.get(DEMO_COMPANY_SETTING)
+                                            or DEFAULT_KIND).partition("+")
+        if multicurrency is None:  # a kind named alone is a single-currency company
+            multicurrency = kind is None and bool(last_multicurrency)
+        chosen = (kind or last_kind, multicurrency)
+        self.settings.set(DEMO_COMPANY_SETTING,
+                          chosen[0] + ("+multicurrency" if chosen[1] else ""))
+        return chosen
 
     def close(self) -> None:
         if self._demo is not None:

@@ -58,7 +58,8 @@ class UsageError(ConnexError):
 def demo(args: argparse.Namespace) -> int:
     with _app(args) as app:
         mode = TransactionMode(args.mode) if args.mode else None
-        connection = app.start_demo(orders=args.orders, mode=mode)
+        connection = app.start_demo(orders=args.orders, mode=mode, company_kind=args.company,
+                                    multicurrency=args.multicurrency)
         if not args.json:
             print(f"Demo: {connection.quickbooks.company_name} (sandbox at "
                   f"{connection.quickbooks.environment}), mode "

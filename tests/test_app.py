@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from connex_desktop.__main__ import MEASURE_STARTUP_ENV
+from connex_desktop.__main__ import MEASURE_STARTUP_ENV, build_parser
 from connex_desktop.app import DEMO_CONNECTION_NAME, DEMO_MODE, SOURCE_KINDS, App, build_app
 from connex_desktop.core.connection import Connection
 from connex_desktop.core.errors import ErrorKind
@@ -99,6 +99,29 @@ def test_a_larger_demo_is_the_same_store_and_pays_nothing_twice(tmp_path):
 
 
 # ---- the demo keeps the user's choices -----------------------------------------------------
+
+def test_the_demo_starts_the_company_kind_asked_for_and_keeps_it(tmp_path):
+    assert build_parser().parse_args(["demo", "--company", "uk"]).company == "uk"
+    app = build_app(str(tmp_path), secrets=MemorySecretStore())
+    connection = app.start_demo(orders=2, company_kind="uk", multicurrency=True)
+    with app.quickbooks_client(connection) as client:
+        assert client.company_info()["Country"] == "GB"
+    app.close()
+    assert (tmp_path / "demo-company-uk-multicurrency.sqlite3").exists()
+    assert not (tmp_path / "demo-company.sqlite3").exists()
+
+    app = build_app(str(tmp_path), secrets=MemorySecretStore())    # `sync` or the window
+    app.start_demo()
+    assert app._demo is not None
+    assert app._demo.server.company.preferences()["CurrencyPrefs"] == {
+        "MultiCurrencyEnabled": True, "HomeCurrency": {"value": "GBP"}}
+    app.close()
+    app = build_app(str(tmp_path), secrets=MemorySecretStore())
+    app.start_demo(company_kind="us")
+    assert app._demo is not None and app._demo.server.company.kind.key == "us"
+    app.close()
+    assert (tmp_path / "demo-company.sqlite3").exists()
+
 
 def test_the_demo_mode_is_chosen_when_created_and_then_left_to_the_user(tmp_path):
     app = build_app(str(tmp_path), secrets=MemorySecretStore())

@@ -13,6 +13,7 @@ from typing import Any
 from connex_desktop.core.money import ZERO
 from connex_desktop.sandbox import faults
 from connex_desktop.sandbox import query as qbql
+from connex_desktop.sandbox.kinds import DEFAULT_KIND, US_LINE_TAX_CODES, company_kind
 from connex_desktop.sandbox.lists import ListRules
 from connex_desktop.sandbox.records import (
     ENTITIES,
@@ -23,9 +24,9 @@ from connex_desktop.sandbox.records import (
     TRANSACTIONS,
     Entity,
 )
-from connex_desktop.sandbox.seed import COMPANY_ADDRESS, COMPANY_NAME, seed_company
+from connex_desktop.sandbox.seed import new_company_info, new_preferences, seed_company
 from connex_desktop.sandbox.store import Store, dumps, id_order, loads
-from connex_desktop.sandbox.transactions import US_LINE_TAX_CODES, TransactionRules
+from connex_desktop.sandbox.transactions import TransactionRules
 
 # Tax codes and rates are made through the separate TaxService; the rest only by the service.
 READ_ONLY_OVER_API = ("TaxCode", "TaxRate", *SINGLETONS)
@@ -47,17 +48,33 @@ class Company(ListRules, TransactionRules):
     """A thread-safe QuickBooks Online company; every method raises QBFault on a bad request."""
 
     def __init__(self, db_path: str | Path | None = None, *, seed: bool = True,
-                 custom_txn_numbers: bool = True,
+                 custom_txn_numbers: bool = True, kind: str = DEFAULT_KIND,
+                 multicurrency: bool = False,
                  clock: Callable[[], float] = time.time) -> None:
+        """A new company of `kind` (see kinds.KINDS) is made when `db_path` holds none yet; an
+        existing one must be of that kind and multicurrency setting (ValueError otherwise)."""
         self.clock = clock
         self.store = Store(db_path)
         self.lock = self.store.lock
+        self.kind = company_kind(kind)
         with self.lock:
             if self.store.get("Preferences", "1") is None:
-                self._insert("Preferences", self._default_preferences(custom_txn_numbers))
-                self._insert("CompanyInfo", self._default_company_info())
+                self.store.set_meta("company_kind", self.kind.key)
+                self._insert("Preferences",
+                             new_preferences(self.kind, custom_txn_numbers, multicurrency))
+                self._insert("CompanyInfo", new_company_info(self.kind))
                 if seed:
-                    seed_company(self)
+                    seed_company(self, self.kind)
+            self._check_same_company(db_path, multicurrency)
+
+    def _check_same_company(self, db_path: str | Path | None, multicurrency: bool) -> None:
+        stored = self.store.meta("company_kind") or DEFAULT_KIND
+        stored_multicurrency = bool(self._pref("CurrencyPrefs", "MultiCurrencyEnabled"))
+        if (stored, stored_multicurrency) != (self.kind.key, multicurrency):
+            self.store.close()
+            raise ValueError(
+                f"{db_path} holds a '{stored}' company"
+                f"{' with multicurrency' if stored_multicurrency else ''}; open it as one")
 
     def close(self) -> None:
         self.store.close()
@@ -95,6 +112,10 @@ class Company(ListRules, TransactionRules):
             if self._batch_created:
                 candidates = [e for e in candidates
                               if (entity, e["Id"]) not in self._batch_created]
+            if entity in NAME_FIELD and not any(c.field.lower() == "active"
+                                                for c in parsed.conditions):
+                # Plain queries return active records only (Intuit, "Deep dive: SQL queries").
+                candidates = [e for e in candidates if e.get("Active") is not False]
             total, page = qbql.select(parsed, candidates, id_order)
         if parsed.count:
             return {"totalCount": total}
@@ -211,46 +232,6 @@ class Company(ListRules, TransactionRules):
                     if pair["Name"] == "VendorAndPurchasesPrefs.UseCustomTxnNumbers":
                         pair["Value"] = str(purchase_custom_txn_numbers).lower()
             self._save("Preferences", prefs, current)
-
-    @staticmethod
-    def _default_preferences(custom_txn_numbers: bool) -> Entity:
-        return {
-            "Id": "1",
-            "AccountingInfoPrefs": {"TrackDepartments": False, "ClassTrackingPerTxn": True,
-                                    "ClassTrackingPerTxnLine": False,
-                                    "FirstMonthOfFiscalYear": "January",
-                                    "UseAccountNumbers": True, "CustomerTerminology": "Customers"},
-            "ProductAndServicesPrefs": {"ForSales": True, "ForPurchase": True,
-                                        "QuantityWithPriceAndRate": True,
-                                        "QuantityOnHand": True},
-            "SalesFormsPrefs": {"CustomTxnNumbers": custom_txn_numbers, "AllowShipping": True,
-                                "AllowDiscount": True, "AllowEstimates": True,
-                                "AllowDeposit": False, "AutoApplyPayments": False,
-                                "ETransactionEnabledStatus": "NotApplicable",
-                                "DefaultTerms": {"value": "1"}},
-            "VendorAndPurchasesPrefs": {"TrackingByCustomer": False,
-                                        "BillableExpenseTracking": False},
-            "TaxPrefs": {"UsingSalesTax": True, "PartnerTaxEnabled": False},
-            "CurrencyPrefs": {"MultiCurrencyEnabled": False, "HomeCurrency": {"value": "USD"}},
-            "OtherPrefs": {"NameValue": [
-                {"Name": "VendorAndPurchasesPrefs.UseCustomTxnNumbers", "Value": "true"},
-                {"Name": "SalesFormsPrefs.DefaultCustomerMessage", "Value": ""},
-                {"Name": "WarnDuplicateCheckNumber", "Value": "true"},
-                {"Name": "WarnDuplicateJournalNumber", "Value": "false"}]},
-        }
-
-    @staticmethod
-    def _default_company_info() -> Entity:
-        return {
-            "Id": "1", "CompanyName": COMPANY_NAME, "LegalName": f"{COMPANY_NAME} LLC",
-            "CompanyAddr": dict(COMPANY_ADDRESS), "LegalAddr": dict(COMPANY_ADDRESS),
-            "CustomerCommunicationAddr": dict(COMPANY_ADDRESS), "Country": "US",
-            "Email": {"Address": "books@maple-pine.example"},
-            "PrimaryPhone": {"FreeFormNumber": "(415) 555-0142"},
-            "FiscalYearStartMonth": "January", "SupportedLanguages": "en",
-            "NameValue": [{"Name": "NeoEnabled", "Value": "true"},
-                          {"Name": "IndustryType", "Value": "Retail"}],
-        }
 
     # --- writing: entry points -------------------------------------------------------------
 

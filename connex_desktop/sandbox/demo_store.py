@@ -37,7 +37,7 @@ FIRST_ORDER_NUMBER = 100_001
 # Every MARKETPLACE_EVERY-th order comes from a marketplace whose numbers are longer than the
 # 21 characters QuickBooks allows in DocNumber.
 MARKETPLACE_EVERY = 97
-CA_SALES_TAX_RATE = Decimal("0.0825")  # California 7.25 % + Marin County 1.00 % (seed.TAX_RATES)
+CA_SALES_TAX_RATE = Decimal("0.0825")  # California 7.25 % + Marin County 1.00 % (kinds.US)
 FREE_SHIPPING_FROM = Decimal("150.00")
 PURCHASE_ORDER_METHOD = "Purchase order"
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from connex_desktop.core.money import ZERO
 from connex_desktop.sandbox import faults
+from connex_desktop.sandbox.currencies import CurrencyRules, currency_ref
 from connex_desktop.sandbox.records import (
-    HOME_CURRENCY,
     NAME_FIELD,
     PEOPLE,
     Entity,
-    Records,
     parse_date,
     parse_number,
 )
@@ -26,13 +25,13 @@ ACCOUNT_CLASSIFICATION = {
 ITEM_TYPES = ("Inventory", "NonInventory", "Service", "Category")
 
 
-class ListRules(Records):
+class ListRules(CurrencyRules):
     """Validation and defaults for name-list entities; names are unique where QuickBooks says."""
 
     def _build_name_list(self, entity: str, raw: Entity, current: Entity | None) -> Entity:
         raw.setdefault("Active", True)
         if entity in PEOPLE:
-            self._person(entity, raw)
+            self._person(entity, raw, current)
         elif entity == "Item":
             self._item(raw)
         elif entity == "Account":
@@ -74,8 +73,7 @@ class ListRules(Records):
                     f"The name supplied already exists. : Another {what} is already using this "
                     f"name. Please use a different name.", field)
 
-    @staticmethod
-    def _person(entity: str, raw: Entity) -> None:
+    def _person(self, entity: str, raw: Entity, current: Entity | None) -> None:
         if not raw.get("DisplayName"):
             parts = [raw.get(k) for k in ("Title", "GivenName", "MiddleName", "FamilyName",
                                           "Suffix")]
@@ -89,7 +87,7 @@ class ListRules(Records):
         raw.setdefault("PrintOnCheckName", raw["DisplayName"])
         if entity != "Employee":
             raw["Balance"] = raw.get("Balance", ZERO)
-            raw.setdefault("CurrencyRef", dict(HOME_CURRENCY))
+            self._party_currency(raw, current)
         if entity == "Customer":
             raw["BalanceWithJobs"] = raw.get("BalanceWithJobs", ZERO)
             raw.setdefault("Taxable", True)
@@ -133,8 +131,7 @@ class ListRules(Records):
         raw.setdefault("Taxable", False)
         raw.setdefault("SubItem", False)
 
-    @staticmethod
-    def _account(raw: Entity) -> None:
+    def _account(self, raw: Entity) -> None:
         name = str(raw.get("Name", ""))
         if '"' in name:
             raise faults.invalid_value("Name", name)
@@ -154,4 +151,4 @@ class ListRules(Records):
         raw.setdefault("SubAccount", False)
         raw.setdefault("CurrentBalance", ZERO)
         raw.setdefault("CurrentBalanceWithSubAccounts", ZERO)
-        raw.setdefault("CurrencyRef", dict(HOME_CURRENCY))
+        raw.setdefault("CurrencyRef", currency_ref(self._home_currency()))

@@ -10,6 +10,7 @@ from typing import Any
 from connex_desktop.core.money import MoneyError, money, quantity
 from connex_desktop.sandbox import faults
 from connex_desktop.sandbox import query as qbql
+from connex_desktop.sandbox.kinds import CompanyKind
 from connex_desktop.sandbox.store import Store, dumps, loads
 
 PEOPLE = ("Customer", "Vendor", "Employee")
@@ -17,12 +18,12 @@ NAME_FIELD = {
     "Account": "Name", "Customer": "DisplayName", "Vendor": "DisplayName",
     "Employee": "DisplayName", "Item": "Name", "TaxCode": "Name", "TaxRate": "Name",
     "PaymentMethod": "Name", "Class": "Name", "Term": "Name", "Department": "Name",
+    "TaxAgency": "DisplayName",
 }
 SALES_FORMS = ("Invoice", "SalesReceipt", "Estimate", "CreditMemo", "RefundReceipt")
 TRANSACTIONS = (*SALES_FORMS, "Payment", "PurchaseOrder")
 SINGLETONS = ("Preferences", "CompanyInfo")
 ENTITIES = (*NAME_FIELD, *TRANSACTIONS, *SINGLETONS)
-HOME_CURRENCY = {"value": "USD", "name": "United States Dollar"}
 
 Entity = dict[str, Any]
 
@@ -64,6 +65,7 @@ class Records:
 
     store: Store
     clock: Callable[[], float]
+    kind: CompanyKind
     # While a batch runs: what its earlier items created, which later items cannot see.
     _batch_created: set[tuple[str, str]] | None = None
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, Protocol
+
+from connex_desktop.sandbox.kinds import AST, GLOBAL, US, CompanyKind
 
 COMPANY_NAME = "Maple & Pine Outfitters"
 INVENTORY_START_DATE = "2025-01-01"
@@ -42,21 +44,6 @@ class SeedAccount:
 
 
 @dataclass(frozen=True)
-class SeedTaxRate:
-    name: str
-    rate_percent: Decimal
-    agency: str
-
-
-@dataclass(frozen=True)
-class SeedTaxCode:
-    name: str
-    description: str
-    taxable: bool
-    rates: tuple[str, ...]  # names of SeedTaxRate
-
-
-@dataclass(frozen=True)
 class SeedTerm:
     name: str
     due_days: int
@@ -68,11 +55,6 @@ class SeedPaymentMethod:
     type: str  # "CREDIT_CARD" | "NON_CREDIT_CARD"
 
 
-COMPANY_ADDRESS = {
-    "Line1": "2150 Redwood Hwy", "City": "Mill Valley", "CountrySubDivisionCode": "CA",
-    "PostalCode": "94941", "Country": "USA",
-}
-
 # Account names the server and the items refer to; kept as constants so nothing retypes them.
 INCOME_ACCOUNT = "Sales of Product Income"
 SERVICE_INCOME_ACCOUNT = "Services"
@@ -83,7 +65,7 @@ AR_ACCOUNT = "Accounts Receivable (A/R)"
 AP_ACCOUNT = "Accounts Payable (A/P)"
 DISCOUNT_ACCOUNT = "Discounts given"
 SHIPPING_INCOME_ACCOUNT = "Shipping Income"
-SALES_TAX_PAYABLE_ACCOUNT = "Board of Equalization Payable"
+SALES_TAX_PAYABLE_ACCOUNT = US.tax_payable_account
 
 ACCOUNTS: tuple[SeedAccount, ...] = (
     SeedAccount("Checking", "Bank", "Checking", "1000"),
@@ -106,20 +88,6 @@ ACCOUNTS: tuple[SeedAccount, ...] = (
     SeedAccount("Shipping and Delivery Expense", "Expense", "ShippingFreightDelivery", "6100"),
     SeedAccount("Merchant Account Fees", "Expense", "BankCharges", "6200"),
     SeedAccount("Advertising", "Expense", "AdvertisingPromotional", "6300"),
-)
-
-_CDTFA = "California Department of Tax and Fee Administration"
-TAX_RATES: tuple[SeedTaxRate, ...] = (
-    SeedTaxRate("California", Decimal("7.25"), _CDTFA),
-    SeedTaxRate("Marin County", Decimal("1.00"), _CDTFA),
-)
-
-TAX_CODES: tuple[SeedTaxCode, ...] = (
-    SeedTaxCode("TAX", "Taxable", True, ()),
-    SeedTaxCode("NON", "Non-Taxable", False, ()),
-    SeedTaxCode("CA Sales Tax", "California and Marin County sales tax", True,
-                ("California", "Marin County")),
-    SeedTaxCode("Out of State", "Shipped out of state, no sales tax", False, ()),
 )
 
 PAYMENT_METHODS: tuple[SeedPaymentMethod, ...] = (
@@ -238,6 +206,50 @@ CATALOG: tuple[SeedItem, ...] = (
 )
 
 
+def new_preferences(kind: CompanyKind, custom_txn_numbers: bool,
+                    multicurrency: bool) -> dict[str, Any]:
+    """A new company's Preferences: the kind's tax and currency settings, custom numbering."""
+    return {
+        "Id": "1",
+        "AccountingInfoPrefs": {"TrackDepartments": False, "ClassTrackingPerTxn": True,
+                                "ClassTrackingPerTxnLine": False,
+                                "FirstMonthOfFiscalYear": "January",
+                                "UseAccountNumbers": True, "CustomerTerminology": "Customers"},
+        "ProductAndServicesPrefs": {"ForSales": True, "ForPurchase": True,
+                                    "QuantityWithPriceAndRate": True,
+                                    "QuantityOnHand": True},
+        "SalesFormsPrefs": {"CustomTxnNumbers": custom_txn_numbers, "AllowShipping": True,
+                            "AllowDiscount": True, "AllowEstimates": True,
+                            "AllowDeposit": False, "AutoApplyPayments": False,
+                            "ETransactionEnabledStatus": "NotApplicable",
+                            "DefaultTerms": {"value": "1"}},
+        "VendorAndPurchasesPrefs": {"TrackingByCustomer": False,
+                                    "BillableExpenseTracking": False},
+        "TaxPrefs": {"UsingSalesTax": True, "PartnerTaxEnabled": kind.tax_model == AST},
+        "CurrencyPrefs": {"MultiCurrencyEnabled": multicurrency,
+                          "HomeCurrency": {"value": kind.home_currency}},
+        "OtherPrefs": {"NameValue": [
+            {"Name": "VendorAndPurchasesPrefs.UseCustomTxnNumbers", "Value": "true"},
+            {"Name": "SalesFormsPrefs.DefaultCustomerMessage", "Value": ""},
+            {"Name": "WarnDuplicateCheckNumber", "Value": "true"},
+            {"Name": "WarnDuplicateJournalNumber", "Value": "false"}]},
+    }
+
+def new_company_info(kind: CompanyKind) -> dict[str, Any]:
+    """A new company's CompanyInfo, in the kind's country."""
+    return {
+        "Id": "1", "CompanyName": COMPANY_NAME,
+        "LegalName": f"{COMPANY_NAME} {kind.legal_suffix}",
+        "CompanyAddr": dict(kind.address), "LegalAddr": dict(kind.address),
+        "CustomerCommunicationAddr": dict(kind.address), "Country": kind.country,
+        "Email": {"Address": "books@maple-pine.example"},
+        "PrimaryPhone": {"FreeFormNumber": kind.phone},
+        "FiscalYearStartMonth": "January", "SupportedLanguages": "en",
+        "NameValue": [{"Name": "NeoEnabled", "Value": "true"},
+                      {"Name": "IndustryType", "Value": "Retail"}],
+    }
+
+
 class SeedTarget(Protocol):
     """What seeding needs of a company: create one entity the way the API would."""
 
@@ -253,24 +265,18 @@ def _address(vendor: SeedVendor) -> dict[str, str]:
             "PostalCode": vendor.postal_code, "Country": vendor.country}
 
 
-def seed_company(company: SeedTarget) -> None:
+def accounts_for(kind: CompanyKind) -> tuple[SeedAccount, ...]:
+    """The chart of accounts, its tax liability named as the kind's country names it."""
+    return tuple(replace(a, name=kind.tax_payable_account)
+                 if a.name == SALES_TAX_PAYABLE_ACCOUNT else a for a in ACCOUNTS)
+
+
+def seed_company(company: SeedTarget, kind: CompanyKind = US) -> None:
     """Create the demo company's lists: accounts, taxes, payment methods, vendors and items."""
     accounts = {a.name: company.create("Account", {
         "Name": a.name, "AccountType": a.account_type, "AccountSubType": a.sub_type,
-        "AcctNum": a.acct_num}) for a in ACCOUNTS}
-    agency_account = _ref(accounts[SALES_TAX_PAYABLE_ACCOUNT])
-    rates = {r.name: company.create("TaxRate", {
-        "Name": r.name, "Description": f"{r.name} sales tax", "RateValue": r.rate_percent,
-        "AgencyRef": {"value": "1", "name": r.agency}, "TaxReturnLineRef": agency_account,
-        "Active": True}) for r in TAX_RATES}
-    for code in TAX_CODES:
-        rate_details = [{"TaxRateRef": _ref(rates[name]), "TaxTypeApplicable": "TaxOnAmount",
-                         "TaxOrder": order} for order, name in enumerate(code.rates)]
-        company.create("TaxCode", {
-            "Name": code.name, "Description": code.description, "Taxable": code.taxable,
-            "TaxGroup": len(code.rates) > 1, "Active": True,
-            "SalesTaxRateList": {"TaxRateDetail": rate_details},
-            "PurchaseTaxRateList": {"TaxRateDetail": []}})
+        "AcctNum": a.acct_num}) for a in accounts_for(kind)}
+    _seed_taxes(company, kind, _ref(accounts[kind.tax_payable_account]))
     for method in PAYMENT_METHODS:
         company.create("PaymentMethod", {"Name": method.name, "Type": method.type,
                                          "Active": True})
@@ -285,6 +291,29 @@ def seed_company(company: SeedTarget) -> None:
         "Active": True}) for v in VENDORS}
     for item in CATALOG:
         company.create("Item", _item_body(item, accounts, vendors))
+
+
+def _seed_taxes(company: SeedTarget, kind: CompanyKind, return_line: dict[str, str]) -> None:
+    """The agencies, rates and codes a fresh company of `kind` has (TaxService creates them)."""
+    agencies = {name: company.create("TaxAgency", {
+        "DisplayName": name, "TaxTrackedOnSales": True,
+        "TaxTrackedOnPurchases": kind.tax_model == GLOBAL}) for name in kind.agencies}
+    rates = {r.name: company.create("TaxRate", {
+        "Name": r.name, "Description": f"{r.name} sales tax", "RateValue": r.percent,
+        "AgencyRef": _ref(agencies[r.agency], "DisplayName"), "TaxReturnLineRef": return_line,
+        "Active": True}) for r in kind.rates}
+
+    def rate_list(names: tuple[str, ...], applicable: str) -> dict[str, Any]:
+        return {"TaxRateDetail": [{"TaxRateRef": _ref(rates[name]),
+                                   "TaxTypeApplicable": applicable, "TaxOrder": order}
+                                  for order, name in enumerate(names)]}
+
+    for code in kind.codes:
+        company.create("TaxCode", {
+            "Name": code.name, "Description": code.description, "Taxable": code.taxable,
+            "TaxGroup": len(code.sales) > 1, "Active": True,
+            "SalesTaxRateList": rate_list(code.sales, "TaxOnAmount"),
+            "PurchaseTaxRateList": rate_list(code.purchase, "TaxOnAmount")})
 
 
 def _item_body(item: SeedItem, accounts: Mapping[str, Mapping[str, Any]],

@@ -29,6 +29,7 @@ from connex_desktop.sandbox.company import (
     Company,
 )
 from connex_desktop.sandbox.faults import QBFault
+from connex_desktop.sandbox.kinds import DEFAULT_KIND
 from connex_desktop.sandbox.oauth import (
     AUTHORIZE_PATH,
     DISCOVERY_PATH,
@@ -128,7 +129,8 @@ class SandboxServer:
     write and drops the connection. `rate_limits` enforces the company's limits with 429:
     500 requests a minute, 10 a second, 10 at once, 40 batch requests a minute. `seed`
     loads the demo company's lists into a new company; `custom_txn_numbers` is the new
-    company's SalesFormsPrefs.CustomTxnNumbers.
+    company's SalesFormsPrefs.CustomTxnNumbers; `kind` ("us", "us-ast", "uk", "ca", "au")
+    and `multicurrency` say what kind of company it is (see kinds.py).
 
     Clients connect with `discovery_url`, `client_id`, `client_secret`, `realm_id` and
     `refresh_token` (or `new_grant()`), and call the API at `api_url` (base_url + "/v3").
@@ -139,10 +141,11 @@ class SandboxServer:
     def __init__(self, db_path: str | Path | None = None, *, host: str = "127.0.0.1",
                  port: int = 0, latency_ms: int = 0, fail_rate: float = 0.0,
                  rate_limits: bool = True, seed: bool = True,
-                 custom_txn_numbers: bool = True) -> None:
+                 custom_txn_numbers: bool = True, kind: str = DEFAULT_KIND,
+                 multicurrency: bool = False) -> None:
         self._clock_offset_s = 0.0
         self.company = Company(db_path, seed=seed, custom_txn_numbers=custom_txn_numbers,
-                               clock=self._now)
+                               kind=kind, multicurrency=multicurrency, clock=self._now)
         self.oauth = OAuthProvider(self.company.store, self._now)
         self.latency_ms = latency_ms
         self.fail_rate = fail_rate

@@ -11,22 +11,22 @@ from typing import Any
 
 from connex_desktop.core.money import ZERO, money
 from connex_desktop.sandbox import faults
+from connex_desktop.sandbox.currencies import CurrencyRules, in_home_currency
+from connex_desktop.sandbox.kinds import GLOBAL
 from connex_desktop.sandbox.records import (
-    HOME_CURRENCY,
     Entity,
-    Records,
     parse_amount,
     parse_date,
     parse_number,
     ref_id,
 )
 from connex_desktop.sandbox.seed import AP_ACCOUNT, DISCOUNT_ACCOUNT, UNDEPOSITED_FUNDS_ACCOUNT
+from connex_desktop.sandbox.tax import TaxRules
 
 DOC_NUMBER_MAX_LENGTH = 21
 FIRST_DOC_NUMBER = "1001"
 SHIPPING_ITEM_ID = "SHIPPING_ITEM_ID"
 GRATUITY_ITEM_ID = "GRATUITY_ITEM_ID"
-US_LINE_TAX_CODES = ("TAX", "NON")
 ESTIMATE_OPEN_STATUSES = ("Pending", "Accepted")
 TEXT_MAX_LENGTH = {"PrivateNote": 4000, "CustomerMemo": 1000, "Line.Description": 4000}
 
@@ -50,7 +50,7 @@ def _applied_to(payment: Mapping[str, Any] | None, txn_type: str, txn_id: str) -
                 and line["LinkedTxn"][0]["TxnId"] == txn_id), ZERO)
 
 
-class TransactionRules(Records):
+class TransactionRules(TaxRules, CurrencyRules):
     """Sales forms, purchase orders and payments, and what they do to each other."""
 
     # --- document numbers ------------------------------------------------------------------
@@ -116,8 +116,6 @@ class TransactionRules(Records):
             if key in raw:
                 raw[key] = parse_date(raw[key], key)
         self._doc_number(entity, raw, current, allow_duplicate)
-        raw["CurrencyRef"] = dict(HOME_CURRENCY)
-        raw["ExchangeRate"] = Decimal(1)
         memo = raw.get("CustomerMemo")
         texts = [("PrivateNote", raw.get("PrivateNote")),
                  ("CustomerMemo", memo.get("value") if isinstance(memo, dict) else None)]
@@ -140,11 +138,11 @@ class TransactionRules(Records):
         if entity == "Estimate" and not self._pref("SalesFormsPrefs", "AllowEstimates"):
             raise faults.business_validation("Estimates are turned off for this company.")
         self._transaction_header(entity, raw, current, allow_duplicate)
-        customer_required = entity in ("Invoice", "Estimate", "CreditMemo")
         customer = self._named_ref("Customer", raw.get("CustomerRef"), "CustomerRef",
-                                   required=customer_required)
+                                   required=entity in ("Invoice", "Estimate", "CreditMemo"))
         if customer is not None:
             raw["CustomerRef"] = customer
+        self._transaction_currency(raw, customer and self.visible("Customer", customer["value"]))
         if entity in ("SalesReceipt", "RefundReceipt"):
             deposit = self._named_ref("Account", raw.get("DepositToAccountRef"),
                                       "DepositToAccountRef", required=entity == "RefundReceipt")
@@ -162,7 +160,7 @@ class TransactionRules(Records):
             line["Id"] = str(number)
             line["LineNum"] = number
             if kind == "SalesItemLineDetail":
-                amount, is_extra, is_taxable = self._sales_item_line(line, raw["TxnDate"])
+                amount, is_extra, is_taxable = self._sales_item_line(line, raw)
                 if is_extra:
                     extras += amount
                 else:
@@ -180,13 +178,13 @@ class TransactionRules(Records):
         built_lines.append({"Amount": subtotal, "DetailType": "SubTotalLineDetail",
                             "SubTotalLineDetail": {}})
         raw["Line"] = built_lines
-        tax = self._sales_tax(raw, taxable, discount, subtotal)
+        tax = self._document_tax(raw, built_lines, taxable, discount, subtotal)
         total = subtotal - discount + extras + tax
         if total < 0:
             raise faults.business_validation("The transaction total cannot be negative.",
                                              "TotalAmt")
         raw["TotalAmt"] = total
-        raw["HomeTotalAmt"] = total
+        raw["HomeTotalAmt"] = in_home_currency(raw, total)
         raw.setdefault("ApplyTaxAfterDiscount", False)
         raw.setdefault("PrintStatus", "NotSet")
         raw.setdefault("EmailStatus", "NotSet")
@@ -201,21 +199,19 @@ class TransactionRules(Records):
             raw["Balance"] = ZERO
         return raw
 
-    def _sales_item_line(self, line: Entity, txn_date: str) -> tuple[Decimal, bool, bool]:
+    def _sales_item_line(self, line: Entity, raw: Entity) -> tuple[Decimal, bool, bool]:
         """Validate one item line; returns (amount, is shipping/gratuity, is taxable)."""
         if "Amount" not in line:
             raise faults.required_missing("Line.Amount")
         amount = parse_amount(line["Amount"], "Line.Amount")
         detail = dict(line.get("SalesItemLineDetail") or {})
         self._check_line_amount(amount, detail)
-        tax_code = ref_id(detail.get("TaxCodeRef"))
-        if tax_code is not None and tax_code not in US_LINE_TAX_CODES:
-            raise faults.fault("6100", faults.BUSINESS_VALIDATION,
-                               f"Business Validation Error: Invalid line TaxCode {tax_code}; "
-                               f"use TAX or NON.", "TaxCodeRef")
         item_id = ref_id(detail.get("ItemRef"))
+        tax_code = self._line_tax_code(detail) if item_id is not None else None
+        amount = self._tax_inclusive_net(raw, detail, amount)
         line["Amount"] = amount
         line["SalesItemLineDetail"] = detail
+        txn_date = raw["TxnDate"]
         if item_id in (SHIPPING_ITEM_ID, GRATUITY_ITEM_ID):
             if item_id == SHIPPING_ITEM_ID and not self._pref("SalesFormsPrefs", "AllowShipping"):
                 raise faults.business_validation("Shipping is turned off for this company.",
@@ -243,9 +239,9 @@ class TransactionRules(Records):
         class_ref = self._named_ref("Class", detail.get("ClassRef"), "ClassRef")
         if class_ref is not None:
             detail["ClassRef"] = class_ref
-        if tax_code is None:
+        if tax_code is None and self.kind.tax_model != GLOBAL:
             detail["TaxCodeRef"] = {"value": "TAX" if item.get("Taxable") else "NON"}
-        return amount, False, detail["TaxCodeRef"]["value"] == "TAX"
+        return amount, False, ref_id(detail.get("TaxCodeRef")) == "TAX"
 
     @staticmethod
     def _check_line_amount(amount: Decimal, detail: Entity) -> None:
@@ -281,46 +277,6 @@ class TransactionRules(Records):
         line["DiscountLineDetail"] = detail
         return amount
 
-    def _sales_tax(self, raw: Entity, taxable: Decimal, discount: Decimal,
-                   subtotal: Decimal) -> Decimal:
-        detail = raw.get("TxnTaxDetail")
-        if not self._pref("TaxPrefs", "UsingSalesTax"):
-            raw.pop("TxnTaxDetail", None)
-            return ZERO
-        if not isinstance(detail, dict):
-            raw["TxnTaxDetail"] = {"TotalTax": ZERO}
-            return ZERO
-        detail = dict(detail)
-        code = self._resolve("TaxCode", detail.get("TxnTaxCodeRef"), "TxnTaxCodeRef")
-        if "TotalTax" in detail:
-            tax = parse_amount(detail["TotalTax"], "TotalTax")
-            detail.pop("TaxLine", None)
-        elif code is not None:
-            base = taxable
-            if raw.get("ApplyTaxAfterDiscount") and subtotal:
-                base = money(taxable - discount * taxable / subtotal)
-            tax_lines = []
-            tax = ZERO
-            for rate_detail in code.get("SalesTaxRateList", {}).get("TaxRateDetail", []):
-                rate = self.store.get("TaxRate", ref_id(rate_detail.get("TaxRateRef")))
-                if rate is None:
-                    continue
-                percent = Decimal(rate["RateValue"])
-                line_tax = money(base * percent / 100)
-                tax += line_tax
-                tax_lines.append({"Amount": line_tax, "DetailType": "TaxLineDetail",
-                                  "TaxLineDetail": {
-                                      "TaxRateRef": {"value": rate["Id"]}, "PercentBased": True,
-                                      "TaxPercent": percent, "NetAmountTaxable": base}})
-            detail["TaxLine"] = tax_lines
-        else:
-            tax = ZERO
-        if code is not None:
-            detail["TxnTaxCodeRef"] = {"value": code["Id"], "name": code["Name"]}
-        detail["TotalTax"] = tax
-        raw["TxnTaxDetail"] = detail
-        return tax
-
     def _applied_payments(self, invoice_id: str) -> Decimal:
         applied = ZERO
         invoice = self.store.get("Invoice", invoice_id)
@@ -337,7 +293,8 @@ class TransactionRules(Records):
             raise faults.business_validation(
                 f"The invoice total {raw['TotalAmt']} is less than the payments already applied "
                 f"to it ({paid}).", "TotalAmt")
-        raw["Balance"] = raw["HomeBalance"] = raw["TotalAmt"] - paid
+        raw["Balance"] = raw["TotalAmt"] - paid
+        raw["HomeBalance"] = in_home_currency(raw, raw["Balance"])
         if "DueDate" not in raw:
             term = self.visible("Term", ref_id(raw.get("SalesTermRef")) or "")
             due_days = int(term.get("DueDays", 0)) if term else 0
@@ -367,6 +324,7 @@ class TransactionRules(Records):
         self._transaction_header("PurchaseOrder", raw, current, allow_duplicate)
         raw["VendorRef"] = self._named_ref("Vendor", raw.get("VendorRef"), "VendorRef",
                                            required=True)
+        self._transaction_currency(raw, self.visible("Vendor", raw["VendorRef"]["value"]))
         ap_ref = self._named_ref("Account", raw.get("APAccountRef"), "APAccountRef")
         raw["APAccountRef"] = ap_ref or self._account_ref(AP_ACCOUNT)
         lines = raw.get("Line")
@@ -385,6 +343,7 @@ class TransactionRules(Records):
                 raise faults.required_missing("Line.Amount")
             amount = parse_amount(line["Amount"], "Line.Amount")
             detail = dict(line.get(kind) or {})
+            self._line_tax_code(detail, purchase=True)
             if kind == "ItemBasedExpenseLineDetail":
                 self._check_line_amount(amount, detail)
                 detail["ItemRef"] = self._named_ref("Item", detail.get("ItemRef"), "ItemRef",
@@ -397,7 +356,10 @@ class TransactionRules(Records):
             total += amount
             built_lines.append(line)
         raw["Line"] = built_lines
-        raw["TotalAmt"] = raw["HomeTotalAmt"] = total
+        if self.kind.tax_model == GLOBAL and self._pref("TaxPrefs", "UsingSalesTax"):
+            total += self._global_tax(raw, built_lines, ZERO, total, purchase=True)
+        raw["TotalAmt"] = total
+        raw["HomeTotalAmt"] = in_home_currency(raw, total)
         raw.setdefault("POStatus", "Open")
         raw.setdefault("EmailStatus", "NotSet")
         raw["LinkedTxn"] = current.get("LinkedTxn", []) if current else []
@@ -409,6 +371,7 @@ class TransactionRules(Records):
                                    required=True)
         assert customer is not None
         raw["CustomerRef"] = customer
+        self._transaction_currency(raw, self.visible("Customer", customer["value"]))
         if "TotalAmt" not in raw:
             raise faults.required_missing("TotalAmt")
         total = parse_amount(raw["TotalAmt"], "TotalAmt")
@@ -478,7 +441,7 @@ class TransactionRules(Records):
             changed = copy.deepcopy(target)
             changed["Balance"] = Decimal(changed["Balance"]) - line["Amount"]
             if target_type == "Invoice":
-                changed["HomeBalance"] = changed["Balance"]
+                changed["HomeBalance"] = in_home_currency(changed, changed["Balance"])
             else:
                 changed["RemainingCredit"] = changed["Balance"]
             links = changed.setdefault("LinkedTxn", [])
@@ -495,8 +458,10 @@ class TransactionRules(Records):
                 continue
             changed = copy.deepcopy(target)
             changed["Balance"] = Decimal(changed["Balance"]) + Decimal(line["Amount"])
-            changed["HomeBalance" if link["TxnType"] == "Invoice" else "RemainingCredit"] = \
-                changed["Balance"]
+            if link["TxnType"] == "Invoice":
+                changed["HomeBalance"] = in_home_currency(changed, changed["Balance"])
+            else:
+                changed["RemainingCredit"] = changed["Balance"]
             changed["LinkedTxn"] = [t for t in changed.get("LinkedTxn", [])
                                     if not (t.get("TxnType") == "Payment"
                                             and t.get("TxnId") == payment["Id"])]

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import subprocess
+import sys
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -81,3 +87,19 @@ def ref(value: str) -> Ref:
     result = Ref()
     result.value = value
     return result
+
+
+@contextlib.contextmanager
+def sandbox_command(*options: str) -> Iterator[tuple[subprocess.Popen[str], dict[str, Any]]]:
+    """`connex-desktop sandbox OPTIONS` running, with the JSON line it printed; killed if left."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "connex_desktop", "sandbox", "--port", "0", *options],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"}, cwd=Path(__file__).resolve().parents[2])
+    try:
+        assert process.stdout is not None
+        yield process, json.loads(process.stdout.readline())
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import requests
@@ -18,7 +13,7 @@ from quickbooks.exceptions import QuickbooksException, SevereException
 from quickbooks.objects import Customer
 
 from connex_desktop.sandbox.server import GatewayLimits, SandboxServer
-from tests.sandbox.conftest import RawApi, connect
+from tests.sandbox.conftest import RawApi, connect, sandbox_command
 
 CUSTOMER = {"DisplayName": "Dropped Dora"}
 
@@ -157,15 +152,7 @@ def test_concurrent_writes_with_one_requestid_write_once(sandbox, api):
 
 
 def test_cli_prints_one_json_line_and_stops_on_sigterm(tmp_path):
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "connex_desktop", "sandbox", "--port", "0", "--db",
-         str(tmp_path / "cli.sqlite")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=env, cwd=Path(__file__).resolve().parents[2])
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        details = json.loads(line)
+    with sandbox_command("--db", str(tmp_path / "cli.sqlite")) as (process, details):
         assert set(details) >= {"base_url", "realm_id", "client_id", "client_secret",
                                 "refresh_token"}
         discovery = requests.get(details["base_url"] + "/.well-known/openid_configuration",
@@ -173,10 +160,6 @@ def test_cli_prints_one_json_line_and_stops_on_sigterm(tmp_path):
         assert discovery.json()["token_endpoint"].startswith(details["base_url"])
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
 
 def test_an_unexpected_error_inside_the_sandbox_is_a_500_system_fault(sandbox, api, monkeypatch,

@@ -257,6 +257,11 @@ class _Planner:
         if self.mode.books_payments:
             self._plan_payments(Pending(f"doc:{INVOICE}"), sale_body["CustomerRef"],
                                 booked=ZERO, booked_count=0)
+        if self.mode is not TransactionMode.SALES_ORDERS:
+            # Refunds made before the order's first sync: no later sync would see them new.
+            sale_key = INVOICE if self.mode.books_invoice else SALES_RECEIPT
+            self._plan_refunds(sale_key, sale_body["CustomerRef"],
+                               f"the {sale_key.replace('_', ' ')}", depends=(sale_key,))
         if self.mode.books_purchase_orders:
             self._plan_purchase_orders()
         if not self.result.documents:
@@ -290,7 +295,8 @@ class _Planner:
         if sale.doc_key == INVOICE and not is_closed(self.order):
             self._plan_later_invoice_documents(sale, where)
         if self.mode is not TransactionMode.SALES_ORDERS:
-            self._plan_refunds(sale, where)
+            prefix = "invoice-customer" if sale.doc_key == INVOICE else "receipt-customer"
+            self._plan_refunds(sale.doc_key, Pending(f"{prefix}:{sale.qb_id}"), where)
         if self.result.documents:
             return self.result
         # Notes say why something the store reports (a refund) was not booked.
@@ -312,8 +318,10 @@ class _Planner:
             if len(self.result.documents) > before:
                 self.result.notes.append(f"A later payment onto {where}.")
 
-    def _plan_refunds(self, sale: LedgerEntry, where: str) -> None:
-        """A refund receipt per refund the store made after the sale was booked."""
+    def _plan_refunds(self, sale_key: str, customer: Mapping[str, Any] | Pending, where: str,
+                      depends: tuple[str, ...] = ()) -> None:
+        """A refund receipt per refund of the store's that the ledger has not booked yet, to
+        the customer of the sale (`sale_key`'s document)."""
         order = self.order
         booked_refunds = [entry for key, entry in self.ledger.items()
                           if key.startswith("refund:") and entry.exists]
@@ -321,7 +329,7 @@ class _Planner:
         due = min(sum((refund.amount for refund in order.refunds), ZERO), order.total) - booked
         if due <= ZERO:
             return
-        if sale.doc_key == INVOICE:
+        if sale_key == INVOICE:
             paid = sum((entry.total for key, entry in self.ledger.items()
                         if key.startswith("payment:") and entry.exists), ZERO) + sum(
                 (doc.total for doc in self.result.documents
@@ -334,9 +342,6 @@ class _Planner:
             due = min(due, paid - booked)
             if due <= ZERO:
                 return
-            customer = Pending(f"invoice-customer:{sale.qb_id}")
-        else:
-            customer = Pending(f"receipt-customer:{sale.qb_id}")
         # One refund receipt per refund the store recorded; whatever no longer matches them
         # one to one becomes one refund receipt for the difference.
         remaining = list(order.refunds[len(booked_refunds):])
@@ -349,7 +354,7 @@ class _Planner:
                 continue
             payment = OrderPayment(refund.amount, method, refund.reference, refund.refunded_on)
             body: dict[str, Any] = {
-                "CustomerRef": customer,
+                "CustomerRef": customer if isinstance(customer, Pending) else dict(customer),
                 "TxnDate": (refund.refunded_on or date.today()).isoformat(),
                 "PrivateNote": self._memo(f"refund {index}") + _long_reference(payment),
                 "Line": [],
@@ -364,7 +369,8 @@ class _Planner:
             self._currency(body)
             total = self._checked_total(body, "its refund receipt", refund.amount, "the refund",
                                         "Refund Amount")
-            self._add(refund_key(index), DocumentKind.REFUND_RECEIPT, body, total, None)
+            self._add(refund_key(index), DocumentKind.REFUND_RECEIPT, body, total, None,
+                      depends)
             self.result.notes.append(f"A refund of {money_text(refund.amount)} on {where}.")
 
     def _refund_line(self, amount: Decimal) -> dict[str, Any]:

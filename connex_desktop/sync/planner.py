@@ -120,11 +120,17 @@ class LedgerEntry:
     qb_id: str = ""
     doc_number: str = ""
     total: Decimal = ZERO
+    run_id: int | None = None    # the sync run that booked it
 
     @property
     def exists(self) -> bool:
         """Booked, or possibly booked (planned: the outcome is not known yet)."""
         return self.state in ("planned", "confirmed")
+
+    @property
+    def label(self) -> str:
+        """How a user finds it in QuickBooks, e.g. "Invoice 1001"."""
+        return f"{self.kind} {self.doc_number or self.qb_id}".strip()
 
 
 @dataclass(frozen=True)
@@ -240,6 +246,8 @@ class _Planner:
         number = document_number(order, self.connection)
         estimate = self.ledger.get(ESTIMATE)
         estimate_exists = estimate is not None and estimate.exists
+        if estimate is not None and estimate_exists:
+            self._note_change_after_booking(estimate)
         sale_body = self._sale_body(number)
         total = self._checked_total(sale_body, "the document", order.total, "the order's total",
                                     "Total")
@@ -289,9 +297,10 @@ class _Planner:
 
     def _plan_later_payment(self, sale: LedgerEntry) -> OrderPlan:
         """The order was booked before (by this or another connection on the same store)."""
-        where = f"{sale.kind} {sale.doc_number or sale.qb_id}".strip()
+        where = sale.label
         if sale.state != "confirmed":
             return self._skip(f"its {where} is still being confirmed with QuickBooks")
+        self._note_change_after_booking(sale)
         if sale.doc_key == INVOICE and not is_closed(self.order):
             self._plan_later_invoice_documents(sale, where)
         if self.mode is not TransactionMode.SALES_ORDERS:
@@ -299,9 +308,21 @@ class _Planner:
             self._plan_refunds(sale.doc_key, Pending(f"{prefix}:{sale.qb_id}"), where)
         if self.result.documents:
             return self.result
-        # Notes say why something the store reports (a refund) was not booked.
-        return self._skip(" ".join([f"it is booked already ({where}).", *self.result.notes])
-                          .rstrip("."))
+        return self._skip(f"it is booked already ({where})")
+
+    def _note_change_after_booking(self, booked: LedgerEntry) -> None:
+        """The store changed the order's total after its document was booked: say so, and
+        what the user can do. The booked document is never changed or booked again."""
+        if booked.state != "confirmed" or booked.total == self.order.total:
+            return
+        run = f"sync run {booked.run_id}" if booked.run_id else "the sync run"
+        self.result.notes.append(
+            f"It changed after booking: total {money_text(booked.total)} → "
+            f"{money_text(self.order.total)}. {booked.label} in QuickBooks keeps "
+            f"{money_text(booked.total)}; the order is not booked again. To book it as it is "
+            f"now, undo {run} that booked it (\"Undo this run\" in the sync log, or "
+            f"connex-desktop undo {booked.run_id or 'RUN_ID'}) and sync again; or correct "
+            f"{booked.label} in QuickBooks by hand.")
 
     def _plan_later_invoice_documents(self, sale: LedgerEntry, where: str) -> None:
         if self.mode.books_purchase_orders:
@@ -755,9 +776,12 @@ class _Planner:
         self.result.documents.append(PlannedDocument(doc_key, kind, body, total, number, depends))
 
     def _skip(self, reason: str) -> OrderPlan:
+        """Book nothing, saying why; the notes say what else the user should know (a change
+        after booking, a refund that was not booked)."""
         self.result.documents.clear()
         self.result.creates.clear()
-        self.result.skip_reason = reason
+        self.result.skip_reason = " ".join([reason.rstrip(".") + ".", *self.result.notes]
+                                           ).rstrip(".")
         return self.result
 
 

@@ -120,6 +120,30 @@ def test_later_payment_closes_the_invoice_without_booking_the_order_again(app, s
     assert len(docs(sandbox, "Payment")) == 1
 
 
+@pytest.mark.parametrize("mode", [TransactionMode.INVOICES_WITH_PAYMENTS,
+                                  TransactionMode.SALES_ORDERS], ids=["invoice", "estimate"])
+def test_an_order_changed_after_booking_says_so_and_is_not_booked_again(app, sandbox, tmp_path,
+                                                                         mode):
+    path = tmp_path / "orders.csv"
+    write_orders(path, [row("2101", "KNF-FLD-3", "1", "10.00", payment_status="paid")])
+    connection = connect(app, sandbox, "Shop", mode, path)
+    first = app.engine().run(connection)
+    assert first.synced == 1, first.errors
+    kind = "Invoice" if mode.books_invoice else "Estimate"
+
+    write_orders(path, [row("2101", "KNF-FLD-3", "2", "10.00", payment_status="paid")])
+    later = app.engine().run(connection, query=ALL)
+
+    assert later.status is RunStatus.SUCCEEDED and later.documents == [], later.errors
+    assert [money_of(doc["TotalAmt"]) for doc in docs(sandbox, kind)] == [D("10.00")]
+    assert len(docs(sandbox, "Payment")) == (1 if mode.books_payments else 0)
+    (logged,) = app.runs.orders(later.run_id)
+    assert logged.outcome is OrderOutcome.SKIPPED
+    assert "changed after booking: total 10.00 → 20.00" in logged.message
+    assert f"undo sync run {first.run_id}" in logged.message
+    assert f"correct {kind} 2101 in QuickBooks" in logged.message, logged.message
+
+
 def test_two_connections_on_one_store_never_book_an_order_twice(app, sandbox, tmp_path):
     path = tmp_path / "orders.csv"
     write_orders(path, [

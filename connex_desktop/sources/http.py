@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 import time
 from collections.abc import Callable, Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass
@@ -70,6 +71,15 @@ def require_https(url: str, store: str) -> str:
         raise SetupError(f"The {store} store address must start with https:// so the "
                          "credentials are never sent in clear text.", field="store_url")
     return url.strip().rstrip("/")
+
+
+def address_key(url: str) -> str:
+    """A store's address as the ledger names the store: http://Shop.example.com:443/ and
+    https://shop.example.com are one store (scheme, case, default port, trailing slash and any
+    user name in the address do not count)."""
+    parts = urlsplit(url.strip().lower())
+    host = re.sub(r":(80|443)$", "", parts.netloc.rpartition("@")[2])
+    return f"https://{host}{parts.path.rstrip('/')}"
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:

@@ -21,6 +21,8 @@ from connex_desktop.sources.http import (
     require_https,
     retry_after_s,
 )
+from connex_desktop.sources.shopify import ShopifySource
+from connex_desktop.sources.woocommerce import WooCommerceSource
 from tests.sources.fake_stores import FakeServer, Received, Reply
 
 SECRET = "cs_supersecret_value_123"
@@ -160,3 +162,17 @@ def test_repeat_guard_spots_a_page_seen_before():
     assert not guard.repeated((1, 2, 3))
     assert not guard.repeated((4, 5))
     assert guard.repeated((1, 2, 3))
+
+
+@pytest.mark.parametrize("kind, addresses", [
+    (WooCommerceSource, ["http://127.0.0.1:8080/shop/", "https://127.0.0.1:8080/Shop",
+                         "HTTPS://127.0.0.1:8080/shop"]),
+    (WooCommerceSource, ["https://Shop.Example.com/", "https://shop.example.com:443",
+                         " https://shop.example.com "]),
+    (ShopifySource, ["my-shop.myshopify.com", "https://My-Shop.myshopify.com/"]),
+    (ShopifySource, ["http://localhost:80", "https://localhost/", "http://LOCALHOST"]),
+])
+def test_one_store_under_differently_written_addresses_is_one_store(kind, addresses):
+    keys = {kind({"store_url": address}, {}).store_key for address in addresses}
+    assert len(keys) == 1, keys
+    assert kind({"store_url": "https://other.example.com"}, {}).store_key not in keys

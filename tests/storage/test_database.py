@@ -254,3 +254,13 @@ def test_a_closed_database_says_so(tmp_path):
     db.close()
     with pytest.raises(DatabaseError, match="closed"):
         db.query("SELECT 1")
+
+
+def test_a_connection_that_booked_before_keeps_the_store_its_ledger_names(tmp_path):
+    path = tmp_path / "connex.sqlite3"
+    with Database.open(path, migrations=MIGRATIONS[:3]) as old:
+        booked, idle = add_connection(old, "Booked"), add_connection(old, "Idle")
+        add_ledger_row(old, booked, "1", "r1")
+    with Database.open(path) as db:
+        keys = {row["id"]: row["store_key"] for row in db.query("SELECT * FROM connections")}
+    assert keys == {booked: "store", idle: ""}

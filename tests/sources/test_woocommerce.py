@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -333,3 +334,26 @@ def test_orders_booked_into_quickbooks_through_the_cli_then_a_later_payment(cli,
     assert sorted(amount(p["TotalAmt"]) for p in payments) == [
         D("29.35"), D("41.40"), D("54.13")]
     assert_no_file_holds(cli.data_dir, WOO_SECRET)
+
+
+def test_a_refund_made_before_the_first_sync_is_booked_once(cli, sandbox):
+    refunded = tax_inclusive_order()      # 41.40 paid, 10.00 refunded before any sync
+    refunded.update(currency="USD")
+    with FakeWooCommerce([refunded]) as store:
+        cli("connection", "add", "shop", "--source", "woocommerce", "--mode",
+            "invoices-with-payments", "--set", f"store_url={store.url}",
+            "--secret", "consumer_key", "--secret", "consumer_secret",
+            stdin=f"{WOO_KEY}\n{WOO_SECRET}\n")
+        cli.connect_quickbooks("shop", sandbox)
+        first = cli.sync("shop")
+        assert first["status"] == "succeeded", first
+        assert [(d["kind"], d["total"]) for d in first["documents"]] == [
+            ("Invoice", "41.40"), ("Payment", "41.40"), ("RefundReceipt", "10.00")]
+        # A plain sync, then a re-read of every order since its day: nothing more.
+        assert cli.sync("shop")["documents"] == []
+        _, out = cli("sync", "shop", "--since", "2026-11-01", "--json")
+        assert json.loads(out)["documents"] == []
+    (receipt,) = documents(sandbox, "RefundReceipt")
+    assert amount(receipt["TotalAmt"]) == D("10.00")
+    assert receipt["PaymentRefNum"].startswith("refund 901")
+    assert len(documents(sandbox, "Invoice")) == len(documents(sandbox, "Payment")) == 1

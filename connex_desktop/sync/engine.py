@@ -568,7 +568,7 @@ class _Session:
                 self.retry_later = True
                 continue
             entries = {key: LedgerEntry(row.doc_key, row.kind, row.state, row.qb_id,
-                                        row.doc_number, row.total, row.run_id)
+                                        row.doc_number, row.total, row.run_id, row.payload)
                        for key, row in rows.items()}
             try:
                 plan = plan_order(order, self.connection, self.refs, self.setup, entries)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -121,6 +122,7 @@ class LedgerEntry:
     doc_number: str = ""
     total: Decimal = ZERO
     run_id: int | None = None    # the sync run that booked it
+    payload: str = ""            # the JSON body sent
 
     @property
     def exists(self) -> bool:
@@ -315,9 +317,14 @@ class _Planner:
         what the user can do. The booked document is never changed or booked again."""
         if booked.state != "confirmed" or booked.total == self.order.total:
             return
+        # What was sent is the order as it was; QuickBooks' total may differ for reasons of its
+        # own (its tax), which the booking run reported. Read only when the totals differ.
+        sent = document_total(json.loads(booked.payload)) if booked.payload else booked.total
+        if sent == self.order.total:
+            return
         run = f"sync run {booked.run_id}" if booked.run_id else "the sync run"
         self.result.notes.append(
-            f"It changed after booking: total {money_text(booked.total)} → "
+            f"It changed after booking: total {money_text(sent)} → "
             f"{money_text(self.order.total)}. {booked.label} in QuickBooks keeps "
             f"{money_text(booked.total)}; the order is not booked again. To book it as it is "
             f"now, undo {run} that booked it (\"Undo this run\" in the sync log, or "

@@ -357,3 +357,20 @@ def test_a_refund_made_before_the_first_sync_is_booked_once(cli, sandbox):
     assert amount(receipt["TotalAmt"]) == D("10.00")
     assert receipt["PaymentRefNum"].startswith("refund 901")
     assert len(documents(sandbox, "Invoice")) == len(documents(sandbox, "Payment")) == 1
+
+
+def test_a_store_under_a_new_address_is_the_same_store(cli, sandbox):
+    with FakeWooCommerce([woo_sample_order()]) as store:
+        cli("connection", "add", "shop", "--source", "woocommerce", "--mode",
+            "invoices-with-payments", "--use-qb-numbering", "--set", f"store_url={store.url}",
+            "--secret", "consumer_key", "--secret", "consumer_secret",
+            stdin=f"{WOO_KEY}\n{WOO_SECRET}\n")
+        cli.connect_quickbooks("shop", sandbox)
+        assert len(cli.sync("shop")["documents"]) == 2
+        # The shop moves to a new domain (here: the same server under another name).
+        new_address = store.url.replace("127.0.0.1", "localhost") + "/"
+        cli("connection", "set", "shop", "--set", f"store_url={new_address}")
+        _, out = cli("sync", "shop", "--since", "2000-01-01", "--json")
+        again = json.loads(out)
+        assert again["status"] == "succeeded" and again["documents"] == [], again
+    assert len(documents(sandbox, "Invoice")) == len(documents(sandbox, "Payment")) == 1

@@ -73,15 +73,6 @@ def require_https(url: str, store: str) -> str:
     return url.strip().rstrip("/")
 
 
-def address_key(url: str) -> str:
-    """A store's address as the ledger names the store: http://Shop.example.com:443/ and
-    https://shop.example.com are one store (scheme, case, default port, trailing slash and any
-    user name in the address do not count)."""
-    parts = urlsplit(url.strip().lower())
-    host = re.sub(r":(80|443)$", "", parts.netloc.rpartition("@")[2])
-    return f"https://{host}{parts.path.rstrip('/')}"
-
-
 def redact(text: str, secrets: Iterable[str]) -> str:
     """`text` with every secret value replaced, for messages, details and logs."""
     for secret in secrets:
@@ -283,3 +274,12 @@ class PagedStoreSource(Source):
         self._sleep = sleep
         self._clock = clock
         self.page_size = page_size or self.max_page_size
+
+
+def address_key(url: str) -> str:
+    """A store's address as the ledger names the store: http://Shop.example.com:443/ and
+    https://shop.example.com are one store (scheme, case, default port, trailing slash and any
+    user name in the address do not count)."""
+    parts = urlsplit(url.strip().lower())
+    host = re.sub(r":(80|443)$", "", parts.netloc.rpartition("@")[2])
+    return f"https://{host}{parts.path.rstrip('/')}"

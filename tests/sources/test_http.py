@@ -147,6 +147,20 @@ def test_store_specific_throttle_signal_wins():
     assert sleeps == [1.5]
 
 
+@pytest.mark.parametrize("kind, addresses", [
+    (WooCommerceSource, ["http://127.0.0.1:8080/shop/", "https://127.0.0.1:8080/Shop",
+                         "HTTPS://127.0.0.1:8080/shop"]),
+    (WooCommerceSource, ["https://Shop.Example.com/", "https://shop.example.com:443",
+                         " https://shop.example.com "]),
+    (ShopifySource, ["my-shop.myshopify.com", "https://My-Shop.myshopify.com/"]),
+    (ShopifySource, ["http://localhost:80", "https://localhost/", "http://LOCALHOST"]),
+])
+def test_one_store_under_differently_written_addresses_is_one_store(kind, addresses):
+    keys = {kind({"store_url": address}, {}).store_key for address in addresses}
+    assert len(keys) == 1, keys
+    assert kind({"store_url": "https://other.example.com"}, {}).store_key not in keys
+
+
 def test_https_is_required_except_on_this_machine():
     assert require_https("https://shop.example.com/", "Test") == "https://shop.example.com"
     assert require_https("http://127.0.0.1:8080", "Test") == "http://127.0.0.1:8080"
@@ -162,17 +176,3 @@ def test_repeat_guard_spots_a_page_seen_before():
     assert not guard.repeated((1, 2, 3))
     assert not guard.repeated((4, 5))
     assert guard.repeated((1, 2, 3))
-
-
-@pytest.mark.parametrize("kind, addresses", [
-    (WooCommerceSource, ["http://127.0.0.1:8080/shop/", "https://127.0.0.1:8080/Shop",
-                         "HTTPS://127.0.0.1:8080/shop"]),
-    (WooCommerceSource, ["https://Shop.Example.com/", "https://shop.example.com:443",
-                         " https://shop.example.com "]),
-    (ShopifySource, ["my-shop.myshopify.com", "https://My-Shop.myshopify.com/"]),
-    (ShopifySource, ["http://localhost:80", "https://localhost/", "http://LOCALHOST"]),
-])
-def test_one_store_under_differently_written_addresses_is_one_store(kind, addresses):
-    keys = {kind({"store_url": address}, {}).store_key for address in addresses}
-    assert len(keys) == 1, keys
-    assert kind({"store_url": "https://other.example.com"}, {}).store_key not in keys

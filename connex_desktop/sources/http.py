@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import re
 import time
 from collections.abc import Callable, Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass
@@ -281,5 +280,5 @@ def address_key(url: str) -> str:
     https://shop.example.com are one store (scheme, case, default port, trailing slash and any
     user name in the address do not count)."""
     parts = urlsplit(url.strip().lower())
-    host = re.sub(r":(80|443)$", "", parts.netloc.rpartition("@")[2])
+    host = parts.netloc.rpartition("@")[2].removesuffix(":443").removesuffix(":80")
     return f"https://{host}{parts.path.rstrip('/')}"

@@ -96,6 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
     change = actions.add_parser("set")
     change.add_argument("name")
     _connection_options(change, creating=False)
+    change.add_argument("--new-store", action="store_true",
+                        help="the connection now reads a different store: book its orders as "
+                             "new from the next sync (without it, a moved order file or a "
+                             "changed address stays the same store, and nothing is booked twice)")
     actions.add_parser("list").add_argument("--json", action="store_true")
     show = actions.add_parser("show")
     show.add_argument("name")

@@ -156,7 +156,8 @@ class App:
         from connex_desktop.sync.engine import Engine
 
         return Engine(runs=self.runs, ledger=self.ledger, cursors=self.cursors,
-                      secrets=self.secrets, source_for=self.source_for,
+                      connections=self.connections, secrets=self.secrets,
+                      source_for=self.source_for,
                       client_for=self.quickbooks_client, source_kinds=self.source_kinds,
                       locks=self.sync_locks)
 

@@ -436,6 +436,10 @@ def _connection_set(app: App, args: argparse.Namespace) -> int:
     for name, value in secrets.items():
         app.secrets.set(connection_secret_key(conn.id, name), value)
     print(f"Updated the connection {conn.name!r}.")
+    if args.new_store:
+        app.connections.start_new_store(conn.id, app.source_for(conn).store_key)
+        print("It now reads a different store: the next sync books its orders as new. What "
+              "it booked before stays in QuickBooks.")
     return EXIT_OK
 
 

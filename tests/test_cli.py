@@ -265,3 +265,24 @@ def test_a_relative_order_file_is_saved_as_an_absolute_path(data_dir, tmp_path, 
     assert cli(data_dir, "connection", "show", "Shop", "--json") == 0
     saved = json.loads(capsys.readouterr().out)["settings"]["path"]
     assert saved == str((tmp_path / "orders.csv").resolve())
+
+
+def test_a_moved_order_file_is_the_same_store_until_the_user_says_it_is_new(
+        data_dir, sandbox, monkeypatch, capsys, tmp_path):
+    rows = [row("301", "MUG-ENM-12", "1", "18.00", payment_status="paid")]
+    connect_csv(data_dir, sandbox, monkeypatch, write_orders(tmp_path / "june.csv", rows),
+                "--use-qb-numbering")
+    assert cli(data_dir, "sync", "Shop") == 0
+    moved = write_orders(tmp_path / "july.csv", rows)
+    assert cli(data_dir, "connection", "set", "Shop", "--set", f"path={moved}") == 0
+    assert cli(data_dir, "sync", "Shop") == 0
+    assert len(sandbox.company.all("Invoice")) == len(sandbox.company.all("Payment")) == 1
+
+    capsys.readouterr()
+    assert cli(data_dir, "connection", "set", "Shop", "--new-store") == 0
+    assert "different store" in capsys.readouterr().out
+    assert cli(data_dir, "sync", "Shop", "--json") == 0
+    result = json.loads(capsys.readouterr().out)
+    assert [(d["order"], d["kind"], d["total"]) for d in result["documents"]] == [
+        ("301", "Invoice", "18.00"), ("301", "Payment", "18.00")]
+    assert len(sandbox.company.all("Invoice")) == len(sandbox.company.all("Payment")) == 2

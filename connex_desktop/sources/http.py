@@ -261,3 +261,12 @@ class PagedStoreSource(Source):
         self._sleep = sleep
         self._clock = clock
         self.page_size = page_size or self.max_page_size
+
+
+def address_key(url: str) -> str:
+    """A store's address as the ledger names the store: http://Shop.example.com:443/ and
+    https://shop.example.com are one store (scheme, case, default port, trailing slash and any
+    user name in the address do not count)."""
+    parts = urlsplit(url.strip().lower())
+    host = parts.netloc.rpartition("@")[2].removesuffix(":443").removesuffix(":80")
+    return f"https://{host}{parts.path.rstrip('/')}"

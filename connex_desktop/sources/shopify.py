@@ -40,7 +40,7 @@ from connex_desktop.core.money import (
 from connex_desktop.core.progress import CancelToken
 from connex_desktop.sources.amounts import within_quickbooks_limits
 from connex_desktop.sources.base import FailedOrder, FieldKind, OrderQuery, SettingField, Source
-from connex_desktop.sources.http import RepeatGuard, StoreHttp, require_https
+from connex_desktop.sources.http import RepeatGuard, StoreHttp, address_key, require_https
 
 STORE = "Shopify"
 DEFAULT_API_VERSION = "2025-10"
@@ -342,7 +342,7 @@ class ShopifySource(Source):
 
     @property
     def store_key(self) -> str:
-        return f"{self.kind}|{self.shop_url.lower()}"
+        return f"{self.kind}|{address_key(self.shop_url)}"
 
     @property
     def timezone(self) -> ZoneInfo:

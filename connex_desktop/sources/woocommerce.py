@@ -31,7 +31,13 @@ from connex_desktop.sources.base import (
     SettingField,
     buyer_from_billing,
 )
-from connex_desktop.sources.http import PagedStoreSource, RepeatGuard, StoreHttp, require_https
+from connex_desktop.sources.http import (
+    PagedStoreSource,
+    RepeatGuard,
+    StoreHttp,
+    address_key,
+    require_https,
+)
 
 API_PATH = "/wp-json/wc/v3"
 PAGE_SIZE = 100  # the WordPress REST API's maximum per_page
@@ -78,7 +84,7 @@ class WooCommerceSource(PagedStoreSource):
 
     @property
     def store_key(self) -> str:
-        return f"{self.kind}|{self.store_url.lower()}"
+        return f"{self.kind}|{address_key(self.store_url)}"
 
     def check(self) -> str:
         with self._http() as http:

@@ -97,6 +97,16 @@ MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE runs ADD COLUMN undo_message TEXT NOT NULL DEFAULT ''",
         ),
     ),
+    Migration(
+        "connections: the store each one books from, remembered once it has booked, so a "
+        "moved file or a new address keeps its ledger",
+        (
+            "ALTER TABLE connections ADD COLUMN store_key TEXT NOT NULL DEFAULT ''",
+            # A connection that has booked already keeps the store its newest ledger row names.
+            "UPDATE connections SET store_key = COALESCE((SELECT ledger.store_key FROM ledger"
+            " WHERE ledger.connection_id = connections.id ORDER BY ledger.id DESC LIMIT 1), '')",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

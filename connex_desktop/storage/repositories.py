@@ -9,6 +9,7 @@ import json
 import sqlite3
 import types
 import typing
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -85,6 +86,8 @@ def _time(text: str | None) -> datetime | None:
 
 # Kept in their own columns, not in the JSON: the row id, and the name and kind it is found by.
 _CONNECTION_COLUMNS = ("id", "name", "source_kind")
+# Ends the key of a store the user said is new although its settings name the old one.
+NEW_STORE_MARK = "|new-store="
 
 
 class ConnectionRepository:
@@ -129,11 +132,12 @@ class ConnectionRepository:
                              field="name")
         connection = self._checked(connection)
         try:
+            # Another kind of store is another store: it is remembered anew when it books.
             cursor = self._db.execute(
-                "UPDATE connections SET name = ?, source_kind = ?, config = ?, updated_at = ?"
-                " WHERE id = ?",
+                "UPDATE connections SET name = ?, source_kind = ?, config = ?, updated_at = ?,"
+                " store_key = CASE WHEN source_kind = ? THEN store_key ELSE '' END WHERE id = ?",
                 (connection.name, connection.source_kind, self._config(connection), utc_now(),
-                 connection.id))
+                 connection.source_kind, connection.id))
         except sqlite3.IntegrityError as error:
             raise self._name_taken(connection.name) from error
         if cursor.rowcount == 0:
@@ -154,9 +158,44 @@ class ConnectionRepository:
     def duplicate(self, name: str, new_name: str) -> Connection:
         """A copy of the connection's settings under a new name, with no history or cursors.
 
-        Secrets are not copied here: the caller copies them in the secret store if it wants.
+        The copy reads the same store, so it shares its ledger: an order is never booked by
+        both. Secrets are not copied here: the caller copies them in the secret store if it
+        wants.
         """
-        return self.add(dataclasses.replace(self.get(name), name=new_name, id=None))
+        original = self.get(name)
+        assert original.id is not None
+        copy = self.add(dataclasses.replace(original, name=new_name, id=None))
+        assert copy.id is not None
+        self.remember_store(copy.id, self.store_key(original.id))
+        return copy
+
+    # The store a connection books from keys its ledger rows. It is remembered once the
+    # connection has booked, and not recomputed from the settings, so a renamed or moved
+    # order file, or a store's new address, does not book everything again.
+
+    def store_key(self, connection_id: int) -> str:
+        """The store the connection books from, as the ledger names it ("" until it books)."""
+        row = self._db.query_one("SELECT store_key FROM connections WHERE id = ?",
+                                 (connection_id,))
+        return row["store_key"] if row is not None else ""
+
+    def remember_store(self, connection_id: int, store_key: str) -> None:
+        """Keep the store the connection books from, unless it has one already."""
+        self._db.execute("UPDATE connections SET store_key = ? WHERE id = ? AND store_key = ''",
+                         (store_key, connection_id))
+
+    def start_new_store(self, connection_id: int, store_key: str) -> str:
+        """The user says the connection now reads a different store: from its next sync its
+        orders are new to the ledger. Returns the store's new key.
+
+        `store_key` is the store its settings name now; when that is the one it booked from
+        (the same file, the same address), a key of its own is made.
+        """
+        if store_key == self.store_key(connection_id).partition(NEW_STORE_MARK)[0]:
+            store_key += NEW_STORE_MARK + uuid.uuid4().hex[:12]
+        self._db.execute("UPDATE connections SET store_key = ? WHERE id = ?",
+                         (store_key, connection_id))
+        return store_key
 
     @staticmethod
     def _checked(connection: Connection) -> Connection:

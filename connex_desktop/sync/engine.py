@@ -48,6 +48,7 @@ from connex_desktop.storage.ledger import (
     LedgerRow,
 )
 from connex_desktop.storage.repositories import (
+    ConnectionRepository,
     CursorRepository,
     OrderOutcome,
     RunRepository,
@@ -110,7 +111,8 @@ class Engine:
     """
 
     def __init__(self, *, runs: RunRepository, ledger: LedgerRepository,
-                 cursors: CursorRepository, secrets: SecretStore,
+                 cursors: CursorRepository, connections: ConnectionRepository,
+                 secrets: SecretStore,
                  source_for: Callable[[Connection], Source],
                  client_for: Callable[[Connection], QuickBooksClient],
                  source_kinds: Mapping[str, type[Source]],
@@ -120,6 +122,7 @@ class Engine:
         self.runs = runs
         self.ledger = ledger
         self.cursors = cursors
+        self.connections = connections
         self.secrets = secrets
         self.source_for = source_for
         self.client_for = client_for
@@ -386,7 +389,12 @@ class _Session:
         self.progress = progress
         self.dry_run = dry_run
         self.realm = connection.quickbooks.realm_id
-        self.store_key = source.store_key
+        # The store the connection has booked from, not what its settings name today: a moved
+        # order file or a store's new address must not book everything again.
+        assert connection.id is not None
+        remembered = engine.connections.store_key(connection.id)
+        self.store_key = remembered or source.store_key
+        self.store_remembered = bool(remembered)
         self.refs = ReferenceCache(client)
         self.setup = CompanySetup()
         self.resolved: dict[str, Any] = {}      # Pending key -> ref / id, for the whole run
@@ -559,7 +567,8 @@ class _Session:
                 self.retry_later = True
                 continue
             entries = {key: LedgerEntry(row.doc_key, row.kind, row.state, row.qb_id,
-                                        row.doc_number, row.total) for key, row in rows.items()}
+                                        row.doc_number, row.total, row.run_id, row.payload)
+                       for key, row in rows.items()}
             try:
                 plan = plan_order(order, self.connection, self.refs, self.setup, entries)
             except ConnexError as error:
@@ -718,6 +727,10 @@ class _Session:
                     intents.append(_intent(operation))
                 members.append((bid, operation))
             batches.append((batch_id, members))
+        if intents and not self.store_remembered:
+            assert self.connection.id is not None
+            self.engine.connections.remember_store(self.connection.id, self.store_key)
+            self.store_remembered = True
         _, refused = self.ledger.plan(self.realm, self.store_key, self.connection.id,
                                       self.result.run_id, intents)
         refused_ids = {intent.request_id for intent, _ in refused}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -120,11 +121,18 @@ class LedgerEntry:
     qb_id: str = ""
     doc_number: str = ""
     total: Decimal = ZERO
+    run_id: int | None = None    # the sync run that booked it
+    payload: str = ""            # the JSON body sent
 
     @property
     def exists(self) -> bool:
         """Booked, or possibly booked (planned: the outcome is not known yet)."""
         return self.state in ("planned", "confirmed")
+
+    @property
+    def label(self) -> str:
+        """How a user finds it in QuickBooks, e.g. "Invoice 1001"."""
+        return f"{self.kind} {self.doc_number or self.qb_id}".strip()
 
 
 @dataclass(frozen=True)
@@ -240,6 +248,8 @@ class _Planner:
         number = document_number(order, self.connection)
         estimate = self.ledger.get(ESTIMATE)
         estimate_exists = estimate is not None and estimate.exists
+        if estimate is not None and estimate_exists:
+            self._note_change_after_booking(estimate)
         sale_body = self._sale_body(number)
         total = self._checked_total(sale_body, "the document", order.total, "the order's total",
                                     "Total")
@@ -257,6 +267,11 @@ class _Planner:
         if self.mode.books_payments:
             self._plan_payments(Pending(f"doc:{INVOICE}"), sale_body["CustomerRef"],
                                 booked=ZERO, booked_count=0)
+        if self.mode is not TransactionMode.SALES_ORDERS:
+            # Refunds made before the order's first sync: no later sync would see them new.
+            sale_key = INVOICE if self.mode.books_invoice else SALES_RECEIPT
+            self._plan_refunds(sale_key, sale_body["CustomerRef"],
+                               f"the {sale_key.replace('_', ' ')}", depends=(sale_key,))
         if self.mode.books_purchase_orders:
             self._plan_purchase_orders()
         if not self.result.documents:
@@ -284,18 +299,37 @@ class _Planner:
 
     def _plan_later_payment(self, sale: LedgerEntry) -> OrderPlan:
         """The order was booked before (by this or another connection on the same store)."""
-        where = f"{sale.kind} {sale.doc_number or sale.qb_id}".strip()
+        where = sale.label
         if sale.state != "confirmed":
             return self._skip(f"its {where} is still being confirmed with QuickBooks")
+        self._note_change_after_booking(sale)
         if sale.doc_key == INVOICE and not is_closed(self.order):
             self._plan_later_invoice_documents(sale, where)
         if self.mode is not TransactionMode.SALES_ORDERS:
-            self._plan_refunds(sale, where)
+            prefix = "invoice-customer" if sale.doc_key == INVOICE else "receipt-customer"
+            self._plan_refunds(sale.doc_key, Pending(f"{prefix}:{sale.qb_id}"), where)
         if self.result.documents:
             return self.result
-        # Notes say why something the store reports (a refund) was not booked.
-        return self._skip(" ".join([f"it is booked already ({where}).", *self.result.notes])
-                          .rstrip("."))
+        return self._skip(f"it is booked already ({where})")
+
+    def _note_change_after_booking(self, booked: LedgerEntry) -> None:
+        """The store changed the order's total after its document was booked: say so, and
+        what the user can do. The booked document is never changed or booked again."""
+        if booked.state != "confirmed" or booked.total == self.order.total:
+            return
+        # What was sent is the order as it was; QuickBooks' total may differ for reasons of its
+        # own (its tax), which the booking run reported. Read only when the totals differ.
+        sent = document_total(json.loads(booked.payload)) if booked.payload else booked.total
+        if sent == self.order.total:
+            return
+        run = f"sync run {booked.run_id}" if booked.run_id else "the sync run"
+        self.result.notes.append(
+            f"It changed after booking: total {money_text(sent)} → "
+            f"{money_text(self.order.total)}. {booked.label} in QuickBooks keeps "
+            f"{money_text(booked.total)}; the order is not booked again. To book it as it is "
+            f"now, undo {run} that booked it (\"Undo this run\" in the sync log, or "
+            f"connex-desktop undo {booked.run_id or 'RUN_ID'}) and sync again; or correct "
+            f"{booked.label} in QuickBooks by hand.")
 
     def _plan_later_invoice_documents(self, sale: LedgerEntry, where: str) -> None:
         if self.mode.books_purchase_orders:
@@ -312,8 +346,10 @@ class _Planner:
             if len(self.result.documents) > before:
                 self.result.notes.append(f"A later payment onto {where}.")
 
-    def _plan_refunds(self, sale: LedgerEntry, where: str) -> None:
-        """A refund receipt per refund the store made after the sale was booked."""
+    def _plan_refunds(self, sale_key: str, customer: Mapping[str, Any] | Pending, where: str,
+                      depends: tuple[str, ...] = ()) -> None:
+        """A refund receipt per refund of the store's that the ledger has not booked yet, to
+        the customer of the sale (`sale_key`'s document)."""
         order = self.order
         booked_refunds = [entry for key, entry in self.ledger.items()
                           if key.startswith("refund:") and entry.exists]
@@ -321,7 +357,7 @@ class _Planner:
         due = min(sum((refund.amount for refund in order.refunds), ZERO), order.total) - booked
         if due <= ZERO:
             return
-        if sale.doc_key == INVOICE:
+        if sale_key == INVOICE:
             paid = sum((entry.total for key, entry in self.ledger.items()
                         if key.startswith("payment:") and entry.exists), ZERO) + sum(
                 (doc.total for doc in self.result.documents
@@ -334,9 +370,6 @@ class _Planner:
             due = min(due, paid - booked)
             if due <= ZERO:
                 return
-            customer = Pending(f"invoice-customer:{sale.qb_id}")
-        else:
-            customer = Pending(f"receipt-customer:{sale.qb_id}")
         # One refund receipt per refund the store recorded; whatever no longer matches them
         # one to one becomes one refund receipt for the difference.
         remaining = list(order.refunds[len(booked_refunds):])
@@ -349,7 +382,7 @@ class _Planner:
                 continue
             payment = OrderPayment(refund.amount, method, refund.reference, refund.refunded_on)
             body: dict[str, Any] = {
-                "CustomerRef": customer,
+                "CustomerRef": customer if isinstance(customer, Pending) else dict(customer),
                 "TxnDate": (refund.refunded_on or date.today()).isoformat(),
                 "PrivateNote": self._memo(f"refund {index}") + _long_reference(payment),
                 "Line": [],
@@ -364,7 +397,8 @@ class _Planner:
             self._currency(body)
             total = self._checked_total(body, "its refund receipt", refund.amount, "the refund",
                                         "Refund Amount")
-            self._add(refund_key(index), DocumentKind.REFUND_RECEIPT, body, total, None)
+            self._add(refund_key(index), DocumentKind.REFUND_RECEIPT, body, total, None,
+                      depends)
             self.result.notes.append(f"A refund of {money_text(refund.amount)} on {where}.")
 
     def _refund_line(self, amount: Decimal) -> dict[str, Any]:
@@ -749,9 +783,12 @@ class _Planner:
         self.result.documents.append(PlannedDocument(doc_key, kind, body, total, number, depends))
 
     def _skip(self, reason: str) -> OrderPlan:
+        """Book nothing, saying why; the notes say what else the user should know (a change
+        after booking, a refund that was not booked)."""
         self.result.documents.clear()
         self.result.creates.clear()
-        self.result.skip_reason = reason
+        self.result.skip_reason = " ".join([reason.rstrip(".") + ".", *self.result.notes]
+                                           ).rstrip(".")
         return self.result
 
 

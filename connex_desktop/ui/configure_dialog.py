@@ -193,6 +193,12 @@ class ConfigureDialog(QDialog):
         test_row.addWidget(self.test_button)
         test_row.addWidget(self.test_result, 1)
         layout.addLayout(test_row)
+        self.new_store_check = QCheckBox("It now reads a different store: book its orders as new")
+        self.new_store_check.setToolTip(
+            "Leave this off when the order file was only moved or renamed, or the store's "
+            "address changed: it is still the same store, and no order is booked twice.")
+        self.new_store_check.setVisible(self._original_id is not None)
+        layout.addWidget(self.new_store_check)
         layout.addStretch(1)
         return page
 
@@ -742,7 +748,11 @@ class ConfigureDialog(QDialog):
                 raise
             return connection
         self._store_secrets(connection.id, typed)
-        return repository.update(connection)
+        connection = repository.update(connection)
+        if self.new_store_check.isChecked():
+            repository.start_new_store(connection.id,
+                                       self._app.source_for(connection).store_key)
+        return connection
 
     def _store_secrets(self, connection_id: int, typed: dict[str, str]) -> None:
         for name, value in typed.items():

@@ -60,7 +60,8 @@ def fast_engine(app: App, client_class: type[QuickBooksClient] = QuickBooksClien
                               per_second=UNPACED_PER_SECOND)
         return client_class(connection.quickbooks, auth, backoff=FAST_BACKOFF, limiter=limiter)
 
-    return Engine(runs=app.runs, ledger=app.ledger, cursors=app.cursors, secrets=app.secrets,
+    return Engine(runs=app.runs, ledger=app.ledger, cursors=app.cursors,
+                  connections=app.connections, secrets=app.secrets,
                   source_for=app.source_for, client_for=client_for,
                   source_kinds=app.source_kinds)
 

@@ -22,6 +22,8 @@ from connex_desktop.sources.http import (
     require_https,
     retry_after_s,
 )
+from connex_desktop.sources.shopify import ShopifySource
+from connex_desktop.sources.woocommerce import WooCommerceSource
 from tests.sources.fake_stores import FakeServer, Received, Reply
 
 SECRET = "cs_supersecret_value_123"
@@ -144,6 +146,20 @@ def test_store_specific_throttle_signal_wins():
         sleeps: list[float] = []
         make_http(sleeps, throttle=reset_header).get(server.url + "/x")
     assert sleeps == [1.5]
+
+
+@pytest.mark.parametrize("kind, addresses", [
+    (WooCommerceSource, ["http://127.0.0.1:8080/shop/", "https://127.0.0.1:8080/Shop",
+                         "HTTPS://127.0.0.1:8080/shop"]),
+    (WooCommerceSource, ["https://Shop.Example.com/", "https://shop.example.com:443",
+                         " https://shop.example.com "]),
+    (ShopifySource, ["my-shop.myshopify.com", "https://My-Shop.myshopify.com/"]),
+    (ShopifySource, ["http://localhost:80", "https://localhost/", "http://LOCALHOST"]),
+])
+def test_one_store_under_differently_written_addresses_is_one_store(kind, addresses):
+    keys = {kind({"store_url": address}, {}).store_key for address in addresses}
+    assert len(keys) == 1, keys
+    assert kind({"store_url": "https://other.example.com"}, {}).store_key not in keys
 
 
 def test_https_is_required_except_on_this_machine():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -294,6 +295,15 @@ def test_check_counts_the_orders_and_settings_are_validated():
     assert "on-hold" in WooCommerceSource.statuses
 
 
+def add_shop(cli, sandbox, store: FakeWooCommerce, *options: str) -> None:
+    """The connection "shop" on `store`, booking invoices with payments into the sandbox."""
+    cli("connection", "add", "shop", "--source", "woocommerce", "--mode",
+        "invoices-with-payments", *options, "--set", f"store_url={store.url}",
+        "--secret", "consumer_key", "--secret", "consumer_secret",
+        stdin=f"{WOO_KEY}\n{WOO_SECRET}\n")
+    cli.connect_quickbooks("shop", sandbox)
+
+
 def test_orders_booked_into_quickbooks_through_the_cli_then_a_later_payment(cli, sandbox):
     paid = tax_inclusive_order()
     paid.update(currency="USD", refunds=[])
@@ -305,11 +315,7 @@ def test_orders_booked_into_quickbooks_through_the_cli_then_a_later_payment(cli,
     on_hold["coupon_lines"] = [{"id": 1, "code": "five", "discount": "5.00",
                                 "discount_tax": "0.00", "meta_data": []}]
     with FakeWooCommerce([woo_sample_order(), paid, on_hold]) as store:
-        cli("connection", "add", "shop", "--source", "woocommerce", "--mode",
-            "invoices-with-payments", "--set", f"store_url={store.url}",
-            "--secret", "consumer_key", "--secret", "consumer_secret",
-            stdin=f"{WOO_KEY}\n{WOO_SECRET}\n")
-        cli.connect_quickbooks("shop", sandbox)
+        add_shop(cli, sandbox, store)
         first = cli.sync("shop")
         assert first["status"] == "succeeded", first
         invoices = {i["DocNumber"]: i for i in documents(sandbox, "Invoice")}
@@ -333,3 +339,35 @@ def test_orders_booked_into_quickbooks_through_the_cli_then_a_later_payment(cli,
     assert sorted(amount(p["TotalAmt"]) for p in payments) == [
         D("29.35"), D("41.40"), D("54.13")]
     assert_no_file_holds(cli.data_dir, WOO_SECRET)
+
+
+def test_a_refund_made_before_the_first_sync_is_booked_once(cli, sandbox):
+    refunded = tax_inclusive_order()      # 41.40 paid, 10.00 refunded before any sync
+    refunded.update(currency="USD")
+    with FakeWooCommerce([refunded]) as store:
+        add_shop(cli, sandbox, store)
+        first = cli.sync("shop")
+        assert first["status"] == "succeeded", first
+        assert [(d["kind"], d["total"]) for d in first["documents"]] == [
+            ("Invoice", "41.40"), ("Payment", "41.40"), ("RefundReceipt", "10.00")]
+        # A plain sync, then a re-read of every order since its day: nothing more.
+        assert cli.sync("shop")["documents"] == []
+        _, out = cli("sync", "shop", "--since", "2026-11-01", "--json")
+        assert json.loads(out)["documents"] == []
+    (receipt,) = documents(sandbox, "RefundReceipt")
+    assert amount(receipt["TotalAmt"]) == D("10.00")
+    assert receipt["PaymentRefNum"].startswith("refund 901")
+    assert len(documents(sandbox, "Invoice")) == len(documents(sandbox, "Payment")) == 1
+
+
+def test_a_store_under_a_new_address_is_the_same_store(cli, sandbox):
+    with FakeWooCommerce([woo_sample_order()]) as store:
+        add_shop(cli, sandbox, store, "--use-qb-numbering")
+        assert len(cli.sync("shop")["documents"]) == 2
+        # The shop moves to a new domain (here: the same server under another name).
+        new_address = store.url.replace("127.0.0.1", "localhost") + "/"
+        cli("connection", "set", "shop", "--set", f"store_url={new_address}")
+        _, out = cli("sync", "shop", "--since", "2000-01-01", "--json")
+        again = json.loads(out)
+        assert again["status"] == "succeeded" and again["documents"] == [], again
+    assert len(documents(sandbox, "Invoice")) == len(documents(sandbox, "Payment")) == 1

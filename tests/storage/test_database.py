@@ -81,6 +81,16 @@ def test_reopening_a_current_file_keeps_its_data_and_makes_no_copy(tmp_path):
     assert list(tmp_path.glob("*.bak")) == []
 
 
+def test_a_connection_that_booked_before_keeps_the_store_its_ledger_names(tmp_path):
+    path = tmp_path / "connex.sqlite3"
+    with Database.open(path, migrations=MIGRATIONS[:3]) as old:
+        booked, idle = add_connection(old, "Booked"), add_connection(old, "Idle")
+        add_ledger_row(old, booked, "1", "r1")
+    with Database.open(path) as db:
+        keys = {row["id"]: row["store_key"] for row in db.query("SELECT * FROM connections")}
+    assert keys == {booked: "store", idle: ""}
+
+
 def test_an_older_file_is_copied_then_migrated(tmp_path):
     path = tmp_path / "connex.sqlite3"
     with Database.open(path) as db:

@@ -173,6 +173,27 @@ def test_duplicate_copies_settings_under_a_new_name_with_a_new_id(connections):
         connections.duplicate("Shop", "Shop copy")
 
 
+def test_the_store_a_connection_booked_from_outlives_its_settings(connections):
+    shop = connections.add(minimal_connection("Shop"))
+    assert shop.id is not None and connections.store_key(shop.id) == ""
+    connections.remember_store(shop.id, "demo|seed=1")
+    connections.remember_store(shop.id, "demo|seed=2")       # only the first is kept
+    connections.update(dataclasses.replace(shop, source_settings={"seed": "2"}, prefix="X-"))
+    assert connections.store_key(shop.id) == "demo|seed=1"
+    copy = connections.duplicate("Shop", "Shop copy")
+    assert copy.id is not None and connections.store_key(copy.id) == "demo|seed=1"
+
+    # The user says it is a different store: the key its settings name, else one of its own.
+    assert connections.start_new_store(shop.id, "demo|seed=2") == "demo|seed=2"
+    fresh = connections.start_new_store(copy.id, "demo|seed=1")
+    assert fresh.startswith("demo|seed=1") and fresh != "demo|seed=1"
+    again = connections.start_new_store(copy.id, "demo|seed=1")
+    assert again not in (fresh, "demo|seed=1")
+    # Another kind of store is another store.
+    connections.update(dataclasses.replace(shop, source_kind="csv"))
+    assert connections.store_key(shop.id) == ""
+
+
 def test_the_config_column_holds_json_without_the_row_id(db, connections):
     connections.add(full_connection("Shop"))
     config = json.loads(db.query_one("SELECT config FROM connections")["config"])

@@ -120,6 +120,30 @@ def test_later_payment_closes_the_invoice_without_booking_the_order_again(app, s
     assert len(docs(sandbox, "Payment")) == 1
 
 
+@pytest.mark.parametrize("mode", [TransactionMode.INVOICES_WITH_PAYMENTS,
+                                  TransactionMode.SALES_ORDERS], ids=["invoice", "estimate"])
+def test_an_order_changed_after_booking_says_so_and_is_not_booked_again(app, sandbox, tmp_path,
+                                                                         mode):
+    path = tmp_path / "orders.csv"
+    write_orders(path, [row("2101", "KNF-FLD-3", "1", "10.00", payment_status="paid")])
+    connection = connect(app, sandbox, "Shop", mode, path)
+    first = app.engine().run(connection)
+    assert first.synced == 1, first.errors
+    kind = "Invoice" if mode.books_invoice else "Estimate"
+
+    write_orders(path, [row("2101", "KNF-FLD-3", "2", "10.00", payment_status="paid")])
+    later = app.engine().run(connection, query=ALL)
+
+    assert later.status is RunStatus.SUCCEEDED and later.documents == [], later.errors
+    assert [money_of(doc["TotalAmt"]) for doc in docs(sandbox, kind)] == [D("10.00")]
+    assert len(docs(sandbox, "Payment")) == (1 if mode.books_payments else 0)
+    (logged,) = app.runs.orders(later.run_id)
+    assert logged.outcome is OrderOutcome.SKIPPED
+    assert "changed after booking: total 10.00 → 20.00" in logged.message
+    assert f"undo sync run {first.run_id}" in logged.message
+    assert f"correct {kind} 2101 in QuickBooks" in logged.message, logged.message
+
+
 def test_two_connections_on_one_store_never_book_an_order_twice(app, sandbox, tmp_path):
     path = tmp_path / "orders.csv"
     write_orders(path, [
@@ -441,3 +465,73 @@ def test_cancel_finishes_the_orders_already_planned_and_books_none_half(app, san
     resumed = app.engine().run(connection)
     assert (resumed.synced, resumed.skipped) == (10, 10)
     assert len(docs(sandbox, "Invoice")) == len(docs(sandbox, "Payment")) == 20
+
+
+STORE_ROWS = [row("9701", "NTB-LIN-A5", "2", "21.00", payment_status="paid"),
+              row("9702", "CND-PINE-8", "1", "26.00", payment_status="paid")]
+
+
+def move_order_file(app, connection, rows, path):
+    """The user points the connection at another file (a new export, a moved folder)."""
+    path.parent.mkdir(exist_ok=True)
+    return app.connections.update(replace(connection, source_settings={
+        "path": str(write_orders(path, rows))}))
+
+
+@pytest.mark.parametrize("mode", [TransactionMode.INVOICES_WITH_PAYMENTS,
+                                  TransactionMode.SALES_RECEIPTS], ids=["invoice", "receipt"])
+def test_a_renamed_or_moved_order_file_books_nothing_twice(app, sandbox, tmp_path, mode):
+    first_file = write_orders(tmp_path / "orders-2025-06-01.csv", STORE_ROWS)
+    connection = connect(app, sandbox, "Shop", mode, first_file, use_qb_numbering=True)
+    assert app.engine().run(connection).synced == 2
+
+    # The next day's export under a new name, then the same file moved to another folder.
+    newer = [*STORE_ROWS, row("9703", "MUG-ENM-12", "1", "18.00", payment_status="paid")]
+    first_file.unlink()
+    connection = move_order_file(app, connection, newer, tmp_path / "orders-2025-06-02.csv")
+    renamed = app.engine().run(connection)
+    connection = move_order_file(app, connection, newer,
+                                 tmp_path / "archive" / "orders-2025-06-02.csv")
+    moved = app.engine().run(connection, query=ALL)
+
+    assert renamed.status is RunStatus.SUCCEEDED and renamed.synced == 1, renamed.errors
+    assert {doc.order for doc in renamed.documents} == {"9703"}
+    assert moved.status is RunStatus.SUCCEEDED and moved.documents == [], moved.errors
+    sales = docs(sandbox, "Invoice" if mode.books_invoice else "SalesReceipt")
+    assert sorted(money_of(doc["TotalAmt"]) for doc in sales) == [D("18.00"), D("26.00"),
+                                                                  D("42.00")]
+    paid = sorted(money_of(doc["TotalAmt"]) for doc in docs(sandbox, "Payment"))
+    assert paid == ([D("18.00"), D("26.00"), D("42.00")] if mode.books_payments else [])
+
+
+def test_a_duplicate_shares_the_store_and_a_new_store_starts_anew(app, sandbox, tmp_path):
+    path = write_orders(tmp_path / "orders.csv", STORE_ROWS)
+    original = connect(app, sandbox, "Shop", TransactionMode.INVOICES_WITH_PAYMENTS, path,
+                       use_qb_numbering=True)
+    assert app.engine().run(original).synced == 2
+    copy = app.connections.duplicate("Shop", "Shop copy")
+    assert copy.id is not None and original.id is not None
+    copy = connect_copy(app, sandbox, copy)
+    copy = move_order_file(app, copy, STORE_ROWS, tmp_path / "copy" / "orders.csv")
+    shared = app.engine().run(copy, query=ALL)
+    assert shared.documents == [] and shared.skipped == 2, shared.errors
+
+    # The user says the same file now holds another store's orders: 9701 and 9702 are new.
+    app.connections.start_new_store(copy.id, app.source_for(copy).store_key)
+    fresh = app.engine().run(copy, query=ALL)
+    assert fresh.status is RunStatus.SUCCEEDED and fresh.synced == 2, fresh.errors
+    assert len(docs(sandbox, "Invoice")) == len(docs(sandbox, "Payment")) == 4
+    # The original still reads its own store, whose orders are booked.
+    assert app.engine().run(original, query=ALL).documents == []
+
+
+def connect_copy(app, sandbox, connection):
+    """A duplicated connection gets its own QuickBooks sign-in (secrets are not copied)."""
+    from connex_desktop.app import quickbooks_key_prefix
+    from connex_desktop.quickbooks.auth import save_credentials
+
+    assert connection.id is not None
+    save_credentials(app.secrets, quickbooks_key_prefix(connection.id),
+                     client_secret=sandbox.client_secret,
+                     refresh_token=str(sandbox.new_grant()["refresh_token"]))
+    return connection

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -305,6 +306,20 @@ def test_booked_order_is_not_booked_again():
                                      D("317.00"))}
     result = plan(make_order(), ledger=ledger)
     assert result.documents == [] and "booked already" in result.skip_reason
+
+
+def test_a_change_after_booking_is_told_from_what_was_sent_not_from_quickbooks_total():
+    sent = plan(make_order(), connection(TransactionMode.INVOICES)).documents[0].body
+    # QuickBooks booked 317.05 (its own tax), but 317.00 was sent: the store did not change.
+    booked = {"invoice": LedgerEntry("invoice", "Invoice", "confirmed", "130", "1001",
+                                     D("317.05"), 7, json.dumps(sent))}
+    assert "changed" not in plan(make_order(), ledger=booked).skip_reason
+    changed = make_order(lines=(OrderLine("SKU-1", "Thing", D("1"), D("327.00")),))
+    result = plan(changed, ledger=booked)
+    assert result.documents == []
+    assert ("It changed after booking: total 317.00 → 327.00. Invoice 1001 in QuickBooks "
+            "keeps 317.05") in result.skip_reason
+    assert "undo sync run 7" in result.skip_reason
 
 
 def test_later_payment_goes_onto_the_existing_invoice():

@@ -195,3 +195,48 @@ def test_a_refund_whose_answer_is_lost_is_found_by_its_memo_not_booked_twice(app
         assert [money_of(r["TotalAmt"]) for r in docs(server, "RefundReceipt")] == [D("12.34")]
         assert engine.run(connection, query=ALL).documents == []
         assert len(docs(server, "RefundReceipt")) == 1
+
+
+@pytest.mark.parametrize("mode", [TransactionMode.INVOICES_WITH_PAYMENTS,
+                                  TransactionMode.SALES_RECEIPTS,
+                                  TransactionMode.SALES_ORDERS_INVOICES],
+                         ids=["invoice", "receipt", "estimate-invoice"])
+def test_a_refund_made_before_the_first_sync_is_booked_with_the_sale(app, sandbox, tmp_path,
+                                                                     refunding, mode):
+    refunding["R-1001"] = (Refund(D("25.50"), "re_1", date(2025, 6, 2)),
+                           Refund(D("10.00"), "re_2", date(2025, 6, 3)))
+    connection = connect(app, sandbox, "Shop", mode,
+                         write_orders(tmp_path / "orders.csv", order_rows("paid")))
+    first = app.engine().run(connection)
+
+    assert first.status is RunStatus.SUCCEEDED and first.synced == 1, first.errors
+    sale = docs(sandbox, "Invoice" if mode.books_invoice else "SalesReceipt")
+    assert [money_of(doc["TotalAmt"]) for doc in sale] == [TOTAL]
+    if mode.books_payments:
+        assert [money_of(p["TotalAmt"]) for p in docs(sandbox, "Payment")] == [TOTAL]
+    refunds = sorted(docs(sandbox, "RefundReceipt"), key=lambda r: r["TxnDate"])
+    assert [(money_of(r["TotalAmt"]), r["PaymentRefNum"], r["TxnDate"]) for r in refunds] == [
+        (D("25.50"), "re_1", "2025-06-02"), (D("10.00"), "re_2", "2025-06-03")]
+    assert {r["CustomerRef"]["value"] for r in refunds} == {sale[0]["CustomerRef"]["value"]}
+    assert [d.kind for d in first.documents][-2:] == [DocumentKind.REFUND_RECEIPT] * 2
+
+    # Neither a plain sync nor a re-read of every order books anything more.
+    for query in (None, ALL):
+        again = app.engine().run(connection, query=query)
+        assert again.status is RunStatus.SUCCEEDED and again.documents == [], again.errors
+    assert len(docs(sandbox, "RefundReceipt")) == 2
+
+
+@pytest.mark.parametrize("mode", [TransactionMode.INVOICES, TransactionMode.SALES_ORDERS])
+def test_a_refund_before_the_first_sync_of_a_mode_without_payments_books_no_refund(
+        app, sandbox, tmp_path, refunding, mode):
+    refunding["R-1001"] = (Refund(D("25.50"), "re_1"),)
+    connection = connect(app, sandbox, "Shop", mode,
+                         write_orders(tmp_path / "orders.csv", order_rows("paid")))
+    first = app.engine().run(connection)
+    assert first.status is RunStatus.SUCCEEDED and first.synced == 1, first.errors
+    assert docs(sandbox, "RefundReceipt") == []
+    message = app.runs.orders(first.run_id)[0].message
+    assert ("credit memo" in message) is (mode is TransactionMode.INVOICES)
+    assert app.engine().run(connection, query=ALL).documents == []
+    assert docs(sandbox, "RefundReceipt") == []

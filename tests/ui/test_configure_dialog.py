@@ -9,7 +9,7 @@ from typing import ClassVar
 import pytest
 from PySide6.QtWidgets import QLineEdit
 
-from connex_desktop.core.connection import CustomerPolicy, Schedule
+from connex_desktop.core.connection import Connection, CustomerPolicy, Schedule
 from connex_desktop.core.modes import MODE_INFO, TransactionMode
 from connex_desktop.core.secrets import connection_secret_key
 from connex_desktop.sources.base import FieldKind, SettingField, Source
@@ -215,3 +215,33 @@ def test_partial_refunds_item_is_chosen_and_the_other_mapping_choices_are_kept(q
     mapping = app.connections.get_by_id(demo.id).mapping
     assert mapping.refund_item == "Returns and refunds"
     assert mapping.generic_customer == "Walk-in"
+
+
+def test_a_new_path_keeps_the_store_unless_the_user_says_it_is_a_different_one(qtbot, app,
+                                                                              tmp_path):
+    old_file, new_file = tmp_path / "june.csv", tmp_path / "july.csv"
+    old_file.write_text("Order Number\n")
+    new_file.write_text("Order Number\n")
+    shop = app.connections.add(Connection(name="Shop", source_kind="csv",
+                                          mode=TransactionMode.INVOICES,
+                                          source_settings={"path": str(old_file)}))
+    assert shop.id is not None
+    app.connections.remember_store(shop.id, app.source_for(shop).store_key)
+    booked_from = app.connections.store_key(shop.id)
+
+    adding = ConfigureDialog(app, None)
+    qtbot.addWidget(adding)
+    assert adding.new_store_check.isHidden()    # a new connection has no store yet
+
+    moved = ConfigureDialog(app, shop)
+    qtbot.addWidget(moved)
+    assert not moved.new_store_check.isHidden() and not moved.new_store_check.isChecked()
+    moved._source_widgets["path"].findChild(QLineEdit).setText(str(new_file))
+    assert moved.save()
+    assert app.connections.store_key(shop.id) == booked_from
+
+    different = ConfigureDialog(app, app.connections.get_by_id(shop.id))
+    qtbot.addWidget(different)
+    different.new_store_check.setChecked(True)
+    assert different.save()
+    assert app.connections.store_key(shop.id) not in ("", booked_from)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import os
 import sys
 import time
@@ -13,6 +14,9 @@ from connex_desktop import __version__
 from connex_desktop.core.modes import TransactionMode
 
 MEASURE_STARTUP_ENV = "CONNEX_MEASURE_STARTUP"
+# The self-check sets up its own log once it knows the data folder works; the sandbox is a
+# development tool with no data folder of its own.
+OWN_LOGGING = frozenset({"self-check", "sandbox"})
 # Each command's handler is imported only when it runs, so `sync` never loads Qt and the
 # window never waits for the sandbox's imports.
 HANDLERS = {
@@ -56,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--data-dir", metavar="DIR",
                         help="keep all state under DIR (also $CONNEX_DESKTOP_HOME)")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="log in more detail (and, for commands, to standard error too)")
     parser.add_argument("--demo", action="store_true",
                         help="open the window with the demo connection and a local sandbox")
     parser.add_argument("--self-check", action="store_true",
@@ -153,7 +159,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         from connex_desktop.ui.probe import quit_when_first_window_shown
 
         quit_when_first_window_shown(started_s)
-    return _handler(command)(args)
+    if command in OWN_LOGGING:
+        return _handler(command)(args)
+    from connex_desktop.logs import start_app_logging, stop_logging
+
+    start_app_logging(args.data_dir, verbose=args.verbose, console=command != "gui")
+    log = logging.getLogger("connex_desktop")
+    log.info("connex-desktop %s: %s %s", __version__, command, getattr(args, "action", "") or "")
+    try:
+        return _handler(command)(args)
+    except BaseException as error:
+        if not isinstance(error, SystemExit | KeyboardInterrupt):
+            log.exception("connex-desktop %s stopped on an unexpected error", command)
+        raise
+    finally:
+        stop_logging()
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import enum
 import json
+import logging
 import signal
 import sys
 import typing
@@ -42,6 +43,8 @@ from connex_desktop.sources.base import FieldKind, OrderQuery, Source
 from connex_desktop.storage.repositories import RunTrigger, to_plain
 from connex_desktop.storage.secrets import MemorySecretStore, delete_connection_secrets
 from connex_desktop.sync.undo import UNDO_WORDS, UndoResult, UndoStatus
+
+log = logging.getLogger(__name__)
 
 EXIT_OK = 0
 EXIT_SOME_FAILED = 1
@@ -200,6 +203,7 @@ def _app(args: argparse.Namespace) -> Iterator[App]:
         app = build_app(getattr(args, "data_dir", None))
         yield app
     except ConnexError as error:
+        log.warning("%s: %s", args.command, error)
         print(f"connex-desktop: {error}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE) from None
     finally:

@@ -144,12 +144,8 @@ def setup_logging(paths: AppPaths, *, level: int = logging.INFO, console: bool =
     """
     paths.logs.mkdir(parents=True, exist_ok=True)
     log_file = paths.logs / LOG_FILE_NAME
+    stop_logging()
     root = logging.getLogger()
-    for old in _installed_handlers:
-        root.removeHandler(old)
-        old.close()
-    _installed_handlers.clear()
-
     handlers: list[logging.Handler] = [logging.handlers.RotatingFileHandler(
         log_file, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUP_COUNT, encoding="utf-8")]
     if console:
@@ -164,3 +160,29 @@ def setup_logging(paths: AppPaths, *, level: int = logging.INFO, console: bool =
             handler.addFilter(RedactingFilter())
     root.setLevel(level)
     return log_file
+
+
+def start_app_logging(data_dir: str | None, *, verbose: bool, console: bool) -> Path | None:
+    """The log of one run of the app (the window or a command): the rotating file under the
+    log folder, at debug level when `verbose` (and then on stderr too when `console`).
+
+    Returns the file, or None when the log folder cannot be written (a read-only or full
+    disk): the app then runs without a log file and says what is wrong itself.
+    """
+    # A full disk must not print logging's own traceback for every line it cannot write.
+    logging.raiseExceptions = False
+    try:
+        return setup_logging(AppPaths.resolve(data_dir),
+                             level=logging.DEBUG if verbose else logging.INFO,
+                             console=verbose and console)
+    except OSError:
+        return None
+
+
+def stop_logging() -> None:
+    """Close the handlers `setup_logging` installed (the file is complete on disk)."""
+    root = logging.getLogger()
+    for handler in _installed_handlers:
+        root.removeHandler(handler)
+        handler.close()
+    _installed_handlers.clear()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ import keyring.core
 import pytest
 
 from connex_desktop.__main__ import main
+from connex_desktop.logs import LOG_FILE_NAME
 from connex_desktop.sandbox.server import SandboxServer
 from connex_desktop.storage.secrets import BACKEND_ENV, SERVICE
 from tests.storage.memory_keyring import MemoryKeyring
@@ -254,3 +256,48 @@ def test_a_relative_order_file_is_saved_as_an_absolute_path(data_dir, tmp_path, 
     assert cli(data_dir, "connection", "show", "Shop", "--json") == 0
     saved = json.loads(capsys.readouterr().out)["settings"]["path"]
     assert saved == str((tmp_path / "orders.csv").resolve())
+
+
+@pytest.fixture
+def root_log_level():
+    """The root logger's level as it was before the test (main() sets it for its run)."""
+    level = logging.getLogger().level
+    yield
+    logging.getLogger().setLevel(level)
+
+
+def test_commands_log_to_the_log_folder_masked_and_verbose_adds_detail(
+        data_dir, sandbox, monkeypatch, capsys, tmp_path, memory_keyring, root_log_level):
+    orders = write_orders(tmp_path / "orders.csv", [row("101", "MUG-ENM-12", payment_status="paid")])
+    connect_csv(data_dir, sandbox, monkeypatch, orders)
+    assert cli(data_dir, "sync", "Shop") == 0
+    log_file = data_dir / "logs" / LOG_FILE_NAME
+    logged = log_file.read_text(encoding="utf-8")
+    assert "sync of Shop (run 1) succeeded: 1 fetched, 1 synced" in logged
+    assert " DEBUG " not in logged
+    assert " DEBUG " not in capsys.readouterr().err   # without --verbose stderr stays quiet
+
+    assert cli(data_dir, "--verbose", "sync", "Shop", "--order", "101") == 0
+    shown = capsys.readouterr().err
+    logged = log_file.read_text(encoding="utf-8")
+    assert " DEBUG " in logged and " DEBUG " in shown
+    assert "sync of Shop (run 2) succeeded" in logged and "sync of Shop (run 2)" in shown
+    secrets = [sandbox.client_secret, *memory_keyring.values()]
+    assert all(secret not in logged and secret not in shown for secret in secrets)
+    # Every handler is closed when the command ends: nothing holds the file open.
+    assert not [h for h in logging.getLogger().handlers
+                if getattr(h, "baseFilename", "") == str(log_file)]
+
+
+def test_the_window_logs_to_the_log_folder_too(data_dir, monkeypatch, capsys, root_log_level):
+    import connex_desktop.ui.application as application
+
+    def window(args):
+        logging.getLogger("connex_desktop.ui").debug("window shown")
+        return 0
+
+    monkeypatch.setattr(application, "run", window)
+    assert main(["--data-dir", str(data_dir), "--verbose"]) == 0
+    logged = (data_dir / "logs" / LOG_FILE_NAME).read_text(encoding="utf-8")
+    assert "connex-desktop" in logged and "gui" in logged and "window shown" in logged
+    assert "window shown" not in capsys.readouterr().err   # the window has no console

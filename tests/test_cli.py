@@ -268,7 +268,8 @@ def root_log_level():
 
 def test_commands_log_to_the_log_folder_masked_and_verbose_adds_detail(
         data_dir, sandbox, monkeypatch, capsys, tmp_path, memory_keyring, root_log_level):
-    orders = write_orders(tmp_path / "orders.csv", [row("101", "MUG-ENM-12", payment_status="paid")])
+    orders = write_orders(tmp_path / "orders.csv",
+                          [row("101", "MUG-ENM-12", payment_status="paid")])
     connect_csv(data_dir, sandbox, monkeypatch, orders)
     assert cli(data_dir, "sync", "Shop") == 0
     log_file = data_dir / "logs" / LOG_FILE_NAME

@@ -22,7 +22,7 @@ from connex_desktop.sources.bigcommerce import BigCommerceSource
 from connex_desktop.sources.csv_file import CsvSource
 from connex_desktop.sources.shopify import ShopifySource
 from connex_desktop.sources.woocommerce import WooCommerceSource
-from connex_desktop.storage.database import Database
+from connex_desktop.storage.database import Database, raise_if_storage_error
 from connex_desktop.storage.ledger import LedgerRepository
 from connex_desktop.storage.repositories import (
     ConnectionRepository,
@@ -201,7 +201,12 @@ class App:
 
 def build_app(data_dir: str | None = None, *, secrets: SecretStore | None = None) -> App:
     """Open the data folder (`--data-dir`, $CONNEX_DESKTOP_HOME or the platform's) and wire up."""
-    paths = AppPaths.resolve(data_dir).ensure()
+    paths = AppPaths.resolve(data_dir)
+    try:
+        paths.ensure()
+    except OSError as error:   # a read-only place or a full disk: say so plainly
+        raise_if_storage_error(error, paths.data)
+        raise
     database = Database.open(paths.database)
     return App(
         paths=paths, database=database, connections=ConnectionRepository(database),

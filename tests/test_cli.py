@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +17,9 @@ import pytest
 from connex_desktop.__main__ import main
 from connex_desktop.logs import LOG_FILE_NAME
 from connex_desktop.sandbox.server import SandboxServer
+from connex_desktop.storage.database import NOTHING_LOST
 from connex_desktop.storage.secrets import BACKEND_ENV, SERVICE
+from tests.storage.full_disk import fill_disk_after
 from tests.storage.memory_keyring import MemoryKeyring
 from tests.sync.conftest import row, write_orders
 
@@ -302,3 +306,71 @@ def test_the_window_logs_to_the_log_folder_too(data_dir, monkeypatch, capsys, ro
     logged = (data_dir / "logs" / LOG_FILE_NAME).read_text(encoding="utf-8")
     assert "connex-desktop" in logged and "gui" in logged and "window shown" in logged
     assert "window shown" not in capsys.readouterr().err   # the window has no console
+
+
+def test_a_full_disk_mid_sync_is_said_plainly_and_nothing_is_booked_twice(
+        data_dir, monkeypatch, capsys, tmp_path):
+    """The disk fills at different points of the run (before anything is sent, and after
+    QuickBooks took documents the ledger could not confirm); the next sync books the rest."""
+    orders = write_orders(tmp_path / "orders.csv", [
+        row(str(100 + n), f"SKU-{n}", payment_status="paid") for n in range(20)])
+    sent_unconfirmed = 0
+    for spare_pages in (0, 3, 6):
+        folder = tmp_path / f"data-{spare_pages}"
+        with SandboxServer() as sandbox:
+            connect_csv(folder, sandbox, monkeypatch, orders)
+            capsys.readouterr()
+            with monkeypatch.context() as disk:
+                fill_disk_after(disk, spare_pages)
+                assert cli(folder, "sync", "Shop") == 2
+            said = capsys.readouterr()
+            assert "Traceback" not in said.out + said.err
+            assert f"The disk holding Connex Desktop's data folder ({folder}) is full" in said.out
+            assert NOTHING_LOST in said.out
+            sent_unconfirmed += bool(sandbox.company.all("Invoice"))
+
+            assert cli(folder, "sync", "Shop") == 0   # space freed
+            invoices = sandbox.company.all("Invoice")
+            assert sorted(invoice["DocNumber"] for invoice in invoices) == [
+                str(100 + n) for n in range(20)]
+            assert len(sandbox.company.all("Payment")) == 20
+    assert sent_unconfirmed   # at least one run filled the disk after QuickBooks took documents
+
+
+def _as_a_user_who_cannot_write(command: list[str]) -> list[str]:
+    """Root writes to read-only folders; without the capabilities to override file modes it
+    cannot, as any other user."""
+    if os.geteuid() != 0:
+        return command
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv: a read-only folder cannot be made")
+    return [setpriv, "--bounding-set", "-dac_override,-dac_read_search", *command]
+
+
+@pytest.mark.parametrize("read_only", ["folder", "database file"])
+def test_a_read_only_data_folder_is_said_plainly_and_left_intact(data_dir, tmp_path, read_only):
+    orders = write_orders(tmp_path / "orders.csv", [row("1", "MUG-ENM-12")])
+    assert cli(data_dir, "connection", "add", "Shop", "--source", "csv", "--set",
+               f"path={orders}", "--mode", "invoices") == 0
+    database = data_dir / "connex.sqlite3"
+    before = database.read_bytes()
+    database.chmod(0o444)
+    if read_only == "folder":
+        data_dir.chmod(0o555)
+    env = {"PATH": "/usr/bin:/bin", "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+           "HOME": str(tmp_path)}
+    try:
+        completed = subprocess.run(_as_a_user_who_cannot_write(
+            [sys.executable, "-m", "connex_desktop", "--data-dir", str(data_dir),
+             "connection", "add", "Other", "--source", "csv", "--set", f"path={orders}",
+             "--mode", "invoices"]), capture_output=True, text=True, env=env, timeout=60)
+    finally:
+        data_dir.chmod(0o755)
+        database.chmod(0o644)
+    assert completed.returncode == 2, completed.stderr
+    assert "Traceback" not in completed.stderr
+    assert "not a Connex Desktop database" not in completed.stderr
+    assert f"cannot write to its data folder ({data_dir}): it is read-only" in completed.stderr
+    assert NOTHING_LOST in completed.stderr
+    assert database.read_bytes() == before

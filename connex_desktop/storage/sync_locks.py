@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from connex_desktop.storage.database import raise_if_storage_error
+
 LOCK_FOLDER = "locks"
 
 # The operating system's own file locks: they go with the process however it ends (killed,
@@ -48,9 +50,13 @@ class SyncLocks:
     def hold(self, connection_id: int) -> Iterator[bool]:
         """Hold the connection's lock for the block. Yields False, holding nothing, when another
         process (or another run in this one) holds it."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(self.folder / f"connection-{connection_id}.lock",
-                             os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(self.folder / f"connection-{connection_id}.lock",
+                                 os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as error:
+            raise_if_storage_error(error, self.folder.parent)
+            raise
         try:
             yield _try_lock(descriptor)
         finally:

@@ -40,6 +40,7 @@ from connex_desktop.quickbooks.client import (
 from connex_desktop.quickbooks.errors import QuickBooksFault
 from connex_desktop.quickbooks.references import ReferenceCache
 from connex_desktop.sources.base import FailedOrder, OrderQuery, Source
+from connex_desktop.storage.database import StorageError
 from connex_desktop.storage.ledger import (
     PLANNED,
     Confirmation,
@@ -183,16 +184,21 @@ class Engine:
         run = functools.partial(self._run, connection, progress=progress,
                                 cancel=cancel or CancelToken(), query=query, dry_run=dry_run,
                                 trigger=trigger, retry_failed=retry_failed)
-        if self.locks is None:
-            return run()
-        with self.locks.hold(connection.id) as held:
-            if not held:
-                return SyncResult(connection.name, None, RunStatus.FAILED, message=BUSY_MESSAGE,
-                                  dry_run=dry_run, failure_kind=ErrorKind.RETRY_LATER)
-            # No live process syncs this connection: a run of it still "running" was left by
-            # a process that died.
-            self.runs.mark_interrupted(connection.id)
-            return run()
+        try:
+            if self.locks is None:
+                return run()
+            with self.locks.hold(connection.id) as held:
+                if not held:
+                    return SyncResult(connection.name, None, RunStatus.FAILED,
+                                      message=BUSY_MESSAGE, dry_run=dry_run,
+                                      failure_kind=ErrorKind.RETRY_LATER)
+                # No live process syncs this connection: a run of it still "running" was left
+                # by a process that died.
+                self.runs.mark_interrupted(connection.id)
+                return run()
+        except StorageError as error:   # the run could not even be recorded as started
+            return SyncResult(connection.name, None, RunStatus.FAILED, message=error.message,
+                              dry_run=dry_run, failure_kind=error.kind)
 
     def _run(self, connection: Connection, *, progress: ProgressCallback, cancel: CancelToken,
              query: OrderQuery | None, dry_run: bool, trigger: str,
@@ -266,10 +272,15 @@ class Engine:
             result.status = RunStatus.PARTIAL
         if healing_note and result.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL):
             result.message = healing_note
-        if (default_query and not dry_run and not retry_later
-                and result.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL)):
-            self.cursors.set(connection.id, CURSOR_NAME, started.isoformat())
-        self.runs.finish(run_id, result)
+        try:
+            if (default_query and not dry_run and not retry_later
+                    and result.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL)):
+                self.cursors.set(connection.id, CURSOR_NAME, started.isoformat())
+            self.runs.finish(run_id, result)
+        except StorageError as error:
+            # The run stays "running" in the history until the next run marks it interrupted;
+            # the cursor stays where it was, so the next sync reads these orders again.
+            self._fail_run(result, error)
         log.info("sync of %s (run %s) %s: %d fetched, %d synced, %d skipped, %d failed%s",
                  connection.name, run_id, result.status.value, result.fetched, result.synced,
                  result.skipped, result.failed, f": {result.message}" if result.message else "")

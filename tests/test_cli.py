@@ -17,8 +17,10 @@ import pytest
 from connex_desktop.__main__ import main
 from connex_desktop.logs import LOG_FILE_NAME
 from connex_desktop.sandbox.server import SandboxServer
+from connex_desktop.sources.http import RetryPolicy
 from connex_desktop.storage.database import NOTHING_LOST
 from connex_desktop.storage.secrets import BACKEND_ENV, SERVICE
+from tests.sources.fake_stores import FakeServer, Reply
 from tests.storage.full_disk import fill_disk_after
 from tests.storage.memory_keyring import MemoryKeyring
 from tests.sync.conftest import row, write_orders
@@ -374,3 +376,26 @@ def test_a_read_only_data_folder_is_said_plainly_and_left_intact(data_dir, tmp_p
     assert f"cannot write to its data folder ({data_dir}): it is read-only" in completed.stderr
     assert NOTHING_LOST in completed.stderr
     assert database.read_bytes() == before
+
+
+def test_a_store_answering_a_web_page_is_retried_then_retry_later_exit_1(
+        data_dir, sandbox, monkeypatch, capsys):
+    monkeypatch.setattr(RetryPolicy, "backoff_s", lambda _policy, _attempt: 0.0)
+    page = Reply(200, raw=b"<html><body>Be right back</body></html>",
+                 headers={"Content-Type": "text/html"})
+    with FakeServer(lambda _request: page) as store:
+        assert cli(data_dir, "connection", "add", "Woo", "--source", "woocommerce", "--set",
+                   f"store_url={store.url}", "--secret", "consumer_key", "--secret",
+                   "consumer_secret", "--mode", "invoices", stdin="ck_1\ncs_2\n",
+                   monkeypatch=monkeypatch) == 0
+        grant = sandbox.new_grant()
+        assert cli(data_dir, "qb", "connect", "Woo", "--environment", sandbox.base_url,
+                   "--client-id", sandbox.client_id, "--realm-id", sandbox.realm_id,
+                   "--token-stdin", stdin=f"{sandbox.client_secret}\n{grant['refresh_token']}\n",
+                   monkeypatch=monkeypatch) == 0
+        capsys.readouterr()
+        assert cli(data_dir, "sync", "Woo") == 1
+        said = capsys.readouterr().out
+    assert len(store.received) == RetryPolicy().attempts
+    assert "answered with a web page instead of order data" in said
+    assert "try again later" in said.lower() and "Traceback" not in said

@@ -128,13 +128,13 @@ class BigCommerceSource(PagedStoreSource):
         api = require_https(self.settings.get("api_url", "").strip() or DEFAULT_API_URL, STORE)
         return f"{api}/stores/{self.store_hash}"
 
-    def _http(self) -> StoreHttp:
+    def _http(self, *, checking: bool = False) -> StoreHttp:
         token = self.secrets.get("access_token", "").strip()
         if not token:
             raise SetupError("The BigCommerce access token is needed; create a store-level "
                              "API account.", field="access_token")
         http = StoreHttp(STORE, secrets=(token,), throttle=_reset_wait_s, sleep=self._sleep,
-                         clock=self._clock)
+                         clock=self._clock, checking=checking)
         http.session.headers.update({"X-Auth-Token": token,
                                      "Content-Type": "application/json"})
         return http
@@ -142,7 +142,7 @@ class BigCommerceSource(PagedStoreSource):
     # -- the contract -------------------------------------------------------------------------
 
     def check(self) -> str:
-        walk = _Walk(self, CancelToken())
+        walk = _Walk(self, CancelToken(), checking=True)
         with walk.http:
             newest = walk.rows(walk.get(f"{walk.v2}/orders",
                                         params={"limit": 1, "sort": "id:desc"}))
@@ -203,14 +203,15 @@ class BigCommerceSource(PagedStoreSource):
 class _Walk:
     """One fetch: the store's HTTP, its rate-limit pacing, pages, and each order's details."""
 
-    def __init__(self, source: BigCommerceSource, cancel: CancelToken) -> None:
+    def __init__(self, source: BigCommerceSource, cancel: CancelToken, *,
+                 checking: bool = False) -> None:
         self.source = source
         self.cancel = cancel
         base = source._base_url()
         self.v2 = f"{base}/v2"
         self.v3 = f"{base}/v3"
         self.zone = source.timezone
-        self.http = source._http()
+        self.http = source._http(checking=checking)
 
     def get(self, url: str, *, params: Mapping[str, Any] | None = None,
             allow: frozenset[int] = frozenset()) -> requests.Response:

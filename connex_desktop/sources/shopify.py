@@ -235,14 +235,14 @@ class ShopifyClient:
     """GraphQL calls to one shop: pacing by the cost bucket, errors made plain."""
 
     def __init__(self, shop_url: str, api_version: str, token: str, *, sleep: Sleep,
-                 clock: Clock) -> None:
+                 clock: Clock, checking: bool = False) -> None:
         self.endpoint = f"{shop_url}/admin/api/{api_version}/graphql.json"
         self.token = token
         self.bucket = CostBucket()
         self.last_requested_cost = 0.0
         self.clock = clock
         self.http = StoreHttp(STORE, secrets=[token], throttle=throttled_wait_s, sleep=sleep,
-                              clock=clock)
+                              clock=clock, checking=checking)
 
     def query(self, text: str, variables: Mapping[str, Any], *, expected_cost: float,
               cancel: CancelToken) -> dict[str, Any]:
@@ -345,17 +345,17 @@ class ShopifySource(Source):
             raise SetupError(f"'{name}' is not a time zone; use a name such as "
                              "America/New_York.", field="timezone") from None
 
-    def _client(self) -> ShopifyClient:
+    def _client(self, *, checking: bool = False) -> ShopifyClient:
         token = self.secrets.get("access_token", "").strip()
         if not token:
             raise ReconnectError("Reconnect the store: no Shopify access token is saved.",
                                  field="access_token")
         version = self.settings.get("api_version", "").strip() or DEFAULT_API_VERSION
         return ShopifyClient(self.shop_url, version, token, sleep=self._sleep,
-                             clock=self._clock)
+                             clock=self._clock, checking=checking)
 
     def check(self) -> str:
-        client = self._client()
+        client = self._client(checking=True)
         self.timezone  # noqa: B018 - a wrong zone should fail here, not mid-sync
         data = client.query(CHECK_QUERY, {"query": "status:any"},
                             expected_cost=CONNECTION_COST + 1, cancel=CancelToken())

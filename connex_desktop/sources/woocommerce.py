@@ -81,7 +81,7 @@ class WooCommerceSource(PagedStoreSource):
         return f"{self.kind}|{self.store_url.lower()}"
 
     def check(self) -> str:
-        with self._http() as http:
+        with self._http(checking=True) as http:
             response = http.get(self._orders_url(),
                                 params={"per_page": 1, **self._auth_params()})
             if not isinstance(http.json(response), list):
@@ -103,14 +103,15 @@ class WooCommerceSource(PagedStoreSource):
 
     # -- requests -------------------------------------------------------------------------
 
-    def _http(self) -> StoreHttp:
+    def _http(self, *, checking: bool = False) -> StoreHttp:
         key = self.secrets.get("consumer_key", "").strip()
         secret = self.secrets.get("consumer_secret", "").strip()
         if not key or not secret:
             missing = "consumer_key" if not key else "consumer_secret"
             raise SetupError("The WooCommerce consumer key and secret are needed; create them "
                              "under WooCommerce → Settings → Advanced → REST API.", field=missing)
-        http = StoreHttp(STORE, secrets=(key, secret), sleep=self._sleep, clock=self._clock)
+        http = StoreHttp(STORE, secrets=(key, secret), sleep=self._sleep, clock=self._clock,
+                         checking=checking)
         if not self._keys_in_query:
             http.session.auth = (key, secret)
         return http

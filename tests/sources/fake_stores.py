@@ -34,11 +34,13 @@ class Received:
 
 @dataclass
 class Reply:
-    """What the fake store answers: a status, headers and a JSON-able body (None: no body)."""
+    """What the fake store answers: a status, headers and a JSON-able body (None: no body),
+    or `raw` bytes sent as they are (with only the headers given)."""
 
     status: int = 200
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes | None = None
 
 
 Route = Callable[[Received], Reply]
@@ -97,11 +99,22 @@ class FakeServer:
         class Handler(JsonHandler):
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
-                request = Received("GET", parts.path, parse_qs(parts.query),
+                request = Received(self.command, parts.path, parse_qs(parts.query),
                                    {k.lower(): v for k, v in self.headers.items()})
                 fake.received.append(request)
                 reply = fake.route(request)
-                self.send_json(reply.status, reply.body, reply.headers)
+                if reply.raw is None:
+                    self.send_json(reply.status, reply.body, reply.headers)
+                    return
+                self.send_response(reply.status)
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(reply.raw)
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.do_GET()
 
         self._http = LoopbackHttp(Handler)
 

@@ -9,6 +9,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from connex_desktop import __version__
 from connex_desktop.core.modes import TransactionMode
@@ -32,15 +33,45 @@ HANDLERS = {
 }
 
 
+SYNC_DESCRIPTION = (
+    "A plain sync is incremental: it reads the orders changed in the store since the last "
+    "successful sync, less an hour (the ledger keeps an order read twice from being booked "
+    "twice), and tries again the orders that failed before. --since and --until pick orders by "
+    "the day they were created instead (in the store's time zone), and leave where the next "
+    "plain sync starts unchanged; so do --order and --retry-failed. "
+    "Exit 0: all synced; 1: some orders failed, or the store or QuickBooks could not be "
+    "reached (try again later); 2: usage, setup or authorisation.")
+
+
+class _StoreHelpParser(argparse.ArgumentParser):
+    """A parser whose help can list every store kind's settings, secrets and statuses, read
+    from the connectors themselves only when the help is shown (they are slow to import)."""
+
+    def __init__(self, *args: Any, lists_stores: bool = False, **kwargs: Any) -> None:
+        if lists_stores:
+            kwargs["formatter_class"] = argparse.RawDescriptionHelpFormatter
+        super().__init__(*args, **kwargs)
+        self.lists_stores = lists_stores
+
+    def format_help(self) -> str:
+        if self.lists_stores:
+            from connex_desktop.commands import stores_help
+
+            self.epilog = stores_help()
+        return super().format_help()
+
+
 def _connection_options(parser: argparse.ArgumentParser, *, creating: bool) -> None:
-    parser.add_argument("--source", required=creating, help="kind of store, e.g. csv or demo")
+    parser.add_argument("--source", required=creating, metavar="KIND",
+                        help="the kind of store (listed below, with their settings)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        dest="settings", help="a store setting")
+                        dest="settings", help="a store setting (repeat)")
     parser.add_argument("--secret", action="append", default=[], metavar="KEY",
                         help="a secret store setting, read as one line from standard input")
     parser.add_argument("--mode", required=creating, choices=[m.value for m in TransactionMode])
     parser.add_argument("--status", action="append", default=None, dest="statuses",
-                        help="an order status to sync (repeat; none means all)")
+                        help="an order status to sync (repeat; none means all; the values of "
+                             "each store are listed below)")
     numbering = parser.add_mutually_exclusive_group()
     numbering.add_argument("--use-qb-numbering", action="store_true", default=None)
     numbering.add_argument("--use-order-numbers", action="store_false", dest="use_qb_numbering")
@@ -84,11 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--json", action="store_true")
 
     connection = commands.add_parser("connection", help="add, change, list or remove connections")
-    actions = connection.add_subparsers(dest="action", metavar="ACTION", required=True)
-    add = actions.add_parser("add")
+    actions = connection.add_subparsers(dest="action", metavar="ACTION", required=True,
+                                        parser_class=_StoreHelpParser)
+    add = actions.add_parser("add", help="add a connection", lists_stores=True)
     add.add_argument("name")
     _connection_options(add, creating=True)
-    change = actions.add_parser("set")
+    change = actions.add_parser("set", help="change a connection", lists_stores=True)
     change.add_argument("name")
     _connection_options(change, creating=False)
     actions.add_parser("list").add_argument("--json", action="store_true")
@@ -109,7 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="read the client secret and a refresh token from standard input")
     qb_actions.add_parser("disconnect").add_argument("name")
 
-    sync = commands.add_parser("sync", help="book orders into QuickBooks")
+    sync = commands.add_parser("sync", help="book orders into QuickBooks",
+                               description=SYNC_DESCRIPTION)
     sync.add_argument("names", nargs="*", metavar="NAME")
     sync.add_argument("--all", action="store_true", help="sync every connection")
     sync.add_argument("--since", metavar="DATE", help="orders created on or after DATE")

@@ -15,6 +15,7 @@ import keyring.core
 import pytest
 
 from connex_desktop.__main__ import main
+from connex_desktop.app import SOURCE_KINDS
 from connex_desktop.logs import LOG_FILE_NAME
 from connex_desktop.sandbox.server import SandboxServer
 from connex_desktop.sources.http import RetryPolicy
@@ -399,3 +400,73 @@ def test_a_store_answering_a_web_page_is_retried_then_retry_later_exit_1(
     assert len(store.received) == RetryPolicy().attempts
     assert "answered with a web page instead of order data" in said
     assert "try again later" in said.lower() and "Traceback" not in said
+
+
+def test_connection_add_help_lists_every_store_its_settings_secrets_and_statuses(capsys):
+    with pytest.raises(SystemExit):
+        main(["connection", "add", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())   # as words, whatever the wrapping
+    for kind in SOURCE_KINDS.values():
+        assert f"{kind.kind}: {kind.label}" in shown
+        for setting in kind.settings_fields:
+            assert f"{setting.cli_option} {'required' if setting.required else 'optional'}" \
+                in shown
+        assert f"--status values: {', '.join(kind.statuses)}" in shown
+    assert "skipped as no sale unless booked before: cancelled, refunded, failed, trash, " \
+        "checkout-draft" in shown
+    assert "read only when named by --status: Incomplete, Pending" in shown
+    with pytest.raises(SystemExit):
+        main(["sync", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "changed in the store since the last successful sync, less an hour" in shown
+    assert "--since and --until pick orders by the day they were created" in shown
+
+
+def test_connection_add_refuses_missing_settings_naming_the_options(data_dir, monkeypatch,
+                                                                    capsys, memory_keyring):
+    assert cli(data_dir, "connection", "add", "Shop", "--source", "shopify", "--mode",
+               "invoices") == 2
+    said = capsys.readouterr().err
+    assert "The Shopify store needs --set store_url=VALUE (Shop address) and --secret " \
+        "access_token (Admin API access token)" in said
+    assert cli(data_dir, "connection", "add", "Shop", "--source", "shopify", "--mode",
+               "invoices", "--set", "store_url=https://shop.example.com") == 2
+    said = capsys.readouterr().err
+    assert "--secret access_token" in said and "store_url" not in said
+    assert cli(data_dir, "connection", "list", "--json") == 0
+    assert json.loads(capsys.readouterr().out) == []   # nothing half-added
+    assert cli(data_dir, "connection", "add", "Shop", "--source", "shopify", "--mode",
+               "invoices", "--set", "store_url=https://shop.example.com", "--secret",
+               "access_token", stdin="shpat_x\n", monkeypatch=monkeypatch) == 0
+    # Blanking a required setting later is refused too.
+    assert cli(data_dir, "connection", "set", "Shop", "--set", "store_url=") == 2
+    assert "--set store_url=VALUE" in capsys.readouterr().err
+
+
+def test_a_pasted_bigcommerce_api_path_is_saved_as_the_api_and_the_store_hash(
+        data_dir, monkeypatch, capsys):
+    assert cli(data_dir, "connection", "add", "BC", "--source", "bigcommerce", "--mode",
+               "invoices", "--set", "api_url=https://api.bigcommerce.com/stores/abc123/v3/",
+               "--secret", "access_token", stdin="token\n", monkeypatch=monkeypatch) == 0
+    capsys.readouterr()
+    assert cli(data_dir, "connection", "show", "BC", "--json") == 0
+    assert json.loads(capsys.readouterr().out)["settings"] == {
+        "api_url": "https://api.bigcommerce.com", "store_hash": "abc123"}
+
+
+def test_a_store_secret_gone_from_the_keyring_is_named_by_its_option_at_sync(
+        data_dir, sandbox, monkeypatch, capsys, memory_keyring):
+    assert cli(data_dir, "connection", "add", "Woo", "--source", "woocommerce", "--set",
+               "store_url=https://shop.example.com", "--secret", "consumer_key", "--secret",
+               "consumer_secret", "--mode", "invoices", stdin="ck_1\ncs_2\n",
+               monkeypatch=monkeypatch) == 0
+    grant = sandbox.new_grant()
+    assert cli(data_dir, "qb", "connect", "Woo", "--environment", sandbox.base_url,
+               "--client-id", sandbox.client_id, "--realm-id", sandbox.realm_id,
+               "--token-stdin", stdin=f"{sandbox.client_secret}\n{grant['refresh_token']}\n",
+               monkeypatch=monkeypatch) == 0
+    del memory_keyring[(SERVICE, "connection-1/consumer_secret")]
+    capsys.readouterr()
+    assert cli(data_dir, "sync", "Woo") == 2
+    assert "The store setting 'Consumer secret' (consumer_secret) is missing; set it first " \
+        "(command line: --secret consumer_secret)." in capsys.readouterr().out

@@ -69,6 +69,9 @@ class WooCommerceSource(PagedStoreSource):
                           "'Consumer key is missing'). HTTPS only."),
     )
     statuses: ClassVar[tuple[str, ...]] = STATUSES
+    no_sale_statuses: ClassVar[tuple[str, ...]] = tuple(s for s in STATUSES if s in NOT_A_SALE)
+    unfinished_statuses: ClassVar[tuple[str, ...]] = tuple(
+        s for s in STATUSES if s in UNFINISHED_CHECKOUTS)
 
     max_page_size: ClassVar[int] = PAGE_SIZE
 

@@ -39,7 +39,7 @@ from connex_desktop.quickbooks.client import (
 )
 from connex_desktop.quickbooks.errors import QuickBooksFault
 from connex_desktop.quickbooks.references import ReferenceCache
-from connex_desktop.sources.base import FailedOrder, OrderQuery, Source
+from connex_desktop.sources.base import FailedOrder, OrderQuery, Source, missing_settings
 from connex_desktop.storage.database import StorageError
 from connex_desktop.storage.ledger import (
     PLANNED,
@@ -157,15 +157,15 @@ class Engine:
             return f"This app does not know the store kind '{connection.source_kind}'."
         if not connection.quickbooks.connected:
             return "This connection is not connected to QuickBooks yet; connect it first."
-        for setting in source_kind.settings_fields:
-            if not setting.required:
-                continue
-            if setting.secret:
-                value = self.secrets.get(connection_secret_key(connection.id, setting.name))
-            else:
-                value = connection.source_settings.get(setting.name, "")
-            if not (value or "").strip():
-                return f"The store setting '{setting.label}' is missing; set it first."
+        connection_id = connection.id
+        try:
+            missing = missing_settings(source_kind, connection.source_settings, lambda name: bool(
+                (self.secrets.get(connection_secret_key(connection_id, name)) or "").strip()))
+        except SetupError as error:
+            return error.message
+        for setting in missing[:1]:
+            return (f"The store setting '{setting.label}' ({setting.name}) is missing; set it "
+                    f"first (command line: {setting.cli_option}).")
         if connection.mode.books_purchase_orders and source_kind.keeps_own_purchase_orders:
             return (f"{source_kind.label} keeps its own purchase orders; choose a mode without "
                     "purchase orders for this connection and sync those instead.")

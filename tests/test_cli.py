@@ -58,14 +58,26 @@ def cli(data_dir: Path, *args: str, stdin: str = "", monkeypatch=None) -> int:
         return int(exit_.code or 0)
 
 
-def connect_csv(data_dir, sandbox, monkeypatch, orders: Path, *extra: str) -> None:
-    assert cli(data_dir, "connection", "add", "Shop", "--source", "csv", "--set",
-               f"path={orders}", "--mode", "invoices-with-payments", *extra) == 0
+def connect_quickbooks(data_dir, sandbox, monkeypatch, name: str) -> None:
     grant = sandbox.new_grant()
-    assert cli(data_dir, "qb", "connect", "Shop", "--environment", sandbox.base_url,
+    assert cli(data_dir, "qb", "connect", name, "--environment", sandbox.base_url,
                "--client-id", sandbox.client_id, "--realm-id", sandbox.realm_id,
                "--token-stdin", stdin=f"{sandbox.client_secret}\n{grant['refresh_token']}\n",
                monkeypatch=monkeypatch) == 0
+
+
+def connect_csv(data_dir, sandbox, monkeypatch, orders: Path, *extra: str) -> None:
+    assert cli(data_dir, "connection", "add", "Shop", "--source", "csv", "--set",
+               f"path={orders}", "--mode", "invoices-with-payments", *extra) == 0
+    connect_quickbooks(data_dir, sandbox, monkeypatch, "Shop")
+
+
+def connect_woocommerce(data_dir, sandbox, monkeypatch, store_url: str) -> None:
+    assert cli(data_dir, "connection", "add", "Woo", "--source", "woocommerce", "--set",
+               f"store_url={store_url}", "--secret", "consumer_key", "--secret",
+               "consumer_secret", "--mode", "invoices", stdin="ck_1\ncs_2\n",
+               monkeypatch=monkeypatch) == 0
+    connect_quickbooks(data_dir, sandbox, monkeypatch, "Woo")
 
 
 def test_connection_add_show_set_and_remove(data_dir, monkeypatch, capsys, memory_keyring):
@@ -385,15 +397,7 @@ def test_a_store_answering_a_web_page_is_retried_then_retry_later_exit_1(
     page = Reply(200, raw=b"<html><body>Be right back</body></html>",
                  headers={"Content-Type": "text/html"})
     with FakeServer(lambda _request: page) as store:
-        assert cli(data_dir, "connection", "add", "Woo", "--source", "woocommerce", "--set",
-                   f"store_url={store.url}", "--secret", "consumer_key", "--secret",
-                   "consumer_secret", "--mode", "invoices", stdin="ck_1\ncs_2\n",
-                   monkeypatch=monkeypatch) == 0
-        grant = sandbox.new_grant()
-        assert cli(data_dir, "qb", "connect", "Woo", "--environment", sandbox.base_url,
-                   "--client-id", sandbox.client_id, "--realm-id", sandbox.realm_id,
-                   "--token-stdin", stdin=f"{sandbox.client_secret}\n{grant['refresh_token']}\n",
-                   monkeypatch=monkeypatch) == 0
+        connect_woocommerce(data_dir, sandbox, monkeypatch, store.url)
         capsys.readouterr()
         assert cli(data_dir, "sync", "Woo") == 1
         said = capsys.readouterr().out
@@ -456,15 +460,7 @@ def test_a_pasted_bigcommerce_api_path_is_saved_as_the_api_and_the_store_hash(
 
 def test_a_store_secret_gone_from_the_keyring_is_named_by_its_option_at_sync(
         data_dir, sandbox, monkeypatch, capsys, memory_keyring):
-    assert cli(data_dir, "connection", "add", "Woo", "--source", "woocommerce", "--set",
-               "store_url=https://shop.example.com", "--secret", "consumer_key", "--secret",
-               "consumer_secret", "--mode", "invoices", stdin="ck_1\ncs_2\n",
-               monkeypatch=monkeypatch) == 0
-    grant = sandbox.new_grant()
-    assert cli(data_dir, "qb", "connect", "Woo", "--environment", sandbox.base_url,
-               "--client-id", sandbox.client_id, "--realm-id", sandbox.realm_id,
-               "--token-stdin", stdin=f"{sandbox.client_secret}\n{grant['refresh_token']}\n",
-               monkeypatch=monkeypatch) == 0
+    connect_woocommerce(data_dir, sandbox, monkeypatch, "https://shop.example.com")
     del memory_keyring[(SERVICE, "connection-1/consumer_secret")]
     capsys.readouterr()
     assert cli(data_dir, "sync", "Woo") == 2

@@ -146,7 +146,9 @@ class Database:
             self._raise_storage_error(error)
             raise DatabaseError(
                 f"{self._where} is not a Connex Desktop database (SQLite says: {error}). "
-                "Move it away or choose another data folder.", field="data-dir") from error
+                "Put back the right file (e.g. from a backup); starting afresh without it "
+                "would book again every order the store still lists.",
+                field="data-dir") from error
         holder = _ThreadConnection(connection)
         with self._lock:
             self._open.add(holder)

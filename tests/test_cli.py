@@ -75,7 +75,7 @@ def connect_csv(data_dir, sandbox, monkeypatch, orders: Path, *extra: str) -> No
 def connect_woocommerce(data_dir, sandbox, monkeypatch, store_url: str) -> None:
     assert cli(data_dir, "connection", "add", "Woo", "--source", "woocommerce", "--set",
                f"store_url={store_url}", "--secret", "consumer_key", "--secret",
-               "consumer_secret", "--mode", "invoices", stdin="ck_1\ncs_2\n",
+               "consumer_secret", "--mode", "invoices", stdin="ck_test_key_1\ncs_test_secret_2\n",
                monkeypatch=monkeypatch) == 0
     connect_quickbooks(data_dir, sandbox, monkeypatch, "Woo")
 
@@ -451,7 +451,7 @@ def test_a_pasted_bigcommerce_api_path_is_saved_as_the_api_and_the_store_hash(
         data_dir, monkeypatch, capsys):
     assert cli(data_dir, "connection", "add", "BC", "--source", "bigcommerce", "--mode",
                "invoices", "--set", "api_url=https://api.bigcommerce.com/stores/abc123/v3/",
-               "--secret", "access_token", stdin="token\n", monkeypatch=monkeypatch) == 0
+               "--secret", "access_token", stdin="bc-secret-5f4e3d\n", monkeypatch=monkeypatch) == 0
     capsys.readouterr()
     assert cli(data_dir, "connection", "show", "BC", "--json") == 0
     assert json.loads(capsys.readouterr().out)["settings"] == {

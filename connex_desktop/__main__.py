@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import os
 import sys
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from connex_desktop import __version__
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.sandbox.kinds import DEFAULT_KIND, KINDS
 
 MEASURE_STARTUP_ENV = "CONNEX_MEASURE_STARTUP"
+# The self-check sets up its own log once it knows the data folder works; the sandbox is a
+# development tool with no data folder of its own.
+OWN_LOGGING = frozenset({"self-check", "sandbox"})
 # Each command's handler is imported only when it runs, so `sync` never loads Qt and the
 # window never waits for the sandbox's imports.
 HANDLERS = {
@@ -29,15 +34,45 @@ HANDLERS = {
 }
 
 
+SYNC_DESCRIPTION = (
+    "A plain sync is incremental: it reads the orders changed in the store since the last "
+    "successful sync, less an hour (the ledger keeps an order read twice from being booked "
+    "twice), and tries again the orders that failed before. --since and --until pick orders by "
+    "the day they were created instead (in the store's time zone), and leave where the next "
+    "plain sync starts unchanged; so do --order and --retry-failed. "
+    "Exit 0: all synced; 1: some orders failed, or the store or QuickBooks could not be "
+    "reached (try again later); 2: usage, setup or authorisation.")
+
+
+class _StoreHelpParser(argparse.ArgumentParser):
+    """A parser whose help can list every store kind's settings, secrets and statuses, read
+    from the connectors themselves only when the help is shown (they are slow to import)."""
+
+    def __init__(self, *args: Any, lists_stores: bool = False, **kwargs: Any) -> None:
+        if lists_stores:
+            kwargs["formatter_class"] = argparse.RawDescriptionHelpFormatter
+        super().__init__(*args, **kwargs)
+        self.lists_stores = lists_stores
+
+    def format_help(self) -> str:
+        if self.lists_stores:
+            from connex_desktop.commands import stores_help
+
+            self.epilog = stores_help()
+        return super().format_help()
+
+
 def _connection_options(parser: argparse.ArgumentParser, *, creating: bool) -> None:
-    parser.add_argument("--source", required=creating, help="kind of store, e.g. csv or demo")
+    parser.add_argument("--source", required=creating, metavar="KIND",
+                        help="the kind of store (listed below, with their settings)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        dest="settings", help="a store setting")
+                        dest="settings", help="a store setting (repeat)")
     parser.add_argument("--secret", action="append", default=[], metavar="KEY",
                         help="a secret store setting, read as one line from standard input")
     parser.add_argument("--mode", required=creating, choices=[m.value for m in TransactionMode])
     parser.add_argument("--status", action="append", default=None, dest="statuses",
-                        help="an order status to sync (repeat; none means all)")
+                        help="an order status to sync (repeat; none means all; the values of "
+                             "each store are listed below)")
     numbering = parser.add_mutually_exclusive_group()
     numbering.add_argument("--use-qb-numbering", action="store_true", default=None)
     numbering.add_argument("--use-order-numbers", action="store_false", dest="use_qb_numbering")
@@ -65,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--data-dir", metavar="DIR",
                         help="keep all state under DIR (also $CONNEX_DESKTOP_HOME)")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="log in more detail (and, for commands, to standard error too)")
     parser.add_argument("--demo", action="store_true",
                         help="open the window with the demo connection and a local sandbox")
     parser.add_argument("--self-check", action="store_true",
@@ -89,11 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
     _company_options(demo, default=None)  # None: the kind the demo used last
 
     connection = commands.add_parser("connection", help="add, change, list or remove connections")
-    actions = connection.add_subparsers(dest="action", metavar="ACTION", required=True)
-    add = actions.add_parser("add")
+    actions = connection.add_subparsers(dest="action", metavar="ACTION", required=True,
+                                        parser_class=_StoreHelpParser)
+    add = actions.add_parser("add", help="add a connection", lists_stores=True)
     add.add_argument("name")
     _connection_options(add, creating=True)
-    change = actions.add_parser("set")
+    change = actions.add_parser("set", help="change a connection", lists_stores=True)
     change.add_argument("name")
     _connection_options(change, creating=False)
     change.add_argument("--new-store", action="store_true",
@@ -118,7 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="read the client secret and a refresh token from standard input")
     qb_actions.add_parser("disconnect").add_argument("name")
 
-    sync = commands.add_parser("sync", help="book orders into QuickBooks")
+    sync = commands.add_parser("sync", help="book orders into QuickBooks",
+                               description=SYNC_DESCRIPTION)
     sync.add_argument("names", nargs="*", metavar="NAME")
     sync.add_argument("--all", action="store_true", help="sync every connection")
     sync.add_argument("--since", metavar="DATE", help="orders created on or after DATE")
@@ -168,7 +207,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         from connex_desktop.ui.probe import quit_when_first_window_shown
 
         quit_when_first_window_shown(started_s)
-    return _handler(command)(args)
+    if command in OWN_LOGGING:
+        return _handler(command)(args)
+    from connex_desktop.logs import start_app_logging, stop_logging
+
+    start_app_logging(args.data_dir, verbose=args.verbose, console=command != "gui")
+    log = logging.getLogger("connex_desktop")
+    log.info("connex-desktop %s: %s %s", __version__, command, getattr(args, "action", "") or "")
+    try:
+        return _handler(command)(args)
+    except BaseException as error:
+        if not isinstance(error, SystemExit | KeyboardInterrupt):
+            log.exception("connex-desktop %s stopped on an unexpected error", command)
+        raise
+    finally:
+        stop_logging()
 
 
 if __name__ == "__main__":

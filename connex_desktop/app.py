@@ -31,7 +31,7 @@ from connex_desktop.sources.bigcommerce import BigCommerceSource
 from connex_desktop.sources.csv_file import CsvSource
 from connex_desktop.sources.shopify import ShopifySource
 from connex_desktop.sources.woocommerce import WooCommerceSource
-from connex_desktop.storage.database import Database
+from connex_desktop.storage.database import Database, raise_if_storage_error
 from connex_desktop.storage.ledger import LedgerRepository
 from connex_desktop.storage.repositories import (
     ConnectionRepository,
@@ -255,7 +255,12 @@ def build_app(data_dir: str | None = None, *, secrets: SecretStore | None = None
 
     `secrets` is the store under the folder's keys (the system keyring when not given).
     """
-    paths = AppPaths.resolve(data_dir).ensure()
+    paths = AppPaths.resolve(data_dir)
+    try:
+        paths.ensure()
+    except OSError as error:   # a read-only place or a full disk: say so plainly
+        raise_if_storage_error(error, paths.data)
+        raise
     database = Database.open(paths.database)
     settings = SettingsRepository(database)
     connections = ConnectionRepository(database)

@@ -6,8 +6,10 @@ import argparse
 import dataclasses
 import enum
 import json
+import logging
 import signal
 import sys
+import textwrap
 import typing
 import webbrowser
 from collections.abc import Callable, Iterator, Sequence
@@ -16,7 +18,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from connex_desktop.app import DEMO_CONNECTION_NAME, App, build_app, quickbooks_key_prefix
+from connex_desktop.app import (
+    DEMO_CONNECTION_NAME,
+    SOURCE_KINDS,
+    App,
+    build_app,
+    quickbooks_key_prefix,
+)
 from connex_desktop.core.connection import (
     Connection,
     Mapping,
@@ -38,10 +46,12 @@ from connex_desktop.quickbooks.auth import (
     parse_callback,
     save_credentials,
 )
-from connex_desktop.sources.base import FieldKind, OrderQuery, Source
+from connex_desktop.sources.base import FieldKind, OrderQuery, Source, missing_settings
 from connex_desktop.storage.repositories import RunTrigger, to_plain
 from connex_desktop.storage.secrets import MemorySecretStore, delete_connection_secrets
 from connex_desktop.sync.undo import UNDO_WORDS, UndoResult, UndoStatus
+
+log = logging.getLogger(__name__)
 
 EXIT_OK = 0
 EXIT_SOME_FAILED = 1
@@ -201,6 +211,7 @@ def _app(args: argparse.Namespace) -> Iterator[App]:
         app = build_app(getattr(args, "data_dir", None))
         yield app
     except ConnexError as error:
+        log.warning("%s: %s", args.command, error)
         print(f"connex-desktop: {error}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE) from None
     finally:
@@ -317,6 +328,46 @@ def _print_results(results: Sequence[SyncResult], *, as_json: bool) -> None:
 
 # ---- connections -------------------------------------------------------------------------
 
+HELP_WIDTH = 100
+OPTION_WIDTH = 30
+
+
+def stores_help() -> str:
+    """`connection add --help`'s list of the store kinds: each one's settings and secrets (with
+    the options that set them), its order statuses, and which of them are booked."""
+    parts = ["Stores (--source KIND), with their settings and order statuses:"]
+    parts.extend(_store_help(kind) for kind in SOURCE_KINDS.values())
+    parts.append(_wrapped(
+        "Orders of every other status are booked (a sales-receipts connection books only "
+        "orders paid in full), and an order cancelled before it was booked never is. --status "
+        "limits a connection to the statuses named. Secrets are read from standard input, one "
+        "line each, so they stay out of the shell's history. Orders are booked on their day "
+        "in the store's time zone (a blank timezone setting means this computer's)."))
+    return "\n\n".join(parts)
+
+
+def _store_help(kind: type[Source]) -> str:
+    lines = [f"{kind.kind}: {kind.label}"]
+    for setting in kind.settings_fields:
+        need = "required" if setting.required else (
+            f"optional, default {setting.default}" if setting.default else "optional")
+        about = f"{need}. {setting.label}" + (f": {setting.help}" if setting.help else ".")
+        lines.append(_wrapped(about, head=f"  {setting.cli_option:<{OPTION_WIDTH - 3}} "))
+    if kind.statuses:
+        lines.append(_wrapped(", ".join(kind.statuses), head="  --status values: "))
+    if kind.skipped_statuses():
+        lines.append(_wrapped(", ".join(kind.skipped_statuses()),
+                              head="  skipped as no sale unless booked before: "))
+    if kind.unfinished_statuses:
+        lines.append(_wrapped(", ".join(kind.unfinished_statuses),
+                              head="  unfinished checkouts, read only when named by --status: "))
+    return "\n".join(lines)
+
+
+def _wrapped(text: str, *, head: str = "") -> str:
+    return textwrap.fill(text, HELP_WIDTH, initial_indent=head, break_on_hyphens=False,
+                         subsequent_indent=" " * min(len(head), OPTION_WIDTH))
+
 def _source_kind(app: App, kind: str) -> type[Source]:
     found = app.source_kinds.get(kind)
     if found is None:
@@ -391,7 +442,8 @@ def _apply(conn: Connection, args: argparse.Namespace, kind: type[Source]) -> Co
     if args.mode:
         changes["mode"] = TransactionMode(args.mode)
     if args.settings:
-        changes["source_settings"] = {**conn.source_settings, **_settings(kind, args.settings)}
+        changes["source_settings"] = kind.normalized_settings(
+            {**conn.source_settings, **_settings(kind, args.settings)})
     if args.statuses is not None:
         changes["statuses"] = tuple(status.strip() for status in args.statuses if status.strip())
     if args.use_qb_numbering is not None:
@@ -412,11 +464,23 @@ def _apply(conn: Connection, args: argparse.Namespace, kind: type[Source]) -> Co
     return updated
 
 
+def _require_settings(conn: Connection, kind: type[Source],
+                      has_secret: Callable[[str], bool]) -> None:
+    """Refuse a connection whose store lacks a required setting, naming the options to give."""
+    missing = missing_settings(kind, conn.source_settings, has_secret)
+    if missing:
+        needed = " and ".join(f"{setting.cli_option} ({setting.label})" for setting in missing)
+        raise UsageError(f"The {kind.label} store needs {needed}; `connex-desktop connection "
+                         "add --help` lists every store's settings.")
+
+
 def _connection_add(app: App, args: argparse.Namespace) -> int:
     kind = _source_kind(app, args.source)
     secrets = _read_secrets(args.secret, kind)
     draft = Connection(name=args.name, source_kind=kind.kind, mode=TransactionMode(args.mode))
-    conn = app.connections.add(_apply(draft, args, kind))
+    draft = _apply(draft, args, kind)
+    _require_settings(draft, kind, lambda name: name in secrets)
+    conn = app.connections.add(draft)
     assert conn.id is not None
     for name, value in secrets.items():
         app.secrets.set(connection_secret_key(conn.id, name), value)
@@ -431,7 +495,9 @@ def _connection_set(app: App, args: argparse.Namespace) -> int:
     secrets = _read_secrets(args.secret, kind)
     if args.source:
         conn = dataclasses.replace(conn, source_kind=kind.kind)
-    conn = app.connections.update(_apply(conn, args, kind))
+    conn = _apply(conn, args, kind)
+    _require_settings(conn, kind, lambda name: name in secrets or _has_secret(app, conn, name))
+    conn = app.connections.update(conn)
     assert conn.id is not None
     for name, value in secrets.items():
         app.secrets.set(connection_secret_key(conn.id, name), value)

@@ -13,7 +13,8 @@ from connex_desktop.core.private_files import private_file, private_folder
 from connex_desktop.core.redaction import MASK, redact, register_secret
 from connex_desktop.paths import AppPaths
 
-__all__ = ["MASK", "RedactingFilter", "redact", "register_secret", "setup_logging"]
+__all__ = ["MASK", "RedactingFilter", "redact", "register_secret", "setup_logging",
+           "start_app_logging", "stop_logging"]
 
 LOG_FILE_NAME = "connex-desktop.log"
 LOG_MAX_BYTES = 1_000_000
@@ -66,12 +67,8 @@ def setup_logging(paths: AppPaths, *, level: int = logging.INFO, console: bool =
     """
     private_folder(paths.logs)
     log_file = paths.logs / LOG_FILE_NAME
+    stop_logging()
     root = logging.getLogger()
-    for old in _installed_handlers:
-        root.removeHandler(old)
-        old.close()
-    _installed_handlers.clear()
-
     handlers: list[logging.Handler] = [PrivateRotatingFileHandler(
         log_file, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUP_COUNT, encoding="utf-8")]
     if console:
@@ -86,3 +83,29 @@ def setup_logging(paths: AppPaths, *, level: int = logging.INFO, console: bool =
             handler.addFilter(RedactingFilter())
     root.setLevel(level)
     return log_file
+
+
+def start_app_logging(data_dir: str | None, *, verbose: bool, console: bool) -> Path | None:
+    """The log of one run of the app (the window or a command): the rotating file under the
+    log folder, at debug level when `verbose` (and then on stderr too when `console`).
+
+    Returns the file, or None when the log folder cannot be written (a read-only or full
+    disk): the app then runs without a log file and says what is wrong itself.
+    """
+    # A full disk must not print logging's own traceback for every line it cannot write.
+    logging.raiseExceptions = False
+    try:
+        return setup_logging(AppPaths.resolve(data_dir),
+                             level=logging.DEBUG if verbose else logging.INFO,
+                             console=verbose and console)
+    except OSError:
+        return None
+
+
+def stop_logging() -> None:
+    """Close the handlers `setup_logging` installed (the file is complete on disk)."""
+    root = logging.getLogger()
+    for handler in _installed_handlers:
+        root.removeHandler(handler)
+        handler.close()
+    _installed_handlers.clear()

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import logging
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,12 +15,16 @@ import keyring.core
 import pytest
 
 from connex_desktop.__main__ import main
-from connex_desktop.app import FOLDER_ID_SETTING
+from connex_desktop.app import FOLDER_ID_SETTING, SOURCE_KINDS
+from connex_desktop.logs import LOG_FILE_NAME
 from connex_desktop.paths import AppPaths
 from connex_desktop.sandbox.server import SandboxServer
-from connex_desktop.storage.database import Database
+from connex_desktop.sources.http import RetryPolicy
+from connex_desktop.storage.database import NOTHING_LOST, Database
 from connex_desktop.storage.repositories import SettingsRepository
 from connex_desktop.storage.secrets import BACKEND_ENV, SERVICE
+from tests.sources.fake_stores import FakeServer, Reply
+from tests.storage.full_disk import fill_disk_after
 from tests.storage.memory_keyring import MemoryKeyring
 from tests.sync.conftest import row, write_orders
 
@@ -59,14 +66,26 @@ def cli(data_dir: Path, *args: str, stdin: str = "", monkeypatch=None) -> int:
         return int(exit_.code or 0)
 
 
-def connect_csv(data_dir, sandbox, monkeypatch, orders: Path, *extra: str) -> None:
-    assert cli(data_dir, "connection", "add", "Shop", "--source", "csv", "--set",
-               f"path={orders}", "--mode", "invoices-with-payments", *extra) == 0
+def connect_quickbooks(data_dir, sandbox, monkeypatch, name: str) -> None:
     grant = sandbox.new_grant()
-    assert cli(data_dir, "qb", "connect", "Shop", "--environment", sandbox.base_url,
+    assert cli(data_dir, "qb", "connect", name, "--environment", sandbox.base_url,
                "--client-id", sandbox.client_id, "--realm-id", sandbox.realm_id,
                "--token-stdin", stdin=f"{sandbox.client_secret}\n{grant['refresh_token']}\n",
                monkeypatch=monkeypatch) == 0
+
+
+def connect_csv(data_dir, sandbox, monkeypatch, orders: Path, *extra: str) -> None:
+    assert cli(data_dir, "connection", "add", "Shop", "--source", "csv", "--set",
+               f"path={orders}", "--mode", "invoices-with-payments", *extra) == 0
+    connect_quickbooks(data_dir, sandbox, monkeypatch, "Shop")
+
+
+def connect_woocommerce(data_dir, sandbox, monkeypatch, store_url: str) -> None:
+    assert cli(data_dir, "connection", "add", "Woo", "--source", "woocommerce", "--set",
+               f"store_url={store_url}", "--secret", "consumer_key", "--secret",
+               "consumer_secret", "--mode", "invoices", stdin="ck_test_key_1\ncs_test_secret_2\n",
+               monkeypatch=monkeypatch) == 0
+    connect_quickbooks(data_dir, sandbox, monkeypatch, "Woo")
 
 
 def test_connection_add_show_set_and_remove(data_dir, monkeypatch, capsys, memory_keyring):
@@ -286,3 +305,194 @@ def test_a_moved_order_file_is_the_same_store_until_the_user_says_it_is_new(
     assert [(d["order"], d["kind"], d["total"]) for d in result["documents"]] == [
         ("301", "Invoice", "18.00"), ("301", "Payment", "18.00")]
     assert len(sandbox.company.all("Invoice")) == len(sandbox.company.all("Payment")) == 2
+
+
+@pytest.fixture
+def root_log_level():
+    """The root logger's level as it was before the test (main() sets it for its run)."""
+    level = logging.getLogger().level
+    yield
+    logging.getLogger().setLevel(level)
+
+
+def test_commands_log_to_the_log_folder_masked_and_verbose_adds_detail(
+        data_dir, sandbox, monkeypatch, capsys, tmp_path, memory_keyring, root_log_level):
+    orders = write_orders(tmp_path / "orders.csv",
+                          [row("101", "MUG-ENM-12", payment_status="paid")])
+    connect_csv(data_dir, sandbox, monkeypatch, orders)
+    assert cli(data_dir, "sync", "Shop") == 0
+    log_file = data_dir / "logs" / LOG_FILE_NAME
+    logged = log_file.read_text(encoding="utf-8")
+    assert "sync of Shop (run 1) succeeded: 1 fetched, 1 synced" in logged
+    assert " DEBUG " not in logged
+    assert " DEBUG " not in capsys.readouterr().err   # without --verbose stderr stays quiet
+
+    assert cli(data_dir, "--verbose", "sync", "Shop", "--order", "101") == 0
+    shown = capsys.readouterr().err
+    logged = log_file.read_text(encoding="utf-8")
+    assert " DEBUG " in logged and " DEBUG " in shown
+    assert "sync of Shop (run 2) succeeded" in logged and "sync of Shop (run 2)" in shown
+    secrets = [sandbox.client_secret, *memory_keyring.values()]
+    assert all(secret not in logged and secret not in shown for secret in secrets)
+    # Every handler is closed when the command ends: nothing holds the file open.
+    assert not [h for h in logging.getLogger().handlers
+                if getattr(h, "baseFilename", "") == str(log_file)]
+
+
+def test_the_window_logs_to_the_log_folder_too(data_dir, monkeypatch, capsys, root_log_level):
+    import connex_desktop.ui.application as application
+
+    def window(args):
+        logging.getLogger("connex_desktop.ui").debug("window shown")
+        return 0
+
+    monkeypatch.setattr(application, "run", window)
+    assert main(["--data-dir", str(data_dir), "--verbose"]) == 0
+    logged = (data_dir / "logs" / LOG_FILE_NAME).read_text(encoding="utf-8")
+    assert "connex-desktop" in logged and "gui" in logged and "window shown" in logged
+    assert "window shown" not in capsys.readouterr().err   # the window has no console
+
+
+def test_a_full_disk_mid_sync_is_said_plainly_and_nothing_is_booked_twice(
+        data_dir, monkeypatch, capsys, tmp_path):
+    """The disk fills at different points of the run (before anything is sent, and after
+    QuickBooks took documents the ledger could not confirm); the next sync books the rest."""
+    orders = write_orders(tmp_path / "orders.csv", [
+        row(str(100 + n), f"SKU-{n}", payment_status="paid") for n in range(20)])
+    sent_unconfirmed = 0
+    for spare_pages in (0, 3, 6):
+        folder = tmp_path / f"data-{spare_pages}"
+        with SandboxServer() as sandbox:
+            connect_csv(folder, sandbox, monkeypatch, orders)
+            capsys.readouterr()
+            with monkeypatch.context() as disk:
+                fill_disk_after(disk, spare_pages)
+                assert cli(folder, "sync", "Shop") == 2
+            said = capsys.readouterr()
+            assert "Traceback" not in said.out + said.err
+            assert f"The disk holding Connex Desktop's data folder ({folder}) is full" in said.out
+            assert NOTHING_LOST in said.out
+            sent_unconfirmed += bool(sandbox.company.all("Invoice"))
+
+            assert cli(folder, "sync", "Shop") == 0   # space freed
+            invoices = sandbox.company.all("Invoice")
+            assert sorted(invoice["DocNumber"] for invoice in invoices) == [
+                str(100 + n) for n in range(20)]
+            assert len(sandbox.company.all("Payment")) == 20
+    assert sent_unconfirmed   # at least one run filled the disk after QuickBooks took documents
+
+
+def _as_a_user_who_cannot_write(command: list[str]) -> list[str]:
+    """Root writes to read-only folders; without the capabilities to override file modes it
+    cannot, as any other user."""
+    if os.geteuid() != 0:
+        return command
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv: a read-only folder cannot be made")
+    return [setpriv, "--bounding-set", "-dac_override,-dac_read_search", *command]
+
+
+@pytest.mark.parametrize("read_only", ["folder", "database file"])
+def test_a_read_only_data_folder_is_said_plainly_and_left_intact(data_dir, tmp_path, read_only):
+    orders = write_orders(tmp_path / "orders.csv", [row("1", "MUG-ENM-12")])
+    assert cli(data_dir, "connection", "add", "Shop", "--source", "csv", "--set",
+               f"path={orders}", "--mode", "invoices") == 0
+    database = data_dir / "connex.sqlite3"
+    before = database.read_bytes()
+    database.chmod(0o444)
+    if read_only == "folder":
+        data_dir.chmod(0o555)
+    env = {"PATH": "/usr/bin:/bin", "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+           "HOME": str(tmp_path)}
+    try:
+        completed = subprocess.run(_as_a_user_who_cannot_write(
+            [sys.executable, "-m", "connex_desktop", "--data-dir", str(data_dir),
+             "connection", "add", "Other", "--source", "csv", "--set", f"path={orders}",
+             "--mode", "invoices"]), capture_output=True, text=True, env=env, timeout=60)
+    finally:
+        data_dir.chmod(0o755)
+        database.chmod(0o644)
+    assert completed.returncode == 2, completed.stderr
+    assert "Traceback" not in completed.stderr
+    assert "not a Connex Desktop database" not in completed.stderr
+    assert f"cannot write to its data folder ({data_dir}): it is read-only" in completed.stderr
+    assert NOTHING_LOST in completed.stderr
+    assert database.read_bytes() == before
+
+
+def test_a_store_answering_a_web_page_is_retried_then_retry_later_exit_1(
+        data_dir, sandbox, monkeypatch, capsys):
+    monkeypatch.setattr(RetryPolicy, "backoff_s", lambda _policy, _attempt: 0.0)
+    page = Reply(200, raw=b"<html><body>Be right back</body></html>",
+                 headers={"Content-Type": "text/html"})
+    with FakeServer(lambda _request: page) as store:
+        connect_woocommerce(data_dir, sandbox, monkeypatch, store.url)
+        capsys.readouterr()
+        assert cli(data_dir, "sync", "Woo") == 1
+        said = capsys.readouterr().out
+    assert len(store.received) == RetryPolicy().attempts
+    assert "answered with a web page instead of order data" in said
+    assert "try again later" in said.lower() and "Traceback" not in said
+
+
+def test_connection_add_help_lists_every_store_its_settings_secrets_and_statuses(capsys):
+    with pytest.raises(SystemExit):
+        main(["connection", "add", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())   # as words, whatever the wrapping
+    for kind in SOURCE_KINDS.values():
+        assert f"{kind.kind}: {kind.label}" in shown
+        for setting in kind.settings_fields:
+            assert f"{setting.cli_option} {'required' if setting.required else 'optional'}" \
+                in shown
+        assert f"--status values: {', '.join(kind.statuses)}" in shown
+    assert "skipped as no sale unless booked before: cancelled, refunded, failed, trash, " \
+        "checkout-draft" in shown
+    assert "read only when named by --status: Incomplete, Pending" in shown
+    with pytest.raises(SystemExit):
+        main(["sync", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "changed in the store since the last successful sync, less an hour" in shown
+    assert "--since and --until pick orders by the day they were created" in shown
+
+
+def test_connection_add_refuses_missing_settings_naming_the_options(data_dir, monkeypatch,
+                                                                    capsys, memory_keyring):
+    assert cli(data_dir, "connection", "add", "Shop", "--source", "shopify", "--mode",
+               "invoices") == 2
+    said = capsys.readouterr().err
+    assert "The Shopify store needs --set store_url=VALUE (Shop address) and --secret " \
+        "access_token (Admin API access token)" in said
+    assert cli(data_dir, "connection", "add", "Shop", "--source", "shopify", "--mode",
+               "invoices", "--set", "store_url=https://shop.example.com") == 2
+    said = capsys.readouterr().err
+    assert "--secret access_token" in said and "store_url" not in said
+    assert cli(data_dir, "connection", "list", "--json") == 0
+    assert json.loads(capsys.readouterr().out) == []   # nothing half-added
+    assert cli(data_dir, "connection", "add", "Shop", "--source", "shopify", "--mode",
+               "invoices", "--set", "store_url=https://shop.example.com", "--secret",
+               "access_token", stdin="shpat_x\n", monkeypatch=monkeypatch) == 0
+    # Blanking a required setting later is refused too.
+    assert cli(data_dir, "connection", "set", "Shop", "--set", "store_url=") == 2
+    assert "--set store_url=VALUE" in capsys.readouterr().err
+
+
+def test_a_pasted_bigcommerce_api_path_is_saved_as_the_api_and_the_store_hash(
+        data_dir, monkeypatch, capsys):
+    assert cli(data_dir, "connection", "add", "BC", "--source", "bigcommerce", "--mode",
+               "invoices", "--set", "api_url=https://api.bigcommerce.com/stores/abc123/v3/",
+               "--secret", "access_token", stdin="bc-secret-5f4e3d\n", monkeypatch=monkeypatch) == 0
+    capsys.readouterr()
+    assert cli(data_dir, "connection", "show", "BC", "--json") == 0
+    assert json.loads(capsys.readouterr().out)["settings"] == {
+        "api_url": "https://api.bigcommerce.com", "store_hash": "abc123"}
+
+
+def test_a_store_secret_gone_from_the_keyring_is_named_by_its_option_at_sync(
+        data_dir, sandbox, monkeypatch, capsys, memory_keyring):
+    connect_woocommerce(data_dir, sandbox, monkeypatch, "https://shop.example.com")
+    del memory_keyring[(SERVICE, "connection-1/consumer_secret")]
+    capsys.readouterr()
+    assert cli(data_dir, "sync", "Woo") == 2
+    assert "The store setting 'Consumer secret' (consumer_secret) is missing; set it first " \
+        "(command line: --secret consumer_secret)." in capsys.readouterr().out

@@ -23,6 +23,12 @@ class PaymentStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+# An order in one of these states is no sale: it is never booked if it was not booked already.
+CLOSED_STATUSES = frozenset({"cancelled", "canceled", "voided", "void", "refunded"})
+CLOSED_PAYMENT_STATUSES = frozenset({PaymentStatus.CANCELLED, PaymentStatus.VOIDED,
+                                     PaymentStatus.REFUNDED})
+
+
 @dataclass(frozen=True)
 class Address:
     """A postal address as the store gave it."""

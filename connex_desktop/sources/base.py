@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import enum
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from connex_desktop.core.model import Buyer, Order
+from dateutil.tz import tzlocal
+
+from connex_desktop.core.errors import SetupError
+from connex_desktop.core.model import CLOSED_STATUSES, Buyer, Order
 from connex_desktop.core.progress import CancelToken
 
 
@@ -36,6 +40,29 @@ class SettingField:
     help: str = ""
     choices: tuple[str, ...] = ()
     default: str = ""
+
+    @property
+    def cli_option(self) -> str:
+        """How the command line sets it: `--secret NAME` (read from standard input) or
+        `--set NAME=VALUE`."""
+        return f"--secret {self.name}" if self.secret else f"--set {self.name}=VALUE"
+
+
+TIMEZONE_SETTING = SettingField(
+    "timezone", "Store time zone", required=False,
+    help="The store's time zone, e.g. America/Chicago; it decides the day each order is booked "
+         "on. Blank: this computer's time zone.")
+
+
+def store_timezone(name: str) -> tzinfo:
+    """The zone a TIMEZONE_SETTING names, or this computer's (with its summer time) when blank."""
+    if not name.strip():
+        return tzlocal()
+    try:
+        return ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SetupError(f"'{name.strip()}' is not a time zone name like America/Chicago.",
+                         field="timezone") from None
 
 
 @dataclass(frozen=True)
@@ -64,6 +91,11 @@ class Source(ABC):
     label: ClassVar[str]
     settings_fields: ClassVar[tuple[SettingField, ...]] = ()
     statuses: ClassVar[tuple[str, ...]] = ()
+    # This store's own words for an order that is no sale (besides cancelled, voided, refunded):
+    # such an order is skipped unless it was booked before.
+    no_sale_statuses: ClassVar[tuple[str, ...]] = ()
+    # Checkouts the buyer has not finished: not even fetched unless asked for by status.
+    unfinished_statuses: ClassVar[tuple[str, ...]] = ()
     # Systems that keep their own purchase orders sync those instead of building them.
     keeps_own_purchase_orders: ClassVar[bool] = False
 
@@ -100,6 +132,18 @@ class Source(ABC):
         """Try the settings; return a plain-words success message or raise a ConnexError."""
         return "Connected."
 
+    @classmethod
+    def skipped_statuses(cls) -> tuple[str, ...]:
+        """The statuses whose orders are skipped as no sale unless they were booked before."""
+        generic = [status for status in cls.statuses if status.casefold() in CLOSED_STATUSES]
+        return tuple(dict.fromkeys([*generic, *cls.no_sale_statuses]))
+
+    @classmethod
+    def normalized_settings(cls, settings: Mapping[str, str]) -> dict[str, str]:
+        """The settings as they are best saved (e.g. one setting split out of another that a
+        user pasted whole); raises SetupError for settings that contradict each other."""
+        return dict(settings)
+
     @property
     def store_key(self) -> str:
         """Names the store, not the connection: connections on one store share its ledger rows.
@@ -110,6 +154,15 @@ class Source(ABC):
         parts = [f"{setting.name}={self.settings.get(setting.name, '').strip()}"
                  for setting in self.settings_fields if not setting.secret]
         return "|".join([self.kind, *parts])
+
+
+def missing_settings(kind: type[Source], settings: Mapping[str, str],
+                     has_secret: Callable[[str], bool]) -> list[SettingField]:
+    """The required settings of a `kind` store left blank: `settings` as the store reads them,
+    secrets as `has_secret` says. Raises SetupError for settings that contradict each other."""
+    readable = kind.normalized_settings(settings)
+    return [setting for setting in kind.settings_fields if setting.required and not (
+        has_secret(setting.name) if setting.secret else readable.get(setting.name, "").strip())]
 
 
 @dataclass(frozen=True)

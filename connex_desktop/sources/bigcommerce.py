@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import email.utils
+import re
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any, ClassVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
@@ -28,11 +29,13 @@ from connex_desktop.sources.amounts import (
     quantity_of,
 )
 from connex_desktop.sources.base import (
+    TIMEZONE_SETTING,
     FailedOrder,
     FieldKind,
     OrderQuery,
     SettingField,
     buyer_from_billing,
+    store_timezone,
 )
 from connex_desktop.sources.http import PagedStoreSource, RepeatGuard, StoreHttp, require_https
 
@@ -63,6 +66,25 @@ MIN_REQUESTS_LEFT = 1
 MS_PER_S = 1000
 
 
+def split_api_path(api_url: str, store_hash: str) -> tuple[str, str]:
+    """The API's root address and the store hash, from the root alone or from the API path
+    BigCommerce shows with an API account (https://api.bigcommerce.com/stores/abc123/v3/)."""
+    parts = urlsplit(api_url.strip())
+    path = re.fullmatch(r"/stores/(?P<hash>[^/]+)(?:/v[23])?/?", parts.path)
+    if parts.path.strip("/") and path is None:
+        raise SetupError(f"The API address should be {DEFAULT_API_URL}, or the API path shown "
+                         "with the API account, like "
+                         f"{DEFAULT_API_URL}/stores/abc123/v3/ (got {api_url.strip()!r}).",
+                         field="api_url")
+    in_path = path["hash"] if path is not None else ""
+    given = store_hash.strip().strip("/")
+    if in_path and given and in_path != given:
+        raise SetupError(f"The API path names the store {in_path!r} but the store hash is "
+                         f"{given!r}; give the store hash of the same store, or leave it blank.",
+                         field="store_hash")
+    return urlunsplit((parts.scheme, parts.netloc, "", "", "")), given or in_path
+
+
 def _reset_wait_s(response: requests.Response) -> float | None:
     """BigCommerce's own throttle signal: a 429 says how long until the quota refills."""
     reset_ms = response.headers.get("X-Rate-Limit-Time-Reset-Ms")
@@ -89,21 +111,32 @@ class BigCommerceSource(PagedStoreSource):
                           "Orders read-only and Order Transactions read-only."),
         SettingField("api_url", "API address", FieldKind.URL, required=False,
                      default=DEFAULT_API_URL,
-                     help="Leave as is unless told otherwise."),
-        SettingField("timezone", "Store timezone", required=False,
-                     help="The store's timezone (Settings → General → Date & timezone), e.g. "
-                          "America/Chicago; orders are booked on the store's day. "
-                          "Blank: this computer's timezone."),
+                     help="Leave as is, or paste the API path shown with the API account "
+                          "(https://api.bigcommerce.com/stores/abc123/v3/): the store hash is "
+                          "taken from it."),
+        TIMEZONE_SETTING,
     )
     statuses: ClassVar[tuple[str, ...]] = tuple(STATUS_NAMES[i] for i in sorted(STATUS_NAMES))
+    no_sale_statuses: ClassVar[tuple[str, ...]] = tuple(
+        STATUS_NAMES[i] for i in sorted(NO_SALE_STATUS_IDS | {REFUNDED_STATUS_ID}))
+    unfinished_statuses: ClassVar[tuple[str, ...]] = tuple(
+        STATUS_NAMES[i] for i in sorted(UNFINISHED_CHECKOUT_IDS))
 
     max_page_size: ClassVar[int] = PAGE_SIZE
 
     # -- settings -----------------------------------------------------------------------------
 
+    @classmethod
+    def normalized_settings(cls, settings: Mapping[str, str]) -> dict[str, str]:
+        """The API path pasted as the API address becomes the API's root and the store hash."""
+        if not settings.get("api_url", "").strip():
+            return dict(settings)
+        root, store_hash = split_api_path(settings["api_url"], settings.get("store_hash", ""))
+        return {**settings, "api_url": root, "store_hash": store_hash}
+
     @property
     def store_hash(self) -> str:
-        value = self.settings.get("store_hash", "").strip().strip("/")
+        value = self.normalized_settings(self.settings).get("store_hash", "").strip().strip("/")
         if not value or "/" in value:
             raise SetupError("Enter the BigCommerce store hash (the code after /stores/ in the "
                              "API path).", field="store_hash")
@@ -115,26 +148,19 @@ class BigCommerceSource(PagedStoreSource):
 
     @property
     def timezone(self) -> tzinfo:
-        name = self.settings.get("timezone", "").strip()
-        if not name:
-            return datetime.now().astimezone().tzinfo or UTC
-        try:
-            return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise SetupError(f"'{name}' is not a timezone name like America/Chicago.",
-                             field="timezone") from None
+        return store_timezone(self.settings.get("timezone", ""))
 
     def _base_url(self) -> str:
-        api = require_https(self.settings.get("api_url", "").strip() or DEFAULT_API_URL, STORE)
-        return f"{api}/stores/{self.store_hash}"
+        root = self.normalized_settings(self.settings).get("api_url", "").strip()
+        return f"{require_https(root or DEFAULT_API_URL, STORE)}/stores/{self.store_hash}"
 
-    def _http(self) -> StoreHttp:
+    def _http(self, *, checking: bool = False) -> StoreHttp:
         token = self.secrets.get("access_token", "").strip()
         if not token:
             raise SetupError("The BigCommerce access token is needed; create a store-level "
                              "API account.", field="access_token")
         http = StoreHttp(STORE, secrets=(token,), throttle=_reset_wait_s, sleep=self._sleep,
-                         clock=self._clock)
+                         clock=self._clock, checking=checking)
         http.session.headers.update({"X-Auth-Token": token,
                                      "Content-Type": "application/json"})
         return http
@@ -142,7 +168,7 @@ class BigCommerceSource(PagedStoreSource):
     # -- the contract -------------------------------------------------------------------------
 
     def check(self) -> str:
-        walk = _Walk(self, CancelToken())
+        walk = _Walk(self, CancelToken(), checking=True)
         with walk.http:
             newest = walk.rows(walk.get(f"{walk.v2}/orders",
                                         params={"limit": 1, "sort": "id:desc"}))
@@ -203,14 +229,15 @@ class BigCommerceSource(PagedStoreSource):
 class _Walk:
     """One fetch: the store's HTTP, its rate-limit pacing, pages, and each order's details."""
 
-    def __init__(self, source: BigCommerceSource, cancel: CancelToken) -> None:
+    def __init__(self, source: BigCommerceSource, cancel: CancelToken, *,
+                 checking: bool = False) -> None:
         self.source = source
         self.cancel = cancel
         base = source._base_url()
         self.v2 = f"{base}/v2"
         self.v3 = f"{base}/v3"
         self.zone = source.timezone
-        self.http = source._http()
+        self.http = source._http(checking=checking)
 
     def get(self, url: str, *, params: Mapping[str, Any] | None = None,
             allow: frozenset[int] = frozenset()) -> requests.Response:

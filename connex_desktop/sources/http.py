@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Callable, Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -14,6 +15,8 @@ import requests
 from connex_desktop import __version__
 from connex_desktop.core.errors import (
     Cancelled,
+    ConnexError,
+    ErrorKind,
     ReconnectError,
     RetryLaterError,
     SetupError,
@@ -35,6 +38,11 @@ MAX_WAIT_S = 120.0
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 AUTH_STATUSES = frozenset({401, 403})
 DETAIL_MAX_CHARS = 300
+# Failures of the connection itself, passing by nature: unreachable, too slow, or broken off in
+# the middle of an answer.
+TRANSPORT_FAULTS = (requests.ConnectionError, requests.Timeout,
+                    requests.exceptions.ChunkedEncodingError,
+                    requests.exceptions.ContentDecodingError)
 
 Sleep = Callable[[float], None]
 Clock = Callable[[], float]
@@ -81,7 +89,8 @@ class StoreHttp:
 
     `sleep` and `clock` are injectable so tests can record pauses instead of waiting.
     `throttle` recognises a store's own throttling signal (a header or a body) on any response.
-    `secrets` are scrubbed from every message this class raises.
+    `secrets` are scrubbed from every message this class raises. `checking` is set while a
+    connection's settings are tried, where an answer that is not the API means a wrong address.
     """
 
     def __init__(
@@ -95,6 +104,7 @@ class StoreHttp:
         sleep: Sleep = time.sleep,
         clock: Clock = time.time,
         timeout_s: tuple[float, float] = (CONNECT_TIMEOUT_S, READ_TIMEOUT_S),
+        checking: bool = False,
     ) -> None:
         self.store = store
         self.session = session or make_session()
@@ -105,6 +115,10 @@ class StoreHttp:
         self.sleep = sleep
         self.clock = clock
         self.timeout_s = timeout_s
+        self.checking = checking
+        # Each answer's body, parsed once while deciding whether to retry it.
+        self._bodies: weakref.WeakKeyDictionary[requests.Response, Any] = (
+            weakref.WeakKeyDictionary())
 
     def close(self) -> None:
         """Release the pooled connections."""
@@ -127,12 +141,14 @@ class StoreHttp:
                 headers: Mapping[str, str] | None = None, json: Any = None,
                 cancel: CancelToken | None = None,
                 allow: Collection[int] = ()) -> requests.Response:
-        """Send a request, retrying throttling, 5xx and network failures with back-off.
+        """Send a request, retrying throttling, 5xx, network failures and answers that are not
+        JSON (a web page in front of the store, a reply cut off) with back-off.
 
-        Returns a 2xx response or one whose status is in `allow`. Raises UnsafeRedirect (a
-        SetupError) for a redirect to another host or scheme, ReconnectError for a
-        refused credential, RetryLaterError when retries run out, SetupError for other 4xx,
-        and Cancelled when `cancel` is set during a pause.
+        Returns a 2xx response with a JSON (or empty) body, or one whose status is in `allow`.
+        Raises UnsafeRedirect (a SetupError) for a redirect to another host or scheme,
+        ReconnectError for a refused credential, RetryLaterError when retries run out,
+        SetupError for other 4xx (and, when `checking`, for a web page instead of the API), and
+        Cancelled when `cancel` is set during a pause.
         """
         attempt = 0
         while True:
@@ -140,26 +156,70 @@ class StoreHttp:
             try:
                 response = self.session.request(method, url, params=params, headers=headers,
                                                 json=json, timeout=self.timeout_s)
-            except (requests.ConnectionError, requests.Timeout) as exc:
+            except TRANSPORT_FAULTS as exc:
+                fault: ConnexError = self._transport_fault(exc)
                 wait_s = self.policy.backoff_s(attempt)
-                if attempt >= self.policy.attempts:
-                    # `from None`: the library's text carries the full URL, which may hold keys.
-                    raise RetryLaterError(
-                        f"Could not reach the {self.store} store; try again later.",
-                        detail=self.scrub(f"{type(exc).__name__}: {exc}")) from None
-                self._pause(wait_s, cancel)
-                continue
             except UnsafeRedirect as refused:
                 raise UnsafeRedirect(f"The {self.store} store at {refused.message}",
                                      field="store_url") from None
-            throttled_s = self._throttle_wait_s(response, attempt)
-            if throttled_s is None:
-                return self._checked(response, allow)
-            if attempt >= self.policy.attempts or throttled_s > self.policy.max_wait_s:
-                raise RetryLaterError(
-                    f"The {self.store} store is busy (HTTP {response.status_code}); "
-                    "try again later.", detail=self._detail(response))
-            self._pause(throttled_s, cancel)
+            else:
+                throttled_s = self._throttle_wait_s(response, attempt)
+                if throttled_s is None:
+                    response = self._checked(response, allow)
+                    unreadable = self._answer_fault(response, attempt)
+                    if unreadable is None:
+                        return response
+                    fault = unreadable
+                    wait_s = self.policy.backoff_s(attempt)
+                else:
+                    fault = RetryLaterError(
+                        f"The {self.store} store is busy (HTTP {response.status_code}); "
+                        "try again later.", detail=self._detail(response))
+                    wait_s = throttled_s
+            if (attempt >= self.policy.attempts or wait_s > self.policy.max_wait_s
+                    or fault.kind is not ErrorKind.RETRY_LATER):
+                # `from None`: the library's text carries the full URL, which may hold keys.
+                raise fault from None
+            self._pause(wait_s, cancel)
+
+    def _transport_fault(self, exc: requests.RequestException) -> RetryLaterError:
+        if isinstance(exc, requests.ConnectionError | requests.Timeout):
+            words = f"Could not reach the {self.store} store; try again later."
+        else:   # the connection broke off in the middle of the answer
+            words = f"The {self.store} store's answer was cut off; try again later."
+        return RetryLaterError(words, detail=self.scrub(f"{type(exc).__name__}: {exc}"))
+
+    def _answer_fault(self, response: requests.Response, attempt: int) -> ConnexError | None:
+        """None when the answer is JSON, empty or an allowed error; else what is wrong with it.
+
+        A body that is meant to be JSON but does not parse was cut off on the way: passing. A
+        web page (HTML) at the API's address is usually passing too (a maintenance or error
+        page in front of the store) — except while the settings are being tried (`checking`),
+        where a page that is not the store's API means the address is wrong.
+        """
+        if not 200 <= response.status_code < 300 or not response.content:
+            return None
+        try:
+            self._bodies[response] = response.json(parse_float=Decimal)
+            return None
+        except ValueError:
+            pass
+        where = self._where(response)
+        detail = self.scrub(response.text or "")[:DETAIL_MAX_CHARS]
+        meant_as_json = ("json" in response.headers.get("Content-Type", "").lower()
+                         or response.content.lstrip()[:1] in (b"{", b"["))
+        times = f", {attempt} times in a row" if attempt > 1 else ""
+        if meant_as_json:
+            return RetryLaterError(f"The {self.store} store's answer was cut off (at {where})"
+                                   f"{times}; try again later.", detail=detail)
+        if self.checking:
+            return SetupError(f"The {self.store} store address answered with a web page, not "
+                              f"the store's API (at {where}); check the store address.",
+                              detail=detail, field="store_url")
+        return RetryLaterError(
+            f"The {self.store} store answered with a web page instead of order data (at "
+            f"{where}){times}: usually a maintenance or error page in front of the store. Try "
+            "again later; if it lasts, check the store address.", detail=detail)
 
     def _throttle_wait_s(self, response: requests.Response, attempt: int) -> float | None:
         """Seconds to wait before retrying `response`, or None when it should not be retried."""
@@ -223,16 +283,17 @@ class StoreHttp:
         return redact(text, self.secrets)
 
     def json(self, response: requests.Response) -> Any:
-        """The body of a 2xx response as JSON (numbers with a fraction as Decimal, never float),
-        or a SetupError naming what came back."""
+        """The JSON body of a response `request` returned (numbers with a fraction as Decimal,
+        never float); raises what `request` would for a body that is not JSON."""
+        if response in self._bodies:
+            return self._bodies[response]
         try:
             return response.json(parse_float=Decimal)
         except ValueError:
-            raise SetupError(
-                f"The {self.store} store address did not answer with order data "
-                f"(at {self._where(response)}); check the store address.",
-                detail=self.scrub(response.text or "")[:DETAIL_MAX_CHARS],
-                field="store_url") from None
+            fault = self._answer_fault(response, 1)
+            raise (fault or RetryLaterError(
+                f"The {self.store} store sent an empty answer (at {self._where(response)}); "
+                "try again later.")) from None
 
 
 class RepeatGuard:

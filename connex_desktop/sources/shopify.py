@@ -5,11 +5,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from datetime import time as clock_time
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, ClassVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import requests
 
@@ -21,6 +20,7 @@ from connex_desktop.core.errors import (
     SetupError,
 )
 from connex_desktop.core.model import (
+    CLOSED_PAYMENT_STATUSES,
     Address,
     Buyer,
     Order,
@@ -39,12 +39,19 @@ from connex_desktop.core.money import (
 )
 from connex_desktop.core.progress import CancelToken
 from connex_desktop.sources.amounts import within_quickbooks_limits
-from connex_desktop.sources.base import FailedOrder, FieldKind, OrderQuery, SettingField, Source
+from connex_desktop.sources.base import (
+    TIMEZONE_SETTING,
+    FailedOrder,
+    FieldKind,
+    OrderQuery,
+    SettingField,
+    Source,
+    store_timezone,
+)
 from connex_desktop.sources.http import RepeatGuard, StoreHttp, address_key, require_https
 
 STORE = "Shopify"
 DEFAULT_API_VERSION = "2025-10"
-DEFAULT_TIMEZONE = "UTC"
 
 # Shopify refuses a query whose worst-case (requested) cost is over 1,000 points
 # (MAX_COST_EXCEEDED); aim below it, since our estimate of Shopify's pricing may run low.
@@ -243,14 +250,14 @@ class ShopifyClient:
     """GraphQL calls to one shop: pacing by the cost bucket, errors made plain."""
 
     def __init__(self, shop_url: str, api_version: str, token: str, *, sleep: Sleep,
-                 clock: Clock) -> None:
+                 clock: Clock, checking: bool = False) -> None:
         self.endpoint = f"{shop_url}/admin/api/{api_version}/graphql.json"
         self.token = token
         self.bucket = CostBucket()
         self.last_requested_cost = 0.0
         self.clock = clock
         self.http = StoreHttp(STORE, secrets=[token], throttle=throttled_wait_s, sleep=sleep,
-                              clock=clock)
+                              clock=clock, checking=checking)
 
     def query(self, text: str, variables: Mapping[str, Any], *, expected_cost: float,
               cancel: CancelToken) -> dict[str, Any]:
@@ -296,7 +303,8 @@ class ShopifySource(Source):
 
     Order numbers drop Shopify's leading '#' ("#1001" books as "1001"); a store whose numbers
     carry another prefix or suffix keeps it. The booking date is the order's processing time
-    in the store's time zone (a setting, as in Shopify's Settings → General).
+    in the store's time zone (a setting, as in Shopify's Settings → General; blank: this
+    computer's, as for every store).
 
     `status` is Shopify's own financial status ("paid", "partially_refunded", ...), the one
     vocabulary a connection filters on: Shopify's search filters on it, and the engine compares
@@ -317,11 +325,12 @@ class ShopifySource(Source):
                      default=DEFAULT_API_VERSION,
                      help="The Admin API version to use, YYYY-MM; Shopify supports each "
                           "version for at least a year."),
-        SettingField("timezone", "Store time zone", required=False, default=DEFAULT_TIMEZONE,
-                     help="As in Shopify's Settings → General, e.g. America/New_York; it "
-                          "decides each order's booking date."),
+        TIMEZONE_SETTING,
     )
     statuses: ClassVar[tuple[str, ...]] = FINANCIAL_STATUSES
+    no_sale_statuses: ClassVar[tuple[str, ...]] = tuple(
+        status for status in FINANCIAL_STATUSES
+        if PAYMENT_STATUSES[status.upper()] in CLOSED_PAYMENT_STATUSES)
 
     def __init__(self, settings: Mapping[str, str], secrets: Mapping[str, str], *,
                  sleep: Sleep = time.sleep, clock: Clock = time.time) -> None:
@@ -345,25 +354,20 @@ class ShopifySource(Source):
         return f"{self.kind}|{address_key(self.shop_url)}"
 
     @property
-    def timezone(self) -> ZoneInfo:
-        name = self.settings.get("timezone", "").strip() or DEFAULT_TIMEZONE
-        try:
-            return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise SetupError(f"'{name}' is not a time zone; use a name such as "
-                             "America/New_York.", field="timezone") from None
+    def timezone(self) -> tzinfo:
+        return store_timezone(self.settings.get("timezone", ""))
 
-    def _client(self) -> ShopifyClient:
+    def _client(self, *, checking: bool = False) -> ShopifyClient:
         token = self.secrets.get("access_token", "").strip()
         if not token:
             raise ReconnectError("Reconnect the store: no Shopify access token is saved.",
                                  field="access_token")
         version = self.settings.get("api_version", "").strip() or DEFAULT_API_VERSION
         return ShopifyClient(self.shop_url, version, token, sleep=self._sleep,
-                             clock=self._clock)
+                             clock=self._clock, checking=checking)
 
     def check(self) -> str:
-        client = self._client()
+        client = self._client(checking=True)
         self.timezone  # noqa: B018 - a wrong zone should fail here, not mid-sync
         data = client.query(CHECK_QUERY, {"query": "status:any"},
                             expected_cost=CONNECTION_COST + 1, cancel=CancelToken())
@@ -414,7 +418,7 @@ class ShopifySource(Source):
             if not nodes or not info.get("hasNextPage") or not cursor or seen.repeated(cursor):
                 return
 
-    def _read(self, node: Mapping[str, Any], client: ShopifyClient, zone: ZoneInfo,
+    def _read(self, node: Mapping[str, Any], client: ShopifyClient, zone: tzinfo,
               cancel: CancelToken) -> Order | FailedOrder:
         number = number_of(str(node.get("name", "")))
         try:
@@ -454,7 +458,7 @@ class ShopifySource(Source):
 
 # -- the search string --------------------------------------------------------------------------
 
-def search_string(query: OrderQuery, zone: ZoneInfo) -> str:
+def search_string(query: OrderQuery, zone: tzinfo) -> str:
     """Shopify's `query:` search for `query`: order names, or date bounds, and statuses.
 
     Dates are the store's calendar days; bounds go out as instants with the store's offset.
@@ -479,7 +483,7 @@ def search_string(query: OrderQuery, zone: ZoneInfo) -> str:
     return " ".join(terms)
 
 
-def _day_start(day: date, zone: ZoneInfo) -> str:
+def _day_start(day: date, zone: tzinfo) -> str:
     return datetime.combine(day, clock_time(0), tzinfo=zone).isoformat()
 
 
@@ -519,7 +523,7 @@ def _instant(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def _local_date(text: str | None, zone: ZoneInfo) -> date | None:
+def _local_date(text: str | None, zone: tzinfo) -> date | None:
     instant = _instant(text)
     return instant.astimezone(zone).date() if instant else None
 
@@ -579,7 +583,7 @@ def _without_tax(stated: _Line) -> OrderLine:
 
 
 def order_from_node(node: Mapping[str, Any], line_items: Sequence[Mapping[str, Any]],
-                    zone: ZoneInfo) -> Order | FailedOrder:
+                    zone: tzinfo) -> Order | FailedOrder:
     """The canonical order for one Shopify order node (shop currency throughout)."""
     number = number_of(str(node["name"]))
     included = bool(node.get("taxesIncluded"))

@@ -75,6 +75,9 @@ class WooCommerceSource(PagedStoreSource):
                           "'Consumer key is missing'). HTTPS only."),
     )
     statuses: ClassVar[tuple[str, ...]] = STATUSES
+    no_sale_statuses: ClassVar[tuple[str, ...]] = tuple(s for s in STATUSES if s in NOT_A_SALE)
+    unfinished_statuses: ClassVar[tuple[str, ...]] = tuple(
+        s for s in STATUSES if s in UNFINISHED_CHECKOUTS)
 
     max_page_size: ClassVar[int] = PAGE_SIZE
 
@@ -87,7 +90,7 @@ class WooCommerceSource(PagedStoreSource):
         return f"{self.kind}|{address_key(self.store_url)}"
 
     def check(self) -> str:
-        with self._http() as http:
+        with self._http(checking=True) as http:
             response = http.get(self._orders_url(),
                                 params={"per_page": 1, **self._auth_params()})
             if not isinstance(http.json(response), list):
@@ -109,14 +112,15 @@ class WooCommerceSource(PagedStoreSource):
 
     # -- requests -------------------------------------------------------------------------
 
-    def _http(self) -> StoreHttp:
+    def _http(self, *, checking: bool = False) -> StoreHttp:
         key = self.secrets.get("consumer_key", "").strip()
         secret = self.secrets.get("consumer_secret", "").strip()
         if not key or not secret:
             missing = "consumer_key" if not key else "consumer_secret"
             raise SetupError("The WooCommerce consumer key and secret are needed; create them "
                              "under WooCommerce → Settings → Advanced → REST API.", field=missing)
-        http = StoreHttp(STORE, secrets=(key, secret), sleep=self._sleep, clock=self._clock)
+        http = StoreHttp(STORE, secrets=(key, secret), sleep=self._sleep, clock=self._clock,
+                         checking=checking)
         if not self._keys_in_query:
             http.session.auth = (key, secret)
         return http

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import logging
 import sqlite3
 import threading
 import uuid
@@ -16,12 +18,58 @@ from connex_desktop.core.errors import SetupError
 from connex_desktop.core.private_files import private_file, private_folder
 from connex_desktop.storage.migrations import MIGRATIONS, Migration
 
+log = logging.getLogger(__name__)
+
 # How long a writer waits for another thread or process to finish its transaction.
 BUSY_TIMEOUT_MS = 10_000
 
 
 class DatabaseError(SetupError):
     """The database file cannot be used: newer than this app, or not a database at all."""
+
+
+class StorageError(DatabaseError):
+    """The data folder cannot be written: its disk is full, or it is read-only."""
+
+
+NOTHING_LOST = ("Nothing was lost and nothing will be booked twice: what was booked is in the "
+                "ledger, and the write that could not finish was undone.")
+_FULL_DISK = ("The disk holding Connex Desktop's data folder ({folder}) is full, so it could not "
+              "save its work. " + NOTHING_LOST + " Free some space on that disk, then try again.")
+_READ_ONLY = ("Connex Desktop cannot write to its data folder ({folder}): it is read-only for "
+              "this user. " + NOTHING_LOST + " Make the folder and the files in it writable "
+              "again, then try again (not in a new data folder: its empty ledger would book "
+              "every order again).")
+_FULL_SQLITE = frozenset({sqlite3.SQLITE_FULL})
+_READ_ONLY_SQLITE = frozenset({sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN,
+                               sqlite3.SQLITE_PERM})
+_FULL_ERRNO = frozenset({errno.ENOSPC, errno.EDQUOT})
+_READ_ONLY_ERRNO = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
+
+
+def storage_error(error: sqlite3.Error | OSError, folder: Path | None) -> StorageError | None:
+    """The plain-words error for a full disk or a read-only folder; None for any other error.
+
+    SQLite reports a full disk as SQLITE_FULL and a read-only file or folder as SQLITE_READONLY
+    (or CANTOPEN, when it cannot create its files there); other writes say ENOSPC or EROFS.
+    """
+    if isinstance(error, sqlite3.Error):
+        code = (getattr(error, "sqlite_errorcode", None) or 0) & 0xFF  # the primary code
+        full, read_only = code in _FULL_SQLITE, code in _READ_ONLY_SQLITE
+    else:
+        full, read_only = error.errno in _FULL_ERRNO, error.errno in _READ_ONLY_ERRNO
+    if not (full or read_only):
+        return None
+    words = (_FULL_DISK if full else _READ_ONLY).format(folder=folder or "in memory")
+    return StorageError(words, detail=str(error), field="data-dir")
+
+
+def raise_if_storage_error(error: sqlite3.Error | OSError, folder: Path | None) -> None:
+    """Raise `storage_error` of `error` (logged with the system's words) when there is one."""
+    plain = storage_error(error, folder)
+    if plain is not None:
+        log.error("%s (%s)", plain.message, error)
+        raise plain from error
 
 
 def utc_now() -> str:
@@ -85,6 +133,7 @@ class Database:
                                          check_same_thread=False,
                                          timeout=BUSY_TIMEOUT_MS / 1000)
         except sqlite3.Error as error:
+            self._raise_storage_error(error)
             raise DatabaseError(f"Cannot open the database {self._where}: {error}",
                                 field="data-dir") from error
         connection.row_factory = sqlite3.Row
@@ -96,9 +145,12 @@ class Database:
                 connection.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.DatabaseError as error:
             connection.close()
+            self._raise_storage_error(error)
             raise DatabaseError(
                 f"{self._where} is not a Connex Desktop database (SQLite says: {error}). "
-                "Move it away or choose another data folder.", field="data-dir") from error
+                "Put back the right file (e.g. from a backup); starting afresh without it "
+                "would book again every order the store still lists.",
+                field="data-dir") from error
         holder = _ThreadConnection(connection)
         with self._lock:
             self._open.add(holder)
@@ -108,6 +160,9 @@ class Database:
     @property
     def _where(self) -> str:
         return str(self.path) if self.path is not None else "in memory"
+
+    def _raise_storage_error(self, error: sqlite3.Error | OSError) -> None:
+        raise_if_storage_error(error, self.path.parent if self.path is not None else None)
 
     def connection(self) -> sqlite3.Connection:
         """This thread's connection, opened on first use."""
@@ -119,26 +174,49 @@ class Database:
     @property
     def version(self) -> int:
         """The schema version of the file: how many migrations have been applied."""
-        return int(self.connection().execute("PRAGMA user_version").fetchone()[0])
+        row = self.query_one("PRAGMA user_version")
+        return int(row[0]) if row is not None else 0
 
     def execute(self, sql: str, parameters: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Cursor:
         """Run one statement; outside a transaction() block it commits at once."""
-        return self.connection().execute(sql, parameters)
+        try:
+            return self.connection().execute(sql, parameters)
+        except sqlite3.Error as error:
+            self._raise_storage_error(error)
+            raise
 
     def query(self, sql: str, parameters: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
-        return self.connection().execute(sql, parameters).fetchall()
+        try:
+            return self.connection().execute(sql, parameters).fetchall()
+        except sqlite3.Error as error:
+            self._raise_storage_error(error)
+            raise
 
     def query_one(self, sql: str,
                   parameters: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Row | None:
-        row: sqlite3.Row | None = self.connection().execute(sql, parameters).fetchone()
+        try:
+            row: sqlite3.Row | None = self.connection().execute(sql, parameters).fetchone()
+        except sqlite3.Error as error:
+            self._raise_storage_error(error)
+            raise
         return row
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """Commit the block's writes together, or none of them if it raises.
 
-        Nested blocks become savepoints: an inner failure undoes only the inner writes.
+        Nested blocks become savepoints: an inner failure undoes only the inner writes. A full
+        disk or a read-only folder, wherever it strikes, raises StorageError.
         """
+        try:
+            with self._transaction() as connection:
+                yield connection
+        except sqlite3.Error as error:
+            self._raise_storage_error(error)
+            raise
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
         connection = self.connection()
         if connection.in_transaction:
             name = f"nested_{uuid.uuid4().hex}"
@@ -154,11 +232,13 @@ class Database:
         connection.execute("BEGIN IMMEDIATE")
         try:
             yield connection
+            connection.execute("COMMIT")
         except BaseException:
-            if connection.in_transaction:  # some errors (e.g. disk full) already rolled back
+            # Also after a failed COMMIT (a full disk): the connection must not stay inside
+            # the transaction. Some errors have rolled back already.
+            if connection.in_transaction:
                 connection.execute("ROLLBACK")
             raise
-        connection.execute("COMMIT")
 
     def close(self) -> None:
         """Close every thread's connection. Call it when no thread uses the database any more."""
@@ -207,7 +287,11 @@ class Database:
 
     def _back_up(self, destination: Path) -> None:
         """A consistent copy through SQLite's backup API (a file copy could miss the WAL)."""
-        destination.unlink(missing_ok=True)
-        private_file(destination)
-        with closing(sqlite3.connect(destination)) as copy:
-            self.connection().backup(copy)
+        try:
+            destination.unlink(missing_ok=True)
+            private_file(destination)
+            with closing(sqlite3.connect(destination)) as copy:
+                self.connection().backup(copy)
+        except (sqlite3.Error, OSError) as error:
+            self._raise_storage_error(error)
+            raise

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from connex_desktop.core.private_files import private_folder
+from connex_desktop.storage.database import raise_if_storage_error
 
 # The operating system's own file locks: they go with the process however it ends (killed,
 # crashed, powered off), which is exactly what tells a stale "running" run from a live one.
@@ -48,9 +49,13 @@ class SyncLocks:
     def hold(self, connection_id: int) -> Iterator[bool]:
         """Hold the connection's lock for the block. Yields False, holding nothing, when another
         process (or another run in this one) holds it."""
-        private_folder(self.folder)
-        descriptor = os.open(self.folder / f"connection-{connection_id}.lock",
-                             os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            private_folder(self.folder)
+            descriptor = os.open(self.folder / f"connection-{connection_id}.lock",
+                                 os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as error:
+            raise_if_storage_error(error, self.folder.parent)
+            raise
         try:
             yield _try_lock(descriptor)
         finally:

@@ -39,7 +39,8 @@ from connex_desktop.quickbooks.client import (
 )
 from connex_desktop.quickbooks.errors import QuickBooksFault
 from connex_desktop.quickbooks.references import ReferenceCache
-from connex_desktop.sources.base import FailedOrder, OrderQuery, Source
+from connex_desktop.sources.base import FailedOrder, OrderQuery, Source, missing_settings
+from connex_desktop.storage.database import StorageError
 from connex_desktop.storage.ledger import (
     PLANNED,
     Confirmation,
@@ -159,15 +160,15 @@ class Engine:
             return f"This app does not know the store kind '{connection.source_kind}'."
         if not connection.quickbooks.connected:
             return "This connection is not connected to QuickBooks yet; connect it first."
-        for setting in source_kind.settings_fields:
-            if not setting.required:
-                continue
-            if setting.secret:
-                value = self.secrets.get(connection_secret_key(connection.id, setting.name))
-            else:
-                value = connection.source_settings.get(setting.name, "")
-            if not (value or "").strip():
-                return f"The store setting '{setting.label}' is missing; set it first."
+        connection_id = connection.id
+        try:
+            missing = missing_settings(source_kind, connection.source_settings, lambda name: bool(
+                (self.secrets.get(connection_secret_key(connection_id, name)) or "").strip()))
+        except SetupError as error:
+            return error.message
+        for setting in missing[:1]:
+            return (f"The store setting '{setting.label}' ({setting.name}) is missing; set it "
+                    f"first (command line: {setting.cli_option}).")
         if connection.mode.books_purchase_orders and source_kind.keeps_own_purchase_orders:
             return (f"{source_kind.label} keeps its own purchase orders; choose a mode without "
                     "purchase orders for this connection and sync those instead.")
@@ -186,16 +187,21 @@ class Engine:
         run = functools.partial(self._run, connection, progress=progress,
                                 cancel=cancel or CancelToken(), query=query, dry_run=dry_run,
                                 trigger=trigger, retry_failed=retry_failed)
-        if self.locks is None:
-            return run()
-        with self.locks.hold(connection.id) as held:
-            if not held:
-                return SyncResult(connection.name, None, RunStatus.FAILED, message=BUSY_MESSAGE,
-                                  dry_run=dry_run, failure_kind=ErrorKind.RETRY_LATER)
-            # No live process syncs this connection: a run of it still "running" was left by
-            # a process that died.
-            self.runs.mark_interrupted(connection.id)
-            return run()
+        try:
+            if self.locks is None:
+                return run()
+            with self.locks.hold(connection.id) as held:
+                if not held:
+                    return SyncResult(connection.name, None, RunStatus.FAILED,
+                                      message=BUSY_MESSAGE, dry_run=dry_run,
+                                      failure_kind=ErrorKind.RETRY_LATER)
+                # No live process syncs this connection: a run of it still "running" was left
+                # by a process that died.
+                self.runs.mark_interrupted(connection.id)
+                return run()
+        except StorageError as error:   # the run could not even be recorded as started
+            return SyncResult(connection.name, None, RunStatus.FAILED, message=error.message,
+                              dry_run=dry_run, failure_kind=error.kind)
 
     def _run(self, connection: Connection, *, progress: ProgressCallback, cancel: CancelToken,
              query: OrderQuery | None, dry_run: bool, trigger: str,
@@ -268,10 +274,15 @@ class Engine:
             result.status = RunStatus.PARTIAL
         if healing_note and result.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL):
             result.message = healing_note
-        if (default_query and not dry_run and not retry_later
-                and result.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL)):
-            self.cursors.set(connection.id, CURSOR_NAME, started.isoformat())
-        self.runs.finish(run_id, result)
+        try:
+            if (default_query and not dry_run and not retry_later
+                    and result.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL)):
+                self.cursors.set(connection.id, CURSOR_NAME, started.isoformat())
+            self.runs.finish(run_id, result)
+        except StorageError as error:
+            # The run stays "running" in the history until the next run marks it interrupted;
+            # the cursor stays where it was, so the next sync reads these orders again.
+            self._fail_run(result, error)
         log.info("sync of %s (run %s) %s: %d fetched, %d synced, %d skipped, %d failed%s",
                  connection.name, run_id, result.status.value, result.fetched, result.synced,
                  result.skipped, result.failed, f": {result.message}" if result.message else "")

@@ -17,7 +17,15 @@ from connex_desktop.core.connection import (
     TaxPolicy,
 )
 from connex_desktop.core.errors import OrderDataError
-from connex_desktop.core.model import Address, Order, OrderLine, PaymentStatus, Refund
+from connex_desktop.core.model import (
+    CLOSED_PAYMENT_STATUSES,
+    CLOSED_STATUSES,
+    Address,
+    Order,
+    OrderLine,
+    PaymentStatus,
+    Refund,
+)
 from connex_desktop.core.model import Payment as OrderPayment
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.money import ZERO, money
@@ -36,10 +44,6 @@ INVOICE = "invoice"
 SALES_RECEIPT = "sales_receipt"
 SALE_KEYS = (INVOICE, SALES_RECEIPT)
 
-# Orders in these states are never booked if they were not booked already.
-CLOSED_STATUSES = frozenset({"cancelled", "canceled", "voided", "void", "refunded"})
-CLOSED_PAYMENT_STATUSES = frozenset({PaymentStatus.CANCELLED, PaymentStatus.VOIDED,
-                                     PaymentStatus.REFUNDED})
 
 
 def payment_key(index: int) -> str:

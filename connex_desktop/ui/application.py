@@ -64,6 +64,22 @@ class Desktop(QObject):
             self.tray.hide()
 
 
+def _open_app(data_dir: str | None) -> App | None:
+    """The app, with runs a crash cut short marked so; None (after saying why, in the words the
+    command line uses) when it cannot start, e.g. on a read-only data folder."""
+    app: App | None = None
+    try:
+        app = build_app(data_dir)
+        # Before the window lists the runs: a run cut short by a crash no longer shows running.
+        app.mark_interrupted_runs()
+    except ConnexError as error:
+        if app is not None:
+            app.close()
+        QMessageBox.critical(None, "Connex Desktop cannot start", str(error))
+        return None
+    return app
+
+
 def run(args: argparse.Namespace) -> int:
     """`connex-desktop [--demo] [--data-dir DIR]`: the window, with the app kept in the tray."""
     qt_app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -75,14 +91,10 @@ def run(args: argparse.Namespace) -> int:
     if instance.notify_running():
         print("Connex Desktop is already running; its window was brought to the front.")
         return 0
-    try:
-        app = build_app(args.data_dir)
-    except ConnexError as error:
-        QMessageBox.critical(None, "Connex Desktop cannot start", str(error))
+    app = _open_app(args.data_dir)
+    if app is None:
         return 1
     instance.listen()
-    # Before the window lists the runs: a sync cut short by a crash no longer shows as running.
-    app.mark_interrupted_runs()
     desktop = Desktop(app)
     qt_app.setQuitOnLastWindowClosed(desktop.tray is None)
     instance.raise_requested.connect(desktop.window.show_and_raise)

@@ -35,11 +35,13 @@ class Received:
 
 @dataclass
 class Reply:
-    """What the fake store answers: a status, headers and a JSON-able body (None: no body)."""
+    """What the fake store answers: a status, headers and a JSON-able body (None: no body),
+    or `raw` bytes sent as they are (with only the headers given)."""
 
     status: int = 200
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes | None = None
 
 
 Route = Callable[[Received], Reply]
@@ -103,7 +105,14 @@ class FakeServer:
                                    {k.lower(): v for k, v in self.headers.items()}, body)
                 fake.received.append(request)
                 reply = fake.route(request)
-                self.send_json(reply.status, reply.body, reply.headers)
+                if reply.raw is None:
+                    self.send_json(reply.status, reply.body, reply.headers)
+                    return
+                self.send_response(reply.status)
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(reply.raw)
 
             do_POST = do_GET
 

@@ -364,3 +364,24 @@ def test_orders_booked_into_quickbooks_through_the_cli_then_a_later_payment(cli,
     invoices = {i["DocNumber"]: i for i in documents(sandbox, "Invoice")}
     assert len(invoices) == 4 and amount(invoices["300"]["Balance"]) == D("0.00")
     assert_no_file_holds(cli.data_dir, BC_TOKEN)
+
+
+def test_the_api_path_copied_from_bigcommerce_names_the_api_and_the_store():
+    with FakeBigCommerce([bc_order(7)]) as store:
+        pasted = f"{store.url}/stores/{BC_HASH}/v3/"
+        for settings in ({"api_url": pasted}, {"api_url": pasted, "store_hash": BC_HASH}):
+            source = BigCommerceSource(settings, {"access_token": BC_TOKEN}, sleep=[].append)
+            assert source.store_hash == BC_HASH
+            assert [order.number for order in fetch(source)] == ["7"]
+            assert source.store_key == f"bigcommerce|{BC_HASH}"
+    assert BigCommerceSource.normalized_settings(
+        {"api_url": "https://api.bigcommerce.com/stores/abc123/v2", "timezone": ""}) == {
+        "api_url": "https://api.bigcommerce.com", "store_hash": "abc123", "timezone": ""}
+    with pytest.raises(SetupError) as caught:
+        BigCommerceSource.normalized_settings(
+            {"api_url": "https://api.bigcommerce.com/stores/abc123/v3/", "store_hash": "zzz9"})
+    assert caught.value.field == "store_hash" and "'abc123'" in str(caught.value)
+    with pytest.raises(SetupError) as caught:
+        BigCommerceSource.normalized_settings(
+            {"api_url": "https://api.bigcommerce.com/v3/catalog/products"})
+    assert caught.value.field == "api_url" and "API path shown" in str(caught.value)

@@ -8,8 +8,15 @@ import threading
 
 import pytest
 
-from connex_desktop.storage.database import Database, DatabaseError, utc_now
+from connex_desktop.storage.database import (
+    NOTHING_LOST,
+    Database,
+    DatabaseError,
+    StorageError,
+    utc_now,
+)
 from connex_desktop.storage.migrations import MIGRATIONS, SCHEMA_VERSION, Migration
+from tests.storage.full_disk import fill_disk_after
 
 EXPECTED_COLUMNS = {
     "connections": ["id", "name", "source_kind", "config", "created_at", "updated_at"],
@@ -278,3 +285,28 @@ def test_the_database_its_journals_and_its_backup_are_private(tmp_path, file_mod
             0o700, 0o600, 0o600, 0o600)
     with Database.open(path, migrations=(*MIGRATIONS, ADD_NOTES)):
         assert file_mode(tmp_path / "data" / f"connex.sqlite3.v{SCHEMA_VERSION}.bak") == 0o600
+
+
+def test_a_full_disk_is_reported_plainly_and_undoes_the_unfinished_write(tmp_path, monkeypatch):
+    path = tmp_path / "connex.sqlite3"
+    with Database.open(path) as db:
+        kept = add_connection(db, "Kept")
+    fill_disk_after(monkeypatch, spare_pages=0)
+    with Database.open(path) as db:
+        with pytest.raises(StorageError) as raised, db.transaction():
+            for number in range(2_000):   # more than the page left can hold
+                add_ledger_row(db, kept, str(number), f"req-{number}")
+        assert str(raised.value).startswith(
+            f"The disk holding Connex Desktop's data folder ({tmp_path}) is full")
+        assert NOTHING_LOST in str(raised.value) and raised.value.field == "data-dir"
+        assert "database or disk is full" in raised.value.detail
+        # The transaction was undone as a whole, and the connection is not left inside it.
+        assert db.query("SELECT * FROM ledger") == []
+        assert not db.connection().in_transaction
+        with pytest.raises(StorageError):
+            for number in range(2_000):   # one statement at a time, outside a transaction
+                add_ledger_row(db, kept, str(number), f"req-{number}")
+    monkeypatch.undo()   # space freed
+    with Database.open(path) as db:
+        assert [row["name"] for row in db.query("SELECT name FROM connections")] == ["Kept"]
+        add_ledger_row(db, kept, "after", "req-after")

@@ -8,8 +8,10 @@ import time
 from PySide6.QtCore import QElapsedTimer, QTimer
 
 from connex_desktop.core.progress import Progress
+from connex_desktop.storage.database import NOTHING_LOST
 from connex_desktop.sync.undo import RunUndoer, UndoOutcome, UndoStatus
 from connex_desktop.ui.worker import PROGRESS_INTERVAL_S, RunRequest, SyncWorker
+from tests.storage.full_disk import fill_disk_after
 
 FINISH_TIMEOUT_MS = 60_000
 HEARTBEAT_MS = 20
@@ -106,3 +108,18 @@ def test_a_connection_has_one_job_a_sync_or_an_undo(qtbot, desktop, monkeypatch)
         assert controller.start(demo.id) is None
         assert controller.start_undo(demo.id, booked.run_id) == \
             "A sync of this connection is running; undo the run once it has finished."
+
+
+def test_a_full_disk_says_in_the_window_what_the_command_line_says(qtbot, app, monkeypatch):
+    demo = app.start_demo(orders=3)
+    fill_disk_after(monkeypatch, spare_pages=0)
+    worker = SyncWorker(app.engine(), RunRequest(demo))
+    run = threading.Thread(target=worker.run)   # a new thread: a new, limited connection
+    with qtbot.waitSignal(worker.finished, timeout=FINISH_TIMEOUT_MS) as finished:
+        run.start()
+    run.join()
+    (result,) = finished.args
+    assert result.status.value == "failed"
+    assert result.message.startswith(f"The disk holding Connex Desktop's data folder "
+                                     f"({app.paths.data}) is full")
+    assert NOTHING_LOST in result.message and "unexpectedly" not in result.message

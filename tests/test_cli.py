@@ -491,7 +491,7 @@ def test_a_pasted_bigcommerce_api_path_is_saved_as_the_api_and_the_store_hash(
 def test_a_store_secret_gone_from_the_keyring_is_named_by_its_option_at_sync(
         data_dir, sandbox, monkeypatch, capsys, memory_keyring):
     connect_woocommerce(data_dir, sandbox, monkeypatch, "https://shop.example.com")
-    del memory_keyring[(SERVICE, "connection-1/consumer_secret")]
+    del memory_keyring[(SERVICE, folder_key(data_dir, "connection-1/consumer_secret"))]
     capsys.readouterr()
     assert cli(data_dir, "sync", "Woo") == 2
     assert "The store setting 'Consumer secret' (consumer_secret) is missing; set it first " \

@@ -29,7 +29,10 @@ def money(value: object) -> Decimal:
             raise MoneyError(f"{value!r} is not an amount") from exc
     if not amount.is_finite():
         raise MoneyError(f"{value!r} is not an amount")
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    try:
+        return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation as exc:   # more digits than Decimal's precision holds to the cent
+        raise MoneyError(f"{value!r} is too large to be an amount to the cent") from exc
 
 
 def quantity(value: object) -> Decimal:

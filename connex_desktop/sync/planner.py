@@ -19,7 +19,7 @@ from connex_desktop.core.errors import OrderDataError
 from connex_desktop.core.model import Address, Order, OrderLine, PaymentStatus, Refund
 from connex_desktop.core.model import Payment as OrderPayment
 from connex_desktop.core.modes import TransactionMode
-from connex_desktop.core.money import ZERO, money
+from connex_desktop.core.money import ZERO, MoneyError, money
 from connex_desktop.core.result import DocumentKind
 
 DOC_NUMBER_MAX_CHARS = 21     # QuickBooks Online's limit on DocNumber
@@ -224,6 +224,7 @@ class _Planner:
     # -- the documents ------------------------------------------------------------------
 
     def plan(self) -> OrderPlan:
+        self._check_amounts()
         order = self.order
         existing_sale = next((self.ledger[key] for key in SALE_KEYS
                               if key in self.ledger and self.ledger[key].exists), None)
@@ -732,6 +733,31 @@ class _Planner:
                                  order=order.number, field="Total")
         if not order.lines:
             raise OrderDataError("it has no product lines.", order=order.number, field="SKU")
+
+    def _check_amounts(self) -> None:
+        """Each amount, and each line's quantity × unit price, must be computable to the cent
+        (a Decimal holds 28 digits): an absurd one fails the order here, naming its field."""
+        order = self.order
+        amounts = [("Total", order.total), ("Shipping Amount", order.shipping),
+                   ("Order Discount", order.discount), ("Tax Amount", order.tax),
+                   *(("Amount Paid", payment.amount) for payment in order.payments),
+                   *(("Refund Amount", refund.amount) for refund in order.refunds),
+                   *(("Line Discount", line.discount) for line in order.lines)]
+        for index, line in enumerate(order.lines, start=1):
+            try:
+                money(line.quantity * line.unit_price)
+            except (MoneyError, ArithmeticError):
+                raise OrderDataError(
+                    f"line {index} ({line.sku or line.name}): its Quantity {line.quantity} × "
+                    f"Unit Price {line.unit_price} is too large to compute to the cent; nothing "
+                    "was booked.", order=order.number, field="Quantity") from None
+        for field_name, amount in amounts:
+            try:
+                money(amount)
+            except MoneyError:
+                raise OrderDataError(
+                    f"its {field_name} {amount} is too large to compute to the cent; nothing "
+                    "was booked.", order=order.number, field=field_name) from None
 
     def _checked_total(self, body: dict[str, Any], document: str, wanted: Decimal,
                        wanted_label: str, field: str) -> Decimal:

@@ -64,6 +64,7 @@ from connex_desktop.sync.planner import (
     PlannedDocument,
     money_text,
     names_order,
+    other_sku,
     plan_order,
 )
 
@@ -82,7 +83,6 @@ BUSY_MESSAGE = ("Another Connex Desktop process (the window or a command line sy
 # Documents whose DocNumber QuickBooks lets us query by (Payment's is not filterable).
 NUMBERED_KINDS = frozenset({"Estimate", "Invoice", "SalesReceipt", "PurchaseOrder"})
 SALE_KINDS = frozenset({"Estimate", "Invoice", "SalesReceipt"})
-CUSTOMER_SUFFIX = " (customer)"   # for a buyer whose name a vendor or employee has
 # How an order's documents are listed: the sale first, then what follows from it.
 DOCUMENT_ORDER = (DocumentKind.ESTIMATE, DocumentKind.INVOICE, DocumentKind.SALES_RECEIPT,
                   DocumentKind.PAYMENT, DocumentKind.PURCHASE_ORDER, DocumentKind.REFUND_RECEIPT)
@@ -407,7 +407,7 @@ class _Session:
         self.numbers: set[str] = set()           # the order numbers fetched, read or not
         self.carried: list[_OrderState] = []     # planned orders with documents still to send
         self.entity_faults: dict[str, str] = {}  # Pending key -> why it could not be created
-        self.renamed: dict[str, NewEntity] = {}  # customers renamed after a name clash
+        self.renamed: dict[str, NewEntity] = {}  # customers and items renamed after a clash
         self.open_balance: dict[str, Decimal] = {}  # invoice Id -> what is left to pay on it
 
     @property
@@ -928,23 +928,27 @@ class _Session:
                            kind=fault.kind, detail=fault.detail)
 
     def _name_clash(self, entity: NewEntity) -> None:
-        """6240: the name is taken. Ours to use if it is the same kind of record; a customer
-        named like a vendor or an employee gets a name of its own."""
+        """6240: the name is taken. Ours to use if it is the same kind of record (an item only
+        if it has no other SKU); else the entity takes the next name it has to try (a customer
+        named like a vendor or an employee, an item named like another SKU's)."""
         name_field = "DisplayName" if entity.entity == "Customer" else "Name"
         name = str(entity.body.get(name_field, ""))
-        matches = self.client.query_all(entity.entity, f"{name_field} = {_quote(name)}")
+        matches = [record for record in
+                   self.client.query_all(entity.entity, f"{name_field} = {_quote(name)}")
+                   if not other_sku(record, str(entity.body.get("Sku") or ""))]
         if matches:
             record = matches[0]
             self.refs.add(entity.entity, record)
             self.resolved[entity.key] = {"value": str(record["Id"]), "name": name}
             return
-        if entity.entity == "Customer" and entity.key not in self.renamed:
-            name = entity.name + CUSTOMER_SUFFIX
+        if entity.other_names:
+            name, *others = entity.other_names
             self.renamed[entity.key] = NewEntity(entity.entity, entity.key, name,
-                                                 dict(entity.body, DisplayName=name))
+                                                 dict(entity.body, **{name_field: name}),
+                                                 tuple(others))
             return
         self._entity_failed(entity, QuickBooksFault(
-            f"the name '{name}' is already used in QuickBooks by another kind of record.",
+            f"the name '{name}' is already used in QuickBooks by another record.",
             kind=ErrorKind.FIX_DATA, code="6240"))
 
     def _confirmed(self, doc: _Doc, entity: Mapping[str, Any]) -> Confirmation:

@@ -8,7 +8,6 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any, TypeVar
 
 import requests
@@ -16,6 +15,7 @@ from oauthlib.oauth2 import is_secure_transport
 from oauthlib.oauth2.rfc6749.errors import InsecureTransportError
 from quickbooks import QuickBooks
 from quickbooks.exceptions import QuickbooksException
+from quickbooks.mixins import DecimalEncoder
 from requests_oauthlib import OAuth2Session
 
 from connex_desktop.core.connection import QuickBooksCompany
@@ -390,14 +390,9 @@ def _check_batch(operations: Sequence[BatchOperation], request_id: str) -> None:
 
 
 def _to_json(body: Any) -> str:
-    return json.dumps(body, default=_json_default)
-
-
-def _json_default(value: object) -> object:
-    if isinstance(value, Decimal):
-        # QuickBooks amounts have at most 15 significant digits, which a float carries exactly.
-        return float(value)
-    raise TypeError(f"Cannot send a {type(value).__name__} to QuickBooks.")
+    # Amounts as their exact decimal text, the way python-quickbooks sends its own objects:
+    # a float would turn 12345678901234567.89 into ...568.
+    return json.dumps(body, cls=DecimalEncoder)
 
 
 class _RedactTokens(logging.Filter):

@@ -152,6 +152,13 @@ class LedgerRepository:
                     "UPDATE ledger SET state = ?, error = ?, updated_at = ? WHERE request_id = ?",
                     (FAILED, redact(error), now, request_id))
 
+    def note_problem(self, request_id: str, problem: str) -> None:
+        """Why a planned row could not be checked; it stays planned (its document may exist)."""
+        with self._db.transaction() as connection:
+            connection.execute(
+                "UPDATE ledger SET error = ?, updated_at = ? WHERE request_id = ? AND state = ?",
+                (problem, utc_now(), request_id, PLANNED))
+
     def rows_for_run(self, run_id: int) -> list[LedgerRow]:
         rows = self._db.query("SELECT * FROM ledger WHERE run_id = ? ORDER BY id", (run_id,))
         return [_row(row) for row in rows]

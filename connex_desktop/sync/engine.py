@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -16,7 +17,7 @@ from typing import Any
 from connex_desktop.core.connection import Connection
 from connex_desktop.core.errors import Cancelled, ConnexError, ErrorKind, SetupError
 from connex_desktop.core.model import Order
-from connex_desktop.core.money import ZERO, money
+from connex_desktop.core.money import ZERO, MoneyError, money
 from connex_desktop.core.progress import (
     CancelToken,
     Progress,
@@ -65,6 +66,7 @@ from connex_desktop.sync.planner import (
     PlannedDocument,
     money_text,
     names_order,
+    other_sku,
     plan_order,
 )
 
@@ -83,7 +85,6 @@ BUSY_MESSAGE = ("Another Connex Desktop process (the window or a command line sy
 # Documents whose DocNumber QuickBooks lets us query by (Payment's is not filterable).
 NUMBERED_KINDS = frozenset({"Estimate", "Invoice", "SalesReceipt", "PurchaseOrder"})
 SALE_KINDS = frozenset({"Estimate", "Invoice", "SalesReceipt"})
-CUSTOMER_SUFFIX = " (customer)"   # for a buyer whose name a vendor or employee has
 # How an order's documents are listed: the sale first, then what follows from it.
 DOCUMENT_ORDER = (DocumentKind.ESTIMATE, DocumentKind.INVOICE, DocumentKind.SALES_RECEIPT,
                   DocumentKind.PAYMENT, DocumentKind.PURCHASE_ORDER, DocumentKind.REFUND_RECEIPT)
@@ -388,6 +389,16 @@ class _OrderState:
                 doc.blocked = True
 
 
+@dataclass
+class _Answers:
+    """What one round's answers leave to do: record in the ledger, then look into."""
+
+    confirmations: list[Confirmation] = field(default_factory=list)
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    duplicates: list[_Doc] = field(default_factory=list)    # 6140 on our own number
+    clashes: list[NewEntity] = field(default_factory=list)  # 6240: the name is taken
+
+
 class _Session:
     def __init__(self, engine: Engine, connection: Connection, client: QuickBooksClient,
                  source: Source, result: SyncResult, progress: ProgressCallback,
@@ -414,7 +425,7 @@ class _Session:
         self.numbers: set[str] = set()           # the order numbers fetched, read or not
         self.carried: list[_OrderState] = []     # planned orders with documents still to send
         self.entity_faults: dict[str, str] = {}  # Pending key -> why it could not be created
-        self.renamed: dict[str, NewEntity] = {}  # customers renamed after a name clash
+        self.renamed: dict[str, NewEntity] = {}  # customers and items renamed after a clash
         self.open_balance: dict[str, Decimal] = {}  # invoice Id -> what is left to pay on it
 
     @property
@@ -433,6 +444,11 @@ class _Session:
         if not rows:
             return
         log.info("reconciling %d unconfirmed documents", len(rows))
+        known_kinds = {kind.value for kind in DocumentKind}
+        for row in rows:
+            if row.kind not in known_kinds:
+                self._unreconciled(row, f"'{row.kind}' is not a document this app books")
+        rows = [row for row in rows if row.kind in known_kinds]
         confirmations: list[Confirmation] = []
         resend: list[LedgerRow] = []
         found = self._find_by_number(
@@ -440,20 +456,25 @@ class _Session:
              and row.kind in NUMBERED_KINDS])
         unnumbered = self._find_by_memo([row for row in rows if not row.doc_number])
         for row in rows:
-            if row.doc_number:
-                document = found.get((row.kind, row.doc_number))
-                ours = document is not None and _is_ours(document, row.order_number)
-            else:
-                document = unnumbered.get(row.request_id)
-                ours = document is not None
-            if document is not None and ours:
-                confirmations.append(_confirmation(row.request_id, document))
-            else:
-                resend.append(row)
+            with self._reconciling(row):
+                if row.doc_number:
+                    document = found.get((row.kind, row.doc_number))
+                    ours = document is not None and _is_ours(document, row.order_number)
+                else:
+                    document = unnumbered.get(row.request_id)
+                    ours = document is not None
+                if document is not None and ours:
+                    confirmations.append(_confirmation(row.request_id, document, row.total))
+                else:
+                    resend.append(row)
         self.ledger.confirm(confirmations)
+        self._resend(resend)
+
+    def _resend(self, rows: list[LedgerRow]) -> None:
+        """Documents QuickBooks does not have: sent again as they were, with their request id."""
         singles: list[LedgerRow] = []
         batches: dict[str, list[tuple[str, LedgerRow]]] = {}
-        for row in resend:
+        for row in rows:
             batch_id, bid = _split_request_id(row.request_id)
             if bid:
                 batches.setdefault(batch_id, []).append((bid, row))
@@ -461,28 +482,69 @@ class _Session:
                 singles.append(row)
         failures: list[tuple[str, str]] = []
         for row in singles:
-            try:
-                entity = self.client.create(row.kind, json.loads(row.payload),
-                                            request_id=row.request_id)
-            except QuickBooksFault as fault:
-                self._reconcile_fault(row, fault, failures)
-                continue
-            self.ledger.confirm([_confirmation(row.request_id, entity)])
+            with self._reconciling(row):
+                try:
+                    entity = self.client.create(row.kind, json.loads(row.payload),
+                                                request_id=row.request_id)
+                except QuickBooksFault as fault:
+                    self._reconcile_fault(row, fault, failures)
+                    continue
+                self.ledger.confirm([_confirmation(row.request_id, entity, row.total)])
         for batch_id, members in batches.items():
-            operations = [BatchOperation(bid, "create", row.kind, json.loads(row.payload))
-                          for bid, row in members]
+            readable: list[tuple[BatchOperation, LedgerRow]] = []
+            for bid, row in members:
+                with self._reconciling(row):
+                    readable.append((BatchOperation(bid, "create", row.kind,
+                                                    json.loads(row.payload)), row))
+            if not readable:
+                continue
             try:
-                outcomes = self.client.batch(operations, request_id=batch_id)
+                outcomes = self.client.batch([op for op, _ in readable], request_id=batch_id)
             except QuickBooksFault as fault:
-                for _, row in members:
+                for _, row in readable:
                     self._reconcile_fault(row, fault, failures)
                 continue
-            for (_, row), outcome in zip(members, outcomes, strict=True):
+            for (_, row), outcome in zip(readable, outcomes, strict=True):
                 if outcome.entity is not None:
-                    self.ledger.confirm([_confirmation(row.request_id, outcome.entity)])
+                    self.ledger.confirm([_confirmation(row.request_id, outcome.entity,
+                                                       row.total)])
                 elif outcome.fault is not None:
                     self._reconcile_fault(row, outcome.fault, failures)
         self.ledger.fail(failures)
+
+    @contextlib.contextmanager
+    def _reconciling(self, row: LedgerRow) -> Iterator[None]:
+        """Whatever goes wrong with one row is that row's problem, never the whole sync's."""
+        try:
+            yield
+        except RunStopped:
+            raise
+        except QuickBooksFault as fault:
+            if fault.kind in _STOPPING_KINDS:
+                raise RunStopped(fault) from fault
+            if fault.kind is ErrorKind.RETRY_LATER:
+                self.retry_later = True     # stays planned; the next run looks again
+            else:
+                self._unreconciled(row, _fault_text(fault))
+        except Exception as error:
+            log.exception("ledger row %s (order %s) could not be reconciled", row.id,
+                          row.order_number)
+            self._unreconciled(row, f"{type(error).__name__}: {error}")
+
+    def _unreconciled(self, row: LedgerRow, problem: str) -> None:
+        """The row stays planned (QuickBooks may hold its document: it is never sent twice) with
+        its problem written on it, and its order fails this run, so it is seen and tried again."""
+        self.ledger.note_problem(row.request_id, problem)
+        if row.order_id in self.seen:
+            return
+        self.seen.add(row.order_id)     # fetched again in this run, it is not booked around it
+        self.numbers.add(row.order_number)
+        document = f"{row.kind} {row.doc_number}".strip()
+        self._finish_failed(row.order_id, row.order_number, OrderFailure(
+            row.order_number,
+            f"its {document} left unconfirmed by an earlier sync could not be checked with "
+            f"QuickBooks ({problem}). Nothing more is booked for the order until it is; look "
+            "for the document in QuickBooks."))
 
     def _find_by_memo(self, rows: list[LedgerRow]) -> dict[str, dict[str, Any]]:
         """Documents without a number of ours (payments, and those QuickBooks numbers), found
@@ -493,12 +555,13 @@ class _Session:
         """
         wanted: dict[tuple[str, str], dict[str, list[LedgerRow]]] = {}
         for row in rows:
-            payload = json.loads(row.payload or "{}")
-            party = "VendorRef" if row.kind == "PurchaseOrder" else "CustomerRef"
-            party_id = str((payload.get(party) or {}).get("value", ""))
-            memo = str(payload.get("PrivateNote") or "")
-            if party_id and memo:
-                wanted.setdefault((row.kind, party), {}).setdefault(party_id, []).append(row)
+            with self._reconciling(row):
+                payload = json.loads(row.payload or "{}")
+                party = "VendorRef" if row.kind == "PurchaseOrder" else "CustomerRef"
+                party_id = str((payload.get(party) or {}).get("value", ""))
+                memo = str(payload.get("PrivateNote") or "")
+                if party_id and memo:
+                    wanted.setdefault((row.kind, party), {}).setdefault(party_id, []).append(row)
         found: dict[str, dict[str, Any]] = {}
         for (kind, party), by_party in wanted.items():
             ids = sorted(by_party)
@@ -523,7 +586,7 @@ class _Session:
             document = self._find_by_number([(row.kind, row.doc_number)]).get(
                 (row.kind, row.doc_number))
             if document is not None and _is_ours(document, row.order_number):
-                self.ledger.confirm([_confirmation(row.request_id, document)])
+                self.ledger.confirm([_confirmation(row.request_id, document, row.total)])
                 return
         failures.append((row.request_id, _fault_text(fault)))
 
@@ -756,45 +819,52 @@ class _Session:
                    for batch_id, members in batches]
         with ThreadPoolExecutor(max_workers=self.engine.writers) as pool:
             answers = list(pool.map(self._send_batch, [b for b in batches if b[1]]))
-        confirmations: list[Confirmation] = []
-        failures: list[tuple[str, str]] = []
-        duplicates: list[_Doc] = []
-        clashes: list[NewEntity] = []
+        answered = _Answers()
         for members, outcome in answers:
             if isinstance(outcome, QuickBooksFault):
                 if outcome.kind in _STOPPING_KINDS:
-                    self._save(confirmations, failures)
+                    self._save(answered.confirmations, answered.failures)
                     raise RunStopped(outcome)
                 self._unconfirmed([op for _, op in members], outcome)
                 self._stop_window(outcome)
                 continue
             for (_, operation), item in zip(members, outcome, strict=True):
                 if item.fault is not None and item.fault.kind in _STOPPING_KINDS:
-                    self._save(confirmations, failures)
+                    self._save(answered.confirmations, answered.failures)
                     raise RunStopped(item.fault)
-                if isinstance(operation, NewEntity):
-                    if item.entity is not None:
-                        self._created(operation, item.entity)
-                    elif item.fault is not None and item.fault.code == "6240":
-                        clashes.append(operation)
-                    elif item.fault is not None:
-                        self._entity_failed(operation, item.fault)
-                elif item.entity is not None:
-                    confirmations.append(self._confirmed(operation, item.entity))
-                elif item.fault is not None and item.fault.code == "6140" and (
-                        operation.sent_number):
-                    duplicates.append(operation)
-                elif item.fault is not None and item.fault.kind is ErrorKind.RETRY_LATER:
-                    self._unconfirmed([operation], item.fault)
-                elif item.fault is not None:
-                    failures.append((operation.request_id, _fault_text(item.fault)))
-                    operation.order.fail(
-                        f"QuickBooks refused its {operation.planned.kind.label}: "
-                        f"{item.fault.message}", kind=item.fault.kind, detail=item.fault.detail)
-        confirmations.extend(self._adopt_duplicates(duplicates, failures))
-        self._save(confirmations, failures)
-        for entity in clashes:
+                try:
+                    self._take_answer(operation, item, answered)
+                except Exception as error:  # one answer not taken in fails its order, not the run
+                    log.exception("an answer from QuickBooks was not taken in")
+                    self._unconfirmed([operation], QuickBooksFault(
+                        f"its answer could not be read ({type(error).__name__}: {error}).",
+                        kind=ErrorKind.RETRY_LATER))
+        answered.confirmations.extend(self._adopt_duplicates(answered.duplicates,
+                                                             answered.failures))
+        self._save(answered.confirmations, answered.failures)
+        for entity in answered.clashes:
             self._name_clash(entity)
+
+    def _take_answer(self, operation: _Doc | NewEntity, item: BatchOutcome,
+                     answered: _Answers) -> None:
+        if isinstance(operation, NewEntity):
+            if item.entity is not None:
+                self._created(operation, item.entity)
+            elif item.fault is not None and item.fault.code == "6240":
+                answered.clashes.append(operation)
+            elif item.fault is not None:
+                self._entity_failed(operation, item.fault)
+        elif item.entity is not None:
+            answered.confirmations.append(self._confirmed(operation, item.entity))
+        elif item.fault is not None and item.fault.code == "6140" and operation.sent_number:
+            answered.duplicates.append(operation)
+        elif item.fault is not None and item.fault.kind is ErrorKind.RETRY_LATER:
+            self._unconfirmed([operation], item.fault)
+        elif item.fault is not None:
+            answered.failures.append((operation.request_id, _fault_text(item.fault)))
+            operation.order.fail(
+                f"QuickBooks refused its {operation.planned.kind.label}: "
+                f"{item.fault.message}", kind=item.fault.kind, detail=item.fault.detail)
 
     def _send_batch(self, batch: tuple[str, list[tuple[str, _Doc | NewEntity]]]
                     ) -> tuple[list[tuple[str, _Doc | NewEntity]],
@@ -881,37 +951,46 @@ class _Session:
                            kind=fault.kind, detail=fault.detail)
 
     def _name_clash(self, entity: NewEntity) -> None:
-        """6240: the name is taken. Ours to use if it is the same kind of record; a customer
-        named like a vendor or an employee gets a name of its own."""
+        """6240: the name is taken. Ours to use if it is the same kind of record (an item only
+        if it has no other SKU); else the entity takes the next name it has to try (a customer
+        named like a vendor or an employee, an item named like another SKU's)."""
         name_field = "DisplayName" if entity.entity == "Customer" else "Name"
         name = str(entity.body.get(name_field, ""))
-        matches = self.client.query_all(entity.entity, f"{name_field} = {_quote(name)}")
+        matches = [record for record in
+                   self.client.query_all(entity.entity, f"{name_field} = {_quote(name)}")
+                   if not other_sku(record, str(entity.body.get("Sku") or ""))]
         if matches:
             record = matches[0]
             self.refs.add(entity.entity, record)
             self.resolved[entity.key] = {"value": str(record["Id"]), "name": name}
             return
-        if entity.entity == "Customer" and entity.key not in self.renamed:
-            name = entity.name + CUSTOMER_SUFFIX
+        if entity.other_names:
+            name, *others = entity.other_names
             self.renamed[entity.key] = NewEntity(entity.entity, entity.key, name,
-                                                 dict(entity.body, DisplayName=name))
+                                                 dict(entity.body, **{name_field: name}),
+                                                 tuple(others))
             return
         self._entity_failed(entity, QuickBooksFault(
-            f"the name '{name}' is already used in QuickBooks by another kind of record.",
+            f"the name '{name}' is already used in QuickBooks by another record.",
             kind=ErrorKind.FIX_DATA, code="6240"))
 
     def _confirmed(self, doc: _Doc, entity: Mapping[str, Any]) -> Confirmation:
         doc.qb_id = str(entity.get("Id", ""))
         doc.doc_number = str(entity.get("DocNumber") or "")
         doc.done = True
-        confirmation = _confirmation(doc.request_id, entity)
+        confirmation = _confirmation(doc.request_id, entity, doc.planned.total)
         kind = doc.planned.kind
         if kind is DocumentKind.INVOICE:
             self._note_balance(entity)
         doc.order.booked.append(BookedDocument(doc.order.order.number, kind, doc.qb_id,
                                                doc.doc_number, confirmation.total))
         checked = kind.value in SALE_KINDS or kind is DocumentKind.REFUND_RECEIPT
-        if checked and confirmation.total != doc.planned.total:
+        if _answered_amount(entity.get("TotalAmt", "")) is None:
+            doc.order.fail(
+                f"QuickBooks answered {entity.get('TotalAmt')} as the total of its {kind.label} "
+                f"{doc.doc_number or doc.qb_id}, which is not an amount to the cent; check the "
+                "document in QuickBooks. Nothing more was booked for it.")
+        elif checked and confirmation.total != doc.planned.total:
             what = "the refund" if kind is DocumentKind.REFUND_RECEIPT else "the order's total"
             doc.order.fail(
                 f"QuickBooks computed {money_text(confirmation.total)} for its {kind.label} "
@@ -922,8 +1001,9 @@ class _Session:
 
     def _note_balance(self, invoice: Mapping[str, Any]) -> None:
         balance = invoice.get("Balance", invoice.get("TotalAmt"))
-        if balance not in (None, ""):
-            self.open_balance[str(invoice.get("Id", ""))] = money(str(balance))
+        amount = _answered_amount(balance) if balance not in (None, "") else None
+        if amount is not None:
+            self.open_balance[str(invoice.get("Id", ""))] = amount
 
     # ---- outcomes ------------------------------------------------------------------------
 
@@ -1041,10 +1121,21 @@ def _split_request_id(request_id: str) -> tuple[str, str]:
     return batch_id, bid
 
 
-def _confirmation(request_id: str, entity: Mapping[str, Any]) -> Confirmation:
-    total = entity.get("TotalAmt")
+def _confirmation(request_id: str, entity: Mapping[str, Any],
+                  sent_total: Decimal) -> Confirmation:
+    """What the ledger records of a document QuickBooks holds; its total as QuickBooks answered
+    it, or the total sent when the answer is not an amount to the cent."""
+    total = _answered_amount(entity.get("TotalAmt", ""))
     return Confirmation(request_id, str(entity.get("Id", "")), str(entity.get("DocNumber") or ""),
-                        money(str(total)) if total not in (None, "") else ZERO)
+                        sent_total if total is None else total)
+
+
+def _answered_amount(value: object) -> Decimal | None:
+    """An amount from QuickBooks' answer (blank: zero), or None when it is not one."""
+    try:
+        return money(str(value) if value is not None else "")
+    except MoneyError:
+        return None
 
 
 def _is_ours(document: Mapping[str, Any], order_number: str) -> bool:

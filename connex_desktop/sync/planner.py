@@ -28,11 +28,13 @@ from connex_desktop.core.model import (
 )
 from connex_desktop.core.model import Payment as OrderPayment
 from connex_desktop.core.modes import TransactionMode
-from connex_desktop.core.money import ZERO, money
+from connex_desktop.core.money import ZERO, MoneyError, money
 from connex_desktop.core.result import DocumentKind
 
 DOC_NUMBER_MAX_CHARS = 21     # QuickBooks Online's limit on DocNumber
 NAME_MAX_CHARS = 100          # Item Name and Sku
+ITEM_NAME_TRIES = 5           # names a new item tries before it fails: "Name (SKU)", "… (SKU 2)"…
+CUSTOMER_SUFFIX = " (customer)"   # for a buyer whose name a vendor or employee has
 PAYMENT_REF_MAX_CHARS = 21    # PaymentRefNum
 SHIPPING_ITEM_ID = "SHIPPING_ITEM_ID"
 REFUND_ITEM_NAME = "Refunds"   # partial refunds, when the connection names no refund item
@@ -147,6 +149,7 @@ class NewEntity:
     key: str             # the Pending key that stands for its id
     name: str
     body: dict[str, Any]
+    other_names: tuple[str, ...] = ()   # to try, in turn, when QuickBooks has the name (6240)
 
     @property
     def label(self) -> str:
@@ -236,6 +239,7 @@ class _Planner:
     # -- the documents ------------------------------------------------------------------
 
     def plan(self) -> OrderPlan:
+        self._check_amounts()
         order = self.order
         existing_sale = next((self.ledger[key] for key in SALE_KEYS
                               if key in self.ledger and self.ledger[key].exists), None)
@@ -626,7 +630,7 @@ class _Planner:
         if self.setup.tax_item is not None:
             item = _ref(self.setup.tax_item)
         elif self.mapping.missing_items is MissingItemPolicy.CREATE:
-            name = _clean_name(self.mapping.tax_item)[:NAME_MAX_CHARS]
+            name = _clean_name(self.mapping.tax_item)
             item = self._new_item(name, "", name, self.order.tax, taxable=False)
         else:
             raise OrderDataError(
@@ -689,16 +693,18 @@ class _Planner:
                 if not self.order.shipping_address.is_empty():
                     body["ShipAddr"] = _address(self.order.shipping_address)
             self._currency(body)
-            self._register(NewEntity("Customer", key, name, body))
+            self._register(NewEntity("Customer", key, name, body, (name + CUSTOMER_SUFFIX,)))
         return Pending(key)
 
     def _existing_item(self, line: OrderLine) -> Mapping[str, Any] | None:
-        found = self.refs.item_by_sku(line.sku) if line.sku else None
-        if found is None and line.name:
-            found = self.refs.item_by_name(_clean_name(line.name))
-        if found is None and line.sku:
-            found = self.refs.item_by_name(_clean_name(line.sku))
-        return found
+        """The line's item: by SKU, else by name, but never an item that has another SKU."""
+        if line.sku and (found := self.refs.item_by_sku(line.sku)) is not None:
+            return found
+        for name in (line.name, line.sku):
+            found = self.refs.item_by_name(_clean_name(name)) if name else None
+            if found is not None and not other_sku(found, line.sku):
+                return found
+        return None
 
     def _item(self, line: OrderLine, index: int) -> dict[str, Any] | Pending:
         found = self._existing_item(line)
@@ -713,15 +719,19 @@ class _Planner:
                 f"line {index}: no QuickBooks item has {what}. Add the item in QuickBooks, or "
                 "let the connection create missing items.", order=self.order.number,
                 field="SKU" if line.sku else "Product Name")
-        name = _clean_name(line.name or line.sku)[:NAME_MAX_CHARS]
-        return self._new_item(name, line.sku, line.name or line.sku, line.unit_price,
-                              taxable=line.taxable)
+        return self._new_item(_clean_name(line.name or line.sku), line.sku,
+                              line.name or line.sku, line.unit_price, taxable=line.taxable)
 
     def _new_item(self, name: str, sku: str, description: str, price: Decimal, *,
                   taxable: bool) -> Pending:
         """A non-inventory item to create (never inventory: it would start at zero on hand)."""
         key = f"item:{(sku or name).lower()}"
         if key not in self._created:
+            # A name another item has (with another SKU: else it would be this line's) is
+            # skipped; QuickBooks may still refuse the first free one, then the next is tried.
+            names = [candidate for candidate in item_names(name, sku)
+                     if self.refs.item_by_name(candidate) is None] or [name[:NAME_MAX_CHARS]]
+            name = names[0]
             body: dict[str, Any] = {"Name": name, "Type": "NonInventory",
                                     "Description": description, "UnitPrice": str(price),
                                     "Taxable": taxable}
@@ -731,7 +741,7 @@ class _Planner:
                 body["IncomeAccountRef"] = dict(self.setup.income_account)
             if self.setup.expense_account:
                 body["ExpenseAccountRef"] = dict(self.setup.expense_account)
-            self._register(NewEntity("Item", key, name, body))
+            self._register(NewEntity("Item", key, name, body, tuple(names[1:])))
         return Pending(key)
 
     # -- helpers ------------------------------------------------------------------------
@@ -771,6 +781,31 @@ class _Planner:
         if not order.lines:
             raise OrderDataError("it has no product lines.", order=order.number, field="SKU")
 
+    def _check_amounts(self) -> None:
+        """Each amount, and each line's quantity × unit price, must be computable to the cent
+        (a Decimal holds 28 digits): an absurd one fails the order here, naming its field."""
+        order = self.order
+        amounts = [("Total", order.total), ("Shipping Amount", order.shipping),
+                   ("Order Discount", order.discount), ("Tax Amount", order.tax),
+                   *(("Amount Paid", payment.amount) for payment in order.payments),
+                   *(("Refund Amount", refund.amount) for refund in order.refunds),
+                   *(("Line Discount", line.discount) for line in order.lines)]
+        for index, line in enumerate(order.lines, start=1):
+            try:
+                money(line.quantity * line.unit_price)
+            except (MoneyError, ArithmeticError):
+                raise OrderDataError(
+                    f"line {index} ({line.sku or line.name}): its Quantity {line.quantity} × "
+                    f"Unit Price {line.unit_price} is too large to compute to the cent; nothing "
+                    "was booked.", order=order.number, field="Quantity") from None
+        for field_name, amount in amounts:
+            try:
+                money(amount)
+            except MoneyError:
+                raise OrderDataError(
+                    f"its {field_name} {amount} is too large to compute to the cent; nothing "
+                    "was booked.", order=order.number, field=field_name) from None
+
     def _checked_total(self, body: dict[str, Any], document: str, wanted: Decimal,
                        wanted_label: str, field: str) -> Decimal:
         """The body's total, which must be the store's amount: else nothing is booked."""
@@ -809,6 +844,27 @@ def document_total(body: Mapping[str, Any]) -> Decimal:
     if tax is not None:
         total += money(str(tax))
     return total
+
+
+def item_names(name: str, sku: str) -> list[str]:
+    """Names for a new item, best first, each within QuickBooks' 100 characters: the product's
+    own, then cut to make room for its SKU, so two SKUs whose names agree on their first 100
+    characters never share one."""
+    names = [name] if len(name) <= NAME_MAX_CHARS else []
+    sku = _clean_name(sku)
+    if sku:
+        for tag in [f"({sku})", *(f"({sku} {n})" for n in range(2, ITEM_NAME_TRIES + 1))]:
+            room = max(NAME_MAX_CHARS - len(tag) - 1, 0)
+            names.append(f"{name[:room].rstrip()} {tag}".strip()[:NAME_MAX_CHARS])
+    return list(dict.fromkeys(names)) or [name[:NAME_MAX_CHARS]]
+
+
+def other_sku(item: Mapping[str, Any], sku: str) -> bool:
+    """Whether a QuickBooks item belongs to another SKU than `sku` (an item without one, or a
+    line without one, belongs to none)."""
+    theirs = str(item.get("Sku") or "").strip().casefold()
+    ours = sku[:NAME_MAX_CHARS].strip().casefold()   # QuickBooks keeps 100 characters of it
+    return bool(theirs and ours and theirs != ours)
 
 
 def _long_reference(payment: OrderPayment | None) -> str:

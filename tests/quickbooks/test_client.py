@@ -86,6 +86,23 @@ def test_create_read_update_and_decimal_amounts(client: QuickBooksClient, custom
     assert Decimal(str(updated["TotalAmt"])) == price * 2      # sparse kept the lines
 
 
+def test_amounts_beyond_a_float_reach_quickbooks_and_come_back_to_the_cent(
+        sandbox: SandboxServer, client: QuickBooksClient, customer: dict):
+    price = Decimal("12345678901234567.89")     # a float would make it ...568.00
+    item = dict(first_item(client), UnitPrice=price)
+    created = client.create("Invoice", invoice_body(customer["Id"], item, "BIG-1", qty=1),
+                            request_id=rid())
+    (batched,) = client.batch([BatchOperation(
+        "b1", "create", "Invoice", invoice_body(customer["Id"], item, "BIG-2", qty=1))],
+        request_id=rid())
+    for answer in (created, batched.entity):
+        assert answer["TotalAmt"] == price
+        stored = sandbox.company.read("Invoice", answer["Id"])
+        assert Decimal(str(stored["TotalAmt"])) == price
+        assert Decimal(str(stored["Line"][0]["SalesItemLineDetail"]["UnitPrice"])) == price
+    assert client.read("Invoice", created["Id"])["Balance"] == price
+
+
 def test_same_request_id_books_one_document(client: QuickBooksClient, customer: dict):
     item = first_item(client)
     request_id = rid()

@@ -312,6 +312,50 @@ def test_missing_items_are_created_or_fail_the_order(app, sandbox, tmp_path):
     assert "Item 'Brand new thing'" in booked.created
 
 
+def item_of_line(sandbox, number: str) -> dict:
+    (line,) = [line for line in by_number(sandbox, "Invoice")[number]["Line"]
+               if line["DetailType"] == "SalesItemLineDetail"]
+    return sandbox.company.read("Item", line["SalesItemLineDetail"]["ItemRef"]["value"])
+
+
+def test_skus_whose_names_agree_on_100_characters_each_book_their_own_item(app, sandbox,
+                                                                          tmp_path):
+    common = "Ultralight down sleeping bag, 800 fill power, water-resistant shell, " * 2
+    path = write_orders(tmp_path / "orders.csv", [
+        row("9401", "BAG-REG-L", product_name=common + "regular, left zip"),
+        row("9402", "BAG-LNG-R", product_name=common + "long, right zip")])
+    connection = connect(app, sandbox, "Shop", TransactionMode.INVOICES, path)
+    result = app.engine().run(connection)
+    assert result.status is RunStatus.SUCCEEDED, result.errors
+    first, second = item_of_line(sandbox, "9401"), item_of_line(sandbox, "9402")
+    assert (first["Sku"], second["Sku"]) == ("BAG-REG-L", "BAG-LNG-R")
+    assert first["Name"].endswith(" (BAG-REG-L)") and second["Name"].endswith(" (BAG-LNG-R)")
+    assert len(first["Name"]) <= 100 and len(second["Name"]) <= 100
+
+    write_orders(path, [row("9403", "BAG-LNG-R", product_name=common + "long, right zip")])
+    again = app.engine().run(connection, query=ALL)
+    assert not [label for label in again.created if label.startswith("Item")]
+    assert item_of_line(sandbox, "9403")["Id"] == second["Id"]
+
+
+def test_an_item_of_another_sku_is_never_booked_for_a_line(app, sandbox, tmp_path):
+    path = write_orders(tmp_path / "orders.csv", [
+        # A seeded item has this name, with the SKU MUG-ENM-12.
+        row("9501", "MUG-ENM-12-BLUE", product_name="Enamel Camp Mug 12 oz"),
+        # New in one run, both named alike: QuickBooks takes one name once (6240).
+        row("9502", "CAP-RED", product_name="Trail Cap"),
+        row("9503", "CAP-BLUE", product_name="Trail Cap")])
+    connection = connect(app, sandbox, "Shop", TransactionMode.INVOICES, path)
+    result = app.engine().run(connection)
+    assert result.status is RunStatus.SUCCEEDED, result.errors
+    items = {number: item_of_line(sandbox, number) for number in ("9501", "9502", "9503")}
+    assert {number: item["Sku"] for number, item in items.items()} == {
+        "9501": "MUG-ENM-12-BLUE", "9502": "CAP-RED", "9503": "CAP-BLUE"}
+    assert items["9501"]["Name"] == "Enamel Camp Mug 12 oz (MUG-ENM-12-BLUE)"
+    assert {items["9502"]["Name"], items["9503"]["Name"]} & {"Trail Cap"}
+    assert len({item["Name"] for item in items.values()}) == 3
+
+
 def test_custom_numbers_off_refuses_order_numbering_in_plain_words(app, sandbox, tmp_path):
     sandbox.set_preference(custom_txn_numbers=False)
     path = write_orders(tmp_path / "orders.csv", [row("9101", "MUG-ENM-12")])

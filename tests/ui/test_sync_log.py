@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import urllib.request
 from decimal import Decimal
 
 from connex_desktop.core.connection import QuickBooksCompany
@@ -15,11 +16,17 @@ from connex_desktop.ui.sync_log import document_url
 FINISH_TIMEOUT_MS = 60_000
 
 
+def loaded(qtbot, log):
+    """The log once its background reads are shown."""
+    qtbot.waitUntil(lambda: not log.loading, timeout=FINISH_TIMEOUT_MS)
+    return log
+
+
 def synced_log(qtbot, desktop):
     desktop.window.try_demo()
     with qtbot.waitSignal(desktop.controller.run_finished, timeout=FINISH_TIMEOUT_MS) as done:
         desktop.window.sync_selected()
-    return desktop.window.show_log_of_selected(), done.args[1]
+    return loaded(qtbot, desktop.window.show_log_of_selected()), done.args[1]
 
 
 def test_export_writes_every_document_with_its_amount(qtbot, desktop, tmp_path):
@@ -44,14 +51,18 @@ def test_open_in_quickbooks_opens_the_selected_document(qtbot, desktop, monkeypa
     opened = []
     monkeypatch.setattr(sync_log.QDesktopServices, "openUrl",
                         lambda url: opened.append(url.toString()) or True)
-    booked = next(row for row, order in enumerate(log.orders_model.items)
-                  if order.outcome is OrderOutcome.BOOKED)
-    log.orders_view.selectRow(booked)
+    assert log.orders.select(lambda order: order.outcome is OrderOutcome.BOOKED)
     assert log.open_button.isEnabled()
     assert "Invoice" in log.detail.text()
     url = log.open_selected_document()
+    invoice = log.selected_order().documents[0]
     company = desktop.app.connections.list()[0].quickbooks
-    assert opened == [url] == [company.environment.rstrip("/")]
+    assert opened == [url] == [
+        f"{company.environment.rstrip('/')}/app/invoice?txnId={invoice.qb_id}"]
+    # The demo's sandbox shows that invoice at that address, as QuickBooks Online would.
+    with urllib.request.urlopen(url, timeout=10) as page:
+        shown = page.read().decode()
+    assert f"Invoice {invoice.doc_number}" in shown and f"{invoice.total}" in shown
 
 
 def test_links_to_quickbooks_online_pages():
@@ -77,12 +88,12 @@ def test_a_failure_shows_the_reason_with_the_service_detail_underneath(qtbot, de
                           "fix_data")
     app.runs.finish(run_id, SyncResult(demo.name, run_id, RunStatus.PARTIAL, fetched=1,
                                        failed=1))
-    log = desktop.window.show_log(demo.id)
+    log = loaded(qtbot, desktop.window.show_log(demo.id))
     assert log.selected_order().order_number == "1001"
     shown = log.detail.text()
     assert shown.index("QuickBooks already has a document") < shown.index(
         "DocNumber=1001 is assigned to TxnType=Invoice")
-    assert log.orders_model.index(0, 3).data() == \
+    assert log.orders_model.index(0, log.orders_model.REASON).data() == \
         "QuickBooks already has a document with this number."
     assert log.retry_button.isEnabled()
 

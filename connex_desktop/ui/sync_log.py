@@ -289,14 +289,18 @@ class OrdersPane(QWidget):
                 self.filter_combo.addItem(f"{sentence(shown.value)} ({counts[shown]})", shown)
         self.filter_combo.setCurrentIndex(max(0, self.filter_combo.findData(chosen)))
         self.filter_combo.blockSignals(False)
-        self.model.shown = self.filter_combo.currentData()
+        self.model.shown = self.chosen_filter()
         self.model.show(rows, undone)
         self.select(lambda order: order.outcome is OrderOutcome.FAILED)
         self._on_selected()
 
+    def chosen_filter(self) -> Shown | None:
+        chosen = self.filter_combo.currentData()     # Qt hands the enum back as plain text
+        return Shown(chosen) if chosen else None
+
     def _apply_filter(self) -> None:
         selected = self.selected_order()
-        self.model.set_filter(self.filter_combo.currentData(), self.search_edit.text())
+        self.model.set_filter(self.chosen_filter(), self.search_edit.text())
         if selected is not None:
             self.select(lambda order: order.order_id == selected.order_id)
         self._on_selected()

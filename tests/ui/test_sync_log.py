@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import csv
+import threading
 import urllib.request
 from decimal import Decimal
+from pathlib import Path
+
+from PySide6.QtCore import QPoint, QStandardPaths, Qt
+from PySide6.QtGui import QGuiApplication
 
 from connex_desktop.core.connection import QuickBooksCompany
 from connex_desktop.core.result import BookedDocument, DocumentKind, RunStatus, SyncResult
-from connex_desktop.storage.repositories import OrderOutcome
+from connex_desktop.storage.repositories import OrderOutcome, RunRepository
+from connex_desktop.sync.engine import CURSOR_NAME
 from connex_desktop.storage.sync_log import CSV_COLUMNS
 from connex_desktop.ui import sync_log
 from connex_desktop.ui.sync_log import document_url
@@ -108,3 +114,160 @@ def test_export_writes_no_formula_a_store_sent(qtbot, desktop, tmp_path):
         hostile = next(row for row in csv.DictReader(file) if "HYPERLINK" in row["Order"])
     assert (hostile["Order"], hostile["Reason"], hostile["Details"]) == (
         "'=HYPERLINK(\"http://x\")", "'@SUM(A1)", "'+1+1")
+
+
+def record_run(app, connection_id, orders, *, dry_run=False):
+    """A finished run of `orders` orders, recorded as the engine records them: every fifth
+    failed, every seventh skipped as cancelled, the rest booked as an invoice."""
+    run_id = app.runs.start(connection_id, "manual", dry_run=dry_run)
+    for n in range(orders):
+        number = str(100_000 + n)
+        if n % 5 == 4:
+            app.runs.record_order(run_id, f"id-{n}", number, OrderOutcome.FAILED,
+                                  "The SKU 'X-1' is not an item in QuickBooks.",
+                                  customer=f"Buyer {n}")
+        elif n % 7 == 6:
+            app.runs.record_order(run_id, f"id-{n}", number, OrderOutcome.SKIPPED,
+                                  "Skipped: the order is cancelled and was never booked, so "
+                                  "there is nothing to book.", customer=f"Buyer {n}")
+        else:
+            app.runs.record_order(run_id, f"id-{n}", number, OrderOutcome.BOOKED, documents=[
+                BookedDocument(number, DocumentKind.INVOICE, str(n + 1), number,
+                               Decimal("41.93"))], customer=f"Buyer {n}")
+    app.runs.finish(run_id, SyncResult("Shop", run_id, RunStatus.PARTIAL, fetched=orders))
+    return run_id
+
+
+def test_a_long_run_is_read_off_the_gui_thread_and_shown_a_page_at_a_time(
+        qtbot, desktop, monkeypatch):
+    app = desktop.app
+    demo = desktop.window.try_demo()
+    record_run(app, demo.id, 3_000)
+    readers = []
+    real_orders = RunRepository.orders
+
+    def orders(self, run_id):
+        readers.append(threading.current_thread() is threading.main_thread())
+        return real_orders(self, run_id)
+
+    monkeypatch.setattr(RunRepository, "orders", orders)
+    log = desktop.window.show_log(demo.id)
+    assert log.loading and "reading its orders" not in log.summary.text()
+    loaded(qtbot, log)
+    assert readers == [False], "the run's orders were read on the GUI thread"
+    model = log.orders_model
+    assert model.rowCount() == sync_log.ORDERS_PAGE and model.canFetchMore()
+    assert len(model.rows) == 3_000
+    log.orders_view.scrollToBottom()
+    qtbot.waitUntil(lambda: model.rowCount() > sync_log.ORDERS_PAGE)
+    # Asking for an order further down fetches as far as it.
+    assert log.select_order("102999")
+    assert log.selected_order().customer == "Buyer 2999"
+
+
+def test_the_log_filters_by_what_became_of_each_order_and_searches_by_customer(
+        qtbot, desktop):
+    first_log, first = synced_log(qtbot, desktop)
+    # The store sends every order again (as after a lost bookmark): all are booked already.
+    desktop.app.cursors.delete(desktop.app.runs.get(first.run_id).connection_id, CURSOR_NAME)
+    with qtbot.waitSignal(desktop.controller.run_finished, timeout=FINISH_TIMEOUT_MS) as done:
+        desktop.window.sync_selected()
+    second = done.args[1]
+    log = loaded(qtbot, first_log)
+    assert log.selected_run().id == second.run_id
+    offered = [log.orders.filter_combo.itemText(i) for i in range(log.orders.filter_combo.count())]
+    cancelled = [order for order in desktop.app.runs.orders(second.run_id)
+                 if "never booked" in order.message]
+    already = second.skipped - len(cancelled)
+    assert cancelled and already > 0
+    assert offered == [f"All orders ({second.fetched})", f"Already booked ({already})",
+                       f"Skipped: cancelled or refunded ({len(cancelled)})"]
+    assert f"{already} already booked, {len(cancelled)} skipped: cancelled or refunded" \
+        in log.summary.text()
+
+    log.orders.filter_combo.setCurrentIndex(2)
+    model = log.orders_model
+    assert {model.index(row, model.ORDER).data() for row in range(model.rowCount())} == \
+        {order.order_number for order in cancelled}
+
+    log.orders.filter_combo.setCurrentIndex(0)
+    customer = cancelled[0].customer
+    assert customer
+    log.orders.search_edit.setText(customer.split()[0].lower())
+    found = {model.index(row, model.CUSTOMER).data() for row in range(model.rowCount())}
+    assert customer in found and all(customer.split()[0] in name for name in found)
+
+
+def test_the_log_sorts_by_a_column_when_its_header_is_clicked(qtbot, desktop):
+    app = desktop.app
+    demo = desktop.window.try_demo()
+    record_run(app, demo.id, 30)
+    log = loaded(qtbot, desktop.window.show_log(demo.id))
+    model = log.orders_model
+
+    def column(number):
+        return [model.index(row, number).data() for row in range(model.rowCount())]
+
+    assert column(model.ORDER) == [str(100_000 + n) for n in range(30)]   # as recorded
+    header = log.orders_view.horizontalHeader()
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton,
+                     pos=QPoint(header.sectionViewportPosition(model.RESULT) + 5, 5))
+    results = column(model.RESULT)
+    assert results == sorted(results) and results[0] == "Booked" and results[-1] == "Skipped"
+    log.orders_view.sortByColumn(model.ORDER, Qt.SortOrder.DescendingOrder)
+    assert column(model.ORDER)[:2] == ["100029", "100028"]
+
+
+def test_a_preview_reads_as_a_preview_even_when_orders_would_fail(qtbot, desktop):
+    app = desktop.app
+    demo = desktop.window.try_demo()
+    record_run(app, demo.id, 10, dry_run=True)
+    log = loaded(qtbot, desktop.window.show_log(demo.id))
+    assert log.runs_model.index(0, 2).data() == "Preview: some orders would fail"
+    assert "Some orders failed" not in log.runs_model.index(0, 2).data()
+
+
+def test_export_suggests_the_documents_folder_and_says_where_it_wrote(
+        qtbot, desktop, monkeypatch, tmp_path):
+    log, _result = synced_log(qtbot, desktop)
+    suggested = []
+    target = tmp_path / "exported.csv"
+
+    def save_as(_parent, _caption, path, _filter):
+        suggested.append(path)
+        return str(target), _filter
+
+    monkeypatch.setattr(sync_log.QFileDialog, "getSaveFileName", save_as)
+    with qtbot.waitSignal(log.exported, timeout=FINISH_TIMEOUT_MS) as done:
+        log.export_button.click()
+    documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    assert suggested == [str(Path(documents) / "Demo store sync log.csv")]
+    assert str(target) in done.args[0] and str(target) in log.export_report.text()
+    assert target.read_text(encoding="utf-8-sig").startswith(",".join(CSV_COLUMNS))
+
+
+def test_a_row_menu_opens_each_document_retries_and_copies_the_reason(
+        qtbot, desktop, monkeypatch):
+    app = desktop.app
+    demo = desktop.window.try_demo()
+    record_run(app, demo.id, 10)
+    log = loaded(qtbot, desktop.window.show_log(demo.id))
+    opened = []
+    monkeypatch.setattr(sync_log.QDesktopServices, "openUrl",
+                        lambda url: opened.append(url.toString()) or True)
+    assert log.select_order("100000")
+    menu = log.orders.order_menu(log.selected_order())
+    actions = {action.text(): action for action in menu.actions()}
+    actions["Open Invoice 100000 in QuickBooks"].trigger()
+    assert opened == [document_url(app.connections.get_by_id(demo.id).quickbooks,
+                                   log.selected_order().documents[0])]
+    assert not actions["Retry failed orders"].isEnabled()     # this one did not fail
+
+    assert log.select_order("100004")
+    menu = log.orders.order_menu(log.selected_order())
+    actions = {action.text(): action for action in menu.actions()}
+    actions["Copy the reason"].trigger()
+    assert QGuiApplication.clipboard().text() == "The SKU 'X-1' is not an item in QuickBooks."
+    with qtbot.waitSignal(log.retry_requested) as retry:
+        actions["Retry failed orders"].trigger()
+    assert retry.args == [demo.id]

@@ -1,4 +1,4 @@
-"""The sync log: export to CSV, open a document in QuickBooks, the links per environment."""
+"""The sync log: reading off the GUI thread, filters, search, sort, export, Open in QuickBooks."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from PySide6.QtGui import QGuiApplication
 from connex_desktop.core.connection import QuickBooksCompany
 from connex_desktop.core.result import BookedDocument, DocumentKind, RunStatus, SyncResult
 from connex_desktop.storage.repositories import OrderOutcome, RunRepository
-from connex_desktop.sync.engine import CURSOR_NAME
 from connex_desktop.storage.sync_log import CSV_COLUMNS
+from connex_desktop.sync.engine import CURSOR_NAME
 from connex_desktop.ui import sync_log
 from connex_desktop.ui.sync_log import document_url
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from PySide6.QtCore import QStringListModel, Qt, QTime
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QButtonGroup,
     QCheckBox,
     QComboBox,
@@ -49,6 +50,7 @@ from connex_desktop.sources.base import FieldKind, SettingField, Source
 from connex_desktop.ui.assets import ERROR_STYLE
 from connex_desktop.ui.background import run_in_background
 from connex_desktop.ui.connect_dialog import ConnectDialog
+from connex_desktop.ui.text import in_sentence
 
 # QuickBooks numbers documents with at most this many characters (DocNumber).
 DOC_NUMBER_MAX_CHARS = 21
@@ -75,6 +77,28 @@ COMPANY_LISTS = (
     ("accounts", "Account", "Active = true"),
 )
 DEPOSIT_ACCOUNT_TYPES = ("Bank", "Other Current Asset")
+# The mapping fields filled from the company's lists: field -> (list, what it holds). A name
+# typed in one must be in its list (QuickBooks would refuse the sync), except where the engine
+# makes the missing one (what: ""): the generic customer, and the tax item.
+COMPANY_CHOICES = {
+    "generic_customer": ("customers", ""),
+    "fallback_item": ("items", "item"),
+    "tax_code": ("tax_codes", "tax code"),
+    "tax_item": ("items", ""),
+    "shipping_item": ("items", "item"),
+    "refund_item": ("items", "item"),
+    "discount_account": ("discount_accounts", "income or expense account"),
+    "payment_method": ("payment_methods", "payment method"),
+    "deposit_account": ("deposit_accounts", "bank or current asset account"),
+}
+UNDEPOSITED_FUNDS = "Undeposited Funds"   # the account payments go to when none is chosen
+NUMBERING_HINTS = {
+    False: "Off: each document takes the order's number (with the prefix).",
+    True: "On: QuickBooks gives each document its next number; the order number goes into "
+          "the memo."}
+PREFIX_HINTS = {
+    False: "Put before each order number, e.g. WEB-1001. QuickBooks allows 21 characters in all.",
+    True: "Not used while QuickBooks numbers the documents."}
 DISCOUNT_ACCOUNT_TYPES = ("Income", "Other Income", "Expense")
 
 
@@ -122,6 +146,10 @@ class ConfigureDialog(QDialog):
         self._original = connection
         self.saved: Connection | None = None
         self.errors: dict[str, _ErrorLabel] = {}
+        self.hints: dict[str, QLabel] = {}
+        # Names in the company's lists (casefolded) that a mapping field must be one of.
+        self._company_names: dict[QComboBox, set[str]] = {}
+        self.discard_question: QMessageBox | None = None   # open while the user decides
         self._error_tabs: dict[str, int] = {}
         self._source_inputs: dict[str, Callable[[], str]] = {}
         self._source_widgets: dict[str, QWidget] = {}
@@ -144,13 +172,21 @@ class ConfigureDialog(QDialog):
 
         self._load(connection or Connection(name="", source_kind=next(iter(app.source_kinds), ""),
                                             mode=TransactionMode.INVOICES_WITH_PAYMENTS))
+        # Changing an interval or a time chooses it (connected after loading the saved one).
+        self.every_count.valueChanged.connect(lambda _v: self.schedule_every.setChecked(True))
+        self.every_unit.currentIndexChanged.connect(
+            lambda _i: self.schedule_every.setChecked(True))
+        self.daily_time.timeChanged.connect(lambda _t: self.schedule_daily.setChecked(True))
+        self.name_edit.setFocus()
+        self._loaded_state = self._form_state()
         self.fetch_company_lists()
 
     # ── layout helpers ──────────────────────────────────────────────────────────────────────
 
     def _field(self, form: QFormLayout, label: str, widget: QWidget, key: str,
                help_text: str = "") -> None:
-        """A labelled row with its help line and the error label under the widget."""
+        """A labelled row with its help line and the error label under the widget; the label
+        names the input (its focus proxy, for a composite) for the keyboard and screen readers."""
         box = QWidget()
         column = QVBoxLayout(box)
         column.setContentsMargins(0, 0, 0, 0)
@@ -161,12 +197,17 @@ class ConfigureDialog(QDialog):
             hint.setWordWrap(True)
             hint.setStyleSheet("color: palette(placeholder-text);")
             column.addWidget(hint)
+            self.hints[key] = hint
         error = _ErrorLabel()
         column.addWidget(error)
         self.errors[key] = error
         # While a tab is being built, it is the next one to be added.
         self._error_tabs[key] = self.tabs.count()
-        form.addRow(label, box)
+        caption = QLabel(label)
+        target = widget.focusProxy() or widget
+        caption.setBuddy(target)
+        target.setAccessibleName(label)
+        form.addRow(caption, box)
 
     # ── tabs ────────────────────────────────────────────────────────────────────────────────
 
@@ -233,19 +274,19 @@ class ConfigureDialog(QDialog):
         mode_column.addWidget(self.mode_combo)
         mode_column.addWidget(self.mode_explanation)
         mode_column.addWidget(self.mode_unavailable)
+        mode_box.setFocusProxy(self.mode_combo)
         self._field(form, "Book each order as", mode_box, "mode")
         self.qb_numbering = QCheckBox("Use QuickBooks numbering")
         self.qb_numbering.setToolTip(
             "QuickBooks gives each document its next number; the order number goes into the "
             "memo. Needed for order numbers longer than 21 characters.")
+        self.qb_numbering.toggled.connect(self._on_numbering_changed)
         self._field(form, "Document numbers", self.qb_numbering, "use_qb_numbering",
-                    "Off: each document takes the order's number (with the prefix).")
+                    NUMBERING_HINTS[False])
         self.prefix_edit = QLineEdit()
         self.prefix_edit.setMaxLength(DOC_NUMBER_MAX_CHARS)
         self.prefix_edit.setPlaceholderText("e.g. WEB-")
-        self._field(form, "Number prefix", self.prefix_edit, "prefix",
-                    "Put before each order number, e.g. WEB-1001. QuickBooks allows 21 "
-                    "characters in all.")
+        self._field(form, "Number prefix", self.prefix_edit, "prefix", PREFIX_HINTS[False])
         self.status_list = QListWidget()
         self.status_list.setMaximumHeight(130)
         self._field(form, "Order statuses to sync", self.status_list, "statuses",
@@ -279,7 +320,7 @@ class ConfigureDialog(QDialog):
         self._field(form, "Discount account", self.discount_account, "discount_account")
         self.payment_method = self._list_combo("(the order's own method)")
         self._field(form, "Payment method", self.payment_method, "payment_method")
-        self.deposit_account = self._list_combo("(Undeposited Funds)")
+        self.deposit_account = self._list_combo(f"({UNDEPOSITED_FUNDS})", UNDEPOSITED_FUNDS)
         self._field(form, "Deposit payments to", self.deposit_account, "deposit_account")
         for policy in (self.customer_policy, self.missing_items, self.tax_policy):
             policy.currentIndexChanged.connect(lambda _i: self._on_policies_changed())
@@ -342,14 +383,20 @@ class ConfigureDialog(QDialog):
         return combo
 
     @staticmethod
-    def _list_combo(default_label: str = "") -> QComboBox:
-        """An editable choice from a company list; `default_label` stands for "" if given."""
+    def _list_combo(default_label: str = "", stands_for: str = "") -> QComboBox:
+        """An editable choice from a company list; `default_label` stands for "" if given, and
+        so does the name `stands_for` (the list's own entry for the default, not offered twice)."""
         combo = QComboBox()
         combo.setEditable(True)
         combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         combo.setProperty("default_label", default_label)
+        combo.setProperty("stands_for", stands_for)
         if default_label:
             combo.addItem(default_label)
+        # Typing any part of a name offers the names that contain it.
+        completer = combo.completer()
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         return combo
 
     # ── loading and reading back ────────────────────────────────────────────────────────────
@@ -368,6 +415,7 @@ class ConfigureDialog(QDialog):
         self._update_mode_availability()
         self._on_mode_changed()
         self.qb_numbering.setChecked(connection.use_qb_numbering)
+        self._on_numbering_changed(connection.use_qb_numbering)
         self.prefix_edit.setText(connection.prefix)
         mapping = connection.mapping
         self._set_combo_data(self.customer_policy, mapping.customer_policy.value)
@@ -447,6 +495,7 @@ class ConfigureDialog(QDialog):
             QFileDialog.getOpenFileName(self, field.label, edit.text())[0] or edit.text()))
         row.addWidget(edit, 1)
         row.addWidget(browse)
+        box.setFocusProxy(edit)
         return box, lambda: edit.text().strip()
 
     def _saved_secret(self, connection: Connection | None, name: str) -> bool:
@@ -488,6 +537,11 @@ class ConfigureDialog(QDialog):
         mode = TransactionMode(self.mode_combo.currentData())
         self.mode_explanation.setText(MODE_INFO[mode].explanation)
 
+    def _on_numbering_changed(self, quickbooks_numbers: bool) -> None:
+        self.prefix_edit.setEnabled(not quickbooks_numbers)
+        self.hints["use_qb_numbering"].setText(NUMBERING_HINTS[quickbooks_numbers])
+        self.hints["prefix"].setText(PREFIX_HINTS[quickbooks_numbers])
+
     def _on_policies_changed(self) -> None:
         self.generic_customer.setEnabled(
             self.customer_policy.currentData() == CustomerPolicy.GENERIC.value)
@@ -506,10 +560,13 @@ class ConfigureDialog(QDialog):
         default_label = combo.property("default_label")
         combo.setCurrentText(value or default_label or "")
 
-    @staticmethod
-    def _list_value(combo: QComboBox) -> str:
+    def _list_value(self, combo: QComboBox) -> str:
+        """The name chosen, spelt as the company spells it; "" for the default."""
         value = combo.currentText().strip()
-        return "" if value == combo.property("default_label") else value
+        if value and value.casefold() in (combo.property("default_label").casefold(),
+                                          combo.property("stands_for").casefold()):
+            return ""
+        return self._company_names.get(combo, {}).get(value.casefold(), value)
 
     # ── QuickBooks ──────────────────────────────────────────────────────────────────────────
 
@@ -554,17 +611,16 @@ class ConfigureDialog(QDialog):
                           on_success=self._on_lists_fetched, on_failure=self._on_lists_failed)
 
     def _on_lists_fetched(self, lists: dict[str, list[str]]) -> None:
-        fill = {self.generic_customer: "customers", self.fallback_item: "items",
-                self.tax_item: "items", self.shipping_item: "items", self.refund_item: "items",
-                self.tax_code: "tax_codes", self.payment_method: "payment_methods",
-                self.deposit_account: "deposit_accounts",
-                self.discount_account: "discount_accounts"}
-        for combo, key in fill.items():
+        for field, (key, what) in COMPANY_CHOICES.items():
+            combo: QComboBox = getattr(self, field)
             current = combo.currentText()
             default_label = combo.property("default_label")
-            names = ([default_label] if default_label else []) + lists.get(key, [])
-            combo.setModel(QStringListModel(names, combo))
+            stands_for = combo.property("stands_for").casefold()
+            names = [name for name in lists.get(key, []) if name.casefold() != stands_for]
+            combo.setModel(QStringListModel([default_label] * bool(default_label) + names, combo))
             combo.setCurrentText(current)
+            if what:
+                self._company_names[combo] = {name.casefold(): name for name in names}
         company = self._current_quickbooks()
         name = company.company_name if company else ""
         self.lists_label.setText(f"The choices are the lists of {name or 'the company'} in "
@@ -645,7 +701,7 @@ class ConfigureDialog(QDialog):
             value = all_secrets.get(field.name, "") if field.secret else settings[field.name]
             key = f"source:{field.name}"
             if field.required and not value:
-                problems[key] = f"Enter the {field.label.lower()}."
+                problems[key] = f"Enter the {in_sentence(field.label)}."
             elif value and field.kind is FieldKind.URL and not value.startswith(
                     ("https://", "http://")):
                 problems[key] = "Enter the full address, starting with https://."
@@ -671,6 +727,7 @@ class ConfigureDialog(QDialog):
         tax_item = self._list_value(self.tax_item)
         if tax_policy is TaxPolicy.LINE_ITEM and not tax_item:
             problems["tax_item"] = "Choose the item the tax line is booked against."
+        problems.update(self._names_not_in_the_company())
         schedule = Schedule()
         if self.schedule_every.isChecked():
             schedule = Schedule(every_minutes=self.every_count.value()
@@ -706,6 +763,21 @@ class ConfigureDialog(QDialog):
             schedule=schedule, quickbooks=quickbooks)
         return connection, typed, problems
 
+    def _names_not_in_the_company(self) -> dict[str, str]:
+        """Mapping fields in use naming what the company's lists (once loaded) do not have."""
+        company = self._current_quickbooks()
+        name = (company.company_name if company else "") or "The company"
+        problems = {}
+        for field, (_key, what) in COMPANY_CHOICES.items():
+            combo: QComboBox = getattr(self, field)
+            value = self._list_value(combo)
+            names = self._company_names.get(combo)
+            if names is not None and combo.isEnabled() and value \
+                    and value.casefold() not in names:
+                problems[field] = (f"{name} has no {what} named '{value}' in QuickBooks. "
+                                   "Choose one from the list.")
+        return problems
+
     @property
     def _original_id(self) -> int | None:
         return self._original.id if self._original else None
@@ -716,6 +788,37 @@ class ConfigureDialog(QDialog):
         if problems:
             first = next(key for key in self.errors if key in problems)
             self.tabs.setCurrentIndex(self._error_tabs.get(first, 0))
+
+    def _form_state(self) -> list[object]:
+        """Every input's value, to tell whether the user changed anything."""
+        state: list[object] = [edit.text() for edit in self.tabs.findChildren(QLineEdit)]
+        state += [button.isChecked() for button in self.tabs.findChildren(QAbstractButton)
+                  if button.isCheckable()]
+        state += [combo.currentText() for combo in self.tabs.findChildren(QComboBox)]
+        state += [self.status_list.item(row).checkState()
+                  for row in range(self.status_list.count())]
+        return state
+
+    def reject(self) -> None:
+        """Esc, Cancel and closing the window: changes are discarded only once confirmed."""
+        if self._form_state() == self._loaded_state:
+            super().reject()
+            return
+        if self.discard_question is not None:
+            return
+        box = QMessageBox(QMessageBox.Icon.Question, "Discard changes",
+                          "Discard your changes to this connection?", parent=self)
+        discard = box.addButton("Discard changes", QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton("Keep editing", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        box.finished.connect(lambda _code: self._discard_answered(box.clickedButton() is discard))
+        self.discard_question = box
+        box.open()
+
+    def _discard_answered(self, discard: bool) -> None:
+        self.discard_question = None
+        if discard:
+            super().reject()
 
     def save(self) -> bool:
         """Validate everything, then save the connection and its typed secrets together."""

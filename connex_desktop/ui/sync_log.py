@@ -21,6 +21,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QAbstractItemView,
     QComboBox,
     QDialog,
@@ -91,6 +92,45 @@ def document_url(company: QuickBooksCompany, document: BookedDocument) -> str:
 def undo_line(doc: UndoDocument) -> str:
     line = f"{doc.label} of order {doc.order}: {doc.total:.2f}"
     return f"{line} ({doc.reason})" if doc.reason else line
+
+
+def undo_question(parent: QWidget, run: RunRecord,
+                  preview: UndoResult) -> tuple[QMessageBox, QAbstractButton | None]:
+    """What undoing the run would delete, keep and find gone, and the button that confirms it
+    (None when nothing can be deleted: the box only says so)."""
+    from connex_desktop.sync.undo import UNDO_WORDS, UndoOutcome
+
+    deleting = [doc for doc in preview.documents if doc.outcome is UndoOutcome.WOULD_DELETE]
+    gone = [doc for doc in preview.documents if doc.outcome is UndoOutcome.ALREADY_GONE]
+    kept = preview.left
+    lines = [f"• {undo_line(doc)}" for doc in deleting[:UNDO_LIST_MAX]]
+    if len(deleting) > UNDO_LIST_MAX:
+        lines.append(f"…and {len(deleting) - UNDO_LIST_MAX} more (see Show Details).")
+    if kept:
+        lines.append(f"\nKept in QuickBooks ({len(kept)}):")
+        lines += [f"• {undo_line(doc)}" for doc in kept[:UNDO_LIST_MAX]]
+    if gone:
+        lines.append(f"\nAlready deleted in QuickBooks: {len(gone)}.")
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle("Undo this run")
+    when = text.when(run.started_at, text.local_now())
+    box.setDetailedText("\n".join(f"{sentence(UNDO_WORDS[doc.outcome])}: {undo_line(doc)}"
+                                  for doc in preview.documents))
+    if not (deleting or gone):
+        box.setText(f"Nothing of the run of {when} can be deleted from QuickBooks.")
+        box.setInformativeText("\n".join(lines).strip())
+        box.setStandardButtons(QMessageBox.StandardButton.Close)
+        return box, None
+    box.setText(f"Delete {len(deleting)} document{'' if len(deleting) == 1 else 's'} the "
+                f"run of {when} booked from QuickBooks?")
+    box.setInformativeText(
+        "\n".join(lines).strip() + "\n\nThey are deleted, not voided, so a later sync can "
+        "book these orders again. This cannot be reversed in QuickBooks.")
+    confirm = box.addButton(f"Delete {len(deleting)}", QMessageBox.ButtonRole.DestructiveRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    return box, confirm
 
 
 class _TableModel(QAbstractTableModel):
@@ -393,16 +433,15 @@ class SyncLogDialog(QDialog):
         retry_requested(int): the user asked to sync this connection's failed orders again.
         undo_finished(object): an undo the user confirmed ended (its UndoResult), or None
             when it could not start.
-        loaded(): the runs and the selected run's orders are shown, as read (in the
-            background: a run of thousands of orders takes a while to read).
         exported(str): an export the user asked for ended; what it says.
 
     Undoes go through the controller, like syncs: one job per connection, off the GUI thread.
+    The runs and a run's orders are read in the background (a run of thousands of orders takes
+    a while to read); `loading` is true until what was last asked for is shown.
     """
 
     retry_requested = Signal(int)
     undo_finished = Signal(object)
-    loaded = Signal()
     exported = Signal(str)
 
     def __init__(self, app: App, controller: SyncController, connection_id: int,
@@ -458,12 +497,16 @@ class SyncLogDialog(QDialog):
         for button in (self.retry_button, self.undo_button, self.open_button,
                        self.export_button):
             buttons.addButton(button, QDialogButtonBox.ButtonRole.ActionRole)
+        for button in buttons.buttons():   # Enter acts on the focused row, never closes the log
+            button.setAutoDefault(False)
+            button.setDefault(False)
 
         layout = QVBoxLayout(self)
         layout.addWidget(splitter, 1)
         layout.addWidget(buttons)
         self.runs_view.selectionModel().selectionChanged.connect(lambda *_: self._show_run())
         self.orders.selection_changed.connect(self._on_order_selected)
+        self.orders_view.activated.connect(lambda _index: self.open_selected_document())
 
     def _retry(self) -> None:
         self.retry_requested.emit(self._connection_id)
@@ -485,7 +528,6 @@ class SyncLogDialog(QDialog):
                 self.loading = False
                 self.summary.setText(f"<b>The log could not be read:</b> "
                                      f"{escape(str(error), quote=False)}")
-                self.loaded.emit()
 
         run_in_background(function, on_success=deliver, on_failure=failed)
 
@@ -546,7 +588,6 @@ class SyncLogDialog(QDialog):
                 summary += f"<br>{escape(run.undo_message, quote=False)}"
             self.summary.setText(f"<b>Run of {text.when(run.started_at, text.local_now())}</b>"
                                  f": {summary}")
-        self.loaded.emit()
 
     def _on_order_selected(self) -> None:
         order = self.selected_order()
@@ -591,47 +632,16 @@ class SyncLogDialog(QDialog):
             self._undone(run, result)
 
     def _confirm_undo(self, run: RunRecord, preview: UndoResult) -> None:
-        from connex_desktop.sync.undo import UNDO_WORDS, UndoOutcome, UndoStatus
+        from connex_desktop.sync.undo import UndoStatus
 
         self._show_run()     # the run as it is (read again), while the user decides
         if preview.status is UndoStatus.FAILED:
             self._undo_not_possible(preview.message)
             return
-        deleting = [doc for doc in preview.documents
-                    if doc.outcome is UndoOutcome.WOULD_DELETE]
-        gone = [doc for doc in preview.documents if doc.outcome is UndoOutcome.ALREADY_GONE]
-        kept = preview.left
-        lines = [f"• {undo_line(doc)}" for doc in deleting[:UNDO_LIST_MAX]]
-        if len(deleting) > UNDO_LIST_MAX:
-            lines.append(f"…and {len(deleting) - UNDO_LIST_MAX} more (see Show Details).")
-        if kept:
-            lines.append(f"\nKept in QuickBooks ({len(kept)}):")
-            lines += [f"• {undo_line(doc)}" for doc in kept[:UNDO_LIST_MAX]]
-        if gone:
-            lines.append(f"\nAlready deleted in QuickBooks: {len(gone)}.")
-        box = QMessageBox(self)
-        box.setIcon(QMessageBox.Icon.Warning)
-        box.setWindowTitle("Undo this run")
-        when = text.when(run.started_at, text.local_now())
-        box.setDetailedText("\n".join(
-            f"{sentence(UNDO_WORDS[doc.outcome])}: {undo_line(doc)}"
-            for doc in preview.documents))
-        if not (deleting or gone):
-            box.setText(f"Nothing of the run of {when} can be deleted from QuickBooks.")
-            box.setInformativeText("\n".join(lines).strip())
-            box.setStandardButtons(QMessageBox.StandardButton.Close)
-            self.undo_confirmation = box
-            box.open()
-            return
-        box.setText(f"Delete {len(deleting)} document{'' if len(deleting) == 1 else 's'} the "
-                    f"run of {when} booked from QuickBooks?")
-        box.setInformativeText(
-            "\n".join(lines).strip() + "\n\nThey are deleted, not voided, so a later sync can "
-            "book these orders again. This cannot be reversed in QuickBooks.")
-        confirm = box.addButton(f"Delete {len(deleting)}", QMessageBox.ButtonRole.DestructiveRole)
-        box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.finished.connect(lambda _code: self._confirmed(run, box.clickedButton() is confirm))
+        box, confirm = undo_question(self, run, preview)
+        if confirm is not None:
+            box.finished.connect(lambda _code: self._confirmed(run,
+                                                               box.clickedButton() is confirm))
         self.undo_confirmation = box
         box.open()
 

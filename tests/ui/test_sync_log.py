@@ -262,6 +262,14 @@ def test_a_row_menu_opens_each_document_retries_and_copies_the_reason(
     assert opened == [document_url(app.connections.get_by_id(demo.id).quickbooks,
                                    log.selected_order().documents[0])]
     assert not actions["Retry failed orders"].isEnabled()     # this one did not fail
+    # Its details link to each document; Enter on the row opens the first.
+    assert f"<a href='{opened[0]}'>Invoice 100000</a>" in log.detail.text()
+    log.show()
+    log.orders_view.setFocus()
+    retried = []
+    log.retry_requested.connect(retried.append)
+    qtbot.keyClick(log.orders_view, Qt.Key.Key_Return)
+    assert opened == [opened[0]] * 2 and log.isVisible() and not retried
 
     assert log.select_order("100004")
     menu = log.orders.order_menu(log.selected_order())

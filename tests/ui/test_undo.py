@@ -7,6 +7,7 @@ import threading
 
 from PySide6.QtWidgets import QMessageBox
 
+from connex_desktop.sandbox.demo_store import DemoSource
 from connex_desktop.sync.undo import RunUndoer, UndoOutcome
 from tests.ui.test_sync_log import FINISH_TIMEOUT_MS, loaded, synced_log
 
@@ -84,9 +85,18 @@ def test_undo_this_run_asks_first_then_deletes_in_the_background(qtbot, desktop,
     assert desktop.tray.status_line().endswith("(undone)")
 
 
-def test_undo_during_a_sync_of_the_connection_says_why_it_cannot_start(qtbot, desktop):
+def test_undo_during_a_sync_of_the_connection_says_why_it_cannot_start(
+        qtbot, desktop, monkeypatch):
     log, result = synced_log(qtbot, desktop)
     demo_id = desktop.app.runs.get(result.run_id).connection_id
+    release = threading.Event()
+    fetch_orders = DemoSource.fetch_orders
+
+    def held_fetch(self, query, cancel):     # the sync runs until the test lets it go
+        assert release.wait(30)
+        yield from fetch_orders(self, query, cancel)
+
+    monkeypatch.setattr(DemoSource, "fetch_orders", held_fetch)
     with qtbot.waitSignal(desktop.controller.run_finished, timeout=FINISH_TIMEOUT_MS):
         assert desktop.controller.start(demo_id) is None
         log.reload(select_run=result.run_id)
@@ -96,4 +106,5 @@ def test_undo_during_a_sync_of_the_connection_says_why_it_cannot_start(qtbot, de
         assert refused.args == [None]
         assert "A sync of this connection is running; undo the run once it has finished." \
             in log.summary.text()
+        release.set()
     assert desktop.controller.running_ids() == []

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from html import escape
 from pathlib import Path
 
-from PySide6.QtCore import QStringListModel, Qt, QTime
+from PySide6.QtCore import Qt, QTime
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -36,11 +36,8 @@ from PySide6.QtWidgets import (
 from connex_desktop.app import App
 from connex_desktop.core.connection import (
     Connection,
-    CustomerPolicy,
     Mapping,
-    MissingItemPolicy,
     Schedule,
-    TaxPolicy,
 )
 from connex_desktop.core.errors import ConnexError
 from connex_desktop.core.modes import MODE_INFO, TransactionMode
@@ -50,6 +47,7 @@ from connex_desktop.sources.base import FieldKind, SettingField, Source
 from connex_desktop.ui.assets import ERROR_STYLE
 from connex_desktop.ui.background import run_in_background
 from connex_desktop.ui.connect_dialog import ConnectDialog
+from connex_desktop.ui.mapping_tab import MappingTab, company_lists
 from connex_desktop.ui.text import in_sentence
 
 # QuickBooks numbers documents with at most this many characters (DocNumber).
@@ -57,41 +55,8 @@ DOC_NUMBER_MAX_CHARS = 21
 # The store tab's form: name and kind, then the rows generated from the store's declaration.
 FIRST_SOURCE_ROW = 2
 SAVED_SECRET_HINT = "Saved. Type to replace it."
-DEFAULT_CHOICE = "(QuickBooks default)"
 OK_STYLE = "color: #1b6e20;"
-CUSTOMER_WORDS = {CustomerPolicy.PER_BUYER: "One customer per buyer (matched by email, then name)",
-                  CustomerPolicy.GENERIC: "One customer for every order"}
-MISSING_ITEM_WORDS = {
-    MissingItemPolicy.CREATE: "Create it in QuickBooks (non-inventory item)",
-    MissingItemPolicy.FAIL: "Fail the order, naming the unknown SKU",
-    MissingItemPolicy.FALLBACK: "Book the line against one chosen item"}
-TAX_WORDS = {TaxPolicy.TAX_CODE: "The order's tax with a tax code",
-             TaxPolicy.LINE_ITEM: "The order's tax as a line item"}
 SCHEDULE_UNITS = (("minutes", 1), ("hours", 60))
-# The company's lists that fill the mapping fields: (key, entity, WHERE clause).
-COMPANY_LISTS = (
-    ("customers", "Customer", "Active = true"),
-    ("items", "Item", "Active = true"),
-    ("tax_codes", "TaxCode", "Active = true"),
-    ("payment_methods", "PaymentMethod", "Active = true"),
-    ("accounts", "Account", "Active = true"),
-)
-DEPOSIT_ACCOUNT_TYPES = ("Bank", "Other Current Asset")
-# The mapping fields filled from the company's lists: field -> (list, what it holds). A name
-# typed in one must be in its list (QuickBooks would refuse the sync), except where the engine
-# makes the missing one (what: ""): the generic customer, and the tax item.
-COMPANY_CHOICES = {
-    "generic_customer": ("customers", ""),
-    "fallback_item": ("items", "item"),
-    "tax_code": ("tax_codes", "tax code"),
-    "tax_item": ("items", ""),
-    "shipping_item": ("items", "item"),
-    "refund_item": ("items", "item"),
-    "discount_account": ("discount_accounts", "income or expense account"),
-    "payment_method": ("payment_methods", "payment method"),
-    "deposit_account": ("deposit_accounts", "bank or current asset account"),
-}
-UNDEPOSITED_FUNDS = "Undeposited Funds"   # the account payments go to when none is chosen
 NUMBERING_HINTS = {
     False: "Off: each document takes the order's number (with the prefix).",
     True: "On: QuickBooks gives each document its next number; the order number goes into "
@@ -99,26 +64,6 @@ NUMBERING_HINTS = {
 PREFIX_HINTS = {
     False: "Put before each order number, e.g. WEB-1001. QuickBooks allows 21 characters in all.",
     True: "Not used while QuickBooks numbers the documents."}
-DISCOUNT_ACCOUNT_TYPES = ("Income", "Other Income", "Expense")
-
-
-def company_lists(app: App, connection: Connection) -> dict[str, list[str]]:
-    """Names from the connected company's own lists (run in the background)."""
-    lists: dict[str, list[str]] = {}
-    with app.quickbooks_client(connection) as client:
-        for key, entity, where in COMPANY_LISTS:
-            records = client.query_all(entity, where)
-            if key == "accounts":
-                lists["deposit_accounts"] = sorted(
-                    str(r["Name"]) for r in records if r.get("AccountType")
-                    in DEPOSIT_ACCOUNT_TYPES)
-                lists["discount_accounts"] = sorted(
-                    str(r["Name"]) for r in records if r.get("AccountType")
-                    in DISCOUNT_ACCOUNT_TYPES)
-            else:
-                field = "DisplayName" if entity == "Customer" else "Name"
-                lists[key] = sorted(str(r[field]) for r in records if r.get(field))
-    return lists
 
 
 class _ErrorLabel(QLabel):
@@ -147,8 +92,6 @@ class ConfigureDialog(QDialog):
         self.saved: Connection | None = None
         self.errors: dict[str, _ErrorLabel] = {}
         self.hints: dict[str, QLabel] = {}
-        # Names in the company's lists (casefolded) that a mapping field must be one of.
-        self._company_names: dict[QComboBox, set[str]] = {}
         self.discard_question: QMessageBox | None = None   # open while the user decides
         self._error_tabs: dict[str, int] = {}
         self._source_inputs: dict[str, Callable[[], str]] = {}
@@ -160,7 +103,8 @@ class ConfigureDialog(QDialog):
         self.tabs.addTab(self._store_tab(), "Store")
         self.tabs.addTab(self._quickbooks_tab(), "QuickBooks")
         self.tabs.addTab(self._transactions_tab(), "Transactions")
-        self.tabs.addTab(self._mapping_tab(), "Mapping")
+        self.mapping = MappingTab(self._field)
+        self.tabs.addTab(self.mapping, "Mapping")
         self.tabs.addTab(self._schedule_tab(), "Automatic sync")
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
                                         | QDialogButtonBox.StandardButton.Cancel)
@@ -293,39 +237,6 @@ class ConfigureDialog(QDialog):
                     "None ticked: every status.")
         return page
 
-    def _mapping_tab(self) -> QWidget:
-        page, form = self._form_page()
-        self.lists_label = QLabel()
-        self.lists_label.setWordWrap(True)
-        form.addRow(self.lists_label)
-        self.customer_policy = self._policy_combo(CUSTOMER_WORDS)
-        self._field(form, "Customers", self.customer_policy, "customer_policy")
-        self.generic_customer = self._list_combo()
-        self._field(form, "Generic customer", self.generic_customer, "generic_customer")
-        self.missing_items = self._policy_combo(MISSING_ITEM_WORDS)
-        self._field(form, "SKU not in QuickBooks", self.missing_items, "missing_items")
-        self.fallback_item = self._list_combo()
-        self._field(form, "Fallback item", self.fallback_item, "fallback_item")
-        self.tax_policy = self._policy_combo(TAX_WORDS)
-        self._field(form, "Sales tax", self.tax_policy, "tax_policy")
-        self.tax_code = self._list_combo(DEFAULT_CHOICE)
-        self._field(form, "Tax code", self.tax_code, "tax_code")
-        self.tax_item = self._list_combo()
-        self._field(form, "Tax item", self.tax_item, "tax_item")
-        self.shipping_item = self._list_combo("(QuickBooks' shipping line)")
-        self._field(form, "Shipping", self.shipping_item, "shipping_item")
-        self.refund_item = self._list_combo("(an item 'Refunds', made if missing)")
-        self._field(form, "Partial refunds", self.refund_item, "refund_item")
-        self.discount_account = self._list_combo(DEFAULT_CHOICE)
-        self._field(form, "Discount account", self.discount_account, "discount_account")
-        self.payment_method = self._list_combo("(the order's own method)")
-        self._field(form, "Payment method", self.payment_method, "payment_method")
-        self.deposit_account = self._list_combo(f"({UNDEPOSITED_FUNDS})", UNDEPOSITED_FUNDS)
-        self._field(form, "Deposit payments to", self.deposit_account, "deposit_account")
-        for policy in (self.customer_policy, self.missing_items, self.tax_policy):
-            policy.currentIndexChanged.connect(lambda _i: self._on_policies_changed())
-        return page
-
     def _schedule_tab(self) -> QWidget:
         page = QWidget()
         layout = QVBoxLayout(page)
@@ -375,30 +286,6 @@ class ConfigureDialog(QDialog):
         layout.addStretch(1)
         return page, form
 
-    @staticmethod
-    def _policy_combo(words: dict) -> QComboBox:
-        combo = QComboBox()
-        for value, label in words.items():
-            combo.addItem(label, value.value)
-        return combo
-
-    @staticmethod
-    def _list_combo(default_label: str = "", stands_for: str = "") -> QComboBox:
-        """An editable choice from a company list; `default_label` stands for "" if given, and
-        so does the name `stands_for` (the list's own entry for the default, not offered twice)."""
-        combo = QComboBox()
-        combo.setEditable(True)
-        combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        combo.setProperty("default_label", default_label)
-        combo.setProperty("stands_for", stands_for)
-        if default_label:
-            combo.addItem(default_label)
-        # Typing any part of a name offers the names that contain it.
-        completer = combo.completer()
-        completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        return combo
-
     # ── loading and reading back ────────────────────────────────────────────────────────────
 
     @property
@@ -417,20 +304,7 @@ class ConfigureDialog(QDialog):
         self.qb_numbering.setChecked(connection.use_qb_numbering)
         self._on_numbering_changed(connection.use_qb_numbering)
         self.prefix_edit.setText(connection.prefix)
-        mapping = connection.mapping
-        self._set_combo_data(self.customer_policy, mapping.customer_policy.value)
-        self._set_list_value(self.generic_customer, mapping.generic_customer)
-        self._set_combo_data(self.missing_items, mapping.missing_items.value)
-        self._set_list_value(self.fallback_item, mapping.fallback_item)
-        self._set_combo_data(self.tax_policy, mapping.tax_policy.value)
-        self._set_list_value(self.tax_code, mapping.tax_code)
-        self._set_list_value(self.tax_item, mapping.tax_item)
-        self._set_list_value(self.shipping_item, mapping.shipping_item)
-        self._set_list_value(self.refund_item, mapping.refund_item)
-        self._set_list_value(self.discount_account, mapping.discount_account)
-        self._set_list_value(self.payment_method, mapping.payment_method)
-        self._set_list_value(self.deposit_account, mapping.deposit_account)
-        self._on_policies_changed()
+        self.mapping.load(connection.mapping)
         schedule = connection.schedule
         if schedule.every_minutes:
             self.schedule_every.setChecked(True)
@@ -542,32 +416,6 @@ class ConfigureDialog(QDialog):
         self.hints["use_qb_numbering"].setText(NUMBERING_HINTS[quickbooks_numbers])
         self.hints["prefix"].setText(PREFIX_HINTS[quickbooks_numbers])
 
-    def _on_policies_changed(self) -> None:
-        self.generic_customer.setEnabled(
-            self.customer_policy.currentData() == CustomerPolicy.GENERIC.value)
-        self.fallback_item.setEnabled(
-            self.missing_items.currentData() == MissingItemPolicy.FALLBACK.value)
-        by_line = self.tax_policy.currentData() == TaxPolicy.LINE_ITEM.value
-        self.tax_item.setEnabled(by_line)
-        self.tax_code.setEnabled(not by_line)
-
-    @staticmethod
-    def _set_combo_data(combo: QComboBox, value: str) -> None:
-        combo.setCurrentIndex(max(0, combo.findData(value)))
-
-    @staticmethod
-    def _set_list_value(combo: QComboBox, value: str) -> None:
-        default_label = combo.property("default_label")
-        combo.setCurrentText(value or default_label or "")
-
-    def _list_value(self, combo: QComboBox) -> str:
-        """The name chosen, spelt as the company spells it; "" for the default."""
-        value = combo.currentText().strip()
-        if value and value.casefold() in (combo.property("default_label").casefold(),
-                                          combo.property("stands_for").casefold()):
-            return ""
-        return self._company_names.get(combo, {}).get(value.casefold(), value)
-
     # ── QuickBooks ──────────────────────────────────────────────────────────────────────────
 
     def _current_quickbooks(self):
@@ -601,34 +449,16 @@ class ConfigureDialog(QDialog):
         """Fill the mapping choices from the company's lists, in the background."""
         company = self._current_quickbooks()
         if company is None or not company.connected:
-            self.lists_label.setText("Connect to QuickBooks to choose from the company's own "
-                                     "lists; until then, type the names.")
+            self.mapping.lists_label.setText("Connect to QuickBooks to choose from the "
+                                             "company's own lists; until then, type the names.")
             return
-        self.lists_label.setText(f"Loading the lists of {company.company_name or 'the company'}…")
+        self.mapping.lists_label.setText(
+            f"Loading the lists of {company.company_name or 'the company'}…")
         assert self._original is not None
         connection = dataclasses.replace(self._original, quickbooks=company)
         run_in_background(lambda: company_lists(self._app, connection),
-                          on_success=self._on_lists_fetched, on_failure=self._on_lists_failed)
-
-    def _on_lists_fetched(self, lists: dict[str, list[str]]) -> None:
-        for field, (key, what) in COMPANY_CHOICES.items():
-            combo: QComboBox = getattr(self, field)
-            current = combo.currentText()
-            default_label = combo.property("default_label")
-            stands_for = combo.property("stands_for").casefold()
-            names = [name for name in lists.get(key, []) if name.casefold() != stands_for]
-            combo.setModel(QStringListModel([default_label] * bool(default_label) + names, combo))
-            combo.setCurrentText(current)
-            if what:
-                self._company_names[combo] = {name.casefold(): name for name in names}
-        company = self._current_quickbooks()
-        name = company.company_name if company else ""
-        self.lists_label.setText(f"The choices are the lists of {name or 'the company'} in "
-                                 "QuickBooks.")
-
-    def _on_lists_failed(self, error: Exception) -> None:
-        self.lists_label.setText(f"The company's lists could not be loaded: {error}. "
-                                 "Type the names instead.")
+                          on_success=lambda lists: self.mapping.fill(lists, company.company_name),
+                          on_failure=self.mapping.lists_failed)
 
     # ── test, validate, save ────────────────────────────────────────────────────────────────
 
@@ -715,19 +545,11 @@ class ConfigureDialog(QDialog):
         if len(prefix) >= DOC_NUMBER_MAX_CHARS:
             problems["prefix"] = (f"Keep the prefix under {DOC_NUMBER_MAX_CHARS} characters: "
                                   "the order number must fit after it.")
-        policy = CustomerPolicy(self.customer_policy.currentData())
-        generic = self._list_value(self.generic_customer)
-        if policy is CustomerPolicy.GENERIC and not generic:
-            problems["generic_customer"] = "Name the customer every order is booked to."
-        missing = MissingItemPolicy(self.missing_items.currentData())
-        fallback = self._list_value(self.fallback_item)
-        if missing is MissingItemPolicy.FALLBACK and not fallback:
-            problems["fallback_item"] = "Choose the item unknown SKUs are booked against."
-        tax_policy = TaxPolicy(self.tax_policy.currentData())
-        tax_item = self._list_value(self.tax_item)
-        if tax_policy is TaxPolicy.LINE_ITEM and not tax_item:
-            problems["tax_item"] = "Choose the item the tax line is booked against."
-        problems.update(self._names_not_in_the_company())
+        company = self._current_quickbooks()
+        mapping, mapping_problems = self.mapping.read(
+            self._original.mapping if self._original else Mapping(),
+            company.company_name if company else "")
+        problems.update(mapping_problems)
         schedule = Schedule()
         if self.schedule_every.isChecked():
             schedule = Schedule(every_minutes=self.every_count.value()
@@ -749,34 +571,8 @@ class ConfigureDialog(QDialog):
         connection = dataclasses.replace(
             base, name=name, source_kind=source.kind, mode=mode, source_settings=settings,
             statuses=statuses, use_qb_numbering=self.qb_numbering.isChecked(), prefix=prefix,
-            # replace(), not a new Mapping: choices this form does not show are kept.
-            mapping=dataclasses.replace(
-                base.mapping,
-                customer_policy=policy, generic_customer=generic or Mapping.generic_customer,
-                missing_items=missing, fallback_item=fallback, tax_policy=tax_policy,
-                tax_code=self._list_value(self.tax_code), tax_item=tax_item or Mapping.tax_item,
-                shipping_item=self._list_value(self.shipping_item),
-                refund_item=self._list_value(self.refund_item),
-                discount_account=self._list_value(self.discount_account),
-                payment_method=self._list_value(self.payment_method),
-                deposit_account=self._list_value(self.deposit_account)),
-            schedule=schedule, quickbooks=quickbooks)
+            mapping=mapping, schedule=schedule, quickbooks=quickbooks)
         return connection, typed, problems
-
-    def _names_not_in_the_company(self) -> dict[str, str]:
-        """Mapping fields in use naming what the company's lists (once loaded) do not have."""
-        company = self._current_quickbooks()
-        name = (company.company_name if company else "") or "The company"
-        problems = {}
-        for field, (_key, what) in COMPANY_CHOICES.items():
-            combo: QComboBox = getattr(self, field)
-            value = self._list_value(combo)
-            names = self._company_names.get(combo)
-            if names is not None and combo.isEnabled() and value \
-                    and value.casefold() not in names:
-                problems[field] = (f"{name} has no {what} named '{value}' in QuickBooks. "
-                                   "Choose one from the list.")
-        return problems
 
     @property
     def _original_id(self) -> int | None:

@@ -48,6 +48,10 @@ def pos(app, monkeypatch):
     return PosSource
 
 
+def choices(combo):
+    return [combo.itemText(i) for i in range(combo.count())]
+
+
 def choose(combo, data):
     index = combo.findData(data)
     assert index >= 0, data
@@ -95,8 +99,8 @@ def test_each_problem_is_shown_next_to_its_field_and_nothing_is_saved(qtbot, app
     choose(dialog.kind_combo, "csv")
     dialog._source_widgets["path"].findChild(QLineEdit).setText(str(tmp_path / "missing.csv"))
     dialog.prefix_edit.setText("X" * 21)
-    choose(dialog.customer_policy, CustomerPolicy.GENERIC.value)
-    dialog.generic_customer.setCurrentText("")
+    choose(dialog.mapping.customer_policy, CustomerPolicy.GENERIC.value)
+    dialog.mapping.generic_customer.setCurrentText("")
     assert not dialog.save()
     shown = {key: label.text() for key, label in dialog.errors.items() if label.isVisible()
              or label.text()}
@@ -111,7 +115,7 @@ def test_each_problem_is_shown_next_to_its_field_and_nothing_is_saved(qtbot, app
     orders.write_text("Order Number,Order Date,SKU,Quantity,Unit Price\n", encoding="utf-8")
     dialog._source_widgets["path"].findChild(QLineEdit).setText(str(orders))
     dialog.prefix_edit.setText("CSV-")
-    dialog.generic_customer.setCurrentText("Walk-in customer")
+    dialog.mapping.generic_customer.setCurrentText("Walk-in customer")
     assert dialog.save()
     assert not any(label.text() for label in dialog.errors.values())
     saved = app.connections.get("Orders file")
@@ -186,18 +190,19 @@ def test_mapping_choices_come_from_the_company_lists(qtbot, app):
     demo = app.start_demo(orders=5)
     dialog = ConfigureDialog(app, demo)
     qtbot.addWidget(dialog)
-    qtbot.waitUntil(lambda: "are the lists of" in dialog.lists_label.text(), timeout=20_000)
-    methods = [dialog.payment_method.itemText(i) for i in range(dialog.payment_method.count())]
+    qtbot.waitUntil(lambda: "are the lists of" in dialog.mapping.lists_label.text(),
+                    timeout=20_000)
+    methods = choices(dialog.mapping.payment_method)
     assert {"Visa", "PayPal", "Bank transfer"} <= set(methods)
     assert methods[0] == "(the order's own method)"
-    items = [dialog.fallback_item.itemText(i) for i in range(dialog.fallback_item.count())]
+    items = choices(dialog.mapping.fallback_item)
     assert len(items) >= 50
-    deposit = [dialog.deposit_account.itemText(i) for i in range(dialog.deposit_account.count())]
+    deposit = choices(dialog.mapping.deposit_account)
     assert "Undeposited Funds" in deposit or len(deposit) > 1
 
-    dialog.payment_method.setCurrentText("PayPal")
-    choose(dialog.missing_items, "fallback")
-    dialog.fallback_item.setCurrentText(items[5])
+    dialog.mapping.payment_method.setCurrentText("PayPal")
+    choose(dialog.mapping.missing_items, "fallback")
+    dialog.mapping.fallback_item.setCurrentText(items[5])
     assert dialog.save()
     mapping = app.connections.get_by_id(demo.id).mapping
     assert mapping.payment_method == "PayPal" and mapping.fallback_item == items[5]
@@ -210,8 +215,8 @@ def test_partial_refunds_item_is_chosen_and_the_other_mapping_choices_are_kept(q
         demo, mapping=dataclasses.replace(demo.mapping, generic_customer="Walk-in")))
     dialog = ConfigureDialog(app, app.connections.get_by_id(demo.id))
     qtbot.addWidget(dialog)
-    assert dialog.refund_item.currentText() == "(an item 'Refunds', made if missing)"
-    dialog.refund_item.setCurrentText("Returns and refunds")
+    assert dialog.mapping.refund_item.currentText() == "(an item 'Refunds', made if missing)"
+    dialog.mapping.refund_item.setCurrentText("Returns and refunds")
     assert dialog.save()
     mapping = app.connections.get_by_id(demo.id).mapping
     assert mapping.refund_item == "Returns and refunds"
@@ -274,16 +279,17 @@ def test_mapping_takes_only_names_the_company_has_and_offers_undeposited_funds_o
     demo = app.start_demo(orders=5)
     dialog = ConfigureDialog(app, demo)
     qtbot.addWidget(dialog)
-    qtbot.waitUntil(lambda: "are the lists of" in dialog.lists_label.text(), timeout=20_000)
-    deposit = [dialog.deposit_account.itemText(i) for i in range(dialog.deposit_account.count())]
+    qtbot.waitUntil(lambda: "are the lists of" in dialog.mapping.lists_label.text(),
+                    timeout=20_000)
+    deposit = choices(dialog.mapping.deposit_account)
     assert [name for name in deposit if "undeposited funds" in name.casefold()] == \
         ["(Undeposited Funds)"]
-    items = [dialog.fallback_item.itemText(i) for i in range(dialog.fallback_item.count())]
+    items = choices(dialog.mapping.fallback_item)
 
-    choose(dialog.missing_items, "fallback")
-    dialog.fallback_item.setCurrentText("Gift wrapping deluxe")      # not in the company
-    dialog.payment_method.setCurrentText("Carrier pigeon")
-    dialog.deposit_account.setCurrentText("undeposited funds")        # the default, typed
+    choose(dialog.mapping.missing_items, "fallback")
+    dialog.mapping.fallback_item.setCurrentText("Gift wrapping deluxe")      # not in the company
+    dialog.mapping.payment_method.setCurrentText("Carrier pigeon")
+    dialog.mapping.deposit_account.setCurrentText("undeposited funds")        # the default, typed
     dialog.tabs.setCurrentIndex(0)
     assert not dialog.save()
     assert dialog.errors["fallback_item"].text() == (
@@ -293,8 +299,8 @@ def test_mapping_takes_only_names_the_company_has_and_offers_undeposited_funds_o
     assert not dialog.errors["deposit_account"].text()
     assert dialog.tabs.tabText(dialog.tabs.currentIndex()) == "Mapping"
 
-    dialog.fallback_item.setCurrentText(items[5].upper())    # any case: the company's spelling
-    dialog.payment_method.setCurrentText("PayPal")
+    dialog.mapping.fallback_item.setCurrentText(items[5].upper())   # any case: saved as spelt
+    dialog.mapping.payment_method.setCurrentText("PayPal")
     assert dialog.save()
     mapping = app.connections.get_by_id(demo.id).mapping
     assert (mapping.fallback_item, mapping.payment_method, mapping.deposit_account) == (

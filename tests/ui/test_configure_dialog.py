@@ -186,12 +186,18 @@ def test_test_connection_runs_in_the_background_and_reports_plainly(qtbot, app, 
     assert dialog.test_result.text() == "Connected to the POS at https://pos.example."
 
 
-def test_mapping_choices_come_from_the_company_lists(qtbot, app):
+def demo_dialog_with_lists(qtbot, app):
+    """The demo connection, and its dialog once the company's lists are in."""
     demo = app.start_demo(orders=5)
     dialog = ConfigureDialog(app, demo)
     qtbot.addWidget(dialog)
     qtbot.waitUntil(lambda: "are the lists of" in dialog.mapping.lists_label.text(),
                     timeout=20_000)
+    return demo, dialog
+
+
+def test_mapping_choices_come_from_the_company_lists(qtbot, app):
+    demo, dialog = demo_dialog_with_lists(qtbot, app)
     methods = choices(dialog.mapping.payment_method)
     assert {"Visa", "PayPal", "Bank transfer"} <= set(methods)
     assert methods[0] == "(the order's own method)"
@@ -276,11 +282,7 @@ def test_quickbooks_numbering_turns_the_prefix_off_and_says_so(qtbot, app):
 
 def test_mapping_takes_only_names_the_company_has_and_offers_undeposited_funds_once(
         qtbot, app):
-    demo = app.start_demo(orders=5)
-    dialog = ConfigureDialog(app, demo)
-    qtbot.addWidget(dialog)
-    qtbot.waitUntil(lambda: "are the lists of" in dialog.mapping.lists_label.text(),
-                    timeout=20_000)
+    demo, dialog = demo_dialog_with_lists(qtbot, app)
     deposit = choices(dialog.mapping.deposit_account)
     assert [name for name in deposit if "undeposited funds" in name.casefold()] == \
         ["(Undeposited Funds)"]

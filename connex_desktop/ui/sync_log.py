@@ -315,6 +315,8 @@ class OrdersPane(QWidget):
         layout.addWidget(self.view, 1)
         layout.addWidget(self.detail)
         self.view.selectionModel().selectionChanged.connect(lambda *_: self._on_selected())
+        self._selected_id: str | None = None
+        self.model.modelReset.connect(self._keep_selection)
 
     def show_rows(self, rows: list[LogRow], undone: frozenset[tuple[str, str]]) -> None:
         """A run's orders; the filters offer what is there, with counts; the first failed
@@ -339,11 +341,14 @@ class OrdersPane(QWidget):
         return Shown(chosen) if chosen else None
 
     def _apply_filter(self) -> None:
-        selected = self.selected_order()
         self.model.set_filter(self.chosen_filter(), self.search_edit.text())
-        if selected is not None:
-            self.select(lambda order: order.order_id == selected.order_id)
-        self._on_selected()
+
+    def _keep_selection(self) -> None:
+        """After a filter, a search, a sort or a reload, the order selected stays selected
+        while it is shown."""
+        wanted = self._selected_id
+        if wanted is None or not self.select(lambda order: order.order_id == wanted):
+            self._on_selected()
 
     def selected_order(self) -> RunOrderRecord | None:
         rows = self.view.selectionModel().selectedRows()
@@ -357,6 +362,7 @@ class OrdersPane(QWidget):
 
     def _on_selected(self) -> None:
         order = self.selected_order()
+        self._selected_id = order.order_id if order else None
         self.detail.setText("" if order is None else self._detail(order))
         self.selection_changed.emit()
 
@@ -366,10 +372,10 @@ class OrdersPane(QWidget):
             head += f" for {escape(order.customer, quote=False)}"
         parts = [f"{head}: {order_result(order, self.model.undone)}"]
         if order.documents:
-            linked = self._company().connected
+            company = self._company()
             parts.append(", ".join(
-                f"<a href='{escape(document_url(self._company(), doc))}'>"
-                f"{escape(document_name(doc), quote=False)}</a>" if linked
+                f"<a href='{escape(document_url(company, doc))}'>"
+                f"{escape(document_name(doc), quote=False)}</a>" if company.connected
                 else escape(document_name(doc), quote=False) for doc in order.documents))
         if order.message:
             parts.append(escape(sentence(order.message), quote=False))
@@ -381,11 +387,11 @@ class OrdersPane(QWidget):
     def order_menu(self, order: RunOrderRecord) -> QMenu:
         """Open each of the order's documents in QuickBooks, retry, copy the reason."""
         menu = QMenu(self)
-        connected = self._company().connected
+        company = self._company()
         for doc in order.documents:
             action = menu.addAction(f"Open {document_name(doc)} in QuickBooks")
-            action.setEnabled(connected)
-            url = document_url(self._company(), doc)
+            action.setEnabled(company.connected)
+            url = document_url(company, doc)
             action.triggered.connect(lambda _checked=False, url=url: open_url(url))
         if not order.documents:
             menu.addAction("Open in QuickBooks").setEnabled(False)

@@ -209,11 +209,14 @@ def test_the_log_sorts_by_a_column_when_its_header_is_clicked(qtbot, desktop):
         return [model.index(row, number).data() for row in range(model.rowCount())]
 
     assert column(model.ORDER) == [str(100_000 + n) for n in range(30)]   # as recorded
+    assert log.select_order("100013")
     header = log.orders_view.horizontalHeader()
     qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton,
                      pos=QPoint(header.sectionViewportPosition(model.RESULT) + 5, 5))
     results = column(model.RESULT)
     assert results == sorted(results) and results[0] == "Booked" and results[-1] == "Skipped"
+    assert log.selected_order().order_number == "100013"     # the selection stays put
+    assert "Order 100013" in log.detail.text()
     log.orders_view.sortByColumn(model.ORDER, Qt.SortOrder.DescendingOrder)
     assert column(model.ORDER)[:2] == ["100029", "100028"]
 

@@ -75,6 +75,7 @@ QBO_APP_URLS = {"production": "https://app.qbo.intuit.com/app",
                 "sandbox": "https://app.sandbox.qbo.intuit.com/app"}
 UNDO_LIST_MAX = 15   # documents named in the confirmation itself; all of them under Details
 ORDERS_PAGE = 200    # rows the table takes at a time: it lays out only what it has fetched
+ORDERS_MEASURED = 50   # rows whose text sets the columns' widths
 ALL_ORDERS = "All orders"
 # Characters a file name cannot hold on Windows (and "/" nowhere).
 _NOT_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|]')
@@ -280,6 +281,9 @@ class OrdersPane(QWidget):
         self.view = log_table_view(self.model, "Orders of the selected run")
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(OrdersModel.REASON, QHeaderView.ResizeMode.Stretch)
+        # Columns fit the first rows' text, not every fetched row's: measuring them all took
+        # longer than the window may pause.
+        header.setResizeContentsPrecision(ORDERS_MEASURED)
         header.setSortIndicatorClearable(True)
         header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)   # as recorded, until asked
         self.view.setSortingEnabled(True)

@@ -19,7 +19,7 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QDesktopServices, QGuiApplication
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -299,6 +299,7 @@ class OrdersPane(QWidget):
         self.search_edit.setAccessibleName("Search by order number or customer")
         self.search_edit.setClearButtonEnabled(True)
         self.search_edit.textChanged.connect(lambda _text: self._apply_filter())
+        QShortcut(QKeySequence.StandardKey.Find, self, self.search_edit.setFocus)
         self.detail = QLabel()
         self.detail.setWordWrap(True)
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
@@ -409,9 +410,13 @@ class OrdersPane(QWidget):
         return menu
 
     def _show_menu(self, point: QPoint) -> None:
+        """The clicked row's menu; from the keyboard (the menu key), the current row's."""
         index = self.view.indexAt(point)
         if not index.isValid():
-            return
+            index = self.view.currentIndex()
+            if not index.isValid():
+                return
+            point = self.view.visualRect(index).center()
         self.view.selectRow(index.row())
         self.menu = self.order_menu(self.model.order_at(index.row()))
         self.menu.popup(self.view.viewport().mapToGlobal(point))

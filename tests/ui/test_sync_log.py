@@ -282,3 +282,25 @@ def test_a_row_menu_opens_each_document_retries_and_copies_the_reason(
     with qtbot.waitSignal(log.retry_requested) as retry:
         actions["Retry failed orders"].trigger()
     assert retry.args == [demo.id]
+
+    # Right-clicking a row (or the menu key, on the current row) opens that row's menu.
+    view = log.orders_view
+    view.customContextMenuRequested.emit(view.visualRect(log.orders_model.index(2, 0)).center())
+    assert log.selected_order().order_number == "100002"
+    assert "Open Invoice 100002 in QuickBooks" in [a.text() for a in log.orders.menu.actions()]
+    log.orders.menu.close()
+    log.orders.menu = None
+    view.customContextMenuRequested.emit(QPoint(-5, -5))      # off the rows: the current one
+    assert "Open Invoice 100002 in QuickBooks" in [a.text() for a in log.orders.menu.actions()]
+    log.orders.menu.close()
+
+
+def test_ctrl_f_goes_to_the_search(qtbot, desktop):
+    demo = desktop.window.try_demo()
+    record_run(desktop.app, demo.id, 10)
+    log = loaded(qtbot, desktop.window.show_log(demo.id))
+    log.activateWindow()
+    qtbot.waitUntil(log.isActiveWindow)
+    log.orders_view.setFocus()
+    qtbot.keyClick(log.orders_view, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert log.orders.search_edit.hasFocus()

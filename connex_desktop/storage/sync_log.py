@@ -21,8 +21,8 @@ from connex_desktop.storage.repositories import (
 
 OUTCOME_WORDS = {OrderOutcome.BOOKED: "Booked", OrderOutcome.SKIPPED: "Skipped",
                  OrderOutcome.FAILED: "Failed", OrderOutcome.PLANNED: "Would book"}
-CSV_COLUMNS = ("Run", "Started", "Trigger", "Preview", "Order", "Result", "Document type",
-               "Document number", "QuickBooks Id", "Amount", "Reason", "Details")
+CSV_COLUMNS = ("Run", "Started", "Trigger", "Preview", "Order", "Customer", "Result",
+               "Document type", "Document number", "QuickBooks Id", "Amount", "Reason", "Details")
 
 # OWASP's CSV injection rule: a spreadsheet runs a cell starting with one of these as a formula.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -68,7 +68,7 @@ def log_rows(runs: Iterable[RunRecord], repository: RunRepository,
         for order in repository.orders(run.id):
             outcome = order_result(order, undone)
             for doc in order.documents or (None,):
-                yield (*head, order.order_number, outcome,
+                yield (*head, order.order_number, order.customer, outcome,
                        doc.kind.label if doc else "", doc.doc_number if doc else "",
                        doc.qb_id if doc else "", str(doc.total) if doc else "",
                        order.message, order.detail)
@@ -102,7 +102,7 @@ class Shown(enum.StrEnum):
 
 
 # The planner's and the engine's words for why an order was skipped (sync/planner.py `_skip`,
-# sync/engine.py); tests run real syncs through these, so a change of wording shows.
+# sync/engine.py); the GUI tests file real syncs' skipped orders, so a change of wording shows.
 _SKIP_REASONS = (
     (Shown.ALREADY_BOOKED, re.compile(r"\bbooked already\b")),
     (Shown.CLOSED, re.compile(r"^Skipped: the order is .* and was never booked")),

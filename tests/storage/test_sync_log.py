@@ -56,7 +56,8 @@ def test_exported_log_neutralises_formulas_from_the_store(tmp_path):
         runs = RunRepository(db)
         run_id = runs.start(connection_id, "manual")
         runs.record_order(run_id, "id-1", "=1+1", OrderOutcome.BOOKED, documents=[
-            BookedDocument("=1+1", DocumentKind.REFUND_RECEIPT, "77", "@R1", Decimal("-12.50"))])
+            BookedDocument("=1+1", DocumentKind.REFUND_RECEIPT, "77", "@R1", Decimal("-12.50"))],
+            customer="=Grace Liu")
         runs.record_order(run_id, "id-2", "1002", OrderOutcome.FAILED,
                           message="+cmd|' /C calc'!A0", detail="-2+3")
         path = tmp_path / "log.csv"
@@ -65,8 +66,8 @@ def test_exported_log_neutralises_formulas_from_the_store(tmp_path):
         rows = list(csv.DictReader(file))
     assert lines == len(rows) == 2 and tuple(rows[0]) == CSV_COLUMNS
     refund, failed = rows
-    assert (refund["Order"], refund["Document number"], refund["Amount"]) == (
-        "'=1+1", "'@R1", "-12.50")
+    assert (refund["Order"], refund["Customer"], refund["Document number"], refund["Amount"]) \
+        == ("'=1+1", "'=Grace Liu", "'@R1", "-12.50")
     assert (failed["Reason"], failed["Details"]) == ("'+cmd|' /C calc'!A0", "'-2+3")
 
 

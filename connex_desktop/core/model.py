@@ -142,3 +142,9 @@ class Order:
     @property
     def balance(self) -> Decimal:
         return self.total - self.amount_paid
+
+    @property
+    def customer(self) -> str:
+        """Who bought, as people name them: the buyer's name, else their company or email."""
+        buyer = self.buyer
+        return buyer.name or buyer.company or buyer.email

@@ -40,6 +40,16 @@ DOCUMENT_LABELS = {
     DocumentKind.REFUND_RECEIPT: "Refund receipt",
 }
 
+# QuickBooks Online's own page for each kind of document (`…/app/<page>?txnId=<Id>`).
+QBO_PAGES = {
+    DocumentKind.INVOICE: "invoice",
+    DocumentKind.PAYMENT: "recvpayment",
+    DocumentKind.SALES_RECEIPT: "salesreceipt",
+    DocumentKind.ESTIMATE: "estimate",
+    DocumentKind.PURCHASE_ORDER: "purchaseorder",
+    DocumentKind.REFUND_RECEIPT: "refundreceipt",
+}
+
 
 @dataclass(frozen=True)
 class BookedDocument:

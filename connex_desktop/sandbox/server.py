@@ -14,6 +14,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from requests.structures import CaseInsensitiveDict
 
+from connex_desktop.core.money import money
+from connex_desktop.core.result import QBO_PAGES
 from connex_desktop.sandbox import faults
 from connex_desktop.sandbox.company import (
     ENTITIES,
@@ -58,7 +61,11 @@ BATCH_ID_MAX_LENGTH_WITH_REQUEST_ID = 10
 
 FAULT_KINDS = ("drop_after_write", "429", "500", "503", "expire_tokens")
 JSON = "application/json;charset=UTF-8"
+HTML = "text/html;charset=UTF-8"
 ENTITY_BY_PATH = {name.lower(): name for name in ENTITIES}
+DOCUMENT_PAGES_PATH = "/app/"
+SUBTOTAL_LINE = "SubTotalLineDetail"
+ENTITY_BY_PAGE = {page: kind.value for kind, page in QBO_PAGES.items()}
 
 
 @dataclass
@@ -302,7 +309,23 @@ class SandboxServer:
             return self._oauth_reply(self.oauth.userinfo(_bearer(headers) or ""))
         if path == JWKS_PATH and method == "GET":
             return _json_reply(200, {"keys": []})
+        if path.startswith(DOCUMENT_PAGES_PATH) and method == "GET":
+            return self._document_page(path.removeprefix(DOCUMENT_PAGES_PATH),
+                                       params.get("txnId", ""))
         return Reply(404, b"Not Found", "text/plain")
+
+    def _document_page(self, page: str, txn_id: str) -> Reply:
+        """A document's page, where QuickBooks Online shows it (`/app/invoice?txnId=12`): the
+        sandbox's stand-in, so "Open in QuickBooks" opens something in the demo."""
+        entity = ENTITY_BY_PAGE.get(page)
+        try:
+            document = self.company.read(entity, txn_id) if entity else None
+        except QBFault:
+            document = None
+        if entity is None or document is None:
+            return Reply(404, b"<!doctype html><title>Not found</title><h1>No such document"
+                              b"</h1>", HTML)
+        return Reply(200, document_page(entity, document).encode(), HTML)
 
     @staticmethod
     def _oauth_reply(reply: OAuthReply) -> Reply:
@@ -485,6 +508,31 @@ class SandboxServer:
             return {"bId": bid, entity: result}
         except QBFault as error:
             return {"bId": bid, "Fault": error.fault_json()}
+
+
+def _amount(value: object) -> str:
+    return f"{money(str(value)):.2f}"
+
+
+def document_page(entity: str, document: Mapping[str, Any]) -> str:
+    """A plain page with what a bookkeeper checks on a document: number, date, customer or
+    vendor, lines and total."""
+    party = document.get("CustomerRef") or document.get("VendorRef") or {}
+    facts = [("Number", document.get("DocNumber", "")), ("Date", document.get("TxnDate", "")),
+             ("Customer" if "CustomerRef" in document else "Vendor", party.get("name", "")),
+             ("Total", _amount(document.get("TotalAmt", 0))),
+             ("Memo", document.get("PrivateNote", ""))]
+    lines = [(line.get("Description", "") or line.get("DetailType", ""),
+              _amount(line.get("Amount", 0)))
+             for line in document.get("Line", []) if line.get("DetailType") != SUBTOTAL_LINE]
+    rows = "".join(f"<tr><th>{escape(name)}</th><td>{escape(str(value))}</td></tr>"
+                   for name, value in facts if value != "")
+    items = "".join(f"<tr><td>{escape(str(what))}</td><td>{escape(str(amount))}</td></tr>"
+                    for what, amount in lines)
+    title = f"{entity} {document.get('DocNumber') or document.get('Id')}"
+    return (f"<!doctype html><meta charset='utf-8'><title>{escape(title)}</title>"
+            f"<h1>{escape(title)}</h1><p>Local QuickBooks sandbox</p><table>{rows}</table>"
+            f"<h2>Lines</h2><table>{items}</table>")
 
 
 def _bearer(headers: Mapping[str, str]) -> str | None:

@@ -107,6 +107,12 @@ MIGRATIONS: tuple[Migration, ...] = (
             " WHERE ledger.connection_id = connections.id ORDER BY ledger.id DESC LIMIT 1), '')",
         ),
     ),
+    Migration(
+        "run_orders: the order's customer, so the sync log can be searched by customer",
+        (
+            "ALTER TABLE run_orders ADD COLUMN customer TEXT NOT NULL DEFAULT ''",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

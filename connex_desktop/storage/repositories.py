@@ -287,6 +287,7 @@ class RunOrderRecord:
     detail: str
     error_kind: str        # an ErrorKind value for a failed order, else ""
     documents: tuple[BookedDocument, ...]
+    customer: str = ""     # the buyer as the store names them ("" when the order was unreadable)
 
 
 class RunRepository:
@@ -308,19 +309,21 @@ class RunRepository:
     def record_order(self, run_id: int, order_id: str, order_number: str,
                      outcome: OrderOutcome | str, message: str = "", detail: str = "",
                      error_kind: ErrorKind | str = "",
-                     documents: Iterable[BookedDocument] = ()) -> None:
+                     documents: Iterable[BookedDocument] = (), customer: str = "") -> None:
         """What the run did with one order; recording the same order again replaces it."""
         documents_json = json.dumps(
             [{"kind": doc.kind.value, "qb_id": doc.qb_id, "doc_number": doc.doc_number,
               "total": str(doc.total)} for doc in documents], ensure_ascii=False)
         self._db.execute(
             "INSERT INTO run_orders (run_id, order_id, order_number, outcome, message, detail,"
-            " error_kind, documents) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " error_kind, documents, customer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (run_id, order_id) DO UPDATE SET order_number = excluded.order_number,"
             " outcome = excluded.outcome, message = excluded.message, detail = excluded.detail,"
-            " error_kind = excluded.error_kind, documents = excluded.documents",
+            " error_kind = excluded.error_kind, documents = excluded.documents,"
+            " customer = excluded.customer",
             (run_id, order_id, order_number, OrderOutcome(outcome).value, redact(message),
-             redact(detail), ErrorKind(error_kind).value if error_kind else "", documents_json))
+             redact(detail), ErrorKind(error_kind).value if error_kind else "", documents_json,
+             customer))
 
     def finish(self, run_id: int, result: SyncResult) -> None:
         self._db.execute(
@@ -408,7 +411,7 @@ class RunRepository:
         return RunOrderRecord(
             run_id=row["run_id"], order_id=row["order_id"], order_number=row["order_number"],
             outcome=OrderOutcome(row["outcome"]), message=row["message"], detail=row["detail"],
-            error_kind=row["error_kind"], documents=documents)
+            error_kind=row["error_kind"], documents=documents, customer=row["customer"])
 
 
 # ── cursors and settings ────────────────────────────────────────────────────────────────────

@@ -1,12 +1,16 @@
-"""The sync log as rows: what each run did with each order, and its export to CSV."""
+"""The sync log as rows: what each run did with each order, its filters, and its CSV export."""
 
 from __future__ import annotations
 
 import csv
+import enum
 import re
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+from connex_desktop.core.result import BookedDocument
 from connex_desktop.storage.ledger import UNDONE, LedgerRepository
 from connex_desktop.storage.repositories import (
     OrderOutcome,
@@ -17,8 +21,8 @@ from connex_desktop.storage.repositories import (
 
 OUTCOME_WORDS = {OrderOutcome.BOOKED: "Booked", OrderOutcome.SKIPPED: "Skipped",
                  OrderOutcome.FAILED: "Failed", OrderOutcome.PLANNED: "Would book"}
-CSV_COLUMNS = ("Run", "Started", "Trigger", "Preview", "Order", "Result", "Document type",
-               "Document number", "QuickBooks Id", "Amount", "Reason", "Details")
+CSV_COLUMNS = ("Run", "Started", "Trigger", "Preview", "Order", "Customer", "Result",
+               "Document type", "Document number", "QuickBooks Id", "Amount", "Reason", "Details")
 
 # OWASP's CSV injection rule: a spreadsheet runs a cell starting with one of these as a formula.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -64,7 +68,7 @@ def log_rows(runs: Iterable[RunRecord], repository: RunRepository,
         for order in repository.orders(run.id):
             outcome = order_result(order, undone)
             for doc in order.documents or (None,):
-                yield (*head, order.order_number, outcome,
+                yield (*head, order.order_number, order.customer, outcome,
                        doc.kind.label if doc else "", doc.doc_number if doc else "",
                        doc.qb_id if doc else "", str(doc.total) if doc else "",
                        order.message, order.detail)
@@ -80,3 +84,111 @@ def write_csv(path: Path, rows: Iterable[tuple[str, ...]]) -> int:
             writer.writerow([spreadsheet_safe(cell) for cell in row])
             lines += 1
     return lines
+
+
+# ── the log's table: what became of each order, filtered, searched and sorted ────────────────
+
+class Shown(enum.StrEnum):
+    """What became of an order, as the log's filter offers it ("N <value>" reads as a count)."""
+
+    FAILED = "failed"
+    BOOKED = "booked"
+    PLANNED = "would be booked"
+    ALREADY_BOOKED = "already booked"
+    CLOSED = "skipped: cancelled or refunded"
+    STATUS = "skipped: status not synced"
+    UNPAID = "skipped: not paid in full"
+    SKIPPED_OTHER = "skipped: other reasons"
+
+
+# The planner's and the engine's words for why an order was skipped (sync/planner.py `_skip`,
+# sync/engine.py); the GUI tests file real syncs' skipped orders, so a change of wording shows.
+_SKIP_REASONS = (
+    (Shown.ALREADY_BOOKED, re.compile(r"\bbooked already\b")),
+    (Shown.CLOSED, re.compile(r"^Skipped: the order is .* and was never booked")),
+    (Shown.STATUS, re.compile(r"^Skipped: its status .* is not one this connection syncs")),
+    (Shown.UNPAID, re.compile(r"^Skipped: it is not paid in full")),
+)
+_OUTCOME_SHOWN = {OrderOutcome.FAILED: Shown.FAILED, OrderOutcome.BOOKED: Shown.BOOKED,
+                  OrderOutcome.PLANNED: Shown.PLANNED}
+ORDER_COLUMNS = ("Order", "Customer", "Result", "QuickBooks documents", "Reason")
+_DIGITS = re.compile(r"(\d+)")
+
+
+def shown_as(order: RunOrderRecord) -> Shown:
+    """The filter an order falls under; a skipped one by its reason."""
+    if order.outcome in _OUTCOME_SHOWN:
+        return _OUTCOME_SHOWN[order.outcome]
+    return next((shown for shown, pattern in _SKIP_REASONS if pattern.search(order.message)),
+                Shown.SKIPPED_OTHER)
+
+
+def document_name(document: BookedDocument) -> str:
+    """ "Invoice 1001": the kind and the number (the QuickBooks Id when it has none)."""
+    return f"{document.kind.label} {document.doc_number or document.qb_id}".strip()
+
+
+def documents_text(order: RunOrderRecord) -> str:
+    return ", ".join(document_name(doc) for doc in order.documents)
+
+
+def sentence(message: str) -> str:
+    """A reason shown on its own starts with a capital letter."""
+    return message[:1].upper() + message[1:]
+
+
+@dataclass(frozen=True)
+class LogRow:
+    """One order of a run as the log's table shows it, its cells worked out once."""
+
+    order: RunOrderRecord
+    cells: tuple[str, ...]    # in ORDER_COLUMNS
+    shown: Shown
+
+    def matches(self, search: str) -> bool:
+        """Whether the order's number or customer contains `search` (any case)."""
+        needle = search.strip().casefold()
+        return (not needle or needle in self.order.order_number.casefold()
+                or needle in self.order.customer.casefold())
+
+
+def log_table(orders: Iterable[RunOrderRecord],
+              undone: frozenset[tuple[str, str]]) -> list[LogRow]:
+    """The rows of a run's orders, in the order the run recorded them."""
+    return [LogRow(order, (order.order_number, order.customer, order_result(order, undone),
+                           documents_text(order), sentence(order.message)), shown_as(order))
+            for order in orders]
+
+
+def read_run_log(repository: RunRepository, ledger: LedgerRepository,
+                 run: RunRecord) -> tuple[list[LogRow], frozenset[tuple[str, str]]]:
+    """A run's rows and the documents an undo deleted: the log's (slow) database read."""
+    undone = undone_documents(ledger, run)
+    return log_table(repository.orders(run.id), undone), undone
+
+
+def natural_key(cell: str) -> tuple:
+    """Sorts "1002" before "1010" and "#9" before "#10": digit runs compare as numbers."""
+    return tuple(int(part) if index % 2 else part.casefold()
+                 for index, part in enumerate(_DIGITS.split(cell)))
+
+
+def select_rows(rows: Sequence[LogRow], shown: Shown | None = None, search: str = "",
+                sort_column: int | None = None, descending: bool = False) -> list[LogRow]:
+    """The rows under the filter `shown` (None: all) matching `search`, sorted by a column
+    (None: as recorded)."""
+    chosen = [row for row in rows
+              if (shown is None or row.shown is shown) and row.matches(search)]
+    if sort_column is not None:
+        chosen.sort(key=lambda row: natural_key(row.cells[sort_column]), reverse=descending)
+    return chosen
+
+
+def tally(rows: Iterable[LogRow]) -> Counter[Shown]:
+    return Counter(row.shown for row in rows)
+
+
+def tally_text(counts: Counter[Shown]) -> str:
+    """ "9 booked, 1 already booked, 2 skipped: cancelled or refunded" in Shown's order."""
+    return ", ".join(f"{counts[shown]} {shown.value}" for shown in Shown if counts[shown])
+

@@ -637,7 +637,8 @@ class _Session:
                 self._finish_failed(order.source_id, order.number, OrderFailure(
                     order.number,
                     f"QuickBooks has not yet confirmed its {unconfirmed[0].kind}; the next "
-                    "sync checks again before booking anything.", ErrorKind.RETRY_LATER))
+                    "sync checks again before booking anything.", ErrorKind.RETRY_LATER),
+                    customer=order.customer)
                 self.retry_later = True
                 continue
             entries = {key: LedgerEntry(row.doc_key, row.kind, row.state, row.qb_id,
@@ -647,12 +648,14 @@ class _Session:
                 plan = plan_order(order, self.connection, self.refs, self.setup, entries)
             except ConnexError as error:
                 self._finish_failed(order.source_id, order.number, OrderFailure(
-                    order.number, error.message, error.kind, error.detail))
+                    order.number, error.message, error.kind, error.detail),
+                    customer=order.customer)
                 continue
             except Exception as error:  # a bad order fails itself, never the run
                 log.exception("order %s could not be planned", order.number)
                 self._finish_failed(order.source_id, order.number, OrderFailure(
-                    order.number, f"it could not be planned ({type(error).__name__}: {error})."))
+                    order.number, f"it could not be planned ({type(error).__name__}: {error})."),
+                    customer=order.customer)
                 continue
             if plan.skip_reason:
                 self._finish_skipped(order, plan.skip_reason)
@@ -1026,7 +1029,8 @@ class _Session:
         self.result.documents.extend(state.booked)
         order = state.order
         if state.failure is not None:
-            self._finish_failed(order.source_id, order.number, state.failure, state.booked)
+            self._finish_failed(order.source_id, order.number, state.failure, state.booked,
+                                customer=order.customer)
             return
         message = " ".join(state.notes)
         if not state.booked:
@@ -1034,7 +1038,8 @@ class _Session:
             return
         self.result.synced += 1
         self.engine.runs.record_order(self.result.run_id or 0, order.source_id, order.number,
-                                      OrderOutcome.BOOKED, message, documents=state.booked)
+                                      OrderOutcome.BOOKED, message, documents=state.booked,
+                                      customer=order.customer)
         self._report(order.number)
 
     def _finish_dry(self, state: _OrderState) -> None:
@@ -1048,22 +1053,23 @@ class _Session:
         self.result.synced += 1
         self.engine.runs.record_order(self.result.run_id or 0, state.order.source_id,
                                       state.order.number, OrderOutcome.PLANNED, message,
-                                      documents=documents)
+                                      documents=documents, customer=state.order.customer)
         self._report(state.order.number)
 
     def _finish_skipped(self, order: Order, reason: str) -> None:
         self.result.skipped += 1
         self.engine.runs.record_order(self.result.run_id or 0, order.source_id, order.number,
-                                      OrderOutcome.SKIPPED, f"Skipped: {reason}.")
+                                      OrderOutcome.SKIPPED, f"Skipped: {reason}.",
+                                      customer=order.customer)
         self._report(order.number)
 
     def _finish_failed(self, order_id: str, number: str, failure: OrderFailure,
-                       booked: Iterable[BookedDocument] = ()) -> None:
+                       booked: Iterable[BookedDocument] = (), customer: str = "") -> None:
         self.result.failed += 1
         self.result.errors.append(failure)
         self.engine.runs.record_order(self.result.run_id or 0, order_id, number,
                                       OrderOutcome.FAILED, failure.message, failure.detail,
-                                      failure.kind, documents=booked)
+                                      failure.kind, documents=booked, customer=customer)
         self._report(number)
 
     def _report(self, number: str) -> None:

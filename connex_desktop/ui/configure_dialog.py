@@ -7,9 +7,10 @@ from collections.abc import Callable
 from html import escape
 from pathlib import Path
 
-from PySide6.QtCore import QStringListModel, Qt, QTime
+from PySide6.QtCore import Qt, QTime
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QButtonGroup,
     QCheckBox,
     QComboBox,
@@ -35,11 +36,8 @@ from PySide6.QtWidgets import (
 from connex_desktop.app import App
 from connex_desktop.core.connection import (
     Connection,
-    CustomerPolicy,
     Mapping,
-    MissingItemPolicy,
     Schedule,
-    TaxPolicy,
 )
 from connex_desktop.core.errors import ConnexError
 from connex_desktop.core.modes import MODE_INFO, TransactionMode
@@ -49,52 +47,23 @@ from connex_desktop.sources.base import FieldKind, SettingField, Source
 from connex_desktop.ui.assets import ERROR_STYLE
 from connex_desktop.ui.background import run_in_background
 from connex_desktop.ui.connect_dialog import ConnectDialog
+from connex_desktop.ui.mapping_tab import MappingTab, company_lists
+from connex_desktop.ui.text import in_sentence
 
 # QuickBooks numbers documents with at most this many characters (DocNumber).
 DOC_NUMBER_MAX_CHARS = 21
 # The store tab's form: name and kind, then the rows generated from the store's declaration.
 FIRST_SOURCE_ROW = 2
 SAVED_SECRET_HINT = "Saved. Type to replace it."
-DEFAULT_CHOICE = "(QuickBooks default)"
 OK_STYLE = "color: #1b6e20;"
-CUSTOMER_WORDS = {CustomerPolicy.PER_BUYER: "One customer per buyer (matched by email, then name)",
-                  CustomerPolicy.GENERIC: "One customer for every order"}
-MISSING_ITEM_WORDS = {
-    MissingItemPolicy.CREATE: "Create it in QuickBooks (non-inventory item)",
-    MissingItemPolicy.FAIL: "Fail the order, naming the unknown SKU",
-    MissingItemPolicy.FALLBACK: "Book the line against one chosen item"}
-TAX_WORDS = {TaxPolicy.TAX_CODE: "The order's tax with a tax code",
-             TaxPolicy.LINE_ITEM: "The order's tax as a line item"}
 SCHEDULE_UNITS = (("minutes", 1), ("hours", 60))
-# The company's lists that fill the mapping fields: (key, entity, WHERE clause).
-COMPANY_LISTS = (
-    ("customers", "Customer", "Active = true"),
-    ("items", "Item", "Active = true"),
-    ("tax_codes", "TaxCode", "Active = true"),
-    ("payment_methods", "PaymentMethod", "Active = true"),
-    ("accounts", "Account", "Active = true"),
-)
-DEPOSIT_ACCOUNT_TYPES = ("Bank", "Other Current Asset")
-DISCOUNT_ACCOUNT_TYPES = ("Income", "Other Income", "Expense")
-
-
-def company_lists(app: App, connection: Connection) -> dict[str, list[str]]:
-    """Names from the connected company's own lists (run in the background)."""
-    lists: dict[str, list[str]] = {}
-    with app.quickbooks_client(connection) as client:
-        for key, entity, where in COMPANY_LISTS:
-            records = client.query_all(entity, where)
-            if key == "accounts":
-                lists["deposit_accounts"] = sorted(
-                    str(r["Name"]) for r in records if r.get("AccountType")
-                    in DEPOSIT_ACCOUNT_TYPES)
-                lists["discount_accounts"] = sorted(
-                    str(r["Name"]) for r in records if r.get("AccountType")
-                    in DISCOUNT_ACCOUNT_TYPES)
-            else:
-                field = "DisplayName" if entity == "Customer" else "Name"
-                lists[key] = sorted(str(r[field]) for r in records if r.get(field))
-    return lists
+NUMBERING_HINTS = {
+    False: "Off: each document takes the order's number (with the prefix).",
+    True: "On: QuickBooks gives each document its next number; the order number goes into "
+          "the memo."}
+PREFIX_HINTS = {
+    False: "Put before each order number, e.g. WEB-1001. QuickBooks allows 21 characters in all.",
+    True: "Not used while QuickBooks numbers the documents."}
 
 
 class _ErrorLabel(QLabel):
@@ -122,6 +91,8 @@ class ConfigureDialog(QDialog):
         self._original = connection
         self.saved: Connection | None = None
         self.errors: dict[str, _ErrorLabel] = {}
+        self.hints: dict[str, QLabel] = {}
+        self.discard_question: QMessageBox | None = None   # open while the user decides
         self._error_tabs: dict[str, int] = {}
         self._source_inputs: dict[str, Callable[[], str]] = {}
         self._source_widgets: dict[str, QWidget] = {}
@@ -132,7 +103,8 @@ class ConfigureDialog(QDialog):
         self.tabs.addTab(self._store_tab(), "Store")
         self.tabs.addTab(self._quickbooks_tab(), "QuickBooks")
         self.tabs.addTab(self._transactions_tab(), "Transactions")
-        self.tabs.addTab(self._mapping_tab(), "Mapping")
+        self.mapping = MappingTab(self._field)
+        self.tabs.addTab(self.mapping, "Mapping")
         self.tabs.addTab(self._schedule_tab(), "Automatic sync")
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
                                         | QDialogButtonBox.StandardButton.Cancel)
@@ -144,13 +116,21 @@ class ConfigureDialog(QDialog):
 
         self._load(connection or Connection(name="", source_kind=next(iter(app.source_kinds), ""),
                                             mode=TransactionMode.INVOICES_WITH_PAYMENTS))
+        # Changing an interval or a time chooses it (connected after loading the saved one).
+        self.every_count.valueChanged.connect(lambda _v: self.schedule_every.setChecked(True))
+        self.every_unit.currentIndexChanged.connect(
+            lambda _i: self.schedule_every.setChecked(True))
+        self.daily_time.timeChanged.connect(lambda _t: self.schedule_daily.setChecked(True))
+        self.name_edit.setFocus()
+        self._loaded_state = self._form_state()
         self.fetch_company_lists()
 
     # ── layout helpers ──────────────────────────────────────────────────────────────────────
 
     def _field(self, form: QFormLayout, label: str, widget: QWidget, key: str,
                help_text: str = "") -> None:
-        """A labelled row with its help line and the error label under the widget."""
+        """A labelled row with its help line and the error label under the widget; the label
+        names the input (its focus proxy, for a composite) for the keyboard and screen readers."""
         box = QWidget()
         column = QVBoxLayout(box)
         column.setContentsMargins(0, 0, 0, 0)
@@ -161,12 +141,17 @@ class ConfigureDialog(QDialog):
             hint.setWordWrap(True)
             hint.setStyleSheet("color: palette(placeholder-text);")
             column.addWidget(hint)
+            self.hints[key] = hint
         error = _ErrorLabel()
         column.addWidget(error)
         self.errors[key] = error
         # While a tab is being built, it is the next one to be added.
         self._error_tabs[key] = self.tabs.count()
-        form.addRow(label, box)
+        caption = QLabel(label)
+        target = widget.focusProxy() or widget
+        caption.setBuddy(target)
+        target.setAccessibleName(label)
+        form.addRow(caption, box)
 
     # ── tabs ────────────────────────────────────────────────────────────────────────────────
 
@@ -233,56 +218,23 @@ class ConfigureDialog(QDialog):
         mode_column.addWidget(self.mode_combo)
         mode_column.addWidget(self.mode_explanation)
         mode_column.addWidget(self.mode_unavailable)
+        mode_box.setFocusProxy(self.mode_combo)
         self._field(form, "Book each order as", mode_box, "mode")
         self.qb_numbering = QCheckBox("Use QuickBooks numbering")
         self.qb_numbering.setToolTip(
             "QuickBooks gives each document its next number; the order number goes into the "
             "memo. Needed for order numbers longer than 21 characters.")
+        self.qb_numbering.toggled.connect(self._on_numbering_changed)
         self._field(form, "Document numbers", self.qb_numbering, "use_qb_numbering",
-                    "Off: each document takes the order's number (with the prefix).")
+                    NUMBERING_HINTS[False])
         self.prefix_edit = QLineEdit()
         self.prefix_edit.setMaxLength(DOC_NUMBER_MAX_CHARS)
         self.prefix_edit.setPlaceholderText("e.g. WEB-")
-        self._field(form, "Number prefix", self.prefix_edit, "prefix",
-                    "Put before each order number, e.g. WEB-1001. QuickBooks allows 21 "
-                    "characters in all.")
+        self._field(form, "Number prefix", self.prefix_edit, "prefix", PREFIX_HINTS[False])
         self.status_list = QListWidget()
         self.status_list.setMaximumHeight(130)
         self._field(form, "Order statuses to sync", self.status_list, "statuses",
                     "None ticked: every status.")
-        return page
-
-    def _mapping_tab(self) -> QWidget:
-        page, form = self._form_page()
-        self.lists_label = QLabel()
-        self.lists_label.setWordWrap(True)
-        form.addRow(self.lists_label)
-        self.customer_policy = self._policy_combo(CUSTOMER_WORDS)
-        self._field(form, "Customers", self.customer_policy, "customer_policy")
-        self.generic_customer = self._list_combo()
-        self._field(form, "Generic customer", self.generic_customer, "generic_customer")
-        self.missing_items = self._policy_combo(MISSING_ITEM_WORDS)
-        self._field(form, "SKU not in QuickBooks", self.missing_items, "missing_items")
-        self.fallback_item = self._list_combo()
-        self._field(form, "Fallback item", self.fallback_item, "fallback_item")
-        self.tax_policy = self._policy_combo(TAX_WORDS)
-        self._field(form, "Sales tax", self.tax_policy, "tax_policy")
-        self.tax_code = self._list_combo(DEFAULT_CHOICE)
-        self._field(form, "Tax code", self.tax_code, "tax_code")
-        self.tax_item = self._list_combo()
-        self._field(form, "Tax item", self.tax_item, "tax_item")
-        self.shipping_item = self._list_combo("(QuickBooks' shipping line)")
-        self._field(form, "Shipping", self.shipping_item, "shipping_item")
-        self.refund_item = self._list_combo("(an item 'Refunds', made if missing)")
-        self._field(form, "Partial refunds", self.refund_item, "refund_item")
-        self.discount_account = self._list_combo(DEFAULT_CHOICE)
-        self._field(form, "Discount account", self.discount_account, "discount_account")
-        self.payment_method = self._list_combo("(the order's own method)")
-        self._field(form, "Payment method", self.payment_method, "payment_method")
-        self.deposit_account = self._list_combo("(Undeposited Funds)")
-        self._field(form, "Deposit payments to", self.deposit_account, "deposit_account")
-        for policy in (self.customer_policy, self.missing_items, self.tax_policy):
-            policy.currentIndexChanged.connect(lambda _i: self._on_policies_changed())
         return page
 
     def _schedule_tab(self) -> QWidget:
@@ -334,24 +286,6 @@ class ConfigureDialog(QDialog):
         layout.addStretch(1)
         return page, form
 
-    @staticmethod
-    def _policy_combo(words: dict) -> QComboBox:
-        combo = QComboBox()
-        for value, label in words.items():
-            combo.addItem(label, value.value)
-        return combo
-
-    @staticmethod
-    def _list_combo(default_label: str = "") -> QComboBox:
-        """An editable choice from a company list; `default_label` stands for "" if given."""
-        combo = QComboBox()
-        combo.setEditable(True)
-        combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        combo.setProperty("default_label", default_label)
-        if default_label:
-            combo.addItem(default_label)
-        return combo
-
     # ── loading and reading back ────────────────────────────────────────────────────────────
 
     @property
@@ -368,21 +302,9 @@ class ConfigureDialog(QDialog):
         self._update_mode_availability()
         self._on_mode_changed()
         self.qb_numbering.setChecked(connection.use_qb_numbering)
+        self._on_numbering_changed(connection.use_qb_numbering)
         self.prefix_edit.setText(connection.prefix)
-        mapping = connection.mapping
-        self._set_combo_data(self.customer_policy, mapping.customer_policy.value)
-        self._set_list_value(self.generic_customer, mapping.generic_customer)
-        self._set_combo_data(self.missing_items, mapping.missing_items.value)
-        self._set_list_value(self.fallback_item, mapping.fallback_item)
-        self._set_combo_data(self.tax_policy, mapping.tax_policy.value)
-        self._set_list_value(self.tax_code, mapping.tax_code)
-        self._set_list_value(self.tax_item, mapping.tax_item)
-        self._set_list_value(self.shipping_item, mapping.shipping_item)
-        self._set_list_value(self.refund_item, mapping.refund_item)
-        self._set_list_value(self.discount_account, mapping.discount_account)
-        self._set_list_value(self.payment_method, mapping.payment_method)
-        self._set_list_value(self.deposit_account, mapping.deposit_account)
-        self._on_policies_changed()
+        self.mapping.load(connection.mapping)
         schedule = connection.schedule
         if schedule.every_minutes:
             self.schedule_every.setChecked(True)
@@ -447,6 +369,7 @@ class ConfigureDialog(QDialog):
             QFileDialog.getOpenFileName(self, field.label, edit.text())[0] or edit.text()))
         row.addWidget(edit, 1)
         row.addWidget(browse)
+        box.setFocusProxy(edit)
         return box, lambda: edit.text().strip()
 
     def _saved_secret(self, connection: Connection | None, name: str) -> bool:
@@ -488,28 +411,10 @@ class ConfigureDialog(QDialog):
         mode = TransactionMode(self.mode_combo.currentData())
         self.mode_explanation.setText(MODE_INFO[mode].explanation)
 
-    def _on_policies_changed(self) -> None:
-        self.generic_customer.setEnabled(
-            self.customer_policy.currentData() == CustomerPolicy.GENERIC.value)
-        self.fallback_item.setEnabled(
-            self.missing_items.currentData() == MissingItemPolicy.FALLBACK.value)
-        by_line = self.tax_policy.currentData() == TaxPolicy.LINE_ITEM.value
-        self.tax_item.setEnabled(by_line)
-        self.tax_code.setEnabled(not by_line)
-
-    @staticmethod
-    def _set_combo_data(combo: QComboBox, value: str) -> None:
-        combo.setCurrentIndex(max(0, combo.findData(value)))
-
-    @staticmethod
-    def _set_list_value(combo: QComboBox, value: str) -> None:
-        default_label = combo.property("default_label")
-        combo.setCurrentText(value or default_label or "")
-
-    @staticmethod
-    def _list_value(combo: QComboBox) -> str:
-        value = combo.currentText().strip()
-        return "" if value == combo.property("default_label") else value
+    def _on_numbering_changed(self, quickbooks_numbers: bool) -> None:
+        self.prefix_edit.setEnabled(not quickbooks_numbers)
+        self.hints["use_qb_numbering"].setText(NUMBERING_HINTS[quickbooks_numbers])
+        self.hints["prefix"].setText(PREFIX_HINTS[quickbooks_numbers])
 
     # ── QuickBooks ──────────────────────────────────────────────────────────────────────────
 
@@ -544,35 +449,16 @@ class ConfigureDialog(QDialog):
         """Fill the mapping choices from the company's lists, in the background."""
         company = self._current_quickbooks()
         if company is None or not company.connected:
-            self.lists_label.setText("Connect to QuickBooks to choose from the company's own "
-                                     "lists; until then, type the names.")
+            self.mapping.lists_label.setText("Connect to QuickBooks to choose from the "
+                                             "company's own lists; until then, type the names.")
             return
-        self.lists_label.setText(f"Loading the lists of {company.company_name or 'the company'}…")
+        self.mapping.lists_label.setText(
+            f"Loading the lists of {company.company_name or 'the company'}…")
         assert self._original is not None
         connection = dataclasses.replace(self._original, quickbooks=company)
         run_in_background(lambda: company_lists(self._app, connection),
-                          on_success=self._on_lists_fetched, on_failure=self._on_lists_failed)
-
-    def _on_lists_fetched(self, lists: dict[str, list[str]]) -> None:
-        fill = {self.generic_customer: "customers", self.fallback_item: "items",
-                self.tax_item: "items", self.shipping_item: "items", self.refund_item: "items",
-                self.tax_code: "tax_codes", self.payment_method: "payment_methods",
-                self.deposit_account: "deposit_accounts",
-                self.discount_account: "discount_accounts"}
-        for combo, key in fill.items():
-            current = combo.currentText()
-            default_label = combo.property("default_label")
-            names = ([default_label] if default_label else []) + lists.get(key, [])
-            combo.setModel(QStringListModel(names, combo))
-            combo.setCurrentText(current)
-        company = self._current_quickbooks()
-        name = company.company_name if company else ""
-        self.lists_label.setText(f"The choices are the lists of {name or 'the company'} in "
-                                 "QuickBooks.")
-
-    def _on_lists_failed(self, error: Exception) -> None:
-        self.lists_label.setText(f"The company's lists could not be loaded: {error}. "
-                                 "Type the names instead.")
+                          on_success=lambda lists: self.mapping.fill(lists, company.company_name),
+                          on_failure=self.mapping.lists_failed)
 
     # ── test, validate, save ────────────────────────────────────────────────────────────────
 
@@ -645,7 +531,7 @@ class ConfigureDialog(QDialog):
             value = all_secrets.get(field.name, "") if field.secret else settings[field.name]
             key = f"source:{field.name}"
             if field.required and not value:
-                problems[key] = f"Enter the {field.label.lower()}."
+                problems[key] = f"Enter the {in_sentence(field.label)}."
             elif value and field.kind is FieldKind.URL and not value.startswith(
                     ("https://", "http://")):
                 problems[key] = "Enter the full address, starting with https://."
@@ -659,18 +545,11 @@ class ConfigureDialog(QDialog):
         if len(prefix) >= DOC_NUMBER_MAX_CHARS:
             problems["prefix"] = (f"Keep the prefix under {DOC_NUMBER_MAX_CHARS} characters: "
                                   "the order number must fit after it.")
-        policy = CustomerPolicy(self.customer_policy.currentData())
-        generic = self._list_value(self.generic_customer)
-        if policy is CustomerPolicy.GENERIC and not generic:
-            problems["generic_customer"] = "Name the customer every order is booked to."
-        missing = MissingItemPolicy(self.missing_items.currentData())
-        fallback = self._list_value(self.fallback_item)
-        if missing is MissingItemPolicy.FALLBACK and not fallback:
-            problems["fallback_item"] = "Choose the item unknown SKUs are booked against."
-        tax_policy = TaxPolicy(self.tax_policy.currentData())
-        tax_item = self._list_value(self.tax_item)
-        if tax_policy is TaxPolicy.LINE_ITEM and not tax_item:
-            problems["tax_item"] = "Choose the item the tax line is booked against."
+        company = self._current_quickbooks()
+        mapping, mapping_problems = self.mapping.read(
+            self._original.mapping if self._original else Mapping(),
+            company.company_name if company else "")
+        problems.update(mapping_problems)
         schedule = Schedule()
         if self.schedule_every.isChecked():
             schedule = Schedule(every_minutes=self.every_count.value()
@@ -692,18 +571,7 @@ class ConfigureDialog(QDialog):
         connection = dataclasses.replace(
             base, name=name, source_kind=source.kind, mode=mode, source_settings=settings,
             statuses=statuses, use_qb_numbering=self.qb_numbering.isChecked(), prefix=prefix,
-            # replace(), not a new Mapping: choices this form does not show are kept.
-            mapping=dataclasses.replace(
-                base.mapping,
-                customer_policy=policy, generic_customer=generic or Mapping.generic_customer,
-                missing_items=missing, fallback_item=fallback, tax_policy=tax_policy,
-                tax_code=self._list_value(self.tax_code), tax_item=tax_item or Mapping.tax_item,
-                shipping_item=self._list_value(self.shipping_item),
-                refund_item=self._list_value(self.refund_item),
-                discount_account=self._list_value(self.discount_account),
-                payment_method=self._list_value(self.payment_method),
-                deposit_account=self._list_value(self.deposit_account)),
-            schedule=schedule, quickbooks=quickbooks)
+            mapping=mapping, schedule=schedule, quickbooks=quickbooks)
         return connection, typed, problems
 
     @property
@@ -716,6 +584,37 @@ class ConfigureDialog(QDialog):
         if problems:
             first = next(key for key in self.errors if key in problems)
             self.tabs.setCurrentIndex(self._error_tabs.get(first, 0))
+
+    def _form_state(self) -> list[object]:
+        """Every input's value, to tell whether the user changed anything."""
+        state: list[object] = [edit.text() for edit in self.tabs.findChildren(QLineEdit)]
+        state += [button.isChecked() for button in self.tabs.findChildren(QAbstractButton)
+                  if button.isCheckable()]
+        state += [combo.currentText() for combo in self.tabs.findChildren(QComboBox)]
+        state += [self.status_list.item(row).checkState()
+                  for row in range(self.status_list.count())]
+        return state
+
+    def reject(self) -> None:
+        """Esc, Cancel and closing the window: changes are discarded only once confirmed."""
+        if self._form_state() == self._loaded_state:
+            super().reject()
+            return
+        if self.discard_question is not None:
+            return
+        box = QMessageBox(QMessageBox.Icon.Question, "Discard changes",
+                          "Discard your changes to this connection?", parent=self)
+        discard = box.addButton("Discard changes", QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton("Keep editing", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        box.finished.connect(lambda _code: self._discard_answered(box.clickedButton() is discard))
+        self.discard_question = box
+        box.open()
+
+    def _discard_answered(self, discard: bool) -> None:
+        self.discard_question = None
+        if discard:
+            super().reject()
 
     def save(self) -> bool:
         """Validate everything, then save the connection and its typed secrets together."""

@@ -89,7 +89,7 @@ def main() -> int:
     dialog = ConfigureDialog(app, app.connections.get_by_id(demo.id), parent=window)
     dialog.tabs.setCurrentIndex(2)
     shoot(dialog, "configure-transactions")
-    wait_until(lambda: "are the lists of" in dialog.lists_label.text())
+    wait_until(lambda: "are the lists of" in dialog.mapping.lists_label.text())
     dialog.tabs.setCurrentIndex(3)
     shoot(dialog, "configure-mapping")
     dialog.tabs.setCurrentIndex(0)

@@ -48,6 +48,23 @@ STATUS_WORDS = {
     RunStatus.CANCELLED.value: "Cancelled",
     RUNNING: "Running",
 }
+PREVIEW_WORDS = {
+    RunStatus.SUCCEEDED.value: "Preview",
+    RunStatus.PARTIAL.value: "Preview: some orders would fail",
+    RunStatus.FAILED.value: "Preview failed",
+    RunStatus.CANCELLED.value: "Preview cancelled",
+    RUNNING: "Previewing",
+}
+
+
+def run_result(run: RunRecord) -> str:
+    """A run's result in a word or two; a preview says it is one."""
+    if run.undone_at is not None:
+        return "Undone"
+    if run.undo_message:
+        return "Partly undone"
+    words = PREVIEW_WORDS if run.dry_run else STATUS_WORDS
+    return words.get(run.status, run.status)
 
 
 def run_summary(run: RunRecord) -> str:
@@ -74,6 +91,15 @@ def progress_line(progress: Progress, *, dry_run: bool = False) -> str:
     if progress.current_order:
         line += f" — order {progress.current_order}"
     return line
+
+
+def in_sentence(label: str) -> str:
+    """A label inside a sentence: "Store address" → "store address"; "API key" keeps its
+    capitals."""
+    first_word = label.partition(" ")[0]
+    if len(first_word) > 1 and first_word.isupper():
+        return label
+    return label[:1].lower() + label[1:]
 
 
 def store_address(source: type[Source], settings: Mapping[str, str]) -> str:

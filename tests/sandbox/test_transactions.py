@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+import requests
 from quickbooks.exceptions import ObjectNotFoundException, QuickbooksException, ValidationException
 from quickbooks.objects import (
     CreditMemo,
@@ -405,3 +406,15 @@ def test_text_lengths_are_limited(qb, customer_id, tent):
     assert raised.value.error_code == 2050 and "Supplied length:4001" in raised.value.detail
     with pytest.raises(ValidationException):
         make_invoice(qb, customer_id, [item_line(tent, "1", "249")], PrivateNote="n" * 4001)
+
+
+def test_each_document_has_a_page_where_quickbooks_online_shows_it(qb, sandbox, customer_id,
+                                                                   tent):
+    invoice = make_invoice(qb, customer_id, [item_line(tent, "2", "199.00")], "<b>A-1</b>")
+    page = requests.get(f"{sandbox.base_url}/app/invoice", params={"txnId": invoice.Id},
+                        timeout=10)
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+    assert "<title>Invoice &lt;b&gt;A-1&lt;/b&gt;</title>" in page.text   # escaped, not markup
+    assert "398.00" in page.text
+    for missing in ("/app/invoice?txnId=9999", "/app/nosuchpage?txnId=1", "/app/invoice"):
+        assert requests.get(sandbox.base_url + missing, timeout=10).status_code == 404

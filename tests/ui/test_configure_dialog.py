@@ -7,7 +7,8 @@ import json
 from typing import ClassVar
 
 import pytest
-from PySide6.QtWidgets import QLineEdit
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLineEdit
 
 from connex_desktop.core.connection import Connection, CustomerPolicy, Schedule
 from connex_desktop.core.modes import MODE_INFO, TransactionMode
@@ -45,6 +46,10 @@ class PosSource(Source):
 def pos(app, monkeypatch):
     monkeypatch.setattr(app, "source_kinds", {**app.source_kinds, PosSource.kind: PosSource})
     return PosSource
+
+
+def choices(combo):
+    return [combo.itemText(i) for i in range(combo.count())]
 
 
 def choose(combo, data):
@@ -94,8 +99,8 @@ def test_each_problem_is_shown_next_to_its_field_and_nothing_is_saved(qtbot, app
     choose(dialog.kind_combo, "csv")
     dialog._source_widgets["path"].findChild(QLineEdit).setText(str(tmp_path / "missing.csv"))
     dialog.prefix_edit.setText("X" * 21)
-    choose(dialog.customer_policy, CustomerPolicy.GENERIC.value)
-    dialog.generic_customer.setCurrentText("")
+    choose(dialog.mapping.customer_policy, CustomerPolicy.GENERIC.value)
+    dialog.mapping.generic_customer.setCurrentText("")
     assert not dialog.save()
     shown = {key: label.text() for key, label in dialog.errors.items() if label.isVisible()
              or label.text()}
@@ -110,7 +115,7 @@ def test_each_problem_is_shown_next_to_its_field_and_nothing_is_saved(qtbot, app
     orders.write_text("Order Number,Order Date,SKU,Quantity,Unit Price\n", encoding="utf-8")
     dialog._source_widgets["path"].findChild(QLineEdit).setText(str(orders))
     dialog.prefix_edit.setText("CSV-")
-    dialog.generic_customer.setCurrentText("Walk-in customer")
+    dialog.mapping.generic_customer.setCurrentText("Walk-in customer")
     assert dialog.save()
     assert not any(label.text() for label in dialog.errors.values())
     saved = app.connections.get("Orders file")
@@ -128,7 +133,7 @@ def test_secret_fields_are_masked_and_kept_only_in_the_secret_store(qtbot, app, 
     dialog._source_widgets["url"].setText("pos.example")
     assert not dialog.save()
     assert dialog.errors["source:url"].text().startswith("Enter the full address")
-    assert dialog.errors["source:api_key"].text() == "Enter the api key."
+    assert dialog.errors["source:api_key"].text() == "Enter the API key."   # not "api key"
     dialog._source_widgets["url"].setText("https://pos.example")
     key_edit.setText(API_KEY)
     assert dialog.save()
@@ -181,22 +186,29 @@ def test_test_connection_runs_in_the_background_and_reports_plainly(qtbot, app, 
     assert dialog.test_result.text() == "Connected to the POS at https://pos.example."
 
 
-def test_mapping_choices_come_from_the_company_lists(qtbot, app):
+def demo_dialog_with_lists(qtbot, app):
+    """The demo connection, and its dialog once the company's lists are in."""
     demo = app.start_demo(orders=5)
     dialog = ConfigureDialog(app, demo)
     qtbot.addWidget(dialog)
-    qtbot.waitUntil(lambda: "are the lists of" in dialog.lists_label.text(), timeout=20_000)
-    methods = [dialog.payment_method.itemText(i) for i in range(dialog.payment_method.count())]
+    qtbot.waitUntil(lambda: "are the lists of" in dialog.mapping.lists_label.text(),
+                    timeout=20_000)
+    return demo, dialog
+
+
+def test_mapping_choices_come_from_the_company_lists(qtbot, app):
+    demo, dialog = demo_dialog_with_lists(qtbot, app)
+    methods = choices(dialog.mapping.payment_method)
     assert {"Visa", "PayPal", "Bank transfer"} <= set(methods)
     assert methods[0] == "(the order's own method)"
-    items = [dialog.fallback_item.itemText(i) for i in range(dialog.fallback_item.count())]
+    items = choices(dialog.mapping.fallback_item)
     assert len(items) >= 50
-    deposit = [dialog.deposit_account.itemText(i) for i in range(dialog.deposit_account.count())]
+    deposit = choices(dialog.mapping.deposit_account)
     assert "Undeposited Funds" in deposit or len(deposit) > 1
 
-    dialog.payment_method.setCurrentText("PayPal")
-    choose(dialog.missing_items, "fallback")
-    dialog.fallback_item.setCurrentText(items[5])
+    dialog.mapping.payment_method.setCurrentText("PayPal")
+    choose(dialog.mapping.missing_items, "fallback")
+    dialog.mapping.fallback_item.setCurrentText(items[5])
     assert dialog.save()
     mapping = app.connections.get_by_id(demo.id).mapping
     assert mapping.payment_method == "PayPal" and mapping.fallback_item == items[5]
@@ -209,8 +221,8 @@ def test_partial_refunds_item_is_chosen_and_the_other_mapping_choices_are_kept(q
         demo, mapping=dataclasses.replace(demo.mapping, generic_customer="Walk-in")))
     dialog = ConfigureDialog(app, app.connections.get_by_id(demo.id))
     qtbot.addWidget(dialog)
-    assert dialog.refund_item.currentText() == "(an item 'Refunds', made if missing)"
-    dialog.refund_item.setCurrentText("Returns and refunds")
+    assert dialog.mapping.refund_item.currentText() == "(an item 'Refunds', made if missing)"
+    dialog.mapping.refund_item.setCurrentText("Returns and refunds")
     assert dialog.save()
     mapping = app.connections.get_by_id(demo.id).mapping
     assert mapping.refund_item == "Returns and refunds"
@@ -245,3 +257,110 @@ def test_a_new_path_keeps_the_store_unless_the_user_says_it_is_a_different_one(q
     different.new_store_check.setChecked(True)
     assert different.save()
     assert app.connections.store_key(shop.id) not in ("", booked_from)
+
+
+def test_the_form_opens_on_its_first_field(qtbot, app):
+    dialog = ConfigureDialog(app, None)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.focusWidget() is dialog.name_edit
+
+
+def test_quickbooks_numbering_turns_the_prefix_off_and_says_so(qtbot, app):
+    dialog = ConfigureDialog(app, None)
+    qtbot.addWidget(dialog)
+    assert dialog.prefix_edit.isEnabled()
+    assert "order's number" in dialog.hints["use_qb_numbering"].text()
+    dialog.qb_numbering.setChecked(True)
+    assert not dialog.prefix_edit.isEnabled()
+    assert "QuickBooks gives each document its next number" in \
+        dialog.hints["use_qb_numbering"].text()
+    assert dialog.hints["prefix"].text() == "Not used while QuickBooks numbers the documents."
+    dialog.qb_numbering.setChecked(False)
+    assert dialog.prefix_edit.isEnabled() and "WEB-1001" in dialog.hints["prefix"].text()
+
+
+def test_mapping_takes_only_names_the_company_has_and_offers_undeposited_funds_once(
+        qtbot, app):
+    demo, dialog = demo_dialog_with_lists(qtbot, app)
+    deposit = choices(dialog.mapping.deposit_account)
+    assert [name for name in deposit if "undeposited funds" in name.casefold()] == \
+        ["(Undeposited Funds)"]
+    items = choices(dialog.mapping.fallback_item)
+
+    choose(dialog.mapping.missing_items, "fallback")
+    dialog.mapping.fallback_item.setCurrentText("Gift wrapping deluxe")      # not in the company
+    dialog.mapping.payment_method.setCurrentText("Carrier pigeon")
+    dialog.mapping.deposit_account.setCurrentText("undeposited funds")        # the default, typed
+    dialog.tabs.setCurrentIndex(0)
+    assert not dialog.save()
+    assert dialog.errors["fallback_item"].text() == (
+        f"{demo.quickbooks.company_name} has no item named 'Gift wrapping deluxe' in "
+        "QuickBooks. Choose one from the list.")
+    assert "no payment method named 'Carrier pigeon'" in dialog.errors["payment_method"].text()
+    assert not dialog.errors["deposit_account"].text()
+    assert dialog.tabs.tabText(dialog.tabs.currentIndex()) == "Mapping"
+
+    dialog.mapping.fallback_item.setCurrentText(items[5].upper())   # any case: saved as spelt
+    dialog.mapping.payment_method.setCurrentText("PayPal")
+    assert dialog.save()
+    mapping = app.connections.get_by_id(demo.id).mapping
+    assert (mapping.fallback_item, mapping.payment_method, mapping.deposit_account) == (
+        items[5], "PayPal", "")
+
+
+def test_changing_the_interval_or_the_time_chooses_it(qtbot, app):
+    dialog = ConfigureDialog(app, None)
+    qtbot.addWidget(dialog)
+    assert dialog.schedule_off.isChecked()
+    dialog.every_count.setValue(30)
+    assert dialog.schedule_every.isChecked()
+    dialog.daily_time.setTime(dialog.daily_time.time().addSecs(3600))
+    assert dialog.schedule_daily.isChecked()
+    choose(dialog.every_unit, 60)
+    assert dialog.schedule_every.isChecked()
+
+
+def test_every_input_is_named_by_its_label(qtbot, app):
+    dialog = ConfigureDialog(app, None)
+    qtbot.addWidget(dialog)
+    choose(dialog.kind_combo, "csv")
+    path_edit = dialog._source_widgets["path"].findChild(QLineEdit)
+    assert path_edit.accessibleName() == "Order file"
+    assert dialog.mode_combo.accessibleName() == "Book each order as"
+    labelled = {}
+    for form in dialog.tabs.findChildren(QFormLayout):
+        for row in range(form.rowCount()):
+            item = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+            if item is not None and isinstance(item.widget(), QLabel):
+                labelled[item.widget().text()] = item.widget().buddy()
+    assert len(labelled) > 15
+    for text, buddy in labelled.items():
+        assert buddy is not None and buddy.accessibleName() == text, text
+        assert buddy.focusPolicy() != Qt.FocusPolicy.NoFocus, text
+
+
+def test_escape_asks_before_discarding_edits(qtbot, app):
+    dialog = ConfigureDialog(app, None)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)       # nothing changed: closes at once
+    assert not dialog.isVisible() and dialog.discard_question is None
+
+    dialog = ConfigureDialog(app, None)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.name_edit.setText("Web shop")
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    box = dialog.discard_question
+    assert box is not None and dialog.isVisible()
+    assert box.text() == "Discard your changes to this connection?"
+    keep = next(b for b in box.buttons() if b.text() == "Keep editing")
+    keep.click()
+    assert dialog.isVisible() and dialog.name_edit.text() == "Web shop"
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    discard = next(b for b in dialog.discard_question.buttons()
+                   if b.text() == "Discard changes")
+    discard.click()
+    assert not dialog.isVisible() and dialog.result() == QDialog.DialogCode.Rejected
+    assert app.connections.list() == []

@@ -14,6 +14,7 @@ from connex_desktop.quickbooks.auth import CLIENT_SECRET, REFRESH_TOKEN
 from connex_desktop.sandbox.demo_store import DemoSource
 from connex_desktop.storage.repositories import OrderOutcome
 from connex_desktop.ui.sync_log import sentence
+from tests.ui.test_sync_log import loaded
 
 FINISH_TIMEOUT_MS = 60_000
 LONG_PREFIX = "WEB-STORE-ORDER-"      # 16 characters: with a 6-digit order number, over 21
@@ -79,13 +80,14 @@ def test_failed_orders_show_their_reason_and_retry_books_them(qtbot, desktop):
     assert result.failed > 0 and result.synced == 0
     assert f"{result.failed} failed" in window.model.index(0, 5).data()
 
-    log = window.show_log_of_selected()
+    log = loaded(qtbot, window.show_log_of_selected())
     order = log.selected_order()        # the first failed order is selected
     assert order is not None and order.outcome is OrderOutcome.FAILED
     assert order.order_number in {failure.order for failure in result.errors}
     assert "21" in order.message, order.message
     assert sentence(order.message) in log.detail.text()
-    assert log.orders_model.index(log.orders_view.currentIndex().row(), 1).data() == "Failed"
+    assert log.orders_model.index(log.orders_view.currentIndex().row(),
+                                  log.orders_model.RESULT).data() == "Failed"
     assert log.retry_button.isEnabled()
     failed_before = app.runs.failed_order_numbers(connection.id)
     assert len(failed_before) == result.failed
@@ -99,7 +101,7 @@ def test_failed_orders_show_their_reason_and_retry_books_them(qtbot, desktop):
     assert request.retry_failed and request.trigger == "retry"
     assert retried.failed == 0 and retried.synced == len(failed_before)
     assert app.runs.failed_order_numbers(connection.id) == []
-    assert log.runs_model.rowCount() == 2 and not log.retry_button.isEnabled()
+    assert loaded(qtbot, log).runs_model.rowCount() == 2 and not log.retry_button.isEnabled()
     assert sorted(booked_numbers(app, retried.run_id)) == sorted(failed_before)
 
 
@@ -160,7 +162,7 @@ def test_preview_books_nothing_and_opens_the_log(qtbot, desktop):
     connection = window.try_demo()
     _cid, preview, request = sync(qtbot, desktop, window.preview_selected)
     assert request.dry_run and preview.dry_run
-    log = window._log_dialogs[connection.id]
+    log = loaded(qtbot, window._log_dialogs[connection.id])
     assert log.isVisible()
     run = log.selected_run()
     assert run.dry_run and log.runs_model.index(0, 1).data() == "Preview"

@@ -7,8 +7,9 @@ import threading
 
 from PySide6.QtWidgets import QMessageBox
 
+from connex_desktop.sandbox.demo_store import DemoSource
 from connex_desktop.sync.undo import RunUndoer, UndoOutcome
-from tests.ui.test_sync_log import FINISH_TIMEOUT_MS, synced_log
+from tests.ui.test_sync_log import FINISH_TIMEOUT_MS, loaded, synced_log
 
 UNDO_TIMEOUT_MS = 30_000
 
@@ -28,7 +29,7 @@ def test_undo_this_run_asks_first_then_deletes_in_the_background(qtbot, desktop,
 
     monkeypatch.setattr(RunUndoer, "undo", undo_off_the_gui_thread)
     log.reload(select_run=result.run_id)
-    assert log.undo_button.isEnabled()
+    assert loaded(qtbot, log).undo_button.isEnabled()
 
     # Cancelling the confirmation deletes nothing.
     log.undo_button.click()
@@ -51,6 +52,7 @@ def test_undo_this_run_asks_first_then_deletes_in_the_background(qtbot, desktop,
     with qtbot.waitSignal(log.undo_finished, timeout=FINISH_TIMEOUT_MS) as finished:
         confirm.click()
     undone = finished.args[0]
+    loaded(qtbot, log)
     assert undone is not None and undone.count(UndoOutcome.DELETED) == len(booked)
     assert threads == [False, False, False]
     remaining = {(kind, doc["Id"]) for kind in {k for k, _ in booked}
@@ -66,8 +68,8 @@ def test_undo_this_run_asks_first_then_deletes_in_the_background(qtbot, desktop,
     log.undo_report.close()
 
     # Each order the run booked now reads "Undone"; the others keep what they were.
-    results = {order.order_number: log.orders_model.index(row, 1).data()
-               for row, order in enumerate(log.orders_model.items)}
+    results = {row.order.order_number: row.cells[log.orders_model.RESULT]
+               for row in log.orders_model.rows}
     booked_orders = {doc.order for doc in result.documents}
     assert booked_orders and {results[number] for number in booked_orders} == {"Undone"}
     assert "Booked" not in results.values()
@@ -83,16 +85,26 @@ def test_undo_this_run_asks_first_then_deletes_in_the_background(qtbot, desktop,
     assert desktop.tray.status_line().endswith("(undone)")
 
 
-def test_undo_during_a_sync_of_the_connection_says_why_it_cannot_start(qtbot, desktop):
+def test_undo_during_a_sync_of_the_connection_says_why_it_cannot_start(
+        qtbot, desktop, monkeypatch):
     log, result = synced_log(qtbot, desktop)
     demo_id = desktop.app.runs.get(result.run_id).connection_id
+    release = threading.Event()
+    fetch_orders = DemoSource.fetch_orders
+
+    def held_fetch(self, query, cancel):     # the sync runs until the test lets it go
+        assert release.wait(30)
+        yield from fetch_orders(self, query, cancel)
+
+    monkeypatch.setattr(DemoSource, "fetch_orders", held_fetch)
     with qtbot.waitSignal(desktop.controller.run_finished, timeout=FINISH_TIMEOUT_MS):
         assert desktop.controller.start(demo_id) is None
         log.reload(select_run=result.run_id)
-        assert not log.undo_button.isEnabled()
+        assert not loaded(qtbot, log).undo_button.isEnabled()
         with qtbot.waitSignal(log.undo_finished) as refused:
             log.ask_undo()
         assert refused.args == [None]
         assert "A sync of this connection is running; undo the run once it has finished." \
             in log.summary.text()
+        release.set()
     assert desktop.controller.running_ids() == []

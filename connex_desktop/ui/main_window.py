@@ -32,6 +32,7 @@ from connex_desktop.core.progress import Progress
 from connex_desktop.core.result import RunStatus, SyncResult
 from connex_desktop.core.secrets import connection_secret_key
 from connex_desktop.quickbooks.auth import ACCESS_TOKEN, CLIENT_SECRET, REFRESH_TOKEN
+from connex_desktop.sandbox.demo_store import DemoSource, only_planted_failures
 from connex_desktop.ui import text
 from connex_desktop.ui.assets import icon
 from connex_desktop.ui.configure_dialog import ConfigureDialog
@@ -51,6 +52,8 @@ EMPTY_PAGE, LIST_PAGE = 0, 1
 # Wide enough for a shop address or a file name; the rest is elided and shown in the tooltip.
 MAX_COLUMN_WIDTH_PX = 250
 PROGRESS_BAR_WIDTH_PX = 280
+# Long enough to read the demo's note on the failures it plants.
+DEMO_NOTE_MS = 30_000
 
 
 def confirmed(parent: QWidget, title: str, question: str) -> bool:
@@ -486,6 +489,12 @@ class MainWindow(QMainWindow):
         self.reload()
         if result.status is RunStatus.FAILED:
             self.statusBar().showMessage(f"{request.connection.name}: {result.message}", 15_000)
+        elif (request.connection.source_kind == DemoSource.kind
+              and only_planted_failures(result)):
+            self.statusBar().showMessage(
+                f"The {result.failed} failed order(s) were planted by the demo: their marketplace "
+                "numbers are longer than QuickBooks allows. The sync log (Ctrl+L) says so for "
+                "each, and how to book them.", DEMO_NOTE_MS)
         if request.dry_run and connection_id == self.selected_id():
             self.show_log(connection_id)
 

@@ -93,6 +93,7 @@ class MainWindow(QMainWindow):
         self.model = ConnectionsModel(app, scheduler)
         self.table = QTableView()
         self.table.setAccessibleName("Connections")
+        self.table.setTabKeyNavigation(False)    # rows are picked with the arrows; Tab moves on
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -193,6 +194,8 @@ class MainWindow(QMainWindow):
                 toolbar.addSeparator()
             else:
                 toolbar.addAction(action)
+                # Tool buttons take no focus by default: Tab would skip the toolbar.
+                toolbar.widgetForAction(action).setFocusPolicy(Qt.FocusPolicy.TabFocus)
         self.addToolBar(toolbar)
         build_menu_bar(self, toolbar, self._scheduler)
         self.statusBar()

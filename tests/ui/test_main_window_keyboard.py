@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QToolBar
 
 from connex_desktop import APP_DISPLAY_NAME, __version__
 from connex_desktop.ui import help_topics
@@ -119,6 +119,18 @@ def test_right_click_offers_the_connection_actions_and_inputs_have_names(window)
         "Cancel", "Sync log…"]
     assert window.table.accessibleName() == "Connections"
     assert window.progress_bar.accessibleName() == "Sync progress"
+
+
+def test_tab_reaches_the_toolbar(qtbot, window):
+    window.try_demo()
+    focus_the_list(qtbot, window)
+    reached = set()
+    for _press in range(20):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        reached.add(QApplication.focusWidget())
+    toolbar = window.findChild(QToolBar)
+    assert toolbar.widgetForAction(window.sync_action) in reached
+    assert toolbar.widgetForAction(window.add_action) in reached
 
 
 def test_quit_asks_while_a_sync_runs_and_the_close_it_sends_is_not_refused(

@@ -177,7 +177,7 @@ class MainWindow(QMainWindow):
                                        shortcuts=("Ctrl+L",))
         # Closing the window only hides it while the tray keeps the app; this really quits.
         self.quit_action = self._action("Quit", self.quit_app,
-                                        shortcuts=(QKeySequence.StandardKey.Quit, "Ctrl+Q"))
+                                        shortcuts=("Ctrl+Q",))   # Cmd+Q on macOS
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         # Enter and Delete act on the list only: elsewhere they belong to the focused widget.
         for action in (self.configure_action, self.remove_action):

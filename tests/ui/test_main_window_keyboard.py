@@ -157,3 +157,9 @@ def test_quit_when_idle_does_not_ask(window, monkeypatch, quits):
     monkeypatch.setattr(QMessageBox, "question", lambda *_args: pytest.fail("asked"))
     window.quit_action.trigger()
     assert quits == [True]
+
+
+def test_ctrl_q_quits(qtbot, window, quits):
+    focus_the_list(qtbot, window)
+    qtbot.keyClick(window.table, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+    assert quits == [True]

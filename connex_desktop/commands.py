@@ -88,7 +88,9 @@ def demo(args: argparse.Namespace) -> int:
 
 def _planted_note(planted: Sequence[str], data_dir: str | None) -> str:
     """What the demo's planted failures show, and the commands that book those orders."""
-    command = "connex-desktop" + (f" --data-dir {shlex.quote(data_dir)}" if data_dir else "")
+    # As it was started (scripts/demo runs .venv/bin/connex-desktop), so the lines can be pasted.
+    program = sys.argv[0] if Path(sys.argv[0]).name == "connex-desktop" else "connex-desktop"
+    command = shlex.quote(program) + (f" --data-dir {shlex.quote(data_dir)}" if data_dir else "")
     name = shlex.quote(DEMO_CONNECTION_NAME)
     orders = "order" if len(planted) == 1 else "orders"
     return textwrap.dedent(f"""

@@ -2,3 +2,5 @@
 
 __version__ = "0.1.0"
 APP_NAME = "connex-desktop"
+# What a person reads: window titles, menus, notifications.
+APP_DISPLAY_NAME = "Connex Desktop"

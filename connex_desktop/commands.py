@@ -7,6 +7,7 @@ import dataclasses
 import enum
 import json
 import logging
+import shlex
 import signal
 import sys
 import textwrap
@@ -46,6 +47,7 @@ from connex_desktop.quickbooks.auth import (
     parse_callback,
     save_credentials,
 )
+from connex_desktop.sandbox.demo_store import only_planted_failures, planted_failures
 from connex_desktop.sources.base import FieldKind, OrderQuery, Source, missing_settings
 from connex_desktop.storage.repositories import RunTrigger, to_plain
 from connex_desktop.storage.secrets import MemorySecretStore, delete_connection_secrets
@@ -77,7 +79,28 @@ def demo(args: argparse.Namespace) -> int:
         result = _run(app, connection, query=None, dry_run=False, trigger=RunTrigger.DEMO,
                       retry_failed=False, quiet=args.json)
         _print_results([result], as_json=args.json)
-        return _exit_code([result])
+        planted = planted_failures(result)
+        if planted and not args.json:
+            print(_planted_note(planted, args.data_dir))
+        # The failures the demo plants are the demo going as intended.
+        return EXIT_OK if only_planted_failures(result) else _exit_code([result])
+
+
+def _planted_note(planted: Sequence[str], data_dir: str | None) -> str:
+    """What the demo's planted failures show, and the commands that book those orders."""
+    # As it was started (scripts/demo runs .venv/bin/connex-desktop), so the lines can be pasted.
+    program = sys.argv[0] if Path(sys.argv[0]).name == "connex-desktop" else "connex-desktop"
+    command = shlex.quote(program) + (f" --data-dir {shlex.quote(data_dir)}" if data_dir else "")
+    name = shlex.quote(DEMO_CONNECTION_NAME)
+    orders = "order" if len(planted) == 1 else "orders"
+    return textwrap.dedent(f"""
+        The {len(planted)} failed {orders} above were planted by the demo, to show how a failure
+        is reported: its marketplace orders (numbers like {planted[0]}) are longer
+        than the 21 characters QuickBooks allows for a document number. Each is listed with its
+        reason and what to do, as the sync log in the window shows it; nothing else went wrong.
+        To book them, let QuickBooks number the documents, then retry the failed orders:
+          {command} connection set {name} --use-qb-numbering
+          {command} sync {name} --retry-failed""")
 
 
 def connection(args: argparse.Namespace) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import logging
@@ -15,7 +16,7 @@ import keyring.core
 import pytest
 
 from connex_desktop.__main__ import main
-from connex_desktop.app import FOLDER_ID_SETTING, SOURCE_KINDS
+from connex_desktop.app import FOLDER_ID_SETTING, SOURCE_KINDS, build_app
 from connex_desktop.logs import LOG_FILE_NAME
 from connex_desktop.paths import AppPaths
 from connex_desktop.sandbox.server import SandboxServer
@@ -255,6 +256,36 @@ def test_demo_keeps_the_transaction_type_the_user_chose(data_dir, capsys):
     capsys.readouterr()
     assert cli(data_dir, "connection", "show", "Demo store", "--json") == 0
     assert json.loads(capsys.readouterr().out)["mode"] == "sales-receipts"
+
+
+def test_the_demo_says_its_failures_were_planted_and_exits_0(data_dir, capsys):
+    assert cli(data_dir, "demo") == 0
+    out = capsys.readouterr().out
+    failed = [line.split()[1].rstrip(":") for line in out.splitlines()
+              if line.startswith("  order AMZ-") and "at most 21" in line]
+    assert len(failed) == 3
+    assert "The 3 failed orders above were planted by the demo" in out
+
+    # Done as the note says, the planted orders book.
+    assert "connection set 'Demo store' --use-qb-numbering" in out
+    assert "sync 'Demo store' --retry-failed" in out
+    assert cli(data_dir, "connection", "set", "Demo store", "--use-qb-numbering") == 0
+    assert cli(data_dir, "sync", "Demo store", "--retry-failed", "--json") == 0
+    retried = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert retried["orders"]["failed"] == 0
+    assert {doc["order"] for doc in retried["documents"]} == set(failed)
+
+
+def test_the_demo_exits_1_for_a_failure_it_did_not_plant(data_dir, capsys):
+    app = build_app(str(data_dir))
+    try:    # the store's own order numbers made too long by the user's prefix
+        demo = app.start_demo()
+        app.connections.update(dataclasses.replace(demo, prefix="WEB-STORE-ORDER-"))
+    finally:
+        app.close()
+    assert cli(data_dir, "demo", "--orders", "12") == 1
+    out = capsys.readouterr().out
+    assert "WEB-STORE-ORDER-1" in out and "planted" not in out
 
 
 def test_exit_codes_follow_what_the_user_can_do():

@@ -14,6 +14,7 @@ import sys
 import threading
 import tomllib
 import zipfile
+from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -118,8 +119,10 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def run_setup(project: Path, wheels: Path) -> subprocess.CompletedProcess:
-    shutil.rmtree(project / ".venv", ignore_errors=True)
+def run_setup(project: Path, wheels: Path, *, keep_venv: bool = False
+              ) -> subprocess.CompletedProcess:
+    if not keep_venv:
+        shutil.rmtree(project / ".venv", ignore_errors=True)
     # Offline: pip sees only the wheels folder, not this machine's configured indexes.
     env = {**os.environ, "PIP_CONFIG_FILE": os.devnull, "PIP_NO_INDEX": "1",
            "PIP_FIND_LINKS": str(wheels)}
@@ -127,22 +130,29 @@ def run_setup(project: Path, wheels: Path) -> subprocess.CompletedProcess:
                           capture_output=True, timeout=SETUP_SECONDS, check=False)
 
 
-def test_setup_installs_the_lock_and_refuses_a_file_that_does_not_match_it(tmp_path):
+def scratch_project(tmp_path: Path, locked: Sequence[str] = ("setuptools",)
+                    ) -> tuple[Path, Path, Path]:
+    """A project with scripts/setup, a lock of `locked` (as installed here, repacked) and
+    tinydep 1.0, and the folder of wheels pip finds them in; and tinydep's wheel, kept apart."""
     project, wheels = tmp_path / "project", tmp_path / "wheels"
     (project / "scripts").mkdir(parents=True)
     wheels.mkdir()
     shutil.copy(ROOT / "scripts" / "setup", project / "scripts" / "setup")
-    setuptools = repacked("setuptools", wheels)
-    setuptools_version = importlib.metadata.version("setuptools")
     (project / "scratch_app.py").write_text("")
     (project / "pyproject.toml").write_text(
         '[build-system]\nrequires = ["setuptools>=77"]\nbuild-backend = "setuptools.build_meta"\n'
         '[project]\nname = "scratch-app"\nversion = "1.0"\ndependencies = ["tinydep"]\n'
         '[tool.setuptools]\npy-modules = ["scratch_app"]\n')
     good = wheel(tmp_path, "tinydep", "1.0", "GOOD = True\n")
+    lines = [f"{name}=={importlib.metadata.version(name)} "
+             f"--hash=sha256:{sha256(repacked(name, wheels))}" for name in locked]
     (project / "requirements-app.lock").write_text(
-        f"setuptools=={setuptools_version} --hash=sha256:{sha256(setuptools)}\n"
-        f"tinydep==1.0 --hash=sha256:{sha256(good)}\n")
+        "\n".join([*lines, f"tinydep==1.0 --hash=sha256:{sha256(good)}"]) + "\n")
+    return project, wheels, good
+
+
+def test_setup_installs_the_lock_and_refuses_a_file_that_does_not_match_it(tmp_path):
+    project, wheels, good = scratch_project(tmp_path)
     venv_python = project / ".venv" / "bin" / "python"
 
     # A file that is not the one locked (a changed or substituted release) is refused.
@@ -159,6 +169,16 @@ def test_setup_installs_the_lock_and_refuses_a_file_that_does_not_match_it(tmp_p
          "print(m.version('tinydep'), tinydep.GOOD, m.version('scratch-app'))"],
         capture_output=True, text=True, check=True)
     assert check.stdout.split() == ["1.0", "True", "1.0"]
+
+
+def test_setup_says_nothing_when_all_goes_well(tmp_path):
+    # The locked pip (the test tools' lock has one) is the one that passes on the build's
+    # warnings, e.g. setuptools' "Editable installation" notice: nothing a user can act on.
+    project, wheels, good = scratch_project(tmp_path, locked=("pip", "setuptools"))
+    shutil.copy(good, wheels)
+    first, again = run_setup(project, wheels), run_setup(project, wheels, keep_venv=True)
+    assert first.returncode == again.returncode == 0, first.stderr + again.stderr
+    assert (first.stdout + first.stderr, again.stdout + again.stderr) == ("", "")
 
 
 class FakeOsv(BaseHTTPRequestHandler):

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from connex_desktop.core.errors import Cancelled, SetupError
+from connex_desktop.core.errors import Cancelled, ErrorKind, SetupError
 from connex_desktop.core.model import (
     Address,
     Buyer,
@@ -22,6 +22,7 @@ from connex_desktop.core.model import (
 )
 from connex_desktop.core.money import ZERO, money
 from connex_desktop.core.progress import CancelToken
+from connex_desktop.core.result import RunStatus, SyncResult
 from connex_desktop.sandbox.seed import CATALOG, VENDORS
 from connex_desktop.sources.base import FailedOrder, FieldKind, OrderQuery, SettingField, Source
 
@@ -35,8 +36,9 @@ PAGE_SIZE_ORDERS = 50
 EPOCH = date(2024, 1, 1)
 FIRST_ORDER_NUMBER = 100_001
 # Every MARKETPLACE_EVERY-th order comes from a marketplace whose numbers are longer than the
-# 21 characters QuickBooks allows in DocNumber.
+# 21 characters QuickBooks allows in DocNumber: failures planted to show how they are reported.
 MARKETPLACE_EVERY = 97
+MARKETPLACE_PREFIX = "AMZ-"
 CA_SALES_TAX_RATE = Decimal("0.0825")  # California 7.25 % + Marin County 1.00 % (kinds.US)
 FREE_SHIPPING_FROM = Decimal("150.00")
 PURCHASE_ORDER_METHOD = "Purchase order"
@@ -354,13 +356,27 @@ def _states(rng: random.Random, created_at: datetime, total: Decimal, customer: 
     return states, notes, raw
 
 
+def planted_failures(result: SyncResult) -> list[str]:
+    """The failed orders of a demo store's run that the demo plants: its marketplace orders,
+    whose numbers QuickBooks refuses as too long for a document."""
+    return [error.order for error in result.errors
+            if error.order.startswith(MARKETPLACE_PREFIX) and error.kind is ErrorKind.FIX_DATA]
+
+
+def only_planted_failures(result: SyncResult) -> bool:
+    """Whether the run went as the demo intends: what failed is what it plants."""
+    return (result.status is RunStatus.PARTIAL and not result.dry_run
+            and len(planted_failures(result)) == result.failed)
+
+
 def _plan(seed: str, sequence: int, created_at: datetime) -> _Plan:
     rng = random.Random(f"connex-demo:{seed}:{sequence}")
     customer = rng.choice(CUSTOMERS)
     number = str(FIRST_ORDER_NUMBER + sequence)
     raw: dict[str, Any] = {"channel": "web"}
     if sequence % MARKETPLACE_EVERY == MARKETPLACE_EVERY // 2:
-        number = f"AMZ-{rng.randint(111, 999)}-{rng.randint(1, 9_999_999):07d}-{sequence:07d}"
+        number = (f"{MARKETPLACE_PREFIX}{rng.randint(111, 999)}-"
+                  f"{rng.randint(1, 9_999_999):07d}-{sequence:07d}")
         raw["channel"] = "amazon"
     lines = _lines(rng)
     subtotal = sum((line.amount for line in lines), ZERO)

@@ -8,7 +8,7 @@ import sys
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
-from connex_desktop import APP_NAME
+from connex_desktop import APP_DISPLAY_NAME, APP_NAME
 from connex_desktop.app import App, build_app
 from connex_desktop.core.errors import ConnexError
 from connex_desktop.paths import AppPaths
@@ -53,8 +53,9 @@ class Desktop(QObject):
             QSystemTrayIcon.MessageIcon.Information, TRAY_HINT_MS)
         self.app.settings.set(TRAY_HINT_SETTING, "1")
 
-    def quit(self) -> None:
-        QApplication.quit()
+    def quit(self) -> bool:
+        """Quit as the window's File → Quit does: after asking, if a sync is running."""
+        return self.window.quit_app()
 
     def shutdown(self) -> None:
         """Stop automatic sync, cancel the runs and wait for them to stop between two orders."""
@@ -85,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
     qt_app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(qt_app, QApplication)
     qt_app.setApplicationName(APP_NAME)
-    qt_app.setApplicationDisplayName("Connex Desktop")
+    qt_app.setApplicationDisplayName(APP_DISPLAY_NAME)
     qt_app.setWindowIcon(icon("app"))
     instance = SingleInstance(server_name(AppPaths.resolve(args.data_dir).data))
     if instance.notify_running():

@@ -26,6 +26,8 @@ RECONNECT = RECONNECT_PREFIX.rstrip(": ")
 ConnectionIdRole = Qt.ItemDataRole.UserRole + 1
 FAILED_COLOR = QColor(ERROR_COLOR)
 WARNING_COLOR = QColor("#8a5a00")
+# The next sync of a connection the scheduler leaves alone until it is connected.
+NOT_CONNECTED_SCHEDULE = "Connect to QuickBooks first"
 
 
 @dataclass
@@ -179,6 +181,8 @@ class ConnectionsModel(QAbstractTableModel):
                     return "After this sync"
                 if not connection.schedule.enabled:
                     return "Off"
+                if not connection.quickbooks.connected:
+                    return NOT_CONNECTED_SCHEDULE
                 if self._scheduler.paused:
                     return "Paused"
                 if row.next_due is None:

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from connex_desktop import APP_DISPLAY_NAME
 from connex_desktop.app import App
 from connex_desktop.core.connection import Connection, QuickBooksCompany
 from connex_desktop.core.errors import ConnexError
@@ -31,12 +32,14 @@ from connex_desktop.core.progress import Progress
 from connex_desktop.core.result import RunStatus, SyncResult
 from connex_desktop.core.secrets import connection_secret_key
 from connex_desktop.quickbooks.auth import ACCESS_TOKEN, CLIENT_SECRET, REFRESH_TOKEN
+from connex_desktop.sandbox.demo_store import DemoSource, only_planted_failures
 from connex_desktop.ui import text
 from connex_desktop.ui.assets import icon
 from connex_desktop.ui.configure_dialog import ConfigureDialog
 from connex_desktop.ui.connect_dialog import ConnectDialog
 from connex_desktop.ui.connections_model import ConnectionIdRole, ConnectionsModel
 from connex_desktop.ui.controller import SyncController
+from connex_desktop.ui.menu_bar import build_menu_bar, connection_actions
 from connex_desktop.ui.scheduler import AutoSyncScheduler
 from connex_desktop.ui.sync_log import SyncLogDialog
 from connex_desktop.ui.worker import RunRequest, UndoRequest
@@ -49,6 +52,17 @@ EMPTY_PAGE, LIST_PAGE = 0, 1
 # Wide enough for a shop address or a file name; the rest is elided and shown in the tooltip.
 MAX_COLUMN_WIDTH_PX = 250
 PROGRESS_BAR_WIDTH_PX = 280
+# Long enough to read the demo's note on the failures it plants.
+DEMO_NOTE_MS = 30_000
+
+
+def confirmed(parent: QWidget, title: str, question: str) -> bool:
+    """Yes or Cancel, Cancel being what Enter or Esc chooses."""
+    answer = QMessageBox.question(
+        parent, title, question,
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+        QMessageBox.StandardButton.Cancel)
+    return answer == QMessageBox.StandardButton.Yes
 
 
 class MainWindow(QMainWindow):
@@ -68,13 +82,18 @@ class MainWindow(QMainWindow):
         self._scheduler = scheduler
         self._demo_orders = demo_orders
         self.keep_running_in_tray = False
+        self._quitting = False
+        self.logs_folder = app.paths.logs
         self._log_dialogs: dict[int, SyncLogDialog] = {}
-        self.setWindowTitle("Connex Desktop: My connections")
+        # The platform adds the application's display name to any other title.
+        self.setWindowTitle(APP_DISPLAY_NAME)
         self.setWindowIcon(icon("app"))
         self.resize(1240, 560)
 
         self.model = ConnectionsModel(app, scheduler)
         self.table = QTableView()
+        self.table.setAccessibleName("Connections")
+        self.table.setTabKeyNavigation(False)    # rows are picked with the arrows; Tab moves on
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -96,6 +115,7 @@ class MainWindow(QMainWindow):
         self.progress_label = QLabel()
         self.progress_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.progress_bar = QProgressBar()
+        self.progress_bar.setAccessibleName("Sync progress")
         self.progress_bar.setTextVisible(True)
         self.progress_bar.setFixedWidth(PROGRESS_BAR_WIDTH_PX)
         progress_row = QHBoxLayout()
@@ -119,43 +139,52 @@ class MainWindow(QMainWindow):
 
     # ── building ────────────────────────────────────────────────────────────────────────────
 
-    def _action(self, label: str, slot, *, tip: str = "", shortcut: str = "") -> QAction:
+    def _action(self, label: str, slot, *, tip: str = "",
+                shortcuts: tuple[str | QKeySequence.StandardKey, ...] = ()) -> QAction:
         action = QAction(label, self)
         action.triggered.connect(lambda _checked=False: slot())
         if tip:
             action.setStatusTip(tip)
             action.setToolTip(tip)
-        if shortcut:
-            action.setShortcut(QKeySequence(shortcut))
+        action.setShortcuts([QKeySequence(key) for key in shortcuts])
         return action
 
     def _build_actions(self) -> None:
         self.add_action = self._action("Add…", self.add_connection,
                                        tip="Add a connection from a store to QuickBooks",
-                                       shortcut="Ctrl+N")
+                                       shortcuts=("Ctrl+N",))
         self.configure_action = self._action("Configure…", self.configure_selected,
-                                             tip="Change the selected connection's settings")
+                                             tip="Change the selected connection's settings",
+                                             shortcuts=("Return", "Enter"))
         self.duplicate_action = self._action("Duplicate", self.duplicate_selected,
                                              tip="Copy the selected connection's settings")
         self.remove_action = self._action("Remove…", self.remove_selected,
-                                          tip="Remove the selected connection")
+                                          tip="Remove the selected connection",
+                                          shortcuts=(QKeySequence.StandardKey.Delete,))
         self.connect_action = self._action("Connect to QuickBooks…", self.connect_selected,
                                            tip="Authorize this connection in QuickBooks Online")
         self.sync_action = self._action("Sync now", self.sync_selected,
                                         tip="Book the selected connection's orders now",
-                                        shortcut="Ctrl+R")
+                                        shortcuts=("F5", "Ctrl+R"))
         self.preview_action = self._action(
             "Preview", self.preview_selected,
-            tip="Show what a sync would book, without writing anything to QuickBooks")
+            tip="Show what a sync would book, without writing anything to QuickBooks",
+            shortcuts=("Ctrl+P",))
         self.cancel_action = self._action("Cancel", self.cancel_selected,
                                           tip="Stop the running sync after the current order")
         self.log_action = self._action("Sync log…", self.show_log_of_selected,
                                        tip="Runs and what each did with each order",
-                                       shortcut="Ctrl+L")
+                                       shortcuts=("Ctrl+L",))
         # Closing the window only hides it while the tray keeps the app; this really quits.
-        self.quit_action = self._action("Quit", QApplication.quit, shortcut="Ctrl+Q")
-        self.addAction(self.quit_action)
-        toolbar = QToolBar("Connections")
+        self.quit_action = self._action("Quit", self.quit_app,
+                                        shortcuts=("Ctrl+Q",))   # Cmd+Q on macOS
+        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        # Enter and Delete act on the list only: elsewhere they belong to the focused widget.
+        for action in (self.configure_action, self.remove_action):
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.table.addActions(connection_actions(self))
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        toolbar = QToolBar("Toolbar")
         toolbar.setMovable(False)
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         for action in (self.add_action, self.configure_action, self.duplicate_action,
@@ -165,7 +194,10 @@ class MainWindow(QMainWindow):
                 toolbar.addSeparator()
             else:
                 toolbar.addAction(action)
+                # Tool buttons take no focus by default: Tab would skip the toolbar.
+                toolbar.widgetForAction(action).setFocusPolicy(Qt.FocusPolicy.TabFocus)
         self.addToolBar(toolbar)
+        build_menu_bar(self, toolbar, self._scheduler)
         self.statusBar()
 
     def _build_empty_page(self) -> QWidget:
@@ -359,16 +391,12 @@ class MainWindow(QMainWindow):
             return False
         if self._controller.is_running(connection.id):
             return False
-        if confirm:
-            answer = QMessageBox.question(
+        if confirm and not confirmed(
                 self, "Remove connection",
                 f"Remove the connection {connection.name!r}?\n\nIts settings, saved passwords "
                 "and sync history on this computer are deleted. Nothing is deleted in "
-                "QuickBooks or in the store.",
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-                QMessageBox.StandardButton.Cancel)
-            if answer != QMessageBox.StandardButton.Yes:
-                return False
+                "QuickBooks or in the store."):
+            return False
         quickbooks_store = self._app.secrets_for(connection)
         connection_id = self._app.connections.remove(connection.name)
         log = self._log_dialogs.pop(connection_id, None)
@@ -464,6 +492,12 @@ class MainWindow(QMainWindow):
         self.reload()
         if result.status is RunStatus.FAILED:
             self.statusBar().showMessage(f"{request.connection.name}: {result.message}", 15_000)
+        elif (request.connection.source_kind == DemoSource.kind
+              and only_planted_failures(result)):
+            self.statusBar().showMessage(
+                f"The {result.failed} failed order(s) were planted by the demo: their marketplace "
+                "numbers are longer than QuickBooks allows. The sync log (Ctrl+L) says so for "
+                "each, and how to book them.", DEMO_NOTE_MS)
         if request.dry_run and connection_id == self.selected_id():
             self.show_log(connection_id)
 
@@ -476,8 +510,24 @@ class MainWindow(QMainWindow):
 
     # ── closing ─────────────────────────────────────────────────────────────────────────────
 
+    def quit_app(self) -> bool:
+        """End the app, asking first while a sync is running (it stops between two orders,
+        and the next sync resumes it); False if the user chose to keep it running."""
+        syncing = [request.connection.name for cid in self._controller.running_ids()
+                   if (request := self._controller.request(cid)) is not None]
+        if syncing and not confirmed(
+                self, "Quit while syncing?",
+                f"{', '.join(syncing)} {'is' if len(syncing) == 1 else 'are'} syncing. Quit "
+                "anyway?\n\nThe sync stops after the order in progress; nothing is booked "
+                "twice, and the next sync goes on from there."):
+            return False
+        self._quitting = True
+        QApplication.quit()
+        return True
+
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self.keep_running_in_tray:
+        # Qt closes every window on quit: only a close of the window alone hides it to the tray.
+        if self.keep_running_in_tray and not self._quitting:
             event.ignore()
             self.hide()
             self.hidden_to_tray.emit()

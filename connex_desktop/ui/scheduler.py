@@ -88,7 +88,8 @@ class AutoSyncScheduler(QObject):
         started = []
         for connection in self._app.connections.list():
             assert connection.id is not None
-            if not connection.schedule.enabled:
+            # Not connected, a run can only fail: it waits for Connect to QuickBooks.
+            if not connection.schedule.enabled or not connection.quickbooks.connected:
                 continue
             last_started, status, failures = self._history(connection)
             if not is_due(connection.schedule, last_started, status, now, failures,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
@@ -15,6 +17,8 @@ from connex_desktop.ui.scheduler import AutoSyncScheduler
 from connex_desktop.ui.worker import RunRequest
 
 NOTIFY_BOOKED_SETTING = "notify_when_orders_booked"
+# The connections that need attention, {id: why}, as JSON: a restart keeps the icon red.
+NEEDS_ATTENTION_SETTING = "tray_needs_attention"
 NOTIFICATION_MS = 8_000
 PROBLEM_STATUSES = (RunStatus.FAILED, RunStatus.PARTIAL)
 
@@ -33,7 +37,7 @@ class TrayIcon(QSystemTrayIcon):
         self._scheduler = scheduler
         self._open_window = open_window
         self._quit_app = quit_app
-        self._problems: dict[int, str] = {}     # connection id → why its last run went wrong
+        self._problems = self._saved_problems()   # connection id → why its last run went wrong
         self.state = "idle"
         self.menu = QMenu()
         self.menu.aboutToShow.connect(self.build_menu)
@@ -104,6 +108,19 @@ class TrayIcon(QSystemTrayIcon):
         menu.addAction("Open Connex Desktop").triggered.connect(self._open_window)
         menu.addAction("Quit").triggered.connect(self._quit_app)
 
+    def _saved_problems(self) -> dict[int, str]:
+        """The problems the app knew of when it last ran, for the connections still there."""
+        saved = json.loads(self._app.settings.get(NEEDS_ATTENTION_SETTING) or "{}")
+        existing = {connection.id for connection in self._app.connections.list()}
+        return {int(cid): why for cid, why in saved.items() if int(cid) in existing}
+
+    def _set_problem(self, connection_id: int, problem: str | None) -> None:
+        if problem is None:
+            self._problems.pop(connection_id, None)
+        else:
+            self._problems[connection_id] = problem
+        self._app.settings.set(NEEDS_ATTENTION_SETTING, json.dumps(self._problems))
+
     def sync_all(self) -> dict[int, str | None]:
         """Start every connection that is not running; returns each one's refusal (or None)."""
         return {c.id: self._controller.start(c.id) for c in self._app.connections.list()
@@ -125,10 +142,15 @@ class TrayIcon(QSystemTrayIcon):
         if request.dry_run:
             return
         name = request.connection.name
-        if result.status in PROBLEM_STATUSES:
+        if result.status is RunStatus.CANCELLED:
+            # Not every order was tried: what was wrong before may still be, and what failed
+            # before the cancel is wrong now.
+            if result.failed:
+                self._set_problem(connection_id, f"{result.failed} order(s) failed")
+        elif result.status in PROBLEM_STATUSES:
             problem = result.message or f"{result.failed} order(s) failed"
             told_before = self._problems.get(connection_id)
-            self._problems[connection_id] = problem
+            self._set_problem(connection_id, problem)
             # Every plain sync tries the failed orders again: an order nobody has fixed yet
             # fails in each automatic run. Only what went wrong anew is worth a notification.
             new_trouble = (result.new_failures > 0 if result.status is RunStatus.PARTIAL
@@ -137,7 +159,7 @@ class TrayIcon(QSystemTrayIcon):
                 self.showMessage(f"Automatic sync of {name} needs attention", problem,
                                  QSystemTrayIcon.MessageIcon.Warning, NOTIFICATION_MS)
         else:
-            self._problems.pop(connection_id, None)
+            self._set_problem(connection_id, None)
             if (request.trigger == "schedule" and result.synced
                     and self._app.settings.get(NOTIFY_BOOKED_SETTING, "0") == "1"):
                 self.showMessage(f"{name}: {result.synced} order(s) booked",

@@ -7,9 +7,12 @@ import os
 import re
 import subprocess
 import sys
+import time
 import uuid
 
+from connex_desktop.app import build_app
 from connex_desktop.sandbox.seed import COMPANY_NAME
+from connex_desktop.storage.secrets import MemorySecretStore
 from connex_desktop.ui.application import TRAY_HINT_SETTING
 from connex_desktop.ui.single_instance import SingleInstance, server_name
 
@@ -104,3 +107,51 @@ def test_demo_launch_and_a_second_launch_raises_the_first(tmp_path):
         if first.poll() is None:
             first.kill()
             first.wait()
+
+
+# The app as a user starts it, on a desktop with a tray (offscreen has none: it is said to have
+# one). Once the window shows, it presses Ctrl+Q's action and says when; the test measures how
+# long the process takes to end, and what it told the user on the way.
+QUIT_WITH_TRAY = """
+import sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QSystemTrayIcon
+from connex_desktop.__main__ import main
+from connex_desktop.ui import application
+
+QSystemTrayIcon.isSystemTrayAvailable = staticmethod(lambda: True)
+QSystemTrayIcon.showMessage = lambda _tray, title, *_rest: print(f"told: {title}", flush=True)
+qt_app = QApplication(sys.argv[:1])
+
+def quit_from_the_menu():
+    window = next(w for w in qt_app.topLevelWidgets() if isinstance(w, application.MainWindow))
+    print("quit", flush=True)
+    window.quit_action.trigger()
+
+QTimer.singleShot(300, quit_from_the_menu)
+sys.exit(main(["--data-dir", sys.argv[1]]))
+"""
+QUIT_WITHIN_S = 2.0
+
+
+def test_quit_ends_the_app_within_two_seconds_without_saying_it_still_runs(tmp_path):
+    environment = os.environ | {"QT_QPA_PLATFORM": "offscreen"}
+    data = tmp_path / "data"
+    app = subprocess.Popen([sys.executable, "-c", QUIT_WITH_TRAY, str(data)],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           env=environment)
+    try:
+        assert app.stdout.readline().strip() == "quit"
+        asked_at = time.monotonic()
+        assert app.wait(timeout=QUIT_WITHIN_S + 30) == 0, app.stderr.read()
+        assert time.monotonic() - asked_at < QUIT_WITHIN_S
+        assert app.stdout.read() == ""        # not "Connex Desktop is still running"
+    finally:
+        if app.poll() is None:
+            app.kill()
+            app.wait()
+    settings = build_app(str(data), secrets=MemorySecretStore())
+    try:   # the hint stays for the first real close of the window
+        assert settings.settings.get(TRAY_HINT_SETTING) is None
+    finally:
+        settings.close()

@@ -11,8 +11,9 @@ from PySide6.QtCore import Qt
 from connex_desktop.app import quickbooks_key_prefix
 from connex_desktop.core.result import RunStatus
 from connex_desktop.quickbooks.auth import CLIENT_SECRET, REFRESH_TOKEN
-from connex_desktop.sandbox.demo_store import DemoSource
+from connex_desktop.sandbox.demo_store import DEFAULT_ORDER_COUNT, DemoSource
 from connex_desktop.storage.repositories import OrderOutcome
+from connex_desktop.ui.application import Desktop
 from connex_desktop.ui.sync_log import sentence
 from tests.ui.test_sync_log import loaded
 
@@ -203,3 +204,16 @@ def test_duplicate_and_remove(qtbot, desktop):
     assert [c.name for c in app.connections.list()] == ["Demo store"]
     assert app.secrets.get(f"{quickbooks_key_prefix(copy.id)}/{CLIENT_SECRET}") is None
     assert window.model.rowCount() == 1
+
+
+def test_the_demo_says_its_failures_were_planted(qtbot, app):
+    desktop = Desktop(app, tray=False, demo_orders=DEFAULT_ORDER_COUNT)   # with marketplace orders
+    qtbot.addWidget(desktop.window)
+    try:
+        desktop.window.try_demo()
+        _cid, result, _request = sync(qtbot, desktop, desktop.window.sync_selected)
+        assert result.status is RunStatus.PARTIAL and result.failed == 3
+        note = desktop.window.statusBar().currentMessage()
+        assert note.startswith("The 3 failed order(s) were planted by the demo")
+    finally:
+        desktop.shutdown()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import timedelta
 
-from connex_desktop.core.connection import Schedule
+from connex_desktop.core.connection import QuickBooksCompany, Schedule
 from connex_desktop.ui.scheduler import TICK_INTERVAL_MS, AutoSyncScheduler
 from connex_desktop.ui.text import local_now
 
@@ -64,15 +64,17 @@ def test_paused_or_off_connections_are_left_alone(qtbot, desktop):
 def test_failures_back_off(qtbot, desktop):
     clock = FakeClock()
     scheduler = AutoSyncScheduler(desktop.app, desktop.controller, clock=clock)
-    demo = scheduled_demo(desktop, Schedule(every_minutes=15))
-    desktop.app.connections.update(dataclasses.replace(
-        demo, quickbooks=dataclasses.replace(demo.quickbooks, realm_id="")))
+    demo = desktop.window.try_demo()
+    # A copy has the company but none of its tokens: each run fails, asking to reconnect.
+    copy = desktop.app.connections.duplicate(demo.name, "Second shop")
+    copy = desktop.app.connections.update(dataclasses.replace(
+        copy, schedule=Schedule(every_minutes=15)))
     for failures in (1, 2):
         with qtbot.waitSignal(desktop.controller.run_finished, timeout=FINISH_TIMEOUT_MS):
-            assert scheduler.tick() == [demo.id]
-        run = desktop.app.runs.last(demo.id)
+            assert scheduler.tick() == [copy.id]
+        run = desktop.app.runs.last(copy.id)
         assert run.status == "failed"                  # recorded: the schedule backs off
-        wait = scheduler.next_due(demo) - run.started_at
+        wait = scheduler.next_due(copy) - run.started_at
         assert wait == timedelta(minutes=15 * 2 ** failures)
         clock.now = run.started_at.astimezone() + wait
 
@@ -81,3 +83,19 @@ def test_the_tick_is_coarse(desktop):
     desktop.scheduler.start()
     assert desktop.scheduler._timer.interval() == TICK_INTERVAL_MS >= 10_000
     desktop.scheduler.stop()
+
+
+def test_a_connection_not_connected_to_quickbooks_waits_for_it(qtbot, desktop):
+    clock = FakeClock()
+    scheduler = AutoSyncScheduler(desktop.app, desktop.controller, clock=clock)
+    demo = scheduled_demo(desktop, Schedule(every_minutes=15))
+    desktop.app.connections.update(dataclasses.replace(demo, quickbooks=QuickBooksCompany()))
+    desktop.window.reload()
+    assert scheduler.tick() == []
+    assert desktop.app.runs.last(demo.id) is None          # no run that could only fail
+    assert desktop.window.model.index(0, 6).data() == "Connect to QuickBooks first"
+    desktop.app.connections.update(demo)                    # connected again: due at once
+    desktop.window.reload()
+    assert desktop.window.model.index(0, 6).data() == "Due now"
+    with qtbot.waitSignal(desktop.controller.run_finished, timeout=FINISH_TIMEOUT_MS):
+        assert scheduler.tick() == [demo.id]

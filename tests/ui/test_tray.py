@@ -11,6 +11,7 @@ from connex_desktop.core.connection import MissingItemPolicy
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.result import RunStatus
 from connex_desktop.sandbox.server import SandboxServer
+from connex_desktop.ui.tray import TrayIcon
 from tests.sync.conftest import connect, row, write_orders
 
 FINISH_TIMEOUT_MS = 60_000
@@ -174,3 +175,32 @@ def test_open_shows_the_window(qtbot, desktop):
     desktop.tray.build_menu()
     action(desktop.tray.menu, "Open Connex Desktop").trigger()
     assert window.isVisible()
+
+
+def test_needs_attention_outlives_a_cancelled_run_and_a_restart(qtbot, desktop):
+    app, tray = desktop.app, desktop.tray
+    demo = desktop.window.try_demo()
+    app.connections.update(dataclasses.replace(demo, prefix="WEB-STORE-ORDER-"))
+    with qtbot.waitSignal(desktop.controller.run_finished, timeout=FINISH_TIMEOUT_MS) as done:
+        desktop.controller.start(demo.id, trigger="schedule")
+    assert done.args[1].status is RunStatus.PARTIAL and tray.state == "error"
+    with qtbot.waitSignal(desktop.controller.run_finished, timeout=FINISH_TIMEOUT_MS) as done:
+        tray.sync_all()
+        desktop.controller.cancel(demo.id)
+    assert done.args[1].status is RunStatus.CANCELLED
+    assert tray.state == "error"                    # the failed orders are still there
+
+    def restarted_tray():
+        again = TrayIcon(app, desktop.controller, desktop.scheduler, open_window=lambda: None,
+                         quit_app=lambda: None)
+        again.build_menu()
+        return again
+
+    after_restart = restarted_tray()
+    assert after_restart.state == "error"
+    assert menu_texts(after_restart.menu)[0] == "Needs attention: 1 connection(s)"
+    app.connections.update(dataclasses.replace(demo, use_qb_numbering=True))
+    with qtbot.waitSignal(desktop.controller.run_finished, timeout=FINISH_TIMEOUT_MS) as done:
+        desktop.controller.start(demo.id)           # fixed: every order books
+    assert done.args[1].status is RunStatus.SUCCEEDED and tray.state == "idle"
+    assert restarted_tray().state == "idle"

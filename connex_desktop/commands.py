@@ -35,7 +35,7 @@ from connex_desktop.core.errors import ConnexError, ErrorKind
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.progress import CancelToken
 from connex_desktop.core.result import RunStatus, SyncResult
-from connex_desktop.core.secrets import connection_secret_key
+from connex_desktop.core.secrets import SecretStore, connection_secret_key
 from connex_desktop.quickbooks.auth import (
     ACCESS_TOKEN,
     CLIENT_SECRET,
@@ -46,6 +46,7 @@ from connex_desktop.quickbooks.auth import (
     parse_callback,
     save_credentials,
 )
+from connex_desktop.quickbooks.connect_client import ConnectClient, service_url
 from connex_desktop.sources.base import FieldKind, OrderQuery, Source, missing_settings
 from connex_desktop.storage.repositories import RunTrigger, to_plain
 from connex_desktop.storage.secrets import MemorySecretStore, delete_connection_secrets
@@ -584,34 +585,19 @@ def _qb_connect(app: App, args: argparse.Namespace) -> int:
     conn = app.connections.get(args.name)
     assert conn.id is not None
     prefix = quickbooks_key_prefix(conn.id)
-    company = QuickBooksCompany(environment=args.environment.strip(),
-                                client_id=args.client_id.strip(),
-                                realm_id=(args.realm_id or "").strip(),
-                                redirect_uri=conn.quickbooks.redirect_uri)
     # The new tokens are tried in memory first, so a wrong one never replaces working ones.
     trial = MemorySecretStore()
-    if args.token_stdin:
-        if not company.realm_id:
-            raise UsageError("--token-stdin needs --realm-id (the QuickBooks company id).")
-        client_secret = sys.stdin.readline().rstrip("\r\n")
-        refresh_token = sys.stdin.readline().rstrip("\r\n")
-        if not client_secret or not refresh_token:
-            raise UsageError("--token-stdin reads two lines: the client secret, then a refresh "
-                             "token.")
-        save_credentials(trial, prefix, client_secret=client_secret,
-                         refresh_token=refresh_token)
+    if args.client_id:
+        company = _connect_with_own_keys(args, conn, trial, prefix)
+    elif args.token_stdin or args.environment or args.realm_id:
+        raise UsageError("--environment, --realm-id and --token-stdin go with --client-id "
+                         "(your own Intuit app's keys); without it, the connect service signs "
+                         "in.")
     else:
-        import getpass  # only the interactive flow asks for input
-
-        client_secret = getpass.getpass("Client secret (not shown): ").strip()
-        state = new_state()
-        url = authorization_url(company, state)
-        print(f"Opening QuickBooks to allow access:\n  {url}")
-        webbrowser.open(url)
-        callback = input("After allowing access, paste the address the browser was sent to: ")
-        code, realm_id = parse_callback(callback.strip(), state)
-        company = exchange_code(company, trial, prefix, client_secret=client_secret,
-                                code=code, realm_id=realm_id)
+        company = _connect_through_service(trial, prefix)
+        if company is None:
+            print("connex-desktop: the sign-in was cancelled.", file=sys.stderr)
+            return EXIT_USAGE
     candidate = dataclasses.replace(conn, quickbooks=company)
     try:
         with app.quickbooks_client(candidate, secrets=trial) as client:
@@ -631,6 +617,61 @@ def _qb_connect(app: App, args: argparse.Namespace) -> int:
         candidate, quickbooks=dataclasses.replace(company, company_name=name)))
     print(f"Connected {conn.name!r} to the QuickBooks company {name!r} ({company.realm_id}).")
     return EXIT_OK
+
+
+def _connect_with_own_keys(args: argparse.Namespace, conn: Connection, trial: SecretStore,
+                           prefix: str) -> QuickBooksCompany:
+    """Bring-your-own Intuit app: its client id and secret, a pasted callback or a token."""
+    if not args.environment:
+        raise UsageError("--client-id needs --environment (production, sandbox or a base URL).")
+    company = QuickBooksCompany(environment=args.environment.strip(),
+                                client_id=args.client_id.strip(),
+                                realm_id=(args.realm_id or "").strip(),
+                                redirect_uri=conn.quickbooks.redirect_uri)
+    if args.token_stdin:
+        if not company.realm_id:
+            raise UsageError("--token-stdin needs --realm-id (the QuickBooks company id).")
+        client_secret = sys.stdin.readline().rstrip("\r\n")
+        refresh_token = sys.stdin.readline().rstrip("\r\n")
+        if not client_secret or not refresh_token:
+            raise UsageError("--token-stdin reads two lines: the client secret, then a refresh "
+                             "token.")
+        save_credentials(trial, prefix, client_secret=client_secret,
+                         refresh_token=refresh_token)
+        return company
+    import getpass  # only the interactive flow asks for input
+
+    client_secret = getpass.getpass("Client secret (not shown): ").strip()
+    state = new_state()
+    url = authorization_url(company, state)
+    print(f"Opening QuickBooks to allow access:\n  {url}")
+    webbrowser.open(url)
+    callback = input("After allowing access, paste the address the browser was sent to: ")
+    code, realm_id = parse_callback(callback.strip(), state)
+    return exchange_code(company, trial, prefix, client_secret=client_secret, code=code,
+                         realm_id=realm_id)
+
+
+def _connect_through_service(trial: SecretStore, prefix: str) -> QuickBooksCompany | None:
+    """Sign in through the connect service: print the link, wait for the user's approval."""
+    client = ConnectClient(service_url())
+    pending = client.start()
+    print("Open this address to allow access to your QuickBooks company (it opens by itself "
+          f"if a browser is at hand):\n  {pending.authorization_url}\n"
+          "Waiting for the approval… (Ctrl+C cancels)", flush=True)
+    webbrowser.open(pending.authorization_url)
+    stop = CancelToken()
+    previous = signal.signal(signal.SIGINT, lambda _signum, _frame: stop.cancel())
+    try:
+        signed_in = client.wait(pending, cancelled=lambda: stop.cancelled)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if signed_in is None:
+        return None
+    save_credentials(trial, prefix, client_secret="", refresh_token=signed_in.refresh_token,
+                     access_token=signed_in.access_token)
+    return QuickBooksCompany(environment=signed_in.environment, realm_id=signed_in.realm_id,
+                             company_name=signed_in.company_name, connect_service=client.url)
 
 
 def _qb_disconnect(app: App, args: argparse.Namespace) -> int:

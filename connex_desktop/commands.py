@@ -40,6 +40,7 @@ from connex_desktop.quickbooks.auth import (
     ACCESS_TOKEN,
     CLIENT_SECRET,
     REFRESH_TOKEN,
+    QuickBooksAuth,
     authorization_url,
     exchange_code,
     new_state,
@@ -656,13 +657,13 @@ def _connect_through_service(trial: SecretStore, prefix: str) -> QuickBooksCompa
     """Sign in through the connect service: print the link, wait for the user's approval."""
     client = ConnectClient(service_url())
     pending = client.start()
-    print("Open this address to allow access to your QuickBooks company (it opens by itself "
-          f"if a browser is at hand):\n  {pending.authorization_url}\n"
-          "Waiting for the approval… (Ctrl+C cancels)", flush=True)
-    webbrowser.open(pending.authorization_url)
     stop = CancelToken()
     previous = signal.signal(signal.SIGINT, lambda _signum, _frame: stop.cancel())
     try:
+        print("Open this address to allow access to your QuickBooks company (it opens by "
+              f"itself if a browser is at hand):\n  {pending.authorization_url}\n"
+              "Waiting for the approval… (Ctrl+C cancels)", flush=True)
+        webbrowser.open(pending.authorization_url)
         signed_in = client.wait(pending, cancelled=lambda: stop.cancelled)
     finally:
         signal.signal(signal.SIGINT, previous)
@@ -677,10 +678,19 @@ def _connect_through_service(trial: SecretStore, prefix: str) -> QuickBooksCompa
 def _qb_disconnect(app: App, args: argparse.Namespace) -> int:
     conn = app.connections.get(args.name)
     assert conn.id is not None
+    if conn.quickbooks.connected:
+        auth = QuickBooksAuth(conn.quickbooks, app.secrets_for(conn),
+                              quickbooks_key_prefix(conn.id))
+        try:
+            auth.revoke()   # through the connect service when it signed in
+        except ConnexError as error:
+            print(f"connex-desktop: QuickBooks could not be told to forget the access "
+                  f"({error}); the tokens are removed here all the same.", file=sys.stderr)
     delete_connection_secrets(app.secrets, conn.id, QB_SECRETS)
     app.connections.update(dataclasses.replace(
         conn, quickbooks=dataclasses.replace(conn.quickbooks, realm_id="", company_name="")))
-    print(f"Disconnected {conn.name!r} from QuickBooks; its tokens were removed.")
+    print(f"Disconnected {conn.name!r} from QuickBooks; its access was revoked and its tokens "
+          "removed.")
     return EXIT_OK
 
 

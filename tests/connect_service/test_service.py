@@ -193,3 +193,22 @@ def test_settings_come_from_the_environment_and_name_what_is_missing():
     del environ["CONNEX_CONNECT_CLIENT_SECRET"]
     with pytest.raises(SettingsError, match="CONNEX_CONNECT_CLIENT_SECRET"):
         ServiceSettings.from_environment(environ)
+
+
+def test_the_app_waits_until_the_user_approves_or_the_sign_in_runs_out(service, browser, clock):
+    polls: list[str] = []
+
+    def meanwhile_the_user_approves(_seconds: float) -> None:
+        polls.append("pending")
+        if len(polls) == 2:
+            assert browser.approve(pending.authorization_url).status_code == 200
+
+    app = ConnectClient(service.url, sleep=meanwhile_the_user_approves)
+    pending = app.start()
+    signed_in = app.wait(pending)
+    assert signed_in is not None and signed_in.company_name == COMPANY and len(polls) == 2
+
+    slow = ConnectClient(service.url, clock=clock, sleep=lambda seconds: clock.advance(60))
+    late = refusal(lambda: slow.wait(slow.start()))
+    assert late.kind is ErrorKind.RECONNECT and "not completed in time" in str(late)
+    assert app.wait(app.start(), cancelled=lambda: True) is None

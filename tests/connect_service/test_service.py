@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import logging
+import os
+import subprocess
+import sys
 
 import pytest
 import requests
@@ -212,3 +216,28 @@ def test_the_app_waits_until_the_user_approves_or_the_sign_in_runs_out(service, 
     late = refusal(lambda: slow.wait(slow.start()))
     assert late.kind is ErrorKind.RECONNECT and "not completed in time" in str(late)
     assert app.wait(app.start(), cancelled=lambda: True) is None
+
+
+def test_the_wsgi_module_serves_with_settings_from_the_environment(monkeypatch, sandbox):
+    redirect = "https://connect.example/callback"
+    for name, value in (("CLIENT_ID", sandbox.client_id),
+                        ("CLIENT_SECRET", sandbox.client_secret),
+                        ("ENVIRONMENT", sandbox.base_url), ("REDIRECT_URI", redirect)):
+        monkeypatch.setenv("CONNEX_CONNECT_" + name, value)
+    wsgi = importlib.reload(importlib.import_module("connex_desktop.connect_service.wsgi"))
+    reply = wsgi.app.test_client().post("/v1/sign-ins", json={
+        "code_challenge": s256("v" * 50), "code_challenge_method": "S256"})
+    assert reply.status_code == 201
+    consent = reply.get_json()["authorization_url"]
+    assert consent.startswith(sandbox.base_url + "/connect/oauth2?")
+    assert "redirect_uri=https%3A%2F%2Fconnect.example%2Fcallback" in consent
+
+
+def test_the_desktop_app_never_loads_the_web_framework():
+    probe = ("import sys, connex_desktop.commands, connex_desktop.ui.application, "
+             "connex_desktop.ui.connect_dialog; "
+             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'werkzeug')"
+             " or m.startswith('connex_desktop.connect_service')))")
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            check=True, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert loaded.stdout.strip() == "[]"

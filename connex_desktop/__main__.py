@@ -163,9 +163,13 @@ def build_parser() -> argparse.ArgumentParser:
     connect = qb_actions.add_parser(
         "connect", description="Without --client-id, signs in through the connect service: "
         "prints a link to open in a browser and finishes by itself once access is allowed "
-        "(CONNEX_CONNECT_SERVICE picks the service). With --client-id, your own Intuit app's "
+        "(--service, else CONNEX_CONNECT_SERVICE, else the one remembered, else the built-in "
+        "one). With --client-id, your own Intuit app's "
         "keys: --environment, then the client secret asked for, or --token-stdin.")
     connect.add_argument("name")
+    connect.add_argument("--service", metavar="URL",
+                         help="the connect service to sign in through (remembered for later "
+                              "sign-ins in this data folder)")
     connect.add_argument("--client-id", help="your own Intuit app's client id (advanced)")
     connect.add_argument("--environment",
                          help="with --client-id: production, sandbox, or a custom base URL")

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from connex_desktop.app import (
+    CONNECT_SERVICE_SETTING,
     DEMO_CONNECTION_NAME,
     SOURCE_KINDS,
     App,
@@ -588,6 +589,8 @@ def _qb_connect(app: App, args: argparse.Namespace) -> int:
     prefix = quickbooks_key_prefix(conn.id)
     # The new tokens are tried in memory first, so a wrong one never replaces working ones.
     trial = MemorySecretStore()
+    if args.client_id and args.service:
+        raise UsageError("Use --client-id (your own Intuit app) or --service, not both.")
     if args.client_id:
         company = _connect_with_own_keys(args, conn, trial, prefix)
     elif args.token_stdin or args.environment or args.realm_id:
@@ -595,7 +598,7 @@ def _qb_connect(app: App, args: argparse.Namespace) -> int:
                          "(your own Intuit app's keys); without it, the connect service signs "
                          "in.")
     else:
-        company = _connect_through_service(trial, prefix)
+        company = _connect_through_service(app, args.service, trial, prefix)
         if company is None:
             print("connex-desktop: the sign-in was cancelled.", file=sys.stderr)
             return EXIT_USAGE
@@ -653,9 +656,12 @@ def _connect_with_own_keys(args: argparse.Namespace, conn: Connection, trial: Se
                          realm_id=realm_id)
 
 
-def _connect_through_service(trial: SecretStore, prefix: str) -> QuickBooksCompany | None:
+def _connect_through_service(app: App, service: str | None, trial: SecretStore,
+                             prefix: str) -> QuickBooksCompany | None:
     """Sign in through the connect service: print the link, wait for the user's approval."""
-    client = ConnectClient(service_url())
+    client = ConnectClient(service or app.connect_service() or service_url())
+    if service:   # checked (https) by the client: remembered for later sign-ins here
+        app.settings.set(CONNECT_SERVICE_SETTING, client.url)
     pending = client.start()
     stop = CancelToken()
     previous = signal.signal(signal.SIGINT, lambda _signum, _frame: stop.cancel())

@@ -27,11 +27,11 @@ TIMEOUT_S = 30.0
 POLL_S = 1.0
 
 
-def service_url(configured: str = "") -> str:
+def service_url(configured: str = "", *, required: bool = True) -> str:
     """The connect service a new sign-in goes through: the environment's, the settings', or
-    the build's default."""
+    the build's default; with none, "" or (`required`) a fault saying what to do."""
     url = os.environ.get(SERVICE_ENV, "").strip() or configured.strip() or DEFAULT_SERVICE_URL
-    if not url:
+    if not url and required:
         raise QuickBooksFault(
             f"No connect service is set up in this copy of Connex Desktop: set {SERVICE_ENV} to "
             "one (README, 'Run your own connect service'), or use your own Intuit app's keys.",

@@ -36,11 +36,7 @@ from connex_desktop.quickbooks.auth import (
 from connex_desktop.ui.assets import ERROR_STYLE
 from connex_desktop.ui.background import run_in_background
 from connex_desktop.ui.loopback_listener import WAIT_MS, LoopbackListener, is_loopback
-from connex_desktop.ui.service_sign_in import (
-    ServiceSignIn,
-    service_configured,
-    with_company_name,
-)
+from connex_desktop.ui.service_sign_in import ServiceSignIn, with_company_name
 
 ENVIRONMENTS = (("production", "Production (your live company)"),
                 ("sandbox", "Sandbox (Intuit development keys)"),
@@ -92,7 +88,8 @@ class ConnectDialog(QDialog):
         self.service_sign_in.connected.connect(self._on_connected)
         self.service_sign_in.failed.connect(self._on_failed)
         self.service_sign_in.cancelled.connect(self._show_connection)
-        self.service_sign_in.setEnabled(service_configured())
+        has_service = bool(app.connect_service())
+        self.service_sign_in.setEnabled(has_service)
         self.advanced_toggle = QToolButton(text="Advanced: your own Intuit app's keys",
                                            checkable=True)
         self.advanced_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
@@ -109,8 +106,7 @@ class ConnectDialog(QDialog):
         layout.addStretch(1)
         layout.addWidget(buttons)
         # Own keys in use, or no service in this copy: the form is what there is to use.
-        self.advanced_toggle.setChecked(bool(connection.quickbooks.client_id)
-                                        or not service_configured())
+        self.advanced_toggle.setChecked(bool(connection.quickbooks.client_id) or not has_service)
         self._show_advanced(self.advanced_toggle.isChecked())
         self._on_environment_changed()
         self._show_connection()
@@ -173,7 +169,7 @@ class ConnectDialog(QDialog):
             self._say(f"Connected to <b>{escape(company.company_name or company.realm_id)}</b>.")
         else:
             self._say("Not connected. Press Connect to QuickBooks and allow access in your "
-                      "browser." if service_configured() else
+                      "browser." if self._app.connect_service() else
                       "Enter your Intuit app's keys, then authorize in the browser.")
 
     def _say(self, message: str, *, error: bool = False) -> None:

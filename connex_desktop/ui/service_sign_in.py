@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 import threading
 
 from PySide6.QtCore import QUrl, Signal
@@ -15,19 +14,12 @@ from connex_desktop.core.connection import Connection, QuickBooksCompany
 from connex_desktop.core.secrets import SecretStore
 from connex_desktop.quickbooks.auth import save_credentials
 from connex_desktop.quickbooks.connect_client import (
-    DEFAULT_SERVICE_URL,
-    SERVICE_ENV,
     ConnectClient,
     PendingSignIn,
     SignedIn,
     service_url,
 )
 from connex_desktop.ui.background import run_in_background, wait_in_background
-
-
-def service_configured() -> bool:
-    """Whether this copy has a connect service (built in, or set for self-hosting)."""
-    return bool(os.environ.get(SERVICE_ENV, "").strip() or DEFAULT_SERVICE_URL)
 
 
 class ServiceSignIn(QWidget):
@@ -80,8 +72,10 @@ class ServiceSignIn(QWidget):
         stop = self._stop = threading.Event()
         self.connect_button.setEnabled(False)
 
+        url = self._app.connect_service()
+
         def begin() -> tuple[ConnectClient, PendingSignIn]:
-            client = ConnectClient(service_url())
+            client = ConnectClient(url or service_url())
             return client, client.start()
 
         run_in_background(begin, on_success=lambda started: self._opened(stop, *started),

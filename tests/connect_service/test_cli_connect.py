@@ -134,3 +134,15 @@ def test_ctrl_c_while_waiting_cancels_the_sign_in(cli, shop, service, monkeypatc
     code, _out, err = run(cli, "qb", "connect", shop)
     assert code == 2 and "cancelled" in err
     assert saved("qb_refresh_token") == []
+
+
+def test_a_service_given_once_is_remembered_and_must_be_https(
+        cli, shop, service, user_approves, monkeypatch):
+    monkeypatch.delenv(SERVICE_ENV)
+    code, _out, err = run(cli, "qb", "connect", shop, "--service", "http://connect.example")
+    assert code == 2 and "must start with https://" in err and not user_approves
+    cli("qb", "connect", shop, "--service", service.url)
+    cli("qb", "disconnect", shop)
+    _, out = cli("qb", "connect", shop)                  # no --service: the remembered one
+    assert f"Connected 'Shop' to the QuickBooks company '{COMPANY}'" in out
+    assert len(user_approves) == 2

@@ -35,6 +35,7 @@ def create_app(settings: ServiceSettings, *, clock: Callable[[], float] = time.m
                session: requests.Session | None = None) -> Flask:
     """The WSGI app: `gunicorn 'connex_desktop.connect_service.wsgi:app'` serves it for real."""
     app = Flask(__name__)
+    app.logger.addFilter(RedactingFilter())    # its tracebacks may quote a request
     intuit = IntuitApp(settings, session)
     sign_ins = SignIns(clock)
     buckets = TokenBuckets(settings.requests_per_minute, clock)
@@ -121,9 +122,12 @@ def _finish_sign_in(sign_in_id: str, args: Any, sign_ins: SignIns,
                      "You can close this tab and try again from Connex Desktop.", 400)
     try:
         status, answer = intuit.exchange(code)
-    except IntuitUnavailable:
+    except IntuitUnavailable as error:
+        log.warning("Intuit unavailable: %s", error)
         sign_ins.finish(sign_in_id, failure="intuit_unavailable")
-        raise
+        return _page("Not connected", "QuickBooks' sign-in service could not be reached or "
+                     "is unavailable. Close this tab and try again from Connex Desktop in a "
+                     "moment.", 502)
     if status != 200 or "refresh_token" not in answer:
         failure = str(answer.get("error") or f"http_{status}")
         sign_ins.finish(sign_in_id, failure=failure)

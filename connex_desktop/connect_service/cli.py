@@ -10,6 +10,7 @@ import sys
 
 from connex_desktop.connect_service.local import LocalConnectService
 from connex_desktop.connect_service.settings import ServiceSettings, SettingsError
+from connex_desktop.logs import RedactingFilter
 from connex_desktop.quickbooks.connect_client import SERVICE_ENV
 from connex_desktop.sandbox.cli import until_stopped
 from connex_desktop.sandbox.server import SandboxServer
@@ -19,6 +20,8 @@ def run(args: argparse.Namespace) -> int:
     """Serve until SIGINT/SIGTERM; first print one JSON line with the service's address."""
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:    # every line, whoever logs it, masked
+        handler.addFilter(RedactingFilter())
     with contextlib.ExitStack() as stack:
         sandbox = None
         if args.sandbox:

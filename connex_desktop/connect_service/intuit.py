@@ -76,12 +76,15 @@ class IntuitApp:
 
     def _post(self, endpoint: str, **body: Any) -> requests.Response:
         try:
-            return self._session.post(
+            reply = self._session.post(
                 self._endpoint(endpoint), timeout=TIMEOUT_S, allow_redirects=False,
                 auth=(self._settings.client_id, self._settings.client_secret),
                 headers={"Accept": "application/json"}, **body)
         except requests.RequestException as error:
             raise IntuitUnavailable(type(error).__name__) from None
+        if reply.status_code >= 500:
+            raise IntuitUnavailable(f"HTTP {reply.status_code} from the {endpoint}")
+        return reply
 
     def _endpoint(self, name: str) -> str:
         with self._lock:

@@ -18,6 +18,7 @@ from connex_desktop.connect_service.signins import SIGN_IN_LIFETIME_S, TOKENS_HE
 from connex_desktop.core.errors import ErrorKind
 from connex_desktop.quickbooks.connect_client import ConnectClient, s256
 from connex_desktop.quickbooks.errors import QuickBooksFault
+from connex_desktop.sandbox.server import SandboxServer
 from tests.connect_service.conftest import with_query
 
 COMPANY = "Maple & Pine Outfitters"
@@ -241,3 +242,16 @@ def test_the_desktop_app_never_loads_the_web_framework():
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                             check=True, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     assert loaded.stdout.strip() == "[]"
+
+
+def test_intuit_unreachable_at_the_exchange_is_a_plain_page_and_ends_the_sign_in(browser):
+    intuit = SandboxServer().start()
+    with LocalConnectService(sandbox=intuit) as service:
+        app = ConnectClient(service.url)
+        pending = app.start()
+        redirect = browser.consent(pending.authorization_url)
+        intuit.stop()                              # Intuit goes away before the exchange
+        page = browser.open(redirect)
+        assert page.status_code == 502 and "could not be reached" in page.text
+        assert "Connected to" not in page.text
+        assert refusal(lambda: app.claim(pending)).code == "intuit_unavailable"

@@ -38,41 +38,10 @@ def create_app(settings: ServiceSettings, *, clock: Callable[[], float] = time.m
     app.logger.addFilter(RedactingFilter())    # its tracebacks may quote a request
     intuit = IntuitApp(settings, session)
     sign_ins = SignIns(clock)
-    buckets = TokenBuckets(settings.requests_per_minute, clock)
     if settings.trusted_proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies,  # type: ignore
                                 x_proto=settings.trusted_proxies)
-
-    @app.before_request
-    def admit() -> Response | None:
-        g.started = time.monotonic()
-        wait_s = buckets.take(request.remote_addr or "")
-        if wait_s:
-            reply = _error(429, "rate_limited", "Too many requests; try again shortly.")
-            reply.headers["Retry-After"] = str(int(wait_s))
-            return reply
-        origin = request.headers.get("Origin", "").rstrip("/")
-        if request.method == "POST" and origin and origin not in settings.allowed_origins:
-            return _error(403, "origin_not_allowed", "Requests from this page are not allowed.")
-        return None
-
-    @app.after_request
-    def record(reply: Response) -> Response:
-        # The path only: the query of /callback holds the code. The filter masks the rest.
-        log.info("%s %s %s %s %.0f ms", request.remote_addr, request.method, request.path,
-                 reply.status_code, (time.monotonic() - g.get("started", time.monotonic())) * 1e3)
-        reply.headers["Cache-Control"] = "no-store"
-        return reply
-
-    @app.errorhandler(SignInRefused)
-    def refused(error: SignInRefused) -> Response:
-        return _error(error.status, error.reason, error.message)
-
-    @app.errorhandler(IntuitUnavailable)
-    def unavailable(error: IntuitUnavailable) -> Response:
-        log.warning("Intuit unavailable: %s", error)
-        return _error(502, "intuit_unavailable", "QuickBooks' sign-in service could not be "
-                      "reached; try again shortly.")
+    _guard(app, settings, TokenBuckets(settings.requests_per_minute, clock))
 
     @app.post("/v1/sign-ins")
     def start_sign_in() -> tuple[Response, int]:
@@ -109,6 +78,41 @@ def create_app(settings: ServiceSettings, *, clock: Callable[[], float] = time.m
         return jsonify(answer), status
 
     return app
+
+
+def _guard(app: Flask, settings: ServiceSettings, buckets: TokenBuckets) -> None:
+    """Rate limit, allowed origins, the request log, and refusals as plain JSON."""
+
+    @app.before_request
+    def admit() -> Response | None:
+        g.started = time.monotonic()
+        wait_s = buckets.take(request.remote_addr or "")
+        if wait_s:
+            reply = _error(429, "rate_limited", "Too many requests; try again shortly.")
+            reply.headers["Retry-After"] = str(int(wait_s))
+            return reply
+        origin = request.headers.get("Origin", "").rstrip("/")
+        if request.method == "POST" and origin and origin not in settings.allowed_origins:
+            return _error(403, "origin_not_allowed", "Requests from this page are not allowed.")
+        return None
+
+    @app.after_request
+    def record(reply: Response) -> Response:
+        # The path only: the query of /callback holds the code. The filter masks the rest.
+        log.info("%s %s %s %s %.0f ms", request.remote_addr, request.method, request.path,
+                 reply.status_code, (time.monotonic() - g.get("started", time.monotonic())) * 1e3)
+        reply.headers["Cache-Control"] = "no-store"
+        return reply
+
+    @app.errorhandler(SignInRefused)
+    def refused(error: SignInRefused) -> Response:
+        return _error(error.status, error.reason, error.message)
+
+    @app.errorhandler(IntuitUnavailable)
+    def unavailable(error: IntuitUnavailable) -> Response:
+        log.warning("Intuit unavailable: %s", error)
+        return _error(502, "intuit_unavailable", "QuickBooks' sign-in service could not be "
+                      "reached; try again shortly.")
 
 
 def _finish_sign_in(sign_in_id: str, args: Any, sign_ins: SignIns,

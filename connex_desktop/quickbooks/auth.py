@@ -318,5 +318,5 @@ def token_refusal(status: int, body: dict[str, object]) -> QuickBooksFault:
     elif oauth_error == "invalid_client" or status == 401:
         reason = "QuickBooks did not accept the app's client id or client secret."
     else:
-        reason = description or "QuickBooks refused to issue an access token."
+        reason = "QuickBooks refused to issue an access token."
     return reconnect_fault(reason, code=oauth_error, detail=detail, status=status)

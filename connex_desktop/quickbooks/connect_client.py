@@ -16,7 +16,12 @@ import requests
 from connex_desktop.core.errors import ErrorKind
 from connex_desktop.core.transport import is_secure_address, refuse_unsafe_redirect
 from connex_desktop.quickbooks.auth import token_refusal
-from connex_desktop.quickbooks.errors import QuickBooksFault, connection_fault, reconnect_fault
+from connex_desktop.quickbooks.errors import (
+    RETRYABLE_STATUSES,
+    QuickBooksFault,
+    connection_fault,
+    reconnect_fault,
+)
 
 # Which connect service a new sign-in goes through: this variable (tests, self-hosting), else
 # the settings', else the build's default (empty: this build has no service of its own). A
@@ -90,7 +95,7 @@ class ConnectClient:
         status, body = self._post("/v1/sign-ins", {"code_challenge": s256(verifier),
                                                    "code_challenge_method": "S256"})
         if status != 201:
-            raise token_refusal(status, body)
+            raise _sign_in_refusal(status, body)
         return PendingSignIn(str(body["sign_in_id"]), str(body["authorization_url"]), verifier,
                              self._clock() + float(body.get("expires_in", 600)))
 
@@ -101,7 +106,7 @@ class ConnectClient:
         if status == 202:
             return None
         if status != 200:
-            raise token_refusal(status, body)
+            raise _sign_in_refusal(status, body)
         return SignedIn(str(body["environment"]), str(body["realm_id"]),
                         str(body.get("company_name") or ""),
                         str(body["refresh_token"]), str(body.get("access_token") or ""))
@@ -143,3 +148,14 @@ class ConnectClient:
         except ValueError:
             body = {}
         return reply.status_code, body if isinstance(body, dict) else {}
+
+
+def _sign_in_refusal(status: int, body: dict[str, Any]) -> QuickBooksFault:
+    """The service refusing a sign-in step (expired, already handed over, a forged verifier,
+    access denied at Intuit…), in the service's plain words."""
+    if status in RETRYABLE_STATUSES:
+        return token_refusal(status, body)
+    error, description = str(body.get("error", "")), str(body.get("error_description", ""))
+    return reconnect_fault(description or f"the connect service refused the sign-in ({status}).",
+                           code=error, detail=f"{error}: {description}".strip(": "),
+                           status=status)

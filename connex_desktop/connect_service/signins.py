@@ -106,6 +106,7 @@ class SignIns:
                                     "The tokens of this sign-in were already handed over.")
             if sign_in.failure:
                 del self._by_id[sign_in_id]
+                self._id_by_state.pop(sign_in.state, None)
                 raise SignInRefused(409, sign_in.failure, "QuickBooks did not grant access "
                                     f"({sign_in.failure}); start again.")
             if sign_in.tokens is None:

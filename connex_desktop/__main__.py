@@ -17,13 +17,14 @@ from connex_desktop.sandbox.kinds import DEFAULT_KIND, KINDS
 
 MEASURE_STARTUP_ENV = "CONNEX_MEASURE_STARTUP"
 # The self-check sets up its own log once it knows the data folder works; the sandbox is a
-# development tool with no data folder of its own.
-OWN_LOGGING = frozenset({"self-check", "sandbox"})
+# development tool with no data folder of its own, and the connect service a server of its own.
+OWN_LOGGING = frozenset({"self-check", "sandbox", "connect-service"})
 # Each command's handler is imported only when it runs, so `sync` never loads Qt and the
 # window never waits for the sandbox's imports.
 HANDLERS = {
     "gui": "connex_desktop.ui.application:run",
     "sandbox": "connex_desktop.sandbox.cli:run",
+    "connect-service": "connex_desktop.connect_service.cli:run",
     "demo": "connex_desktop.commands:demo",
     "connection": "connex_desktop.commands:connection",
     "qb": "connex_desktop.commands:qb",
@@ -117,6 +118,19 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--no-rate-limits", action="store_true")
     _company_options(sandbox, default=DEFAULT_KIND)
 
+    service = commands.add_parser(
+        "connect-service", help="run the connect service (Intuit sign-in without keys)",
+        description="Serves the connect service, which holds an Intuit app's client id and "
+                    "secret and signs the desktop app in through the browser. Its settings come "
+                    "from CONNEX_CONNECT_* variables (README, 'Run your own connect service'); "
+                    "with --sandbox, an in-process sandbox plays Intuit instead. Needs the "
+                    "connect-service extra (Flask).")
+    service.add_argument("--host", default="127.0.0.1")
+    service.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    service.add_argument("--sandbox", action="store_true",
+                         help="play Intuit with a local sandbox (its keys, no variables needed)")
+    _company_options(service, default=DEFAULT_KIND)
+
     demo = commands.add_parser("demo", help="sync the demo store into an in-process sandbox")
     demo.add_argument("--orders", type=int, default=None, help="how many demo orders")
     demo.add_argument("--mode", choices=[m.value for m in TransactionMode], default=None,
@@ -146,14 +160,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     qb = commands.add_parser("qb", help="connect a connection to a QuickBooks company")
     qb_actions = qb.add_subparsers(dest="action", metavar="ACTION", required=True)
-    connect = qb_actions.add_parser("connect")
+    connect = qb_actions.add_parser(
+        "connect", description="Without --client-id, signs in through the connect service: "
+        "prints a link to open in a browser and finishes by itself once access is allowed "
+        "(--service, else CONNEX_CONNECT_SERVICE, else the one remembered, else the built-in "
+        "one). With --client-id, your own Intuit app's "
+        "keys: --environment, then the client secret asked for, or --token-stdin.")
     connect.add_argument("name")
-    connect.add_argument("--environment", required=True,
-                         help="production, sandbox, or a custom base URL")
-    connect.add_argument("--client-id", required=True)
+    connect.add_argument("--service", metavar="URL",
+                         help="the connect service to sign in through (remembered for later "
+                              "sign-ins in this data folder)")
+    connect.add_argument("--client-id", help="your own Intuit app's client id (advanced)")
+    connect.add_argument("--environment",
+                         help="with --client-id: production, sandbox, or a custom base URL")
     connect.add_argument("--realm-id")
     connect.add_argument("--token-stdin", action="store_true",
-                         help="read the client secret and a refresh token from standard input")
+                         help="with --client-id: read the client secret and a refresh token "
+                              "from standard input")
     qb_actions.add_parser("disconnect").add_argument("name")
 
     sync = commands.add_parser("sync", help="book orders into QuickBooks",

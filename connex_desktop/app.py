@@ -23,6 +23,7 @@ from connex_desktop.quickbooks.auth import (
     QuickBooksAuth,
     save_credentials,
 )
+from connex_desktop.quickbooks.connect_client import service_url
 from connex_desktop.sandbox.demo_store import DemoSource
 from connex_desktop.sandbox.kinds import DEFAULT_KIND
 from connex_desktop.sandbox.seed import COMPANY_NAME as DEMO_COMPANY_NAME
@@ -72,6 +73,8 @@ SOURCE_KINDS: Mapping[str, type[Source]] = {CsvSource.kind: CsvSource, DemoSourc
 FOLDER_ID_SETTING = "keyring_folder_id"
 OLD_SECRETS_MOVED_SETTING = "keyring_old_keys_moved"
 QUICKBOOKS_SECRETS = (CLIENT_SECRET, REFRESH_TOKEN, ACCESS_TOKEN)
+# The connect service chosen for this data folder (`qb connect --service`), over the build's.
+CONNECT_SERVICE_SETTING = "connect_service_url"
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +117,11 @@ class App:
     def __post_init__(self) -> None:
         self.ledger = LedgerRepository(self.database)
         self.sync_locks = SyncLocks(self.paths.locks)
+
+    def connect_service(self) -> str:
+        """The connect service new sign-ins go through ("" when there is none); see
+        connect_client.service_url for which wins."""
+        return service_url(self.settings.get(CONNECT_SERVICE_SETTING) or "", required=False)
 
     def source_for(self, connection: Connection) -> Source:
         """The connection's store, with its secrets read from the secret store."""

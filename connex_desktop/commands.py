@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from connex_desktop.app import (
+    CONNECT_SERVICE_SETTING,
     DEMO_CONNECTION_NAME,
     SOURCE_KINDS,
     App,
@@ -36,17 +37,19 @@ from connex_desktop.core.errors import ConnexError, ErrorKind
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.progress import CancelToken
 from connex_desktop.core.result import RunStatus, SyncResult
-from connex_desktop.core.secrets import connection_secret_key
+from connex_desktop.core.secrets import SecretStore, connection_secret_key
 from connex_desktop.quickbooks.auth import (
     ACCESS_TOKEN,
     CLIENT_SECRET,
     REFRESH_TOKEN,
+    QuickBooksAuth,
     authorization_url,
     exchange_code,
     new_state,
     parse_callback,
     save_credentials,
 )
+from connex_desktop.quickbooks.connect_client import ConnectClient, service_url
 from connex_desktop.sandbox.demo_store import only_planted_failures, planted_failures
 from connex_desktop.sources.base import FieldKind, OrderQuery, Source, missing_settings
 from connex_desktop.storage.repositories import RunTrigger, to_plain
@@ -607,34 +610,21 @@ def _qb_connect(app: App, args: argparse.Namespace) -> int:
     conn = app.connections.get(args.name)
     assert conn.id is not None
     prefix = quickbooks_key_prefix(conn.id)
-    company = QuickBooksCompany(environment=args.environment.strip(),
-                                client_id=args.client_id.strip(),
-                                realm_id=(args.realm_id or "").strip(),
-                                redirect_uri=conn.quickbooks.redirect_uri)
     # The new tokens are tried in memory first, so a wrong one never replaces working ones.
     trial = MemorySecretStore()
-    if args.token_stdin:
-        if not company.realm_id:
-            raise UsageError("--token-stdin needs --realm-id (the QuickBooks company id).")
-        client_secret = sys.stdin.readline().rstrip("\r\n")
-        refresh_token = sys.stdin.readline().rstrip("\r\n")
-        if not client_secret or not refresh_token:
-            raise UsageError("--token-stdin reads two lines: the client secret, then a refresh "
-                             "token.")
-        save_credentials(trial, prefix, client_secret=client_secret,
-                         refresh_token=refresh_token)
+    if args.client_id and args.service:
+        raise UsageError("Use --client-id (your own Intuit app) or --service, not both.")
+    if args.client_id:
+        company = _connect_with_own_keys(args, conn, trial, prefix)
+    elif args.token_stdin or args.environment or args.realm_id:
+        raise UsageError("--environment, --realm-id and --token-stdin go with --client-id "
+                         "(your own Intuit app's keys); without it, the connect service signs "
+                         "in.")
     else:
-        import getpass  # only the interactive flow asks for input
-
-        client_secret = getpass.getpass("Client secret (not shown): ").strip()
-        state = new_state()
-        url = authorization_url(company, state)
-        print(f"Opening QuickBooks to allow access:\n  {url}")
-        webbrowser.open(url)
-        callback = input("After allowing access, paste the address the browser was sent to: ")
-        code, realm_id = parse_callback(callback.strip(), state)
-        company = exchange_code(company, trial, prefix, client_secret=client_secret,
-                                code=code, realm_id=realm_id)
+        company = _connect_through_service(app, args.service, trial, prefix)
+        if company is None:
+            print("connex-desktop: the sign-in was cancelled.", file=sys.stderr)
+            return EXIT_USAGE
     candidate = dataclasses.replace(conn, quickbooks=company)
     try:
         with app.quickbooks_client(candidate, secrets=trial) as client:
@@ -656,13 +646,80 @@ def _qb_connect(app: App, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _connect_with_own_keys(args: argparse.Namespace, conn: Connection, trial: SecretStore,
+                           prefix: str) -> QuickBooksCompany:
+    """Bring-your-own Intuit app: its client id and secret, a pasted callback or a token."""
+    if not args.environment:
+        raise UsageError("--client-id needs --environment (production, sandbox or a base URL).")
+    company = QuickBooksCompany(environment=args.environment.strip(),
+                                client_id=args.client_id.strip(),
+                                realm_id=(args.realm_id or "").strip(),
+                                redirect_uri=conn.quickbooks.redirect_uri)
+    if args.token_stdin:
+        if not company.realm_id:
+            raise UsageError("--token-stdin needs --realm-id (the QuickBooks company id).")
+        client_secret = sys.stdin.readline().rstrip("\r\n")
+        refresh_token = sys.stdin.readline().rstrip("\r\n")
+        if not client_secret or not refresh_token:
+            raise UsageError("--token-stdin reads two lines: the client secret, then a refresh "
+                             "token.")
+        save_credentials(trial, prefix, client_secret=client_secret,
+                         refresh_token=refresh_token)
+        return company
+    import getpass  # only the interactive flow asks for input
+
+    client_secret = getpass.getpass("Client secret (not shown): ").strip()
+    state = new_state()
+    url = authorization_url(company, state)
+    print(f"Opening QuickBooks to allow access:\n  {url}")
+    webbrowser.open(url)
+    callback = input("After allowing access, paste the address the browser was sent to: ")
+    code, realm_id = parse_callback(callback.strip(), state)
+    return exchange_code(company, trial, prefix, client_secret=client_secret, code=code,
+                         realm_id=realm_id)
+
+
+def _connect_through_service(app: App, service: str | None, trial: SecretStore,
+                             prefix: str) -> QuickBooksCompany | None:
+    """Sign in through the connect service: print the link, wait for the user's approval."""
+    client = ConnectClient(service or app.connect_service() or service_url())
+    if service:   # checked (https) by the client: remembered for later sign-ins here
+        app.settings.set(CONNECT_SERVICE_SETTING, client.url)
+    pending = client.start()
+    stop = CancelToken()
+    previous = signal.signal(signal.SIGINT, lambda _signum, _frame: stop.cancel())
+    try:
+        print("Open this address to allow access to your QuickBooks company (it opens by "
+              f"itself if a browser is at hand):\n  {pending.authorization_url}\n"
+              "Waiting for the approval… (Ctrl+C cancels)", flush=True)
+        webbrowser.open(pending.authorization_url)
+        signed_in = client.wait(pending, cancelled=lambda: stop.cancelled)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if signed_in is None:
+        return None
+    save_credentials(trial, prefix, client_secret="", refresh_token=signed_in.refresh_token,
+                     access_token=signed_in.access_token)
+    return QuickBooksCompany(environment=signed_in.environment, realm_id=signed_in.realm_id,
+                             company_name=signed_in.company_name, connect_service=client.url)
+
+
 def _qb_disconnect(app: App, args: argparse.Namespace) -> int:
     conn = app.connections.get(args.name)
     assert conn.id is not None
+    if conn.quickbooks.connected:
+        auth = QuickBooksAuth(conn.quickbooks, app.secrets_for(conn),
+                              quickbooks_key_prefix(conn.id))
+        try:
+            auth.revoke()   # through the connect service when it signed in
+        except ConnexError as error:
+            print(f"connex-desktop: QuickBooks could not be told to forget the access "
+                  f"({error}); the tokens are removed here all the same.", file=sys.stderr)
     delete_connection_secrets(app.secrets, conn.id, QB_SECRETS)
     app.connections.update(dataclasses.replace(
         conn, quickbooks=dataclasses.replace(conn.quickbooks, realm_id="", company_name="")))
-    print(f"Disconnected {conn.name!r} from QuickBooks; its tokens were removed.")
+    print(f"Disconnected {conn.name!r} from QuickBooks; its access was revoked and its tokens "
+          "removed.")
     return EXIT_OK
 
 

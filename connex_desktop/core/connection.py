@@ -66,6 +66,9 @@ class QuickBooksCompany:
     realm_id: str = ""
     company_name: str = ""
     redirect_uri: str = "http://localhost:8765/callback"
+    # The connect service it signed in through (refresh and revoke go there); empty when the
+    # user's own Intuit app keys (client id here, secret in the keyring) signed it in.
+    connect_service: str = ""
 
     @property
     def connected(self) -> bool:

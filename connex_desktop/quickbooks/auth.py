@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from intuitlib.client import AuthClient
     from intuitlib.exceptions import AuthClientError
 
+    from connex_desktop.quickbooks.connect_client import ConnectClient
+
 CLIENT_SECRET = "qb_client_secret"
 REFRESH_TOKEN = "qb_refresh_token"
 ACCESS_TOKEN = "qb_access_token"
@@ -118,8 +120,12 @@ def parse_callback(callback_url: str, expected_state: str) -> tuple[str, str]:
 
 def save_credentials(secrets: SecretStore, key_prefix: str, *, client_secret: str,
                      refresh_token: str, access_token: str = "") -> None:
-    """Store the app's client secret and the company's tokens (e.g. from `--token-stdin`)."""
-    secrets.set(f"{key_prefix}/{CLIENT_SECRET}", client_secret)
+    """Store the app's client secret and the company's tokens (e.g. from `--token-stdin`);
+    no client secret (a connect service's sign-in, which keeps it) deletes a saved one."""
+    if client_secret:
+        secrets.set(f"{key_prefix}/{CLIENT_SECRET}", client_secret)
+    else:
+        secrets.delete(f"{key_prefix}/{CLIENT_SECRET}")
     secrets.set(f"{key_prefix}/{REFRESH_TOKEN}", refresh_token)
     if access_token:
         secrets.set(f"{key_prefix}/{ACCESS_TOKEN}", access_token)
@@ -189,7 +195,9 @@ class QuickBooksAuth:
         with self._lock:
             token = self._secrets.get(self._key(REFRESH_TOKEN))
             try:
-                if token:
+                if token and self.company.connect_service:
+                    self._connect_client().revoke(token)
+                elif token:
                     self._auth_client().revoke(token=token)
             except AuthClientError as error:
                 if error.status_code not in (400, 401):     # already invalid: nothing to revoke
@@ -206,17 +214,29 @@ class QuickBooksAuth:
         refresh_token = self._secrets.get(self._key(REFRESH_TOKEN))
         if not refresh_token:
             raise reconnect_fault("this connection has no saved QuickBooks authorisation.")
-        client = self._auth_client()
-        with _token_request():
-            client.refresh(refresh_token=refresh_token)
+        if self.company.connect_service:
+            answer = self._connect_client().refresh(refresh_token)
+            new_refresh, access, expires_in = (answer["refresh_token"], answer["access_token"],
+                                               answer.get("expires_in"))
+        else:
+            client = self._auth_client()
+            with _token_request():
+                client.refresh(refresh_token=refresh_token)
+            new_refresh, access, expires_in = (client.refresh_token, client.access_token,
+                                               client.expires_in)
         self.refresh_count += 1
         # The old refresh token may already be dead: the rotated one must be safe before use.
-        self._secrets.set(self._key(REFRESH_TOKEN), client.refresh_token)
-        self._secrets.set(self._key(ACCESS_TOKEN), client.access_token)
-        self._access_token = str(client.access_token)
-        expires_in = float(client.expires_in or 3600)
-        self._expires_at = self._clock() + max(expires_in - EXPIRY_MARGIN_S, expires_in / 2)
+        self._secrets.set(self._key(REFRESH_TOKEN), str(new_refresh))
+        self._secrets.set(self._key(ACCESS_TOKEN), str(access))
+        self._access_token = str(access)
+        seconds = float(expires_in or 3600)
+        self._expires_at = self._clock() + max(seconds - EXPIRY_MARGIN_S, seconds / 2)
         return self._access_token
+
+    def _connect_client(self) -> ConnectClient:
+        from connex_desktop.quickbooks.connect_client import ConnectClient
+
+        return ConnectClient(self.company.connect_service)
 
     def _auth_client(self) -> AuthClient:
         if self._client is None:
@@ -281,18 +301,22 @@ def _token_endpoint_fault(error: AuthClientError) -> QuickBooksFault:
         body = json.loads(error.content or b"{}")
     except ValueError:
         body = {}
-    oauth_error = str(body.get("error", "")) if isinstance(body, dict) else ""
-    description = str(body.get("error_description", "")) if isinstance(body, dict) else ""
+    return token_refusal(error.status_code, body if isinstance(body, dict) else {})
+
+
+def token_refusal(status: int, body: dict[str, object]) -> QuickBooksFault:
+    """A token endpoint's (or the connect service's) refusal, from its OAuth error fields."""
+    oauth_error = str(body.get("error", ""))
+    description = str(body.get("error_description", ""))
     detail = f"{oauth_error}: {description}".strip(": ")
-    if error.status_code in (429, 500, 502, 503, 504):
+    if status in (429, 500, 502, 503, 504):
         return QuickBooksFault("The QuickBooks sign-in service is unavailable right now.",
-                               kind=ErrorKind.RETRY_LATER, detail=detail,
-                               status=error.status_code)
+                               kind=ErrorKind.RETRY_LATER, detail=detail, status=status)
     if oauth_error == "invalid_grant":
         reason = ("the saved authorisation is no longer valid "
                   "(it was revoked, expired or replaced).")
-    elif oauth_error == "invalid_client" or error.status_code == 401:
+    elif oauth_error == "invalid_client" or status == 401:
         reason = "QuickBooks did not accept the app's client id or client secret."
     else:
         reason = "QuickBooks refused to issue an access token."
-    return reconnect_fault(reason, code=oauth_error, detail=detail, status=error.status_code)
+    return reconnect_fault(reason, code=oauth_error, detail=detail, status=status)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import signal
 import sys
 import threading
+from collections.abc import Iterator
 from types import FrameType
 
 from connex_desktop.sandbox.server import SandboxServer
@@ -17,24 +19,34 @@ def run(args: argparse.Namespace) -> int:
     sandbox = SandboxServer(args.db, host=args.host, port=args.port, latency_ms=args.latency_ms,
                             fail_rate=args.fail_rate, rate_limits=not args.no_rate_limits,
                             kind=args.company, multicurrency=bool(args.multicurrency))
+    with until_stopped() as stopping:
+        sandbox.start()
+        try:
+            print(json.dumps({"base_url": sandbox.base_url, "realm_id": sandbox.realm_id,
+                              "client_id": sandbox.client_id,
+                              "client_secret": sandbox.client_secret,
+                              "refresh_token": sandbox.refresh_token,
+                              "discovery_url": sandbox.discovery_url, "company": args.company,
+                              "multicurrency": bool(args.multicurrency)}), flush=True)
+            while not stopping.wait(0.5):   # a timeout: Windows delivers signals between waits
+                pass
+        finally:
+            sandbox.stop()
+    print("sandbox stopped", file=sys.stderr)
+    return 0
+
+
+@contextlib.contextmanager
+def until_stopped() -> Iterator[threading.Event]:
+    """An event set by SIGINT or SIGTERM while inside; the previous handlers come back after."""
     stopping = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
         stopping.set()
 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    sandbox.start()
     try:
-        print(json.dumps({"base_url": sandbox.base_url, "realm_id": sandbox.realm_id,
-                          "client_id": sandbox.client_id, "client_secret": sandbox.client_secret,
-                          "refresh_token": sandbox.refresh_token,
-                          "discovery_url": sandbox.discovery_url, "company": args.company,
-                          "multicurrency": bool(args.multicurrency)}), flush=True)
-        while not stopping.wait(0.5):
-            pass
+        yield stopping
     finally:
-        sandbox.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    print("sandbox stopped", file=sys.stderr)
-    return 0

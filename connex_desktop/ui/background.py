@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -33,9 +34,12 @@ class BackgroundCall(QObject):
         self._succeeded.connect(self._deliver_success)
         self._failed.connect(self._deliver_failure)
 
-    def start(self) -> BackgroundCall:
+    def start(self, *, own_thread: bool = False) -> BackgroundCall:
         BackgroundCall._pending.add(self)
-        QThreadPool.globalInstance().start(_Runnable(self))
+        if own_thread:
+            threading.Thread(target=self.run_here, name="background-wait", daemon=True).start()
+        else:
+            QThreadPool.globalInstance().start(_Runnable(self))
         return self
 
     def run_here(self) -> None:
@@ -80,3 +84,10 @@ def run_in_background(function: Callable[[], Any], *, on_success: Callable[[Any]
                       on_failure: Callable[[Exception], None]) -> BackgroundCall:
     """Start `function` on the pool; see BackgroundCall for how the outcome comes back."""
     return BackgroundCall(function, on_success, on_failure).start()
+
+
+def wait_in_background(function: Callable[[], Any], *, on_success: Callable[[Any], None],
+                       on_failure: Callable[[Exception], None]) -> BackgroundCall:
+    """Like run_in_background, for a call that waits minutes (a sign-in in the browser): on a
+    thread of its own, so the pool's few threads stay free for short calls."""
+    return BackgroundCall(function, on_success, on_failure).start(own_thread=True)

@@ -1,4 +1,4 @@
-"""Connect to QuickBooks: the user's Intuit app keys, the browser sign-in, and the company."""
+"""Connect to QuickBooks: one button through the connect service, or (Advanced) own keys."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPushButton,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -35,10 +36,18 @@ from connex_desktop.quickbooks.auth import (
 from connex_desktop.ui.assets import ERROR_STYLE
 from connex_desktop.ui.background import run_in_background
 from connex_desktop.ui.loopback_listener import WAIT_MS, LoopbackListener, is_loopback
+from connex_desktop.ui.service_sign_in import ServiceSignIn, with_company_name
 
 ENVIRONMENTS = (("production", "Production (your live company)"),
                 ("sandbox", "Sandbox (Intuit development keys)"),
                 ("custom", "Custom address"))
+INTUIT_DEVELOPER_PORTAL = "https://developer.intuit.com/app/developer/myapps"
+OWN_KEYS_HELP = (
+    "Only if you run your own Intuit app: create one at the "
+    f'<a href="{INTUIT_DEVELOPER_PORTAL}">Intuit developer portal</a> (Keys &amp; credentials '
+    "gives its client ID and secret; add the redirect URI below to its list).")
+
+
 class ConnectDialog(QDialog):
     """Connect one connection to a QuickBooks Online company, or disconnect it.
 
@@ -64,7 +73,48 @@ class ConnectDialog(QDialog):
         self.setWindowTitle(f"Connect {connection.name} to QuickBooks")
         self.resize(640, 380)
 
-        company = connection.quickbooks
+        self.advanced = self._own_keys_section(connection.quickbooks)
+        self.disconnect_button = QPushButton("Disconnect")
+        self.disconnect_button.clicked.connect(self.ask_disconnect)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        self.service_sign_in = ServiceSignIn(app, connection, self._secrets, self._prefix,
+                                             parent=self)
+        self.service_sign_in.waiting.connect(lambda _url: self._say(
+            "Sign in and allow access in your browser: this window finishes by itself."))
+        self.service_sign_in.connected.connect(self._on_connected)
+        self.service_sign_in.failed.connect(self._on_failed)
+        self.service_sign_in.cancelled.connect(self._show_connection)
+        has_service = bool(app.connect_service())
+        self.service_sign_in.setEnabled(has_service)
+        self.advanced_toggle = QToolButton(text="Advanced: your own Intuit app's keys",
+                                           checkable=True)
+        self.advanced_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.advanced_toggle.toggled.connect(self._show_advanced)
+        layout = QVBoxLayout(self)
+        row = QHBoxLayout()
+        row.addWidget(self.service_sign_in, 1)
+        row.addWidget(self.disconnect_button, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(row)
+        layout.addWidget(self.status)
+        layout.addSpacing(12)
+        layout.addWidget(self.advanced_toggle)
+        layout.addWidget(self.advanced)
+        layout.addStretch(1)
+        layout.addWidget(buttons)
+        # Own keys in use, or no service in this copy: the form is what there is to use.
+        self.advanced_toggle.setChecked(bool(connection.quickbooks.client_id) or not has_service)
+        self._show_advanced(self.advanced_toggle.isChecked())
+        self._on_environment_changed()
+        self._show_connection()
+
+    # ── form ────────────────────────────────────────────────────────────────────────────────
+
+    def _own_keys_section(self, company: QuickBooksCompany) -> QWidget:
+        """The form for the user's own Intuit app (Advanced)."""
         self.environment = QComboBox()
         for value, label in ENVIRONMENTS:
             self.environment.addItem(label, value)
@@ -95,8 +145,6 @@ class ConnectDialog(QDialog):
         self.authorize_button = QPushButton("Authorize in browser")
         self.authorize_button.setDefault(True)
         self.authorize_button.clicked.connect(self.authorize)
-        self.disconnect_button = QPushButton("Disconnect")
-        self.disconnect_button.clicked.connect(self.ask_disconnect)
         self.pasted_url = QLineEdit()
         self.pasted_url.setPlaceholderText("https://… the address your browser landed on")
         self.use_pasted = QPushButton("Use this address")
@@ -104,32 +152,12 @@ class ConnectDialog(QDialog):
         paste_row = QHBoxLayout()
         paste_row.addWidget(self.pasted_url, 1)
         paste_row.addWidget(self.use_pasted)
-        self.status = QLabel()
-        self.status.setWordWrap(True)
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.rejected.connect(self.reject)
+        return _advanced_section(form, [self.authorize_button], paste_row)
 
-        paste_hint = QLabel("With production keys, QuickBooks sends the browser to your "
-                            "redirect page: paste the address it landed on here.")
-        paste_hint.setWordWrap(True)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        row = QHBoxLayout()
-        row.addWidget(self.authorize_button)
-        row.addWidget(self.disconnect_button)
-        row.addStretch(1)
-        layout.addLayout(row)
-        layout.addWidget(self.status)
-        layout.addSpacing(12)
-        layout.addWidget(paste_hint)
-        layout.addLayout(paste_row)
-        layout.addStretch(1)
-        layout.addWidget(buttons)
-        self._on_environment_changed()
-        self._show_connection()
-
-    # ── form ────────────────────────────────────────────────────────────────────────────────
+    def _show_advanced(self, shown: bool) -> None:
+        self.advanced.setVisible(shown)
+        self.advanced_toggle.setArrowType(Qt.ArrowType.DownArrow if shown
+                                          else Qt.ArrowType.RightArrow)
 
     def _on_environment_changed(self) -> None:
         self.custom_url.setEnabled(self.environment.currentData() == "custom")
@@ -140,7 +168,9 @@ class ConnectDialog(QDialog):
         if company.connected:
             self._say(f"Connected to <b>{escape(company.company_name or company.realm_id)}</b>.")
         else:
-            self._say("Enter your Intuit app's keys, then authorize in the browser.")
+            self._say("Not connected. Press Connect to QuickBooks and allow access in your "
+                      "browser." if self._app.connect_service() else
+                      "Enter your Intuit app's keys, then authorize in the browser.")
 
     def _say(self, message: str, *, error: bool = False) -> None:
         self.status.setStyleSheet(ERROR_STYLE if error else "")
@@ -256,11 +286,7 @@ class ConnectDialog(QDialog):
         def connect() -> Connection:
             connected = exchange_code(company, secrets, prefix, client_secret=secret, code=code,
                                       realm_id=realm_id)
-            candidate = dataclasses.replace(connection, quickbooks=connected)
-            with app.quickbooks_client(candidate) as client:
-                name = str(client.company_info().get("CompanyName", ""))
-            return dataclasses.replace(candidate, quickbooks=dataclasses.replace(
-                connected, company_name=name))
+            return with_company_name(app, dataclasses.replace(connection, quickbooks=connected))
 
         run_in_background(connect, on_success=self._on_connected,
                           on_failure=self._on_connect_failed)
@@ -318,4 +344,30 @@ class ConnectDialog(QDialog):
     def done(self, result: int) -> None:
         self._drop_listener("The Connect to QuickBooks window was closed. Return to Connex "
                             "Desktop to see whether the connection is there.")
+        self.service_sign_in.cancel()
         super().done(result)
+
+
+def _advanced_section(form: QFormLayout, buttons: list[QPushButton],
+                      paste_row: QHBoxLayout) -> QWidget:
+    """Bring-your-own Intuit app: a word on where the keys come from, the form, and the box to
+    paste the address a production app's redirect page landed on."""
+    section = QWidget()
+    explanation = QLabel(OWN_KEYS_HELP)
+    explanation.setWordWrap(True)
+    explanation.setOpenExternalLinks(True)
+    paste_hint = QLabel("With production keys, QuickBooks sends the browser to your redirect "
+                        "page: paste the address it landed on here.")
+    paste_hint.setWordWrap(True)
+    row = QHBoxLayout()
+    for button in buttons:
+        row.addWidget(button)
+    row.addStretch(1)
+    layout = QVBoxLayout(section)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(explanation)
+    layout.addLayout(form)
+    layout.addLayout(row)
+    layout.addWidget(paste_hint)
+    layout.addLayout(paste_row)
+    return section

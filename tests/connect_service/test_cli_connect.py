@@ -1,0 +1,148 @@
+"""`qb connect NAME` with no keys: through the connect service, the sandbox playing Intuit."""
+
+from __future__ import annotations
+
+import base64
+import json
+import signal
+from decimal import Decimal
+
+import pytest
+
+from connex_desktop import commands
+from connex_desktop.__main__ import main
+from connex_desktop.quickbooks.connect_client import SERVICE_ENV
+from tests.connect_service.conftest import Browser
+from tests.sources.store_cli import Cli, amount, assert_no_file_holds, cli_fixture  # noqa: F401
+from tests.storage.memory_keyring import MemoryKeyring
+from tests.sync.conftest import row, write_orders
+
+COMPANY = "Maple & Pine Outfitters"
+
+
+def saved(name: str) -> list[str]:
+    """The keyring's values of this QuickBooks secret (one connection: at most one)."""
+    return [value for (_service, key), value in MemoryKeyring.passwords.items()
+            if key.endswith("/" + name)]
+
+
+def run(cli: Cli, *args: str) -> tuple[int, str, str]:
+    """A command that may fail: (exit code, standard output, standard error)."""
+    try:
+        code = main(["--data-dir", str(cli.data_dir), *args])
+    except SystemExit as exit_:
+        code = int(exit_.code or 0)
+    captured = cli.capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture
+def shop(cli, tmp_path):
+    orders = write_orders(tmp_path / "orders.csv", [
+        row("101", "MUG-ENM-12", "2", "18.00", payment_status="paid")])
+    cli("connection", "add", "Shop", "--source", "csv", "--set", f"path={orders}", "--mode",
+        "invoices-with-payments")
+    return "Shop"
+
+
+@pytest.fixture
+def user_approves(monkeypatch, service):
+    """The browser the CLI opens: the user approves at once; the addresses opened are kept."""
+    monkeypatch.setenv(SERVICE_ENV, service.url)
+    opened: list[str] = []
+    browser = Browser()
+
+    def open_browser(url: str) -> bool:
+        opened.append(url)
+        assert browser.approve(url).status_code == 200
+        return True
+
+    monkeypatch.setattr(commands.webbrowser, "open", open_browser)
+    return opened
+
+
+def test_qb_connect_without_keys_signs_in_through_the_service_and_syncs(
+        cli, shop, sandbox, service, user_approves, tmp_path):
+    _, out = cli("qb", "connect", shop)
+    assert user_approves and user_approves[0] in out          # the link is printed to open
+    assert f"Connected 'Shop' to the QuickBooks company '{COMPANY}'" in out
+    (refresh_token,) = saved("qb_refresh_token")
+    assert saved("qb_client_secret") == []                   # the secret stays at the service
+    assert refresh_token not in out and sandbox.client_secret not in out
+    _, shown = cli("connection", "show", shop, "--json")
+    assert json.loads(shown)["quickbooks"]["company"] == COMPANY
+
+    assert cli.sync(shop)["status"] == "succeeded"
+    (invoice,) = sandbox.company.all("Invoice")
+    assert amount(invoice["TotalAmt"]) == Decimal("36.00")
+
+    sandbox.inject("expire_tokens")      # the next request refreshes, through the service
+    assert cli.sync(shop)["status"] == "succeeded"
+    (rotated,) = saved("qb_refresh_token")
+    assert rotated != refresh_token
+    sandbox.inject("expire_tokens")      # and the rotated token is the one that works now
+    assert cli.sync(shop)["status"] == "succeeded"
+    assert saved("qb_refresh_token") != [rotated]
+    assert_no_file_holds(tmp_path, sandbox.client_secret)
+    assert_no_file_holds(tmp_path, rotated)
+
+
+def test_disconnect_revokes_through_the_service(cli, shop, sandbox, service, user_approves):
+    cli("qb", "connect", shop)
+    (refresh_token,) = saved("qb_refresh_token")
+    _, out = cli("qb", "disconnect", shop)
+    assert "revoked" in out and saved("qb_refresh_token") == []
+    assert not _refresh_works(sandbox, refresh_token)
+
+
+def _refresh_works(sandbox, refresh_token: str) -> bool:
+    form = {"grant_type": "refresh_token", "refresh_token": refresh_token,
+            "client_id": sandbox.client_id, "client_secret": sandbox.client_secret}
+    return sandbox.oauth.token(form, None).status == 200
+
+
+def test_a_refused_refresh_token_asks_to_reconnect(cli, shop, sandbox, service, user_approves):
+    cli("qb", "connect", shop)
+    (refresh_token,) = saved("qb_refresh_token")
+    credentials = f"{sandbox.client_id}:{sandbox.client_secret}".encode()
+    sandbox.oauth.revoke({"token": refresh_token},
+                         "Basic " + base64.b64encode(credentials).decode())
+    code, out, _err = run(cli, "sync", shop, "--json")
+    assert code == 2
+    assert "Reconnect to QuickBooks" in out
+
+
+def test_qb_connect_with_no_service_set_up_says_what_to_do(cli, shop, monkeypatch):
+    monkeypatch.delenv(SERVICE_ENV, raising=False)
+    code, _out, err = run(cli, "qb", "connect", shop)
+    assert code == 2 and SERVICE_ENV in err and "your own Intuit app" in err
+
+
+def test_own_key_options_need_the_client_id(cli, shop):
+    code, _out, err = run(cli, "qb", "connect", shop, "--environment", "sandbox")
+    assert code == 2 and "--client-id" in err
+
+
+def test_ctrl_c_while_waiting_cancels_the_sign_in(cli, shop, service, monkeypatch):
+    monkeypatch.setenv(SERVICE_ENV, service.url)
+
+    def press_ctrl_c(_url: str) -> bool:      # instead of approving in the browser
+        signal.raise_signal(signal.SIGINT)
+        return True
+
+    monkeypatch.setattr(commands.webbrowser, "open", press_ctrl_c)
+    code, _out, err = run(cli, "qb", "connect", shop)
+    assert code == 2 and "cancelled" in err
+    assert saved("qb_refresh_token") == []
+
+
+def test_a_service_given_once_is_remembered_and_must_be_https(
+        cli, shop, service, user_approves, monkeypatch):
+    monkeypatch.delenv(SERVICE_ENV)
+    code, _out, err = run(cli, "qb", "connect", shop, "--service", "http://connect.example")
+    assert code == 2 and "must start with https://" in err and not user_approves
+    cli("qb", "connect", shop, "--service", service.url)
+    cli("qb", "disconnect", shop)
+    _, out = cli("qb", "connect", shop)                  # no --service: the remembered one
+    assert f"Connected 'Shop' to the QuickBooks company '{COMPANY}'" in out
+    assert len(user_approves) == 2

@@ -57,6 +57,7 @@ from connex_desktop.storage.repositories import (
 )
 from connex_desktop.storage.sync_locks import SyncLocks
 from connex_desktop.sync.company import company_setup, numbering_problem
+from connex_desktop.sync.customer_fields import currency_of
 from connex_desktop.sync.planner import (
     CompanySetup,
     LedgerEntry,
@@ -367,7 +368,7 @@ class _Doc:
 
     @property
     def sent_number(self) -> str:
-        """The DocNumber sent (an invoice may take its estimate's, known only once resolved)."""
+        """The DocNumber sent ("" when QuickBooks numbers the document)."""
         return str(self.payload.get("DocNumber") or "")
 
 
@@ -752,11 +753,11 @@ class _Session:
     def _lookup(self, state: _OrderState) -> Callable[[Pending], Any]:
         def lookup(pending: Pending) -> Any:
             kind, _, name = pending.key.partition(":")
-            if kind in ("doc", "number"):
+            if kind == "doc":
                 doc = state.docs[name]
                 if not doc.done:
                     raise _NotYet(pending.key)
-                return doc.qb_id if kind == "doc" else doc.doc_number
+                return doc.qb_id
             if pending.key in self.resolved:
                 return self.resolved[pending.key]
             if pending.key in self.entity_faults:
@@ -952,15 +953,26 @@ class _Session:
 
     def _name_clash(self, entity: NewEntity) -> None:
         """6240: the name is taken. Ours to use if it is the same kind of record (an item only
-        if it has no other SKU); else the entity takes the next name it has to try (a customer
-        named like a vendor or an employee, an item named like another SKU's)."""
+        if it has no other SKU, a customer only in the same currency), reactivated if it is
+        inactive (it still holds its name); else the entity takes the next name it has to try
+        (a customer named like a vendor or an employee, an item named like another SKU's)."""
         name_field = "DisplayName" if entity.entity == "Customer" else "Name"
         name = str(entity.body.get(name_field, ""))
-        matches = [record for record in
-                   self.client.query_all(entity.entity, f"{name_field} = {_quote(name)}")
-                   if not other_sku(record, str(entity.body.get("Sku") or ""))]
+        # A plain query returns active records only (reference §6).
+        where = f"{name_field} = {_quote(name)} AND Active IN (true, false)"
+        matches = [record for record in self.client.query_all(entity.entity, where)
+                   if not other_sku(record, str(entity.body.get("Sku") or ""))
+                   and self._same_currency(entity, record)]
         if matches:
             record = matches[0]
+            if record.get("Active") is False:
+                try:
+                    record = self._reactivate(entity, record)
+                except QuickBooksFault as fault:
+                    if fault.kind in _STOPPING_KINDS:
+                        raise RunStopped(fault) from fault
+                    self._entity_failed(entity, fault)
+                    return
             self.refs.add(entity.entity, record)
             self.resolved[entity.key] = {"value": str(record["Id"]), "name": name}
             return
@@ -973,6 +985,18 @@ class _Session:
         self._entity_failed(entity, QuickBooksFault(
             f"the name '{name}' is already used in QuickBooks by another record.",
             kind=ErrorKind.FIX_DATA, code="6240"))
+
+    def _same_currency(self, entity: NewEntity, record: Mapping[str, Any]) -> bool:
+        wanted = (entity.body.get("CurrencyRef") or {}).get("value")
+        return not wanted or currency_of(record, self.setup.home_currency) == str(wanted).upper()
+
+    def _reactivate(self, entity: NewEntity, record: Mapping[str, Any]) -> dict[str, Any]:
+        """Make an inactive customer or item active again (a sparse update), to book on it."""
+        body = {"Id": record["Id"], "SyncToken": record["SyncToken"], "sparse": True,
+                "Active": True}
+        reactivated = self.client.update(entity.entity, body, request_id=str(uuid.uuid4()))
+        self.result.created.append(f"{entity.label} (reactivated)")
+        return reactivated
 
     def _confirmed(self, doc: _Doc, entity: Mapping[str, Any]) -> Confirmation:
         doc.qb_id = str(entity.get("Id", ""))

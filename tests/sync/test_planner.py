@@ -59,9 +59,11 @@ class FakeReferences:
                                "BillAddr": {"Line1": "418 Industrial Way", "City": "Portland"}},
                         "42": {"Id": "42", "DisplayName": "Pacific"}}
 
-    def customer_by_email(self, email: str) -> dict[str, Any] | None:
+    def customer_by_email(self, email: str,
+                          currency: str | None = None) -> dict[str, Any] | None:
         return next((c for c in self.customers
-                     if c["PrimaryEmailAddr"]["Address"] == email.lower()), None)
+                     if c["PrimaryEmailAddr"]["Address"] == email.lower()
+                     and currency in (None, c.get("CurrencyRef", {}).get("value", ""))), None)
 
     def customer_by_name(self, name: str) -> dict[str, Any] | None:
         return next((c for c in self.customers if c["DisplayName"].lower() == name.lower()), None)
@@ -217,12 +219,12 @@ def test_quickbooks_numbering_sends_no_number_and_keeps_the_order_in_the_memo():
     assert invoice.body["PrivateNote"].startswith("Order 123456789012345678901234")
 
 
-def test_quickbooks_numbering_invoice_takes_the_estimate_number():
+def test_quickbooks_numbering_numbers_the_estimate_and_its_invoice_each_in_its_sequence():
     conn = connection(TransactionMode.SALES_ORDERS_INVOICES, use_qb_numbering=True)
     estimate, invoice = plan(make_order(), conn).documents
-    assert estimate.body["AutoDocNumber"] is True
-    assert invoice.body["DocNumber"] == Pending("number:estimate")
-    assert "AutoDocNumber" not in invoice.body
+    for document in (estimate, invoice):
+        assert document.body["AutoDocNumber"] is True
+        assert "DocNumber" not in document.body
 
 
 # ---- lines, discounts, shipping, tax, totals ------------------------------------------------

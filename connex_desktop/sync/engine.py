@@ -56,7 +56,11 @@ from connex_desktop.storage.repositories import (
     RunRepository,
 )
 from connex_desktop.storage.sync_locks import SyncLocks
-from connex_desktop.sync.company import company_setup, numbering_problem
+from connex_desktop.sync.company import (
+    company_setup,
+    numbering_problem,
+    purchase_order_problem,
+)
 from connex_desktop.sync.customer_fields import currency_of
 from connex_desktop.sync.planner import (
     CompanySetup,
@@ -148,7 +152,7 @@ class Engine:
         try:
             client = self.client_for(connection)
             try:
-                return numbering_problem(connection, client.preferences())
+                return _company_problem(connection, client, client.preferences())
             finally:
                 client.close()
         except ConnexError as error:
@@ -226,7 +230,7 @@ class Engine:
                 raise SetupError(problem)
             client = self.client_for(connection)
             preferences = client.preferences()
-            problem = numbering_problem(connection, preferences)
+            problem = _company_problem(connection, client, preferences)
             if problem:
                 raise SetupError(problem)
             source = self.source_for(connection)
@@ -318,6 +322,15 @@ class Engine:
         cursor = self.cursors.get(connection.id, CURSOR_NAME)
         since = datetime.fromisoformat(cursor) - CURSOR_OVERLAP if cursor else None
         return OrderQuery(modified_since=since, statuses=connection.statuses)
+
+
+def _company_problem(connection: Connection, client: QuickBooksClient,
+                     preferences: Mapping[str, Any]) -> str | None:
+    """Why the company's settings or plan rule out this connection; CompanyInfo is read only
+    when the connection books purchase orders."""
+    return numbering_problem(connection, preferences) or (
+        purchase_order_problem(connection, client.company_info())
+        if connection.mode.books_purchase_orders else None)
 
 
 def _healing_note(failed_before: list[str], tried: set[str],

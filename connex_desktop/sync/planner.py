@@ -506,7 +506,7 @@ class _Planner:
                 "Description": line.name or str(item.get("Name", "")),
                 "ItemBasedExpenseLineDetail": {
                     "ItemRef": _ref(item), "Qty": str(line.quantity),
-                    "UnitPrice": money_text(cost), "BillableStatus": "NotBillable"},
+                    "UnitPrice": money_text(cost)},
             })
         for vendor_id, lines in by_vendor.items():
             key = purchase_order_key(vendor_id)
@@ -720,10 +720,10 @@ class _Planner:
                     body["CompanyName"] = buyer.company
                 if buyer.phone:
                     body["PrimaryPhone"] = {"FreeFormNumber": buyer.phone}
-                for key, address in (("BillAddr", self.order.billing_address),
-                                     ("ShipAddr", self.order.shipping_address)):
+                for part, address in (("BillAddr", self.order.billing_address),
+                                      ("ShipAddr", self.order.shipping_address)):
                     if not address.is_empty():
-                        body[key] = self._address(address, key)
+                        body[part] = self._address(address, part)
                 for note in trim_name_parts(body):
                     self._note(note)
             self._currency(body, document=False)

@@ -45,7 +45,7 @@ def connect_csv(app: App, sandbox: Any, csv_path: Path, *, name: str = "Web stor
 
 # Retries back off in milliseconds, and requests are not paced: tests about faults and crashes
 # should not wait (the sandbox they use does not throttle).
-FAST_BACKOFF = BackoffPolicy(base_s=0.02, cap_s=0.1)
+FAST_BACKOFF = BackoffPolicy(base_s=0.02, cap_s=0.1, throttled_s=0.1)
 UNPACED_PER_SECOND = 10_000
 
 

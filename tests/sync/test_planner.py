@@ -194,6 +194,7 @@ def test_purchase_orders_one_per_vendor_with_cost_address_and_memo():
     assert first.body["APAccountRef"]["value"] == "33"
     line = first.body["Line"][0]["ItemBasedExpenseLineDetail"]
     assert (line["Qty"], line["UnitPrice"]) == ("2", "150.00")
+    assert "BillableStatus" not in line   # read-only on a purchase order's lines
     assert any("Gift Box" in note and "default vendor" in note for note in result.notes)
 
 

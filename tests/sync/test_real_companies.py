@@ -191,3 +191,22 @@ def test_over_long_or_malformed_customer_fields_are_dropped_with_a_note(app, san
     messages = {record.order_number: record.message for record in app.runs.orders(result.run_id)}
     assert "email" in messages["L-1"].lower() and "postal code" in messages["L-1"].lower()
     assert "not an email address" in messages["L-2"]
+
+
+@pytest.mark.parametrize("plan", ["QuickBooks Online Essentials", "QuickBooks Online Advanced"])
+def test_purchase_orders_need_quickbooks_plus_or_advanced(app, sandbox, tmp_path, plan):
+    sandbox.company.set_plan(plan)
+    orders = write_orders(tmp_path / "orders.csv", [
+        row("P-1", "TNT-2P-GRN", "1", "349.00", payment_status="paid")])
+    connection = connect(app, sandbox, "Drop ship", TransactionMode.SALES_ORDERS_INVOICES_POS,
+                         orders)
+    problem = app.engine().prepare(connection)
+    result = app.engine().run(connection)
+    if plan.endswith("Advanced"):
+        assert problem is None and result.status is RunStatus.SUCCEEDED, result
+        assert len(docs(sandbox, "PurchaseOrder")) == 1
+        return
+    assert result.status is RunStatus.FAILED
+    assert result.message == problem
+    assert "Plus" in problem and "Advanced" in problem and plan in problem
+    assert docs(sandbox, "Estimate") == docs(sandbox, "PurchaseOrder") == []

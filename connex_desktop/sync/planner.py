@@ -705,7 +705,7 @@ class _Planner:
 
     def _new_customer(self, name: str, email: str, other_names: tuple[str, ...]) -> Pending:
         currency = self._customer_currency()
-        key = f"customer:{currency}:{(email or name).lower()}".replace("::", ":")
+        key = ":".join(part for part in ("customer", currency, (email or name).lower()) if part)
         if key not in self._created:
             body: dict[str, Any] = {"DisplayName": name}
             buyer = self.order.buyer

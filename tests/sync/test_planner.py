@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import replace
 from datetime import date
@@ -264,6 +265,27 @@ def test_foreign_currency_without_multicurrency_fails_the_order():
     body = plan(make_order(currency="EUR"),
                 setup=CompanySetup(multicurrency=True)).documents[0].body
     assert body["CurrencyRef"] == {"value": "EUR"}
+
+
+@pytest.mark.parametrize(("currency", "rate", "sent"), [
+    ("EUR", "1.10", "1.10"),     # the store's rate
+    ("EUR", None, None),         # none: QuickBooks takes its rate for the day, never 1
+    ("USD", "1.10", None),       # the home currency has no rate
+])
+def test_a_foreign_document_carries_the_stores_exchange_rate_only(currency, rate, sent):
+    order = dataclasses.replace(make_order(currency=currency, paid="317.00"),
+                                exchange_rate=D(rate) if rate else None)
+    result = plan(order, connection(TransactionMode.INVOICES_WITH_PAYMENTS),
+                  setup=CompanySetup(multicurrency=True))
+    invoice, payment = result.documents
+    for document in (invoice, payment):
+        assert document.body["CurrencyRef"] == {"value": currency}
+        assert document.body.get("ExchangeRate") == sent
+    # Jane's customer is in dollars: for a euro order she gets a euro twin.
+    customers = [entity.body for entity in result.creates if entity.entity == "Customer"]
+    assert [body["CurrencyRef"] for body in customers] == (
+        [{"value": "EUR"}] if currency == "EUR" else [])
+    assert all("ExchangeRate" not in body for body in customers)
 
 
 # ---- customers and items --------------------------------------------------------------------

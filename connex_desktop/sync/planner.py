@@ -70,12 +70,11 @@ def purchase_order_key(vendor_id: str) -> str:
 
 @dataclass(frozen=True)
 class Pending:
-    """An id (or number) known only once something earlier in the same run exists in QuickBooks.
+    """An id known only once something earlier in the same run exists in QuickBooks.
 
     Keys: `customer:<key>` and `item:<key>` for entities to create, `doc:<doc_key>` for a
-    document of the same order, and
-    `invoice-customer:<qb id>` / `receipt-customer:<qb id>` for the customer of an invoice /
-    sales receipt booked in an earlier run.
+    document of the same order, and `invoice-customer:<qb id>` / `receipt-customer:<qb id>`
+    for the customer of an invoice / sales receipt booked in an earlier run.
     """
 
     key: str
@@ -674,28 +673,25 @@ class _Planner:
                     return _ref(found, "DisplayName")
             name = _clean_name(buyer.name or buyer.company or email)[:DISPLAY_NAME_MAX_CHARS]
             if name:
-                return self._named_customer([name, *self._twin(name, currency)], email)
-        name = _clean_name(self.mapping.generic_customer)
-        # The generic customer keeps its name in the home currency and has a twin per other.
-        foreign = currency and currency != self.setup.home_currency.upper()
-        return self._named_customer(self._twin(name, currency) if foreign else [name], "")
+                return self._named_customer(name, email)
+        return self._named_customer(_clean_name(self.mapping.generic_customer), "")
 
-    def _named_customer(self, names: list[str], email: str) -> dict[str, Any] | Pending:
-        """The first of `names` whose customer is in the order's currency; else a new customer
-        under the first name no other currency's customer has."""
+    def _named_customer(self, name: str, email: str) -> dict[str, Any] | Pending:
+        """The customer named `name` in the order's currency; in a foreign currency its twin
+        "name (EUR)" first. Else a new customer under the first of those names that is free."""
         currency = self._customer_currency()
+        names = [name]
+        if currency and currency != self.setup.home_currency.upper():
+            names.insert(0, currency_twin(name, currency))
         free = []
-        for name in names:
-            found = self.refs.customer_by_name(name)
+        for candidate in names:
+            found = self.refs.customer_by_name(candidate)
             if found is None:
-                free.append(name)
+                free.append(candidate)
             elif not currency or currency_of(found, self.setup.home_currency) == currency:
                 return _ref(found, "DisplayName")
         names = free or names
         return self._new_customer(names[0], email, (*names[1:], names[0] + CUSTOMER_SUFFIX))
-
-    def _twin(self, name: str, currency: str) -> list[str]:
-        return [currency_twin(name, currency)] if currency else []
 
     def _customer_currency(self) -> str:
         """The currency the order's customer must have ("" without multicurrency: any)."""

@@ -123,6 +123,9 @@ class Order:
     refunds: tuple[Refund, ...] = ()
     notes: str = ""
     updated_at: datetime | None = None
+    # Home-currency units per unit of `currency`, when the store states it (None: QuickBooks
+    # takes its own rate for the day).
+    exchange_rate: Decimal | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property

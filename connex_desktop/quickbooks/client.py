@@ -40,6 +40,10 @@ from connex_desktop.quickbooks.ratelimit import (
 log = logging.getLogger(__name__)
 
 MINOR_VERSION = 75
+# QuickBooks lets a request run up to 120 s (reference §3.3): a shorter wait gives up on
+# writes that may still commit.
+REQUEST_TIMEOUT_S = 120.0
+THROTTLED_STATUS = 429
 QUERY_PAGE_SIZE = 1000          # QuickBooks' maximum MAXRESULTS
 BATCH_MAX_OPERATIONS = 30
 BATCH_ID_MAX_CHARS = 10         # bId, when the batch carries a requestid
@@ -79,7 +83,7 @@ class _Transport(QuickBooks):
     """python-quickbooks' client with a request timeout, a bearer token set per request, and
     the last HTTP response kept (the library drops the status and Retry-After on errors)."""
 
-    timeout_s: float = 30.0
+    timeout_s: float = REQUEST_TIMEOUT_S
     bearer_token: str = ""
     last_response: requests.Response | None = None
 
@@ -106,7 +110,7 @@ class QuickBooksClient:
     """
 
     def __init__(self, company: QuickBooksCompany, auth: QuickBooksAuth, *,
-                 limiter: RateLimiter | None = None, timeout_s: float = 30,
+                 limiter: RateLimiter | None = None, timeout_s: float = REQUEST_TIMEOUT_S,
                  max_retries: int = 5, sleep: Callable[[float], None] = time.sleep,
                  backoff: BackoffPolicy | None = None) -> None:
         if not company.connected:
@@ -154,10 +158,12 @@ class QuickBooksClient:
         return _entity_list(response.get("QueryResponse") or {})
 
     def query_all(self, entity: str, where: str = "") -> list[dict[str, Any]]:
-        """Every matching entity, paged by 1000 until a page comes back short."""
+        """Every matching entity, paged by 1000 until a page comes back short; ordered by Id,
+        so records written meanwhile cannot shift a page and skip or repeat one."""
         select = "SELECT *, Sku FROM Item" if entity == "Item" else f"SELECT * FROM {entity}"
         if where:
             select += f" WHERE {where}"
+        select += " ORDERBY Id"
         found: list[dict[str, Any]] = []
         start = 1
         while True:
@@ -272,7 +278,8 @@ class QuickBooksClient:
             response = qb.last_response
             retry_after = parse_retry_after(
                 response.headers.get("Retry-After") if response is not None else None)
-            delay_s = self._backoff.delay_s(retries, retry_after)
+            delay_s = self._backoff.delay_s(
+                retries, retry_after, throttled=fault.status == THROTTLED_STATUS)
             retries += 1
             with self._lock:
                 self.retry_count += 1

@@ -18,6 +18,8 @@ REQUESTS_PER_SECOND = 10
 BATCH_REQUESTS_PER_MINUTE = 40
 MAX_CONCURRENT = 10
 MINUTE_S = 60.0
+# After a 429, wait at least this long before retrying ("API call limits and throttles").
+THROTTLED_WAIT_S = 60.0
 SECOND_S = 1.0
 
 
@@ -113,20 +115,23 @@ def limiter_for_realm(realm_id: str) -> RateLimiter:
 @dataclass(frozen=True)
 class BackoffPolicy:
     """How long to wait before retry number `retry` (0-based): exponential with jitter, or
-    what the server asked for in Retry-After (capped, so a wild header cannot stall a run)."""
+    what the server asked for in Retry-After (capped, so a wild header cannot stall a run);
+    after a throttled request (429) at least `throttled_s`, as Intuit asks."""
 
     base_s: float = 1.0
     cap_s: float = 60.0
     max_retry_after_s: float = 300.0
+    throttled_s: float = THROTTLED_WAIT_S
 
     def delay_s(self, retry: int, retry_after_s: float | None = None,
-                rand: Callable[[], float] = random.random) -> float:
+                rand: Callable[[], float] = random.random, *, throttled: bool = False) -> float:
+        floor = self.throttled_s if throttled else 0.0
         if retry_after_s is not None:
-            return min(retry_after_s, self.max_retry_after_s)
+            return max(floor, min(retry_after_s, self.max_retry_after_s))
         ceiling = min(self.cap_s, self.base_s * 2 ** retry)
         # "Equal jitter": at least half the exponential step, so retries never bunch at zero,
         # spread over the other half, so workers that failed together do not retry together.
-        return ceiling / 2 + rand() * ceiling / 2
+        return max(floor, ceiling / 2 + rand() * ceiling / 2)
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:

@@ -25,9 +25,18 @@ def _email(customer: Record) -> str:
     return _fold((customer.get("PrimaryEmailAddr") or {}).get("Address"))
 
 
+def _email_in_currency(customer: Record) -> str:
+    """Email and currency ("" when the record has none): with multicurrency a buyer has one
+    customer per currency, all with the same email."""
+    email = _email(customer)
+    currency = str((customer.get("CurrencyRef") or {}).get("value") or "").upper()
+    return _fold(f"{email} {currency}") if email else ""
+
+
 # Per entity: the lookup keys it is indexed by, each a function of the record.
 _KEYS: dict[str, dict[str, Callable[[Record], str]]] = {
-    "Customer": {"name": lambda r: _fold(r.get("DisplayName")), "email": _email},
+    "Customer": {"name": lambda r: _fold(r.get("DisplayName")), "email": _email,
+                 "email_currency": _email_in_currency},
     "Vendor": {"name": lambda r: _fold(r.get("DisplayName"))},
     "Item": {"name": lambda r: _fold(r.get("Name")), "sku": lambda r: _fold(r.get("Sku")),
              "full_name": lambda r: _fold(r.get("FullyQualifiedName"))},
@@ -88,8 +97,14 @@ class ReferenceCache:
 
     # ---- the lookups the engine needs ----------------------------------------------------
 
-    def customer_by_email(self, email: str) -> Record | None:
-        return self._find("Customer", "email", email)
+    def customer_by_email(self, email: str, currency: str | None = None) -> Record | None:
+        """By email; with `currency`, only a customer in that currency ("": one without a
+        CurrencyRef)."""
+        if currency is None:
+            return self._find("Customer", "email", email)
+        if not _fold(email):
+            return None
+        return self._find("Customer", "email_currency", f"{_fold(email)} {currency.upper()}")
 
     def customer_by_name(self, name: str) -> Record | None:
         return self._find("Customer", "name", name)

@@ -28,6 +28,7 @@ from connex_desktop.sandbox.seed import new_company_info, new_preferences, seed_
 from connex_desktop.sandbox.store import Store, dumps, id_order, loads
 from connex_desktop.sandbox.transactions import TransactionRules
 
+PURCHASE_ORDER_PLANS = ("Plus", "Advanced")   # QuickBooks Online plans with purchase orders
 # Tax codes and rates are made through the separate TaxService; the rest only by the service.
 READ_ONLY_OVER_API = ("TaxCode", "TaxRate", *SINGLETONS)
 VOIDABLE = ("Invoice", "Payment", "SalesReceipt")
@@ -194,6 +195,16 @@ class Company(ListRules, TransactionRules):
 
     def company_info(self) -> Entity:
         return self.read("CompanyInfo", "1")
+
+    def set_plan(self, offering_sku: str) -> None:
+        """The company's QuickBooks plan, e.g. "QuickBooks Online Essentials" (CompanyInfo's
+        NameValue "OfferingSku")."""
+        with self.lock:
+            current = self.company_info()
+            info = copy.deepcopy(current)
+            pairs = [p for p in info.get("NameValue") or [] if p.get("Name") != "OfferingSku"]
+            info["NameValue"] = [*pairs, {"Name": "OfferingSku", "Value": offering_sku}]
+            self._save("CompanyInfo", info, current)
 
     def update_preferences(self, body: Mapping[str, Any]) -> Entity:
         with self.lock:
@@ -365,5 +376,14 @@ class Company(ListRules, TransactionRules):
         if entity == "Payment":
             return self._build_payment(raw, current)
         if entity == "PurchaseOrder":
+            if not any(word in self._plan().split() for word in PURCHASE_ORDER_PLANS):
+                # Only Plus and Advanced have purchase orders (reference §6); the fault real
+                # QuickBooks gives is not documented.
+                raise faults.business_validation(
+                    f"Purchase orders are not available in {self._plan()}.")
             return self._build_purchase_order(raw, current, allow_duplicate_doc_number)
         raise faults.unsupported_operation("Create")
+
+    def _plan(self) -> str:
+        pairs = self.company_info().get("NameValue") or []
+        return next((str(p["Value"]) for p in pairs if p.get("Name") == "OfferingSku"), "")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from connex_desktop.core.money import ZERO
 from connex_desktop.sandbox import faults
 from connex_desktop.sandbox.currencies import CurrencyRules, currency_ref
@@ -23,6 +25,13 @@ ACCOUNT_CLASSIFICATION = {
     "Income": "Revenue", "Other Income": "Revenue",
 }
 ITEM_TYPES = ("Inventory", "NonInventory", "Service", "Category")
+# A person's optional fields QuickBooks validates (Customer reference; reference §6): one bad
+# value fails the whole write.
+PERSON_MAX_LENGTH = {"Title": 16, "GivenName": 100, "MiddleName": 100, "FamilyName": 100,
+                     "Suffix": 16, "CompanyName": 100}
+EMAIL_MAX_LENGTH = 100
+POSTAL_CODE_MAX_LENGTH = 30
+_EMAIL = re.compile(r"[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[^@\s<>()\[\],;:\"]+")
 
 
 class ListRules(CurrencyRules):
@@ -85,6 +94,7 @@ class ListRules(CurrencyRules):
                     "MiddleName, FamilyName, Suffix is missing in the request", "DisplayName")
             raw["DisplayName"] = derived
         raw.setdefault("PrintOnCheckName", raw["DisplayName"])
+        _check_person_fields(raw)
         if entity != "Employee":
             raw["Balance"] = raw.get("Balance", ZERO)
             self._party_currency(raw, current)
@@ -152,3 +162,25 @@ class ListRules(CurrencyRules):
         raw.setdefault("CurrentBalance", ZERO)
         raw.setdefault("CurrentBalanceWithSubAccounts", ZERO)
         raw.setdefault("CurrencyRef", currency_ref(self._home_currency()))
+
+
+def _check_person_fields(raw: Entity) -> None:
+    """Name parts, email and postal codes within QuickBooks' limits, the email well formed."""
+    for field, limit in PERSON_MAX_LENGTH.items():
+        value = raw.get(field)
+        if isinstance(value, str) and len(value) > limit:
+            raise faults.string_too_long(field, limit, len(value))
+    address = (raw.get("PrimaryEmailAddr") or {}).get("Address")
+    if isinstance(address, str) and address:
+        if len(address) > EMAIL_MAX_LENGTH:
+            raise faults.string_too_long("PrimaryEmailAddr.Address", EMAIL_MAX_LENGTH,
+                                         len(address))
+        if not _EMAIL.fullmatch(address):
+            raise faults.fault("2210", "Invalid Email Address format",
+                               f"Invalid Email Address format: {address}",
+                               "PrimaryEmailAddr.Address")
+    for key in ("BillAddr", "ShipAddr"):
+        postal_code = (raw.get(key) or {}).get("PostalCode")
+        if isinstance(postal_code, str) and len(postal_code) > POSTAL_CODE_MAX_LENGTH:
+            raise faults.string_too_long(f"{key}.PostalCode", POSTAL_CODE_MAX_LENGTH,
+                                         len(postal_code))

@@ -235,6 +235,9 @@ def new_preferences(kind: CompanyKind, custom_txn_numbers: bool,
             {"Name": "WarnDuplicateJournalNumber", "Value": "false"}]},
     }
 
+PLUS_PLAN = "QuickBooks Online Plus"
+
+
 def new_company_info(kind: CompanyKind) -> dict[str, Any]:
     """A new company's CompanyInfo, in the kind's country."""
     return {
@@ -246,7 +249,8 @@ def new_company_info(kind: CompanyKind) -> dict[str, Any]:
         "PrimaryPhone": {"FreeFormNumber": kind.phone},
         "FiscalYearStartMonth": "January", "SupportedLanguages": "en",
         "NameValue": [{"Name": "NeoEnabled", "Value": "true"},
-                      {"Name": "IndustryType", "Value": "Retail"}],
+                      {"Name": "IndustryType", "Value": "Retail"},
+                      {"Name": "OfferingSku", "Value": PLUS_PLAN}],
     }
 
 

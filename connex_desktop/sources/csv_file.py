@@ -57,6 +57,7 @@ SHIPPING_AMOUNT = "Shipping Amount"
 ORDER_DISCOUNT = "Order Discount"
 TAX_AMOUNT = "Tax Amount"
 NOTES = "Notes"
+EXCHANGE_RATE = "Exchange Rate"   # optional: home-currency units per unit of the currency
 
 # The layout of issue 3, in its order; headers are matched ignoring case, spaces and punctuation.
 COLUMNS: tuple[str, ...] = (
@@ -65,6 +66,7 @@ COLUMNS: tuple[str, ...] = (
     BILLING_CITY, BILLING_STATE, BILLING_POSTAL_CODE, BILLING_COUNTRY, SHIPPING_STREET,
     SHIPPING_CITY, SHIPPING_STATE, SHIPPING_POSTAL_CODE, SHIPPING_COUNTRY, SKU, PRODUCT_NAME,
     QUANTITY, UNIT_PRICE, LINE_DISCOUNT, SHIPPING_AMOUNT, ORDER_DISCOUNT, TAX_AMOUNT, NOTES,
+    EXCHANGE_RATE,
 )
 REQUIRED_COLUMNS: tuple[str, ...] = (ORDER_NUMBER, ORDER_DATE, QUANTITY, UNIT_PRICE)
 LINE_COLUMNS: frozenset[str] = frozenset({SKU, PRODUCT_NAME, QUANTITY, UNIT_PRICE, LINE_DISCOUNT})
@@ -194,6 +196,13 @@ def _currency(text: str) -> str:
     return code
 
 
+def _exchange_rate(text: str) -> Decimal:
+    value = _decimal(text)
+    if value <= ZERO:
+        raise ValueError(f"{text!r} is not an exchange rate above 0")
+    return value
+
+
 _ORDER_PARSERS: dict[str, Callable[[str], object]] = {
     ORDER_DATE: _order_date,
     PAYMENT_STATUS: _payment_status,
@@ -202,6 +211,7 @@ _ORDER_PARSERS: dict[str, Callable[[str], object]] = {
     SHIPPING_AMOUNT: _amount,
     ORDER_DISCOUNT: _amount,
     TAX_AMOUNT: _amount,
+    EXCHANGE_RATE: _exchange_rate,
 }
 
 
@@ -337,6 +347,8 @@ def _build_order(group: _Group, file_name: str, modified_at: datetime) -> Order:
         return str(values[column][0]) if column in values else ""
 
     payments = _payments(values, group.rows, payment_status, total, order_date)
+    rate = values.get(EXCHANGE_RATE, (None, 0))[0]
+    assert rate is None or isinstance(rate, Decimal)
     # The file tells that the order was refunded, not when: the refund's date stays unknown.
     refunds = tuple(Refund(payment.amount) for payment in payments
                     if payment_status is PaymentStatus.REFUNDED)
@@ -362,6 +374,7 @@ def _build_order(group: _Group, file_name: str, modified_at: datetime) -> Order:
         refunds=refunds,
         notes=text(NOTES),
         updated_at=modified_at,
+        exchange_rate=rate,
         raw={"file": file_name, "lines": [row.line for row in group.rows],
              "rows": [row.raw for row in group.rows]},
     )

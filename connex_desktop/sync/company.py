@@ -24,6 +24,25 @@ def numbering_problem(connection: Connection, preferences: Mapping[str, Any]) ->
     return None
 
 
+# Purchase orders exist only in QuickBooks Online Plus and Advanced (reference §6); CompanyInfo
+# names the company's plan in its NameValue "OfferingSku", e.g. "QuickBooks Online Plus".
+PURCHASE_ORDER_PLANS = ("Plus", "Advanced")
+
+
+def purchase_order_problem(connection: Connection,
+                           company_info: Mapping[str, Any]) -> str | None:
+    """Why the company's QuickBooks plan rules out this connection's purchase orders."""
+    if not connection.mode.books_purchase_orders:
+        return None
+    plan = next((str(pair.get("Value") or "") for pair in company_info.get("NameValue") or []
+                 if pair.get("Name") == "OfferingSku"), "")
+    if not plan or any(word in plan.split() for word in PURCHASE_ORDER_PLANS):
+        return None   # a company that does not say is given the benefit of the doubt
+    return (f"This connection books purchase orders, which only QuickBooks Online Plus and "
+            f"Advanced have; this company is on {plan}. Choose a mode without purchase orders, "
+            "or upgrade the QuickBooks plan.")
+
+
 def company_setup(connection: Connection, preferences: Mapping[str, Any],
                   refs: ReferenceCache, *, store_label: str = "") -> CompanySetup:
     """The company's facts and the mapping's names as QuickBooks refs; SetupError names what is

@@ -56,7 +56,12 @@ from connex_desktop.storage.repositories import (
     RunRepository,
 )
 from connex_desktop.storage.sync_locks import SyncLocks
-from connex_desktop.sync.company import company_setup, numbering_problem
+from connex_desktop.sync.company import (
+    company_setup,
+    numbering_problem,
+    purchase_order_problem,
+)
+from connex_desktop.sync.customer_fields import currency_of
 from connex_desktop.sync.planner import (
     CompanySetup,
     LedgerEntry,
@@ -147,7 +152,7 @@ class Engine:
         try:
             client = self.client_for(connection)
             try:
-                return numbering_problem(connection, client.preferences())
+                return _company_problem(connection, client, client.preferences())
             finally:
                 client.close()
         except ConnexError as error:
@@ -225,7 +230,7 @@ class Engine:
                 raise SetupError(problem)
             client = self.client_for(connection)
             preferences = client.preferences()
-            problem = numbering_problem(connection, preferences)
+            problem = _company_problem(connection, client, preferences)
             if problem:
                 raise SetupError(problem)
             source = self.source_for(connection)
@@ -319,6 +324,15 @@ class Engine:
         return OrderQuery(modified_since=since, statuses=connection.statuses)
 
 
+def _company_problem(connection: Connection, client: QuickBooksClient,
+                     preferences: Mapping[str, Any]) -> str | None:
+    """Why the company's settings or plan rule out this connection; CompanyInfo is read only
+    when the connection books purchase orders."""
+    return numbering_problem(connection, preferences) or (
+        purchase_order_problem(connection, client.company_info())
+        if connection.mode.books_purchase_orders else None)
+
+
 def _healing_note(failed_before: list[str], tried: set[str],
                   failures: Iterable[OrderFailure], new: int) -> str:
     """What became of the orders that had failed before, and how many failures are new."""
@@ -367,7 +381,7 @@ class _Doc:
 
     @property
     def sent_number(self) -> str:
-        """The DocNumber sent (an invoice may take its estimate's, known only once resolved)."""
+        """The DocNumber sent ("" when QuickBooks numbers the document)."""
         return str(self.payload.get("DocNumber") or "")
 
 
@@ -755,11 +769,11 @@ class _Session:
     def _lookup(self, state: _OrderState) -> Callable[[Pending], Any]:
         def lookup(pending: Pending) -> Any:
             kind, _, name = pending.key.partition(":")
-            if kind in ("doc", "number"):
+            if kind == "doc":
                 doc = state.docs[name]
                 if not doc.done:
                     raise _NotYet(pending.key)
-                return doc.qb_id if kind == "doc" else doc.doc_number
+                return doc.qb_id
             if pending.key in self.resolved:
                 return self.resolved[pending.key]
             if pending.key in self.entity_faults:
@@ -955,15 +969,26 @@ class _Session:
 
     def _name_clash(self, entity: NewEntity) -> None:
         """6240: the name is taken. Ours to use if it is the same kind of record (an item only
-        if it has no other SKU); else the entity takes the next name it has to try (a customer
-        named like a vendor or an employee, an item named like another SKU's)."""
+        if it has no other SKU, a customer only in the same currency), reactivated if it is
+        inactive (it still holds its name); else the entity takes the next name it has to try
+        (a customer named like a vendor or an employee, an item named like another SKU's)."""
         name_field = "DisplayName" if entity.entity == "Customer" else "Name"
         name = str(entity.body.get(name_field, ""))
-        matches = [record for record in
-                   self.client.query_all(entity.entity, f"{name_field} = {_quote(name)}")
-                   if not other_sku(record, str(entity.body.get("Sku") or ""))]
+        # A plain query returns active records only (reference §6).
+        where = f"{name_field} = {_quote(name)} AND Active IN (true, false)"
+        matches = [record for record in self.client.query_all(entity.entity, where)
+                   if not other_sku(record, str(entity.body.get("Sku") or ""))
+                   and self._same_currency(entity, record)]
         if matches:
             record = matches[0]
+            if record.get("Active") is False:
+                try:
+                    record = self._reactivate(entity, record)
+                except QuickBooksFault as fault:
+                    if fault.kind in _STOPPING_KINDS:
+                        raise RunStopped(fault) from fault
+                    self._entity_failed(entity, fault)
+                    return
             self.refs.add(entity.entity, record)
             self.resolved[entity.key] = {"value": str(record["Id"]), "name": name}
             return
@@ -976,6 +1001,18 @@ class _Session:
         self._entity_failed(entity, QuickBooksFault(
             f"the name '{name}' is already used in QuickBooks by another record.",
             kind=ErrorKind.FIX_DATA, code="6240"))
+
+    def _same_currency(self, entity: NewEntity, record: Mapping[str, Any]) -> bool:
+        wanted = (entity.body.get("CurrencyRef") or {}).get("value")
+        return not wanted or currency_of(record, self.setup.home_currency) == str(wanted).upper()
+
+    def _reactivate(self, entity: NewEntity, record: Mapping[str, Any]) -> dict[str, Any]:
+        """Make an inactive customer or item active again (a sparse update), to book on it."""
+        body = {"Id": record["Id"], "SyncToken": record["SyncToken"], "sparse": True,
+                "Active": True}
+        reactivated = self.client.update(entity.entity, body, request_id=str(uuid.uuid4()))
+        self.result.created.append(f"{entity.label} (reactivated)")
+        return reactivated
 
     def _confirmed(self, doc: _Doc, entity: Mapping[str, Any]) -> Confirmation:
         doc.qb_id = str(entity.get("Id", ""))

@@ -30,6 +30,14 @@ from connex_desktop.core.model import Payment as OrderPayment
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.money import ZERO, MoneyError, money
 from connex_desktop.core.result import DocumentKind
+from connex_desktop.sync.customer_fields import (
+    DISPLAY_NAME_MAX_CHARS,
+    address_fields,
+    currency_of,
+    currency_twin,
+    email_problem,
+    trim_name_parts,
+)
 
 DOC_NUMBER_MAX_CHARS = 21     # QuickBooks Online's limit on DocNumber
 NAME_MAX_CHARS = 100          # Item Name and Sku
@@ -62,12 +70,11 @@ def purchase_order_key(vendor_id: str) -> str:
 
 @dataclass(frozen=True)
 class Pending:
-    """An id (or number) known only once something earlier in the same run exists in QuickBooks.
+    """An id known only once something earlier in the same run exists in QuickBooks.
 
     Keys: `customer:<key>` and `item:<key>` for entities to create, `doc:<doc_key>` for a
-    document of the same order, `number:<doc_key>` for the number QuickBooks gave it, and
-    `invoice-customer:<qb id>` / `receipt-customer:<qb id>` for the customer of an invoice /
-    sales receipt booked in an earlier run.
+    document of the same order, and `invoice-customer:<qb id>` / `receipt-customer:<qb id>`
+    for the customer of an invoice / sales receipt booked in an earlier run.
     """
 
     key: str
@@ -76,7 +83,8 @@ class Pending:
 class References(Protocol):
     """The company's lists, looked up in a cache filled by bulk queries."""
 
-    def customer_by_email(self, email: str) -> Mapping[str, Any] | None: ...
+    def customer_by_email(self, email: str,
+                          currency: str | None = None) -> Mapping[str, Any] | None: ...
 
     def customer_by_name(self, name: str) -> Mapping[str, Any] | None: ...
 
@@ -295,14 +303,8 @@ class _Planner:
             body["LinkedTxn"] = [{"TxnId": estimate_id, "TxnType": "Estimate"}]
             if estimate is None:
                 depends = (ESTIMATE,)
-            if self.connection.use_qb_numbering:
-                # The invoice takes the number QuickBooks gave the estimate.
-                body.pop("AutoDocNumber", None)
-                if estimate is not None:
-                    number = estimate.doc_number
-                    body["DocNumber"] = number
-                else:
-                    body["DocNumber"] = Pending(f"number:{ESTIMATE}")
+        # With QuickBooks numbering the invoice keeps AutoDocNumber: QuickBooks numbers each
+        # kind of form in its own sequence, so the estimate's number may be an invoice's already.
         self._add(INVOICE, DocumentKind.INVOICE, body, total, number, depends)
 
     def _plan_later_payment(self, sale: LedgerEntry) -> OrderPlan:
@@ -503,7 +505,7 @@ class _Planner:
                 "Description": line.name or str(item.get("Name", "")),
                 "ItemBasedExpenseLineDetail": {
                     "ItemRef": _ref(item), "Qty": str(line.quantity),
-                    "UnitPrice": money_text(cost), "BillableStatus": "NotBillable"},
+                    "UnitPrice": money_text(cost)},
             })
         for vendor_id, lines in by_vendor.items():
             key = purchase_order_key(vendor_id)
@@ -527,7 +529,7 @@ class _Planner:
             if vendor.get("BillAddr"):
                 body["VendorAddr"] = dict(vendor["BillAddr"])
             if not self.order.shipping_address.is_empty():
-                body["ShipAddr"] = _address(self.order.shipping_address)
+                body["ShipAddr"] = self._address(self.order.shipping_address, "ShipAddr")
             total = sum((money(str(line["Amount"])) for line in lines), ZERO)
             self._add(key, DocumentKind.PURCHASE_ORDER, body, total, None)
 
@@ -545,12 +547,13 @@ class _Planner:
             body["AutoDocNumber"] = True
         else:
             body["DocNumber"] = number
-        if order.buyer.email:
-            body["BillEmail"] = {"Address": order.buyer.email}
-        if not order.billing_address.is_empty():
-            body["BillAddr"] = _address(order.billing_address)
-        if not order.shipping_address.is_empty():
-            body["ShipAddr"] = _address(order.shipping_address)
+        email = self._checked_email(order.buyer.email.strip())
+        if email:
+            body["BillEmail"] = {"Address": email}
+        for key, address in (("BillAddr", order.billing_address),
+                             ("ShipAddr", order.shipping_address)):
+            if not address.is_empty():
+                body[key] = self._address(address, key)
         self._currency(body)
         self._sale_lines(body)
         return body
@@ -656,30 +659,55 @@ class _Planner:
     # -- references ---------------------------------------------------------------------
 
     def _customer(self) -> dict[str, Any] | Pending:
+        """The order's customer: matched by email (and, with multicurrency, by currency, since
+        a customer's currency is fixed), else by name; created when QuickBooks has none."""
         buyer = self.order.buyer
+        currency = self._customer_currency()
         if self.mapping.customer_policy is CustomerPolicy.PER_BUYER:
             email = buyer.email.strip()
             if email:
-                found = self.refs.customer_by_email(email)
+                found = self.refs.customer_by_email(email, currency or None)
+                if found is None and currency == self.setup.home_currency.upper():
+                    found = self.refs.customer_by_email(email, "")   # no currency: home
                 if found is not None:
                     return _ref(found, "DisplayName")
-            name = _clean_name(buyer.name or buyer.company or email)
+            name = _clean_name(buyer.name or buyer.company or email)[:DISPLAY_NAME_MAX_CHARS]
             if name:
-                found = self.refs.customer_by_name(name)
-                if found is not None:
-                    return _ref(found, "DisplayName")
-                return self._new_customer(name, email)
-        name = _clean_name(self.mapping.generic_customer)
-        found = self.refs.customer_by_name(name)
-        return _ref(found, "DisplayName") if found is not None else self._new_customer(name, "")
+                return self._named_customer(name, email)
+        return self._named_customer(_clean_name(self.mapping.generic_customer), "")
 
-    def _new_customer(self, name: str, email: str) -> Pending:
-        key = f"customer:{(email or name).lower()}"
+    def _named_customer(self, name: str, email: str) -> dict[str, Any] | Pending:
+        """The customer named `name` in the order's currency; in a foreign currency its twin
+        "name (EUR)" first. Else a new customer under the first of those names that is free."""
+        currency = self._customer_currency()
+        names = [name]
+        if currency and currency != self.setup.home_currency.upper():
+            names.insert(0, currency_twin(name, currency))
+        free = []
+        for candidate in names:
+            found = self.refs.customer_by_name(candidate)
+            if found is None:
+                free.append(candidate)
+            elif not currency or currency_of(found, self.setup.home_currency) == currency:
+                return _ref(found, "DisplayName")
+        names = free or names
+        return self._new_customer(names[0], email, (*names[1:], names[0] + CUSTOMER_SUFFIX))
+
+    def _customer_currency(self) -> str:
+        """The currency the order's customer must have ("" without multicurrency: any)."""
+        if not self.setup.multicurrency:
+            return ""
+        return (self.order.currency.strip() or self.setup.home_currency).upper()
+
+    def _new_customer(self, name: str, email: str, other_names: tuple[str, ...]) -> Pending:
+        currency = self._customer_currency()
+        key = ":".join(part for part in ("customer", currency, (email or name).lower()) if part)
         if key not in self._created:
             body: dict[str, Any] = {"DisplayName": name}
             buyer = self.order.buyer
             if email:
-                body["PrimaryEmailAddr"] = {"Address": email}
+                if self._checked_email(email):
+                    body["PrimaryEmailAddr"] = {"Address": email}
                 if buyer.name:
                     body["GivenName"], _, family = buyer.name.partition(" ")
                     if family:
@@ -688,12 +716,14 @@ class _Planner:
                     body["CompanyName"] = buyer.company
                 if buyer.phone:
                     body["PrimaryPhone"] = {"FreeFormNumber": buyer.phone}
-                if not self.order.billing_address.is_empty():
-                    body["BillAddr"] = _address(self.order.billing_address)
-                if not self.order.shipping_address.is_empty():
-                    body["ShipAddr"] = _address(self.order.shipping_address)
-            self._currency(body)
-            self._register(NewEntity("Customer", key, name, body, (name + CUSTOMER_SUFFIX,)))
+                for part, address in (("BillAddr", self.order.billing_address),
+                                      ("ShipAddr", self.order.shipping_address)):
+                    if not address.is_empty():
+                        body[part] = self._address(address, part)
+                for note in trim_name_parts(body):
+                    self._note(note)
+            self._currency(body, document=False)
+            self._register(NewEntity("Customer", key, name, body, other_names))
         return Pending(key)
 
     def _existing_item(self, line: OrderLine) -> Mapping[str, Any] | None:
@@ -750,18 +780,39 @@ class _Planner:
         self._created[entity.key] = entity
         self.result.creates.append(entity)
 
-    def _currency(self, body: dict[str, Any]) -> None:
+    def _currency(self, body: dict[str, Any], *, document: bool = True) -> None:
+        """With multicurrency, the order's currency on a document or new customer, and on a
+        foreign document the store's exchange rate (none given: QuickBooks takes its own rate
+        for the day). Without it, an order in another currency fails naming both."""
         currency = self.order.currency.strip().upper()
-        if not currency or currency == self.setup.home_currency.upper():
-            if self.setup.multicurrency and currency:
-                body["CurrencyRef"] = {"value": currency}
-            return
+        home = self.setup.home_currency.upper()
         if not self.setup.multicurrency:
-            raise OrderDataError(
-                f"the order is in {currency} but the QuickBooks company keeps its books only in "
-                f"{self.setup.home_currency} (multicurrency is off).", order=self.order.number,
-                field="Currency")
-        body["CurrencyRef"] = {"value": currency}
+            if currency and currency != home:
+                raise OrderDataError(
+                    f"the order is in {currency} but the QuickBooks company keeps its books only "
+                    f"in {home} (multicurrency is off).", order=self.order.number,
+                    field="Currency")
+            return
+        body["CurrencyRef"] = {"value": currency or home}
+        rate = self.order.exchange_rate
+        if document and currency and currency != home and rate is not None:
+            body["ExchangeRate"] = str(rate)
+
+    def _note(self, note: str) -> None:
+        if note and note not in self.result.notes:
+            self.result.notes.append(note)
+
+    def _checked_email(self, email: str) -> str:
+        """The buyer's email when QuickBooks would take it, else "" (and a note)."""
+        problem = email_problem(email)
+        self._note(problem)
+        return "" if problem else email
+
+    def _address(self, address: Address, key: str) -> dict[str, str]:
+        what = "shipping" if key == "ShipAddr" else "billing"
+        fields, note = address_fields(address, what)
+        self._note(note)
+        return fields
 
     def _memo(self, what: str) -> str:
         store = f" from {self.setup.store_label}" if self.setup.store_label else ""
@@ -883,10 +934,3 @@ def _ref(entity: Mapping[str, Any], name_field: str = "Name") -> dict[str, Any]:
 def _clean_name(name: str) -> str:
     # QuickBooks uses ':' for sub-customers and sub-items, so a name cannot contain one.
     return " ".join(name.replace(":", "-").split())
-
-
-def _address(address: Address) -> dict[str, str]:
-    fields = {"Line1": address.line1, "Line2": address.line2, "City": address.city,
-              "CountrySubDivisionCode": address.region, "PostalCode": address.postal_code,
-              "Country": address.country}
-    return {key: value for key, value in fields.items() if value}

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
+from requests_oauthlib import OAuth2Session
 
 from connex_desktop.core.errors import ErrorKind
 from connex_desktop.quickbooks.client import BatchOperation, QuickBooksClient
@@ -186,6 +187,52 @@ def test_retry_waits_follow_retry_after_or_grow(sandbox: SandboxServer, secrets)
     assert len(sleep.delays) == 3
     assert 0.5 <= sleep.delays[0] <= 1.0 and 1.0 <= sleep.delays[1] <= 2.0
     assert 2.0 <= sleep.delays[2] <= 4.0
+
+
+def test_after_a_429_the_client_waits_a_minute_before_trying_again(sandbox: SandboxServer,
+                                                                   secrets):
+    sleep = SleepRecorder()
+    with make_client(sandbox, secrets, sleep=sleep) as client:
+        sandbox.inject("429", count=2)
+        assert client.query_all("TaxCode")
+        sandbox.inject("503")
+        assert client.preferences()
+    throttled, unavailable = sleep.delays[:2], sleep.delays[2:]
+    assert all(delay >= 60 for delay in throttled) and len(throttled) == 2
+    assert unavailable and unavailable[0] <= 1.0     # a 503 is not a throttle
+
+
+def test_a_request_may_run_as_long_as_quickbooks_allows_it(sandbox: SandboxServer, secrets,
+                                                           monkeypatch):
+    timeouts: list[float] = []
+    send = OAuth2Session.request
+
+    def request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        timeouts.append(kwargs["timeout"])
+        return send(self, *args, **kwargs)
+
+    monkeypatch.setattr(OAuth2Session, "request", request)
+    with make_client(sandbox, secrets) as client:
+        client.count("Item")
+        client.create("Customer", {"DisplayName": "Patient Pat"}, request_id=rid())
+    assert timeouts == [120, 120]
+
+
+def test_query_all_pages_in_id_order(client: QuickBooksClient, monkeypatch):
+    sent: list[str] = []
+    query = client.query
+
+    def recording(sql: str) -> list[dict]:
+        sent.append(sql)
+        return query(sql)
+
+    monkeypatch.setattr(client, "query", recording)
+    client.query_all("Item")
+    client.query_all("Customer", "Active IN (true, false)")
+    assert sent == [
+        "SELECT *, Sku FROM Item ORDERBY Id STARTPOSITION 1 MAXRESULTS 1000",
+        "SELECT * FROM Customer WHERE Active IN (true, false) ORDERBY Id STARTPOSITION 1 "
+        "MAXRESULTS 1000"]
 
 
 def test_gives_up_after_max_retries_with_retry_later(sandbox: SandboxServer, secrets):

@@ -184,6 +184,18 @@ def test_conflicting_repeat_of_an_order_level_amount(tmp_path: Path) -> None:
     assert "differs from '5.00' on line 2" in failure.message
 
 
+def test_exchange_rate_is_read_per_order_and_must_be_above_zero(tmp_path: Path) -> None:
+    text = ("Order Number,Order Date,Currency,SKU,Quantity,Unit Price,Exchange Rate\n"
+            "5,2026-10-01,EUR,A,1,10,1.0825\n"
+            "6,2026-10-01,EUR,A,1,10,\n"
+            "7,2026-10-01,EUR,A,1,10,0\n")
+    rated, daily, zero = fetch(write(tmp_path, text))
+    assert isinstance(rated, Order) and rated.exchange_rate == Decimal("1.0825")
+    assert isinstance(daily, Order) and daily.exchange_rate is None
+    assert isinstance(zero, FailedOrder) and zero.field == "Exchange Rate"
+    assert "not an exchange rate above 0" in zero.message
+
+
 def test_decimal_comma_is_refused_not_misread(tmp_path: Path) -> None:
     text = "Order Number;Order Date;SKU;Quantity;Unit Price\n5;2026-10-01;A;1;12,50\n"
     (failure,) = fetch(write(tmp_path, text))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import replace
 from datetime import date
@@ -59,9 +60,11 @@ class FakeReferences:
                                "BillAddr": {"Line1": "418 Industrial Way", "City": "Portland"}},
                         "42": {"Id": "42", "DisplayName": "Pacific"}}
 
-    def customer_by_email(self, email: str) -> dict[str, Any] | None:
+    def customer_by_email(self, email: str,
+                          currency: str | None = None) -> dict[str, Any] | None:
         return next((c for c in self.customers
-                     if c["PrimaryEmailAddr"]["Address"] == email.lower()), None)
+                     if c["PrimaryEmailAddr"]["Address"] == email.lower()
+                     and currency in (None, c.get("CurrencyRef", {}).get("value", ""))), None)
 
     def customer_by_name(self, name: str) -> dict[str, Any] | None:
         return next((c for c in self.customers if c["DisplayName"].lower() == name.lower()), None)
@@ -192,6 +195,7 @@ def test_purchase_orders_one_per_vendor_with_cost_address_and_memo():
     assert first.body["APAccountRef"]["value"] == "33"
     line = first.body["Line"][0]["ItemBasedExpenseLineDetail"]
     assert (line["Qty"], line["UnitPrice"]) == ("2", "150.00")
+    assert "BillableStatus" not in line   # read-only on a purchase order's lines
     assert any("Gift Box" in note and "default vendor" in note for note in result.notes)
 
 
@@ -217,12 +221,12 @@ def test_quickbooks_numbering_sends_no_number_and_keeps_the_order_in_the_memo():
     assert invoice.body["PrivateNote"].startswith("Order 123456789012345678901234")
 
 
-def test_quickbooks_numbering_invoice_takes_the_estimate_number():
+def test_quickbooks_numbering_numbers_the_estimate_and_its_invoice_each_in_its_sequence():
     conn = connection(TransactionMode.SALES_ORDERS_INVOICES, use_qb_numbering=True)
     estimate, invoice = plan(make_order(), conn).documents
-    assert estimate.body["AutoDocNumber"] is True
-    assert invoice.body["DocNumber"] == Pending("number:estimate")
-    assert "AutoDocNumber" not in invoice.body
+    for document in (estimate, invoice):
+        assert document.body["AutoDocNumber"] is True
+        assert "DocNumber" not in document.body
 
 
 # ---- lines, discounts, shipping, tax, totals ------------------------------------------------
@@ -261,6 +265,27 @@ def test_foreign_currency_without_multicurrency_fails_the_order():
     body = plan(make_order(currency="EUR"),
                 setup=CompanySetup(multicurrency=True)).documents[0].body
     assert body["CurrencyRef"] == {"value": "EUR"}
+
+
+@pytest.mark.parametrize(("currency", "rate", "sent"), [
+    ("EUR", "1.10", "1.10"),     # the store's rate
+    ("EUR", None, None),         # none: QuickBooks takes its rate for the day, never 1
+    ("USD", "1.10", None),       # the home currency has no rate
+])
+def test_a_foreign_document_carries_the_stores_exchange_rate_only(currency, rate, sent):
+    order = dataclasses.replace(make_order(currency=currency, paid="317.00"),
+                                exchange_rate=D(rate) if rate else None)
+    result = plan(order, connection(TransactionMode.INVOICES_WITH_PAYMENTS),
+                  setup=CompanySetup(multicurrency=True))
+    invoice, payment = result.documents
+    for document in (invoice, payment):
+        assert document.body["CurrencyRef"] == {"value": currency}
+        assert document.body.get("ExchangeRate") == sent
+    # Jane's customer is in dollars: for a euro order she gets a euro twin.
+    customers = [entity.body for entity in result.creates if entity.entity == "Customer"]
+    assert [body["CurrencyRef"] for body in customers] == (
+        [{"value": "EUR"}] if currency == "EUR" else [])
+    assert all("ExchangeRate" not in body for body in customers)
 
 
 # ---- customers and items --------------------------------------------------------------------

@@ -90,6 +90,7 @@ class FakeErply(FakeServer):
         self.sessions: set[str] = set()
         self.keys = (f"sess{n:04d}a1b2c3d4e5f6" for n in itertools.count(1))
         self.queued: list[Reply] = []
+        self.expire_after: set[str] = set()   # calls after which every session expires
         super().__init__(self._route)
 
     def expire_sessions(self) -> None:
@@ -100,6 +101,12 @@ class FakeErply(FakeServer):
         return [_form(r) for r in self.received]
 
     def _route(self, request: Received) -> Reply:
+        reply = self._answer(request)
+        if _form(request).get("request") in self.expire_after:
+            self.expire_sessions()
+        return reply
+
+    def _answer(self, request: Received) -> Reply:
         if self.queued:
             return self.queued.pop(0)
         form = _form(request)

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from connex_desktop.__main__ import main
 from connex_desktop.core.errors import Cancelled, ReconnectError, RetryLaterError, SetupError
 from connex_desktop.core.model import Buyer, Order, PaymentStatus
 from connex_desktop.core.progress import CancelToken
@@ -202,14 +203,7 @@ def test_an_expired_session_met_mid_walk_is_renewed_once():
     docs = [erply_document(i, str(100 + i), [erply_row("W", "Widget", "1", "10.00")])
             for i in range(1, 5)]
     with FakeErply(docs) as store:
-        expire_after_first_page = store._documents
-
-        def documents_then_expire(form):
-            reply = expire_after_first_page(form)
-            store.expire_sessions()
-            return reply
-
-        store._documents = documents_then_expire  # type: ignore[method-assign]
+        store.expire_after = {"getSalesDocuments"}
         got = fetch(make_source(store, page_size=2))
         requests = [f["request"] for f in store.forms()]
     assert [o.number for o in got] == ["101", "102", "103", "104"]
@@ -219,14 +213,7 @@ def test_an_expired_session_met_mid_walk_is_renewed_once():
 
 def test_a_session_refused_again_after_renewal_is_renewed_only_once():
     with FakeErply([vat_exclusive_invoice()]) as store:
-        sign_in = store._verify
-
-        def short_lived(form):
-            reply = sign_in(form)
-            store.expire_sessions()
-            return reply
-
-        store._verify = short_lived  # type: ignore[method-assign]
+        store.expire_after = {"verifyUser"}
         with pytest.raises(ReconnectError) as caught:
             fetch(make_source(store))
         requests = [f["request"] for f in store.forms()]
@@ -294,6 +281,15 @@ def test_check_and_settings():
     assert {f.name for f in ErplySource.settings_fields if f.secret} == {"password"}
     assert ErplySource.keeps_own_purchase_orders
     assert "CANCELLED" in ErplySource.skipped_statuses()
+
+
+def test_the_mode_with_purchase_orders_is_refused_with_its_reason(cli, capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["--data-dir", str(cli.data_dir), "connection", "add", "po", "--source", "erply",
+              "--mode", "sales-orders-invoices-pos", "--set", f"client_code={ERPLY_CODE}",
+              "--set", f"username={ERPLY_USER}"])
+    assert exited.value.code == 2
+    assert "Erply keeps its own purchase orders" in capsys.readouterr().err
 
 
 def add_erply(cli, sandbox, store: FakeErply, name: str, mode: str) -> None:

@@ -299,7 +299,11 @@ class _Reader:
         return raws, failed
 
     def orders(self, raws: list[dict[str, Any]]) -> Iterator[Order | FailedOrder]:
-        """Each sale once, in the order read, with every credit invoice that credits it."""
+        """Each sale once, in the order read, with every credit invoice that credits it.
+
+        All of a walk is read before the first order is yielded: a credit invoice on a later
+        page must join its sale, and the engine takes each order once a run.
+        """
         sales: dict[str, dict[str, Any]] = {}
         failed: list[FailedOrder] = []
         for raw in raws:
@@ -327,6 +331,7 @@ class _Reader:
                                   "receipt.", field="baseDocuments")
         present = {doc_id: raw for doc_id, raw in sales.items() if raw}
         payments = self._payments(list(present))
+        self._load_customers(present.values())
         for doc_id, raw in present.items():
             yield self._read(raw, payments.get(doc_id, []), credits.get(doc_id, []))
 
@@ -370,22 +375,19 @@ class _Reader:
                 by_document.setdefault(str(payment.get("documentID")), []).append(payment)
         return by_document
 
-    def _customer(self, raw: Mapping[str, Any]) -> Mapping[str, Any]:
-        """The document's customer from getCustomers, read once per run for each customer."""
-        customer_id = str(raw.get("clientID") or raw.get("customerID") or "")
-        if not customer_id or customer_id == "0":
-            return {}
-        if customer_id not in self.customers:
-            _, records = self.api.call("getCustomers", {"customerIDs": customer_id})
-            self.customers[customer_id] = records[0] if records and isinstance(
-                records[0], dict) else {}
-        return self.customers[customer_id]
+    def _load_customers(self, sales: Iterable[Mapping[str, Any]]) -> None:
+        """The sales' customers not read yet in this run, a hundred to a call."""
+        wanted = sorted({_customer_id(raw) for raw in sales} - {""} - set(self.customers))
+        for chunk in _chunks(wanted):
+            for customer in self.api.pages("getCustomers", {"customerIDs": ",".join(chunk)}):
+                self.customers[str(customer.get("customerID") or customer.get("id"))] = customer
 
     def _read(self, raw: Mapping[str, Any], payments: list[dict[str, Any]],
               credits: list[dict[str, Any]]) -> Order | FailedOrder:
         number = _number(raw)
         try:
-            order = _order(raw, number, self._customer(raw), payments, credits)
+            customer = self.customers.get(_customer_id(raw), {})
+            order = _order(raw, number, customer, payments, credits)
             return balance_with_store_total(order)
         except OrderDataError as error:
             return FailedOrder(number, error.message, field=error.field)
@@ -525,6 +527,12 @@ def _credited_id(credit: Mapping[str, Any]) -> str | None:
                 in SALE_TYPES:
             return str(base["id"])
     return None
+
+
+def _customer_id(raw: Mapping[str, Any]) -> str:
+    """The paying customer of a document; 0 or blank: none (an anonymous POS sale)."""
+    customer_id = str(raw.get("clientID") or raw.get("customerID") or "")
+    return "" if customer_id == "0" else customer_id
 
 
 def _number(raw: Mapping[str, Any]) -> str:

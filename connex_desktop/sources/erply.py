@@ -120,15 +120,23 @@ class ErplySource(PagedStoreSource):
     def fetch_orders(self, query: OrderQuery, cancel: CancelToken
                      ) -> Iterator[Order | FailedOrder]:
         wanted = self._wanted_statuses(query.statuses)
+        params = self._list_params(query, wanted)
         with _Api(self, cancel) as api:
             reader = _Reader(api)
+            paid_lately: list[str] = []
             if query.numbers:
                 raws, failed = reader.by_numbers(query.numbers)
                 yield from failed
             else:
-                raws = list(api.pages("getSalesDocuments", self._list_params(query, wanted)))
-            for item in reader.orders(raws):
-                if isinstance(item, FailedOrder) or not wanted or item.status in wanted:
+                raws = list(api.pages("getSalesDocuments", params))
+                if "changedSince" in params:
+                    # A payment is its own record: paying an invoice need not change it.
+                    paid_lately = [str(p.get("documentID")) for p in api.pages(
+                        "getPayments", {"changedSince": params["changedSince"]})]
+            for item in reader.orders(raws, paid_lately):
+                if isinstance(item, FailedOrder) or (
+                        (not wanted or item.status in wanted)
+                        and query.includes_day(item.order_date)):
                     yield item
 
     def _wanted_statuses(self, statuses: Iterable[str]) -> frozenset[str]:
@@ -298,11 +306,13 @@ class _Reader:
             raws.extend(found)
         return raws, failed
 
-    def orders(self, raws: list[dict[str, Any]]) -> Iterator[Order | FailedOrder]:
+    def orders(self, raws: list[dict[str, Any]], paid_lately: Iterable[str] = ()
+               ) -> Iterator[Order | FailedOrder]:
         """Each sale once, in the order read, with every credit invoice that credits it.
 
         All of a walk is read before the first order is yielded: a credit invoice on a later
-        page must join its sale, and the engine takes each order once a run.
+        page must join its sale, and the engine takes each order once a run. `paid_lately`
+        names more documents to read: those paid since the last sync.
         """
         sales: dict[str, dict[str, Any]] = {}
         failed: list[FailedOrder] = []
@@ -318,6 +328,9 @@ class _Reader:
                     sales.setdefault(base, {})
             elif raw.get("type") in SALE_TYPES:
                 sales[str(raw.get("id"))] = raw
+        for doc_id in paid_lately:
+            if doc_id and doc_id != "0":
+                sales.setdefault(doc_id, {})
         missing = [doc_id for doc_id, raw in sales.items() if not raw]
         for raw in self._by_ids(missing):
             sales[str(raw.get("id"))] = raw

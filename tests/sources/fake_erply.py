@@ -157,9 +157,14 @@ class FakeErply(FakeServer):
         return _page("getSalesDocuments", form, matches)
 
     def _payments(self, form: dict[str, str]) -> Reply:
-        ids = form.get("documentIDs", "").split(",")
-        return _page("getPayments", form, [p for p in self.payments
-                                           if str(p["documentID"]) in ids])
+        matches = self.payments
+        if "documentIDs" in form:
+            ids = form["documentIDs"].split(",")
+            matches = [p for p in matches if str(p["documentID"]) in ids]
+        if "changedSince" in form:
+            matches = [p for p in matches
+                       if p.get("lastModified", p["added"]) >= int(form["changedSince"])]
+        return _page("getPayments", form, matches)
 
     def _customers(self, form: dict[str, str]) -> Reply:
         ids = form.get("customerIDs", "").split(",")

@@ -307,15 +307,24 @@ def test_booked_as_invoices_with_payments_through_the_cli_exactly_once(cli, sand
         add_erply(cli, sandbox, store, "erply", "invoices-with-payments")
         first = cli.sync("erply")
         assert first["status"] == "succeeded", first
-        again = cli.sync("erply")
+        invoices = {i["DocNumber"]: i for i in documents(sandbox, "Invoice")}
+        assert {n: (amount(i["TotalAmt"]), amount(i["Balance"]))
+                for n, i in invoices.items()} == {
+            "10004421": (D("57.72"), D("0.00")), "20000017": (D("30.02"), D("0.00")),
+            "10004430": (D("40.80"), D("40.80"))}
+        # The customer pays invoice 10004430 later: a payment record, the invoice unchanged.
+        store.payments.append(erply_payment(
+            4, 5530, "TRANSFER", "40.80", day="2026-11-25",
+            lastModified=int(datetime.now(UTC).timestamp())))
+        later = cli.sync("erply")
+        assert [(d["order"], d["kind"], d["total"]) for d in later["documents"]] == [
+            ("10004430", "Payment", "40.80")], later
         _, out = cli("sync", "erply", "--since", "2026-11-01", "--json")
-        assert again["documents"] == [] and json.loads(out)["documents"] == []
+        assert cli.sync("erply")["documents"] == [] and json.loads(out)["documents"] == []
     invoices = {i["DocNumber"]: i for i in documents(sandbox, "Invoice")}
-    assert {n: (amount(i["TotalAmt"]), amount(i["Balance"])) for n, i in invoices.items()} == {
-        "10004421": (D("57.72"), D("0.00")), "20000017": (D("30.02"), D("0.00")),
-        "10004430": (D("40.80"), D("40.80"))}
+    assert len(invoices) == 3 and amount(invoices["10004430"]["Balance"]) == D("0.00")
     assert sorted(amount(p["TotalAmt"]) for p in documents(sandbox, "Payment")) == [
-        D("30.02"), D("57.72")]
+        D("30.02"), D("40.80"), D("57.72")]
     assert_no_file_holds(cli.data_dir, ERPLY_PASSWORD)
 
 

@@ -54,6 +54,8 @@ NOT_PAYING_TYPES = frozenset({"TIP"})
 # the code -403 (not Erply's).
 SESSION_EXPIRED_BY_HTTP = -403
 SESSION_EXPIRED = frozenset({1054, 1055, SESSION_EXPIRED_BY_HTTP})
+# A status that says "error" without a code.
+UNSTATED_ERROR = -1
 LOGIN_REFUSED = frozenset({1050, 1051, 1052})
 QUOTA_USED_UP = 1002
 PASSING_FAULTS = frozenset({1000, 1003, 1008})
@@ -248,8 +250,10 @@ class _Api:
             raise SetupError("The Erply API address did not answer as Erply's API does; check "
                              "the client code and the API address.", field="api_url")
         records = body.get("records")
-        return _int(status.get("errorCode")) or 0, status, records if isinstance(
-            records, list) else []
+        code = _int(status.get("errorCode")) or 0
+        if not code and status.get("responseStatus") == "error":
+            code = UNSTATED_ERROR
+        return code, status, records if isinstance(records, list) else []
 
     def _raise_for(self, code: int, status: Mapping[str, Any], request: str) -> None:
         if code == 0:
@@ -277,7 +281,8 @@ class _Api:
         if code in PASSING_FAULTS:
             raise RetryLaterError("Erply is under maintenance or moving the account; try again "
                                   "in a few minutes.", detail=detail)
-        raise SetupError(f"Erply refused the request {request} (error {code}).", detail=detail,
+        which = f" (error {code})" if code != UNSTATED_ERROR else ""
+        raise SetupError(f"Erply refused the request {request}{which}.", detail=detail,
                          field=field)
 
 

@@ -246,6 +246,22 @@ def test_a_wrong_password_asks_to_reconnect_and_never_shows_it():
         assert ERPLY_PASSWORD not in text
 
 
+@pytest.mark.parametrize(("status", "words"), [
+    ({"responseStatus": "error", "errorCode": 1016, "errorField": "types"},
+     "Erply refused the request getSalesDocuments (error 1016)"),
+    ({"responseStatus": "error", "errorCode": 0}, "Erply refused the request getSalesDocuments."),
+    ({"responseStatus": "error", "errorCode": 1061}, "may not read what this app needs")])
+def test_errors_inside_http_200_are_read_from_the_status_block(status, words):
+    with FakeErply([vat_exclusive_invoice()]) as store:
+        source = make_source(store)
+        store.queued = [Reply(200, {"status": {"request": "verifyUser", "errorCode": 0},
+                                    "records": [{"sessionKey": "k-1234567890"}]}),
+                        Reply(200, {"status": status, "records": None})]
+        with pytest.raises(SetupError) as caught:
+            fetch(source)
+    assert words in caught.value.message
+
+
 def test_the_per_address_block_waits_ten_seconds_then_goes_on():
     with FakeErply([vat_exclusive_invoice()], payments=payments()) as store:
         store.queued = [Reply(429, {"error": "Too many requests"})]

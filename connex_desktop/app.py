@@ -30,6 +30,7 @@ from connex_desktop.sandbox.seed import COMPANY_NAME as DEMO_COMPANY_NAME
 from connex_desktop.sources.base import Source
 from connex_desktop.sources.bigcommerce import BigCommerceSource
 from connex_desktop.sources.csv_file import CsvSource
+from connex_desktop.sources.erply import ErplySource
 from connex_desktop.sources.shopify import ShopifySource
 from connex_desktop.sources.woocommerce import WooCommerceSource
 from connex_desktop.storage.database import Database, raise_if_storage_error
@@ -63,6 +64,7 @@ DEMO_COMPANY_SETTING = "demo_company"  # "<kind>[+multicurrency]", the kind the 
 DEMO_MODE = TransactionMode.INVOICES_WITH_PAYMENTS   # the demo connection's mode when created
 INSECURE_TRANSPORT_ENV = "OAUTHLIB_INSECURE_TRANSPORT"
 SOURCE_KINDS: Mapping[str, type[Source]] = {CsvSource.kind: CsvSource, DemoSource.kind: DemoSource,
+                                            ErplySource.kind: ErplySource,
                                             WooCommerceSource.kind: WooCommerceSource,
                                             BigCommerceSource.kind: BigCommerceSource,
                                             ShopifySource.kind: ShopifySource}

@@ -139,10 +139,11 @@ class StoreHttp:
 
     def request(self, method: str, url: str, *, params: Mapping[str, Any] | None = None,
                 headers: Mapping[str, str] | None = None, json: Any = None,
-                cancel: CancelToken | None = None,
-                allow: Collection[int] = ()) -> requests.Response:
+                cancel: CancelToken | None = None, allow: Collection[int] = (),
+                data: Mapping[str, Any] | None = None) -> requests.Response:
         """Send a request, retrying throttling, 5xx, network failures and answers that are not
-        JSON (a web page in front of the store, a reply cut off) with back-off.
+        JSON (a web page in front of the store, a reply cut off) with back-off. `data` is sent
+        as a form (for APIs that take their parameters, credentials among them, in the body).
 
         Returns a 2xx response with a JSON (or empty) body, or one whose status is in `allow`.
         Raises UnsafeRedirect (a SetupError) for a redirect to another host or scheme,
@@ -155,7 +156,7 @@ class StoreHttp:
             attempt += 1
             try:
                 response = self.session.request(method, url, params=params, headers=headers,
-                                                json=json, timeout=self.timeout_s)
+                                                json=json, data=data, timeout=self.timeout_s)
             except TRANSPORT_FAULTS as exc:
                 fault: ConnexError = self._transport_fault(exc)
                 wait_s = self.policy.backoff_s(attempt)

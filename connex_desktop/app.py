@@ -29,6 +29,7 @@ from connex_desktop.sandbox.seed import COMPANY_NAME as DEMO_COMPANY_NAME
 from connex_desktop.sources.base import Source
 from connex_desktop.sources.bigcommerce import BigCommerceSource
 from connex_desktop.sources.csv_file import CsvSource
+from connex_desktop.sources.lightspeed_x import LightspeedXSource
 from connex_desktop.sources.shopify import ShopifySource
 from connex_desktop.sources.woocommerce import WooCommerceSource
 from connex_desktop.storage.database import Database, raise_if_storage_error
@@ -64,6 +65,7 @@ INSECURE_TRANSPORT_ENV = "OAUTHLIB_INSECURE_TRANSPORT"
 SOURCE_KINDS: Mapping[str, type[Source]] = {CsvSource.kind: CsvSource, DemoSource.kind: DemoSource,
                                             WooCommerceSource.kind: WooCommerceSource,
                                             BigCommerceSource.kind: BigCommerceSource,
+                                            LightspeedXSource.kind: LightspeedXSource,
                                             ShopifySource.kind: ShopifySource}
 
 

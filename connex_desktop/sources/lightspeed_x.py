@@ -211,37 +211,36 @@ class _Reader:
         retries = frozenset(query.retry_numbers)
         wanted: dict[str, Mapping[str, Any]] = {}
         returns: dict[str, list[Refund]] = {}
-        unlinked: list[Mapping[str, Any]] = []
-        changed_returns: set[str] = set()
+        failures: list[FailedOrder] = []
+        changed_returns: dict[str, str] = {}   # the sale returned → the return's number
         for raw in self.sales():
             number = _number(raw)
             asked = number in retries or self._within(raw, query)
-            if raw.get("return_for") or _is_return(raw):
-                try:
-                    returned = _return(raw, number, self.zone)
-                except OrderDataError as error:
-                    if asked:
-                        yield FailedOrder(number, error.message, field=error.field)
-                    continue
-                if returned is None:
-                    if asked and raw.get("status") != PARKED:
-                        unlinked.append(raw)
-                    continue
-                returns.setdefault(returned.original_id, []).append(returned.refund)
+            if not (raw.get("return_for") or _is_return(raw)):
                 if asked:
-                    changed_returns.add(returned.original_id)
-            elif asked:
-                wanted[str(raw.get("id"))] = raw
-        for sale_id in changed_returns - wanted.keys():
-            original = self.data(f"/sales/{sale_id}")
+                    wanted[str(raw.get("id"))] = raw
+                continue
+            try:
+                returned = _return(raw, number, self.zone)
+            except OrderDataError as error:
+                if asked:
+                    failures.append(FailedOrder(number, error.message, field=error.field))
+                continue
+            returns.setdefault(returned.original_id, []).append(returned.refund)
+            if asked:
+                changed_returns[returned.original_id] = number
+        for sale_id, number in changed_returns.items():
+            original = wanted.get(sale_id) or self.data(f"/sales/{sale_id}")
             if isinstance(original, dict):
                 wanted[sale_id] = original
+            else:
+                failures.append(FailedOrder(number, f"the sale it returns ({sale_id}) is not in "
+                                            "the store: book the refund by hand.",
+                                            field="return_for"))
         for sale_id, raw in wanted.items():
             if query.statuses or raw.get("status") != PARKED:
                 yield self.read(raw, returns.get(sale_id, []))
-        for raw in unlinked:
-            yield FailedOrder(_number(raw), "it is a return not linked to the sale it returns "
-                              "(no return_for): book the refund by hand.", field="return_for")
+        yield from failures
 
     def _within(self, raw: Mapping[str, Any], query: OrderQuery) -> bool:
         since = query.modified_since
@@ -297,19 +296,26 @@ def _is_return(raw: Mapping[str, Any]) -> bool:
     return bool(lines) and all(line.get("is_return") for line in lines)
 
 
-def _return(raw: Mapping[str, Any], number: str, zone: tzinfo) -> _Return | None:
-    """A return sale as the refund of its original, or None when it names no original.
+def _return(raw: Mapping[str, Any], number: str, zone: tzinfo) -> _Return:
+    """A return sale as the refund of its original; an error for a return that names no
+    original, or that sells items too (an exchange), which only a person can book.
 
     A return's totals are negative; the money handed back is their size, tax included.
     """
-    if raw.get("status") == VOIDED or raw.get("status") == PARKED:
-        # A voided or unfinished return handed nothing back.
-        amount = ZERO
-    else:
-        amount = -(amount_of(raw, "total_price", number) + amount_of(raw, "total_tax", number))
     original = str(raw.get("return_for") or "")
     if not original:
-        return None
+        raise OrderDataError("it is a return not linked to the sale it returns (no "
+                             "return_for): book the refund by hand.", order=number,
+                             field="return_for")
+    for index, item in enumerate(raw.get("line_items") or [], start=1):
+        if isinstance(item, dict) and not item.get("is_return") and quantity_of(
+                item, "quantity", number, where=f"line {index}: ") > ZERO:
+            raise OrderDataError(f"line {index}: it is an exchange (a return that also sells "
+                                 "items): book it by hand.", order=number, field="line_items")
+    if raw.get("status") in (VOIDED, PARKED):
+        amount = ZERO   # a voided or unfinished return handed nothing back
+    else:
+        amount = -(amount_of(raw, "total_price", number) + amount_of(raw, "total_tax", number))
     sold = _instant(raw.get("sale_date"))
     return _Return(original, Refund(amount, f"return {number}",
                                     sold.astimezone(zone).date() if sold else None))
@@ -387,20 +393,23 @@ def _lines(raw: Mapping[str, Any], number: str, products: Mapping[str, Mapping[s
 
 
 def _payments(raw: Mapping[str, Any], number: str, zone: tzinfo) -> list[Payment]:
-    """The money taken, by payment type: change handed back (a negative payment of the same
-    type, as cash change is) is netted against what was tendered."""
-    taken: dict[str, Payment] = {}
+    """Each payment taken, in order (a lay-by's deposit, then the rest). Change handed back is
+    a negative payment (cash change is): it comes off the latest payment of its type."""
+    taken: list[Payment] = []
     for index, item in enumerate(raw.get("payments") or [], start=1):
         if not isinstance(item, dict) or item.get("deleted_at"):
             continue
         amount = amount_of(item, "amount", number, where=f"payment {index}: ")
         method = str(item.get("name") or item.get("retailer_payment_type_id") or "")
+        if amount < ZERO:
+            same = [i for i, payment in enumerate(taken) if payment.method == method]
+            if same or taken:
+                at = same[-1] if same else len(taken) - 1
+                taken[at] = replace(taken[at], amount=taken[at].amount + amount)
+            continue
         paid = _instant(item.get("payment_date"))
-        before = taken.get(method)
-        taken[method] = Payment((before.amount if before else ZERO) + amount, method, "",
-                                (before.paid_on if before else None)
-                                or (paid.astimezone(zone).date() if paid else None))
-    return [payment for payment in taken.values() if payment.amount > ZERO]
+        taken.append(Payment(amount, method, "", paid.astimezone(zone).date() if paid else None))
+    return [payment for payment in taken if payment.amount > ZERO]
 
 
 def _address(customer: Mapping[str, Any], kind: str) -> Address:

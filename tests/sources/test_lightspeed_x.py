@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from connex_desktop.core.errors import ReconnectError, SetupError
+from connex_desktop.core.errors import Cancelled, ReconnectError, SetupError
 from connex_desktop.core.model import Address, Buyer, Order, PaymentStatus, Refund
 from connex_desktop.core.progress import CancelToken
 from connex_desktop.sources.base import FailedOrder, OrderQuery
@@ -110,23 +110,42 @@ def test_statuses_map_to_payment_status_and_parked_sales_only_when_asked():
     assert LightspeedXSource.keeps_own_purchase_orders
 
 
-def test_a_return_is_a_refund_of_the_sale_it_returns_and_an_unlinked_one_fails():
+def test_a_return_is_a_refund_of_the_sale_it_returns_and_others_fail_with_the_reason():
     original = tax_exclusive_sale()
     later = "2026-11-25T01:00:00+00:00"
-    returned = lsx_return("ret-1", "1003", original, [
-        lsx_line("prod-mug", -1, "10.00", "0.80", is_return=True)], sale_date=later)
-    stray = lsx_return("ret-2", "1004", None, [
-        lsx_line("prod-mug", -1, "10.00", "0.80", is_return=True)], sale_date=later)
-    with FakeLightspeedX([original, returned, stray]) as store:
+    mug_back = [lsx_line("prod-mug", -1, "10.00", "0.80", is_return=True)]
+    returned = lsx_return("ret-1", "1003", original, mug_back, sale_date=later)
+    stray = lsx_return("ret-2", "1004", None, mug_back, sale_date=later)
+    orphan = lsx_return("ret-3", "1007", {"id": "deleted-sale"}, mug_back, sale_date=later)
+    exchange = lsx_return("ret-4", "1008", original, [
+        *mug_back, lsx_line("prod-tee", 1, "12.00", "0.96")], sale_date=later)
+    with FakeLightspeedX([original, returned, stray, orphan, exchange]) as store:
         # Only the returns changed since: the sale they return comes back with its refund.
         got = fetch(make_source(store), OrderQuery(
             modified_since=datetime(2026, 11, 24, tzinfo=UTC)))
-    sale, failed = got
+    sale, *failed = got
     assert isinstance(sale, Order) and sale.number == "1001"
     assert sale.refunds == (Refund(D("10.80"), "return 1003", date(2026, 11, 25)),)
     assert sale.payment_status is PaymentStatus.PAID
-    assert isinstance(failed, FailedOrder) and failed.number == "1004"
-    assert failed.field == "return_for" and "not linked" in failed.message
+    reasons = {f.number: (f.field, f.message) for f in failed if isinstance(f, FailedOrder)}
+    assert set(reasons) == {"1004", "1007", "1008"}
+    assert reasons["1004"][0] == "return_for" and "not linked" in reasons["1004"][1]
+    assert reasons["1007"][0] == "return_for" and "deleted-sale" in reasons["1007"][1]
+    assert reasons["1008"][0] == "line_items" and "exchange" in reasons["1008"][1]
+
+
+def test_lay_by_payments_stay_apart_and_change_comes_off_the_cash_tendered():
+    lay_by = lsx_sale("lb", "21", [lsx_line("prod-tee", 1, "40.00", "0")],
+                      status="LAYBY_CLOSED", sale_date="2026-11-02T01:00:00+00:00")
+    lay_by["payments"] = [
+        {"name": "Cash", "amount": 10.0, "payment_date": "2026-11-02T01:00:00+00:00"},
+        {"name": "Cash", "amount": 50.0, "payment_date": "2026-11-09T01:00:00+00:00"},
+        {"name": "Cash", "amount": -20.0, "payment_date": "2026-11-09T01:00:00+00:00"}]
+    with FakeLightspeedX([lay_by]) as store:
+        [order] = fetch(make_source(store))
+    assert [(p.amount, p.paid_on) for p in order.payments] == [
+        (D("10.00"), date(2026, 11, 2)), (D("30.00"), date(2026, 11, 9))]
+    assert order.payment_status is PaymentStatus.PAID
 
 
 def test_pages_follow_the_version_cursor_to_an_empty_page():
@@ -182,6 +201,34 @@ def test_a_bad_record_fails_only_its_own_sale_naming_the_field():
     assert isinstance(got["8"], FailedOrder) and got["8"].field == "total"
 
 
+def test_sales_that_failed_before_are_found_in_the_same_walk_whatever_the_bounds():
+    with FakeLightspeedX([tax_exclusive_sale(), tax_inclusive_sale()]) as store:
+        got = list(make_source(store).fetch_orders_and_retries(
+            OrderQuery(modified_since=datetime(2026, 12, 1, tzinfo=UTC)), ["1001"],
+            CancelToken()))
+        walks = [r for r in store.received if r.path.endswith("/sales")]
+    assert [o.number for o in got] == ["1001"]
+    assert len(walks) == 2    # one walk of the feed: a page and the empty page after it
+
+
+def test_cancel_is_honoured_between_pages():
+    sales = [lsx_sale(f"s{n}", str(n), [lsx_line("prod-mug", 1, "5.00", "0")])
+             for n in range(1, 4)]
+    with FakeLightspeedX(sales) as store:
+        cancel = CancelToken()
+        answer = store.route
+
+        def cancelled_after_a_page(request):
+            reply = answer(request)
+            cancel.cancel()     # the user presses Cancel while the first page arrives
+            return reply
+
+        store.route = cancelled_after_a_page
+        with pytest.raises(Cancelled):
+            list(make_source(store, page_size=1).fetch_orders(OrderQuery(), cancel))
+        assert len([r for r in store.received if r.path.endswith("/sales")]) == 1
+
+
 def test_throttled_then_served_after_the_http_date_retry_after():
     # Two pages of sales and a product use the window's budget; the next product waits.
     with FakeLightspeedX([tax_exclusive_sale()], budget=3) as store:
@@ -223,6 +270,15 @@ def test_a_store_answering_not_as_the_api_and_settings_checked():
         source.check()
     assert caught.value.field == "personal_token"
     assert {f.name for f in LightspeedXSource.settings_fields if f.secret} == {"personal_token"}
+
+
+def test_the_purchase_order_mode_is_refused_with_its_reason(cli, sandbox):
+    with FakeLightspeedX([]) as store:
+        add_store(cli, sandbox, store, "invoices")
+        with pytest.raises(AssertionError, match="keeps its own purchase orders"):
+            cli("connection", "set", "pos", "--mode", "sales-orders-invoices-pos")
+        _, shown = cli("connection", "show", "pos")
+    assert "sales-orders-invoices-pos" not in shown
 
 
 def add_store(cli, sandbox, store: FakeLightspeedX, mode: str) -> None:

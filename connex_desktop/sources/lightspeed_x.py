@@ -108,7 +108,9 @@ class LightspeedXSource(PagedStoreSource):
 
     def check(self) -> str:
         with _Reader(self, CancelToken(), checking=True) as reader:
-            reader.data("/sales", {"page_size": 1})
+            if reader.data("/sales", {"page_size": 1}) is None:
+                raise SetupError(f"{self.store_url} has no Lightspeed X-Series sales API; "
+                                 "check the domain prefix.", field="domain_prefix")
         return f"Connected to the Lightspeed store at {self.store_url}."
 
     def fetch_orders_and_retries(

@@ -256,10 +256,11 @@ def test_an_expired_token_asks_to_reconnect_and_never_shows_it():
 
 def test_a_store_answering_not_as_the_api_and_settings_checked():
     with FakeLightspeedX([]) as store:
-        store.queued = [Reply(200, {"sales": []})]
-        with pytest.raises(SetupError) as caught:
-            make_source(store).check()
-        assert caught.value.field == "domain_prefix"
+        for wrong in (Reply(200, {"sales": []}), Reply(404, {"error": "Not Found"})):
+            store.queued = [wrong]
+            with pytest.raises(SetupError) as caught:
+                make_source(store).check()
+            assert caught.value.field == "domain_prefix"
         assert make_source(store).check().startswith("Connected")
     with pytest.raises(SetupError) as caught:
         LightspeedXSource({"domain_prefix": "my shop"}, {"personal_token": "t"}).check()

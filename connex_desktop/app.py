@@ -31,6 +31,7 @@ from connex_desktop.sources.base import Source
 from connex_desktop.sources.bigcommerce import BigCommerceSource
 from connex_desktop.sources.csv_file import CsvSource
 from connex_desktop.sources.erply import ErplySource
+from connex_desktop.sources.lightspeed_x import LightspeedXSource
 from connex_desktop.sources.shopify import ShopifySource
 from connex_desktop.sources.woocommerce import WooCommerceSource
 from connex_desktop.storage.database import Database, raise_if_storage_error
@@ -67,6 +68,7 @@ SOURCE_KINDS: Mapping[str, type[Source]] = {CsvSource.kind: CsvSource, DemoSourc
                                             ErplySource.kind: ErplySource,
                                             WooCommerceSource.kind: WooCommerceSource,
                                             BigCommerceSource.kind: BigCommerceSource,
+                                            LightspeedXSource.kind: LightspeedXSource,
                                             ShopifySource.kind: ShopifySource}
 
 

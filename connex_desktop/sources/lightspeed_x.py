@@ -1,0 +1,434 @@
+"""Lightspeed Retail X-Series (ex-Vend) sales through the API 2.0 change feed."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, tzinfo
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from connex_desktop.core.errors import Cancelled, OrderDataError, SetupError
+from connex_desktop.core.model import (
+    Address,
+    Buyer,
+    Order,
+    OrderLine,
+    Payment,
+    PaymentStatus,
+    Refund,
+)
+from connex_desktop.core.money import ZERO
+from connex_desktop.core.progress import CancelToken
+from connex_desktop.sources.amounts import (
+    amount_of,
+    balance_with_store_total,
+    quantity_of,
+    unit_price,
+)
+from connex_desktop.sources.base import (
+    TIMEZONE_SETTING,
+    FailedOrder,
+    OrderQuery,
+    SettingField,
+    store_timezone,
+)
+from connex_desktop.sources.http import (
+    PagedStoreSource,
+    RepeatGuard,
+    StoreHttp,
+    address_key,
+    require_https,
+)
+
+API_PATH = "/api/2.0"
+STORE = "Lightspeed X-Series"
+# The largest page the documentation names (API 0.x); 2.0 states no maximum of its own.
+PAGE_SIZE = 200
+PREFIX = re.compile(r"[a-z0-9][a-z0-9-]*", re.IGNORECASE)
+# The sale statuses of API 2.0, with the fulfilment ones of February 2020.
+STATUSES = ("SAVED", "CLOSED", "ONACCOUNT", "ONACCOUNT_CLOSED", "LAYBY", "LAYBY_CLOSED",
+            "AWAITING_DISPATCH", "AWAITING_PICKUP", "DISPATCHED_CLOSED", "PICKED_UP_CLOSED",
+            "VOIDED")
+VOIDED = "VOIDED"
+# A parked sale is still on the register: no sale yet, fetched only when asked for by status.
+PARKED = "SAVED"
+
+
+@dataclass(frozen=True)
+class _Return:
+    """A return sale, as the refund of the sale it returns."""
+
+    original_id: str
+    refund: Refund
+
+
+class LightspeedXSource(PagedStoreSource):
+    """A Lightspeed Retail X-Series store, read with a personal token."""
+
+    kind: ClassVar[str] = "lightspeed_x"
+    label: ClassVar[str] = "Lightspeed Retail (X-Series)"
+    settings_fields: ClassVar[tuple[SettingField, ...]] = (
+        SettingField("domain_prefix", "Store domain prefix",
+                     help="The name before .retail.lightspeed.app in the store's address, "
+                          "e.g. mystore for https://mystore.retail.lightspeed.app."),
+        SettingField("personal_token", "Personal token", secret=True,
+                     help="Setup → Personal Tokens → Add personal token, in the store's back "
+                          "office (Lightspeed sign-in with OAuth is not offered yet)."),
+        TIMEZONE_SETTING,
+    )
+    statuses: ClassVar[tuple[str, ...]] = STATUSES
+    no_sale_statuses: ClassVar[tuple[str, ...]] = (VOIDED,)
+    unfinished_statuses: ClassVar[tuple[str, ...]] = (PARKED,)
+    # Its purchase orders are consignments of the store's own; they sync apart from sales.
+    keeps_own_purchase_orders: ClassVar[bool] = True
+
+    max_page_size: ClassVar[int] = PAGE_SIZE
+
+    @property
+    def store_url(self) -> str:
+        """https://{prefix}.retail.lightspeed.app, or the whole address when one is given."""
+        given = self.settings.get("domain_prefix", "").strip()
+        if "://" in given:
+            return require_https(given, STORE)
+        prefix = given.removesuffix(".retail.lightspeed.app")
+        if not PREFIX.fullmatch(prefix):
+            raise SetupError("Enter the store's domain prefix: the name before "
+                             ".retail.lightspeed.app in its address.", field="domain_prefix")
+        return f"https://{prefix.lower()}.retail.lightspeed.app"
+
+    @property
+    def store_key(self) -> str:
+        return f"{self.kind}|{address_key(self.store_url)}"
+
+    @property
+    def timezone(self) -> tzinfo:
+        return store_timezone(self.settings.get("timezone", ""))
+
+    def check(self) -> str:
+        with _Reader(self, CancelToken(), checking=True) as reader:
+            if reader.data("/sales", {"page_size": 1}) is None:
+                raise SetupError(f"{self.store_url} has no Lightspeed X-Series sales API; "
+                                 "check the domain prefix.", field="domain_prefix")
+        return f"Connected to the Lightspeed store at {self.store_url}."
+
+    def fetch_orders_and_retries(
+        self, query: OrderQuery, retry_numbers: Sequence[str], cancel: CancelToken
+    ) -> Iterator[Order | FailedOrder]:
+        if query.numbers:
+            return super().fetch_orders_and_retries(query, retry_numbers, cancel)
+        # The change feed is read whole each run: the retries are found in the same walk.
+        return self.fetch_orders(replace(query, retry_numbers=tuple(retry_numbers)), cancel)
+
+    def fetch_orders(self, query: OrderQuery, cancel: CancelToken
+                     ) -> Iterator[Order | FailedOrder]:
+        with _Reader(self, cancel) as reader:
+            if query.numbers:
+                yield from reader.by_numbers(query.numbers)
+            else:
+                yield from reader.changed(query)
+
+
+class _Reader:
+    """One fetch: the store's HTTP, and the products and customers it read (once each)."""
+
+    def __init__(self, source: LightspeedXSource, cancel: CancelToken, *,
+                 checking: bool = False) -> None:
+        token = source.secrets.get("personal_token", "").strip()
+        if not token:
+            raise SetupError("The Lightspeed personal token is needed; add one under Setup → "
+                             "Personal Tokens.", field="personal_token")
+        self.source = source
+        self.cancel = cancel
+        self.zone = source.timezone
+        self.api = source.store_url + API_PATH
+        self.http = StoreHttp(STORE, secrets=(token,), sleep=source._sleep, clock=source._clock,
+                              checking=checking)
+        self.http.session.headers["Authorization"] = f"Bearer {token}"
+        self.products: dict[str, Mapping[str, Any]] = {}
+        self.customers: dict[str, Mapping[str, Any]] = {}
+
+    def __enter__(self) -> _Reader:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.http.close()
+
+    # -- requests -----------------------------------------------------------------------------
+
+    def data(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        """The `data` of an answer; None when the store has no such thing (404)."""
+        response = self.http.get(self.api + path, params=params, cancel=self.cancel,
+                                 allow=frozenset({404}))
+        if response.status_code == 404:
+            return None
+        body = self.http.json(response)
+        if not isinstance(body, dict) or "data" not in body:
+            raise SetupError(f"The store at {self.source.store_url} did not answer as the "
+                             "Lightspeed X-Series API does; check the domain prefix.",
+                             field="domain_prefix")
+        return body["data"]
+
+    def sales(self) -> Iterator[Mapping[str, Any]]:
+        """Every sale in version order: `after` the highest version of the page before, until
+        an empty page (or a page already seen, should the store repeat one)."""
+        guard = RepeatGuard()
+        after = 0
+        while True:
+            if self.cancel.cancelled:
+                raise Cancelled()
+            response = self.http.get(f"{self.api}/sales", cancel=self.cancel, params={
+                "after": after, "page_size": self.source.page_size})
+            body = self.http.json(response)
+            rows = body.get("data") if isinstance(body, dict) else None
+            if not isinstance(rows, list):
+                raise SetupError(f"The store at {self.source.store_url} did not answer with a "
+                                 "list of sales; check the domain prefix.", field="domain_prefix")
+            version = body.get("version") or {}
+            if not rows or guard.repeated(version.get("max")) or version.get("max") is None:
+                return
+            yield from (row for row in rows if isinstance(row, dict))
+            after = version["max"]
+
+    def _cached(self, cache: dict[str, Mapping[str, Any]], path: str, key: str
+                ) -> Mapping[str, Any]:
+        if not key:
+            return {}
+        if key not in cache:
+            found = self.data(f"{path}/{key}")
+            cache[key] = found if isinstance(found, dict) else {}
+        return cache[key]
+
+    # -- orders -------------------------------------------------------------------------------
+
+    def changed(self, query: OrderQuery) -> Iterator[Order | FailedOrder]:
+        """The sales the query wants, each with the refunds its returns made.
+
+        The sales feed cannot filter by time (only by version), so the whole feed is read and
+        the modified-since and created bounds are applied here. The wanted sales are kept until
+        the walk ends, since a return can come after the sale it returns; a return changed
+        since the last sync brings its sale back with all its refunds.
+        """
+        retries = frozenset(query.retry_numbers)
+        wanted: dict[str, Mapping[str, Any]] = {}
+        returns: dict[str, list[Refund]] = {}
+        failures: list[FailedOrder] = []
+        changed_returns: dict[str, str] = {}   # the sale returned → the return's number
+        for raw in self.sales():
+            number = _number(raw)
+            asked = number in retries or self._within(raw, query)
+            if not (raw.get("return_for") or _is_return(raw)):
+                if asked:
+                    wanted[str(raw.get("id"))] = raw
+                continue
+            try:
+                returned = _return(raw, number, self.zone)
+            except OrderDataError as error:
+                if asked:
+                    failures.append(FailedOrder(number, error.message, field=error.field))
+                continue
+            returns.setdefault(returned.original_id, []).append(returned.refund)
+            if asked:
+                changed_returns[returned.original_id] = number
+        for sale_id, number in changed_returns.items():
+            original = wanted.get(sale_id) or self.data(f"/sales/{sale_id}")
+            if isinstance(original, dict):
+                wanted[sale_id] = original
+            else:
+                failures.append(FailedOrder(number, f"the sale it returns ({sale_id}) is not in "
+                                            "the store: book the refund by hand.",
+                                            field="return_for"))
+        for sale_id, raw in wanted.items():
+            if query.statuses or raw.get("status") != PARKED:
+                yield self.read(raw, returns.get(sale_id, []))
+        yield from failures
+
+    def _within(self, raw: Mapping[str, Any], query: OrderQuery) -> bool:
+        since = query.modified_since
+        if since is not None:
+            updated = _instant(raw.get("updated_at"))
+            if updated is not None and updated < (since if since.tzinfo else
+                                                  since.replace(tzinfo=UTC)):
+                return False
+        sold = _instant(raw.get("sale_date"))
+        return sold is None or query.includes_day(sold.astimezone(self.zone).date())
+
+    def by_numbers(self, numbers: tuple[str, ...]) -> Iterator[Order | FailedOrder]:
+        """Sales by invoice number, through the search endpoint (the feed has no filter)."""
+        for number in dict.fromkeys(n.strip() for n in numbers if n.strip()):
+            if self.cancel.cancelled:
+                raise Cancelled()
+            found = self.data("/search", {"type": "sales", "invoice_number": number})
+            matches = [raw for raw in found or [] if isinstance(raw, dict)
+                       and _number(raw) == number]
+            if not matches:
+                yield FailedOrder(number, f"No sale {number} in the Lightspeed store.",
+                                  field="number")
+            elif matches[0].get("return_for") or _is_return(matches[0]):
+                yield FailedOrder(number, "it is a return: it is booked as a refund of the sale "
+                                  "it returns, when that sale syncs.", field="return_for")
+            else:
+                yield self.read(matches[0], [])
+
+    def read(self, raw: Mapping[str, Any], refunds: list[Refund]) -> Order | FailedOrder:
+        number = _number(raw)
+        try:
+            lines = raw.get("line_items") or []
+            products = {str(line.get("product_id")): self._cached(
+                self.products, "/products", str(line.get("product_id") or ""))
+                for line in lines if isinstance(line, dict)}
+            customer = self._cached(self.customers, "/customers",
+                                    str(raw.get("customer_id") or ""))
+            return balance_with_store_total(
+                _order(raw, number, products, customer, refunds, self.zone))
+        except OrderDataError as error:
+            return FailedOrder(number, error.message, field=error.field)
+
+
+# -- mapping ------------------------------------------------------------------------------------
+
+def _number(raw: Mapping[str, Any]) -> str:
+    return str(raw.get("invoice_number") or raw.get("receipt_number") or raw.get("id") or "?")
+
+
+def _is_return(raw: Mapping[str, Any]) -> bool:
+    """A sale made only of returned items (negative quantities, marked is_return)."""
+    lines = [line for line in raw.get("line_items") or [] if isinstance(line, dict)]
+    return bool(lines) and all(line.get("is_return") for line in lines)
+
+
+def _return(raw: Mapping[str, Any], number: str, zone: tzinfo) -> _Return:
+    """A return sale as the refund of its original; an error for a return that names no
+    original, or that sells items too (an exchange), which only a person can book.
+
+    A return's totals are negative; the money handed back is their size, tax included.
+    """
+    original = str(raw.get("return_for") or "")
+    if not original:
+        raise OrderDataError("it is a return not linked to the sale it returns (no "
+                             "return_for): book the refund by hand.", order=number,
+                             field="return_for")
+    for index, item in enumerate(raw.get("line_items") or [], start=1):
+        if isinstance(item, dict) and not item.get("is_return") and quantity_of(
+                item, "quantity", number, where=f"line {index}: ") > ZERO:
+            raise OrderDataError(f"line {index}: it is an exchange (a return that also sells "
+                                 "items): book it by hand.", order=number, field="line_items")
+    if raw.get("status") in (VOIDED, PARKED):
+        amount = ZERO   # a voided or unfinished return handed nothing back
+    else:
+        amount = -(amount_of(raw, "total_price", number) + amount_of(raw, "total_tax", number))
+    sold = _instant(raw.get("sale_date"))
+    return _Return(original, Refund(amount, f"return {number}",
+                                    sold.astimezone(zone).date() if sold else None))
+
+
+def _order(raw: Mapping[str, Any], number: str, products: Mapping[str, Mapping[str, Any]],
+           customer: Mapping[str, Any], refunds: list[Refund], zone: tzinfo) -> Order:
+    status = str(raw.get("status") or "")
+    sold = _instant(raw.get("sale_date"))
+    if sold is None:
+        raise OrderDataError(f"sale_date is {raw.get('sale_date')!r}, not a date.",
+                             order=number, field="sale_date")
+    lines, discount = _lines(raw, number, products)
+    total = amount_of(raw, "total_price", number) + amount_of(raw, "total_tax", number)
+    payments = _payments(raw, number, zone)
+    refunds = [refund for refund in refunds if refund.amount > ZERO]
+    paid = sum((payment.amount for payment in payments), ZERO)
+    refunded = sum((refund.amount for refund in refunds), ZERO)
+    if status == VOIDED:
+        payment_status = PaymentStatus.VOIDED
+    elif refunds and refunded >= total > ZERO:
+        payment_status = PaymentStatus.REFUNDED
+    elif paid >= total and (paid > ZERO or total == ZERO):
+        payment_status = PaymentStatus.PAID
+    elif paid > ZERO:
+        payment_status = PaymentStatus.PARTIALLY_PAID
+    else:
+        payment_status = PaymentStatus.UNPAID
+    buyer = Buyer(
+        name=" ".join(str(customer[k]) for k in ("first_name", "last_name") if customer.get(k)),
+        email=str(customer.get("email") or ""), company=str(customer.get("company_name") or ""),
+        phone=str(customer.get("phone") or customer.get("mobile") or ""))
+    return Order(
+        source="lightspeed_x", source_id=str(raw.get("id")), number=number,
+        order_date=sold.astimezone(zone).date(), status=status, payment_status=payment_status,
+        currency="", buyer=buyer, lines=tuple(lines), total=total,
+        billing_address=_address(customer, "physical"),
+        shipping_address=_address(customer, "postal"), discount=discount,
+        tax=amount_of(raw, "total_tax", number), payments=tuple(payments),
+        refunds=tuple(refunds), notes=str(raw.get("note") or ""),
+        updated_at=_instant(raw.get("updated_at")), raw=raw)
+
+
+def _lines(raw: Mapping[str, Any], number: str, products: Mapping[str, Mapping[str, Any]]
+           ) -> tuple[list[OrderLine], Decimal]:
+    """The product lines (without tax) and the sale-level discount.
+
+    A line's `price_total` is what it sold for without tax, its discount already taken off;
+    `discount_total` is that discount, kept for the record. A sale-wide discount is a line of
+    the store's discount product with quantity −1: it becomes the order's discount.
+    """
+    lines: list[OrderLine] = []
+    discount = ZERO
+    for index, item in enumerate(raw.get("line_items") or [], start=1):
+        where = f"line {index}: "
+        if not isinstance(item, dict):
+            raise OrderDataError(f"{where}is not a line item.", order=number, field="line_items")
+        count = quantity_of(item, "quantity", number, where=where)
+        sold_for = amount_of(item, "price_total", number, where=where)
+        if item.get("is_return"):
+            raise OrderDataError(f"{where}returns an item inside a sale (an exchange); book "
+                                 "the exchange by hand.", order=number, field="is_return")
+        if count < ZERO:
+            discount -= sold_for
+            continue
+        line_discount = amount_of(item, "discount_total", number, where=where)
+        product = products.get(str(item.get("product_id")), {})
+        lines.append(OrderLine(
+            sku=str(product.get("sku") or ""),
+            name=str(product.get("variant_name") or product.get("name") or ""),
+            quantity=count, unit_price=unit_price(sold_for + line_discount, count),
+            discount=line_discount,
+            taxable=amount_of(item, "tax_total", number, where=where) != ZERO))
+    return lines, discount
+
+
+def _payments(raw: Mapping[str, Any], number: str, zone: tzinfo) -> list[Payment]:
+    """Each payment taken, in order (a lay-by's deposit, then the rest). Change handed back is
+    a negative payment (cash change is): it comes off the latest payment of its type."""
+    taken: list[Payment] = []
+    for index, item in enumerate(raw.get("payments") or [], start=1):
+        if not isinstance(item, dict) or item.get("deleted_at"):
+            continue
+        amount = amount_of(item, "amount", number, where=f"payment {index}: ")
+        method = str(item.get("name") or item.get("retailer_payment_type_id") or "")
+        if amount < ZERO:
+            same = [i for i, payment in enumerate(taken) if payment.method == method]
+            if same or taken:
+                at = same[-1] if same else len(taken) - 1
+                taken[at] = replace(taken[at], amount=taken[at].amount + amount)
+            continue
+        paid = _instant(item.get("payment_date"))
+        taken.append(Payment(amount, method, "", paid.astimezone(zone).date() if paid else None))
+    return [payment for payment in taken if payment.amount > ZERO]
+
+
+def _address(customer: Mapping[str, Any], kind: str) -> Address:
+    return Address(line1=str(customer.get(f"{kind}_address_1") or ""),
+                   line2=str(customer.get(f"{kind}_address_2") or ""),
+                   city=str(customer.get(f"{kind}_city") or ""),
+                   region=str(customer.get(f"{kind}_state") or ""),
+                   postal_code=str(customer.get(f"{kind}_postcode") or ""),
+                   country=str(customer.get(f"{kind}_country_id") or ""))
+
+
+def _instant(value: object) -> datetime | None:
+    """An API timestamp (UTC, ISO 8601 with or without an offset); None when absent or bad."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

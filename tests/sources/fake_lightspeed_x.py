@@ -1,0 +1,156 @@
+"""A local Lightspeed Retail X-Series (API 2.0) that answers as its documentation says."""
+
+from __future__ import annotations
+
+import email.utils
+import itertools
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from tests.sources.fake_stores import FakeServer, Received, Reply
+
+LSX_TOKEN = "lsxs_pt_8f3b2a1c9d7e6f5a4b3c2d1e0f9a8b7c"
+API = "/api/2.0"
+# The fake's wall clock (epoch seconds): the connector under test is given the same one, so a
+# Retry-After date is a known number of seconds away.
+FAKE_NOW_S = 1_800_000_000.0
+RETRY_AFTER_S = 7
+PLACES = Decimal("0.00001")   # the API's amounts carry five decimals
+
+
+def _number(value: Decimal) -> float:
+    # JSON numbers as the API sends them; the connector reads them back as Decimal.
+    return float(value.quantize(PLACES, rounding=ROUND_HALF_UP))
+
+
+def lsx_line(product_id: str, quantity: int, price: str, tax: str, *,
+             discount: str = "0", is_return: bool = False) -> dict[str, Any]:
+    """A line item: unit `price` and `tax` without tax and after the unit `discount`."""
+    count, unit, unit_tax, off = Decimal(quantity), Decimal(price), Decimal(tax), Decimal(discount)
+    return {"id": f"line-{product_id}-{quantity}-{price}", "product_id": product_id,
+            "quantity": quantity, "price": _number(unit), "tax": _number(unit_tax),
+            "discount": _number(off), "price_total": _number(unit * count),
+            "tax_total": _number(unit_tax * count), "discount_total": _number(off * count),
+            "unit_price": _number(unit), "unit_tax": _number(unit_tax),
+            "unit_discount": _number(off), "is_return": is_return, "price_set": False,
+            "status": "CONFIRMED", "tax_id": "tax-gst",
+            "tax_components": [{"rate_id": "rate-gst", "total_tax": _number(unit_tax * count)}]}
+
+
+def lsx_sale(sale_id: str, invoice_number: str, lines: list[dict[str, Any]], *,
+             status: str = "CLOSED", paid: str | None = None, customer_id: str | None = None,
+             sale_date: str = "2026-11-20T21:30:00+00:00", payment_name: str = "Cash",
+             **fields: Any) -> dict[str, Any]:
+    """A sale whose totals are its lines' sums; paid in full unless `paid` says otherwise."""
+    total_price = sum((Decimal(str(line["price_total"])) for line in lines), Decimal(0))
+    total_tax = sum((Decimal(str(line["tax_total"])) for line in lines), Decimal(0))
+    owed = (total_price + total_tax).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    amount = owed if paid is None else Decimal(paid)
+    payments = [{"id": f"pay-{sale_id}", "register_id": "reg-1",
+                 "retailer_payment_type_id": f"rpt-{payment_name.lower()}",
+                 "payment_type_id": "1", "name": payment_name, "payment_date": sale_date,
+                 "amount": _number(amount)}] if amount else []
+    sale = {"id": sale_id, "outlet_id": "outlet-1", "register_id": "reg-1", "user_id": "user-1",
+            "customer_id": customer_id, "invoice_number": invoice_number,
+            "receipt_number": invoice_number, "status": status, "note": "",
+            "sale_date": sale_date, "created_at": sale_date, "updated_at": sale_date,
+            "total_price": _number(total_price), "total_tax": _number(total_tax),
+            "line_items": lines, "payments": payments, "taxes": [], "short_code": "abc123"}
+    sale.update(fields)
+    return sale
+
+
+def lsx_return(sale_id: str, invoice_number: str, original: dict[str, Any] | None,
+               lines: list[dict[str, Any]], **fields: Any) -> dict[str, Any]:
+    """A return: a new sale of negative lines, `return_for` the original, the money paid back."""
+    refund = lsx_sale(sale_id, invoice_number, lines, paid="0", **fields)
+    back = Decimal(str(refund["total_price"])) + Decimal(str(refund["total_tax"]))
+    refund["payments"] = [{"id": f"pay-{sale_id}", "name": "Cash", "amount": _number(back),
+                           "payment_date": refund["sale_date"],
+                           "retailer_payment_type_id": "rpt-cash"}]
+    refund["return_for"] = original["id"] if original else None
+    return refund
+
+
+PRODUCTS = {
+    "prod-mug": {"id": "prod-mug", "name": "Mug", "variant_name": "Mug / Blue",
+                 "sku": "MUG-BLUE", "handle": "mug"},
+    "prod-tee": {"id": "prod-tee", "name": "T-shirt", "variant_name": "T-shirt / M",
+                 "sku": "TEE-M", "handle": "tee"},
+    "prod-discount": {"id": "prod-discount", "name": "Discount", "sku": "vend-discount",
+                      "handle": "vend-discount"},
+}
+CUSTOMERS = {
+    "cust-ana": {"id": "cust-ana", "first_name": "Ana", "last_name": "Ruiz",
+                 "email": "ana@example.com", "company_name": "", "phone": "021 555 0101",
+                 "physical_address_1": "1 Queen St", "physical_city": "Auckland",
+                 "physical_postcode": "1010", "physical_country_id": "NZ"},
+}
+
+
+class FakeLightspeedX(FakeServer):
+    """API 2.0 sales, products, customers and search, with a personal token, a global version
+    counter bumped on every change, `after`/`before`/`page_size` paging and its rate limit: a
+    request past the window's budget gets 429 with Retry-After as an HTTP-date."""
+
+    def __init__(self, sales: list[dict[str, Any]], *, token: str = LSX_TOKEN,
+                 budget: int | None = None) -> None:
+        self.token = token
+        self.budget = budget          # requests allowed per window (None: no limit)
+        self.used = 0
+        self.queued: list[Reply] = []
+        self._versions = itertools.count(1_978_890_000, 17)
+        self.sales: dict[str, dict[str, Any]] = {}
+        self.products = {k: dict(v, version=next(self._versions)) for k, v in PRODUCTS.items()}
+        self.customers = {k: dict(v, version=next(self._versions)) for k, v in CUSTOMERS.items()}
+        for sale in sales:
+            self.put(sale)
+        super().__init__(self._route)
+
+    def put(self, sale: dict[str, Any], **changes: Any) -> None:
+        """Add or change a sale: it takes the next version, as every change does."""
+        sale.update(changes, version=next(self._versions))
+        self.sales[sale["id"]] = sale
+
+    def _route(self, request: Received) -> Reply:
+        if self.queued:
+            return self.queued.pop(0)
+        if request.headers.get("authorization") != f"Bearer {self.token}":
+            return Reply(401, {"error": "Unauthorized",
+                               "message": "The access token is missing, expired or revoked."})
+        if self.budget is not None:
+            self.used += 1
+            if self.used > self.budget:
+                self.used = 0   # the window the client waits out
+                when = email.utils.formatdate(FAKE_NOW_S + RETRY_AFTER_S, usegmt=True)
+                return Reply(429, {"error": "Too Many Requests",
+                                   "message": "Rate limiting enforced"}, {"Retry-After": when})
+        reply = self._answer(request)
+        if self.budget is not None:
+            reply.headers.update({"X-RateLimit-Limit": str(self.budget),
+                                  "X-RateLimit-Remaining": str(self.budget - self.used)})
+        return reply
+
+    def _answer(self, request: Received) -> Reply:
+        path = request.path.removeprefix(API)
+        if path == "/sales":
+            return self._page(request)
+        if path == "/search" and request.param("type") == "sales":
+            number = request.param("invoice_number")
+            return Reply(200, {"data": [s for s in self.sales.values()
+                                        if number is None or s["invoice_number"] == number]})
+        for prefix, table in (("/sales/", self.sales), ("/products/", self.products),
+                              ("/customers/", self.customers)):
+            if path.startswith(prefix) and path[len(prefix):] in table:
+                return Reply(200, {"data": table[path[len(prefix):]]})
+        return Reply(404, {"error": "Not Found", "message": f"{request.path} was not found."})
+
+    def _page(self, request: Received) -> Reply:
+        after = int(request.param("after") or 0)
+        before = int(request.param("before") or 0)
+        size = int(request.param("page_size") or 1000)
+        rows = sorted((s for s in self.sales.values() if s["version"] > after
+                       and (not before or s["version"] < before)), key=lambda s: s["version"])
+        page = rows[:size]
+        version = ({"min": page[0]["version"], "max": page[-1]["version"]} if page else None)
+        return Reply(200, {"data": page, "version": version})

@@ -41,7 +41,9 @@ def backoff(consecutive_failures: int, regular_wait: timedelta) -> timedelta:
 
 def reads_allowed_again(failed_at: datetime) -> datetime:
     """When QuickBooks' monthly allowance of reads, used up at `failed_at`, is there again."""
-    failed_at = failed_at.astimezone(UTC)
+    # Shifted back, so a failure just after midnight UTC on the 1st still counts in the month
+    # that Intuit, counting in a US zone, had not finished yet.
+    failed_at = failed_at.astimezone(UTC) - timedelta(hours=QUOTA_RESET_HOUR_UTC)
     year, month = (failed_at.year + 1, 1) if failed_at.month == 12 else (
         failed_at.year, failed_at.month + 1)
     return datetime(year, month, 1, QUOTA_RESET_HOUR_UTC, tzinfo=UTC)

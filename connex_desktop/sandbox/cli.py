@@ -16,8 +16,8 @@ def run(args: argparse.Namespace) -> int:
     """Start the sandbox, print one JSON line to connect with, serve until SIGINT/SIGTERM."""
     sandbox = SandboxServer(args.db, host=args.host, port=args.port, latency_ms=args.latency_ms,
                             fail_rate=args.fail_rate, rate_limits=not args.no_rate_limits,
-                            kind=args.company, multicurrency=bool(args.multicurrency),
-                            read_quota=args.read_quota)
+                            read_quota=args.read_quota,
+                            kind=args.company, multicurrency=bool(args.multicurrency))
     stopping = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
@@ -30,8 +30,7 @@ def run(args: argparse.Namespace) -> int:
                           "client_id": sandbox.client_id, "client_secret": sandbox.client_secret,
                           "refresh_token": sandbox.refresh_token,
                           "discovery_url": sandbox.discovery_url, "company": args.company,
-                          "multicurrency": bool(args.multicurrency),
-                          "read_quota": args.read_quota}), flush=True)
+                          "multicurrency": bool(args.multicurrency)}), flush=True)
         while not stopping.wait(0.5):
             pass
     finally:

@@ -65,7 +65,6 @@ def test_past_the_read_quota_every_read_gets_429_and_writes_still_pass():
 
 def test_the_sandbox_command_takes_a_read_quota():
     with sandbox_command("--read-quota", "0") as (process, details):
-        assert details["read_quota"] == 0
         api_url = f"{details['base_url']}/v3/company/{details['realm_id']}/preferences"
         token = requests.post(
             details["base_url"] + "/oauth2/v1/tokens/bearer",

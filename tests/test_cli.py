@@ -213,6 +213,7 @@ def test_sync_json_exit_codes_and_history(data_dir, sandbox, monkeypatch, capsys
     runs = json.loads(capsys.readouterr().out)["runs"]
     assert [run["status"] for run in runs] == ["succeeded", "partial", "partial"]
     assert runs[-1]["dry_run"] is True
+    assert runs[1]["quickbooks"] == result["quickbooks"]
     assert cli(data_dir, "history", "Shop") == 0
     human = capsys.readouterr().out
     assert "order 102 failed" in human

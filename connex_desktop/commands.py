@@ -35,7 +35,7 @@ from connex_desktop.core.connection import (
 from connex_desktop.core.errors import ConnexError, ErrorKind
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.progress import CancelToken
-from connex_desktop.core.result import QuickBooksUsage, RunStatus, SyncResult
+from connex_desktop.core.result import RunStatus, SyncResult
 from connex_desktop.core.secrets import connection_secret_key
 from connex_desktop.quickbooks.auth import (
     ACCESS_TOKEN,
@@ -154,7 +154,7 @@ def history(args: argparse.Namespace) -> int:
                  "orders": {"fetched": run.fetched, "synced": run.synced,
                             "skipped": run.skipped, "failed": run.failed},
                  "message": run.message,
-                 "quickbooks": _usage_json(run.quickbooks) if run.quickbooks else None,
+                 "quickbooks": run.quickbooks.as_json() if run.quickbooks else None,
                  "undone_at": run.undone_at.isoformat() if run.undone_at else None,
                  "undo_message": run.undo_message,
                  "order_outcomes": [
@@ -321,13 +321,8 @@ def result_json(result: SyncResult) -> dict[str, Any]:
                        "doc_number": doc.doc_number, "total": str(doc.total)}
                       for doc in result.documents],
         "errors": errors,
-        "quickbooks": _usage_json(result.quickbooks),
+        "quickbooks": result.quickbooks.as_json(),
     }
-
-
-def _usage_json(usage: QuickBooksUsage) -> dict[str, int]:
-    """What a run asked of QuickBooks: metered reads, writes, HTTP requests."""
-    return {"reads": usage.reads, "writes": usage.writes, "requests": usage.requests}
 
 
 def _document_json(doc: Any) -> dict[str, str]:

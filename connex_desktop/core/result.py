@@ -78,6 +78,9 @@ class QuickBooksUsage:
     writes: int = 0
     requests: int = 0
 
+    def as_json(self) -> dict[str, int]:
+        return {"reads": self.reads, "writes": self.writes, "requests": self.requests}
+
 
 @dataclass
 class SyncResult:

@@ -602,7 +602,7 @@ class SyncLogDialog(QDialog):
             if run.undo_message:
                 summary += f"<br>{escape(run.undo_message, quote=False)}"
             if run.quickbooks is not None:
-                summary += f"<br>{text.quickbooks_usage(run.quickbooks)}"
+                summary += f" · {text.quickbooks_usage(run.quickbooks)}"
             self.summary.setText(f"<b>Run of {text.when(run.started_at, text.local_now())}</b>"
                                  f": {summary}")
 

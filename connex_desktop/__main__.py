@@ -116,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--latency-ms", type=int, default=0)
     sandbox.add_argument("--fail-rate", type=float, default=0.0)
     sandbox.add_argument("--no-rate-limits", action="store_true")
+    sandbox.add_argument("--read-quota", type=int, default=None, metavar="N",
+                         help="answer metered reads with 429 once N were made this month")
     _company_options(sandbox, default=DEFAULT_KIND)
 
     service = commands.add_parser(

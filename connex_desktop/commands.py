@@ -61,6 +61,9 @@ log = logging.getLogger(__name__)
 EXIT_OK = 0
 EXIT_SOME_FAILED = 1
 EXIT_USAGE = 2     # usage, configuration or authorisation
+# A run failed for these only has to wait (QuickBooks busy or unreachable, or its monthly
+# allowance of reads used up): exit 1 like failed orders, not 2 like a setup to fix.
+_WAIT_KINDS = frozenset({ErrorKind.RETRY_LATER, ErrorKind.QUOTA})
 QB_SECRETS = (CLIENT_SECRET, REFRESH_TOKEN, ACCESS_TOKEN)   # a connection's QuickBooks keys
 
 
@@ -154,6 +157,7 @@ def history(args: argparse.Namespace) -> int:
                  "orders": {"fetched": run.fetched, "synced": run.synced,
                             "skipped": run.skipped, "failed": run.failed},
                  "message": run.message,
+                 "quickbooks": run.quickbooks.as_json() if run.quickbooks else None,
                  "undone_at": run.undone_at.isoformat() if run.undone_at else None,
                  "undo_message": run.undo_message,
                  "order_outcomes": [
@@ -194,7 +198,7 @@ def undo(args: argparse.Namespace) -> int:
         else:
             _print_undo(result)
         if result.status is UndoStatus.FAILED:
-            return EXIT_SOME_FAILED if result.failure_kind is ErrorKind.RETRY_LATER else (
+            return EXIT_SOME_FAILED if result.failure_kind in _WAIT_KINDS else (
                 EXIT_USAGE)
         return EXIT_SOME_FAILED if result.status is UndoStatus.PARTIAL else EXIT_OK
 
@@ -295,9 +299,9 @@ def _date(text: str, option: str) -> date:
 
 def _exit_code(results: Sequence[SyncResult]) -> int:
     """2 when a run could not start for its setup or authorisation, 1 when orders (or a whole
-    run, e.g. QuickBooks unreachable) failed or it was cancelled, else 0."""
+    run, e.g. QuickBooks unreachable or its reads used up) failed or it was cancelled, else 0."""
     if any(result.status is RunStatus.FAILED
-           and result.failure_kind is not ErrorKind.RETRY_LATER for result in results):
+           and result.failure_kind not in _WAIT_KINDS for result in results):
         return EXIT_USAGE
     if any(result.failed or result.status in (RunStatus.FAILED, RunStatus.CANCELLED)
            for result in results):
@@ -320,6 +324,7 @@ def result_json(result: SyncResult) -> dict[str, Any]:
                        "doc_number": doc.doc_number, "total": str(doc.total)}
                       for doc in result.documents],
         "errors": errors,
+        "quickbooks": result.quickbooks.as_json(),
     }
 
 

@@ -29,7 +29,7 @@ from tests.storage.full_disk import fill_disk_after
 from tests.storage.memory_keyring import MemoryKeyring
 from tests.sync.conftest import row, write_orders
 
-SYNC_KEYS = {"connection", "run_id", "status", "orders", "documents", "errors"}
+SYNC_KEYS = {"connection", "run_id", "status", "orders", "documents", "errors", "quickbooks"}
 
 
 @pytest.fixture(autouse=True)
@@ -187,9 +187,15 @@ def test_sync_json_exit_codes_and_history(data_dir, sandbox, monkeypatch, capsys
     assert set(dry) == SYNC_KEYS
     assert sandbox.company.all("Invoice") == []
 
+    metered_before = sandbox.usage()
     assert cli(data_dir, "sync", "Shop", "--json") == 1
     result = json.loads(capsys.readouterr().out)
     assert set(result) == SYNC_KEYS
+    metered = sandbox.usage()      # what the run cost, as the metering sandbox counted it
+    assert result["quickbooks"] == {"reads": metered.reads - metered_before.reads,
+                                    "writes": metered.writes - metered_before.writes,
+                                    "requests": metered.requests - metered_before.requests}
+    assert result["quickbooks"]["writes"] == 3     # the customer, the invoice, the payment
     assert result["status"] == "partial"
     assert result["orders"] == {"fetched": 2, "synced": 1, "skipped": 0, "failed": 1}
     assert [(d["order"], d["kind"], d["doc_number"], d["total"])
@@ -207,6 +213,7 @@ def test_sync_json_exit_codes_and_history(data_dir, sandbox, monkeypatch, capsys
     runs = json.loads(capsys.readouterr().out)["runs"]
     assert [run["status"] for run in runs] == ["succeeded", "partial", "partial"]
     assert runs[-1]["dry_run"] is True
+    assert runs[1]["quickbooks"] == result["quickbooks"]
     assert cli(data_dir, "history", "Shop") == 0
     human = capsys.readouterr().out
     assert "order 102 failed" in human
@@ -300,6 +307,7 @@ def test_exit_codes_follow_what_the_user_can_do():
     assert _exit_code([result(RunStatus.SUCCEEDED), result(RunStatus.PARTIAL, failed=2)]) == 1
     assert _exit_code([result(RunStatus.CANCELLED)]) == 1
     assert _exit_code([result(RunStatus.FAILED, kind=ErrorKind.RETRY_LATER)]) == 1
+    assert _exit_code([result(RunStatus.FAILED, kind=ErrorKind.QUOTA)]) == 1
     assert _exit_code([result(RunStatus.FAILED, kind=ErrorKind.RECONNECT)]) == 2
     assert _exit_code([result(RunStatus.FAILED, kind=ErrorKind.FIX_SETUP),
                        result(RunStatus.SUCCEEDED)]) == 2

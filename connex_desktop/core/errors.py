@@ -12,6 +12,7 @@ class ErrorKind(enum.StrEnum):
     RECONNECT = "reconnect"       # the QuickBooks or store authorisation stopped working
     FIX_DATA = "fix_data"         # one order's data is wrong; the rest of the run goes on
     FIX_SETUP = "fix_setup"       # the connection's configuration is wrong or incomplete
+    QUOTA = "quota"               # QuickBooks' monthly allowance of reads is used up: wait
     CANCELLED = "cancelled"
 
 

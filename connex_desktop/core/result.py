@@ -68,6 +68,20 @@ class OrderFailure:
     detail: str = ""   # QuickBooks' (or the store's) own words, shown under the message
 
 
+@dataclass(frozen=True)
+class QuickBooksUsage:
+    """What a run asked of QuickBooks: metered reads (CorePlus: queries, reads, CDC, reports),
+    writes (Core: creates, updates, deletes, each operation of a batch) and HTTP requests (a
+    batch is one), retries included."""
+
+    reads: int = 0
+    writes: int = 0
+    requests: int = 0
+
+    def as_json(self) -> dict[str, int]:
+        return {"reads": self.reads, "writes": self.writes, "requests": self.requests}
+
+
 @dataclass
 class SyncResult:
     connection: str
@@ -89,3 +103,4 @@ class SyncResult:
     # Of the failed orders, those whose last attempt before this run had not failed (new, or
     # booked or skipped before): what nobody has been told about yet. Not set for a dry run.
     new_failures: int = 0
+    quickbooks: QuickBooksUsage = field(default_factory=QuickBooksUsage)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from connex_desktop.core.connection import Schedule
+from connex_desktop.core.errors import ErrorKind
 from connex_desktop.core.result import RunStatus
 
 # After a failed run the wait doubles per consecutive failure, up to this cap, so a store or
@@ -13,6 +14,9 @@ FIRST_RETRY_DELAY = timedelta(minutes=5)
 MAX_BACKOFF = timedelta(hours=6)
 # Past this many doublings every wait is capped anyway; bounding it keeps timedelta in range.
 MAX_DOUBLINGS = 16
+# Intuit does not say in which time zone its month turns; at noon UTC on the 1st it has turned
+# in every US zone, so a sync then is past the reset of the monthly allowance of reads.
+QUOTA_RESET_HOUR_UTC = 12
 
 
 def parse_daily_at(text: str) -> time:
@@ -35,6 +39,16 @@ def backoff(consecutive_failures: int, regular_wait: timedelta) -> timedelta:
     return min(base * 2 ** doublings, cap)
 
 
+def reads_allowed_again(failed_at: datetime) -> datetime:
+    """When QuickBooks' monthly allowance of reads, used up at `failed_at`, is there again."""
+    # Shifted back, so a failure just after midnight UTC on the 1st still counts in the month
+    # that Intuit, counting in a US zone, had not finished yet.
+    failed_at = failed_at.astimezone(UTC) - timedelta(hours=QUOTA_RESET_HOUR_UTC)
+    year, month = (failed_at.year + 1, 1) if failed_at.month == 12 else (
+        failed_at.year, failed_at.month + 1)
+    return datetime(year, month, 1, QUOTA_RESET_HOUR_UTC, tzinfo=UTC)
+
+
 def _latest_daily_slot(at: time, now: datetime) -> datetime:
     """The most recent moment at or before `now` when the clock showed `at` (in now's zone)."""
     slot = now.replace(hour=at.hour, minute=at.minute, second=0, microsecond=0)
@@ -43,16 +57,20 @@ def _latest_daily_slot(at: time, now: datetime) -> datetime:
 
 def next_due(schedule: Schedule, last_run_started: datetime | None,
              last_run_status: RunStatus | None, now: datetime,
-             consecutive_failures: int = 0) -> datetime | None:
+             consecutive_failures: int = 0, last_failure_kind: str = "") -> datetime | None:
     """When the next automatic sync should start; None when automatic sync is off.
 
     A time in the past means "now": a run missed while the computer slept or the app was closed
     is caught up once (not once per missed slot). Any run, manual or automatic, counts as the
-    last run. After failures the next attempt backs off (doubling, capped). `now` and
+    last run. After failures the next attempt backs off (doubling, capped); after a run that
+    found QuickBooks' monthly allowance of reads used up, until the next month. `now` and
     `last_run_started` must both be timezone-aware; a daily time is read in `now`'s zone.
     """
     if not schedule.enabled:
         return None
+    if (last_run_started is not None and last_run_status is RunStatus.FAILED
+            and last_failure_kind == ErrorKind.QUOTA.value):
+        return reads_allowed_again(last_run_started)
     failures = max(consecutive_failures, 1) if last_run_status is RunStatus.FAILED else 0
     if schedule.every_minutes > 0:
         interval = timedelta(minutes=schedule.every_minutes)
@@ -74,9 +92,10 @@ def next_due(schedule: Schedule, last_run_started: datetime | None,
 
 def is_due(schedule: Schedule, last_run_started: datetime | None,
            last_run_status: RunStatus | None, now: datetime, consecutive_failures: int = 0,
-           *, running: bool = False) -> bool:
+           *, running: bool = False, last_failure_kind: str = "") -> bool:
     """Whether an automatic sync should start now; never while one is already running."""
     if running:
         return False
-    due = next_due(schedule, last_run_started, last_run_status, now, consecutive_failures)
+    due = next_due(schedule, last_run_started, last_run_status, now, consecutive_failures,
+                   last_failure_kind)
     return due is not None and due <= now

@@ -21,6 +21,7 @@ from requests_oauthlib import OAuth2Session
 from connex_desktop.core.connection import QuickBooksCompany
 from connex_desktop.core.errors import ErrorKind
 from connex_desktop.core.redaction import redact
+from connex_desktop.core.result import QuickBooksUsage
 from connex_desktop.core.transport import UnsafeRedirect, refuse_unsafe_redirect
 from connex_desktop.quickbooks.auth import QuickBooksAuth, api_base_url
 from connex_desktop.quickbooks.errors import (
@@ -52,6 +53,10 @@ REQUEST_ID_MAX_CHARS = 50
 BATCH_OPERATIONS = frozenset({"create", "update", "delete"})
 # Voiding: an Invoice has its own operation; the others are a sparse update with include=void.
 _VOID_OWN_OPERATION = frozenset({"Invoice"})
+# What one request costs in Intuit's metering (reads, writes): reads are CorePlus calls, metered
+# and capped per month; writes are Core calls, free.
+_READ = (1, 0)
+_WRITE = (0, 1)
 
 _T = TypeVar("_T")
 
@@ -132,6 +137,13 @@ class QuickBooksClient:
         self._transports: list[_Transport] = []
         self.request_count = 0      # HTTP requests actually sent to the API (retries included)
         self.retry_count = 0
+        self._reads = 0             # metered reads sent (CorePlus), retries included
+        self._writes = 0            # writes sent (Core), each operation of a batch
+
+    def usage(self) -> QuickBooksUsage:
+        """The metered reads, writes and HTTP requests this client has sent."""
+        with self._lock:
+            return QuickBooksUsage(self._reads, self._writes, self.request_count)
 
     def __repr__(self) -> str:
         return f"QuickBooksClient(realm_id={self.company.realm_id!r}, api={self._api_url!r})"
@@ -198,7 +210,8 @@ class QuickBooksClient:
         _check_entity(entity)
         _check_request_id(request_id, REQUEST_ID_MAX_CHARS)
         data = _to_json(body)
-        response = self._call(lambda qb: qb.create_object(entity, data, request_id=request_id))
+        response = self._call(lambda qb: qb.create_object(entity, data, request_id=request_id),
+                              cost=_WRITE)
         return dict(response[entity])
 
     def update(self, entity: str, body: dict[str, Any], *, request_id: str) -> dict[str, Any]:
@@ -208,7 +221,8 @@ class QuickBooksClient:
         if not body.get("Id") or "SyncToken" not in body:
             raise ValueError(f"An update of a {entity} needs its Id and SyncToken.")
         data = _to_json(body)
-        response = self._call(lambda qb: qb.update_object(entity, data, request_id=request_id))
+        response = self._call(lambda qb: qb.update_object(entity, data, request_id=request_id),
+                              cost=_WRITE)
         return dict(response[entity])
 
     def void(self, entity: str, entity_id: str, sync_token: str, *,
@@ -225,7 +239,7 @@ class QuickBooksClient:
         # python-quickbooks adds to the params dict it is given: a fresh copy per attempt.
         response = self._call(lambda qb: qb.post(
             self._company_url(qb, entity.lower()), data, params=dict(params),
-            request_id=request_id))
+            request_id=request_id), cost=_WRITE)
         return dict(response[entity])
 
     def delete(self, entity: str, entity_id: str, sync_token: str, *, request_id: str) -> None:
@@ -233,7 +247,8 @@ class QuickBooksClient:
         _check_entity(entity)
         _check_request_id(request_id, REQUEST_ID_MAX_CHARS)
         data = _to_json({"Id": entity_id, "SyncToken": sync_token})
-        self._call(lambda qb: qb.delete_object(entity, data, request_id=request_id))
+        self._call(lambda qb: qb.delete_object(entity, data, request_id=request_id),
+                   cost=_WRITE)
 
     def batch(self, operations: Sequence[BatchOperation], *,
               request_id: str) -> list[BatchOutcome]:
@@ -246,19 +261,22 @@ class QuickBooksClient:
         data = _to_json({"BatchItemRequest": [
             {"bId": op.bid, "operation": op.operation, op.entity: op.body} for op in operations]})
         response = self._call(lambda qb: qb.post(
-            self._company_url(qb, "batch"), data, request_id=request_id), batch=True)
+            self._company_url(qb, "batch"), data, request_id=request_id), batch=True,
+            cost=(0, len(operations)))
         answers = {str(item.get("bId")): item for item in response.get("BatchItemResponse", [])}
         return [_batch_outcome(op, answers.get(op.bid)) for op in operations]
 
     # ---- the request loop ----------------------------------------------------------------
 
-    def _call(self, send: Callable[[_Transport], _T], *, batch: bool = False) -> _T:
+    def _call(self, send: Callable[[_Transport], _T], *, batch: bool = False,
+              cost: tuple[int, int] = _READ) -> _T:
         qb = self._transport()
         retries = 0
         refreshed = False
         while True:
             token = self.auth.access_token()
             qb.bearer_token = token
+            self._count_sent(cost)
             outcome = self._attempt(qb, send, batch)
             if not isinstance(outcome, QuickBooksFault):
                 return outcome
@@ -286,6 +304,12 @@ class QuickBooksClient:
             log.warning("QuickBooks: %s Retry %d of %d in %.1f s.",
                         fault.message, retries, self.max_retries, delay_s)
             self._sleep(delay_s)
+
+    def _count_sent(self, cost: tuple[int, int]) -> None:
+        reads, writes = cost
+        with self._lock:
+            self._reads += reads
+            self._writes += writes
 
     def _attempt(self, qb: _Transport, send: Callable[[_Transport], _T],
                  batch: bool) -> _T | QuickBooksFault:

@@ -24,6 +24,12 @@ _THROTTLED = (ErrorKind.RETRY_LATER,
               "QuickBooks is busy (too many requests for this company).")
 _INTERNAL_ERROR = (ErrorKind.RETRY_LATER, "QuickBooks had an internal error.")
 _BOOKS_CLOSED = (ErrorKind.FIX_DATA, "The books are closed for this document's date.")
+_READS_USED_UP = (ErrorKind.QUOTA,
+                  "QuickBooks' monthly allowance of data reads for this app is used up; syncing "
+                  "resumes next month, or sooner once the app's allowance is raised (its Intuit "
+                  "App Partner Program tier) and you sync by hand.")
+# The monthly CorePlus quota's 429 shares the throttle's code 3001; only its words tell it apart.
+_MONTHLY_QUOTA_WORDS = re.compile(r"month|coreplus|quota", re.IGNORECASE)
 
 # QuickBooks error codes (reference §3.2) → (what the user can do, the problem in plain words).
 _CODES: dict[str, tuple[ErrorKind, str]] = {
@@ -131,7 +137,9 @@ def fault_from_error(error: Mapping[str, Any], *, status: int | None = None,
     qb_detail = str(error.get("Detail") or error.get("detail") or "")
     element = str(error.get("element") or error.get("Element") or "")
     detail = "; ".join(part for part in (qb_message, qb_detail, extra_detail) if part)
-    if status in RETRYABLE_STATUSES:
+    if _is_monthly_quota(status, detail):
+        kind, words = _READS_USED_UP
+    elif status in RETRYABLE_STATUSES:
         kind, words = _STATUS_WORDS[status]
     elif code in _CODES:
         kind, words = _CODES[code]
@@ -185,6 +193,12 @@ def fault_from_response(status: int, body: str) -> QuickBooksFault:
 def connection_fault(problem: str) -> QuickBooksFault:
     """No answer at all: a timeout or a lost connection. Safe to retry (requestid)."""
     return QuickBooksFault(f"Could not reach QuickBooks: {problem}", kind=ErrorKind.RETRY_LATER)
+
+
+def _is_monthly_quota(status: int | None, detail: str) -> bool:
+    """A 429 that says the month's CorePlus calls are used up: asking again before next month
+    only adds refusals, unlike the per-minute throttle's 429."""
+    return status == 429 and _MONTHLY_QUOTA_WORDS.search(detail) is not None
 
 
 def _fault(kind: ErrorKind, words: str, *, code: str = "", detail: str = "", element: str = "",

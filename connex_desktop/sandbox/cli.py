@@ -18,6 +18,7 @@ def run(args: argparse.Namespace) -> int:
     """Start the sandbox, print one JSON line to connect with, serve until SIGINT/SIGTERM."""
     sandbox = SandboxServer(args.db, host=args.host, port=args.port, latency_ms=args.latency_ms,
                             fail_rate=args.fail_rate, rate_limits=not args.no_rate_limits,
+                            read_quota=args.read_quota,
                             kind=args.company, multicurrency=bool(args.multicurrency))
     with until_stopped() as stopping:
         sandbox.start()

@@ -117,13 +117,19 @@ def auth_failed_body(time_text: str, *, status: int = 401, code: str = "3200",
 
 
 # The throttle answer is XML even when JSON was asked for (PQB#43, PQB#83).
-THROTTLE_XML = (
+_THROTTLE_ENVELOPE = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-    '<IntuitResponse xmlns="http://schema.intuit.com/finance/v3" time="{time}">'
+    '<IntuitResponse xmlns="http://schema.intuit.com/finance/v3" time="{{time}}">'
     '<Fault type="SERVICE"><Error code="3001">'
     "<Message>message=ThrottleExceeded; errorCode=003001; statusCode=429</Message>"
-    "<Detail>The request limit was reached.  Try again later</Detail>"
+    "<Detail>{detail}</Detail>"
     "</Error></Fault></IntuitResponse>")
+THROTTLE_XML = _THROTTLE_ENVELOPE.format(detail="The request limit was reached.  Try again later")
+# The monthly CorePlus quota answers with the throttle's code 003001 (a third-party account:
+# Rutter's help centre); Intuit documents no body for it, so this Detail is the sandbox's own.
+QUOTA_XML = _THROTTLE_ENVELOPE.format(
+    detail="The monthly limit of CorePlus API calls for this app was reached.  "
+           "CorePlus calls are blocked until next month")
 
 SERVICE_UNAVAILABLE_HTML = (
     "<html><head><title>503 Service Temporarily Unavailable</title></head><body>"

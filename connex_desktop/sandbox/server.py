@@ -33,6 +33,7 @@ from connex_desktop.sandbox.company import (
 )
 from connex_desktop.sandbox.faults import QBFault
 from connex_desktop.sandbox.kinds import DEFAULT_KIND
+from connex_desktop.sandbox.metering import Meter, Usage, metered_calls
 from connex_desktop.sandbox.oauth import (
     AUTHORIZE_PATH,
     DISCOVERY_PATH,
@@ -64,6 +65,7 @@ JSON = "application/json;charset=UTF-8"
 HTML = "text/html;charset=UTF-8"
 ENTITY_BY_PATH = {name.lower(): name for name in ENTITIES}
 DOCUMENT_PAGES_PATH = "/app/"
+USAGE_PATH = "/__sandbox/usage"
 SUBTOTAL_LINE = "SubTotalLineDetail"
 ENTITY_BY_PAGE = {page: kind.value for kind, page in QBO_PAGES.items()}
 
@@ -137,7 +139,9 @@ class SandboxServer:
     500 requests a minute, 10 a second, 10 at once, 40 batch requests a minute. `seed`
     loads the demo company's lists into a new company; `custom_txn_numbers` is the new
     company's SalesFormsPrefs.CustomTxnNumbers; `kind` ("us", "us-ast", "uk", "ca", "au")
-    and `multicurrency` say what kind of company it is (see kinds.py).
+    and `multicurrency` say what kind of company it is (see kinds.py). Metered calls are
+    counted per company and month (`usage()`, `GET /__sandbox/usage`); with `read_quota`, reads
+    past that many in a month are answered 429 as Intuit answers them, and writes still pass.
 
     Clients connect with `discovery_url`, `client_id`, `client_secret`, `realm_id` and
     `refresh_token` (or `new_grant()`), and call the API at `api_url` (base_url + "/v3").
@@ -149,8 +153,9 @@ class SandboxServer:
                  port: int = 0, latency_ms: int = 0, fail_rate: float = 0.0,
                  rate_limits: bool = True, seed: bool = True,
                  custom_txn_numbers: bool = True, kind: str = DEFAULT_KIND,
-                 multicurrency: bool = False) -> None:
+                 multicurrency: bool = False, read_quota: int | None = None) -> None:
         self._clock_offset_s = 0.0
+        self.meter = Meter(self._now, read_quota)
         self.company = Company(db_path, seed=seed, custom_txn_numbers=custom_txn_numbers,
                                kind=kind, multicurrency=multicurrency, clock=self._now)
         self.oauth = OAuthProvider(self.company.store, self._now)
@@ -238,6 +243,10 @@ class SandboxServer:
         """Tokens for another connection: access_token, refresh_token, expires_in…"""
         return self.oauth.new_grant()
 
+    def usage(self) -> Usage:
+        """This month's metered calls of the company (see metering.py)."""
+        return self.meter.usage(self.realm_id)
+
     @property
     def request_count(self) -> int:
         """API requests received under /v3 (throttled and failed ones included)."""
@@ -291,6 +300,8 @@ class SandboxServer:
         path = url.path.rstrip("/") or "/"
         if path.startswith("/v3/"):
             return self._api(method, path, params, headers, body)
+        if path == USAGE_PATH and method == "GET":
+            return _json_reply(200, self.meter.as_json())
         if path == DISCOVERY_PATH and method == "GET":
             return _json_reply(200, OAuthProvider.discovery(self.base_url))
         if path == AUTHORIZE_PATH and method == "GET":
@@ -381,6 +392,8 @@ class SandboxServer:
             return _json_reply(403, faults.auth_failed_body(
                 now_text, status=403, code="3100", reason="ApplicationAuthorizationFailed"))
         resource, rest = parts[4], parts[5:]
+        if not self.meter.admit(self.realm_id, *metered_calls(method, resource, body)):
+            return Reply(429, faults.QUOTA_XML.format(time=now_text).encode(), "application/xml")
         request_id = params.get("requestid")
         is_write = method == "POST" and resource != "query"
         if not (is_write and request_id is not None):

@@ -113,6 +113,17 @@ MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE run_orders ADD COLUMN customer TEXT NOT NULL DEFAULT ''",
         ),
     ),
+    Migration(
+        "runs: what each asked of QuickBooks (metered reads, writes, requests), and what a "
+        "failed run's failure asks of the user (the scheduler waits out a used-up month)",
+        (
+            # NULL until the run finishes, and for runs from before they were counted.
+            "ALTER TABLE runs ADD COLUMN qb_reads INTEGER",
+            "ALTER TABLE runs ADD COLUMN qb_writes INTEGER",
+            "ALTER TABLE runs ADD COLUMN qb_requests INTEGER",
+            "ALTER TABLE runs ADD COLUMN failure_kind TEXT NOT NULL DEFAULT ''",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

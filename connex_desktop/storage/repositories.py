@@ -19,7 +19,7 @@ from typing import Any
 from connex_desktop.core.connection import Connection
 from connex_desktop.core.errors import ErrorKind, SetupError
 from connex_desktop.core.redaction import redact
-from connex_desktop.core.result import BookedDocument, DocumentKind, SyncResult
+from connex_desktop.core.result import BookedDocument, DocumentKind, QuickBooksUsage, SyncResult
 from connex_desktop.storage.database import Database, utc_now
 
 
@@ -271,6 +271,10 @@ class RunRecord:
     message: str
     undone_at: datetime | None = None   # when an undo deleted what the run booked
     undo_message: str = ""              # what the latest undo did, in plain words
+    # The reads, writes and requests it made; None while running and for runs from before
+    # they were counted.
+    quickbooks: QuickBooksUsage | None = None
+    failure_kind: str = ""              # a failed run's ErrorKind value ("" when not known)
 
     @property
     def running(self) -> bool:
@@ -328,9 +332,12 @@ class RunRepository:
     def finish(self, run_id: int, result: SyncResult) -> None:
         self._db.execute(
             "UPDATE runs SET status = ?, finished_at = ?, fetched = ?, synced = ?, skipped = ?,"
-            " failed = ?, message = ? WHERE id = ?",
+            " failed = ?, message = ?, qb_reads = ?, qb_writes = ?, qb_requests = ?,"
+            " failure_kind = ? WHERE id = ?",
             (result.status.value, utc_now(), result.fetched, result.synced, result.skipped,
-             result.failed, redact(result.message), run_id))
+             result.failed, redact(result.message), result.quickbooks.reads,
+             result.quickbooks.writes, result.quickbooks.requests,
+             result.failure_kind.value if result.failure_kind else "", run_id))
 
     def list(self, connection_id: int, limit: int = 50) -> list[RunRecord]:
         """The connection's runs, newest first."""
@@ -399,7 +406,10 @@ class RunRepository:
             dry_run=bool(row["dry_run"]), status=row["status"], started_at=started_at,
             finished_at=_time(row["finished_at"]), fetched=row["fetched"], synced=row["synced"],
             skipped=row["skipped"], failed=row["failed"], message=row["message"],
-            undone_at=_time(row["undone_at"]), undo_message=row["undo_message"])
+            undone_at=_time(row["undone_at"]), undo_message=row["undo_message"],
+            quickbooks=None if row["qb_requests"] is None else QuickBooksUsage(
+                row["qb_reads"], row["qb_writes"], row["qb_requests"]),
+            failure_kind=row["failure_kind"])
 
     @staticmethod
     def _order(row: sqlite3.Row) -> RunOrderRecord:

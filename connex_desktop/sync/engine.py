@@ -95,7 +95,7 @@ DOCUMENT_ORDER = (DocumentKind.ESTIMATE, DocumentKind.INVOICE, DocumentKind.SALE
                   DocumentKind.PAYMENT, DocumentKind.PURCHASE_ORDER, DocumentKind.REFUND_RECEIPT)
 # The sale whose customer a later payment or refund goes to, by the Pending key's prefix.
 EARLIER_SALE_CUSTOMERS = {"invoice-customer": "Invoice", "receipt-customer": "SalesReceipt"}
-_STOPPING_KINDS = frozenset({ErrorKind.RECONNECT, ErrorKind.FIX_SETUP})
+_STOPPING_KINDS = frozenset({ErrorKind.RECONNECT, ErrorKind.FIX_SETUP, ErrorKind.QUOTA})
 
 
 class _NotYet(Exception):
@@ -275,6 +275,7 @@ class Engine:
                 kind=ErrorKind.RETRY_LATER))
         finally:
             if client is not None:
+                result.quickbooks = client.usage()
                 client.close()
         if result.status is RunStatus.SUCCEEDED and result.failed:
             result.status = RunStatus.PARTIAL

@@ -46,7 +46,7 @@ DELETE_ROUNDS: tuple[frozenset[str], ...] = (
 )
 READ_CHUNK = 100            # Ids in one `Id IN (…)` query
 NOT_FOUND_CODE = "610"      # QuickBooks' "Object Not Found": already deleted
-_STOPPING_KINDS = frozenset({ErrorKind.RECONNECT, ErrorKind.FIX_SETUP})
+_STOPPING_KINDS = frozenset({ErrorKind.RECONNECT, ErrorKind.FIX_SETUP, ErrorKind.QUOTA})
 BUSY_MESSAGE = ("Another Connex Desktop process (the window or a command line sync) is syncing "
                 "or undoing this connection right now; this undo did not start. Try again when "
                 "it is done.")

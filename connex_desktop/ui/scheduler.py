@@ -57,8 +57,10 @@ class AutoSyncScheduler(QObject):
         self._app.settings.set(PAUSED_SETTING, "1" if paused else "0")
         self.paused_changed.emit(paused)
 
-    def _history(self, connection: Connection) -> tuple[datetime | None, RunStatus | None, int]:
-        """The last real run's start and status, and how many runs in a row failed.
+    def _history(self, connection: Connection
+                 ) -> tuple[datetime | None, RunStatus | None, int, str]:
+        """The last real run's start and status, how many runs in a row failed, and what the
+        last failure asks of the user (an ErrorKind value; "quota" waits for the next month).
 
         Previews book nothing, so they neither count as the last run nor as failures.
         """
@@ -66,18 +68,19 @@ class AutoSyncScheduler(QObject):
         runs = [run for run in self._app.runs.list(connection.id, limit=FAILURE_HISTORY_RUNS)
                 if not run.dry_run and not run.running]
         if not runs:
-            return None, None, 0
+            return None, None, 0, ""
         failures = 0
         for run in runs:
             if run.status != RunStatus.FAILED.value:
                 break
             failures += 1
-        return runs[0].started_at, RunStatus(runs[0].status), failures
+        return runs[0].started_at, RunStatus(runs[0].status), failures, runs[0].failure_kind
 
     def next_due(self, connection: Connection, now: datetime | None = None) -> datetime | None:
         """When the connection's next automatic sync is due (None: automatic sync is off)."""
-        started, status, failures = self._history(connection)
-        return next_due(connection.schedule, started, status, now or self._clock(), failures)
+        started, status, failures, kind = self._history(connection)
+        return next_due(connection.schedule, started, status, now or self._clock(), failures,
+                        kind)
 
     @Slot()
     def tick(self) -> list[int]:
@@ -91,9 +94,10 @@ class AutoSyncScheduler(QObject):
             # Not connected, a run can only fail: it waits for Connect to QuickBooks.
             if not connection.schedule.enabled or not connection.quickbooks.connected:
                 continue
-            last_started, status, failures = self._history(connection)
+            last_started, status, failures, kind = self._history(connection)
             if not is_due(connection.schedule, last_started, status, now, failures,
-                          running=self._controller.is_running(connection.id)):
+                          running=self._controller.is_running(connection.id),
+                          last_failure_kind=kind):
                 continue
             if self._controller.start(connection.id, trigger="schedule") is None:
                 started.append(connection.id)

@@ -601,6 +601,8 @@ class SyncLogDialog(QDialog):
                 summary += f" — {escape(kinds, quote=False)}" if kinds else ""
             if run.undo_message:
                 summary += f"<br>{escape(run.undo_message, quote=False)}"
+            if run.quickbooks is not None:
+                summary += f" · {text.quickbooks_usage(run.quickbooks)}"
             self.summary.setText(f"<b>Run of {text.when(run.started_at, text.local_now())}</b>"
                                  f": {summary}")
 

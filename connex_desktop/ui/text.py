@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import PurePath
 
 from connex_desktop.core.progress import Progress
-from connex_desktop.core.result import RunStatus
+from connex_desktop.core.result import QuickBooksUsage, RunStatus
 from connex_desktop.sources.base import FieldKind, Source
 from connex_desktop.storage.repositories import RUNNING, RunRecord
 
@@ -81,6 +81,13 @@ def run_summary(run: RunRecord) -> str:
     if run.status == RUNNING:
         return f"{prefix}Running"
     return prefix + tally + undone
+
+
+def quickbooks_usage(usage: QuickBooksUsage) -> str:
+    """What a run asked of QuickBooks, e.g. "QuickBooks: 7 reads, 12 writes in 9 requests"."""
+    return (f"QuickBooks: {usage.reads} read{'s' if usage.reads != 1 else ''}, "
+            f"{usage.writes} write{'s' if usage.writes != 1 else ''} in {usage.requests} "
+            f"request{'s' if usage.requests != 1 else ''}")
 
 
 def progress_line(progress: Progress, *, dry_run: bool = False) -> str:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from connex_desktop.core.connection import Schedule
+from connex_desktop.core.errors import ErrorKind
 from connex_desktop.core.result import RunStatus
 from connex_desktop.core.schedule import (
     FIRST_RETRY_DELAY,
@@ -16,6 +17,7 @@ from connex_desktop.core.schedule import (
     is_due,
     next_due,
     parse_daily_at,
+    reads_allowed_again,
 )
 
 NOON = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -139,3 +141,25 @@ def test_bad_daily_times_are_refused_plainly(text):
 def test_good_daily_times_parse():
     assert parse_daily_at(" 6:30 ").hour == 6
     assert parse_daily_at("23:59").minute == 59
+
+
+@pytest.mark.parametrize("schedule", [EVERY_15, DAILY_6])
+def test_used_up_reads_wait_for_the_next_month_until_a_sync_by_hand_succeeds(schedule):
+    failed_at = datetime(2026, 12, 6, 1, 15, tzinfo=UTC)
+    resumes = datetime(2027, 1, 1, 12, 0, tzinfo=UTC)
+    assert reads_allowed_again(failed_at) == resumes
+    assert reads_allowed_again(datetime(2026, 3, 31, 23, 0, tzinfo=timezone(
+        timedelta(hours=-8)))) == datetime(2026, 4, 1, 12, tzinfo=UTC)   # April 1 in UTC
+    quota = ErrorKind.QUOTA.value
+    assert next_due(schedule, failed_at, RunStatus.FAILED, failed_at, 5, quota) == resumes
+    for later in (timedelta(hours=6), timedelta(days=20), resumes - failed_at - timedelta(
+            minutes=1)):
+        assert not is_due(schedule, failed_at, RunStatus.FAILED, failed_at + later, 1,
+                          last_failure_kind=quota)
+    assert is_due(schedule, failed_at, RunStatus.FAILED, resumes, 1, last_failure_kind=quota)
+    # Synced by hand and it went through: the regular schedule again.
+    by_hand = failed_at + timedelta(days=2)
+    assert next_due(schedule, by_hand, RunStatus.SUCCEEDED, by_hand) < by_hand + timedelta(days=2)
+    # Other failures keep their short back-off.
+    assert next_due(schedule, failed_at, RunStatus.FAILED, failed_at, 1,
+                    ErrorKind.RETRY_LATER.value) < failed_at + timedelta(days=1)

@@ -12,7 +12,7 @@ from connex_desktop.quickbooks.errors import (
     fault_from_fault,
     fault_from_response,
 )
-from connex_desktop.sandbox.faults import SERVICE_UNAVAILABLE_HTML, THROTTLE_XML
+from connex_desktop.sandbox.faults import QUOTA_XML, SERVICE_UNAVAILABLE_HTML, THROTTLE_XML
 
 DUPLICATE_NUMBER = {"Fault": {"Error": [{
     "Message": "Duplicate Document Number Error",
@@ -107,6 +107,15 @@ def test_the_sandbox_throttling_answer_reads_as_plain_words():
     assert fault.message == "QuickBooks is busy (too many requests for this company)."
     assert fault.detail.endswith("The request limit was reached. Try again later")
     assert "<" not in fault.detail and "xml" not in fault.detail
+
+
+def test_the_monthly_quota_429_is_told_from_the_throttle_by_its_words():
+    body = QUOTA_XML.format(time="2026-12-06T10:00:00.000-08:00")
+    fault = fault_from_response(429, body)
+    assert (fault.kind, fault.code, fault.status) == (ErrorKind.QUOTA, "3001", 429)
+    assert fault.message.startswith("QuickBooks' monthly allowance of data reads for this app "
+                                    "is used up; syncing resumes next month")
+    assert "CorePlus" in fault.detail and "<" not in fault.detail
 
 
 def test_an_html_error_page_shows_its_text_not_its_markup():

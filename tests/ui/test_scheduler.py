@@ -6,6 +6,9 @@ import dataclasses
 from datetime import timedelta
 
 from connex_desktop.core.connection import QuickBooksCompany, Schedule
+from connex_desktop.core.errors import ErrorKind
+from connex_desktop.core.result import RunStatus, SyncResult
+from connex_desktop.core.schedule import reads_allowed_again
 from connex_desktop.ui.scheduler import TICK_INTERVAL_MS, AutoSyncScheduler
 from connex_desktop.ui.text import local_now
 
@@ -97,5 +100,23 @@ def test_a_connection_not_connected_to_quickbooks_waits_for_it(qtbot, desktop):
     desktop.app.connections.update(demo)                    # connected again: due at once
     desktop.window.reload()
     assert desktop.window.model.index(0, 6).data() == "Due now"
+    with qtbot.waitSignal(desktop.controller.run_finished, timeout=FINISH_TIMEOUT_MS):
+        assert scheduler.tick() == [demo.id]
+
+
+def test_used_up_reads_hold_automatic_syncs_until_the_next_month(qtbot, desktop):
+    clock = FakeClock()
+    scheduler = AutoSyncScheduler(desktop.app, desktop.controller, clock=clock)
+    demo = scheduled_demo(desktop, Schedule(every_minutes=15))
+    runs = desktop.app.runs
+    run_id = runs.start(demo.id, "schedule")
+    runs.finish(run_id, SyncResult(demo.name, run_id, RunStatus.FAILED, message="reads used up",
+                                   failure_kind=ErrorKind.QUOTA))
+    failed_at = runs.get(run_id).started_at
+    resumes = reads_allowed_again(failed_at)
+    assert scheduler.next_due(demo) == resumes
+    clock.now = failed_at.astimezone() + timedelta(days=1)
+    assert scheduler.tick() == []
+    clock.now = resumes.astimezone()
     with qtbot.waitSignal(desktop.controller.run_finished, timeout=FINISH_TIMEOUT_MS):
         assert scheduler.tick() == [demo.id]

@@ -304,3 +304,11 @@ def test_ctrl_f_goes_to_the_search(qtbot, desktop):
     log.orders_view.setFocus()
     qtbot.keyClick(log.orders_view, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
     assert log.orders.search_edit.hasFocus()
+
+
+def test_the_run_summary_says_what_the_run_asked_of_quickbooks(qtbot, desktop):
+    log, result = synced_log(qtbot, desktop)
+    usage = result.quickbooks
+    assert usage.reads > 0 and usage.writes > 0 and usage.requests > 0
+    assert (f"QuickBooks: {usage.reads} reads, {usage.writes} writes in {usage.requests} "
+            "requests") in log.summary.text()

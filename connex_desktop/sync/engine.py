@@ -435,7 +435,8 @@ class _Session:
     def load_company(self, preferences: Mapping[str, Any]) -> None:
         self.refs.preload("Customer", "Item", "Vendor", "Account", "TaxCode", "PaymentMethod")
         self.setup = company_setup(self.connection, preferences, self.refs,
-                                   store_label=self.source.label)
+                                   store_label=self.source.label,
+                                   company_info=self.client.company_info())
 
     # ---- reconcile what an earlier run left unconfirmed ----------------------------------
 

@@ -30,6 +30,7 @@ from connex_desktop.core.model import Payment as OrderPayment
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.money import ZERO, MoneyError, money
 from connex_desktop.core.result import DocumentKind
+from connex_desktop.sync.tax import CompanyTax, SaleTax, TaxedLine
 
 DOC_NUMBER_MAX_CHARS = 21     # QuickBooks Online's limit on DocNumber
 NAME_MAX_CHARS = 100          # Item Name and Sku
@@ -115,6 +116,8 @@ class CompanySetup:
     tax_item: Mapping[str, Any] | None = None             # mapping.tax_item (line-item tax)
     refund_item: Mapping[str, Any] | None = None          # mapping.refund_item
     store_label: str = ""
+    # --- tax: the company's country, tax model and sales tax codes (sync/tax.py) ---
+    tax: CompanyTax = field(default_factory=CompanyTax)
 
 
 @dataclass(frozen=True)
@@ -400,6 +403,9 @@ class _Planner:
                 self._sale_lines(body)   # a full refund reverses the sale's income and tax
             else:
                 body["Line"].append(self._refund_line(refund.amount))
+                untaxed = TaxedLine(body["Line"][-1], refund.amount, taxable=False, rate=ZERO,
+                                    item=False, label="the refund")
+                self._sale_tax().apply(body, [untaxed], ZERO, ZERO)
             body.update(self._payment_fields(payment))
             body.setdefault("DepositToAccountRef", self._refund_account())
             self._currency(body)
@@ -424,8 +430,6 @@ class _Planner:
             f"The refund of {money_text(amount)} is booked on the item '{name}': the store does "
             "not say which lines it was for.")
         detail: dict[str, Any] = {"ItemRef": item, "Qty": "1", "UnitPrice": money_text(amount)}
-        if self.setup.using_sales_tax and self.mapping.tax_policy is TaxPolicy.TAX_CODE:
-            detail["TaxCodeRef"] = {"value": "NON"}
         return {"DetailType": "SalesItemLineDetail", "Amount": money_text(amount),
                 "Description": f"Refund on order {self.order.number}",
                 "SalesItemLineDetail": detail}
@@ -559,29 +563,34 @@ class _Planner:
         """The order's lines (items, shipping, discount, tax line) and tax detail, onto body."""
         order = self.order
         lines: list[dict[str, Any]] = body["Line"]
+        taxed: list[TaxedLine] = []
         for index, line in enumerate(order.lines, start=1):
             lines.append(self._item_line(index, line))
+            taxed.append(TaxedLine(lines[-1], line.gross, line.taxable, line.tax_rate,
+                                   line.tax_code, label=f"line {index} ({line.sku or line.name})"))
         line_discounts = sum((line.discount for line in order.lines), ZERO)
         if order.shipping:
             lines.append(self._shipping_line())
+            taxed.append(TaxedLine(lines[-1], order.shipping, rate=order.shipping_tax_rate,
+                                   item=False, label="shipping"))
         discount = order.discount + line_discounts
         if discount:
             lines.append(self._discount_line(order.discount, line_discounts))
-        if order.tax:
-            if self.mapping.tax_policy is TaxPolicy.LINE_ITEM:
-                lines.append(self._tax_line())
-            else:
-                detail: dict[str, Any] = {"TotalTax": money_text(order.tax)}
-                if self.setup.tax_code:
-                    detail["TxnTaxCodeRef"] = dict(self.setup.tax_code)
-                body["TxnTaxDetail"] = detail
+        if order.tax and self.mapping.tax_policy is TaxPolicy.LINE_ITEM:
+            lines.append(self._tax_line())
+            taxed.append(TaxedLine(lines[-1], order.tax, taxable=False, item=False,
+                                   label="the tax line"))
+        self._sale_tax().apply(body, taxed, order.tax, discount)
+
+    def _sale_tax(self) -> SaleTax:
+        return SaleTax(self.order, self.setup.tax, self.setup.using_sales_tax,
+                       tax_as_line=self.mapping.tax_policy is TaxPolicy.LINE_ITEM,
+                       legacy_code=self.setup.tax_code, overrides=self.mapping.tax_codes)
 
     def _item_line(self, index: int, line: OrderLine) -> dict[str, Any]:
         detail: dict[str, Any] = {"ItemRef": self._item(line, index),
                                   "Qty": str(line.quantity),
                                   "UnitPrice": str(line.unit_price)}
-        if self.setup.using_sales_tax and self.mapping.tax_policy is TaxPolicy.TAX_CODE:
-            detail["TaxCodeRef"] = {"value": "TAX" if line.taxable else "NON"}
         # Amount stays quantity × unit price (QuickBooks checks it); line discounts go on the
         # discount line so the document still totals what the order does.
         return {"DetailType": "SalesItemLineDetail", "Amount": money_text(line.gross),
@@ -599,8 +608,6 @@ class _Planner:
         detail: dict[str, Any] = {"ItemRef": ref}
         if item:
             detail.update(Qty="1", UnitPrice=amount)
-        if self.setup.using_sales_tax and self.mapping.tax_policy is TaxPolicy.TAX_CODE:
-            detail["TaxCodeRef"] = {"value": "NON"}
         return {"DetailType": "SalesItemLineDetail", "Amount": amount, "Description": "Shipping",
                 "SalesItemLineDetail": detail}
 
@@ -841,7 +848,7 @@ def document_total(body: Mapping[str, Any]) -> Decimal:
         elif line.get("DetailType") == "SalesItemLineDetail":
             total += amount
     tax = (body.get("TxnTaxDetail") or {}).get("TotalTax")
-    if tax is not None:
+    if tax is not None and body.get("GlobalTaxCalculation") != "TaxInclusive":
         total += money(str(tax))
     return total
 

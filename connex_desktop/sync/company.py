@@ -108,9 +108,10 @@ def legacy_tax_code(connection: Connection, preferences: Mapping[str, Any], tax:
     default = refs.get("TaxCode", str((tax_prefs.get("TaxGroupCodeRef") or {}).get("value")))
     if default is not None:
         return dict(default)
-    if len(tax.codes) == 1:
-        return dict(refs.get("TaxCode", tax.codes[0].id) or {})
-    listed = ", ".join(code.name for code in tax.codes) or "none"
+    sales_codes = [code for code in tax.codes if code.rates]
+    if len(sales_codes) == 1:
+        return dict(refs.get("TaxCode", sales_codes[0].id) or {})
+    listed = ", ".join(code.name for code in sales_codes) or "none"
     raise SetupError(
         "QuickBooks ignores a sales tax amount sent without a tax code, and this company has no "
         f"default sales tax code (its codes: {listed}). Choose the sales tax code in the "

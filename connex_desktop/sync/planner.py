@@ -30,7 +30,7 @@ from connex_desktop.core.model import Payment as OrderPayment
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.money import ZERO, MoneyError, money
 from connex_desktop.core.result import DocumentKind
-from connex_desktop.sync.tax import CompanyTax, SaleTax, TaxedLine
+from connex_desktop.sync.tax import CompanyTax, SaleTax, TaxedLine, TaxModel
 
 DOC_NUMBER_MAX_CHARS = 21     # QuickBooks Online's limit on DocNumber
 NAME_MAX_CHARS = 100          # Item Name and Sku
@@ -501,13 +501,19 @@ class _Planner:
                     f"No purchase order for {what}: the item '{item.get('Name')}' has no "
                     f"{missing} in QuickBooks.")
                 continue
+            detail = {"ItemRef": _ref(item), "Qty": str(line.quantity),
+                      "UnitPrice": money_text(cost), "BillableStatus": "NotBillable"}
+            if self.setup.tax.model is TaxModel.VAT:
+                # Every line needs one of the company's codes; the item's own comes first.
+                code = self.setup.tax.for_purchase(line.tax_rate)
+                code_ref = item.get("PurchaseTaxCodeRef") or (code.ref if code else None)
+                if code_ref:
+                    detail["TaxCodeRef"] = dict(code_ref)
             by_vendor.setdefault(str(vendor_ref["value"]), []).append({
                 "DetailType": "ItemBasedExpenseLineDetail",
                 "Amount": money_text(money(cost * line.quantity)),
                 "Description": line.name or str(item.get("Name", "")),
-                "ItemBasedExpenseLineDetail": {
-                    "ItemRef": _ref(item), "Qty": str(line.quantity),
-                    "UnitPrice": money_text(cost), "BillableStatus": "NotBillable"},
+                "ItemBasedExpenseLineDetail": detail,
             })
         for vendor_id, lines in by_vendor.items():
             key = purchase_order_key(vendor_id)

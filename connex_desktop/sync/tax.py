@@ -19,11 +19,10 @@ from typing import Any
 
 from connex_desktop.core.errors import OrderDataError
 from connex_desktop.core.model import Order
-from connex_desktop.core.money import ZERO, MoneyError, allocate, money, percent
+from connex_desktop.core.money import CENT, ZERO, MoneyError, allocate, money, percent
 
 US_COUNTRIES = frozenset({"US", "USA", "UNITED STATES"})
 US_LINE_CODES = ("TAX", "NON")
-CENT = Decimal("0.01")
 
 
 class TaxModel(enum.StrEnum):
@@ -45,7 +44,8 @@ class SalesTaxCode:
 
     id: str
     name: str
-    rates: tuple[TaxRate, ...]
+    rates: tuple[TaxRate, ...]                 # on sales
+    purchase_rates: tuple[TaxRate, ...] = ()   # on purchases
 
     @property
     def percent(self) -> Decimal:
@@ -73,11 +73,20 @@ class CompanyTax:
         return next((code for code in self.codes if code.name.casefold() == wanted), None)
 
     def at_rate(self, rate: Decimal) -> SalesTaxCode | None:
-        return next((code for code in self.codes if code.percent == rate), None)
+        return next((code for code in self.codes if code.rates and code.percent == rate), None)
+
+    def for_purchase(self, rate: Decimal | None) -> SalesTaxCode | None:
+        """A purchase order line's code: the one of the sale's rate when it taxes purchases,
+        else one that taxes purchases at nothing."""
+        found = self.at_rate(rate) if rate is not None else None
+        if found is not None and found.purchase_rates:
+            return found
+        return next((code for code in self.codes if code.purchase_rates
+                     and not sum(r.percent for r in code.purchase_rates)), None)
 
     @property
     def listing(self) -> str:
-        return ", ".join(code.label for code in self.codes) or "none"
+        return ", ".join(code.label for code in self.codes if code.rates) or "none"
 
 
 def read_company_tax(preferences: Mapping[str, Any], company_info: Mapping[str, Any],
@@ -93,16 +102,21 @@ def read_company_tax(preferences: Mapping[str, Any], company_info: Mapping[str, 
     else:
         model = TaxModel.LEGACY
     rates = {str(rate.get("Id")): rate for rate in tax_rates}
-    codes = []
-    for code in tax_codes:
-        details = (code.get("SalesTaxRateList") or {}).get("TaxRateDetail") or []
+
+    def listed(code: Mapping[str, Any], side: str) -> tuple[TaxRate, ...]:
+        details = (code.get(side) or {}).get("TaxRateDetail") or []
         found = [rates.get(str((detail.get("TaxRateRef") or {}).get("value")))
                  for detail in details]
-        code_rates = tuple(TaxRate(str(rate["Id"]), str(rate.get("Name", "")),
-                                   Decimal(str(rate.get("RateValue") or 0)))
-                           for rate in found if rate is not None)
-        if code_rates and code.get("Active", True) is not False:
-            codes.append(SalesTaxCode(str(code["Id"]), str(code.get("Name", "")), code_rates))
+        return tuple(TaxRate(str(rate["Id"]), str(rate.get("Name", "")),
+                             Decimal(str(rate.get("RateValue") or 0)))
+                     for rate in found if rate is not None)
+
+    codes = []
+    for code in tax_codes:
+        sales, purchases = listed(code, "SalesTaxRateList"), listed(code, "PurchaseTaxRateList")
+        if (sales or purchases) and code.get("Active", True) is not False:
+            codes.append(SalesTaxCode(str(code["Id"]), str(code.get("Name", "")), sales,
+                                      purchases))
     return CompanyTax(country, model, tuple(codes))
 
 

@@ -573,7 +573,8 @@ class _Planner:
         for index, line in enumerate(order.lines, start=1):
             lines.append(self._item_line(index, line))
             taxed.append(TaxedLine(lines[-1], line.gross, line.taxable, line.tax_rate,
-                                   line.tax_code, label=f"line {index} ({line.sku or line.name})"))
+                                   line.tax_code, discount=line.discount,
+                                   label=f"line {index} ({line.sku or line.name})"))
         line_discounts = sum((line.discount for line in order.lines), ZERO)
         if order.shipping:
             lines.append(self._shipping_line())
@@ -586,7 +587,7 @@ class _Planner:
             lines.append(self._tax_line())
             taxed.append(TaxedLine(lines[-1], order.tax, taxable=False, item=False,
                                    label="the tax line"))
-        self._sale_tax().apply(body, taxed, order.tax, discount)
+        self._sale_tax().apply(body, taxed, order.tax, order.discount)
 
     def _sale_tax(self) -> SaleTax:
         return SaleTax(self.order, self.setup.tax, self.setup.using_sales_tax,

@@ -130,6 +130,7 @@ class TaxedLine:
     rate: Decimal | None = None  # a percent, as the store gave it
     code: str = ""               # a QuickBooks tax code name, or the store's name for its tax
     item: bool = True            # an item line, not shipping: the discount is spread over these
+    discount: Decimal = ZERO     # the line's own discount (on the document's discount line)
     label: str = ""              # "line 2 (SKU-1)", "shipping": for messages
 
 
@@ -146,6 +147,7 @@ class SaleTax:
 
     def apply(self, body: dict[str, Any], lines: list[TaxedLine], tax: Decimal,
               discount: Decimal) -> None:
+        """`discount`: the order's own, beside its lines' discounts."""
         if not self.using_sales_tax:
             return
         if self.company.model is TaxModel.VAT:
@@ -179,11 +181,12 @@ class _VatDocument:
         self.company = sale.company
         self.lines = lines
         self.tax = tax
-        self.discount = discount
+        self.discount = discount   # the order's; its lines' own are on the lines
+        self.discounted = bool(discount) or any(line.discount for line in lines)
         self.inclusive = self.order.prices_include_tax and not sale.tax_as_line
 
     def apply(self, body: dict[str, Any]) -> None:
-        if self.inclusive and self.discount:
+        if self.inclusive and self.discounted:
             raise OrderDataError(
                 "its prices include tax and it has a discount; QuickBooks cannot be told the "
                 "tax of a discounted tax-inclusive sale to the cent, so nothing was booked. "
@@ -199,7 +202,7 @@ class _VatDocument:
                 "each line's Tax Rate.", order=self.order.number, field="Tax Amount")
         body["GlobalTaxCalculation"] = "TaxInclusive" if self.inclusive else "TaxExcluded"
         detail: dict[str, Any] = {"TotalTax": _text(self.tax)}
-        if difference or self.discount:
+        if difference or self.discounted:
             # QuickBooks' rounding per line (or its share of the discount) would differ from
             # the store's: state each rate's tax, the difference on the largest.
             largest = max(per_rate, key=lambda rate_id: per_rate[rate_id][1])
@@ -310,13 +313,14 @@ class _VatDocument:
         return found
 
     def _discount_shares(self) -> list[Decimal]:
-        """The discount spread over the item lines in proportion to their amounts."""
+        """Each line's discount: its own, and its share of the order's in proportion to what
+        is left of the item lines after their own (as a store computes it)."""
         items = [index for index, line in enumerate(self.lines) if line.item]
-        shares = [ZERO] * len(self.lines)
+        shares = [line.discount for line in self.lines]
         if self.discount and items:
-            amounts = allocate(self.discount, [self.lines[index].amount for index in items])
-            for index, amount in zip(items, amounts, strict=True):
-                shares[index] = amount
+            left = [self.lines[index].amount - self.lines[index].discount for index in items]
+            for index, amount in zip(items, allocate(self.discount, left), strict=True):
+                shares[index] += amount
         return shares
 
     def _rates_used(self, codes: list[SalesTaxCode]) -> str:

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from connex_desktop.core.connection import Mapping
+from connex_desktop.core.model import Refund
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.result import RunStatus
 from connex_desktop.sandbox.server import SandboxServer
@@ -15,6 +16,7 @@ from connex_desktop.sources.base import OrderQuery
 from connex_desktop.storage.ledger import UNDONE
 from connex_desktop.sync.tax import SaleTax
 from tests.sync.conftest import connect, docs, money_of, row, write_orders
+from tests.sync.test_refunds import refunding  # noqa: F401  (a fixture)
 
 D = Decimal
 ALL = OrderQuery()
@@ -220,6 +222,26 @@ def test_tax_inclusive_prices_book_as_tax_inclusive(app, company, tmp_path):
     assert money_of(invoice["TxnTaxDetail"]["TotalTax"]) == D("11.81")
     assert line_codes(company, invoice) == ["GST", "GST", "GST free"]
     assert money_of(invoice["Balance"]) == 0
+
+
+@kind("uk")
+def test_refunds_in_a_vat_company_carry_its_codes(app, company, tmp_path, refunding):  # noqa: F811
+    def rows(status: str) -> list[dict[str, str]]:
+        return [row(number, "MUG-ENM-12", "2", "18.00", tax_rate="20", tax_amount="7.20",
+                    payment_status=status, currency="GBP") for number in ("3010", "3011")]
+
+    path = tmp_path / "o.csv"
+    connection = connect(app, company, "Shop", TransactionMode.INVOICES_WITH_PAYMENTS,
+                         write_orders(path, rows("paid")))
+    assert app.engine().run(connection).synced == 2
+    refunding["3010"] = (Refund(D("10.00")),)           # part of it, lines unknown
+    refunding["3011"] = (Refund(D("43.20")),)           # all of it
+    result = app.engine().run(connection, query=ALL)
+    assert result.status is RunStatus.SUCCEEDED, result.errors
+    receipts = sorted(docs(company, "RefundReceipt"), key=lambda doc: money_of(doc["TotalAmt"]))
+    assert [money_of(doc["TotalAmt"]) for doc in receipts] == [D("10.00"), D("43.20")]
+    assert line_codes(company, receipts[0]) == ["0.0% Z"]
+    assert line_codes(company, receipts[1]) == ["20.0% S"]
 
 
 # --- QuickBooks' total is not the store's: the document goes at once ---------------------------

@@ -69,8 +69,10 @@ class CompanyTax:
     codes: tuple[SalesTaxCode, ...] = ()
 
     def named(self, name: str) -> SalesTaxCode | None:
+        """The sales code of that name (a purchase-only code cannot tax a sale)."""
         wanted = name.strip().casefold()
-        return next((code for code in self.codes if code.name.casefold() == wanted), None)
+        return next((code for code in self.codes
+                     if code.rates and code.name.casefold() == wanted), None)
 
     def at_rate(self, rate: Decimal) -> SalesTaxCode | None:
         return next((code for code in self.codes if code.rates and code.percent == rate), None)

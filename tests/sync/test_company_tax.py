@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from connex_desktop.core.connection import Mapping
+from connex_desktop.core.connection import Mapping, TaxPolicy
 from connex_desktop.core.model import Refund
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.result import RunStatus
@@ -91,14 +91,18 @@ def test_automated_sales_tax_keeps_the_stores_zero_tax_in_every_mode(app, compan
 
 
 @kind("us-ast")
-def test_automated_sales_tax_books_the_stores_tax_not_its_own(app, company, tmp_path):
+@pytest.mark.parametrize("policy", list(TaxPolicy), ids=[p.value for p in TaxPolicy])
+def test_automated_sales_tax_books_the_stores_tax_not_its_own(app, company, tmp_path, policy):
     rows = [row("1002", "HDL-400L", "2", "39.99", payment_status="paid", tax_amount="5.60",
                 **NEW_YORK)]   # the store charged 7 %, where QuickBooks would take 8.875 %
-    result = book(app, company, tmp_path, rows)
+    result = book(app, company, tmp_path, rows, mapping=Mapping(tax_policy=policy))
     assert result.status is RunStatus.SUCCEEDED, result.errors
     (invoice,) = docs(company, "Invoice")
     assert money_of(invoice["TotalAmt"]) == D("85.58")
     assert money_of(invoice["Balance"]) == 0
+    # As an item line, the tax is no sales tax to QuickBooks: it states none of its own.
+    stated = D("0.00") if policy is TaxPolicy.LINE_ITEM else D("5.60")
+    assert money_of(invoice["TxnTaxDetail"]["TotalTax"]) == stated
 
 
 # --- US, legacy sales tax ---------------------------------------------------------------------
@@ -151,6 +155,18 @@ def test_an_order_file_without_tax_rates_books_at_the_rate_its_tax_implies(app, 
     assert money_of(invoices["3002"]["TotalAmt"]) == D("101.98")
     assert line_codes(company, invoices["3003"]) == ["0.0% Z"]
     assert money_of(invoices["3003"]["TotalAmt"]) == D("39.99")
+
+
+@kind("uk")
+def test_vat_booked_as_an_item_line_takes_no_vat_of_quickbooks(app, company, tmp_path):
+    rows = [row("3008", "HDL-400L", "1", "40.00", tax_rate="20", tax_amount="8.00",
+                payment_status="paid", currency="GBP")]
+    result = book(app, company, tmp_path, rows,
+                  mapping=Mapping(tax_policy=TaxPolicy.LINE_ITEM))
+    assert result.status is RunStatus.SUCCEEDED, result.errors
+    (invoice,) = docs(company, "Invoice")
+    assert line_codes(company, invoice) == ["0.0% Z", "0.0% Z"]   # the headlamp, the tax line
+    assert money_of(invoice["TotalAmt"]) == D("48.00")
 
 
 @kind("uk")

@@ -46,11 +46,6 @@ def company_setup(connection: Connection, preferences: Mapping[str, Any],
                              field=setting)
         return dict(record)
 
-    def ref(record: Mapping[str, Any] | None) -> dict[str, str] | None:
-        if record is None:
-            return None
-        return {"value": str(record["Id"]), "name": str(record.get("Name", ""))}
-
     fallback = (named("fallback item", mapping.fallback_item, refs.item_by_name, "fallback_item")
                 if mapping.missing_items is MissingItemPolicy.FALLBACK else None)
     if mapping.missing_items is MissingItemPolicy.FALLBACK and fallback is None:
@@ -89,6 +84,12 @@ def company_setup(connection: Connection, preferences: Mapping[str, Any],
         store_label=store_label,
         tax=tax,
     )
+
+
+def ref(record: Mapping[str, Any] | None) -> dict[str, str] | None:
+    if record is None:
+        return None
+    return {"value": str(record["Id"]), "name": str(record.get("Name", ""))}
 
 
 def company_tax(preferences: Mapping[str, Any], company_info: Mapping[str, Any],

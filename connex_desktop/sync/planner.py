@@ -502,13 +502,8 @@ class _Planner:
                     f"{missing} in QuickBooks.")
                 continue
             detail = {"ItemRef": _ref(item), "Qty": str(line.quantity),
-                      "UnitPrice": money_text(cost), "BillableStatus": "NotBillable"}
-            if self.setup.tax.model is TaxModel.VAT:
-                # Every line needs one of the company's codes; the item's own comes first.
-                code = self.setup.tax.for_purchase(line.tax_rate)
-                code_ref = item.get("PurchaseTaxCodeRef") or (code.ref if code else None)
-                if code_ref:
-                    detail["TaxCodeRef"] = dict(code_ref)
+                      "UnitPrice": money_text(cost), "BillableStatus": "NotBillable",
+                      **self._purchase_tax_code(item, line)}
             by_vendor.setdefault(str(vendor_ref["value"]), []).append({
                 "DetailType": "ItemBasedExpenseLineDetail",
                 "Amount": money_text(money(cost * line.quantity)),
@@ -540,6 +535,15 @@ class _Planner:
                 body["ShipAddr"] = _address(self.order.shipping_address)
             total = sum((money(str(line["Amount"])) for line in lines), ZERO)
             self._add(key, DocumentKind.PURCHASE_ORDER, body, total, None)
+
+    def _purchase_tax_code(self, item: Mapping[str, Any], line: OrderLine) -> dict[str, Any]:
+        """A VAT/GST company needs a code on every purchase line: the item's own, else one
+        for the sale's rate."""
+        if self.setup.tax.model is not TaxModel.VAT:
+            return {}
+        code = self.setup.tax.for_purchase(line.tax_rate)
+        code_ref = item.get("PurchaseTaxCodeRef") or (code.ref if code else None)
+        return {"TaxCodeRef": dict(code_ref)} if code_ref else {}
 
     # -- the sale body (estimate, invoice, sales receipt) -------------------------------
 

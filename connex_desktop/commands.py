@@ -449,6 +449,10 @@ def _mapping(current: Mapping, values: Sequence[str]) -> Mapping:
             except ValueError:
                 choices = ", ".join(member.value for member in hint)
                 raise UsageError(f"--map {key} takes one of: {choices}.") from None
+        elif typing.get_origin(hint) is dict:
+            # "tax_codes=20=20.0% S; 0=Exempt": the whole table; empty clears it.
+            table = _pairs([part for part in text.split(";") if part.strip()], f"--map {key}")
+            changes[name] = {rate: code.strip() for rate, code in table.items()}
         else:
             changes[name] = text
     return dataclasses.replace(current, **changes)

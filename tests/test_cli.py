@@ -109,6 +109,13 @@ def test_connection_add_show_set_and_remove(data_dir, monkeypatch, capsys, memor
     assert summary["mapping"]["customer_policy"] == "generic"
     assert summary["mapping"]["generic_customer"] == "Web Store"
 
+    assert cli(data_dir, "connection", "set", "Woo", "--map",
+               "tax_codes=20=20.0% S; standard rate = 20.0% S; 0=Exempt") == 0
+    capsys.readouterr()
+    assert cli(data_dir, "connection", "show", "Woo", "--json") == 0
+    assert json.loads(capsys.readouterr().out)["mapping"]["tax_codes"] == {
+        "20": "20.0% S", "standard rate": "20.0% S", "0": "Exempt"}
+
     assert cli(data_dir, "connection", "set", "Woo", "--use-qb-numbering", "--mode",
                "invoices") == 0
     capsys.readouterr()

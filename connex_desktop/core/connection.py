@@ -40,6 +40,9 @@ class Mapping:
     payment_method: str = ""    # blank: the order's own method, matched by name when known
     deposit_account: str = ""   # blank: Undeposited Funds (refunds are paid from it too)
     refund_item: str = ""       # partial refunds; blank: the item "Refunds", made if missing
+    # VAT/GST: a store's tax rate ("20") or tax name → the QuickBooks tax code to book it with;
+    # a rate not listed takes the company's sales code of that rate.
+    tax_codes: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,10 @@ class OrderLine:
     unit_price: Decimal
     discount: Decimal = ZERO
     taxable: bool = True
+    # VAT/GST: the rate the store charged (a percent, 20 for 20 %) and, when it names one, its
+    # tax (a QuickBooks tax code's name, or the store's own name the connection maps to one).
+    tax_rate: Decimal | None = None
+    tax_code: str = ""
 
     @property
     def gross(self) -> Decimal:
@@ -126,6 +130,9 @@ class Order:
     # Home-currency units per unit of `currency`, when the store states it (None: QuickBooks
     # takes its own rate for the day).
     exchange_rate: Decimal | None = None
+    # Tax-inclusive prices: lines and shipping include `tax`, which is not added on top.
+    prices_include_tax: bool = False
+    shipping_tax_rate: Decimal | None = None   # a percent; None: as the store's tax implies
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -135,8 +142,9 @@ class Order:
 
     @property
     def computed_total(self) -> Decimal:
-        """Subtotal less the order discount, plus shipping and tax."""
-        return self.subtotal - self.discount + self.shipping + self.tax
+        """Subtotal less the order discount, plus shipping and tax (unless prices include it)."""
+        added_tax = ZERO if self.prices_include_tax else self.tax
+        return self.subtotal - self.discount + self.shipping + added_tax
 
     @property
     def amount_paid(self) -> Decimal:

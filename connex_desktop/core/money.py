@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
@@ -56,3 +57,26 @@ def quantity(value: object) -> Decimal:
 def fits_quickbooks(value: Decimal) -> bool:
     """Whether QuickBooks can hold `value` as an amount, a quantity or a price."""
     return abs(value) < QUICKBOOKS_NUMBER_LIMIT
+
+
+def allocate(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
+    """`total` spread over `weights` in proportion, to the cent; the last share takes the rest."""
+    whole = sum(weights, ZERO)
+    if not weights:
+        return []
+    if whole == 0:
+        return [ZERO] * (len(weights) - 1) + [total]
+    shares = [money(total * weight / whole) for weight in weights[:-1]]
+    return [*shares, total - sum(shares, ZERO)]
+
+
+def percent(value: object) -> Decimal:
+    """A percentage as people write it: 20, "20", "20%", "8.25 %"."""
+    text = str(value).strip().removesuffix("%").strip()
+    try:
+        number = Decimal(text)
+    except InvalidOperation as exc:
+        raise MoneyError(f"{value!r} is not a percentage") from exc
+    if not number.is_finite() or not 0 <= number < 100:
+        raise MoneyError(f"{value!r} is not a percentage between 0 and 100")
+    return number

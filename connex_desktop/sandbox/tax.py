@@ -19,11 +19,11 @@ Facts (reference §2.12, §6 "Company kinds"):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from connex_desktop.core.money import ZERO, money
+from connex_desktop.core.money import ZERO, allocate, money
 from connex_desktop.sandbox import faults
 from connex_desktop.sandbox.kinds import AST, GLOBAL, US_LINE_TAX_CODES
 from connex_desktop.sandbox.records import Entity, Records, parse_amount, ref_id
@@ -37,17 +37,6 @@ TAXED_LINE_DETAILS = ("SalesItemLineDetail", "ItemBasedExpenseLineDetail",
 TAX_CALCULATION_DETAIL = (
     "We're sorry, QuickBooks encountered an error while calculating tax. Try reselecting the tax "
     "rate or reentering the product/service item and saving the form again.")
-
-
-def _split(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
-    """`total` spread over `weights` in proportion, to the cent; the last share takes the rest."""
-    whole = sum(weights, ZERO)
-    if not weights:
-        return []
-    if whole == 0:
-        return [ZERO] * (len(weights) - 1) + [total]
-    shares = [money(total * w / whole) for w in weights[:-1]]
-    return [*shares, total - sum(shares, ZERO)]
 
 
 def _tax_line(rate: Entity, amount: Decimal, net: Decimal) -> Entity:
@@ -146,7 +135,7 @@ class TaxRules(Records):
         amounts = [money(base * Decimal(str(r["RateValue"])) / 100) for r in rates]
         if "TotalTax" in sent:
             stated = parse_amount(sent["TotalTax"], "TotalTax")
-            amounts = _split(stated, [Decimal(str(r["RateValue"])) for r in rates]) if rates \
+            amounts = allocate(stated, [Decimal(str(r["RateValue"])) for r in rates]) if rates \
                 else []
             tax = stated
         else:
@@ -217,7 +206,7 @@ class TaxRules(Records):
         percents = [Decimal(str(r["RateValue"])) for r in rates]
         gross = Decimal(str(detail.get("TaxInclusiveAmt") or 0))
         if mode == "TaxInclusive" and gross and not discounted:
-            return _split(gross - base, percents)  # the gross stays what the line said
+            return allocate(gross - base, percents)  # the gross stays what the line said
         return [money(base * p / 100) for p in percents]
 
     def _discount_shares(self, lines: list[Entity], discount: Decimal,
@@ -226,7 +215,7 @@ class TaxRules(Records):
             return {}
         items = [(line["Id"], line["Amount"]) for line, detail in self._taxed_lines(lines)
                  if ref_id(detail.get("ItemRef")) not in EXTRA_ITEM_IDS]
-        shares = _split(discount, [amount for _, amount in items])
+        shares = allocate(discount, [amount for _, amount in items])
         return {id_: share for (id_, _), share in zip(items, shares, strict=True)}
 
     @staticmethod

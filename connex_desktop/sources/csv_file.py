@@ -21,7 +21,14 @@ from connex_desktop.core.model import (
     PaymentStatus,
     Refund,
 )
-from connex_desktop.core.money import TOO_LARGE_FOR_QUICKBOOKS, ZERO, fits_quickbooks, money
+from connex_desktop.core.money import (
+    TOO_LARGE_FOR_QUICKBOOKS,
+    ZERO,
+    MoneyError,
+    fits_quickbooks,
+    money,
+    percent,
+)
 from connex_desktop.core.progress import CancelToken
 from connex_desktop.sources.amounts import within_quickbooks_limits
 from connex_desktop.sources.base import FailedOrder, FieldKind, OrderQuery, SettingField, Source
@@ -58,6 +65,10 @@ ORDER_DISCOUNT = "Order Discount"
 TAX_AMOUNT = "Tax Amount"
 NOTES = "Notes"
 EXCHANGE_RATE = "Exchange Rate"   # optional: home-currency units per unit of the currency
+# Optional: a line's VAT/GST rate or QuickBooks tax code, and tax-inclusive prices.
+TAX_RATE = "Tax Rate"
+TAX_CODE = "Tax Code"
+PRICES_INCLUDE_TAX = "Prices Include Tax"
 
 # The layout of issue 3, in its order; headers are matched ignoring case, spaces and punctuation.
 COLUMNS: tuple[str, ...] = (
@@ -66,10 +77,11 @@ COLUMNS: tuple[str, ...] = (
     BILLING_CITY, BILLING_STATE, BILLING_POSTAL_CODE, BILLING_COUNTRY, SHIPPING_STREET,
     SHIPPING_CITY, SHIPPING_STATE, SHIPPING_POSTAL_CODE, SHIPPING_COUNTRY, SKU, PRODUCT_NAME,
     QUANTITY, UNIT_PRICE, LINE_DISCOUNT, SHIPPING_AMOUNT, ORDER_DISCOUNT, TAX_AMOUNT, NOTES,
-    EXCHANGE_RATE,
+    EXCHANGE_RATE, TAX_RATE, TAX_CODE, PRICES_INCLUDE_TAX,
 )
 REQUIRED_COLUMNS: tuple[str, ...] = (ORDER_NUMBER, ORDER_DATE, QUANTITY, UNIT_PRICE)
-LINE_COLUMNS: frozenset[str] = frozenset({SKU, PRODUCT_NAME, QUANTITY, UNIT_PRICE, LINE_DISCOUNT})
+LINE_COLUMNS: frozenset[str] = frozenset({SKU, PRODUCT_NAME, QUANTITY, UNIT_PRICE, LINE_DISCOUNT,
+                                          TAX_RATE, TAX_CODE})
 # Given once per order (on any of its rows) or repeated identically on several.
 ORDER_COLUMNS: tuple[str, ...] = tuple(
     name for name in COLUMNS if name not in LINE_COLUMNS and name != ORDER_NUMBER
@@ -95,6 +107,8 @@ _PAYMENT_STATUS_WORDS: dict[str, PaymentStatus] = {
 # semicolon-separated European file is refused instead of being read as 1250.
 _NUMBER_PATTERN = re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d*)(\.\d+)?")
 _CURRENCY_SYMBOLS = "$€£"
+_YES_NO = {"yes": True, "y": True, "true": True, "1": True,
+           "no": False, "n": False, "false": False, "0": False}
 
 
 def _header_key(text: str) -> str:
@@ -166,6 +180,20 @@ def _amount(text: str) -> Decimal:
     return value
 
 
+def _percent(text: str) -> Decimal:
+    try:
+        return percent(text)
+    except MoneyError:
+        raise ValueError(f"{text!r} is not a tax rate in percent, such as 20 or 8.25%") from None
+
+
+def _yes_no(text: str) -> bool:
+    answer = _YES_NO.get(text.strip().casefold())
+    if answer is None:
+        raise ValueError(f"{text!r} is not yes or no")
+    return answer
+
+
 def _order_date(text: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -212,6 +240,7 @@ _ORDER_PARSERS: dict[str, Callable[[str], object]] = {
     ORDER_DISCOUNT: _amount,
     TAX_AMOUNT: _amount,
     EXCHANGE_RATE: _exchange_rate,
+    PRICES_INCLUDE_TAX: _yes_no,
 }
 
 
@@ -266,8 +295,10 @@ def _line(row: _Row) -> OrderLine:
                         f"{qty} × {unit_price} is {TOO_LARGE_FOR_QUICKBOOKS}.")
     discount = _parse(row, LINE_DISCOUNT, _amount) if row.get(LINE_DISCOUNT) else ZERO
     assert isinstance(discount, Decimal)
+    rate = _parse(row, TAX_RATE, _percent) if row.get(TAX_RATE) else None
+    assert rate is None or isinstance(rate, Decimal)
     line = OrderLine(sku=sku, name=name or sku, quantity=qty, unit_price=unit_price,
-                     discount=discount)
+                     discount=discount, tax_rate=rate, tax_code=row.get(TAX_CODE))
     if discount > line.gross:
         raise _RowError(row.line, LINE_DISCOUNT,
                         f"{discount} is more than the line's {qty} × {unit_price} = {line.gross}.")
@@ -335,11 +366,13 @@ def _build_order(group: _Group, file_name: str, modified_at: datetime) -> Order:
 
     shipping, discount, tax = amount(SHIPPING_AMOUNT), amount(ORDER_DISCOUNT), amount(TAX_AMOUNT)
     subtotal = sum((line.amount for line in lines), ZERO)
-    total = subtotal - discount + shipping + tax
+    inclusive = bool(values.get(PRICES_INCLUDE_TAX, (False, 0))[0])
+    added_tax = ZERO if inclusive else tax   # tax-inclusive prices hold the tax already
+    total = subtotal - discount + shipping + added_tax
     if total < ZERO:
         raise _RowError(values[ORDER_DISCOUNT][1], ORDER_DISCOUNT,
                         f"{discount} is more than the order's lines, shipping and tax "
-                        f"({subtotal + shipping + tax}).")
+                        f"({subtotal + shipping + added_tax}).")
     payment_status = values.get(PAYMENT_STATUS, (PaymentStatus.UNPAID, 0))[0]
     assert isinstance(payment_status, PaymentStatus)
 
@@ -370,6 +403,7 @@ def _build_order(group: _Group, file_name: str, modified_at: datetime) -> Order:
         shipping=shipping,
         discount=discount,
         tax=tax,
+        prices_include_tax=inclusive,
         payments=payments,
         refunds=refunds,
         notes=text(NOTES),

@@ -562,8 +562,21 @@ def _read_line(item: Mapping[str, Any], order: str, index: int) -> _Line:
     line = OrderLine(sku=item.get("sku") or "", name=item.get("name") or "", quantity=count,
                      unit_price=shop_amount(item.get("originalUnitPriceSet"),
                                             f"{where}.originalUnitPriceSet", order),
-                     discount=discount, taxable=bool(tax_lines))
+                     discount=discount, taxable=bool(tax_lines),
+                     tax_rate=_tax_percent(tax_lines))
     return _Line(line, tax)
+
+
+def _tax_percent(tax_lines: Sequence[Mapping[str, Any]]) -> Decimal | None:
+    """The rates of a line's taxes together, in percent (Shopify gives 0.2 for 20 %); None
+    when it has none or one without a readable rate."""
+    rates = [t.get("rate") for t in tax_lines]
+    if not rates or not all(isinstance(rate, Decimal | int | str) for rate in rates):
+        return None
+    try:
+        return sum((Decimal(str(rate)) * 100 for rate in rates), Decimal(0)).normalize()
+    except ArithmeticError:
+        return None
 
 
 def _without_tax(stated: _Line) -> OrderLine:
@@ -599,6 +612,8 @@ def order_from_node(node: Mapping[str, Any], line_items: Sequence[Mapping[str, A
     lines = [_without_tax(s) if included else s.line for s in stated]
     shipping = ZERO
     shipping_discount = ZERO
+    shipping_rates = {_tax_percent(ship.get("taxLines") or ())
+                      for ship in (node.get("shippingLines") or {}).get("nodes") or ()}
     for i, ship in enumerate((node.get("shippingLines") or {}).get("nodes") or ()):
         where = f"shippingLines[{i}]"
         charged = shop_amount(ship.get("discountedPriceSet"), f"{where}.discountedPriceSet",
@@ -667,6 +682,8 @@ def order_from_node(node: Mapping[str, Any], line_items: Sequence[Mapping[str, A
         shipping=shipping,
         discount=discount,
         tax=tax,
+        # One rate for all shipping lines, or left for the engine to tell from the tax.
+        shipping_tax_rate=shipping_rates.pop() if len(shipping_rates) == 1 else None,
         payments=tuple(payments),
         refunds=refunds,
         notes=" ".join(notes),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -16,7 +17,7 @@ from connex_desktop.core.model import (
     PaymentStatus,
     Refund,
 )
-from connex_desktop.core.money import ZERO
+from connex_desktop.core.money import ZERO, MoneyError, money
 from connex_desktop.core.progress import CancelToken
 from connex_desktop.sources.amounts import (
     amount_of,
@@ -221,6 +222,7 @@ def _order(raw: Mapping[str, Any], number: str) -> Order:
     if order_date is None:
         raise OrderDataError("the order has no date_created.", order=number, field="date_created")
     lines: list[OrderLine] = []
+    rates = _tax_rates(raw)
     for index, item in enumerate(raw.get("line_items") or [], start=1):
         where = f"line {index}: "
         count = quantity_of(item, "quantity", number, where=where)
@@ -231,7 +233,8 @@ def _order(raw: Mapping[str, Any], number: str) -> Order:
         lines.append(OrderLine(
             sku=str(item.get("sku") or ""), name=str(item.get("name") or ""), quantity=count,
             unit_price=unit_price(subtotal, count), discount=subtotal - total,
-            taxable=amount_of(item, "total_tax", number, where=where) != ZERO))
+            taxable=amount_of(item, "total_tax", number, where=where) != ZERO,
+            tax_rate=_rate_of(item, rates)))
     fee_discount = ZERO
     for index, fee in enumerate(raw.get("fee_lines") or [], start=1):
         where = f"fee {index}: "
@@ -243,7 +246,8 @@ def _order(raw: Mapping[str, Any], number: str) -> Order:
             lines.append(OrderLine(
                 sku="", name=str(fee.get("name") or "Fee"), quantity=Decimal(1),
                 unit_price=amount,
-                taxable=amount_of(fee, "total_tax", number, where=where) != ZERO))
+                taxable=amount_of(fee, "total_tax", number, where=where) != ZERO,
+                tax_rate=_rate_of(fee, rates)))
 
     total = amount_of(raw, "total", number)
     payments: list[Payment] = []
@@ -284,8 +288,42 @@ def _order(raw: Mapping[str, Any], number: str) -> Order:
         # discount_total as well would take them off twice.
         discount=fee_discount,
         tax=amount_of(raw, "total_tax", number),
+        shipping_tax_rate=_shipping_rate(raw, rates),
         payments=tuple(payments), refunds=refunds, notes=notes,
         updated_at=_gmt_datetime(raw.get("date_modified_gmt")), raw=raw)
+
+
+def _tax_rates(raw: Mapping[str, Any]) -> dict[str, Decimal]:
+    """The order's tax rates in percent by rate id (tax_lines' rate_percent, WooCommerce 5.7+)."""
+    rates: dict[str, Decimal] = {}
+    for tax in raw.get("tax_lines") or []:
+        if tax.get("rate_percent") is None:
+            continue   # an older WooCommerce: the engine tells the rate from the tax
+        with contextlib.suppress(ArithmeticError):
+            rates[str(tax.get("rate_id"))] = Decimal(str(tax["rate_percent"]))
+    return rates
+
+
+def _rate_of(entry: Mapping[str, Any], rates: Mapping[str, Decimal]) -> Decimal | None:
+    """A line's rate: those of the taxes it was charged, together; None when one is unknown."""
+    charged = []
+    for tax in entry.get("taxes") or []:
+        try:
+            if money(tax.get("total")) == ZERO:
+                continue
+        except MoneyError:
+            return None
+        charged.append(rates.get(str(tax.get("id"))))
+    if not charged:
+        return None if amount_of(entry, "total_tax", "") else ZERO
+    if any(rate is None for rate in charged):
+        return None
+    return sum((rate for rate in charged if rate is not None), Decimal(0))
+
+
+def _shipping_rate(raw: Mapping[str, Any], rates: Mapping[str, Decimal]) -> Decimal | None:
+    found = {_rate_of(line, rates) for line in raw.get("shipping_lines") or []}
+    return found.pop() if len(found) == 1 else None
 
 
 def _address(data: Mapping[str, Any]) -> Address:

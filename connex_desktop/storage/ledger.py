@@ -14,7 +14,9 @@ PLANNED = "planned"      # recorded before sending: the outcome is not known yet
 CONFIRMED = "confirmed"  # QuickBooks holds it (qb_id, doc_number, total)
 FAILED = "failed"        # QuickBooks refused it; the next attempt gets a new request id
 VOIDED = "voided"
-UNDONE = "undone"        # deleted from QuickBooks by an undo; the order may be booked again
+# Deleted from QuickBooks by an undo, or by the sync at once when QuickBooks' total was not the
+# store's; the order may be booked again.
+UNDONE = "undone"
 
 # Documents that book the order as a sale: at most one of them per order and store.
 SALE_DOC_KEYS = ("invoice", "sales_receipt")
@@ -151,6 +153,15 @@ class LedgerRepository:
                 connection.execute(
                     "UPDATE ledger SET state = ?, error = ?, updated_at = ? WHERE request_id = ?",
                     (FAILED, redact(error), now, request_id))
+
+    def mark_deleted(self, deleted: Iterable[tuple[str, str]]) -> None:
+        """(request_id, note) pairs: confirmed documents the sync itself deleted again."""
+        now = utc_now()
+        with self._db.transaction() as connection:
+            for request_id, note in deleted:
+                connection.execute(
+                    "UPDATE ledger SET state = ?, error = ?, updated_at = ? WHERE request_id = ?"
+                    " AND state = ?", (UNDONE, redact(note), now, request_id, CONFIRMED))
 
     def note_problem(self, request_id: str, problem: str) -> None:
         """Why a planned row could not be checked; it stays planned (its document may exist)."""

@@ -9,6 +9,7 @@ from connex_desktop.core.connection import Connection, MissingItemPolicy, TaxPol
 from connex_desktop.core.errors import SetupError
 from connex_desktop.quickbooks.references import ReferenceCache
 from connex_desktop.sync.planner import CompanySetup
+from connex_desktop.sync.tax import CompanyTax, TaxModel, read_company_tax
 
 
 def numbering_problem(connection: Connection, preferences: Mapping[str, Any]) -> str | None:
@@ -44,7 +45,8 @@ def purchase_order_problem(connection: Connection,
 
 
 def company_setup(connection: Connection, preferences: Mapping[str, Any],
-                  refs: ReferenceCache, *, store_label: str = "") -> CompanySetup:
+                  refs: ReferenceCache, *, store_label: str = "",
+                  company_info: Mapping[str, Any] | None = None) -> CompanySetup:
     """The company's facts and the mapping's names as QuickBooks refs; SetupError names what is
     missing."""
     mapping = connection.mapping
@@ -63,11 +65,6 @@ def company_setup(connection: Connection, preferences: Mapping[str, Any],
                              field=setting)
         return dict(record)
 
-    def ref(record: Mapping[str, Any] | None) -> dict[str, str] | None:
-        if record is None:
-            return None
-        return {"value": str(record["Id"]), "name": str(record.get("Name", ""))}
-
     fallback = (named("fallback item", mapping.fallback_item, refs.item_by_name, "fallback_item")
                 if mapping.missing_items is MissingItemPolicy.FALLBACK else None)
     if mapping.missing_items is MissingItemPolicy.FALLBACK and fallback is None:
@@ -76,6 +73,7 @@ def company_setup(connection: Connection, preferences: Mapping[str, Any],
     # A missing tax item is created with the first order that has tax, as missing items are.
     tax_item = (refs.item_by_name(mapping.tax_item)
                 if mapping.tax_policy is TaxPolicy.LINE_ITEM else None)
+    tax = company_tax(preferences, company_info or {}, refs)
     income = (refs.account_by_type("Income", "SalesOfProductIncome")
               or refs.account_by_type("Income"))
     return CompanySetup(
@@ -88,7 +86,8 @@ def company_setup(connection: Connection, preferences: Mapping[str, Any],
         income_account=ref(income),
         expense_account=ref(refs.account_by_type("Cost of Goods Sold")),
         ap_account=ref(refs.account_by_type("Accounts Payable")),
-        tax_code=ref(named("tax code", mapping.tax_code, refs.tax_code_by_name, "tax_code")),
+        tax_code=ref(named("tax code", mapping.tax_code, refs.tax_code_by_name, "tax_code")
+                     or legacy_tax_code(connection, preferences, tax, refs)),
         discount_account=ref(named("discount account", mapping.discount_account,
                                    refs.account_by_name, "discount_account")),
         deposit_account=ref(named("deposit account", mapping.deposit_account,
@@ -102,4 +101,38 @@ def company_setup(connection: Connection, preferences: Mapping[str, Any],
                             "shipping_item"),
         tax_item=tax_item,
         store_label=store_label,
+        tax=tax,
     )
+
+
+def ref(record: Mapping[str, Any] | None) -> dict[str, str] | None:
+    if record is None:
+        return None
+    return {"value": str(record["Id"]), "name": str(record.get("Name", ""))}
+
+
+def company_tax(preferences: Mapping[str, Any], company_info: Mapping[str, Any],
+                refs: ReferenceCache) -> CompanyTax:
+    """The company's tax model and its sales tax codes with their rates."""
+    return read_company_tax(preferences, company_info, refs.all("TaxCode"), refs.all("TaxRate"))
+
+
+def legacy_tax_code(connection: Connection, preferences: Mapping[str, Any], tax: CompanyTax,
+                    refs: ReferenceCache) -> dict[str, Any] | None:
+    """A US legacy company states tax with a tax code or QuickBooks ignores it: the company's
+    default sales tax code, or its only one; SetupError when it has several and none is chosen."""
+    tax_prefs = preferences.get("TaxPrefs") or {}
+    if (tax.model is not TaxModel.LEGACY or tax_prefs.get("UsingSalesTax") is False
+            or connection.mapping.tax_policy is not TaxPolicy.TAX_CODE):
+        return None
+    default = refs.get("TaxCode", str((tax_prefs.get("TaxGroupCodeRef") or {}).get("value")))
+    if default is not None:
+        return dict(default)
+    sales_codes = [code for code in tax.codes if code.rates]
+    if len(sales_codes) == 1:
+        return dict(refs.get("TaxCode", sales_codes[0].id) or {})
+    listed = ", ".join(code.name for code in sales_codes) or "none"
+    raise SetupError(
+        "QuickBooks ignores a sales tax amount sent without a tax code, and this company has no "
+        f"default sales tax code (its codes: {listed}). Choose the sales tax code in the "
+        "connection's mapping (Tax code), or book tax as a line item.", field="tax_code")

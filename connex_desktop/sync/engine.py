@@ -90,6 +90,7 @@ BUSY_MESSAGE = ("Another Connex Desktop process (the window or a command line sy
 # Documents whose DocNumber QuickBooks lets us query by (Payment's is not filterable).
 NUMBERED_KINDS = frozenset({"Estimate", "Invoice", "SalesReceipt", "PurchaseOrder"})
 SALE_KINDS = frozenset({"Estimate", "Invoice", "SalesReceipt"})
+NOT_FOUND_CODE = "610"   # QuickBooks' "Object Not Found": deleted already
 # How an order's documents are listed: the sale first, then what follows from it.
 DOCUMENT_ORDER = (DocumentKind.ESTIMATE, DocumentKind.INVOICE, DocumentKind.SALES_RECEIPT,
                   DocumentKind.PAYMENT, DocumentKind.PURCHASE_ORDER, DocumentKind.REFUND_RECEIPT)
@@ -442,6 +443,8 @@ class _Session:
         self.entity_faults: dict[str, str] = {}  # Pending key -> why it could not be created
         self.renamed: dict[str, NewEntity] = {}  # customers and items renamed after a clash
         self.open_balance: dict[str, Decimal] = {}  # invoice Id -> what is left to pay on it
+        # Documents QuickBooks totals otherwise than the store, with why: deleted at once.
+        self.wrong_totals: list[tuple[_Doc, Mapping[str, Any], str]] = []
 
     @property
     def ledger(self) -> LedgerRepository:
@@ -450,7 +453,8 @@ class _Session:
     def load_company(self, preferences: Mapping[str, Any]) -> None:
         self.refs.preload("Customer", "Item", "Vendor", "Account", "TaxCode", "PaymentMethod")
         self.setup = company_setup(self.connection, preferences, self.refs,
-                                   store_label=self.source.label)
+                                   store_label=self.source.label,
+                                   company_info=self.client.company_info())
 
     # ---- reconcile what an earlier run left unconfirmed ----------------------------------
 
@@ -860,6 +864,7 @@ class _Session:
         answered.confirmations.extend(self._adopt_duplicates(answered.duplicates,
                                                              answered.failures))
         self._save(answered.confirmations, answered.failures)
+        self._remove_wrong_totals()
         for entity in answered.clashes:
             self._name_clash(entity)
 
@@ -1033,12 +1038,37 @@ class _Session:
                 "document in QuickBooks. Nothing more was booked for it.")
         elif checked and confirmation.total != doc.planned.total:
             what = "the refund" if kind is DocumentKind.REFUND_RECEIPT else "the order's total"
-            doc.order.fail(
+            self.wrong_totals.append((doc, entity, (
                 f"QuickBooks computed {money_text(confirmation.total)} for its {kind.label} "
                 f"{doc.doc_number or doc.qb_id} but {what} is "
-                f"{money_text(doc.planned.total)}; check the tax and discount settings. "
-                "Nothing more was booked for it.")
+                f"{money_text(doc.planned.total)}; check the tax and discount settings.")))
         return confirmation
+
+    def _remove_wrong_totals(self) -> None:
+        """A document whose total QuickBooks computed otherwise than the store is deleted at
+        once, so nothing wrong stays in the books; the ledger records it gone (the order can
+        be booked again once fixed, and is never booked twice)."""
+        wrong, self.wrong_totals = self.wrong_totals, []
+        removed: list[tuple[str, str]] = []
+        for doc, entity, problem in wrong:
+            label = f"{doc.planned.kind.label} {doc.doc_number or doc.qb_id}"
+            try:
+                self.client.delete(doc.planned.kind.value, doc.qb_id,
+                                   str(entity.get("SyncToken", "0")),
+                                   request_id=str(uuid.uuid4()))
+            except QuickBooksFault as fault:
+                if fault.code != NOT_FOUND_CODE:
+                    doc.order.fail(
+                        f"{problem} The {label} could not be deleted ({fault.message}): delete "
+                        f"it in QuickBooks, or undo sync run {self.result.run_id}.",
+                        kind=fault.kind, detail=fault.detail)
+                    continue
+            removed.append((doc.request_id, f"deleted at once: {problem}"))
+            doc.order.booked = [booked for booked in doc.order.booked
+                                if (booked.kind, booked.qb_id) != (doc.planned.kind, doc.qb_id)]
+            doc.order.fail(f"{problem} The {label} was deleted at once; nothing of this order "
+                           "stays in QuickBooks from it.")
+        self.ledger.mark_deleted(removed)
 
     def _note_balance(self, invoice: Mapping[str, Any]) -> None:
         balance = invoice.get("Balance", invoice.get("TotalAmt"))

@@ -38,6 +38,7 @@ from connex_desktop.sync.customer_fields import (
     email_problem,
     trim_name_parts,
 )
+from connex_desktop.sync.tax import CompanyTax, SaleTax, TaxedLine, TaxModel
 
 DOC_NUMBER_MAX_CHARS = 21     # QuickBooks Online's limit on DocNumber
 NAME_MAX_CHARS = 100          # Item Name and Sku
@@ -123,6 +124,8 @@ class CompanySetup:
     tax_item: Mapping[str, Any] | None = None             # mapping.tax_item (line-item tax)
     refund_item: Mapping[str, Any] | None = None          # mapping.refund_item
     store_label: str = ""
+    # --- tax: the company's country, tax model and sales tax codes (sync/tax.py) ---
+    tax: CompanyTax = field(default_factory=CompanyTax)
 
 
 @dataclass(frozen=True)
@@ -402,6 +405,9 @@ class _Planner:
                 self._sale_lines(body)   # a full refund reverses the sale's income and tax
             else:
                 body["Line"].append(self._refund_line(refund.amount))
+                untaxed = TaxedLine(body["Line"][-1], refund.amount, taxable=False, rate=ZERO,
+                                    item=False, label="the refund")
+                self._sale_tax().apply(body, [untaxed], ZERO, ZERO)
             body.update(self._payment_fields(payment))
             body.setdefault("DepositToAccountRef", self._refund_account())
             self._currency(body)
@@ -426,8 +432,6 @@ class _Planner:
             f"The refund of {money_text(amount)} is booked on the item '{name}': the store does "
             "not say which lines it was for.")
         detail: dict[str, Any] = {"ItemRef": item, "Qty": "1", "UnitPrice": money_text(amount)}
-        if self.setup.using_sales_tax and self.mapping.tax_policy is TaxPolicy.TAX_CODE:
-            detail["TaxCodeRef"] = {"value": "NON"}
         return {"DetailType": "SalesItemLineDetail", "Amount": money_text(amount),
                 "Description": f"Refund on order {self.order.number}",
                 "SalesItemLineDetail": detail}
@@ -499,13 +503,14 @@ class _Planner:
                     f"No purchase order for {what}: the item '{item.get('Name')}' has no "
                     f"{missing} in QuickBooks.")
                 continue
+            detail = {"ItemRef": _ref(item), "Qty": str(line.quantity),
+                      "UnitPrice": money_text(cost),
+                      **self._purchase_tax_code(item, line)}
             by_vendor.setdefault(str(vendor_ref["value"]), []).append({
                 "DetailType": "ItemBasedExpenseLineDetail",
                 "Amount": money_text(money(cost * line.quantity)),
                 "Description": line.name or str(item.get("Name", "")),
-                "ItemBasedExpenseLineDetail": {
-                    "ItemRef": _ref(item), "Qty": str(line.quantity),
-                    "UnitPrice": money_text(cost)},
+                "ItemBasedExpenseLineDetail": detail,
             })
         for vendor_id, lines in by_vendor.items():
             key = purchase_order_key(vendor_id)
@@ -532,6 +537,15 @@ class _Planner:
                 body["ShipAddr"] = self._address(self.order.shipping_address, "ShipAddr")
             total = sum((money(str(line["Amount"])) for line in lines), ZERO)
             self._add(key, DocumentKind.PURCHASE_ORDER, body, total, None)
+
+    def _purchase_tax_code(self, item: Mapping[str, Any], line: OrderLine) -> dict[str, Any]:
+        """A VAT/GST company needs a code on every purchase line: the item's own, else one
+        for the sale's rate."""
+        if self.setup.tax.model is not TaxModel.VAT:
+            return {}
+        code = self.setup.tax.for_purchase(line.tax_rate)
+        code_ref = item.get("PurchaseTaxCodeRef") or (code.ref if code else None)
+        return {"TaxCodeRef": dict(code_ref)} if code_ref else {}
 
     # -- the sale body (estimate, invoice, sales receipt) -------------------------------
 
@@ -562,29 +576,35 @@ class _Planner:
         """The order's lines (items, shipping, discount, tax line) and tax detail, onto body."""
         order = self.order
         lines: list[dict[str, Any]] = body["Line"]
+        taxed: list[TaxedLine] = []
         for index, line in enumerate(order.lines, start=1):
             lines.append(self._item_line(index, line))
+            taxed.append(TaxedLine(lines[-1], line.gross, line.taxable, line.tax_rate,
+                                   line.tax_code, discount=line.discount,
+                                   label=f"line {index} ({line.sku or line.name})"))
         line_discounts = sum((line.discount for line in order.lines), ZERO)
         if order.shipping:
             lines.append(self._shipping_line())
+            taxed.append(TaxedLine(lines[-1], order.shipping, rate=order.shipping_tax_rate,
+                                   item=False, label="shipping"))
         discount = order.discount + line_discounts
         if discount:
             lines.append(self._discount_line(order.discount, line_discounts))
-        if order.tax:
-            if self.mapping.tax_policy is TaxPolicy.LINE_ITEM:
-                lines.append(self._tax_line())
-            else:
-                detail: dict[str, Any] = {"TotalTax": money_text(order.tax)}
-                if self.setup.tax_code:
-                    detail["TxnTaxCodeRef"] = dict(self.setup.tax_code)
-                body["TxnTaxDetail"] = detail
+        if order.tax and self.mapping.tax_policy is TaxPolicy.LINE_ITEM:
+            lines.append(self._tax_line())
+            taxed.append(TaxedLine(lines[-1], order.tax, taxable=False, item=False,
+                                   label="the tax line"))
+        self._sale_tax().apply(body, taxed, order.tax, order.discount)
+
+    def _sale_tax(self) -> SaleTax:
+        return SaleTax(self.order, self.setup.tax, self.setup.using_sales_tax,
+                       tax_as_line=self.mapping.tax_policy is TaxPolicy.LINE_ITEM,
+                       legacy_code=self.setup.tax_code, overrides=self.mapping.tax_codes)
 
     def _item_line(self, index: int, line: OrderLine) -> dict[str, Any]:
         detail: dict[str, Any] = {"ItemRef": self._item(line, index),
                                   "Qty": str(line.quantity),
                                   "UnitPrice": str(line.unit_price)}
-        if self.setup.using_sales_tax and self.mapping.tax_policy is TaxPolicy.TAX_CODE:
-            detail["TaxCodeRef"] = {"value": "TAX" if line.taxable else "NON"}
         # Amount stays quantity × unit price (QuickBooks checks it); line discounts go on the
         # discount line so the document still totals what the order does.
         return {"DetailType": "SalesItemLineDetail", "Amount": money_text(line.gross),
@@ -602,8 +622,6 @@ class _Planner:
         detail: dict[str, Any] = {"ItemRef": ref}
         if item:
             detail.update(Qty="1", UnitPrice=amount)
-        if self.setup.using_sales_tax and self.mapping.tax_policy is TaxPolicy.TAX_CODE:
-            detail["TaxCodeRef"] = {"value": "NON"}
         return {"DetailType": "SalesItemLineDetail", "Amount": amount, "Description": "Shipping",
                 "SalesItemLineDetail": detail}
 
@@ -892,7 +910,7 @@ def document_total(body: Mapping[str, Any]) -> Decimal:
         elif line.get("DetailType") == "SalesItemLineDetail":
             total += amount
     tax = (body.get("TxnTaxDetail") or {}).get("TotalTax")
-    if tax is not None:
+    if tax is not None and body.get("GlobalTaxCalculation") != "TaxInclusive":
         total += money(str(tax))
     return total
 

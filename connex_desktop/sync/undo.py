@@ -30,7 +30,7 @@ from connex_desktop.storage.repositories import (
     RunRepository,
 )
 from connex_desktop.storage.sync_locks import SyncLocks
-from connex_desktop.sync.engine import CURSOR_NAME
+from connex_desktop.sync.engine import CURSOR_NAME, NOT_FOUND_CODE
 from connex_desktop.sync.planner import money_text
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,6 @@ DELETE_ROUNDS: tuple[frozenset[str], ...] = (
     frozenset({"Estimate"}),
 )
 READ_CHUNK = 100            # Ids in one `Id IN (…)` query
-NOT_FOUND_CODE = "610"      # QuickBooks' "Object Not Found": already deleted
 _STOPPING_KINDS = frozenset({ErrorKind.RECONNECT, ErrorKind.FIX_SETUP, ErrorKind.QUOTA})
 BUSY_MESSAGE = ("Another Connex Desktop process (the window or a command line sync) is syncing "
                 "or undoing this connection right now; this undo did not start. Try again when "

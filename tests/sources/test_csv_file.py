@@ -488,3 +488,31 @@ def test_distant_rows_that_repeat_their_order_fields_identically_are_one_order(
     order = results["1001"]
     assert isinstance(order, Order) and order.total == Decimal("16.00")
     assert order.raw["lines"] == [2, 4]
+
+
+def test_tax_rate_tax_code_and_tax_inclusive_prices_are_read(tmp_path: Path) -> None:
+    text = ("Order Number,Order Date,SKU,Quantity,Unit Price,Tax Rate,Tax Code,Tax Amount,"
+            "Prices Include Tax\n"
+            "8,2026-10-01,A,1,12.00,20%,,2.00,yes\n"
+            "8,2026-10-01,B,1,5.00,,Exempt,,\n"
+            "9,2026-10-01,C,2,10.00,8.25,,1.65,\n")
+    inclusive, exclusive = fetch(write(tmp_path, text))
+    assert isinstance(inclusive, Order) and isinstance(exclusive, Order)
+    assert [(line.tax_rate, line.tax_code) for line in inclusive.lines] == [
+        (Decimal("20"), ""), (None, "Exempt")]
+    # Tax-inclusive prices hold the tax: it is not added to the total.
+    assert inclusive.prices_include_tax and inclusive.total == Decimal("17.00")
+    assert exclusive.lines[0].tax_rate == Decimal("8.25")
+    assert not exclusive.prices_include_tax and exclusive.total == Decimal("21.65")
+
+
+@pytest.mark.parametrize(("column", "value", "words"), [
+    ("Tax Rate", "twenty", "not a tax rate"), ("Tax Rate", "120", "not a tax rate"),
+    ("Prices Include Tax", "maybe", "not yes or no")])
+def test_a_bad_tax_column_fails_its_order_naming_it(tmp_path: Path, column: str, value: str,
+                                                    words: str) -> None:
+    text = (f"Order Number,Order Date,SKU,Quantity,Unit Price,{column}\n"
+            f"4,2026-10-01,A,1,12.00,{value}\n")
+    (failure,) = fetch(write(tmp_path, text))
+    assert isinstance(failure, FailedOrder)
+    assert (failure.line, failure.field) == (2, column) and words in failure.message

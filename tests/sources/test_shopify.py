@@ -189,6 +189,7 @@ def test_tax_inclusive_prices_are_booked_without_tax_and_still_total(orders):
     # 2 × 24.00 less 4.80, VAT 7.20 inside: 36.00 net, its discount 4.00 net of VAT.
     assert (scarf.unit_price, scarf.discount, scarf.amount) == (D("20"), D("4.00"), D("36.00"))
     assert (o.shipping, o.tax, o.total) == (D("5.00"), D("8.20"), D("49.20"))
+    assert (scarf.tax_rate, o.shipping_tax_rate) == (D("20"), D("20"))
 
 
 def test_tax_inclusive_order_rounded_by_the_store_keeps_its_tax_and_total(orders):

@@ -54,8 +54,12 @@ def tax_inclusive_order() -> dict:
     order["coupon_lines"] = [{"id": 503, "code": "spring10", "discount": "3.00",
                               "discount_tax": "0.60", "meta_data": []}]
     order["shipping_lines"] = [{"id": 504, "method_title": "Royal Mail", "method_id": "flat_rate",
-                                "total": "5.00", "total_tax": "1.00", "taxes": [],
+                                "total": "5.00", "total_tax": "1.00",
+                                "taxes": [{"id": 1, "total": "1", "subtotal": ""}],
                                 "meta_data": []}]
+    order["tax_lines"] = [{"id": 505, "rate_code": "GB-VAT-1", "rate_id": 1, "label": "VAT",
+                           "compound": False, "tax_total": "5.40", "shipping_tax_total": "1.00",
+                           "rate_percent": 20, "meta_data": []}]
     order["refunds"] = [{"id": 901, "reason": "Damaged in transit", "total": "-10.00"}]
     return order
 
@@ -108,6 +112,8 @@ def test_tax_inclusive_coupon_fee_and_refund():
     # Prices were entered with VAT; the lines are without it, the tax is reported once.
     assert (apron.sku, apron.quantity, apron.unit_price, apron.discount, apron.amount) == (
         "APRON-L", D(3), D("10.00"), D("3.00"), D("27.00"))
+    # Each line's VAT rate from the order's tax lines; the fee names no rate of its tax.
+    assert (apron.tax_rate, wrap.tax_rate, order.shipping_tax_rate) == (D(20), None, D(20))
     assert (wrap.name, wrap.unit_price, wrap.taxable) == ("Gift wrap", D("2.50"), True)
     # The coupon is inside the line discount only: not counted a second time.
     assert order.discount == D("0.00")

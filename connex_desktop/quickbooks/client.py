@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -199,10 +200,15 @@ class QuickBooksClient:
         response = self._call(lambda qb: qb.get(self._company_url(qb, "preferences")))
         return dict(response["Preferences"])
 
-    def company_info(self) -> dict[str, Any]:
+    @functools.cached_property
+    def _company_info(self) -> dict[str, Any]:
         response = self._call(
             lambda qb: qb.get_single_object("CompanyInfo", self.company.realm_id))
         return dict(response["CompanyInfo"])
+
+    def company_info(self) -> dict[str, Any]:
+        """The company's info, read once per client (a run): it is a metered read."""
+        return dict(self._company_info)
 
     # ---- writing (every write carries the caller's requestid) ----------------------------
 

@@ -93,54 +93,54 @@ UNKNOWN_ITEM_SHARE = 0.04
 
 CUSTOMERS: tuple[DemoCustomer, ...] = (
     demo_customer("José Álvarez", "jose.alvarez@example.com", "1450 Mission St", "San Francisco",
-              "CA", "94103"),
+                  "CA", "94103"),
     demo_customer("Zoë Brontë", "zoe.bronte@example.co.uk", "3 Haworth Lane", "Keighley",
-              "West Yorkshire", "BD22 8DR", "United Kingdom"),
+                  "West Yorkshire", "BD22 8DR", "United Kingdom"),
     demo_customer("山田太郎", "taro.yamada@example.jp", "2-3-1 Nishi-Shinjuku", "Shinjuku-ku",
-              "Tokyo", "163-8001", "Japan"),
+                  "Tokyo", "163-8001", "Japan"),
     demo_customer("Дмитрий Иванов", "d.ivanov@example.ru", "88 Lakeshore Dr", "Chicago", "IL",
-              "60611"),
+                  "60611"),
     demo_customer("Ελένη Παπαδοπούλου", "eleni.p@example.gr", "210 Grand Ave", "Oakland", "CA",
-              "94610"),
+                  "94610"),
     demo_customer("François Lefèvre", "f.lefevre@example.fr", "77 Rue de Rivoli", "Paris", "",
-              "75001", "France"),
+                  "75001", "France"),
     demo_customer("Søren Østergaard", "soren@example.dk", "901 Pine St", "Seattle", "WA", "98101",
-              company="Østergaard Design ApS"),
+                  company="Østergaard Design ApS"),
     demo_customer("Chloé Dubois-Nguyễn", "chloe.dn@example.com", "455 Sutter St", "San Francisco",
-              "CA", "94108"),
+                  "CA", "94108"),
     demo_customer("Björn Müller", "bjorn.mueller@example.de", "12 Alpine Way", "Boulder", "CO",
-              "80302", company="Bäckerei Müller GmbH"),
+                  "80302", company="Bäckerei Müller GmbH"),
     demo_customer("Siobhán O'Connor", "siobhan.oconnor@example.ie", "18 Harbor View", "Sausalito",
-              "CA", "94965"),
+                  "CA", "94965"),
     demo_customer("김민준", "minjun.kim@example.kr", "3200 Wilshire Blvd", "Los Angeles", "CA",
-              "90010"),
+                  "90010"),
     demo_customer("محمد الأحمد", "m.alahmad@example.com", "640 Main St", "Dearborn", "MI", "48126"),
     demo_customer("Emily Carter", "emily.carter@example.com", "22 Sequoia Ct", "Mill Valley", "CA",
-              "94941"),
+                  "94941"),
     demo_customer("Michael Chen", "mchen@example.com", "1010 El Camino Real", "Palo Alto", "CA",
-              "94301"),
+                  "94301"),
     demo_customer("Sarah Johnson", "sarah.j@example.com", "77 Oak St", "Austin", "TX", "78701"),
     demo_customer("David Okafor", "d.okafor@example.com", "5 Peachtree Pl", "Atlanta", "GA",
-              "30303"),
+                  "30303"),
     demo_customer("Priya Raman", "priya.raman@example.com", "940 Market St", "San Jose", "CA",
-              "95113"),
+                  "95113"),
     demo_customer("Lucas Silva", "lucas.silva@example.com.br", "300 Ocean Ave", "Santa Cruz", "CA",
-              "95060"),
+                  "95060"),
     demo_customer("Anna Kowalska", "anna.kowalska@example.pl", "14 Maple Rd", "Portland", "OR",
-              "97205"),
+                  "97205"),
     demo_customer("Tom Becker", "tom@example.com", "55 Summit Rd", "Denver", "CO", "80203",
-              company="Trailhead Adventures LLC"),
+                  company="Trailhead Adventures LLC"),
     demo_customer("Rachel Green", "purchasing@example-scouts.org", "400 Camp Ln", "Santa Rosa",
-              "CA", "95404", company="Redwood Scout Troop 42"),
+                  "CA", "95404", company="Redwood Scout Troop 42"),
     demo_customer("Hiroshi Tanaka", "h.tanaka@example.com", "2100 Bay St", "San Francisco", "CA",
-              "94123", company="Golden Gate Guides Inc."),
+                  "94123", company="Golden Gate Guides Inc."),
     demo_customer("Marisol Vega", "marisol@example.com", "55 Harbor Drive", "Monterey", "CA",
-              "93940", company=VENDORS[3].name),  # a supplier that also buys from the store
+                  "93940", company=VENDORS[3].name),  # a supplier that also buys from the store
     demo_customer("Nikolai Petrov", "nikolai.petrov@example.com", "19 Birch Lane", "Duluth", "MN",
-              "55802"),
+                  "55802"),
     demo_customer("Grace Liu", "grace.liu@example.com", "800 Broadway", "New York", "NY", "10003"),
     demo_customer("Mateo Rossi", "mateo.rossi@example.it", "Via Roma 12", "Milano", "MI", "20121",
-              "Italy"),
+                  "Italy"),
 )
 
 US_MARKET = Market(country="USA", currency="USD", customers=CUSTOMERS,
@@ -258,8 +258,11 @@ def _gateway_reference(rng: random.Random, method: str) -> str:
 @functools.cache
 def _priced(currency: str) -> tuple[tuple[DemoItem, ...], tuple[DemoItem, ...]]:
     """The known and unknown items at the shop's prices in `currency`."""
-    return tuple(tuple(dataclasses.replace(item, price=local_price(item.price, currency))
-                       for item in items) for items in (KNOWN_ITEMS, UNKNOWN_ITEMS))
+    def priced(items: tuple[DemoItem, ...]) -> tuple[DemoItem, ...]:
+        return tuple(dataclasses.replace(item, price=local_price(item.price, currency))
+                     for item in items)
+
+    return priced(KNOWN_ITEMS), priced(UNKNOWN_ITEMS)
 
 
 def _lines(rng: random.Random, currency: str) -> tuple[OrderLine, ...]:

@@ -24,7 +24,12 @@ from connex_desktop.quickbooks.auth import (
     save_credentials,
 )
 from connex_desktop.quickbooks.connect_client import service_url
-from connex_desktop.sandbox.demo_store import DemoSource
+from connex_desktop.sandbox.demo_store import (
+    COMPANY_SETTING,
+    DemoSource,
+    demo_company_setting,
+    parse_demo_company,
+)
 from connex_desktop.sandbox.kinds import DEFAULT_KIND
 from connex_desktop.sandbox.seed import COMPANY_NAME as DEMO_COMPANY_NAME
 from connex_desktop.sources.base import Source
@@ -224,7 +229,9 @@ class App:
         company = QuickBooksCompany(environment=server.base_url, client_id=server.client_id,
                                     realm_id=server.realm_id,
                                     company_name=DEMO_COMPANY_NAME)
-        settings = {"orders": str(orders)} if orders is not None else {}
+        settings = {COMPANY_SETTING: demo_company_setting(kind, multicurrency)}
+        if orders is not None:
+            settings["orders"] = str(orders)
         try:
             existing = self.connections.get(DEMO_CONNECTION_NAME)
         except SetupError:
@@ -246,13 +253,12 @@ class App:
 
     def _demo_company(self, kind: str | None, multicurrency: bool | None) -> tuple[str, bool]:
         """The demo company's kind and multicurrency: as given (and remembered), else as last."""
-        last_kind, _, last_multicurrency = (self.settings.get(DEMO_COMPANY_SETTING)
-                                            or DEFAULT_KIND).partition("+")
+        last_kind, last_multicurrency = parse_demo_company(
+            self.settings.get(DEMO_COMPANY_SETTING) or "")
         if multicurrency is None:  # a kind named alone is a single-currency company
-            multicurrency = kind is None and bool(last_multicurrency)
+            multicurrency = kind is None and last_multicurrency
         chosen = (kind or last_kind, multicurrency)
-        self.settings.set(DEMO_COMPANY_SETTING,
-                          chosen[0] + ("+multicurrency" if chosen[1] else ""))
+        self.settings.set(DEMO_COMPANY_SETTING, demo_company_setting(*chosen))
         return chosen
 
     def close(self) -> None:

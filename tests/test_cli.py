@@ -10,15 +10,18 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import keyring.core
 import pytest
 
 from connex_desktop.__main__ import main
-from connex_desktop.app import FOLDER_ID_SETTING, SOURCE_KINDS, build_app
+from connex_desktop.app import FOLDER_ID_SETTING, SOURCE_KINDS, build_app, demo_company_file
 from connex_desktop.logs import LOG_FILE_NAME
 from connex_desktop.paths import AppPaths
+from connex_desktop.sandbox.company import Company
+from connex_desktop.sandbox.demo_store import demo_orders
 from connex_desktop.sandbox.server import SandboxServer
 from connex_desktop.sources.http import RetryPolicy
 from connex_desktop.storage.database import NOTHING_LOST, Database
@@ -288,6 +291,48 @@ def test_the_demo_says_its_failures_were_planted_and_exits_0(data_dir, capsys):
     retried = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert retried["orders"]["failed"] == 0
     assert {doc["order"] for doc in retried["documents"]} == set(failed)
+
+
+SALE_DOCUMENTS = ("Invoice", "SalesReceipt")
+
+
+@pytest.mark.parametrize("company", [("us-ast",), ("uk",), ("ca",), ("au",),
+                                     ("uk", "--multicurrency")])
+def test_the_demo_books_every_order_into_each_kind_of_company(data_dir, capsys, company):
+    kind, multicurrency = company[0], len(company) > 1
+    assert cli(data_dir, "demo", "--company", *company, "--orders", "150", "--json") == 0
+    result = json.loads(capsys.readouterr().out.splitlines()[-1])
+    failed = [error["order"] for error in result["errors"]]
+    assert failed and all(n.startswith("AMZ-") and len(n) > 21 for n in failed), failed
+    counts = result["orders"]
+    assert counts["synced"] + counts["skipped"] + len(failed) == counts["fetched"] == 150
+    booked = {doc["order"] for doc in result["documents"] if doc["kind"] in SALE_DOCUMENTS}
+    assert len(booked) == counts["synced"]
+    orders = {o.number: o for o in demo_orders(datetime.now(UTC), 150, company=kind,
+                                                multicurrency=multicurrency)}
+
+    assert cli(data_dir, "demo", "--json") == 0     # the same company again: nothing new
+    again = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert again["documents"] == [] and len(again["errors"]) == len(failed)
+
+    books = Company(data_dir / demo_company_file(kind, multicurrency), kind=kind,
+                    multicurrency=multicurrency)
+    codes = {code["Id"] for code in books.all("TaxCode")}
+    documents = [doc for entity in SALE_DOCUMENTS for doc in books.all(entity)]
+    assert sorted(doc["DocNumber"] for doc in documents) == sorted(booked)
+    for document in documents:
+        order = orders[document["DocNumber"]]
+        assert document["TotalAmt"] == order.total, order.number
+        assert document["CurrencyRef"]["value"] == order.currency
+        if order.exchange_rate is not None:
+            assert document["ExchangeRate"] == order.exchange_rate
+        for line in document["Line"]:
+            if line["DetailType"] == "SalesItemLineDetail":
+                assert line["SalesItemLineDetail"]["TaxCodeRef"]["value"] in codes, order.number
+    currencies = {document["CurrencyRef"]["value"] for document in documents}
+    assert currencies == ({"GBP", "EUR", "USD"} if multicurrency else {orders[n].currency
+                                                                      for n in orders})
+    books.close()
 
 
 def test_the_demo_exits_1_for_a_failure_it_did_not_plant(data_dir, capsys):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import random
 import string
 from collections.abc import Callable, Iterator, Mapping
@@ -20,9 +22,20 @@ from connex_desktop.core.model import (
     PaymentStatus,
     Refund,
 )
-from connex_desktop.core.money import ZERO, money
+from connex_desktop.core.money import ZERO, allocate, money
 from connex_desktop.core.progress import CancelToken
 from connex_desktop.core.result import RunStatus, SyncResult
+from connex_desktop.sandbox.demo_markets import (
+    AU_MARKET,
+    CA_MARKET,
+    UK_MARKET,
+    DemoCustomer,
+    LineTax,
+    Market,
+    demo_customer,
+    local_price,
+)
+from connex_desktop.sandbox.kinds import DEFAULT_KIND
 from connex_desktop.sandbox.seed import CATALOG, VENDORS
 from connex_desktop.sources.base import FailedOrder, FieldKind, OrderQuery, SettingField, Source
 
@@ -40,8 +53,9 @@ FIRST_ORDER_NUMBER = 100_001
 MARKETPLACE_EVERY = 97
 MARKETPLACE_PREFIX = "AMZ-"
 CA_SALES_TAX_RATE = Decimal("0.0825")  # California 7.25 % + Marin County 1.00 % (kinds.US)
-FREE_SHIPPING_FROM = Decimal("150.00")
 PURCHASE_ORDER_METHOD = "Purchase order"
+COMPANY_SETTING = "company"   # set by the demo, not the user: see DemoSource.company
+MULTICURRENCY = "multicurrency"
 
 STATUS_PENDING = "pending"
 STATUS_PROCESSING = "processing"
@@ -77,73 +91,64 @@ UNKNOWN_ITEMS: tuple[DemoItem, ...] = (
 UNKNOWN_ITEM_SHARE = 0.04
 
 
-@dataclass(frozen=True)
-class DemoCustomer:
-    buyer: Buyer
-    address: Address
-    # Businesses usually buy on a purchase order and pay later.
-    buys_on_account: bool = False
-
-
-def _customer(name: str, email: str, line1: str, city: str, region: str, postal_code: str,
-              country: str = "USA", company: str = "", phone: str = "") -> DemoCustomer:
-    return DemoCustomer(Buyer(name=name, email=email, company=company, phone=phone),
-                        Address(line1=line1, city=city, region=region, postal_code=postal_code,
-                                country=country),
-                        buys_on_account=bool(company))
-
-
 CUSTOMERS: tuple[DemoCustomer, ...] = (
-    _customer("José Álvarez", "jose.alvarez@example.com", "1450 Mission St", "San Francisco",
-              "CA", "94103"),
-    _customer("Zoë Brontë", "zoe.bronte@example.co.uk", "3 Haworth Lane", "Keighley",
-              "West Yorkshire", "BD22 8DR", "United Kingdom"),
-    _customer("山田太郎", "taro.yamada@example.jp", "2-3-1 Nishi-Shinjuku", "Shinjuku-ku",
-              "Tokyo", "163-8001", "Japan"),
-    _customer("Дмитрий Иванов", "d.ivanov@example.ru", "88 Lakeshore Dr", "Chicago", "IL",
-              "60611"),
-    _customer("Ελένη Παπαδοπούλου", "eleni.p@example.gr", "210 Grand Ave", "Oakland", "CA",
-              "94610"),
-    _customer("François Lefèvre", "f.lefevre@example.fr", "77 Rue de Rivoli", "Paris", "",
-              "75001", "France"),
-    _customer("Søren Østergaard", "soren@example.dk", "901 Pine St", "Seattle", "WA", "98101",
-              company="Østergaard Design ApS"),
-    _customer("Chloé Dubois-Nguyễn", "chloe.dn@example.com", "455 Sutter St", "San Francisco",
-              "CA", "94108"),
-    _customer("Björn Müller", "bjorn.mueller@example.de", "12 Alpine Way", "Boulder", "CO",
-              "80302", company="Bäckerei Müller GmbH"),
-    _customer("Siobhán O'Connor", "siobhan.oconnor@example.ie", "18 Harbor View", "Sausalito",
-              "CA", "94965"),
-    _customer("김민준", "minjun.kim@example.kr", "3200 Wilshire Blvd", "Los Angeles", "CA",
-              "90010"),
-    _customer("محمد الأحمد", "m.alahmad@example.com", "640 Main St", "Dearborn", "MI", "48126"),
-    _customer("Emily Carter", "emily.carter@example.com", "22 Sequoia Ct", "Mill Valley", "CA",
-              "94941"),
-    _customer("Michael Chen", "mchen@example.com", "1010 El Camino Real", "Palo Alto", "CA",
-              "94301"),
-    _customer("Sarah Johnson", "sarah.j@example.com", "77 Oak St", "Austin", "TX", "78701"),
-    _customer("David Okafor", "d.okafor@example.com", "5 Peachtree Pl", "Atlanta", "GA",
-              "30303"),
-    _customer("Priya Raman", "priya.raman@example.com", "940 Market St", "San Jose", "CA",
-              "95113"),
-    _customer("Lucas Silva", "lucas.silva@example.com.br", "300 Ocean Ave", "Santa Cruz", "CA",
-              "95060"),
-    _customer("Anna Kowalska", "anna.kowalska@example.pl", "14 Maple Rd", "Portland", "OR",
-              "97205"),
-    _customer("Tom Becker", "tom@example.com", "55 Summit Rd", "Denver", "CO", "80203",
-              company="Trailhead Adventures LLC"),
-    _customer("Rachel Green", "purchasing@example-scouts.org", "400 Camp Ln", "Santa Rosa",
-              "CA", "95404", company="Redwood Scout Troop 42"),
-    _customer("Hiroshi Tanaka", "h.tanaka@example.com", "2100 Bay St", "San Francisco", "CA",
-              "94123", company="Golden Gate Guides Inc."),
-    _customer("Marisol Vega", "marisol@example.com", "55 Harbor Drive", "Monterey", "CA",
-              "93940", company=VENDORS[3].name),  # a supplier that also buys from the store
-    _customer("Nikolai Petrov", "nikolai.petrov@example.com", "19 Birch Lane", "Duluth", "MN",
-              "55802"),
-    _customer("Grace Liu", "grace.liu@example.com", "800 Broadway", "New York", "NY", "10003"),
-    _customer("Mateo Rossi", "mateo.rossi@example.it", "Via Roma 12", "Milano", "MI", "20121",
-              "Italy"),
+    demo_customer("José Álvarez", "jose.alvarez@example.com", "1450 Mission St", "San Francisco",
+                  "CA", "94103"),
+    demo_customer("Zoë Brontë", "zoe.bronte@example.co.uk", "3 Haworth Lane", "Keighley",
+                  "West Yorkshire", "BD22 8DR", "United Kingdom"),
+    demo_customer("山田太郎", "taro.yamada@example.jp", "2-3-1 Nishi-Shinjuku", "Shinjuku-ku",
+                  "Tokyo", "163-8001", "Japan"),
+    demo_customer("Дмитрий Иванов", "d.ivanov@example.ru", "88 Lakeshore Dr", "Chicago", "IL",
+                  "60611"),
+    demo_customer("Ελένη Παπαδοπούλου", "eleni.p@example.gr", "210 Grand Ave", "Oakland", "CA",
+                  "94610"),
+    demo_customer("François Lefèvre", "f.lefevre@example.fr", "77 Rue de Rivoli", "Paris", "",
+                  "75001", "France"),
+    demo_customer("Søren Østergaard", "soren@example.dk", "901 Pine St", "Seattle", "WA", "98101",
+                  company="Østergaard Design ApS"),
+    demo_customer("Chloé Dubois-Nguyễn", "chloe.dn@example.com", "455 Sutter St", "San Francisco",
+                  "CA", "94108"),
+    demo_customer("Björn Müller", "bjorn.mueller@example.de", "12 Alpine Way", "Boulder", "CO",
+                  "80302", company="Bäckerei Müller GmbH"),
+    demo_customer("Siobhán O'Connor", "siobhan.oconnor@example.ie", "18 Harbor View", "Sausalito",
+                  "CA", "94965"),
+    demo_customer("김민준", "minjun.kim@example.kr", "3200 Wilshire Blvd", "Los Angeles", "CA",
+                  "90010"),
+    demo_customer("محمد الأحمد", "m.alahmad@example.com", "640 Main St", "Dearborn", "MI", "48126"),
+    demo_customer("Emily Carter", "emily.carter@example.com", "22 Sequoia Ct", "Mill Valley", "CA",
+                  "94941"),
+    demo_customer("Michael Chen", "mchen@example.com", "1010 El Camino Real", "Palo Alto", "CA",
+                  "94301"),
+    demo_customer("Sarah Johnson", "sarah.j@example.com", "77 Oak St", "Austin", "TX", "78701"),
+    demo_customer("David Okafor", "d.okafor@example.com", "5 Peachtree Pl", "Atlanta", "GA",
+                  "30303"),
+    demo_customer("Priya Raman", "priya.raman@example.com", "940 Market St", "San Jose", "CA",
+                  "95113"),
+    demo_customer("Lucas Silva", "lucas.silva@example.com.br", "300 Ocean Ave", "Santa Cruz", "CA",
+                  "95060"),
+    demo_customer("Anna Kowalska", "anna.kowalska@example.pl", "14 Maple Rd", "Portland", "OR",
+                  "97205"),
+    demo_customer("Tom Becker", "tom@example.com", "55 Summit Rd", "Denver", "CO", "80203",
+                  company="Trailhead Adventures LLC"),
+    demo_customer("Rachel Green", "purchasing@example-scouts.org", "400 Camp Ln", "Santa Rosa",
+                  "CA", "95404", company="Redwood Scout Troop 42"),
+    demo_customer("Hiroshi Tanaka", "h.tanaka@example.com", "2100 Bay St", "San Francisco", "CA",
+                  "94123", company="Golden Gate Guides Inc."),
+    demo_customer("Marisol Vega", "marisol@example.com", "55 Harbor Drive", "Monterey", "CA",
+                  "93940", company=VENDORS[3].name),  # a supplier that also buys from the store
+    demo_customer("Nikolai Petrov", "nikolai.petrov@example.com", "19 Birch Lane", "Duluth", "MN",
+                  "55802"),
+    demo_customer("Grace Liu", "grace.liu@example.com", "800 Broadway", "New York", "NY", "10003"),
+    demo_customer("Mateo Rossi", "mateo.rossi@example.it", "Via Roma 12", "Milano", "MI", "20121",
+                  "Italy"),
 )
+
+US_MARKET = Market(country="USA", currency="USD", customers=CUSTOMERS,
+                   shipping=(Decimal("6.95"), Decimal("9.95"), Decimal("14.50")),
+                   free_shipping_from=Decimal("150.00"))
+# The market the store sells into for each company kind (sandbox/kinds.py).
+MARKETS = {"us": US_MARKET, "us-ast": US_MARKET, "uk": UK_MARKET, "ca": CA_MARKET,
+           "au": AU_MARKET}
 
 # (method, share of card/online payments); names are the seed company's payment methods.
 CHECKOUT_METHODS: tuple[tuple[str, int], ...] = (
@@ -180,10 +185,15 @@ class _Plan:
     notes: str
     states: tuple[_State, ...]
     raw: dict[str, Any]
+    currency: str = "USD"
+    exchange_rate: Decimal | None = None
+    prices_include_tax: bool = False
+    shipping_tax_rate: Decimal | None = None
 
     def order_at(self, now: datetime) -> Order:
         state = [s for s in self.states if s.at <= now][-1]
         subtotal = sum((line.amount for line in self.lines), ZERO)
+        added_tax = ZERO if self.prices_include_tax else self.tax
         return Order(
             source=DemoSource.kind,
             source_id=f"demo-{self.sequence}",
@@ -191,10 +201,10 @@ class _Plan:
             order_date=self.created_at.date(),
             status=state.status,
             payment_status=state.payment_status,
-            currency="USD",
+            currency=self.currency,
             buyer=self.buyer,
             lines=self.lines,
-            total=subtotal - self.discount + self.shipping + self.tax,
+            total=subtotal - self.discount + self.shipping + added_tax,
             billing_address=self.address,
             shipping_address=self.address,
             shipping=self.shipping,
@@ -205,6 +215,9 @@ class _Plan:
             notes=self.notes,
             updated_at=state.at,
             raw={**self.raw, "created_at": self.created_at.isoformat()},
+            exchange_rate=self.exchange_rate,
+            prices_include_tax=self.prices_include_tax,
+            shipping_tax_rate=self.shipping_tax_rate,
         )
 
 
@@ -242,11 +255,22 @@ def _gateway_reference(rng: random.Random, method: str) -> str:
     return f"ch_3{_token(rng, string.ascii_letters + string.digits, 23)}"  # a Stripe charge
 
 
-def _lines(rng: random.Random) -> tuple[OrderLine, ...]:
+@functools.cache
+def _priced(currency: str) -> tuple[tuple[DemoItem, ...], tuple[DemoItem, ...]]:
+    """The known and unknown items at the shop's prices in `currency`."""
+    def priced(items: tuple[DemoItem, ...]) -> tuple[DemoItem, ...]:
+        return tuple(dataclasses.replace(item, price=local_price(item.price, currency))
+                     for item in items)
+
+    return priced(KNOWN_ITEMS), priced(UNKNOWN_ITEMS)
+
+
+def _lines(rng: random.Random, currency: str) -> tuple[OrderLine, ...]:
     count = rng.choices((1, 2, 3, 4, 5), weights=(25, 30, 22, 14, 9))[0]
+    known, unknown = _priced(currency)
     items: list[DemoItem] = []
     while len(items) < count:
-        pool = UNKNOWN_ITEMS if rng.random() < UNKNOWN_ITEM_SHARE else KNOWN_ITEMS
+        pool = unknown if rng.random() < UNKNOWN_ITEM_SHARE else known
         item = rng.choice(pool)
         if item not in items:
             items.append(item)
@@ -275,13 +299,13 @@ def _order_discount(rng: random.Random, subtotal: Decimal) -> tuple[Decimal, str
     return ZERO, ""
 
 
-def _shipping(rng: random.Random, subtotal: Decimal, address: Address) -> Decimal:
-    if address.country != "USA":
-        return Decimal("24.00")
-    if subtotal >= FREE_SHIPPING_FROM:
+def _shipping(rng: random.Random, subtotal: Decimal, address: Address, market: Market,
+              currency: str) -> Decimal:
+    if address.country != market.country:
+        return market.international_shipping(currency)
+    if subtotal >= market.free_shipping_from:
         return ZERO
-    return rng.choices((Decimal("6.95"), Decimal("9.95"), Decimal("14.50")),
-                       weights=(60, 30, 10))[0]
+    return rng.choices(market.shipping, weights=(60, 30, 10))[0]
 
 
 def _sales_tax(lines: tuple[OrderLine, ...], discount: Decimal, address: Address) -> Decimal:
@@ -290,6 +314,26 @@ def _sales_tax(lines: tuple[OrderLine, ...], discount: Decimal, address: Address
         return ZERO
     taxable = sum((line.amount for line in lines if line.taxable), ZERO)
     return money(max(taxable - discount, ZERO) * CA_SALES_TAX_RATE)
+
+
+def _vat(lines: tuple[OrderLine, ...], taxes: list[LineTax], discount: Decimal,
+         shipping: tuple[Decimal, LineTax], inclusive: bool) -> Decimal:
+    """VAT/GST line by line, each rounded to the cent (as QuickBooks computes it), the order's
+    discount spread over the lines first."""
+    shares = allocate(discount, [line.amount for line in lines])
+    taxed = [*((line.amount - share, tax) for line, share, tax in zip(lines, shares, taxes,
+                                                                      strict=True)), shipping]
+    if inclusive:
+        return sum((money(amount * tax.rate / (100 + tax.rate)) for amount, tax in taxed), ZERO)
+    return sum((money(amount * part / 100) for amount, tax in taxed for part in tax.parts), ZERO)
+
+
+def _taxed_lines(lines: tuple[OrderLine, ...], market: Market, address: Address,
+                 ) -> tuple[tuple[OrderLine, ...], list[LineTax]]:
+    taxes = [market.line_tax(line.sku, address) for line in lines]
+    return tuple(dataclasses.replace(line, taxable=bool(tax.rate), tax_rate=tax.rate,
+                                     tax_code=tax.code)
+                 for line, tax in zip(lines, taxes, strict=True)), taxes
 
 
 def _states(rng: random.Random, created_at: datetime, total: Decimal, customer: DemoCustomer,
@@ -369,30 +413,46 @@ def only_planted_failures(result: SyncResult) -> bool:
             and len(planted_failures(result)) == result.failed)
 
 
-def _plan(seed: str, sequence: int, created_at: datetime) -> _Plan:
+def _plan(seed: str, sequence: int, created_at: datetime, market: Market = US_MARKET,
+          multicurrency: bool = False) -> _Plan:
     rng = random.Random(f"connex-demo:{seed}:{sequence}")
-    customer = rng.choice(CUSTOMERS)
+    customer = rng.choice(market.customers)
+    currency = market.currency_for(customer.address, multicurrency)
     number = str(FIRST_ORDER_NUMBER + sequence)
     raw: dict[str, Any] = {"channel": "web"}
     if sequence % MARKETPLACE_EVERY == MARKETPLACE_EVERY // 2:
         number = (f"{MARKETPLACE_PREFIX}{rng.randint(111, 999)}-"
                   f"{rng.randint(1, 9_999_999):07d}-{sequence:07d}")
         raw["channel"] = "amazon"
-    lines = _lines(rng)
+    lines = _lines(rng, currency)
     subtotal = sum((line.amount for line in lines), ZERO)
     discount, coupon = _order_discount(rng, subtotal)
-    shipping = _shipping(rng, subtotal, customer.address)
-    tax = _sales_tax(lines, discount, customer.address)
-    total = subtotal - discount + shipping + tax
+    shipping = _shipping(rng, subtotal, customer.address, market, currency)
+    inclusive, shipping_rate = False, None
+    if market.regional is None:
+        tax = _sales_tax(lines, discount, customer.address)
+    else:
+        lines, taxes = _taxed_lines(lines, market, customer.address)
+        # The engine cannot state a discounted tax-inclusive sale's tax to the cent, and
+        # businesses are quoted net: those orders are priced without tax.
+        inclusive = (market.inclusive and not customer.buys_on_account and not discount
+                     and not any(line.discount for line in lines))
+        shipping_tax = max(taxes, key=lambda tax: tax.rate)   # delivery follows the goods
+        shipping_rate = shipping_tax.rate
+        tax = _vat(lines, taxes, discount, (shipping, shipping_tax), inclusive)
+    total = subtotal - discount + shipping + (ZERO if inclusive else tax)
     states, notes, outcome = _states(rng, created_at, total, customer)
     if coupon:
         raw["coupon"] = coupon
     return _Plan(sequence=sequence, number=number, created_at=created_at, buyer=customer.buyer,
                  address=customer.address, lines=lines, shipping=shipping, discount=discount,
-                 tax=tax, notes=notes, states=states, raw={**raw, **outcome})
+                 tax=tax, notes=notes, states=states, raw={**raw, **outcome}, currency=currency,
+                 exchange_rate=market.exchange_rate(currency), prices_include_tax=inclusive,
+                 shipping_tax_rate=shipping_rate)
 
 
-def _day_plans(seed: str, day: date, order_count: int) -> Iterator[_Plan]:
+def _day_plans(seed: str, day: date, order_count: int, market: Market,
+               multicurrency: bool) -> Iterator[_Plan]:
     count = orders_on(day, order_count)
     first = _first_sequence(day, order_count)
     start = datetime.combine(day, time(), UTC)
@@ -400,15 +460,30 @@ def _day_plans(seed: str, day: date, order_count: int) -> Iterator[_Plan]:
         # Spread over the day in order, so numbers rise with time.
         seconds = int((index + random.Random(f"{seed}:{first + index}:t").random())
                       * 86_400 / count)
-        yield _plan(seed, first + index, start + timedelta(seconds=seconds))
+        yield _plan(seed, first + index, start + timedelta(seconds=seconds), market,
+                    multicurrency)
 
 
 def demo_orders(now: datetime, order_count: int = DEFAULT_ORDER_COUNT,
-                seed: str = DEFAULT_SEED) -> list[Order]:
-    """The store's orders of the WINDOW_DAYS full days before `now`, as they stand at `now`."""
+                seed: str = DEFAULT_SEED, company: str = DEFAULT_KIND,
+                multicurrency: bool = False) -> list[Order]:
+    """The store's orders of the WINDOW_DAYS full days before `now`, as they stand at `now`,
+    as it sells into a company of kind `company` (sandbox/kinds.py)."""
+    market = MARKETS[company]
     today = now.date()
     days = (today - timedelta(days=offset) for offset in range(WINDOW_DAYS, 0, -1))
-    return [plan.order_at(now) for day in days for plan in _day_plans(seed, day, order_count)]
+    return [plan.order_at(now) for day in days
+            for plan in _day_plans(seed, day, order_count, market, multicurrency)]
+
+
+def demo_company_setting(kind: str, multicurrency: bool) -> str:
+    """How the demo company's kind is written down: "uk", "uk+multicurrency"."""
+    return kind + (f"+{MULTICURRENCY}" if multicurrency else "")
+
+
+def parse_demo_company(text: str) -> tuple[str, bool]:
+    kind, _, extra = (text.strip() or DEFAULT_KIND).partition("+")
+    return kind, extra == MULTICURRENCY
 
 
 def _utc_now() -> datetime:
@@ -468,6 +543,16 @@ class DemoSource(Source):
         return self.settings.get("seed", "").strip() or DEFAULT_SEED
 
     @property
+    def company(self) -> tuple[str, bool]:
+        """The kind of company the demo books into and whether it has multicurrency: the
+        demo sets "company" as "uk" or "uk+multicurrency" when it starts (app.start_demo)."""
+        kind, multicurrency = parse_demo_company(self.settings.get(COMPANY_SETTING, ""))
+        if kind not in MARKETS:
+            raise SetupError(f"The demo company must be one of {', '.join(MARKETS)}, "
+                             f"not {kind!r}.", field=COMPANY_SETTING)
+        return kind, multicurrency
+
+    @property
     def store_key(self) -> str:
         # The seed makes the store; how many orders it shows does not (a larger demo is the
         # same store, so its orders are not booked a second time).
@@ -484,7 +569,8 @@ class DemoSource(Source):
         since = query.modified_since
         if since is not None and since.tzinfo is None:
             since = since.replace(tzinfo=UTC)
-        orders = [order for order in demo_orders(now, count, self.seed)
+        kind, multicurrency = self.company
+        orders = [order for order in demo_orders(now, count, self.seed, kind, multicurrency)
                   if _wanted(order, query, since)]
         for start in range(0, len(orders), PAGE_SIZE_ORDERS):
             if cancel.cancelled:

@@ -250,3 +250,44 @@ def test_any_day_any_count_exact_count_and_totals(day_offset: int, count: int) -
     assert len({o.number for o in orders}) == count
     assert all(o.total == o.computed_total and o.updated_at <= now for o in orders)
     assert all(line.unit_price > Decimal(0) for o in orders for line in o.lines)
+
+
+# ---- the store as it sells into other kinds of company --------------------------------------
+
+# Per company kind: the home currency and the line tax rates (percent) the store charges.
+MARKET_FACTS = {"uk": ("GBP", {Decimal("20"), Decimal("5"), Decimal("0")}),
+                "ca": ("CAD", {Decimal("13"), Decimal("12"), Decimal("5"), Decimal("0")}),
+                "au": ("AUD", {Decimal("10"), Decimal("0")})}
+
+
+@pytest.mark.parametrize("company", sorted(MARKET_FACTS))
+def test_orders_fit_the_company_kind(company: str) -> None:
+    home, rates = MARKET_FACTS[company]
+    orders = fetch(company=company)
+    assert {order.currency for order in orders} == {home}
+    assert all(order.exchange_rate is None for order in orders)
+    assert {line.tax_rate for order in orders for line in order.lines} == rates
+    assert all(order.total == order.computed_total for order in orders)
+    inclusive = [order for order in orders if order.prices_include_tax]
+    assert bool(inclusive) == (company != "ca")
+    # A discounted sale is never tax inclusive: the engine cannot state its tax to the cent.
+    assert not any(order.discount or any(line.discount for line in order.lines)
+                   for order in inclusive)
+    assert sum(order.number.startswith("AMZ-") for order in orders) == 3
+    assert {order.raw["outcome"] for order in orders} >= {"refunded", "partial", "po"}
+
+
+def test_with_multicurrency_buyers_abroad_pay_in_their_own_currency() -> None:
+    orders = fetch(company="uk+multicurrency")
+    foreign = [order for order in orders if order.currency != "GBP"]
+    assert {order.currency for order in foreign} == {"EUR", "USD"}
+    assert 0 < len(foreign) < len(orders) / 2
+    assert all(order.exchange_rate and order.exchange_rate > 0 for order in foreign)
+    # Goods sent abroad are zero-rated exports.
+    assert all(order.tax == ZERO and line.tax_code == "0.0% Z"
+               for order in foreign for line in order.lines)
+
+
+def test_an_unknown_demo_company_is_a_setup_error() -> None:
+    with pytest.raises(SetupError, match="us, us-ast, uk, ca, au"):
+        fetch(company="fr")

@@ -68,8 +68,10 @@ def test_one_button_connects_through_the_service(qtbot, app, shop, service, monk
     with qtbot.waitSignal(dialog.connected, timeout=SIGN_IN_TIMEOUT_MS) as done:
         dialog.service_sign_in.connect_button.click()
     assert sandbox.client_id in opened[0] and sandbox.client_secret not in opened[0]
+    qtbot.waitUntil(lambda: bool(landed), timeout=SIGN_IN_TIMEOUT_MS)
     assert landed[0].status_code == 200
-    assert f"Connected to {escape(COMPANY_NAME)}" in landed[0].text
+    assert "Connex Desktop is finishing" in landed[0].text and "Connected" not in landed[0].text
+    assert f"Connected to {escape(COMPANY_NAME)}" in Browser().check_again(landed[0]).text
     company = done.args[0].quickbooks
     assert (company.realm_id, company.company_name) == (sandbox.realm_id, COMPANY_NAME)
     assert company.connect_service == running.url and company.client_id == ""

@@ -14,7 +14,7 @@ import textwrap
 import typing
 import webbrowser
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -621,6 +621,7 @@ def _qb_connect(app: App, args: argparse.Namespace) -> int:
     prefix = quickbooks_key_prefix(conn.id)
     # The new tokens are tried in memory first, so a wrong one never replaces working ones.
     trial = MemorySecretStore()
+    storing: AbstractContextManager[None] = nullcontext()
     if args.client_id and args.service:
         raise UsageError("Use --client-id (your own Intuit app) or --service, not both.")
     if args.client_id:
@@ -630,29 +631,38 @@ def _qb_connect(app: App, args: argparse.Namespace) -> int:
                          "(your own Intuit app's keys); without it, the connect service signs "
                          "in.")
     else:
-        company = _connect_through_service(app, args.service, trial, prefix)
-        if company is None:
+        through_service = _connect_through_service(app, args.service, trial, prefix)
+        if through_service is None:
             print("connex-desktop: the sign-in was cancelled.", file=sys.stderr)
             return EXIT_USAGE
+        company, storing = through_service   # the service's page follows how storing ends
     candidate = dataclasses.replace(conn, quickbooks=company)
     try:
-        with app.quickbooks_client(candidate, secrets=trial) as client:
-            info = client.company_info()
+        with storing:
+            name = _keep_connection(app, candidate, trial, prefix)
     except ConnexError as error:
-        print(f"connex-desktop: could not open the QuickBooks company: {error}",
+        print(f"connex-desktop: could not connect the QuickBooks company: {error}",
               file=sys.stderr)
         return EXIT_USAGE
+    print(f"Connected {conn.name!r} to the QuickBooks company {name!r} ({company.realm_id}).")
+    return EXIT_OK
+
+
+def _keep_connection(app: App, candidate: Connection, trial: SecretStore, prefix: str) -> str:
+    """Open the company with the trial tokens, then keep them and the connection: its name."""
+    with app.quickbooks_client(candidate, secrets=trial) as client:
+        info = client.company_info()
     for name in QB_SECRETS:   # the tokens as they are now (a refresh may have rotated them)
         value = trial.get(f"{prefix}/{name}")
         if value:
             app.secrets.set(f"{prefix}/{name}", value)
         else:
             app.secrets.delete(f"{prefix}/{name}")
+    company = candidate.quickbooks
     name = str(info.get("CompanyName") or info.get("LegalName") or company.realm_id)
     app.connections.update(dataclasses.replace(
         candidate, quickbooks=dataclasses.replace(company, company_name=name)))
-    print(f"Connected {conn.name!r} to the QuickBooks company {name!r} ({company.realm_id}).")
-    return EXIT_OK
+    return name
 
 
 def _connect_with_own_keys(args: argparse.Namespace, conn: Connection, trial: SecretStore,
@@ -689,8 +699,10 @@ def _connect_with_own_keys(args: argparse.Namespace, conn: Connection, trial: Se
 
 
 def _connect_through_service(app: App, service: str | None, trial: SecretStore,
-                             prefix: str) -> QuickBooksCompany | None:
-    """Sign in through the connect service: print the link, wait for the user's approval."""
+                             prefix: str
+                             ) -> tuple[QuickBooksCompany, AbstractContextManager[None]] | None:
+    """Sign in through the connect service: print the link, wait for the user's approval; the
+    company, and what to store the tokens within so that the service hears how it went."""
     client = ConnectClient(service or app.connect_service() or service_url())
     if service:   # checked (https) by the client: remembered for later sign-ins here
         app.settings.set(CONNECT_SERVICE_SETTING, client.url)
@@ -710,7 +722,8 @@ def _connect_through_service(app: App, service: str | None, trial: SecretStore,
     save_credentials(trial, prefix, client_secret="", refresh_token=signed_in.refresh_token,
                      access_token=signed_in.access_token)
     return QuickBooksCompany(environment=signed_in.environment, realm_id=signed_in.realm_id,
-                             company_name=signed_in.company_name, connect_service=client.url)
+                             company_name=signed_in.company_name,
+                             connect_service=client.url), client.storing(pending)
 
 
 def _qb_disconnect(app: App, args: argparse.Namespace) -> int:

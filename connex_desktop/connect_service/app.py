@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -9,7 +10,7 @@ from html import escape
 from typing import Any
 
 import requests
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, Response, g, jsonify, request, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from connex_desktop.connect_service.intuit import IntuitApp, IntuitUnavailable
@@ -17,6 +18,7 @@ from connex_desktop.connect_service.limits import TokenBuckets
 from connex_desktop.connect_service.settings import ServiceSettings
 from connex_desktop.connect_service.signins import (
     SIGN_IN_LIFETIME_S,
+    PageStatus,
     SignInRefused,
     SignIns,
 )
@@ -24,11 +26,31 @@ from connex_desktop.logs import RedactingFilter
 
 log = logging.getLogger("connex_desktop.connect_service")
 log.addFilter(RedactingFilter())
+# The app's own words for why it could not store a connection, shown on the page: bounded.
+MAX_REASON = 1000
 
 PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta name="referrer" content="no-referrer"><title>{title} — Connex Desktop</title></head>
+<meta name="referrer" content="no-referrer"><title>{title} — Connex Desktop</title>{head}</head>
 <body style="font-family: sans-serif; margin: 3em auto; max-width: 36em">
-<h1>{title}</h1><p>{text}</p></body></html>"""
+<h1>{title}</h1><p>{text}</p>{body}</body></html>"""
+# While the app finishes, the page asks how it went: with a script, in place; without one, by
+# reloading itself (and a link, should the browser not reload).
+CHECK_AGAIN_S = 2
+FOLLOW_HEAD = """<noscript><meta http-equiv="refresh" content="{seconds}; url={page}"></noscript>"""
+FOLLOW_BODY = """<noscript><p><a href="{page}">Check again</a></p></noscript><script>
+(function check() {{ setTimeout(function () {{
+  fetch({status}, {{cache: "no-store"}}).then(function (reply) {{
+      if (!reply.ok) {{ throw reply.status; }}   // rate limited: ask again later
+      return reply.json();
+    }})
+    .then(function (page) {{
+      document.title = page.title + " — Connex Desktop";
+      document.querySelector("h1").textContent = page.title;
+      document.querySelector("p").textContent = page.text;
+      if (page.status === "finishing") {{ check(); }}
+    }}, check);
+}}, {seconds}000); }})();
+</script>"""
 
 
 def create_app(settings: ServiceSettings, *, clock: Callable[[], float] = time.monotonic,
@@ -42,6 +64,7 @@ def create_app(settings: ServiceSettings, *, clock: Callable[[], float] = time.m
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies,  # type: ignore
                                 x_proto=settings.trusted_proxies)
     _guard(app, settings, TokenBuckets(settings.requests_per_minute, clock))
+    _page_status_routes(app, sign_ins)
 
     @app.post("/v1/sign-ins")
     def start_sign_in() -> tuple[Response, int]:
@@ -59,6 +82,13 @@ def create_app(settings: ServiceSettings, *, clock: Callable[[], float] = time.m
         except SignInRefused as error:
             return _page("Not connected", error.message, error.status)
         return _finish_sign_in(sign_in_id, request.args, sign_ins, intuit)
+
+    @app.post("/v1/sign-ins/<sign_in_id>/confirm")
+    def confirm(sign_in_id: str) -> Response:
+        body = _json_body()
+        failure = str(body.get("failure") or "")[:MAX_REASON]
+        status = sign_ins.confirm(sign_in_id, str(body.get("code_verifier", "")), failure)
+        return jsonify(status=status)
 
     @app.post("/v1/sign-ins/<sign_in_id>/claim")
     def claim(sign_in_id: str) -> tuple[Response, int]:
@@ -78,6 +108,19 @@ def create_app(settings: ServiceSettings, *, clock: Callable[[], float] = time.m
         return jsonify(answer), status
 
     return app
+
+
+def _page_status_routes(app: Flask, sign_ins: SignIns) -> None:
+    """How a redirect page's sign-in stands, by the page's opaque id: no token, no state."""
+
+    @app.get("/sign-ins/<page_id>")
+    def page_status(page_id: str) -> tuple[str, int]:
+        return _status_page(page_id, sign_ins.page(page_id))
+
+    @app.get("/v1/pages/<page_id>")
+    def page_status_json(page_id: str) -> Response:
+        status, title, text = _status_words(sign_ins.page(page_id))
+        return jsonify(status=status, title=title, text=text)
 
 
 def _guard(app: Flask, settings: ServiceSettings, buckets: TokenBuckets) -> None:
@@ -138,14 +181,43 @@ def _finish_sign_in(sign_in_id: str, args: Any, sign_ins: SignIns,
         return _page("Not connected", f"QuickBooks refused the sign-in ({escape(failure)}). "
                      "Close this tab and try again from Connex Desktop.", 502)
     company = intuit.company_name(realm_id, str(answer.get("access_token", "")))
-    sign_ins.finish(sign_in_id, tokens={**answer, "realm_id": realm_id, "company_name": company,
-                                        "environment": intuit.environment})
-    return _page(f"Connected to {escape(company)}",
-                 "You can close this tab: Connex Desktop finishes by itself.", 200)
+    page_id = sign_ins.finish(sign_in_id, tokens={
+        **answer, "realm_id": realm_id, "company_name": company,
+        "environment": intuit.environment})
+    return _status_page(page_id, sign_ins.page(page_id))
 
 
-def _page(title: str, text: str, status: int) -> tuple[str, int]:
-    return PAGE.format(title=title, text=text), status
+def _status_words(page: PageStatus | None) -> tuple[str, str, str]:
+    """(status, title, text) of a redirect page: Connected only once the app stored the tokens."""
+    if page is None:
+        return ("not_connected", "Not connected", "This sign-in is not known here any more. "
+                "Look in Connex Desktop whether it is connected.")
+    company = page.company or "your QuickBooks company"
+    if page.status == "connected":
+        return (page.status, f"Connected to {company}",
+                "Connex Desktop stored the connection. You can close this tab.")
+    if page.status == "not_connected":
+        return (page.status, "Not connected", f"{page.reason.rstrip('.')}. Close this tab "
+                "and try again from Connex Desktop.")
+    return (page.status, "QuickBooks approved", f"QuickBooks approved access to {company}. "
+            "Connex Desktop is finishing the connection; keep this tab open to see when it is "
+            "done.")
+
+
+def _status_page(page_id: str, page: PageStatus | None) -> tuple[str, int]:
+    status, title, text = _status_words(page)
+    if status != "finishing":
+        return _page(escape(title), escape(text), 200 if page is not None else 404)
+    follow = {"page": escape(url_for("page_status", page_id=page_id)),
+              "status": json.dumps(url_for("page_status_json", page_id=page_id)),
+              "seconds": CHECK_AGAIN_S}
+    return _page(escape(title), escape(text), 200, head=FOLLOW_HEAD.format(**follow),
+                 body=FOLLOW_BODY.format(**follow))
+
+
+def _page(title: str, text: str, status: int, *, head: str = "",
+          body: str = "") -> tuple[str, int]:
+    return PAGE.format(title=title, text=text, head=head, body=body), status
 
 
 def _error(status: int, reason: str, message: str) -> Response:

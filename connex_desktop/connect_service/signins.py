@@ -15,6 +15,10 @@ from connex_desktop.quickbooks.connect_client import s256
 # of an approved sign-in for the app to collect (the app polls every second or so).
 SIGN_IN_LIFETIME_S = 600.0
 TOKENS_HELD_S = 120.0
+# How long the app has to store the tokens it claimed and confirm it did, and how long the
+# redirect page can still ask how its sign-in ended.
+CONFIRM_WITHIN_S = 120.0
+PAGE_KEPT_S = SIGN_IN_LIFETIME_S
 # A verifier of RFC 7636's length (43 to 128 characters) has at least 256 bits to guess.
 CHALLENGE_LENGTH = 43
 
@@ -38,6 +42,17 @@ class SignIn:
     failure: str = ""                           # why it ended without tokens (access_denied…)
     finished: bool = False                      # the callback came (state used up)
     claimed: bool = False
+    page_id: str = ""                           # the redirect page asking how it ended
+
+
+@dataclass
+class PageStatus:
+    """What the redirect page says: "finishing" until the app confirms, then how it ended."""
+
+    company: str
+    forget_at: float
+    status: str = "finishing"                   # then "connected" or "not_connected"
+    reason: str = ""
 
 
 class SignIns:
@@ -48,6 +63,7 @@ class SignIns:
         self._lock = threading.Lock()
         self._by_id: dict[str, SignIn] = {}
         self._id_by_state: dict[str, str] = {}
+        self._pages: dict[str, PageStatus] = {}
 
     def start(self, challenge: str) -> tuple[str, str]:
         """A new sign-in for this challenge: (its id, the state to send Intuit)."""
@@ -80,43 +96,89 @@ class SignIns:
             return sign_in_id or ""
 
     def finish(self, sign_in_id: str, *, tokens: dict[str, Any] | None = None,
-               failure: str = "") -> None:
-        """Keep the tokens (for TOKENS_HELD_S at most) or why there are none."""
+               failure: str = "") -> str:
+        """Keep the tokens (for TOKENS_HELD_S at most) or why there are none; with tokens, the
+        opaque id of the page that follows the sign-in until the app confirms."""
         with self._lock:
             sign_in = self._by_id.get(sign_in_id)
             if sign_in is None:
-                return
+                return ""
+            now = self._clock()
             sign_in.tokens, sign_in.failure = tokens, failure
-            sign_in.expires_at = min(sign_in.expires_at, self._clock() + TOKENS_HELD_S)
+            sign_in.expires_at = min(sign_in.expires_at, now + TOKENS_HELD_S)
+            if tokens is not None:
+                sign_in.page_id = secrets.token_urlsafe(24)
+                self._pages[sign_in.page_id] = PageStatus(str(tokens.get("company_name", "")),
+                                                          now + PAGE_KEPT_S)
+            return sign_in.page_id
+
+    def page(self, page_id: str) -> PageStatus | None:
+        """How the sign-in behind this redirect page stands; None when not known (any more)."""
+        with self._lock:
+            self._forget_expired()
+            return self._pages.get(page_id)
 
     def claim(self, sign_in_id: str, verifier: str) -> dict[str, Any] | None:
         """The tokens, handed over once to whoever proves the verifier; None while pending."""
         with self._lock:
-            self._forget_expired()
-            sign_in = self._by_id.get(sign_in_id)
-            if sign_in is None:
-                raise SignInRefused(410, "expired", "This sign-in expired or is not known; "
-                                    "start again.")
-            if not secrets.compare_digest(s256(verifier), sign_in.challenge):
-                raise SignInRefused(403, "invalid_verifier",
-                                    "The verifier does not match the one this sign-in began "
-                                    "with.")
+            sign_in = self._proven(sign_in_id, verifier)
             if sign_in.claimed:
                 raise SignInRefused(410, "already_claimed",
                                     "The tokens of this sign-in were already handed over.")
             if sign_in.failure:
-                del self._by_id[sign_in_id]
-                self._id_by_state.pop(sign_in.state, None)
+                self._forget(sign_in_id)
                 raise SignInRefused(409, sign_in.failure, "QuickBooks did not grant access "
                                     f"({sign_in.failure}); start again.")
             if sign_in.tokens is None:
                 return None
             tokens, sign_in.tokens, sign_in.claimed = sign_in.tokens, None, True
+            sign_in.expires_at = self._clock() + CONFIRM_WITHIN_S
             return tokens
+
+    def confirm(self, sign_in_id: str, verifier: str, failure: str = "") -> str:
+        """The app stored the tokens it claimed (or says why it could not): its page's status."""
+        with self._lock:
+            sign_in = self._proven(sign_in_id, verifier)
+            if not sign_in.claimed:
+                raise SignInRefused(409, "not_claimed",
+                                    "The tokens of this sign-in were not handed over yet.")
+            self._forget(sign_in_id)
+            page = self._pages.get(sign_in.page_id)
+            if page is None:
+                return "not_connected"
+            if failure:
+                page.status, page.reason = "not_connected", failure
+            else:
+                page.status = "connected"
+            return page.status
+
+    def _proven(self, sign_in_id: str, verifier: str) -> SignIn:
+        """The sign-in, for whoever proves the verifier it began with."""
+        self._forget_expired()
+        sign_in = self._by_id.get(sign_in_id)
+        if sign_in is None:
+            raise SignInRefused(410, "expired", "This sign-in expired or is not known; "
+                                "start again.")
+        if not secrets.compare_digest(s256(verifier), sign_in.challenge):
+            raise SignInRefused(403, "invalid_verifier",
+                                "The verifier does not match the one this sign-in began with.")
+        return sign_in
+
+    def _forget(self, sign_in_id: str) -> None:
+        sign_in = self._by_id.pop(sign_in_id)
+        self._id_by_state.pop(sign_in.state, None)
 
     def _forget_expired(self) -> None:
         now = self._clock()
         for sign_in_id, sign_in in list(self._by_id.items()):
             if sign_in.expires_at <= now:
-                del self._by_id[sign_in_id]
-                self._id_by_state.pop(sign_in.state, None)
+                self._forget(sign_in_id)
+                page = self._pages.get(sign_in.page_id)
+                if page is not None and page.status == "finishing":
+                    page.status, page.reason = "not_connected", (
+                        "Connex Desktop did not confirm in time that it stored the connection "
+                        "(it says there whether it did)" if sign_in.claimed
+                        else "Connex Desktop did not collect the sign-in in time")
+        for page_id, page in list(self._pages.items()):
+            if page.forget_at <= now:
+                del self._pages[page_id]

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import os
 import secrets as token_generator
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import requests
 
-from connex_desktop.core.errors import ErrorKind
+from connex_desktop.core.errors import ConnexError, ErrorKind
 from connex_desktop.core.transport import is_secure_address, refuse_unsafe_redirect
 from connex_desktop.quickbooks.auth import token_refusal
 from connex_desktop.quickbooks.errors import (
@@ -30,6 +32,7 @@ SERVICE_ENV = "CONNEX_CONNECT_SERVICE"
 DEFAULT_SERVICE_URL = ""
 TIMEOUT_S = 30.0
 POLL_S = 1.0
+log = logging.getLogger(__name__)
 
 
 def service_url(configured: str = "", *, required: bool = True) -> str:
@@ -122,6 +125,33 @@ class ConnectClient:
                 return signed_in
             self._sleep(POLL_S)
         return None
+
+    def confirm(self, pending: PendingSignIn, *, failure: str = "") -> None:
+        """Tell the service the claimed tokens are stored (its page then says Connected), or
+        why they could not be."""
+        status, body = self._post(f"/v1/sign-ins/{pending.sign_in_id}/confirm",
+                                  {"code_verifier": pending.verifier, "failure": failure})
+        if status != 200:
+            raise _sign_in_refusal(status, body)
+
+    @contextmanager
+    def storing(self, pending: PendingSignIn) -> Iterator[None]:
+        """Around storing the claimed tokens: confirms when the block succeeds, reports its
+        failure when it raises. The app's outcome stands even if the service cannot be told."""
+        try:
+            yield
+        except Exception as error:
+            reason = (str(error) if isinstance(error, ConnexError)
+                      else f"an unexpected error ({type(error).__name__})")
+            self._tell(pending, f"Connex Desktop could not store the connection: {reason}")
+            raise
+        self._tell(pending, "")
+
+    def _tell(self, pending: PendingSignIn, failure: str) -> None:
+        try:
+            self.confirm(pending, failure=failure)
+        except QuickBooksFault as fault:
+            log.warning("The connect service could not be told how the sign-in ended: %s", fault)
 
     def refresh(self, refresh_token: str) -> dict[str, Any]:
         """Intuit's answer through the service: access_token, refresh_token (maybe rotated)…"""

@@ -103,7 +103,8 @@ class ServiceSignIn(QWidget):
             signed_in = client.wait(pending, cancelled=stop.is_set)
             if signed_in is None:
                 return None
-            return _store_and_name(app, connection, secrets, prefix, signed_in, client.url)
+            with client.storing(pending):   # the browser's page says Connected only then
+                return _store_and_name(app, connection, secrets, prefix, signed_in, client.url)
 
         wait_in_background(finish, on_success=lambda done: self._finished(stop, done),
                            on_failure=lambda error: self._fail(stop, error))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Iterator
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import pytest
 import requests
@@ -40,6 +42,21 @@ class Browser:
 
     def approve(self, authorization_url: str) -> requests.Response:
         return self.open(self.consent(authorization_url))
+
+    def check_again(self, page: requests.Response) -> requests.Response:
+        """The page as it reloads itself while the app finishes (what a browser without
+        scripts does; the script asks the same service)."""
+        reload = re.search(r'<meta http-equiv="refresh" content="\d+; url=([^"]+)">', page.text)
+        assert reload, page.text
+        return self.open(urljoin(page.url, html.unescape(reload.group(1))))
+
+    def status(self, page: requests.Response) -> dict[str, str]:
+        """What the page's script reads when it checks: the status endpoint's answer."""
+        address = re.search(r'fetch\("([^"]+)"', page.text)
+        assert address, page.text
+        reply = self.session.get(urljoin(page.url, address.group(1)), timeout=10)
+        assert reply.status_code == 200
+        return dict(reply.json())
 
 
 def with_query(url: str, **changes: str) -> str:

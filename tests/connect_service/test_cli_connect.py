@@ -8,6 +8,8 @@ import signal
 from decimal import Decimal
 
 import pytest
+import requests
+from keyring.errors import KeyringLocked
 
 from connex_desktop import commands
 from connex_desktop.__main__ import main
@@ -46,7 +48,13 @@ def shop(cli, tmp_path):
 
 
 @pytest.fixture
-def user_approves(monkeypatch, service):
+def landed() -> list[requests.Response]:
+    """The pages the browser landed on after the user approved."""
+    return []
+
+
+@pytest.fixture
+def user_approves(monkeypatch, service, landed):
     """The browser the CLI opens: the user approves at once; the addresses opened are kept."""
     monkeypatch.setenv(SERVICE_ENV, service.url)
     opened: list[str] = []
@@ -54,7 +62,8 @@ def user_approves(monkeypatch, service):
 
     def open_browser(url: str) -> bool:
         opened.append(url)
-        assert browser.approve(url).status_code == 200
+        landed.append(browser.approve(url))
+        assert landed[-1].status_code == 200
         return True
 
     monkeypatch.setattr(commands.webbrowser, "open", open_browser)
@@ -62,10 +71,12 @@ def user_approves(monkeypatch, service):
 
 
 def test_qb_connect_without_keys_signs_in_through_the_service_and_syncs(
-        cli, shop, sandbox, service, user_approves, tmp_path):
+        cli, shop, sandbox, service, user_approves, landed, tmp_path):
     _, out = cli("qb", "connect", shop)
     assert user_approves and user_approves[0] in out          # the link is printed to open
     assert f"Connected 'Shop' to the QuickBooks company '{COMPANY}'" in out
+    assert "Connex Desktop is finishing" in landed[0].text and "Connected" not in landed[0].text
+    assert "Connected to Maple &amp; Pine" in Browser().check_again(landed[0]).text
     (refresh_token,) = saved("qb_refresh_token")
     assert saved("qb_client_secret") == []                   # the secret stays at the service
     assert refresh_token not in out and sandbox.client_secret not in out
@@ -85,6 +96,19 @@ def test_qb_connect_without_keys_signs_in_through_the_service_and_syncs(
     assert saved("qb_refresh_token") != [rotated]
     assert_no_file_holds(tmp_path, sandbox.client_secret)
     assert_no_file_holds(tmp_path, rotated)
+
+
+def test_a_keyring_that_fails_to_store_leaves_the_browser_not_connected(
+        cli, shop, service, user_approves, landed, monkeypatch):
+    def locked(*_args: str) -> None:
+        raise KeyringLocked("Failed to unlock the collection!")
+
+    monkeypatch.setattr(MemoryKeyring, "set_password", locked)
+    code, out, err = run(cli, "qb", "connect", shop)
+    assert code == 2 and "the keyring is locked" in err and "Connected" not in out
+    page = Browser().check_again(landed[0])
+    assert "Not connected" in page.text and "the keyring is locked" in page.text
+    assert "Connected to" not in page.text
 
 
 def test_disconnect_revokes_through_the_service(cli, shop, sandbox, service, user_approves):

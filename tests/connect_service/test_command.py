@@ -30,7 +30,7 @@ def test_connect_service_with_the_sandbox_signs_in_and_stops_on_sigterm():
         app = ConnectClient(started["service_url"])
         pending = app.start()
         page = Browser().approve(pending.authorization_url)
-        assert page.status_code == 200 and "Connected to" in page.text
+        assert page.status_code == 200 and "QuickBooks approved" in page.text
         signed_in = app.claim(pending)
         assert signed_in is not None and signed_in.environment == started["environment"]
     finally:

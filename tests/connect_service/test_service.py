@@ -14,11 +14,16 @@ import requests
 
 from connex_desktop.connect_service.local import LocalConnectService
 from connex_desktop.connect_service.settings import ServiceSettings, SettingsError
-from connex_desktop.connect_service.signins import SIGN_IN_LIFETIME_S, TOKENS_HELD_S
+from connex_desktop.connect_service.signins import (
+    CONFIRM_WITHIN_S,
+    SIGN_IN_LIFETIME_S,
+    TOKENS_HELD_S,
+)
 from connex_desktop.core.errors import ErrorKind
 from connex_desktop.quickbooks.connect_client import ConnectClient, s256
 from connex_desktop.quickbooks.errors import QuickBooksFault
 from connex_desktop.sandbox.server import SandboxServer
+from connex_desktop.storage.secrets import KeyringUnavailable
 from tests.connect_service.conftest import with_query
 
 COMPANY = "Maple & Pine Outfitters"
@@ -39,8 +44,8 @@ def test_a_sign_in_hands_the_tokens_to_the_app_once(service, sandbox, browser):
 
     page = browser.approve(pending.authorization_url)
     assert page.status_code == 200
-    assert "Connected to Maple &amp; Pine Outfitters" in page.text
-    assert "refresh" not in page.text.lower()  # no token goes through the browser
+    assert "QuickBooks approved access to Maple &amp; Pine Outfitters" in page.text
+    assert "refresh_token" not in page.text    # no token goes through the browser
 
     signed_in = app.claim(pending)
     assert signed_in is not None
@@ -51,6 +56,88 @@ def test_a_sign_in_hands_the_tokens_to_the_app_once(service, sandbox, browser):
     again = refusal(lambda: app.claim(pending))
     assert again.code == "already_claimed" and again.kind is ErrorKind.RECONNECT
     assert "already handed over" in str(again)
+
+
+def test_the_page_says_connected_only_once_the_app_confirms_it_stored_the_tokens(
+        service, browser):
+    app = ConnectClient(service.url)
+    pending = app.start()
+    page = browser.approve(pending.authorization_url)
+    assert "QuickBooks approved" in page.text and "Connex Desktop is finishing" in page.text
+    assert "Connected" not in page.text
+    signed_in = app.claim(pending)             # the app holds the tokens, has not stored them
+    assert signed_in is not None
+    still = browser.check_again(page)
+    assert "Connex Desktop is finishing" in still.text and "Connected" not in still.text
+    assert browser.status(page)["status"] == "finishing"
+
+    app.confirm(pending)                       # after its keyring write
+    done = browser.check_again(page)
+    assert "Connected to Maple &amp; Pine Outfitters" in done.text
+    assert "http-equiv" not in done.text and "<script" not in done.text   # it stops checking
+    assert browser.status(page) == {
+        "status": "connected", "title": "Connected to Maple & Pine Outfitters",
+        "text": "Connex Desktop stored the connection. You can close this tab."}
+    again = refusal(lambda: app.confirm(pending))
+    assert again.code == "expired"             # once only
+
+
+def test_a_confirm_with_a_forged_verifier_or_before_the_claim_is_refused(service, browser):
+    app = ConnectClient(service.url)
+    pending = app.start()
+    page = browser.approve(pending.authorization_url)
+    early = refusal(lambda: app.confirm(pending))
+    assert early.code == "not_claimed" and early.status == 409
+    assert app.claim(pending) is not None
+    forged = refusal(lambda: app.confirm(dataclasses.replace(pending, verifier="x" * 64)))
+    assert forged.code == "invalid_verifier" and forged.status == 403
+    assert "Connected" not in browser.check_again(page).text
+    app.confirm(pending)
+    assert "Connected to" in browser.check_again(page).text
+
+
+def test_a_failure_to_store_shows_not_connected_with_the_reason(service, browser):
+    app = ConnectClient(service.url)
+    pending = app.start()
+    page = browser.approve(pending.authorization_url)
+    assert app.claim(pending) is not None
+    with pytest.raises(KeyringUnavailable), app.storing(pending):
+        raise KeyringUnavailable("the keyring is locked; unlock it and try again")
+    ended = browser.check_again(page)
+    assert "Not connected" in ended.text and "Connected to" not in ended.text
+    assert ("Connex Desktop could not store the connection: No system keyring is available to "
+            "keep passwords and tokens safe (the keyring is locked;") in ended.text
+    assert browser.status(page)["status"] == "not_connected"
+
+    pending = app.start()                      # an error of no known kind: its name only
+    page = browser.approve(pending.authorization_url)
+    assert app.claim(pending) is not None
+    with pytest.raises(RuntimeError), app.storing(pending):
+        raise RuntimeError("internal detail")
+    ended = browser.check_again(page)
+    assert "an unexpected error (RuntimeError)" in ended.text
+    assert "internal detail" not in ended.text
+
+
+def test_an_app_that_never_collects_or_confirms_leaves_the_page_not_connected(
+        service, browser, clock):
+    app = ConnectClient(service.url, clock=clock)
+    uncollected = browser.approve(app.start().authorization_url)
+    pending = app.start()
+    unconfirmed = browser.approve(pending.authorization_url)
+    assert app.claim(pending) is not None
+    clock.advance(max(TOKENS_HELD_S, CONFIRM_WITHIN_S) + 1)
+    assert "did not collect the sign-in in time" in browser.check_again(uncollected).text
+    ended = browser.check_again(unconfirmed)
+    assert "Not connected" in ended.text and "did not confirm in time" in ended.text
+    assert refusal(lambda: app.confirm(pending)).code == "expired"
+
+
+def test_the_status_of_an_unknown_page_reveals_nothing(service, browser):
+    page = browser.open(service.url + "/sign-ins/made-up-page")
+    assert page.status_code == 404 and "not known here" in page.text
+    answer = browser.session.get(service.url + "/v1/pages/made-up-page", timeout=10).json()
+    assert answer["status"] == "not_connected"
 
 
 def test_a_forged_verifier_gets_nothing(service, browser):

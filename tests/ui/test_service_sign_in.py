@@ -17,6 +17,7 @@ from connex_desktop.quickbooks.auth import CLIENT_SECRET, REFRESH_TOKEN
 from connex_desktop.quickbooks.connect_client import SERVICE_ENV
 from connex_desktop.sandbox.seed import COMPANY_NAME
 from connex_desktop.sandbox.server import SandboxServer
+from connex_desktop.storage.secrets import KeyringUnavailable
 from connex_desktop.ui import service_sign_in
 from connex_desktop.ui.connect_dialog import ConnectDialog
 from tests.connect_service.conftest import Browser
@@ -68,8 +69,10 @@ def test_one_button_connects_through_the_service(qtbot, app, shop, service, monk
     with qtbot.waitSignal(dialog.connected, timeout=SIGN_IN_TIMEOUT_MS) as done:
         dialog.service_sign_in.connect_button.click()
     assert sandbox.client_id in opened[0] and sandbox.client_secret not in opened[0]
+    qtbot.waitUntil(lambda: bool(landed), timeout=SIGN_IN_TIMEOUT_MS)
     assert landed[0].status_code == 200
-    assert f"Connected to {escape(COMPANY_NAME)}" in landed[0].text
+    assert "Connex Desktop is finishing" in landed[0].text and "Connected" not in landed[0].text
+    assert f"Connected to {escape(COMPANY_NAME)}" in Browser().check_again(landed[0]).text
     company = done.args[0].quickbooks
     assert (company.realm_id, company.company_name) == (sandbox.realm_id, COMPANY_NAME)
     assert company.connect_service == running.url and company.client_id == ""
@@ -84,6 +87,26 @@ def test_one_button_connects_through_the_service(qtbot, app, shop, service, monk
     with app.quickbooks_client(connected) as client:
         assert client.company_info()["CompanyName"] == COMPANY_NAME
     assert secret(app, shop, REFRESH_TOKEN) not in (None, before)
+
+
+def test_a_keyring_that_fails_to_store_leaves_the_browser_not_connected(
+        qtbot, app, shop, service, monkeypatch):
+    _opened, landed = browser_that(monkeypatch, approves=True)
+
+    def locked_keyring(*_args, **_kwargs) -> None:
+        raise KeyringUnavailable("the keyring is locked; unlock it and try again")
+
+    monkeypatch.setattr(service_sign_in, "save_credentials", locked_keyring)
+    dialog = ConnectDialog(app, shop)
+    qtbot.addWidget(dialog)
+    with qtbot.waitSignal(dialog.service_sign_in.failed, timeout=SIGN_IN_TIMEOUT_MS):
+        dialog.service_sign_in.connect_button.click()
+    assert "the keyring is locked" in dialog.status.text()
+    assert not app.connections.get_by_id(shop.id).quickbooks.connected
+    qtbot.waitUntil(lambda: bool(landed), timeout=SIGN_IN_TIMEOUT_MS)
+    page = Browser().check_again(landed[0])
+    assert "Not connected" in page.text and "the keyring is locked" in page.text
+    assert "Connected to" not in page.text
 
 
 def test_waiting_shows_the_link_to_copy_and_cancel_stops(qtbot, app, shop, service,

@@ -351,6 +351,27 @@ def _payments(values: dict[str, tuple[object, int]], rows: list[_Row], status: P
                     paid_on=paid_on),)
 
 
+def _order_amount(values: dict[str, tuple[object, int]], column: str) -> Decimal:
+    value = values.get(column, (ZERO, 0))[0]
+    assert isinstance(value, Decimal)
+    return value
+
+
+def _order_total(values: dict[str, tuple[object, int]], lines: tuple[OrderLine, ...],
+                 inclusive: bool) -> Decimal:
+    """Lines less the order discount, plus shipping and (unless prices hold it) tax."""
+    shipping, discount, tax = (_order_amount(values, column)
+                               for column in (SHIPPING_AMOUNT, ORDER_DISCOUNT, TAX_AMOUNT))
+    subtotal = sum((line.amount for line in lines), ZERO)
+    added_tax = ZERO if inclusive else tax   # tax-inclusive prices hold the tax already
+    total = subtotal - discount + shipping + added_tax
+    if total < ZERO:
+        raise _RowError(values[ORDER_DISCOUNT][1], ORDER_DISCOUNT,
+                        f"{discount} is more than the order's lines, shipping and tax "
+                        f"({subtotal + shipping + added_tax}).")
+    return total
+
+
 def _build_order(group: _Group, file_name: str, modified_at: datetime) -> Order:
     values = _order_values(group.rows)
     if ORDER_DATE not in values:
@@ -358,21 +379,10 @@ def _build_order(group: _Group, file_name: str, modified_at: datetime) -> Order:
     order_date = values[ORDER_DATE][0]
     assert isinstance(order_date, date)
     lines = tuple(_line(row) for row in group.rows)
-
-    def amount(column: str) -> Decimal:
-        value = values.get(column, (ZERO, 0))[0]
-        assert isinstance(value, Decimal)
-        return value
-
-    shipping, discount, tax = amount(SHIPPING_AMOUNT), amount(ORDER_DISCOUNT), amount(TAX_AMOUNT)
-    subtotal = sum((line.amount for line in lines), ZERO)
+    shipping, discount, tax = (_order_amount(values, column)
+                               for column in (SHIPPING_AMOUNT, ORDER_DISCOUNT, TAX_AMOUNT))
     inclusive = bool(values.get(PRICES_INCLUDE_TAX, (False, 0))[0])
-    added_tax = ZERO if inclusive else tax   # tax-inclusive prices hold the tax already
-    total = subtotal - discount + shipping + added_tax
-    if total < ZERO:
-        raise _RowError(values[ORDER_DISCOUNT][1], ORDER_DISCOUNT,
-                        f"{discount} is more than the order's lines, shipping and tax "
-                        f"({subtotal + shipping + added_tax}).")
+    total = _order_total(values, lines, inclusive)
     payment_status = values.get(PAYMENT_STATUS, (PaymentStatus.UNPAID, 0))[0]
     assert isinstance(payment_status, PaymentStatus)
 

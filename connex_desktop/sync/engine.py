@@ -626,8 +626,8 @@ class _Session:
 
     # ---- one window of orders ------------------------------------------------------------
 
-    def process(self, window: list[Order | FailedOrder]) -> None:
-        states: list[_OrderState] = []
+    def _new_orders(self, window: list[Order | FailedOrder]) -> list[Order]:
+        """The window's orders not seen before in this run; the unreadable ones fail here."""
         orders: list[Order] = []
         for item in window:
             self.result.fetched += 1
@@ -642,6 +642,11 @@ class _Session:
             self.seen.add(item.source_id)
             self.numbers.add(item.number)
             orders.append(item)
+        return orders
+
+    def process(self, window: list[Order | FailedOrder]) -> None:
+        states: list[_OrderState] = []
+        orders = self._new_orders(window)
         wanted = {status.casefold() for status in self.connection.statuses}
         ledger = self.ledger.for_orders(self.realm, self.store_key,
                                         [order.source_id for order in orders])

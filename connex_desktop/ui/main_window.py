@@ -91,21 +91,7 @@ class MainWindow(QMainWindow):
         self.resize(1240, 560)
 
         self.model = ConnectionsModel(app, scheduler)
-        self.table = QTableView()
-        self.table.setAccessibleName("Connections")
-        self.table.setTabKeyNavigation(False)    # rows are picked with the arrows; Tab moves on
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        # The last sync's summary takes the room left, so the list never scrolls sideways.
-        header.setSectionResizeMode(ConnectionsModel.LAST_SYNC, QHeaderView.ResizeMode.Stretch)
-        self.table.doubleClicked.connect(lambda _index: self.configure_selected())
+        self.table = self._build_table()
 
         self._build_actions()
         self.pages = QStackedWidget()
@@ -138,6 +124,25 @@ class MainWindow(QMainWindow):
         self.reload()
 
     # ── building ────────────────────────────────────────────────────────────────────────────
+
+    def _build_table(self) -> QTableView:
+        """The list of connections, one row each, picked by the arrow keys."""
+        table = QTableView()
+        table.setAccessibleName("Connections")
+        table.setTabKeyNavigation(False)    # rows are picked with the arrows; Tab moves on
+        table.setModel(self.model)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        table.setAlternatingRowColors(True)
+        table.setWordWrap(False)
+        table.verticalHeader().hide()
+        table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
+        header = table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        # The last sync's summary takes the room left, so the list never scrolls sideways.
+        header.setSectionResizeMode(ConnectionsModel.LAST_SYNC, QHeaderView.ResizeMode.Stretch)
+        table.doubleClicked.connect(lambda _index: self.configure_selected())
+        return table
 
     def _action(self, label: str, slot, *, tip: str = "",
                 shortcuts: tuple[str | QKeySequence.StandardKey, ...] = ()) -> QAction:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -19,6 +19,12 @@ from connex_desktop.core.model import (
 )
 from connex_desktop.core.money import CENT, ZERO
 from connex_desktop.core.progress import CancelToken
+from connex_desktop.core.purchase_order import (
+    PurchaseOrder,
+    PurchaseOrderLine,
+    PurchaseOrderState,
+    revision_of,
+)
 from connex_desktop.sources.amounts import (
     amount_of,
     balance_with_store_total,
@@ -57,6 +63,12 @@ REFUND_SEARCH_SPAN = timedelta(days=90)
 REFUND_PAGE_SIZE = 200
 IDS_PER_CALL = 100
 EMPTY_ID = "00000000-0000-0000-0000-000000000000"
+# Purchase order statuses, as Linnworks' status list gives them (JSON samples send their index).
+PO_STATUSES = {"PENDING": PurchaseOrderState.DRAFT, "OPEN": PurchaseOrderState.OPEN,
+               "PARTIAL": PurchaseOrderState.PARTLY_RECEIVED,
+               "DELIVERED": PurchaseOrderState.RECEIVED}
+# fkSupplierId of the account's default supplier, which the supplier list may not name.
+DEFAULT_SUPPLIER = "Default supplier"
 # Answers to signing in that mean the application id, secret or token are wrong.
 REFUSED_SIGN_IN = frozenset({400, 401, 403})
 
@@ -117,6 +129,36 @@ class LinnworksSource(PagedStoreSource):
                                  "orders API does; check the API address.", field="api_url")
         return (f"Connected to Linnworks ({api.locality or 'own address'}): "
                 f"{body.get('TotalOrders')} orders.")
+
+    def purchase_orders(self, since: datetime | None, cancel: CancelToken,
+                        ids: Sequence[str] = ()) -> Iterator[PurchaseOrder | FailedOrder]:
+        """The purchase orders dated since `since` (None: all), and those with the given ids
+        (pkPurchaseID) whatever their date: Linnworks searches purchase orders by their date
+        only, so one still open in the ledger is asked for by id to see it change."""
+        with _Api(self, cancel) as api:
+            wanted = list(dict.fromkeys(ids))
+            suppliers = {str(row.get("pkSupplierID")): str(row.get("SupplierName") or "")
+                         for row in api.call("v1", "/api/Inventory/GetSuppliers") or []
+                         if isinstance(row, dict)}
+            page = 1
+            while True:
+                found = api.call("v1", "/api/PurchaseOrder/Search_PurchaseOrders", body={
+                    "searchParameter": {"DateFrom": iso_utc(since) if since else None,
+                                        "EntriesPerPage": self.page_size, "PageNumber": page}})
+                headers = found.get("Result") if isinstance(found, dict) else None
+                if not isinstance(headers, list) or not headers:
+                    break
+                wanted += [str(h["pkPurchaseID"]) for h in headers
+                           if isinstance(h, dict) and h.get("pkPurchaseID")]
+                if page >= int(found.get("TotalPages") or 0):
+                    break
+                page += 1
+            for purchase_id in dict.fromkeys(wanted):
+                if cancel.cancelled:
+                    raise Cancelled()
+                body = api.call("v1", "/api/PurchaseOrder/Get_PurchaseOrder",
+                                body={"pkPurchaseId": purchase_id})
+                yield _read_purchase(body, purchase_id, suppliers, self.timezone)
 
     def fetch_orders(self, query: OrderQuery, cancel: CancelToken
                      ) -> Iterator[Order | FailedOrder]:
@@ -182,15 +224,17 @@ class _Api:
                              f"server or region (Locality {self.locality or 'blank'}).")
         self.servers = {"v1": require_https(str(body["Server"]), STORE), "v2": f"{region}/v2"}
 
-    def call(self, api: str, path: str, params: Mapping[str, Any]) -> Any:
-        """The JSON answer of a GET on the `api` ("v1" or "v2") server, signed in again once
-        when the session ended meanwhile."""
+    def call(self, api: str, path: str, params: Mapping[str, Any] | None = None, *,
+             body: Mapping[str, Any] | None = None) -> Any:
+        """The JSON answer of a GET on the `api` ("v1" or "v2") server (a POST of `body` when
+        one is given), signed in again once when the session ended meanwhile."""
         if not self.session:
             self.sign_in()
         for renewed in (False, True):
-            response = self.http.get(self.servers[api] + path, params=params,
-                                     headers={"Authorization": self.session},
-                                     cancel=self.cancel, allow=() if renewed else (401,))
+            response = self.http.request("POST" if body is not None else "GET",
+                                         self.servers[api] + path, params=params, json=body,
+                                         headers={"Authorization": self.session},
+                                         cancel=self.cancel, allow=() if renewed else (401,))
             if response.status_code != 401:
                 return self.http.json(response)
             self.sign_in()
@@ -437,3 +481,72 @@ def _address(address: Mapping[str, Any]) -> Address:
                    city=str(address.get("Town") or ""), region=str(address.get("Region") or ""),
                    postal_code=str(address.get("PostCode") or ""),
                    country=str(address.get("Country") or ""))
+
+
+# -- purchase orders ----------------------------------------------------------------------------
+
+def _read_purchase(body: Any, purchase_id: str, suppliers: Mapping[str, str],
+                   zone: tzinfo) -> PurchaseOrder | FailedOrder:
+    header = _section(body, "PurchaseOrderHeader") if isinstance(body, dict) else {}
+    number = str(header.get("ExternalInvoiceNumber") or purchase_id)
+    try:
+        return _purchase_order(body, header, number, suppliers, zone)
+    except OrderDataError as error:
+        return FailedOrder(number, error.message, field=error.field)
+
+
+def _purchase_order(body: Mapping[str, Any], header: Mapping[str, Any], number: str,
+                    suppliers: Mapping[str, str], zone: tzinfo) -> PurchaseOrder:
+    """A purchase order: each item's `Cost` is its line total with tax (unit cost × quantity +
+    tax), so its unit cost without tax is (Cost − Tax) / Quantity."""
+    status = header.get("Status")
+    if isinstance(status, int) and 0 <= status < len(PO_STATUSES):
+        status = list(PO_STATUSES)[status]
+    if status not in PO_STATUSES:
+        raise OrderDataError(f"Status is {status!r}, not a Linnworks purchase order status.",
+                             order=number, field="Status")
+    supplier = str(header.get("fkSupplierId") or EMPTY_ID)
+    vendor = suppliers.get(supplier) or (DEFAULT_SUPPLIER if supplier == EMPTY_ID else "")
+    if not vendor:
+        raise OrderDataError(f"its supplier ({supplier}) is not in Linnworks' supplier list.",
+                             order=number, field="fkSupplierId")
+    lines: list[PurchaseOrderLine] = []
+    items_tax = ZERO
+    for index, item in enumerate(body.get("PurchaseOrderItem") or [], start=1):
+        if not isinstance(item, dict) or item.get("IsDeleted"):
+            continue
+        where = f"item {index} ({item.get('SKU') or '?'}): "
+        count = quantity_of(item, "Quantity", number, where=where)
+        tax = amount_of(item, "Tax", number, where=where)
+        net = amount_of(item, "Cost", number, where=where) - tax
+        items_tax += tax
+        lines.append(PurchaseOrderLine(
+            sku=str(item.get("SKU") or ""), name=str(item.get("ItemTitle") or ""),
+            quantity=count, unit_cost=unit_price(net, count),
+            received=quantity_of(item, "Delivered", number, where=where),
+            tax_rate=amount_of(item, "TaxRate", number, where=where)))
+    if abs(items_tax - amount_of(header, "taxPaid", number)) > CENT * max(1, len(lines)):
+        raise OrderDataError(f"the items' tax adds up to {items_tax} but taxPaid is "
+                             f"{header.get('taxPaid')}.", order=number, field="taxPaid")
+    costs = [c for c in body.get("AdditionalCosts") or [] if isinstance(c, dict)]
+    other = sum((amount_of(c, "SubTotalLineCost", number, where="additional cost: ")
+                 for c in costs), ZERO)
+    tax = items_tax + sum((amount_of(c, "Tax", number, where="additional cost: ")
+                           for c in costs), ZERO)
+    ordered = local_day(header.get("DateOfPurchase"), zone)
+    if ordered is None:
+        raise OrderDataError(f"DateOfPurchase is {header.get('DateOfPurchase')!r}, not a date.",
+                             order=number, field="DateOfPurchase")
+    expected = local_day(header.get("QuotedDeliveryDate"), zone)
+    subtotal = sum((line.amount for line in lines), ZERO)
+    reference = str(header.get("SupplierReferenceNumber") or "")
+    return PurchaseOrder(
+        source="linnworks", source_id=str(header.get("pkPurchaseID") or number), number=number,
+        vendor=vendor, order_date=ordered, state=PO_STATUSES[str(status)], status=str(status),
+        currency=str(header.get("Currency") or ""), lines=tuple(lines),
+        total=subtotal + other + tax, expected_date=expected, other_costs=other, tax=tax,
+        memo=f"Linnworks purchase order {number}"
+             + (f", supplier reference {reference}" if reference else ""),
+        revision=revision_of(status, expected, other, tax, [
+            (line.sku, line.quantity, line.unit_cost, line.received) for line in lines]),
+        raw=body)

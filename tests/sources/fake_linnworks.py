@@ -19,10 +19,14 @@ LW_TOKEN = "e3d2c1b0-a9f8-4e7d-8c6b-5a4f3e2d1c0b"
 RATE_LIMITS = {"/api/Auth/AuthorizeByApplication": 150, "/v2/orders": 250,
                "/api/ProcessedOrders/GetRefunds": 150,
                "/api/ReturnsRefunds/SearchReturnsRefundsPaged": 150,
-               "/api/Orders/GetOrderDetailsByNumOrderId": 250}
+               "/api/Orders/GetOrderDetailsByNumOrderId": 250,
+               "/api/Inventory/GetSuppliers": 150,
+               "/api/PurchaseOrder/Search_PurchaseOrders": 250,
+               "/api/PurchaseOrder/Get_PurchaseOrder": 250}
 RETRY_AFTER_S = 7
 REFUND_SPAN = timedelta(days=92)   # "Maximum range is 3 months"
 CENT = Decimal("0.01")
+SUPPLIER_ID = "12d1a4ca-8e3a-4eba-a336-8cd722a9c0c6"
 
 
 def _cents(value: Decimal) -> float:
@@ -103,6 +107,39 @@ def lw_refund(amount: str, action_date: str, *, reference: str = "RF-1",
             "fkOrderItemRowId": str(uuid.uuid4()), "ChannelReason": ""}
 
 
+def lw_purchase(reference: str, items: list[tuple[str, int, str]], *, status: str = "OPEN",
+                tax_rate: str = "20", delivered: int = 0, shipping: str = "0",
+                day: str = "2026-11-02T09:10:00Z") -> dict[str, Any]:
+    """A purchase order as Get_PurchaseOrder answers: each item's Cost is its line total with
+    tax (unit cost × quantity + tax), `items` as (SKU, quantity, unit cost without tax)."""
+    rows, tax_paid = [], Decimal(0)
+    for sku, quantity, cost in items:
+        net = Decimal(cost) * quantity
+        tax = (net * Decimal(tax_rate) / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+        tax_paid += tax
+        rows.append({"pkPurchaseItemId": str(uuid.uuid4()), "fkStockItemId": str(uuid.uuid4()),
+                     "SKU": sku, "ItemTitle": sku.title(), "Quantity": quantity,
+                     "Cost": _cents(net + tax), "Delivered": delivered,
+                     "TaxRate": float(tax_rate), "Tax": _cents(tax), "PackQuantity": 1,
+                     "PackSize": 1, "SupplierCode": f"SUP-{sku}", "IsDeleted": False})
+    costs = [{"AdditionalCostTypeIsShippingType": True, "Reference": "Freight",
+              "SubTotalLineCost": float(shipping), "TaxRate": 0.0, "Tax": 0.0,
+              "TotalLineCost": float(shipping), "Currency": "GBP", "ConversionRate": 1.0,
+              "AdditionalCostTypeName": "Shipping", "AllocationMethod": "ByValue"}
+             ] if Decimal(shipping) else []
+    header = {"pkPurchaseID": str(uuid.uuid5(uuid.NAMESPACE_OID, f"lw-po-{reference}")),
+              "fkSupplierId": SUPPLIER_ID, "fkLocationId": "00000000-0000-0000-0000-000000000000",
+              "ExternalInvoiceNumber": reference, "Status": status, "Currency": "GBP",
+              "SupplierReferenceNumber": "SUP-7781", "Locked": False, "LineCount": len(rows),
+              "DeliveredLinesCount": len(rows) if status == "DELIVERED" else 0,
+              "UnitAmountTaxIncludedType": 0, "DateOfPurchase": day, "DateOfDelivery": day,
+              "QuotedDeliveryDate": "2026-11-10T00:00:00Z", "PostagePaid": 0.0,
+              "TotalCost": _cents(sum((Decimal(str(r["Cost"])) for r in rows), Decimal(0))),
+              "taxPaid": _cents(tax_paid), "ShippingTaxRate": 0.0, "ConversionRate": 1.0}
+    return {"NoteCount": 0, "PurchaseOrderHeader": header, "PurchaseOrderItem": rows,
+            "AdditionalCosts": costs, "PaymentStatements": [], "DeliveredRecords": []}
+
+
 def _instant(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
@@ -115,8 +152,11 @@ class FakeLinnworks(FakeServer):
 
     def __init__(self, orders: list[dict[str, Any]], *, token: str = LW_TOKEN,
                  refunds: dict[str, list[dict[str, Any]]] | None = None,
-                 limits: dict[str, int] | None = None) -> None:
+                 limits: dict[str, int] | None = None,
+                 purchases: list[dict[str, Any]] | None = None) -> None:
         self.orders = {order["OrderId"]: order for order in orders}
+        self.purchases = {p["PurchaseOrderHeader"]["pkPurchaseID"]: p for p in purchases or []}
+        self.suppliers = [{"pkSupplierID": SUPPLIER_ID, "SupplierName": "Cotton Supply Co"}]
         self.refunds = refunds or {}        # OrderId → RefundInfo rows
         self.token = token
         self.limits = {**RATE_LIMITS, **(limits or {})}
@@ -148,11 +188,16 @@ class FakeLinnworks(FakeServer):
                              {"Content-Type": "application/problem+json"})
             return Reply(401, {"Code": None,
                                "Message": "Authorization has been denied for this request."})
-        answer = {"/v2/orders": self._orders,
-                  "/api/Orders/GetOrderDetailsByNumOrderId": self._by_number,
-                  "/api/ReturnsRefunds/SearchReturnsRefundsPaged": self._search_refunds,
-                  "/api/ProcessedOrders/GetRefunds": self._refunds}.get(request.path)
-        if answer is None or request.method != "GET":
+        answer = {("GET", "/v2/orders"): self._orders,
+                  ("GET", "/api/Orders/GetOrderDetailsByNumOrderId"): self._by_number,
+                  ("GET", "/api/ReturnsRefunds/SearchReturnsRefundsPaged"):
+                      self._search_refunds,
+                  ("GET", "/api/ProcessedOrders/GetRefunds"): self._refunds,
+                  ("GET", "/api/Inventory/GetSuppliers"): self._suppliers,
+                  ("POST", "/api/PurchaseOrder/Search_PurchaseOrders"): self._search_purchases,
+                  ("POST", "/api/PurchaseOrder/Get_PurchaseOrder"): self._purchase,
+                  }.get((request.method, request.path))
+        if answer is None:
             return Reply(404, {"Message": f"No HTTP resource was found at {request.path}."})
         return answer(request)
 
@@ -219,6 +264,27 @@ class FakeLinnworks(FakeServer):
         pages = max(1, -(-len(rows) // size))
         return Reply(200, {"PageNumber": page, "EntriesPerPage": size, "TotalEntries": len(rows),
                            "TotalPages": pages, "Data": rows[(page - 1) * size:page * size]})
+
+    def _suppliers(self, _request: Received) -> Reply:
+        return Reply(200, self.suppliers)
+
+    def _search_purchases(self, request: Received) -> Reply:
+        search = json.loads(request.body or b"{}").get("searchParameter") or {}
+        since = search.get("DateFrom")
+        rows = sorted((p["PurchaseOrderHeader"] for p in self.purchases.values()
+                       if not since or _instant(p["PurchaseOrderHeader"]["DateOfPurchase"])
+                       >= _instant(since)), key=lambda h: h["DateOfPurchase"])
+        size, page = int(search.get("EntriesPerPage") or 10), int(search.get("PageNumber") or 1)
+        return Reply(200, {"Result": rows[(page - 1) * size:page * size],
+                           "TotalPages": max(1, -(-len(rows) // size)),
+                           "CurrentPageNumber": page, "EntriesPerPage": size,
+                           "TotalNumberOfRecords": len(rows)})
+
+    def _purchase(self, request: Received) -> Reply:
+        wanted = json.loads(request.body or b"{}").get("pkPurchaseId")
+        if wanted not in self.purchases:
+            return Reply(400, {"Code": None, "Message": "Purchase order not found."})
+        return Reply(200, self.purchases[wanted])
 
     def _refunds(self, request: Received) -> Reply:
         return Reply(200, self.refunds.get(request.param("pkOrderId") or "", []))

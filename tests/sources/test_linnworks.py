@@ -11,6 +11,7 @@ import pytest
 from connex_desktop.core.errors import Cancelled, ReconnectError, SetupError
 from connex_desktop.core.model import Address, Buyer, Order, PaymentStatus, Refund
 from connex_desktop.core.progress import CancelToken
+from connex_desktop.core.purchase_order import PurchaseOrder, PurchaseOrderState
 from connex_desktop.sources.base import OrderQuery
 from connex_desktop.sources.linnworks import LinnworksSource
 from tests.sources.fake_linnworks import (
@@ -21,6 +22,7 @@ from tests.sources.fake_linnworks import (
     FakeLinnworks,
     lw_item,
     lw_order,
+    lw_purchase,
     lw_refund,
     now_iso,
 )
@@ -242,6 +244,54 @@ def test_check_and_settings():
     assert {f.name for f in LinnworksSource.settings_fields if f.secret} == {
         "application_secret", "installation_token"}
     assert LinnworksSource.keeps_own_purchase_orders
+
+
+def purchases(source: LinnworksSource, since: datetime | None = None, ids=()) -> list:
+    return list(source.purchase_orders(since, CancelToken(), ids))
+
+
+def test_purchase_orders_read_with_unit_cost_without_tax_and_their_state():
+    open_po = lw_purchase("PO-2026-0042", [("TEE-BLK-M", 100, "5.00"), ("MUG-1", 3, "2.333")],
+                          shipping="12.00")
+    partial = lw_purchase("PO-2026-0043", [("SOCK-3", 10, "1.10")], status="PARTIAL",
+                          delivered=4, day="2026-11-20T09:00:00Z")
+    with FakeLinnworks([], purchases=[open_po, partial]) as store:
+        got = {p.number: p for p in purchases(make_source(store))}
+    first = got["PO-2026-0042"]
+    assert isinstance(first, PurchaseOrder)
+    assert (first.vendor, first.state, first.status, first.currency) == (
+        "Cotton Supply Co", PurchaseOrderState.OPEN, "OPEN", "GBP")
+    assert (first.order_date, first.expected_date) == (date(2026, 11, 2), date(2026, 11, 10))
+    # Cost is the line total with 20% tax: 600.00 for a hundred tees at 5.00.
+    assert [(line.sku, line.quantity, line.unit_cost, line.amount) for line in first.lines] == [
+        ("TEE-BLK-M", D(100), D("5.00"), D("500.00")), ("MUG-1", D(3), D("2.3333"), D("7.00"))]
+    assert (first.other_costs, first.tax, first.total, first.computed_total) == (
+        D("12.00"), D("101.40"), D("620.40"), D("620.40"))
+    assert "supplier reference SUP-7781" in first.memo
+    second = got["PO-2026-0043"]
+    assert second.state is PurchaseOrderState.PARTLY_RECEIVED
+    assert second.lines[0].received == D(4)
+
+
+def test_purchase_orders_since_a_date_and_by_id_with_a_changed_revision():
+    old = lw_purchase("PO-1", [("W", 5, "2.00")], day="2026-10-01T09:00:00Z")
+    new = lw_purchase("PO-2", [("W", 5, "2.00")], day="2026-11-25T09:00:00Z")
+    broken = lw_purchase("PO-3", [("W", 5, "2.00")], day="2026-11-26T09:00:00Z")
+    broken["PurchaseOrderHeader"]["taxPaid"] = 9.0
+    with FakeLinnworks([], purchases=[old, new, broken]) as store:
+        source = make_source(store)
+        recent = purchases(source, datetime(2026, 11, 20, tzinfo=UTC))
+        [before] = purchases(source, datetime(2026, 12, 1, tzinfo=UTC),
+                             ids=[old["PurchaseOrderHeader"]["pkPurchaseID"]])
+        old["PurchaseOrderHeader"]["Status"] = "DELIVERED"
+        old["PurchaseOrderItem"][0]["Delivered"] = 5
+        [after] = purchases(source, datetime(2026, 12, 1, tzinfo=UTC),
+                            ids=[old["PurchaseOrderHeader"]["pkPurchaseID"]])
+    assert [(type(p).__name__, p.number) for p in recent] == [
+        ("PurchaseOrder", "PO-2"), ("FailedOrder", "PO-3")]
+    assert recent[1].field == "taxPaid"
+    assert (before.state, after.state) == (PurchaseOrderState.OPEN, PurchaseOrderState.RECEIVED)
+    assert before.revision != after.revision
 
 
 def add_linnworks(cli, sandbox, store: FakeLinnworks, mode: str) -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -14,6 +15,12 @@ from connex_desktop.core.errors import Cancelled, OrderDataError, ReconnectError
 from connex_desktop.core.model import Address, Buyer, Order, OrderLine, Payment, PaymentStatus
 from connex_desktop.core.money import ZERO, MoneyError, money, quantity
 from connex_desktop.core.progress import CancelToken
+from connex_desktop.core.purchase_order import (
+    PurchaseOrder,
+    PurchaseOrderLine,
+    PurchaseOrderState,
+    revision_of,
+)
 from connex_desktop.sources.amounts import amount_of, quantity_of, unit_price
 from connex_desktop.sources.base import (
     TIMEZONE_SETTING,
@@ -43,6 +50,11 @@ PAID_STATUSES = frozenset({"ReadyToShip", "Completed"})
 SYMBOLS = {"USD": "$", "CAD": "$", "AUD": "$", "NZD": "$", "GBP": "£", "EUR": "€", "JPY": "¥",
            "INR": "₹"}
 CURRENCY_CODE = re.compile(r"[A-Z]{3}")
+# getPOs: pages of up to 10,000 purchase orders. "Completed" is the one Status value SkuVault
+# documents; "Cancelled" is read as cancelled too [Unverified: the full list is unpublished].
+PO_PAGE_SIZE = 10_000
+PO_COMPLETED = "Completed"
+PO_CANCELLED = "Cancelled"
 
 
 def _reset_wait_s(response: requests.Response) -> float | None:
@@ -131,6 +143,29 @@ class SkuVaultSource(PagedStoreSource):
                 if day is None or query.includes_day(day):
                     yield _read(raw, currency, zone)
 
+    def purchase_orders(self, since: datetime | None, cancel: CancelToken,
+                        ids: Sequence[str] = ()) -> Iterator[PurchaseOrder | FailedOrder]:
+        """The purchase orders changed since `since` (None: all), or those numbered in `ids`
+        whatever their time and status."""
+        currency, zone = self.currency, self.timezone
+        with _Api(self, cancel) as api:
+            if ids:
+                rows: Iterable[Mapping[str, Any]] = api.purchase_orders(
+                    {"PONumbers": list(dict.fromkeys(ids))})
+            else:
+                window = {"ModifiedAfterDateTimeUtc": iso_utc(since),
+                          "ModifiedBeforeDateTimeUtc": iso_utc(datetime.fromtimestamp(
+                              self._clock(), UTC))} if since else {}
+                # getPOs leaves completed purchase orders out unless asked for by status.
+                rows = itertools.chain(api.purchase_orders(window), api.purchase_orders(
+                    {**window, "Status": PO_COMPLETED}))
+            seen: set[str] = set()
+            for raw in rows:
+                number = str(raw.get("PoNumber") or raw.get("PoId") or "?")
+                if number not in seen:
+                    seen.add(number)
+                    yield _read_purchase(raw, number, currency, zone)
+
     def _walk(self, api: _Api, query: OrderQuery) -> Iterator[Mapping[str, Any]]:
         """Every sale in the query's time, window by window, page by page."""
         now = datetime.fromtimestamp(self._clock(), UTC)
@@ -195,19 +230,35 @@ class _Api:
 
     def sales(self, path: str, params: Mapping[str, Any]) -> list[Mapping[str, Any]]:
         """The sales of one call, from the wrapped answer {"Sales", "Status", "Errors"}."""
+        return self.records(path, "Sales", params)
+
+    def purchase_orders(self, params: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+        """Every purchase order getPOs gives for `params`, page by page from page 0."""
+        page = 0
+        while True:
+            rows = self.records("/purchaseorders/getPOs", "PurchaseOrders", {
+                **params, "PageNumber": page, "IncludeProducts": True})
+            yield from rows
+            if len(rows) < PO_PAGE_SIZE:
+                return
+            page += 1
+
+    def records(self, path: str, key: str, params: Mapping[str, Any]
+                ) -> list[Mapping[str, Any]]:
+        """The list under `key` in the answer to one call, signed in first if need be."""
         if self.cancel.cancelled:
             raise Cancelled()
         if not self.tokens:
             self.sign_in()
         body = self._post(path, {**self.tokens, **params})
-        rows = body.get("Sales") if isinstance(body, dict) else None
+        rows = body.get(key) if isinstance(body, dict) else None
         errors = body.get("Errors") if isinstance(body, dict) else None
         if errors:
             raise SetupError(f"SkuVault refused the request {path.rsplit('/', 1)[-1]}.",
                              detail=self.http.scrub("; ".join(map(str, errors))))
         if not isinstance(rows, list):
-            raise SetupError("The SkuVault API address did not answer with a list of sales; "
-                             "check the API address.", field="api_url")
+            raise SetupError(f"The SkuVault API address did not answer with {key}; check the "
+                             "API address.", field="api_url")
         return [row for row in rows if isinstance(row, dict)]
 
     def _post(self, path: str, body: Mapping[str, Any]) -> Any:
@@ -243,11 +294,19 @@ def _money(data: Mapping[str, Any], key: str, number: str, currency: str,
                              order=number, field=key)
     if not exact:
         return amount_of(value, "a", number, where=f"{where}{key}.")
-    try:   # a unit price may have more places than a cent
-        return quantity(value.get("a") if value.get("a") is not None else "0")
+    return _exact(value, "a", number, where=f"{where}{key}.", field=key)
+
+
+def _exact(data: Mapping[str, Any], key: str, number: str, *, where: str = "",
+           field: str = "") -> Decimal:
+    """`data[key]` as an amount with all its places (a unit price or cost may have more
+    than a cent's); missing: zero."""
+    value = data.get(key)
+    try:
+        return quantity(value if value is not None else "0")
     except MoneyError:
-        raise OrderDataError(f"{where}{key} is {value.get('a')!r}, not an amount.",
-                             order=number, field=key) from None
+        raise OrderDataError(f"{where}{key} is {value!r}, not an amount.", order=number,
+                             field=field or key) from None
 
 
 def _order(raw: Mapping[str, Any], number: str, currency: str, zone: tzinfo) -> Order:
@@ -303,3 +362,60 @@ def _lines(raw: Mapping[str, Any], number: str, currency: str) -> Iterable[Order
             yield OrderLine(sku=str(item.get("Sku") or ""), name=str(item.get("Sku") or ""),
                             quantity=count, unit_price=unit_price(money(count * price), count),
                             taxable=False)
+
+
+# -- purchase orders ----------------------------------------------------------------------------
+
+def _read_purchase(raw: Mapping[str, Any], number: str, currency: str,
+                   zone: tzinfo) -> PurchaseOrder | FailedOrder:
+    try:
+        return _purchase_order(raw, number, currency, zone)
+    except OrderDataError as error:
+        return FailedOrder(number, error.message, field=error.field)
+
+
+def _purchase_order(raw: Mapping[str, Any], number: str, currency: str,
+                    zone: tzinfo) -> PurchaseOrder:
+    """A purchase order: each line's Cost is the unit cost (SkuVault states no tax on it)."""
+    vendor = str(raw.get("SupplierName") or "").strip()
+    if not vendor:
+        raise OrderDataError("it names no supplier.", order=number, field="SupplierName")
+    if raw.get("Costs"):
+        raise OrderDataError("it has additional costs (Costs), whose form SkuVault does not "
+                             "document: book them by hand.", order=number, field="Costs")
+    lines: list[PurchaseOrderLine] = []
+    for index, item in enumerate(raw.get("LineItems") or [], start=1):
+        if not isinstance(item, dict):
+            raise OrderDataError(f"line {index} is not a line item.", order=number,
+                                 field="LineItems")
+        where = f"line {index} ({item.get('SKU') or '?'}): "
+        count = quantity_of(item, "Quantity", number, where=where)
+        cost = _exact(item, "Cost", number, where=where)
+        lines.append(PurchaseOrderLine(
+            sku=str(item.get("SKU") or ""), name=str(item.get("Variant") or item.get("SKU")
+                                                     or ""),
+            quantity=count, unit_cost=unit_price(money(count * cost), count),
+            received=quantity_of(item, "ReceivedQuantity", number, where=where)))
+    ordered = local_day(raw.get("OrderDate"), zone) or local_day(raw.get("CreatedDate"), zone)
+    if ordered is None:
+        raise OrderDataError(f"OrderDate is {raw.get('OrderDate')!r}, not a date.",
+                             order=number, field="OrderDate")
+    status = str(raw.get("Status") or "")
+    state = (PurchaseOrderState.RECEIVED if status == PO_COMPLETED else
+             PurchaseOrderState.CANCELLED if status == PO_CANCELLED else
+             PurchaseOrderState.PARTLY_RECEIVED if any(line.received for line in lines) else
+             PurchaseOrderState.OPEN)
+    expected = local_day(raw.get("ArrivalDueDate"), zone)
+    notes = str(raw.get("PublicNotes") or "")
+    return PurchaseOrder(
+        # getPOs finds purchase orders by number only: the number is the id asked for again.
+        source="skuvault", source_id=number, number=number,
+        vendor=vendor, order_date=ordered, state=state, status=status, currency=currency,
+        lines=tuple(lines), total=sum((line.amount for line in lines), ZERO),
+        expected_date=expected,
+        ship_to=Address(line1=str(raw.get("ShipToAddress") or raw.get("ShipToWarehouse")
+                                  or "")),
+        memo=f"SkuVault purchase order {number}" + (f": {notes}" if notes else ""),
+        revision=revision_of(status, expected, [
+            (line.sku, line.quantity, line.unit_cost, line.received) for line in lines]),
+        raw=raw)

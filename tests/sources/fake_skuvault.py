@@ -18,7 +18,8 @@ USER_TOKEN = "uT0k3n+Pa6Sd9Fg2Hj5Kl8Zx1Cv4Bn=="
 # Calls a minute by throttling level, and the level of each call the fake answers.
 LEVELS = {"Very Light": 200, "Light": 20, "Moderate": 10, "Heavy": 5, "Severe": 1}
 CALL_LEVELS = {"/api/gettokens": "Very Light", "/api/sales/getSalesByDate": "Heavy",
-               "/api/sales/getSales": "Heavy"}
+               "/api/sales/getSales": "Heavy", "/api/purchaseorders/getPOs": "Heavy"}
+PO_PAGE = 10_000
 WINDOW_MS = 60_000
 MAX_RANGE = timedelta(days=7)
 PAGE_SIZES = range(1000, 10_001)
@@ -64,8 +65,11 @@ class FakeSkuVault(FakeServer):
     X-RateLimit headers, Reset in milliseconds."""
 
     def __init__(self, sales: list[dict[str, Any]], *, password: str = SV_PASSWORD,
-                 clock_ms: Callable[[], float] | None = None) -> None:
+                 clock_ms: Callable[[], float] | None = None,
+                 purchases: list[dict[str, Any]] | None = None) -> None:
         self.sales: dict[str, dict[str, Any]] = {}
+        self.purchases = {p["PoNumber"]: p for p in purchases or []}
+        self.po_modified = {n: _instant(p["CreatedDate"]) for n, p in self.purchases.items()}
         self.modified: dict[str, datetime] = {}     # SkuVault's own last-modified times
         self.password = password
         self._clock_ms = clock_ms or (lambda: time.time() * 1000)
@@ -103,6 +107,8 @@ class FakeSkuVault(FakeServer):
             return Reply(200, {"TenantToken": TENANT_TOKEN, "UserToken": USER_TOKEN})
         if (body.get("TenantToken"), body.get("UserToken")) != (TENANT_TOKEN, USER_TOKEN):
             return Reply(401, {"Status": "Unauthorized", "Errors": ["Invalid tokens."]})
+        if request.path == "/api/purchaseorders/getPOs":
+            return self._purchase_orders(body)
         if request.path == "/api/sales/getSales":
             ids = body.get("OrderIds") or []
             return Reply(200, {"Sales": [self.sales[i] for i in ids if i in self.sales]})
@@ -121,6 +127,28 @@ class FakeSkuVault(FakeServer):
         self.windows[path] = (start, calls + 1)
         return None
 
+    def touch(self, number: str, moment: str) -> None:
+        """The purchase order was changed at `moment`."""
+        self.po_modified[number] = _instant(moment)
+
+    def _purchase_orders(self, body: dict[str, Any]) -> Reply:
+        numbers = body.get("PONumbers")
+        if numbers:     # they win over dates and status
+            rows = [self.purchases[n] for n in numbers if n in self.purchases]
+        else:
+            after, before = body.get("ModifiedAfterDateTimeUtc"), body.get(
+                "ModifiedBeforeDateTimeUtc")
+            completed = body.get("Status") == "Completed"
+            rows = [p for n, p in self.purchases.items()
+                    if (p["Status"] == "Completed") == completed
+                    and (body.get("Status") in (None, "Completed") or p["Status"] ==
+                         body.get("Status"))
+                    and (not after or self.po_modified[n] >= _instant(after))
+                    and (not before or self.po_modified[n] <= _instant(before))]
+        page = int(body.get("PageNumber", 0))
+        return Reply(200, {"PurchaseOrders": rows[page * PO_PAGE:(page + 1) * PO_PAGE],
+                           "Status": "OK", "Errors": []})
+
     def _by_date(self, body: dict[str, Any]) -> Reply:
         try:
             start, end = _instant(body["FromDate"]), _instant(body["ToDate"])
@@ -138,6 +166,28 @@ class FakeSkuVault(FakeServer):
         page = int(body.get("PageNumber", 0))
         return Reply(200, {"Sales": rows[page * size:(page + 1) * size], "Status": "OK",
                            "Errors": []})
+
+
+def sv_purchase(number: str, lines: list[tuple[str, int, str]], *, status: str = "Open",
+                received: int = 0, created: str = "2026-11-02T09:10:00.0000000Z",
+                **fields: Any) -> dict[str, Any]:
+    """A purchase order as getPOs answers: `lines` as (SKU, quantity, unit cost)."""
+    po = {"PoId": str(abs(hash(number)) % 10_000), "PoNumber": number, "Status": status,
+          "PaymentStatus": "NonePaid", "SupplierName": "Cotton Supply Co",
+          "CreatedDate": created, "OrderDate": created,
+          "ArrivalDueDate": "2026-11-10T00:00:00.0000000Z",
+          "RequestedShipDate": "0001-01-01T00:00:00", "ActualShippedDate": "0001-01-01T00:00:00",
+          "OrderCancelDate": "0001-01-01T00:00:00", "TermsName": "Net 30",
+          "ShipToWarehouse": "WH1", "ShipToAddress": "", "TrackingInfo": "",
+          "ShippingCarrierClass": {"CarrierName": "UPS", "ClassName": "Ground"},
+          "PublicNotes": "", "PrivateNotes": "", "Costs": [],
+          "LineItems": [{"SKU": sku, "ProductId": "1021", "Quantity": quantity,
+                         "QuantityTo3PL": 0, "ReceivedQuantity": received,
+                         "ReceivedQuantityTo3PL": 0, "Cost": float(cost), "RetailCost": 25.0,
+                         "Variant": "", "Identifier": "", "PublicNotes": "", "PrivateNotes": ""}
+                        for sku, quantity, cost in lines]}
+    po.update(fields)
+    return po
 
 
 def _bad(message: str) -> Reply:

@@ -12,6 +12,7 @@ import pytest
 from connex_desktop.core.errors import Cancelled, ReconnectError, SetupError
 from connex_desktop.core.model import Address, Buyer, Order, PaymentStatus
 from connex_desktop.core.progress import CancelToken
+from connex_desktop.core.purchase_order import PurchaseOrder, PurchaseOrderState
 from connex_desktop.sources.base import FailedOrder, OrderQuery
 from connex_desktop.sources.skuvault import SkuVaultSource
 from tests.sources.fake_skuvault import (
@@ -21,6 +22,7 @@ from tests.sources.fake_skuvault import (
     USER_TOKEN,
     FakeSkuVault,
     sv_item,
+    sv_purchase,
     sv_sale,
 )
 from tests.sources.store_cli import (  # the fixtures are used by name
@@ -233,6 +235,32 @@ def test_check_and_settings():
     assert {f.name for f in SkuVaultSource.settings_fields if f.secret} == {"password"}
     assert SkuVaultSource.keeps_own_purchase_orders
     assert set(SkuVaultSource.skipped_statuses()) == {"Cancelled", "Invalid"}
+
+
+def test_purchase_orders_changed_since_with_the_completed_ones_asked_apart():
+    open_po = sv_purchase("PO-42", [("TEE-BLK-M", 100, "5.00"), ("MUG-1", 3, "2.333")])
+    partial = sv_purchase("PO-43", [("SOCK-3", 10, "1.10")], received=4)
+    done = sv_purchase("PO-44", [("SOCK-3", 10, "1.10")], status="Completed", received=10)
+    costly = sv_purchase("PO-45", [("W", 1, "1.00")], Costs=[{"Name": "Freight"}])
+    old = sv_purchase("PO-41", [("W", 1, "1.00")], created="2026-09-01T00:00:00Z")
+    with fake([], purchases=[open_po, partial, done, costly, old]) as store:
+        source = make_source(store)
+        got = {p.number: p for p in source.purchase_orders(NOW - timedelta(days=40),
+                                                           CancelToken())}
+        asked = store.bodies("/api/purchaseorders/getPOs")
+        [again] = source.purchase_orders(None, CancelToken(), ids=["PO-41"])
+    assert sorted(got) == ["PO-42", "PO-43", "PO-44", "PO-45"]
+    assert [b.get("Status") for b in asked] == [None, "Completed"]
+    first = got["PO-42"]
+    assert isinstance(first, PurchaseOrder) and first.vendor == "Cotton Supply Co"
+    assert [(line.sku, line.unit_cost, line.amount) for line in first.lines] == [
+        ("TEE-BLK-M", D("5.00"), D("500.00")), ("MUG-1", D("2.3333"), D("7.00"))]
+    assert (first.total, first.currency, first.state) == (
+        D("507.00"), "USD", PurchaseOrderState.OPEN)
+    assert got["PO-43"].state is PurchaseOrderState.PARTLY_RECEIVED
+    assert got["PO-44"].state is PurchaseOrderState.RECEIVED
+    assert isinstance(got["PO-45"], FailedOrder) and got["PO-45"].field == "Costs"
+    assert again.number == "PO-41" and again.expected_date == date(2026, 11, 9)
 
 
 def add_skuvault(cli, sandbox, store: FakeSkuVault, mode: str) -> None:

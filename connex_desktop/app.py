@@ -37,7 +37,9 @@ from connex_desktop.sources.bigcommerce import BigCommerceSource
 from connex_desktop.sources.csv_file import CsvSource
 from connex_desktop.sources.erply import ErplySource
 from connex_desktop.sources.lightspeed_x import LightspeedXSource
+from connex_desktop.sources.linnworks import LinnworksSource
 from connex_desktop.sources.shopify import ShopifySource
+from connex_desktop.sources.skuvault import SkuVaultSource
 from connex_desktop.sources.woocommerce import WooCommerceSource
 from connex_desktop.storage.database import Database, raise_if_storage_error
 from connex_desktop.storage.ledger import LedgerRepository
@@ -74,6 +76,8 @@ SOURCE_KINDS: Mapping[str, type[Source]] = {CsvSource.kind: CsvSource, DemoSourc
                                             WooCommerceSource.kind: WooCommerceSource,
                                             BigCommerceSource.kind: BigCommerceSource,
                                             LightspeedXSource.kind: LightspeedXSource,
+                                            LinnworksSource.kind: LinnworksSource,
+                                            SkuVaultSource.kind: SkuVaultSource,
                                             ShopifySource.kind: ShopifySource}
 
 

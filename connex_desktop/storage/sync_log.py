@@ -101,7 +101,7 @@ class Shown(enum.StrEnum):
     SKIPPED_OTHER = "skipped: other reasons"
 
 
-# The planner's and the engine's words for why an order was skipped (sync/planner.py `_skip`,
+# The planner's and the engine's words for why an order was skipped (sync/planner/order.py,
 # sync/engine.py); the GUI tests file real syncs' skipped orders, so a change of wording shows.
 _SKIP_REASONS = (
     (Shown.ALREADY_BOOKED, re.compile(r"\bbooked already\b")),

@@ -63,16 +63,21 @@ from connex_desktop.sync.company import (
 )
 from connex_desktop.sync.customer_fields import currency_of
 from connex_desktop.sync.planner import (
+    BookedSaleCustomerRef,
     CompanySetup,
     LedgerEntry,
     NewEntity,
+    NewEntityRef,
     OrderPlan,
     Pending,
     PlannedDocument,
+    PlannedDocumentId,
     money_text,
     names_order,
     other_sku,
     plan_order,
+    shrunk_payment,
+    thawed,
 )
 
 log = logging.getLogger(__name__)
@@ -94,8 +99,6 @@ NOT_FOUND_CODE = "610"   # QuickBooks' "Object Not Found": deleted already
 # How an order's documents are listed: the sale first, then what follows from it.
 DOCUMENT_ORDER = (DocumentKind.ESTIMATE, DocumentKind.INVOICE, DocumentKind.SALES_RECEIPT,
                   DocumentKind.PAYMENT, DocumentKind.PURCHASE_ORDER, DocumentKind.REFUND_RECEIPT)
-# The sale whose customer a later payment or refund goes to, by the Pending key's prefix.
-EARLIER_SALE_CUSTOMERS = {"invoice-customer": "Invoice", "receipt-customer": "SalesReceipt"}
 _STOPPING_KINDS = frozenset({ErrorKind.RECONNECT, ErrorKind.FIX_SETUP, ErrorKind.QUOTA})
 
 
@@ -435,13 +438,13 @@ class _Session:
         self.store_remembered = bool(remembered)
         self.refs = ReferenceCache(client)
         self.setup = CompanySetup()
-        self.resolved: dict[str, Any] = {}      # Pending key -> ref / id, for the whole run
+        self.resolved: dict[Pending, Any] = {}  # hole -> ref / id, for the whole run
         self.retry_later = False
         self.seen: set[str] = set()
         self.numbers: set[str] = set()           # the order numbers fetched, read or not
         self.carried: list[_OrderState] = []     # planned orders with documents still to send
-        self.entity_faults: dict[str, str] = {}  # Pending key -> why it could not be created
-        self.renamed: dict[str, NewEntity] = {}  # customers and items renamed after a clash
+        self.entity_faults: dict[Pending, str] = {}  # hole -> why it could not be filled
+        self.renamed: dict[NewEntityRef, NewEntity] = {}  # renamed after a name clash
         self.open_balance: dict[str, Decimal] = {}  # invoice Id -> what is left to pay on it
         # Documents QuickBooks totals otherwise than the store, with why: deleted at once.
         self.wrong_totals: list[tuple[_Doc, Mapping[str, Any], str]] = []
@@ -723,7 +726,7 @@ class _Session:
             self._finish_completed(everything=True)
 
     def _entities_ready(self) -> list[NewEntity]:
-        ready: dict[str, NewEntity] = {}
+        ready: dict[NewEntityRef, NewEntity] = {}
         for state in self.carried:
             if state.failure is not None:
                 continue
@@ -754,9 +757,9 @@ class _Session:
 
     def _fit_payment(self, doc: _Doc) -> bool:
         """Never pay an invoice beyond its open balance in QuickBooks: it may have been paid
-        there meanwhile (by hand, or by a sync whose ledger this is not). False: nothing due."""
-        line = doc.payload["Line"][0]
-        invoice_id = str(line["LinkedTxn"][0]["TxnId"])
+        there meanwhile (by hand, or by a sync whose ledger this is not). A payment beyond it is
+        planned anew for the open balance. False: nothing due."""
+        invoice_id = str(doc.payload["Line"][0]["LinkedTxn"][0]["TxnId"])
         open_balance = self.open_balance.get(invoice_id)
         if open_balance is None:
             return True
@@ -767,8 +770,8 @@ class _Session:
                                    "already paid in QuickBooks.")
             return False
         if amount > open_balance:
-            doc.payload["TotalAmt"] = line["Amount"] = money_text(open_balance)
-            doc.planned.total = open_balance
+            doc.planned = shrunk_payment(doc.planned, open_balance)
+            doc.payload = _resolve(doc.planned.body, self._lookup(doc.order))
             doc.order.notes.append(
                 f"Only {money_text(open_balance)} of {money_text(amount)} was applied: the rest "
                 "of the invoice is already paid in QuickBooks.")
@@ -778,37 +781,37 @@ class _Session:
 
     def _lookup(self, state: _OrderState) -> Callable[[Pending], Any]:
         def lookup(pending: Pending) -> Any:
-            kind, _, name = pending.key.partition(":")
-            if kind == "doc":
-                doc = state.docs[name]
-                if not doc.done:
-                    raise _NotYet(pending.key)
-                return doc.qb_id
-            if pending.key in self.resolved:
-                return self.resolved[pending.key]
-            if pending.key in self.entity_faults:
-                raise KeyError(pending.key)
-            raise _NotYet(pending.key)
+            match pending:
+                case PlannedDocumentId(doc_key=doc_key):   # a document of the same order
+                    doc = state.docs[doc_key]
+                    if not doc.done:
+                        raise _NotYet(pending)
+                    return doc.qb_id
+                case NewEntityRef() | BookedSaleCustomerRef():   # filled once for the run
+                    if pending in self.resolved:
+                        return self.resolved[pending]
+                    if pending in self.entity_faults:
+                        raise KeyError(pending)
+                    raise _NotYet(pending)
         return lookup
 
     def _load_sale_customers(self, states: list[_OrderState]) -> None:
         """Later payments and refunds go to the customer of the sale booked in an earlier run."""
-        wanted = {doc.planned.body["CustomerRef"].key
-                  for state in states for doc in state.docs.values()
-                  if not doc.done and isinstance(doc.planned.body.get("CustomerRef"), Pending)
-                  and doc.planned.body["CustomerRef"].key.partition(":")[0]
-                  in EARLIER_SALE_CUSTOMERS}
-        wanted -= set(self.resolved) | set(self.entity_faults)
-        for prefix, entity in EARLIER_SALE_CUSTOMERS.items():
-            ids = sorted(key.split(":", 1)[1] for key in wanted if key.startswith(prefix + ":"))
+        wanted = {customer for state in states for doc in state.docs.values()
+                  if not doc.done and isinstance(customer := doc.planned.body.get("CustomerRef"),
+                                                 BookedSaleCustomerRef)}
+        wanted -= self.resolved.keys() | self.entity_faults.keys()
+        for kind in sorted({customer.sale for customer in wanted}):
+            ids = sorted(customer.qb_id for customer in wanted if customer.sale is kind)
             for start in range(0, len(ids), 100):
                 listed = ", ".join(_quote(sale_id) for sale_id in ids[start:start + 100])
-                for sale in self.client.query_all(entity, f"Id IN ({listed})"):
-                    self.resolved[f"{prefix}:{sale['Id']}"] = dict(sale["CustomerRef"])
-                    if entity == "Invoice":
+                for sale in self.client.query_all(kind.value, f"Id IN ({listed})"):
+                    self.resolved[BookedSaleCustomerRef(kind, str(sale["Id"]))] = dict(
+                        sale["CustomerRef"])
+                    if kind is DocumentKind.INVOICE:
                         self._note_balance(sale)
-        for key in wanted - set(self.resolved):
-            self.entity_faults[key] = "the sale it belongs to is no longer in QuickBooks"
+        for customer in wanted - self.resolved.keys():
+            self.entity_faults[customer] = "the sale it belongs to is no longer in QuickBooks"
 
     def _send_round(self, operations: list[_Doc | NewEntity]) -> None:
         # A few operations go as plain requests: a batch of one would spend one of the
@@ -1152,15 +1155,10 @@ class _Session:
 
 # ---- helpers -----------------------------------------------------------------------------
 
-def _resolve(value: Any, lookup: Callable[[Pending], Any]) -> Any:
-    """A copy of a planned body with every Pending replaced by what it now stands for."""
-    if isinstance(value, Pending):
-        return lookup(value)
-    if isinstance(value, dict):
-        return {key: _resolve(item, lookup) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_resolve(item, lookup) for item in value]
-    return value
+def _resolve(body: Mapping[str, Any], lookup: Callable[[Pending], Any]) -> Any:
+    """The payload to send: a plain copy of a planned body, each typed hole (a document of the
+    same order, an earlier sale's customer, a new customer or item) filled by `lookup`."""
+    return thawed(body, lookup)
 
 
 def _failed_order_message(failed: FailedOrder) -> str:
@@ -1183,7 +1181,7 @@ def _intent(doc: _Doc) -> Intent:
 
 def _entity_and_body(operation: _Doc | NewEntity) -> tuple[str, dict[str, Any]]:
     if isinstance(operation, NewEntity):
-        return operation.entity, operation.body
+        return operation.entity, thawed(operation.body)
     return operation.planned.kind.value, operation.payload
 
 

@@ -77,7 +77,7 @@ def _order(number, outcome, message="", customer=""):
                           documents=(), customer=customer)
 
 
-# The engine's words (sync/engine.py, sync/planner.py) for each reason an order is skipped.
+# The engine's words (sync/engine.py, sync/planner/) for each reason an order is skipped.
 SKIPPED = {
     "Skipped: it is booked already (the invoice 1001).": Shown.ALREADY_BOOKED,
     "Skipped: everything this connection books for it is booked already.":

@@ -454,6 +454,29 @@ def test_an_invoice_paid_by_hand_in_quickbooks_is_not_paid_again(app, sandbox, t
     assert "already paid in QuickBooks" in record.message
 
 
+def test_an_invoice_paid_in_part_by_hand_gets_a_payment_for_what_is_still_open(app, sandbox,
+                                                                               tmp_path):
+    path = tmp_path / "orders.csv"
+    write_orders(path, [row("9502", "COF-INS-8", "2", "13.50", status="on-hold")])
+    connection = connect(app, sandbox, "Shop", TransactionMode.INVOICES_WITH_PAYMENTS, path)
+    app.engine().run(connection)
+    invoice = by_number(sandbox, "Invoice")["9502"]
+    sandbox.company.create("Payment", {   # a deposit of 10.00 recorded by hand
+        "CustomerRef": invoice["CustomerRef"], "TotalAmt": "10.00",
+        "Line": [{"Amount": "10.00", "LinkedTxn": [{"TxnId": invoice["Id"],
+                                                     "TxnType": "Invoice"}]}]})
+    write_orders(path, [row("9502", "COF-INS-8", "2", "13.50", payment_status="paid")])
+    result = app.engine().run(connection, query=ALL)
+    assert result.status is RunStatus.SUCCEEDED, result.errors
+    assert sorted(money_of(p["TotalAmt"]) for p in docs(sandbox, "Payment")) == [
+        D("10.00"), D("17.00")]
+    assert money_of(by_number(sandbox, "Invoice")["9502"]["Balance"]) == D("0.00")
+    (payment,) = app.ledger.rows_for_run(result.run_id)
+    assert (payment.kind, payment.total) == ("Payment", D("17.00"))
+    (record,) = app.runs.orders(result.run_id)
+    assert "Only 17.00 of 27.00 was applied" in record.message
+
+
 def test_the_same_orders_under_another_file_name_are_adopted_not_paid_twice(app, sandbox,
                                                                             tmp_path):
     rows = [row("9601", "NTB-LIN-A5", "2", "21.00", payment_status="paid")]

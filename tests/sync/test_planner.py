@@ -32,12 +32,16 @@ from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.result import DocumentKind
 from connex_desktop.sync.planner import (
     QB_ASSIGNS,
+    BookedSaleCustomerRef,
     CompanySetup,
     LedgerEntry,
-    Pending,
+    NewEntityRef,
+    PlannedDocumentId,
     document_total,
     names_order,
     plan_order,
+    shrunk_payment,
+    thawed,
 )
 
 D = Decimal
@@ -138,11 +142,46 @@ def test_invoices_with_payments_applies_what_was_paid():
     assert payment.body["PaymentRefNum"] == "ch_123"
     assert payment.body["PaymentMethodRef"] == {"value": "3", "name": "Visa"}
     assert payment.body["DepositToAccountRef"]["value"] == "35"
-    assert payment.body["Line"][0]["LinkedTxn"] == [{"TxnId": Pending("doc:invoice"),
-                                                     "TxnType": "Invoice"}]
+    assert payment.body["Line"][0]["LinkedTxn"] == ({"TxnId": PlannedDocumentId("invoice"),
+                                                     "TxnType": "Invoice"},)
     assert payment.depends_on == ("invoice",)
     assert payment.body["CustomerRef"] == result.documents[0].body["CustomerRef"]
 
+
+
+def test_a_plan_cannot_be_changed_once_made():
+    result = plan(make_order(paid="100.00", email="bob@example.com", name="Bob"))
+    invoice, payment = result.documents
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        payment.total = D("40.00")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.documents = ()
+    with pytest.raises(TypeError):
+        payment.body["TotalAmt"] = "40.00"
+    with pytest.raises(TypeError):
+        payment.body["Line"][0]["Amount"] = "40.00"    # and so are its lines
+    with pytest.raises(AttributeError):
+        invoice.body["Line"].append({"Amount": "1.00"})
+    with pytest.raises(AttributeError):
+        result.notes.append("a note")
+    with pytest.raises(TypeError):
+        result.creates[0].body["DisplayName"] = "Someone else"
+    assert (payment.total, payment.body["TotalAmt"]) == (D("100.00"), "100.00")
+
+
+def test_a_payment_for_less_than_planned_is_planned_anew_and_the_first_plan_kept():
+    payment = plan(make_order(paid="100.00")).documents[1]
+    shrunk = shrunk_payment(payment, D("40.00"))
+    assert (shrunk.total, shrunk.body["TotalAmt"], shrunk.body["Line"][0]["Amount"]) == (
+        D("40.00"), "40.00", "40.00")
+    assert shrunk.body["Line"][0]["LinkedTxn"] == payment.body["Line"][0]["LinkedTxn"]
+    assert {key: value for key, value in shrunk.body.items() if key not in ("TotalAmt", "Line")
+            } == {key: value for key, value in payment.body.items()
+                  if key not in ("TotalAmt", "Line")}
+    assert (shrunk.doc_key, shrunk.kind, shrunk.depends_on) == (
+        payment.doc_key, payment.kind, payment.depends_on)
+    assert (payment.total, payment.body["TotalAmt"], payment.body["Line"][0]["Amount"]) == (
+        D("100.00"), "100.00", "100.00")
 
 def test_unpaid_order_in_payments_mode_is_an_open_invoice():
     assert kinds(plan(make_order())) == [("invoice", DocumentKind.INVOICE)]
@@ -158,7 +197,7 @@ def test_sales_receipt_for_a_paid_order():
 
 def test_sales_receipts_mode_skips_an_unpaid_order_with_a_reason():
     result = plan(make_order(), connection(TransactionMode.SALES_RECEIPTS))
-    assert result.documents == []
+    assert result.documents == ()
     assert "not paid in full" in result.skip_reason
 
 
@@ -175,8 +214,8 @@ def test_sales_orders_invoices_link_the_invoice_to_the_estimate_with_the_same_nu
                              ("payment:1", DocumentKind.PAYMENT)]
     estimate, invoice, _ = result.documents
     assert estimate.doc_number == invoice.doc_number == "1001"
-    assert invoice.body["LinkedTxn"] == [{"TxnId": Pending("doc:estimate"),
-                                          "TxnType": "Estimate"}]
+    assert invoice.body["LinkedTxn"] == ({"TxnId": PlannedDocumentId("estimate"),
+                                          "TxnType": "Estimate"},)
     assert invoice.depends_on == ("estimate",)
 
 
@@ -293,13 +332,13 @@ def test_a_foreign_document_carries_the_stores_exchange_rate_only(currency, rate
 def test_known_buyer_is_matched_by_email():
     result = plan(make_order(email="JANE@example.com", name="Someone Else"))
     assert result.documents[0].body["CustomerRef"] == {"value": "58", "name": "Jane Doe"}
-    assert result.creates == []
+    assert result.creates == ()
 
 
 def test_new_buyer_is_created_once():
     result = plan(make_order(email="bob@example.com", name="Bob: Builder"))
     assert [entity.label for entity in result.creates] == ["Customer 'Bob- Builder'"]
-    assert result.documents[0].body["CustomerRef"] == Pending("customer:bob@example.com")
+    assert result.documents[0].body["CustomerRef"] == NewEntityRef("Customer", "bob@example.com")
 
 
 def test_generic_customer():
@@ -330,18 +369,18 @@ def test_booked_order_is_not_booked_again():
     ledger = {"invoice": LedgerEntry("invoice", "Invoice", "confirmed", "130", "1001",
                                      D("317.00"))}
     result = plan(make_order(), ledger=ledger)
-    assert result.documents == [] and "booked already" in result.skip_reason
+    assert result.documents == () and "booked already" in result.skip_reason
 
 
 def test_a_change_after_booking_is_told_from_what_was_sent_not_from_quickbooks_total():
     sent = plan(make_order(), connection(TransactionMode.INVOICES)).documents[0].body
     # QuickBooks booked 317.05 (its own tax), but 317.00 was sent: the store did not change.
     booked = {"invoice": LedgerEntry("invoice", "Invoice", "confirmed", "130", "1001",
-                                     D("317.05"), 7, json.dumps(sent))}
+                                     D("317.05"), 7, json.dumps(thawed(sent)))}
     assert "changed" not in plan(make_order(), ledger=booked).skip_reason
     changed = make_order(lines=(OrderLine("SKU-1", "Thing", D("1"), D("327.00")),))
     result = plan(changed, ledger=booked)
-    assert result.documents == []
+    assert result.documents == ()
     assert ("It changed after booking: total 317.00 → 327.00. Invoice 1001 in QuickBooks "
             "keeps 317.05") in result.skip_reason
     assert "undo sync run 7" in result.skip_reason
@@ -354,7 +393,7 @@ def test_later_payment_goes_onto_the_existing_invoice():
     assert kinds(result) == [("payment:1", DocumentKind.PAYMENT)]
     payment = result.documents[0]
     assert payment.body["Line"][0]["LinkedTxn"][0]["TxnId"] == "130"
-    assert payment.body["CustomerRef"] == Pending("invoice-customer:130")
+    assert payment.body["CustomerRef"] == BookedSaleCustomerRef(DocumentKind.INVOICE, "130")
     assert payment.depends_on == ()
 
 
@@ -390,12 +429,12 @@ def test_purchase_orders_not_yet_sent_when_a_run_stopped_are_planned_beside_the_
     ledger["po:42"] = LedgerEntry("po:42", "PurchaseOrder", "confirmed", "132", "", D("28.50"))
     again = plan(make_order(lines=lines), connection(TransactionMode.SALES_ORDERS_INVOICES_POS),
                  ledger=ledger)
-    assert again.documents == [] and "booked already" in again.skip_reason
+    assert again.documents == () and "booked already" in again.skip_reason
 
 
 def test_cancelled_order_never_booked_is_skipped():
     result = plan(make_order(status="Cancelled"))
-    assert result.documents == [] and "cancelled" in result.skip_reason.lower()
+    assert result.documents == () and "cancelled" in result.skip_reason.lower()
 
 
 def test_memo_marker_does_not_match_a_longer_order_number():
@@ -444,7 +483,7 @@ def test_a_full_refund_mirrors_the_sale_and_a_partial_one_uses_the_refund_item()
     assert receipt.body["Line"] == sale.body["Line"]
     assert receipt.body["TxnTaxDetail"] == sale.body["TxnTaxDetail"]
     assert receipt.total == document_total(receipt.body) == D("337.63")
-    assert receipt.body["CustomerRef"] == Pending("invoice-customer:130")
+    assert receipt.body["CustomerRef"] == BookedSaleCustomerRef(DocumentKind.INVOICE, "130")
     assert receipt.body["DepositToAccountRef"] == {"value": "35", "name": "Undeposited Funds"}
     assert receipt.body["PaymentRefNum"] == "re_1" and receipt.body["TxnDate"] == "2025-06-09"
     assert names_order(receipt.body["PrivateNote"], "1001")
@@ -453,7 +492,7 @@ def test_a_full_refund_mirrors_the_sale_and_a_partial_one_uses_the_refund_item()
     assert [(doc.doc_key, doc.total) for doc in partial.documents] == [
         ("refund:1", D("20.00")), ("refund:2", D("5.25"))]
     (line,) = partial.documents[1].body["Line"]
-    assert line["SalesItemLineDetail"]["ItemRef"] == Pending("item:refunds")
+    assert line["SalesItemLineDetail"]["ItemRef"] == NewEntityRef("Item", "refunds")
     assert line["SalesItemLineDetail"]["TaxCodeRef"] == {"value": "NON"}
     (item,) = partial.creates
     assert item.body["Name"] == "Refunds" and item.body["Taxable"] is False
@@ -473,13 +512,13 @@ def test_only_refunds_not_booked_yet_are_planned_and_a_mismatch_books_the_differ
 def test_refunds_are_not_booked_on_unpaid_invoices_estimates_or_unbooked_orders():
     unpaid = plan(refunded("20.00"), connection(TransactionMode.INVOICES),
                   ledger={"invoice": PAID_INVOICE["invoice"]})
-    assert unpaid.documents == [] and "credit memo" in unpaid.skip_reason
+    assert unpaid.documents == () and "credit memo" in unpaid.skip_reason
     estimate = {"estimate": LedgerEntry("estimate", "Estimate", "confirmed", "129", "1001",
                                         D("337.63"))}
     assert plan(refunded("20.00"), connection(TransactionMode.SALES_ORDERS),
-                ledger=estimate).documents == []
+                ledger=estimate).documents == ()
     never = plan(replace(refunded("337.63"), payment_status=PaymentStatus.REFUNDED))
-    assert never.documents == [] and "never booked" in never.skip_reason
+    assert never.documents == () and "never booked" in never.skip_reason
 
 
 def test_a_refund_of_a_sales_receipt_goes_to_its_customer():
@@ -487,4 +526,5 @@ def test_a_refund_of_a_sales_receipt_goes_to_its_customer():
                                            "1001", D("337.63"))}
     result = plan(refunded("50.00"), connection(TransactionMode.SALES_RECEIPTS), ledger=ledger)
     assert kinds(result) == [("refund:1", DocumentKind.REFUND_RECEIPT)]
-    assert result.documents[0].body["CustomerRef"] == Pending("receipt-customer:150")
+    assert result.documents[0].body["CustomerRef"] == BookedSaleCustomerRef(
+        DocumentKind.SALES_RECEIPT, "150")

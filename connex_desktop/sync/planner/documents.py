@@ -1,0 +1,65 @@
+"""What every planned document shares: its number, its memo's order marker, its total, refs."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from connex_desktop.core.connection import Connection
+from connex_desktop.core.errors import OrderDataError
+from connex_desktop.core.model import Order
+from connex_desktop.core.money import ZERO, money
+
+DOC_NUMBER_MAX_CHARS = 21     # QuickBooks Online's limit on DocNumber
+
+
+def document_number(order: Order, connection: Connection) -> str | None:
+    """The order number with the connection's prefix, or None when QuickBooks numbers it."""
+    if connection.use_qb_numbering:
+        return None
+    number = f"{connection.prefix}{order.number}"
+    if len(number) > DOC_NUMBER_MAX_CHARS:
+        raise OrderDataError(
+            f"the document number '{number}' is {len(number)} characters; QuickBooks allows at "
+            f"most {DOC_NUMBER_MAX_CHARS}. Shorten the prefix or choose "
+            "'Use QuickBooks numbering'.", order=order.number, field="Order Number")
+    return number
+
+
+def order_marker(order_number: str) -> str:
+    """Written into each document's memo so it can be found and recognised as ours."""
+    return f"Order {order_number}"
+
+
+def names_order(memo: str, order_number: str) -> bool:
+    """Whether a memo carries this order's marker (so "Order 10" is not found in "Order 1001")."""
+    pattern = re.escape(order_marker(order_number)) + r"(?![\w-])"
+    return re.search(pattern, memo) is not None
+
+
+def money_text(amount: Decimal) -> str:
+    return f"{amount:.2f}"
+
+
+def document_total(body: Mapping[str, Any]) -> Decimal:
+    """What a sales document adds up to, computed from the body we send (as QuickBooks does)."""
+    total = ZERO
+    for line in body.get("Line", []):
+        amount = money(str(line.get("Amount", "0")))
+        if line.get("DetailType") == "DiscountLineDetail":
+            total -= amount
+        elif line.get("DetailType") == "SalesItemLineDetail":
+            total += amount
+    tax = (body.get("TxnTaxDetail") or {}).get("TotalTax")
+    if tax is not None and body.get("GlobalTaxCalculation") != "TaxInclusive":
+        total += money(str(tax))
+    return total
+
+
+def as_ref(entity: Mapping[str, Any], name_field: str = "Name") -> dict[str, Any]:
+    """A QuickBooks ref ({"value": Id, "name": name}) to a record, or a copy of a ref."""
+    if "value" in entity:
+        return dict(entity)
+    return {"value": str(entity["Id"]), "name": str(entity.get(name_field, ""))}

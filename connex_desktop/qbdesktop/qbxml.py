@@ -21,6 +21,10 @@ XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>'
 MESSAGE_SET_ID_MAX_CHARS = 23
 REQUEST_ID_MAX_CHARS = 50
 PRICE_DECIMALS_MAX = 5        # PRICETYPE / QUANTYPE: 1 to 5 decimals
+# Common characters outside Latin-1 that Unicode does not decompose into a Latin-1 letter.
+LATIN1_STAND_INS = str.maketrans({"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Œ": "OE", "œ": "oe",
+                                  "ı": "i", "–": "-", "—": "-", "‘": "'", "’": "'", "“": '"',
+                                  "”": '"', "…": "...", "€": "EUR"})
 GUID_NAMESPACE = uuid.UUID("5b0d6c1e-7a43-4c0e-9d8e-3f1f2f4c9a10")   # ours, for ExternalGUID
 
 
@@ -64,6 +68,7 @@ def latin1(text: str) -> str:
     '?' for anything else."""
     if all(ord(char) < 256 for char in text):
         return text
+    text = text.translate(LATIN1_STAND_INS)
     kept = []
     for char in text:
         if ord(char) < 256:

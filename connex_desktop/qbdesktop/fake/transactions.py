@@ -38,8 +38,11 @@ def sale_add(company: FakeCompanyFile, kind: str,
         txn.linked.append(order.txn_id)
     txn.lines += _lines(company, add.findall(f"{kind}LineAdd"), where)
     if not txn.lines:
-        # Intuit: linking to a closed transaction with nothing else to add is refused.
-        raise warning or StatusError(3180, f"There was an error when saving a {kind}.")
+        # Intuit: linking to a closed transaction with nothing else to add is refused (the
+        # exact status code of that refusal is not documented; 570 names the cause).
+        if warning is not None:
+            raise StatusError(warning.code, warning.message)
+        raise StatusError(3180, f"There was an error when saving a {kind}.")
     txn.total = sum((line.amount for line in txn.lines), ZERO)
     txn.balance = txn.total if kind == "Invoice" else ZERO
     company.txns[txn.txn_id] = txn

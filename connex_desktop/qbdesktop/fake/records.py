@@ -29,14 +29,9 @@ class NameRecord:
     name: str
     email: str = ""
     company: str = ""
-    edit_sequence: str = "1"
 
     def ret(self) -> ET.Element:
-        ret = ET.Element(f"{self.kind}Ret")
-        _text(ret, "ListID", self.list_id)
-        _text(ret, "EditSequence", self.edit_sequence)
-        _text(ret, "Name", self.name)
-        _text(ret, "FullName", self.name)
+        ret = _list_ret(self.kind, self.list_id, self.name)
         _text(ret, "IsActive", "true")
         _text(ret, "CompanyName", self.company)
         _text(ret, "Email", self.email)
@@ -54,10 +49,7 @@ class ItemRecord:
     vendor: NameRecord | None = None
 
     def ret(self) -> ET.Element:
-        ret = ET.Element(f"{self.kind}Ret")
-        _text(ret, "ListID", self.list_id)
-        _text(ret, "Name", self.name)
-        _text(ret, "FullName", self.name)
+        ret = _list_ret(self.kind, self.list_id, self.name)
         _text(ret, "ManufacturerPartNumber", self.part_number)
         prices = ET.SubElement(ret, "SalesAndPurchase" if self.vendor else "SalesOrPurchase")
         _text(prices, "SalesPrice" if self.vendor else "Price", price_text(self.price))
@@ -128,6 +120,16 @@ class Txn:
             _text(element, "Rate", price_text(line.rate) if line.rate is not None else "")
             _text(element, "Amount", amount_text(line.amount))
         return ret
+
+
+def _list_ret(kind: str, list_id: str, name: str) -> ET.Element:
+    """The start every list record's …Ret shares (top-level records: name = full name)."""
+    ret = ET.Element(f"{kind}Ret")
+    _text(ret, "ListID", list_id)
+    _text(ret, "EditSequence", "1")
+    _text(ret, "Name", name)
+    _text(ret, "FullName", name)
+    return ret
 
 
 def _text(parent: ET.Element, tag: str, value: str | None) -> None:

@@ -12,6 +12,7 @@ import pytest
 from connex_desktop.core.connection import Connection
 from connex_desktop.core.model import Order
 from connex_desktop.core.modes import TransactionMode
+from connex_desktop.qbdesktop.booking import write, write_document
 from connex_desktop.qbdesktop.fake.company import FakeCompanyFile
 from connex_desktop.qbdesktop.fake.connector import ScriptedWebConnector
 from connex_desktop.qbdesktop.fake.processor import FakeQuickBooks
@@ -70,11 +71,14 @@ class Desktop:
     def company(self) -> FakeCompanyFile:
         return self.quickbooks.company
 
-    def send(self, document: str) -> MessageSetResult:
-        """Queue one message set, let the Web Connector run, and read QuickBooks' answer."""
+    def process(self, document: str) -> str:
+        """Queue one message set, let the Web Connector run, and return QuickBooks' answer."""
         answer = self.queue.submit(document)
         self.connector.update()
-        return parse_response(answer.result(timeout=5))
+        return answer.result(timeout=5)
+
+    def send(self, document: str) -> MessageSetResult:
+        return parse_response(self.process(document))
 
     def references(self) -> DesktopReferences:
         queries = [query_request(name, str(number))
@@ -88,16 +92,16 @@ class Desktop:
         plan = plan_order(order, connection, self.references(), setup or CompanySetup())
         ids: dict[str, str] = {}
         for entity in plan.creates:
-            result = self.send(message_set([entity_request(entity, order.number, "1").element],
-                                           new_id=message_set_id("1", order.number, entity.key)))
-            ids[entity.key] = result.results[0].value("ListID")
+            request = entity_request(entity, order.number, "1").element
+            document = write_document(request, message_set_id("1", order.number, entity.key))
+            ids[entity.key] = write(self, document, order=order.number).value("ListID")
         for planned in plan.documents:
             body = resolve(planned.body, ids)
             request = document_request(replace(planned, body=body), order.number, "1",
                                        external_key=f"1/{order.number}/{planned.doc_key}")
-            new_id = message_set_id("1", order.number, planned.doc_key)
-            result = self.send(message_set([request.element], new_id=new_id)).results[0]
-            assert result.status_code == 0, result.message
+            document = write_document(request.element,
+                                      message_set_id("1", order.number, planned.doc_key))
+            result = write(self, document, order=order.number, what=planned.kind.label)
             ids[f"doc:{planned.doc_key}"] = result.value("TxnID")
         return plan, ids
 

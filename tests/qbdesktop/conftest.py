@@ -47,9 +47,9 @@ def seeded_company() -> FakeCompanyFile:
     cascade = company.add_name("Vendor", "Cascade")
     pacific = company.add_name("Vendor", "Pacific")
     company.add_item("Tent 2P", kind="ItemInventory", part_number="TENT-2P", price=D("299"),
-                     vendor=cascade, purchase_cost=D("150.00"))
+                     vendor=cascade, purchase_cost=D("150.00"), on_hand=D("10"))
     company.add_item("Mug", kind="ItemInventory", part_number="MUG", price=D("9.50"),
-                     vendor=pacific, purchase_cost=D("3.50"))
+                     vendor=pacific, purchase_cost=D("3.50"), on_hand=D("40"))
     company.add_item("Gift Box", part_number="GIFT")
     company.add_item("Shipping", kind="ItemOtherCharge")
     company.add_item("Discount", kind="ItemDiscount")

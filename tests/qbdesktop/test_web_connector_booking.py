@@ -181,16 +181,32 @@ def test_a_number_longer_than_eleven_characters_is_left_to_quickbooks_and_kept_i
     assert sales_order.total == D("346.42")
 
 
-def test_undo_deletes_the_invoice_and_reopens_the_sales_order(desktop: Desktop):
+def on_hand(desktop: Desktop) -> dict[str, Decimal]:
+    return {item.name: item.on_hand for item in desktop.company.items.values()
+            if item.tracks_stock}
+
+
+def test_a_sales_order_takes_no_stock_and_its_invoice_does(desktop: Desktop):
+    desktop.book(paid_order("1001", paid=False), connection(TransactionMode.SALES_ORDERS))
+    assert on_hand(desktop) == {"Tent 2P": D("10"), "Mug": D("40")}
+
+    desktop.book(paid_order("1002", paid=False),
+                 connection(TransactionMode.SALES_ORDERS_INVOICES))
+    assert on_hand(desktop) == {"Tent 2P": D("9"), "Mug": D("38")}
+
+
+def test_undo_deletes_the_invoice_reopens_the_sales_order_and_puts_the_stock_back(
+        desktop: Desktop):
     _, ids = desktop.book(paid_order(paid=False), connection(TransactionMode.SALES_ORDERS_INVOICES))
     (sales_order,) = txns(desktop, "SalesOrder")
-    assert sales_order.fully_invoiced
+    assert sales_order.fully_invoiced and on_hand(desktop)["Tent 2P"] == D("9")
 
     result = desktop.send(message_set([delete_request(DocumentKind.INVOICE,
                                                       ids["doc:invoice"], "1")])).results[0]
 
     assert result.status_code == 0 and not txns(desktop, "Invoice")
     assert not sales_order.fully_invoiced
+    assert on_hand(desktop) == {"Tent 2P": D("10"), "Mug": D("40")}
 
 
 def test_a_new_buyer_and_a_new_product_are_added_to_the_company_first(desktop: Desktop):

@@ -54,11 +54,12 @@ class FakeCompanyFile:
 
     def add_item(self, name: str, *, kind: str = "ItemNonInventory", part_number: str = "",
                  price: Decimal = ZERO, vendor: NameRecord | None = None,
-                 purchase_cost: Decimal = ZERO) -> ItemRecord:
+                 purchase_cost: Decimal = ZERO, on_hand: Decimal = ZERO) -> ItemRecord:
         if any(item.name.casefold() == name.casefold() for item in self.items.values()):
             raise StatusError(NAME_IN_USE, f'The name "{name}" of the list element is already '
                                            "in use.")
-        item = ItemRecord(self.new_id(), name, kind, part_number, price, purchase_cost, vendor)
+        item = ItemRecord(self.new_id(), name, kind, part_number, price, purchase_cost, vendor,
+                          on_hand)
         self.items[item.list_id] = item
         return item
 

@@ -47,6 +47,11 @@ class ItemRecord:
     price: Decimal = ZERO
     purchase_cost: Decimal = ZERO
     vendor: NameRecord | None = None
+    on_hand: Decimal = ZERO              # inventory items: what invoices and receipts take
+
+    @property
+    def tracks_stock(self) -> bool:
+        return self.kind in ("ItemInventory", "ItemInventoryAssembly")
 
     def ret(self) -> ET.Element:
         ret = _list_ret(self.kind, self.list_id, self.name)
@@ -56,6 +61,8 @@ class ItemRecord:
         if self.vendor is not None:
             _text(prices, "PurchaseCost", price_text(self.purchase_cost))
             _ref(prices, "PrefVendorRef", self.vendor)
+        if self.tracks_stock:
+            _text(ret, "QuantityOnHand", price_text(self.on_hand))
         return ret
 
 

@@ -45,6 +45,7 @@ def sale_add(company: FakeCompanyFile, kind: str,
         raise StatusError(3180, f"There was an error when saving a {kind}.")
     txn.total = sum((line.amount for line in txn.lines), ZERO)
     txn.balance = txn.total if kind == "Invoice" else ZERO
+    _move_stock(txn, -1)
     company.txns[txn.txn_id] = txn
     return txn.ret(), warning
 
@@ -86,6 +87,7 @@ def txn_del(company: FakeCompanyFile, request: ET.Element) -> ET.Element:
     invoice its balance back."""
     kind = request.findtext("TxnDelType", "")
     txn = company.txn(request.findtext("TxnID", ""), kind)
+    _move_stock(txn, +1)
     for invoice_id, amount in txn.applied.items():
         if invoice_id in company.txns:
             company.txns[invoice_id].balance += amount
@@ -137,6 +139,16 @@ def _lines(company: FakeCompanyFile, elements: list[ET.Element], where: str) -> 
         lines.append(Line(company.new_id(), item, element.findtext("Desc", ""), quantity, rate,
                           amount))
     return lines
+
+
+def _move_stock(txn: Txn, sign: int) -> None:
+    """Invoices and sales receipts take inventory out (a delete puts it back); a sales order
+    changes none."""
+    if txn.kind not in ("Invoice", "SalesReceipt"):
+        return
+    for line in txn.lines:
+        if line.item.tracks_stock:
+            line.item.on_hand += sign * (line.quantity or 0)
 
 
 def _decimal(text: str | None) -> Decimal | None:

@@ -131,6 +131,13 @@ class WebConnectorServer:
     def url(self) -> str:
         return f"http://{LOOPBACK}:{self.port}{PATH}"
 
+    @property
+    def qwc_url(self) -> str:
+        """The address for the .qwc file: the Web Connector takes plain http only for a URL
+        whose host is "localhost" (anything else must be https); it resolves to this loopback
+        address on the QuickBooks computer."""
+        return f"http://localhost:{self.port}{PATH}"
+
     def start(self) -> WebConnectorServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever,
                                         args=(SHUTDOWN_POLL_S,), name="qbwc-soap", daemon=True)

@@ -40,6 +40,11 @@ def test_quickbooks_that_cannot_be_opened_is_explained(desktop: Desktop):
     assert "open QuickBooks with the company file" in connector.call_text("getLastError", ticket)
 
 
+def test_the_support_page_says_what_the_address_is(desktop: Desktop):
+    with urllib.request.urlopen(f"http://{LOOPBACK}:{desktop.server.port}/", timeout=5) as page:
+        assert b"Web Connector service" in page.read()
+
+
 def test_a_call_that_is_not_soap_gets_a_fault(desktop: Desktop):
     request = urllib.request.Request(desktop.server.url, b"not xml",
                                      {"Content-Type": "text/xml"})
@@ -65,18 +70,19 @@ def test_a_failed_request_reaches_its_sender(desktop: Desktop):
 
 
 def test_the_qwc_file_points_at_the_service_and_keeps_its_ids_per_connection(desktop: Desktop):
-    settings = qwc_settings("Connex Desktop - Shop", desktop.server.url, USER, "folder-ab12", 1,
-                            run_every_minutes=15)
+    settings = qwc_settings("Connex Desktop - Shop", desktop.server.qwc_url, USER, "folder-ab12",
+                            1, run_every_minutes=15)
     text = qwc_file(settings)
     root = ET.fromstring(text)
 
     assert root.tag == "QBWCXML"
-    assert root.findtext("AppURL") == desktop.server.url
+    assert root.findtext("AppURL") == f"http://localhost:{desktop.server.port}/qbwc"
+    assert root.findtext("AppSupport") == f"http://localhost:{desktop.server.port}/"
     assert root.findtext("UserName") == USER and root.findtext("QBType") == "QBFS"
     assert root.findtext("Scheduler/RunEveryNMinutes") == "15"
     assert root.findtext("OwnerID") == connection_guid("folder-ab12", 1, "owner")
     assert root.findtext("OwnerID") != root.findtext("FileID")
-    assert qwc_file(qwc_settings("Connex Desktop - Shop", desktop.server.url, USER,
+    assert qwc_file(qwc_settings("Connex Desktop - Shop", desktop.server.qwc_url, USER,
                                  "folder-ab12", 1, 15)) == text, "the same file every time"
     assert connection_guid("folder-ab12", 2, "owner") != root.findtext("OwnerID")
     assert PASSWORD not in text

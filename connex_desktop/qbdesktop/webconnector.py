@@ -11,8 +11,9 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
-from connex_desktop.core.errors import ConnexError
+from connex_desktop.core.errors import ConnexError, SetupError
 from connex_desktop.core.secrets import SecretStore
+from connex_desktop.qbdesktop.qbxml import QBXML_VERSION
 from connex_desktop.qbdesktop.responses import hresult_error
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,12 @@ class RequestQueue:
             return len(self._waiting)
 
 
+def _too_old(major_version: str) -> bool:
+    """Whether QuickBooks' highest qbXML version (the Web Connector passes it) is below ours."""
+    required = int(QBXML_VERSION.split(".")[0])
+    return major_version.isdigit() and int(major_version) < required
+
+
 @dataclass(frozen=True)
 class WebConnectorAccount:
     """What the Web Connector signs in with: the .qwc file's user name and the password kept in
@@ -133,6 +140,15 @@ class WebConnectorService:
         request = self.queue.next()
         if request is None:
             self._set_error(ticket, "Nothing is waiting to be sent to QuickBooks.")
+            return ""
+        if _too_old(major_version):
+            error = SetupError(
+                f"This QuickBooks takes qbXML up to version {major_version}.{minor_version or 0}; "
+                f"Connex Desktop needs {QBXML_VERSION} (QuickBooks 2014 or later). Update "
+                "QuickBooks Desktop.")
+            self._set_error(ticket, str(error))
+            while self.queue.next() is not None:
+                self.queue.fail(error)
             return ""
         return request.xml
 

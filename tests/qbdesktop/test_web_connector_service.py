@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from connex_desktop.core.errors import ErrorKind, RetryLaterError
+from connex_desktop.core.errors import ErrorKind, RetryLaterError, SetupError
 from connex_desktop.qbdesktop.qwc import connection_guid, qwc_file, qwc_settings
 from connex_desktop.qbdesktop.responses import hresult_error
 from connex_desktop.qbdesktop.soap import LOOPBACK
@@ -43,6 +43,20 @@ def test_quickbooks_that_cannot_be_opened_is_explained(desktop: Desktop):
 def test_the_support_page_says_what_the_address_is(desktop: Desktop):
     with urllib.request.urlopen(f"http://{LOOPBACK}:{desktop.server.port}/", timeout=5) as page:
         assert b"Web Connector service" in page.read()
+
+
+def test_a_quickbooks_too_old_for_qbxml_13_is_named_and_nothing_is_sent(desktop: Desktop):
+    answers = [desktop.queue.submit("<QBXML/>") for _ in range(2)]
+    connector = desktop.connector
+    ticket, _ = connector.call_list("authenticate", USER, PASSWORD)
+
+    sent = connector.call_text("sendRequestXML", ticket, "", "", "US", "8", "0")
+
+    assert sent == ""
+    assert "up to version 8.0" in connector.call_text("getLastError", ticket)
+    for answer in answers:
+        with pytest.raises(SetupError, match="QuickBooks 2014 or later"):
+            answer.result(timeout=1)
 
 
 def test_a_call_that_is_not_soap_gets_a_fault(desktop: Desktop):

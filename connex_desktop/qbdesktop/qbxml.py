@@ -130,6 +130,11 @@ class Builder:
         if text is not None:
             ET.SubElement(parent, tag).text = text
 
+    def rate(self, parent: ET.Element, tag: str, value: Any) -> None:
+        """FLOATTYPE (ExchangeRate): any decimal, written as given."""
+        if value is not None and value != "":
+            ET.SubElement(parent, tag).text = f"{Decimal(str(value)):f}"
+
     def ref(self, parent: ET.Element, tag: str, ref: Mapping[str, Any] | None,
             max_chars: int, field: str) -> None:
         """A list reference: ListID and/or FullName, in that order (`value`/`name` of a

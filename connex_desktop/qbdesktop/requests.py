@@ -125,7 +125,7 @@ def _sale(build: Builder, add: ET.Element, kind: DocumentKind, body: Mapping[str
     if kind is DocumentKind.SALES_RECEIPT:
         build.ref(add, "DepositToAccountRef", body.get("DepositToAccountRef"),
                   ACCOUNT_NAME_MAX_CHARS, "Deposit account")
-    build.price(add, "ExchangeRate", body.get("ExchangeRate"))
+    build.rate(add, "ExchangeRate", body.get("ExchangeRate"))
     _external(add, external_key)
     linked = [link["TxnId"] for link in body.get("LinkedTxn", [])
               if link.get("TxnType") == "Estimate"]
@@ -177,7 +177,7 @@ def _payment(build: Builder, add: ET.Element, body: Mapping[str, Any],
     build.text(add, "RefNumber", body.get("PaymentRefNum"), PAYMENT_REF_NUMBER_MAX_CHARS,
                "Payment Reference", cut=True)
     build.amount(add, "TotalAmount", body.get("TotalAmt"))
-    build.price(add, "ExchangeRate", body.get("ExchangeRate"))
+    build.rate(add, "ExchangeRate", body.get("ExchangeRate"))
     build.ref(add, "PaymentMethodRef", body.get("PaymentMethodRef"), SHORT_NAME_MAX_CHARS,
               "Payment Method")
     build.text(add, "Memo", body.get("PrivateNote"), MEMO_MAX_CHARS, "Memo", cut=True)
@@ -200,7 +200,7 @@ def _purchase_order(build: Builder, add: ET.Element, body: Mapping[str, Any],
     build.address(add, "ShipAddress", body.get("ShipAddr"), "shipping address")
     build.text(add, "Memo", body.get("PrivateNote") or body.get("Memo"), MEMO_MAX_CHARS, "Memo",
                cut=True)
-    build.price(add, "ExchangeRate", body.get("ExchangeRate"))
+    build.rate(add, "ExchangeRate", body.get("ExchangeRate"))
     _external(add, external_key)
     for line in body.get("Line", []):
         detail = line.get("ItemBasedExpenseLineDetail", {})

@@ -108,6 +108,14 @@ def test_an_invoice_for_a_sales_order_links_it_and_sends_no_lines_of_its_own():
     assert document_request(estimate, "1001", "1").element[0].tag == "SalesOrderAdd"
 
 
+def test_an_exchange_rate_is_sent_with_all_its_decimals():
+    (invoice,) = planned_documents(TransactionMode.INVOICES)
+    body = dict(invoice.body, ExchangeRate="1.1234567")
+    request = document_request(replace(invoice, body=body), "1001", "1")
+    assert request.element[0].findtext("ExchangeRate") == "1.1234567"
+    assert schema_errors(message_set([request.element])) == ""
+
+
 def test_a_payment_is_applied_to_its_invoice_for_the_amount_paid():
     payment = planned_documents(TransactionMode.INVOICES_WITH_PAYMENTS)[1]
     add = document_request(payment, "1001", "1").element[0]

@@ -143,3 +143,18 @@ def test_a_document_out_of_the_schema_is_not_read_at_all(quickbooks):
         quickbooks.process(message_set([request]))
     assert raised.value.hresult == HRESULT_PARSE_ERROR and "RefNumber" in raised.value.message
     assert not quickbooks.company.txns
+
+
+def test_online_only_lines_are_left_out_with_a_warning_as_quickbooks_desktop_does(quickbooks):
+    request = sales_order()
+    invoice, add = add_request("InvoiceAdd", "inv")
+    ET.SubElement(ET.SubElement(add, "CustomerRef"), "FullName").text = "Jane Doe"
+    line = ET.SubElement(add, "InvoiceLineAdd")
+    ET.SubElement(ET.SubElement(line, "ItemRef"), "FullName").text = "Mug"
+    ET.SubElement(line, "Amount").text = "19.00"
+    ET.SubElement(ET.SubElement(add, "DiscountLineAdd"), "Amount").text = "4.00"
+
+    result = run(quickbooks, request, invoice).results[1]
+
+    assert result.status_code == 530 and result.outcome is Outcome.WARNING
+    assert result.value("TotalAmount") == "19.00", "the discount was not booked"

@@ -84,11 +84,11 @@ class _Handler(BaseHTTPRequestHandler):
             return
         try:
             name, arguments = soap_call(self.rfile.read(length))
-            method = self.methods[name]
-            result = method(*(arguments.get(param, "") for param in CALLBACKS[name]))
+            method, params = self.methods[name], CALLBACKS[name]
         except (ET.ParseError, ValueError, KeyError) as error:
             self._reply(500, soap_fault(f"Not a Web Connector call: {type(error).__name__}"))
             return
+        result = method(*(arguments.get(param, "") for param in params))
         log.debug("Web Connector called %s", name)   # never the arguments: one is a password
         if name == "receiveResponseXML":
             result = int(result)

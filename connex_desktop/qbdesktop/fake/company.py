@@ -1,0 +1,126 @@
+"""The fake company file's lists: customers, vendors and items, looked up as QuickBooks does."""
+
+from __future__ import annotations
+
+import itertools
+import xml.etree.ElementTree as ET
+from decimal import Decimal
+from typing import TypeVar
+
+from connex_desktop.core.money import ZERO
+from connex_desktop.qbdesktop.fake.records import ItemRecord, NameRecord, StatusError, Txn
+
+ID_EPOCH = 1764979200       # the second part of every ListID/TxnID, as QuickBooks stamps them
+INVALID_REFERENCE = 3140
+NAME_IN_USE = 3100
+
+_Record = TypeVar("_Record", NameRecord, ItemRecord)
+
+
+class FakeCompanyFile:
+    """What a QuickBooks Desktop company file keeps, as far as this app books into it."""
+
+    def __init__(self, name: str = "Connex Demo Company") -> None:
+        self.name = name
+        self.names: dict[str, NameRecord] = {}
+        self.items: dict[str, ItemRecord] = {}
+        self.txns: dict[str, Txn] = {}
+        self._ids = itertools.count(0x80000001)
+        self._txn_numbers = itertools.count(1)
+        self._ref_numbers: dict[str, itertools.count[int]] = {}
+
+    # -- ids and numbers ---------------------------------------------------------------------
+
+    def new_id(self) -> str:
+        return f"{next(self._ids):X}-{ID_EPOCH}"
+
+    def next_txn_number(self) -> int:
+        return next(self._txn_numbers)
+
+    def next_ref_number(self, kind: str) -> str:
+        """QuickBooks numbers each kind of form in its own sequence."""
+        return str(next(self._ref_numbers.setdefault(kind, itertools.count(1))))
+
+    # -- lists -------------------------------------------------------------------------------
+
+    def add_name(self, kind: str, name: str, *, email: str = "", company: str = "") -> NameRecord:
+        """A customer or vendor; QuickBooks keeps one name once across both lists."""
+        if any(record.name.casefold() == name.casefold() for record in self.names.values()):
+            raise StatusError(NAME_IN_USE, f'The name "{name}" of the list element is already '
+                                           "in use.")
+        record = NameRecord(self.new_id(), kind, name, email, company)
+        self.names[record.list_id] = record
+        return record
+
+    def add_item(self, name: str, *, kind: str = "ItemNonInventory", part_number: str = "",
+                 price: Decimal = ZERO, vendor: NameRecord | None = None,
+                 purchase_cost: Decimal = ZERO, on_hand: Decimal = ZERO) -> ItemRecord:
+        if any(item.name.casefold() == name.casefold() for item in self.items.values()):
+            raise StatusError(NAME_IN_USE, f'The name "{name}" of the list element is already '
+                                           "in use.")
+        item = ItemRecord(self.new_id(), name, kind, part_number, price, purchase_cost, vendor,
+                          on_hand)
+        self.items[item.list_id] = item
+        return item
+
+    def customers(self) -> list[NameRecord]:
+        return [record for record in self.names.values() if record.kind == "Customer"]
+
+    def vendors(self) -> list[NameRecord]:
+        return [record for record in self.names.values() if record.kind == "Vendor"]
+
+    def name_ref(self, ref: ET.Element | None, kind: str, where: str) -> NameRecord:
+        """The customer or vendor a CustomerRef/VendorRef names, by ListID else FullName."""
+        found = self._find(ref, [record for record in self.names.values() if record.kind == kind])
+        if found is None:
+            raise StatusError(INVALID_REFERENCE, f'There is an invalid reference to QuickBooks '
+                                                 f'{kind} "{_ref_words(ref)}" in the {where}.')
+        return found
+
+    def item_ref(self, ref: ET.Element | None, where: str) -> ItemRecord:
+        found = self._find(ref, list(self.items.values()))
+        if found is None:
+            raise StatusError(INVALID_REFERENCE, f'There is an invalid reference to QuickBooks '
+                                                 f'Item "{_ref_words(ref)}" in the {where}.')
+        return found
+
+    @staticmethod
+    def _find(ref: ET.Element | None, records: list[_Record]) -> _Record | None:
+        if ref is None:
+            return None
+        list_id, full_name = ref.findtext("ListID"), ref.findtext("FullName")
+        for record in records:
+            if list_id is not None:
+                if record.list_id == list_id:
+                    return record
+            elif full_name is not None and record.name.casefold() == full_name.casefold():
+                return record
+        return None
+
+    def txn(self, txn_id: str, kind: str | None = None) -> Txn:
+        found = self.txns.get(txn_id)
+        if found is None or (kind is not None and found.kind != kind):
+            raise StatusError(3120, f'Object "{txn_id}" specified in the request cannot be '
+                                    "found.")
+        return found
+
+    # -- list requests -----------------------------------------------------------------------
+
+    def customer_add(self, add: ET.Element) -> ET.Element:
+        record = self.add_name("Customer", add.findtext("Name", ""),
+                               email=add.findtext("Email", ""),
+                               company=add.findtext("CompanyName", ""))
+        return record.ret()
+
+    def item_non_inventory_add(self, add: ET.Element) -> ET.Element:
+        price = add.findtext("SalesOrPurchase/Price") or "0"
+        item = self.add_item(add.findtext("Name", ""),
+                             part_number=add.findtext("ManufacturerPartNumber", ""),
+                             price=Decimal(price))
+        return item.ret()
+
+
+def _ref_words(ref: ET.Element | None) -> str:
+    if ref is None:
+        return ""
+    return ref.findtext("FullName") or ref.findtext("ListID") or ""

@@ -1,0 +1,99 @@
+"""A scripted QuickBooks Web Connector: calls the app's SOAP endpoint as the real one (Windows
+only) does, and hands each request to a fake QuickBooks Desktop."""
+
+from __future__ import annotations
+
+import urllib.request
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from xml.sax.saxutils import escape
+
+from connex_desktop.qbdesktop.fake.processor import FakeQuickBooks, RequestProcessorError
+from connex_desktop.qbdesktop.soap import CALLBACKS, INTUIT_NS, SOAP_NS
+
+TIMEOUT_S = 30
+WEB_CONNECTOR_VERSION = "2.3.0.215"
+
+
+class ConnectorStopped(Exception):
+    """The scripted Web Connector stopped the way the real one may (a crash, a closed laptop)."""
+
+
+@dataclass
+class UpdateReport:
+    """What the Web Connector's window would show after one "Update Selected"."""
+
+    authenticated: str = ""             # the second string authenticate answered
+    progress: list[int] = field(default_factory=list)
+    last_error: str = ""
+    sent: int = 0
+
+
+@dataclass
+class ScriptedWebConnector:
+    url: str
+    user_name: str
+    password: str
+    quickbooks: FakeQuickBooks
+    # Fault: after this many requests, QuickBooks has booked the next one but its answer never
+    # reaches the app (the Web Connector stops before calling receiveResponseXML).
+    lose_answer_after: int | None = None
+
+    def update(self) -> UpdateReport:
+        """One session: authenticate, then pull requests until the app says 100 (or fails)."""
+        report = UpdateReport()
+        self.call("serverVersion")
+        self.call("clientVersion", WEB_CONNECTOR_VERSION)
+        ticket, company_file, *_ = self.call_list("authenticate", self.user_name, self.password)
+        report.authenticated = company_file
+        if company_file in ("none", "nvu"):
+            return report
+        while True:
+            request = self.call_text("sendRequestXML", ticket, "", company_file, "US", "13", "0")
+            if not request:
+                report.last_error = self.call_text("getLastError", ticket)
+                break
+            response, hresult, message = self._process(request)
+            report.sent += 1
+            if self.lose_answer_after is not None and report.sent > self.lose_answer_after:
+                raise ConnectorStopped("the Web Connector stopped before passing QuickBooks' "
+                                       "answer on")
+            percent = int(self.call_text("receiveResponseXML", ticket, response, hresult,
+                                         message))
+            report.progress.append(percent)
+            if percent < 0:
+                report.last_error = self.call_text("getLastError", ticket)
+            if percent < 0 or percent >= 100:
+                break
+        self.call("closeConnection", ticket)
+        return report
+
+    def _process(self, request: str) -> tuple[str, str, str]:
+        try:
+            return self.quickbooks.process(request), "", ""
+        except RequestProcessorError as error:
+            return "", f"0x{error.hresult:08X}", error.message
+
+    def call_text(self, method: str, *arguments: str) -> str:
+        return self.call(method, *arguments).findtext(".", "")
+
+    def call_list(self, method: str, *arguments: str) -> list[str]:
+        """A callback answering a string array (authenticate)."""
+        return [item.text or "" for item in self.call(method, *arguments)]
+
+    def call(self, method: str, *arguments: str) -> ET.Element:
+        """One SOAP call: its `<methodResult>` element."""
+        params = "".join(f"<{name}>{escape(value)}</{name}>"
+                         for name, value in zip(CALLBACKS[method], arguments, strict=True))
+        body = (f'<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="{SOAP_NS}">'
+                f'<soap:Body><{method} xmlns="{INTUIT_NS}">{params}</{method}></soap:Body>'
+                "</soap:Envelope>").encode()
+        request = urllib.request.Request(
+            self.url, body, {"Content-Type": "text/xml; charset=utf-8",
+                             "SOAPAction": f'"{INTUIT_NS}{method}"'})
+        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as reply:
+            envelope = ET.fromstring(reply.read())
+        result = envelope.find(f".//{{{INTUIT_NS}}}{method}Result")
+        if result is None:
+            raise ValueError(f"{method}: no result in the answer")
+        return result

@@ -1,0 +1,154 @@
+"""The fake company file's records: names, items and transactions, and their …Ret elements."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from connex_desktop.core.money import ZERO
+from connex_desktop.qbdesktop.qbxml import amount_text, price_text
+
+
+class StatusError(Exception):
+    """A request QuickBooks refuses, with the status code and words it answers."""
+
+    def __init__(self, code: int, message: str, severity: str = "Error") -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.severity = severity
+
+
+@dataclass
+class NameRecord:
+    """A customer or vendor (names are unique across both lists, as in QuickBooks)."""
+
+    list_id: str
+    kind: str             # "Customer" | "Vendor"
+    name: str
+    email: str = ""
+    company: str = ""
+
+    def ret(self) -> ET.Element:
+        ret = _list_ret(self.kind, self.list_id, self.name)
+        _text(ret, "IsActive", "true")
+        _text(ret, "CompanyName", self.company)
+        _text(ret, "Email", self.email)
+        return ret
+
+
+@dataclass
+class ItemRecord:
+    list_id: str
+    name: str
+    kind: str = "ItemNonInventory"     # or ItemService, ItemOtherCharge, ItemDiscount…
+    part_number: str = ""
+    price: Decimal = ZERO
+    purchase_cost: Decimal = ZERO
+    vendor: NameRecord | None = None
+    on_hand: Decimal = ZERO              # inventory items: what invoices and receipts take
+
+    @property
+    def tracks_stock(self) -> bool:
+        return self.kind in ("ItemInventory", "ItemInventoryAssembly")
+
+    def ret(self) -> ET.Element:
+        ret = _list_ret(self.kind, self.list_id, self.name)
+        _text(ret, "ManufacturerPartNumber", self.part_number)
+        prices = ET.SubElement(ret, "SalesAndPurchase" if self.vendor else "SalesOrPurchase")
+        _text(prices, "SalesPrice" if self.vendor else "Price", price_text(self.price))
+        if self.vendor is not None:
+            _text(prices, "PurchaseCost", price_text(self.purchase_cost))
+            _ref(prices, "PrefVendorRef", self.vendor)
+        if self.tracks_stock:
+            _text(ret, "QuantityOnHand", price_text(self.on_hand))
+        return ret
+
+
+@dataclass
+class Line:
+    line_id: str
+    item: ItemRecord
+    desc: str
+    quantity: Decimal | None
+    rate: Decimal | None
+    amount: Decimal
+    linked_from: str = ""    # the sales order line this invoice line was brought in from
+
+
+@dataclass
+class Txn:
+    """A transaction: sales order, invoice, sales receipt, payment or purchase order."""
+
+    kind: str                 # "SalesOrder", "Invoice", "SalesReceipt", "ReceivePayment", …
+    txn_id: str
+    number: int               # TxnNumber
+    entity: NameRecord
+    txn_date: str
+    ref_number: str
+    memo: str = ""
+    external_guid: str = ""
+    lines: list[Line] = field(default_factory=list)
+    total: Decimal = ZERO
+    balance: Decimal = ZERO             # invoices: what is still owed
+    fully_invoiced: bool = False        # sales orders: closed by the invoices linking them
+    applied: dict[str, Decimal] = field(default_factory=dict)   # payments: invoice → amount
+    linked: list[str] = field(default_factory=list)             # TxnIDs linked either way
+
+    def ret(self, *, with_lines: bool = True) -> ET.Element:
+        ret = ET.Element(f"{self.kind}Ret")
+        _text(ret, "TxnID", self.txn_id)
+        _text(ret, "EditSequence", "1")
+        _text(ret, "TxnNumber", str(self.number))
+        _ref(ret, "VendorRef" if self.kind == "PurchaseOrder" else "CustomerRef", self.entity)
+        _text(ret, "TxnDate", self.txn_date)
+        _text(ret, "RefNumber", self.ref_number)
+        _text(ret, "TotalAmount", amount_text(self.total))
+        if self.kind == "Invoice":
+            _text(ret, "BalanceRemaining", amount_text(self.balance))
+            _text(ret, "IsPaid", _bool(self.balance == ZERO))
+        if self.kind == "SalesOrder":
+            _text(ret, "IsFullyInvoiced", _bool(self.fully_invoiced))
+        _text(ret, "Memo", self.memo)
+        _text(ret, "ExternalGUID", self.external_guid)
+        for txn_id in self.linked:
+            _text(ET.SubElement(ret, "LinkedTxn"), "TxnID", txn_id)
+        for invoice, amount in self.applied.items():
+            applied = ET.SubElement(ret, "AppliedToTxnRet")
+            _text(applied, "TxnID", invoice)
+            _text(applied, "Amount", amount_text(amount))
+        for line in self.lines if with_lines else ():
+            element = ET.SubElement(ret, f"{self.kind}LineRet")
+            _text(element, "TxnLineID", line.line_id)
+            _ref(element, "ItemRef", line.item)
+            _text(element, "Desc", line.desc)
+            _text(element, "Quantity", price_text(line.quantity) if line.quantity else "")
+            _text(element, "Rate", price_text(line.rate) if line.rate is not None else "")
+            _text(element, "Amount", amount_text(line.amount))
+        return ret
+
+
+def _list_ret(kind: str, list_id: str, name: str) -> ET.Element:
+    """The start every list record's …Ret shares (top-level records: name = full name)."""
+    ret = ET.Element(f"{kind}Ret")
+    _text(ret, "ListID", list_id)
+    _text(ret, "EditSequence", "1")
+    _text(ret, "Name", name)
+    _text(ret, "FullName", name)
+    return ret
+
+
+def _text(parent: ET.Element, tag: str, value: str | None) -> None:
+    if value:
+        ET.SubElement(parent, tag).text = value
+
+
+def _ref(parent: ET.Element, tag: str, record: NameRecord | ItemRecord) -> None:
+    element = ET.SubElement(parent, tag)
+    _text(element, "ListID", record.list_id)
+    _text(element, "FullName", record.name)
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"

@@ -1,0 +1,155 @@
+"""The fake company file's transactions: sales orders closed by the invoices linking them,
+invoices paid down by payments, sales receipts, purchase orders, deletes and look-ups."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from decimal import Decimal
+
+from connex_desktop.core.money import ZERO, money
+from connex_desktop.qbdesktop.fake.company import FakeCompanyFile
+from connex_desktop.qbdesktop.fake.records import Line, NameRecord, StatusError, Txn
+
+LINKED_TXN_CLOSED = 570
+PAY_MORE_THAN_DUE = 3210
+SALES_KINDS = ("SalesOrder", "Invoice", "SalesReceipt")
+TXN_KINDS = (*SALES_KINDS, "ReceivePayment", "PurchaseOrder")
+
+
+def sale_add(company: FakeCompanyFile, kind: str,
+             add: ET.Element) -> tuple[ET.Element, StatusError | None]:
+    """SalesOrderAdd, InvoiceAdd, SalesReceiptAdd, and a warning to answer beside the record.
+    A sales order changes no inventory and no account; an invoice linking it (LinkToTxnID)
+    brings in its lines and closes it."""
+    where = kind
+    customer = company.name_ref(add.find("CustomerRef"), "Customer", where)
+    txn = _new_txn(company, kind, customer, add)
+    warning = None
+    for order_id in (element.text or "" for element in add.findall("LinkToTxnID")):
+        order = company.txn(order_id, "SalesOrder")
+        if order.fully_invoiced:
+            warning = StatusError(LINKED_TXN_CLOSED, "Cannot link to transaction "
+                                  f'"{order_id}": it is already closed.', "Warn")
+            continue
+        txn.lines += [Line(company.new_id(), line.item, line.desc, line.quantity, line.rate,
+                           line.amount, line.line_id) for line in order.lines]
+        order.fully_invoiced = True
+        order.linked.append(txn.txn_id)
+        txn.linked.append(order.txn_id)
+    txn.lines += _lines(company, add.findall(f"{kind}LineAdd"), where)
+    if not txn.lines:
+        # Intuit: linking to a closed transaction with nothing else to add is refused (the
+        # exact status code of that refusal is not documented; 570 names the cause).
+        if warning is not None:
+            raise StatusError(warning.code, warning.message)
+        raise StatusError(3180, f"There was an error when saving a {kind}.")
+    txn.total = sum((line.amount for line in txn.lines), ZERO)
+    txn.balance = txn.total if kind == "Invoice" else ZERO
+    _move_stock(txn, -1)
+    company.txns[txn.txn_id] = txn
+    return txn.ret(), warning
+
+
+def purchase_order_add(company: FakeCompanyFile, add: ET.Element) -> ET.Element:
+    vendor = company.name_ref(add.find("VendorRef"), "Vendor", "PurchaseOrder")
+    txn = _new_txn(company, "PurchaseOrder", vendor, add)
+    txn.lines = _lines(company, add.findall("PurchaseOrderLineAdd"), "PurchaseOrder")
+    txn.total = sum((line.amount for line in txn.lines), ZERO)
+    company.txns[txn.txn_id] = txn
+    return txn.ret()
+
+
+def receive_payment_add(company: FakeCompanyFile, add: ET.Element) -> ET.Element:
+    """A payment applied to invoices; more than an invoice still owes is refused."""
+    customer = company.name_ref(add.find("CustomerRef"), "Customer", "ReceivePayment")
+    txn = _new_txn(company, "ReceivePayment", customer, add)
+    txn.total = money(add.findtext("TotalAmount", "0"))
+    applying: list[tuple[Txn, Decimal]] = []
+    for applied in add.findall("AppliedToTxnAdd"):
+        invoice = company.txn(applied.findtext("TxnID", ""), "Invoice")
+        amount = money(applied.findtext("PaymentAmount", "0"))
+        if amount > invoice.balance:
+            raise StatusError(PAY_MORE_THAN_DUE, "You cannot pay more than the amount due.")
+        applying.append((invoice, amount))
+    if sum((amount for _, amount in applying), ZERO) > txn.total:
+        raise StatusError(PAY_MORE_THAN_DUE, "The amounts applied are more than the payment.")
+    for invoice, amount in applying:
+        invoice.balance -= amount
+        invoice.linked.append(txn.txn_id)
+        txn.applied[invoice.txn_id] = amount
+        txn.linked.append(invoice.txn_id)
+    company.txns[txn.txn_id] = txn
+    return txn.ret()
+
+
+def txn_del(company: FakeCompanyFile, request: ET.Element) -> ET.Element:
+    """Deleting an invoice reopens the sales order it closed; deleting a payment gives the
+    invoice its balance back."""
+    kind = request.findtext("TxnDelType", "")
+    txn = company.txn(request.findtext("TxnID", ""), kind)
+    _move_stock(txn, +1)
+    for invoice_id, amount in txn.applied.items():
+        if invoice_id in company.txns:
+            company.txns[invoice_id].balance += amount
+    for line in txn.lines:
+        for other in company.txns.values():
+            if other.kind == "SalesOrder" and any(
+                    order_line.line_id == line.linked_from for order_line in other.lines):
+                other.fully_invoiced = False
+    for other in company.txns.values():
+        if txn.txn_id in other.linked:
+            other.linked.remove(txn.txn_id)
+    del company.txns[txn.txn_id]
+    ret = ET.Element("TxnDelRs")
+    ET.SubElement(ret, "TxnDelType").text = kind
+    ET.SubElement(ret, "TxnID").text = txn.txn_id
+    return ret
+
+
+def txn_query(company: FakeCompanyFile, kind: str, request: ET.Element) -> list[ET.Element]:
+    """By TxnID, or by RefNumber (not unique: every match), else all of the kind."""
+    ids = [element.text for element in request.findall("TxnID")]
+    numbers = [element.text for element in request.findall("RefNumber")]
+    with_lines = request.findtext("IncludeLineItems") == "true"
+    return [txn.ret(with_lines=with_lines) for txn in company.txns.values()
+            if txn.kind == kind and (not ids or txn.txn_id in ids)
+            and (not numbers or txn.ref_number in numbers)]
+
+
+def _new_txn(company: FakeCompanyFile, kind: str, entity: NameRecord, add: ET.Element) -> Txn:
+    return Txn(kind, company.new_id(), company.next_txn_number(), entity,
+               add.findtext("TxnDate", "") or "2026-12-06",
+               add.findtext("RefNumber") or company.next_ref_number(kind),
+               add.findtext("Memo", ""), add.findtext("ExternalGUID", ""))
+
+
+def _lines(company: FakeCompanyFile, elements: list[ET.Element], where: str) -> list[Line]:
+    lines = []
+    for element in elements:
+        item = company.item_ref(element.find("ItemRef"), where)
+        quantity = _decimal(element.findtext("Quantity"))
+        rate = _decimal(element.findtext("Rate"))
+        amount_text = element.findtext("Amount")
+        if amount_text is not None:
+            amount = money(amount_text)
+        elif rate is not None:
+            amount = money((quantity if quantity is not None else Decimal(1)) * rate)
+        else:
+            amount = money(item.price * (quantity if quantity is not None else 1))
+        lines.append(Line(company.new_id(), item, element.findtext("Desc", ""), quantity, rate,
+                          amount))
+    return lines
+
+
+def _move_stock(txn: Txn, sign: int) -> None:
+    """Invoices and sales receipts take inventory out (a delete puts it back); a sales order
+    changes none."""
+    if txn.kind not in ("Invoice", "SalesReceipt"):
+        return
+    for line in txn.lines:
+        if line.item.tracks_stock:
+            line.item.on_hand += sign * (line.quantity or 0)
+
+
+def _decimal(text: str | None) -> Decimal | None:
+    return Decimal(text) if text else None

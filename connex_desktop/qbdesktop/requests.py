@@ -1,0 +1,282 @@
+"""qbXML requests from the planner's documents (QuickBooks Online-shaped bodies), in the
+schema's element order and within its field lengths."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from connex_desktop.core.errors import SetupError
+from connex_desktop.core.money import ZERO, money
+from connex_desktop.core.result import DocumentKind
+from connex_desktop.qbdesktop.qbxml import Builder, external_guid
+from connex_desktop.sync.planner import SHIPPING_ITEM_ID, NewEntity, PlannedDocument
+
+REF_NUMBER_MAX_CHARS = 11          # sales orders, invoices, sales receipts, purchase orders
+PAYMENT_REF_NUMBER_MAX_CHARS = 20  # ReceivePayment
+MEMO_MAX_CHARS = 4095
+CUSTOMER_NAME_MAX_CHARS = 41
+ITEM_NAME_MAX_CHARS = 31
+FULL_NAME_MAX_CHARS = 209          # CustomerRef / ItemRef FullName: five levels of 41
+ACCOUNT_NAME_MAX_CHARS = 159
+SHORT_NAME_MAX_CHARS = 31          # payment methods, sales tax items
+VENDOR_NAME_MAX_CHARS = 41
+
+# Per kind of document: the Add request's name and its line element's.
+ADDS = {
+    DocumentKind.ESTIMATE: ("SalesOrderAdd", "SalesOrderLineAdd"),
+    DocumentKind.INVOICE: ("InvoiceAdd", "InvoiceLineAdd"),
+    DocumentKind.SALES_RECEIPT: ("SalesReceiptAdd", "SalesReceiptLineAdd"),
+    DocumentKind.PAYMENT: ("ReceivePaymentAdd", ""),
+    DocumentKind.PURCHASE_ORDER: ("PurchaseOrderAdd", "PurchaseOrderLineAdd"),
+}
+# TxnDelType per kind, for undo.
+TXN_TYPES = {
+    DocumentKind.ESTIMATE: "SalesOrder",
+    DocumentKind.INVOICE: "Invoice",
+    DocumentKind.SALES_RECEIPT: "SalesReceipt",
+    DocumentKind.PAYMENT: "ReceivePayment",
+    DocumentKind.PURCHASE_ORDER: "PurchaseOrder",
+}
+
+
+@dataclass(frozen=True)
+class DesktopItems:
+    """The items that carry, in QuickBooks Desktop, what Online books as special lines: Desktop
+    has no shipping, discount or tax lines, only lines on items of these names."""
+
+    shipping: str = "Shipping"
+    discount: str = "Discount"
+    sales_tax: str = "Sales Tax"
+
+
+@dataclass(frozen=True)
+class DesktopRequest:
+    """One request to send, what QuickBooks will number it, and what the user should know."""
+
+    element: ET.Element
+    ref_number: str | None              # None: QuickBooks numbers it
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def add_request(name: str, request_id: str, **attributes: str) -> tuple[ET.Element, ET.Element]:
+    """`<NameRq requestID=…><Name …>`: the request and its Add aggregate."""
+    request = ET.Element(f"{name}Rq", requestID=request_id)
+    return request, ET.SubElement(request, name, attributes)
+
+
+def document_request(planned: PlannedDocument, order: str, request_id: str, *,
+                     items: DesktopItems = DesktopItems(),
+                     external_key: str = "") -> DesktopRequest:
+    """The Add request for one planned document whose Pending refs are resolved already;
+    `external_key` (the ledger's key of the document) becomes its ExternalGUID."""
+    if planned.kind not in ADDS:
+        raise SetupError(f"QuickBooks Desktop does not take a {planned.kind.label} from this app "
+                         "yet; choose a transaction mode without refunds.", order=order)
+    name, line_tag = ADDS[planned.kind]
+    build = Builder(order)
+    body = planned.body
+    request, add = add_request(name, request_id)
+    ref_number = planned.doc_number
+    if ref_number is not None and len(ref_number) > REF_NUMBER_MAX_CHARS:
+        build.notes.append(
+            f"The number {ref_number} is longer than the {REF_NUMBER_MAX_CHARS} characters "
+            "QuickBooks Desktop keeps: QuickBooks numbers it, and its memo names the order.")
+        ref_number = None
+    if planned.kind is DocumentKind.PAYMENT:
+        _payment(build, add, body, external_key)
+    elif planned.kind is DocumentKind.PURCHASE_ORDER:
+        _purchase_order(build, add, body, ref_number, line_tag, external_key)
+    else:
+        _sale(build, add, planned.kind, body, ref_number, line_tag, items, external_key)
+    return DesktopRequest(request, ref_number, tuple(build.notes))
+
+
+def _head(build: Builder, add: ET.Element, body: Mapping[str, Any]) -> None:
+    build.ref(add, "CustomerRef", body.get("CustomerRef"), FULL_NAME_MAX_CHARS, "Customer")
+    if add.tag in ("InvoiceAdd", "ReceivePaymentAdd"):
+        build.ref(add, "ARAccountRef", body.get("ARAccountRef"), ACCOUNT_NAME_MAX_CHARS,
+                  "A/R account")
+    build.text(add, "TxnDate", body.get("TxnDate"), 10, "Order Date")
+
+
+def _external(add: ET.Element, key: str) -> None:
+    """ExternalGUID: lets a document found by number be told apart from one someone else made."""
+    if key:
+        ET.SubElement(add, "ExternalGUID").text = external_guid(key)
+
+
+def _sale(build: Builder, add: ET.Element, kind: DocumentKind, body: Mapping[str, Any],
+          ref_number: str | None, line_tag: str, items: DesktopItems,
+          external_key: str) -> None:
+    """SalesOrderAdd, InvoiceAdd, SalesReceiptAdd: their shared elements in schema order."""
+    _head(build, add, body)
+    build.text(add, "RefNumber", ref_number, REF_NUMBER_MAX_CHARS, "Order Number")
+    build.address(add, "BillAddress", body.get("BillAddr"), "billing address")
+    build.address(add, "ShipAddress", body.get("ShipAddr"), "shipping address")
+    if kind is DocumentKind.SALES_RECEIPT:
+        build.text(add, "CheckNumber", body.get("PaymentRefNum"), 25, "Payment Reference",
+                   cut=True)
+        build.ref(add, "PaymentMethodRef", body.get("PaymentMethodRef"), SHORT_NAME_MAX_CHARS,
+                  "Payment Method")
+    build.text(add, "Memo", body.get("PrivateNote"), MEMO_MAX_CHARS, "Memo", cut=True)
+    if kind is DocumentKind.SALES_RECEIPT:
+        build.ref(add, "DepositToAccountRef", body.get("DepositToAccountRef"),
+                  ACCOUNT_NAME_MAX_CHARS, "Deposit account")
+    build.rate(add, "ExchangeRate", body.get("ExchangeRate"))
+    _external(add, external_key)
+    linked = [link["TxnId"] for link in body.get("LinkedTxn", [])
+              if link.get("TxnType") == "Estimate"]
+    if kind is DocumentKind.INVOICE and linked:
+        # The whole sales order: QuickBooks copies its lines and closes it, as the invoice
+        # form's "create invoice from sales order" does. Lines sent too would count twice.
+        for txn_id in linked:
+            ET.SubElement(add, "LinkToTxnID").text = str(txn_id)
+        return
+    _sale_lines(build, add, body, line_tag, items)
+
+
+def _sale_lines(build: Builder, add: ET.Element, body: Mapping[str, Any], line_tag: str,
+                items: DesktopItems) -> None:
+    for line in body.get("Line", []):
+        element = ET.SubElement(add, line_tag)
+        if line.get("DetailType") == "DiscountLineDetail":
+            build.ref(element, "ItemRef", {"name": items.discount}, FULL_NAME_MAX_CHARS,
+                      "Discount item")
+            build.text(element, "Desc", line.get("Description"), MEMO_MAX_CHARS, "Description",
+                       cut=True)
+            build.amount(element, "Amount", f"-{line['Amount']}")
+            continue
+        detail = line.get("SalesItemLineDetail", {})
+        item = detail.get("ItemRef") or {}
+        if item.get("value") == SHIPPING_ITEM_ID:
+            item = {"name": items.shipping}
+        build.ref(element, "ItemRef", item, FULL_NAME_MAX_CHARS, "SKU")
+        build.text(element, "Desc", line.get("Description"), MEMO_MAX_CHARS, "Description",
+                   cut=True)
+        build.price(element, "Quantity", detail.get("Qty"))
+        build.price(element, "Rate", detail.get("UnitPrice"))
+        build.amount(element, "Amount", line.get("Amount"))
+    tax = (body.get("TxnTaxDetail") or {}).get("TotalTax")
+    if body.get("GlobalTaxCalculation") != "TaxInclusive" and money(tax) != ZERO:
+        # The store's tax to the cent, as a line: QuickBooks' own sales tax item would work
+        # the tax out again, and may round it differently.
+        element = ET.SubElement(add, line_tag)
+        build.ref(element, "ItemRef", {"name": items.sales_tax}, FULL_NAME_MAX_CHARS,
+                  "Sales tax item")
+        build.text(element, "Desc", "Sales tax", MEMO_MAX_CHARS, "Description")
+        build.amount(element, "Amount", tax)
+
+
+def _payment(build: Builder, add: ET.Element, body: Mapping[str, Any],
+             external_key: str) -> None:
+    """ReceivePaymentAdd applied to the invoice(s) the planned payment names."""
+    _head(build, add, body)
+    build.text(add, "RefNumber", body.get("PaymentRefNum"), PAYMENT_REF_NUMBER_MAX_CHARS,
+               "Payment Reference", cut=True)
+    build.amount(add, "TotalAmount", body.get("TotalAmt"))
+    build.rate(add, "ExchangeRate", body.get("ExchangeRate"))
+    build.ref(add, "PaymentMethodRef", body.get("PaymentMethodRef"), SHORT_NAME_MAX_CHARS,
+              "Payment Method")
+    build.text(add, "Memo", body.get("PrivateNote"), MEMO_MAX_CHARS, "Memo", cut=True)
+    build.ref(add, "DepositToAccountRef", body.get("DepositToAccountRef"),
+              ACCOUNT_NAME_MAX_CHARS, "Deposit account")
+    _external(add, external_key)
+    for line in body.get("Line", []):
+        for link in line.get("LinkedTxn", []):
+            applied = ET.SubElement(add, "AppliedToTxnAdd")
+            ET.SubElement(applied, "TxnID").text = str(link["TxnId"])
+            build.amount(applied, "PaymentAmount", line.get("Amount"))
+
+
+def _purchase_order(build: Builder, add: ET.Element, body: Mapping[str, Any],
+                    ref_number: str | None, line_tag: str, external_key: str) -> None:
+    build.ref(add, "VendorRef", body.get("VendorRef"), VENDOR_NAME_MAX_CHARS, "Vendor")
+    build.text(add, "TxnDate", body.get("TxnDate"), 10, "Order Date")
+    build.text(add, "RefNumber", ref_number, REF_NUMBER_MAX_CHARS, "Order Number")
+    build.address(add, "VendorAddress", body.get("VendorAddr"), "vendor address")
+    build.address(add, "ShipAddress", body.get("ShipAddr"), "shipping address")
+    build.text(add, "Memo", body.get("PrivateNote") or body.get("Memo"), MEMO_MAX_CHARS, "Memo",
+               cut=True)
+    build.rate(add, "ExchangeRate", body.get("ExchangeRate"))
+    _external(add, external_key)
+    for line in body.get("Line", []):
+        detail = line.get("ItemBasedExpenseLineDetail", {})
+        element = ET.SubElement(add, line_tag)
+        build.ref(element, "ItemRef", detail.get("ItemRef"), FULL_NAME_MAX_CHARS, "SKU")
+        build.text(element, "Desc", line.get("Description"), MEMO_MAX_CHARS, "Description",
+                   cut=True)
+        build.price(element, "Quantity", detail.get("Qty"))
+        build.price(element, "Rate", detail.get("UnitPrice"))
+        build.amount(element, "Amount", line.get("Amount"))
+
+
+def entity_request(entity: NewEntity, order: str, request_id: str) -> DesktopRequest:
+    """CustomerAdd or ItemNonInventoryAdd for a customer or item the plan creates."""
+    build = Builder(order)
+    body = entity.body
+    if entity.entity == "Customer":
+        request, add = add_request("CustomerAdd", request_id)
+        build.text(add, "Name", entity.name, CUSTOMER_NAME_MAX_CHARS, "Customer Name")
+        build.text(add, "CompanyName", body.get("CompanyName"), 41, "Company", cut=True)
+        build.text(add, "FirstName", body.get("GivenName"), 25, "first name", cut=True)
+        build.text(add, "LastName", body.get("FamilyName"), 25, "last name", cut=True)
+        build.address(add, "BillAddress", body.get("BillAddr"), "billing address")
+        build.address(add, "ShipAddress", body.get("ShipAddr"), "shipping address")
+        build.text(add, "Phone", (body.get("PrimaryPhone") or {}).get("FreeFormNumber"), 21,
+                   "Phone", cut=True)
+        build.text(add, "Email", (body.get("PrimaryEmailAddr") or {}).get("Address"), 1023,
+                   "Email")
+    else:
+        request, add = add_request("ItemNonInventoryAdd", request_id)
+        build.text(add, "Name", entity.name, ITEM_NAME_MAX_CHARS, "Product Name")
+        build.text(add, "ManufacturerPartNumber", body.get("Sku"), ITEM_NAME_MAX_CHARS, "SKU")
+        sales = ET.SubElement(add, "SalesOrPurchase")
+        build.text(sales, "Desc", body.get("Description"), MEMO_MAX_CHARS, "Description",
+                   cut=True)
+        build.price(sales, "Price", body.get("UnitPrice"))
+        build.ref(sales, "AccountRef", body.get("IncomeAccountRef"), ACCOUNT_NAME_MAX_CHARS,
+                  "Income account")
+    ET.SubElement(add, "ExternalGUID").text = external_guid(entity.key)
+    return DesktopRequest(request, None, tuple(build.notes))
+
+
+def query_request(name: str, request_id: str, *, full_names: tuple[str, ...] = (),
+                  ref_number: str = "", txn_ids: tuple[str, ...] = (),
+                  max_returned: int = 0, iterator_id: str = "",
+                  with_lines: bool = False) -> ET.Element:
+    """A `<Name>QueryRq` (Customer, Item, Vendor, Account, PaymentMethod, SalesOrder, Invoice,
+    …): by full names, transaction ids or RefNumber, else a page of `max_returned` through an
+    iterator (`iterator_id` continues one)."""
+    request = ET.Element(f"{name}QueryRq", requestID=request_id)
+    if max_returned:
+        request.set("iterator", "Continue" if iterator_id else "Start")
+        if iterator_id:
+            request.set("iteratorID", iterator_id)
+    for txn_id in txn_ids:
+        ET.SubElement(request, "TxnID").text = txn_id
+    for full_name in full_names:
+        ET.SubElement(request, "FullName").text = full_name
+    if ref_number:
+        ET.SubElement(request, "RefNumber").text = ref_number
+    if max_returned:
+        ET.SubElement(request, "MaxReturned").text = str(max_returned)
+    if with_lines:
+        ET.SubElement(request, "IncludeLineItems").text = "true"
+        ET.SubElement(request, "IncludeLinkedTxns").text = "true"
+    return request
+
+
+def host_query(request_id: str) -> ET.Element:
+    """Which QuickBooks, which country, which qbXML versions it takes."""
+    return ET.Element("HostQueryRq", requestID=request_id)
+
+
+def delete_request(kind: DocumentKind, txn_id: str, request_id: str) -> ET.Element:
+    """TxnDel for undo: removes one document QuickBooks booked."""
+    request = ET.Element("TxnDelRq", requestID=request_id)
+    ET.SubElement(request, "TxnDelType").text = TXN_TYPES[kind]
+    ET.SubElement(request, "TxnID").text = txn_id
+    return request

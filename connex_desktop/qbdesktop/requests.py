@@ -239,7 +239,8 @@ def entity_request(entity: NewEntity, order: str, request_id: str) -> DesktopReq
         build.price(sales, "Price", body.get("UnitPrice"))
         build.ref(sales, "AccountRef", body.get("IncomeAccountRef"), ACCOUNT_NAME_MAX_CHARS,
                   "Income account")
-    ET.SubElement(add, "ExternalGUID").text = external_guid(entity.key)
+    key = f"{entity.entity.lower()}:{entity.key.key}"
+    ET.SubElement(add, "ExternalGUID").text = external_guid(key)
     return DesktopRequest(request, None, tuple(build.notes))
 
 

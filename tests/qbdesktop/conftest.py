@@ -31,7 +31,14 @@ from connex_desktop.qbdesktop.webconnector import (
     WebConnectorService,
 )
 from connex_desktop.storage.secrets import MemorySecretStore
-from connex_desktop.sync.planner import CompanySetup, OrderPlan, Pending, plan_order
+from connex_desktop.sync.planner import (
+    CompanySetup,
+    OrderPlan,
+    Pending,
+    PlannedDocumentId,
+    plan_order,
+    thawed,
+)
 from tests.qbdesktop.schema import schema_errors
 
 USER = "connex"
@@ -86,14 +93,15 @@ class Desktop:
         return DesktopReferences.from_results(self.send(message_set(queries)).results)
 
     def book(self, order: Order, connection: Connection,
-             setup: CompanySetup | None = None) -> tuple[OrderPlan, dict[str, str]]:
+             setup: CompanySetup | None = None) -> tuple[OrderPlan, dict[Pending, str]]:
         """Plan the order against the company's lists and book each document, each in its own
         message set; returns the plan and the TxnID of each document by its key."""
         plan = plan_order(order, connection, self.references(), setup or CompanySetup())
-        ids: dict[str, str] = {}
+        ids: dict[Pending, str] = {}
         for entity in plan.creates:
             request = entity_request(entity, order.number, "1").element
-            document = write_document(request, message_set_id("1", order.number, entity.key))
+            key = f"{entity.entity.lower()}:{entity.key.key}"
+            document = write_document(request, message_set_id("1", order.number, key))
             ids[entity.key] = write(self, document, order=order.number).value("ListID")
         for planned in plan.documents:
             body = resolve(planned.body, ids)
@@ -102,20 +110,15 @@ class Desktop:
             document = write_document(request.element,
                                       message_set_id("1", order.number, planned.doc_key))
             result = write(self, document, order=order.number, what=planned.kind.label)
-            ids[f"doc:{planned.doc_key}"] = result.value("TxnID")
+            ids[PlannedDocumentId(planned.doc_key)] = result.value("TxnID")
         return plan, ids
 
 
-def resolve(value: object, ids: dict[str, str]) -> object:
+def resolve(value: object, ids: dict[Pending, str]) -> object:
     """A planned body with its Pending customers, items and documents replaced by ids."""
-    if isinstance(value, Pending):
-        found = ids[value.key]
-        return found if value.key.startswith("doc:") else {"value": found}
-    if isinstance(value, dict):
-        return {key: resolve(item, ids) for key, item in value.items()}
-    if isinstance(value, list):
-        return [resolve(item, ids) for item in value]
-    return value
+    def fill(hole: Pending) -> object:
+        return ids[hole] if isinstance(hole, PlannedDocumentId) else {"value": ids[hole]}
+    return thawed(value, fill)
 
 
 @pytest.fixture

@@ -28,13 +28,21 @@ from connex_desktop.qbdesktop.requests import (
     host_query,
     query_request,
 )
-from connex_desktop.sync.planner import CompanySetup, NewEntity, PlannedDocument, plan_order
+from connex_desktop.sync.planner import (
+    CompanySetup,
+    NewEntity,
+    Pending,
+    PlannedDocument,
+    PlannedDocumentId,
+    plan_order,
+)
 from tests.qbdesktop.conftest import D, resolve
 from tests.qbdesktop.schema import schema_errors
 from tests.sync.test_planner import FakeReferences, make_order
 from tests.sync.test_planner import connection as qbo_connection
 
-RESOLVED = {"doc:estimate": "1A2B-1732550000", "doc:invoice": "1A30-1732550100"}
+RESOLVED: dict[Pending, str] = {PlannedDocumentId("estimate"): "1A2B-1732550000",
+                               PlannedDocumentId("invoice"): "1A30-1732550100"}
 
 
 def planned_documents(mode: TransactionMode) -> list[PlannedDocument]:
@@ -103,7 +111,7 @@ def test_a_number_over_eleven_characters_is_left_to_quickbooks_with_a_note():
 def test_an_invoice_for_a_sales_order_links_it_and_sends_no_lines_of_its_own():
     estimate, invoice, _ = planned_documents(TransactionMode.SALES_ORDERS_INVOICES)
     add = document_request(invoice, "1001", "1").element[0]
-    assert add.findtext("LinkToTxnID") == RESOLVED["doc:estimate"]
+    assert add.findtext("LinkToTxnID") == RESOLVED[PlannedDocumentId("estimate")]
     assert add.find("InvoiceLineAdd") is None
     assert document_request(estimate, "1001", "1").element[0].tag == "SalesOrderAdd"
 
@@ -119,7 +127,7 @@ def test_an_exchange_rate_is_sent_with_all_its_decimals():
 def test_a_payment_is_applied_to_its_invoice_for_the_amount_paid():
     payment = planned_documents(TransactionMode.INVOICES_WITH_PAYMENTS)[1]
     add = document_request(payment, "1001", "1").element[0]
-    assert add.findtext("AppliedToTxnAdd/TxnID") == RESOLVED["doc:invoice"]
+    assert add.findtext("AppliedToTxnAdd/TxnID") == RESOLVED[PlannedDocumentId("invoice")]
     assert add.findtext("AppliedToTxnAdd/PaymentAmount") == add.findtext("TotalAmount")
     assert add.findtext("RefNumber") == "ch_123"
 

@@ -18,7 +18,7 @@ from connex_desktop.qbdesktop.fake.connector import ConnectorStopped, ScriptedWe
 from connex_desktop.qbdesktop.qbxml import message_set, message_set_id
 from connex_desktop.qbdesktop.requests import delete_request, document_request
 from connex_desktop.qbdesktop.responses import parse_response, result_error
-from connex_desktop.sync.planner import CompanySetup, plan_order
+from connex_desktop.sync.planner import CompanySetup, PlannedDocumentId, plan_order
 from tests.qbdesktop.conftest import PASSWORD, USER, Desktop, connection, resolve
 
 D = Decimal
@@ -201,8 +201,9 @@ def test_undo_deletes_the_invoice_reopens_the_sales_order_and_puts_the_stock_bac
     (sales_order,) = txns(desktop, "SalesOrder")
     assert sales_order.fully_invoiced and on_hand(desktop)["Tent 2P"] == D("9")
 
-    result = desktop.send(message_set([delete_request(DocumentKind.INVOICE,
-                                                      ids["doc:invoice"], "1")])).results[0]
+    invoice_id = ids[PlannedDocumentId("invoice")]
+    answer = desktop.send(message_set([delete_request(DocumentKind.INVOICE, invoice_id, "1")]))
+    result = answer.results[0]
 
     assert result.status_code == 0 and not txns(desktop, "Invoice")
     assert not sales_order.fully_invoiced

@@ -25,10 +25,25 @@ from connex_desktop.sync.planner.plan import (
     PlannedDocumentId,
     thawed,
 )
+from connex_desktop.sync.planner.sale import SHIPPING_ITEM_ID
 
 __all__ = [
-    "QB_ASSIGNS", "BookedSaleCustomerRef", "CompanySetup", "LedgerEntry", "NewEntity",
-    "NewEntityRef", "OrderPlan", "Pending", "PlannedDocument", "PlannedDocumentId",
-    "document_total", "money_text", "names_order", "other_sku", "plan_order", "shrunk_payment",
+    "QB_ASSIGNS",
+    "SHIPPING_ITEM_ID",
+    "BookedSaleCustomerRef",
+    "CompanySetup",
+    "LedgerEntry",
+    "NewEntity",
+    "NewEntityRef",
+    "OrderPlan",
+    "Pending",
+    "PlannedDocument",
+    "PlannedDocumentId",
+    "document_total",
+    "money_text",
+    "names_order",
+    "other_sku",
+    "plan_order",
+    "shrunk_payment",
     "thawed",
 ]

@@ -132,17 +132,10 @@ class App:
         if kind is None:
             raise SetupError(f"This app does not know the store kind '{connection.source_kind}'.",
                              field="source")
-        secrets: dict[str, str] = {}
-        if connection.id is not None:
-            for setting in kind.settings_fields:
-                if setting.secret:
-                    value = self.secrets.get(connection_secret_key(connection.id, setting.name))
-                    if value:
-                        secrets[setting.name] = value
         settings = {setting.name: setting.default for setting in kind.settings_fields
                     if setting.default}
         settings.update(connection.source_settings)
-        return kind(settings, secrets)
+        return kind(settings, self.connection_service().store_secrets(connection.id, kind))
 
     def secrets_for(self, connection: Connection) -> SecretStore:
         """The demo's QuickBooks tokens live in memory; every other connection's in the keyring."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import enum
+import functools
 import json
 import logging
 import shlex
@@ -50,7 +51,12 @@ from connex_desktop.quickbooks.auth import (
     parse_callback,
     save_credentials,
 )
-from connex_desktop.quickbooks.connect_client import ConnectClient, service_url
+from connex_desktop.quickbooks.connect_client import (
+    ConnectClient,
+    PendingSignIn,
+    SignedIn,
+    service_url,
+)
 from connex_desktop.sandbox.demo_store import only_planted_failures, planted_failures
 from connex_desktop.sources.base import FieldKind, OrderQuery, Source
 from connex_desktop.storage.repositories import RunTrigger, to_plain
@@ -604,33 +610,37 @@ def _connection_remove(app: App, args: argparse.Namespace) -> int:
 def _qb_connect(app: App, args: argparse.Namespace) -> int:
     conn = app.connections.get(args.name)
     assert conn.id is not None
-    prefix = quickbooks_key_prefix(conn.id)
-    # The new tokens are tried in memory first, so a wrong one never replaces working ones.
-    trial = MemorySecretStore()
+    service = app.connection_service()
+    keep: Callable[[], Connection]
     storing: AbstractContextManager[None] = nullcontext()
     if args.client_id and args.service:
         raise UsageError("Use --client-id (your own Intuit app) or --service, not both.")
     if args.client_id:
-        company = _connect_with_own_keys(args, conn, trial, prefix)
+        # The new tokens are tried in memory first, so a wrong one never replaces working ones.
+        trial = MemorySecretStore()
+        company = _connect_with_own_keys(args, conn, trial, quickbooks_key_prefix(conn.id))
+        keep = functools.partial(service.connect_quickbooks, conn, company, trial)
     elif args.token_stdin or args.environment or args.realm_id:
         raise UsageError("--environment, --realm-id and --token-stdin go with --client-id "
                          "(your own Intuit app's keys); without it, the connect service signs "
                          "in.")
     else:
-        through_service = _connect_through_service(app, args.service, trial, prefix)
+        through_service = _sign_in_through_service(app, args.service)
         if through_service is None:
             print("connex-desktop: the sign-in was cancelled.", file=sys.stderr)
             return EXIT_USAGE
-        company, storing = through_service   # the service's page follows how storing ends
+        client, pending, signed_in = through_service
+        keep = functools.partial(service.connect_signed_in, conn, signed_in, client.url)
+        storing = client.storing(pending)   # the service's page follows how storing ends
     try:
         with storing:
-            connected = app.connection_service().connect_quickbooks(conn, company, trial)
+            connected = keep()
     except ConnexError as error:
         print(f"connex-desktop: could not connect the QuickBooks company: {error}",
               file=sys.stderr)
         return EXIT_USAGE
     print(f"Connected {conn.name!r} to the QuickBooks company "
-          f"{connected.quickbooks.company_name!r} ({company.realm_id}).")
+          f"{connected.quickbooks.company_name!r} ({connected.quickbooks.realm_id}).")
     return EXIT_OK
 
 
@@ -667,11 +677,10 @@ def _connect_with_own_keys(args: argparse.Namespace, conn: Connection, trial: Se
                          realm_id=realm_id)
 
 
-def _connect_through_service(app: App, service: str | None, trial: SecretStore,
-                             prefix: str
-                             ) -> tuple[QuickBooksCompany, AbstractContextManager[None]] | None:
-    """Sign in through the connect service: print the link, wait for the user's approval; the
-    company, and what to store the tokens within so that the service hears how it went."""
+def _sign_in_through_service(app: App, service: str | None
+                             ) -> tuple[ConnectClient, PendingSignIn, SignedIn] | None:
+    """Sign in through the connect service: print the link, wait for the user's approval
+    (None if the user cancels); the service's client, the sign-in and its tokens."""
     client = ConnectClient(service or app.connect_service() or service_url())
     if service:   # checked (https) by the client: remembered for later sign-ins here
         app.settings.set(CONNECT_SERVICE_SETTING, client.url)
@@ -688,11 +697,7 @@ def _connect_through_service(app: App, service: str | None, trial: SecretStore,
         signal.signal(signal.SIGINT, previous)
     if signed_in is None:
         return None
-    save_credentials(trial, prefix, client_secret="", refresh_token=signed_in.refresh_token,
-                     access_token=signed_in.access_token)
-    return QuickBooksCompany(environment=signed_in.environment, realm_id=signed_in.realm_id,
-                             company_name=signed_in.company_name,
-                             connect_service=client.url), client.storing(pending)
+    return client, pending, signed_in
 
 
 def _qb_disconnect(app: App, args: argparse.Namespace) -> int:

@@ -17,10 +17,16 @@ from connex_desktop.quickbooks.auth import (
     CLIENT_SECRET,
     REFRESH_TOKEN,
     QuickBooksAuth,
+    save_credentials,
 )
+from connex_desktop.quickbooks.connect_client import SignedIn
 from connex_desktop.sources.base import FieldKind, SettingField, Source, missing_settings
 from connex_desktop.storage.repositories import ConnectionRepository
-from connex_desktop.storage.secrets import copy_connection_secrets, delete_connection_secrets
+from connex_desktop.storage.secrets import (
+    MemorySecretStore,
+    copy_connection_secrets,
+    delete_connection_secrets,
+)
 from connex_desktop.sync.planner import DOC_NUMBER_MAX_CHARS
 
 if TYPE_CHECKING:   # the client (python-quickbooks) is loaded when a company is first opened
@@ -104,6 +110,17 @@ class ConnectionService:
         if connection_id is None:
             return False
         return bool((self.secrets.get(connection_secret_key(connection_id, name)) or "").strip())
+
+    def store_secrets(self, connection_id: int | None, kind: type[Source],
+                      typed: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The store's secrets: those `typed`, and the saved ones of the others."""
+        secrets = dict(typed or {})
+        for name in store_secret_names(kind):
+            if name not in secrets and connection_id is not None:
+                value = self.secrets.get(connection_secret_key(connection_id, name))
+                if value:
+                    secrets[name] = value
+        return secrets
 
     def problems(self, draft: Connection, typed: Mapping[str, str]) -> list[SetupError]:
         """Every reason `draft` cannot be saved with the secrets `typed`, each naming its field
@@ -247,6 +264,27 @@ class ConnectionService:
             or company.realm_id))
         current = self.connections.get_by_id(connection.id)   # as edited meanwhile
         return self.connections.update(dataclasses.replace(current, quickbooks=named))
+
+    def connect_signed_in(self, connection: Connection, signed_in: SignedIn,
+                          service: str) -> Connection:
+        """Keep a sign-in finished through the connect service at `service` (which keeps its
+        Intuit app's client secret), as connect_quickbooks does."""
+        assert connection.id is not None
+        trial = MemorySecretStore()
+        save_credentials(trial, quickbooks_key_prefix(connection.id), client_secret="",
+                         refresh_token=signed_in.refresh_token,
+                         access_token=signed_in.access_token)
+        company = QuickBooksCompany(environment=signed_in.environment,
+                                    realm_id=signed_in.realm_id,
+                                    company_name=signed_in.company_name, connect_service=service,
+                                    redirect_uri=connection.quickbooks.redirect_uri)
+        return self.connect_quickbooks(connection, company, trial)
+
+    def saved_client_secret(self, connection: Connection) -> str:
+        """The client secret saved for the connection's own Intuit app ("" when none is)."""
+        assert connection.id is not None
+        return self.quickbooks_secrets_for(connection).get(
+            f"{quickbooks_key_prefix(connection.id)}/{CLIENT_SECRET}") or ""
 
     def disconnect_quickbooks(self, connection_id: int) -> Connection:
         """Revoke the access at QuickBooks, then forget the company and its tokens here; when

@@ -7,7 +7,6 @@ import dataclasses
 import subprocess
 import sys
 
-import keyring.core
 import pytest
 import requests
 from keyring.errors import KeyringLocked
@@ -31,9 +30,10 @@ from connex_desktop.quickbooks.auth import (
 from connex_desktop.sandbox.oauth import TOKEN_PATH
 from connex_desktop.sandbox.seed import COMPANY_NAME
 from connex_desktop.sandbox.server import SandboxServer
-from connex_desktop.storage.secrets import BACKEND_ENV, MemorySecretStore
+from connex_desktop.storage.secrets import MemorySecretStore
 from tests.sources.store_cli import assert_no_file_holds
 from tests.storage.memory_keyring import MemoryKeyring
+from tests.test_cli import memory_keyring  # noqa: F401  (the keyring, in memory, for every test)
 
 CONSUMER_KEY = "ck_live_7f3e9a1b2c"
 CONSUMER_SECRET = "cs_live_4d5e6f7a8b"
@@ -41,16 +41,7 @@ WOO_SECRETS = {"consumer_key": CONSUMER_KEY, "consumer_secret": CONSUMER_SECRET}
 
 
 @pytest.fixture
-def keyring_passwords(monkeypatch):
-    """A real keyring backend, in memory, chosen the way a user would."""
-    monkeypatch.setattr(MemoryKeyring, "passwords", {})
-    monkeypatch.setenv(BACKEND_ENV, "tests.storage.memory_keyring.MemoryKeyring")
-    monkeypatch.setattr(keyring.core, "_keyring_backend", None)
-    return MemoryKeyring.passwords
-
-
-@pytest.fixture
-def app(tmp_path, keyring_passwords):
+def app(tmp_path):
     app = build_app(str(tmp_path / "data"))
     yield app
     app.close()
@@ -82,11 +73,11 @@ def problems_by_field(error: ConnectionProblems) -> dict[str, str]:
 
 
 def test_add_keeps_the_secrets_in_the_keyring_and_the_settings_in_the_database(
-        app, service, tmp_path, keyring_passwords):
+        app, service, tmp_path):
     added = service.add(woo(), WOO_SECRETS)
     assert app.connections.get("Woo") == added
     assert secret(app, added.id, "consumer_key") == CONSUMER_KEY
-    assert sorted(key for _service, key in keyring_passwords) == [
+    assert sorted(key for _service, key in MemoryKeyring.passwords) == [
         app.secrets.key(connection_secret_key(added.id, name))
         for name in ("consumer_key", "consumer_secret")]
     assert service.has_secret(added.id, "consumer_secret")
@@ -187,14 +178,14 @@ def test_copy_carries_the_store_secrets_and_the_client_secret_but_no_tokens(app,
         assert_no_file_holds(tmp_path, value)
 
 
-def test_remove_deletes_every_secret_of_the_connection(app, service, keyring_passwords):
+def test_remove_deletes_every_secret_of_the_connection(app, service):
     kept = service.add(woo("Kept"), {"consumer_key": "ck_kept", "consumer_secret": "cs_kept"})
     removed = service.add(woo(), WOO_SECRETS)
     save_credentials(app.secrets, quickbooks_key_prefix(removed.id), client_secret="own",
                      refresh_token="rt", access_token="at")
     assert service.remove("Woo") == removed.id
     assert [c.name for c in app.connections.list()] == ["Kept"]
-    assert sorted(keyring_passwords.values()) == ["ck_kept", "cs_kept"]
+    assert sorted(MemoryKeyring.passwords.values()) == ["ck_kept", "cs_kept"]
     assert secret(app, kept.id, "consumer_key") == "ck_kept"
 
 

@@ -154,7 +154,8 @@ class ConnectionService:
             missing = missing_settings(kind, draft.source_settings, lambda name: bool(
                 typed.get(name)) or self.has_secret(draft.id, name))
         except SetupError as error:      # settings that contradict each other
-            return [error]
+            return [SetupError(error.message, field=setting_key(error.field) if error.field
+                               else "source_kind")]
         problems: list[SetupError] = [MissingSetting(setting) for setting in missing]
         for setting in kind.settings_fields:
             value = draft.source_settings.get(setting.name, "").strip()
@@ -195,13 +196,13 @@ class ConnectionService:
         the saved settings as they were. `new_store`: it now reads a different store, whose
         orders are new to the ledger. Raises ConnectionProblems."""
         self._checked(connection, typed)
-        assert connection.id is not None
-        self._store_secrets(connection.id, typed)
-        connection = self.connections.update(connection)
+        connection_id = connection.id
+        assert connection_id is not None
+        self._store_secrets(connection_id, typed)
+        saved = self.connections.update(connection)
         if new_store:
-            self.connections.start_new_store(connection.id,
-                                             self.source_for(connection).store_key)
-        return connection
+            self.connections.start_new_store(connection_id, self.source_for(saved).store_key)
+        return saved
 
     def _store_secrets(self, connection_id: int, typed: Mapping[str, str]) -> None:
         for name, value in typed.items():

@@ -111,6 +111,10 @@ def test_each_problem_names_its_field_and_nothing_is_saved(app, service, tmp_pat
     unknown = woo("Elsewhere", source_kind="abacus")
     assert [(problem.field, problem.message) for problem in service.problems(unknown, {})] == [
         ("source_kind", "Choose the kind of store.")]
+    pasted = Connection(name="BC", source_kind="bigcommerce", mode=TransactionMode.INVOICES,
+                        source_settings={"api_url": "https://api.bigcommerce.com/elsewhere"})
+    assert [problem.field for problem in service.problems(pasted, {"access_token": "t"})] == [
+        "source:api_url"]
     assert [c.name for c in app.connections.list()] == ["Web shop"]
 
 

@@ -146,6 +146,9 @@ class ConfigureDialog(QDialog):
             self.tabs.setCurrentIndex(next(
                 index for index in range(self.tabs.count())
                 if self.tabs.widget(index).isAncestorOf(first)))
+        unplaced = [message for key, message in problems.items() if key not in self.errors]
+        if unplaced:   # no field of the form to show them under
+            QMessageBox.warning(self, "Not saved", "\n".join(unplaced))
 
     def save(self) -> bool:
         """Validate everything, then save the connection and its typed secrets together."""

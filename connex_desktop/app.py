@@ -9,6 +9,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from connex_desktop.connections import (
+    QUICKBOOKS_SECRETS,
+    ConnectionService,
+    quickbooks_key_prefix,
+    store_secret_names,
+)
 from connex_desktop.core.connection import Connection, QuickBooksCompany
 from connex_desktop.core.errors import SetupError
 from connex_desktop.core.modes import TransactionMode
@@ -16,13 +22,7 @@ from connex_desktop.core.private_files import private_file
 from connex_desktop.core.secrets import SecretStore, connection_secret_key
 from connex_desktop.logs import register_secret
 from connex_desktop.paths import AppPaths
-from connex_desktop.quickbooks.auth import (
-    ACCESS_TOKEN,
-    CLIENT_SECRET,
-    REFRESH_TOKEN,
-    QuickBooksAuth,
-    save_credentials,
-)
+from connex_desktop.quickbooks.auth import QuickBooksAuth, save_credentials
 from connex_desktop.quickbooks.connect_client import service_url
 from connex_desktop.sandbox.demo_store import (
     COMPANY_SETTING,
@@ -85,7 +85,6 @@ SOURCE_KINDS: Mapping[str, type[Source]] = {CsvSource.kind: CsvSource, DemoSourc
 # secrets saved before there was one (under the bare connection key) were moved under it.
 FOLDER_ID_SETTING = "keyring_folder_id"
 OLD_SECRETS_MOVED_SETTING = "keyring_old_keys_moved"
-QUICKBOOKS_SECRETS = (CLIENT_SECRET, REFRESH_TOKEN, ACCESS_TOKEN)
 # The connect service chosen for this data folder (`qb connect --service`), over the build's.
 CONNECT_SERVICE_SETTING = "connect_service_url"
 
@@ -97,11 +96,6 @@ def demo_company_file(kind: str, multicurrency: bool) -> str:
     if kind == DEFAULT_KIND and not multicurrency:
         return DEMO_COMPANY_FILE
     return f"demo-company-{kind}{'-multicurrency' if multicurrency else ''}.sqlite3"
-
-
-def quickbooks_key_prefix(connection_id: int) -> str:
-    """Where a connection's QuickBooks client secret and tokens live in the secret store."""
-    return connection_secret_key(connection_id, "").rstrip("/")
 
 
 @dataclass
@@ -142,17 +136,10 @@ class App:
         if kind is None:
             raise SetupError(f"This app does not know the store kind '{connection.source_kind}'.",
                              field="source")
-        secrets: dict[str, str] = {}
-        if connection.id is not None:
-            for setting in kind.settings_fields:
-                if setting.secret:
-                    value = self.secrets.get(connection_secret_key(connection.id, setting.name))
-                    if value:
-                        secrets[setting.name] = value
         settings = {setting.name: setting.default for setting in kind.settings_fields
                     if setting.default}
         settings.update(connection.source_settings)
-        return kind(settings, secrets)
+        return kind(settings, self.connection_service().store_secrets(connection.id, kind))
 
     def secrets_for(self, connection: Connection) -> SecretStore:
         """The demo's QuickBooks tokens live in memory; every other connection's in the keyring."""
@@ -172,6 +159,14 @@ class App:
         auth = QuickBooksAuth(connection.quickbooks, secrets or self.secrets_for(connection),
                               quickbooks_key_prefix(connection.id))
         return QuickBooksClient(connection.quickbooks, auth)
+
+    def connection_service(self) -> ConnectionService:
+        """What adds, changes, copies, removes and (dis)connects connections with their
+        secrets, for the command line and the window alike."""
+        return ConnectionService(connections=self.connections, secrets=self.secrets,
+                                 source_kinds=self.source_kinds,
+                                 quickbooks_secrets_for=self.secrets_for,
+                                 client_for=self.quickbooks_client, source_for=self.source_for)
 
     def engine(self) -> Engine:
         from connex_desktop.sync.engine import Engine
@@ -303,8 +298,8 @@ def _move_old_secrets(secrets: FolderSecretStore, settings: SettingsRepository,
     keyring it is tried again at the next start; nothing is ever kept outside the keyring."""
     if settings.get(OLD_SECRETS_MOVED_SETTING):
         return
-    names = sorted({*QUICKBOOKS_SECRETS, *(setting.name for kind in SOURCE_KINDS.values()
-                                          for setting in kind.settings_fields if setting.secret)})
+    names = sorted({*QUICKBOOKS_SECRETS, *(name for kind in SOURCE_KINDS.values()
+                                          for name in store_secret_names(kind))})
     keys = [connection_secret_key(connection.id, name) for connection in connections.list()
             if connection.id is not None for name in names]
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import enum
+import functools
 import json
 import logging
 import shlex
@@ -25,7 +26,12 @@ from connex_desktop.app import (
     SOURCE_KINDS,
     App,
     build_app,
+)
+from connex_desktop.connections import (
+    ConnectionProblems,
+    MissingSetting,
     quickbooks_key_prefix,
+    store_secret_names,
 )
 from connex_desktop.core.connection import (
     Connection,
@@ -37,23 +43,24 @@ from connex_desktop.core.errors import ConnexError, ErrorKind
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.progress import CancelToken
 from connex_desktop.core.result import RunStatus, SyncResult
-from connex_desktop.core.secrets import SecretStore, connection_secret_key
+from connex_desktop.core.secrets import SecretStore
 from connex_desktop.quickbooks.auth import (
-    ACCESS_TOKEN,
-    CLIENT_SECRET,
-    REFRESH_TOKEN,
-    QuickBooksAuth,
     authorization_url,
     exchange_code,
     new_state,
     parse_callback,
     save_credentials,
 )
-from connex_desktop.quickbooks.connect_client import ConnectClient, service_url
+from connex_desktop.quickbooks.connect_client import (
+    ConnectClient,
+    PendingSignIn,
+    SignedIn,
+    service_url,
+)
 from connex_desktop.sandbox.demo_store import only_planted_failures, planted_failures
-from connex_desktop.sources.base import FieldKind, OrderQuery, Source, missing_settings
+from connex_desktop.sources.base import FieldKind, OrderQuery, Source
 from connex_desktop.storage.repositories import RunTrigger, to_plain
-from connex_desktop.storage.secrets import MemorySecretStore, delete_connection_secrets
+from connex_desktop.storage.secrets import MemorySecretStore
 from connex_desktop.sync.undo import UNDO_WORDS, UndoResult, UndoStatus
 
 log = logging.getLogger(__name__)
@@ -64,7 +71,6 @@ EXIT_USAGE = 2     # usage, configuration or authorisation
 # A run failed for these only has to wait (QuickBooks busy or unreachable, or its monthly
 # allowance of reads used up): exit 1 like failed orders, not 2 like a setup to fix.
 _WAIT_KINDS = frozenset({ErrorKind.RETRY_LATER, ErrorKind.QUOTA})
-QB_SECRETS = (CLIENT_SECRET, REFRESH_TOKEN, ACCESS_TOKEN)   # a connection's QuickBooks keys
 
 
 class UsageError(ConnexError):
@@ -492,21 +498,21 @@ def _apply(conn: Connection, args: argparse.Namespace, kind: type[Source]) -> Co
             conn.schedule.every_minutes)
         daily = args.daily_at if args.daily_at is not None else conn.schedule.daily_at
         changes["schedule"] = Schedule(every_minutes=max(every, 0), daily_at=daily)
-    updated = dataclasses.replace(conn, **changes)
-    if updated.mode.books_purchase_orders and kind.keeps_own_purchase_orders:
-        raise UsageError(f"{kind.label} keeps its own purchase orders; choose a mode without "
-                         "purchase orders.")
-    return updated
+    return dataclasses.replace(conn, **changes)
 
 
-def _require_settings(conn: Connection, kind: type[Source],
-                      has_secret: Callable[[str], bool]) -> None:
-    """Refuse a connection whose store lacks a required setting, naming the options to give."""
-    missing = missing_settings(kind, conn.source_settings, has_secret)
-    if missing:
+def _saved(kind: type[Source], save: Callable[[], Connection]) -> Connection:
+    """`save()`'s connection; missing store settings are named by the options that set them."""
+    try:
+        return save()
+    except ConnectionProblems as error:
+        if not isinstance(error.problems[0], MissingSetting):
+            raise
+        missing = [problem.setting for problem in error.problems
+                   if isinstance(problem, MissingSetting)]
         needed = " and ".join(f"{setting.cli_option} ({setting.label})" for setting in missing)
         raise UsageError(f"The {kind.label} store needs {needed}; `connex-desktop connection "
-                         "add --help` lists every store's settings.")
+                         "add --help` lists every store's settings.") from None
 
 
 def _connection_add(app: App, args: argparse.Namespace) -> int:
@@ -514,11 +520,7 @@ def _connection_add(app: App, args: argparse.Namespace) -> int:
     secrets = _read_secrets(args.secret, kind)
     draft = Connection(name=args.name, source_kind=kind.kind, mode=TransactionMode(args.mode))
     draft = _apply(draft, args, kind)
-    _require_settings(draft, kind, lambda name: name in secrets)
-    conn = app.connections.add(draft)
-    assert conn.id is not None
-    for name, value in secrets.items():
-        app.secrets.set(connection_secret_key(conn.id, name), value)
+    conn = _saved(kind, lambda: app.connection_service().add(draft, secrets))
     print(f"Added the connection {conn.name!r} ({kind.label}, {conn.mode.info.label}). "
           f"Next: connex-desktop qb connect {_shell_word(conn.name)} ...")
     return EXIT_OK
@@ -530,15 +532,11 @@ def _connection_set(app: App, args: argparse.Namespace) -> int:
     secrets = _read_secrets(args.secret, kind)
     if args.source:
         conn = dataclasses.replace(conn, source_kind=kind.kind)
-    conn = _apply(conn, args, kind)
-    _require_settings(conn, kind, lambda name: name in secrets or _has_secret(app, conn, name))
-    conn = app.connections.update(conn)
-    assert conn.id is not None
-    for name, value in secrets.items():
-        app.secrets.set(connection_secret_key(conn.id, name), value)
+    changed = _apply(conn, args, kind)
+    conn = _saved(kind, lambda: app.connection_service().update(changed, secrets,
+                                                               new_store=args.new_store))
     print(f"Updated the connection {conn.name!r}.")
     if args.new_store:
-        app.connections.start_new_store(conn.id, app.source_for(conn).store_key)
         print("It now reads a different store: the next sync books its orders as new. What "
               "it booked before stays in QuickBooks.")
     return EXIT_OK
@@ -553,8 +551,7 @@ def _connection_summary(app: App, conn: Connection, *, full: bool) -> dict[str, 
                        "realm_id": conn.quickbooks.realm_id},
     }
     if full:
-        kind = app.source_kinds.get(conn.source_kind)
-        secret_names = [s.name for s in kind.settings_fields if s.secret] if kind else []
+        secret_names = store_secret_names(app.source_kinds.get(conn.source_kind))
         summary.update({
             "settings": dict(conn.source_settings),
             # Whether each secret is set, never its value.
@@ -569,10 +566,9 @@ def _connection_summary(app: App, conn: Connection, *, full: bool) -> dict[str, 
 
 
 def _has_secret(app: App, conn: Connection, name: str) -> bool:
-    assert conn.id is not None
     try:
-        return bool(app.secrets.get(connection_secret_key(conn.id, name)))
-    except ConnexError:
+        return app.connection_service().has_secret(conn.id, name)
+    except ConnexError:   # no keyring: shown as not set
         return False
 
 
@@ -604,11 +600,7 @@ def _connection_show(app: App, args: argparse.Namespace) -> int:
 
 def _connection_remove(app: App, args: argparse.Namespace) -> int:
     conn = app.connections.get(args.name)
-    assert conn.id is not None
-    kind = app.source_kinds.get(conn.source_kind)
-    names = [s.name for s in kind.settings_fields if s.secret] if kind else []
-    app.connections.remove(conn.name)
-    delete_connection_secrets(app.secrets, conn.id, [*names, *QB_SECRETS])
+    app.connection_service().remove(conn.name)
     print(f"Removed the connection {conn.name!r}; what it booked stays in the ledger.")
     return EXIT_OK
 
@@ -618,51 +610,38 @@ def _connection_remove(app: App, args: argparse.Namespace) -> int:
 def _qb_connect(app: App, args: argparse.Namespace) -> int:
     conn = app.connections.get(args.name)
     assert conn.id is not None
-    prefix = quickbooks_key_prefix(conn.id)
-    # The new tokens are tried in memory first, so a wrong one never replaces working ones.
-    trial = MemorySecretStore()
+    service = app.connection_service()
+    keep: Callable[[], Connection]
     storing: AbstractContextManager[None] = nullcontext()
     if args.client_id and args.service:
         raise UsageError("Use --client-id (your own Intuit app) or --service, not both.")
     if args.client_id:
-        company = _connect_with_own_keys(args, conn, trial, prefix)
+        # The new tokens are tried in memory first, so a wrong one never replaces working ones.
+        trial = MemorySecretStore()
+        company = _connect_with_own_keys(args, conn, trial, quickbooks_key_prefix(conn.id))
+        keep = functools.partial(service.connect_quickbooks, conn, company, trial)
     elif args.token_stdin or args.environment or args.realm_id:
         raise UsageError("--environment, --realm-id and --token-stdin go with --client-id "
                          "(your own Intuit app's keys); without it, the connect service signs "
                          "in.")
     else:
-        through_service = _connect_through_service(app, args.service, trial, prefix)
+        through_service = _sign_in_through_service(app, args.service)
         if through_service is None:
             print("connex-desktop: the sign-in was cancelled.", file=sys.stderr)
             return EXIT_USAGE
-        company, storing = through_service   # the service's page follows how storing ends
-    candidate = dataclasses.replace(conn, quickbooks=company)
+        client, pending, signed_in = through_service
+        keep = functools.partial(service.connect_signed_in, conn, signed_in, client.url)
+        storing = client.storing(pending)   # the service's page follows how storing ends
     try:
         with storing:
-            name = _keep_connection(app, candidate, trial, prefix)
+            connected = keep()
     except ConnexError as error:
         print(f"connex-desktop: could not connect the QuickBooks company: {error}",
               file=sys.stderr)
         return EXIT_USAGE
-    print(f"Connected {conn.name!r} to the QuickBooks company {name!r} ({company.realm_id}).")
+    print(f"Connected {conn.name!r} to the QuickBooks company "
+          f"{connected.quickbooks.company_name!r} ({connected.quickbooks.realm_id}).")
     return EXIT_OK
-
-
-def _keep_connection(app: App, candidate: Connection, trial: SecretStore, prefix: str) -> str:
-    """Open the company with the trial tokens, then keep them and the connection: its name."""
-    with app.quickbooks_client(candidate, secrets=trial) as client:
-        info = client.company_info()
-    for name in QB_SECRETS:   # the tokens as they are now (a refresh may have rotated them)
-        value = trial.get(f"{prefix}/{name}")
-        if value:
-            app.secrets.set(f"{prefix}/{name}", value)
-        else:
-            app.secrets.delete(f"{prefix}/{name}")
-    company = candidate.quickbooks
-    name = str(info.get("CompanyName") or info.get("LegalName") or company.realm_id)
-    app.connections.update(dataclasses.replace(
-        candidate, quickbooks=dataclasses.replace(company, company_name=name)))
-    return name
 
 
 def _connect_with_own_keys(args: argparse.Namespace, conn: Connection, trial: SecretStore,
@@ -698,11 +677,10 @@ def _connect_with_own_keys(args: argparse.Namespace, conn: Connection, trial: Se
                          realm_id=realm_id)
 
 
-def _connect_through_service(app: App, service: str | None, trial: SecretStore,
-                             prefix: str
-                             ) -> tuple[QuickBooksCompany, AbstractContextManager[None]] | None:
-    """Sign in through the connect service: print the link, wait for the user's approval; the
-    company, and what to store the tokens within so that the service hears how it went."""
+def _sign_in_through_service(app: App, service: str | None
+                             ) -> tuple[ConnectClient, PendingSignIn, SignedIn] | None:
+    """Sign in through the connect service: print the link, wait for the user's approval
+    (None if the user cancels); the service's client, the sign-in and its tokens."""
     client = ConnectClient(service or app.connect_service() or service_url())
     if service:   # checked (https) by the client: remembered for later sign-ins here
         app.settings.set(CONNECT_SERVICE_SETTING, client.url)
@@ -719,27 +697,17 @@ def _connect_through_service(app: App, service: str | None, trial: SecretStore,
         signal.signal(signal.SIGINT, previous)
     if signed_in is None:
         return None
-    save_credentials(trial, prefix, client_secret="", refresh_token=signed_in.refresh_token,
-                     access_token=signed_in.access_token)
-    return QuickBooksCompany(environment=signed_in.environment, realm_id=signed_in.realm_id,
-                             company_name=signed_in.company_name,
-                             connect_service=client.url), client.storing(pending)
+    return client, pending, signed_in
 
 
 def _qb_disconnect(app: App, args: argparse.Namespace) -> int:
     conn = app.connections.get(args.name)
     assert conn.id is not None
-    if conn.quickbooks.connected:
-        auth = QuickBooksAuth(conn.quickbooks, app.secrets_for(conn),
-                              quickbooks_key_prefix(conn.id))
-        try:
-            auth.revoke()   # through the connect service when it signed in
-        except ConnexError as error:
-            print(f"connex-desktop: QuickBooks could not be told to forget the access "
-                  f"({error}); the tokens are removed here all the same.", file=sys.stderr)
-    delete_connection_secrets(app.secrets, conn.id, QB_SECRETS)
-    app.connections.update(dataclasses.replace(
-        conn, quickbooks=dataclasses.replace(conn.quickbooks, realm_id="", company_name="")))
+    try:
+        app.connection_service().disconnect_quickbooks(conn.id)
+    except ConnexError as error:
+        print(f"connex-desktop: QuickBooks could not be told to forget the access "
+              f"({error}); the tokens are removed here all the same.", file=sys.stderr)
     print(f"Disconnected {conn.name!r} from QuickBooks; its access was revoked and its tokens "
           "removed.")
     return EXIT_OK

@@ -250,7 +250,7 @@ def quickbooks_modules_after(data_dir: Path | None, *modules: str) -> list[str]:
 def test_the_app_and_the_sync_controls_load_without_the_quickbooks_libraries():
     assert quickbooks_modules_after(
         None, "connex_desktop.app", "connex_desktop.ui.controller", "connex_desktop.ui.worker",
-        "connex_desktop.ui.connect_dialog", "connex_desktop.ui.configure_dialog",
+        "connex_desktop.ui.connect_dialog", "connex_desktop.ui.configure",
         "connex_desktop.ui.tray", "connex_desktop.ui.scheduler") == []
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import keyring.core
 import pytest
+from keyring.errors import KeyringLocked
 
 from connex_desktop.__main__ import main
 from connex_desktop.app import FOLDER_ID_SETTING, SOURCE_KINDS, build_app, demo_company_file
@@ -566,6 +567,20 @@ def test_connection_add_refuses_missing_settings_naming_the_options(data_dir, mo
     # Blanking a required setting later is refused too.
     assert cli(data_dir, "connection", "set", "Shop", "--set", "store_url=") == 2
     assert "--set store_url=VALUE" in capsys.readouterr().err
+
+
+def test_a_keyring_that_refuses_the_secrets_leaves_no_connection_half_added(
+        data_dir, monkeypatch, capsys):
+    def locked(*_args: str) -> None:
+        raise KeyringLocked("Failed to unlock the collection!")
+
+    monkeypatch.setattr(MemoryKeyring, "set_password", locked)
+    assert cli(data_dir, "connection", "add", "Shop", "--source", "shopify", "--mode",
+               "invoices", "--set", "store_url=https://shop.example.com", "--secret",
+               "access_token", stdin="shpat_x\n", monkeypatch=monkeypatch) == 2
+    assert "the keyring is locked" in capsys.readouterr().err
+    assert cli(data_dir, "connection", "list", "--json") == 0
+    assert json.loads(capsys.readouterr().out) == []
 
 
 def test_a_pasted_bigcommerce_api_path_is_saved_as_the_api_and_the_store_hash(

@@ -197,9 +197,10 @@ def delete_connection_secrets(store: SecretStore, connection_id: int,
 
 
 def copy_connection_secrets(store: SecretStore, from_id: int, to_id: int,
-                            names: Iterable[str]) -> None:
-    """Give a duplicated connection the secrets of the one it was copied from."""
+                            names: Iterable[str], *, into: SecretStore | None = None) -> None:
+    """Give a duplicated connection the secrets of the one it was copied from (kept in `into`
+    when the copy's are kept elsewhere)."""
     for name in names:
         value = store.get(connection_secret_key(from_id, name))
         if value is not None:
-            store.set(connection_secret_key(to_id, name), value)
+            (into or store).set(connection_secret_key(to_id, name), value)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from html import escape
 from urllib.parse import urlsplit
 
@@ -23,20 +22,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from connex_desktop.app import App, quickbooks_key_prefix
+from connex_desktop.app import App
+from connex_desktop.connections import quickbooks_key_prefix
 from connex_desktop.core.connection import Connection, QuickBooksCompany
 from connex_desktop.quickbooks.auth import (
-    CLIENT_SECRET,
-    QuickBooksAuth,
     authorization_url,
     exchange_code,
     new_state,
     parse_callback,
 )
+from connex_desktop.storage.secrets import MemorySecretStore
 from connex_desktop.ui.assets import ERROR_STYLE
 from connex_desktop.ui.background import run_in_background
 from connex_desktop.ui.loopback_listener import WAIT_MS, LoopbackListener, is_loopback
-from connex_desktop.ui.service_sign_in import ServiceSignIn, with_company_name
+from connex_desktop.ui.service_sign_in import ServiceSignIn
 
 ENVIRONMENTS = (("production", "Production (your live company)"),
                 ("sandbox", "Sandbox (Intuit development keys)"),
@@ -63,8 +62,7 @@ class ConnectDialog(QDialog):
         assert connection.id is not None
         self._app = app
         self._connection = connection
-        self._secrets = app.secrets_for(connection)
-        self._prefix = quickbooks_key_prefix(connection.id)
+        self._service = app.connection_service()
         self._state = ""
         self._company: QuickBooksCompany | None = None
         self._client_secret = ""
@@ -81,8 +79,7 @@ class ConnectDialog(QDialog):
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
-        self.service_sign_in = ServiceSignIn(app, connection, self._secrets, self._prefix,
-                                             parent=self)
+        self.service_sign_in = ServiceSignIn(app, connection, parent=self)
         self.service_sign_in.waiting.connect(lambda _url: self._say(
             "Sign in and allow access in your browser: this window finishes by itself."))
         self.service_sign_in.connected.connect(self._on_connected)
@@ -129,7 +126,7 @@ class ConnectDialog(QDialog):
         self.client_id = QLineEdit(company.client_id)
         self.client_secret = QLineEdit()
         self.client_secret.setEchoMode(QLineEdit.EchoMode.Password)
-        if self._secrets.get(f"{self._prefix}/{CLIENT_SECRET}"):
+        if self._service.saved_client_secret(self._connection):
             self.client_secret.setPlaceholderText("Saved. Type to replace it.")
         self.redirect_uri = QLineEdit(company.redirect_uri)
         self.redirect_uri.setToolTip(
@@ -191,7 +188,7 @@ class ConnectDialog(QDialog):
         environment = self._environment_value()
         client_id = self.client_id.text().strip()
         self._client_secret = (self.client_secret.text().strip()
-                               or self._secrets.get(f"{self._prefix}/{CLIENT_SECRET}") or "")
+                               or self._service.saved_client_secret(self._connection))
         redirect = self.redirect_uri.text().strip()
         problem = ("Enter the address of the QuickBooks environment." if not environment else
                    "Enter your Intuit app's client ID." if not client_id else
@@ -278,15 +275,16 @@ class ConnectDialog(QDialog):
         if self.listener is not None:
             self.listener.close()
         self._state = ""      # one answer per attempt
-        company, secret, secrets, prefix = (self._company, self._client_secret, self._secrets,
-                                            self._prefix)
-        app, connection = self._app, self._connection
+        company, secret, service, connection = (self._company, self._client_secret,
+                                                self._service, self._connection)
         self._say("Connecting…")
 
         def connect() -> Connection:
-            connected = exchange_code(company, secrets, prefix, client_secret=secret, code=code,
-                                      realm_id=realm_id)
-            return with_company_name(app, dataclasses.replace(connection, quickbooks=connected))
+            # The new tokens are tried in memory first: a wrong one never replaces working ones.
+            trial = MemorySecretStore()
+            connected = exchange_code(company, trial, quickbooks_key_prefix(connection.id or 0),
+                                      client_secret=secret, code=code, realm_id=realm_id)
+            return service.connect_quickbooks(connection, connected, trial)
 
         run_in_background(connect, on_success=self._on_connected,
                           on_failure=self._on_connect_failed)
@@ -297,9 +295,8 @@ class ConnectDialog(QDialog):
             self.listener.answer(False, f"{error} Return to Connex Desktop to try again.")
 
     def _on_connected(self, connection: Connection) -> None:
-        current = self._app.connections.get_by_id(connection.id or 0)
-        self._connection = self._app.connections.update(
-            dataclasses.replace(current, quickbooks=connection.quickbooks))
+        """The connection, saved with its company by the connection service."""
+        self._connection = connection
         self._show_connection()
         company = connection.quickbooks
         if self.listener is not None:
@@ -320,26 +317,21 @@ class ConnectDialog(QDialog):
 
     def disconnect_company(self) -> None:
         """Revoke the tokens at QuickBooks and delete them here, in the background."""
-        auth = QuickBooksAuth(self._connection.quickbooks, self._secrets, self._prefix)
+        service, connection_id = self._service, self._connection.id or 0
         self.disconnect_button.setEnabled(False)
         self._say("Disconnecting…")
-        run_in_background(auth.revoke, on_success=lambda _none: self._on_disconnected(),
-                          on_failure=self._on_disconnect_failed)
+        run_in_background(lambda: service.disconnect_quickbooks(connection_id),
+                          on_success=self._on_disconnected, on_failure=self._on_disconnect_failed)
 
     def _on_disconnect_failed(self, error: Exception) -> None:
-        # The tokens are deleted here even if QuickBooks could not be told (revoke's finally).
+        # The service forgets the tokens here even if QuickBooks could not be told.
         self._on_failed(error)
-        self._on_disconnected(keep_message=True)
+        self._connection = self._app.connections.get_by_id(self._connection.id or 0)
+        self.disconnect_button.setEnabled(False)
 
-    def _on_disconnected(self, *, keep_message: bool = False) -> None:
-        current = self._app.connections.get_by_id(self._connection.id or 0)
-        self._connection = self._app.connections.update(dataclasses.replace(
-            current, quickbooks=dataclasses.replace(current.quickbooks, realm_id="",
-                                                    company_name="")))
-        if not keep_message:
-            self._show_connection()
-        else:
-            self.disconnect_button.setEnabled(False)
+    def _on_disconnected(self, connection: Connection) -> None:
+        self._connection = connection
+        self._show_connection()
 
     def done(self, result: int) -> None:
         self._drop_listener("The Connect to QuickBooks window was closed. Return to Connex "

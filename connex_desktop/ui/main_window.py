@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal, Slot
@@ -26,16 +25,14 @@ from PySide6.QtWidgets import (
 
 from connex_desktop import APP_DISPLAY_NAME
 from connex_desktop.app import App
-from connex_desktop.core.connection import Connection, QuickBooksCompany
+from connex_desktop.core.connection import Connection
 from connex_desktop.core.errors import ConnexError
 from connex_desktop.core.progress import Progress
 from connex_desktop.core.result import RunStatus, SyncResult
-from connex_desktop.core.secrets import connection_secret_key
-from connex_desktop.quickbooks.auth import ACCESS_TOKEN, CLIENT_SECRET, REFRESH_TOKEN
 from connex_desktop.sandbox.demo_store import DemoSource, only_planted_failures
 from connex_desktop.ui import text
 from connex_desktop.ui.assets import icon
-from connex_desktop.ui.configure_dialog import ConfigureDialog
+from connex_desktop.ui.configure import ConfigureDialog
 from connex_desktop.ui.connect_dialog import ConnectDialog
 from connex_desktop.ui.connections_model import ConnectionIdRole, ConnectionsModel
 from connex_desktop.ui.controller import SyncController
@@ -47,7 +44,6 @@ from connex_desktop.ui.worker import RunRequest, UndoRequest
 if TYPE_CHECKING:   # loaded with the undoer (App.undoer): the window shows without QuickBooks
     from connex_desktop.sync.undo import UndoResult
 
-QUICKBOOKS_SECRETS = (CLIENT_SECRET, REFRESH_TOKEN, ACCESS_TOKEN)
 EMPTY_PAGE, LIST_PAGE = 0, 1
 # Wide enough for a shop address or a file name; the rest is elided and shown in the tooltip.
 MAX_COLUMN_WIDTH_PX = 250
@@ -356,38 +352,15 @@ class MainWindow(QMainWindow):
         self.reload(select_id=connection.id)
 
     def duplicate_selected(self) -> Connection | None:
-        """A copy under a new name, with the store's secrets but not the QuickBooks tokens.
-
-        QuickBooks rotates a refresh token on use, so two connections cannot share one: the
-        copy keeps the app's client id and secret and is connected again with one click.
-        """
+        """A copy under a new name, with the store's secrets but not the QuickBooks tokens
+        (see ConnectionService.copy)."""
         original = self.selected_connection()
-        if original is None or original.id is None:
+        if original is None:
             return None
-        original_id = original.id
-        names = {connection.name for connection in self._app.connections.list()}
-        name = next(candidate for n in range(1, 1000)
-                    if (candidate := f"{original.name} (copy{'' if n == 1 else f' {n}'})")
-                    not in names)
-        copy = self._app.connections.duplicate(original.name, name)
-        copy = self._app.connections.update(dataclasses.replace(copy, quickbooks=QuickBooksCompany(
-            environment=original.quickbooks.environment,
-            client_id=original.quickbooks.client_id,
-            redirect_uri=original.quickbooks.redirect_uri)))
-        assert copy.id is not None
-        copy_id = copy.id
-        source = self._app.source_kinds.get(original.source_kind)
-        copies = [(self._app.secrets, self._app.secrets, field.name)
-                  for field in (source.settings_fields if source else ()) if field.secret]
-        copies.append((self._app.secrets_for(original), self._app.secrets_for(copy),
-                       CLIENT_SECRET))
-        for from_store, to_store, secret_name in copies:
-            value = from_store.get(connection_secret_key(original_id, secret_name))
-            if value:
-                to_store.set(connection_secret_key(copy_id, secret_name), value)
+        copy = self._app.connection_service().copy(original.name)
         self.reload(select_id=copy.id)
         self.statusBar().showMessage(
-            f"Copied to {name!r}. Connect it to QuickBooks before its first sync.", 10_000)
+            f"Copied to {copy.name!r}. Connect it to QuickBooks before its first sync.", 10_000)
         return copy
 
     def remove_selected(self, *, confirm: bool = True) -> bool:
@@ -402,17 +375,10 @@ class MainWindow(QMainWindow):
                 "and sync history on this computer are deleted. Nothing is deleted in "
                 "QuickBooks or in the store."):
             return False
-        quickbooks_store = self._app.secrets_for(connection)
-        connection_id = self._app.connections.remove(connection.name)
+        connection_id = self._app.connection_service().remove(connection.name)
         log = self._log_dialogs.pop(connection_id, None)
         if log is not None:
             log.close()
-        source = self._app.source_kinds.get(connection.source_kind)
-        for field in source.settings_fields if source else ():
-            if field.secret:
-                self._app.secrets.delete(connection_secret_key(connection_id, field.name))
-        for secret_name in QUICKBOOKS_SECRETS:
-            quickbooks_store.delete(connection_secret_key(connection_id, secret_name))
         self.reload()
         return True
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 
 from PySide6.QtCore import QUrl, Signal
@@ -10,15 +9,8 @@ from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from connex_desktop.app import App
-from connex_desktop.core.connection import Connection, QuickBooksCompany
-from connex_desktop.core.secrets import SecretStore
-from connex_desktop.quickbooks.auth import save_credentials
-from connex_desktop.quickbooks.connect_client import (
-    ConnectClient,
-    PendingSignIn,
-    SignedIn,
-    service_url,
-)
+from connex_desktop.core.connection import Connection
+from connex_desktop.quickbooks.connect_client import ConnectClient, PendingSignIn, service_url
 from connex_desktop.ui.background import run_in_background, wait_in_background
 
 
@@ -27,7 +19,7 @@ class ServiceSignIn(QWidget):
 
     Signals:
         waiting(str): the consent page's address, opened in the browser (and shown to copy).
-        connected(Connection): the tokens are stored and the company read; not yet saved.
+        connected(Connection): saved with its company; the tokens are in the secret store.
         failed(Exception): a plain-words fault.
         cancelled(): the user stopped waiting.
     """
@@ -37,11 +29,10 @@ class ServiceSignIn(QWidget):
     failed = Signal(object)
     cancelled = Signal()
 
-    def __init__(self, app: App, connection: Connection, secrets: SecretStore, prefix: str, *,
+    def __init__(self, app: App, connection: Connection, *,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._app, self._connection = app, connection
-        self._secrets, self._prefix = secrets, prefix
         self._stop: threading.Event | None = None     # the attempt in progress
         self.connect_button = QPushButton("Connect to QuickBooks")
         self.connect_button.clicked.connect(self.start)
@@ -96,15 +87,14 @@ class ServiceSignIn(QWidget):
         self._show_waiting(True)
         QDesktopServices.openUrl(QUrl(pending.authorization_url))
         self.waiting.emit(pending.authorization_url)
-        app, connection, secrets, prefix = (self._app, self._connection, self._secrets,
-                                            self._prefix)
+        service, connection = self._app.connection_service(), self._connection
 
         def finish() -> Connection | None:
             signed_in = client.wait(pending, cancelled=stop.is_set)
             if signed_in is None:
                 return None
             with client.storing(pending):   # the browser's page says Connected only then
-                return _store_and_name(app, connection, secrets, prefix, signed_in, client.url)
+                return service.connect_signed_in(connection, signed_in, client.url)
 
         wait_in_background(finish, on_success=lambda done: self._finished(stop, done),
                            on_failure=lambda error: self._fail(stop, error))
@@ -128,23 +118,3 @@ class ServiceSignIn(QWidget):
         for widget in (self.cancel_button, self.link, self.copy_button):
             widget.setVisible(waiting)
 
-
-def _store_and_name(app: App, connection: Connection, secrets: SecretStore, prefix: str,
-                    signed_in: SignedIn, service: str) -> Connection:
-    """Keep the tokens in the secret store, and read the company's name with them."""
-    save_credentials(secrets, prefix, client_secret="", refresh_token=signed_in.refresh_token,
-                     access_token=signed_in.access_token)
-    company = QuickBooksCompany(environment=signed_in.environment, realm_id=signed_in.realm_id,
-                                company_name=signed_in.company_name, connect_service=service,
-                                redirect_uri=connection.quickbooks.redirect_uri)
-    return with_company_name(app, dataclasses.replace(connection, quickbooks=company))
-
-
-def with_company_name(app: App, candidate: Connection) -> Connection:
-    """The connection with its company's name, read from QuickBooks with the stored tokens
-    (which proves they work)."""
-    with app.quickbooks_client(candidate) as client:
-        name = str(client.company_info().get("CompanyName")
-                   or candidate.quickbooks.company_name)
-    return dataclasses.replace(candidate, quickbooks=dataclasses.replace(
-        candidate.quickbooks, company_name=name))

@@ -100,15 +100,6 @@ def progress_line(progress: Progress, *, dry_run: bool = False) -> str:
     return line
 
 
-def in_sentence(label: str) -> str:
-    """A label inside a sentence: "Store address" → "store address"; "API key" keeps its
-    capitals."""
-    first_word = label.partition(" ")[0]
-    if len(first_word) > 1 and first_word.isupper():
-        return label
-    return label[:1].lower() + label[1:]
-
-
 def store_address(source: type[Source], settings: Mapping[str, str]) -> str:
     """The store's kind and where it is: "Shopify · https://shop.example", "Order file · a.csv"."""
     for field in source.settings_fields:

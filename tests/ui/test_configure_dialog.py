@@ -14,7 +14,8 @@ from connex_desktop.core.connection import Connection, CustomerPolicy, Schedule
 from connex_desktop.core.modes import MODE_INFO, TransactionMode
 from connex_desktop.core.secrets import connection_secret_key
 from connex_desktop.sources.base import FieldKind, SettingField, Source
-from connex_desktop.ui.configure_dialog import SAVED_SECRET_HINT, ConfigureDialog
+from connex_desktop.ui.configure import ConfigureDialog
+from connex_desktop.ui.configure.store_tab import SAVED_SECRET_HINT
 
 API_KEY = "sk-live-abc123-very-secret"
 
@@ -62,17 +63,18 @@ def test_mode_numbering_statuses_and_schedule_are_saved(qtbot, app):
     demo = app.start_demo(orders=5)
     dialog = ConfigureDialog(app, demo)
     qtbot.addWidget(dialog)
-    choose(dialog.mode_combo, TransactionMode.SALES_RECEIPTS.value)
-    assert dialog.mode_explanation.text() == MODE_INFO[TransactionMode.SALES_RECEIPTS].explanation
-    dialog.qb_numbering.setChecked(True)
-    dialog.prefix_edit.setText("WEB-")
-    for row in range(dialog.status_list.count()):
-        item = dialog.status_list.item(row)
+    choose(dialog.transactions.mode_combo, TransactionMode.SALES_RECEIPTS.value)
+    assert dialog.transactions.mode_explanation.text() == \
+        MODE_INFO[TransactionMode.SALES_RECEIPTS].explanation
+    dialog.transactions.qb_numbering.setChecked(True)
+    dialog.transactions.prefix_edit.setText("WEB-")
+    for row in range(dialog.transactions.status_list.count()):
+        item = dialog.transactions.status_list.item(row)
         if item.text() in ("completed", "processing"):
             item.setCheckState(item.checkState().Checked)
-    dialog.schedule_every.setChecked(True)
-    dialog.every_count.setValue(2)
-    choose(dialog.every_unit, 60)
+    dialog.schedule.schedule_every.setChecked(True)
+    dialog.schedule.every_count.setValue(2)
+    choose(dialog.schedule.every_unit, 60)
     assert dialog.save()
 
     saved = app.connections.get_by_id(demo.id)
@@ -84,10 +86,10 @@ def test_mode_numbering_statuses_and_schedule_are_saved(qtbot, app):
 
     again = ConfigureDialog(app, saved)
     qtbot.addWidget(again)
-    assert again.mode_combo.currentData() == TransactionMode.SALES_RECEIPTS.value
-    assert again.qb_numbering.isChecked() and again.every_count.value() == 2
-    again.schedule_daily.setChecked(True)
-    again.daily_time.setTime(again.daily_time.time().fromString("06:30", "HH:mm"))
+    assert again.transactions.mode_combo.currentData() == TransactionMode.SALES_RECEIPTS.value
+    assert again.transactions.qb_numbering.isChecked() and again.schedule.every_count.value() == 2
+    again.schedule.schedule_daily.setChecked(True)
+    again.schedule.daily_time.setTime(again.schedule.daily_time.time().fromString("06:30", "HH:mm"))
     assert again.save()
     assert app.connections.get_by_id(demo.id).schedule == Schedule(daily_at="06:30")
 
@@ -96,9 +98,9 @@ def test_each_problem_is_shown_next_to_its_field_and_nothing_is_saved(qtbot, app
     dialog = ConfigureDialog(app, None)
     qtbot.addWidget(dialog)
     dialog.show()
-    choose(dialog.kind_combo, "csv")
-    dialog._source_widgets["path"].findChild(QLineEdit).setText(str(tmp_path / "missing.csv"))
-    dialog.prefix_edit.setText("X" * 21)
+    choose(dialog.store.kind_combo, "csv")
+    dialog.store.source_widgets["path"].findChild(QLineEdit).setText(str(tmp_path / "missing.csv"))
+    dialog.transactions.prefix_edit.setText("X" * 21)
     choose(dialog.mapping.customer_policy, CustomerPolicy.GENERIC.value)
     dialog.mapping.generic_customer.setCurrentText("")
     assert not dialog.save()
@@ -110,11 +112,11 @@ def test_each_problem_is_shown_next_to_its_field_and_nothing_is_saved(qtbot, app
     assert dialog.errors["name"].isVisible()
     assert app.connections.list() == []
 
-    dialog.name_edit.setText("Orders file")
+    dialog.store.name_edit.setText("Orders file")
     orders = tmp_path / "orders.csv"
     orders.write_text("Order Number,Order Date,SKU,Quantity,Unit Price\n", encoding="utf-8")
-    dialog._source_widgets["path"].findChild(QLineEdit).setText(str(orders))
-    dialog.prefix_edit.setText("CSV-")
+    dialog.store.source_widgets["path"].findChild(QLineEdit).setText(str(orders))
+    dialog.transactions.prefix_edit.setText("CSV-")
     dialog.mapping.generic_customer.setCurrentText("Walk-in customer")
     assert dialog.save()
     assert not any(label.text() for label in dialog.errors.values())
@@ -126,15 +128,15 @@ def test_each_problem_is_shown_next_to_its_field_and_nothing_is_saved(qtbot, app
 def test_secret_fields_are_masked_and_kept_only_in_the_secret_store(qtbot, app, pos):
     dialog = ConfigureDialog(app, None)
     qtbot.addWidget(dialog)
-    choose(dialog.kind_combo, pos.kind)
-    key_edit = dialog._source_widgets["api_key"]
+    choose(dialog.store.kind_combo, pos.kind)
+    key_edit = dialog.store.source_widgets["api_key"]
     assert key_edit.echoMode() == QLineEdit.EchoMode.Password
-    dialog.name_edit.setText("Shop POS")
-    dialog._source_widgets["url"].setText("pos.example")
+    dialog.store.name_edit.setText("Shop POS")
+    dialog.store.source_widgets["url"].setText("pos.example")
     assert not dialog.save()
     assert dialog.errors["source:url"].text().startswith("Enter the full address")
     assert dialog.errors["source:api_key"].text() == "Enter the API key."   # not "api key"
-    dialog._source_widgets["url"].setText("https://pos.example")
+    dialog.store.source_widgets["url"].setText("https://pos.example")
     key_edit.setText(API_KEY)
     assert dialog.save()
 
@@ -147,8 +149,8 @@ def test_secret_fields_are_masked_and_kept_only_in_the_secret_store(qtbot, app, 
     # Reopened: the secret is not shown, and a blank field keeps it.
     again = ConfigureDialog(app, saved)
     qtbot.addWidget(again)
-    assert again._source_widgets["api_key"].text() == ""
-    assert again._source_widgets["api_key"].placeholderText() == SAVED_SECRET_HINT
+    assert again.store.source_widgets["api_key"].text() == ""
+    assert again.store.source_widgets["api_key"].placeholderText() == SAVED_SECRET_HINT
     assert again.save()
     assert app.secrets.get(connection_secret_key(saved.id, "api_key")) == API_KEY
 
@@ -158,32 +160,33 @@ def test_purchase_order_mode_is_disabled_with_the_reason_for_stores_with_their_o
     dialog = ConfigureDialog(app, None)
     qtbot.addWidget(dialog)
     dialog.show()
-    po_row = dialog.mode_combo.findData(TransactionMode.SALES_ORDERS_INVOICES_POS.value)
-    choose(dialog.kind_combo, "demo")
-    assert dialog.mode_combo.model().item(po_row).isEnabled()
-    assert dialog.mode_unavailable.isHidden()
-    choose(dialog.kind_combo, pos.kind)
-    assert not dialog.mode_combo.model().item(po_row).isEnabled()
-    assert not dialog.mode_unavailable.isHidden()
-    assert "Test POS keeps its own purchase orders" in dialog.mode_unavailable.text()
-    assert [dialog.status_list.item(i).text() for i in range(dialog.status_list.count())] == [
+    tab = dialog.transactions
+    po_row = tab.mode_combo.findData(TransactionMode.SALES_ORDERS_INVOICES_POS.value)
+    choose(dialog.store.kind_combo, "demo")
+    assert dialog.transactions.mode_combo.model().item(po_row).isEnabled()
+    assert dialog.transactions.mode_unavailable.isHidden()
+    choose(dialog.store.kind_combo, pos.kind)
+    assert not dialog.transactions.mode_combo.model().item(po_row).isEnabled()
+    assert not dialog.transactions.mode_unavailable.isHidden()
+    assert "Test POS keeps its own purchase orders" in dialog.transactions.mode_unavailable.text()
+    assert [tab.status_list.item(i).text() for i in range(tab.status_list.count())] == [
         "open", "closed"]
 
 
 def test_test_connection_runs_in_the_background_and_reports_plainly(qtbot, app, pos):
     dialog = ConfigureDialog(app, None)
     qtbot.addWidget(dialog)
-    choose(dialog.kind_combo, pos.kind)
-    dialog._source_widgets["url"].setText("https://pos.example")
-    dialog._source_widgets["api_key"].setText("wrong")
-    dialog.test_button.click()
-    assert dialog.test_result.text() == "Testing…"
-    qtbot.waitUntil(lambda: dialog.test_button.isEnabled())
-    assert dialog.test_result.text() == "The POS did not accept the API key."
-    dialog._source_widgets["api_key"].setText(API_KEY)
-    dialog.test_button.click()
-    qtbot.waitUntil(lambda: dialog.test_button.isEnabled())
-    assert dialog.test_result.text() == "Connected to the POS at https://pos.example."
+    choose(dialog.store.kind_combo, pos.kind)
+    dialog.store.source_widgets["url"].setText("https://pos.example")
+    dialog.store.source_widgets["api_key"].setText("wrong")
+    dialog.store.test_button.click()
+    assert dialog.store.test_result.text() == "Testing…"
+    qtbot.waitUntil(lambda: dialog.store.test_button.isEnabled())
+    assert dialog.store.test_result.text() == "The POS did not accept the API key."
+    dialog.store.source_widgets["api_key"].setText(API_KEY)
+    dialog.store.test_button.click()
+    qtbot.waitUntil(lambda: dialog.store.test_button.isEnabled())
+    assert dialog.store.test_result.text() == "Connected to the POS at https://pos.example."
 
 
 def demo_dialog_with_lists(qtbot, app):
@@ -243,18 +246,19 @@ def test_a_new_path_keeps_the_store_unless_the_user_says_it_is_a_different_one(q
 
     adding = ConfigureDialog(app, None)
     qtbot.addWidget(adding)
-    assert adding.new_store_check.isHidden()    # a new connection has no store yet
+    assert adding.store.new_store_check.isHidden()    # a new connection has no store yet
 
     moved = ConfigureDialog(app, shop)
     qtbot.addWidget(moved)
-    assert not moved.new_store_check.isHidden() and not moved.new_store_check.isChecked()
-    moved._source_widgets["path"].findChild(QLineEdit).setText(str(new_file))
+    assert not moved.store.new_store_check.isHidden()
+    assert not moved.store.new_store_check.isChecked()
+    moved.store.source_widgets["path"].findChild(QLineEdit).setText(str(new_file))
     assert moved.save()
     assert app.connections.store_key(shop.id) == booked_from
 
     different = ConfigureDialog(app, app.connections.get_by_id(shop.id))
     qtbot.addWidget(different)
-    different.new_store_check.setChecked(True)
+    different.store.new_store_check.setChecked(True)
     assert different.save()
     assert app.connections.store_key(shop.id) not in ("", booked_from)
 
@@ -263,21 +267,22 @@ def test_the_form_opens_on_its_first_field(qtbot, app):
     dialog = ConfigureDialog(app, None)
     qtbot.addWidget(dialog)
     dialog.show()
-    assert dialog.focusWidget() is dialog.name_edit
+    assert dialog.focusWidget() is dialog.store.name_edit
 
 
 def test_quickbooks_numbering_turns_the_prefix_off_and_says_so(qtbot, app):
     dialog = ConfigureDialog(app, None)
     qtbot.addWidget(dialog)
-    assert dialog.prefix_edit.isEnabled()
+    assert dialog.transactions.prefix_edit.isEnabled()
     assert "order's number" in dialog.hints["use_qb_numbering"].text()
-    dialog.qb_numbering.setChecked(True)
-    assert not dialog.prefix_edit.isEnabled()
+    dialog.transactions.qb_numbering.setChecked(True)
+    assert not dialog.transactions.prefix_edit.isEnabled()
     assert "QuickBooks gives each document its next number" in \
         dialog.hints["use_qb_numbering"].text()
     assert dialog.hints["prefix"].text() == "Not used while QuickBooks numbers the documents."
-    dialog.qb_numbering.setChecked(False)
-    assert dialog.prefix_edit.isEnabled() and "WEB-1001" in dialog.hints["prefix"].text()
+    dialog.transactions.qb_numbering.setChecked(False)
+    assert dialog.transactions.prefix_edit.isEnabled()
+    assert "WEB-1001" in dialog.hints["prefix"].text()
 
 
 def test_mapping_takes_only_names_the_company_has_and_offers_undeposited_funds_once(
@@ -312,22 +317,22 @@ def test_mapping_takes_only_names_the_company_has_and_offers_undeposited_funds_o
 def test_changing_the_interval_or_the_time_chooses_it(qtbot, app):
     dialog = ConfigureDialog(app, None)
     qtbot.addWidget(dialog)
-    assert dialog.schedule_off.isChecked()
-    dialog.every_count.setValue(30)
-    assert dialog.schedule_every.isChecked()
-    dialog.daily_time.setTime(dialog.daily_time.time().addSecs(3600))
-    assert dialog.schedule_daily.isChecked()
-    choose(dialog.every_unit, 60)
-    assert dialog.schedule_every.isChecked()
+    assert dialog.schedule.schedule_off.isChecked()
+    dialog.schedule.every_count.setValue(30)
+    assert dialog.schedule.schedule_every.isChecked()
+    dialog.schedule.daily_time.setTime(dialog.schedule.daily_time.time().addSecs(3600))
+    assert dialog.schedule.schedule_daily.isChecked()
+    choose(dialog.schedule.every_unit, 60)
+    assert dialog.schedule.schedule_every.isChecked()
 
 
 def test_every_input_is_named_by_its_label(qtbot, app):
     dialog = ConfigureDialog(app, None)
     qtbot.addWidget(dialog)
-    choose(dialog.kind_combo, "csv")
-    path_edit = dialog._source_widgets["path"].findChild(QLineEdit)
+    choose(dialog.store.kind_combo, "csv")
+    path_edit = dialog.store.source_widgets["path"].findChild(QLineEdit)
     assert path_edit.accessibleName() == "Order file"
-    assert dialog.mode_combo.accessibleName() == "Book each order as"
+    assert dialog.transactions.mode_combo.accessibleName() == "Book each order as"
     labelled = {}
     for form in dialog.tabs.findChildren(QFormLayout):
         for row in range(form.rowCount()):
@@ -350,14 +355,14 @@ def test_escape_asks_before_discarding_edits(qtbot, app):
     dialog = ConfigureDialog(app, None)
     qtbot.addWidget(dialog)
     dialog.show()
-    dialog.name_edit.setText("Web shop")
+    dialog.store.name_edit.setText("Web shop")
     qtbot.keyClick(dialog, Qt.Key.Key_Escape)
     box = dialog.discard_question
     assert box is not None and dialog.isVisible()
     assert box.text() == "Discard your changes to this connection?"
     keep = next(b for b in box.buttons() if b.text() == "Keep editing")
     keep.click()
-    assert dialog.isVisible() and dialog.name_edit.text() == "Web shop"
+    assert dialog.isVisible() and dialog.store.name_edit.text() == "Web shop"
     qtbot.keyClick(dialog, Qt.Key.Key_Escape)
     discard = next(b for b in dialog.discard_question.buttons()
                    if b.text() == "Discard changes")

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QToolBar
 
 from connex_desktop import APP_DISPLAY_NAME, __version__
 from connex_desktop.ui import help_topics
-from connex_desktop.ui.configure_dialog import ConfigureDialog
+from connex_desktop.ui.configure import ConfigureDialog
 
 FINISH_TIMEOUT_MS = 60_000
 

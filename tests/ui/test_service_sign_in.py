@@ -96,7 +96,7 @@ def test_a_keyring_that_fails_to_store_leaves_the_browser_not_connected(
     def locked_keyring(*_args, **_kwargs) -> None:
         raise KeyringUnavailable("the keyring is locked; unlock it and try again")
 
-    monkeypatch.setattr(service_sign_in, "save_credentials", locked_keyring)
+    monkeypatch.setattr(app.secrets, "set", locked_keyring)   # the keyring refuses to store
     dialog = ConnectDialog(app, shop)
     qtbot.addWidget(dialog)
     with qtbot.waitSignal(dialog.service_sign_in.failed, timeout=SIGN_IN_TIMEOUT_MS):

@@ -1,0 +1,304 @@
+"""The connection service: connections saved, copied, removed and connected with their secrets."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from connex_desktop.core.connection import Connection, QuickBooksCompany
+from connex_desktop.core.errors import SetupError
+from connex_desktop.core.secrets import SecretStore, connection_secret_key
+from connex_desktop.quickbooks.auth import (
+    ACCESS_TOKEN,
+    CLIENT_SECRET,
+    REFRESH_TOKEN,
+    QuickBooksAuth,
+    save_credentials,
+)
+from connex_desktop.quickbooks.connect_client import SignedIn
+from connex_desktop.sources.base import FieldKind, SettingField, Source, missing_settings
+from connex_desktop.storage.repositories import ConnectionRepository
+from connex_desktop.storage.secrets import (
+    MemorySecretStore,
+    copy_connection_secrets,
+    delete_connection_secrets,
+)
+from connex_desktop.sync.planner import DOC_NUMBER_MAX_CHARS
+
+if TYPE_CHECKING:   # the client (python-quickbooks) is loaded when a company is first opened
+    from connex_desktop.quickbooks.client import QuickBooksClient
+
+# A connection's QuickBooks secrets: its Intuit app's client secret, and the company's tokens.
+QUICKBOOKS_TOKENS = (REFRESH_TOKEN, ACCESS_TOKEN)
+QUICKBOOKS_SECRETS = (CLIENT_SECRET, *QUICKBOOKS_TOKENS)
+
+
+def quickbooks_key_prefix(connection_id: int) -> str:
+    """Where a connection's QuickBooks client secret and tokens live in the secret store."""
+    return connection_secret_key(connection_id, "").rstrip("/")
+
+
+def store_secret_names(kind: type[Source] | None) -> tuple[str, ...]:
+    """The settings of a kind of store that are secrets, kept only in the secret store."""
+    return tuple(setting.name for setting in kind.settings_fields if setting.secret) if kind \
+        else ()
+
+
+def setting_key(name: str) -> str:
+    """The field a problem with the store setting `name` names, e.g. "source:store_url"."""
+    return f"source:{name}"
+
+
+def in_sentence(label: str) -> str:
+    """A label inside a sentence: "Store address" → "store address"; "API key" keeps its
+    capitals."""
+    first_word = label.partition(" ")[0]
+    if len(first_word) > 1 and first_word.isupper():
+        return label
+    return label[:1].lower() + label[1:]
+
+
+def purchase_orders_unavailable(kind: type[Source] | None) -> str:
+    """Why this kind of store offers no mode that builds purchase orders ("" when it does)."""
+    if kind is None or not kind.keeps_own_purchase_orders:
+        return ""
+    return (f"{kind.label} keeps its own purchase orders, so building them from each item's "
+            "default vendor is not offered.")
+
+
+class MissingSetting(SetupError):
+    """A required store setting left blank; `setting` is what the store declares of it."""
+
+    def __init__(self, setting: SettingField) -> None:
+        super().__init__(f"Enter the {in_sentence(setting.label)}.",
+                         field=setting_key(setting.name))
+        self.setting = setting
+
+
+class ConnectionProblems(SetupError):
+    """Every reason a connection cannot be saved, each naming its field; it says the first."""
+
+    def __init__(self, problems: Sequence[SetupError]) -> None:
+        super().__init__(problems[0].message, field=problems[0].field)
+        self.problems = tuple(problems)
+
+
+@dataclass
+class ConnectionService:
+    """Adds, changes, copies, removes, connects and disconnects connections, their secrets
+    going only to the secret store; the command line and the window both work through it.
+
+    `quickbooks_secrets_for` says where a connection's QuickBooks secrets are (the demo's are
+    in memory); `client_for(connection, secrets=...)` opens its company; `source_for` its store.
+    """
+
+    connections: ConnectionRepository
+    secrets: SecretStore
+    source_kinds: Mapping[str, type[Source]]
+    quickbooks_secrets_for: Callable[[Connection], SecretStore]
+    client_for: Callable[..., QuickBooksClient]
+    source_for: Callable[[Connection], Source]
+
+    # ── validation ──────────────────────────────────────────────────────────────────────────
+
+    def has_secret(self, connection_id: int | None, name: str) -> bool:
+        """Whether a secret of a saved connection is in the secret store (never its value)."""
+        if connection_id is None:
+            return False
+        return bool((self.secrets.get(connection_secret_key(connection_id, name)) or "").strip())
+
+    def store_secrets(self, connection_id: int | None, kind: type[Source],
+                      typed: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The store's secrets: those `typed`, and the saved ones of the others."""
+        secrets = dict(typed or {})
+        for name in store_secret_names(kind):
+            if name not in secrets and connection_id is not None:
+                value = self.secrets.get(connection_secret_key(connection_id, name))
+                if value:
+                    secrets[name] = value
+        return secrets
+
+    def problems(self, draft: Connection, typed: Mapping[str, str]) -> list[SetupError]:
+        """Every reason `draft` cannot be saved with the secrets `typed`, each naming its field
+        (a store setting's as `setting_key`); a secret not typed may be a saved one."""
+        problems: list[SetupError] = []
+        name = draft.name.strip()
+        if not name:
+            problems.append(SetupError("Give the connection a name.", field="name"))
+        elif any(other.name.casefold() == name.casefold() and other.id != draft.id
+                 for other in self.connections.list()):
+            problems.append(SetupError(f"A connection named {name!r} already exists; choose "
+                                       "another name.", field="name"))
+        kind = self.source_kinds.get(draft.source_kind)
+        if kind is None:
+            return [*problems, SetupError("Choose the kind of store.", field="source_kind")]
+        unavailable = purchase_orders_unavailable(kind)
+        if draft.mode.books_purchase_orders and unavailable:
+            problems.append(SetupError(f"{unavailable} Choose a mode without purchase orders.",
+                                       field="mode"))
+        problems += self._setting_problems(draft, kind, typed)
+        if len(draft.prefix.strip()) >= DOC_NUMBER_MAX_CHARS:
+            problems.append(SetupError(
+                f"Keep the prefix under {DOC_NUMBER_MAX_CHARS} characters: the order number "
+                "must fit after it.", field="prefix"))
+        return problems
+
+    def _setting_problems(self, draft: Connection, kind: type[Source],
+                          typed: Mapping[str, str]) -> list[SetupError]:
+        """The store's required settings left blank, and addresses and files that cannot be."""
+        try:
+            missing = missing_settings(kind, draft.source_settings, lambda name: bool(
+                typed.get(name)) or self.has_secret(draft.id, name))
+        except SetupError as error:      # settings that contradict each other
+            return [SetupError(error.message, field=setting_key(error.field) if error.field
+                               else "source_kind")]
+        problems: list[SetupError] = [MissingSetting(setting) for setting in missing]
+        for setting in kind.settings_fields:
+            value = draft.source_settings.get(setting.name, "").strip()
+            if not value or setting.secret:
+                continue
+            if setting.kind is FieldKind.URL and not value.startswith(("https://", "http://")):
+                problems.append(SetupError(
+                    f"Enter the full address, starting with https://, for the "
+                    f"{in_sentence(setting.label)}.", field=setting_key(setting.name)))
+            elif setting.kind is FieldKind.PATH and not Path(value).expanduser().is_file():
+                problems.append(SetupError(f"There is no file at {value}.",
+                                           field=setting_key(setting.name)))
+        return problems
+
+    def _checked(self, draft: Connection, typed: Mapping[str, str]) -> None:
+        problems = self.problems(draft, typed)
+        if problems:
+            raise ConnectionProblems(problems)
+
+    # ── saving ──────────────────────────────────────────────────────────────────────────────
+
+    def add(self, draft: Connection, typed: Mapping[str, str]) -> Connection:
+        """Save a new connection and its typed secrets together: if the secrets cannot be
+        stored, the connection is removed again. Raises ConnectionProblems."""
+        self._checked(draft, typed)
+        connection = self.connections.add(draft)
+        assert connection.id is not None
+        try:
+            self._store_secrets(connection.id, typed)
+        except Exception:
+            self.connections.remove(connection.name)
+            raise
+        return connection
+
+    def update(self, connection: Connection, typed: Mapping[str, str], *,
+               new_store: bool = False) -> Connection:
+        """Save a changed connection; the secrets go first, so a keyring that fails leaves
+        the saved settings as they were. `new_store`: it now reads a different store, whose
+        orders are new to the ledger. Raises ConnectionProblems."""
+        self._checked(connection, typed)
+        connection_id = connection.id
+        assert connection_id is not None
+        self._store_secrets(connection_id, typed)
+        saved = self.connections.update(connection)
+        if new_store:
+            self.connections.start_new_store(connection_id, self.source_for(saved).store_key)
+        return saved
+
+    def _store_secrets(self, connection_id: int, typed: Mapping[str, str]) -> None:
+        for name, value in typed.items():
+            self.secrets.set(connection_secret_key(connection_id, name), value)
+
+    def copy(self, name: str) -> Connection:
+        """A copy under a new name ("… (copy)"), with the store's secrets and the client
+        secret of its own Intuit app, but not connected: QuickBooks rotates a refresh token on
+        use, so two connections cannot share one; the copy is connected again with one click."""
+        original = self.connections.get(name)
+        assert original.id is not None
+        taken = {connection.name for connection in self.connections.list()}
+        copy_name = next(candidate for n in itertools.count(1)
+                         if (candidate := f"{original.name} (copy{'' if n == 1 else f' {n}'})")
+                         not in taken)
+        company = original.quickbooks
+        copy = self.connections.duplicate(original.name, copy_name)
+        copy = self.connections.update(dataclasses.replace(copy, quickbooks=QuickBooksCompany(
+            environment=company.environment, client_id=company.client_id,
+            redirect_uri=company.redirect_uri)))
+        assert copy.id is not None
+        copy_connection_secrets(self.secrets, original.id, copy.id,
+                                store_secret_names(self.source_kinds.get(original.source_kind)))
+        copy_connection_secrets(self.quickbooks_secrets_for(original), original.id, copy.id,
+                                [CLIENT_SECRET], into=self.quickbooks_secrets_for(copy))
+        return copy
+
+    def remove(self, name: str) -> int:
+        """Remove the connection and every secret it has; what it booked stays in the ledger.
+        Returns its id."""
+        connection = self.connections.get(name)
+        quickbooks_secrets = self.quickbooks_secrets_for(connection)
+        connection_id = self.connections.remove(name)
+        delete_connection_secrets(self.secrets, connection_id, store_secret_names(
+            self.source_kinds.get(connection.source_kind)))
+        delete_connection_secrets(quickbooks_secrets, connection_id, QUICKBOOKS_SECRETS)
+        return connection_id
+
+    # ── QuickBooks ──────────────────────────────────────────────────────────────────────────
+
+    def connect_quickbooks(self, connection: Connection, company: QuickBooksCompany,
+                           trial: SecretStore) -> Connection:
+        """Open `company` with the new secrets in `trial` (a store under the connection's
+        QuickBooks key prefix), then keep them and the connection, named after the company.
+        Tried first, a wrong token never replaces working ones. Returns the saved connection."""
+        assert connection.id is not None
+        candidate = dataclasses.replace(connection, quickbooks=company)
+        with self.client_for(candidate, secrets=trial) as client:
+            info = client.company_info()
+        prefix = quickbooks_key_prefix(connection.id)
+        secrets = self.quickbooks_secrets_for(connection)
+        for name in QUICKBOOKS_SECRETS:   # as they are now: a refresh may have rotated them
+            value = trial.get(f"{prefix}/{name}")
+            if value:
+                secrets.set(f"{prefix}/{name}", value)
+            else:
+                secrets.delete(f"{prefix}/{name}")
+        named = dataclasses.replace(company, company_name=str(
+            info.get("CompanyName") or info.get("LegalName") or company.company_name
+            or company.realm_id))
+        current = self.connections.get_by_id(connection.id)   # as edited meanwhile
+        return self.connections.update(dataclasses.replace(current, quickbooks=named))
+
+    def connect_signed_in(self, connection: Connection, signed_in: SignedIn,
+                          service: str) -> Connection:
+        """Keep a sign-in finished through the connect service at `service` (which keeps its
+        Intuit app's client secret), as connect_quickbooks does."""
+        assert connection.id is not None
+        trial = MemorySecretStore()
+        save_credentials(trial, quickbooks_key_prefix(connection.id), client_secret="",
+                         refresh_token=signed_in.refresh_token,
+                         access_token=signed_in.access_token)
+        company = QuickBooksCompany(environment=signed_in.environment,
+                                    realm_id=signed_in.realm_id,
+                                    company_name=signed_in.company_name, connect_service=service,
+                                    redirect_uri=connection.quickbooks.redirect_uri)
+        return self.connect_quickbooks(connection, company, trial)
+
+    def saved_client_secret(self, connection: Connection) -> str:
+        """The client secret saved for the connection's own Intuit app ("" when none is)."""
+        assert connection.id is not None
+        return self.quickbooks_secrets_for(connection).get(
+            f"{quickbooks_key_prefix(connection.id)}/{CLIENT_SECRET}") or ""
+
+    def disconnect_quickbooks(self, connection_id: int) -> Connection:
+        """Revoke the access at QuickBooks, then forget the company and its tokens here; when
+        QuickBooks cannot be told, they are forgotten all the same and its error is raised."""
+        connection = self.connections.get_by_id(connection_id)
+        prefix = quickbooks_key_prefix(connection_id)
+        secrets = self.quickbooks_secrets_for(connection)
+        try:
+            if connection.quickbooks.connected:
+                QuickBooksAuth(connection.quickbooks, secrets, prefix).revoke()
+        finally:
+            delete_connection_secrets(secrets, connection_id, QUICKBOOKS_TOKENS)
+            company = dataclasses.replace(connection.quickbooks, realm_id="", company_name="")
+            disconnected = self.connections.update(dataclasses.replace(
+                self.connections.get_by_id(connection_id), quickbooks=company))
+        return disconnected

@@ -1,0 +1,201 @@
+"""The Configure dialog: its tabs read and fill the form; the connection service saves it."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QLineEdit,
+    QMessageBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from connex_desktop.app import App
+from connex_desktop.core.connection import Connection, Mapping, QuickBooksCompany
+from connex_desktop.core.errors import ConnexError
+from connex_desktop.core.modes import TransactionMode
+from connex_desktop.ui.background import run_in_background
+from connex_desktop.ui.configure.form import FieldRows
+from connex_desktop.ui.configure.mapping_tab import MappingTab, company_lists
+from connex_desktop.ui.configure.quickbooks_tab import QuickBooksTab
+from connex_desktop.ui.configure.schedule_tab import ScheduleTab
+from connex_desktop.ui.configure.store_tab import StoreTab
+from connex_desktop.ui.configure.transactions_tab import TransactionsTab
+from connex_desktop.ui.connect_dialog import ConnectDialog
+
+
+class ConfigureDialog(QDialog):
+    """Every setting of one connection. Save validates all of it first; nothing half-way.
+
+    `saved` is the saved connection after the dialog is accepted.
+    """
+
+    def __init__(self, app: App, connection: Connection | None, *,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._app = app
+        self._original = connection
+        self.saved: Connection | None = None
+        self.rows = FieldRows()
+        self.errors, self.hints = self.rows.errors, self.rows.hints
+        self.discard_question: QMessageBox | None = None   # open while the user decides
+        self.setWindowTitle(f"Configure {connection.name}" if connection else "Add a connection")
+        self.resize(720, 560)
+
+        self.store = StoreTab(app.connection_service(), self.rows,
+                              editing=connection is not None and connection.id is not None)
+        self.quickbooks = QuickBooksTab()
+        self.transactions = TransactionsTab(self.rows)
+        self.mapping = MappingTab(self.rows.add)
+        self.schedule = ScheduleTab(self.rows)
+        self.tabs = QTabWidget()
+        for tab, title in ((self.store, "Store"), (self.quickbooks, "QuickBooks"),
+                           (self.transactions, "Transactions"), (self.mapping, "Mapping"),
+                           (self.schedule, "Automatic sync")):
+            self.tabs.addTab(tab, title)
+        self.store.kind_changed.connect(lambda: self.transactions.set_source(self.store.source))
+        self.quickbooks.connect_button.clicked.connect(self._open_connect_dialog)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs)
+        layout.addWidget(self.buttons)
+
+        self._load(connection or Connection(name="", source_kind=next(iter(app.source_kinds), ""),
+                                            mode=TransactionMode.INVOICES_WITH_PAYMENTS))
+        self.store.name_edit.setFocus()
+        self._loaded_state = self._form_state()
+        self.fetch_company_lists()
+
+    def _load(self, connection: Connection) -> None:
+        self.store.load(connection)
+        self.transactions.load(connection, self.store.source)
+        self.mapping.load(connection.mapping)
+        self.schedule.load(connection.schedule)
+        self.quickbooks.show_company(self._current_quickbooks())
+
+    # ── QuickBooks ──────────────────────────────────────────────────────────────────────────
+
+    def _current_quickbooks(self) -> QuickBooksCompany | None:
+        """The saved connection's company as it is now (the connect dialog may change it)."""
+        if self._original is None or self._original.id is None:
+            return None
+        return self._app.connections.get_by_id(self._original.id).quickbooks
+
+    def _open_connect_dialog(self) -> None:
+        assert self._original is not None and self._original.id is not None
+        dialog = ConnectDialog(self._app, self._app.connections.get_by_id(self._original.id),
+                               parent=self)
+        dialog.exec()
+        self.quickbooks.show_company(self._current_quickbooks())
+        self.fetch_company_lists()
+
+    def fetch_company_lists(self) -> None:
+        """Fill the mapping choices from the company's lists, in the background."""
+        company = self._current_quickbooks()
+        if company is None or not company.connected:
+            self.mapping.lists_label.setText("Connect to QuickBooks to choose from the "
+                                             "company's own lists; until then, type the names.")
+            return
+        self.mapping.lists_label.setText(
+            f"Loading the lists of {company.company_name or 'the company'}…")
+        assert self._original is not None
+        app, connection = self._app, dataclasses.replace(self._original, quickbooks=company)
+        run_in_background(lambda: company_lists(app, connection),
+                          on_success=lambda lists: self.mapping.fill(lists, company.company_name),
+                          on_failure=self.mapping.lists_failed)
+
+    # ── validate, save ──────────────────────────────────────────────────────────────────────
+
+    def validate(self) -> tuple[Connection | None, dict[str, str], dict[str, str]]:
+        """(the connection to save, the secrets typed, the problems by field key): what the
+        form holds, checked by the connection service and by the tabs for their own inputs."""
+        settings, typed = self.store.values()
+        company = self._current_quickbooks()
+        base = self._original or Connection(name="", source_kind="",
+                                            mode=TransactionMode.INVOICES_WITH_PAYMENTS)
+        mapping, problems = self.mapping.read(base.mapping if self._original else Mapping(),
+                                              company.company_name if company else "")
+        schedule, schedule_problems = self.schedule.read()
+        problems.update(schedule_problems)
+        tab = self.transactions
+        source = self.store.source
+        connection = dataclasses.replace(
+            base, name=self.store.name_edit.text().strip(),
+            source_kind=source.kind if source else "",
+            mode=TransactionMode(tab.mode_combo.currentData()), source_settings=settings,
+            statuses=tab.statuses(), use_qb_numbering=tab.qb_numbering.isChecked(),
+            prefix=tab.prefix_edit.text().strip(), mapping=mapping, schedule=schedule,
+            quickbooks=company or base.quickbooks)
+        for problem in self._app.connection_service().problems(connection, typed):
+            problems.setdefault(problem.field, problem.message)
+        return (None if problems else connection), typed, problems
+
+    def show_problems(self, problems: dict[str, str]) -> None:
+        """Each problem under its field, and the tab of the first one shown."""
+        first = self.rows.show(problems)
+        if first is not None:
+            self.tabs.setCurrentIndex(next(
+                index for index in range(self.tabs.count())
+                if self.tabs.widget(index).isAncestorOf(first)))
+        unplaced = [message for key, message in problems.items() if key not in self.errors]
+        if unplaced:   # no field of the form to show them under
+            QMessageBox.warning(self, "Not saved", "\n".join(unplaced))
+
+    def save(self) -> bool:
+        """Validate everything, then save the connection and its typed secrets together."""
+        connection, typed, problems = self.validate()
+        self.show_problems(problems)
+        if connection is None:
+            return False
+        service = self._app.connection_service()
+        try:
+            self.saved = service.add(connection, typed) if connection.id is None else \
+                service.update(connection, typed, new_store=self.store.new_store_check.isChecked())
+        except ConnexError as error:
+            if error.field in self.errors:
+                self.show_problems({error.field: error.message})
+            else:
+                QMessageBox.warning(self, "Not saved", str(error))
+            return False
+        self.accept()
+        return True
+
+    # ── cancel ──────────────────────────────────────────────────────────────────────────────
+
+    def _form_state(self) -> list[object]:
+        """Every input's value, to tell whether the user changed anything."""
+        state: list[object] = [edit.text() for edit in self.tabs.findChildren(QLineEdit)]
+        state += [button.isChecked() for button in self.tabs.findChildren(QAbstractButton)
+                  if button.isCheckable()]
+        state += [combo.currentText() for combo in self.tabs.findChildren(QComboBox)]
+        return state + self.transactions.status_states()
+
+    def reject(self) -> None:
+        """Esc, Cancel and closing the window: changes are discarded only once confirmed."""
+        if self._form_state() == self._loaded_state:
+            super().reject()
+            return
+        if self.discard_question is not None:
+            return
+        box = QMessageBox(QMessageBox.Icon.Question, "Discard changes",
+                          "Discard your changes to this connection?", parent=self)
+        discard = box.addButton("Discard changes", QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton("Keep editing", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        box.finished.connect(lambda _code: self._discard_answered(box.clickedButton() is discard))
+        self.discard_question = box
+        box.open()
+
+    def _discard_answered(self, discard: bool) -> None:
+        self.discard_question = None
+        if discard:
+            super().reject()

@@ -1,0 +1,38 @@
+"""The Configure dialog's QuickBooks tab: the company the connection books into."""
+
+from __future__ import annotations
+
+from html import escape
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
+
+from connex_desktop.core.connection import QuickBooksCompany
+
+
+class QuickBooksTab(QWidget):
+    """Which company the connection books into, and the button that connects it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        layout = QVBoxLayout(self)
+        self.company_label = QLabel()
+        self.company_label.setWordWrap(True)
+        self.connect_button = QPushButton("Connect to QuickBooks…")
+        layout.addWidget(self.company_label)
+        layout.addWidget(self.connect_button, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addStretch(1)
+
+    def show_company(self, company: QuickBooksCompany | None) -> None:
+        """The saved connection's company; None while the connection is not saved."""
+        if company is None:
+            self.company_label.setText("Save this connection first; then connect it to "
+                                       "QuickBooks here or from the list.")
+            self.connect_button.setEnabled(False)
+        elif company.connected:
+            self.company_label.setText(
+                f"Connected to <b>{escape(company.company_name or company.realm_id)}</b> "
+                f"({company.environment}).")
+            self.connect_button.setText("Reconnect or disconnect…")
+        else:
+            self.company_label.setText("Not connected to a QuickBooks company yet.")

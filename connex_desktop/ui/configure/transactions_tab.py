@@ -1,0 +1,128 @@
+"""The Configure dialog's Transactions tab: what each order is booked as, and its numbers."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QStandardItemModel
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from connex_desktop.connections import purchase_orders_unavailable
+from connex_desktop.core.connection import Connection
+from connex_desktop.core.modes import MODE_INFO, TransactionMode
+from connex_desktop.sources.base import Source
+from connex_desktop.sync.planner import DOC_NUMBER_MAX_CHARS
+from connex_desktop.ui.configure.form import FieldRows
+
+NUMBERING_HINTS = {
+    False: "Off: each document takes the order's number (with the prefix).",
+    True: "On: QuickBooks gives each document its next number; the order number goes into "
+          "the memo."}
+PREFIX_HINTS = {
+    False: "Put before each order number, e.g. WEB-1001. QuickBooks allows 21 characters in all.",
+    True: "Not used while QuickBooks numbers the documents."}
+
+
+class TransactionsTab(QWidget):
+    """The transaction mode (with why one is not offered), numbering, prefix and statuses."""
+
+    def __init__(self, rows: FieldRows) -> None:
+        super().__init__()
+        self._hints = rows.hints
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        layout.addLayout(form)
+        layout.addStretch(1)
+        self.mode_combo = QComboBox()
+        for mode in TransactionMode:
+            self.mode_combo.addItem(MODE_INFO[mode].label, mode.value)
+            self.mode_combo.setItemData(self.mode_combo.count() - 1, MODE_INFO[mode].explanation,
+                                        Qt.ItemDataRole.ToolTipRole)
+        self.mode_combo.currentIndexChanged.connect(lambda _i: self._on_mode_changed())
+        rows.add(form, "Book each order as", self._mode_box(), "mode")
+        self.qb_numbering = QCheckBox("Use QuickBooks numbering")
+        self.qb_numbering.setToolTip(
+            "QuickBooks gives each document its next number; the order number goes into the "
+            "memo. Needed for order numbers longer than 21 characters.")
+        self.qb_numbering.toggled.connect(self._on_numbering_changed)
+        rows.add(form, "Document numbers", self.qb_numbering, "use_qb_numbering",
+                 NUMBERING_HINTS[False])
+        self.prefix_edit = QLineEdit()
+        self.prefix_edit.setMaxLength(DOC_NUMBER_MAX_CHARS)
+        self.prefix_edit.setPlaceholderText("e.g. WEB-")
+        rows.add(form, "Number prefix", self.prefix_edit, "prefix", PREFIX_HINTS[False])
+        self.status_list = QListWidget()
+        self.status_list.setMaximumHeight(130)
+        rows.add(form, "Order statuses to sync", self.status_list, "statuses",
+                 "None ticked: every status.")
+
+    def _mode_box(self) -> QWidget:
+        """The mode's choice, with its explanation and why a mode is not offered."""
+        self.mode_explanation = QLabel()
+        self.mode_explanation.setWordWrap(True)
+        self.mode_unavailable = QLabel()
+        self.mode_unavailable.setWordWrap(True)
+        self.mode_unavailable.setStyleSheet("color: palette(placeholder-text);")
+        box = QWidget()
+        column = QVBoxLayout(box)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.mode_combo)
+        column.addWidget(self.mode_explanation)
+        column.addWidget(self.mode_unavailable)
+        box.setFocusProxy(self.mode_combo)
+        return box
+
+    def load(self, connection: Connection, source: type[Source] | None) -> None:
+        self.set_source(source, connection.statuses)
+        self.mode_combo.setCurrentIndex(self.mode_combo.findData(connection.mode.value))
+        self._on_mode_changed()
+        self.qb_numbering.setChecked(connection.use_qb_numbering)
+        self._on_numbering_changed(connection.use_qb_numbering)
+        self.prefix_edit.setText(connection.prefix)
+
+    def set_source(self, source: type[Source] | None, chosen: tuple[str, ...] = ()) -> None:
+        """Offer the statuses of this kind of store (those `chosen` ticked), and only the modes
+        it allows: a store that keeps its own purchase orders is not offered building them."""
+        self.status_list.clear()
+        vocabulary = list(source.statuses if source else ())
+        vocabulary += [status for status in chosen if status not in vocabulary]
+        for status in vocabulary:
+            item = QListWidgetItem(status)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if status in chosen
+                               else Qt.CheckState.Unchecked)
+            self.status_list.addItem(item)
+        reason = purchase_orders_unavailable(source)
+        model = self.mode_combo.model()
+        assert isinstance(model, QStandardItemModel)
+        for row in range(self.mode_combo.count()):
+            if TransactionMode(self.mode_combo.itemData(row)).books_purchase_orders:
+                model.item(row).setEnabled(not reason)
+        self.mode_unavailable.setText(reason)
+        self.mode_unavailable.setVisible(bool(reason))
+
+    def statuses(self) -> tuple[str, ...]:
+        """The statuses ticked (none: every status)."""
+        return tuple(self.status_list.item(row).text() for row in range(self.status_list.count())
+                     if self.status_list.item(row).checkState() == Qt.CheckState.Checked)
+
+    def status_states(self) -> list[Qt.CheckState]:
+        return [self.status_list.item(row).checkState() for row in range(self.status_list.count())]
+
+    def _on_mode_changed(self) -> None:
+        mode = TransactionMode(self.mode_combo.currentData())
+        self.mode_explanation.setText(MODE_INFO[mode].explanation)
+
+    def _on_numbering_changed(self, quickbooks_numbers: bool) -> None:
+        self.prefix_edit.setEnabled(not quickbooks_numbers)
+        self._hints["use_qb_numbering"].setText(NUMBERING_HINTS[quickbooks_numbers])
+        self._hints["prefix"].setText(PREFIX_HINTS[quickbooks_numbers])

@@ -9,7 +9,12 @@
 # inputs.py holds what the planner is given besides the order; documents.py and checks.py what
 # every room shares. This module names what the rest of the app uses.
 
-from connex_desktop.sync.planner.documents import document_total, money_text, names_order
+from connex_desktop.sync.planner.documents import (
+    DOC_NUMBER_MAX_CHARS,
+    document_total,
+    money_text,
+    names_order,
+)
 from connex_desktop.sync.planner.entities import other_sku
 from connex_desktop.sync.planner.inputs import CompanySetup, LedgerEntry
 from connex_desktop.sync.planner.order import plan_order
@@ -28,6 +33,7 @@ from connex_desktop.sync.planner.plan import (
 from connex_desktop.sync.planner.sale import SHIPPING_ITEM_ID
 
 __all__ = [
+    "DOC_NUMBER_MAX_CHARS",
     "QB_ASSIGNS",
     "SHIPPING_ITEM_ID",
     "BookedSaleCustomerRef",

@@ -13,7 +13,7 @@ from connex_desktop.core.connection import Connection, QuickBooksCompany
 from connex_desktop.core.errors import SetupError
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.private_files import private_file
-from connex_desktop.core.secrets import SecretStore, connection_secret_key
+from connex_desktop.core.secret_store import SecretStore, connection_secret_key
 from connex_desktop.logs import register_secret
 from connex_desktop.paths import AppPaths
 from connex_desktop.quickbooks.auth import (
@@ -40,19 +40,19 @@ from connex_desktop.sources.lightspeed_x import LightspeedXSource
 from connex_desktop.sources.shopify import ShopifySource
 from connex_desktop.sources.woocommerce import WooCommerceSource
 from connex_desktop.storage.database import Database, raise_if_storage_error
+from connex_desktop.storage.keyring_secrets import (
+    FolderSecretStore,
+    KeyringSecretStore,
+    KeyringUnavailable,
+    MemorySecretStore,
+    new_folder_id,
+)
 from connex_desktop.storage.ledger import LedgerRepository
 from connex_desktop.storage.repositories import (
     ConnectionRepository,
     CursorRepository,
     RunRepository,
     SettingsRepository,
-)
-from connex_desktop.storage.secrets import (
-    FolderSecretStore,
-    KeyringSecretStore,
-    KeyringUnavailable,
-    MemorySecretStore,
-    new_folder_id,
 )
 from connex_desktop.storage.sync_locks import SyncLocks
 

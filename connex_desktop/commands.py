@@ -29,15 +29,15 @@ from connex_desktop.app import (
 )
 from connex_desktop.core.connection import (
     Connection,
-    Mapping,
     QuickBooksCompany,
     Schedule,
 )
+from connex_desktop.core.connection import QuickBooksMapping as Mapping
 from connex_desktop.core.errors import ConnexError, ErrorKind
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.progress import CancelToken
 from connex_desktop.core.result import RunStatus, SyncResult
-from connex_desktop.core.secrets import SecretStore, connection_secret_key
+from connex_desktop.core.secret_store import SecretStore, connection_secret_key
 from connex_desktop.quickbooks.auth import (
     ACCESS_TOKEN,
     CLIENT_SECRET,
@@ -52,8 +52,8 @@ from connex_desktop.quickbooks.auth import (
 from connex_desktop.quickbooks.connect_client import ConnectClient, service_url
 from connex_desktop.sandbox.demo_store import only_planted_failures, planted_failures
 from connex_desktop.sources.base import FieldKind, OrderQuery, Source, missing_settings
+from connex_desktop.storage.keyring_secrets import MemorySecretStore, delete_connection_secrets
 from connex_desktop.storage.repositories import RunTrigger, to_plain
-from connex_desktop.storage.secrets import MemorySecretStore, delete_connection_secrets
 from connex_desktop.sync.undo import UNDO_WORDS, UndoResult, UndoStatus
 
 log = logging.getLogger(__name__)

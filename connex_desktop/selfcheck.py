@@ -92,7 +92,7 @@ def check_qt() -> Check:
 
 
 def check_keyring() -> Check:
-    from connex_desktop.storage.secrets import KeyringSecretStore, KeyringUnavailable
+    from connex_desktop.storage.keyring_secrets import KeyringSecretStore, KeyringUnavailable
 
     store = KeyringSecretStore()
     needed = KEYRING_BACKEND_MODULES.get(sys.platform)
@@ -185,7 +185,7 @@ def _sandbox_answers(url: str) -> str:
 def check_sandbox_and_demo(scratch: Path) -> list[Check]:
     """Start the sandbox and sync one demo order, in a throw-away data folder."""
     from connex_desktop.app import build_app
-    from connex_desktop.storage.secrets import MemorySecretStore
+    from connex_desktop.storage.keyring_secrets import MemorySecretStore
 
     def not_started(error: Exception) -> list[Check]:
         return [Check("sandbox", Status.FAILED, f"{type(error).__name__}: {error}"),

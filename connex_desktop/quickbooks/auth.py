@@ -16,7 +16,7 @@ import requests
 
 from connex_desktop.core.connection import QuickBooksCompany
 from connex_desktop.core.errors import ErrorKind
-from connex_desktop.core.secrets import SecretStore
+from connex_desktop.core.secret_store import SecretStore
 from connex_desktop.core.transport import UnsafeRedirect, is_secure_address, refuse_unsafe_redirect
 from connex_desktop.quickbooks.errors import QuickBooksFault, connection_fault, reconnect_fault
 

@@ -25,12 +25,6 @@ from requests.structures import CaseInsensitiveDict
 from connex_desktop.core.money import money
 from connex_desktop.core.result import QBO_PAGES
 from connex_desktop.sandbox import faults
-from connex_desktop.sandbox.company import (
-    ENTITIES,
-    READ_ONLY_OVER_API,
-    SINGLETONS,
-    Company,
-)
 from connex_desktop.sandbox.faults import QBFault
 from connex_desktop.sandbox.kinds import DEFAULT_KIND
 from connex_desktop.sandbox.metering import Meter, Usage, metered_calls
@@ -43,6 +37,12 @@ from connex_desktop.sandbox.oauth import (
     USERINFO_PATH,
     OAuthProvider,
     OAuthReply,
+)
+from connex_desktop.sandbox.qbo_company import (
+    ENTITIES,
+    READ_ONLY_OVER_API,
+    SINGLETONS,
+    Company,
 )
 from connex_desktop.sandbox.store import dumps, loads
 

@@ -31,7 +31,7 @@ from connex_desktop.core.result import (
     RunStatus,
     SyncResult,
 )
-from connex_desktop.core.secrets import SecretStore, connection_secret_key
+from connex_desktop.core.secret_store import SecretStore, connection_secret_key
 from connex_desktop.quickbooks.client import (
     BATCH_MAX_OPERATIONS,
     BatchOperation,
@@ -56,7 +56,7 @@ from connex_desktop.storage.repositories import (
     RunRepository,
 )
 from connex_desktop.storage.sync_locks import SyncLocks
-from connex_desktop.sync.company import (
+from connex_desktop.sync.company_setup import (
     company_setup,
     numbering_problem,
     purchase_order_problem,

@@ -36,13 +36,13 @@ from PySide6.QtWidgets import (
 from connex_desktop.app import App
 from connex_desktop.core.connection import (
     Connection,
-    Mapping,
     Schedule,
 )
+from connex_desktop.core.connection import QuickBooksMapping as Mapping
 from connex_desktop.core.errors import ConnexError
 from connex_desktop.core.modes import MODE_INFO, TransactionMode
 from connex_desktop.core.schedule import parse_daily_at
-from connex_desktop.core.secrets import connection_secret_key
+from connex_desktop.core.secret_store import connection_secret_key
 from connex_desktop.sources.base import FieldKind, SettingField, Source
 from connex_desktop.ui.assets import ERROR_STYLE
 from connex_desktop.ui.background import run_in_background

@@ -12,10 +12,10 @@ from connex_desktop.app import App
 from connex_desktop.core.connection import (
     Connection,
     CustomerPolicy,
-    Mapping,
     MissingItemPolicy,
     TaxPolicy,
 )
+from connex_desktop.core.connection import QuickBooksMapping as Mapping
 
 DEFAULT_CHOICE = "(QuickBooks default)"
 CUSTOMER_WORDS = {CustomerPolicy.PER_BUYER: "One customer per buyer (matched by email, then name)",

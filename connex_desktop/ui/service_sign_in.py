@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout, 
 
 from connex_desktop.app import App
 from connex_desktop.core.connection import Connection, QuickBooksCompany
-from connex_desktop.core.secrets import SecretStore
+from connex_desktop.core.secret_store import SecretStore
 from connex_desktop.quickbooks.auth import save_credentials
 from connex_desktop.quickbooks.connect_client import (
     ConnectClient,

@@ -12,9 +12,9 @@ import pytest
 from connex_desktop.core.connection import (
     Connection,
     CustomerPolicy,
-    Mapping,
     MissingItemPolicy,
     QuickBooksCompany,
+    QuickBooksMapping,
     Schedule,
     TaxPolicy,
 )
@@ -56,9 +56,11 @@ def full_connection(name: str = "Café Ünïcode store") -> Connection:
         name=name, source_kind="woocommerce", mode=TransactionMode.SALES_ORDERS_INVOICES_POS,
         source_settings={"url": "https://shop.example", "status_field": "wc-completed"},
         statuses=("completed", "processing"), use_qb_numbering=True, prefix="WC-",
-        mapping=Mapping(customer_policy=CustomerPolicy.GENERIC, generic_customer="Web sales",
-                        missing_items=MissingItemPolicy.FALLBACK, fallback_item="Misc",
-                        tax_policy=TaxPolicy.LINE_ITEM, tax_code="TAX", shipping_item="Ship"),
+        mapping=QuickBooksMapping(customer_policy=CustomerPolicy.GENERIC,
+                                  generic_customer="Web sales",
+                                  missing_items=MissingItemPolicy.FALLBACK, fallback_item="Misc",
+                                  tax_policy=TaxPolicy.LINE_ITEM, tax_code="TAX",
+                                  shipping_item="Ship"),
         schedule=Schedule(every_minutes=30),
         quickbooks=QuickBooksCompany(environment="sandbox", client_id="ABC", realm_id="4620816365",
                                      company_name="Sandbox Company_US_1"))
@@ -88,7 +90,7 @@ def test_unknown_keys_are_ignored_and_missing_ones_take_defaults():
              "mapping": {"customer_policy": "generic", "a_future_choice": "x"}}
     loaded = from_plain(Connection, plain)
     assert loaded == Connection(name="Old", source_kind="csv", mode=TransactionMode.INVOICES,
-                                mapping=Mapping(customer_policy=CustomerPolicy.GENERIC))
+                                mapping=QuickBooksMapping(customer_policy=CustomerPolicy.GENERIC))
 
 
 def test_wrong_types_are_refused_not_coerced():

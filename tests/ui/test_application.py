@@ -12,7 +12,7 @@ import uuid
 
 from connex_desktop.app import build_app
 from connex_desktop.sandbox.seed import COMPANY_NAME
-from connex_desktop.storage.secrets import MemorySecretStore
+from connex_desktop.storage.keyring_secrets import MemorySecretStore
 from connex_desktop.ui.application import TRAY_HINT_SETTING
 from connex_desktop.ui.single_instance import SingleInstance, server_name
 

@@ -6,8 +6,7 @@ import dataclasses
 
 import pytest
 
-from connex_desktop.core.connection import Mapping as ItemMapping
-from connex_desktop.core.connection import MissingItemPolicy
+from connex_desktop.core.connection import MissingItemPolicy, QuickBooksMapping
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.result import RunStatus
 from connex_desktop.sandbox.server import SandboxServer
@@ -136,7 +135,7 @@ def test_automatic_syncs_notify_orders_failing_for_the_first_time_only(
     with SandboxServer() as sandbox:
         shop = connect(app, sandbox, "Shop", TransactionMode.INVOICES,
                        write_orders(orders, [row("7001", KNOWN_SKU), row("7002", "NO-SUCH-SKU")]),
-                       mapping=ItemMapping(missing_items=MissingItemPolicy.FAIL))
+                       mapping=QuickBooksMapping(missing_items=MissingItemPolicy.FAIL))
         first = automatic_sync()
         assert (first.status, first.synced, first.failed) == (RunStatus.PARTIAL, 1, 1)
         assert len(shown) == 1 and shown[0][0] == "Automatic sync of Shop needs attention"

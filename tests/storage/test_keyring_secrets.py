@@ -12,11 +12,10 @@ from connex_desktop.app import FOLDER_ID_SETTING, build_app
 from connex_desktop.core.connection import Connection
 from connex_desktop.core.errors import ErrorKind, SetupError
 from connex_desktop.core.modes import TransactionMode
-from connex_desktop.core.secrets import SecretStore, connection_secret_key
+from connex_desktop.core.secret_store import SecretStore, connection_secret_key
 from connex_desktop.paths import AppPaths
 from connex_desktop.storage.database import Database
-from connex_desktop.storage.repositories import ConnectionRepository
-from connex_desktop.storage.secrets import (
+from connex_desktop.storage.keyring_secrets import (
     BACKEND_ENV,
     SERVICE,
     FolderSecretStore,
@@ -26,6 +25,7 @@ from connex_desktop.storage.secrets import (
     copy_connection_secrets,
     delete_connection_secrets,
 )
+from connex_desktop.storage.repositories import ConnectionRepository
 from tests.storage.memory_keyring import MemoryKeyring, UnrecommendedKeyring
 
 TOKEN = "AB11730000000000000secret-refresh-token"

@@ -24,17 +24,17 @@ from connex_desktop.quickbooks.auth import (
     save_credentials,
 )
 from connex_desktop.quickbooks.connect_client import service_url
-from connex_desktop.sandbox.demo_store import (
-    COMPANY_SETTING,
-    DemoSource,
-    demo_company_setting,
-    parse_demo_company,
-)
 from connex_desktop.sandbox.kinds import DEFAULT_KIND
 from connex_desktop.sandbox.seed import COMPANY_NAME as DEMO_COMPANY_NAME
 from connex_desktop.sources.base import Source
 from connex_desktop.sources.bigcommerce import BigCommerceSource
 from connex_desktop.sources.csv_file import CsvSource
+from connex_desktop.sources.demo_store import (
+    COMPANY_SETTING,
+    DemoSource,
+    demo_company_setting,
+    parse_demo_company,
+)
 from connex_desktop.sources.erply import ErplySource
 from connex_desktop.sources.lightspeed_x import LightspeedXSource
 from connex_desktop.sources.shopify import ShopifySource

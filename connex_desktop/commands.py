@@ -50,8 +50,8 @@ from connex_desktop.quickbooks.auth import (
     save_credentials,
 )
 from connex_desktop.quickbooks.connect_client import ConnectClient, service_url
-from connex_desktop.sandbox.demo_store import only_planted_failures, planted_failures
 from connex_desktop.sources.base import FieldKind, OrderQuery, Source, missing_settings
+from connex_desktop.sources.demo_store import only_planted_failures, planted_failures
 from connex_desktop.storage.keyring_secrets import MemorySecretStore, delete_connection_secrets
 from connex_desktop.storage.repositories import RunTrigger, to_plain
 from connex_desktop.sync.undo import UNDO_WORDS, UndoResult, UndoStatus

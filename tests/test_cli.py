@@ -20,9 +20,9 @@ from connex_desktop.__main__ import main
 from connex_desktop.app import FOLDER_ID_SETTING, SOURCE_KINDS, build_app, demo_company_file
 from connex_desktop.logs import LOG_FILE_NAME
 from connex_desktop.paths import AppPaths
-from connex_desktop.sandbox.demo_store import demo_orders
 from connex_desktop.sandbox.qbo_company import Company
 from connex_desktop.sandbox.server import SandboxServer
+from connex_desktop.sources.demo_store import demo_orders
 from connex_desktop.sources.http import RetryPolicy
 from connex_desktop.storage.database import NOTHING_LOST, Database
 from connex_desktop.storage.keyring_secrets import BACKEND_ENV, SERVICE

@@ -32,7 +32,7 @@ from connex_desktop.core.progress import Progress
 from connex_desktop.core.result import RunStatus, SyncResult
 from connex_desktop.core.secret_store import connection_secret_key
 from connex_desktop.quickbooks.auth import ACCESS_TOKEN, CLIENT_SECRET, REFRESH_TOKEN
-from connex_desktop.sandbox.demo_store import DemoSource, only_planted_failures
+from connex_desktop.sources.demo_store import DemoSource, only_planted_failures
 from connex_desktop.ui import text
 from connex_desktop.ui.assets import icon
 from connex_desktop.ui.configure_dialog import ConfigureDialog

@@ -7,7 +7,7 @@ import threading
 
 from PySide6.QtWidgets import QMessageBox
 
-from connex_desktop.sandbox.demo_store import DemoSource
+from connex_desktop.sources.demo_store import DemoSource
 from connex_desktop.sync.undo import RunUndoer, UndoOutcome
 from tests.ui.test_sync_log import FINISH_TIMEOUT_MS, loaded, synced_log
 

@@ -14,9 +14,10 @@ from typing import Any
 from connex_desktop.core.connection import Connection
 from connex_desktop.core.errors import ConnexError, ErrorKind, SetupError
 from connex_desktop.core.money import money
+from connex_desktop.core.quickbooks_limits import BATCH_MAX_OPERATIONS
 from connex_desktop.core.result import DocumentKind, RunStatus
 from connex_desktop.quickbooks.client import (
-    BATCH_MAX_OPERATIONS,
+    QUERY_IN_MAX_VALUES,
     BatchOperation,
     BatchOutcome,
     QuickBooksClient,
@@ -44,7 +45,6 @@ DELETE_ROUNDS: tuple[frozenset[str], ...] = (
     frozenset({"PurchaseOrder", "Invoice", "SalesReceipt"}),
     frozenset({"Estimate"}),
 )
-READ_CHUNK = 100            # Ids in one `Id IN (…)` query
 _STOPPING_KINDS = frozenset({ErrorKind.RECONNECT, ErrorKind.FIX_SETUP, ErrorKind.QUOTA})
 BUSY_MESSAGE = ("Another Connex Desktop process (the window or a command line sync) is syncing "
                 "or undoing this connection right now; this undo did not start. Try again when "
@@ -328,8 +328,8 @@ class _Undo:
             by_kind.setdefault(row.kind, []).append(row.qb_id)
         found: dict[tuple[str, str], dict[str, Any]] = {}
         for kind, ids in by_kind.items():
-            for start in range(0, len(ids), READ_CHUNK):
-                listed = ", ".join(f"'{qb_id}'" for qb_id in ids[start:start + READ_CHUNK])
+            for start in range(0, len(ids), QUERY_IN_MAX_VALUES):
+                listed = ", ".join(f"'{qb_id}'" for qb_id in ids[start:start + QUERY_IN_MAX_VALUES])
                 for document in self.client.query_all(kind, f"Id IN ({listed})"):
                     found[(kind, str(document.get("Id", "")))] = document
         return found

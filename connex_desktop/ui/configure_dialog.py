@@ -41,6 +41,7 @@ from connex_desktop.core.connection import (
 from connex_desktop.core.connection import QuickBooksMapping as Mapping
 from connex_desktop.core.errors import ConnexError
 from connex_desktop.core.modes import MODE_INFO, TransactionMode
+from connex_desktop.core.quickbooks_limits import DOC_NUMBER_MAX_CHARS
 from connex_desktop.core.schedule import parse_daily_at
 from connex_desktop.core.secret_store import connection_secret_key
 from connex_desktop.sources.base import FieldKind, SettingField, Source
@@ -50,8 +51,6 @@ from connex_desktop.ui.connect_dialog import ConnectDialog
 from connex_desktop.ui.mapping_tab import MappingTab, company_lists
 from connex_desktop.ui.text import in_sentence
 
-# QuickBooks numbers documents with at most this many characters (DocNumber).
-DOC_NUMBER_MAX_CHARS = 21
 # The store tab's form: name and kind, then the rows generated from the store's declaration.
 FIRST_SOURCE_ROW = 2
 SAVED_SECRET_HINT = "Saved. Type to replace it."

@@ -35,9 +35,11 @@ from connex_desktop.core.connection import (
 from connex_desktop.core.connection import QuickBooksMapping as Mapping
 from connex_desktop.core.errors import ConnexError, ErrorKind
 from connex_desktop.core.modes import TransactionMode
+from connex_desktop.core.money import money_text
 from connex_desktop.core.progress import CancelToken
-from connex_desktop.core.result import RunStatus, SyncResult
+from connex_desktop.core.result import RunStatus, RunTrigger, SyncResult
 from connex_desktop.core.secret_store import SecretStore, connection_secret_key
+from connex_desktop.core.undo_result import UNDO_WORDS, UndoResult, UndoStatus
 from connex_desktop.quickbooks.auth import (
     ACCESS_TOKEN,
     CLIENT_SECRET,
@@ -53,8 +55,7 @@ from connex_desktop.quickbooks.connect_client import ConnectClient, service_url
 from connex_desktop.sources.base import FieldKind, OrderQuery, Source, missing_settings
 from connex_desktop.sources.demo_store import only_planted_failures, planted_failures
 from connex_desktop.storage.keyring_secrets import MemorySecretStore, delete_connection_secrets
-from connex_desktop.storage.repositories import RunTrigger, to_plain
-from connex_desktop.sync.undo import UNDO_WORDS, UndoResult, UndoStatus
+from connex_desktop.storage.repositories import to_plain
 
 log = logging.getLogger(__name__)
 
@@ -228,7 +229,7 @@ def _print_undo(result: UndoResult) -> None:
     for doc in result.documents:
         reason = f" — {doc.reason}" if doc.reason else ""
         print(f"  {UNDO_WORDS[doc.outcome]} {doc.label} of order {doc.order}: "
-              f"{doc.total:.2f}{reason}")
+              f"{money_text(doc.total)}{reason}")
 
 
 # ---- shared machinery --------------------------------------------------------------------
@@ -349,7 +350,7 @@ def _print_results(results: Sequence[SyncResult], *, as_json: bool) -> None:
         for doc in result.documents:
             number = doc.doc_number or (f"(Id {doc.qb_id})" if doc.qb_id else "")
             print(f"  {verb} {doc.kind.label} {number} for order "
-                  f"{doc.order}: {doc.total:.2f}")
+                  f"{doc.order}: {money_text(doc.total)}")
         if result.created:
             words = "would create" if result.dry_run else "created"
             print(f"  {words}: {', '.join(result.created)}")

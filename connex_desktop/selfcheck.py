@@ -159,8 +159,8 @@ def check_database(paths: AppPaths, scratch: Path) -> str:
 
 
 def _demo_sync(app: App, connection: Connection) -> str:
-    from connex_desktop.core.result import RunStatus
-    from connex_desktop.storage.repositories import RunTrigger
+    from connex_desktop.core.money import money_text
+    from connex_desktop.core.result import RunStatus, RunTrigger
 
     result = app.engine().run(connection, trigger=RunTrigger.DEMO.value)
     if result.status is not RunStatus.SUCCEEDED or result.synced != DEMO_ORDERS \
@@ -169,8 +169,8 @@ def _demo_sync(app: App, connection: Connection) -> str:
         problems += [f"order {error.order}: {error.message}" for error in result.errors]
         raise _Failed(f"{result.status.value}, {result.synced} of {result.fetched} orders "
                       f"booked: {'; '.join(problems) or 'no documents'}")
-    booked = ", ".join(f"{doc.kind.value} {doc.doc_number or 'Id ' + doc.qb_id} ({doc.total})"
-                       for doc in result.documents)
+    booked = ", ".join(f"{doc.kind.value} {doc.doc_number or 'Id ' + doc.qb_id} "
+                       f"({money_text(doc.total)})" for doc in result.documents)
     return f"order {result.documents[0].order} booked ({connection.mode.value}): {booked}"
 
 

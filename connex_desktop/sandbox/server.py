@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from requests.structures import CaseInsensitiveDict
 
-from connex_desktop.core.money import money
+from connex_desktop.core.money import money, money_text
 from connex_desktop.core.quickbooks_limits import (
     BATCH_ID_MAX_CHARS,
     BATCH_MAX_OPERATIONS,
@@ -525,7 +525,7 @@ class SandboxServer:
 
 
 def _amount(value: object) -> str:
-    return f"{money(str(value)):.2f}"
+    return money_text(money(str(value)))
 
 
 def document_page(entity: str, document: Mapping[str, Any]) -> str:

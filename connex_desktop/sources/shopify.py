@@ -35,6 +35,7 @@ from connex_desktop.core.money import (
     MoneyError,
     fits_quickbooks,
     money,
+    money_text,
     quantity,
 )
 from connex_desktop.core.progress import CancelToken
@@ -642,8 +643,8 @@ def order_from_node(node: Mapping[str, Any], line_items: Sequence[Mapping[str, A
         lines[largest] = replace(lines[largest], discount=lines[largest].discount - gap)
         notes.append(f"{gap:+.2f} on line {largest + 1} for the store's tax rounding.")
     elif gap:
-        return FailedOrder(number, f"the order's parts add up to {total - gap:.2f} but "
-                           f"Shopify's total is {total:.2f}; nothing was booked.",
+        return FailedOrder(number, f"the order's parts add up to {money_text(total - gap)} but "
+                           f"Shopify's total is {money_text(total)}; nothing was booked.",
                            field="totalPriceSet")
     billing = node.get("billingAddress") or {}
     customer = node.get("customer") or {}

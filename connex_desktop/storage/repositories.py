@@ -19,7 +19,14 @@ from typing import Any
 from connex_desktop.core.connection import Connection
 from connex_desktop.core.errors import ErrorKind, SetupError
 from connex_desktop.core.redaction import redact
-from connex_desktop.core.result import BookedDocument, DocumentKind, QuickBooksUsage, SyncResult
+from connex_desktop.core.result import (
+    BookedDocument,
+    DocumentKind,
+    OrderOutcome,
+    QuickBooksUsage,
+    RunTrigger,
+    SyncResult,
+)
 from connex_desktop.storage.database import Database, utc_now
 
 
@@ -234,22 +241,6 @@ class ConnectionRepository:
 # ── sync runs ───────────────────────────────────────────────────────────────────────────────
 
 RUNNING = "running"   # the status of a run that has not finished; the rest are RunStatus values
-
-
-class RunTrigger(enum.StrEnum):
-    MANUAL = "manual"
-    SCHEDULE = "schedule"
-    CLI = "cli"
-    RETRY = "retry"
-    DEMO = "demo"
-
-
-class OrderOutcome(enum.StrEnum):
-    BOOKED = "booked"
-    SKIPPED = "skipped"
-    FAILED = "failed"
-    PLANNED = "planned"   # a dry run's: what would have been booked
-
 
 INTERRUPTED_MESSAGE = ("The app stopped before this run finished. What it booked is recorded; "
                        "sync again to book the rest.")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -31,6 +30,7 @@ from connex_desktop.core.errors import ConnexError
 from connex_desktop.core.progress import Progress
 from connex_desktop.core.result import RunStatus, SyncResult
 from connex_desktop.core.secret_store import connection_secret_key
+from connex_desktop.core.undo_result import UndoResult
 from connex_desktop.quickbooks.auth import ACCESS_TOKEN, CLIENT_SECRET, REFRESH_TOKEN
 from connex_desktop.sources.demo_store import DemoSource, only_planted_failures
 from connex_desktop.ui import text
@@ -43,9 +43,6 @@ from connex_desktop.ui.menu_bar import build_menu_bar, connection_actions
 from connex_desktop.ui.scheduler import AutoSyncScheduler
 from connex_desktop.ui.sync_log import SyncLogDialog
 from connex_desktop.ui.worker import RunRequest, UndoRequest
-
-if TYPE_CHECKING:   # loaded with the undoer (App.undoer): the window shows without QuickBooks
-    from connex_desktop.sync.undo import UndoResult
 
 QUICKBOOKS_SECRETS = (CLIENT_SECRET, REFRESH_TOKEN, ACCESS_TOKEN)
 EMPTY_PAGE, LIST_PAGE = 0, 1

@@ -13,10 +13,11 @@ from connex_desktop.core.connection import Connection
 from connex_desktop.core.errors import ConnexError, ErrorKind
 from connex_desktop.core.progress import CancelToken, Progress
 from connex_desktop.core.result import RunStatus, SyncResult
+from connex_desktop.core.undo_result import UndoResult, UndoStatus
 
 if TYPE_CHECKING:   # imported by whoever builds them (App.engine, App.undoer), when first needed
     from connex_desktop.sync.engine import Engine
-    from connex_desktop.sync.undo import RunUndoer, UndoResult
+    from connex_desktop.sync.undo import RunUndoer
 
 log = logging.getLogger(__name__)
 
@@ -133,9 +134,5 @@ class UndoWorker(QObject):
         self.finished.emit(result)
 
     def _failed(self, message: str, kind: ErrorKind | None = None) -> UndoResult:
-        # Loaded already by whoever built the undoer (App.undoer); not at import, so the window
-        # shows without the QuickBooks libraries.
-        from connex_desktop.sync.undo import UndoResult, UndoStatus
-
         return UndoResult(self.request.connection.name, self.request.run_id, UndoStatus.FAILED,
                           dry_run=self.request.dry_run, message=message, failure_kind=kind)

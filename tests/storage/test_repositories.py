@@ -20,15 +20,20 @@ from connex_desktop.core.connection import (
 )
 from connex_desktop.core.errors import ErrorKind, SetupError
 from connex_desktop.core.modes import TransactionMode
-from connex_desktop.core.result import BookedDocument, DocumentKind, RunStatus, SyncResult
+from connex_desktop.core.result import (
+    BookedDocument,
+    DocumentKind,
+    OrderOutcome,
+    RunStatus,
+    RunTrigger,
+    SyncResult,
+)
 from connex_desktop.storage.database import Database
 from connex_desktop.storage.repositories import (
     INTERRUPTED_MESSAGE,
     ConnectionRepository,
     CursorRepository,
-    OrderOutcome,
     RunRepository,
-    RunTrigger,
     SettingsRepository,
     from_plain,
     to_plain,

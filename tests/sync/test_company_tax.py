@@ -8,12 +8,12 @@ from decimal import Decimal
 import pytest
 
 from connex_desktop.core.connection import QuickBooksMapping, TaxPolicy
+from connex_desktop.core.ledger_state import LedgerState
 from connex_desktop.core.model import Refund
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.result import RunStatus
 from connex_desktop.sandbox.server import SandboxServer
 from connex_desktop.sources.base import OrderQuery
-from connex_desktop.storage.ledger import UNDONE
 from connex_desktop.sync.tax import SaleTax
 from tests.sync.conftest import connect, docs, money_of, row, write_orders
 from tests.sync.test_refunds import refunding  # noqa: F401  (a fixture)
@@ -277,7 +277,7 @@ def test_a_document_quickbooks_totals_otherwise_is_deleted_at_once(app, company,
     assert "deleted" in failure.message
     assert docs(company, "Invoice") == [] and docs(company, "Payment") == []
     rows = app.ledger.rows_for_order(connection.quickbooks.realm_id, "6001")
-    assert [(row.doc_key, row.state) for row in rows] == [("invoice", UNDONE)]
+    assert [(row.doc_key, row.state) for row in rows] == [("invoice", LedgerState.UNDONE)]
 
     monkeypatch.undo()   # fixed: the next sync books it, once
     again = app.engine().run(connection, query=ALL)

@@ -10,9 +10,8 @@ import pytest
 from connex_desktop.core.connection import QuickBooksMapping, TaxPolicy
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.progress import CancelToken, Progress
-from connex_desktop.core.result import DocumentKind, RunStatus
+from connex_desktop.core.result import DocumentKind, OrderOutcome, RunStatus
 from connex_desktop.sources.base import OrderQuery
-from connex_desktop.storage.repositories import OrderOutcome
 from tests.sync.conftest import by_number, connect, docs, money_of, row, write_orders
 
 D = Decimal

@@ -9,10 +9,9 @@ from typing import ClassVar
 from PySide6.QtCore import Qt
 
 from connex_desktop.app import quickbooks_key_prefix
-from connex_desktop.core.result import RunStatus
+from connex_desktop.core.result import OrderOutcome, RunStatus
 from connex_desktop.quickbooks.auth import CLIENT_SECRET, REFRESH_TOKEN
 from connex_desktop.sources.demo_store import DEFAULT_ORDER_COUNT, DemoSource
-from connex_desktop.storage.repositories import OrderOutcome
 from connex_desktop.ui.application import Desktop
 from connex_desktop.ui.sync_log import sentence
 from tests.ui.test_sync_log import loaded

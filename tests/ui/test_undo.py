@@ -7,8 +7,9 @@ import threading
 
 from PySide6.QtWidgets import QMessageBox
 
+from connex_desktop.core.undo_result import UndoOutcome
 from connex_desktop.sources.demo_store import DemoSource
-from connex_desktop.sync.undo import RunUndoer, UndoOutcome
+from connex_desktop.sync.undo import RunUndoer
 from tests.ui.test_sync_log import FINISH_TIMEOUT_MS, loaded, synced_log
 
 UNDO_TIMEOUT_MS = 30_000

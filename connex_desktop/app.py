@@ -9,6 +9,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from connex_desktop.core.app_settings import (
+    CONNECT_SERVICE_URL,
+    DEMO_COMPANY,
+    KEYRING_FOLDER_ID,
+    KEYRING_OLD_KEYS_MOVED,
+)
 from connex_desktop.core.connection import Connection, QuickBooksCompany
 from connex_desktop.core.errors import SetupError
 from connex_desktop.core.modes import TransactionMode
@@ -66,7 +72,6 @@ if TYPE_CHECKING:
 
 DEMO_CONNECTION_NAME = "Demo store"
 DEMO_COMPANY_FILE = "demo-company.sqlite3"
-DEMO_COMPANY_SETTING = "demo_company"  # "<kind>[+multicurrency]", the kind the demo last used
 DEMO_MODE = TransactionMode.INVOICES_WITH_PAYMENTS   # the demo connection's mode when created
 INSECURE_TRANSPORT_ENV = "OAUTHLIB_INSECURE_TRANSPORT"
 SOURCE_KINDS: Mapping[str, type[Source]] = {CsvSource.kind: CsvSource, DemoSource.kind: DemoSource,
@@ -77,13 +82,7 @@ SOURCE_KINDS: Mapping[str, type[Source]] = {CsvSource.kind: CsvSource, DemoSourc
                                             ShopifySource.kind: ShopifySource}
 
 
-# The data folder's own id, which every keyring key of the folder starts with; and whether the
-# secrets saved before there was one (under the bare connection key) were moved under it.
-FOLDER_ID_SETTING = "keyring_folder_id"
-OLD_SECRETS_MOVED_SETTING = "keyring_old_keys_moved"
 QUICKBOOKS_SECRETS = (CLIENT_SECRET, REFRESH_TOKEN, ACCESS_TOKEN)
-# The connect service chosen for this data folder (`qb connect --service`), over the build's.
-CONNECT_SERVICE_SETTING = "connect_service_url"
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +129,7 @@ class App:
     def connect_service(self) -> str:
         """The connect service new sign-ins go through ("" when there is none); see
         connect_client.service_url for which wins."""
-        return service_url(self.settings.get(CONNECT_SERVICE_SETTING) or "", required=False)
+        return service_url(self.settings.get(CONNECT_SERVICE_URL), required=False)
 
     def source_for(self, connection: Connection) -> Source:
         """The connection's store, with its secrets read from the secret store."""
@@ -253,12 +252,11 @@ class App:
 
     def _demo_company(self, kind: str | None, multicurrency: bool | None) -> tuple[str, bool]:
         """The demo company's kind and multicurrency: as given (and remembered), else as last."""
-        last_kind, last_multicurrency = parse_demo_company(
-            self.settings.get(DEMO_COMPANY_SETTING) or "")
+        last_kind, last_multicurrency = parse_demo_company(self.settings.get(DEMO_COMPANY))
         if multicurrency is None:  # a kind named alone is a single-currency company
             multicurrency = kind is None and last_multicurrency
         chosen = (kind or last_kind, multicurrency)
-        self.settings.set(DEMO_COMPANY_SETTING, demo_company_setting(*chosen))
+        self.settings.set(DEMO_COMPANY, demo_company_setting(*chosen))
         return chosen
 
     def close(self) -> None:
@@ -284,7 +282,7 @@ def build_app(data_dir: str | None = None, *, secrets: SecretStore | None = None
     connections = ConnectionRepository(database)
     folder_secrets = FolderSecretStore(
         secrets if secrets is not None else KeyringSecretStore(observer=register_secret),
-        settings.setdefault(FOLDER_ID_SETTING, new_folder_id()))
+        settings.setdefault(KEYRING_FOLDER_ID, new_folder_id()))
     _move_old_secrets(folder_secrets, settings, connections)
     return App(
         paths=paths, database=database, connections=connections,
@@ -297,7 +295,7 @@ def _move_old_secrets(secrets: FolderSecretStore, settings: SettingsRepository,
     """Once per folder: the secrets versions before the folder id kept under bare connection
     keys (`connection-1/…`, shared by every folder) move under this folder's id. Without a
     keyring it is tried again at the next start; nothing is ever kept outside the keyring."""
-    if settings.get(OLD_SECRETS_MOVED_SETTING):
+    if settings.get(KEYRING_OLD_KEYS_MOVED):
         return
     names = sorted({*QUICKBOOKS_SECRETS, *(setting.name for kind in SOURCE_KINDS.values()
                                           for setting in kind.settings_fields if setting.secret)})
@@ -309,6 +307,6 @@ def _move_old_secrets(secrets: FolderSecretStore, settings: SettingsRepository,
         log.warning("Saved passwords and tokens were not moved to this folder's keys yet: %s",
                     error.message)
         return
-    settings.set(OLD_SECRETS_MOVED_SETTING, "1")
+    settings.set(KEYRING_OLD_KEYS_MOVED, True)
     if moved:
         log.info("Moved %d saved secrets under this data folder's keyring keys.", moved)

@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from connex_desktop.app import (
-    CONNECT_SERVICE_SETTING,
     DEMO_CONNECTION_NAME,
     SOURCE_KINDS,
     App,
     build_app,
     quickbooks_key_prefix,
 )
+from connex_desktop.core.app_settings import CONNECT_SERVICE_URL
 from connex_desktop.core.connection import (
     Connection,
     QuickBooksCompany,
@@ -706,7 +706,7 @@ def _connect_through_service(app: App, service: str | None, trial: SecretStore,
     company, and what to store the tokens within so that the service hears how it went."""
     client = ConnectClient(service or app.connect_service() or service_url())
     if service:   # checked (https) by the client: remembered for later sign-ins here
-        app.settings.set(CONNECT_SERVICE_SETTING, client.url)
+        app.settings.set(CONNECT_SERVICE_URL, client.url)
     pending = client.start()
     stop = CancelToken()
     previous = signal.signal(signal.SIGINT, lambda _signum, _frame: stop.cancel())

@@ -17,7 +17,8 @@ import keyring.core
 import pytest
 
 from connex_desktop.__main__ import main
-from connex_desktop.app import FOLDER_ID_SETTING, SOURCE_KINDS, build_app, demo_company_file
+from connex_desktop.app import SOURCE_KINDS, build_app, demo_company_file
+from connex_desktop.core.app_settings import KEYRING_FOLDER_ID
 from connex_desktop.logs import LOG_FILE_NAME
 from connex_desktop.paths import AppPaths
 from connex_desktop.sandbox.qbo_company import Company
@@ -58,7 +59,7 @@ def sandbox():
 def folder_key(data_dir: Path, key: str) -> str:
     """The keyring name of a secret: under the data folder's own id, kept in its database."""
     with Database.open(AppPaths.resolve(data_dir).database) as db:
-        return f"{SettingsRepository(db).get(FOLDER_ID_SETTING)}/{key}"
+        return f"{SettingsRepository(db).get(KEYRING_FOLDER_ID)}/{key}"
 
 
 def cli(data_dir: Path, *args: str, stdin: str = "", monkeypatch=None) -> int:

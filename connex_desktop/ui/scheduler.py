@@ -8,6 +8,7 @@ from datetime import datetime
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from connex_desktop.app import App
+from connex_desktop.core.app_settings import AUTO_SYNC_PAUSED
 from connex_desktop.core.connection import Connection
 from connex_desktop.core.result import RunStatus
 from connex_desktop.core.schedule import is_due, next_due
@@ -19,7 +20,6 @@ from connex_desktop.ui.text import local_now
 TICK_INTERVAL_MS = 30_000
 # How far back a connection's history is read to count failures in a row for the back-off.
 FAILURE_HISTORY_RUNS = 20
-PAUSED_SETTING = "auto_sync_paused"
 
 
 class AutoSyncScheduler(QObject):
@@ -51,10 +51,10 @@ class AutoSyncScheduler(QObject):
 
     @property
     def paused(self) -> bool:
-        return self._app.settings.get(PAUSED_SETTING, "0") == "1"
+        return self._app.settings.get(AUTO_SYNC_PAUSED)
 
     def set_paused(self, paused: bool) -> None:
-        self._app.settings.set(PAUSED_SETTING, "1" if paused else "0")
+        self._app.settings.set(AUTO_SYNC_PAUSED, paused)
         self.paused_changed.emit(paused)
 
     def _history(self, connection: Connection

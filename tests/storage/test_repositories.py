@@ -9,6 +9,12 @@ from decimal import Decimal
 
 import pytest
 
+from connex_desktop.core.app_settings import (
+    AUTO_SYNC_PAUSED,
+    DEMO_COMPANY,
+    KEYRING_FOLDER_ID,
+    TRAY_NEEDS_ATTENTION,
+)
 from connex_desktop.core.connection import (
     Connection,
     CustomerPolicy,
@@ -360,8 +366,19 @@ def test_cursors_are_per_connection_and_overwritten(db, connections):
 
 def test_settings_have_defaults_and_are_overwritten(db):
     settings = SettingsRepository(db)
-    assert settings.get("theme") is None
-    assert settings.get("theme", "system") == "system"
-    settings.set("theme", "dark")
-    settings.set("theme", "light")
-    assert settings.get("theme", "system") == "light"
+    assert settings.get(DEMO_COMPANY) == ""
+    settings.set(DEMO_COMPANY, "uk")
+    settings.set(DEMO_COMPANY, "au+multicurrency")
+    assert settings.get(DEMO_COMPANY) == "au+multicurrency"
+
+
+def test_settings_come_back_as_their_declared_type(db):
+    settings = SettingsRepository(db)
+    assert settings.get(AUTO_SYNC_PAUSED) is False and settings.get(TRAY_NEEDS_ATTENTION) == {}
+    settings.set(AUTO_SYNC_PAUSED, True)
+    settings.set(TRAY_NEEDS_ATTENTION, {3: "QuickBooks asks to sign in again"})
+    again = SettingsRepository(db)
+    assert again.get(AUTO_SYNC_PAUSED) is True
+    assert again.get(TRAY_NEEDS_ATTENTION) == {3: "QuickBooks asks to sign in again"}
+    assert again.setdefault(KEYRING_FOLDER_ID, "first") == "first"
+    assert again.setdefault(KEYRING_FOLDER_ID, "second") == "first"

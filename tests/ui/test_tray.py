@@ -6,6 +6,7 @@ import dataclasses
 
 import pytest
 
+from connex_desktop.core.app_settings import AUTO_SYNC_PAUSED, NOTIFY_WHEN_ORDERS_BOOKED
 from connex_desktop.core.connection import MissingItemPolicy, QuickBooksMapping
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.result import RunStatus
@@ -85,7 +86,7 @@ def test_pause_automatic_sync_is_remembered(qtbot, desktop):
     tray.build_menu()
     action(tray.menu, "Pause automatic sync").trigger()
     assert desktop.scheduler.paused
-    assert desktop.app.settings.get("auto_sync_paused") == "1"
+    assert desktop.app.settings.get(AUTO_SYNC_PAUSED) is True
     tray.build_menu()
     assert action(tray.menu, "Pause automatic sync").isChecked()
     assert "Automatic sync is paused" in menu_texts(tray.menu)
@@ -159,7 +160,7 @@ def test_automatic_syncs_notify_orders_failing_for_the_first_time_only(
 def test_booked_orders_are_announced_only_when_asked_for(qtbot, desktop, notifications):
     app, tray, shown = desktop.app, desktop.tray, notifications
     demo = desktop.window.try_demo()
-    app.settings.set("notify_when_orders_booked", "1")
+    app.settings.set(NOTIFY_WHEN_ORDERS_BOOKED, True)
     with qtbot.waitSignal(desktop.controller.run_finished, timeout=FINISH_TIMEOUT_MS) as done:
         desktop.controller.start(demo.id, trigger="schedule")
     booked = done.args[1].synced

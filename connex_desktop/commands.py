@@ -311,7 +311,7 @@ def _exit_code(results: Sequence[SyncResult]) -> int:
 
 
 def result_json(result: SyncResult) -> dict[str, Any]:
-    """The `sync --json` object: exactly the keys the issue names."""
+    """The `sync --json` object: the run's counts, documents, errors and QuickBooks usage."""
     errors = [{"order": error.order, "message": error.message} for error in result.errors]
     if result.message and result.status is RunStatus.FAILED:
         errors.insert(0, {"order": "", "message": result.message})

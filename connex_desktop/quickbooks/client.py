@@ -49,7 +49,7 @@ from connex_desktop.quickbooks.ratelimit import (
 log = logging.getLogger(__name__)
 
 MINOR_VERSION = 75
-# QuickBooks lets a request run up to 120 s (reference §3.3): a shorter wait gives up on
+# QuickBooks lets a request run up to 120 s before it times out: a shorter wait gives up on
 # writes that may still commit.
 REQUEST_TIMEOUT_S = 120.0
 THROTTLED_STATUS = 429
@@ -349,7 +349,7 @@ class QuickBooksClient:
         qb: _Transport | None = getattr(self._local, "qb", None)
         if qb is None:
             # Built without an auth_client: python-quickbooks would otherwise refresh (and
-            # rotate) the tokens itself whenever it has no access token (reference §6.1).
+            # rotate) the tokens itself whenever it has no access token.
             qb = _Transport(company_id=self.company.realm_id, minorversion=MINOR_VERSION,
                             use_decimal=True)
             qb.sandbox = False

@@ -31,7 +31,7 @@ _READS_USED_UP = (ErrorKind.QUOTA,
 # The monthly CorePlus quota's 429 shares the throttle's code 3001; only its words tell it apart.
 _MONTHLY_QUOTA_WORDS = re.compile(r"month|coreplus|quota", re.IGNORECASE)
 
-# QuickBooks error codes (reference §3.2) → (what the user can do, the problem in plain words).
+# QuickBooks error codes → (what the user can do, the problem in plain words).
 _CODES: dict[str, tuple[ErrorKind, str]] = {
     "100": _AUTHORISATION_GONE,
     "110": _AUTHORISATION_GONE,

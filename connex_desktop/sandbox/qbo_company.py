@@ -377,7 +377,7 @@ class Company(ListRules, TransactionRules):
             return self._build_payment(raw, current)
         if entity == "PurchaseOrder":
             if not any(word in self._plan().split() for word in PURCHASE_ORDER_PLANS):
-                # Only Plus and Advanced have purchase orders (reference §6); the fault real
+                # Only Plus and Advanced have purchase orders; the fault real
                 # QuickBooks gives is not documented.
                 raise faults.business_validation(
                     f"Purchase orders are not available in {self._plan()}.")

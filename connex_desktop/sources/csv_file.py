@@ -70,7 +70,8 @@ TAX_RATE = "Tax Rate"
 TAX_CODE = "Tax Code"
 PRICES_INCLUDE_TAX = "Prices Include Tax"
 
-# The layout of issue 3, in its order; headers are matched ignoring case, spaces and punctuation.
+# The order file's columns, in their order, one row per order line; headers are matched
+# ignoring case, spaces and punctuation.
 COLUMNS: tuple[str, ...] = (
     ORDER_NUMBER, ORDER_DATE, STATUS, PAYMENT_STATUS, AMOUNT_PAID, PAYMENT_METHOD,
     PAYMENT_REFERENCE, CURRENCY, CUSTOMER_NAME, CUSTOMER_EMAIL, COMPANY, BILLING_STREET,
@@ -613,7 +614,7 @@ def _wanted(entry: _Entry, query: OrderQuery) -> bool:
 
 
 class CsvSource(Source):
-    """Orders from a CSV file in the layout of issue 3.
+    """Orders from a CSV file with the COLUMNS above, one row per order line.
 
     The file is the unit of change: with `modified_since`, a file not modified since then yields
     nothing, and a file modified since yields every order in it (each with `updated_at` = the

@@ -265,7 +265,7 @@ def test_refunds_in_a_vat_company_carry_its_codes(app, company, tmp_path, refund
 @kind("us-ast")
 def test_a_document_quickbooks_totals_otherwise_is_deleted_at_once(app, company, tmp_path,
                                                                    monkeypatch):
-    def without_stated_tax(self, body, lines, tax, discount):   # as before issue 10
+    def without_stated_tax(self, body, lines, tax, discount):   # QuickBooks computes the tax
         pass
 
     monkeypatch.setattr(SaleTax, "apply", without_stated_tax)

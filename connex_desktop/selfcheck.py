@@ -175,7 +175,7 @@ def _demo_sync(app: App, connection: Connection) -> str:
 
 
 def _sandbox_answers(url: str) -> str:
-    from connex_desktop.sandbox.oauth import DISCOVERY_PATH
+    from connex_desktop.core.quickbooks_rules import DISCOVERY_PATH
 
     with urllib.request.urlopen(url + DISCOVERY_PATH, timeout=SANDBOX_TIMEOUT_S) as reply:
         json.load(reply)  # the OAuth discovery document: the server really answers over HTTP

@@ -21,7 +21,7 @@ from requests_oauthlib import OAuth2Session
 
 from connex_desktop.core.connection import QuickBooksCompany
 from connex_desktop.core.errors import ErrorKind
-from connex_desktop.core.quickbooks_limits import (
+from connex_desktop.core.quickbooks_rules import (
     BATCH_ID_MAX_CHARS,
     BATCH_MAX_OPERATIONS,
     BATCH_REQUEST_ID_MAX_CHARS,

@@ -10,11 +10,9 @@ from typing import Any
 
 from connex_desktop.core.errors import ConnexError, ErrorKind
 from connex_desktop.core.redaction import redact
+from connex_desktop.core.retry_after import RETRYABLE_STATUSES
 
 RECONNECT_PREFIX = "Reconnect to QuickBooks: "
-
-# HTTP statuses after which the same request may simply be sent again (writes carry a requestid).
-RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 # Words more than one code or status shares.
 _AUTHORISATION_GONE = (ErrorKind.RECONNECT,

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from connex_desktop.core.quickbooks_limits import (
+from connex_desktop.core.quickbooks_rules import (
     BATCH_REQUESTS_PER_MINUTE,
     MAX_CONCURRENT_REQUESTS,
     REQUESTS_PER_MINUTE,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from connex_desktop.core.money import ZERO
-from connex_desktop.core.quickbooks_limits import (
+from connex_desktop.core.quickbooks_rules import (
     DISPLAY_NAME_MAX_CHARS,
     EMAIL_FORMAT,
     EMAIL_MAX_CHARS,

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from connex_desktop.core.quickbooks_limits import QUERY_MAX_RESULTS
+from connex_desktop.core.quickbooks_rules import QUERY_MAX_RESULTS
 from connex_desktop.sandbox.faults import query_parse_error, query_validation_error
 
 DEFAULT_MAX_RESULTS = 100

@@ -23,11 +23,12 @@ from urllib.parse import parse_qs, urlsplit
 from requests.structures import CaseInsensitiveDict
 
 from connex_desktop.core.money import money, money_text
-from connex_desktop.core.quickbooks_limits import (
+from connex_desktop.core.quickbooks_rules import (
     BATCH_ID_MAX_CHARS,
     BATCH_MAX_OPERATIONS,
     BATCH_REQUEST_ID_MAX_CHARS,
     BATCH_REQUESTS_PER_MINUTE,
+    DISCOVERY_PATH,
     MAX_CONCURRENT_REQUESTS,
     REQUEST_ID_MAX_CHARS,
     REQUESTS_PER_MINUTE,
@@ -40,7 +41,6 @@ from connex_desktop.sandbox.kinds import DEFAULT_KIND
 from connex_desktop.sandbox.metering import Meter, Usage, metered_calls
 from connex_desktop.sandbox.oauth import (
     AUTHORIZE_PATH,
-    DISCOVERY_PATH,
     JWKS_PATH,
     REVOKE_PATH,
     TOKEN_PATH,

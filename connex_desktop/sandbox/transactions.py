@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from connex_desktop.core.money import ZERO, money
-from connex_desktop.core.quickbooks_limits import DOC_NUMBER_MAX_CHARS
+from connex_desktop.core.quickbooks_rules import DOC_NUMBER_MAX_CHARS, SHIPPING_ITEM_ID
 from connex_desktop.sandbox import faults
 from connex_desktop.sandbox.currencies import CurrencyRules, in_home_currency
 from connex_desktop.sandbox.kinds import GLOBAL
@@ -25,7 +25,6 @@ from connex_desktop.sandbox.seed import AP_ACCOUNT, DISCOUNT_ACCOUNT, UNDEPOSITE
 from connex_desktop.sandbox.tax import TaxRules
 
 FIRST_DOC_NUMBER = "1001"
-SHIPPING_ITEM_ID = "SHIPPING_ITEM_ID"
 GRATUITY_ITEM_ID = "GRATUITY_ITEM_ID"
 ESTIMATE_OPEN_STATUSES = ("Pending", "Accepted")
 TEXT_MAX_LENGTH = {"PrivateNote": 4000, "CustomerMemo": 1000, "Line.Description": 4000}

@@ -30,7 +30,7 @@ from connex_desktop.core.money import (
     percent,
 )
 from connex_desktop.core.progress import CancelToken
-from connex_desktop.sources.amounts import within_quickbooks_limits
+from connex_desktop.sources.amounts import within_quickbooks_rules
 from connex_desktop.sources.base import FailedOrder, FieldKind, OrderQuery, SettingField, Source
 from connex_desktop.sources.csv_rows import Record, order_file_records
 
@@ -424,7 +424,7 @@ def _build_order(group: _Group, file_name: str, modified_at: datetime) -> Order:
              "rows": [row.raw for row in group.rows]},
     )
     try:
-        return within_quickbooks_limits(order)
+        return within_quickbooks_rules(order)
     except OrderDataError as error:
         raise _RowError(group.rows[0].line, "", f"{error.message}") from None
 

@@ -39,7 +39,7 @@ from connex_desktop.core.money import (
     quantity,
 )
 from connex_desktop.core.progress import CancelToken
-from connex_desktop.sources.amounts import within_quickbooks_limits
+from connex_desktop.sources.amounts import within_quickbooks_rules
 from connex_desktop.sources.base import (
     TIMEZONE_SETTING,
     FailedOrder,
@@ -427,7 +427,7 @@ class ShopifySource(Source):
             info = (node.get("lineItems") or {}).get("pageInfo") or {}
             lines.extend(self._more_lines(node, info, client, cancel))
             read = order_from_node(node, lines, zone)
-            return within_quickbooks_limits(read) if isinstance(read, Order) else read
+            return within_quickbooks_rules(read) if isinstance(read, Order) else read
         except (OrderDataError, MoneyError, KeyError, TypeError, ValueError) as exc:
             message = exc.message if isinstance(exc, ConnexError) else (
                 f"Shopify sent an order that cannot be read ({type(exc).__name__}: {exc}).")

@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from connex_desktop.core.model import Address
-from connex_desktop.core.quickbooks_limits import (
+from connex_desktop.core.quickbooks_rules import (
     DISPLAY_NAME_MAX_CHARS as DISPLAY_NAME_MAX_CHARS,  # the planner imports it from here for now
 )
-from connex_desktop.core.quickbooks_limits import (
+from connex_desktop.core.quickbooks_rules import (
     EMAIL_FORMAT,
     EMAIL_MAX_CHARS,
     PERSON_NAME_MAX_CHARS,

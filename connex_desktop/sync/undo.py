@@ -18,7 +18,7 @@ from connex_desktop.core.errors import (
 )
 from connex_desktop.core.ledger_state import LedgerState
 from connex_desktop.core.money import money, money_text
-from connex_desktop.core.quickbooks_limits import BATCH_MAX_OPERATIONS
+from connex_desktop.core.quickbooks_rules import BATCH_MAX_OPERATIONS
 from connex_desktop.core.result import DocumentKind, RunStatus
 from connex_desktop.core.undo_result import (
     UndoDocument,

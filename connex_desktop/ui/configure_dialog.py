@@ -41,7 +41,7 @@ from connex_desktop.core.connection import (
 from connex_desktop.core.connection import QuickBooksMapping as Mapping
 from connex_desktop.core.errors import ConnexError
 from connex_desktop.core.modes import MODE_INFO, TransactionMode
-from connex_desktop.core.quickbooks_limits import DOC_NUMBER_MAX_CHARS
+from connex_desktop.core.quickbooks_rules import DOC_NUMBER_MAX_CHARS
 from connex_desktop.core.schedule import parse_daily_at
 from connex_desktop.core.secret_store import connection_secret_key
 from connex_desktop.sources.base import FieldKind, SettingField, Source

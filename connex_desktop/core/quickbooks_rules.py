@@ -1,4 +1,4 @@
-"""QuickBooks Online's documented limits: the app keeps within them, the sandbox enforces them."""
+"""QuickBooks Online's documented limits and fixed names: the app keeps to them, the sandbox too."""
 
 from __future__ import annotations
 
@@ -29,3 +29,11 @@ PERSON_NAME_MAX_CHARS = {"Title": 16, "GivenName": 100, "MiddleName": 100, "Fami
 # An email as QuickBooks accepts it (RFC 822's local@domain.tld, no spaces or special
 # characters); anything else fails with 2210 "Invalid Email Address format".
 EMAIL_FORMAT = re.compile(r"[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[^@\s<>()\[\],;:\"]+")
+
+# QuickBooks' own shipping line: an item line with this ItemRef, where the company allows it.
+SHIPPING_ITEM_ID = "SHIPPING_ITEM_ID"
+# The plans (CompanyInfo's NameValue "OfferingSku", e.g. "QuickBooks Online Plus") that have
+# purchase orders.
+PURCHASE_ORDER_PLANS = ("Plus", "Advanced")
+# Intuit's OpenID discovery document, below the sign-in service's base address.
+DISCOVERY_PATH = "/.well-known/openid_configuration"

@@ -162,7 +162,7 @@ def _demo_sync(app: App, connection: Connection) -> str:
     from connex_desktop.core.money import money_text
     from connex_desktop.core.result import RunStatus, RunTrigger
 
-    result = app.engine().run(connection, trigger=RunTrigger.DEMO.value)
+    result = app.engine().run(connection, trigger=RunTrigger.DEMO)
     if result.status is not RunStatus.SUCCEEDED or result.synced != DEMO_ORDERS \
             or not result.documents:
         problems = [result.message] if result.message else []

@@ -28,7 +28,7 @@ from connex_desktop.app import App
 from connex_desktop.core.connection import Connection, QuickBooksCompany
 from connex_desktop.core.errors import ConnexError
 from connex_desktop.core.progress import Progress
-from connex_desktop.core.result import RunStatus, SyncResult
+from connex_desktop.core.result import RunStatus, RunTrigger, SyncResult
 from connex_desktop.core.secret_store import connection_secret_key
 from connex_desktop.core.undo_result import UndoResult
 from connex_desktop.quickbooks.auth import ACCESS_TOKEN, CLIENT_SECRET, REFRESH_TOKEN
@@ -421,13 +421,13 @@ class MainWindow(QMainWindow):
         self.reload(select_id=connection.id)
 
     def sync_selected(self) -> str | None:
-        return self._start(trigger="manual")
+        return self._start(trigger=RunTrigger.MANUAL)
 
     def preview_selected(self) -> str | None:
-        return self._start(trigger="manual", dry_run=True)
+        return self._start(trigger=RunTrigger.MANUAL, dry_run=True)
 
     def retry_failed(self, connection_id: int) -> str | None:
-        return self._start(connection_id, trigger="retry", retry_failed=True)
+        return self._start(connection_id, trigger=RunTrigger.RETRY, retry_failed=True)
 
     def _start(self, connection_id: int | None = None, **how) -> str | None:
         connection_id = connection_id if connection_id is not None else self.selected_id()

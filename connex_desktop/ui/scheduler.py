@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from connex_desktop.app import App
 from connex_desktop.core.app_settings import AUTO_SYNC_PAUSED
 from connex_desktop.core.connection import Connection
-from connex_desktop.core.result import RunStatus
+from connex_desktop.core.result import RunStatus, RunTrigger
 from connex_desktop.core.schedule import is_due, next_due
 from connex_desktop.ui.controller import SyncController
 from connex_desktop.ui.text import local_now
@@ -23,7 +23,7 @@ FAILURE_HISTORY_RUNS = 20
 
 
 class AutoSyncScheduler(QObject):
-    """Starts the due connections' syncs through the controller, with trigger "schedule".
+    """Starts the due connections' syncs through the controller, as RunTrigger.SCHEDULE.
 
     Signals:
         paused_changed(bool)
@@ -99,6 +99,6 @@ class AutoSyncScheduler(QObject):
                           running=self._controller.is_running(connection.id),
                           last_failure_kind=kind):
                 continue
-            if self._controller.start(connection.id, trigger="schedule") is None:
+            if self._controller.start(connection.id, trigger=RunTrigger.SCHEDULE) is None:
                 started.append(connection.id)
         return started

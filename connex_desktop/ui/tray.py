@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from connex_desktop.app import App
 from connex_desktop.core.app_settings import NOTIFY_WHEN_ORDERS_BOOKED, TRAY_NEEDS_ATTENTION
-from connex_desktop.core.result import RunStatus, SyncResult
+from connex_desktop.core.result import RunStatus, RunTrigger, SyncResult
 from connex_desktop.ui import text
 from connex_desktop.ui.assets import icon
 from connex_desktop.ui.controller import SyncController
@@ -151,12 +151,12 @@ class TrayIcon(QSystemTrayIcon):
             # fails in each automatic run. Only what went wrong anew is worth a notification.
             new_trouble = (result.new_failures > 0 if result.status is RunStatus.PARTIAL
                            else problem != told_before)
-            if request.trigger == "schedule" and new_trouble:
+            if request.trigger is RunTrigger.SCHEDULE and new_trouble:
                 self.showMessage(f"Automatic sync of {name} needs attention", problem,
                                  QSystemTrayIcon.MessageIcon.Warning, NOTIFICATION_MS)
         else:
             self._set_problem(connection_id, None)
-            if (request.trigger == "schedule" and result.synced
+            if (request.trigger is RunTrigger.SCHEDULE and result.synced
                     and self._app.settings.get(NOTIFY_WHEN_ORDERS_BOOKED)):
                 self.showMessage(f"{name}: {result.synced} order(s) booked",
                                  text.counts(result.synced, result.skipped, result.failed),

@@ -44,7 +44,9 @@ def test_undo_this_run_asks_first_then_deletes_in_the_background(qtbot, desktop,
     assert log.undo_confirmation is None
     assert all(company.read(kind, qb_id) for kind, qb_id in booked)
 
-    # Confirming deletes every document the run booked, away from the GUI thread.
+    # Confirming deletes every document the run booked, away from the GUI thread. The run is
+    # read again behind the question, its button enabled once that read is shown.
+    assert loaded(qtbot, log).undo_button.isEnabled()
     log.undo_button.click()
     qtbot.waitUntil(lambda: log.undo_confirmation is not None, timeout=UNDO_TIMEOUT_MS)
     box = log.undo_confirmation

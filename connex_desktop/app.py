@@ -15,26 +15,32 @@ from connex_desktop.connections import (
     quickbooks_key_prefix,
     store_secret_names,
 )
+from connex_desktop.core.app_settings import (
+    CONNECT_SERVICE_URL,
+    DEMO_COMPANY,
+    KEYRING_FOLDER_ID,
+    KEYRING_OLD_KEYS_MOVED,
+)
 from connex_desktop.core.connection import Connection, QuickBooksCompany
 from connex_desktop.core.errors import SetupError
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.private_files import private_file
-from connex_desktop.core.secrets import SecretStore, connection_secret_key
+from connex_desktop.core.secret_store import SecretStore, connection_secret_key
 from connex_desktop.logs import register_secret
 from connex_desktop.paths import AppPaths
 from connex_desktop.quickbooks.auth import QuickBooksAuth, save_credentials
 from connex_desktop.quickbooks.connect_client import service_url
-from connex_desktop.sandbox.demo_store import (
-    COMPANY_SETTING,
-    DemoSource,
-    demo_company_setting,
-    parse_demo_company,
-)
 from connex_desktop.sandbox.kinds import DEFAULT_KIND
 from connex_desktop.sandbox.seed import COMPANY_NAME as DEMO_COMPANY_NAME
 from connex_desktop.sources.base import Source
 from connex_desktop.sources.bigcommerce import BigCommerceSource
 from connex_desktop.sources.csv_file import CsvSource
+from connex_desktop.sources.demo_store import (
+    COMPANY_SETTING,
+    DemoSource,
+    demo_company_setting,
+    parse_demo_company,
+)
 from connex_desktop.sources.erply import ErplySource
 from connex_desktop.sources.lightspeed_x import LightspeedXSource
 from connex_desktop.sources.linnworks import LinnworksSource
@@ -42,19 +48,19 @@ from connex_desktop.sources.shopify import ShopifySource
 from connex_desktop.sources.skuvault import SkuVaultSource
 from connex_desktop.sources.woocommerce import WooCommerceSource
 from connex_desktop.storage.database import Database, raise_if_storage_error
+from connex_desktop.storage.keyring_secrets import (
+    FolderSecretStore,
+    KeyringSecretStore,
+    KeyringUnavailable,
+    MemorySecretStore,
+    new_folder_id,
+)
 from connex_desktop.storage.ledger import LedgerRepository
 from connex_desktop.storage.repositories import (
     ConnectionRepository,
     CursorRepository,
     RunRepository,
     SettingsRepository,
-)
-from connex_desktop.storage.secrets import (
-    FolderSecretStore,
-    KeyringSecretStore,
-    KeyringUnavailable,
-    MemorySecretStore,
-    new_folder_id,
 )
 from connex_desktop.storage.sync_locks import SyncLocks
 
@@ -68,7 +74,6 @@ if TYPE_CHECKING:
 
 DEMO_CONNECTION_NAME = "Demo store"
 DEMO_COMPANY_FILE = "demo-company.sqlite3"
-DEMO_COMPANY_SETTING = "demo_company"  # "<kind>[+multicurrency]", the kind the demo last used
 DEMO_MODE = TransactionMode.INVOICES_WITH_PAYMENTS   # the demo connection's mode when created
 INSECURE_TRANSPORT_ENV = "OAUTHLIB_INSECURE_TRANSPORT"
 SOURCE_KINDS: Mapping[str, type[Source]] = {CsvSource.kind: CsvSource, DemoSource.kind: DemoSource,
@@ -79,14 +84,6 @@ SOURCE_KINDS: Mapping[str, type[Source]] = {CsvSource.kind: CsvSource, DemoSourc
                                             LinnworksSource.kind: LinnworksSource,
                                             SkuVaultSource.kind: SkuVaultSource,
                                             ShopifySource.kind: ShopifySource}
-
-
-# The data folder's own id, which every keyring key of the folder starts with; and whether the
-# secrets saved before there was one (under the bare connection key) were moved under it.
-FOLDER_ID_SETTING = "keyring_folder_id"
-OLD_SECRETS_MOVED_SETTING = "keyring_old_keys_moved"
-# The connect service chosen for this data folder (`qb connect --service`), over the build's.
-CONNECT_SERVICE_SETTING = "connect_service_url"
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +125,7 @@ class App:
     def connect_service(self) -> str:
         """The connect service new sign-ins go through ("" when there is none); see
         connect_client.service_url for which wins."""
-        return service_url(self.settings.get(CONNECT_SERVICE_SETTING) or "", required=False)
+        return service_url(self.settings.get(CONNECT_SERVICE_URL), required=False)
 
     def source_for(self, connection: Connection) -> Source:
         """The connection's store, with its secrets read from the secret store."""
@@ -252,12 +249,11 @@ class App:
 
     def _demo_company(self, kind: str | None, multicurrency: bool | None) -> tuple[str, bool]:
         """The demo company's kind and multicurrency: as given (and remembered), else as last."""
-        last_kind, last_multicurrency = parse_demo_company(
-            self.settings.get(DEMO_COMPANY_SETTING) or "")
+        last_kind, last_multicurrency = parse_demo_company(self.settings.get(DEMO_COMPANY))
         if multicurrency is None:  # a kind named alone is a single-currency company
             multicurrency = kind is None and last_multicurrency
         chosen = (kind or last_kind, multicurrency)
-        self.settings.set(DEMO_COMPANY_SETTING, demo_company_setting(*chosen))
+        self.settings.set(DEMO_COMPANY, demo_company_setting(*chosen))
         return chosen
 
     def close(self) -> None:
@@ -283,7 +279,7 @@ def build_app(data_dir: str | None = None, *, secrets: SecretStore | None = None
     connections = ConnectionRepository(database)
     folder_secrets = FolderSecretStore(
         secrets if secrets is not None else KeyringSecretStore(observer=register_secret),
-        settings.setdefault(FOLDER_ID_SETTING, new_folder_id()))
+        settings.setdefault(KEYRING_FOLDER_ID, new_folder_id()))
     _move_old_secrets(folder_secrets, settings, connections)
     return App(
         paths=paths, database=database, connections=connections,
@@ -296,7 +292,7 @@ def _move_old_secrets(secrets: FolderSecretStore, settings: SettingsRepository,
     """Once per folder: the secrets versions before the folder id kept under bare connection
     keys (`connection-1/…`, shared by every folder) move under this folder's id. Without a
     keyring it is tried again at the next start; nothing is ever kept outside the keyring."""
-    if settings.get(OLD_SECRETS_MOVED_SETTING):
+    if settings.get(KEYRING_OLD_KEYS_MOVED):
         return
     names = sorted({*QUICKBOOKS_SECRETS, *(name for kind in SOURCE_KINDS.values()
                                           for name in store_secret_names(kind))})
@@ -308,6 +304,6 @@ def _move_old_secrets(secrets: FolderSecretStore, settings: SettingsRepository,
         log.warning("Saved passwords and tokens were not moved to this folder's keys yet: %s",
                     error.message)
         return
-    settings.set(OLD_SECRETS_MOVED_SETTING, "1")
+    settings.set(KEYRING_OLD_KEYS_MOVED, True)
     if moved:
         log.info("Moved %d saved secrets under this data folder's keyring keys.", moved)

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from connex_desktop.app import (
-    CONNECT_SERVICE_SETTING,
     DEMO_CONNECTION_NAME,
     SOURCE_KINDS,
     App,
@@ -33,17 +32,20 @@ from connex_desktop.connections import (
     quickbooks_key_prefix,
     store_secret_names,
 )
+from connex_desktop.core.app_settings import CONNECT_SERVICE_URL
 from connex_desktop.core.connection import (
     Connection,
-    Mapping,
     QuickBooksCompany,
+    QuickBooksMapping,
     Schedule,
 )
 from connex_desktop.core.errors import ConnexError, ErrorKind
 from connex_desktop.core.modes import TransactionMode
+from connex_desktop.core.money import money_text
 from connex_desktop.core.progress import CancelToken
-from connex_desktop.core.result import RunStatus, SyncResult
-from connex_desktop.core.secrets import SecretStore
+from connex_desktop.core.result import RunStatus, RunTrigger, SyncResult
+from connex_desktop.core.secret_store import SecretStore
+from connex_desktop.core.undo_result import UNDO_WORDS, UndoResult, UndoStatus
 from connex_desktop.quickbooks.auth import (
     authorization_url,
     exchange_code,
@@ -57,11 +59,10 @@ from connex_desktop.quickbooks.connect_client import (
     SignedIn,
     service_url,
 )
-from connex_desktop.sandbox.demo_store import only_planted_failures, planted_failures
 from connex_desktop.sources.base import FieldKind, OrderQuery, Source
-from connex_desktop.storage.repositories import RunTrigger, to_plain
-from connex_desktop.storage.secrets import MemorySecretStore
-from connex_desktop.sync.undo import UNDO_WORDS, UndoResult, UndoStatus
+from connex_desktop.sources.demo_store import only_planted_failures, planted_failures
+from connex_desktop.storage.keyring_secrets import MemorySecretStore
+from connex_desktop.storage.repositories import to_plain
 
 log = logging.getLogger(__name__)
 
@@ -234,7 +235,7 @@ def _print_undo(result: UndoResult) -> None:
     for doc in result.documents:
         reason = f" — {doc.reason}" if doc.reason else ""
         print(f"  {UNDO_WORDS[doc.outcome]} {doc.label} of order {doc.order}: "
-              f"{doc.total:.2f}{reason}")
+              f"{money_text(doc.total)}{reason}")
 
 
 # ---- shared machinery --------------------------------------------------------------------
@@ -316,7 +317,7 @@ def _exit_code(results: Sequence[SyncResult]) -> int:
 
 
 def result_json(result: SyncResult) -> dict[str, Any]:
-    """The `sync --json` object: exactly the keys the issue names."""
+    """The `sync --json` object: the run's counts, documents, errors and QuickBooks usage."""
     errors = [{"order": error.order, "message": error.message} for error in result.errors]
     if result.message and result.status is RunStatus.FAILED:
         errors.insert(0, {"order": "", "message": result.message})
@@ -355,7 +356,7 @@ def _print_results(results: Sequence[SyncResult], *, as_json: bool) -> None:
         for doc in result.documents:
             number = doc.doc_number or (f"(Id {doc.qb_id})" if doc.qb_id else "")
             print(f"  {verb} {doc.kind.label} {number} for order "
-                  f"{doc.order}: {doc.total:.2f}")
+                  f"{doc.order}: {money_text(doc.total)}")
         if result.created:
             words = "would create" if result.dry_run else "created"
             print(f"  {words}: {', '.join(result.created)}")
@@ -439,10 +440,10 @@ def _settings(kind: type[Source], values: Sequence[str]) -> dict[str, str]:
     return settings
 
 
-def _mapping(current: Mapping, values: Sequence[str]) -> Mapping:
+def _mapping(current: QuickBooksMapping, values: Sequence[str]) -> QuickBooksMapping:
     changes: dict[str, Any] = {}
-    hints = typing.get_type_hints(Mapping)
-    fields = {field.name for field in dataclasses.fields(Mapping)}
+    hints = typing.get_type_hints(QuickBooksMapping)
+    fields = {field.name for field in dataclasses.fields(QuickBooksMapping)}
     for key, text in _pairs(values, "--map").items():
         name = key.replace("-", "_")
         if name not in fields:
@@ -683,7 +684,7 @@ def _sign_in_through_service(app: App, service: str | None
     (None if the user cancels); the service's client, the sign-in and its tokens."""
     client = ConnectClient(service or app.connect_service() or service_url())
     if service:   # checked (https) by the client: remembered for later sign-ins here
-        app.settings.set(CONNECT_SERVICE_SETTING, client.url)
+        app.settings.set(CONNECT_SERVICE_URL, client.url)
     pending = client.start()
     stop = CancelToken()
     previous = signal.signal(signal.SIGINT, lambda _signum, _frame: stop.cancel())

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 
 from connex_desktop.core.connection import Connection, QuickBooksCompany
 from connex_desktop.core.errors import SetupError
-from connex_desktop.core.secrets import SecretStore, connection_secret_key
+from connex_desktop.core.quickbooks_rules import DOC_NUMBER_MAX_CHARS
+from connex_desktop.core.secret_store import SecretStore, connection_secret_key
 from connex_desktop.quickbooks.auth import (
     ACCESS_TOKEN,
     CLIENT_SECRET,
@@ -21,13 +22,12 @@ from connex_desktop.quickbooks.auth import (
 )
 from connex_desktop.quickbooks.connect_client import SignedIn
 from connex_desktop.sources.base import FieldKind, SettingField, Source, missing_settings
-from connex_desktop.storage.repositories import ConnectionRepository
-from connex_desktop.storage.secrets import (
+from connex_desktop.storage.keyring_secrets import (
     MemorySecretStore,
     copy_connection_secrets,
     delete_connection_secrets,
 )
-from connex_desktop.sync.planner import DOC_NUMBER_MAX_CHARS
+from connex_desktop.storage.repositories import ConnectionRepository
 
 if TYPE_CHECKING:   # the client (python-quickbooks) is loaded when a company is first opened
     from connex_desktop.quickbooks.client import QuickBooksClient

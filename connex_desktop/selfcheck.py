@@ -92,7 +92,7 @@ def check_qt() -> Check:
 
 
 def check_keyring() -> Check:
-    from connex_desktop.storage.secrets import KeyringSecretStore, KeyringUnavailable
+    from connex_desktop.storage.keyring_secrets import KeyringSecretStore, KeyringUnavailable
 
     store = KeyringSecretStore()
     needed = KEYRING_BACKEND_MODULES.get(sys.platform)
@@ -159,23 +159,23 @@ def check_database(paths: AppPaths, scratch: Path) -> str:
 
 
 def _demo_sync(app: App, connection: Connection) -> str:
-    from connex_desktop.core.result import RunStatus
-    from connex_desktop.storage.repositories import RunTrigger
+    from connex_desktop.core.money import money_text
+    from connex_desktop.core.result import RunStatus, RunTrigger
 
-    result = app.engine().run(connection, trigger=RunTrigger.DEMO.value)
+    result = app.engine().run(connection, trigger=RunTrigger.DEMO)
     if result.status is not RunStatus.SUCCEEDED or result.synced != DEMO_ORDERS \
             or not result.documents:
         problems = [result.message] if result.message else []
         problems += [f"order {error.order}: {error.message}" for error in result.errors]
         raise _Failed(f"{result.status.value}, {result.synced} of {result.fetched} orders "
                       f"booked: {'; '.join(problems) or 'no documents'}")
-    booked = ", ".join(f"{doc.kind.value} {doc.doc_number or 'Id ' + doc.qb_id} ({doc.total})"
-                       for doc in result.documents)
+    booked = ", ".join(f"{doc.kind.value} {doc.doc_number or 'Id ' + doc.qb_id} "
+                       f"({money_text(doc.total)})" for doc in result.documents)
     return f"order {result.documents[0].order} booked ({connection.mode.value}): {booked}"
 
 
 def _sandbox_answers(url: str) -> str:
-    from connex_desktop.sandbox.oauth import DISCOVERY_PATH
+    from connex_desktop.core.quickbooks_rules import DISCOVERY_PATH
 
     with urllib.request.urlopen(url + DISCOVERY_PATH, timeout=SANDBOX_TIMEOUT_S) as reply:
         json.load(reply)  # the OAuth discovery document: the server really answers over HTTP
@@ -185,7 +185,7 @@ def _sandbox_answers(url: str) -> str:
 def check_sandbox_and_demo(scratch: Path) -> list[Check]:
     """Start the sandbox and sync one demo order, in a throw-away data folder."""
     from connex_desktop.app import build_app
-    from connex_desktop.storage.secrets import MemorySecretStore
+    from connex_desktop.storage.keyring_secrets import MemorySecretStore
 
     def not_started(error: Exception) -> list[Check]:
         return [Check("sandbox", Status.FAILED, f"{type(error).__name__}: {error}"),

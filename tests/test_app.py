@@ -20,11 +20,11 @@ from connex_desktop.app import DEMO_CONNECTION_NAME, DEMO_MODE, SOURCE_KINDS, Ap
 from connex_desktop.core.connection import Connection
 from connex_desktop.core.errors import ErrorKind
 from connex_desktop.core.modes import TransactionMode
-from connex_desktop.core.result import DocumentKind, RunStatus
-from connex_desktop.core.secrets import connection_secret_key
+from connex_desktop.core.result import DocumentKind, RunStatus, RunTrigger
+from connex_desktop.core.secret_store import connection_secret_key
 from connex_desktop.sources.base import OrderQuery
-from connex_desktop.storage.repositories import INTERRUPTED_MESSAGE, RunTrigger
-from connex_desktop.storage.secrets import MemorySecretStore
+from connex_desktop.storage.keyring_secrets import MemorySecretStore
+from connex_desktop.storage.repositories import INTERRUPTED_MESSAGE
 
 
 def test_state_goes_to_the_data_dir_or_connex_desktop_home(tmp_path, monkeypatch):

@@ -18,16 +18,17 @@ import pytest
 from keyring.errors import KeyringLocked
 
 from connex_desktop.__main__ import main
-from connex_desktop.app import FOLDER_ID_SETTING, SOURCE_KINDS, build_app, demo_company_file
+from connex_desktop.app import SOURCE_KINDS, build_app, demo_company_file
+from connex_desktop.core.app_settings import KEYRING_FOLDER_ID
 from connex_desktop.logs import LOG_FILE_NAME
 from connex_desktop.paths import AppPaths
-from connex_desktop.sandbox.company import Company
-from connex_desktop.sandbox.demo_store import demo_orders
+from connex_desktop.sandbox.qbo_company import Company
 from connex_desktop.sandbox.server import SandboxServer
+from connex_desktop.sources.demo_store import demo_orders
 from connex_desktop.sources.http import RetryPolicy
 from connex_desktop.storage.database import NOTHING_LOST, Database
+from connex_desktop.storage.keyring_secrets import BACKEND_ENV, SERVICE
 from connex_desktop.storage.repositories import SettingsRepository
-from connex_desktop.storage.secrets import BACKEND_ENV, SERVICE
 from tests.sources.fake_stores import FakeServer, Reply
 from tests.storage.full_disk import fill_disk_after
 from tests.storage.memory_keyring import MemoryKeyring
@@ -59,7 +60,7 @@ def sandbox():
 def folder_key(data_dir: Path, key: str) -> str:
     """The keyring name of a secret: under the data folder's own id, kept in its database."""
     with Database.open(AppPaths.resolve(data_dir).database) as db:
-        return f"{SettingsRepository(db).get(FOLDER_ID_SETTING)}/{key}"
+        return f"{SettingsRepository(db).get(KEYRING_FOLDER_ID)}/{key}"
 
 
 def cli(data_dir: Path, *args: str, stdin: str = "", monkeypatch=None) -> int:

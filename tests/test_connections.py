@@ -20,7 +20,7 @@ from connex_desktop.connections import (
 from connex_desktop.core.connection import Connection, QuickBooksCompany
 from connex_desktop.core.errors import ConnexError, SetupError
 from connex_desktop.core.modes import TransactionMode
-from connex_desktop.core.secrets import connection_secret_key
+from connex_desktop.core.secret_store import connection_secret_key
 from connex_desktop.quickbooks.auth import (
     ACCESS_TOKEN,
     CLIENT_SECRET,
@@ -30,7 +30,7 @@ from connex_desktop.quickbooks.auth import (
 from connex_desktop.sandbox.oauth import TOKEN_PATH
 from connex_desktop.sandbox.seed import COMPANY_NAME
 from connex_desktop.sandbox.server import SandboxServer
-from connex_desktop.storage.secrets import MemorySecretStore
+from connex_desktop.storage.keyring_secrets import MemorySecretStore
 from tests.sources.store_cli import assert_no_file_holds
 from tests.storage.memory_keyring import MemoryKeyring
 from tests.test_cli import memory_keyring  # noqa: F401  (the keyring, in memory, for every test)

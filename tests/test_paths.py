@@ -12,7 +12,7 @@ import pytest
 
 from connex_desktop.app import build_app
 from connex_desktop.paths import HOME_ENV, AppPaths
-from connex_desktop.storage.secrets import MemorySecretStore
+from connex_desktop.storage.keyring_secrets import MemorySecretStore
 
 
 def test_data_dir_puts_everything_under_one_folder(tmp_path, monkeypatch):

@@ -14,7 +14,8 @@ from connex_desktop.quickbooks.auth import api_base_url, discovery_url
 
 ACCOUNTING_SCOPE = "com.intuit.quickbooks.accounting"
 TIMEOUT_S = 30.0
-# What of a token answer is passed on to the app (reference §5.2 item 4, §5.3).
+# What of Intuit's token answer is passed on to the app: the tokens, their lifetimes (the
+# refresh token's rolling one and its hard limit of five years) and their type.
 TOKEN_FIELDS = ("token_type", "access_token", "refresh_token", "expires_in",
                 "x_refresh_token_expires_in", "x_refresh_token_hard_expires_in")
 ERROR_FIELDS = ("error", "error_description")

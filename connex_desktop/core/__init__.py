@@ -1,1 +1,1 @@
-"""Qt-free domain: the canonical order model, transaction modes, errors and progress."""
+"""Qt-free domain and shared vocabulary: orders, modes, errors, results, QuickBooks' rules."""

@@ -25,7 +25,7 @@ class TaxPolicy(enum.StrEnum):
 
 
 @dataclass(frozen=True)
-class Mapping:
+class QuickBooksMapping:
     """How an order's parts map onto the QuickBooks company's lists."""
 
     customer_policy: CustomerPolicy = CustomerPolicy.PER_BUYER
@@ -90,6 +90,6 @@ class Connection:
     statuses: tuple[str, ...] = ()          # empty: every status
     use_qb_numbering: bool = False
     prefix: str = ""
-    mapping: Mapping = field(default_factory=Mapping)
+    mapping: QuickBooksMapping = field(default_factory=QuickBooksMapping)
     schedule: Schedule = field(default_factory=Schedule)
     quickbooks: QuickBooksCompany = field(default_factory=QuickBooksCompany)

@@ -16,6 +16,17 @@ class ErrorKind(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+# Faults that end the whole run (or undo): no other order or document could get past them.
+STOPPING_KINDS = frozenset({ErrorKind.RECONNECT, ErrorKind.FIX_SETUP, ErrorKind.QUOTA})
+
+
+def busy_message(action: str) -> str:
+    """Why a "sync" or an "undo" (`action`) did not start: another process holds the connection."""
+    return ("Another Connex Desktop process (the window or a command line sync) is syncing or "
+            f"undoing this connection right now; this {action} did not start. Try again when it "
+            "is done.")
+
+
 class ConnexError(Exception):
     """An error with a plain-words message and, where there is one, the service's own words.
 

@@ -41,6 +41,11 @@ def money(value: object) -> Decimal:
         raise MoneyError(f"{value!r} is too large to be an amount to the cent") from exc
 
 
+def money_text(amount: Decimal) -> str:
+    """An amount as QuickBooks takes it and people read it: two decimals, no grouping."""
+    return f"{amount:.2f}"
+
+
 def quantity(value: object) -> Decimal:
     """Parse a quantity (may be fractional, never a float)."""
     if isinstance(value, float):

@@ -16,6 +16,25 @@ class RunStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class RunTrigger(enum.StrEnum):
+    """What started a run."""
+
+    MANUAL = "manual"
+    SCHEDULE = "schedule"
+    CLI = "cli"
+    RETRY = "retry"
+    DEMO = "demo"
+
+
+class OrderOutcome(enum.StrEnum):
+    """What a run did with one order."""
+
+    BOOKED = "booked"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+    PLANNED = "planned"   # a dry run's: what would have been booked
+
+
 class DocumentKind(enum.StrEnum):
     """QuickBooks Online entity names, as the API spells them."""
 

@@ -1,9 +1,13 @@
-"""Retry-After (RFC 9110 §10.2.3): how long a server asks a client to wait, in seconds."""
+"""When to send a request again: the statuses worth retrying, and how long Retry-After asks."""
 
 from __future__ import annotations
 
 import email.utils
 from datetime import UTC
+
+# HTTP statuses after which the same request may simply be sent again: throttled (429) or the
+# service failing for now (5xx). QuickBooks writes carry a requestid, so a resend books once.
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 def retry_after_s(value: str | None, now_s: float) -> float | None:

@@ -12,7 +12,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from connex_desktop.core.errors import ConnexError, SetupError
-from connex_desktop.core.secrets import SecretStore
+from connex_desktop.core.secret_store import SecretStore
 from connex_desktop.qbdesktop.qbxml import QBXML_VERSION
 from connex_desktop.qbdesktop.responses import hresult_error
 

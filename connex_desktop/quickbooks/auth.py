@@ -16,7 +16,8 @@ import requests
 
 from connex_desktop.core.connection import QuickBooksCompany
 from connex_desktop.core.errors import ErrorKind
-from connex_desktop.core.secrets import SecretStore
+from connex_desktop.core.quickbooks_rules import DISCOVERY_PATH
+from connex_desktop.core.secret_store import SecretStore
 from connex_desktop.core.transport import UnsafeRedirect, is_secure_address, refuse_unsafe_redirect
 from connex_desktop.quickbooks.errors import QuickBooksFault, connection_fault, reconnect_fault
 
@@ -34,7 +35,6 @@ ACCESS_TOKEN = "qb_access_token"
 
 # Refresh a little before QuickBooks' one-hour expiry so no request goes out with a dying token.
 EXPIRY_MARGIN_S = 120.0
-DISCOVERY_PATH = "/.well-known/openid_configuration"
 _NAMED_ENVIRONMENTS = {"production": "production", "prod": "production",
                        "sandbox": "sandbox", "sand": "sandbox"}
 

@@ -21,6 +21,13 @@ from requests_oauthlib import OAuth2Session
 
 from connex_desktop.core.connection import QuickBooksCompany
 from connex_desktop.core.errors import ErrorKind
+from connex_desktop.core.quickbooks_rules import (
+    BATCH_ID_MAX_CHARS,
+    BATCH_MAX_OPERATIONS,
+    BATCH_REQUEST_ID_MAX_CHARS,
+    QUERY_MAX_RESULTS,
+    REQUEST_ID_MAX_CHARS,
+)
 from connex_desktop.core.redaction import redact
 from connex_desktop.core.result import QuickBooksUsage
 from connex_desktop.core.transport import UnsafeRedirect, refuse_unsafe_redirect
@@ -42,15 +49,12 @@ from connex_desktop.quickbooks.ratelimit import (
 log = logging.getLogger(__name__)
 
 MINOR_VERSION = 75
-# QuickBooks lets a request run up to 120 s (reference §3.3): a shorter wait gives up on
+# QuickBooks lets a request run up to 120 s before it times out: a shorter wait gives up on
 # writes that may still commit.
 REQUEST_TIMEOUT_S = 120.0
 THROTTLED_STATUS = 429
-QUERY_PAGE_SIZE = 1000          # QuickBooks' maximum MAXRESULTS
-BATCH_MAX_OPERATIONS = 30
-BATCH_ID_MAX_CHARS = 10         # bId, when the batch carries a requestid
-BATCH_REQUEST_ID_MAX_CHARS = 36
-REQUEST_ID_MAX_CHARS = 50
+# Values listed in one `IN (…)` of a query (our own choice): each query text stays short.
+QUERY_IN_MAX_VALUES = 100
 BATCH_OPERATIONS = frozenset({"create", "update", "delete"})
 # Voiding: an Invoice has its own operation; the others are a sparse update with include=void.
 _VOID_OWN_OPERATION = frozenset({"Invoice"})
@@ -180,11 +184,11 @@ class QuickBooksClient:
         found: list[dict[str, Any]] = []
         start = 1
         while True:
-            page = self.query(f"{select} STARTPOSITION {start} MAXRESULTS {QUERY_PAGE_SIZE}")
+            page = self.query(f"{select} STARTPOSITION {start} MAXRESULTS {QUERY_MAX_RESULTS}")
             found.extend(page)
-            if len(page) < QUERY_PAGE_SIZE:
+            if len(page) < QUERY_MAX_RESULTS:
                 return found
-            start += QUERY_PAGE_SIZE
+            start += QUERY_MAX_RESULTS
 
     def count(self, entity: str, where: str = "") -> int:
         sql = f"SELECT COUNT(*) FROM {entity}" + (f" WHERE {where}" if where else "")
@@ -345,7 +349,7 @@ class QuickBooksClient:
         qb: _Transport | None = getattr(self._local, "qb", None)
         if qb is None:
             # Built without an auth_client: python-quickbooks would otherwise refresh (and
-            # rotate) the tokens itself whenever it has no access token (reference §6.1).
+            # rotate) the tokens itself whenever it has no access token.
             qb = _Transport(company_id=self.company.realm_id, minorversion=MINOR_VERSION,
                             use_decimal=True)
             qb.sandbox = False

@@ -16,14 +16,10 @@ from typing import Any
 import requests
 
 from connex_desktop.core.errors import ConnexError, ErrorKind
+from connex_desktop.core.retry_after import RETRYABLE_STATUSES
 from connex_desktop.core.transport import is_secure_address, refuse_unsafe_redirect
 from connex_desktop.quickbooks.auth import token_refusal
-from connex_desktop.quickbooks.errors import (
-    RETRYABLE_STATUSES,
-    QuickBooksFault,
-    connection_fault,
-    reconnect_fault,
-)
+from connex_desktop.quickbooks.errors import QuickBooksFault, connection_fault, reconnect_fault
 
 # Which connect service a new sign-in goes through: this variable (tests, self-hosting), else
 # the settings', else the build's default (empty: this build has no service of its own). A

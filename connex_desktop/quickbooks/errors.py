@@ -10,11 +10,9 @@ from typing import Any
 
 from connex_desktop.core.errors import ConnexError, ErrorKind
 from connex_desktop.core.redaction import redact
+from connex_desktop.core.retry_after import RETRYABLE_STATUSES
 
 RECONNECT_PREFIX = "Reconnect to QuickBooks: "
-
-# HTTP statuses after which the same request may simply be sent again (writes carry a requestid).
-RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 # Words more than one code or status shares.
 _AUTHORISATION_GONE = (ErrorKind.RECONNECT,
@@ -31,7 +29,7 @@ _READS_USED_UP = (ErrorKind.QUOTA,
 # The monthly CorePlus quota's 429 shares the throttle's code 3001; only its words tell it apart.
 _MONTHLY_QUOTA_WORDS = re.compile(r"month|coreplus|quota", re.IGNORECASE)
 
-# QuickBooks error codes (reference §3.2) → (what the user can do, the problem in plain words).
+# QuickBooks error codes → (what the user can do, the problem in plain words).
 _CODES: dict[str, tuple[ErrorKind, str]] = {
     "100": _AUTHORISATION_GONE,
     "110": _AUTHORISATION_GONE,

@@ -10,13 +10,14 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from connex_desktop.core.quickbooks_rules import (
+    BATCH_REQUESTS_PER_MINUTE,
+    MAX_CONCURRENT_REQUESTS,
+    REQUESTS_PER_MINUTE,
+    REQUESTS_PER_SECOND,
+)
 from connex_desktop.core.retry_after import retry_after_s
 
-# QuickBooks' documented limits per company (realm) and app: reference §4.
-REQUESTS_PER_MINUTE = 500
-REQUESTS_PER_SECOND = 10
-BATCH_REQUESTS_PER_MINUTE = 40
-MAX_CONCURRENT = 10
 MINUTE_S = 60.0
 # After a 429, wait at least this long before retrying ("API call limits and throttles").
 THROTTLED_WAIT_S = 60.0
@@ -36,7 +37,7 @@ class RateLimiter:
     def __init__(self, *, per_minute: int = REQUESTS_PER_MINUTE,
                  per_second: int = REQUESTS_PER_SECOND,
                  batches_per_minute: int = BATCH_REQUESTS_PER_MINUTE,
-                 max_concurrent: int = MAX_CONCURRENT,
+                 max_concurrent: int = MAX_CONCURRENT_REQUESTS,
                  clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         if min(per_minute, per_second, batches_per_minute, max_concurrent) < 1:

@@ -1,1 +1,1 @@
-"""A local QuickBooks Online sandbox server and the demo store."""
+"""A local QuickBooks Online sandbox server: the company it keeps, its API and sign-in."""

@@ -104,7 +104,7 @@ def fault_body(error: QBFault, time_text: str) -> dict[str, Any]:
 
 def auth_failed_body(time_text: str, *, status: int = 401, code: str = "3200",
                      reason: str = "AuthenticationFailed") -> dict[str, Any]:
-    """The lower-case envelope the gateway sends for 401/403 (PQB#118 quotes a live one)."""
+    """The lower-case envelope the gateway sends for 401/403, as a live company answers."""
     return {
         "warnings": None,
         "intuitObject": None,
@@ -116,7 +116,7 @@ def auth_failed_body(time_text: str, *, status: int = 401, code: str = "3200",
     }
 
 
-# The throttle answer is XML even when JSON was asked for (PQB#43, PQB#83).
+# The throttle answer is XML even when JSON was asked for, as live companies answer.
 _THROTTLE_ENVELOPE = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
     '<IntuitResponse xmlns="http://schema.intuit.com/finance/v3" time="{{time}}">'

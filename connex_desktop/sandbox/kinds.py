@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-# How QuickBooks taxes a sales form in each kind (reference §2.12 and §6 "Company kinds"):
+# How QuickBooks taxes a sales form in each kind of company:
 LEGACY = "legacy"  # US before late 2017: lines TAX/NON, one transaction tax code
 AST = "ast"        # US automated sales tax: QuickBooks computes tax from the ship-to address
 GLOBAL = "global"  # UK, CA, AU, ...: every line carries one of the company's own tax codes
@@ -48,7 +48,7 @@ class CompanyKind:
     tax_payable_account: str
     rates: tuple[TaxRateSpec, ...]
     codes: tuple[TaxCodeSpec, ...]
-    # Non-US: the 6000 fault's detail for a line without a tax code (reference §6).
+    # Non-US: the 6000 fault's detail for a line without a tax code.
     missing_code_detail: str = ""
     jurisdictions: tuple[Jurisdiction, ...] = field(default=())
     default_jurisdiction: str = ""  # code for a state not in `jurisdictions`

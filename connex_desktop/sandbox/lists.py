@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-import re
-
 from connex_desktop.core.money import ZERO
+from connex_desktop.core.quickbooks_rules import (
+    DISPLAY_NAME_MAX_CHARS,
+    EMAIL_FORMAT,
+    EMAIL_MAX_CHARS,
+    NAME_MAX_CHARS,
+    PERSON_NAME_MAX_CHARS,
+    POSTAL_CODE_MAX_CHARS,
+)
 from connex_desktop.sandbox import faults
 from connex_desktop.sandbox.currencies import CurrencyRules, currency_ref
 from connex_desktop.sandbox.records import (
@@ -15,7 +21,8 @@ from connex_desktop.sandbox.records import (
     parse_number,
 )
 
-NAME_MAX_LENGTH = {"DisplayName": 500, "Name": 100, "Sku": 100}
+NAME_FIELD_MAX_CHARS = {"DisplayName": DISPLAY_NAME_MAX_CHARS, "Name": NAME_MAX_CHARS,
+                        "Sku": NAME_MAX_CHARS}
 ACCOUNT_CLASSIFICATION = {
     "Bank": "Asset", "Other Current Asset": "Asset", "Fixed Asset": "Asset",
     "Other Asset": "Asset", "Accounts Receivable": "Asset", "Equity": "Equity",
@@ -25,13 +32,6 @@ ACCOUNT_CLASSIFICATION = {
     "Income": "Revenue", "Other Income": "Revenue",
 }
 ITEM_TYPES = ("Inventory", "NonInventory", "Service", "Category")
-# A person's optional fields QuickBooks validates (Customer reference; reference §6): one bad
-# value fails the whole write.
-PERSON_MAX_LENGTH = {"Title": 16, "GivenName": 100, "MiddleName": 100, "FamilyName": 100,
-                     "Suffix": 16, "CompanyName": 100}
-EMAIL_MAX_LENGTH = 100
-POSTAL_CODE_MAX_LENGTH = 30
-_EMAIL = re.compile(r"[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[^@\s<>()\[\],;:\"]+")
 
 
 class ListRules(CurrencyRules):
@@ -50,7 +50,7 @@ class ListRules(CurrencyRules):
         if not isinstance(name, str) or not name.strip():
             raise faults.required_missing(name_field)
         raw[name_field] = name = name.strip()
-        for field, limit in NAME_MAX_LENGTH.items():
+        for field, limit in NAME_FIELD_MAX_CHARS.items():
             value = raw.get(field)
             if isinstance(value, str) and len(value) > limit:
                 raise faults.string_too_long(field, limit, len(value))
@@ -166,21 +166,21 @@ class ListRules(CurrencyRules):
 
 def _check_person_fields(raw: Entity) -> None:
     """Name parts, email and postal codes within QuickBooks' limits, the email well formed."""
-    for field, limit in PERSON_MAX_LENGTH.items():
+    for field, limit in PERSON_NAME_MAX_CHARS.items():
         value = raw.get(field)
         if isinstance(value, str) and len(value) > limit:
             raise faults.string_too_long(field, limit, len(value))
     address = (raw.get("PrimaryEmailAddr") or {}).get("Address")
     if isinstance(address, str) and address:
-        if len(address) > EMAIL_MAX_LENGTH:
-            raise faults.string_too_long("PrimaryEmailAddr.Address", EMAIL_MAX_LENGTH,
+        if len(address) > EMAIL_MAX_CHARS:
+            raise faults.string_too_long("PrimaryEmailAddr.Address", EMAIL_MAX_CHARS,
                                          len(address))
-        if not _EMAIL.fullmatch(address):
+        if not EMAIL_FORMAT.fullmatch(address):
             raise faults.fault("2210", "Invalid Email Address format",
                                f"Invalid Email Address format: {address}",
                                "PrimaryEmailAddr.Address")
     for key in ("BillAddr", "ShipAddr"):
         postal_code = (raw.get(key) or {}).get("PostalCode")
-        if isinstance(postal_code, str) and len(postal_code) > POSTAL_CODE_MAX_LENGTH:
-            raise faults.string_too_long(f"{key}.PostalCode", POSTAL_CODE_MAX_LENGTH,
+        if isinstance(postal_code, str) and len(postal_code) > POSTAL_CODE_MAX_CHARS:
+            raise faults.string_too_long(f"{key}.PostalCode", POSTAL_CODE_MAX_CHARS,
                                          len(postal_code))

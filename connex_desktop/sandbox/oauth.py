@@ -16,7 +16,6 @@ ACCESS_TOKEN_LIFETIME_S = 3600
 REFRESH_TOKEN_LIFETIME_S = 8_726_400  # 101 days, what Intuit reports in x_refresh_token_expires_in
 AUTHORIZATION_CODE_LIFETIME_S = 300
 
-DISCOVERY_PATH = "/.well-known/openid_configuration"
 AUTHORIZE_PATH = "/connect/oauth2"
 TOKEN_PATH = "/oauth2/v1/tokens/bearer"
 REVOKE_PATH = "/v2/oauth2/tokens/revoke"

@@ -10,10 +10,10 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from connex_desktop.core.quickbooks_rules import QUERY_MAX_RESULTS
 from connex_desktop.sandbox.faults import query_parse_error, query_validation_error
 
 DEFAULT_MAX_RESULTS = 100
-MAX_RESULTS_LIMIT = 1000
 COMPARISONS = ("=", "<", ">", "<=", ">=")  # the language has no "not equal"
 KEYWORDS = frozenset({"SELECT", "FROM", "WHERE", "AND", "OR", "IN", "LIKE", "ORDER", "ORDERBY",
                       "BY", "ASC", "DESC", "STARTPOSITION", "MAXRESULTS", "COUNT"})
@@ -159,9 +159,9 @@ class _Parser:
                 max_results = self.integer()
             else:
                 raise self.error()
-        if max_results > MAX_RESULTS_LIMIT:
+        if max_results > QUERY_MAX_RESULTS:
             raise query_validation_error(
-                f"value {max_results} is too large. Max allowed value is {MAX_RESULTS_LIMIT}")
+                f"value {max_results} is too large. Max allowed value is {QUERY_MAX_RESULTS}")
         if max_results < 1 or start_position < 1:
             raise query_validation_error(
                 "STARTPOSITION and MAXRESULTS must be positive numbers")

@@ -22,21 +22,25 @@ from urllib.parse import parse_qs, urlsplit
 
 from requests.structures import CaseInsensitiveDict
 
-from connex_desktop.core.money import money
+from connex_desktop.core.money import money, money_text
+from connex_desktop.core.quickbooks_rules import (
+    BATCH_ID_MAX_CHARS,
+    BATCH_MAX_OPERATIONS,
+    BATCH_REQUEST_ID_MAX_CHARS,
+    BATCH_REQUESTS_PER_MINUTE,
+    DISCOVERY_PATH,
+    MAX_CONCURRENT_REQUESTS,
+    REQUEST_ID_MAX_CHARS,
+    REQUESTS_PER_MINUTE,
+    REQUESTS_PER_SECOND,
+)
 from connex_desktop.core.result import QBO_PAGES
 from connex_desktop.sandbox import faults
-from connex_desktop.sandbox.company import (
-    ENTITIES,
-    READ_ONLY_OVER_API,
-    SINGLETONS,
-    Company,
-)
 from connex_desktop.sandbox.faults import QBFault
 from connex_desktop.sandbox.kinds import DEFAULT_KIND
 from connex_desktop.sandbox.metering import Meter, Usage, metered_calls
 from connex_desktop.sandbox.oauth import (
     AUTHORIZE_PATH,
-    DISCOVERY_PATH,
     JWKS_PATH,
     REVOKE_PATH,
     TOKEN_PATH,
@@ -44,21 +48,18 @@ from connex_desktop.sandbox.oauth import (
     OAuthProvider,
     OAuthReply,
 )
+from connex_desktop.sandbox.qbo_company import (
+    ENTITIES,
+    READ_ONLY_OVER_API,
+    SINGLETONS,
+    Company,
+)
 from connex_desktop.sandbox.store import dumps, loads
 
-# Limits per company and app (reference §4): enforced when rate_limits is on.
-REQUESTS_PER_MINUTE = 500
-REQUESTS_PER_SECOND = 10
-BATCH_REQUESTS_PER_MINUTE = 40
-MAX_CONCURRENT_REQUESTS = 10
-MAX_BATCH_ITEMS = 30
 SHUTDOWN_POLL_S = 0.05
 # Arrival times jitter by a few milliseconds against the client's send times; windows this much
 # shorter keep a client that paces itself exactly at the limit from being throttled by jitter.
 WINDOW_TOLERANCE_S = 0.1
-REQUEST_ID_MAX_LENGTH = 50
-BATCH_REQUEST_ID_MAX_LENGTH = 36
-BATCH_ID_MAX_LENGTH_WITH_REQUEST_ID = 10
 
 FAULT_KINDS = ("drop_after_write", "429", "500", "503", "expire_tokens")
 JSON = "application/json;charset=UTF-8"
@@ -398,7 +399,7 @@ class SandboxServer:
         is_write = method == "POST" and resource != "query"
         if not (is_write and request_id is not None):
             return self._route(method, resource, rest, params, body)
-        limit = BATCH_REQUEST_ID_MAX_LENGTH if resource == "batch" else REQUEST_ID_MAX_LENGTH
+        limit = BATCH_REQUEST_ID_MAX_CHARS if resource == "batch" else REQUEST_ID_MAX_CHARS
         if len(request_id) > limit:
             return self._fault_reply(faults.business_validation(
                 f"You cannot enter more than {limit} characters in the request_id field."))
@@ -481,17 +482,17 @@ class SandboxServer:
         items = body.get("BatchItemRequest")
         if not isinstance(items, list) or not items:
             raise faults.required_missing("BatchItemRequest")
-        if len(items) > MAX_BATCH_ITEMS:
+        if len(items) > BATCH_MAX_OPERATIONS:
             raise faults.fault("1040", "Batch size exceeds allowed limit",
                                f"The number of batch items ({len(items)}) is more than the "
-                               f"maximum allowed ({MAX_BATCH_ITEMS}).")
+                               f"maximum allowed ({BATCH_MAX_OPERATIONS}).")
         ids = [str(item.get("bId", "")) for item in items]
         if any(not b for b in ids) or len(set(ids)) != len(ids):
             raise faults.invalid_value("bId", "every item needs its own bId")
-        if with_request_id and any(len(b) > BATCH_ID_MAX_LENGTH_WITH_REQUEST_ID for b in ids):
+        if with_request_id and any(len(b) > BATCH_ID_MAX_CHARS for b in ids):
             raise faults.business_validation(
                 f"With a requestid, a bId cannot be longer than "
-                f"{BATCH_ID_MAX_LENGTH_WITH_REQUEST_ID} characters.")
+                f"{BATCH_ID_MAX_CHARS} characters.")
         with self.company.batch_scope():
             return [self._batch_item(item) for item in items]
 
@@ -524,7 +525,7 @@ class SandboxServer:
 
 
 def _amount(value: object) -> str:
-    return f"{money(str(value)):.2f}"
+    return money_text(money(str(value)))
 
 
 def document_page(entity: str, document: Mapping[str, Any]) -> str:

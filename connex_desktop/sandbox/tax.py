@@ -1,6 +1,6 @@
 """Sales tax as each kind of company computes it: US legacy, US automated, and VAT/GST codes.
 
-Facts (reference §2.12, §6 "Company kinds"):
+What QuickBooks Online does:
 - US legacy: lines TAX/NON; one TxnTaxCodeRef computes the tax, a stated TotalTax overrides it.
 - US automated sales tax (AST): QuickBooks computes tax from the ship-to address (the company's
   when there is none) on taxable lines, replacing any TxnTaxCodeRef sent, unless TotalTax is
@@ -10,9 +10,9 @@ Facts (reference §2.12, §6 "Company kinds"):
   Tax is computed per line and rate, rounded to the cent, and summed per rate into TaxLine.
   Line.Amount is net of tax; SalesItemLineDetail.TaxInclusiveAmt is "the total amount of the line
   item including tax": when a TaxInclusive document gives it, it is the line's gross and the net is
-  derived from it. Tax is overridden per rate by stating TaxLine amounts (Intuit's forum answer
-  on overriding VAT; TaxLineDetail.OverrideDeltaAmount keeps the difference); a TotalTax stated
-  alone is recomputed, as python-quickbooks issue 301 reports from a real company.
+  derived from it. Tax is overridden per rate by stating TaxLine amounts
+  (TaxLineDetail.OverrideDeltaAmount keeps the difference); a TotalTax stated alone is
+  recomputed, as real companies do.
 - A discount is spread over the item lines in proportion to their amounts before tax (the sandbox's
   choice where Intuit does not say; each share is rounded to the cent, the last takes the rest).
 """

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from connex_desktop.core.money import ZERO, money
+from connex_desktop.core.quickbooks_rules import DOC_NUMBER_MAX_CHARS, SHIPPING_ITEM_ID
 from connex_desktop.sandbox import faults
 from connex_desktop.sandbox.currencies import CurrencyRules, in_home_currency
 from connex_desktop.sandbox.kinds import GLOBAL
@@ -23,9 +24,7 @@ from connex_desktop.sandbox.records import (
 from connex_desktop.sandbox.seed import AP_ACCOUNT, DISCOUNT_ACCOUNT, UNDEPOSITED_FUNDS_ACCOUNT
 from connex_desktop.sandbox.tax import TaxRules
 
-DOC_NUMBER_MAX_LENGTH = 21
 FIRST_DOC_NUMBER = "1001"
-SHIPPING_ITEM_ID = "SHIPPING_ITEM_ID"
 GRATUITY_ITEM_ID = "GRATUITY_ITEM_ID"
 ESTIMATE_OPEN_STATUSES = ("Pending", "Accepted")
 TEXT_MAX_LENGTH = {"PrivateNote": 4000, "CustomerMemo": 1000, "Line.Description": 4000}
@@ -73,8 +72,8 @@ class TransactionRules(TaxRules, CurrencyRules):
             auto = False  # a payment's number is the customer's reference; never assigned
         if sent is not None:
             sent = str(sent)
-            if len(sent) > DOC_NUMBER_MAX_LENGTH:
-                raise faults.string_too_long("DocNumber", DOC_NUMBER_MAX_LENGTH, len(sent))
+            if len(sent) > DOC_NUMBER_MAX_CHARS:
+                raise faults.string_too_long("DocNumber", DOC_NUMBER_MAX_CHARS, len(sent))
             if not allow_duplicate:
                 self._check_unique_doc_number(entity, sent, raw["Id"])
             raw["DocNumber"] = sent
@@ -96,7 +95,7 @@ class TransactionRules(TaxRules, CurrencyRules):
 
     def _assign_doc_number(self, entity: str) -> str:
         number = _next_doc_number(self.store.meta(f"last_doc_number:{entity}"))
-        if len(number) > DOC_NUMBER_MAX_LENGTH:
+        if len(number) > DOC_NUMBER_MAX_CHARS:
             number = FIRST_DOC_NUMBER  # a long custom number cannot be continued
         while self.store.find(entity, "DocNumber", number):
             number = _next_doc_number(number)

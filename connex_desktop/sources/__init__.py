@@ -1,1 +1,1 @@
-"""Ordering systems: one module per source, behind the contract in base.py."""
+"""Ordering systems (and the demo store): one module per source, behind the contract in base.py."""

@@ -47,7 +47,7 @@ def _parsed(parse: Callable[[object], Decimal], what: str, data: Mapping[str, An
     return value
 
 
-def within_quickbooks_limits(order: Order) -> Order:
+def within_quickbooks_rules(order: Order) -> Order:
     """`order`, or an error naming the first of its numbers that QuickBooks cannot hold.
 
     Each number read may fit while a product or a sum of them does not (a quantity times a
@@ -94,7 +94,7 @@ def balance_with_store_total(order: Order) -> Order:
     explicit non-taxable line, so the tax stays what the store reported and the document still
     totals what the buyer was charged. A larger gap is a data error, never silently absorbed.
     """
-    difference = within_quickbooks_limits(order).total - order.computed_total
+    difference = within_quickbooks_rules(order).total - order.computed_total
     if difference == 0:
         return order
     # One cent per rounded part: each line, the shipping and the tax.

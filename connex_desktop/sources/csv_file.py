@@ -30,7 +30,7 @@ from connex_desktop.core.money import (
     percent,
 )
 from connex_desktop.core.progress import CancelToken
-from connex_desktop.sources.amounts import within_quickbooks_limits
+from connex_desktop.sources.amounts import within_quickbooks_rules
 from connex_desktop.sources.base import FailedOrder, FieldKind, OrderQuery, SettingField, Source
 from connex_desktop.sources.csv_rows import Record, order_file_records
 
@@ -70,7 +70,8 @@ TAX_RATE = "Tax Rate"
 TAX_CODE = "Tax Code"
 PRICES_INCLUDE_TAX = "Prices Include Tax"
 
-# The layout of issue 3, in its order; headers are matched ignoring case, spaces and punctuation.
+# The order file's columns, in their order, one row per order line; headers are matched
+# ignoring case, spaces and punctuation.
 COLUMNS: tuple[str, ...] = (
     ORDER_NUMBER, ORDER_DATE, STATUS, PAYMENT_STATUS, AMOUNT_PAID, PAYMENT_METHOD,
     PAYMENT_REFERENCE, CURRENCY, CUSTOMER_NAME, CUSTOMER_EMAIL, COMPANY, BILLING_STREET,
@@ -423,7 +424,7 @@ def _build_order(group: _Group, file_name: str, modified_at: datetime) -> Order:
              "rows": [row.raw for row in group.rows]},
     )
     try:
-        return within_quickbooks_limits(order)
+        return within_quickbooks_rules(order)
     except OrderDataError as error:
         raise _RowError(group.rows[0].line, "", f"{error.message}") from None
 
@@ -613,7 +614,7 @@ def _wanted(entry: _Entry, query: OrderQuery) -> bool:
 
 
 class CsvSource(Source):
-    """Orders from a CSV file in the layout of issue 3.
+    """Orders from a CSV file with the COLUMNS above, one row per order line.
 
     The file is the unit of change: with `modified_since`, a file not modified since then yields
     nothing, and a file modified since yields every order in it (each with `updated_at` = the

@@ -23,7 +23,7 @@ from connex_desktop.core.errors import (
 )
 from connex_desktop.core.progress import CancelToken
 from connex_desktop.core.redaction import redact
-from connex_desktop.core.retry_after import retry_after_s
+from connex_desktop.core.retry_after import RETRYABLE_STATUSES, retry_after_s
 from connex_desktop.core.transport import UnsafeRedirect, is_secure_address, refuse_unsafe_redirect
 from connex_desktop.sources.base import Source
 
@@ -35,7 +35,6 @@ BACKOFF_MAX_S = 32.0
 # A store that asks for a longer pause than this is better retried by the next scheduled run
 # than by a sync that sits silent for many minutes.
 MAX_WAIT_S = 120.0
-RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 AUTH_STATUSES = frozenset({401, 403})
 DETAIL_MAX_CHARS = 300
 # Failures of the connection itself, passing by nature: unreachable, too slow, or broken off in

@@ -35,10 +35,11 @@ from connex_desktop.core.money import (
     MoneyError,
     fits_quickbooks,
     money,
+    money_text,
     quantity,
 )
 from connex_desktop.core.progress import CancelToken
-from connex_desktop.sources.amounts import within_quickbooks_limits
+from connex_desktop.sources.amounts import within_quickbooks_rules
 from connex_desktop.sources.base import (
     TIMEZONE_SETTING,
     FailedOrder,
@@ -426,7 +427,7 @@ class ShopifySource(Source):
             info = (node.get("lineItems") or {}).get("pageInfo") or {}
             lines.extend(self._more_lines(node, info, client, cancel))
             read = order_from_node(node, lines, zone)
-            return within_quickbooks_limits(read) if isinstance(read, Order) else read
+            return within_quickbooks_rules(read) if isinstance(read, Order) else read
         except (OrderDataError, MoneyError, KeyError, TypeError, ValueError) as exc:
             message = exc.message if isinstance(exc, ConnexError) else (
                 f"Shopify sent an order that cannot be read ({type(exc).__name__}: {exc}).")
@@ -642,8 +643,8 @@ def order_from_node(node: Mapping[str, Any], line_items: Sequence[Mapping[str, A
         lines[largest] = replace(lines[largest], discount=lines[largest].discount - gap)
         notes.append(f"{gap:+.2f} on line {largest + 1} for the store's tax rounding.")
     elif gap:
-        return FailedOrder(number, f"the order's parts add up to {total - gap:.2f} but "
-                           f"Shopify's total is {total:.2f}; nothing was booked.",
+        return FailedOrder(number, f"the order's parts add up to {money_text(total - gap)} but "
+                           f"Shopify's total is {money_text(total)}; nothing was booked.",
                            field="totalPriceSet")
     billing = node.get("billingAddress") or {}
     customer = node.get("customer") or {}

@@ -7,16 +7,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from connex_desktop.core.ledger_state import LedgerState
 from connex_desktop.core.redaction import redact
 from connex_desktop.storage.database import Database, utc_now
-
-PLANNED = "planned"      # recorded before sending: the outcome is not known yet
-CONFIRMED = "confirmed"  # QuickBooks holds it (qb_id, doc_number, total)
-FAILED = "failed"        # QuickBooks refused it; the next attempt gets a new request id
-VOIDED = "voided"
-# Deleted from QuickBooks by an undo, or by the sync at once when QuickBooks' total was not the
-# store's; the order may be booked again.
-UNDONE = "undone"
 
 # Documents that book the order as a sale: at most one of them per order and store.
 SALE_DOC_KEYS = ("invoice", "sales_receipt")
@@ -37,7 +30,7 @@ class LedgerRow:
     connection_id: int | None
     run_id: int | None
     request_id: str
-    state: str
+    state: LedgerState
     doc_number: str
     qb_id: str
     total: Decimal
@@ -47,7 +40,7 @@ class LedgerRow:
 
     @property
     def exists(self) -> bool:
-        return self.state in (PLANNED, CONFIRMED)
+        return self.state.exists
 
 
 @dataclass(frozen=True)
@@ -91,7 +84,7 @@ class LedgerRepository:
         """Rows still planned: sent (or about to be) when a run stopped without an answer."""
         rows = self._db.query(
             "SELECT * FROM ledger WHERE realm_id = ? AND store_key = ? AND state = ? ORDER BY id",
-            (realm_id, store_key, PLANNED))
+            (realm_id, store_key, LedgerState.PLANNED))
         return [_row(row) for row in rows]
 
     def plan(self, realm_id: str, store_key: str, connection_id: int | None, run_id: int | None,
@@ -113,7 +106,8 @@ class LedgerRepository:
                 clash = connection.execute(
                     f"SELECT * FROM ledger WHERE realm_id = ? AND store_key = ? AND order_id = ?"
                     f" AND doc_key IN ({marks}) AND state IN (?, ?)",
-                    (realm_id, store_key, intent.order_id, *keys, PLANNED, CONFIRMED)).fetchone()
+                    (realm_id, store_key, intent.order_id, *keys, LedgerState.PLANNED,
+                     LedgerState.CONFIRMED)).fetchone()
                 if clash is not None:
                     refused.append((intent, _row(clash)))
                     continue
@@ -130,7 +124,7 @@ class LedgerRepository:
                     " error = '', payload = excluded.payload, undo_request_id = '',"
                     " updated_at = excluded.updated_at",
                     (realm_id, store_key, intent.order_id, intent.order_number, intent.doc_key,
-                     intent.kind, connection_id, run_id, intent.request_id, PLANNED,
+                     intent.kind, connection_id, run_id, intent.request_id, LedgerState.PLANNED,
                      intent.doc_number, str(intent.total), intent.payload, now, now))
                 recorded.append(intent)
         return recorded, refused
@@ -142,7 +136,7 @@ class LedgerRepository:
                 connection.execute(
                     "UPDATE ledger SET state = ?, qb_id = ?, doc_number = ?, total = ?,"
                     " error = '', updated_at = ? WHERE request_id = ?",
-                    (CONFIRMED, item.qb_id, item.doc_number, str(item.total), now,
+                    (LedgerState.CONFIRMED, item.qb_id, item.doc_number, str(item.total), now,
                      item.request_id))
 
     def fail(self, failures: Iterable[tuple[str, str]]) -> None:
@@ -152,7 +146,7 @@ class LedgerRepository:
             for request_id, error in failures:
                 connection.execute(
                     "UPDATE ledger SET state = ?, error = ?, updated_at = ? WHERE request_id = ?",
-                    (FAILED, redact(error), now, request_id))
+                    (LedgerState.FAILED, redact(error), now, request_id))
 
     def mark_deleted(self, deleted: Iterable[tuple[str, str]]) -> None:
         """(request_id, note) pairs: confirmed documents the sync itself deleted again."""
@@ -161,14 +155,15 @@ class LedgerRepository:
             for request_id, note in deleted:
                 connection.execute(
                     "UPDATE ledger SET state = ?, error = ?, updated_at = ? WHERE request_id = ?"
-                    " AND state = ?", (UNDONE, redact(note), now, request_id, CONFIRMED))
+                    " AND state = ?",
+                    (LedgerState.UNDONE, redact(note), now, request_id, LedgerState.CONFIRMED))
 
     def note_problem(self, request_id: str, problem: str) -> None:
         """Why a planned row could not be checked; it stays planned (its document may exist)."""
         with self._db.transaction() as connection:
             connection.execute(
                 "UPDATE ledger SET error = ?, updated_at = ? WHERE request_id = ? AND state = ?",
-                (problem, utc_now(), request_id, PLANNED))
+                (problem, utc_now(), request_id, LedgerState.PLANNED))
 
     def rows_for_run(self, run_id: int) -> list[LedgerRow]:
         rows = self._db.query("SELECT * FROM ledger WHERE run_id = ? ORDER BY id", (run_id,))
@@ -186,14 +181,14 @@ class LedgerRepository:
         """The run's documents QuickBooks still holds as far as the ledger knows: what an undo
         of the run deletes."""
         rows = self._db.query("SELECT * FROM ledger WHERE run_id = ? AND state = ? ORDER BY id",
-                              (run_id, CONFIRMED))
+                              (run_id, LedgerState.CONFIRMED))
         return [_row(row) for row in rows]
 
     def booked_by_qb_id(self, realm_id: str, kind: str,
                         qb_ids: Iterable[str]) -> dict[str, LedgerRow]:
         """Confirmed documents of one kind in one company, by their QuickBooks Id."""
         rows = self._rows_among("realm_id = ? AND kind = ? AND state = ?",
-                                (realm_id, kind, CONFIRMED), "qb_id", qb_ids)
+                                (realm_id, kind, LedgerState.CONFIRMED), "qb_id", qb_ids)
         return {entry.qb_id: entry for entry in rows}
 
     def intend_undo(self, requests: Iterable[tuple[int, str]]) -> None:
@@ -212,7 +207,8 @@ class LedgerRepository:
             for row_id, note in undone:
                 connection.execute(
                     "UPDATE ledger SET state = ?, error = ?, updated_at = ? WHERE id = ?"
-                    " AND state = ?", (UNDONE, note, now, row_id, CONFIRMED))
+                    " AND state = ?", (LedgerState.UNDONE, note, now, row_id,
+                                       LedgerState.CONFIRMED))
 
     def _rows_among(self, where: str, parameters: tuple[str, ...], column: str,
                     values: Iterable[str]) -> Iterator[LedgerRow]:
@@ -232,6 +228,6 @@ def _row(row: sqlite3.Row) -> LedgerRow:
         id=row["id"], realm_id=row["realm_id"], store_key=row["store_key"],
         order_id=row["order_id"], order_number=row["order_number"], doc_key=row["doc_key"],
         kind=row["kind"], connection_id=row["connection_id"], run_id=row["run_id"],
-        request_id=row["request_id"], state=row["state"], doc_number=row["doc_number"],
-        qb_id=row["qb_id"], total=Decimal(row["total"] or "0"), error=row["error"],
-        payload=row["payload"], undo_request_id=row["undo_request_id"])
+        request_id=row["request_id"], state=LedgerState(row["state"]),
+        doc_number=row["doc_number"], qb_id=row["qb_id"], total=Decimal(row["total"] or "0"),
+        error=row["error"], payload=row["payload"], undo_request_id=row["undo_request_id"])

@@ -14,13 +14,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
+from connex_desktop.core.app_settings import AppSetting
 from connex_desktop.core.connection import Connection
 from connex_desktop.core.errors import ErrorKind, SetupError
 from connex_desktop.core.redaction import redact
-from connex_desktop.core.result import BookedDocument, DocumentKind, QuickBooksUsage, SyncResult
+from connex_desktop.core.result import (
+    BookedDocument,
+    DocumentKind,
+    OrderOutcome,
+    QuickBooksUsage,
+    RunTrigger,
+    SyncResult,
+)
 from connex_desktop.storage.database import Database, utc_now
+
+T = TypeVar("T")
 
 
 def to_plain(value: Any) -> Any:
@@ -235,22 +245,6 @@ class ConnectionRepository:
 
 RUNNING = "running"   # the status of a run that has not finished; the rest are RunStatus values
 
-
-class RunTrigger(enum.StrEnum):
-    MANUAL = "manual"
-    SCHEDULE = "schedule"
-    CLI = "cli"
-    RETRY = "retry"
-    DEMO = "demo"
-
-
-class OrderOutcome(enum.StrEnum):
-    BOOKED = "booked"
-    SKIPPED = "skipped"
-    FAILED = "failed"
-    PLANNED = "planned"   # a dry run's: what would have been booked
-
-
 INTERRUPTED_MESSAGE = ("The app stopped before this run finished. What it booked is recorded; "
                        "sync again to book the rest.")
 
@@ -450,24 +444,24 @@ class CursorRepository:
 
 
 class SettingsRepository:
-    """Application-wide settings as text (never secrets: those go to the keyring)."""
+    """The app's own settings (never secrets: those go to the keyring), as core.app_settings
+    declares them."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def get(self, key: str, default: str | None = None) -> str | None:
-        row = self._db.query_one("SELECT value FROM settings WHERE key = ?", (key,))
-        return row["value"] if row is not None else default
+    def get(self, setting: AppSetting[T]) -> T:
+        row = self._db.query_one("SELECT value FROM settings WHERE key = ?", (setting.key,))
+        return setting.parse(row["value"]) if row is not None else setting.default
 
-    def set(self, key: str, value: str) -> None:
+    def set(self, setting: AppSetting[T], value: T) -> None:
         self._db.execute("INSERT INTO settings (key, value) VALUES (?, ?)"
-                         " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+                         " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                         (setting.key, setting.text(value)))
 
-    def setdefault(self, key: str, value: str) -> str:
-        """The key's value, storing `value` first when it has none; two processes starting at
-        once agree on the one stored first."""
+    def setdefault(self, setting: AppSetting[T], value: T) -> T:
+        """The setting's value, storing `value` first when it has none; two processes starting
+        at once agree on the one stored first."""
         self._db.execute("INSERT INTO settings (key, value) VALUES (?, ?)"
-                         " ON CONFLICT (key) DO NOTHING", (key, value))
-        stored = self.get(key)
-        assert stored is not None
-        return stored
+                         " ON CONFLICT (key) DO NOTHING", (setting.key, setting.text(value)))
+        return self.get(setting)

@@ -10,14 +10,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from connex_desktop.core.result import BookedDocument
-from connex_desktop.storage.ledger import UNDONE, LedgerRepository
-from connex_desktop.storage.repositories import (
-    OrderOutcome,
-    RunOrderRecord,
-    RunRecord,
-    RunRepository,
-)
+from connex_desktop.core.ledger_state import LedgerState
+from connex_desktop.core.result import BookedDocument, OrderOutcome
+from connex_desktop.storage.ledger import LedgerRepository
+from connex_desktop.storage.repositories import RunOrderRecord, RunRecord, RunRepository
 
 OUTCOME_WORDS = {OrderOutcome.BOOKED: "Booked", OrderOutcome.SKIPPED: "Skipped",
                  OrderOutcome.FAILED: "Failed", OrderOutcome.PLANNED: "Would book"}
@@ -43,7 +39,7 @@ def undone_documents(ledger: LedgerRepository, run: RunRecord) -> frozenset[tupl
     if not run.undo_message:     # never undone, not even in part: nothing to look up
         return frozenset()
     return frozenset((row.kind, row.qb_id) for row in ledger.rows_for_run(run.id)
-                     if row.state == UNDONE)
+                     if row.state == LedgerState.UNDONE)
 
 
 def order_result(order: RunOrderRecord, undone: frozenset[tuple[str, str]]) -> str:

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from connex_desktop.core.model import Address
+from connex_desktop.core.quickbooks_rules import (
+    EMAIL_FORMAT,
+    EMAIL_MAX_CHARS,
+    PERSON_NAME_MAX_CHARS,
+    POSTAL_CODE_MAX_CHARS,
+)
 
-# QuickBooks refuses a whole new customer when one optional field is longer than these, so
-# such a field is cut or left out, with a note.
-EMAIL_MAX_CHARS = 100
-POSTAL_CODE_MAX_CHARS = 30
-DISPLAY_NAME_MAX_CHARS = 500
-NAME_PART_MAX_CHARS = {"GivenName": 100, "FamilyName": 100, "CompanyName": 100}
+# QuickBooks refuses the whole customer for one optional field beyond its length: such a name
+# part is cut, with a note naming it so.
 NAME_PART_LABELS = {"GivenName": "first name", "FamilyName": "last name",
                     "CompanyName": "company name"}
-# RFC 822 in the form QuickBooks accepts: local@domain.tld, no spaces or special characters.
-_EMAIL = re.compile(r"[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[^@\s<>()\[\],;:\"]+")
 
 
 def email_problem(email: str) -> str:
@@ -26,7 +25,7 @@ def email_problem(email: str) -> str:
     if len(email) > EMAIL_MAX_CHARS:
         return (f"The buyer's email is not kept in QuickBooks: it has {len(email)} characters, "
                 f"QuickBooks takes at most {EMAIL_MAX_CHARS}.")
-    if email and not _EMAIL.fullmatch(email):
+    if email and not EMAIL_FORMAT.fullmatch(email):
         return f"The buyer's email '{email}' is not kept in QuickBooks: it is not an email address."
     return ""
 
@@ -48,11 +47,12 @@ def address_fields(address: Address, what: str) -> tuple[dict[str, str], str]:
 def trim_name_parts(body: dict[str, Any]) -> list[str]:
     """Cut the name parts of a new customer to QuickBooks' lengths; a note for each cut."""
     notes = []
-    for field, limit in NAME_PART_MAX_CHARS.items():
+    for field, label in NAME_PART_LABELS.items():
+        limit = PERSON_NAME_MAX_CHARS[field]
         value = body.get(field)
         if isinstance(value, str) and len(value) > limit:
             body[field] = value[:limit].rstrip()
-            notes.append(f"The buyer's {NAME_PART_LABELS[field]} is cut to QuickBooks' "
+            notes.append(f"The buyer's {label} is cut to QuickBooks' "
                          f"{limit} characters.")
     return notes
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from connex_desktop.core.connection import Connection
 from connex_desktop.core.errors import Cancelled, ConnexError, ErrorKind, SetupError
+from connex_desktop.core.ledger_state import LedgerState
 from connex_desktop.core.model import Order
 from connex_desktop.core.money import ZERO, MoneyError, money
 from connex_desktop.core.progress import (
@@ -28,10 +29,11 @@ from connex_desktop.core.result import (
     BookedDocument,
     DocumentKind,
     OrderFailure,
+    OrderOutcome,
     RunStatus,
     SyncResult,
 )
-from connex_desktop.core.secrets import SecretStore, connection_secret_key
+from connex_desktop.core.secret_store import SecretStore, connection_secret_key
 from connex_desktop.quickbooks.client import (
     BATCH_MAX_OPERATIONS,
     BatchOperation,
@@ -43,7 +45,6 @@ from connex_desktop.quickbooks.references import ReferenceCache
 from connex_desktop.sources.base import FailedOrder, OrderQuery, Source, missing_settings
 from connex_desktop.storage.database import StorageError
 from connex_desktop.storage.ledger import (
-    PLANNED,
     Confirmation,
     Intent,
     LedgerRepository,
@@ -52,11 +53,10 @@ from connex_desktop.storage.ledger import (
 from connex_desktop.storage.repositories import (
     ConnectionRepository,
     CursorRepository,
-    OrderOutcome,
     RunRepository,
 )
 from connex_desktop.storage.sync_locks import SyncLocks
-from connex_desktop.sync.company import (
+from connex_desktop.sync.company_setup import (
     company_setup,
     numbering_problem,
     purchase_order_problem,
@@ -659,7 +659,7 @@ class _Session:
                                      "connection syncs")
                 continue
             rows = ledger.get(order.source_id, {})
-            unconfirmed = [row for row in rows.values() if row.state == PLANNED]
+            unconfirmed = [row for row in rows.values() if row.state == LedgerState.PLANNED]
             if unconfirmed and not self.dry_run:
                 self._finish_failed(order.source_id, order.number, OrderFailure(
                     order.number,

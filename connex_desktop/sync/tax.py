@@ -1,6 +1,6 @@
 """Sales tax on a sale document as the company's kind books it: US legacy, US automated, VAT/GST.
 
-Facts (reference §2.12, §6 "Company kinds"):
+What QuickBooks Online does:
 - US legacy: lines TAX/NON; one TxnTaxCodeRef, and a stated TotalTax overrides what it computes.
 - US automated sales tax: QuickBooks computes tax from the ship-to address unless TotalTax is
   stated, 0.00 included; any TxnTaxCodeRef sent is replaced.
@@ -19,7 +19,7 @@ from typing import Any
 
 from connex_desktop.core.errors import OrderDataError
 from connex_desktop.core.model import Order
-from connex_desktop.core.money import CENT, ZERO, MoneyError, allocate, money, percent
+from connex_desktop.core.money import CENT, ZERO, MoneyError, allocate, money, money_text, percent
 
 US_COUNTRIES = frozenset({"US", "USA", "UNITED STATES"})
 US_LINE_CODES = ("TAX", "NON")
@@ -164,9 +164,9 @@ class SaleTax:
             _set_code(line, {"value": code})
         stated = ZERO if self.tax_as_line else tax
         if self.company.model is TaxModel.AUTOMATED:
-            body["TxnTaxDetail"] = {"TotalTax": _text(stated)}
+            body["TxnTaxDetail"] = {"TotalTax": money_text(stated)}
         elif self.legacy_code or stated:
-            detail: dict[str, Any] = {"TotalTax": _text(stated)}
+            detail: dict[str, Any] = {"TotalTax": money_text(stated)}
             if self.legacy_code:
                 detail["TxnTaxCodeRef"] = dict(self.legacy_code)
             body["TxnTaxDetail"] = detail
@@ -199,11 +199,11 @@ class _VatDocument:
         difference = self.tax - computed
         if abs(difference) > self._tolerance():
             raise OrderDataError(
-                f"its Tax Amount is {_text(self.tax)} but its lines' tax rates give "
-                f"{_text(computed)} ({self._rates_used(codes)}); nothing was booked. Check "
+                f"its Tax Amount is {money_text(self.tax)} but its lines' tax rates give "
+                f"{money_text(computed)} ({self._rates_used(codes)}); nothing was booked. Check "
                 "each line's Tax Rate.", order=self.order.number, field="Tax Amount")
         body["GlobalTaxCalculation"] = "TaxInclusive" if self.inclusive else "TaxExcluded"
-        detail: dict[str, Any] = {"TotalTax": _text(self.tax)}
+        detail: dict[str, Any] = {"TotalTax": money_text(self.tax)}
         if difference or self.discounted:
             # QuickBooks' rounding per line (or its share of the discount) would differ from
             # the store's: state each rate's tax, the difference on the largest.
@@ -216,7 +216,7 @@ class _VatDocument:
         for line, code in zip(self.lines, codes, strict=True):
             _set_code(line, code.ref)
             if self.inclusive:
-                line.body["SalesItemLineDetail"]["TaxInclusiveAmt"] = _text(line.amount)
+                line.body["SalesItemLineDetail"]["TaxInclusiveAmt"] = money_text(line.amount)
 
     def _tolerance(self) -> Decimal:
         return CENT * (len(self.lines) + 1)
@@ -237,9 +237,9 @@ class _VatDocument:
                 return candidate
         missing = self.lines[unknown[0]]
         raise OrderDataError(
-            f"{missing.label} has no Tax Rate, and its Tax Amount {_text(self.tax)} is not what "
-            f"any of the company's tax codes gives ({self.company.listing}); give each line its "
-            "Tax Rate.", order=self.order.number, field="Tax Rate")
+            f"{missing.label} has no Tax Rate, and its Tax Amount {money_text(self.tax)} is not "
+            f"what any of the company's tax codes gives ({self.company.listing}); give each line "
+            "its Tax Rate.", order=self.order.number, field="Tax Rate")
 
     def _given(self, line: TaxedLine) -> SalesTaxCode | None:
         overrides = {key.strip().casefold(): value for key, value in
@@ -334,10 +334,6 @@ def _set_code(line: TaxedLine, ref: Mapping[str, str]) -> None:
 
 
 def _tax_line(rate: TaxRate, amount: Decimal, net: Decimal) -> dict[str, Any]:
-    return {"Amount": _text(amount), "DetailType": "TaxLineDetail", "TaxLineDetail": {
+    return {"Amount": money_text(amount), "DetailType": "TaxLineDetail", "TaxLineDetail": {
         "TaxRateRef": {"value": rate.id, "name": rate.name}, "PercentBased": True,
-        "TaxPercent": f"{rate.percent.normalize():f}", "NetAmountTaxable": _text(net)}}
-
-
-def _text(amount: Decimal) -> str:
-    return f"{amount:.2f}"
+        "TaxPercent": f"{rate.percent.normalize():f}", "NetAmountTaxable": money_text(net)}}

@@ -2,27 +2,38 @@
 
 from __future__ import annotations
 
-import enum
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 from connex_desktop.core.connection import Connection
-from connex_desktop.core.errors import ConnexError, ErrorKind, SetupError
-from connex_desktop.core.money import money
+from connex_desktop.core.errors import (
+    STOPPING_KINDS,
+    ConnexError,
+    ErrorKind,
+    SetupError,
+    busy_message,
+)
+from connex_desktop.core.ledger_state import LedgerState
+from connex_desktop.core.money import money, money_text
+from connex_desktop.core.quickbooks_rules import BATCH_MAX_OPERATIONS
 from connex_desktop.core.result import DocumentKind, RunStatus
+from connex_desktop.core.undo_result import (
+    UndoDocument,
+    UndoOutcome,
+    UndoResult,
+    UndoStatus,
+)
 from connex_desktop.quickbooks.client import (
-    BATCH_MAX_OPERATIONS,
+    QUERY_IN_MAX_VALUES,
     BatchOperation,
     BatchOutcome,
     QuickBooksClient,
 )
 from connex_desktop.quickbooks.errors import QuickBooksFault
-from connex_desktop.storage.ledger import PLANNED, LedgerRepository, LedgerRow
+from connex_desktop.storage.ledger import LedgerRepository, LedgerRow
 from connex_desktop.storage.repositories import (
     ConnectionRepository,
     CursorRepository,
@@ -31,7 +42,6 @@ from connex_desktop.storage.repositories import (
 )
 from connex_desktop.storage.sync_locks import SyncLocks
 from connex_desktop.sync.engine import CURSOR_NAME, NOT_FOUND_CODE
-from connex_desktop.sync.planner import money_text
 
 log = logging.getLogger(__name__)
 
@@ -44,67 +54,6 @@ DELETE_ROUNDS: tuple[frozenset[str], ...] = (
     frozenset({"PurchaseOrder", "Invoice", "SalesReceipt"}),
     frozenset({"Estimate"}),
 )
-READ_CHUNK = 100            # Ids in one `Id IN (…)` query
-_STOPPING_KINDS = frozenset({ErrorKind.RECONNECT, ErrorKind.FIX_SETUP, ErrorKind.QUOTA})
-BUSY_MESSAGE = ("Another Connex Desktop process (the window or a command line sync) is syncing "
-                "or undoing this connection right now; this undo did not start. Try again when "
-                "it is done.")
-
-
-class UndoOutcome(enum.StrEnum):
-    DELETED = "deleted"              # this undo deleted it
-    WOULD_DELETE = "would_delete"    # a dry run: it would be deleted
-    ALREADY_GONE = "already_gone"    # not in QuickBooks any more (by hand, or an earlier undo)
-    KEPT = "kept"                    # left alone on purpose: deleting it is not safe
-    NOT_CONFIRMED = "not_confirmed"  # no answer from QuickBooks; the next undo finishes it
-
-
-# What happened to each document, in the words the CLI and the sync log both show.
-UNDO_WORDS = {UndoOutcome.DELETED: "deleted", UndoOutcome.WOULD_DELETE: "would delete",
-              UndoOutcome.ALREADY_GONE: "already gone", UndoOutcome.KEPT: "kept",
-              UndoOutcome.NOT_CONFIRMED: "not confirmed"}
-
-
-class UndoStatus(enum.StrEnum):
-    UNDONE = "undone"      # nothing the run booked is left in QuickBooks
-    PARTIAL = "partial"    # some documents were kept or could not be deleted
-    FAILED = "failed"      # nothing could be done (setup, authorisation, unreachable)
-
-
-@dataclass(frozen=True)
-class UndoDocument:
-    order: str
-    kind: DocumentKind
-    qb_id: str
-    doc_number: str
-    total: Decimal
-    outcome: UndoOutcome
-    reason: str = ""     # why it was kept, not confirmed, or already gone
-
-    @property
-    def label(self) -> str:
-        number = self.doc_number or (f"(Id {self.qb_id})" if self.qb_id else "")
-        return f"{self.kind.label} {number}".strip()
-
-
-@dataclass
-class UndoResult:
-    connection: str
-    run_id: int
-    status: UndoStatus
-    dry_run: bool = False
-    documents: list[UndoDocument] = field(default_factory=list)
-    message: str = ""
-    failure_kind: ErrorKind | None = None   # for a FAILED undo: what the user can do
-
-    def count(self, outcome: UndoOutcome) -> int:
-        return sum(1 for doc in self.documents if doc.outcome is outcome)
-
-    @property
-    def left(self) -> list[UndoDocument]:
-        """Documents of the run QuickBooks still holds after this undo."""
-        return [doc for doc in self.documents
-                if doc.outcome in (UndoOutcome.KEPT, UndoOutcome.NOT_CONFIRMED)]
 
 
 class UndoStopped(Exception):
@@ -172,7 +121,7 @@ class RunUndoer:
             if not held:
                 connection = self.connections.get_by_id(connection_id)
                 return UndoResult(connection.name, run_id, UndoStatus.FAILED, dry_run=dry_run,
-                                  message=BUSY_MESSAGE, failure_kind=ErrorKind.RETRY_LATER)
+                                  message=busy_message("undo"), failure_kind=ErrorKind.RETRY_LATER)
             # No live process syncs this connection: a run of it still "running" was left by
             # a process that died, and must not keep the undo from starting.
             self.runs.mark_interrupted(connection_id)
@@ -184,7 +133,7 @@ class RunUndoer:
         rows = self.ledger.booked_by_run(run_id)
         # Sent, but QuickBooks never answered: the next sync finds out whether it is there.
         for row in self.ledger.rows_for_run(run_id):
-            if row.state == PLANNED:
+            if row.state == LedgerState.PLANNED:
                 result.documents.append(UndoDocument(
                     row.order_number, DocumentKind(row.kind), row.qb_id, row.doc_number,
                     row.total, UndoOutcome.NOT_CONFIRMED,
@@ -328,8 +277,8 @@ class _Undo:
             by_kind.setdefault(row.kind, []).append(row.qb_id)
         found: dict[tuple[str, str], dict[str, Any]] = {}
         for kind, ids in by_kind.items():
-            for start in range(0, len(ids), READ_CHUNK):
-                listed = ", ".join(f"'{qb_id}'" for qb_id in ids[start:start + READ_CHUNK])
+            for start in range(0, len(ids), QUERY_IN_MAX_VALUES):
+                listed = ", ".join(f"'{qb_id}'" for qb_id in ids[start:start + QUERY_IN_MAX_VALUES])
                 for document in self.client.query_all(kind, f"Id IN ({listed})"):
                     found[(kind, str(document.get("Id", "")))] = document
         return found
@@ -390,7 +339,7 @@ class _Undo:
         try:
             outcomes = self.client.batch(operations, request_id=batch_id)
         except QuickBooksFault as fault:
-            if fault.kind in _STOPPING_KINDS:
+            if fault.kind in STOPPING_KINDS:
                 raise UndoStopped(fault) from fault
             outcomes = [BatchOutcome(operation.bid, None, fault) for operation in operations]
         deleted: list[tuple[int, str]] = []
@@ -403,7 +352,7 @@ class _Undo:
                 elif problem.code == NOT_FOUND_CODE:
                     deleted.append((row.id, _gone_reason(row)))
                     self._report(row, UndoOutcome.ALREADY_GONE, _gone_reason(row))
-                elif problem.kind in _STOPPING_KINDS:
+                elif problem.kind in STOPPING_KINDS:
                     raise UndoStopped(problem)
                 elif problem.kind is ErrorKind.RETRY_LATER:
                     reason = (f"QuickBooks did not confirm the deletion ({problem.message}); "

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
 from connex_desktop import APP_DISPLAY_NAME, APP_NAME
 from connex_desktop.app import App, build_app
+from connex_desktop.core.app_settings import TRAY_HINT_SHOWN
 from connex_desktop.core.errors import ConnexError
 from connex_desktop.paths import AppPaths
 from connex_desktop.ui.assets import icon
@@ -19,7 +20,6 @@ from connex_desktop.ui.scheduler import AutoSyncScheduler
 from connex_desktop.ui.single_instance import SingleInstance, server_name
 from connex_desktop.ui.tray import TrayIcon
 
-TRAY_HINT_SETTING = "tray_hint_shown"
 TRAY_HINT_MS = 6_000
 
 
@@ -45,13 +45,13 @@ class Desktop(QObject):
 
     def _on_window_hidden_to_tray(self) -> None:
         """The first time only: say that closing the window did not stop the app."""
-        if self.app.settings.get(TRAY_HINT_SETTING) == "1" or self.tray is None:
+        if self.app.settings.get(TRAY_HINT_SHOWN) or self.tray is None:
             return
         self.tray.showMessage(
             "Connex Desktop is still running",
             "Automatic syncs go on in the background. Open the window or quit from this icon.",
             QSystemTrayIcon.MessageIcon.Information, TRAY_HINT_MS)
-        self.app.settings.set(TRAY_HINT_SETTING, "1")
+        self.app.settings.set(TRAY_HINT_SHOWN, True)
 
     def quit(self) -> bool:
         """Quit as the window's File → Quit does: after asking, if a sync is running."""

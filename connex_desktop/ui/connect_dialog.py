@@ -31,7 +31,7 @@ from connex_desktop.quickbooks.auth import (
     new_state,
     parse_callback,
 )
-from connex_desktop.storage.secrets import MemorySecretStore
+from connex_desktop.storage.keyring_secrets import MemorySecretStore
 from connex_desktop.ui.assets import ERROR_STYLE
 from connex_desktop.ui.background import run_in_background
 from connex_desktop.ui.loopback_listener import WAIT_MS, LoopbackListener, is_loopback

@@ -10,6 +10,7 @@ from connex_desktop.app import App
 from connex_desktop.core.connection import Connection
 from connex_desktop.core.errors import ConnexError
 from connex_desktop.core.progress import Progress
+from connex_desktop.core.result import RunTrigger
 from connex_desktop.ui.worker import RunRequest, SyncWorker, UndoRequest, UndoWorker
 
 # On quit, how long to wait for a cancelled run to reach a safe point between two orders.
@@ -50,8 +51,8 @@ class SyncController(QObject):
         self._app = app
         self._jobs: dict[int, _Job] = {}
 
-    def start(self, connection_id: int, *, trigger: str = "manual", dry_run: bool = False,
-              retry_failed: bool = False) -> str | None:
+    def start(self, connection_id: int, *, trigger: RunTrigger = RunTrigger.MANUAL,
+              dry_run: bool = False, retry_failed: bool = False) -> str | None:
         """Start a run; returns None, or why it cannot start, in plain words.
 
         What the engine's prepare() finds wrong arrives as a FAILED result without a run id

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -28,8 +26,9 @@ from connex_desktop.app import App
 from connex_desktop.core.connection import Connection
 from connex_desktop.core.errors import ConnexError
 from connex_desktop.core.progress import Progress
-from connex_desktop.core.result import RunStatus, SyncResult
-from connex_desktop.sandbox.demo_store import DemoSource, only_planted_failures
+from connex_desktop.core.result import RunStatus, RunTrigger, SyncResult
+from connex_desktop.core.undo_result import UndoResult
+from connex_desktop.sources.demo_store import DemoSource, only_planted_failures
 from connex_desktop.ui import text
 from connex_desktop.ui.assets import icon
 from connex_desktop.ui.configure import ConfigureDialog
@@ -40,9 +39,6 @@ from connex_desktop.ui.menu_bar import build_menu_bar, connection_actions
 from connex_desktop.ui.scheduler import AutoSyncScheduler
 from connex_desktop.ui.sync_log import SyncLogDialog
 from connex_desktop.ui.worker import RunRequest, UndoRequest
-
-if TYPE_CHECKING:   # loaded with the undoer (App.undoer): the window shows without QuickBooks
-    from connex_desktop.sync.undo import UndoResult
 
 EMPTY_PAGE, LIST_PAGE = 0, 1
 # Wide enough for a shop address or a file name; the rest is elided and shown in the tooltip.
@@ -390,13 +386,13 @@ class MainWindow(QMainWindow):
         self.reload(select_id=connection.id)
 
     def sync_selected(self) -> str | None:
-        return self._start(trigger="manual")
+        return self._start(trigger=RunTrigger.MANUAL)
 
     def preview_selected(self) -> str | None:
-        return self._start(trigger="manual", dry_run=True)
+        return self._start(trigger=RunTrigger.MANUAL, dry_run=True)
 
     def retry_failed(self, connection_id: int) -> str | None:
-        return self._start(connection_id, trigger="retry", retry_failed=True)
+        return self._start(connection_id, trigger=RunTrigger.RETRY, retry_failed=True)
 
     def _start(self, connection_id: int | None = None, **how) -> str | None:
         connection_id = connection_id if connection_id is not None else self.selected_id()

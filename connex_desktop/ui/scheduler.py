@@ -8,8 +8,9 @@ from datetime import datetime
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from connex_desktop.app import App
+from connex_desktop.core.app_settings import AUTO_SYNC_PAUSED
 from connex_desktop.core.connection import Connection
-from connex_desktop.core.result import RunStatus
+from connex_desktop.core.result import RunStatus, RunTrigger
 from connex_desktop.core.schedule import is_due, next_due
 from connex_desktop.ui.controller import SyncController
 from connex_desktop.ui.text import local_now
@@ -19,11 +20,10 @@ from connex_desktop.ui.text import local_now
 TICK_INTERVAL_MS = 30_000
 # How far back a connection's history is read to count failures in a row for the back-off.
 FAILURE_HISTORY_RUNS = 20
-PAUSED_SETTING = "auto_sync_paused"
 
 
 class AutoSyncScheduler(QObject):
-    """Starts the due connections' syncs through the controller, with trigger "schedule".
+    """Starts the due connections' syncs through the controller, as RunTrigger.SCHEDULE.
 
     Signals:
         paused_changed(bool)
@@ -51,10 +51,10 @@ class AutoSyncScheduler(QObject):
 
     @property
     def paused(self) -> bool:
-        return self._app.settings.get(PAUSED_SETTING, "0") == "1"
+        return self._app.settings.get(AUTO_SYNC_PAUSED)
 
     def set_paused(self, paused: bool) -> None:
-        self._app.settings.set(PAUSED_SETTING, "1" if paused else "0")
+        self._app.settings.set(AUTO_SYNC_PAUSED, paused)
         self.paused_changed.emit(paused)
 
     def _history(self, connection: Connection
@@ -99,6 +99,6 @@ class AutoSyncScheduler(QObject):
                           running=self._controller.is_running(connection.id),
                           last_failure_kind=kind):
                 continue
-            if self._controller.start(connection.id, trigger="schedule") is None:
+            if self._controller.start(connection.id, trigger=RunTrigger.SCHEDULE) is None:
                 started.append(connection.id)
         return started

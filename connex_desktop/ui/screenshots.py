@@ -15,7 +15,7 @@ from connex_desktop.app import build_app
 from connex_desktop.core.connection import Connection, Schedule
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.resources import resources_dir
-from connex_desktop.storage.secrets import MemorySecretStore
+from connex_desktop.storage.keyring_secrets import MemorySecretStore
 from connex_desktop.ui.application import Desktop
 from connex_desktop.ui.configure import ConfigureDialog
 from connex_desktop.ui.connect_dialog import ConnectDialog

@@ -6,7 +6,6 @@ import re
 from collections.abc import Callable
 from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -42,9 +41,17 @@ from PySide6.QtWidgets import (
 
 from connex_desktop.app import App
 from connex_desktop.core.connection import QuickBooksCompany
-from connex_desktop.core.result import QBO_PAGES, BookedDocument, RunStatus
+from connex_desktop.core.money import money_text
+from connex_desktop.core.result import QBO_PAGES, BookedDocument, OrderOutcome, RunStatus
+from connex_desktop.core.undo_result import (
+    UNDO_WORDS,
+    UndoDocument,
+    UndoOutcome,
+    UndoResult,
+    UndoStatus,
+)
 from connex_desktop.quickbooks.auth import api_base_url
-from connex_desktop.storage.repositories import OrderOutcome, RunOrderRecord, RunRecord
+from connex_desktop.storage.repositories import RunOrderRecord, RunRecord
 from connex_desktop.storage.sync_log import (
     ORDER_COLUMNS,
     LogRow,
@@ -64,9 +71,6 @@ from connex_desktop.ui.background import run_in_background
 from connex_desktop.ui.connections_model import FAILED_COLOR
 from connex_desktop.ui.controller import SyncController
 from connex_desktop.ui.worker import UndoRequest
-
-if TYPE_CHECKING:   # loaded with the undoer (App.undoer): the window shows without QuickBooks
-    from connex_desktop.sync.undo import UndoDocument, UndoResult
 
 # The invisible root of a flat table (a default argument made once).
 _ROOT = QModelIndex()
@@ -91,7 +95,7 @@ def document_url(company: QuickBooksCompany, document: BookedDocument) -> str:
 
 
 def undo_line(doc: UndoDocument) -> str:
-    line = f"{doc.label} of order {doc.order}: {doc.total:.2f}"
+    line = f"{doc.label} of order {doc.order}: {money_text(doc.total)}"
     return f"{line} ({doc.reason})" if doc.reason else line
 
 
@@ -99,8 +103,6 @@ def undo_question(parent: QWidget, run: RunRecord,
                   preview: UndoResult) -> tuple[QMessageBox, QAbstractButton | None]:
     """What undoing the run would delete, keep and find gone, and the button that confirms it
     (None when nothing can be deleted: the box only says so)."""
-    from connex_desktop.sync.undo import UNDO_WORDS, UndoOutcome
-
     deleting = [doc for doc in preview.documents if doc.outcome is UndoOutcome.WOULD_DELETE]
     gone = [doc for doc in preview.documents if doc.outcome is UndoOutcome.ALREADY_GONE]
     kept = preview.left
@@ -649,8 +651,6 @@ class SyncLogDialog(QDialog):
             self._undone(run, result)
 
     def _confirm_undo(self, run: RunRecord, preview: UndoResult) -> None:
-        from connex_desktop.sync.undo import UndoStatus
-
         self._show_run()     # the run as it is (read again), while the user decides
         if preview.status is UndoStatus.FAILED:
             self._undo_not_possible(preview.message)
@@ -669,8 +669,6 @@ class SyncLogDialog(QDialog):
         self._start_undo(run, "Deleting this run's documents from QuickBooks…")
 
     def _undone(self, run: RunRecord, result: UndoResult) -> None:
-        from connex_desktop.sync.undo import UndoStatus
-
         self.reload(select_run=run.id)
         box = QMessageBox(self)
         box.setWindowTitle("Undo this run")

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import json
-
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from connex_desktop.app import App
-from connex_desktop.core.result import RunStatus, SyncResult
+from connex_desktop.core.app_settings import NOTIFY_WHEN_ORDERS_BOOKED, TRAY_NEEDS_ATTENTION
+from connex_desktop.core.result import RunStatus, RunTrigger, SyncResult
 from connex_desktop.ui import text
 from connex_desktop.ui.assets import icon
 from connex_desktop.ui.controller import SyncController
 from connex_desktop.ui.scheduler import AutoSyncScheduler
 from connex_desktop.ui.worker import RunRequest
 
-NOTIFY_BOOKED_SETTING = "notify_when_orders_booked"
-# The connections that need attention, {id: why}, as JSON: a restart keeps the icon red.
-NEEDS_ATTENTION_SETTING = "tray_needs_attention"
 NOTIFICATION_MS = 8_000
 PROBLEM_STATUSES = (RunStatus.FAILED, RunStatus.PARTIAL)
 
@@ -110,16 +106,16 @@ class TrayIcon(QSystemTrayIcon):
 
     def _saved_problems(self) -> dict[int, str]:
         """The problems the app knew of when it last ran, for the connections still there."""
-        saved = json.loads(self._app.settings.get(NEEDS_ATTENTION_SETTING) or "{}")
+        saved = self._app.settings.get(TRAY_NEEDS_ATTENTION)
         existing = {connection.id for connection in self._app.connections.list()}
-        return {int(cid): why for cid, why in saved.items() if int(cid) in existing}
+        return {cid: why for cid, why in saved.items() if cid in existing}
 
     def _set_problem(self, connection_id: int, problem: str | None) -> None:
         if problem is None:
             self._problems.pop(connection_id, None)
         else:
             self._problems[connection_id] = problem
-        self._app.settings.set(NEEDS_ATTENTION_SETTING, json.dumps(self._problems))
+        self._app.settings.set(TRAY_NEEDS_ATTENTION, self._problems)
 
     def sync_all(self) -> dict[int, str | None]:
         """Start every connection that is not running; returns each one's refusal (or None)."""
@@ -155,13 +151,13 @@ class TrayIcon(QSystemTrayIcon):
             # fails in each automatic run. Only what went wrong anew is worth a notification.
             new_trouble = (result.new_failures > 0 if result.status is RunStatus.PARTIAL
                            else problem != told_before)
-            if request.trigger == "schedule" and new_trouble:
+            if request.trigger is RunTrigger.SCHEDULE and new_trouble:
                 self.showMessage(f"Automatic sync of {name} needs attention", problem,
                                  QSystemTrayIcon.MessageIcon.Warning, NOTIFICATION_MS)
         else:
             self._set_problem(connection_id, None)
-            if (request.trigger == "schedule" and result.synced
-                    and self._app.settings.get(NOTIFY_BOOKED_SETTING, "0") == "1"):
+            if (request.trigger is RunTrigger.SCHEDULE and result.synced
+                    and self._app.settings.get(NOTIFY_WHEN_ORDERS_BOOKED)):
                 self.showMessage(f"{name}: {result.synced} order(s) booked",
                                  text.counts(result.synced, result.skipped, result.failed),
                                  QSystemTrayIcon.MessageIcon.Information, NOTIFICATION_MS)

@@ -12,11 +12,12 @@ from PySide6.QtCore import QObject, Signal, Slot
 from connex_desktop.core.connection import Connection
 from connex_desktop.core.errors import ConnexError, ErrorKind
 from connex_desktop.core.progress import CancelToken, Progress
-from connex_desktop.core.result import RunStatus, SyncResult
+from connex_desktop.core.result import RunStatus, RunTrigger, SyncResult
+from connex_desktop.core.undo_result import UndoResult, UndoStatus
 
 if TYPE_CHECKING:   # imported by whoever builds them (App.engine, App.undoer), when first needed
     from connex_desktop.sync.engine import Engine
-    from connex_desktop.sync.undo import RunUndoer, UndoResult
+    from connex_desktop.sync.undo import RunUndoer
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ class RunRequest:
     """What to run: the connection as it was when the run started, and how."""
 
     connection: Connection
-    trigger: str = "manual"
+    trigger: RunTrigger = RunTrigger.MANUAL
     dry_run: bool = False
     retry_failed: bool = False
 
@@ -77,7 +78,7 @@ class SyncWorker(QObject):
             # prepare() may ask QuickBooks (preferences), so it runs here, not on the GUI
             # thread. A scheduled run skips it: the engine records its refusal as a failed
             # run, which is what makes the schedule back off.
-            reason = None if request.trigger == "schedule" else self._engine.prepare(
+            reason = None if request.trigger is RunTrigger.SCHEDULE else self._engine.prepare(
                 request.connection)
             if reason:
                 self.finished.emit(SyncResult(connection=request.connection.name, run_id=None,
@@ -133,9 +134,5 @@ class UndoWorker(QObject):
         self.finished.emit(result)
 
     def _failed(self, message: str, kind: ErrorKind | None = None) -> UndoResult:
-        # Loaded already by whoever built the undoer (App.undoer); not at import, so the window
-        # shows without the QuickBooks libraries.
-        from connex_desktop.sync.undo import UndoResult, UndoStatus
-
         return UndoResult(self.request.connection.name, self.request.run_id, UndoStatus.FAILED,
                           dry_run=self.request.dry_run, message=message, failure_kind=kind)

@@ -21,7 +21,7 @@ from PySide6.QtCore import QCoreApplication, QObject, Qt, QThreadPool, QTimer
 from connex_desktop.app import build_app
 from connex_desktop.core.connection import Connection
 from connex_desktop.core.modes import TransactionMode
-from connex_desktop.storage.secrets import MemorySecretStore
+from connex_desktop.storage.keyring_secrets import MemorySecretStore
 from connex_desktop.storage.sync_log import read_run_log
 from connex_desktop.ui.application import Desktop
 from tests.ui.test_sync_log import record_run

@@ -13,7 +13,7 @@ from connex_desktop.app import build_app
 from connex_desktop.core.result import RunStatus
 from connex_desktop.sandbox.server import SandboxServer
 from connex_desktop.sources.base import OrderQuery
-from connex_desktop.storage.secrets import MemorySecretStore
+from connex_desktop.storage.keyring_secrets import MemorySecretStore
 from tests.bench.baseline import baseline_client, sync_order
 from tests.bench.harness import books_problems, connect_csv
 from tests.bench.orders import generate_orders, write_orders_csv

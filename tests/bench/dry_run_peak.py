@@ -18,7 +18,7 @@ from connex_desktop.app import build_app
 from connex_desktop.core.progress import CancelToken
 from connex_desktop.sources.base import OrderQuery
 from connex_desktop.sources.csv_file import CsvSource
-from connex_desktop.storage.secrets import MemorySecretStore
+from connex_desktop.storage.keyring_secrets import MemorySecretStore
 
 MARKER = "PEAK_JSON"
 

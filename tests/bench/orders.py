@@ -111,7 +111,7 @@ def generate_orders(count: int, *, seed: int = 1000, prefix: str = "WEB-",
 
 def write_orders_csv(path: Path, orders: list[ExpectedOrder], *,
                      unpaid: Collection[str] = ()) -> Path:
-    """The orders in the CSV layout of issue 3: one row per line, order amounts on every row.
+    """The orders as an order file (CSV): one row per line, order amounts on every row.
 
     Orders numbered in `unpaid` are written as not paid yet (processing, nothing received).
     """

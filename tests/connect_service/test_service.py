@@ -23,7 +23,7 @@ from connex_desktop.core.errors import ErrorKind
 from connex_desktop.quickbooks.connect_client import ConnectClient, s256
 from connex_desktop.quickbooks.errors import QuickBooksFault
 from connex_desktop.sandbox.server import SandboxServer
-from connex_desktop.storage.secrets import KeyringUnavailable
+from connex_desktop.storage.keyring_secrets import KeyringUnavailable
 from tests.connect_service.conftest import with_query
 
 COMPANY = "Maple & Pine Outfitters"

@@ -30,7 +30,7 @@ from connex_desktop.qbdesktop.webconnector import (
     WebConnectorAccount,
     WebConnectorService,
 )
-from connex_desktop.storage.secrets import MemorySecretStore
+from connex_desktop.storage.keyring_secrets import MemorySecretStore
 from connex_desktop.sync.planner import (
     CompanySetup,
     OrderPlan,

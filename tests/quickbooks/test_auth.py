@@ -11,11 +11,11 @@ import urllib3.util.connection
 
 from connex_desktop.core.connection import QuickBooksCompany
 from connex_desktop.core.errors import ErrorKind
+from connex_desktop.core.quickbooks_rules import DISCOVERY_PATH
 from connex_desktop.core.transport import is_loopback
 from connex_desktop.quickbooks.auth import (
     ACCESS_TOKEN,
     CLIENT_SECRET,
-    DISCOVERY_PATH,
     REFRESH_TOKEN,
     QuickBooksAuth,
     api_base_url,

@@ -23,7 +23,7 @@ from connex_desktop.sandbox.server import SandboxServer
 
 def connect(sandbox: SandboxServer, refresh_token: str | None = None,
             access_token: str | None = None) -> QuickBooks:
-    """A python-quickbooks client wired as reference §6.2 describes."""
+    """A python-quickbooks client with its own AuthClient, its API URL pointed at the sandbox."""
     auth = AuthClient(sandbox.client_id, sandbox.client_secret, "http://127.0.0.1/callback",
                       sandbox.discovery_url, access_token=access_token)
     with warnings.catch_warnings():

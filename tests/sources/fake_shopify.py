@@ -31,9 +31,8 @@ from graphql import (
 
 from tests.sources.fake_stores import JsonHandler, LoopbackHttp
 
-# The part of the Admin API schema the connector reads; names and types as in the reference
-# (shared/reference/order-sources.md §1.5). A query naming any other field fails validation,
-# as it would against Shopify.
+# The part of Shopify's Admin GraphQL API schema the connector reads, with Shopify's names and
+# types. A query naming any other field fails validation, as it would against Shopify.
 SCHEMA_SDL = """
 scalar DateTime
 scalar Decimal

@@ -9,26 +9,37 @@ from decimal import Decimal
 
 import pytest
 
+from connex_desktop.core.app_settings import (
+    AUTO_SYNC_PAUSED,
+    DEMO_COMPANY,
+    KEYRING_FOLDER_ID,
+    TRAY_NEEDS_ATTENTION,
+)
 from connex_desktop.core.connection import (
     Connection,
     CustomerPolicy,
-    Mapping,
     MissingItemPolicy,
     QuickBooksCompany,
+    QuickBooksMapping,
     Schedule,
     TaxPolicy,
 )
 from connex_desktop.core.errors import ErrorKind, SetupError
 from connex_desktop.core.modes import TransactionMode
-from connex_desktop.core.result import BookedDocument, DocumentKind, RunStatus, SyncResult
+from connex_desktop.core.result import (
+    BookedDocument,
+    DocumentKind,
+    OrderOutcome,
+    RunStatus,
+    RunTrigger,
+    SyncResult,
+)
 from connex_desktop.storage.database import Database
 from connex_desktop.storage.repositories import (
     INTERRUPTED_MESSAGE,
     ConnectionRepository,
     CursorRepository,
-    OrderOutcome,
     RunRepository,
-    RunTrigger,
     SettingsRepository,
     from_plain,
     to_plain,
@@ -56,9 +67,11 @@ def full_connection(name: str = "Café Ünïcode store") -> Connection:
         name=name, source_kind="woocommerce", mode=TransactionMode.SALES_ORDERS_INVOICES_POS,
         source_settings={"url": "https://shop.example", "status_field": "wc-completed"},
         statuses=("completed", "processing"), use_qb_numbering=True, prefix="WC-",
-        mapping=Mapping(customer_policy=CustomerPolicy.GENERIC, generic_customer="Web sales",
-                        missing_items=MissingItemPolicy.FALLBACK, fallback_item="Misc",
-                        tax_policy=TaxPolicy.LINE_ITEM, tax_code="TAX", shipping_item="Ship"),
+        mapping=QuickBooksMapping(customer_policy=CustomerPolicy.GENERIC,
+                                  generic_customer="Web sales",
+                                  missing_items=MissingItemPolicy.FALLBACK, fallback_item="Misc",
+                                  tax_policy=TaxPolicy.LINE_ITEM, tax_code="TAX",
+                                  shipping_item="Ship"),
         schedule=Schedule(every_minutes=30),
         quickbooks=QuickBooksCompany(environment="sandbox", client_id="ABC", realm_id="4620816365",
                                      company_name="Sandbox Company_US_1"))
@@ -88,7 +101,7 @@ def test_unknown_keys_are_ignored_and_missing_ones_take_defaults():
              "mapping": {"customer_policy": "generic", "a_future_choice": "x"}}
     loaded = from_plain(Connection, plain)
     assert loaded == Connection(name="Old", source_kind="csv", mode=TransactionMode.INVOICES,
-                                mapping=Mapping(customer_policy=CustomerPolicy.GENERIC))
+                                mapping=QuickBooksMapping(customer_policy=CustomerPolicy.GENERIC))
 
 
 def test_wrong_types_are_refused_not_coerced():
@@ -353,8 +366,19 @@ def test_cursors_are_per_connection_and_overwritten(db, connections):
 
 def test_settings_have_defaults_and_are_overwritten(db):
     settings = SettingsRepository(db)
-    assert settings.get("theme") is None
-    assert settings.get("theme", "system") == "system"
-    settings.set("theme", "dark")
-    settings.set("theme", "light")
-    assert settings.get("theme", "system") == "light"
+    assert settings.get(DEMO_COMPANY) == ""
+    settings.set(DEMO_COMPANY, "uk")
+    settings.set(DEMO_COMPANY, "au+multicurrency")
+    assert settings.get(DEMO_COMPANY) == "au+multicurrency"
+
+
+def test_settings_come_back_as_their_declared_type(db):
+    settings = SettingsRepository(db)
+    assert settings.get(AUTO_SYNC_PAUSED) is False and settings.get(TRAY_NEEDS_ATTENTION) == {}
+    settings.set(AUTO_SYNC_PAUSED, True)
+    settings.set(TRAY_NEEDS_ATTENTION, {3: "QuickBooks asks to sign in again"})
+    again = SettingsRepository(db)
+    assert again.get(AUTO_SYNC_PAUSED) is True
+    assert again.get(TRAY_NEEDS_ATTENTION) == {3: "QuickBooks asks to sign in again"}
+    assert again.setdefault(KEYRING_FOLDER_ID, "first") == "first"
+    assert again.setdefault(KEYRING_FOLDER_ID, "second") == "first"

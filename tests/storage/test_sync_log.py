@@ -9,15 +9,10 @@ import pytest
 
 from connex_desktop.core.connection import Connection
 from connex_desktop.core.modes import TransactionMode
-from connex_desktop.core.result import BookedDocument, DocumentKind
+from connex_desktop.core.result import BookedDocument, DocumentKind, OrderOutcome
 from connex_desktop.storage.database import Database
 from connex_desktop.storage.ledger import LedgerRepository
-from connex_desktop.storage.repositories import (
-    ConnectionRepository,
-    OrderOutcome,
-    RunOrderRecord,
-    RunRepository,
-)
+from connex_desktop.storage.repositories import ConnectionRepository, RunOrderRecord, RunRepository
 from connex_desktop.storage.sync_log import (
     CSV_COLUMNS,
     Shown,

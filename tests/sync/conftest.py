@@ -17,7 +17,7 @@ from connex_desktop.core.modes import TransactionMode
 from connex_desktop.quickbooks.auth import save_credentials
 from connex_desktop.sandbox.server import SandboxServer
 from connex_desktop.sources.csv_file import COLUMNS
-from connex_desktop.storage.secrets import MemorySecretStore
+from connex_desktop.storage.keyring_secrets import MemorySecretStore
 
 
 @pytest.fixture

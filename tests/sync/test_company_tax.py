@@ -7,13 +7,13 @@ from decimal import Decimal
 
 import pytest
 
-from connex_desktop.core.connection import Mapping, TaxPolicy
+from connex_desktop.core.connection import QuickBooksMapping, TaxPolicy
+from connex_desktop.core.ledger_state import LedgerState
 from connex_desktop.core.model import Refund
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.result import RunStatus
 from connex_desktop.sandbox.server import SandboxServer
 from connex_desktop.sources.base import OrderQuery
-from connex_desktop.storage.ledger import UNDONE
 from connex_desktop.sync.tax import SaleTax
 from tests.sync.conftest import connect, docs, money_of, row, write_orders
 from tests.sync.test_refunds import refunding  # noqa: F401  (a fixture)
@@ -95,7 +95,7 @@ def test_automated_sales_tax_keeps_the_stores_zero_tax_in_every_mode(app, compan
 def test_automated_sales_tax_books_the_stores_tax_not_its_own(app, company, tmp_path, policy):
     rows = [row("1002", "HDL-400L", "2", "39.99", payment_status="paid", tax_amount="5.60",
                 **NEW_YORK)]   # the store charged 7 %, where QuickBooks would take 8.875 %
-    result = book(app, company, tmp_path, rows, mapping=Mapping(tax_policy=policy))
+    result = book(app, company, tmp_path, rows, mapping=QuickBooksMapping(tax_policy=policy))
     assert result.status is RunStatus.SUCCEEDED, result.errors
     (invoice,) = docs(company, "Invoice")
     assert money_of(invoice["TotalAmt"]) == D("85.58")
@@ -162,7 +162,7 @@ def test_vat_booked_as_an_item_line_takes_no_vat_of_quickbooks(app, company, tmp
     rows = [row("3008", "HDL-400L", "1", "40.00", tax_rate="20", tax_amount="8.00",
                 payment_status="paid", currency="GBP")]
     result = book(app, company, tmp_path, rows,
-                  mapping=Mapping(tax_policy=TaxPolicy.LINE_ITEM))
+                  mapping=QuickBooksMapping(tax_policy=TaxPolicy.LINE_ITEM))
     assert result.status is RunStatus.SUCCEEDED, result.errors
     (invoice,) = docs(company, "Invoice")
     assert line_codes(company, invoice) == ["0.0% Z", "0.0% Z"]   # the headlamp, the tax line
@@ -205,7 +205,7 @@ def test_the_connections_tax_codes_override_the_code_chosen_by_rate(app, company
     rows = [row("3007", "MAP-TRL-CA", "1", "12.00", tax_rate="0", currency="GBP"),
             row("3007", "HDL-400L", "1", "10.00", tax_code="Standard", tax_amount="2.00")]
     result = book(app, company, tmp_path, rows,
-                  mapping=Mapping(tax_codes={"0": "Exempt", "standard": "20.0% S"}))
+                  mapping=QuickBooksMapping(tax_codes={"0": "Exempt", "standard": "20.0% S"}))
     assert result.status is RunStatus.SUCCEEDED, result.errors
     (invoice,) = docs(company, "Invoice")
     assert line_codes(company, invoice) == ["Exempt", "20.0% S"]
@@ -265,7 +265,7 @@ def test_refunds_in_a_vat_company_carry_its_codes(app, company, tmp_path, refund
 @kind("us-ast")
 def test_a_document_quickbooks_totals_otherwise_is_deleted_at_once(app, company, tmp_path,
                                                                    monkeypatch):
-    def without_stated_tax(self, body, lines, tax, discount):   # as before issue 10
+    def without_stated_tax(self, body, lines, tax, discount):   # QuickBooks computes the tax
         pass
 
     monkeypatch.setattr(SaleTax, "apply", without_stated_tax)
@@ -277,7 +277,7 @@ def test_a_document_quickbooks_totals_otherwise_is_deleted_at_once(app, company,
     assert "deleted" in failure.message
     assert docs(company, "Invoice") == [] and docs(company, "Payment") == []
     rows = app.ledger.rows_for_order(connection.quickbooks.realm_id, "6001")
-    assert [(row.doc_key, row.state) for row in rows] == [("invoice", UNDONE)]
+    assert [(row.doc_key, row.state) for row in rows] == [("invoice", LedgerState.UNDONE)]
 
     monkeypatch.undo()   # fixed: the next sync books it, once
     again = app.engine().run(connection, query=ALL)

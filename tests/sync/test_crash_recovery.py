@@ -31,9 +31,9 @@ from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.result import RunStatus
 from connex_desktop.paths import AppPaths
 from connex_desktop.quickbooks.client import QuickBooksClient
-from connex_desktop.sandbox.company import Company
+from connex_desktop.sandbox.qbo_company import Company
 from connex_desktop.sandbox.server import SandboxServer
-from connex_desktop.storage.secrets import MemorySecretStore
+from connex_desktop.storage.keyring_secrets import MemorySecretStore
 from tests.bench.harness import books_problems, connect_csv, fast_engine, sales_order_problems
 from tests.bench.orders import ExpectedOrder, generate_orders, write_orders_csv
 from tests.sync.file_keyring import FILE_ENV

@@ -7,12 +7,11 @@ from decimal import Decimal
 
 import pytest
 
-from connex_desktop.core.connection import Mapping, TaxPolicy
+from connex_desktop.core.connection import QuickBooksMapping, TaxPolicy
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.progress import CancelToken, Progress
-from connex_desktop.core.result import DocumentKind, RunStatus
+from connex_desktop.core.result import DocumentKind, OrderOutcome, RunStatus
 from connex_desktop.sources.base import OrderQuery
-from connex_desktop.storage.repositories import OrderOutcome
 from tests.sync.conftest import by_number, connect, docs, money_of, row, write_orders
 
 D = Decimal
@@ -301,7 +300,7 @@ def test_missing_items_are_created_or_fail_the_order(app, sandbox, tmp_path):
     path = write_orders(tmp_path / "orders.csv", [
         row("9001", "NEW-SKU-1", "1", "12.00", product_name="Brand new thing")])
     strict = connect(app, sandbox, "Strict", TransactionMode.INVOICES, path,
-                     mapping=Mapping(missing_items="fail"))
+                     mapping=QuickBooksMapping(missing_items="fail"))
     failed = app.engine().run(strict)
     assert failed.errors[0].order == "9001" and "NEW-SKU-1" in failed.errors[0].message
     assert docs(sandbox, "Invoice") == []
@@ -398,9 +397,9 @@ def test_not_connected_is_a_plain_reason_and_a_failed_run(app, sandbox, tmp_path
 
 
 @pytest.mark.parametrize("mapping", [
-    Mapping(tax_code="CA Sales Tax", discount_account="Discounts given",
+    QuickBooksMapping(tax_code="CA Sales Tax", discount_account="Discounts given",
             deposit_account="Checking", payment_method="PayPal"),
-    Mapping(tax_policy=TaxPolicy.LINE_ITEM, shipping_item="Rush Handling"),
+    QuickBooksMapping(tax_policy=TaxPolicy.LINE_ITEM, shipping_item="Rush Handling"),
 ], ids=["tax-code-and-accounts", "tax-line-and-shipping-item"])
 def test_tax_shipping_and_accounts_as_mapped_still_total_the_order(app, sandbox, tmp_path,
                                                                     mapping):

@@ -13,8 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from connex_desktop.app import App, quickbooks_key_prefix
-from connex_desktop.core.connection import Connection, MissingItemPolicy
-from connex_desktop.core.connection import Mapping as ItemMapping
+from connex_desktop.core.connection import Connection, MissingItemPolicy, QuickBooksMapping
 from connex_desktop.core.errors import ErrorKind
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.result import RunStatus
@@ -41,7 +40,7 @@ def write_old(path: Path, rows: list[dict[str, str]]) -> Path:
 def failing_on_missing_items(app: App, sandbox: SandboxServer, orders: Path,
                              **changes: Any) -> Connection:
     return connect(app, sandbox, "Shop", TransactionMode.INVOICES, orders,
-                   mapping=ItemMapping(missing_items=MissingItemPolicy.FAIL), **changes)
+                   mapping=QuickBooksMapping(missing_items=MissingItemPolicy.FAIL), **changes)
 
 
 def create_item(sandbox: SandboxServer, sku: str, name: str) -> None:

@@ -6,14 +6,12 @@ from decimal import Decimal
 
 import pytest
 
+from connex_desktop.core.ledger_state import LedgerState
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.result import RunStatus
 from connex_desktop.sources.base import OrderQuery
 from connex_desktop.storage.database import Database
 from connex_desktop.storage.ledger import (
-    CONFIRMED,
-    FAILED,
-    PLANNED,
     Confirmation,
     Intent,
     LedgerRepository,
@@ -30,7 +28,7 @@ def test_plan_confirm_fail_and_plan_again():
     ledger = LedgerRepository(Database.memory())
     recorded, refused = ledger.plan("r1", "csv|a", 1, 1, [intent("1", "invoice", "req-1")])
     assert len(recorded) == 1 and refused == []
-    assert [row.state for row in ledger.unconfirmed("r1", "csv|a")] == [PLANNED]
+    assert [row.state for row in ledger.unconfirmed("r1", "csv|a")] == [LedgerState.PLANNED]
     ledger.fail([("req-1", "QuickBooks refused it")])
     # A failed document is planned again with a new request id.
     recorded, refused = ledger.plan("r1", "csv|a", 1, 2, [intent("1", "invoice", "req-2")])
@@ -38,7 +36,7 @@ def test_plan_confirm_fail_and_plan_again():
     ledger.confirm([Confirmation("req-2", "130", "1", Decimal("5.00"))])
     (entry,) = ledger.for_orders("r1", "csv|a", ["id-1"])["id-1"].values()
     assert (entry.state, entry.qb_id, entry.request_id, entry.total) == (
-        CONFIRMED, "130", "req-2", Decimal("5.00"))
+        LedgerState.CONFIRMED, "130", "req-2", Decimal("5.00"))
     assert ledger.unconfirmed("r1", "csv|a") == []
 
 
@@ -101,8 +99,8 @@ def test_documents_sent_before_a_crash_are_adopted_not_sent_twice(app, sandbox, 
         assert len(docs(sandbox, "Payment")) == 4
         assert all(doc["Balance"] == 0 for doc in stored)
     rows = [entry for entry in app.ledger.rows_for_order(sandbox.realm_id, "500")]
-    assert {entry.state for entry in rows} == {CONFIRMED}
-    assert FAILED not in {entry.state for number in ("501", "502", "503")
+    assert {entry.state for entry in rows} == {LedgerState.CONFIRMED}
+    assert LedgerState.FAILED not in {entry.state for number in ("501", "502", "503")
                           for entry in app.ledger.rows_for_order(sandbox.realm_id, number)}
 
 
@@ -127,5 +125,5 @@ def test_unconfirmed_documents_are_looked_up_before_anything_is_sent_again(app, 
     assert before == {kind: sorted(doc["Id"] for doc in docs(sandbox, kind)) for kind in kinds}
     rows = [entry for number in ("700", "701", "702")
             for entry in app.ledger.rows_for_order(sandbox.realm_id, number)]
-    assert rows and {entry.state for entry in rows} == {CONFIRMED}
+    assert rows and {entry.state for entry in rows} == {LedgerState.CONFIRMED}
     assert all(entry.qb_id for entry in rows)

@@ -40,7 +40,7 @@ def reported(metered: Usage) -> QuickBooksUsage:
 
 
 def test_each_run_reports_what_the_metering_sandbox_counted(app, sandbox, tmp_path, capsys):
-    """Today's cost, the baseline for caching reference lists between runs (issue 12)."""
+    """Today's cost, the baseline for caching reference lists between runs."""
     path = write_orders(tmp_path / "orders.csv", orders(6001, 10))
     connection = connect(app, sandbox, "Shop", TransactionMode.INVOICES_WITH_PAYMENTS, path)
     first, metered = sync(app, sandbox, connection)

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 import pytest
 
+from connex_desktop.core.ledger_state import LedgerState
 from connex_desktop.core.model import Buyer, Order, OrderLine, Payment, PaymentStatus
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.money import money
@@ -19,7 +20,7 @@ from connex_desktop.core.result import RunStatus
 from connex_desktop.sandbox.server import Reply, SandboxServer
 from connex_desktop.sources.base import FailedOrder, OrderQuery
 from connex_desktop.sources.csv_file import CsvSource
-from connex_desktop.storage.ledger import CONFIRMED, PLANNED, Intent
+from connex_desktop.storage.ledger import Intent
 from connex_desktop.sync.engine import _Session
 from tests.sync.conftest import by_number, connect, docs, write_orders
 
@@ -122,7 +123,8 @@ def test_an_odd_total_in_quickbooks_answer_is_confirmed_and_the_run_goes_on(
     assert result.status is RunStatus.PARTIAL and result.synced == 2, result
     assert "QuickBooks answered 1E+26 as the total of its Invoice N-2" in failures(result)["N-2"]
     # The invoice is in QuickBooks: recorded as such, so it is never sent again.
-    assert ledger_states(app, result.run_id) == dict.fromkeys(("N-1", "N-2", "N-3"), CONFIRMED)
+    assert ledger_states(app, result.run_id) == dict.fromkeys(("N-1", "N-2", "N-3"),
+                                                              LedgerState.CONFIRMED)
     (row,) = [row for row in app.ledger.rows_for_run(result.run_id) if row.order_number == "N-2"]
     assert row.qb_id and row.total == D("99999999999999999999999999.00")
 
@@ -148,15 +150,16 @@ def test_an_answer_not_taken_in_leaves_the_other_documents_confirmed(
 
     assert result.status is RunStatus.PARTIAL and result.synced == 2, result
     assert "checks before sending it again" in failures(result)["N-2"]
-    assert ledger_states(app, result.run_id) == {"N-1": CONFIRMED, "N-2": PLANNED,
-                                                 "N-3": CONFIRMED}
+    assert ledger_states(app, result.run_id) == {"N-1": LedgerState.CONFIRMED,
+                                                 "N-2": LedgerState.PLANNED,
+                                                 "N-3": LedgerState.CONFIRMED}
 
     monkeypatch.undo()
     monkeypatch.setattr(app, "source_kinds", {**app.source_kinds, "csv": GivenOrders})
     monkeypatch.setattr(GivenOrders, "orders", given)
     again = app.engine().run(connection)
     assert again.status is RunStatus.SUCCEEDED, again
-    assert set(ledger_states(app, result.run_id).values()) == {CONFIRMED}
+    assert set(ledger_states(app, result.run_id).values()) == {LedgerState.CONFIRMED}
     assert sorted(by_number(sandbox, "Invoice")) == ["N-1", "N-2", "N-3"]   # none twice
 
 
@@ -190,7 +193,7 @@ def test_reconcile_survives_bad_ledger_rows_and_the_sync_goes_on(app, sandbox, t
     assert "could not be checked with QuickBooks" in failed["B-2"]
     states = {row.order_number: (row.state, bool(row.error))
               for row in app.ledger.unconfirmed(sandbox.realm_id, store_key)}
-    assert states == {"B-1": (PLANNED, True), "B-2": (PLANNED, True), "B-3": (PLANNED, True)}
+    assert states == dict.fromkeys(("B-1", "B-2", "B-3"), (LedgerState.PLANNED, True))
     again = app.engine().run(connection)
     assert again.status is RunStatus.PARTIAL and set(failures(again)) == {"B-1", "B-2", "B-3"}
 

@@ -14,8 +14,8 @@ import pytest
 from connex_desktop.core.connection import (
     Connection,
     CustomerPolicy,
-    Mapping,
     MissingItemPolicy,
+    QuickBooksMapping,
     TaxPolicy,
 )
 from connex_desktop.core.errors import OrderDataError
@@ -284,7 +284,7 @@ def test_lines_keep_quantity_times_price_and_discounts_go_on_a_discount_line():
 
 def test_tax_as_a_line_item():
     setup = CompanySetup(tax_item={"Id": "99", "Name": "Sales tax"})
-    conn = connection(mapping=Mapping(tax_policy=TaxPolicy.LINE_ITEM))
+    conn = connection(mapping=QuickBooksMapping(tax_policy=TaxPolicy.LINE_ITEM))
     body = plan(make_order(tax="7.25"), conn, setup=setup).documents[0].body
     assert "TxnTaxDetail" not in body
     assert body["Line"][-1]["SalesItemLineDetail"]["ItemRef"]["value"] == "99"
@@ -342,8 +342,8 @@ def test_new_buyer_is_created_once():
 
 
 def test_generic_customer():
-    conn = connection(mapping=Mapping(customer_policy=CustomerPolicy.GENERIC,
-                                      generic_customer="Web Store"))
+    conn = connection(mapping=QuickBooksMapping(customer_policy=CustomerPolicy.GENERIC,
+                                               generic_customer="Web Store"))
     result = plan(make_order(), conn)
     assert result.creates[0].body == {"DisplayName": "Web Store"}
 
@@ -356,9 +356,9 @@ def test_missing_item_is_created_failed_or_mapped_as_the_connection_says():
     assert item.body["IncomeAccountRef"]["value"] == "79"
     with pytest.raises(OrderDataError, match="SKU 'NEW-1'"):
         plan(make_order(lines=lines),
-             connection(mapping=Mapping(missing_items=MissingItemPolicy.FAIL)))
+             connection(mapping=QuickBooksMapping(missing_items=MissingItemPolicy.FAIL)))
     fallback = plan(make_order(lines=lines),
-                    connection(mapping=Mapping(missing_items=MissingItemPolicy.FALLBACK)),
+                    connection(mapping=QuickBooksMapping(missing_items=MissingItemPolicy.FALLBACK)),
                     setup=CompanySetup(fallback_item={"Id": "13", "Name": "Gift Box"}))
     assert fallback.documents[0].body["Line"][0]["SalesItemLineDetail"]["ItemRef"]["value"] == "13"
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from connex_desktop.core.connection import CustomerPolicy, Mapping
+from connex_desktop.core.connection import CustomerPolicy, QuickBooksMapping
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.result import RunStatus
 from connex_desktop.sandbox.server import SandboxServer
@@ -90,7 +90,7 @@ def test_the_generic_customer_gets_a_twin_per_currency(app, multicurrency_sandbo
         row("G-2", "MUG-ENM-12", "1", "18.00", currency="GBP"),
     ])
     connection = connect(app, sandbox, "Shop", TransactionMode.SALES_ORDERS, orders,
-                         mapping=Mapping(customer_policy=CustomerPolicy.GENERIC))
+                         mapping=QuickBooksMapping(customer_policy=CustomerPolicy.GENERIC))
     result = app.engine().run(connection)
     assert result.status is RunStatus.SUCCEEDED, result.errors
     by_order = {doc["PrivateNote"].split()[1]: doc for doc in docs(sandbox, "Estimate")}

@@ -14,9 +14,9 @@ from connex_desktop.core.model import Order, Refund
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.progress import CancelToken
 from connex_desktop.core.result import DocumentKind, RunStatus
+from connex_desktop.core.undo_result import UndoOutcome, UndoStatus
 from connex_desktop.sources.base import FailedOrder, OrderQuery
 from connex_desktop.sources.csv_file import CsvSource
-from connex_desktop.sync.undo import UndoOutcome, UndoStatus
 from tests.bench.harness import fast_engine
 from tests.sync.conftest import by_number, connect, docs, money_of, row, write_orders
 from tests.sync.test_faults import DROP, FaultyServer

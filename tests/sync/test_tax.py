@@ -11,7 +11,7 @@ from connex_desktop.core.connection import Connection
 from connex_desktop.core.errors import SetupError
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.quickbooks.references import ReferenceCache
-from connex_desktop.sync.company import company_setup
+from connex_desktop.sync.company_setup import company_setup
 from connex_desktop.sync.tax import TaxModel
 
 CONNECTION = Connection(name="Shop", source_kind="csv", mode=TransactionMode.INVOICES)

@@ -19,7 +19,7 @@ from connex_desktop.core.result import DocumentKind, RunStatus
 from connex_desktop.sandbox.seed import CATALOG
 from connex_desktop.sandbox.server import SandboxServer
 from connex_desktop.sources.base import OrderQuery
-from connex_desktop.storage.secrets import MemorySecretStore
+from connex_desktop.storage.keyring_secrets import MemorySecretStore
 from tests.sync.conftest import connect, money_of, row, write_orders
 
 MODES = (TransactionMode.INVOICES_WITH_PAYMENTS, TransactionMode.SALES_RECEIPTS,

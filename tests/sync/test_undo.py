@@ -9,13 +9,14 @@ from decimal import Decimal
 import pytest
 
 from connex_desktop.core.errors import ErrorKind, SetupError
+from connex_desktop.core.ledger_state import LedgerState
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.result import DocumentKind, RunStatus
+from connex_desktop.core.undo_result import UndoOutcome, UndoStatus
 from connex_desktop.sources.base import OrderQuery
-from connex_desktop.storage.ledger import CONFIRMED, UNDONE, Intent
+from connex_desktop.storage.ledger import Intent
 from connex_desktop.sync import undo as undo_module
 from connex_desktop.sync.engine import CURSOR_NAME
-from connex_desktop.sync.undo import UndoOutcome, UndoStatus
 from tests.sync.conftest import (
     by_number,
     connect,
@@ -69,8 +70,8 @@ def test_undo_deletes_invoices_and_payments_and_a_new_sync_books_them_again_once
     (payment,) = docs(sandbox, "Payment")
     assert payment["Line"][0]["LinkedTxn"][0]["TxnId"] == other_invoice["Id"]
     assert money_of(sandbox.company.read("Invoice", other_invoice["Id"])["Balance"]) == D("0")
-    assert {r.state for r in app.ledger.rows_for_run(booked.run_id)} == {UNDONE}
-    assert {r.state for r in app.ledger.rows_for_run(kept.run_id)} == {CONFIRMED}
+    assert {r.state for r in app.ledger.rows_for_run(booked.run_id)} == {LedgerState.UNDONE}
+    assert {r.state for r in app.ledger.rows_for_run(kept.run_id)} == {LedgerState.CONFIRMED}
     run = app.runs.get(booked.run_id)
     assert run.undone_at is not None and "5 documents deleted" in run.undo_message
     assert app.runs.get(kept.run_id).undone_at is None
@@ -203,7 +204,7 @@ def test_a_crash_after_the_first_deletes_is_finished_by_the_next_undo(app, sandb
     assert held(sandbox)["Payment"] == 0 and held(sandbox)["Invoice"] == 3
     # The ledger still counts the payments as booked, with the undo's intent recorded.
     payments = [r for r in app.ledger.rows_for_run(booked.run_id) if r.kind == "Payment"]
-    assert {r.state for r in payments} == {CONFIRMED} and all(r.undo_request_id
+    assert {r.state for r in payments} == {LedgerState.CONFIRMED} and all(r.undo_request_id
                                                                for r in payments)
     monkeypatch.setattr(undo_module.QuickBooksClient, "batch", real_batch)
 

@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import QCoreApplication, QThreadPool
 
 from connex_desktop.app import build_app
-from connex_desktop.storage.secrets import MemorySecretStore
+from connex_desktop.storage.keyring_secrets import MemorySecretStore
 from connex_desktop.ui.application import Desktop
 
 UI_TESTS = Path(__file__).parent

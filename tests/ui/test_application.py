@@ -11,9 +11,9 @@ import time
 import uuid
 
 from connex_desktop.app import build_app
+from connex_desktop.core.app_settings import TRAY_HINT_SHOWN
 from connex_desktop.sandbox.seed import COMPANY_NAME
-from connex_desktop.storage.secrets import MemorySecretStore
-from connex_desktop.ui.application import TRAY_HINT_SETTING
+from connex_desktop.storage.keyring_secrets import MemorySecretStore
 from connex_desktop.ui.single_instance import SingleInstance, server_name
 
 
@@ -41,7 +41,7 @@ def test_closing_the_window_keeps_the_app_in_the_tray_and_says_so_once(qtbot, de
     window.close()
     assert not window.isVisible() and window.keep_running_in_tray
     assert shown == ["Connex Desktop is still running"]
-    assert desktop.app.settings.get(TRAY_HINT_SETTING) == "1"
+    assert desktop.app.settings.get(TRAY_HINT_SHOWN) is True
     window.show()
     window.close()
     assert shown == ["Connex Desktop is still running"]
@@ -152,6 +152,6 @@ def test_quit_ends_the_app_within_two_seconds_without_saying_it_still_runs(tmp_p
             app.wait()
     settings = build_app(str(data), secrets=MemorySecretStore())
     try:   # the hint stays for the first real close of the window
-        assert settings.settings.get(TRAY_HINT_SETTING) is None
+        assert settings.settings.get(TRAY_HINT_SHOWN) is False
     finally:
         settings.close()

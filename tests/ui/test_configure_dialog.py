@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLineEdit
 
 from connex_desktop.core.connection import Connection, CustomerPolicy, Schedule
 from connex_desktop.core.modes import MODE_INFO, TransactionMode
-from connex_desktop.core.secrets import connection_secret_key
+from connex_desktop.core.secret_store import connection_secret_key
 from connex_desktop.sources.base import FieldKind, SettingField, Source
 from connex_desktop.ui.configure import ConfigureDialog
 from connex_desktop.ui.configure.store_tab import SAVED_SECRET_HINT

@@ -8,8 +8,9 @@ import time
 from PySide6.QtCore import QElapsedTimer, QTimer
 
 from connex_desktop.core.progress import Progress
+from connex_desktop.core.undo_result import UndoOutcome, UndoStatus
 from connex_desktop.storage.database import NOTHING_LOST
-from connex_desktop.sync.undo import RunUndoer, UndoOutcome, UndoStatus
+from connex_desktop.sync.undo import RunUndoer
 from connex_desktop.ui.worker import PROGRESS_INTERVAL_S, RunRequest, SyncWorker
 from tests.storage.full_disk import fill_disk_after
 

@@ -9,10 +9,9 @@ from typing import ClassVar
 from PySide6.QtCore import Qt
 
 from connex_desktop.app import quickbooks_key_prefix
-from connex_desktop.core.result import RunStatus
+from connex_desktop.core.result import OrderOutcome, RunStatus, RunTrigger
 from connex_desktop.quickbooks.auth import CLIENT_SECRET, REFRESH_TOKEN
-from connex_desktop.sandbox.demo_store import DEFAULT_ORDER_COUNT, DemoSource
-from connex_desktop.storage.repositories import OrderOutcome
+from connex_desktop.sources.demo_store import DEFAULT_ORDER_COUNT, DemoSource
 from connex_desktop.ui.application import Desktop
 from connex_desktop.ui.sync_log import sentence
 from tests.ui.test_sync_log import loaded
@@ -99,7 +98,7 @@ def test_failed_orders_show_their_reason_and_retry_books_them(qtbot, desktop):
     with qtbot.waitSignal(desktop.controller.run_finished, timeout=FINISH_TIMEOUT_MS) as done:
         log.retry_button.click()
     _cid, retried, request = done.args
-    assert request.retry_failed and request.trigger == "retry"
+    assert request.retry_failed and request.trigger is RunTrigger.RETRY
     assert retried.failed == 0 and retried.synced == len(failed_before)
     assert app.runs.failed_order_numbers(connection.id) == []
     assert loaded(qtbot, log).runs_model.rowCount() == 2 and not log.retry_button.isEnabled()

@@ -15,7 +15,7 @@ LONG_SESSION = f"""
 import sys
 from PySide6.QtWidgets import QApplication
 from connex_desktop.app import build_app
-from connex_desktop.storage.secrets import MemorySecretStore
+from connex_desktop.storage.keyring_secrets import MemorySecretStore
 from connex_desktop.ui.controller import SyncController
 
 qt_app = QApplication([])

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from connex_desktop.core.connection import QuickBooksCompany, Schedule
 from connex_desktop.core.errors import ErrorKind
-from connex_desktop.core.result import RunStatus, SyncResult
+from connex_desktop.core.result import RunStatus, RunTrigger, SyncResult
 from connex_desktop.core.schedule import reads_allowed_again
 from connex_desktop.ui.scheduler import TICK_INTERVAL_MS, AutoSyncScheduler
 from connex_desktop.ui.text import local_now
@@ -35,9 +35,9 @@ def test_due_connections_start_once_and_wait_for_their_next_turn(qtbot, desktop)
     with qtbot.waitSignal(desktop.controller.run_finished, timeout=FINISH_TIMEOUT_MS) as done:
         assert scheduler.tick() == [demo.id]        # never ran: due at once
         assert scheduler.tick() == []               # running: not started twice
-    assert done.args[2].trigger == "schedule"
+    assert done.args[2].trigger is RunTrigger.SCHEDULE
     run = desktop.app.runs.last(demo.id)
-    assert run.trigger.value == "schedule"
+    assert run.trigger is RunTrigger.SCHEDULE
     clock.now = run.started_at.astimezone() + timedelta(minutes=14)
     assert scheduler.tick() == []
     assert scheduler.next_due(demo) == run.started_at + timedelta(minutes=15)

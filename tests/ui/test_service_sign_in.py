@@ -17,7 +17,7 @@ from connex_desktop.quickbooks.auth import CLIENT_SECRET, REFRESH_TOKEN
 from connex_desktop.quickbooks.connect_client import SERVICE_ENV
 from connex_desktop.sandbox.seed import COMPANY_NAME
 from connex_desktop.sandbox.server import SandboxServer
-from connex_desktop.storage.secrets import KeyringUnavailable
+from connex_desktop.storage.keyring_secrets import KeyringUnavailable
 from connex_desktop.ui import service_sign_in
 from connex_desktop.ui.connect_dialog import ConnectDialog
 from tests.connect_service.conftest import Browser

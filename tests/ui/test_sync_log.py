@@ -12,8 +12,14 @@ from PySide6.QtCore import QPoint, QStandardPaths, Qt
 from PySide6.QtGui import QGuiApplication
 
 from connex_desktop.core.connection import QuickBooksCompany
-from connex_desktop.core.result import BookedDocument, DocumentKind, RunStatus, SyncResult
-from connex_desktop.storage.repositories import OrderOutcome, RunRepository
+from connex_desktop.core.result import (
+    BookedDocument,
+    DocumentKind,
+    OrderOutcome,
+    RunStatus,
+    SyncResult,
+)
+from connex_desktop.storage.repositories import RunRepository
 from connex_desktop.storage.sync_log import CSV_COLUMNS
 from connex_desktop.sync.engine import CURSOR_NAME
 from connex_desktop.ui import sync_log

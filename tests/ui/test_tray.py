@@ -6,10 +6,10 @@ import dataclasses
 
 import pytest
 
-from connex_desktop.core.connection import Mapping as ItemMapping
-from connex_desktop.core.connection import MissingItemPolicy
+from connex_desktop.core.app_settings import AUTO_SYNC_PAUSED, NOTIFY_WHEN_ORDERS_BOOKED
+from connex_desktop.core.connection import MissingItemPolicy, QuickBooksMapping
 from connex_desktop.core.modes import TransactionMode
-from connex_desktop.core.result import RunStatus
+from connex_desktop.core.result import RunStatus, RunTrigger
 from connex_desktop.sandbox.server import SandboxServer
 from connex_desktop.ui.tray import TrayIcon
 from tests.sync.conftest import connect, row, write_orders
@@ -86,7 +86,7 @@ def test_pause_automatic_sync_is_remembered(qtbot, desktop):
     tray.build_menu()
     action(tray.menu, "Pause automatic sync").trigger()
     assert desktop.scheduler.paused
-    assert desktop.app.settings.get("auto_sync_paused") == "1"
+    assert desktop.app.settings.get(AUTO_SYNC_PAUSED) is True
     tray.build_menu()
     assert action(tray.menu, "Pause automatic sync").isChecked()
     assert "Automatic sync is paused" in menu_texts(tray.menu)
@@ -98,14 +98,14 @@ def test_a_failed_automatic_sync_notifies_and_turns_the_icon_red(qtbot, desktop,
     demo = desktop.window.try_demo()
     app.connections.update(dataclasses.replace(demo, prefix="WEB-STORE-ORDER-"))
     with qtbot.waitSignal(desktop.controller.run_finished, timeout=FINISH_TIMEOUT_MS):
-        desktop.controller.start(demo.id, trigger="schedule")
+        desktop.controller.start(demo.id, trigger=RunTrigger.SCHEDULE)
     assert tray.state == "error"
     assert shown and shown[0][0] == "Automatic sync of Demo store needs attention"
     assert "failed" in shown[0][1]
     # The next automatic run tries those orders again; they fail as before, which was told
     # already: the icon stays red, quietly.
     with qtbot.waitSignal(desktop.controller.run_finished, timeout=FINISH_TIMEOUT_MS) as again:
-        desktop.controller.start(demo.id, trigger="schedule")
+        desktop.controller.start(demo.id, trigger=RunTrigger.SCHEDULE)
     assert again.args[1].status is RunStatus.PARTIAL and again.args[1].failed
     assert tray.state == "error" and len(shown) == 1
 
@@ -116,7 +116,7 @@ def test_a_whole_run_failure_notifies_once_until_it_changes(qtbot, desktop, noti
     other = app.connections.duplicate(demo.name, "Second shop")   # no tokens of its own
     for _run in range(2):
         with qtbot.waitSignal(desktop.controller.run_finished, timeout=FINISH_TIMEOUT_MS) as done:
-            desktop.controller.start(other.id, trigger="schedule")
+            desktop.controller.start(other.id, trigger=RunTrigger.SCHEDULE)
         assert done.args[1].status is RunStatus.FAILED
     assert len(shown) == 1 and shown[0][0] == "Automatic sync of Second shop needs attention"
     assert shown[0][1].startswith("Reconnect to QuickBooks")
@@ -130,13 +130,13 @@ def test_automatic_syncs_notify_orders_failing_for_the_first_time_only(
 
     def automatic_sync():
         with qtbot.waitSignal(desktop.controller.run_finished, timeout=FINISH_TIMEOUT_MS) as done:
-            desktop.controller.start(shop.id, trigger="schedule")
+            desktop.controller.start(shop.id, trigger=RunTrigger.SCHEDULE)
         return done.args[1]
 
     with SandboxServer() as sandbox:
         shop = connect(app, sandbox, "Shop", TransactionMode.INVOICES,
                        write_orders(orders, [row("7001", KNOWN_SKU), row("7002", "NO-SUCH-SKU")]),
-                       mapping=ItemMapping(missing_items=MissingItemPolicy.FAIL))
+                       mapping=QuickBooksMapping(missing_items=MissingItemPolicy.FAIL))
         first = automatic_sync()
         assert (first.status, first.synced, first.failed) == (RunStatus.PARTIAL, 1, 1)
         assert len(shown) == 1 and shown[0][0] == "Automatic sync of Shop needs attention"
@@ -160,9 +160,9 @@ def test_automatic_syncs_notify_orders_failing_for_the_first_time_only(
 def test_booked_orders_are_announced_only_when_asked_for(qtbot, desktop, notifications):
     app, tray, shown = desktop.app, desktop.tray, notifications
     demo = desktop.window.try_demo()
-    app.settings.set("notify_when_orders_booked", "1")
+    app.settings.set(NOTIFY_WHEN_ORDERS_BOOKED, True)
     with qtbot.waitSignal(desktop.controller.run_finished, timeout=FINISH_TIMEOUT_MS) as done:
-        desktop.controller.start(demo.id, trigger="schedule")
+        desktop.controller.start(demo.id, trigger=RunTrigger.SCHEDULE)
     booked = done.args[1].synced
     assert tray.state == "idle"
     assert shown == [(f"Demo store: {booked} order(s) booked",
@@ -182,7 +182,7 @@ def test_needs_attention_outlives_a_cancelled_run_and_a_restart(qtbot, desktop):
     demo = desktop.window.try_demo()
     app.connections.update(dataclasses.replace(demo, prefix="WEB-STORE-ORDER-"))
     with qtbot.waitSignal(desktop.controller.run_finished, timeout=FINISH_TIMEOUT_MS) as done:
-        desktop.controller.start(demo.id, trigger="schedule")
+        desktop.controller.start(demo.id, trigger=RunTrigger.SCHEDULE)
     assert done.args[1].status is RunStatus.PARTIAL and tray.state == "error"
     with qtbot.waitSignal(desktop.controller.run_finished, timeout=FINISH_TIMEOUT_MS) as done:
         tray.sync_all()

@@ -7,8 +7,9 @@ import threading
 
 from PySide6.QtWidgets import QMessageBox
 
-from connex_desktop.sandbox.demo_store import DemoSource
-from connex_desktop.sync.undo import RunUndoer, UndoOutcome
+from connex_desktop.core.undo_result import UndoOutcome
+from connex_desktop.sources.demo_store import DemoSource
+from connex_desktop.sync.undo import RunUndoer
 from tests.ui.test_sync_log import FINISH_TIMEOUT_MS, loaded, synced_log
 
 UNDO_TIMEOUT_MS = 30_000
@@ -43,7 +44,9 @@ def test_undo_this_run_asks_first_then_deletes_in_the_background(qtbot, desktop,
     assert log.undo_confirmation is None
     assert all(company.read(kind, qb_id) for kind, qb_id in booked)
 
-    # Confirming deletes every document the run booked, away from the GUI thread.
+    # Confirming deletes every document the run booked, away from the GUI thread. The run is
+    # read again behind the question, its button enabled once that read is shown.
+    assert loaded(qtbot, log).undo_button.isEnabled()
     log.undo_button.click()
     qtbot.waitUntil(lambda: log.undo_confirmation is not None, timeout=UNDO_TIMEOUT_MS)
     box = log.undo_confirmation

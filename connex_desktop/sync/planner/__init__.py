@@ -9,10 +9,10 @@
 # inputs.py holds what the planner is given besides the order; documents.py and checks.py what
 # every room shares. This module names what the rest of the app uses.
 
+from connex_desktop.core.money import money_text
 from connex_desktop.sync.planner.documents import (
     DOC_NUMBER_MAX_CHARS,
     document_total,
-    money_text,
     names_order,
 )
 from connex_desktop.sync.planner.entities import other_sku

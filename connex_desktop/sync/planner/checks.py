@@ -9,8 +9,7 @@ from connex_desktop.core.model import (
     Order,
     PaymentStatus,
 )
-from connex_desktop.core.money import ZERO, MoneyError, money
-from connex_desktop.sync.planner.documents import money_text
+from connex_desktop.core.money import ZERO, MoneyError, money, money_text
 
 
 def is_closed(order: Order) -> bool:

@@ -11,8 +11,7 @@ from connex_desktop.core.connection import Connection
 from connex_desktop.core.errors import OrderDataError
 from connex_desktop.core.model import Order
 from connex_desktop.core.money import ZERO, money
-
-DOC_NUMBER_MAX_CHARS = 21     # QuickBooks Online's limit on DocNumber
+from connex_desktop.core.quickbooks_rules import DOC_NUMBER_MAX_CHARS
 
 
 def document_number(order: Order, connection: Connection) -> str | None:
@@ -37,10 +36,6 @@ def names_order(memo: str, order_number: str) -> bool:
     """Whether a memo carries this order's marker (so "Order 10" is not found in "Order 1001")."""
     pattern = re.escape(order_marker(order_number)) + r"(?![\w-])"
     return re.search(pattern, memo) is not None
-
-
-def money_text(amount: Decimal) -> str:
-    return f"{amount:.2f}"
 
 
 def document_total(body: Mapping[str, Any]) -> Decimal:

@@ -9,9 +9,10 @@ from typing import Any
 from connex_desktop.core.connection import Connection
 from connex_desktop.core.errors import OrderDataError
 from connex_desktop.core.model import Address, Order
+from connex_desktop.core.money import money_text
 from connex_desktop.core.result import DocumentKind
 from connex_desktop.sync.customer_fields import address_fields, email_problem
-from connex_desktop.sync.planner.documents import document_total, money_text, order_marker
+from connex_desktop.sync.planner.documents import document_total, order_marker
 from connex_desktop.sync.planner.inputs import CompanySetup, LedgerEntry, References
 from connex_desktop.sync.planner.plan import NewEntity, NewEntityRef, OrderPlan, PlannedDocument
 

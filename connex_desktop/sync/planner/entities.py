@@ -9,8 +9,8 @@ from typing import Any
 from connex_desktop.core.connection import CustomerPolicy, MissingItemPolicy
 from connex_desktop.core.errors import OrderDataError
 from connex_desktop.core.model import OrderLine
+from connex_desktop.core.quickbooks_rules import DISPLAY_NAME_MAX_CHARS, NAME_MAX_CHARS
 from connex_desktop.sync.customer_fields import (
-    DISPLAY_NAME_MAX_CHARS,
     currency_of,
     currency_twin,
     trim_name_parts,
@@ -19,7 +19,6 @@ from connex_desktop.sync.planner.documents import as_ref
 from connex_desktop.sync.planner.draft import PlanDraft
 from connex_desktop.sync.planner.plan import NewEntity, NewEntityRef
 
-NAME_MAX_CHARS = 100          # Item Name and Sku
 ITEM_NAME_TRIES = 5           # names a new item tries before it fails: "Name (SKU)", "… (SKU 2)"…
 CUSTOMER_SUFFIX = " (customer)"   # for a buyer whose name a vendor or employee has
 

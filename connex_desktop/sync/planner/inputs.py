@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
 
+from connex_desktop.core.ledger_state import LedgerState
 from connex_desktop.core.money import ZERO
 from connex_desktop.sync.tax import CompanyTax
 
@@ -64,7 +65,7 @@ class LedgerEntry:
 
     doc_key: str
     kind: str
-    state: str            # planned | confirmed | failed | voided
+    state: LedgerState
     qb_id: str = ""
     doc_number: str = ""
     total: Decimal = ZERO
@@ -74,7 +75,7 @@ class LedgerEntry:
     @property
     def exists(self) -> bool:
         """Booked, or possibly booked (planned: the outcome is not known yet)."""
-        return self.state in ("planned", "confirmed")
+        return LedgerState(self.state).exists
 
     @property
     def label(self) -> str:

@@ -8,9 +8,10 @@ from decimal import Decimal
 from typing import Any
 
 from connex_desktop.core.connection import Connection
+from connex_desktop.core.ledger_state import LedgerState
 from connex_desktop.core.model import Order
 from connex_desktop.core.modes import TransactionMode
-from connex_desktop.core.money import ZERO
+from connex_desktop.core.money import ZERO, money_text
 from connex_desktop.core.result import DocumentKind
 from connex_desktop.sync.planner.checks import (
     check_amounts,
@@ -18,7 +19,7 @@ from connex_desktop.sync.planner.checks import (
     is_closed,
     is_paid_in_full,
 )
-from connex_desktop.sync.planner.documents import document_number, document_total, money_text
+from connex_desktop.sync.planner.documents import document_number, document_total
 from connex_desktop.sync.planner.draft import PlanDraft
 from connex_desktop.sync.planner.entities import Entities
 from connex_desktop.sync.planner.inputs import CompanySetup, LedgerEntry, References
@@ -133,7 +134,7 @@ class OrderPlanner:
     def _plan_after_sale(self, sale: LedgerEntry) -> OrderPlan:
         """The order was booked before (by this or another connection on the same store)."""
         where = sale.label
-        if sale.state != "confirmed":
+        if sale.state != LedgerState.CONFIRMED:
             return self.draft.skipped(f"its {where} is still being confirmed with QuickBooks")
         self._note_change_after_booking(sale)
         kind = DocumentKind.INVOICE if sale.doc_key == INVOICE else DocumentKind.SALES_RECEIPT
@@ -163,7 +164,7 @@ class OrderPlanner:
     def _note_change_after_booking(self, booked: LedgerEntry) -> None:
         """The store changed the order's total after its document was booked: say so, and
         what the user can do. The booked document is never changed or booked again."""
-        if booked.state != "confirmed" or booked.total == self.order.total:
+        if booked.state != LedgerState.CONFIRMED or booked.total == self.order.total:
             return
         # What was sent is the order as it was; QuickBooks' total may differ for reasons of its
         # own (its tax), which the booking run reported. Read only when the totals differ.

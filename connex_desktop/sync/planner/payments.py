@@ -8,9 +8,10 @@ from decimal import Decimal
 from typing import Any
 
 from connex_desktop.core.model import Payment as OrderPayment
-from connex_desktop.core.money import ZERO
+from connex_desktop.core.money import ZERO, money_text
+from connex_desktop.core.quickbooks_rules import PAYMENT_REF_MAX_CHARS
 from connex_desktop.core.result import DocumentKind
-from connex_desktop.sync.planner.documents import as_ref, money_text
+from connex_desktop.sync.planner.documents import as_ref
 from connex_desktop.sync.planner.draft import PlanDraft
 from connex_desktop.sync.planner.plan import (
     INVOICE,
@@ -19,8 +20,6 @@ from connex_desktop.sync.planner.plan import (
     PlannedDocumentId,
     payment_key,
 )
-
-PAYMENT_REF_MAX_CHARS = 21    # PaymentRefNum
 
 
 class Payments:

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from connex_desktop.app import App
-from connex_desktop.core.connection import Connection, Mapping, QuickBooksCompany
+from connex_desktop.core.connection import Connection, QuickBooksCompany, QuickBooksMapping
 from connex_desktop.core.errors import ConnexError
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.ui.background import run_in_background
@@ -122,7 +122,8 @@ class ConfigureDialog(QDialog):
         company = self._current_quickbooks()
         base = self._original or Connection(name="", source_kind="",
                                             mode=TransactionMode.INVOICES_WITH_PAYMENTS)
-        mapping, problems = self.mapping.read(base.mapping if self._original else Mapping(),
+        mapping_base = base.mapping if self._original else QuickBooksMapping()
+        mapping, problems = self.mapping.read(mapping_base,
                                               company.company_name if company else "")
         schedule, schedule_problems = self.schedule.read()
         problems.update(schedule_problems)

@@ -12,8 +12,8 @@ from connex_desktop.app import App
 from connex_desktop.core.connection import (
     Connection,
     CustomerPolicy,
-    Mapping,
     MissingItemPolicy,
+    QuickBooksMapping,
     TaxPolicy,
 )
 
@@ -118,7 +118,7 @@ class MappingTab(QWidget):
         for policy in (self.customer_policy, self.missing_items, self.tax_policy):
             policy.currentIndexChanged.connect(lambda _i: self._on_policies_changed())
 
-    def load(self, mapping: Mapping) -> None:
+    def load(self, mapping: QuickBooksMapping) -> None:
         self._set_combo_data(self.customer_policy, mapping.customer_policy.value)
         self._set_list_value(self.generic_customer, mapping.generic_customer)
         self._set_combo_data(self.missing_items, mapping.missing_items.value)
@@ -133,7 +133,8 @@ class MappingTab(QWidget):
         self._set_list_value(self.deposit_account, mapping.deposit_account)
         self._on_policies_changed()
 
-    def read(self, base: Mapping, company_name: str) -> tuple[Mapping, dict[str, str]]:
+    def read(self, base: QuickBooksMapping,
+             company_name: str) -> tuple[QuickBooksMapping, dict[str, str]]:
         """The mapping chosen (on top of `base`, so choices not shown are kept), and the
         problems by field key."""
         problems: dict[str, str] = {}
@@ -150,12 +151,14 @@ class MappingTab(QWidget):
         if tax_policy is TaxPolicy.LINE_ITEM and not tax_item:
             problems["tax_item"] = "Choose the item the tax line is booked against."
         problems.update(self._names_not_in_the_company(company_name))
-        # replace(), not a new Mapping: choices this form does not show are kept.
+        # replace(), not a new QuickBooksMapping: choices this form does not show are kept.
         mapping = dataclasses.replace(
             base,
-            customer_policy=policy, generic_customer=generic or Mapping.generic_customer,
+            customer_policy=policy,
+            generic_customer=generic or QuickBooksMapping.generic_customer,
             missing_items=missing, fallback_item=fallback, tax_policy=tax_policy,
-            tax_code=self._list_value(self.tax_code), tax_item=tax_item or Mapping.tax_item,
+            tax_code=self._list_value(self.tax_code),
+            tax_item=tax_item or QuickBooksMapping.tax_item,
             shipping_item=self._list_value(self.shipping_item),
             refund_item=self._list_value(self.refund_item),
             discount_account=self._list_value(self.discount_account),

@@ -8,15 +8,15 @@ import keyring
 import keyring.core
 import pytest
 
-from connex_desktop.app import FOLDER_ID_SETTING, build_app
+from connex_desktop.app import build_app
+from connex_desktop.core.app_settings import KEYRING_FOLDER_ID
 from connex_desktop.core.connection import Connection
 from connex_desktop.core.errors import ErrorKind, SetupError
 from connex_desktop.core.modes import TransactionMode
-from connex_desktop.core.secrets import SecretStore, connection_secret_key
+from connex_desktop.core.secret_store import SecretStore, connection_secret_key
 from connex_desktop.paths import AppPaths
 from connex_desktop.storage.database import Database
-from connex_desktop.storage.repositories import ConnectionRepository
-from connex_desktop.storage.secrets import (
+from connex_desktop.storage.keyring_secrets import (
     BACKEND_ENV,
     SERVICE,
     FolderSecretStore,
@@ -26,6 +26,7 @@ from connex_desktop.storage.secrets import (
     copy_connection_secrets,
     delete_connection_secrets,
 )
+from connex_desktop.storage.repositories import ConnectionRepository
 from tests.storage.memory_keyring import MemoryKeyring, UnrecommendedKeyring
 
 TOKEN = "AB11730000000000000secret-refresh-token"
@@ -182,14 +183,14 @@ def test_secrets_saved_before_folder_ids_move_under_the_folder_on_first_start(tm
     try:
         assert app.secrets.get("connection-1/consumer_key") == "ck_old"
         assert app.secrets.get("connection-1/qb_refresh_token") == TOKEN
-        folder_id = app.settings.get(FOLDER_ID_SETTING)
+        folder_id = app.settings.get(KEYRING_FOLDER_ID)
     finally:
         app.close()
     # Moved, not copied: nothing is left under the keys every folder shared.
     assert keyring_.keys() == [f"{folder_id}/connection-1/consumer_key",
                                f"{folder_id}/connection-1/qb_refresh_token"]
     with closing(build_app(str(tmp_path / "data"), secrets=keyring_)) as again:
-        assert again.settings.get(FOLDER_ID_SETTING) == folder_id      # made once
+        assert again.settings.get(KEYRING_FOLDER_ID) == folder_id      # made once
         assert again.secrets.get("connection-1/qb_refresh_token") == TOKEN
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from connex_desktop.core.connection import Connection, MissingItemPolicy, TaxPolicy
 from connex_desktop.core.errors import SetupError
+from connex_desktop.core.quickbooks_rules import PURCHASE_ORDER_PLANS
 from connex_desktop.quickbooks.references import ReferenceCache
 from connex_desktop.sync.planner import CompanySetup
 from connex_desktop.sync.tax import CompanyTax, TaxModel, read_company_tax
@@ -23,11 +24,6 @@ def numbering_problem(connection: Connection, preferences: Mapping[str, Any]) ->
         return ("Estimates are turned off in QuickBooks, and this connection books sales orders "
                 "as estimates. Turn on estimates in QuickBooks (Account and settings, Sales).")
     return None
-
-
-# Purchase orders exist only in QuickBooks Online Plus and Advanced (reference §6); CompanyInfo
-# names the company's plan in its NameValue "OfferingSku", e.g. "QuickBooks Online Plus".
-PURCHASE_ORDER_PLANS = ("Plus", "Advanced")
 
 
 def purchase_order_problem(connection: Connection,

@@ -14,14 +14,14 @@ from connex_desktop.core.errors import Cancelled, SetupError
 from connex_desktop.core.model import Order, PaymentStatus
 from connex_desktop.core.money import ZERO, money
 from connex_desktop.core.progress import CancelToken
-from connex_desktop.sandbox.demo_store import (
+from connex_desktop.sandbox.seed import CATALOG, PAYMENT_METHODS, VENDORS
+from connex_desktop.sources.base import OrderQuery
+from connex_desktop.sources.demo_store import (
     CA_SALES_TAX_RATE,
     PURCHASE_ORDER_METHOD,
     DemoSource,
     demo_orders,
 )
-from connex_desktop.sandbox.seed import CATALOG, PAYMENT_METHODS, VENDORS
-from connex_desktop.sources.base import OrderQuery
 
 NOW = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
 CATALOG_SKUS = {item.sku for item in CATALOG}

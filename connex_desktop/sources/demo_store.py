@@ -25,7 +25,10 @@ from connex_desktop.core.model import (
 from connex_desktop.core.money import ZERO, allocate, money
 from connex_desktop.core.progress import CancelToken
 from connex_desktop.core.result import RunStatus, SyncResult
-from connex_desktop.sandbox.demo_markets import (
+from connex_desktop.sandbox.kinds import DEFAULT_KIND
+from connex_desktop.sandbox.seed import CATALOG, VENDORS
+from connex_desktop.sources.base import FailedOrder, FieldKind, OrderQuery, SettingField, Source
+from connex_desktop.sources.demo_markets import (
     AU_MARKET,
     CA_MARKET,
     UK_MARKET,
@@ -35,9 +38,6 @@ from connex_desktop.sandbox.demo_markets import (
     demo_customer,
     local_price,
 )
-from connex_desktop.sandbox.kinds import DEFAULT_KIND
-from connex_desktop.sandbox.seed import CATALOG, VENDORS
-from connex_desktop.sources.base import FailedOrder, FieldKind, OrderQuery, SettingField, Source
 
 DEFAULT_ORDER_COUNT = 300
 MAX_ORDER_COUNT = 20_000

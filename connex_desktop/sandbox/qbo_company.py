@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from connex_desktop.core.money import ZERO
+from connex_desktop.core.quickbooks_rules import PURCHASE_ORDER_PLANS
 from connex_desktop.sandbox import faults
 from connex_desktop.sandbox import query as qbql
 from connex_desktop.sandbox.kinds import DEFAULT_KIND, US_LINE_TAX_CODES, company_kind
@@ -28,7 +29,6 @@ from connex_desktop.sandbox.seed import new_company_info, new_preferences, seed_
 from connex_desktop.sandbox.store import Store, dumps, id_order, loads
 from connex_desktop.sandbox.transactions import TransactionRules
 
-PURCHASE_ORDER_PLANS = ("Plus", "Advanced")   # QuickBooks Online plans with purchase orders
 # Tax codes and rates are made through the separate TaxService; the rest only by the service.
 READ_ONLY_OVER_API = ("TaxCode", "TaxRate", *SINGLETONS)
 VOIDABLE = ("Invoice", "Payment", "SalesReceipt")
@@ -377,7 +377,7 @@ class Company(ListRules, TransactionRules):
             return self._build_payment(raw, current)
         if entity == "PurchaseOrder":
             if not any(word in self._plan().split() for word in PURCHASE_ORDER_PLANS):
-                # Only Plus and Advanced have purchase orders (reference §6); the fault real
+                # Only Plus and Advanced have purchase orders; the fault real
                 # QuickBooks gives is not documented.
                 raise faults.business_validation(
                     f"Purchase orders are not available in {self._plan()}.")

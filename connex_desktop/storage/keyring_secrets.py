@@ -14,7 +14,7 @@ import keyring.errors
 from keyring.backends import fail, null
 
 from connex_desktop.core.errors import SetupError
-from connex_desktop.core.secrets import SecretStore, connection_secret_key
+from connex_desktop.core.secret_store import SecretStore, connection_secret_key
 
 SERVICE = "connex-desktop"
 BACKEND_ENV = "PYTHON_KEYRING_BACKEND"

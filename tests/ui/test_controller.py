@@ -11,7 +11,7 @@ from connex_desktop.core.progress import Progress
 from connex_desktop.storage.database import NOTHING_LOST
 from connex_desktop.sync.undo import RunUndoer, UndoOutcome, UndoStatus
 from connex_desktop.ui.worker import PROGRESS_INTERVAL_S, RunRequest, SyncWorker
-from tests.storage.full_disk import fill_disk_after
+from tests.fakes.full_disk import fill_disk_after
 
 FINISH_TIMEOUT_MS = 60_000
 HEARTBEAT_MS = 20

@@ -29,7 +29,7 @@ from graphql import (
     value_from_ast,
 )
 
-from tests.sources.fake_stores import JsonHandler, LoopbackHttp
+from tests.fakes.stores import JsonHandler, LoopbackHttp
 
 # The part of the Admin API schema the connector reads; names and types as in the reference
 # (shared/reference/order-sources.md §1.5). A query naming any other field fails validation,

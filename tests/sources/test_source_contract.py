@@ -1,14 +1,9 @@
 """The contract every registered source kind keeps, checked the same way for each.
 
-Each kind stocks a fake store (tests/fakes/) with a few plain orders, one per day over DAYS
-days, and the same checks read it: every page walked, each order once; the created range;
-one order by its number; a bad record failing alone, naming its order and field; throttling
-waited out; refused credentials asking to reconnect; no secret in any output.
-
-Adding a source is one entry: write a `StoreKind` subclass below (`stock` fills its fake store
-and yields a `Stocked`; say why where the source truly lacks a feature, e.g. `no_throttling`) and
-add it to CONTRACTS under the source's `kind`. `test_every_registered_source_keeps_the_contract`
-fails until every kind in the app's SOURCE_KINDS has its entry.
+Adding a source is one entry: a `StoreKind` subclass below, whose `stock` fills the source's fake
+store (tests/fakes/) with plain orders and yields a `Stocked`, saying why (`no_throttling`, …)
+where the source truly lacks a feature; then its entry in CONTRACTS under the source's `kind`.
+`test_every_registered_source_keeps_the_contract` fails until every kind the app registers has one.
 """
 
 from __future__ import annotations
@@ -17,8 +12,9 @@ import email.utils
 import logging
 import sys
 import tempfile
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -92,7 +88,7 @@ class Stocked:
     secrets: tuple[str, ...] = ()         # every secret given, right or refused
 
 
-class StoreKind:
+class StoreKind(ABC):
     """One source kind under the contract."""
 
     page_size: ClassVar[int]
@@ -101,11 +97,10 @@ class StoreKind:
     no_throttling: ClassVar[str] = ""
     no_credentials: ClassVar[str] = ""
 
-    @contextmanager
-    def stock(self, count: int, bad: int | None = None) -> Iterator[Stocked]:
-        """A store of `count` orders, order `bad` (an index) a bad record."""
-        raise NotImplementedError
-        yield
+    @abstractmethod
+    def stock(self, count: int, bad: int | None = None) -> AbstractContextManager[Stocked]:
+        """A store of `count` orders (numbered from FIRST_NUMBER, one a day over DAYS days),
+        order `bad` (an index) a bad record."""
 
 
 def number(index: int) -> str:

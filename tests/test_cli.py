@@ -29,9 +29,10 @@ from connex_desktop.sources.http import RetryPolicy
 from connex_desktop.storage.database import NOTHING_LOST, Database
 from connex_desktop.storage.keyring_secrets import BACKEND_ENV, SERVICE
 from connex_desktop.storage.repositories import SettingsRepository
-from tests.sources.fake_stores import FakeServer, Reply
-from tests.storage.full_disk import fill_disk_after
-from tests.storage.memory_keyring import MemoryKeyring
+from connex_desktop.storage.keyring_secrets import BACKEND_ENV, SERVICE
+from tests.fakes.full_disk import fill_disk_after
+from tests.fakes.memory_keyring import MemoryKeyring
+from tests.fakes.stores import FakeServer, Reply
 from tests.sync.conftest import row, write_orders
 
 SYNC_KEYS = {"connection", "run_id", "status", "orders", "documents", "errors", "quickbooks"}
@@ -41,7 +42,7 @@ SYNC_KEYS = {"connection", "run_id", "status", "orders", "documents", "errors", 
 def memory_keyring(monkeypatch):
     """The keyring the CLI uses: a real backend, in memory, chosen the way a user would."""
     monkeypatch.setattr(MemoryKeyring, "passwords", {})
-    monkeypatch.setenv(BACKEND_ENV, "tests.storage.memory_keyring.MemoryKeyring")
+    monkeypatch.setenv(BACKEND_ENV, "tests.fakes.memory_keyring.MemoryKeyring")
     monkeypatch.setattr(keyring.core, "_keyring_backend", None)
     return MemoryKeyring.passwords
 

@@ -15,8 +15,8 @@ from connex_desktop import commands
 from connex_desktop.__main__ import main
 from connex_desktop.quickbooks.connect_client import SERVICE_ENV
 from tests.connect_service.conftest import Browser
+from tests.fakes.memory_keyring import MemoryKeyring
 from tests.sources.store_cli import Cli, amount, assert_no_file_holds, cli_fixture  # noqa: F401
-from tests.storage.memory_keyring import MemoryKeyring
 from tests.sync.conftest import row, write_orders
 
 COMPANY = "Maple & Pine Outfitters"

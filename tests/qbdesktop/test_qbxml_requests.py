@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from connex_desktop.core.connection import Mapping, MissingItemPolicy
+from connex_desktop.core.connection import MissingItemPolicy, QuickBooksMapping
 from connex_desktop.core.errors import OrderDataError, SetupError
 from connex_desktop.core.model import Buyer, OrderLine
 from connex_desktop.core.modes import TransactionMode
@@ -70,7 +70,7 @@ def test_lists_queries_deletes_and_recovery_envelopes_pass_the_schema():
                                               phone="+44 20 7946 0958 ext. 1234"),
                     lines=(OrderLine("LAMP-1", "Lantern", D("1"), D("12.00")),))
     conn = qbo_connection(TransactionMode.INVOICES,
-                          mapping=Mapping(missing_items=MissingItemPolicy.CREATE))
+                          mapping=QuickBooksMapping(missing_items=MissingItemPolicy.CREATE))
     plan = plan_order(replace(order, total=order.computed_total), conn, FakeReferences(),
                       CompanySetup())
     requests = [entity_request(entity, "1001", str(number)).element

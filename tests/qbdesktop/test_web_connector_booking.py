@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from connex_desktop.core.connection import Mapping, MissingItemPolicy
+from connex_desktop.core.connection import MissingItemPolicy, QuickBooksMapping
 from connex_desktop.core.errors import ErrorKind, OrderDataError
 from connex_desktop.core.model import Address, Buyer, Order, OrderLine, Payment, PaymentStatus
 from connex_desktop.core.modes import TransactionMode
@@ -215,7 +215,7 @@ def test_a_new_buyer_and_a_new_product_are_added_to_the_company_first(desktop: D
                                                                    email="zoe@example.com"),
                     lines=(OrderLine("LAMP-1", "Lantern", D("1"), D("317.00")),))
     conn = connection(TransactionMode.INVOICES,
-                      mapping=Mapping(missing_items=MissingItemPolicy.CREATE))
+                      mapping=QuickBooksMapping(missing_items=MissingItemPolicy.CREATE))
     desktop.book(order, conn)
 
     (invoice,) = txns(desktop, "Invoice")

@@ -30,6 +30,7 @@ from connex_desktop.quickbooks.client import QuickBooksClient
 from connex_desktop.quickbooks.errors import QuickBooksFault
 from connex_desktop.quickbooks.ratelimit import RateLimiter
 from connex_desktop.sandbox.server import SandboxServer
+from tests.fakes.stores import FakeServer, Received, Reply
 from tests.quickbooks.conftest import (
     PREFIX,
     RecordingSecretStore,
@@ -38,7 +39,6 @@ from tests.quickbooks.conftest import (
     connected_store,
     make_client,
 )
-from tests.sources.fake_stores import FakeServer, Received, Reply
 
 REFRESH_KEY = f"{PREFIX}/{REFRESH_TOKEN}"
 ACCESS_KEY = f"{PREFIX}/{ACCESS_TOKEN}"

@@ -16,7 +16,7 @@ import pytest
 from connex_desktop.__main__ import main
 from connex_desktop.sandbox.server import SandboxServer
 from connex_desktop.storage.keyring_secrets import BACKEND_ENV
-from tests.storage.memory_keyring import MemoryKeyring
+from tests.fakes.memory_keyring import MemoryKeyring
 
 
 class Cli:

@@ -15,7 +15,7 @@ from connex_desktop.core.progress import CancelToken
 from connex_desktop.sources.amounts import ROUNDING_SKU
 from connex_desktop.sources.base import FailedOrder, OrderQuery
 from connex_desktop.sources.erply import ErplySource
-from tests.sources.fake_erply import (
+from tests.fakes.erply import (
     ERPLY_CODE,
     ERPLY_PASSWORD,
     ERPLY_USER,
@@ -25,7 +25,7 @@ from tests.sources.fake_erply import (
     erply_payment,
     erply_row,
 )
-from tests.sources.fake_stores import Reply
+from tests.fakes.stores import Reply
 from tests.sources.store_cli import (  # the fixtures are used by name
     amount,
     assert_no_file_holds,

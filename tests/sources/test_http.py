@@ -26,7 +26,7 @@ from connex_desktop.sources.http import (
 )
 from connex_desktop.sources.shopify import ShopifySource
 from connex_desktop.sources.woocommerce import WooCommerceSource
-from tests.sources.fake_stores import FakeServer, Received, Reply
+from tests.fakes.stores import FakeServer, Received, Reply
 
 SECRET = "cs_supersecret_value_123"
 NOW_S = 1_800_000_000.0

@@ -13,7 +13,7 @@ from connex_desktop.core.model import Address, Buyer, Order, PaymentStatus, Refu
 from connex_desktop.core.progress import CancelToken
 from connex_desktop.sources.base import FailedOrder, OrderQuery
 from connex_desktop.sources.lightspeed_x import LightspeedXSource
-from tests.sources.fake_lightspeed_x import (
+from tests.fakes.lightspeed_x import (
     FAKE_NOW_S,
     LSX_TOKEN,
     RETRY_AFTER_S,
@@ -22,7 +22,7 @@ from tests.sources.fake_lightspeed_x import (
     lsx_return,
     lsx_sale,
 )
-from tests.sources.fake_stores import Reply
+from tests.fakes.stores import Reply
 from tests.sources.store_cli import (  # the fixtures are used by name
     amount,
     assert_no_file_holds,

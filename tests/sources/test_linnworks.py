@@ -14,7 +14,7 @@ from connex_desktop.core.progress import CancelToken
 from connex_desktop.core.purchase_order import PurchaseOrder, PurchaseOrderState
 from connex_desktop.sources.base import OrderQuery
 from connex_desktop.sources.linnworks import LinnworksSource
-from tests.sources.fake_linnworks import (
+from tests.fakes.linnworks import (
     LW_APP_ID,
     LW_SECRET,
     LW_TOKEN,

@@ -8,7 +8,7 @@ from connex_desktop.core.model import Order
 from connex_desktop.core.progress import CancelToken
 from connex_desktop.sources.base import FailedOrder, OrderQuery
 from connex_desktop.sources.shopify import ShopifySource
-from tests.sources.fake_shopify import (
+from tests.fakes.shopify import (
     Clock,
     FakeShopify,
     line_item,

@@ -21,7 +21,8 @@ from connex_desktop.sources.shopify import (
     ShopifySource,
     search_string,
 )
-from tests.sources.fake_shopify import (
+from tests.fakes.memory_keyring import MemoryKeyring
+from tests.fakes.shopify import (
     Clock,
     FakeShopify,
     line_item,
@@ -37,7 +38,6 @@ from tests.sources.store_cli import (  # the fixtures are used by name
     documents,
     sandbox_fixture,  # noqa: F401
 )
-from tests.storage.memory_keyring import MemoryKeyring
 
 TOKEN = "shpat_0123456789abcdef_secret"
 ZONE = "America/Chicago"   # UTC-5 in May: an order at 03:21Z is booked on the day before

@@ -15,7 +15,7 @@ from connex_desktop.core.progress import CancelToken
 from connex_desktop.core.purchase_order import PurchaseOrder, PurchaseOrderState
 from connex_desktop.sources.base import FailedOrder, OrderQuery
 from connex_desktop.sources.skuvault import SkuVaultSource
-from tests.sources.fake_skuvault import (
+from tests.fakes.skuvault import (
     SV_EMAIL,
     SV_PASSWORD,
     TENANT_TOKEN,

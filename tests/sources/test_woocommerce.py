@@ -14,7 +14,7 @@ from connex_desktop.core.progress import CancelToken
 from connex_desktop.sources.amounts import ROUNDING_SKU
 from connex_desktop.sources.base import FailedOrder, OrderQuery
 from connex_desktop.sources.woocommerce import WooCommerceSource
-from tests.sources.fake_stores import (
+from tests.fakes.stores import (
     WOO_KEY,
     WOO_SECRET,
     FakeWooCommerce,

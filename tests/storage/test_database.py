@@ -16,7 +16,7 @@ from connex_desktop.storage.database import (
     utc_now,
 )
 from connex_desktop.storage.migrations import MIGRATIONS, SCHEMA_VERSION, Migration
-from tests.storage.full_disk import fill_disk_after
+from tests.fakes.full_disk import fill_disk_after
 
 EXPECTED_COLUMNS = {
     "connections": ["id", "name", "source_kind", "config", "created_at", "updated_at"],

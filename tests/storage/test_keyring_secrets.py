@@ -27,10 +27,10 @@ from connex_desktop.storage.keyring_secrets import (
     delete_connection_secrets,
 )
 from connex_desktop.storage.repositories import ConnectionRepository
-from tests.storage.memory_keyring import MemoryKeyring, UnrecommendedKeyring
+from tests.fakes.memory_keyring import MemoryKeyring, UnrecommendedKeyring
 
 TOKEN = "AB11730000000000000secret-refresh-token"
-TEST_BACKENDS = "tests.storage.memory_keyring"
+TEST_BACKENDS = "tests.fakes.memory_keyring"
 
 
 @pytest.fixture

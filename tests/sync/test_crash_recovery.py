@@ -36,7 +36,7 @@ from connex_desktop.sandbox.server import SandboxServer
 from connex_desktop.storage.keyring_secrets import MemorySecretStore
 from tests.bench.harness import books_problems, connect_csv, fast_engine, sales_order_problems
 from tests.bench.orders import ExpectedOrder, generate_orders, write_orders_csv
-from tests.sync.file_keyring import FILE_ENV
+from tests.fakes.file_keyring import FILE_ENV
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SEED = 20261126
@@ -55,7 +55,7 @@ START_TIMEOUT_S = 20
 def environment(tmp_path: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.update({"PYTHONPATH": str(REPO_ROOT),
-                "PYTHON_KEYRING_BACKEND": "tests.sync.file_keyring.FileKeyring",
+                "PYTHON_KEYRING_BACKEND": "tests.fakes.file_keyring.FileKeyring",
                 FILE_ENV: str(tmp_path / "keyring.json"),
                 "OAUTHLIB_INSECURE_TRANSPORT": "1"})
     return env

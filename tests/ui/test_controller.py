@@ -12,7 +12,7 @@ from connex_desktop.core.undo_result import UndoOutcome, UndoStatus
 from connex_desktop.storage.database import NOTHING_LOST
 from connex_desktop.sync.undo import RunUndoer
 from connex_desktop.ui.worker import PROGRESS_INTERVAL_S, RunRequest, SyncWorker
-from tests.storage.full_disk import fill_disk_after
+from tests.fakes.full_disk import fill_disk_after
 
 FINISH_TIMEOUT_MS = 60_000
 HEARTBEAT_MS = 20

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tests.sources.fake_stores import FakeServer, Received, Reply
+from tests.fakes.stores import FakeServer, Received, Reply
 
 SV_EMAIL = "qb-sync@acme.example"
 SV_PASSWORD = "Sku-vault-pa55-91c3"

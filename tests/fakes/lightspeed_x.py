@@ -7,7 +7,7 @@ import itertools
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from tests.sources.fake_stores import FakeServer, Received, Reply
+from tests.fakes.stores import FakeServer, Received, Reply
 
 LSX_TOKEN = "lsxs_pt_8f3b2a1c9d7e6f5a4b3c2d1e0f9a8b7c"
 API = "/api/2.0"

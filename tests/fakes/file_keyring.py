@@ -1,7 +1,7 @@
 """A keyring backend in a JSON file, for tests whose CLI processes must share tokens.
 
 Chosen by name, as a user would choose a backend:
-PYTHON_KEYRING_BACKEND=tests.sync.file_keyring.FileKeyring, with the file in
+PYTHON_KEYRING_BACKEND=tests.fakes.file_keyring.FileKeyring, with the file in
 CONNEX_TEST_KEYRING_FILE. Each change replaces the file atomically, so a process killed at any
 moment leaves either the old or the new secrets, never a torn file.
 """

@@ -29,7 +29,7 @@ from graphql import (
     value_from_ast,
 )
 
-from tests.sources.fake_stores import JsonHandler, LoopbackHttp
+from tests.fakes.stores import JsonHandler, LoopbackHttp
 
 # The part of Shopify's Admin GraphQL API schema the connector reads, with Shopify's names and
 # types. A query naming any other field fails validation, as it would against Shopify.

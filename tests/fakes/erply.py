@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs
 
-from tests.sources.fake_stores import FakeServer, Received, Reply
+from tests.fakes.stores import FakeServer, Received, Reply
 
 ERPLY_CODE = "512345"
 ERPLY_USER = "api-qb"

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from tests.sources.fake_stores import FakeServer, Received, Reply
+from tests.fakes.stores import FakeServer, Received, Reply
 
 LW_APP_ID = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b"
 LW_SECRET = "b7e1c9d2-58a4-4c3f-9e61-0a2b3c4d5e6f"

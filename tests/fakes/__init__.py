@@ -1,0 +1,1 @@
+"""Stand-ins shared by the tests: fake stores, keyrings and a disk that fills up."""

@@ -29,7 +29,6 @@ from connex_desktop.sources.http import RetryPolicy
 from connex_desktop.storage.database import NOTHING_LOST, Database
 from connex_desktop.storage.keyring_secrets import BACKEND_ENV, SERVICE
 from connex_desktop.storage.repositories import SettingsRepository
-from connex_desktop.storage.keyring_secrets import BACKEND_ENV, SERVICE
 from tests.fakes.full_disk import fill_disk_after
 from tests.fakes.memory_keyring import MemoryKeyring
 from tests.fakes.stores import FakeServer, Reply

@@ -31,8 +31,8 @@ from connex_desktop.sandbox.oauth import TOKEN_PATH
 from connex_desktop.sandbox.seed import COMPANY_NAME
 from connex_desktop.sandbox.server import SandboxServer
 from connex_desktop.storage.keyring_secrets import MemorySecretStore
+from tests.fakes.memory_keyring import MemoryKeyring
 from tests.sources.store_cli import assert_no_file_holds
-from tests.storage.memory_keyring import MemoryKeyring
 from tests.test_cli import memory_keyring  # noqa: F401  (the keyring, in memory, for every test)
 
 CONSUMER_KEY = "ck_live_7f3e9a1b2c"

@@ -41,6 +41,7 @@ from connex_desktop.sources.shopify import ShopifySource
 from connex_desktop.sources.woocommerce import WooCommerceSource
 from connex_desktop.storage.database import Database, raise_if_storage_error
 from connex_desktop.storage.ledger import LedgerRepository
+from connex_desktop.storage.references import ReferenceRepository
 from connex_desktop.storage.repositories import (
     ConnectionRepository,
     CursorRepository,
@@ -120,11 +121,13 @@ class App:
     secrets: SecretStore
     source_kinds: Mapping[str, type[Source]]
     ledger: LedgerRepository = field(init=False)
+    references: ReferenceRepository = field(init=False)
     sync_locks: SyncLocks = field(init=False)
     _demo: _Demo | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.ledger = LedgerRepository(self.database)
+        self.references = ReferenceRepository(self.database)
         self.sync_locks = SyncLocks(self.paths.locks)
 
     def connect_service(self) -> str:
@@ -176,7 +179,7 @@ class App:
                       connections=self.connections, secrets=self.secrets,
                       source_for=self.source_for,
                       client_for=self.quickbooks_client, source_kinds=self.source_kinds,
-                      locks=self.sync_locks)
+                      locks=self.sync_locks, references=self.references)
 
     def undoer(self) -> RunUndoer:
         """What deletes from QuickBooks the documents a sync run booked."""

@@ -39,7 +39,7 @@ from connex_desktop.quickbooks.client import (
     QuickBooksClient,
 )
 from connex_desktop.quickbooks.errors import QuickBooksFault
-from connex_desktop.quickbooks.references import ReferenceCache
+from connex_desktop.quickbooks.references import ReferenceCache, ReferenceStore
 from connex_desktop.sources.base import FailedOrder, OrderQuery, Source, missing_settings
 from connex_desktop.storage.database import StorageError
 from connex_desktop.storage.ledger import (
@@ -126,6 +126,7 @@ class Engine:
                  source_kinds: Mapping[str, type[Source]],
                  window_orders: int = WINDOW_ORDERS, writers: int = WRITERS,
                  fill_batches: bool = True, locks: SyncLocks | None = None,
+                 references: ReferenceStore | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.runs = runs
         self.ledger = ledger
@@ -141,6 +142,8 @@ class Engine:
         self.fill_batches = fill_batches
         # One run per connection across processes; without locks the caller guarantees it.
         self.locks = locks
+        # The company's lists kept between runs; without it each run reads them afresh.
+        self.references = references
         self.clock = clock
 
     # ---- before a run --------------------------------------------------------------------
@@ -153,7 +156,8 @@ class Engine:
         try:
             client = self.client_for(connection)
             try:
-                return _company_problem(connection, client, client.preferences())
+                refs = self.reference_cache(connection, client)
+                return _company_problem(connection, refs, refs.preferences())
             finally:
                 client.close()
         except ConnexError as error:
@@ -230,13 +234,8 @@ class Engine:
             if problem:
                 raise SetupError(problem)
             client = self.client_for(connection)
-            preferences = client.preferences()
-            problem = _company_problem(connection, client, preferences)
-            if problem:
-                raise SetupError(problem)
             source = self.source_for(connection)
             session = _Session(self, connection, client, source, result, progress, dry_run)
-            session.load_company(preferences)
             if not dry_run:
                 session.reconcile()
             order_query = self._query(connection, query, retry_failed)
@@ -296,6 +295,11 @@ class Engine:
                  result.skipped, result.failed, f": {result.message}" if result.message else "")
         return result
 
+    def reference_cache(self, connection: Connection,
+                        client: QuickBooksClient) -> ReferenceCache:
+        return ReferenceCache(client, self.references, realm_id=connection.quickbooks.realm_id,
+                              clock=self.clock)
+
     def _fetch(self, session: _Session, orders: Iterable[Order | FailedOrder],
                cancel: CancelToken) -> None:
         for window in _windows(orders, self.window_orders, cancel):
@@ -326,12 +330,12 @@ class Engine:
         return OrderQuery(modified_since=since, statuses=connection.statuses)
 
 
-def _company_problem(connection: Connection, client: QuickBooksClient,
+def _company_problem(connection: Connection, refs: ReferenceCache,
                      preferences: Mapping[str, Any]) -> str | None:
     """Why the company's settings or plan rule out this connection; CompanyInfo is read only
     when the connection books purchase orders."""
     return numbering_problem(connection, preferences) or (
-        purchase_order_problem(connection, client.company_info())
+        purchase_order_problem(connection, refs.company_info())
         if connection.mode.books_purchase_orders else None)
 
 
@@ -433,7 +437,8 @@ class _Session:
         remembered = engine.connections.store_key(connection.id)
         self.store_key = remembered or source.store_key
         self.store_remembered = bool(remembered)
-        self.refs = ReferenceCache(client)
+        self.refs = engine.reference_cache(connection, client)
+        self.company_loaded = False
         self.setup = CompanySetup()
         self.resolved: dict[str, Any] = {}      # Pending key -> ref / id, for the whole run
         self.retry_later = False
@@ -450,11 +455,20 @@ class _Session:
     def ledger(self) -> LedgerRepository:
         return self.engine.ledger
 
-    def load_company(self, preferences: Mapping[str, Any]) -> None:
+    def load_company(self) -> None:
+        """What the run needs of the company, read when first needed: a sync with nothing to
+        book asks QuickBooks nothing."""
+        if self.company_loaded:
+            return
+        preferences = self.refs.preferences()
+        problem = _company_problem(self.connection, self.refs, preferences)
+        if problem:
+            raise SetupError(problem)
         self.refs.preload("Customer", "Item", "Vendor", "Account", "TaxCode", "PaymentMethod")
         self.setup = company_setup(self.connection, preferences, self.refs,
                                    store_label=self.source.label,
-                                   company_info=self.client.company_info())
+                                   company_info=self.refs.company_info())
+        self.company_loaded = True
 
     # ---- reconcile what an earlier run left unconfirmed ----------------------------------
 
@@ -462,6 +476,7 @@ class _Session:
         rows = self.ledger.unconfirmed(self.realm, self.store_key)
         if not rows:
             return
+        self.load_company()
         log.info("reconciling %d unconfirmed documents", len(rows))
         known_kinds = {kind.value for kind in DocumentKind}
         for row in rows:
@@ -669,7 +684,7 @@ class _Session:
                                         row.doc_number, row.total, row.run_id, row.payload)
                        for key, row in rows.items()}
             try:
-                plan = plan_order(order, self.connection, self.refs, self.setup, entries)
+                plan = self._plan(order, entries)
             except ConnexError as error:
                 self._finish_failed(order.source_id, order.number, OrderFailure(
                     order.number, error.message, error.kind, error.detail),
@@ -694,6 +709,17 @@ class _Session:
         self._report(orders[-1].number if orders else "")
         self.carried.extend(states)
         self.drain(final=False)
+
+    def _plan(self, order: Order, entries: dict[str, LedgerEntry]) -> OrderPlan:
+        """The order's plan; the company is read only for an order that may have something to
+        book: one booked before is first planned without it, and most often is done already."""
+        if not self.company_loaded and any(entry.exists for entry in entries.values()):
+            with contextlib.suppress(Exception):    # planned again below, knowing the company
+                plan = plan_order(order, self.connection, self.refs, CompanySetup(), entries)
+                if plan.skip_reason:
+                    return plan
+        self.load_company()
+        return plan_order(order, self.connection, self.refs, self.setup, entries)
 
     # ---- writing: customers, items and documents in full batches --------------------------
 

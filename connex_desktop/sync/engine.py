@@ -460,14 +460,17 @@ class _Session:
         book asks QuickBooks nothing."""
         if self.company_loaded:
             return
-        preferences = self.refs.preferences()
-        problem = _company_problem(self.connection, self.refs, preferences)
-        if problem:
-            raise SetupError(problem)
-        self.refs.preload("Customer", "Item", "Vendor", "Account", "TaxCode", "PaymentMethod")
-        self.setup = company_setup(self.connection, preferences, self.refs,
-                                   store_label=self.source.label,
-                                   company_info=self.refs.company_info())
+        try:
+            preferences = self.refs.preferences()
+            problem = _company_problem(self.connection, self.refs, preferences)
+            if problem:
+                raise SetupError(problem)
+            self.refs.preload("Customer", "Item", "Vendor", "Account", "TaxCode", "PaymentMethod")
+            self.setup = company_setup(self.connection, preferences, self.refs,
+                                       store_label=self.source.label,
+                                       company_info=self.refs.company_info())
+        except ConnexError as error:    # the whole run's problem, wherever it is first needed
+            raise RunStopped(error) from error
         self.company_loaded = True
 
     # ---- reconcile what an earlier run left unconfirmed ----------------------------------
@@ -685,6 +688,8 @@ class _Session:
                        for key, row in rows.items()}
             try:
                 plan = self._plan(order, entries)
+            except RunStopped:
+                raise
             except ConnexError as error:
                 self._finish_failed(order.source_id, order.number, OrderFailure(
                     order.number, error.message, error.kind, error.detail),

@@ -176,6 +176,15 @@ class ReferenceCache:
         with self._lock:
             return self._table(entity).by_id.get(str(entity_id))
 
+    def refresh(self) -> None:
+        """Bring the lists up to date now: a write was refused for a record QuickBooks made
+        inactive or deleted after they were read (one CDC read; a full read without a store)."""
+        with self._lock:
+            if self._store is None:
+                self._tables.clear()
+            self._refreshed = False
+            self._refresh_once()
+
     def preferences(self) -> Record:
         return dict(self._setting("Preferences", self._client.preferences))
 

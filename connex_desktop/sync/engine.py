@@ -91,6 +91,8 @@ BUSY_MESSAGE = ("Another Connex Desktop process (the window or a command line sy
 NUMBERED_KINDS = frozenset({"Estimate", "Invoice", "SalesReceipt", "PurchaseOrder"})
 SALE_KINDS = frozenset({"Estimate", "Invoice", "SalesReceipt"})
 NOT_FOUND_CODE = "610"   # QuickBooks' "Object Not Found": deleted already
+# A reference QuickBooks no longer takes: made inactive (610, 6250) or gone (2500, 610).
+STALE_REFERENCE_CODES = frozenset({NOT_FOUND_CODE, "2500", "6250"})
 # How an order's documents are listed: the sale first, then what follows from it.
 DOCUMENT_ORDER = (DocumentKind.ESTIMATE, DocumentKind.INVOICE, DocumentKind.SALES_RECEIPT,
                   DocumentKind.PAYMENT, DocumentKind.PURCHASE_ORDER, DocumentKind.REFUND_RECEIPT)
@@ -417,6 +419,7 @@ class _Answers:
     failures: list[tuple[str, str]] = field(default_factory=list)
     duplicates: list[_Doc] = field(default_factory=list)    # 6140 on our own number
     clashes: list[NewEntity] = field(default_factory=list)  # 6240: the name is taken
+    stale: list[_OrderState] = field(default_factory=list)  # refused for a stale reference
 
 
 class _Session:
@@ -447,6 +450,7 @@ class _Session:
         self.carried: list[_OrderState] = []     # planned orders with documents still to send
         self.entity_faults: dict[str, str] = {}  # Pending key -> why it could not be created
         self.renamed: dict[str, NewEntity] = {}  # customers and items renamed after a clash
+        self.replanned: set[str] = set()         # orders planned again after a stale reference
         self.open_balance: dict[str, Decimal] = {}  # invoice Id -> what is left to pay on it
         # Documents QuickBooks totals otherwise than the store, with why: deleted at once.
         self.wrong_totals: list[tuple[_Doc, Mapping[str, Any], str]] = []
@@ -903,6 +907,21 @@ class _Session:
         self._remove_wrong_totals()
         for entity in answered.clashes:
             self._name_clash(entity)
+        if answered.stale:
+            self._plan_again(answered.stale)
+
+    def _plan_again(self, states: list[_OrderState]) -> None:
+        """Orders a document of which QuickBooks refused for a record the cached lists still
+        had (made inactive or deleted there meanwhile): the lists are brought up to date and
+        the orders planned again, once. QuickBooks stored nothing of the refused document."""
+        self.refs.refresh()
+        again = {id(state) for state in states}
+        self.carried = [state for state in self.carried if id(state) not in again]
+        for state in states:
+            self.replanned.add(state.order.source_id)
+            self.seen.discard(state.order.source_id)
+            self.result.fetched -= 1
+        self.process([state.order for state in states])
 
     def _take_answer(self, operation: _Doc | NewEntity, item: BatchOutcome,
                      answered: _Answers) -> None:
@@ -919,11 +938,22 @@ class _Session:
             answered.duplicates.append(operation)
         elif item.fault is not None and item.fault.kind is ErrorKind.RETRY_LATER:
             self._unconfirmed([operation], item.fault)
+        elif item.fault is not None and self._stale_reference(operation, item.fault):
+            answered.failures.append((operation.request_id, _fault_text(item.fault)))
+            if operation.order not in answered.stale:
+                answered.stale.append(operation.order)
         elif item.fault is not None:
             answered.failures.append((operation.request_id, _fault_text(item.fault)))
             operation.order.fail(
                 f"QuickBooks refused its {operation.planned.kind.label}: "
                 f"{item.fault.message}", kind=item.fault.kind, detail=item.fault.detail)
+
+    def _stale_reference(self, doc: _Doc, fault: QuickBooksFault) -> bool:
+        """Refused for a reference the cache may hold stale, in an order worth planning again:
+        nothing of it booked in this run, not planned again already."""
+        state = doc.order
+        return (fault.code in STALE_REFERENCE_CODES and not state.booked
+                and state.failure is None and state.order.source_id not in self.replanned)
 
     def _send_batch(self, batch: tuple[str, list[tuple[str, _Doc | NewEntity]]]
                     ) -> tuple[list[tuple[str, _Doc | NewEntity]],

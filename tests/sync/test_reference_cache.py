@@ -59,7 +59,8 @@ class RecordingClient(QuickBooksClient):
 def engine(app: App, *, after_first_order: Callable[[], None] | None = None,
            window_orders: int = 120) -> Engine:
     """The app's engine with recording clients; `after_first_order` runs once the first
-    window of orders was planned (the lists refreshed) and before anything is written."""
+    window of orders was planned (with a new order first, the lists were refreshed) and
+    before anything is written."""
 
     def client_for(connection: Connection) -> QuickBooksClient:
         client = app.quickbooks_client(connection)
@@ -182,11 +183,11 @@ def test_a_name_taken_in_quickbooks_after_the_lists_were_read_books_no_duplicate
     path = write_orders(tmp_path / "orders.csv", orders(7201, 1))
     connection = connect(app, sandbox, "Shop", TransactionMode.INVOICES, path)
     assert engine(app).run(connection).synced == 1
-    write_orders(path, orders(7201, 1) + [
+    write_orders(path, [
         row("7202", "MUG-ENM-12", "1", "18.00", customer_name="Buyer 7201",
             customer_email="buyer7201@example.com"),
         row("7203", "MUG-ENM-12", "1", "18.00", customer_name="Zed Late",
-            customer_email="zed@example.com")])
+            customer_email="zed@example.com"), *orders(7201, 1)])
     zed: dict[str, Any] = {}
 
     def someone_adds_zed() -> None:    # in QuickBooks, after this run refreshed its lists
@@ -207,9 +208,9 @@ def test_a_customer_made_inactive_after_the_lists_were_read_is_booked_once(app, 
     assert engine(app).run(connection).synced == 1
     (buyer,) = customers_named(sandbox, "Buyer 7301")
     customers = len(sandbox.company.all("Customer"))
-    write_orders(path, orders(7301, 1) + [
+    write_orders(path, [
         row("7302", "MUG-ENM-12", "1", "18.00", customer_name="Buyer 7301",
-            customer_email="buyer7301@example.com", **PAID)])
+            customer_email="buyer7301@example.com", **PAID), *orders(7301, 1)])
 
     def someone_deactivates_the_buyer() -> None:
         current = sandbox.company.read("Customer", buyer["Id"])

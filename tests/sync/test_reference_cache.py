@@ -37,23 +37,21 @@ def metered(sandbox: SandboxServer, run: Callable[[], SyncResult]) -> tuple[Sync
                          after.requests - before.requests)
 
 
-class _Sent:
-    """What the engine's clients sent, in order: "cdc", "read" (other reads) or "write"."""
-
-    log: list[str] = []
+# What the engine's clients sent, in order: "cdc", "read" (other reads) or "write".
+SENT: list[str] = []
 
 
 class RecordingClient(QuickBooksClient):
     def cdc(self, entities, changed_since):    # type: ignore[no-untyped-def]
-        _Sent.log.append("cdc")
+        SENT.append("cdc")
         return super().cdc(entities, changed_since)
 
     def _count_sent(self, cost: tuple[int, int]) -> None:
         super()._count_sent(cost)
-        if cost[0] and (not _Sent.log or _Sent.log[-1] != "cdc"):
-            _Sent.log.append("read")
+        if cost[0] and (not SENT or SENT[-1] != "cdc"):
+            SENT.append("read")
         elif cost[1]:
-            _Sent.log.append("write")
+            SENT.append("write")
 
 
 def engine(app: App, *, after_first_order: Callable[[], None] | None = None,
@@ -110,11 +108,11 @@ def test_a_sync_reads_only_the_changes_once_its_lists_are_kept(app, sandbox, tmp
 
     write_orders(path, orders(6001, 20) + orders(6101, 5, customer_email="buyer6001@example.com",
                                                    customer_name="Buyer 6001"))
-    _Sent.log = []
+    SENT.clear()
     fifteen, usage = metered(sandbox, lambda: engine(app).run(connection))
     assert fifteen.status is RunStatus.SUCCEEDED and fifteen.synced == 15, fifteen.errors
-    assert usage.reads == 1 and _Sent.log[0] == "cdc"
-    assert set(_Sent.log[1:]) == {"write"}
+    assert usage.reads == 1 and SENT[0] == "cdc"
+    assert set(SENT[1:]) == {"write"}
     invoices = by_number(sandbox, "Invoice")
     assert len(invoices) == 25 and len(sandbox.company.all("Payment")) == 25
     # The buyer of 6001 came back five times: one customer, from the kept list.
@@ -136,12 +134,13 @@ def test_customers_renamed_or_made_inactive_in_quickbooks_are_seen_through_cdc(a
                                         "sparse": True, "Active": False})
     customers = len(sandbox.company.all("Customer"))
 
-    write_orders(path, orders(7001, 2) + [
+    write_orders(path, [
+        *orders(7001, 2),
         row("7003", "MUG-ENM-12", "1", "18.00", customer_name="Buyer 7001",
             customer_email="buyer7001@example.com"),
         row("7004", "MUG-ENM-12", "1", "18.00", customer_name="Buyer 7002",
             customer_email="buyer7002@example.com")])
-    _Sent.log = []
+    SENT.clear()
     result, usage = metered(sandbox, lambda: engine(app).run(connection))
     assert result.status is RunStatus.SUCCEEDED and result.synced == 2, result.errors
     invoices = by_number(sandbox, "Invoice")
@@ -151,7 +150,7 @@ def test_customers_renamed_or_made_inactive_in_quickbooks_are_seen_through_cdc(a
     assert sandbox.company.read("Customer", inactive["Id"])["Active"] is True
     assert len(sandbox.company.all("Customer")) == customers
     # The CDC read, and the look-up of the name the inactive customer still held.
-    assert _Sent.log[0] == "cdc" and usage.reads == 2
+    assert SENT[0] == "cdc" and usage.reads == 2
     kept = cached_customers(app, sandbox)
     assert kept[renamed["Id"]]["DisplayName"] == "Ann Renamed"
     assert kept[inactive["Id"]]["Active"] is True
@@ -165,12 +164,12 @@ def test_lists_read_more_than_30_days_ago_are_read_again_in_full(app, sandbox, t
     app.database.execute("UPDATE reference_lists SET read_at = ?", (long_ago,))
 
     write_orders(path, orders(7101, 2))
-    _Sent.log = []
+    SENT.clear()
     result, usage = metered(sandbox, lambda: engine(app).run(connection))
     assert result.status is RunStatus.SUCCEEDED and result.synced == 1, result.errors
     # CDC would miss what changed beyond 30 days: preferences, company info and the seven
     # lists the run needs are read in full, and none is asked of CDC.
-    assert "cdc" not in _Sent.log and usage.reads == 9
+    assert "cdc" not in SENT and usage.reads == 9
     stored = app.references.lists(sandbox.realm_id)
     assert {"Customer", "Item", "Account", "TaxCode", "TaxRate"} <= set(stored)
     assert all(datetime.now(UTC) - kept.read_at < timedelta(minutes=5)

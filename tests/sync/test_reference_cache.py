@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from connex_desktop.app import App, quickbooks_key_prefix
@@ -87,6 +88,16 @@ def engine(app: App, *, after_first_order: Callable[[], None] | None = None,
                   references=app.references, window_orders=window_orders)
 
 
+def synced(app: App, sandbox: SandboxServer, tmp_path: Path, rows: list[dict[str, str]],
+           mode: TransactionMode) -> tuple[Path, Connection]:
+    """A connection booking `rows` from an order file, after a first sync booked them all."""
+    path = write_orders(tmp_path / "orders.csv", rows)
+    connection = connect(app, sandbox, "Shop", mode, path)
+    first = engine(app).run(connection)
+    assert first.status is RunStatus.SUCCEEDED and first.synced == len(rows), first.errors
+    return path, connection
+
+
 def customers_named(sandbox: SandboxServer, name: str) -> list[dict[str, Any]]:
     return [customer for customer in sandbox.company.all("Customer")
             if customer.get("DisplayName") == name]
@@ -97,10 +108,8 @@ def cached_customers(app: App, sandbox: SandboxServer) -> dict[str, dict[str, An
 
 
 def test_a_sync_reads_only_the_changes_once_its_lists_are_kept(app, sandbox, tmp_path):
-    path = write_orders(tmp_path / "orders.csv", orders(6001, 10))
-    connection = connect(app, sandbox, "Shop", TransactionMode.INVOICES_WITH_PAYMENTS, path)
-    first, _ = metered(sandbox, lambda: engine(app).run(connection))
-    assert first.status is RunStatus.SUCCEEDED and first.synced == 10
+    path, connection = synced(app, sandbox, tmp_path, orders(6001, 10),
+                              TransactionMode.INVOICES_WITH_PAYMENTS)
 
     nothing, usage = metered(sandbox, lambda: engine(app).run(connection))
     assert nothing.status is RunStatus.SUCCEEDED and nothing.documents == []
@@ -123,9 +132,8 @@ def test_a_sync_reads_only_the_changes_once_its_lists_are_kept(app, sandbox, tmp
 
 def test_customers_renamed_or_made_inactive_in_quickbooks_are_seen_through_cdc(app, sandbox,
                                                                                 tmp_path):
-    path = write_orders(tmp_path / "orders.csv", orders(7001, 2))
-    connection = connect(app, sandbox, "Shop", TransactionMode.INVOICES, path)
-    assert engine(app).run(connection).synced == 2
+    path, connection = synced(app, sandbox, tmp_path, orders(7001, 2),
+                              TransactionMode.INVOICES)
     (renamed,) = customers_named(sandbox, "Buyer 7001")
     (inactive,) = customers_named(sandbox, "Buyer 7002")
     sandbox.company.update("Customer", {"Id": renamed["Id"], "SyncToken": renamed["SyncToken"],
@@ -157,9 +165,8 @@ def test_customers_renamed_or_made_inactive_in_quickbooks_are_seen_through_cdc(a
 
 
 def test_lists_read_more_than_30_days_ago_are_read_again_in_full(app, sandbox, tmp_path):
-    path = write_orders(tmp_path / "orders.csv", orders(7101, 1))
-    connection = connect(app, sandbox, "Shop", TransactionMode.INVOICES, path)
-    assert engine(app).run(connection).synced == 1
+    path, connection = synced(app, sandbox, tmp_path, orders(7101, 1),
+                              TransactionMode.INVOICES)
     long_ago = (datetime.now(UTC) - timedelta(days=31)).isoformat()
     app.database.execute("UPDATE reference_lists SET read_at = ?", (long_ago,))
 
@@ -179,9 +186,8 @@ def test_lists_read_more_than_30_days_ago_are_read_again_in_full(app, sandbox, t
 
 def test_a_name_taken_in_quickbooks_after_the_lists_were_read_books_no_duplicate(app, sandbox,
                                                                                tmp_path):
-    path = write_orders(tmp_path / "orders.csv", orders(7201, 1))
-    connection = connect(app, sandbox, "Shop", TransactionMode.INVOICES, path)
-    assert engine(app).run(connection).synced == 1
+    path, connection = synced(app, sandbox, tmp_path, orders(7201, 1),
+                              TransactionMode.INVOICES)
     write_orders(path, [
         row("7202", "MUG-ENM-12", "1", "18.00", customer_name="Buyer 7201",
             customer_email="buyer7201@example.com"),
@@ -202,9 +208,8 @@ def test_a_name_taken_in_quickbooks_after_the_lists_were_read_books_no_duplicate
 
 def test_a_customer_made_inactive_after_the_lists_were_read_is_booked_once(app, sandbox,
                                                                          tmp_path):
-    path = write_orders(tmp_path / "orders.csv", orders(7301, 1))
-    connection = connect(app, sandbox, "Shop", TransactionMode.INVOICES_WITH_PAYMENTS, path)
-    assert engine(app).run(connection).synced == 1
+    path, connection = synced(app, sandbox, tmp_path, orders(7301, 1),
+                              TransactionMode.INVOICES_WITH_PAYMENTS)
     (buyer,) = customers_named(sandbox, "Buyer 7301")
     customers = len(sandbox.company.all("Customer"))
     write_orders(path, [
@@ -228,9 +233,8 @@ def test_a_customer_made_inactive_after_the_lists_were_read_is_booked_once(app, 
 
 
 def test_the_kept_lists_hold_no_secret(app, sandbox, tmp_path):
-    path = write_orders(tmp_path / "orders.csv", orders(7401, 3))
-    connection = connect(app, sandbox, "Shop", TransactionMode.INVOICES_WITH_PAYMENTS, path)
-    assert engine(app).run(connection).synced == 3
+    _, connection = synced(app, sandbox, tmp_path, orders(7401, 3),
+                           TransactionMode.INVOICES_WITH_PAYMENTS)
     assert connection.id is not None
     prefix = quickbooks_key_prefix(connection.id)
     secrets = [app.secrets.get(f"{prefix}/{name}")

@@ -11,7 +11,6 @@ REFERENCE_ENTITIES = ("Customer", "Item", "Vendor", "Account", "TaxCode", "Payme
                       "Term", "Class")
 # The lists one change data capture read refreshes (every list the cache holds).
 CDC_ENTITIES = frozenset({*REFERENCE_ENTITIES, "TaxRate"})
-SETTINGS = frozenset({"Preferences", "CompanyInfo"})
 CDC_LOOK_BACK = timedelta(days=30)      # reference §1.9: CDC reports changes of 30 days only
 CDC_MAX_OBJECTS = 1000                  # reference §1.9: at most this many objects an answer
 # changedSince goes back this far before the last read: this computer's clock and QuickBooks'
@@ -150,6 +149,7 @@ class ReferenceCache:
         self._clock = clock
         self._tables: dict[str, _Table] = {}
         self._settings: dict[str, Record] = {}
+        self._kept_lists: Mapping[str, StoredList] | None = None
         self._refreshed = False
         self._lock = threading.RLock()
 
@@ -182,6 +182,7 @@ class ReferenceCache:
         with self._lock:
             if self._store is None:
                 self._tables.clear()
+            self._kept_lists = None
             self._refreshed = False
             self._refresh_once()
 
@@ -268,15 +269,28 @@ class ReferenceCache:
             return table
 
     def _setting(self, entity: str, read: Callable[[], Record]) -> Record:
+        """Preferences or CompanyInfo: as kept, unless read more than a day ago."""
         with self._lock:
-            self._refresh_once()
             record = self._settings.get(entity)
-            if record is None:
-                read_at = self._clock()
-                record = self._settings[entity] = read()
+            if record is not None:
+                return record
+            now = self._clock()
+            kept = self._kept().get(entity)
+            if kept is not None and kept.records and now - kept.read_at < SETTINGS_MAX_AGE:
+                record = next(iter(kept.records.values()))
+            else:
+                record = read()
                 if self._store is not None:
-                    self._store.replace(self._realm_id, entity, [record], read_at)
+                    self._store.replace(self._realm_id, entity, [record], now)
+            self._settings[entity] = record
             return record
+
+    def _kept(self) -> Mapping[str, StoredList]:
+        """What the store keeps of the company (read from it once a refresh)."""
+        if self._kept_lists is None:
+            self._kept_lists = ({} if self._store is None
+                                else self._store.lists(self._realm_id))
+        return self._kept_lists
 
     def _refresh_once(self) -> None:
         """The stored lists, brought up to date by one CDC read (once a run)."""
@@ -285,12 +299,8 @@ class ReferenceCache:
             return
         self._refreshed = True
         now = self._clock()
-        stored = self._store.lists(self._realm_id)
-        for entity in SETTINGS & stored.keys():
-            kept = stored[entity]
-            if now - kept.read_at < SETTINGS_MAX_AGE and kept.records:
-                self._settings[entity] = next(iter(kept.records.values()))
-        lists = {entity: kept for entity, kept in stored.items() if entity in CDC_ENTITIES}
+        lists = {entity: kept for entity, kept in self._kept().items()
+                 if entity in CDC_ENTITIES}
         too_old = [entity for entity, kept in lists.items()
                    if now - (kept.read_at - CDC_MARGIN) >= CDC_LOOK_BACK]
         if too_old:     # beyond what CDC reports: read in full when first needed

@@ -940,8 +940,7 @@ class _Session:
             self._unconfirmed([operation], item.fault)
         elif item.fault is not None and self._stale_reference(operation, item.fault):
             answered.failures.append((operation.request_id, _fault_text(item.fault)))
-            if operation.order not in answered.stale:
-                answered.stale.append(operation.order)
+            answered.stale.append(operation.order)
         elif item.fault is not None:
             answered.failures.append((operation.request_id, _fault_text(item.fault)))
             operation.order.fail(
@@ -950,10 +949,11 @@ class _Session:
 
     def _stale_reference(self, doc: _Doc, fault: QuickBooksFault) -> bool:
         """Refused for a reference the cache may hold stale, in an order worth planning again:
-        nothing of it booked in this run, not planned again already."""
+        the only document of it sent in this run, and not planned again already."""
         state = doc.order
-        return (fault.code in STALE_REFERENCE_CODES and not state.booked
-                and state.failure is None and state.order.source_id not in self.replanned)
+        return (fault.code in STALE_REFERENCE_CODES and state.failure is None
+                and state.order.source_id not in self.replanned
+                and all(other is doc or not other.request_id for other in state.docs.values()))
 
     def _send_batch(self, batch: tuple[str, list[tuple[str, _Doc | NewEntity]]]
                     ) -> tuple[list[tuple[str, _Doc | NewEntity]],

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
+
+from connex_desktop.core.errors import ErrorKind
+from connex_desktop.quickbooks.errors import QuickBooksFault
+
+log = logging.getLogger(__name__)
 
 REFERENCE_ENTITIES = ("Customer", "Item", "Vendor", "Account", "TaxCode", "PaymentMethod",
                       "Term", "Class")
@@ -310,7 +316,16 @@ class ReferenceCache:
         if not lists:
             return
         since = min(kept.read_at for kept in lists.values()) - CDC_MARGIN
-        changes, answered_at = self._client.cdc(sorted(lists), since)
+        try:
+            changes, answered_at = self._client.cdc(sorted(lists), since)
+        except QuickBooksFault as fault:
+            if fault.kind is not ErrorKind.FIX_DATA:
+                raise
+            # Refused (a list CDC does not cover, reference §1.9 names none): read in full.
+            log.warning("QuickBooks refused the change data capture read (%s); the company's "
+                        "lists are read in full.", fault.message)
+            self._store.forget(self._realm_id, lists)
+            return
         changed: dict[str, list[Record]] = {}
         removed: dict[str, list[str]] = {}
         for entity, kept in lists.items():

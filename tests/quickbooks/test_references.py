@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from connex_desktop.core.errors import ErrorKind
+from connex_desktop.quickbooks.errors import QuickBooksFault
 from connex_desktop.quickbooks.references import (
     CDC_MARGIN,
     REFERENCE_ENTITIES,
@@ -230,3 +232,18 @@ def test_preferences_and_company_info_are_read_again_once_a_day():
     cache.preferences()
     cache.company_info()
     assert company.queries == ["Preferences", "CompanyInfo"]
+
+
+def test_a_refused_cdc_read_falls_back_to_reading_the_lists_in_full():
+    company, store, clock = first_run()
+    clock.now = START + timedelta(hours=1)
+
+    def refused(entities, changed_since):  # type: ignore[no-untyped-def]
+        raise QuickBooksFault("QuickBooks refused a query.", kind=ErrorKind.FIX_DATA,
+                              code="4001")
+
+    company.cdc = refused  # type: ignore[method-assign]
+    cache = kept_cache(company, store)
+    assert cache.customer_by_name("John Roe")["Id"] == "2"
+    cache.preload()
+    assert sorted(company.queries) == sorted(REFERENCE_ENTITIES)

@@ -56,6 +56,7 @@ from connex_desktop.storage.keyring_secrets import (
     new_folder_id,
 )
 from connex_desktop.storage.ledger import LedgerRepository
+from connex_desktop.storage.references import ReferenceRepository
 from connex_desktop.storage.repositories import (
     ConnectionRepository,
     CursorRepository,
@@ -115,11 +116,13 @@ class App:
     secrets: SecretStore
     source_kinds: Mapping[str, type[Source]]
     ledger: LedgerRepository = field(init=False)
+    references: ReferenceRepository = field(init=False)
     sync_locks: SyncLocks = field(init=False)
     _demo: _Demo | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.ledger = LedgerRepository(self.database)
+        self.references = ReferenceRepository(self.database)
         self.sync_locks = SyncLocks(self.paths.locks)
 
     def connect_service(self) -> str:
@@ -172,7 +175,7 @@ class App:
                       connections=self.connections, secrets=self.secrets,
                       source_for=self.source_for,
                       client_for=self.quickbooks_client, source_kinds=self.source_kinds,
-                      locks=self.sync_locks)
+                      locks=self.sync_locks, references=self.references)
 
     def undoer(self) -> RunUndoer:
         """What deletes from QuickBooks the documents a sync run booked."""

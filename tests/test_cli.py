@@ -420,7 +420,10 @@ def test_commands_log_to_the_log_folder_masked_and_verbose_adds_detail(
     assert " DEBUG " not in logged
     assert " DEBUG " not in capsys.readouterr().err   # without --verbose stderr stays quiet
 
-    assert cli(data_dir, "--verbose", "sync", "Shop", "--order", "101") == 0
+    write_orders(orders, [row("101", "MUG-ENM-12", payment_status="paid"),
+                          row("102", "MUG-ENM-12", payment_status="paid")])
+    # One to book: a sync with nothing to book makes no request to log.
+    assert cli(data_dir, "--verbose", "sync", "Shop", "--order", "102") == 0
     shown = capsys.readouterr().err
     logged = log_file.read_text(encoding="utf-8")
     assert " DEBUG " in logged and " DEBUG " in shown
@@ -453,7 +456,9 @@ def test_a_full_disk_mid_sync_is_said_plainly_and_nothing_is_booked_twice(
     orders = write_orders(tmp_path / "orders.csv", [
         row(str(100 + n), f"SKU-{n}", payment_status="paid") for n in range(20)])
     sent_unconfirmed = 0
-    for spare_pages in (0, 3, 6):
+    # The company's reference lists, kept in the database, take about 20 pages before
+    # anything is sent.
+    for spare_pages in (0, 3, 6, 30, 32):
         folder = tmp_path / f"data-{spare_pages}"
         with SandboxServer() as sandbox:
             connect_csv(folder, sandbox, monkeypatch, orders)

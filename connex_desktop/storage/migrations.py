@@ -124,6 +124,23 @@ MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE runs ADD COLUMN failure_kind TEXT NOT NULL DEFAULT ''",
         ),
     ),
+    Migration(
+        "reference lists kept between runs per company (realm): each list's records and when "
+        "it was last read, so a sync refreshes them with one change data capture read",
+        (
+            """CREATE TABLE reference_lists (
+                realm_id TEXT NOT NULL,
+                entity TEXT NOT NULL,
+                read_at TEXT NOT NULL,
+                PRIMARY KEY (realm_id, entity))""",
+            """CREATE TABLE reference_records (
+                realm_id TEXT NOT NULL,
+                entity TEXT NOT NULL,
+                record_id TEXT NOT NULL,
+                body TEXT NOT NULL,
+                PRIMARY KEY (realm_id, entity, record_id))""",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

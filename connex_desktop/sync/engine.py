@@ -41,7 +41,7 @@ from connex_desktop.quickbooks.client import (
     QuickBooksClient,
 )
 from connex_desktop.quickbooks.errors import QuickBooksFault
-from connex_desktop.quickbooks.references import ReferenceCache
+from connex_desktop.quickbooks.references import ReferenceCache, ReferenceStore
 from connex_desktop.sources.base import FailedOrder, OrderQuery, Source, missing_settings
 from connex_desktop.storage.database import StorageError
 from connex_desktop.storage.ledger import (
@@ -96,6 +96,8 @@ BUSY_MESSAGE = ("Another Connex Desktop process (the window or a command line sy
 NUMBERED_KINDS = frozenset({"Estimate", "Invoice", "SalesReceipt", "PurchaseOrder"})
 SALE_KINDS = frozenset({"Estimate", "Invoice", "SalesReceipt"})
 NOT_FOUND_CODE = "610"   # QuickBooks' "Object Not Found": deleted already
+# A reference QuickBooks no longer takes: made inactive (610, 6250) or gone (2500, 610).
+STALE_REFERENCE_CODES = frozenset({NOT_FOUND_CODE, "2500", "6250"})
 # How an order's documents are listed: the sale first, then what follows from it.
 DOCUMENT_ORDER = (DocumentKind.ESTIMATE, DocumentKind.INVOICE, DocumentKind.SALES_RECEIPT,
                   DocumentKind.PAYMENT, DocumentKind.PURCHASE_ORDER, DocumentKind.REFUND_RECEIPT)
@@ -129,6 +131,7 @@ class Engine:
                  source_kinds: Mapping[str, type[Source]],
                  window_orders: int = WINDOW_ORDERS, writers: int = WRITERS,
                  fill_batches: bool = True, locks: SyncLocks | None = None,
+                 references: ReferenceStore | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.runs = runs
         self.ledger = ledger
@@ -144,6 +147,8 @@ class Engine:
         self.fill_batches = fill_batches
         # One run per connection across processes; without locks the caller guarantees it.
         self.locks = locks
+        # The company's lists kept between runs; without it each run reads them afresh.
+        self.references = references
         self.clock = clock
 
     # ---- before a run --------------------------------------------------------------------
@@ -156,7 +161,8 @@ class Engine:
         try:
             client = self.client_for(connection)
             try:
-                return _company_problem(connection, client, client.preferences())
+                refs = self.reference_cache(connection, client)
+                return _company_problem(connection, refs, refs.preferences())
             finally:
                 client.close()
         except ConnexError as error:
@@ -233,13 +239,8 @@ class Engine:
             if problem:
                 raise SetupError(problem)
             client = self.client_for(connection)
-            preferences = client.preferences()
-            problem = _company_problem(connection, client, preferences)
-            if problem:
-                raise SetupError(problem)
             source = self.source_for(connection)
             session = _Session(self, connection, client, source, result, progress, dry_run)
-            session.load_company(preferences)
             if not dry_run:
                 session.reconcile()
             order_query = self._query(connection, query, retry_failed)
@@ -299,6 +300,11 @@ class Engine:
                  result.skipped, result.failed, f": {result.message}" if result.message else "")
         return result
 
+    def reference_cache(self, connection: Connection,
+                        client: QuickBooksClient) -> ReferenceCache:
+        return ReferenceCache(client, self.references, realm_id=connection.quickbooks.realm_id,
+                              clock=self.clock)
+
     def _fetch(self, session: _Session, orders: Iterable[Order | FailedOrder],
                cancel: CancelToken) -> None:
         for window in _windows(orders, self.window_orders, cancel):
@@ -329,12 +335,12 @@ class Engine:
         return OrderQuery(modified_since=since, statuses=connection.statuses)
 
 
-def _company_problem(connection: Connection, client: QuickBooksClient,
+def _company_problem(connection: Connection, refs: ReferenceCache,
                      preferences: Mapping[str, Any]) -> str | None:
     """Why the company's settings or plan rule out this connection; CompanyInfo is read only
     when the connection books purchase orders."""
     return numbering_problem(connection, preferences) or (
-        purchase_order_problem(connection, client.company_info())
+        purchase_order_problem(connection, refs.company_info())
         if connection.mode.books_purchase_orders else None)
 
 
@@ -416,6 +422,7 @@ class _Answers:
     failures: list[tuple[str, str]] = field(default_factory=list)
     duplicates: list[_Doc] = field(default_factory=list)    # 6140 on our own number
     clashes: list[NewEntity] = field(default_factory=list)  # 6240: the name is taken
+    stale: list[_OrderState] = field(default_factory=list)  # refused for a stale reference
 
 
 class _Session:
@@ -436,7 +443,8 @@ class _Session:
         remembered = engine.connections.store_key(connection.id)
         self.store_key = remembered or source.store_key
         self.store_remembered = bool(remembered)
-        self.refs = ReferenceCache(client)
+        self.refs = engine.reference_cache(connection, client)
+        self.company_loaded = False
         self.setup = CompanySetup()
         self.resolved: dict[Pending, Any] = {}  # hole -> ref / id, for the whole run
         self.retry_later = False
@@ -445,6 +453,7 @@ class _Session:
         self.carried: list[_OrderState] = []     # planned orders with documents still to send
         self.entity_faults: dict[Pending, str] = {}  # hole -> why it could not be filled
         self.renamed: dict[NewEntityRef, NewEntity] = {}  # renamed after a name clash
+        self.replanned: set[str] = set()         # orders planned again after a stale reference
         self.open_balance: dict[str, Decimal] = {}  # invoice Id -> what is left to pay on it
         # Documents QuickBooks totals otherwise than the store, with why: deleted at once.
         self.wrong_totals: list[tuple[_Doc, Mapping[str, Any], str]] = []
@@ -453,11 +462,23 @@ class _Session:
     def ledger(self) -> LedgerRepository:
         return self.engine.ledger
 
-    def load_company(self, preferences: Mapping[str, Any]) -> None:
-        self.refs.preload("Customer", "Item", "Vendor", "Account", "TaxCode", "PaymentMethod")
-        self.setup = company_setup(self.connection, preferences, self.refs,
-                                   store_label=self.source.label,
-                                   company_info=self.client.company_info())
+    def load_company(self) -> None:
+        """What the run needs of the company, read when first needed: a sync with nothing to
+        book asks QuickBooks nothing."""
+        if self.company_loaded:
+            return
+        try:
+            preferences = self.refs.preferences()
+            problem = _company_problem(self.connection, self.refs, preferences)
+            if problem:
+                raise SetupError(problem)
+            self.refs.preload("Customer", "Item", "Vendor", "Account", "TaxCode", "PaymentMethod")
+            self.setup = company_setup(self.connection, preferences, self.refs,
+                                       store_label=self.source.label,
+                                       company_info=self.refs.company_info())
+        except ConnexError as error:    # the whole run's problem, wherever it is first needed
+            raise RunStopped(error) from error
+        self.company_loaded = True
 
     # ---- reconcile what an earlier run left unconfirmed ----------------------------------
 
@@ -465,6 +486,7 @@ class _Session:
         rows = self.ledger.unconfirmed(self.realm, self.store_key)
         if not rows:
             return
+        self.load_company()
         log.info("reconciling %d unconfirmed documents", len(rows))
         known_kinds = {kind.value for kind in DocumentKind}
         for row in rows:
@@ -672,7 +694,9 @@ class _Session:
                                         row.doc_number, row.total, row.run_id, row.payload)
                        for key, row in rows.items()}
             try:
-                plan = plan_order(order, self.connection, self.refs, self.setup, entries)
+                plan = self._plan(order, entries)
+            except RunStopped:
+                raise
             except ConnexError as error:
                 self._finish_failed(order.source_id, order.number, OrderFailure(
                     order.number, error.message, error.kind, error.detail),
@@ -697,6 +721,17 @@ class _Session:
         self._report(orders[-1].number if orders else "")
         self.carried.extend(states)
         self.drain(final=False)
+
+    def _plan(self, order: Order, entries: dict[str, LedgerEntry]) -> OrderPlan:
+        """The order's plan; the company is read only for an order that may have something to
+        book: one booked before is first planned without it, and most often is done already."""
+        if not self.company_loaded and any(entry.exists for entry in entries.values()):
+            with contextlib.suppress(Exception):    # planned again below, knowing the company
+                plan = plan_order(order, self.connection, self.refs, CompanySetup(), entries)
+                if plan.skip_reason:
+                    return plan
+        self.load_company()
+        return plan_order(order, self.connection, self.refs, self.setup, entries)
 
     # ---- writing: customers, items and documents in full batches --------------------------
 
@@ -875,6 +910,21 @@ class _Session:
         self._remove_wrong_totals()
         for entity in answered.clashes:
             self._name_clash(entity)
+        if answered.stale:
+            self._plan_again(answered.stale)
+
+    def _plan_again(self, states: list[_OrderState]) -> None:
+        """Orders a document of which QuickBooks refused for a record the cached lists still
+        had (made inactive or deleted there meanwhile): the lists are brought up to date and
+        the orders planned again, once. QuickBooks stored nothing of the refused document."""
+        self.refs.refresh()
+        again = {id(state) for state in states}
+        self.carried = [state for state in self.carried if id(state) not in again]
+        for state in states:
+            self.replanned.add(state.order.source_id)
+            self.seen.discard(state.order.source_id)
+            self.result.fetched -= 1
+        self.process([state.order for state in states])
 
     def _take_answer(self, operation: _Doc | NewEntity, item: BatchOutcome,
                      answered: _Answers) -> None:
@@ -891,11 +941,22 @@ class _Session:
             answered.duplicates.append(operation)
         elif item.fault is not None and item.fault.kind is ErrorKind.RETRY_LATER:
             self._unconfirmed([operation], item.fault)
+        elif item.fault is not None and self._stale_reference(operation, item.fault):
+            answered.failures.append((operation.request_id, _fault_text(item.fault)))
+            answered.stale.append(operation.order)
         elif item.fault is not None:
             answered.failures.append((operation.request_id, _fault_text(item.fault)))
             operation.order.fail(
                 f"QuickBooks refused its {operation.planned.kind.label}: "
                 f"{item.fault.message}", kind=item.fault.kind, detail=item.fault.detail)
+
+    def _stale_reference(self, doc: _Doc, fault: QuickBooksFault) -> bool:
+        """Refused for a reference the cache may hold stale, in an order worth planning again:
+        the only document of it sent in this run, and not planned again already."""
+        state = doc.order
+        return (fault.code in STALE_REFERENCE_CODES and state.failure is None
+                and state.order.source_id not in self.replanned
+                and all(other is doc or not other.request_id for other in state.docs.values()))
 
     def _send_batch(self, batch: tuple[str, list[tuple[str, _Doc | NewEntity]]]
                     ) -> tuple[list[tuple[str, _Doc | NewEntity]],

@@ -63,7 +63,7 @@ def fast_engine(app: App, client_class: type[QuickBooksClient] = QuickBooksClien
     return Engine(runs=app.runs, ledger=app.ledger, cursors=app.cursors,
                   connections=app.connections, secrets=app.secrets,
                   source_for=app.source_for, client_for=client_for,
-                  source_kinds=app.source_kinds)
+                  source_kinds=app.source_kinds, references=app.references)
 
 
 def _linked_invoice_ids(payment: Entity) -> list[str]:

@@ -38,10 +38,13 @@ def run(cli: Cli, *args: str) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
+def paid_orders(*numbers: str) -> list[dict[str, str]]:
+    return [row(number, "MUG-ENM-12", "2", "18.00", payment_status="paid") for number in numbers]
+
+
 @pytest.fixture
 def shop(cli, tmp_path):
-    orders = write_orders(tmp_path / "orders.csv", [
-        row("101", "MUG-ENM-12", "2", "18.00", payment_status="paid")])
+    orders = write_orders(tmp_path / "orders.csv", paid_orders("101"))
     cli("connection", "add", "Shop", "--source", "csv", "--set", f"path={orders}", "--mode",
         "invoices-with-payments")
     return "Shop"
@@ -88,10 +91,13 @@ def test_qb_connect_without_keys_signs_in_through_the_service_and_syncs(
     assert amount(invoice["TotalAmt"]) == Decimal("36.00")
 
     sandbox.inject("expire_tokens")      # the next request refreshes, through the service
+    # A new order: a sync with nothing to book makes no request at all.
+    write_orders(tmp_path / "orders.csv", paid_orders("101", "102"))
     assert cli.sync(shop)["status"] == "succeeded"
     (rotated,) = saved("qb_refresh_token")
     assert rotated != refresh_token
     sandbox.inject("expire_tokens")      # and the rotated token is the one that works now
+    write_orders(tmp_path / "orders.csv", paid_orders("101", "102", "103"))
     assert cli.sync(shop)["status"] == "succeeded"
     assert saved("qb_refresh_token") != [rotated]
     assert_no_file_holds(tmp_path, sandbox.client_secret)

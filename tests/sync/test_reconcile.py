@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from connex_desktop.core.ledger_state import LedgerState
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.result import RunStatus
 from connex_desktop.quickbooks.client import QuickBooksClient
 from connex_desktop.sources.base import OrderQuery
-from connex_desktop.storage.ledger import CONFIRMED, FAILED
 from tests.sync.conftest import by_number, connect, docs, row, write_orders
 
 NUMBER = "800"
@@ -54,8 +54,8 @@ def test_our_own_document_met_as_a_duplicate_number_while_resending_is_adopted(
     assert [doc["Id"] for doc in docs(sandbox, "Payment")] == payments
     rows = app.ledger.rows_for_order(sandbox.realm_id, NUMBER)
     assert {(entry.doc_key, entry.state, entry.qb_id) for entry in rows
-            if entry.kind == "Invoice"} == {("invoice", CONFIRMED, invoice["Id"])}
-    assert {entry.state for entry in rows} == {CONFIRMED}
+            if entry.kind == "Invoice"} == {("invoice", LedgerState.CONFIRMED, invoice["Id"])}
+    assert {entry.state for entry in rows} == {LedgerState.CONFIRMED}
 
 
 def test_a_duplicate_number_on_someone_elses_document_fails_the_order_and_adopts_nothing(
@@ -74,5 +74,5 @@ def test_a_duplicate_number_on_someone_elses_document_fails_the_order_and_adopts
     assert docs(sandbox, "Invoice")[0]["PrivateNote"] == "Typed by hand"
     rows = app.ledger.rows_for_order(sandbox.realm_id, NUMBER)
     invoice_rows = [entry for entry in rows if entry.kind == "Invoice"]
-    assert [entry.state for entry in invoice_rows] == [FAILED]
+    assert [entry.state for entry in invoice_rows] == [LedgerState.FAILED]
     assert [entry.error for entry in invoice_rows] == [failure.message]

@@ -7,12 +7,12 @@ from decimal import Decimal
 
 import pytest
 
+from connex_desktop.core.ledger_state import LedgerState
 from connex_desktop.core.model import Refund
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.result import RunStatus
 from connex_desktop.sandbox.server import SandboxServer
 from connex_desktop.sources.base import OrderQuery
-from connex_desktop.storage.ledger import CONFIRMED, UNDONE
 from connex_desktop.sync.tax import SaleTax
 from tests.sync.conftest import connect, docs, money_of, row, write_orders
 from tests.sync.test_refunds import refunding  # noqa: F401  (a fixture)
@@ -81,7 +81,8 @@ def test_a_sale_quickbooks_totals_otherwise_is_deleted_and_its_order_fails(
     assert f"total is {store_total}" in failure.message and "deleted" in failure.message
     assert docs(company, "SalesReceipt") == [] and result.synced == 0
     rows_now = app.ledger.rows_for_order(company.realm_id, "6101")
-    assert [(entry.doc_key, entry.state) for entry in rows_now] == [("sales_receipt", UNDONE)]
+    assert [(entry.doc_key, entry.state) for entry in rows_now] == [
+        ("sales_receipt", LedgerState.UNDONE)]
 
 
 def test_a_refund_quickbooks_totals_otherwise_is_deleted_and_the_sale_stays(
@@ -103,5 +104,5 @@ def test_a_refund_quickbooks_totals_otherwise_is_deleted_and_the_sale_stays(
     assert docs(company, "RefundReceipt") == []
     assert [doc["Id"] for doc in docs(company, "SalesReceipt")] == [receipt["Id"]]
     rows = app.ledger.rows_for_order(company.realm_id, "6102")
-    assert {entry.doc_key: entry.state for entry in rows}["sales_receipt"] == CONFIRMED
-    assert UNDONE in {entry.state for entry in rows if entry.doc_key != "sales_receipt"}
+    assert {entry.doc_key: entry.state for entry in rows}["sales_receipt"] == LedgerState.CONFIRMED
+    assert LedgerState.UNDONE in {entry.state for entry in rows if entry.doc_key != "sales_receipt"}

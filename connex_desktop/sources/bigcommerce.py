@@ -168,29 +168,29 @@ class BigCommerceSource(PagedStoreSource):
     # -- the contract -------------------------------------------------------------------------
 
     def check(self) -> str:
-        walk = _Walk(self, CancelToken(), checking=True)
-        with walk.http:
-            newest = walk.rows(walk.get(f"{walk.v2}/orders",
+        fetch = _FetchSession(self, CancelToken(), checking=True)
+        with fetch.http:
+            newest = fetch.rows(fetch.get(f"{fetch.v2}/orders",
                                         params={"limit": 1, "sort": "id:desc"}))
             if newest:
                 # Reading one order's transactions proves the token has that scope too.
-                walk.transactions(str(newest[0].get("id")))
+                fetch.transactions(str(newest[0].get("id")))
         return f"Connected to the BigCommerce store {self.store_hash}."
 
     def fetch_orders(self, query: OrderQuery, cancel: CancelToken
                      ) -> Iterator[Order | FailedOrder]:
         status_ids: list[int | None] = list(self._status_ids(query.statuses)) or [None]
-        walk = _Walk(self, cancel)
-        with walk.http:
+        fetch = _FetchSession(self, cancel)
+        with fetch.http:
             if query.numbers:
-                yield from walk.by_numbers(query.numbers)
+                yield from fetch.by_numbers(query.numbers)
                 return
             for status_id in status_ids:
-                for raw in walk.pages(f"{walk.v2}/orders",
+                for raw in fetch.pages(f"{fetch.v2}/orders",
                                       self._list_params(query, status_id)):
                     if status_id is None and raw.get("status_id") in UNFINISHED_CHECKOUT_IDS:
                         continue  # skipped before its products and transactions are read
-                    result = walk.read(raw)
+                    result = fetch.read(raw)
                     if isinstance(result, FailedOrder) or query.includes_day(result.order_date):
                         yield result
 
@@ -207,7 +207,7 @@ class BigCommerceSource(PagedStoreSource):
 
     def _list_params(self, query: OrderQuery, status_id: int | None) -> dict[str, str]:
         zone = self.timezone
-        # By id, not by date_modified: an order changed during the walk keeps its place, so
+        # By id, not by date_modified: an order changed during the fetch keeps its place, so
         # no other order slides onto a page already read.
         params = {"sort": "id:asc"}
         if query.modified_since is not None:
@@ -226,7 +226,7 @@ class BigCommerceSource(PagedStoreSource):
         return params
 
 
-class _Walk:
+class _FetchSession:
     """One fetch: the store's HTTP, its rate-limit pacing, pages, and each order's details."""
 
     def __init__(self, source: BigCommerceSource, cancel: CancelToken, *,

@@ -7,16 +7,11 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
-    QHBoxLayout,
     QHeaderView,
-    QLabel,
     QMainWindow,
     QMessageBox,
-    QProgressBar,
-    QPushButton,
     QStackedWidget,
     QTableView,
-    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -35,7 +30,9 @@ from connex_desktop.ui.configure import ConfigureDialog
 from connex_desktop.ui.connect_dialog import ConnectDialog
 from connex_desktop.ui.connections_model import ConnectionIdRole, ConnectionsModel
 from connex_desktop.ui.controller import SyncController
-from connex_desktop.ui.menu_bar import build_menu_bar, connection_actions
+from connex_desktop.ui.empty_page import EmptyPage
+from connex_desktop.ui.menu_bar import build_menu_bar, build_toolbar, connection_actions
+from connex_desktop.ui.run_status import RunStatusRow
 from connex_desktop.ui.scheduler import AutoSyncScheduler
 from connex_desktop.ui.sync_log import SyncLogDialog
 from connex_desktop.ui.worker import RunRequest, UndoRequest
@@ -43,7 +40,6 @@ from connex_desktop.ui.worker import RunRequest, UndoRequest
 EMPTY_PAGE, LIST_PAGE = 0, 1
 # Wide enough for a shop address or a file name; the rest is elided and shown in the tooltip.
 MAX_COLUMN_WIDTH_PX = 250
-PROGRESS_BAR_WIDTH_PX = 280
 # Long enough to read the demo's note on the failures it plants.
 DEMO_NOTE_MS = 30_000
 
@@ -87,23 +83,20 @@ class MainWindow(QMainWindow):
 
         self._build_actions()
         self.pages = QStackedWidget()
-        self.pages.addWidget(self._build_empty_page())
+        empty_page = EmptyPage()
+        self.demo_button, self.add_button = empty_page.demo_button, empty_page.add_button
+        self.demo_button.clicked.connect(self.try_demo)
+        self.add_button.clicked.connect(self.add_connection)
+        self.pages.addWidget(empty_page)
         self.pages.addWidget(self.table)
 
-        self.progress_label = QLabel()
-        self.progress_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.progress_bar = QProgressBar()
-        self.progress_bar.setAccessibleName("Sync progress")
-        self.progress_bar.setTextVisible(True)
-        self.progress_bar.setFixedWidth(PROGRESS_BAR_WIDTH_PX)
-        progress_row = QHBoxLayout()
-        progress_row.addWidget(self.progress_label, 1)
-        progress_row.addWidget(self.progress_bar)
+        self.status = RunStatusRow()
+        self.progress_label, self.progress_bar = self.status.label, self.status.bar
 
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.addWidget(self.pages, 1)
-        layout.addLayout(progress_row)
+        layout.addWidget(self.status)
         self.setCentralWidget(central)
 
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._refresh_panel())
@@ -181,50 +174,10 @@ class MainWindow(QMainWindow):
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.table.addActions(connection_actions(self))
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
-        toolbar = QToolBar("Toolbar")
-        toolbar.setMovable(False)
-        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        for action in (self.add_action, self.configure_action, self.duplicate_action,
-                       self.remove_action, None, self.connect_action, None, self.sync_action,
-                       self.preview_action, self.cancel_action, None, self.log_action):
-            if action is None:
-                toolbar.addSeparator()
-            else:
-                toolbar.addAction(action)
-                # Tool buttons take no focus by default: Tab would skip the toolbar.
-                toolbar.widgetForAction(action).setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        toolbar = build_toolbar(self)
         self.addToolBar(toolbar)
         build_menu_bar(self, toolbar, self._scheduler)
         self.statusBar()
-
-    def _build_empty_page(self) -> QWidget:
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        layout.addStretch(1)
-        title = QLabel("<h2>Book your store's orders into QuickBooks</h2>")
-        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        explanation = QLabel(
-            "You have no connections yet. Try the demo: a sample store books its orders into a "
-            "sample QuickBooks company on this computer, with nothing to type.\n"
-            "Or add a connection for your own store.")
-        explanation.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        explanation.setWordWrap(True)
-        self.demo_button = QPushButton("Try the demo")
-        self.demo_button.setDefault(True)
-        self.demo_button.clicked.connect(self.try_demo)
-        self.add_button = QPushButton("Add a connection")
-        self.add_button.clicked.connect(self.add_connection)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.demo_button)
-        buttons.addWidget(self.add_button)
-        buttons.addStretch(1)
-        layout.addWidget(title)
-        layout.addWidget(explanation)
-        layout.addSpacing(12)
-        layout.addLayout(buttons)
-        layout.addStretch(2)
-        return page
 
     # ── state ───────────────────────────────────────────────────────────────────────────────
 
@@ -274,47 +227,27 @@ class MainWindow(QMainWindow):
         self.cancel_action.setEnabled(
             connection_id is not None and self._controller.request(connection_id) is not None)
         if connection_id is None:
-            self.progress_label.setText("")
-            self.progress_bar.hide()
+            self.status.show_text("")
             return
         undo = self._controller.undo_request(connection_id)
-        if undo is not None:
-            self.progress_bar.show()
-            self.progress_bar.setRange(0, 0)      # busy: an undo reports no progress
-            self.progress_label.setText(
-                f"{'Checking what undoing' if undo.dry_run else 'Undoing'} run #{undo.run_id} "
-                f"of {undo.connection.name}{' would delete' if undo.dry_run else ''}…")
-            return
         progress = self._controller.progress(connection_id)
         request = self._controller.request(connection_id)
-        if progress is not None and request is not None:
-            self._show_progress(request, progress)
-            return
-        self.progress_bar.hide()
+        if undo is not None:
+            self.status.show_undo(undo)
+        elif progress is not None and request is not None:
+            self.status.show_progress(request, progress)
+        else:
+            self.status.show_text(self._idle_line(connection_id))
+
+    def _idle_line(self, connection_id: int) -> str:
+        """Why the connection cannot sync, or what its last sync did."""
         row = self.model.rows()[self.model.row_of(connection_id)]
         if self.model.refusal(connection_id):
-            self.progress_label.setText(f"Cannot sync: {self.model.refusal(connection_id)}")
-        elif row.last_run is None:
-            self.progress_label.setText("Not synced yet. Press Sync now, or Preview to see "
-                                        "what would be booked.")
-        else:
-            self.progress_label.setText(
-                f"Last sync {text.when(row.last_run.started_at, text.local_now())}: "
+            return f"Cannot sync: {self.model.refusal(connection_id)}"
+        if row.last_run is None:
+            return "Not synced yet. Press Sync now, or Preview to see what would be booked."
+        return (f"Last sync {text.when(row.last_run.started_at, text.local_now())}: "
                 f"{text.run_summary(row.last_run)}")
-
-    def _show_progress(self, request: RunRequest, progress: Progress) -> None:
-        done = progress.booked + progress.skipped + progress.failed
-        self.progress_bar.show()
-        if progress.fetched:
-            self.progress_bar.setRange(0, progress.fetched)
-            self.progress_bar.setValue(min(done, progress.fetched))
-            self.progress_bar.setFormat(f"{done} of {progress.fetched} orders")
-        else:
-            self.progress_bar.setRange(0, 0)      # busy until the first orders arrive
-        verb = "Previewing" if request.dry_run else "Syncing"
-        self.progress_label.setText(
-            f"{verb} {request.connection.name}: "
-            f"{text.progress_line(progress, dry_run=request.dry_run)}")
 
     # ── actions ─────────────────────────────────────────────────────────────────────────────
 
@@ -448,7 +381,7 @@ class MainWindow(QMainWindow):
         request = self._controller.request(connection_id)
         self.model.set_progress(connection_id, progress, bool(request and request.dry_run))
         if connection_id == self.selected_id() and request is not None:
-            self._show_progress(request, progress)
+            self.status.show_progress(request, progress)
 
     @Slot(int, object, object)
     def _on_controller_run_finished(self, connection_id: int, result: SyncResult,

@@ -1,9 +1,10 @@
-"""The main window's menu bar (File, Connection, View, Help) and its connection context menu."""
+"""The main window's menu bar (File, Connection, View, Help), toolbar and context menu."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QToolBar
 
@@ -26,6 +27,23 @@ def connection_actions(window: MainWindow) -> list[QAction]:
     return [window.configure_action, window.duplicate_action, window.remove_action,
             _separator(window), window.connect_action, _separator(window), window.sync_action,
             window.preview_action, window.cancel_action, _separator(window), window.log_action]
+
+
+def build_toolbar(window: MainWindow) -> QToolBar:
+    """The connection actions as text buttons, each reachable by Tab."""
+    toolbar = QToolBar("Toolbar")
+    toolbar.setMovable(False)
+    toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+    for action in (window.add_action, window.configure_action, window.duplicate_action,
+                   window.remove_action, None, window.connect_action, None, window.sync_action,
+                   window.preview_action, window.cancel_action, None, window.log_action):
+        if action is None:
+            toolbar.addSeparator()
+        else:
+            toolbar.addAction(action)
+            # Tool buttons take no focus by default: Tab would skip the toolbar.
+            toolbar.widgetForAction(action).setFocusPolicy(Qt.FocusPolicy.TabFocus)
+    return toolbar
 
 
 def _pause_action(window: MainWindow, scheduler: AutoSyncScheduler) -> QAction:

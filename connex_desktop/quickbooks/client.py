@@ -7,7 +7,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -26,6 +26,7 @@ from connex_desktop.core.result import QuickBooksUsage
 from connex_desktop.core.transport import UnsafeRedirect, refuse_unsafe_redirect
 from connex_desktop.quickbooks.auth import QuickBooksAuth, api_base_url
 from connex_desktop.quickbooks.errors import (
+    QuickBooksCode,
     QuickBooksFault,
     connection_fault,
     fault_from_fault,
@@ -42,11 +43,12 @@ from connex_desktop.quickbooks.ratelimit import (
 log = logging.getLogger(__name__)
 
 MINOR_VERSION = 75
-# QuickBooks lets a request run up to 120 s (reference §3.3): a shorter wait gives up on
+# QuickBooks lets a request run up to 120 s: a shorter wait gives up on
 # writes that may still commit.
 REQUEST_TIMEOUT_S = 120.0
 THROTTLED_STATUS = 429
 QUERY_PAGE_SIZE = 1000          # QuickBooks' maximum MAXRESULTS
+IN_LIST_MAX = 100               # values asked for in one query's IN (...) list
 BATCH_MAX_OPERATIONS = 30
 BATCH_ID_MAX_CHARS = 10         # bId, when the batch carries a requestid
 BATCH_REQUEST_ID_MAX_CHARS = 36
@@ -186,6 +188,15 @@ class QuickBooksClient:
                 return found
             start += QUERY_PAGE_SIZE
 
+    def query_in(self, entity: str, field: str, values: Iterable[str]) -> list[dict[str, Any]]:
+        """Every entity whose `field` is one of `values`, asked for a hundred values at a time."""
+        ordered = sorted(set(values))
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(ordered), IN_LIST_MAX):
+            listed = ", ".join(quoted(value) for value in ordered[start:start + IN_LIST_MAX])
+            found.extend(self.query_all(entity, f"{field} IN ({listed})"))
+        return found
+
     def count(self, entity: str, where: str = "") -> int:
         sql = f"SELECT COUNT(*) FROM {entity}" + (f" WHERE {where}" if where else "")
         response = self._call(lambda qb: qb.query(sql))
@@ -287,7 +298,7 @@ class QuickBooksClient:
             if not isinstance(outcome, QuickBooksFault):
                 return outcome
             fault = outcome
-            if fault.status == 401 or fault.code == "3200":
+            if fault.status == 401 or fault.code == QuickBooksCode.TOKEN_REFUSED:
                 if refreshed:
                     raise reconnect_fault(
                         "QuickBooks refused the access token even after a refresh.",
@@ -345,7 +356,7 @@ class QuickBooksClient:
         qb: _Transport | None = getattr(self._local, "qb", None)
         if qb is None:
             # Built without an auth_client: python-quickbooks would otherwise refresh (and
-            # rotate) the tokens itself whenever it has no access token (reference §6.1).
+            # rotate) the tokens itself whenever it has no access token.
             qb = _Transport(company_id=self.company.realm_id, minorversion=MINOR_VERSION,
                             use_decimal=True)
             qb.sandbox = False
@@ -424,6 +435,11 @@ def _check_batch(operations: Sequence[BatchOperation], request_id: str) -> None:
             raise ValueError(f"Batch operations are create, update or delete, "
                              f"not {op.operation!r}.")
         _check_entity(op.entity)
+
+
+def quoted(text: str) -> str:
+    """`text` as a string literal of QuickBooks' query language."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def _to_json(body: Any) -> str:

@@ -6,6 +6,7 @@ import json
 import re
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Mapping
+from enum import StrEnum
 from typing import Any
 
 from connex_desktop.core.errors import ConnexError, ErrorKind
@@ -15,6 +16,16 @@ RECONNECT_PREFIX = "Reconnect to QuickBooks: "
 
 # HTTP statuses after which the same request may simply be sent again (writes carry a requestid).
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+class QuickBooksCode(StrEnum):
+    """The QuickBooks error codes the app acts on, beyond telling the user what went wrong."""
+
+    NOT_FOUND = "610"            # Object Not Found: deleted already, or never there
+    TOKEN_REFUSED = "3200"       # the access token is stale: refresh it and ask again
+    DUPLICATE_NUMBER = "6140"    # another document of the kind already has this DocNumber
+    NAME_TAKEN = "6240"          # another customer, vendor, employee or item has this name
+
 
 # Words more than one code or status shares.
 _AUTHORISATION_GONE = (ErrorKind.RECONNECT,
@@ -31,19 +42,19 @@ _READS_USED_UP = (ErrorKind.QUOTA,
 # The monthly CorePlus quota's 429 shares the throttle's code 3001; only its words tell it apart.
 _MONTHLY_QUOTA_WORDS = re.compile(r"month|coreplus|quota", re.IGNORECASE)
 
-# QuickBooks error codes (reference §3.2) → (what the user can do, the problem in plain words).
+# QuickBooks error codes → (what the user can do, the problem in plain words).
 _CODES: dict[str, tuple[ErrorKind, str]] = {
     "100": _AUTHORISATION_GONE,
     "110": _AUTHORISATION_GONE,
     "120": (ErrorKind.RECONNECT,
             "the QuickBooks user who connected this app no longer has access to the company."),
     "3100": _AUTHORISATION_GONE,
-    "3200": _TOKEN_REFUSED,
+    QuickBooksCode.TOKEN_REFUSED: _TOKEN_REFUSED,
     "3001": _THROTTLED,
     "10000": _INTERNAL_ERROR,
     "500": (ErrorKind.FIX_DATA, "QuickBooks does not support this operation on this record."),
     "600": (ErrorKind.FIX_DATA, "QuickBooks saw this request id before for a different request."),
-    "610": (ErrorKind.FIX_DATA,
+    QuickBooksCode.NOT_FOUND: (ErrorKind.FIX_DATA,
             "Something this document refers to does not exist in QuickBooks or is inactive."),
     "620": (ErrorKind.FIX_DATA, "QuickBooks cannot link this document to the one it refers to."),
     "1040": (ErrorKind.FIX_DATA, "Too many operations in one QuickBooks batch."),
@@ -63,13 +74,14 @@ _CODES: dict[str, tuple[ErrorKind, str]] = {
     "6070": (ErrorKind.FIX_DATA, "A line's amount is not its quantity times its unit price."),
     "6090": (ErrorKind.FIX_DATA, "A discount line has neither an amount nor a percentage."),
     "6100": (ErrorKind.FIX_DATA, "A line's tax code is not valid for this company."),
-    "6140": (ErrorKind.FIX_DATA, "QuickBooks already has a document with this number."),
+    QuickBooksCode.DUPLICATE_NUMBER: (ErrorKind.FIX_DATA,
+                                      "QuickBooks already has a document with this number."),
     "6170": (ErrorKind.FIX_DATA, "Tax details were sent on a document that takes no tax."),
     "6190": (ErrorKind.FIX_SETUP, "The QuickBooks company's subscription has ended."),
     "6200": _BOOKS_CLOSED,
     "6210": _BOOKS_CLOSED,
     "6220": (ErrorKind.FIX_DATA, "QuickBooks cannot delete a record that has a balance."),
-    "6240": (ErrorKind.FIX_DATA,
+    QuickBooksCode.NAME_TAKEN: (ErrorKind.FIX_DATA,
              "The name is already used by another customer, vendor, employee or item."),
     "6250": (ErrorKind.FIX_DATA, "The customer does not exist in QuickBooks or is inactive."),
     "6270": (ErrorKind.FIX_DATA, "The document is dated before an item's inventory start date."),
@@ -99,8 +111,9 @@ class QuickBooksFault(ConnexError):
 
     `message` says in plain words what is wrong (and, for RECONNECT, starts with
     "Reconnect to QuickBooks: "); `detail` holds QuickBooks' own Message and Detail; `code` is
-    QuickBooks' error code as a string ("6140", "6240", "610"…), or "" when the failure was
-    not a QuickBooks fault (a timeout, a lost connection, an HTTP status without a body we read).
+    QuickBooks' error code as a string (compare it with `QuickBooksCode`), or "" when the failure
+    was not a QuickBooks fault (a timeout, a lost connection, an HTTP status without a body we
+    read).
     """
 
     def __init__(self, message: str, *, kind: ErrorKind, code: str = "", detail: str = "",

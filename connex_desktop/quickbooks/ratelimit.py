@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from connex_desktop.core.retry_after import retry_after_s
 
-# QuickBooks' documented limits per company (realm) and app: reference §4.
+# QuickBooks' documented limits per company (realm) and app.
 REQUESTS_PER_MINUTE = 500
 REQUESTS_PER_SECOND = 10
 BATCH_REQUESTS_PER_MINUTE = 40

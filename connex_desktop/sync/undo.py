@@ -21,7 +21,7 @@ from connex_desktop.quickbooks.client import (
     BatchOutcome,
     QuickBooksClient,
 )
-from connex_desktop.quickbooks.errors import QuickBooksFault
+from connex_desktop.quickbooks.errors import QuickBooksCode, QuickBooksFault
 from connex_desktop.storage.ledger import PLANNED, LedgerRepository, LedgerRow
 from connex_desktop.storage.repositories import (
     ConnectionRepository,
@@ -30,7 +30,7 @@ from connex_desktop.storage.repositories import (
     RunRepository,
 )
 from connex_desktop.storage.sync_locks import SyncLocks
-from connex_desktop.sync.engine import CURSOR_NAME, NOT_FOUND_CODE
+from connex_desktop.sync.engine import CURSOR_NAME
 from connex_desktop.sync.planner import money_text
 
 log = logging.getLogger(__name__)
@@ -400,7 +400,7 @@ class _Undo:
                 if problem is None:
                     deleted.append((row.id, "deleted by an undo"))
                     self._report(row, UndoOutcome.DELETED)
-                elif problem.code == NOT_FOUND_CODE:
+                elif problem.code == QuickBooksCode.NOT_FOUND:
                     deleted.append((row.id, _gone_reason(row)))
                     self._report(row, UndoOutcome.ALREADY_GONE, _gone_reason(row))
                 elif problem.kind in _STOPPING_KINDS:

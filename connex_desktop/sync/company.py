@@ -25,7 +25,7 @@ def numbering_problem(connection: Connection, preferences: Mapping[str, Any]) ->
     return None
 
 
-# Purchase orders exist only in QuickBooks Online Plus and Advanced (reference §6); CompanyInfo
+# Purchase orders exist only in QuickBooks Online Plus and Advanced; CompanyInfo
 # names the company's plan in its NameValue "OfferingSku", e.g. "QuickBooks Online Plus".
 PURCHASE_ORDER_PLANS = ("Plus", "Advanced")
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from connex_desktop.core.model import Address
 
-# QuickBooks refuses the whole customer for one optional field beyond these (Customer
-# reference; reference §6 "Company kinds"): such a field is cut or left out, with a note.
+# QuickBooks refuses the whole customer for one optional field beyond these lengths: such a
+# field is cut or left out, with a note.
 EMAIL_MAX_CHARS = 100
 POSTAL_CODE_MAX_CHARS = 30
 DISPLAY_NAME_MAX_CHARS = 500

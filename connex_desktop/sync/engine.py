@@ -331,12 +331,12 @@ def _healing_note(failed_before: list[str], tried: set[str],
         return ""
     failing = {failure.order for failure in failures}
     still = sum(1 for number in retried if number in failing)
-    note = (f"Tried again {_orders(len(retried))} that failed before: "
+    note = (f"Tried again {_orders_phrase(len(retried))} that failed before: "
             f"{len(retried) - still} went through, {still} still failing.")
-    return note + (f" {_orders(new)} failed for the first time." if new else "")
+    return note + (f" {_orders_phrase(new)} failed for the first time." if new else "")
 
 
-def _orders(count: int) -> str:
+def _orders_phrase(count: int) -> str:
     return f"{count} order" + ("" if count == 1 else "s")
 
 

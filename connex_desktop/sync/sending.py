@@ -6,6 +6,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from connex_desktop.core.errors import ConnexError, ErrorKind
@@ -74,6 +75,8 @@ class DocumentSender:
         self.fill_batches = fill_batches
         self.new_records = NewRecords(run, writer)
 
+    # The run's resolutions, under the names the resolving code below reads them by.
+
     @property
     def resolved(self) -> dict[str, Any]:
         return self.run.resolved
@@ -83,7 +86,7 @@ class DocumentSender:
         return self.run.entity_faults
 
     @property
-    def open_balance(self) -> dict[str, Any]:
+    def open_balance(self) -> dict[str, Decimal]:
         return self.run.open_balance
 
     def send_ready(self, *, final: bool) -> None:

@@ -44,7 +44,6 @@ DELETE_ROUNDS: tuple[frozenset[str], ...] = (
     frozenset({"PurchaseOrder", "Invoice", "SalesReceipt"}),
     frozenset({"Estimate"}),
 )
-READ_CHUNK = 100            # Ids in one `Id IN (…)` query
 _STOPPING_KINDS = frozenset({ErrorKind.RECONNECT, ErrorKind.FIX_SETUP, ErrorKind.QUOTA})
 BUSY_MESSAGE = ("Another Connex Desktop process (the window or a command line sync) is syncing "
                 "or undoing this connection right now; this undo did not start. Try again when "
@@ -328,10 +327,8 @@ class _Undo:
             by_kind.setdefault(row.kind, []).append(row.qb_id)
         found: dict[tuple[str, str], dict[str, Any]] = {}
         for kind, ids in by_kind.items():
-            for start in range(0, len(ids), READ_CHUNK):
-                listed = ", ".join(f"'{qb_id}'" for qb_id in ids[start:start + READ_CHUNK])
-                for document in self.client.query_all(kind, f"Id IN ({listed})"):
-                    found[(kind, str(document.get("Id", "")))] = document
+            for document in self.client.query_in(kind, "Id", ids):
+                found[(kind, str(document.get("Id", "")))] = document
         return found
 
     def _kept_orders(self, present: Sequence[tuple[LedgerRow, dict[str, Any]]],

@@ -278,7 +278,7 @@ def _run(app: App, conn: Connection, *, query: OrderQuery | None, dry_run: bool,
 
     try:
         return app.engine().run(conn, progress=progress, cancel=cancel, query=query,
-                                dry_run=dry_run, trigger=trigger.value,
+                                dry_run=dry_run, trigger=trigger,
                                 retry_failed=retry_failed)
     finally:
         if previous is not None:

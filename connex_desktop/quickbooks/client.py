@@ -7,7 +7,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -34,6 +34,7 @@ from connex_desktop.core.result import QuickBooksUsage
 from connex_desktop.core.transport import UnsafeRedirect, refuse_unsafe_redirect
 from connex_desktop.quickbooks.auth import QuickBooksAuth, api_base_url
 from connex_desktop.quickbooks.errors import (
+    QuickBooksCode,
     QuickBooksFault,
     connection_fault,
     fault_from_fault,
@@ -191,6 +192,16 @@ class QuickBooksClient:
                 return found
             start += QUERY_MAX_RESULTS
 
+    def query_in(self, entity: str, field: str, values: Iterable[str]) -> list[dict[str, Any]]:
+        """Every entity whose `field` is one of `values`, asked for a hundred values at a time."""
+        ordered = sorted(set(values))
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(ordered), QUERY_IN_MAX_VALUES):
+            chunk = ordered[start:start + QUERY_IN_MAX_VALUES]
+            listed = ", ".join(quoted(value) for value in chunk)
+            found.extend(self.query_all(entity, f"{field} IN ({listed})"))
+        return found
+
     def count(self, entity: str, where: str = "") -> int:
         sql = f"SELECT COUNT(*) FROM {entity}" + (f" WHERE {where}" if where else "")
         response = self._call(lambda qb: qb.query(sql))
@@ -308,7 +319,7 @@ class QuickBooksClient:
             if not isinstance(outcome, QuickBooksFault):
                 return outcome
             fault = outcome
-            if fault.status == 401 or fault.code == "3200":
+            if fault.status == 401 or fault.code == QuickBooksCode.TOKEN_REFUSED:
                 if refreshed:
                     raise reconnect_fault(
                         "QuickBooks refused the access token even after a refresh.",
@@ -453,6 +464,11 @@ def _check_batch(operations: Sequence[BatchOperation], request_id: str) -> None:
             raise ValueError(f"Batch operations are create, update or delete, "
                              f"not {op.operation!r}.")
         _check_entity(op.entity)
+
+
+def quoted(text: str) -> str:
+    """`text` as a string literal of QuickBooks' query language."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def _to_json(body: Any) -> str:

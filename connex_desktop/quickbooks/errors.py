@@ -6,6 +6,7 @@ import json
 import re
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Mapping
+from enum import StrEnum
 from typing import Any
 
 from connex_desktop.core.errors import ConnexError, ErrorKind
@@ -13,6 +14,17 @@ from connex_desktop.core.redaction import redact
 from connex_desktop.core.retry_after import RETRYABLE_STATUSES
 
 RECONNECT_PREFIX = "Reconnect to QuickBooks: "
+
+class QuickBooksCode(StrEnum):
+    """The QuickBooks error codes the app acts on, beyond telling the user what went wrong."""
+
+    NOT_FOUND = "610"            # Object Not Found: deleted already, or never there
+    MISSING_REFERENCE = "2500"   # a reference to a record QuickBooks does not have (deleted)
+    TOKEN_REFUSED = "3200"       # the access token is stale: refresh it and ask again
+    DUPLICATE_NUMBER = "6140"    # another document of the kind already has this DocNumber
+    NAME_TAKEN = "6240"          # another customer, vendor, employee or item has this name
+    CUSTOMER_GONE = "6250"       # the customer is inactive or no longer there
+
 
 # Words more than one code or status shares.
 _AUTHORISATION_GONE = (ErrorKind.RECONNECT,
@@ -36,12 +48,12 @@ _CODES: dict[str, tuple[ErrorKind, str]] = {
     "120": (ErrorKind.RECONNECT,
             "the QuickBooks user who connected this app no longer has access to the company."),
     "3100": _AUTHORISATION_GONE,
-    "3200": _TOKEN_REFUSED,
+    QuickBooksCode.TOKEN_REFUSED: _TOKEN_REFUSED,
     "3001": _THROTTLED,
     "10000": _INTERNAL_ERROR,
     "500": (ErrorKind.FIX_DATA, "QuickBooks does not support this operation on this record."),
     "600": (ErrorKind.FIX_DATA, "QuickBooks saw this request id before for a different request."),
-    "610": (ErrorKind.FIX_DATA,
+    QuickBooksCode.NOT_FOUND: (ErrorKind.FIX_DATA,
             "Something this document refers to does not exist in QuickBooks or is inactive."),
     "620": (ErrorKind.FIX_DATA, "QuickBooks cannot link this document to the one it refers to."),
     "1040": (ErrorKind.FIX_DATA, "Too many operations in one QuickBooks batch."),
@@ -51,7 +63,8 @@ _CODES: dict[str, tuple[ErrorKind, str]] = {
     "2050": (ErrorKind.FIX_DATA, "A value is longer than QuickBooks allows."),
     "2070": (ErrorKind.FIX_DATA, "A date is not valid for QuickBooks."),
     "2210": (ErrorKind.FIX_DATA, "An email address is not valid for QuickBooks."),
-    "2500": (ErrorKind.FIX_DATA, "A reference points to a record QuickBooks does not have."),
+    QuickBooksCode.MISSING_REFERENCE: (ErrorKind.FIX_DATA,
+                                       "A reference points to a record QuickBooks does not have."),
     "4000": (ErrorKind.FIX_DATA, "QuickBooks could not read a query."),
     "4001": (ErrorKind.FIX_DATA, "QuickBooks refused a query."),
     "4002": (ErrorKind.FIX_DATA, "QuickBooks could not run a query."),
@@ -61,15 +74,17 @@ _CODES: dict[str, tuple[ErrorKind, str]] = {
     "6070": (ErrorKind.FIX_DATA, "A line's amount is not its quantity times its unit price."),
     "6090": (ErrorKind.FIX_DATA, "A discount line has neither an amount nor a percentage."),
     "6100": (ErrorKind.FIX_DATA, "A line's tax code is not valid for this company."),
-    "6140": (ErrorKind.FIX_DATA, "QuickBooks already has a document with this number."),
+    QuickBooksCode.DUPLICATE_NUMBER: (ErrorKind.FIX_DATA,
+                                      "QuickBooks already has a document with this number."),
     "6170": (ErrorKind.FIX_DATA, "Tax details were sent on a document that takes no tax."),
     "6190": (ErrorKind.FIX_SETUP, "The QuickBooks company's subscription has ended."),
     "6200": _BOOKS_CLOSED,
     "6210": _BOOKS_CLOSED,
     "6220": (ErrorKind.FIX_DATA, "QuickBooks cannot delete a record that has a balance."),
-    "6240": (ErrorKind.FIX_DATA,
+    QuickBooksCode.NAME_TAKEN: (ErrorKind.FIX_DATA,
              "The name is already used by another customer, vendor, employee or item."),
-    "6250": (ErrorKind.FIX_DATA, "The customer does not exist in QuickBooks or is inactive."),
+    QuickBooksCode.CUSTOMER_GONE: (ErrorKind.FIX_DATA,
+                                   "The customer does not exist in QuickBooks or is inactive."),
     "6270": (ErrorKind.FIX_DATA, "The document is dated before an item's inventory start date."),
     "6430": (ErrorKind.FIX_SETUP, "An item uses an account of the wrong type."),
     "6540": (ErrorKind.FIX_DATA, "A deposited transaction cannot be changed."),
@@ -97,8 +112,9 @@ class QuickBooksFault(ConnexError):
 
     `message` says in plain words what is wrong (and, for RECONNECT, starts with
     "Reconnect to QuickBooks: "); `detail` holds QuickBooks' own Message and Detail; `code` is
-    QuickBooks' error code as a string ("6140", "6240", "610"…), or "" when the failure was
-    not a QuickBooks fault (a timeout, a lost connection, an HTTP status without a body we read).
+    QuickBooks' error code as a string (compare it with `QuickBooksCode`), or "" when the failure
+    was not a QuickBooks fault (a timeout, a lost connection, an HTTP status without a body we
+    read).
     """
 
     def __init__(self, message: str, *, kind: ErrorKind, code: str = "", detail: str = "",

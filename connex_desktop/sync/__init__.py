@@ -1,1 +1,1 @@
-"""The sync engine: plan, execute, reconcile, rate limits and cancellation."""
+"""The sync engine: reconcile, plan windows of orders, write them through a writer, record."""

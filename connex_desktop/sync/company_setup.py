@@ -26,6 +26,15 @@ def numbering_problem(connection: Connection, preferences: Mapping[str, Any]) ->
     return None
 
 
+def company_problem(connection: Connection, refs: ReferenceCache,
+                    preferences: Mapping[str, Any]) -> str | None:
+    """Why the company's settings or plan rule out this connection; CompanyInfo is read only
+    when the connection books purchase orders."""
+    return numbering_problem(connection, preferences) or (
+        purchase_order_problem(connection, refs.company_info())
+        if connection.mode.books_purchase_orders else None)
+
+
 def purchase_order_problem(connection: Connection,
                            company_info: Mapping[str, Any]) -> str | None:
     """Why the company's QuickBooks plan rules out this connection's purchase orders."""

@@ -1,6 +1,6 @@
 """Sales tax on a sale document as the company's kind books it: US legacy, US automated, VAT/GST.
 
-What QuickBooks Online does:
+What QuickBooks Online does with each kind:
 - US legacy: lines TAX/NON; one TxnTaxCodeRef, and a stated TotalTax overrides what it computes.
 - US automated sales tax: QuickBooks computes tax from the ship-to address unless TotalTax is
   stated, 0.00 included; any TxnTaxCodeRef sent is replaced.

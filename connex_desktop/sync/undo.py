@@ -27,12 +27,11 @@ from connex_desktop.core.undo_result import (
     UndoStatus,
 )
 from connex_desktop.quickbooks.client import (
-    QUERY_IN_MAX_VALUES,
     BatchOperation,
     BatchOutcome,
     QuickBooksClient,
 )
-from connex_desktop.quickbooks.errors import QuickBooksFault
+from connex_desktop.quickbooks.errors import QuickBooksCode, QuickBooksFault
 from connex_desktop.storage.ledger import LedgerRepository, LedgerRow
 from connex_desktop.storage.repositories import (
     ConnectionRepository,
@@ -41,7 +40,7 @@ from connex_desktop.storage.repositories import (
     RunRepository,
 )
 from connex_desktop.storage.sync_locks import SyncLocks
-from connex_desktop.sync.engine import CURSOR_NAME, NOT_FOUND_CODE
+from connex_desktop.sync.engine import CURSOR_NAME
 
 log = logging.getLogger(__name__)
 
@@ -277,10 +276,8 @@ class _Undo:
             by_kind.setdefault(row.kind, []).append(row.qb_id)
         found: dict[tuple[str, str], dict[str, Any]] = {}
         for kind, ids in by_kind.items():
-            for start in range(0, len(ids), QUERY_IN_MAX_VALUES):
-                listed = ", ".join(f"'{qb_id}'" for qb_id in ids[start:start + QUERY_IN_MAX_VALUES])
-                for document in self.client.query_all(kind, f"Id IN ({listed})"):
-                    found[(kind, str(document.get("Id", "")))] = document
+            for document in self.client.query_in(kind, "Id", ids):
+                found[(kind, str(document.get("Id", "")))] = document
         return found
 
     def _kept_orders(self, present: Sequence[tuple[LedgerRow, dict[str, Any]]],
@@ -349,7 +346,7 @@ class _Undo:
                 if problem is None:
                     deleted.append((row.id, "deleted by an undo"))
                     self._report(row, UndoOutcome.DELETED)
-                elif problem.code == NOT_FOUND_CODE:
+                elif problem.code == QuickBooksCode.NOT_FOUND:
                     deleted.append((row.id, _gone_reason(row)))
                     self._report(row, UndoOutcome.ALREADY_GONE, _gone_reason(row))
                 elif problem.kind in STOPPING_KINDS:

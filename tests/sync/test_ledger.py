@@ -9,6 +9,7 @@ import pytest
 from connex_desktop.core.ledger_state import LedgerState
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.result import RunStatus
+from connex_desktop.quickbooks.writer import QuickBooksOnlineWriter
 from connex_desktop.sources.base import OrderQuery
 from connex_desktop.storage.database import Database
 from connex_desktop.storage.ledger import (
@@ -16,7 +17,6 @@ from connex_desktop.storage.ledger import (
     Intent,
     LedgerRepository,
 )
-from connex_desktop.sync import engine as engine_module
 from tests.sync.conftest import by_number, connect, docs, row, write_orders
 
 
@@ -69,21 +69,21 @@ def test_documents_sent_before_a_crash_are_adopted_not_sent_twice(app, sandbox, 
     path = write_orders(tmp_path / "orders.csv", [
         row(str(500 + n), "MUG-ENM-12", "1", "18.00", payment_status="paid") for n in range(4)])
     connection = connect(app, sandbox, "Shop", mode, path, use_qb_numbering=use_qb_numbering)
-    real_send = engine_module._Session._send_batch
+    real_send = QuickBooksOnlineWriter._send_request
     sent = 0
 
-    def send_then_die(self, batch):
+    def send_then_die(self, writes):
         nonlocal sent
-        answer = real_send(self, batch)   # QuickBooks stores the documents...
+        answer = real_send(self, writes)   # QuickBooks stores the documents...
         sent += 1
         if sent == 2:
             raise Killed()                 # ...and the app dies before it records the answers
         return answer
 
-    monkeypatch.setattr(engine_module._Session, "_send_batch", send_then_die)
+    monkeypatch.setattr(QuickBooksOnlineWriter, "_send_request", send_then_die)
     with pytest.raises(Killed):
         app.engine().run(connection)
-    monkeypatch.setattr(engine_module._Session, "_send_batch", real_send)
+    monkeypatch.setattr(QuickBooksOnlineWriter, "_send_request", real_send)
     assert app.ledger.unconfirmed(sandbox.realm_id, f"csv|{path.resolve()}")
 
     result = app.engine().run(connection)

@@ -21,7 +21,7 @@ from connex_desktop.sandbox.server import Reply, SandboxServer
 from connex_desktop.sources.base import FailedOrder, OrderQuery
 from connex_desktop.sources.csv_file import CsvSource
 from connex_desktop.storage.ledger import Intent
-from connex_desktop.sync.engine import _Session
+from connex_desktop.sync.run_state import SyncRun
 from tests.sync.conftest import by_number, connect, docs, write_orders
 
 D = Decimal
@@ -138,14 +138,14 @@ def test_an_answer_not_taken_in_leaves_the_other_documents_confirmed(
         app, sandbox, tmp_path, given, monkeypatch):
     given += [order("N-1"), order("N-2"), order("N-3")]
     connection = shop(app, sandbox, tmp_path)
-    note_balance = _Session._note_balance
+    note_balance = SyncRun.note_balance
 
-    def unreadable_n2(session: _Session, invoice: Mapping[str, Any]) -> None:
+    def unreadable_n2(run: SyncRun, invoice: Mapping[str, Any]) -> None:
         if invoice.get("DocNumber") == "N-2":
             raise RuntimeError("an answer this app cannot take in")
-        note_balance(session, invoice)
+        note_balance(run, invoice)
 
-    monkeypatch.setattr(_Session, "_note_balance", unreadable_n2)
+    monkeypatch.setattr(SyncRun, "note_balance", unreadable_n2)
     result = app.engine().run(connection)
 
     assert result.status is RunStatus.PARTIAL and result.synced == 2, result

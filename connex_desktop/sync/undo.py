@@ -147,7 +147,7 @@ class RunUndoer:
             return result
         try:
             with self.client_for(connection) as client:
-                _Undo(self, connection, client, result).go(rows)
+                _RunUndo(self, connection, client, result).undo(rows)
         except UndoStopped as stopped:
             self._fail(result, stopped.fault)
         except ConnexError as error:
@@ -202,7 +202,7 @@ class RunUndoer:
             self.cursors.set(run.connection_id, CURSOR_NAME, since)
 
 
-class _Undo:
+class _RunUndo:
     """One undo: read every document, decide per order, then delete round by round."""
 
     def __init__(self, undoer: RunUndoer, connection: Connection, client: QuickBooksClient,
@@ -212,7 +212,7 @@ class _Undo:
         self.client = client
         self.result = result
 
-    def go(self, rows: list[LedgerRow]) -> None:
+    def undo(self, rows: list[LedgerRow]) -> None:
         found = self._read(rows)
         ours = {(row.kind, row.qb_id) for row in rows}
         present: list[tuple[LedgerRow, dict[str, Any]]] = []

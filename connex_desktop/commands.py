@@ -591,11 +591,18 @@ def _connection_list(app: App, args: argparse.Namespace) -> int:
 def _connection_show(app: App, args: argparse.Namespace) -> int:
     conn = app.connections.get(args.name)
     summary = _connection_summary(app, conn, full=True)
+    reads = (app.runs.reads_this_month(conn.quickbooks.realm_id)
+             if conn.quickbooks.connected else None)
+    if reads is not None:
+        summary["quickbooks"].update(reads_this_month=reads.reads,
+                                     reads_counted_since=reads.since.isoformat())
     if args.json:
         print(json.dumps(summary, indent=2))
         return EXIT_OK
     for key, value in summary.items():
         print(f"{key}: {json.dumps(value) if isinstance(value, dict | list) else value}")
+    if reads is not None:
+        print(reads.describe())
     return EXIT_OK
 
 

@@ -10,7 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import keyring.core
@@ -275,6 +275,22 @@ def test_demo_keeps_the_transaction_type_the_user_chose(data_dir, capsys):
     capsys.readouterr()
     assert cli(data_dir, "connection", "show", "Demo store", "--json") == 0
     assert json.loads(capsys.readouterr().out)["mode"] == "sales-receipts"
+
+
+def test_connection_show_tells_the_company_reads_this_month(data_dir, capsys):
+    reads = 0
+    for _ in range(2):
+        assert cli(data_dir, "demo", "--orders", "3", "--json") in (0, 1)
+        reads += json.loads(capsys.readouterr().out)["quickbooks"]["reads"]
+    assert reads > 0
+    assert cli(data_dir, "connection", "show", "Demo store", "--json") == 0
+    quickbooks = json.loads(capsys.readouterr().out)["quickbooks"]
+    assert quickbooks["reads_this_month"] == reads
+    since = datetime.fromisoformat(quickbooks["reads_counted_since"])
+    assert since.utcoffset() == timedelta(0) and since.day == 1 and since.hour == 0
+    assert cli(data_dir, "connection", "show", "Demo store") == 0
+    assert (f"UTC): {reads:,} by this app on this computer, for this company. Intuit's free "
+            "tier allows 500,000 a month") in capsys.readouterr().out
 
 
 def test_the_demo_says_its_failures_were_planted_and_exits_0(data_dir, capsys):

@@ -12,7 +12,7 @@ import typing
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -275,6 +275,30 @@ class RunRecord:
         return self.status == RUNNING
 
 
+# Intuit's free Builder tier: metered (CorePlus) calls a month for the app, summed over every
+# company and user of it (../shared/reference/quickbooks-online-api.md §4 and "Metering").
+FREE_TIER_READS_PER_MONTH = 500_000
+
+
+@dataclass(frozen=True)
+class MonthlyReads:
+    """The metered QuickBooks reads this data folder's runs made for one company this month."""
+
+    reads: int
+    since: datetime    # the start of the calendar month, in UTC, that they are counted from
+
+    def describe(self) -> str:
+        return (f"QuickBooks reads this month (since {self.since.day} {self.since:%B} UTC): "
+                f"{self.reads:,} by this app on this computer, for this company. Intuit's free "
+                f"tier allows {FREE_TIER_READS_PER_MONTH:,} a month for the app, summed over "
+                "all its users.")
+
+
+def month_start(now: datetime) -> datetime:
+    """The first instant, in UTC, of the calendar month `now` falls in."""
+    return now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
 @dataclass(frozen=True)
 class RunOrderRecord:
     run_id: int
@@ -348,6 +372,20 @@ class RunRepository:
     def last(self, connection_id: int) -> RunRecord | None:
         runs = self.list(connection_id, limit=1)
         return runs[0] if runs else None
+
+    def reads_this_month(self, realm_id: str, now: datetime | None = None) -> MonthlyReads:
+        """The metered reads of the runs started this month (UTC) by every connection that
+        books into the company `realm_id`; runs from before reads were counted add nothing."""
+        since = month_start(now or datetime.now(UTC))
+        if not realm_id:    # not connected: no company to count for
+            return MonthlyReads(0, since)
+        row = self._db.query_one(
+            "SELECT COALESCE(SUM(r.qb_reads), 0) AS reads FROM runs AS r"
+            " JOIN connections AS c ON c.id = r.connection_id"
+            " WHERE json_extract(c.config, '$.quickbooks.realm_id') = ? AND r.started_at >= ?",
+            (realm_id, since.isoformat(timespec="seconds")))
+        assert row is not None      # an aggregate always has its row
+        return MonthlyReads(row["reads"], since)
 
     def orders(self, run_id: int) -> builtins.list[RunOrderRecord]:
         """The orders of one run, in the order the run recorded them."""

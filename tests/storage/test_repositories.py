@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -30,6 +31,7 @@ from connex_desktop.core.result import (
     BookedDocument,
     DocumentKind,
     OrderOutcome,
+    QuickBooksUsage,
     RunStatus,
     RunTrigger,
     SyncResult,
@@ -39,6 +41,7 @@ from connex_desktop.storage.repositories import (
     INTERRUPTED_MESSAGE,
     ConnectionRepository,
     CursorRepository,
+    MonthlyReads,
     RunRepository,
     SettingsRepository,
     from_plain,
@@ -287,6 +290,45 @@ def test_unknown_triggers_and_outcomes_are_refused(connections, runs):
         runs.record_order(run_id, "id-1", "1001", "maybe")
     with pytest.raises(SetupError, match="No sync run with id 999"):
         runs.get(999)
+
+
+def on_realm(name: str, realm_id: str) -> Connection:
+    return dataclasses.replace(minimal_connection(name), quickbooks=QuickBooksCompany(
+        environment="sandbox", realm_id=realm_id, company_name=f"Company {realm_id}"))
+
+
+def test_reads_this_month_sum_every_connection_booking_into_the_company(db, connections, runs):
+    shop, outlet, other = (connections.add(on_realm(name, realm)).id for name, realm in
+                           (("Shop", "111"), ("Outlet", "111"), ("Other", "222")))
+    december = datetime(2026, 12, 1, tzinfo=UTC)
+
+    def run(connection_id: int, reads: int | None, started: datetime) -> None:
+        run_id = runs.start(connection_id, RunTrigger.MANUAL)
+        if reads is not None:    # None: a run from before reads were counted
+            runs.finish(run_id, SyncResult(connection="", run_id=run_id,
+                                           status=RunStatus.SUCCEEDED,
+                                           quickbooks=QuickBooksUsage(reads, 3, reads + 1)))
+        db.execute("UPDATE runs SET started_at = ? WHERE id = ?",
+                   (started.isoformat(timespec="seconds"), run_id))
+
+    run(shop, 7, december)                                   # the month's first second
+    run(shop, 1200, december + timedelta(days=4))
+    run(outlet, 34, december + timedelta(days=5))
+    run(outlet, None, december + timedelta(days=5))
+    run(shop, 900, december - timedelta(seconds=1))         # last month's
+    run(other, 5000, december + timedelta(days=2))          # another company's
+    # 05:00 on 6 December in Auckland is still 5 December in UTC: the same month either way.
+    now = datetime(2026, 12, 6, 5, tzinfo=timezone(timedelta(hours=13)))
+    assert runs.reads_this_month("111", now) == MonthlyReads(1241, december)
+    assert runs.reads_this_month("222", now).reads == 5000
+    assert runs.reads_this_month("333", now).reads == 0
+    assert runs.reads_this_month("", now).reads == 0        # not connected
+    # On 1 January, December's reads no longer count.
+    assert runs.reads_this_month("111", datetime(2027, 1, 1, tzinfo=UTC)).reads == 0
+    assert MonthlyReads(1241, december).describe() == (
+        "QuickBooks reads this month (since 1 December UTC): 1,241 by this app on this "
+        "computer, for this company. Intuit's free tier allows 500,000 a month for the app, "
+        "summed over all its users.")
 
 
 def test_list_and_last_are_newest_first_per_connection(connections, runs):

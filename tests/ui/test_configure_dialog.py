@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
 from typing import ClassVar
 
 import pytest
@@ -12,8 +13,9 @@ from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLineEdit
 
 from connex_desktop.core.connection import Connection, CustomerPolicy, Schedule
 from connex_desktop.core.modes import MODE_INFO, TransactionMode
+from connex_desktop.core.result import QuickBooksUsage, RunStatus, RunTrigger, SyncResult
 from connex_desktop.core.secret_store import connection_secret_key
-from connex_desktop.sources.base import FieldKind, SettingField, Source
+from connex_desktop.sources.base import FieldKind, OrderQuery, SettingField, Source
 from connex_desktop.ui.configure import ConfigureDialog
 from connex_desktop.ui.configure.store_tab import SAVED_SECRET_HINT
 
@@ -369,3 +371,34 @@ def test_escape_asks_before_discarding_edits(qtbot, app):
     discard.click()
     assert not dialog.isVisible() and dialog.result() == QDialog.DialogCode.Rejected
     assert app.connections.list() == []
+
+
+def test_the_quickbooks_tab_shows_the_company_reads_this_month(qtbot, app, monkeypatch):
+    demo = app.start_demo(orders=5)
+    synced = app.engine().run(demo, query=OrderQuery()).quickbooks.reads
+    assert synced > 0
+    # Another connection booking into the same company counts too.
+    copy = app.connections.duplicate(demo.name, "Demo, second store")
+    run_id = app.runs.start(copy.id, RunTrigger.MANUAL)
+    app.runs.finish(run_id, SyncResult(connection=copy.name, run_id=run_id,
+                                       status=RunStatus.SUCCEEDED,
+                                       quickbooks=QuickBooksUsage(1000, 4, 1004)))
+    on_gui_thread = []
+    count = app.runs.reads_this_month
+
+    def counted(realm_id):
+        on_gui_thread.append(threading.current_thread() is threading.main_thread())
+        return count(realm_id)
+
+    monkeypatch.setattr(app.runs, "reads_this_month", counted)
+    dialog = ConfigureDialog(app, demo)
+    qtbot.addWidget(dialog)
+    label = dialog.quickbooks.reads_label
+    qtbot.waitUntil(lambda: "reads this month" in label.text(), timeout=20_000)
+    assert f": {synced + 1000:,} by this app on this computer, for this company." in label.text()
+    assert "Intuit's free tier allows 500,000 a month for the app" in label.text()
+    assert on_gui_thread == [False], "the reads were counted on the GUI thread"
+
+    unsaved = ConfigureDialog(app, None)
+    qtbot.addWidget(unsaved)
+    assert unsaved.quickbooks.reads_label.text() == ""

@@ -16,6 +16,7 @@ from connex_desktop.core.result import (
     BookedDocument,
     DocumentKind,
     OrderOutcome,
+    QuickBooksUsage,
     RunStatus,
     SyncResult,
 )
@@ -318,3 +319,21 @@ def test_the_run_summary_says_what_the_run_asked_of_quickbooks(qtbot, desktop):
     assert usage.reads > 0 and usage.writes > 0 and usage.requests > 0
     assert (f"QuickBooks: {usage.reads} reads, {usage.writes} writes in {usage.requests} "
             "requests") in log.summary.text()
+
+
+def test_a_run_from_before_reads_were_counted_shows_no_quickbooks_figures(qtbot, desktop):
+    app = desktop.app
+    demo = desktop.window.try_demo()
+    uncounted = record_run(app, demo.id, 3)
+    app.database.execute("UPDATE runs SET qb_reads = NULL, qb_writes = NULL, qb_requests = NULL"
+                         " WHERE id = ?", (uncounted,))
+    counted = app.runs.start(demo.id, "manual")
+    app.runs.finish(counted, SyncResult("Shop", counted, RunStatus.SUCCEEDED,
+                                        quickbooks=QuickBooksUsage(1, 12, 4)))
+    log = loaded(qtbot, desktop.window.show_log(demo.id))
+    assert log.selected_run().id == counted
+    assert "QuickBooks: 1 read, 12 writes in 4 requests" in log.summary.text()
+    log.reload(select_run=uncounted)
+    qtbot.waitUntil(lambda: log.selected_run().id == uncounted and not log.loading
+                    and "reading its orders" not in log.summary.text())
+    assert log.summary.text().endswith(": 0 booked — 3 booked")     # nothing about QuickBooks

@@ -74,6 +74,7 @@ class ConfigureDialog(QDialog):
         self.store.name_edit.setFocus()
         self._loaded_state = self._form_state()
         self.fetch_company_lists()
+        self.fetch_reads()
 
     def _load(self, connection: Connection) -> None:
         self.store.load(connection)
@@ -97,6 +98,7 @@ class ConfigureDialog(QDialog):
         dialog.exec()
         self.quickbooks.show_company(self._current_quickbooks())
         self.fetch_company_lists()
+        self.fetch_reads()
 
     def fetch_company_lists(self) -> None:
         """Fill the mapping choices from the company's lists, in the background."""
@@ -112,6 +114,17 @@ class ConfigureDialog(QDialog):
         run_in_background(lambda: company_lists(app, connection),
                           on_success=lambda lists: self.mapping.fill(lists, company.company_name),
                           on_failure=self.mapping.lists_failed)
+
+    def fetch_reads(self) -> None:
+        """Count the company's QuickBooks reads this month, in the background."""
+        self.quickbooks.show_reads(None)
+        company = self._current_quickbooks()
+        if company is None or not company.connected:
+            return
+        runs = self._app.runs
+        run_in_background(lambda: runs.reads_this_month(company.realm_id),
+                          on_success=self.quickbooks.show_reads,
+                          on_failure=self.quickbooks.reads_failed)
 
     # ── validate, save ──────────────────────────────────────────────────────────────────────
 

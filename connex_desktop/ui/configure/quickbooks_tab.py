@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
 from connex_desktop.core.connection import QuickBooksCompany
+from connex_desktop.storage.repositories import MonthlyReads
 
 
 class QuickBooksTab(QWidget):
@@ -18,8 +19,12 @@ class QuickBooksTab(QWidget):
         layout = QVBoxLayout(self)
         self.company_label = QLabel()
         self.company_label.setWordWrap(True)
+        self.reads_label = QLabel()     # the company's metered reads this month
+        self.reads_label.setWordWrap(True)
+        self.reads_label.setTextFormat(Qt.TextFormat.PlainText)
         self.connect_button = QPushButton("Connect to QuickBooks…")
         layout.addWidget(self.company_label)
+        layout.addWidget(self.reads_label)
         layout.addWidget(self.connect_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addStretch(1)
 
@@ -36,3 +41,10 @@ class QuickBooksTab(QWidget):
             self.connect_button.setText("Reconnect or disconnect…")
         else:
             self.company_label.setText("Not connected to a QuickBooks company yet.")
+
+    def show_reads(self, reads: MonthlyReads | None) -> None:
+        """This month's reads for the company; None while they are counted or not known."""
+        self.reads_label.setText(reads.describe() if reads is not None else "")
+
+    def reads_failed(self, error: Exception) -> None:
+        self.reads_label.setText(f"This month's QuickBooks reads could not be counted: {error}")

@@ -478,6 +478,16 @@ class SyncLogDialog(QDialog):
         self.summary = QLabel()
         self.summary.setWordWrap(True)
 
+        layout = QVBoxLayout(self)
+        layout.addWidget(self._build_panes(), 1)
+        layout.addWidget(self._build_buttons())
+        self.runs_view.selectionModel().selectionChanged.connect(lambda *_: self._show_run())
+        controller.undo_finished.connect(self._on_undo_finished)
+        self.orders.selection_changed.connect(self._on_order_selected)
+        self.orders_view.activated.connect(lambda _index: self.open_selected_document())
+
+    def _build_panes(self) -> QSplitter:
+        """The runs above, the selected run's summary and orders below."""
         runs_box = QWidget()
         runs_layout = QVBoxLayout(runs_box)
         runs_layout.setContentsMargins(0, 0, 0, 0)
@@ -493,7 +503,10 @@ class SyncLogDialog(QDialog):
         splitter.addWidget(orders_box)
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 2)
+        return splitter
 
+    def _build_buttons(self) -> QDialogButtonBox:
+        """Retry, Undo, Open in QuickBooks and Export; Close. Enter never closes the log."""
         self.retry_button = QPushButton("Retry failed orders")
         self.retry_button.clicked.connect(self._retry)
         self.orders.retry_requested.connect(self._retry)
@@ -508,7 +521,6 @@ class SyncLogDialog(QDialog):
         self.undo_button.clicked.connect(self.ask_undo)
         self.undo_confirmation: QMessageBox | None = None   # open while the user decides
         self.undo_report: QMessageBox | None = None
-        controller.undo_finished.connect(self._on_undo_finished)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         for button in (self.retry_button, self.undo_button, self.open_button,
@@ -517,13 +529,7 @@ class SyncLogDialog(QDialog):
         for button in buttons.buttons():   # Enter acts on the focused row, never closes the log
             button.setAutoDefault(False)
             button.setDefault(False)
-
-        layout = QVBoxLayout(self)
-        layout.addWidget(splitter, 1)
-        layout.addWidget(buttons)
-        self.runs_view.selectionModel().selectionChanged.connect(lambda *_: self._show_run())
-        self.orders.selection_changed.connect(self._on_order_selected)
-        self.orders_view.activated.connect(lambda _index: self.open_selected_document())
+        return buttons
 
     def _retry(self) -> None:
         self.retry_requested.emit(self._connection_id)

@@ -31,6 +31,11 @@ PREFIX_HINTS = {
     False: "Put before each order number, e.g. WEB-1001. QuickBooks allows 21 characters in all.",
     True: "Not used while QuickBooks numbers the documents."}
 
+PREFIX_WARNING = (
+    "With a prefix, QuickBooks suggests the next number in the same style (WEB-1002 after "
+    "WEB-1001) for invoices made by hand there, and that number then blocks the store's next "
+    "order. Consider 'Use QuickBooks numbering'.")
+
 
 class TransactionsTab(QWidget):
     """The transaction mode (with why one is not offered), numbering, prefix and statuses."""
@@ -60,6 +65,11 @@ class TransactionsTab(QWidget):
         self.prefix_edit.setMaxLength(DOC_NUMBER_MAX_CHARS)
         self.prefix_edit.setPlaceholderText("e.g. WEB-")
         rows.add(form, "Number prefix", self.prefix_edit, "prefix", PREFIX_HINTS[False])
+        self.prefix_warning = QLabel(PREFIX_WARNING)
+        self.prefix_warning.setWordWrap(True)
+        self.prefix_warning.hide()
+        form.addRow("", self.prefix_warning)
+        self.prefix_edit.textChanged.connect(lambda _text: self._show_prefix_warning())
         self.status_list = QListWidget()
         self.status_list.setMaximumHeight(130)
         rows.add(form, "Order statuses to sync", self.status_list, "statuses",
@@ -126,3 +136,8 @@ class TransactionsTab(QWidget):
         self.prefix_edit.setEnabled(not quickbooks_numbers)
         self._hints["use_qb_numbering"].setText(NUMBERING_HINTS[quickbooks_numbers])
         self._hints["prefix"].setText(PREFIX_HINTS[quickbooks_numbers])
+        self._show_prefix_warning()
+
+    def _show_prefix_warning(self) -> None:
+        self.prefix_warning.setVisible(bool(self.prefix_edit.text().strip())
+                                       and not self.qb_numbering.isChecked())

@@ -64,12 +64,7 @@ class TransactionsTab(QWidget):
         self.prefix_edit = QLineEdit()
         self.prefix_edit.setMaxLength(DOC_NUMBER_MAX_CHARS)
         self.prefix_edit.setPlaceholderText("e.g. WEB-")
-        rows.add(form, "Number prefix", self.prefix_edit, "prefix", PREFIX_HINTS[False])
-        self.prefix_warning = QLabel(PREFIX_WARNING)
-        self.prefix_warning.setWordWrap(True)
-        self.prefix_warning.hide()
-        form.addRow("", self.prefix_warning)
-        self.prefix_edit.textChanged.connect(lambda _text: self._show_prefix_warning())
+        rows.add(form, "Number prefix", self._prefix_box(), "prefix", PREFIX_HINTS[False])
         self.status_list = QListWidget()
         self.status_list.setMaximumHeight(130)
         rows.add(form, "Order statuses to sync", self.status_list, "statuses",
@@ -89,6 +84,21 @@ class TransactionsTab(QWidget):
         column.addWidget(self.mode_explanation)
         column.addWidget(self.mode_unavailable)
         box.setFocusProxy(self.mode_combo)
+        return box
+
+    def _prefix_box(self) -> QWidget:
+        """The prefix, with the warning under it while a prefix is set and QuickBooks does not
+        number the documents."""
+        self.prefix_warning = QLabel(PREFIX_WARNING)
+        self.prefix_warning.setWordWrap(True)
+        self.prefix_warning.hide()
+        self.prefix_edit.textChanged.connect(lambda _text: self._show_prefix_warning())
+        box = QWidget()
+        column = QVBoxLayout(box)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.prefix_edit)
+        column.addWidget(self.prefix_warning)
+        box.setFocusProxy(self.prefix_edit)
         return box
 
     def load(self, connection: Connection, source: type[Source] | None) -> None:

@@ -77,14 +77,7 @@ class TransactionsTab(QWidget):
         self.mode_unavailable = QLabel()
         self.mode_unavailable.setWordWrap(True)
         self.mode_unavailable.setStyleSheet("color: palette(placeholder-text);")
-        box = QWidget()
-        column = QVBoxLayout(box)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.addWidget(self.mode_combo)
-        column.addWidget(self.mode_explanation)
-        column.addWidget(self.mode_unavailable)
-        box.setFocusProxy(self.mode_combo)
-        return box
+        return _column(self.mode_combo, self.mode_explanation, self.mode_unavailable)
 
     def _prefix_box(self) -> QWidget:
         """The prefix, with the warning under it while a prefix is set and QuickBooks does not
@@ -93,13 +86,7 @@ class TransactionsTab(QWidget):
         self.prefix_warning.setWordWrap(True)
         self.prefix_warning.hide()
         self.prefix_edit.textChanged.connect(lambda _text: self._show_prefix_warning())
-        box = QWidget()
-        column = QVBoxLayout(box)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.addWidget(self.prefix_edit)
-        column.addWidget(self.prefix_warning)
-        box.setFocusProxy(self.prefix_edit)
-        return box
+        return _column(self.prefix_edit, self.prefix_warning)
 
     def load(self, connection: Connection, source: type[Source] | None) -> None:
         self.set_source(source, connection.statuses)
@@ -151,3 +138,14 @@ class TransactionsTab(QWidget):
     def _show_prefix_warning(self) -> None:
         self.prefix_warning.setVisible(bool(self.prefix_edit.text().strip())
                                        and not self.qb_numbering.isChecked())
+
+
+def _column(field: QWidget, *under: QWidget) -> QWidget:
+    """An input with what is said about it under it, one row of the form, focused as the input."""
+    box = QWidget()
+    column = QVBoxLayout(box)
+    column.setContentsMargins(0, 0, 0, 0)
+    for widget in (field, *under):
+        column.addWidget(widget)
+    box.setFocusProxy(field)
+    return box

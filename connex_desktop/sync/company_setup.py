@@ -57,8 +57,6 @@ def company_setup(connection: Connection, preferences: Mapping[str, Any],
     mapping = connection.mapping
     sales_forms = preferences.get("SalesFormsPrefs") or {}
     tax_prefs = preferences.get("TaxPrefs") or {}
-    currency_prefs = preferences.get("CurrencyPrefs") or {}
-    home = (currency_prefs.get("HomeCurrency") or {}).get("value") or "USD"
 
     def named(kind: str, name: str, find: Any, setting: str) -> dict[str, Any] | None:
         if not name.strip():
@@ -79,6 +77,9 @@ def company_setup(connection: Connection, preferences: Mapping[str, Any],
     tax_item = (refs.item_by_name(mapping.tax_item)
                 if mapping.tax_policy is TaxPolicy.LINE_ITEM else None)
     tax = company_tax(preferences, company_info or {}, refs)
+    unknown = unknown_tax_codes(mapping.tax_codes, tax)
+    if unknown:
+        raise SetupError(unknown, field="tax_codes")
     income = (refs.account_by_type("Income", "SalesOfProductIncome")
               or refs.account_by_type("Income"))
     return CompanySetup(
@@ -86,8 +87,8 @@ def company_setup(connection: Connection, preferences: Mapping[str, Any],
         using_sales_tax=tax_prefs.get("UsingSalesTax") is not False,
         allow_shipping=sales_forms.get("AllowShipping") is not False,
         allow_discount=sales_forms.get("AllowDiscount") is not False,
-        home_currency=str(home),
-        multicurrency=bool(currency_prefs.get("MultiCurrencyEnabled")),
+        home_currency=home_currency(preferences),
+        multicurrency=multicurrency(preferences),
         income_account=ref(income),
         expense_account=ref(refs.account_by_type("Cost of Goods Sold")),
         ap_account=ref(refs.account_by_type("Accounts Payable")),
@@ -114,6 +115,29 @@ def ref(record: Mapping[str, Any] | None) -> dict[str, str] | None:
     if record is None:
         return None
     return {"value": str(record["Id"]), "name": str(record.get("Name", ""))}
+
+
+def home_currency(preferences: Mapping[str, Any]) -> str:
+    currency_prefs = preferences.get("CurrencyPrefs") or {}
+    return str((currency_prefs.get("HomeCurrency") or {}).get("value") or "USD")
+
+
+def multicurrency(preferences: Mapping[str, Any]) -> bool:
+    return bool((preferences.get("CurrencyPrefs") or {}).get("MultiCurrencyEnabled"))
+
+
+def unknown_tax_codes(table: Mapping[str, str], tax: CompanyTax,
+                      company_name: str = "") -> str | None:
+    """Why the connection's rate → tax code table cannot be booked with: the codes it names
+    that are not sales tax codes of a VAT/GST company."""
+    if tax.model is not TaxModel.VAT:
+        return None
+    unknown = [code for code in dict.fromkeys(table.values()) if tax.named(code) is None]
+    if not unknown:
+        return None
+    names = ", ".join(f"'{code}'" for code in unknown)
+    return (f"{company_name or 'The company'} has no sales tax code {names} in QuickBooks "
+            f"(its codes: {tax.listing}); choose one of them in the connection's tax codes.")
 
 
 def company_tax(preferences: Mapping[str, Any], company_info: Mapping[str, Any],

@@ -20,9 +20,10 @@ from connex_desktop.app import App
 from connex_desktop.core.connection import Connection, QuickBooksCompany, QuickBooksMapping
 from connex_desktop.core.errors import ConnexError
 from connex_desktop.core.modes import TransactionMode
+from connex_desktop.sync.company_kind import CompanyKind
 from connex_desktop.ui.background import run_in_background
 from connex_desktop.ui.configure.form import FieldRows
-from connex_desktop.ui.configure.mapping_tab import MappingTab, company_lists
+from connex_desktop.ui.configure.mapping_tab import MappingTab, company_lists, read_company_kind
 from connex_desktop.ui.configure.quickbooks_tab import QuickBooksTab
 from connex_desktop.ui.configure.schedule_tab import ScheduleTab
 from connex_desktop.ui.configure.store_tab import StoreTab
@@ -101,8 +102,10 @@ class ConfigureDialog(QDialog):
         self.fetch_reads()
 
     def fetch_company_lists(self) -> None:
-        """Fill the mapping choices from the company's lists, in the background."""
+        """Fill the mapping choices from the company's lists, then show the company's kind and
+        the tax mapping that fits it, in the background."""
         company = self._current_quickbooks()
+        self.quickbooks.show_kind(None)
         if company is None or not company.connected:
             self.mapping.lists_label.setText("Connect to QuickBooks to choose from the "
                                              "company's own lists; until then, type the names.")
@@ -112,8 +115,18 @@ class ConfigureDialog(QDialog):
         assert self._original is not None
         app, connection = self._app, dataclasses.replace(self._original, quickbooks=company)
         run_in_background(lambda: company_lists(app, connection),
-                          on_success=lambda lists: self.mapping.fill(lists, company.company_name),
+                          on_success=lambda lists: self._lists_loaded(lists, connection),
                           on_failure=self.mapping.lists_failed)
+
+    def _lists_loaded(self, lists: dict[str, list[str]], connection: Connection) -> None:
+        self.mapping.fill(lists, connection.quickbooks.company_name)
+        app = self._app
+        run_in_background(lambda: read_company_kind(app, connection),
+                          on_success=self._kind_read, on_failure=self.quickbooks.kind_failed)
+
+    def _kind_read(self, kind: CompanyKind) -> None:
+        self.quickbooks.show_kind(kind)
+        self.mapping.show_kind(kind)
 
     def fetch_reads(self) -> None:
         """Count the company's QuickBooks reads this month, in the background."""

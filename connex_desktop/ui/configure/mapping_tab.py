@@ -16,6 +16,10 @@ from connex_desktop.core.connection import (
     QuickBooksMapping,
     TaxPolicy,
 )
+from connex_desktop.quickbooks.references import ReferenceCache
+from connex_desktop.sync.company_kind import CompanyKind, company_kind
+from connex_desktop.sync.tax import TaxModel
+from connex_desktop.ui.configure.tax_codes import TaxCodesTable
 
 DEFAULT_CHOICE = "(QuickBooks default)"
 CUSTOMER_WORDS = {CustomerPolicy.PER_BUYER: "One customer per buyer (matched by email, then name)",
@@ -24,6 +28,9 @@ MISSING_ITEM_WORDS = {
     MissingItemPolicy.CREATE: "Create it in QuickBooks (non-inventory item)",
     MissingItemPolicy.FAIL: "Fail the order, naming the unknown SKU",
     MissingItemPolicy.FALLBACK: "Book the line against one chosen item"}
+AUTOMATED_TAX_NOTE = ("This company has automated sales tax: every document states the store's "
+                      "tax, so QuickBooks computes nothing over it. There is no tax code to "
+                      "choose.")
 TAX_WORDS = {TaxPolicy.TAX_CODE: "The order's tax with a tax code",
              TaxPolicy.LINE_ITEM: "The order's tax as a line item"}
 # The company's lists that fill the mapping fields: (key, entity, WHERE clause).
@@ -72,6 +79,13 @@ def company_lists(app: App, connection: Connection) -> dict[str, list[str]]:
     return lists
 
 
+def read_company_kind(app: App, connection: Connection) -> CompanyKind:
+    """The connected company's kind, from the lists a sync run reads (run in the background)."""
+    with app.quickbooks_client(connection) as client:
+        return company_kind(ReferenceCache(client, app.references,
+                                           realm_id=connection.quickbooks.realm_id))
+
+
 # The dialog's labelled row: (form, label, input, field key, help text).
 AddField = Callable[..., None]
 
@@ -103,6 +117,15 @@ class MappingTab(QWidget):
         field(form, "Sales tax", self.tax_policy, "tax_policy")
         self.tax_code = self._list_combo(DEFAULT_CHOICE)
         field(form, "Tax code", self.tax_code, "tax_code")
+        self.tax_note = QLabel(AUTOMATED_TAX_NOTE)
+        self.tax_note.setWordWrap(True)
+        form.addRow(self.tax_note)
+        self.tax_codes = TaxCodesTable()
+        field(form, "Tax codes", self.tax_codes, "tax_codes",
+              "The company's code for each rate the store charges; a rate not listed takes the "
+              "company's code of that rate.")
+        self._form = form
+        self.kind: CompanyKind | None = None   # the company's, once read
         self.tax_item = self._list_combo()
         field(form, "Tax item", self.tax_item, "tax_item")
         self.shipping_item = self._list_combo("(QuickBooks' shipping line)")
@@ -126,6 +149,7 @@ class MappingTab(QWidget):
         self._set_combo_data(self.tax_policy, mapping.tax_policy.value)
         self._set_list_value(self.tax_code, mapping.tax_code)
         self._set_list_value(self.tax_item, mapping.tax_item)
+        self.tax_codes.load(mapping.tax_codes)
         self._set_list_value(self.shipping_item, mapping.shipping_item)
         self._set_list_value(self.refund_item, mapping.refund_item)
         self._set_list_value(self.discount_account, mapping.discount_account)
@@ -151,13 +175,16 @@ class MappingTab(QWidget):
         if tax_policy is TaxPolicy.LINE_ITEM and not tax_item:
             problems["tax_item"] = "Choose the item the tax line is booked against."
         problems.update(self._names_not_in_the_company(company_name))
+        tax_codes_problem = self.tax_codes.problems(self.kind, company_name)
+        if tax_codes_problem:
+            problems["tax_codes"] = tax_codes_problem
         # replace(), not a new QuickBooksMapping: choices this form does not show are kept.
         mapping = dataclasses.replace(
             base,
             customer_policy=policy,
             generic_customer=generic or QuickBooksMapping.generic_customer,
             missing_items=missing, fallback_item=fallback, tax_policy=tax_policy,
-            tax_code=self._list_value(self.tax_code),
+            tax_code=self._list_value(self.tax_code), tax_codes=self.tax_codes.table(),
             tax_item=tax_item or QuickBooksMapping.tax_item,
             shipping_item=self._list_value(self.shipping_item),
             refund_item=self._list_value(self.refund_item),
@@ -212,6 +239,26 @@ class MappingTab(QWidget):
         by_line = self.tax_policy.currentData() == TaxPolicy.LINE_ITEM.value
         self.tax_item.setEnabled(by_line)
         self.tax_code.setEnabled(not by_line)
+        self._show_tax_rows()
+
+    def show_kind(self, kind: CompanyKind) -> None:
+        """The tax mapping that fits the company: a US legacy company's tax code, nothing to
+        choose under automated sales tax, a VAT/GST company's rate → code table (pre-filled
+        from its codes when the connection has none)."""
+        self.kind = kind
+        if kind.tax.model is TaxModel.VAT and not self.tax_codes.table():
+            self.tax_codes.load(kind.rate_table())
+        self._show_tax_rows()
+
+    def _show_tax_rows(self) -> None:
+        """Before the kind is known: the tax code, and the table if the connection has one."""
+        model = self.kind.tax.model if self.kind else None
+        by_code = self.tax_policy.currentData() == TaxPolicy.TAX_CODE.value
+        self._form.setRowVisible(self.tax_code.parentWidget(),
+                                 model in (None, TaxModel.LEGACY))
+        self.tax_note.setVisible(by_code and model is TaxModel.AUTOMATED)
+        self._form.setRowVisible(self.tax_codes.parentWidget(), model is TaxModel.VAT or (
+            model is None and bool(self.tax_codes.table())))
 
     @staticmethod
     def _set_combo_data(combo: QComboBox, value: str) -> None:

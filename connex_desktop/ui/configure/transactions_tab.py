@@ -31,6 +31,11 @@ PREFIX_HINTS = {
     False: "Put before each order number, e.g. WEB-1001. QuickBooks allows 21 characters in all.",
     True: "Not used while QuickBooks numbers the documents."}
 
+PREFIX_WARNING = (
+    "With a prefix, QuickBooks suggests the next number in the same style (WEB-1002 after "
+    "WEB-1001) for invoices made by hand there, and that number then blocks the store's next "
+    "order. Consider 'Use QuickBooks numbering'.")
+
 
 class TransactionsTab(QWidget):
     """The transaction mode (with why one is not offered), numbering, prefix and statuses."""
@@ -59,7 +64,7 @@ class TransactionsTab(QWidget):
         self.prefix_edit = QLineEdit()
         self.prefix_edit.setMaxLength(DOC_NUMBER_MAX_CHARS)
         self.prefix_edit.setPlaceholderText("e.g. WEB-")
-        rows.add(form, "Number prefix", self.prefix_edit, "prefix", PREFIX_HINTS[False])
+        rows.add(form, "Number prefix", self._prefix_box(), "prefix", PREFIX_HINTS[False])
         self.status_list = QListWidget()
         self.status_list.setMaximumHeight(130)
         rows.add(form, "Order statuses to sync", self.status_list, "statuses",
@@ -72,14 +77,16 @@ class TransactionsTab(QWidget):
         self.mode_unavailable = QLabel()
         self.mode_unavailable.setWordWrap(True)
         self.mode_unavailable.setStyleSheet("color: palette(placeholder-text);")
-        box = QWidget()
-        column = QVBoxLayout(box)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.addWidget(self.mode_combo)
-        column.addWidget(self.mode_explanation)
-        column.addWidget(self.mode_unavailable)
-        box.setFocusProxy(self.mode_combo)
-        return box
+        return _column(self.mode_combo, self.mode_explanation, self.mode_unavailable)
+
+    def _prefix_box(self) -> QWidget:
+        """The prefix, with the warning under it while a prefix is set and QuickBooks does not
+        number the documents."""
+        self.prefix_warning = QLabel(PREFIX_WARNING)
+        self.prefix_warning.setWordWrap(True)
+        self.prefix_warning.hide()
+        self.prefix_edit.textChanged.connect(lambda _text: self._show_prefix_warning())
+        return _column(self.prefix_edit, self.prefix_warning)
 
     def load(self, connection: Connection, source: type[Source] | None) -> None:
         self.set_source(source, connection.statuses)
@@ -126,3 +133,19 @@ class TransactionsTab(QWidget):
         self.prefix_edit.setEnabled(not quickbooks_numbers)
         self._hints["use_qb_numbering"].setText(NUMBERING_HINTS[quickbooks_numbers])
         self._hints["prefix"].setText(PREFIX_HINTS[quickbooks_numbers])
+        self._show_prefix_warning()
+
+    def _show_prefix_warning(self) -> None:
+        self.prefix_warning.setVisible(bool(self.prefix_edit.text().strip())
+                                       and not self.qb_numbering.isChecked())
+
+
+def _column(field: QWidget, *under: QWidget) -> QWidget:
+    """An input with what is said about it under it, one row of the form, focused as the input."""
+    box = QWidget()
+    column = QVBoxLayout(box)
+    column.setContentsMargins(0, 0, 0, 0)
+    for widget in (field, *under):
+        column.addWidget(widget)
+    box.setFocusProxy(field)
+    return box

@@ -308,7 +308,8 @@ class ConnectionService:
                 QuickBooksAuth(connection.quickbooks, secrets, prefix).revoke()
         finally:
             delete_connection_secrets(secrets, connection_id, QUICKBOOKS_TOKENS)
-            company = dataclasses.replace(connection.quickbooks, realm_id="", company_name="")
+            company = dataclasses.replace(connection.quickbooks, realm_id="", company_name="",
+                                          signed_in_at="", needs_reconnect=False)
             disconnected = self.connections.update(dataclasses.replace(
                 self.connections.get_by_id(connection_id), quickbooks=company))
         return disconnected

@@ -33,8 +33,3 @@ def reconnect_warning(company: QuickBooksCompany, now: datetime) -> str:
     local = ends.astimezone(now.tzinfo)
     return f"{RECONNECT_WORDS} before {local.day} {local.strftime('%b %Y')}"
 
-
-def needs_reconnect(company: QuickBooksCompany, now: datetime) -> bool:
-    """Whether the user should sign in again: the token was refused, or its end is near."""
-    return company.connected and (company.needs_reconnect
-                                  or bool(reconnect_warning(company, now)))

@@ -156,8 +156,12 @@ class App:
 
         if connection.id is None:
             raise SetupError("Save the connection before connecting it to QuickBooks.")
+        connection_id = connection.id
+        # A refusal of the saved tokens marks the connection; tokens on trial mark nothing.
         auth = QuickBooksAuth(connection.quickbooks, secrets or self.secrets_for(connection),
-                              quickbooks_key_prefix(connection.id))
+                              quickbooks_key_prefix(connection_id), on_refused=None if secrets
+                              else lambda: self.connection_service().mark_needs_reconnect(
+                                  connection_id))
         return QuickBooksClient(connection.quickbooks, auth)
 
     def connection_service(self) -> ConnectionService:

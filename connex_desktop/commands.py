@@ -16,7 +16,7 @@ import typing
 import webbrowser
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,7 @@ from connex_desktop.core.money import money_text
 from connex_desktop.core.progress import CancelToken
 from connex_desktop.core.result import RunStatus, RunTrigger, SyncResult
 from connex_desktop.core.secret_store import SecretStore
+from connex_desktop.core.token_life import RECONNECT_WORDS, reconnect_warning
 from connex_desktop.core.undo_result import UNDO_WORDS, UndoResult, UndoStatus
 from connex_desktop.quickbooks.auth import (
     authorization_url,
@@ -549,7 +550,9 @@ def _connection_summary(app: App, conn: Connection, *, full: bool) -> dict[str, 
         "quickbooks": {"connected": conn.quickbooks.connected,
                        "company": conn.quickbooks.company_name,
                        "environment": conn.quickbooks.environment,
-                       "realm_id": conn.quickbooks.realm_id},
+                       "realm_id": conn.quickbooks.realm_id,
+                       "signed_in_at": conn.quickbooks.signed_in_at,
+                       "needs_reconnect": conn.quickbooks.needs_reconnect},
     }
     if full:
         secret_names = store_secret_names(app.source_kinds.get(conn.source_kind))
@@ -603,7 +606,25 @@ def _connection_show(app: App, args: argparse.Namespace) -> int:
         print(f"{key}: {json.dumps(value) if isinstance(value, dict | list) else value}")
     if reads is not None:
         print(reads.describe())
+    reconnect = _reconnect_line(conn)
+    if reconnect:
+        print(reconnect)
     return EXIT_OK
+
+
+def _now() -> datetime:
+    return datetime.now().astimezone()
+
+
+def _reconnect_line(conn: Connection) -> str:
+    """Why and by when the company needs a new sign-in ("" when it does not)."""
+    company = conn.quickbooks
+    if company.connected and company.needs_reconnect:
+        return (f"{RECONNECT_WORDS}: QuickBooks refused the saved authorisation. Sign in again "
+                f"with: connex-desktop qb connect {_shell_word(conn.name)}")
+    warning = reconnect_warning(company, _now())
+    return f"{warning}: sign in again with: connex-desktop qb connect " \
+           f"{_shell_word(conn.name)}" if warning else ""
 
 
 def _connection_remove(app: App, args: argparse.Namespace) -> int:

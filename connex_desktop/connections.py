@@ -22,6 +22,7 @@ from connex_desktop.quickbooks.auth import (
 )
 from connex_desktop.quickbooks.connect_client import SignedIn
 from connex_desktop.sources.base import FieldKind, SettingField, Source, missing_settings
+from connex_desktop.storage.database import utc_now
 from connex_desktop.storage.keyring_secrets import (
     MemorySecretStore,
     copy_connection_secrets,
@@ -260,9 +261,10 @@ class ConnectionService:
                 secrets.set(f"{prefix}/{name}", value)
             else:
                 secrets.delete(f"{prefix}/{name}")
+        # A sign-in starts a new authorisation: its five-year life, and no refusal on record.
         named = dataclasses.replace(company, company_name=str(
             info.get("CompanyName") or info.get("LegalName") or company.company_name
-            or company.realm_id))
+            or company.realm_id), signed_in_at=utc_now(), needs_reconnect=False)
         current = self.connections.get_by_id(connection.id)   # as edited meanwhile
         return self.connections.update(dataclasses.replace(current, quickbooks=named))
 
@@ -281,6 +283,14 @@ class ConnectionService:
                                     redirect_uri=connection.quickbooks.redirect_uri)
         return self.connect_quickbooks(connection, company, trial)
 
+    def mark_needs_reconnect(self, connection_id: int) -> None:
+        """QuickBooks refused the connection's refresh token: keep that until it signs in
+        again (the scheduler then leaves it alone, the window offers Reconnect)."""
+        current = self.connections.get_by_id(connection_id)
+        if current.quickbooks.connected and not current.quickbooks.needs_reconnect:
+            self.connections.update(dataclasses.replace(current, quickbooks=dataclasses.replace(
+                current.quickbooks, needs_reconnect=True)))
+
     def saved_client_secret(self, connection: Connection) -> str:
         """The client secret saved for the connection's own Intuit app ("" when none is)."""
         assert connection.id is not None
@@ -298,7 +308,8 @@ class ConnectionService:
                 QuickBooksAuth(connection.quickbooks, secrets, prefix).revoke()
         finally:
             delete_connection_secrets(secrets, connection_id, QUICKBOOKS_TOKENS)
-            company = dataclasses.replace(connection.quickbooks, realm_id="", company_name="")
+            company = dataclasses.replace(connection.quickbooks, realm_id="", company_name="",
+                                          signed_in_at="", needs_reconnect=False)
             disconnected = self.connections.update(dataclasses.replace(
                 self.connections.get_by_id(connection_id), quickbooks=company))
         return disconnected

@@ -72,6 +72,10 @@ class QuickBooksCompany:
     # The connect service it signed in through (refresh and revoke go there); empty when the
     # user's own Intuit app keys (client id here, secret in the keyring) signed it in.
     connect_service: str = ""
+    # When a sign-in gave the tokens (ISO 8601, UTC): their five-year maximum life counts from
+    # it. `needs_reconnect`: QuickBooks refused the refresh token; set until the next sign-in.
+    signed_in_at: str = ""
+    needs_reconnect: bool = False
 
     @property
     def connected(self) -> bool:

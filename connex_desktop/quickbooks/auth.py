@@ -152,8 +152,11 @@ class QuickBooksAuth:
     """
 
     def __init__(self, company: QuickBooksCompany, secrets: SecretStore, key_prefix: str, *,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 on_refused: Callable[[], None] | None = None) -> None:
         self.company = company
+        # Told when QuickBooks refuses the refresh token (invalid_grant): only a sign-in helps.
+        self._on_refused = on_refused
         self._secrets = secrets
         self._prefix = key_prefix
         self._clock = clock
@@ -214,6 +217,22 @@ class QuickBooksAuth:
         refresh_token = self._secrets.get(self._key(REFRESH_TOKEN))
         if not refresh_token:
             raise reconnect_fault("this connection has no saved QuickBooks authorisation.")
+        try:
+            new_refresh, access, expires_in = self._refreshed(refresh_token)
+        except QuickBooksFault as fault:
+            if fault.code == "invalid_grant" and self._on_refused is not None:
+                self._on_refused()
+            raise
+        self.refresh_count += 1
+        # The old refresh token may already be dead: the rotated one must be safe before use.
+        self._secrets.set(self._key(REFRESH_TOKEN), new_refresh)
+        self._secrets.set(self._key(ACCESS_TOKEN), access)
+        self._access_token = access
+        self._expires_at = self._clock() + max(expires_in - EXPIRY_MARGIN_S, expires_in / 2)
+        return self._access_token
+
+    def _refreshed(self, refresh_token: str) -> tuple[str, str, float]:
+        """(refresh token, access token, its seconds) from Intuit or the connect service."""
         if self.company.connect_service:
             answer = self._connect_client().refresh(refresh_token)
             new_refresh, access, expires_in = (answer["refresh_token"], answer["access_token"],
@@ -224,14 +243,7 @@ class QuickBooksAuth:
                 client.refresh(refresh_token=refresh_token)
             new_refresh, access, expires_in = (client.refresh_token, client.access_token,
                                                client.expires_in)
-        self.refresh_count += 1
-        # The old refresh token may already be dead: the rotated one must be safe before use.
-        self._secrets.set(self._key(REFRESH_TOKEN), str(new_refresh))
-        self._secrets.set(self._key(ACCESS_TOKEN), str(access))
-        self._access_token = str(access)
-        seconds = float(expires_in or 3600)
-        self._expires_at = self._clock() + max(seconds - EXPIRY_MARGIN_S, seconds / 2)
-        return self._access_token
+        return str(new_refresh), str(access), float(expires_in or 3600)
 
     def _connect_client(self) -> ConnectClient:
         from connex_desktop.quickbooks.connect_client import ConnectClient

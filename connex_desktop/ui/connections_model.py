@@ -13,6 +13,7 @@ from connex_desktop.app import App
 from connex_desktop.core.connection import Connection
 from connex_desktop.core.progress import Progress
 from connex_desktop.core.result import RunStatus
+from connex_desktop.core.token_life import reconnect_warning
 from connex_desktop.quickbooks.errors import RECONNECT_PREFIX
 from connex_desktop.storage.repositories import RunRecord
 from connex_desktop.ui import text
@@ -28,6 +29,7 @@ FAILED_COLOR = QColor(ERROR_COLOR)
 WARNING_COLOR = QColor("#8a5a00")
 # The next sync of a connection the scheduler leaves alone until it is connected.
 NOT_CONNECTED_SCHEDULE = "Connect to QuickBooks first"
+NEEDS_RECONNECT_SCHEDULE = "Reconnect to QuickBooks first"
 
 
 @dataclass
@@ -42,10 +44,20 @@ class ConnectionRow:
 
     @property
     def needs_reconnect(self) -> bool:
-        run = self.last_run
-        failure = self.refusal or (run.message if run and run.status == RunStatus.FAILED.value
-                                   else "")
-        return failure.startswith(RECONNECT)
+        run, company = self.last_run, self.connection.quickbooks
+        # A failed run from before the latest sign-in says nothing of the new tokens.
+        run_failure = (run.message if run and run.status == RunStatus.FAILED.value and not (
+            company.signed_in_at and run.started_at <= datetime.fromisoformat(
+                company.signed_in_at)) else "")
+        return company.needs_reconnect or (self.refusal or run_failure).startswith(RECONNECT)
+
+    def reconnect_note(self, now: datetime) -> str:
+        """What the QuickBooks company cell says after the company's name ("" when all is well)."""
+        if not self.connection.quickbooks.connected:
+            return ""
+        if self.needs_reconnect:
+            return RECONNECT
+        return reconnect_warning(self.connection.quickbooks, now)
 
 
 class ConnectionsModel(QAbstractTableModel):
@@ -158,9 +170,9 @@ class ConnectionsModel(QAbstractTableModel):
             case 2:
                 if not connection.quickbooks.connected:
                     return "Not connected"
-                if row.needs_reconnect:
-                    return f"{connection.quickbooks.company_name}: {RECONNECT}"
-                return connection.quickbooks.company_name or connection.quickbooks.realm_id
+                company = connection.quickbooks.company_name or connection.quickbooks.realm_id
+                note = row.reconnect_note(now)
+                return f"{company}: {note}" if note else company
             case 3:
                 label = connection.mode.info.label
                 return f"{label} (QuickBooks numbering)" if connection.use_qb_numbering else label
@@ -183,6 +195,8 @@ class ConnectionsModel(QAbstractTableModel):
                     return "Off"
                 if not connection.quickbooks.connected:
                     return NOT_CONNECTED_SCHEDULE
+                if connection.quickbooks.needs_reconnect:
+                    return NEEDS_RECONNECT_SCHEDULE
                 if self._scheduler.paused:
                     return "Paused"
                 if row.next_due is None:

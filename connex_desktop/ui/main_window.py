@@ -22,6 +22,7 @@ from connex_desktop.core.connection import Connection
 from connex_desktop.core.errors import ConnexError
 from connex_desktop.core.progress import Progress
 from connex_desktop.core.result import RunStatus, RunTrigger, SyncResult
+from connex_desktop.core.token_life import RECONNECT_WORDS
 from connex_desktop.core.undo_result import UndoResult
 from connex_desktop.sources.demo_store import DemoSource, only_planted_failures
 from connex_desktop.ui import text
@@ -226,6 +227,7 @@ class MainWindow(QMainWindow):
         self.preview_action.setEnabled(selected and not running)
         self.cancel_action.setEnabled(
             connection_id is not None and self._controller.request(connection_id) is not None)
+        self._name_connect_action(connection_id)
         if connection_id is None:
             self.status.show_text("")
             return
@@ -238,6 +240,13 @@ class MainWindow(QMainWindow):
             self.status.show_progress(request, progress)
         else:
             self.status.show_text(self._idle_line(connection_id))
+
+    def _name_connect_action(self, connection_id: int | None) -> None:
+        """Reconnect for a company whose refresh token was refused or is near its end."""
+        row = self.model.row_of(connection_id) if connection_id is not None else -1
+        reconnect = row >= 0 and bool(self.model.rows()[row].reconnect_note(text.local_now()))
+        self.connect_action.setText(f"{RECONNECT_WORDS}…" if reconnect
+                                    else "Connect to QuickBooks…")
 
     def _idle_line(self, connection_id: int) -> str:
         """Why the connection cannot sync, or what its last sync did."""

@@ -91,8 +91,11 @@ class AutoSyncScheduler(QObject):
         started = []
         for connection in self._app.connections.list():
             assert connection.id is not None
-            # Not connected, a run can only fail: it waits for Connect to QuickBooks.
-            if not connection.schedule.enabled or not connection.quickbooks.connected:
+            # Not connected, or its refresh token refused, a run can only fail: it waits for
+            # Connect (or Reconnect) to QuickBooks rather than asking Intuit again and again.
+            company = connection.quickbooks
+            if (not connection.schedule.enabled or not company.connected
+                    or company.needs_reconnect):
                 continue
             last_started, status, failures, kind = self._history(connection)
             if not is_due(connection.schedule, last_started, status, now, failures,

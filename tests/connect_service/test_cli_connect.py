@@ -140,6 +140,14 @@ def test_a_refused_refresh_token_asks_to_reconnect(cli, shop, sandbox, service, 
     code, out, _err = run(cli, "sync", shop, "--json")
     assert code == 2
     assert "Reconnect to QuickBooks" in out
+    code, out, _err = run(cli, "connection", "show", shop)
+    assert "needs_reconnect\": true" in out
+    assert "Reconnect to QuickBooks: QuickBooks refused the saved authorisation." in out
+
+    cli("qb", "connect", shop)                       # signing in again clears the mark
+    code, out, _err = run(cli, "connection", "show", shop)
+    assert "needs_reconnect\": false" in out and "Reconnect" not in out
+    assert refresh_token not in out and saved("qb_refresh_token") != [refresh_token]
 
 
 def test_qb_connect_with_no_service_set_up_says_what_to_do(cli, shop, monkeypatch):

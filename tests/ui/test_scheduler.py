@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from connex_desktop.connections import QUICKBOOKS_SECRETS, quickbooks_key_prefix
 from connex_desktop.core.connection import QuickBooksCompany, Schedule
 from connex_desktop.core.errors import ErrorKind
 from connex_desktop.core.result import RunStatus, RunTrigger, SyncResult
 from connex_desktop.core.schedule import reads_allowed_again
+from connex_desktop.quickbooks.auth import ACCESS_TOKEN, REFRESH_TOKEN
+from connex_desktop.storage.keyring_secrets import MemorySecretStore
+from connex_desktop.ui import text
 from connex_desktop.ui.scheduler import TICK_INTERVAL_MS, AutoSyncScheduler
 from connex_desktop.ui.text import local_now
 
@@ -120,3 +124,59 @@ def test_used_up_reads_hold_automatic_syncs_until_the_next_month(qtbot, desktop)
     clock.now = resumes.astimezone()
     with qtbot.waitSignal(desktop.controller.run_finished, timeout=FINISH_TIMEOUT_MS):
         assert scheduler.tick() == [demo.id]
+
+
+def saved_tokens(desktop, connection) -> MemorySecretStore:
+    """A copy of the connection's working tokens, as a new sign-in would hand them over."""
+    secrets, prefix = desktop.app.secrets_for(connection), quickbooks_key_prefix(connection.id)
+    copy = MemorySecretStore()
+    for name in QUICKBOOKS_SECRETS:
+        copy.set(f"{prefix}/{name}", secrets.get(f"{prefix}/{name}") or "")
+    return copy
+
+
+def test_a_refused_refresh_token_stops_automatic_syncs_until_reconnected(qtbot, desktop):
+    clock = FakeClock()
+    scheduler = AutoSyncScheduler(desktop.app, desktop.controller, clock=clock)
+    demo = scheduled_demo(desktop, Schedule(every_minutes=15))
+    signed_in = saved_tokens(desktop, demo)
+    secrets, prefix = desktop.app.secrets_for(demo), quickbooks_key_prefix(demo.id)
+    secrets.set(f"{prefix}/{ACCESS_TOKEN}", "expired-access")
+    secrets.set(f"{prefix}/{REFRESH_TOKEN}", "revoked-refresh")   # QuickBooks: invalid_grant
+    with qtbot.waitSignal(desktop.controller.run_finished, timeout=FINISH_TIMEOUT_MS):
+        assert scheduler.tick() == [demo.id]
+    failed = desktop.app.runs.last(demo.id)
+    assert failed.failure_kind == ErrorKind.RECONNECT.value
+    assert failed.message.startswith("Reconnect to QuickBooks: the saved authorisation")
+    assert desktop.app.connections.get_by_id(demo.id).quickbooks.needs_reconnect
+    for later in (timedelta(minutes=30), timedelta(hours=7), timedelta(days=30)):
+        clock.now = failed.started_at.astimezone() + later
+        assert scheduler.tick() == []                  # no run that could only fail again
+    assert len(desktop.app.runs.list(demo.id)) == 1
+    desktop.window.reload(select_id=demo.id)
+    assert desktop.window.model.index(0, 6).data() == "Reconnect to QuickBooks first"
+    assert desktop.window.connect_action.text() == "Reconnect to QuickBooks…"
+
+    desktop.app.connection_service().connect_quickbooks(demo, demo.quickbooks, signed_in)
+    assert not desktop.app.connections.get_by_id(demo.id).quickbooks.needs_reconnect
+    desktop.window.reload(select_id=demo.id)
+    assert desktop.window.connect_action.text() == "Connect to QuickBooks…"
+    with qtbot.waitSignal(desktop.controller.run_finished, timeout=FINISH_TIMEOUT_MS) as done:
+        assert scheduler.tick() == [demo.id]           # the back-off is not waited out
+    assert done.args[1].status is RunStatus.SUCCEEDED
+
+
+def test_the_window_asks_to_reconnect_a_month_before_the_authorisation_ends(
+        qtbot, desktop, monkeypatch):
+    demo = desktop.window.try_demo()
+    demo = desktop.app.connection_service().connect_quickbooks(
+        demo, demo.quickbooks, saved_tokens(desktop, demo))     # signed in now
+    ends = datetime.fromisoformat(demo.quickbooks.signed_in_at).astimezone()
+    ends = ends.replace(year=ends.year + 5)
+    for days_left, note in ((31, ""), (29, f": Reconnect to QuickBooks before {ends.day} "
+                                          f"{ends.strftime('%b %Y')}")):
+        monkeypatch.setattr(text, "local_now", lambda days=days_left: ends - timedelta(days))
+        desktop.window.reload(select_id=demo.id)
+        assert desktop.window.model.index(0, 2).data() == demo.quickbooks.company_name + note
+        assert desktop.window.connect_action.text() == (
+            "Reconnect to QuickBooks…" if note else "Connect to QuickBooks…")

@@ -42,3 +42,8 @@ def test_core_imports_nothing_of_the_project():
 def test_the_sandbox_imports_only_core():
     """The sandbox stands in for QuickBooks: it knows the domain, not the app's sources."""
     assert outside("sandbox", ("core",)) == {}
+
+
+def test_quickbooks_desktops_side_does_not_reach_into_the_engine():
+    """Like the QuickBooks Online adapter, it reads plans (core/) and is driven by the engine."""
+    assert outside("qbdesktop", ("core",)) == {}

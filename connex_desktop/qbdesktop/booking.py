@@ -6,6 +6,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from connex_desktop.core.errors import SetupError
+from connex_desktop.core.plan import names_order
 from connex_desktop.core.result import DocumentKind
 from connex_desktop.qbdesktop.qbxml import external_guid, message_set
 from connex_desktop.qbdesktop.requests import TXN_TYPES, query_request
@@ -17,7 +18,6 @@ from connex_desktop.qbdesktop.responses import (
     result_error,
 )
 from connex_desktop.qbdesktop.transport import QbXmlProcessor
-from connex_desktop.sync.planner import names_order
 
 CHECKSUM_MISMATCH = 9001
 

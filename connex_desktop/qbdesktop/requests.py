@@ -10,9 +10,10 @@ from typing import Any
 
 from connex_desktop.core.errors import SetupError
 from connex_desktop.core.money import ZERO, money
+from connex_desktop.core.plan import NewEntity, PlannedDocument
+from connex_desktop.core.quickbooks_rules import SHIPPING_ITEM_ID
 from connex_desktop.core.result import DocumentKind
 from connex_desktop.qbdesktop.qbxml import Builder, external_guid
-from connex_desktop.sync.planner import SHIPPING_ITEM_ID, NewEntity, PlannedDocument
 
 REF_NUMBER_MAX_CHARS = 11          # sales orders, invoices, sales receipts, purchase orders
 PAYMENT_REF_NUMBER_MAX_CHARS = 20  # ReceivePayment

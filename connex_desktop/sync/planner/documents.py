@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -25,17 +24,6 @@ def document_number(order: Order, connection: Connection) -> str | None:
             f"most {DOC_NUMBER_MAX_CHARS}. Shorten the prefix or choose "
             "'Use QuickBooks numbering'.", order=order.number, field="Order Number")
     return number
-
-
-def order_marker(order_number: str) -> str:
-    """Written into each document's memo so it can be found and recognised as ours."""
-    return f"Order {order_number}"
-
-
-def names_order(memo: str, order_number: str) -> bool:
-    """Whether a memo carries this order's marker (so "Order 10" is not found in "Order 1001")."""
-    pattern = re.escape(order_marker(order_number)) + r"(?![\w-])"
-    return re.search(pattern, memo) is not None
 
 
 def document_total(body: Mapping[str, Any]) -> Decimal:

@@ -10,11 +10,17 @@ from connex_desktop.core.connection import Connection
 from connex_desktop.core.errors import OrderDataError
 from connex_desktop.core.model import Address, Order
 from connex_desktop.core.money import money_text
+from connex_desktop.core.plan import (
+    NewEntity,
+    NewEntityRef,
+    OrderPlan,
+    PlannedDocument,
+    order_marker,
+)
 from connex_desktop.core.result import DocumentKind
 from connex_desktop.sync.customer_fields import address_fields, email_problem
-from connex_desktop.sync.planner.documents import document_total, order_marker
+from connex_desktop.sync.planner.documents import document_total
 from connex_desktop.sync.planner.inputs import CompanySetup, LedgerEntry, References
-from connex_desktop.sync.planner.plan import NewEntity, NewEntityRef, OrderPlan, PlannedDocument
 
 
 class PlanDraft:

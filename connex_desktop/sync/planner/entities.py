@@ -9,6 +9,7 @@ from typing import Any
 from connex_desktop.core.connection import CustomerPolicy, MissingItemPolicy
 from connex_desktop.core.errors import OrderDataError
 from connex_desktop.core.model import OrderLine
+from connex_desktop.core.plan import NewEntity, NewEntityRef
 from connex_desktop.core.quickbooks_rules import DISPLAY_NAME_MAX_CHARS, NAME_MAX_CHARS
 from connex_desktop.sync.customer_fields import (
     currency_of,
@@ -17,7 +18,6 @@ from connex_desktop.sync.customer_fields import (
 )
 from connex_desktop.sync.planner.documents import as_ref
 from connex_desktop.sync.planner.draft import PlanDraft
-from connex_desktop.sync.planner.plan import NewEntity, NewEntityRef
 
 ITEM_NAME_TRIES = 5           # names a new item tries before it fails: "Name (SKU)", "… (SKU 2)"…
 CUSTOMER_SUFFIX = " (customer)"   # for a buyer whose name a vendor or employee has

@@ -12,6 +12,16 @@ from connex_desktop.core.ledger_state import LedgerState
 from connex_desktop.core.model import Order
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.money import ZERO, money_text
+from connex_desktop.core.plan import (
+    ESTIMATE,
+    INVOICE,
+    PAYMENT_PREFIX,
+    SALE_KEYS,
+    SALES_RECEIPT,
+    BookedSaleCustomerRef,
+    OrderPlan,
+    PlannedDocumentId,
+)
 from connex_desktop.core.result import DocumentKind
 from connex_desktop.sync.planner.checks import (
     check_amounts,
@@ -24,16 +34,6 @@ from connex_desktop.sync.planner.draft import PlanDraft
 from connex_desktop.sync.planner.entities import Entities
 from connex_desktop.sync.planner.inputs import CompanySetup, LedgerEntry, References
 from connex_desktop.sync.planner.payments import Payments, long_reference
-from connex_desktop.sync.planner.plan import (
-    ESTIMATE,
-    INVOICE,
-    PAYMENT_PREFIX,
-    SALE_KEYS,
-    SALES_RECEIPT,
-    BookedSaleCustomerRef,
-    OrderPlan,
-    PlannedDocumentId,
-)
 from connex_desktop.sync.planner.purchase_orders import PurchaseOrders
 from connex_desktop.sync.planner.refunds import Refunds
 from connex_desktop.sync.planner.sale import SaleDocument

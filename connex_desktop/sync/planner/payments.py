@@ -9,17 +9,17 @@ from typing import Any
 
 from connex_desktop.core.model import Payment as OrderPayment
 from connex_desktop.core.money import ZERO, money_text
-from connex_desktop.core.quickbooks_rules import PAYMENT_REF_MAX_CHARS
-from connex_desktop.core.result import DocumentKind
-from connex_desktop.sync.planner.documents import as_ref
-from connex_desktop.sync.planner.draft import PlanDraft
-from connex_desktop.sync.planner.plan import (
+from connex_desktop.core.plan import (
     INVOICE,
     Pending,
     PlannedDocument,
     PlannedDocumentId,
     payment_key,
 )
+from connex_desktop.core.quickbooks_rules import PAYMENT_REF_MAX_CHARS
+from connex_desktop.core.result import DocumentKind
+from connex_desktop.sync.planner.documents import as_ref
+from connex_desktop.sync.planner.draft import PlanDraft
 
 
 class Payments:

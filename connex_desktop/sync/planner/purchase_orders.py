@@ -8,11 +8,11 @@ from typing import Any
 
 from connex_desktop.core.model import OrderLine
 from connex_desktop.core.money import ZERO, money, money_text
+from connex_desktop.core.plan import order_marker, purchase_order_key
 from connex_desktop.core.result import DocumentKind
-from connex_desktop.sync.planner.documents import as_ref, order_marker
+from connex_desktop.sync.planner.documents import as_ref
 from connex_desktop.sync.planner.draft import PlanDraft
 from connex_desktop.sync.planner.entities import Entities
-from connex_desktop.sync.planner.plan import purchase_order_key
 from connex_desktop.sync.tax import TaxModel
 
 

@@ -11,13 +11,7 @@ from connex_desktop.core.errors import OrderDataError
 from connex_desktop.core.model import Payment as OrderPayment
 from connex_desktop.core.model import Refund
 from connex_desktop.core.money import ZERO, money_text
-from connex_desktop.core.result import DocumentKind
-from connex_desktop.sync.planner.checks import check_order_adds_up
-from connex_desktop.sync.planner.documents import as_ref
-from connex_desktop.sync.planner.draft import PlanDraft
-from connex_desktop.sync.planner.entities import Entities
-from connex_desktop.sync.planner.payments import Payments, long_reference
-from connex_desktop.sync.planner.plan import (
+from connex_desktop.core.plan import (
     INVOICE,
     PAYMENT_PREFIX,
     REFUND_PREFIX,
@@ -25,6 +19,12 @@ from connex_desktop.sync.planner.plan import (
     Pending,
     refund_key,
 )
+from connex_desktop.core.result import DocumentKind
+from connex_desktop.sync.planner.checks import check_order_adds_up
+from connex_desktop.sync.planner.documents import as_ref
+from connex_desktop.sync.planner.draft import PlanDraft
+from connex_desktop.sync.planner.entities import Entities
+from connex_desktop.sync.planner.payments import Payments, long_reference
 from connex_desktop.sync.planner.sale import SaleDocument
 from connex_desktop.sync.tax import TaxedLine
 

@@ -9,11 +9,11 @@ from connex_desktop.core.connection import MissingItemPolicy, TaxPolicy
 from connex_desktop.core.errors import OrderDataError
 from connex_desktop.core.model import OrderLine
 from connex_desktop.core.money import ZERO, money_text
+from connex_desktop.core.plan import NewEntityRef
 from connex_desktop.core.quickbooks_rules import SHIPPING_ITEM_ID
 from connex_desktop.sync.planner.documents import as_ref
 from connex_desktop.sync.planner.draft import PlanDraft
 from connex_desktop.sync.planner.entities import Entities, clean_name
-from connex_desktop.sync.planner.plan import NewEntityRef
 from connex_desktop.sync.tax import SaleTax, TaxedLine
 
 

@@ -1,7 +1,9 @@
-"""What a plan is: frozen documents and new entities, with typed holes for ids not known yet."""
+"""What a plan is: frozen documents and new entities, typed holes for ids not known yet, and
+the memo marker that tells a document booked for an order."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -32,6 +34,17 @@ def refund_key(index: int) -> str:
 
 def purchase_order_key(vendor_id: str) -> str:
     return f"po:{vendor_id}"
+
+
+def order_marker(order_number: str) -> str:
+    """Written into each document's memo so it can be found and recognised as ours."""
+    return f"Order {order_number}"
+
+
+def names_order(memo: str, order_number: str) -> bool:
+    """Whether a memo carries this order's marker (so "Order 10" is not found in "Order 1001")."""
+    pattern = re.escape(order_marker(order_number)) + r"(?![\w-])"
+    return re.search(pattern, memo) is not None
 
 
 # ---- holes: ids known only once something earlier in the same run exists in QuickBooks ------

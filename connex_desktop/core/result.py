@@ -49,6 +49,11 @@ class DocumentKind(enum.StrEnum):
     def label(self) -> str:
         return DOCUMENT_LABELS[self]
 
+    @property
+    def a_label(self) -> str:
+        """The label with its article, for a sentence: "an Invoice", "a Sales receipt"."""
+        return f"{'an' if self.label[0] in 'AEIOU' else 'a'} {self.label}"
+
 
 DOCUMENT_LABELS = {
     DocumentKind.ESTIMATE: "Sales order (Estimate)",

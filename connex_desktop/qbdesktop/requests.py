@@ -74,7 +74,7 @@ def document_request(planned: PlannedDocument, order: str, request_id: str, *,
     """The Add request for one planned document whose Pending refs are resolved already;
     `external_key` (the ledger's key of the document) becomes its ExternalGUID."""
     if planned.kind not in ADDS:
-        raise SetupError(f"QuickBooks Desktop does not take a {planned.kind.label} from this app "
+        raise SetupError(f"QuickBooks Desktop does not take {planned.kind.a_label} from this app "
                          "yet; choose a transaction mode without refunds.", order=order)
     name, line_tag = ADDS[planned.kind]
     build = Builder(order)

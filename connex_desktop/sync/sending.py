@@ -297,7 +297,7 @@ class DocumentSender:
             if document is not None and is_ours(document, doc.order.order.number):
                 adopted.append(self._confirmed(doc, document))
                 continue
-            message = (f"QuickBooks already has a {doc.planned.kind.label} numbered {number} "
+            message = (f"QuickBooks already has {doc.planned.kind.a_label} numbered {number} "
                        "that Connex Desktop did not book. Give this connection a prefix, or let "
                        "QuickBooks number the documents.")
             failures.append((doc.request_id, message))

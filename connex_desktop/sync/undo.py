@@ -312,12 +312,12 @@ class _RunUndo:
         for kind, qb_id in _links(row, document):
             if (kind, qb_id) in ours:
                 continue
-            linked = _KIND_WORDS.get(kind, kind)
+            linked = _KIND_WORDS.get(kind, f"a {kind}")
             other = booked.get(kind, {}).get(qb_id)
             if other is not None and other.run_id is not None:
-                return (f"it has a {linked} booked by a later sync (run #{other.run_id}); undo "
+                return (f"it has {linked} booked by a later sync (run #{other.run_id}); undo "
                         f"run #{other.run_id} first.")
-            return (f"it has a {linked} (Id {qb_id}) that Connex Desktop did not book, entered "
+            return (f"it has {linked} (Id {qb_id}) that Connex Desktop did not book, entered "
                     "in QuickBooks by hand. Delete or unapply it there first, or keep this "
                     "order as it is.")
         return ""
@@ -389,7 +389,7 @@ def _links(row: LedgerRow, document: Mapping[str, Any]) -> Iterable[tuple[str, s
         yield kind, str(link.get("TxnId", ""))
 
 
-_KIND_WORDS = {kind.value: kind.label.lower() for kind in DocumentKind}
+_KIND_WORDS = {kind.value: kind.a_label.lower() for kind in DocumentKind}   # "an invoice"
 
 
 def _label(row: LedgerRow) -> str:

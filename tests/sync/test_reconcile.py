@@ -69,7 +69,8 @@ def test_a_duplicate_number_on_someone_elses_document_fails_the_order_and_adopts
 
     (failure,) = result.errors
     assert failure.order == NUMBER
-    assert f"numbered {NUMBER} that Connex Desktop did not book" in failure.message
+    assert f"already has an Invoice numbered {NUMBER} that Connex Desktop did not book" in (
+        failure.message)
     assert list(by_number(sandbox, "Invoice")) == [NUMBER]
     assert docs(sandbox, "Invoice")[0]["PrivateNote"] == "Typed by hand"
     rows = app.ledger.rows_for_order(sandbox.realm_id, NUMBER)

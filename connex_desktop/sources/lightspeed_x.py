@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, tzinfo
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -41,6 +41,7 @@ from connex_desktop.sources.http import (
     address_key,
     require_https,
 )
+from connex_desktop.sources.timestamps import utc_instant
 
 API_PATH = "/api/2.0"
 STORE = "Lightspeed X-Series"
@@ -247,11 +248,11 @@ class _Reader:
     def _within(self, raw: Mapping[str, Any], query: OrderQuery) -> bool:
         since = query.modified_since
         if since is not None:
-            updated = _instant(raw.get("updated_at"))
+            updated = utc_instant(raw.get("updated_at"))
             if updated is not None and updated < (since if since.tzinfo else
                                                   since.replace(tzinfo=UTC)):
                 return False
-        sold = _instant(raw.get("sale_date"))
+        sold = utc_instant(raw.get("sale_date"))
         return sold is None or query.includes_day(sold.astimezone(self.zone).date())
 
     def by_numbers(self, numbers: tuple[str, ...]) -> Iterator[Order | FailedOrder]:
@@ -318,7 +319,7 @@ def _return(raw: Mapping[str, Any], number: str, zone: tzinfo) -> _Return:
         amount = ZERO   # a voided or unfinished return handed nothing back
     else:
         amount = -(amount_of(raw, "total_price", number) + amount_of(raw, "total_tax", number))
-    sold = _instant(raw.get("sale_date"))
+    sold = utc_instant(raw.get("sale_date"))
     return _Return(original, Refund(amount, f"return {number}",
                                     sold.astimezone(zone).date() if sold else None))
 
@@ -326,7 +327,7 @@ def _return(raw: Mapping[str, Any], number: str, zone: tzinfo) -> _Return:
 def _order(raw: Mapping[str, Any], number: str, products: Mapping[str, Mapping[str, Any]],
            customer: Mapping[str, Any], refunds: list[Refund], zone: tzinfo) -> Order:
     status = str(raw.get("status") or "")
-    sold = _instant(raw.get("sale_date"))
+    sold = utc_instant(raw.get("sale_date"))
     if sold is None:
         raise OrderDataError(f"sale_date is {raw.get('sale_date')!r}, not a date.",
                              order=number, field="sale_date")
@@ -358,7 +359,7 @@ def _order(raw: Mapping[str, Any], number: str, products: Mapping[str, Mapping[s
         shipping_address=_address(customer, "postal"), discount=discount,
         tax=amount_of(raw, "total_tax", number), payments=tuple(payments),
         refunds=tuple(refunds), notes=str(raw.get("note") or ""),
-        updated_at=_instant(raw.get("updated_at")), raw=raw)
+        updated_at=utc_instant(raw.get("updated_at")), raw=raw)
 
 
 def _lines(raw: Mapping[str, Any], number: str, products: Mapping[str, Mapping[str, Any]]
@@ -409,7 +410,7 @@ def _payments(raw: Mapping[str, Any], number: str, zone: tzinfo) -> list[Payment
                 at = same[-1] if same else len(taken) - 1
                 taken[at] = replace(taken[at], amount=taken[at].amount + amount)
             continue
-        paid = _instant(item.get("payment_date"))
+        paid = utc_instant(item.get("payment_date"))
         taken.append(Payment(amount, method, "", paid.astimezone(zone).date() if paid else None))
     return [payment for payment in taken if payment.amount > ZERO]
 
@@ -421,14 +422,3 @@ def _address(customer: Mapping[str, Any], kind: str) -> Address:
                    region=str(customer.get(f"{kind}_state") or ""),
                    postal_code=str(customer.get(f"{kind}_postcode") or ""),
                    country=str(customer.get(f"{kind}_country_id") or ""))
-
-
-def _instant(value: object) -> datetime | None:
-    """An API timestamp (UTC, ISO 8601 with or without an offset); None when absent or bad."""
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

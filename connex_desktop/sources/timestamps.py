@@ -1,4 +1,4 @@
-"""Instants from .NET-style APIs: ISO 8601 in UTC, with 0001-01-01 meaning "not set"."""
+"""Instants from the stores' APIs: ISO 8601 in UTC, with .NET's 0001-01-01 meaning "not set"."""
 
 from __future__ import annotations
 

@@ -108,7 +108,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--self-check", action="store_true",
                         help="check this installation end to end and exit")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_server_commands(commands)
+    _add_connection_commands(commands)
+    _add_sync_commands(commands)
+    return parser
 
+
+def _add_server_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The local sandbox, the connect service and the demo."""
     sandbox = commands.add_parser("sandbox", help="run the local QuickBooks Online sandbox")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=0, help="0 picks a free port")
@@ -141,6 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--json", action="store_true")
     _company_options(demo, default=None)  # None: the kind the demo used last
 
+
+def _add_connection_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Connections to stores and their QuickBooks companies."""
     connection = commands.add_parser("connection", help="add, change, list or remove connections")
     actions = connection.add_subparsers(dest="action", metavar="ACTION", required=True,
                                         parser_class=_StoreHelpParser)
@@ -181,6 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
                               "from standard input")
     qb_actions.add_parser("disconnect").add_argument("name")
 
+
+def _add_sync_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Syncing, the history of runs and undoing one."""
     sync = commands.add_parser("sync", help="book orders into QuickBooks",
                                description=SYNC_DESCRIPTION)
     sync.add_argument("names", nargs="*", metavar="NAME")
@@ -215,7 +228,6 @@ def build_parser() -> argparse.ArgumentParser:
     undo.add_argument("--dry-run", action="store_true",
                       help="list what would be deleted and delete nothing")
     undo.add_argument("--json", action="store_true")
-    return parser
 
 
 def _handler(command: str) -> Callable[[argparse.Namespace], int]:

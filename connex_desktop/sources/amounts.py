@@ -34,6 +34,11 @@ def quantity_of(data: Mapping[str, Any], key: str, order: str, *, where: str = "
     return _parsed(quantity, "a quantity", data, key, order, where)
 
 
+def charges_tax(data: Mapping[str, Any], order: str, *, where: str = "") -> bool:
+    """Whether a line's `total_tax` (BigCommerce, WooCommerce) is other than zero."""
+    return amount_of(data, "total_tax", order, where=where) != 0
+
+
 def _parsed(parse: Callable[[object], Decimal], what: str, data: Mapping[str, Any], key: str,
             order: str, where: str) -> Decimal:
     try:

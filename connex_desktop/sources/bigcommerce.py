@@ -26,6 +26,7 @@ from connex_desktop.core.progress import CancelToken
 from connex_desktop.sources.amounts import (
     amount_of,
     balance_with_store_total,
+    charges_tax,
     quantity_of,
 )
 from connex_desktop.sources.base import (
@@ -334,6 +335,30 @@ def _order(raw: Mapping[str, Any], products: list[Mapping[str, Any]],
     if created is None:
         raise OrderDataError(f"date_created is {raw.get('date_created')!r}, not a date.",
                              order=number, field="date_created")
+    lines = _product_lines(products, number) + _charge_lines(raw, number)
+    total = amount_of(raw, "total_inc_tax", number)
+    tax = amount_of(raw, "total_tax", number)
+    shipping = amount_of(raw, "shipping_cost_ex_tax", number)
+    lines, discount = _order_discount(raw, lines, shipping, total - tax, number)
+    payments, refunds = _money_movements(raw, transactions, total, number, zone)
+    billing = raw.get("billing_address") or {}
+    notes = "\n".join(str(raw.get(k)) for k in ("customer_message", "staff_notes") if raw.get(k))
+    return Order(
+        source="bigcommerce", source_id=str(raw.get("id")), number=number,
+        order_date=created.astimezone(zone).date(),
+        status=STATUS_NAMES.get(status_id, str(raw.get("status") or status_id)),
+        payment_status=_payment_status(raw, status_id, payments, total),
+        currency=str(raw.get("currency_code") or raw.get("default_currency_code") or ""),
+        buyer=buyer_from_billing(billing),
+        lines=tuple(lines), total=total, billing_address=_address(billing),
+        shipping_address=_address(addresses[0]) if addresses else Address(),
+        shipping=shipping, discount=discount, tax=tax, payments=tuple(payments),
+        refunds=tuple(refunds), notes=notes, updated_at=_parse_instant(raw.get("date_modified")),
+        raw=raw)
+
+
+def _product_lines(products: list[Mapping[str, Any]], number: str) -> list[OrderLine]:
+    """The order's products as lines, each with the discounts allocated to it."""
     lines: list[OrderLine] = []
     for index, product in enumerate(products, start=1):
         if product.get("is_bundled_product") or product.get("parent_order_product_id"):
@@ -346,62 +371,56 @@ def _order(raw: Mapping[str, Any], products: list[Mapping[str, Any]],
         lines.append(OrderLine(
             sku=str(product.get("sku") or ""), name=str(product.get("name") or ""),
             quantity=count, unit_price=price, discount=allocated,
-            taxable=amount_of(product, "total_tax", number, where=where) != ZERO))
+            taxable=charges_tax(product, number, where=where)))
+    return lines
+
+
+def _charge_lines(raw: Mapping[str, Any], number: str) -> list[OrderLine]:
+    """Handling and gift wrapping, each a non-taxable line when charged."""
+    lines: list[OrderLine] = []
     for key, name in (("handling_cost_ex_tax", "Handling"),
                       ("wrapping_cost_ex_tax", "Gift wrapping")):
         cost = amount_of(raw, key, number)
         if cost:
             lines.append(OrderLine(sku="", name=name, quantity=Decimal(1), unit_price=cost,
                                    taxable=False))
+    return lines
 
-    total = amount_of(raw, "total_inc_tax", number)
-    tax = amount_of(raw, "total_tax", number)
-    shipping = amount_of(raw, "shipping_cost_ex_tax", number)
+
+def _order_discount(raw: Mapping[str, Any], lines: list[OrderLine], shipping: Decimal,
+                    total_without_tax: Decimal, number: str) -> tuple[list[OrderLine], Decimal]:
+    """The lines and the order-level discount the store's discounts leave after them."""
     stated_discount = (amount_of(raw, "discount_amount", number)
                        + amount_of(raw, "coupon_discount", number))
-    line_discounts = sum((line.discount for line in lines), ZERO)
     if raw.get("is_tax_inclusive_pricing"):
         # Discounts are given with tax in these stores; their share without tax is what the
         # tax-exclusive parts exceed the store's own total without tax by.
         charges = sum((line.gross for line in lines), ZERO) + shipping
-        implied = charges - (total - tax)
+        implied = charges - total_without_tax
         discount = max(ZERO, min(implied, stated_discount)) if stated_discount else ZERO
-        lines = [OrderLine(line.sku, line.name, line.quantity, line.unit_price, ZERO,
-                           line.taxable) for line in lines]
-    else:
-        # Allocated discounts sit on their lines; only what is left over is the order's.
-        discount = max(ZERO, stated_discount - line_discounts)
+        return [OrderLine(line.sku, line.name, line.quantity, line.unit_price, ZERO,
+                          line.taxable) for line in lines], discount
+    # Allocated discounts sit on their lines; only what is left over is the order's.
+    line_discounts = sum((line.discount for line in lines), ZERO)
+    return lines, max(ZERO, stated_discount - line_discounts)
 
-    payments, refunds = _money_movements(raw, transactions, total, number, zone)
+
+def _payment_status(raw: Mapping[str, Any], status_id: int, payments: list[Payment],
+                    total: Decimal) -> PaymentStatus:
+    """The order's payment status from its status, payment word and what was paid."""
     paid = sum((payment.amount for payment in payments), ZERO)
     payment_word = str(raw.get("payment_status") or "").lower()
     if status_id in NO_SALE_STATUS_IDS:
-        payment_status = PaymentStatus.CANCELLED
-    elif status_id == REFUNDED_STATUS_ID or payment_word == "refunded":
-        payment_status = PaymentStatus.REFUNDED
-    elif payment_word.startswith("void"):
-        payment_status = PaymentStatus.VOIDED
-    elif paid >= total and (total > ZERO or payment_word in TAKEN_PAYMENT_STATUSES):
-        payment_status = PaymentStatus.PAID
-    elif paid > ZERO:
-        payment_status = PaymentStatus.PARTIALLY_PAID
-    else:
-        payment_status = PaymentStatus.UNPAID
-
-    billing = raw.get("billing_address") or {}
-    notes = "\n".join(str(raw.get(k)) for k in ("customer_message", "staff_notes") if raw.get(k))
-    return Order(
-        source="bigcommerce", source_id=str(raw.get("id")), number=number,
-        order_date=created.astimezone(zone).date(),
-        status=STATUS_NAMES.get(status_id, str(raw.get("status") or status_id)),
-        payment_status=payment_status,
-        currency=str(raw.get("currency_code") or raw.get("default_currency_code") or ""),
-        buyer=buyer_from_billing(billing),
-        lines=tuple(lines), total=total, billing_address=_address(billing),
-        shipping_address=_address(addresses[0]) if addresses else Address(),
-        shipping=shipping, discount=discount, tax=tax, payments=tuple(payments),
-        refunds=tuple(refunds), notes=notes, updated_at=_parse_instant(raw.get("date_modified")),
-        raw=raw)
+        return PaymentStatus.CANCELLED
+    if status_id == REFUNDED_STATUS_ID or payment_word == "refunded":
+        return PaymentStatus.REFUNDED
+    if payment_word.startswith("void"):
+        return PaymentStatus.VOIDED
+    if paid >= total and (total > ZERO or payment_word in TAKEN_PAYMENT_STATUSES):
+        return PaymentStatus.PAID
+    if paid > ZERO:
+        return PaymentStatus.PARTIALLY_PAID
+    return PaymentStatus.UNPAID
 
 
 def _money_movements(raw: Mapping[str, Any], transactions: list[Mapping[str, Any]],

@@ -336,68 +336,110 @@ def _taxed_lines(lines: tuple[OrderLine, ...], market: Market, address: Address,
                  for line, tax in zip(lines, taxes, strict=True)), taxes
 
 
+# An outcome's states and notes; the purchase-order outcome also records itself in `raw`.
+_Life = tuple[tuple[_State, ...], str]
+OUTCOME_WEIGHTS = {"checkout": 56, "later": 9, "never": 5, "po": 8, "partial": 8, "refunded": 7,
+                   "cancelled": 7}
+ON_ACCOUNT_PO_WEIGHT = 40
+
+
+@dataclass(frozen=True)
+class _Timeline:
+    """One order's random source, creation moment, total and checkout method."""
+
+    rng: random.Random
+    created_at: datetime
+    total: Decimal
+    method: str
+
+    def later(self, min_hours: float, max_hours: float) -> datetime:
+        hours = self.rng.uniform(min_hours, max_hours)
+        return self.created_at + timedelta(seconds=int(hours * 3600))
+
+    def paid(self, amount: Decimal, method: str, at: datetime) -> Payment:
+        return Payment(amount=amount, method=method,
+                       reference=_gateway_reference(self.rng, method), paid_on=at.date())
+
+    def opened(self) -> _State:
+        return _State(self.created_at, STATUS_PENDING, PaymentStatus.UNPAID, ())
+
+
 def _states(rng: random.Random, created_at: datetime, total: Decimal, customer: DemoCustomer,
             ) -> tuple[tuple[_State, ...], str, dict[str, Any]]:
     """The order's life: paid at checkout, later, partly, on a purchase order, or not at all."""
-    def later(min_hours: float, max_hours: float) -> datetime:
-        return created_at + timedelta(seconds=int(rng.uniform(min_hours, max_hours) * 3600))
-
-    def paid(amount: Decimal, method: str, at: datetime) -> Payment:
-        return Payment(amount=amount, method=method, reference=_gateway_reference(rng, method),
-                       paid_on=at.date())
-
     method = rng.choices([m for m, _ in CHECKOUT_METHODS],
                          weights=[w for _, w in CHECKOUT_METHODS])[0]
-    weights = {"checkout": 56, "later": 9, "never": 5, "po": 8, "partial": 8, "refunded": 7,
-               "cancelled": 7}
+    weights = dict(OUTCOME_WEIGHTS)
     if customer.buys_on_account:
-        weights["po"] = 40
+        weights["po"] = ON_ACCOUNT_PO_WEIGHT
     outcome = rng.choices(list(weights), weights=list(weights.values()))[0]
-    notes, raw = "", {"outcome": outcome}
-    unpaid, paid_status = PaymentStatus.UNPAID, PaymentStatus.PAID
-    opened = _State(created_at, STATUS_PENDING, unpaid, ())
-    states: tuple[_State, ...]
-    if outcome == "checkout":
-        payment = paid(total, method, created_at)
-        states = (_State(created_at, STATUS_PROCESSING, paid_status, (payment,)),
-                  _State(later(20, 96), STATUS_COMPLETED, paid_status, (payment,)))
-    elif outcome == "later":
-        paid_at = later(24, 10 * 24)
-        payment = paid(total, rng.choice(LATER_PAYMENT_METHODS), paid_at)
-        states = (opened, _State(paid_at, STATUS_PROCESSING, paid_status, (payment,)))
-    elif outcome == "never":
-        states = (opened,)
-    elif outcome == "po":
-        po_number = f"PO-{rng.randint(10000, 99999)}"
-        notes = f"Paid by purchase order {po_number} (Net 30)."
-        raw.update(payment_method=PURCHASE_ORDER_METHOD, purchase_order=po_number)
-        states = (_State(created_at, STATUS_ON_HOLD, unpaid, ()),)
-        if rng.random() < 0.6:
-            paid_at = later(12 * 24, 30 * 24)
-            payment = Payment(total, rng.choice(("Check", "Bank transfer")), po_number,
-                              paid_at.date())
-            states += (_State(paid_at, STATUS_COMPLETED, paid_status, (payment,)),)
-    elif outcome == "partial":
-        deposit = money(total * rng.choice((Decimal("0.3"), Decimal("0.5"))))
-        first = paid(deposit, method, created_at)
-        notes = f"Deposit of {deposit} taken at checkout; balance due before shipping."
-        states = (_State(created_at, STATUS_PROCESSING, PaymentStatus.PARTIALLY_PAID, (first,)),)
-        if rng.random() < 0.5:
-            paid_at = later(3 * 24, 14 * 24)
-            second = paid(total - deposit, rng.choice(LATER_PAYMENT_METHODS), paid_at)
-            states += (_State(paid_at, STATUS_COMPLETED, paid_status, (first, second)),)
-    elif outcome == "refunded":
-        payment = paid(total, method, created_at)
-        refunded_at = later(2 * 24, 12 * 24)
-        refund = Refund(total, f"re_3{_token(rng, string.ascii_letters + string.digits, 23)}",
-                        refunded_at.date())
-        states = (_State(created_at, STATUS_PROCESSING, paid_status, (payment,)),
-                  _State(refunded_at, STATUS_REFUNDED, PaymentStatus.REFUNDED, (payment,),
-                         (refund,)))
-    else:
-        notes = rng.choice(("Customer asked to cancel.", "Payment not received in time."))
-        states = (opened, _State(later(2, 72), STATUS_CANCELLED, PaymentStatus.CANCELLED, ()))
+    raw: dict[str, Any] = {"outcome": outcome}
+    states, notes = _OUTCOMES[outcome](_Timeline(rng, created_at, total, method), raw)
     return states, notes, raw
+
+
+def _paid_at_checkout(life: _Timeline, raw: dict[str, Any]) -> _Life:
+    payment = life.paid(life.total, life.method, life.created_at)
+    return (_State(life.created_at, STATUS_PROCESSING, PaymentStatus.PAID, (payment,)),
+            _State(life.later(20, 96), STATUS_COMPLETED, PaymentStatus.PAID, (payment,))), ""
+
+
+def _paid_later(life: _Timeline, raw: dict[str, Any]) -> _Life:
+    paid_at = life.later(24, 10 * 24)
+    payment = life.paid(life.total, life.rng.choice(LATER_PAYMENT_METHODS), paid_at)
+    return (life.opened(), _State(paid_at, STATUS_PROCESSING, PaymentStatus.PAID, (payment,))), ""
+
+
+def _never_paid(life: _Timeline, raw: dict[str, Any]) -> _Life:
+    return (life.opened(),), ""
+
+
+def _on_purchase_order(life: _Timeline, raw: dict[str, Any]) -> _Life:
+    po_number = f"PO-{life.rng.randint(10000, 99999)}"
+    raw.update(payment_method=PURCHASE_ORDER_METHOD, purchase_order=po_number)
+    states: tuple[_State, ...] = (
+        _State(life.created_at, STATUS_ON_HOLD, PaymentStatus.UNPAID, ()),)
+    if life.rng.random() < 0.6:
+        paid_at = life.later(12 * 24, 30 * 24)
+        payment = Payment(life.total, life.rng.choice(("Check", "Bank transfer")), po_number,
+                          paid_at.date())
+        states += (_State(paid_at, STATUS_COMPLETED, PaymentStatus.PAID, (payment,)),)
+    return states, f"Paid by purchase order {po_number} (Net 30)."
+
+
+def _partly_paid(life: _Timeline, raw: dict[str, Any]) -> _Life:
+    deposit = money(life.total * life.rng.choice((Decimal("0.3"), Decimal("0.5"))))
+    first = life.paid(deposit, life.method, life.created_at)
+    states: tuple[_State, ...] = (
+        _State(life.created_at, STATUS_PROCESSING, PaymentStatus.PARTIALLY_PAID, (first,)),)
+    if life.rng.random() < 0.5:
+        paid_at = life.later(3 * 24, 14 * 24)
+        second = life.paid(life.total - deposit, life.rng.choice(LATER_PAYMENT_METHODS), paid_at)
+        states += (_State(paid_at, STATUS_COMPLETED, PaymentStatus.PAID, (first, second)),)
+    return states, f"Deposit of {deposit} taken at checkout; balance due before shipping."
+
+
+def _refunded(life: _Timeline, raw: dict[str, Any]) -> _Life:
+    payment = life.paid(life.total, life.method, life.created_at)
+    refunded_at = life.later(2 * 24, 12 * 24)
+    refund = Refund(life.total,
+                    f"re_3{_token(life.rng, string.ascii_letters + string.digits, 23)}",
+                    refunded_at.date())
+    return (_State(life.created_at, STATUS_PROCESSING, PaymentStatus.PAID, (payment,)),
+            _State(refunded_at, STATUS_REFUNDED, PaymentStatus.REFUNDED, (payment,),
+                   (refund,))), ""
+
+
+def _cancelled(life: _Timeline, raw: dict[str, Any]) -> _Life:
+    notes = life.rng.choice(("Customer asked to cancel.", "Payment not received in time."))
+    return (life.opened(),
+            _State(life.later(2, 72), STATUS_CANCELLED, PaymentStatus.CANCELLED, ())), notes
+
+
+_OUTCOMES: dict[str, Callable[[_Timeline, dict[str, Any]], _Life]] = {
+    "checkout": _paid_at_checkout, "later": _paid_later, "never": _never_paid,
+    "po": _on_purchase_order, "partial": _partly_paid, "refunded": _refunded,
+    "cancelled": _cancelled}
 
 
 def planted_failures(result: SyncResult) -> list[str]:

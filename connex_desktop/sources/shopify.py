@@ -600,31 +600,13 @@ def order_from_node(node: Mapping[str, Any], line_items: Sequence[Mapping[str, A
                     zone: tzinfo) -> Order | FailedOrder:
     """The canonical order for one Shopify order node (shop currency throughout)."""
     number = number_of(str(node["name"]))
+    unread = _more_than_read(node, number)
+    if unread is not None:
+        return unread
     included = bool(node.get("taxesIncluded"))
-    if ((node.get("shippingLines") or {}).get("pageInfo") or {}).get("hasNextPage"):
-        return FailedOrder(number, f"the order has more than {SHIPPING_LINES_PER_ORDER} "
-                           "shipping lines; book it by hand.", field="shippingLines")
-    transactions = node.get("transactions") or []
-    if len(transactions) >= TRANSACTIONS_PER_ORDER:
-        return FailedOrder(number, f"the order has {TRANSACTIONS_PER_ORDER} or more payment "
-                           "transactions, more than are read; book it by hand.",
-                           field="transactions")
     stated = [_read_line(item, number, i) for i, item in enumerate(line_items)]
     lines = [_without_tax(s) if included else s.line for s in stated]
-    shipping = ZERO
-    shipping_discount = ZERO
-    shipping_rates = {_tax_percent(ship.get("taxLines") or ())
-                      for ship in (node.get("shippingLines") or {}).get("nodes") or ()}
-    for i, ship in enumerate((node.get("shippingLines") or {}).get("nodes") or ()):
-        where = f"shippingLines[{i}]"
-        charged = shop_amount(ship.get("discountedPriceSet"), f"{where}.discountedPriceSet",
-                              number)
-        shipping_discount += shop_amount(ship.get("originalPriceSet"),
-                                         f"{where}.originalPriceSet", number) - charged
-        if included:
-            charged -= sum((shop_amount(t.get("priceSet"), f"{where}.taxLines", number)
-                            for t in ship.get("taxLines") or ()), ZERO)
-        shipping += charged
+    shipping, shipping_discount = _shipping(node, included, number)
     allocated = sum((s.line.discount for s in stated), ZERO)
     # totalDiscountsSet already holds the line allocations (and the shipping discounts, which
     # the discounted shipping price carries): only what remains is an order-level discount.
@@ -632,33 +614,16 @@ def order_from_node(node: Mapping[str, Any], line_items: Sequence[Mapping[str, A
                    - allocated - shipping_discount)
     total = shop_amount(node.get("totalPriceSet"), "totalPriceSet", number)
     tax = shop_amount(node.get("totalTaxSet"), "totalTaxSet", number)
-    notes: list[str] = []
-    if node.get("poNumber"):
-        notes.append(f"PO {node['poNumber']}")
+    notes = [f"PO {node['poNumber']}"] if node.get("poNumber") else []
     gap = total - (sum((line.amount for line in lines), ZERO) - discount + shipping + tax)
     if gap and included and lines and abs(gap) <= ROUNDING_PER_LINE * (len(lines) + 1):
-        # The store rounded tax for the order, not per line: the buyer paid `total` and owes
-        # `tax`, so the cents belong to the revenue; they go on the largest line, said aloud.
-        largest = max(range(len(lines)), key=lambda i: lines[i].amount)
-        lines[largest] = replace(lines[largest], discount=lines[largest].discount - gap)
-        notes.append(f"{gap:+.2f} on line {largest + 1} for the store's tax rounding.")
+        notes.append(_absorb_tax_rounding(lines, gap))
     elif gap:
         return FailedOrder(number, f"the order's parts add up to {money_text(total - gap)} but "
                            f"Shopify's total is {money_text(total)}; nothing was booked.",
                            field="totalPriceSet")
-    billing = node.get("billingAddress") or {}
-    customer = node.get("customer") or {}
-    payments = sorted(
-        (Payment(amount=shop_amount(t.get("amountSet"), "transactions.amountSet", number),
-                 method=str(t.get("gateway") or ""),
-                 paid_on=_local_date(t.get("processedAt"), zone))
-         for t in transactions
-         if t.get("kind") in MONEY_IN_KINDS and t.get("status") == "SUCCESS"),
-        key=lambda p: p.paid_on or date.min)
-    refunds = tuple(
-        Refund(amount=shop_amount(r.get("totalRefundedSet"), "refunds.totalRefundedSet", number),
-               reference=str(r.get("id") or ""), refunded_on=_local_date(r.get("createdAt"), zone))
-        for r in node.get("refunds") or ())
+    payments = _payments(node.get("transactions") or [], number, zone)
+    refunds = _refunds(node, number, zone)
     booked_on = _local_date(node.get("processedAt") or node.get("createdAt"), zone)
     if booked_on is None:
         return FailedOrder(number, "Shopify sent the order without a date.", field="processedAt")
@@ -673,9 +638,7 @@ def order_from_node(node: Mapping[str, Any], line_items: Sequence[Mapping[str, A
         status=financial.lower(),
         payment_status=payment_status,
         currency=str(node.get("currencyCode") or ""),
-        buyer=Buyer(name=customer.get("displayName") or billing.get("name") or "",
-                    email=node.get("email") or "", company=billing.get("company") or "",
-                    phone=billing.get("phone") or ""),
+        buyer=_buyer(node),
         lines=tuple(lines),
         total=total,
         billing_address=_address(node.get("billingAddress")),
@@ -683,14 +646,89 @@ def order_from_node(node: Mapping[str, Any], line_items: Sequence[Mapping[str, A
         shipping=shipping,
         discount=discount,
         tax=tax,
-        # One rate for all shipping lines, or left for the engine to tell from the tax.
-        shipping_tax_rate=shipping_rates.pop() if len(shipping_rates) == 1 else None,
+        shipping_tax_rate=_shipping_tax_rate(node),
         payments=tuple(payments),
         refunds=refunds,
         notes=" ".join(notes),
         updated_at=_instant(node.get("updatedAt")),
         raw=dict(node),
     )
+
+
+def _more_than_read(node: Mapping[str, Any], number: str) -> FailedOrder | None:
+    """A failure when the order has more shipping lines or transactions than a query reads."""
+    if ((node.get("shippingLines") or {}).get("pageInfo") or {}).get("hasNextPage"):
+        return FailedOrder(number, f"the order has more than {SHIPPING_LINES_PER_ORDER} "
+                           "shipping lines; book it by hand.", field="shippingLines")
+    if len(node.get("transactions") or []) >= TRANSACTIONS_PER_ORDER:
+        return FailedOrder(number, f"the order has {TRANSACTIONS_PER_ORDER} or more payment "
+                           "transactions, more than are read; book it by hand.",
+                           field="transactions")
+    return None
+
+
+def _shipping_nodes(node: Mapping[str, Any]) -> Sequence[Mapping[str, Any]]:
+    return (node.get("shippingLines") or {}).get("nodes") or ()
+
+
+def _shipping(node: Mapping[str, Any], included: bool, number: str) -> tuple[Decimal, Decimal]:
+    """The shipping charged (without tax) and the discount taken off it, over all its lines."""
+    shipping = ZERO
+    shipping_discount = ZERO
+    for i, ship in enumerate(_shipping_nodes(node)):
+        where = f"shippingLines[{i}]"
+        charged = shop_amount(ship.get("discountedPriceSet"), f"{where}.discountedPriceSet",
+                              number)
+        shipping_discount += shop_amount(ship.get("originalPriceSet"),
+                                         f"{where}.originalPriceSet", number) - charged
+        if included:
+            charged -= sum((shop_amount(t.get("priceSet"), f"{where}.taxLines", number)
+                            for t in ship.get("taxLines") or ()), ZERO)
+        shipping += charged
+    return shipping, shipping_discount
+
+
+def _shipping_tax_rate(node: Mapping[str, Any]) -> Decimal | None:
+    """One rate for all shipping lines, or None to leave the engine to tell it from the tax."""
+    rates = {_tax_percent(ship.get("taxLines") or ()) for ship in _shipping_nodes(node)}
+    return rates.pop() if len(rates) == 1 else None
+
+
+def _absorb_tax_rounding(lines: list[OrderLine], gap: Decimal) -> str:
+    """Puts the store's tax-rounding `gap` on the largest line; the note that says so."""
+    # The store rounded tax for the order, not per line: the buyer paid `total` and owes
+    # `tax`, so the cents belong to the revenue; they go on the largest line, said aloud.
+    largest = max(range(len(lines)), key=lambda i: lines[i].amount)
+    lines[largest] = replace(lines[largest], discount=lines[largest].discount - gap)
+    return f"{gap:+.2f} on line {largest + 1} for the store's tax rounding."
+
+
+def _payments(transactions: Sequence[Mapping[str, Any]], number: str,
+              zone: tzinfo) -> list[Payment]:
+    """The successful sales and captures, oldest first."""
+    return sorted(
+        (Payment(amount=shop_amount(t.get("amountSet"), "transactions.amountSet", number),
+                 method=str(t.get("gateway") or ""),
+                 paid_on=_local_date(t.get("processedAt"), zone))
+         for t in transactions
+         if t.get("kind") in MONEY_IN_KINDS and t.get("status") == "SUCCESS"),
+        key=lambda p: p.paid_on or date.min)
+
+
+def _refunds(node: Mapping[str, Any], number: str, zone: tzinfo) -> tuple[Refund, ...]:
+    return tuple(
+        Refund(amount=shop_amount(r.get("totalRefundedSet"), "refunds.totalRefundedSet", number),
+               reference=str(r.get("id") or ""), refunded_on=_local_date(r.get("createdAt"), zone))
+        for r in node.get("refunds") or ())
+
+
+def _buyer(node: Mapping[str, Any]) -> Buyer:
+    """The customer's name (else the billing name), the order's email and billing details."""
+    billing = node.get("billingAddress") or {}
+    customer = node.get("customer") or {}
+    return Buyer(name=customer.get("displayName") or billing.get("name") or "",
+                 email=node.get("email") or "", company=billing.get("company") or "",
+                 phone=billing.get("phone") or "")
 
 
 def _points(value: Any) -> float:

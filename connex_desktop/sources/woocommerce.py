@@ -22,6 +22,7 @@ from connex_desktop.core.progress import CancelToken
 from connex_desktop.sources.amounts import (
     amount_of,
     balance_with_store_total,
+    charges_tax,
     quantity_of,
     unit_price,
 )
@@ -221,8 +222,36 @@ def _order(raw: Mapping[str, Any], number: str) -> Order:
     order_date = _site_date(raw, "date_created", number)
     if order_date is None:
         raise OrderDataError("the order has no date_created.", order=number, field="date_created")
-    lines: list[OrderLine] = []
     rates = _tax_rates(raw)
+    lines = _item_lines(raw, rates, number)
+    fee_lines, fee_discount = _fees(raw, rates, number)
+    lines += fee_lines
+    total = amount_of(raw, "total", number)
+    payments = _payments(raw, status, total, number)
+    refunds = _refunds(raw, number)
+    billing = raw.get("billing") or {}
+    return Order(
+        source="woocommerce", source_id=str(raw.get("id")), number=number,
+        order_date=order_date, status=status,
+        payment_status=_payment_status(status, payments, refunds, total),
+        currency=str(raw.get("currency") or ""),
+        buyer=buyer_from_billing(billing),
+        lines=tuple(lines), total=total,
+        billing_address=_address(billing), shipping_address=_address(raw.get("shipping") or {}),
+        shipping=amount_of(raw, "shipping_total", number),
+        # Coupon discounts are already in each line's subtotal − total; counting
+        # discount_total as well would take them off twice.
+        discount=fee_discount,
+        tax=amount_of(raw, "total_tax", number),
+        shipping_tax_rate=_shipping_rate(raw, rates),
+        payments=tuple(payments), refunds=refunds, notes=_notes(raw),
+        updated_at=_gmt_datetime(raw.get("date_modified_gmt")), raw=raw)
+
+
+def _item_lines(raw: Mapping[str, Any], rates: Mapping[str, Decimal],
+                number: str) -> list[OrderLine]:
+    """The order's line items, each with its coupon discount (subtotal − total)."""
+    lines: list[OrderLine] = []
     for index, item in enumerate(raw.get("line_items") or [], start=1):
         where = f"line {index}: "
         count = quantity_of(item, "quantity", number, where=where)
@@ -233,8 +262,15 @@ def _order(raw: Mapping[str, Any], number: str) -> Order:
         lines.append(OrderLine(
             sku=str(item.get("sku") or ""), name=str(item.get("name") or ""), quantity=count,
             unit_price=unit_price(subtotal, count), discount=subtotal - total,
-            taxable=amount_of(item, "total_tax", number, where=where) != ZERO,
+            taxable=charges_tax(item, number, where=where),
             tax_rate=_rate_of(item, rates)))
+    return lines
+
+
+def _fees(raw: Mapping[str, Any], rates: Mapping[str, Decimal],
+          number: str) -> tuple[list[OrderLine], Decimal]:
+    """The positive fees as lines, and the negative ones summed as the order's discount."""
+    lines: list[OrderLine] = []
     fee_discount = ZERO
     for index, fee in enumerate(raw.get("fee_lines") or [], start=1):
         where = f"fee {index}: "
@@ -246,51 +282,49 @@ def _order(raw: Mapping[str, Any], number: str) -> Order:
             lines.append(OrderLine(
                 sku="", name=str(fee.get("name") or "Fee"), quantity=Decimal(1),
                 unit_price=amount,
-                taxable=amount_of(fee, "total_tax", number, where=where) != ZERO,
+                taxable=charges_tax(fee, number, where=where),
                 tax_rate=_rate_of(fee, rates)))
+    return lines, fee_discount
 
-    total = amount_of(raw, "total", number)
-    payments: list[Payment] = []
-    if raw.get("date_paid") and status not in NOT_A_SALE:
-        method = str(raw.get("payment_method_title") or raw.get("payment_method") or "")
-        payments.append(Payment(total, method, str(raw.get("transaction_id") or ""),
-                                _site_date(raw, "date_paid", number)))
-    refunds = tuple(
+
+def _payments(raw: Mapping[str, Any], status: str, total: Decimal,
+              number: str) -> list[Payment]:
+    """The order's total as one payment once it is paid and a sale."""
+    if not (raw.get("date_paid") and status not in NOT_A_SALE):
+        return []
+    method = str(raw.get("payment_method_title") or raw.get("payment_method") or "")
+    return [Payment(total, method, str(raw.get("transaction_id") or ""),
+                    _site_date(raw, "date_paid", number))]
+
+
+def _refunds(raw: Mapping[str, Any], number: str) -> tuple[Refund, ...]:
+    """The order's embedded refunds."""
+    return tuple(
         # The embedded refund totals are negative ("-10.00"); the refund is their size.
         Refund(abs(amount_of(refund, "total", number, where=f"refund {index}: ")),
                f"refund {refund.get('id')}" + (f": {refund['reason']}" if refund.get("reason")
                                                else ""))
         for index, refund in enumerate(raw.get("refunds") or [], start=1))
+
+
+def _payment_status(status: str, payments: list[Payment], refunds: tuple[Refund, ...],
+                    total: Decimal) -> PaymentStatus:
+    """The order's payment status from its status, payment and refunds."""
     refunded = sum((refund.amount for refund in refunds), ZERO)
-
     if status in NOT_A_SALE:
-        payment_status = PaymentStatus.CANCELLED
-    elif status == "refunded" or (payments and refunded >= total > ZERO):
-        payment_status = PaymentStatus.REFUNDED
-    elif payments:
-        payment_status = PaymentStatus.PAID
-    else:
-        payment_status = PaymentStatus.UNPAID
+        return PaymentStatus.CANCELLED
+    if status == "refunded" or (payments and refunded >= total > ZERO):
+        return PaymentStatus.REFUNDED
+    if payments:
+        return PaymentStatus.PAID
+    return PaymentStatus.UNPAID
 
-    billing = raw.get("billing") or {}
+
+def _notes(raw: Mapping[str, Any]) -> str:
+    """The customer's note and the coupons used, a line each."""
     coupons = ", ".join(str(c.get("code")) for c in raw.get("coupon_lines") or [] if c.get("code"))
-    notes = "\n".join(part for part in (str(raw.get("customer_note") or ""),
-                                        f"Coupons: {coupons}" if coupons else "") if part)
-    return Order(
-        source="woocommerce", source_id=str(raw.get("id")), number=number,
-        order_date=order_date, status=status, payment_status=payment_status,
-        currency=str(raw.get("currency") or ""),
-        buyer=buyer_from_billing(billing),
-        lines=tuple(lines), total=total,
-        billing_address=_address(billing), shipping_address=_address(raw.get("shipping") or {}),
-        shipping=amount_of(raw, "shipping_total", number),
-        # Coupon discounts are already in each line's subtotal − total; counting
-        # discount_total as well would take them off twice.
-        discount=fee_discount,
-        tax=amount_of(raw, "total_tax", number),
-        shipping_tax_rate=_shipping_rate(raw, rates),
-        payments=tuple(payments), refunds=refunds, notes=notes,
-        updated_at=_gmt_datetime(raw.get("date_modified_gmt")), raw=raw)
+    return "\n".join(part for part in (str(raw.get("customer_note") or ""),
+                                       f"Coupons: {coupons}" if coupons else "") if part)
 
 
 def _tax_rates(raw: Mapping[str, Any]) -> dict[str, Decimal]:

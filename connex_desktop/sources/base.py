@@ -103,6 +103,11 @@ class Source(ABC):
         self.settings = dict(settings)
         self.secrets = dict(secrets)
 
+    @property
+    def timezone(self) -> tzinfo:
+        """The zone of the store's days, for the sources that declare TIMEZONE_SETTING."""
+        return store_timezone(self.settings.get(TIMEZONE_SETTING.name, ""))
+
     @abstractmethod
     def fetch_orders(
         self, query: OrderQuery, cancel: CancelToken

@@ -36,7 +36,6 @@ from connex_desktop.sources.base import (
     OrderQuery,
     SettingField,
     buyer_from_billing,
-    store_timezone,
 )
 from connex_desktop.sources.http import PagedStoreSource, RepeatGuard, StoreHttp, require_https
 
@@ -146,10 +145,6 @@ class BigCommerceSource(PagedStoreSource):
     @property
     def store_key(self) -> str:
         return f"{self.kind}|{self.store_hash}"
-
-    @property
-    def timezone(self) -> tzinfo:
-        return store_timezone(self.settings.get("timezone", ""))
 
     def _base_url(self) -> str:
         root = self.normalized_settings(self.settings).get("api_url", "").strip()

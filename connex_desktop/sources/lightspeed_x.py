@@ -32,7 +32,6 @@ from connex_desktop.sources.base import (
     FailedOrder,
     OrderQuery,
     SettingField,
-    store_timezone,
 )
 from connex_desktop.sources.http import (
     PagedStoreSource,
@@ -102,10 +101,6 @@ class LightspeedXSource(PagedStoreSource):
     @property
     def store_key(self) -> str:
         return f"{self.kind}|{address_key(self.store_url)}"
-
-    @property
-    def timezone(self) -> tzinfo:
-        return store_timezone(self.settings.get("timezone", ""))
 
     def check(self) -> str:
         with _Reader(self, CancelToken(), checking=True) as reader:

@@ -37,7 +37,6 @@ from connex_desktop.sources.base import (
     FieldKind,
     OrderQuery,
     SettingField,
-    store_timezone,
 )
 from connex_desktop.sources.http import (
     PagedStoreSource,
@@ -116,10 +115,6 @@ class LinnworksSource(PagedStoreSource):
         # name it as closely as the settings can.
         app = self.settings.get("application_id", "").strip().lower()
         return f"{self.kind}|{app}|{address_key(self.api_override or AUTH_URL)}"
-
-    @property
-    def timezone(self) -> tzinfo:
-        return store_timezone(self.settings.get("timezone", ""))
 
     def check(self) -> str:
         with _Api(self, CancelToken(), checking=True) as api:

@@ -47,7 +47,6 @@ from connex_desktop.sources.base import (
     OrderQuery,
     SettingField,
     Source,
-    store_timezone,
 )
 from connex_desktop.sources.http import RepeatGuard, StoreHttp, address_key, require_https
 
@@ -353,10 +352,6 @@ class ShopifySource(Source):
     @property
     def store_key(self) -> str:
         return f"{self.kind}|{address_key(self.shop_url)}"
-
-    @property
-    def timezone(self) -> tzinfo:
-        return store_timezone(self.settings.get("timezone", ""))
 
     def _client(self, *, checking: bool = False) -> ShopifyClient:
         token = self.secrets.get("access_token", "").strip()

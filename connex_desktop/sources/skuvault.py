@@ -28,7 +28,6 @@ from connex_desktop.sources.base import (
     FieldKind,
     OrderQuery,
     SettingField,
-    store_timezone,
 )
 from connex_desktop.sources.http import PagedStoreSource, StoreHttp, address_key, require_https
 from connex_desktop.sources.timestamps import iso_utc, local_day
@@ -111,10 +110,6 @@ class SkuVaultSource(PagedStoreSource):
         # The account's tenant token would name it better, but it is known only signed in.
         email = self.settings.get("email", "").strip().lower()
         return f"{self.kind}|{email}|{address_key(self.api_url)}"
-
-    @property
-    def timezone(self) -> tzinfo:
-        return store_timezone(self.settings.get("timezone", ""))
 
     def check(self) -> str:
         with _Api(self, CancelToken(), checking=True) as api:

@@ -21,7 +21,13 @@ from connex_desktop.quickbooks.auth import (
     save_credentials,
 )
 from connex_desktop.quickbooks.connect_client import SignedIn
-from connex_desktop.sources.base import FieldKind, SettingField, Source, missing_settings
+from connex_desktop.sources.base import (
+    FieldKind,
+    SettingField,
+    Source,
+    missing_settings,
+    purchase_orders_unavailable,
+)
 from connex_desktop.storage.database import utc_now
 from connex_desktop.storage.keyring_secrets import (
     MemorySecretStore,
@@ -61,14 +67,6 @@ def in_sentence(label: str) -> str:
     if len(first_word) > 1 and first_word.isupper():
         return label
     return label[:1].lower() + label[1:]
-
-
-def purchase_orders_unavailable(kind: type[Source] | None) -> str:
-    """Why this kind of store offers no mode that builds purchase orders ("" when it does)."""
-    if kind is None or not kind.keeps_own_purchase_orders:
-        return ""
-    return (f"{kind.label} keeps its own purchase orders, so building them from each item's "
-            "default vendor is not offered.")
 
 
 class MissingSetting(SetupError):

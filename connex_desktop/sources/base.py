@@ -186,3 +186,11 @@ def buyer_from_billing(billing: Mapping[str, Any]) -> Buyer:
         name=" ".join(p for p in (billing.get("first_name"), billing.get("last_name")) if p),
         email=str(billing.get("email") or ""), company=str(billing.get("company") or ""),
         phone=str(billing.get("phone") or ""))
+
+
+def purchase_orders_unavailable(kind: type[Source] | None) -> str:
+    """Why this kind of store offers no mode that builds purchase orders ("" when it does)."""
+    if kind is None or not kind.keeps_own_purchase_orders:
+        return ""
+    return (f"{kind.label} keeps its own purchase orders, so building them from each item's "
+            "default vendor is not offered.")

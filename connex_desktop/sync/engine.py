@@ -30,7 +30,13 @@ from connex_desktop.core.writing import DocumentWriter
 from connex_desktop.quickbooks.client import QuickBooksClient
 from connex_desktop.quickbooks.references import ReferenceCache, ReferenceStore
 from connex_desktop.quickbooks.writer import IN_FLIGHT_REQUESTS, QuickBooksOnlineWriter
-from connex_desktop.sources.base import FailedOrder, OrderQuery, Source, missing_settings
+from connex_desktop.sources.base import (
+    FailedOrder,
+    OrderQuery,
+    Source,
+    missing_settings,
+    purchase_orders_unavailable,
+)
 from connex_desktop.storage.database import StorageError
 from connex_desktop.storage.ledger import LedgerRepository
 from connex_desktop.storage.repositories import (
@@ -143,9 +149,9 @@ class Engine:
         for setting in missing[:1]:
             return (f"The store setting '{setting.label}' ({setting.name}) is missing; set it "
                     f"first (command line: {setting.cli_option}).")
-        if connection.mode.books_purchase_orders and source_kind.keeps_own_purchase_orders:
-            return (f"{source_kind.label} keeps its own purchase orders; choose a mode without "
-                    "purchase orders for this connection and sync those instead.")
+        unavailable = purchase_orders_unavailable(source_kind)
+        if connection.mode.books_purchase_orders and unavailable:
+            return f"{unavailable} Choose a mode without purchase orders for this connection."
         return None
 
     # ---- the run -------------------------------------------------------------------------

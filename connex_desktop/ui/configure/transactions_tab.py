@@ -16,11 +16,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from connex_desktop.connections import purchase_orders_unavailable
 from connex_desktop.core.connection import Connection
 from connex_desktop.core.modes import MODE_INFO, TransactionMode
 from connex_desktop.core.quickbooks_rules import DOC_NUMBER_MAX_CHARS
-from connex_desktop.sources.base import Source
+from connex_desktop.sources.base import Source, purchase_orders_unavailable
 from connex_desktop.ui.configure.form import FieldRows
 
 NUMBERING_HINTS = {

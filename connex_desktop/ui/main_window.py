@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -20,11 +20,7 @@ from connex_desktop import APP_DISPLAY_NAME
 from connex_desktop.app import App
 from connex_desktop.core.connection import Connection
 from connex_desktop.core.errors import ConnexError
-from connex_desktop.core.progress import Progress
-from connex_desktop.core.result import RunStatus, RunTrigger, SyncResult
-from connex_desktop.core.token_life import RECONNECT_WORDS
-from connex_desktop.core.undo_result import UndoResult
-from connex_desktop.sources.demo_store import DemoSource, only_planted_failures
+from connex_desktop.core.result import RunTrigger
 from connex_desktop.ui import text
 from connex_desktop.ui.assets import icon
 from connex_desktop.ui.configure import ConfigureDialog
@@ -32,17 +28,16 @@ from connex_desktop.ui.connect_dialog import ConnectDialog
 from connex_desktop.ui.connections_model import ConnectionIdRole, ConnectionsModel
 from connex_desktop.ui.controller import SyncController
 from connex_desktop.ui.empty_page import EmptyPage
-from connex_desktop.ui.menu_bar import build_menu_bar, build_toolbar, connection_actions
+from connex_desktop.ui.log_dialogs import SyncLogDialogs
+from connex_desktop.ui.run_feedback import RunFeedback
 from connex_desktop.ui.run_status import RunStatusRow
 from connex_desktop.ui.scheduler import AutoSyncScheduler
 from connex_desktop.ui.sync_log import SyncLogDialog
-from connex_desktop.ui.worker import RunRequest, UndoRequest
+from connex_desktop.ui.window_actions import build_actions, enable_actions
 
 EMPTY_PAGE, LIST_PAGE = 0, 1
 # Wide enough for a shop address or a file name; the rest is elided and shown in the tooltip.
 MAX_COLUMN_WIDTH_PX = 250
-# Long enough to read the demo's note on the failures it plants.
-DEMO_NOTE_MS = 30_000
 
 
 def confirmed(parent: QWidget, title: str, question: str) -> bool:
@@ -63,6 +58,18 @@ class MainWindow(QMainWindow):
 
     hidden_to_tray = Signal()
 
+    # Made by window_actions.build_actions; the menus, the toolbar and the list show them.
+    add_action: QAction
+    configure_action: QAction
+    duplicate_action: QAction
+    remove_action: QAction
+    connect_action: QAction
+    sync_action: QAction
+    preview_action: QAction
+    cancel_action: QAction
+    log_action: QAction
+    quit_action: QAction
+
     def __init__(self, app: App, controller: SyncController, scheduler: AutoSyncScheduler, *,
                  demo_orders: int | None = None) -> None:
         super().__init__()
@@ -73,7 +80,7 @@ class MainWindow(QMainWindow):
         self.keep_running_in_tray = False
         self._quitting = False
         self.logs_folder = app.paths.logs
-        self._log_dialogs: dict[int, SyncLogDialog] = {}
+        self._log_dialogs = SyncLogDialogs(app, controller, self, retry_failed=self.retry_failed)
         # The platform adds the application's display name to any other title.
         self.setWindowTitle(APP_DISPLAY_NAME)
         self.setWindowIcon(icon("app"))
@@ -82,7 +89,7 @@ class MainWindow(QMainWindow):
         self.model = ConnectionsModel(app, scheduler)
         self.table = self._build_table()
 
-        self._build_actions()
+        build_actions(self, scheduler)     # self.add_action … self.quit_action, and their menus
         self.pages = QStackedWidget()
         empty_page = EmptyPage()
         self.demo_button, self.add_button = empty_page.demo_button, empty_page.add_button
@@ -101,11 +108,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._refresh_panel())
-        controller.run_started.connect(self._on_controller_run_started)
-        controller.run_progressed.connect(self._on_controller_run_progressed)
-        controller.run_finished.connect(self._on_controller_run_finished)
-        controller.undo_started.connect(lambda _connection_id, _request: self.reload())
-        controller.undo_finished.connect(self._on_controller_undo_finished)
+        self._run_feedback = RunFeedback(self, controller)
         scheduler.paused_changed.connect(lambda _paused: self.reload())
         self.reload()
 
@@ -129,56 +132,6 @@ class MainWindow(QMainWindow):
         header.setSectionResizeMode(ConnectionsModel.LAST_SYNC, QHeaderView.ResizeMode.Stretch)
         table.doubleClicked.connect(lambda _index: self.configure_selected())
         return table
-
-    def _action(self, label: str, slot, *, tip: str = "",
-                shortcuts: tuple[str | QKeySequence.StandardKey, ...] = ()) -> QAction:
-        action = QAction(label, self)
-        action.triggered.connect(lambda _checked=False: slot())
-        if tip:
-            action.setStatusTip(tip)
-            action.setToolTip(tip)
-        action.setShortcuts([QKeySequence(key) for key in shortcuts])
-        return action
-
-    def _build_actions(self) -> None:
-        self.add_action = self._action("Add…", self.add_connection,
-                                       tip="Add a connection from a store to QuickBooks",
-                                       shortcuts=("Ctrl+N",))
-        self.configure_action = self._action("Configure…", self.configure_selected,
-                                             tip="Change the selected connection's settings",
-                                             shortcuts=("Return", "Enter"))
-        self.duplicate_action = self._action("Duplicate", self.duplicate_selected,
-                                             tip="Copy the selected connection's settings")
-        self.remove_action = self._action("Remove…", self.remove_selected,
-                                          tip="Remove the selected connection",
-                                          shortcuts=(QKeySequence.StandardKey.Delete,))
-        self.connect_action = self._action("Connect to QuickBooks…", self.connect_selected,
-                                           tip="Authorize this connection in QuickBooks Online")
-        self.sync_action = self._action("Sync now", self.sync_selected,
-                                        tip="Book the selected connection's orders now",
-                                        shortcuts=("F5", "Ctrl+R"))
-        self.preview_action = self._action(
-            "Preview", self.preview_selected,
-            tip="Show what a sync would book, without writing anything to QuickBooks",
-            shortcuts=("Ctrl+P",))
-        self.cancel_action = self._action("Cancel", self.cancel_selected,
-                                          tip="Stop the running sync after the current order")
-        self.log_action = self._action("Sync log…", self.show_log_of_selected,
-                                       tip="Runs and what each did with each order",
-                                       shortcuts=("Ctrl+L",))
-        # Closing the window only hides it while the tray keeps the app; this really quits.
-        self.quit_action = self._action("Quit", self.quit_app,
-                                        shortcuts=("Ctrl+Q",))   # Cmd+Q on macOS
-        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
-        # Enter and Delete act on the list only: elsewhere they belong to the focused widget.
-        for action in (self.configure_action, self.remove_action):
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.table.addActions(connection_actions(self))
-        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
-        toolbar = build_toolbar(self)
-        self.addToolBar(toolbar)
-        build_menu_bar(self, toolbar, self._scheduler)
-        self.statusBar()
 
     # ── state ───────────────────────────────────────────────────────────────────────────────
 
@@ -217,17 +170,11 @@ class MainWindow(QMainWindow):
     def _refresh_panel(self) -> None:
         """Enable what applies to the selection; show its progress or its last result."""
         connection_id = self.selected_id()
-        selected = connection_id is not None
-        running = connection_id is not None and self._controller.is_running(connection_id)
-        for action in (self.configure_action, self.duplicate_action, self.connect_action,
-                       self.log_action):
-            action.setEnabled(selected)
-        self.remove_action.setEnabled(selected and not running)
-        self.sync_action.setEnabled(selected and not running)
-        self.preview_action.setEnabled(selected and not running)
-        self.cancel_action.setEnabled(
-            connection_id is not None and self._controller.request(connection_id) is not None)
-        self._name_connect_action(connection_id)
+        enable_actions(
+            self, connection_id,
+            running=connection_id is not None and self._controller.is_running(connection_id),
+            cancellable=(connection_id is not None
+                         and self._controller.request(connection_id) is not None))
         if connection_id is None:
             self.status.show_text("")
             return
@@ -240,13 +187,6 @@ class MainWindow(QMainWindow):
             self.status.show_progress(request, progress)
         else:
             self.status.show_text(self._idle_line(connection_id))
-
-    def _name_connect_action(self, connection_id: int | None) -> None:
-        """Reconnect for a company whose refresh token was refused or is near its end."""
-        row = self.model.row_of(connection_id) if connection_id is not None else -1
-        reconnect = row >= 0 and bool(self.model.rows()[row].reconnect_note(text.local_now()))
-        self.connect_action.setText(f"{RECONNECT_WORDS}…" if reconnect
-                                    else "Connect to QuickBooks…")
 
     def _idle_line(self, connection_id: int) -> str:
         """Why the connection cannot sync, or what its last sync did."""
@@ -314,9 +254,7 @@ class MainWindow(QMainWindow):
                 "QuickBooks or in the store."):
             return False
         connection_id = self._app.connection_service().remove(connection.name)
-        log = self._log_dialogs.pop(connection_id, None)
-        if log is not None:
-            log.close()
+        self._log_dialogs.close(connection_id)
         self.reload()
         return True
 
@@ -357,65 +295,12 @@ class MainWindow(QMainWindow):
         return self.show_log(connection_id) if connection_id is not None else None
 
     def show_log(self, connection_id: int) -> SyncLogDialog:
-        dialog = self._log_dialogs.get(connection_id)
-        if dialog is None:
-            dialog = SyncLogDialog(self._app, self._controller, connection_id, parent=self)
-            dialog.retry_requested.connect(self.retry_failed)
-            self._controller.run_finished.connect(
-                lambda finished_id, _result, _request, d=dialog, cid=connection_id:
-                d.reload() if finished_id == cid else None)
-            self._log_dialogs[connection_id] = dialog
-        dialog.reload()
-        dialog.show()
-        dialog.raise_()
-        dialog.activateWindow()
-        return dialog
+        return self._log_dialogs.show(connection_id)
 
     def show_and_raise(self) -> None:
         self.showNormal()
         self.raise_()
         self.activateWindow()
-
-    # ── controller signals ──────────────────────────────────────────────────────────────────
-
-    @Slot(int, object)
-    def _on_controller_run_started(self, connection_id: int, request: RunRequest) -> None:
-        self.statusBar().clearMessage()
-        self.model.set_refusal(connection_id, "")
-        self.model.set_progress(connection_id, Progress(), request.dry_run)
-        self.reload()       # the run may come from the tray or the scheduler: show all of it
-
-    @Slot(int, object)
-    def _on_controller_run_progressed(self, connection_id: int, progress: Progress) -> None:
-        request = self._controller.request(connection_id)
-        self.model.set_progress(connection_id, progress, bool(request and request.dry_run))
-        if connection_id == self.selected_id() and request is not None:
-            self.status.show_progress(request, progress)
-
-    @Slot(int, object, object)
-    def _on_controller_run_finished(self, connection_id: int, result: SyncResult,
-                                    request: RunRequest) -> None:
-        self.model.set_progress(connection_id, None)
-        if result.run_id is None and result.status is RunStatus.FAILED:
-            self.model.set_refusal(connection_id, result.message)     # prepare() said no
-        self.reload()
-        if result.status is RunStatus.FAILED:
-            self.statusBar().showMessage(f"{request.connection.name}: {result.message}", 15_000)
-        elif (request.connection.source_kind == DemoSource.kind
-              and only_planted_failures(result)):
-            self.statusBar().showMessage(
-                f"The {result.failed} failed order(s) were planted by the demo: their marketplace "
-                "numbers are longer than QuickBooks allows. The sync log (Ctrl+L) says so for "
-                "each, and how to book them.", DEMO_NOTE_MS)
-        if request.dry_run and connection_id == self.selected_id():
-            self.show_log(connection_id)
-
-    @Slot(int, object, object)
-    def _on_controller_undo_finished(self, connection_id: int, result: UndoResult,
-                                     request: UndoRequest) -> None:
-        self.reload()        # the connection's last run, and its actions, as they are now
-        if not request.dry_run and result.message:
-            self.statusBar().showMessage(f"{request.connection.name}: {result.message}", 15_000)
 
     # ── closing ─────────────────────────────────────────────────────────────────────────────
 

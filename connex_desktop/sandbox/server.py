@@ -14,7 +14,6 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -22,10 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from requests.structures import CaseInsensitiveDict
 
-from connex_desktop.core.money import money, money_text
 from connex_desktop.core.quickbooks_rules import (
-    BATCH_ID_MAX_CHARS,
-    BATCH_MAX_OPERATIONS,
     BATCH_REQUEST_ID_MAX_CHARS,
     BATCH_REQUESTS_PER_MINUTE,
     DISCOVERY_PATH,
@@ -34,8 +30,9 @@ from connex_desktop.core.quickbooks_rules import (
     REQUESTS_PER_MINUTE,
     REQUESTS_PER_SECOND,
 )
-from connex_desktop.core.result import QBO_PAGES
 from connex_desktop.sandbox import faults
+from connex_desktop.sandbox.api_routes import ApiRoutes
+from connex_desktop.sandbox.document_pages import ENTITY_BY_PAGE, document_page
 from connex_desktop.sandbox.faults import QBFault
 from connex_desktop.sandbox.kinds import DEFAULT_KIND
 from connex_desktop.sandbox.metering import Meter, Usage, metered_calls
@@ -48,13 +45,8 @@ from connex_desktop.sandbox.oauth import (
     OAuthProvider,
     OAuthReply,
 )
-from connex_desktop.sandbox.qbo_company import (
-    ENTITIES,
-    READ_ONLY_OVER_API,
-    SINGLETONS,
-    Company,
-)
-from connex_desktop.sandbox.store import dumps, loads
+from connex_desktop.sandbox.qbo_company import Company
+from connex_desktop.sandbox.store import dumps
 
 SHUTDOWN_POLL_S = 0.05
 # Arrival times jitter by a few milliseconds against the client's send times; windows this much
@@ -64,11 +56,8 @@ WINDOW_TOLERANCE_S = 0.1
 FAULT_KINDS = ("drop_after_write", "429", "500", "503", "expire_tokens")
 JSON = "application/json;charset=UTF-8"
 HTML = "text/html;charset=UTF-8"
-ENTITY_BY_PATH = {name.lower(): name for name in ENTITIES}
 DOCUMENT_PAGES_PATH = "/app/"
 USAGE_PATH = "/__sandbox/usage"
-SUBTOTAL_LINE = "SubTotalLineDetail"
-ENTITY_BY_PAGE = {page: kind.value for kind, page in QBO_PAGES.items()}
 
 
 @dataclass
@@ -130,7 +119,7 @@ class GatewayLimits:
             self.in_flight -= 1
 
 
-class SandboxServer:
+class SandboxServer(ApiRoutes):
     """A QuickBooks Online company on 127.0.0.1, served from a daemon thread.
 
     `db_path` keeps the company (and the app's credentials and tokens) in a SQLite file;
@@ -425,144 +414,10 @@ class SandboxServer:
         result["time"] = self.company.response_time()
         return _json_reply(200, result)
 
-    def _dispatch(self, method: str, resource: str, rest: list[str], params: dict[str, str],
-                  body: bytes, batch_request_id: bool) -> dict[str, Any]:
-        company = self.company
-        if resource == "query":
-            text = params.get("query") if method == "GET" else body.decode("utf-8", "replace")
-            if not text:
-                raise faults.query_parse_error("Encountered \"<EOF>\" at line 1, column 1.")
-            return {"QueryResponse": company.run_query(text)}
-        if resource == "batch" and method == "POST":
-            return {"BatchItemResponse": self._batch(_json_body(body), batch_request_id)}
-        if resource == "preferences":
-            if method == "POST":
-                return {"Preferences": company.update_preferences(_json_body(body))}
-            return {"Preferences": company.preferences()}
-        if resource == "companyinfo" and method == "GET":
-            return {"CompanyInfo": company.company_info()}
-        if resource == "cdc" and method == "GET":
-            entities = [e for e in params.get("entities", "").split(",") if e.strip()]
-            if not entities:
-                raise faults.required_missing("entities")
-            if "changedSince" not in params:
-                raise faults.required_missing("changedSince")
-            changes = company.cdc(entities, params["changedSince"])
-            return {"CDCResponse": [{"QueryResponse": changes}]}
-        entity = ENTITY_BY_PATH.get(resource)
-        if entity is None:
-            raise faults.unsupported_operation(f"/{resource}")
-        if method == "GET" and len(rest) == 1:
-            return {entity: company.read(entity, rest[0])}
-        if method == "POST" and not rest:
-            return {entity: self._write(entity, params.get("operation"), params.get("include"),
-                                        _json_body(body))}
-        raise faults.unsupported_operation(f"{method} /{resource}/{'/'.join(rest)}")
-
-    def _write(self, entity: str, operation: str | None, include: str | None,
-               body: Mapping[str, Any]) -> dict[str, Any]:
-        company = self.company
-        includes = (include or "").split(",")
-        if operation == "delete":
-            return company.delete(entity, body)
-        if operation == "void" or (operation == "update" and "void" in includes):
-            return company.void(entity, body)
-        if entity in READ_ONLY_OVER_API and entity not in SINGLETONS:
-            raise faults.unsupported_operation("Update" if body.get("Id") else "Create")
-        allow = "allowduplicatedocnum" in includes
-        if body.get("Id") not in (None, ""):
-            return company.update(entity, body, allow_duplicate_doc_number=allow)
-        if operation == "update":
-            raise faults.required_missing("Id")
-        if operation not in (None, "create"):
-            raise faults.unsupported_operation(str(operation))
-        return company.create(entity, body, allow_duplicate_doc_number=allow)
-
-    def _batch(self, body: Mapping[str, Any], with_request_id: bool) -> list[dict[str, Any]]:
-        items = body.get("BatchItemRequest")
-        if not isinstance(items, list) or not items:
-            raise faults.required_missing("BatchItemRequest")
-        if len(items) > BATCH_MAX_OPERATIONS:
-            raise faults.fault("1040", "Batch size exceeds allowed limit",
-                               f"The number of batch items ({len(items)}) is more than the "
-                               f"maximum allowed ({BATCH_MAX_OPERATIONS}).")
-        ids = [str(item.get("bId", "")) for item in items]
-        if any(not b for b in ids) or len(set(ids)) != len(ids):
-            raise faults.invalid_value("bId", "every item needs its own bId")
-        if with_request_id and any(len(b) > BATCH_ID_MAX_CHARS for b in ids):
-            raise faults.business_validation(
-                f"With a requestid, a bId cannot be longer than "
-                f"{BATCH_ID_MAX_CHARS} characters.")
-        with self.company.batch_scope():
-            return [self._batch_item(item) for item in items]
-
-    def _batch_item(self, item: Mapping[str, Any]) -> dict[str, Any]:
-        bid = str(item["bId"])
-        try:
-            if "Query" in item:
-                return {"bId": bid, "QueryResponse": self.company.run_query(str(item["Query"]))}
-            entity = next((key for key in item if key in ENTITIES), None)
-            if entity is None:
-                raise faults.required_missing("entity")
-            operation = item.get("operation", "create")
-            payload = item[entity]
-            if not isinstance(payload, dict):
-                raise faults.invalid_value(entity, payload)
-            if operation == "create" and payload.get("Id"):
-                raise faults.invalid_value("Id", payload["Id"])
-            if operation == "update" and item.get("optionsData") == "void":
-                result = self.company.void(entity, payload)
-            elif operation in ("create", "update", "delete"):
-                if operation == "update" and not payload.get("Id"):
-                    raise faults.required_missing("Id")
-                result = self._write(entity, "delete" if operation == "delete" else None,
-                                     None, payload)
-            else:
-                raise faults.unsupported_operation(str(operation))
-            return {"bId": bid, entity: result}
-        except QBFault as error:
-            return {"bId": bid, "Fault": error.fault_json()}
-
-
-def _amount(value: object) -> str:
-    return money_text(money(str(value)))
-
-
-def document_page(entity: str, document: Mapping[str, Any]) -> str:
-    """A plain page with what a bookkeeper checks on a document: number, date, customer or
-    vendor, lines and total."""
-    party = document.get("CustomerRef") or document.get("VendorRef") or {}
-    facts = [("Number", document.get("DocNumber", "")), ("Date", document.get("TxnDate", "")),
-             ("Customer" if "CustomerRef" in document else "Vendor", party.get("name", "")),
-             ("Total", _amount(document.get("TotalAmt", 0))),
-             ("Memo", document.get("PrivateNote", ""))]
-    lines = [(line.get("Description", "") or line.get("DetailType", ""),
-              _amount(line.get("Amount", 0)))
-             for line in document.get("Line", []) if line.get("DetailType") != SUBTOTAL_LINE]
-    rows = "".join(f"<tr><th>{escape(name)}</th><td>{escape(str(value))}</td></tr>"
-                   for name, value in facts if value != "")
-    items = "".join(f"<tr><td>{escape(str(what))}</td><td>{escape(str(amount))}</td></tr>"
-                    for what, amount in lines)
-    title = f"{entity} {document.get('DocNumber') or document.get('Id')}"
-    return (f"<!doctype html><meta charset='utf-8'><title>{escape(title)}</title>"
-            f"<h1>{escape(title)}</h1><p>Local QuickBooks sandbox</p><table>{rows}</table>"
-            f"<h2>Lines</h2><table>{items}</table>")
-
 
 def _bearer(headers: Mapping[str, str]) -> str | None:
     value = headers.get("Authorization") or ""
     return value[7:].strip() if value.lower().startswith("bearer ") else None
-
-
-def _json_body(body: bytes) -> dict[str, Any]:
-    try:
-        parsed = loads(body or b"{}")
-    except ValueError as exc:
-        raise faults.fault("2010", "Request has invalid or unsupported property",
-                           f"The request body is not valid JSON: {exc}") from exc
-    if not isinstance(parsed, dict):
-        raise faults.invalid_value("body", type(parsed).__name__)
-    return parsed
 
 
 class _ThreadedServer(ThreadingHTTPServer):
@@ -618,4 +473,3 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: tests and the demo read stdout; nothing here is worth a line per request."""
-

@@ -32,6 +32,8 @@ EMAIL_FORMAT = re.compile(r"[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[^@\s<>()
 
 # QuickBooks' own shipping line: an item line with this ItemRef, where the company allows it.
 SHIPPING_ITEM_ID = "SHIPPING_ITEM_ID"
+GRATUITY_ITEM_ID = "GRATUITY_ITEM_ID"   # QuickBooks' own tip line
+US_LINE_TAX_CODES = ("TAX", "NON")   # a US company's line codes: taxable or not, not a rate
 # The plans (CompanyInfo's NameValue "OfferingSku", e.g. "QuickBooks Online Plus") that have
 # purchase orders.
 PURCHASE_ORDER_PLANS = ("Plus", "Advanced")

@@ -9,7 +9,6 @@ from decimal import Decimal
 LEGACY = "legacy"  # US before late 2017: lines TAX/NON, one transaction tax code
 AST = "ast"        # US automated sales tax: QuickBooks computes tax from the ship-to address
 GLOBAL = "global"  # UK, CA, AU, ...: every line carries one of the company's own tax codes
-US_LINE_TAX_CODES = ("TAX", "NON")
 
 
 @dataclass(frozen=True)

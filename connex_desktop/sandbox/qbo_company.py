@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from connex_desktop.core.money import ZERO
-from connex_desktop.core.quickbooks_rules import PURCHASE_ORDER_PLANS
+from connex_desktop.core.quickbooks_rules import PURCHASE_ORDER_PLANS, US_LINE_TAX_CODES
 from connex_desktop.sandbox import faults
 from connex_desktop.sandbox.company_queries import CompanyQueries
-from connex_desktop.sandbox.kinds import DEFAULT_KIND, US_LINE_TAX_CODES, company_kind
+from connex_desktop.sandbox.kinds import DEFAULT_KIND, company_kind
 from connex_desktop.sandbox.lists import ListRules
 from connex_desktop.sandbox.records import (
     ENTITIES,

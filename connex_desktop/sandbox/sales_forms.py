@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from connex_desktop.core.money import ZERO, money
-from connex_desktop.core.quickbooks_rules import SHIPPING_ITEM_ID
+from connex_desktop.core.quickbooks_rules import GRATUITY_ITEM_ID, SHIPPING_ITEM_ID
 from connex_desktop.sandbox import faults
 from connex_desktop.sandbox.currencies import in_home_currency
 from connex_desktop.sandbox.document_links import applied_to
@@ -16,7 +16,6 @@ from connex_desktop.sandbox.records import Entity, parse_amount, parse_number, r
 from connex_desktop.sandbox.seed import DISCOUNT_ACCOUNT, UNDEPOSITED_FUNDS_ACCOUNT
 from connex_desktop.sandbox.transaction_header import TransactionHeaderRules
 
-GRATUITY_ITEM_ID = "GRATUITY_ITEM_ID"
 ESTIMATE_OPEN_STATUSES = ("Pending", "Accepted")
 
 

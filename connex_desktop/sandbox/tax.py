@@ -24,12 +24,17 @@ from decimal import Decimal
 from typing import Any
 
 from connex_desktop.core.money import ZERO, allocate, money
+from connex_desktop.core.quickbooks_rules import (
+    GRATUITY_ITEM_ID,
+    SHIPPING_ITEM_ID,
+    US_LINE_TAX_CODES,
+)
 from connex_desktop.sandbox import faults
-from connex_desktop.sandbox.kinds import AST, GLOBAL, US_LINE_TAX_CODES
+from connex_desktop.sandbox.kinds import AST, GLOBAL
 from connex_desktop.sandbox.records import Entity, Records, parse_amount, ref_id
 
 TAX_MODES = ("TaxExcluded", "TaxInclusive", "NotApplicable")
-EXTRA_ITEM_IDS = ("SHIPPING_ITEM_ID", "GRATUITY_ITEM_ID")
+EXTRA_ITEM_IDS = (SHIPPING_ITEM_ID, GRATUITY_ITEM_ID)
 TAXED_LINE_DETAILS = ("SalesItemLineDetail", "ItemBasedExpenseLineDetail",
                       "AccountBasedExpenseLineDetail")
 # What QuickBooks answers when a code cannot tax this kind of form (seen from an Australian

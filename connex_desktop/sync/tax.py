@@ -22,7 +22,6 @@ from connex_desktop.core.model import Order
 from connex_desktop.core.money import CENT, ZERO, MoneyError, allocate, money, money_text, percent
 
 US_COUNTRIES = frozenset({"US", "USA", "UNITED STATES"})
-US_LINE_CODES = ("TAX", "NON")
 
 
 class TaxModel(enum.StrEnum):

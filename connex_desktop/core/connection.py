@@ -19,6 +19,16 @@ class MissingItemPolicy(enum.StrEnum):
     FALLBACK = "fallback"      # book the line against one chosen item
 
 
+class QuickBooksProduct(enum.StrEnum):
+    ONLINE = "online"          # QuickBooks Online, over its REST API
+    DESKTOP = "desktop"        # QuickBooks Desktop, over qbXML
+
+
+class DesktopTransport(enum.StrEnum):
+    WEB_CONNECTOR = "web-connector"   # Intuit's Web Connector calls this app (any computer)
+    THIS_COMPUTER = "this-computer"   # the QBXMLRP2 request processor over COM (Windows)
+
+
 class TaxPolicy(enum.StrEnum):
     TAX_CODE = "tax-code"      # the order's total tax, with the chosen tax code
     LINE_ITEM = "line-item"    # the order's tax as a line against a "Sales tax" item
@@ -43,6 +53,10 @@ class QuickBooksMapping:
     # VAT/GST: a store's tax rate ("20") or tax name → the QuickBooks tax code to book it with;
     # a rate not listed takes the company's sales code of that rate.
     tax_codes: dict[str, str] = field(default_factory=dict)
+    # QuickBooks' class and location (Department in the API; a "location" to the user) to tag
+    # documents with; blank: none. Sent only when the company tracks them.
+    class_name: str = ""
+    location_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -76,6 +90,11 @@ class QuickBooksCompany:
     # it. `needs_reconnect`: QuickBooks refused the refresh token; set until the next sign-in.
     signed_in_at: str = ""
     needs_reconnect: bool = False
+    # Which QuickBooks, and for Desktop how this app reaches it: the company file's full path
+    # (blank: the file open in QuickBooks) and the transport.
+    product: QuickBooksProduct = QuickBooksProduct.ONLINE
+    company_file: str = ""
+    desktop_transport: DesktopTransport = DesktopTransport.WEB_CONNECTOR
 
     @property
     def connected(self) -> bool:
@@ -97,3 +116,6 @@ class Connection:
     mapping: QuickBooksMapping = field(default_factory=QuickBooksMapping)
     schedule: Schedule = field(default_factory=Schedule)
     quickbooks: QuickBooksCompany = field(default_factory=QuickBooksCompany)
+    # Sources that keep their own purchase orders (Erply, Lightspeed, Linnworks, SkuVault):
+    # book those too, as a second kind of sync item beside the orders.
+    sync_purchase_orders: bool = False

@@ -43,6 +43,22 @@ if TYPE_CHECKING:   # the client (python-quickbooks) is loaded when a company is
 QUICKBOOKS_TOKENS = (REFRESH_TOKEN, ACCESS_TOKEN)
 QUICKBOOKS_SECRETS = (CLIENT_SECRET, *QUICKBOOKS_TOKENS)
 
+# QuickBooks Desktop through the Web Connector: one local SOAP endpoint serves every
+# connection; each signs in as its own user, with a password kept only in the keyring (the
+# user types it into the Web Connector once). The secret's name under the connection's key:
+WEB_CONNECTOR_PASSWORD = "web_connector_password"
+WEB_CONNECTOR_PORT = 8766
+
+
+def web_connector_user(connection_id: int) -> str:
+    """The user name a connection's .qwc file signs the Web Connector in with."""
+    return f"connex-{connection_id}"
+
+
+def web_connector_url(port: int = WEB_CONNECTOR_PORT) -> str:
+    """The SOAP endpoint the .qwc file points the Web Connector at (http: loopback only)."""
+    return f"http://127.0.0.1:{port}/qbwc"
+
 
 def quickbooks_key_prefix(connection_id: int) -> str:
     """Where a connection's QuickBooks client secret and tokens live in the secret store."""

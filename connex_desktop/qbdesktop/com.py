@@ -48,9 +48,9 @@ def windows_request_processor() -> Iterator[Any]:   # pragma: no cover - Windows
         pythoncom.CoUninitialize()
 
 
-def direct_transport_unavailable(platform: str = sys.platform) -> str:
+def direct_transport_unavailable() -> str:
     """Why this computer cannot reach QuickBooks Desktop directly ("" when it can)."""
-    if platform == "win32":
+    if sys.platform == "win32":
         return ""
     return ("QuickBooks Desktop runs only on Windows, so \"This computer\" works only when "
             "Connex Desktop runs on the Windows PC with QuickBooks. Here, use the Web "

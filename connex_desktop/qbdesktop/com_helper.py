@@ -24,8 +24,10 @@ from connex_desktop.qbdesktop.com import (
     APP_NAME,
     ComOpener,
     ComRequestProcessor,
+    direct_transport_unavailable,
     windows_request_processor,
 )
+from connex_desktop.qbdesktop.company_check import DesktopCompany, check_connection
 
 HELPER_EXE = "connex-qb32-helper.exe"    # shipped beside the app for older QuickBooks
 ERRORS_BY_KIND: dict[str, type[ConnexError]] = {
@@ -57,6 +59,29 @@ def helper_command() -> list[str] | None:
     """How to start the installed helper; None when it is not installed beside the app."""
     helper = Path(sys.executable).with_name(HELPER_EXE)
     return [str(helper)] if helper.is_file() else None
+
+
+def direct_processor(company_file: str = "", app_name: str = APP_NAME
+                     ) -> ComRequestProcessor | HelperRequestProcessor:
+    """QuickBooks on this computer: through the 32-bit helper when it is installed (for
+    QuickBooks before 2022), else in the app's own process."""
+    command = helper_command()
+    if command is not None:
+        return HelperRequestProcessor(company_file, app_name, command=command)
+    return ComRequestProcessor(company_file, app_name)
+
+
+def check_this_computer(company_file: str) -> DesktopCompany:
+    """The connection test of "This computer": the company QuickBooks has open, or the
+    SetupError saying why this computer cannot reach it."""
+    unavailable = direct_transport_unavailable()
+    if unavailable:
+        raise SetupError(unavailable)
+    processor = direct_processor(company_file)
+    try:
+        return check_connection(processor)
+    finally:
+        processor.close()
 
 
 class HelperRequestProcessor:

@@ -26,7 +26,12 @@ from connex_desktop.qbdesktop.com import (
     com_failure,
     direct_transport_unavailable,
 )
-from connex_desktop.qbdesktop.com_helper import HelperRequestProcessor
+from connex_desktop.qbdesktop.com_helper import (
+    HELPER_EXE,
+    HelperRequestProcessor,
+    check_this_computer,
+    direct_processor,
+)
 from connex_desktop.qbdesktop.company_check import check_connection
 from connex_desktop.qbdesktop.fake.processor import FakeQuickBooks
 from connex_desktop.qbdesktop.qbxml import message_set
@@ -177,10 +182,13 @@ def test_a_missing_request_processor_points_at_the_helper_and_the_web_connector(
     assert "Web Connector" in raised.value.message
 
 
-def test_direct_transport_is_windows_only():
-    assert direct_transport_unavailable("win32") == ""
-    assert "only on Windows" in direct_transport_unavailable("linux")
-    assert "Web Connector" in direct_transport_unavailable("darwin")
+@pytest.mark.parametrize("platform", ["linux", "darwin"])
+def test_direct_transport_is_windows_only(monkeypatch, platform: str):
+    monkeypatch.setattr(sys, "platform", platform)
+    assert "only on Windows" in direct_transport_unavailable()
+    assert "Web Connector" in direct_transport_unavailable()
+    monkeypatch.setattr(sys, "platform", "win32")
+    assert direct_transport_unavailable() == ""
 
 
 # ── the 32-bit helper, run as a process with the fake COM object in it ───────────────────────
@@ -249,3 +257,20 @@ def test_the_helper_writes_its_complaints_beside_the_pipe():
         processor.process(message_set([query_request("Customer", "1")]))
     assert "no COM here" in raised.value.detail
 
+
+
+def test_this_computer_goes_through_the_helper_when_it_is_installed(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "Connex Desktop.exe"))
+    assert isinstance(direct_processor(COMPANY_FILE), ComRequestProcessor)
+    (tmp_path / HELPER_EXE).write_bytes(b"")
+    helper = direct_processor(COMPANY_FILE)
+    assert isinstance(helper, HelperRequestProcessor)
+    assert helper.command == [str(tmp_path / HELPER_EXE)]
+    assert helper.company_file == COMPANY_FILE
+
+
+def test_this_computer_cannot_be_tested_off_windows(monkeypatch):
+    monkeypatch.setattr(sys, "platform", "linux")
+    with pytest.raises(SetupError) as raised:
+        check_this_computer(COMPANY_FILE)
+    assert "only on Windows" in raised.value.message

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 import logging
-import ntpath
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
@@ -67,11 +66,6 @@ def com_failure(error: BaseException) -> tuple[int, str] | None:
     if hresult == DISP_E_EXCEPTION and excepinfo and len(excepinfo) > 5 and excepinfo[5]:
         hresult, message = excepinfo[5] & 0xFFFFFFFF, str(excepinfo[2] or message)
     return hresult, message
-
-
-def same_file(first: str, second: str) -> bool:
-    """Whether two Windows paths name one file (case and separators aside)."""
-    return ntpath.normcase(ntpath.normpath(first)) == ntpath.normcase(ntpath.normpath(second))
 
 
 class ComRequestProcessor:

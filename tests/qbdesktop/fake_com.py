@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import ntpath
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from connex_desktop.qbdesktop.com import DISP_E_EXCEPTION, LOCAL_QBD, FileMode, same_file
+from connex_desktop.qbdesktop.com import DISP_E_EXCEPTION, LOCAL_QBD, FileMode
 from connex_desktop.qbdesktop.fake.processor import FakeQuickBooks, RequestProcessorError
 from connex_desktop.qbdesktop.responses import (
     HRESULT_ACCESS_DENIED,
@@ -19,6 +20,11 @@ from connex_desktop.qbdesktop.responses import (
 
 COMPANY_FILE = r"C:\Users\Public\Documents\Intuit\QuickBooks\Company Files\Shop.qbw"
 TICKET_INVALID = 0x8004040D
+
+
+def same_file(first: str, second: str) -> bool:
+    """Whether two Windows paths name one file, as Windows compares them."""
+    return ntpath.normcase(ntpath.normpath(first)) == ntpath.normcase(ntpath.normpath(second))
 
 
 class FakeComError(Exception):

@@ -102,7 +102,9 @@ class DesktopSection(QWidget):
         copy = QPushButton("Copy password")
         copy.clicked.connect(lambda: QApplication.clipboard().setText(self.password.text()))
         password_row = QHBoxLayout()
-        password_row.addWidget(QLabel("Password:"))
+        caption = QLabel("Password:")
+        caption.setBuddy(self.password)
+        password_row.addWidget(caption)
         password_row.addWidget(self.password, 1)
         password_row.addWidget(copy)
         self.qwc_result = QLabel()
@@ -180,7 +182,8 @@ class DesktopSection(QWidget):
         """Read the company from QuickBooks on this computer, in the background."""
         company_file = self.company_file.text().strip()
         self.test_button.setEnabled(False)
-        self._say(self.test_result, "Testing…", ok=True)
+        self.test_result.setStyleSheet("")
+        self.test_result.setText("Testing…")
         run_in_background(lambda: check_this_computer(company_file),
                           on_success=self._tested, on_failure=self._test_failed)
 

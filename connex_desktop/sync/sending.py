@@ -77,6 +77,10 @@ class DocumentSender:
         the company's 40-batches-a-minute limit carries as many documents as it can.
         """
         while self.run.in_flight:
+            if self.run.cancel_requested:    # no new order begins; those begun are finished
+                self.run.drop_unsent()
+                if not self.run.in_flight:
+                    break
             self.payloads.load_sale_customers(self.run.in_flight)
             operations: list[Operation] = [*self._entities_ready(), *self._documents_ready()]
             count = len(operations)
@@ -131,10 +135,14 @@ class DocumentSender:
     def _send_round(self, operations: list[Operation]) -> None:
         writes = self.writer.with_request_ids([_write_of(operation) for operation in operations])
         by_request: dict[str, Operation] = {}
+        beginning = {id(operation.order) for operation in operations
+                     if isinstance(operation, DocumentInFlight) and not operation.order.sent}
         for operation, write in zip(operations, writes, strict=True):
             if isinstance(operation, DocumentInFlight):
                 operation.request_id = write.request_id
             by_request[write.request_id] = operation
+        if beginning:
+            self.run.begin_sending(len(beginning))
         refused = self._record_intents([operation for operation in operations
                                         if isinstance(operation, DocumentInFlight)])
         answered = RoundAnswers()
@@ -158,6 +166,7 @@ class DocumentSender:
         run.refs.refresh()
         again = {id(state) for state in states}
         run.in_flight = [state for state in run.in_flight if id(state) not in again]
+        run.partly_sent -= len(states)     # each had its one document sent, and refused
         for state in states:
             run.replanned.add(state.order.source_id)
             run.seen_order_ids.discard(state.order.source_id)

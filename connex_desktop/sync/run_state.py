@@ -196,11 +196,14 @@ class SyncRun:
         self.partly_sent += orders
         self.report()
 
+    def all_begun(self) -> bool:
+        """Whether every order in flight had a document sent (or failed): none is new."""
+        return all(_begun(state) for state in self.in_flight)
+
     def drop_unsent(self) -> None:
         """Cancelled: the orders nothing was sent for leave the run unrecorded (the next sync
         fetches them again); those partly sent stay, to be finished."""
-        self.in_flight = [state for state in self.in_flight
-                          if state.sent or state.failure is not None]
+        self.in_flight = [state for state in self.in_flight if _begun(state)]
 
     # ---- how each order ended ------------------------------------------------------------
 
@@ -277,6 +280,11 @@ class SyncRun:
                                self.result.failed, self.current_order, total=self.total,
                                pause_s=pause_s, paused_for=paused_for,
                                partly_sent=self.partly_sent, cancelling=self.cancel_requested))
+
+
+def _begun(state: OrderInFlight) -> bool:
+    """A cancel finishes an order once a document of it was sent; a failed one is recorded."""
+    return state.sent or state.failure is not None
 
 
 def confirmation(request_id: str, entity: Mapping[str, Any],

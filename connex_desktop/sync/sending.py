@@ -76,11 +76,7 @@ class DocumentSender:
         Until `final`, only full requests go out and the rest waits for the next window, so
         the company's 40-batches-a-minute limit carries as many documents as it can.
         """
-        while self.run.in_flight:
-            if self.run.cancel_requested:    # no new order begins; those begun are finished
-                self.run.drop_unsent()
-                if not self.run.in_flight:
-                    break
+        while self._orders_to_send():
             self.payloads.load_sale_customers(self.run.in_flight)
             operations: list[Operation] = [*self._entities_ready(), *self._documents_ready()]
             count = len(operations)
@@ -88,6 +84,8 @@ class DocumentSender:
                 count -= count % self.writer.operations_per_request
             if count == 0:
                 break
+            if self.run.cancel_requested and not self.run.all_begun():
+                continue    # cancelled while this round was made ready: again, without them
             # Payments are fitted to what is still open on their invoice only now, as they go.
             self._send_round([operation for operation in operations[:count]
                               if not isinstance(operation, DocumentInFlight)
@@ -98,6 +96,12 @@ class DocumentSender:
             self.run.finish_completed(everything=True)
 
     # ---- what is ready to send -----------------------------------------------------------
+
+    def _orders_to_send(self) -> bool:
+        """Whether orders are left to send; once cancelled, only those begun are."""
+        if self.run.cancel_requested:
+            self.run.drop_unsent()
+        return bool(self.run.in_flight)
 
     def _entities_ready(self) -> list[NewEntity]:
         ready: dict[NewEntityRef, NewEntity] = {}

@@ -14,7 +14,7 @@ from connex_desktop.core.result import OrderOutcome, RunStatus
 from connex_desktop.quickbooks.auth import QuickBooksAuth
 from connex_desktop.quickbooks.client import QuickBooksClient
 from connex_desktop.ui.run_status import RunStatusRow
-from connex_desktop.ui.worker import RunRequest
+from connex_desktop.ui.worker import RunRequest, SyncWorker
 from tests.ui.test_main_window import FINISH_TIMEOUT_MS
 
 LIMIT_WAIT_S = 60     # what QuickBooks' client waits after a 429
@@ -65,6 +65,19 @@ def test_a_pause_counts_down(qtbot):
     now[0] = 102.5
     row.tick()
     assert row.label.text() == "Syncing Shop: Waiting for QuickBooks' limit — resumes in 40 s"
+
+
+def test_a_pause_or_a_cancel_is_never_thinned_out_with_the_counts(qtbot, app):
+    worker = SyncWorker(app.engine(), request())
+    emitted: list[Progress] = []
+    worker.progressed.connect(emitted.append)
+    limit = Progress(fetched=1, pause_s=LIMIT_WAIT_S, paused_for="QuickBooks' limit")
+    for progress in (Progress(fetched=1), limit, Progress(fetched=2), Progress(fetched=3),
+                     Progress(fetched=3, cancelling=True, partly_sent=37)):
+        worker._on_progress(progress)    # all within a tenth of a second
+    # The counts that follow the first are thinned out; the pause, its end and the cancel not.
+    assert emitted == [Progress(fetched=1), limit, Progress(fetched=2),
+                       Progress(fetched=3, cancelling=True, partly_sent=37)]
 
 
 class HeldPause:

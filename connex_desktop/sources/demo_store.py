@@ -614,6 +614,7 @@ class DemoSource(Source):
         kind, multicurrency = self.company
         orders = [order for order in demo_orders(now, count, self.seed, kind, multicurrency)
                   if _wanted(order, query, since)]
+        cancel.expect_orders(len(orders))
         for start in range(0, len(orders), PAGE_SIZE_ORDERS):
             if cancel.cancelled:
                 raise Cancelled()

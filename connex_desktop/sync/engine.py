@@ -239,6 +239,10 @@ class Engine:
                       dry_run=request.dry_run, runs=self.runs, ledger=self.ledger,
                       connections=self.connections,
                       refs=self.reference_cache(connection, client))
+        # What the fetch and QuickBooks' client learn on the way (totals, pauses), and the
+        # cancel itself, reach the run's progress.
+        cancel.watch(run)
+        client.on_pause = cancel.pausing
         writer = self._writer(client)
         if not request.dry_run:
             Reconciler(run, writer).reconcile()
@@ -286,6 +290,8 @@ class Engine:
                 continue
             run.in_flight.extend(planned)
             sender.send_ready(final=False)
+        if not cancel.cancelled:
+            run.fetched_all()
 
     def _record_end(self, connection: Connection, result: SyncResult,
                     cursor: datetime | None) -> None:

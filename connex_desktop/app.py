@@ -157,11 +157,15 @@ class App:
         if connection.id is None:
             raise SetupError("Save the connection before connecting it to QuickBooks.")
         connection_id = connection.id
-        # A refusal of the saved tokens marks the connection; tokens on trial mark nothing.
-        auth = QuickBooksAuth(connection.quickbooks, secrets or self.secrets_for(connection),
-                              quickbooks_key_prefix(connection_id), on_refused=None if secrets
-                              else lambda: self.connection_service().mark_needs_reconnect(
-                                  connection_id))
+        # A refusal of the saved tokens marks the connection, and the end Intuit gives them is
+        # kept with it; tokens on trial mark nothing.
+        service = self.connection_service
+        auth = QuickBooksAuth(
+            connection.quickbooks, secrets or self.secrets_for(connection),
+            quickbooks_key_prefix(connection_id),
+            on_refused=None if secrets else lambda: service().mark_needs_reconnect(connection_id),
+            on_end_told=None if secrets else lambda seconds: service().record_authorisation_end(
+                connection_id, seconds))
         return QuickBooksClient(connection.quickbooks, auth)
 
     def connection_service(self) -> ConnectionService:

@@ -552,6 +552,8 @@ def _connection_summary(app: App, conn: Connection, *, full: bool) -> dict[str, 
                        "environment": conn.quickbooks.environment,
                        "realm_id": conn.quickbooks.realm_id,
                        "signed_in_at": conn.quickbooks.signed_in_at,
+                       "authorisation_ends_at": conn.quickbooks.authorisation_ends_at,
+                       "connect_service": conn.quickbooks.connect_service,
                        "needs_reconnect": conn.quickbooks.needs_reconnect},
     }
     if full:

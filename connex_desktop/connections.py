@@ -7,6 +7,7 @@ import itertools
 import ntpath
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from secrets import token_urlsafe
 from typing import TYPE_CHECKING
@@ -15,6 +16,7 @@ from connex_desktop.core.connection import Connection, QuickBooksCompany, QuickB
 from connex_desktop.core.errors import SetupError
 from connex_desktop.core.quickbooks_rules import DOC_NUMBER_MAX_CHARS
 from connex_desktop.core.secret_store import SecretStore, connection_secret_key
+from connex_desktop.core.token_life import end_after
 from connex_desktop.qbdesktop.qwc import qwc_file, qwc_settings
 from connex_desktop.quickbooks.auth import (
     ACCESS_TOKEN,
@@ -45,6 +47,12 @@ if TYPE_CHECKING:   # the client (python-quickbooks) is loaded when a company is
 # A connection's QuickBooks secrets: its Intuit app's client secret, and the company's tokens.
 QUICKBOOKS_TOKENS = (REFRESH_TOKEN, ACCESS_TOKEN)
 QUICKBOOKS_SECRETS = (CLIENT_SECRET, *QUICKBOOKS_TOKENS)
+
+# What of a connection's QuickBooks company only signing in, disconnecting and runs change.
+SIGN_IN_FIELDS = ("environment", "client_id", "realm_id", "company_name", "redirect_uri",
+                  "connect_service", "signed_in_at", "authorisation_ends_at", "needs_reconnect")
+# An end Intuit gives moves by the seconds its answer took; kept anew only when it moved more.
+END_MOVED = timedelta(hours=1)
 
 # QuickBooks Desktop through the Web Connector: one local SOAP endpoint serves every
 # connection; each signs in as its own user, with a password kept only in the keyring (the
@@ -233,10 +241,18 @@ class ConnectionService:
         connection_id = connection.id
         assert connection_id is not None
         self._store_secrets(connection_id, typed)
-        saved = self.connections.update(connection)
+        saved = self.connections.update(self._signed_in_as_now(connection))
         if new_store:
             self.connections.start_new_store(connection_id, self.source_for(saved).store_key)
         return saved
+
+    def _signed_in_as_now(self, connection: Connection) -> Connection:
+        """`connection` with its QuickBooks sign-in as saved now: a form opened before a sign-in,
+        a disconnect or a run's refusal does not undo them when saved (only they change it)."""
+        assert connection.id is not None
+        saved = self.connections.get_by_id(connection.id).quickbooks
+        return dataclasses.replace(connection, quickbooks=dataclasses.replace(
+            connection.quickbooks, **{name: getattr(saved, name) for name in SIGN_IN_FIELDS}))
 
     def _store_secrets(self, connection_id: int, typed: Mapping[str, str]) -> None:
         for name, value in typed.items():
@@ -294,7 +310,8 @@ class ConnectionService:
                 secrets.set(f"{prefix}/{name}", value)
             else:
                 secrets.delete(f"{prefix}/{name}")
-        # A sign-in starts a new authorisation: its five-year life, and no refusal on record.
+        # A sign-in starts a new authorisation: its five-year life (or the end Intuit gave with
+        # its tokens, in `company`), and no refusal on record.
         named = dataclasses.replace(company, company_name=str(
             info.get("CompanyName") or info.get("LegalName") or company.company_name
             or company.realm_id), signed_in_at=utc_now(), needs_reconnect=False)
@@ -313,7 +330,9 @@ class ConnectionService:
         company = QuickBooksCompany(environment=signed_in.environment,
                                     realm_id=signed_in.realm_id,
                                     company_name=signed_in.company_name, connect_service=service,
-                                    redirect_uri=connection.quickbooks.redirect_uri)
+                                    redirect_uri=connection.quickbooks.redirect_uri,
+                                    authorisation_ends_at="" if signed_in.ends_in is None
+                                    else end_after(signed_in.ends_in, datetime.now(UTC)))
         return self.connect_quickbooks(connection, company, trial)
 
     def mark_needs_reconnect(self, connection_id: int) -> None:
@@ -323,6 +342,17 @@ class ConnectionService:
         if current.quickbooks.connected and not current.quickbooks.needs_reconnect:
             self.connections.update(dataclasses.replace(current, quickbooks=dataclasses.replace(
                 current.quickbooks, needs_reconnect=True)))
+
+    def record_authorisation_end(self, connection_id: int, seconds_left: float) -> None:
+        """Intuit said how long the connection's authorisation has left: keep its end, for the
+        warning to reconnect in time (written only when it moved, not at every refresh)."""
+        current = self.connections.get_by_id(connection_id)
+        ends_at = end_after(seconds_left, datetime.now(UTC))
+        kept = current.quickbooks.authorisation_ends_at
+        if current.quickbooks.connected and (not kept or abs(
+                datetime.fromisoformat(kept) - datetime.fromisoformat(ends_at)) > END_MOVED):
+            self.connections.update(dataclasses.replace(current, quickbooks=dataclasses.replace(
+                current.quickbooks, authorisation_ends_at=ends_at)))
 
     def saved_client_secret(self, connection: Connection) -> str:
         """The client secret saved for the connection's own Intuit app ("" when none is)."""
@@ -342,7 +372,8 @@ class ConnectionService:
         finally:
             delete_connection_secrets(secrets, connection_id, QUICKBOOKS_TOKENS)
             company = dataclasses.replace(connection.quickbooks, realm_id="", company_name="",
-                                          signed_in_at="", needs_reconnect=False)
+                                          signed_in_at="", authorisation_ends_at="",
+                                          needs_reconnect=False)
             disconnected = self.connections.update(dataclasses.replace(
                 self.connections.get_by_id(connection_id), quickbooks=company))
         return disconnected

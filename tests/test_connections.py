@@ -36,7 +36,7 @@ from connex_desktop.quickbooks.auth import (
     REFRESH_TOKEN,
     save_credentials,
 )
-from connex_desktop.sandbox.oauth import TOKEN_PATH
+from connex_desktop.sandbox.oauth import REFRESH_TOKEN_LIFETIME_S, TOKEN_PATH
 from connex_desktop.sandbox.seed import COMPANY_NAME
 from connex_desktop.sandbox.server import SandboxServer
 from connex_desktop.storage.keyring_secrets import MemorySecretStore
@@ -225,6 +225,27 @@ def test_connect_keeps_tokens_that_work_and_names_the_company(app, service, sand
     assert secret(app, shop.id, REFRESH_TOKEN) == token     # the working token stays
     for value in (sandbox.client_secret, token):
         assert_no_file_holds(tmp_path, value)
+
+
+def test_a_form_opened_before_a_refused_refresh_and_saved_after_keeps_the_reconnect_mark(
+        app, service, sandbox):
+    shop = service.add(woo(), WOO_SECRETS)
+    trial = MemorySecretStore()
+    save_credentials(trial, quickbooks_key_prefix(shop.id), client_secret=sandbox.client_secret,
+                     refresh_token=str(sandbox.new_grant()["refresh_token"]))
+    company = QuickBooksCompany(environment=sandbox.base_url, client_id=sandbox.client_id,
+                                realm_id=sandbox.realm_id)
+    opened = service.connect_quickbooks(shop, company, trial)    # Configure opens on this
+    sandbox.advance_clock(REFRESH_TOKEN_LIFETIME_S + 60)       # a run meanwhile: refused
+    sandbox.inject("expire_tokens")
+    with pytest.raises(ConnexError), app.quickbooks_client(opened) as client:
+        client.company_info()
+    assert app.connections.get_by_id(shop.id).quickbooks.needs_reconnect
+
+    saved = service.update(dataclasses.replace(opened, prefix="WEB-"), {})   # then saved
+    assert saved.prefix == "WEB-" and saved.quickbooks.needs_reconnect
+    assert app.connections.get_by_id(shop.id) == saved
+    assert saved.quickbooks.signed_in_at == opened.quickbooks.signed_in_at
 
 
 def test_disconnect_revokes_and_forgets_the_tokens(app, service, sandbox):

@@ -93,3 +93,24 @@ def test_the_end_of_the_five_year_authorisation_is_announced_a_month_ahead(
     monkeypatch.setattr(connections, "utc_now", lambda: commands._now().isoformat())
     connect_quickbooks(data_dir, sandbox, monkeypatch, "Shop")
     assert "Reconnect" not in shown(data_dir, capsys)[1]
+
+
+def warning_for(ends: datetime) -> str:
+    ends = ends.astimezone()
+    return f"Reconnect to QuickBooks before {ends.day} {ends.strftime('%b %Y')}"
+
+
+def test_the_end_intuit_gives_brings_the_warning_forward(
+        data_dir, sandbox, monkeypatch, capsys, tmp_path):
+    """Asked, Intuit's refresh says how long the authorisation has left: that end, not five
+    years from this sign-in, is the one announced (the user's own Intuit app here)."""
+    orders = write_orders(tmp_path / "orders.csv", [row("101", "MUG-ENM-12")])
+    connect_csv(data_dir, sandbox, monkeypatch, orders)
+    sandbox.end_authorisations_in(timedelta(days=20).total_seconds())
+    assert "Reconnect" not in shown(data_dir, capsys)[1]      # nothing said it yet
+    sandbox.inject("expire_tokens")
+    assert cli(data_dir, "sync", "Shop") == 0                  # its refresh says so
+    summary, lines = shown(data_dir, capsys)
+    ends = datetime.fromisoformat(summary["quickbooks"]["authorisation_ends_at"])
+    assert abs(ends - (datetime.now().astimezone() + timedelta(days=20))) < timedelta(minutes=5)
+    assert f"{warning_for(ends)}: sign in again with: connex-desktop qb connect Shop" in lines

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 import requests
 
 from connex_desktop.connect_service.settings import ServiceSettings
+from connex_desktop.core.token_life import HARD_EXPIRY_FIELD, HARD_EXPIRY_HEADER
 from connex_desktop.core.transport import is_secure_address
 from connex_desktop.quickbooks.auth import api_base_url, discovery_url
 
@@ -17,7 +18,7 @@ TIMEOUT_S = 30.0
 # What of Intuit's token answer is passed on to the app: the tokens, their lifetimes (the
 # refresh token's rolling one and its hard limit of five years) and their type.
 TOKEN_FIELDS = ("token_type", "access_token", "refresh_token", "expires_in",
-                "x_refresh_token_expires_in", "x_refresh_token_hard_expires_in")
+                "x_refresh_token_expires_in", HARD_EXPIRY_FIELD)
 ERROR_FIELDS = ("error", "error_description")
 
 
@@ -71,16 +72,18 @@ class IntuitApp:
         return str(info.get("CompanyName") or info.get("LegalName") or realm_id)
 
     def _token(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
-        reply = self._post("token_endpoint", data=form)
+        # Asked, Intuit says how long the authorisation has left (its five-year end).
+        reply = self._post("token_endpoint", data=form, headers={HARD_EXPIRY_HEADER: "true"})
         wanted = TOKEN_FIELDS if reply.status_code == 200 else ERROR_FIELDS
         return reply.status_code, _fields(reply, wanted)
 
-    def _post(self, endpoint: str, **body: Any) -> requests.Response:
+    def _post(self, endpoint: str, *, headers: dict[str, str] | None = None,
+              **body: Any) -> requests.Response:
         try:
             reply = self._session.post(
                 self._endpoint(endpoint), timeout=TIMEOUT_S, allow_redirects=False,
                 auth=(self._settings.client_id, self._settings.client_secret),
-                headers={"Accept": "application/json"}, **body)
+                headers={"Accept": "application/json", **(headers or {})}, **body)
         except requests.RequestException as error:
             raise IntuitUnavailable(type(error).__name__) from None
         if reply.status_code >= 500:

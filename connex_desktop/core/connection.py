@@ -87,8 +87,11 @@ class QuickBooksCompany:
     # user's own Intuit app keys (client id here, secret in the keyring) signed it in.
     connect_service: str = ""
     # When a sign-in gave the tokens (ISO 8601, UTC): their five-year maximum life counts from
-    # it. `needs_reconnect`: QuickBooks refused the refresh token; set until the next sign-in.
+    # it, unless Intuit said when it ends (`authorisation_ends_at`, from its token answers'
+    # x_refresh_token_hard_expires_in). `needs_reconnect`: QuickBooks refused the refresh
+    # token; set until the next sign-in.
     signed_in_at: str = ""
+    authorisation_ends_at: str = ""
     needs_reconnect: bool = False
     # Which QuickBooks, and for Desktop how this app reaches it: the company file's full path
     # (blank: the file open in QuickBooks) and the transport.

@@ -8,7 +8,8 @@ import json
 import secrets as token_generator
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
@@ -18,6 +19,7 @@ from connex_desktop.core.connection import QuickBooksCompany
 from connex_desktop.core.errors import ErrorKind
 from connex_desktop.core.quickbooks_rules import DISCOVERY_PATH
 from connex_desktop.core.secret_store import SecretStore
+from connex_desktop.core.token_life import HARD_EXPIRY_FIELD, HARD_EXPIRY_HEADER, end_after
 from connex_desktop.core.transport import UnsafeRedirect, is_secure_address, refuse_unsafe_redirect
 from connex_desktop.quickbooks.errors import QuickBooksFault, connection_fault, reconnect_fault
 
@@ -141,7 +143,9 @@ def exchange_code(company: QuickBooksCompany, secrets: SecretStore, key_prefix: 
         client.get_bearer_token(code, realm_id=realm_id)
     save_credentials(secrets, key_prefix, client_secret=client_secret,
                      refresh_token=client.refresh_token, access_token=client.access_token)
-    return dataclasses.replace(company, realm_id=realm_id)
+    ends_in = seconds_left({HARD_EXPIRY_FIELD: getattr(client, HARD_EXPIRY_FIELD, None)})
+    return dataclasses.replace(company, realm_id=realm_id, authorisation_ends_at="" if (
+        ends_in is None) else end_after(ends_in, datetime.now(UTC)))
 
 
 class QuickBooksAuth:
@@ -153,10 +157,13 @@ class QuickBooksAuth:
 
     def __init__(self, company: QuickBooksCompany, secrets: SecretStore, key_prefix: str, *,
                  clock: Callable[[], float] = time.monotonic,
-                 on_refused: Callable[[], None] | None = None) -> None:
+                 on_refused: Callable[[], None] | None = None,
+                 on_end_told: Callable[[float], None] | None = None) -> None:
         self.company = company
-        # Told when QuickBooks refuses the refresh token (invalid_grant): only a sign-in helps.
+        # Told when QuickBooks refuses the refresh token (invalid_grant): only a sign-in helps;
+        # and the seconds left of the authorisation when a refresh says (its five-year end).
         self._on_refused = on_refused
+        self._on_end_told = on_end_told
         self._secrets = secrets
         self._prefix = key_prefix
         self._clock = clock
@@ -218,7 +225,7 @@ class QuickBooksAuth:
         if not refresh_token:
             raise reconnect_fault("this connection has no saved QuickBooks authorisation.")
         try:
-            new_refresh, access, expires_in = self._refreshed(refresh_token)
+            new_refresh, access, expires_in, ends_in = self._refreshed(refresh_token)
         except QuickBooksFault as fault:
             if fault.code == "invalid_grant" and self._on_refused is not None:
                 self._on_refused()
@@ -229,21 +236,24 @@ class QuickBooksAuth:
         self._secrets.set(self._key(ACCESS_TOKEN), access)
         self._access_token = access
         self._expires_at = self._clock() + max(expires_in - EXPIRY_MARGIN_S, expires_in / 2)
+        if ends_in is not None and self._on_end_told is not None:
+            self._on_end_told(ends_in)
         return self._access_token
 
-    def _refreshed(self, refresh_token: str) -> tuple[str, str, float]:
-        """(refresh token, access token, its seconds) from Intuit or the connect service."""
+    def _refreshed(self, refresh_token: str) -> tuple[str, str, float, float | None]:
+        """(refresh token, access token, its seconds, the authorisation's seconds left when
+        told) from Intuit or the connect service."""
         if self.company.connect_service:
             answer = self._connect_client().refresh(refresh_token)
-            new_refresh, access, expires_in = (answer["refresh_token"], answer["access_token"],
-                                               answer.get("expires_in"))
         else:
             client = self._auth_client()
             with _token_request():
                 client.refresh(refresh_token=refresh_token)
-            new_refresh, access, expires_in = (client.refresh_token, client.access_token,
-                                               client.expires_in)
-        return str(new_refresh), str(access), float(expires_in or 3600)
+            # intuit-oauth keeps every field of the answer as an attribute of its client.
+            answer = {name: getattr(client, name, None) for name in (
+                "refresh_token", "access_token", "expires_in", HARD_EXPIRY_FIELD)}
+        return (str(answer["refresh_token"]), str(answer["access_token"]),
+                float(answer.get("expires_in") or 3600), seconds_left(answer))
 
     def _connect_client(self) -> ConnectClient:
         from connex_desktop.quickbooks.connect_client import ConnectClient
@@ -287,7 +297,20 @@ def _auth_client(company: QuickBooksCompany, *, client_secret: str) -> AuthClien
     _require_secure(client.token_endpoint, "The QuickBooks sign-in service's token address")
     _require_secure(client.revoke_endpoint, "The QuickBooks sign-in service's revoke address")
     client.hooks["response"].append(refuse_unsafe_redirect)
+    client.headers[HARD_EXPIRY_HEADER] = "true"   # token answers then say when it all ends
     return client
+
+
+def seconds_left(answer: Mapping[str, object]) -> float | None:
+    """The authorisation's seconds left, as a token answer gives them (None when it does not)."""
+    value = answer.get(HARD_EXPIRY_FIELD)
+    if not isinstance(value, int | float | str) or isinstance(value, bool):
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return seconds if seconds > 0 else None
 
 
 @contextlib.contextmanager

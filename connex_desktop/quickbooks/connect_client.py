@@ -18,7 +18,7 @@ import requests
 from connex_desktop.core.errors import ConnexError, ErrorKind
 from connex_desktop.core.retry_after import RETRYABLE_STATUSES
 from connex_desktop.core.transport import is_secure_address, refuse_unsafe_redirect
-from connex_desktop.quickbooks.auth import token_refusal
+from connex_desktop.quickbooks.auth import seconds_left, token_refusal
 from connex_desktop.quickbooks.errors import QuickBooksFault, connection_fault, reconnect_fault
 
 # Which connect service a new sign-in goes through: this variable (tests, self-hosting), else
@@ -74,6 +74,7 @@ class SignedIn:
     company_name: str
     refresh_token: str = field(repr=False)
     access_token: str = field(repr=False)
+    ends_in: float | None = None     # the authorisation's seconds left, when Intuit said
 
 
 class ConnectClient:
@@ -108,7 +109,8 @@ class ConnectClient:
             raise _sign_in_refusal(status, body)
         return SignedIn(str(body["environment"]), str(body["realm_id"]),
                         str(body.get("company_name") or ""),
-                        str(body["refresh_token"]), str(body.get("access_token") or ""))
+                        str(body["refresh_token"]), str(body.get("access_token") or ""),
+                        seconds_left(body))
 
     def wait(self, pending: PendingSignIn, *,
              cancelled: Callable[[], bool] = lambda: False) -> SignedIn | None:

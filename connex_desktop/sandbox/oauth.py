@@ -7,9 +7,11 @@ import secrets
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from connex_desktop.core.token_life import HARD_EXPIRY_FIELD, authorisation_ends
 from connex_desktop.sandbox.store import Store
 
 ACCESS_TOKEN_LIFETIME_S = 3600
@@ -84,21 +86,58 @@ class OAuthProvider:
     def new_grant(self) -> dict[str, Any]:
         """Tokens for a fresh connection, as if the user had just approved the app."""
         with self._store.lock:
-            return self._issue(secrets.token_hex(8), predecessor=None)
+            return self._issue(self._new_grant_id(), predecessor=None)
 
-    def _issue(self, grant_id: str, predecessor: str | None) -> dict[str, Any]:
+    def _new_grant_id(self) -> str:
+        """A new authorisation, ending at most five years from now however often refreshed."""
+        grant_id = secrets.token_hex(8)
+        self._store.execute("INSERT INTO oauth_grant (grant_id, ends_at) VALUES (?, ?)",
+                            (grant_id, self._five_years_on()))
+        return grant_id
+
+    def _five_years_on(self) -> float:
+        return authorisation_ends(datetime.fromtimestamp(self._clock(), UTC)).timestamp()
+
+    def _grant_ends_at(self, grant_id: str) -> float:
+        rows = self._store.execute("SELECT ends_at FROM oauth_grant WHERE grant_id = ?",
+                                   (grant_id,))
+        if rows:
+            return float(rows[0][0])
+        # A grant of a company file from before grants had an end: five years from now on.
+        ends_at = self._five_years_on()
+        self._store.execute("INSERT INTO oauth_grant (grant_id, ends_at) VALUES (?, ?)",
+                            (grant_id, ends_at))
+        return ends_at
+
+    def end_grants_in(self, seconds: float) -> None:
+        """Every authorisation ends `seconds` from now (as if signed in nearly five years ago)."""
+        with self._store.lock:
+            ends_at = self._clock() + seconds
+            self._store.execute("UPDATE oauth_grant SET ends_at = ?", (ends_at,))
+            self._store.execute("UPDATE refresh_token SET expires_at = MIN(expires_at, ?)",
+                                (ends_at,))
+
+    def _issue(self, grant_id: str, predecessor: str | None, *,
+               tell_end: bool = False) -> dict[str, Any]:
         now = self._clock()
+        ends_at = self._grant_ends_at(grant_id)
         access = "eyJ" + secrets.token_urlsafe(60)
         refresh = "RT1-" + secrets.token_urlsafe(36)
+        # The rolling life of a refresh token never reaches past its authorisation's end.
+        refresh_expires_at = min(now + REFRESH_TOKEN_LIFETIME_S, ends_at)
         self._store.execute(
             "INSERT INTO access_token (token, grant_id, expires_at) VALUES (?, ?, ?)",
             (access, grant_id, now + ACCESS_TOKEN_LIFETIME_S))
         self._store.execute(
             "INSERT INTO refresh_token (token, grant_id, predecessor, expires_at) "
-            "VALUES (?, ?, ?, ?)", (refresh, grant_id, predecessor, now + REFRESH_TOKEN_LIFETIME_S))
-        return {"token_type": "bearer", "access_token": access, "refresh_token": refresh,
-                "expires_in": ACCESS_TOKEN_LIFETIME_S,
-                "x_refresh_token_expires_in": REFRESH_TOKEN_LIFETIME_S}
+            "VALUES (?, ?, ?, ?)", (refresh, grant_id, predecessor, refresh_expires_at))
+        tokens: dict[str, Any] = {
+            "token_type": "bearer", "access_token": access, "refresh_token": refresh,
+            "expires_in": ACCESS_TOKEN_LIFETIME_S,
+            "x_refresh_token_expires_in": int(refresh_expires_at - now)}
+        if tell_end:   # only when asked, as Intuit does (HARD_EXPIRY_HEADER)
+            tokens[HARD_EXPIRY_FIELD] = int(ends_at - now)
+        return tokens
 
     def access_token_valid(self, token: str) -> bool:
         with self._store.lock:
@@ -129,15 +168,18 @@ class OAuthProvider:
         separator = "&" if "?" in redirect_uri else "?"
         return OAuthReply(302, location=redirect_uri + separator + urlencode(query))
 
-    def token(self, form: Mapping[str, str], authorization: str | None) -> OAuthReply:
+    def token(self, form: Mapping[str, str], authorization: str | None, *,
+              tell_end: bool = False) -> OAuthReply:
+        """The token endpoint; `tell_end`: the request asked for the authorisation's end."""
         if not self._client_authenticated(authorization, form):
             return OAuthReply(401, {"error": "invalid_client"})
         grant_type = form.get("grant_type")
         with self._store.lock:
             if grant_type == "refresh_token":
-                return self._refresh(form.get("refresh_token", ""))
+                return self._refresh(form.get("refresh_token", ""), tell_end)
             if grant_type == "authorization_code":
-                return self._exchange_code(form.get("code", ""), form.get("redirect_uri", ""))
+                return self._exchange_code(form.get("code", ""), form.get("redirect_uri", ""),
+                                           tell_end)
         return OAuthReply(400, {"error": "unsupported_grant_type"})
 
     def _client_authenticated(self, authorization: str | None,
@@ -153,7 +195,7 @@ class OAuthProvider:
         return (secrets.compare_digest(client_id, self.client_id)
                 and secrets.compare_digest(secret, self.client_secret))
 
-    def _refresh(self, token: str) -> OAuthReply:
+    def _refresh(self, token: str, tell_end: bool) -> OAuthReply:
         rows = self._store.execute(
             "SELECT grant_id, predecessor, expires_at, retired FROM refresh_token "
             "WHERE token = ?", (token,))
@@ -166,16 +208,17 @@ class OAuthProvider:
             # The new token has now been used: the one it replaced is stale from here on.
             self._store.execute("UPDATE refresh_token SET retired = 1 WHERE token = ?",
                                 (predecessor,))
-        return OAuthReply(200, self._issue(grant_id, predecessor=token))
+        return OAuthReply(200, self._issue(grant_id, predecessor=token, tell_end=tell_end))
 
-    def _exchange_code(self, code: str, redirect_uri: str) -> OAuthReply:
+    def _exchange_code(self, code: str, redirect_uri: str, tell_end: bool) -> OAuthReply:
         with self._codes_lock:
             issued = self._codes.pop(code, None)
         if issued is None or issued[1] <= self._clock():
             return _invalid_grant("Invalid authorization code")
         if issued[0] != redirect_uri:
             return _invalid_grant("redirect_uri does not match the authorization request")
-        return OAuthReply(200, self._issue(secrets.token_hex(8), predecessor=None))
+        return OAuthReply(200, self._issue(self._new_grant_id(), predecessor=None,
+                                           tell_end=tell_end))
 
     def revoke(self, body: Mapping[str, Any], authorization: str | None) -> OAuthReply:
         if not self._client_authenticated(authorization, {}):

@@ -30,6 +30,7 @@ from connex_desktop.core.quickbooks_rules import (
     REQUESTS_PER_MINUTE,
     REQUESTS_PER_SECOND,
 )
+from connex_desktop.core.token_life import HARD_EXPIRY_HEADER
 from connex_desktop.sandbox import faults
 from connex_desktop.sandbox.api_routes import ApiRoutes
 from connex_desktop.sandbox.document_pages import ENTITY_BY_PAGE, document_page
@@ -233,6 +234,11 @@ class SandboxServer(ApiRoutes):
         """Tokens for another connection: access_token, refresh_token, expires_in…"""
         return self.oauth.new_grant()
 
+    def end_authorisations_in(self, seconds: float) -> None:
+        """Every authorisation given so far ends `seconds` from now, as one given nearly five
+        years ago does: refreshes are refused after it, and say so when asked."""
+        self.oauth.end_grants_in(seconds)
+
     def usage(self) -> Usage:
         """This month's metered calls of the company (see metering.py)."""
         return self.meter.usage(self.realm_id)
@@ -298,7 +304,9 @@ class SandboxServer(ApiRoutes):
             return self._oauth_reply(self.oauth.authorize(params))
         if path == TOKEN_PATH and method == "POST":
             form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
-            return self._oauth_reply(self.oauth.token(form, headers.get("Authorization")))
+            return self._oauth_reply(self.oauth.token(
+                form, headers.get("Authorization"),
+                tell_end=(headers.get(HARD_EXPIRY_HEADER) or "").lower() == "true"))
         if path == REVOKE_PATH and method == "POST":
             try:
                 payload = json.loads(body or b"{}")

@@ -28,6 +28,7 @@ CREATE TABLE IF NOT EXISTS refresh_token (
     retired INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS access_token (
     token TEXT PRIMARY KEY, grant_id TEXT NOT NULL, expires_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS oauth_grant (grant_id TEXT PRIMARY KEY, ends_at REAL NOT NULL);
 """
 
 

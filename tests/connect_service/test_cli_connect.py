@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import signal
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -184,3 +185,23 @@ def test_a_service_given_once_is_remembered_and_must_be_https(
     _, out = cli("qb", "connect", shop)                  # no --service: the remembered one
     assert f"Connected 'Shop' to the QuickBooks company '{COMPANY}'" in out
     assert len(user_approves) == 2
+
+
+def test_the_end_intuit_gives_through_the_service_is_kept_and_announced(
+        cli, shop, sandbox, service, user_approves, tmp_path):
+    cli("qb", "connect", shop)
+    _, shown = cli("connection", "show", shop, "--json")
+    told = datetime.fromisoformat(json.loads(shown)["quickbooks"]["authorisation_ends_at"])
+    signed_in = datetime.fromisoformat(json.loads(shown)["quickbooks"]["signed_in_at"])
+    assert abs(told - signed_in.replace(year=signed_in.year + 5)) < timedelta(minutes=5)
+
+    sandbox.end_authorisations_in(timedelta(days=12).total_seconds())
+    sandbox.inject("expire_tokens")      # the next request refreshes, through the service
+    write_orders(tmp_path / "orders.csv", paid_orders("101", "102"))
+    assert cli.sync(shop)["status"] == "succeeded"
+    _, shown = cli("connection", "show", shop, "--json")
+    ends = datetime.fromisoformat(json.loads(shown)["quickbooks"]["authorisation_ends_at"])
+    assert abs(ends - (datetime.now(UTC) + timedelta(days=12))) < timedelta(minutes=5)
+    _, lines = cli("connection", "show", shop)
+    local = ends.astimezone()
+    assert f"Reconnect to QuickBooks before {local.day} {local.strftime('%b %Y')}" in lines

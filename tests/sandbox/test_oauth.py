@@ -131,3 +131,27 @@ def test_revoke_ends_the_grant(sandbox):
 def test_wrong_realm_is_refused(sandbox, api):
     response = api.session.get(f"{sandbox.api_url}/company/123/preferences", timeout=5)
     assert response.status_code == 403
+
+
+def _refreshed(sandbox: SandboxServer, token: str, **headers: str) -> requests.Response:
+    return requests.post(sandbox.base_url + "/oauth2/v1/tokens/bearer", timeout=5,
+                         auth=(sandbox.client_id, sandbox.client_secret), headers=headers,
+                         data={"grant_type": "refresh_token", "refresh_token": token})
+
+
+def test_the_authorisations_end_is_told_only_when_asked_and_refused_after_it(sandbox):
+    plain = _refreshed(sandbox, sandbox.refresh_token).json()
+    assert "x_refresh_token_hard_expires_in" not in plain
+    asked = _refreshed(sandbox, plain["refresh_token"],
+                       **{"X-Include-Refresh-Token-Hard-Expires-In": "true"}).json()
+    five_years = 5 * 365 * 86_400
+    assert five_years <= asked["x_refresh_token_hard_expires_in"] <= five_years + 2 * 86_400
+
+    sandbox.end_authorisations_in(3 * 86_400)   # signed in nearly five years ago
+    near = _refreshed(sandbox, asked["refresh_token"],
+                      **{"x-include-refresh-token-hard-expires-in": "true"}).json()
+    assert 3 * 86_400 - 60 <= near["x_refresh_token_hard_expires_in"] <= 3 * 86_400
+    assert near["x_refresh_token_expires_in"] <= 3 * 86_400   # the rolling life stops there too
+    sandbox.advance_clock(3 * 86_400 + 1)
+    over = _refreshed(sandbox, near["refresh_token"])
+    assert over.status_code == 400 and over.json()["error"] == "invalid_grant"

@@ -21,17 +21,16 @@ from connex_desktop.core.app_settings import (
     KEYRING_FOLDER_ID,
     KEYRING_OLD_KEYS_MOVED,
 )
-from connex_desktop.core.connection import Connection, QuickBooksCompany
+from connex_desktop.core.connection import Connection
 from connex_desktop.core.errors import SetupError
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.private_files import private_file
 from connex_desktop.core.secret_store import SecretStore, connection_secret_key
 from connex_desktop.logs import register_secret
 from connex_desktop.paths import AppPaths
-from connex_desktop.quickbooks.auth import QuickBooksAuth, save_credentials
+from connex_desktop.quickbooks.auth import REFRESH_TOKEN, QuickBooksAuth
 from connex_desktop.quickbooks.connect_client import service_url
 from connex_desktop.sandbox.kinds import DEFAULT_KIND
-from connex_desktop.sandbox.seed import COMPANY_NAME as DEMO_COMPANY_NAME
 from connex_desktop.sources.base import Source
 from connex_desktop.sources.bigcommerce import BigCommerceSource
 from connex_desktop.sources.csv_file import CsvSource
@@ -68,6 +67,7 @@ from connex_desktop.storage.sync_locks import SyncLocks
 # The QuickBooks client and the engine (with python-quickbooks and requests-oauthlib) are
 # imported when first used, so the window shows without waiting for them.
 if TYPE_CHECKING:
+    from connex_desktop.demo_sign_in import DemoSignIn
     from connex_desktop.quickbooks.client import QuickBooksClient
     from connex_desktop.sandbox.server import SandboxServer
     from connex_desktop.sync.engine import Engine
@@ -99,8 +99,9 @@ def demo_company_file(kind: str, multicurrency: bool) -> str:
 @dataclass
 class _Demo:
     server: SandboxServer
-    connection_id: int
-    secrets: MemorySecretStore
+    sign_in: DemoSignIn
+    connection_id: int = -1
+    secrets: SecretStore | None = None   # the keyring, or memory where there is none
 
 
 @dataclass
@@ -144,7 +145,7 @@ class App:
     def secrets_for(self, connection: Connection) -> SecretStore:
         """The demo's QuickBooks tokens live in memory; every other connection's in the keyring."""
         demo = self._demo
-        if demo is not None and connection.id == demo.connection_id:
+        if demo is not None and demo.secrets is not None and connection.id == demo.connection_id:
             return demo.secrets
         return self.secrets
 
@@ -216,11 +217,12 @@ class App:
         company file (the first run's default, "us", DEMO_COMPANY_FILE).
 
         `mode` is the demo connection's transaction mode when given; otherwise a new demo
-        connection gets DEMO_MODE and an existing one keeps the mode the user chose. The demo's
-        tokens are fresh from the sandbox at each start and kept in memory only, so the demo
-        works on a machine without a keyring.
+        connection gets DEMO_MODE and an existing one keeps the mode the user chose. The demo
+        connects as a user does, through a connect service on this computer (demo_sign_in.py);
+        its tokens go to the keyring, or to memory on a machine without one.
         """
-        from connex_desktop.sandbox.server import SandboxServer  # only the demo needs it
+        from connex_desktop.demo_sign_in import DemoSignIn  # only the demo needs these
+        from connex_desktop.sandbox.server import SandboxServer
 
         # The demo company answers over plain http on loopback; python-quickbooks' OAuth
         # session refuses http unless told (the same switch tests/conftest.py sets).
@@ -230,12 +232,8 @@ class App:
             server = SandboxServer(db_path=private_file(self.paths.data / demo_company_file(
                 kind, multicurrency)), kind=kind, multicurrency=multicurrency)
             server.start()
-            self._demo = _Demo(server, -1, MemorySecretStore(observer=register_secret))
+            self._demo = _Demo(server, DemoSignIn(server))
         demo = self._demo
-        server = demo.server
-        company = QuickBooksCompany(environment=server.base_url, client_id=server.client_id,
-                                    realm_id=server.realm_id,
-                                    company_name=DEMO_COMPANY_NAME)
         settings = {COMPANY_SETTING: demo_company_setting(kind, multicurrency)}
         if orders is not None:
             settings["orders"] = str(orders)
@@ -246,17 +244,25 @@ class App:
         if existing is None:
             connection = self.connections.add(Connection(
                 name=DEMO_CONNECTION_NAME, source_kind=DemoSource.kind, mode=mode or DEMO_MODE,
-                source_settings=settings, quickbooks=company))
+                source_settings=settings))
         else:
             connection = self.connections.update(dataclasses.replace(
-                existing, mode=mode or existing.mode, quickbooks=company,
+                existing, mode=mode or existing.mode,
                 source_settings={**existing.source_settings, **settings}))
         assert connection.id is not None
         demo.connection_id = connection.id
-        save_credentials(demo.secrets, quickbooks_key_prefix(connection.id),
-                         client_secret=server.client_secret,
-                         refresh_token=str(server.new_grant()["refresh_token"]))
-        return connection
+        if demo.secrets is None:
+            demo.secrets = self._demo_secrets(connection.id)
+        return demo.sign_in.connected(self.connection_service(), connection, demo.secrets)
+
+    def _demo_secrets(self, connection_id: int) -> SecretStore:
+        """Where the demo's tokens go: the keyring, as every connection's; memory where there is
+        none, so the demo runs anyway (its tokens open only a sandbox on this computer)."""
+        try:
+            self.secrets.get(f"{quickbooks_key_prefix(connection_id)}/{REFRESH_TOKEN}")
+        except KeyringUnavailable:
+            return MemorySecretStore(observer=register_secret)
+        return self.secrets
 
     def _demo_company(self, kind: str | None, multicurrency: bool | None) -> tuple[str, bool]:
         """The demo company's kind and multicurrency: as given (and remembered), else as last."""
@@ -269,6 +275,7 @@ class App:
 
     def close(self) -> None:
         if self._demo is not None:
+            self._demo.sign_in.close()
             self._demo.server.stop()
             self._demo = None
         self.database.close()

@@ -26,6 +26,7 @@ from connex_desktop.quickbooks.auth import (
     save_credentials,
 )
 from connex_desktop.quickbooks.connect_client import SignedIn
+from connex_desktop.quickbooks.ratelimit import limiter_for_realm
 from connex_desktop.sources.base import (
     FieldKind,
     SettingField,
@@ -323,6 +324,9 @@ class ConnectionService:
         """Keep a sign-in finished through the connect service at `service` (which keeps its
         Intuit app's client secret), as connect_quickbooks does."""
         assert connection.id is not None
+        # The service read the company's name a moment ago, on the same app's allowance: the
+        # first sync's burst leaves room for it (else QuickBooks answers 429, a minute's wait).
+        limiter_for_realm(signed_in.realm_id).count_sent_elsewhere()
         trial = MemorySecretStore()
         save_credentials(trial, quickbooks_key_prefix(connection.id), client_secret="",
                          refresh_token=signed_in.refresh_token,

@@ -63,13 +63,17 @@ def test_demo_books_into_a_company_kept_in_the_data_dir_and_never_twice(tmp_path
     assert first.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL)
     invoices = [doc for doc in first.documents if doc.kind is DocumentKind.INVOICE]
     assert invoices
-    assert keyring.keys() == []     # the demo's tokens never reach the keyring
+    # Signed in through the connect service: its tokens in the keyring, no client secret.
+    kept = keyring.keys()
+    assert sorted(key.rsplit("/", 1)[1] for key in kept) == ["qb_access_token", "qb_refresh_token"]
     app.close()
     assert (tmp_path / "demo-company.sqlite3").exists()
 
-    # Next launch: the same company and ledger, a fresh sandbox port and fresh tokens.
+    # Next launch: the same company, ledger and sign-in, on a fresh sandbox and service port.
     app = build_app(str(tmp_path), secrets=keyring)
+    signed_in = connection.quickbooks.signed_in_at
     connection = app.start_demo(orders=8, mode=TransactionMode.INVOICES)
+    assert connection.quickbooks.signed_in_at == signed_in
     again = app.engine().run(connection, query=OrderQuery())
     assert again.documents == []
     with app.quickbooks_client(connection) as client:

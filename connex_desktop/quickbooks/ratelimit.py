@@ -66,6 +66,12 @@ class RateLimiter:
         finally:
             self._concurrency.release()
 
+    def count_sent_elsewhere(self) -> None:
+        """Count a request to the company that this process did not send but that draws on
+        the same allowance (the connect service reading the company's name at a sign-in)."""
+        with self._lock:
+            bisect.insort(self._sent, self._clock())
+
     def in_last_minute(self) -> int:
         with self._lock:
             self._forget_older_than(self._clock() - MINUTE_S)

@@ -10,9 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from connex_desktop.app import build_app
+from connex_desktop.core.result import RunStatus
 from connex_desktop.logs import LOG_FILE_NAME
 from connex_desktop.sandbox.seed import COMPANY_NAME
 from connex_desktop.sandbox.server import SandboxServer
+from connex_desktop.sources.base import OrderQuery
+from connex_desktop.storage.keyring_secrets import MemorySecretStore
 from tests.test_cli import (
     cli,
     memory_keyring,  # noqa: F401  (the keyring, in memory, for every test)
@@ -89,3 +93,17 @@ def test_without_a_keyring_the_demo_still_signs_in_and_books_headless(tmp_path):
     assert company["connect_service"].startswith("http://127.0.0.1:")
     log = (data / "logs" / LOG_FILE_NAME).read_text(encoding="utf-8")
     assert log.count("POST /v1/sign-ins 201") == 2
+
+
+def test_an_installation_without_the_connect_service_has_the_sandbox_grant_directly(
+        tmp_path, monkeypatch):
+    """The bundle leaves the web framework out: its demo still connects and books."""
+    monkeypatch.setitem(sys.modules, "connex_desktop.connect_service.local", None)
+    app = build_app(str(tmp_path / "data"), secrets=MemorySecretStore())
+    try:
+        connection = app.start_demo(orders=6)
+        assert connection.quickbooks.connected and not connection.quickbooks.connect_service
+        result = app.engine().run(connection, query=OrderQuery())
+        assert result.status is RunStatus.SUCCEEDED and result.synced > 0, result.message
+    finally:
+        app.close()

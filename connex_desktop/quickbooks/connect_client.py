@@ -28,6 +28,14 @@ SERVICE_ENV = "CONNEX_CONNECT_SERVICE"
 DEFAULT_SERVICE_URL = ""
 TIMEOUT_S = 30.0
 POLL_S = 1.0
+# What to do in a copy with no service (DEFAULT_SERVICE_URL empty and none set): the window's
+# Connect dialog and `qb connect` say it alike.
+NO_SERVICE = (
+    "This copy of Connex Desktop has no connect service set up, so Connect to QuickBooks cannot "
+    f"sign in yet. Point it at one: set {SERVICE_ENV} to the service's https:// address before "
+    "starting Connex Desktop, or connect once with `connex-desktop qb connect NAME --service "
+    "https://…`, which remembers it (README, \"Run your own connect service\", says how to run "
+    "one).")
 log = logging.getLogger(__name__)
 
 
@@ -36,10 +44,8 @@ def service_url(configured: str = "", *, required: bool = True) -> str:
     the build's default; with none, "" or (`required`) a fault saying what to do."""
     url = os.environ.get(SERVICE_ENV, "").strip() or configured.strip() or DEFAULT_SERVICE_URL
     if not url and required:
-        raise QuickBooksFault(
-            f"No connect service is set up in this copy of Connex Desktop: set {SERVICE_ENV} to "
-            "one (README, 'Run your own connect service'), or use your own Intuit app's keys.",
-            kind=ErrorKind.FIX_SETUP)
+        raise QuickBooksFault(f"{NO_SERVICE} Or use your own Intuit app's keys: `--client-id "
+                              "ID --environment production`.", kind=ErrorKind.FIX_SETUP)
     return url
 
 

@@ -31,6 +31,7 @@ from connex_desktop.quickbooks.auth import (
     new_state,
     parse_callback,
 )
+from connex_desktop.quickbooks.connect_client import NO_SERVICE
 from connex_desktop.storage.keyring_secrets import MemorySecretStore
 from connex_desktop.ui.assets import ERROR_STYLE
 from connex_desktop.ui.background import run_in_background
@@ -167,7 +168,8 @@ class ConnectDialog(QDialog):
         else:
             self._say("Not connected. Press Connect to QuickBooks and allow access in your "
                       "browser." if self._app.connect_service() else
-                      "Enter your Intuit app's keys, then authorize in the browser.")
+                      f"{escape(NO_SERVICE)}<br>Or enter your own Intuit app's keys below, then "
+                      "authorize in the browser.")
 
     def _say(self, message: str, *, error: bool = False) -> None:
         self.status.setStyleSheet(ERROR_STYLE if error else "")

@@ -155,6 +155,7 @@ def test_qb_connect_with_no_service_set_up_says_what_to_do(cli, shop, monkeypatc
     monkeypatch.delenv(SERVICE_ENV, raising=False)
     code, _out, err = run(cli, "qb", "connect", shop)
     assert code == 2 and SERVICE_ENV in err and "your own Intuit app" in err
+    assert "has no connect service set up" in err and "--service https://" in err
 
 
 def test_own_key_options_need_the_client_id(cli, shop):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta, timezone
 
 from connex_desktop.core.connection import QuickBooksCompany
-from connex_desktop.core.token_life import authorisation_ends, reconnect_warning
+from connex_desktop.core.token_life import authorisation_ends, end_after, reconnect_warning
 
 SIGNED_IN = datetime(2026, 3, 9, 14, 30, tzinfo=UTC)
 COMPANY = QuickBooksCompany(environment="production", realm_id="9130", company_name="Shop",
@@ -33,3 +34,12 @@ def test_no_warning_without_a_sign_in_on_record_or_a_company():
     assert reconnect_warning(QuickBooksCompany(environment="production", realm_id="9130"),
                              late) == ""
     assert reconnect_warning(QuickBooksCompany(signed_in_at=SIGNED_IN.isoformat()), late) == ""
+
+
+def test_the_end_intuit_gives_stands_before_the_five_years_from_the_sign_in():
+    now = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
+    told = dataclasses.replace(COMPANY, authorisation_ends_at=end_after(
+        timedelta(days=29).total_seconds(), now))
+    assert told.authorisation_ends_at == "2026-06-30T08:00:00+00:00"
+    assert reconnect_warning(told, now) == "Reconnect to QuickBooks before 30 Jun 2026"
+    assert reconnect_warning(COMPANY, now) == ""          # not told: five years on

@@ -165,7 +165,7 @@ def test_disconnect_revokes_and_deletes_the_tokens(qtbot, app, sandbox, shop, br
                             data={"grant_type": "refresh_token", "refresh_token": token},
                             auth=(sandbox.client_id, sandbox.client_secret), timeout=10)
     assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
-    assert "Enter your Intuit app's keys" in dialog.status.text()
+    assert "Or enter your own Intuit app's keys below" in dialog.status.text()
 
 
 def test_a_revoked_connection_says_reconnect_in_the_list(qtbot, desktop):
@@ -305,3 +305,21 @@ def test_a_port_in_use_is_reported_and_the_browser_is_not_opened(qtbot, app, san
     assert manual_browser == []
     assert dialog.listener is None and dialog.authorize_button.isEnabled()
     assert "Cannot listen" in dialog.status.text()
+
+
+def test_with_no_connect_service_the_dialog_says_how_to_set_one_up(qtbot, app, shop,
+                                                                    monkeypatch):
+    monkeypatch.delenv("CONNEX_CONNECT_SERVICE", raising=False)
+    dialog = ConnectDialog(app, shop)
+    qtbot.addWidget(dialog)
+    said = dialog.status.text()
+    assert "has no connect service set up" in said and "CONNEX_CONNECT_SERVICE" in said
+    assert "qb connect NAME --service https://" in said
+    assert "Run your own connect service" in said
+    assert not dialog.service_sign_in.connect_button.isEnabled()
+    assert dialog.advanced_toggle.isChecked()         # own keys: what there is to use
+
+    monkeypatch.setenv("CONNEX_CONNECT_SERVICE", "https://connect.example.com")
+    ready = ConnectDialog(app, shop)
+    qtbot.addWidget(ready)
+    assert ready.status.text().startswith("Not connected. Press Connect to QuickBooks")

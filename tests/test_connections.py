@@ -227,35 +227,34 @@ def test_connect_keeps_tokens_that_work_and_names_the_company(app, service, sand
         assert_no_file_holds(tmp_path, value)
 
 
-def test_a_form_opened_before_a_refused_refresh_and_saved_after_keeps_the_reconnect_mark(
-        app, service, sandbox):
+def connected_shop(service, sandbox) -> Connection:
+    """A WooCommerce connection connected to the sandbox's company with its own Intuit keys."""
     shop = service.add(woo(), WOO_SECRETS)
     trial = MemorySecretStore()
     save_credentials(trial, quickbooks_key_prefix(shop.id), client_secret=sandbox.client_secret,
                      refresh_token=str(sandbox.new_grant()["refresh_token"]))
     company = QuickBooksCompany(environment=sandbox.base_url, client_id=sandbox.client_id,
                                 realm_id=sandbox.realm_id)
-    opened = service.connect_quickbooks(shop, company, trial)    # Configure opens on this
+    return service.connect_quickbooks(shop, company, trial)
+
+
+def test_a_form_opened_before_a_refused_refresh_and_saved_after_keeps_the_reconnect_mark(
+        app, service, sandbox):
+    opened = connected_shop(service, sandbox)                   # Configure opens on this
     sandbox.advance_clock(REFRESH_TOKEN_LIFETIME_S + 60)       # a run meanwhile: refused
     sandbox.inject("expire_tokens")
     with pytest.raises(ConnexError), app.quickbooks_client(opened) as client:
         client.company_info()
-    assert app.connections.get_by_id(shop.id).quickbooks.needs_reconnect
+    assert app.connections.get_by_id(opened.id).quickbooks.needs_reconnect
 
     saved = service.update(dataclasses.replace(opened, prefix="WEB-"), {})   # then saved
     assert saved.prefix == "WEB-" and saved.quickbooks.needs_reconnect
-    assert app.connections.get_by_id(shop.id) == saved
+    assert app.connections.get_by_id(opened.id) == saved
     assert saved.quickbooks.signed_in_at == opened.quickbooks.signed_in_at
 
 
 def test_disconnect_revokes_and_forgets_the_tokens(app, service, sandbox):
-    shop = service.add(woo(), WOO_SECRETS)
-    trial = MemorySecretStore()
-    save_credentials(trial, quickbooks_key_prefix(shop.id), client_secret=sandbox.client_secret,
-                     refresh_token=str(sandbox.new_grant()["refresh_token"]))
-    company = QuickBooksCompany(environment=sandbox.base_url, client_id=sandbox.client_id,
-                                realm_id=sandbox.realm_id)
-    service.connect_quickbooks(shop, company, trial)
+    shop = connected_shop(service, sandbox)
     token = secret(app, shop.id, REFRESH_TOKEN)
 
     disconnected = service.disconnect_quickbooks(shop.id)

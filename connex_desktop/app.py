@@ -100,7 +100,7 @@ def demo_company_file(kind: str, multicurrency: bool) -> str:
 class _Demo:
     server: SandboxServer
     sign_in: DemoSignIn
-    connection_id: int = -1
+    connection_ids: set[int] = field(default_factory=set)   # the demo connections started
     secrets: SecretStore | None = None   # the keyring, or memory where there is none
 
 
@@ -143,9 +143,10 @@ class App:
         return kind(settings, self.connection_service().store_secrets(connection.id, kind))
 
     def secrets_for(self, connection: Connection) -> SecretStore:
-        """The demo's QuickBooks tokens live in memory; every other connection's in the keyring."""
+        """Where a connection's QuickBooks secrets are: the keyring; the demo's, in memory when
+        there is no keyring."""
         demo = self._demo
-        if demo is not None and demo.secrets is not None and connection.id == demo.connection_id:
+        if demo is not None and demo.secrets is not None and connection.id in demo.connection_ids:
             return demo.secrets
         return self.secrets
 
@@ -250,7 +251,7 @@ class App:
                 existing, mode=mode or existing.mode,
                 source_settings={**existing.source_settings, **settings}))
         assert connection.id is not None
-        demo.connection_id = connection.id
+        demo.connection_ids.add(connection.id)
         if demo.secrets is None:
             demo.secrets = self._demo_secrets(connection.id)
         return demo.sign_in.connected(self.connection_service(), connection, demo.secrets)

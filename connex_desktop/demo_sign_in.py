@@ -89,9 +89,6 @@ def _local_service(sandbox: SandboxServer) -> LocalConnectService | None:
         log.info("The demo signs in without a connect service: this installation has none "
                  "(%s).", missing.name)
         return None
-    # The server's own request lines repeat the service's (and, where no log is set up, would
-    # go to the terminal): the demo keeps only the service's, in the app's log.
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     return LocalConnectService(sandbox=sandbox).start()
 
 

@@ -17,6 +17,8 @@ from connex_desktop.logs import RedactingFilter
 from connex_desktop.sandbox.server import SandboxServer
 
 CALLBACK_PATH = "/callback"
+# How often the server looks whether to stop: `stop()` (each demo's close) waits up to this.
+SHUTDOWN_POLL_S = 0.05
 # werkzeug logs each request line, the callback's code included: masked like every log line.
 logging.getLogger("werkzeug").addFilter(RedactingFilter())
 
@@ -41,7 +43,8 @@ class LocalConnectService:
         self.app = create_app(settings, clock=clock)
         self._server.app = self.app
         self._thread = threading.Thread(target=self._server.serve_forever,
-                                        name="connect-service", daemon=True)
+                                        args=(SHUTDOWN_POLL_S,), name="connect-service",
+                                        daemon=True)
 
     @property
     def url(self) -> str:

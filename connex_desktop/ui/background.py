@@ -7,7 +7,6 @@ import threading
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 log = logging.getLogger(__name__)
@@ -64,21 +63,12 @@ class BackgroundCall(QObject):
     @Slot(object)
     def _deliver_success(self, result: object) -> None:
         BackgroundCall._pending.discard(self)
-        if _receiver_alive(self._on_success):
-            self._on_success(result)
+        self._on_success(result)
 
     @Slot(object)
     def _deliver_failure(self, error: Exception) -> None:
         BackgroundCall._pending.discard(self)
-        if _receiver_alive(self._on_failure):
-            self._on_failure(error)
-
-
-def _receiver_alive(callback: Callable[[Any], None]) -> bool:
-    """Whether a callback still has someone to tell: a method of a widget already closed and
-    deleted (a dialog whose lists arrive late) has not."""
-    owner = getattr(callback, "__self__", None)
-    return not isinstance(owner, QObject) or shiboken6.isValid(owner)
+        self._on_failure(error)
 
 
 class _Runnable(QRunnable):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 import requests
 
@@ -18,9 +18,23 @@ from connex_desktop.sandbox.seed import COMPANY_NAME
 
 if TYPE_CHECKING:   # the service (and its web framework) is loaded only when the demo starts
     from connex_desktop.connect_service.local import LocalConnectService
-    from connex_desktop.sandbox.server import SandboxServer
 
 BROWSER_TIMEOUT_S = 30.0
+
+
+class DemoCompany(Protocol):
+    """The demo's sandbox, in this process or its own: where it answers, its company, the keys
+    of the one Intuit app it knows, and tokens it hands out itself."""
+
+    @property
+    def base_url(self) -> str: ...
+    @property
+    def realm_id(self) -> str: ...
+    @property
+    def client_id(self) -> str: ...
+    @property
+    def client_secret(self) -> str: ...
+    def new_grant(self) -> dict[str, Any]: ...
 log = logging.getLogger(__name__)
 
 
@@ -33,7 +47,7 @@ class DemoSignIn:
     the sandbox hand the demo its tokens directly instead.
     """
 
-    def __init__(self, sandbox: SandboxServer) -> None:
+    def __init__(self, sandbox: DemoCompany) -> None:
         self._sandbox = sandbox
         self.service = _local_service(sandbox)
 
@@ -82,7 +96,7 @@ class DemoSignIn:
             self.service = None
 
 
-def _local_service(sandbox: SandboxServer) -> LocalConnectService | None:
+def _local_service(sandbox: DemoCompany) -> LocalConnectService | None:
     try:
         from connex_desktop.connect_service.local import LocalConnectService
     except ImportError as missing:

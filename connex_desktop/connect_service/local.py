@@ -7,20 +7,31 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from connex_desktop.connect_service.app import create_app
 from connex_desktop.connect_service.settings import ServiceSettings
 from connex_desktop.logs import RedactingFilter
-from connex_desktop.sandbox.server import SandboxServer
 
 CALLBACK_PATH = "/callback"
 # How often the server looks whether to stop: `stop()` (each demo's close) waits up to this.
 SHUTDOWN_POLL_S = 0.05
 # werkzeug logs each request line, the callback's code included: masked like every log line.
 logging.getLogger("werkzeug").addFilter(RedactingFilter())
+
+
+class IntuitStandIn(Protocol):
+    """What plays Intuit here (the sandbox, in this process or its own): its address and the
+    keys of the one app it knows."""
+
+    @property
+    def base_url(self) -> str: ...
+    @property
+    def client_id(self) -> str: ...
+    @property
+    def client_secret(self) -> str: ...
 
 
 class LocalConnectService:
@@ -31,7 +42,7 @@ class LocalConnectService:
     """
 
     def __init__(self, settings: ServiceSettings | None = None, *,
-                 sandbox: SandboxServer | None = None, host: str = "127.0.0.1", port: int = 0,
+                 sandbox: IntuitStandIn | None = None, host: str = "127.0.0.1", port: int = 0,
                  clock: Callable[[], float] = time.monotonic, **overrides: Any) -> None:
         self._server: BaseWSGIServer = make_server(host, port, app=None,  # type: ignore[arg-type]
                                                    threaded=True)
@@ -68,7 +79,7 @@ class LocalConnectService:
         self.stop()
 
 
-def sandbox_settings(sandbox: SandboxServer, redirect_uri: str,
+def sandbox_settings(sandbox: IntuitStandIn, redirect_uri: str,
                      **overrides: Any) -> ServiceSettings:
     """The service's settings with the local sandbox playing Intuit."""
     settings = ServiceSettings(client_id=sandbox.client_id, client_secret=sandbox.client_secret,

@@ -42,6 +42,7 @@ from connex_desktop.sources.demo_store import (
     parse_demo_company,
 )
 from connex_desktop.sources.erply import ErplySource
+from connex_desktop.sources.lightspeed_r import LightspeedRSource
 from connex_desktop.sources.lightspeed_x import LightspeedXSource
 from connex_desktop.sources.linnworks import LinnworksSource
 from connex_desktop.sources.shopify import ShopifySource
@@ -81,6 +82,7 @@ SOURCE_KINDS: Mapping[str, type[Source]] = {CsvSource.kind: CsvSource, DemoSourc
                                             ErplySource.kind: ErplySource,
                                             WooCommerceSource.kind: WooCommerceSource,
                                             BigCommerceSource.kind: BigCommerceSource,
+                                            LightspeedRSource.kind: LightspeedRSource,
                                             LightspeedXSource.kind: LightspeedXSource,
                                             LinnworksSource.kind: LinnworksSource,
                                             SkuVaultSource.kind: SkuVaultSource,
@@ -139,7 +141,12 @@ class App:
         settings = {setting.name: setting.default for setting in kind.settings_fields
                     if setting.default}
         settings.update(connection.source_settings)
-        return kind(settings, self.connection_service().store_secrets(connection.id, kind))
+        source = kind(settings, self.connection_service().store_secrets(connection.id, kind))
+        connection_id = connection.id
+        if connection_id is not None:   # a renewed secret (a rotated token) replaces the saved
+            source.secret_saver = lambda name, value: self.secrets.set(
+                connection_secret_key(connection_id, name), value)
+        return source
 
     def secrets_for(self, connection: Connection) -> SecretStore:
         """The demo's QuickBooks tokens live in memory; every other connection's in the keyring."""

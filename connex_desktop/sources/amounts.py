@@ -34,6 +34,12 @@ def quantity_of(data: Mapping[str, Any], key: str, order: str, *, where: str = "
     return _parsed(quantity, "a quantity", data, key, order, where)
 
 
+def price_of(data: Mapping[str, Any], key: str, order: str, *, where: str = "") -> Decimal:
+    """`data[key]` as a unit price, at the precision the store gives (not rounded to the
+    cent: a line's total is), or an error naming the order and field."""
+    return _parsed(quantity, "a price", data, key, order, where)
+
+
 def charges_tax(data: Mapping[str, Any], order: str, *, where: str = "") -> bool:
     """Whether a line's `total_tax` (BigCommerce, WooCommerce) is other than zero."""
     return amount_of(data, "total_tax", order, where=where) != 0

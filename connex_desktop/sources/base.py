@@ -102,6 +102,15 @@ class Source(ABC):
     def __init__(self, settings: Mapping[str, str], secrets: Mapping[str, str]) -> None:
         self.settings = dict(settings)
         self.secrets = dict(secrets)
+        # Where a secret the store renews goes (app.py: the connection's keyring entry).
+        self.secret_saver: Callable[[str, str], None] | None = None
+
+    def keep_secret(self, name: str, value: str) -> None:
+        """Keep a secret the store renewed (a rotated refresh token), saved before it is used:
+        the store may have revoked the old one already."""
+        self.secrets[name] = value
+        if self.secret_saver is not None:
+            self.secret_saver(name, value)
 
     @property
     def timezone(self) -> tzinfo:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, tzinfo
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -21,6 +21,7 @@ from connex_desktop.core.model import (
 )
 from connex_desktop.core.money import ZERO
 from connex_desktop.core.progress import CancelToken
+from connex_desktop.core.purchase_order import PurchaseOrder
 from connex_desktop.sources.amounts import (
     amount_of,
     balance_with_store_total,
@@ -39,6 +40,11 @@ from connex_desktop.sources.http import (
     StoreHttp,
     address_key,
     require_https,
+)
+from connex_desktop.sources.lightspeed_x_consignments import (
+    SUPPLIER,
+    number_of,
+    read_consignment,
 )
 from connex_desktop.sources.timestamps import utc_instant
 
@@ -81,7 +87,7 @@ class LightspeedXSource(PagedStoreSource):
     statuses: ClassVar[tuple[str, ...]] = STATUSES
     no_sale_statuses: ClassVar[tuple[str, ...]] = (VOIDED,)
     unfinished_statuses: ClassVar[tuple[str, ...]] = (PARKED,)
-    # Its purchase orders are consignments of the store's own; they sync apart from sales.
+    # Its purchase orders are its supplier consignments; they sync apart from sales.
     keeps_own_purchase_orders: ClassVar[bool] = True
 
     max_page_size: ClassVar[int] = PAGE_SIZE
@@ -117,6 +123,21 @@ class LightspeedXSource(PagedStoreSource):
         # The change feed is read whole each run: the retries are found in the same walk.
         return self.fetch_orders(replace(query, retry_numbers=tuple(retry_numbers)), cancel)
 
+    def purchase_orders(self, since: datetime | None, cancel: CancelToken,
+                        ids: Sequence[str] = ()) -> Iterator[PurchaseOrder | FailedOrder]:
+        """The supplier consignments changed since `since` (None: all), and those with the
+        given ids or order numbers whatever their time. The consignments feed filters by
+        version only, so the bounds are applied here."""
+        wanted = frozenset(ids)
+        after = since if since is None or since.tzinfo else since.replace(tzinfo=UTC)
+        with _Reader(self, cancel) as reader:
+            for raw in reader.feed("/consignments", {"type": SUPPLIER}):
+                updated = utc_instant(raw.get("updated_at"))
+                if raw.get("type") == SUPPLIER and (
+                        after is None or updated is None or updated >= after
+                        or str(raw.get("id")) in wanted or number_of(raw) in wanted):
+                    yield reader.consignment(raw)
+
     def fetch_orders(self, query: OrderQuery, cancel: CancelToken
                      ) -> Iterator[Order | FailedOrder]:
         with _Reader(self, cancel) as reader:
@@ -144,6 +165,7 @@ class _Reader:
         self.http.session.headers["Authorization"] = f"Bearer {token}"
         self.products: dict[str, Mapping[str, Any]] = {}
         self.customers: dict[str, Mapping[str, Any]] = {}
+        self.suppliers: dict[str, Mapping[str, Any]] = {}
 
     def __enter__(self) -> _Reader:
         return self
@@ -166,26 +188,38 @@ class _Reader:
                              field="domain_prefix")
         return body["data"]
 
-    def sales(self) -> Iterator[Mapping[str, Any]]:
-        """Every sale in version order: `after` the highest version of the page before, until
-        an empty page (or a page already seen, should the store repeat one)."""
+    def feed(self, path: str, params: Mapping[str, Any] | None = None
+             ) -> Iterator[Mapping[str, Any]]:
+        """Every record of a 2.0 collection in version order: `after` the highest version of
+        the page before, until an empty page (or a page already seen, should the store repeat
+        one)."""
         guard = RepeatGuard()
         after = 0
         while True:
             if self.cancel.cancelled:
                 raise Cancelled()
-            response = self.http.get(f"{self.api}/sales", cancel=self.cancel, params={
-                "after": after, "page_size": self.source.page_size})
+            response = self.http.get(f"{self.api}{path}", cancel=self.cancel, params={
+                **(params or {}), "after": after, "page_size": self.source.page_size})
             body = self.http.json(response)
             rows = body.get("data") if isinstance(body, dict) else None
             if not isinstance(rows, list):
                 raise SetupError(f"The store at {self.source.store_url} did not answer with a "
-                                 "list of sales; check the domain prefix.", field="domain_prefix")
+                                 f"list at {path}; check the domain prefix.",
+                                 field="domain_prefix")
             version = body.get("version") or {}
             if not rows or guard.repeated(version.get("max")) or version.get("max") is None:
                 return
             yield from (row for row in rows if isinstance(row, dict))
             after = version["max"]
+
+    def consignment(self, raw: Mapping[str, Any]) -> PurchaseOrder | FailedOrder:
+        """A supplier consignment with its products, their catalogue entries and supplier."""
+        products = [item for item in self.data(f"/consignments/{raw.get('id')}/products")
+                    or [] if isinstance(item, dict)]
+        catalogue = {str(item.get("product_id")): self._cached(
+            self.products, "/products", str(item.get("product_id") or "")) for item in products}
+        supplier = self._cached(self.suppliers, "/suppliers", str(raw.get("supplier_id") or ""))
+        return read_consignment(raw, products, catalogue, supplier, self.zone)
 
     def _cached(self, cache: dict[str, Mapping[str, Any]], path: str, key: str
                 ) -> Mapping[str, Any]:
@@ -211,7 +245,7 @@ class _Reader:
         returns: dict[str, list[Refund]] = {}
         failures: list[FailedOrder] = []
         changed_returns: dict[str, str] = {}   # the sale returned → the return's number
-        for raw in self.sales():
+        for raw in self.feed("/sales"):
             number = _number(raw)
             asked = number in retries or self._within(raw, query)
             if not (raw.get("return_for") or _is_return(raw)):

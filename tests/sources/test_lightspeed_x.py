@@ -11,6 +11,7 @@ import pytest
 from connex_desktop.core.errors import Cancelled, ReconnectError, SetupError
 from connex_desktop.core.model import Address, Buyer, Order, PaymentStatus, Refund
 from connex_desktop.core.progress import CancelToken
+from connex_desktop.core.purchase_order import PurchaseOrder, PurchaseOrderState
 from connex_desktop.sources.base import FailedOrder, OrderQuery
 from connex_desktop.sources.lightspeed_x import LightspeedXSource
 from tests.fakes.lightspeed_x import (
@@ -18,6 +19,7 @@ from tests.fakes.lightspeed_x import (
     LSX_TOKEN,
     RETRY_AFTER_S,
     FakeLightspeedX,
+    lsx_consignment,
     lsx_line,
     lsx_return,
     lsx_sale,
@@ -280,6 +282,65 @@ def test_the_purchase_order_mode_is_refused_with_its_reason(cli, sandbox):
             cli("connection", "set", "pos", "--mode", "sales-orders-invoices-pos")
         _, shown = cli("connection", "show", "pos")
     assert "sales-orders-invoices-pos" not in shown
+
+
+def purchases(source: LightspeedXSource, since: datetime | None = None,
+              ids: tuple[str, ...] = ()) -> list:
+    return list(source.purchase_orders(since, CancelToken(), ids))
+
+
+def stock_order() -> dict:
+    """Forty-eight blue mugs at 2.375 and a dozen T-shirts at 6.10 from Mug Makers."""
+    return lsx_consignment("con-1", "PO-0042", [("prod-mug", 48, "2.375"),
+                                                ("prod-tee", 12, "6.10")])
+
+
+def test_supplier_consignments_are_purchase_orders_with_lines_cost_and_state():
+    outlet_transfer = lsx_consignment("con-9", "TR-1", [("prod-mug", 5, "2.00")], kind="OUTLET")
+    with FakeLightspeedX([], consignments=[stock_order(), outlet_transfer]) as store:
+        [draft] = purchases(make_source(store))
+        store.move_consignment("con-1", "SENT")
+        [sent] = purchases(make_source(store))
+        store.move_consignment("con-1", "DISPATCHED", received={"prod-mug": 24})
+        [partly] = purchases(make_source(store))
+        store.move_consignment("con-1", "RECEIVED", received={"prod-mug": 48, "prod-tee": 12})
+        [received] = purchases(make_source(store))
+        with pytest.raises(ValueError):     # the API refuses a received one being cancelled
+            store.move_consignment("con-1", "CANCELLED")
+    assert isinstance(draft, PurchaseOrder)
+    assert (draft.number, draft.vendor, draft.order_date, draft.expected_date) == (
+        "PO-0042", "Mug Makers Ltd", date(2026, 11, 19), date(2026, 11, 29))
+    assert [(ln.sku, ln.name, ln.quantity, ln.unit_cost, ln.amount) for ln in draft.lines] == [
+        ("MUG-BLUE", "Mug / Blue", D(48), D("2.375"), D("114.00")),
+        ("TEE-M", "T-shirt / M", D(12), D("6.10"), D("73.20"))]
+    assert (draft.total, draft.computed_total) == (D("187.20"), D("187.20"))
+    assert "Restock PO-0042" in draft.memo
+    assert [(p.state, p.status) for p in (draft, sent, partly, received)] == [
+        (PurchaseOrderState.DRAFT, "OPEN"), (PurchaseOrderState.OPEN, "SENT"),
+        (PurchaseOrderState.PARTLY_RECEIVED, "DISPATCHED"),
+        (PurchaseOrderState.RECEIVED, "RECEIVED")]
+    assert [ln.received for ln in received.lines] == [D(48), D(12)]
+    assert len({p.revision for p in (draft, sent, partly, received)}) == 4
+    paths = {r.path for r in store.received}
+    assert "/api/2.0/consignments/con-1/products" in paths
+    assert "/api/2.0/consignments/con-9/products" not in paths
+
+
+def test_consignments_changed_since_by_id_and_a_bad_one_failing_alone():
+    old = lsx_consignment("con-2", "PO-1", [("prod-mug", 5, "2.00")], status="SENT",
+                          updated_at="2026-10-01T00:00:00+00:00")
+    new = lsx_consignment("con-3", "PO-2", [("prod-mug", 5, "2.00")],
+                          updated_at="2026-11-25T00:00:00+00:00")
+    orphan = lsx_consignment("con-4", "PO-3", [("prod-mug", 5, "2.00")], supplier_id=None,
+                             updated_at="2026-11-26T00:00:00+00:00")
+    with FakeLightspeedX([], consignments=[old, new, orphan]) as store:
+        since = datetime(2026, 11, 20, tzinfo=UTC)
+        recent = purchases(make_source(store), since)
+        asked = purchases(make_source(store), since, ids=("con-2",))
+    assert [(type(p).__name__, p.number) for p in recent] == [
+        ("PurchaseOrder", "PO-2"), ("FailedOrder", "PO-3")]
+    assert recent[1].field == "supplier_id"
+    assert [p.number for p in asked] == ["PO-1", "PO-2", "PO-3"]
 
 
 def add_store(cli, sandbox, store: FakeLightspeedX, mode: str) -> None:

@@ -391,3 +391,61 @@ def test_sales_booked_as_sales_receipts_to_the_cent_exactly_once(cli, sandbox):
     receipts = {r["DocNumber"]: amount(r["TotalAmt"]) for r in documents(sandbox, "SalesReceipt")}
     assert receipts == {"1001": D("34.56"), "1002": D("58.00")}
     assert documents(sandbox, "Invoice") == []
+
+
+def sales_after(store: FakeLightspeedX, start: int = 0) -> list[int]:
+    """The `after` of each sales feed request since request number `start`."""
+    return [int(r.param("after") or 0) for r in store.received[start:]
+            if r.path == "/api/2.0/sales"]
+
+
+def test_each_sync_reads_the_feed_from_where_the_last_confirmed_one_left_it(cli, sandbox):
+    sales = [tax_exclusive_sale(), tax_inclusive_sale()]
+    with FakeLightspeedX(sales) as store:
+        add_store(cli, sandbox, store, "invoices-with-payments")
+        assert cli.sync("pos")["status"] == "succeeded"
+        assert sales_after(store) == [0, sales[1]["version"]]
+        reached = max(sale["version"] for sale in sales)
+
+        # A refused token fails the run: the position stays where the last good run left it.
+        start = len(store.received)
+        store.queued.append(Reply(401, {"error": "Unauthorized"}))
+        with pytest.raises(AssertionError, match="refused"):
+            cli.sync("pos")
+        start = len(store.received)
+        assert cli.sync("pos")["documents"] == []
+        assert sales_after(store, start) == [reached]
+
+        # Only what came after is read: a new sale, then a return of the first one.
+        now = datetime.now(UTC).replace(microsecond=0).isoformat()
+        store.put(lsx_sale("sale-7", "1007", [lsx_line("prod-tee", 1, "20.00", "1.60")],
+                           sale_date=now))
+        start = len(store.received)
+        third = cli.sync("pos")
+        assert [(d["order"], d["kind"]) for d in third["documents"]] == [
+            ("1007", "Invoice"), ("1007", "Payment")]
+        assert sales_after(store, start)[0] == reached
+        assert all(r.path != "/api/2.0/search" for r in store.received[start:])
+
+
+def test_a_second_return_is_booked_though_the_first_lies_before_the_position(cli, sandbox):
+    sale = tax_exclusive_sale()
+    mug = [lsx_line("prod-mug", -1, "10.00", "0.80", is_return=True)]
+    with FakeLightspeedX([sale]) as store:
+        add_store(cli, sandbox, store, "sales-receipts")
+        assert cli.sync("pos")["status"] == "succeeded"
+        now = datetime.now(UTC).replace(microsecond=0).isoformat()
+        store.put(lsx_return("ret-1", "1006", sale, mug, sale_date=now))
+        assert [(d["order"], d["total"]) for d in cli.sync("pos")["documents"]] == [
+            ("1001", "10.80")]
+        # The second mug comes back later: the first return is not in what changed since,
+        # yet the sale still counts it, so only the second is booked.
+        store.put(lsx_return("ret-2", "1008", sale, [dict(mug[0], id="line-ret-2")],
+                             sale_date=now))
+        start = len(store.received)
+        assert [(d["order"], d["total"]) for d in cli.sync("pos")["documents"]] == [
+            ("1001", "10.80")]
+        assert "/api/2.0/sales/ret-1" in {r.path for r in store.received[start:]}
+        assert cli.sync("pos")["documents"] == []
+    assert [amount(r["TotalAmt"]) for r in documents(sandbox, "RefundReceipt")] == [
+        D("10.80"), D("10.80")]

@@ -449,3 +449,21 @@ def test_a_second_return_is_booked_though_the_first_lies_before_the_position(cli
         assert cli.sync("pos")["documents"] == []
     assert [amount(r["TotalAmt"]) for r in documents(sandbox, "RefundReceipt")] == [
         D("10.80"), D("10.80")]
+
+
+def test_an_undone_run_is_read_again_from_the_start_of_the_feed(cli, sandbox):
+    with FakeLightspeedX([tax_exclusive_sale()]) as store:
+        add_store(cli, sandbox, store, "sales-receipts")
+        assert cli.sync("pos")["status"] == "succeeded"
+        now = datetime.now(UTC).replace(microsecond=0).isoformat()
+        store.put(lsx_sale("sale-7", "1007", [lsx_line("prod-tee", 1, "20.00", "1.60")],
+                           sale_date=now))
+        second = cli.sync("pos")
+        assert [d["order"] for d in second["documents"]] == ["1007"]
+        cli("undo", str(second["run_id"]), "--json")
+        start = len(store.received)
+        again = cli.sync("pos")
+        assert [(d["order"], d["total"]) for d in again["documents"]] == [("1007", "21.60")]
+        assert sales_after(store, start)[0] == 0
+    assert sorted(r["DocNumber"] for r in documents(sandbox, "SalesReceipt")) == [
+        "1001", "1007"]

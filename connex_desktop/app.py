@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import os
 from collections.abc import Mapping
@@ -141,11 +142,10 @@ class App:
         settings = {setting.name: setting.default for setting in kind.settings_fields
                     if setting.default}
         settings.update(connection.source_settings)
-        source = kind(settings, self.connection_service().store_secrets(connection.id, kind))
-        connection_id = connection.id
-        if connection_id is not None:   # a renewed secret (a rotated token) replaces the saved
-            source.secret_saver = lambda name, value: self.secrets.set(
-                connection_secret_key(connection_id, name), value)
+        service = self.connection_service()
+        source = kind(settings, service.store_secrets(connection.id, kind))
+        if connection.id is not None:   # a renewed secret (a rotated token) replaces the saved
+            source.secret_saver = functools.partial(service.keep_store_secret, connection.id)
         return source
 
     def secrets_for(self, connection: Connection) -> SecretStore:

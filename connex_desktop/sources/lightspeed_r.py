@@ -50,6 +50,7 @@ ORDER_RELATIONS = ("OrderLines", "OrderLines.Item", "Vendor")
 STATUSES = ("completed", "open", "voided", "archived")
 OPEN = "open"
 ARCHIVED = "archived"
+CREDENTIALS = ("client_id", "client_secret", "refresh_token")
 # Answers to a refresh that mean the client or the refresh token is no longer good.
 REFUSED_SIGN_IN = frozenset({400, 401, 403})
 
@@ -147,9 +148,9 @@ class _Api:
                  checking: bool = False) -> None:
         self.source = source
         self.cancel = cancel
-        for setting in source.settings_fields[1:4]:    # client id, secret and refresh token
+        for setting in source.settings_fields:
             given = (source.secrets if setting.secret else source.settings).get(setting.name)
-            if not (given or "").strip():
+            if setting.name in CREDENTIALS and not (given or "").strip():
                 raise SetupError(f"The Lightspeed {setting.label.lower()} is needed: "
                                  f"{setting.help}", field=setting.name)
         override = source.api_override

@@ -14,7 +14,6 @@ from connex_desktop.core.model import (
     Order,
     OrderLine,
     Payment,
-    PaymentStatus,
     Refund,
 )
 from connex_desktop.core.money import ZERO
@@ -24,7 +23,12 @@ from connex_desktop.core.purchase_order import (
     PurchaseOrderState,
     revision_of,
 )
-from connex_desktop.sources.amounts import amount_of, price_of, quantity_of
+from connex_desktop.sources.amounts import (
+    amount_of,
+    payment_status_of,
+    price_of,
+    quantity_of,
+)
 from connex_desktop.sources.base import FailedOrder
 from connex_desktop.sources.timestamps import local_day, utc_instant
 
@@ -90,16 +94,7 @@ def sale_order(raw: Mapping[str, Any], number: str, refunds: list[Refund],
                   enumerate(sale_lines(raw), start=1))
     total = amount_of(raw, "calcTotal", number)
     payments = _payments(raw, number, zone)
-    paid = sum((payment.amount for payment in payments), ZERO)
-    refunded = sum((refund.amount for refund in refunds), ZERO)
-    if status == "voided":
-        payment_status = PaymentStatus.VOIDED
-    elif refunds and refunded >= total > ZERO:
-        payment_status = PaymentStatus.REFUNDED
-    elif paid >= total and (paid > ZERO or total == ZERO):
-        payment_status = PaymentStatus.PAID
-    else:
-        payment_status = PaymentStatus.PARTIALLY_PAID if paid > ZERO else PaymentStatus.UNPAID
+    payment_status = payment_status_of(total, payments, refunds, voided=status == "voided")
     customer = _section(raw, "Customer")
     return Order(
         source=SOURCE, source_id=str(raw.get("saleID")), number=number, order_date=day,

@@ -16,7 +16,6 @@ from connex_desktop.core.model import (
     Order,
     OrderLine,
     Payment,
-    PaymentStatus,
     Refund,
 )
 from connex_desktop.core.money import ZERO
@@ -25,6 +24,7 @@ from connex_desktop.core.purchase_order import PurchaseOrder
 from connex_desktop.sources.amounts import (
     amount_of,
     balance_with_store_total,
+    payment_status_of,
     quantity_of,
     unit_price,
 )
@@ -433,18 +433,7 @@ def _order(raw: Mapping[str, Any], number: str, products: Mapping[str, Mapping[s
     total = amount_of(raw, "total_price", number) + amount_of(raw, "total_tax", number)
     payments = _payments(raw, number, zone)
     refunds = [refund for refund in refunds if refund.amount > ZERO]
-    paid = sum((payment.amount for payment in payments), ZERO)
-    refunded = sum((refund.amount for refund in refunds), ZERO)
-    if status == VOIDED:
-        payment_status = PaymentStatus.VOIDED
-    elif refunds and refunded >= total > ZERO:
-        payment_status = PaymentStatus.REFUNDED
-    elif paid >= total and (paid > ZERO or total == ZERO):
-        payment_status = PaymentStatus.PAID
-    elif paid > ZERO:
-        payment_status = PaymentStatus.PARTIALLY_PAID
-    else:
-        payment_status = PaymentStatus.UNPAID
+    payment_status = payment_status_of(total, payments, refunds, voided=status == VOIDED)
     buyer = Buyer(
         name=" ".join(str(customer[k]) for k in ("first_name", "last_name") if customer.get(k)),
         email=str(customer.get("email") or ""), company=str(customer.get("company_name") or ""),

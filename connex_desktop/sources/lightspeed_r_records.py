@@ -16,7 +16,7 @@ from connex_desktop.core.model import (
     Payment,
     Refund,
 )
-from connex_desktop.core.money import ZERO
+from connex_desktop.core.money import ZERO, money
 from connex_desktop.core.purchase_order import (
     PurchaseOrder,
     PurchaseOrderLine,
@@ -28,6 +28,7 @@ from connex_desktop.sources.amounts import (
     payment_status_of,
     price_of,
     quantity_of,
+    unit_price,
 )
 from connex_desktop.sources.base import FailedOrder
 from connex_desktop.sources.timestamps import local_day, utc_instant
@@ -83,15 +84,16 @@ def _tax(raw: Mapping[str, Any], number: str, where: str = "") -> Decimal:
 
 def sale_order(raw: Mapping[str, Any], number: str, refunds: list[Refund],
                zone: tzinfo) -> Order:
-    """A sale as an order. Each line is its unit price times its quantity less its own and its
-    share of the sale's discount; with isTaxInclusive the prices hold the tax [Inferred]."""
+    """A sale as an order, its lines without tax and its tax on top. Each line is its unit
+    price times its quantity less its own and its share of the sale's discount; with
+    isTaxInclusive the prices hold the tax [Inferred]."""
     status = sale_status(raw)
     day = local_day(raw.get("completeTime") or raw.get("createTime"), zone)
     if day is None:
         raise OrderDataError(f"completeTime is {raw.get('completeTime')!r}, not a date.",
                              order=number, field="completeTime")
-    lines = tuple(_line(item, number, index) for index, item in
-                  enumerate(sale_lines(raw), start=1))
+    lines = tuple(_line(item, number, index, flag(raw, "isTaxInclusive"))
+                  for index, item in enumerate(sale_lines(raw), start=1))
     total = amount_of(raw, "calcTotal", number)
     payments = _payments(raw, number, zone)
     payment_status = payment_status_of(total, payments, refunds, voided=status == "voided")
@@ -101,25 +103,31 @@ def sale_order(raw: Mapping[str, Any], number: str, refunds: list[Refund],
         status=status, payment_status=payment_status, currency="", buyer=_buyer(customer),
         lines=lines, total=total, billing_address=_address(customer), tax=_tax(raw, number),
         payments=payments, refunds=tuple(refunds),
-        prices_include_tax=flag(raw, "isTaxInclusive"),
         notes=f"Lightspeed ticket {raw['ticketNumber']}" if raw.get("ticketNumber") else "",
         updated_at=utc_instant(raw.get("timeStamp")), raw=raw)
 
 
-def _line(item: Mapping[str, Any], number: str, index: int) -> OrderLine:
+def _line(item: Mapping[str, Any], number: str, index: int, inclusive: bool) -> OrderLine:
+    """A product line without tax. A tax-inclusive line's price holds its tax, which comes
+    out of it (and out of its discount, in proportion), so every kind of company books it."""
     where = f"line {index}: "
     count = quantity_of(item, "unitQuantity", number, where=where)
     if count < ZERO:
         raise OrderDataError(f"{where}returns an item inside a sale (an exchange); book the "
                              "exchange by hand.", order=number, field="unitQuantity")
+    price = price_of(item, "unitPrice", number, where=where)
+    discount = (amount_of(item, "calcLineDiscount", number, where=where)
+                + amount_of(item, "calcTransactionDiscount", number, where=where))
+    if inclusive:
+        sold_for = money(count * price) - discount
+        without_tax = sold_for - _tax(item, number, where)
+        discount = money(discount * without_tax / sold_for) if sold_for else discount
+        price = unit_price(without_tax + discount, count)
     product = _section(item, "Item")
     return OrderLine(
         sku=str(product.get("customSku") or product.get("systemSku") or ""),
-        name=str(product.get("description") or ""), quantity=count,
-        unit_price=price_of(item, "unitPrice", number, where=where),
-        discount=(amount_of(item, "calcLineDiscount", number, where=where)
-                  + amount_of(item, "calcTransactionDiscount", number, where=where)),
-        taxable=flag(item, "tax"))
+        name=str(product.get("description") or ""), quantity=count, unit_price=price,
+        discount=discount, taxable=flag(item, "tax"))
 
 
 def _payments(raw: Mapping[str, Any], number: str, zone: tzinfo) -> tuple[Payment, ...]:

@@ -177,7 +177,9 @@ class FakeLightspeedR(FakeServer):
         if self.level + cost > self.bucket_size:
             self.throttled += 1
             wait = (self.level + cost - self.bucket_size) / self.drip
-            return Reply(429, {"httpCode": "429", "message": "Rate limit exceeded"},
+            return Reply(429, {"httpCode": "429", "httpMessage": "Too Many Requests",
+                               "message": "Rate Limit Exceeded: Please decrease your request "
+                                          "volume.", "errorClass": "RateLimitedException"},
                          {"Retry-After": str(math.ceil(wait)),
                           "X-LS-API-RateLimit-Type": "api-leaky-bucket"})
         self.level += cost

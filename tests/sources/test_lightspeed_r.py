@@ -109,8 +109,11 @@ def test_sales_map_lines_two_tax_slots_discounts_and_payments_to_the_cent():
     assert [(ln.sku, ln.amount) for ln in mixed.lines] == [
         ("210000000007", D("28.47")), ("TUBE-700", D("24.98"))]
     assert (mixed.tax, mixed.total, mixed.computed_total) == (D("7.08"), D("60.53"), D("60.53"))
-    assert gross.prices_include_tax and (gross.total, gross.computed_total) == (
-        D("23.97"), D("23.97"))
+    # Tax-inclusive prices: the tax comes out of the line, so any company books it.
+    assert not gross.prices_include_tax
+    assert [(ln.quantity, ln.unit_price, ln.amount) for ln in gross.lines] == [
+        (D(3), D("7.0533"), D("21.16"))]
+    assert (gross.tax, gross.total, gross.computed_total) == (D("2.81"), D("23.97"), D("23.97"))
 
 
 def test_pages_follow_attributes_next_verbatim_with_the_filters_in_the_value():
@@ -351,3 +354,17 @@ def test_sales_booked_to_the_cent_then_a_refund_once_with_the_token_rotating(cli
     assert rotated != LSR_REFRESH
     for secret in (LSR_CLIENT_SECRET, LSR_REFRESH, rotated):
         assert_no_file_holds(cli.data_dir, secret)
+
+
+def test_paid_sales_booked_as_sales_receipts_and_no_sale_left_out(cli, sandbox):
+    inclusive = lsr_sale("7", [lsr_line("8", 3, "7.99", inclusive=True)], inclusive=True)
+    voided = lsr_sale("8", [lsr_line("6", 1, "280")], voided=True)
+    on_register = lsr_sale("9", [lsr_line("6", 1, "280")], completed=False, paid="0")
+    with FakeLightspeedR([helmet_sale(), inclusive, voided, on_register],
+                         clock=time.time) as store:
+        add_store(cli, sandbox, store, "sales-receipts")
+        first = cli.sync("rs")
+        assert first["status"] == "succeeded", first
+        assert cli.sync("rs")["documents"] == []
+    receipts = {r["DocNumber"]: amount(r["TotalAmt"]) for r in documents(sandbox, "SalesReceipt")}
+    assert receipts == {"2": D("317.10"), "7": D("23.97")}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import os
 from collections.abc import Mapping
@@ -42,6 +43,7 @@ from connex_desktop.sources.demo_store import (
     parse_demo_company,
 )
 from connex_desktop.sources.erply import ErplySource
+from connex_desktop.sources.lightspeed_r import LightspeedRSource
 from connex_desktop.sources.lightspeed_x import LightspeedXSource
 from connex_desktop.sources.linnworks import LinnworksSource
 from connex_desktop.sources.shopify import ShopifySource
@@ -81,6 +83,7 @@ SOURCE_KINDS: Mapping[str, type[Source]] = {CsvSource.kind: CsvSource, DemoSourc
                                             ErplySource.kind: ErplySource,
                                             WooCommerceSource.kind: WooCommerceSource,
                                             BigCommerceSource.kind: BigCommerceSource,
+                                            LightspeedRSource.kind: LightspeedRSource,
                                             LightspeedXSource.kind: LightspeedXSource,
                                             LinnworksSource.kind: LinnworksSource,
                                             SkuVaultSource.kind: SkuVaultSource,
@@ -139,7 +142,11 @@ class App:
         settings = {setting.name: setting.default for setting in kind.settings_fields
                     if setting.default}
         settings.update(connection.source_settings)
-        return kind(settings, self.connection_service().store_secrets(connection.id, kind))
+        service = self.connection_service()
+        source = kind(settings, service.store_secrets(connection.id, kind))
+        if connection.id is not None:   # a renewed secret (a rotated token) replaces the saved
+            source.secret_saver = functools.partial(service.keep_store_secret, connection.id)
+        return source
 
     def secrets_for(self, connection: Connection) -> SecretStore:
         """The demo's QuickBooks tokens live in memory; every other connection's in the keyring."""

@@ -238,6 +238,11 @@ class ConnectionService:
             self.connections.start_new_store(connection_id, self.source_for(saved).store_key)
         return saved
 
+    def keep_store_secret(self, connection_id: int, name: str, value: str) -> None:
+        """Save at once a secret the store renewed (a rotated refresh token): the store may
+        have revoked the saved one already."""
+        self.secrets.set(connection_secret_key(connection_id, name), value)
+
     def _store_secrets(self, connection_id: int, typed: Mapping[str, str]) -> None:
         for name, value in typed.items():
             self.secrets.set(connection_secret_key(connection_id, name), value)

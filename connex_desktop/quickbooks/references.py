@@ -14,7 +14,7 @@ from connex_desktop.quickbooks.errors import QuickBooksFault
 log = logging.getLogger(__name__)
 
 REFERENCE_ENTITIES = ("Customer", "Item", "Vendor", "Account", "TaxCode", "PaymentMethod",
-                      "Term", "Class")
+                      "Term", "Class", "Department")
 # The lists one change data capture read refreshes (every list the cache holds).
 CDC_ENTITIES = frozenset({*REFERENCE_ENTITIES, "TaxRate"})
 CDC_LOOK_BACK = timedelta(days=30)      # reference §1.9: CDC reports changes of 30 days only
@@ -254,6 +254,10 @@ class ReferenceCache:
 
     def class_by_name(self, name: str) -> Record | None:
         return self._find("Class", "name", name)
+
+    def department_by_name(self, name: str) -> Record | None:
+        """A location (QuickBooks' API calls it Department)."""
+        return self._find("Department", "name", name)
 
     def _find(self, entity: str, key: str, value: str) -> Record | None:
         folded = _fold(value)

@@ -257,9 +257,9 @@ class SandboxServer(ApiRoutes):
         with self._faults_lock:
             self._faults.append(_InjectedFault(fault, count))
 
-    def set_preference(self, **preferences: bool) -> None:
+    def set_preference(self, **preferences: bool | str) -> None:
         """E.g. set_preference(custom_txn_numbers=False); see Company.set_preference."""
-        self.company.set_preference(**preferences)
+        self.company.set_preference(**preferences)  # type: ignore[arg-type]
 
     def advance_clock(self, seconds: float) -> None:
         """Move the server's clock forward (token expiry, MetaData times)."""

@@ -9,7 +9,7 @@ from connex_desktop.core.connection import Connection, MissingItemPolicy, TaxPol
 from connex_desktop.core.errors import SetupError
 from connex_desktop.core.quickbooks_rules import PURCHASE_ORDER_PLANS
 from connex_desktop.quickbooks.references import ReferenceCache
-from connex_desktop.sync.planner import CompanySetup
+from connex_desktop.sync.planner import ClassTracking, CompanySetup, tracking
 from connex_desktop.sync.tax import CompanyTax, TaxModel, read_company_tax
 
 
@@ -82,7 +82,7 @@ def company_setup(connection: Connection, preferences: Mapping[str, Any],
         raise SetupError(unknown, field="tax_codes")
     income = (refs.account_by_type("Income", "SalesOfProductIncome")
               or refs.account_by_type("Income"))
-    return CompanySetup(
+    setup = CompanySetup(
         custom_txn_numbers=sales_forms.get("CustomTxnNumbers") is not False,
         using_sales_tax=tax_prefs.get("UsingSalesTax") is not False,
         allow_shipping=sales_forms.get("AllowShipping") is not False,
@@ -108,13 +108,37 @@ def company_setup(connection: Connection, preferences: Mapping[str, Any],
         tax_item=tax_item,
         store_label=store_label,
         tax=tax,
+        class_tracking=class_tracking(preferences),
+        track_locations=tracks_locations(preferences),
+        location_label=location_label(preferences),
     )
+    tracking(mapping, setup, refs)    # the mapping's class and location are the company's
+    return setup
 
 
 def ref(record: Mapping[str, Any] | None) -> dict[str, str] | None:
     if record is None:
         return None
     return {"value": str(record["Id"]), "name": str(record.get("Name", ""))}
+
+
+def class_tracking(preferences: Mapping[str, Any]) -> ClassTracking:
+    accounting = preferences.get("AccountingInfoPrefs") or {}
+    if accounting.get("ClassTrackingPerTxn") is True:
+        return ClassTracking.PER_TRANSACTION
+    if accounting.get("ClassTrackingPerTxnLine") is True:
+        return ClassTracking.PER_LINE
+    return ClassTracking.OFF
+
+
+def tracks_locations(preferences: Mapping[str, Any]) -> bool:
+    return (preferences.get("AccountingInfoPrefs") or {}).get("TrackDepartments") is True
+
+
+def location_label(preferences: Mapping[str, Any]) -> str:
+    """What the company calls its locations ("Store", "Division"…): DepartmentTerminology."""
+    accounting = preferences.get("AccountingInfoPrefs") or {}
+    return str(accounting.get("DepartmentTerminology") or "").strip() or "Location"
 
 
 def home_currency(preferences: Mapping[str, Any]) -> str:

@@ -21,6 +21,7 @@ from connex_desktop.core.result import DocumentKind
 from connex_desktop.sync.customer_fields import address_fields, email_problem
 from connex_desktop.sync.planner.documents import document_total
 from connex_desktop.sync.planner.inputs import CompanySetup, LedgerEntry, References
+from connex_desktop.sync.planner.tracking import Tracking, tracking
 
 
 class PlanDraft:
@@ -39,6 +40,7 @@ class PlanDraft:
         self.documents: list[PlannedDocument] = []
         self.creates: dict[NewEntityRef, NewEntity] = {}
         self.notes: list[str] = []
+        self._tracking: Tracking | None = None
 
     def plan(self) -> OrderPlan:
         return OrderPlan(self.order, tuple(self.documents), tuple(self.creates.values()),
@@ -52,6 +54,10 @@ class PlanDraft:
 
     def add(self, doc_key: str, kind: DocumentKind, body: dict[str, Any], total: Decimal,
             number: str | None, depends: tuple[str, ...] = ()) -> None:
+        """A document to book, with the class and location the company tracks."""
+        if self._tracking is None:
+            self._tracking = tracking(self.mapping, self.setup, self.refs)
+        body = self._tracking.tag(kind, body)
         self.documents.append(PlannedDocument(doc_key, kind, body, total, number, depends))
 
     def register(self, entity: NewEntity) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -27,6 +28,18 @@ class References(Protocol):
     def vendor(self, vendor_id: str) -> Mapping[str, Any] | None: ...
 
     def payment_method_by_name(self, name: str) -> Mapping[str, Any] | None: ...
+
+    def class_by_name(self, name: str) -> Mapping[str, Any] | None: ...
+
+    def department_by_name(self, name: str) -> Mapping[str, Any] | None: ...
+
+
+class ClassTracking(enum.StrEnum):
+    """Where the company tracks classes (AccountingInfoPrefs)."""
+
+    OFF = "off"
+    PER_TRANSACTION = "transaction"    # ClassTrackingPerTxn: one class a document
+    PER_LINE = "line"                  # ClassTrackingPerTxnLine: one class each line
 
 
 @dataclass(frozen=True)
@@ -55,6 +68,10 @@ class CompanySetup:
     tax_item: Mapping[str, Any] | None = None             # mapping.tax_item (line-item tax)
     refund_item: Mapping[str, Any] | None = None          # mapping.refund_item
     store_label: str = ""
+    # --- classes and locations (Department in the API), tracked as the preferences say ---
+    class_tracking: ClassTracking = ClassTracking.OFF
+    track_locations: bool = False                         # TrackDepartments
+    location_label: str = "Location"                      # DepartmentTerminology
     # --- tax: the company's country, tax model and sales tax codes (sync/tax.py) ---
     tax: CompanyTax = field(default_factory=CompanyTax)
 

@@ -119,13 +119,14 @@ class ConfigureDialog(QDialog):
         app, connection = self._app, dataclasses.replace(self._original, quickbooks=company)
         run_in_background(lambda: company_lists(app, connection),
                           on_success=lambda lists: self._lists_loaded(lists, connection),
-                          on_failure=self.mapping.lists_failed)
+                          on_failure=self.mapping.lists_failed, owner=self)
 
     def _lists_loaded(self, lists: dict[str, list[str]], connection: Connection) -> None:
         self.mapping.fill(lists, connection.quickbooks.company_name)
         app = self._app
         run_in_background(lambda: read_company_kind(app, connection),
-                          on_success=self._kind_read, on_failure=self.quickbooks.kind_failed)
+                          on_success=self._kind_read, on_failure=self.quickbooks.kind_failed,
+                          owner=self)
 
     def _kind_read(self, kind: CompanyKind) -> None:
         self.quickbooks.show_kind(kind)

@@ -5,7 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from connex_desktop.quickbooks.references import ReferenceCache
-from connex_desktop.sync.company_setup import company_tax, home_currency, multicurrency
+from connex_desktop.sync.company_setup import (
+    class_tracking,
+    company_tax,
+    home_currency,
+    location_label,
+    multicurrency,
+    tracks_locations,
+)
+from connex_desktop.sync.planner import ClassTracking
 from connex_desktop.sync.tax import CompanyTax, TaxModel
 
 # What a VAT/GST company's tax is called where it is (CompanyInfo.Country, code or name).
@@ -17,11 +25,15 @@ COUNTRY_NAMES = {"US": "United States", "USA": "United States", "GB": "United Ki
 
 @dataclass(frozen=True)
 class CompanyKind:
-    """What decides how the company's documents are taxed and in which currencies."""
+    """What decides how the company's documents are taxed and in which currencies, and
+    whether they carry a class and a location."""
 
     tax: CompanyTax
     home_currency: str
     multicurrency: bool
+    class_tracking: ClassTracking = ClassTracking.OFF
+    track_locations: bool = False
+    location_label: str = "Location"    # what the company calls its locations
 
     @property
     def tax_mode(self) -> str:
@@ -53,4 +65,6 @@ def company_kind(refs: ReferenceCache) -> CompanyKind:
     and rates)."""
     preferences = refs.preferences()
     return CompanyKind(company_tax(preferences, refs.company_info(), refs),
-                       home_currency(preferences), multicurrency(preferences))
+                       home_currency(preferences), multicurrency(preferences),
+                       class_tracking(preferences), tracks_locations(preferences),
+                       location_label(preferences))

@@ -443,3 +443,39 @@ def test_the_quickbooks_tab_shows_the_company_reads_this_month(qtbot, app, monke
     unsaved = ConfigureDialog(app, None)
     qtbot.addWidget(unsaved)
     assert unsaved.quickbooks.reads_label.text() == ""
+
+
+def _row_shown(dialog, combo) -> bool:
+    return dialog.mapping._form.isRowVisible(combo.parentWidget())
+
+
+def test_a_class_and_a_store_are_chosen_from_a_company_that_tracks_them(qtbot, app):
+    demo = app.start_demo(orders=5, company_kind="us-tracked")
+    dialog = ConfigureDialog(app, demo)
+    qtbot.addWidget(dialog)
+    mapping = dialog.mapping
+    assert not _row_shown(dialog, mapping.class_name)   # not known yet, and none chosen
+    qtbot.waitUntil(lambda: mapping.kind is not None, timeout=20_000)
+    assert _row_shown(dialog, mapping.class_name) and _row_shown(dialog, mapping.location_name)
+    form = mapping._form
+    assert form.labelForField(mapping.location_name.parentWidget()).text() == "Store"
+    assert choices(mapping.class_name) == ["(none)", "Online Store", "Retail Shop", "Wholesale"]
+    assert "Portland" in choices(mapping.location_name)
+
+    mapping.class_name.setCurrentText("Wholesail")
+    assert not dialog.save()
+    assert "no class named 'Wholesail'" in dialog.errors["class_name"].text()
+    mapping.class_name.setCurrentIndex(choices(mapping.class_name).index("Retail Shop"))
+    mapping.location_name.setCurrentText("portland")     # any case: saved as the company spells it
+    assert dialog.save()
+    saved = app.connections.get_by_id(demo.id).mapping
+    assert (saved.class_name, saved.location_name) == ("Retail Shop", "Portland")
+
+
+def test_class_and_location_are_not_offered_where_the_company_does_not_track_them(qtbot, app):
+    demo, dialog = demo_dialog_with_lists(qtbot, app)
+    qtbot.waitUntil(lambda: dialog.mapping.kind is not None, timeout=20_000)
+    assert not _row_shown(dialog, dialog.mapping.class_name)
+    assert not _row_shown(dialog, dialog.mapping.location_name)
+    assert dialog.save()
+    assert app.connections.get_by_id(demo.id).mapping.class_name == ""

@@ -148,7 +148,7 @@ US_MARKET = Market(country="USA", currency="USD", customers=CUSTOMERS,
                    free_shipping_from=Decimal("150.00"))
 # The market the store sells into for each company kind (sandbox/kinds.py).
 MARKETS = {"us": US_MARKET, "us-ast": US_MARKET, "uk": UK_MARKET, "ca": CA_MARKET,
-           "au": AU_MARKET}
+           "au": AU_MARKET, "us-tracked": US_MARKET, "us-line-classes": US_MARKET}
 
 # (method, share of card/online payments); names are the seed company's payment methods.
 CHECKOUT_METHODS: tuple[tuple[str, int], ...] = (

@@ -46,7 +46,12 @@ class CompanyKind:
     def describe(self) -> str:
         country = COUNTRY_NAMES.get(self.tax.country, self.tax.country.title())
         currencies = "multicurrency on" if self.multicurrency else "multicurrency off"
-        return f"{country}, {self.tax_mode}, home currency {self.home_currency}, {currencies}."
+        tracked = [f"classes per {self.class_tracking.value}"] * (
+            self.class_tracking is not ClassTracking.OFF)
+        tracked += [f"{self.location_label.lower()}s"] * self.track_locations
+        tracking = f"; it tracks {' and '.join(tracked)}" if tracked else ""
+        return (f"{country}, {self.tax_mode}, home currency {self.home_currency}, "
+                f"{currencies}{tracking}.")
 
     def rate_table(self) -> dict[str, str]:
         """A VAT/GST company's sales rates → its first sales code of each (the code the engine

@@ -125,6 +125,8 @@ def _add_server_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
     sandbox.add_argument("--no-rate-limits", action="store_true")
     sandbox.add_argument("--read-quota", type=int, default=None, metavar="N",
                          help="answer metered reads with 429 once N were made this month")
+    sandbox.add_argument("--stop-on-stdin-eof", action="store_true",
+                         help="stop when standard input closes (run by the app, which holds it)")
     _company_options(sandbox, default=DEFAULT_KIND)
 
     service = commands.add_parser(
@@ -140,7 +142,7 @@ def _add_server_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
                          help="play Intuit with a local sandbox (its keys, no variables needed)")
     _company_options(service, default=DEFAULT_KIND)
 
-    demo = commands.add_parser("demo", help="sync the demo store into an in-process sandbox")
+    demo = commands.add_parser("demo", help="sync the demo store into a local sandbox")
     demo.add_argument("--orders", type=int, default=None, help="how many demo orders")
     demo.add_argument("--mode", choices=[m.value for m in TransactionMode], default=None,
                       help="book the demo as this transaction type (kept for later runs; "

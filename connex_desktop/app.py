@@ -69,7 +69,7 @@ from connex_desktop.storage.sync_locks import SyncLocks
 # imported when first used, so the window shows without waiting for them.
 if TYPE_CHECKING:
     from connex_desktop.quickbooks.client import QuickBooksClient
-    from connex_desktop.sandbox.server import SandboxServer
+    from connex_desktop.sandbox.process import SandboxProcess
     from connex_desktop.sync.engine import Engine
     from connex_desktop.sync.undo import RunUndoer
 
@@ -98,7 +98,7 @@ def demo_company_file(kind: str, multicurrency: bool) -> str:
 
 @dataclass
 class _Demo:
-    server: SandboxServer
+    server: SandboxProcess
     connection_id: int
     secrets: MemorySecretStore
 
@@ -205,7 +205,10 @@ class App:
     def start_demo(self, *, orders: int | None = None, mode: TransactionMode | None = None,
                    company_kind: str | None = None,
                    multicurrency: bool | None = None) -> Connection:
-        """Start the in-process sandbox company (kept in the data folder) and the demo connection.
+        """Start the sandbox company (kept in the data folder) and the demo connection.
+
+        The sandbox runs in a process of its own (ended with the app), so serving the sync's
+        requests never takes time from the window's thread.
 
         `company_kind` and `multicurrency` choose the kind of sandbox company (see
         sandbox/kinds.py) and are kept for later runs, as `mode` is; each kind has its own
@@ -216,14 +219,14 @@ class App:
         tokens are fresh from the sandbox at each start and kept in memory only, so the demo
         works on a machine without a keyring.
         """
-        from connex_desktop.sandbox.server import SandboxServer  # only the demo needs it
+        from connex_desktop.sandbox.process import SandboxProcess  # only the demo needs it
 
         # The demo company answers over plain http on loopback; python-quickbooks' OAuth
         # session refuses http unless told (the same switch tests/conftest.py sets).
         os.environ.setdefault(INSECURE_TRANSPORT_ENV, "1")
         kind, multicurrency = self._demo_company(company_kind, multicurrency)
         if self._demo is None:
-            server = SandboxServer(db_path=private_file(self.paths.data / demo_company_file(
+            server = SandboxProcess(private_file(self.paths.data / demo_company_file(
                 kind, multicurrency)), kind=kind, multicurrency=multicurrency)
             server.start()
             self._demo = _Demo(server, -1, MemorySecretStore(observer=register_secret))

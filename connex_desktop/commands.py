@@ -139,7 +139,7 @@ def sync(args: argparse.Namespace) -> int:
         if not args.all and not args.names:
             raise UsageError("Name the connections to sync, or use --all.")
         connections = [
-            # The demo's company runs in this process, with tokens it hands out at each start.
+            # The demo's company starts with this command, with tokens it hands out at each start.
             app.start_demo(mode=conn.mode) if conn.name == DEMO_CONNECTION_NAME else conn
             for conn in (app.connections.list() if args.all else [
                 app.connections.get(name) for name in args.names])]
@@ -199,7 +199,7 @@ def undo(args: argparse.Namespace) -> int:
         undoer = app.undoer()
         _run_record, conn = undoer.check(args.run_id)
         if conn.name == DEMO_CONNECTION_NAME:
-            app.start_demo(mode=conn.mode)   # its company runs in this process
+            app.start_demo(mode=conn.mode)   # its company runs while this command does
         result = undoer.undo(args.run_id, dry_run=args.dry_run)
         if args.json:
             print(json.dumps(undo_json(result)))

@@ -141,6 +141,13 @@ MIGRATIONS: tuple[Migration, ...] = (
                 PRIMARY KEY (realm_id, entity, record_id))""",
         ),
     ),
+    Migration(
+        "run_orders: the fix the app can make for a failed order (core.errors.Fix, encoded), "
+        "so the sync log offers it",
+        (
+            "ALTER TABLE run_orders ADD COLUMN fix TEXT NOT NULL DEFAULT ''",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from connex_desktop.core.app_settings import AppSetting
 from connex_desktop.core.connection import Connection
-from connex_desktop.core.errors import ErrorKind, SetupError
+from connex_desktop.core.errors import ErrorKind, Fix, SetupError
 from connex_desktop.core.redaction import redact
 from connex_desktop.core.result import (
     BookedDocument,
@@ -310,6 +310,7 @@ class RunOrderRecord:
     error_kind: str        # an ErrorKind value for a failed order, else ""
     documents: tuple[BookedDocument, ...]
     customer: str = ""     # the buyer as the store names them ("" when the order was unreadable)
+    fix: Fix | None = None   # what the app can do about a failed order, where it can
 
 
 class RunRepository:
@@ -331,21 +332,22 @@ class RunRepository:
     def record_order(self, run_id: int, order_id: str, order_number: str,
                      outcome: OrderOutcome | str, message: str = "", detail: str = "",
                      error_kind: ErrorKind | str = "",
-                     documents: Iterable[BookedDocument] = (), customer: str = "") -> None:
+                     documents: Iterable[BookedDocument] = (), customer: str = "",
+                     fix: Fix | None = None) -> None:
         """What the run did with one order; recording the same order again replaces it."""
         documents_json = json.dumps(
             [{"kind": doc.kind.value, "qb_id": doc.qb_id, "doc_number": doc.doc_number,
               "total": str(doc.total)} for doc in documents], ensure_ascii=False)
         self._db.execute(
             "INSERT INTO run_orders (run_id, order_id, order_number, outcome, message, detail,"
-            " error_kind, documents, customer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " error_kind, documents, customer, fix) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (run_id, order_id) DO UPDATE SET order_number = excluded.order_number,"
             " outcome = excluded.outcome, message = excluded.message, detail = excluded.detail,"
             " error_kind = excluded.error_kind, documents = excluded.documents,"
-            " customer = excluded.customer",
+            " customer = excluded.customer, fix = excluded.fix",
             (run_id, order_id, order_number, OrderOutcome(outcome).value, redact(message),
              redact(detail), ErrorKind(error_kind).value if error_kind else "", documents_json,
-             customer))
+             customer, fix.encode() if fix else ""))
 
     def finish(self, run_id: int, result: SyncResult) -> None:
         self._db.execute(
@@ -453,7 +455,8 @@ class RunRepository:
         return RunOrderRecord(
             run_id=row["run_id"], order_id=row["order_id"], order_number=row["order_number"],
             outcome=OrderOutcome(row["outcome"]), message=row["message"], detail=row["detail"],
-            error_kind=row["error_kind"], documents=documents, customer=row["customer"])
+            error_kind=row["error_kind"], documents=documents, customer=row["customer"],
+            fix=Fix.decode(row["fix"]))
 
 
 # ── cursors and settings ────────────────────────────────────────────────────────────────────

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from connex_desktop.core.connection import Connection
-from connex_desktop.core.errors import ConnexError, ErrorKind, SetupError
+from connex_desktop.core.errors import ConnexError, ErrorKind, Fix, SetupError
 from connex_desktop.core.model import Order
 from connex_desktop.core.money import MoneyError, money
 from connex_desktop.core.progress import Progress, ProgressCallback
@@ -79,9 +79,9 @@ class OrderInFlight:
     notes: list[str] = field(default_factory=list)
 
     def fail(self, message: str, *, kind: ErrorKind = ErrorKind.FIX_DATA,
-             detail: str = "") -> None:
+             detail: str = "", fix: Fix | None = None) -> None:
         if self.failure is None:
-            self.failure = OrderFailure(self.order.number, message, kind, detail)
+            self.failure = OrderFailure(self.order.number, message, kind, detail, fix)
         for doc in self.docs.values():
             if not doc.done:
                 doc.blocked = True
@@ -221,7 +221,8 @@ class SyncRun:
         self.result.errors.append(failure)
         self.runs.record_order(self.result.run_id or 0, order_id, number,
                                OrderOutcome.FAILED, failure.message, failure.detail,
-                               failure.kind, documents=booked, customer=customer)
+                               failure.kind, documents=booked, customer=customer,
+                               fix=failure.fix)
         self.report(number)
 
     def report(self, number: str) -> None:

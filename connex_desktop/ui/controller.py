@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
@@ -52,8 +53,12 @@ class SyncController(QObject):
         self._jobs: dict[int, _Job] = {}
 
     def start(self, connection_id: int, *, trigger: RunTrigger = RunTrigger.MANUAL,
-              dry_run: bool = False, retry_failed: bool = False) -> str | None:
+              dry_run: bool = False, retry_failed: bool = False, orders: tuple[str, ...] = (),
+              qb_numbering: bool = False) -> str | None:
         """Start a run; returns None, or why it cannot start, in plain words.
+
+        `orders` limits the run to these orders (by number); `qb_numbering` lets QuickBooks
+        number this run's documents, whatever the connection says (a fix from the sync log).
 
         What the engine's prepare() finds wrong arrives as a FAILED result without a run id
         (it is checked on the worker thread, since it may ask QuickBooks).
@@ -64,8 +69,10 @@ class SyncController(QObject):
                           "finished.")
         if isinstance(connection, str):
             return connection
+        if qb_numbering:
+            connection = dataclasses.replace(connection, use_qb_numbering=True)
         worker = SyncWorker(self._app.engine(),
-                            RunRequest(connection, trigger, dry_run, retry_failed))
+                            RunRequest(connection, trigger, dry_run, retry_failed, orders))
         worker.progressed.connect(self._on_worker_progressed)
         self._launch(connection_id, worker, f"sync-{connection_id}")
         self.run_started.emit(connection_id, worker.request)

@@ -70,6 +70,7 @@ from connex_desktop.ui import text
 from connex_desktop.ui.background import run_in_background
 from connex_desktop.ui.connections_model import FAILED_COLOR
 from connex_desktop.ui.controller import SyncController
+from connex_desktop.ui.log_fixes import FixBar
 from connex_desktop.ui.worker import UndoRequest
 
 # The invisible root of a flat table (a default argument made once).
@@ -477,6 +478,7 @@ class SyncLogDialog(QDialog):
         self.detail = self.orders.detail
         self.summary = QLabel()
         self.summary.setWordWrap(True)
+        self.fixes = FixBar(app, controller, connection_id, self)
 
         layout = QVBoxLayout(self)
         layout.addWidget(self._build_panes(), 1)
@@ -497,6 +499,7 @@ class SyncLogDialog(QDialog):
         orders_layout = QVBoxLayout(orders_box)
         orders_layout.setContentsMargins(0, 0, 0, 0)
         orders_layout.addWidget(self.summary)
+        orders_layout.addWidget(self.fixes)
         orders_layout.addWidget(self.orders, 1)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(runs_box)
@@ -601,6 +604,7 @@ class SyncLogDialog(QDialog):
                      read: tuple[list[LogRow], frozenset[tuple[str, str]]]) -> None:
         rows, undone = read
         self.orders.show_rows(rows, undone)
+        self.fixes.show_fixes(run, (row.order for row in rows))
         self.undo_button.setEnabled(self._can_undo(run))
         if run is not None:
             summary = escape(text.run_summary(run), quote=False)

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from connex_desktop.core.connection import Connection
-from connex_desktop.core.errors import OrderDataError
+from connex_desktop.core.errors import Fix, OrderDataError, Remedy
 from connex_desktop.core.model import Order
 from connex_desktop.core.money import ZERO, money
 from connex_desktop.core.quickbooks_rules import DOC_NUMBER_MAX_CHARS
@@ -22,7 +22,8 @@ def document_number(order: Order, connection: Connection) -> str | None:
         raise OrderDataError(
             f"the document number '{number}' is {len(number)} characters; QuickBooks allows at "
             f"most {DOC_NUMBER_MAX_CHARS}. Shorten the prefix or choose "
-            "'Use QuickBooks numbering'.", order=order.number, field="Order Number")
+            "'Use QuickBooks numbering'.", order=order.number, field="Order Number",
+            fix=Fix(Remedy.USE_QB_NUMBERING))
     return number
 
 

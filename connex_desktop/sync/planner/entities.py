@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from connex_desktop.core.connection import CustomerPolicy, MissingItemPolicy
-from connex_desktop.core.errors import OrderDataError
+from connex_desktop.core.errors import Fix, OrderDataError, Remedy
 from connex_desktop.core.model import OrderLine
 from connex_desktop.core.plan import NewEntity, NewEntityRef
 from connex_desktop.core.quickbooks_rules import DISPLAY_NAME_MAX_CHARS, NAME_MAX_CHARS
@@ -108,7 +108,11 @@ class Entities:
         return body
 
     def existing_item(self, line: OrderLine) -> Mapping[str, Any] | None:
-        """The line's item: by SKU, else by name, but never an item that has another SKU."""
+        """The line's item: the one the SKU is mapped to, else by SKU, else by name, but never
+        an item that has another SKU."""
+        mapped = self.draft.mapping.item_map.get(line.sku) if line.sku else None
+        if mapped and (found := self.refs.item_by_name(mapped)) is not None:
+            return found
         if line.sku and (found := self.refs.item_by_sku(line.sku)) is not None:
             return found
         for name in (line.name, line.sku):
@@ -129,7 +133,8 @@ class Entities:
             raise OrderDataError(
                 f"line {index}: no QuickBooks item has {what}. Add the item in QuickBooks, or "
                 "let the connection create missing items.", order=self.draft.order.number,
-                field="SKU" if line.sku else "Product Name")
+                field="SKU" if line.sku else "Product Name",
+                fix=Fix(Remedy.MAP_ITEM, line.sku) if line.sku else None)
         return self.new_item(clean_name(line.name or line.sku), line.sku,
                              line.name or line.sku, line.unit_price, taxable=line.taxable)
 

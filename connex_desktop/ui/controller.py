@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
@@ -16,6 +17,24 @@ from connex_desktop.ui.worker import RunRequest, SyncWorker, UndoRequest, UndoWo
 
 # On quit, how long to wait for a cancelled run to reach a safe point between two orders.
 SHUTDOWN_WAIT_MS = 15_000
+
+
+_frozen = False
+
+
+def freeze_long_lived_objects() -> None:
+    """Once, as the first job starts: leave the objects alive then out of every later garbage
+    collection.
+
+    A full collection walks every object Python tracks while holding the GIL, so one started
+    by a job's thread stalls the window: over 100 ms with the app's own objects (its modules,
+    the engine's, imported by now, and Qt's wrappers: most of the heap) in the walk. Those live
+    as long as the app. Only once: cyclic garbage frozen with them is never freed.
+    """
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.freeze()
 
 
 @dataclass
@@ -107,6 +126,7 @@ class SyncController(QObject):
             return error.message
 
     def _launch(self, connection_id: int, worker: SyncWorker | UndoWorker, name: str) -> None:
+        freeze_long_lived_objects()
         thread = QThread(self)
         thread.setObjectName(name)
         worker.moveToThread(thread)

@@ -9,7 +9,13 @@ from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QLabel, QPushButton, QW
 from connex_desktop.app import App
 from connex_desktop.core.errors import Remedy
 from connex_desktop.core.result import RunTrigger
-from connex_desktop.log_fixes import CHOICE_LISTS, OfferedFix, fixed_connection, offered_fixes
+from connex_desktop.log_fixes import (
+    CHOICE_LISTS,
+    OfferedFix,
+    fixed_connection,
+    offered_fixes,
+    tax_words,
+)
 from connex_desktop.storage.repositories import RunOrderRecord, RunRecord
 from connex_desktop.ui.background import run_in_background
 from connex_desktop.ui.connect_dialog import ConnectDialog
@@ -118,5 +124,4 @@ class FixBar(QWidget):
 
 def _subject(offered: OfferedFix) -> str:
     subject = offered.fix.subject
-    return f"SKU {subject}" if offered.fix.remedy is Remedy.MAP_ITEM else (
-        f"the store's tax {subject}")
+    return f"SKU {subject}" if offered.fix.remedy is Remedy.MAP_ITEM else tax_words(subject)

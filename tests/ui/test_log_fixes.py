@@ -47,6 +47,22 @@ def open_log(qtbot, desktop, connection_id: int):
     return log
 
 
+def fix_button(qtbot, desktop, connection_id: int, label: str):
+    """The log, and its one fix button, which says `label`."""
+    log = open_log(qtbot, desktop, connection_id)
+    (button,) = log.fixes.buttons
+    assert button.text() == label
+    return log, button
+
+
+def chooser(qtbot, desktop, connection_id: int, label: str):
+    """The list a mapping fix offers, once its button (saying `label`) is clicked."""
+    log, button = fix_button(qtbot, desktop, connection_id, label)
+    button.click()
+    qtbot.waitUntil(lambda: log.fixes.chooser is not None, timeout=RUN_TIMEOUT_MS)
+    return log.fixes.chooser
+
+
 def memo_orders(sandbox, entity: str) -> list[str]:
     """The order each document's memo names ("Order 1001 …"), sorted."""
     return sorted(str(doc["PrivateNote"]).split()[1] for doc in docs(sandbox, entity))
@@ -60,9 +76,8 @@ def test_quickbooks_numbering_books_the_orders_whose_numbers_are_too_long(qtbot,
                          orders, prefix="WEB-")
     first = sync(qtbot, desktop, connection.id)
     assert (first.synced, first.failed) == (1, 3)
-    log = open_log(qtbot, desktop, connection.id)
-    (button,) = log.fixes.buttons
-    assert button.text() == "Use QuickBooks numbering for these 3 orders and retry"
+    log, button = fix_button(qtbot, desktop, connection.id,
+                             "Use QuickBooks numbering for these 3 orders and retry")
     retried = sync(qtbot, desktop, connection.id, button.click)
     assert (retried.status, retried.synced, retried.fetched) == (RunStatus.SUCCEEDED, 3, 3)
     assert memo_orders(sandbox, "SalesReceipt") == sorted(("1001", *LONG_NUMBERS))
@@ -84,15 +99,10 @@ def test_an_unknown_sku_is_mapped_to_an_item_and_its_orders_booked(qtbot, deskto
     connection = connect(desktop.app, sandbox, "Web store", TransactionMode.SALES_RECEIPTS,
                          orders, mapping=QuickBooksMapping(missing_items=MissingItemPolicy.FAIL))
     assert sync(qtbot, desktop, connection.id).failed == 2
-    log = open_log(qtbot, desktop, connection.id)
-    (button,) = log.fixes.buttons
-    assert button.text() == "Map SKU OLD-TENT-7 to an item…"
-    button.click()
-    qtbot.waitUntil(lambda: log.fixes.chooser is not None, timeout=RUN_TIMEOUT_MS)
-    chooser = log.fixes.chooser
-    assert TENT in chooser.comboBoxItems()
-    chooser.setTextValue(TENT)
-    retried = sync(qtbot, desktop, connection.id, chooser.accept)
+    items = chooser(qtbot, desktop, connection.id, "Map SKU OLD-TENT-7 to an item…")
+    assert TENT in items.comboBoxItems()
+    items.setTextValue(TENT)
+    retried = sync(qtbot, desktop, connection.id, items.accept)
     assert (retried.synced, retried.failed) == (2, 0), retried.errors
     tent_id = next(item["Id"] for item in docs(sandbox, "Item") if item["Name"] == TENT)
     receipts = docs(sandbox, "SalesReceipt")
@@ -114,13 +124,9 @@ def test_a_tax_the_company_does_not_know_is_mapped_to_a_tax_code(qtbot, desktop,
     connection = connect(desktop.app, uk_sandbox, "UK store", TransactionMode.SALES_RECEIPTS,
                          orders)
     assert sync(qtbot, desktop, connection.id).failed == 1
-    log = open_log(qtbot, desktop, connection.id)
-    (button,) = log.fixes.buttons
-    assert button.text() == "Choose a tax code for tax 'Standard'…"
-    button.click()
-    qtbot.waitUntil(lambda: log.fixes.chooser is not None, timeout=RUN_TIMEOUT_MS)
-    log.fixes.chooser.setTextValue("20.0% S")
-    retried = sync(qtbot, desktop, connection.id, log.fixes.chooser.accept)
+    codes = chooser(qtbot, desktop, connection.id, "Choose a tax code for tax 'Standard'…")
+    codes.setTextValue("20.0% S")
+    retried = sync(qtbot, desktop, connection.id, codes.accept)
     assert (retried.synced, retried.failed) == (1, 0), retried.errors
     (receipt,) = docs(uk_sandbox, "SalesReceipt")
     assert money_of(receipt["TotalAmt"]) == Decimal("12.00")
@@ -145,9 +151,7 @@ def test_refused_tokens_are_fixed_by_reconnecting_then_the_orders_book(qtbot, de
     app.secrets.set(f"{prefix}/{REFRESH_TOKEN}", "revoked-refresh")
     refused = sync(qtbot, desktop, connection.id)
     assert refused.message.startswith("Reconnect to QuickBooks")
-    log = open_log(qtbot, desktop, connection.id)
-    (button,) = log.fixes.buttons
-    assert button.text() == "Reconnect to QuickBooks"
+    log, button = fix_button(qtbot, desktop, connection.id, "Reconnect to QuickBooks")
     button.click()
     dialog = log.fixes.connect_dialog
     assert dialog is not None

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
 import requests
 
 from connex_desktop.sandbox.kinds import DEFAULT_KIND
+from connex_desktop.sandbox.qbo_company import Company
 from connex_desktop.sandbox.server import GRANT_PATH
 
-START_TIMEOUT_S = 60
 STOP_TIMEOUT_S = 10
 GRANT_TIMEOUT_S = 10
 
@@ -43,6 +45,7 @@ class SandboxProcess:
         options += ["--multicurrency"] if multicurrency else []
         options += [] if rate_limits else ["--no-rate-limits"]
         self._command = sandbox_command(*options)
+        self._company_file = (db_path, kind, multicurrency)
         self._process: subprocess.Popen[str] | None = None
         self._errors: IO[str] | None = None
         self._details: dict[str, Any] = {}
@@ -111,6 +114,18 @@ class SandboxProcess:
     def refresh_token(self) -> str:
         """The refresh token the child issued at start (rotates once used)."""
         return str(self._details["refresh_token"])
+
+    @contextlib.contextmanager
+    def books(self) -> Iterator[Company]:
+        """The company as its file holds it now, to read (tests, checks); closed after."""
+        db_path, kind, multicurrency = self._company_file
+        if db_path is None:
+            raise RuntimeError("a sandbox kept in memory has no file to read")
+        company = Company(db_path, kind=kind, multicurrency=multicurrency)
+        try:
+            yield company
+        finally:
+            company.close()
 
     def new_grant(self) -> dict[str, Any]:
         """Tokens for another connection, as SandboxServer.new_grant gives them."""

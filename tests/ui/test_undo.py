@@ -15,12 +15,19 @@ from tests.ui.test_sync_log import FINISH_TIMEOUT_MS, loaded, synced_log
 UNDO_TIMEOUT_MS = 30_000
 
 
+def in_books(app, documents: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The demo company's documents (kind, Id) of the kinds in `documents`, as it holds them."""
+    assert app._demo is not None
+    with app._demo.server.books() as company:
+        return {(kind, str(doc["Id"])) for kind in {kind for kind, _ in documents}
+                for doc in company.all(kind)}
+
+
 def test_undo_this_run_asks_first_then_deletes_in_the_background(qtbot, desktop, monkeypatch):
     log, result = synced_log(qtbot, desktop)
     app = desktop.app
-    company = app._demo.server.company
     booked = {(doc.kind.value, doc.qb_id) for doc in result.documents}
-    assert booked and all(company.read(kind, qb_id) for kind, qb_id in booked)
+    assert booked and booked <= in_books(app, booked)
     threads: list[bool] = []
     real_undo = RunUndoer.undo
 
@@ -42,7 +49,7 @@ def test_undo_this_run_asks_first_then_deletes_in_the_background(qtbot, desktop,
     assert len(box.detailedText().splitlines()) == len(booked)
     box.button(QMessageBox.StandardButton.Cancel).click()
     assert log.undo_confirmation is None
-    assert all(company.read(kind, qb_id) for kind, qb_id in booked)
+    assert booked <= in_books(app, booked)
 
     # Confirming deletes every document the run booked, away from the GUI thread. The run is
     # read again behind the question, its button enabled once that read is shown.
@@ -58,9 +65,7 @@ def test_undo_this_run_asks_first_then_deletes_in_the_background(qtbot, desktop,
     loaded(qtbot, log)
     assert undone is not None and undone.count(UndoOutcome.DELETED) == len(booked)
     assert threads == [False, False, False]
-    remaining = {(kind, doc["Id"]) for kind in {k for k, _ in booked}
-                 for doc in company.all(kind)}
-    assert not booked & remaining
+    assert not booked & in_books(app, booked)
 
     assert log.selected_run().id == result.run_id
     (selected,) = log.runs_view.selectionModel().selectedRows()

@@ -78,6 +78,12 @@ def _connection_options(parser: argparse.ArgumentParser, *, creating: bool) -> N
     numbering.add_argument("--use-qb-numbering", action="store_true", default=None)
     numbering.add_argument("--use-order-numbers", action="store_false", dest="use_qb_numbering")
     parser.add_argument("--prefix", default=None, help="prefix for document numbers")
+    purchases = parser.add_mutually_exclusive_group()
+    purchases.add_argument("--sync-purchase-orders", action="store_true", default=None,
+                           help="also book the store's own purchase orders (Linnworks, "
+                                "SkuVault) as QuickBooks purchase orders")
+    purchases.add_argument("--no-sync-purchase-orders", action="store_false",
+                           dest="sync_purchase_orders")
     parser.add_argument("--map", action="append", default=[], metavar="KEY=VALUE",
                         dest="mapping", help="a mapping choice, e.g. customer_policy=generic")
     parser.add_argument("--every-minutes", type=int, default=None,

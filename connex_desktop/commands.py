@@ -169,7 +169,8 @@ def history(args: argparse.Namespace) -> int:
                  "undone_at": run.undone_at.isoformat() if run.undone_at else None,
                  "undo_message": run.undo_message,
                  "order_outcomes": [
-                     {"order": order.order_number, "outcome": order.outcome.value,
+                     {"order": order.order_number, "item": order.item,
+                      "outcome": order.outcome.value,
                       "message": order.message, "detail": order.detail,
                       "documents": [_document_json(doc) for doc in order.documents]}
                      for order in app.runs.orders(run.id)]}
@@ -493,6 +494,8 @@ def _apply(conn: Connection, args: argparse.Namespace, kind: type[Source]) -> Co
         changes["use_qb_numbering"] = args.use_qb_numbering
     if args.prefix is not None:
         changes["prefix"] = args.prefix
+    if args.sync_purchase_orders is not None:
+        changes["sync_purchase_orders"] = args.sync_purchase_orders
     if args.mapping:
         changes["mapping"] = _mapping(conn.mapping, args.mapping)
     if args.every_minutes is not None or args.daily_at is not None:
@@ -563,6 +566,7 @@ def _connection_summary(app: App, conn: Connection, *, full: bool) -> dict[str, 
             "statuses": list(conn.statuses),
             "use_qb_numbering": conn.use_qb_numbering,
             "prefix": conn.prefix,
+            "sync_purchase_orders": conn.sync_purchase_orders,
             "mapping": to_plain(conn.mapping),
             "schedule": to_plain(conn.schedule),
         })

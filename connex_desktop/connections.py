@@ -26,6 +26,7 @@ from connex_desktop.sources.base import (
     SettingField,
     Source,
     missing_settings,
+    purchase_order_sync_unavailable,
     purchase_orders_unavailable,
 )
 from connex_desktop.storage.database import utc_now
@@ -155,6 +156,9 @@ class ConnectionService:
         if draft.mode.books_purchase_orders and unavailable:
             problems.append(SetupError(f"{unavailable} Choose a mode without purchase orders.",
                                        field="mode"))
+        unavailable = purchase_order_sync_unavailable(kind)
+        if draft.sync_purchase_orders and unavailable:
+            problems.append(SetupError(unavailable, field="sync_purchase_orders"))
         problems += self._setting_problems(draft, kind, typed)
         if len(draft.prefix.strip()) >= DOC_NUMBER_MAX_CHARS:
             problems.append(SetupError(

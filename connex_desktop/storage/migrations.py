@@ -141,6 +141,13 @@ MIGRATIONS: tuple[Migration, ...] = (
                 PRIMARY KEY (realm_id, entity, record_id))""",
         ),
     ),
+    Migration(
+        "run_orders: which kind of sync item each row is (an order, or the store's own "
+        "purchase order), so failed orders are retried as orders and POs as POs",
+        (
+            "ALTER TABLE run_orders ADD COLUMN item TEXT NOT NULL DEFAULT 'order'",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -32,21 +32,26 @@ def company_problem(connection: Connection, refs: ReferenceCache,
     when the connection books purchase orders."""
     return numbering_problem(connection, preferences) or (
         purchase_order_problem(connection, refs.company_info())
-        if connection.mode.books_purchase_orders else None)
+        if books_purchase_orders(connection) else None)
+
+
+def books_purchase_orders(connection: Connection) -> bool:
+    """Whether the connection writes purchase orders: built from sales, or the store's own."""
+    return connection.mode.books_purchase_orders or connection.sync_purchase_orders
 
 
 def purchase_order_problem(connection: Connection,
                            company_info: Mapping[str, Any]) -> str | None:
     """Why the company's QuickBooks plan rules out this connection's purchase orders."""
-    if not connection.mode.books_purchase_orders:
+    if not books_purchase_orders(connection):
         return None
     plan = next((str(pair.get("Value") or "") for pair in company_info.get("NameValue") or []
                  if pair.get("Name") == "OfferingSku"), "")
     if not plan or any(word in plan.split() for word in PURCHASE_ORDER_PLANS):
         return None   # a company that does not say is given the benefit of the doubt
     return (f"This connection books purchase orders, which only QuickBooks Online Plus and "
-            f"Advanced have; this company is on {plan}. Choose a mode without purchase orders, "
-            "or upgrade the QuickBooks plan.")
+            f"Advanced have; this company is on {plan}. Choose a mode without purchase orders "
+            "(and do not sync the store's own), or upgrade the QuickBooks plan.")
 
 
 def company_setup(connection: Connection, preferences: Mapping[str, Any],

@@ -35,6 +35,7 @@ from connex_desktop.sources.base import (
     OrderQuery,
     Source,
     missing_settings,
+    purchase_order_sync_unavailable,
     purchase_orders_unavailable,
 )
 from connex_desktop.storage.database import StorageError
@@ -46,6 +47,8 @@ from connex_desktop.storage.repositories import (
 )
 from connex_desktop.storage.sync_locks import SyncLocks
 from connex_desktop.sync.company_setup import company_problem
+from connex_desktop.sync.purchase_orders import CURSOR_NAME as PURCHASE_ORDERS_CURSOR
+from connex_desktop.sync.purchase_orders import PurchaseOrderSync
 from connex_desktop.sync.reconcile import Reconciler
 from connex_desktop.sync.run_state import RunStopped, SyncRun
 from connex_desktop.sync.sending import DocumentSender
@@ -152,6 +155,9 @@ class Engine:
         unavailable = purchase_orders_unavailable(source_kind)
         if connection.mode.books_purchase_orders and unavailable:
             return f"{unavailable} Choose a mode without purchase orders for this connection."
+        unavailable = purchase_order_sync_unavailable(source_kind)
+        if connection.sync_purchase_orders and unavailable:
+            return f"{unavailable} Turn off 'Sync purchase orders' for this connection."
         return None
 
     # ---- the run -------------------------------------------------------------------------
@@ -259,6 +265,8 @@ class Engine:
         # Orders already planned are finished even when cancelled: no order is left half
         # booked by a cancel.
         sender.send_ready(final=True)
+        if connection.sync_purchase_orders and request.default_query and not cancel.cancelled:
+            PurchaseOrderSync(run, writer, source, self.cursors, self.clock()).sync(cancel)
         if not request.dry_run:
             result.new_failures = len({failure.order for failure in result.errors}
                                       - set(failing_before))
@@ -294,6 +302,8 @@ class Engine:
         try:
             if cursor is not None and result.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL):
                 self.cursors.set(connection.id, CURSOR_NAME, cursor.isoformat())
+                if connection.sync_purchase_orders:
+                    self.cursors.set(connection.id, PURCHASE_ORDERS_CURSOR, cursor.isoformat())
             self.runs.finish(result.run_id, result)
         except StorageError as error:
             # The run stays "running" in the history until the next run marks it interrupted;

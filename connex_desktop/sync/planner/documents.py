@@ -15,15 +15,21 @@ from connex_desktop.core.quickbooks_rules import DOC_NUMBER_MAX_CHARS
 
 def document_number(order: Order, connection: Connection) -> str | None:
     """The order number with the connection's prefix, or None when QuickBooks numbers it."""
+    return prefixed_number(order.number, connection, "Order Number")
+
+
+def prefixed_number(number: str, connection: Connection, field: str) -> str | None:
+    """A store's number with the connection's prefix, or None when QuickBooks numbers it;
+    OrderDataError (naming `field`) when it is too long for QuickBooks."""
     if connection.use_qb_numbering:
         return None
-    number = f"{connection.prefix}{order.number}"
-    if len(number) > DOC_NUMBER_MAX_CHARS:
+    prefixed = f"{connection.prefix}{number}"
+    if len(prefixed) > DOC_NUMBER_MAX_CHARS:
         raise OrderDataError(
-            f"the document number '{number}' is {len(number)} characters; QuickBooks allows at "
-            f"most {DOC_NUMBER_MAX_CHARS}. Shorten the prefix or choose "
-            "'Use QuickBooks numbering'.", order=order.number, field="Order Number")
-    return number
+            f"the document number '{prefixed}' is {len(prefixed)} characters; QuickBooks allows "
+            f"at most {DOC_NUMBER_MAX_CHARS}. Shorten the prefix or choose "
+            "'Use QuickBooks numbering'.", order=number, field=field)
+    return prefixed
 
 
 def document_total(body: Mapping[str, Any]) -> Decimal:

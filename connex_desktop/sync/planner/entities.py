@@ -18,6 +18,7 @@ from connex_desktop.sync.customer_fields import (
 )
 from connex_desktop.sync.planner.documents import as_ref
 from connex_desktop.sync.planner.draft import PlanDraft
+from connex_desktop.sync.planner.inputs import CompanySetup, References
 
 ITEM_NAME_TRIES = 5           # names a new item tries before it fails: "Name (SKU)", "… (SKU 2)"…
 CUSTOMER_SUFFIX = " (customer)"   # for a buyer whose name a vendor or employee has
@@ -108,14 +109,7 @@ class Entities:
         return body
 
     def existing_item(self, line: OrderLine) -> Mapping[str, Any] | None:
-        """The line's item: by SKU, else by name, but never an item that has another SKU."""
-        if line.sku and (found := self.refs.item_by_sku(line.sku)) is not None:
-            return found
-        for name in (line.name, line.sku):
-            found = self.refs.item_by_name(clean_name(name)) if name else None
-            if found is not None and not other_sku(found, line.sku):
-                return found
-        return None
+        return find_item(self.refs, line.sku, line.name)
 
     def item(self, line: OrderLine, index: int) -> dict[str, Any] | NewEntityRef:
         found = self.existing_item(line)
@@ -136,24 +130,42 @@ class Entities:
     def new_item(self, name: str, sku: str, description: str, price: Decimal, *,
                  taxable: bool) -> NewEntityRef:
         """A non-inventory item to create (never inventory: it would start at zero on hand)."""
-        ref = NewEntityRef("Item", (sku or name).lower())
-        if ref not in self.draft.creates:
-            # A name another item has (with another SKU: else it would be this line's) is
-            # skipped; QuickBooks may still refuse the first free one, then the next is tried.
-            names = [candidate for candidate in item_names(name, sku)
-                     if self.refs.item_by_name(candidate) is None] or [name[:NAME_MAX_CHARS]]
-            name = names[0]
-            body: dict[str, Any] = {"Name": name, "Type": "NonInventory",
-                                    "Description": description, "UnitPrice": str(price),
-                                    "Taxable": taxable}
-            if sku:
-                body["Sku"] = sku[:NAME_MAX_CHARS]
-            if self.setup.income_account:
-                body["IncomeAccountRef"] = dict(self.setup.income_account)
-            if self.setup.expense_account:
-                body["ExpenseAccountRef"] = dict(self.setup.expense_account)
-            self.draft.register(NewEntity("Item", ref, name, body, tuple(names[1:])))
-        return ref
+        entity = new_item_entity(self.refs, self.setup, name, sku, description, price,
+                                  taxable=taxable)
+        if entity.key not in self.draft.creates:
+            self.draft.register(entity)
+        return entity.key
+
+
+def find_item(refs: References, sku: str, name: str) -> Mapping[str, Any] | None:
+    """The item of a product: by SKU, else by name, but never an item that has another SKU."""
+    if sku and (found := refs.item_by_sku(sku)) is not None:
+        return found
+    for candidate in (name, sku):
+        found = refs.item_by_name(clean_name(candidate)) if candidate else None
+        if found is not None and not other_sku(found, sku):
+            return found
+    return None
+
+
+def new_item_entity(refs: References, setup: CompanySetup, name: str, sku: str,
+                    description: str, price: Decimal, *, taxable: bool) -> NewEntity:
+    """A non-inventory item to create (never inventory: it would start at zero on hand)."""
+    # A name another item has (with another SKU: else it would be this product's) is
+    # skipped; QuickBooks may still refuse the first free one, then the next is tried.
+    names = [candidate for candidate in item_names(name, sku)
+             if refs.item_by_name(candidate) is None] or [name[:NAME_MAX_CHARS]]
+    body: dict[str, Any] = {"Name": names[0], "Type": "NonInventory",
+                            "Description": description, "UnitPrice": str(price),
+                            "Taxable": taxable}
+    if sku:
+        body["Sku"] = sku[:NAME_MAX_CHARS]
+    if setup.income_account:
+        body["IncomeAccountRef"] = dict(setup.income_account)
+    if setup.expense_account:
+        body["ExpenseAccountRef"] = dict(setup.expense_account)
+    return NewEntity("Item", NewEntityRef("Item", (sku or name).lower()), names[0], body,
+                     tuple(names[1:]))
 
 
 def item_names(name: str, sku: str) -> list[str]:

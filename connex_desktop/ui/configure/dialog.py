@@ -161,7 +161,8 @@ class ConfigureDialog(QDialog):
             mode=TransactionMode(tab.mode_combo.currentData()), source_settings=settings,
             statuses=tab.statuses(), use_qb_numbering=tab.qb_numbering.isChecked(),
             prefix=tab.prefix_edit.text().strip(), mapping=mapping, schedule=schedule,
-            quickbooks=company or base.quickbooks)
+            quickbooks=company or base.quickbooks,
+            sync_purchase_orders=tab.syncs_purchase_orders())
         for problem in self._app.connection_service().problems(connection, typed):
             problems.setdefault(problem.field, problem.message)
         return (None if problems else connection), typed, problems

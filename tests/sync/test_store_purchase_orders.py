@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from connex_desktop.quickbooks.ratelimit import BackoffPolicy
+from connex_desktop.sandbox.server import SandboxServer
 from tests.fakes.linnworks import (
     LW_APP_ID,
     LW_SECRET,
@@ -217,3 +218,52 @@ def test_refused_for_a_store_without_its_own_purchase_orders(cli, tmp_path):
                  "--set", f"path={tmp_path / 'orders.csv'}", "--sync-purchase-orders",
                  expect=2)
     assert "keeps no purchase orders of its own to sync" in out
+
+
+def test_a_vat_company_books_each_line_with_its_purchase_tax_code(cli):
+    """The store's unit costs go without tax; the company's VAT codes add it back to the
+    store's total to the cent."""
+    ordered = lw_purchase("PO-UK-1", [("TEE-BLK-M", 100, "5.00"), ("MUG-1", 3, "2.333")],
+                          shipping="12.00", day=now_iso(-timedelta(minutes=1)))
+    with SandboxServer(kind="uk") as sandbox, FakeLinnworks([], purchases=[ordered]) as store:
+        add_linnworks(cli, sandbox, store, "--sync-purchase-orders")
+        assert cli.sync("lw")["status"] == "succeeded"
+        [po] = purchase_orders(sandbox).values()
+        codes = {code["Id"]: code for code in documents(sandbox, "TaxCode")}
+        rates = {rate["Id"]: D(str(rate["RateValue"])) for rate in documents(sandbox, "TaxRate")}
+
+        def purchase_rate(line: dict) -> Decimal:
+            detail = line.get("ItemBasedExpenseLineDetail") or line[
+                "AccountBasedExpenseLineDetail"]
+            code = codes[detail["TaxCodeRef"]["value"]]
+            return sum((rates[d["TaxRateRef"]["value"]] for d in code[
+                "PurchaseTaxRateList"]["TaxRateDetail"]), D(0))
+
+        assert [purchase_rate(line) for line in po["Line"]] == [D(20), D(20), D(0)]
+        assert amount(po["TotalAmt"]) == D("620.40")    # Linnworks' total with its tax
+
+
+def test_quickbooks_numbering_keeps_the_number_in_the_memo_and_finds_a_lost_one_by_it(
+        cli, sandbox):
+    created = now_iso(-timedelta(days=1))
+    first_po = sv_purchase("PO-90", [("TEE-BLK-M", 8, "4.25")], created=created)
+    with FakeSkuVault([], purchases=[first_po]) as store:
+        add_skuvault(cli, sandbox, store, "--sync-purchase-orders", "--use-qb-numbering")
+        _, out = cli("sync", "sv", "--dry-run", "--json")
+        assert [(d["order"], d["kind"], d["qb_id"]) for d in json.loads(out)["documents"]] == [
+            ("PO-90", "PurchaseOrder", "")]
+        assert purchase_orders(sandbox) == {}
+        assert sync_a_minute_later(cli, store)["status"] == "succeeded"
+        second_po = sv_purchase("PO-91", [("TEE-BLK-M", 5, "4.40")], created=now_iso())
+        store.purchases["PO-91"] = second_po
+        store.touch("PO-91", now_iso())
+        sandbox.inject("drop_after_write", count=ALL_ATTEMPTS)
+        store.advance(60)
+        assert cli.sync("sv", expect=1)["status"] == "partial"
+        assert sync_a_minute_later(cli, store)["status"] == "succeeded"
+        assert sync_a_minute_later(cli, store)["documents"] == []
+    pos = documents(sandbox, "PurchaseOrder")
+    assert sorted(po["Memo"] for po in pos) == ["SkuVault purchase order PO-90",
+                                                "SkuVault purchase order PO-91"]
+    assert not {po.get("DocNumber") for po in pos} & {"PO-90", "PO-91"}
+    assert sorted(amount(po["TotalAmt"]) for po in pos) == [D("22.00"), D("34.00")]

@@ -115,15 +115,10 @@ class Entities:
         found = self.existing_item(line)
         if found is not None:
             return as_ref(found)
-        what = f"SKU '{line.sku}'" if line.sku else f"product '{line.name}'"
-        policy = self.draft.mapping.missing_items
-        if policy is MissingItemPolicy.FALLBACK and self.setup.fallback_item:
-            return as_ref(self.setup.fallback_item)
-        if policy is not MissingItemPolicy.CREATE:
-            raise OrderDataError(
-                f"line {index}: no QuickBooks item has {what}. Add the item in QuickBooks, or "
-                "let the connection create missing items.", order=self.draft.order.number,
-                field="SKU" if line.sku else "Product Name")
+        fallback = fallback_for_missing_item(self.draft.mapping.missing_items, self.setup,
+                                             line.sku, line.name, index, self.draft.order.number)
+        if fallback is not None:
+            return fallback
         return self.new_item(clean_name(line.name or line.sku), line.sku,
                              line.name or line.sku, line.unit_price, taxable=line.taxable)
 
@@ -135,6 +130,22 @@ class Entities:
         if entity.key not in self.draft.creates:
             self.draft.register(entity)
         return entity.key
+
+
+def fallback_for_missing_item(policy: MissingItemPolicy, setup: CompanySetup, sku: str,
+                              name: str, index: int, number: str) -> dict[str, Any] | None:
+    """What line `index` (of order or purchase order `number`) books a product QuickBooks has
+    no item for: the fallback item's ref; None to create one; OrderDataError when the
+    connection fails such a line."""
+    if policy is MissingItemPolicy.FALLBACK and setup.fallback_item:
+        return as_ref(setup.fallback_item)
+    if policy is not MissingItemPolicy.CREATE:
+        what = f"SKU '{sku}'" if sku else f"product '{name}'"
+        raise OrderDataError(
+            f"line {index}: no QuickBooks item has {what}. Add the item in QuickBooks, or let "
+            "the connection create missing items.", order=number,
+            field="SKU" if sku else "Product Name")
+    return None
 
 
 def find_item(refs: References, sku: str, name: str) -> Mapping[str, Any] | None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from connex_desktop.core.connection import Connection, MissingItemPolicy
+from connex_desktop.core.connection import Connection
 from connex_desktop.core.errors import OrderDataError
 from connex_desktop.core.money import ZERO, money_text
 from connex_desktop.core.plan import NewEntity, NewEntityRef, frozen, order_marker
@@ -22,6 +22,7 @@ from connex_desktop.sync.planner.documents import as_ref, prefixed_number
 from connex_desktop.sync.planner.draft import currency_fields
 from connex_desktop.sync.planner.entities import (
     clean_name,
+    fallback_for_missing_item,
     find_item,
     new_item_entity,
 )
@@ -142,15 +143,10 @@ class _Planner:
                 "Description": line.name or line.sku, "ItemBasedExpenseLineDetail": detail}
 
     def _missing_item(self, line: PurchaseOrderLine, index: int) -> Any:
-        what = f"SKU '{line.sku}'" if line.sku else f"product '{line.name}'"
-        policy = self.connection.mapping.missing_items
-        if policy is MissingItemPolicy.FALLBACK and self.setup.fallback_item:
-            return as_ref(self.setup.fallback_item)
-        if policy is not MissingItemPolicy.CREATE:
-            raise OrderDataError(
-                f"line {index}: no QuickBooks item has {what}. Add the item in QuickBooks, or "
-                "let the connection create missing items.", order=self.purchase.number,
-                field="SKU" if line.sku else "Product Name")
+        fallback = fallback_for_missing_item(self.connection.mapping.missing_items, self.setup,
+                                             line.sku, line.name, index, self.purchase.number)
+        if fallback is not None:
+            return fallback
         entity = new_item_entity(self.refs, self.setup, clean_name(line.name or line.sku),
                                  line.sku, line.name or line.sku, ZERO, taxable=False)
         entity = NewEntity(entity.entity, entity.key, entity.name,

@@ -265,13 +265,14 @@ class Engine:
         # Orders already planned are finished even when cancelled: no order is left half
         # booked by a cancel.
         sender.send_ready(final=True)
-        if connection.sync_purchase_orders and request.default_query and not cancel.cancelled:
-            PurchaseOrderSync(run, writer, source, self.cursors, self.clock()).sync(cancel)
         if not request.dry_run:
             result.new_failures = len({failure.order for failure in result.errors}
                                       - set(failing_before))
         healing_note = _healing_note(failed_before, run.order_numbers, result.errors,
                                      result.new_failures)
+        if connection.sync_purchase_orders and request.default_query and not cancel.cancelled:
+            # After the orders' own reckoning: their notes speak of orders only.
+            PurchaseOrderSync(run, writer, source, self.cursors, self.clock()).sync(cancel)
         if cancel.cancelled:
             raise Cancelled()
         return run.retry_later, healing_note

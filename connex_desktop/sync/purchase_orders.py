@@ -76,6 +76,9 @@ class PurchaseOrderSync:
         self.cursors = cursors
         self.now = now
         self.writes = PurchaseOrderWrites(run, writer)
+        assert run.connection.id is not None
+        # Recorded by id: those the store could read are asked for again by it.
+        self.failed_before = run.runs.failed_item_ids(run.connection.id, PURCHASE_ORDER_ITEM)
 
     def sync(self, cancel: CancelToken) -> None:
         try:
@@ -112,8 +115,7 @@ class PurchaseOrderSync:
                 latest[row.order_id] = row
         still_open = [order_id for order_id, row in latest.items()
                       if row.state == LedgerState.PLANNED or _status(row) != "Closed"]
-        failed = [order_id for order_id in run.runs.failed_item_ids(run.connection.id,
-                                                                     PURCHASE_ORDER_ITEM)
+        failed = [order_id for order_id in self.failed_before
                   if order_id.startswith(LEDGER_PREFIX)]
         return tuple(order_id.removeprefix(LEDGER_PREFIX)
                      for order_id in dict.fromkeys([*still_open, *failed]))
@@ -217,6 +219,8 @@ class PurchaseOrderSync:
             assert failure is not None
             result.failed += 1
             result.errors.append(failure)
+            if item_id not in self.failed_before and not self.run.dry_run:
+                result.new_failures += 1
         elif outcome is OrderOutcome.SKIPPED:
             result.skipped += 1
         else:

@@ -23,7 +23,11 @@ from connex_desktop.quickbooks.client import QuickBooksClient
 from connex_desktop.quickbooks.references import ReferenceCache
 from connex_desktop.sources.base import Source
 from connex_desktop.storage.ledger import Confirmation, LedgerRepository
-from connex_desktop.storage.repositories import ConnectionRepository, RunRepository
+from connex_desktop.storage.repositories import (
+    ORDER_ITEM,
+    ConnectionRepository,
+    RunRepository,
+)
 from connex_desktop.sync.company_setup import company_problem, company_setup
 from connex_desktop.sync.planner import (
     CompanySetup,
@@ -216,12 +220,13 @@ class SyncRun:
         self.report(order.number)
 
     def finish_failed(self, order_id: str, number: str, failure: OrderFailure,
-                      booked: Iterable[BookedDocument] = (), customer: str = "") -> None:
+                      booked: Iterable[BookedDocument] = (), customer: str = "",
+                      item: str = ORDER_ITEM) -> None:
         self.result.failed += 1
         self.result.errors.append(failure)
         self.runs.record_order(self.result.run_id or 0, order_id, number,
                                OrderOutcome.FAILED, failure.message, failure.detail,
-                               failure.kind, documents=booked, customer=customer)
+                               failure.kind, documents=booked, customer=customer, item=item)
         self.report(number)
 
     def report(self, number: str) -> None:

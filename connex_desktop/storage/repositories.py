@@ -408,25 +408,28 @@ class RunRepository:
         By number, as they are fetched again: an order the store could not read was recorded
         under its number, and once read, under the store's id for it.
         """
-        return self._failing(connection_id, ORDER_ITEM, "order_number")
+        return self._latest(connection_id, ORDER_ITEM, "order_number", OrderOutcome.FAILED)
 
-    def failed_item_ids(self, connection_id: int, item: str) -> builtins.list[str]:
+    def latest_item_ids(self, connection_id: int, item: str, outcome: OrderOutcome,
+                        message_start: str = "") -> builtins.list[str]:
         """The ids (as recorded) of a kind of sync item whose latest outcome in a real run is
-        a failure, e.g. the store's purchase orders to ask for again."""
-        return self._failing(connection_id, item, "order_id")
+        `outcome` (with a message that starts so), e.g. the store's purchase orders to ask
+        for again."""
+        return self._latest(connection_id, item, "order_id", outcome, message_start)
 
-    def _failing(self, connection_id: int, item: str, key: str) -> builtins.list[str]:
+    def _latest(self, connection_id: int, item: str, key: str, outcome: OrderOutcome,
+                message_start: str = "") -> builtins.list[str]:
         assert key in ("order_number", "order_id")
         rows = self._db.query(
             f"""SELECT {key} FROM (
-                   SELECT o.{key}, o.outcome, o.run_id, o.rowid AS position,
+                   SELECT o.{key}, o.outcome, o.message, o.run_id, o.rowid AS position,
                           row_number() OVER (PARTITION BY o.{key}
                                              ORDER BY o.run_id DESC, o.rowid DESC) AS recency
                    FROM run_orders AS o JOIN runs AS r ON r.id = o.run_id
                    WHERE r.connection_id = ? AND r.dry_run = 0 AND o.item = ?)
-               WHERE recency = 1 AND outcome = ?
+               WHERE recency = 1 AND outcome = ? AND substr(message, 1, ?) = ?
                ORDER BY run_id, position""",
-            (connection_id, item, OrderOutcome.FAILED.value))
+            (connection_id, item, outcome.value, len(message_start), message_start))
         return [row[key] for row in rows]
 
     def mark_undone(self, run_id: int, message: str, *, complete: bool) -> None:

@@ -39,6 +39,8 @@ CURSOR_NAME = "purchase_orders_since"
 CURSOR_OVERLAP = timedelta(hours=1)     # as the orders': the ledger de-duplicates
 FIRST_SYNC_DAYS = 30                    # a first sync books the last month's purchase orders
 UNREAD_PREFIX = "purchase-order-unread:"  # run history id of one the store could not read
+SKIPPED = "Skipped: "
+DRAFT_SKIP = f"{SKIPPED}it is still a draft in "
 
 
 @dataclass
@@ -78,7 +80,8 @@ class PurchaseOrderSync:
         self.writes = PurchaseOrderWrites(run, writer)
         assert run.connection.id is not None
         # Recorded by id: those the store could read are asked for again by it.
-        self.failed_before = run.runs.failed_item_ids(run.connection.id, PURCHASE_ORDER_ITEM)
+        self.failed_before = run.runs.latest_item_ids(run.connection.id, PURCHASE_ORDER_ITEM,
+                                                      OrderOutcome.FAILED)
 
     def sync(self, cancel: CancelToken) -> None:
         try:
@@ -106,7 +109,7 @@ class PurchaseOrderSync:
 
     def _asked_again(self) -> tuple[str, ...]:
         """The store's ids of purchase orders still open in QuickBooks (a store that finds them
-        by date only would not see them change) and of those that failed before."""
+        by date only would not see them change), of drafts, and of those that failed before."""
         run = self.run
         assert run.connection.id is not None
         latest: dict[str, LedgerRow] = {}
@@ -115,10 +118,12 @@ class PurchaseOrderSync:
                 latest[row.order_id] = row
         still_open = [order_id for order_id, row in latest.items()
                       if row.state == LedgerState.PLANNED or _status(row) != "Closed"]
-        failed = [order_id for order_id in self.failed_before
-                  if order_id.startswith(LEDGER_PREFIX)]
+        # Drafts are watched until they are ordered: they may keep an earlier date.
+        drafts = run.runs.latest_item_ids(run.connection.id, PURCHASE_ORDER_ITEM,
+                                          OrderOutcome.SKIPPED, DRAFT_SKIP)
         return tuple(order_id.removeprefix(LEDGER_PREFIX)
-                     for order_id in dict.fromkeys([*still_open, *failed]))
+                     for order_id in dict.fromkeys([*still_open, *self.failed_before, *drafts])
+                     if order_id.startswith(LEDGER_PREFIX))
 
     # ---- what each purchase order needs --------------------------------------------------
 
@@ -159,8 +164,8 @@ class PurchaseOrderSync:
             booking.fail("QuickBooks has not yet confirmed its purchase order; the next sync "
                          "checks again before booking anything.", kind=ErrorKind.RETRY_LATER)
         elif last is None and purchase.state is PurchaseOrderState.DRAFT:
-            booking.skipped = (f"it is still a draft in {store} ({purchase.status}); it is "
-                               "booked once it is ordered")
+            booking.skipped = (f"{DRAFT_SKIP.removeprefix(SKIPPED)}{store} ({purchase.status}); "
+                               "it is booked once it is ordered")
         elif last is None and purchase.state is PurchaseOrderState.CANCELLED:
             booking.skipped = f"it was cancelled in {store} before it was ever booked"
         elif last is not None and _status(last) == "Closed":
@@ -193,7 +198,7 @@ class PurchaseOrderSync:
         if booking.failure is not None:
             outcome, message = OrderOutcome.FAILED, booking.failure.message
         elif booking.skipped:
-            outcome, message = OrderOutcome.SKIPPED, f"Skipped: {booking.skipped}."
+            outcome, message = OrderOutcome.SKIPPED, f"{SKIPPED}{booking.skipped}."
         elif self.run.dry_run:
             assert booking.plan is not None
             outcome, message = OrderOutcome.PLANNED, _what_changes(booking, dry_run=True)
@@ -201,7 +206,7 @@ class PurchaseOrderSync:
                 purchase.number, DocumentKind.PURCHASE_ORDER, "",
                 booking.plan.doc_number or "", booking.plan.total))
         elif not booking.booked:
-            outcome, message = OrderOutcome.SKIPPED, "Skipped: nothing was booked."
+            outcome, message = OrderOutcome.SKIPPED, f"{SKIPPED}nothing was booked."
         else:
             message = _what_changes(booking, dry_run=False)
         self._record(ledger_id(purchase), purchase.number, outcome,

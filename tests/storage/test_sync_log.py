@@ -146,7 +146,8 @@ def test_store_purchase_orders_are_listed_beside_the_orders_with_their_vendor(tm
         rows = log_table(runs.orders(run_id), frozenset())
         # Failed orders are retried as orders, failed purchase orders as purchase orders.
         assert runs.failed_order_numbers(connection_id) == ["1001"]
-        assert runs.failed_item_ids(connection_id, PURCHASE_ORDER_ITEM) == ["purchase-order:7"]
+        assert runs.latest_item_ids(connection_id, PURCHASE_ORDER_ITEM,
+                                    OrderOutcome.FAILED) == ["purchase-order:7"]
     assert [row.cells[:3] for row in rows] == [
         ("1001", "Grace Liu", "Failed"),
         ("PO-7 (purchase order)", "Cotton Supply Co", "Failed")]

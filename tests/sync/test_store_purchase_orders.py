@@ -79,7 +79,9 @@ def lines_of(po: dict) -> list[tuple]:
 def test_linnworks_purchase_orders_created_changed_and_closed_once(cli, sandbox):
     ordered = linnworks_po("PO-2026-0042", [("TEE-BLK-M", 100, "5.00"), ("MUG-1", 3, "2.333")],
                            shipping="12.00")
+    # Linnworks finds purchase orders by their date: this one keeps a date before any cursor.
     draft = linnworks_po("PO-2026-0043", [("SOCK-3", 10, "1.10")], status="PENDING")
+    draft["PurchaseOrderHeader"]["DateOfPurchase"] = now_iso(-timedelta(days=3))
     with FakeLinnworks([], purchases=[ordered, draft]) as store:
         add_linnworks(cli, sandbox, store, "--sync-purchase-orders")
         first = cli.sync("lw")
@@ -132,7 +134,13 @@ def test_linnworks_purchase_orders_created_changed_and_closed_once(cli, sandbox)
         assert po_closed["POStatus"] == "Closed" and int(po_closed["SyncToken"]) == 2
         assert "Received in Linnworks: closed." in po_closed["PrivateNote"]
         assert cli.sync("lw")["documents"] == []
-    assert len(documents(sandbox, "PurchaseOrder")) == 1
+
+        # The draft is ordered days later: it is watched, so it is booked now.
+        draft["PurchaseOrderHeader"]["Status"] = "OPEN"
+        ordered_later = cli.sync("lw")
+        assert [(d["order"], d["total"]) for d in ordered_later["documents"]] == [
+            ("PO-2026-0043", "11.00")], ordered_later
+    assert sorted(purchase_orders(sandbox)) == ["PO-2026-0042", "PO-2026-0043"]
 
 
 def test_a_lost_answer_books_each_revision_once_across_re_runs(cli, sandbox):

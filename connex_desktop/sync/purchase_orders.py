@@ -13,9 +13,11 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from connex_desktop.core.errors import Cancelled, ConnexError, ErrorKind
 from connex_desktop.core.ledger_state import LedgerState
+from connex_desktop.core.plan import thawed
 from connex_desktop.core.progress import CancelToken
 from connex_desktop.core.purchase_order import PurchaseOrder, PurchaseOrderState
 from connex_desktop.core.result import BookedDocument, DocumentKind, OrderFailure, OrderOutcome
@@ -39,6 +41,8 @@ CURSOR_NAME = "purchase_orders_since"
 CURSOR_OVERLAP = timedelta(hours=1)     # as the orders': the ledger de-duplicates
 FIRST_SYNC_DAYS = 30                    # a first sync books the last month's purchase orders
 UNREAD_PREFIX = "purchase-order-unread:"  # run history id of one the store could not read
+# What a booking sends besides what the purchase order says.
+_NOT_CONTENT = frozenset({"PrivateNote", "Id", "SyncToken", "sparse", "DocNumber"})
 SKIPPED = "Skipped: "
 DRAFT_SKIP = f"{SKIPPED}it is still a draft in "
 
@@ -173,6 +177,9 @@ class PurchaseOrderSync:
                                f"changes in {store} are not booked")
         else:
             self._plan(booking)
+            if last is not None and booking.plan is not None and _same_in_quickbooks(
+                    booking.plan, last):
+                return None     # e.g. only what was received changed: nothing to send
         return booking
 
     def _plan(self, booking: Booking) -> None:
@@ -240,6 +247,13 @@ class PurchaseOrderSync:
 def _status(row: LedgerRow) -> str:
     """The POStatus a ledger row sent ("Open" when it did not say)."""
     return str(json.loads(row.payload or "{}").get("POStatus") or "Open")
+
+
+def _same_in_quickbooks(plan: PurchasePlan, last: LedgerRow) -> bool:
+    """Whether the plan sends what the last booking did (its memo of the revision aside)."""
+    def content(body: Mapping[str, Any]) -> dict[str, Any]:
+        return {key: value for key, value in body.items() if key not in _NOT_CONTENT}
+    return content(thawed(plan.body)) == content(json.loads(last.payload or "{}"))
 
 
 def _label(row: LedgerRow) -> str:

@@ -124,6 +124,12 @@ def test_linnworks_purchase_orders_created_changed_and_closed_once(cli, sandbox)
         assert lines_of(po_after)[0] == ("Tee-Blk-M", D(120), D("5.00"), D("600.00"))
         assert amount(po_after["TotalAmt"]) == D("619.00")
 
+        # Part of it arrives: the store's copy changes, not what QuickBooks holds.
+        ordered["PurchaseOrderHeader"]["Status"] = "PARTIAL"
+        ordered["PurchaseOrderItem"][0]["Delivered"] = 50
+        assert cli.sync("lw")["documents"] == []
+        assert int(purchase_orders(sandbox)["PO-2026-0042"]["SyncToken"]) == 1
+
         # Delivered: it closes, once.
         ordered["PurchaseOrderHeader"]["Status"] = "DELIVERED"
         for item in ordered["PurchaseOrderItem"]:

@@ -44,6 +44,8 @@ UNREAD_PREFIX = "purchase-order-unread:"  # run history id of one the store coul
 # What a booking sends besides what the purchase order says.
 _NOT_CONTENT = frozenset({"PrivateNote", "Id", "SyncToken", "sparse", "DocNumber"})
 SKIPPED = "Skipped: "
+# What a purchase order an undo took out of QuickBooks may be now without a word in the log.
+QUIET_AFTER_UNDO = frozenset({PurchaseOrderState.DRAFT, PurchaseOrderState.CANCELLED})
 DRAFT_SKIP = f"{SKIPPED}it is still a draft in "
 
 
@@ -113,15 +115,20 @@ class PurchaseOrderSync:
 
     def _asked_again(self) -> tuple[str, ...]:
         """The store's ids of purchase orders still open in QuickBooks (a store that finds them
-        by date only would not see them change), of drafts, and of those that failed before."""
+        by date only would not see them change), of those an undo took out of it (to book
+        anew), of drafts, and of those that failed before."""
         run = self.run
         assert run.connection.id is not None
-        latest: dict[str, LedgerRow] = {}
+        latest: dict[str, LedgerRow] = {}       # the latest row that exists, by order id
+        undone: list[str] = []
         for row in run.ledger.with_order_prefix(run.realm, run.store_key, LEDGER_PREFIX):
             if row.exists:
                 latest[row.order_id] = row
+            elif row.state == LedgerState.UNDONE:
+                undone.append(row.order_id)
         still_open = [order_id for order_id, row in latest.items()
                       if row.state == LedgerState.PLANNED or _status(row) != "Closed"]
+        still_open += [order_id for order_id in undone if order_id not in latest]
         # Drafts are watched until they are ordered: they may keep an earlier date.
         drafts = run.runs.latest_item_ids(run.connection.id, PURCHASE_ORDER_ITEM,
                                           OrderOutcome.SKIPPED, DRAFT_SKIP)
@@ -167,6 +174,9 @@ class PurchaseOrderSync:
             self.run.retry_later = True
             booking.fail("QuickBooks has not yet confirmed its purchase order; the next sync "
                          "checks again before booking anything.", kind=ErrorKind.RETRY_LATER)
+        elif last is None and purchase.state in QUIET_AFTER_UNDO and any(
+                row.state == LedgerState.UNDONE for row in ordered):
+            return None     # asked for again after an undo, and nothing to book
         elif last is None and purchase.state is PurchaseOrderState.DRAFT:
             booking.skipped = (f"{DRAFT_SKIP.removeprefix(SKIPPED)}{store} ({purchase.status}); "
                                "it is booked once it is ordered")

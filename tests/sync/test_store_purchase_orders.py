@@ -4,7 +4,7 @@ changed, closed and undone, each change exactly once across lost answers and re-
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -221,9 +221,16 @@ def test_skuvault_purchase_orders_changed_cancelled_and_undone(cli, sandbox):
         pos = purchase_orders(sandbox)
         assert amount(pos["PO-77"]["TotalAmt"]) == D("188.60"), out
         assert pos["PO-78"]["POStatus"] == "Open"
-        # The first run's purchase orders go with it.
+        # The first run's purchase orders go with it; the next sync books them anew.
         cli("undo", str(run_id), "--json")
         assert purchase_orders(sandbox) == {}
+        # Changed long before the cursor: only asking for them by number finds them.
+        store.po_modified = dict.fromkeys(store.po_modified, datetime(2026, 1, 1, tzinfo=UTC))
+        again = sync_a_minute_later(cli, store)
+        assert [(d["order"], d["total"]) for d in again["documents"]] == [
+            ("PO-77", "201.00")], again     # PO-78 is cancelled: nothing to book
+        assert again["orders"] == {"fetched": 1, "synced": 1, "skipped": 0, "failed": 0}
+        assert sorted(purchase_orders(sandbox)) == ["PO-77"]
 
 
 def test_refused_for_a_store_without_its_own_purchase_orders(cli, tmp_path):

@@ -26,7 +26,7 @@ from connex_desktop.sync.planner.entities import (
     find_item,
     new_item_entity,
 )
-from connex_desktop.sync.planner.inputs import CompanySetup
+from connex_desktop.sync.planner.inputs import CompanySetup, References
 from connex_desktop.sync.planner.purchase_orders import purchase_tax_code
 
 # Ledger rows of a store's purchase orders: their order ids start with this, so they never
@@ -58,14 +58,14 @@ class PurchasePlan:
     notes: tuple[str, ...] = ()
 
 
-def plan_store_purchase_order(purchase: PurchaseOrder, connection: Connection, refs: Any,
-                              setup: CompanySetup) -> PurchasePlan:
+def plan_store_purchase_order(purchase: PurchaseOrder, connection: Connection,
+                              refs: References, setup: CompanySetup) -> PurchasePlan:
     """The QuickBooks PurchaseOrder of `purchase`; OrderDataError names the PO and field."""
     return _Planner(purchase, connection, refs, setup).plan()
 
 
 class _Planner:
-    def __init__(self, purchase: PurchaseOrder, connection: Connection, refs: Any,
+    def __init__(self, purchase: PurchaseOrder, connection: Connection, refs: References,
                  setup: CompanySetup) -> None:
         self.purchase = purchase
         self.connection = connection

@@ -123,22 +123,25 @@ def test_rows_are_searched_by_order_or_customer_and_sorted_as_numbers():
         "WEB-9", "Grace Liu", "Failed", "", "No SKU.")
 
 
+def _a_run(db: Database) -> tuple[RunRepository, int, int]:
+    """The run history, a connection's id and the id of a run of it just started."""
+    connection_id = ConnectionRepository(db).add(Connection(
+        name="Shop", source_kind="demo", mode=TransactionMode.INVOICES)).id
+    assert connection_id is not None
+    runs = RunRepository(db)
+    return runs, connection_id, runs.start(connection_id, "manual")
+
+
 def test_the_customer_of_each_order_is_kept(tmp_path):
     with Database.open(tmp_path / "connex.sqlite3") as db:
-        connection_id = ConnectionRepository(db).add(Connection(
-            name="Shop", source_kind="demo", mode=TransactionMode.INVOICES)).id
-        runs = RunRepository(db)
-        run_id = runs.start(connection_id, "manual")
+        runs, _, run_id = _a_run(db)
         runs.record_order(run_id, "id-1", "1001", OrderOutcome.BOOKED, customer="Grace Liu")
         assert [order.customer for order in runs.orders(run_id)] == ["Grace Liu"]
 
 
 def test_store_purchase_orders_are_listed_beside_the_orders_with_their_vendor(tmp_path):
     with Database.open(tmp_path / "connex.sqlite3") as db:
-        connection_id = ConnectionRepository(db).add(Connection(
-            name="Shop", source_kind="demo", mode=TransactionMode.INVOICES)).id
-        runs = RunRepository(db)
-        run_id = runs.start(connection_id, "manual")
+        runs, connection_id, run_id = _a_run(db)
         runs.record_order(run_id, "id-1", "1001", OrderOutcome.FAILED, "No SKU.",
                           customer="Grace Liu")
         runs.record_order(run_id, "purchase-order:7", "PO-7", OrderOutcome.FAILED, "No vendor.",

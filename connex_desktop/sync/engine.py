@@ -27,9 +27,8 @@ from connex_desktop.core.progress import CancelToken, ProgressCallback, ignore_p
 from connex_desktop.core.result import OrderFailure, RunStatus, RunTrigger, SyncResult
 from connex_desktop.core.secret_store import SecretStore, connection_secret_key
 from connex_desktop.core.writing import DocumentWriter
-from connex_desktop.quickbooks.client import QuickBooksClient
 from connex_desktop.quickbooks.references import ReferenceCache, ReferenceStore
-from connex_desktop.quickbooks.writer import IN_FLIGHT_REQUESTS, QuickBooksOnlineWriter
+from connex_desktop.quickbooks.writer import IN_FLIGHT_REQUESTS
 from connex_desktop.sources.base import (
     FailedOrder,
     OrderQuery,
@@ -45,6 +44,7 @@ from connex_desktop.storage.repositories import (
     RunRepository,
 )
 from connex_desktop.storage.sync_locks import SyncLocks
+from connex_desktop.sync.back_end import QuickBooksBackEnd
 from connex_desktop.sync.company_setup import company_problem
 from connex_desktop.sync.reconcile import Reconciler
 from connex_desktop.sync.run_state import RunStopped, SyncRun
@@ -83,14 +83,14 @@ class Engine:
     """Books a connection's orders into its QuickBooks company. Qt-free; the GUI and CLI share it.
 
     Wiring comes from app.py: `source_for` builds a connection's source (with its secrets),
-    `client_for` a QuickBooks client for its company.
+    `client_for` the back-end of its QuickBooks company (Online's client, or Desktop's).
     """
 
     def __init__(self, *, runs: RunRepository, ledger: LedgerRepository,
                  cursors: CursorRepository, connections: ConnectionRepository,
                  secrets: SecretStore,
                  source_for: Callable[[Connection], Source],
-                 client_for: Callable[[Connection], QuickBooksClient],
+                 client_for: Callable[[Connection], QuickBooksBackEnd],
                  source_kinds: Mapping[str, type[Source]],
                  window_orders: int = WINDOW_ORDERS,
                  requests_in_flight: int = IN_FLIGHT_REQUESTS,
@@ -230,7 +230,7 @@ class Engine:
             result.quickbooks = client.usage()
             client.close()
 
-    def _sync(self, request: _RunRequest, result: SyncResult, client: QuickBooksClient,
+    def _sync(self, request: _RunRequest, result: SyncResult, client: QuickBooksBackEnd,
               failing_before: list[str]) -> tuple[bool, str]:
         """The phases of a run: reconcile, then fetch, plan and write window by window."""
         connection, cancel = request.connection, request.cancel
@@ -269,12 +269,12 @@ class Engine:
         return run.retry_later, healing_note
 
     def reference_cache(self, connection: Connection,
-                        client: QuickBooksClient) -> ReferenceCache:
-        return ReferenceCache(client, self.references, realm_id=connection.quickbooks.realm_id,
-                              clock=self.clock)
+                        client: QuickBooksBackEnd) -> ReferenceCache:
+        return ReferenceCache(client, self.references if client.lists_kept else None,
+                              realm_id=connection.quickbooks.realm_id, clock=self.clock)
 
-    def _writer(self, client: QuickBooksClient) -> DocumentWriter:
-        return QuickBooksOnlineWriter(client, in_flight=self.requests_in_flight)
+    def _writer(self, client: QuickBooksBackEnd) -> DocumentWriter:
+        return client.writer(in_flight=self.requests_in_flight)
 
     def _book_windows(self, run: SyncRun, sender: DocumentSender,
                       orders: Iterable[Order | FailedOrder], cancel: CancelToken) -> None:

@@ -19,11 +19,11 @@ from connex_desktop.core.result import (
     OrderOutcome,
     SyncResult,
 )
-from connex_desktop.quickbooks.client import QuickBooksClient
 from connex_desktop.quickbooks.references import ReferenceCache
 from connex_desktop.sources.base import Source
 from connex_desktop.storage.ledger import Confirmation, LedgerRepository
 from connex_desktop.storage.repositories import ConnectionRepository, RunRepository
+from connex_desktop.sync.back_end import QuickBooksBackEnd
 from connex_desktop.sync.company_setup import company_problem, company_setup
 from connex_desktop.sync.planner import (
     CompanySetup,
@@ -91,7 +91,7 @@ class SyncRun:
     """What one run of a connection knows and has done, shared by its phases (reconcile, plan,
     write), and the recording of each order's outcome in the run's history."""
 
-    def __init__(self, connection: Connection, client: QuickBooksClient, source: Source, *,
+    def __init__(self, connection: Connection, client: QuickBooksBackEnd, source: Source, *,
                  result: SyncResult, progress: ProgressCallback, dry_run: bool,
                  runs: RunRepository, ledger: LedgerRepository,
                  connections: ConnectionRepository, refs: ReferenceCache) -> None:

@@ -134,6 +134,9 @@ class DocumentSender:
         for operation, write in zip(operations, writes, strict=True):
             if isinstance(operation, DocumentInFlight):
                 operation.request_id = write.request_id
+                # As the writer will send it (QuickBooks Desktop's carries its exact message),
+                # for the ledger to keep and a later run to send again unchanged.
+                operation.payload = dict(write.body)
             by_request[write.request_id] = operation
         refused = self._record_intents([operation for operation in operations
                                         if isinstance(operation, DocumentInFlight)])

@@ -26,7 +26,7 @@ from connex_desktop.core.undo_result import (
     UndoResult,
     UndoStatus,
 )
-from connex_desktop.quickbooks.client import (
+from connex_desktop.quickbooks.client import (  # noqa: F401  (QuickBooksClient: tests patch it here)
     BatchOperation,
     BatchOutcome,
     QuickBooksClient,
@@ -40,6 +40,7 @@ from connex_desktop.storage.repositories import (
     RunRepository,
 )
 from connex_desktop.storage.sync_locks import SyncLocks
+from connex_desktop.sync.back_end import QuickBooksBackEnd
 from connex_desktop.sync.engine import CURSOR_NAME
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ class RunUndoer:
 
     def __init__(self, *, runs: RunRepository, ledger: LedgerRepository,
                  cursors: CursorRepository, connections: ConnectionRepository,
-                 client_for: Callable[[Connection], QuickBooksClient],
+                 client_for: Callable[[Connection], QuickBooksBackEnd],
                  locks: SyncLocks | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.runs = runs
@@ -205,7 +206,7 @@ class RunUndoer:
 class _RunUndo:
     """One undo: read every document, decide per order, then delete round by round."""
 
-    def __init__(self, undoer: RunUndoer, connection: Connection, client: QuickBooksClient,
+    def __init__(self, undoer: RunUndoer, connection: Connection, client: QuickBooksBackEnd,
                  result: UndoResult) -> None:
         self.ledger = undoer.ledger
         self.realm = connection.quickbooks.realm_id

@@ -5,15 +5,18 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from connex_desktop.connections import (
     QUICKBOOKS_SECRETS,
+    WEB_CONNECTOR_PASSWORD,
+    WEB_CONNECTOR_PORT,
     ConnectionService,
     quickbooks_key_prefix,
     store_secret_names,
+    web_connector_user,
 )
 from connex_desktop.core.app_settings import (
     CONNECT_SERVICE_URL,
@@ -21,7 +24,12 @@ from connex_desktop.core.app_settings import (
     KEYRING_FOLDER_ID,
     KEYRING_OLD_KEYS_MOVED,
 )
-from connex_desktop.core.connection import Connection, QuickBooksCompany
+from connex_desktop.core.connection import (
+    Connection,
+    DesktopTransport,
+    QuickBooksCompany,
+    QuickBooksProduct,
+)
 from connex_desktop.core.errors import SetupError
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.private_files import private_file
@@ -68,12 +76,17 @@ from connex_desktop.storage.sync_locks import SyncLocks
 # The QuickBooks client and the engine (with python-quickbooks and requests-oauthlib) are
 # imported when first used, so the window shows without waiting for them.
 if TYPE_CHECKING:
+    from connex_desktop.qbdesktop.soap import WebConnectorServer
+    from connex_desktop.qbdesktop.transport import QbXmlProcessor
     from connex_desktop.quickbooks.client import QuickBooksClient
     from connex_desktop.sandbox.server import SandboxServer
+    from connex_desktop.sync.back_end import QuickBooksBackEnd
+    from connex_desktop.sync.desktop_company import QuickBooksDesktop
     from connex_desktop.sync.engine import Engine
     from connex_desktop.sync.undo import RunUndoer
 
 DEMO_CONNECTION_NAME = "Demo store"
+DESKTOP_APP_NAME = "Connex Desktop"   # how QuickBooks Desktop lists this app (Integrated Apps)
 DEMO_COMPANY_FILE = "demo-company.sqlite3"
 DEMO_MODE = TransactionMode.INVOICES_WITH_PAYMENTS   # the demo connection's mode when created
 INSECURE_TRANSPORT_ENV = "OAUTHLIB_INSECURE_TRANSPORT"
@@ -119,6 +132,14 @@ class App:
     references: ReferenceRepository = field(init=False)
     sync_locks: SyncLocks = field(init=False)
     _demo: _Demo | None = field(default=None, init=False, repr=False)
+    # QuickBooks Desktop: the port the Web Connector calls (0: any free one), and what hears
+    # each run's Web Connector server start (the demo's scripted Web Connector). Tests may
+    # hand runs a request processor of their own (the fake company file) instead.
+    web_connector_port: int = field(default=WEB_CONNECTOR_PORT, init=False)
+    web_connector_started: Callable[[WebConnectorServer], None] | None = field(
+        default=None, init=False, repr=False)
+    desktop_processor_for: Callable[[Connection], QbXmlProcessor] | None = field(
+        default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.ledger = LedgerRepository(self.database)
@@ -164,6 +185,38 @@ class App:
                                   connection_id))
         return QuickBooksClient(connection.quickbooks, auth)
 
+    def quickbooks_company(self, connection: Connection) -> QuickBooksBackEnd:
+        """The back-end of the connection's QuickBooks: Online's client, or Desktop's."""
+        if connection.quickbooks.product is QuickBooksProduct.DESKTOP:
+            return self.quickbooks_desktop(connection)
+        return self.quickbooks_client(connection)
+
+    def quickbooks_desktop(self, connection: Connection) -> QuickBooksDesktop:
+        """QuickBooks Desktop through the connection's transport: the Web Connector's SOAP
+        service served for the run, or the request processor on this computer (Windows)."""
+        from connex_desktop.qbdesktop.transport import WebConnectorSession
+        from connex_desktop.qbdesktop.webconnector import WebConnectorAccount
+        from connex_desktop.sync.desktop_company import QuickBooksDesktop
+
+        if connection.id is None:
+            raise SetupError("Save the connection before connecting it to QuickBooks.")
+        company = connection.quickbooks
+        if self.desktop_processor_for is not None:
+            return QuickBooksDesktop(self.desktop_processor_for(connection),
+                                     mapping=connection.mapping)
+        if company.desktop_transport is DesktopTransport.THIS_COMPUTER:
+            from connex_desktop.qbdesktop.com import ComRequestProcessor
+
+            processor = ComRequestProcessor(company.company_file, DESKTOP_APP_NAME)
+            return QuickBooksDesktop(processor, mapping=connection.mapping,
+                                     on_close=processor.close)
+        account = WebConnectorAccount(
+            web_connector_user(connection.id),
+            connection_secret_key(connection.id, WEB_CONNECTOR_PASSWORD), company.company_file)
+        session = WebConnectorSession(account, self.secrets_for(connection),
+                                      self.web_connector_port, started=self.web_connector_started)
+        return QuickBooksDesktop(session, mapping=connection.mapping, on_close=session.close)
+
     def connection_service(self) -> ConnectionService:
         """What adds, changes, copies, removes and (dis)connects connections with their
         secrets, for the command line and the window alike."""
@@ -178,7 +231,7 @@ class App:
         return Engine(runs=self.runs, ledger=self.ledger, cursors=self.cursors,
                       connections=self.connections, secrets=self.secrets,
                       source_for=self.source_for,
-                      client_for=self.quickbooks_client, source_kinds=self.source_kinds,
+                      client_for=self.quickbooks_company, source_kinds=self.source_kinds,
                       locks=self.sync_locks, references=self.references)
 
     def undoer(self) -> RunUndoer:
@@ -186,7 +239,7 @@ class App:
         from connex_desktop.sync.undo import RunUndoer
 
         return RunUndoer(runs=self.runs, ledger=self.ledger, cursors=self.cursors,
-                         connections=self.connections, client_for=self.quickbooks_client,
+                         connections=self.connections, client_for=self.quickbooks_company,
                          locks=self.sync_locks)
 
     def mark_interrupted_runs(self) -> int:

@@ -5,9 +5,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from connex_desktop.core.connection import Connection, MissingItemPolicy, TaxPolicy
+from connex_desktop.core.connection import (
+    Connection,
+    MissingItemPolicy,
+    QuickBooksProduct,
+    TaxPolicy,
+)
 from connex_desktop.core.errors import SetupError
-from connex_desktop.core.quickbooks_rules import PURCHASE_ORDER_PLANS
+from connex_desktop.core.quickbooks_rules import (
+    DESKTOP_LIMITS,
+    ONLINE_LIMITS,
+    PURCHASE_ORDER_PLANS,
+)
 from connex_desktop.quickbooks.references import ReferenceCache
 from connex_desktop.sync.planner import CompanySetup
 from connex_desktop.sync.tax import CompanyTax, TaxModel, read_company_tax
@@ -107,6 +116,8 @@ def company_setup(connection: Connection, preferences: Mapping[str, Any],
                             "shipping_item"),
         tax_item=tax_item,
         store_label=store_label,
+        limits=(DESKTOP_LIMITS if connection.quickbooks.product is QuickBooksProduct.DESKTOP
+                else ONLINE_LIMITS),
         tax=tax,
     )
 

@@ -99,8 +99,9 @@ class Desktop:
         plan = plan_order(order, connection, self.references(), setup or CompanySetup())
         ids: dict[Pending, str] = {}
         for entity in plan.creates:
-            request = entity_request(entity, order.number, "1").element
             key = f"{entity.entity.lower()}:{entity.key.key}"
+            request = entity_request(entity.entity, entity.body, "1", order=order.number,
+                                     guid_key=key).element
             document = write_document(request, message_set_id("1", order.number, key))
             ids[entity.key] = write(self, document, order=order.number).value("ListID")
         for planned in plan.documents:

@@ -3,6 +3,7 @@ only) does, and hands each request to a fake QuickBooks Desktop."""
 
 from __future__ import annotations
 
+import threading
 import urllib.request
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -38,6 +39,8 @@ class ScriptedWebConnector:
     # Fault: after this many requests, QuickBooks has booked the next one but its answer never
     # reaches the app (the Web Connector stops before calling receiveResponseXML).
     lose_answer_after: int | None = None
+    # Fault: the same, for the first request containing this text (e.g. "<InvoiceAdd>").
+    lose_answer_to: str = ""
 
     def update(self) -> UpdateReport:
         """One session: authenticate, then pull requests until the app says 100 (or fails)."""
@@ -55,7 +58,9 @@ class ScriptedWebConnector:
                 break
             response, hresult, message = self._process(request)
             report.sent += 1
-            if self.lose_answer_after is not None and report.sent > self.lose_answer_after:
+            lost = bool(self.lose_answer_to) and self.lose_answer_to in request
+            if lost or (self.lose_answer_after is not None
+                        and report.sent > self.lose_answer_after):
                 raise ConnectorStopped("the Web Connector stopped before passing QuickBooks' "
                                        "answer on")
             percent = int(self.call_text("receiveResponseXML", ticket, response, hresult,
@@ -97,3 +102,34 @@ class ScriptedWebConnector:
         if result is None:
             raise ValueError(f"{method}: no result in the answer")
         return result
+
+
+class RunningWebConnector:
+    """The scripted Web Connector pressing "Update Selected" every `every_s` seconds, in a
+    thread, until stopped. Stopped mid-session (a lost answer), it is started again as a user
+    would, and then carries answers on."""
+
+    def __init__(self, connector: ScriptedWebConnector, every_s: float = 0.02) -> None:
+        self.connector = connector
+        self.every_s = every_s
+        self.restarts = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="scripted-qbwc", daemon=True)
+
+    def start(self) -> RunningWebConnector:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=TIMEOUT_S)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_s):
+            try:
+                self.connector.update()
+            except ConnectorStopped:
+                self.restarts += 1
+                self.connector.lose_answer_after, self.connector.lose_answer_to = None, ""
+            except OSError:     # the app's service is gone (its run ended): wait for the next
+                continue

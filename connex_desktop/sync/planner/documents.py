@@ -10,18 +10,22 @@ from connex_desktop.core.connection import Connection
 from connex_desktop.core.errors import OrderDataError
 from connex_desktop.core.model import Order
 from connex_desktop.core.money import ZERO, money
-from connex_desktop.core.quickbooks_rules import DOC_NUMBER_MAX_CHARS
+from connex_desktop.core.quickbooks_rules import ONLINE_LIMITS, NameLimits
 
 
-def document_number(order: Order, connection: Connection) -> str | None:
-    """The order number with the connection's prefix, or None when QuickBooks numbers it."""
+def document_number(order: Order, connection: Connection,
+                    limits: NameLimits = ONLINE_LIMITS) -> str | None:
+    """The order number with the connection's prefix, or None when QuickBooks numbers it
+    (chosen, or the number is too long where `limits` let QuickBooks number it then)."""
     if connection.use_qb_numbering:
         return None
     number = f"{connection.prefix}{order.number}"
-    if len(number) > DOC_NUMBER_MAX_CHARS:
+    if len(number) > limits.doc_number:
+        if limits.number_falls_back:
+            return None
         raise OrderDataError(
             f"the document number '{number}' is {len(number)} characters; QuickBooks allows at "
-            f"most {DOC_NUMBER_MAX_CHARS}. Shorten the prefix or choose "
+            f"most {limits.doc_number}. Shorten the prefix or choose "
             "'Use QuickBooks numbering'.", order=order.number, field="Order Number")
     return number
 

@@ -16,6 +16,7 @@ from connex_desktop.core.errors import RetryLaterError
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.result import RunStatus
 from connex_desktop.core.secret_store import connection_secret_key
+from connex_desktop.core.undo_result import UndoOutcome, UndoStatus
 from connex_desktop.qbdesktop.fake.connector import RunningWebConnector, ScriptedWebConnector
 from connex_desktop.qbdesktop.fake.processor import FakeQuickBooks
 from connex_desktop.qbdesktop.fake.records import Txn
@@ -189,3 +190,35 @@ def test_through_the_web_connector_sales_orders_close_and_a_restart_books_nothin
     placed = sorted((txn.entity.name, txn.total) for txn in quickbooks.company.txns.values()
                     if txn.kind == "PurchaseOrder")
     assert placed == [("Cascade", D("150.00")), ("Pacific", D("7.00"))]
+
+
+@pytest.mark.parametrize("mode", [TransactionMode.INVOICES_WITH_PAYMENTS,
+                                  TransactionMode.SALES_ORDERS_INVOICES_POS])
+def test_undo_deletes_what_the_run_booked(app, quickbooks, tmp_path, mode):
+    shop = desktop_connection(app, write_orders(tmp_path / "orders.csv", ORDERS), mode)
+    run = app.engine().run(shop)
+    assert run.status is RunStatus.SUCCEEDED and run.run_id is not None
+    tent = next(item for item in quickbooks.company.items.values() if item.name == "Tent 2P")
+    assert tent.on_hand == D("9")
+
+    undone = app.undoer().undo(run.run_id)
+    assert undone.status is UndoStatus.UNDONE, undone.message
+    assert undone.count(UndoOutcome.DELETED) == len(run.documents)
+    assert quickbooks.company.txns == {}
+    assert tent.on_hand == D("10")
+
+
+def test_a_number_longer_than_desktop_keeps_is_numbered_by_quickbooks_and_said(app,
+                                                                               quickbooks,
+                                                                               tmp_path):
+    orders = [row("AMZ-114-5566", "MUG", "1", "9.50")]
+    shop = desktop_connection(app, write_orders(tmp_path / "orders.csv", orders),
+                              TransactionMode.INVOICES)
+    run = app.engine().run(shop)
+    assert run.status is RunStatus.SUCCEEDED and run.run_id is not None
+    [invoice] = txns(quickbooks, "Invoice").values()
+    assert invoice.ref_number == "1" and "Order AMZ-114-5566" in invoice.memo
+    [booked] = app.runs.orders(run.run_id)
+    assert "longer than the 11 characters QuickBooks Desktop keeps" in booked.message
+    sync(app, shop)
+    assert len(txns(quickbooks, "Invoice")) == 1

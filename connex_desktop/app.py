@@ -90,6 +90,7 @@ DESKTOP_APP_NAME = "Connex Desktop"   # how QuickBooks Desktop lists this app (I
 DEMO_COMPANY_FILE = "demo-company.sqlite3"
 DEMO_MODE = TransactionMode.INVOICES_WITH_PAYMENTS   # the demo connection's mode when created
 INSECURE_TRANSPORT_ENV = "OAUTHLIB_INSECURE_TRANSPORT"
+WEB_CONNECTOR_PORT_ENV = "CONNEX_WEB_CONNECTOR_PORT"   # another port for the Web Connector
 SOURCE_KINDS: Mapping[str, type[Source]] = {CsvSource.kind: CsvSource, DemoSource.kind: DemoSource,
                                             ErplySource.kind: ErplySource,
                                             WooCommerceSource.kind: WooCommerceSource,
@@ -341,10 +342,12 @@ def build_app(data_dir: str | None = None, *, secrets: SecretStore | None = None
         secrets if secrets is not None else KeyringSecretStore(observer=register_secret),
         settings.setdefault(KEYRING_FOLDER_ID, new_folder_id()))
     _move_old_secrets(folder_secrets, settings, connections)
-    return App(
+    app = App(
         paths=paths, database=database, connections=connections,
         runs=RunRepository(database), cursors=CursorRepository(database), settings=settings,
         secrets=folder_secrets, source_kinds=SOURCE_KINDS)
+    app.web_connector_port = int(os.environ.get(WEB_CONNECTOR_PORT_ENV) or WEB_CONNECTOR_PORT)
+    return app
 
 
 def _move_old_secrets(secrets: FolderSecretStore, settings: SettingsRepository,

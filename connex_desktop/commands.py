@@ -20,6 +20,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from connex_desktop import desktop_cli
 from connex_desktop.app import (
     DEMO_CONNECTION_NAME,
     SOURCE_KINDS,
@@ -35,8 +36,10 @@ from connex_desktop.connections import (
 from connex_desktop.core.app_settings import CONNECT_SERVICE_URL
 from connex_desktop.core.connection import (
     Connection,
+    DesktopTransport,
     QuickBooksCompany,
     QuickBooksMapping,
+    QuickBooksProduct,
     Schedule,
 )
 from connex_desktop.core.errors import ConnexError, ErrorKind
@@ -129,6 +132,8 @@ def qb(args: argparse.Namespace) -> int:
     with _app(args) as app:
         if args.action == "disconnect":
             return _qb_disconnect(app, args)
+        if args.action == "web-connector":
+            return _qb_web_connector(app, args)
         return _qb_connect(app, args)
 
 
@@ -144,6 +149,7 @@ def sync(args: argparse.Namespace) -> int:
             for conn in (app.connections.list() if args.all else [
                 app.connections.get(name) for name in args.names])]
         query = _query(args)
+        app.web_connector_started = desktop_cli.say_waiting
         results = [_run(app, conn, query=query, dry_run=args.dry_run,
                         trigger=RunTrigger.RETRY if args.retry_failed else RunTrigger.CLI,
                         retry_failed=args.retry_failed, quiet=args.json)
@@ -500,6 +506,9 @@ def _apply(conn: Connection, args: argparse.Namespace, kind: type[Source]) -> Co
             conn.schedule.every_minutes)
         daily = args.daily_at if args.daily_at is not None else conn.schedule.daily_at
         changes["schedule"] = Schedule(every_minutes=max(every, 0), daily_at=daily)
+    if args.quickbooks or args.company_file is not None or args.transport:
+        changes["quickbooks"] = desktop_cli.chosen_company(conn.quickbooks, args.quickbooks,
+                                                           args.company_file, args.transport)
     return dataclasses.replace(conn, **changes)
 
 
@@ -523,9 +532,25 @@ def _connection_add(app: App, args: argparse.Namespace) -> int:
     draft = Connection(name=args.name, source_kind=kind.kind, mode=TransactionMode(args.mode))
     draft = _apply(draft, args, kind)
     conn = _saved(kind, lambda: app.connection_service().add(draft, secrets))
-    print(f"Added the connection {conn.name!r} ({kind.label}, {conn.mode.info.label}). "
-          f"Next: connex-desktop qb connect {_shell_word(conn.name)} ...")
+    print(f"Added the connection {conn.name!r} ({kind.label}, {conn.mode.info.label}).")
+    if conn.quickbooks.product is QuickBooksProduct.DESKTOP:
+        _desktop_next(app, conn)
+    else:
+        print(f"Next: connex-desktop qb connect {_shell_word(conn.name)} ...")
     return EXIT_OK
+
+
+def _desktop_next(app: App, conn: Connection) -> None:
+    """A QuickBooks Desktop connection through the Web Connector gets its password once."""
+    assert conn.id is not None
+    if conn.quickbooks.desktop_transport is not DesktopTransport.WEB_CONNECTOR:
+        return
+    _, made = desktop_cli.web_connector_password(app.secrets, conn.id)
+    if made:
+        name = _shell_word(conn.name)
+        print("Next: add its .qwc file to the QuickBooks Web Connector and type its password "
+              "there (kept in the keyring only):\n"
+              f"  connex-desktop qb web-connector {name} --qwc FOLDER --show-password")
 
 
 def _connection_set(app: App, args: argparse.Namespace) -> int:
@@ -538,6 +563,8 @@ def _connection_set(app: App, args: argparse.Namespace) -> int:
     conn = _saved(kind, lambda: app.connection_service().update(changed, secrets,
                                                                new_store=args.new_store))
     print(f"Updated the connection {conn.name!r}.")
+    if conn.quickbooks.product is QuickBooksProduct.DESKTOP:
+        _desktop_next(app, conn)
     if args.new_store:
         print("It now reads a different store: the next sync books its orders as new. What "
               "it booked before stays in QuickBooks.")
@@ -547,13 +574,17 @@ def _connection_set(app: App, args: argparse.Namespace) -> int:
 def _connection_summary(app: App, conn: Connection, *, full: bool) -> dict[str, Any]:
     summary: dict[str, Any] = {
         "name": conn.name, "id": conn.id, "source": conn.source_kind, "mode": conn.mode.value,
-        "quickbooks": {"connected": conn.quickbooks.connected,
+        "quickbooks": {"product": conn.quickbooks.product.value,
+                       "connected": conn.quickbooks.connected,
                        "company": conn.quickbooks.company_name,
                        "environment": conn.quickbooks.environment,
                        "realm_id": conn.quickbooks.realm_id,
                        "signed_in_at": conn.quickbooks.signed_in_at,
                        "needs_reconnect": conn.quickbooks.needs_reconnect},
     }
+    if conn.quickbooks.product is QuickBooksProduct.DESKTOP:
+        summary["quickbooks"].update(company_file=conn.quickbooks.company_file,
+                                     transport=conn.quickbooks.desktop_transport.value)
     if full:
         secret_names = store_secret_names(app.source_kinds.get(conn.source_kind))
         summary.update({
@@ -604,6 +635,8 @@ def _connection_show(app: App, args: argparse.Namespace) -> int:
         return EXIT_OK
     for key, value in summary.items():
         print(f"{key}: {json.dumps(value) if isinstance(value, dict | list) else value}")
+    if conn.quickbooks.product is QuickBooksProduct.DESKTOP:
+        print("\n".join(desktop_cli.desktop_lines(conn)))
     if reads is not None:
         print(reads.describe())
     reconnect = _reconnect_line(conn)
@@ -727,6 +760,27 @@ def _sign_in_through_service(app: App, service: str | None
     if signed_in is None:
         return None
     return client, pending, signed_in
+
+
+def _qb_web_connector(app: App, args: argparse.Namespace) -> int:
+    conn = app.connections.get(args.name)
+    if (conn.quickbooks.product is not QuickBooksProduct.DESKTOP
+            or conn.quickbooks.desktop_transport is not DesktopTransport.WEB_CONNECTOR):
+        raise UsageError(f"{conn.name} does not book through the QuickBooks Web Connector; "
+                         "choose it with: connection set NAME --quickbooks desktop --transport "
+                         "web-connector")
+    assert conn.id is not None
+    password, _ = desktop_cli.web_connector_password(app.secrets, conn.id)
+    if args.qwc:
+        path = desktop_cli.write_qwc(app, conn, Path(args.qwc))
+        print(f"Wrote {path}. In the QuickBooks Web Connector: Add an application, choose this "
+              "file, allow it in QuickBooks, then type the password into its row.")
+    if args.show_password:
+        print(f"Web Connector password: {password}")
+    else:
+        print("The Web Connector's password is kept in the keyring; print it with "
+              "--show-password.")
+    return EXIT_OK
 
 
 def _qb_disconnect(app: App, args: argparse.Namespace) -> int:

@@ -154,6 +154,11 @@ def _add_server_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
                       help="book the demo as this transaction type (kept for later runs; "
                       "first run: invoices-with-payments)")
     demo.add_argument("--json", action="store_true")
+    demo.add_argument("--quickbooks", choices=[p.value for p in QuickBooksProduct],
+                      default=QuickBooksProduct.ONLINE.value,
+                      help="book into QuickBooks Online (a local sandbox, the default) or "
+                           "QuickBooks Desktop (a company file in this process, through a "
+                           "scripted Web Connector)")
     _company_options(demo, default=None)  # None: the kind the demo used last
 
 

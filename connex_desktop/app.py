@@ -141,6 +141,8 @@ class App:
         default=None, init=False, repr=False)
     desktop_processor_for: Callable[[Connection], QbXmlProcessor] | None = field(
         default=None, init=False, repr=False)
+    # Connections whose QuickBooks secrets live in memory only (the Desktop demo's).
+    memory_secrets: dict[int, SecretStore] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.ledger = LedgerRepository(self.database)
@@ -164,11 +166,12 @@ class App:
         return kind(settings, self.connection_service().store_secrets(connection.id, kind))
 
     def secrets_for(self, connection: Connection) -> SecretStore:
-        """The demo's QuickBooks tokens live in memory; every other connection's in the keyring."""
+        """The demos' QuickBooks secrets live in memory; every other connection's in the
+        keyring."""
         demo = self._demo
         if demo is not None and connection.id == demo.connection_id:
             return demo.secrets
-        return self.secrets
+        return self.memory_secrets.get(connection.id or -1, self.secrets)
 
     def quickbooks_client(self, connection: Connection, *,
                           secrets: SecretStore | None = None) -> QuickBooksClient:

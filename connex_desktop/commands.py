@@ -87,6 +87,8 @@ class UsageError(ConnexError):
 def demo(args: argparse.Namespace) -> int:
     with _app(args) as app:
         mode = TransactionMode(args.mode) if args.mode else None
+        if args.quickbooks == QuickBooksProduct.DESKTOP:
+            return _desktop_demo(app, args, mode)
         connection = app.start_demo(orders=args.orders, mode=mode, company_kind=args.company,
                                     multicurrency=args.multicurrency)
         if not args.json:
@@ -101,6 +103,25 @@ def demo(args: argparse.Namespace) -> int:
             print(_planted_note(planted, args.data_dir))
         # The failures the demo plants are the demo going as intended.
         return EXIT_OK if only_planted_failures(result) else _exit_code([result])
+
+
+def _desktop_demo(app: App, args: argparse.Namespace, mode: TransactionMode | None) -> int:
+    from connex_desktop import desktop_demo
+
+    demo = desktop_demo.start_desktop_demo(app, orders=args.orders, mode=mode)
+    try:
+        if not args.json:
+            print(f"Demo: {demo.connection.quickbooks.company_name}, a company file in this "
+                  "process, reached through the QuickBooks Web Connector (a scripted one); mode "
+                  f"{demo.connection.mode.info.label}.", flush=True)
+        result = _run(app, demo.connection, query=None, dry_run=False,
+                      trigger=RunTrigger.DEMO, retry_failed=False, quiet=args.json)
+    finally:
+        demo.close()
+    _print_results([result], as_json=args.json)
+    if not args.json:
+        print(desktop_demo.desktop_demo_note())
+    return _exit_code([result])
 
 
 def _planted_note(planted: Sequence[str], data_dir: str | None) -> str:

@@ -222,3 +222,24 @@ def test_a_number_longer_than_desktop_keeps_is_numbered_by_quickbooks_and_said(a
     assert "longer than the 11 characters QuickBooks Desktop keeps" in booked.message
     sync(app, shop)
     assert len(txns(quickbooks, "Invoice")) == 1
+
+
+def test_a_buyer_named_like_a_vendor_or_an_inactive_customer_is_booked_as_quickbooks_allows(
+        app, quickbooks, tmp_path):
+    """QuickBooks Desktop keeps a name once across customers and vendors, inactive ones too:
+    a buyer named like a vendor becomes "… (customer)"; one named like an inactive customer
+    books on that customer, made active again."""
+    company = quickbooks.company
+    company.add_name("Vendor", "Ridge Supply")
+    company.add_name("Customer", "Old Friend").active = False
+    orders = [row("2001", "MUG", "1", "9.50", customer_name="Ridge Supply",
+                  customer_email="ridge@example.com"),
+              row("2002", "MUG", "1", "9.50", customer_name="Old Friend",
+                  customer_email="friend@example.com")]
+    shop = desktop_connection(app, write_orders(tmp_path / "orders.csv", orders),
+                              TransactionMode.INVOICES)
+    sync(app, shop)
+    invoices = txns(quickbooks, "Invoice")
+    assert invoices["2001"].entity.name == "Ridge Supply (customer)"
+    assert invoices["2002"].entity.name == "Old Friend" and invoices["2002"].entity.active
+    assert [record.name for record in company.customers()].count("Old Friend") == 1

@@ -3,6 +3,7 @@ the Web Connector (here), COM on this computer, or the fake company file in test
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Protocol
@@ -20,6 +21,8 @@ from connex_desktop.qbdesktop.webconnector import (
 # How long a run waits for the Web Connector to pull one request: it calls on its own schedule
 # (every N minutes, or when the user presses Update Selected).
 WEB_CONNECTOR_WAIT_S = 15 * 60
+SESSION_END_WAIT_S = 5.0
+SESSION_END_POLL_S = 0.02
 
 
 class QbXmlProcessor(Protocol):
@@ -56,9 +59,10 @@ class WebConnectorSession:
                  progress: Progress | None = None, wait_s: float = WEB_CONNECTOR_WAIT_S,
                  started: Callable[[WebConnectorServer], None] | None = None) -> None:
         self.queue = RequestQueue(progress)
-        service = WebConnectorService(account, secrets, self.queue)
+        self.queue.open_run()
+        self.service = WebConnectorService(account, secrets, self.queue)
         try:
-            self.server = WebConnectorServer(service, port).start()
+            self.server = WebConnectorServer(self.service, port).start()
         except OSError as error:
             raise RetryLaterError(
                 f"The Web Connector's address (port {port} on this computer) is in use, by "
@@ -72,4 +76,10 @@ class WebConnectorSession:
         return self.transport.process(request)
 
     def close(self) -> None:
+        """The run is over: the Web Connector's session ends (given a moment to close it
+        politely) and the service stops."""
+        self.queue.close_run()
+        deadline = time.monotonic() + SESSION_END_WAIT_S
+        while self.service.sessions and time.monotonic() < deadline:
+            time.sleep(SESSION_END_POLL_S)
         self.server.stop()

@@ -14,7 +14,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from connex_desktop.core.connection import Connection
+from connex_desktop.core.connection import (
+    Connection,
+    DesktopTransport,
+    QuickBooksCompany,
+    QuickBooksProduct,
+)
 from connex_desktop.core.errors import (
     Cancelled,
     ConnexError,
@@ -120,7 +125,9 @@ class Engine:
     def prepare(self, connection: Connection) -> str | None:
         """Why this connection cannot sync right now, in plain words; None when it can."""
         problem = self._local_problem(connection)
-        if problem:
+        if problem or waits_for_web_connector(connection.quickbooks):
+            # Through the Web Connector QuickBooks answers only when it calls, on its own
+            # schedule: the company is checked when the run starts.
             return problem
         try:
             client = self.client_for(connection)
@@ -327,6 +334,11 @@ class Engine:
         cursor = self.cursors.get(connection.id, CURSOR_NAME)
         since = datetime.fromisoformat(cursor) - CURSOR_OVERLAP if cursor else None
         return OrderQuery(modified_since=since, statuses=connection.statuses)
+
+
+def waits_for_web_connector(company: QuickBooksCompany) -> bool:
+    return (company.product is QuickBooksProduct.DESKTOP
+            and company.desktop_transport is DesktopTransport.WEB_CONNECTOR)
 
 
 def _healing_note(failed_before: list[str], tried: set[str],

@@ -253,3 +253,12 @@ def test_a_buyer_named_like_a_vendor_or_an_inactive_customer_is_booked_as_quickb
     assert invoices["2001"].entity.name == "Ridge Supply (customer)"
     assert invoices["2002"].entity.name == "Old Friend" and invoices["2002"].entity.active
     assert [record.name for record in company.customers()].count("Old Friend") == 1
+
+
+def test_prepare_does_not_wait_for_the_web_connector(app, web_connector, tmp_path):
+    """The window asks whether a run can start; through the Web Connector, which calls on its
+    own schedule, the company is checked when the run starts instead."""
+    app.web_connector_started = None    # no Web Connector will call
+    shop = desktop_connection(app, write_orders(tmp_path / "orders.csv", ORDERS),
+                              TransactionMode.INVOICES)
+    assert app.engine().prepare(shop) is None

@@ -57,8 +57,12 @@ class NameLimits:
     # A number over its limit: QuickBooks numbers the document (its memo names the order)
     # instead of the order failing.
     number_falls_back: bool = False
+    # Names are kept in Latin-1 (QuickBooks Desktop): a buyer's name in other letters would be
+    # question marks there, and two buyers' could look the same, so the email names them.
+    latin1_names: bool = False
 
 
 ONLINE_LIMITS = NameLimits()
 DESKTOP_LIMITS = NameLimits(DESKTOP_REF_NUMBER_MAX_CHARS, DESKTOP_ITEM_NAME_MAX_CHARS,
-                            DESKTOP_CUSTOMER_NAME_MAX_CHARS, number_falls_back=True)
+                            DESKTOP_CUSTOMER_NAME_MAX_CHARS, number_falls_back=True,
+                            latin1_names=True)

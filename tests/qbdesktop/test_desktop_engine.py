@@ -262,3 +262,21 @@ def test_prepare_does_not_wait_for_the_web_connector(app, web_connector, tmp_pat
     shop = desktop_connection(app, write_orders(tmp_path / "orders.csv", ORDERS),
                               TransactionMode.INVOICES)
     assert app.engine().prepare(shop) is None
+
+
+def test_buyers_named_in_letters_desktop_cannot_keep_are_named_by_their_email(app, quickbooks,
+                                                                              tmp_path):
+    """QuickBooks Desktop keeps names in Latin-1: "Иван Петров" and "Олег Попова" would both be
+    "???? ??????" there, and the second buyer's orders would go to the first."""
+    orders = [row("3001", "MUG", "1", "9.50", customer_name="Иван Петров",
+                  customer_email="ivan@example.com"),
+              row("3002", "MUG", "2", "9.50", customer_name="Олег Попова",
+                  customer_email="oleg@example.com"),
+              row("3003", "MUG", "3", "9.50", customer_name="Zoë Brontë",
+                  customer_email="zoe@example.com")]
+    shop = desktop_connection(app, write_orders(tmp_path / "orders.csv", orders),
+                              TransactionMode.INVOICES)
+    sync(app, shop)
+    invoices = txns(quickbooks, "Invoice")
+    assert {number: txn.entity.name for number, txn in invoices.items()} == {
+        "3001": "ivan@example.com", "3002": "oleg@example.com", "3003": "Zoë Brontë"}

@@ -11,6 +11,7 @@ from connex_desktop.core.errors import OrderDataError
 from connex_desktop.core.model import OrderLine
 from connex_desktop.core.plan import NewEntity, NewEntityRef
 from connex_desktop.core.quickbooks_rules import NAME_MAX_CHARS
+from connex_desktop.qbdesktop.qbxml import latin1
 from connex_desktop.sync.customer_fields import (
     currency_of,
     currency_twin,
@@ -45,6 +46,8 @@ class Entities:
                 if found is not None:
                     return as_ref(found, "DisplayName")
             name = clean_name(buyer.name or buyer.company or email)
+            if self.setup.limits.latin1_names and email and not keeps_letters(name):
+                name = email
             name = name[:self.setup.limits.customer_name]
             if name:
                 return self._named_customer(name, email)
@@ -177,6 +180,11 @@ def other_sku(item: Mapping[str, Any], sku: str) -> bool:
     theirs = str(item.get("Sku") or "").strip().casefold()
     ours = sku[:NAME_MAX_CHARS].strip().casefold()   # QuickBooks keeps 100 characters of it
     return bool(theirs and ours and theirs != ours)
+
+
+def keeps_letters(name: str) -> bool:
+    """Whether QuickBooks Desktop's Latin-1 keeps every letter of the name (accents may go)."""
+    return latin1(name).count("?") == name.count("?")
 
 
 def clean_name(name: str) -> str:

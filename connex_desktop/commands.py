@@ -170,7 +170,6 @@ def sync(args: argparse.Namespace) -> int:
             for conn in (app.connections.list() if args.all else [
                 app.connections.get(name) for name in args.names])]
         query = _query(args)
-        app.web_connector_started = desktop_cli.say_waiting
         results = [_run(app, conn, query=query, dry_run=args.dry_run,
                         trigger=RunTrigger.RETRY if args.retry_failed else RunTrigger.CLI,
                         retry_failed=args.retry_failed, quiet=args.json)
@@ -274,6 +273,7 @@ def _app(args: argparse.Namespace) -> Iterator[App]:
     app: App | None = None
     try:
         app = build_app(getattr(args, "data_dir", None))
+        app.web_connector_started = desktop_cli.say_waiting   # syncs and undos wait for it
         yield app
     except ConnexError as error:
         log.warning("%s: %s", args.command, error)

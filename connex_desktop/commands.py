@@ -693,6 +693,11 @@ def _connection_remove(app: App, args: argparse.Namespace) -> int:
 def _qb_connect(app: App, args: argparse.Namespace) -> int:
     conn = app.connections.get(args.name)
     assert conn.id is not None
+    if conn.quickbooks.product is QuickBooksProduct.DESKTOP:
+        raise UsageError(f"{conn.name} books into QuickBooks Desktop, which needs no sign-in: "
+                         "QuickBooks asks to allow the app the first time it is reached "
+                         f"(Web Connector: connex-desktop qb web-connector "
+                         f"{_shell_word(conn.name)} --qwc FOLDER).")
     service = app.connection_service()
     keep: Callable[[], Connection]
     storing: AbstractContextManager[None] = nullcontext()

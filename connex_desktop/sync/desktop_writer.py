@@ -4,8 +4,9 @@ with the document, and sent again byte for byte after any doubt."""
 from __future__ import annotations
 
 import uuid
+import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from connex_desktop.core.errors import ConnexError, ErrorKind, OrderDataError
 from connex_desktop.core.money import ZERO
@@ -37,10 +38,7 @@ from connex_desktop.qbdesktop.responses import (
 )
 from connex_desktop.quickbooks.client import BatchOperation
 from connex_desktop.quickbooks.errors import QuickBooksCode, QuickBooksFault
-from connex_desktop.sync.desktop_company import desktop_fault
-
-if TYPE_CHECKING:
-    from connex_desktop.sync.desktop_company import QuickBooksDesktop
+from connex_desktop.sync.desktop_company import QuickBooksDesktop, desktop_fault
 
 # Where a write's body keeps its qbXML message set (recorded in the ledger with the body), or
 # why none could be built.
@@ -109,7 +107,7 @@ class DesktopWriter:
                          request_id)
         return Write(write.entity, dict(write.body, **{MESSAGE: document}), request_id)
 
-    def _request(self, write: Write, request_id: str) -> Any:
+    def _request(self, write: Write, request_id: str) -> ET.Element:
         body = {key: value for key, value in write.body.items() if key not in (MESSAGE, UNBUILT)}
         if write.entity in MOD_REQUESTS:
             return entity_request(write.entity, body, request_id).element

@@ -1,5 +1,6 @@
 """A fake QuickBooks Desktop company behind the app's Web Connector service, and a scripted
-Web Connector between them; a small booking loop stands in for the engine's Desktop writer."""
+Web Connector between them; a small booking loop books plans directly (the engine books through
+sync/desktop_writer.py: test_desktop_engine.py)."""
 
 from __future__ import annotations
 

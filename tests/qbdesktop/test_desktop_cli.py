@@ -66,6 +66,8 @@ def add_desktop_shop(environment: dict[str, str], data_dir: Path, orders: Path,
                   "--show-password")
     assert written.returncode == 0, written.stderr
     password = written.stdout.split("Web Connector password: ")[1].strip()
+    refused = cli(environment, data_dir, "qb", "connect", "Shop")
+    assert refused.returncode == 2 and "needs no sign-in" in refused.stderr
     again = cli(environment, data_dir, "qb", "web-connector", "Shop", "--show-password")
     assert again.stdout.split("Web Connector password: ")[1].strip() == password   # made once
     qwc = ET.parse(tmp_path / "Connex Desktop - Shop.qwc").getroot()

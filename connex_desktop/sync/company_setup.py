@@ -30,6 +30,10 @@ def numbering_problem(connection: Connection, preferences: Mapping[str, Any]) ->
                 "order numbers. Turn on 'Custom transaction numbers' in QuickBooks (Account and "
                 "settings, Sales), or choose 'Use QuickBooks numbering' for this connection.")
     if connection.mode.books_estimate and sales_forms.get("AllowEstimates") is False:
+        if connection.quickbooks.product is QuickBooksProduct.DESKTOP:
+            return ("QuickBooks Desktop Pro has no sales orders (Premier and Enterprise have "
+                    "them), and this connection books sales orders. Choose a mode without "
+                    "sales orders for it.")
         return ("Estimates are turned off in QuickBooks, and this connection books sales orders "
                 "as estimates. Turn on estimates in QuickBooks (Account and settings, Sales).")
     return None

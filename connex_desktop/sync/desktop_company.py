@@ -107,14 +107,15 @@ class QuickBooksDesktop:
 
     def preferences(self) -> dict[str, Any]:
         """What the planner reads of Online's preferences, as a US QuickBooks Desktop file has
-        it: its own numbers kept, sales orders, shipping and discount items, sales tax by the
-        file's taxable sales tax code (named "Tax" in a new file)."""
+        it: its own numbers kept, sales orders (not in Pro), shipping and discount items, sales
+        tax by the file's taxable sales tax code (named "Tax" in a new file)."""
         codes = self.query_all("TaxCode")
         taxable = next((code for code in codes if code["Taxable"] and code["Active"]), None)
         tax: dict[str, Any] = {"UsingSalesTax": taxable is not None}
         if taxable is not None:
             tax["TaxGroupCodeRef"] = {"value": taxable["Id"]}
-        return {"SalesFormsPrefs": {"CustomTxnNumbers": True, "AllowEstimates": True,
+        sales_orders = has_sales_orders(str(self.company_info()["CompanyName"]))
+        return {"SalesFormsPrefs": {"CustomTxnNumbers": True, "AllowEstimates": sales_orders,
                                     "AllowShipping": True, "AllowDiscount": True},
                 "TaxPrefs": tax,
                 "CurrencyPrefs": {"HomeCurrency": {"value": "USD"},
@@ -202,6 +203,14 @@ class QuickBooksDesktop:
         if result.outcome is Outcome.ERROR and not missing and not write:
             raise desktop_fault(result_error(result, what=request.tag.removesuffix("Rq")))
         return result
+
+
+def has_sales_orders(product_name: str) -> bool:
+    """Sales orders are in Premier, Enterprise and Accountant, not in Pro (HostQuery's
+    ProductName, e.g. "QuickBooks Pro 2024", "QuickBooks Premier Edition 2024")."""
+    words = product_name.split()
+    return "Pro" not in words or any(edition in words
+                                     for edition in ("Premier", "Enterprise", "Accountant"))
 
 
 def desktop_items(mapping: QuickBooksMapping) -> DesktopItems:

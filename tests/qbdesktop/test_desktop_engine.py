@@ -3,6 +3,7 @@ against Intuit's schema) through the same seam as Online: every mode, to the cen
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -280,3 +281,17 @@ def test_buyers_named_in_letters_desktop_cannot_keep_are_named_by_their_email(ap
     invoices = txns(quickbooks, "Invoice")
     assert {number: txn.entity.name for number, txn in invoices.items()} == {
         "3001": "ivan@example.com", "3002": "oleg@example.com", "3003": "Zoë Brontë"}
+
+
+def test_quickbooks_pro_has_no_sales_orders_and_says_so(app, quickbooks, tmp_path):
+    quickbooks.product = "QuickBooks Pro 2024"
+    orders = write_orders(tmp_path / "orders.csv", ORDERS)
+    shop = desktop_connection(app, orders, TransactionMode.SALES_ORDERS_INVOICES)
+    refused = app.engine().run(shop)
+    assert refused.status is RunStatus.FAILED
+    assert "QuickBooks Desktop Pro has no sales orders" in refused.message
+    assert quickbooks.company.txns == {}
+
+    invoices = app.connections.update(dataclasses.replace(shop, mode=TransactionMode.INVOICES))
+    sync(app, invoices)
+    assert {number: txn.total for number, txn in txns(quickbooks, "Invoice").items()} == TOTALS

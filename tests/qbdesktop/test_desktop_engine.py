@@ -90,6 +90,17 @@ def purchase_orders(quickbooks: FakeQuickBooks) -> list[tuple[str, Decimal]]:
                   if txn.kind == "PurchaseOrder")
 
 
+def book_mugs(app: App, quickbooks: FakeQuickBooks, tmp_path: Path,
+              buyers: dict[str, tuple[str, str]]) -> dict[str, Txn]:
+    """A mug for each buyer (order number → name, email), invoiced; the invoices by number."""
+    orders = [row(number, "MUG", "1", "9.50", customer_name=name, customer_email=email)
+              for number, (name, email) in buyers.items()]
+    shop = desktop_connection(app, write_orders(tmp_path / "orders.csv", orders),
+                              TransactionMode.INVOICES)
+    sync(app, shop)
+    return txns(quickbooks, "Invoice")
+
+
 def sync(app: App, connection: Connection) -> None:
     result = app.engine().run(connection)
     assert result.status is RunStatus.SUCCEEDED, (result.message, result.errors)
@@ -243,14 +254,8 @@ def test_a_buyer_named_like_a_vendor_or_an_inactive_customer_is_booked_as_quickb
     company = quickbooks.company
     company.add_name("Vendor", "Ridge Supply")
     company.add_name("Customer", "Old Friend").active = False
-    orders = [row("2001", "MUG", "1", "9.50", customer_name="Ridge Supply",
-                  customer_email="ridge@example.com"),
-              row("2002", "MUG", "1", "9.50", customer_name="Old Friend",
-                  customer_email="friend@example.com")]
-    shop = desktop_connection(app, write_orders(tmp_path / "orders.csv", orders),
-                              TransactionMode.INVOICES)
-    sync(app, shop)
-    invoices = txns(quickbooks, "Invoice")
+    invoices = book_mugs(app, quickbooks, tmp_path, {"2001": ("Ridge Supply", "ridge@example.com"),
+                                                     "2002": ("Old Friend", "friend@example.com")})
     assert invoices["2001"].entity.name == "Ridge Supply (customer)"
     assert invoices["2002"].entity.name == "Old Friend" and invoices["2002"].entity.active
     assert [record.name for record in company.customers()].count("Old Friend") == 1
@@ -269,16 +274,9 @@ def test_buyers_named_in_letters_desktop_cannot_keep_are_named_by_their_email(ap
                                                                               tmp_path):
     """QuickBooks Desktop keeps names in Latin-1: "Иван Петров" and "Олег Попова" would both be
     "???? ??????" there, and the second buyer's orders would go to the first."""
-    orders = [row("3001", "MUG", "1", "9.50", customer_name="Иван Петров",
-                  customer_email="ivan@example.com"),
-              row("3002", "MUG", "2", "9.50", customer_name="Олег Попова",
-                  customer_email="oleg@example.com"),
-              row("3003", "MUG", "3", "9.50", customer_name="Zoë Brontë",
-                  customer_email="zoe@example.com")]
-    shop = desktop_connection(app, write_orders(tmp_path / "orders.csv", orders),
-                              TransactionMode.INVOICES)
-    sync(app, shop)
-    invoices = txns(quickbooks, "Invoice")
+    invoices = book_mugs(app, quickbooks, tmp_path, {"3001": ("Иван Петров", "ivan@example.com"),
+                                                     "3002": ("Олег Попова", "oleg@example.com"),
+                                                     "3003": ("Zoë Brontë", "zoe@example.com")})
     assert {number: txn.entity.name for number, txn in invoices.items()} == {
         "3001": "ivan@example.com", "3002": "oleg@example.com", "3003": "Zoë Brontë"}
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtGui import QAction, QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
     QHeaderView,
     QMainWindow,
     QMessageBox,
+    QSplitter,
     QStackedWidget,
     QTableView,
     QVBoxLayout,
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from connex_desktop import APP_DISPLAY_NAME
 from connex_desktop.app import App
+from connex_desktop.core.app_settings import WINDOW_PLACE
 from connex_desktop.core.connection import Connection
 from connex_desktop.core.errors import ConnexError
 from connex_desktop.core.result import RunTrigger
@@ -27,17 +29,21 @@ from connex_desktop.ui.configure import ConfigureDialog
 from connex_desktop.ui.connect_dialog import ConnectDialog
 from connex_desktop.ui.connections_model import ConnectionIdRole, ConnectionsModel
 from connex_desktop.ui.controller import SyncController
+from connex_desktop.ui.detail_pane import DetailPane
 from connex_desktop.ui.empty_page import EmptyPage
 from connex_desktop.ui.log_dialogs import SyncLogDialogs
 from connex_desktop.ui.run_feedback import RunFeedback
 from connex_desktop.ui.run_status import RunStatusRow
 from connex_desktop.ui.scheduler import AutoSyncScheduler
+from connex_desktop.ui.screen_fit import place_of, size_main_window
 from connex_desktop.ui.sync_log import SyncLogDialog
 from connex_desktop.ui.window_actions import build_actions, enable_actions
 
 EMPTY_PAGE, LIST_PAGE = 0, 1
 # Wide enough for a shop address or a file name; the rest is elided and shown in the tooltip.
 MAX_COLUMN_WIDTH_PX = 250
+# Narrower than this, the selected connection's pane goes under the list instead of beside it.
+SIDE_BY_SIDE_MIN_WIDTH_PX = 1100
 
 
 def confirmed(parent: QWidget, title: str, question: str) -> bool:
@@ -84,7 +90,6 @@ class MainWindow(QMainWindow):
         # The platform adds the application's display name to any other title.
         self.setWindowTitle(APP_DISPLAY_NAME)
         self.setWindowIcon(icon("app"))
-        self.resize(1240, 560)
 
         self.model = ConnectionsModel(app, scheduler)
         self.table = self._build_table()
@@ -97,13 +102,20 @@ class MainWindow(QMainWindow):
         self.add_button.clicked.connect(self.add_connection)
         self.pages.addWidget(empty_page)
         self.pages.addWidget(self.table)
+        self.detail = DetailPane(app, (self.sync_action, self.preview_action,
+                                       self.configure_action, self.log_action))
+        self.split = QSplitter()
+        self.split.setChildrenCollapsible(False)
+        for widget, stretch in ((self.pages, 3), (self.detail, 1)):
+            self.split.addWidget(widget)
+            self.split.setStretchFactor(self.split.indexOf(widget), stretch)
 
         self.status = RunStatusRow()
         self.progress_label, self.progress_bar = self.status.label, self.status.bar
 
         central = QWidget()
         layout = QVBoxLayout(central)
-        layout.addWidget(self.pages, 1)
+        layout.addWidget(self.split, 1)
         layout.addWidget(self.status)
         self.setCentralWidget(central)
 
@@ -111,6 +123,7 @@ class MainWindow(QMainWindow):
         self._run_feedback = RunFeedback(self, controller)
         scheduler.paused_changed.connect(lambda _paused: self.reload())
         self.reload()
+        size_main_window(self, app.settings.get(WINDOW_PLACE))
 
     # ── building ────────────────────────────────────────────────────────────────────────────
 
@@ -175,6 +188,9 @@ class MainWindow(QMainWindow):
             running=connection_id is not None and self._controller.is_running(connection_id),
             cancellable=(connection_id is not None
                          and self._controller.request(connection_id) is not None))
+        row = self.model.row_of(connection_id) if connection_id is not None else -1
+        self.detail.show_row(self.model.rows()[row] if row >= 0 else None,
+                             self.model.index(row, ConnectionsModel.NEXT_SYNC).data())
         if connection_id is None:
             self.status.show_text("")
             return
@@ -319,7 +335,15 @@ class MainWindow(QMainWindow):
         QApplication.quit()
         return True
 
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.split.setOrientation(Qt.Orientation.Horizontal
+                                  if self.width() >= SIDE_BY_SIDE_MIN_WIDTH_PX
+                                  else Qt.Orientation.Vertical)
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.isVisible():    # where the user left it, for the next start
+            self._app.settings.set(WINDOW_PLACE, place_of(self))
         # Qt closes every window on quit: only a close of the window alone hides it to the tray.
         if self.keep_running_in_tray and not self._quitting:
             event.ignore()

@@ -29,6 +29,7 @@ from connex_desktop.ui.configure.schedule_tab import ScheduleTab
 from connex_desktop.ui.configure.store_tab import StoreTab
 from connex_desktop.ui.configure.transactions_tab import TransactionsTab
 from connex_desktop.ui.connect_dialog import ConnectDialog
+from connex_desktop.ui.screen_fit import fit_to_screen
 
 
 class ConfigureDialog(QDialog):
@@ -47,7 +48,7 @@ class ConfigureDialog(QDialog):
         self.errors, self.hints = self.rows.errors, self.rows.hints
         self.discard_question: QMessageBox | None = None   # open while the user decides
         self.setWindowTitle(f"Configure {connection.name}" if connection else "Add a connection")
-        self.resize(720, 560)
+        fit_to_screen(self, 720, 560)
 
         self.store = StoreTab(app.connection_service(), self.rows,
                               editing=connection is not None and connection.id is not None)

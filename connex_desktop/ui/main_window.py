@@ -5,14 +5,11 @@ from __future__ import annotations
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QApplication,
-    QHeaderView,
     QMainWindow,
     QMessageBox,
     QSplitter,
     QStackedWidget,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -28,6 +25,7 @@ from connex_desktop.ui.assets import icon
 from connex_desktop.ui.configure import ConfigureDialog
 from connex_desktop.ui.connect_dialog import ConnectDialog
 from connex_desktop.ui.connections_model import ConnectionIdRole, ConnectionsModel
+from connex_desktop.ui.connections_table import ConnectionsTable
 from connex_desktop.ui.controller import SyncController
 from connex_desktop.ui.detail_pane import DetailPane
 from connex_desktop.ui.empty_page import EmptyPage
@@ -40,8 +38,6 @@ from connex_desktop.ui.sync_log import SyncLogDialog
 from connex_desktop.ui.window_actions import build_actions, enable_actions
 
 EMPTY_PAGE, LIST_PAGE = 0, 1
-# Wide enough for a shop address or a file name; the rest is elided and shown in the tooltip.
-MAX_COLUMN_WIDTH_PX = 250
 # Narrower than this, the selected connection's pane goes under the list instead of beside it.
 SIDE_BY_SIDE_MIN_WIDTH_PX = 1100
 
@@ -92,7 +88,8 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(icon("app"))
 
         self.model = ConnectionsModel(app, scheduler)
-        self.table = self._build_table()
+        self.table = ConnectionsTable(self.model)
+        self.table.doubleClicked.connect(lambda _index: self.configure_selected())
 
         build_actions(self, scheduler)     # self.add_action … self.quit_action, and their menus
         self.pages = QStackedWidget()
@@ -125,37 +122,13 @@ class MainWindow(QMainWindow):
         self.reload()
         size_main_window(self, app.settings.get(WINDOW_PLACE))
 
-    # ── building ────────────────────────────────────────────────────────────────────────────
-
-    def _build_table(self) -> QTableView:
-        """The list of connections, one row each, picked by the arrow keys."""
-        table = QTableView()
-        table.setAccessibleName("Connections")
-        table.setTabKeyNavigation(False)    # rows are picked with the arrows; Tab moves on
-        table.setModel(self.model)
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        table.setAlternatingRowColors(True)
-        table.setWordWrap(False)
-        table.verticalHeader().hide()
-        table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
-        header = table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        # The last sync's summary takes the room left, so the list never scrolls sideways.
-        header.setSectionResizeMode(ConnectionsModel.LAST_SYNC, QHeaderView.ResizeMode.Stretch)
-        table.doubleClicked.connect(lambda _index: self.configure_selected())
-        return table
-
     # ── state ───────────────────────────────────────────────────────────────────────────────
 
     def reload(self, select_id: int | None = None) -> None:
         """Re-read the connections, keeping (or moving) the selection."""
         keep = select_id if select_id is not None else self.selected_id()
         self.model.reload()
-        self.table.resizeColumnsToContents()
-        for column in range(self.model.columnCount()):
-            self.table.setColumnWidth(column, min(self.table.columnWidth(column),
-                                                  MAX_COLUMN_WIDTH_PX))
+        self.table.fit_columns()
         self.pages.setCurrentIndex(LIST_PAGE if self.model.rowCount() else EMPTY_PAGE)
         if keep is not None:
             self.select(keep)

@@ -8,8 +8,12 @@ from PySide6.QtGui import QScreen
 from PySide6.QtWidgets import QAbstractButton, QWidget
 
 from connex_desktop.core.app_settings import WINDOW_PLACE, WindowPlace
+from connex_desktop.core.connection import Connection
+from connex_desktop.core.modes import TransactionMode
 from connex_desktop.ui.application import Desktop
 from connex_desktop.ui.configure import ConfigureDialog
+from connex_desktop.ui.connections_model import ConnectionsModel
+from connex_desktop.ui.connections_table import LAST_SYNC_MIN_WIDTH_PX
 from tests.ui.conftest import DEMO_ORDERS
 
 PANEL_PX = 30     # a desktop's task bar, outside the available geometry
@@ -67,6 +71,24 @@ def test_the_main_window_uses_a_large_screen(qtbot, app, screen_of):
     assert window.split.orientation() is Qt.Orientation.Horizontal
     assert window.detail.isVisible()
     assert window.detail.x() > window.table.x() + window.table.width()
+    desktop.shutdown()
+
+
+@pytest.mark.parametrize("width, height", [(800, 600), (1440, 900)])
+def test_the_last_sync_shows_whatever_the_width(qtbot, app, screen_of, width, height):
+    screen_of(width, height)
+    desktop = open_desktop(qtbot, app)
+    window = desktop.window
+    window.try_demo()
+    app.connections.add(Connection(
+        name="Wholesale orders (file)", source_kind="csv", mode=TransactionMode.INVOICES,
+        source_settings={"path": "/home/me/Documents/wholesale-orders-2026.csv"},
+        statuses=("completed", "processing")))
+    window.show()
+    window.reload()
+    table = window.table
+    assert table.columnWidth(ConnectionsModel.LAST_SYNC) >= LAST_SYNC_MIN_WIDTH_PX
+    assert table.horizontalScrollBar().maximum() == 0       # nothing hidden to the right
     desktop.shutdown()
 
 

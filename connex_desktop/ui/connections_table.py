@@ -14,9 +14,22 @@ MAX_COLUMN_WIDTH_PX = 250
 LAST_SYNC_MIN_WIDTH_PX = 240
 
 
+def widest_that_fits(wanted: list[int], room: int) -> int:
+    """The widest a column may be for all to fit in `room`: the narrow ones keep their width,
+    the wide ones give way alike."""
+    left = room
+    for index, width in enumerate(sorted(wanted)):
+        share = left // (len(wanted) - index)
+        if width > share:
+            return share
+        left -= width
+    return max(wanted)
+
+
 class ConnectionsTable(QTableView):
     """The columns take what their contents need, up to a maximum; when the list is narrower
-    than that, they shrink alike, so the last sync's summary shows and nothing scrolls sideways."""
+    than that, the widest give way, so the last sync's summary shows and nothing scrolls
+    sideways."""
 
     def __init__(self, model: ConnectionsModel) -> None:
         super().__init__()
@@ -45,13 +58,13 @@ class ConnectionsTable(QTableView):
     def _share_width(self) -> None:
         others = [column for column in range(len(self._wanted))
                   if column != ConnectionsModel.LAST_SYNC]
-        wanted = sum(self._wanted[column] for column in others)
-        if not wanted:
+        if not others:
             return
         width = self.viewport().width()
-        scale = min(1.0, max(width - LAST_SYNC_MIN_WIDTH_PX, width // 2) / wanted)
+        widest = widest_that_fits([self._wanted[column] for column in others],
+                                  max(width - LAST_SYNC_MIN_WIDTH_PX, width // 2))
         for column in others:
-            self.setColumnWidth(column, int(self._wanted[column] * scale))
+            self.setColumnWidth(column, min(self._wanted[column], widest))
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

@@ -1,4 +1,5 @@
-"""README screenshots of the real window: `xvfb-run python -m connex_desktop.ui.screenshots`."""
+"""README screenshots of the real window, on a 1440x900 screen:
+`xvfb-run -s "-screen 0 1440x900x24" python -m connex_desktop.ui.screenshots`."""
 
 from __future__ import annotations
 
@@ -79,10 +80,14 @@ def main() -> int:
     window.sync_selected()
     wait_until(lambda: finished)
     window.reload(select_id=demo.id)
+    wait_until(lambda: window.detail.overview is not None)
     shoot(window, "main-window")
 
     log = window.show_log(demo.id)
-    log.resize(1000, 640)
+    log.resize(1100, 700)
+    wait_until(lambda: not log.loading and log.selected_order() is not None)
+    failure = app.runs.failed_orders(demo.id)[0]    # one the demo planted: explained in full
+    log.select_order(failure.order_number)
     shoot(log, "sync-log")
     log.hide()
 

@@ -6,7 +6,7 @@ import dataclasses
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QLabel, QToolBar
+from PySide6.QtWidgets import QLabel, QLineEdit, QToolBar
 
 from connex_desktop.ui.assets import action_icon
 from connex_desktop.ui.colors import MINIMUM_CONTRAST, contrast
@@ -53,6 +53,11 @@ def test_failed_and_partial_syncs_read_at_4_5_to_1_in_the_list(qtbot, palette, d
     shown = last_sync.data(Qt.ItemDataRole.ForegroundRole)
     assert shown is not None
     assert worst_contrast(shown, palette) >= MINIMUM_CONTRAST, shown.name()
+
+
+def test_placeholders_in_inputs_read_at_4_5_to_1(palette, desktop):
+    placeholder = QLineEdit().palette().color(Role.PlaceholderText)
+    assert worst_contrast(placeholder, palette) >= MINIMUM_CONTRAST, placeholder.name()
 
 
 def test_the_toolbar_buttons_show_an_icon_beside_their_words(desktop):

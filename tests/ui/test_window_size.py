@@ -13,7 +13,7 @@ from connex_desktop.core.modes import TransactionMode
 from connex_desktop.ui.application import Desktop
 from connex_desktop.ui.configure import ConfigureDialog
 from connex_desktop.ui.connections_model import ConnectionsModel
-from connex_desktop.ui.connections_table import LAST_SYNC_MIN_WIDTH_PX
+from connex_desktop.ui.connections_table import LAST_SYNC_MIN_WIDTH_PX, widest_that_fits
 from tests.ui.conftest import DEMO_ORDERS
 
 PANEL_PX = 30     # a desktop's task bar, outside the available geometry
@@ -145,3 +145,8 @@ def test_a_remembered_place_too_big_for_the_screen_is_not_kept(qtbot, app, scree
     desktop.window.show()
     assert inside(desktop.window, room), desktop.window.frameGeometry()
     desktop.shutdown()
+
+
+def test_narrow_columns_keep_their_width_and_the_wide_give_way_alike():
+    assert widest_that_fits([60, 80, 250, 250], 500) == 180        # 60 + 80 + 180 + 180
+    assert widest_that_fits([60, 80, 250], 1000) == 250            # all fit

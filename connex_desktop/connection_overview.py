@@ -45,17 +45,18 @@ def read_overview(runs: RunRepository, connection_id: int) -> ConnectionOverview
                               tuple(runs.failed_orders(connection_id)))
 
 
-def health(connection: Connection, overview: ConnectionOverview, *,
-           needs_reconnect: bool) -> Health:
-    """The one thing most worth knowing about the connection now."""
+def health(connection: Connection, overview: ConnectionOverview, *, needs_reconnect: bool,
+           running: bool = False, previewing: bool = False) -> Health:
+    """The one thing most worth knowing about the connection now; `running`: a run of it is
+    going on (a preview, with `previewing`), which its records may not show yet."""
     last = overview.last_sync
     failures = len(overview.failures)
     if not connection.quickbooks.connected:
         return Health(Tone.PROBLEM, "Not connected to QuickBooks")
     if needs_reconnect:
         return Health(Tone.PROBLEM, "Reconnect to QuickBooks")
-    if last is not None and last.running:
-        return Health(Tone.QUIET, "Syncing")
+    if running or (last is not None and last.running):
+        return Health(Tone.QUIET, "Previewing" if previewing else "Syncing")
     if last is not None and last.status == RunStatus.FAILED.value:
         return Health(Tone.PROBLEM, "Last sync failed")
     if failures:

@@ -90,3 +90,9 @@ def test_a_connection_never_synced_says_so(runs, shop):
     assert (state.tone, state.words) == (Tone.QUIET, "Not synced yet")
     runs.start(shop.id, RunTrigger.MANUAL)      # still running
     assert health(shop, read_overview(runs, shop.id), needs_reconnect=False).words == "Syncing"
+    finished(runs, shop.id)
+    overview = read_overview(runs, shop.id)
+    # The window knows of a run before its record is written.
+    assert health(shop, overview, needs_reconnect=False, running=True).words == "Syncing"
+    assert health(shop, overview, needs_reconnect=False, running=True,
+                  previewing=True).words == "Previewing"

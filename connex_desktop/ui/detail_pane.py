@@ -127,7 +127,8 @@ class DetailPane(QFrame):
         if ticket != self._reads:
             return
         self.overview = overview
-        state = health(row.connection, overview, needs_reconnect=row.needs_reconnect)
+        state = health(row.connection, overview, needs_reconnect=row.needs_reconnect,
+                       running=row.progress is not None, previewing=row.dry_run)
         foreground, background = BADGE_COLORS[state.tone]
         self.badge.setText(state.words)
         self.badge.setStyleSheet(f"color: {foreground}; background: {background}; "

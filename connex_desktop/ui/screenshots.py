@@ -17,6 +17,7 @@ from connex_desktop.core.connection import Connection, Schedule
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.resources import resources_dir
 from connex_desktop.storage.keyring_secrets import MemorySecretStore
+from connex_desktop.storage.sync_log import Shown
 from connex_desktop.ui.application import Desktop
 from connex_desktop.ui.configure import ConfigureDialog
 from connex_desktop.ui.connect_dialog import ConnectDialog
@@ -86,8 +87,9 @@ def main() -> int:
     log = window.show_log(demo.id)
     log.resize(1100, 700)
     wait_until(lambda: not log.loading and log.selected_order() is not None)
-    failure = app.runs.failed_orders(demo.id)[0]    # one the demo planted: explained in full
-    log.select_order(failure.order_number)
+    # The failed orders only, the first (one the demo planted) explained in full.
+    log.orders.filter_combo.setCurrentIndex(log.orders.filter_combo.findData(Shown.FAILED))
+    log.select_order(app.runs.failed_orders(demo.id)[0].order_number)
     shoot(log, "sync-log")
     log.hide()
 

@@ -128,19 +128,13 @@ def test_the_window_opens_where_it_was_left(qtbot, app, screen_of):
     again.shutdown()
 
 
-def test_a_place_on_a_screen_now_gone_is_ignored(qtbot, app, screen_of):
-    room = screen_of(1280, 800)
-    # Left on a second monitor, to the right of this one, since unplugged.
-    app.settings.set(WINDOW_PLACE, WindowPlace(2200, 100, 1200, 800))
-    desktop = open_desktop(qtbot, app)
-    desktop.window.show()
-    assert inside(desktop.window, room), desktop.window.frameGeometry()
-    desktop.shutdown()
-
-
-def test_a_remembered_place_too_big_for_the_screen_is_not_kept(qtbot, app, screen_of):
-    room = screen_of(800, 600)
-    app.settings.set(WINDOW_PLACE, WindowPlace(0, 0, 1900, 1000))
+@pytest.mark.parametrize("screen, place", [
+    ((1280, 800), WindowPlace(2200, 100, 1200, 800)),   # on a second monitor, since unplugged
+    ((800, 600), WindowPlace(0, 0, 1900, 1000)),         # on a larger screen than this one
+], ids=["on a screen now gone", "too big for this screen"])
+def test_a_place_that_no_longer_fits_is_not_kept(qtbot, app, screen_of, screen, place):
+    room = screen_of(*screen)
+    app.settings.set(WINDOW_PLACE, place)
     desktop = open_desktop(qtbot, app)
     desktop.window.show()
     assert inside(desktop.window, room), desktop.window.frameGeometry()

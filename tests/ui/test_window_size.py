@@ -144,3 +144,11 @@ def test_a_place_that_no_longer_fits_is_not_kept(qtbot, app, screen_of, screen, 
 def test_narrow_columns_keep_their_width_and_the_wide_give_way_alike():
     assert widest_that_fits([60, 80, 250, 250], 500) == 180        # 60 + 80 + 180 + 180
     assert widest_that_fits([60, 80, 250], 1000) == 250            # all fit
+
+
+def test_a_window_left_maximized_opens_maximized(qtbot, app, screen_of):
+    screen_of(1920, 1080)
+    app.settings.set(WINDOW_PLACE, WindowPlace(100, 80, 1200, 760, maximized=True))
+    desktop = open_desktop(qtbot, app)
+    assert desktop.window.windowState() & Qt.WindowState.WindowMaximized
+    desktop.shutdown()

@@ -6,13 +6,15 @@ from collections.abc import Sequence
 from html import escape
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QResizeEvent
 from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
     QGridLayout,
     QLabel,
+    QScrollArea,
     QSizePolicy,
+    QSplitter,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -36,6 +38,30 @@ BADGE_COLORS = {
 }
 FAILURES_SHOWN = 5
 PANE_MIN_WIDTH_PX = 300
+# Narrower than this, the pane goes under the list instead of beside it.
+SIDE_BY_SIDE_MIN_WIDTH_PX = 1080
+# The list's share of the length: beside the pane it takes most; above it, half.
+LIST_SHARE = {Qt.Orientation.Horizontal: 0.75, Qt.Orientation.Vertical: 0.5}
+
+
+class ListAndPane(QSplitter):
+    """The list with the pane beside it on a wide window, under it on a narrow one."""
+
+    def __init__(self, connections: QWidget, pane: QWidget) -> None:
+        super().__init__()
+        self.setChildrenCollapsible(False)
+        self.addWidget(connections)
+        self.addWidget(pane)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        wide = event.size().width() >= SIDE_BY_SIDE_MIN_WIDTH_PX
+        orientation = Qt.Orientation.Horizontal if wide else Qt.Orientation.Vertical
+        if orientation != self.orientation() or event.oldSize().isEmpty():
+            self.setOrientation(orientation)
+            length = event.size().width() if wide else event.size().height()
+            listed = int(length * LIST_SHARE[orientation])
+            self.setSizes([listed, length - listed])
 
 
 def _heading(words: str) -> QLabel:
@@ -50,8 +76,9 @@ def _wrapping(label: QLabel) -> QLabel:
     return label
 
 
-class DetailPane(QFrame):
-    """What the window's selection needs now; the database is read off the GUI thread."""
+class DetailPane(QScrollArea):
+    """What the window's selection needs now; the database is read off the GUI thread. It
+    scrolls, rather than push the window past a small screen."""
 
     def __init__(self, app: App, quick_actions: Sequence[QAction]) -> None:
         super().__init__()
@@ -61,6 +88,8 @@ class DetailPane(QFrame):
         self.overview: ConnectionOverview | None = None    # None while it is being read
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setMinimumWidth(PANE_MIN_WIDTH_PX)
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setAccessibleName("Selected connection")
         self.title = _wrapping(QLabel())
         self.store = _wrapping(QLabel())
@@ -77,7 +106,8 @@ class DetailPane(QFrame):
         when = QFormLayout()
         when.addRow("Last sync:", self.last_sync)
         when.addRow("Next sync:", self.next_sync)
-        layout = QVBoxLayout(self)
+        body = QWidget()
+        layout = QVBoxLayout(body)
         for widget in (self.title, self.store, self.badge):
             layout.addWidget(widget, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addLayout(when)
@@ -87,6 +117,7 @@ class DetailPane(QFrame):
                        self.recent_runs):
             layout.addWidget(widget)
         layout.addStretch(1)
+        self.setWidget(body)
 
     @staticmethod
     def _buttons(actions: Sequence[QAction]) -> QWidget:

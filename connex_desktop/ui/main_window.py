@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QResizeEvent
+from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
     QMainWindow,
     QMessageBox,
-    QSplitter,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -27,7 +26,7 @@ from connex_desktop.ui.connect_dialog import ConnectDialog
 from connex_desktop.ui.connections_model import ConnectionIdRole, ConnectionsModel
 from connex_desktop.ui.connections_table import ConnectionsTable
 from connex_desktop.ui.controller import SyncController
-from connex_desktop.ui.detail_pane import DetailPane
+from connex_desktop.ui.detail_pane import DetailPane, ListAndPane
 from connex_desktop.ui.empty_page import EmptyPage
 from connex_desktop.ui.log_dialogs import SyncLogDialogs
 from connex_desktop.ui.run_feedback import RunFeedback
@@ -38,8 +37,6 @@ from connex_desktop.ui.sync_log import SyncLogDialog
 from connex_desktop.ui.window_actions import build_actions, enable_actions
 
 EMPTY_PAGE, LIST_PAGE = 0, 1
-# Narrower than this, the selected connection's pane goes under the list instead of beside it.
-SIDE_BY_SIDE_MIN_WIDTH_PX = 1100
 
 
 def confirmed(parent: QWidget, title: str, question: str) -> bool:
@@ -101,14 +98,12 @@ class MainWindow(QMainWindow):
         self.pages.addWidget(self.table)
         self.detail = DetailPane(app, (self.sync_action, self.preview_action,
                                        self.configure_action, self.log_action))
-        self.split = QSplitter()
-        self.split.setChildrenCollapsible(False)
-        for widget, stretch in ((self.pages, 3), (self.detail, 1)):
-            self.split.addWidget(widget)
-            self.split.setStretchFactor(self.split.indexOf(widget), stretch)
+        self.split = ListAndPane(self.pages, self.detail)
 
         self.status = RunStatusRow()
         self.progress_label, self.progress_bar = self.status.label, self.status.bar
+        # A long progress line wraps, rather than widen the window past a small screen.
+        self.progress_label.setWordWrap(True)
 
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -307,12 +302,6 @@ class MainWindow(QMainWindow):
         self._quitting = True
         QApplication.quit()
         return True
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        self.split.setOrientation(Qt.Orientation.Horizontal
-                                  if self.width() >= SIDE_BY_SIDE_MIN_WIDTH_PX
-                                  else Qt.Orientation.Vertical)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.isVisible():    # where the user left it, for the next start

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QScreen
@@ -15,6 +17,7 @@ from connex_desktop.ui.configure import ConfigureDialog
 from connex_desktop.ui.connections_model import ConnectionsModel
 from connex_desktop.ui.connections_table import LAST_SYNC_MIN_WIDTH_PX, widest_that_fits
 from tests.ui.conftest import DEMO_ORDERS
+from tests.ui.test_main_window import LONG_PREFIX, sync
 
 PANEL_PX = 30     # a desktop's task bar, outside the available geometry
 
@@ -50,8 +53,14 @@ def buttons_inside(dialog: QWidget, room: QRect) -> list[str]:
 def test_the_main_window_fits_a_small_screen(qtbot, app, screen_of):
     room = screen_of(800, 600)
     desktop = open_desktop(qtbot, app)
-    desktop.window.try_demo()
+    connection = desktop.window.try_demo()
     desktop.window.show()
+    assert inside(desktop.window, room), desktop.window.frameGeometry()
+    # Every order fails: the pane lists failures, and scrolls rather than grow the window.
+    app.connections.update(dataclasses.replace(connection, prefix=LONG_PREFIX))
+    sync(qtbot, desktop, desktop.window.sync_selected)
+    qtbot.waitUntil(lambda: desktop.window.detail.failures.isVisibleTo(desktop.window))
+    qtbot.wait(50)
     assert inside(desktop.window, room), desktop.window.frameGeometry()
     # Too narrow to put the selected connection beside the list: it goes under it.
     assert desktop.window.split.orientation() is Qt.Orientation.Vertical

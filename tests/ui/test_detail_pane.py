@@ -14,7 +14,7 @@ from connex_desktop.core.connection import Connection
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.ui import detail_pane
 from connex_desktop.ui.colors import MINIMUM_CONTRAST, contrast
-from connex_desktop.ui.detail_pane import BADGE_COLORS
+from connex_desktop.ui.detail_pane import BADGE_COLORS, FAILURES_SHOWN
 from tests.ui.test_look import text_color, worst_contrast
 from tests.ui.test_main_window import FINISH_TIMEOUT_MS, LONG_PREFIX, sync
 
@@ -48,6 +48,8 @@ def test_the_pane_shows_failures_to_fix_and_the_runs_that_left_them(qtbot, deskt
     assert pane.failures.isVisibleTo(pane)
     first = app.runs.failed_orders(connection.id)[0]
     assert first.order_number in pane.failures.text() and "21" in pane.failures.text()
+    assert result.failed > FAILURES_SHOWN       # the rest are counted, for the log to show
+    assert f"and {result.failed - FAILURES_SHOWN} more" in pane.failures.text()
     assert f"{result.failed} failed" in pane.last_sync.text()
     assert pane.recent_runs.text().count("<br>") == 0       # one run so far
     assert f"{result.failed} failed" in pane.recent_runs.text()

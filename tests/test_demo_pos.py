@@ -21,8 +21,11 @@ from connex_desktop.app import (
 from connex_desktop.core.model import PaymentStatus
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.purchase_order import PurchaseOrderState
+from connex_desktop.core.result import DocumentKind, RunStatus
 from connex_desktop.sandbox.qbo_company import Company
+from connex_desktop.sources.base import OrderQuery
 from connex_desktop.sources.demo_pos import pos_purchase_orders, pos_sales
+from connex_desktop.storage.keyring_secrets import MemorySecretStore
 
 SALES = 120
 # The engine books a store's own purchase orders once h-poitems (the purchase-order sync item)
@@ -105,3 +108,18 @@ def test_the_pos_demo_books_its_purchase_orders(tmp_path, capsys):
         assert Decimal(str(po["TotalAmt"])) == wanted[number].total, number
         closed = wanted[number].state is PurchaseOrderState.RECEIVED
         assert (po.get("POStatus") == "Closed") == closed, number
+
+
+def test_both_demo_stores_book_into_one_demo_company_in_one_process(tmp_path):
+    app = build_app(str(tmp_path), secrets=MemorySecretStore())
+    try:
+        web = app.start_demo(orders=4, mode=TransactionMode.INVOICES)
+        pos = app.start_demo(orders=4, store="pos")
+        # The online shop books after the POS demo started: its tokens are still held.
+        for connection, kind in ((web, DocumentKind.INVOICE), (pos, DocumentKind.SALES_RECEIPT)):
+            result = app.engine().run(connection, query=OrderQuery())
+            # (the online shop's planted marketplace failures make a run partial)
+            assert result.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL), connection.name
+            assert any(doc.kind is kind for doc in result.documents), connection.name
+    finally:
+        app.close()

@@ -85,7 +85,7 @@ def demo(args: argparse.Namespace) -> int:
     with _app(args) as app:
         mode = TransactionMode(args.mode) if args.mode else None
         connection = app.start_demo(orders=args.orders, mode=mode, company_kind=args.company,
-                                    multicurrency=args.multicurrency)
+                                    multicurrency=args.multicurrency, store=args.store)
         if not args.json:
             print(f"Demo: {connection.quickbooks.company_name} (sandbox at "
                   f"{connection.quickbooks.environment}), mode "
@@ -139,9 +139,7 @@ def sync(args: argparse.Namespace) -> int:
         if not args.all and not args.names:
             raise UsageError("Name the connections to sync, or use --all.")
         connections = [
-            # The demo's company runs in this process, with tokens it hands out at each start.
-            app.start_demo(mode=conn.mode) if conn.name == DEMO_CONNECTION_NAME else conn
-            for conn in (app.connections.list() if args.all else [
+            app.with_demo_running(conn) for conn in (app.connections.list() if args.all else [
                 app.connections.get(name) for name in args.names])]
         query = _query(args)
         results = [_run(app, conn, query=query, dry_run=args.dry_run,
@@ -198,8 +196,7 @@ def undo(args: argparse.Namespace) -> int:
     with _app(args) as app:
         undoer = app.undoer()
         _run_record, conn = undoer.check(args.run_id)
-        if conn.name == DEMO_CONNECTION_NAME:
-            app.start_demo(mode=conn.mode)   # its company runs in this process
+        app.with_demo_running(conn)   # a demo's company runs in this process
         result = undoer.undo(args.run_id, dry_run=args.dry_run)
         if args.json:
             print(json.dumps(undo_json(result)))

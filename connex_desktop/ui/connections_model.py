@@ -179,10 +179,7 @@ class ConnectionsModel(QAbstractTableModel):
                 return ", ".join(connection.statuses) or "All"
             case 5:
                 if row.progress is not None:
-                    verb = "Previewing" if row.dry_run else "Syncing"
-                    tally = text.counts(row.progress.booked, row.progress.skipped,
-                                        row.progress.failed, dry_run=row.dry_run)
-                    return f"{verb}… {tally}"
+                    return text.running_summary(row.progress, dry_run=row.dry_run)
                 if row.last_run is None:
                     return "Never"
                 started = text.when(row.last_run.started_at, now)

@@ -168,7 +168,8 @@ class MainWindow(QMainWindow):
         if undo is not None:
             self.status.show_undo(undo)
         elif progress is not None and request is not None:
-            self.status.show_progress(request, progress)
+            self.status.show_progress(request, progress,
+                                      self._controller.run_clock(connection_id))
         else:
             self.status.show_text(self._idle_line(connection_id))
 
@@ -270,8 +271,11 @@ class MainWindow(QMainWindow):
 
     def cancel_selected(self) -> None:
         connection_id = self.selected_id()
-        if connection_id is not None and self._controller.cancel(connection_id):
-            self.progress_label.setText("Cancelling after the current order…")
+        if connection_id is None or self._controller.request(connection_id) is None:
+            return
+        # Said before the token is set: the run then tells, at once, what it is finishing.
+        self.progress_label.setText("Cancelling — no new orders are started…")
+        if self._controller.cancel(connection_id):
             self.cancel_action.setEnabled(False)
 
     def show_log_of_selected(self) -> SyncLogDialog | None:

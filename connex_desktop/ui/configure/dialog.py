@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from connex_desktop.app import App
+from connex_desktop.core.app_settings import KEYRING_FOLDER_ID
 from connex_desktop.core.connection import Connection, QuickBooksCompany, QuickBooksMapping
 from connex_desktop.core.errors import ConnexError
 from connex_desktop.core.modes import TransactionMode
@@ -52,7 +53,8 @@ class ConfigureDialog(QDialog):
 
         self.store = StoreTab(app.connection_service(), self.rows,
                               editing=connection is not None and connection.id is not None)
-        self.quickbooks = QuickBooksTab()
+        self.quickbooks = QuickBooksTab(self.rows, app.connection_service(),
+                                        app.settings.get(KEYRING_FOLDER_ID))
         self.transactions = TransactionsTab(self.rows)
         self.mapping = MappingTab(self.rows.add)
         self.schedule = ScheduleTab(self.rows)
@@ -83,6 +85,7 @@ class ConfigureDialog(QDialog):
         self.transactions.load(connection, self.store.source)
         self.mapping.load(connection.mapping)
         self.schedule.load(connection.schedule)
+        self.quickbooks.load(connection)
         self.quickbooks.show_company(self._current_quickbooks())
 
     # ── QuickBooks ──────────────────────────────────────────────────────────────────────────
@@ -162,7 +165,7 @@ class ConfigureDialog(QDialog):
             mode=TransactionMode(tab.mode_combo.currentData()), source_settings=settings,
             statuses=tab.statuses(), use_qb_numbering=tab.qb_numbering.isChecked(),
             prefix=tab.prefix_edit.text().strip(), mapping=mapping, schedule=schedule,
-            quickbooks=company or base.quickbooks)
+            quickbooks=self.quickbooks.read(company or base.quickbooks))
         for problem in self._app.connection_service().problems(connection, typed):
             problems.setdefault(problem.field, problem.message)
         return (None if problems else connection), typed, problems

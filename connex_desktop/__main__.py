@@ -153,6 +153,9 @@ def _add_server_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
     demo.add_argument("--mode", choices=[m.value for m in TransactionMode], default=None,
                       help="book the demo as this transaction type (kept for later runs; "
                       "first run: invoices-with-payments)")
+    demo.add_argument("--store", choices=("web", "pos"), default="web",
+                      help="the online shop (web), or a shop with a point of sale that keeps its "
+                           "own supplier purchase orders (pos)")
     demo.add_argument("--json", action="store_true")
     demo.add_argument("--quickbooks", choices=[p.value for p in QuickBooksProduct],
                       default=QuickBooksProduct.ONLINE.value,

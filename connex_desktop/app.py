@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import os
 from collections.abc import Callable, Mapping
@@ -43,6 +44,7 @@ from connex_desktop.sandbox.seed import COMPANY_NAME as DEMO_COMPANY_NAME
 from connex_desktop.sources.base import Source
 from connex_desktop.sources.bigcommerce import BigCommerceSource
 from connex_desktop.sources.csv_file import CsvSource
+from connex_desktop.sources.demo_pos import DemoPosSource
 from connex_desktop.sources.demo_store import (
     COMPANY_SETTING,
     DemoSource,
@@ -50,6 +52,7 @@ from connex_desktop.sources.demo_store import (
     parse_demo_company,
 )
 from connex_desktop.sources.erply import ErplySource
+from connex_desktop.sources.lightspeed_r import LightspeedRSource
 from connex_desktop.sources.lightspeed_x import LightspeedXSource
 from connex_desktop.sources.linnworks import LinnworksSource
 from connex_desktop.sources.shopify import ShopifySource
@@ -86,15 +89,22 @@ if TYPE_CHECKING:
     from connex_desktop.sync.undo import RunUndoer
 
 DEMO_CONNECTION_NAME = "Demo store"
-DESKTOP_APP_NAME = "Connex Desktop"   # how QuickBooks Desktop lists this app (Integrated Apps)
+DEMO_POS_CONNECTION_NAME = "Demo POS store"
+# The demo's stores (`demo --store`): the online shop, and a shop with a point of sale whose
+# own purchase orders are synced too. Each: its connection, source and mode when created.
+DEMO_STORES: Mapping[str, tuple[str, type[Source], TransactionMode]] = {
+    "web": (DEMO_CONNECTION_NAME, DemoSource, TransactionMode.INVOICES_WITH_PAYMENTS),
+    "pos": (DEMO_POS_CONNECTION_NAME, DemoPosSource, TransactionMode.SALES_RECEIPTS)}
 DEMO_COMPANY_FILE = "demo-company.sqlite3"
-DEMO_MODE = TransactionMode.INVOICES_WITH_PAYMENTS   # the demo connection's mode when created
+DEMO_MODE = DEMO_STORES["web"][2]   # the demo connection's mode when created
 INSECURE_TRANSPORT_ENV = "OAUTHLIB_INSECURE_TRANSPORT"
 WEB_CONNECTOR_PORT_ENV = "CONNEX_WEB_CONNECTOR_PORT"   # another port for the Web Connector
 SOURCE_KINDS: Mapping[str, type[Source]] = {CsvSource.kind: CsvSource, DemoSource.kind: DemoSource,
+                                            DemoPosSource.kind: DemoPosSource,
                                             ErplySource.kind: ErplySource,
                                             WooCommerceSource.kind: WooCommerceSource,
                                             BigCommerceSource.kind: BigCommerceSource,
+                                            LightspeedRSource.kind: LightspeedRSource,
                                             LightspeedXSource.kind: LightspeedXSource,
                                             LinnworksSource.kind: LinnworksSource,
                                             SkuVaultSource.kind: SkuVaultSource,
@@ -113,7 +123,7 @@ def demo_company_file(kind: str, multicurrency: bool) -> str:
 @dataclass
 class _Demo:
     server: SandboxServer
-    connection_id: int
+    connection_ids: set[int]   # the demo connections started (the online and the POS store)
     secrets: MemorySecretStore
 
 
@@ -163,13 +173,17 @@ class App:
         settings = {setting.name: setting.default for setting in kind.settings_fields
                     if setting.default}
         settings.update(connection.source_settings)
-        return kind(settings, self.connection_service().store_secrets(connection.id, kind))
+        service = self.connection_service()
+        source = kind(settings, service.store_secrets(connection.id, kind))
+        if connection.id is not None:   # a renewed secret (a rotated token) replaces the saved
+            source.secret_saver = functools.partial(service.keep_store_secret, connection.id)
+        return source
 
     def secrets_for(self, connection: Connection) -> SecretStore:
         """The demos' QuickBooks secrets live in memory; every other connection's in the
         keyring."""
         demo = self._demo
-        if demo is not None and connection.id == demo.connection_id:
+        if demo is not None and connection.id in demo.connection_ids:
             return demo.secrets
         return self.memory_secrets.get(connection.id or -1, self.secrets)
 
@@ -209,9 +223,9 @@ class App:
             return QuickBooksDesktop(self.desktop_processor_for(connection),
                                      mapping=connection.mapping)
         if company.desktop_transport is DesktopTransport.THIS_COMPUTER:
-            from connex_desktop.qbdesktop.com import ComRequestProcessor
+            from connex_desktop.qbdesktop.com_helper import direct_processor
 
-            processor = ComRequestProcessor(company.company_file, DESKTOP_APP_NAME)
+            processor = direct_processor(company.company_file)
             return QuickBooksDesktop(processor, mapping=connection.mapping,
                                      on_close=processor.close)
         account = WebConnectorAccount(
@@ -260,9 +274,10 @@ class App:
         return marked
 
     def start_demo(self, *, orders: int | None = None, mode: TransactionMode | None = None,
-                   company_kind: str | None = None,
-                   multicurrency: bool | None = None) -> Connection:
-        """Start the in-process sandbox company (kept in the data folder) and the demo connection.
+                   company_kind: str | None = None, multicurrency: bool | None = None,
+                   store: str = "web") -> Connection:
+        """Start the in-process sandbox company (kept in the data folder) and the connection of
+        the demo `store` (DEMO_STORES); a new POS demo connection syncs its purchase orders.
 
         `company_kind` and `multicurrency` choose the kind of sandbox company (see
         sandbox/kinds.py) and are kept for later runs, as `mode` is; each kind has its own
@@ -283,7 +298,7 @@ class App:
             server = SandboxServer(db_path=private_file(self.paths.data / demo_company_file(
                 kind, multicurrency)), kind=kind, multicurrency=multicurrency)
             server.start()
-            self._demo = _Demo(server, -1, MemorySecretStore(observer=register_secret))
+            self._demo = _Demo(server, set(), MemorySecretStore(observer=register_secret))
         demo = self._demo
         server = demo.server
         company = QuickBooksCompany(environment=server.base_url, client_id=server.client_id,
@@ -292,23 +307,33 @@ class App:
         settings = {COMPANY_SETTING: demo_company_setting(kind, multicurrency)}
         if orders is not None:
             settings["orders"] = str(orders)
+        name, kind_of_store, store_mode = DEMO_STORES[store]
         try:
-            existing = self.connections.get(DEMO_CONNECTION_NAME)
+            existing = self.connections.get(name)
         except SetupError:
             existing = None
         if existing is None:
             connection = self.connections.add(Connection(
-                name=DEMO_CONNECTION_NAME, source_kind=DemoSource.kind, mode=mode or DEMO_MODE,
-                source_settings=settings, quickbooks=company))
+                name=name, source_kind=kind_of_store.kind, mode=mode or store_mode,
+                source_settings=settings, quickbooks=company,
+                sync_purchase_orders=kind_of_store.keeps_own_purchase_orders))
         else:
             connection = self.connections.update(dataclasses.replace(
                 existing, mode=mode or existing.mode, quickbooks=company,
                 source_settings={**existing.source_settings, **settings}))
         assert connection.id is not None
-        demo.connection_id = connection.id
+        demo.connection_ids.add(connection.id)
         save_credentials(demo.secrets, quickbooks_key_prefix(connection.id),
                          client_secret=server.client_secret,
                          refresh_token=str(server.new_grant()["refresh_token"]))
+        return connection
+
+    def with_demo_running(self, connection: Connection) -> Connection:
+        """`connection`, with the demo's company started first when it is a demo connection
+        (that company runs in this process, with tokens it hands out at each start)."""
+        for store, (name, _kind, _mode) in DEMO_STORES.items():
+            if connection.name == name:
+                return self.start_demo(mode=connection.mode, store=store)
         return connection
 
     def _demo_company(self, kind: str | None, multicurrency: bool | None) -> tuple[str, bool]:

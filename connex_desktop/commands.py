@@ -90,7 +90,7 @@ def demo(args: argparse.Namespace) -> int:
         if args.quickbooks == QuickBooksProduct.DESKTOP:
             return _desktop_demo(app, args, mode)
         connection = app.start_demo(orders=args.orders, mode=mode, company_kind=args.company,
-                                    multicurrency=args.multicurrency)
+                                    multicurrency=args.multicurrency, store=args.store)
         if not args.json:
             print(f"Demo: {connection.quickbooks.company_name} (sandbox at "
                   f"{connection.quickbooks.environment}), mode "
@@ -165,9 +165,7 @@ def sync(args: argparse.Namespace) -> int:
         if not args.all and not args.names:
             raise UsageError("Name the connections to sync, or use --all.")
         connections = [
-            # The demo's company runs in this process, with tokens it hands out at each start.
-            app.start_demo(mode=conn.mode) if conn.name == DEMO_CONNECTION_NAME else conn
-            for conn in (app.connections.list() if args.all else [
+            app.with_demo_running(conn) for conn in (app.connections.list() if args.all else [
                 app.connections.get(name) for name in args.names])]
         query = _query(args)
         results = [_run(app, conn, query=query, dry_run=args.dry_run,
@@ -224,8 +222,7 @@ def undo(args: argparse.Namespace) -> int:
     with _app(args) as app:
         undoer = app.undoer()
         _run_record, conn = undoer.check(args.run_id)
-        if conn.name == DEMO_CONNECTION_NAME:
-            app.start_demo(mode=conn.mode)   # its company runs in this process
+        app.with_demo_running(conn)   # a demo's company runs in this process
         result = undoer.undo(args.run_id, dry_run=args.dry_run)
         if args.json:
             print(json.dumps(undo_json(result)))
@@ -566,8 +563,9 @@ def _desktop_next(app: App, conn: Connection) -> None:
     assert conn.id is not None
     if conn.quickbooks.desktop_transport is not DesktopTransport.WEB_CONNECTOR:
         return
-    _, made = desktop_cli.web_connector_password(app.secrets, conn.id)
-    if made:
+    service = app.connection_service()
+    if not service.web_connector_password(conn.id, create=False):
+        service.web_connector_password(conn.id)
         name = _shell_word(conn.name)
         print("Next: add its .qwc file to the QuickBooks Web Connector and type its password "
               "there (kept in the keyring only):\n"
@@ -796,7 +794,7 @@ def _qb_web_connector(app: App, args: argparse.Namespace) -> int:
                          "choose it with: connection set NAME --quickbooks desktop --transport "
                          "web-connector")
     assert conn.id is not None
-    password, _ = desktop_cli.web_connector_password(app.secrets, conn.id)
+    password = app.connection_service().web_connector_password(conn.id)
     if args.qwc:
         path = desktop_cli.write_qwc(app, conn, Path(args.qwc))
         print(f"Wrote {path}. In the QuickBooks Web Connector: Add an application, choose this "

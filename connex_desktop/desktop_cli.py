@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import secrets as random_secrets
 import sys
 import uuid
 from pathlib import Path
 
-from connex_desktop.app import DESKTOP_APP_NAME, App
-from connex_desktop.connections import WEB_CONNECTOR_PASSWORD, web_connector_user
+from connex_desktop.app import App
+from connex_desktop.connections import web_connector_user
 from connex_desktop.core.app_settings import KEYRING_FOLDER_ID
 from connex_desktop.core.connection import (
     Connection,
@@ -20,9 +19,8 @@ from connex_desktop.core.connection import (
     QuickBooksProduct,
 )
 from connex_desktop.core.errors import SetupError
-from connex_desktop.core.secret_store import SecretStore, connection_secret_key
-from connex_desktop.qbdesktop.qwc import qwc_file, qwc_settings
-from connex_desktop.qbdesktop.soap import WebConnectorServer, qwc_url
+from connex_desktop.qbdesktop.com import APP_NAME
+from connex_desktop.qbdesktop.soap import WebConnectorServer
 
 DESKTOP_ENVIRONMENT = "desktop"      # QuickBooksCompany.environment of a Desktop connection
 PASSWORD_BYTES = 18
@@ -59,28 +57,13 @@ def desktop_realm(company_file: str) -> str:
     return "qbd-" + hashlib.sha256(company_file.casefold().encode()).hexdigest()[:16]
 
 
-def web_connector_password(secrets: SecretStore, connection_id: int) -> tuple[str, bool]:
-    """The password the Web Connector signs in with, made the first time; whether it is new.
-    It lives in the keyring only: the user reads it with `qb web-connector NAME
-    --show-password` and types it into the Web Connector once."""
-    key = connection_secret_key(connection_id, WEB_CONNECTOR_PASSWORD)
-    password = secrets.get(key)
-    if password:
-        return password, False
-    password = random_secrets.token_urlsafe(PASSWORD_BYTES)
-    secrets.set(key, password)
-    return password, True
-
-
 def write_qwc(app: App, connection: Connection, path: Path) -> Path:
     """The connection's .qwc file, written to `path` (a folder: a file named after it)."""
-    assert connection.id is not None
     if path.is_dir():
-        path = path / f"{DESKTOP_APP_NAME} - {connection.name}.qwc".replace("/", "-")
-    settings = qwc_settings(f"{DESKTOP_APP_NAME} - {connection.name}",
-                            qwc_url(app.web_connector_port), web_connector_user(connection.id),
-                            app.settings.get(KEYRING_FOLDER_ID) or "", connection.id)
-    path.write_text(qwc_file(settings), encoding="utf-8")   # no secret in it
+        path = path / f"{APP_NAME} - {connection.name}.qwc".replace("/", "-")
+    qwc = app.connection_service().web_connector_file(
+        connection, app.settings.get(KEYRING_FOLDER_ID) or "", app.web_connector_port)
+    path.write_text(qwc, encoding="utf-8")   # no secret in it
     return path
 
 

@@ -56,6 +56,9 @@ MINOR_VERSION = 75
 # writes that may still commit.
 REQUEST_TIMEOUT_S = 120.0
 THROTTLED_STATUS = 429
+# Whom a pause waits for, as the window says it: "Waiting for QuickBooks' limit".
+QUICKBOOKS_LIMIT = "QuickBooks' limit"
+QUICKBOOKS_TO_ANSWER = "QuickBooks to answer again"
 # Values listed in one `IN (…)` of a query (our own choice): each query text stays short.
 QUERY_IN_MAX_VALUES = 100
 BATCH_OPERATIONS = frozenset({"create", "update", "delete"})
@@ -149,6 +152,8 @@ class QuickBooksClient:
         self.retry_count = 0
         self._reads = 0             # metered reads sent (CorePlus), retries included
         self._writes = 0            # writes sent (Core), each operation of a batch
+        # Told when a wait for a limit or a retry begins (its seconds) and ends (0).
+        self.on_pause: Callable[[float, str], None] = _nobody_listens
 
     def usage(self) -> QuickBooksUsage:
         """The metered reads, writes and HTTP requests this client has sent."""
@@ -343,14 +348,20 @@ class QuickBooksClient:
             response = qb.last_response
             retry_after = parse_retry_after(
                 response.headers.get("Retry-After") if response is not None else None)
-            delay_s = self._backoff.delay_s(
-                retries, retry_after, throttled=fault.status == THROTTLED_STATUS)
+            throttled = fault.status == THROTTLED_STATUS
+            delay_s = self._backoff.delay_s(retries, retry_after, throttled=throttled)
             retries += 1
             with self._lock:
                 self.retry_count += 1
             log.warning("QuickBooks: %s Retry %d of %d in %.1f s.",
                         fault.message, retries, self.max_retries, delay_s)
+            self.on_pause(delay_s, QUICKBOOKS_LIMIT if throttled or retry_after is not None
+                          else QUICKBOOKS_TO_ANSWER)
             self._sleep(delay_s)
+            self.on_pause(0, "")
+
+    def _on_limiter_pause(self, seconds: float) -> None:
+        self.on_pause(seconds, QUICKBOOKS_LIMIT if seconds else "")
 
     def _count_sent(self, cost: tuple[int, int]) -> None:
         reads, writes = cost
@@ -361,7 +372,7 @@ class QuickBooksClient:
     def _attempt(self, qb: _Transport, send: Callable[[_Transport], _T],
                  batch: bool) -> _T | QuickBooksFault:
         """Send once under the limiter; the answer, or the fault it ended in."""
-        with self._limiter.slot(batch=batch):
+        with self._limiter.slot(batch=batch, on_pause=self._on_limiter_pause):
             with self._lock:
                 self.request_count += 1
             try:
@@ -498,3 +509,7 @@ class _RedactTokens(logging.Filter):
 
 
 logging.getLogger("requests_oauthlib.oauth2_session").addFilter(_RedactTokens())
+
+
+def _nobody_listens(_seconds: float, _reason: str) -> None:
+    """The pause listener of a client outside a sync run."""

@@ -399,9 +399,14 @@ class RunRepository:
         By number, as they are fetched again: an order the store could not read was recorded
         under its number, and once read, under the store's id for it.
         """
+        return [order.order_number for order in self.failed_orders(connection_id)]
+
+    def failed_orders(self, connection_id: int) -> builtins.list[RunOrderRecord]:
+        """The failures still standing, oldest run first: each order's latest outcome in a real
+        run, where that is a failure."""
         rows = self._db.query(
-            """SELECT order_number FROM (
-                   SELECT o.order_number, o.outcome, o.run_id, o.rowid AS position,
+            """SELECT * FROM (
+                   SELECT o.*, o.rowid AS position,
                           row_number() OVER (PARTITION BY o.order_number
                                              ORDER BY o.run_id DESC, o.rowid DESC) AS recency
                    FROM run_orders AS o JOIN runs AS r ON r.id = o.run_id
@@ -409,7 +414,7 @@ class RunRepository:
                WHERE recency = 1 AND outcome = ?
                ORDER BY run_id, position""",
             (connection_id, OrderOutcome.FAILED.value))
-        return [row["order_number"] for row in rows]
+        return [self._order(row) for row in rows]
 
     def mark_undone(self, run_id: int, message: str, *, complete: bool) -> None:
         """An undo of the run deleted documents; `complete`: none of them is left."""

@@ -60,6 +60,9 @@ log = logging.getLogger(__name__)
 
 WINDOW_ORDERS = 120          # orders planned and written together, in dependency rounds
 CURSOR_NAME = "modified_since"
+# The store's own position in its change feed (e.g. Lightspeed X's version), as the source
+# left it: moved only with the time cursor, when the run is confirmed.
+SOURCE_CURSOR_NAME = "source_position"
 CURSOR_OVERLAP = timedelta(hours=1)   # re-read a little before the cursor; the ledger de-dupes
 # A plain sync also fetches again this many orders whose last attempt failed, those that failed
 # longest ago first, so failures heal by themselves once their cause is fixed.
@@ -201,9 +204,10 @@ class Engine:
         # sync tries again.
         failing_before = ([] if request.dry_run
                           else self.runs.failed_order_numbers(connection.id))
-        retry_later, healing_note = False, ""
+        retry_later, healing_note, reached = False, "", ""
         try:
-            retry_later, healing_note = self._connect_and_sync(request, result, failing_before)
+            retry_later, healing_note, reached = self._connect_and_sync(request, result,
+                                                                        failing_before)
         except Cancelled:
             result.status = RunStatus.CANCELLED
             result.message = "The sync was cancelled; the next sync goes on where it stopped."
@@ -221,12 +225,13 @@ class Engine:
         if healing_note and result.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL):
             result.message = healing_note
         moves_cursor = request.default_query and not request.dry_run and not retry_later
-        self._record_end(connection, result, started if moves_cursor else None)
+        self._record_end(connection, result, started if moves_cursor else None, reached)
         return result
 
     def _connect_and_sync(self, request: _RunRequest, result: SyncResult,
-                          failing_before: list[str]) -> tuple[bool, str]:
-        """Whether a failure asks to retry later, and the note on earlier failures tried again."""
+                          failing_before: list[str]) -> tuple[bool, str, str]:
+        """Whether a failure asks to retry later, the note on earlier failures tried again,
+        and where the store's own change feed now stands ("" when it keeps none)."""
         problem = self._local_problem(request.connection)
         if problem:
             raise SetupError(problem)
@@ -238,7 +243,7 @@ class Engine:
             client.close()
 
     def _sync(self, request: _RunRequest, result: SyncResult, client: QuickBooksBackEnd,
-              failing_before: list[str]) -> tuple[bool, str]:
+              failing_before: list[str]) -> tuple[bool, str, str]:
         """The phases of a run: reconcile, then fetch, plan and write window by window."""
         connection, cancel = request.connection, request.cancel
         source = self.source_for(connection)
@@ -246,6 +251,10 @@ class Engine:
                       dry_run=request.dry_run, runs=self.runs, ledger=self.ledger,
                       connections=self.connections,
                       refs=self.reference_cache(connection, client))
+        # What the fetch and QuickBooks' client learn on the way (totals, pauses), and the
+        # cancel itself, reach the run's progress.
+        cancel.watch(run)
+        client.on_pause = cancel.pausing
         writer = self._writer(client)
         if not request.dry_run:
             Reconciler(run, writer).reconcile()
@@ -273,7 +282,7 @@ class Engine:
                                      result.new_failures)
         if cancel.cancelled:
             raise Cancelled()
-        return run.retry_later, healing_note
+        return run.retry_later, healing_note, source.cursor_reached
 
     def reference_cache(self, connection: Connection,
                         client: QuickBooksBackEnd) -> ReferenceCache:
@@ -293,14 +302,19 @@ class Engine:
                 continue
             run.in_flight.extend(planned)
             sender.send_ready(final=False)
+        if not cancel.cancelled:
+            run.fetched_all()
 
     def _record_end(self, connection: Connection, result: SyncResult,
-                    cursor: datetime | None) -> None:
-        """The run's end in its history, and the cursor moved to `cursor` when given."""
+                    cursor: datetime | None, source_cursor: str = "") -> None:
+        """The run's end in its history, and the cursors moved to `cursor` and
+        `source_cursor` when given."""
         assert connection.id is not None and result.run_id is not None
         try:
             if cursor is not None and result.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL):
                 self.cursors.set(connection.id, CURSOR_NAME, cursor.isoformat())
+                if source_cursor:
+                    self.cursors.set(connection.id, SOURCE_CURSOR_NAME, source_cursor)
             self.runs.finish(result.run_id, result)
         except StorageError as error:
             # The run stays "running" in the history until the next run marks it interrupted;
@@ -333,7 +347,9 @@ class Engine:
             return query
         cursor = self.cursors.get(connection.id, CURSOR_NAME)
         since = datetime.fromisoformat(cursor) - CURSOR_OVERLAP if cursor else None
-        return OrderQuery(modified_since=since, statuses=connection.statuses)
+        return OrderQuery(modified_since=since, statuses=connection.statuses,
+                          source_cursor=self.cursors.get(connection.id, SOURCE_CURSOR_NAME)
+                          or "")
 
 
 def waits_for_web_connector(company: QuickBooksCompany) -> bool:

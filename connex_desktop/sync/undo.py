@@ -41,7 +41,7 @@ from connex_desktop.storage.repositories import (
 )
 from connex_desktop.storage.sync_locks import SyncLocks
 from connex_desktop.sync.back_end import QuickBooksBackEnd
-from connex_desktop.sync.engine import CURSOR_NAME
+from connex_desktop.sync.engine import CURSOR_NAME, SOURCE_CURSOR_NAME
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +190,10 @@ class RunUndoer:
         self._rewind_cursor(run)
 
     def _rewind_cursor(self, run: RunRecord) -> None:
-        """The next sync reads the undone run's orders again: it starts where that run did."""
+        """The next sync reads the undone run's orders again: it starts where that run did
+        (the store's own position is forgotten: its feed is read from the start, within the
+        time cursor)."""
+        self.cursors.delete(run.connection_id, SOURCE_CURSOR_NAME)
         earlier = [other for other in self.runs.list(run.connection_id, limit=1000)
                    if other.id < run.id and not other.dry_run
                    and other.status in (RunStatus.SUCCEEDED.value, RunStatus.PARTIAL.value)]

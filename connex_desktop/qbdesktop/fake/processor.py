@@ -163,6 +163,7 @@ class FakeQuickBooks:
             "PurchaseOrderAdd": lambda: transactions.purchase_order_add(company, _required(add)),
             "TxnDel": lambda: transactions.txn_del(company, request),
             "HostQuery": self._host,
+            "CompanyQuery": self._company,
             "CustomerQuery": lambda: self._page(company.customers(), request),
             "VendorQuery": lambda: self._page(company.vendors(), request),
             "ItemQuery": lambda: self._page(list(company.items.values()), request),
@@ -203,6 +204,12 @@ class FakeQuickBooks:
         self._iterators[iterator_id] = rets[size:]
         return _Answer(rets[:size], attributes={"iteratorID": iterator_id,
                                                 "iteratorRemainingCount": str(len(rets) - size)})
+
+    def _company(self) -> ET.Element:
+        company = ET.Element("CompanyRet")
+        ET.SubElement(company, "IsSampleCompany").text = "false"
+        ET.SubElement(company, "CompanyName").text = self.company.name
+        return company
 
     def _host(self) -> ET.Element:
         host = ET.Element("HostRet")

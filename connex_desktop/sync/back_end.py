@@ -3,7 +3,7 @@ undo ask of it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -21,6 +21,8 @@ class QuickBooksBackEnd(Protocol):
     # Whether the company's lists may be kept between runs (kept current by change data
     # capture, which only Online has).
     lists_kept: bool
+    # Told when a wait for QuickBooks begins (its seconds, and whose limit) and ends (0, "").
+    on_pause: Callable[[float, str], None]
 
     # What the reference cache reads (the planner's lists and the company setup).
     def query_all(self, entity: str, where: str = "") -> list[Record]: ...

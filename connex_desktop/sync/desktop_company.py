@@ -67,6 +67,8 @@ class QuickBooksDesktop:
         self.processor = processor
         self.items = desktop_items(mapping or QuickBooksMapping())
         self._on_close = on_close
+        # QuickBooks Desktop has no rate limit to wait out; the engine still hands this over.
+        self.on_pause: Callable[[float, str], None] = lambda _seconds, _reason: None
         self._lock = threading.Lock()
         self._requests = 0
         self._writes = 0

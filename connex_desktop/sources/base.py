@@ -78,6 +78,9 @@ class OrderQuery:
     # Orders wanted as well whatever the bounds above say (orders that failed before, tried
     # again). Set only by a source's own `fetch_orders_and_retries` for its `fetch_orders`.
     retry_numbers: tuple[str, ...] = ()
+    # Where the store's own change feed stood after the last confirmed run, as the source left
+    # it in `cursor_reached` (e.g. Lightspeed X's version); blank: none.
+    source_cursor: str = ""
 
     def includes_day(self, day: date) -> bool:
         """Whether an order created on `day` (the store's own day) lies in the created range."""
@@ -103,6 +106,18 @@ class Source(ABC):
     def __init__(self, settings: Mapping[str, str], secrets: Mapping[str, str]) -> None:
         self.settings = dict(settings)
         self.secrets = dict(secrets)
+        # Where a secret the store renews goes (app.py: the connection's keyring entry).
+        self.secret_saver: Callable[[str, str], None] | None = None
+        # Where a fetch left the store's change feed, for sources that keep a position of
+        # their own (""): the engine keeps it once the run is confirmed.
+        self.cursor_reached = ""
+
+    def keep_secret(self, name: str, value: str) -> None:
+        """Keep a secret the store renewed (a rotated refresh token), saved before it is used:
+        the store may have revoked the old one already."""
+        self.secrets[name] = value
+        if self.secret_saver is not None:
+            self.secret_saver(name, value)
 
     @property
     def timezone(self) -> tzinfo:

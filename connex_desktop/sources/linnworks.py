@@ -43,6 +43,7 @@ from connex_desktop.sources.http import (
     RepeatGuard,
     StoreHttp,
     address_key,
+    override_address,
     require_https,
 )
 from connex_desktop.sources.timestamps import iso_utc, local_day, utc_instant
@@ -100,14 +101,7 @@ class LinnworksSource(PagedStoreSource):
 
     @property
     def api_override(self) -> str:
-        """The one address every call goes to when set (a proxy), else blank."""
-        given = self.settings.get("api_url", "").strip()
-        if not given:
-            return ""
-        try:
-            return require_https(given, STORE)
-        except SetupError as error:
-            raise SetupError(error.message, field="api_url") from None
+        return override_address(self.settings, STORE)
 
     @property
     def store_key(self) -> str:

@@ -408,6 +408,11 @@ class RunRepository:
         By number, as they are fetched again: an order the store could not read was recorded
         under its number, and once read, under the store's id for it.
         """
+        return [order.order_number for order in self.failed_orders(connection_id)]
+
+    def failed_orders(self, connection_id: int) -> builtins.list[RunOrderRecord]:
+        """The orders' failures still standing, oldest run first: each order's latest outcome
+        in a real run, where that is a failure."""
         return self._latest(connection_id, ORDER_ITEM, "order_number", OrderOutcome.FAILED)
 
     def latest_item_ids(self, connection_id: int, item: str, outcome: OrderOutcome,
@@ -415,14 +420,16 @@ class RunRepository:
         """The ids (as recorded) of a kind of sync item whose latest outcome in a real run is
         `outcome` (with a message that starts so), e.g. the store's purchase orders to ask
         for again."""
-        return self._latest(connection_id, item, "order_id", outcome, message_start)
+        return [record.order_id for record in
+                self._latest(connection_id, item, "order_id", outcome, message_start)]
 
     def _latest(self, connection_id: int, item: str, key: str, outcome: OrderOutcome,
-                message_start: str = "") -> builtins.list[str]:
+                message_start: str = "") -> builtins.list[RunOrderRecord]:
+        """The items of a kind whose latest outcome (by `key`) in a real run is `outcome`."""
         assert key in ("order_number", "order_id")
         rows = self._db.query(
-            f"""SELECT {key} FROM (
-                   SELECT o.{key}, o.outcome, o.message, o.run_id, o.rowid AS position,
+            f"""SELECT * FROM (
+                   SELECT o.*, o.rowid AS position,
                           row_number() OVER (PARTITION BY o.{key}
                                              ORDER BY o.run_id DESC, o.rowid DESC) AS recency
                    FROM run_orders AS o JOIN runs AS r ON r.id = o.run_id
@@ -430,7 +437,7 @@ class RunRepository:
                WHERE recency = 1 AND outcome = ? AND substr(message, 1, ?) = ?
                ORDER BY run_id, position""",
             (connection_id, item, outcome.value, len(message_start), message_start))
-        return [row[key] for row in rows]
+        return [self._order(row) for row in rows]
 
     def mark_undone(self, run_id: int, message: str, *, complete: bool) -> None:
         """An undo of the run deleted documents; `complete`: none of them is left."""

@@ -5,9 +5,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from connex_desktop.core.connection import Connection, MissingItemPolicy, TaxPolicy
+from connex_desktop.core.connection import (
+    Connection,
+    MissingItemPolicy,
+    QuickBooksProduct,
+    TaxPolicy,
+)
 from connex_desktop.core.errors import SetupError
-from connex_desktop.core.quickbooks_rules import PURCHASE_ORDER_PLANS
+from connex_desktop.core.quickbooks_rules import (
+    DESKTOP_LIMITS,
+    ONLINE_LIMITS,
+    PURCHASE_ORDER_PLANS,
+)
 from connex_desktop.quickbooks.references import ReferenceCache
 from connex_desktop.sync.planner import CompanySetup
 from connex_desktop.sync.tax import CompanyTax, TaxModel, read_company_tax
@@ -21,6 +30,10 @@ def numbering_problem(connection: Connection, preferences: Mapping[str, Any]) ->
                 "order numbers. Turn on 'Custom transaction numbers' in QuickBooks (Account and "
                 "settings, Sales), or choose 'Use QuickBooks numbering' for this connection.")
     if connection.mode.books_estimate and sales_forms.get("AllowEstimates") is False:
+        if connection.quickbooks.product is QuickBooksProduct.DESKTOP:
+            return ("QuickBooks Desktop Pro has no sales orders (Premier and Enterprise have "
+                    "them), and this connection books sales orders. Choose a mode without "
+                    "sales orders for it.")
         return ("Estimates are turned off in QuickBooks, and this connection books sales orders "
                 "as estimates. Turn on estimates in QuickBooks (Account and settings, Sales).")
     return None
@@ -112,6 +125,8 @@ def company_setup(connection: Connection, preferences: Mapping[str, Any],
                             "shipping_item"),
         tax_item=tax_item,
         store_label=store_label,
+        limits=(DESKTOP_LIMITS if connection.quickbooks.product is QuickBooksProduct.DESKTOP
+                else ONLINE_LIMITS),
         tax=tax,
     )
 

@@ -26,7 +26,7 @@ from connex_desktop.core.undo_result import (
     UndoResult,
     UndoStatus,
 )
-from connex_desktop.quickbooks.client import (
+from connex_desktop.quickbooks.client import (  # noqa: F401  (QuickBooksClient: tests patch it here)
     BatchOperation,
     BatchOutcome,
     QuickBooksClient,
@@ -40,7 +40,8 @@ from connex_desktop.storage.repositories import (
     RunRepository,
 )
 from connex_desktop.storage.sync_locks import SyncLocks
-from connex_desktop.sync.engine import CURSOR_NAME
+from connex_desktop.sync.back_end import QuickBooksBackEnd
+from connex_desktop.sync.engine import CURSOR_NAME, SOURCE_CURSOR_NAME
 from connex_desktop.sync.undo_changes import ChangeReverter, is_change
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ class RunUndoer:
 
     def __init__(self, *, runs: RunRepository, ledger: LedgerRepository,
                  cursors: CursorRepository, connections: ConnectionRepository,
-                 client_for: Callable[[Connection], QuickBooksClient],
+                 client_for: Callable[[Connection], QuickBooksBackEnd],
                  locks: SyncLocks | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.runs = runs
@@ -194,7 +195,10 @@ class RunUndoer:
         self._rewind_cursor(run)
 
     def _rewind_cursor(self, run: RunRecord) -> None:
-        """The next sync reads the undone run's orders again: it starts where that run did."""
+        """The next sync reads the undone run's orders again: it starts where that run did
+        (the store's own position is forgotten: its feed is read from the start, within the
+        time cursor)."""
+        self.cursors.delete(run.connection_id, SOURCE_CURSOR_NAME)
         earlier = [other for other in self.runs.list(run.connection_id, limit=1000)
                    if other.id < run.id and not other.dry_run
                    and other.status in (RunStatus.SUCCEEDED.value, RunStatus.PARTIAL.value)]
@@ -210,7 +214,7 @@ class RunUndoer:
 class _RunUndo:
     """One undo: read every document, decide per order, then delete round by round."""
 
-    def __init__(self, undoer: RunUndoer, connection: Connection, client: QuickBooksClient,
+    def __init__(self, undoer: RunUndoer, connection: Connection, client: QuickBooksBackEnd,
                  result: UndoResult) -> None:
         self.ledger = undoer.ledger
         self.realm = connection.quickbooks.realm_id

@@ -10,9 +10,9 @@ from typing import Any
 from connex_desktop.core.errors import STOPPING_KINDS, ErrorKind
 from connex_desktop.core.ledger_state import LedgerState
 from connex_desktop.core.undo_result import UndoOutcome
-from connex_desktop.quickbooks.client import QuickBooksClient
 from connex_desktop.quickbooks.errors import QuickBooksFault
 from connex_desktop.storage.ledger import LedgerRepository, LedgerRow
+from connex_desktop.sync.back_end import QuickBooksBackEnd
 
 # What a change sends besides what it changes, never sent back.
 _NOT_CONTENT = frozenset({"Id", "SyncToken", "sparse", "DocNumber"})
@@ -28,7 +28,7 @@ def is_change(row: LedgerRow) -> bool:
 class ChangeReverter:
     """Puts documents a run changed back as the booking before it left them."""
 
-    def __init__(self, ledger: LedgerRepository, client: QuickBooksClient, *,
+    def __init__(self, ledger: LedgerRepository, client: QuickBooksBackEnd, *,
                  dry_run: bool, report: Report, stopped: Callable[[QuickBooksFault], Exception]
                  ) -> None:
         self.ledger = ledger

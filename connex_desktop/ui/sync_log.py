@@ -70,6 +70,7 @@ from connex_desktop.ui import text
 from connex_desktop.ui.background import run_in_background
 from connex_desktop.ui.connections_model import FAILED_COLOR
 from connex_desktop.ui.controller import SyncController
+from connex_desktop.ui.screen_fit import fit_to_screen
 from connex_desktop.ui.worker import UndoRequest
 
 # The invisible root of a flat table (a default argument made once).
@@ -479,7 +480,7 @@ class SyncLogDialog(QDialog):
         self._connection_id = connection_id
         self._reads = 0          # the latest read asked for; older answers are dropped
         self.loading = False
-        self.resize(980, 620)
+        fit_to_screen(self, 980, 620)
         self.runs_model = RunsModel()
         self.runs_view = log_table_view(self.runs_model, "Runs")
         self.orders = OrdersPane(self._company)

@@ -215,6 +215,47 @@ def test_test_connection_runs_in_the_background_and_reports_plainly(qtbot, app, 
     assert dialog.store.test_result.text() == "Connected to the POS at https://pos.example."
 
 
+class RotatingSource(PosSource):
+    """A store whose every sign-in revokes its refresh token and hands out another."""
+
+    kind: ClassVar[str] = "test-rotating"
+    label: ClassVar[str] = "Rotating POS"
+    issued: ClassVar[list[str]] = ["rt-1"]
+
+    def check(self) -> str:
+        if self.secrets.get("api_key") != self.issued[-1]:
+            raise ValueError("The POS refused the token.")
+        self.issued.append(f"rt-{len(self.issued) + 1}")
+        self.keep_secret("api_key", self.issued[-1])
+        return "Connected."
+
+
+def test_a_token_renewed_by_a_test_is_the_one_saved(qtbot, app, monkeypatch):
+    monkeypatch.setattr(app, "source_kinds", {**app.source_kinds,
+                                              RotatingSource.kind: RotatingSource})
+    monkeypatch.setattr(RotatingSource, "issued", ["rt-1"])
+    dialog = ConfigureDialog(app, None)
+    qtbot.addWidget(dialog)
+    choose(dialog.store.kind_combo, RotatingSource.kind)
+    dialog.store.name_edit.setText("Rotating")
+    dialog.store.source_widgets["url"].setText("https://pos.example")
+    dialog.store.source_widgets["api_key"].setText("rt-1")
+    dialog.store.test_button.click()
+    qtbot.waitUntil(lambda: dialog.store.test_button.isEnabled())
+    assert dialog.store.test_result.text() == "Connected."
+    assert dialog.save()
+    saved = dialog.saved
+    assert app.secrets.get(connection_secret_key(saved.id, "api_key")) == "rt-2"
+
+    # Reopened with the token left blank: a test renews the saved one at once.
+    again = ConfigureDialog(app, saved)
+    qtbot.addWidget(again)
+    again.store.test_button.click()
+    qtbot.waitUntil(lambda: again.store.test_button.isEnabled())
+    assert again.store.test_result.text() == "Connected."
+    assert app.secrets.get(connection_secret_key(saved.id, "api_key")) == "rt-3"
+
+
 def demo_dialog_with_lists(qtbot, app):
     """The demo connection, and its dialog once the company's lists are in."""
     demo = app.start_demo(orders=5)

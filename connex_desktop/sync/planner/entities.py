@@ -10,7 +10,8 @@ from connex_desktop.core.connection import CustomerPolicy, MissingItemPolicy
 from connex_desktop.core.errors import OrderDataError
 from connex_desktop.core.model import OrderLine
 from connex_desktop.core.plan import NewEntity, NewEntityRef
-from connex_desktop.core.quickbooks_rules import DISPLAY_NAME_MAX_CHARS, NAME_MAX_CHARS
+from connex_desktop.core.quickbooks_rules import NAME_MAX_CHARS
+from connex_desktop.qbdesktop.qbxml import latin1
 from connex_desktop.sync.customer_fields import (
     currency_of,
     currency_twin,
@@ -45,7 +46,10 @@ class Entities:
                     found = self.refs.customer_by_email(email, "")   # no currency: home
                 if found is not None:
                     return as_ref(found, "DisplayName")
-            name = clean_name(buyer.name or buyer.company or email)[:DISPLAY_NAME_MAX_CHARS]
+            name = clean_name(buyer.name or buyer.company or email)
+            if self.setup.limits.latin1_names and email and not keeps_letters(name):
+                name = email
+            name = name[:self.setup.limits.customer_name]
             if name:
                 return self._named_customer(name, email)
         return self._named_customer(clean_name(self.draft.mapping.generic_customer), "")
@@ -164,13 +168,14 @@ def new_item_entity(refs: References, setup: CompanySetup, name: str, sku: str,
     """A non-inventory item to create (never inventory: it would start at zero on hand)."""
     # A name another item has (with another SKU: else it would be this product's) is
     # skipped; QuickBooks may still refuse the first free one, then the next is tried.
-    names = [candidate for candidate in item_names(name, sku)
-             if refs.item_by_name(candidate) is None] or [name[:NAME_MAX_CHARS]]
+    limit = setup.limits.item_name
+    names = [candidate for candidate in item_names(name, sku, limit)
+             if refs.item_by_name(candidate) is None] or [name[:limit]]
     body: dict[str, Any] = {"Name": names[0], "Type": "NonInventory",
                             "Description": description, "UnitPrice": str(price),
                             "Taxable": taxable}
     if sku:
-        body["Sku"] = sku[:NAME_MAX_CHARS]
+        body["Sku"] = sku[:limit]
     if setup.income_account:
         body["IncomeAccountRef"] = dict(setup.income_account)
     if setup.expense_account:
@@ -179,17 +184,17 @@ def new_item_entity(refs: References, setup: CompanySetup, name: str, sku: str,
                      tuple(names[1:]))
 
 
-def item_names(name: str, sku: str) -> list[str]:
-    """Names for a new item, best first, each within QuickBooks' 100 characters: the product's
-    own, then cut to make room for its SKU, so two SKUs whose names agree on their first 100
-    characters never share one."""
-    names = [name] if len(name) <= NAME_MAX_CHARS else []
+def item_names(name: str, sku: str, max_chars: int = NAME_MAX_CHARS) -> list[str]:
+    """Names for a new item, best first, each within QuickBooks' `max_chars` (Online's 100,
+    Desktop's 31): the product's own, then cut to make room for its SKU, so two SKUs whose
+    names agree on their first characters never share one."""
+    names = [name] if len(name) <= max_chars else []
     sku = clean_name(sku)
     if sku:
         for tag in [f"({sku})", *(f"({sku} {n})" for n in range(2, ITEM_NAME_TRIES + 1))]:
-            room = max(NAME_MAX_CHARS - len(tag) - 1, 0)
-            names.append(f"{name[:room].rstrip()} {tag}".strip()[:NAME_MAX_CHARS])
-    return list(dict.fromkeys(names)) or [name[:NAME_MAX_CHARS]]
+            room = max(max_chars - len(tag) - 1, 0)
+            names.append(f"{name[:room].rstrip()} {tag}".strip()[:max_chars])
+    return list(dict.fromkeys(names)) or [name[:max_chars]]
 
 
 def other_sku(item: Mapping[str, Any], sku: str) -> bool:
@@ -198,6 +203,11 @@ def other_sku(item: Mapping[str, Any], sku: str) -> bool:
     theirs = str(item.get("Sku") or "").strip().casefold()
     ours = sku[:NAME_MAX_CHARS].strip().casefold()   # QuickBooks keeps 100 characters of it
     return bool(theirs and ours and theirs != ours)
+
+
+def keeps_letters(name: str) -> bool:
+    """Whether QuickBooks Desktop's Latin-1 keeps every letter of the name (accents may go)."""
+    return latin1(name).count("?") == name.count("?")
 
 
 def clean_name(name: str) -> str:

@@ -24,6 +24,7 @@ from connex_desktop.sources.base import (
     purchase_order_sync_unavailable,
     purchase_orders_unavailable,
 )
+from connex_desktop.ui.colors import hint_style
 from connex_desktop.ui.configure.form import FieldRows
 
 NUMBERING_HINTS = {
@@ -87,7 +88,7 @@ class TransactionsTab(QWidget):
         self.mode_explanation.setWordWrap(True)
         self.mode_unavailable = QLabel()
         self.mode_unavailable.setWordWrap(True)
-        self.mode_unavailable.setStyleSheet("color: palette(placeholder-text);")
+        self.mode_unavailable.setStyleSheet(hint_style())
         return _column(self.mode_combo, self.mode_explanation, self.mode_unavailable)
 
     def _prefix_box(self) -> QWidget:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from connex_desktop import __version__
+from connex_desktop.core.connection import DesktopTransport, QuickBooksProduct
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.sandbox.kinds import DEFAULT_KIND, KINDS
 
@@ -78,10 +79,23 @@ def _connection_options(parser: argparse.ArgumentParser, *, creating: bool) -> N
     numbering.add_argument("--use-qb-numbering", action="store_true", default=None)
     numbering.add_argument("--use-order-numbers", action="store_false", dest="use_qb_numbering")
     parser.add_argument("--prefix", default=None, help="prefix for document numbers")
+    purchases = parser.add_mutually_exclusive_group()
+    purchases.add_argument("--sync-purchase-orders", action="store_true", default=None,
+                           help="also book the store's own purchase orders (Linnworks, "
+                                "SkuVault) as QuickBooks purchase orders")
+    purchases.add_argument("--no-sync-purchase-orders", action="store_false",
+                           dest="sync_purchase_orders")
     parser.add_argument("--map", action="append", default=[], metavar="KEY=VALUE",
                         dest="mapping", help="a mapping choice, e.g. customer_policy=generic")
     parser.add_argument("--every-minutes", type=int, default=None,
                         help="sync automatically every N minutes (0: off)")
+    parser.add_argument("--quickbooks", choices=[p.value for p in QuickBooksProduct],
+                        default=None, help="QuickBooks Online (the default) or Desktop")
+    parser.add_argument("--company-file", default=None, metavar="PATH",
+                        help="QuickBooks Desktop: the company file (.qbw); blank: the one open")
+    parser.add_argument("--transport", choices=[t.value for t in DesktopTransport], default=None,
+                        help="QuickBooks Desktop: through the Web Connector (the default; "
+                             "QuickBooks may run on another computer) or on this computer")
     parser.add_argument("--daily-at", default=None, metavar="HH:MM",
                         help="sync automatically once a day at this time")
 
@@ -147,7 +161,15 @@ def _add_server_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
     demo.add_argument("--mode", choices=[m.value for m in TransactionMode], default=None,
                       help="book the demo as this transaction type (kept for later runs; "
                       "first run: invoices-with-payments)")
+    demo.add_argument("--store", choices=("web", "pos"), default="web",
+                      help="the online shop (web), or a shop with a point of sale that keeps its "
+                           "own supplier purchase orders (pos)")
     demo.add_argument("--json", action="store_true")
+    demo.add_argument("--quickbooks", choices=[p.value for p in QuickBooksProduct],
+                      default=QuickBooksProduct.ONLINE.value,
+                      help="book into QuickBooks Online (a local sandbox, the default) or "
+                           "QuickBooks Desktop (a company file in this process, through a "
+                           "scripted Web Connector)")
     _company_options(demo, default=None)  # None: the kind the demo used last
 
 
@@ -192,6 +214,13 @@ def _add_connection_commands(commands: argparse._SubParsersAction[argparse.Argum
                          help="with --client-id: read the client secret and a refresh token "
                               "from standard input")
     qb_actions.add_parser("disconnect").add_argument("name")
+    web_connector = qb_actions.add_parser(
+        "web-connector", help="QuickBooks Desktop: the Web Connector's .qwc file and password")
+    web_connector.add_argument("name")
+    web_connector.add_argument("--qwc", metavar="PATH", default=None,
+                               help="write the connection's .qwc file here (a file or folder)")
+    web_connector.add_argument("--show-password", action="store_true",
+                               help="print the password to type into the Web Connector")
 
 
 def _add_sync_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -21,9 +21,12 @@ log = logging.getLogger(__name__)
 
 def windows(orders: Iterable[Order | FailedOrder], size: int,
             cancel: CancelToken) -> Iterator[list[Order | FailedOrder]]:
-    """The fetched orders, `size` at a time; none once the run is cancelled."""
+    """The fetched orders, `size` at a time; none once the run is cancelled, not even the
+    part of a window fetched before the cancel."""
     window: list[Order | FailedOrder] = []
     for order in orders:
+        if cancel.cancelled:
+            return
         window.append(order)
         if len(window) >= size:
             if cancel.cancelled:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import time
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
@@ -11,7 +12,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from connex_desktop.app import App
 from connex_desktop.core.connection import Connection
 from connex_desktop.core.errors import ConnexError
-from connex_desktop.core.progress import Progress
+from connex_desktop.core.progress import Progress, RunClock
 from connex_desktop.core.result import RunTrigger
 from connex_desktop.ui.worker import RunRequest, SyncWorker, UndoRequest, UndoWorker
 
@@ -42,6 +43,7 @@ class _Job:
     thread: QThread
     worker: SyncWorker | UndoWorker
     progress: Progress = field(default_factory=Progress)
+    clock: RunClock = field(default_factory=lambda: RunClock(time.monotonic()))
 
 
 class SyncController(QObject):
@@ -167,6 +169,12 @@ class SyncController(QObject):
             return None
         return self._jobs[connection_id].progress
 
+    def run_clock(self, connection_id: int) -> RunClock | None:
+        """How long a running sync has run, and when the pause it reported ends."""
+        if self.request(connection_id) is None:
+            return None
+        return self._jobs[connection_id].clock
+
     def request(self, connection_id: int) -> RunRequest | None:
         """The sync the connection is running, if it is."""
         job = self._jobs.get(connection_id)
@@ -192,7 +200,9 @@ class SyncController(QObject):
         connection_id = self._connection_id_of(self.sender())
         if connection_id is None:
             return
-        self._jobs[connection_id].progress = progress
+        job = self._jobs[connection_id]
+        job.progress = progress
+        job.clock.heard(progress, time.monotonic())
         self.run_progressed.emit(connection_id, progress)
 
     @Slot(object)

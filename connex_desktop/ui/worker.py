@@ -51,7 +51,8 @@ class SyncWorker(QObject):
     """Runs one sync. Cancel with `cancel()` called directly from the GUI thread.
 
     Signals:
-        progressed(Progress): at most every PROGRESS_INTERVAL_S while the run goes on.
+        progressed(Progress): at most every PROGRESS_INTERVAL_S while the run goes on, and
+            whenever it says more than counts (Progress.news_since).
         finished(SyncResult): exactly once, also for a run that failed unexpectedly.
     """
 
@@ -64,6 +65,7 @@ class SyncWorker(QObject):
         self.request = request
         self._cancel = CancelToken()
         self._last_emit = float("-inf")
+        self._last_emitted = Progress()
 
     def cancel(self) -> None:
         """Thread-safe: sets the token the engine checks between orders and pages.
@@ -102,9 +104,12 @@ class SyncWorker(QObject):
         self.finished.emit(result)
 
     def _on_progress(self, progress: Progress) -> None:
+        """Thins out the counts; a total, a pause or a cancel always goes through."""
         now = time.monotonic()
-        if now - self._last_emit >= PROGRESS_INTERVAL_S:
+        if (now - self._last_emit >= PROGRESS_INTERVAL_S
+                or progress.news_since(self._last_emitted)):
             self._last_emit = now
+            self._last_emitted = progress
             self.progressed.emit(progress)
 
 

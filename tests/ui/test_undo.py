@@ -4,12 +4,17 @@ background, and the history then shows the run undone."""
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
+from decimal import Decimal
 
 from PySide6.QtWidgets import QMessageBox
 
-from connex_desktop.core.undo_result import UndoOutcome
+from connex_desktop.core.result import DocumentKind, RunTrigger
+from connex_desktop.core.undo_result import UndoDocument, UndoOutcome, UndoResult, UndoStatus
 from connex_desktop.sources.demo_store import DemoSource
+from connex_desktop.storage.repositories import RunRecord
 from connex_desktop.sync.undo import RunUndoer
+from connex_desktop.ui.sync_log import undo_question
 from tests.ui.test_sync_log import FINISH_TIMEOUT_MS, loaded, synced_log
 
 UNDO_TIMEOUT_MS = 30_000
@@ -116,3 +121,18 @@ def test_undo_during_a_sync_of_the_connection_says_why_it_cannot_start(
             in log.summary.text()
         release.set()
     assert desktop.controller.running_ids() == []
+
+
+def test_a_run_that_only_changed_documents_can_be_undone_by_changing_them_back(qtbot):
+    run = RunRecord(id=7, connection_id=1, trigger=RunTrigger.MANUAL, dry_run=False,
+                    status="succeeded", started_at=datetime.now(UTC), finished_at=None,
+                    fetched=1, synced=1, skipped=0, failed=0, message="")
+    preview = UndoResult("Shop", 7, UndoStatus.UNDONE, dry_run=True, documents=[UndoDocument(
+        "PO-77", DocumentKind.PURCHASE_ORDER, "12", "PO-77", Decimal("201.00"),
+        UndoOutcome.WOULD_REVERT)])
+    box, confirm = undo_question(None, run, preview)
+    qtbot.addWidget(box)
+    assert confirm is not None and confirm.text() == "Change back"
+    assert box.text().startswith("Change back 1 document the run of ")
+    assert box.informativeText() == ("Changed back as they were before the run (1):\n"
+                                     "• Purchase order PO-77 of order PO-77: 201.00")

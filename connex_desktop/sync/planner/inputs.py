@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from connex_desktop.core.ledger_state import LedgerState
 from connex_desktop.core.money import ZERO
+from connex_desktop.core.quickbooks_rules import ONLINE_LIMITS, NameLimits
 from connex_desktop.sync.tax import CompanyTax
 
 
@@ -25,6 +26,8 @@ class References(Protocol):
     def item_by_name(self, name: str) -> Mapping[str, Any] | None: ...
 
     def vendor(self, vendor_id: str) -> Mapping[str, Any] | None: ...
+
+    def vendor_by_name(self, name: str) -> Mapping[str, Any] | None: ...
 
     def payment_method_by_name(self, name: str) -> Mapping[str, Any] | None: ...
 
@@ -55,6 +58,7 @@ class CompanySetup:
     tax_item: Mapping[str, Any] | None = None             # mapping.tax_item (line-item tax)
     refund_item: Mapping[str, Any] | None = None          # mapping.refund_item
     store_label: str = ""
+    limits: NameLimits = ONLINE_LIMITS    # Desktop's are shorter (DESKTOP_LIMITS)
     # --- tax: the company's country, tax model and sales tax codes (sync/tax.py) ---
     tax: CompanyTax = field(default_factory=CompanyTax)
 

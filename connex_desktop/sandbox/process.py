@@ -16,7 +16,7 @@ import requests
 
 from connex_desktop.sandbox.kinds import DEFAULT_KIND
 from connex_desktop.sandbox.qbo_company import Company
-from connex_desktop.sandbox.server import GRANT_PATH
+from connex_desktop.sandbox.server import FAULT_PATH, GRANT_PATH
 
 STOP_TIMEOUT_S = 10
 GRANT_TIMEOUT_S = 10
@@ -126,6 +126,12 @@ class SandboxProcess:
             yield company
         finally:
             company.close()
+
+    def inject(self, fault: str, count: int = 1) -> None:
+        """SandboxServer.inject in the child: `fault` on its next `count` matching requests."""
+        reply = requests.post(self.base_url + FAULT_PATH, json={"fault": fault, "count": count},
+                              timeout=GRANT_TIMEOUT_S)
+        reply.raise_for_status()
 
     def new_grant(self) -> dict[str, Any]:
         """Tokens for another connection, as SandboxServer.new_grant gives them."""

@@ -15,7 +15,9 @@ from connex_desktop.core.connection import Connection, QuickBooksCompany, QuickB
 from connex_desktop.core.errors import SetupError
 from connex_desktop.core.quickbooks_rules import DOC_NUMBER_MAX_CHARS
 from connex_desktop.core.secret_store import SecretStore, connection_secret_key
+from connex_desktop.qbdesktop.com import APP_NAME
 from connex_desktop.qbdesktop.qwc import qwc_file, qwc_settings
+from connex_desktop.qbdesktop.soap import qwc_url
 from connex_desktop.quickbooks.auth import (
     ACCESS_TOKEN,
     CLIENT_SECRET,
@@ -29,6 +31,7 @@ from connex_desktop.sources.base import (
     SettingField,
     Source,
     missing_settings,
+    purchase_order_sync_unavailable,
     purchase_orders_unavailable,
 )
 from connex_desktop.storage.database import utc_now
@@ -61,8 +64,8 @@ def web_connector_user(connection_id: int) -> str:
 
 
 def web_connector_url(port: int = WEB_CONNECTOR_PORT) -> str:
-    """The SOAP endpoint the .qwc file points the Web Connector at (http: loopback only)."""
-    return f"http://127.0.0.1:{port}/qbwc"
+    """The SOAP endpoint the .qwc file points the Web Connector at."""
+    return qwc_url(port)
 
 
 def quickbooks_key_prefix(connection_id: int) -> str:
@@ -174,6 +177,9 @@ class ConnectionService:
         if draft.mode.books_purchase_orders and unavailable:
             problems.append(SetupError(f"{unavailable} Choose a mode without purchase orders.",
                                        field="mode"))
+        unavailable = purchase_order_sync_unavailable(kind)
+        if draft.sync_purchase_orders and unavailable:
+            problems.append(SetupError(unavailable, field="sync_purchase_orders"))
         problems += self._setting_problems(draft, kind, typed)
         if len(draft.prefix.strip()) >= DOC_NUMBER_MAX_CHARS:
             problems.append(SetupError(
@@ -365,10 +371,11 @@ class ConnectionService:
             self.secrets.set(key, password)
         return password
 
-    def web_connector_file(self, connection: Connection, folder_id: str) -> str:
+    def web_connector_file(self, connection: Connection, folder_id: str,
+                           port: int = WEB_CONNECTOR_PORT) -> str:
         """The .qwc file adding the connection to the Web Connector; its ids stay the same for
         this connection of this data folder (`folder_id`), so QuickBooks keeps trusting it."""
         assert connection.id is not None
-        return qwc_file(qwc_settings(f"Connex Desktop - {connection.name}", web_connector_url(),
+        return qwc_file(qwc_settings(f"{APP_NAME} - {connection.name}", web_connector_url(port),
                                      web_connector_user(connection.id), folder_id,
                                      connection.id))

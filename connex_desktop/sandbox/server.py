@@ -58,6 +58,8 @@ JSON = "application/json;charset=UTF-8"
 HTML = "text/html;charset=UTF-8"
 DOCUMENT_PAGES_PATH = "/app/"
 USAGE_PATH = "/__sandbox/usage"
+GRANT_PATH = "/__sandbox/grant"     # tokens for another connection, for a sandbox in a process
+FAULT_PATH = "/__sandbox/fault"     # inject() for a sandbox in a process: {"fault", "count"}
 
 
 @dataclass
@@ -292,6 +294,12 @@ class SandboxServer(ApiRoutes):
             return self._api(method, path, params, headers, body)
         if path == USAGE_PATH and method == "GET":
             return _json_reply(200, self.meter.as_json())
+        if path == GRANT_PATH and method == "POST":
+            return _json_reply(200, self.new_grant())
+        if path == FAULT_PATH and method == "POST":
+            wanted = json.loads(body or b"{}")
+            self.inject(str(wanted.get("fault")), int(wanted.get("count", 1)))
+            return _json_reply(200, {})
         if path == DISCOVERY_PATH and method == "GET":
             return _json_reply(200, OAuthProvider.discovery(self.base_url))
         if path == AUTHORIZE_PATH and method == "GET":

@@ -15,6 +15,7 @@ from dateutil.tz import tzlocal
 from connex_desktop.core.errors import SetupError
 from connex_desktop.core.model import CLOSED_STATUSES, Buyer, Order
 from connex_desktop.core.progress import CancelToken
+from connex_desktop.core.purchase_order import PurchaseOrder
 
 
 class FieldKind(enum.StrEnum):
@@ -148,6 +149,12 @@ class Source(ABC):
         if again and not cancel.cancelled:
             yield from self.fetch_orders(OrderQuery(numbers=again), cancel)
 
+    def purchase_orders(self, since: datetime | None, cancel: CancelToken,
+                        ids: Sequence[str] = ()) -> Iterator[PurchaseOrder | FailedOrder]:
+        """The system's own purchase orders changed since `since` (None: all), and those with
+        the store's `ids` whatever their time; for the sources that keep and read them."""
+        raise NotImplementedError(f"{self.label}'s purchase orders are not read.")
+
     def check(self) -> str:
         """Try the settings; return a plain-words success message or raise a ConnexError."""
         return "Connected."
@@ -209,3 +216,15 @@ def purchase_orders_unavailable(kind: type[Source] | None) -> str:
         return ""
     return (f"{kind.label} keeps its own purchase orders, so building them from each item's "
             "default vendor is not offered.")
+
+
+def purchase_order_sync_unavailable(kind: type[Source] | None) -> str:
+    """Why this kind of store cannot sync its own purchase orders ("" when it can)."""
+    if kind is None:
+        return ""
+    if not kind.keeps_own_purchase_orders:
+        return (f"{kind.label} keeps no purchase orders of its own to sync; a mode with "
+                "purchase orders builds them from each item's default vendor instead.")
+    if kind.purchase_orders is Source.purchase_orders:
+        return f"This app does not read {kind.label}'s purchase orders yet."
+    return ""

@@ -146,7 +146,12 @@ class LinnworksSource(PagedStoreSource):
                 if cancel.cancelled:
                     raise Cancelled()
                 body = api.call("v1", "/api/PurchaseOrder/Get_PurchaseOrder",
-                                body={"pkPurchaseId": purchase_id})
+                                body={"pkPurchaseId": purchase_id}, refusable=True)
+                if body is None:    # asked for again by id, and deleted there meanwhile
+                    yield FailedOrder(purchase_id, "Linnworks refused to give this purchase "
+                                      "order: it has none with this id any more (deleted?).",
+                                      field="pkPurchaseId")
+                    continue
                 yield _read_purchase(body, purchase_id, suppliers, self.timezone)
 
     def fetch_orders(self, query: OrderQuery, cancel: CancelToken
@@ -214,16 +219,21 @@ class _Api:
         self.servers = {"v1": require_https(str(body["Server"]), STORE), "v2": f"{region}/v2"}
 
     def call(self, api: str, path: str, params: Mapping[str, Any] | None = None, *,
-             body: Mapping[str, Any] | None = None) -> Any:
+             body: Mapping[str, Any] | None = None, refusable: bool = False) -> Any:
         """The JSON answer of a GET on the `api` ("v1" or "v2") server (a POST of `body` when
-        one is given), signed in again once when the session ended meanwhile."""
+        one is given), signed in again once when the session ended meanwhile. `refusable`:
+        None when Linnworks refuses the request (400), which then fails one record only."""
         if not self.session:
             self.sign_in()
+        refused = (400,) if refusable else ()
         for renewed in (False, True):
             response = self.http.request("POST" if body is not None else "GET",
                                          self.servers[api] + path, params=params, json=body,
                                          headers={"Authorization": self.session},
-                                         cancel=self.cancel, allow=() if renewed else (401,))
+                                         cancel=self.cancel,
+                                         allow=refused if renewed else (*refused, 401))
+            if response.status_code in refused:
+                return None
             if response.status_code != 401:
                 return self.http.json(response)
             self.sign_in()

@@ -5,9 +5,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from connex_desktop.core.connection import Connection, MissingItemPolicy, TaxPolicy
+from connex_desktop.core.connection import (
+    Connection,
+    MissingItemPolicy,
+    QuickBooksProduct,
+    TaxPolicy,
+)
 from connex_desktop.core.errors import SetupError
-from connex_desktop.core.quickbooks_rules import PURCHASE_ORDER_PLANS
+from connex_desktop.core.quickbooks_rules import (
+    DESKTOP_LIMITS,
+    ONLINE_LIMITS,
+    PURCHASE_ORDER_PLANS,
+)
 from connex_desktop.quickbooks.references import ReferenceCache
 from connex_desktop.sync.planner import ClassTracking, CompanySetup, tracking
 from connex_desktop.sync.tax import CompanyTax, TaxModel, read_company_tax
@@ -21,6 +30,10 @@ def numbering_problem(connection: Connection, preferences: Mapping[str, Any]) ->
                 "order numbers. Turn on 'Custom transaction numbers' in QuickBooks (Account and "
                 "settings, Sales), or choose 'Use QuickBooks numbering' for this connection.")
     if connection.mode.books_estimate and sales_forms.get("AllowEstimates") is False:
+        if connection.quickbooks.product is QuickBooksProduct.DESKTOP:
+            return ("QuickBooks Desktop Pro has no sales orders (Premier and Enterprise have "
+                    "them), and this connection books sales orders. Choose a mode without "
+                    "sales orders for it.")
         return ("Estimates are turned off in QuickBooks, and this connection books sales orders "
                 "as estimates. Turn on estimates in QuickBooks (Account and settings, Sales).")
     return None
@@ -32,21 +45,26 @@ def company_problem(connection: Connection, refs: ReferenceCache,
     when the connection books purchase orders."""
     return numbering_problem(connection, preferences) or (
         purchase_order_problem(connection, refs.company_info())
-        if connection.mode.books_purchase_orders else None)
+        if books_purchase_orders(connection) else None)
+
+
+def books_purchase_orders(connection: Connection) -> bool:
+    """Whether the connection writes purchase orders: built from sales, or the store's own."""
+    return connection.mode.books_purchase_orders or connection.sync_purchase_orders
 
 
 def purchase_order_problem(connection: Connection,
                            company_info: Mapping[str, Any]) -> str | None:
     """Why the company's QuickBooks plan rules out this connection's purchase orders."""
-    if not connection.mode.books_purchase_orders:
+    if not books_purchase_orders(connection):
         return None
     plan = next((str(pair.get("Value") or "") for pair in company_info.get("NameValue") or []
                  if pair.get("Name") == "OfferingSku"), "")
     if not plan or any(word in plan.split() for word in PURCHASE_ORDER_PLANS):
         return None   # a company that does not say is given the benefit of the doubt
     return (f"This connection books purchase orders, which only QuickBooks Online Plus and "
-            f"Advanced have; this company is on {plan}. Choose a mode without purchase orders, "
-            "or upgrade the QuickBooks plan.")
+            f"Advanced have; this company is on {plan}. Choose a mode without purchase orders "
+            "(and do not sync the store's own), or upgrade the QuickBooks plan.")
 
 
 def company_setup(connection: Connection, preferences: Mapping[str, Any],
@@ -107,6 +125,8 @@ def company_setup(connection: Connection, preferences: Mapping[str, Any],
                             "shipping_item"),
         tax_item=tax_item,
         store_label=store_label,
+        limits=(DESKTOP_LIMITS if connection.quickbooks.product is QuickBooksProduct.DESKTOP
+                else ONLINE_LIMITS),
         tax=tax,
         class_tracking=class_tracking(preferences),
         track_locations=tracks_locations(preferences),

@@ -14,7 +14,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from connex_desktop.core.connection import Connection
+from connex_desktop.core.connection import (
+    Connection,
+    DesktopTransport,
+    QuickBooksCompany,
+    QuickBooksProduct,
+)
 from connex_desktop.core.errors import (
     Cancelled,
     ConnexError,
@@ -27,14 +32,14 @@ from connex_desktop.core.progress import CancelToken, ProgressCallback, ignore_p
 from connex_desktop.core.result import OrderFailure, RunStatus, RunTrigger, SyncResult
 from connex_desktop.core.secret_store import SecretStore, connection_secret_key
 from connex_desktop.core.writing import DocumentWriter
-from connex_desktop.quickbooks.client import QuickBooksClient
 from connex_desktop.quickbooks.references import ReferenceCache, ReferenceStore
-from connex_desktop.quickbooks.writer import IN_FLIGHT_REQUESTS, QuickBooksOnlineWriter
+from connex_desktop.quickbooks.writer import IN_FLIGHT_REQUESTS
 from connex_desktop.sources.base import (
     FailedOrder,
     OrderQuery,
     Source,
     missing_settings,
+    purchase_order_sync_unavailable,
     purchase_orders_unavailable,
 )
 from connex_desktop.storage.database import StorageError
@@ -45,7 +50,10 @@ from connex_desktop.storage.repositories import (
     RunRepository,
 )
 from connex_desktop.storage.sync_locks import SyncLocks
+from connex_desktop.sync.back_end import STORE_PURCHASE_ORDERS_NOT_ON_DESKTOP, QuickBooksBackEnd
 from connex_desktop.sync.company_setup import company_problem
+from connex_desktop.sync.purchase_orders import CURSOR_NAME as PURCHASE_ORDERS_CURSOR
+from connex_desktop.sync.purchase_orders import PurchaseOrderSync
 from connex_desktop.sync.reconcile import Reconciler
 from connex_desktop.sync.run_state import RunStopped, SyncRun
 from connex_desktop.sync.sending import DocumentSender
@@ -86,14 +94,14 @@ class Engine:
     """Books a connection's orders into its QuickBooks company. Qt-free; the GUI and CLI share it.
 
     Wiring comes from app.py: `source_for` builds a connection's source (with its secrets),
-    `client_for` a QuickBooks client for its company.
+    `client_for` the back-end of its QuickBooks company (Online's client, or Desktop's).
     """
 
     def __init__(self, *, runs: RunRepository, ledger: LedgerRepository,
                  cursors: CursorRepository, connections: ConnectionRepository,
                  secrets: SecretStore,
                  source_for: Callable[[Connection], Source],
-                 client_for: Callable[[Connection], QuickBooksClient],
+                 client_for: Callable[[Connection], QuickBooksBackEnd],
                  source_kinds: Mapping[str, type[Source]],
                  window_orders: int = WINDOW_ORDERS,
                  requests_in_flight: int = IN_FLIGHT_REQUESTS,
@@ -123,7 +131,9 @@ class Engine:
     def prepare(self, connection: Connection) -> str | None:
         """Why this connection cannot sync right now, in plain words; None when it can."""
         problem = self._local_problem(connection)
-        if problem:
+        if problem or waits_for_web_connector(connection.quickbooks):
+            # Through the Web Connector QuickBooks answers only when it calls, on its own
+            # schedule: the company is checked when the run starts.
             return problem
         try:
             client = self.client_for(connection)
@@ -155,6 +165,12 @@ class Engine:
         unavailable = purchase_orders_unavailable(source_kind)
         if connection.mode.books_purchase_orders and unavailable:
             return f"{unavailable} Choose a mode without purchase orders for this connection."
+        if (connection.sync_purchase_orders
+                and connection.quickbooks.product is QuickBooksProduct.DESKTOP):
+            return STORE_PURCHASE_ORDERS_NOT_ON_DESKTOP
+        unavailable = purchase_order_sync_unavailable(source_kind)
+        if connection.sync_purchase_orders and unavailable:
+            return f"{unavailable} Turn off 'Sync purchase orders' for this connection."
         return None
 
     # ---- the run -------------------------------------------------------------------------
@@ -235,7 +251,7 @@ class Engine:
             result.quickbooks = client.usage()
             client.close()
 
-    def _sync(self, request: _RunRequest, result: SyncResult, client: QuickBooksClient,
+    def _sync(self, request: _RunRequest, result: SyncResult, client: QuickBooksBackEnd,
               failing_before: list[str]) -> tuple[bool, str, str]:
         """The phases of a run: reconcile, then fetch, plan and write window by window."""
         connection, cancel = request.connection, request.cancel
@@ -273,17 +289,20 @@ class Engine:
                                       - set(failing_before))
         healing_note = _healing_note(failed_before, run.order_numbers, result.errors,
                                      result.new_failures)
+        if connection.sync_purchase_orders and request.default_query and not cancel.cancelled:
+            # After the orders' own reckoning: their notes speak of orders only.
+            PurchaseOrderSync(run, writer, source, self.cursors, self.clock()).sync(cancel)
         if cancel.cancelled:
             raise Cancelled()
         return run.retry_later, healing_note, source.cursor_reached
 
     def reference_cache(self, connection: Connection,
-                        client: QuickBooksClient) -> ReferenceCache:
-        return ReferenceCache(client, self.references, realm_id=connection.quickbooks.realm_id,
-                              clock=self.clock)
+                        client: QuickBooksBackEnd) -> ReferenceCache:
+        return ReferenceCache(client, self.references if client.lists_kept else None,
+                              realm_id=connection.quickbooks.realm_id, clock=self.clock)
 
-    def _writer(self, client: QuickBooksClient) -> DocumentWriter:
-        return QuickBooksOnlineWriter(client, in_flight=self.requests_in_flight)
+    def _writer(self, client: QuickBooksBackEnd) -> DocumentWriter:
+        return client.writer(in_flight=self.requests_in_flight)
 
     def _book_windows(self, run: SyncRun, sender: DocumentSender,
                       orders: Iterable[Order | FailedOrder], cancel: CancelToken) -> None:
@@ -306,6 +325,8 @@ class Engine:
         try:
             if cursor is not None and result.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL):
                 self.cursors.set(connection.id, CURSOR_NAME, cursor.isoformat())
+                if connection.sync_purchase_orders:
+                    self.cursors.set(connection.id, PURCHASE_ORDERS_CURSOR, cursor.isoformat())
                 if source_cursor:
                     self.cursors.set(connection.id, SOURCE_CURSOR_NAME, source_cursor)
             self.runs.finish(result.run_id, result)
@@ -343,6 +364,11 @@ class Engine:
         return OrderQuery(modified_since=since, statuses=connection.statuses,
                           source_cursor=self.cursors.get(connection.id, SOURCE_CURSOR_NAME)
                           or "")
+
+
+def waits_for_web_connector(company: QuickBooksCompany) -> bool:
+    return (company.product is QuickBooksProduct.DESKTOP
+            and company.desktop_transport is DesktopTransport.WEB_CONNECTOR)
 
 
 def _healing_note(failed_before: list[str], tried: set[str],

@@ -98,7 +98,8 @@ def _plan(run: SyncRun, order: Order, rows: Mapping[str, LedgerRow]) -> OrderInF
         raise
     except ConnexError as error:
         run.finish_failed(order.source_id, order.number, OrderFailure(
-            order.number, error.message, error.kind, error.detail), customer=order.customer)
+            order.number, error.message, error.kind, error.detail, error.fix),
+            customer=order.customer)
         return None
     except Exception as error:  # a bad order fails itself, never the run
         log.exception("order %s could not be planned", order.number)

@@ -412,6 +412,7 @@ class CsvFile(StoreKind):
 
 
 class Demo(StoreKind):
+    kind: ClassVar[str] = "demo"
     # The demo store's own page size, wherever its module lives.
     page_size = sys.modules[SOURCE_KINDS["demo"].__module__].PAGE_SIZE_ORDERS
     no_bad_record = "the demo store makes its own orders, all readable"
@@ -422,7 +423,7 @@ class Demo(StoreKind):
     @contextmanager
     def stock(self, count: int, bad: int | None = None) -> Iterator[Stocked]:
         def source() -> Source:
-            return SOURCE_KINDS["demo"]({"orders": str(count)}, {}, clock=lambda: self.NOW)
+            return SOURCE_KINDS[self.kind]({"orders": str(count)}, {}, clock=lambda: self.NOW)
 
         made = list(source().fetch_orders(OrderQuery(), CancelToken()))
         assert all(isinstance(order, Order) for order in made)
@@ -430,14 +431,19 @@ class Demo(StoreKind):
                                if isinstance(order, Order)})
 
 
+class DemoPos(Demo):
+    kind = "demo-pos"     # the demo POS store: its register sales, paged as the demo's orders
+
+
 def bad_number(bad: int | None) -> str | None:
     return None if bad is None else number(bad)
 
 
 CONTRACTS: dict[str, StoreKind] = {
-    "csv": CsvFile(), "demo": Demo(), "erply": Erply(), "woocommerce": WooCommerce(),
-    "bigcommerce": BigCommerce(), "lightspeed_r": LightspeedR(), "lightspeed_x": LightspeedX(),
-    "shopify": Shopify(), "linnworks": Linnworks(), "skuvault": SkuVault(),
+    "csv": CsvFile(), "demo": Demo(), "demo-pos": DemoPos(), "erply": Erply(),
+    "woocommerce": WooCommerce(), "bigcommerce": BigCommerce(), "lightspeed_r": LightspeedR(),
+    "lightspeed_x": LightspeedX(), "shopify": Shopify(), "linnworks": Linnworks(),
+    "skuvault": SkuVault(),
 }
 
 

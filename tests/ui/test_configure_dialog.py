@@ -39,6 +39,9 @@ class PosSource(Source):
     def fetch_orders(self, query, cancel):
         return iter(())
 
+    def purchase_orders(self, since, cancel, ids=()):
+        return iter(())
+
     def check(self) -> str:
         if self.secrets.get("api_key") != API_KEY:
             raise ValueError("The POS did not accept the API key.")
@@ -173,6 +176,27 @@ def test_purchase_order_mode_is_disabled_with_the_reason_for_stores_with_their_o
     assert "Test POS keeps its own purchase orders" in dialog.transactions.mode_unavailable.text()
     assert [tab.status_list.item(i).text() for i in range(tab.status_list.count())] == [
         "open", "closed"]
+
+
+def test_sync_purchase_orders_is_offered_for_stores_that_keep_them_and_saved(qtbot, app, pos):
+    dialog = ConfigureDialog(app, None)
+    qtbot.addWidget(dialog)
+    tab = dialog.transactions
+    choose(dialog.store.kind_combo, "demo")
+    assert not tab.sync_purchase_orders.isEnabled()
+    assert "keeps no purchase orders of its own" in dialog.rows.hints[
+        "sync_purchase_orders"].text()
+    choose(dialog.store.kind_combo, pos.kind)
+    assert tab.sync_purchase_orders.isEnabled()
+    tab.sync_purchase_orders.setChecked(True)
+    dialog.store.name_edit.setText("Shop POS")
+    dialog.store.source_widgets["url"].setText("https://pos.example")
+    dialog.store.source_widgets["api_key"].setText(API_KEY)
+    assert dialog.save()
+    assert app.connections.get("Shop POS").sync_purchase_orders
+    again = ConfigureDialog(app, app.connections.get("Shop POS"))
+    qtbot.addWidget(again)
+    assert again.transactions.sync_purchase_orders.isChecked()
 
 
 def test_test_connection_runs_in_the_background_and_reports_plainly(qtbot, app, pos):

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from connex_desktop.core.ledger_state import LedgerState
 from connex_desktop.core.money import ZERO
+from connex_desktop.core.quickbooks_rules import ONLINE_LIMITS, NameLimits
 from connex_desktop.sync.tax import CompanyTax
 
 
@@ -26,6 +27,8 @@ class References(Protocol):
     def item_by_name(self, name: str) -> Mapping[str, Any] | None: ...
 
     def vendor(self, vendor_id: str) -> Mapping[str, Any] | None: ...
+
+    def vendor_by_name(self, name: str) -> Mapping[str, Any] | None: ...
 
     def payment_method_by_name(self, name: str) -> Mapping[str, Any] | None: ...
 
@@ -68,6 +71,7 @@ class CompanySetup:
     tax_item: Mapping[str, Any] | None = None             # mapping.tax_item (line-item tax)
     refund_item: Mapping[str, Any] | None = None          # mapping.refund_item
     store_label: str = ""
+    limits: NameLimits = ONLINE_LIMITS    # Desktop's are shorter (DESKTOP_LIMITS)
     # --- classes and locations (Department in the API), tracked as the preferences say ---
     class_tracking: ClassTracking = ClassTracking.OFF
     track_locations: bool = False                         # TrackDepartments

@@ -30,6 +30,7 @@ from connex_desktop.ui.configure.schedule_tab import ScheduleTab
 from connex_desktop.ui.configure.store_tab import StoreTab
 from connex_desktop.ui.configure.transactions_tab import TransactionsTab
 from connex_desktop.ui.connect_dialog import ConnectDialog
+from connex_desktop.ui.screen_fit import fit_to_screen
 
 
 class ConfigureDialog(QDialog):
@@ -48,7 +49,7 @@ class ConfigureDialog(QDialog):
         self.errors, self.hints = self.rows.errors, self.rows.hints
         self.discard_question: QMessageBox | None = None   # open while the user decides
         self.setWindowTitle(f"Configure {connection.name}" if connection else "Add a connection")
-        self.resize(720, 560)
+        fit_to_screen(self, 720, 560)
 
         self.store = StoreTab(app.connection_service(), self.rows,
                               editing=connection is not None and connection.id is not None)
@@ -165,7 +166,8 @@ class ConfigureDialog(QDialog):
             mode=TransactionMode(tab.mode_combo.currentData()), source_settings=settings,
             statuses=tab.statuses(), use_qb_numbering=tab.qb_numbering.isChecked(),
             prefix=tab.prefix_edit.text().strip(), mapping=mapping, schedule=schedule,
-            quickbooks=self.quickbooks.read(company or base.quickbooks))
+            quickbooks=self.quickbooks.read(company or base.quickbooks),
+            sync_purchase_orders=tab.syncs_purchase_orders())
         for problem in self._app.connection_service().problems(connection, typed):
             problems.setdefault(problem.field, problem.message)
         return (None if problems else connection), typed, problems

@@ -22,14 +22,13 @@ from PySide6.QtWidgets import (
 from connex_desktop.connections import ConnectionService, setting_key
 from connex_desktop.core.connection import Connection
 from connex_desktop.sources.base import FieldKind, SettingField, Source
-from connex_desktop.ui.assets import ERROR_STYLE
 from connex_desktop.ui.background import run_in_background
+from connex_desktop.ui.colors import error_style, ok_style
 from connex_desktop.ui.configure.form import FieldRows
 
 # The form: name and kind, then the rows generated from the store's declaration.
 FIRST_SOURCE_ROW = 2
 SAVED_SECRET_HINT = "Saved. Type to replace it."
-OK_STYLE = "color: #1b6e20;"
 
 
 class StoreTab(QWidget):
@@ -185,13 +184,13 @@ class StoreTab(QWidget):
                            given: Mapping[str, str]) -> None:
         self._keep_renewed(now, given)
         self.test_button.setEnabled(True)
-        self.test_result.setStyleSheet(OK_STYLE)
+        self.test_result.setStyleSheet(ok_style())
         self.test_result.setText(message or "Connected.")
 
     def _on_test_failed(self, error: Exception, now: Mapping[str, str],
                         given: Mapping[str, str]) -> None:
         self._keep_renewed(now, given)
         self.test_button.setEnabled(True)
-        self.test_result.setStyleSheet(ERROR_STYLE)
+        self.test_result.setStyleSheet(error_style())
         detail = getattr(error, "detail", "")
         self.test_result.setText(str(error) + (f"\n{detail}" if detail else ""))

@@ -332,6 +332,7 @@ def result_json(result: SyncResult) -> dict[str, Any]:
                        "doc_number": doc.doc_number, "total": str(doc.total)}
                       for doc in result.documents],
         "errors": errors,
+        "rules": result.rules,
         "quickbooks": result.quickbooks.as_json(),
     }
 
@@ -356,8 +357,9 @@ def _print_results(results: Sequence[SyncResult], *, as_json: bool) -> None:
         verb = "would book" if result.dry_run else "booked"
         for doc in result.documents:
             number = doc.doc_number or (f"(Id {doc.qb_id})" if doc.qb_id else "")
-            print(f"  {verb} {doc.kind.label} {number} for order "
-                  f"{doc.order}: {money_text(doc.total)}")
+            rule = result.rules.get(doc.order)
+            print(f"  {verb} {doc.kind.label} {number} for order {doc.order}"
+                  f"{f' (rule {rule!r})' if rule else ''}: {money_text(doc.total)}")
         if result.created:
             words = "would create" if result.dry_run else "created"
             print(f"  {words}: {', '.join(result.created)}")

@@ -126,6 +126,12 @@ class Connection:
     # none takes is booked with the settings above.
     rules: tuple[Rule, ...] = ()
 
+    @property
+    def modes(self) -> frozenset[TransactionMode]:
+        """Every transaction mode the connection may book an order as, its rules' included."""
+        return frozenset({self.mode, *(rule.mode for rule in self.rules
+                                       if rule.mode is not None and not rule.skip)})
+
     def under_rule(self, rule: Rule) -> Connection:
         """The connection as it books the rule's orders: its settings with the rule's actions."""
         overrides: dict[str, Any] = {name: value for name, value in (

@@ -141,6 +141,12 @@ MIGRATIONS: tuple[Migration, ...] = (
                 PRIMARY KEY (realm_id, entity, record_id))""",
         ),
     ),
+    Migration(
+        "run_orders: the connection's rule that decided each order ('': its own settings)",
+        (
+            "ALTER TABLE run_orders ADD COLUMN rule TEXT NOT NULL DEFAULT ''",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

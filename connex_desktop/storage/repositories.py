@@ -310,6 +310,7 @@ class RunOrderRecord:
     error_kind: str        # an ErrorKind value for a failed order, else ""
     documents: tuple[BookedDocument, ...]
     customer: str = ""     # the buyer as the store names them ("" when the order was unreadable)
+    rule: str = ""         # the connection's rule that decided the order ("": its own settings)
 
 
 class RunRepository:
@@ -331,21 +332,22 @@ class RunRepository:
     def record_order(self, run_id: int, order_id: str, order_number: str,
                      outcome: OrderOutcome | str, message: str = "", detail: str = "",
                      error_kind: ErrorKind | str = "",
-                     documents: Iterable[BookedDocument] = (), customer: str = "") -> None:
+                     documents: Iterable[BookedDocument] = (), customer: str = "",
+                     rule: str = "") -> None:
         """What the run did with one order; recording the same order again replaces it."""
         documents_json = json.dumps(
             [{"kind": doc.kind.value, "qb_id": doc.qb_id, "doc_number": doc.doc_number,
               "total": str(doc.total)} for doc in documents], ensure_ascii=False)
         self._db.execute(
             "INSERT INTO run_orders (run_id, order_id, order_number, outcome, message, detail,"
-            " error_kind, documents, customer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " error_kind, documents, customer, rule) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (run_id, order_id) DO UPDATE SET order_number = excluded.order_number,"
             " outcome = excluded.outcome, message = excluded.message, detail = excluded.detail,"
             " error_kind = excluded.error_kind, documents = excluded.documents,"
-            " customer = excluded.customer",
+            " customer = excluded.customer, rule = excluded.rule",
             (run_id, order_id, order_number, OrderOutcome(outcome).value, redact(message),
              redact(detail), ErrorKind(error_kind).value if error_kind else "", documents_json,
-             customer))
+             customer, rule))
 
     def finish(self, run_id: int, result: SyncResult) -> None:
         self._db.execute(
@@ -453,7 +455,8 @@ class RunRepository:
         return RunOrderRecord(
             run_id=row["run_id"], order_id=row["order_id"], order_number=row["order_number"],
             outcome=OrderOutcome(row["outcome"]), message=row["message"], detail=row["detail"],
-            error_kind=row["error_kind"], documents=documents, customer=row["customer"])
+            error_kind=row["error_kind"], documents=documents, customer=row["customer"],
+            rule=row["rule"])
 
 
 # ── cursors and settings ────────────────────────────────────────────────────────────────────

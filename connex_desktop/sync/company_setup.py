@@ -8,6 +8,7 @@ from typing import Any
 from connex_desktop.core.connection import Connection, MissingItemPolicy, TaxPolicy
 from connex_desktop.core.errors import SetupError
 from connex_desktop.core.quickbooks_rules import PURCHASE_ORDER_PLANS
+from connex_desktop.core.rules import Rule
 from connex_desktop.quickbooks.references import ReferenceCache
 from connex_desktop.sync.planner import CompanySetup
 from connex_desktop.sync.tax import CompanyTax, TaxModel, read_company_tax
@@ -20,7 +21,8 @@ def numbering_problem(connection: Connection, preferences: Mapping[str, Any]) ->
         return ("Custom transaction numbers are off in QuickBooks, so it would not keep the "
                 "order numbers. Turn on 'Custom transaction numbers' in QuickBooks (Account and "
                 "settings, Sales), or choose 'Use QuickBooks numbering' for this connection.")
-    if connection.mode.books_estimate and sales_forms.get("AllowEstimates") is False:
+    if (any(mode.books_estimate for mode in connection.modes)
+            and sales_forms.get("AllowEstimates") is False):
         return ("Estimates are turned off in QuickBooks, and this connection books sales orders "
                 "as estimates. Turn on estimates in QuickBooks (Account and settings, Sales).")
     return None
@@ -32,13 +34,13 @@ def company_problem(connection: Connection, refs: ReferenceCache,
     when the connection books purchase orders."""
     return numbering_problem(connection, preferences) or (
         purchase_order_problem(connection, refs.company_info())
-        if connection.mode.books_purchase_orders else None)
+        if books_purchase_orders(connection) else None)
 
 
 def purchase_order_problem(connection: Connection,
                            company_info: Mapping[str, Any]) -> str | None:
     """Why the company's QuickBooks plan rules out this connection's purchase orders."""
-    if not connection.mode.books_purchase_orders:
+    if not books_purchase_orders(connection):
         return None
     plan = next((str(pair.get("Value") or "") for pair in company_info.get("NameValue") or []
                  if pair.get("Name") == "OfferingSku"), "")
@@ -47,6 +49,11 @@ def purchase_order_problem(connection: Connection,
     return (f"This connection books purchase orders, which only QuickBooks Online Plus and "
             f"Advanced have; this company is on {plan}. Choose a mode without purchase orders, "
             "or upgrade the QuickBooks plan.")
+
+
+def books_purchase_orders(connection: Connection) -> bool:
+    """Whether the connection, or one of its rules, books purchase orders."""
+    return any(mode.books_purchase_orders for mode in connection.modes)
 
 
 def company_setup(connection: Connection, preferences: Mapping[str, Any],
@@ -58,15 +65,25 @@ def company_setup(connection: Connection, preferences: Mapping[str, Any],
     sales_forms = preferences.get("SalesFormsPrefs") or {}
     tax_prefs = preferences.get("TaxPrefs") or {}
 
-    def named(kind: str, name: str, find: Any, setting: str) -> dict[str, Any] | None:
+    def named(kind: str, name: str, find: Any, setting: str,
+              where: str = "chosen for this connection",
+              fix: str = "choose another in the mapping") -> dict[str, Any] | None:
         if not name.strip():
             return None
         record = find(name)
         if record is None:
-            raise SetupError(f"The {kind} '{name}' chosen for this connection is not in "
-                             "QuickBooks (or is inactive); choose another in the mapping.",
-                             field=setting)
+            raise SetupError(f"The {kind} '{name}' {where} is not in QuickBooks (or is "
+                             f"inactive); {fix}.", field=setting)
         return dict(record)
+
+    def rule_refs(rule: Rule) -> dict[str, Any]:
+        """The refs a rule's actions name in place of the mapping's."""
+        where, fix = f"of the rule '{rule.name}'", "choose another in the rule"
+        found = {"payment_method": named("payment method", rule.payment_method,
+                                         refs.payment_method_by_name, "rules", where, fix),
+                 "deposit_account": named("deposit account", rule.deposit_account,
+                                          refs.account_by_name, "rules", where, fix)}
+        return {key: ref(record) for key, record in found.items() if record is not None}
 
     fallback = (named("fallback item", mapping.fallback_item, refs.item_by_name, "fallback_item")
                 if mapping.missing_items is MissingItemPolicy.FALLBACK else None)
@@ -108,6 +125,7 @@ def company_setup(connection: Connection, preferences: Mapping[str, Any],
         tax_item=tax_item,
         store_label=store_label,
         tax=tax,
+        by_rule={rule.name: refs_ for rule in connection.rules if (refs_ := rule_refs(rule))},
     )
 
 

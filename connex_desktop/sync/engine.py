@@ -45,7 +45,7 @@ from connex_desktop.storage.repositories import (
     RunRepository,
 )
 from connex_desktop.storage.sync_locks import SyncLocks
-from connex_desktop.sync.company_setup import company_problem
+from connex_desktop.sync.company_setup import books_purchase_orders, company_problem
 from connex_desktop.sync.reconcile import Reconciler
 from connex_desktop.sync.run_state import RunStopped, SyncRun
 from connex_desktop.sync.sending import DocumentSender
@@ -150,7 +150,7 @@ class Engine:
             return (f"The store setting '{setting.label}' ({setting.name}) is missing; set it "
                     f"first (command line: {setting.cli_option}).")
         unavailable = purchase_orders_unavailable(source_kind)
-        if connection.mode.books_purchase_orders and unavailable:
+        if books_purchase_orders(connection) and unavailable:
             return f"{unavailable} Choose a mode without purchase orders for this connection."
         return None
 

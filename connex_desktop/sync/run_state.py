@@ -185,13 +185,14 @@ class SyncRun:
                                customer=order.customer)
             return
         message = " ".join(state.notes)
+        rule = self._note_rule(order, state.plan.rule)
         if not state.booked:
-            self.finish_skipped(order, message.rstrip(".") or "nothing was left to book")
+            self.finish_skipped(order, message.rstrip(".") or "nothing was left to book", rule)
             return
         self.result.synced += 1
         self.runs.record_order(self.result.run_id or 0, order.source_id, order.number,
                                OrderOutcome.BOOKED, message, documents=state.booked,
-                               customer=order.customer)
+                               customer=order.customer, rule=rule)
         self.report(order.number)
 
     def finish_dry(self, state: OrderInFlight) -> None:
@@ -205,14 +206,15 @@ class SyncRun:
         self.result.synced += 1
         self.runs.record_order(self.result.run_id or 0, state.order.source_id,
                                state.order.number, OrderOutcome.PLANNED, message,
-                               documents=documents, customer=state.order.customer)
+                               documents=documents, customer=state.order.customer,
+                               rule=self._note_rule(state.order, state.plan.rule))
         self.report(state.order.number)
 
-    def finish_skipped(self, order: Order, reason: str) -> None:
+    def finish_skipped(self, order: Order, reason: str, rule: str = "") -> None:
         self.result.skipped += 1
         self.runs.record_order(self.result.run_id or 0, order.source_id, order.number,
                                OrderOutcome.SKIPPED, f"Skipped: {reason}.",
-                               customer=order.customer)
+                               customer=order.customer, rule=self._note_rule(order, rule))
         self.report(order.number)
 
     def finish_failed(self, order_id: str, number: str, failure: OrderFailure,
@@ -223,6 +225,12 @@ class SyncRun:
                                OrderOutcome.FAILED, failure.message, failure.detail,
                                failure.kind, documents=booked, customer=customer)
         self.report(number)
+
+    def _note_rule(self, order: Order, rule: str) -> str:
+        """The rule that decided the order, kept in the result too (the preview lists it)."""
+        if rule:
+            self.result.rules[order.number] = rule
+        return rule
 
     def report(self, number: str) -> None:
         self.progress(Progress(self.result.fetched, self.result.synced, self.result.skipped,

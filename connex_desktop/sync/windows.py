@@ -104,7 +104,7 @@ def _plan(run: SyncRun, order: Order, rows: Mapping[str, LedgerRow]) -> OrderInF
             customer=order.customer)
         return None
     if plan.skip_reason:
-        run.finish_skipped(order, plan.skip_reason)
+        run.finish_skipped(order, plan.skip_reason, plan.rule)
         return None
     state = OrderInFlight(order, plan, notes=list(plan.notes))
     state.docs = {doc.doc_key: DocumentInFlight(state, doc) for doc in plan.documents}

@@ -1,0 +1,120 @@
+"""A connection's rules against the sandbox company: each order booked as its rule says, once."""
+
+from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal
+
+from connex_desktop.core.modes import TransactionMode
+from connex_desktop.core.result import OrderOutcome, RunStatus
+from connex_desktop.core.rules import Condition, CustomerChoice, Field, Rule
+from connex_desktop.sources.base import OrderQuery
+from connex_desktop.storage.sync_log import Shown, log_table
+from tests.sync.conftest import by_number, connect, docs, money_of, row, write_orders
+
+D = Decimal
+ALL = OrderQuery()
+
+# A store with wholesale orders on terms (unpaid, tagged "trade"), card orders paid at
+# checkout, and a test order.
+ORDERS = [
+    row("1001", "SLB-20F-REG", "2", "179.95", payment_status="paid", payment_method="Visa",
+        shipping_amount="12.50", tax_amount="27.36"),
+    row("1002", "MUG-ENM-12", "24", "18.00", status="on-hold", tags="trade"),
+    row("1003", "HDL-400L", "1", "39.99", payment_status="paid", payment_method="MasterCard",
+        tags="test, qa"),
+    row("1004", "FUEL-230G", "10", "7.49", status="on-hold", tags="Trade", channel="Phone",
+        order_discount="4.90"),
+]
+TERMS = Rule("Terms", (Condition(Field.PAYMENT_STATUS, ("unpaid",)),
+                       Condition(Field.TAG, ("trade",))),
+             mode=TransactionMode.INVOICES, customer=CustomerChoice.NAMED,
+             customer_name="Trade buyers", prefix="T-")
+TEST_ORDERS = Rule("Test orders", (Condition(Field.TAG, ("test",)),), skip=True,
+                   skip_reason="test orders are not sales")
+CARDS = Rule("Cards", (Condition(Field.PAYMENT_METHOD, ("Visa", "MasterCard")),),
+             payment_method="Visa", deposit_account="Checking")
+
+
+def shop(app, sandbox, tmp_path, *rules: Rule):
+    orders = write_orders(tmp_path / "orders.csv", ORDERS)
+    return connect(app, sandbox, "Shop", TransactionMode.SALES_RECEIPTS, orders, rules=rules)
+
+
+def outcomes(app, run_id):
+    return {order.order_number: order for order in app.runs.orders(run_id)}
+
+
+def test_terms_orders_become_invoices_and_card_orders_sales_receipts(app, sandbox, tmp_path):
+    connection = shop(app, sandbox, tmp_path, TEST_ORDERS, TERMS, CARDS)
+    result = app.engine().run(connection)
+    assert result.status is RunStatus.SUCCEEDED, result
+    invoices, receipts = by_number(sandbox, "Invoice"), by_number(sandbox, "SalesReceipt")
+    assert {number: money_of(doc["TotalAmt"]) for number, doc in invoices.items()} == {
+        "T-1002": D("432.00"), "T-1004": D("70.00")}
+    assert {number: money_of(doc["TotalAmt"]) for number, doc in receipts.items()} == {
+        "1001": D("399.76")}
+    trade = {doc["CustomerRef"]["value"] for doc in invoices.values()}
+    (customer,) = [c for c in docs(sandbox, "Customer") if c["DisplayName"] == "Trade buyers"]
+    assert trade == {customer["Id"]}
+    checking = next(a for a in docs(sandbox, "Account") if a["Name"] == "Checking")
+    assert receipts["1001"]["DepositToAccountRef"]["value"] == checking["Id"]
+    assert receipts["1001"]["PaymentMethodRef"]["name"] == "Visa"
+    logged = outcomes(app, result.run_id)
+    assert {number: order.rule for number, order in logged.items()} == {
+        "1001": "Cards", "1002": "Terms", "1003": "Test orders", "1004": "Terms"}
+
+
+def test_a_rule_that_skips_test_orders_skips_them_with_the_reason(app, sandbox, tmp_path):
+    connection = shop(app, sandbox, tmp_path, TEST_ORDERS, TERMS)
+    result = app.engine().run(connection)
+    assert result.skipped == 1 and result.synced == 3
+    assert "1003" not in by_number(sandbox, "SalesReceipt")
+    skipped = outcomes(app, result.run_id)["1003"]
+    assert skipped.outcome is OrderOutcome.SKIPPED
+    assert skipped.message == ("Skipped: rule 'Test orders' skips it: test orders are not "
+                               "sales.")
+    (shown,) = [row for row in log_table([skipped], frozenset())]
+    assert shown.shown is Shown.RULE and shown.cells[-1] == skipped.message
+
+
+def test_changing_a_rule_after_booking_books_nothing_again(app, sandbox, tmp_path):
+    connection = shop(app, sandbox, tmp_path, TERMS)
+    app.engine().run(connection)
+    before = {entity: len(docs(sandbox, entity))
+              for entity in ("Invoice", "SalesReceipt", "Estimate", "Payment")}
+    # The terms orders would now be sales orders, the card order an invoice with payment.
+    changed = dataclasses.replace(connection, mode=TransactionMode.INVOICES_WITH_PAYMENTS, rules=(
+        dataclasses.replace(TERMS, mode=TransactionMode.SALES_ORDERS, prefix="S-"),))
+    app.connections.update(changed)
+    again = app.engine().run(app.connections.get("Shop"), query=ALL)
+    assert again.status is RunStatus.SUCCEEDED and again.synced == 0, again
+    assert {entity: len(docs(sandbox, entity)) for entity in before} == before
+    logged = outcomes(app, again.run_id)
+    assert "booked already (Invoice T-1002)" in logged["1002"].message
+    assert logged["1002"].rule == "Terms" and logged["1001"].rule == ""
+
+
+def test_an_order_booked_as_a_sales_order_is_not_booked_again_by_another_rule(app, sandbox,
+                                                                           tmp_path):
+    connection = shop(app, sandbox, tmp_path,
+                      dataclasses.replace(TERMS, mode=TransactionMode.SALES_ORDERS))
+    app.engine().run(connection)
+    assert set(by_number(sandbox, "Estimate")) == {"T-1002", "T-1004"}
+    app.connections.update(dataclasses.replace(connection, rules=(TERMS,)))
+    again = app.engine().run(app.connections.get("Shop"), query=ALL)
+    assert again.synced == 0 and not docs(sandbox, "Invoice")
+    assert "booked already (Estimate T-1002)" in outcomes(app, again.run_id)["1002"].message
+
+
+def test_the_preview_shows_the_rule_and_the_documents_it_would_make(app, sandbox, tmp_path):
+    connection = shop(app, sandbox, tmp_path, TEST_ORDERS, TERMS)
+    preview = app.engine().run(connection, dry_run=True)
+    assert preview.rules == {"1002": "Terms", "1003": "Test orders", "1004": "Terms"}
+    assert [(doc.order, doc.kind.value, doc.doc_number, doc.total)
+            for doc in preview.documents] == [
+        ("1001", "SalesReceipt", "1001", D("399.76")), ("1002", "Invoice", "T-1002", D("432.00")),
+        ("1004", "Invoice", "T-1004", D("70.00"))]
+    planned = outcomes(app, preview.run_id)["1002"]
+    assert planned.outcome is OrderOutcome.PLANNED and planned.rule == "Terms"
+    assert not docs(sandbox, "Invoice")

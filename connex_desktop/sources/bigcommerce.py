@@ -349,6 +349,10 @@ def _order(raw: Mapping[str, Any], products: list[Mapping[str, Any]],
         shipping_address=_address(addresses[0]) if addresses else Address(),
         shipping=shipping, discount=discount, tax=tax, payments=tuple(payments),
         refunds=tuple(refunds), notes=notes, updated_at=_parse_instant(raw.get("date_modified")),
+        channel=str(raw.get("channel_id") if raw.get("channel_id") is not None else ""),
+        payment_gateways=tuple(dict.fromkeys(
+            str(t["gateway"]) for t in transactions
+            if t.get("gateway") and str(t.get("status") or "ok") == "ok")),
         raw=raw)
 
 

@@ -133,6 +133,7 @@ def test_an_order_with_card_and_gift_certificate_maps_field_by_field():
         Payment(D("200.39"), "Credit Card", "pi_3N", date(2026, 11, 20)))
     assert order.balance == D("0.00")
     assert order.notes == "Gift, no invoice in the box"
+    assert (order.channel, order.payment_gateways) == ("1", ("giftcertificate", "stripe"))
     assert paths == [f"/stores/{BC_HASH}/v2/orders",
                      f"/stores/{BC_HASH}/v2/orders/100/products",
                      f"/stores/{BC_HASH}/v2/orders/100/shippingaddresses",

@@ -44,6 +44,7 @@ from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.money import money_text
 from connex_desktop.core.progress import CancelToken
 from connex_desktop.core.result import RunStatus, RunTrigger, SyncResult
+from connex_desktop.core.rules import describe
 from connex_desktop.core.secret_store import SecretStore
 from connex_desktop.core.token_life import RECONNECT_WORDS, reconnect_warning
 from connex_desktop.core.undo_result import UNDO_WORDS, UndoResult, UndoStatus
@@ -60,6 +61,7 @@ from connex_desktop.quickbooks.connect_client import (
     SignedIn,
     service_url,
 )
+from connex_desktop.rule_commands import connection_rule
 from connex_desktop.sources.base import FieldKind, OrderQuery, Source
 from connex_desktop.sources.demo_store import only_planted_failures, planted_failures
 from connex_desktop.storage.keyring_secrets import MemorySecretStore
@@ -121,7 +123,8 @@ def connection(args: argparse.Namespace) -> int:
     with _app(args) as app:
         action: Callable[[App, argparse.Namespace], int] = {
             "add": _connection_add, "set": _connection_set, "list": _connection_list,
-            "show": _connection_show, "remove": _connection_remove}[args.action]
+            "show": _connection_show, "remove": _connection_remove,
+            "rule": connection_rule}[args.action]
         return action(app, args)
 
 
@@ -567,6 +570,7 @@ def _connection_summary(app: App, conn: Connection, *, full: bool) -> dict[str, 
             "prefix": conn.prefix,
             "mapping": to_plain(conn.mapping),
             "schedule": to_plain(conn.schedule),
+            "rules": [describe(rule) for rule in conn.rules],
         })
     return summary
 

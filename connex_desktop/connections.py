@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from connex_desktop.core.connection import Connection, QuickBooksCompany
 from connex_desktop.core.errors import SetupError
 from connex_desktop.core.quickbooks_rules import DOC_NUMBER_MAX_CHARS
+from connex_desktop.core.rules import rules_problems
 from connex_desktop.core.secret_store import SecretStore, connection_secret_key
 from connex_desktop.quickbooks.auth import (
     ACCESS_TOKEN,
@@ -152,9 +153,10 @@ class ConnectionService:
         if kind is None:
             return [*problems, SetupError("Choose the kind of store.", field="source_kind")]
         unavailable = purchase_orders_unavailable(kind)
-        if draft.mode.books_purchase_orders and unavailable:
+        if any(mode.books_purchase_orders for mode in draft.modes) and unavailable:
             problems.append(SetupError(f"{unavailable} Choose a mode without purchase orders.",
                                        field="mode"))
+        problems += [SetupError(problem, field="rules") for problem in rules_problems(draft.rules)]
         problems += self._setting_problems(draft, kind, typed)
         if len(draft.prefix.strip()) >= DOC_NUMBER_MAX_CHARS:
             problems.append(SetupError(

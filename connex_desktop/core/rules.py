@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -146,10 +147,10 @@ def describe(rule: Rule) -> str:
 
 
 def describe_condition(condition: Condition) -> str:
-    if condition.field.is_amount:
-        shown = money_text(amount(condition.values[0]))
-    else:
-        shown = " or ".join(condition.values)
+    shown = " or ".join(condition.values)
+    if condition.field.is_amount and len(condition.values) == 1:
+        with contextlib.suppress(ValueError):   # a rule being built may not have one yet
+            shown = money_text(amount(condition.values[0]))
     return f"{FIELD_WORDS[condition.field]} {shown}"
 
 

@@ -113,19 +113,24 @@ class Company(CompanyQueries, ListRules, TransactionRules):
                        purchase_custom_txn_numbers: bool | None = None,
                        allow_shipping: bool | None = None, allow_discount: bool | None = None,
                        allow_estimates: bool | None = None,
-                       using_sales_tax: bool | None = None) -> None:
+                       using_sales_tax: bool | None = None,
+                       class_per_txn: bool | None = None, class_per_line: bool | None = None,
+                       track_locations: bool | None = None) -> None:
         """Change company preferences directly, as the merchant would in the QuickBooks UI."""
         with self.lock:
             current = self.store.get("Preferences", "1")
             assert current is not None
             prefs = copy.deepcopy(current)
-            sales = prefs["SalesFormsPrefs"]
-            for key, value in (("CustomTxnNumbers", custom_txn_numbers),
-                               ("AllowShipping", allow_shipping),
-                               ("AllowDiscount", allow_discount),
-                               ("AllowEstimates", allow_estimates)):
+            for block, key, value in (
+                    ("SalesFormsPrefs", "CustomTxnNumbers", custom_txn_numbers),
+                    ("SalesFormsPrefs", "AllowShipping", allow_shipping),
+                    ("SalesFormsPrefs", "AllowDiscount", allow_discount),
+                    ("SalesFormsPrefs", "AllowEstimates", allow_estimates),
+                    ("AccountingInfoPrefs", "ClassTrackingPerTxn", class_per_txn),
+                    ("AccountingInfoPrefs", "ClassTrackingPerTxnLine", class_per_line),
+                    ("AccountingInfoPrefs", "TrackDepartments", track_locations)):
                 if value is not None:
-                    sales[key] = value
+                    prefs[block][key] = value
             if using_sales_tax is not None:
                 prefs["TaxPrefs"]["UsingSalesTax"] = using_sales_tax
             if purchase_custom_txn_numbers is not None:

@@ -65,26 +65,6 @@ def company_setup(connection: Connection, preferences: Mapping[str, Any],
     sales_forms = preferences.get("SalesFormsPrefs") or {}
     tax_prefs = preferences.get("TaxPrefs") or {}
 
-    def named(kind: str, name: str, find: Any, setting: str,
-              where: str = "chosen for this connection",
-              fix: str = "choose another in the mapping") -> dict[str, Any] | None:
-        if not name.strip():
-            return None
-        record = find(name)
-        if record is None:
-            raise SetupError(f"The {kind} '{name}' {where} is not in QuickBooks (or is "
-                             f"inactive); {fix}.", field=setting)
-        return dict(record)
-
-    def rule_refs(rule: Rule) -> dict[str, Any]:
-        """The refs a rule's actions name in place of the mapping's."""
-        where, fix = f"of the rule '{rule.name}'", "choose another in the rule"
-        found = {"payment_method": named("payment method", rule.payment_method,
-                                         refs.payment_method_by_name, "rules", where, fix),
-                 "deposit_account": named("deposit account", rule.deposit_account,
-                                          refs.account_by_name, "rules", where, fix)}
-        return {key: ref(record) for key, record in found.items() if record is not None}
-
     fallback = (named("fallback item", mapping.fallback_item, refs.item_by_name, "fallback_item")
                 if mapping.missing_items is MissingItemPolicy.FALLBACK else None)
     if mapping.missing_items is MissingItemPolicy.FALLBACK and fallback is None:
@@ -125,8 +105,60 @@ def company_setup(connection: Connection, preferences: Mapping[str, Any],
         tax_item=tax_item,
         store_label=store_label,
         tax=tax,
-        by_rule={rule.name: refs_ for rule in connection.rules if (refs_ := rule_refs(rule))},
+        class_per_line=classes_per_line(preferences),
+        **tracked_refs(preferences, refs, mapping.class_name, mapping.location_name),
+        by_rule={rule.name: found for rule in connection.rules
+                 if (found := rule_refs(rule, preferences, refs))},
     )
+
+
+def named(kind: str, name: str, find: Any, setting: str,
+          where: str = "chosen for this connection",
+          fix: str = "choose another in the mapping") -> dict[str, Any] | None:
+    """The record `find` finds by `name` ("": None); SetupError when QuickBooks has none."""
+    if not name.strip():
+        return None
+    record = find(name)
+    if record is None:
+        raise SetupError(f"The {kind} '{name}' {where} is not in QuickBooks (or is "
+                         f"inactive); {fix}.", field=setting)
+    return dict(record)
+
+
+def rule_refs(rule: Rule, preferences: Mapping[str, Any],
+              refs: ReferenceCache) -> dict[str, Any]:
+    """The refs a rule's actions name in place of the mapping's, by CompanySetup field."""
+    where, fix = f"of the rule '{rule.name}'", "choose another in the rule"
+    found = {"payment_method": named("payment method", rule.payment_method,
+                                     refs.payment_method_by_name, "rules", where, fix),
+             "deposit_account": named("deposit account", rule.deposit_account,
+                                      refs.account_by_name, "rules", where, fix)}
+    return {**{key: ref(record) for key, record in found.items() if record is not None},
+            **tracked_refs(preferences, refs, rule.class_name, rule.location_name,
+                           "rules", where, fix)}
+
+
+def tracked_refs(preferences: Mapping[str, Any], refs: ReferenceCache, class_name: str,
+                 location_name: str, setting: str = "", where: str = "chosen for this "
+                 "connection", fix: str = "choose another in the mapping") -> dict[str, Any]:
+    """The class and location named, as CompanySetup's class_ref and location_ref, only where
+    the company tracks them (reference §2.16): QuickBooks takes none it does not track."""
+    accounting = preferences.get("AccountingInfoPrefs") or {}
+    tracked = {"class_ref": ("class", class_name, refs.class_by_name, "class_name",
+                             accounting.get("ClassTrackingPerTxn") is True
+                             or accounting.get("ClassTrackingPerTxnLine") is True),
+               "location_ref": ("location", location_name, refs.location_by_name,
+                                "location_name", accounting.get("TrackDepartments") is True)}
+    found = {key: ref(named(kind, name, find, setting or field, where, fix))
+             for key, (kind, name, find, field, on) in tracked.items() if on and name.strip()}
+    return {key: value for key, value in found.items() if value is not None}
+
+
+def classes_per_line(preferences: Mapping[str, Any]) -> bool:
+    """Whether the company tracks classes on each line rather than on the whole form."""
+    accounting = preferences.get("AccountingInfoPrefs") or {}
+    return (accounting.get("ClassTrackingPerTxn") is not True
+            and accounting.get("ClassTrackingPerTxnLine") is True)
 
 
 def ref(record: Mapping[str, Any] | None) -> dict[str, str] | None:

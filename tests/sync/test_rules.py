@@ -5,6 +5,9 @@ from __future__ import annotations
 import dataclasses
 from decimal import Decimal
 
+import pytest
+
+from connex_desktop.core.connection import QuickBooksMapping
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.result import OrderOutcome, RunStatus
 from connex_desktop.core.rules import Condition, CustomerChoice, Field, Rule
@@ -118,3 +121,51 @@ def test_the_preview_shows_the_rule_and_the_documents_it_would_make(app, sandbox
     planned = outcomes(app, preview.run_id)["1002"]
     assert planned.outcome is OrderOutcome.PLANNED and planned.rule == "Terms"
     assert not docs(sandbox, "Invoice")
+
+
+@pytest.mark.parametrize(("tracking", "on_form", "on_lines", "location"), [
+    ({}, True, False, False),    # a new company: classes per form, no locations
+    ({"class_per_txn": False, "class_per_line": True, "track_locations": True},
+     False, True, True),
+    ({"class_per_txn": False, "track_locations": False}, False, False, False),
+], ids=["classes-per-form", "classes-per-line-and-locations", "neither"])
+def test_classes_and_locations_appear_only_where_the_company_tracks_them(
+        app, sandbox, tmp_path, tracking, on_form, on_lines, location):
+    sandbox.set_preference(**tracking)
+    sandbox.company.create("Department", {"Name": "Warehouse", "Active": True})
+    classes = {c["Name"]: c["Id"] for c in docs(sandbox, "Class")}
+    (warehouse,) = docs(sandbox, "Department")
+    orders = write_orders(tmp_path / "orders.csv", ORDERS)
+    connection = connect(app, sandbox, "Shop", TransactionMode.SALES_RECEIPTS, orders,
+                         rules=(dataclasses.replace(TERMS, class_name="Wholesale"),),
+                         mapping=QuickBooksMapping(class_name="Online Store",
+                                                   location_name="Warehouse"))
+    assert app.engine().run(connection).status is RunStatus.SUCCEEDED
+    booked = {**by_number(sandbox, "SalesReceipt"), **by_number(sandbox, "Invoice")}
+    assert set(booked) == {"1001", "1003", "T-1002", "T-1004"}
+    for number, doc in booked.items():
+        wanted = classes["Wholesale" if number.startswith("T-") else "Online Store"]
+        assert (doc.get("ClassRef") or {}).get("value") == (wanted if on_form else None)
+        item_lines = [line["SalesItemLineDetail"] for line in doc["Line"]
+                      if line["DetailType"] == "SalesItemLineDetail"]
+        assert [(detail.get("ClassRef") or {}).get("value") for detail in item_lines] == \
+            [wanted if on_lines else None] * len(item_lines), number
+        assert (doc.get("DepartmentRef") or {}).get("value") == (
+            warehouse["Id"] if location else None)
+
+
+@pytest.mark.parametrize("tracked", [True, False], ids=["tracked", "not-tracked"])
+def test_a_class_quickbooks_lacks_stops_the_run_naming_it_only_where_classes_are_tracked(
+        app, sandbox, tmp_path, tracked):
+    sandbox.set_preference(class_per_txn=tracked)
+    orders = write_orders(tmp_path / "orders.csv", ORDERS)
+    connection = connect(app, sandbox, "Shop", TransactionMode.SALES_RECEIPTS, orders,
+                         rules=(dataclasses.replace(TERMS, class_name="Trade"),))
+    result = app.engine().run(connection)
+    if tracked:
+        assert result.status is RunStatus.FAILED and not docs(sandbox, "Invoice")
+        assert result.message.startswith(
+            "The class 'Trade' of the rule 'Terms' is not in QuickBooks")
+    else:
+        assert result.status is RunStatus.SUCCEEDED
+        assert set(by_number(sandbox, "Invoice")) == {"T-1002", "T-1004"}

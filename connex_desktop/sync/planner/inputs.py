@@ -56,6 +56,11 @@ class CompanySetup:
     tax_item: Mapping[str, Any] | None = None             # mapping.tax_item (line-item tax)
     refund_item: Mapping[str, Any] | None = None          # mapping.refund_item
     store_label: str = ""
+    # Class and location (Department) refs, set only when the company tracks them
+    # (AccountingInfoPrefs); a class goes on each item line when it is tracked per line.
+    class_ref: Mapping[str, str] | None = None
+    class_per_line: bool = False
+    location_ref: Mapping[str, str] | None = None
     # --- tax: the company's country, tax model and sales tax codes (sync/tax.py) ---
     tax: CompanyTax = field(default_factory=CompanyTax)
     # Per rule (by name), the refs its actions name in place of the mapping's, e.g.

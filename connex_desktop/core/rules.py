@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -124,6 +124,19 @@ class Rule:
 def deciding_rule(rules: Iterable[Rule], order: Order) -> Rule | None:
     """The first rule the order meets; None: the connection's own settings decide."""
     return next((rule for rule in rules if rule.matches(order)), None)
+
+
+def rule_counts(rules: Sequence[Rule], orders: Iterable[Order]) -> tuple[list[int], int]:
+    """How many of `orders` each rule decides (first match wins), and how many none does."""
+    counts = [0] * len(rules)
+    unruled = 0
+    for order in orders:
+        index = next((i for i, rule in enumerate(rules) if rule.matches(order)), None)
+        if index is None:
+            unruled += 1
+        else:
+            counts[index] += 1
+    return counts, unruled
 
 
 def amount(text: str) -> Decimal:

@@ -17,6 +17,7 @@ from connex_desktop.core.rules import (
     Rule,
     deciding_rule,
     describe,
+    rule_counts,
     rule_problems,
     rules_problems,
 )
@@ -120,3 +121,9 @@ def test_a_rule_that_cannot_work_says_why(rule, problem):
 def test_the_examples_are_valid_and_twin_names_are_not():
     assert rules_problems(EVERY_FIELD_RULES) == []
     assert rules_problems((Rule("Retail"), Rule("retail "))) == ["Two rules are named 'retail '."]
+
+
+def test_each_rule_counts_the_orders_it_decides_first():
+    orders = [order(tags=("QA",)), order(), order(status="completed"), order(channel="pos")]
+    assert rule_counts(EVERY_FIELD_RULES, orders) == ([1, 1, 2, 0], 0)
+    assert rule_counts(EVERY_FIELD_RULES[3:], orders) == ([1], 3)

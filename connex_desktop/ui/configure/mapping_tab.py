@@ -40,6 +40,8 @@ COMPANY_LISTS = (
     ("tax_codes", "TaxCode", "Active = true"),
     ("payment_methods", "PaymentMethod", "Active = true"),
     ("accounts", "Account", "Active = true"),
+    ("classes", "Class", "Active = true"),
+    ("locations", "Department", "Active = true"),
 )
 DEPOSIT_ACCOUNT_TYPES = ("Bank", "Other Current Asset")
 # The mapping fields filled from the company's lists: field -> (list, what it holds). A name
@@ -55,7 +57,10 @@ COMPANY_CHOICES = {
     "discount_account": ("discount_accounts", "income or expense account"),
     "payment_method": ("payment_methods", "payment method"),
     "deposit_account": ("deposit_accounts", "bank or current asset account"),
+    "class_name": ("classes", "class"),
+    "location_name": ("locations", "location"),
 }
+TRACKING_HINT = "Sent only when the company tracks classes or locations (Account and settings)."
 UNDEPOSITED_FUNDS = "Undeposited Funds"   # the account payments go to when none is chosen
 DISCOUNT_ACCOUNT_TYPES = ("Income", "Other Income", "Expense")
 
@@ -138,6 +143,10 @@ class MappingTab(QWidget):
         field(form, "Payment method", self.payment_method, "payment_method")
         self.deposit_account = self._list_combo(f"({UNDEPOSITED_FUNDS})", UNDEPOSITED_FUNDS)
         field(form, "Deposit payments to", self.deposit_account, "deposit_account")
+        self.class_name = self._list_combo("(none)")
+        field(form, "Class", self.class_name, "class_name", TRACKING_HINT)
+        self.location_name = self._list_combo("(none)")
+        field(form, "Location", self.location_name, "location_name", TRACKING_HINT)
         for policy in (self.customer_policy, self.missing_items, self.tax_policy):
             policy.currentIndexChanged.connect(lambda _i: self._on_policies_changed())
 
@@ -155,6 +164,8 @@ class MappingTab(QWidget):
         self._set_list_value(self.discount_account, mapping.discount_account)
         self._set_list_value(self.payment_method, mapping.payment_method)
         self._set_list_value(self.deposit_account, mapping.deposit_account)
+        self._set_list_value(self.class_name, mapping.class_name)
+        self._set_list_value(self.location_name, mapping.location_name)
         self._on_policies_changed()
 
     def read(self, base: QuickBooksMapping,
@@ -190,7 +201,9 @@ class MappingTab(QWidget):
             refund_item=self._list_value(self.refund_item),
             discount_account=self._list_value(self.discount_account),
             payment_method=self._list_value(self.payment_method),
-            deposit_account=self._list_value(self.deposit_account))
+            deposit_account=self._list_value(self.deposit_account),
+            class_name=self._list_value(self.class_name),
+            location_name=self._list_value(self.location_name))
         return mapping, problems
 
     def _names_not_in_the_company(self, company_name: str) -> dict[str, str]:

@@ -134,7 +134,7 @@ def reason_text(order: RunOrderRecord) -> str:
     """The log's reason for an order, naming the rule that decided it unless the message does."""
     by_rule = f"rule '{order.rule}'"
     if order.rule and by_rule not in order.message:
-        return sentence(" ".join((f"By {by_rule}.", order.message)).strip())
+        return f"By {by_rule}. {sentence(order.message)}".strip()
     return sentence(order.message)
 
 

@@ -182,7 +182,7 @@ class SyncRun:
         order = state.order
         if state.failure is not None:
             self.finish_failed(order.source_id, order.number, state.failure, state.booked,
-                               customer=order.customer)
+                               customer=order.customer, rule=state.plan.rule)
             return
         message = " ".join(state.notes)
         rule = self._note_rule(order, state.plan.rule)
@@ -218,12 +218,15 @@ class SyncRun:
         self.report(order.number)
 
     def finish_failed(self, order_id: str, number: str, failure: OrderFailure,
-                      booked: Iterable[BookedDocument] = (), customer: str = "") -> None:
+                      booked: Iterable[BookedDocument] = (), customer: str = "",
+                      rule: str = "") -> None:
         self.result.failed += 1
         self.result.errors.append(failure)
+        if rule:
+            self.result.rules[number] = rule
         self.runs.record_order(self.result.run_id or 0, order_id, number,
                                OrderOutcome.FAILED, failure.message, failure.detail,
-                               failure.kind, documents=booked, customer=customer)
+                               failure.kind, documents=booked, customer=customer, rule=rule)
         self.report(number)
 
     def _note_rule(self, order: Order, rule: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 from decimal import Decimal
 
@@ -12,7 +13,7 @@ from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.result import OrderOutcome, RunStatus
 from connex_desktop.core.rules import Condition, CustomerChoice, Field, Rule
 from connex_desktop.sources.base import OrderQuery
-from connex_desktop.storage.sync_log import Shown, log_table
+from connex_desktop.storage.sync_log import Shown, log_rows, log_table, write_csv
 from tests.sync.conftest import by_number, connect, docs, money_of, row, write_orders
 
 D = Decimal
@@ -169,3 +170,34 @@ def test_a_class_quickbooks_lacks_stops_the_run_naming_it_only_where_classes_are
     else:
         assert result.status is RunStatus.SUCCEEDED
         assert set(by_number(sandbox, "Invoice")) == {"T-1002", "T-1004"}
+
+
+def test_the_log_and_its_export_name_the_rule_of_booked_and_failed_orders(app, sandbox,
+                                                                        tmp_path):
+    # The rule's prefix makes a 23-character number, which fails the order it decides.
+    long_prefix = dataclasses.replace(TERMS, name="Phone orders",
+                                      conditions=(Condition(Field.CHANNEL, ("phone",)),),
+                                      prefix="TRADE-DESK-ORDERS-")
+    connection = shop(app, sandbox, tmp_path, long_prefix, TERMS)
+    result = app.engine().run(connection)
+    assert result.failed == 1 and result.rules["1004"] == "Phone orders"
+    logged = outcomes(app, result.run_id)
+    assert (logged["1004"].outcome, logged["1004"].rule) == (OrderOutcome.FAILED,
+                                                             "Phone orders")
+    assert "'TRADE-DESK-ORDERS-1004' is 22 characters" in logged["1004"].message
+    rows = {row.order.order_number: row.cells[-1]
+            for row in log_table(app.runs.orders(result.run_id), frozenset())}
+    assert rows["1002"] == "By rule 'Terms'."
+    assert rows["1004"].startswith("By rule 'Phone orders'. The document number")
+    path = tmp_path / "log.csv"
+    write_csv(path, log_rows([app.runs.get(result.run_id)], app.runs, app.ledger))
+    with path.open(encoding="utf-8-sig", newline="") as file:
+        exported = {line["Order"]: line["Rule"] for line in csv.DictReader(file)}
+    assert exported == {"1001": "", "1002": "Terms", "1003": "", "1004": "Phone orders"}
+
+
+def test_a_rule_booking_estimates_needs_them_turned_on(app, sandbox, tmp_path):
+    sandbox.set_preference(allow_estimates=False)
+    connection = shop(app, sandbox, tmp_path,
+                      dataclasses.replace(TERMS, mode=TransactionMode.SALES_ORDERS))
+    assert "Estimates are turned off in QuickBooks" in (app.engine().prepare(connection) or "")

@@ -201,3 +201,19 @@ def test_a_rule_booking_estimates_needs_them_turned_on(app, sandbox, tmp_path):
     connection = shop(app, sandbox, tmp_path,
                       dataclasses.replace(TERMS, mode=TransactionMode.SALES_ORDERS))
     assert "Estimates are turned off in QuickBooks" in (app.engine().prepare(connection) or "")
+
+
+def test_another_connection_on_the_store_books_nothing_its_rules_would_book_otherwise(
+        app, sandbox, tmp_path):
+    first = shop(app, sandbox, tmp_path, TEST_ORDERS, TERMS)
+    assert app.engine().run(first).synced == 3
+    orders = tmp_path / "orders.csv"
+    # The same store under other rules: every order would be an invoice numbered X-….
+    second = connect(app, sandbox, "Shop again", TransactionMode.INVOICES_WITH_PAYMENTS, orders,
+                     rules=(Rule("Everything", prefix="X-"),))
+    again = app.engine().run(second)
+    assert again.status is RunStatus.SUCCEEDED and again.skipped == 3, again
+    # Only the test order, which the first connection's rule skipped, is booked now.
+    assert set(by_number(sandbox, "Invoice")) == {"T-1002", "T-1004", "X-1003"}
+    assert set(by_number(sandbox, "SalesReceipt")) == {"1001"}
+    assert "booked already" in outcomes(app, again.run_id)["1002"].message

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QDialogButtonBox
+from PySide6.QtWidgets import QDialog, QDialogButtonBox
 
 from connex_desktop.core.connection import Connection
 from connex_desktop.core.modes import TransactionMode
@@ -69,7 +69,7 @@ def wholesale(qtbot, editor):
     choose(editor.mode, TransactionMode.INVOICES.value)
     choose(editor.customer, CustomerChoice.NAMED.value)
     editor.customer_name.setText("Trade buyers")
-    editor.names["class_name"].setText("Wholesale")
+    editor.names["class_name"].setCurrentText("Wholesale")
     click(qtbot, editor.own_prefix)
     editor.prefix.setText("W-")
 
@@ -153,3 +153,30 @@ def test_the_class_and_location_are_chosen_from_the_companys_lists(qtbot, app):
 
 def choices(combo):
     return [combo.itemText(i) for i in range(combo.count())]
+
+
+def test_a_rules_names_are_offered_from_the_companys_lists(qtbot, app):
+    demo = app.start_demo(orders=5)
+    dialog = ConfigureDialog(app, demo)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: bool(dialog.rules.company_lists), timeout=20_000)
+    dialog.tabs.setCurrentWidget(dialog.rules)
+    click(qtbot, dialog.rules.add_button)
+    editor = dialog.rules.editor
+    assert choices(editor.names["class_name"]) == ["", "Online Store", "Retail Shop",
+                                                    "Wholesale"]
+    assert "Visa" in choices(editor.names["payment_method"])
+    editor.reject()
+
+
+def test_cancel_asks_only_when_the_rules_changed(qtbot, app, shop):
+    dialog = open_rules(qtbot, app, shop)
+    click(qtbot, dialog.rules.add_button)
+    dialog.rules.editor.reject()           # an editor opened and cancelled changes nothing
+    dialog.reject()
+    assert dialog.discard_question is None and dialog.result() == QDialog.DialogCode.Rejected
+    dialog = open_rules(qtbot, app, shop)
+    build(qtbot, dialog.rules, "Retail", lambda _qtbot, editor: None)
+    dialog.reject()
+    assert dialog.discard_question is not None
+    dialog.discard_question.reject()

@@ -29,6 +29,9 @@ from connex_desktop.core.rules import (
 )
 
 CONNECTION_S = "(the connection's)"
+# The names a rule's actions may choose from the company's lists (mapping_tab.company_lists).
+COMPANY_LISTS = {"payment_method": "payment_methods", "deposit_account": "deposit_accounts",
+                 "class_name": "classes", "location_name": "locations"}
 CUSTOMER_WORDS = {CustomerChoice.GENERIC: "The connection's generic customer",
                   CustomerChoice.PER_BUYER: "One customer per buyer",
                   CustomerChoice.NAMED: "This customer:"}
@@ -59,8 +62,10 @@ class ConditionRow:
 class RuleEditor(QDialog):
     """Edits a rule; `rule` is the one built once the dialog is accepted."""
 
-    def __init__(self, rule: Rule | None, *, parent: QWidget | None = None) -> None:
+    def __init__(self, rule: Rule | None, *, lists: dict[str, list[str]] | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.lists = lists or {}   # the company's lists, when the dialog has read them
         self.setWindowTitle(f"Rule {rule.name}" if rule else "New rule")
         self.rule: Rule | None = None
         self.summary = QLabel()
@@ -92,9 +97,10 @@ class RuleEditor(QDialog):
         layout.addLayout(name_row)
         for widget in (conditions, actions, self.summary, self.problem, buttons):
             layout.addWidget(widget)
-        for edit in (self.name, self.skip_reason, self.customer_name, self.prefix,
-                     *self.names.values()):
+        for edit in (self.name, self.skip_reason, self.customer_name, self.prefix):
             edit.textChanged.connect(lambda _text: self._show_summary())
+        for combo in self.names.values():
+            combo.currentTextChanged.connect(lambda _text: self._show_summary())
         for combo in (self.mode, self.customer):
             combo.currentIndexChanged.connect(lambda _i: self._show_summary())
         for check in (self.skip, self.own_prefix):
@@ -118,8 +124,8 @@ class RuleEditor(QDialog):
         self.customer.setCurrentIndex(self.customer.findData(
             rule.customer.value if rule.customer else ""))
         self.customer_name = QLineEdit(rule.customer_name)
-        self.names = {key: QLineEdit(getattr(rule, key)) for key in
-                      ("payment_method", "deposit_account", "class_name", "location_name")}
+        self.names = {key: self._name_combo(getattr(rule, key), self.lists.get(list_key, []))
+                      for key, list_key in COMPANY_LISTS.items()}
         self.own_prefix = QCheckBox("Its own number prefix")
         self.own_prefix.setChecked(rule.prefix is not None)
         self.prefix = QLineEdit(rule.prefix or "")
@@ -132,6 +138,16 @@ class RuleEditor(QDialog):
                               ("Location", self.names["location_name"]),
                               ("", self.own_prefix), ("Prefix", self.prefix)):
             self.form.addRow(label, widget)
+
+    @staticmethod
+    def _name_combo(value: str, names: list[str]) -> QComboBox:
+        """A name typed, or chosen from the company's list once the dialog has read it."""
+        combo = QComboBox()
+        combo.setEditable(True)
+        combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        combo.addItems(["", *names])
+        combo.setCurrentText(value)
+        return combo
 
     def _add_row(self, condition: Condition | None) -> None:
         row = ConditionRow(condition)
@@ -165,7 +181,8 @@ class RuleEditor(QDialog):
             customer=None if skip or not customer else CustomerChoice(customer),
             customer_name=self.customer_name.text().strip()
             if customer == CustomerChoice.NAMED.value and not skip else "",
-            **{key: "" if skip else edit.text().strip() for key, edit in self.names.items()},
+            **{key: "" if skip else combo.currentText().strip()
+               for key, combo in self.names.items()},
             prefix=self.prefix.text().strip()
             if self.own_prefix.isChecked() and not skip else None)
 

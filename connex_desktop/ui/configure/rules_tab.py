@@ -43,6 +43,7 @@ class RulesTab(QWidget):
         self.rules: list[Rule] = []
         self.orders: list[Order] | None = None   # the last days' orders, once read
         self.editor: RuleEditor | None = None    # open while a rule is edited
+        self.company_lists: dict[str, list[str]] = {}   # once the dialog has read them
         self.rule_list = QListWidget()
         self.rule_list.itemDoubleClicked.connect(lambda _item: self.edit_rule())
         self.counts_label = QLabel()
@@ -118,7 +119,10 @@ class RulesTab(QWidget):
             self._show(to)
 
     def _open_editor(self, row: int | None) -> None:
-        editor = RuleEditor(self.rules[row] if row is not None else None, parent=self)
+        # The window's child, not the tab's: the dialog tells a changed form by the tabs'
+        # inputs, and an editor's own inputs are none of them.
+        editor = RuleEditor(self.rules[row] if row is not None else None,
+                            lists=self.company_lists, parent=self.window())
         editor.finished.connect(lambda _code: self._edited(editor, row))
         self.editor = editor
         editor.open()

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import ntpath
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from secrets import token_urlsafe
 from typing import TYPE_CHECKING
 
-from connex_desktop.core.connection import Connection, QuickBooksCompany
+from connex_desktop.core.connection import Connection, QuickBooksCompany, QuickBooksProduct
 from connex_desktop.core.errors import SetupError
 from connex_desktop.core.quickbooks_rules import DOC_NUMBER_MAX_CHARS
 from connex_desktop.core.rules import rules_problems
 from connex_desktop.core.secret_store import SecretStore, connection_secret_key
+from connex_desktop.qbdesktop.com import APP_NAME
+from connex_desktop.qbdesktop.qwc import qwc_file, qwc_settings
+from connex_desktop.qbdesktop.soap import qwc_url
 from connex_desktop.quickbooks.auth import (
     ACCESS_TOKEN,
     CLIENT_SECRET,
@@ -27,6 +32,7 @@ from connex_desktop.sources.base import (
     SettingField,
     Source,
     missing_settings,
+    purchase_order_sync_unavailable,
     purchase_orders_unavailable,
 )
 from connex_desktop.storage.database import utc_now
@@ -49,6 +55,8 @@ QUICKBOOKS_SECRETS = (CLIENT_SECRET, *QUICKBOOKS_TOKENS)
 # user types it into the Web Connector once). The secret's name under the connection's key:
 WEB_CONNECTOR_PASSWORD = "web_connector_password"
 WEB_CONNECTOR_PORT = 8766
+WEB_CONNECTOR_PASSWORD_BYTES = 18      # 24 characters to paste, 144 random bits
+COMPANY_FILE_SUFFIX = ".qbw"
 
 
 def web_connector_user(connection_id: int) -> str:
@@ -57,8 +65,8 @@ def web_connector_user(connection_id: int) -> str:
 
 
 def web_connector_url(port: int = WEB_CONNECTOR_PORT) -> str:
-    """The SOAP endpoint the .qwc file points the Web Connector at (http: loopback only)."""
-    return f"http://127.0.0.1:{port}/qbwc"
+    """The SOAP endpoint the .qwc file points the Web Connector at."""
+    return qwc_url(port)
 
 
 def quickbooks_key_prefix(connection_id: int) -> str:
@@ -84,6 +92,20 @@ def in_sentence(label: str) -> str:
     if len(first_word) > 1 and first_word.isupper():
         return label
     return label[:1].lower() + label[1:]
+
+
+def company_file_problems(company: QuickBooksCompany) -> list[SetupError]:
+    """A QuickBooks Desktop company file must be named by its full Windows path (it may be on
+    another computer, the Web Connector's); blank is the file open in QuickBooks."""
+    path = company.company_file.strip()
+    if company.product is not QuickBooksProduct.DESKTOP or not path:
+        return []
+    drive, rest = ntpath.splitdrive(path)    # "C:" or a share, then the folders
+    if drive and rest.startswith(("\\", "/")) and path.lower().endswith(COMPANY_FILE_SUFFIX):
+        return []
+    return [SetupError("Enter the company file's full path, e.g. C:\\Users\\Public\\Documents"
+                       "\\Intuit\\QuickBooks\\Company Files\\Shop.qbw, or leave it blank for "
+                       "the file open in QuickBooks.", field="company_file")]
 
 
 class MissingSetting(SetupError):
@@ -156,13 +178,16 @@ class ConnectionService:
         if any(mode.books_purchase_orders for mode in draft.modes) and unavailable:
             problems.append(SetupError(f"{unavailable} Choose a mode without purchase orders.",
                                        field="mode"))
+        unavailable = purchase_order_sync_unavailable(kind)
+        if draft.sync_purchase_orders and unavailable:
+            problems.append(SetupError(unavailable, field="sync_purchase_orders"))
         problems += [SetupError(problem, field="rules") for problem in rules_problems(draft.rules)]
         problems += self._setting_problems(draft, kind, typed)
         if len(draft.prefix.strip()) >= DOC_NUMBER_MAX_CHARS:
             problems.append(SetupError(
                 f"Keep the prefix under {DOC_NUMBER_MAX_CHARS} characters: the order number "
                 "must fit after it.", field="prefix"))
-        return problems
+        return problems + company_file_problems(draft.quickbooks)
 
     def _setting_problems(self, draft: Connection, kind: type[Source],
                           typed: Mapping[str, str]) -> list[SetupError]:
@@ -221,6 +246,11 @@ class ConnectionService:
             self.connections.start_new_store(connection_id, self.source_for(saved).store_key)
         return saved
 
+    def keep_store_secret(self, connection_id: int, name: str, value: str) -> None:
+        """Save at once a secret the store renewed (a rotated refresh token): the store may
+        have revoked the saved one already."""
+        self.secrets.set(connection_secret_key(connection_id, name), value)
+
     def _store_secrets(self, connection_id: int, typed: Mapping[str, str]) -> None:
         for name, value in typed.items():
             self.secrets.set(connection_secret_key(connection_id, name), value)
@@ -253,8 +283,8 @@ class ConnectionService:
         connection = self.connections.get(name)
         quickbooks_secrets = self.quickbooks_secrets_for(connection)
         connection_id = self.connections.remove(name)
-        delete_connection_secrets(self.secrets, connection_id, store_secret_names(
-            self.source_kinds.get(connection.source_kind)))
+        delete_connection_secrets(self.secrets, connection_id, (*store_secret_names(
+            self.source_kinds.get(connection.source_kind)), WEB_CONNECTOR_PASSWORD))
         delete_connection_secrets(quickbooks_secrets, connection_id, QUICKBOOKS_SECRETS)
         return connection_id
 
@@ -329,3 +359,25 @@ class ConnectionService:
             disconnected = self.connections.update(dataclasses.replace(
                 self.connections.get_by_id(connection_id), quickbooks=company))
         return disconnected
+
+    # ── QuickBooks Desktop ──────────────────────────────────────────────────────────────────
+
+    def web_connector_password(self, connection_id: int, *, create: bool = True) -> str:
+        """The password the connection's Web Connector signs in with: made once (unless not
+        to `create` it: "" then) and kept only in the secret store; the user types it into the
+        Web Connector."""
+        key = connection_secret_key(connection_id, WEB_CONNECTOR_PASSWORD)
+        password = self.secrets.get(key) or ""
+        if not password and create:
+            password = token_urlsafe(WEB_CONNECTOR_PASSWORD_BYTES)
+            self.secrets.set(key, password)
+        return password
+
+    def web_connector_file(self, connection: Connection, folder_id: str,
+                           port: int = WEB_CONNECTOR_PORT) -> str:
+        """The .qwc file adding the connection to the Web Connector; its ids stay the same for
+        this connection of this data folder (`folder_id`), so QuickBooks keeps trusting it."""
+        assert connection.id is not None
+        return qwc_file(qwc_settings(f"{APP_NAME} - {connection.name}", web_connector_url(port),
+                                     web_connector_user(connection.id), folder_id,
+                                     connection.id))

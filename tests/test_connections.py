@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 
 import pytest
 import requests
@@ -13,11 +14,19 @@ from keyring.errors import KeyringLocked
 
 from connex_desktop.app import build_app
 from connex_desktop.connections import (
+    WEB_CONNECTOR_PASSWORD,
     ConnectionProblems,
     MissingSetting,
     quickbooks_key_prefix,
+    web_connector_url,
+    web_connector_user,
 )
-from connex_desktop.core.connection import Connection, QuickBooksCompany
+from connex_desktop.core.connection import (
+    Connection,
+    DesktopTransport,
+    QuickBooksCompany,
+    QuickBooksProduct,
+)
 from connex_desktop.core.errors import ConnexError, SetupError
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.secret_store import connection_secret_key
@@ -245,3 +254,60 @@ def test_the_service_loads_without_qt():
     done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True,
                           check=True)
     assert done.stdout.strip() == "False"
+
+
+# ── QuickBooks Desktop: the company file, the Web Connector's password and .qwc file ────────
+
+SHOP_FILE = r"C:\Users\Public\Documents\Intuit\QuickBooks\Company Files\Shop.qbw"
+
+
+def desktop(company_file: str = "") -> QuickBooksCompany:
+    return QuickBooksCompany(product=QuickBooksProduct.DESKTOP, company_file=company_file,
+                             desktop_transport=DesktopTransport.WEB_CONNECTOR)
+
+
+@pytest.mark.parametrize("path", ["Shop.qbw", r"C:\Shop.txt", "/home/me/Shop.qbw"])
+def test_a_company_file_must_be_a_full_windows_path_to_a_qbw(service, path: str):
+    with pytest.raises(ConnectionProblems) as refused:
+        service.add(woo(quickbooks=desktop(path)), WOO_SECRETS)
+    assert refused.value.field == "company_file"
+    assert "full path" in refused.value.message
+
+
+@pytest.mark.parametrize("path", ["", SHOP_FILE, r"\\server\QuickBooks\Shop.QBW"])
+def test_blank_or_a_full_path_is_kept(app, service, path: str):
+    added = service.add(woo(quickbooks=desktop(path)), WOO_SECRETS)
+    assert app.connections.get_by_id(added.id).quickbooks == desktop(path)
+
+
+def test_an_online_connection_ignores_the_desktop_fields(service):
+    online = dataclasses.replace(desktop("not a path"), product=QuickBooksProduct.ONLINE)
+    assert service.add(woo(quickbooks=online), WOO_SECRETS).quickbooks.company_file == \
+        "not a path"
+
+
+def test_the_password_is_made_once_and_kept_only_in_the_keyring(app, service, tmp_path):
+    added = service.add(woo(quickbooks=desktop()), WOO_SECRETS)
+    assert service.web_connector_password(added.id, create=False) == ""
+    password = service.web_connector_password(added.id)
+    assert len(password) >= 24 and password == service.web_connector_password(added.id)
+    assert app.secrets.get(connection_secret_key(added.id, WEB_CONNECTOR_PASSWORD)) == password
+    assert_no_file_holds(tmp_path, password)
+    service.remove("Woo")
+    assert password not in MemoryKeyring.passwords.values()
+
+
+def test_the_qwc_file_signs_the_connection_in_at_the_local_service(service):
+    added = service.add(woo(quickbooks=desktop()), WOO_SECRETS)
+    password = service.web_connector_password(added.id)
+    text = service.web_connector_file(added, "folder-ab12")
+    root = ET.fromstring(text)
+    assert root.findtext("AppName") == "Connex Desktop - Woo"
+    assert root.findtext("AppURL") == web_connector_url()
+    assert root.findtext("UserName") == web_connector_user(added.id)
+    assert password not in text
+    again = ET.fromstring(service.web_connector_file(added, "folder-ab12"))
+    assert [again.findtext(tag) for tag in ("OwnerID", "FileID")] == [
+        root.findtext(tag) for tag in ("OwnerID", "FileID")]
+    other_folder = ET.fromstring(service.web_connector_file(added, "folder-cd34"))
+    assert other_folder.findtext("OwnerID") != root.findtext("OwnerID")

@@ -56,6 +56,8 @@ class QuickBooksMapping:
     # VAT/GST: a store's tax rate ("20") or tax name → the QuickBooks tax code to book it with;
     # a rate not listed takes the company's sales code of that rate.
     tax_codes: dict[str, str] = field(default_factory=dict)
+    # A store's SKU → the QuickBooks item (by name) its lines book to, whatever the item's SKU.
+    item_map: dict[str, str] = field(default_factory=dict)
     # QuickBooks' class and location (Department in the API; a "location" to the user) to tag
     # documents with; blank: none. Sent only when the company tracks them.
     class_name: str = ""

@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from connex_desktop.core.errors import ErrorKind
+from connex_desktop.core.errors import ErrorKind, Fix
 
 
 class RunStatus(enum.StrEnum):
@@ -90,6 +90,7 @@ class OrderFailure:
     message: str
     kind: ErrorKind = ErrorKind.FIX_DATA
     detail: str = ""   # QuickBooks' (or the store's) own words, shown under the message
+    fix: Fix | None = None   # what the app can do about it, offered in the sync log
 
 
 @dataclass(frozen=True)

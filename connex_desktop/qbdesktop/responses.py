@@ -23,8 +23,47 @@ BUSY = frozenset({1000, 3170, 3171, 3172, 3173, 3174, 3175, 3176, 3180, 3200})
 SETUP = frozenset({530, 531, 1030, 3250, 3260, 3261, 3262})
 # HRESULTs the Web Connector or the request processor report instead of a response.
 HRESULT_PARSE_ERROR = 0x80040400
-HRESULTS_QUICKBOOKS_CLOSED = frozenset({0x80040401, 0x80040408, 0x80040416, 0x80040417})
+HRESULT_NO_ACCESS = 0x80040401           # could not access QuickBooks
+HRESULT_COULD_NOT_START = 0x80040408     # file in use in another mode, another file open, moved
+HRESULT_FILE_VERSION = 0x80040409        # this QuickBooks cannot open that company file
+HRESULT_NOT_RUNNING = 0x80040416         # QuickBooks closed and no company file path given
+HRESULT_NO_COMPANY_OPEN = 0x80040417     # QuickBooks open without a company, no path given
 HRESULT_ACCESS_DENIED = 0x80040420
+HRESULT_CLASS_NOT_REGISTERED = 0x80040154   # no request processor of this bitness installed
+HRESULT_INVALID_CLASS_STRING = 0x800401F3   # no request processor installed at all
+NOT_INSTALLED = ("QuickBooks Desktop's request processor is not installed for this app: "
+                 "QuickBooks 2022 and later take this app directly; for an older (32-bit) "
+                 "QuickBooks, install the 32-bit QuickBooks helper or use the Web Connector.")
+# What the user does about each, in QuickBooks (Configure holds the company file's path).
+HRESULT_ADVICE: dict[int, tuple[type[ConnexError], str]] = {
+    HRESULT_NO_ACCESS: (SetupError, "QuickBooks Desktop could not be reached: open it, close "
+                        "any window it shows (an update or backup prompt blocks other "
+                        "programs), and try again."),
+    HRESULT_COULD_NOT_START: (SetupError, "QuickBooks Desktop could not open the company file: "
+                              "another company file is open, the file is open in another mode "
+                              "(single-user on another computer), or it was moved or renamed: "
+                              "open QuickBooks with the company file (and no other), switch it "
+                              "to multi-user mode if others use it, check the path in "
+                              "Configure, and try again."),
+    HRESULT_FILE_VERSION: (SetupError, "This QuickBooks Desktop cannot open the company file: "
+                           "it belongs to another QuickBooks version. Open it once in the "
+                           "QuickBooks version you use (it offers to update the file)."),
+    HRESULT_NOT_RUNNING: (SetupError, "QuickBooks Desktop is not running. Open it with the "
+                          "company file, or enter the company file's full path in Configure "
+                          "(QuickBooks then opens it itself, once its Administrator allowed "
+                          "this app to sign in while QuickBooks is closed)."),
+    HRESULT_NO_COMPANY_OPEN: (SetupError, "QuickBooks Desktop has no company file open. Open "
+                              "the company file in QuickBooks, or enter its full path in "
+                              "Configure."),
+    HRESULT_ACCESS_DENIED: (ReconnectError, "QuickBooks Desktop refused this app: as the "
+                            "QuickBooks Administrator, allow Connex Desktop under Edit, "
+                            "Preferences, Integrated Applications (or answer Yes when "
+                            "QuickBooks asks), then try again."),
+    HRESULT_CLASS_NOT_REGISTERED: (SetupError, NOT_INSTALLED),
+    HRESULT_INVALID_CLASS_STRING: (SetupError, NOT_INSTALLED),
+    HRESULT_PARSE_ERROR: (OrderDataError, "QuickBooks Desktop could not read a request the "
+                          "app sent."),
+}
 # Which field an invalid-reference (3140) message is about, by the list it names.
 REFERENCE_FIELDS = (("Customer", "Customer"), ("Vendor", "Vendor"), ("Item", "SKU"),
                     ("Account", "Account"), ("PaymentMethod", "Payment Method"),
@@ -151,19 +190,11 @@ def _reference_field(message: str) -> str:
 
 
 def hresult_error(hresult: int | str, message: str) -> ConnexError:
-    """What the Web Connector or the request processor reported instead of an answer."""
+    """What the Web Connector or the request processor reported instead of an answer, as the
+    error saying what to do; the raw HRESULT and QuickBooks' words stay in the detail."""
     code = int(hresult, 16) if isinstance(hresult, str) else hresult
     code &= 0xFFFFFFFF
     words = f"{message} (HRESULT 0x{code:08X})"
-    if code in HRESULTS_QUICKBOOKS_CLOSED:
-        return SetupError("QuickBooks Desktop could not open the company file: open QuickBooks "
-                          "with the company file (single-user mode the first time), close any "
-                          "window it shows, and sync again.", detail=words)
-    if code == HRESULT_ACCESS_DENIED:
-        return ReconnectError("QuickBooks Desktop refused this app: as the QuickBooks "
-                              "Administrator, allow Connex Desktop under Edit, Preferences, "
-                              "Integrated Applications.", detail=words)
-    if code == HRESULT_PARSE_ERROR:
-        return OrderDataError("QuickBooks Desktop could not read a request the app sent.",
-                              detail=words)
-    return RetryLaterError("QuickBooks Desktop did not answer.", detail=words)
+    error_class, advice = HRESULT_ADVICE.get(code, (RetryLaterError,
+                                                    "QuickBooks Desktop did not answer."))
+    return error_class(advice, detail=words)

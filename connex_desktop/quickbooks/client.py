@@ -32,6 +32,7 @@ from connex_desktop.core.quickbooks_rules import (
 from connex_desktop.core.redaction import redact
 from connex_desktop.core.result import QuickBooksUsage
 from connex_desktop.core.transport import UnsafeRedirect, refuse_unsafe_redirect
+from connex_desktop.core.writing import DocumentWriter
 from connex_desktop.quickbooks.auth import QuickBooksAuth, api_base_url
 from connex_desktop.quickbooks.errors import (
     QuickBooksCode,
@@ -55,6 +56,9 @@ MINOR_VERSION = 75
 # writes that may still commit.
 REQUEST_TIMEOUT_S = 120.0
 THROTTLED_STATUS = 429
+# Whom a pause waits for, as the window says it: "Waiting for QuickBooks' limit".
+QUICKBOOKS_LIMIT = "QuickBooks' limit"
+QUICKBOOKS_TO_ANSWER = "QuickBooks to answer again"
 # Values listed in one `IN (…)` of a query (our own choice): each query text stays short.
 QUERY_IN_MAX_VALUES = 100
 BATCH_OPERATIONS = frozenset({"create", "update", "delete"})
@@ -121,6 +125,8 @@ class QuickBooksClient:
     the caller's requestid so a retried write is answered, not repeated, by QuickBooks.
     """
 
+    lists_kept = True   # change data capture keeps lists read in earlier runs current
+
     def __init__(self, company: QuickBooksCompany, auth: QuickBooksAuth, *,
                  limiter: RateLimiter | None = None, timeout_s: float = REQUEST_TIMEOUT_S,
                  max_retries: int = 5, sleep: Callable[[float], None] = time.sleep,
@@ -146,11 +152,19 @@ class QuickBooksClient:
         self.retry_count = 0
         self._reads = 0             # metered reads sent (CorePlus), retries included
         self._writes = 0            # writes sent (Core), each operation of a batch
+        # Told when a wait for a limit or a retry begins (its seconds) and ends (0).
+        self.on_pause: Callable[[float, str], None] = _nobody_listens
 
     def usage(self) -> QuickBooksUsage:
         """The metered reads, writes and HTTP requests this client has sent."""
         with self._lock:
             return QuickBooksUsage(self._reads, self._writes, self.request_count)
+
+    def writer(self, *, in_flight: int) -> DocumentWriter:
+        """The writer that books through this client."""
+        # Imported here: the writer is built on this module.
+        from connex_desktop.quickbooks.writer import QuickBooksOnlineWriter
+        return QuickBooksOnlineWriter(self, in_flight=in_flight)
 
     def __repr__(self) -> str:
         return f"QuickBooksClient(realm_id={self.company.realm_id!r}, api={self._api_url!r})"
@@ -334,14 +348,20 @@ class QuickBooksClient:
             response = qb.last_response
             retry_after = parse_retry_after(
                 response.headers.get("Retry-After") if response is not None else None)
-            delay_s = self._backoff.delay_s(
-                retries, retry_after, throttled=fault.status == THROTTLED_STATUS)
+            throttled = fault.status == THROTTLED_STATUS
+            delay_s = self._backoff.delay_s(retries, retry_after, throttled=throttled)
             retries += 1
             with self._lock:
                 self.retry_count += 1
             log.warning("QuickBooks: %s Retry %d of %d in %.1f s.",
                         fault.message, retries, self.max_retries, delay_s)
+            self.on_pause(delay_s, QUICKBOOKS_LIMIT if throttled or retry_after is not None
+                          else QUICKBOOKS_TO_ANSWER)
             self._sleep(delay_s)
+            self.on_pause(0, "")
+
+    def _on_limiter_pause(self, seconds: float) -> None:
+        self.on_pause(seconds, QUICKBOOKS_LIMIT if seconds else "")
 
     def _count_sent(self, cost: tuple[int, int]) -> None:
         reads, writes = cost
@@ -352,7 +372,7 @@ class QuickBooksClient:
     def _attempt(self, qb: _Transport, send: Callable[[_Transport], _T],
                  batch: bool) -> _T | QuickBooksFault:
         """Send once under the limiter; the answer, or the fault it ended in."""
-        with self._limiter.slot(batch=batch):
+        with self._limiter.slot(batch=batch, on_pause=self._on_limiter_pause):
             with self._lock:
                 self.request_count += 1
             try:
@@ -489,3 +509,7 @@ class _RedactTokens(logging.Filter):
 
 
 logging.getLogger("requests_oauthlib.oauth2_session").addFilter(_RedactTokens())
+
+
+def _nobody_listens(_seconds: float, _reason: str) -> None:
+    """The pause listener of a client outside a sync run."""

@@ -55,11 +55,13 @@ class RateLimiter:
         self.waited_s = 0.0                    # total time callers spent waiting for the windows
 
     @contextlib.contextmanager
-    def slot(self, *, batch: bool = False) -> Iterator[None]:
-        """Hold one request's place: within the concurrency cap and the rate windows."""
+    def slot(self, *, batch: bool = False,
+             on_pause: Callable[[float], None] | None = None) -> Iterator[None]:
+        """Hold one request's place: within the concurrency cap and the rate windows.
+        `on_pause` hears of each wait for the windows: its seconds as it begins, 0 as it ends."""
         self._concurrency.acquire()
         try:
-            self._admit(batch)
+            self._admit(batch, on_pause)
             yield
         finally:
             self._concurrency.release()
@@ -69,7 +71,7 @@ class RateLimiter:
             self._forget_older_than(self._clock() - MINUTE_S)
             return len(self._sent)
 
-    def _admit(self, batch: bool) -> None:
+    def _admit(self, batch: bool, on_pause: Callable[[float], None] | None) -> None:
         while True:
             with self._lock:
                 now = self._clock()
@@ -80,7 +82,11 @@ class RateLimiter:
                         self._batches_sent.append(now)
                     return
                 self.waited_s += wait_s
+            if on_pause is not None:
+                on_pause(wait_s)
             self._sleep(wait_s)
+            if on_pause is not None:
+                on_pause(0)
 
     def _wait_needed(self, now: float, batch: bool) -> float:
         """Seconds until every window has room (0 when they have room now)."""

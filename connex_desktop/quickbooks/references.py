@@ -257,8 +257,9 @@ class ReferenceCache:
         """By Name, or by the full "Parent:Child" name of a sub-class."""
         return self._find("Class", "name", name) or self._find("Class", "full_name", name)
 
-    def location_by_name(self, name: str) -> Record | None:
-        """A location: QuickBooks' Department, by Name or full "Parent:Child" name."""
+    def department_by_name(self, name: str) -> Record | None:
+        """A location (QuickBooks' API calls it Department), by Name or full "Parent:Child"
+        name."""
         return (self._find("Department", "name", name)
                 or self._find("Department", "full_name", name))
 

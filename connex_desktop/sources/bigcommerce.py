@@ -254,7 +254,7 @@ class _FetchSession:
         # spending the last request and meeting a 429.
         if left is not None and reset_ms is not None and left.isdigit() and reset_ms.isdigit() \
                 and int(left) < MIN_REQUESTS_LEFT:
-            self.http.sleep(int(reset_ms) / MS_PER_S)
+            self.http.pause(int(reset_ms) / MS_PER_S, self.cancel)
         return response
 
     def rows(self, response: requests.Response) -> list[Any]:

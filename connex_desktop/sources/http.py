@@ -159,6 +159,7 @@ class StoreHttp:
             except TRANSPORT_FAULTS as exc:
                 fault: ConnexError = self._transport_fault(exc)
                 wait_s = self.policy.backoff_s(attempt)
+                limited = False
             except UnsafeRedirect as refused:
                 raise UnsafeRedirect(f"The {self.store} store at {refused.message}",
                                      field="store_url") from None
@@ -171,16 +172,18 @@ class StoreHttp:
                         return response
                     fault = unreadable
                     wait_s = self.policy.backoff_s(attempt)
+                    limited = False
                 else:
                     fault = RetryLaterError(
                         f"The {self.store} store is busy (HTTP {response.status_code}); "
                         "try again later.", detail=self._detail(response))
                     wait_s = throttled_s
+                    limited = response.status_code < 500
             if (attempt >= self.policy.attempts or wait_s > self.policy.max_wait_s
                     or fault.kind is not ErrorKind.RETRY_LATER):
                 # `from None`: the library's text carries the full URL, which may hold keys.
                 raise fault from None
-            self._pause(wait_s, cancel)
+            self.pause(wait_s, cancel, limited=limited)
 
     def _transport_fault(self, exc: requests.RequestException) -> RetryLaterError:
         if isinstance(exc, requests.ConnectionError | requests.Timeout):
@@ -231,10 +234,19 @@ class StoreHttp:
         asked = retry_after_s(response.headers.get("Retry-After"), self.clock())
         return asked if asked is not None else self.policy.backoff_s(attempt)
 
-    def _pause(self, wait_s: float, cancel: CancelToken | None) -> None:
+    def pause(self, wait_s: float, cancel: CancelToken | None, *, limited: bool = True) -> None:
+        """Wait before the next request, for the store's limit (`limited`) or for it to
+        answer again, saying so through `cancel`; raises Cancelled when cancelled."""
         if cancel is not None and cancel.cancelled:
             raise Cancelled()
-        self.sleep(wait_s)
+        if cancel is not None:
+            cancel.pausing(wait_s, f"the {self.store} store's limit" if limited
+                           else f"the {self.store} store to answer again")
+        try:
+            self.sleep(wait_s)
+        finally:
+            if cancel is not None:
+                cancel.pausing(0, "")
         if cancel is not None and cancel.cancelled:
             raise Cancelled()
 
@@ -322,6 +334,18 @@ class PagedStoreSource(Source):
         self._sleep = sleep
         self._clock = clock
         self.page_size = page_size or self.max_page_size
+
+
+def override_address(settings: Mapping[str, str], store: str) -> str:
+    """The `api_url` setting: the one address every call goes to when set (a proxy), checked
+    as https; blank when not set."""
+    given = settings.get("api_url", "").strip()
+    if not given:
+        return ""
+    try:
+        return require_https(given, store)
+    except SetupError as error:
+        raise SetupError(error.message, field="api_url") from None
 
 
 def address_key(url: str) -> str:

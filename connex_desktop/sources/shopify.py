@@ -264,9 +264,7 @@ class ShopifyClient:
         """The `data` of one query, after waiting for the bucket to hold `expected_cost`."""
         wait_s = self.bucket.wait_s(expected_cost, self.clock())
         if wait_s > 0:
-            if cancel.cancelled:
-                raise Cancelled()
-            self.http.sleep(wait_s)
+            self.http.pause(wait_s, cancel)
         response = self.http.request(
             "POST", self.endpoint, json={"query": text, "variables": dict(variables)},
             headers={"X-Shopify-Access-Token": self.token, "Content-Type": "application/json"},

@@ -107,7 +107,7 @@ class WooCommerceSource(PagedStoreSource):
             if query.numbers:
                 yield from self._by_numbers(http, query.numbers, cancel)
                 return
-            for raw in self._walk(http, self._list_params(query), cancel):
+            for raw in self._walk(http, self._list_params(query), cancel, counted=True):
                 unfinished = not query.statuses and raw.get("status") in UNFINISHED_CHECKOUTS
                 if not unfinished and _created_within(raw, query):
                     yield self._read(raw)
@@ -156,9 +156,10 @@ class WooCommerceSource(PagedStoreSource):
             params["before"] = _gmt_text(end + SITE_OFFSET_MARGIN)
         return params
 
-    def _walk(self, http: StoreHttp, params: Mapping[str, str], cancel: CancelToken
-              ) -> Iterator[Mapping[str, Any]]:
-        """Every order the filter matches, page by page, until the last page or a repeat."""
+    def _walk(self, http: StoreHttp, params: Mapping[str, str], cancel: CancelToken, *,
+              counted: bool = False) -> Iterator[Mapping[str, Any]]:
+        """Every order the filter matches, page by page, until the last page or a repeat;
+        when `counted`, the store's count of them (X-WP-Total) is told to `cancel`."""
         guard = RepeatGuard()
         page = 1
         while True:
@@ -170,6 +171,9 @@ class WooCommerceSource(PagedStoreSource):
             if not isinstance(orders, list):
                 raise SetupError(f"{self.store_url} did not answer with a list of orders; "
                                  "check the store address.", field="store_url")
+            count = _header_int(response.headers.get("X-WP-Total"))
+            if counted and page == 1 and count is not None:
+                cancel.expect_orders(count)
             if not orders or guard.repeated(tuple(str(o.get("id")) for o in orders)):
                 return
             yield from orders

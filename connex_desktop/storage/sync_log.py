@@ -13,7 +13,12 @@ from pathlib import Path
 from connex_desktop.core.ledger_state import LedgerState
 from connex_desktop.core.result import BookedDocument, OrderOutcome
 from connex_desktop.storage.ledger import LedgerRepository
-from connex_desktop.storage.repositories import RunOrderRecord, RunRecord, RunRepository
+from connex_desktop.storage.repositories import (
+    PURCHASE_ORDER_ITEM,
+    RunOrderRecord,
+    RunRecord,
+    RunRepository,
+)
 
 OUTCOME_WORDS = {OrderOutcome.BOOKED: "Booked", OrderOutcome.SKIPPED: "Skipped",
                  OrderOutcome.FAILED: "Failed", OrderOutcome.PLANNED: "Would book"}
@@ -54,6 +59,14 @@ def order_result(order: RunOrderRecord, undone: frozenset[tuple[str, str]]) -> s
     return OUTCOME_WORDS.get(order.outcome, order.outcome.value)
 
 
+def item_label(order: RunOrderRecord) -> str:
+    """The order's number; a store purchase order's (its vendor in the customer column) says
+    so, listed beside the orders."""
+    if order.item == PURCHASE_ORDER_ITEM:
+        return f"{order.order_number} (purchase order)"
+    return order.order_number
+
+
 def log_rows(runs: Iterable[RunRecord], repository: RunRepository,
              ledger: LedgerRepository) -> Iterator[tuple[str, ...]]:
     """Every run's orders in CSV_COLUMNS, one row per document (or per order without one)."""
@@ -64,7 +77,7 @@ def log_rows(runs: Iterable[RunRecord], repository: RunRepository,
         for order in repository.orders(run.id):
             outcome = order_result(order, undone)
             for doc in order.documents or (None,):
-                yield (*head, order.order_number, order.customer, outcome, order.rule,
+                yield (*head, item_label(order), order.customer, outcome, order.rule,
                        doc.kind.label if doc else "", doc.doc_number if doc else "",
                        doc.qb_id if doc else "", str(doc.total) if doc else "",
                        order.message, order.detail)
@@ -161,7 +174,7 @@ class LogRow:
 def log_table(orders: Iterable[RunOrderRecord],
               undone: frozenset[tuple[str, str]]) -> list[LogRow]:
     """The rows of a run's orders, in the order the run recorded them."""
-    return [LogRow(order, (order.order_number, order.customer, order_result(order, undone),
+    return [LogRow(order, (item_label(order), order.customer, order_result(order, undone),
                            documents_text(order), reason_text(order)), shown_as(order))
             for order in orders]
 

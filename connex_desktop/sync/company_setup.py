@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from connex_desktop.core.connection import Connection, MissingItemPolicy, TaxPolicy
+from connex_desktop.core.connection import (
+    Connection,
+    MissingItemPolicy,
+    QuickBooksProduct,
+    TaxPolicy,
+)
 from connex_desktop.core.errors import SetupError
-from connex_desktop.core.quickbooks_rules import PURCHASE_ORDER_PLANS
+from connex_desktop.core.quickbooks_rules import (
+    DESKTOP_LIMITS,
+    ONLINE_LIMITS,
+    PURCHASE_ORDER_PLANS,
+)
 from connex_desktop.core.rules import Rule
 from connex_desktop.quickbooks.references import ReferenceCache
-from connex_desktop.sync.planner import CompanySetup
+from connex_desktop.sync.planner import ClassTracking, CompanySetup, tracking
 from connex_desktop.sync.tax import CompanyTax, TaxModel, read_company_tax
 
 
@@ -23,6 +33,10 @@ def numbering_problem(connection: Connection, preferences: Mapping[str, Any]) ->
                 "settings, Sales), or choose 'Use QuickBooks numbering' for this connection.")
     if (any(mode.books_estimate for mode in connection.modes)
             and sales_forms.get("AllowEstimates") is False):
+        if connection.quickbooks.product is QuickBooksProduct.DESKTOP:
+            return ("QuickBooks Desktop Pro has no sales orders (Premier and Enterprise have "
+                    "them), and this connection books sales orders. Choose a mode without "
+                    "sales orders for it.")
         return ("Estimates are turned off in QuickBooks, and this connection books sales orders "
                 "as estimates. Turn on estimates in QuickBooks (Account and settings, Sales).")
     return None
@@ -47,13 +61,15 @@ def purchase_order_problem(connection: Connection,
     if not plan or any(word in plan.split() for word in PURCHASE_ORDER_PLANS):
         return None   # a company that does not say is given the benefit of the doubt
     return (f"This connection books purchase orders, which only QuickBooks Online Plus and "
-            f"Advanced have; this company is on {plan}. Choose a mode without purchase orders, "
-            "or upgrade the QuickBooks plan.")
+            f"Advanced have; this company is on {plan}. Choose a mode without purchase orders "
+            "(and do not sync the store's own), or upgrade the QuickBooks plan.")
 
 
 def books_purchase_orders(connection: Connection) -> bool:
-    """Whether the connection, or one of its rules, books purchase orders."""
-    return any(mode.books_purchase_orders for mode in connection.modes)
+    """Whether the connection writes purchase orders: built from sales (by itself or one of its
+    rules), or the store's own."""
+    return (any(mode.books_purchase_orders for mode in connection.modes)
+            or connection.sync_purchase_orders)
 
 
 def company_setup(connection: Connection, preferences: Mapping[str, Any],
@@ -79,7 +95,7 @@ def company_setup(connection: Connection, preferences: Mapping[str, Any],
         raise SetupError(unknown, field="tax_codes")
     income = (refs.account_by_type("Income", "SalesOfProductIncome")
               or refs.account_by_type("Income"))
-    return CompanySetup(
+    setup = CompanySetup(
         custom_txn_numbers=sales_forms.get("CustomTxnNumbers") is not False,
         using_sales_tax=tax_prefs.get("UsingSalesTax") is not False,
         allow_shipping=sales_forms.get("AllowShipping") is not False,
@@ -104,12 +120,17 @@ def company_setup(connection: Connection, preferences: Mapping[str, Any],
                             "shipping_item"),
         tax_item=tax_item,
         store_label=store_label,
+        limits=(DESKTOP_LIMITS if connection.quickbooks.product is QuickBooksProduct.DESKTOP
+                else ONLINE_LIMITS),
         tax=tax,
-        class_per_line=classes_per_line(preferences),
-        **tracked_refs(preferences, refs, mapping.class_name, mapping.location_name),
-        by_rule={rule.name: found for rule in connection.rules
-                 if (found := rule_refs(rule, preferences, refs))},
+        class_tracking=class_tracking(preferences),
+        track_locations=tracks_locations(preferences),
+        location_label=location_label(preferences),
     )
+    tracking(mapping, setup, refs)    # the mapping's class and location are the company's
+    return dataclasses.replace(setup, by_rule={
+        rule.name: found for rule in connection.rules
+        if (found := rule_refs(rule, connection, setup, refs))})
 
 
 def named(kind: str, name: str, find: Any, setting: str,
@@ -125,46 +146,42 @@ def named(kind: str, name: str, find: Any, setting: str,
     return dict(record)
 
 
-def rule_refs(rule: Rule, preferences: Mapping[str, Any],
+def rule_refs(rule: Rule, connection: Connection, setup: CompanySetup,
               refs: ReferenceCache) -> dict[str, Any]:
-    """The refs a rule's actions name in place of the mapping's, by CompanySetup field."""
+    """The refs a rule's actions name in place of the mapping's, by CompanySetup field; its
+    class and location are checked here, so one QuickBooks lacks stops the run naming it."""
     where, fix = f"of the rule '{rule.name}'", "choose another in the rule"
     found = {"payment_method": named("payment method", rule.payment_method,
                                      refs.payment_method_by_name, "rules", where, fix),
              "deposit_account": named("deposit account", rule.deposit_account,
                                       refs.account_by_name, "rules", where, fix)}
-    return {**{key: ref(record) for key, record in found.items() if record is not None},
-            **tracked_refs(preferences, refs, rule.class_name, rule.location_name,
-                           "rules", where, fix)}
-
-
-def tracked_refs(preferences: Mapping[str, Any], refs: ReferenceCache, class_name: str,
-                 location_name: str, setting: str = "", where: str = "chosen for this "
-                 "connection", fix: str = "choose another in the mapping") -> dict[str, Any]:
-    """The class and location named, as CompanySetup's class_ref and location_ref, only where
-    the company tracks them (reference §2.16): QuickBooks takes none it does not track."""
-    accounting = preferences.get("AccountingInfoPrefs") or {}
-    tracked = {"class_ref": ("class", class_name, refs.class_by_name, "class_name",
-                             accounting.get("ClassTrackingPerTxn") is True
-                             or accounting.get("ClassTrackingPerTxnLine") is True),
-               "location_ref": ("location", location_name, refs.location_by_name,
-                                "location_name", accounting.get("TrackDepartments") is True)}
-    found = {key: ref(named(kind, name, find, setting or field, where, fix))
-             for key, (kind, name, find, field, on) in tracked.items() if on and name.strip()}
-    return {key: value for key, value in found.items() if value is not None}
-
-
-def classes_per_line(preferences: Mapping[str, Any]) -> bool:
-    """Whether the company tracks classes on each line rather than on the whole form."""
-    accounting = preferences.get("AccountingInfoPrefs") or {}
-    return (accounting.get("ClassTrackingPerTxn") is not True
-            and accounting.get("ClassTrackingPerTxnLine") is True)
+    tracking(connection.under_rule(rule).mapping, setup, refs, rule=rule.name)
+    return {key: ref(record) for key, record in found.items() if record is not None}
 
 
 def ref(record: Mapping[str, Any] | None) -> dict[str, str] | None:
     if record is None:
         return None
     return {"value": str(record["Id"]), "name": str(record.get("Name", ""))}
+
+
+def class_tracking(preferences: Mapping[str, Any]) -> ClassTracking:
+    accounting = preferences.get("AccountingInfoPrefs") or {}
+    if accounting.get("ClassTrackingPerTxn") is True:
+        return ClassTracking.PER_TRANSACTION
+    if accounting.get("ClassTrackingPerTxnLine") is True:
+        return ClassTracking.PER_LINE
+    return ClassTracking.OFF
+
+
+def tracks_locations(preferences: Mapping[str, Any]) -> bool:
+    return (preferences.get("AccountingInfoPrefs") or {}).get("TrackDepartments") is True
+
+
+def location_label(preferences: Mapping[str, Any]) -> str:
+    """What the company calls its locations ("Store", "Division"…): DepartmentTerminology."""
+    accounting = preferences.get("AccountingInfoPrefs") or {}
+    return str(accounting.get("DepartmentTerminology") or "").strip() or "Location"
 
 
 def home_currency(preferences: Mapping[str, Any]) -> str:

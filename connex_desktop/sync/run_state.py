@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from connex_desktop.core.connection import Connection
-from connex_desktop.core.errors import ConnexError, ErrorKind, SetupError
+from connex_desktop.core.errors import ConnexError, ErrorKind, Fix, SetupError
 from connex_desktop.core.model import Order
 from connex_desktop.core.money import MoneyError, money
 from connex_desktop.core.progress import Progress, ProgressCallback
@@ -19,11 +19,15 @@ from connex_desktop.core.result import (
     OrderOutcome,
     SyncResult,
 )
-from connex_desktop.quickbooks.client import QuickBooksClient
 from connex_desktop.quickbooks.references import ReferenceCache
 from connex_desktop.sources.base import Source
 from connex_desktop.storage.ledger import Confirmation, LedgerRepository
-from connex_desktop.storage.repositories import ConnectionRepository, RunRepository
+from connex_desktop.storage.repositories import (
+    ORDER_ITEM,
+    ConnectionRepository,
+    RunRepository,
+)
+from connex_desktop.sync.back_end import QuickBooksBackEnd
 from connex_desktop.sync.company_setup import company_problem, company_setup
 from connex_desktop.sync.planner import (
     CompanySetup,
@@ -78,10 +82,15 @@ class OrderInFlight:
     failure: OrderFailure | None = None
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def sent(self) -> bool:
+        """Whether a document of it went to QuickBooks in this run."""
+        return any(doc.request_id for doc in self.docs.values())
+
     def fail(self, message: str, *, kind: ErrorKind = ErrorKind.FIX_DATA,
-             detail: str = "") -> None:
+             detail: str = "", fix: Fix | None = None) -> None:
         if self.failure is None:
-            self.failure = OrderFailure(self.order.number, message, kind, detail)
+            self.failure = OrderFailure(self.order.number, message, kind, detail, fix)
         for doc in self.docs.values():
             if not doc.done:
                 doc.blocked = True
@@ -91,7 +100,7 @@ class SyncRun:
     """What one run of a connection knows and has done, shared by its phases (reconcile, plan,
     write), and the recording of each order's outcome in the run's history."""
 
-    def __init__(self, connection: Connection, client: QuickBooksClient, source: Source, *,
+    def __init__(self, connection: Connection, client: QuickBooksBackEnd, source: Source, *,
                  result: SyncResult, progress: ProgressCallback, dry_run: bool,
                  runs: RunRepository, ledger: LedgerRepository,
                  connections: ConnectionRepository, refs: ReferenceCache) -> None:
@@ -125,6 +134,12 @@ class SyncRun:
         self.open_balance: dict[str, Decimal] = {}  # invoice Id -> what is left to pay on it
         # Documents QuickBooks totals otherwise than the store, with why: deleted at once.
         self.wrong_totals: list[tuple[DocumentInFlight, Mapping[str, Any], str]] = []
+        # What the progress says beyond the counts (see Progress); set from other threads too.
+        self.total: int | None = None
+        self.partly_sent = 0
+        self.cancel_requested = False
+        self.pause: tuple[float, str] = (0.0, "")
+        self.current_order = ""
 
     def load_company(self) -> None:
         """What the run needs of the company, read when first needed: a sync with nothing to
@@ -159,6 +174,41 @@ class SyncRun:
             self.connections.remember_store(self.connection.id, self.store_key)
             self.store_remembered = True
 
+    # ---- what the fetch and the requests tell along the way (a RunWatcher) ---------------
+
+    def expect_orders(self, count: int) -> None:
+        """The store counted a query's orders: the run's total, steady while it goes."""
+        self.total = (self.total or 0) + count
+        self.report()
+
+    def fetched_all(self) -> None:
+        """Every page is in: the total is what was fetched, whether the store counted or not."""
+        self.total = self.result.fetched
+        self.report()
+
+    def pausing(self, seconds: float, reason: str) -> None:
+        self.pause = (seconds, reason)
+        self.report()
+
+    def cancelling(self) -> None:
+        """Called from the thread that cancels: no new work, and the window says so now."""
+        self.cancel_requested = True
+        self.report()
+
+    def begin_sending(self, orders: int) -> None:
+        """`orders` had their first document sent: a cancel now finishes them."""
+        self.partly_sent += orders
+        self.report()
+
+    def all_begun(self) -> bool:
+        """Whether every order in flight had a document sent (or failed): none is new."""
+        return all(_begun(state) for state in self.in_flight)
+
+    def drop_unsent(self) -> None:
+        """Cancelled: the orders nothing was sent for leave the run unrecorded (the next sync
+        fetches them again); those partly sent stay, to be finished."""
+        self.in_flight = [state for state in self.in_flight if _begun(state)]
+
     # ---- how each order ended ------------------------------------------------------------
 
     def finish_completed(self, *, everything: bool = False) -> None:
@@ -177,6 +227,8 @@ class SyncRun:
         self.in_flight = still
 
     def _finish(self, state: OrderInFlight) -> None:
+        if state.sent:
+            self.partly_sent -= 1
         state.booked.sort(key=lambda doc: DOCUMENT_ORDER.index(doc.kind))
         self.result.documents.extend(state.booked)
         order = state.order
@@ -219,14 +271,15 @@ class SyncRun:
 
     def finish_failed(self, order_id: str, number: str, failure: OrderFailure,
                       booked: Iterable[BookedDocument] = (), customer: str = "",
-                      rule: str = "") -> None:
+                      item: str = ORDER_ITEM, rule: str = "") -> None:
         self.result.failed += 1
         self.result.errors.append(failure)
         if rule:
             self.result.rules[number] = rule
         self.runs.record_order(self.result.run_id or 0, order_id, number,
                                OrderOutcome.FAILED, failure.message, failure.detail,
-                               failure.kind, documents=booked, customer=customer, rule=rule)
+                               failure.kind, documents=booked, customer=customer, item=item,
+                               fix=failure.fix, rule=rule)
         self.report(number)
 
     def _note_rule(self, order: Order, rule: str) -> str:
@@ -235,9 +288,19 @@ class SyncRun:
             self.result.rules[order.number] = rule
         return rule
 
-    def report(self, number: str) -> None:
+    def report(self, number: str = "") -> None:
+        """The progress as it stands, after order `number` (blank: the last one named)."""
+        self.current_order = number or self.current_order
+        pause_s, paused_for = self.pause
         self.progress(Progress(self.result.fetched, self.result.synced, self.result.skipped,
-                               self.result.failed, number))
+                               self.result.failed, self.current_order, total=self.total,
+                               pause_s=pause_s, paused_for=paused_for,
+                               partly_sent=self.partly_sent, cancelling=self.cancel_requested))
+
+
+def _begun(state: OrderInFlight) -> bool:
+    """A cancel finishes an order once a document of it was sent; a failed one is recorded."""
+    return state.sent or state.failure is not None
 
 
 def confirmation(request_id: str, entity: Mapping[str, Any],

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from connex_desktop.core.errors import STOPPING_KINDS, ConnexError, ErrorKind
+from connex_desktop.core.errors import STOPPING_KINDS, ConnexError, ErrorKind, Fix, Remedy
 from connex_desktop.core.money import money_text
 from connex_desktop.core.result import BookedDocument, DocumentKind
 from connex_desktop.core.writing import (
@@ -76,7 +76,7 @@ class DocumentSender:
         Until `final`, only full requests go out and the rest waits for the next window, so
         the company's 40-batches-a-minute limit carries as many documents as it can.
         """
-        while self.run.in_flight:
+        while self._orders_to_send():
             self.payloads.load_sale_customers(self.run.in_flight)
             operations: list[Operation] = [*self._entities_ready(), *self._documents_ready()]
             count = len(operations)
@@ -84,6 +84,8 @@ class DocumentSender:
                 count -= count % self.writer.operations_per_request
             if count == 0:
                 break
+            if self.run.cancel_requested and not self.run.all_begun():
+                continue    # cancelled while this round was made ready: again, without them
             # Payments are fitted to what is still open on their invoice only now, as they go.
             self._send_round([operation for operation in operations[:count]
                               if not isinstance(operation, DocumentInFlight)
@@ -94,6 +96,12 @@ class DocumentSender:
             self.run.finish_completed(everything=True)
 
     # ---- what is ready to send -----------------------------------------------------------
+
+    def _orders_to_send(self) -> bool:
+        """Whether orders are left to send; once cancelled, only those begun are."""
+        if self.run.cancel_requested:
+            self.run.drop_unsent()
+        return bool(self.run.in_flight)
 
     def _entities_ready(self) -> list[NewEntity]:
         ready: dict[NewEntityRef, NewEntity] = {}
@@ -131,10 +139,17 @@ class DocumentSender:
     def _send_round(self, operations: list[Operation]) -> None:
         writes = self.writer.with_request_ids([_write_of(operation) for operation in operations])
         by_request: dict[str, Operation] = {}
+        beginning = {id(operation.order) for operation in operations
+                     if isinstance(operation, DocumentInFlight) and not operation.order.sent}
         for operation, write in zip(operations, writes, strict=True):
             if isinstance(operation, DocumentInFlight):
                 operation.request_id = write.request_id
+                # As the writer will send it (QuickBooks Desktop's carries its exact message),
+                # for the ledger to keep and a later run to send again unchanged.
+                operation.payload = dict(write.body)
             by_request[write.request_id] = operation
+        if beginning:
+            self.run.begin_sending(len(beginning))
         refused = self._record_intents([operation for operation in operations
                                         if isinstance(operation, DocumentInFlight)])
         answered = RoundAnswers()
@@ -158,6 +173,7 @@ class DocumentSender:
         run.refs.refresh()
         again = {id(state) for state in states}
         run.in_flight = [state for state in run.in_flight if id(state) not in again]
+        run.partly_sent -= len(states)     # each had its one document sent, and refused
         for state in states:
             run.replanned.add(state.order.source_id)
             run.seen_order_ids.discard(state.order.source_id)
@@ -301,7 +317,7 @@ class DocumentSender:
                        "that Connex Desktop did not book. Give this connection a prefix, or let "
                        "QuickBooks number the documents.")
             failures.append((doc.request_id, message))
-            doc.order.fail(message)
+            doc.order.fail(message, fix=Fix(Remedy.USE_QB_NUMBERING))
         return adopted
 
 

@@ -22,9 +22,12 @@ log = logging.getLogger(__name__)
 
 def windows(orders: Iterable[Order | FailedOrder], size: int,
             cancel: CancelToken) -> Iterator[list[Order | FailedOrder]]:
-    """The fetched orders, `size` at a time; none once the run is cancelled."""
+    """The fetched orders, `size` at a time; none once the run is cancelled, not even the
+    part of a window fetched before the cancel."""
     window: list[Order | FailedOrder] = []
     for order in orders:
+        if cancel.cancelled:
+            return
         window.append(order)
         if len(window) >= size:
             if cancel.cancelled:
@@ -96,8 +99,8 @@ def _plan(run: SyncRun, order: Order, rows: Mapping[str, LedgerRow]) -> OrderInF
         raise
     except ConnexError as error:
         run.finish_failed(order.source_id, order.number, OrderFailure(
-            order.number, error.message, error.kind, error.detail), customer=order.customer,
-            rule=_rule_name(run, order))
+            order.number, error.message, error.kind, error.detail, error.fix),
+            customer=order.customer, rule=_rule_name(run, order))
         return None
     except Exception as error:  # a bad order fails itself, never the run
         log.exception("order %s could not be planned", order.number)

@@ -32,8 +32,8 @@ from connex_desktop.quickbooks.auth import (
     parse_callback,
 )
 from connex_desktop.storage.keyring_secrets import MemorySecretStore
-from connex_desktop.ui.assets import ERROR_STYLE
 from connex_desktop.ui.background import run_in_background
+from connex_desktop.ui.colors import error_style
 from connex_desktop.ui.loopback_listener import WAIT_MS, LoopbackListener, is_loopback
 from connex_desktop.ui.service_sign_in import ServiceSignIn
 
@@ -170,7 +170,7 @@ class ConnectDialog(QDialog):
                       "Enter your Intuit app's keys, then authorize in the browser.")
 
     def _say(self, message: str, *, error: bool = False) -> None:
-        self.status.setStyleSheet(ERROR_STYLE if error else "")
+        self.status.setStyleSheet(error_style() if error else "")
         self.status.setText(message)
 
     def _environment_value(self) -> str:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import gc
+import time
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
@@ -9,7 +12,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from connex_desktop.app import App
 from connex_desktop.core.connection import Connection
 from connex_desktop.core.errors import ConnexError
-from connex_desktop.core.progress import Progress
+from connex_desktop.core.progress import Progress, RunClock
 from connex_desktop.core.result import RunTrigger
 from connex_desktop.ui.worker import RunRequest, SyncWorker, UndoRequest, UndoWorker
 
@@ -17,11 +20,30 @@ from connex_desktop.ui.worker import RunRequest, SyncWorker, UndoRequest, UndoWo
 SHUTDOWN_WAIT_MS = 15_000
 
 
+_frozen = False
+
+
+def freeze_long_lived_objects() -> None:
+    """Once, as the first job starts: leave the objects alive then out of every later garbage
+    collection.
+
+    A full collection walks every object Python tracks while holding the GIL, so one started
+    by a job's thread stalls the window: over 100 ms with the app's own objects (its modules,
+    the engine's, imported by now, and Qt's wrappers: most of the heap) in the walk. Those live
+    as long as the app. Only once: cyclic garbage frozen with them is never freed.
+    """
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.freeze()
+
+
 @dataclass
 class _Job:
     thread: QThread
     worker: SyncWorker | UndoWorker
     progress: Progress = field(default_factory=Progress)
+    clock: RunClock = field(default_factory=lambda: RunClock(time.monotonic()))
 
 
 class SyncController(QObject):
@@ -52,8 +74,12 @@ class SyncController(QObject):
         self._jobs: dict[int, _Job] = {}
 
     def start(self, connection_id: int, *, trigger: RunTrigger = RunTrigger.MANUAL,
-              dry_run: bool = False, retry_failed: bool = False) -> str | None:
+              dry_run: bool = False, retry_failed: bool = False, orders: tuple[str, ...] = (),
+              qb_numbering: bool = False) -> str | None:
         """Start a run; returns None, or why it cannot start, in plain words.
+
+        `orders` limits the run to these orders (by number); `qb_numbering` lets QuickBooks
+        number this run's documents, whatever the connection says (a fix from the sync log).
 
         What the engine's prepare() finds wrong arrives as a FAILED result without a run id
         (it is checked on the worker thread, since it may ask QuickBooks).
@@ -64,8 +90,10 @@ class SyncController(QObject):
                           "finished.")
         if isinstance(connection, str):
             return connection
+        if qb_numbering:
+            connection = dataclasses.replace(connection, use_qb_numbering=True)
         worker = SyncWorker(self._app.engine(),
-                            RunRequest(connection, trigger, dry_run, retry_failed))
+                            RunRequest(connection, trigger, dry_run, retry_failed, orders))
         worker.progressed.connect(self._on_worker_progressed)
         self._launch(connection_id, worker, f"sync-{connection_id}")
         self.run_started.emit(connection_id, worker.request)
@@ -100,6 +128,7 @@ class SyncController(QObject):
             return error.message
 
     def _launch(self, connection_id: int, worker: SyncWorker | UndoWorker, name: str) -> None:
+        freeze_long_lived_objects()
         thread = QThread(self)
         thread.setObjectName(name)
         worker.moveToThread(thread)
@@ -140,6 +169,12 @@ class SyncController(QObject):
             return None
         return self._jobs[connection_id].progress
 
+    def run_clock(self, connection_id: int) -> RunClock | None:
+        """How long a running sync has run, and when the pause it reported ends."""
+        if self.request(connection_id) is None:
+            return None
+        return self._jobs[connection_id].clock
+
     def request(self, connection_id: int) -> RunRequest | None:
         """The sync the connection is running, if it is."""
         job = self._jobs.get(connection_id)
@@ -165,7 +200,9 @@ class SyncController(QObject):
         connection_id = self._connection_id_of(self.sender())
         if connection_id is None:
             return
-        self._jobs[connection_id].progress = progress
+        job = self._jobs[connection_id]
+        job.progress = progress
+        job.clock.heard(progress, time.monotonic())
         self.run_progressed.emit(connection_id, progress)
 
     @Slot(object)

@@ -49,7 +49,8 @@ class RunFeedback(QObject):
         self._window.model.set_progress(connection_id, progress,
                                         bool(request and request.dry_run))
         if connection_id == self._window.selected_id() and request is not None:
-            self._window.status.show_progress(request, progress)
+            self._window.status.show_progress(request, progress,
+                                              self._controller.run_clock(connection_id))
 
     @Slot(int, object, object)
     def _on_run_finished(self, connection_id: int, result: SyncResult,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import PurePath
@@ -98,6 +99,47 @@ def progress_line(progress: Progress, *, dry_run: bool = False) -> str:
     if progress.current_order:
         line += f" — order {progress.current_order}"
     return line
+
+
+def running_summary(progress: Progress, *, dry_run: bool = False) -> str:
+    """A running sync in a few words, for the list and the tray: "Syncing… 120 of 300, 118
+    booked", "Syncing… waiting for QuickBooks' limit", "Cancelling… 37 orders to finish"."""
+    tally = counts(progress.booked, progress.skipped, progress.failed, dry_run=dry_run)
+    if progress.cancelling:
+        return f"Cancelling… {progress.partly_sent} order(s) to finish, {tally}"
+    verb = "Previewing" if dry_run else "Syncing"
+    if progress.pause_s:
+        return f"{verb}… waiting for {progress.paused_for}, {tally}"
+    if progress.total:
+        return f"{verb}… {progress.done} of {progress.total}, {tally}"
+    return f"{verb}… {tally}"
+
+
+def pause_line(paused_for: str, resumes_in_s: float) -> str:
+    """A pause for a limit, counting down: "Waiting for QuickBooks' limit — resumes in 42 s"."""
+    seconds = math.ceil(resumes_in_s)
+    if seconds <= 0:
+        return f"Waiting for {paused_for} — resuming now"
+    return f"Waiting for {paused_for} — resumes in {seconds} s"
+
+
+def cancelling_line(partly_sent: int) -> str:
+    """A cancel waiting for the orders already sent: "Cancelling — finishing 37 orders already
+    sent"."""
+    if partly_sent <= 0:
+        return "Cancelling — no order is half sent; stopping now"
+    orders = f"{partly_sent} order{'s' if partly_sent != 1 else ''}"
+    return f"Cancelling — finishing {orders} already sent"
+
+
+def time_left(seconds: float) -> str:
+    """An estimate of the time a run still needs: "about 3 min left"."""
+    if seconds < 60:
+        return "less than a minute left"
+    minutes = round(seconds / 60)
+    if minutes < 90:
+        return f"about {minutes} min left"
+    return f"about {minutes / 60:.1f} h left".replace(".0 h", " h")
 
 
 def store_address(source: type[Source], settings: Mapping[str, str]) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
@@ -40,6 +42,8 @@ class TrayIcon(QSystemTrayIcon):
         self.setContextMenu(self.menu)
         self.activated.connect(self._on_activated)
         controller.running_changed.connect(lambda _running: self._update_icon())
+        # A pause or a cancel shows in the tooltip as it is reported.
+        controller.run_progressed.connect(lambda *_progressed: self._update_tooltip())
         controller.run_finished.connect(self._on_controller_run_finished)
         # An undone run changes the last sync the tray reports.
         controller.undo_finished.connect(lambda *_finished: self._update_icon())
@@ -49,9 +53,11 @@ class TrayIcon(QSystemTrayIcon):
     def status_line(self) -> str:
         running = self._controller.running_ids()
         if running:
-            names = {cid: self._app.connections.get_by_id(cid).name for cid in running}
-            syncing = [names[cid] for cid in running if self._controller.request(cid)]
-            undoing = [names[cid] for cid in running if self._controller.undo_request(cid)]
+            # The names the jobs started with: no database read while runs report progress.
+            syncing = [request.connection.name for cid in running
+                       if (request := self._controller.request(cid)) is not None]
+            undoing = [undo.connection.name for cid in running
+                       if (undo := self._controller.undo_request(cid)) is not None]
             parts = []
             if syncing:
                 parts.append(f"Syncing {', '.join(syncing)}")
@@ -68,13 +74,32 @@ class TrayIcon(QSystemTrayIcon):
         return f"Last sync {text.when(newest.started_at, text.local_now())}: " \
                f"{text.run_summary(newest)}"
 
+    def run_notes(self) -> list[str]:
+        """What each running sync waits for, or finishes after a cancel, in the window's
+        words: "Demo store: Waiting for QuickBooks' limit — resumes in 42 s"."""
+        notes = []
+        for cid in self._controller.running_ids():
+            request = self._controller.request(cid)
+            progress = self._controller.progress(cid)
+            clock = self._controller.run_clock(cid)
+            if request is None or progress is None or clock is None:
+                continue
+            resumes_in = clock.resumes_in_s(time.monotonic())
+            if progress.cancelling:
+                notes.append(f"{request.connection.name}: "
+                             f"{text.cancelling_line(progress.partly_sent)}")
+            elif resumes_in is not None:
+                notes.append(f"{request.connection.name}: "
+                             f"{text.pause_line(progress.paused_for, resumes_in)}")
+        return notes
+
     @Slot()
     def build_menu(self) -> None:
         """The menu as things are now (called each time it is about to open)."""
         menu = self.menu
         menu.clear()
-        status = menu.addAction(self.status_line())
-        status.setEnabled(False)
+        for line in [self.status_line(), *self.run_notes()]:
+            menu.addAction(line).setEnabled(False)
         if self._scheduler.paused:
             paused_note = menu.addAction("Automatic sync is paused")
             paused_note.setEnabled(False)
@@ -126,7 +151,10 @@ class TrayIcon(QSystemTrayIcon):
         self.state = ("syncing" if self._controller.running_ids() else
                       "error" if self._problems else "idle")
         self.setIcon(icon(f"tray-{self.state}"))
-        self.setToolTip(f"Connex Desktop: {self.status_line()}")
+        self._update_tooltip()
+
+    def _update_tooltip(self) -> None:
+        self.setToolTip("\n".join([f"Connex Desktop: {self.status_line()}", *self.run_notes()]))
 
     def _on_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason == QSystemTrayIcon.ActivationReason.Trigger:

@@ -14,6 +14,7 @@ from connex_desktop.core.errors import ConnexError, ErrorKind
 from connex_desktop.core.progress import CancelToken, Progress
 from connex_desktop.core.result import RunStatus, RunTrigger, SyncResult
 from connex_desktop.core.undo_result import UndoResult, UndoStatus
+from connex_desktop.sources.base import OrderQuery
 
 if TYPE_CHECKING:   # imported by whoever builds them (App.engine, App.undoer), when first needed
     from connex_desktop.sync.engine import Engine
@@ -33,6 +34,7 @@ class RunRequest:
     trigger: RunTrigger = RunTrigger.MANUAL
     dry_run: bool = False
     retry_failed: bool = False
+    orders: tuple[str, ...] = ()     # only these orders (by number), e.g. after a fix
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,8 @@ class SyncWorker(QObject):
     """Runs one sync. Cancel with `cancel()` called directly from the GUI thread.
 
     Signals:
-        progressed(Progress): at most every PROGRESS_INTERVAL_S while the run goes on.
+        progressed(Progress): at most every PROGRESS_INTERVAL_S while the run goes on, and
+            whenever it says more than counts (Progress.news_since).
         finished(SyncResult): exactly once, also for a run that failed unexpectedly.
     """
 
@@ -62,6 +65,7 @@ class SyncWorker(QObject):
         self.request = request
         self._cancel = CancelToken()
         self._last_emit = float("-inf")
+        self._last_emitted = Progress()
 
     def cancel(self) -> None:
         """Thread-safe: sets the token the engine checks between orders and pages.
@@ -88,7 +92,8 @@ class SyncWorker(QObject):
             result = self._engine.run(
                 request.connection, progress=self._on_progress, cancel=self._cancel,
                 dry_run=request.dry_run, trigger=request.trigger,
-                retry_failed=request.retry_failed)
+                retry_failed=request.retry_failed,
+                query=OrderQuery(numbers=request.orders) if request.orders else None)
         except Exception as error:  # the engine reports expected errors in the result
             log.exception("sync of %r stopped unexpectedly", request.connection.name)
             result = SyncResult(
@@ -99,9 +104,12 @@ class SyncWorker(QObject):
         self.finished.emit(result)
 
     def _on_progress(self, progress: Progress) -> None:
+        """Thins out the counts; a total, a pause or a cancel always goes through."""
         now = time.monotonic()
-        if now - self._last_emit >= PROGRESS_INTERVAL_S:
+        if (now - self._last_emit >= PROGRESS_INTERVAL_S
+                or progress.news_since(self._last_emitted)):
             self._last_emit = now
+            self._last_emitted = progress
             self.progressed.emit(progress)
 
 

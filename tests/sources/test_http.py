@@ -314,3 +314,35 @@ def test_each_store_checks_its_settings_as_setup_and_syncs_through_a_page(kind, 
         with pytest.raises(RetryLaterError):
             list(source.fetch_orders(OrderQuery(), CancelToken()))
         assert sleeps == [1.0, 2.0, 4.0, 8.0]
+
+
+class HeardPauses:
+    """A run watching the fetch: the pauses it is told of."""
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[float, str]] = []
+
+    def expect_orders(self, count: int) -> None:
+        pass
+
+    def pausing(self, seconds: float, reason: str) -> None:
+        self.pauses.append((seconds, reason))
+
+    def cancelling(self) -> None:
+        pass
+
+
+def test_a_store_throttling_is_told_to_the_run_as_a_pause_with_its_seconds():
+    with FakeServer(Script(Reply(429, {"message": "slow down"}, {"Retry-After": "12"}),
+                           Reply(503, {"message": "down"}, {"Retry-After": "5"}),
+                           Reply(500, {"message": "oops"}))) as server:
+        sleeps: list[float] = []
+        heard = HeardPauses()
+        cancel = CancelToken()
+        cancel.watch(heard)
+        make_http(sleeps).get(server.url + "/x", cancel=cancel)
+    assert sleeps == [12.0, 5.0, 4.0]
+    # Each pause as it begins and ends; the 500's back-off too, the 503's as an outage.
+    assert heard.pauses == [(12.0, "the Test store's limit"), (0, ""),
+                            (5.0, "the Test store to answer again"), (0, ""),
+                            (4.0, "the Test store to answer again"), (0, "")]

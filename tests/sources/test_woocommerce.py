@@ -198,6 +198,28 @@ def test_pages_are_walked_to_the_last_one_and_no_further():
     assert pages == ["1", "2", "3"]
 
 
+def test_the_store_count_is_told_before_the_first_order_arrives():
+    counts: list[tuple[int, int]] = []     # (count told, orders yielded by then)
+    got: list = []
+
+    class Run:
+        def expect_orders(self, count: int) -> None:
+            counts.append((count, len(got)))
+
+        def pausing(self, seconds: float, reason: str) -> None:
+            pass
+
+        def cancelling(self) -> None:
+            pass
+
+    cancel = CancelToken()
+    cancel.watch(Run())
+    with FakeWooCommerce([woo_order(i) for i in range(1, 8)]) as store:
+        got.extend(make_source(store, page_size=3).fetch_orders(OrderQuery(), cancel))
+    assert len(got) == 7
+    assert counts == [(7, 0)]       # X-WP-Total of the first page, told once
+
+
 def test_an_empty_store_or_a_host_repeating_page_one_ends_the_walk():
     with FakeWooCommerce([]) as store:
         assert fetch(make_source(store)) == []

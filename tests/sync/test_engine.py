@@ -512,7 +512,8 @@ def test_more_orders_than_one_batch_holds_each_get_their_payment(app, sandbox, t
     assert sandbox.request_count - requests_before <= 20
 
 
-def test_cancel_finishes_the_orders_already_planned_and_books_none_half(app, sandbox, tmp_path):
+def test_cancel_before_anything_is_sent_books_nothing_and_the_next_run_books_all(
+        app, sandbox, tmp_path):
     path = write_orders(tmp_path / "orders.csv", [
         row(f"C{n}", "MUG-ENM-12", "1", "18.00", payment_status="paid") for n in range(20)])
     connection = connect(app, sandbox, "Shop", TransactionMode.INVOICES_WITH_PAYMENTS, path)
@@ -526,11 +527,12 @@ def test_cancel_finishes_the_orders_already_planned_and_books_none_half(app, san
 
     result = engine.run(connection, progress=progress, cancel=cancel)
     assert result.status is RunStatus.CANCELLED
-    assert result.synced == 10 and result.failed == 0
-    # Every order planned before the cancel has its invoice and its payment: none is half booked.
-    assert len(docs(sandbox, "Invoice")) == len(docs(sandbox, "Payment")) == 10
+    # Two windows were planned, but their part-filled batches not yet sent: a cancel starts
+    # no new write, so nothing is booked, and nothing is half booked.
+    assert result.synced == 0 and result.failed == 0
+    assert len(docs(sandbox, "Invoice")) == len(docs(sandbox, "Payment")) == 0
     resumed = app.engine().run(connection)
-    assert (resumed.synced, resumed.skipped) == (10, 10)
+    assert (resumed.synced, resumed.skipped) == (20, 0)
     assert len(docs(sandbox, "Invoice")) == len(docs(sandbox, "Payment")) == 20
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
@@ -12,6 +13,7 @@ from connex_desktop.core.connection import QuickBooksMapping
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.result import OrderOutcome, RunStatus
 from connex_desktop.core.rules import Condition, CustomerChoice, Field, Rule
+from connex_desktop.sandbox.server import SandboxServer
 from connex_desktop.sources.base import OrderQuery
 from connex_desktop.storage.sync_log import Shown, log_rows, log_table, write_csv
 from tests.sync.conftest import by_number, connect, docs, money_of, row, write_orders
@@ -124,52 +126,57 @@ def test_the_preview_shows_the_rule_and_the_documents_it_would_make(app, sandbox
     assert not docs(sandbox, "Invoice")
 
 
-@pytest.mark.parametrize(("tracking", "on_form", "on_lines", "location"), [
-    ({}, True, False, False),    # a new company: classes per form, no locations
-    ({"class_per_txn": False, "class_per_line": True, "track_locations": True},
-     False, True, True),
-    ({"class_per_txn": False, "track_locations": False}, False, False, False),
-], ids=["classes-per-form", "classes-per-line-and-locations", "neither"])
-def test_classes_and_locations_appear_only_where_the_company_tracks_them(
-        app, sandbox, tmp_path, tracking, on_form, on_lines, location):
-    sandbox.set_preference(**tracking)
-    sandbox.company.create("Department", {"Name": "Warehouse", "Active": True})
-    classes = {c["Name"]: c["Id"] for c in docs(sandbox, "Class")}
-    (warehouse,) = docs(sandbox, "Department")
+@pytest.fixture
+def company(request) -> Iterator[SandboxServer]:
+    """A sandbox company of the kind the test is parametrized with."""
+    with SandboxServer(kind=request.param) as server:
+        yield server
+
+
+# Classes per transaction with locations, a class on each line without, neither.
+@pytest.mark.parametrize(("company", "on_form", "on_lines", "location"), [
+    ("us-tracked", True, False, True), ("us-line-classes", False, True, False),
+    ("us", False, False, False),
+], indirect=["company"], ids=["per-transaction", "per-line", "neither"])
+def test_a_rules_class_and_location_replace_the_mappings_where_the_company_tracks_them(
+        app, company, tmp_path, on_form, on_lines, location):
+    classes = {c["Name"]: c["Id"] for c in docs(company, "Class")}
+    locations = {d["Name"]: d["Id"] for d in docs(company, "Department")}
     orders = write_orders(tmp_path / "orders.csv", ORDERS)
-    connection = connect(app, sandbox, "Shop", TransactionMode.SALES_RECEIPTS, orders,
-                         rules=(dataclasses.replace(TERMS, class_name="Wholesale"),),
-                         mapping=QuickBooksMapping(class_name="Online Store",
-                                                   location_name="Warehouse"))
+    terms = dataclasses.replace(TERMS, class_name="Wholesale", location_name="Web")
+    connection = connect(app, company, "Shop", TransactionMode.SALES_RECEIPTS, orders,
+                         rules=(terms,), mapping=QuickBooksMapping(class_name="Online Store",
+                                                                   location_name="Portland"))
     assert app.engine().run(connection).status is RunStatus.SUCCEEDED
-    booked = {**by_number(sandbox, "SalesReceipt"), **by_number(sandbox, "Invoice")}
+    booked = {**by_number(company, "SalesReceipt"), **by_number(company, "Invoice")}
     assert set(booked) == {"1001", "1003", "T-1002", "T-1004"}
     for number, doc in booked.items():
-        wanted = classes["Wholesale" if number.startswith("T-") else "Online Store"]
+        by_rule = number.startswith("T-")
+        wanted = classes["Wholesale" if by_rule else "Online Store"]
         assert (doc.get("ClassRef") or {}).get("value") == (wanted if on_form else None)
-        item_lines = [line["SalesItemLineDetail"] for line in doc["Line"]
-                      if line["DetailType"] == "SalesItemLineDetail"]
-        assert [(detail.get("ClassRef") or {}).get("value") for detail in item_lines] == \
-            [wanted if on_lines else None] * len(item_lines), number
+        classed = [line[line["DetailType"]] for line in doc["Line"]
+                   if line["DetailType"] in ("SalesItemLineDetail", "DiscountLineDetail")]
+        assert [(detail.get("ClassRef") or {}).get("value") for detail in classed] == \
+            [wanted if on_lines else None] * len(classed), number
         assert (doc.get("DepartmentRef") or {}).get("value") == (
-            warehouse["Id"] if location else None)
+            locations["Web" if by_rule else "Portland"] if location else None)
 
 
-@pytest.mark.parametrize("tracked", [True, False], ids=["tracked", "not-tracked"])
+@pytest.mark.parametrize(("company", "tracked"), [("us-tracked", True), ("us", False)],
+                         indirect=["company"], ids=["tracked", "not-tracked"])
 def test_a_class_quickbooks_lacks_stops_the_run_naming_it_only_where_classes_are_tracked(
-        app, sandbox, tmp_path, tracked):
-    sandbox.set_preference(class_per_txn=tracked)
+        app, company, tmp_path, tracked):
     orders = write_orders(tmp_path / "orders.csv", ORDERS)
-    connection = connect(app, sandbox, "Shop", TransactionMode.SALES_RECEIPTS, orders,
+    connection = connect(app, company, "Shop", TransactionMode.SALES_RECEIPTS, orders,
                          rules=(dataclasses.replace(TERMS, class_name="Trade"),))
     result = app.engine().run(connection)
     if tracked:
-        assert result.status is RunStatus.FAILED and not docs(sandbox, "Invoice")
+        assert result.status is RunStatus.FAILED and not docs(company, "Invoice")
         assert result.message.startswith(
             "The class 'Trade' of the rule 'Terms' is not in QuickBooks")
     else:
         assert result.status is RunStatus.SUCCEEDED
-        assert set(by_number(sandbox, "Invoice")) == {"T-1002", "T-1004"}
+        assert set(by_number(company, "Invoice")) == {"T-1002", "T-1004"}
 
 
 def test_the_log_and_its_export_name_the_rule_of_booked_and_failed_orders(app, sandbox,

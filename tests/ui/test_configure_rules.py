@@ -134,23 +134,6 @@ def test_a_saved_rule_is_edited_and_removed(qtbot, app, shop):
     assert dialog.save() and app.connections.get("Shop").rules == ()
 
 
-def test_the_class_and_location_are_chosen_from_the_companys_lists(qtbot, app):
-    demo = app.start_demo(orders=5)
-    dialog = ConfigureDialog(app, demo)
-    qtbot.addWidget(dialog)
-    mapping = dialog.mapping
-    qtbot.waitUntil(lambda: "Online Store" in choices(mapping.class_name), timeout=20_000)
-    assert choices(mapping.class_name) == ["(none)", "Online Store", "Retail Shop", "Wholesale"]
-    mapping.class_name.setCurrentText("wholesale")    # spelt as the company spells it
-    mapping.location_name.setCurrentText("Warehouse")  # the demo company has no locations
-    assert not dialog.save()
-    assert "has no location named 'Warehouse'" in dialog.errors["location_name"].text()
-    mapping.location_name.setCurrentText("(none)")
-    assert dialog.save()
-    saved = app.connections.get_by_id(demo.id).mapping
-    assert (saved.class_name, saved.location_name) == ("Wholesale", "")
-
-
 def choices(combo):
     return [combo.itemText(i) for i in range(combo.count())]
 

@@ -128,9 +128,10 @@ def test_cancel_stops_between_orders_and_the_next_sync_resumes(qtbot, desktop, m
                                               BlockingDemoSource.kind: BlockingDemoSource})
     make_engine = app.engine
 
-    def small_windows():       # four orders per write window, so some are booked before cancel
-        engine = make_engine()
+    def small_windows():       # four orders per write window, sent as soon as planned, so
+        engine = make_engine()  # some are booked before the cancel
         engine.window_orders = 4
+        engine.fill_batches = False
         return engine
 
     monkeypatch.setattr(app, "engine", small_windows)

@@ -101,7 +101,13 @@ class OrderPlanner:
     def _plan_first_booking(self) -> None:
         """The sale, and what follows from it in the same run: its payments, refunds made
         before the order's first sync, purchase orders."""
-        number = document_number(self.order, self.draft.connection)
+        connection, limits = self.draft.connection, self.draft.setup.limits
+        number = document_number(self.order, connection, limits)
+        if number is None and not connection.use_qb_numbering:
+            self.draft.note(
+                f"Its number {connection.prefix}{self.order.number} is longer than the "
+                f"{limits.doc_number} characters QuickBooks Desktop keeps, so QuickBooks numbered "
+                "its documents; their memo names the order.")
         estimate = self.ledger.get(ESTIMATE)
         if estimate is not None and estimate.exists:
             self._note_change_after_booking(estimate)

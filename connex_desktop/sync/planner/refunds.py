@@ -94,7 +94,6 @@ class Refunds:
             untaxed = TaxedLine(body["Line"][-1], refund.amount, taxable=False, rate=ZERO,
                                 item=False, label="the refund")
             self.sale.tax().apply(body, [untaxed], ZERO, ZERO)
-        self.sale.track(body)
         body.update(self.payments.fields(payment))
         body.setdefault("DepositToAccountRef", self._refund_account())
         self.draft.currency(body)

@@ -46,23 +46,7 @@ class SaleDocument:
                 body[key] = self.draft.address(address, key)
         self.draft.currency(body)
         self.add_lines(body)
-        self.track(body)
         return body
-
-    def track(self, body: dict[str, Any]) -> None:
-        """The class and location onto a sales form, as the company tracks them: the class
-        on the form or on each item line, the location (Department) on the form."""
-        setup = self.setup
-        if setup.location_ref is not None:
-            body["DepartmentRef"] = dict(setup.location_ref)
-        if setup.class_ref is None:
-            return
-        if not setup.class_per_line:
-            body["ClassRef"] = dict(setup.class_ref)
-            return
-        for line in body["Line"]:
-            if line.get("DetailType") == "SalesItemLineDetail":
-                line["SalesItemLineDetail"]["ClassRef"] = dict(setup.class_ref)
 
     def add_lines(self, body: dict[str, Any]) -> None:
         """The order's lines (items, shipping, discount, tax line) and tax detail, onto body."""

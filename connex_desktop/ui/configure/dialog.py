@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from connex_desktop.app import App
+from connex_desktop.core.app_settings import KEYRING_FOLDER_ID
 from connex_desktop.core.connection import Connection, QuickBooksCompany, QuickBooksMapping
 from connex_desktop.core.errors import ConnexError
 from connex_desktop.core.modes import TransactionMode
@@ -30,6 +31,7 @@ from connex_desktop.ui.configure.schedule_tab import ScheduleTab
 from connex_desktop.ui.configure.store_tab import StoreTab
 from connex_desktop.ui.configure.transactions_tab import TransactionsTab
 from connex_desktop.ui.connect_dialog import ConnectDialog
+from connex_desktop.ui.screen_fit import fit_to_screen
 
 
 class ConfigureDialog(QDialog):
@@ -49,11 +51,12 @@ class ConfigureDialog(QDialog):
         self.discard_question: QMessageBox | None = None   # open while the user decides
         self._fetching_orders = False   # the Rules tab's recent orders are being read
         self.setWindowTitle(f"Configure {connection.name}" if connection else "Add a connection")
-        self.resize(720, 560)
+        fit_to_screen(self, 720, 560)
 
         self.store = StoreTab(app.connection_service(), self.rows,
                               editing=connection is not None and connection.id is not None)
-        self.quickbooks = QuickBooksTab()
+        self.quickbooks = QuickBooksTab(self.rows, app.connection_service(),
+                                        app.settings.get(KEYRING_FOLDER_ID))
         self.transactions = TransactionsTab(self.rows)
         self.mapping = MappingTab(self.rows.add)
         self.schedule = ScheduleTab(self.rows)
@@ -87,6 +90,7 @@ class ConfigureDialog(QDialog):
         self.mapping.load(connection.mapping)
         self.rules.load(connection.rules)
         self.schedule.load(connection.schedule)
+        self.quickbooks.load(connection)
         self.quickbooks.show_company(self._current_quickbooks())
 
     # ── QuickBooks ──────────────────────────────────────────────────────────────────────────
@@ -121,14 +125,15 @@ class ConfigureDialog(QDialog):
         app, connection = self._app, dataclasses.replace(self._original, quickbooks=company)
         run_in_background(lambda: company_lists(app, connection),
                           on_success=lambda lists: self._lists_loaded(lists, connection),
-                          on_failure=self.mapping.lists_failed)
+                          on_failure=self.mapping.lists_failed, owner=self)
 
     def _lists_loaded(self, lists: dict[str, list[str]], connection: Connection) -> None:
         self.mapping.fill(lists, connection.quickbooks.company_name)
         self.rules.company_lists = lists
         app = self._app
         run_in_background(lambda: read_company_kind(app, connection),
-                          on_success=self._kind_read, on_failure=self.quickbooks.kind_failed)
+                          on_success=self._kind_read, on_failure=self.quickbooks.kind_failed,
+                          owner=self)
 
     def _kind_read(self, kind: CompanyKind) -> None:
         self.quickbooks.show_kind(kind)
@@ -180,7 +185,8 @@ class ConfigureDialog(QDialog):
             mode=TransactionMode(tab.mode_combo.currentData()), source_settings=settings,
             statuses=tab.statuses(), use_qb_numbering=tab.qb_numbering.isChecked(),
             prefix=tab.prefix_edit.text().strip(), mapping=mapping, schedule=schedule,
-            quickbooks=company or base.quickbooks, rules=tuple(self.rules.rules))
+            quickbooks=self.quickbooks.read(company or base.quickbooks),
+            sync_purchase_orders=tab.syncs_purchase_orders(), rules=tuple(self.rules.rules))
         for problem in self._app.connection_service().problems(connection, typed):
             problems.setdefault(problem.field, problem.message)
         return (None if problems else connection), typed, problems

@@ -18,6 +18,7 @@ from connex_desktop.core.connection import (
 )
 from connex_desktop.quickbooks.references import ReferenceCache
 from connex_desktop.sync.company_kind import CompanyKind, company_kind
+from connex_desktop.sync.planner import ClassTracking
 from connex_desktop.sync.tax import TaxModel
 from connex_desktop.ui.configure.tax_codes import TaxCodesTable
 
@@ -60,7 +61,7 @@ COMPANY_CHOICES = {
     "class_name": ("classes", "class"),
     "location_name": ("locations", "location"),
 }
-TRACKING_HINT = "Sent only when the company tracks classes or locations (Account and settings)."
+NO_CHOICE = "(none)"
 UNDEPOSITED_FUNDS = "Undeposited Funds"   # the account payments go to when none is chosen
 DISCOUNT_ACCOUNT_TYPES = ("Income", "Other Income", "Expense")
 
@@ -143,10 +144,13 @@ class MappingTab(QWidget):
         field(form, "Payment method", self.payment_method, "payment_method")
         self.deposit_account = self._list_combo(f"({UNDEPOSITED_FUNDS})", UNDEPOSITED_FUNDS)
         field(form, "Deposit payments to", self.deposit_account, "deposit_account")
-        self.class_name = self._list_combo("(none)")
-        field(form, "Class", self.class_name, "class_name", TRACKING_HINT)
-        self.location_name = self._list_combo("(none)")
-        field(form, "Location", self.location_name, "location_name", TRACKING_HINT)
+        self.class_name = self._list_combo(NO_CHOICE)
+        field(form, "Class", self.class_name, "class_name",
+              "The class every document of this connection carries.")
+        self.location_name = self._list_combo(NO_CHOICE)
+        field(form, "Location", self.location_name, "location_name",
+              "Every document of this connection is booked to it.")
+        self._show_tracking_rows()
         for policy in (self.customer_policy, self.missing_items, self.tax_policy):
             policy.currentIndexChanged.connect(lambda _i: self._on_policies_changed())
 
@@ -167,6 +171,7 @@ class MappingTab(QWidget):
         self._set_list_value(self.class_name, mapping.class_name)
         self._set_list_value(self.location_name, mapping.location_name)
         self._on_policies_changed()
+        self._show_tracking_rows()
 
     def read(self, base: QuickBooksMapping,
              company_name: str) -> tuple[QuickBooksMapping, dict[str, str]]:
@@ -262,6 +267,23 @@ class MappingTab(QWidget):
         if kind.tax.model is TaxModel.VAT and not self.tax_codes.table():
             self.tax_codes.load(kind.rate_table())
         self._show_tax_rows()
+        self._show_tracking_rows()
+
+    def _show_tracking_rows(self) -> None:
+        """Class and location only where the company tracks them, the location under the
+        company's own word for it; before the kind is known, where the connection has one."""
+        kind = self.kind
+        label = kind.location_label if kind else "Location"
+        caption = self._form.labelForField(self.location_name.parentWidget())
+        if isinstance(caption, QLabel):
+            caption.setText(label)
+        self.location_name.setAccessibleName(label)
+        for combo, tracked in (
+                (self.class_name, kind and kind.class_tracking is not ClassTracking.OFF),
+                (self.location_name, kind and kind.track_locations)):
+            shown = bool(tracked) if kind else bool(self._list_value(combo))
+            self._form.setRowVisible(combo.parentWidget(), shown)
+            combo.setEnabled(shown)   # a hidden choice is kept as it is, never checked
 
     def _show_tax_rows(self) -> None:
         """Before the kind is known: the tax code, and the table if the connection has one."""

@@ -1,23 +1,39 @@
-"""The Configure dialog's QuickBooks tab: the company the connection books into."""
+"""The Configure dialog's QuickBooks tab: QuickBooks Online or Desktop, and the company the
+connection books into."""
 
 from __future__ import annotations
 
+import dataclasses
 from html import escape
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from connex_desktop.core.connection import QuickBooksCompany
+from connex_desktop.connections import ConnectionService
+from connex_desktop.core.connection import Connection, QuickBooksCompany, QuickBooksProduct
 from connex_desktop.storage.repositories import MonthlyReads
 from connex_desktop.sync.company_kind import CompanyKind
+from connex_desktop.ui.configure.desktop_section import DesktopSection
+from connex_desktop.ui.configure.form import FieldRows
+
+PRODUCTS = ((QuickBooksProduct.ONLINE, "QuickBooks Online"),
+            (QuickBooksProduct.DESKTOP, "QuickBooks Desktop"))
 
 
 class QuickBooksTab(QWidget):
-    """Which company the connection books into, and the button that connects it."""
+    """QuickBooks Online or Desktop; for Online, which company the connection books into and
+    the button that connects it; for Desktop, the DesktopSection."""
 
-    def __init__(self) -> None:
+    def __init__(self, rows: FieldRows, service: ConnectionService, folder_id: str) -> None:
         super().__init__()
-        layout = QVBoxLayout(self)
+        self.product = QComboBox()
+        for product, label in PRODUCTS:
+            self.product.addItem(label, product.value)
+        choice = QFormLayout()
+        rows.add(choice, "QuickBooks", self.product, "product")
+        self.online = QWidget()
+        layout = QVBoxLayout(self.online)
+        layout.setContentsMargins(0, 0, 0, 0)
         self.company_label = QLabel()
         self.company_label.setWordWrap(True)
         self.kind_label = QLabel()      # country, tax mode and currencies, once read
@@ -31,7 +47,30 @@ class QuickBooksTab(QWidget):
         layout.addWidget(self.kind_label)
         layout.addWidget(self.reads_label)
         layout.addWidget(self.connect_button, 0, Qt.AlignmentFlag.AlignLeft)
-        layout.addStretch(1)
+        self.desktop = DesktopSection(rows, service, folder_id)
+        column = QVBoxLayout(self)
+        column.addLayout(choice)
+        column.addWidget(self.online)
+        column.addWidget(self.desktop)
+        column.addStretch(1)
+        self.product.currentIndexChanged.connect(self._show_product)
+
+    def load(self, connection: Connection) -> None:
+        """The connection's choice of QuickBooks and its Desktop settings."""
+        self.product.setCurrentIndex(max(0, self.product.findData(
+            connection.quickbooks.product.value)))
+        self.desktop.load(connection)
+        self._show_product()
+
+    def read(self, company: QuickBooksCompany) -> QuickBooksCompany:
+        """`company` with the form's choice of QuickBooks (and Desktop settings)."""
+        return self.desktop.read(dataclasses.replace(
+            company, product=QuickBooksProduct(self.product.currentData())))
+
+    def _show_product(self) -> None:
+        desktop = self.product.currentData() == QuickBooksProduct.DESKTOP.value
+        self.online.setVisible(not desktop)
+        self.desktop.setVisible(desktop)
 
     def show_company(self, company: QuickBooksCompany | None) -> None:
         """The saved connection's company; None while the connection is not saved."""

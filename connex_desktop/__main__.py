@@ -14,6 +14,7 @@ from typing import Any
 from connex_desktop import __version__
 from connex_desktop.core.connection import DesktopTransport, QuickBooksProduct
 from connex_desktop.core.modes import TransactionMode
+from connex_desktop.rule_cli import add_rule_parser
 from connex_desktop.sandbox.kinds import DEFAULT_KIND, KINDS
 
 MEASURE_STARTUP_ENV = "CONNEX_MEASURE_STARTUP"
@@ -193,6 +194,7 @@ def _add_connection_commands(commands: argparse._SubParsersAction[argparse.Argum
     show.add_argument("name")
     show.add_argument("--json", action="store_true")
     actions.add_parser("remove").add_argument("name")
+    add_rule_parser(actions)
 
     qb = commands.add_parser("qb", help="connect a connection to a QuickBooks company")
     qb_actions = qb.add_subparsers(dest="action", metavar="ACTION", required=True)

@@ -47,6 +47,7 @@ from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.money import money_text
 from connex_desktop.core.progress import CancelToken
 from connex_desktop.core.result import RunStatus, RunTrigger, SyncResult
+from connex_desktop.core.rules import describe
 from connex_desktop.core.secret_store import SecretStore
 from connex_desktop.core.token_life import RECONNECT_WORDS, reconnect_warning
 from connex_desktop.core.undo_result import UNDO_WORDS, UndoResult, UndoStatus
@@ -63,6 +64,7 @@ from connex_desktop.quickbooks.connect_client import (
     SignedIn,
     service_url,
 )
+from connex_desktop.rule_commands import connection_rule
 from connex_desktop.sources.base import FieldKind, OrderQuery, Source
 from connex_desktop.sources.demo_store import only_planted_failures, planted_failures
 from connex_desktop.storage.keyring_secrets import MemorySecretStore
@@ -145,7 +147,8 @@ def connection(args: argparse.Namespace) -> int:
     with _app(args) as app:
         action: Callable[[App, argparse.Namespace], int] = {
             "add": _connection_add, "set": _connection_set, "list": _connection_list,
-            "show": _connection_show, "remove": _connection_remove}[args.action]
+            "show": _connection_show, "remove": _connection_remove,
+            "rule": connection_rule}[args.action]
         return action(app, args)
 
 
@@ -357,6 +360,7 @@ def result_json(result: SyncResult) -> dict[str, Any]:
                        "doc_number": doc.doc_number, "total": str(doc.total)}
                       for doc in result.documents],
         "errors": errors,
+        "rules": result.rules,
         "quickbooks": result.quickbooks.as_json(),
     }
 
@@ -381,8 +385,9 @@ def _print_results(results: Sequence[SyncResult], *, as_json: bool) -> None:
         verb = "would book" if result.dry_run else "booked"
         for doc in result.documents:
             number = doc.doc_number or (f"(Id {doc.qb_id})" if doc.qb_id else "")
-            print(f"  {verb} {doc.kind.label} {number} for order "
-                  f"{doc.order}: {money_text(doc.total)}")
+            rule = result.rules.get(doc.order)
+            print(f"  {verb} {doc.kind.label} {number} for order {doc.order}"
+                  f"{f' (rule {rule!r})' if rule else ''}: {money_text(doc.total)}")
         if result.created:
             words = "would create" if result.dry_run else "created"
             print(f"  {words}: {', '.join(result.created)}")
@@ -619,6 +624,7 @@ def _connection_summary(app: App, conn: Connection, *, full: bool) -> dict[str, 
             "sync_purchase_orders": conn.sync_purchase_orders,
             "mapping": to_plain(conn.mapping),
             "schedule": to_plain(conn.schedule),
+            "rules": [describe(rule) for rule in conn.rules],
         })
     return summary
 

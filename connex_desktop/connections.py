@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from connex_desktop.core.connection import Connection, QuickBooksCompany, QuickBooksProduct
 from connex_desktop.core.errors import SetupError
 from connex_desktop.core.quickbooks_rules import DOC_NUMBER_MAX_CHARS
+from connex_desktop.core.rules import rules_problems
 from connex_desktop.core.secret_store import SecretStore, connection_secret_key
 from connex_desktop.qbdesktop.com import APP_NAME
 from connex_desktop.qbdesktop.qwc import qwc_file, qwc_settings
@@ -174,12 +175,13 @@ class ConnectionService:
         if kind is None:
             return [*problems, SetupError("Choose the kind of store.", field="source_kind")]
         unavailable = purchase_orders_unavailable(kind)
-        if draft.mode.books_purchase_orders and unavailable:
+        if any(mode.books_purchase_orders for mode in draft.modes) and unavailable:
             problems.append(SetupError(f"{unavailable} Choose a mode without purchase orders.",
                                        field="mode"))
         unavailable = purchase_order_sync_unavailable(kind)
         if draft.sync_purchase_orders and unavailable:
             problems.append(SetupError(unavailable, field="sync_purchase_orders"))
+        problems += [SetupError(problem, field="rules") for problem in rules_problems(draft.rules)]
         problems += self._setting_problems(draft, kind, typed)
         if len(draft.prefix.strip()) >= DOC_NUMBER_MAX_CHARS:
             problems.append(SetupError(

@@ -34,7 +34,8 @@ from tests.fakes.memory_keyring import MemoryKeyring
 from tests.fakes.stores import FakeServer, Reply
 from tests.sync.conftest import row, write_orders
 
-SYNC_KEYS = {"connection", "run_id", "status", "orders", "documents", "errors", "quickbooks"}
+SYNC_KEYS = {"connection", "run_id", "status", "orders", "documents", "errors", "quickbooks",
+             "rules"}
 
 
 @pytest.fixture(autouse=True)

@@ -129,3 +129,5 @@ class SyncResult:
     # booked or skipped before): what nobody has been told about yet. Not set for a dry run.
     new_failures: int = 0
     quickbooks: QuickBooksUsage = field(default_factory=QuickBooksUsage)
+    # Order number -> the connection's rule that decided it, for the orders a rule decided.
+    rules: dict[str, str] = field(default_factory=dict)

@@ -155,6 +155,12 @@ MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE run_orders ADD COLUMN fix TEXT NOT NULL DEFAULT ''",
         ),
     ),
+    Migration(
+        "run_orders: the connection's rule that decided each order ('': its own settings)",
+        (
+            "ALTER TABLE run_orders ADD COLUMN rule TEXT NOT NULL DEFAULT ''",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -318,6 +318,7 @@ class RunOrderRecord:
     item: str = ORDER_ITEM  # the kind of sync item: an order, or a purchase order (its vendor
     #                         is then in `customer`)
     fix: Fix | None = None   # what the app can do about a failed order, where it can
+    rule: str = ""         # the connection's rule that decided the order ("": its own settings)
 
 
 class RunRepository:
@@ -340,7 +341,7 @@ class RunRepository:
                      outcome: OrderOutcome | str, message: str = "", detail: str = "",
                      error_kind: ErrorKind | str = "",
                      documents: Iterable[BookedDocument] = (), customer: str = "",
-                     item: str = ORDER_ITEM, fix: Fix | None = None) -> None:
+                     item: str = ORDER_ITEM, fix: Fix | None = None, rule: str = "") -> None:
         """What the run did with one order (or other sync `item`); recording the same one
         again replaces it."""
         documents_json = json.dumps(
@@ -348,15 +349,16 @@ class RunRepository:
               "total": str(doc.total)} for doc in documents], ensure_ascii=False)
         self._db.execute(
             "INSERT INTO run_orders (run_id, order_id, order_number, outcome, message, detail,"
-            " error_kind, documents, customer, item, fix)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " error_kind, documents, customer, item, fix, rule)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (run_id, order_id) DO UPDATE SET order_number = excluded.order_number,"
             " outcome = excluded.outcome, message = excluded.message, detail = excluded.detail,"
             " error_kind = excluded.error_kind, documents = excluded.documents,"
-            " customer = excluded.customer, item = excluded.item, fix = excluded.fix",
+            " customer = excluded.customer, item = excluded.item, fix = excluded.fix,"
+            " rule = excluded.rule",
             (run_id, order_id, order_number, OrderOutcome(outcome).value, redact(message),
              redact(detail), ErrorKind(error_kind).value if error_kind else "", documents_json,
-             customer, item, fix.encode() if fix else ""))
+             customer, item, fix.encode() if fix else "", rule))
 
     def finish(self, run_id: int, result: SyncResult) -> None:
         self._db.execute(
@@ -484,7 +486,7 @@ class RunRepository:
             run_id=row["run_id"], order_id=row["order_id"], order_number=row["order_number"],
             outcome=OrderOutcome(row["outcome"]), message=row["message"], detail=row["detail"],
             error_kind=row["error_kind"], documents=documents, customer=row["customer"],
-            item=row["item"], fix=Fix.decode(row["fix"]))
+            item=row["item"], fix=Fix.decode(row["fix"]), rule=row["rule"])
 
 
 # ── cursors and settings ────────────────────────────────────────────────────────────────────

@@ -22,7 +22,7 @@ from connex_desktop.storage.repositories import (
 
 OUTCOME_WORDS = {OrderOutcome.BOOKED: "Booked", OrderOutcome.SKIPPED: "Skipped",
                  OrderOutcome.FAILED: "Failed", OrderOutcome.PLANNED: "Would book"}
-CSV_COLUMNS = ("Run", "Started", "Trigger", "Preview", "Order", "Customer", "Result",
+CSV_COLUMNS = ("Run", "Started", "Trigger", "Preview", "Order", "Customer", "Result", "Rule",
                "Document type", "Document number", "QuickBooks Id", "Amount", "Reason", "Details")
 
 # OWASP's CSV injection rule: a spreadsheet runs a cell starting with one of these as a formula.
@@ -77,7 +77,7 @@ def log_rows(runs: Iterable[RunRecord], repository: RunRepository,
         for order in repository.orders(run.id):
             outcome = order_result(order, undone)
             for doc in order.documents or (None,):
-                yield (*head, item_label(order), order.customer, outcome,
+                yield (*head, item_label(order), order.customer, outcome, order.rule,
                        doc.kind.label if doc else "", doc.doc_number if doc else "",
                        doc.qb_id if doc else "", str(doc.total) if doc else "",
                        order.message, order.detail)
@@ -107,6 +107,7 @@ class Shown(enum.StrEnum):
     CLOSED = "skipped: cancelled or refunded"
     STATUS = "skipped: status not synced"
     UNPAID = "skipped: not paid in full"
+    RULE = "skipped: by a rule"
     SKIPPED_OTHER = "skipped: other reasons"
 
 
@@ -117,6 +118,7 @@ _SKIP_REASONS = (
     (Shown.CLOSED, re.compile(r"^Skipped: the order is .* and was never booked")),
     (Shown.STATUS, re.compile(r"^Skipped: its status .* is not one this connection syncs")),
     (Shown.UNPAID, re.compile(r"^Skipped: it is not paid in full")),
+    (Shown.RULE, re.compile(r"^Skipped: rule '.*' skips it")),
 )
 _OUTCOME_SHOWN = {OrderOutcome.FAILED: Shown.FAILED, OrderOutcome.BOOKED: Shown.BOOKED,
                   OrderOutcome.PLANNED: Shown.PLANNED}
@@ -139,6 +141,14 @@ def document_name(document: BookedDocument) -> str:
 
 def documents_text(order: RunOrderRecord) -> str:
     return ", ".join(document_name(doc) for doc in order.documents)
+
+
+def reason_text(order: RunOrderRecord) -> str:
+    """The log's reason for an order, naming the rule that decided it unless the message does."""
+    by_rule = f"rule '{order.rule}'"
+    if order.rule and by_rule not in order.message:
+        return f"By {by_rule}. {sentence(order.message)}".strip()
+    return sentence(order.message)
 
 
 def sentence(message: str) -> str:
@@ -165,7 +175,7 @@ def log_table(orders: Iterable[RunOrderRecord],
               undone: frozenset[tuple[str, str]]) -> list[LogRow]:
     """The rows of a run's orders, in the order the run recorded them."""
     return [LogRow(order, (item_label(order), order.customer, order_result(order, undone),
-                           documents_text(order), sentence(order.message)), shown_as(order))
+                           documents_text(order), reason_text(order)), shown_as(order))
             for order in orders]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,6 +18,7 @@ from connex_desktop.core.quickbooks_rules import (
     ONLINE_LIMITS,
     PURCHASE_ORDER_PLANS,
 )
+from connex_desktop.core.rules import Rule
 from connex_desktop.quickbooks.references import ReferenceCache
 from connex_desktop.sync.planner import ClassTracking, CompanySetup, tracking
 from connex_desktop.sync.tax import CompanyTax, TaxModel, read_company_tax
@@ -29,7 +31,8 @@ def numbering_problem(connection: Connection, preferences: Mapping[str, Any]) ->
         return ("Custom transaction numbers are off in QuickBooks, so it would not keep the "
                 "order numbers. Turn on 'Custom transaction numbers' in QuickBooks (Account and "
                 "settings, Sales), or choose 'Use QuickBooks numbering' for this connection.")
-    if connection.mode.books_estimate and sales_forms.get("AllowEstimates") is False:
+    if (any(mode.books_estimate for mode in connection.modes)
+            and sales_forms.get("AllowEstimates") is False):
         if connection.quickbooks.product is QuickBooksProduct.DESKTOP:
             return ("QuickBooks Desktop Pro has no sales orders (Premier and Enterprise have "
                     "them), and this connection books sales orders. Choose a mode without "
@@ -48,11 +51,6 @@ def company_problem(connection: Connection, refs: ReferenceCache,
         if books_purchase_orders(connection) else None)
 
 
-def books_purchase_orders(connection: Connection) -> bool:
-    """Whether the connection writes purchase orders: built from sales, or the store's own."""
-    return connection.mode.books_purchase_orders or connection.sync_purchase_orders
-
-
 def purchase_order_problem(connection: Connection,
                            company_info: Mapping[str, Any]) -> str | None:
     """Why the company's QuickBooks plan rules out this connection's purchase orders."""
@@ -67,6 +65,13 @@ def purchase_order_problem(connection: Connection,
             "(and do not sync the store's own), or upgrade the QuickBooks plan.")
 
 
+def books_purchase_orders(connection: Connection) -> bool:
+    """Whether the connection writes purchase orders: built from sales (by itself or one of its
+    rules), or the store's own."""
+    return (any(mode.books_purchase_orders for mode in connection.modes)
+            or connection.sync_purchase_orders)
+
+
 def company_setup(connection: Connection, preferences: Mapping[str, Any],
                   refs: ReferenceCache, *, store_label: str = "",
                   company_info: Mapping[str, Any] | None = None) -> CompanySetup:
@@ -75,16 +80,6 @@ def company_setup(connection: Connection, preferences: Mapping[str, Any],
     mapping = connection.mapping
     sales_forms = preferences.get("SalesFormsPrefs") or {}
     tax_prefs = preferences.get("TaxPrefs") or {}
-
-    def named(kind: str, name: str, find: Any, setting: str) -> dict[str, Any] | None:
-        if not name.strip():
-            return None
-        record = find(name)
-        if record is None:
-            raise SetupError(f"The {kind} '{name}' chosen for this connection is not in "
-                             "QuickBooks (or is inactive); choose another in the mapping.",
-                             field=setting)
-        return dict(record)
 
     fallback = (named("fallback item", mapping.fallback_item, refs.item_by_name, "fallback_item")
                 if mapping.missing_items is MissingItemPolicy.FALLBACK else None)
@@ -133,7 +128,35 @@ def company_setup(connection: Connection, preferences: Mapping[str, Any],
         location_label=location_label(preferences),
     )
     tracking(mapping, setup, refs)    # the mapping's class and location are the company's
-    return setup
+    return dataclasses.replace(setup, by_rule={
+        rule.name: found for rule in connection.rules
+        if (found := rule_refs(rule, connection, setup, refs))})
+
+
+def named(kind: str, name: str, find: Any, setting: str,
+          where: str = "chosen for this connection",
+          fix: str = "choose another in the mapping") -> dict[str, Any] | None:
+    """The record `find` finds by `name` ("": None); SetupError when QuickBooks has none."""
+    if not name.strip():
+        return None
+    record = find(name)
+    if record is None:
+        raise SetupError(f"The {kind} '{name}' {where} is not in QuickBooks (or is "
+                         f"inactive); {fix}.", field=setting)
+    return dict(record)
+
+
+def rule_refs(rule: Rule, connection: Connection, setup: CompanySetup,
+              refs: ReferenceCache) -> dict[str, Any]:
+    """The refs a rule's actions name in place of the mapping's, by CompanySetup field; its
+    class and location are checked here, so one QuickBooks lacks stops the run naming it."""
+    where, fix = f"of the rule '{rule.name}'", "choose another in the rule"
+    found = {"payment_method": named("payment method", rule.payment_method,
+                                     refs.payment_method_by_name, "rules", where, fix),
+             "deposit_account": named("deposit account", rule.deposit_account,
+                                      refs.account_by_name, "rules", where, fix)}
+    tracking(connection.under_rule(rule).mapping, setup, refs, rule=rule.name)
+    return {key: ref(record) for key, record in found.items() if record is not None}
 
 
 def ref(record: Mapping[str, Any] | None) -> dict[str, str] | None:

@@ -163,7 +163,7 @@ class Engine:
             return (f"The store setting '{setting.label}' ({setting.name}) is missing; set it "
                     f"first (command line: {setting.cli_option}).")
         unavailable = purchase_orders_unavailable(source_kind)
-        if connection.mode.books_purchase_orders and unavailable:
+        if any(mode.books_purchase_orders for mode in connection.modes) and unavailable:
             return f"{unavailable} Choose a mode without purchase orders for this connection."
         if (connection.sync_purchase_orders
                 and connection.quickbooks.product is QuickBooksProduct.DESKTOP):

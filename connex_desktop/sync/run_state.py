@@ -234,16 +234,17 @@ class SyncRun:
         order = state.order
         if state.failure is not None:
             self.finish_failed(order.source_id, order.number, state.failure, state.booked,
-                               customer=order.customer)
+                               customer=order.customer, rule=state.plan.rule)
             return
         message = " ".join(state.notes)
+        rule = self._note_rule(order, state.plan.rule)
         if not state.booked:
-            self.finish_skipped(order, message.rstrip(".") or "nothing was left to book")
+            self.finish_skipped(order, message.rstrip(".") or "nothing was left to book", rule)
             return
         self.result.synced += 1
         self.runs.record_order(self.result.run_id or 0, order.source_id, order.number,
                                OrderOutcome.BOOKED, message, documents=state.booked,
-                               customer=order.customer)
+                               customer=order.customer, rule=rule)
         self.report(order.number)
 
     def finish_dry(self, state: OrderInFlight) -> None:
@@ -257,26 +258,35 @@ class SyncRun:
         self.result.synced += 1
         self.runs.record_order(self.result.run_id or 0, state.order.source_id,
                                state.order.number, OrderOutcome.PLANNED, message,
-                               documents=documents, customer=state.order.customer)
+                               documents=documents, customer=state.order.customer,
+                               rule=self._note_rule(state.order, state.plan.rule))
         self.report(state.order.number)
 
-    def finish_skipped(self, order: Order, reason: str) -> None:
+    def finish_skipped(self, order: Order, reason: str, rule: str = "") -> None:
         self.result.skipped += 1
         self.runs.record_order(self.result.run_id or 0, order.source_id, order.number,
                                OrderOutcome.SKIPPED, f"Skipped: {reason}.",
-                               customer=order.customer)
+                               customer=order.customer, rule=self._note_rule(order, rule))
         self.report(order.number)
 
     def finish_failed(self, order_id: str, number: str, failure: OrderFailure,
                       booked: Iterable[BookedDocument] = (), customer: str = "",
-                      item: str = ORDER_ITEM) -> None:
+                      item: str = ORDER_ITEM, rule: str = "") -> None:
         self.result.failed += 1
         self.result.errors.append(failure)
+        if rule:
+            self.result.rules[number] = rule
         self.runs.record_order(self.result.run_id or 0, order_id, number,
                                OrderOutcome.FAILED, failure.message, failure.detail,
                                failure.kind, documents=booked, customer=customer, item=item,
-                               fix=failure.fix)
+                               fix=failure.fix, rule=rule)
         self.report(number)
+
+    def _note_rule(self, order: Order, rule: str) -> str:
+        """The rule that decided the order, kept in the result too (the preview lists it)."""
+        if rule:
+            self.result.rules[order.number] = rule
+        return rule
 
     def report(self, number: str = "") -> None:
         """The progress as it stands, after order `number` (blank: the last one named)."""

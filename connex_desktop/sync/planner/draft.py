@@ -48,7 +48,7 @@ class PlanDraft:
     every room asks of the order: its memo, currency, addresses, email, a total that agrees."""
 
     def __init__(self, order: Order, connection: Connection, refs: References,
-                 setup: CompanySetup, ledger: Mapping[str, LedgerEntry]) -> None:
+                 setup: CompanySetup, ledger: Mapping[str, LedgerEntry], rule: str = "") -> None:
         self.order = order
         self.connection = connection
         self.mode = connection.mode
@@ -59,17 +59,19 @@ class PlanDraft:
         self.documents: list[PlannedDocument] = []
         self.creates: dict[NewEntityRef, NewEntity] = {}
         self.notes: list[str] = []
+        self.rule = rule
         self._tracking: Tracking | None = None
 
     def plan(self) -> OrderPlan:
         return OrderPlan(self.order, tuple(self.documents), tuple(self.creates.values()),
-                         tuple(self.notes))
+                         tuple(self.notes), rule=self.rule)
 
     def skipped(self, reason: str) -> OrderPlan:
         """Book nothing, saying why; the notes say what else the user should know (a change
         after booking, a refund that was not booked)."""
         skip_reason = " ".join([reason.rstrip(".") + ".", *self.notes]).rstrip(".")
-        return OrderPlan(self.order, notes=tuple(self.notes), skip_reason=skip_reason)
+        return OrderPlan(self.order, notes=tuple(self.notes), skip_reason=skip_reason,
+                         rule=self.rule)
 
     def add(self, doc_key: str, kind: DocumentKind, body: dict[str, Any], total: Decimal,
             number: str | None, depends: tuple[str, ...] = ()) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -78,6 +79,14 @@ class CompanySetup:
     location_label: str = "Location"                      # DepartmentTerminology
     # --- tax: the company's country, tax model and sales tax codes (sync/tax.py) ---
     tax: CompanyTax = field(default_factory=CompanyTax)
+    # Per rule (by name), the refs its actions name in place of the mapping's, e.g.
+    # {"Wholesale": {"payment_method": {...}}}.
+    by_rule: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def for_rule(self, rule: str) -> CompanySetup:
+        """The setup as a rule's orders are booked with it."""
+        overrides = self.by_rule.get(rule)
+        return dataclasses.replace(self, **overrides) if overrides else self
 
 
 @dataclass(frozen=True)

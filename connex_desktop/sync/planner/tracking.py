@@ -46,22 +46,27 @@ class Tracking:
         return {**line, str(line["DetailType"]): {**detail, "ClassRef": dict(self.class_ref or {})}}
 
 
-def tracking(mapping: QuickBooksMapping, setup: CompanySetup, refs: References) -> Tracking:
+def tracking(mapping: QuickBooksMapping, setup: CompanySetup, refs: References,
+             rule: str = "") -> Tracking:
     """The mapping's class and location as refs, each only where the company tracks it;
-    SetupError names the field whose class or location QuickBooks does not have."""
+    SetupError names the field (or the `rule` that chose it) whose class or location
+    QuickBooks does not have."""
     class_ref = location_ref = None
     if setup.class_tracking is not ClassTracking.OFF and mapping.class_name.strip():
         class_ref = _named("class", mapping.class_name, refs.class_by_name(mapping.class_name),
-                           "class_name")
+                           "class_name", rule)
     if setup.track_locations and mapping.location_name.strip():
         location_ref = _named(setup.location_label.lower(), mapping.location_name,
-                              refs.department_by_name(mapping.location_name), "location_name")
+                              refs.department_by_name(mapping.location_name), "location_name",
+                              rule)
     return Tracking(class_ref, setup.class_tracking is ClassTracking.PER_LINE, location_ref)
 
 
 def _named(kind: str, name: str, record: Mapping[str, Any] | None,
-           setting: str) -> dict[str, Any]:
+           setting: str, rule: str) -> dict[str, Any]:
     if record is None:
-        raise SetupError(f"The {kind} '{name}' chosen for this connection is not in QuickBooks "
-                         "(or is inactive); choose another in the mapping.", field=setting)
+        where, fix = ((f"of the rule '{rule}'", "the rule") if rule
+                      else ("chosen for this connection", "the mapping"))
+        raise SetupError(f"The {kind} '{name}' {where} is not in QuickBooks (or is inactive); "
+                         f"choose another in {fix}.", field="rules" if rule else setting)
     return as_ref(record)

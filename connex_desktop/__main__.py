@@ -12,7 +12,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from connex_desktop import __version__
+from connex_desktop.core.connection import DesktopTransport, QuickBooksProduct
 from connex_desktop.core.modes import TransactionMode
+from connex_desktop.rule_cli import add_rule_parser
 from connex_desktop.sandbox.kinds import DEFAULT_KIND, KINDS
 
 MEASURE_STARTUP_ENV = "CONNEX_MEASURE_STARTUP"
@@ -78,10 +80,23 @@ def _connection_options(parser: argparse.ArgumentParser, *, creating: bool) -> N
     numbering.add_argument("--use-qb-numbering", action="store_true", default=None)
     numbering.add_argument("--use-order-numbers", action="store_false", dest="use_qb_numbering")
     parser.add_argument("--prefix", default=None, help="prefix for document numbers")
+    purchases = parser.add_mutually_exclusive_group()
+    purchases.add_argument("--sync-purchase-orders", action="store_true", default=None,
+                           help="also book the store's own purchase orders (Linnworks, "
+                                "SkuVault) as QuickBooks purchase orders")
+    purchases.add_argument("--no-sync-purchase-orders", action="store_false",
+                           dest="sync_purchase_orders")
     parser.add_argument("--map", action="append", default=[], metavar="KEY=VALUE",
                         dest="mapping", help="a mapping choice, e.g. customer_policy=generic")
     parser.add_argument("--every-minutes", type=int, default=None,
                         help="sync automatically every N minutes (0: off)")
+    parser.add_argument("--quickbooks", choices=[p.value for p in QuickBooksProduct],
+                        default=None, help="QuickBooks Online (the default) or Desktop")
+    parser.add_argument("--company-file", default=None, metavar="PATH",
+                        help="QuickBooks Desktop: the company file (.qbw); blank: the one open")
+    parser.add_argument("--transport", choices=[t.value for t in DesktopTransport], default=None,
+                        help="QuickBooks Desktop: through the Web Connector (the default; "
+                             "QuickBooks may run on another computer) or on this computer")
     parser.add_argument("--daily-at", default=None, metavar="HH:MM",
                         help="sync automatically once a day at this time")
 
@@ -125,6 +140,8 @@ def _add_server_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
     sandbox.add_argument("--no-rate-limits", action="store_true")
     sandbox.add_argument("--read-quota", type=int, default=None, metavar="N",
                          help="answer metered reads with 429 once N were made this month")
+    sandbox.add_argument("--stop-on-stdin-eof", action="store_true",
+                         help="stop when standard input closes (run by the app, which holds it)")
     _company_options(sandbox, default=DEFAULT_KIND)
 
     service = commands.add_parser(
@@ -140,12 +157,20 @@ def _add_server_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
                          help="play Intuit with a local sandbox (its keys, no variables needed)")
     _company_options(service, default=DEFAULT_KIND)
 
-    demo = commands.add_parser("demo", help="sync the demo store into an in-process sandbox")
+    demo = commands.add_parser("demo", help="sync the demo store into a local sandbox")
     demo.add_argument("--orders", type=int, default=None, help="how many demo orders")
     demo.add_argument("--mode", choices=[m.value for m in TransactionMode], default=None,
                       help="book the demo as this transaction type (kept for later runs; "
                       "first run: invoices-with-payments)")
+    demo.add_argument("--store", choices=("web", "pos"), default="web",
+                      help="the online shop (web), or a shop with a point of sale that keeps its "
+                           "own supplier purchase orders (pos)")
     demo.add_argument("--json", action="store_true")
+    demo.add_argument("--quickbooks", choices=[p.value for p in QuickBooksProduct],
+                      default=QuickBooksProduct.ONLINE.value,
+                      help="book into QuickBooks Online (a local sandbox, the default) or "
+                           "QuickBooks Desktop (a company file in this process, through a "
+                           "scripted Web Connector)")
     _company_options(demo, default=None)  # None: the kind the demo used last
 
 
@@ -169,6 +194,7 @@ def _add_connection_commands(commands: argparse._SubParsersAction[argparse.Argum
     show.add_argument("name")
     show.add_argument("--json", action="store_true")
     actions.add_parser("remove").add_argument("name")
+    add_rule_parser(actions)
 
     qb = commands.add_parser("qb", help="connect a connection to a QuickBooks company")
     qb_actions = qb.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -190,6 +216,13 @@ def _add_connection_commands(commands: argparse._SubParsersAction[argparse.Argum
                          help="with --client-id: read the client secret and a refresh token "
                               "from standard input")
     qb_actions.add_parser("disconnect").add_argument("name")
+    web_connector = qb_actions.add_parser(
+        "web-connector", help="QuickBooks Desktop: the Web Connector's .qwc file and password")
+    web_connector.add_argument("name")
+    web_connector.add_argument("--qwc", metavar="PATH", default=None,
+                               help="write the connection's .qwc file here (a file or folder)")
+    web_connector.add_argument("--show-password", action="store_true",
+                               help="print the password to type into the Web Connector")
 
 
 def _add_sync_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

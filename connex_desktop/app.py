@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from connex_desktop.connections import (
     QUICKBOOKS_SECRETS,
+    WEB_CONNECTOR_PASSWORD,
+    WEB_CONNECTOR_PORT,
     ConnectionService,
     quickbooks_key_prefix,
     store_secret_names,
+    web_connector_user,
 )
 from connex_desktop.core.app_settings import (
     CONNECT_SERVICE_URL,
@@ -21,7 +25,11 @@ from connex_desktop.core.app_settings import (
     KEYRING_FOLDER_ID,
     KEYRING_OLD_KEYS_MOVED,
 )
-from connex_desktop.core.connection import Connection
+from connex_desktop.core.connection import (
+    Connection,
+    DesktopTransport,
+    QuickBooksProduct,
+)
 from connex_desktop.core.errors import SetupError
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.private_files import private_file
@@ -34,6 +42,7 @@ from connex_desktop.sandbox.kinds import DEFAULT_KIND
 from connex_desktop.sources.base import Source
 from connex_desktop.sources.bigcommerce import BigCommerceSource
 from connex_desktop.sources.csv_file import CsvSource
+from connex_desktop.sources.demo_pos import DemoPosSource
 from connex_desktop.sources.demo_store import (
     COMPANY_SETTING,
     DemoSource,
@@ -41,6 +50,7 @@ from connex_desktop.sources.demo_store import (
     parse_demo_company,
 )
 from connex_desktop.sources.erply import ErplySource
+from connex_desktop.sources.lightspeed_r import LightspeedRSource
 from connex_desktop.sources.lightspeed_x import LightspeedXSource
 from connex_desktop.sources.linnworks import LinnworksSource
 from connex_desktop.sources.shopify import ShopifySource
@@ -68,19 +78,32 @@ from connex_desktop.storage.sync_locks import SyncLocks
 # imported when first used, so the window shows without waiting for them.
 if TYPE_CHECKING:
     from connex_desktop.demo_sign_in import DemoSignIn
+    from connex_desktop.qbdesktop.soap import WebConnectorServer
+    from connex_desktop.qbdesktop.transport import QbXmlProcessor
     from connex_desktop.quickbooks.client import QuickBooksClient
-    from connex_desktop.sandbox.server import SandboxServer
+    from connex_desktop.sandbox.process import SandboxProcess
+    from connex_desktop.sync.back_end import QuickBooksBackEnd
+    from connex_desktop.sync.desktop_company import QuickBooksDesktop
     from connex_desktop.sync.engine import Engine
     from connex_desktop.sync.undo import RunUndoer
 
 DEMO_CONNECTION_NAME = "Demo store"
+DEMO_POS_CONNECTION_NAME = "Demo POS store"
+# The demo's stores (`demo --store`): the online shop, and a shop with a point of sale whose
+# own purchase orders are synced too. Each: its connection, source and mode when created.
+DEMO_STORES: Mapping[str, tuple[str, type[Source], TransactionMode]] = {
+    "web": (DEMO_CONNECTION_NAME, DemoSource, TransactionMode.INVOICES_WITH_PAYMENTS),
+    "pos": (DEMO_POS_CONNECTION_NAME, DemoPosSource, TransactionMode.SALES_RECEIPTS)}
 DEMO_COMPANY_FILE = "demo-company.sqlite3"
-DEMO_MODE = TransactionMode.INVOICES_WITH_PAYMENTS   # the demo connection's mode when created
+DEMO_MODE = DEMO_STORES["web"][2]   # the demo connection's mode when created
 INSECURE_TRANSPORT_ENV = "OAUTHLIB_INSECURE_TRANSPORT"
+WEB_CONNECTOR_PORT_ENV = "CONNEX_WEB_CONNECTOR_PORT"   # another port for the Web Connector
 SOURCE_KINDS: Mapping[str, type[Source]] = {CsvSource.kind: CsvSource, DemoSource.kind: DemoSource,
+                                            DemoPosSource.kind: DemoPosSource,
                                             ErplySource.kind: ErplySource,
                                             WooCommerceSource.kind: WooCommerceSource,
                                             BigCommerceSource.kind: BigCommerceSource,
+                                            LightspeedRSource.kind: LightspeedRSource,
                                             LightspeedXSource.kind: LightspeedXSource,
                                             LinnworksSource.kind: LinnworksSource,
                                             SkuVaultSource.kind: SkuVaultSource,
@@ -98,7 +121,7 @@ def demo_company_file(kind: str, multicurrency: bool) -> str:
 
 @dataclass
 class _Demo:
-    server: SandboxServer
+    server: SandboxProcess
     sign_in: DemoSignIn
     connection_ids: set[int] = field(default_factory=set)   # the demo connections started
     secrets: SecretStore | None = None   # the keyring, or memory where there is none
@@ -120,6 +143,16 @@ class App:
     references: ReferenceRepository = field(init=False)
     sync_locks: SyncLocks = field(init=False)
     _demo: _Demo | None = field(default=None, init=False, repr=False)
+    # QuickBooks Desktop: the port the Web Connector calls (0: any free one), and what hears
+    # each run's Web Connector server start (the demo's scripted Web Connector). Tests may
+    # hand runs a request processor of their own (the fake company file) instead.
+    web_connector_port: int = field(default=WEB_CONNECTOR_PORT, init=False)
+    web_connector_started: Callable[[WebConnectorServer], None] | None = field(
+        default=None, init=False, repr=False)
+    desktop_processor_for: Callable[[Connection], QbXmlProcessor] | None = field(
+        default=None, init=False, repr=False)
+    # Connections whose QuickBooks secrets live in memory only (the Desktop demo's).
+    memory_secrets: dict[int, SecretStore] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.ledger = LedgerRepository(self.database)
@@ -140,7 +173,11 @@ class App:
         settings = {setting.name: setting.default for setting in kind.settings_fields
                     if setting.default}
         settings.update(connection.source_settings)
-        return kind(settings, self.connection_service().store_secrets(connection.id, kind))
+        service = self.connection_service()
+        source = kind(settings, service.store_secrets(connection.id, kind))
+        if connection.id is not None:   # a renewed secret (a rotated token) replaces the saved
+            source.secret_saver = functools.partial(service.keep_store_secret, connection.id)
+        return source
 
     def secrets_for(self, connection: Connection) -> SecretStore:
         """Where a connection's QuickBooks secrets are: the keyring; the demo's, in memory when
@@ -148,7 +185,7 @@ class App:
         demo = self._demo
         if demo is not None and demo.secrets is not None and connection.id in demo.connection_ids:
             return demo.secrets
-        return self.secrets
+        return self.memory_secrets.get(connection.id or -1, self.secrets)
 
     def quickbooks_client(self, connection: Connection, *,
                           secrets: SecretStore | None = None) -> QuickBooksClient:
@@ -170,6 +207,38 @@ class App:
                 connection_id, seconds))
         return QuickBooksClient(connection.quickbooks, auth)
 
+    def quickbooks_company(self, connection: Connection) -> QuickBooksBackEnd:
+        """The back-end of the connection's QuickBooks: Online's client, or Desktop's."""
+        if connection.quickbooks.product is QuickBooksProduct.DESKTOP:
+            return self.quickbooks_desktop(connection)
+        return self.quickbooks_client(connection)
+
+    def quickbooks_desktop(self, connection: Connection) -> QuickBooksDesktop:
+        """QuickBooks Desktop through the connection's transport: the Web Connector's SOAP
+        service served for the run, or the request processor on this computer (Windows)."""
+        from connex_desktop.qbdesktop.transport import WebConnectorSession
+        from connex_desktop.qbdesktop.webconnector import WebConnectorAccount
+        from connex_desktop.sync.desktop_company import QuickBooksDesktop
+
+        if connection.id is None:
+            raise SetupError("Save the connection before connecting it to QuickBooks.")
+        company = connection.quickbooks
+        if self.desktop_processor_for is not None:
+            return QuickBooksDesktop(self.desktop_processor_for(connection),
+                                     mapping=connection.mapping)
+        if company.desktop_transport is DesktopTransport.THIS_COMPUTER:
+            from connex_desktop.qbdesktop.com_helper import direct_processor
+
+            processor = direct_processor(company.company_file)
+            return QuickBooksDesktop(processor, mapping=connection.mapping,
+                                     on_close=processor.close)
+        account = WebConnectorAccount(
+            web_connector_user(connection.id),
+            connection_secret_key(connection.id, WEB_CONNECTOR_PASSWORD), company.company_file)
+        session = WebConnectorSession(account, self.secrets_for(connection),
+                                      self.web_connector_port, started=self.web_connector_started)
+        return QuickBooksDesktop(session, mapping=connection.mapping, on_close=session.close)
+
     def connection_service(self) -> ConnectionService:
         """What adds, changes, copies, removes and (dis)connects connections with their
         secrets, for the command line and the window alike."""
@@ -184,7 +253,7 @@ class App:
         return Engine(runs=self.runs, ledger=self.ledger, cursors=self.cursors,
                       connections=self.connections, secrets=self.secrets,
                       source_for=self.source_for,
-                      client_for=self.quickbooks_client, source_kinds=self.source_kinds,
+                      client_for=self.quickbooks_company, source_kinds=self.source_kinds,
                       locks=self.sync_locks, references=self.references)
 
     def undoer(self) -> RunUndoer:
@@ -192,7 +261,7 @@ class App:
         from connex_desktop.sync.undo import RunUndoer
 
         return RunUndoer(runs=self.runs, ledger=self.ledger, cursors=self.cursors,
-                         connections=self.connections, client_for=self.quickbooks_client,
+                         connections=self.connections, client_for=self.quickbooks_company,
                          locks=self.sync_locks)
 
     def mark_interrupted_runs(self) -> int:
@@ -209,9 +278,13 @@ class App:
         return marked
 
     def start_demo(self, *, orders: int | None = None, mode: TransactionMode | None = None,
-                   company_kind: str | None = None,
-                   multicurrency: bool | None = None) -> Connection:
-        """Start the in-process sandbox company (kept in the data folder) and the demo connection.
+                   company_kind: str | None = None, multicurrency: bool | None = None,
+                   store: str = "web") -> Connection:
+        """Start the sandbox company (kept in the data folder) and the connection of the demo
+        `store` (DEMO_STORES); a new POS demo connection syncs its purchase orders.
+
+        The sandbox runs in a process of its own (ended with the app), so serving the sync's
+        requests never takes time from the window's thread.
 
         `company_kind` and `multicurrency` choose the kind of sandbox company (see
         sandbox/kinds.py) and are kept for later runs, as `mode` is; each kind has its own
@@ -223,14 +296,14 @@ class App:
         its tokens go to the keyring, or to memory on a machine without one.
         """
         from connex_desktop.demo_sign_in import DemoSignIn  # only the demo needs these
-        from connex_desktop.sandbox.server import SandboxServer
+        from connex_desktop.sandbox.process import SandboxProcess
 
         # The demo company answers over plain http on loopback; python-quickbooks' OAuth
         # session refuses http unless told (the same switch tests/conftest.py sets).
         os.environ.setdefault(INSECURE_TRANSPORT_ENV, "1")
         kind, multicurrency = self._demo_company(company_kind, multicurrency)
         if self._demo is None:
-            server = SandboxServer(db_path=private_file(self.paths.data / demo_company_file(
+            server = SandboxProcess(private_file(self.paths.data / demo_company_file(
                 kind, multicurrency)), kind=kind, multicurrency=multicurrency)
             server.start()
             self._demo = _Demo(server, DemoSignIn(server))
@@ -238,14 +311,16 @@ class App:
         settings = {COMPANY_SETTING: demo_company_setting(kind, multicurrency)}
         if orders is not None:
             settings["orders"] = str(orders)
+        name, kind_of_store, store_mode = DEMO_STORES[store]
         try:
-            existing = self.connections.get(DEMO_CONNECTION_NAME)
+            existing = self.connections.get(name)
         except SetupError:
             existing = None
         if existing is None:
             connection = self.connections.add(Connection(
-                name=DEMO_CONNECTION_NAME, source_kind=DemoSource.kind, mode=mode or DEMO_MODE,
-                source_settings=settings))
+                name=name, source_kind=kind_of_store.kind, mode=mode or store_mode,
+                source_settings=settings,
+                sync_purchase_orders=kind_of_store.keeps_own_purchase_orders))
         else:
             connection = self.connections.update(dataclasses.replace(
                 existing, mode=mode or existing.mode,
@@ -264,6 +339,14 @@ class App:
         except KeyringUnavailable:
             return MemorySecretStore(observer=register_secret)
         return self.secrets
+
+    def with_demo_running(self, connection: Connection) -> Connection:
+        """`connection`, with the demo's company started first when it is a demo connection
+        (that company runs while this app does, with tokens it hands out at each start)."""
+        for store, (name, _kind, _mode) in DEMO_STORES.items():
+            if connection.name == name:
+                return self.start_demo(mode=connection.mode, store=store)
+        return connection
 
     def _demo_company(self, kind: str | None, multicurrency: bool | None) -> tuple[str, bool]:
         """The demo company's kind and multicurrency: as given (and remembered), else as last."""
@@ -300,10 +383,12 @@ def build_app(data_dir: str | None = None, *, secrets: SecretStore | None = None
         secrets if secrets is not None else KeyringSecretStore(observer=register_secret),
         settings.setdefault(KEYRING_FOLDER_ID, new_folder_id()))
     _move_old_secrets(folder_secrets, settings, connections)
-    return App(
+    app = App(
         paths=paths, database=database, connections=connections,
         runs=RunRepository(database), cursors=CursorRepository(database), settings=settings,
         secrets=folder_secrets, source_kinds=SOURCE_KINDS)
+    app.web_connector_port = int(os.environ.get(WEB_CONNECTOR_PORT_ENV) or WEB_CONNECTOR_PORT)
+    return app
 
 
 def _move_old_secrets(secrets: FolderSecretStore, settings: SettingsRepository,

@@ -20,6 +20,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from connex_desktop import desktop_cli
 from connex_desktop.app import (
     DEMO_CONNECTION_NAME,
     SOURCE_KINDS,
@@ -35,8 +36,10 @@ from connex_desktop.connections import (
 from connex_desktop.core.app_settings import CONNECT_SERVICE_URL
 from connex_desktop.core.connection import (
     Connection,
+    DesktopTransport,
     QuickBooksCompany,
     QuickBooksMapping,
+    QuickBooksProduct,
     Schedule,
 )
 from connex_desktop.core.errors import ConnexError, ErrorKind
@@ -44,6 +47,7 @@ from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.money import money_text
 from connex_desktop.core.progress import CancelToken
 from connex_desktop.core.result import RunStatus, RunTrigger, SyncResult
+from connex_desktop.core.rules import describe
 from connex_desktop.core.secret_store import SecretStore
 from connex_desktop.core.token_life import RECONNECT_WORDS, reconnect_warning
 from connex_desktop.core.undo_result import UNDO_WORDS, UndoResult, UndoStatus
@@ -60,6 +64,7 @@ from connex_desktop.quickbooks.connect_client import (
     SignedIn,
     service_url,
 )
+from connex_desktop.rule_commands import connection_rule
 from connex_desktop.sources.base import FieldKind, OrderQuery, Source
 from connex_desktop.sources.demo_store import only_planted_failures, planted_failures
 from connex_desktop.storage.keyring_secrets import MemorySecretStore
@@ -84,8 +89,10 @@ class UsageError(ConnexError):
 def demo(args: argparse.Namespace) -> int:
     with _app(args) as app:
         mode = TransactionMode(args.mode) if args.mode else None
+        if args.quickbooks == QuickBooksProduct.DESKTOP:
+            return _desktop_demo(app, args, mode)
         connection = app.start_demo(orders=args.orders, mode=mode, company_kind=args.company,
-                                    multicurrency=args.multicurrency)
+                                    multicurrency=args.multicurrency, store=args.store)
         if not args.json:
             print(f"Demo: {connection.quickbooks.company_name} (sandbox at "
                   f"{connection.quickbooks.environment}), mode "
@@ -98,6 +105,25 @@ def demo(args: argparse.Namespace) -> int:
             print(_planted_note(planted, args.data_dir))
         # The failures the demo plants are the demo going as intended.
         return EXIT_OK if only_planted_failures(result) else _exit_code([result])
+
+
+def _desktop_demo(app: App, args: argparse.Namespace, mode: TransactionMode | None) -> int:
+    from connex_desktop import desktop_demo
+
+    demo = desktop_demo.start_desktop_demo(app, orders=args.orders, mode=mode)
+    try:
+        if not args.json:
+            print(f"Demo: {demo.connection.quickbooks.company_name}, a company file in this "
+                  "process, reached through the QuickBooks Web Connector (a scripted one); mode "
+                  f"{demo.connection.mode.info.label}.", flush=True)
+        result = _run(app, demo.connection, query=None, dry_run=False,
+                      trigger=RunTrigger.DEMO, retry_failed=False, quiet=args.json)
+    finally:
+        demo.close()
+    _print_results([result], as_json=args.json)
+    if not args.json:
+        print(desktop_demo.desktop_demo_note())
+    return _exit_code([result])
 
 
 def _planted_note(planted: Sequence[str], data_dir: str | None) -> str:
@@ -121,7 +147,8 @@ def connection(args: argparse.Namespace) -> int:
     with _app(args) as app:
         action: Callable[[App, argparse.Namespace], int] = {
             "add": _connection_add, "set": _connection_set, "list": _connection_list,
-            "show": _connection_show, "remove": _connection_remove}[args.action]
+            "show": _connection_show, "remove": _connection_remove,
+            "rule": connection_rule}[args.action]
         return action(app, args)
 
 
@@ -129,6 +156,8 @@ def qb(args: argparse.Namespace) -> int:
     with _app(args) as app:
         if args.action == "disconnect":
             return _qb_disconnect(app, args)
+        if args.action == "web-connector":
+            return _qb_web_connector(app, args)
         return _qb_connect(app, args)
 
 
@@ -139,9 +168,7 @@ def sync(args: argparse.Namespace) -> int:
         if not args.all and not args.names:
             raise UsageError("Name the connections to sync, or use --all.")
         connections = [
-            # The demo's company runs in this process, with tokens it hands out at each start.
-            app.start_demo(mode=conn.mode) if conn.name == DEMO_CONNECTION_NAME else conn
-            for conn in (app.connections.list() if args.all else [
+            app.with_demo_running(conn) for conn in (app.connections.list() if args.all else [
                 app.connections.get(name) for name in args.names])]
         query = _query(args)
         results = [_run(app, conn, query=query, dry_run=args.dry_run,
@@ -169,7 +196,8 @@ def history(args: argparse.Namespace) -> int:
                  "undone_at": run.undone_at.isoformat() if run.undone_at else None,
                  "undo_message": run.undo_message,
                  "order_outcomes": [
-                     {"order": order.order_number, "outcome": order.outcome.value,
+                     {"order": order.order_number, "item": order.item,
+                      "outcome": order.outcome.value,
                       "message": order.message, "detail": order.detail,
                       "documents": [_document_json(doc) for doc in order.documents]}
                      for order in app.runs.orders(run.id)]}
@@ -198,8 +226,7 @@ def undo(args: argparse.Namespace) -> int:
     with _app(args) as app:
         undoer = app.undoer()
         _run_record, conn = undoer.check(args.run_id)
-        if conn.name == DEMO_CONNECTION_NAME:
-            app.start_demo(mode=conn.mode)   # its company runs in this process
+        app.with_demo_running(conn)   # a demo's company runs while this command does
         result = undoer.undo(args.run_id, dry_run=args.dry_run)
         if args.json:
             print(json.dumps(undo_json(result)))
@@ -247,6 +274,7 @@ def _app(args: argparse.Namespace) -> Iterator[App]:
     app: App | None = None
     try:
         app = build_app(getattr(args, "data_dir", None))
+        app.web_connector_started = desktop_cli.say_waiting   # syncs and undos wait for it
         yield app
     except ConnexError as error:
         log.warning("%s: %s", args.command, error)
@@ -332,6 +360,7 @@ def result_json(result: SyncResult) -> dict[str, Any]:
                        "doc_number": doc.doc_number, "total": str(doc.total)}
                       for doc in result.documents],
         "errors": errors,
+        "rules": result.rules,
         "quickbooks": result.quickbooks.as_json(),
     }
 
@@ -356,8 +385,9 @@ def _print_results(results: Sequence[SyncResult], *, as_json: bool) -> None:
         verb = "would book" if result.dry_run else "booked"
         for doc in result.documents:
             number = doc.doc_number or (f"(Id {doc.qb_id})" if doc.qb_id else "")
-            print(f"  {verb} {doc.kind.label} {number} for order "
-                  f"{doc.order}: {money_text(doc.total)}")
+            rule = result.rules.get(doc.order)
+            print(f"  {verb} {doc.kind.label} {number} for order {doc.order}"
+                  f"{f' (rule {rule!r})' if rule else ''}: {money_text(doc.total)}")
         if result.created:
             words = "would create" if result.dry_run else "created"
             print(f"  {words}: {', '.join(result.created)}")
@@ -493,6 +523,8 @@ def _apply(conn: Connection, args: argparse.Namespace, kind: type[Source]) -> Co
         changes["use_qb_numbering"] = args.use_qb_numbering
     if args.prefix is not None:
         changes["prefix"] = args.prefix
+    if args.sync_purchase_orders is not None:
+        changes["sync_purchase_orders"] = args.sync_purchase_orders
     if args.mapping:
         changes["mapping"] = _mapping(conn.mapping, args.mapping)
     if args.every_minutes is not None or args.daily_at is not None:
@@ -500,6 +532,9 @@ def _apply(conn: Connection, args: argparse.Namespace, kind: type[Source]) -> Co
             conn.schedule.every_minutes)
         daily = args.daily_at if args.daily_at is not None else conn.schedule.daily_at
         changes["schedule"] = Schedule(every_minutes=max(every, 0), daily_at=daily)
+    if args.quickbooks or args.company_file is not None or args.transport:
+        changes["quickbooks"] = desktop_cli.chosen_company(conn.quickbooks, args.quickbooks,
+                                                           args.company_file, args.transport)
     return dataclasses.replace(conn, **changes)
 
 
@@ -523,9 +558,26 @@ def _connection_add(app: App, args: argparse.Namespace) -> int:
     draft = Connection(name=args.name, source_kind=kind.kind, mode=TransactionMode(args.mode))
     draft = _apply(draft, args, kind)
     conn = _saved(kind, lambda: app.connection_service().add(draft, secrets))
-    print(f"Added the connection {conn.name!r} ({kind.label}, {conn.mode.info.label}). "
-          f"Next: connex-desktop qb connect {_shell_word(conn.name)} ...")
+    print(f"Added the connection {conn.name!r} ({kind.label}, {conn.mode.info.label}).")
+    if conn.quickbooks.product is QuickBooksProduct.DESKTOP:
+        _desktop_next(app, conn)
+    else:
+        print(f"Next: connex-desktop qb connect {_shell_word(conn.name)} ...")
     return EXIT_OK
+
+
+def _desktop_next(app: App, conn: Connection) -> None:
+    """A QuickBooks Desktop connection through the Web Connector gets its password once."""
+    assert conn.id is not None
+    if conn.quickbooks.desktop_transport is not DesktopTransport.WEB_CONNECTOR:
+        return
+    service = app.connection_service()
+    if not service.web_connector_password(conn.id, create=False):
+        service.web_connector_password(conn.id)
+        name = _shell_word(conn.name)
+        print("Next: add its .qwc file to the QuickBooks Web Connector and type its password "
+              "there (kept in the keyring only):\n"
+              f"  connex-desktop qb web-connector {name} --qwc FOLDER --show-password")
 
 
 def _connection_set(app: App, args: argparse.Namespace) -> int:
@@ -538,6 +590,8 @@ def _connection_set(app: App, args: argparse.Namespace) -> int:
     conn = _saved(kind, lambda: app.connection_service().update(changed, secrets,
                                                                new_store=args.new_store))
     print(f"Updated the connection {conn.name!r}.")
+    if conn.quickbooks.product is QuickBooksProduct.DESKTOP:
+        _desktop_next(app, conn)
     if args.new_store:
         print("It now reads a different store: the next sync books its orders as new. What "
               "it booked before stays in QuickBooks.")
@@ -547,7 +601,8 @@ def _connection_set(app: App, args: argparse.Namespace) -> int:
 def _connection_summary(app: App, conn: Connection, *, full: bool) -> dict[str, Any]:
     summary: dict[str, Any] = {
         "name": conn.name, "id": conn.id, "source": conn.source_kind, "mode": conn.mode.value,
-        "quickbooks": {"connected": conn.quickbooks.connected,
+        "quickbooks": {"product": conn.quickbooks.product.value,
+                       "connected": conn.quickbooks.connected,
                        "company": conn.quickbooks.company_name,
                        "environment": conn.quickbooks.environment,
                        "realm_id": conn.quickbooks.realm_id,
@@ -556,6 +611,9 @@ def _connection_summary(app: App, conn: Connection, *, full: bool) -> dict[str, 
                        "connect_service": conn.quickbooks.connect_service,
                        "needs_reconnect": conn.quickbooks.needs_reconnect},
     }
+    if conn.quickbooks.product is QuickBooksProduct.DESKTOP:
+        summary["quickbooks"].update(company_file=conn.quickbooks.company_file,
+                                     transport=conn.quickbooks.desktop_transport.value)
     if full:
         secret_names = store_secret_names(app.source_kinds.get(conn.source_kind))
         summary.update({
@@ -565,8 +623,10 @@ def _connection_summary(app: App, conn: Connection, *, full: bool) -> dict[str, 
             "statuses": list(conn.statuses),
             "use_qb_numbering": conn.use_qb_numbering,
             "prefix": conn.prefix,
+            "sync_purchase_orders": conn.sync_purchase_orders,
             "mapping": to_plain(conn.mapping),
             "schedule": to_plain(conn.schedule),
+            "rules": [describe(rule) for rule in conn.rules],
         })
     return summary
 
@@ -606,6 +666,8 @@ def _connection_show(app: App, args: argparse.Namespace) -> int:
         return EXIT_OK
     for key, value in summary.items():
         print(f"{key}: {json.dumps(value) if isinstance(value, dict | list) else value}")
+    if conn.quickbooks.product is QuickBooksProduct.DESKTOP:
+        print("\n".join(desktop_cli.desktop_lines(conn)))
     if reads is not None:
         print(reads.describe())
     reconnect = _reconnect_line(conn)
@@ -641,6 +703,11 @@ def _connection_remove(app: App, args: argparse.Namespace) -> int:
 def _qb_connect(app: App, args: argparse.Namespace) -> int:
     conn = app.connections.get(args.name)
     assert conn.id is not None
+    if conn.quickbooks.product is QuickBooksProduct.DESKTOP:
+        raise UsageError(f"{conn.name} books into QuickBooks Desktop, which needs no sign-in: "
+                         "QuickBooks asks to allow the app the first time it is reached "
+                         f"(Web Connector: connex-desktop qb web-connector "
+                         f"{_shell_word(conn.name)} --qwc FOLDER).")
     service = app.connection_service()
     keep: Callable[[], Connection]
     storing: AbstractContextManager[None] = nullcontext()
@@ -729,6 +796,27 @@ def _sign_in_through_service(app: App, service: str | None
     if signed_in is None:
         return None
     return client, pending, signed_in
+
+
+def _qb_web_connector(app: App, args: argparse.Namespace) -> int:
+    conn = app.connections.get(args.name)
+    if (conn.quickbooks.product is not QuickBooksProduct.DESKTOP
+            or conn.quickbooks.desktop_transport is not DesktopTransport.WEB_CONNECTOR):
+        raise UsageError(f"{conn.name} does not book through the QuickBooks Web Connector; "
+                         "choose it with: connection set NAME --quickbooks desktop --transport "
+                         "web-connector")
+    assert conn.id is not None
+    password = app.connection_service().web_connector_password(conn.id)
+    if args.qwc:
+        path = desktop_cli.write_qwc(app, conn, Path(args.qwc))
+        print(f"Wrote {path}. In the QuickBooks Web Connector: Add an application, choose this "
+              "file, allow it in QuickBooks, then type the password into its row.")
+    if args.show_password:
+        print(f"Web Connector password: {password}")
+    else:
+        print("The Web Connector's password is kept in the keyring; print it with "
+              "--show-password.")
+    return EXIT_OK
 
 
 def _qb_disconnect(app: App, args: argparse.Namespace) -> int:

@@ -15,9 +15,12 @@ from typing import TYPE_CHECKING
 from connex_desktop.core.connection import Connection, QuickBooksCompany, QuickBooksProduct
 from connex_desktop.core.errors import SetupError
 from connex_desktop.core.quickbooks_rules import DOC_NUMBER_MAX_CHARS
+from connex_desktop.core.rules import rules_problems
 from connex_desktop.core.secret_store import SecretStore, connection_secret_key
 from connex_desktop.core.token_life import end_after
+from connex_desktop.qbdesktop.com import APP_NAME
 from connex_desktop.qbdesktop.qwc import qwc_file, qwc_settings
+from connex_desktop.qbdesktop.soap import qwc_url
 from connex_desktop.quickbooks.auth import (
     ACCESS_TOKEN,
     CLIENT_SECRET,
@@ -32,6 +35,7 @@ from connex_desktop.sources.base import (
     SettingField,
     Source,
     missing_settings,
+    purchase_order_sync_unavailable,
     purchase_orders_unavailable,
 )
 from connex_desktop.storage.database import utc_now
@@ -70,8 +74,8 @@ def web_connector_user(connection_id: int) -> str:
 
 
 def web_connector_url(port: int = WEB_CONNECTOR_PORT) -> str:
-    """The SOAP endpoint the .qwc file points the Web Connector at (http: loopback only)."""
-    return f"http://127.0.0.1:{port}/qbwc"
+    """The SOAP endpoint the .qwc file points the Web Connector at."""
+    return qwc_url(port)
 
 
 def quickbooks_key_prefix(connection_id: int) -> str:
@@ -180,9 +184,13 @@ class ConnectionService:
         if kind is None:
             return [*problems, SetupError("Choose the kind of store.", field="source_kind")]
         unavailable = purchase_orders_unavailable(kind)
-        if draft.mode.books_purchase_orders and unavailable:
+        if any(mode.books_purchase_orders for mode in draft.modes) and unavailable:
             problems.append(SetupError(f"{unavailable} Choose a mode without purchase orders.",
                                        field="mode"))
+        unavailable = purchase_order_sync_unavailable(kind)
+        if draft.sync_purchase_orders and unavailable:
+            problems.append(SetupError(unavailable, field="sync_purchase_orders"))
+        problems += [SetupError(problem, field="rules") for problem in rules_problems(draft.rules)]
         problems += self._setting_problems(draft, kind, typed)
         if len(draft.prefix.strip()) >= DOC_NUMBER_MAX_CHARS:
             problems.append(SetupError(
@@ -246,6 +254,11 @@ class ConnectionService:
         if new_store:
             self.connections.start_new_store(connection_id, self.source_for(saved).store_key)
         return saved
+
+    def keep_store_secret(self, connection_id: int, name: str, value: str) -> None:
+        """Save at once a secret the store renewed (a rotated refresh token): the store may
+        have revoked the saved one already."""
+        self.secrets.set(connection_secret_key(connection_id, name), value)
 
     def _signed_in_as_now(self, connection: Connection) -> Connection:
         """`connection` with its QuickBooks sign-in as saved now: a form opened before a sign-in,
@@ -395,10 +408,11 @@ class ConnectionService:
             self.secrets.set(key, password)
         return password
 
-    def web_connector_file(self, connection: Connection, folder_id: str) -> str:
+    def web_connector_file(self, connection: Connection, folder_id: str,
+                           port: int = WEB_CONNECTOR_PORT) -> str:
         """The .qwc file adding the connection to the Web Connector; its ids stay the same for
         this connection of this data folder (`folder_id`), so QuickBooks keeps trusting it."""
         assert connection.id is not None
-        return qwc_file(qwc_settings(f"Connex Desktop - {connection.name}", web_connector_url(),
+        return qwc_file(qwc_settings(f"{APP_NAME} - {connection.name}", web_connector_url(port),
                                      web_connector_user(connection.id), folder_id,
                                      connection.id))

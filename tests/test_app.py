@@ -87,13 +87,14 @@ def test_a_larger_demo_is_the_same_store_and_pays_nothing_twice(tmp_path):
     mode = TransactionMode.INVOICES_WITH_PAYMENTS
     app.engine().run(app.start_demo(orders=8, mode=mode), query=OrderQuery())
     app.engine().run(app.start_demo(orders=12, mode=mode), query=OrderQuery())
-    company = app._demo.server.company if app._demo else None
-    assert company is not None
-    numbers = [invoice["DocNumber"] for invoice in company.all("Invoice")]
+    assert app._demo is not None
+    with app._demo.server.books() as company:
+        invoice_list, payments = company.all("Invoice"), company.all("Payment")
+    numbers = [invoice["DocNumber"] for invoice in invoice_list]
     assert len(numbers) == len(set(numbers))
-    invoices = {invoice["Id"]: invoice for invoice in company.all("Invoice")}
+    invoices = {invoice["Id"]: invoice for invoice in invoice_list}
     applied = dict.fromkeys(invoices, Decimal("0"))
-    for payment in company.all("Payment"):
+    for payment in payments:
         for line in payment["Line"]:
             applied[line["LinkedTxn"][0]["TxnId"]] += Decimal(str(line["Amount"]))
     for invoice_id, amount in applied.items():   # split payments may be two; never too many
@@ -117,12 +118,15 @@ def test_the_demo_starts_the_company_kind_asked_for_and_keeps_it(tmp_path):
     app = build_app(str(tmp_path), secrets=MemorySecretStore())    # `sync` or the window
     app.start_demo()
     assert app._demo is not None
-    assert app._demo.server.company.preferences()["CurrencyPrefs"] == {
-        "MultiCurrencyEnabled": True, "HomeCurrency": {"value": "GBP"}}
+    with app._demo.server.books() as company:
+        assert company.preferences()["CurrencyPrefs"] == {
+            "MultiCurrencyEnabled": True, "HomeCurrency": {"value": "GBP"}}
     app.close()
     app = build_app(str(tmp_path), secrets=MemorySecretStore())
     app.start_demo(company_kind="us")
-    assert app._demo is not None and app._demo.server.company.kind.key == "us"
+    assert app._demo is not None
+    with app._demo.server.books() as company:
+        assert company.kind.key == "us"
     app.close()
     assert (tmp_path / "demo-company.sqlite3").exists()
 

@@ -34,7 +34,8 @@ from tests.fakes.memory_keyring import MemoryKeyring
 from tests.fakes.stores import FakeServer, Reply
 from tests.sync.conftest import row, write_orders
 
-SYNC_KEYS = {"connection", "run_id", "status", "orders", "documents", "errors", "quickbooks"}
+SYNC_KEYS = {"connection", "run_id", "status", "orders", "documents", "errors", "quickbooks",
+             "rules"}
 
 
 @pytest.fixture(autouse=True)
@@ -624,3 +625,23 @@ def test_a_store_secret_gone_from_the_keyring_is_named_by_its_option_at_sync(
     assert cli(data_dir, "sync", "Woo") == 2
     assert "The store setting 'Consumer secret' (consumer_secret) is missing; set it first " \
         "(command line: --secret consumer_secret)." in capsys.readouterr().out
+
+
+def test_a_class_and_location_set_with_map_reach_the_demo_companys_documents(data_dir,
+                                                                            capsys):
+    assert cli(data_dir, "demo", "--company", "us-tracked", "--orders", "3", "--json") in (0, 1)
+    assert cli(data_dir, "connection", "set", "Demo store", "--map", "class_name=Wholesale",
+               "--map", "location_name=Web") == 0
+    assert cli(data_dir, "demo", "--orders", "8", "--json") in (0, 1)   # nothing new yet
+    capsys.readouterr()
+    assert cli(data_dir, "sync", "Demo store", "--since", "2000-01-01", "--json") in (0, 1)
+    result = json.loads(capsys.readouterr().out.splitlines()[-1])
+    later = {doc["order"] for doc in result["documents"] if doc["kind"] in SALE_DOCUMENTS}
+    assert len(later) >= 3
+    books = Company(data_dir / demo_company_file("us-tracked", False), kind="us-tracked")
+    documents = [doc for entity in SALE_DOCUMENTS for doc in books.all(entity)]
+    books.close()
+    tagged = {doc["DocNumber"] for doc in documents
+              if doc.get("ClassRef", {}).get("name") == "Wholesale"
+              and doc.get("DepartmentRef", {}).get("name") == "Web"}
+    assert tagged == later      # the first three were booked before the class was chosen

@@ -14,7 +14,7 @@ from keyring.backends import fail
 
 from connex_desktop import __version__, selfcheck
 from connex_desktop.paths import AppPaths
-from connex_desktop.sandbox.server import SandboxServer
+from connex_desktop.sandbox import process as sandbox_process
 from connex_desktop.storage.database import Database
 from connex_desktop.storage.migrations import MIGRATIONS
 from tests.bundle import user_environment
@@ -129,10 +129,10 @@ def test_a_keyring_backend_missing_from_the_installation_is_a_failure(monkeypatc
 
 
 def test_a_sandbox_that_cannot_start_fails_both_sandbox_and_demo(monkeypatch, tmp_path):
-    def refuse(self: SandboxServer) -> SandboxServer:
-        raise OSError(98, "Address already in use")
+    def refused(*options: str) -> list[str]:   # the sandbox's process ends as it would
+        return [sys.executable, "-c", "raise OSError(98, 'Address already in use')"]
 
-    monkeypatch.setattr(SandboxServer, "start", refuse)
+    monkeypatch.setattr(sandbox_process, "sandbox_command", refused)
     sandbox, demo = selfcheck.check_sandbox_and_demo(tmp_path)
     assert (sandbox.status, demo.status) == (selfcheck.Status.FAILED, selfcheck.Status.FAILED)
     assert "Address already in use" in sandbox.detail

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +31,25 @@ def _text(key: str, meaning: str) -> AppSetting[str]:
     return AppSetting(key, "", meaning, parse=str, text=str)
 
 
+@dataclass(frozen=True)
+class WindowPlace:
+    """Where the main window was and how big, in screen pixels, to open it there again."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+    maximized: bool = False
+
+
+def _read_window_place(text: str) -> WindowPlace | None:
+    # A value written by another version or by hand is forgotten, not fatal.
+    try:
+        return WindowPlace(**json.loads(text))
+    except (ValueError, TypeError):
+        return None
+
+
 def _why_by_connection(key: str, meaning: str) -> AppSetting[dict[int, str]]:
     return AppSetting(key, {}, meaning,
                       parse=lambda text: {int(cid): why for cid, why in json.loads(text).items()},
@@ -44,6 +64,10 @@ TRAY_HINT_SHOWN = _flag(
 TRAY_NEEDS_ATTENTION = _why_by_connection(
     "tray_needs_attention",
     "The connections that need attention and why: a restart keeps the tray icon red.")
+WINDOW_PLACE: AppSetting[WindowPlace | None] = AppSetting(
+    "window_place", None, "The main window's place and size when it was last closed.",
+    parse=_read_window_place,
+    text=lambda place: json.dumps(dataclasses.asdict(place) if place else None))
 DEMO_COMPANY = _text(
     "demo_company", "The kind of company the demo last used: <kind>[+multicurrency].")
 CONNECT_SERVICE_URL = _text(

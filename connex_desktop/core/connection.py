@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import dataclass, field
+from typing import Any
 
 from connex_desktop.core.modes import TransactionMode
+from connex_desktop.core.rules import CustomerChoice, Rule
 
 
 class CustomerPolicy(enum.StrEnum):
@@ -53,6 +56,8 @@ class QuickBooksMapping:
     # VAT/GST: a store's tax rate ("20") or tax name → the QuickBooks tax code to book it with;
     # a rate not listed takes the company's sales code of that rate.
     tax_codes: dict[str, str] = field(default_factory=dict)
+    # A store's SKU → the QuickBooks item (by name) its lines book to, whatever the item's SKU.
+    item_map: dict[str, str] = field(default_factory=dict)
     # QuickBooks' class and location (Department in the API; a "location" to the user) to tag
     # documents with; blank: none. Sent only when the company tracks them.
     class_name: str = ""
@@ -122,3 +127,28 @@ class Connection:
     # Sources that keep their own purchase orders (Erply, Lightspeed, Linnworks, SkuVault):
     # book those too, as a second kind of sync item beside the orders.
     sync_purchase_orders: bool = False
+    # Rules decide per order, in turn, the first whose conditions an order meets; an order
+    # none takes is booked with the settings above.
+    rules: tuple[Rule, ...] = ()
+
+    @property
+    def modes(self) -> frozenset[TransactionMode]:
+        """Every transaction mode the connection may book an order as, its rules' included."""
+        return frozenset({self.mode, *(rule.mode for rule in self.rules
+                                       if rule.mode is not None and not rule.skip)})
+
+    def under_rule(self, rule: Rule) -> Connection:
+        """The connection as it books the rule's orders: its settings with the rule's actions."""
+        overrides: dict[str, Any] = {name: value for name, value in (
+            ("payment_method", rule.payment_method), ("deposit_account", rule.deposit_account),
+            ("class_name", rule.class_name), ("location_name", rule.location_name)) if value}
+        if rule.customer is not None:
+            overrides["customer_policy"] = (CustomerPolicy.PER_BUYER
+                                            if rule.customer is CustomerChoice.PER_BUYER
+                                            else CustomerPolicy.GENERIC)
+        if rule.customer is CustomerChoice.NAMED:
+            overrides["generic_customer"] = rule.customer_name
+        return dataclasses.replace(
+            self, mode=rule.mode or self.mode,
+            prefix=self.prefix if rule.prefix is None else rule.prefix,
+            mapping=dataclasses.replace(self.mapping, **overrides))

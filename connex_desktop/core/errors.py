@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 
 from connex_desktop.core.redaction import redact
 
@@ -20,6 +21,35 @@ class ErrorKind(enum.StrEnum):
 STOPPING_KINDS = frozenset({ErrorKind.RECONNECT, ErrorKind.FIX_SETUP, ErrorKind.QUOTA})
 
 
+class Remedy(enum.StrEnum):
+    """A fix the app can make itself for a failure, so the sync log offers it as a button."""
+
+    USE_QB_NUMBERING = "use_qb_numbering"   # the order's number is too long, or taken
+    MAP_ITEM = "map_item"                   # no QuickBooks item has the line's SKU
+    MAP_TAX_CODE = "map_tax_code"           # no QuickBooks tax code for the store's tax
+    RECONNECT = "reconnect"                 # QuickBooks refused the connection's tokens
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A remedy and what it is about: the SKU to map, the store's tax name or rate to map."""
+
+    remedy: Remedy
+    subject: str = ""
+
+    def encode(self) -> str:
+        """As stored with the failed order: "map_item:SKU-1"."""
+        return f"{self.remedy.value}:{self.subject}"
+
+    @classmethod
+    def decode(cls, text: str) -> Fix | None:
+        remedy, _colon, subject = text.partition(":")
+        try:
+            return cls(Remedy(remedy), subject)
+        except ValueError:   # none, or one this version does not know
+            return None
+
+
 def busy_message(action: str) -> str:
     """Why a "sync" or an "undo" (`action`) did not start: another process holds the connection."""
     return ("Another Connex Desktop process (the window or a command line sync) is syncing or "
@@ -31,20 +61,22 @@ class ConnexError(Exception):
     """An error with a plain-words message and, where there is one, the service's own words.
 
     `order` names the order and `field` the field at fault, so a failure in a list of hundreds
-    can be found and fixed. The message and detail are redacted here, once for everywhere they
-    go (the screen, the database, the log): a service's error body may echo a credential.
+    can be found and fixed; `fix`, where there is one, is the remedy the app offers for it.
+    The message and detail are redacted here, once for everywhere they go (the screen, the
+    database, the log): a service's error body may echo a credential.
     """
 
     kind: ErrorKind = ErrorKind.FIX_DATA
 
     def __init__(self, message: str, *, detail: str = "", order: str = "", field: str = "",
-                 kind: ErrorKind | None = None) -> None:
+                 kind: ErrorKind | None = None, fix: Fix | None = None) -> None:
         message = redact(message)
         super().__init__(message)
         self.message = message
         self.detail = redact(detail)
         self.order = order
         self.field = field
+        self.fix = fix    # what the app can do about it, where it can
         if kind is not None:
             self.kind = kind
 

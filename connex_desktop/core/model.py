@@ -133,6 +133,12 @@ class Order:
     # Tax-inclusive prices: lines and shipping include `tax`, which is not added on top.
     prices_include_tax: bool = False
     shipping_tax_rate: Decimal | None = None   # a percent; None: as the store's tax implies
+    # What rules may decide by, when the store has it: its tags, the sales channel or source
+    # the order came through, the buyer's customer group, the payment gateways' names.
+    tags: tuple[str, ...] = ()
+    channel: str = ""
+    customer_group: str = ""
+    payment_gateways: tuple[str, ...] = ()
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property

@@ -151,3 +151,4 @@ class OrderPlan:
     creates: tuple[NewEntity, ...] = ()
     notes: tuple[str, ...] = ()
     skip_reason: str = ""
+    rule: str = ""       # the connection's rule that decided the order ("": its own settings)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 # Rates per company (realm) and app; a request over any of them is answered 429.
 REQUESTS_PER_MINUTE = 500          # per company, batch requests included
@@ -23,6 +24,11 @@ PAYMENT_REF_MAX_CHARS = 21         # a payment's PaymentRefNum
 NAME_MAX_CHARS = 100               # an item's Name and Sku
 DISPLAY_NAME_MAX_CHARS = 500       # a customer's, vendor's or employee's DisplayName
 EMAIL_MAX_CHARS = 100
+# QuickBooks Desktop's (qbXML 13.0 schema): RefNumber of sales and purchase forms, an item's
+# Name and ManufacturerPartNumber, a customer's Name.
+DESKTOP_REF_NUMBER_MAX_CHARS = 11
+DESKTOP_ITEM_NAME_MAX_CHARS = 31
+DESKTOP_CUSTOMER_NAME_MAX_CHARS = 41
 POSTAL_CODE_MAX_CHARS = 30
 PERSON_NAME_MAX_CHARS = {"Title": 16, "GivenName": 100, "MiddleName": 100, "FamilyName": 100,
                          "Suffix": 16, "CompanyName": 100}
@@ -39,3 +45,24 @@ US_LINE_TAX_CODES = ("TAX", "NON")   # a US company's line codes: taxable or not
 PURCHASE_ORDER_PLANS = ("Plus", "Advanced")
 # Intuit's OpenID discovery document, below the sign-in service's base address.
 DISCOVERY_PATH = "/.well-known/openid_configuration"
+
+
+@dataclass(frozen=True)
+class NameLimits:
+    """How long the names the planner gives may be, in the QuickBooks it books into."""
+
+    doc_number: int = DOC_NUMBER_MAX_CHARS
+    item_name: int = NAME_MAX_CHARS
+    customer_name: int = DISPLAY_NAME_MAX_CHARS
+    # A number over its limit: QuickBooks numbers the document (its memo names the order)
+    # instead of the order failing.
+    number_falls_back: bool = False
+    # Names are kept in Latin-1 (QuickBooks Desktop): a buyer's name in other letters would be
+    # question marks there, and two buyers' could look the same, so the email names them.
+    latin1_names: bool = False
+
+
+ONLINE_LIMITS = NameLimits()
+DESKTOP_LIMITS = NameLimits(DESKTOP_REF_NUMBER_MAX_CHARS, DESKTOP_ITEM_NAME_MAX_CHARS,
+                            DESKTOP_CUSTOMER_NAME_MAX_CHARS, number_falls_back=True,
+                            latin1_names=True)

@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from connex_desktop.core.errors import ErrorKind
+from connex_desktop.core.errors import ErrorKind, Fix
 
 
 class RunStatus(enum.StrEnum):
@@ -90,6 +90,7 @@ class OrderFailure:
     message: str
     kind: ErrorKind = ErrorKind.FIX_DATA
     detail: str = ""   # QuickBooks' (or the store's) own words, shown under the message
+    fix: Fix | None = None   # what the app can do about it, offered in the sync log
 
 
 @dataclass(frozen=True)
@@ -128,3 +129,5 @@ class SyncResult:
     # booked or skipped before): what nobody has been told about yet. Not set for a dry run.
     new_failures: int = 0
     quickbooks: QuickBooksUsage = field(default_factory=QuickBooksUsage)
+    # Order number -> the connection's rule that decided it, for the orders a rule decided.
+    rules: dict[str, str] = field(default_factory=dict)

@@ -16,12 +16,15 @@ class UndoOutcome(enum.StrEnum):
     ALREADY_GONE = "already_gone"    # not in QuickBooks any more (by hand, or an earlier undo)
     KEPT = "kept"                    # left alone on purpose: deleting it is not safe
     NOT_CONFIRMED = "not_confirmed"  # no answer from QuickBooks; the next undo finishes it
+    REVERTED = "reverted"            # a change the run made to an earlier booking, taken back
+    WOULD_REVERT = "would_revert"    # a dry run: the change would be taken back
 
 
 # What happened to each document, in the words the CLI and the sync log both show.
 UNDO_WORDS = {UndoOutcome.DELETED: "deleted", UndoOutcome.WOULD_DELETE: "would delete",
               UndoOutcome.ALREADY_GONE: "already gone", UndoOutcome.KEPT: "kept",
-              UndoOutcome.NOT_CONFIRMED: "not confirmed"}
+              UndoOutcome.NOT_CONFIRMED: "not confirmed", UndoOutcome.REVERTED: "changed back",
+              UndoOutcome.WOULD_REVERT: "would change back"}
 
 
 class UndoStatus(enum.StrEnum):

@@ -11,7 +11,8 @@ from connex_desktop.core.errors import ConnexError
 
 @dataclass(frozen=True)
 class Write:
-    """One record to create: a document ("Invoice"…) or a list record ("Customer"…).
+    """One record to create: a document ("Invoice"…) or a list record ("Customer"…); or, when
+    its body names the record's Id (with its SyncToken, sparse), a change to that record.
 
     `request_id` makes a write sent again answered, not repeated; it is given by the writer
     (`with_request_ids`) and recorded in the ledger before the write is sent.
@@ -20,6 +21,11 @@ class Write:
     entity: str
     body: Mapping[str, Any]
     request_id: str = ""
+
+    @property
+    def is_update(self) -> bool:
+        # Read from the body, so a write read back from the ledger goes again as it went.
+        return bool(self.body.get("Id"))
 
 
 @dataclass(frozen=True)

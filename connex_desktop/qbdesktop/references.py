@@ -6,10 +6,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from connex_desktop.qbdesktop.records import ITEM_KINDS, list_record
 from connex_desktop.qbdesktop.responses import RequestResult
-
-ITEM_KINDS = ("ItemService", "ItemNonInventory", "ItemInventory", "ItemOtherCharge",
-              "ItemDiscount", "ItemSalesTax", "ItemInventoryAssembly", "ItemGroup")
 
 
 class DesktopReferences:
@@ -32,25 +30,14 @@ class DesktopReferences:
 
     def add(self, ret: ET.Element) -> None:
         kind = ret.tag.removesuffix("Ret")
-        record: dict[str, Any] = {"Id": ret.findtext("ListID", "")}
+        record = list_record(ret)
         if kind == "Customer":
-            record.update(DisplayName=ret.findtext("FullName", ""),
-                          PrimaryEmailAddr={"Address": ret.findtext("Email", "")})
             self.customers.append(record)
         elif kind == "Vendor":
-            record["DisplayName"] = ret.findtext("Name", "")
             self.vendors[record["Id"]] = record
         elif kind == "PaymentMethod":
-            record["Name"] = ret.findtext("Name", "")
             self.payment_methods.append(record)
         elif kind in ITEM_KINDS:
-            record.update(Name=ret.findtext("FullName", ""),
-                          Sku=ret.findtext("ManufacturerPartNumber", ""),
-                          PurchaseCost=ret.findtext(".//PurchaseCost", ""))
-            vendor = ret.find(".//PrefVendorRef")
-            if vendor is not None:
-                record["PrefVendorRef"] = {"value": vendor.findtext("ListID", ""),
-                                           "name": vendor.findtext("FullName", "")}
             self.items.append(record)
 
     def customer_by_email(self, email: str,

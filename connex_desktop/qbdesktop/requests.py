@@ -10,16 +10,21 @@ from typing import Any
 
 from connex_desktop.core.errors import SetupError
 from connex_desktop.core.money import ZERO, money
-from connex_desktop.core.plan import NewEntity, PlannedDocument
-from connex_desktop.core.quickbooks_rules import SHIPPING_ITEM_ID
+from connex_desktop.core.plan import PlannedDocument
+from connex_desktop.core.quickbooks_rules import (
+    DESKTOP_CUSTOMER_NAME_MAX_CHARS,
+    DESKTOP_ITEM_NAME_MAX_CHARS,
+    DESKTOP_REF_NUMBER_MAX_CHARS,
+    SHIPPING_ITEM_ID,
+)
 from connex_desktop.core.result import DocumentKind
 from connex_desktop.qbdesktop.qbxml import Builder, external_guid
 
-REF_NUMBER_MAX_CHARS = 11          # sales orders, invoices, sales receipts, purchase orders
+REF_NUMBER_MAX_CHARS = DESKTOP_REF_NUMBER_MAX_CHARS   # sales orders, invoices, receipts, POs
 PAYMENT_REF_NUMBER_MAX_CHARS = 20  # ReceivePayment
 MEMO_MAX_CHARS = 4095
-CUSTOMER_NAME_MAX_CHARS = 41
-ITEM_NAME_MAX_CHARS = 31
+CUSTOMER_NAME_MAX_CHARS = DESKTOP_CUSTOMER_NAME_MAX_CHARS
+ITEM_NAME_MAX_CHARS = DESKTOP_ITEM_NAME_MAX_CHARS
 FULL_NAME_MAX_CHARS = 209          # CustomerRef / ItemRef FullName: five levels of 41
 ACCOUNT_NAME_MAX_CHARS = 159
 SHORT_NAME_MAX_CHARS = 31          # payment methods, sales tax items
@@ -214,13 +219,15 @@ def _purchase_order(build: Builder, add: ET.Element, body: Mapping[str, Any],
         build.amount(element, "Amount", line.get("Amount"))
 
 
-def entity_request(entity: NewEntity, order: str, request_id: str) -> DesktopRequest:
-    """CustomerAdd or ItemNonInventoryAdd for a customer or item the plan creates."""
+def entity_request(entity: str, body: Mapping[str, Any], request_id: str, *, order: str = "",
+                   guid_key: str = "") -> DesktopRequest:
+    """CustomerAdd or ItemNonInventoryAdd for a customer or item the plan creates (its
+    Online-shaped body) for `order`; `guid_key` names it for its ExternalGUID."""
     build = Builder(order)
-    body = entity.body
-    if entity.entity == "Customer":
+    if entity == "Customer":
         request, add = add_request("CustomerAdd", request_id)
-        build.text(add, "Name", entity.name, CUSTOMER_NAME_MAX_CHARS, "Customer Name")
+        build.text(add, "Name", body.get("DisplayName"), CUSTOMER_NAME_MAX_CHARS,
+                   "Customer Name")
         build.text(add, "CompanyName", body.get("CompanyName"), 41, "Company", cut=True)
         build.text(add, "FirstName", body.get("GivenName"), 25, "first name", cut=True)
         build.text(add, "LastName", body.get("FamilyName"), 25, "last name", cut=True)
@@ -232,7 +239,7 @@ def entity_request(entity: NewEntity, order: str, request_id: str) -> DesktopReq
                    "Email")
     else:
         request, add = add_request("ItemNonInventoryAdd", request_id)
-        build.text(add, "Name", entity.name, ITEM_NAME_MAX_CHARS, "Product Name")
+        build.text(add, "Name", body.get("Name"), ITEM_NAME_MAX_CHARS, "Product Name")
         build.text(add, "ManufacturerPartNumber", body.get("Sku"), ITEM_NAME_MAX_CHARS, "SKU")
         sales = ET.SubElement(add, "SalesOrPurchase")
         build.text(sales, "Desc", body.get("Description"), MEMO_MAX_CHARS, "Description",
@@ -240,18 +247,30 @@ def entity_request(entity: NewEntity, order: str, request_id: str) -> DesktopReq
         build.price(sales, "Price", body.get("UnitPrice"))
         build.ref(sales, "AccountRef", body.get("IncomeAccountRef"), ACCOUNT_NAME_MAX_CHARS,
                   "Income account")
-    key = f"{entity.entity.lower()}:{entity.key.key}"
-    ET.SubElement(add, "ExternalGUID").text = external_guid(key)
+    if guid_key:
+        ET.SubElement(add, "ExternalGUID").text = external_guid(guid_key)
     return DesktopRequest(request, None, tuple(build.notes))
+
+
+def reactivate_request(name: str, list_id: str, edit_sequence: str,
+                       request_id: str) -> ET.Element:
+    """CustomerMod, ItemNonInventoryMod…: make an inactive record active again (its
+    EditSequence as last read: QuickBooks refuses a change to a record changed since)."""
+    request, mod = add_request(name, request_id)
+    for tag, value in (("ListID", list_id), ("EditSequence", edit_sequence),
+                       ("IsActive", "true")):
+        ET.SubElement(mod, tag).text = value
+    return request
 
 
 def query_request(name: str, request_id: str, *, full_names: tuple[str, ...] = (),
                   ref_number: str = "", txn_ids: tuple[str, ...] = (),
-                  max_returned: int = 0, iterator_id: str = "",
-                  with_lines: bool = False) -> ET.Element:
+                  entity_ids: tuple[str, ...] = (), max_returned: int = 0,
+                  iterator_id: str = "", with_lines: bool = False) -> ET.Element:
     """A `<Name>QueryRq` (Customer, Item, Vendor, Account, PaymentMethod, SalesOrder, Invoice,
     …): by full names, transaction ids or RefNumber, else a page of `max_returned` through an
-    iterator (`iterator_id` continues one)."""
+    iterator (`iterator_id` continues one), or a transaction query's customers or vendors
+    (`entity_ids`: their ListIDs)."""
     request = ET.Element(f"{name}QueryRq", requestID=request_id)
     if max_returned:
         request.set("iterator", "Continue" if iterator_id else "Start")
@@ -265,9 +284,14 @@ def query_request(name: str, request_id: str, *, full_names: tuple[str, ...] = (
         ET.SubElement(request, "RefNumber").text = ref_number
     if max_returned:
         ET.SubElement(request, "MaxReturned").text = str(max_returned)
+    if entity_ids:
+        entity_filter = ET.SubElement(request, "EntityFilter")
+        for list_id in entity_ids:
+            ET.SubElement(entity_filter, "ListID").text = list_id
     if with_lines:
         ET.SubElement(request, "IncludeLineItems").text = "true"
-        ET.SubElement(request, "IncludeLinkedTxns").text = "true"
+        if name != "ReceivePayment":   # its query has no such element (qbXML 13.0 schema)
+            ET.SubElement(request, "IncludeLinkedTxns").text = "true"
     return request
 
 

@@ -113,6 +113,13 @@ class _Handler(BaseHTTPRequestHandler):
         """Quiet: a line per call would flood the log during a run."""
 
 
+def qwc_url(port: int) -> str:
+    """The address for the .qwc file: the Web Connector takes plain http only for a URL whose
+    host is "localhost" (anything else must be https); it resolves to the loopback address the
+    service listens on, on the QuickBooks computer."""
+    return f"http://localhost:{port}{PATH}"
+
+
 class WebConnectorServer:
     """The SOAP endpoint on 127.0.0.1, served from a daemon thread; port 0 picks a free one."""
 
@@ -133,10 +140,7 @@ class WebConnectorServer:
 
     @property
     def qwc_url(self) -> str:
-        """The address for the .qwc file: the Web Connector takes plain http only for a URL
-        whose host is "localhost" (anything else must be https); it resolves to this loopback
-        address on the QuickBooks computer."""
-        return f"http://localhost:{self.port}{PATH}"
+        return qwc_url(self.port)
 
     def start(self) -> WebConnectorServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever,

@@ -24,6 +24,11 @@ NOT_A_VALID_USER = "nvu"          # authenticate: user name or password wrong
 OPEN_COMPANY_FILE = ""            # authenticate: the file open in QuickBooks
 DONE = 100
 FAILED = -1
+# While a run is open, how long sendRequestXML waits for its next request before answering
+# "NoOp" (the Web Connector then waits a few seconds and asks again) instead of ending the
+# session: a run's requests are made one after another, as its answers come back.
+NEXT_REQUEST_WAIT_S = 20.0
+NO_OP = "NoOp"
 # Called with (requests answered, requests in the run) as the Web Connector pulls them.
 Progress = Callable[[int, int], None]
 
@@ -46,16 +51,38 @@ class RequestQueue:
         self._waiting: deque[QueuedRequest] = deque()
         self._answered = 0
         self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)
         self._progress = progress
+        self._run_open = False
+
+    def open_run(self) -> None:
+        """A run is under way: more requests will come, so a session is kept going (100, the
+        end of the Web Connector's session, only once the run has closed)."""
+        with self._lock:
+            self._run_open = True
+
+    def close_run(self) -> None:
+        with self._arrived:
+            self._run_open = False
+            self._arrived.notify_all()
+
+    @property
+    def run_open(self) -> bool:
+        with self._lock:
+            return self._run_open
 
     def submit(self, xml: str, label: str = "") -> Future[str]:
         request = QueuedRequest(xml, label)
-        with self._lock:
+        with self._arrived:
             self._waiting.append(request)
+            self._arrived.notify_all()
         return request.answer
 
-    def next(self) -> QueuedRequest | None:
-        with self._lock:
+    def next(self, wait_s: float = 0) -> QueuedRequest | None:
+        """The first request; while a run is open, waiting up to `wait_s` for one."""
+        with self._arrived:
+            if wait_s:
+                self._arrived.wait_for(lambda: self._waiting or not self._run_open, wait_s)
             return self._waiting[0] if self._waiting else None
 
     def answer(self, response: str) -> int:
@@ -67,7 +94,7 @@ class RequestQueue:
         request.answer.set_result(response)
         if self._progress is not None:
             self._progress(answered, total)
-        if answered == total:
+        if answered == total and not self.run_open:
             return DONE
         return min(answered * 100 // total, DONE - 1)   # 100 ends the Web Connector's session
 
@@ -109,6 +136,13 @@ class WebConnectorService:
         self._tickets: set[str] = set()
         self._last_error: dict[str, str] = {}
         self._lock = threading.Lock()
+        self.next_request_wait_s = NEXT_REQUEST_WAIT_S
+
+    @property
+    def sessions(self) -> int:
+        """The Web Connector's sessions under way (signed in, not closed)."""
+        with self._lock:
+            return len(self._tickets)
 
     def server_version(self) -> str:
         return SERVER_VERSION
@@ -126,7 +160,7 @@ class WebConnectorService:
         if not (user_ok and password_ok):
             log.warning("The Web Connector signed in with a wrong user name or password.")
             return [ticket, NOT_A_VALID_USER]
-        if not len(self.queue):
+        if not len(self.queue) and not self.queue.run_open:
             return [ticket, NOTHING_TO_DO]
         with self._lock:
             self._tickets.add(ticket)
@@ -137,9 +171,10 @@ class WebConnectorService:
         """The next request; "" (then getLastError) for an unknown ticket or an empty queue."""
         if not self._known(ticket):
             return ""
-        request = self.queue.next()
+        request = self.queue.next(self.next_request_wait_s)
         if request is None:
-            self._set_error(ticket, "Nothing is waiting to be sent to QuickBooks.")
+            self._set_error(ticket, NO_OP if self.queue.run_open else
+                            "Nothing is waiting to be sent to QuickBooks.")
             return ""
         if _too_old(major_version):
             error = SetupError(

@@ -32,6 +32,7 @@ from connex_desktop.core.quickbooks_rules import (
 from connex_desktop.core.redaction import redact
 from connex_desktop.core.result import QuickBooksUsage
 from connex_desktop.core.transport import UnsafeRedirect, refuse_unsafe_redirect
+from connex_desktop.core.writing import DocumentWriter
 from connex_desktop.quickbooks.auth import QuickBooksAuth, api_base_url
 from connex_desktop.quickbooks.errors import (
     QuickBooksCode,
@@ -124,6 +125,8 @@ class QuickBooksClient:
     the caller's requestid so a retried write is answered, not repeated, by QuickBooks.
     """
 
+    lists_kept = True   # change data capture keeps lists read in earlier runs current
+
     def __init__(self, company: QuickBooksCompany, auth: QuickBooksAuth, *,
                  limiter: RateLimiter | None = None, timeout_s: float = REQUEST_TIMEOUT_S,
                  max_retries: int = 5, sleep: Callable[[float], None] = time.sleep,
@@ -156,6 +159,12 @@ class QuickBooksClient:
         """The metered reads, writes and HTTP requests this client has sent."""
         with self._lock:
             return QuickBooksUsage(self._reads, self._writes, self.request_count)
+
+    def writer(self, *, in_flight: int) -> DocumentWriter:
+        """The writer that books through this client."""
+        # Imported here: the writer is built on this module.
+        from connex_desktop.quickbooks.writer import QuickBooksOnlineWriter
+        return QuickBooksOnlineWriter(self, in_flight=in_flight)
 
     def __repr__(self) -> str:
         return f"QuickBooksClient(realm_id={self.company.realm_id!r}, api={self._api_url!r})"

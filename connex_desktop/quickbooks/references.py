@@ -14,7 +14,7 @@ from connex_desktop.quickbooks.errors import QuickBooksFault
 log = logging.getLogger(__name__)
 
 REFERENCE_ENTITIES = ("Customer", "Item", "Vendor", "Account", "TaxCode", "PaymentMethod",
-                      "Term", "Class")
+                      "Term", "Class", "Department")
 # The lists one change data capture read refreshes (every list the cache holds).
 CDC_ENTITIES = frozenset({*REFERENCE_ENTITIES, "TaxRate"})
 CDC_LOOK_BACK = timedelta(days=30)      # reference §1.9: CDC reports changes of 30 days only
@@ -74,17 +74,18 @@ def _email_in_currency(customer: Record) -> str:
     return _fold(f"{email} {currency}") if email else ""
 
 
+_NAME_ONLY: dict[str, Callable[[Record], str]] = {"name": lambda r: _fold(r.get("Name"))}
+# Lists whose records may be sub-records ("Parent:Child"), found by either name.
+_IN_A_TREE: dict[str, Callable[[Record], str]] = {
+    **_NAME_ONLY, "full_name": lambda r: _fold(r.get("FullyQualifiedName"))}
 # Per entity: the lookup keys it is indexed by, each a function of the record.
 _KEYS: dict[str, dict[str, Callable[[Record], str]]] = {
     "Customer": {"name": lambda r: _fold(r.get("DisplayName")), "email": _email,
                  "email_currency": _email_in_currency},
     "Vendor": {"name": lambda r: _fold(r.get("DisplayName"))},
-    "Item": {"name": lambda r: _fold(r.get("Name")), "sku": lambda r: _fold(r.get("Sku")),
-             "full_name": lambda r: _fold(r.get("FullyQualifiedName"))},
-    "Account": {"name": lambda r: _fold(r.get("Name")),
-                "full_name": lambda r: _fold(r.get("FullyQualifiedName"))},
+    "Item": {**_IN_A_TREE, "sku": lambda r: _fold(r.get("Sku"))},
+    "Account": _IN_A_TREE, "Class": _IN_A_TREE, "Department": _IN_A_TREE,
 }
-_NAME_ONLY: dict[str, Callable[[Record], str]] = {"name": lambda r: _fold(r.get("Name"))}
 
 
 class _Table:
@@ -253,7 +254,14 @@ class ReferenceCache:
         return self._find("Term", "name", name)
 
     def class_by_name(self, name: str) -> Record | None:
-        return self._find("Class", "name", name)
+        """By Name, or by the full "Parent:Child" name of a sub-class."""
+        return self._find("Class", "name", name) or self._find("Class", "full_name", name)
+
+    def department_by_name(self, name: str) -> Record | None:
+        """A location (QuickBooks' API calls it Department), by Name or full "Parent:Child"
+        name."""
+        return (self._find("Department", "name", name)
+                or self._find("Department", "full_name", name))
 
     def _find(self, entity: str, key: str, value: str) -> Record | None:
         folded = _fold(value)

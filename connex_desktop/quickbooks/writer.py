@@ -107,14 +107,15 @@ class QuickBooksOnlineWriter:
         batch_id, bid = _split_request_id(writes[0].request_id)
         if not bid:
             write = writes[0]
+            send = self.client.update if write.is_update else self.client.create
             try:
-                created = self.client.create(write.entity, dict(write.body),
-                                             request_id=write.request_id)
+                created = send(write.entity, dict(write.body), request_id=write.request_id)
             except QuickBooksFault as fault:
                 return SentRequest((_not_stored(write, fault),))
             return SentRequest((Stored(write, created),))
-        operations = [BatchOperation(_split_request_id(write.request_id)[1], "create",
-                                     write.entity, dict(write.body)) for write in writes]
+        operations = [BatchOperation(_split_request_id(write.request_id)[1],
+                                     "update" if write.is_update else "create", write.entity,
+                                     dict(write.body)) for write in writes]
         try:
             answers = self.client.batch(operations, request_id=batch_id)
         except QuickBooksFault as fault:

@@ -21,6 +21,9 @@ def run(args: argparse.Namespace) -> int:
                             read_quota=args.read_quota,
                             kind=args.company, multicurrency=bool(args.multicurrency))
     with until_stopped() as stopping:
+        if args.stop_on_stdin_eof:
+            threading.Thread(target=_set_at_stdin_eof, args=(stopping,), name="stdin-watch",
+                             daemon=True).start()
         sandbox.start()
         try:
             print(json.dumps({"base_url": sandbox.base_url, "realm_id": sandbox.realm_id,
@@ -35,6 +38,14 @@ def run(args: argparse.Namespace) -> int:
             sandbox.stop()
     print("sandbox stopped", file=sys.stderr)
     return 0
+
+
+def _set_at_stdin_eof(stopping: threading.Event) -> None:
+    """The app that started this process holds its standard input: when the app ends (even
+    killed), the pipe closes and the sandbox stops with it."""
+    while sys.stdin.read(4096):
+        pass
+    stopping.set()
 
 
 @contextlib.contextmanager

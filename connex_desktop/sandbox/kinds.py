@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 # How QuickBooks taxes a sales form in each kind of company:
 LEGACY = "legacy"  # US before late 2017: lines TAX/NON, one transaction tax code
 AST = "ast"        # US automated sales tax: QuickBooks computes tax from the ship-to address
 GLOBAL = "global"  # UK, CA, AU, ...: every line carries one of the company's own tax codes
+
+# Where a company tracks classes (Account and settings, Advanced, "Track classes"): not at all,
+# one class a transaction (AccountingInfoPrefs.ClassTrackingPerTxn) or one a line
+# (ClassTrackingPerTxnLine).
+CLASSES_OFF = ""
+CLASS_PER_TRANSACTION = "transaction"
+CLASS_PER_LINE = "line"
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,9 @@ class CompanyKind:
     missing_code_detail: str = ""
     jurisdictions: tuple[Jurisdiction, ...] = field(default=())
     default_jurisdiction: str = ""  # code for a state not in `jurisdictions`
+    class_tracking: str = CLASSES_OFF
+    track_locations: bool = False   # AccountingInfoPrefs.TrackDepartments
+    location_terminology: str = ""  # DepartmentTerminology ("Store", "Division"…); "": Location
 
     @property
     def agencies(self) -> tuple[str, ...]:
@@ -185,7 +195,13 @@ AU = CompanyKind(
     # Intuit documents the UK and Canadian wording; Australia's follows the same pattern.
     missing_code_detail="Make sure all your transactions have a GST rate before you save.")
 
-KINDS = {kind.key: kind for kind in (US, US_AST, UK, CA, AU)}
+# A US company that tracks a class and a location per transaction, its locations called
+# "Stores"; and one that tracks a class on each line.
+US_TRACKED = replace(US, key="us-tracked", class_tracking=CLASS_PER_TRANSACTION,
+                     track_locations=True, location_terminology="Store")
+US_LINE_CLASSES = replace(US, key="us-line-classes", class_tracking=CLASS_PER_LINE)
+
+KINDS = {kind.key: kind for kind in (US, US_AST, UK, CA, AU, US_TRACKED, US_LINE_CLASSES)}
 DEFAULT_KIND = US.key
 
 

@@ -12,7 +12,12 @@ from connex_desktop.core.money import ZERO
 from connex_desktop.core.quickbooks_rules import PURCHASE_ORDER_PLANS, US_LINE_TAX_CODES
 from connex_desktop.sandbox import faults
 from connex_desktop.sandbox.company_queries import CompanyQueries
-from connex_desktop.sandbox.kinds import DEFAULT_KIND, company_kind
+from connex_desktop.sandbox.kinds import (
+    CLASS_PER_LINE,
+    CLASS_PER_TRANSACTION,
+    DEFAULT_KIND,
+    company_kind,
+)
 from connex_desktop.sandbox.lists import ListRules
 from connex_desktop.sandbox.records import (
     ENTITIES,
@@ -113,8 +118,11 @@ class Company(CompanyQueries, ListRules, TransactionRules):
                        purchase_custom_txn_numbers: bool | None = None,
                        allow_shipping: bool | None = None, allow_discount: bool | None = None,
                        allow_estimates: bool | None = None,
-                       using_sales_tax: bool | None = None) -> None:
-        """Change company preferences directly, as the merchant would in the QuickBooks UI."""
+                       using_sales_tax: bool | None = None,
+                       class_tracking: str | None = None,
+                       track_locations: bool | None = None) -> None:
+        """Change company preferences directly, as the merchant would in the QuickBooks UI;
+        `class_tracking` is one of kinds.CLASSES_OFF, CLASS_PER_TRANSACTION, CLASS_PER_LINE."""
         with self.lock:
             current = self.store.get("Preferences", "1")
             assert current is not None
@@ -128,6 +136,12 @@ class Company(CompanyQueries, ListRules, TransactionRules):
                     sales[key] = value
             if using_sales_tax is not None:
                 prefs["TaxPrefs"]["UsingSalesTax"] = using_sales_tax
+            accounting = prefs["AccountingInfoPrefs"]
+            if class_tracking is not None:
+                accounting["ClassTrackingPerTxn"] = class_tracking == CLASS_PER_TRANSACTION
+                accounting["ClassTrackingPerTxnLine"] = class_tracking == CLASS_PER_LINE
+            if track_locations is not None:
+                accounting["TrackDepartments"] = track_locations
             if purchase_custom_txn_numbers is not None:
                 for pair in prefs["OtherPrefs"]["NameValue"]:
                     if pair["Name"] == "VendorAndPurchasesPrefs.UseCustomTxnNumbers":

@@ -115,6 +115,7 @@ class SalesFormRules(TransactionHeaderRules):
         amount = parse_amount(line["Amount"], "Line.Amount")
         detail = dict(line.get("SalesItemLineDetail") or {})
         self._check_line_amount(amount, detail)
+        self._line_class(detail)
         item_id = ref_id(detail.get("ItemRef"))
         tax_code = self._line_tax_code(detail) if item_id is not None else None
         amount = self._tax_inclusive_net(raw, detail, amount)
@@ -145,9 +146,6 @@ class SalesFormRules(TransactionHeaderRules):
         detail["ItemRef"] = {"value": item["Id"], "name": item["Name"]}
         if "ItemAccountRef" not in detail and "IncomeAccountRef" in item:
             detail["ItemAccountRef"] = dict(item["IncomeAccountRef"])
-        class_ref = self._named_ref("Class", detail.get("ClassRef"), "ClassRef")
-        if class_ref is not None:
-            detail["ClassRef"] = class_ref
         if tax_code is None and self.kind.tax_model != GLOBAL:
             detail["TaxCodeRef"] = {"value": "TAX" if item.get("Taxable") else "NON"}
         return amount, False, ref_id(detail.get("TaxCodeRef")) == "TAX"
@@ -156,6 +154,7 @@ class SalesFormRules(TransactionHeaderRules):
         if not self._pref("SalesFormsPrefs", "AllowDiscount"):
             raise faults.business_validation("Discounts are turned off for this company.")
         detail = dict(line.get("DiscountLineDetail") or {})
+        self._line_class(detail)
         percent = detail.get("DiscountPercent")
         if detail.get("PercentBased") is True and percent is not None:
             amount = money(subtotal * parse_number(percent, "DiscountPercent") / 100)

@@ -7,7 +7,14 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, Protocol
 
-from connex_desktop.sandbox.kinds import AST, GLOBAL, US, CompanyKind
+from connex_desktop.sandbox.kinds import (
+    AST,
+    CLASS_PER_LINE,
+    CLASS_PER_TRANSACTION,
+    GLOBAL,
+    US,
+    CompanyKind,
+)
 
 COMPANY_NAME = "Maple & Pine Outfitters"
 INVENTORY_START_DATE = "2025-01-01"
@@ -109,6 +116,7 @@ TERMS: tuple[SeedTerm, ...] = (
 )
 
 CLASSES: tuple[str, ...] = ("Online Store", "Retail Shop", "Wholesale")
+LOCATIONS: tuple[str, ...] = ("Mill Valley", "Portland", "Web")  # Department, in the API
 
 VENDORS: tuple[SeedVendor, ...] = (
     SeedVendor("Cascade Outdoor Supply", "orders@cascade-outdoor.example", "418 Industrial Way",
@@ -211,10 +219,13 @@ def new_preferences(kind: CompanyKind, custom_txn_numbers: bool,
     """A new company's Preferences: the kind's tax and currency settings, custom numbering."""
     return {
         "Id": "1",
-        "AccountingInfoPrefs": {"TrackDepartments": False, "ClassTrackingPerTxn": True,
-                                "ClassTrackingPerTxnLine": False,
-                                "FirstMonthOfFiscalYear": "January",
-                                "UseAccountNumbers": True, "CustomerTerminology": "Customers"},
+        "AccountingInfoPrefs": {
+            "TrackDepartments": kind.track_locations,
+            "DepartmentTerminology": kind.location_terminology or "Location",
+            "ClassTrackingPerTxn": kind.class_tracking == CLASS_PER_TRANSACTION,
+            "ClassTrackingPerTxnLine": kind.class_tracking == CLASS_PER_LINE,
+            "FirstMonthOfFiscalYear": "January", "UseAccountNumbers": True,
+            "CustomerTerminology": "Customers"},
         "ProductAndServicesPrefs": {"ForSales": True, "ForPurchase": True,
                                     "QuantityWithPriceAndRate": True,
                                     "QuantityOnHand": True},
@@ -289,6 +300,8 @@ def seed_company(company: SeedTarget, kind: CompanyKind = US) -> None:
                                 "Type": "STANDARD"})
     for class_name in CLASSES:
         company.create("Class", {"Name": class_name, "SubClass": False, "Active": True})
+    for location in LOCATIONS:
+        company.create("Department", {"Name": location, "SubDepartment": False, "Active": True})
     vendors = {v.name: company.create("Vendor", {
         "DisplayName": v.name, "CompanyName": v.name, "PrintOnCheckName": v.name,
         "PrimaryEmailAddr": {"Address": v.email}, "BillAddr": _address(v),

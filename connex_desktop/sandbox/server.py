@@ -59,6 +59,8 @@ JSON = "application/json;charset=UTF-8"
 HTML = "text/html;charset=UTF-8"
 DOCUMENT_PAGES_PATH = "/app/"
 USAGE_PATH = "/__sandbox/usage"
+GRANT_PATH = "/__sandbox/grant"     # tokens for another connection, for a sandbox in a process
+FAULT_PATH = "/__sandbox/fault"     # inject() for a sandbox in a process: {"fault", "count"}
 
 
 @dataclass
@@ -263,9 +265,9 @@ class SandboxServer(ApiRoutes):
         with self._faults_lock:
             self._faults.append(_InjectedFault(fault, count))
 
-    def set_preference(self, **preferences: bool) -> None:
+    def set_preference(self, **preferences: bool | str) -> None:
         """E.g. set_preference(custom_txn_numbers=False); see Company.set_preference."""
-        self.company.set_preference(**preferences)
+        self.company.set_preference(**preferences)  # type: ignore[arg-type]
 
     def advance_clock(self, seconds: float) -> None:
         """Move the server's clock forward (token expiry, MetaData times)."""
@@ -298,6 +300,12 @@ class SandboxServer(ApiRoutes):
             return self._api(method, path, params, headers, body)
         if path == USAGE_PATH and method == "GET":
             return _json_reply(200, self.meter.as_json())
+        if path == GRANT_PATH and method == "POST":
+            return _json_reply(200, self.new_grant())
+        if path == FAULT_PATH and method == "POST":
+            wanted = json.loads(body or b"{}")
+            self.inject(str(wanted.get("fault")), int(wanted.get("count", 1)))
+            return _json_reply(200, {})
         if path == DISCOVERY_PATH and method == "GET":
             return _json_reply(200, OAuthProvider.discovery(self.base_url))
         if path == AUTHORIZE_PATH and method == "GET":

@@ -36,11 +36,32 @@ class TransactionHeaderRules(TaxRules, CurrencyRules, DocNumberRules):
             limit = TEXT_MAX_LENGTH[element]
             if isinstance(text, str) and len(text) > limit:
                 raise faults.string_too_long(element, limit, len(text))
-        for key, target in (("ClassRef", "Class"), ("DepartmentRef", "Department"),
-                            ("PaymentMethodRef", "PaymentMethod"), ("SalesTermRef", "Term")):
+        for key, target in (("PaymentMethodRef", "PaymentMethod"), ("SalesTermRef", "Term")):
             ref = self._named_ref(target, raw.get(key), key)
             if ref is not None:
                 raw[key] = ref
+        self._tracked_ref(raw, "ClassRef",
+                          entity != "Payment" and self._pref("AccountingInfoPrefs",
+                                                             "ClassTrackingPerTxn") is True)
+        self._tracked_ref(raw, "DepartmentRef",
+                          self._pref("AccountingInfoPrefs", "TrackDepartments") is True)
+
+    def _line_class(self, detail: Entity) -> None:
+        """A line's ClassRef, kept when the company tracks a class on each line."""
+        self._tracked_ref(detail, "ClassRef",
+                          self._pref("AccountingInfoPrefs", "ClassTrackingPerTxnLine") is True)
+
+    def _tracked_ref(self, holder: Entity, key: str, tracked: bool) -> None:
+        """A ClassRef or DepartmentRef checked where the company tracks it; elsewhere QuickBooks
+        ignores it without an error, as it does a transaction's class when classes are tracked
+        per line (and a line's when per transaction)."""
+        if not tracked:
+            holder.pop(key, None)
+            return
+        ref = self._named_ref("Class" if key == "ClassRef" else "Department", holder.get(key),
+                              key)
+        if ref is not None:
+            holder[key] = ref
 
     @staticmethod
     def _check_line_amount(amount: Decimal, detail: Entity) -> None:

@@ -42,6 +42,7 @@ class TransactionRules(SalesFormRules, DocumentLinkRules):
             amount = parse_amount(line["Amount"], "Line.Amount")
             detail = dict(line.get(kind) or {})
             self._line_tax_code(detail, purchase=True)
+            self._line_class(detail)
             if kind == "ItemBasedExpenseLineDetail":
                 self._check_line_amount(amount, detail)
                 detail["ItemRef"] = self._named_ref("Item", detail.get("ItemRef"), "ItemRef",

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 from connex_desktop.core.errors import OrderDataError
-from connex_desktop.core.model import Order, OrderLine
+from connex_desktop.core.model import Order, OrderLine, Payment, PaymentStatus, Refund
 from connex_desktop.core.money import (
     CENT,
     TOO_LARGE_FOR_QUICKBOOKS,
+    ZERO,
     MoneyError,
     fits_quickbooks,
     money,
@@ -32,6 +33,27 @@ def amount_of(data: Mapping[str, Any], key: str, order: str, *, where: str = "")
 def quantity_of(data: Mapping[str, Any], key: str, order: str, *, where: str = "") -> Decimal:
     """`data[key]` as a quantity, or an error naming the order and field."""
     return _parsed(quantity, "a quantity", data, key, order, where)
+
+
+def price_of(data: Mapping[str, Any], key: str, order: str, *, where: str = "") -> Decimal:
+    """`data[key]` as a unit price, at the precision the store gives (not rounded to the
+    cent: a line's total is), or an error naming the order and field."""
+    return _parsed(quantity, "a price", data, key, order, where)
+
+
+def payment_status_of(total: Decimal, payments: Sequence[Payment], refunds: Sequence[Refund],
+                      *, voided: bool = False) -> PaymentStatus:
+    """What the payments and refunds taken on a sale of `total` make of it (a POS sale that
+    names no payment status of its own)."""
+    paid = sum((payment.amount for payment in payments), ZERO)
+    refunded = sum((refund.amount for refund in refunds), ZERO)
+    if voided:
+        return PaymentStatus.VOIDED
+    if refunds and refunded >= total > ZERO:
+        return PaymentStatus.REFUNDED
+    if paid >= total and (paid > ZERO or total == ZERO):
+        return PaymentStatus.PAID
+    return PaymentStatus.PARTIALLY_PAID if paid > ZERO else PaymentStatus.UNPAID
 
 
 def charges_tax(data: Mapping[str, Any], order: str, *, where: str = "") -> bool:

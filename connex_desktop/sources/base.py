@@ -15,6 +15,7 @@ from dateutil.tz import tzlocal
 from connex_desktop.core.errors import SetupError
 from connex_desktop.core.model import CLOSED_STATUSES, Buyer, Order
 from connex_desktop.core.progress import CancelToken
+from connex_desktop.core.purchase_order import PurchaseOrder
 
 
 class FieldKind(enum.StrEnum):
@@ -77,6 +78,9 @@ class OrderQuery:
     # Orders wanted as well whatever the bounds above say (orders that failed before, tried
     # again). Set only by a source's own `fetch_orders_and_retries` for its `fetch_orders`.
     retry_numbers: tuple[str, ...] = ()
+    # Where the store's own change feed stood after the last confirmed run, as the source left
+    # it in `cursor_reached` (e.g. Lightspeed X's version); blank: none.
+    source_cursor: str = ""
 
     def includes_day(self, day: date) -> bool:
         """Whether an order created on `day` (the store's own day) lies in the created range."""
@@ -102,6 +106,18 @@ class Source(ABC):
     def __init__(self, settings: Mapping[str, str], secrets: Mapping[str, str]) -> None:
         self.settings = dict(settings)
         self.secrets = dict(secrets)
+        # Where a secret the store renews goes (app.py: the connection's keyring entry).
+        self.secret_saver: Callable[[str, str], None] | None = None
+        # Where a fetch left the store's change feed, for sources that keep a position of
+        # their own (""): the engine keeps it once the run is confirmed.
+        self.cursor_reached = ""
+
+    def keep_secret(self, name: str, value: str) -> None:
+        """Keep a secret the store renewed (a rotated refresh token), saved before it is used:
+        the store may have revoked the old one already."""
+        self.secrets[name] = value
+        if self.secret_saver is not None:
+            self.secret_saver(name, value)
 
     @property
     def timezone(self) -> tzinfo:
@@ -132,6 +148,12 @@ class Source(ABC):
         again = tuple(number for number in retry_numbers if number not in yielded)
         if again and not cancel.cancelled:
             yield from self.fetch_orders(OrderQuery(numbers=again), cancel)
+
+    def purchase_orders(self, since: datetime | None, cancel: CancelToken,
+                        ids: Sequence[str] = ()) -> Iterator[PurchaseOrder | FailedOrder]:
+        """The system's own purchase orders changed since `since` (None: all), and those with
+        the store's `ids` whatever their time; for the sources that keep and read them."""
+        raise NotImplementedError(f"{self.label}'s purchase orders are not read.")
 
     def check(self) -> str:
         """Try the settings; return a plain-words success message or raise a ConnexError."""
@@ -194,3 +216,15 @@ def purchase_orders_unavailable(kind: type[Source] | None) -> str:
         return ""
     return (f"{kind.label} keeps its own purchase orders, so building them from each item's "
             "default vendor is not offered.")
+
+
+def purchase_order_sync_unavailable(kind: type[Source] | None) -> str:
+    """Why this kind of store cannot sync its own purchase orders ("" when it can)."""
+    if kind is None:
+        return ""
+    if not kind.keeps_own_purchase_orders:
+        return (f"{kind.label} keeps no purchase orders of its own to sync; a mode with "
+                "purchase orders builds them from each item's default vendor instead.")
+    if kind.purchase_orders is Source.purchase_orders:
+        return f"This app does not read {kind.label}'s purchase orders yet."
+    return ""

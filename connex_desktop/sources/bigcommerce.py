@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import email.utils
+import logging
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -39,6 +41,8 @@ from connex_desktop.sources.base import (
 )
 from connex_desktop.sources.http import PagedStoreSource, RepeatGuard, StoreHttp, require_https
 
+log = logging.getLogger(__name__)
+
 DEFAULT_API_URL = "https://api.bigcommerce.com"
 PAGE_SIZE = 250  # the platform's maximum `limit`
 STORE = "BigCommerce"
@@ -63,6 +67,8 @@ GIFT_CERTIFICATE = "gift_certificate"
 STORE_CREDIT = "store_credit"
 # Below this many requests left in the window, wait for the window to reset first.
 MIN_REQUESTS_LEFT = 1
+# Customer groups need the Customers read-only scope; without it they are left out.
+UNREADABLE = frozenset({403, 404})
 MS_PER_S = 1000
 
 
@@ -234,6 +240,10 @@ class _FetchSession:
         self.v3 = f"{base}/v3"
         self.zone = source.timezone
         self.http = source._http(checking=checking)
+        # Customer id -> its group's name; group id -> name (None: not read yet).
+        self.customer_groups: dict[int, str] = {}
+        self.group_names: dict[Any, str] | None = None
+        self.groups_readable = True
 
     def get(self, url: str, *, params: Mapping[str, Any] | None = None,
             allow: frozenset[int] = frozenset()) -> requests.Response:
@@ -297,7 +307,8 @@ class _FetchSession:
             addresses = list(self.pages(self._resource(raw, "shipping_addresses"), {}))
             transactions = self.transactions(number)
             order = _order(raw, products, addresses, transactions, number, self.zone)
-            return balance_with_store_total(order)
+            group = self.customer_group(raw.get("customer_id"))
+            return balance_with_store_total(replace(order, customer_group=group))
         except OrderDataError as error:
             return FailedOrder(number, error.message, field=error.field)
 
@@ -306,6 +317,43 @@ class _FetchSession:
         link = raw.get(name)
         resource = link.get("resource") if isinstance(link, dict) else None
         return self.v2 + str(resource or f"/orders/{raw.get('id')}/{name}")
+
+    def customer_group(self, customer_id: object) -> str:
+        """The name of the buyer's customer group ("" for a guest, a customer in none, or an
+        API account without the Customers read-only scope, which is logged once)."""
+        if not isinstance(customer_id, int) or customer_id <= 0 or not self.groups_readable:
+            return ""
+        if customer_id not in self.customer_groups:
+            response = self.get(f"{self.v3}/customers", params={"id:in": str(customer_id)},
+                                allow=UNREADABLE)
+            body = self._readable(response)
+            data = body.get("data") if isinstance(body, dict) else None
+            found = data[0] if isinstance(data, list) and data else None
+            group_id = found.get("customer_group_id") if isinstance(found, dict) else None
+            self.customer_groups[customer_id] = self._group_names().get(group_id, "")
+        return self.customer_groups[customer_id]
+
+    def _group_names(self) -> dict[Any, str]:
+        """Group id -> name, read once (a store has few groups: one page of them)."""
+        if self.group_names is None:
+            response = self.get(f"{self.v2}/customer_groups", params={"limit": PAGE_SIZE},
+                                allow=UNREADABLE)
+            rows = self._readable(response) if response.status_code != 204 else []
+            self.group_names = {row.get("id"): str(row.get("name") or "")
+                                for row in rows if isinstance(row, dict)} \
+                if isinstance(rows, list) else {}
+        return self.group_names
+
+    def _readable(self, response: requests.Response) -> Any:
+        """The answer's JSON; None (and customer groups off for the fetch) when refused."""
+        if response.status_code in UNREADABLE:
+            if self.groups_readable:
+                log.warning("BigCommerce store %s: customer groups cannot be read (give the "
+                            "API account the Customers read-only scope); rules on them match "
+                            "no order.", self.source.store_hash)
+            self.groups_readable = False
+            return None
+        return self.http.json(response) if response.content else None
 
     def transactions(self, number: str) -> list[Mapping[str, Any]]:
         response = self.get(f"{self.v3}/orders/{number}/transactions",
@@ -349,6 +397,10 @@ def _order(raw: Mapping[str, Any], products: list[Mapping[str, Any]],
         shipping_address=_address(addresses[0]) if addresses else Address(),
         shipping=shipping, discount=discount, tax=tax, payments=tuple(payments),
         refunds=tuple(refunds), notes=notes, updated_at=_parse_instant(raw.get("date_modified")),
+        channel=str(raw.get("channel_id") if raw.get("channel_id") is not None else ""),
+        payment_gateways=tuple(dict.fromkeys(
+            str(t["gateway"]) for t in transactions
+            if t.get("gateway") and str(t.get("status") or "ok") == "ok")),
         raw=raw)
 
 

@@ -69,6 +69,10 @@ EXCHANGE_RATE = "Exchange Rate"   # optional: home-currency units per unit of th
 TAX_RATE = "Tax Rate"
 TAX_CODE = "Tax Code"
 PRICES_INCLUDE_TAX = "Prices Include Tax"
+# Optional, for the connection's rules: the order's tags (separated by commas) and its sales
+# channel.
+TAGS = "Tags"
+CHANNEL = "Channel"
 
 # The order file's columns, in their order, one row per order line; headers are matched
 # ignoring case, spaces and punctuation.
@@ -78,7 +82,7 @@ COLUMNS: tuple[str, ...] = (
     BILLING_CITY, BILLING_STATE, BILLING_POSTAL_CODE, BILLING_COUNTRY, SHIPPING_STREET,
     SHIPPING_CITY, SHIPPING_STATE, SHIPPING_POSTAL_CODE, SHIPPING_COUNTRY, SKU, PRODUCT_NAME,
     QUANTITY, UNIT_PRICE, LINE_DISCOUNT, SHIPPING_AMOUNT, ORDER_DISCOUNT, TAX_AMOUNT, NOTES,
-    EXCHANGE_RATE, TAX_RATE, TAX_CODE, PRICES_INCLUDE_TAX,
+    EXCHANGE_RATE, TAX_RATE, TAX_CODE, PRICES_INCLUDE_TAX, TAGS, CHANNEL,
 )
 REQUIRED_COLUMNS: tuple[str, ...] = (ORDER_NUMBER, ORDER_DATE, QUANTITY, UNIT_PRICE)
 LINE_COLUMNS: frozenset[str] = frozenset({SKU, PRODUCT_NAME, QUANTITY, UNIT_PRICE, LINE_DISCOUNT,
@@ -420,6 +424,8 @@ def _build_order(group: _Group, file_name: str, modified_at: datetime) -> Order:
         notes=text(NOTES),
         updated_at=modified_at,
         exchange_rate=rate,
+        tags=tuple(tag.strip() for tag in text(TAGS).split(",") if tag.strip()),
+        channel=text(CHANNEL),
         raw={"file": file_name, "lines": [row.line for row in group.rows],
              "rows": [row.raw for row in group.rows]},
     )

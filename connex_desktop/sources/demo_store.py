@@ -148,7 +148,7 @@ US_MARKET = Market(country="USA", currency="USD", customers=CUSTOMERS,
                    free_shipping_from=Decimal("150.00"))
 # The market the store sells into for each company kind (sandbox/kinds.py).
 MARKETS = {"us": US_MARKET, "us-ast": US_MARKET, "uk": UK_MARKET, "ca": CA_MARKET,
-           "au": AU_MARKET}
+           "au": AU_MARKET, "us-tracked": US_MARKET, "us-line-classes": US_MARKET}
 
 # (method, share of card/online payments); names are the seed company's payment methods.
 CHECKOUT_METHODS: tuple[tuple[str, int], ...] = (
@@ -603,6 +603,11 @@ class DemoSource(Source):
     def check(self) -> str:
         return f"Demo store ready: {self.order_count} orders over the last {WINDOW_DAYS} days."
 
+    def orders_at(self, now: datetime, count: int) -> list[Order]:
+        """The store's orders of the last WINDOW_DAYS days as they stand at `now`."""
+        kind, multicurrency = self.company
+        return demo_orders(now, count, self.seed, kind, multicurrency)
+
     def fetch_orders(
         self, query: OrderQuery, cancel: CancelToken
     ) -> Iterator[Order | FailedOrder]:
@@ -611,9 +616,7 @@ class DemoSource(Source):
         since = query.modified_since
         if since is not None and since.tzinfo is None:
             since = since.replace(tzinfo=UTC)
-        kind, multicurrency = self.company
-        orders = [order for order in demo_orders(now, count, self.seed, kind, multicurrency)
-                  if _wanted(order, query, since)]
+        orders = [order for order in self.orders_at(now, count) if _wanted(order, query, since)]
         cancel.expect_orders(len(orders))
         for start in range(0, len(orders), PAGE_SIZE_ORDERS):
             if cancel.cancelled:

@@ -1,9 +1,9 @@
-"""Erply sales documents through the classic JSON API (one POST endpoint per account)."""
+"""Erply sales and purchase orders through the classic JSON API (one POST endpoint per account)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -28,6 +28,12 @@ from connex_desktop.core.model import (
 )
 from connex_desktop.core.money import CENT, ZERO, money
 from connex_desktop.core.progress import CancelToken
+from connex_desktop.core.purchase_order import (
+    PurchaseOrder,
+    PurchaseOrderLine,
+    PurchaseOrderState,
+    revision_of,
+)
 from connex_desktop.sources.amounts import (
     ROUNDING_SKU,
     amount_of,
@@ -48,6 +54,12 @@ CREDIT_TYPE = "CREDITINVOICE"
 # getSalesDocuments' invoiceState values; an unconfirmed document has no number and no sale yet.
 INVOICE_STATES = ("PENDING", "READY", "MAILED", "PRINTED", "SHIPPED", "FULFILLED", "CANCELLED")
 UNCONFIRMED = "UNCONFIRMED"
+PURCHASE_ORDER_TYPE = "PRCORDER"
+# getPurchaseDocuments' statuses of a purchase order: PENDING is one not confirmed yet, READY a
+# confirmed one nothing of which has been received. Erply has no status for a cancelled one.
+PO_STATES = {"PENDING": PurchaseOrderState.DRAFT, "READY": PurchaseOrderState.OPEN,
+             "PARTIALLY_RECEIVED": PurchaseOrderState.PARTLY_RECEIVED,
+             "RECEIVED": PurchaseOrderState.RECEIVED}
 # A tip is paid on top of the document's total: it is no payment of it.
 NOT_PAYING_TYPES = frozenset({"TIP"})
 # 1054 and 1055; Erply also answers an expired key with HTTP 403, which `_post` reports as
@@ -119,6 +131,25 @@ class ErplySource(PagedStoreSource):
         return (f"Connected to the Erply account {self.client_code}: "
                 f"{status.get('recordsTotal', '?')} sales documents.")
 
+    def purchase_orders(self, since: datetime | None, cancel: CancelToken,
+                        ids: Sequence[str] = ()) -> Iterator[PurchaseOrder | FailedOrder]:
+        """The purchase orders (PRCORDER) added or changed since `since` (None: all), then those
+        with the given document ids that the walk did not bring, whatever their time."""
+        params: dict[str, Any] = {"type": PURCHASE_ORDER_TYPE, "getRowsForAllInvoices": 1}
+        if since is not None:
+            params["changedSince"] = _unix(since)
+        with _Api(self, cancel) as api:
+            seen: set[str] = set()
+            for raw in api.pages("getPurchaseDocuments", params):
+                seen.add(str(raw.get("id")))
+                yield _read_purchase(raw)
+            again = [doc_id for doc_id in dict.fromkeys(ids) if doc_id not in seen]
+            for chunk in _chunks(again):
+                for raw in api.pages("getPurchaseDocuments", {
+                        "ids": ",".join(chunk), "getRowsForAllInvoices": 1}):
+                    if raw.get("type") == PURCHASE_ORDER_TYPE:
+                        yield _read_purchase(raw)
+
     def fetch_orders(self, query: OrderQuery, cancel: CancelToken
                      ) -> Iterator[Order | FailedOrder]:
         wanted = self._wanted_statuses(query.statuses)
@@ -155,9 +186,7 @@ class ErplySource(PagedStoreSource):
         if UNCONFIRMED not in wanted:
             params["confirmed"] = 1
         if query.modified_since is not None:
-            since = query.modified_since
-            params["changedSince"] = int((since if since.tzinfo else since.replace(
-                tzinfo=UTC)).timestamp())
+            params["changedSince"] = _unix(query.modified_since)
         if query.created_from is not None:
             params["dateFrom"] = query.created_from.isoformat()
         if query.created_to is not None:
@@ -276,8 +305,8 @@ class _Api:
                              detail=detail, field="client_code")
         if code in NO_RIGHTS:
             raise SetupError(f"The Erply user {self.username} may not read what this app "
-                             "needs (sales documents, payments, customers): give the user those "
-                             "rights in Erply.", detail=detail, field="username")
+                             "needs (sales and purchase documents, payments, customers): give the "
+                             "user those rights in Erply.", detail=detail, field="username")
         if code in PASSING_FAULTS:
             raise RetryLaterError("Erply is under maintenance or moving the account; try again "
                                   "in a few minutes.", detail=detail)
@@ -472,16 +501,22 @@ def _lines(raw: Mapping[str, Any], number: str) -> list[OrderLine]:
 def _check_totals(raw: Mapping[str, Any], number: str, lines: list[OrderLine], net: Decimal,
                   tax: Decimal, rounding: Decimal, total: Decimal) -> None:
     """Erply's own sums must hold to the cent; the field that does not is named."""
-    row_net = sum((line.amount for line in lines), ZERO)
-    if row_net != net:
-        raise OrderDataError(f"the rows add up to {row_net} without VAT but netTotal is "
-                             f"{raw.get('netTotal')}.", order=number, field="netTotal")
     rows = raw.get("rows") or []
     row_vat = sum((amount_of(row, "rowVAT", number) for row in rows), ZERO)
     # VAT may be rounded per rate rather than per row: a cent a row at most.
     if abs(row_vat - tax) > CENT * max(1, len(rows)):
         raise OrderDataError(f"the rows' VAT adds up to {row_vat} but vatTotal is "
                              f"{raw.get('vatTotal')}.", order=number, field="vatTotal")
+    _check_sums(raw, number, sum((line.amount for line in lines), ZERO), net, tax, rounding,
+                total)
+
+
+def _check_sums(raw: Mapping[str, Any], number: str, rows_net: Decimal, net: Decimal,
+                tax: Decimal, rounding: Decimal, total: Decimal) -> None:
+    """A document's rows add up to its netTotal, and its parts to its total."""
+    if rows_net != net:
+        raise OrderDataError(f"the rows add up to {rows_net} without VAT but netTotal is "
+                             f"{raw.get('netTotal')}.", order=number, field="netTotal")
     if net + tax + rounding != total:
         raise OrderDataError(f"netTotal {net}, vatTotal {tax} and rounding {rounding} add up "
                              f"to {net + tax + rounding} but total is {raw.get('total')}.",
@@ -573,6 +608,11 @@ def _optional_day(data: Mapping[str, Any]) -> date | None:
         return None
 
 
+def _unix(moment: datetime) -> int:
+    """`moment` as Erply's changedSince takes it (a naive moment is taken as UTC)."""
+    return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
+
+
 def _instant(value: object) -> datetime | None:
     stamp = _int(value)
     return datetime.fromtimestamp(stamp, UTC) if stamp else None
@@ -588,3 +628,80 @@ def _int(value: object) -> int | None:
 def _chunks(ids: list[str], size: int = PAGE_SIZE) -> Iterator[list[str]]:
     for start in range(0, len(ids), size):
         yield ids[start:start + size]
+
+
+# -- purchase orders ----------------------------------------------------------------------------
+
+def _read_purchase(raw: Mapping[str, Any]) -> PurchaseOrder | FailedOrder:
+    number = _number(raw)
+    try:
+        return _purchase_order(raw, number)
+    except OrderDataError as error:
+        return FailedOrder(number, error.message, field=error.field)
+
+
+def _purchase_order(raw: Mapping[str, Any], number: str) -> PurchaseOrder:
+    """A purchase document of type PRCORDER. Its rows' prices are net unit prices (a price
+    entered with VAT is kept net, to six places); VAT is the document's, per rate."""
+    status = str(raw.get("status") or "").upper()
+    if status not in PO_STATES:
+        raise OrderDataError(f"status is {raw.get('status')!r}, not an Erply purchase order "
+                             "status.", order=number, field="status")
+    vendor = str(raw.get("supplierName") or "").strip()
+    if not vendor:
+        raise OrderDataError("it names no supplier.", order=number, field="supplierName")
+    lines = _purchase_lines(raw, number)
+    tax, rounding = amount_of(raw, "vatTotal", number), amount_of(raw, "rounding", number)
+    _check_purchase_totals(raw, number, sum((line.amount for line in lines), ZERO), tax,
+                           rounding)
+    expected = _optional_day({"date": raw.get("shipDate")})
+    reference, notes = (str(raw.get(k) or "").strip() for k in ("referenceNumber", "notes"))
+    return PurchaseOrder(
+        source="erply", source_id=str(raw.get("id")), number=number, vendor=vendor,
+        order_date=_day(raw, number), state=PO_STATES[status], status=status,
+        currency=str(raw.get("currencyCode") or ""), lines=tuple(lines),
+        total=amount_of(raw, "total", number), expected_date=expected,
+        # Cash rounding, rare on a purchase order, is a cost of it without tax.
+        other_costs=rounding, tax=tax,
+        ship_to=Address(line1=str(raw.get("warehouseName") or "")),
+        memo=f"Erply purchase order {number}"
+             + (f", supplier reference {reference}" if reference else "")
+             + (f": {notes}" if notes else ""),
+        updated_at=_instant(raw.get("lastModified")),
+        revision=revision_of(status, expected, tax, rounding, [
+            (line.sku, line.quantity, line.unit_cost) for line in lines]),
+        raw=raw)
+
+
+def _purchase_lines(raw: Mapping[str, Any], number: str) -> list[PurchaseOrderLine]:
+    rows = raw.get("rows")
+    if not isinstance(rows, list):
+        raise OrderDataError("the document came without its rows.", order=number, field="rows")
+    lines: list[PurchaseOrderLine] = []
+    for index, row in enumerate(rows, start=1):
+        if not isinstance(row, dict):
+            raise OrderDataError(f"row {index} is not a document row.", order=number,
+                                 field="rows")
+        where = f"row {index} ({row.get('code') or row.get('itemName') or '?'}): "
+        count = quantity_of(row, "amount", number, where=where)
+        price = quantity_of(row, "price", number, where=where)
+        off = quantity_of(row, "discount", number, where=where) if str(
+            row.get("discount") or "").strip() else ZERO
+        net = money(count * price * (100 - off) / 100)
+        lines.append(PurchaseOrderLine(
+            sku=str(row.get("code") or row.get("code2") or ""),
+            name=str(row.get("itemName") or ""), quantity=count,
+            unit_cost=unit_price(net, count)))
+    return lines
+
+
+def _check_purchase_totals(raw: Mapping[str, Any], number: str, rows_net: Decimal,
+                           tax: Decimal, rounding: Decimal) -> None:
+    """Erply's own sums must hold to the cent (its rows state no VAT of their own, so the VAT
+    per rate must make up vatTotal); the field that does not is named."""
+    by_rate = [r for r in raw.get("vatTotalsByTaxRate") or [] if isinstance(r, dict)]
+    if by_rate and sum((amount_of(r, "total", number) for r in by_rate), ZERO) != tax:
+        raise OrderDataError(f"the VAT per rate does not add up to vatTotal "
+                             f"{raw.get('vatTotal')}.", order=number, field="vatTotalsByTaxRate")
+    _check_sums(raw, number, rows_net, amount_of(raw, "netTotal", number), tax, rounding,
+                amount_of(raw, "total", number))

@@ -336,6 +336,18 @@ class PagedStoreSource(Source):
         self.page_size = page_size or self.max_page_size
 
 
+def override_address(settings: Mapping[str, str], store: str) -> str:
+    """The `api_url` setting: the one address every call goes to when set (a proxy), checked
+    as https; blank when not set."""
+    given = settings.get("api_url", "").strip()
+    if not given:
+        return ""
+    try:
+        return require_https(given, store)
+    except SetupError as error:
+        raise SetupError(error.message, field="api_url") from None
+
+
 def address_key(url: str) -> str:
     """A store's address as the ledger names the store: http://Shop.example.com:443/ and
     https://shop.example.com are one store (scheme, case, default port, trailing slash and any

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, tzinfo
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -16,14 +16,15 @@ from connex_desktop.core.model import (
     Order,
     OrderLine,
     Payment,
-    PaymentStatus,
     Refund,
 )
 from connex_desktop.core.money import ZERO
 from connex_desktop.core.progress import CancelToken
+from connex_desktop.core.purchase_order import PurchaseOrder
 from connex_desktop.sources.amounts import (
     amount_of,
     balance_with_store_total,
+    payment_status_of,
     quantity_of,
     unit_price,
 )
@@ -40,6 +41,12 @@ from connex_desktop.sources.http import (
     address_key,
     require_https,
 )
+from connex_desktop.sources.lightspeed_x_consignments import (
+    SUPPLIER,
+    number_of,
+    read_consignment,
+)
+from connex_desktop.sources.lightspeed_x_feed import FeedPosition
 from connex_desktop.sources.timestamps import utc_instant
 
 API_PATH = "/api/2.0"
@@ -64,6 +71,25 @@ class _Return:
     refund: Refund
 
 
+@dataclass
+class _Changes:
+    """What one read of the sales feed found."""
+
+    wanted: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    refunds: dict[str, list[Refund]] = field(default_factory=dict)   # by the sale returned
+    failures: list[FailedOrder] = field(default_factory=list)
+    changed_returns: dict[str, str] = field(default_factory=dict)  # sale returned → return no.
+    seen: dict[str, list[str]] = field(default_factory=dict)   # sale returned → return ids
+
+    @property
+    def return_ids(self) -> set[str]:
+        return {return_id for ids in self.seen.values() for return_id in ids}
+
+    def add_return(self, returned: _Return, return_id: str) -> None:
+        self.refunds.setdefault(returned.original_id, []).append(returned.refund)
+        self.seen.setdefault(returned.original_id, []).append(return_id)
+
+
 class LightspeedXSource(PagedStoreSource):
     """A Lightspeed Retail X-Series store, read with a personal token."""
 
@@ -81,7 +107,7 @@ class LightspeedXSource(PagedStoreSource):
     statuses: ClassVar[tuple[str, ...]] = STATUSES
     no_sale_statuses: ClassVar[tuple[str, ...]] = (VOIDED,)
     unfinished_statuses: ClassVar[tuple[str, ...]] = (PARKED,)
-    # Its purchase orders are consignments of the store's own; they sync apart from sales.
+    # Its purchase orders are its supplier consignments; they sync apart from sales.
     keeps_own_purchase_orders: ClassVar[bool] = True
 
     max_page_size: ClassVar[int] = PAGE_SIZE
@@ -114,8 +140,23 @@ class LightspeedXSource(PagedStoreSource):
     ) -> Iterator[Order | FailedOrder]:
         if query.numbers:
             return super().fetch_orders_and_retries(query, retry_numbers, cancel)
-        # The change feed is read whole each run: the retries are found in the same walk.
+        # The retries are found in the same walk, or by number when it reads only changes.
         return self.fetch_orders(replace(query, retry_numbers=tuple(retry_numbers)), cancel)
+
+    def purchase_orders(self, since: datetime | None, cancel: CancelToken,
+                        ids: Sequence[str] = ()) -> Iterator[PurchaseOrder | FailedOrder]:
+        """The supplier consignments changed since `since` (None: all), and those with the
+        given ids or order numbers whatever their time. The consignments feed filters by
+        version only, so the bounds are applied here."""
+        wanted = frozenset(ids)
+        after = since if since is None or since.tzinfo else since.replace(tzinfo=UTC)
+        with _Reader(self, cancel) as reader:
+            for raw in reader.feed("/consignments", {"type": SUPPLIER}):
+                updated = utc_instant(raw.get("updated_at"))
+                if raw.get("type") == SUPPLIER and (
+                        after is None or updated is None or updated >= after
+                        or str(raw.get("id")) in wanted or number_of(raw) in wanted):
+                    yield reader.consignment(raw)
 
     def fetch_orders(self, query: OrderQuery, cancel: CancelToken
                      ) -> Iterator[Order | FailedOrder]:
@@ -144,6 +185,8 @@ class _Reader:
         self.http.session.headers["Authorization"] = f"Bearer {token}"
         self.products: dict[str, Mapping[str, Any]] = {}
         self.customers: dict[str, Mapping[str, Any]] = {}
+        self.suppliers: dict[str, Mapping[str, Any]] = {}
+        self.last_version = 0
 
     def __enter__(self) -> _Reader:
         return self
@@ -166,26 +209,38 @@ class _Reader:
                              field="domain_prefix")
         return body["data"]
 
-    def sales(self) -> Iterator[Mapping[str, Any]]:
-        """Every sale in version order: `after` the highest version of the page before, until
-        an empty page (or a page already seen, should the store repeat one)."""
+    def feed(self, path: str, params: Mapping[str, Any] | None = None, *, after: int = 0
+             ) -> Iterator[Mapping[str, Any]]:
+        """Every record of a 2.0 collection in version order from `after`: then after the
+        highest version of the page before, until an empty page (or a page already seen,
+        should the store repeat one). `last_version` is the highest version read."""
         guard = RepeatGuard()
-        after = 0
+        self.last_version = after
         while True:
             if self.cancel.cancelled:
                 raise Cancelled()
-            response = self.http.get(f"{self.api}/sales", cancel=self.cancel, params={
-                "after": after, "page_size": self.source.page_size})
+            response = self.http.get(f"{self.api}{path}", cancel=self.cancel, params={
+                **(params or {}), "after": after, "page_size": self.source.page_size})
             body = self.http.json(response)
             rows = body.get("data") if isinstance(body, dict) else None
             if not isinstance(rows, list):
                 raise SetupError(f"The store at {self.source.store_url} did not answer with a "
-                                 "list of sales; check the domain prefix.", field="domain_prefix")
+                                 f"list at {path}; check the domain prefix.",
+                                 field="domain_prefix")
             version = body.get("version") or {}
             if not rows or guard.repeated(version.get("max")) or version.get("max") is None:
                 return
             yield from (row for row in rows if isinstance(row, dict))
-            after = version["max"]
+            after = self.last_version = int(version["max"])
+
+    def consignment(self, raw: Mapping[str, Any]) -> PurchaseOrder | FailedOrder:
+        """A supplier consignment with its products, their catalogue entries and supplier."""
+        products = [item for item in self.data(f"/consignments/{raw.get('id')}/products")
+                    or [] if isinstance(item, dict)]
+        catalogue = {str(item.get("product_id")): self._cached(
+            self.products, "/products", str(item.get("product_id") or "")) for item in products}
+        supplier = self._cached(self.suppliers, "/suppliers", str(raw.get("supplier_id") or ""))
+        return read_consignment(raw, products, catalogue, supplier, self.zone)
 
     def _cached(self, cache: dict[str, Mapping[str, Any]], path: str, key: str
                 ) -> Mapping[str, Any]:
@@ -199,46 +254,90 @@ class _Reader:
     # -- orders -------------------------------------------------------------------------------
 
     def changed(self, query: OrderQuery) -> Iterator[Order | FailedOrder]:
-        """The sales the query wants, each with the refunds its returns made.
+        """The sales the query wants, each with all the refunds its returns made.
 
-        The sales feed cannot filter by time (only by version), so the whole feed is read and
-        the modified-since and created bounds are applied here. The wanted sales are kept until
-        the walk ends, since a return can come after the sale it returns; a return changed
-        since the last sync brings its sale back with all its refunds.
+        From the position the last confirmed run reached (`source_cursor`), only what changed
+        since is read: the version bounds it exactly. Without one, the whole feed is read and
+        the modified-since and created bounds are applied here. A return changed since brings
+        its sale back; the returns read in earlier runs are remembered in the position, so a
+        sale read again still has all its refunds. Where the feed now stands is left in the
+        source's `cursor_reached`, for the engine to keep once the run is confirmed.
         """
+        position = FeedPosition.parse(query.source_cursor)
+        if position is not None:
+            query = replace(query, modified_since=None)
+        changes = self._walk(query, position)
+        if position is not None:
+            self._find_retries(changes, query.retry_numbers)
+        self._add_returned_sales(changes)
+        remembered = position.returns if position is not None else {}
+        for sale_id in changes.wanted:
+            for return_id in reversed(remembered.get(sale_id, [])):
+                if return_id not in changes.return_ids:
+                    self._add_remembered_return(changes, sale_id, return_id)
+        for sale_id, raw in changes.wanted.items():
+            if query.statuses or raw.get("status") != PARKED:
+                yield self.read(raw, changes.refunds.get(sale_id, []))
+        yield from changes.failures
+        self.source.cursor_reached = (position or FeedPosition()).moved(
+            self.last_version, changes.seen).text()
+
+    def _walk(self, query: OrderQuery, position: FeedPosition | None) -> _Changes:
+        """The feed from `position` (None: from the start): the sales asked for, and every
+        return read as the refund of the sale it returns."""
         retries = frozenset(query.retry_numbers)
-        wanted: dict[str, Mapping[str, Any]] = {}
-        returns: dict[str, list[Refund]] = {}
-        failures: list[FailedOrder] = []
-        changed_returns: dict[str, str] = {}   # the sale returned → the return's number
-        for raw in self.sales():
+        changes = _Changes()
+        for raw in self.feed("/sales", after=position.after if position else 0):
             number = _number(raw)
             asked = number in retries or self._within(raw, query)
             if not (raw.get("return_for") or _is_return(raw)):
                 if asked:
-                    wanted[str(raw.get("id"))] = raw
+                    changes.wanted[str(raw.get("id"))] = raw
                 continue
             try:
                 returned = _return(raw, number, self.zone)
             except OrderDataError as error:
                 if asked:
-                    failures.append(FailedOrder(number, error.message, field=error.field))
+                    changes.failures.append(FailedOrder(number, error.message,
+                                                        field=error.field))
                 continue
-            returns.setdefault(returned.original_id, []).append(returned.refund)
+            changes.add_return(returned, str(raw.get("id")))
             if asked:
-                changed_returns[returned.original_id] = number
-        for sale_id, number in changed_returns.items():
-            original = wanted.get(sale_id) or self.data(f"/sales/{sale_id}")
+                changes.changed_returns[returned.original_id] = number
+        return changes
+
+    def _find_retries(self, changes: _Changes, numbers: Sequence[str]) -> None:
+        """The sales that failed before and did not change since, by their number."""
+        found = {_number(raw) for raw in changes.wanted.values()}
+        for number in dict.fromkeys(numbers):
+            if number not in found:
+                raw = self._search(number)
+                if isinstance(raw, FailedOrder):
+                    changes.failures.append(raw)
+                else:
+                    changes.wanted[str(raw.get("id"))] = raw
+
+    def _add_returned_sales(self, changes: _Changes) -> None:
+        for sale_id, number in changes.changed_returns.items():
+            original = changes.wanted.get(sale_id) or self.data(f"/sales/{sale_id}")
             if isinstance(original, dict):
-                wanted[sale_id] = original
+                changes.wanted[sale_id] = original
             else:
-                failures.append(FailedOrder(number, f"the sale it returns ({sale_id}) is not in "
-                                            "the store: book the refund by hand.",
-                                            field="return_for"))
-        for sale_id, raw in wanted.items():
-            if query.statuses or raw.get("status") != PARKED:
-                yield self.read(raw, returns.get(sale_id, []))
-        yield from failures
+                changes.failures.append(FailedOrder(
+                    number, f"the sale it returns ({sale_id}) is not in the store: book the "
+                    "refund by hand.", field="return_for"))
+
+    def _add_remembered_return(self, changes: _Changes, sale_id: str, return_id: str) -> None:
+        """A return read in an earlier run, read again (it may have changed): its refund goes
+        before those read in this run, as it came before them."""
+        raw = self.data(f"/sales/{return_id}")
+        if not isinstance(raw, dict):
+            return    # gone from the store: nothing more was handed back by it
+        try:
+            returned = _return(raw, _number(raw), self.zone)
+        except OrderDataError:
+            return    # it failed on its own when it was read in its run
+        changes.refunds.setdefault(sale_id, []).insert(0, returned.refund)
 
     def _within(self, raw: Mapping[str, Any], query: OrderQuery) -> bool:
         since = query.modified_since
@@ -253,19 +352,23 @@ class _Reader:
     def by_numbers(self, numbers: tuple[str, ...]) -> Iterator[Order | FailedOrder]:
         """Sales by invoice number, through the search endpoint (the feed has no filter)."""
         for number in dict.fromkeys(n.strip() for n in numbers if n.strip()):
-            if self.cancel.cancelled:
-                raise Cancelled()
-            found = self.data("/search", {"type": "sales", "invoice_number": number})
-            matches = [raw for raw in found or [] if isinstance(raw, dict)
-                       and _number(raw) == number]
-            if not matches:
-                yield FailedOrder(number, f"No sale {number} in the Lightspeed store.",
-                                  field="number")
-            elif matches[0].get("return_for") or _is_return(matches[0]):
-                yield FailedOrder(number, "it is a return: it is booked as a refund of the sale "
-                                  "it returns, when that sale syncs.", field="return_for")
-            else:
-                yield self.read(matches[0], [])
+            raw = self._search(number)
+            yield raw if isinstance(raw, FailedOrder) else self.read(raw, [])
+
+    def _search(self, number: str) -> Mapping[str, Any] | FailedOrder:
+        """The sale with this invoice number, or why there is none to book."""
+        if self.cancel.cancelled:
+            raise Cancelled()
+        found = self.data("/search", {"type": "sales", "invoice_number": number})
+        matches = [raw for raw in found or [] if isinstance(raw, dict)
+                   and _number(raw) == number]
+        if not matches:
+            return FailedOrder(number, f"No sale {number} in the Lightspeed store.",
+                               field="number")
+        if matches[0].get("return_for") or _is_return(matches[0]):
+            return FailedOrder(number, "it is a return: it is booked as a refund of the sale "
+                               "it returns, when that sale syncs.", field="return_for")
+        return matches[0]
 
     def read(self, raw: Mapping[str, Any], refunds: list[Refund]) -> Order | FailedOrder:
         number = _number(raw)
@@ -330,18 +433,7 @@ def _order(raw: Mapping[str, Any], number: str, products: Mapping[str, Mapping[s
     total = amount_of(raw, "total_price", number) + amount_of(raw, "total_tax", number)
     payments = _payments(raw, number, zone)
     refunds = [refund for refund in refunds if refund.amount > ZERO]
-    paid = sum((payment.amount for payment in payments), ZERO)
-    refunded = sum((refund.amount for refund in refunds), ZERO)
-    if status == VOIDED:
-        payment_status = PaymentStatus.VOIDED
-    elif refunds and refunded >= total > ZERO:
-        payment_status = PaymentStatus.REFUNDED
-    elif paid >= total and (paid > ZERO or total == ZERO):
-        payment_status = PaymentStatus.PAID
-    elif paid > ZERO:
-        payment_status = PaymentStatus.PARTIALLY_PAID
-    else:
-        payment_status = PaymentStatus.UNPAID
+    payment_status = payment_status_of(total, payments, refunds, voided=status == VOIDED)
     buyer = Buyer(
         name=" ".join(str(customer[k]) for k in ("first_name", "last_name") if customer.get(k)),
         email=str(customer.get("email") or ""), company=str(customer.get("company_name") or ""),

@@ -43,6 +43,7 @@ from connex_desktop.sources.http import (
     RepeatGuard,
     StoreHttp,
     address_key,
+    override_address,
     require_https,
 )
 from connex_desktop.sources.timestamps import iso_utc, local_day, utc_instant
@@ -100,14 +101,7 @@ class LinnworksSource(PagedStoreSource):
 
     @property
     def api_override(self) -> str:
-        """The one address every call goes to when set (a proxy), else blank."""
-        given = self.settings.get("api_url", "").strip()
-        if not given:
-            return ""
-        try:
-            return require_https(given, STORE)
-        except SetupError as error:
-            raise SetupError(error.message, field="api_url") from None
+        return override_address(self.settings, STORE)
 
     @property
     def store_key(self) -> str:
@@ -152,7 +146,12 @@ class LinnworksSource(PagedStoreSource):
                 if cancel.cancelled:
                     raise Cancelled()
                 body = api.call("v1", "/api/PurchaseOrder/Get_PurchaseOrder",
-                                body={"pkPurchaseId": purchase_id})
+                                body={"pkPurchaseId": purchase_id}, refusable=True)
+                if body is None:    # asked for again by id, and deleted there meanwhile
+                    yield FailedOrder(purchase_id, "Linnworks refused to give this purchase "
+                                      "order: it has none with this id any more (deleted?).",
+                                      field="pkPurchaseId")
+                    continue
                 yield _read_purchase(body, purchase_id, suppliers, self.timezone)
 
     def fetch_orders(self, query: OrderQuery, cancel: CancelToken
@@ -220,16 +219,21 @@ class _Api:
         self.servers = {"v1": require_https(str(body["Server"]), STORE), "v2": f"{region}/v2"}
 
     def call(self, api: str, path: str, params: Mapping[str, Any] | None = None, *,
-             body: Mapping[str, Any] | None = None) -> Any:
+             body: Mapping[str, Any] | None = None, refusable: bool = False) -> Any:
         """The JSON answer of a GET on the `api` ("v1" or "v2") server (a POST of `body` when
-        one is given), signed in again once when the session ended meanwhile."""
+        one is given), signed in again once when the session ended meanwhile. `refusable`:
+        None when Linnworks refuses the request (400), which then fails one record only."""
         if not self.session:
             self.sign_in()
+        refused = (400,) if refusable else ()
         for renewed in (False, True):
             response = self.http.request("POST" if body is not None else "GET",
                                          self.servers[api] + path, params=params, json=body,
                                          headers={"Authorization": self.session},
-                                         cancel=self.cancel, allow=() if renewed else (401,))
+                                         cancel=self.cancel,
+                                         allow=refused if renewed else (*refused, 401))
+            if response.status_code in refused:
+                return None
             if response.status_code != 401:
                 return self.http.json(response)
             self.sign_in()

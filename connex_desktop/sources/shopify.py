@@ -104,7 +104,7 @@ query Orders($first: Int!, $after: String, $query: String!, $sortKey: OrderSortK
     nodes {{
       id name createdAt processedAt updatedAt cancelledAt
       displayFinancialStatus displayFulfillmentStatus
-      currencyCode taxesIncluded email poNumber
+      currencyCode taxesIncluded email poNumber tags sourceName paymentGatewayNames
       customer {{ id displayName }}
       billingAddress {{ {_ADDRESS} }}
       shippingAddress {{ {_ADDRESS} }}
@@ -644,6 +644,9 @@ def order_from_node(node: Mapping[str, Any], line_items: Sequence[Mapping[str, A
         refunds=refunds,
         notes=" ".join(notes),
         updated_at=_instant(node.get("updatedAt")),
+        tags=tuple(str(tag) for tag in node.get("tags") or ()),
+        channel=str(node.get("sourceName") or ""),
+        payment_gateways=tuple(str(name) for name in node.get("paymentGatewayNames") or ()),
         raw=dict(node),
     )
 

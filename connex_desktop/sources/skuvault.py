@@ -140,20 +140,18 @@ class SkuVaultSource(PagedStoreSource):
 
     def purchase_orders(self, since: datetime | None, cancel: CancelToken,
                         ids: Sequence[str] = ()) -> Iterator[PurchaseOrder | FailedOrder]:
-        """The purchase orders changed since `since` (None: all), or those numbered in `ids`
+        """The purchase orders changed since `since` (None: all), and those numbered in `ids`
         whatever their time and status."""
         currency, zone = self.currency, self.timezone
         with _Api(self, cancel) as api:
-            if ids:
-                rows: Iterable[Mapping[str, Any]] = api.purchase_orders(
-                    {"PONumbers": list(dict.fromkeys(ids))})
-            else:
-                window = {"ModifiedAfterDateTimeUtc": iso_utc(since),
-                          "ModifiedBeforeDateTimeUtc": iso_utc(datetime.fromtimestamp(
-                              self._clock(), UTC))} if since else {}
-                # getPOs leaves completed purchase orders out unless asked for by status.
-                rows = itertools.chain(api.purchase_orders(window), api.purchase_orders(
-                    {**window, "Status": PO_COMPLETED}))
+            window = {"ModifiedAfterDateTimeUtc": iso_utc(since),
+                      "ModifiedBeforeDateTimeUtc": iso_utc(datetime.fromtimestamp(
+                          self._clock(), UTC))} if since else {}
+            # getPOs leaves completed purchase orders out unless asked for by status.
+            rows: Iterable[Mapping[str, Any]] = itertools.chain(
+                api.purchase_orders(window),
+                api.purchase_orders({**window, "Status": PO_COMPLETED}),
+                api.purchase_orders({"PONumbers": list(dict.fromkeys(ids))}) if ids else ())
             seen: set[str] = set()
             for raw in rows:
                 number = str(raw.get("PoNumber") or raw.get("PoId") or "?")

@@ -249,7 +249,18 @@ def _order(raw: Mapping[str, Any], number: str) -> Order:
         tax=amount_of(raw, "total_tax", number),
         shipping_tax_rate=_shipping_rate(raw, rates),
         payments=tuple(payments), refunds=refunds, notes=_notes(raw),
-        updated_at=_gmt_datetime(raw.get("date_modified_gmt")), raw=raw)
+        updated_at=_gmt_datetime(raw.get("date_modified_gmt")),
+        tags=_meta_tags(raw), channel=str(raw.get("created_via") or ""),
+        payment_gateways=(str(raw["payment_method"]),) if raw.get("payment_method") else (),
+        raw=raw)
+
+
+def _meta_tags(raw: Mapping[str, Any]) -> tuple[str, ...]:
+    """The order's meta data as "key=value" tags, for rules (WooCommerce has no order tags);
+    only plain values: a plugin's nested records say nothing a rule could match."""
+    return tuple(f"{meta.get('key')}={meta.get('value')}" for meta in raw.get("meta_data") or ()
+                 if isinstance(meta, Mapping) and meta.get("key")
+                 and isinstance(meta.get("value"), str | int | float | bool))
 
 
 def _item_lines(raw: Mapping[str, Any], rates: Mapping[str, Decimal],

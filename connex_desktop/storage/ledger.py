@@ -80,6 +80,14 @@ class LedgerRepository:
             found.setdefault(entry.order_id, {})[entry.doc_key] = entry
         return found
 
+    def with_order_prefix(self, realm_id: str, store_key: str, prefix: str) -> list[LedgerRow]:
+        """The rows of one kind of sync item (their order ids start with `prefix`), oldest
+        first."""
+        rows = self._db.query(
+            "SELECT * FROM ledger WHERE realm_id = ? AND store_key = ? AND substr(order_id, 1, ?)"
+            " = ? ORDER BY id", (realm_id, store_key, len(prefix), prefix))
+        return [_row(row) for row in rows]
+
     def unconfirmed(self, realm_id: str, store_key: str) -> list[LedgerRow]:
         """Rows still planned: sent (or about to be) when a run stopped without an answer."""
         rows = self._db.query(

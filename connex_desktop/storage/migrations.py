@@ -141,6 +141,26 @@ MIGRATIONS: tuple[Migration, ...] = (
                 PRIMARY KEY (realm_id, entity, record_id))""",
         ),
     ),
+    Migration(
+        "run_orders: which kind of sync item each row is (an order, or the store's own "
+        "purchase order), so failed orders are retried as orders and POs as POs",
+        (
+            "ALTER TABLE run_orders ADD COLUMN item TEXT NOT NULL DEFAULT 'order'",
+        ),
+    ),
+    Migration(
+        "run_orders: the fix the app can make for a failed order (core.errors.Fix, encoded), "
+        "so the sync log offers it",
+        (
+            "ALTER TABLE run_orders ADD COLUMN fix TEXT NOT NULL DEFAULT ''",
+        ),
+    ),
+    Migration(
+        "run_orders: the connection's rule that decided each order ('': its own settings)",
+        (
+            "ALTER TABLE run_orders ADD COLUMN rule TEXT NOT NULL DEFAULT ''",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

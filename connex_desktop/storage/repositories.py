@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from connex_desktop.core.app_settings import AppSetting
 from connex_desktop.core.connection import Connection
-from connex_desktop.core.errors import ErrorKind, SetupError
+from connex_desktop.core.errors import ErrorKind, Fix, SetupError
 from connex_desktop.core.redaction import redact
 from connex_desktop.core.result import (
     BookedDocument,
@@ -299,6 +299,11 @@ def month_start(now: datetime) -> datetime:
     return now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
+# The kinds of sync item a run records: the store's orders, and its own purchase orders.
+ORDER_ITEM = "order"
+PURCHASE_ORDER_ITEM = "purchase_order"
+
+
 @dataclass(frozen=True)
 class RunOrderRecord:
     run_id: int
@@ -310,6 +315,10 @@ class RunOrderRecord:
     error_kind: str        # an ErrorKind value for a failed order, else ""
     documents: tuple[BookedDocument, ...]
     customer: str = ""     # the buyer as the store names them ("" when the order was unreadable)
+    item: str = ORDER_ITEM  # the kind of sync item: an order, or a purchase order (its vendor
+    #                         is then in `customer`)
+    fix: Fix | None = None   # what the app can do about a failed order, where it can
+    rule: str = ""         # the connection's rule that decided the order ("": its own settings)
 
 
 class RunRepository:
@@ -331,21 +340,25 @@ class RunRepository:
     def record_order(self, run_id: int, order_id: str, order_number: str,
                      outcome: OrderOutcome | str, message: str = "", detail: str = "",
                      error_kind: ErrorKind | str = "",
-                     documents: Iterable[BookedDocument] = (), customer: str = "") -> None:
-        """What the run did with one order; recording the same order again replaces it."""
+                     documents: Iterable[BookedDocument] = (), customer: str = "",
+                     item: str = ORDER_ITEM, fix: Fix | None = None, rule: str = "") -> None:
+        """What the run did with one order (or other sync `item`); recording the same one
+        again replaces it."""
         documents_json = json.dumps(
             [{"kind": doc.kind.value, "qb_id": doc.qb_id, "doc_number": doc.doc_number,
               "total": str(doc.total)} for doc in documents], ensure_ascii=False)
         self._db.execute(
             "INSERT INTO run_orders (run_id, order_id, order_number, outcome, message, detail,"
-            " error_kind, documents, customer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " error_kind, documents, customer, item, fix, rule)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (run_id, order_id) DO UPDATE SET order_number = excluded.order_number,"
             " outcome = excluded.outcome, message = excluded.message, detail = excluded.detail,"
             " error_kind = excluded.error_kind, documents = excluded.documents,"
-            " customer = excluded.customer",
+            " customer = excluded.customer, item = excluded.item, fix = excluded.fix,"
+            " rule = excluded.rule",
             (run_id, order_id, order_number, OrderOutcome(outcome).value, redact(message),
              redact(detail), ErrorKind(error_kind).value if error_kind else "", documents_json,
-             customer))
+             customer, item, fix.encode() if fix else "", rule))
 
     def finish(self, run_id: int, result: SyncResult) -> None:
         self._db.execute(
@@ -399,17 +412,36 @@ class RunRepository:
         By number, as they are fetched again: an order the store could not read was recorded
         under its number, and once read, under the store's id for it.
         """
+        return [order.order_number for order in self.failed_orders(connection_id)]
+
+    def failed_orders(self, connection_id: int) -> builtins.list[RunOrderRecord]:
+        """The orders' failures still standing, oldest run first: each order's latest outcome
+        in a real run, where that is a failure."""
+        return self._latest(connection_id, ORDER_ITEM, "order_number", OrderOutcome.FAILED)
+
+    def latest_item_ids(self, connection_id: int, item: str, outcome: OrderOutcome,
+                        message_start: str = "") -> builtins.list[str]:
+        """The ids (as recorded) of a kind of sync item whose latest outcome in a real run is
+        `outcome` (with a message that starts so), e.g. the store's purchase orders to ask
+        for again."""
+        return [record.order_id for record in
+                self._latest(connection_id, item, "order_id", outcome, message_start)]
+
+    def _latest(self, connection_id: int, item: str, key: str, outcome: OrderOutcome,
+                message_start: str = "") -> builtins.list[RunOrderRecord]:
+        """The items of a kind whose latest outcome (by `key`) in a real run is `outcome`."""
+        assert key in ("order_number", "order_id")
         rows = self._db.query(
-            """SELECT order_number FROM (
-                   SELECT o.order_number, o.outcome, o.run_id, o.rowid AS position,
-                          row_number() OVER (PARTITION BY o.order_number
+            f"""SELECT * FROM (
+                   SELECT o.*, o.rowid AS position,
+                          row_number() OVER (PARTITION BY o.{key}
                                              ORDER BY o.run_id DESC, o.rowid DESC) AS recency
                    FROM run_orders AS o JOIN runs AS r ON r.id = o.run_id
-                   WHERE r.connection_id = ? AND r.dry_run = 0)
-               WHERE recency = 1 AND outcome = ?
+                   WHERE r.connection_id = ? AND r.dry_run = 0 AND o.item = ?)
+               WHERE recency = 1 AND outcome = ? AND substr(message, 1, ?) = ?
                ORDER BY run_id, position""",
-            (connection_id, OrderOutcome.FAILED.value))
-        return [row["order_number"] for row in rows]
+            (connection_id, item, outcome.value, len(message_start), message_start))
+        return [self._order(row) for row in rows]
 
     def mark_undone(self, run_id: int, message: str, *, complete: bool) -> None:
         """An undo of the run deleted documents; `complete`: none of them is left."""
@@ -453,7 +485,8 @@ class RunRepository:
         return RunOrderRecord(
             run_id=row["run_id"], order_id=row["order_id"], order_number=row["order_number"],
             outcome=OrderOutcome(row["outcome"]), message=row["message"], detail=row["detail"],
-            error_kind=row["error_kind"], documents=documents, customer=row["customer"])
+            error_kind=row["error_kind"], documents=documents, customer=row["customer"],
+            item=row["item"], fix=Fix.decode(row["fix"]), rule=row["rule"])
 
 
 # ── cursors and settings ────────────────────────────────────────────────────────────────────

@@ -13,11 +13,16 @@ from pathlib import Path
 from connex_desktop.core.ledger_state import LedgerState
 from connex_desktop.core.result import BookedDocument, OrderOutcome
 from connex_desktop.storage.ledger import LedgerRepository
-from connex_desktop.storage.repositories import RunOrderRecord, RunRecord, RunRepository
+from connex_desktop.storage.repositories import (
+    PURCHASE_ORDER_ITEM,
+    RunOrderRecord,
+    RunRecord,
+    RunRepository,
+)
 
 OUTCOME_WORDS = {OrderOutcome.BOOKED: "Booked", OrderOutcome.SKIPPED: "Skipped",
                  OrderOutcome.FAILED: "Failed", OrderOutcome.PLANNED: "Would book"}
-CSV_COLUMNS = ("Run", "Started", "Trigger", "Preview", "Order", "Customer", "Result",
+CSV_COLUMNS = ("Run", "Started", "Trigger", "Preview", "Order", "Customer", "Result", "Rule",
                "Document type", "Document number", "QuickBooks Id", "Amount", "Reason", "Details")
 
 # OWASP's CSV injection rule: a spreadsheet runs a cell starting with one of these as a formula.
@@ -54,6 +59,14 @@ def order_result(order: RunOrderRecord, undone: frozenset[tuple[str, str]]) -> s
     return OUTCOME_WORDS.get(order.outcome, order.outcome.value)
 
 
+def item_label(order: RunOrderRecord) -> str:
+    """The order's number; a store purchase order's (its vendor in the customer column) says
+    so, listed beside the orders."""
+    if order.item == PURCHASE_ORDER_ITEM:
+        return f"{order.order_number} (purchase order)"
+    return order.order_number
+
+
 def log_rows(runs: Iterable[RunRecord], repository: RunRepository,
              ledger: LedgerRepository) -> Iterator[tuple[str, ...]]:
     """Every run's orders in CSV_COLUMNS, one row per document (or per order without one)."""
@@ -64,7 +77,7 @@ def log_rows(runs: Iterable[RunRecord], repository: RunRepository,
         for order in repository.orders(run.id):
             outcome = order_result(order, undone)
             for doc in order.documents or (None,):
-                yield (*head, order.order_number, order.customer, outcome,
+                yield (*head, item_label(order), order.customer, outcome, order.rule,
                        doc.kind.label if doc else "", doc.doc_number if doc else "",
                        doc.qb_id if doc else "", str(doc.total) if doc else "",
                        order.message, order.detail)
@@ -94,6 +107,7 @@ class Shown(enum.StrEnum):
     CLOSED = "skipped: cancelled or refunded"
     STATUS = "skipped: status not synced"
     UNPAID = "skipped: not paid in full"
+    RULE = "skipped: by a rule"
     SKIPPED_OTHER = "skipped: other reasons"
 
 
@@ -104,6 +118,7 @@ _SKIP_REASONS = (
     (Shown.CLOSED, re.compile(r"^Skipped: the order is .* and was never booked")),
     (Shown.STATUS, re.compile(r"^Skipped: its status .* is not one this connection syncs")),
     (Shown.UNPAID, re.compile(r"^Skipped: it is not paid in full")),
+    (Shown.RULE, re.compile(r"^Skipped: rule '.*' skips it")),
 )
 _OUTCOME_SHOWN = {OrderOutcome.FAILED: Shown.FAILED, OrderOutcome.BOOKED: Shown.BOOKED,
                   OrderOutcome.PLANNED: Shown.PLANNED}
@@ -126,6 +141,14 @@ def document_name(document: BookedDocument) -> str:
 
 def documents_text(order: RunOrderRecord) -> str:
     return ", ".join(document_name(doc) for doc in order.documents)
+
+
+def reason_text(order: RunOrderRecord) -> str:
+    """The log's reason for an order, naming the rule that decided it unless the message does."""
+    by_rule = f"rule '{order.rule}'"
+    if order.rule and by_rule not in order.message:
+        return f"By {by_rule}. {sentence(order.message)}".strip()
+    return sentence(order.message)
 
 
 def sentence(message: str) -> str:
@@ -151,8 +174,8 @@ class LogRow:
 def log_table(orders: Iterable[RunOrderRecord],
               undone: frozenset[tuple[str, str]]) -> list[LogRow]:
     """The rows of a run's orders, in the order the run recorded them."""
-    return [LogRow(order, (order.order_number, order.customer, order_result(order, undone),
-                           documents_text(order), sentence(order.message)), shown_as(order))
+    return [LogRow(order, (item_label(order), order.customer, order_result(order, undone),
+                           documents_text(order), reason_text(order)), shown_as(order))
             for order in orders]
 
 

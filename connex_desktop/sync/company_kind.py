@@ -5,7 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from connex_desktop.quickbooks.references import ReferenceCache
-from connex_desktop.sync.company_setup import company_tax, home_currency, multicurrency
+from connex_desktop.sync.company_setup import (
+    class_tracking,
+    company_tax,
+    home_currency,
+    location_label,
+    multicurrency,
+    tracks_locations,
+)
+from connex_desktop.sync.planner import ClassTracking
 from connex_desktop.sync.tax import CompanyTax, TaxModel
 
 # What a VAT/GST company's tax is called where it is (CompanyInfo.Country, code or name).
@@ -17,11 +25,15 @@ COUNTRY_NAMES = {"US": "United States", "USA": "United States", "GB": "United Ki
 
 @dataclass(frozen=True)
 class CompanyKind:
-    """What decides how the company's documents are taxed and in which currencies."""
+    """What decides how the company's documents are taxed and in which currencies, and
+    whether they carry a class and a location."""
 
     tax: CompanyTax
     home_currency: str
     multicurrency: bool
+    class_tracking: ClassTracking = ClassTracking.OFF
+    track_locations: bool = False
+    location_label: str = "Location"    # what the company calls its locations
 
     @property
     def tax_mode(self) -> str:
@@ -34,7 +46,12 @@ class CompanyKind:
     def describe(self) -> str:
         country = COUNTRY_NAMES.get(self.tax.country, self.tax.country.title())
         currencies = "multicurrency on" if self.multicurrency else "multicurrency off"
-        return f"{country}, {self.tax_mode}, home currency {self.home_currency}, {currencies}."
+        tracked = [f"classes per {self.class_tracking.value}"] * (
+            self.class_tracking is not ClassTracking.OFF)
+        tracked += [f"{self.location_label.lower()}s"] * self.track_locations
+        tracking = f"; it tracks {' and '.join(tracked)}" if tracked else ""
+        return (f"{country}, {self.tax_mode}, home currency {self.home_currency}, "
+                f"{currencies}{tracking}.")
 
     def rate_table(self) -> dict[str, str]:
         """A VAT/GST company's sales rates → its first sales code of each (the code the engine
@@ -53,4 +70,6 @@ def company_kind(refs: ReferenceCache) -> CompanyKind:
     and rates)."""
     preferences = refs.preferences()
     return CompanyKind(company_tax(preferences, refs.company_info(), refs),
-                       home_currency(preferences), multicurrency(preferences))
+                       home_currency(preferences), multicurrency(preferences),
+                       class_tracking(preferences), tracks_locations(preferences),
+                       location_label(preferences))

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from connex_desktop.core.connection import Connection, MissingItemPolicy, TaxPolicy
+from connex_desktop.core.connection import (
+    Connection,
+    MissingItemPolicy,
+    QuickBooksProduct,
+    TaxPolicy,
+)
 from connex_desktop.core.errors import SetupError
-from connex_desktop.core.quickbooks_rules import PURCHASE_ORDER_PLANS
+from connex_desktop.core.quickbooks_rules import (
+    DESKTOP_LIMITS,
+    ONLINE_LIMITS,
+    PURCHASE_ORDER_PLANS,
+)
+from connex_desktop.core.rules import Rule
 from connex_desktop.quickbooks.references import ReferenceCache
-from connex_desktop.sync.planner import CompanySetup
+from connex_desktop.sync.planner import ClassTracking, CompanySetup, tracking
 from connex_desktop.sync.tax import CompanyTax, TaxModel, read_company_tax
 
 
@@ -20,7 +31,12 @@ def numbering_problem(connection: Connection, preferences: Mapping[str, Any]) ->
         return ("Custom transaction numbers are off in QuickBooks, so it would not keep the "
                 "order numbers. Turn on 'Custom transaction numbers' in QuickBooks (Account and "
                 "settings, Sales), or choose 'Use QuickBooks numbering' for this connection.")
-    if connection.mode.books_estimate and sales_forms.get("AllowEstimates") is False:
+    if (any(mode.books_estimate for mode in connection.modes)
+            and sales_forms.get("AllowEstimates") is False):
+        if connection.quickbooks.product is QuickBooksProduct.DESKTOP:
+            return ("QuickBooks Desktop Pro has no sales orders (Premier and Enterprise have "
+                    "them), and this connection books sales orders. Choose a mode without "
+                    "sales orders for it.")
         return ("Estimates are turned off in QuickBooks, and this connection books sales orders "
                 "as estimates. Turn on estimates in QuickBooks (Account and settings, Sales).")
     return None
@@ -32,21 +48,28 @@ def company_problem(connection: Connection, refs: ReferenceCache,
     when the connection books purchase orders."""
     return numbering_problem(connection, preferences) or (
         purchase_order_problem(connection, refs.company_info())
-        if connection.mode.books_purchase_orders else None)
+        if books_purchase_orders(connection) else None)
 
 
 def purchase_order_problem(connection: Connection,
                            company_info: Mapping[str, Any]) -> str | None:
     """Why the company's QuickBooks plan rules out this connection's purchase orders."""
-    if not connection.mode.books_purchase_orders:
+    if not books_purchase_orders(connection):
         return None
     plan = next((str(pair.get("Value") or "") for pair in company_info.get("NameValue") or []
                  if pair.get("Name") == "OfferingSku"), "")
     if not plan or any(word in plan.split() for word in PURCHASE_ORDER_PLANS):
         return None   # a company that does not say is given the benefit of the doubt
     return (f"This connection books purchase orders, which only QuickBooks Online Plus and "
-            f"Advanced have; this company is on {plan}. Choose a mode without purchase orders, "
-            "or upgrade the QuickBooks plan.")
+            f"Advanced have; this company is on {plan}. Choose a mode without purchase orders "
+            "(and do not sync the store's own), or upgrade the QuickBooks plan.")
+
+
+def books_purchase_orders(connection: Connection) -> bool:
+    """Whether the connection writes purchase orders: built from sales (by itself or one of its
+    rules), or the store's own."""
+    return (any(mode.books_purchase_orders for mode in connection.modes)
+            or connection.sync_purchase_orders)
 
 
 def company_setup(connection: Connection, preferences: Mapping[str, Any],
@@ -57,16 +80,6 @@ def company_setup(connection: Connection, preferences: Mapping[str, Any],
     mapping = connection.mapping
     sales_forms = preferences.get("SalesFormsPrefs") or {}
     tax_prefs = preferences.get("TaxPrefs") or {}
-
-    def named(kind: str, name: str, find: Any, setting: str) -> dict[str, Any] | None:
-        if not name.strip():
-            return None
-        record = find(name)
-        if record is None:
-            raise SetupError(f"The {kind} '{name}' chosen for this connection is not in "
-                             "QuickBooks (or is inactive); choose another in the mapping.",
-                             field=setting)
-        return dict(record)
 
     fallback = (named("fallback item", mapping.fallback_item, refs.item_by_name, "fallback_item")
                 if mapping.missing_items is MissingItemPolicy.FALLBACK else None)
@@ -82,7 +95,7 @@ def company_setup(connection: Connection, preferences: Mapping[str, Any],
         raise SetupError(unknown, field="tax_codes")
     income = (refs.account_by_type("Income", "SalesOfProductIncome")
               or refs.account_by_type("Income"))
-    return CompanySetup(
+    setup = CompanySetup(
         custom_txn_numbers=sales_forms.get("CustomTxnNumbers") is not False,
         using_sales_tax=tax_prefs.get("UsingSalesTax") is not False,
         allow_shipping=sales_forms.get("AllowShipping") is not False,
@@ -107,14 +120,68 @@ def company_setup(connection: Connection, preferences: Mapping[str, Any],
                             "shipping_item"),
         tax_item=tax_item,
         store_label=store_label,
+        limits=(DESKTOP_LIMITS if connection.quickbooks.product is QuickBooksProduct.DESKTOP
+                else ONLINE_LIMITS),
         tax=tax,
+        class_tracking=class_tracking(preferences),
+        track_locations=tracks_locations(preferences),
+        location_label=location_label(preferences),
     )
+    tracking(mapping, setup, refs)    # the mapping's class and location are the company's
+    return dataclasses.replace(setup, by_rule={
+        rule.name: found for rule in connection.rules
+        if (found := rule_refs(rule, connection, setup, refs))})
+
+
+def named(kind: str, name: str, find: Any, setting: str,
+          where: str = "chosen for this connection",
+          fix: str = "choose another in the mapping") -> dict[str, Any] | None:
+    """The record `find` finds by `name` ("": None); SetupError when QuickBooks has none."""
+    if not name.strip():
+        return None
+    record = find(name)
+    if record is None:
+        raise SetupError(f"The {kind} '{name}' {where} is not in QuickBooks (or is "
+                         f"inactive); {fix}.", field=setting)
+    return dict(record)
+
+
+def rule_refs(rule: Rule, connection: Connection, setup: CompanySetup,
+              refs: ReferenceCache) -> dict[str, Any]:
+    """The refs a rule's actions name in place of the mapping's, by CompanySetup field; its
+    class and location are checked here, so one QuickBooks lacks stops the run naming it."""
+    where, fix = f"of the rule '{rule.name}'", "choose another in the rule"
+    found = {"payment_method": named("payment method", rule.payment_method,
+                                     refs.payment_method_by_name, "rules", where, fix),
+             "deposit_account": named("deposit account", rule.deposit_account,
+                                      refs.account_by_name, "rules", where, fix)}
+    tracking(connection.under_rule(rule).mapping, setup, refs, rule=rule.name)
+    return {key: ref(record) for key, record in found.items() if record is not None}
 
 
 def ref(record: Mapping[str, Any] | None) -> dict[str, str] | None:
     if record is None:
         return None
     return {"value": str(record["Id"]), "name": str(record.get("Name", ""))}
+
+
+def class_tracking(preferences: Mapping[str, Any]) -> ClassTracking:
+    accounting = preferences.get("AccountingInfoPrefs") or {}
+    if accounting.get("ClassTrackingPerTxn") is True:
+        return ClassTracking.PER_TRANSACTION
+    if accounting.get("ClassTrackingPerTxnLine") is True:
+        return ClassTracking.PER_LINE
+    return ClassTracking.OFF
+
+
+def tracks_locations(preferences: Mapping[str, Any]) -> bool:
+    return (preferences.get("AccountingInfoPrefs") or {}).get("TrackDepartments") is True
+
+
+def location_label(preferences: Mapping[str, Any]) -> str:
+    """What the company calls its locations ("Store", "Division"…): DepartmentTerminology."""
+    accounting = preferences.get("AccountingInfoPrefs") or {}
+    return str(accounting.get("DepartmentTerminology") or "").strip() or "Location"
 
 
 def home_currency(preferences: Mapping[str, Any]) -> str:

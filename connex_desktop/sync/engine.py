@@ -14,7 +14,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from connex_desktop.core.connection import Connection
+from connex_desktop.core.connection import (
+    Connection,
+    DesktopTransport,
+    QuickBooksCompany,
+    QuickBooksProduct,
+)
 from connex_desktop.core.errors import (
     Cancelled,
     ConnexError,
@@ -27,14 +32,14 @@ from connex_desktop.core.progress import CancelToken, ProgressCallback, ignore_p
 from connex_desktop.core.result import OrderFailure, RunStatus, RunTrigger, SyncResult
 from connex_desktop.core.secret_store import SecretStore, connection_secret_key
 from connex_desktop.core.writing import DocumentWriter
-from connex_desktop.quickbooks.client import QuickBooksClient
 from connex_desktop.quickbooks.references import ReferenceCache, ReferenceStore
-from connex_desktop.quickbooks.writer import IN_FLIGHT_REQUESTS, QuickBooksOnlineWriter
+from connex_desktop.quickbooks.writer import IN_FLIGHT_REQUESTS
 from connex_desktop.sources.base import (
     FailedOrder,
     OrderQuery,
     Source,
     missing_settings,
+    purchase_order_sync_unavailable,
     purchase_orders_unavailable,
 )
 from connex_desktop.storage.database import StorageError
@@ -45,7 +50,10 @@ from connex_desktop.storage.repositories import (
     RunRepository,
 )
 from connex_desktop.storage.sync_locks import SyncLocks
+from connex_desktop.sync.back_end import STORE_PURCHASE_ORDERS_NOT_ON_DESKTOP, QuickBooksBackEnd
 from connex_desktop.sync.company_setup import company_problem
+from connex_desktop.sync.purchase_orders import CURSOR_NAME as PURCHASE_ORDERS_CURSOR
+from connex_desktop.sync.purchase_orders import PurchaseOrderSync
 from connex_desktop.sync.reconcile import Reconciler
 from connex_desktop.sync.run_state import RunStopped, SyncRun
 from connex_desktop.sync.sending import DocumentSender
@@ -55,6 +63,9 @@ log = logging.getLogger(__name__)
 
 WINDOW_ORDERS = 120          # orders planned and written together, in dependency rounds
 CURSOR_NAME = "modified_since"
+# The store's own position in its change feed (e.g. Lightspeed X's version), as the source
+# left it: moved only with the time cursor, when the run is confirmed.
+SOURCE_CURSOR_NAME = "source_position"
 CURSOR_OVERLAP = timedelta(hours=1)   # re-read a little before the cursor; the ledger de-dupes
 # A plain sync also fetches again this many orders whose last attempt failed, those that failed
 # longest ago first, so failures heal by themselves once their cause is fixed.
@@ -83,14 +94,14 @@ class Engine:
     """Books a connection's orders into its QuickBooks company. Qt-free; the GUI and CLI share it.
 
     Wiring comes from app.py: `source_for` builds a connection's source (with its secrets),
-    `client_for` a QuickBooks client for its company.
+    `client_for` the back-end of its QuickBooks company (Online's client, or Desktop's).
     """
 
     def __init__(self, *, runs: RunRepository, ledger: LedgerRepository,
                  cursors: CursorRepository, connections: ConnectionRepository,
                  secrets: SecretStore,
                  source_for: Callable[[Connection], Source],
-                 client_for: Callable[[Connection], QuickBooksClient],
+                 client_for: Callable[[Connection], QuickBooksBackEnd],
                  source_kinds: Mapping[str, type[Source]],
                  window_orders: int = WINDOW_ORDERS,
                  requests_in_flight: int = IN_FLIGHT_REQUESTS,
@@ -120,7 +131,9 @@ class Engine:
     def prepare(self, connection: Connection) -> str | None:
         """Why this connection cannot sync right now, in plain words; None when it can."""
         problem = self._local_problem(connection)
-        if problem:
+        if problem or waits_for_web_connector(connection.quickbooks):
+            # Through the Web Connector QuickBooks answers only when it calls, on its own
+            # schedule: the company is checked when the run starts.
             return problem
         try:
             client = self.client_for(connection)
@@ -150,8 +163,14 @@ class Engine:
             return (f"The store setting '{setting.label}' ({setting.name}) is missing; set it "
                     f"first (command line: {setting.cli_option}).")
         unavailable = purchase_orders_unavailable(source_kind)
-        if connection.mode.books_purchase_orders and unavailable:
+        if any(mode.books_purchase_orders for mode in connection.modes) and unavailable:
             return f"{unavailable} Choose a mode without purchase orders for this connection."
+        if (connection.sync_purchase_orders
+                and connection.quickbooks.product is QuickBooksProduct.DESKTOP):
+            return STORE_PURCHASE_ORDERS_NOT_ON_DESKTOP
+        unavailable = purchase_order_sync_unavailable(source_kind)
+        if connection.sync_purchase_orders and unavailable:
+            return f"{unavailable} Turn off 'Sync purchase orders' for this connection."
         return None
 
     # ---- the run -------------------------------------------------------------------------
@@ -194,9 +213,10 @@ class Engine:
         # sync tries again.
         failing_before = ([] if request.dry_run
                           else self.runs.failed_order_numbers(connection.id))
-        retry_later, healing_note = False, ""
+        retry_later, healing_note, reached = False, "", ""
         try:
-            retry_later, healing_note = self._connect_and_sync(request, result, failing_before)
+            retry_later, healing_note, reached = self._connect_and_sync(request, result,
+                                                                        failing_before)
         except Cancelled:
             result.status = RunStatus.CANCELLED
             result.message = "The sync was cancelled; the next sync goes on where it stopped."
@@ -214,12 +234,13 @@ class Engine:
         if healing_note and result.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL):
             result.message = healing_note
         moves_cursor = request.default_query and not request.dry_run and not retry_later
-        self._record_end(connection, result, started if moves_cursor else None)
+        self._record_end(connection, result, started if moves_cursor else None, reached)
         return result
 
     def _connect_and_sync(self, request: _RunRequest, result: SyncResult,
-                          failing_before: list[str]) -> tuple[bool, str]:
-        """Whether a failure asks to retry later, and the note on earlier failures tried again."""
+                          failing_before: list[str]) -> tuple[bool, str, str]:
+        """Whether a failure asks to retry later, the note on earlier failures tried again,
+        and where the store's own change feed now stands ("" when it keeps none)."""
         problem = self._local_problem(request.connection)
         if problem:
             raise SetupError(problem)
@@ -230,8 +251,8 @@ class Engine:
             result.quickbooks = client.usage()
             client.close()
 
-    def _sync(self, request: _RunRequest, result: SyncResult, client: QuickBooksClient,
-              failing_before: list[str]) -> tuple[bool, str]:
+    def _sync(self, request: _RunRequest, result: SyncResult, client: QuickBooksBackEnd,
+              failing_before: list[str]) -> tuple[bool, str, str]:
         """The phases of a run: reconcile, then fetch, plan and write window by window."""
         connection, cancel = request.connection, request.cancel
         source = self.source_for(connection)
@@ -268,17 +289,20 @@ class Engine:
                                       - set(failing_before))
         healing_note = _healing_note(failed_before, run.order_numbers, result.errors,
                                      result.new_failures)
+        if connection.sync_purchase_orders and request.default_query and not cancel.cancelled:
+            # After the orders' own reckoning: their notes speak of orders only.
+            PurchaseOrderSync(run, writer, source, self.cursors, self.clock()).sync(cancel)
         if cancel.cancelled:
             raise Cancelled()
-        return run.retry_later, healing_note
+        return run.retry_later, healing_note, source.cursor_reached
 
     def reference_cache(self, connection: Connection,
-                        client: QuickBooksClient) -> ReferenceCache:
-        return ReferenceCache(client, self.references, realm_id=connection.quickbooks.realm_id,
-                              clock=self.clock)
+                        client: QuickBooksBackEnd) -> ReferenceCache:
+        return ReferenceCache(client, self.references if client.lists_kept else None,
+                              realm_id=connection.quickbooks.realm_id, clock=self.clock)
 
-    def _writer(self, client: QuickBooksClient) -> DocumentWriter:
-        return QuickBooksOnlineWriter(client, in_flight=self.requests_in_flight)
+    def _writer(self, client: QuickBooksBackEnd) -> DocumentWriter:
+        return client.writer(in_flight=self.requests_in_flight)
 
     def _book_windows(self, run: SyncRun, sender: DocumentSender,
                       orders: Iterable[Order | FailedOrder], cancel: CancelToken) -> None:
@@ -294,12 +318,17 @@ class Engine:
             run.fetched_all()
 
     def _record_end(self, connection: Connection, result: SyncResult,
-                    cursor: datetime | None) -> None:
-        """The run's end in its history, and the cursor moved to `cursor` when given."""
+                    cursor: datetime | None, source_cursor: str = "") -> None:
+        """The run's end in its history, and the cursors moved to `cursor` and
+        `source_cursor` when given."""
         assert connection.id is not None and result.run_id is not None
         try:
             if cursor is not None and result.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL):
                 self.cursors.set(connection.id, CURSOR_NAME, cursor.isoformat())
+                if connection.sync_purchase_orders:
+                    self.cursors.set(connection.id, PURCHASE_ORDERS_CURSOR, cursor.isoformat())
+                if source_cursor:
+                    self.cursors.set(connection.id, SOURCE_CURSOR_NAME, source_cursor)
             self.runs.finish(result.run_id, result)
         except StorageError as error:
             # The run stays "running" in the history until the next run marks it interrupted;
@@ -332,7 +361,14 @@ class Engine:
             return query
         cursor = self.cursors.get(connection.id, CURSOR_NAME)
         since = datetime.fromisoformat(cursor) - CURSOR_OVERLAP if cursor else None
-        return OrderQuery(modified_since=since, statuses=connection.statuses)
+        return OrderQuery(modified_since=since, statuses=connection.statuses,
+                          source_cursor=self.cursors.get(connection.id, SOURCE_CURSOR_NAME)
+                          or "")
+
+
+def waits_for_web_connector(company: QuickBooksCompany) -> bool:
+    return (company.product is QuickBooksProduct.DESKTOP
+            and company.desktop_transport is DesktopTransport.WEB_CONNECTOR)
 
 
 def _healing_note(failed_before: list[str], tried: set[str],

@@ -13,6 +13,8 @@ from connex_desktop.core.result import DocumentKind, OrderFailure
 from connex_desktop.core.writing import DocumentWriter, NumberTaken, Stored, Write, WriteOutcome
 from connex_desktop.quickbooks.errors import QuickBooksFault
 from connex_desktop.storage.ledger import Confirmation, LedgerRow
+from connex_desktop.storage.repositories import ORDER_ITEM, PURCHASE_ORDER_ITEM
+from connex_desktop.sync.planner.store_purchase_orders import LEDGER_PREFIX
 from connex_desktop.sync.run_state import (
     RunStopped,
     SyncRun,
@@ -135,7 +137,8 @@ class Reconciler:
             row.order_number,
             f"its {document} left unconfirmed by an earlier sync could not be checked with "
             f"QuickBooks ({problem}). Nothing more is booked for the order until it is; look "
-            "for the document in QuickBooks."))
+            "for the document in QuickBooks."), item=(
+                PURCHASE_ORDER_ITEM if row.order_id.startswith(LEDGER_PREFIX) else ORDER_ITEM))
 
     def _find_by_memo(self, rows: list[LedgerRow]) -> dict[str, dict[str, Any]]:
         """Documents without a number of ours (payments, and those QuickBooks numbers), found

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from connex_desktop.core.connection import Connection
-from connex_desktop.core.errors import ConnexError, ErrorKind, SetupError
+from connex_desktop.core.errors import ConnexError, ErrorKind, Fix, SetupError
 from connex_desktop.core.model import Order
 from connex_desktop.core.money import MoneyError, money
 from connex_desktop.core.progress import Progress, ProgressCallback
@@ -19,11 +19,15 @@ from connex_desktop.core.result import (
     OrderOutcome,
     SyncResult,
 )
-from connex_desktop.quickbooks.client import QuickBooksClient
 from connex_desktop.quickbooks.references import ReferenceCache
 from connex_desktop.sources.base import Source
 from connex_desktop.storage.ledger import Confirmation, LedgerRepository
-from connex_desktop.storage.repositories import ConnectionRepository, RunRepository
+from connex_desktop.storage.repositories import (
+    ORDER_ITEM,
+    ConnectionRepository,
+    RunRepository,
+)
+from connex_desktop.sync.back_end import QuickBooksBackEnd
 from connex_desktop.sync.company_setup import company_problem, company_setup
 from connex_desktop.sync.planner import (
     CompanySetup,
@@ -84,9 +88,9 @@ class OrderInFlight:
         return any(doc.request_id for doc in self.docs.values())
 
     def fail(self, message: str, *, kind: ErrorKind = ErrorKind.FIX_DATA,
-             detail: str = "") -> None:
+             detail: str = "", fix: Fix | None = None) -> None:
         if self.failure is None:
-            self.failure = OrderFailure(self.order.number, message, kind, detail)
+            self.failure = OrderFailure(self.order.number, message, kind, detail, fix)
         for doc in self.docs.values():
             if not doc.done:
                 doc.blocked = True
@@ -96,7 +100,7 @@ class SyncRun:
     """What one run of a connection knows and has done, shared by its phases (reconcile, plan,
     write), and the recording of each order's outcome in the run's history."""
 
-    def __init__(self, connection: Connection, client: QuickBooksClient, source: Source, *,
+    def __init__(self, connection: Connection, client: QuickBooksBackEnd, source: Source, *,
                  result: SyncResult, progress: ProgressCallback, dry_run: bool,
                  runs: RunRepository, ledger: LedgerRepository,
                  connections: ConnectionRepository, refs: ReferenceCache) -> None:
@@ -230,16 +234,17 @@ class SyncRun:
         order = state.order
         if state.failure is not None:
             self.finish_failed(order.source_id, order.number, state.failure, state.booked,
-                               customer=order.customer)
+                               customer=order.customer, rule=state.plan.rule)
             return
         message = " ".join(state.notes)
+        rule = self._note_rule(order, state.plan.rule)
         if not state.booked:
-            self.finish_skipped(order, message.rstrip(".") or "nothing was left to book")
+            self.finish_skipped(order, message.rstrip(".") or "nothing was left to book", rule)
             return
         self.result.synced += 1
         self.runs.record_order(self.result.run_id or 0, order.source_id, order.number,
                                OrderOutcome.BOOKED, message, documents=state.booked,
-                               customer=order.customer)
+                               customer=order.customer, rule=rule)
         self.report(order.number)
 
     def finish_dry(self, state: OrderInFlight) -> None:
@@ -253,24 +258,35 @@ class SyncRun:
         self.result.synced += 1
         self.runs.record_order(self.result.run_id or 0, state.order.source_id,
                                state.order.number, OrderOutcome.PLANNED, message,
-                               documents=documents, customer=state.order.customer)
+                               documents=documents, customer=state.order.customer,
+                               rule=self._note_rule(state.order, state.plan.rule))
         self.report(state.order.number)
 
-    def finish_skipped(self, order: Order, reason: str) -> None:
+    def finish_skipped(self, order: Order, reason: str, rule: str = "") -> None:
         self.result.skipped += 1
         self.runs.record_order(self.result.run_id or 0, order.source_id, order.number,
                                OrderOutcome.SKIPPED, f"Skipped: {reason}.",
-                               customer=order.customer)
+                               customer=order.customer, rule=self._note_rule(order, rule))
         self.report(order.number)
 
     def finish_failed(self, order_id: str, number: str, failure: OrderFailure,
-                      booked: Iterable[BookedDocument] = (), customer: str = "") -> None:
+                      booked: Iterable[BookedDocument] = (), customer: str = "",
+                      item: str = ORDER_ITEM, rule: str = "") -> None:
         self.result.failed += 1
         self.result.errors.append(failure)
+        if rule:
+            self.result.rules[number] = rule
         self.runs.record_order(self.result.run_id or 0, order_id, number,
                                OrderOutcome.FAILED, failure.message, failure.detail,
-                               failure.kind, documents=booked, customer=customer)
+                               failure.kind, documents=booked, customer=customer, item=item,
+                               fix=failure.fix, rule=rule)
         self.report(number)
+
+    def _note_rule(self, order: Order, rule: str) -> str:
+        """The rule that decided the order, kept in the result too (the preview lists it)."""
+        if rule:
+            self.result.rules[order.number] = rule
+        return rule
 
     def report(self, number: str = "") -> None:
         """The progress as it stands, after order `number` (blank: the last one named)."""

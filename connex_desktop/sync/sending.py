@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from connex_desktop.core.errors import STOPPING_KINDS, ConnexError, ErrorKind
+from connex_desktop.core.errors import STOPPING_KINDS, ConnexError, ErrorKind, Fix, Remedy
 from connex_desktop.core.money import money_text
 from connex_desktop.core.result import BookedDocument, DocumentKind
 from connex_desktop.core.writing import (
@@ -144,6 +144,9 @@ class DocumentSender:
         for operation, write in zip(operations, writes, strict=True):
             if isinstance(operation, DocumentInFlight):
                 operation.request_id = write.request_id
+                # As the writer will send it (QuickBooks Desktop's carries its exact message),
+                # for the ledger to keep and a later run to send again unchanged.
+                operation.payload = dict(write.body)
             by_request[write.request_id] = operation
         if beginning:
             self.run.begin_sending(len(beginning))
@@ -314,7 +317,7 @@ class DocumentSender:
                        "that Connex Desktop did not book. Give this connection a prefix, or let "
                        "QuickBooks number the documents.")
             failures.append((doc.request_id, message))
-            doc.order.fail(message)
+            doc.order.fail(message, fix=Fix(Remedy.USE_QB_NUMBERING))
         return adopted
 
 

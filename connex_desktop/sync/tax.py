@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from connex_desktop.core.errors import OrderDataError
+from connex_desktop.core.errors import Fix, OrderDataError, Remedy
 from connex_desktop.core.model import Order
 from connex_desktop.core.money import CENT, ZERO, MoneyError, allocate, money, money_text, percent
 
@@ -250,7 +250,8 @@ class _VatDocument:
                 raise OrderDataError(
                     f"{line.label}: its tax '{line.code}' is not a tax code of the QuickBooks "
                     f"company ({self.company.listing}); map it to one in the connection's tax "
-                    "codes.", order=self.order.number, field="Tax Code")
+                    "codes.", order=self.order.number, field="Tax Code",
+                    fix=Fix(Remedy.MAP_TAX_CODE, line.code))
             return code
         if line.rate is not None:
             return self._at(line.rate, line, overrides)
@@ -275,7 +276,8 @@ class _VatDocument:
                 f"{line.label}: its tax rate {rate.normalize():f} % is not the rate of any "
                 f"sales tax code of the QuickBooks company ({self.company.listing}); add the "
                 "rate in QuickBooks or map it in the connection's tax codes.",
-                order=self.order.number, field="Tax Rate")
+                order=self.order.number, field="Tax Rate",
+                fix=Fix(Remedy.MAP_TAX_CODE, f"{rate.normalize():f}"))
         return code
 
     def _guesses(self, unknown: list[int]) -> Iterable[list[SalesTaxCode]]:

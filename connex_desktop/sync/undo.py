@@ -26,7 +26,7 @@ from connex_desktop.core.undo_result import (
     UndoResult,
     UndoStatus,
 )
-from connex_desktop.quickbooks.client import (
+from connex_desktop.quickbooks.client import (  # noqa: F401  (QuickBooksClient: tests patch it here)
     BatchOperation,
     BatchOutcome,
     QuickBooksClient,
@@ -40,7 +40,9 @@ from connex_desktop.storage.repositories import (
     RunRepository,
 )
 from connex_desktop.storage.sync_locks import SyncLocks
-from connex_desktop.sync.engine import CURSOR_NAME
+from connex_desktop.sync.back_end import QuickBooksBackEnd
+from connex_desktop.sync.engine import CURSOR_NAME, SOURCE_CURSOR_NAME
+from connex_desktop.sync.undo_changes import ChangeReverter, is_change
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +75,7 @@ class RunUndoer:
 
     def __init__(self, *, runs: RunRepository, ledger: LedgerRepository,
                  cursors: CursorRepository, connections: ConnectionRepository,
-                 client_for: Callable[[Connection], QuickBooksClient],
+                 client_for: Callable[[Connection], QuickBooksBackEnd],
                  locks: SyncLocks | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.runs = runs
@@ -168,7 +170,8 @@ class RunUndoer:
         result.message = error.message + (f" ({error.detail})" if error.detail else "")
 
     def _record(self, run: RunRecord, result: UndoResult) -> None:
-        removed = result.count(UndoOutcome.DELETED) + result.count(UndoOutcome.ALREADY_GONE)
+        removed = (result.count(UndoOutcome.DELETED) + result.count(UndoOutcome.ALREADY_GONE)
+                   + result.count(UndoOutcome.REVERTED))
         if not removed:
             return
         when = self.clock().astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -177,6 +180,9 @@ class RunUndoer:
         gone = result.count(UndoOutcome.ALREADY_GONE)
         if gone:
             words += f", {gone} already gone"
+        reverted = result.count(UndoOutcome.REVERTED)
+        if reverted:
+            words += f", {reverted} changed back"
         left = len(result.left)
         if left:
             message = (f"Partly undone on {when}: {words}; {left} still in QuickBooks "
@@ -189,7 +195,10 @@ class RunUndoer:
         self._rewind_cursor(run)
 
     def _rewind_cursor(self, run: RunRecord) -> None:
-        """The next sync reads the undone run's orders again: it starts where that run did."""
+        """The next sync reads the undone run's orders again: it starts where that run did
+        (the store's own position is forgotten: its feed is read from the start, within the
+        time cursor)."""
+        self.cursors.delete(run.connection_id, SOURCE_CURSOR_NAME)
         earlier = [other for other in self.runs.list(run.connection_id, limit=1000)
                    if other.id < run.id and not other.dry_run
                    and other.status in (RunStatus.SUCCEEDED.value, RunStatus.PARTIAL.value)]
@@ -205,12 +214,14 @@ class RunUndoer:
 class _RunUndo:
     """One undo: read every document, decide per order, then delete round by round."""
 
-    def __init__(self, undoer: RunUndoer, connection: Connection, client: QuickBooksClient,
+    def __init__(self, undoer: RunUndoer, connection: Connection, client: QuickBooksBackEnd,
                  result: UndoResult) -> None:
         self.ledger = undoer.ledger
         self.realm = connection.quickbooks.realm_id
         self.client = client
         self.result = result
+        self.changes = ChangeReverter(undoer.ledger, client, dry_run=result.dry_run,
+                                      report=self._report, stopped=UndoStopped)
 
     def undo(self, rows: list[LedgerRow]) -> None:
         found = self._read(rows)
@@ -235,6 +246,8 @@ class _RunUndo:
                 blocker_row, problem = blocker
                 self._report(row, UndoOutcome.KEPT, problem if blocker_row is row else
                              f"kept with the order's {_label(blocker_row)}: {problem}")
+            elif is_change(row):
+                self.changes.revert(row, document)
             elif self.result.dry_run:
                 self._report(row, UndoOutcome.WOULD_DELETE)
             else:
@@ -304,6 +317,10 @@ class _RunUndo:
     def _problem(self, row: LedgerRow, document: Mapping[str, Any],
                  ours: set[tuple[str, str]], booked: Mapping[str, Mapping[str, LedgerRow]]
                  ) -> str:
+        later = self.changes.later_booking(row)
+        if later is not None:
+            return (f"a later sync (run #{later.run_id}) changed it again; undo run "
+                    f"#{later.run_id} first.")
         total = document.get("TotalAmt")
         if total not in (None, "") and money(str(total)) != row.total:
             return (f"it was changed in QuickBooks after it was booked: its total is now "

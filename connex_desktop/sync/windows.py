@@ -11,6 +11,7 @@ from connex_desktop.core.ledger_state import LedgerState
 from connex_desktop.core.model import Order
 from connex_desktop.core.progress import CancelToken
 from connex_desktop.core.result import OrderFailure
+from connex_desktop.core.rules import deciding_rule
 from connex_desktop.sources.base import FailedOrder
 from connex_desktop.storage.ledger import LedgerRow
 from connex_desktop.sync.planner import CompanySetup, LedgerEntry, OrderPlan, plan_order
@@ -98,16 +99,17 @@ def _plan(run: SyncRun, order: Order, rows: Mapping[str, LedgerRow]) -> OrderInF
         raise
     except ConnexError as error:
         run.finish_failed(order.source_id, order.number, OrderFailure(
-            order.number, error.message, error.kind, error.detail), customer=order.customer)
+            order.number, error.message, error.kind, error.detail, error.fix),
+            customer=order.customer, rule=_rule_name(run, order))
         return None
     except Exception as error:  # a bad order fails itself, never the run
         log.exception("order %s could not be planned", order.number)
         run.finish_failed(order.source_id, order.number, OrderFailure(
             order.number, f"it could not be planned ({type(error).__name__}: {error})."),
-            customer=order.customer)
+            customer=order.customer, rule=_rule_name(run, order))
         return None
     if plan.skip_reason:
-        run.finish_skipped(order, plan.skip_reason)
+        run.finish_skipped(order, plan.skip_reason, plan.rule)
         return None
     state = OrderInFlight(order, plan, notes=list(plan.notes))
     state.docs = {doc.doc_key: DocumentInFlight(state, doc) for doc in plan.documents}
@@ -124,6 +126,12 @@ def _order_plan(run: SyncRun, order: Order, entries: dict[str, LedgerEntry]) -> 
                 return plan
     run.load_company()
     return plan_order(order, run.connection, run.refs, run.setup, entries)
+
+
+def _rule_name(run: SyncRun, order: Order) -> str:
+    """The rule that decided an order whose planning failed ("": the connection's settings)."""
+    rule = deciding_rule(run.connection.rules, order)
+    return rule.name if rule else ""
 
 
 def _failed_order_message(failed: FailedOrder) -> str:

@@ -14,6 +14,7 @@ from connex_desktop.core.app_settings import TRAY_HINT_SHOWN
 from connex_desktop.core.errors import ConnexError
 from connex_desktop.paths import AppPaths
 from connex_desktop.ui.assets import icon
+from connex_desktop.ui.colors import with_readable_placeholders
 from connex_desktop.ui.controller import SyncController
 from connex_desktop.ui.main_window import MainWindow
 from connex_desktop.ui.scheduler import AutoSyncScheduler
@@ -30,6 +31,7 @@ class Desktop(QObject):
                  demo_orders: int | None = None) -> None:
         super().__init__()
         self.app = app
+        QApplication.setPalette(with_readable_placeholders(QApplication.palette()))
         self.controller = SyncController(app, self)
         self.scheduler = AutoSyncScheduler(app, self.controller, parent=self)
         self.window = MainWindow(app, self.controller, self.scheduler, demo_orders=demo_orders)

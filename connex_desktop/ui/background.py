@@ -16,7 +16,8 @@ class BackgroundCall(QObject):
     """One function run on the thread pool; its outcome is delivered on the GUI thread.
 
     Exactly one of `on_success(result)` or `on_failure(exception)` is called, from the GUI
-    thread, because the signals below are queued to this object, which lives there.
+    thread, because the signals below are queued to this object, which lives there; none is
+    when the `owner` given (a window) is gone by then, since Qt deletes this object with it.
     """
 
     _succeeded = Signal(object)
@@ -26,8 +27,8 @@ class BackgroundCall(QObject):
     _pending: ClassVar[set[BackgroundCall]] = set()
 
     def __init__(self, function: Callable[[], Any], on_success: Callable[[Any], None],
-                 on_failure: Callable[[Exception], None]) -> None:
-        super().__init__()
+                 on_failure: Callable[[Exception], None], owner: QObject | None = None) -> None:
+        super().__init__(owner)
         self._function = function
         self._on_success = on_success
         self._on_failure = on_failure
@@ -81,9 +82,10 @@ class _Runnable(QRunnable):
 
 
 def run_in_background(function: Callable[[], Any], *, on_success: Callable[[Any], None],
-                      on_failure: Callable[[Exception], None]) -> BackgroundCall:
+                      on_failure: Callable[[Exception], None],
+                      owner: QObject | None = None) -> BackgroundCall:
     """Start `function` on the pool; see BackgroundCall for how the outcome comes back."""
-    return BackgroundCall(function, on_success, on_failure).start()
+    return BackgroundCall(function, on_success, on_failure, owner).start()
 
 
 def wait_in_background(function: Callable[[], Any], *, on_success: Callable[[Any], None],

@@ -33,8 +33,8 @@ from connex_desktop.quickbooks.auth import (
 )
 from connex_desktop.quickbooks.connect_client import NO_SERVICE
 from connex_desktop.storage.keyring_secrets import MemorySecretStore
-from connex_desktop.ui.assets import ERROR_STYLE
 from connex_desktop.ui.background import run_in_background
+from connex_desktop.ui.colors import error_style
 from connex_desktop.ui.loopback_listener import WAIT_MS, LoopbackListener, is_loopback
 from connex_desktop.ui.service_sign_in import ServiceSignIn
 
@@ -172,7 +172,7 @@ class ConnectDialog(QDialog):
                       "authorize in the browser.")
 
     def _say(self, message: str, *, error: bool = False) -> None:
-        self.status.setStyleSheet(ERROR_STYLE if error else "")
+        self.status.setStyleSheet(error_style() if error else "")
         self.status.setText(message)
 
     def _environment_value(self) -> str:

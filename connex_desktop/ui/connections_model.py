@@ -17,7 +17,7 @@ from connex_desktop.core.token_life import reconnect_warning
 from connex_desktop.quickbooks.errors import RECONNECT_PREFIX
 from connex_desktop.storage.repositories import RunRecord
 from connex_desktop.ui import text
-from connex_desktop.ui.assets import ERROR_COLOR
+from connex_desktop.ui.colors import ERROR_COLOR, WARNING_COLOR, on_palette
 from connex_desktop.ui.scheduler import AutoSyncScheduler
 
 # The invisible root of a flat table (a default argument made once).
@@ -26,7 +26,6 @@ _ROOT = QModelIndex()
 RECONNECT = RECONNECT_PREFIX.rstrip(": ")
 ConnectionIdRole = Qt.ItemDataRole.UserRole + 1
 FAILED_COLOR = QColor(ERROR_COLOR)
-WARNING_COLOR = QColor("#8a5a00")
 # The next sync of a connection the scheduler leaves alone until it is connected.
 NOT_CONNECTED_SCHEDULE = "Connect to QuickBooks first"
 NEEDS_RECONNECT_SCHEDULE = "Reconnect to QuickBooks first"
@@ -65,7 +64,7 @@ class ConnectionsModel(QAbstractTableModel):
 
     COLUMNS = ("Connection", "Store", "QuickBooks company", "Transactions", "Order statuses",
                "Last sync", "Next sync")
-    LAST_SYNC = 5
+    LAST_SYNC, NEXT_SYNC = 5, 6
 
     def __init__(self, app: App, scheduler: AutoSyncScheduler) -> None:
         super().__init__()
@@ -216,10 +215,10 @@ class ConnectionsModel(QAbstractTableModel):
 
     def _cell_color(self, row: ConnectionRow, column: int) -> QColor | None:
         if column == 2 and (row.needs_reconnect or not row.connection.quickbooks.connected):
-            return FAILED_COLOR
+            return on_palette(ERROR_COLOR)
         if column == self.LAST_SYNC and row.progress is None and row.last_run is not None:
             if row.last_run.status == RunStatus.FAILED.value:
-                return FAILED_COLOR
+                return on_palette(ERROR_COLOR)
             if row.last_run.status == RunStatus.PARTIAL.value:
-                return WARNING_COLOR
+                return on_palette(WARNING_COLOR)
         return None

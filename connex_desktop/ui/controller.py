@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import gc
 import time
 from dataclasses import dataclass, field
 
@@ -16,6 +18,24 @@ from connex_desktop.ui.worker import RunRequest, SyncWorker, UndoRequest, UndoWo
 
 # On quit, how long to wait for a cancelled run to reach a safe point between two orders.
 SHUTDOWN_WAIT_MS = 15_000
+
+
+_frozen = False
+
+
+def freeze_long_lived_objects() -> None:
+    """Once, as the first job starts: leave the objects alive then out of every later garbage
+    collection.
+
+    A full collection walks every object Python tracks while holding the GIL, so one started
+    by a job's thread stalls the window: over 100 ms with the app's own objects (its modules,
+    the engine's, imported by now, and Qt's wrappers: most of the heap) in the walk. Those live
+    as long as the app. Only once: cyclic garbage frozen with them is never freed.
+    """
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.freeze()
 
 
 @dataclass
@@ -54,8 +74,12 @@ class SyncController(QObject):
         self._jobs: dict[int, _Job] = {}
 
     def start(self, connection_id: int, *, trigger: RunTrigger = RunTrigger.MANUAL,
-              dry_run: bool = False, retry_failed: bool = False) -> str | None:
+              dry_run: bool = False, retry_failed: bool = False, orders: tuple[str, ...] = (),
+              qb_numbering: bool = False) -> str | None:
         """Start a run; returns None, or why it cannot start, in plain words.
+
+        `orders` limits the run to these orders (by number); `qb_numbering` lets QuickBooks
+        number this run's documents, whatever the connection says (a fix from the sync log).
 
         What the engine's prepare() finds wrong arrives as a FAILED result without a run id
         (it is checked on the worker thread, since it may ask QuickBooks).
@@ -66,8 +90,10 @@ class SyncController(QObject):
                           "finished.")
         if isinstance(connection, str):
             return connection
+        if qb_numbering:
+            connection = dataclasses.replace(connection, use_qb_numbering=True)
         worker = SyncWorker(self._app.engine(),
-                            RunRequest(connection, trigger, dry_run, retry_failed))
+                            RunRequest(connection, trigger, dry_run, retry_failed, orders))
         worker.progressed.connect(self._on_worker_progressed)
         self._launch(connection_id, worker, f"sync-{connection_id}")
         self.run_started.emit(connection_id, worker.request)
@@ -102,6 +128,7 @@ class SyncController(QObject):
             return error.message
 
     def _launch(self, connection_id: int, worker: SyncWorker | UndoWorker, name: str) -> None:
+        freeze_long_lived_objects()
         thread = QThread(self)
         thread.setObjectName(name)
         worker.moveToThread(thread)

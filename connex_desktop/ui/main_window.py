@@ -5,19 +5,17 @@ from __future__ import annotations
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QApplication,
-    QHeaderView,
     QMainWindow,
     QMessageBox,
     QStackedWidget,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from connex_desktop import APP_DISPLAY_NAME
 from connex_desktop.app import App
+from connex_desktop.core.app_settings import WINDOW_PLACE
 from connex_desktop.core.connection import Connection
 from connex_desktop.core.errors import ConnexError
 from connex_desktop.core.result import RunTrigger
@@ -26,18 +24,19 @@ from connex_desktop.ui.assets import icon
 from connex_desktop.ui.configure import ConfigureDialog
 from connex_desktop.ui.connect_dialog import ConnectDialog
 from connex_desktop.ui.connections_model import ConnectionIdRole, ConnectionsModel
+from connex_desktop.ui.connections_table import ConnectionsTable
 from connex_desktop.ui.controller import SyncController
+from connex_desktop.ui.detail_pane import DetailPane, ListAndPane
 from connex_desktop.ui.empty_page import EmptyPage
 from connex_desktop.ui.log_dialogs import SyncLogDialogs
 from connex_desktop.ui.run_feedback import RunFeedback
 from connex_desktop.ui.run_status import RunStatusRow
 from connex_desktop.ui.scheduler import AutoSyncScheduler
+from connex_desktop.ui.screen_fit import place_of, size_main_window
 from connex_desktop.ui.sync_log import SyncLogDialog
 from connex_desktop.ui.window_actions import build_actions, enable_actions
 
 EMPTY_PAGE, LIST_PAGE = 0, 1
-# Wide enough for a shop address or a file name; the rest is elided and shown in the tooltip.
-MAX_COLUMN_WIDTH_PX = 250
 
 
 def confirmed(parent: QWidget, title: str, question: str) -> bool:
@@ -84,10 +83,10 @@ class MainWindow(QMainWindow):
         # The platform adds the application's display name to any other title.
         self.setWindowTitle(APP_DISPLAY_NAME)
         self.setWindowIcon(icon("app"))
-        self.resize(1240, 560)
 
         self.model = ConnectionsModel(app, scheduler)
-        self.table = self._build_table()
+        self.table = ConnectionsTable(self.model)
+        self.table.doubleClicked.connect(lambda _index: self.configure_selected())
 
         build_actions(self, scheduler)     # self.add_action … self.quit_action, and their menus
         self.pages = QStackedWidget()
@@ -97,13 +96,18 @@ class MainWindow(QMainWindow):
         self.add_button.clicked.connect(self.add_connection)
         self.pages.addWidget(empty_page)
         self.pages.addWidget(self.table)
+        self.detail = DetailPane(app, (self.sync_action, self.preview_action,
+                                       self.configure_action, self.log_action))
+        self.split = ListAndPane(self.pages, self.detail)
 
         self.status = RunStatusRow()
         self.progress_label, self.progress_bar = self.status.label, self.status.bar
+        # A long progress line wraps, rather than widen the window past a small screen.
+        self.progress_label.setWordWrap(True)
 
         central = QWidget()
         layout = QVBoxLayout(central)
-        layout.addWidget(self.pages, 1)
+        layout.addWidget(self.split, 1)
         layout.addWidget(self.status)
         self.setCentralWidget(central)
 
@@ -111,27 +115,7 @@ class MainWindow(QMainWindow):
         self._run_feedback = RunFeedback(self, controller)
         scheduler.paused_changed.connect(lambda _paused: self.reload())
         self.reload()
-
-    # ── building ────────────────────────────────────────────────────────────────────────────
-
-    def _build_table(self) -> QTableView:
-        """The list of connections, one row each, picked by the arrow keys."""
-        table = QTableView()
-        table.setAccessibleName("Connections")
-        table.setTabKeyNavigation(False)    # rows are picked with the arrows; Tab moves on
-        table.setModel(self.model)
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        table.setAlternatingRowColors(True)
-        table.setWordWrap(False)
-        table.verticalHeader().hide()
-        table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
-        header = table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        # The last sync's summary takes the room left, so the list never scrolls sideways.
-        header.setSectionResizeMode(ConnectionsModel.LAST_SYNC, QHeaderView.ResizeMode.Stretch)
-        table.doubleClicked.connect(lambda _index: self.configure_selected())
-        return table
+        size_main_window(self, app.settings.get(WINDOW_PLACE))
 
     # ── state ───────────────────────────────────────────────────────────────────────────────
 
@@ -139,10 +123,7 @@ class MainWindow(QMainWindow):
         """Re-read the connections, keeping (or moving) the selection."""
         keep = select_id if select_id is not None else self.selected_id()
         self.model.reload()
-        self.table.resizeColumnsToContents()
-        for column in range(self.model.columnCount()):
-            self.table.setColumnWidth(column, min(self.table.columnWidth(column),
-                                                  MAX_COLUMN_WIDTH_PX))
+        self.table.fit_columns()
         self.pages.setCurrentIndex(LIST_PAGE if self.model.rowCount() else EMPTY_PAGE)
         if keep is not None:
             self.select(keep)
@@ -175,6 +156,9 @@ class MainWindow(QMainWindow):
             running=connection_id is not None and self._controller.is_running(connection_id),
             cancellable=(connection_id is not None
                          and self._controller.request(connection_id) is not None))
+        row = self.model.row_of(connection_id) if connection_id is not None else -1
+        self.detail.show_row(self.model.rows()[row] if row >= 0 else None,
+                             self.model.index(row, ConnectionsModel.NEXT_SYNC).data())
         if connection_id is None:
             self.status.show_text("")
             return
@@ -324,6 +308,8 @@ class MainWindow(QMainWindow):
         return True
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.isVisible():    # where the user left it, for the next start
+            self._app.settings.set(WINDOW_PLACE, place_of(self))
         # Qt closes every window on quit: only a close of the window alone hides it to the tray.
         if self.keep_running_in_tray and not self._quitting:
             event.ignore()

@@ -30,10 +30,10 @@ def connection_actions(window: MainWindow) -> list[QAction]:
 
 
 def build_toolbar(window: MainWindow) -> QToolBar:
-    """The connection actions as text buttons, each reachable by Tab."""
+    """The connection actions as buttons with icon and words, each reachable by Tab."""
     toolbar = QToolBar("Toolbar")
     toolbar.setMovable(False)
-    toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+    toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
     for action in (window.add_action, window.configure_action, window.duplicate_action,
                    window.remove_action, None, window.connect_action, None, window.sync_action,
                    window.preview_action, window.cancel_action, None, window.log_action):

@@ -1,4 +1,5 @@
-"""README screenshots of the real window: `xvfb-run python -m connex_desktop.ui.screenshots`."""
+"""README screenshots of the real window, on a 1440x900 screen:
+`xvfb-run -s "-screen 0 1440x900x24" python -m connex_desktop.ui.screenshots`."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from connex_desktop.core.connection import Connection, Schedule
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.resources import resources_dir
 from connex_desktop.storage.keyring_secrets import MemorySecretStore
+from connex_desktop.storage.sync_log import Shown
 from connex_desktop.ui.application import Desktop
 from connex_desktop.ui.configure import ConfigureDialog
 from connex_desktop.ui.connect_dialog import ConnectDialog
@@ -79,10 +81,15 @@ def main() -> int:
     window.sync_selected()
     wait_until(lambda: finished)
     window.reload(select_id=demo.id)
+    wait_until(lambda: window.detail.overview is not None)
     shoot(window, "main-window")
 
     log = window.show_log(demo.id)
-    log.resize(1000, 640)
+    log.resize(1100, 700)
+    wait_until(lambda: not log.loading and log.selected_order() is not None)
+    # The failed orders only, the first (one the demo planted) explained in full.
+    log.orders.filter_combo.setCurrentIndex(log.orders.filter_combo.findData(Shown.FAILED))
+    log.select_order(app.runs.failed_orders(demo.id)[0].order_number)
     shoot(log, "sync-log")
     log.hide()
 

@@ -70,6 +70,8 @@ from connex_desktop.ui import text
 from connex_desktop.ui.background import run_in_background
 from connex_desktop.ui.connections_model import FAILED_COLOR
 from connex_desktop.ui.controller import SyncController
+from connex_desktop.ui.log_fixes import FixBar
+from connex_desktop.ui.screen_fit import fit_to_screen
 from connex_desktop.ui.worker import UndoRequest
 
 # The invisible root of a flat table (a default argument made once).
@@ -105,10 +107,14 @@ def undo_question(parent: QWidget, run: RunRecord,
     (None when nothing can be deleted: the box only says so)."""
     deleting = [doc for doc in preview.documents if doc.outcome is UndoOutcome.WOULD_DELETE]
     gone = [doc for doc in preview.documents if doc.outcome is UndoOutcome.ALREADY_GONE]
+    changing = [doc for doc in preview.documents if doc.outcome is UndoOutcome.WOULD_REVERT]
     kept = preview.left
     lines = [f"• {undo_line(doc)}" for doc in deleting[:UNDO_LIST_MAX]]
     if len(deleting) > UNDO_LIST_MAX:
         lines.append(f"…and {len(deleting) - UNDO_LIST_MAX} more (see Show Details).")
+    if changing:
+        lines.append(f"\nChanged back as they were before the run ({len(changing)}):")
+        lines += [f"• {undo_line(doc)}" for doc in changing[:UNDO_LIST_MAX]]
     if kept:
         lines.append(f"\nKept in QuickBooks ({len(kept)}):")
         lines += [f"• {undo_line(doc)}" for doc in kept[:UNDO_LIST_MAX]]
@@ -120,17 +126,23 @@ def undo_question(parent: QWidget, run: RunRecord,
     when = text.when(run.started_at, text.local_now())
     box.setDetailedText("\n".join(f"{sentence(UNDO_WORDS[doc.outcome])}: {undo_line(doc)}"
                                   for doc in preview.documents))
-    if not (deleting or gone):
+    if not (deleting or gone or changing):
         box.setText(f"Nothing of the run of {when} can be deleted from QuickBooks.")
         box.setInformativeText("\n".join(lines).strip())
         box.setStandardButtons(QMessageBox.StandardButton.Close)
         return box, None
-    box.setText(f"Delete {len(deleting)} document{'' if len(deleting) == 1 else 's'} the "
-                f"run of {when} booked from QuickBooks?")
-    box.setInformativeText(
-        "\n".join(lines).strip() + "\n\nThey are deleted, not voided, so a later sync can "
-        "book these orders again. This cannot be reversed in QuickBooks.")
-    confirm = box.addButton(f"Delete {len(deleting)}", QMessageBox.ButtonRole.DestructiveRole)
+    if deleting or not changing:
+        back = f", and change {len(changing)} back," if changing else ""
+        box.setText(f"Delete {len(deleting)} document{'' if len(deleting) == 1 else 's'}{back} "
+                    f"the run of {when} booked from QuickBooks?")
+    else:
+        box.setText(f"Change back {len(changing)} document{'' if len(changing) == 1 else 's'} "
+                    f"the run of {when} changed in QuickBooks?")
+    box.setInformativeText("\n".join(lines).strip() + (
+        "\n\nThey are deleted, not voided, so a later sync can book these orders again. This "
+        "cannot be reversed in QuickBooks." if deleting else ""))
+    confirm = box.addButton(f"Delete {len(deleting)}" if deleting else "Change back",
+                            QMessageBox.ButtonRole.DestructiveRole)
     box.addButton(QMessageBox.StandardButton.Cancel)
     box.setDefaultButton(QMessageBox.StandardButton.Cancel)
     return box, confirm
@@ -469,7 +481,7 @@ class SyncLogDialog(QDialog):
         self._connection_id = connection_id
         self._reads = 0          # the latest read asked for; older answers are dropped
         self.loading = False
-        self.resize(980, 620)
+        fit_to_screen(self, 980, 620)
         self.runs_model = RunsModel()
         self.runs_view = log_table_view(self.runs_model, "Runs")
         self.orders = OrdersPane(self._company)
@@ -477,6 +489,7 @@ class SyncLogDialog(QDialog):
         self.detail = self.orders.detail
         self.summary = QLabel()
         self.summary.setWordWrap(True)
+        self.fixes = FixBar(app, controller, connection_id, self)
 
         layout = QVBoxLayout(self)
         layout.addWidget(self._build_panes(), 1)
@@ -497,6 +510,7 @@ class SyncLogDialog(QDialog):
         orders_layout = QVBoxLayout(orders_box)
         orders_layout.setContentsMargins(0, 0, 0, 0)
         orders_layout.addWidget(self.summary)
+        orders_layout.addWidget(self.fixes)
         orders_layout.addWidget(self.orders, 1)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(runs_box)
@@ -601,6 +615,7 @@ class SyncLogDialog(QDialog):
                      read: tuple[list[LogRow], frozenset[tuple[str, str]]]) -> None:
         rows, undone = read
         self.orders.show_rows(rows, undone)
+        self.fixes.show_fixes(run, (row.order for row in rows))
         self.undo_button.setEnabled(self._can_undo(run))
         if run is not None:
             summary = escape(text.run_summary(run), quote=False)

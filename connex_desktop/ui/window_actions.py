@@ -10,6 +10,7 @@ from PySide6.QtGui import QAction, QKeySequence
 
 from connex_desktop.core.token_life import RECONNECT_WORDS
 from connex_desktop.ui import text
+from connex_desktop.ui.assets import action_icon
 from connex_desktop.ui.menu_bar import build_menu_bar, build_toolbar, connection_actions
 from connex_desktop.ui.scheduler import AutoSyncScheduler
 
@@ -18,8 +19,9 @@ if TYPE_CHECKING:   # the window imports this module
 
 
 def _action(window: MainWindow, label: str, slot: Callable[[], object], *, tip: str = "",
-            shortcuts: tuple[str | QKeySequence.StandardKey, ...] = ()) -> QAction:
-    action = QAction(label, window)
+            shortcuts: tuple[str | QKeySequence.StandardKey, ...] = (),
+            icon: str = "") -> QAction:
+    action = QAction(action_icon(icon), label, window) if icon else QAction(label, window)
     action.triggered.connect(lambda _checked=False: slot())
     if tip:
         action.setStatusTip(tip)
@@ -33,29 +35,32 @@ def build_actions(window: MainWindow, scheduler: AutoSyncScheduler) -> None:
     that show them."""
     window.add_action = _action(window, "Add…", window.add_connection,
                                 tip="Add a connection from a store to QuickBooks",
-                                shortcuts=("Ctrl+N",))
+                                shortcuts=("Ctrl+N",), icon="add")
     window.configure_action = _action(window, "Configure…", window.configure_selected,
                                       tip="Change the selected connection's settings",
-                                      shortcuts=("Return", "Enter"))
+                                      shortcuts=("Return", "Enter"), icon="configure")
     window.duplicate_action = _action(window, "Duplicate", window.duplicate_selected,
-                                      tip="Copy the selected connection's settings")
+                                      tip="Copy the selected connection's settings",
+                                      icon="duplicate")
     window.remove_action = _action(window, "Remove…", window.remove_selected,
                                    tip="Remove the selected connection",
-                                   shortcuts=(QKeySequence.StandardKey.Delete,))
+                                   shortcuts=(QKeySequence.StandardKey.Delete,), icon="remove")
     window.connect_action = _action(window, "Connect to QuickBooks…", window.connect_selected,
-                                    tip="Authorize this connection in QuickBooks Online")
+                                    tip="Authorize this connection in QuickBooks Online",
+                                    icon="connect")
     window.sync_action = _action(window, "Sync now", window.sync_selected,
                                  tip="Book the selected connection's orders now",
-                                 shortcuts=("F5", "Ctrl+R"))
+                                 shortcuts=("F5", "Ctrl+R"), icon="sync")
     window.preview_action = _action(
         window, "Preview", window.preview_selected,
         tip="Show what a sync would book, without writing anything to QuickBooks",
-        shortcuts=("Ctrl+P",))
+        shortcuts=("Ctrl+P",), icon="preview")
     window.cancel_action = _action(window, "Cancel", window.cancel_selected,
-                                   tip="Stop the running sync after the current order")
+                                   tip="Stop the running sync after the current order",
+                                   icon="cancel")
     window.log_action = _action(window, "Sync log…", window.show_log_of_selected,
                                 tip="Runs and what each did with each order",
-                                shortcuts=("Ctrl+L",))
+                                shortcuts=("Ctrl+L",), icon="log")
     # Closing the window only hides it while the tray keeps the app; this really quits.
     window.quit_action = _action(window, "Quit", window.quit_app,
                                  shortcuts=("Ctrl+Q",))   # Cmd+Q on macOS

@@ -14,6 +14,7 @@ from connex_desktop.core.errors import ConnexError, ErrorKind
 from connex_desktop.core.progress import CancelToken, Progress
 from connex_desktop.core.result import RunStatus, RunTrigger, SyncResult
 from connex_desktop.core.undo_result import UndoResult, UndoStatus
+from connex_desktop.sources.base import OrderQuery
 
 if TYPE_CHECKING:   # imported by whoever builds them (App.engine, App.undoer), when first needed
     from connex_desktop.sync.engine import Engine
@@ -33,6 +34,7 @@ class RunRequest:
     trigger: RunTrigger = RunTrigger.MANUAL
     dry_run: bool = False
     retry_failed: bool = False
+    orders: tuple[str, ...] = ()     # only these orders (by number), e.g. after a fix
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,8 @@ class SyncWorker(QObject):
             result = self._engine.run(
                 request.connection, progress=self._on_progress, cancel=self._cancel,
                 dry_run=request.dry_run, trigger=request.trigger,
-                retry_failed=request.retry_failed)
+                retry_failed=request.retry_failed,
+                query=OrderQuery(numbers=request.orders) if request.orders else None)
         except Exception as error:  # the engine reports expected errors in the result
             log.exception("sync of %r stopped unexpectedly", request.connection.name)
             result = SyncResult(

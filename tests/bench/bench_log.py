@@ -11,12 +11,10 @@ comparison it also times the read the log used to make on the GUI thread.
 from __future__ import annotations
 
 import json
-import statistics
 import time
-from collections.abc import Callable
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QObject, Qt, QThreadPool, QTimer
+from PySide6.QtCore import QCoreApplication, Qt, QThreadPool
 
 from connex_desktop.app import build_app
 from connex_desktop.core.connection import Connection
@@ -24,59 +22,14 @@ from connex_desktop.core.modes import TransactionMode
 from connex_desktop.storage.keyring_secrets import MemorySecretStore
 from connex_desktop.storage.sync_log import read_run_log
 from connex_desktop.ui.application import Desktop
+from tests.bench.stall_probe import PROBE_INTERVAL_MS, StallProbe
 from tests.ui.test_sync_log import record_run
 
 pytestmark = pytest.mark.bench
 
 RUN_ORDERS = 3_000
-PROBE_INTERVAL_MS = 5
-BASELINE_S = 1.0
-SETTLE_S = 0.5            # probed on after each step, to catch the layout and paint it causes
 STEP_TIMEOUT_S = 60
 STALL_LIMIT_MS = 50
-
-
-class StallProbe(QObject):
-    """A timer ticking every 5 ms on the GUI thread; the gaps between ticks, in ms."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.gaps: list[float] = []
-        self._last = 0.0
-        self._timer = QTimer(self)
-        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self._timer.setInterval(PROBE_INTERVAL_MS)
-        self._timer.timeout.connect(self._tick)
-
-    def _tick(self) -> None:
-        now = time.perf_counter()
-        self.gaps.append((now - self._last) * 1000)
-        self._last = now
-
-    def measure(self, step: Callable[[], object], done: Callable[[], bool]) -> dict[str, float]:
-        """Run `step` with the probe on, until `done()` and SETTLE_S more; its figures."""
-        self.gaps = []
-        self._last = time.perf_counter()
-        self._timer.start()
-        QTimer.singleShot(0, step)    # from the event loop, as a click would run it
-        deadline = time.perf_counter() + STEP_TIMEOUT_S
-        settled_at = None
-        while time.perf_counter() < deadline:
-            QCoreApplication.processEvents()
-            if settled_at is None and len(self.gaps) > 1 and done():
-                settled_at = time.perf_counter() + SETTLE_S
-            if settled_at is not None and time.perf_counter() >= settled_at:
-                break
-            time.sleep(0.001)
-        self._timer.stop()
-        assert settled_at is not None, "the step did not finish"
-        return figures(self.gaps)
-
-
-def figures(gaps: list[float]) -> dict[str, float]:
-    return {"longest_ms": round(max(gaps), 1),
-            "p99_ms": round(statistics.quantiles(gaps, n=100)[98], 1),
-            "ticks": len(gaps)}
 
 
 def test_opening_the_log_of_a_3000_order_run_never_stalls_the_window(qapp, tmp_path):

@@ -18,3 +18,11 @@ def test_each_setting_reads_back_what_was_written():
     for setting in DECLARED:
         assert setting.parse(setting.text(setting.default)) == setting.default
 
+
+
+def test_the_window_place_reads_back_and_a_garbled_one_is_forgotten():
+    place = app_settings.WindowPlace(-1280, 40, 1200, 760, maximized=True)
+    setting = app_settings.WINDOW_PLACE
+    assert setting.parse(setting.text(place)) == place
+    assert setting.parse('{"x": 1}') is None
+    assert setting.parse("not json") is None

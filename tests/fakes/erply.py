@@ -57,6 +57,41 @@ def erply_document(doc_id: int, number: str, rows: list[dict[str, Any]], *,
     return document
 
 
+def erply_po_row(code: str, name: str, amount: str, price: str, *, discount: str = "0",
+                 vat_rate: str = "20", with_vat: bool = False) -> dict[str, Any]:
+    """A purchase document row as Erply's PurchaseDocumentRow has it: the net unit `price` (a
+    price entered with VAT is kept net, to six places), a percentage discount and the VAT rate's
+    id, with no row totals. The fake keeps the row's VAT (`_vat`) to total the document."""
+    row = erply_row(code, name, amount, price, discount=discount, vat_rate=vat_rate,
+                    with_vat=with_vat)
+    return {"productID": 1, "serviceID": 0, "itemName": name, "code": code, "code2": "",
+            "vatrateID": 1, "amount": amount, "price": row["price"], "discount": discount,
+            "deliveryDate": "0000-00-00", "_net": row["rowNetTotal"], "_vat": row["rowVAT"]}
+
+
+def erply_purchase_order(doc_id: int, number: str, rows: list[dict[str, Any]], *,
+                         status: str = "READY", day: str = "2026-11-02",
+                         changed: int = NOW - 86_400, **fields: Any) -> dict[str, Any]:
+    """A purchase order (PRCORDER) whose totals add up the way Erply's do."""
+    net = sum(Decimal(str(r["_net"])) for r in rows)
+    vat = sum(Decimal(str(r["_vat"])) for r in rows)
+    document = {
+        "id": doc_id, "type": "PRCORDER", "status": status, "currencyCode": "USD",
+        "currencyRate": "1", "warehouseID": 1, "warehouseName": "Main store", "number": number,
+        "regnumber": "", "date": day, "time": "10:15:00", "supplierID": 61,
+        "supplierName": "Cotton Supply Co", "supplierGroupID": 2, "addressID": 0,
+        "contactID": 0, "employeeID": 7, "stateID": 0, "paymentDays": 14, "paid": "0",
+        "confirmed": "0" if status == "PENDING" else "1", "referenceNumber": "",
+        "notes": "", "rounding": 0, "netTotal": float(net), "vatTotal": float(vat),
+        "total": float(net + vat), "vatTotalsByTaxRate": [{"vatrateID": 1,
+                                                         "total": float(vat)}],
+        "shipDate": "2026-11-10", "baseDocuments": [], "baseToDocuments": [],
+        "lastModified": changed,
+        "rows": [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]}
+    document.update(fields)
+    return document
+
+
 def erply_customer(customer_id: int, first: str, last: str, email: str) -> dict[str, Any]:
     return {"id": customer_id, "customerID": customer_id, "fullName": f"{first} {last}",
             "firstName": first, "lastName": last, "companyName": "", "email": email,
@@ -75,18 +110,23 @@ def erply_payment(payment_id: int, document_id: int, kind: str, total: str,
 
 class FakeErply(FakeServer):
     """The classic API: form fields, verifyUser sessions that expire, errors inside HTTP 200,
-    an hourly quota (1002), recordsOnPage/pageNo paging, changedSince on lastModified, rows only
-    with getRowsForAllInvoices=1, getPayments and getCustomers."""
+    an hourly quota (1002) counted from each clock hour, recordsOnPage/pageNo paging,
+    changedSince on lastModified, rows only with getRowsForAllInvoices=1 (or a single match),
+    getPurchaseDocuments, getPayments and getCustomers."""
 
     def __init__(self, documents: list[dict[str, Any]], *, password: str = ERPLY_PASSWORD,
                  payments: list[dict[str, Any]] | None = None,
-                 customers: list[dict[str, Any]] | None = None, quota: int = 1000) -> None:
+                 customers: list[dict[str, Any]] | None = None, quota: int = 1000,
+                 purchases: list[dict[str, Any]] | None = None) -> None:
         self.documents = documents
+        self.purchases = purchases or []
         self.payments = payments or []
         self.customers = customers or [erply_customer(388, "Mari", "Tamm", "mari@example.com")]
         self.password = password
         self.quota = quota
         self.calls = 0                     # counted against the quota, as Erply counts them
+        self.now = NOW                     # the server's clock (unix time), moved by tests
+        self.quota_hour = NOW // 3600
         self.sessions: set[str] = set()
         self.keys = (f"sess{n:04d}a1b2c3d4e5f6" for n in itertools.count(1))
         self.queued: list[Reply] = []
@@ -114,6 +154,8 @@ class FakeErply(FakeServer):
         if request.method != "POST" or request.path != API_PATH:
             return Reply(404, None, raw=b"<html>Not found</html>",
                          headers={"Content-Type": "text/html"})
+        if self.now // 3600 != self.quota_hour:    # a new clock hour: a fresh quota
+            self.quota_hour, self.calls = self.now // 3600, 0
         self.calls += 1
         if self.calls > self.quota:
             return _error(call, 1002)
@@ -124,7 +166,8 @@ class FakeErply(FakeServer):
         if form.get("sessionKey") not in self.sessions:
             return _error(call, 1054)
         answer = {"getSalesDocuments": self._documents, "getPayments": self._payments,
-                  "getCustomers": self._customers}.get(call)
+                  "getCustomers": self._customers,
+                  "getPurchaseDocuments": self._purchase_documents}.get(call)
         return answer(form) if answer else _error(call, 1005, "request")
 
     def _verify(self, form: dict[str, str]) -> Reply:
@@ -138,23 +181,10 @@ class FakeErply(FakeServer):
             "sessionLength": 3600}])
 
     def _documents(self, form: dict[str, str]) -> Reply:
-        matches = list(self.documents)
-        for name, keep in (
-                ("id", lambda d, v: str(d["id"]) == v),
-                ("ids", lambda d, v: str(d["id"]) in v.split(",")),
-                ("number", lambda d, v: d["number"] == v),
-                ("type", lambda d, v: d["type"] == v),
-                ("types", lambda d, v: d["type"] in v.split(",")),
-                ("clientIDs", lambda d, v: str(d["clientID"]) in v.split(",")),
-                ("confirmed", lambda d, v: d["confirmed"] == v),
-                ("dateFrom", lambda d, v: d["date"] >= v),
-                ("dateTo", lambda d, v: d["date"] <= v),
-                ("changedSince", lambda d, v: d["lastModified"] >= int(v))):
-            if name in form:
-                matches = [d for d in matches if keep(d, form[name])]
-        if form.get("getRowsForAllInvoices") != "1" and len(matches) != 1:
-            matches = [{k: v for k, v in d.items() if k != "rows"} for d in matches]
-        return _page("getSalesDocuments", form, matches)
+        return _page("getSalesDocuments", form, _filtered(self.documents, form))
+
+    def _purchase_documents(self, form: dict[str, str]) -> Reply:
+        return _page("getPurchaseDocuments", form, _filtered(self.purchases, form))
 
     def _payments(self, form: dict[str, str]) -> Reply:
         matches = self.payments
@@ -170,6 +200,32 @@ class FakeErply(FakeServer):
         ids = form.get("customerIDs", "").split(",")
         return _page("getCustomers", form, [c for c in self.customers
                                             if str(c["customerID"]) in ids])
+
+
+# The list filters of getSalesDocuments and getPurchaseDocuments, as each document names them.
+FILTERS = (
+    ("id", lambda d, v: str(d["id"]) == v),
+    ("ids", lambda d, v: str(d["id"]) in v.split(",")),
+    ("number", lambda d, v: d["number"] == v),
+    ("type", lambda d, v: d["type"] == v),
+    ("types", lambda d, v: d["type"] in v.split(",")),
+    ("status", lambda d, v: d["status"] in v.split(",")),
+    ("clientIDs", lambda d, v: str(d["clientID"]) in v.split(",")),
+    ("confirmed", lambda d, v: d["confirmed"] == v),
+    ("dateFrom", lambda d, v: d["date"] >= v),
+    ("dateTo", lambda d, v: d["date"] <= v),
+    ("changedSince", lambda d, v: d["lastModified"] >= int(v)))
+
+
+def _filtered(documents: list[dict[str, Any]], form: dict[str, str]) -> list[dict[str, Any]]:
+    """The documents the form's filters keep, with their rows only when Erply gives them."""
+    matches = list(documents)
+    for name, keep in FILTERS:
+        if name in form:
+            matches = [d for d in matches if keep(d, form[name])]
+    if form.get("getRowsForAllInvoices") != "1" and len(matches) != 1:
+        matches = [{k: v for k, v in d.items() if k != "rows"} for d in matches]
+    return matches
 
 
 def _form(request: Received) -> dict[str, str]:

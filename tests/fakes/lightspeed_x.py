@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import itertools
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -88,13 +89,41 @@ CUSTOMERS = {
 }
 
 
+SUPPLIERS = {"sup-1": {"id": "sup-1", "name": "Mug Makers Ltd", "source": "USER"}}
+# A supplier consignment's workflow: each status and those it may move to (CANCELLED from any
+# but RECEIVED; a RECEIVED or CANCELLED one can no longer change).
+CONSIGNMENT_MOVES = {"OPEN": {"SENT", "CANCELLED"}, "SENT": {"DISPATCHED", "RECEIVED", "CANCELLED"},
+                     "DISPATCHED": {"RECEIVED", "CANCELLED"}, "RECEIVED": set(),
+                     "CANCELLED": set()}
+
+
+def lsx_consignment(consignment_id: str, reference: str,
+                    products: list[tuple[str, int, str]], *, status: str = "OPEN",
+                    supplier_id: str | None = "sup-1", kind: str = "SUPPLIER",
+                    date: str = "2026-11-18T21:00:00+00:00", **fields: Any) -> dict[str, Any]:
+    """A consignment of (product id, count, unit cost) lines, nothing received yet."""
+    consignment = {
+        "id": consignment_id, "type": kind, "status": status, "name": f"Restock {reference}",
+        "reference": reference, "supplier_id": supplier_id, "supplier_invoice": "",
+        "outlet_id": "outlet-1", "source_outlet_id": None, "consignment_date": date,
+        "due_at": "2026-11-28T21:00:00+00:00", "received_at": None, "created_at": date,
+        "updated_at": date, "deleted_at": None,
+        "_products": [{"product_id": product, "product_sku": PRODUCTS[product]["sku"],
+                       "count": str(count), "received": "0", "cost": cost,
+                       "status": "PENDING", "created_at": date, "updated_at": date}
+                      for product, count, cost in products]}
+    consignment.update(fields)
+    return consignment
+
+
 class FakeLightspeedX(FakeServer):
     """API 2.0 sales, products, customers and search, with a personal token, a global version
     counter bumped on every change, `after`/`before`/`page_size` paging and its rate limit: a
     request past the window's budget gets 429 with Retry-After as an HTTP-date."""
 
     def __init__(self, sales: list[dict[str, Any]], *, token: str = LSX_TOKEN,
-                 budget: int | None = None) -> None:
+                 budget: int | None = None,
+                 consignments: list[dict[str, Any]] = ()) -> None:
         self.token = token
         self.budget = budget          # requests allowed per window (None: no limit)
         self.used = 0
@@ -103,9 +132,29 @@ class FakeLightspeedX(FakeServer):
         self.sales: dict[str, dict[str, Any]] = {}
         self.products = {k: dict(v, version=next(self._versions)) for k, v in PRODUCTS.items()}
         self.customers = {k: dict(v, version=next(self._versions)) for k, v in CUSTOMERS.items()}
+        self.suppliers = {k: dict(v, version=next(self._versions)) for k, v in SUPPLIERS.items()}
         for sale in sales:
             self.put(sale)
+        self.consignments: dict[str, dict[str, Any]] = {}
+        for consignment in consignments:
+            consignment["version"] = next(self._versions)
+            self.consignments[consignment["id"]] = consignment
         super().__init__(self._route)
+
+    def move_consignment(self, consignment_id: str, status: str, *,
+                         received: dict[str, int] | None = None, when: str = "") -> None:
+        """Move a consignment along its workflow (an illegal move raises, as the API refuses
+        it) and record what was received; it takes the next version, as every change does."""
+        consignment = self.consignments[consignment_id]
+        if status != consignment["status"] and status not in CONSIGNMENT_MOVES[
+                consignment["status"]]:
+            raise ValueError(f"{consignment['status']} → {status} is not allowed")
+        for product in consignment["_products"]:
+            if received and product["product_id"] in received:
+                product["received"] = str(received[product["product_id"]])
+                product["status"] = "SUCCESS"
+        consignment.update(status=status, version=next(self._versions),
+                           updated_at=when or consignment["updated_at"])
 
     def put(self, sale: dict[str, Any], **changes: Any) -> None:
         """Add or change a sale: it takes the next version, as every change does."""
@@ -134,22 +183,31 @@ class FakeLightspeedX(FakeServer):
     def _answer(self, request: Received) -> Reply:
         path = request.path.removeprefix(API)
         if path == "/sales":
-            return self._page(request)
+            return self._page(request, self.sales.values())
+        if path == "/consignments":
+            kind = request.param("type")
+            return self._page(request, [{k: v for k, v in c.items() if not k.startswith("_")}
+                                        for c in self.consignments.values()
+                                        if kind is None or c["type"] == kind])
+        if path.startswith("/consignments/") and path.endswith("/products"):
+            consignment = self.consignments.get(path.split("/")[2])
+            if consignment is not None:
+                return Reply(200, {"data": consignment["_products"]})
         if path == "/search" and request.param("type") == "sales":
             number = request.param("invoice_number")
             return Reply(200, {"data": [s for s in self.sales.values()
                                         if number is None or s["invoice_number"] == number]})
         for prefix, table in (("/sales/", self.sales), ("/products/", self.products),
-                              ("/customers/", self.customers)):
+                              ("/customers/", self.customers), ("/suppliers/", self.suppliers)):
             if path.startswith(prefix) and path[len(prefix):] in table:
                 return Reply(200, {"data": table[path[len(prefix):]]})
         return Reply(404, {"error": "Not Found", "message": f"{request.path} was not found."})
 
-    def _page(self, request: Received) -> Reply:
+    def _page(self, request: Received, records: Iterable[dict[str, Any]]) -> Reply:
         after = int(request.param("after") or 0)
         before = int(request.param("before") or 0)
         size = int(request.param("page_size") or 1000)
-        rows = sorted((s for s in self.sales.values() if s["version"] > after
+        rows = sorted((s for s in records if s["version"] > after
                        and (not before or s["version"] < before)), key=lambda s: s["version"])
         page = rows[:size]
         version = ({"min": page[0]["version"], "max": page[-1]["version"]} if page else None)

@@ -87,6 +87,7 @@ type Order {
   displayFinancialStatus: OrderDisplayFinancialStatus
   displayFulfillmentStatus: OrderDisplayFulfillmentStatus!
   currencyCode: String! taxesIncluded: Boolean! email: String poNumber: String
+  tags: [String!]! sourceName: String paymentGatewayNames: [String!]!
   customer: Customer billingAddress: MailingAddress shippingAddress: MailingAddress
   subtotalPriceSet: MoneyBag totalDiscountsSet: MoneyBag totalShippingPriceSet: MoneyBag!
   totalTaxSet: MoneyBag totalPriceSet: MoneyBag!
@@ -158,7 +159,8 @@ def order(number: int, *, created: str, lines: list[dict[str, Any]],
           taxes_included: bool = False, transactions: list[dict[str, Any]] | None = None,
           refunds: list[dict[str, Any]] | None = None, cancelled: str | None = None,
           order_discount: str = "0", total_tax: str | None = None,
-          total: str | None = None, currency: str = "USD") -> dict[str, Any]:
+          total: str | None = None, currency: str = "USD", tags: tuple[str, ...] = (),
+          source_name: str = "web") -> dict[str, Any]:
     """An order whose totals Shopify's way: line prices less allocations, plus shipping and tax.
 
     `order_discount` is an order-level amount not allocated to lines; `total_tax` and `total`
@@ -195,6 +197,9 @@ def order(number: int, *, created: str, lines: list[dict[str, Any]],
         "taxesIncluded": taxes_included,
         "email": f"buyer{number}@example.com",
         "poNumber": None,
+        "tags": list(tags),
+        "sourceName": source_name,
+        "paymentGatewayNames": sorted({str(t["gateway"]) for t in paid if t.get("gateway")}),
         "customer": {"id": f"gid://shopify/Customer/{7000 + number}", "displayName": "Jane Doe"},
         "billingAddress": address(),
         "shippingAddress": address(),

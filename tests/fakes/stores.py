@@ -375,9 +375,13 @@ class FakeBigCommerce(FakeServer):
     BigCommerce answers them: X-Auth-Token, 204 on an empty page, rate-limit headers."""
 
     def __init__(self, orders: list[dict[str, Any]], *, token: str = BC_TOKEN,
-                 quota: int = 150) -> None:
+                 quota: int = 150, customer_groups: dict[int, str] | None = None,
+                 groups_scope: bool = True) -> None:
         self.orders = orders
         self.token = token
+        # Customer id -> the name of its customer group (customers not listed are in none).
+        self.customer_groups = customer_groups or {}
+        self.groups_scope = groups_scope   # the token has the Customers read-only scope
         self.requests_left = quota
         self.reset_ms = "2500"
         self.queued: list[Reply] = []
@@ -414,10 +418,26 @@ class FakeBigCommerce(FakeServer):
                 return self._page(request, order["_products"])
             if parts[3] in ("shipping_addresses", "shippingaddresses"):
                 return self._page(request, order["_shipping_addresses"])
+        if parts in (["v3", "customers"], ["v2", "customer_groups"]):
+            return self._customers(request, parts[0])
         if parts[:2] == ["v3", "orders"] and parts[2] in by_id and parts[3:] == ["transactions"]:
             data = by_id[parts[2]]["_transactions"]
             return Reply(200, {"data": data, "meta": {}})
         return Reply(404, [{"status": 404, "message": "The requested resource was not found."}])
+
+    def _customers(self, request: Received, version: str) -> Reply:
+        """V3 customers by `id:in` with their customer_group_id; the V2 customer groups."""
+        if not self.groups_scope:
+            return Reply(403, {"status": 403, "title": "You don't have a required scope to "
+                                                      "access the endpoint"})
+        names = sorted(set(self.customer_groups.values()))
+        if version == "v2":
+            return Reply(200, [{"id": i, "name": name} for i, name in enumerate(names, 1)]) \
+                if names else Reply(204, None)
+        wanted = [int(i) for i in (request.param("id:in") or "").split(",") if i]
+        data = [{"id": i, "customer_group_id": names.index(self.customer_groups[i]) + 1
+                 if i in self.customer_groups else 0} for i in wanted]
+        return Reply(200, {"data": data, "meta": {}})
 
     def _list(self, request: Received) -> Reply:
         def when(text: str) -> datetime:

@@ -1,5 +1,6 @@
 """A fake QuickBooks Desktop company behind the app's Web Connector service, and a scripted
-Web Connector between them; a small booking loop stands in for the engine's Desktop writer."""
+Web Connector between them; a small booking loop books plans directly (the engine books through
+sync/desktop_writer.py: test_desktop_engine.py)."""
 
 from __future__ import annotations
 
@@ -99,8 +100,9 @@ class Desktop:
         plan = plan_order(order, connection, self.references(), setup or CompanySetup())
         ids: dict[Pending, str] = {}
         for entity in plan.creates:
-            request = entity_request(entity, order.number, "1").element
             key = f"{entity.entity.lower()}:{entity.key.key}"
+            request = entity_request(entity.entity, entity.body, "1", order=order.number,
+                                     guid_key=key).element
             document = write_document(request, message_set_id("1", order.number, key))
             ids[entity.key] = write(self, document, order=order.number).value("ListID")
         for planned in plan.documents:

@@ -30,7 +30,6 @@ from connex_desktop.qbdesktop.requests import (
 )
 from connex_desktop.sync.planner import (
     CompanySetup,
-    NewEntity,
     Pending,
     PlannedDocument,
     PlannedDocumentId,
@@ -73,7 +72,7 @@ def test_lists_queries_deletes_and_recovery_envelopes_pass_the_schema():
                           mapping=QuickBooksMapping(missing_items=MissingItemPolicy.CREATE))
     plan = plan_order(replace(order, total=order.computed_total), conn, FakeReferences(),
                       CompanySetup())
-    requests = [entity_request(entity, "1001", str(number)).element
+    requests = [entity_request(entity.entity, entity.body, str(number), order="1001").element
                 for number, entity in enumerate(plan.creates, start=1)]
     assert [request.tag for request in requests] == ["CustomerAddRq", "ItemNonInventoryAddRq"]
     requests += [query_request("Customer", "3", full_names=("Jane Doe",)),
@@ -133,9 +132,9 @@ def test_a_payment_is_applied_to_its_invoice_for_the_amount_paid():
 
 
 def test_an_item_name_over_31_characters_fails_the_order_naming_the_field():
-    entity = NewEntity("Item", "item:x", "Ultralight Backpacking Tent for Two", {"Sku": "X"})
+    body = {"Name": "Ultralight Backpacking Tent for Two", "Sku": "X"}
     with pytest.raises(OrderDataError) as raised:
-        entity_request(entity, "1001", "1")
+        entity_request("Item", body, "1", order="1001")
     assert raised.value.order == "1001" and raised.value.field == "Product Name"
     assert "35 characters" in str(raised.value) and "at most 31" in str(raised.value)
 

@@ -52,7 +52,7 @@ def test_a_paid_order_books_a_sales_order_closed_by_its_invoice_a_payment_and_ve
     assert sales_order.ref_number == invoice.ref_number == "1001"
     assert sales_order.total == invoice.total == D("346.42")
     assert sales_order.fully_invoiced, "the invoice linking it closes the sales order"
-    assert invoice.linked == [sales_order.txn_id, payment.txn_id]
+    assert list(invoice.linked) == [sales_order.txn_id, payment.txn_id]
     assert [(line.item.name, line.amount) for line in invoice.lines] == [
         ("Tent 2P", D("299.00")), ("Mug", D("19.00")), ("Shipping", D("7.95")),
         ("Discount", D("-1.00")), ("Sales Tax", D("21.47"))]

@@ -72,6 +72,24 @@ def test_writes_sent_again_with_their_request_ids_book_nothing_twice(
     assert numbers == ["W-0", "W-1", "W-2", "W-3", "W-4"]
 
 
+def test_a_write_naming_a_record_changes_it_alone_or_in_a_batch(
+        sandbox: SandboxServer, client: QuickBooksClient):
+    writer = QuickBooksOnlineWriter(client)
+    created = [outcome.record for request in writer.send(writer.with_request_ids(
+        customers(5, "Changed"))) for outcome in request.outcomes if isinstance(outcome, Stored)]
+    changes = [Write("Customer", {"Id": record["Id"], "SyncToken": record["SyncToken"],
+                                  "sparse": True, "CompanyName": f"Firm {n}"})
+               for n, record in enumerate(created)]
+    assert all(change.is_update for change in changes)
+    for some in (changes[:1], changes[1:]):      # one plain request, then one batch of four
+        for request in writer.send(writer.with_request_ids(some)):
+            assert all(isinstance(outcome, Stored) for outcome in request.outcomes)
+    stored = {record["Id"]: record for record in sandbox.company.all("Customer")}
+    assert [(stored[r["Id"]]["CompanyName"], stored[r["Id"]]["SyncToken"]) for r in created] == [
+        (f"Firm {n}", "1") for n in range(5)]
+    assert len([r for r in stored.values() if r["DisplayName"].startswith("Changed")]) == 5
+
+
 def test_taken_numbers_and_names_and_refusals_come_back_typed(client: QuickBooksClient):
     writer = QuickBooksOnlineWriter(client)
     buyer = client.create("Customer", {"DisplayName": "Jane Doe"}, request_id="jane-1")

@@ -28,18 +28,18 @@ class Cli:
         self.monkeypatch = monkeypatch
         self.capsys = capsys
 
-    def __call__(self, *args: str, stdin: str = "") -> tuple[int, str]:
+    def __call__(self, *args: str, stdin: str = "", expect: int = 0) -> tuple[int, str]:
         self.monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
         try:
             code = main(["--data-dir", str(self.data_dir), *args])
         except SystemExit as exit_:
             code = int(exit_.code or 0)
         captured = self.capsys.readouterr()
-        assert code == 0, f"{args} exited {code}: {captured.err}{captured.out}"
-        return code, captured.out
+        assert code == expect, f"{args} exited {code}: {captured.err}{captured.out}"
+        return code, captured.out if code == 0 else captured.err + captured.out
 
-    def sync(self, name: str) -> dict[str, Any]:
-        _, out = self("sync", name, "--json")
+    def sync(self, name: str, *, expect: int = 0) -> dict[str, Any]:
+        _, out = self("sync", name, "--json", expect=expect)
         return json.loads(out)  # type: ignore[no-any-return]
 
     def connect_quickbooks(self, name: str, sandbox: SandboxServer) -> None:

@@ -35,7 +35,8 @@ def test_a_blank_time_zone_is_this_computers_with_its_summer_time(kind, computer
 def test_stores_with_a_time_zone_declare_it_alike():
     declared = {kind.kind: field for kind in SOURCE_KINDS.values()
                 for field in kind.settings_fields if field.name == "timezone"}
-    assert set(declared) == {"shopify", "bigcommerce", "lightspeed_x", "linnworks", "skuvault"}
+    assert set(declared) == {"shopify", "bigcommerce", "lightspeed_r", "lightspeed_x", "linnworks",
+                             "skuvault"}
     assert all(field == TIMEZONE_SETTING for field in declared.values())
     assert TIMEZONE_SETTING.default == "" and "this computer's" in TIMEZONE_SETTING.help
 

@@ -104,7 +104,8 @@ def list_requests(store: FakeBigCommerce) -> list:
 
 
 def test_an_order_with_card_and_gift_certificate_maps_field_by_field():
-    with FakeBigCommerce([card_and_gift_certificate_order()]) as store:
+    with FakeBigCommerce([card_and_gift_certificate_order()],
+                         customer_groups={20: "Wholesale", 21: "Retail"}) as store:
         [order] = fetch(make_source(store))
         paths = [r.path for r in store.received]
     assert isinstance(order, Order)
@@ -133,10 +134,29 @@ def test_an_order_with_card_and_gift_certificate_maps_field_by_field():
         Payment(D("200.39"), "Credit Card", "pi_3N", date(2026, 11, 20)))
     assert order.balance == D("0.00")
     assert order.notes == "Gift, no invoice in the box"
+    assert (order.channel, order.payment_gateways) == ("1", ("giftcertificate", "stripe"))
+    assert order.customer_group == "Wholesale"
     assert paths == [f"/stores/{BC_HASH}/v2/orders",
                      f"/stores/{BC_HASH}/v2/orders/100/products",
                      f"/stores/{BC_HASH}/v2/orders/100/shippingaddresses",
-                     f"/stores/{BC_HASH}/v3/orders/100/transactions"]
+                     f"/stores/{BC_HASH}/v3/orders/100/transactions",
+                     f"/stores/{BC_HASH}/v3/customers",
+                     f"/stores/{BC_HASH}/v2/customer_groups"]
+
+
+def test_customer_groups_are_read_once_and_left_out_without_the_scope(caplog):
+    orders = [bc_order(order_id) for order_id in (101, 102)]
+    orders.append(bc_order(103, customer_id=0))   # a guest
+    with FakeBigCommerce(orders, customer_groups={20: "Trade"}) as store:
+        groups = [order.customer_group for order in fetch(make_source(store))]
+        paths = [r.path for r in store.received]
+    assert groups == ["Trade", "Trade", ""]
+    assert paths.count(f"/stores/{BC_HASH}/v3/customers") == 1
+    assert paths.count(f"/stores/{BC_HASH}/v2/customer_groups") == 1
+    with FakeBigCommerce(orders, customer_groups={20: "Trade"}, groups_scope=False) as store:
+        assert [order.customer_group for order in fetch(make_source(store))] == ["", "", ""]
+        assert sum("customers" in r.path for r in store.received) == 1
+    assert "Customers read-only scope" in caplog.text
 
 
 def test_tax_inclusive_prices_end_in_tax_exclusive_lines_and_store_credit_pays():

@@ -516,3 +516,14 @@ def test_a_bad_tax_column_fails_its_order_naming_it(tmp_path: Path, column: str,
     (failure,) = fetch(write(tmp_path, text))
     assert isinstance(failure, FailedOrder)
     assert (failure.line, failure.field) == (2, column) and words in failure.message
+
+
+def test_tags_and_channel_are_read_for_the_rules(tmp_path: Path) -> None:
+    text = ("Order Number,Order Date,SKU,Quantity,Unit Price,Tags,Channel\n"
+            "8,2026-10-01,A,1,12.00,\"wholesale, net-30 ,\",Trade desk\n"
+            "8,2026-10-01,B,1,5.00,,\n"
+            "9,2026-10-01,C,2,10.00,,\n")
+    tagged, plain = fetch(write(tmp_path, text))
+    assert isinstance(tagged, Order) and isinstance(plain, Order)
+    assert (tagged.tags, tagged.channel) == (("wholesale", "net-30"), "Trade desk")
+    assert (plain.tags, plain.channel) == ((), "")

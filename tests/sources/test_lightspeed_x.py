@@ -11,6 +11,7 @@ import pytest
 from connex_desktop.core.errors import Cancelled, ReconnectError, SetupError
 from connex_desktop.core.model import Address, Buyer, Order, PaymentStatus, Refund
 from connex_desktop.core.progress import CancelToken
+from connex_desktop.core.purchase_order import PurchaseOrder, PurchaseOrderState
 from connex_desktop.sources.base import FailedOrder, OrderQuery
 from connex_desktop.sources.lightspeed_x import LightspeedXSource
 from tests.fakes.lightspeed_x import (
@@ -18,6 +19,7 @@ from tests.fakes.lightspeed_x import (
     LSX_TOKEN,
     RETRY_AFTER_S,
     FakeLightspeedX,
+    lsx_consignment,
     lsx_line,
     lsx_return,
     lsx_sale,
@@ -282,6 +284,65 @@ def test_the_purchase_order_mode_is_refused_with_its_reason(cli, sandbox):
     assert "sales-orders-invoices-pos" not in shown
 
 
+def purchases(source: LightspeedXSource, since: datetime | None = None,
+              ids: tuple[str, ...] = ()) -> list:
+    return list(source.purchase_orders(since, CancelToken(), ids))
+
+
+def stock_order() -> dict:
+    """Forty-eight blue mugs at 2.375 and a dozen T-shirts at 6.10 from Mug Makers."""
+    return lsx_consignment("con-1", "PO-0042", [("prod-mug", 48, "2.375"),
+                                                ("prod-tee", 12, "6.10")])
+
+
+def test_supplier_consignments_are_purchase_orders_with_lines_cost_and_state():
+    outlet_transfer = lsx_consignment("con-9", "TR-1", [("prod-mug", 5, "2.00")], kind="OUTLET")
+    with FakeLightspeedX([], consignments=[stock_order(), outlet_transfer]) as store:
+        [draft] = purchases(make_source(store))
+        store.move_consignment("con-1", "SENT")
+        [sent] = purchases(make_source(store))
+        store.move_consignment("con-1", "DISPATCHED", received={"prod-mug": 24})
+        [partly] = purchases(make_source(store))
+        store.move_consignment("con-1", "RECEIVED", received={"prod-mug": 48, "prod-tee": 12})
+        [received] = purchases(make_source(store))
+        with pytest.raises(ValueError):     # the API refuses a received one being cancelled
+            store.move_consignment("con-1", "CANCELLED")
+    assert isinstance(draft, PurchaseOrder)
+    assert (draft.number, draft.vendor, draft.order_date, draft.expected_date) == (
+        "PO-0042", "Mug Makers Ltd", date(2026, 11, 19), date(2026, 11, 29))
+    assert [(ln.sku, ln.name, ln.quantity, ln.unit_cost, ln.amount) for ln in draft.lines] == [
+        ("MUG-BLUE", "Mug / Blue", D(48), D("2.375"), D("114.00")),
+        ("TEE-M", "T-shirt / M", D(12), D("6.10"), D("73.20"))]
+    assert (draft.total, draft.computed_total) == (D("187.20"), D("187.20"))
+    assert "Restock PO-0042" in draft.memo
+    assert [(p.state, p.status) for p in (draft, sent, partly, received)] == [
+        (PurchaseOrderState.DRAFT, "OPEN"), (PurchaseOrderState.OPEN, "SENT"),
+        (PurchaseOrderState.PARTLY_RECEIVED, "DISPATCHED"),
+        (PurchaseOrderState.RECEIVED, "RECEIVED")]
+    assert [ln.received for ln in received.lines] == [D(48), D(12)]
+    assert len({p.revision for p in (draft, sent, partly, received)}) == 4
+    paths = {r.path for r in store.received}
+    assert "/api/2.0/consignments/con-1/products" in paths
+    assert "/api/2.0/consignments/con-9/products" not in paths
+
+
+def test_consignments_changed_since_by_id_and_a_bad_one_failing_alone():
+    old = lsx_consignment("con-2", "PO-1", [("prod-mug", 5, "2.00")], status="SENT",
+                          updated_at="2026-10-01T00:00:00+00:00")
+    new = lsx_consignment("con-3", "PO-2", [("prod-mug", 5, "2.00")],
+                          updated_at="2026-11-25T00:00:00+00:00")
+    orphan = lsx_consignment("con-4", "PO-3", [("prod-mug", 5, "2.00")], supplier_id=None,
+                             updated_at="2026-11-26T00:00:00+00:00")
+    with FakeLightspeedX([], consignments=[old, new, orphan]) as store:
+        since = datetime(2026, 11, 20, tzinfo=UTC)
+        recent = purchases(make_source(store), since)
+        asked = purchases(make_source(store), since, ids=("con-2",))
+    assert [(type(p).__name__, p.number) for p in recent] == [
+        ("PurchaseOrder", "PO-2"), ("FailedOrder", "PO-3")]
+    assert recent[1].field == "supplier_id"
+    assert [p.number for p in asked] == ["PO-1", "PO-2", "PO-3"]
+
+
 def add_store(cli, sandbox, store: FakeLightspeedX, mode: str) -> None:
     cli("connection", "add", "pos", "--source", "lightspeed_x", "--mode", mode,
         "--set", f"domain_prefix={store.url}", "--set", "timezone=UTC",
@@ -330,3 +391,79 @@ def test_sales_booked_as_sales_receipts_to_the_cent_exactly_once(cli, sandbox):
     receipts = {r["DocNumber"]: amount(r["TotalAmt"]) for r in documents(sandbox, "SalesReceipt")}
     assert receipts == {"1001": D("34.56"), "1002": D("58.00")}
     assert documents(sandbox, "Invoice") == []
+
+
+def sales_after(store: FakeLightspeedX, start: int = 0) -> list[int]:
+    """The `after` of each sales feed request since request number `start`."""
+    return [int(r.param("after") or 0) for r in store.received[start:]
+            if r.path == "/api/2.0/sales"]
+
+
+def test_each_sync_reads_the_feed_from_where_the_last_confirmed_one_left_it(cli, sandbox):
+    sales = [tax_exclusive_sale(), tax_inclusive_sale()]
+    with FakeLightspeedX(sales) as store:
+        add_store(cli, sandbox, store, "invoices-with-payments")
+        assert cli.sync("pos")["status"] == "succeeded"
+        assert sales_after(store) == [0, sales[1]["version"]]
+        reached = max(sale["version"] for sale in sales)
+
+        # A refused token fails the run: the position stays where the last good run left it.
+        start = len(store.received)
+        store.queued.append(Reply(401, {"error": "Unauthorized"}))
+        with pytest.raises(AssertionError, match="refused"):
+            cli.sync("pos")
+        start = len(store.received)
+        assert cli.sync("pos")["documents"] == []
+        assert sales_after(store, start) == [reached]
+
+        # Only what came after is read: a new sale, then a return of the first one.
+        now = datetime.now(UTC).replace(microsecond=0).isoformat()
+        store.put(lsx_sale("sale-7", "1007", [lsx_line("prod-tee", 1, "20.00", "1.60")],
+                           sale_date=now))
+        start = len(store.received)
+        third = cli.sync("pos")
+        assert [(d["order"], d["kind"]) for d in third["documents"]] == [
+            ("1007", "Invoice"), ("1007", "Payment")]
+        assert sales_after(store, start)[0] == reached
+        assert all(r.path != "/api/2.0/search" for r in store.received[start:])
+
+
+def test_a_second_return_is_booked_though_the_first_lies_before_the_position(cli, sandbox):
+    sale = tax_exclusive_sale()
+    mug = [lsx_line("prod-mug", -1, "10.00", "0.80", is_return=True)]
+    with FakeLightspeedX([sale]) as store:
+        add_store(cli, sandbox, store, "sales-receipts")
+        assert cli.sync("pos")["status"] == "succeeded"
+        now = datetime.now(UTC).replace(microsecond=0).isoformat()
+        store.put(lsx_return("ret-1", "1006", sale, mug, sale_date=now))
+        assert [(d["order"], d["total"]) for d in cli.sync("pos")["documents"]] == [
+            ("1001", "10.80")]
+        # The second mug comes back later: the first return is not in what changed since,
+        # yet the sale still counts it, so only the second is booked.
+        store.put(lsx_return("ret-2", "1008", sale, [dict(mug[0], id="line-ret-2")],
+                             sale_date=now))
+        start = len(store.received)
+        assert [(d["order"], d["total"]) for d in cli.sync("pos")["documents"]] == [
+            ("1001", "10.80")]
+        assert "/api/2.0/sales/ret-1" in {r.path for r in store.received[start:]}
+        assert cli.sync("pos")["documents"] == []
+    assert [amount(r["TotalAmt"]) for r in documents(sandbox, "RefundReceipt")] == [
+        D("10.80"), D("10.80")]
+
+
+def test_an_undone_run_is_read_again_from_the_start_of_the_feed(cli, sandbox):
+    with FakeLightspeedX([tax_exclusive_sale()]) as store:
+        add_store(cli, sandbox, store, "sales-receipts")
+        assert cli.sync("pos")["status"] == "succeeded"
+        now = datetime.now(UTC).replace(microsecond=0).isoformat()
+        store.put(lsx_sale("sale-7", "1007", [lsx_line("prod-tee", 1, "20.00", "1.60")],
+                           sale_date=now))
+        second = cli.sync("pos")
+        assert [d["order"] for d in second["documents"]] == ["1007"]
+        cli("undo", str(second["run_id"]), "--json")
+        start = len(store.received)
+        again = cli.sync("pos")
+        assert [(d["order"], d["total"]) for d in again["documents"]] == [("1007", "21.60")]
+        assert sales_after(store, start)[0] == 0
+    assert sorted(r["DocNumber"] for r in documents(sandbox, "SalesReceipt")) == [
+        "1001", "1007"]

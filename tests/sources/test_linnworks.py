@@ -294,6 +294,16 @@ def test_purchase_orders_since_a_date_and_by_id_with_a_changed_revision():
     assert before.revision != after.revision
 
 
+def test_a_purchase_order_asked_for_by_id_and_gone_fails_alone():
+    kept = lw_purchase("PO-5", [("W", 5, "2.00")], day="2026-11-25T09:00:00Z")
+    with FakeLinnworks([], purchases=[kept]) as store:
+        got = purchases(make_source(store), datetime(2026, 11, 20, tzinfo=UTC),
+                        ids=["0f0f0f0f-dead-4000-8000-000000000000"])
+    assert [(type(p).__name__, p.number) for p in got] == [
+        ("FailedOrder", "0f0f0f0f-dead-4000-8000-000000000000"), ("PurchaseOrder", "PO-5")]
+    assert "none with this id any more" in got[0].message
+
+
 def add_linnworks(cli, sandbox, store: FakeLinnworks, mode: str) -> None:
     cli("connection", "add", "lw", "--source", "linnworks", "--mode", mode,
         "--set", f"application_id={LW_APP_ID}", "--set", f"api_url={store.url}",

@@ -61,7 +61,8 @@ def fixture_orders() -> list[dict[str, Any]]:
             line_item("TEE-BLK-M", "Tee - Black / M", 2, "25.0", discounts=("5.0",),
                       taxes=(tax_line("2.81"),)),
             line_item("MUG-01", "Mug", 1, "12.5", taxes=(tax_line("0.78"),)),
-        ], shipping=[shipping_line("10.0", "7.5")], updated="2024-05-04T09:02:11Z"),
+        ], shipping=[shipping_line("10.0", "7.5")], updated="2024-05-04T09:02:11Z",
+              tags=("wholesale", "VIP"), source_name="pos"),
         # Prices include 20% VAT, on the lines and on shipping.
         order(1002, created="2024-05-05T12:00:00Z", taxes_included=True, currency="GBP", lines=[
             line_item("SCARF", "Scarf", 2, "24.0", discounts=("4.8",), taxes=(vat("7.2"),)),
@@ -180,6 +181,9 @@ def test_tax_exclusive_order_field_by_field(orders):
     assert [(p.amount, p.method, p.paid_on) for p in o.payments] == [
         (D("68.59"), "shopify_payments", date(2024, 5, 2))]
     assert o.balance == D("0.00")
+    # What the connection's rules may decide by.
+    assert (o.tags, o.channel, o.payment_gateways) == (
+        ("wholesale", "VIP"), "pos", ("shopify_payments",))
 
 
 def test_tax_inclusive_prices_are_booked_without_tax_and_still_total(orders):

@@ -248,7 +248,7 @@ def test_purchase_orders_changed_since_with_the_completed_ones_asked_apart():
         got = {p.number: p for p in source.purchase_orders(NOW - timedelta(days=40),
                                                            CancelToken())}
         asked = store.bodies("/api/purchaseorders/getPOs")
-        [again] = source.purchase_orders(None, CancelToken(), ids=["PO-41"])
+        [again] = source.purchase_orders(NOW, CancelToken(), ids=["PO-41"])
     assert sorted(got) == ["PO-42", "PO-43", "PO-44", "PO-45"]
     assert [b.get("Status") for b in asked] == [None, "Completed"]
     first = got["PO-42"]

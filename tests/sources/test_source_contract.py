@@ -42,6 +42,15 @@ from tests.fakes.erply import (
     erply_document,
     erply_row,
 )
+from tests.fakes.lightspeed_r import (
+    LSR_ACCOUNT,
+    LSR_CLIENT_ID,
+    LSR_CLIENT_SECRET,
+    LSR_REFRESH,
+    FakeLightspeedR,
+    lsr_line,
+    lsr_sale,
+)
 from tests.fakes.lightspeed_x import LSX_TOKEN, FakeLightspeedX, lsx_line, lsx_sale
 from tests.fakes.linnworks import LW_APP_ID, LW_SECRET, LW_TOKEN, FakeLinnworks, lw_item, lw_order
 from tests.fakes.linnworks import RETRY_AFTER_S as LINNWORKS_RETRY_AFTER_S
@@ -248,6 +257,42 @@ class LightspeedX(StoreKind):
                           throttle_once, (LSX_TOKEN, refused_secret))
 
 
+class LightspeedR(StoreKind):
+    page_size = 2
+    bad_field = "unitPrice"
+
+    @contextmanager
+    def stock(self, count: int, bad: int | None = None) -> Iterator[Stocked]:
+        sales = [lsr_sale(number(i), [lsr_line("6", 1, "5.00")], when=noon_utc(i).isoformat())
+                 for i in range(count)]
+        if bad is not None:
+            sales[bad]["_lines"][0]["unitPrice"] = "five"
+        refused_secret = "lsr_rt_0000refused0000refused0000refused"
+        sleeps: list[float] = []
+        now = [noon_utc(DAYS).timestamp()]
+
+        def sleep(seconds: float) -> None:
+            sleeps.append(seconds)
+            now[0] += seconds
+
+        with FakeLightspeedR(sales, clock=lambda: now[0]) as fake:
+            def source(refused: bool = False) -> Source:
+                return SOURCE_KINDS["lightspeed_r"](
+                    {"account_id": LSR_ACCOUNT, "client_id": LSR_CLIENT_ID, "api_url": fake.url,
+                     "timezone": "UTC"},
+                    {"client_secret": LSR_CLIENT_SECRET,
+                     "refresh_token": refused_secret if refused else fake.refresh_token},
+                    page_size=self.page_size, sleep=sleep, clock=lambda: now[0])
+
+            def throttle_once() -> float:
+                fake.level = fake.bucket_size      # other apps have filled the bucket
+                return float(2 / fake.drip)        # a listing with relations costs 2
+
+            yield Stocked(source, days(count), bad_number(bad), sleeps,
+                          lambda: sum(r.path.endswith("/Sale.json") for r in fake.received),
+                          throttle_once, (LSR_CLIENT_SECRET, LSR_REFRESH, refused_secret))
+
+
 class Shopify(StoreKind):
     # Shopify sizes its pages by the query cost it may spend; the first page holds this many.
     page_size = (QUERY_COST_BUDGET - CONNECTION_COST) // ESTIMATED_ORDER_COST
@@ -367,6 +412,7 @@ class CsvFile(StoreKind):
 
 
 class Demo(StoreKind):
+    kind: ClassVar[str] = "demo"
     # The demo store's own page size, wherever its module lives.
     page_size = sys.modules[SOURCE_KINDS["demo"].__module__].PAGE_SIZE_ORDERS
     no_bad_record = "the demo store makes its own orders, all readable"
@@ -377,7 +423,7 @@ class Demo(StoreKind):
     @contextmanager
     def stock(self, count: int, bad: int | None = None) -> Iterator[Stocked]:
         def source() -> Source:
-            return SOURCE_KINDS["demo"]({"orders": str(count)}, {}, clock=lambda: self.NOW)
+            return SOURCE_KINDS[self.kind]({"orders": str(count)}, {}, clock=lambda: self.NOW)
 
         made = list(source().fetch_orders(OrderQuery(), CancelToken()))
         assert all(isinstance(order, Order) for order in made)
@@ -385,14 +431,19 @@ class Demo(StoreKind):
                                if isinstance(order, Order)})
 
 
+class DemoPos(Demo):
+    kind = "demo-pos"     # the demo POS store: its register sales, paged as the demo's orders
+
+
 def bad_number(bad: int | None) -> str | None:
     return None if bad is None else number(bad)
 
 
 CONTRACTS: dict[str, StoreKind] = {
-    "csv": CsvFile(), "demo": Demo(), "erply": Erply(), "woocommerce": WooCommerce(),
-    "bigcommerce": BigCommerce(), "lightspeed_x": LightspeedX(), "shopify": Shopify(),
-    "linnworks": Linnworks(), "skuvault": SkuVault(),
+    "csv": CsvFile(), "demo": Demo(), "demo-pos": DemoPos(), "erply": Erply(),
+    "woocommerce": WooCommerce(), "bigcommerce": BigCommerce(), "lightspeed_r": LightspeedR(),
+    "lightspeed_x": LightspeedX(), "shopify": Shopify(), "linnworks": Linnworks(),
+    "skuvault": SkuVault(),
 }
 
 

@@ -102,6 +102,17 @@ def test_the_documented_sample_maps_field_by_field():
         D("29.35"), "Direct Bank Transfer", "", date(2017, 3, 22))
 
 
+def test_meta_data_channel_and_payment_method_are_there_for_the_rules():
+    sample = woo_sample_order()
+    sample["meta_data"] = [{"id": 1, "key": "sales_rep", "value": "Ann"},
+                           {"id": 2, "key": "_attribution", "value": {"source": "x"}}]
+    with FakeWooCommerce([sample]) as store:
+        [order] = fetch(make_source(store))
+    assert isinstance(order, Order)
+    assert (order.tags, order.channel, order.payment_gateways) == (
+        ("sales_rep=Ann",), "rest-api", ("bacs",))
+
+
 def test_tax_inclusive_coupon_fee_and_refund():
     with FakeWooCommerce([tax_inclusive_order()]) as store:
         [order] = fetch(make_source(store))

@@ -47,6 +47,7 @@ from connex_desktop.storage.repositories import (
     from_plain,
     to_plain,
 )
+from tests.rule_examples import EVERY_FIELD_RULES
 
 
 @pytest.fixture
@@ -77,7 +78,8 @@ def full_connection(name: str = "Café Ünïcode store") -> Connection:
                                   shipping_item="Ship"),
         schedule=Schedule(every_minutes=30),
         quickbooks=QuickBooksCompany(environment="sandbox", client_id="ABC", realm_id="4620816365",
-                                     company_name="Sandbox Company_US_1"))
+                                     company_name="Sandbox Company_US_1"),
+        rules=EVERY_FIELD_RULES)
 
 
 def minimal_connection(name: str = "Demo") -> Connection:
@@ -96,6 +98,7 @@ def test_every_field_of_a_connection_round_trips_through_json():
     plain = json.loads(json.dumps(to_plain(connection)))
     assert plain["mode"] == "sales-orders-invoices-pos"
     assert plain["statuses"] == ["completed", "processing"]
+    assert plain["rules"][1]["conditions"][0] == {"field": "status", "values": ["on-hold"]}
     assert from_plain(Connection, plain) == connection
 
 

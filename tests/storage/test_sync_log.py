@@ -12,7 +12,12 @@ from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.result import BookedDocument, DocumentKind, OrderOutcome
 from connex_desktop.storage.database import Database
 from connex_desktop.storage.ledger import LedgerRepository
-from connex_desktop.storage.repositories import ConnectionRepository, RunOrderRecord, RunRepository
+from connex_desktop.storage.repositories import (
+    PURCHASE_ORDER_ITEM,
+    ConnectionRepository,
+    RunOrderRecord,
+    RunRepository,
+)
 from connex_desktop.storage.sync_log import (
     CSV_COLUMNS,
     Shown,
@@ -118,11 +123,34 @@ def test_rows_are_searched_by_order_or_customer_and_sorted_as_numbers():
         "WEB-9", "Grace Liu", "Failed", "", "No SKU.")
 
 
+def _a_run(db: Database) -> tuple[RunRepository, int, int]:
+    """The run history, a connection's id and the id of a run of it just started."""
+    connection_id = ConnectionRepository(db).add(Connection(
+        name="Shop", source_kind="demo", mode=TransactionMode.INVOICES)).id
+    assert connection_id is not None
+    runs = RunRepository(db)
+    return runs, connection_id, runs.start(connection_id, "manual")
+
+
 def test_the_customer_of_each_order_is_kept(tmp_path):
     with Database.open(tmp_path / "connex.sqlite3") as db:
-        connection_id = ConnectionRepository(db).add(Connection(
-            name="Shop", source_kind="demo", mode=TransactionMode.INVOICES)).id
-        runs = RunRepository(db)
-        run_id = runs.start(connection_id, "manual")
+        runs, _, run_id = _a_run(db)
         runs.record_order(run_id, "id-1", "1001", OrderOutcome.BOOKED, customer="Grace Liu")
         assert [order.customer for order in runs.orders(run_id)] == ["Grace Liu"]
+
+
+def test_store_purchase_orders_are_listed_beside_the_orders_with_their_vendor(tmp_path):
+    with Database.open(tmp_path / "connex.sqlite3") as db:
+        runs, connection_id, run_id = _a_run(db)
+        runs.record_order(run_id, "id-1", "1001", OrderOutcome.FAILED, "No SKU.",
+                          customer="Grace Liu")
+        runs.record_order(run_id, "purchase-order:7", "PO-7", OrderOutcome.FAILED, "No vendor.",
+                          customer="Cotton Supply Co", item=PURCHASE_ORDER_ITEM)
+        rows = log_table(runs.orders(run_id), frozenset())
+        # Failed orders are retried as orders, failed purchase orders as purchase orders.
+        assert runs.failed_order_numbers(connection_id) == ["1001"]
+        assert runs.latest_item_ids(connection_id, PURCHASE_ORDER_ITEM,
+                                    OrderOutcome.FAILED) == ["purchase-order:7"]
+    assert [row.cells[:3] for row in rows] == [
+        ("1001", "Grace Liu", "Failed"),
+        ("PO-7 (purchase order)", "Cotton Supply Co", "Failed")]

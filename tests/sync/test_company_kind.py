@@ -29,7 +29,11 @@ def company(request) -> Iterator[SandboxServer]:
      {"20": "20.0% S", "5": "5.0% R", "0": "0.0% Z"}),
     ("ca", "Canada, GST/HST, home currency CAD, multicurrency off.", None),
     ("au", "Australia, GST, home currency AUD, multicurrency on.", None),
-], indirect=["company"], ids=["us", "us-ast", "uk", "ca", "au"])
+    ("us-tracked", "United States, US legacy sales tax, home currency USD, multicurrency off; "
+     "it tracks classes per transaction and stores.", {}),
+    ("us-line-classes", "United States, US legacy sales tax, home currency USD, multicurrency "
+     "off; it tracks classes per line.", {}),
+], indirect=["company"], ids=["us", "us-ast", "uk", "ca", "au", "us-tracked", "us-line-classes"])
 def test_each_kind_of_company_is_described_from_what_a_run_reads(app, company, tmp_path,
                                                                  described, table):
     connection = connect(app, company, "Shop", TransactionMode.INVOICES,

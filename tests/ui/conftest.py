@@ -1,4 +1,4 @@
-"""GUI test fixtures: a real app in a temporary folder, the demo company, Qt warnings failing."""
+"""GUI test fixtures: a real app in a temporary folder, the demo, light and dark palettes."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QCoreApplication, QThreadPool
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication
 
 from connex_desktop.app import build_app
 from connex_desktop.storage.keyring_secrets import MemorySecretStore
@@ -44,3 +46,35 @@ def desktop(qtbot, app):
     qtbot.addWidget(desktop.window)
     yield desktop
     desktop.shutdown()
+
+
+# ── palettes: what text must read on ───────────────────────────────────────────────────────
+
+Role = QPalette.ColorRole
+
+
+def light_palette() -> QPalette:
+    """Fusion's own: its placeholder grey is what hints used, at 3.4:1 on the window."""
+    return QApplication.style().standardPalette()
+
+
+def dark_palette() -> QPalette:
+    """A dark desktop theme's colours, with the half-transparent placeholder Qt derives."""
+    palette = QPalette()
+    for role, color in ((Role.Window, "#2b2b2b"), (Role.WindowText, "#eeeeee"),
+                        (Role.Base, "#1e1e1e"), (Role.AlternateBase, "#262626"),
+                        (Role.Text, "#eeeeee"), (Role.Button, "#353535"),
+                        (Role.ButtonText, "#eeeeee"), (Role.Highlight, "#2f65ca"),
+                        (Role.HighlightedText, "#ffffff")):
+        palette.setColor(role, QColor(color))
+    palette.setColor(Role.PlaceholderText, QColor(238, 238, 238, 128))
+    return palette
+
+
+@pytest.fixture(params=[light_palette, dark_palette], ids=["light", "dark"])
+def palette(request, qapp):
+    original = qapp.palette()
+    chosen = request.param()
+    qapp.setPalette(chosen)
+    yield chosen
+    qapp.setPalette(original)

@@ -39,6 +39,9 @@ class PosSource(Source):
     def fetch_orders(self, query, cancel):
         return iter(())
 
+    def purchase_orders(self, since, cancel, ids=()):
+        return iter(())
+
     def check(self) -> str:
         if self.secrets.get("api_key") != API_KEY:
             raise ValueError("The POS did not accept the API key.")
@@ -175,6 +178,27 @@ def test_purchase_order_mode_is_disabled_with_the_reason_for_stores_with_their_o
         "open", "closed"]
 
 
+def test_sync_purchase_orders_is_offered_for_stores_that_keep_them_and_saved(qtbot, app, pos):
+    dialog = ConfigureDialog(app, None)
+    qtbot.addWidget(dialog)
+    tab = dialog.transactions
+    choose(dialog.store.kind_combo, "demo")
+    assert not tab.sync_purchase_orders.isEnabled()
+    assert "keeps no purchase orders of its own" in dialog.rows.hints[
+        "sync_purchase_orders"].text()
+    choose(dialog.store.kind_combo, pos.kind)
+    assert tab.sync_purchase_orders.isEnabled()
+    tab.sync_purchase_orders.setChecked(True)
+    dialog.store.name_edit.setText("Shop POS")
+    dialog.store.source_widgets["url"].setText("https://pos.example")
+    dialog.store.source_widgets["api_key"].setText(API_KEY)
+    assert dialog.save()
+    assert app.connections.get("Shop POS").sync_purchase_orders
+    again = ConfigureDialog(app, app.connections.get("Shop POS"))
+    qtbot.addWidget(again)
+    assert again.transactions.sync_purchase_orders.isChecked()
+
+
 def test_test_connection_runs_in_the_background_and_reports_plainly(qtbot, app, pos):
     dialog = ConfigureDialog(app, None)
     qtbot.addWidget(dialog)
@@ -189,6 +213,47 @@ def test_test_connection_runs_in_the_background_and_reports_plainly(qtbot, app, 
     dialog.store.test_button.click()
     qtbot.waitUntil(lambda: dialog.store.test_button.isEnabled())
     assert dialog.store.test_result.text() == "Connected to the POS at https://pos.example."
+
+
+class RotatingSource(PosSource):
+    """A store whose every sign-in revokes its refresh token and hands out another."""
+
+    kind: ClassVar[str] = "test-rotating"
+    label: ClassVar[str] = "Rotating POS"
+    issued: ClassVar[list[str]] = ["rt-1"]
+
+    def check(self) -> str:
+        if self.secrets.get("api_key") != self.issued[-1]:
+            raise ValueError("The POS refused the token.")
+        self.issued.append(f"rt-{len(self.issued) + 1}")
+        self.keep_secret("api_key", self.issued[-1])
+        return "Connected."
+
+
+def test_a_token_renewed_by_a_test_is_the_one_saved(qtbot, app, monkeypatch):
+    monkeypatch.setattr(app, "source_kinds", {**app.source_kinds,
+                                              RotatingSource.kind: RotatingSource})
+    monkeypatch.setattr(RotatingSource, "issued", ["rt-1"])
+    dialog = ConfigureDialog(app, None)
+    qtbot.addWidget(dialog)
+    choose(dialog.store.kind_combo, RotatingSource.kind)
+    dialog.store.name_edit.setText("Rotating")
+    dialog.store.source_widgets["url"].setText("https://pos.example")
+    dialog.store.source_widgets["api_key"].setText("rt-1")
+    dialog.store.test_button.click()
+    qtbot.waitUntil(lambda: dialog.store.test_button.isEnabled())
+    assert dialog.store.test_result.text() == "Connected."
+    assert dialog.save()
+    saved = dialog.saved
+    assert app.secrets.get(connection_secret_key(saved.id, "api_key")) == "rt-2"
+
+    # Reopened with the token left blank: a test renews the saved one at once.
+    again = ConfigureDialog(app, saved)
+    qtbot.addWidget(again)
+    again.store.test_button.click()
+    qtbot.waitUntil(lambda: again.store.test_button.isEnabled())
+    assert again.store.test_result.text() == "Connected."
+    assert app.secrets.get(connection_secret_key(saved.id, "api_key")) == "rt-3"
 
 
 def demo_dialog_with_lists(qtbot, app):
@@ -402,3 +467,39 @@ def test_the_quickbooks_tab_shows_the_company_reads_this_month(qtbot, app, monke
     unsaved = ConfigureDialog(app, None)
     qtbot.addWidget(unsaved)
     assert unsaved.quickbooks.reads_label.text() == ""
+
+
+def _row_shown(dialog, combo) -> bool:
+    return dialog.mapping._form.isRowVisible(combo.parentWidget())
+
+
+def test_a_class_and_a_store_are_chosen_from_a_company_that_tracks_them(qtbot, app):
+    demo = app.start_demo(orders=5, company_kind="us-tracked")
+    dialog = ConfigureDialog(app, demo)
+    qtbot.addWidget(dialog)
+    mapping = dialog.mapping
+    assert not _row_shown(dialog, mapping.class_name)   # not known yet, and none chosen
+    qtbot.waitUntil(lambda: mapping.kind is not None, timeout=20_000)
+    assert _row_shown(dialog, mapping.class_name) and _row_shown(dialog, mapping.location_name)
+    form = mapping._form
+    assert form.labelForField(mapping.location_name.parentWidget()).text() == "Store"
+    assert choices(mapping.class_name) == ["(none)", "Online Store", "Retail Shop", "Wholesale"]
+    assert "Portland" in choices(mapping.location_name)
+
+    mapping.class_name.setCurrentText("Wholesail")
+    assert not dialog.save()
+    assert "no class named 'Wholesail'" in dialog.errors["class_name"].text()
+    mapping.class_name.setCurrentIndex(choices(mapping.class_name).index("Retail Shop"))
+    mapping.location_name.setCurrentText("portland")     # any case: saved as the company spells it
+    assert dialog.save()
+    saved = app.connections.get_by_id(demo.id).mapping
+    assert (saved.class_name, saved.location_name) == ("Retail Shop", "Portland")
+
+
+def test_class_and_location_are_not_offered_where_the_company_does_not_track_them(qtbot, app):
+    demo, dialog = demo_dialog_with_lists(qtbot, app)
+    qtbot.waitUntil(lambda: dialog.mapping.kind is not None, timeout=20_000)
+    assert not _row_shown(dialog, dialog.mapping.class_name)
+    assert not _row_shown(dialog, dialog.mapping.location_name)
+    assert dialog.save()
+    assert app.connections.get_by_id(demo.id).mapping.class_name == ""

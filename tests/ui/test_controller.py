@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 
@@ -10,7 +11,9 @@ from PySide6.QtCore import QElapsedTimer, QTimer
 from connex_desktop.core.progress import Progress
 from connex_desktop.core.undo_result import UndoOutcome, UndoStatus
 from connex_desktop.storage.database import NOTHING_LOST
+from connex_desktop.sync import engine as engine_module
 from connex_desktop.sync.undo import RunUndoer
+from connex_desktop.ui import controller as controller_module
 from connex_desktop.ui.worker import PROGRESS_INTERVAL_S, RunRequest, SyncWorker
 from tests.fakes.full_disk import fill_disk_after
 
@@ -49,6 +52,19 @@ def test_the_window_stays_responsive_during_a_sync(qtbot, desktop):
     heartbeat.stop()
     assert len(gaps) > 10
     assert max(gaps) < MAX_GUI_STALL_MS, gaps
+
+
+def test_collections_during_a_job_leave_the_apps_own_objects_alone(qtbot, desktop,
+                                                                  monkeypatch):
+    """A full collection holds the GIL for as long as it walks: the window's objects, the
+    engine's modules and the like (most of the heap) are left out of it once a job starts."""
+    monkeypatch.setattr(controller_module, "_frozen", False)   # as in a new app's process
+    demo = desktop.window.try_demo()
+    with qtbot.waitSignal(desktop.controller.run_finished, timeout=FINISH_TIMEOUT_MS):
+        assert desktop.controller.start(demo.id) is None
+    walked = {id(thing) for thing in gc.get_objects()}
+    assert id(desktop.app) not in walked and id(desktop.window.model) not in walked
+    assert id(vars(engine_module)) not in walked
 
 
 def test_progress_reaches_the_gui_about_ten_times_a_second(qtbot, app):

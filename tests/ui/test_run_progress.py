@@ -146,6 +146,7 @@ def test_a_wait_for_quickbooks_and_a_cancel_say_what_happens(qtbot, desktop, mon
               if order.outcome is OrderOutcome.BOOKED]
     assert len(booked) == result.synced == sent
     # Those orders are booked whole (every document confirmed), and no other order at all.
-    assert len(app._demo.server.company.all("Invoice")) == sent
+    with app._demo.server.books() as company:
+        assert len(company.all("Invoice")) == sent
     assert {ledger_row.state for ledger_row in app.ledger.rows_for_run(result.run_id)} == {
         LedgerState.CONFIRMED}

@@ -4,23 +4,35 @@ background, and the history then shows the run undone."""
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
+from decimal import Decimal
 
 from PySide6.QtWidgets import QMessageBox
 
-from connex_desktop.core.undo_result import UndoOutcome
+from connex_desktop.core.result import DocumentKind, RunTrigger
+from connex_desktop.core.undo_result import UndoDocument, UndoOutcome, UndoResult, UndoStatus
 from connex_desktop.sources.demo_store import DemoSource
+from connex_desktop.storage.repositories import RunRecord
 from connex_desktop.sync.undo import RunUndoer
+from connex_desktop.ui.sync_log import undo_question
 from tests.ui.test_sync_log import FINISH_TIMEOUT_MS, loaded, synced_log
 
 UNDO_TIMEOUT_MS = 30_000
 
 
+def in_books(app, documents: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The demo company's documents (kind, Id) of the kinds in `documents`, as it holds them."""
+    assert app._demo is not None
+    with app._demo.server.books() as company:
+        return {(kind, str(doc["Id"])) for kind in {kind for kind, _ in documents}
+                for doc in company.all(kind)}
+
+
 def test_undo_this_run_asks_first_then_deletes_in_the_background(qtbot, desktop, monkeypatch):
     log, result = synced_log(qtbot, desktop)
     app = desktop.app
-    company = app._demo.server.company
     booked = {(doc.kind.value, doc.qb_id) for doc in result.documents}
-    assert booked and all(company.read(kind, qb_id) for kind, qb_id in booked)
+    assert booked and booked <= in_books(app, booked)
     threads: list[bool] = []
     real_undo = RunUndoer.undo
 
@@ -42,7 +54,7 @@ def test_undo_this_run_asks_first_then_deletes_in_the_background(qtbot, desktop,
     assert len(box.detailedText().splitlines()) == len(booked)
     box.button(QMessageBox.StandardButton.Cancel).click()
     assert log.undo_confirmation is None
-    assert all(company.read(kind, qb_id) for kind, qb_id in booked)
+    assert booked <= in_books(app, booked)
 
     # Confirming deletes every document the run booked, away from the GUI thread. The run is
     # read again behind the question, its button enabled once that read is shown.
@@ -58,9 +70,7 @@ def test_undo_this_run_asks_first_then_deletes_in_the_background(qtbot, desktop,
     loaded(qtbot, log)
     assert undone is not None and undone.count(UndoOutcome.DELETED) == len(booked)
     assert threads == [False, False, False]
-    remaining = {(kind, doc["Id"]) for kind in {k for k, _ in booked}
-                 for doc in company.all(kind)}
-    assert not booked & remaining
+    assert not booked & in_books(app, booked)
 
     assert log.selected_run().id == result.run_id
     (selected,) = log.runs_view.selectionModel().selectedRows()
@@ -111,3 +121,18 @@ def test_undo_during_a_sync_of_the_connection_says_why_it_cannot_start(
             in log.summary.text()
         release.set()
     assert desktop.controller.running_ids() == []
+
+
+def test_a_run_that_only_changed_documents_can_be_undone_by_changing_them_back(qtbot):
+    run = RunRecord(id=7, connection_id=1, trigger=RunTrigger.MANUAL, dry_run=False,
+                    status="succeeded", started_at=datetime.now(UTC), finished_at=None,
+                    fetched=1, synced=1, skipped=0, failed=0, message="")
+    preview = UndoResult("Shop", 7, UndoStatus.UNDONE, dry_run=True, documents=[UndoDocument(
+        "PO-77", DocumentKind.PURCHASE_ORDER, "12", "PO-77", Decimal("201.00"),
+        UndoOutcome.WOULD_REVERT)])
+    box, confirm = undo_question(None, run, preview)
+    qtbot.addWidget(box)
+    assert confirm is not None and confirm.text() == "Change back"
+    assert box.text().startswith("Change back 1 document the run of ")
+    assert box.informativeText() == ("Changed back as they were before the run (1):\n"
+                                     "• Purchase order PO-77 of order PO-77: 201.00")

@@ -8,13 +8,27 @@ from decimal import Decimal
 from typing import TypeVar
 
 from connex_desktop.core.money import ZERO
-from connex_desktop.qbdesktop.fake.records import ItemRecord, NameRecord, StatusError, Txn
+from connex_desktop.qbdesktop.fake.records import (
+    ItemRecord,
+    NameRecord,
+    OtherListRecord,
+    StatusError,
+    Txn,
+)
 
 ID_EPOCH = 1764979200       # the second part of every ListID/TxnID, as QuickBooks stamps them
 INVALID_REFERENCE = 3140
 NAME_IN_USE = 3100
 
 _Record = TypeVar("_Record", NameRecord, ItemRecord)
+# What a new US company file starts with (the accounts the app books through, the sales tax
+# codes QuickBooks makes when sales tax is turned on) and the usual payment methods.
+STARTING_ACCOUNTS = (("Accounts Receivable", "AccountsReceivable", "AccountsReceivable"),
+                     ("Undeposited Funds", "OtherCurrentAsset", "UndepositedFunds"),
+                     ("Accounts Payable", "AccountsPayable", "AccountsPayable"),
+                     ("Sales", "Income", ""), ("Cost of Goods Sold", "CostOfGoodsSold", ""))
+STARTING_TAX_CODES = (("Tax", "true"), ("Non", "false"))
+STARTING_PAYMENT_METHODS = ("Cash", "Check", "Visa", "MasterCard", "American Express")
 
 
 class FakeCompanyFile:
@@ -28,6 +42,16 @@ class FakeCompanyFile:
         self._ids = itertools.count(0x80000001)
         self._txn_numbers = itertools.count(1)
         self._ref_numbers: dict[str, itertools.count[int]] = {}
+        self.others: list[OtherListRecord] = []
+        for account, account_type, special in STARTING_ACCOUNTS:
+            fields = {"FullName": account, "AccountType": account_type}
+            if special:
+                fields["SpecialAccountType"] = special
+            self.add_other("Account", account, fields)
+        for code, taxable in STARTING_TAX_CODES:
+            self.add_other("SalesTaxCode", code, {"IsTaxable": taxable})
+        for method in STARTING_PAYMENT_METHODS:
+            self.add_other("PaymentMethod", method)
 
     # -- ids and numbers ---------------------------------------------------------------------
 
@@ -62,6 +86,15 @@ class FakeCompanyFile:
                           on_hand)
         self.items[item.list_id] = item
         return item
+
+    def add_other(self, kind: str, name: str,
+                  fields: dict[str, str] | None = None) -> OtherListRecord:
+        record = OtherListRecord(self.new_id(), kind, name, dict(fields or {}))
+        self.others.append(record)
+        return record
+
+    def other(self, kind: str) -> list[OtherListRecord]:
+        return [record for record in self.others if record.kind == kind]
 
     def customers(self) -> list[NameRecord]:
         return [record for record in self.names.values() if record.kind == "Customer"]
@@ -118,6 +151,14 @@ class FakeCompanyFile:
                              part_number=add.findtext("ManufacturerPartNumber", ""),
                              price=Decimal(price))
         return item.ret()
+
+
+def reactivate(record: NameRecord | ItemRecord, mod: ET.Element) -> ET.Element:
+    """CustomerMod / ItemNonInventoryMod with IsActive: refused for a stale EditSequence."""
+    if mod.findtext("EditSequence") != "1":
+        raise StatusError(3200, "The provided edit sequence is out-of-date.")
+    record.active = mod.findtext("IsActive", "true") == "true"
+    return record.ret()
 
 
 def _ref_words(ref: ET.Element | None) -> str:

@@ -3,6 +3,8 @@ only) does, and hands each request to a fake QuickBooks Desktop."""
 
 from __future__ import annotations
 
+import threading
+import time
 import urllib.request
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -10,9 +12,11 @@ from xml.sax.saxutils import escape
 
 from connex_desktop.qbdesktop.fake.processor import FakeQuickBooks, RequestProcessorError
 from connex_desktop.qbdesktop.soap import CALLBACKS, INTUIT_NS, SOAP_NS
+from connex_desktop.qbdesktop.webconnector import NO_OP
 
 TIMEOUT_S = 30
 WEB_CONNECTOR_VERSION = "2.3.0.215"
+NO_OP_PAUSE_S = 0.05     # the real one pauses about 5 seconds after "NoOp"
 
 
 class ConnectorStopped(Exception):
@@ -38,6 +42,8 @@ class ScriptedWebConnector:
     # Fault: after this many requests, QuickBooks has booked the next one but its answer never
     # reaches the app (the Web Connector stops before calling receiveResponseXML).
     lose_answer_after: int | None = None
+    # Fault: the same, for the first request containing this text (e.g. "<InvoiceAdd>").
+    lose_answer_to: str = ""
 
     def update(self) -> UpdateReport:
         """One session: authenticate, then pull requests until the app says 100 (or fails)."""
@@ -52,10 +58,15 @@ class ScriptedWebConnector:
             request = self.call_text("sendRequestXML", ticket, "", company_file, "US", "13", "0")
             if not request:
                 report.last_error = self.call_text("getLastError", ticket)
+                if report.last_error == NO_OP:     # the app has more to come: ask again
+                    time.sleep(NO_OP_PAUSE_S)
+                    continue
                 break
             response, hresult, message = self._process(request)
             report.sent += 1
-            if self.lose_answer_after is not None and report.sent > self.lose_answer_after:
+            lost = bool(self.lose_answer_to) and self.lose_answer_to in request
+            if lost or (self.lose_answer_after is not None
+                        and report.sent > self.lose_answer_after):
                 raise ConnectorStopped("the Web Connector stopped before passing QuickBooks' "
                                        "answer on")
             percent = int(self.call_text("receiveResponseXML", ticket, response, hresult,
@@ -97,3 +108,45 @@ class ScriptedWebConnector:
         if result is None:
             raise ValueError(f"{method}: no result in the answer")
         return result
+
+
+class RunningWebConnector:
+    """The scripted Web Connector pressing "Update Selected" every `every_s` seconds, in a
+    thread, until stopped. Stopped mid-session (a lost answer), it is started again as a user
+    would (unless `restart` is off), and then carries answers on."""
+
+    def __init__(self, connector: ScriptedWebConnector, every_s: float = 0.02, *,
+                 restart: bool = True) -> None:
+        self.connector = connector
+        self.every_s = every_s
+        self.restart = restart      # False: once stopped it stays stopped (see `stopped`)
+        self.restarts = 0
+        self.sessions = 0           # updates that found work (signed in to the company file)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="scripted-qbwc", daemon=True)
+
+    def start(self) -> RunningWebConnector:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=TIMEOUT_S)
+
+    def stopped(self, timeout_s: float) -> bool:
+        """Whether it has stopped (by itself, without `restart`) within `timeout_s`."""
+        self._thread.join(timeout=timeout_s)
+        return not self._thread.is_alive()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_s):
+            try:
+                report = self.connector.update()
+                self.sessions += report.authenticated not in ("none", "nvu")
+            except ConnectorStopped:
+                if not self.restart:
+                    return
+                self.restarts += 1
+                self.connector.lose_answer_after, self.connector.lose_answer_to = None, ""
+            except OSError:     # the app's service is gone (its run ended): wait for the next
+                continue

@@ -3,6 +3,7 @@ with the status codes and the message-set error recovery QuickBooks answers with
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import threading
@@ -12,8 +13,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from connex_desktop.qbdesktop.fake import transactions
-from connex_desktop.qbdesktop.fake.company import FakeCompanyFile
-from connex_desktop.qbdesktop.fake.records import ItemRecord, NameRecord, StatusError
+from connex_desktop.qbdesktop.fake.company import FakeCompanyFile, reactivate
+from connex_desktop.qbdesktop.fake.records import (
+    ItemRecord,
+    NameRecord,
+    OtherListRecord,
+    StatusError,
+)
 from connex_desktop.qbdesktop.responses import HRESULT_PARSE_ERROR, NO_STORED_STATE
 
 SUPPORTED_VERSIONS = ("1.0", "2.0", "3.0", "4.0", "5.0", "6.0", "7.0", "8.0", "10.0", "11.0",
@@ -161,6 +167,13 @@ class FakeQuickBooks:
             "CustomerQuery": lambda: self._page(company.customers(), request),
             "VendorQuery": lambda: self._page(company.vendors(), request),
             "ItemQuery": lambda: self._page(list(company.items.values()), request),
+            "CustomerMod": lambda: reactivate(company.name_ref(_required(add), "Customer",
+                                                               "CustomerMod"), _required(add)),
+            "ItemNonInventoryMod": lambda: reactivate(company.item_ref(_required(add),
+                                                                       "ItemNonInventoryMod"),
+                                                      _required(add)),
+            **{f"{kind}Query": functools.partial(self._page, company.other(kind), request)
+               for kind in ("Account", "PaymentMethod", "SalesTaxCode")},
         }
         if name.removesuffix("Query") in transactions.TXN_KINDS:
             return _Answer(transactions.txn_query(company, name.removesuffix("Query"), request))
@@ -173,7 +186,8 @@ class FakeQuickBooks:
             return _Answer(list(found))   # TxnDelRs carries TxnDelType and TxnID directly
         return _Answer([found])
 
-    def _page(self, records: Sequence[NameRecord | ItemRecord], request: ET.Element) -> _Answer:
+    def _page(self, records: Sequence[NameRecord | ItemRecord | OtherListRecord],
+              request: ET.Element) -> _Answer:
         """List queries: by ListID or FullName, else everything, a page at a time."""
         ids = {element.text for element in request.findall("ListID")}
         names = {(element.text or "").casefold() for element in request.findall("FullName")}

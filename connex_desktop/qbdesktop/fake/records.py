@@ -29,12 +29,32 @@ class NameRecord:
     name: str
     email: str = ""
     company: str = ""
+    active: bool = True
 
     def ret(self) -> ET.Element:
         ret = _list_ret(self.kind, self.list_id, self.name)
-        _text(ret, "IsActive", "true")
+        _text(ret, "IsActive", _bool(self.active))
         _text(ret, "CompanyName", self.company)
         _text(ret, "Email", self.email)
+        return ret
+
+
+@dataclass
+class OtherListRecord:
+    """An account, payment method or sales tax code: a name and a few fields of its own."""
+
+    list_id: str
+    kind: str               # "Account" | "PaymentMethod" | "SalesTaxCode"
+    name: str
+    fields: dict[str, str] = field(default_factory=dict)   # in the …Ret's element order
+
+    def ret(self) -> ET.Element:
+        ret = _list_ret(self.kind, self.list_id, self.name)
+        if self.kind != "Account":
+            ret.remove(ret[3])    # FullName: accounts only (sub-accounts)
+        _text(ret, "IsActive", "true")
+        for tag, value in self.fields.items():
+            _text(ret, tag, value)
         return ret
 
 
@@ -48,6 +68,7 @@ class ItemRecord:
     purchase_cost: Decimal = ZERO
     vendor: NameRecord | None = None
     on_hand: Decimal = ZERO              # inventory items: what invoices and receipts take
+    active: bool = True
 
     @property
     def tracks_stock(self) -> bool:
@@ -55,6 +76,7 @@ class ItemRecord:
 
     def ret(self) -> ET.Element:
         ret = _list_ret(self.kind, self.list_id, self.name)
+        _text(ret, "IsActive", _bool(self.active))
         _text(ret, "ManufacturerPartNumber", self.part_number)
         prices = ET.SubElement(ret, "SalesAndPurchase" if self.vendor else "SalesOrPurchase")
         _text(prices, "SalesPrice" if self.vendor else "Price", price_text(self.price))
@@ -94,7 +116,7 @@ class Txn:
     balance: Decimal = ZERO             # invoices: what is still owed
     fully_invoiced: bool = False        # sales orders: closed by the invoices linking them
     applied: dict[str, Decimal] = field(default_factory=dict)   # payments: invoice → amount
-    linked: list[str] = field(default_factory=list)             # TxnIDs linked either way
+    linked: dict[str, str] = field(default_factory=dict)    # TxnID → TxnType, either way
 
     def ret(self, *, with_lines: bool = True) -> ET.Element:
         ret = ET.Element(f"{self.kind}Ret")
@@ -112,8 +134,10 @@ class Txn:
             _text(ret, "IsFullyInvoiced", _bool(self.fully_invoiced))
         _text(ret, "Memo", self.memo)
         _text(ret, "ExternalGUID", self.external_guid)
-        for txn_id in self.linked:
-            _text(ET.SubElement(ret, "LinkedTxn"), "TxnID", txn_id)
+        for txn_id, txn_type in self.linked.items():
+            link = ET.SubElement(ret, "LinkedTxn")
+            _text(link, "TxnID", txn_id)
+            _text(link, "TxnType", txn_type)
         for invoice, amount in self.applied.items():
             applied = ET.SubElement(ret, "AppliedToTxnRet")
             _text(applied, "TxnID", invoice)

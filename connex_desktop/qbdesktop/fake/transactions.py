@@ -34,8 +34,8 @@ def sale_add(company: FakeCompanyFile, kind: str,
         txn.lines += [Line(company.new_id(), line.item, line.desc, line.quantity, line.rate,
                            line.amount, line.line_id) for line in order.lines]
         order.fully_invoiced = True
-        order.linked.append(txn.txn_id)
-        txn.linked.append(order.txn_id)
+        order.linked[txn.txn_id] = txn.kind
+        txn.linked[order.txn_id] = order.kind
     txn.lines += _lines(company, add.findall(f"{kind}LineAdd"), where)
     if not txn.lines:
         # Intuit: linking to a closed transaction with nothing else to add is refused (the
@@ -75,9 +75,9 @@ def receive_payment_add(company: FakeCompanyFile, add: ET.Element) -> ET.Element
         raise StatusError(PAY_MORE_THAN_DUE, "The amounts applied are more than the payment.")
     for invoice, amount in applying:
         invoice.balance -= amount
-        invoice.linked.append(txn.txn_id)
+        invoice.linked[txn.txn_id] = txn.kind
         txn.applied[invoice.txn_id] = amount
-        txn.linked.append(invoice.txn_id)
+        txn.linked[invoice.txn_id] = invoice.kind
     company.txns[txn.txn_id] = txn
     return txn.ret()
 
@@ -97,8 +97,7 @@ def txn_del(company: FakeCompanyFile, request: ET.Element) -> ET.Element:
                     order_line.line_id == line.linked_from for order_line in other.lines):
                 other.fully_invoiced = False
     for other in company.txns.values():
-        if txn.txn_id in other.linked:
-            other.linked.remove(txn.txn_id)
+        other.linked.pop(txn.txn_id, None)
     del company.txns[txn.txn_id]
     ret = ET.Element("TxnDelRs")
     ET.SubElement(ret, "TxnDelType").text = kind
@@ -107,13 +106,16 @@ def txn_del(company: FakeCompanyFile, request: ET.Element) -> ET.Element:
 
 
 def txn_query(company: FakeCompanyFile, kind: str, request: ET.Element) -> list[ET.Element]:
-    """By TxnID, or by RefNumber (not unique: every match), else all of the kind."""
+    """By TxnID, by RefNumber (not unique: every match), by customer or vendor (EntityFilter),
+    else all of the kind."""
     ids = [element.text for element in request.findall("TxnID")]
     numbers = [element.text for element in request.findall("RefNumber")]
+    entities = [element.text for element in request.findall("EntityFilter/ListID")]
     with_lines = request.findtext("IncludeLineItems") == "true"
     return [txn.ret(with_lines=with_lines) for txn in company.txns.values()
             if txn.kind == kind and (not ids or txn.txn_id in ids)
-            and (not numbers or txn.ref_number in numbers)]
+            and (not numbers or txn.ref_number in numbers)
+            and (not entities or txn.entity.list_id in entities)]
 
 
 def _new_txn(company: FakeCompanyFile, kind: str, entity: NameRecord, add: ET.Element) -> Txn:

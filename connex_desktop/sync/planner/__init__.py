@@ -24,13 +24,15 @@ from connex_desktop.core.plan import (
 )
 from connex_desktop.sync.planner.documents import document_total
 from connex_desktop.sync.planner.entities import other_sku
-from connex_desktop.sync.planner.inputs import CompanySetup, LedgerEntry
+from connex_desktop.sync.planner.inputs import ClassTracking, CompanySetup, LedgerEntry
 from connex_desktop.sync.planner.order import plan_order
 from connex_desktop.sync.planner.payments import shrunk_payment
+from connex_desktop.sync.planner.tracking import tracking
 
 __all__ = [
     "QB_ASSIGNS",
     "BookedSaleCustomerRef",
+    "ClassTracking",
     "CompanySetup",
     "LedgerEntry",
     "NewEntity",
@@ -45,4 +47,5 @@ __all__ = [
     "plan_order",
     "shrunk_payment",
     "thawed",
+    "tracking",
 ]

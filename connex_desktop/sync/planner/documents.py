@@ -7,23 +7,36 @@ from decimal import Decimal
 from typing import Any
 
 from connex_desktop.core.connection import Connection
-from connex_desktop.core.errors import OrderDataError
+from connex_desktop.core.errors import Fix, OrderDataError, Remedy
 from connex_desktop.core.model import Order
 from connex_desktop.core.money import ZERO, money
-from connex_desktop.core.quickbooks_rules import DOC_NUMBER_MAX_CHARS
+from connex_desktop.core.quickbooks_rules import ONLINE_LIMITS, NameLimits
 
 
-def document_number(order: Order, connection: Connection) -> str | None:
-    """The order number with the connection's prefix, or None when QuickBooks numbers it."""
+def document_number(order: Order, connection: Connection,
+                    limits: NameLimits = ONLINE_LIMITS) -> str | None:
+    """The order number with the connection's prefix, or None when QuickBooks numbers it
+    (chosen, or the number is too long where `limits` let QuickBooks number it then)."""
+    return prefixed_number(order.number, connection, "Order Number", limits)
+
+
+def prefixed_number(number: str, connection: Connection, field: str,
+                    limits: NameLimits = ONLINE_LIMITS) -> str | None:
+    """A store's number with the connection's prefix, or None when QuickBooks numbers it;
+    OrderDataError (naming `field`) when it is too long for QuickBooks and QuickBooks may not
+    number it instead."""
     if connection.use_qb_numbering:
         return None
-    number = f"{connection.prefix}{order.number}"
-    if len(number) > DOC_NUMBER_MAX_CHARS:
+    prefixed = f"{connection.prefix}{number}"
+    if len(prefixed) > limits.doc_number:
+        if limits.number_falls_back:
+            return None
         raise OrderDataError(
-            f"the document number '{number}' is {len(number)} characters; QuickBooks allows at "
-            f"most {DOC_NUMBER_MAX_CHARS}. Shorten the prefix or choose "
-            "'Use QuickBooks numbering'.", order=order.number, field="Order Number")
-    return number
+            f"the document number '{prefixed}' is {len(prefixed)} characters; QuickBooks allows "
+            f"at most {limits.doc_number}. Shorten the prefix or choose "
+            "'Use QuickBooks numbering'.", order=number, field=field,
+            fix=Fix(Remedy.USE_QB_NUMBERING))
+    return prefixed
 
 
 def document_total(body: Mapping[str, Any]) -> Decimal:

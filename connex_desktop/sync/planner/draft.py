@@ -21,6 +21,26 @@ from connex_desktop.core.result import DocumentKind
 from connex_desktop.sync.customer_fields import address_fields, email_problem
 from connex_desktop.sync.planner.documents import document_total
 from connex_desktop.sync.planner.inputs import CompanySetup, LedgerEntry, References
+from connex_desktop.sync.planner.tracking import Tracking, tracking
+
+
+def currency_fields(currency: str, rate: Decimal | None, setup: CompanySetup, number: str,
+                    what: str) -> dict[str, Any]:
+    """A document's (or new record's) currency fields for a store's `what` ("order") in
+    `currency` at the store's exchange `rate` (None: QuickBooks' own for the day); none without
+    multicurrency, where another currency than the home one fails naming both."""
+    currency = currency.strip().upper()
+    home = setup.home_currency.upper()
+    if not setup.multicurrency:
+        if currency and currency != home:
+            raise OrderDataError(
+                f"the {what} is in {currency} but the QuickBooks company keeps its books only "
+                f"in {home} (multicurrency is off).", order=number, field="Currency")
+        return {}
+    fields: dict[str, Any] = {"CurrencyRef": {"value": currency or home}}
+    if currency and currency != home and rate is not None:
+        fields["ExchangeRate"] = str(rate)
+    return fields
 
 
 class PlanDraft:
@@ -28,7 +48,7 @@ class PlanDraft:
     every room asks of the order: its memo, currency, addresses, email, a total that agrees."""
 
     def __init__(self, order: Order, connection: Connection, refs: References,
-                 setup: CompanySetup, ledger: Mapping[str, LedgerEntry]) -> None:
+                 setup: CompanySetup, ledger: Mapping[str, LedgerEntry], rule: str = "") -> None:
         self.order = order
         self.connection = connection
         self.mode = connection.mode
@@ -39,19 +59,26 @@ class PlanDraft:
         self.documents: list[PlannedDocument] = []
         self.creates: dict[NewEntityRef, NewEntity] = {}
         self.notes: list[str] = []
+        self.rule = rule
+        self._tracking: Tracking | None = None
 
     def plan(self) -> OrderPlan:
         return OrderPlan(self.order, tuple(self.documents), tuple(self.creates.values()),
-                         tuple(self.notes))
+                         tuple(self.notes), rule=self.rule)
 
     def skipped(self, reason: str) -> OrderPlan:
         """Book nothing, saying why; the notes say what else the user should know (a change
         after booking, a refund that was not booked)."""
         skip_reason = " ".join([reason.rstrip(".") + ".", *self.notes]).rstrip(".")
-        return OrderPlan(self.order, notes=tuple(self.notes), skip_reason=skip_reason)
+        return OrderPlan(self.order, notes=tuple(self.notes), skip_reason=skip_reason,
+                         rule=self.rule)
 
     def add(self, doc_key: str, kind: DocumentKind, body: dict[str, Any], total: Decimal,
             number: str | None, depends: tuple[str, ...] = ()) -> None:
+        """A document to book, with the class and location the company tracks."""
+        if self._tracking is None:
+            self._tracking = tracking(self.mapping, self.setup, self.refs)
+        body = self._tracking.tag(kind, body)
         self.documents.append(PlannedDocument(doc_key, kind, body, total, number, depends))
 
     def register(self, entity: NewEntity) -> None:
@@ -75,19 +102,8 @@ class PlanDraft:
         """With multicurrency, the order's currency on a document or new customer, and on a
         foreign document the store's exchange rate (none given: QuickBooks takes its own rate
         for the day). Without it, an order in another currency fails naming both."""
-        currency = self.order.currency.strip().upper()
-        home = self.setup.home_currency.upper()
-        if not self.setup.multicurrency:
-            if currency and currency != home:
-                raise OrderDataError(
-                    f"the order is in {currency} but the QuickBooks company keeps its books only "
-                    f"in {home} (multicurrency is off).", order=self.order.number,
-                    field="Currency")
-            return
-        body["CurrencyRef"] = {"value": currency or home}
-        rate = self.order.exchange_rate
-        if document and currency and currency != home and rate is not None:
-            body["ExchangeRate"] = str(rate)
+        body.update(currency_fields(self.order.currency, self.order.exchange_rate if document
+                                    else None, self.setup, self.order.number, "order"))
 
     def checked_email(self, email: str) -> str:
         """The buyer's email when QuickBooks would take it, else "" (and a note)."""

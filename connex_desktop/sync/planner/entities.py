@@ -7,10 +7,11 @@ from decimal import Decimal
 from typing import Any
 
 from connex_desktop.core.connection import CustomerPolicy, MissingItemPolicy
-from connex_desktop.core.errors import OrderDataError
+from connex_desktop.core.errors import Fix, OrderDataError, Remedy
 from connex_desktop.core.model import OrderLine
 from connex_desktop.core.plan import NewEntity, NewEntityRef
-from connex_desktop.core.quickbooks_rules import DISPLAY_NAME_MAX_CHARS, NAME_MAX_CHARS
+from connex_desktop.core.quickbooks_rules import NAME_MAX_CHARS
+from connex_desktop.qbdesktop.qbxml import latin1
 from connex_desktop.sync.customer_fields import (
     currency_of,
     currency_twin,
@@ -18,6 +19,7 @@ from connex_desktop.sync.customer_fields import (
 )
 from connex_desktop.sync.planner.documents import as_ref
 from connex_desktop.sync.planner.draft import PlanDraft
+from connex_desktop.sync.planner.inputs import CompanySetup, References
 
 ITEM_NAME_TRIES = 5           # names a new item tries before it fails: "Name (SKU)", "… (SKU 2)"…
 CUSTOMER_SUFFIX = " (customer)"   # for a buyer whose name a vendor or employee has
@@ -44,7 +46,10 @@ class Entities:
                     found = self.refs.customer_by_email(email, "")   # no currency: home
                 if found is not None:
                     return as_ref(found, "DisplayName")
-            name = clean_name(buyer.name or buyer.company or email)[:DISPLAY_NAME_MAX_CHARS]
+            name = clean_name(buyer.name or buyer.company or email)
+            if self.setup.limits.latin1_names and email and not keeps_letters(name):
+                name = email
+            name = name[:self.setup.limits.customer_name]
             if name:
                 return self._named_customer(name, email)
         return self._named_customer(clean_name(self.draft.mapping.generic_customer), "")
@@ -108,65 +113,93 @@ class Entities:
         return body
 
     def existing_item(self, line: OrderLine) -> Mapping[str, Any] | None:
-        """The line's item: by SKU, else by name, but never an item that has another SKU."""
-        if line.sku and (found := self.refs.item_by_sku(line.sku)) is not None:
+        """The line's item: the one the SKU is mapped to, else by SKU, else by name, but never
+        an item that has another SKU."""
+        mapped = self.draft.mapping.item_map.get(line.sku) if line.sku else None
+        if mapped and (found := self.refs.item_by_name(mapped)) is not None:
             return found
-        for name in (line.name, line.sku):
-            found = self.refs.item_by_name(clean_name(name)) if name else None
-            if found is not None and not other_sku(found, line.sku):
-                return found
-        return None
+        return find_item(self.refs, line.sku, line.name)
 
     def item(self, line: OrderLine, index: int) -> dict[str, Any] | NewEntityRef:
         found = self.existing_item(line)
         if found is not None:
             return as_ref(found)
-        what = f"SKU '{line.sku}'" if line.sku else f"product '{line.name}'"
-        policy = self.draft.mapping.missing_items
-        if policy is MissingItemPolicy.FALLBACK and self.setup.fallback_item:
-            return as_ref(self.setup.fallback_item)
-        if policy is not MissingItemPolicy.CREATE:
-            raise OrderDataError(
-                f"line {index}: no QuickBooks item has {what}. Add the item in QuickBooks, or "
-                "let the connection create missing items.", order=self.draft.order.number,
-                field="SKU" if line.sku else "Product Name")
+        fallback = fallback_for_missing_item(self.draft.mapping.missing_items, self.setup,
+                                             line.sku, line.name, index, self.draft.order.number)
+        if fallback is not None:
+            return fallback
         return self.new_item(clean_name(line.name or line.sku), line.sku,
                              line.name or line.sku, line.unit_price, taxable=line.taxable)
 
     def new_item(self, name: str, sku: str, description: str, price: Decimal, *,
                  taxable: bool) -> NewEntityRef:
         """A non-inventory item to create (never inventory: it would start at zero on hand)."""
-        ref = NewEntityRef("Item", (sku or name).lower())
-        if ref not in self.draft.creates:
-            # A name another item has (with another SKU: else it would be this line's) is
-            # skipped; QuickBooks may still refuse the first free one, then the next is tried.
-            names = [candidate for candidate in item_names(name, sku)
-                     if self.refs.item_by_name(candidate) is None] or [name[:NAME_MAX_CHARS]]
-            name = names[0]
-            body: dict[str, Any] = {"Name": name, "Type": "NonInventory",
-                                    "Description": description, "UnitPrice": str(price),
-                                    "Taxable": taxable}
-            if sku:
-                body["Sku"] = sku[:NAME_MAX_CHARS]
-            if self.setup.income_account:
-                body["IncomeAccountRef"] = dict(self.setup.income_account)
-            if self.setup.expense_account:
-                body["ExpenseAccountRef"] = dict(self.setup.expense_account)
-            self.draft.register(NewEntity("Item", ref, name, body, tuple(names[1:])))
-        return ref
+        entity = new_item_entity(self.refs, self.setup, name, sku, description, price,
+                                  taxable=taxable)
+        if entity.key not in self.draft.creates:
+            self.draft.register(entity)
+        return entity.key
 
 
-def item_names(name: str, sku: str) -> list[str]:
-    """Names for a new item, best first, each within QuickBooks' 100 characters: the product's
-    own, then cut to make room for its SKU, so two SKUs whose names agree on their first 100
-    characters never share one."""
-    names = [name] if len(name) <= NAME_MAX_CHARS else []
+def fallback_for_missing_item(policy: MissingItemPolicy, setup: CompanySetup, sku: str,
+                              name: str, index: int, number: str) -> dict[str, Any] | None:
+    """What line `index` (of order or purchase order `number`) books a product QuickBooks has
+    no item for: the fallback item's ref; None to create one; OrderDataError when the
+    connection fails such a line."""
+    if policy is MissingItemPolicy.FALLBACK and setup.fallback_item:
+        return as_ref(setup.fallback_item)
+    if policy is not MissingItemPolicy.CREATE:
+        what = f"SKU '{sku}'" if sku else f"product '{name}'"
+        raise OrderDataError(
+            f"line {index}: no QuickBooks item has {what}. Add the item in QuickBooks, or let "
+            "the connection create missing items.", order=number,
+            field="SKU" if sku else "Product Name", fix=Fix(Remedy.MAP_ITEM, sku) if sku else None)
+    return None
+
+
+def find_item(refs: References, sku: str, name: str) -> Mapping[str, Any] | None:
+    """The item of a product: by SKU, else by name, but never an item that has another SKU."""
+    if sku and (found := refs.item_by_sku(sku)) is not None:
+        return found
+    for candidate in (name, sku):
+        found = refs.item_by_name(clean_name(candidate)) if candidate else None
+        if found is not None and not other_sku(found, sku):
+            return found
+    return None
+
+
+def new_item_entity(refs: References, setup: CompanySetup, name: str, sku: str,
+                    description: str, price: Decimal, *, taxable: bool) -> NewEntity:
+    """A non-inventory item to create (never inventory: it would start at zero on hand)."""
+    # A name another item has (with another SKU: else it would be this product's) is
+    # skipped; QuickBooks may still refuse the first free one, then the next is tried.
+    limit = setup.limits.item_name
+    names = [candidate for candidate in item_names(name, sku, limit)
+             if refs.item_by_name(candidate) is None] or [name[:limit]]
+    body: dict[str, Any] = {"Name": names[0], "Type": "NonInventory",
+                            "Description": description, "UnitPrice": str(price),
+                            "Taxable": taxable}
+    if sku:
+        body["Sku"] = sku[:limit]
+    if setup.income_account:
+        body["IncomeAccountRef"] = dict(setup.income_account)
+    if setup.expense_account:
+        body["ExpenseAccountRef"] = dict(setup.expense_account)
+    return NewEntity("Item", NewEntityRef("Item", (sku or name).lower()), names[0], body,
+                     tuple(names[1:]))
+
+
+def item_names(name: str, sku: str, max_chars: int = NAME_MAX_CHARS) -> list[str]:
+    """Names for a new item, best first, each within QuickBooks' `max_chars` (Online's 100,
+    Desktop's 31): the product's own, then cut to make room for its SKU, so two SKUs whose
+    names agree on their first characters never share one."""
+    names = [name] if len(name) <= max_chars else []
     sku = clean_name(sku)
     if sku:
         for tag in [f"({sku})", *(f"({sku} {n})" for n in range(2, ITEM_NAME_TRIES + 1))]:
-            room = max(NAME_MAX_CHARS - len(tag) - 1, 0)
-            names.append(f"{name[:room].rstrip()} {tag}".strip()[:NAME_MAX_CHARS])
-    return list(dict.fromkeys(names)) or [name[:NAME_MAX_CHARS]]
+            room = max(max_chars - len(tag) - 1, 0)
+            names.append(f"{name[:room].rstrip()} {tag}".strip()[:max_chars])
+    return list(dict.fromkeys(names)) or [name[:max_chars]]
 
 
 def other_sku(item: Mapping[str, Any], sku: str) -> bool:
@@ -175,6 +208,11 @@ def other_sku(item: Mapping[str, Any], sku: str) -> bool:
     theirs = str(item.get("Sku") or "").strip().casefold()
     ours = sku[:NAME_MAX_CHARS].strip().casefold()   # QuickBooks keeps 100 characters of it
     return bool(theirs and ours and theirs != ours)
+
+
+def keeps_letters(name: str) -> bool:
+    """Whether QuickBooks Desktop's Latin-1 keeps every letter of the name (accents may go)."""
+    return latin1(name).count("?") == name.count("?")
 
 
 def clean_name(name: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -9,6 +11,7 @@ from typing import Any, Protocol
 
 from connex_desktop.core.ledger_state import LedgerState
 from connex_desktop.core.money import ZERO
+from connex_desktop.core.quickbooks_rules import ONLINE_LIMITS, NameLimits
 from connex_desktop.sync.tax import CompanyTax
 
 
@@ -26,7 +29,21 @@ class References(Protocol):
 
     def vendor(self, vendor_id: str) -> Mapping[str, Any] | None: ...
 
+    def vendor_by_name(self, name: str) -> Mapping[str, Any] | None: ...
+
     def payment_method_by_name(self, name: str) -> Mapping[str, Any] | None: ...
+
+    def class_by_name(self, name: str) -> Mapping[str, Any] | None: ...
+
+    def department_by_name(self, name: str) -> Mapping[str, Any] | None: ...
+
+
+class ClassTracking(enum.StrEnum):
+    """Where the company tracks classes (AccountingInfoPrefs)."""
+
+    OFF = "off"
+    PER_TRANSACTION = "transaction"    # ClassTrackingPerTxn: one class a document
+    PER_LINE = "line"                  # ClassTrackingPerTxnLine: one class each line
 
 
 @dataclass(frozen=True)
@@ -55,8 +72,21 @@ class CompanySetup:
     tax_item: Mapping[str, Any] | None = None             # mapping.tax_item (line-item tax)
     refund_item: Mapping[str, Any] | None = None          # mapping.refund_item
     store_label: str = ""
+    limits: NameLimits = ONLINE_LIMITS    # Desktop's are shorter (DESKTOP_LIMITS)
+    # --- classes and locations (Department in the API), tracked as the preferences say ---
+    class_tracking: ClassTracking = ClassTracking.OFF
+    track_locations: bool = False                         # TrackDepartments
+    location_label: str = "Location"                      # DepartmentTerminology
     # --- tax: the company's country, tax model and sales tax codes (sync/tax.py) ---
     tax: CompanyTax = field(default_factory=CompanyTax)
+    # Per rule (by name), the refs its actions name in place of the mapping's, e.g.
+    # {"Wholesale": {"payment_method": {...}}}.
+    by_rule: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def for_rule(self, rule: str) -> CompanySetup:
+        """The setup as a rule's orders are booked with it."""
+        overrides = self.by_rule.get(rule)
+        return dataclasses.replace(self, **overrides) if overrides else self
 
 
 @dataclass(frozen=True)

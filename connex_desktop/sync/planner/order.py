@@ -23,6 +23,7 @@ from connex_desktop.core.plan import (
     PlannedDocumentId,
 )
 from connex_desktop.core.result import DocumentKind
+from connex_desktop.core.rules import deciding_rule
 from connex_desktop.sync.planner.checks import (
     check_amounts,
     check_order_adds_up,
@@ -41,8 +42,19 @@ from connex_desktop.sync.planner.sale import SaleDocument
 
 def plan_order(order: Order, connection: Connection, refs: References, setup: CompanySetup,
                ledger: Mapping[str, LedgerEntry] | None = None) -> OrderPlan:
-    """The documents to book for `order`; raises OrderDataError naming the order and field."""
-    return OrderPlanner(PlanDraft(order, connection, refs, setup, ledger or {})).plan()
+    """The documents to book for `order`, as the first of the connection's rules it meets (or
+    the connection itself) decides; raises OrderDataError naming the order and field.
+
+    What the ledger holds of the order outranks any rule: an order booked one way is never
+    booked again another way because a rule changed since."""
+    rule = deciding_rule(connection.rules, order)
+    if rule is None:
+        return OrderPlanner(PlanDraft(order, connection, refs, setup, ledger or {})).plan()
+    draft = PlanDraft(order, connection.under_rule(rule), refs, setup.for_rule(rule.name),
+                      ledger or {}, rule=rule.name)
+    if rule.skip:
+        return draft.skipped(rule.skip_words)
+    return OrderPlanner(draft).plan()
 
 
 class OrderPlanner:
@@ -64,6 +76,13 @@ class OrderPlanner:
                               if key in self.ledger and self.ledger[key].exists), None)
         if existing_sale is not None:
             return self._plan_after_sale(existing_sale)
+        estimate = self.ledger.get(ESTIMATE)
+        if estimate is not None and estimate.exists and not self.mode.books_estimate:
+            # Booked as a sales order when the connection (or a rule) said so: what books it
+            # now would be a second booking of the same sale.
+            return self.draft.skipped(
+                f"it is booked already ({estimate.label}), and what this connection books for "
+                f"it now ({self.mode.info.label.lower()}) would book it a second time")
         if is_closed(order):
             return self.draft.skipped(
                 f"the order is {order.status or order.payment_status.value} and was never "
@@ -82,7 +101,13 @@ class OrderPlanner:
     def _plan_first_booking(self) -> None:
         """The sale, and what follows from it in the same run: its payments, refunds made
         before the order's first sync, purchase orders."""
-        number = document_number(self.order, self.draft.connection)
+        connection, limits = self.draft.connection, self.draft.setup.limits
+        number = document_number(self.order, connection, limits)
+        if number is None and not connection.use_qb_numbering:
+            self.draft.note(
+                f"Its number {connection.prefix}{self.order.number} is longer than the "
+                f"{limits.doc_number} characters QuickBooks Desktop keeps, so QuickBooks numbered "
+                "its documents; their memo names the order.")
         estimate = self.ledger.get(ESTIMATE)
         if estimate is not None and estimate.exists:
             self._note_change_after_booking(estimate)

@@ -13,6 +13,7 @@ from connex_desktop.core.result import DocumentKind
 from connex_desktop.sync.planner.documents import as_ref
 from connex_desktop.sync.planner.draft import PlanDraft
 from connex_desktop.sync.planner.entities import Entities
+from connex_desktop.sync.planner.inputs import CompanySetup
 from connex_desktop.sync.tax import TaxModel
 
 
@@ -92,11 +93,15 @@ class PurchaseOrders:
                 "ItemBasedExpenseLineDetail": detail}
 
     def _tax_code(self, item: Mapping[str, Any], line: OrderLine) -> dict[str, Any]:
-        """A VAT/GST company needs a code on every purchase line: the item's own, else one
-        for the sale's rate."""
-        setup = self.draft.setup
-        if setup.tax.model is not TaxModel.VAT:
-            return {}
-        code = setup.tax.for_purchase(line.tax_rate)
-        code_ref = item.get("PurchaseTaxCodeRef") or (code.ref if code else None)
-        return {"TaxCodeRef": dict(code_ref)} if code_ref else {}
+        return purchase_tax_code(self.draft.setup, item, line.tax_rate)
+
+
+def purchase_tax_code(setup: CompanySetup, item: Mapping[str, Any] | None,
+                      rate: Decimal | None) -> dict[str, Any]:
+    """A VAT/GST company needs a code on every purchase line: the item's own, else one for
+    the line's tax `rate`; other companies none."""
+    if setup.tax.model is not TaxModel.VAT:
+        return {}
+    code = setup.tax.for_purchase(rate)
+    code_ref = (item or {}).get("PurchaseTaxCodeRef") or (code.ref if code else None)
+    return {"TaxCodeRef": dict(code_ref)} if code_ref else {}

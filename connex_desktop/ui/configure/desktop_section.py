@@ -24,10 +24,9 @@ from connex_desktop.core.connection import Connection, DesktopTransport, QuickBo
 from connex_desktop.qbdesktop.com import direct_transport_unavailable
 from connex_desktop.qbdesktop.com_helper import check_this_computer
 from connex_desktop.qbdesktop.company_check import DesktopCompany
-from connex_desktop.ui.assets import ERROR_STYLE
 from connex_desktop.ui.background import run_in_background
+from connex_desktop.ui.colors import error_style, ok_style
 from connex_desktop.ui.configure.form import FieldRows
-from connex_desktop.ui.configure.store_tab import OK_STYLE
 
 TRANSPORTS = ((DesktopTransport.THIS_COMPUTER, "This computer"),
               (DesktopTransport.WEB_CONNECTOR, "Web Connector"))
@@ -198,5 +197,5 @@ class DesktopSection(QWidget):
 
     @staticmethod
     def _say(label: QLabel, text: str, *, ok: bool) -> None:
-        label.setStyleSheet(OK_STYLE if ok else ERROR_STYLE)
+        label.setStyleSheet(ok_style() if ok else error_style())
         label.setText(text)

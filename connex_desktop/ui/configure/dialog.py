@@ -26,10 +26,12 @@ from connex_desktop.ui.background import run_in_background
 from connex_desktop.ui.configure.form import FieldRows
 from connex_desktop.ui.configure.mapping_tab import MappingTab, company_lists, read_company_kind
 from connex_desktop.ui.configure.quickbooks_tab import QuickBooksTab
+from connex_desktop.ui.configure.rules_tab import RULES_KEY, RulesTab, recent_orders
 from connex_desktop.ui.configure.schedule_tab import ScheduleTab
 from connex_desktop.ui.configure.store_tab import StoreTab
 from connex_desktop.ui.configure.transactions_tab import TransactionsTab
 from connex_desktop.ui.connect_dialog import ConnectDialog
+from connex_desktop.ui.screen_fit import fit_to_screen
 
 
 class ConfigureDialog(QDialog):
@@ -47,8 +49,9 @@ class ConfigureDialog(QDialog):
         self.rows = FieldRows()
         self.errors, self.hints = self.rows.errors, self.rows.hints
         self.discard_question: QMessageBox | None = None   # open while the user decides
+        self._fetching_orders = False   # the Rules tab's recent orders are being read
         self.setWindowTitle(f"Configure {connection.name}" if connection else "Add a connection")
-        self.resize(720, 560)
+        fit_to_screen(self, 720, 560)
 
         self.store = StoreTab(app.connection_service(), self.rows,
                               editing=connection is not None and connection.id is not None)
@@ -57,11 +60,13 @@ class ConfigureDialog(QDialog):
         self.transactions = TransactionsTab(self.rows)
         self.mapping = MappingTab(self.rows.add)
         self.schedule = ScheduleTab(self.rows)
+        self.rules = RulesTab(self.rows.error_label(RULES_KEY))
         self.tabs = QTabWidget()
         for tab, title in ((self.store, "Store"), (self.quickbooks, "QuickBooks"),
                            (self.transactions, "Transactions"), (self.mapping, "Mapping"),
-                           (self.schedule, "Automatic sync")):
+                           (self.rules, "Rules"), (self.schedule, "Automatic sync")):
             self.tabs.addTab(tab, title)
+        self.tabs.currentChanged.connect(lambda _index: self.fetch_recent_orders())
         self.store.kind_changed.connect(lambda: self.transactions.set_source(self.store.source))
         self.quickbooks.connect_button.clicked.connect(self._open_connect_dialog)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
@@ -83,6 +88,7 @@ class ConfigureDialog(QDialog):
         self.store.load(connection)
         self.transactions.load(connection, self.store.source)
         self.mapping.load(connection.mapping)
+        self.rules.load(connection.rules)
         self.schedule.load(connection.schedule)
         self.quickbooks.load(connection)
         self.quickbooks.show_company(self._current_quickbooks())
@@ -119,13 +125,15 @@ class ConfigureDialog(QDialog):
         app, connection = self._app, dataclasses.replace(self._original, quickbooks=company)
         run_in_background(lambda: company_lists(app, connection),
                           on_success=lambda lists: self._lists_loaded(lists, connection),
-                          on_failure=self.mapping.lists_failed)
+                          on_failure=self.mapping.lists_failed, owner=self)
 
     def _lists_loaded(self, lists: dict[str, list[str]], connection: Connection) -> None:
         self.mapping.fill(lists, connection.quickbooks.company_name)
+        self.rules.company_lists = lists
         app = self._app
         run_in_background(lambda: read_company_kind(app, connection),
-                          on_success=self._kind_read, on_failure=self.quickbooks.kind_failed)
+                          on_success=self._kind_read, on_failure=self.quickbooks.kind_failed,
+                          owner=self)
 
     def _kind_read(self, kind: CompanyKind) -> None:
         self.quickbooks.show_kind(kind)
@@ -141,6 +149,19 @@ class ConfigureDialog(QDialog):
         run_in_background(lambda: runs.reads_this_month(company.realm_id),
                           on_success=self.quickbooks.show_reads,
                           on_failure=self.quickbooks.reads_failed)
+
+    def fetch_recent_orders(self) -> None:
+        """The first time the Rules tab is shown for a saved connection, read the store's
+        recent orders in the background to count those each rule takes."""
+        if (self.tabs.currentWidget() is not self.rules or self.rules.orders is not None
+                or self._original is None or self._original.id is None
+                or self._fetching_orders):
+            return
+        self._fetching_orders = True
+        self.rules.orders_loading()
+        app, connection = self._app, self._original
+        run_in_background(lambda: recent_orders(app, connection),
+                          on_success=self.rules.set_orders, on_failure=self.rules.orders_failed)
 
     # ── validate, save ──────────────────────────────────────────────────────────────────────
 
@@ -164,7 +185,8 @@ class ConfigureDialog(QDialog):
             mode=TransactionMode(tab.mode_combo.currentData()), source_settings=settings,
             statuses=tab.statuses(), use_qb_numbering=tab.qb_numbering.isChecked(),
             prefix=tab.prefix_edit.text().strip(), mapping=mapping, schedule=schedule,
-            quickbooks=self.quickbooks.read(company or base.quickbooks))
+            quickbooks=self.quickbooks.read(company or base.quickbooks),
+            sync_purchase_orders=tab.syncs_purchase_orders(), rules=tuple(self.rules.rules))
         for problem in self._app.connection_service().problems(connection, typed):
             problems.setdefault(problem.field, problem.message)
         return (None if problems else connection), typed, problems
@@ -207,7 +229,7 @@ class ConfigureDialog(QDialog):
         state += [button.isChecked() for button in self.tabs.findChildren(QAbstractButton)
                   if button.isCheckable()]
         state += [combo.currentText() for combo in self.tabs.findChildren(QComboBox)]
-        return state + self.transactions.status_states()
+        return state + self.transactions.status_states() + list(self.rules.rules)
 
     def reject(self) -> None:
         """Esc, Cancel and closing the window: changes are discarded only once confirmed."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
 
-from connex_desktop.ui.assets import ERROR_STYLE
+from connex_desktop.ui.colors import error_style, hint_style
 
 
 class ErrorLabel(QLabel):
@@ -12,7 +12,7 @@ class ErrorLabel(QLabel):
 
     def __init__(self) -> None:
         super().__init__()
-        self.setStyleSheet(ERROR_STYLE)
+        self.setStyleSheet(error_style())
         self.setWordWrap(True)
         self.hide()
 
@@ -41,7 +41,7 @@ class FieldRows:
         if help_text:
             hint = QLabel(help_text)
             hint.setWordWrap(True)
-            hint.setStyleSheet("color: palette(placeholder-text);")
+            hint.setStyleSheet(hint_style())
             column.addWidget(hint)
             self.hints[key] = hint
         column.addWidget(self.error_label(key))

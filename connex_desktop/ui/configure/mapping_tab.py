@@ -18,6 +18,7 @@ from connex_desktop.core.connection import (
 )
 from connex_desktop.quickbooks.references import ReferenceCache
 from connex_desktop.sync.company_kind import CompanyKind, company_kind
+from connex_desktop.sync.planner import ClassTracking
 from connex_desktop.sync.tax import TaxModel
 from connex_desktop.ui.configure.tax_codes import TaxCodesTable
 
@@ -40,6 +41,8 @@ COMPANY_LISTS = (
     ("tax_codes", "TaxCode", "Active = true"),
     ("payment_methods", "PaymentMethod", "Active = true"),
     ("accounts", "Account", "Active = true"),
+    ("classes", "Class", "Active = true"),
+    ("locations", "Department", "Active = true"),
 )
 DEPOSIT_ACCOUNT_TYPES = ("Bank", "Other Current Asset")
 # The mapping fields filled from the company's lists: field -> (list, what it holds). A name
@@ -55,7 +58,10 @@ COMPANY_CHOICES = {
     "discount_account": ("discount_accounts", "income or expense account"),
     "payment_method": ("payment_methods", "payment method"),
     "deposit_account": ("deposit_accounts", "bank or current asset account"),
+    "class_name": ("classes", "class"),
+    "location_name": ("locations", "location"),
 }
+NO_CHOICE = "(none)"
 UNDEPOSITED_FUNDS = "Undeposited Funds"   # the account payments go to when none is chosen
 DISCOUNT_ACCOUNT_TYPES = ("Income", "Other Income", "Expense")
 
@@ -138,6 +144,13 @@ class MappingTab(QWidget):
         field(form, "Payment method", self.payment_method, "payment_method")
         self.deposit_account = self._list_combo(f"({UNDEPOSITED_FUNDS})", UNDEPOSITED_FUNDS)
         field(form, "Deposit payments to", self.deposit_account, "deposit_account")
+        self.class_name = self._list_combo(NO_CHOICE)
+        field(form, "Class", self.class_name, "class_name",
+              "The class every document of this connection carries.")
+        self.location_name = self._list_combo(NO_CHOICE)
+        field(form, "Location", self.location_name, "location_name",
+              "Every document of this connection is booked to it.")
+        self._show_tracking_rows()
         for policy in (self.customer_policy, self.missing_items, self.tax_policy):
             policy.currentIndexChanged.connect(lambda _i: self._on_policies_changed())
 
@@ -155,7 +168,10 @@ class MappingTab(QWidget):
         self._set_list_value(self.discount_account, mapping.discount_account)
         self._set_list_value(self.payment_method, mapping.payment_method)
         self._set_list_value(self.deposit_account, mapping.deposit_account)
+        self._set_list_value(self.class_name, mapping.class_name)
+        self._set_list_value(self.location_name, mapping.location_name)
         self._on_policies_changed()
+        self._show_tracking_rows()
 
     def read(self, base: QuickBooksMapping,
              company_name: str) -> tuple[QuickBooksMapping, dict[str, str]]:
@@ -190,7 +206,9 @@ class MappingTab(QWidget):
             refund_item=self._list_value(self.refund_item),
             discount_account=self._list_value(self.discount_account),
             payment_method=self._list_value(self.payment_method),
-            deposit_account=self._list_value(self.deposit_account))
+            deposit_account=self._list_value(self.deposit_account),
+            class_name=self._list_value(self.class_name),
+            location_name=self._list_value(self.location_name))
         return mapping, problems
 
     def _names_not_in_the_company(self, company_name: str) -> dict[str, str]:
@@ -249,6 +267,23 @@ class MappingTab(QWidget):
         if kind.tax.model is TaxModel.VAT and not self.tax_codes.table():
             self.tax_codes.load(kind.rate_table())
         self._show_tax_rows()
+        self._show_tracking_rows()
+
+    def _show_tracking_rows(self) -> None:
+        """Class and location only where the company tracks them, the location under the
+        company's own word for it; before the kind is known, where the connection has one."""
+        kind = self.kind
+        label = kind.location_label if kind else "Location"
+        caption = self._form.labelForField(self.location_name.parentWidget())
+        if isinstance(caption, QLabel):
+            caption.setText(label)
+        self.location_name.setAccessibleName(label)
+        for combo, tracked in (
+                (self.class_name, kind and kind.class_tracking is not ClassTracking.OFF),
+                (self.location_name, kind and kind.track_locations)):
+            shown = bool(tracked) if kind else bool(self._list_value(combo))
+            self._form.setRowVisible(combo.parentWidget(), shown)
+            combo.setEnabled(shown)   # a hidden choice is kept as it is, never checked
 
     def _show_tax_rows(self) -> None:
         """Before the kind is known: the tax code, and the table if the connection has one."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 
 from PySide6.QtCore import Signal
@@ -21,14 +22,13 @@ from PySide6.QtWidgets import (
 from connex_desktop.connections import ConnectionService, setting_key
 from connex_desktop.core.connection import Connection
 from connex_desktop.sources.base import FieldKind, SettingField, Source
-from connex_desktop.ui.assets import ERROR_STYLE
 from connex_desktop.ui.background import run_in_background
+from connex_desktop.ui.colors import error_style, ok_style
 from connex_desktop.ui.configure.form import FieldRows
 
 # The form: name and kind, then the rows generated from the store's declaration.
 FIRST_SOURCE_ROW = 2
 SAVED_SECRET_HINT = "Saved. Type to replace it."
-OK_STYLE = "color: #1b6e20;"
 
 
 class StoreTab(QWidget):
@@ -161,19 +161,36 @@ class StoreTab(QWidget):
             return
         settings, typed = self.values()
         secrets = self._service.store_secrets(self._connection_id, source, typed)
+        store = source(settings, secrets)
+        if self._connection_id is not None:   # a renewed secret replaces the saved one at once
+            store.secret_saver = functools.partial(self._service.keep_store_secret,
+                                                   self._connection_id)
         self.test_button.setEnabled(False)
         self.test_result.setStyleSheet("")
         self.test_result.setText("Testing…")
-        run_in_background(lambda: source(settings, secrets).check(),
-                          on_success=self._on_test_succeeded, on_failure=self._on_test_failed)
+        run_in_background(store.check, on_success=lambda message: self._on_test_succeeded(
+            message, store.secrets, secrets), on_failure=lambda error: self._on_test_failed(
+            error, store.secrets, secrets))
 
-    def _on_test_succeeded(self, message: str) -> None:
+    def _keep_renewed(self, now: Mapping[str, str], given: Mapping[str, str]) -> None:
+        """A secret the store renewed while tested (a rotated refresh token) goes into its
+        field, so saving the form keeps the new one, not the one the store revoked."""
+        for name, value in now.items():
+            widget = self.source_widgets.get(name)
+            if value != given.get(name) and isinstance(widget, QLineEdit):
+                widget.setText(value)
+
+    def _on_test_succeeded(self, message: str, now: Mapping[str, str],
+                           given: Mapping[str, str]) -> None:
+        self._keep_renewed(now, given)
         self.test_button.setEnabled(True)
-        self.test_result.setStyleSheet(OK_STYLE)
+        self.test_result.setStyleSheet(ok_style())
         self.test_result.setText(message or "Connected.")
 
-    def _on_test_failed(self, error: Exception) -> None:
+    def _on_test_failed(self, error: Exception, now: Mapping[str, str],
+                        given: Mapping[str, str]) -> None:
+        self._keep_renewed(now, given)
         self.test_button.setEnabled(True)
-        self.test_result.setStyleSheet(ERROR_STYLE)
+        self.test_result.setStyleSheet(error_style())
         detail = getattr(error, "detail", "")
         self.test_result.setText(str(error) + (f"\n{detail}" if detail else ""))

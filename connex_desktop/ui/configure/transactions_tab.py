@@ -19,7 +19,12 @@ from PySide6.QtWidgets import (
 from connex_desktop.core.connection import Connection
 from connex_desktop.core.modes import MODE_INFO, TransactionMode
 from connex_desktop.core.quickbooks_rules import DOC_NUMBER_MAX_CHARS
-from connex_desktop.sources.base import Source, purchase_orders_unavailable
+from connex_desktop.sources.base import (
+    Source,
+    purchase_order_sync_unavailable,
+    purchase_orders_unavailable,
+)
+from connex_desktop.ui.colors import hint_style
 from connex_desktop.ui.configure.form import FieldRows
 
 NUMBERING_HINTS = {
@@ -29,6 +34,11 @@ NUMBERING_HINTS = {
 PREFIX_HINTS = {
     False: "Put before each order number, e.g. WEB-1001. QuickBooks allows 21 characters in all.",
     True: "Not used while QuickBooks numbers the documents."}
+
+SYNC_PURCHASE_ORDERS_HINT = (
+    "Each of the store's own purchase orders becomes a QuickBooks purchase order, changed and "
+    "closed as it is there: its supplier matched to a vendor by name (created when missing), "
+    "its products to items by SKU (missing ones as the Mapping tab says).")
 
 PREFIX_WARNING = (
     "With a prefix, QuickBooks suggests the next number in the same style (WEB-1002 after "
@@ -68,6 +78,9 @@ class TransactionsTab(QWidget):
         self.status_list.setMaximumHeight(130)
         rows.add(form, "Order statuses to sync", self.status_list, "statuses",
                  "None ticked: every status.")
+        self.sync_purchase_orders = QCheckBox("Sync purchase orders")
+        rows.add(form, "The store's purchase orders", self.sync_purchase_orders,
+                 "sync_purchase_orders", SYNC_PURCHASE_ORDERS_HINT)
 
     def _mode_box(self) -> QWidget:
         """The mode's choice, with its explanation and why a mode is not offered."""
@@ -75,7 +88,7 @@ class TransactionsTab(QWidget):
         self.mode_explanation.setWordWrap(True)
         self.mode_unavailable = QLabel()
         self.mode_unavailable.setWordWrap(True)
-        self.mode_unavailable.setStyleSheet("color: palette(placeholder-text);")
+        self.mode_unavailable.setStyleSheet(hint_style())
         return _column(self.mode_combo, self.mode_explanation, self.mode_unavailable)
 
     def _prefix_box(self) -> QWidget:
@@ -94,6 +107,7 @@ class TransactionsTab(QWidget):
         self.qb_numbering.setChecked(connection.use_qb_numbering)
         self._on_numbering_changed(connection.use_qb_numbering)
         self.prefix_edit.setText(connection.prefix)
+        self.sync_purchase_orders.setChecked(connection.sync_purchase_orders)
 
     def set_source(self, source: type[Source] | None, chosen: tuple[str, ...] = ()) -> None:
         """Offer the statuses of this kind of store (those `chosen` ticked), and only the modes
@@ -115,6 +129,13 @@ class TransactionsTab(QWidget):
                 model.item(row).setEnabled(not reason)
         self.mode_unavailable.setText(reason)
         self.mode_unavailable.setVisible(bool(reason))
+        cannot_sync = purchase_order_sync_unavailable(source) if source else ""
+        self.sync_purchase_orders.setEnabled(source is not None and not cannot_sync)
+        self._hints["sync_purchase_orders"].setText(cannot_sync or SYNC_PURCHASE_ORDERS_HINT)
+
+    def syncs_purchase_orders(self) -> bool:
+        """Ticked, for a kind of store whose purchase orders can be synced."""
+        return self.sync_purchase_orders.isEnabled() and self.sync_purchase_orders.isChecked()
 
     def statuses(self) -> tuple[str, ...]:
         """The statuses ticked (none: every status)."""

@@ -1,0 +1,80 @@
+"""QuickBooks Desktop's …Ret records in the shape the engine reads QuickBooks records in (Online's:
+Id, DisplayName, DocNumber, TotalAmt, CustomerRef…), so the planner and the ledger serve both."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from typing import Any
+
+from connex_desktop.qbdesktop.requests import TXN_TYPES
+
+ITEM_KINDS = ("ItemService", "ItemNonInventory", "ItemInventory", "ItemOtherCharge",
+              "ItemDiscount", "ItemSalesTax", "ItemSalesTaxGroup", "ItemInventoryAssembly",
+              "ItemGroup", "ItemSubtotal", "ItemPayment")
+# The engine's kind of document by Desktop's transaction type.
+KINDS = {txn_type: kind.value for kind, txn_type in TXN_TYPES.items()}
+# AccountType values whose words differ from Online's beyond the spaces.
+ACCOUNT_TYPES = {"CostOfGoodsSold": "Cost of Goods Sold", "NonPosting": "Non-Posting"}
+
+Record = dict[str, Any]
+
+
+def list_record(ret: ET.Element) -> Record:
+    """A customer, vendor, item, account, payment method or sales tax code."""
+    kind = ret.tag.removesuffix("Ret")
+    full_name = ret.findtext("FullName") or ret.findtext("Name", "")
+    record: Record = {"Id": ret.findtext("ListID", ""), "SyncToken": ret.findtext("EditSequence",
+                                                                                  ""),
+                      "Active": ret.findtext("IsActive", "true") != "false"}
+    if kind == "Customer":
+        record.update(DisplayName=full_name, CompanyName=ret.findtext("CompanyName", ""),
+                      PrimaryEmailAddr={"Address": ret.findtext("Email", "")})
+    elif kind == "Vendor":
+        record.update(DisplayName=full_name, CompanyName=ret.findtext("CompanyName", ""))
+    elif kind in ITEM_KINDS:
+        record.update(Name=full_name, FullyQualifiedName=full_name, Type=kind,
+                      Sku=ret.findtext("ManufacturerPartNumber", ""),
+                      PurchaseCost=ret.findtext(".//PurchaseCost", ""))
+        vendor = ret.find(".//PrefVendorRef")
+        if vendor is not None:
+            record["PrefVendorRef"] = ref_of(vendor)
+    elif kind == "Account":
+        account_type = ret.findtext("AccountType", "")
+        record.update(Name=ret.findtext("Name", ""), FullyQualifiedName=full_name,
+                      AccountType=ACCOUNT_TYPES.get(account_type, _words(account_type)),
+                      AccountSubType=ret.findtext("SpecialAccountType", ""))
+    else:   # PaymentMethod, SalesTaxCode
+        record.update(Name=full_name, Taxable=ret.findtext("IsTaxable") == "true")
+    return record
+
+
+def txn_record(ret: ET.Element) -> Record:
+    """A sales order, invoice, sales receipt, payment or purchase order."""
+    kind = ret.tag.removesuffix("Ret")
+    record: Record = {"Id": ret.findtext("TxnID", ""), "SyncToken": ret.findtext("EditSequence",
+                                                                                 ""),
+                      "DocNumber": ret.findtext("RefNumber", ""),
+                      "TxnDate": ret.findtext("TxnDate", ""),
+                      "TotalAmt": ret.findtext("TotalAmount", ""),
+                      "PrivateNote": ret.findtext("Memo", ""),
+                      "ExternalGUID": ret.findtext("ExternalGUID", ""),
+                      "LinkedTxn": [{"TxnId": link.findtext("TxnID", ""),
+                                     "TxnType": KINDS.get(link.findtext("TxnType", ""), "")}
+                                    for link in ret.findall("LinkedTxn")]}
+    if kind == "Invoice":
+        record["Balance"] = ret.findtext("BalanceRemaining", "")
+    party = ret.find("VendorRef" if kind == "PurchaseOrder" else "CustomerRef")
+    if party is not None:
+        record["VendorRef" if kind == "PurchaseOrder" else "CustomerRef"] = ref_of(party)
+    return record
+
+
+def ref_of(element: ET.Element) -> dict[str, str]:
+    """A qbXML list reference as the engine's {"value": ListID, "name": FullName}."""
+    return {"value": element.findtext("ListID", ""), "name": element.findtext("FullName", "")}
+
+
+def _words(camel: str) -> str:
+    """"OtherCurrentAsset" → "Other Current Asset"."""
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", camel)

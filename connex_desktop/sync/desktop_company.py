@@ -1,0 +1,225 @@
+"""QuickBooks Desktop behind the engine's back-end seam: its lists, preferences and documents
+read over qbXML as the engine reads Online's, and undo's deletes as TxnDel."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from connex_desktop.core.connection import QuickBooksMapping
+from connex_desktop.core.errors import ConnexError, ErrorKind, SetupError
+from connex_desktop.core.result import DocumentKind, QuickBooksUsage
+from connex_desktop.core.writing import DocumentWriter
+from connex_desktop.qbdesktop.qbxml import message_set
+from connex_desktop.qbdesktop.records import list_record, txn_record
+from connex_desktop.qbdesktop.requests import (
+    TXN_TYPES,
+    DesktopItems,
+    delete_request,
+    host_query,
+    query_request,
+)
+from connex_desktop.qbdesktop.responses import Outcome, RequestResult, parse_response, result_error
+from connex_desktop.qbdesktop.transport import QbXmlProcessor
+from connex_desktop.quickbooks.client import BatchOperation, BatchOutcome
+from connex_desktop.quickbooks.errors import QuickBooksCode, QuickBooksFault
+from connex_desktop.sync.back_end import STORE_PURCHASE_ORDERS_NOT_ON_DESKTOP
+
+PAGE_RECORDS = 500
+OBJECT_NOT_FOUND = 3120
+US = "US"
+# The engine's lists and the Desktop query that reads each; None: Desktop has no such list
+# the engine uses (tax rates live on sales tax items; terms and classes are not sent yet).
+LIST_QUERIES: dict[str, tuple[str, bool] | None] = {     # (query, pages through an iterator)
+    "Customer": ("Customer", True), "Vendor": ("Vendor", True), "Item": ("Item", True),
+    "Account": ("Account", False), "PaymentMethod": ("PaymentMethod", False),
+    "TaxCode": ("SalesTaxCode", False), "TaxRate": None, "Term": None, "Class": None,
+}
+
+
+def desktop_fault(error: ConnexError, code: str = "") -> QuickBooksFault:
+    """A Desktop error as the fault the engine acts on (same words, same kind)."""
+    return QuickBooksFault(error.message, kind=error.kind, detail=error.detail,
+                           order=error.order, field=error.field, code=code)
+
+
+@contextlib.contextmanager
+def as_faults() -> Iterator[None]:
+    try:
+        yield
+    except QuickBooksFault:
+        raise
+    except ConnexError as error:
+        raise desktop_fault(error) from error
+
+
+class QuickBooksDesktop:
+    """One QuickBooks Desktop company file, reached through a qbXML processor (the Web
+    Connector's queue, COM on this computer, or the fake company file)."""
+
+    lists_kept = False   # no change data capture: the lists are read afresh each run
+
+    def __init__(self, processor: QbXmlProcessor, *, mapping: QuickBooksMapping | None = None,
+                 on_close: Callable[[], None] | None = None) -> None:
+        self.processor = processor
+        self.items = desktop_items(mapping or QuickBooksMapping())
+        self._on_close = on_close
+        # QuickBooks Desktop has no rate limit to wait out; the engine still hands this over.
+        self.on_pause: Callable[[float, str], None] = lambda _seconds, _reason: None
+        self._lock = threading.Lock()
+        self._requests = 0
+        self._writes = 0
+
+    # ---- the seam ------------------------------------------------------------------------
+
+    def writer(self, *, in_flight: int) -> DocumentWriter:
+        """QuickBooks Desktop takes one request at a time, whatever `in_flight` allows."""
+        # Imported here: the writer is built on this class.
+        from connex_desktop.sync.desktop_writer import DesktopWriter
+        return DesktopWriter(self)
+
+    def usage(self) -> QuickBooksUsage:
+        with self._lock:
+            return QuickBooksUsage(0, self._writes, self._requests)
+
+    def close(self) -> None:
+        if self._on_close is not None:
+            self._on_close()
+
+    def __enter__(self) -> QuickBooksDesktop:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def query_all(self, entity: str, where: str = "") -> list[dict[str, Any]]:
+        found = LIST_QUERIES.get(entity)
+        if found is None:
+            return []
+        name, pages = found
+        return [list_record(ret) for ret in self.query(name, paged=pages)]
+
+    def cdc(self, entities: Sequence[str], changed_since: datetime
+            ) -> tuple[dict[str, list[dict[str, Any]]], datetime]:
+        raise QuickBooksFault("QuickBooks Desktop keeps no change log for this app; its lists "
+                              "are read in full.", kind=ErrorKind.FIX_DATA)
+
+    def preferences(self) -> dict[str, Any]:
+        """What the planner reads of Online's preferences, as a US QuickBooks Desktop file has
+        it: its own numbers kept, sales orders (not in Pro), shipping and discount items, sales
+        tax by the file's taxable sales tax code (named "Tax" in a new file)."""
+        codes = self.query_all("TaxCode")
+        taxable = next((code for code in codes if code["Taxable"] and code["Active"]), None)
+        tax: dict[str, Any] = {"UsingSalesTax": taxable is not None}
+        if taxable is not None:
+            tax["TaxGroupCodeRef"] = {"value": taxable["Id"]}
+        sales_orders = has_sales_orders(str(self.company_info()["CompanyName"]))
+        return {"SalesFormsPrefs": {"CustomTxnNumbers": True, "AllowEstimates": sales_orders,
+                                    "AllowShipping": True, "AllowDiscount": True},
+                "TaxPrefs": tax,
+                "CurrencyPrefs": {"HomeCurrency": {"value": "USD"},
+                                  "MultiCurrencyEnabled": False}}
+
+    def company_info(self) -> dict[str, Any]:
+        host = self._one(host_query("1")).ret
+        country = (host.findtext("Country") if host is not None else "") or US
+        if country != US:
+            raise SetupError(f"This QuickBooks Desktop file is a {country} edition; Connex "
+                             "Desktop books into US QuickBooks Desktop files only so far (their "
+                             "sales tax items and codes).")
+        product = host.findtext("ProductName", "") if host is not None else ""
+        return {"Country": country, "CompanyName": product}
+
+    def query_in(self, entity: str, field: str, values: Iterable[str]) -> list[dict[str, Any]]:
+        """Documents of a kind by their Id, or by their customer's or vendor's (CustomerRef,
+        VendorRef) ListID."""
+        wanted = tuple(dict.fromkeys(str(value) for value in values))
+        if not wanted:
+            return []
+        txn_type = TXN_TYPES[DocumentKind(entity)]
+        if field == "Id":
+            request = query_request(txn_type, "1", txn_ids=wanted, with_lines=True)
+        else:
+            request = query_request(txn_type, "1", entity_ids=wanted, with_lines=True)
+        return [txn_record(ret) for ret in self._one(request, missing_ok=True).rets]
+
+    def holder_of_number(self, kind: str, number: str) -> dict[str, Any] | None:
+        """A document of the kind numbered `number`: RefNumber is not unique in QuickBooks
+        Desktop, so one this app booked (it carries an ExternalGUID) comes first; the caller
+        tells by its memo whether it is the order's."""
+        request = query_request(TXN_TYPES[DocumentKind(kind)], "1", ref_number=number)
+        found = [txn_record(ret) for ret in self._one(request, missing_ok=True).rets]
+        found.sort(key=lambda record: not record["ExternalGUID"])
+        return found[0] if found else None
+
+    def update(self, entity: str, body: dict[str, Any], *, request_id: str) -> dict[str, Any]:
+        raise SetupError(STORE_PURCHASE_ORDERS_NOT_ON_DESKTOP)
+
+    def batch(self, operations: Sequence[BatchOperation], *,
+              request_id: str) -> list[BatchOutcome]:
+        """Undo's deletes, one TxnDel each; one already gone counts as not found."""
+        outcomes = []
+        for operation in operations:
+            kind = DocumentKind(operation.entity)
+            request = delete_request(kind, str(operation.body["Id"]), "1")
+            result = self._one(request, missing_ok=True, write=True)
+            fault = None
+            if result.status_code == OBJECT_NOT_FOUND:
+                fault = desktop_fault(result_error(result, what=kind.label),
+                                      QuickBooksCode.NOT_FOUND)
+            elif result.outcome is Outcome.ERROR:
+                fault = desktop_fault(result_error(result, what=kind.label))
+            outcomes.append(BatchOutcome(operation.bid, None, fault))
+        return outcomes
+
+    # ---- qbXML ---------------------------------------------------------------------------
+
+    def send(self, document: str, *, write: bool = False) -> str:
+        with self._lock:
+            self._requests += 1
+            self._writes += write
+        with as_faults():
+            return self.processor.process(document)
+
+    def query(self, name: str, *, paged: bool = False, **criteria: Any) -> list[ET.Element]:
+        """Every record a list query finds, a page at a time through an iterator."""
+        rets: list[ET.Element] = []
+        iterator_id = ""
+        while True:
+            request = query_request(name, "1", max_returned=PAGE_RECORDS if paged else 0,
+                                    iterator_id=iterator_id, **criteria)
+            result = self._one(request, missing_ok=True)
+            rets.extend(result.rets)
+            if not (paged and result.remaining and result.iterator_id):
+                return rets
+            iterator_id = result.iterator_id
+
+    def _one(self, request: ET.Element, *, missing_ok: bool = False,
+             write: bool = False) -> RequestResult:
+        answer = parse_response(self.send(message_set([request]), write=write))
+        if not answer.results:
+            raise QuickBooksFault("QuickBooks Desktop answered without a result.",
+                                  kind=ErrorKind.RETRY_LATER)
+        result = answer.results[0]
+        missing = missing_ok and result.status_code == OBJECT_NOT_FOUND
+        if result.outcome is Outcome.ERROR and not missing and not write:
+            raise desktop_fault(result_error(result, what=request.tag.removesuffix("Rq")))
+        return result
+
+
+def has_sales_orders(product_name: str) -> bool:
+    """Sales orders are in Premier, Enterprise and Accountant, not in Pro (HostQuery's
+    ProductName, e.g. "QuickBooks Pro 2024", "QuickBooks Premier Edition 2024")."""
+    words = product_name.split()
+    return "Pro" not in words or any(edition in words
+                                     for edition in ("Premier", "Enterprise", "Accountant"))
+
+
+def desktop_items(mapping: QuickBooksMapping) -> DesktopItems:
+    """The items carrying shipping and tax in QuickBooks Desktop, as the mapping names them."""
+    return DesktopItems(shipping=mapping.shipping_item or DesktopItems.shipping,
+                        sales_tax=mapping.tax_item or DesktopItems.sales_tax)

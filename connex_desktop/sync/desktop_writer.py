@@ -1,0 +1,147 @@
+"""The QuickBooks Desktop writer: each write its own message set, built once, kept in the ledger
+with the document, and sent again byte for byte after any doubt."""
+
+from __future__ import annotations
+
+import uuid
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from connex_desktop.core.errors import ConnexError, ErrorKind, OrderDataError
+from connex_desktop.core.money import ZERO
+from connex_desktop.core.plan import PlannedDocument
+from connex_desktop.core.result import DocumentKind
+from connex_desktop.core.writing import (
+    NameTaken,
+    Refused,
+    SentRequest,
+    StaleReference,
+    Stored,
+    Unanswered,
+    Write,
+    WriteOutcome,
+)
+from connex_desktop.qbdesktop.booking import CHECKSUM_MISMATCH, write_document
+from connex_desktop.qbdesktop.qbxml import message_set, message_set_id
+from connex_desktop.qbdesktop.records import list_record, txn_record
+from connex_desktop.qbdesktop.requests import (
+    document_request,
+    entity_request,
+    reactivate_request,
+)
+from connex_desktop.qbdesktop.responses import (
+    NO_STORED_STATE,
+    Outcome,
+    parse_response,
+    result_error,
+)
+from connex_desktop.quickbooks.client import BatchOperation
+from connex_desktop.quickbooks.errors import QuickBooksCode, QuickBooksFault
+from connex_desktop.sync.desktop_company import QuickBooksDesktop, desktop_fault
+
+# Where a write's body keeps its qbXML message set (recorded in the ledger with the body), or
+# why none could be built.
+MESSAGE = "qbXML"
+UNBUILT = "qbXMLProblem"
+NAME_IN_USE = 3100
+INVALID_REFERENCE = 3140
+# The lists the engine creates records in, and the request that changes one of them.
+MOD_REQUESTS = {"Customer": "CustomerMod", "Item": "ItemNonInventoryMod"}
+
+
+class DesktopWriter:
+    """Creates records in one QuickBooks Desktop company file, one message set a write."""
+
+    operations_per_request = 1
+
+    def __init__(self, company: QuickBooksDesktop) -> None:
+        self.company = company
+
+    def with_request_ids(self, writes: Sequence[Write]) -> list[Write]:
+        return [self._sealed(write, message_set_id(str(uuid.uuid4()))) for write in writes]
+
+    def send(self, writes: Sequence[Write]) -> list[SentRequest]:
+        sent = []
+        for write in writes:
+            outcome = self._send(write)
+            fault = outcome.fault if isinstance(outcome, Unanswered) else None
+            sent.append(SentRequest((outcome,), fault))
+        return sent
+
+    def holders_of_numbers(self, wanted: Iterable[tuple[str, str]]
+                           ) -> dict[tuple[str, str], dict[str, Any]]:
+        found = {}
+        for kind, number in dict.fromkeys(wanted):
+            document = self.company.holder_of_number(kind, number)
+            if document is not None:
+                found[(kind, number)] = document
+        return found
+
+    def holders_of_name(self, entity: str, name: str) -> list[dict[str, Any]]:
+        """By full name, which finds inactive records too."""
+        return [list_record(ret) for ret in self.company.query(entity, full_names=(name,))]
+
+    def reactivate(self, entity: str, record: Mapping[str, Any]) -> dict[str, Any]:
+        request = reactivate_request(MOD_REQUESTS[entity], str(record["Id"]),
+                                     str(record["SyncToken"]), "1")
+        result = parse_response(self.company.send(message_set([request]), write=True)).results[0]
+        if result.outcome is Outcome.ERROR:
+            raise desktop_fault(result_error(result, what=f"Reactivating {entity}"))
+        return list_record(result.rets[0])
+
+    def delete(self, entity: str, record: Mapping[str, Any]) -> None:
+        operation = BatchOperation("d0", "delete", entity, {"Id": record.get("Id", "")})
+        fault = self.company.batch([operation], request_id="")[0].fault
+        if fault is not None and fault.code != QuickBooksCode.NOT_FOUND:
+            raise fault
+
+    # ---- one write -----------------------------------------------------------------------
+
+    def _sealed(self, write: Write, request_id: str) -> Write:
+        """The write with its message set built into its body, or why it cannot be."""
+        try:
+            document = write_document(self._request(write, request_id), request_id)
+        except ConnexError as error:
+            return Write(write.entity, dict(write.body, **{UNBUILT: [error.message, error.field]}),
+                         request_id)
+        return Write(write.entity, dict(write.body, **{MESSAGE: document}), request_id)
+
+    def _request(self, write: Write, request_id: str) -> ET.Element:
+        body = {key: value for key, value in write.body.items() if key not in (MESSAGE, UNBUILT)}
+        if write.entity in MOD_REQUESTS:
+            return entity_request(write.entity, body, request_id).element
+        kind = DocumentKind(write.entity)
+        planned = PlannedDocument(request_id, kind, body, ZERO, body.get("DocNumber"))
+        return document_request(planned, "", request_id, items=self.company.items,
+                                external_key=request_id).element
+
+    def _send(self, write: Write) -> WriteOutcome:
+        document = write.body.get(MESSAGE)
+        if not isinstance(document, str):
+            message, field = write.body.get(UNBUILT) or ["it could not be written as qbXML.", ""]
+            return Refused(write, desktop_fault(OrderDataError(message, field=field)))
+        try:
+            answer = parse_response(self.company.send(document, write=True))
+        except QuickBooksFault as unanswered:
+            return Unanswered(write, unanswered)
+        except ConnexError as error:
+            return Unanswered(write, desktop_fault(error))
+        if answer.status_code == CHECKSUM_MISMATCH:
+            return Refused(write, QuickBooksFault(
+                "it was sent again changed under the id of a message QuickBooks Desktop booked "
+                "already; nothing was booked. Report this.", kind=ErrorKind.FIX_SETUP))
+        if answer.status_code == NO_STORED_STATE or not answer.results:
+            return Unanswered(write, QuickBooksFault(
+                "QuickBooks Desktop kept no answer for it.", kind=ErrorKind.RETRY_LATER))
+        result = answer.results[0]
+        if result.outcome is not Outcome.ERROR:
+            ret = result.rets[0]
+            return Stored(write, list_record(ret) if write.entity in MOD_REQUESTS
+                          else txn_record(ret))
+        fault = desktop_fault(result_error(result), str(result.status_code))
+        if result.status_code == NAME_IN_USE:
+            return NameTaken(write, fault)
+        if result.status_code == INVALID_REFERENCE:
+            return StaleReference(write, fault)
+        return Refused(write, fault)

@@ -30,6 +30,7 @@ from connex_desktop.app import (
 from connex_desktop.connections import (
     ConnectionProblems,
     MissingSetting,
+    chosen_company,
     quickbooks_key_prefix,
     store_secret_names,
 )
@@ -533,8 +534,8 @@ def _apply(conn: Connection, args: argparse.Namespace, kind: type[Source]) -> Co
         daily = args.daily_at if args.daily_at is not None else conn.schedule.daily_at
         changes["schedule"] = Schedule(every_minutes=max(every, 0), daily_at=daily)
     if args.quickbooks or args.company_file is not None or args.transport:
-        changes["quickbooks"] = desktop_cli.chosen_company(conn.quickbooks, args.quickbooks,
-                                                           args.company_file, args.transport)
+        changes["quickbooks"] = chosen_company(conn.quickbooks, args.quickbooks,
+                                                args.company_file, args.transport)
     return dataclasses.replace(conn, **changes)
 
 

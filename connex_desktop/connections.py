@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import itertools
 import ntpath
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -12,7 +14,12 @@ from pathlib import Path
 from secrets import token_urlsafe
 from typing import TYPE_CHECKING
 
-from connex_desktop.core.connection import Connection, QuickBooksCompany, QuickBooksProduct
+from connex_desktop.core.connection import (
+    Connection,
+    DesktopTransport,
+    QuickBooksCompany,
+    QuickBooksProduct,
+)
 from connex_desktop.core.errors import SetupError
 from connex_desktop.core.quickbooks_rules import DOC_NUMBER_MAX_CHARS
 from connex_desktop.core.rules import rules_problems
@@ -115,6 +122,48 @@ def company_file_problems(company: QuickBooksCompany) -> list[SetupError]:
     return [SetupError("Enter the company file's full path, e.g. C:\\Users\\Public\\Documents"
                        "\\Intuit\\QuickBooks\\Company Files\\Shop.qbw, or leave it blank for "
                        "the file open in QuickBooks.", field="company_file")]
+
+
+DESKTOP_ENVIRONMENT = "desktop"      # QuickBooksCompany.environment of a Desktop connection
+
+
+def chosen_company(current: QuickBooksCompany, product: str | None, company_file: str | None,
+                   transport: str | None) -> QuickBooksCompany:
+    """The connection's QuickBooks after choosing Online or Desktop, the company file and the
+    transport (None: unchanged), as Configure and `connection set` both save it. A Desktop
+    company is known to the ledger by its file; back to Online, it must be connected anew."""
+    wanted = QuickBooksProduct(product) if product else current.product
+    if wanted is QuickBooksProduct.ONLINE:
+        if company_file is not None or transport is not None:
+            raise SetupError("A company file and a transport go with QuickBooks Desktop.",
+                             field="quickbooks")
+        # From Desktop back to Online: connect it to an Online company (qb connect).
+        return QuickBooksCompany() if current.product is QuickBooksProduct.DESKTOP else current
+    path = current.company_file if company_file is None else company_file.strip()
+    was_desktop = current.product is QuickBooksProduct.DESKTOP
+    if was_desktop and path == current.company_file:
+        realm = current.realm_id
+    else:
+        realm = desktop_realm(path)
+    return dataclasses.replace(
+        current if was_desktop else QuickBooksCompany(), environment=DESKTOP_ENVIRONMENT,
+        realm_id=realm, company_name=_file_name(path) if path else "the open company file",
+        product=QuickBooksProduct.DESKTOP, company_file=path,
+        desktop_transport=DesktopTransport(transport) if transport else (
+            current.desktop_transport if was_desktop else DesktopTransport.WEB_CONNECTOR))
+
+
+def _file_name(windows_path: str) -> str:
+    """"Shop" for C:\\Company Files\\Shop.qbw, on any system."""
+    return ntpath.splitext(ntpath.basename(windows_path))[0]
+
+
+def desktop_realm(company_file: str) -> str:
+    """What the ledger knows a company file by: its path, or (the file open in QuickBooks,
+    whichever it is) an id of its own."""
+    if not company_file:
+        return f"qbd-{uuid.uuid4().hex[:16]}"
+    return "qbd-" + hashlib.sha256(company_file.casefold().encode()).hexdigest()[:16]
 
 
 class MissingSetting(SetupError):
@@ -265,6 +314,8 @@ class ConnectionService:
         a disconnect or a run's refusal does not undo them when saved (only they change it)."""
         assert connection.id is not None
         saved = self.connections.get_by_id(connection.id).quickbooks
+        if QuickBooksProduct.DESKTOP in (saved.product, connection.quickbooks.product):
+            return connection   # Desktop's company is the file chosen, not a sign-in
         return dataclasses.replace(connection, quickbooks=dataclasses.replace(
             connection.quickbooks, **{name: getattr(saved, name) for name in SIGN_IN_FIELDS}))
 

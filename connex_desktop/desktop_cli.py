@@ -3,10 +3,7 @@ password (in the keyring only) and the .qwc file the user adds to the Web Connec
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
 import sys
-import uuid
 from pathlib import Path
 
 from connex_desktop.app import App
@@ -15,46 +12,11 @@ from connex_desktop.core.app_settings import KEYRING_FOLDER_ID
 from connex_desktop.core.connection import (
     Connection,
     DesktopTransport,
-    QuickBooksCompany,
-    QuickBooksProduct,
 )
-from connex_desktop.core.errors import SetupError
 from connex_desktop.qbdesktop.com import APP_NAME
 from connex_desktop.qbdesktop.soap import WebConnectorServer
 
-DESKTOP_ENVIRONMENT = "desktop"      # QuickBooksCompany.environment of a Desktop connection
 PASSWORD_BYTES = 18
-
-
-def chosen_company(current: QuickBooksCompany, product: str | None, company_file: str | None,
-                   transport: str | None) -> QuickBooksCompany:
-    """The connection's QuickBooks after --quickbooks, --company-file and --transport."""
-    wanted = QuickBooksProduct(product) if product else current.product
-    if wanted is QuickBooksProduct.ONLINE:
-        if company_file is not None or transport is not None:
-            raise SetupError("--company-file and --transport go with --quickbooks desktop.")
-        # From Desktop back to Online: connect it to an Online company (qb connect).
-        return QuickBooksCompany() if current.product is QuickBooksProduct.DESKTOP else current
-    path = current.company_file if company_file is None else company_file.strip()
-    was_desktop = current.product is QuickBooksProduct.DESKTOP
-    if was_desktop and path == current.company_file:
-        realm = current.realm_id
-    else:
-        realm = desktop_realm(path)
-    return dataclasses.replace(
-        current if was_desktop else QuickBooksCompany(), environment=DESKTOP_ENVIRONMENT,
-        realm_id=realm, company_name=Path(path).stem if path else "the open company file",
-        product=QuickBooksProduct.DESKTOP, company_file=path,
-        desktop_transport=DesktopTransport(transport) if transport else (
-            current.desktop_transport if was_desktop else DesktopTransport.WEB_CONNECTOR))
-
-
-def desktop_realm(company_file: str) -> str:
-    """What the ledger knows a company file by: its path, or (the file open in QuickBooks,
-    whichever it is) an id of its own."""
-    if not company_file:
-        return f"qbd-{uuid.uuid4().hex[:16]}"
-    return "qbd-" + hashlib.sha256(company_file.casefold().encode()).hexdigest()[:16]
 
 
 def write_qwc(app: App, connection: Connection, path: Path) -> Path:

@@ -62,6 +62,10 @@ def test_choosing_desktop_saves_the_company_file_and_the_transport(qtbot, app, o
     saved = app.connections.get_by_id(orders.id).quickbooks
     assert (saved.product, saved.company_file, saved.desktop_transport) == (
         QuickBooksProduct.DESKTOP, COMPANY_FILE, DesktopTransport.THIS_COMPUTER)
+    # Ready to sync, as `connection set --quickbooks desktop` makes it: the ledger knows the
+    # company by its file, and the list no longer asks to connect to QuickBooks Online.
+    assert saved.connected and saved.realm_id.startswith("qbd-")
+    assert app.engine()._local_problem(app.connections.get_by_id(orders.id)) is None
 
     again = open_dialog(qtbot, app, app.connections.get_by_id(orders.id))
     assert again.quickbooks.product.currentText() == "QuickBooks Desktop"

@@ -3,13 +3,12 @@ connection books into."""
 
 from __future__ import annotations
 
-import dataclasses
 from html import escape
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from connex_desktop.connections import ConnectionService
+from connex_desktop.connections import ConnectionService, chosen_company
 from connex_desktop.core.connection import Connection, QuickBooksCompany, QuickBooksProduct
 from connex_desktop.storage.repositories import MonthlyReads
 from connex_desktop.sync.company_kind import CompanyKind
@@ -64,8 +63,12 @@ class QuickBooksTab(QWidget):
 
     def read(self, company: QuickBooksCompany) -> QuickBooksCompany:
         """`company` with the form's choice of QuickBooks (and Desktop settings)."""
-        return self.desktop.read(dataclasses.replace(
-            company, product=QuickBooksProduct(self.product.currentData())))
+        product = QuickBooksProduct(self.product.currentData())
+        if product is QuickBooksProduct.ONLINE:
+            return chosen_company(company, product, None, None)
+        desktop = self.desktop.read(company)
+        return chosen_company(company, product, desktop.company_file,
+                              desktop.desktop_transport)
 
     def _show_product(self) -> None:
         desktop = self.product.currentData() == QuickBooksProduct.DESKTOP.value

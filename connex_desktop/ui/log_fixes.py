@@ -44,12 +44,11 @@ class FixBar(QWidget):
         self._row.addWidget(self.note, 1)
         self.hide()
 
-    def show_fixes(self, run: RunRecord | None, orders: Iterable[RunOrderRecord]) -> None:
+    def show_fixes(self, run: RunRecord | None, orders: Iterable[RunOrderRecord], *,
+                   needs_reconnect: bool) -> None:
         for button in self.buttons:
             button.deleteLater()
-        connection = self._app.connections.get_by_id(self._connection_id)
-        self.offered = offered_fixes(run, orders,
-                                     needs_reconnect=connection.quickbooks.needs_reconnect)
+        self.offered = offered_fixes(run, orders, needs_reconnect=needs_reconnect)
         self.buttons = []
         for offered in self.offered:
             button = QPushButton(offered.label)

@@ -601,21 +601,26 @@ class SyncLogDialog(QDialog):
     def _show_run(self) -> None:
         run = self.selected_run()
         self.undo_button.setEnabled(False)
-        if run is None:
-            self.summary.setText("No runs yet.")
-            self._show_orders(None, ([], frozenset()))
-            return
-        self.summary.setText(f"<b>Run of {text.when(run.started_at, text.local_now())}</b>: "
+        self.summary.setText("No runs yet." if run is None else
+                             f"<b>Run of {text.when(run.started_at, text.local_now())}</b>: "
                              "reading its orders…")
         runs, ledger = self._app.runs, self._app.ledger
-        self._read(lambda: read_run_log(runs, ledger, run),
-                   lambda read: self._show_orders(run, read))  # type: ignore[arg-type]
+        connections, connection_id = self._app.connections, self._connection_id
+
+        def read_run() -> tuple[list[LogRow], frozenset[tuple[str, str]], bool]:
+            # Whether to offer "Reconnect" is read with the run, off the GUI thread too.
+            needs_reconnect = connections.get_by_id(connection_id).quickbooks.needs_reconnect
+            if run is None:
+                return [], frozenset(), needs_reconnect
+            return (*read_run_log(runs, ledger, run), needs_reconnect)
+
+        self._read(read_run, lambda read: self._show_orders(run, read))  # type: ignore[arg-type]
 
     def _show_orders(self, run: RunRecord | None,
-                     read: tuple[list[LogRow], frozenset[tuple[str, str]]]) -> None:
-        rows, undone = read
+                     read: tuple[list[LogRow], frozenset[tuple[str, str]], bool]) -> None:
+        rows, undone, needs_reconnect = read
         self.orders.show_rows(rows, undone)
-        self.fixes.show_fixes(run, (row.order for row in rows))
+        self.fixes.show_fixes(run, (row.order for row in rows), needs_reconnect=needs_reconnect)
         self.undo_button.setEnabled(self._can_undo(run))
         if run is not None:
             summary = escape(text.run_summary(run), quote=False)

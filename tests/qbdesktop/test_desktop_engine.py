@@ -18,9 +18,10 @@ from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.result import RunStatus
 from connex_desktop.core.secret_store import connection_secret_key
 from connex_desktop.core.undo_result import UndoOutcome, UndoStatus
+from connex_desktop.qbdesktop.fake import transactions
 from connex_desktop.qbdesktop.fake.connector import RunningWebConnector, ScriptedWebConnector
 from connex_desktop.qbdesktop.fake.processor import FakeQuickBooks
-from connex_desktop.qbdesktop.fake.records import Txn
+from connex_desktop.qbdesktop.fake.records import StatusError, Txn
 from connex_desktop.qbdesktop.soap import WebConnectorServer
 from connex_desktop.storage.keyring_secrets import MemorySecretStore
 from tests.qbdesktop.conftest import seeded_company
@@ -287,6 +288,24 @@ def test_a_lost_answer_to_a_refund_books_it_once(app, quickbooks, tmp_path, book
     refunded_once(quickbooks)
     if not booked:      # nothing to find: sent again, byte for byte, from the ledger
         assert flaky.sent.count(lost) == 2
+
+
+def test_a_refund_quickbooks_refuses_leaves_no_credit_memo_behind(app, quickbooks, tmp_path,
+                                                                   monkeypatch):
+    def refused(company, add):
+        raise StatusError(3210, "The ARRefundCreditCard refunds more than the credit left.")
+
+    shop = book_then_refund(app, tmp_path, TransactionMode.INVOICES_WITH_PAYMENTS)
+    with monkeypatch.context() as patched:
+        patched.setattr(transactions, "refund_of_credit_add", refused)
+        first = app.engine().run(shop)
+    assert first.status is not RunStatus.SUCCEEDED and first.errors
+    assert "ARRefundCreditCard" in (first.errors[0].detail or "")
+    assert {txn.kind for txn in quickbooks.company.txns.values()} == {"Invoice",
+                                                                      "ReceivePayment"}
+
+    sync(app, shop)     # the order failed before: tried again, booked once
+    refunded_once(quickbooks)
 
 
 def test_undo_deletes_a_refund_with_its_credit_memo(app, quickbooks, tmp_path):

@@ -4,6 +4,7 @@ look-up by number that recognises a document as ours."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 
 from connex_desktop.core.errors import SetupError
 from connex_desktop.core.plan import names_order
@@ -22,11 +23,11 @@ from connex_desktop.qbdesktop.transport import QbXmlProcessor
 CHECKSUM_MISMATCH = 9001
 
 
-def write_document(request: ET.Element, message_set_id: str) -> str:
+def write_document(requests: Sequence[ET.Element], message_set_id: str) -> str:
     """One write in a message set of its own that QuickBooks keeps the outcome of. Build it
     once, keep it (the ledger's payload), and send exactly these bytes again after any doubt:
     QuickBooks then answers what it kept instead of booking twice."""
-    return message_set([request], new_id=message_set_id)
+    return message_set(requests, new_id=message_set_id)
 
 
 def write(processor: QbXmlProcessor, document: str, *, order: str = "",

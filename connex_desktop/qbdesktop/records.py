@@ -7,7 +7,7 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from connex_desktop.qbdesktop.requests import TXN_TYPES
+from connex_desktop.qbdesktop.requests import REFUND_OF_CREDIT, TXN_TYPES
 
 ITEM_KINDS = ("ItemService", "ItemNonInventory", "ItemInventory", "ItemOtherCharge",
               "ItemDiscount", "ItemSalesTax", "ItemSalesTaxGroup", "ItemInventoryAssembly",
@@ -50,7 +50,7 @@ def list_record(ret: ET.Element) -> Record:
 
 
 def txn_record(ret: ET.Element) -> Record:
-    """A sales order, invoice, sales receipt, payment or purchase order."""
+    """A sales order, invoice, sales receipt, payment, purchase order or credit memo."""
     kind = ret.tag.removesuffix("Ret")
     record: Record = {"Id": ret.findtext("TxnID", ""), "SyncToken": ret.findtext("EditSequence",
                                                                                  ""),
@@ -61,7 +61,9 @@ def txn_record(ret: ET.Element) -> Record:
                       "ExternalGUID": ret.findtext("ExternalGUID", ""),
                       "LinkedTxn": [{"TxnId": link.findtext("TxnID", ""),
                                      "TxnType": KINDS.get(link.findtext("TxnType", ""), "")}
-                                    for link in ret.findall("LinkedTxn")]}
+                                    for link in ret.findall("LinkedTxn")
+                                    # a credit memo's refund: the engine's same refund receipt
+                                    if link.findtext("TxnType") != REFUND_OF_CREDIT]}
     if kind == "Invoice":
         record["Balance"] = ret.findtext("BalanceRemaining", "")
     party = ret.find("VendorRef" if kind == "PurchaseOrder" else "CustomerRef")

@@ -37,6 +37,7 @@ ADDS = {
     DocumentKind.SALES_RECEIPT: ("SalesReceiptAdd", "SalesReceiptLineAdd"),
     DocumentKind.PAYMENT: ("ReceivePaymentAdd", ""),
     DocumentKind.PURCHASE_ORDER: ("PurchaseOrderAdd", "PurchaseOrderLineAdd"),
+    DocumentKind.REFUND_RECEIPT: ("CreditMemoAdd", "CreditMemoLineAdd"),
 }
 # TxnDelType per kind, for undo.
 TXN_TYPES = {
@@ -45,7 +46,13 @@ TXN_TYPES = {
     DocumentKind.SALES_RECEIPT: "SalesReceipt",
     DocumentKind.PAYMENT: "ReceivePayment",
     DocumentKind.PURCHASE_ORDER: "PurchaseOrder",
+    DocumentKind.REFUND_RECEIPT: "CreditMemo",
 }
+# Transaction queries without IncludeLinkedTxns (qbXML 13.0 schema: TxnQuery's group).
+WITHOUT_LINKED_TXNS = ("ReceivePayment", "SalesReceipt")
+REFUND_OF_CREDIT = "ARRefundCreditCard"   # Desktop's refund of a customer's credit
+# Names the credit memo's TxnID for the refund of it sent in the same message set.
+CREDIT_MACRO = "TxnID:Credit"
 
 
 @dataclass(frozen=True)
@@ -80,7 +87,7 @@ def document_request(planned: PlannedDocument, order: str, request_id: str, *,
     `external_key` (the ledger's key of the document) becomes its ExternalGUID."""
     if planned.kind not in ADDS:
         raise SetupError(f"QuickBooks Desktop does not take {planned.kind.a_label} from this app "
-                         "yet; choose a transaction mode without refunds.", order=order)
+                         "yet.", order=order)
     name, line_tag = ADDS[planned.kind]
     build = Builder(order)
     body = planned.body
@@ -98,6 +105,36 @@ def document_request(planned: PlannedDocument, order: str, request_id: str, *,
     else:
         _sale(build, add, planned.kind, body, ref_number, line_tag, items, external_key)
     return DesktopRequest(request, ref_number, tuple(build.notes))
+
+
+def refund_requests(planned: PlannedDocument, order: str, request_id: str, *,
+                    items: DesktopItems = DesktopItems(),
+                    external_key: str = "") -> list[DesktopRequest]:
+    """A refund as QuickBooks Desktop books it (it has no refund receipt): a credit memo for
+    the refunded amount, and the refund of that credit paid from the refund's account, applied
+    to the credit memo through a macro (both go in one message set)."""
+    credit = document_request(planned, order, request_id, items=items,
+                              external_key=external_key)
+    credit_add = credit.element[0]
+    credit_add.set("defMacro", CREDIT_MACRO)
+    amount = sum((money(line.findtext("Amount")) for line in credit_add.iter("CreditMemoLineAdd")),
+                 ZERO)
+    build = Builder(order)
+    body = planned.body
+    request, add = add_request(f"{REFUND_OF_CREDIT}Add", f"{request_id}r")
+    build.ref(add, "CustomerRef", body.get("CustomerRef"), FULL_NAME_MAX_CHARS, "Customer")
+    build.ref(add, "RefundFromAccountRef", body.get("DepositToAccountRef"),
+              ACCOUNT_NAME_MAX_CHARS, "Refund account")
+    build.text(add, "TxnDate", body.get("TxnDate"), 10, "Refund Date")
+    build.ref(add, "PaymentMethodRef", body.get("PaymentMethodRef"), SHORT_NAME_MAX_CHARS,
+              "Payment Method")
+    build.text(add, "Memo", body.get("PrivateNote"), MEMO_MAX_CHARS, "Memo", cut=True)
+    build.rate(add, "ExchangeRate", body.get("ExchangeRate"))
+    _external(add, f"{external_key}/refund" if external_key else "")
+    applied = ET.SubElement(add, "RefundAppliedToTxnAdd")
+    ET.SubElement(applied, "TxnID", useMacro=CREDIT_MACRO)
+    build.amount(applied, "RefundAmount", amount)
+    return [credit, DesktopRequest(request, None, tuple(build.notes))]
 
 
 def _head(build: Builder, add: ET.Element, body: Mapping[str, Any]) -> None:
@@ -290,7 +327,7 @@ def query_request(name: str, request_id: str, *, full_names: tuple[str, ...] = (
             ET.SubElement(entity_filter, "ListID").text = list_id
     if with_lines:
         ET.SubElement(request, "IncludeLineItems").text = "true"
-        if name != "ReceivePayment":   # its query has no such element (qbXML 13.0 schema)
+        if name not in WITHOUT_LINKED_TXNS:
             ET.SubElement(request, "IncludeLinkedTxns").text = "true"
     return request
 
@@ -300,9 +337,9 @@ def host_query(request_id: str) -> ET.Element:
     return ET.Element("HostQueryRq", requestID=request_id)
 
 
-def delete_request(kind: DocumentKind, txn_id: str, request_id: str) -> ET.Element:
-    """TxnDel for undo: removes one document QuickBooks booked."""
+def delete_request(txn_type: str, txn_id: str, request_id: str) -> ET.Element:
+    """TxnDel for undo: removes one transaction (of TxnDelType `txn_type`) QuickBooks booked."""
     request = ET.Element("TxnDelRq", requestID=request_id)
-    ET.SubElement(request, "TxnDelType").text = TXN_TYPES[kind]
+    ET.SubElement(request, "TxnDelType").text = txn_type
     ET.SubElement(request, "TxnID").text = txn_id
     return request

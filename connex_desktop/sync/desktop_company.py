@@ -17,6 +17,7 @@ from connex_desktop.core.writing import DocumentWriter
 from connex_desktop.qbdesktop.qbxml import message_set
 from connex_desktop.qbdesktop.records import list_record, txn_record
 from connex_desktop.qbdesktop.requests import (
+    REFUND_OF_CREDIT,
     TXN_TYPES,
     DesktopItems,
     delete_request,
@@ -162,19 +163,37 @@ class QuickBooksDesktop:
     def batch(self, operations: Sequence[BatchOperation], *,
               request_id: str) -> list[BatchOutcome]:
         """Undo's deletes, one TxnDel each; one already gone counts as not found."""
-        outcomes = []
-        for operation in operations:
-            kind = DocumentKind(operation.entity)
-            request = delete_request(kind, str(operation.body["Id"]), "1")
-            result = self._one(request, missing_ok=True, write=True)
-            fault = None
-            if result.status_code == OBJECT_NOT_FOUND:
-                fault = desktop_fault(result_error(result, what=kind.label),
-                                      QuickBooksCode.NOT_FOUND)
-            elif result.outcome is Outcome.ERROR:
-                fault = desktop_fault(result_error(result, what=kind.label))
-            outcomes.append(BatchOutcome(operation.bid, None, fault))
-        return outcomes
+        return [BatchOutcome(operation.bid, None,
+                             self._delete(DocumentKind(operation.entity),
+                                          str(operation.body["Id"])))
+                for operation in operations]
+
+    def _delete(self, kind: DocumentKind, txn_id: str) -> QuickBooksFault | None:
+        if kind is DocumentKind.REFUND_RECEIPT:
+            try:
+                self._delete_refunds_of_credit(txn_id)
+            except QuickBooksFault as fault:
+                return fault
+        result = self._one(delete_request(TXN_TYPES[kind], txn_id, "1"), missing_ok=True,
+                           write=True)
+        if result.status_code == OBJECT_NOT_FOUND:
+            return desktop_fault(result_error(result, what=kind.label), QuickBooksCode.NOT_FOUND)
+        if result.outcome is Outcome.ERROR:
+            return desktop_fault(result_error(result, what=kind.label))
+        return None
+
+    def _delete_refunds_of_credit(self, credit_id: str) -> None:
+        """A refund is booked as a credit memo and the refund of it: the refund goes first,
+        as QuickBooks keeps a credit memo's refunds tied to it."""
+        query = query_request(TXN_TYPES[DocumentKind.REFUND_RECEIPT], "1", txn_ids=(credit_id,),
+                              with_lines=True)
+        for ret in self._one(query, missing_ok=True).rets:
+            for link in ret.findall("LinkedTxn"):
+                if link.findtext("TxnType") == REFUND_OF_CREDIT:
+                    request = delete_request(REFUND_OF_CREDIT, link.findtext("TxnID", ""), "1")
+                    result = self._one(request, missing_ok=True, write=True)
+                    if result.outcome is Outcome.ERROR and result.status_code != OBJECT_NOT_FOUND:
+                        raise desktop_fault(result_error(result, what="The refund"))
 
     # ---- qbXML ---------------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ from connex_desktop.qbdesktop.requests import (
     document_request,
     entity_request,
     reactivate_request,
+    refund_requests,
 )
 from connex_desktop.qbdesktop.responses import (
     NO_STORED_STATE,
@@ -101,20 +102,22 @@ class DesktopWriter:
     def _sealed(self, write: Write, request_id: str) -> Write:
         """The write with its message set built into its body, or why it cannot be."""
         try:
-            document = write_document(self._request(write, request_id), request_id)
+            document = write_document(self._requests(write, request_id), request_id)
         except ConnexError as error:
             return Write(write.entity, dict(write.body, **{UNBUILT: [error.message, error.field]}),
                          request_id)
         return Write(write.entity, dict(write.body, **{MESSAGE: document}), request_id)
 
-    def _request(self, write: Write, request_id: str) -> ET.Element:
+    def _requests(self, write: Write, request_id: str) -> list[ET.Element]:
         body = {key: value for key, value in write.body.items() if key not in (MESSAGE, UNBUILT)}
         if write.entity in MOD_REQUESTS:
-            return entity_request(write.entity, body, request_id).element
+            return [entity_request(write.entity, body, request_id).element]
         kind = DocumentKind(write.entity)
         planned = PlannedDocument(request_id, kind, body, ZERO, body.get("DocNumber"))
-        return document_request(planned, "", request_id, items=self.company.items,
-                                external_key=request_id).element
+        build = refund_requests if kind is DocumentKind.REFUND_RECEIPT else document_request
+        built = build(planned, "", request_id, items=self.company.items, external_key=request_id)
+        return [request.element for request in
+                (built if isinstance(built, list) else [built])]
 
     def _send(self, write: Write) -> WriteOutcome:
         document = write.body.get(MESSAGE)
@@ -134,11 +137,16 @@ class DesktopWriter:
         if answer.status_code == NO_STORED_STATE or not answer.results:
             return Unanswered(write, QuickBooksFault(
                 "QuickBooks Desktop kept no answer for it.", kind=ErrorKind.RETRY_LATER))
-        result = answer.results[0]
-        if result.outcome is not Outcome.ERROR:
-            ret = result.rets[0]
+        result = next((each for each in answer.results if each.outcome is Outcome.ERROR),
+                      answer.results[0])
+        ret = answer.results[0].rets[0] if answer.results[0].rets else None
+        if result.outcome is not Outcome.ERROR and ret is not None:
             return Stored(write, list_record(ret) if write.entity in MOD_REQUESTS
                           else txn_record(ret))
+        if result is not answer.results[0] and ret is not None:
+            # A refund's credit memo was booked but not the refund of it: the credit memo
+            # alone would leave the customer a credit the store never gave.
+            self.delete(write.entity, txn_record(ret))
         fault = desktop_fault(result_error(result), str(result.status_code))
         if result.status_code == NAME_IN_USE:
             return NameTaken(write, fault)

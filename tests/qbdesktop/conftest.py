@@ -103,13 +103,13 @@ class Desktop:
             key = f"{entity.entity.lower()}:{entity.key.key}"
             request = entity_request(entity.entity, entity.body, "1", order=order.number,
                                      guid_key=key).element
-            document = write_document(request, message_set_id("1", order.number, key))
+            document = write_document([request], message_set_id("1", order.number, key))
             ids[entity.key] = write(self, document, order=order.number).value("ListID")
         for planned in plan.documents:
             body = resolve(planned.body, ids)
             request = document_request(replace(planned, body=body), order.number, "1",
                                        external_key=f"1/{order.number}/{planned.doc_key}")
-            document = write_document(request.element,
+            document = write_document([request.element],
                                       message_set_id("1", order.number, planned.doc_key))
             result = write(self, document, order=order.number, what=planned.kind.label)
             ids[PlannedDocumentId(planned.doc_key)] = result.value("TxnID")

@@ -31,7 +31,7 @@ def invoice_document(desktop: Desktop, number: str = "1001", key: str = "1/1001/
     invoice = plan.documents[0]
     request = document_request(replace(invoice, body=resolve(invoice.body, {})), number, "1",
                                external_key=key)
-    return write_document(request.element, message_set_id(key))
+    return write_document([request.element], message_set_id(key))
 
 
 def test_a_booked_invoice_is_found_by_its_number_and_recognised_as_ours(desktop: Desktop):

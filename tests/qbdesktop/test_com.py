@@ -94,7 +94,7 @@ def test_a_run_keeps_one_session_and_close_ends_it():
 def test_documents_book_into_the_company_file_once():
     fake = quickbooks_on_this_pc()
     processor = processor_for(fake)
-    document = write_document(_sales_receipt(), "cx-order-1001")
+    document = write_document([_sales_receipt()], "cx-order-1001")
     first = write(processor, document, order="1001")
     again = write(processor, document, order="1001")     # the answer was lost: sent again
     assert first.value("TxnID") == again.value("TxnID")

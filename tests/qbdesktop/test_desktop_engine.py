@@ -18,9 +18,10 @@ from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.result import RunStatus
 from connex_desktop.core.secret_store import connection_secret_key
 from connex_desktop.core.undo_result import UndoOutcome, UndoStatus
+from connex_desktop.qbdesktop.fake import transactions
 from connex_desktop.qbdesktop.fake.connector import RunningWebConnector, ScriptedWebConnector
 from connex_desktop.qbdesktop.fake.processor import FakeQuickBooks
-from connex_desktop.qbdesktop.fake.records import Txn
+from connex_desktop.qbdesktop.fake.records import StatusError, Txn
 from connex_desktop.qbdesktop.soap import WebConnectorServer
 from connex_desktop.storage.keyring_secrets import MemorySecretStore
 from tests.qbdesktop.conftest import seeded_company
@@ -228,6 +229,99 @@ def test_undo_deletes_what_the_run_booked(app, quickbooks, tmp_path, mode):
     assert undone.count(UndoOutcome.DELETED) == len(run.documents)
     assert quickbooks.company.txns == {}
     assert tent.on_hand == D("10")
+
+
+# The modes that book a refund: a refund is money paid back, so the sale must have been paid.
+REFUNDING_MODES = [TransactionMode.INVOICES_WITH_PAYMENTS, TransactionMode.SALES_RECEIPTS,
+                   TransactionMode.SALES_ORDERS_INVOICES_POS]
+# After the first sync, 1001 was refunded in full (a refunded order not booked yet is never
+# booked); 1002 stays paid.
+REFUNDED_ORDERS = [dict(order, **{"Payment Status": "refunded"}) if order["Order Number"] == "1001"
+                   else order for order in ORDERS]
+
+
+def book_then_refund(app: App, tmp_path: Path, mode: TransactionMode) -> Connection:
+    """The orders synced as paid, then 1001 refunded in the store."""
+    orders = write_orders(tmp_path / "orders.csv", ORDERS)
+    shop = desktop_connection(app, orders, mode)
+    sync(app, shop)
+    write_orders(orders, REFUNDED_ORDERS)
+    return shop
+
+
+def refunded_once(quickbooks: FakeQuickBooks) -> None:
+    """1001's refund as a credit memo to Jane Doe for the whole order, paid back by one refund
+    of that credit (nothing left of it), the tent back in stock; 1002 untouched."""
+    credits = [txn for txn in quickbooks.company.txns.values() if txn.kind == "CreditMemo"]
+    refunds = [txn for txn in quickbooks.company.txns.values()
+               if txn.kind == "ARRefundCreditCard"]
+    assert [(credit.entity.name, credit.total, credit.balance) for credit in credits] == [
+        ("Jane Doe", TOTALS["1001"], D("0.00"))]
+    assert [(refund.entity.name, refund.total, refund.applied) for refund in refunds] == [
+        ("Jane Doe", TOTALS["1001"], {credits[0].txn_id: TOTALS["1001"]})]
+    tent = next(item for item in quickbooks.company.items.values() if item.name == "Tent 2P")
+    assert tent.on_hand == D("10")
+
+
+@pytest.mark.parametrize("mode", REFUNDING_MODES)
+def test_a_refunded_order_is_credited_and_paid_back_to_the_cent_once(app, quickbooks, tmp_path,
+                                                                     mode):
+    shop = book_then_refund(app, tmp_path, mode)
+    sync(app, shop)
+    sync(app, shop)
+
+    refunded_once(quickbooks)
+    sale = "SalesReceipt" if mode is TransactionMode.SALES_RECEIPTS else "Invoice"
+    assert {number: txn.total for number, txn in txns(quickbooks, sale).items()} == TOTALS
+
+
+@pytest.mark.parametrize("booked", [True, False], ids=["answer-lost", "request-lost"])
+def test_a_lost_answer_to_a_refund_books_it_once(app, quickbooks, tmp_path, booked):
+    flaky = Flaky(quickbooks, "<CreditMemoAdd ", booked=booked)
+    app.desktop_processor_for = lambda connection: flaky
+    shop = book_then_refund(app, tmp_path, TransactionMode.INVOICES_WITH_PAYMENTS)
+    first = app.engine().run(shop)
+    assert first.status is RunStatus.PARTIAL and first.errors[0].kind.value == "retry_later"
+    lost = next(request for request in flaky.sent if "<CreditMemoAdd " in request)
+
+    sync(app, shop)
+    refunded_once(quickbooks)
+    if not booked:      # nothing to find: sent again, byte for byte, from the ledger
+        assert flaky.sent.count(lost) == 2
+
+
+def test_a_refund_quickbooks_refuses_leaves_no_credit_memo_behind(app, quickbooks, tmp_path,
+                                                                   monkeypatch):
+    def refused(company, add):
+        raise StatusError(3210, "The ARRefundCreditCard refunds more than the credit left.")
+
+    shop = book_then_refund(app, tmp_path, TransactionMode.INVOICES_WITH_PAYMENTS)
+    with monkeypatch.context() as patched:
+        patched.setattr(transactions, "refund_of_credit_add", refused)
+        first = app.engine().run(shop)
+    assert first.status is not RunStatus.SUCCEEDED and first.errors
+    assert "ARRefundCreditCard" in (first.errors[0].detail or "")
+    assert {txn.kind for txn in quickbooks.company.txns.values()} == {"Invoice",
+                                                                      "ReceivePayment"}
+
+    sync(app, shop)     # the order failed before: tried again, booked once
+    refunded_once(quickbooks)
+
+
+def test_undo_deletes_a_refund_with_its_credit_memo(app, quickbooks, tmp_path):
+    shop = book_then_refund(app, tmp_path, TransactionMode.INVOICES_WITH_PAYMENTS)
+    run = app.engine().run(shop)
+    assert run.status is RunStatus.SUCCEEDED and run.run_id is not None
+    refunded_once(quickbooks)
+
+    undone = app.undoer().undo(run.run_id)
+    assert undone.status is UndoStatus.UNDONE, undone.message
+    assert undone.count(UndoOutcome.DELETED) == len(run.documents) == 1
+    assert {txn.kind for txn in quickbooks.company.txns.values()} == {"Invoice",
+                                                                      "ReceivePayment"}
+    assert all(invoice.balance == 0 for invoice in txns(quickbooks, "Invoice").values())
+    tent = next(item for item in quickbooks.company.items.values() if item.name == "Tent 2P")
+    assert tent.on_hand == D("9")     # sold again: the credit memo that took it back is gone
 
 
 def test_a_number_longer_than_desktop_keeps_is_numbered_by_quickbooks_and_said(app,

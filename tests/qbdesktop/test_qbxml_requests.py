@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 
 from connex_desktop.core.connection import MissingItemPolicy, QuickBooksMapping
-from connex_desktop.core.errors import OrderDataError, SetupError
+from connex_desktop.core.errors import OrderDataError
 from connex_desktop.core.model import Buyer, OrderLine
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.result import DocumentKind
@@ -27,6 +27,7 @@ from connex_desktop.qbdesktop.requests import (
     entity_request,
     host_query,
     query_request,
+    refund_requests,
 )
 from connex_desktop.sync.planner import (
     CompanySetup,
@@ -37,7 +38,7 @@ from connex_desktop.sync.planner import (
 )
 from tests.qbdesktop.conftest import D, resolve
 from tests.qbdesktop.schema import schema_errors
-from tests.sync.test_planner import FakeReferences, make_order
+from tests.sync.test_planner import SETUP, FakeReferences, make_order, refunded
 from tests.sync.test_planner import connection as qbo_connection
 
 RESOLVED: dict[Pending, str] = {PlannedDocumentId("estimate"): "1A2B-1732550000",
@@ -81,7 +82,7 @@ def test_lists_queries_deletes_and_recovery_envelopes_pass_the_schema():
                  query_request("SalesOrder", "6", ref_number="1001", with_lines=True),
                  query_request("Invoice", "7", txn_ids=("1A30-1732550100",)),
                  host_query("8"),
-                 delete_request(DocumentKind.INVOICE, "1A30-1732550100", "9")]
+                 delete_request("Invoice", "1A30-1732550100", "9")]
     for document in (message_set(requests), message_set([], new_id="abc", old_id="abc"),
                      message_set([], old_id="abc")):
         assert schema_errors(document) == "", document
@@ -139,10 +140,28 @@ def test_an_item_name_over_31_characters_fails_the_order_naming_the_field():
     assert "35 characters" in str(raised.value) and "at most 31" in str(raised.value)
 
 
-def test_refund_receipts_are_refused_plainly_until_desktop_books_them():
-    refund = PlannedDocument("refund:1", DocumentKind.REFUND_RECEIPT, {}, D("1"), None)
-    with pytest.raises(SetupError, match="Refund receipt"):
-        document_request(refund, "1001", "1")
+@pytest.mark.parametrize("amounts", [("337.63",), ("20.00", "5.25")], ids=["full", "partial"])
+def test_a_refund_is_a_credit_memo_and_its_refund_to_the_cent_in_schema_order(amounts):
+    order = refunded(*amounts)
+    plan = plan_order(order, qbo_connection(TransactionMode.INVOICES_WITH_PAYMENTS),
+                      FakeReferences(), SETUP)
+    refunds = [doc for doc in plan.documents if doc.kind is DocumentKind.REFUND_RECEIPT]
+    assert [doc.total for doc in refunds] == [D(amount) for amount in amounts]
+    resolved = RESOLVED | {entity.key: "80000009-1732550000" for entity in plan.creates}
+    for planned in refunds:
+        credit, refund = refund_requests(replace(planned, body=resolve(planned.body, resolved)),
+                                         "1001", "7", external_key=planned.doc_key)
+        document = message_set([credit.element, refund.element], new_id=message_set_id("1"))
+        assert schema_errors(document) == "", document
+        credit_add, refund_add = credit.element[0], refund.element[0]
+        assert credit_add.tag == "CreditMemoAdd" and refund_add.tag == "ARRefundCreditCardAdd"
+        lines = sum((D(line.findtext("Amount")) for line in credit_add.iter("CreditMemoLineAdd")),
+                    D("0"))
+        assert lines == planned.total
+        assert refund_add.findtext("RefundAppliedToTxnAdd/RefundAmount") == str(planned.total)
+        assert refund_add.find("RefundAppliedToTxnAdd/TxnID").get("useMacro") == (
+            credit_add.get("defMacro"))
+        assert refund_add.findtext("RefundFromAccountRef/FullName") == "Undeposited Funds"
 
 
 def test_text_is_latin_1_and_numbers_have_the_schema_formats():

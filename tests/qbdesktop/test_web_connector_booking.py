@@ -13,7 +13,6 @@ from connex_desktop.core.connection import MissingItemPolicy, QuickBooksMapping
 from connex_desktop.core.errors import ErrorKind, OrderDataError
 from connex_desktop.core.model import Address, Buyer, Order, OrderLine, Payment, PaymentStatus
 from connex_desktop.core.modes import TransactionMode
-from connex_desktop.core.result import DocumentKind
 from connex_desktop.qbdesktop.fake.connector import ConnectorStopped, ScriptedWebConnector
 from connex_desktop.qbdesktop.qbxml import message_set, message_set_id
 from connex_desktop.qbdesktop.requests import delete_request, document_request
@@ -202,7 +201,7 @@ def test_undo_deletes_the_invoice_reopens_the_sales_order_and_puts_the_stock_bac
     assert sales_order.fully_invoiced and on_hand(desktop)["Tent 2P"] == D("9")
 
     invoice_id = ids[PlannedDocumentId("invoice")]
-    answer = desktop.send(message_set([delete_request(DocumentKind.INVOICE, invoice_id, "1")]))
+    answer = desktop.send(message_set([delete_request("Invoice", invoice_id, "1")]))
     result = answer.results[0]
 
     assert result.status_code == 0 and not txns(desktop, "Invoice")

@@ -28,6 +28,9 @@ VERSION_PATTERN = re.compile(r'<\?qbxml\s+version="([^"]+)"\s*\?>')
 CHECKSUM_MISMATCH = 9001     # the same message set id with another body
 MESSAGE_SET_ID_MAX_CHARS = 23
 REQUEST_ID_MAX_CHARS = 50
+# A useMacro naming no earlier defMacro: the 9100–9199 range is macro errors (the exact code
+# is not documented in the reference).
+MACRO_NOT_DEFINED = 9100
 # In the schema, but "not in QBD" (Intuit's qbxmlops130 notes): Online Edition only.
 ONLINE_ONLY = frozenset({"DiscountLineAdd", "SalesTaxLineAdd", "ShippingLineAdd", "TaxAmount",
                          "IsTaxable", "TxnLineDetail"})
@@ -119,15 +122,16 @@ class FakeQuickBooks:
     def _run(self, msgs: ET.Element) -> list[ET.Element]:
         self.processed += 1
         answers = []
+        macros: dict[str, str] = {}    # this message set's defMacro labels → TxnIDs
         for request in msgs:
-            answer = self._answer(request)
+            answer = self._answer(request, macros)
             answers.append(answer)
             failed = answer.get("statusSeverity") == "Error"
             if failed and msgs.get("onError") == "stopOnError":
                 break   # the requests after it are not run; the ones before stay done
         return answers
 
-    def _answer(self, request: ET.Element) -> ET.Element:
+    def _answer(self, request: ET.Element, macros: dict[str, str]) -> ET.Element:
         name = request.tag.removesuffix("Rq")
         answer = ET.Element(f"{name}Rs")
         if request.get("requestID") is not None:
@@ -136,9 +140,13 @@ class FakeQuickBooks:
             return _status(answer, StatusError(1060, "The requestID is too long."))
         ignored = _drop_online_only(request)
         try:
+            _use_macros(request, macros)
             found = self._handle(name, request)
         except StatusError as error:
             return _status(answer, error)
+        defined = request.find(name)
+        if defined is not None and defined.get("defMacro") and found.rets:
+            macros[defined.get("defMacro", "")] = found.rets[0].findtext("TxnID", "")
         found.warning = found.warning or ignored
         answer.extend(found.rets)
         answer.attrib.update(found.attributes)
@@ -153,7 +161,8 @@ class FakeQuickBooks:
         if name.endswith("Add") and self.busy_answers > 0:
             self.busy_answers -= 1
             raise StatusError(3175, "The record is in use by another user; it cannot be locked.")
-        if name in ("SalesOrderAdd", "InvoiceAdd", "SalesReceiptAdd") and add is not None:
+        if name in ("SalesOrderAdd", "InvoiceAdd", "SalesReceiptAdd",
+                    "CreditMemoAdd") and add is not None:
             ret, warning = transactions.sale_add(company, name.removesuffix("Add"), add)
             return _Answer([ret], warning)
         handlers: dict[str, Callable[[], ET.Element | _Answer]] = {
@@ -161,6 +170,8 @@ class FakeQuickBooks:
             "ItemNonInventoryAdd": lambda: company.item_non_inventory_add(_required(add)),
             "ReceivePaymentAdd": lambda: transactions.receive_payment_add(company, _required(add)),
             "PurchaseOrderAdd": lambda: transactions.purchase_order_add(company, _required(add)),
+            "ARRefundCreditCardAdd": lambda: transactions.refund_of_credit_add(company,
+                                                                               _required(add)),
             "TxnDel": lambda: transactions.txn_del(company, request),
             "HostQuery": self._host,
             "CompanyQuery": self._company,
@@ -236,6 +247,17 @@ def _drop_online_only(request: ET.Element) -> StatusError | None:
         return None
     return StatusError(530, f"The field {dropped[0]} is not supported by this implementation.",
                        "Warn")
+
+
+def _use_macros(request: ET.Element, macros: dict[str, str]) -> None:
+    """An element naming a macro (useMacro) takes the TxnID an earlier request of the same
+    message set defined under it (defMacro)."""
+    for element in request.iter():
+        label = element.get("useMacro")
+        if label is not None and not (element.text or "").strip():
+            if label not in macros:
+                raise StatusError(MACRO_NOT_DEFINED, f'The macro "{label}" is not defined.')
+            element.text = macros[label]
 
 
 def _required(add: ET.Element | None) -> ET.Element:

@@ -101,7 +101,8 @@ class Line:
 
 @dataclass
 class Txn:
-    """A transaction: sales order, invoice, sales receipt, payment or purchase order."""
+    """A transaction: sales order, invoice, sales receipt, payment, purchase order, credit memo
+    or refund of a credit."""
 
     kind: str                 # "SalesOrder", "Invoice", "SalesReceipt", "ReceivePayment", …
     txn_id: str
@@ -113,9 +114,9 @@ class Txn:
     external_guid: str = ""
     lines: list[Line] = field(default_factory=list)
     total: Decimal = ZERO
-    balance: Decimal = ZERO             # invoices: what is still owed
+    balance: Decimal = ZERO             # invoices: what is still owed; credit memos: credit left
     fully_invoiced: bool = False        # sales orders: closed by the invoices linking them
-    applied: dict[str, Decimal] = field(default_factory=dict)   # payments: invoice → amount
+    applied: dict[str, Decimal] = field(default_factory=dict)   # payments, refunds: what → amount
     linked: dict[str, str] = field(default_factory=dict)    # TxnID → TxnType, either way
 
     def ret(self, *, with_lines: bool = True) -> ET.Element:
@@ -130,6 +131,8 @@ class Txn:
         if self.kind == "Invoice":
             _text(ret, "BalanceRemaining", amount_text(self.balance))
             _text(ret, "IsPaid", _bool(self.balance == ZERO))
+        if self.kind == "CreditMemo":
+            _text(ret, "CreditRemaining", amount_text(self.balance))
         if self.kind == "SalesOrder":
             _text(ret, "IsFullyInvoiced", _bool(self.fully_invoiced))
         _text(ret, "Memo", self.memo)
@@ -138,10 +141,11 @@ class Txn:
             link = ET.SubElement(ret, "LinkedTxn")
             _text(link, "TxnID", txn_id)
             _text(link, "TxnType", txn_type)
-        for invoice, amount in self.applied.items():
-            applied = ET.SubElement(ret, "AppliedToTxnRet")
-            _text(applied, "TxnID", invoice)
-            _text(applied, "Amount", amount_text(amount))
+        refund = self.kind == "ARRefundCreditCard"
+        for applied_to, amount in self.applied.items():
+            applied = ET.SubElement(ret, "RefundAppliedToTxnRet" if refund else "AppliedToTxnRet")
+            _text(applied, "TxnID", applied_to)
+            _text(applied, "RefundAmount" if refund else "Amount", amount_text(amount))
         for line in self.lines if with_lines else ():
             element = ET.SubElement(ret, f"{self.kind}LineRet")
             _text(element, "TxnLineID", line.line_id)

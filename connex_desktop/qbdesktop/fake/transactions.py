@@ -13,7 +13,10 @@ from connex_desktop.qbdesktop.fake.records import Line, NameRecord, StatusError,
 LINKED_TXN_CLOSED = 570
 PAY_MORE_THAN_DUE = 3210
 SALES_KINDS = ("SalesOrder", "Invoice", "SalesReceipt")
-TXN_KINDS = (*SALES_KINDS, "ReceivePayment", "PurchaseOrder")
+TXN_KINDS = (*SALES_KINDS, "ReceivePayment", "PurchaseOrder", "CreditMemo",
+             "ARRefundCreditCard")
+# A transaction's effect on stock: sales take it out, a credit memo's returns put it back.
+STOCK_SIGNS = {"Invoice": -1, "SalesReceipt": -1, "CreditMemo": +1}
 
 
 def sale_add(company: FakeCompanyFile, kind: str,
@@ -44,8 +47,9 @@ def sale_add(company: FakeCompanyFile, kind: str,
             raise StatusError(warning.code, warning.message)
         raise StatusError(3180, f"There was an error when saving a {kind}.")
     txn.total = sum((line.amount for line in txn.lines), ZERO)
-    txn.balance = txn.total if kind == "Invoice" else ZERO
-    _move_stock(txn, -1)
+    # An invoice's balance is what is owed; a credit memo's, the credit still to use.
+    txn.balance = txn.total if kind in ("Invoice", "CreditMemo") else ZERO
+    _move_stock(txn, +1)
     company.txns[txn.txn_id] = txn
     return txn.ret(), warning
 
@@ -82,12 +86,35 @@ def receive_payment_add(company: FakeCompanyFile, add: ET.Element) -> ET.Element
     return txn.ret()
 
 
+def refund_of_credit_add(company: FakeCompanyFile, add: ET.Element) -> ET.Element:
+    """ARRefundCreditCardAdd: money paid back out of the customer's credit memos; more than a
+    credit memo has left is refused."""
+    customer = company.name_ref(add.find("CustomerRef"), "Customer", "ARRefundCreditCard")
+    txn = _new_txn(company, "ARRefundCreditCard", customer, add)
+    applying: list[tuple[Txn, Decimal]] = []
+    for applied in add.findall("RefundAppliedToTxnAdd"):
+        credit = company.txn(applied.findtext("TxnID", ""), "CreditMemo")
+        amount = money(applied.findtext("RefundAmount", "0"))
+        if amount > credit.balance:
+            raise StatusError(PAY_MORE_THAN_DUE, "You cannot refund more than the credit "
+                                                 "remaining.")
+        applying.append((credit, amount))
+    for credit, amount in applying:
+        credit.balance -= amount
+        credit.linked[txn.txn_id] = txn.kind
+        txn.applied[credit.txn_id] = amount
+        txn.linked[credit.txn_id] = credit.kind
+    txn.total = sum((amount for _, amount in applying), ZERO)
+    company.txns[txn.txn_id] = txn
+    return txn.ret()
+
+
 def txn_del(company: FakeCompanyFile, request: ET.Element) -> ET.Element:
     """Deleting an invoice reopens the sales order it closed; deleting a payment gives the
     invoice its balance back."""
     kind = request.findtext("TxnDelType", "")
     txn = company.txn(request.findtext("TxnID", ""), kind)
-    _move_stock(txn, +1)
+    _move_stock(txn, -1)
     for invoice_id, amount in txn.applied.items():
         if invoice_id in company.txns:
             company.txns[invoice_id].balance += amount
@@ -144,13 +171,11 @@ def _lines(company: FakeCompanyFile, elements: list[ET.Element], where: str) -> 
 
 
 def _move_stock(txn: Txn, sign: int) -> None:
-    """Invoices and sales receipts take inventory out (a delete puts it back); a sales order
-    changes none."""
-    if txn.kind not in ("Invoice", "SalesReceipt"):
-        return
+    """Invoices and sales receipts take inventory out, credit memos put it back (`sign` +1 on
+    adding the transaction, -1 on deleting it); a sales order changes none."""
     for line in txn.lines:
         if line.item.tracks_stock:
-            line.item.on_hand += sign * (line.quantity or 0)
+            line.item.on_hand += sign * STOCK_SIGNS.get(txn.kind, 0) * (line.quantity or 0)
 
 
 def _decimal(text: str | None) -> Decimal | None:

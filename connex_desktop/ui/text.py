@@ -132,6 +132,18 @@ def cancelling_line(partly_sent: int) -> str:
     return f"Cancelling — finishing {orders} already sent"
 
 
+def quit_while_syncing_note(partly_sent: int) -> str:
+    """What quitting does to the syncs running: the same as Cancel, which finishes the orders
+    already sent and starts no other."""
+    if partly_sent <= 0:
+        stops = "Quitting stops the sync now: no order is half sent"
+    else:
+        orders = f"{partly_sent} order{'s' if partly_sent != 1 else ''}"
+        stops = (f"Quitting first finishes the {orders} already sent to QuickBooks, then stops "
+                 "before any other")
+    return f"{stops}; nothing is booked twice, and the next sync goes on from there."
+
+
 def time_left(seconds: float) -> str:
     """An estimate of the time a run still needs: "about 3 min left"."""
     if seconds < 60:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import PurePath
@@ -113,14 +112,6 @@ def running_summary(progress: Progress, *, dry_run: bool = False) -> str:
     if progress.total:
         return f"{verb}… {progress.done} of {progress.total}, {tally}"
     return f"{verb}… {tally}"
-
-
-def pause_line(paused_for: str, resumes_in_s: float) -> str:
-    """A pause for a limit, counting down: "Waiting for QuickBooks' limit — resumes in 42 s"."""
-    seconds = math.ceil(resumes_in_s)
-    if seconds <= 0:
-        return f"Waiting for {paused_for} — resuming now"
-    return f"Waiting for {paused_for} — resumes in {seconds} s"
 
 
 def cancelling_line(partly_sent: int) -> str:

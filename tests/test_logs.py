@@ -236,6 +236,7 @@ OPAQUE_TOKEN = "Zk9mY3Rva2VuMTIzNDU2Nzg5MGFiY2RlZmdoaWprbG1u"
     (f"POST /token?x_refresh_token={OPAQUE_TOKEN}&page=2", OPAQUE_TOKEN, "&page=2"),
     (f"the store echoed {OPAQUE_TOKEN} back", OPAQUE_TOKEN, "the store echoed"),
     (f"token {OPAQUE_TOKEN[:20]}-{OPAQUE_TOKEN[20:]} back", OPAQUE_TOKEN[20:], "back"),
+    ("api key key_12345678901234567890123456789 set", "12345678901234567890", "api key"),
     (f"id token {ACCESS_TOKEN.split('..')[0]}.eyJzdWIiOiIxIn0.c2ln", "eyJlbmMiOi", "id token"),
 ])
 def test_credential_looking_values_are_redacted_though_never_registered(text, secret, kept):

@@ -32,8 +32,8 @@ _UNSECRET_VALUES = frozenset({"null", "None", "true", "false", '""', "''"})
 _OPAQUE_TOKEN = re.compile(r"(?<![\w-])(?=[\w-]*\d)(?=[\w-]*[a-z])[\w-]{32,}(?![\w-])", re.I)
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 # A number people made up (a prefixed marketplace order number, WEB-STORE-AMZ-354-4146381-0005092)
-# keeps letters and digits in separate parts; a random token mixes them within its runs.
-_HUMAN_NUMBER = re.compile(r"(?:[a-z]+|\d+)(?:[-_](?:[a-z]+|\d+))+", re.I)
+# keeps letters and digits in separate short parts; a random token mixes them within long runs.
+_HUMAN_NUMBER = re.compile(r"(?:[a-z]{1,12}|\d{1,12})(?:[-_](?:[a-z]{1,12}|\d{1,12}))+", re.I)
 
 
 def is_secret_name(name: str) -> bool:

@@ -46,7 +46,7 @@ from connex_desktop.core.connection import (
 from connex_desktop.core.errors import ConnexError, ErrorKind
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.money import money_text
-from connex_desktop.core.progress import CancelToken
+from connex_desktop.core.progress import CancelToken, Progress, pause_line
 from connex_desktop.core.result import RunStatus, RunTrigger, SyncResult
 from connex_desktop.core.rules import describe
 from connex_desktop.core.secret_store import SecretStore
@@ -79,6 +79,8 @@ EXIT_USAGE = 2     # usage, configuration or authorisation
 # A run failed for these only has to wait (QuickBooks busy or unreachable, or its monthly
 # allowance of reads used up): exit 1 like failed orders, not 2 like a setup to fix.
 _WAIT_KINDS = frozenset({ErrorKind.RETRY_LATER, ErrorKind.QUOTA})
+# A wait this long gets a line of its own on standard error: shorter ones pass unremarked.
+WAIT_WORTH_A_LINE_S = 5.0
 
 
 class UsageError(ConnexError):
@@ -300,8 +302,18 @@ def _run(app: App, conn: Connection, *, query: OrderQuery | None, dry_run: bool,
     except ValueError:  # not the main thread (e.g. called from tests in a thread)
         previous = None
 
-    def progress(snapshot: Any) -> None:
-        if not quiet and sys.stderr.isatty():
+    counting = not quiet and sys.stderr.isatty()
+    told_pause = (0.0, "")
+
+    def progress(snapshot: Progress) -> None:
+        nonlocal told_pause
+        pause = (snapshot.pause_s, snapshot.paused_for)
+        if pause != told_pause:     # a wait begun or ended; a long one is said on its own line
+            told_pause = pause
+            if snapshot.pause_s >= WAIT_WORTH_A_LINE_S:
+                line = pause_line(snapshot.paused_for, snapshot.pause_s)
+                print(f"\n{line}" if counting else line, file=sys.stderr, flush=True)
+        if counting:
             print(f"\r{conn.name}: {snapshot.fetched} fetched, {snapshot.booked} synced, "
                   f"{snapshot.skipped} skipped, {snapshot.failed} failed", end="",
                   file=sys.stderr, flush=True)
@@ -313,7 +325,7 @@ def _run(app: App, conn: Connection, *, query: OrderQuery | None, dry_run: bool,
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
-        if not quiet and sys.stderr.isatty():
+        if counting:
             print(file=sys.stderr)
 
 

@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -310,6 +311,17 @@ def test_the_demo_says_its_failures_were_planted_and_exits_0(data_dir, capsys):
     retried = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert retried["orders"]["failed"] == 0
     assert {doc["order"] for doc in retried["documents"]} == set(failed)
+
+
+def test_a_prefixed_marketplace_number_is_shown_in_its_failure_not_redacted(data_dir, capsys):
+    assert cli(data_dir, "demo") == 0
+    assert cli(data_dir, "connection", "set", "Demo store", "--prefix", "WEB-STORE-") == 0
+    capsys.readouterr()
+    cli(data_dir, "sync", "Demo store", "--retry-failed")
+    out = capsys.readouterr().out
+    assert re.search(r"the document number 'WEB-STORE-AMZ-\d{3}-\d{7}-\d{7}' is 33 characters",
+                     out), out
+    assert "[redacted]" not in out
 
 
 SALE_DOCUMENTS = ("Invoice", "SalesReceipt")

@@ -235,6 +235,8 @@ OPAQUE_TOKEN = "Zk9mY3Rva2VuMTIzNDU2Nzg5MGFiY2RlZmdoaWprbG1u"
     (json.dumps({"db_password": "pa55-value"}), "pa55-value", "db_password"),
     (f"POST /token?x_refresh_token={OPAQUE_TOKEN}&page=2", OPAQUE_TOKEN, "&page=2"),
     (f"the store echoed {OPAQUE_TOKEN} back", OPAQUE_TOKEN, "the store echoed"),
+    (f"token {OPAQUE_TOKEN[:20]}-{OPAQUE_TOKEN[20:]} back", OPAQUE_TOKEN[20:], "back"),
+    ("api key key_12345678901234567890123456789 set", "12345678901234567890", "api key"),
     (f"id token {ACCESS_TOKEN.split('..')[0]}.eyJzdWIiOiIxIn0.c2ln", "eyJlbmMiOi", "id token"),
 ])
 def test_credential_looking_values_are_redacted_though_never_registered(text, secret, kept):
@@ -249,6 +251,7 @@ def test_credential_looking_values_are_redacted_though_never_registered(text, se
     '{"token_type": "bearer", "expires_in": 3600}',
     "Reconnect to QuickBooks: the saved authorisation is no longer valid.",
     "Order 1001: Unknown SKU 'WIDGET-BLUE-XL-2024-EDITION'",
+    "the document number 'WEB-STORE-AMZ-354-4146381-0005092' is 33 characters",
 ])
 def test_ordinary_words_are_kept(text):
     assert redact(text) == text

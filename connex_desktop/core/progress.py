@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -52,6 +53,14 @@ ProgressCallback = Callable[[Progress], None]
 
 def ignore_progress(_progress: Progress) -> None:
     """The progress callback for runs nobody watches."""
+
+
+def pause_line(paused_for: str, resumes_in_s: float) -> str:
+    """A pause for a limit, counting down: "Waiting for QuickBooks' limit — resumes in 42 s"."""
+    seconds = math.ceil(resumes_in_s)
+    if seconds <= 0:
+        return f"Waiting for {paused_for} — resuming now"
+    return f"Waiting for {paused_for} — resumes in {seconds} s"
 
 
 def time_left_s(done: int, total: int | None, elapsed_s: float) -> float | None:

@@ -31,6 +31,9 @@ _UNSECRET_VALUES = frozenset({"null", "None", "true", "false", '""', "''"})
 # mixed in over 32 characters. UUIDs (request ids) are told apart by their shape.
 _OPAQUE_TOKEN = re.compile(r"(?<![\w-])(?=[\w-]*\d)(?=[\w-]*[a-z])[\w-]{32,}(?![\w-])", re.I)
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+# A number people made up (a prefixed marketplace order number, WEB-STORE-AMZ-354-4146381-0005092)
+# keeps letters and digits in separate short parts; a random token mixes them within long runs.
+_HUMAN_NUMBER = re.compile(r"(?:[a-z]{1,12}|\d{1,12})(?:[-_](?:[a-z]{1,12}|\d{1,12}))+", re.I)
 
 
 def is_secret_name(name: str) -> bool:
@@ -59,7 +62,8 @@ def _mask_basic_credentials(match: re.Match[str]) -> str:
 
 
 def _mask_opaque_token(match: re.Match[str]) -> str:
-    return match[0] if _UUID.fullmatch(match[0]) else MASK
+    plainly_not_secret = _UUID.fullmatch(match[0]) or _HUMAN_NUMBER.fullmatch(match[0])
+    return match[0] if plainly_not_secret else MASK
 
 
 _PATTERNS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (

@@ -192,9 +192,23 @@ class _Api:
         if renewed:
             self.http.secrets = (*self.http.secrets, renewed)
             if renewed != secrets["refresh_token"]:
-                self.source.keep_secret("refresh_token", renewed)
+                self._keep_refresh_token(renewed)
         self.access_token = str(body["access_token"])
         self.http.secrets = (*self.http.secrets, self.access_token)
+
+    def _keep_refresh_token(self, renewed: str) -> None:
+        """Save the rotated refresh token before anything else: Lightspeed revoked the old one."""
+        try:
+            self.source.keep_secret("refresh_token", renewed)
+        # Any failure of the keyring's backend (keyring's errors, D-Bus, the OS) leaves the
+        # connection the same way: with a token Lightspeed no longer accepts.
+        except Exception as error:
+            raise SetupError(
+                "Lightspeed renewed the refresh token, but the keyring refused to keep the new "
+                "one, and Lightspeed no longer accepts the old one. Once the keyring works, "
+                "authorise the app in Lightspeed again and enter its new refresh token in this "
+                "connection's Refresh token setting.", field="refresh_token",
+                detail=self.http.scrub(f"{type(error).__name__}: {error}")) from error
 
     def get(self, url: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """The JSON object at `url`, paced by the bucket, signed in again once on 401."""

@@ -25,7 +25,6 @@ _ROOT = QModelIndex()
 
 RECONNECT = RECONNECT_PREFIX.rstrip(": ")
 ConnectionIdRole = Qt.ItemDataRole.UserRole + 1
-FAILED_COLOR = QColor(ERROR_COLOR)
 # The next sync of a connection the scheduler leaves alone until it is connected.
 NOT_CONNECTED_SCHEDULE = "Connect to QuickBooks first"
 NEEDS_RECONNECT_SCHEDULE = "Reconnect to QuickBooks first"

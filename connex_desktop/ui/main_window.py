@@ -293,15 +293,18 @@ class MainWindow(QMainWindow):
     # ── closing ─────────────────────────────────────────────────────────────────────────────
 
     def quit_app(self) -> bool:
-        """End the app, asking first while a sync is running (it stops between two orders,
-        and the next sync resumes it); False if the user chose to keep it running."""
-        syncing = [request.connection.name for cid in self._controller.running_ids()
-                   if (request := self._controller.request(cid)) is not None]
+        """End the app, asking first while a sync is running (it is cancelled: the orders
+        already sent are finished, and the next sync resumes it); False if the user chose to
+        keep it running."""
+        requests = {cid: request for cid in self._controller.running_ids()
+                    if (request := self._controller.request(cid)) is not None}
+        syncing = [request.connection.name for request in requests.values()]
+        partly_sent = sum(progress.partly_sent for cid in requests
+                          if (progress := self._controller.progress(cid)) is not None)
         if syncing and not confirmed(
                 self, "Quit while syncing?",
                 f"{', '.join(syncing)} {'is' if len(syncing) == 1 else 'are'} syncing. Quit "
-                "anyway?\n\nThe sync stops after the order in progress; nothing is booked "
-                "twice, and the next sync goes on from there."):
+                f"anyway?\n\n{text.quit_while_syncing_note(partly_sent)}"):
             return False
         self._quitting = True
         QApplication.quit()

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
 
-from connex_desktop.core.progress import Progress, RunClock
+from connex_desktop.core.progress import Progress, RunClock, pause_line
 from connex_desktop.ui import text
 from connex_desktop.ui.worker import RunRequest, UndoRequest
 
@@ -85,7 +85,7 @@ class RunStatusRow(QWidget):
         resumes_in = (clock.resumes_in_s(now) if clock is not None
                       else progress.pause_s or None)
         if resumes_in is not None:
-            return f"{verb} {request.connection.name}: " + text.pause_line(
+            return f"{verb} {request.connection.name}: " + pause_line(
                 progress.paused_for, resumes_in)
         line = f"{verb} {request.connection.name}: " + text.progress_line(
             progress, dry_run=request.dry_run)

@@ -68,7 +68,7 @@ from connex_desktop.storage.sync_log import (
 )
 from connex_desktop.ui import text
 from connex_desktop.ui.background import run_in_background
-from connex_desktop.ui.connections_model import FAILED_COLOR
+from connex_desktop.ui.colors import ERROR_COLOR, hint_style, on_palette
 from connex_desktop.ui.controller import SyncController
 from connex_desktop.ui.log_fixes import FixBar
 from connex_desktop.ui.screen_fit import fit_to_screen
@@ -194,7 +194,7 @@ class RunsModel(_TableModel):
             return self.cells(run)[index.column()]
         if role == Qt.ItemDataRole.ForegroundRole and (
                 run.failed > 0 or run.status == RunStatus.FAILED.value):
-            return FAILED_COLOR
+            return on_palette(ERROR_COLOR)
         return None
 
 
@@ -270,7 +270,7 @@ class OrdersModel(_TableModel):
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return row.cells[index.column()]
         if role == Qt.ItemDataRole.ForegroundRole and row.shown is Shown.FAILED:
-            return FAILED_COLOR
+            return on_palette(ERROR_COLOR)
         return None
 
 
@@ -399,7 +399,7 @@ class OrdersPane(QWidget):
         if order.message:
             parts.append(escape(sentence(order.message), quote=False))
         if order.detail:
-            parts.append("<span style='color:#555'>Details from the service: "
+            parts.append(f"<span style='{hint_style()}'>Details from the service: "
                          f"{escape(order.detail, quote=False)}</span>")
         return "<br>".join(parts)
 

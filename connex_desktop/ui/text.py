@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import PurePath
@@ -115,14 +114,6 @@ def running_summary(progress: Progress, *, dry_run: bool = False) -> str:
     return f"{verb}… {tally}"
 
 
-def pause_line(paused_for: str, resumes_in_s: float) -> str:
-    """A pause for a limit, counting down: "Waiting for QuickBooks' limit — resumes in 42 s"."""
-    seconds = math.ceil(resumes_in_s)
-    if seconds <= 0:
-        return f"Waiting for {paused_for} — resuming now"
-    return f"Waiting for {paused_for} — resumes in {seconds} s"
-
-
 def cancelling_line(partly_sent: int) -> str:
     """A cancel waiting for the orders already sent: "Cancelling — finishing 37 orders already
     sent"."""
@@ -130,6 +121,18 @@ def cancelling_line(partly_sent: int) -> str:
         return "Cancelling — no order is half sent; stopping now"
     orders = f"{partly_sent} order{'s' if partly_sent != 1 else ''}"
     return f"Cancelling — finishing {orders} already sent"
+
+
+def quit_while_syncing_note(partly_sent: int) -> str:
+    """What quitting does to the syncs running: the same as Cancel, which finishes the orders
+    already sent and starts no other."""
+    if partly_sent <= 0:
+        stops = "Quitting stops the sync now: no order is half sent"
+    else:
+        orders = f"{partly_sent} order{'s' if partly_sent != 1 else ''}"
+        stops = (f"Quitting first finishes the {orders} already sent to QuickBooks, then stops "
+                 "before any other")
+    return f"{stops}; nothing is booked twice, and the next sync goes on from there."
 
 
 def time_left(seconds: float) -> str:

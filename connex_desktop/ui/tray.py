@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from connex_desktop.app import App
 from connex_desktop.core.app_settings import NOTIFY_WHEN_ORDERS_BOOKED, TRAY_NEEDS_ATTENTION
+from connex_desktop.core.progress import pause_line
 from connex_desktop.core.result import RunStatus, RunTrigger, SyncResult
 from connex_desktop.ui import text
 from connex_desktop.ui.assets import icon
@@ -90,7 +91,7 @@ class TrayIcon(QSystemTrayIcon):
                              f"{text.cancelling_line(progress.partly_sent)}")
             elif resumes_in is not None:
                 notes.append(f"{request.connection.name}: "
-                             f"{text.pause_line(progress.paused_for, resumes_in)}")
+                             f"{pause_line(progress.paused_for, resumes_in)}")
         return notes
 
     @Slot()

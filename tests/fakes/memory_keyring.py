@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from keyring.backend import KeyringBackend
 from keyring.compat import properties
-from keyring.errors import KeyringLocked, PasswordDeleteError
+from keyring.errors import KeyringLocked, PasswordDeleteError, PasswordSetError
 
 
 class MemoryKeyring(KeyringBackend):
@@ -46,6 +46,16 @@ class LockedKeyring(MemoryKeyring):
 
     def delete_password(self, service: str, username: str) -> None:
         raise KeyringLocked("Failed to unlock the collection!")
+
+
+class ReadOnlyKeyring(MemoryKeyring):
+    """A keyring that reads the secrets it holds but refuses to change them, as the backend of
+    its class attribute `refusal` says (keyring's own error, or one a backend lets through)."""
+
+    refusal: ClassVar[Exception] = PasswordSetError("Failed to create the item")
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        raise self.refusal
 
 
 class UnrecommendedKeyring(MemoryKeyring):

@@ -7,7 +7,9 @@ import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import keyring.core
 import pytest
+from keyring.errors import PasswordSetError
 
 from connex_desktop.core.errors import ReconnectError, SetupError
 from connex_desktop.core.model import Order, PaymentStatus
@@ -15,6 +17,7 @@ from connex_desktop.core.progress import CancelToken
 from connex_desktop.core.purchase_order import PurchaseOrder, PurchaseOrderState
 from connex_desktop.sources.base import FailedOrder, OrderQuery
 from connex_desktop.sources.lightspeed_r import LeakyBucket, LightspeedRSource
+from connex_desktop.storage.keyring_secrets import BACKEND_ENV
 from tests.fakes.lightspeed_r import (
     LSR_ACCOUNT,
     LSR_CLIENT_ID,
@@ -26,6 +29,7 @@ from tests.fakes.lightspeed_r import (
     lsr_refund,
     lsr_sale,
 )
+from tests.fakes.memory_keyring import ReadOnlyKeyring
 from tests.sources.store_cli import (  # the fixtures are used by name
     amount,
     assert_no_file_holds,
@@ -251,6 +255,22 @@ def test_a_refused_refresh_token_asks_to_reconnect_without_showing_it():
     assert refused not in words and LSR_CLIENT_SECRET not in words
 
 
+def test_a_rotated_token_that_cannot_be_saved_names_the_setting():
+    clock = Clock()
+
+    def refuse(_name: str, _value: str) -> None:
+        raise OSError("org.freedesktop.DBus.Error.NoReply")
+
+    with FakeLightspeedR([helmet_sale()], clock=clock) as store, \
+            pytest.raises(SetupError) as caught:
+        source = make_source(store, clock)
+        source.secret_saver = refuse
+        fetch(source)
+    assert caught.value.field == "refresh_token"
+    assert caught.value.detail == "OSError: org.freedesktop.DBus.Error.NoReply"
+    assert store.refresh_token not in f"{caught.value.message} {caught.value.detail}"
+
+
 def test_check_and_settings():
     clock = Clock()
     with FakeLightspeedR([], clock=clock) as store:
@@ -354,6 +374,28 @@ def test_sales_booked_to_the_cent_then_a_refund_once_with_the_token_rotating(cli
     assert rotated != LSR_REFRESH
     for secret in (LSR_CLIENT_SECRET, LSR_REFRESH, rotated):
         assert_no_file_holds(cli.data_dir, secret)
+
+
+@pytest.mark.parametrize("refusal", [PasswordSetError("Failed to create the item"),
+                                     OSError("org.freedesktop.DBus.Error.NoReply")])
+def test_a_rotated_token_the_keyring_refuses_stops_the_run_saying_what_to_do(
+        cli, sandbox, monkeypatch, refusal):
+    with FakeLightspeedR([helmet_sale()], clock=time.time) as store:
+        add_store(cli, sandbox, store, "invoices")
+        monkeypatch.setattr(ReadOnlyKeyring, "refusal", refusal)
+        monkeypatch.setenv(BACKEND_ENV, f"{ReadOnlyKeyring.__module__}.ReadOnlyKeyring")
+        monkeypatch.setattr(keyring.core, "_keyring_backend", None)
+        result = cli.sync("rs", expect=2)
+        rotated = store.refresh_token
+    assert rotated != LSR_REFRESH            # Lightspeed rotated it: the saved one is revoked
+    assert documents(sandbox, "Invoice") == []
+    message = result["errors"][0]["message"]
+    assert message.startswith("Lightspeed renewed the refresh token, but the keyring refused "
+                              "to keep the new one"), message
+    assert "authorise the app in Lightspeed again" in message
+    assert "Refresh token" in message and "unexpected" not in message.lower()
+    for secret in (LSR_CLIENT_SECRET, LSR_REFRESH, rotated):
+        assert secret not in json.dumps(result)
 
 
 def test_paid_sales_booked_as_sales_receipts_and_no_sale_left_out(cli, sandbox):

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QLabel, QLineEdit, QToolBar
 
+from connex_desktop.core.result import OrderOutcome, RunStatus, SyncResult
 from connex_desktop.ui.assets import action_icon
 from connex_desktop.ui.colors import MINIMUM_CONTRAST, contrast
 from connex_desktop.ui.configure import ConfigureDialog
 from connex_desktop.ui.configure.form import ErrorLabel
 from connex_desktop.ui.connections_model import ConnectionsModel
 from tests.ui.test_main_window import LONG_PREFIX, sync
+from tests.ui.test_sync_log import loaded
 
 Role = QPalette.ColorRole
 
@@ -53,6 +56,25 @@ def test_failed_and_partial_syncs_read_at_4_5_to_1_in_the_list(qtbot, palette, d
     shown = last_sync.data(Qt.ItemDataRole.ForegroundRole)
     assert shown is not None
     assert worst_contrast(shown, palette) >= MINIMUM_CONTRAST, shown.name()
+
+
+def test_the_sync_logs_failures_and_service_details_read_at_4_5_to_1(qtbot, palette, desktop):
+    app = desktop.app
+    demo = desktop.window.try_demo()
+    run_id = app.runs.start(demo.id, "manual")
+    app.runs.record_order(run_id, "demo-1", "1001", OrderOutcome.FAILED,
+                          "QuickBooks already has a document with this number.",
+                          "Duplicate Document Number Error", "fix_data")
+    app.runs.finish(run_id, SyncResult(demo.name, run_id, RunStatus.PARTIAL, fetched=1,
+                                       failed=1))
+    log = loaded(qtbot, desktop.window.show_log(demo.id))
+    failed_run = log.runs_model.index(0, 0).data(Qt.ItemDataRole.ForegroundRole)
+    failed_order = log.orders_model.index(0, 0).data(Qt.ItemDataRole.ForegroundRole)
+    details = re.search(r"<span style='color: ?(#[0-9a-f]{3,6});?'>Details from the service",
+                        log.detail.text())
+    assert details is not None, log.detail.text()
+    for shown in (failed_run, failed_order, QColor(details[1])):
+        assert worst_contrast(shown, palette) >= MINIMUM_CONTRAST, shown.name()
 
 
 def test_placeholders_in_inputs_read_at_4_5_to_1(palette, desktop):

@@ -13,6 +13,7 @@ from connex_desktop.core.progress import Progress, RunClock
 from connex_desktop.core.result import OrderOutcome, RunStatus
 from connex_desktop.quickbooks.auth import QuickBooksAuth
 from connex_desktop.quickbooks.client import QuickBooksClient
+from connex_desktop.ui import main_window, text
 from connex_desktop.ui.run_status import RunStatusRow
 from connex_desktop.ui.worker import RunRequest, SyncWorker
 from tests.ui.test_main_window import FINISH_TIMEOUT_MS
@@ -133,6 +134,15 @@ def test_a_wait_for_quickbooks_and_a_cancel_say_what_happens(qtbot, desktop, mon
         # The invoices waiting are sent; a cancel finishes those orders, and starts none.
         sent = desktop.controller.progress(connection.id).partly_sent
         assert sent > 0
+        # Quit asks first, and says what it will really do: what a cancel does.
+        asked: list[str] = []
+        monkeypatch.setattr(main_window, "confirmed",
+                            lambda _parent, _title, question: asked.append(question) or False)
+        assert window.quit_app() is False
+        assert asked == [f"{connection.name} is syncing. Quit anyway?\n\nQuitting first "
+                         f"finishes the {sent} orders already sent to QuickBooks, then stops "
+                         "before any other; nothing is booked twice, and the next sync goes on "
+                         "from there."]
         window.cancel_action.trigger()
         finishing = f"Cancelling — finishing {sent} orders already sent"
         assert window.progress_label.text() == finishing
@@ -150,3 +160,9 @@ def test_a_wait_for_quickbooks_and_a_cancel_say_what_happens(qtbot, desktop, mon
         assert len(company.all("Invoice")) == sent
     assert {ledger_row.state for ledger_row in app.ledger.rows_for_run(result.run_id)} == {
         LedgerState.CONFIRMED}
+
+
+def test_quitting_says_it_stops_at_once_when_no_order_is_half_sent():
+    assert text.quit_while_syncing_note(0).startswith(
+        "Quitting stops the sync now: no order is half sent;")
+    assert "finishes the 1 order already sent" in text.quit_while_syncing_note(1)

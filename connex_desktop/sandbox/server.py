@@ -298,14 +298,8 @@ class SandboxServer(ApiRoutes):
         path = url.path.rstrip("/") or "/"
         if path.startswith("/v3/"):
             return self._api(method, path, params, headers, body)
-        if path == USAGE_PATH and method == "GET":
-            return _json_reply(200, self.meter.as_json())
-        if path == GRANT_PATH and method == "POST":
-            return _json_reply(200, self.new_grant())
-        if path == FAULT_PATH and method == "POST":
-            wanted = json.loads(body or b"{}")
-            self.inject(str(wanted.get("fault")), int(wanted.get("count", 1)))
-            return _json_reply(200, {})
+        if path in (USAGE_PATH, GRANT_PATH, FAULT_PATH):
+            return _testing_reply(self, method, path, body)
         if path == DISCOVERY_PATH and method == "GET":
             return _json_reply(200, OAuthProvider.discovery(self.base_url))
         if path == AUTHORIZE_PATH and method == "GET":
@@ -316,12 +310,8 @@ class SandboxServer(ApiRoutes):
                 form, headers.get("Authorization"),
                 tell_end=(headers.get(HARD_EXPIRY_HEADER) or "").lower() == "true"))
         if path == REVOKE_PATH and method == "POST":
-            try:
-                payload = json.loads(body or b"{}")
-            except ValueError:
-                payload = {}
-            return self._oauth_reply(self.oauth.revoke(payload if isinstance(payload, dict)
-                                                       else {}, headers.get("Authorization")))
+            return self._oauth_reply(self.oauth.revoke(_json_object(body),
+                                                       headers.get("Authorization")))
         if path == USERINFO_PATH and method == "GET":
             return self._oauth_reply(self.oauth.userinfo(_bearer(headers) or ""))
         if path == JWKS_PATH and method == "GET":
@@ -489,3 +479,25 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: tests and the demo read stdout; nothing here is worth a line per request."""
+
+
+def _testing_reply(server: SandboxServer, method: str, path: str, body: bytes) -> Reply:
+    """The sandbox's own routes for tests and the demo: usage, new tokens, faults."""
+    if path == USAGE_PATH and method == "GET":
+        return _json_reply(200, server.meter.as_json())
+    if path == GRANT_PATH and method == "POST":
+        return _json_reply(200, server.new_grant())
+    if path == FAULT_PATH and method == "POST":
+        wanted = json.loads(body or b"{}")
+        server.inject(str(wanted.get("fault")), int(wanted.get("count", 1)))
+        return _json_reply(200, {})
+    return _json_reply(405, {"error": f"{method} {path} is not allowed"})
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    """The JSON object a request carries; {} for anything else."""
+    try:
+        payload = json.loads(body or b"{}")
+    except ValueError:
+        return {}
+    return payload if isinstance(payload, dict) else {}

@@ -455,6 +455,16 @@ def log_table_view(model: QAbstractTableModel, name: str) -> QTableView:
     return view
 
 
+def _read_run(app: App, connection_id: int, run: RunRecord | None
+              ) -> tuple[list[LogRow], frozenset[tuple[str, str]], bool]:
+    """A run's log rows and undone documents (none without a run), and whether to offer
+    Reconnect: the log's reads, all off the GUI thread."""
+    needs_reconnect = app.connections.get_by_id(connection_id).quickbooks.needs_reconnect
+    if run is None:
+        return [], frozenset(), needs_reconnect
+    return (*read_run_log(app.runs, app.ledger, run), needs_reconnect)
+
+
 class SyncLogDialog(QDialog):
     """The history of one connection.
 
@@ -604,17 +614,9 @@ class SyncLogDialog(QDialog):
         self.summary.setText("No runs yet." if run is None else
                              f"<b>Run of {text.when(run.started_at, text.local_now())}</b>: "
                              "reading its orders…")
-        runs, ledger = self._app.runs, self._app.ledger
-        connections, connection_id = self._app.connections, self._connection_id
-
-        def read_run() -> tuple[list[LogRow], frozenset[tuple[str, str]], bool]:
-            # Whether to offer "Reconnect" is read with the run, off the GUI thread too.
-            needs_reconnect = connections.get_by_id(connection_id).quickbooks.needs_reconnect
-            if run is None:
-                return [], frozenset(), needs_reconnect
-            return (*read_run_log(runs, ledger, run), needs_reconnect)
-
-        self._read(read_run, lambda read: self._show_orders(run, read))  # type: ignore[arg-type]
+        app, connection_id = self._app, self._connection_id
+        self._read(lambda: _read_run(app, connection_id, run),
+                   lambda read: self._show_orders(run, read))  # type: ignore[arg-type]
 
     def _show_orders(self, run: RunRecord | None,
                      read: tuple[list[LogRow], frozenset[tuple[str, str]], bool]) -> None:

@@ -156,6 +156,18 @@ class FakeLightspeedX(FakeServer):
         consignment.update(status=status, version=next(self._versions),
                            updated_at=when or consignment["updated_at"])
 
+    def set_count(self, consignment_id: str, product_id: str, count: int, *,
+                  when: str) -> None:
+        """Change how many of a product a consignment orders (refused once it was received or
+        cancelled, as the API does); it takes the next version, as every change does."""
+        consignment = self.consignments[consignment_id]
+        if not CONSIGNMENT_MOVES[consignment["status"]]:
+            raise ValueError(f"a {consignment['status']} consignment cannot change")
+        for product in consignment["_products"]:
+            if product["product_id"] == product_id:
+                product.update(count=str(count), updated_at=when)
+        consignment.update(version=next(self._versions), updated_at=when)
+
     def put(self, sale: dict[str, Any], **changes: Any) -> None:
         """Add or change a sale: it takes the next version, as every change does."""
         sale.update(changes, version=next(self._versions))

@@ -78,6 +78,8 @@ PRODUCTS = {
                  "sku": "MUG-BLUE", "handle": "mug"},
     "prod-tee": {"id": "prod-tee", "name": "T-shirt", "variant_name": "T-shirt / M",
                  "sku": "TEE-M", "handle": "tee"},
+    "prod-cap": {"id": "prod-cap", "name": "Cap", "variant_name": "Cap / Red", "sku": "CAP-RED",
+                 "handle": "cap"},
     "prod-discount": {"id": "prod-discount", "name": "Discount", "sku": "vend-discount",
                       "handle": "vend-discount"},
 }
@@ -156,17 +158,21 @@ class FakeLightspeedX(FakeServer):
         consignment.update(status=status, version=next(self._versions),
                            updated_at=when or consignment["updated_at"])
 
-    def set_count(self, consignment_id: str, product_id: str, count: int, *,
+    def set_count(self, consignment_id: str, product_id: str, count: int, cost: str = "", *,
                   when: str) -> None:
-        """Change how many of a product a consignment orders (refused once it was received or
-        cancelled, as the API does); it takes the next version, as every change does."""
+        """Order `count` of a product (added at `cost` when the consignment has none), as
+        PUT /consignments/{id}/products does: refused once it was received or cancelled. Only
+        the product row changes (the API does not say its consignment's updated_at moves)."""
         consignment = self.consignments[consignment_id]
         if not CONSIGNMENT_MOVES[consignment["status"]]:
             raise ValueError(f"a {consignment['status']} consignment cannot change")
-        for product in consignment["_products"]:
-            if product["product_id"] == product_id:
-                product.update(count=str(count), updated_at=when)
-        consignment.update(version=next(self._versions), updated_at=when)
+        rows = consignment["_products"]
+        row = next((r for r in rows if r["product_id"] == product_id), None)
+        if row is None:
+            row = {"product_id": product_id, "product_sku": PRODUCTS[product_id]["sku"],
+                   "received": "0", "cost": cost, "status": "PENDING", "created_at": when}
+            rows.append(row)
+        row.update(count=str(count), updated_at=when, version=next(self._versions))
 
     def put(self, sale: dict[str, Any], **changes: Any) -> None:
         """Add or change a sale: it takes the next version, as every change does."""

@@ -61,6 +61,11 @@ def test_lightspeed_x_consignments_created_changed_received_and_cancelled_once(c
         assert [line[1:] for line in lines_of(po)] == [
             (D(48), D("2.375"), D("114.00")), (D(12), D("6.10"), D("73.20"))]
         assert "Lightspeed stock order PO-0042" in po["Memo"]
+        # The mugs sold and the mugs ordered are one QuickBooks item.
+        [receipt] = documents(sandbox, "SalesReceipt")
+        sold = receipt["Line"][0]["SalesItemLineDetail"]["ItemRef"]
+        assert po["Line"][0]["ItemBasedExpenseLineDetail"]["ItemRef"] == sold
+        assert [i["Name"] for i in documents(sandbox, "Item")].count(sold["name"]) == 1
         assert cli.sync("pos")["documents"] == []              # nothing changed: nothing sent
 
         # More T-shirts and a new product before anything arrives, and the draft is sent: the

@@ -234,9 +234,10 @@ class _Reader:
             after = self.last_version = int(version["max"])
 
     def consignment(self, raw: Mapping[str, Any]) -> PurchaseOrder | FailedOrder:
-        """A supplier consignment with its products, their catalogue entries and supplier."""
-        products = [item for item in self.data(f"/consignments/{raw.get('id')}/products")
-                    or [] if isinstance(item, dict)]
+        """A supplier consignment with its products (every page of them, those removed left
+        out), their catalogue entries and supplier."""
+        products = [item for item in self.feed(f"/consignments/{raw.get('id')}/products")
+                    if not item.get("deleted_at")]
         catalogue = {str(item.get("product_id")): self._cached(
             self.products, "/products", str(item.get("product_id") or "")) for item in products}
         supplier = self._cached(self.suppliers, "/suppliers", str(raw.get("supplier_id") or ""))

@@ -150,11 +150,12 @@ def test_lightspeed_x_lost_answers_book_once_and_undo_puts_back(cli, sandbox):
 
 
 def set_quantity(order: dict, index: int, quantity: int) -> None:
-    """R-Series' user changes a line's quantity: its total and the order's time follow."""
+    """R-Series' user changes a line's quantity: its total follows. The order's own timeStamp
+    is left as it was (whether a line's change moves it is not documented): the purchase
+    orders still open are asked for by id."""
     line = order["_lines"][index]
     line.update(quantity=str(quantity), total=str(D(line["price"]) * quantity))
     order["totalQuantity"] = str(sum(int(ln["quantity"]) for ln in order["_lines"]))
-    order["timeStamp"] = now_iso()
 
 
 def receive(order: dict, counts: list[int], *, complete: bool = False) -> None:

@@ -149,7 +149,7 @@ class FakeLightspeedX(FakeServer):
     def add_consignment(self, consignment: dict[str, Any]) -> None:
         """A new consignment: it and each of its products take the next version."""
         consignment["version"] = next(self._versions)
-        for product in consignment["_products"]:
+        for product in consignment["_products"] or ():
             product["version"] = next(self._versions)
         self.consignments[consignment["id"]] = consignment
 
@@ -235,7 +235,7 @@ class FakeLightspeedX(FakeServer):
                                         if kind is None or c["type"] == kind])
         if path.startswith("/consignments/") and path.endswith("/products"):
             consignment = self.consignments.get(path.split("/")[2])
-            if consignment is not None:
+            if consignment is not None and consignment["_products"] is not None:
                 return self._page(request, consignment["_products"])
         if path == "/search" and request.param("type") == "sales":
             number = request.param("invoice_number")

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-
-import pytest
 
 from connex_desktop.__main__ import main
 from connex_desktop.app import (
@@ -26,12 +22,9 @@ from connex_desktop.sandbox.qbo_company import Company
 from connex_desktop.sources.base import OrderQuery
 from connex_desktop.sources.demo_pos import pos_purchase_orders, pos_sales
 from connex_desktop.storage.keyring_secrets import MemorySecretStore
+from connex_desktop.sync.purchase_orders import FIRST_SYNC_DAYS
 
 SALES = 120
-# The engine books a store's own purchase orders once h-poitems (the purchase-order sync item)
-# is merged; until then the POS demo books its sales and leaves its purchase orders unread.
-ENGINE_BOOKS_STORE_PURCHASE_ORDERS = importlib.util.find_spec(
-    "connex_desktop.sync.purchase_orders") is not None
 
 
 def cli(data_dir: Path, *args: str) -> int:
@@ -52,7 +45,7 @@ def test_the_pos_demo_books_its_register_sales_and_returns_to_the_cent(tmp_path,
     assert (result["connection"], result["status"], result["errors"]) == (
         DEMO_POS_CONNECTION_NAME, "succeeded", [])
     counts = result["orders"]
-    # The sales, and the purchase orders once the engine reads those too.
+    # The sales and the purchase orders.
     assert counts["fetched"] >= SALES and counts["synced"] + counts["skipped"] == \
         counts["fetched"]
     sales = {s.number: s for s in pos_sales(datetime.now(UTC), SALES)}
@@ -86,9 +79,6 @@ def test_the_pos_demo_books_its_register_sales_and_returns_to_the_cent(tmp_path,
     assert (again["documents"], again["errors"]) == ([], [])
 
 
-@pytest.mark.skipif(not ENGINE_BOOKS_STORE_PURCHASE_ORDERS,
-                    reason="h-poitems (the engine's purchase-order sync item) is not merged: "
-                           "the POS demo's purchase orders are not booked yet")
 def test_the_pos_demo_books_its_purchase_orders(tmp_path, capsys):
     data_dir = tmp_path / "data"
     run_pos_demo(data_dir, capsys)
@@ -98,8 +88,7 @@ def test_the_pos_demo_books_its_purchase_orders(tmp_path, capsys):
     now = datetime.now(UTC)
     # A first sync reaches back as far as the engine says; of those, the ones cancelled before
     # they were ever booked and the drafts are not booked.
-    reach = timedelta(days=importlib.import_module(
-        "connex_desktop.sync.purchase_orders").FIRST_SYNC_DAYS)
+    reach = timedelta(days=FIRST_SYNC_DAYS)
     wanted = {p.number: p for p in pos_purchase_orders(now)
               if p.updated_at and p.updated_at >= now - reach
               and p.state not in (PurchaseOrderState.CANCELLED, PurchaseOrderState.DRAFT)}

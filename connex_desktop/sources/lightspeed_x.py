@@ -209,18 +209,22 @@ class _Reader:
                              field="domain_prefix")
         return body["data"]
 
-    def feed(self, path: str, params: Mapping[str, Any] | None = None, *, after: int = 0
-             ) -> Iterator[Mapping[str, Any]]:
+    def feed(self, path: str, params: Mapping[str, Any] | None = None, *, after: int = 0,
+             missing_ok: bool = False) -> Iterator[Mapping[str, Any]]:
         """Every record of a 2.0 collection in version order from `after`: then after the
         highest version of the page before, until an empty page (or a page already seen,
-        should the store repeat one). `last_version` is the highest version read."""
+        should the store repeat one); none when `missing_ok` and the store has no such
+        collection (404). `last_version` is the highest version read."""
         guard = RepeatGuard()
         self.last_version = after
         while True:
             if self.cancel.cancelled:
                 raise Cancelled()
             response = self.http.get(f"{self.api}{path}", cancel=self.cancel, params={
-                **(params or {}), "after": after, "page_size": self.source.page_size})
+                **(params or {}), "after": after, "page_size": self.source.page_size},
+                allow=frozenset({404} if missing_ok else ()))
+            if response.status_code == 404:
+                return
             body = self.http.json(response)
             rows = body.get("data") if isinstance(body, dict) else None
             if not isinstance(rows, list):
@@ -234,9 +238,10 @@ class _Reader:
             after = self.last_version = int(version["max"])
 
     def consignment(self, raw: Mapping[str, Any]) -> PurchaseOrder | FailedOrder:
-        """A supplier consignment with its products, their catalogue entries and supplier."""
-        products = [item for item in self.data(f"/consignments/{raw.get('id')}/products")
-                    or [] if isinstance(item, dict)]
+        """A supplier consignment with its products (every page of them, those removed left
+        out), their catalogue entries and supplier."""
+        products = [item for item in self.feed(f"/consignments/{raw.get('id')}/products",
+                                               missing_ok=True) if not item.get("deleted_at")]
         catalogue = {str(item.get("product_id")): self._cached(
             self.products, "/products", str(item.get("product_id") or "")) for item in products}
         supplier = self._cached(self.suppliers, "/suppliers", str(raw.get("supplier_id") or ""))

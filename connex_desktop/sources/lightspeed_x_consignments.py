@@ -46,8 +46,8 @@ def read_consignment(raw: Mapping[str, Any], products: Sequence[Mapping[str, Any
 def _purchase_order(raw: Mapping[str, Any], number: str, products: Sequence[Mapping[str, Any]],
                     catalogue: Mapping[str, Mapping[str, Any]], supplier: Mapping[str, Any],
                     zone: tzinfo) -> PurchaseOrder:
-    """Each product's `count` is what was ordered, `received` what came in, `cost` its unit
-    cost (taken as without tax [Unverified])."""
+    """Each product's `count` is what was ordered (none for one only received), `received`
+    what came in, `cost` its unit cost (taken as without tax [Unverified])."""
     status = str(raw.get("status") or "")
     if status not in STATES:
         raise OrderDataError(f"status is {status!r}, not a supplier consignment status.",
@@ -57,7 +57,13 @@ def _purchase_order(raw: Mapping[str, Any], number: str, products: Sequence[Mapp
         raise OrderDataError(f"its supplier ({raw.get('supplier_id')!r}) is not in the store's "
                              "supplier list.", order=number, field="supplier_id")
     lines = []
-    for index, item in enumerate(products, start=1):
+    # The feed lists products by version, which every count or receipt moves on: in the order
+    # they were added, the lines stay put as the order is received.
+    added = sorted(products, key=lambda item: (str(item.get("created_at") or ""),
+                                               str(item.get("product_id") or "")))
+    for index, item in enumerate(added, start=1):
+        if item.get("count") is None:
+            continue    # received without being ordered: not on the purchase order
         where = f"product {index} ({item.get('product_sku') or '?'}): "
         product = catalogue.get(str(item.get("product_id")), {})
         lines.append(PurchaseOrderLine(

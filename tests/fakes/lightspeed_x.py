@@ -78,6 +78,10 @@ PRODUCTS = {
                  "sku": "MUG-BLUE", "handle": "mug"},
     "prod-tee": {"id": "prod-tee", "name": "T-shirt", "variant_name": "T-shirt / M",
                  "sku": "TEE-M", "handle": "tee"},
+    "prod-cap": {"id": "prod-cap", "name": "Cap", "variant_name": "Cap / Red", "sku": "CAP-RED",
+                 "handle": "cap"},
+    "prod-sock": {"id": "prod-sock", "name": "Socks", "sku": "SOCK-3", "handle": "sock"},
+    "prod-hat": {"id": "prod-hat", "name": "Hat", "sku": "HAT-1", "handle": "hat"},
     "prod-discount": {"id": "prod-discount", "name": "Discount", "sku": "vend-discount",
                       "handle": "vend-discount"},
 }
@@ -137,9 +141,17 @@ class FakeLightspeedX(FakeServer):
             self.put(sale)
         self.consignments: dict[str, dict[str, Any]] = {}
         for consignment in consignments:
-            consignment["version"] = next(self._versions)
-            self.consignments[consignment["id"]] = consignment
+            self.add_consignment(consignment)
+        # A list's page size when the request names none (the API does not say its own).
+        self.default_page_size = 1000
         super().__init__(self._route)
+
+    def add_consignment(self, consignment: dict[str, Any]) -> None:
+        """A new consignment: it and each of its products take the next version."""
+        consignment["version"] = next(self._versions)
+        for product in consignment["_products"] or ():
+            product["version"] = next(self._versions)
+        self.consignments[consignment["id"]] = consignment
 
     def move_consignment(self, consignment_id: str, status: str, *,
                          received: dict[str, int] | None = None, when: str = "") -> None:
@@ -149,12 +161,44 @@ class FakeLightspeedX(FakeServer):
         if status != consignment["status"] and status not in CONSIGNMENT_MOVES[
                 consignment["status"]]:
             raise ValueError(f"{consignment['status']} → {status} is not allowed")
-        for product in consignment["_products"]:
-            if received and product["product_id"] in received:
-                product["received"] = str(received[product["product_id"]])
-                product["status"] = "SUCCESS"
+        rows = {product["product_id"]: product for product in consignment["_products"]}
+        for product_id, count in (received or {}).items():
+            if product_id not in rows:      # received without being ordered: no count
+                rows[product_id] = {"product_id": product_id, "count": None, "cost": None,
+                                    "product_sku": PRODUCTS[product_id]["sku"],
+                                    "created_at": when, "updated_at": when}
+                consignment["_products"].append(rows[product_id])
+            rows[product_id].update(received=str(count), status="SUCCESS",
+                                    version=next(self._versions))
         consignment.update(status=status, version=next(self._versions),
                            updated_at=when or consignment["updated_at"])
+
+    def set_count(self, consignment_id: str, product_id: str, count: int, cost: str = "", *,
+                  when: str) -> None:
+        """Order `count` of a product (added at `cost` when the consignment has none), as
+        PUT /consignments/{id}/products does: refused once it was received or cancelled. Only
+        the product row changes (the API does not say its consignment's updated_at moves)."""
+        consignment = self.consignments[consignment_id]
+        if not CONSIGNMENT_MOVES[consignment["status"]]:
+            raise ValueError(f"a {consignment['status']} consignment cannot change")
+        rows = consignment["_products"]
+        row = next((r for r in rows if r["product_id"] == product_id), None)
+        if row is None:
+            row = {"product_id": product_id, "product_sku": PRODUCTS[product_id]["sku"],
+                   "received": "0", "cost": cost, "status": "PENDING", "created_at": when}
+            rows.append(row)
+        row.update(count=str(count), updated_at=when, version=next(self._versions))
+
+    def remove_product(self, consignment_id: str, product_id: str, *, when: str) -> None:
+        """DELETE /consignments/{id}/products/{product_id}: refused once the order was
+        dispatched; the row stays in the list with its deleted_at, as other deleted objects do
+        [Unverified: the API may leave it out instead]."""
+        consignment = self.consignments[consignment_id]
+        if consignment["status"] not in ("OPEN", "SENT"):
+            raise ValueError(f"a {consignment['status']} consignment keeps its products")
+        for product in consignment["_products"]:
+            if product["product_id"] == product_id:
+                product.update(deleted_at=when, updated_at=when, version=next(self._versions))
 
     def put(self, sale: dict[str, Any], **changes: Any) -> None:
         """Add or change a sale: it takes the next version, as every change does."""
@@ -191,8 +235,8 @@ class FakeLightspeedX(FakeServer):
                                         if kind is None or c["type"] == kind])
         if path.startswith("/consignments/") and path.endswith("/products"):
             consignment = self.consignments.get(path.split("/")[2])
-            if consignment is not None:
-                return Reply(200, {"data": consignment["_products"]})
+            if consignment is not None and consignment["_products"] is not None:
+                return self._page(request, consignment["_products"])
         if path == "/search" and request.param("type") == "sales":
             number = request.param("invoice_number")
             return Reply(200, {"data": [s for s in self.sales.values()
@@ -206,7 +250,7 @@ class FakeLightspeedX(FakeServer):
     def _page(self, request: Received, records: Iterable[dict[str, Any]]) -> Reply:
         after = int(request.param("after") or 0)
         before = int(request.param("before") or 0)
-        size = int(request.param("page_size") or 1000)
+        size = int(request.param("page_size") or self.default_page_size)
         rows = sorted((s for s in records if s["version"] > after
                        and (not before or s["version"] < before)), key=lambda s: s["version"])
         page = rows[:size]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -147,9 +146,6 @@ def set_amount(po: dict, index: int, amount: str) -> None:
                                        "vatTotalsByTaxRate", "lastModified")})
 
 
-@pytest.mark.skipif(importlib.util.find_spec("connex_desktop.sync.purchase_orders") is None,
-                    reason="h-poitems (the engine's purchase-order sync item) is not merged: "
-                           "Erply's purchase orders are read but not booked yet")
 def test_erply_purchase_orders_created_changed_and_closed_once(cli, sandbox):
     po = erply_purchase_order(41, "PO-41", [
         erply_po_row("TEE-BLK-M", "Tee black M", "100", "5.00"),

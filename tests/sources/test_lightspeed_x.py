@@ -343,6 +343,18 @@ def test_consignments_changed_since_by_id_and_a_bad_one_failing_alone():
     assert [p.number for p in asked] == ["PO-1", "PO-2", "PO-3"]
 
 
+def test_a_deleted_consignment_whose_products_are_gone_is_cancelled_not_a_failed_run():
+    """Whether the products of a deleted consignment still answer is not documented: were they
+    404, the consignment still reads as cancelled and the others are read."""
+    gone = lsx_consignment("con-5", "PO-5", [("prod-mug", 5, "2.00")], status="SENT",
+                           deleted_at="2026-11-27T00:00:00+00:00")
+    with FakeLightspeedX([], consignments=[gone, stock_order()]) as store:
+        store.consignments["con-5"]["_products"] = None     # the fake answers 404 for it
+        got = purchases(make_source(store))
+    assert [(p.number, p.state, len(p.lines)) for p in got] == [
+        ("PO-5", PurchaseOrderState.CANCELLED, 0), ("PO-0042", PurchaseOrderState.DRAFT, 2)]
+
+
 def add_store(cli, sandbox, store: FakeLightspeedX, mode: str) -> None:
     cli("connection", "add", "pos", "--source", "lightspeed_x", "--mode", mode,
         "--set", f"domain_prefix={store.url}", "--set", "timezone=UTC",

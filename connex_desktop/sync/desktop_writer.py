@@ -28,6 +28,7 @@ from connex_desktop.qbdesktop.records import list_record, txn_record
 from connex_desktop.qbdesktop.requests import (
     document_request,
     entity_request,
+    purchase_order_mod,
     reactivate_request,
     refund_requests,
 )
@@ -39,16 +40,19 @@ from connex_desktop.qbdesktop.responses import (
 )
 from connex_desktop.quickbooks.client import BatchOperation
 from connex_desktop.quickbooks.errors import QuickBooksCode, QuickBooksFault
-from connex_desktop.sync.desktop_company import QuickBooksDesktop, desktop_fault
+from connex_desktop.sync.desktop_company import (
+    MESSAGE,
+    UNBUILT,
+    QuickBooksDesktop,
+    as_faults,
+    desktop_fault,
+)
 
-# Where a write's body keeps its qbXML message set (recorded in the ledger with the body), or
-# why none could be built.
-MESSAGE = "qbXML"
-UNBUILT = "qbXMLProblem"
 NAME_IN_USE = 3100
 INVALID_REFERENCE = 3140
 # The lists the engine creates records in, and the request that changes one of them.
-MOD_REQUESTS = {"Customer": "CustomerMod", "Item": "ItemNonInventoryMod"}
+MOD_REQUESTS = {"Customer": "CustomerMod", "Vendor": "VendorMod",
+                "Item": "ItemNonInventoryMod"}
 
 
 class DesktopWriter:
@@ -113,6 +117,8 @@ class DesktopWriter:
         if write.entity in MOD_REQUESTS:
             return [entity_request(write.entity, body, request_id).element]
         kind = DocumentKind(write.entity)
+        if write.is_update and kind is DocumentKind.PURCHASE_ORDER:
+            return [purchase_order_mod(body, request_id, items=self.company.items)]
         planned = PlannedDocument(request_id, kind, body, ZERO, body.get("DocNumber"))
         build = refund_requests if kind is DocumentKind.REFUND_RECEIPT else document_request
         built = build(planned, "", request_id, items=self.company.items, external_key=request_id)
@@ -125,6 +131,9 @@ class DesktopWriter:
             message, field = write.body.get(UNBUILT) or ["it could not be written as qbXML.", ""]
             return Refused(write, desktop_fault(OrderDataError(message, field=field)))
         try:
+            if write.entity == DocumentKind.PURCHASE_ORDER.value:
+                with as_faults():
+                    self.company.ensure_freight_item(write.body)
             answer = parse_response(self.company.send(document, write=True))
         except QuickBooksFault as unanswered:
             return Unanswered(write, unanswered)

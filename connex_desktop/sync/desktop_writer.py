@@ -150,8 +150,9 @@ class DesktopWriter:
                       answer.results[0])
         ret = answer.results[0].rets[0] if answer.results[0].rets else None
         if result.outcome is not Outcome.ERROR and ret is not None:
-            return Stored(write, list_record(ret) if write.entity in MOD_REQUESTS
-                          else txn_record(ret))
+            if write.entity in MOD_REQUESTS:
+                return Stored(write, list_record(ret))
+            return Stored(write, self._closed_as_planned(write, txn_record(ret)))
         if result is not answer.results[0] and ret is not None:
             # A refund's credit memo was booked but not the refund of it: the credit memo
             # alone would leave the customer a credit the store never gave.
@@ -162,3 +163,18 @@ class DesktopWriter:
         if result.status_code == INVALID_REFERENCE:
             return StaleReference(write, fault)
         return Refused(write, fault)
+
+    def _closed_as_planned(self, write: Write, record: dict[str, Any]) -> dict[str, Any]:
+        """PurchaseOrderAdd cannot close a purchase order (the schema has no IsManuallyClosed
+        there): one received or cancelled before it was booked is closed by a Mod right after,
+        naming the EditSequence just answered. Booked it is either way; the record says if
+        it is still open."""
+        if (write.entity != DocumentKind.PURCHASE_ORDER.value or write.is_update
+                or write.body.get("POStatus") != "Closed" or record.get("POStatus") == "Closed"):
+            return record
+        try:
+            return self.company.update(write.entity, {"Id": record["Id"], "POStatus": "Closed",
+                                                      "SyncToken": record["SyncToken"]},
+                                       request_id=write.request_id)
+        except QuickBooksFault:
+            return record

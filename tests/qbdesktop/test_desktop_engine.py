@@ -387,15 +387,3 @@ def test_quickbooks_pro_has_no_sales_orders_and_says_so(app, quickbooks, tmp_pat
     invoices = app.connections.update(dataclasses.replace(shop, mode=TransactionMode.INVOICES))
     sync(app, invoices)
     assert {number: txn.total for number, txn in txns(quickbooks, "Invoice").items()} == TOTALS
-
-
-def test_store_purchase_orders_into_desktop_are_refused_plainly_and_nothing_is_booked(
-        app, quickbooks, tmp_path):
-    """Changing a booked purchase order needs Desktop's Mod requests, not built yet: the run
-    says so rather than booking a changed purchase order a second time."""
-    shop = desktop_connection(app, write_orders(tmp_path / "orders.csv", ORDERS),
-                              TransactionMode.INVOICES, sync_purchase_orders=True)
-    refused = app.engine().run(shop)
-    assert refused.status is RunStatus.FAILED
-    assert "purchase orders into QuickBooks Desktop is not available yet" in refused.message
-    assert quickbooks.company.txns == {}

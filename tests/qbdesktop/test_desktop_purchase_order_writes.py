@@ -12,8 +12,9 @@ import pytest
 
 from connex_desktop.core.errors import ErrorKind
 from connex_desktop.core.writing import Refused, Stored, Write
+from connex_desktop.qbdesktop.fake import transactions
 from connex_desktop.qbdesktop.fake.processor import FakeQuickBooks
-from connex_desktop.qbdesktop.fake.records import Txn
+from connex_desktop.qbdesktop.fake.records import StatusError, Txn
 from connex_desktop.sync.desktop_company import QuickBooksDesktop
 from connex_desktop.sync.desktop_writer import DesktopWriter
 from tests.qbdesktop.conftest import seeded_company
@@ -168,3 +169,25 @@ def test_undo_changes_it_back_from_the_kept_content_not_its_qbxml(desktop, quick
     assert record["POStatus"] == "Open"
     assert lines_of(po) == [("Tent 2P", D(2), D("300.00")), ("Freight", None, D("20.00"))]
     assert (po.total, len(quickbooks.company.txns)) == (D("320.00"), 1)
+
+
+def test_one_received_before_it_was_booked_is_closed_right_after_its_add(desktop, quickbooks):
+    writer = desktop.writer(in_flight=1)
+    outcome = write_one(writer, Write("PurchaseOrder", po_body(
+        "Pacific", item_line("Mug", "5", "3.00"), status="Closed")))
+    assert isinstance(outcome, Stored) and outcome.record["POStatus"] == "Closed"
+    po = only_po(quickbooks)
+    assert po.manually_closed and po.total == D("15.00")
+    assert outcome.record["SyncToken"] == str(po.edit_sequence) == "2"
+
+
+def test_a_close_refused_after_the_add_leaves_it_booked_and_says_open(desktop, quickbooks,
+                                                                       monkeypatch):
+    def busy(*_args: object) -> None:
+        raise StatusError(3175, "The record is in use by another user.")
+
+    monkeypatch.setattr(transactions, "purchase_order_mod", busy)
+    outcome = write_one(desktop.writer(in_flight=1), Write("PurchaseOrder", po_body(
+        "Pacific", item_line("Mug", "5", "3.00"), status="Closed")))
+    assert isinstance(outcome, Stored) and outcome.record["POStatus"] == "Open"
+    assert not only_po(quickbooks).manually_closed

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from connex_desktop.app import App, build_app
+from connex_desktop.app import App
 from connex_desktop.connections import WEB_CONNECTOR_PASSWORD, web_connector_user
 from connex_desktop.core.connection import Connection, QuickBooksCompany, QuickBooksProduct
 from connex_desktop.core.errors import RetryLaterError
@@ -23,9 +23,6 @@ from connex_desktop.qbdesktop.fake.connector import RunningWebConnector, Scripte
 from connex_desktop.qbdesktop.fake.processor import FakeQuickBooks
 from connex_desktop.qbdesktop.fake.records import StatusError, Txn
 from connex_desktop.qbdesktop.soap import WebConnectorServer
-from connex_desktop.storage.keyring_secrets import MemorySecretStore
-from tests.qbdesktop.conftest import seeded_company
-from tests.qbdesktop.schema import schema_errors
 from tests.sync.conftest import row, write_orders
 
 D = Decimal
@@ -43,19 +40,6 @@ TOTALS = {"1001": D("349.60"), "1002": D("45.00")}
 # The purchase orders of ORDERS, one per vendor, at the items' purchase costs.
 PURCHASE_ORDERS = [("Cascade", D("150.00")), ("Pacific", D("7.00"))]
 PASSWORD = "typed into the Web Connector"
-
-
-@pytest.fixture
-def quickbooks() -> FakeQuickBooks:
-    return FakeQuickBooks(seeded_company(), validator=schema_errors)
-
-
-@pytest.fixture
-def app(tmp_path: Path, quickbooks: FakeQuickBooks) -> Iterator[App]:
-    built = build_app(str(tmp_path / "data"), secrets=MemorySecretStore())
-    built.desktop_processor_for = lambda connection: quickbooks
-    yield built
-    built.close()
 
 
 def desktop_connection(app: App, orders: Path, mode: TransactionMode,

@@ -17,20 +17,13 @@ from connex_desktop.qbdesktop.fake.processor import FakeQuickBooks
 from connex_desktop.qbdesktop.fake.records import StatusError, Txn
 from connex_desktop.sync.desktop_company import QuickBooksDesktop
 from connex_desktop.sync.desktop_writer import DesktopWriter
-from tests.qbdesktop.conftest import seeded_company
-from tests.qbdesktop.schema import schema_errors
 
 D = Decimal
 COGS = {"value": "", "name": "Cost of Goods Sold"}
 
 
 @pytest.fixture
-def quickbooks() -> FakeQuickBooks:
-    return FakeQuickBooks(seeded_company(), validator=schema_errors)
-
-
-@pytest.fixture
-def desktop(quickbooks: FakeQuickBooks) -> QuickBooksDesktop:
+def company(quickbooks: FakeQuickBooks) -> QuickBooksDesktop:
     return QuickBooksDesktop(quickbooks)
 
 
@@ -67,8 +60,8 @@ def lines_of(po: Txn) -> list[tuple[str, Decimal | None, Decimal]]:
     return [(line.item.name, line.quantity, line.amount) for line in po.lines]
 
 
-def test_a_new_vendor_is_added_and_its_purchase_order_books_to_it(desktop, quickbooks):
-    writer = desktop.writer(in_flight=1)
+def test_a_new_vendor_is_added_and_its_purchase_order_books_to_it(company, quickbooks):
+    writer = company.writer(in_flight=1)
     vendor = write_one(writer, Write("Vendor", {"DisplayName": "Acme Supply",
                                                 "CompanyName": "Acme Supply"}))
     assert isinstance(vendor, Stored)
@@ -80,8 +73,8 @@ def test_a_new_vendor_is_added_and_its_purchase_order_books_to_it(desktop, quick
     assert only_po(quickbooks).entity.name == "Acme Supply"
 
 
-def test_other_costs_go_on_a_freight_item_made_once_to_the_cent(desktop, quickbooks):
-    writer = desktop.writer(in_flight=1)
+def test_other_costs_go_on_a_freight_item_made_once_to_the_cent(company, quickbooks):
+    writer = company.writer(in_flight=1)
     for _ in range(2):
         body = po_body("Pacific", item_line("Mug", "3", "3.50"), cost_line("7.45"))
         assert isinstance(write_one(writer, Write("PurchaseOrder", body)), Stored)
@@ -93,11 +86,11 @@ def test_other_costs_go_on_a_freight_item_made_once_to_the_cent(desktop, quickbo
                                                                          D("7.45"))
 
 
-def booked(desktop: QuickBooksDesktop, quickbooks: FakeQuickBooks) -> dict[str, Any]:
-    writer = desktop.writer(in_flight=1)
+def booked(company: QuickBooksDesktop, quickbooks: FakeQuickBooks) -> dict[str, Any]:
+    writer = company.writer(in_flight=1)
     body = po_body("Cascade", item_line("Tent 2P", "2", "150.00"), cost_line("20.00"))
     assert isinstance(write_one(writer, Write("PurchaseOrder", body)), Stored)
-    return desktop.query_in("PurchaseOrder", "Id", [only_po(quickbooks).txn_id])[0]
+    return company.query_in("PurchaseOrder", "Id", [only_po(quickbooks).txn_id])[0]
 
 
 def change(current: dict[str, Any], *lines: dict[str, Any],
@@ -107,9 +100,9 @@ def change(current: dict[str, Any], *lines: dict[str, Any],
     return {**body, "Id": current["Id"], "SyncToken": current["SyncToken"], "sparse": True}
 
 
-def test_a_change_replaces_the_lines_and_closing_closes_it(desktop, quickbooks):
-    current = booked(desktop, quickbooks)
-    writer = desktop.writer(in_flight=1)
+def test_a_change_replaces_the_lines_and_closing_closes_it(company, quickbooks):
+    current = booked(company, quickbooks)
+    writer = company.writer(in_flight=1)
     changed = change(current, item_line("Tent 2P", "3", "150.00"), item_line("Mug", "1", "3.50"),
                      cost_line("25.10"), status="Closed")
     outcome = write_one(writer, Write("PurchaseOrder", changed))
@@ -120,12 +113,12 @@ def test_a_change_replaces_the_lines_and_closing_closes_it(desktop, quickbooks):
     assert po.total == D("478.60")
     assert po.ref_number == "PO-7"
     assert outcome.record["POStatus"] == "Closed"
-    assert desktop.query_in("PurchaseOrder", "Id", [po.txn_id])[0]["POStatus"] == "Closed"
+    assert company.query_in("PurchaseOrder", "Id", [po.txn_id])[0]["POStatus"] == "Closed"
 
 
-def test_a_change_naming_a_stale_edit_sequence_changes_nothing(desktop, quickbooks):
-    current = booked(desktop, quickbooks)
-    writer = desktop.writer(in_flight=1)
+def test_a_change_naming_a_stale_edit_sequence_changes_nothing(company, quickbooks):
+    current = booked(company, quickbooks)
+    writer = company.writer(in_flight=1)
     first = change(current, item_line("Tent 2P", "3", "150.00"))
     assert isinstance(write_one(writer, Write("PurchaseOrder", first)), Stored)
     stale = change(current, item_line("Tent 2P", "9", "150.00"))
@@ -136,9 +129,9 @@ def test_a_change_naming_a_stale_edit_sequence_changes_nothing(desktop, quickboo
     assert lines_of(only_po(quickbooks)) == [("Tent 2P", D(3), D("450.00"))]
 
 
-def test_a_change_sent_again_after_a_lost_answer_is_made_once(desktop, quickbooks):
-    current = booked(desktop, quickbooks)
-    writer = desktop.writer(in_flight=1)
+def test_a_change_sent_again_after_a_lost_answer_is_made_once(company, quickbooks):
+    current = booked(company, quickbooks)
+    writer = company.writer(in_flight=1)
     sealed = writer.with_request_ids(
         [Write("PurchaseOrder", change(current, item_line("Tent 2P", "5", "150.00")))])[0]
     processed = quickbooks.processed
@@ -149,21 +142,21 @@ def test_a_change_sent_again_after_a_lost_answer_is_made_once(desktop, quickbook
     assert (lines_of(po), po.edit_sequence) == ([("Tent 2P", D(5), D("750.00"))], 2)
 
 
-def test_undo_changes_it_back_from_the_kept_content_not_its_qbxml(desktop, quickbooks):
-    writer = desktop.writer(in_flight=1)
+def test_undo_changes_it_back_from_the_kept_content_not_its_qbxml(company, quickbooks):
+    writer = company.writer(in_flight=1)
     body = po_body("Cascade", item_line("Tent 2P", "2", "150.00"), cost_line("20.00"))
     first = writer.with_request_ids([Write("PurchaseOrder", body)])[0]
     assert isinstance(writer.send([first])[0].outcomes[0], Stored)
     po = only_po(quickbooks)
-    current = desktop.query_in("PurchaseOrder", "Id", [po.txn_id])[0]
+    current = company.query_in("PurchaseOrder", "Id", [po.txn_id])[0]
     changed = change(current, item_line("Mug", "1", "3.50"), status="Closed")
     assert isinstance(write_one(writer, Write("PurchaseOrder", changed)), Stored)
     # What undo sends: the first booking's kept body (its qbXML an Add), the current
     # EditSequence read just before.
     kept = {key: value for key, value in json.loads(json.dumps(first.body)).items()
             if key != "DocNumber"}
-    now = desktop.query_in("PurchaseOrder", "Id", [po.txn_id])[0]
-    record = desktop.update("PurchaseOrder", {**kept, "Id": po.txn_id,
+    now = company.query_in("PurchaseOrder", "Id", [po.txn_id])[0]
+    record = company.update("PurchaseOrder", {**kept, "Id": po.txn_id,
                                               "SyncToken": now["SyncToken"], "sparse": True},
                             request_id="undo-1")
     assert record["POStatus"] == "Open"
@@ -171,8 +164,8 @@ def test_undo_changes_it_back_from_the_kept_content_not_its_qbxml(desktop, quick
     assert (po.total, len(quickbooks.company.txns)) == (D("320.00"), 1)
 
 
-def test_one_received_before_it_was_booked_is_closed_right_after_its_add(desktop, quickbooks):
-    writer = desktop.writer(in_flight=1)
+def test_one_received_before_it_was_booked_is_closed_right_after_its_add(company, quickbooks):
+    writer = company.writer(in_flight=1)
     outcome = write_one(writer, Write("PurchaseOrder", po_body(
         "Pacific", item_line("Mug", "5", "3.00"), status="Closed")))
     assert isinstance(outcome, Stored) and outcome.record["POStatus"] == "Closed"
@@ -181,13 +174,13 @@ def test_one_received_before_it_was_booked_is_closed_right_after_its_add(desktop
     assert outcome.record["SyncToken"] == str(po.edit_sequence) == "2"
 
 
-def test_a_close_refused_after_the_add_leaves_it_booked_and_says_open(desktop, quickbooks,
+def test_a_close_refused_after_the_add_leaves_it_booked_and_says_open(company, quickbooks,
                                                                        monkeypatch):
     def busy(*_args: object) -> None:
         raise StatusError(3175, "The record is in use by another user.")
 
     monkeypatch.setattr(transactions, "purchase_order_mod", busy)
-    outcome = write_one(desktop.writer(in_flight=1), Write("PurchaseOrder", po_body(
+    outcome = write_one(company.writer(in_flight=1), Write("PurchaseOrder", po_body(
         "Pacific", item_line("Mug", "5", "3.00"), status="Closed")))
     assert isinstance(outcome, Stored) and outcome.record["POStatus"] == "Open"
     assert not only_po(quickbooks).manually_closed

@@ -4,14 +4,10 @@ once across a lost answer, to the cent."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
-import pytest
-
-from connex_desktop.app import App, build_app
+from connex_desktop.app import App
 from connex_desktop.core.connection import Connection, QuickBooksCompany, QuickBooksProduct
 from connex_desktop.core.errors import RetryLaterError
 from connex_desktop.core.modes import TransactionMode
@@ -21,27 +17,11 @@ from connex_desktop.core.undo_result import UndoOutcome, UndoStatus
 from connex_desktop.qbdesktop.fake import transactions
 from connex_desktop.qbdesktop.fake.processor import FakeQuickBooks
 from connex_desktop.qbdesktop.fake.records import StatusError, Txn
-from connex_desktop.storage.keyring_secrets import MemorySecretStore
 from tests.fakes.linnworks import LW_APP_ID, LW_SECRET, LW_TOKEN, FakeLinnworks, now_iso
 from tests.fakes.skuvault import SV_EMAIL, SV_PASSWORD, FakeSkuVault, sv_purchase
-from tests.qbdesktop.conftest import seeded_company
-from tests.qbdesktop.schema import schema_errors
 from tests.sync.test_store_purchase_orders import linnworks_po, set_quantity
 
 D = Decimal
-
-
-@pytest.fixture
-def quickbooks() -> FakeQuickBooks:
-    return FakeQuickBooks(seeded_company(), validator=schema_errors)
-
-
-@pytest.fixture
-def app(tmp_path: Path, quickbooks: FakeQuickBooks) -> Iterator[App]:
-    built = build_app(str(tmp_path / "data"), secrets=MemorySecretStore())
-    built.desktop_processor_for = lambda connection: quickbooks
-    yield built
-    built.close()
 
 
 DESKTOP_FILE = QuickBooksCompany(environment="desktop", realm_id="qbd-demo-file",

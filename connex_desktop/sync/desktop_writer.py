@@ -130,10 +130,13 @@ class DesktopWriter:
         if not isinstance(document, str):
             message, field = write.body.get(UNBUILT) or ["it could not be written as qbXML.", ""]
             return Refused(write, desktop_fault(OrderDataError(message, field=field)))
-        try:
-            if write.entity == DocumentKind.PURCHASE_ORDER.value:
+        if write.entity == DocumentKind.PURCHASE_ORDER.value:
+            try:
                 with as_faults():
                     self.company.ensure_freight_item(write.body)
+            except QuickBooksFault as fault:    # nothing of the purchase order was sent
+                return Refused(write, fault)
+        try:
             answer = parse_response(self.company.send(document, write=True))
         except QuickBooksFault as unanswered:
             return Unanswered(write, unanswered)

@@ -184,3 +184,18 @@ def test_a_close_refused_after_the_add_leaves_it_booked_and_says_open(company, q
         "Pacific", item_line("Mug", "5", "3.00"), status="Closed")))
     assert isinstance(outcome, Stored) and outcome.record["POStatus"] == "Open"
     assert not only_po(quickbooks).manually_closed
+
+
+def test_a_freight_item_quickbooks_refuses_refuses_the_purchase_order_plainly(
+        company, quickbooks, monkeypatch):
+    def refused(_add: object) -> None:
+        raise StatusError(3140, 'There is an invalid reference to QuickBooks Account "Cost of '
+                                'Goods Sold" in the ItemOtherCharge.')
+
+    monkeypatch.setattr(quickbooks.company, "item_other_charge_add", refused)
+    outcome = write_one(company.writer(in_flight=1), Write("PurchaseOrder", po_body(
+        "Pacific", item_line("Mug", "3", "3.50"), cost_line("7.45"))))
+    assert isinstance(outcome, Refused), outcome
+    assert 'The item "Freight"' in outcome.fault.message
+    assert "3140" in outcome.fault.detail
+    assert quickbooks.company.txns == {}

@@ -134,8 +134,8 @@ class DesktopWriter:
             try:
                 with as_faults():
                     self.company.ensure_freight_item(write.body)
-            except QuickBooksFault as fault:    # nothing of the purchase order was sent
-                return Refused(write, fault)
+            except QuickBooksFault as refused:    # nothing of the purchase order was sent
+                return Refused(write, refused)
         try:
             answer = parse_response(self.company.send(document, write=True))
         except QuickBooksFault as unanswered:

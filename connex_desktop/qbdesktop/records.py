@@ -68,7 +68,8 @@ def txn_record(ret: ET.Element) -> Record:
         record["Balance"] = ret.findtext("BalanceRemaining", "")
     if kind == "PurchaseOrder":
         closed = "true" in (ret.findtext("IsManuallyClosed"), ret.findtext("IsFullyReceived"))
-        record["POStatus"] = "Closed" if closed else "Open"
+        record.update(POStatus="Closed" if closed else "Open",
+                      DueDate=ret.findtext("ExpectedDate", ""))
     party = ret.find("VendorRef" if kind == "PurchaseOrder" else "CustomerRef")
     if party is not None:
         record["VendorRef" if kind == "PurchaseOrder" else "CustomerRef"] = ref_of(party)

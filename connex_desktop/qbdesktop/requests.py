@@ -244,6 +244,7 @@ def _purchase_order(build: Builder, add: ET.Element, body: Mapping[str, Any],
     build.text(add, "RefNumber", ref_number, REF_NUMBER_MAX_CHARS, "Order Number")
     build.address(add, "VendorAddress", body.get("VendorAddr"), "vendor address")
     build.address(add, "ShipAddress", body.get("ShipAddr"), "shipping address")
+    build.text(add, "ExpectedDate", body.get("DueDate"), 10, "Expected Date")
     build.text(add, "Memo", body.get("PrivateNote") or body.get("Memo"), MEMO_MAX_CHARS, "Memo",
                cut=True)
     build.rate(add, "ExchangeRate", body.get("ExchangeRate"))
@@ -265,6 +266,7 @@ def purchase_order_mod(body: Mapping[str, Any], request_id: str, *,
     build.text(mod, "TxnDate", body.get("TxnDate"), 10, "Order Date")
     build.address(mod, "VendorAddress", body.get("VendorAddr"), "vendor address")
     build.address(mod, "ShipAddress", body.get("ShipAddr"), "shipping address")
+    build.text(mod, "ExpectedDate", body.get("DueDate"), 10, "Expected Date")
     if body.get("POStatus"):
         ET.SubElement(mod, "IsManuallyClosed").text = (
             "true" if body["POStatus"] == "Closed" else "false")

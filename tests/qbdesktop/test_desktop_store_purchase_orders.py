@@ -74,6 +74,7 @@ def test_linnworks_purchase_orders_created_changed_closed_and_undone(app, quickb
         assert lines_of(po) == [("Tent 2P", D(10), D("1500.00")), ("Mug", D(3), D("7.00")),
                                 ("Freight", None, D("12.00"))]
         assert po.total == D("1519.00") and not po.manually_closed
+        assert po.expected_date == "2026-11-10"      # Linnworks' quoted delivery date
         assert run(app, connection).documents == []
 
         set_quantity(ordered, 0, 12)

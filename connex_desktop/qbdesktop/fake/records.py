@@ -118,6 +118,7 @@ class Txn:
     fully_invoiced: bool = False        # sales orders: closed by the invoices linking them
     manually_closed: bool = False       # purchase orders closed by hand (IsManuallyClosed)
     edit_sequence: int = 1              # changed by each Mod; a Mod must name the current one
+    expected_date: str = ""             # purchase orders: when the goods are expected
     applied: dict[str, Decimal] = field(default_factory=dict)   # payments, refunds: what → amount
     linked: dict[str, str] = field(default_factory=dict)    # TxnID → TxnType, either way
 
@@ -138,6 +139,7 @@ class Txn:
         if self.kind == "SalesOrder":
             _text(ret, "IsFullyInvoiced", _bool(self.fully_invoiced))
         if self.kind == "PurchaseOrder":
+            _text(ret, "ExpectedDate", self.expected_date)
             _text(ret, "IsManuallyClosed", _bool(self.manually_closed))
         _text(ret, "Memo", self.memo)
         _text(ret, "ExternalGUID", self.external_guid)

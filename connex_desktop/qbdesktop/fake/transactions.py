@@ -58,6 +58,7 @@ def sale_add(company: FakeCompanyFile, kind: str,
 def purchase_order_add(company: FakeCompanyFile, add: ET.Element) -> ET.Element:
     vendor = company.name_ref(add.find("VendorRef"), "Vendor", "PurchaseOrder")
     txn = _new_txn(company, "PurchaseOrder", vendor, add)
+    txn.expected_date = add.findtext("ExpectedDate", "")
     txn.lines = _lines(company, add.findall("PurchaseOrderLineAdd"), "PurchaseOrder")
     txn.total = sum((line.amount for line in txn.lines), ZERO)
     company.txns[txn.txn_id] = txn
@@ -76,6 +77,7 @@ def purchase_order_mod(company: FakeCompanyFile, mod: ET.Element) -> ET.Element:
         txn.entity = company.name_ref(mod.find("VendorRef"), "Vendor", "PurchaseOrder")
     txn.txn_date = mod.findtext("TxnDate") or txn.txn_date
     txn.memo = mod.findtext("Memo", txn.memo)
+    txn.expected_date = mod.findtext("ExpectedDate", txn.expected_date)
     if mod.findtext("IsManuallyClosed") is not None:
         txn.manually_closed = mod.findtext("IsManuallyClosed") == "true"
     line_mods = mod.findall("PurchaseOrderLineMod")

@@ -66,6 +66,10 @@ def txn_record(ret: ET.Element) -> Record:
                                     if link.findtext("TxnType") != REFUND_OF_CREDIT]}
     if kind == "Invoice":
         record["Balance"] = ret.findtext("BalanceRemaining", "")
+    if kind == "PurchaseOrder":
+        closed = "true" in (ret.findtext("IsManuallyClosed"), ret.findtext("IsFullyReceived"))
+        record.update(POStatus="Closed" if closed else "Open",
+                      DueDate=ret.findtext("ExpectedDate", ""))
     party = ret.find("VendorRef" if kind == "PurchaseOrder" else "CustomerRef")
     if party is not None:
         record["VendorRef" if kind == "PurchaseOrder" else "CustomerRef"] = ref_of(party)

@@ -53,6 +53,7 @@ WITHOUT_LINKED_TXNS = ("ReceivePayment", "SalesReceipt")
 REFUND_OF_CREDIT = "ARRefundCreditCard"   # Desktop's refund of a customer's credit
 # Names the credit memo's TxnID for the refund of it sent in the same message set.
 CREDIT_MACRO = "TxnID:Credit"
+NEW_LINE = "-1"     # a Mod's TxnLineID for a line to add
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class DesktopItems:
     shipping: str = "Shipping"
     discount: str = "Discount"
     sales_tax: str = "Sales Tax"
+    freight: str = "Freight"       # purchase orders' shipping and other costs (other charge)
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,7 @@ def document_request(planned: PlannedDocument, order: str, request_id: str, *,
     if planned.kind is DocumentKind.PAYMENT:
         _payment(build, add, body, external_key)
     elif planned.kind is DocumentKind.PURCHASE_ORDER:
-        _purchase_order(build, add, body, ref_number, line_tag, external_key)
+        _purchase_order(build, add, body, ref_number, line_tag, external_key, items)
     else:
         _sale(build, add, planned.kind, body, ref_number, line_tag, items, external_key)
     return DesktopRequest(request, ref_number, tuple(build.notes))
@@ -235,19 +237,62 @@ def _payment(build: Builder, add: ET.Element, body: Mapping[str, Any],
 
 
 def _purchase_order(build: Builder, add: ET.Element, body: Mapping[str, Any],
-                    ref_number: str | None, line_tag: str, external_key: str) -> None:
+                    ref_number: str | None, line_tag: str, external_key: str,
+                    items: DesktopItems) -> None:
     build.ref(add, "VendorRef", body.get("VendorRef"), VENDOR_NAME_MAX_CHARS, "Vendor")
     build.text(add, "TxnDate", body.get("TxnDate"), 10, "Order Date")
     build.text(add, "RefNumber", ref_number, REF_NUMBER_MAX_CHARS, "Order Number")
     build.address(add, "VendorAddress", body.get("VendorAddr"), "vendor address")
     build.address(add, "ShipAddress", body.get("ShipAddr"), "shipping address")
+    build.text(add, "ExpectedDate", body.get("DueDate"), 10, "Expected Date")
     build.text(add, "Memo", body.get("PrivateNote") or body.get("Memo"), MEMO_MAX_CHARS, "Memo",
                cut=True)
     build.rate(add, "ExchangeRate", body.get("ExchangeRate"))
     _external(add, external_key)
+    _purchase_lines(build, add, body, line_tag, items)
+
+
+def purchase_order_mod(body: Mapping[str, Any], request_id: str, *,
+                       items: DesktopItems = DesktopItems(), order: str = "") -> ET.Element:
+    """PurchaseOrderMod of a planned change (its body names the Id and, as SyncToken, the
+    EditSequence last read): the head as planned, closed by hand when POStatus is Closed, and
+    its lines replaced by the body's (each sent as a new line, TxnLineID -1: QuickBooks drops
+    the lines a Mod leaves out); a body without lines keeps them as they are."""
+    build = Builder(order)
+    request, mod = add_request("PurchaseOrderMod", request_id)
+    ET.SubElement(mod, "TxnID").text = str(body["Id"])
+    ET.SubElement(mod, "EditSequence").text = str(body.get("SyncToken", ""))
+    build.ref(mod, "VendorRef", body.get("VendorRef"), VENDOR_NAME_MAX_CHARS, "Vendor")
+    build.text(mod, "TxnDate", body.get("TxnDate"), 10, "Order Date")
+    build.address(mod, "VendorAddress", body.get("VendorAddr"), "vendor address")
+    build.address(mod, "ShipAddress", body.get("ShipAddr"), "shipping address")
+    build.text(mod, "ExpectedDate", body.get("DueDate"), 10, "Expected Date")
+    if body.get("POStatus"):
+        ET.SubElement(mod, "IsManuallyClosed").text = (
+            "true" if body["POStatus"] == "Closed" else "false")
+    build.text(mod, "Memo", body.get("PrivateNote") or body.get("Memo"), MEMO_MAX_CHARS, "Memo",
+               cut=True)
+    build.rate(mod, "ExchangeRate", body.get("ExchangeRate"))
+    _purchase_lines(build, mod, body, "PurchaseOrderLineMod", items)
+    return request
+
+
+def _purchase_lines(build: Builder, parent: ET.Element, body: Mapping[str, Any],
+                    line_tag: str, items: DesktopItems) -> None:
+    """Item lines as planned; shipping and other costs (an account line in Online) on the
+    freight item, as Desktop's purchase orders take item lines only."""
     for line in body.get("Line", []):
+        element = ET.SubElement(parent, line_tag)
+        if line_tag.endswith("Mod"):
+            ET.SubElement(element, "TxnLineID").text = NEW_LINE
+        if line.get("DetailType") == "AccountBasedExpenseLineDetail":
+            build.ref(element, "ItemRef", {"name": items.freight}, FULL_NAME_MAX_CHARS,
+                      "Freight item")
+            build.text(element, "Desc", line.get("Description"), MEMO_MAX_CHARS,
+                       "Description", cut=True)
+            build.amount(element, "Amount", line.get("Amount"))
+            continue
         detail = line.get("ItemBasedExpenseLineDetail", {})
-        element = ET.SubElement(add, line_tag)
         build.ref(element, "ItemRef", detail.get("ItemRef"), FULL_NAME_MAX_CHARS, "SKU")
         build.text(element, "Desc", line.get("Description"), MEMO_MAX_CHARS, "Description",
                    cut=True)
@@ -256,10 +301,30 @@ def _purchase_order(build: Builder, add: ET.Element, body: Mapping[str, Any],
         build.amount(element, "Amount", line.get("Amount"))
 
 
+def cost_account(body: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The account a purchase order's other costs are booked on, None when it has none."""
+    for line in body.get("Line", []):
+        detail = line.get("AccountBasedExpenseLineDetail")
+        if detail:
+            return dict(detail.get("AccountRef") or {})
+    return None
+
+
+def other_charge_request(name: str, account: Mapping[str, Any], request_id: str) -> ET.Element:
+    """ItemOtherChargeAdd: the freight item, its purchases booked on `account`."""
+    build = Builder("")
+    request, add = add_request("ItemOtherChargeAdd", request_id)
+    build.text(add, "Name", name, ITEM_NAME_MAX_CHARS, "Freight item")
+    sales = ET.SubElement(add, "SalesOrPurchase")
+    build.text(sales, "Desc", "Shipping and other costs", MEMO_MAX_CHARS, "Description")
+    build.ref(sales, "AccountRef", account, ACCOUNT_NAME_MAX_CHARS, "Cost account")
+    return request
+
+
 def entity_request(entity: str, body: Mapping[str, Any], request_id: str, *, order: str = "",
                    guid_key: str = "") -> DesktopRequest:
-    """CustomerAdd or ItemNonInventoryAdd for a customer or item the plan creates (its
-    Online-shaped body) for `order`; `guid_key` names it for its ExternalGUID."""
+    """CustomerAdd, VendorAdd or ItemNonInventoryAdd for a customer, vendor or item the plan
+    creates (its Online-shaped body) for `order`; `guid_key` names it for its ExternalGUID."""
     build = Builder(order)
     if entity == "Customer":
         request, add = add_request("CustomerAdd", request_id)
@@ -274,6 +339,10 @@ def entity_request(entity: str, body: Mapping[str, Any], request_id: str, *, ord
                    "Phone", cut=True)
         build.text(add, "Email", (body.get("PrimaryEmailAddr") or {}).get("Address"), 1023,
                    "Email")
+    elif entity == "Vendor":
+        request, add = add_request("VendorAdd", request_id)
+        build.text(add, "Name", body.get("DisplayName"), VENDOR_NAME_MAX_CHARS, "Vendor Name")
+        build.text(add, "CompanyName", body.get("CompanyName"), 41, "Company", cut=True)
     else:
         request, add = add_request("ItemNonInventoryAdd", request_id)
         build.text(add, "Name", body.get("Name"), ITEM_NAME_MAX_CHARS, "Product Name")

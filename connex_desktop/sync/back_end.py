@@ -13,13 +13,6 @@ from connex_desktop.quickbooks.client import BatchOperation, BatchOutcome
 
 Record = dict[str, Any]
 
-# Changing a booked document (a store's purchase order changed, or an undo changing it back)
-# needs each kind's Mod request, which the Desktop side does not build yet.
-STORE_PURCHASE_ORDERS_NOT_ON_DESKTOP = (
-    "Syncing the store's own purchase orders into QuickBooks Desktop is not available yet; "
-    "turn off 'Sync purchase orders' for this connection.")
-
-
 class QuickBooksBackEnd(Protocol):
     """One QuickBooks company as the engine sees it: records are QuickBooks Online-shaped
     (Id, DocNumber, TotalAmt, CustomerRef…) whichever QuickBooks holds them."""

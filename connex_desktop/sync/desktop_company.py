@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -20,16 +20,22 @@ from connex_desktop.qbdesktop.requests import (
     REFUND_OF_CREDIT,
     TXN_TYPES,
     DesktopItems,
+    cost_account,
     delete_request,
     host_query,
+    other_charge_request,
+    purchase_order_mod,
     query_request,
 )
 from connex_desktop.qbdesktop.responses import Outcome, RequestResult, parse_response, result_error
 from connex_desktop.qbdesktop.transport import QbXmlProcessor
 from connex_desktop.quickbooks.client import BatchOperation, BatchOutcome
 from connex_desktop.quickbooks.errors import QuickBooksCode, QuickBooksFault
-from connex_desktop.sync.back_end import STORE_PURCHASE_ORDERS_NOT_ON_DESKTOP
 
+# Where a write's body keeps its qbXML message set (recorded in the ledger with the body), or
+# why none could be built: never content to send again as a change.
+MESSAGE = "qbXML"
+UNBUILT = "qbXMLProblem"
 PAGE_RECORDS = 500
 OBJECT_NOT_FOUND = 3120
 US = "US"
@@ -74,6 +80,7 @@ class QuickBooksDesktop:
         self._lock = threading.Lock()
         self._requests = 0
         self._writes = 0
+        self._freight_item_found = False
 
     # ---- the seam ------------------------------------------------------------------------
 
@@ -158,7 +165,34 @@ class QuickBooksDesktop:
         return found[0] if found else None
 
     def update(self, entity: str, body: dict[str, Any], *, request_id: str) -> dict[str, Any]:
-        raise SetupError(STORE_PURCHASE_ORDERS_NOT_ON_DESKTOP)
+        """Undo's change back of a purchase order, from the content a booking kept (not the
+        qbXML it sent, which named an EditSequence long gone) and the EditSequence in
+        `body`'s SyncToken, as just read."""
+        if entity != DocumentKind.PURCHASE_ORDER.value:
+            raise QuickBooksFault(f"QuickBooks Desktop does not change {entity} records from "
+                                  "this app.", kind=ErrorKind.FIX_SETUP)
+        content = {key: value for key, value in body.items() if key not in (MESSAGE, UNBUILT)}
+        with as_faults():
+            self.ensure_freight_item(content)
+            request = purchase_order_mod(content, "1", items=self.items)
+        result = self._one(request, write=True)
+        if result.outcome is Outcome.ERROR or not result.rets:
+            raise desktop_fault(result_error(result, what="The purchase order"),
+                                str(result.status_code))
+        return txn_record(result.rets[0])
+
+    def ensure_freight_item(self, body: Mapping[str, Any]) -> None:
+        """The other-charge item a purchase order's other costs go on, created (on the costs'
+        account) when the company file has no item of its name."""
+        account = cost_account(body)
+        if account is None or self._freight_item_found:
+            return
+        name = self.items.freight
+        if not self.query("Item", full_names=(name,)):
+            result = self._one(other_charge_request(name, account, "1"), write=True)
+            if result.outcome is Outcome.ERROR:
+                raise desktop_fault(result_error(result, what=f'The item "{name}"'))
+        self._freight_item_found = True
 
     def batch(self, operations: Sequence[BatchOperation], *,
               request_id: str) -> list[BatchOutcome]:

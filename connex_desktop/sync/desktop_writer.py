@@ -28,6 +28,7 @@ from connex_desktop.qbdesktop.records import list_record, txn_record
 from connex_desktop.qbdesktop.requests import (
     document_request,
     entity_request,
+    purchase_order_mod,
     reactivate_request,
     refund_requests,
 )
@@ -39,16 +40,19 @@ from connex_desktop.qbdesktop.responses import (
 )
 from connex_desktop.quickbooks.client import BatchOperation
 from connex_desktop.quickbooks.errors import QuickBooksCode, QuickBooksFault
-from connex_desktop.sync.desktop_company import QuickBooksDesktop, desktop_fault
+from connex_desktop.sync.desktop_company import (
+    MESSAGE,
+    UNBUILT,
+    QuickBooksDesktop,
+    as_faults,
+    desktop_fault,
+)
 
-# Where a write's body keeps its qbXML message set (recorded in the ledger with the body), or
-# why none could be built.
-MESSAGE = "qbXML"
-UNBUILT = "qbXMLProblem"
 NAME_IN_USE = 3100
 INVALID_REFERENCE = 3140
 # The lists the engine creates records in, and the request that changes one of them.
-MOD_REQUESTS = {"Customer": "CustomerMod", "Item": "ItemNonInventoryMod"}
+MOD_REQUESTS = {"Customer": "CustomerMod", "Vendor": "VendorMod",
+                "Item": "ItemNonInventoryMod"}
 
 
 class DesktopWriter:
@@ -113,6 +117,8 @@ class DesktopWriter:
         if write.entity in MOD_REQUESTS:
             return [entity_request(write.entity, body, request_id).element]
         kind = DocumentKind(write.entity)
+        if write.is_update and kind is DocumentKind.PURCHASE_ORDER:
+            return [purchase_order_mod(body, request_id, items=self.company.items)]
         planned = PlannedDocument(request_id, kind, body, ZERO, body.get("DocNumber"))
         build = refund_requests if kind is DocumentKind.REFUND_RECEIPT else document_request
         built = build(planned, "", request_id, items=self.company.items, external_key=request_id)
@@ -124,6 +130,12 @@ class DesktopWriter:
         if not isinstance(document, str):
             message, field = write.body.get(UNBUILT) or ["it could not be written as qbXML.", ""]
             return Refused(write, desktop_fault(OrderDataError(message, field=field)))
+        if write.entity == DocumentKind.PURCHASE_ORDER.value:
+            try:
+                with as_faults():
+                    self.company.ensure_freight_item(write.body)
+            except QuickBooksFault as refused:    # nothing of the purchase order was sent
+                return Refused(write, refused)
         try:
             answer = parse_response(self.company.send(document, write=True))
         except QuickBooksFault as unanswered:
@@ -141,8 +153,9 @@ class DesktopWriter:
                       answer.results[0])
         ret = answer.results[0].rets[0] if answer.results[0].rets else None
         if result.outcome is not Outcome.ERROR and ret is not None:
-            return Stored(write, list_record(ret) if write.entity in MOD_REQUESTS
-                          else txn_record(ret))
+            if write.entity in MOD_REQUESTS:
+                return Stored(write, list_record(ret))
+            return Stored(write, self._closed_as_planned(write, txn_record(ret)))
         if result is not answer.results[0] and ret is not None:
             # A refund's credit memo was booked but not the refund of it: the credit memo
             # alone would leave the customer a credit the store never gave.
@@ -153,3 +166,18 @@ class DesktopWriter:
         if result.status_code == INVALID_REFERENCE:
             return StaleReference(write, fault)
         return Refused(write, fault)
+
+    def _closed_as_planned(self, write: Write, record: dict[str, Any]) -> dict[str, Any]:
+        """PurchaseOrderAdd cannot close a purchase order (the schema has no IsManuallyClosed
+        there): one received or cancelled before it was booked is closed by a Mod right after,
+        naming the EditSequence just answered. Booked it is either way; the record says if
+        it is still open."""
+        if (write.entity != DocumentKind.PURCHASE_ORDER.value or write.is_update
+                or write.body.get("POStatus") != "Closed" or record.get("POStatus") == "Closed"):
+            return record
+        try:
+            return self.company.update(write.entity, {"Id": record["Id"], "POStatus": "Closed",
+                                                      "SyncToken": record["SyncToken"]},
+                                       request_id=write.request_id)
+        except QuickBooksFault:
+            return record

@@ -50,7 +50,7 @@ from connex_desktop.storage.repositories import (
     RunRepository,
 )
 from connex_desktop.storage.sync_locks import SyncLocks
-from connex_desktop.sync.back_end import STORE_PURCHASE_ORDERS_NOT_ON_DESKTOP, QuickBooksBackEnd
+from connex_desktop.sync.back_end import QuickBooksBackEnd
 from connex_desktop.sync.company_setup import company_problem
 from connex_desktop.sync.purchase_orders import CURSOR_NAME as PURCHASE_ORDERS_CURSOR
 from connex_desktop.sync.purchase_orders import PurchaseOrderSync
@@ -165,9 +165,6 @@ class Engine:
         unavailable = purchase_orders_unavailable(source_kind)
         if any(mode.books_purchase_orders for mode in connection.modes) and unavailable:
             return f"{unavailable} Choose a mode without purchase orders for this connection."
-        if (connection.sync_purchase_orders
-                and connection.quickbooks.product is QuickBooksProduct.DESKTOP):
-            return STORE_PURCHASE_ORDERS_NOT_ON_DESKTOP
         unavailable = purchase_order_sync_unavailable(source_kind)
         if connection.sync_purchase_orders and unavailable:
             return f"{unavailable} Turn off 'Sync purchase orders' for this connection."

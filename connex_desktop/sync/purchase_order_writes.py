@@ -204,6 +204,9 @@ class PurchaseOrderWrites:
                    document: Mapping[str, Any]) -> Confirmation:
         assert booking.plan is not None
         confirmed = confirmation(write.request_id, document, booking.plan.total)
+        if document.get("POStatus", "Closed") == "Open" and write.body.get("POStatus") == "Closed":
+            booking.notes.append("It was booked but QuickBooks did not close it; close it "
+                                 "there by hand.")
         booking.booked.append(BookedDocument(booking.purchase.number, KIND, confirmed.qb_id,
                                              confirmed.doc_number, confirmed.total))
         return confirmed

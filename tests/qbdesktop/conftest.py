@@ -7,9 +7,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
+from connex_desktop.app import App, build_app
 from connex_desktop.core.connection import Connection
 from connex_desktop.core.model import Order
 from connex_desktop.core.modes import TransactionMode
@@ -121,6 +123,21 @@ def resolve(value: object, ids: dict[Pending, str]) -> object:
     def fill(hole: Pending) -> object:
         return ids[hole] if isinstance(hole, PlannedDocumentId) else {"value": ids[hole]}
     return thawed(value, fill)
+
+
+@pytest.fixture
+def quickbooks() -> FakeQuickBooks:
+    """The seeded company file, every request checked against Intuit's schema."""
+    return FakeQuickBooks(seeded_company(), validator=schema_errors)
+
+
+@pytest.fixture
+def app(tmp_path: Path, quickbooks: FakeQuickBooks) -> Iterator[App]:
+    """The app, its QuickBooks Desktop connections reaching `quickbooks`."""
+    built = build_app(str(tmp_path / "data"), secrets=MemorySecretStore())
+    built.desktop_processor_for = lambda connection: quickbooks
+    yield built
+    built.close()
 
 
 @pytest.fixture

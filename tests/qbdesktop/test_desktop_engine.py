@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from connex_desktop.app import App, build_app
+from connex_desktop.app import App
 from connex_desktop.connections import WEB_CONNECTOR_PASSWORD, web_connector_user
 from connex_desktop.core.connection import Connection, QuickBooksCompany, QuickBooksProduct
 from connex_desktop.core.errors import RetryLaterError
@@ -23,9 +23,6 @@ from connex_desktop.qbdesktop.fake.connector import RunningWebConnector, Scripte
 from connex_desktop.qbdesktop.fake.processor import FakeQuickBooks
 from connex_desktop.qbdesktop.fake.records import StatusError, Txn
 from connex_desktop.qbdesktop.soap import WebConnectorServer
-from connex_desktop.storage.keyring_secrets import MemorySecretStore
-from tests.qbdesktop.conftest import seeded_company
-from tests.qbdesktop.schema import schema_errors
 from tests.sync.conftest import row, write_orders
 
 D = Decimal
@@ -43,19 +40,6 @@ TOTALS = {"1001": D("349.60"), "1002": D("45.00")}
 # The purchase orders of ORDERS, one per vendor, at the items' purchase costs.
 PURCHASE_ORDERS = [("Cascade", D("150.00")), ("Pacific", D("7.00"))]
 PASSWORD = "typed into the Web Connector"
-
-
-@pytest.fixture
-def quickbooks() -> FakeQuickBooks:
-    return FakeQuickBooks(seeded_company(), validator=schema_errors)
-
-
-@pytest.fixture
-def app(tmp_path: Path, quickbooks: FakeQuickBooks) -> Iterator[App]:
-    built = build_app(str(tmp_path / "data"), secrets=MemorySecretStore())
-    built.desktop_processor_for = lambda connection: quickbooks
-    yield built
-    built.close()
 
 
 def desktop_connection(app: App, orders: Path, mode: TransactionMode,
@@ -387,15 +371,3 @@ def test_quickbooks_pro_has_no_sales_orders_and_says_so(app, quickbooks, tmp_pat
     invoices = app.connections.update(dataclasses.replace(shop, mode=TransactionMode.INVOICES))
     sync(app, invoices)
     assert {number: txn.total for number, txn in txns(quickbooks, "Invoice").items()} == TOTALS
-
-
-def test_store_purchase_orders_into_desktop_are_refused_plainly_and_nothing_is_booked(
-        app, quickbooks, tmp_path):
-    """Changing a booked purchase order needs Desktop's Mod requests, not built yet: the run
-    says so rather than booking a changed purchase order a second time."""
-    shop = desktop_connection(app, write_orders(tmp_path / "orders.csv", ORDERS),
-                              TransactionMode.INVOICES, sync_purchase_orders=True)
-    refused = app.engine().run(shop)
-    assert refused.status is RunStatus.FAILED
-    assert "purchase orders into QuickBooks Desktop is not available yet" in refused.message
-    assert quickbooks.company.txns == {}

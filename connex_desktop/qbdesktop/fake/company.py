@@ -145,6 +145,13 @@ class FakeCompanyFile:
                                company=add.findtext("CompanyName", ""))
         return record.ret()
 
+    def vendor_add(self, add: ET.Element) -> ET.Element:
+        return self.add_name("Vendor", add.findtext("Name", ""),
+                             company=add.findtext("CompanyName", "")).ret()
+
+    def item_other_charge_add(self, add: ET.Element) -> ET.Element:
+        return self.add_item(add.findtext("Name", ""), kind="ItemOtherCharge").ret()
+
     def item_non_inventory_add(self, add: ET.Element) -> ET.Element:
         price = add.findtext("SalesOrPurchase/Price") or "0"
         item = self.add_item(add.findtext("Name", ""),

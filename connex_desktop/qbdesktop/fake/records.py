@@ -116,13 +116,16 @@ class Txn:
     total: Decimal = ZERO
     balance: Decimal = ZERO             # invoices: what is still owed; credit memos: credit left
     fully_invoiced: bool = False        # sales orders: closed by the invoices linking them
+    manually_closed: bool = False       # purchase orders closed by hand (IsManuallyClosed)
+    edit_sequence: int = 1              # changed by each Mod; a Mod must name the current one
+    expected_date: str = ""             # purchase orders: when the goods are expected
     applied: dict[str, Decimal] = field(default_factory=dict)   # payments, refunds: what → amount
     linked: dict[str, str] = field(default_factory=dict)    # TxnID → TxnType, either way
 
     def ret(self, *, with_lines: bool = True) -> ET.Element:
         ret = ET.Element(f"{self.kind}Ret")
         _text(ret, "TxnID", self.txn_id)
-        _text(ret, "EditSequence", "1")
+        _text(ret, "EditSequence", str(self.edit_sequence))
         _text(ret, "TxnNumber", str(self.number))
         _ref(ret, "VendorRef" if self.kind == "PurchaseOrder" else "CustomerRef", self.entity)
         _text(ret, "TxnDate", self.txn_date)
@@ -135,6 +138,9 @@ class Txn:
             _text(ret, "CreditRemaining", amount_text(self.balance))
         if self.kind == "SalesOrder":
             _text(ret, "IsFullyInvoiced", _bool(self.fully_invoiced))
+        if self.kind == "PurchaseOrder":
+            _text(ret, "ExpectedDate", self.expected_date)
+            _text(ret, "IsManuallyClosed", _bool(self.manually_closed))
         _text(ret, "Memo", self.memo)
         _text(ret, "ExternalGUID", self.external_guid)
         for txn_id, txn_type in self.linked.items():

@@ -12,6 +12,7 @@ from connex_desktop.qbdesktop.fake.records import Line, NameRecord, StatusError,
 
 LINKED_TXN_CLOSED = 570
 PAY_MORE_THAN_DUE = 3210
+EDIT_SEQUENCE_STALE = 3200
 SALES_KINDS = ("SalesOrder", "Invoice", "SalesReceipt")
 TXN_KINDS = (*SALES_KINDS, "ReceivePayment", "PurchaseOrder", "CreditMemo",
              "ARRefundCreditCard")
@@ -57,9 +58,44 @@ def sale_add(company: FakeCompanyFile, kind: str,
 def purchase_order_add(company: FakeCompanyFile, add: ET.Element) -> ET.Element:
     vendor = company.name_ref(add.find("VendorRef"), "Vendor", "PurchaseOrder")
     txn = _new_txn(company, "PurchaseOrder", vendor, add)
+    txn.expected_date = add.findtext("ExpectedDate", "")
     txn.lines = _lines(company, add.findall("PurchaseOrderLineAdd"), "PurchaseOrder")
     txn.total = sum((line.amount for line in txn.lines), ZERO)
     company.txns[txn.txn_id] = txn
+    return txn.ret()
+
+
+def purchase_order_mod(company: FakeCompanyFile, mod: ET.Element) -> ET.Element:
+    """PurchaseOrderMod: refused for an EditSequence not the current one (3200); its head as
+    sent; with line Mods, the lines it names kept (changed as sent) or added (TxnLineID -1)
+    and the others dropped; IsManuallyClosed kept as POStatus."""
+    txn = company.txn(mod.findtext("TxnID", ""), "PurchaseOrder")
+    if mod.findtext("EditSequence") != str(txn.edit_sequence):
+        raise StatusError(EDIT_SEQUENCE_STALE, "The provided edit sequence "
+                          f'"{mod.findtext("EditSequence")}" is out-of-date.')
+    if mod.find("VendorRef") is not None:
+        txn.entity = company.name_ref(mod.find("VendorRef"), "Vendor", "PurchaseOrder")
+    txn.txn_date = mod.findtext("TxnDate") or txn.txn_date
+    txn.memo = mod.findtext("Memo", txn.memo)
+    txn.expected_date = mod.findtext("ExpectedDate", txn.expected_date)
+    if mod.findtext("IsManuallyClosed") is not None:
+        txn.manually_closed = mod.findtext("IsManuallyClosed") == "true"
+    line_mods = mod.findall("PurchaseOrderLineMod")
+    if line_mods:
+        kept = {line.line_id: line for line in txn.lines}
+        lines = []
+        for element in line_mods:
+            line_id = element.findtext("TxnLineID", "")
+            if line_id == "-1":
+                lines += _lines(company, [element], "PurchaseOrder")
+            elif line_id in kept:
+                lines.append(kept[line_id])
+            else:
+                raise StatusError(3120, f'Object "{line_id}" specified in the request cannot '
+                                        "be found.")
+        txn.lines = lines
+        txn.total = sum((line.amount for line in txn.lines), ZERO)
+    txn.edit_sequence += 1
     return txn.ret()
 
 

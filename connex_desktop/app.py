@@ -123,7 +123,6 @@ def demo_company_file(kind: str, multicurrency: bool) -> str:
 class _Demo:
     server: SandboxProcess
     sign_in: DemoSignIn
-    connection_ids: set[int] = field(default_factory=set)   # the demo connections started
     secrets: SecretStore | None = None   # the keyring, or memory where there is none
 
 
@@ -151,7 +150,8 @@ class App:
         default=None, init=False, repr=False)
     desktop_processor_for: Callable[[Connection], QbXmlProcessor] | None = field(
         default=None, init=False, repr=False)
-    # Connections whose QuickBooks secrets live in memory only (the Desktop demo's).
+    # Connections whose QuickBooks secrets live in memory only (the demos' without a keyring,
+    # the Desktop demo's always).
     memory_secrets: dict[int, SecretStore] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -182,9 +182,6 @@ class App:
     def secrets_for(self, connection: Connection) -> SecretStore:
         """Where a connection's QuickBooks secrets are: the keyring; the demo's, in memory when
         there is no keyring."""
-        demo = self._demo
-        if demo is not None and demo.secrets is not None and connection.id in demo.connection_ids:
-            return demo.secrets
         return self.memory_secrets.get(connection.id or -1, self.secrets)
 
     def quickbooks_client(self, connection: Connection, *,
@@ -326,9 +323,10 @@ class App:
                 existing, mode=mode or existing.mode,
                 source_settings={**existing.source_settings, **settings}))
         assert connection.id is not None
-        demo.connection_ids.add(connection.id)
         if demo.secrets is None:
             demo.secrets = self._demo_secrets(connection.id)
+        if demo.secrets is not self.secrets:   # no keyring: the demos' tokens stay in memory
+            self.memory_secrets[connection.id] = demo.secrets
         return demo.sign_in.connected(self.connection_service(), connection, demo.secrets)
 
     def _demo_secrets(self, connection_id: int) -> SecretStore:

@@ -42,7 +42,13 @@ from connex_desktop.sources.amounts import (
     unit_price,
 )
 from connex_desktop.sources.base import FailedOrder, FieldKind, OrderQuery, SettingField
-from connex_desktop.sources.http import PagedStoreSource, RepeatGuard, StoreHttp, require_https
+from connex_desktop.sources.http import (
+    PagedStoreSource,
+    RepeatGuard,
+    StoreHttp,
+    chunks,
+    require_https,
+)
 
 STORE = "Erply"
 PAGE_SIZE = 100  # recordsOnPage: at most 100
@@ -144,7 +150,7 @@ class ErplySource(PagedStoreSource):
                 seen.add(str(raw.get("id")))
                 yield _read_purchase(raw)
             again = [doc_id for doc_id in dict.fromkeys(ids) if doc_id not in seen]
-            for chunk in _chunks(again):
+            for chunk in chunks(again, PAGE_SIZE):
                 for raw in api.pages("getPurchaseDocuments", {
                         "ids": ",".join(chunk), "getRowsForAllInvoices": 1}):
                     if raw.get("type") == PURCHASE_ORDER_TYPE:
@@ -384,7 +390,7 @@ class _Reader:
 
     def _by_ids(self, ids: list[str]) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids, PAGE_SIZE):
             found.extend(self.api.pages("getSalesDocuments", {
                 "ids": ",".join(chunk), "getRowsForAllInvoices": 1}))
         return [raw for raw in found if raw.get("type") in SALE_TYPES]
@@ -399,7 +405,7 @@ class _Reader:
         clients = sorted({str(raw.get("clientID") or 0) for raw in targets})
         if targets:
             since = min(str(raw.get("date") or "") for raw in targets)
-            for chunk in _chunks(clients):
+            for chunk in chunks(clients, PAGE_SIZE):
                 for credit in self.api.pages("getSalesDocuments", {
                         "type": CREDIT_TYPE, "clientIDs": ",".join(chunk), "dateFrom": since,
                         "confirmed": 1, "getRowsForAllInvoices": 1}):
@@ -417,7 +423,7 @@ class _Reader:
 
     def _payments(self, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
         by_document: dict[str, list[dict[str, Any]]] = {}
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids, PAGE_SIZE):
             for payment in self.api.pages("getPayments", {"documentIDs": ",".join(chunk)}):
                 by_document.setdefault(str(payment.get("documentID")), []).append(payment)
         return by_document
@@ -425,7 +431,7 @@ class _Reader:
     def _load_customers(self, sales: Iterable[Mapping[str, Any]]) -> None:
         """The sales' customers not read yet in this run, a hundred to a call."""
         wanted = sorted({_customer_id(raw) for raw in sales} - {""} - set(self.customers))
-        for chunk in _chunks(wanted):
+        for chunk in chunks(wanted, PAGE_SIZE):
             for customer in self.api.pages("getCustomers", {"customerIDs": ",".join(chunk)}):
                 self.customers[str(customer.get("customerID") or customer.get("id"))] = customer
 
@@ -623,11 +629,6 @@ def _int(value: object) -> int | None:
         return int(str(value))
     except ValueError:
         return None
-
-
-def _chunks(ids: list[str], size: int = PAGE_SIZE) -> Iterator[list[str]]:
-    for start in range(0, len(ids), size):
-        yield ids[start:start + size]
 
 
 # -- purchase orders ----------------------------------------------------------------------------

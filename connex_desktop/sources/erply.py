@@ -32,6 +32,7 @@ from connex_desktop.core.purchase_order import (
     PurchaseOrder,
     PurchaseOrderLine,
     PurchaseOrderState,
+    lines_subtotal,
     revision_of,
 )
 from connex_desktop.sources.amounts import (
@@ -653,7 +654,7 @@ def _purchase_order(raw: Mapping[str, Any], number: str) -> PurchaseOrder:
         raise OrderDataError("it names no supplier.", order=number, field="supplierName")
     lines = _purchase_lines(raw, number)
     tax, rounding = amount_of(raw, "vatTotal", number), amount_of(raw, "rounding", number)
-    _check_purchase_totals(raw, number, sum((line.amount for line in lines), ZERO), tax,
+    _check_purchase_totals(raw, number, lines_subtotal(lines), tax,
                            rounding)
     expected = _optional_day({"date": raw.get("shipDate")})
     reference, notes = (str(raw.get(k) or "").strip() for k in ("referenceNumber", "notes"))

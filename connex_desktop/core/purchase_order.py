@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -50,6 +50,11 @@ class PurchaseOrderLine:
         return money(self.quantity * self.unit_cost)
 
 
+def lines_subtotal(lines: Iterable[PurchaseOrderLine]) -> Decimal:
+    """What the lines cost together, without tax (a reader checks or sets a total by it)."""
+    return sum((line.amount for line in lines), ZERO)
+
+
 @dataclass(frozen=True)
 class PurchaseOrder:
     """A purchase order from a source, in the source's currency, money as Decimal.
@@ -79,7 +84,7 @@ class PurchaseOrder:
 
     @property
     def subtotal(self) -> Decimal:
-        return sum((line.amount for line in self.lines), ZERO)
+        return lines_subtotal(self.lines)
 
     @property
     def computed_total(self) -> Decimal:

@@ -129,17 +129,18 @@ class SandboxProcess:
 
     def inject(self, fault: str, count: int = 1) -> None:
         """SandboxServer.inject in the child: `fault` on its next `count` matching requests."""
-        reply = requests.post(self.base_url + FAULT_PATH, json={"fault": fault, "count": count},
-                              timeout=GRANT_TIMEOUT_S)
-        reply.raise_for_status()
+        self._post(FAULT_PATH, {"fault": fault, "count": count})
 
     def new_grant(self) -> dict[str, Any]:
         """Tokens for another connection, as SandboxServer.new_grant gives them."""
-        reply = requests.post(self.base_url + GRANT_PATH, timeout=GRANT_TIMEOUT_S)
-        reply.raise_for_status()
-        grant: dict[str, Any] = reply.json()
+        grant: dict[str, Any] = self._post(GRANT_PATH).json()
         return grant
 
+    def _post(self, path: str, body: dict[str, Any] | None = None) -> requests.Response:
+        """A POST to the child's own control `path`; its refusal raises."""
+        reply = requests.post(self.base_url + path, json=body, timeout=GRANT_TIMEOUT_S)
+        reply.raise_for_status()
+        return reply
 
 def _first_line(stream: IO[str] | None) -> str:
     return stream.readline() if stream is not None else ""

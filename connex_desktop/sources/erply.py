@@ -32,6 +32,7 @@ from connex_desktop.core.purchase_order import (
     PurchaseOrder,
     PurchaseOrderLine,
     PurchaseOrderState,
+    lines_subtotal,
     revision_of,
 )
 from connex_desktop.sources.amounts import (
@@ -42,7 +43,13 @@ from connex_desktop.sources.amounts import (
     unit_price,
 )
 from connex_desktop.sources.base import FailedOrder, FieldKind, OrderQuery, SettingField
-from connex_desktop.sources.http import PagedStoreSource, RepeatGuard, StoreHttp, require_https
+from connex_desktop.sources.http import (
+    PagedStoreSource,
+    RepeatGuard,
+    StoreHttp,
+    chunks,
+    require_https,
+)
 
 STORE = "Erply"
 PAGE_SIZE = 100  # recordsOnPage: at most 100
@@ -144,7 +151,7 @@ class ErplySource(PagedStoreSource):
                 seen.add(str(raw.get("id")))
                 yield _read_purchase(raw)
             again = [doc_id for doc_id in dict.fromkeys(ids) if doc_id not in seen]
-            for chunk in _chunks(again):
+            for chunk in chunks(again, PAGE_SIZE):
                 for raw in api.pages("getPurchaseDocuments", {
                         "ids": ",".join(chunk), "getRowsForAllInvoices": 1}):
                     if raw.get("type") == PURCHASE_ORDER_TYPE:
@@ -384,7 +391,7 @@ class _Reader:
 
     def _by_ids(self, ids: list[str]) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids, PAGE_SIZE):
             found.extend(self.api.pages("getSalesDocuments", {
                 "ids": ",".join(chunk), "getRowsForAllInvoices": 1}))
         return [raw for raw in found if raw.get("type") in SALE_TYPES]
@@ -399,7 +406,7 @@ class _Reader:
         clients = sorted({str(raw.get("clientID") or 0) for raw in targets})
         if targets:
             since = min(str(raw.get("date") or "") for raw in targets)
-            for chunk in _chunks(clients):
+            for chunk in chunks(clients, PAGE_SIZE):
                 for credit in self.api.pages("getSalesDocuments", {
                         "type": CREDIT_TYPE, "clientIDs": ",".join(chunk), "dateFrom": since,
                         "confirmed": 1, "getRowsForAllInvoices": 1}):
@@ -417,7 +424,7 @@ class _Reader:
 
     def _payments(self, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
         by_document: dict[str, list[dict[str, Any]]] = {}
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids, PAGE_SIZE):
             for payment in self.api.pages("getPayments", {"documentIDs": ",".join(chunk)}):
                 by_document.setdefault(str(payment.get("documentID")), []).append(payment)
         return by_document
@@ -425,7 +432,7 @@ class _Reader:
     def _load_customers(self, sales: Iterable[Mapping[str, Any]]) -> None:
         """The sales' customers not read yet in this run, a hundred to a call."""
         wanted = sorted({_customer_id(raw) for raw in sales} - {""} - set(self.customers))
-        for chunk in _chunks(wanted):
+        for chunk in chunks(wanted, PAGE_SIZE):
             for customer in self.api.pages("getCustomers", {"customerIDs": ",".join(chunk)}):
                 self.customers[str(customer.get("customerID") or customer.get("id"))] = customer
 
@@ -625,11 +632,6 @@ def _int(value: object) -> int | None:
         return None
 
 
-def _chunks(ids: list[str], size: int = PAGE_SIZE) -> Iterator[list[str]]:
-    for start in range(0, len(ids), size):
-        yield ids[start:start + size]
-
-
 # -- purchase orders ----------------------------------------------------------------------------
 
 def _read_purchase(raw: Mapping[str, Any]) -> PurchaseOrder | FailedOrder:
@@ -652,7 +654,7 @@ def _purchase_order(raw: Mapping[str, Any], number: str) -> PurchaseOrder:
         raise OrderDataError("it names no supplier.", order=number, field="supplierName")
     lines = _purchase_lines(raw, number)
     tax, rounding = amount_of(raw, "vatTotal", number), amount_of(raw, "rounding", number)
-    _check_purchase_totals(raw, number, sum((line.amount for line in lines), ZERO), tax,
+    _check_purchase_totals(raw, number, lines_subtotal(lines), tax,
                            rounding)
     expected = _optional_day({"date": raw.get("shipDate")})
     reference, notes = (str(raw.get(k) or "").strip() for k in ("referenceNumber", "notes"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import weakref
-from collections.abc import Callable, Collection, Hashable, Iterable, Mapping
+from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -355,3 +355,9 @@ def address_key(url: str) -> str:
     parts = urlsplit(url.strip().lower())
     host = parts.netloc.rpartition("@")[2].removesuffix(":443").removesuffix(":80")
     return f"https://{host}{parts.path.rstrip('/')}"
+
+
+def chunks(ids: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    """`ids` in runs of at most `size`, for APIs that take a bounded list of ids per request."""
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]

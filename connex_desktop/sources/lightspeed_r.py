@@ -28,6 +28,7 @@ from connex_desktop.sources.http import (
     RepeatGuard,
     StoreHttp,
     address_key,
+    chunks,
     override_address,
 )
 from connex_desktop.sources.lightspeed_r_records import purchase_order as read_purchase_order
@@ -131,7 +132,8 @@ class LightspeedRSource(PagedStoreSource):
                 walks.append(api.walk("Order", {**relations, **_since(since),
                                                 "sort": "timeStamp"}))
             walks += [api.walk("Order", {**relations, "orderID": _in(chunk)})
-                      for chunk in _chunks([i for i in dict.fromkeys(ids) if i.isdigit()])]
+                      for chunk in chunks([i for i in dict.fromkeys(ids) if i.isdigit()],
+                                          IDS_PER_FILTER)]
             for walk in walks:
                 for raw in walk:
                     number = str(raw.get("orderID") or "?")
@@ -340,7 +342,7 @@ class _Sales:
 
     def _sales(self, ids: Sequence[str]) -> dict[str, Mapping[str, Any]]:
         found: dict[str, Mapping[str, Any]] = {}
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids, IDS_PER_FILTER):
             for raw in self.api.walk("Sale", {**self.relations, "archived": "true",
                                               "saleID": _in(chunk)}):
                 found[str(raw.get("saleID"))] = raw
@@ -349,7 +351,7 @@ class _Sales:
     def _line_sales(self, field: str, ids: Sequence[str]) -> dict[str, str]:
         """saleLineID → saleID of the sale lines whose `field` is one of `ids`."""
         owners: dict[str, str] = {}
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids, IDS_PER_FILTER):
             for line in self.api.walk("SaleLine", {field: _in(chunk)}):
                 owners[str(line.get("saleLineID"))] = str(line.get("saleID"))
         return owners
@@ -379,7 +381,7 @@ class _Sales:
         line_sale = {str(line.get("saleLineID")): str(raw.get("saleID"))
                      for raw in sales for line in sale_lines(raw)}
         parent_of: dict[str, str] = {}   # refund sale → the sale it returns
-        for chunk in _chunks(sorted(line_sale)):
+        for chunk in chunks(sorted(line_sale), IDS_PER_FILTER):
             for line in self.api.walk("SaleLine", {"parentSaleLineID": _in(chunk)}):
                 parent_of[str(line.get("saleID"))] = line_sale.get(
                     str(line.get("parentSaleLineID")), "")
@@ -422,9 +424,4 @@ def _utc_text(moment: datetime) -> str:
 
 def _in(ids: Sequence[str]) -> str:
     return f"IN,[{','.join(ids)}]"
-
-
-def _chunks(ids: Sequence[str]) -> Iterator[Sequence[str]]:
-    for start in range(0, len(ids), IDS_PER_FILTER):
-        yield ids[start:start + IDS_PER_FILTER]
 

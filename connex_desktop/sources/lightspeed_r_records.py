@@ -21,6 +21,7 @@ from connex_desktop.core.purchase_order import (
     PurchaseOrder,
     PurchaseOrderLine,
     PurchaseOrderState,
+    lines_subtotal,
     revision_of,
 )
 from connex_desktop.sources.amounts import (
@@ -232,7 +233,7 @@ def _purchase_order(raw: Mapping[str, Any], number: str, zone: tzinfo) -> Purcha
     discount = amount_of(raw, "totalDiscount", number)
     other = amount_of(raw, "shipCost", number) + amount_of(raw, "otherCost", number) - discount
     expected = local_day(raw.get("arrivalDate"), zone)
-    subtotal = sum((line.amount for line in lines), ZERO)
+    subtotal = lines_subtotal(lines)
     reference = str(raw.get("refNum") or "")
     memo = f"Lightspeed purchase order {number}" + (f", reference {reference}" if reference
                                                    else "")

@@ -12,6 +12,7 @@ from connex_desktop.core.purchase_order import (
     PurchaseOrder,
     PurchaseOrderLine,
     PurchaseOrderState,
+    lines_subtotal,
     revision_of,
 )
 from connex_desktop.sources.amounts import price_of, quantity_of
@@ -87,7 +88,7 @@ def _purchase_order(raw: Mapping[str, Any], number: str, products: Sequence[Mapp
     return PurchaseOrder(
         source="lightspeed_x", source_id=str(raw.get("id") or number), number=number,
         vendor=vendor, order_date=day, state=state, status=status, currency="",
-        lines=tuple(lines), total=sum((line.amount for line in lines), ZERO),
+        lines=tuple(lines), total=lines_subtotal(lines),
         expected_date=expected,
         memo=f"Lightspeed stock order {number}" + (f": {note}" if note else ""),
         updated_at=utc_instant(raw.get("updated_at")),

@@ -23,6 +23,7 @@ from connex_desktop.core.purchase_order import (
     PurchaseOrder,
     PurchaseOrderLine,
     PurchaseOrderState,
+    lines_subtotal,
     revision_of,
 )
 from connex_desktop.sources.amounts import (
@@ -537,7 +538,7 @@ def _purchase_order(body: Mapping[str, Any], header: Mapping[str, Any], number: 
         raise OrderDataError(f"DateOfPurchase is {header.get('DateOfPurchase')!r}, not a date.",
                              order=number, field="DateOfPurchase")
     expected = local_day(header.get("QuotedDeliveryDate"), zone)
-    subtotal = sum((line.amount for line in lines), ZERO)
+    subtotal = lines_subtotal(lines)
     reference = str(header.get("SupplierReferenceNumber") or "")
     return PurchaseOrder(
         source="linnworks", source_id=str(header.get("pkPurchaseID") or number), number=number,

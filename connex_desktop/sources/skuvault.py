@@ -19,6 +19,7 @@ from connex_desktop.core.purchase_order import (
     PurchaseOrder,
     PurchaseOrderLine,
     PurchaseOrderState,
+    lines_subtotal,
     revision_of,
 )
 from connex_desktop.sources.amounts import amount_of, quantity_of, unit_price
@@ -404,7 +405,7 @@ def _purchase_order(raw: Mapping[str, Any], number: str, currency: str,
         # getPOs finds purchase orders by number only: the number is the id asked for again.
         source="skuvault", source_id=number, number=number,
         vendor=vendor, order_date=ordered, state=state, status=status, currency=currency,
-        lines=tuple(lines), total=sum((line.amount for line in lines), ZERO),
+        lines=tuple(lines), total=lines_subtotal(lines),
         expected_date=expected,
         ship_to=Address(line1=str(raw.get("ShipToAddress") or raw.get("ShipToWarehouse")
                                   or "")),

@@ -305,19 +305,19 @@ class _RunUndo:
                     linked.setdefault(kind, set()).add(qb_id)
         booked = {kind: self.ledger.booked_by_qb_id(self.realm, kind, ids)
                   for kind, ids in linked.items()}
+        later = self.changes.later_bookings(row for row, _ in present)
         kept: dict[str, tuple[LedgerRow, str]] = {}
         for row, document in present:
             if row.order_id in kept:
                 continue
-            problem = self._problem(row, document, ours, booked)
+            problem = self._problem(row, document, ours, booked, later.get(row.id))
             if problem:
                 kept[row.order_id] = (row, problem)
         return kept
 
     def _problem(self, row: LedgerRow, document: Mapping[str, Any],
-                 ours: set[tuple[str, str]], booked: Mapping[str, Mapping[str, LedgerRow]]
-                 ) -> str:
-        later = self.changes.later_booking(row)
+                 ours: set[tuple[str, str]], booked: Mapping[str, Mapping[str, LedgerRow]],
+                 later: LedgerRow | None) -> str:
         if later is not None:
             return (f"a later sync (run #{later.run_id}) changed it again; undo run "
                     f"#{later.run_id} first.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from connex_desktop.core.errors import STOPPING_KINDS, ErrorKind
@@ -37,14 +37,25 @@ class ChangeReverter:
         self.report = report
         self.stopped = stopped
 
-    def later_booking(self, row: LedgerRow) -> LedgerRow | None:
-        """A change of the same document that a later run booked and no undo took back."""
-        rows = self.ledger.for_orders(row.realm_id, row.store_key, [row.order_id])
-        later = [other for other in rows.get(row.order_id, {}).values()
-                 if other.id > row.id and other.state == LedgerState.CONFIRMED
-                 and other.run_id != row.run_id and other.qb_id == row.qb_id
-                 and is_change(other)]
-        return min(later, key=lambda other: other.id) if later else None
+    def later_bookings(self, rows: Iterable[LedgerRow]) -> dict[int, LedgerRow]:
+        """For each row (by id) with one, a change of the same document that a later run
+        booked and no undo took back; the ledger is read once for all the rows' orders."""
+        rows = list(rows)
+        by_store: dict[tuple[str, str], set[str]] = {}
+        for row in rows:
+            by_store.setdefault((row.realm_id, row.store_key), set()).add(row.order_id)
+        booked = {store: self.ledger.for_orders(*store, order_ids)
+                  for store, order_ids in by_store.items()}
+        found: dict[int, LedgerRow] = {}
+        for row in rows:
+            order_rows = booked[(row.realm_id, row.store_key)].get(row.order_id, {})
+            later = [other for other in order_rows.values()
+                     if other.id > row.id and other.state == LedgerState.CONFIRMED
+                     and other.run_id != row.run_id and other.qb_id == row.qb_id
+                     and is_change(other)]
+            if later:
+                found[row.id] = min(later, key=lambda other: other.id)
+        return found
 
     def revert(self, row: LedgerRow, document: Mapping[str, Any]) -> None:
         """Send back the content the booking before this change sent."""

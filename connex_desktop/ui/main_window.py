@@ -111,7 +111,9 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.status)
         self.setCentralWidget(central)
 
-        self.table.selectionModel().selectionChanged.connect(lambda *_: self._refresh_panel())
+        self._reloading = False     # reload() refreshes the panel once, at its end
+        self.table.selectionModel().selectionChanged.connect(
+            lambda *_: None if self._reloading else self._refresh_panel())
         self._run_feedback = RunFeedback(self, controller)
         scheduler.paused_changed.connect(lambda _paused: self.reload())
         self.reload()
@@ -122,13 +124,17 @@ class MainWindow(QMainWindow):
     def reload(self, select_id: int | None = None) -> None:
         """Re-read the connections, keeping (or moving) the selection."""
         keep = select_id if select_id is not None else self.selected_id()
-        self.model.reload()
-        self.table.fit_columns()
-        self.pages.setCurrentIndex(LIST_PAGE if self.model.rowCount() else EMPTY_PAGE)
-        if keep is not None:
-            self.select(keep)
-        elif self.model.rowCount():
-            self.table.selectRow(0)
+        self._reloading = True
+        try:
+            self.model.reload()
+            self.table.fit_columns()
+            self.pages.setCurrentIndex(LIST_PAGE if self.model.rowCount() else EMPTY_PAGE)
+            if keep is not None:
+                self.select(keep)
+            elif self.model.rowCount():
+                self.table.selectRow(0)
+        finally:
+            self._reloading = False
         self._refresh_panel()
 
     def select(self, connection_id: int) -> None:

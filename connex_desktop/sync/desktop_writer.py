@@ -40,6 +40,7 @@ from connex_desktop.sync.desktop_company import (
     UNBUILT,
     QuickBooksDesktop,
     as_faults,
+    content,
     desktop_fault,
 )
 
@@ -108,7 +109,7 @@ class DesktopWriter:
         return Write(write.entity, dict(write.body, **{MESSAGE: document}), request_id)
 
     def _requests(self, write: Write, request_id: str) -> list[ET.Element]:
-        body = {key: value for key, value in write.body.items() if key not in (MESSAGE, UNBUILT)}
+        body = content(write.body)
         if write.entity in MOD_REQUESTS:
             return [entity_request(write.entity, body, request_id).element]
         kind = DocumentKind(write.entity)

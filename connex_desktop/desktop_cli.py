@@ -16,8 +16,6 @@ from connex_desktop.core.connection import (
 from connex_desktop.qbdesktop.com import APP_NAME
 from connex_desktop.qbdesktop.soap import WebConnectorServer
 
-PASSWORD_BYTES = 18
-
 
 def write_qwc(app: App, connection: Connection, path: Path) -> Path:
     """The connection's .qwc file, written to `path` (a folder: a file named after it)."""

@@ -11,7 +11,11 @@ import uuid
 from dataclasses import dataclass, field
 
 from connex_desktop.app import App
-from connex_desktop.connections import WEB_CONNECTOR_PASSWORD, web_connector_user
+from connex_desktop.connections import (
+    WEB_CONNECTOR_PASSWORD,
+    WEB_CONNECTOR_PASSWORD_BYTES,
+    web_connector_user,
+)
 from connex_desktop.core.connection import Connection, QuickBooksCompany, QuickBooksProduct
 from connex_desktop.core.errors import SetupError
 from connex_desktop.core.modes import TransactionMode
@@ -91,7 +95,7 @@ def start_desktop_demo(app: App, *, orders: int | None,
     assert connection.id is not None
     # A new company file: the demo store's orders are all read again into it.
     app.cursors.delete(connection.id, CURSOR_NAME)
-    password = random_secrets.token_urlsafe(18)
+    password = random_secrets.token_urlsafe(WEB_CONNECTOR_PASSWORD_BYTES)
     secrets = MemorySecretStore(observer=register_secret)
     secrets.set(connection_secret_key(connection.id, WEB_CONNECTOR_PASSWORD), password)
     app.memory_secrets[connection.id] = secrets

@@ -12,15 +12,12 @@ from connex_desktop.core.result import DocumentKind
 from connex_desktop.qbdesktop.qbxml import external_guid, message_set
 from connex_desktop.qbdesktop.requests import TXN_TYPES, query_request
 from connex_desktop.qbdesktop.responses import (
-    NO_STORED_STATE,
     Outcome,
     RequestResult,
     parse_response,
     result_error,
 )
 from connex_desktop.qbdesktop.transport import QbXmlProcessor
-
-CHECKSUM_MISMATCH = 9001
 
 
 def write_document(requests: Sequence[ET.Element], message_set_id: str) -> str:
@@ -34,11 +31,11 @@ def write(processor: QbXmlProcessor, document: str, *, order: str = "",
           what: str = "") -> RequestResult:
     """Send one write's document; its result, or the error the user can act on."""
     answer = parse_response(processor.process(document))
-    if answer.status_code == CHECKSUM_MISMATCH:
+    if answer.sent_changed:
         raise SetupError(f"{what or 'A document'} was sent again changed, under the id of one "
                          "QuickBooks booked already; nothing was booked. Report this.",
                          order=order)
-    if answer.status_code == NO_STORED_STATE or not answer.results:
+    if answer.kept_nothing:
         raise SetupError(f"QuickBooks Desktop kept no answer for {what or 'the document'}; look "
                          "it up before sending it again.", order=order)
     result = answer.results[0]

@@ -188,21 +188,14 @@ def _sale_lines(build: Builder, add: ET.Element, body: Mapping[str, Any], line_t
     for line in body.get("Line", []):
         element = ET.SubElement(add, line_tag)
         if line.get("DetailType") == "DiscountLineDetail":
-            build.ref(element, "ItemRef", {"name": items.discount}, FULL_NAME_MAX_CHARS,
-                      "Discount item")
-            build.text(element, "Desc", line.get("Description"), MEMO_MAX_CHARS, "Description",
-                       cut=True)
+            _item_line(build, element, {"name": items.discount}, "Discount item", line)
             build.amount(element, "Amount", f"-{line['Amount']}")
             continue
         detail = line.get("SalesItemLineDetail", {})
         item = detail.get("ItemRef") or {}
         if item.get("value") == SHIPPING_ITEM_ID:
             item = {"name": items.shipping}
-        build.ref(element, "ItemRef", item, FULL_NAME_MAX_CHARS, "SKU")
-        build.text(element, "Desc", line.get("Description"), MEMO_MAX_CHARS, "Description",
-                   cut=True)
-        build.price(element, "Quantity", detail.get("Qty"))
-        build.price(element, "Rate", detail.get("UnitPrice"))
+        _item_line(build, element, item, "SKU", line, detail)
         build.amount(element, "Amount", line.get("Amount"))
     tax = (body.get("TxnTaxDetail") or {}).get("TotalTax")
     if body.get("GlobalTaxCalculation") != "TaxInclusive" and money(tax) != ZERO:
@@ -286,19 +279,24 @@ def _purchase_lines(build: Builder, parent: ET.Element, body: Mapping[str, Any],
         if line_tag.endswith("Mod"):
             ET.SubElement(element, "TxnLineID").text = NEW_LINE
         if line.get("DetailType") == "AccountBasedExpenseLineDetail":
-            build.ref(element, "ItemRef", {"name": items.freight}, FULL_NAME_MAX_CHARS,
-                      "Freight item")
-            build.text(element, "Desc", line.get("Description"), MEMO_MAX_CHARS,
-                       "Description", cut=True)
-            build.amount(element, "Amount", line.get("Amount"))
-            continue
-        detail = line.get("ItemBasedExpenseLineDetail", {})
-        build.ref(element, "ItemRef", detail.get("ItemRef"), FULL_NAME_MAX_CHARS, "SKU")
-        build.text(element, "Desc", line.get("Description"), MEMO_MAX_CHARS, "Description",
-                   cut=True)
+            _item_line(build, element, {"name": items.freight}, "Freight item", line)
+        else:
+            detail = line.get("ItemBasedExpenseLineDetail", {})
+            _item_line(build, element, detail.get("ItemRef"), "SKU", line, detail)
+        build.amount(element, "Amount", line.get("Amount"))
+
+
+def _item_line(build: Builder, element: ET.Element, item: Mapping[str, Any] | None,
+               item_label: str, line: Mapping[str, Any],
+               detail: Mapping[str, Any] | None = None) -> None:
+    """A sale's or purchase's line up to its Amount: the item, the description and, for a
+    line of an item sold or bought (`detail`), its quantity and rate."""
+    build.ref(element, "ItemRef", item, FULL_NAME_MAX_CHARS, item_label)
+    build.text(element, "Desc", line.get("Description"), MEMO_MAX_CHARS, "Description",
+               cut=True)
+    if detail is not None:
         build.price(element, "Quantity", detail.get("Qty"))
         build.price(element, "Rate", detail.get("UnitPrice"))
-        build.amount(element, "Amount", line.get("Amount"))
 
 
 def cost_account(body: Mapping[str, Any]) -> Mapping[str, Any] | None:

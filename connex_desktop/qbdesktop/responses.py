@@ -17,6 +17,7 @@ from connex_desktop.core.errors import (
 EMPTY_QUERY = 1               # "A query request did not find a matching object"
 LINKED_TXN_CLOSED = 570       # cannot link: the sales order is closed already
 NO_STORED_STATE = 600         # error recovery: nothing kept under that message set id
+CHECKSUM_MISMATCH = 9001      # error recovery: that message set id, sent with another body
 # Someone is editing the record or list, or QuickBooks could not save: the same request
 # usually goes through a little later.
 BUSY = frozenset({1000, 3170, 3171, 3172, 3173, 3174, 3175, 3176, 3180, 3200})
@@ -122,6 +123,16 @@ class MessageSetResult:
 
     def result(self, request_id: str) -> RequestResult:
         return self.by_request[request_id]
+
+    @property
+    def sent_changed(self) -> bool:
+        """A message set sent again under its id with another body: nothing was booked."""
+        return self.status_code == CHECKSUM_MISMATCH
+
+    @property
+    def kept_nothing(self) -> bool:
+        """No result to read: QuickBooks kept no answer under the message set's id."""
+        return self.status_code == NO_STORED_STATE or not self.results
 
 
 def parse_response(document: str) -> MessageSetResult:

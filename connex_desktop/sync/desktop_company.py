@@ -54,6 +54,11 @@ def desktop_fault(error: ConnexError, code: str = "") -> QuickBooksFault:
                            order=error.order, field=error.field, code=code)
 
 
+def content(body: Mapping[str, Any]) -> dict[str, Any]:
+    """A write's body without the qbXML kept in it (or why none could be built)."""
+    return {key: value for key, value in body.items() if key not in (MESSAGE, UNBUILT)}
+
+
 @contextlib.contextmanager
 def as_faults() -> Iterator[None]:
     try:
@@ -171,10 +176,10 @@ class QuickBooksDesktop:
         if entity != DocumentKind.PURCHASE_ORDER.value:
             raise QuickBooksFault(f"QuickBooks Desktop does not change {entity} records from "
                                   "this app.", kind=ErrorKind.FIX_SETUP)
-        content = {key: value for key, value in body.items() if key not in (MESSAGE, UNBUILT)}
+        planned = content(body)
         with as_faults():
-            self.ensure_freight_item(content)
-            request = purchase_order_mod(content, "1", items=self.items)
+            self.ensure_freight_item(planned)
+            request = purchase_order_mod(planned, "1", items=self.items)
         result = self._one(request, write=True)
         if result.outcome is Outcome.ERROR or not result.rets:
             raise desktop_fault(result_error(result, what="The purchase order"),

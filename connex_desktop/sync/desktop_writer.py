@@ -22,7 +22,7 @@ from connex_desktop.core.writing import (
     Write,
     WriteOutcome,
 )
-from connex_desktop.qbdesktop.booking import CHECKSUM_MISMATCH, write_document
+from connex_desktop.qbdesktop.booking import write_document
 from connex_desktop.qbdesktop.qbxml import message_set, message_set_id
 from connex_desktop.qbdesktop.records import list_record, txn_record
 from connex_desktop.qbdesktop.requests import (
@@ -32,12 +32,7 @@ from connex_desktop.qbdesktop.requests import (
     reactivate_request,
     refund_requests,
 )
-from connex_desktop.qbdesktop.responses import (
-    NO_STORED_STATE,
-    Outcome,
-    parse_response,
-    result_error,
-)
+from connex_desktop.qbdesktop.responses import Outcome, parse_response, result_error
 from connex_desktop.quickbooks.client import BatchOperation
 from connex_desktop.quickbooks.errors import QuickBooksCode, QuickBooksFault
 from connex_desktop.sync.desktop_company import (
@@ -45,6 +40,7 @@ from connex_desktop.sync.desktop_company import (
     UNBUILT,
     QuickBooksDesktop,
     as_faults,
+    content,
     desktop_fault,
 )
 
@@ -113,7 +109,7 @@ class DesktopWriter:
         return Write(write.entity, dict(write.body, **{MESSAGE: document}), request_id)
 
     def _requests(self, write: Write, request_id: str) -> list[ET.Element]:
-        body = {key: value for key, value in write.body.items() if key not in (MESSAGE, UNBUILT)}
+        body = content(write.body)
         if write.entity in MOD_REQUESTS:
             return [entity_request(write.entity, body, request_id).element]
         kind = DocumentKind(write.entity)
@@ -142,11 +138,11 @@ class DesktopWriter:
             return Unanswered(write, unanswered)
         except ConnexError as error:
             return Unanswered(write, desktop_fault(error))
-        if answer.status_code == CHECKSUM_MISMATCH:
+        if answer.sent_changed:
             return Refused(write, QuickBooksFault(
                 "it was sent again changed under the id of a message QuickBooks Desktop booked "
                 "already; nothing was booked. Report this.", kind=ErrorKind.FIX_SETUP))
-        if answer.status_code == NO_STORED_STATE or not answer.results:
+        if answer.kept_nothing:
             return Unanswered(write, QuickBooksFault(
                 "QuickBooks Desktop kept no answer for it.", kind=ErrorKind.RETRY_LATER))
         result = next((each for each in answer.results if each.outcome is Outcome.ERROR),

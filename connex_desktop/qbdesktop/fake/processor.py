@@ -20,12 +20,15 @@ from connex_desktop.qbdesktop.fake.records import (
     OtherListRecord,
     StatusError,
 )
-from connex_desktop.qbdesktop.responses import HRESULT_PARSE_ERROR, NO_STORED_STATE
+from connex_desktop.qbdesktop.responses import (
+    CHECKSUM_MISMATCH,
+    HRESULT_PARSE_ERROR,
+    NO_STORED_STATE,
+)
 
 SUPPORTED_VERSIONS = ("1.0", "2.0", "3.0", "4.0", "5.0", "6.0", "7.0", "8.0", "10.0", "11.0",
                       "12.0", "13.0")
 VERSION_PATTERN = re.compile(r'<\?qbxml\s+version="([^"]+)"\s*\?>')
-CHECKSUM_MISMATCH = 9001     # the same message set id with another body
 MESSAGE_SET_ID_MAX_CHARS = 23
 REQUEST_ID_MAX_CHARS = 50
 # A useMacro naming no earlier defMacro: the 9100–9199 range is macro errors (the exact code

@@ -78,7 +78,8 @@ def start_desktop_demo(app: App, *, orders: int | None,
     """A new company file for this start (the ledger knows it apart from earlier ones), the
     demo connection pointed at it, and the Web Connector served on any free port."""
     quickbooks = FakeQuickBooks(demo_company_file())
-    company = QuickBooksCompany(environment=DESKTOP_ENVIRONMENT, realm_id=f"qbd-demo-{uuid.uuid4().hex}",
+    company = QuickBooksCompany(environment=DESKTOP_ENVIRONMENT,
+                                realm_id=f"qbd-demo-{uuid.uuid4().hex}",
                                 company_name=f"{COMPANY_NAME} (QuickBooks Desktop)",
                                 product=QuickBooksProduct.DESKTOP)
     settings = {COMPANY_SETTING: demo_company_setting("us", False)}

@@ -438,6 +438,18 @@ def test_escape_asks_before_discarding_edits(qtbot, app):
     assert app.connections.list() == []
 
 
+def test_looking_through_every_tab_is_no_edit(qtbot, app):
+    """Each tab shown raises its page, which reorders the dialog's widgets: Esc after only
+    looking still closes at once."""
+    dialog = ConfigureDialog(app, app.start_demo(orders=5))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    for index in (*range(dialog.tabs.count()), 0):
+        dialog.tabs.setCurrentIndex(index)
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    assert not dialog.isVisible() and dialog.discard_question is None
+
+
 def test_the_quickbooks_tab_shows_the_company_reads_this_month(qtbot, app, monkeypatch):
     demo = app.start_demo(orders=5)
     synced = app.engine().run(demo, query=OrderQuery()).quickbooks.reads

@@ -223,13 +223,16 @@ class ConfigureDialog(QDialog):
 
     # ── cancel ──────────────────────────────────────────────────────────────────────────────
 
-    def _form_state(self) -> list[object]:
-        """Every input's value, to tell whether the user changed anything."""
-        state: list[object] = [edit.text() for edit in self.tabs.findChildren(QLineEdit)]
-        state += [button.isChecked() for button in self.tabs.findChildren(QAbstractButton)
-                  if button.isCheckable()]
-        state += [combo.currentText() for combo in self.tabs.findChildren(QComboBox)]
-        return state + self.transactions.status_states() + list(self.rules.rules)
+    def _form_state(self) -> dict[object, object]:
+        """Every input's value, to tell whether the user changed anything; by input, since a
+        tab shown is raised and so reorders the widgets found."""
+        state: dict[object, object] = {edit: edit.text()
+                                       for edit in self.tabs.findChildren(QLineEdit)}
+        state |= {button: button.isChecked() for button in
+                  self.tabs.findChildren(QAbstractButton) if button.isCheckable()}
+        state |= {combo: combo.currentText() for combo in self.tabs.findChildren(QComboBox)}
+        return state | {"statuses": self.transactions.status_states(),
+                        "rules": list(self.rules.rules)}
 
     def reject(self) -> None:
         """Esc, Cancel and closing the window: changes are discarded only once confirmed."""

@@ -16,6 +16,7 @@ from connex_desktop.core.modes import MODE_INFO, TransactionMode
 from connex_desktop.core.result import QuickBooksUsage, RunStatus, RunTrigger, SyncResult
 from connex_desktop.core.secret_store import connection_secret_key
 from connex_desktop.sources.base import FieldKind, OrderQuery, SettingField, Source
+from connex_desktop.storage.keyring_secrets import KeyringUnavailable
 from connex_desktop.ui.configure import ConfigureDialog
 from connex_desktop.ui.configure.store_tab import SAVED_SECRET_HINT
 
@@ -328,6 +329,33 @@ def test_a_new_path_keeps_the_store_unless_the_user_says_it_is_a_different_one(q
     different.store.new_store_check.setChecked(True)
     assert different.save()
     assert app.connections.store_key(shop.id) not in ("", booked_from)
+
+
+class NoKeyring:
+    """A computer with no system keyring: every secret read or written is refused."""
+
+    def get(self, key: str) -> str | None:
+        raise KeyringUnavailable("keyring found only keyring.backends.fail.Keyring")
+
+    set = delete = get
+
+
+def test_configure_opens_without_a_keyring(qtbot, app, pos, monkeypatch):
+    """The demo runs with no keyring (its tokens in memory): its Configure, and a store's with a
+    secret, open all the same; a secret field says why nothing is saved in it."""
+    demo = app.start_demo(orders=5)
+    till = app.connections.add(Connection(name="Till", source_kind=pos.kind,
+                                          mode=TransactionMode.SALES_RECEIPTS,
+                                          source_settings={"url": "https://pos.example"}))
+    monkeypatch.setattr(app, "secrets", NoKeyring())
+    demo_dialog = ConfigureDialog(app, demo)
+    qtbot.addWidget(demo_dialog)
+    assert demo_dialog.store.name_edit.text() == "Demo store"
+    assert demo_dialog.quickbooks.desktop.password.text() == ""
+    till_dialog = ConfigureDialog(app, till)
+    qtbot.addWidget(till_dialog)
+    api_key = till_dialog.store.source_widgets["api_key"]
+    assert api_key.text() == "" and "no system keyring" in api_key.placeholderText().lower()
 
 
 def test_the_form_opens_on_its_first_field(qtbot, app):

@@ -26,7 +26,7 @@ from connex_desktop.qbdesktop.com_helper import check_this_computer
 from connex_desktop.qbdesktop.company_check import DesktopCompany
 from connex_desktop.ui.background import run_in_background
 from connex_desktop.ui.colors import error_style, ok_style
-from connex_desktop.ui.configure.form import FieldRows
+from connex_desktop.ui.configure.form import FieldRows, read_secret_for
 
 TRANSPORTS = ((DesktopTransport.THIS_COMPUTER, "This computer"),
               (DesktopTransport.WEB_CONNECTOR, "Web Connector"))
@@ -132,8 +132,10 @@ class DesktopSection(QWidget):
             company.desktop_transport.value)))
         saved = connection.id is not None
         self.save_qwc_button.setEnabled(saved)
-        self.password.setText(self._service.web_connector_password(connection.id, create=False)
-                              if connection.id is not None else "")
+        connection_id = connection.id
+        self.password.setText(read_secret_for(self.password, lambda: (
+            self._service.web_connector_password(connection_id, create=False)
+            if connection_id is not None else "")) or "")
         self.qwc_result.setText("" if saved else "Save this connection first; then save its "
                                                  ".qwc file here.")
         self._show_transport()

@@ -24,7 +24,7 @@ from connex_desktop.core.connection import Connection
 from connex_desktop.sources.base import FieldKind, SettingField, Source
 from connex_desktop.ui.background import run_in_background
 from connex_desktop.ui.colors import error_style, ok_style
-from connex_desktop.ui.configure.form import FieldRows
+from connex_desktop.ui.configure.form import FieldRows, read_secret_for
 
 # The form: name and kind, then the rows generated from the store's declaration.
 FIRST_SOURCE_ROW = 2
@@ -123,7 +123,8 @@ class StoreTab(QWidget):
         edit = QLineEdit()
         if field.secret:
             edit.setEchoMode(QLineEdit.EchoMode.Password)
-            if self._service.has_secret(self._connection_id, field.name):
+            if read_secret_for(edit, lambda: self._service.has_secret(self._connection_id,
+                                                                      field.name)):
                 edit.setPlaceholderText(SAVED_SECRET_HINT)
         else:
             edit.setText(value)

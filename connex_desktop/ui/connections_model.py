@@ -81,7 +81,7 @@ class ConnectionsModel(QAbstractTableModel):
             source = self._app.source_kinds.get(connection.source_kind)
             store = (text.store_address(source, connection.source_settings) if source
                      else f"Unknown kind of store: {connection.source_kind}")
-            row = ConnectionRow(connection, store, self._app.runs.last(connection.id),
+            row = ConnectionRow(connection, store, self._app.runs.last_sync(connection.id),
                                 self._scheduler.next_due(connection, now))
             row.refusal = self._refusals.get(connection.id, "")
             if connection.id in running:

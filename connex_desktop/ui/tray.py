@@ -68,7 +68,7 @@ class TrayIcon(QSystemTrayIcon):
         if self._problems:
             return f"Needs attention: {len(self._problems)} connection(s)"
         lasts = [run for c in self._app.connections.list()
-                 if c.id is not None and (run := self._app.runs.last(c.id)) is not None]
+                 if c.id is not None and (run := self._app.runs.last_sync(c.id)) is not None]
         if not lasts:
             return "No syncs yet"
         newest = max(lasts, key=lambda run: run.started_at)

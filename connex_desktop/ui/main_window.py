@@ -116,6 +116,7 @@ class MainWindow(QMainWindow):
             lambda *_: None if self._reloading else self._refresh_panel())
         self._run_feedback = RunFeedback(self, controller)
         scheduler.paused_changed.connect(lambda _paused: self.reload())
+        self.demo_button.setFocus()     # until reload() shows the list instead
         self.reload()
         size_main_window(self, app.settings.get(WINDOW_PLACE))
 
@@ -128,7 +129,7 @@ class MainWindow(QMainWindow):
         try:
             self.model.reload()
             self.table.fit_columns()
-            self.pages.setCurrentIndex(LIST_PAGE if self.model.rowCount() else EMPTY_PAGE)
+            self._show_page(LIST_PAGE if self.model.rowCount() else EMPTY_PAGE)
             if keep is not None:
                 self.select(keep)
             elif self.model.rowCount():
@@ -136,6 +137,13 @@ class MainWindow(QMainWindow):
         finally:
             self._reloading = False
         self._refresh_panel()
+
+    def _show_page(self, page: int) -> None:
+        """The list, or the first run's page; a page newly shown takes the keys (Enter tries
+        the demo, or configures the selected connection)."""
+        if page != self.pages.currentIndex():
+            self.pages.setCurrentIndex(page)
+            (self.table if page == LIST_PAGE else self.demo_button).setFocus()
 
     def select(self, connection_id: int) -> None:
         row = self.model.row_of(connection_id)

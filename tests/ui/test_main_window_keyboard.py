@@ -101,6 +101,17 @@ def test_keys_on_the_list_sync_preview_and_configure(qtbot, window, desktop,
     assert len(configured) == 1 and connection.name in configured[0]
 
 
+def test_the_window_opens_focused_on_what_to_do_first(qtbot, window, desktop):
+    """No connection yet: Enter tries the demo (its button looks like the default, and was
+    not focused: Enter did nothing and Space opened Add). Then the list takes the keys."""
+    window.windowHandle().requestActivate()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    assert QApplication.focusWidget() is window.demo_button
+    qtbot.keyClick(window.demo_button, Qt.Key.Key_Return)
+    assert [c.name for c in desktop.app.connections.list()] == ["Demo store"]
+    assert QApplication.focusWidget() is window.table
+
+
 def test_delete_on_the_list_removes_after_asking(qtbot, window, desktop, monkeypatch):
     window.try_demo()
     focus_the_list(qtbot, window)

@@ -74,6 +74,23 @@ def test_help_opens_the_guide_the_logs_folder_and_tells_the_version(window, desk
     assert f"{APP_DISPLAY_NAME} {__version__}" in abouts[0]
 
 
+def test_how_to_connect_names_the_windows_own_buttons(window, desktop, monkeypatch):
+    """Help says what the window does (one click through the connect service; Desktop through
+    the Web Connector or this computer), as the guide does, not an own Intuit app's keys first."""
+    told = []
+    monkeypatch.setattr(QMessageBox, "information",
+                        lambda _parent, title, body: told.append((title, body)))
+    help_menu = window.menuBar().actions()[-1].menu()
+    next(action for action in help_menu.actions()
+         if action.text().replace("&", "").startswith("How to connect")).trigger()
+    [(title, body)] = told
+    assert title == "How to connect QuickBooks"
+    assert "press <b>Connect to QuickBooks</b>" in body and "no keys to type" in body
+    assert "Authorize in browser" not in body and "developer.intuit.com" not in body
+    assert "<b>Web Connector</b>" in body and "<b>This computer</b>" in body
+    assert body in help_topics.resource_path(help_topics.GUIDE_FILE).read_text(encoding="utf-8")
+
+
 def test_one_window_title(window, qapp):
     qapp.setApplicationDisplayName(APP_DISPLAY_NAME)
     # Qt adds " — <display name>" to a title unless it ends with the display name already.

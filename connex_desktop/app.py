@@ -6,6 +6,7 @@ import dataclasses
 import functools
 import logging
 import os
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -142,6 +143,8 @@ class App:
     references: ReferenceRepository = field(init=False)
     sync_locks: SyncLocks = field(init=False)
     _demo: _Demo | None = field(default=None, init=False, repr=False)
+    # The window's syncs start the demo's company on their own threads.
+    _demo_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     # QuickBooks Desktop: the port the Web Connector calls (0: any free one), and what hears
     # each run's Web Connector server start (the demo's scripted Web Connector). Tests may
     # hand runs a request processor of their own (the fake company file) instead.
@@ -299,12 +302,13 @@ class App:
         # session refuses http unless told (the same switch tests/conftest.py sets).
         os.environ.setdefault(INSECURE_TRANSPORT_ENV, "1")
         kind, multicurrency = self._demo_company(company_kind, multicurrency)
-        if self._demo is None:
-            server = SandboxProcess(private_file(self.paths.data / demo_company_file(
-                kind, multicurrency)), kind=kind, multicurrency=multicurrency)
-            server.start()
-            self._demo = _Demo(server, DemoSignIn(server))
-        demo = self._demo
+        with self._demo_lock:   # one company, however many syncs start it at once
+            if self._demo is None:
+                server = SandboxProcess(private_file(self.paths.data / demo_company_file(
+                    kind, multicurrency)), kind=kind, multicurrency=multicurrency)
+                server.start()
+                self._demo = _Demo(server, DemoSignIn(server))
+            demo = self._demo
         settings = {COMPANY_SETTING: demo_company_setting(kind, multicurrency)}
         if orders is not None:
             settings["orders"] = str(orders)
@@ -323,8 +327,9 @@ class App:
                 existing, mode=mode or existing.mode,
                 source_settings={**existing.source_settings, **settings}))
         assert connection.id is not None
-        if demo.secrets is None:
-            demo.secrets = self._demo_secrets(connection.id)
+        with self._demo_lock:
+            if demo.secrets is None:
+                demo.secrets = self._demo_secrets(connection.id)
         if demo.secrets is not self.secrets:   # no keyring: the demos' tokens stay in memory
             self.memory_secrets[connection.id] = demo.secrets
         return demo.sign_in.connected(self.connection_service(), connection, demo.secrets)

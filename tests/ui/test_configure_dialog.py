@@ -5,18 +5,20 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
+from contextlib import closing
 from typing import ClassVar
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QThreadPool
 from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLineEdit
 
+from connex_desktop.app import build_app
 from connex_desktop.core.connection import Connection, CustomerPolicy, Schedule
 from connex_desktop.core.modes import MODE_INFO, TransactionMode
 from connex_desktop.core.result import QuickBooksUsage, RunStatus, RunTrigger, SyncResult
 from connex_desktop.core.secret_store import connection_secret_key
 from connex_desktop.sources.base import FieldKind, OrderQuery, SettingField, Source
-from connex_desktop.storage.keyring_secrets import KeyringUnavailable
+from connex_desktop.storage.keyring_secrets import KeyringUnavailable, MemorySecretStore
 from connex_desktop.ui.configure import ConfigureDialog
 from connex_desktop.ui.configure.store_tab import SAVED_SECRET_HINT
 
@@ -265,6 +267,22 @@ def demo_dialog_with_lists(qtbot, app):
     qtbot.waitUntil(lambda: "are the lists of" in dialog.mapping.lists_label.text(),
                     timeout=20_000)
     return demo, dialog
+
+
+def test_the_demos_lists_load_after_a_restart(qtbot, tmp_path):
+    """Configure starts the demo's company when it is not running yet (a new start of the app):
+    its lists come, not "QuickBooks must be reached over https…"."""
+    keyring_ = MemorySecretStore()
+    with closing(build_app(str(tmp_path / "data"), secrets=keyring_)) as first:
+        demo = first.start_demo(orders=5)
+    with closing(build_app(str(tmp_path / "data"), secrets=keyring_)) as again:
+        dialog = ConfigureDialog(again, again.connections.get_by_id(demo.id))
+        qtbot.addWidget(dialog)
+        qtbot.waitUntil(lambda: "are the lists of" in dialog.mapping.lists_label.text(),
+                        timeout=20_000)
+        assert "Visa" in choices(dialog.mapping.payment_method)
+        dialog.done(0)
+        QThreadPool.globalInstance().waitForDone(20_000)
 
 
 def test_mapping_choices_come_from_the_company_lists(qtbot, app):

@@ -122,9 +122,15 @@ class ConfigureDialog(QDialog):
         self.mapping.lists_label.setText(
             f"Loading the lists of {company.company_name or 'the company'}…")
         assert self._original is not None
-        app, connection = self._app, dataclasses.replace(self._original, quickbooks=company)
-        run_in_background(lambda: company_lists(app, connection),
-                          on_success=lambda lists: self._lists_loaded(lists, connection),
+        app, saved = self._app, dataclasses.replace(self._original, quickbooks=company)
+
+        def lists() -> tuple[dict[str, list[str]], Connection]:
+            # The demo's company may not be running yet (a new start of the app).
+            connection = dataclasses.replace(
+                saved, quickbooks=app.with_demo_running(saved).quickbooks)
+            return company_lists(app, connection), connection
+
+        run_in_background(lists, on_success=lambda answer: self._lists_loaded(*answer),
                           on_failure=self.mapping.lists_failed, owner=self)
 
     def _lists_loaded(self, lists: dict[str, list[str]], connection: Connection) -> None:

@@ -491,6 +491,7 @@ class SyncLogDialog(QDialog):
         self._connection_id = connection_id
         self._reads = 0          # the latest read asked for; older answers are dropped
         self.loading = False
+        self._failing: frozenset[str] = frozenset()    # orders whose failure still stands
         fit_to_screen(self, 980, 620)
         self.runs_model = RunsModel()
         self.runs_view = log_table_view(self.runs_model, "Runs")
@@ -590,6 +591,7 @@ class SyncLogDialog(QDialog):
     def _show_runs(self, runs: list[RunRecord], failed: list[str],
                    select_run: int | None) -> None:
         self.runs_model.set_items(runs)
+        self._failing = frozenset(failed)
         self.orders.can_retry = bool(failed)
         self.retry_button.setEnabled(bool(failed))
         if runs:
@@ -622,7 +624,10 @@ class SyncLogDialog(QDialog):
                      read: tuple[list[LogRow], frozenset[tuple[str, str]], bool]) -> None:
         rows, undone, needs_reconnect = read
         self.orders.show_rows(rows, undone)
-        self.fixes.show_fixes(run, (row.order for row in rows), needs_reconnect=needs_reconnect)
+        # An order booked since (or its run undone) needs no fix.
+        self.fixes.show_fixes(run, (row.order for row in rows
+                                    if row.order.order_number in self._failing),
+                              needs_reconnect=needs_reconnect)
         self.undo_button.setEnabled(self._can_undo(run))
         if run is not None:
             summary = escape(text.run_summary(run), quote=False)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QUrl
-from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from connex_desktop import APP_DISPLAY_NAME, __version__
 from connex_desktop.resources import resource_path
+from connex_desktop.ui.opening import open_or_show
 
 GUIDE_FILE = "guide.html"
 CONNECT_SECTION = "connect"
@@ -29,15 +29,16 @@ def show_how_to_connect(parent: QWidget) -> None:
     QMessageBox.information(parent, "How to connect QuickBooks", guide_section(CONNECT_SECTION))
 
 
-def open_guide() -> bool:
+def open_guide(parent: QWidget) -> bool:
     """The user guide shipped with the app (resources/guide.html), in the browser."""
-    return QDesktopServices.openUrl(QUrl.fromLocalFile(str(resource_path(GUIDE_FILE))))
+    return open_or_show(QUrl.fromLocalFile(str(resource_path(GUIDE_FILE))), "the user guide",
+                        parent)
 
 
-def open_folder(folder: Path) -> bool:
+def open_folder(folder: Path, parent: QWidget) -> bool:
     """Show the folder in the file manager (made first if it is not there yet)."""
     folder.mkdir(parents=True, exist_ok=True)
-    return QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+    return open_or_show(QUrl.fromLocalFile(str(folder)), "the logs folder", parent)
 
 
 def about_text() -> str:

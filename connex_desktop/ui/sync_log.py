@@ -18,7 +18,7 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QDesktopServices, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -71,6 +71,7 @@ from connex_desktop.ui.background import run_in_background
 from connex_desktop.ui.colors import ERROR_COLOR, hint_style, on_palette
 from connex_desktop.ui.controller import SyncController
 from connex_desktop.ui.log_fixes import FixBar
+from connex_desktop.ui.opening import open_or_show
 from connex_desktop.ui.screen_fit import fit_to_screen
 from connex_desktop.ui.worker import UndoRequest
 
@@ -320,7 +321,7 @@ class OrdersPane(QWidget):
         self.detail.setTextFormat(Qt.TextFormat.RichText)
         self.detail.setMinimumHeight(60)
         self.detail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.detail.linkActivated.connect(open_url)
+        self.detail.linkActivated.connect(lambda url: open_url(url, self))
         filters = QHBoxLayout()
         for label, widget, stretch in (("&Show:", self.filter_combo, 0),
                                        ("S&earch:", self.search_edit, 1)):
@@ -411,7 +412,7 @@ class OrdersPane(QWidget):
             action = menu.addAction(f"Open {document_name(doc)} in QuickBooks")
             action.setEnabled(company.connected)
             url = document_url(company, doc)
-            action.triggered.connect(lambda _checked=False, url=url: open_url(url))
+            action.triggered.connect(lambda _checked=False, url=url: open_url(url, self))
         if not order.documents:
             menu.addAction("Open in QuickBooks").setEnabled(False)
         retry = menu.addAction("Retry failed orders")
@@ -436,8 +437,8 @@ class OrdersPane(QWidget):
         self.menu.popup(self.view.viewport().mapToGlobal(point))
 
 
-def open_url(url: str) -> None:
-    QDesktopServices.openUrl(QUrl(url))
+def open_url(url: str, parent: QWidget | None = None) -> None:
+    open_or_show(QUrl(url), "the document in QuickBooks", parent)
 
 
 def log_table_view(model: QAbstractTableModel, name: str) -> QTableView:
@@ -731,7 +732,7 @@ class SyncLogDialog(QDialog):
         if order is None or not order.documents:
             return None
         url = document_url(self._company(), order.documents[0])
-        open_url(url)
+        open_url(url, self)
         return url
 
     def _ask_export(self) -> None:

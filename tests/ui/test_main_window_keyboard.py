@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox, QToolBar
 
 from connex_desktop import APP_DISPLAY_NAME, __version__
-from connex_desktop.ui import help_topics
+from connex_desktop.ui import help_topics, opening
 from connex_desktop.ui.configure import ConfigureDialog
 
 FINISH_TIMEOUT_MS = 60_000
@@ -60,7 +60,8 @@ def test_menu_bar_file_connection_view_help(window):
 def test_help_opens_the_guide_the_logs_folder_and_tells_the_version(window, desktop,
                                                                      monkeypatch):
     opened, abouts = [], []
-    monkeypatch.setattr(help_topics.QDesktopServices, "openUrl", opened.append)
+    monkeypatch.setattr(opening.QDesktopServices, "openUrl",
+                        lambda url: opened.append(url) or True)
     monkeypatch.setattr(QMessageBox, "about", lambda _parent, title, body: abouts.append(body))
     help_menu = window.menuBar().actions()[-1].menu()
     by_text = {action.text().replace("&", ""): action for action in help_menu.actions()}
@@ -72,6 +73,21 @@ def test_help_opens_the_guide_the_logs_folder_and_tells_the_version(window, desk
     assert "Connect QuickBooks" in guide.read_text(encoding="utf-8")
     assert logs == desktop.app.paths.logs and logs.is_dir()
     assert f"{APP_DISPLAY_NAME} {__version__}" in abouts[0]
+
+
+def test_with_no_browser_help_says_where_the_guide_and_the_logs_are(window, desktop,
+                                                                    monkeypatch):
+    monkeypatch.setattr(opening.QDesktopServices, "openUrl", lambda url: False)
+    help_menu = window.menuBar().actions()[-1].menu()
+    by_text = {action.text().replace("&", ""): action for action in help_menu.actions()}
+    by_text["Documentation"].trigger()
+    by_text["Open the logs folder"].trigger()
+    told = [box.text() for box in window.findChildren(QMessageBox) if box.isVisible()]
+    assert len(told) == 2
+    assert str(help_topics.resource_path(help_topics.GUIDE_FILE)) in told[0]
+    assert str(desktop.app.paths.logs) in told[1]
+    for box in window.findChildren(QMessageBox):
+        box.close()
 
 
 def test_how_to_connect_names_the_windows_own_buttons(window, desktop, monkeypatch):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QPoint, QStandardPaths, Qt
 from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QMessageBox
 
 from connex_desktop.core.connection import QuickBooksCompany
 from connex_desktop.core.result import (
@@ -23,7 +24,7 @@ from connex_desktop.core.result import (
 from connex_desktop.storage.repositories import RunRepository
 from connex_desktop.storage.sync_log import CSV_COLUMNS
 from connex_desktop.sync.engine import CURSOR_NAME
-from connex_desktop.ui import sync_log
+from connex_desktop.ui import opening, sync_log
 from connex_desktop.ui.sync_log import document_url
 
 FINISH_TIMEOUT_MS = 60_000
@@ -62,7 +63,7 @@ def test_export_writes_every_document_with_its_amount(qtbot, desktop, tmp_path):
 def test_open_in_quickbooks_opens_the_selected_document(qtbot, desktop, monkeypatch):
     log, _result = synced_log(qtbot, desktop)
     opened = []
-    monkeypatch.setattr(sync_log.QDesktopServices, "openUrl",
+    monkeypatch.setattr(opening.QDesktopServices, "openUrl",
                         lambda url: opened.append(url.toString()) or True)
     assert log.orders.select(lambda order: order.outcome is OrderOutcome.BOOKED)
     assert log.open_button.isEnabled()
@@ -256,6 +257,19 @@ def test_export_suggests_the_documents_folder_and_says_where_it_wrote(
     assert target.read_text(encoding="utf-8-sig").startswith(",".join(CSV_COLUMNS))
 
 
+def test_with_no_browser_open_in_quickbooks_says_where_the_document_is(qtbot, desktop,
+                                                                       monkeypatch):
+    """No browser set up (Qt only logs "Unable to detect a web browser"): the log shows the
+    document's address to open by hand, rather than do nothing."""
+    log, _result = synced_log(qtbot, desktop)
+    monkeypatch.setattr(opening.QDesktopServices, "openUrl", lambda url: False)
+    assert log.orders.select(lambda order: order.outcome is OrderOutcome.BOOKED)
+    url = log.open_selected_document()
+    [told] = [box for box in log.findChildren(QMessageBox) if box.isVisible()]
+    assert url in told.text() and "No program on this computer opened" in told.text()
+    told.close()
+
+
 def test_a_row_menu_opens_each_document_retries_and_copies_the_reason(
         qtbot, desktop, monkeypatch):
     app = desktop.app
@@ -263,7 +277,7 @@ def test_a_row_menu_opens_each_document_retries_and_copies_the_reason(
     record_run(app, demo.id, 10)
     log = loaded(qtbot, desktop.window.show_log(demo.id))
     opened = []
-    monkeypatch.setattr(sync_log.QDesktopServices, "openUrl",
+    monkeypatch.setattr(opening.QDesktopServices, "openUrl",
                         lambda url: opened.append(url.toString()) or True)
     assert log.select_order("100000")
     menu = log.orders.order_menu(log.selected_order())

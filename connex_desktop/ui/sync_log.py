@@ -737,11 +737,13 @@ class SyncLogDialog(QDialog):
 
     def _ask_export(self) -> None:
         connection = self._app.connections.get_by_id(self._connection_id)
-        documents = QStandardPaths.writableLocation(
-            QStandardPaths.StandardLocation.DocumentsLocation)
+        folder = Path(QStandardPaths.writableLocation(
+            QStandardPaths.StandardLocation.DocumentsLocation))
+        if not folder.is_dir():     # none (a fresh Linux account): not where the app started
+            folder = Path.home()
         name = _NOT_IN_FILE_NAMES.sub("-", connection.name)
         path, _filter = QFileDialog.getSaveFileName(
-            self, "Export the sync log", str(Path(documents) / f"{name} sync log.csv"),
+            self, "Export the sync log", str(folder / f"{name} sync log.csv"),
             "CSV files (*.csv)")
         if path:
             self.start_export(Path(path))

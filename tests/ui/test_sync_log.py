@@ -249,12 +249,29 @@ def test_export_suggests_the_documents_folder_and_says_where_it_wrote(
         return str(target), _filter
 
     monkeypatch.setattr(sync_log.QFileDialog, "getSaveFileName", save_as)
+    documents = tmp_path / "Documents"
+    documents.mkdir()
+    monkeypatch.setattr(sync_log.QStandardPaths, "writableLocation", lambda location: str(
+        documents) if location == QStandardPaths.StandardLocation.DocumentsLocation else "")
     with qtbot.waitSignal(log.exported, timeout=FINISH_TIMEOUT_MS) as done:
         log.export_button.click()
-    documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
-    assert suggested == [str(Path(documents) / "Demo store sync log.csv")]
+    assert suggested == [str(documents / "Demo store sync log.csv")]
     assert str(target) in done.args[0] and str(target) in log.export_report.text()
     assert target.read_text(encoding="utf-8-sig").startswith(",".join(CSV_COLUMNS))
+
+
+def test_export_suggests_the_home_folder_where_there_is_no_documents_folder(
+        qtbot, desktop, monkeypatch, tmp_path):
+    """A fresh Linux account may have no ~/Documents: the dialog then opened wherever the app
+    was started from (the bundle's folder, or /)."""
+    log, _result = synced_log(qtbot, desktop)
+    monkeypatch.setattr(sync_log.QStandardPaths, "writableLocation",
+                        lambda _location: str(tmp_path / "Documents"))
+    suggested = []
+    monkeypatch.setattr(sync_log.QFileDialog, "getSaveFileName",
+                        lambda _parent, _caption, path, _filter: suggested.append(path) or ("", ""))
+    log.export_button.click()
+    assert suggested == [str(Path.home() / "Demo store sync log.csv")]
 
 
 def test_with_no_browser_open_in_quickbooks_says_where_the_document_is(qtbot, desktop,

@@ -631,10 +631,7 @@ class SyncLogDialog(QDialog):
                               needs_reconnect=needs_reconnect)
         self.undo_button.setEnabled(self._can_undo(run))
         if run is not None:
-            summary = escape(text.run_summary(run), quote=False)
-            if rows:
-                kinds = tally_text(tally(rows))
-                summary += f" — {escape(kinds, quote=False)}" if kinds else ""
+            summary = escape(text.run_summary(run, tally_text(tally(rows))), quote=False)
             if run.undo_message:
                 summary += f"<br>{escape(run.undo_message, quote=False)}"
             if run.quickbooks is not None:

@@ -67,15 +67,16 @@ def run_result(run: RunRecord) -> str:
     return words.get(run.status, run.status)
 
 
-def run_summary(run: RunRecord) -> str:
+def run_summary(run: RunRecord, breakdown: str = "") -> str:
     """One line for a finished or running run: what it did (and whether an undo took it back
-    since), or why it did nothing."""
+    since), or why it did nothing; `breakdown`, what its orders became (the sync log's
+    "9 booked, 1 already booked"), says it in place of the run's counts."""
     undone = (" (undone)" if run.undone_at is not None else
               " (partly undone)" if run.undo_message else "")
     if run.status == RunStatus.FAILED.value and run.message:
         return f"Failed: {run.message}{undone}"
     prefix = "Preview: " if run.dry_run else ""
-    tally = counts(run.synced, run.skipped, run.failed, dry_run=run.dry_run)
+    tally = breakdown or counts(run.synced, run.skipped, run.failed, dry_run=run.dry_run)
     if run.status == RunStatus.CANCELLED.value:
         return f"{prefix}Cancelled after {tally}{undone}"
     if run.status == RUNNING:

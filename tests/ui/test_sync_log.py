@@ -352,6 +352,14 @@ def test_the_run_summary_says_what_the_run_asked_of_quickbooks(qtbot, desktop):
             "requests") in log.summary.text()
 
 
+def test_the_run_summary_counts_each_kind_of_outcome_once(qtbot, desktop):
+    """What the orders became, once: it read "3 booked — 3 booked", or "267 booked, 30 skipped,
+    3 failed — 3 failed, 267 booked, 30 skipped: cancelled or refunded"."""
+    log, result = synced_log(qtbot, desktop)
+    summary = log.summary.text().split("</b>: ")[1].split(" · QuickBooks")[0]
+    assert summary.count("booked") == 1 and summary.startswith(f"{result.synced} booked")
+
+
 def test_a_run_from_before_reads_were_counted_shows_no_quickbooks_figures(qtbot, desktop):
     app = desktop.app
     demo = desktop.window.try_demo()
@@ -367,4 +375,4 @@ def test_a_run_from_before_reads_were_counted_shows_no_quickbooks_figures(qtbot,
     log.reload(select_run=uncounted)
     qtbot.waitUntil(lambda: log.selected_run().id == uncounted and not log.loading
                     and "reading its orders" not in log.summary.text())
-    assert log.summary.text().endswith(": 0 booked — 3 booked")     # nothing about QuickBooks
+    assert log.summary.text().endswith(": 3 booked")     # nothing about QuickBooks

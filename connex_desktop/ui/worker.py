@@ -89,9 +89,11 @@ class SyncWorker(QObject):
             # prepare(): the engine records its refusal as a failed run, which is what makes
             # the schedule back off.
             # Where QuickBooks now answers, with what the run was started with (a fix's
-            # QuickBooks numbering) kept.
-            connection = dataclasses.replace(
-                request.connection, quickbooks=self._ready(request.connection).quickbooks)
+            # QuickBooks numbering) kept; one not connected is refused below, as it is.
+            connection = request.connection
+            if connection.quickbooks.connected:
+                connection = dataclasses.replace(
+                    connection, quickbooks=self._ready(connection).quickbooks)
             reason = None if request.trigger is RunTrigger.SCHEDULE else self._engine.prepare(
                 connection)
             if reason:

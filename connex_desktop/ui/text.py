@@ -101,12 +101,17 @@ def progress_line(progress: Progress, *, dry_run: bool = False) -> str:
     return line
 
 
+def count_of(number: int, noun: str) -> str:
+    """ "1 order", "3 orders": a count in words, not "3 order(s)"."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def running_summary(progress: Progress, *, dry_run: bool = False) -> str:
     """A running sync in a few words, for the list and the tray: "Syncing… 120 of 300, 118
     booked", "Syncing… waiting for QuickBooks' limit", "Cancelling… 37 orders to finish"."""
     tally = counts(progress.booked, progress.skipped, progress.failed, dry_run=dry_run)
     if progress.cancelling:
-        return f"Cancelling… {progress.partly_sent} order(s) to finish, {tally}"
+        return f"Cancelling… {count_of(progress.partly_sent, 'order')} to finish, {tally}"
     verb = "Previewing" if dry_run else "Syncing"
     if progress.pause_s:
         return f"{verb}… waiting for {progress.paused_for}, {tally}"

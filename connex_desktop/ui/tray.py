@@ -66,7 +66,7 @@ class TrayIcon(QSystemTrayIcon):
                 parts.append(f"Undoing a run of {', '.join(undoing)}")
             return "; ".join(parts) + "…"
         if self._problems:
-            return f"Needs attention: {len(self._problems)} connection(s)"
+            return f"Needs attention: {text.count_of(len(self._problems), 'connection')}"
         lasts = [run for c in self._app.connections.list()
                  if c.id is not None and (run := self._app.runs.last_sync(c.id)) is not None]
         if not lasts:
@@ -171,9 +171,10 @@ class TrayIcon(QSystemTrayIcon):
             # Not every order was tried: what was wrong before may still be, and what failed
             # before the cancel is wrong now.
             if result.failed:
-                self._set_problem(connection_id, f"{result.failed} order(s) failed")
+                self._set_problem(connection_id,
+                                  f"{text.count_of(result.failed, 'order')} failed")
         elif result.status in PROBLEM_STATUSES:
-            problem = result.message or f"{result.failed} order(s) failed"
+            problem = result.message or f"{text.count_of(result.failed, 'order')} failed"
             told_before = self._problems.get(connection_id)
             self._set_problem(connection_id, problem)
             # Every plain sync tries the failed orders again: an order nobody has fixed yet
@@ -187,7 +188,7 @@ class TrayIcon(QSystemTrayIcon):
             self._set_problem(connection_id, None)
             if (request.trigger is RunTrigger.SCHEDULE and result.synced
                     and self._app.settings.get(NOTIFY_WHEN_ORDERS_BOOKED)):
-                self.showMessage(f"{name}: {result.synced} order(s) booked",
+                self.showMessage(f"{name}: {text.count_of(result.synced, 'order')} booked",
                                  text.counts(result.synced, result.skipped, result.failed),
                                  QSystemTrayIcon.MessageIcon.Information, NOTIFICATION_MS)
         self._update_icon()

@@ -233,6 +233,6 @@ def test_the_demo_says_its_failures_were_planted(qtbot, app):
         _cid, result, _request = sync(qtbot, desktop, desktop.window.sync_selected)
         assert result.status is RunStatus.PARTIAL and result.failed == 3
         note = desktop.window.statusBar().currentMessage()
-        assert note.startswith("The 3 failed order(s) were planted by the demo")
+        assert note.startswith("3 orders failed on purpose: the demo plants marketplace orders")
     finally:
         desktop.shutdown()

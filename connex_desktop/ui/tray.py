@@ -65,9 +65,11 @@ class TrayIcon(QSystemTrayIcon):
             if undoing:
                 parts.append(f"Undoing a run of {', '.join(undoing)}")
             return "; ".join(parts) + "…"
-        if self._problems:
-            return f"Needs attention: {text.count_of(len(self._problems), 'connection')}"
-        lasts = [run for c in self._app.connections.list()
+        connections = self._app.connections.list()
+        if self._problems:      # which: the window may not show why after a restart
+            return "Needs attention: " + ", ".join(c.name for c in connections
+                                                   if c.id in self._problems)
+        lasts = [run for c in connections
                  if c.id is not None and (run := self._app.runs.last_sync(c.id)) is not None]
         if not lasts:
             return "No syncs yet"

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 from connex_desktop import APP_DISPLAY_NAME
 from connex_desktop.app import App
 from connex_desktop.core.app_settings import WINDOW_PLACE
-from connex_desktop.core.connection import Connection
+from connex_desktop.core.connection import Connection, QuickBooksProduct
 from connex_desktop.core.errors import ConnexError
 from connex_desktop.core.result import RunTrigger
 from connex_desktop.ui import text
@@ -220,11 +220,13 @@ class MainWindow(QMainWindow):
         if dialog.exec() and dialog.saved is not None:
             self.reload(select_id=dialog.saved.id)
 
-    def configure_selected(self) -> None:
+    def configure_selected(self, *, quickbooks_tab: bool = False) -> None:
         connection = self.selected_connection()
         if connection is None:
             return
         dialog = ConfigureDialog(self._app, connection, parent=self)
+        if quickbooks_tab:
+            dialog.tabs.setCurrentWidget(dialog.quickbooks)
         dialog.exec()
         self.reload(select_id=connection.id)
 
@@ -260,6 +262,10 @@ class MainWindow(QMainWindow):
     def connect_selected(self) -> None:
         connection = self.selected_connection()
         if connection is None:
+            return
+        if connection.quickbooks.product is QuickBooksProduct.DESKTOP:
+            # Its company file and Web Connector are set up there; no Intuit sign-in.
+            self.configure_selected(quickbooks_tab=True)
             return
         ConnectDialog(self._app, connection, parent=self).exec()
         self.reload(select_id=connection.id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -9,8 +10,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox, QToolBar
 
 from connex_desktop import APP_DISPLAY_NAME, __version__
+from connex_desktop.core.connection import QuickBooksProduct
 from connex_desktop.ui import help_topics, opening
 from connex_desktop.ui.configure import ConfigureDialog
+from connex_desktop.ui.connect_dialog import ConnectDialog
 
 FINISH_TIMEOUT_MS = 60_000
 
@@ -143,6 +146,24 @@ def test_the_window_opens_focused_on_what_to_do_first(qtbot, window, desktop):
     qtbot.keyClick(window.demo_button, Qt.Key.Key_Return)
     assert [c.name for c in desktop.app.connections.list()] == ["Demo store"]
     assert QApplication.focusWidget() is window.table
+
+
+def test_connect_to_quickbooks_desktop_opens_its_settings(qtbot, window, desktop,
+                                                        monkeypatch):
+    """QuickBooks Desktop is reached through the Web Connector or this computer, set up in
+    Configure: Connect to QuickBooks opens that tab, not QuickBooks Online's sign-in (which
+    showed the address "desktop" and asked for Intuit keys)."""
+    app = desktop.app
+    demo = window.try_demo()
+    company = dataclasses.replace(demo.quickbooks, product=QuickBooksProduct.DESKTOP)
+    app.connections.update(dataclasses.replace(demo, quickbooks=company))
+    window.reload(select_id=demo.id)
+    shown = []
+    monkeypatch.setattr(ConfigureDialog, "exec", lambda dialog: shown.append(
+        dialog.tabs.currentWidget() is dialog.quickbooks) or 0)
+    monkeypatch.setattr(ConnectDialog, "exec", lambda dialog: shown.append("Online") or 0)
+    window.connect_action.trigger()
+    assert shown == [True]
 
 
 def test_delete_on_the_list_removes_after_asking(qtbot, window, desktop, monkeypatch):

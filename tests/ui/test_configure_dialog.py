@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLineEdit
 
 from connex_desktop.app import build_app
 from connex_desktop.core.connection import Connection, CustomerPolicy, Schedule
+from connex_desktop.core.errors import ConnexError
 from connex_desktop.core.modes import MODE_INFO, TransactionMode
 from connex_desktop.core.result import QuickBooksUsage, RunStatus, RunTrigger, SyncResult
 from connex_desktop.core.secret_store import connection_secret_key
@@ -267,6 +268,15 @@ def demo_dialog_with_lists(qtbot, app):
     qtbot.waitUntil(lambda: "are the lists of" in dialog.mapping.lists_label.text(),
                     timeout=20_000)
     return demo, dialog
+
+
+def test_lists_that_could_not_load_say_why_in_one_sentence(qtbot, app):
+    dialog = ConfigureDialog(app, None)
+    qtbot.addWidget(dialog)
+    dialog.mapping.lists_failed(ConnexError("QuickBooks could not be reached."))
+    assert dialog.mapping.lists_label.text() == (
+        "The company's lists could not be loaded: QuickBooks could not be reached. Type the "
+        "names instead.")
 
 
 def test_the_demos_lists_load_after_a_restart(qtbot, tmp_path):

@@ -328,6 +328,6 @@ class MappingTab(QWidget):
                                  " in QuickBooks.")
 
     def lists_failed(self, error: Exception) -> None:
-        self.lists_label.setText(f"The company's lists could not be loaded: {error}. "
-                                 "Type the names instead.")
+        self.lists_label.setText(f"The company's lists could not be loaded: "
+                                 f"{str(error).rstrip('.')}. Type the names instead.")
 

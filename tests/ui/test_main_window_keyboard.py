@@ -166,6 +166,17 @@ def test_connect_to_quickbooks_desktop_opens_its_settings(qtbot, window, desktop
     assert shown == [True]
 
 
+def test_f2_on_the_list_renames_in_configure(qtbot, window, desktop, monkeypatch):
+    """F2, the platform's rename key, opens Configure on the connection's name."""
+    connection = window.try_demo()
+    focus_the_list(qtbot, window)
+    named = []
+    monkeypatch.setattr(ConfigureDialog, "exec", lambda dialog: named.append(
+        (dialog.focusWidget() is dialog.store.name_edit, dialog.store.name_edit.text())) or 0)
+    qtbot.keyClick(window.table, Qt.Key.Key_F2)
+    assert named == [(True, connection.name)]
+
+
 def test_delete_on_the_list_removes_after_asking(qtbot, window, desktop, monkeypatch):
     window.try_demo()
     focus_the_list(qtbot, window)

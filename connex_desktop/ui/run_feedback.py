@@ -66,9 +66,8 @@ class RunFeedback(QObject):
         elif (request.connection.source_kind == DemoSource.kind
               and only_planted_failures(result)):
             window.statusBar().showMessage(
-                f"{text.count_of(result.failed, 'order')} failed on purpose: the demo plants "
-                "marketplace orders whose numbers are longer than QuickBooks allows. The sync "
-                "log (Ctrl+L) says so for each, and how to book them.", DEMO_NOTE_MS)
+                f"{text.count_of(result.failed, 'order')} failed on purpose, planted by the "
+                "demo: the sync log (Ctrl+L) says why and how to book them.", DEMO_NOTE_MS)
         if request.dry_run and connection_id == window.selected_id():
             window.show_log(connection_id)
 

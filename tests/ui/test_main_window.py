@@ -233,6 +233,9 @@ def test_the_demo_says_its_failures_were_planted(qtbot, app):
         _cid, result, _request = sync(qtbot, desktop, desktop.window.sync_selected)
         assert result.status is RunStatus.PARTIAL and result.failed == 3
         note = desktop.window.statusBar().currentMessage()
-        assert note.startswith("3 orders failed on purpose: the demo plants marketplace orders")
+        assert note.startswith("3 orders failed on purpose, planted by the demo")
+        assert "Ctrl+L" in note
+        # Whole in the status bar of a window on an 800 × 600 screen (it ends there).
+        assert desktop.window.statusBar().fontMetrics().horizontalAdvance(note) < 760
     finally:
         desktop.shutdown()

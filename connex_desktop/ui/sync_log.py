@@ -386,16 +386,26 @@ class OrdersPane(QWidget):
         self.detail.setText("" if order is None else self._detail(order))
         self.selection_changed.emit()
 
+    def in_quickbooks(self, order: RunOrderRecord) -> list[BookedDocument]:
+        """The order's documents still in QuickBooks: an undo deleted the others."""
+        return [doc for doc in order.documents
+                if (doc.kind.value, doc.qb_id) not in self.model.undone]
+
+    def selected_in_quickbooks(self) -> list[BookedDocument]:
+        order = self.selected_order()
+        return self.in_quickbooks(order) if order is not None else []
+
     def _detail(self, order: RunOrderRecord) -> str:
         head = f"<b>Order {escape(order.order_number, quote=False)}</b>"
         if order.customer:
             head += f" for {escape(order.customer, quote=False)}"
         parts = [f"{head}: {order_result(order, self.model.undone)}"]
         if order.documents:
-            company = self._company()
+            company, standing = self._company(), self.in_quickbooks(order)
             parts.append(", ".join(
                 f"<a href='{escape(document_url(company, doc))}'>"
-                f"{escape(document_name(doc), quote=False)}</a>" if company.connected
+                f"{escape(document_name(doc), quote=False)}</a>"
+                if company.connected and doc in standing
                 else escape(document_name(doc), quote=False) for doc in order.documents))
         if order.message:
             parts.append(escape(sentence(order.message), quote=False))
@@ -408,9 +418,10 @@ class OrdersPane(QWidget):
         """Open each of the order's documents in QuickBooks, retry, copy the reason."""
         menu = QMenu(self)
         company = self._company()
+        standing = self.in_quickbooks(order)
         for doc in order.documents:
             action = menu.addAction(f"Open {document_name(doc)} in QuickBooks")
-            action.setEnabled(company.connected)
+            action.setEnabled(company.connected and doc in standing)
             url = document_url(company, doc)
             action.triggered.connect(lambda _checked=False, url=url: open_url(url, self))
         if not order.documents:
@@ -439,6 +450,14 @@ class OrdersPane(QWidget):
 
 def open_url(url: str, parent: QWidget | None = None) -> None:
     open_or_show(QUrl(url), "the document in QuickBooks", parent)
+
+
+def export_folder() -> Path:
+    """Where an export is offered: the Documents folder; where there is none (a fresh Linux
+    account), the home folder, not wherever the app was started."""
+    documents = Path(QStandardPaths.writableLocation(
+        QStandardPaths.StandardLocation.DocumentsLocation))
+    return documents if documents.is_dir() else Path.home()
 
 
 def log_table_view(model: QAbstractTableModel, name: str) -> QTableView:
@@ -625,10 +644,8 @@ class SyncLogDialog(QDialog):
                      read: tuple[list[LogRow], frozenset[tuple[str, str]], bool]) -> None:
         rows, undone, needs_reconnect = read
         self.orders.show_rows(rows, undone)
-        # An order booked since (or its run undone) needs no fix.
-        self.fixes.show_fixes(run, (row.order for row in rows
-                                    if row.order.order_number in self._failing),
-                              needs_reconnect=needs_reconnect)
+        failing = (row.order for row in rows if row.order.order_number in self._failing)
+        self.fixes.show_fixes(run, failing, needs_reconnect=needs_reconnect)   # not booked since
         self.undo_button.setEnabled(self._can_undo(run))
         if run is not None:
             summary = escape(text.run_summary(run, tally_text(tally(rows))), quote=False)
@@ -640,8 +657,8 @@ class SyncLogDialog(QDialog):
                                  f": {summary}")
 
     def _on_order_selected(self) -> None:
-        order = self.selected_order()
-        self.open_button.setEnabled(bool(order and order.documents and self._company().connected))
+        self.open_button.setEnabled(bool(self.orders.selected_in_quickbooks())
+                                    and self._company().connected)
 
     # ---- undo ------------------------------------------------------------------------------
 
@@ -725,22 +742,18 @@ class SyncLogDialog(QDialog):
 
     def open_selected_document(self) -> str | None:
         """Open the selected order's first document in QuickBooks; returns the address."""
-        order = self.selected_order()
-        if order is None or not order.documents:
+        standing = self.orders.selected_in_quickbooks()
+        if not standing:
             return None
-        url = document_url(self._company(), order.documents[0])
+        url = document_url(self._company(), standing[0])
         open_url(url, self)
         return url
 
     def _ask_export(self) -> None:
         connection = self._app.connections.get_by_id(self._connection_id)
-        folder = Path(QStandardPaths.writableLocation(
-            QStandardPaths.StandardLocation.DocumentsLocation))
-        if not folder.is_dir():     # none (a fresh Linux account): not where the app started
-            folder = Path.home()
         name = _NOT_IN_FILE_NAMES.sub("-", connection.name)
         path, _filter = QFileDialog.getSaveFileName(
-            self, "Export the sync log", str(folder / f"{name} sync log.csv"),
+            self, "Export the sync log", str(export_folder() / f"{name} sync log.csv"),
             "CSV files (*.csv)")
         if path:
             self.start_export(Path(path))

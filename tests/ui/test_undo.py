@@ -87,6 +87,13 @@ def test_undo_this_run_asks_first_then_deletes_in_the_background(qtbot, desktop,
     assert booked_orders and {results[number] for number in booked_orders} == {"Undone"}
     assert "Booked" not in results.values()
     assert set(results.values()) - {"Undone"} <= {"Skipped", "Failed"}
+    # Its documents are gone from QuickBooks: nothing offers to open them there.
+    assert log.select_order(next(iter(booked_orders)))
+    assert not log.open_button.isEnabled() and "<a href" not in log.detail.text()
+    assert log.open_selected_document() is None
+    menu = log.orders.order_menu(log.selected_order())
+    assert not any(action.isEnabled() for action in menu.actions()
+                   if action.text().startswith("Open"))
 
     # The window's list and the tray were refreshed: the last sync reads as undone.
     window = desktop.window

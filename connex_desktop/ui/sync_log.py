@@ -464,6 +464,7 @@ def log_table_view(model: QAbstractTableModel, name: str) -> QTableView:
     view = QTableView()
     view.setModel(model)
     view.setAccessibleName(name)
+    view.setTabKeyNavigation(False)     # rows are picked with the arrows; Tab moves on
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     view.setAlternatingRowColors(True)

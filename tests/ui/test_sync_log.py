@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QPoint, QStandardPaths, Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from connex_desktop.core.connection import QuickBooksCompany
 from connex_desktop.core.result import (
@@ -272,6 +272,21 @@ def test_export_suggests_the_home_folder_where_there_is_no_documents_folder(
                         lambda _parent, _caption, path, _filter: suggested.append(path) or ("", ""))
     log.export_button.click()
     assert suggested == [str(Path.home() / "Demo store sync log.csv")]
+
+
+def test_tab_moves_through_the_log_rather_than_across_a_tables_cells(qtbot, desktop):
+    """From the runs, Tab reaches the orders, the search and the buttons (it went from cell to
+    cell of the runs table, and never left it)."""
+    log, _result = synced_log(qtbot, desktop)
+    log.show()
+    log.windowHandle().requestActivate()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is log)
+    log.runs_view.setFocus()
+    reached = set()
+    for _press in range(12):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        reached.add(QApplication.focusWidget())
+    assert {log.orders_view, log.orders.search_edit, log.export_button} <= reached
 
 
 def test_with_no_browser_open_in_quickbooks_says_where_the_document_is(qtbot, desktop,

@@ -10,7 +10,14 @@ from typing import ClassVar
 
 import pytest
 from PySide6.QtCore import Qt, QThreadPool
-from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLineEdit
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+)
 
 from connex_desktop.app import build_app
 from connex_desktop.core.connection import Connection, CustomerPolicy, Schedule
@@ -384,6 +391,25 @@ def test_configure_opens_without_a_keyring(qtbot, app, pos, monkeypatch):
     qtbot.addWidget(till_dialog)
     api_key = till_dialog.store.source_widgets["api_key"]
     assert api_key.text() == "" and "no system keyring" in api_key.placeholderText().lower()
+
+
+def test_tab_reaches_the_stores_own_fields_before_save(qtbot, app):
+    """The store's fields are made after the dialog's buttons: Tab went from the name to
+    Test connection, Save and Cancel, and only then to "Orders in the last 60 days"."""
+    dialog = ConfigureDialog(app, app.start_demo(orders=5))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.windowHandle().requestActivate()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is dialog)
+    dialog.store.name_edit.setFocus()
+    save = dialog.buttons.button(QDialogButtonBox.StandardButton.Save)
+    before_save = []
+    while QApplication.focusWidget() is not save and len(before_save) < 20:
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        before_save.append(QApplication.focusWidget())
+    assert set(dialog.store.source_widgets.values()) <= set(before_save)
+    assert before_save.index(dialog.store.source_widgets["orders"]) < before_save.index(
+        dialog.store.test_button)
 
 
 def test_the_form_opens_on_its_first_field(qtbot, app):

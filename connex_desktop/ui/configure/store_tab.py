@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable, Mapping
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -108,6 +109,18 @@ class StoreTab(QWidget):
             self._rows.add(self.form, label, widget, setting_key(field.name), field.help)
             self._source_inputs[field.name] = read
             self.source_widgets[field.name] = widget
+        self._order_tabs()
+
+    def _order_tabs(self) -> None:
+        """Made after the dialog's buttons, the store's fields would come after Save: Tab goes
+        from the kind of store through them to Test connection."""
+        chain = [self.kind_combo]
+        for widget in self.source_widgets.values():
+            chain += ([widget] if widget.focusPolicy() != Qt.FocusPolicy.NoFocus else
+                      [child for child in widget.findChildren(QWidget)
+                       if child.focusPolicy() != Qt.FocusPolicy.NoFocus])
+        for before, after in itertools.pairwise([*chain, self.test_button]):
+            QWidget.setTabOrder(before, after)
 
     def _source_input(self, field: SettingField,
                       value: str) -> tuple[QWidget, Callable[[], str]]:

@@ -234,7 +234,8 @@ class App:
             connection_secret_key(connection.id, WEB_CONNECTOR_PASSWORD), company.company_file)
         session = WebConnectorSession(account, self.secrets_for(connection),
                                       self.web_connector_port, started=self.web_connector_started)
-        return QuickBooksDesktop(session, mapping=connection.mapping, on_close=session.close)
+        return QuickBooksDesktop(session, mapping=connection.mapping, on_close=session.close,
+                                 on_heed=session.heed)
 
     def connection_service(self) -> ConnectionService:
         """What adds, changes, copies, removes and (dis)connects connections with their

@@ -46,7 +46,7 @@ from connex_desktop.core.connection import (
 from connex_desktop.core.errors import ConnexError, ErrorKind
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.money import money_text
-from connex_desktop.core.progress import CancelToken, Progress, pause_line
+from connex_desktop.core.progress import UNTIL_ANSWERED, CancelToken, Progress, pause_line
 from connex_desktop.core.result import RunStatus, RunTrigger, SyncResult
 from connex_desktop.core.rules import describe
 from connex_desktop.core.secret_store import SecretStore
@@ -310,7 +310,9 @@ def _run(app: App, conn: Connection, *, query: OrderQuery | None, dry_run: bool,
         pause = (snapshot.pause_s, snapshot.paused_for)
         if pause != told_pause:     # a wait begun or ended; a long one is said on its own line
             told_pause = pause
-            if snapshot.pause_s >= WAIT_WORTH_A_LINE_S:
+            # A wait with no set end (the Web Connector's) was said, with its address, as the
+            # service started (desktop_cli.say_waiting).
+            if WAIT_WORTH_A_LINE_S <= snapshot.pause_s < UNTIL_ANSWERED:
                 line = pause_line(snapshot.paused_for, snapshot.pause_s)
                 print(f"\n{line}" if counting else line, file=sys.stderr, flush=True)
         if counting:

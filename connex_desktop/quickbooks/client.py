@@ -22,6 +22,7 @@ from requests_oauthlib import OAuth2Session
 
 from connex_desktop.core.connection import QuickBooksCompany
 from connex_desktop.core.errors import ErrorKind
+from connex_desktop.core.progress import CancelToken
 from connex_desktop.core.quickbooks_rules import (
     BATCH_ID_MAX_CHARS,
     BATCH_MAX_OPERATIONS,
@@ -154,6 +155,11 @@ class QuickBooksClient:
         self._writes = 0            # writes sent (Core), each operation of a batch
         # Told when a wait for a limit or a retry begins (its seconds) and ends (0).
         self.on_pause: Callable[[float, str], None] = _nobody_listens
+
+    def heed(self, cancel: CancelToken) -> None:
+        """The run's cancel token: the pauses for QuickBooks' limit are told through it (each
+        is short, and ends by itself)."""
+        self.on_pause = cancel.pausing
 
     def usage(self) -> QuickBooksUsage:
         """The metered reads, writes and HTTP requests this client has sent."""

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from connex_desktop.core.connection import Connection
-from connex_desktop.core.errors import ConnexError, ErrorKind, Fix, SetupError
+from connex_desktop.core.errors import Cancelled, ConnexError, ErrorKind, Fix, SetupError
 from connex_desktop.core.model import Order
 from connex_desktop.core.money import MoneyError, money
 from connex_desktop.core.progress import Progress, ProgressCallback
@@ -155,6 +155,8 @@ class SyncRun:
             self.setup = company_setup(self.connection, preferences, self.refs,
                                        store_label=self.store_label,
                                        company_info=self.refs.company_info())
+        except Cancelled:   # while it waited for QuickBooks: the run ends as cancelled
+            raise
         except ConnexError as error:    # the whole run's problem, wherever it is first needed
             raise RunStopped(error) from error
         self.company_loaded = True

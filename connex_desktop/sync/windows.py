@@ -6,7 +6,7 @@ import contextlib
 import logging
 from collections.abc import Iterable, Iterator, Mapping
 
-from connex_desktop.core.errors import ConnexError, ErrorKind
+from connex_desktop.core.errors import Cancelled, ConnexError, ErrorKind
 from connex_desktop.core.ledger_state import LedgerState
 from connex_desktop.core.model import Order
 from connex_desktop.core.progress import CancelToken
@@ -95,7 +95,7 @@ def _plan(run: SyncRun, order: Order, rows: Mapping[str, LedgerRow]) -> OrderInF
                for key, row in rows.items()}
     try:
         plan = _order_plan(run, order, entries)
-    except RunStopped:
+    except (RunStopped, Cancelled):
         raise
     except ConnexError as error:
         run.finish_failed(order.source_id, order.number, OrderFailure(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
+from connex_desktop.core.connection import QuickBooksProduct
 from connex_desktop.core.errors import SetupError
 from connex_desktop.core.plan import names_order
 from connex_desktop.core.result import DocumentKind
@@ -52,7 +53,8 @@ def find_booked(processor: QbXmlProcessor, kind: DocumentKind, ref_number: str, 
     query = query_request(TXN_TYPES[kind], "1", ref_number=ref_number)
     result = parse_response(processor.process(message_set([query]))).results[0]
     if result.outcome is Outcome.ERROR:
-        raise result_error(result, order=order, what=f"Looking up {kind.label} {ref_number}")
+        raise result_error(result, order=order, what=f"Looking up "
+                           f"{kind.label_in(QuickBooksProduct.DESKTOP)} {ref_number}")
     guid = external_guid(external_key)
     for ret in result.rets:
         theirs = ret.findtext("ExternalGUID")

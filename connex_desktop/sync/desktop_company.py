@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from connex_desktop.core.connection import QuickBooksMapping
+from connex_desktop.core.connection import QuickBooksMapping, QuickBooksProduct
 from connex_desktop.core.errors import Cancelled, ConnexError, ErrorKind, SetupError
 from connex_desktop.core.progress import CancelToken
 from connex_desktop.core.result import DocumentKind, QuickBooksUsage
@@ -222,10 +222,11 @@ class QuickBooksDesktop:
                 return fault
         result = self._one(delete_request(TXN_TYPES[kind], txn_id, "1"), missing_ok=True,
                            write=True)
+        what = kind.label_in(QuickBooksProduct.DESKTOP)
         if result.status_code == OBJECT_NOT_FOUND:
-            return desktop_fault(result_error(result, what=kind.label), QuickBooksCode.NOT_FOUND)
+            return desktop_fault(result_error(result, what=what), QuickBooksCode.NOT_FOUND)
         if result.outcome is Outcome.ERROR:
-            return desktop_fault(result_error(result, what=kind.label))
+            return desktop_fault(result_error(result, what=what))
         return None
 
     def _delete_refunds_of_credit(self, credit_id: str) -> None:

@@ -113,6 +113,8 @@ class SyncRun:
         self.ledger = ledger
         self.connections = connections
         self.realm = connection.quickbooks.realm_id
+        # Which QuickBooks: its documents are named in its words (DocumentKind.label_in).
+        self.product = connection.quickbooks.product
         # The store the connection has booked from, not what its settings name today: a moved
         # order file or a store's new address must not book everything again.
         assert connection.id is not None
@@ -223,8 +225,9 @@ class SyncRun:
                 continue
             if open_docs:
                 self.retry_later = True
-                state.fail(f"its {open_docs[0].planned.kind.label} could not be sent in this "
-                           "sync; the next sync books it.", kind=ErrorKind.RETRY_LATER)
+                unsent = open_docs[0].planned.kind.label_in(self.product)
+                state.fail(f"its {unsent} could not be sent in this sync; the next sync books "
+                           "it.", kind=ErrorKind.RETRY_LATER)
             self._finish(state)
         self.in_flight = still
 

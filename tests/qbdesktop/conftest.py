@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from connex_desktop.app import App, build_app
-from connex_desktop.core.connection import Connection
+from connex_desktop.core.connection import Connection, QuickBooksProduct
 from connex_desktop.core.model import Order
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.qbdesktop.booking import write, write_document
@@ -113,7 +113,8 @@ class Desktop:
                                        external_key=f"1/{order.number}/{planned.doc_key}")
             document = write_document([request.element],
                                       message_set_id("1", order.number, planned.doc_key))
-            result = write(self, document, order=order.number, what=planned.kind.label)
+            result = write(self, document, order=order.number,
+                           what=planned.kind.label_in(QuickBooksProduct.DESKTOP))
             ids[PlannedDocumentId(planned.doc_key)] = result.value("TxnID")
         return plan, ids
 

@@ -153,12 +153,10 @@ class QuickBooksClient:
         self.retry_count = 0
         self._reads = 0             # metered reads sent (CorePlus), retries included
         self._writes = 0            # writes sent (Core), each operation of a batch
-        # Told when a wait for a limit or a retry begins (its seconds) and ends (0).
+        # Told when a wait for a limit or a retry begins (its seconds) and ends (0); see heed.
         self.on_pause: Callable[[float, str], None] = _nobody_listens
 
     def heed(self, cancel: CancelToken) -> None:
-        """The run's cancel token: the pauses for QuickBooks' limit are told through it (each
-        is short, and ends by itself)."""
         self.on_pause = cancel.pausing
 
     def usage(self) -> QuickBooksUsage:

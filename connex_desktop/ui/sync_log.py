@@ -107,6 +107,21 @@ def undo_line(doc: UndoDocument, product: QuickBooksProduct) -> str:
     return f"{line} ({doc.reason})" if doc.reason else line
 
 
+def undo_report(parent: QWidget, result: UndoResult, product: QuickBooksProduct) -> QMessageBox:
+    """What the undo did, and what of the run QuickBooks still holds."""
+    box = QMessageBox(parent)
+    box.setWindowTitle("Undo this run")
+    if result.status is UndoStatus.UNDONE:
+        box.setIcon(QMessageBox.Icon.Information)
+    else:
+        box.setIcon(QMessageBox.Icon.Warning)
+    box.setText(result.message or "Nothing was deleted.")
+    left = [f"• {undo_line(doc, product)}" for doc in result.left[:UNDO_LIST_MAX]]
+    if left:
+        box.setInformativeText("Still in QuickBooks:\n" + "\n".join(left))
+    return box
+
+
 def undo_question(parent: QWidget, run: RunRecord, preview: UndoResult,
                   product: QuickBooksProduct) -> tuple[QMessageBox, QAbstractButton | None]:
     """What undoing the run would delete, keep and find gone, and the button that confirms it
@@ -693,7 +708,7 @@ class SyncLogDialog(QDialog):
         if preview.status is UndoStatus.FAILED:
             self._undo_not_possible(preview.message)
             return
-        box, confirm = undo_question(self, run, preview, self._company().product)
+        box, confirm = undo_question(self, run, preview, self._product())
         if confirm is not None:
             box.finished.connect(lambda _code: self._confirmed(run,
                                                                box.clickedButton() is confirm))
@@ -708,18 +723,7 @@ class SyncLogDialog(QDialog):
 
     def _undone(self, run: RunRecord, result: UndoResult) -> None:
         self.reload(select_run=run.id)
-        box = QMessageBox(self)
-        box.setWindowTitle("Undo this run")
-        if result.status is UndoStatus.UNDONE:
-            box.setIcon(QMessageBox.Icon.Information)
-        else:
-            box.setIcon(QMessageBox.Icon.Warning)
-        box.setText(result.message or "Nothing was deleted.")
-        product = self._company().product
-        left = [f"• {undo_line(doc, product)}" for doc in result.left[:UNDO_LIST_MAX]]
-        if left:
-            box.setInformativeText("Still in QuickBooks:\n" + "\n".join(left))
-        self.undo_report = box
+        self.undo_report = box = undo_report(self, result, self._product())
         box.open()
         self.undo_finished.emit(result)
 
@@ -730,6 +734,9 @@ class SyncLogDialog(QDialog):
 
     def _company(self) -> QuickBooksCompany:
         return self._app.connections.get_by_id(self._connection_id).quickbooks
+
+    def _product(self) -> QuickBooksProduct:
+        return self._company().product
 
     def open_selected_document(self) -> str | None:
         """Open the selected order's first document in QuickBooks; returns the address."""
@@ -775,5 +782,4 @@ class SyncLogDialog(QDialog):
         """The runs' (else every listed run's) orders, one line per document (or per order
         without one)."""
         return write_csv(path, log_rows(self.runs_model.items if runs is None else runs,
-                                        self._app.runs, self._app.ledger,
-                                        self._company().product))
+                                        self._app.runs, self._app.ledger, self._product()))

@@ -18,7 +18,7 @@ import pytest
 
 from connex_desktop.app import App
 from connex_desktop.connections import WEB_CONNECTOR_PASSWORD, web_connector_user
-from connex_desktop.core.errors import Cancelled
+from connex_desktop.core.errors import Cancelled, ErrorKind
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.progress import UNTIL_ANSWERED, CancelToken, Progress
 from connex_desktop.core.result import RunStatus, SyncResult
@@ -160,6 +160,12 @@ def test_a_cancel_while_the_web_connector_holds_an_answer_books_each_order_once(
     assert run.cancelled_within() < PROMPT_S
     assert run.result is not None and run.result.status is RunStatus.CANCELLED
     assert not listening(connectors.servers[0])
+    # The invoice QuickBooks booked is unconfirmed, and said so: the next sync looks first.
+    (unconfirmed,) = [failure for failure in run.result.errors if failure.order == "1001"]
+    assert unconfirmed.kind is ErrorKind.RETRY_LATER
+    assert unconfirmed.message.startswith("QuickBooks did not confirm its Invoice: The sync "
+                                          "was cancelled while it waited for the QuickBooks "
+                                          "Web Connector")
 
     connectors.lose_answer_to = ""
     sync(app, run.shop)

@@ -79,6 +79,8 @@ def test_cancel_ends_the_wait_for_the_web_connector_and_the_next_sync_books_once
         # Said as it is: whom the run waits for and what to do, in the window and the tray.
         qtbot.waitUntil(lambda: window.progress_label.text() == waiting, timeout=WAIT_SAID_MS)
         assert f"{shop.name}: Waiting for {WEB_CONNECTOR_WAIT}" in desktop.tray.toolTip()
+        assert window.model.index(0, 5).data().startswith(
+            f"Syncing… waiting for {WEB_CONNECTOR_WAIT}, ")
         (server,) = web_connectors.servers
         assert listening(server)
         qtbot.waitUntil(window.cancel_action.isEnabled)

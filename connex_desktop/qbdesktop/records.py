@@ -26,7 +26,9 @@ def list_record(ret: ET.Element) -> Record:
     full_name = ret.findtext("FullName") or ret.findtext("Name", "")
     record: Record = {"Id": ret.findtext("ListID", ""), "SyncToken": ret.findtext("EditSequence",
                                                                                   ""),
-                      "Active": ret.findtext("IsActive", "true") != "false"}
+                      "Active": ret.findtext("IsActive", "true") != "false",
+                      # QuickBooks' clock (its workstation's), as it stamped the change
+                      "MetaData": {"LastUpdatedTime": ret.findtext("TimeModified", "")}}
     if kind == "Customer":
         record.update(DisplayName=full_name, CompanyName=ret.findtext("CompanyName", ""),
                       PrimaryEmailAddr={"Address": ret.findtext("Email", "")})

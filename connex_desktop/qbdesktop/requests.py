@@ -370,11 +370,13 @@ def reactivate_request(name: str, list_id: str, edit_sequence: str,
 def query_request(name: str, request_id: str, *, full_names: tuple[str, ...] = (),
                   ref_number: str = "", txn_ids: tuple[str, ...] = (),
                   entity_ids: tuple[str, ...] = (), max_returned: int = 0,
-                  iterator_id: str = "", with_lines: bool = False) -> ET.Element:
+                  iterator_id: str = "", with_lines: bool = False, active_status: str = "",
+                  modified_since: str = "") -> ET.Element:
     """A `<Name>QueryRq` (Customer, Item, Vendor, Account, PaymentMethod, SalesOrder, Invoice,
     …): by full names, transaction ids or RefNumber, else a page of `max_returned` through an
     iterator (`iterator_id` continues one), or a transaction query's customers or vendors
-    (`entity_ids`: their ListIDs)."""
+    (`entity_ids`: their ListIDs). A list query's filter takes `active_status` (ActiveOnly,
+    InactiveOnly, All) and `modified_since` (FromModifiedDate, QuickBooks' clock)."""
     request = ET.Element(f"{name}QueryRq", requestID=request_id)
     if max_returned:
         request.set("iterator", "Continue" if iterator_id else "Start")
@@ -388,6 +390,10 @@ def query_request(name: str, request_id: str, *, full_names: tuple[str, ...] = (
         ET.SubElement(request, "RefNumber").text = ref_number
     if max_returned:
         ET.SubElement(request, "MaxReturned").text = str(max_returned)
+    if active_status:
+        ET.SubElement(request, "ActiveStatus").text = active_status
+    if modified_since:
+        ET.SubElement(request, "FromModifiedDate").text = modified_since
     if entity_ids:
         entity_filter = ET.SubElement(request, "EntityFilter")
         for list_id in entity_ids:
@@ -396,6 +402,18 @@ def query_request(name: str, request_id: str, *, full_names: tuple[str, ...] = (
         ET.SubElement(request, "IncludeLineItems").text = "true"
         if name not in WITHOUT_LINKED_TXNS:
             ET.SubElement(request, "IncludeLinkedTxns").text = "true"
+    return request
+
+
+def list_deleted_query(del_types: tuple[str, ...], deleted_since: str,
+                       request_id: str) -> ET.Element:
+    """The list records of the ListDelTypes deleted at or after `deleted_since` (QuickBooks'
+    clock; it keeps the last 90 days of them)."""
+    request = ET.Element("ListDeletedQueryRq", requestID=request_id)
+    for del_type in del_types:
+        ET.SubElement(request, "ListDelType").text = del_type
+    dates = ET.SubElement(request, "DeletedDateRangeFilter")
+    ET.SubElement(dates, "FromDeletedDate").text = deleted_since
     return request
 
 

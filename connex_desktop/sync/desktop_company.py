@@ -14,8 +14,8 @@ from connex_desktop.core.connection import QuickBooksMapping
 from connex_desktop.core.errors import ConnexError, ErrorKind, SetupError
 from connex_desktop.core.result import DocumentKind, QuickBooksUsage
 from connex_desktop.core.writing import DocumentWriter
-from connex_desktop.qbdesktop.qbxml import message_set
-from connex_desktop.qbdesktop.records import list_record, txn_record
+from connex_desktop.qbdesktop.qbxml import datetime_text, message_set
+from connex_desktop.qbdesktop.records import ITEM_KINDS, list_record, txn_record
 from connex_desktop.qbdesktop.requests import (
     REFUND_OF_CREDIT,
     TXN_TYPES,
@@ -23,6 +23,7 @@ from connex_desktop.qbdesktop.requests import (
     cost_account,
     delete_request,
     host_query,
+    list_deleted_query,
     other_charge_request,
     purchase_order_mod,
     query_request,
@@ -31,6 +32,7 @@ from connex_desktop.qbdesktop.responses import Outcome, RequestResult, parse_res
 from connex_desktop.qbdesktop.transport import QbXmlProcessor
 from connex_desktop.quickbooks.client import BatchOperation, BatchOutcome
 from connex_desktop.quickbooks.errors import QuickBooksCode, QuickBooksFault
+from connex_desktop.sync.desktop_lists import KeptLists
 
 # Where a write's body keeps its qbXML message set (recorded in the ledger with the body), or
 # why none could be built: never content to send again as a change.
@@ -73,11 +75,15 @@ class QuickBooksDesktop:
     """One QuickBooks Desktop company file, reached through a qbXML processor (the Web
     Connector's queue, COM on this computer, or the fake company file)."""
 
-    lists_kept = False   # no change data capture: the lists are read afresh each run
+    # No change data capture for the reference cache to keep lists by: `lists` keeps them
+    # (and brings them up to date at each read) instead.
+    lists_kept = False
 
     def __init__(self, processor: QbXmlProcessor, *, mapping: QuickBooksMapping | None = None,
-                 on_close: Callable[[], None] | None = None) -> None:
+                 on_close: Callable[[], None] | None = None,
+                 lists: KeptLists | None = None) -> None:
         self.processor = processor
+        self.lists = lists
         self.items = desktop_items(mapping or QuickBooksMapping())
         self._on_close = on_close
         # QuickBooks Desktop has no rate limit to wait out; the engine still hands this over.
@@ -110,11 +116,28 @@ class QuickBooksDesktop:
         self.close()
 
     def query_all(self, entity: str, where: str = "") -> list[dict[str, Any]]:
-        found = LIST_QUERIES.get(entity)
-        if found is None:
+        """A list's records, inactive ones too: the kept ones brought up to date, else (no
+        lists kept) read whole."""
+        if LIST_QUERIES.get(entity) is None:
             return []
-        name, pages = found
-        return [list_record(ret) for ret in self.query(name, paged=pages)]
+        if self.lists is not None:
+            return self.lists.records(entity, self)
+        return self.read_list(entity)
+
+    def read_list(self, entity: str, since: datetime | None = None) -> list[dict[str, Any]]:
+        """A list's records, inactive ones too (one made inactive is read as such); with
+        `since`, those QuickBooks changed at or after then, by its clock."""
+        name, pages = _list_query(entity)
+        return [list_record(ret) for ret in self.query(
+            name, paged=pages, active_status="All",
+            modified_since=datetime_text(since) if since else "")]
+
+    def deleted_from_list(self, entity: str, since: datetime) -> list[str]:
+        """The ListIDs of a list's records deleted at or after `since` (QuickBooks' clock)."""
+        name, _pages = _list_query(entity)
+        request = list_deleted_query(ITEM_KINDS if name == "Item" else (name,),
+                                     datetime_text(since), "1")
+        return [ret.findtext("ListID", "") for ret in self._one(request, missing_ok=True).rets]
 
     def cdc(self, entities: Sequence[str], changed_since: datetime
             ) -> tuple[dict[str, list[dict[str, Any]]], datetime]:
@@ -267,6 +290,13 @@ class QuickBooksDesktop:
         if result.outcome is Outcome.ERROR and not missing and not write:
             raise desktop_fault(result_error(result, what=request.tag.removesuffix("Rq")))
         return result
+
+
+def _list_query(entity: str) -> tuple[str, bool]:
+    found = LIST_QUERIES[entity]
+    if found is None:
+        raise ValueError(f"QuickBooks Desktop has no list the engine reads as {entity}")
+    return found
 
 
 def has_sales_orders(product_name: str) -> bool:

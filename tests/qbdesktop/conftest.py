@@ -4,8 +4,9 @@ sync/desktop_writer.py: test_desktop_engine.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -50,9 +51,9 @@ PASSWORD_KEY = "connection-1/qbwc_password"
 D = Decimal
 
 
-def seeded_company() -> FakeCompanyFile:
-    """Jane Doe buys; Cascade and Pacific supply the tent and the mug."""
-    company = FakeCompanyFile()
+def seeded_company(clock: Callable[[], datetime] | None = None) -> FakeCompanyFile:
+    """Jane Doe buys; Cascade and Pacific supply the tent and the mug (`clock`: QuickBooks')."""
+    company = FakeCompanyFile(clock=clock)
     company.add_name("Customer", "Jane Doe", email="jane@example.com")
     cascade = company.add_name("Vendor", "Cascade")
     pacific = company.add_name("Vendor", "Pacific")

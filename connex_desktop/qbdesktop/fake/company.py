@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import itertools
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from connex_desktop.core.money import ZERO
 from connex_desktop.qbdesktop.fake.records import (
+    DeletedListRecord,
     ItemRecord,
     NameRecord,
     OtherListRecord,
@@ -19,8 +22,13 @@ from connex_desktop.qbdesktop.fake.records import (
 ID_EPOCH = 1764979200       # the second part of every ListID/TxnID, as QuickBooks stamps them
 INVALID_REFERENCE = 3140
 NAME_IN_USE = 3100
+# ListDeletedQuery reports the deletions of the last 90 days (Conductor's QuickBooks Desktop
+# API reference: "from the last 90 days (QuickBooks limit)").
+DELETIONS_KEPT = timedelta(days=90)
 
 _Record = TypeVar("_Record", NameRecord, ItemRecord)
+ListRecord = NameRecord | ItemRecord | OtherListRecord
+_Stamped = TypeVar("_Stamped", NameRecord, ItemRecord, OtherListRecord)
 # What a new US company file starts with (the accounts the app books through, the sales tax
 # codes QuickBooks makes when sales tax is turned on) and the usual payment methods.
 STARTING_ACCOUNTS = (("Accounts Receivable", "AccountsReceivable", "AccountsReceivable"),
@@ -34,8 +42,12 @@ STARTING_PAYMENT_METHODS = ("Cash", "Check", "Visa", "MasterCard", "American Exp
 class FakeCompanyFile:
     """What a QuickBooks Desktop company file keeps, as far as this app books into it."""
 
-    def __init__(self, name: str = "Connex Demo Company") -> None:
+    def __init__(self, name: str = "Connex Demo Company", *,
+                 clock: Callable[[], datetime] | None = None) -> None:
         self.name = name
+        # QuickBooks' clock (its workstation's, in its time zone): it stamps TimeModified.
+        self.clock = clock or (lambda: datetime.now().astimezone())
+        self.deleted: list[DeletedListRecord] = []
         self.names: dict[str, NameRecord] = {}
         self.items: dict[str, ItemRecord] = {}
         self.txns: dict[str, Txn] = {}
@@ -58,6 +70,9 @@ class FakeCompanyFile:
     def new_id(self) -> str:
         return f"{next(self._ids):X}-{ID_EPOCH}"
 
+    def now(self) -> datetime:
+        return self.clock().replace(microsecond=0)
+
     def next_txn_number(self) -> int:
         return next(self._txn_numbers)
 
@@ -72,7 +87,7 @@ class FakeCompanyFile:
         if any(record.name.casefold() == name.casefold() for record in self.names.values()):
             raise StatusError(NAME_IN_USE, f'The name "{name}" of the list element is already '
                                            "in use.")
-        record = NameRecord(self.new_id(), kind, name, email, company)
+        record = self._stamped(NameRecord(self.new_id(), kind, name, email, company))
         self.names[record.list_id] = record
         return record
 
@@ -82,15 +97,46 @@ class FakeCompanyFile:
         if any(item.name.casefold() == name.casefold() for item in self.items.values()):
             raise StatusError(NAME_IN_USE, f'The name "{name}" of the list element is already '
                                            "in use.")
-        item = ItemRecord(self.new_id(), name, kind, part_number, price, purchase_cost, vendor,
-                          on_hand)
+        item = self._stamped(ItemRecord(self.new_id(), name, kind, part_number, price,
+                                        purchase_cost, vendor, on_hand))
         self.items[item.list_id] = item
         return item
 
     def add_other(self, kind: str, name: str,
                   fields: dict[str, str] | None = None) -> OtherListRecord:
-        record = OtherListRecord(self.new_id(), kind, name, dict(fields or {}))
+        record = self._stamped(OtherListRecord(self.new_id(), kind, name, dict(fields or {})))
         self.others.append(record)
+        return record
+
+    def edit(self, record: ListRecord, **changes: Any) -> None:
+        """A change made in QuickBooks (a rename, made inactive…): stamped by its clock."""
+        for attribute, value in changes.items():
+            setattr(record, attribute, value)
+        record.time_modified = self.now()
+
+    def delete(self, record: ListRecord) -> None:
+        """A list record deleted in QuickBooks (which deletes only records no transaction
+        uses), kept among the deletions ListDeletedQuery reports."""
+        if any(line.item is record or txn.entity is record
+               for txn in self.txns.values() for line in txn.lines):
+            raise StatusError(3170, f'"{record.name}" is used and cannot be deleted.')
+        self.names.pop(record.list_id, None)
+        self.items.pop(record.list_id, None)
+        self.others = [other for other in self.others if other is not record]
+        self.deleted.append(DeletedListRecord(record.kind, record.list_id, record.name,
+                                              record.time_created, self.now()))
+
+    def deleted_since(self, del_types: set[str], since: datetime | None) -> list[ET.Element]:
+        """ListDeletedQuery: the deletions of those types at or after `since`, of the last 90
+        days only."""
+        start = self.now() - DELETIONS_KEPT
+        if since is not None:
+            start = max(start, since)
+        return [deleted.ret() for deleted in self.deleted
+                if deleted.del_type in del_types and deleted.time_deleted >= start]
+
+    def _stamped(self, record: _Stamped) -> _Stamped:
+        record.time_created = record.time_modified = self.now()
         return record
 
     def other(self, kind: str) -> list[OtherListRecord]:
@@ -160,11 +206,12 @@ class FakeCompanyFile:
         return item.ret()
 
 
-def reactivate(record: NameRecord | ItemRecord, mod: ET.Element) -> ET.Element:
+def reactivate(company: FakeCompanyFile, record: NameRecord | ItemRecord,
+               mod: ET.Element) -> ET.Element:
     """CustomerMod / ItemNonInventoryMod with IsActive: refused for a stale EditSequence."""
     if mod.findtext("EditSequence") != "1":
         raise StatusError(3200, "The provided edit sequence is out-of-date.")
-    record.active = mod.findtext("IsActive", "true") == "true"
+    company.edit(record, active=mod.findtext("IsActive", "true") == "true")
     return record.ret()
 
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from connex_desktop.core.money import ZERO
-from connex_desktop.qbdesktop.qbxml import amount_text, price_text
+from connex_desktop.qbdesktop.qbxml import amount_text, datetime_text, price_text
+
+# Before any stamp of the company file's clock (records are stamped when added).
+NEVER = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 class StatusError(Exception):
@@ -30,9 +34,11 @@ class NameRecord:
     email: str = ""
     company: str = ""
     active: bool = True
+    time_created: datetime = NEVER
+    time_modified: datetime = NEVER     # by the company file's clock, at each change
 
     def ret(self) -> ET.Element:
-        ret = _list_ret(self.kind, self.list_id, self.name)
+        ret = _list_ret(self)
         _text(ret, "IsActive", _bool(self.active))
         _text(ret, "CompanyName", self.company)
         _text(ret, "Email", self.email)
@@ -47,12 +53,13 @@ class OtherListRecord:
     kind: str               # "Account" | "PaymentMethod" | "SalesTaxCode"
     name: str
     fields: dict[str, str] = field(default_factory=dict)   # in the …Ret's element order
+    active: bool = True
+    time_created: datetime = NEVER
+    time_modified: datetime = NEVER
 
     def ret(self) -> ET.Element:
-        ret = _list_ret(self.kind, self.list_id, self.name)
-        if self.kind != "Account":
-            ret.remove(ret[3])    # FullName: accounts only (sub-accounts)
-        _text(ret, "IsActive", "true")
+        ret = _list_ret(self, full_name=self.kind == "Account")   # (sub-accounts)
+        _text(ret, "IsActive", _bool(self.active))
         for tag, value in self.fields.items():
             _text(ret, tag, value)
         return ret
@@ -69,13 +76,15 @@ class ItemRecord:
     vendor: NameRecord | None = None
     on_hand: Decimal = ZERO              # inventory items: what invoices and receipts take
     active: bool = True
+    time_created: datetime = NEVER
+    time_modified: datetime = NEVER
 
     @property
     def tracks_stock(self) -> bool:
         return self.kind in ("ItemInventory", "ItemInventoryAssembly")
 
     def ret(self) -> ET.Element:
-        ret = _list_ret(self.kind, self.list_id, self.name)
+        ret = _list_ret(self)
         _text(ret, "IsActive", _bool(self.active))
         _text(ret, "ManufacturerPartNumber", self.part_number)
         prices = ET.SubElement(ret, "SalesAndPurchase" if self.vendor else "SalesOrPurchase")
@@ -163,13 +172,37 @@ class Txn:
         return ret
 
 
-def _list_ret(kind: str, list_id: str, name: str) -> ET.Element:
+@dataclass(frozen=True)
+class DeletedListRecord:
+    """A list record deleted in QuickBooks, as ListDeletedQuery reports it."""
+
+    del_type: str           # its ListDelType: Customer, ItemNonInventory…
+    list_id: str
+    full_name: str
+    time_created: datetime
+    time_deleted: datetime
+
+    def ret(self) -> ET.Element:
+        ret = ET.Element("ListDeletedRet")
+        for tag, value in (("ListDelType", self.del_type), ("ListID", self.list_id),
+                           ("TimeCreated", datetime_text(self.time_created)),
+                           ("TimeDeleted", datetime_text(self.time_deleted)),
+                           ("FullName", self.full_name)):
+            _text(ret, tag, value)
+        return ret
+
+
+def _list_ret(record: NameRecord | ItemRecord | OtherListRecord, *,
+              full_name: bool = True) -> ET.Element:
     """The start every list record's …Ret shares (top-level records: name = full name)."""
-    ret = ET.Element(f"{kind}Ret")
-    _text(ret, "ListID", list_id)
+    ret = ET.Element(f"{record.kind}Ret")
+    _text(ret, "ListID", record.list_id)
+    _text(ret, "TimeCreated", datetime_text(record.time_created))
+    _text(ret, "TimeModified", datetime_text(record.time_modified))
     _text(ret, "EditSequence", "1")
-    _text(ret, "Name", name)
-    _text(ret, "FullName", name)
+    _text(ret, "Name", record.name)
+    if full_name:
+        _text(ret, "FullName", record.name)
     return ret
 
 

@@ -38,6 +38,7 @@ MACRO_NOT_DEFINED = 9100
 # In the schema, but "not in QBD" (Intuit's qbxmlops130 notes): Online Edition only.
 ONLINE_ONLY = frozenset({"DiscountLineAdd", "SalesTaxLineAdd", "ShippingLineAdd", "TaxAmount",
                          "IsTaxable", "TxnLineDetail"})
+_ListRecord = NameRecord | ItemRecord | OtherListRecord
 # ActiveStatus → the IsActive values it lists.
 ACTIVE_STATUSES = {"ActiveOnly": (True,), "InactiveOnly": (False,), "All": (True, False)}
 # Checks a request document as Intuit's schema does ("" when it is valid); tests plug in the
@@ -210,32 +211,34 @@ class FakeQuickBooks:
             return _Answer(list(found))   # TxnDelRs carries TxnDelType and TxnID directly
         return _Answer([found])
 
-    def _page(self, records: Sequence[NameRecord | ItemRecord | OtherListRecord],
-              request: ET.Element) -> _Answer:
+    def _page(self, records: Sequence[_ListRecord], request: ET.Element) -> _Answer:
         """List queries: by ListID or FullName (active or not), else by the filter (active
         ones unless ActiveStatus says otherwise, changed at or after FromModifiedDate), a page
         at a time."""
-        ids = {element.text for element in request.findall("ListID")}
-        names = {(element.text or "").casefold() for element in request.findall("FullName")}
-        if ids or names:
-            found = [record for record in records
-                     if record.list_id in ids or record.name.casefold() in names]
-        else:
-            wanted = ACTIVE_STATUSES[request.findtext("ActiveStatus") or "ActiveOnly"]
-            since = self._time(request.findtext("FromModifiedDate"))
-            found = [record for record in records if record.active in wanted
-                     and (since is None or record.time_modified >= since)]
-        rets = [record.ret() for record in found]
         iterator_id = "{" + str(uuid.uuid4()).upper() + "}"
         if request.get("iterator") == "Continue":
             iterator_id = request.get("iteratorID", "")
             rets = self._iterators.pop(iterator_id, [])
+        else:
+            rets = [record.ret() for record in self._found(records, request)]
         size = int(request.findtext("MaxReturned") or 0)
         if not size or len(rets) <= size:
             return _Answer(rets, attributes={"iteratorRemainingCount": "0"} if size else {})
         self._iterators[iterator_id] = rets[size:]
         return _Answer(rets[:size], attributes={"iteratorID": iterator_id,
                                                 "iteratorRemainingCount": str(len(rets) - size)})
+
+    def _found(self, records: Sequence[_ListRecord],
+               request: ET.Element) -> list[_ListRecord]:
+        ids = {element.text for element in request.findall("ListID")}
+        names = {(element.text or "").casefold() for element in request.findall("FullName")}
+        if ids or names:
+            return [record for record in records
+                    if record.list_id in ids or record.name.casefold() in names]
+        wanted = ACTIVE_STATUSES[request.findtext("ActiveStatus") or "ActiveOnly"]
+        since = self._time(request.findtext("FromModifiedDate"))
+        return [record for record in records if record.active in wanted
+                and (since is None or record.time_modified >= since)]
 
     def _time(self, text: str | None) -> datetime | None:
         """A DATETIMETYPE of a request; without an offset, in the company file's time zone."""

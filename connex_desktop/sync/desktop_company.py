@@ -124,25 +124,29 @@ class QuickBooksDesktop:
             return self.lists.records(entity, self)
         return self.read_list(entity)
 
-    def read_list(self, entity: str, since: datetime | None = None) -> list[dict[str, Any]]:
-        """A list's records, inactive ones too (one made inactive is read as such); with
-        `since`, those QuickBooks changed at or after then, by its clock."""
+    def read_list(self, entity: str) -> list[dict[str, Any]]:
+        """A list's records, inactive ones too."""
         name, pages = _list_query(entity)
-        return [list_record(ret) for ret in self.query(
-            name, paged=pages, active_status="All",
-            modified_since=datetime_text(since) if since else "")]
+        return [list_record(ret) for ret in self.query(name, paged=pages, active_status="All")]
 
-    def deleted_from_list(self, entity: str, since: datetime) -> list[str]:
-        """The ListIDs of a list's records deleted at or after `since` (QuickBooks' clock)."""
-        name, _pages = _list_query(entity)
-        request = list_deleted_query(ITEM_KINDS if name == "Item" else (name,),
-                                     datetime_text(since), "1")
-        return [ret.findtext("ListID", "") for ret in self._one(request, missing_ok=True).rets]
+    def read_changes(self, entity: str,
+                     since: datetime) -> tuple[list[dict[str, Any]], list[str]]:
+        """A list's records QuickBooks changed at or after `since` (by its clock), inactive ones
+        too (one made inactive is read as such), and the ListIDs of those it deleted since:
+        both asked in one message set."""
+        name, pages = _list_query(entity)
+        deleted = list_deleted_query(ITEM_KINDS if name == "Item" else (name,),
+                                     datetime_text(since), "deleted")
+        changed, [gone] = self._query_with(name, pages, (deleted,), active_status="All",
+                                           modified_since=datetime_text(since))
+        return ([list_record(ret) for ret in changed],
+                [ret.findtext("ListID", "") for ret in gone.rets])
 
     def cdc(self, entities: Sequence[str], changed_since: datetime
             ) -> tuple[dict[str, list[dict[str, Any]]], datetime]:
-        raise QuickBooksFault("QuickBooks Desktop keeps no change log for this app; its lists "
-                              "are read in full.", kind=ErrorKind.FIX_DATA)
+        """Never asked (`lists_kept` is False): `lists` keeps them instead."""
+        raise QuickBooksFault("QuickBooks Desktop has no change data capture; its lists are "
+                              "kept by their modified dates instead.", kind=ErrorKind.FIX_DATA)
 
     def preferences(self) -> dict[str, Any]:
         """What the planner reads of Online's preferences, as a US QuickBooks Desktop file has
@@ -268,28 +272,39 @@ class QuickBooksDesktop:
 
     def query(self, name: str, *, paged: bool = False, **criteria: Any) -> list[ET.Element]:
         """Every record a list query finds, a page at a time through an iterator."""
+        return self._query_with(name, paged, (), **criteria)[0]
+
+    def _query_with(self, name: str, paged: bool, reads: Sequence[ET.Element],
+                    **criteria: Any) -> tuple[list[ET.Element], list[RequestResult]]:
+        """`query`, with other reads sent in the first page's message set; their results."""
         rets: list[ET.Element] = []
         iterator_id = ""
+        others: list[RequestResult] = []
         while True:
             request = query_request(name, "1", max_returned=PAGE_RECORDS if paged else 0,
                                     iterator_id=iterator_id, **criteria)
-            result = self._one(request, missing_ok=True)
+            result, *answered = self._answers([request, *reads], missing_ok=True)
+            others, reads = others or answered, ()
             rets.extend(result.rets)
             if not (paged and result.remaining and result.iterator_id):
-                return rets
+                return rets, others
             iterator_id = result.iterator_id
 
     def _one(self, request: ET.Element, *, missing_ok: bool = False,
              write: bool = False) -> RequestResult:
-        answer = parse_response(self.send(message_set([request]), write=write))
-        if not answer.results:
+        return self._answers([request], missing_ok=missing_ok, write=write)[0]
+
+    def _answers(self, requests: Sequence[ET.Element], *, missing_ok: bool = False,
+                 write: bool = False) -> list[RequestResult]:
+        answer = parse_response(self.send(message_set(requests), write=write))
+        for request, result in zip(requests, answer.results, strict=False):
+            missing = missing_ok and result.status_code == OBJECT_NOT_FOUND
+            if result.outcome is Outcome.ERROR and not missing and not write:
+                raise desktop_fault(result_error(result, what=request.tag.removesuffix("Rq")))
+        if len(answer.results) < len(requests):
             raise QuickBooksFault("QuickBooks Desktop answered without a result.",
                                   kind=ErrorKind.RETRY_LATER)
-        result = answer.results[0]
-        missing = missing_ok and result.status_code == OBJECT_NOT_FOUND
-        if result.outcome is Outcome.ERROR and not missing and not write:
-            raise desktop_fault(result_error(result, what=request.tag.removesuffix("Rq")))
-        return result
+        return list(answer.results)
 
 
 def _list_query(entity: str) -> tuple[str, bool]:

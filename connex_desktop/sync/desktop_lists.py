@@ -29,9 +29,9 @@ DELETIONS_LOOK_BACK = timedelta(days=80)
 class ListReader(Protocol):
     """The qbXML reads (QuickBooksDesktop's)."""
 
-    def read_list(self, entity: str, since: datetime | None = None) -> list[Record]: ...
+    def read_list(self, entity: str) -> list[Record]: ...
 
-    def deleted_from_list(self, entity: str, since: datetime) -> list[str]: ...
+    def read_changes(self, entity: str, since: datetime) -> tuple[list[Record], list[str]]: ...
 
 
 @dataclass
@@ -66,8 +66,7 @@ class KeptLists:
             if kept is None or newest is None or now - kept.read_at >= DELETIONS_LOOK_BACK:
                 return self._read_whole(entity, reader, now)
             since = newest - OVERLAP
-            changed = reader.read_list(entity, since)
-            deleted = reader.deleted_from_list(entity, since)
+            changed, deleted = reader.read_changes(entity, since)
             if not holds_what_was_kept(kept.records, since, changed, deleted):
                 log.warning("The QuickBooks company file is not the one its lists were read "
                             "from (replaced, or restored from a backup): they are read again.")

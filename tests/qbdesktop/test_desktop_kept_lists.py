@@ -135,9 +135,12 @@ def test_a_second_run_books_on_the_items_quickbooks_has_now_reading_only_its_cha
     assert txns(quickbooks, "Invoice")["3001"].total == D("299.00")
 
 
-def desktop(app: App, quickbooks: FakeQuickBooks) -> QuickBooksDesktop:
-    """One run's QuickBooks Desktop, its lists kept in the app's reference store."""
-    return QuickBooksDesktop(quickbooks, lists=KeptLists(app.references, REALM))
+def desktop(app: App, quickbooks: FakeQuickBooks,
+            ours: QuickBooksClock | None = None) -> QuickBooksDesktop:
+    """One run's QuickBooks Desktop, its lists kept in the app's reference store (`ours`: this
+    computer's clock, when not the real one)."""
+    lists = KeptLists(app.references, REALM, **({"clock": ours} if ours else {}))
+    return QuickBooksDesktop(quickbooks, lists=lists)
 
 
 def item_names(back_end: QuickBooksDesktop) -> dict[str, bool]:
@@ -159,6 +162,21 @@ def test_an_item_made_inactive_is_read_as_such_and_a_change_by_a_slow_clock_too(
     company.edit(tent, active=False)
     names = item_names(desktop(app, quickbooks))
     assert names["Tent 2P"] is False and names["Stove"] is True
+
+
+def test_lists_last_brought_up_to_date_beyond_quickbooks_deletion_record_are_read_whole(
+        app: App, quickbooks: FakeQuickBooks, clock: QuickBooksClock) -> None:
+    """QuickBooks reports 90 days of deletions: a list not read for longer is read whole."""
+    company = quickbooks.company
+    ours = QuickBooksClock()
+    clock.advance(hours=2)
+    company.add_item("Stove")       # the newest change kept, well after the gift box's
+    assert "Gift Box" in item_names(desktop(app, quickbooks, ours))
+    clock.advance(days=1)
+    company.delete(next(item for item in company.items.values() if item.name == "Gift Box"))
+    clock.advance(days=91)
+    ours.advance(days=92)
+    assert "Gift Box" not in item_names(desktop(app, quickbooks, ours))
 
 
 def test_a_restored_or_replaced_company_file_is_read_whole_again(

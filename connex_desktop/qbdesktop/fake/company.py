@@ -117,9 +117,9 @@ class FakeCompanyFile:
     def delete(self, record: ListRecord) -> None:
         """A list record deleted in QuickBooks (which deletes only records no transaction
         uses), kept among the deletions ListDeletedQuery reports."""
-        if any(line.item is record or txn.entity is record
-               for txn in self.txns.values() for line in txn.lines):
-            raise StatusError(3170, f'"{record.name}" is used and cannot be deleted.')
+        if any(txn.entity is record or any(line.item is record for line in txn.lines)
+               for txn in self.txns.values()):
+            raise ValueError(f'QuickBooks does not delete "{record.name}": a transaction uses it.')
         self.names.pop(record.list_id, None)
         self.items.pop(record.list_id, None)
         self.others = [other for other in self.others if other is not record]

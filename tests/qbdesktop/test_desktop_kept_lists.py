@@ -135,6 +135,36 @@ def test_a_second_run_books_on_the_items_quickbooks_has_now_reading_only_its_cha
     assert txns(quickbooks, "Invoice")["3001"].total == D("299.00")
 
 
+def test_an_item_deleted_while_a_run_books_is_learnt_and_not_used(
+        app: App, quickbooks: FakeQuickBooks, clock: QuickBooksClock, tmp_path: Path) -> None:
+    """QuickBooks refuses the invoice naming an item deleted after the run read the lists: the
+    lists are brought up to date (the deletion learnt) and the order planned again."""
+    company = quickbooks.company
+    clock.advance(hours=2)
+    company.add_item("Stove")   # the newest change kept, well after the gift box's
+    path = write_orders(tmp_path / "orders.csv", [row("4001", "TENT-2P", "1", "299.00")])
+    shop = desktop_connection(app, path, TransactionMode.INVOICES)
+    sync(app, shop)
+    gift = next(item for item in company.items.values() if item.name == "Gift Box")
+    answer = quickbooks.process
+
+    def deleting_first(document: str) -> str:
+        if "InvoiceAddRq" in document and gift.list_id in company.items:
+            clock.advance(minutes=5)
+            company.delete(gift)    # in QuickBooks, as the run books
+        return answer(document)
+
+    quickbooks.process = deleting_first  # type: ignore[method-assign]
+    write_orders(path, [row("4001", "TENT-2P", "1", "299.00"),
+                        row("4002", "GIFT", "2", "4.99", product_name="Gift Box")])
+    sync(app, shop)
+    invoice = txns(quickbooks, "Invoice")["4002"]
+    [line] = invoice.lines
+    assert (line.item.name, line.item.part_number, line.amount) == ("Gift Box", "GIFT",
+                                                                    D("9.98"))
+    assert line.item.list_id != gift.list_id and invoice.total == D("9.98")
+
+
 def desktop(app: App, quickbooks: FakeQuickBooks,
             ours: QuickBooksClock | None = None) -> QuickBooksDesktop:
     """One run's QuickBooks Desktop, its lists kept in the app's reference store (`ours`: this

@@ -135,6 +135,7 @@ class QuickBooksDesktop:
         too (one made inactive is read as such), and the ListIDs of those it deleted since:
         both asked in one message set."""
         name, pages = _list_query(entity)
+        # A list's ListDelType is its query's name; an item's is its kind (ItemService…).
         deleted = list_deleted_query(ITEM_KINDS if name == "Item" else (name,),
                                      datetime_text(since), "deleted")
         changed, [gone] = self._query_with(name, pages, (deleted,), active_status="All",

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from connex_desktop.core.errors import ErrorKind
+from connex_desktop.quickbooks.errors import QuickBooksFault
 from connex_desktop.quickbooks.references import ReferenceStore
 
 log = logging.getLogger(__name__)
@@ -66,7 +68,14 @@ class KeptLists:
             if kept is None or newest is None or now - kept.read_at >= DELETIONS_LOOK_BACK:
                 return self._read_whole(entity, reader, now)
             since = newest - OVERLAP
-            changed, deleted = reader.read_changes(entity, since)
+            try:
+                changed, deleted = reader.read_changes(entity, since)
+            except QuickBooksFault as fault:
+                if fault.kind is ErrorKind.RETRY_LATER:
+                    raise
+                log.warning("QuickBooks refused to tell what changed in its %s list (%s): it "
+                            "is read whole.", entity, fault.message)
+                return self._read_whole(entity, reader, now)
             if not holds_what_was_kept(kept.records, since, changed, deleted):
                 log.warning("The QuickBooks company file is not the one its lists were read "
                             "from (replaced, or restored from a backup): they are read again.")

@@ -17,6 +17,7 @@ from connex_desktop.app import App
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.qbdesktop.fake.company import FakeCompanyFile
 from connex_desktop.qbdesktop.fake.processor import FakeQuickBooks
+from connex_desktop.qbdesktop.fake.records import StatusError
 from connex_desktop.qbdesktop.qbxml import message_set
 from connex_desktop.qbdesktop.requests import list_deleted_query, query_request
 from connex_desktop.qbdesktop.responses import parse_response
@@ -207,6 +208,21 @@ def test_lists_last_brought_up_to_date_beyond_quickbooks_deletion_record_are_rea
     clock.advance(days=91)
     ours.advance(days=92)
     assert "Gift Box" not in item_names(desktop(app, quickbooks, ours))
+
+
+def test_a_list_whose_changes_quickbooks_will_not_tell_is_read_whole(
+        app: App, quickbooks: FakeQuickBooks, clock: QuickBooksClock,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    company = quickbooks.company
+    assert "Gift Box" in item_names(desktop(app, quickbooks))
+    clock.advance(hours=2)
+    company.delete(next(item for item in company.items.values() if item.name == "Gift Box"))
+
+    def refused(*_args: object) -> None:
+        raise StatusError(3000, "The request is not supported.")
+
+    monkeypatch.setattr(company, "deleted_since", refused)
+    assert "Gift Box" not in item_names(desktop(app, quickbooks))
 
 
 def test_a_restored_or_replaced_company_file_is_read_whole_again(

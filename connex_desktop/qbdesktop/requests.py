@@ -27,6 +27,7 @@ CUSTOMER_NAME_MAX_CHARS = DESKTOP_CUSTOMER_NAME_MAX_CHARS
 ITEM_NAME_MAX_CHARS = DESKTOP_ITEM_NAME_MAX_CHARS
 FULL_NAME_MAX_CHARS = 209          # CustomerRef / ItemRef FullName: five levels of 41
 ACCOUNT_NAME_MAX_CHARS = 159
+CLASS_NAME_MAX_CHARS = 159         # ClassRef FullName: nested classes
 SHORT_NAME_MAX_CHARS = 31          # payment methods, sales tax items
 VENDOR_NAME_MAX_CHARS = 41
 
@@ -141,10 +142,17 @@ def refund_requests(planned: PlannedDocument, order: str, request_id: str, *,
 
 def _head(build: Builder, add: ET.Element, body: Mapping[str, Any]) -> None:
     build.ref(add, "CustomerRef", body.get("CustomerRef"), FULL_NAME_MAX_CHARS, "Customer")
+    if add.tag != "ReceivePaymentAdd":     # a payment has no class
+        _class(build, add, body)
     if add.tag in ("InvoiceAdd", "ReceivePaymentAdd"):
         build.ref(add, "ARAccountRef", body.get("ARAccountRef"), ACCOUNT_NAME_MAX_CHARS,
                   "A/R account")
     build.text(add, "TxnDate", body.get("TxnDate"), 10, "Order Date")
+
+
+def _class(build: Builder, add: ET.Element, body: Mapping[str, Any]) -> None:
+    """The form's class: QuickBooks Desktop gives it to each line that names none."""
+    build.ref(add, "ClassRef", body.get("ClassRef"), CLASS_NAME_MAX_CHARS, "Class")
 
 
 def _external(add: ET.Element, key: str) -> None:
@@ -233,6 +241,7 @@ def _purchase_order(build: Builder, add: ET.Element, body: Mapping[str, Any],
                     ref_number: str | None, line_tag: str, external_key: str,
                     items: DesktopItems) -> None:
     build.ref(add, "VendorRef", body.get("VendorRef"), VENDOR_NAME_MAX_CHARS, "Vendor")
+    _class(build, add, body)
     build.text(add, "TxnDate", body.get("TxnDate"), 10, "Order Date")
     build.text(add, "RefNumber", ref_number, REF_NUMBER_MAX_CHARS, "Order Number")
     build.address(add, "VendorAddress", body.get("VendorAddr"), "vendor address")
@@ -256,6 +265,7 @@ def purchase_order_mod(body: Mapping[str, Any], request_id: str, *,
     ET.SubElement(mod, "TxnID").text = str(body["Id"])
     ET.SubElement(mod, "EditSequence").text = str(body.get("SyncToken", ""))
     build.ref(mod, "VendorRef", body.get("VendorRef"), VENDOR_NAME_MAX_CHARS, "Vendor")
+    _class(build, mod, body)
     build.text(mod, "TxnDate", body.get("TxnDate"), 10, "Order Date")
     build.address(mod, "VendorAddress", body.get("VendorAddr"), "vendor address")
     build.address(mod, "ShipAddress", body.get("ShipAddr"), "shipping address")
@@ -397,6 +407,11 @@ def query_request(name: str, request_id: str, *, full_names: tuple[str, ...] = (
         if name not in WITHOUT_LINKED_TXNS:
             ET.SubElement(request, "IncludeLinkedTxns").text = "true"
     return request
+
+
+def preferences_query(request_id: str) -> ET.Element:
+    """The company file's preferences (class tracking among its accounting ones)."""
+    return ET.Element("PreferencesQueryRq", requestID=request_id)
 
 
 def host_query(request_id: str) -> ET.Element:

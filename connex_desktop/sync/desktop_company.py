@@ -24,6 +24,7 @@ from connex_desktop.qbdesktop.requests import (
     delete_request,
     host_query,
     other_charge_request,
+    preferences_query,
     purchase_order_mod,
     query_request,
 )
@@ -40,11 +41,11 @@ PAGE_RECORDS = 500
 OBJECT_NOT_FOUND = 3120
 US = "US"
 # The engine's lists and the Desktop query that reads each; None: Desktop has no such list
-# the engine uses (tax rates live on sales tax items; terms and classes are not sent yet).
+# the engine uses (tax rates live on sales tax items; terms are not sent yet).
 LIST_QUERIES: dict[str, tuple[str, bool] | None] = {     # (query, pages through an iterator)
     "Customer": ("Customer", True), "Vendor": ("Vendor", True), "Item": ("Item", True),
     "Account": ("Account", False), "PaymentMethod": ("PaymentMethod", False),
-    "TaxCode": ("SalesTaxCode", False), "TaxRate": None, "Term": None, "Class": None,
+    "TaxCode": ("SalesTaxCode", False), "TaxRate": None, "Term": None, "Class": ("Class", False),
 }
 
 
@@ -124,7 +125,9 @@ class QuickBooksDesktop:
     def preferences(self) -> dict[str, Any]:
         """What the planner reads of Online's preferences, as a US QuickBooks Desktop file has
         it: its own numbers kept, sales orders (not in Pro), shipping and discount items, sales
-        tax by the file's taxable sales tax code (named "Tax" in a new file)."""
+        tax by the file's taxable sales tax code (named "Tax" in a new file), classes as its
+        preferences say (a form's class, which its lines take), and no locations (Desktop
+        has none)."""
         codes = self.query_all("TaxCode")
         taxable = next((code for code in codes if code["Taxable"] and code["Active"]), None)
         tax: dict[str, Any] = {"UsingSalesTax": taxable is not None}
@@ -135,7 +138,15 @@ class QuickBooksDesktop:
                                     "AllowShipping": True, "AllowDiscount": True},
                 "TaxPrefs": tax,
                 "CurrencyPrefs": {"HomeCurrency": {"value": "USD"},
-                                  "MultiCurrencyEnabled": False}}
+                                  "MultiCurrencyEnabled": False},
+                "AccountingInfoPrefs": {"ClassTrackingPerTxn": self._tracks_classes(),
+                                        "TrackDepartments": False}}
+
+    def _tracks_classes(self) -> bool:
+        """Preferences ▸ Accounting ▸ "Use class tracking for transactions"."""
+        preferences = self._one(preferences_query("1")).ret
+        return (preferences is not None and preferences.findtext(
+            "AccountingPreferences/IsUsingClassTracking") == "true")
 
     def company_info(self) -> dict[str, Any]:
         host = self._one(host_query("1")).ret

@@ -19,8 +19,11 @@ from connex_desktop.qbdesktop.fake.records import (
 ID_EPOCH = 1764979200       # the second part of every ListID/TxnID, as QuickBooks stamps them
 INVALID_REFERENCE = 3140
 NAME_IN_USE = 3100
+# "Feature not enabled" (reference §4), as for a sales order in a file without them; that a
+# ClassRef in a file not tracking classes gets this code is not confirmed on a real file.
+FEATURE_NOT_ENABLED = 3250
 
-_Record = TypeVar("_Record", NameRecord, ItemRecord)
+_Record = TypeVar("_Record", NameRecord, ItemRecord, OtherListRecord)
 # What a new US company file starts with (the accounts the app books through, the sales tax
 # codes QuickBooks makes when sales tax is turned on) and the usual payment methods.
 STARTING_ACCOUNTS = (("Accounts Receivable", "AccountsReceivable", "AccountsReceivable"),
@@ -34,8 +37,9 @@ STARTING_PAYMENT_METHODS = ("Cash", "Check", "Visa", "MasterCard", "American Exp
 class FakeCompanyFile:
     """What a QuickBooks Desktop company file keeps, as far as this app books into it."""
 
-    def __init__(self, name: str = "Connex Demo Company") -> None:
+    def __init__(self, name: str = "Connex Demo Company", *, class_tracking: bool = False) -> None:
         self.name = name
+        self.class_tracking = class_tracking   # Preferences: "Use class tracking"
         self.names: dict[str, NameRecord] = {}
         self.items: dict[str, ItemRecord] = {}
         self.txns: dict[str, Txn] = {}
@@ -95,6 +99,30 @@ class FakeCompanyFile:
 
     def other(self, kind: str) -> list[OtherListRecord]:
         return [record for record in self.others if record.kind == kind]
+
+    def class_ref(self, ref: ET.Element | None, where: str) -> OtherListRecord | None:
+        """The class a ClassRef names (None: it names none); refused where the file does not
+        track classes, or has no such class."""
+        if ref is None:
+            return None
+        if not self.class_tracking:
+            raise StatusError(FEATURE_NOT_ENABLED, "Class tracking is not turned on in this "
+                                                   "company file's preferences.")
+        found = self._find(ref, self.other("Class"))
+        if found is None:
+            raise StatusError(INVALID_REFERENCE, f'There is an invalid reference to QuickBooks '
+                                                 f'Class "{_ref_words(ref)}" in the {where}.')
+        return found
+
+    def preferences_ret(self) -> ET.Element:
+        """PreferencesRet's AccountingPreferences: the flags the schema requires, in order."""
+        ret = ET.Element("PreferencesRet")
+        accounting = ET.SubElement(ret, "AccountingPreferences")
+        for tag, value in (("IsUsingAccountNumbers", False), ("IsRequiringAccounts", True),
+                           ("IsUsingClassTracking", self.class_tracking),
+                           ("IsUsingAuditTrail", True), ("IsAssigningJournalEntryNumbers", True)):
+            ET.SubElement(accounting, tag).text = "true" if value else "false"
+        return ret
 
     def customers(self) -> list[NameRecord]:
         return [record for record in self.names.values() if record.kind == "Customer"]

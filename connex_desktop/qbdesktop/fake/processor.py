@@ -183,6 +183,7 @@ class FakeQuickBooks:
             "TxnDel": lambda: transactions.txn_del(company, request),
             "HostQuery": self._host,
             "CompanyQuery": self._company,
+            "PreferencesQuery": company.preferences_ret,
             "CustomerQuery": lambda: self._page(company.customers(), request),
             "VendorQuery": lambda: self._page(company.vendors(), request),
             "ItemQuery": lambda: self._page(list(company.items.values()), request),
@@ -192,7 +193,7 @@ class FakeQuickBooks:
                                                                        "ItemNonInventoryMod"),
                                                       _required(add)),
             **{f"{kind}Query": functools.partial(self._page, company.other(kind), request)
-               for kind in ("Account", "PaymentMethod", "SalesTaxCode")},
+               for kind in ("Account", "PaymentMethod", "SalesTaxCode", "Class")},
         }
         if name.removesuffix("Query") in transactions.TXN_KINDS:
             return _Answer(transactions.txn_query(company, name.removesuffix("Query"), request))

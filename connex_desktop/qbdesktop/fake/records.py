@@ -44,14 +44,14 @@ class OtherListRecord:
     """An account, payment method or sales tax code: a name and a few fields of its own."""
 
     list_id: str
-    kind: str               # "Account" | "PaymentMethod" | "SalesTaxCode"
+    kind: str               # "Account" | "PaymentMethod" | "SalesTaxCode" | "Class"
     name: str
     fields: dict[str, str] = field(default_factory=dict)   # in the …Ret's element order
 
     def ret(self) -> ET.Element:
         ret = _list_ret(self.kind, self.list_id, self.name)
-        if self.kind != "Account":
-            ret.remove(ret[3])    # FullName: accounts only (sub-accounts)
+        if self.kind not in ("Account", "Class"):
+            ret.remove(ret[3])    # FullName: accounts and classes only (they nest)
         _text(ret, "IsActive", "true")
         for tag, value in self.fields.items():
             _text(ret, tag, value)
@@ -97,6 +97,7 @@ class Line:
     rate: Decimal | None
     amount: Decimal
     linked_from: str = ""    # the sales order line this invoice line was brought in from
+    class_record: OtherListRecord | None = None    # its own ClassRef, else the header's
 
 
 @dataclass
@@ -121,6 +122,7 @@ class Txn:
     expected_date: str = ""             # purchase orders: when the goods are expected
     applied: dict[str, Decimal] = field(default_factory=dict)   # payments, refunds: what → amount
     linked: dict[str, str] = field(default_factory=dict)    # TxnID → TxnType, either way
+    class_record: OtherListRecord | None = None              # the header's ClassRef
 
     def ret(self, *, with_lines: bool = True) -> ET.Element:
         ret = ET.Element(f"{self.kind}Ret")
@@ -128,6 +130,7 @@ class Txn:
         _text(ret, "EditSequence", str(self.edit_sequence))
         _text(ret, "TxnNumber", str(self.number))
         _ref(ret, "VendorRef" if self.kind == "PurchaseOrder" else "CustomerRef", self.entity)
+        _ref(ret, "ClassRef", self.class_record)
         _text(ret, "TxnDate", self.txn_date)
         _text(ret, "RefNumber", self.ref_number)
         _text(ret, "TotalAmount", amount_text(self.total))
@@ -159,6 +162,7 @@ class Txn:
             _text(element, "Desc", line.desc)
             _text(element, "Quantity", price_text(line.quantity) if line.quantity else "")
             _text(element, "Rate", price_text(line.rate) if line.rate is not None else "")
+            _ref(element, "ClassRef", line.class_record)
             _text(element, "Amount", amount_text(line.amount))
         return ret
 
@@ -178,7 +182,10 @@ def _text(parent: ET.Element, tag: str, value: str | None) -> None:
         ET.SubElement(parent, tag).text = value
 
 
-def _ref(parent: ET.Element, tag: str, record: NameRecord | ItemRecord) -> None:
+def _ref(parent: ET.Element, tag: str,
+         record: NameRecord | ItemRecord | OtherListRecord | None) -> None:
+    if record is None:
+        return
     element = ET.SubElement(parent, tag)
     _text(element, "ListID", record.list_id)
     _text(element, "FullName", record.name)

@@ -3,7 +3,9 @@ QuickBooks fills them, on its lines, where the company file tracks classes; to t
 
 from __future__ import annotations
 
+import dataclasses
 import xml.etree.ElementTree as ET
+from decimal import Decimal
 
 import pytest
 
@@ -17,6 +19,7 @@ from connex_desktop.qbdesktop.fake.records import Txn
 from connex_desktop.qbdesktop.qbxml import message_set
 from connex_desktop.qbdesktop.requests import add_request
 from connex_desktop.qbdesktop.responses import parse_response
+from tests.fakes.linnworks import FakeLinnworks
 from tests.qbdesktop.test_desktop_engine import (
     ORDERS,
     REFUNDED_ORDERS,
@@ -27,8 +30,15 @@ from tests.qbdesktop.test_desktop_engine import (
     sync,
     txns,
 )
+from tests.qbdesktop.test_desktop_store_purchase_orders import (
+    linnworks_into_desktop,
+    purchase_orders,
+    run,
+)
 from tests.sync.conftest import write_orders
+from tests.sync.test_store_purchase_orders import linnworks_po, set_quantity
 
+D = Decimal
 RETAIL = QuickBooksMapping(class_name="Retail Shop")
 
 
@@ -138,3 +148,24 @@ def test_the_fake_refuses_a_class_the_file_does_not_track_or_have(quickbooks):
     assert unknown.results[0].status_code == INVALID_REFERENCE
     assert 'Class "Retail Shop"' in unknown.results[0].message
     assert forms(quickbooks, "Invoice") == []
+
+
+def test_a_stores_purchase_order_and_its_lines_take_the_class_and_keep_it_when_changed(
+        app, quickbooks):
+    quickbooks.company.class_tracking = True
+    quickbooks.company.add_other("Class", "Retail Shop")
+    po_then = linnworks_po("PO-42", [("TENT-2P", 10, "150.00"), ("MUG", 3, "2.333")],
+                           shipping="12.00")
+    with FakeLinnworks([], purchases=[po_then]) as store:
+        connection = linnworks_into_desktop(app, store)
+        connection = app.connections.update(dataclasses.replace(connection, mapping=RETAIL))
+        run(app, connection)
+        po = purchase_orders(quickbooks)["PO-42"]
+        set_quantity(po_then, 0, 12)
+        run(app, connection)
+
+    assert (po.total, po.edit_sequence) == (D("1819.00"), 2)
+    assert po.class_record is not None and po.class_record.name == "Retail Shop"
+    assert [(line.item.name, line.class_record.name if line.class_record else "")
+            for line in po.lines] == [("Tent 2P", "Retail Shop"), ("Mug", "Retail Shop"),
+                                      ("Freight", "Retail Shop")]

@@ -60,11 +60,13 @@ def test_a_company_tracking_per_transaction_gets_them_on_every_document(app, tra
     retail, portland = _named(tracked, "Class", "Retail Shop"), _named(tracked, "Department",
                                                                        "Portland")
     (estimate,), (invoice,) = docs(tracked, "Estimate"), docs(tracked, "Invoice")
-    for document in (estimate, invoice, *docs(tracked, "PurchaseOrder")):
+    (purchase,) = docs(tracked, "PurchaseOrder")
+    for document in (estimate, invoice, purchase):
         assert document["ClassRef"]["value"] == retail
-        assert document["DepartmentRef"]["value"] == portland
         assert all("ClassRef" not in line[line["DetailType"]]
                    for line in _classed_lines(document))
+    assert estimate["DepartmentRef"]["value"] == invoice["DepartmentRef"]["value"] == portland
+    assert "DepartmentRef" not in purchase   # Intuit documents no location on a PO
     assert money_of(invoice["TotalAmt"]) == money_of(estimate["TotalAmt"]) == ORDER_TOTAL
     assert len(docs(tracked, "PurchaseOrder")) == 1
 

@@ -18,6 +18,9 @@ CLASSED_LINES = ("SalesItemLineDetail", "DiscountLineDetail", "ItemBasedExpenseL
 # A payment is no sales transaction: it has a location (every Transaction has DepartmentRef)
 # but no class (Payment has no ClassRef).
 UNCLASSED = frozenset({DocumentKind.PAYMENT})
+# A purchase order has a class, on it or on its item lines (reference §2.8; python-quickbooks'
+# PurchaseOrder has ClassRef), but Intuit documents no location (DepartmentRef) on it.
+UNLOCATED = frozenset({DocumentKind.PURCHASE_ORDER})
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,7 @@ class Tracking:
     def tag(self, kind: DocumentKind, body: dict[str, Any]) -> dict[str, Any]:
         """`body` with the class and location where QuickBooks takes them (a new dict: bodies
         may share their lines)."""
-        if self.location_ref is not None:
+        if self.location_ref is not None and kind not in UNLOCATED:
             body = {**body, "DepartmentRef": dict(self.location_ref)}
         if self.class_ref is None or kind in UNCLASSED:
             return body

@@ -122,11 +122,14 @@ def test_a_company_file_without_class_tracking_is_sent_no_class(app, quickbooks,
     quickbooks.company.add_other("Class", "Retail Shop")
     shop = desktop_connection(app, write_orders(tmp_path / "orders.csv", ORDERS),
                               TransactionMode.INVOICES, mapping=RETAIL)
-    sync(app, shop)     # QuickBooks would refuse a class (see below): none is sent
+    result = app.engine().run(shop)   # QuickBooks would refuse a class (see below): none sent
 
+    assert result.status is RunStatus.SUCCEEDED and result.run_id is not None
     invoices = txns(quickbooks, "Invoice")
     assert {number: txn.total for number, txn in invoices.items()} == TOTALS
     assert {classes_of(txn) for txn in invoices.values()} == {("", frozenset({""}))}
+    assert all("Booked without the class 'Retail Shop': the QuickBooks company does not track "
+               "classes." in booked.message for booked in app.runs.orders(result.run_id))
 
 
 def invoice_with_class(class_name: str) -> str:

@@ -131,6 +131,10 @@ def test_a_company_tracking_neither_is_sent_neither(app, sandbox, tmp_path):
     assert len(sent) == 2
     assert not any("ClassRef" in json.dumps(body) or "DepartmentRef" in body for body in sent)
     assert money_of(docs(sandbox, "Invoice")[0]["TotalAmt"]) == ORDER_TOTAL
+    [booked] = app.runs.orders(result.run_id)     # said, not silently dropped
+    assert ("Booked without the class 'Retail Shop': the QuickBooks company does not track "
+            "classes. Booked without the location 'Nowhere': the QuickBooks company does not "
+            "track locations.") in booked.message
 
 
 @pytest.mark.parametrize(("mapping", "field", "words"), [

@@ -110,8 +110,10 @@ class _Planner:
                 self.notes.append(note)
         # The connection's class, as on the purchase orders it books for sales (a store's own
         # purchase order meets no rule: rules take orders).
-        body = tracking(self.connection.mapping, self.setup, self.refs).tag(
-            DocumentKind.PURCHASE_ORDER, body)
+        tracked = tracking(self.connection.mapping, self.setup, self.refs)
+        body = tracked.tag(DocumentKind.PURCHASE_ORDER, body)
+        if tracked.note:
+            self.notes.append(tracked.note)
         return PurchasePlan(purchase, frozen(body), total, number,
                             tuple(self.creates.values()), tuple(self.notes))
 

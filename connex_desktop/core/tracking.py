@@ -27,6 +27,18 @@ def untracked(what: str, product: QuickBooksProduct) -> str:
     return f"This company does not track locations: to choose one, {TURN_ON_LOCATIONS}."
 
 
+def untracked_choices(product: QuickBooksProduct, classes: bool | None,
+                      locations: bool | None) -> dict[str, str]:
+    """By mapping and rule field, why the company takes no class or location and how to
+    change that, from whether it tracks `classes` and `locations` (None: not known yet)."""
+    found = {}
+    if classes is False:
+        found["class_name"] = untracked("class", product)
+    if product is QuickBooksProduct.DESKTOP or locations is False:
+        found["location_name"] = untracked("location", product)
+    return found
+
+
 def location_problems(connection: Connection) -> list[SetupError]:
     """A location chosen for a QuickBooks Desktop connection, or by one of its rules: Desktop
     has none to book it to, so it is refused rather than dropped."""

@@ -66,7 +66,10 @@ class ConfigureDialog(QDialog):
         self.mapping = MappingTab(self.rows.add)
         self.schedule = ScheduleTab(self.rows)
         self.rules = RulesTab(self.rows.error_label(RULES_KEY))
-        self.rules.product = lambda: QuickBooksProduct(self.quickbooks.product.currentData())
+        self.rules.product = self.mapping.product = lambda: QuickBooksProduct(
+            self.quickbooks.product.currentData())
+        self.quickbooks.product.currentIndexChanged.connect(
+            lambda _index: self.mapping.show_tracking_rows())
         self.tabs = QTabWidget()
         for tab, title in ((self.store, "Store"), (self.quickbooks, "QuickBooks"),
                            (self.transactions, "Transactions"), (self.mapping, "Mapping"),

@@ -19,10 +19,8 @@ from connex_desktop.core.connection import Connection, QuickBooksProduct
 from connex_desktop.core.model import Order
 from connex_desktop.core.progress import CancelToken
 from connex_desktop.core.rules import Rule, describe, rule_counts, rules_problems
-from connex_desktop.core.tracking import untracked
 from connex_desktop.sources.base import OrderQuery
-from connex_desktop.sync.company_kind import CompanyKind
-from connex_desktop.sync.planner import ClassTracking
+from connex_desktop.sync.company_kind import CompanyKind, untracked_for
 from connex_desktop.ui.configure.rule_editor import RuleEditor
 
 COUNTED_DAYS = 30
@@ -136,13 +134,7 @@ class RulesTab(QWidget):
     def untracked(self) -> dict[str, str]:
         """The rule fields the company takes no name for, each with why and how to change
         that; before the company's kind is read, only Desktop's locations (it has none)."""
-        kind, product = self.kind, self.product()
-        found = {}
-        if kind is not None and kind.class_tracking is ClassTracking.OFF:
-            found["class_name"] = untracked("class", product)
-        if product is QuickBooksProduct.DESKTOP or (kind is not None and not kind.track_locations):
-            found["location_name"] = untracked("location", product)
-        return found
+        return untracked_for(self.kind, self.product())
 
     def _edited(self, editor: RuleEditor, row: int | None) -> None:
         self.editor = None

@@ -10,7 +10,7 @@ from connex_desktop.app import App
 from connex_desktop.core.connection import Connection
 from connex_desktop.core.errors import SetupError
 from connex_desktop.core.rules import Rule, describe
-from connex_desktop.core.tracking import untracked
+from connex_desktop.core.tracking import untracked_choices
 from connex_desktop.rule_cli import rule_from_args
 from connex_desktop.storage.repositories import to_plain
 from connex_desktop.sync.company_setup import class_tracking, tracks_locations
@@ -54,14 +54,12 @@ def _untracked(app: App, connection: Connection, rule: Rule) -> str | None:
     company = connection.quickbooks
     kept = app.references.lists(company.realm_id).get("Preferences") if company.connected \
         else None
-    if kept is None or not kept.records:
-        return None
-    preferences = next(iter(kept.records.values()))
-    if rule.class_name.strip() and class_tracking(preferences) is ClassTracking.OFF:
-        return untracked("class", company.product)
-    if rule.location_name.strip() and not tracks_locations(preferences):
-        return untracked("location", company.product)
-    return None
+    preferences = next(iter(kept.records.values())) if kept and kept.records else None
+    choices = untracked_choices(
+        company.product,
+        None if preferences is None else class_tracking(preferences) is not ClassTracking.OFF,
+        None if preferences is None else tracks_locations(preferences))
+    return next((reason for key, reason in choices.items() if getattr(rule, key).strip()), None)
 
 
 def _list(rules: list[Rule], *, as_json: bool) -> int:

@@ -127,8 +127,8 @@ def test_a_quickbooks_desktop_connection_refuses_a_rules_location(shop, capsys):
     assert cli(shop, "connection", "rule", "add", "Shop", "Big", "--class", "Wholesale") == 0
     assert cli(shop, "connection", "rule", "add", "Shop", "Stores", "--location",
                "Portland") == 2
-    assert ("Rule 'Stores' chooses the location 'Portland', which cannot be booked: "
-            "QuickBooks Desktop has no locations") in capsys.readouterr().err
+    assert ("The rule 'Stores' cannot be added: QuickBooks Desktop has no locations (only "
+            "QuickBooks Online has them); report by a class instead.") in capsys.readouterr().err
     assert [rule.name for rule in listed(shop, capsys)] == ["Big"]
     assert cli(shop, "connection", "set", "Shop", "--map", "location_name=Portland") == 2
     assert "The location 'Portland' cannot be booked" in capsys.readouterr().err

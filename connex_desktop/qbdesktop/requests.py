@@ -409,11 +409,6 @@ def query_request(name: str, request_id: str, *, full_names: tuple[str, ...] = (
     return request
 
 
-def preferences_query(request_id: str) -> ET.Element:
-    """The company file's preferences (class tracking among its accounting ones)."""
-    return ET.Element("PreferencesQueryRq", requestID=request_id)
-
-
 def host_query(request_id: str) -> ET.Element:
     """Which QuickBooks, which country, which qbXML versions it takes."""
     return ET.Element("HostQueryRq", requestID=request_id)

@@ -24,7 +24,6 @@ from connex_desktop.qbdesktop.requests import (
     delete_request,
     host_query,
     other_charge_request,
-    preferences_query,
     purchase_order_mod,
     query_request,
 )
@@ -134,19 +133,14 @@ class QuickBooksDesktop:
         if taxable is not None:
             tax["TaxGroupCodeRef"] = {"value": taxable["Id"]}
         sales_orders = has_sales_orders(str(self.company_info()["CompanyName"]))
+        preferences = self._one(query_request("Preferences", "1")).ret
         return {"SalesFormsPrefs": {"CustomTxnNumbers": True, "AllowEstimates": sales_orders,
                                     "AllowShipping": True, "AllowDiscount": True},
                 "TaxPrefs": tax,
                 "CurrencyPrefs": {"HomeCurrency": {"value": "USD"},
                                   "MultiCurrencyEnabled": False},
-                "AccountingInfoPrefs": {"ClassTrackingPerTxn": self._tracks_classes(),
+                "AccountingInfoPrefs": {"ClassTrackingPerTxn": tracks_classes(preferences),
                                         "TrackDepartments": False}}
-
-    def _tracks_classes(self) -> bool:
-        """Preferences ▸ Accounting ▸ "Use class tracking for transactions"."""
-        preferences = self._one(preferences_query("1")).ret
-        return (preferences is not None and preferences.findtext(
-            "AccountingPreferences/IsUsingClassTracking") == "true")
 
     def company_info(self) -> dict[str, Any]:
         host = self._one(host_query("1")).ret
@@ -278,6 +272,12 @@ class QuickBooksDesktop:
         if result.outcome is Outcome.ERROR and not missing and not write:
             raise desktop_fault(result_error(result, what=request.tag.removesuffix("Rq")))
         return result
+
+
+def tracks_classes(preferences: ET.Element | None) -> bool:
+    """PreferencesRet's "Use class tracking for transactions" (Preferences, Accounting)."""
+    return (preferences is not None and preferences.findtext(
+        "AccountingPreferences/IsUsingClassTracking") == "true")
 
 
 def has_sales_orders(product_name: str) -> bool:

@@ -106,8 +106,9 @@ class FakeCompanyFile:
         if ref is None:
             return None
         if not self.class_tracking:
-            raise StatusError(FEATURE_NOT_ENABLED, "Class tracking is not turned on in this "
-                                                   "company file's preferences.")
+            raise StatusError(FEATURE_NOT_ENABLED, "This feature is not enabled or not "
+                                                   "available in this version of QuickBooks: "
+                                                   "class tracking.")
         found = self._find(ref, self.other("Class"))
         if found is None:
             raise StatusError(INVALID_REFERENCE, f'There is an invalid reference to QuickBooks '

@@ -37,9 +37,9 @@ STARTING_PAYMENT_METHODS = ("Cash", "Check", "Visa", "MasterCard", "American Exp
 class FakeCompanyFile:
     """What a QuickBooks Desktop company file keeps, as far as this app books into it."""
 
-    def __init__(self, name: str = "Connex Demo Company", *, class_tracking: bool = False) -> None:
+    def __init__(self, name: str = "Connex Demo Company") -> None:
         self.name = name
-        self.class_tracking = class_tracking   # Preferences: "Use class tracking"
+        self.class_tracking = False    # Preferences: "Use class tracking for transactions"
         self.names: dict[str, NameRecord] = {}
         self.items: dict[str, ItemRecord] = {}
         self.txns: dict[str, Txn] = {}

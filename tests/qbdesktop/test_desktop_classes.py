@@ -13,9 +13,13 @@ from connex_desktop.core.connection import QuickBooksMapping
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.result import RunStatus
 from connex_desktop.core.rules import Condition, Field, Rule
-from connex_desktop.qbdesktop.fake.company import FEATURE_NOT_ENABLED, INVALID_REFERENCE
+from connex_desktop.qbdesktop.fake.company import (
+    FEATURE_NOT_ENABLED,
+    INVALID_REFERENCE,
+    FakeCompanyFile,
+)
 from connex_desktop.qbdesktop.fake.processor import FakeQuickBooks
-from connex_desktop.qbdesktop.fake.records import Txn
+from connex_desktop.qbdesktop.fake.records import StatusError, Txn
 from connex_desktop.qbdesktop.qbxml import message_set
 from connex_desktop.qbdesktop.requests import add_request
 from connex_desktop.qbdesktop.responses import parse_response
@@ -116,6 +120,26 @@ def test_a_class_the_company_file_lacks_stops_the_run_naming_it(app, tracking, t
     assert result.status is RunStatus.FAILED
     assert words in result.message and "not in QuickBooks" in result.message
     assert forms(tracking, "Invoice") == []
+
+
+def test_a_class_deleted_in_quickbooks_during_the_run_fails_the_order_naming_it(
+        app, tracking, tmp_path, monkeypatch):
+    def deleted(_company, ref, where):
+        if ref is None:
+            return None
+        raise StatusError(INVALID_REFERENCE, "There is an invalid reference to QuickBooks "
+                                             f'Class "Retail Shop" in the {where}.')
+    monkeypatch.setattr(FakeCompanyFile, "class_ref", deleted)
+    shop = desktop_connection(app, write_orders(tmp_path / "orders.csv", ORDERS),
+                              TransactionMode.INVOICES, mapping=RETAIL)
+    result = app.engine().run(shop)
+
+    assert forms(tracking, "Invoice") == []
+    assert {error.order for error in result.errors} == {"1001", "1002"}
+    assert all(error.message.startswith(
+        "QuickBooks refused its Invoice: the request names something QuickBooks does not have: "
+        'There is an invalid reference to QuickBooks Class "Retail Shop" in the Invoice.')
+               for error in result.errors)
 
 
 def test_a_company_file_without_class_tracking_is_sent_no_class(app, quickbooks, tmp_path):

@@ -29,6 +29,7 @@ FULL_NAME_MAX_CHARS = 209          # CustomerRef / ItemRef FullName: five levels
 ACCOUNT_NAME_MAX_CHARS = 159
 SHORT_NAME_MAX_CHARS = 31          # payment methods, sales tax items
 VENDOR_NAME_MAX_CHARS = 41
+CURRENCY_NAME_MAX_CHARS = 64       # CurrencyRef FullName ("British Pound Sterling")
 
 # Per kind of document: the Add request's name and its line element's.
 ADDS = {
@@ -39,6 +40,8 @@ ADDS = {
     DocumentKind.PURCHASE_ORDER: ("PurchaseOrderAdd", "PurchaseOrderLineAdd"),
     DocumentKind.REFUND_RECEIPT: ("CreditMemoAdd", "CreditMemoLineAdd"),
 }
+# The Adds that book on an A/R account (ARAccountRef right after CustomerRef).
+RECEIVABLE_ADDS = ("InvoiceAdd", "ReceivePaymentAdd", "CreditMemoAdd")
 # TxnDelType per kind, for undo.
 TXN_TYPES = {
     DocumentKind.ESTIMATE: "SalesOrder",
@@ -127,6 +130,8 @@ def refund_requests(planned: PlannedDocument, order: str, request_id: str, *,
     build.ref(add, "CustomerRef", body.get("CustomerRef"), FULL_NAME_MAX_CHARS, "Customer")
     build.ref(add, "RefundFromAccountRef", body.get("DepositToAccountRef"),
               ACCOUNT_NAME_MAX_CHARS, "Refund account")
+    build.ref(add, "ARAccountRef", body.get("ARAccountRef"), ACCOUNT_NAME_MAX_CHARS,
+              "A/R account")
     build.text(add, "TxnDate", body.get("TxnDate"), 10, "Refund Date")
     build.ref(add, "PaymentMethodRef", body.get("PaymentMethodRef"), SHORT_NAME_MAX_CHARS,
               "Payment Method")
@@ -141,7 +146,7 @@ def refund_requests(planned: PlannedDocument, order: str, request_id: str, *,
 
 def _head(build: Builder, add: ET.Element, body: Mapping[str, Any]) -> None:
     build.ref(add, "CustomerRef", body.get("CustomerRef"), FULL_NAME_MAX_CHARS, "Customer")
-    if add.tag in ("InvoiceAdd", "ReceivePaymentAdd"):
+    if add.tag in RECEIVABLE_ADDS:
         build.ref(add, "ARAccountRef", body.get("ARAccountRef"), ACCOUNT_NAME_MAX_CHARS,
                   "A/R account")
     build.text(add, "TxnDate", body.get("TxnDate"), 10, "Order Date")
@@ -353,6 +358,9 @@ def entity_request(entity: str, body: Mapping[str, Any], request_id: str, *, ord
                   "Income account")
     if guid_key:
         ET.SubElement(add, "ExternalGUID").text = external_guid(guid_key)
+    if entity != "Item":   # last in CustomerAdd and VendorAdd; Desktop's ref, not a code
+        build.ref(add, "CurrencyRef", body.get("CurrencyRef"), CURRENCY_NAME_MAX_CHARS,
+                  "Currency")
     return DesktopRequest(request, None, tuple(build.notes))
 
 

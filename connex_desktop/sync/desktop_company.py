@@ -31,6 +31,7 @@ from connex_desktop.qbdesktop.responses import Outcome, RequestResult, parse_res
 from connex_desktop.qbdesktop.transport import QbXmlProcessor
 from connex_desktop.quickbooks.client import BatchOperation, BatchOutcome
 from connex_desktop.quickbooks.errors import QuickBooksCode, QuickBooksFault
+from connex_desktop.sync.desktop_currencies import DesktopCurrencies
 
 # Where a write's body keeps its qbXML message set (recorded in the ledger with the body), or
 # why none could be built: never content to send again as a change.
@@ -86,6 +87,7 @@ class QuickBooksDesktop:
         self._requests = 0
         self._writes = 0
         self._freight_item_found = False
+        self.currencies = DesktopCurrencies(self.query)
 
     # ---- the seam ------------------------------------------------------------------------
 
@@ -114,7 +116,11 @@ class QuickBooksDesktop:
         if found is None:
             return []
         name, pages = found
-        return [list_record(ret) for ret in self.query(name, paged=pages)]
+        return [self.list_record(ret) for ret in self.query(name, paged=pages)]
+
+    def list_record(self, ret: ET.Element) -> dict[str, Any]:
+        """A list record as the engine reads it, its currency (if any) by code."""
+        return self.currencies.coded(list_record(ret))
 
     def cdc(self, entities: Sequence[str], changed_since: datetime
             ) -> tuple[dict[str, list[dict[str, Any]]], datetime]:
@@ -124,18 +130,18 @@ class QuickBooksDesktop:
     def preferences(self) -> dict[str, Any]:
         """What the planner reads of Online's preferences, as a US QuickBooks Desktop file has
         it: its own numbers kept, sales orders (not in Pro), shipping and discount items, sales
-        tax by the file's taxable sales tax code (named "Tax" in a new file)."""
+        tax by the file's taxable sales tax code (named "Tax" in a new file), multicurrency."""
         codes = self.query_all("TaxCode")
         taxable = next((code for code in codes if code["Taxable"] and code["Active"]), None)
         tax: dict[str, Any] = {"UsingSalesTax": taxable is not None}
         if taxable is not None:
             tax["TaxGroupCodeRef"] = {"value": taxable["Id"]}
-        sales_orders = has_sales_orders(str(self.company_info()["CompanyName"]))
+        info = self.company_info()
+        sales_orders = has_sales_orders(str(info["CompanyName"]))
         return {"SalesFormsPrefs": {"CustomTxnNumbers": True, "AllowEstimates": sales_orders,
                                     "AllowShipping": True, "AllowDiscount": True},
                 "TaxPrefs": tax,
-                "CurrencyPrefs": {"HomeCurrency": {"value": "USD"},
-                                  "MultiCurrencyEnabled": False}}
+                "CurrencyPrefs": self.currencies.preferences(str(info["Country"]))}
 
     def company_info(self) -> dict[str, Any]:
         host = self._one(host_query("1")).ret

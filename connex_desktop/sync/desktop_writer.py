@@ -24,7 +24,7 @@ from connex_desktop.core.writing import (
 )
 from connex_desktop.qbdesktop.booking import write_document
 from connex_desktop.qbdesktop.qbxml import message_set, message_set_id
-from connex_desktop.qbdesktop.records import list_record, txn_record
+from connex_desktop.qbdesktop.records import txn_record
 from connex_desktop.qbdesktop.requests import (
     document_request,
     entity_request,
@@ -81,7 +81,8 @@ class DesktopWriter:
 
     def holders_of_name(self, entity: str, name: str) -> list[dict[str, Any]]:
         """By full name, which finds inactive records too."""
-        return [list_record(ret) for ret in self.company.query(entity, full_names=(name,))]
+        return [self.company.list_record(ret)
+                for ret in self.company.query(entity, full_names=(name,))]
 
     def reactivate(self, entity: str, record: Mapping[str, Any]) -> dict[str, Any]:
         request = reactivate_request(MOD_REQUESTS[entity], str(record["Id"]),
@@ -89,7 +90,7 @@ class DesktopWriter:
         result = parse_response(self.company.send(message_set([request]), write=True)).results[0]
         if result.outcome is Outcome.ERROR:
             raise desktop_fault(result_error(result, what=f"Reactivating {entity}"))
-        return list_record(result.rets[0])
+        return self.company.list_record(result.rets[0])
 
     def delete(self, entity: str, record: Mapping[str, Any]) -> None:
         operation = BatchOperation("d0", "delete", entity, {"Id": record.get("Id", "")})
@@ -109,7 +110,7 @@ class DesktopWriter:
         return Write(write.entity, dict(write.body, **{MESSAGE: document}), request_id)
 
     def _requests(self, write: Write, request_id: str) -> list[ET.Element]:
-        body = content(write.body)
+        body = self.company.currencies.in_desktop_terms(write.entity, content(write.body))
         if write.entity in MOD_REQUESTS:
             return [entity_request(write.entity, body, request_id).element]
         kind = DocumentKind(write.entity)
@@ -150,7 +151,7 @@ class DesktopWriter:
         ret = answer.results[0].rets[0] if answer.results[0].rets else None
         if result.outcome is not Outcome.ERROR and ret is not None:
             if write.entity in MOD_REQUESTS:
-                return Stored(write, list_record(ret))
+                return Stored(write, self.company.list_record(ret))
             return Stored(write, self._closed_as_planned(write, txn_record(ret)))
         if result is not answer.results[0] and ret is not None:
             # A refund's credit memo was booked but not the refund of it: the credit memo

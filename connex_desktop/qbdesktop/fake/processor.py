@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from connex_desktop.qbdesktop.fake import transactions
+from connex_desktop.qbdesktop.fake import currencies, transactions
 from connex_desktop.qbdesktop.fake.company import FakeCompanyFile, reactivate
 from connex_desktop.qbdesktop.fake.records import (
     ItemRecord,
@@ -182,6 +182,7 @@ class FakeQuickBooks:
                                                                                _required(add)),
             "TxnDel": lambda: transactions.txn_del(company, request),
             "HostQuery": self._host,
+            "PreferencesQuery": lambda: currencies.preferences_ret(company),
             "CompanyQuery": self._company,
             "CustomerQuery": lambda: self._page(company.customers(), request),
             "VendorQuery": lambda: self._page(company.vendors(), request),
@@ -192,7 +193,7 @@ class FakeQuickBooks:
                                                                        "ItemNonInventoryMod"),
                                                       _required(add)),
             **{f"{kind}Query": functools.partial(self._page, company.other(kind), request)
-               for kind in ("Account", "PaymentMethod", "SalesTaxCode")},
+               for kind in ("Account", "PaymentMethod", "SalesTaxCode", "Currency")},
         }
         if name.removesuffix("Query") in transactions.TXN_KINDS:
             return _Answer(transactions.txn_query(company, name.removesuffix("Query"), request))

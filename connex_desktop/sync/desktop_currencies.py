@@ -1,0 +1,101 @@
+"""QuickBooks Desktop's multicurrency in the engine's terms: the preference, currency codes for
+Desktop's currency refs and back, and the A/R account a document in a currency is booked on."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from connex_desktop.core.errors import OrderDataError
+from connex_desktop.core.result import DocumentKind
+from connex_desktop.qbdesktop.records import ref_of
+
+# A file's home currency by HostQuery's Country, for a file without multicurrency (whose
+# preferences name none).
+HOME_CURRENCIES = {"US": "USD", "CA": "CAD", "UK": "GBP"}
+# The documents QuickBooks Desktop books on an A/R account, which must be in the customer's
+# currency: a credit memo (and the refund of it) too. Sales orders and receipts have none.
+RECEIVABLE_KINDS = frozenset({DocumentKind.INVOICE.value, DocumentKind.PAYMENT.value,
+                              DocumentKind.REFUND_RECEIPT.value})
+RECEIVABLE_TYPE = "AccountsReceivable"
+
+Query = Callable[[str], list[ET.Element]]
+
+
+class DesktopCurrencies:
+    """The company file's currency list and A/R accounts, each read once, when first needed."""
+
+    def __init__(self, query: Query) -> None:
+        self._query = query
+        self._currencies: list[ET.Element] | None = None
+        self._receivables: list[ET.Element] | None = None
+
+    def preferences(self, country: str) -> dict[str, Any]:
+        """Online's CurrencyPrefs, from PreferencesQuery's MultiCurrencyPreferences."""
+        found = self._query("Preferences")
+        preferences = found[0].find("MultiCurrencyPreferences") if found else None
+        enabled = (preferences is not None
+                   and preferences.findtext("IsMultiCurrencyOn") == "true")
+        home = preferences.find("HomeCurrencyRef") if preferences is not None else None
+        code = self.code(ref_of(home)) if enabled and home is not None else ""
+        return {"HomeCurrency": {"value": code or HOME_CURRENCIES.get(country, "USD")},
+                "MultiCurrencyEnabled": enabled}
+
+    def coded(self, record: dict[str, Any]) -> dict[str, Any]:
+        """A customer, vendor or account whose CurrencyRef names its currency by code, as
+        Online's do ({"value": "EUR", "name": "Euro"})."""
+        ref = record.get("CurrencyRef")
+        if ref:
+            record["CurrencyRef"] = {"value": self.code(ref), "name": ref.get("name", "")}
+        return record
+
+    def code(self, ref: Mapping[str, Any]) -> str:
+        currency = self._find(lambda ret: ret.findtext("ListID") == ref.get("value")
+                              or ret.findtext("Name") == ref.get("name"))
+        return currency.findtext("CurrencyCode", "") if currency is not None else ""
+
+    def in_desktop_terms(self, entity: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """A planned body as Desktop books it: a new customer's or vendor's currency as
+        Desktop's ref; on a document booked on A/R, the A/R account in its currency (Desktop
+        documents take their customer's currency, so none names it)."""
+        body = dict(body)
+        code = str((body.get("CurrencyRef") or {}).get("value") or "")
+        if not code:
+            return body
+        if entity in ("Customer", "Vendor"):
+            body["CurrencyRef"] = self._currency_ref(code)
+        elif entity in RECEIVABLE_KINDS:
+            body["ARAccountRef"] = self._receivable(code)
+        return body
+
+    def _currency_ref(self, code: str) -> dict[str, str]:
+        currency = self._find(lambda ret: ret.findtext("CurrencyCode") == code)
+        if currency is None:
+            raise OrderDataError(
+                f"it is in {code}, which QuickBooks Desktop's currency list does not have "
+                f"active: turn {code} on in QuickBooks (Lists, Currency List), then sync again.",
+                field="Currency")
+        return {"value": currency.findtext("ListID", ""), "name": currency.findtext("Name", "")}
+
+    def _receivable(self, code: str) -> dict[str, str]:
+        """The first active A/R account in `code`: QuickBooks, told none, would take the one
+        its last document of the kind used, whatever its currency."""
+        if self._receivables is None:
+            self._receivables = [ret for ret in self._query("Account")
+                                 if ret.findtext("AccountType") == RECEIVABLE_TYPE
+                                 and ret.findtext("IsActive", "true") != "false"]
+        for account in self._receivables:
+            currency = account.find("CurrencyRef")
+            if currency is not None and self.code(ref_of(currency)) == code:
+                return {"value": account.findtext("ListID", ""),
+                        "name": account.findtext("FullName", "")}
+        raise OrderDataError(
+            f"it is in {code}, and QuickBooks Desktop has no Accounts Receivable account in "
+            f"{code} to book it on: add one in QuickBooks (Lists, Chart of Accounts, an "
+            f"Accounts Receivable account in {code}), then sync again.", field="Currency")
+
+    def _find(self, wanted: Callable[[ET.Element], bool]) -> ET.Element | None:
+        if self._currencies is None:
+            self._currencies = self._query("Currency")
+        return next((ret for ret in self._currencies if wanted(ret)), None)

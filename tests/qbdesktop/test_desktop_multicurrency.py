@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from connex_desktop.app import App
+from connex_desktop.core.connection import QuickBooksMapping
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.result import RunStatus
 from connex_desktop.qbdesktop.fake.currencies import add_receivable
@@ -188,3 +189,20 @@ def test_quickbooks_refuses_a_euro_invoice_on_the_home_ar_account(quickbooks):
     answer = quickbooks.process(document)
     assert 'statusCode="3140"' in answer and "currency of the account" in answer
     assert company.txns == {}
+
+
+def test_a_deposit_account_in_another_currency_fails_the_order_saying_so(app, quickbooks,
+                                                                         tmp_path):
+    checking = quickbooks.company.add_other("Account", "Checking EUR",
+                                            {"FullName": "Checking EUR", "AccountType": "Bank"})
+    checking.currency = listed(quickbooks.company, "EUR")
+    orders = write_orders(tmp_path / "orders.csv", [
+        row("D-1", "MUG", "1", "9.50", payment_status="paid", amount_paid="9.50")])
+    shop = desktop_connection(app, orders, TransactionMode.SALES_RECEIPTS,
+                              mapping=QuickBooksMapping(deposit_account="Checking EUR"))
+    result = app.engine().run(shop)
+
+    (failure,) = result.errors
+    assert failure.order == "D-1"
+    assert "another currency" in failure.message and "Checking EUR" in failure.message
+    assert quickbooks.company.txns == {}

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from connex_desktop.qbdesktop.fake.records import OtherListRecord, StatusError, Txn, ref_words
+from connex_desktop.qbdesktop.responses import WRONG_CURRENCY
 
 if TYPE_CHECKING:
     from connex_desktop.qbdesktop.fake.company import FakeCompanyFile
@@ -22,9 +23,6 @@ STARTING_CURRENCIES = (("US Dollar", "USD", "1"), ("Euro", "EUR", "1.08"),
 # Accounts that keep a currency of their own; every other account is in the home currency.
 CURRENCY_ACCOUNT_TYPES = ("AccountsReceivable", "AccountsPayable", "Bank", "CreditCard")
 RECEIVABLE_KINDS = ("Invoice", "CreditMemo", "ReceivePayment", "ARRefundCreditCard")
-# QuickBooks' words after a 3140 on an account of another currency (as Connex quotes them).
-WRONG_CURRENCY = ("QuickBooks error message: The currency of the account must be either in "
-                  "home currency or the transaction currency.")
 
 
 def turn_on(company: FakeCompanyFile, home: str = "USD") -> None:
@@ -122,4 +120,5 @@ def _receivable(company: FakeCompanyFile, txn: Txn, ref: ET.Element | None) -> O
 
 def _wrong_currency(what: str, account: OtherListRecord, txn: Txn) -> StatusError:
     return StatusError(INVALID_REFERENCE, f'There is an invalid reference to QuickBooks {what} '
-                                          f'"{account.name}" in the {txn.kind}. {WRONG_CURRENCY}')
+                                          f'"{account.name}" in the {txn.kind}. '
+                                          f"QuickBooks error message: {WRONG_CURRENCY}")

@@ -17,6 +17,9 @@ from connex_desktop.qbdesktop.fake.currencies import add_receivable
 from connex_desktop.qbdesktop.fake.currencies import currency as listed
 from connex_desktop.qbdesktop.fake.processor import FakeQuickBooks
 from connex_desktop.qbdesktop.fake.records import NameRecord, Txn
+from connex_desktop.quickbooks.references import ReferenceCache
+from connex_desktop.sync.company_kind import company_kind
+from connex_desktop.sync.desktop_company import QuickBooksDesktop
 from tests.qbdesktop.conftest import seeded_company
 from tests.qbdesktop.schema import schema_errors
 from tests.qbdesktop.test_desktop_engine import Flaky, desktop_connection, sync, txns
@@ -57,9 +60,11 @@ def shop_of(app: App, tmp_path: Path, orders: list[dict[str, str]],
     return desktop_connection(app, write_orders(tmp_path / "orders.csv", orders), mode)
 
 
+@pytest.mark.parametrize("mode", [TransactionMode.INVOICES_WITH_PAYMENTS,
+                                  TransactionMode.SALES_ORDERS_INVOICES_POS])
 def test_euro_orders_book_on_a_euro_customer_at_the_stores_rate_else_the_lists(
-        app, quickbooks, tmp_path):
-    shop = shop_of(app, tmp_path, ORDERS)
+        app, quickbooks, tmp_path, mode):
+    shop = shop_of(app, tmp_path, ORDERS, mode)
     sync(app, shop)
 
     euro_ar, home_ar = "Accounts Receivable - EUR", "Accounts Receivable"
@@ -72,6 +77,13 @@ def test_euro_orders_book_on_a_euro_customer_at_the_stores_rate_else_the_lists(
         "M-2": ("USD", D("1"), D("45.00"), D("45.00"), home_ar),
         "M-3": ("EUR", D("1.08"), D("9.50"), D("10.26"), euro_ar)}
     assert all(invoice.balance == 0 for invoice in txns(quickbooks, "Invoice").values())
+    if mode.books_estimate:     # sales orders have no A/R account; each closed by its invoice
+        assert {number: document[:4] for number, document in
+                booked(quickbooks, "SalesOrder").items()} == {
+            "M-1": ("EUR", D("1.10"), D("19.00"), D("20.90")),
+            "M-2": ("USD", D("1"), D("45.00"), D("45.00")),
+            "M-3": ("EUR", D("1.08"), D("9.50"), D("10.26"))}
+        assert all(order.fully_invoiced for order in txns(quickbooks, "SalesOrder").values())
     customers = {(record.name, record.email, currency(record))
                  for record in quickbooks.company.customers() if "Ana" in record.name}
     assert customers == {("Ana Ruiz (EUR)", "ana@example.eu", "EUR"),
@@ -206,3 +218,14 @@ def test_a_deposit_account_in_another_currency_fails_the_order_saying_so(app, qu
     assert failure.order == "D-1"
     assert "another currency" in failure.message and "Checking EUR" in failure.message
     assert quickbooks.company.txns == {}
+
+
+@pytest.mark.parametrize("multicurrency", [False, True], ids=["home-only", "multicurrency"])
+def test_configure_reads_the_files_multicurrency_preference(multicurrency):
+    company = seeded_company()
+    if multicurrency:
+        company.turn_on_multicurrency()
+    desktop = QuickBooksDesktop(FakeQuickBooks(company, validator=schema_errors))
+    kind = company_kind(ReferenceCache(desktop))
+    assert (kind.home_currency, kind.multicurrency) == ("USD", multicurrency)
+    assert ("multicurrency on" in kind.describe()) is multicurrency

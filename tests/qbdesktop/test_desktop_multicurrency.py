@@ -20,10 +20,17 @@ from connex_desktop.qbdesktop.fake.records import NameRecord, Txn
 from connex_desktop.quickbooks.references import ReferenceCache
 from connex_desktop.sync.company_kind import company_kind
 from connex_desktop.sync.desktop_company import QuickBooksDesktop
+from tests.fakes.linnworks import FakeLinnworks
 from tests.qbdesktop.conftest import seeded_company
 from tests.qbdesktop.schema import schema_errors
 from tests.qbdesktop.test_desktop_engine import Flaky, desktop_connection, sync, txns
+from tests.qbdesktop.test_desktop_store_purchase_orders import (
+    linnworks_into_desktop,
+    purchase_orders,
+    run,
+)
 from tests.sync.conftest import row, write_orders
+from tests.sync.test_store_purchase_orders import linnworks_po
 
 D = Decimal
 ANA = {"customer_name": "Ana Ruiz", "customer_email": "ana@example.eu", "payment_status": "paid"}
@@ -229,3 +236,15 @@ def test_configure_reads_the_files_multicurrency_preference(multicurrency):
     kind = company_kind(ReferenceCache(desktop))
     assert (kind.home_currency, kind.multicurrency) == ("USD", multicurrency)
     assert ("multicurrency on" in kind.describe()) is multicurrency
+
+
+def test_a_stores_purchase_order_in_euros_goes_to_a_new_euro_vendor(app, quickbooks):
+    ordered = linnworks_po("PO-7", [("MUG", 3, "2.333")])
+    ordered["PurchaseOrderHeader"]["Currency"] = "EUR"
+    with FakeLinnworks([], purchases=[ordered]) as store:
+        run(app, linnworks_into_desktop(app, store))
+
+    po = purchase_orders(quickbooks)["PO-7"]
+    assert (po.entity.name, currency(po.entity), currency(po)) == (
+        "Cotton Supply Co", "EUR", "EUR")
+    assert (po.total, po.exchange_rate, po.home_total) == (D("7.00"), D("1.08"), D("7.56"))

@@ -141,7 +141,8 @@ class QuickBooksDesktop:
         return {"SalesFormsPrefs": {"CustomTxnNumbers": True, "AllowEstimates": sales_orders,
                                     "AllowShipping": True, "AllowDiscount": True},
                 "TaxPrefs": tax,
-                "CurrencyPrefs": self.currencies.preferences(str(info["Country"]))}
+                "CurrencyPrefs": self.currencies.preferences(
+                    self._one(query_request("Preferences", "1")).ret, str(info["Country"]))}
 
     def company_info(self) -> dict[str, Any]:
         host = self._one(host_query("1")).ret

@@ -31,10 +31,10 @@ class DesktopCurrencies:
         self._currencies: list[ET.Element] | None = None
         self._receivables: list[ET.Element] | None = None
 
-    def preferences(self, country: str) -> dict[str, Any]:
+    def preferences(self, preferences_ret: ET.Element | None, country: str) -> dict[str, Any]:
         """Online's CurrencyPrefs, from PreferencesQuery's MultiCurrencyPreferences."""
-        found = self._query("Preferences")
-        preferences = found[0].find("MultiCurrencyPreferences") if found else None
+        preferences = (preferences_ret.find("MultiCurrencyPreferences")
+                       if preferences_ret is not None else None)
         enabled = (preferences is not None
                    and preferences.findtext("IsMultiCurrencyOn") == "true")
         home = preferences.find("HomeCurrencyRef") if preferences is not None else None

@@ -15,8 +15,8 @@ from connex_desktop.qbdesktop.fake.records import (
     OtherListRecord,
     StatusError,
     Txn,
-    ref_words,
 )
+from connex_desktop.qbdesktop.fake.records import ref_words as _ref_words
 
 ID_EPOCH = 1764979200       # the second part of every ListID/TxnID, as QuickBooks stamps them
 INVALID_REFERENCE = 3140
@@ -114,21 +114,25 @@ class FakeCompanyFile:
 
     def name_ref(self, ref: ET.Element | None, kind: str, where: str) -> NameRecord:
         """The customer or vendor a CustomerRef/VendorRef names, by ListID else FullName."""
-        found = self.find(ref, [record for record in self.names.values() if record.kind == kind])
+        found = self._find(ref, [record for record in self.names.values() if record.kind == kind])
         if found is None:
             raise StatusError(INVALID_REFERENCE, f'There is an invalid reference to QuickBooks '
-                                                 f'{kind} "{ref_words(ref)}" in the {where}.')
+                                                 f'{kind} "{_ref_words(ref)}" in the {where}.')
         return found
 
     def item_ref(self, ref: ET.Element | None, where: str) -> ItemRecord:
-        found = self.find(ref, list(self.items.values()))
+        found = self._find(ref, list(self.items.values()))
         if found is None:
             raise StatusError(INVALID_REFERENCE, f'There is an invalid reference to QuickBooks '
-                                                 f'Item "{ref_words(ref)}" in the {where}.')
+                                                 f'Item "{_ref_words(ref)}" in the {where}.')
         return found
 
+    def find_other(self, kind: str, ref: ET.Element | None) -> OtherListRecord | None:
+        """The account, currency… a reference names, by ListID else FullName."""
+        return self._find(ref, self.other(kind))
+
     @staticmethod
-    def find(ref: ET.Element | None, records: list[_Record]) -> _Record | None:
+    def _find(ref: ET.Element | None, records: list[_Record]) -> _Record | None:
         if ref is None:
             return None
         list_id, full_name = ref.findtext("ListID"), ref.findtext("FullName")

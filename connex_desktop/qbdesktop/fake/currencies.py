@@ -54,16 +54,21 @@ def add_receivable(company: FakeCompanyFile, code: str) -> OtherListRecord:
 
 
 def preferences_ret(company: FakeCompanyFile) -> ET.Element:
-    """PreferencesRet's MultiCurrencyPreferences."""
     ret = ET.Element("PreferencesRet")
-    preferences = ET.SubElement(ret, "MultiCurrencyPreferences")
+    ret.append(multicurrency_preferences(company))
+    return ret
+
+
+def multicurrency_preferences(company: FakeCompanyFile) -> ET.Element:
+    """PreferencesRet's MultiCurrencyPreferences: on or off, and the home currency."""
+    preferences = ET.Element("MultiCurrencyPreferences")
     ET.SubElement(preferences, "IsMultiCurrencyOn").text = (
         "true" if company.multicurrency else "false")
     if company.home_currency is not None:
         home = ET.SubElement(preferences, "HomeCurrencyRef")
         ET.SubElement(home, "ListID").text = company.home_currency.list_id
         ET.SubElement(home, "FullName").text = company.home_currency.name
-    return ret
+    return preferences
 
 
 def currency_of_new(company: FakeCompanyFile, ref: ET.Element | None,
@@ -74,7 +79,7 @@ def currency_of_new(company: FakeCompanyFile, ref: ET.Element | None,
     if not company.multicurrency:
         raise StatusError(FEATURE_OFF, "This feature is not enabled or not available in this "
                                        "version of QuickBooks: multicurrency.")
-    found = company.find(ref, company.other("Currency"))
+    found = company.find_other("Currency", ref)
     if found is None:
         raise StatusError(INVALID_REFERENCE, "There is an invalid reference to QuickBooks "
                                              f'Currency "{ref_words(ref)}" in the {where}.')
@@ -96,7 +101,7 @@ def book_in_currency(company: FakeCompanyFile, txn: Txn, add: ET.Element) -> Non
         if txn.ar_account.currency is not txn.currency:
             raise _wrong_currency("AR Account", txn.ar_account, txn)
     for tag in ("DepositToAccountRef", "RefundFromAccountRef"):
-        account = company.find(add.find(tag), company.other("Account"))
+        account = company.find_other("Account", add.find(tag))
         if account is not None and account.currency not in (None, company.home_currency,
                                                             txn.currency):
             raise _wrong_currency("Account", account, txn)
@@ -108,8 +113,8 @@ def _receivable(company: FakeCompanyFile, txn: Txn, ref: ET.Element | None) -> O
     accounts = [account for account in company.other("Account")
                 if account.fields.get("AccountType") == "AccountsReceivable"]
     if ref is not None:
-        found = company.find(ref, accounts)
-        if found is None:
+        found = company.find_other("Account", ref)
+        if found is None or found not in accounts:
             raise StatusError(INVALID_REFERENCE, "There is an invalid reference to QuickBooks AR "
                                                  f'Account "{ref_words(ref)}" in the {txn.kind}.')
         return found

@@ -8,16 +8,16 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from connex_desktop.core.errors import OrderDataError
-from connex_desktop.core.result import DocumentKind
 from connex_desktop.qbdesktop.records import ref_of
+from connex_desktop.qbdesktop.requests import ADDS, RECEIVABLE_ADDS
 
 # A file's home currency by HostQuery's Country, for a file without multicurrency (whose
 # preferences name none).
 HOME_CURRENCIES = {"US": "USD", "CA": "CAD", "UK": "GBP"}
 # The documents QuickBooks Desktop books on an A/R account, which must be in the customer's
-# currency: a credit memo (and the refund of it) too. Sales orders and receipts have none.
-RECEIVABLE_KINDS = frozenset({DocumentKind.INVOICE.value, DocumentKind.PAYMENT.value,
-                              DocumentKind.REFUND_RECEIPT.value})
+# currency (invoices, payments, and refunds' credit memos; sales orders and receipts have none).
+RECEIVABLE_KINDS = frozenset(kind.value for kind, (add, _) in ADDS.items()
+                             if add in RECEIVABLE_ADDS)
 RECEIVABLE_TYPE = "AccountsReceivable"
 
 Query = Callable[[str], list[ET.Element]]
@@ -47,7 +47,9 @@ class DesktopCurrencies:
         Online's do ({"value": "EUR", "name": "Euro"})."""
         ref = record.get("CurrencyRef")
         if ref:
-            record["CurrencyRef"] = {"value": self.code(ref), "name": ref.get("name", "")}
+            # A currency the list no longer has active keeps its name: never taken for another.
+            code = self.code(ref) or ref.get("name") or ref.get("value")
+            record["CurrencyRef"] = {"value": code, "name": ref.get("name", "")}
         return record
 
     def code(self, ref: Mapping[str, Any]) -> str:

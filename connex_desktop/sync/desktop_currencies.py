@@ -28,7 +28,8 @@ class DesktopCurrencies:
 
     def __init__(self, query: Query) -> None:
         self._query = query
-        self._currencies: list[ET.Element] | None = None
+        self._currencies: list[tuple[str, str, str]] | None = None
+        self._codes: dict[str, str] = {}     # a listed currency's code by ListID and by name
         self._receivables: list[ET.Element] | None = None
 
     def preferences(self, preferences_ret: ET.Element | None, country: str) -> dict[str, Any]:
@@ -53,9 +54,10 @@ class DesktopCurrencies:
         return record
 
     def code(self, ref: Mapping[str, Any]) -> str:
-        currency = self._find(lambda ret: ret.findtext("ListID") == ref.get("value")
-                              or ret.findtext("Name") == ref.get("name"))
-        return currency.findtext("CurrencyCode", "") if currency is not None else ""
+        """The code of the currency a Desktop ref names, by ListID else name ("" if none)."""
+        self._listed()
+        return (self._codes.get(str(ref.get("value") or ""))
+                or self._codes.get(str(ref.get("name") or ""), ""))
 
     def in_desktop_terms(self, entity: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """A planned body as Desktop books it: a new customer's or vendor's currency as
@@ -72,13 +74,13 @@ class DesktopCurrencies:
         return body
 
     def _currency_ref(self, code: str) -> dict[str, str]:
-        currency = self._find(lambda ret: ret.findtext("CurrencyCode") == code)
-        if currency is None:
-            raise OrderDataError(
-                f"it is in {code}, which QuickBooks Desktop's currency list does not have "
-                f"active: turn {code} on in QuickBooks (Lists, Currency List), then sync again.",
-                field="Currency")
-        return {"value": currency.findtext("ListID", ""), "name": currency.findtext("Name", "")}
+        for list_id, name, listed_code in self._listed():
+            if listed_code == code:
+                return {"value": list_id, "name": name}
+        raise OrderDataError(
+            f"it is in {code}, which QuickBooks Desktop's currency list does not have active: "
+            f"turn {code} on in QuickBooks (Lists, Currency List), then sync again.",
+            field="Currency")
 
     def _receivable(self, code: str) -> dict[str, str]:
         """The first active A/R account in `code`: QuickBooks, told none, would take the one
@@ -97,7 +99,12 @@ class DesktopCurrencies:
             f"{code} to book it on: add one in QuickBooks (Lists, Chart of Accounts, an "
             f"Accounts Receivable account in {code}), then sync again.", field="Currency")
 
-    def _find(self, wanted: Callable[[ET.Element], bool]) -> ET.Element | None:
+    def _listed(self) -> list[tuple[str, str, str]]:
+        """The currency list: each active currency's ListID, name and code."""
         if self._currencies is None:
-            self._currencies = self._query("Currency")
-        return next((ret for ret in self._currencies if wanted(ret)), None)
+            self._currencies = [(ret.findtext("ListID", ""), ret.findtext("Name", ""),
+                                 ret.findtext("CurrencyCode", ""))
+                                for ret in self._query("Currency")]
+            self._codes = {key: code for list_id, name, code in self._currencies
+                           for key in (list_id, name) if key}
+        return self._currencies

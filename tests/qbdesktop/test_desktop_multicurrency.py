@@ -9,15 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from connex_desktop.app import App
+from connex_desktop.app import App, build_app
 from connex_desktop.core.connection import QuickBooksMapping
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.result import RunStatus
+from connex_desktop.desktop_demo import start_desktop_demo
 from connex_desktop.qbdesktop.fake.currencies import add_receivable
 from connex_desktop.qbdesktop.fake.currencies import currency as listed
 from connex_desktop.qbdesktop.fake.processor import FakeQuickBooks
 from connex_desktop.qbdesktop.fake.records import NameRecord, Txn
 from connex_desktop.quickbooks.references import ReferenceCache
+from connex_desktop.storage.keyring_secrets import MemorySecretStore
 from connex_desktop.sync.company_kind import company_kind
 from connex_desktop.sync.desktop_company import QuickBooksDesktop
 from tests.fakes.linnworks import FakeLinnworks
@@ -248,3 +250,22 @@ def test_a_stores_purchase_order_in_euros_goes_to_a_new_euro_vendor(app, quickbo
     assert (po.entity.name, currency(po.entity), currency(po)) == (
         "Cotton Supply Co", "EUR", "EUR")
     assert (po.total, po.exchange_rate, po.home_total) == (D("7.00"), D("1.08"), D("7.56"))
+
+
+def test_the_desktop_demo_with_multicurrency_books_buyers_abroad_in_their_currency(tmp_path):
+    app = build_app(str(tmp_path / "data"), secrets=MemorySecretStore())
+    demo = start_desktop_demo(app, orders=80, mode=None, multicurrency=True)
+    try:
+        result = app.engine().run(demo.connection)
+    finally:
+        demo.close()
+        app.close()
+
+    assert result.status is RunStatus.SUCCEEDED and not result.errors, result.errors
+    sales = [txn for txn in demo.quickbooks.company.txns.values() if txn.kind == "Invoice"]
+    abroad = [txn for txn in sales if currency(txn) != "USD"]
+    assert abroad and len(abroad) < len(sales)
+    for invoice in sales:
+        assert invoice.ar_account is not None and invoice.ar_account.currency is invoice.currency
+        assert currency(invoice.entity) == currency(invoice)
+    assert all(invoice.exchange_rate not in (0, 1) for invoice in abroad)

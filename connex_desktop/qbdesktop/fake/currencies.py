@@ -19,7 +19,8 @@ FEATURE_OFF = 3250        # reference §2.4: feature not enabled (e.g. multi-cur
 # (US dollars a unit, as of the file's last rate update).
 STARTING_CURRENCIES = (("US Dollar", "USD", "1"), ("Euro", "EUR", "1.08"),
                        ("British Pound Sterling", "GBP", "1.27"),
-                       ("Canadian Dollar", "CAD", "0.73"))
+                       ("Canadian Dollar", "CAD", "0.73"), ("Australian Dollar", "AUD", "0.66"),
+                       ("New Zealand Dollar", "NZD", "0.60"))
 # Accounts that keep a currency of their own; every other account is in the home currency.
 CURRENCY_ACCOUNT_TYPES = ("AccountsReceivable", "AccountsPayable", "Bank", "CreditCard")
 RECEIVABLE_KINDS = ("Invoice", "CreditMemo", "ReceivePayment", "ARRefundCreditCard")

@@ -31,6 +31,8 @@ class DesktopCurrencies:
         self._currencies: list[tuple[str, str, str]] | None = None
         self._codes: dict[str, str] = {}     # a listed currency's code by ListID and by name
         self._receivables: list[ET.Element] | None = None
+        # The customers and vendors read or made this run: name and currency by ListID.
+        self._parties: dict[str, tuple[str, str]] = {}
 
     def preferences(self, preferences_ret: ET.Element | None, country: str) -> dict[str, Any]:
         """Online's CurrencyPrefs, from PreferencesQuery's MultiCurrencyPreferences."""
@@ -51,6 +53,8 @@ class DesktopCurrencies:
             # A currency the list no longer has active keeps its name: never taken for another.
             code = self.code(ref) or ref.get("name") or ref.get("value")
             record["CurrencyRef"] = {"value": code, "name": ref.get("name", "")}
+            if record.get("DisplayName"):     # a customer or vendor
+                self._parties[str(record["Id"])] = (str(record["DisplayName"]), str(code))
         return record
 
     def code(self, ref: Mapping[str, Any]) -> str:
@@ -69,9 +73,32 @@ class DesktopCurrencies:
             return body
         if entity in ("Customer", "Vendor"):
             body["CurrencyRef"] = self._currency_ref(code)
-        elif entity in RECEIVABLE_KINDS:
+            return body
+        self._check_party(body, code)
+        if entity in RECEIVABLE_KINDS:
             body["ARAccountRef"] = self._receivable(code)
         return body
+
+    def _check_party(self, body: Mapping[str, Any], code: str) -> None:
+        """A document goes in its customer's or vendor's currency, whatever it says: one on a
+        record of another currency (an order whose sale was booked before the store said its
+        currency, or before multicurrency) would book foreign amounts as that currency's."""
+        field = "CustomerRef" if "CustomerRef" in body else "VendorRef"
+        ref = body.get(field)
+        known = self._parties.get(str(ref.get("value"))) if isinstance(ref, Mapping) else None
+        if known is None or known[1] == code:
+            return
+        name, theirs = known
+        if field == "CustomerRef":
+            advice = (f"undo the order's earlier documents and sync again, to book it all on a "
+                      f"customer in {code}.")
+        else:
+            advice = (f"rename that vendor in QuickBooks, and the next sync makes one in "
+                      f"{code}.")
+        what = "customer" if field == "CustomerRef" else "vendor"
+        raise OrderDataError(f'it is in {code}, but its QuickBooks {what} "{name}" is in '
+                             f"{theirs}, and keeps it once it has transactions: {advice}",
+                             field="Currency")
 
     def _currency_ref(self, code: str) -> dict[str, str]:
         for list_id, name, listed_code in self._listed():

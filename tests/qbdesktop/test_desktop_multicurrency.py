@@ -269,3 +269,22 @@ def test_the_desktop_demo_with_multicurrency_books_buyers_abroad_in_their_curren
         assert invoice.ar_account is not None and invoice.ar_account.currency is invoice.currency
         assert currency(invoice.entity) == currency(invoice)
     assert all(invoice.exchange_rate not in (0, 1) for invoice in abroad)
+
+
+def test_a_euro_refund_of_a_sale_booked_on_a_dollar_customer_fails_naming_both(
+        app, quickbooks, tmp_path):
+    """The sale went in before the store said euros (or before multicurrency was on): its
+    customer keeps dollars, so a refund in euros cannot go on it."""
+    orders = write_orders(tmp_path / "orders.csv", [
+        row("P-1", "MUG", "2", "9.50", amount_paid="19.00", **ANA)])
+    shop = desktop_connection(app, orders, TransactionMode.INVOICES_WITH_PAYMENTS)
+    sync(app, shop)
+    write_orders(orders, [row("P-1", "MUG", "2", "9.50", currency="EUR", amount_paid="19.00",
+                              **dict(ANA, payment_status="refunded"))])
+    result = app.engine().run(shop)
+
+    (failure,) = result.errors
+    assert failure.order == "P-1"
+    assert 'customer "Ana Ruiz" is in USD' in failure.message and "EUR" in failure.message
+    assert booked(quickbooks, "CreditMemo") == {}
+    assert failure.detail == ""     # told before anything was sent, not refused by QuickBooks

@@ -288,3 +288,17 @@ def test_a_euro_refund_of_a_sale_booked_on_a_dollar_customer_fails_naming_both(
     assert 'customer "Ana Ruiz" is in USD' in failure.message and "EUR" in failure.message
     assert booked(quickbooks, "CreditMemo") == {}
     assert failure.detail == ""     # told before anything was sent, not refused by QuickBooks
+
+
+def test_a_stores_purchase_order_in_euros_for_a_dollar_vendor_fails_naming_both(app,
+                                                                                 quickbooks):
+    quickbooks.company.add_name("Vendor", "Cotton Supply Co")     # in dollars, the home currency
+    ordered = linnworks_po("PO-8", [("MUG", 3, "2.333")])
+    ordered["PurchaseOrderHeader"]["Currency"] = "EUR"
+    with FakeLinnworks([], purchases=[ordered]) as store:
+        result = app.engine().run(linnworks_into_desktop(app, store))
+
+    (failure,) = result.errors
+    assert failure.order == "PO-8"
+    assert 'vendor "Cotton Supply Co" is in USD' in failure.message and "EUR" in failure.message
+    assert purchase_orders(quickbooks) == {}

@@ -324,10 +324,10 @@ def other_charge_request(name: str, account: Mapping[str, Any], request_id: str)
     return request
 
 
-def entity_request(entity: str, body: Mapping[str, Any], request_id: str, *, order: str = "",
-                   guid_key: str = "") -> DesktopRequest:
+def entity_request(entity: str, body: Mapping[str, Any], request_id: str, *,
+                   order: str = "") -> DesktopRequest:
     """CustomerAdd, VendorAdd or ItemNonInventoryAdd for a customer, vendor or item the plan
-    creates (its Online-shaped body) for `order`; `guid_key` names it for its ExternalGUID."""
+    creates (its Online-shaped body) for `order`."""
     build = Builder(order)
     if entity == "Customer":
         request, add = add_request("CustomerAdd", request_id)
@@ -356,8 +356,6 @@ def entity_request(entity: str, body: Mapping[str, Any], request_id: str, *, ord
         build.price(sales, "Price", body.get("UnitPrice"))
         build.ref(sales, "AccountRef", body.get("IncomeAccountRef"), ACCOUNT_NAME_MAX_CHARS,
                   "Income account")
-    if guid_key:
-        ET.SubElement(add, "ExternalGUID").text = external_guid(guid_key)
     if entity != "Item":   # last in CustomerAdd and VendorAdd; Desktop's ref, not a code
         build.ref(add, "CurrencyRef", body.get("CurrencyRef"), CURRENCY_NAME_MAX_CHARS,
                   "Currency")

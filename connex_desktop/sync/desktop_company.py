@@ -88,6 +88,7 @@ class QuickBooksDesktop:
         self._writes = 0
         self._freight_item_found = False
         self.currencies = DesktopCurrencies(self.query)
+        self._host: dict[str, Any] | None = None
 
     # ---- the seam ------------------------------------------------------------------------
 
@@ -145,14 +146,18 @@ class QuickBooksDesktop:
                     self._one(query_request("Preferences", "1")).ret, str(info["Country"]))}
 
     def company_info(self) -> dict[str, Any]:
-        host = self._one(host_query("1")).ret
-        country = (host.findtext("Country") if host is not None else "") or US
-        if country != US:
-            raise SetupError(f"This QuickBooks Desktop file is a {country} edition; Connex "
-                             "Desktop books into US QuickBooks Desktop files only so far (their "
-                             "sales tax items and codes).")
-        product = host.findtext("ProductName", "") if host is not None else ""
-        return {"Country": country, "CompanyName": product}
+        """The QuickBooks and its country, asked once (HostQuery): preferences need it too,
+        and neither changes while this file is open."""
+        if self._host is None:
+            host = self._one(host_query("1")).ret
+            country = (host.findtext("Country") if host is not None else "") or US
+            if country != US:
+                raise SetupError(f"This QuickBooks Desktop file is a {country} edition; Connex "
+                                 "Desktop books into US QuickBooks Desktop files only so far "
+                                 "(their sales tax items and codes).")
+            product = host.findtext("ProductName", "") if host is not None else ""
+            self._host = {"Country": country, "CompanyName": product}
+        return dict(self._host)
 
     def query_in(self, entity: str, field: str, values: Iterable[str]) -> list[dict[str, Any]]:
         """Documents of a kind by their Id, or by their customer's or vendor's (CustomerRef,

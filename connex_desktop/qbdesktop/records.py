@@ -48,6 +48,9 @@ def list_record(ret: ET.Element) -> Record:
         record.update(Name=full_name, FullyQualifiedName=full_name)
     else:   # PaymentMethod, SalesTaxCode
         record.update(Name=full_name, Taxable=ret.findtext("IsTaxable") == "true")
+    currency = ret.find("CurrencyRef")   # customers, vendors, accounts: multicurrency on
+    if currency is not None:
+        record["CurrencyRef"] = ref_of(currency)
     return record
 
 

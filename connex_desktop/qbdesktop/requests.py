@@ -30,6 +30,7 @@ ACCOUNT_NAME_MAX_CHARS = 159
 CLASS_NAME_MAX_CHARS = 159         # ClassRef FullName: nested classes
 SHORT_NAME_MAX_CHARS = 31          # payment methods, sales tax items
 VENDOR_NAME_MAX_CHARS = 41
+CURRENCY_NAME_MAX_CHARS = 64       # CurrencyRef FullName ("British Pound Sterling")
 
 # Per kind of document: the Add request's name and its line element's.
 ADDS = {
@@ -40,6 +41,8 @@ ADDS = {
     DocumentKind.PURCHASE_ORDER: ("PurchaseOrderAdd", "PurchaseOrderLineAdd"),
     DocumentKind.REFUND_RECEIPT: ("CreditMemoAdd", "CreditMemoLineAdd"),
 }
+# The Adds that book on an A/R account (ARAccountRef right after CustomerRef).
+RECEIVABLE_ADDS = ("InvoiceAdd", "ReceivePaymentAdd", "CreditMemoAdd")
 # TxnDelType per kind, for undo.
 TXN_TYPES = {
     DocumentKind.ESTIMATE: "SalesOrder",
@@ -128,6 +131,8 @@ def refund_requests(planned: PlannedDocument, order: str, request_id: str, *,
     build.ref(add, "CustomerRef", body.get("CustomerRef"), FULL_NAME_MAX_CHARS, "Customer")
     build.ref(add, "RefundFromAccountRef", body.get("DepositToAccountRef"),
               ACCOUNT_NAME_MAX_CHARS, "Refund account")
+    build.ref(add, "ARAccountRef", body.get("ARAccountRef"), ACCOUNT_NAME_MAX_CHARS,
+              "A/R account")
     build.text(add, "TxnDate", body.get("TxnDate"), 10, "Refund Date")
     build.ref(add, "PaymentMethodRef", body.get("PaymentMethodRef"), SHORT_NAME_MAX_CHARS,
               "Payment Method")
@@ -144,7 +149,7 @@ def _head(build: Builder, add: ET.Element, body: Mapping[str, Any]) -> None:
     build.ref(add, "CustomerRef", body.get("CustomerRef"), FULL_NAME_MAX_CHARS, "Customer")
     if add.tag != "ReceivePaymentAdd":     # a payment has no class
         _class(build, add, body)
-    if add.tag in ("InvoiceAdd", "ReceivePaymentAdd"):
+    if add.tag in RECEIVABLE_ADDS:
         build.ref(add, "ARAccountRef", body.get("ARAccountRef"), ACCOUNT_NAME_MAX_CHARS,
                   "A/R account")
     build.text(add, "TxnDate", body.get("TxnDate"), 10, "Order Date")
@@ -329,10 +334,10 @@ def other_charge_request(name: str, account: Mapping[str, Any], request_id: str)
     return request
 
 
-def entity_request(entity: str, body: Mapping[str, Any], request_id: str, *, order: str = "",
-                   guid_key: str = "") -> DesktopRequest:
+def entity_request(entity: str, body: Mapping[str, Any], request_id: str, *,
+                   order: str = "") -> DesktopRequest:
     """CustomerAdd, VendorAdd or ItemNonInventoryAdd for a customer, vendor or item the plan
-    creates (its Online-shaped body) for `order`; `guid_key` names it for its ExternalGUID."""
+    creates (its Online-shaped body) for `order`."""
     build = Builder(order)
     if entity == "Customer":
         request, add = add_request("CustomerAdd", request_id)
@@ -361,8 +366,9 @@ def entity_request(entity: str, body: Mapping[str, Any], request_id: str, *, ord
         build.price(sales, "Price", body.get("UnitPrice"))
         build.ref(sales, "AccountRef", body.get("IncomeAccountRef"), ACCOUNT_NAME_MAX_CHARS,
                   "Income account")
-    if guid_key:
-        ET.SubElement(add, "ExternalGUID").text = external_guid(guid_key)
+    if entity != "Item":   # last in CustomerAdd and VendorAdd; Desktop's ref, not a code
+        build.ref(add, "CurrencyRef", body.get("CurrencyRef"), CURRENCY_NAME_MAX_CHARS,
+                  "Currency")
     return DesktopRequest(request, None, tuple(build.notes))
 
 

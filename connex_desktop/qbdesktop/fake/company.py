@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import TypeVar
 
 from connex_desktop.core.money import ZERO
+from connex_desktop.qbdesktop.fake import currencies
 from connex_desktop.qbdesktop.fake.records import (
     ItemRecord,
     NameRecord,
@@ -15,6 +16,7 @@ from connex_desktop.qbdesktop.fake.records import (
     StatusError,
     Txn,
 )
+from connex_desktop.qbdesktop.fake.records import ref_words as _ref_words
 
 ID_EPOCH = 1764979200       # the second part of every ListID/TxnID, as QuickBooks stamps them
 INVALID_REFERENCE = 3140
@@ -47,6 +49,8 @@ class FakeCompanyFile:
         self._txn_numbers = itertools.count(1)
         self._ref_numbers: dict[str, itertools.count[int]] = {}
         self.others: list[OtherListRecord] = []
+        self.multicurrency = False
+        self.home_currency: OtherListRecord | None = None     # multicurrency on
         for account, account_type, special in STARTING_ACCOUNTS:
             fields = {"FullName": account, "AccountType": account_type}
             if special:
@@ -71,12 +75,15 @@ class FakeCompanyFile:
 
     # -- lists -------------------------------------------------------------------------------
 
-    def add_name(self, kind: str, name: str, *, email: str = "", company: str = "") -> NameRecord:
-        """A customer or vendor; QuickBooks keeps one name once across both lists."""
+    def add_name(self, kind: str, name: str, *, email: str = "", company: str = "",
+                 currency: OtherListRecord | None = None) -> NameRecord:
+        """A customer or vendor (in the home currency unless said); QuickBooks keeps one name
+        once across both lists."""
         if any(record.name.casefold() == name.casefold() for record in self.names.values()):
             raise StatusError(NAME_IN_USE, f'The name "{name}" of the list element is already '
                                            "in use.")
-        record = NameRecord(self.new_id(), kind, name, email, company)
+        record = NameRecord(self.new_id(), kind, name, email, company,
+                            currency=currency or self.home_currency)
         self.names[record.list_id] = record
         return record
 
@@ -96,6 +103,9 @@ class FakeCompanyFile:
         record = OtherListRecord(self.new_id(), kind, name, dict(fields or {}))
         self.others.append(record)
         return record
+
+    def turn_on_multicurrency(self, home: str = "USD") -> None:
+        currencies.turn_on(self, home)
 
     def other(self, kind: str) -> list[OtherListRecord]:
         return [record for record in self.others if record.kind == kind]
@@ -146,6 +156,10 @@ class FakeCompanyFile:
                                                  f'Item "{_ref_words(ref)}" in the {where}.')
         return found
 
+    def find_other(self, kind: str, ref: ET.Element | None) -> OtherListRecord | None:
+        """The account, currency… a reference names, by ListID else FullName."""
+        return self._find(ref, self.other(kind))
+
     @staticmethod
     def _find(ref: ET.Element | None, records: list[_Record]) -> _Record | None:
         if ref is None:
@@ -171,12 +185,16 @@ class FakeCompanyFile:
     def customer_add(self, add: ET.Element) -> ET.Element:
         record = self.add_name("Customer", add.findtext("Name", ""),
                                email=add.findtext("Email", ""),
-                               company=add.findtext("CompanyName", ""))
+                               company=add.findtext("CompanyName", ""),
+                               currency=currencies.currency_of_new(
+                                   self, add.find("CurrencyRef"), "Customer"))
         return record.ret()
 
     def vendor_add(self, add: ET.Element) -> ET.Element:
         return self.add_name("Vendor", add.findtext("Name", ""),
-                             company=add.findtext("CompanyName", "")).ret()
+                             company=add.findtext("CompanyName", ""),
+                             currency=currencies.currency_of_new(
+                                 self, add.find("CurrencyRef"), "Vendor")).ret()
 
     def item_other_charge_add(self, add: ET.Element) -> ET.Element:
         return self.add_item(add.findtext("Name", ""), kind="ItemOtherCharge").ret()
@@ -195,9 +213,3 @@ def reactivate(record: NameRecord | ItemRecord, mod: ET.Element) -> ET.Element:
         raise StatusError(3200, "The provided edit sequence is out-of-date.")
     record.active = mod.findtext("IsActive", "true") == "true"
     return record.ret()
-
-
-def _ref_words(ref: ET.Element | None) -> str:
-    if ref is None:
-        return ""
-    return ref.findtext("FullName") or ref.findtext("ListID") or ""

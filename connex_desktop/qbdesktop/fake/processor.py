@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from connex_desktop.qbdesktop.fake import transactions
+from connex_desktop.qbdesktop.fake import currencies, transactions
 from connex_desktop.qbdesktop.fake.company import FakeCompanyFile, reactivate
 from connex_desktop.qbdesktop.fake.records import (
     ItemRecord,
@@ -183,7 +183,7 @@ class FakeQuickBooks:
             "TxnDel": lambda: transactions.txn_del(company, request),
             "HostQuery": self._host,
             "CompanyQuery": self._company,
-            "PreferencesQuery": company.preferences_ret,
+            "PreferencesQuery": lambda: currencies.preferences_ret(company),
             "CustomerQuery": lambda: self._page(company.customers(), request),
             "VendorQuery": lambda: self._page(company.vendors(), request),
             "ItemQuery": lambda: self._page(list(company.items.values()), request),
@@ -193,7 +193,7 @@ class FakeQuickBooks:
                                                                        "ItemNonInventoryMod"),
                                                       _required(add)),
             **{f"{kind}Query": functools.partial(self._page, company.other(kind), request)
-               for kind in ("Account", "PaymentMethod", "SalesTaxCode", "Class")},
+               for kind in ("Account", "PaymentMethod", "SalesTaxCode", "Class", "Currency")},
         }
         if name.removesuffix("Query") in transactions.TXN_KINDS:
             return _Answer(transactions.txn_query(company, name.removesuffix("Query"), request))

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from connex_desktop.core.money import ZERO
+from connex_desktop.core.money import ZERO, money
 from connex_desktop.qbdesktop.qbxml import amount_text, price_text
 
 
@@ -30,23 +30,27 @@ class NameRecord:
     email: str = ""
     company: str = ""
     active: bool = True
+    currency: OtherListRecord | None = None    # with multicurrency on: fixed once it is used
 
     def ret(self) -> ET.Element:
         ret = _list_ret(self.kind, self.list_id, self.name)
         _text(ret, "IsActive", _bool(self.active))
         _text(ret, "CompanyName", self.company)
         _text(ret, "Email", self.email)
+        _ref(ret, "CurrencyRef", self.currency)
         return ret
 
 
 @dataclass
 class OtherListRecord:
-    """An account, payment method or sales tax code: a name and a few fields of its own."""
+    """An account, payment method, sales tax code or currency: a name and a few fields of its
+    own."""
 
     list_id: str
-    kind: str               # "Account" | "PaymentMethod" | "SalesTaxCode" | "Class"
+    kind: str               # "Account" | "PaymentMethod" | "SalesTaxCode" | "Class" | "Currency"
     name: str
     fields: dict[str, str] = field(default_factory=dict)   # in the …Ret's element order
+    currency: OtherListRecord | None = None    # A/R, A/P and bank accounts, multicurrency on
 
     def ret(self) -> ET.Element:
         ret = _list_ret(self.kind, self.list_id, self.name)
@@ -55,6 +59,7 @@ class OtherListRecord:
         _text(ret, "IsActive", "true")
         for tag, value in self.fields.items():
             _text(ret, tag, value)
+        _ref(ret, "CurrencyRef", self.currency)
         return ret
 
 
@@ -123,6 +128,16 @@ class Txn:
     applied: dict[str, Decimal] = field(default_factory=dict)   # payments, refunds: what → amount
     linked: dict[str, str] = field(default_factory=dict)    # TxnID → TxnType, either way
     class_record: OtherListRecord | None = None              # the header's ClassRef
+    # With multicurrency on: the customer's or vendor's currency, home units a unit of it, and
+    # the A/R account (invoices, payments, credit memos and their refunds) in that currency.
+    currency: OtherListRecord | None = None
+    exchange_rate: Decimal = Decimal(1)
+    ar_account: OtherListRecord | None = None
+
+    @property
+    def home_total(self) -> Decimal:
+        """The total in the home currency, as QuickBooks works it out: to the cent."""
+        return money(self.total * self.exchange_rate)
 
     def ret(self, *, with_lines: bool = True) -> ET.Element:
         ret = ET.Element(f"{self.kind}Ret")
@@ -131,6 +146,7 @@ class Txn:
         _text(ret, "TxnNumber", str(self.number))
         _ref(ret, "VendorRef" if self.kind == "PurchaseOrder" else "CustomerRef", self.entity)
         _ref(ret, "ClassRef", self.class_record)
+        _ref(ret, "ARAccountRef", self.ar_account)
         _text(ret, "TxnDate", self.txn_date)
         _text(ret, "RefNumber", self.ref_number)
         _text(ret, "TotalAmount", amount_text(self.total))
@@ -144,6 +160,7 @@ class Txn:
         if self.kind == "PurchaseOrder":
             _text(ret, "ExpectedDate", self.expected_date)
             _text(ret, "IsManuallyClosed", _bool(self.manually_closed))
+        self._currency(ret)
         _text(ret, "Memo", self.memo)
         _text(ret, "ExternalGUID", self.external_guid)
         for txn_id, txn_type in self.linked.items():
@@ -166,6 +183,19 @@ class Txn:
             _text(element, "Amount", amount_text(line.amount))
         return ret
 
+    def _currency(self, ret: ET.Element) -> None:
+        """CurrencyRef, ExchangeRate and what is owed (or the total) in the home currency."""
+        if self.currency is None:
+            return
+        _ref(ret, "CurrencyRef", self.currency)
+        _text(ret, "ExchangeRate", f"{self.exchange_rate:f}")
+        tag = {"Invoice": "BalanceRemainingInHomeCurrency",
+               "CreditMemo": "CreditRemainingInHomeCurrency"}.get(self.kind)
+        if tag is None:
+            _text(ret, "TotalAmountInHomeCurrency", amount_text(self.home_total))
+        else:
+            _text(ret, tag, amount_text(money(self.balance * self.exchange_rate)))
+
 
 def _list_ret(kind: str, list_id: str, name: str) -> ET.Element:
     """The start every list record's …Ret shares (top-level records: name = full name)."""
@@ -175,6 +205,13 @@ def _list_ret(kind: str, list_id: str, name: str) -> ET.Element:
     _text(ret, "Name", name)
     _text(ret, "FullName", name)
     return ret
+
+
+def ref_words(ref: ET.Element | None) -> str:
+    """What a reference names, as QuickBooks quotes it in a refusal."""
+    if ref is None:
+        return ""
+    return ref.findtext("FullName") or ref.findtext("ListID") or ""
 
 
 def _text(parent: ET.Element, tag: str, value: str | None) -> None:

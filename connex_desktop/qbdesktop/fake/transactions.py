@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from connex_desktop.core.money import ZERO, money
 from connex_desktop.qbdesktop.fake.company import FakeCompanyFile
+from connex_desktop.qbdesktop.fake.currencies import book_in_currency
 from connex_desktop.qbdesktop.fake.records import Line, NameRecord, StatusError, Txn
 
 LINKED_TXN_CLOSED = 570
@@ -185,11 +186,13 @@ def txn_query(company: FakeCompanyFile, kind: str, request: ET.Element) -> list[
 
 
 def _new_txn(company: FakeCompanyFile, kind: str, entity: NameRecord, add: ET.Element) -> Txn:
-    return Txn(kind, company.new_id(), company.next_txn_number(), entity,
-               add.findtext("TxnDate", "") or "2026-12-06",
-               add.findtext("RefNumber") or company.next_ref_number(kind),
-               add.findtext("Memo", ""), add.findtext("ExternalGUID", ""),
-               class_record=company.class_ref(add.find("ClassRef"), kind))
+    txn = Txn(kind, company.new_id(), company.next_txn_number(), entity,
+              add.findtext("TxnDate", "") or "2026-12-06",
+              add.findtext("RefNumber") or company.next_ref_number(kind),
+              add.findtext("Memo", ""), add.findtext("ExternalGUID", ""),
+              class_record=company.class_ref(add.find("ClassRef"), kind))
+    book_in_currency(company, txn, add)
+    return txn
 
 
 def _lines(company: FakeCompanyFile, elements: list[ET.Element], where: str,

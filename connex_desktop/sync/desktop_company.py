@@ -32,6 +32,7 @@ from connex_desktop.qbdesktop.responses import Outcome, RequestResult, parse_res
 from connex_desktop.qbdesktop.transport import QbXmlProcessor
 from connex_desktop.quickbooks.client import BatchOperation, BatchOutcome
 from connex_desktop.quickbooks.errors import QuickBooksCode, QuickBooksFault
+from connex_desktop.sync.desktop_currencies import DesktopCurrencies
 from connex_desktop.sync.desktop_lists import KeptLists
 
 # Where a write's body keeps its qbXML message set (recorded in the ledger with the body), or
@@ -42,11 +43,11 @@ PAGE_RECORDS = 500
 OBJECT_NOT_FOUND = 3120
 US = "US"
 # The engine's lists and the Desktop query that reads each; None: Desktop has no such list
-# the engine uses (tax rates live on sales tax items; terms and classes are not sent yet).
+# the engine uses (tax rates live on sales tax items; terms are not sent yet).
 LIST_QUERIES: dict[str, tuple[str, bool] | None] = {     # (query, pages through an iterator)
     "Customer": ("Customer", True), "Vendor": ("Vendor", True), "Item": ("Item", True),
     "Account": ("Account", False), "PaymentMethod": ("PaymentMethod", False),
-    "TaxCode": ("SalesTaxCode", False), "TaxRate": None, "Term": None, "Class": None,
+    "TaxCode": ("SalesTaxCode", False), "TaxRate": None, "Term": None, "Class": ("Class", False),
 }
 
 
@@ -92,6 +93,8 @@ class QuickBooksDesktop:
         self._requests = 0
         self._writes = 0
         self._freight_item_found = False
+        self.currencies = DesktopCurrencies(self.query)
+        self._host: dict[str, Any] | None = None
 
     # ---- the seam ------------------------------------------------------------------------
 
@@ -127,7 +130,8 @@ class QuickBooksDesktop:
     def read_list(self, entity: str) -> list[dict[str, Any]]:
         """A list's records, inactive ones too."""
         name, pages = _list_query(entity)
-        return [list_record(ret) for ret in self.query(name, paged=pages, active_status="All")]
+        return [self.list_record(ret)
+                for ret in self.query(name, paged=pages, active_status="All")]
 
     def read_changes(self, entity: str,
                      since: datetime) -> tuple[list[dict[str, Any]], list[str]]:
@@ -140,8 +144,12 @@ class QuickBooksDesktop:
                                      datetime_text(since), "deleted")
         changed, [gone] = self._query_with(name, pages, (deleted,), active_status="All",
                                            modified_since=datetime_text(since))
-        return ([list_record(ret) for ret in changed],
+        return ([self.list_record(ret) for ret in changed],
                 [ret.findtext("ListID", "") for ret in gone.rets])
+
+    def list_record(self, ret: ET.Element) -> dict[str, Any]:
+        """A list record as the engine reads it, its currency (if any) by code."""
+        return self.currencies.coded(list_record(ret))
 
     def cdc(self, entities: Sequence[str], changed_since: datetime
             ) -> tuple[dict[str, list[dict[str, Any]]], datetime]:
@@ -152,28 +160,37 @@ class QuickBooksDesktop:
     def preferences(self) -> dict[str, Any]:
         """What the planner reads of Online's preferences, as a US QuickBooks Desktop file has
         it: its own numbers kept, sales orders (not in Pro), shipping and discount items, sales
-        tax by the file's taxable sales tax code (named "Tax" in a new file)."""
+        tax by the file's taxable sales tax code (named "Tax" in a new file), multicurrency,
+        classes as its preferences say (a form's class, which its lines take), and no
+        locations (Desktop has none)."""
         codes = self.query_all("TaxCode")
         taxable = next((code for code in codes if code["Taxable"] and code["Active"]), None)
         tax: dict[str, Any] = {"UsingSalesTax": taxable is not None}
         if taxable is not None:
             tax["TaxGroupCodeRef"] = {"value": taxable["Id"]}
-        sales_orders = has_sales_orders(str(self.company_info()["CompanyName"]))
+        info = self.company_info()
+        sales_orders = has_sales_orders(str(info["CompanyName"]))
+        preferences = self._one(query_request("Preferences", "1")).ret
         return {"SalesFormsPrefs": {"CustomTxnNumbers": True, "AllowEstimates": sales_orders,
                                     "AllowShipping": True, "AllowDiscount": True},
                 "TaxPrefs": tax,
-                "CurrencyPrefs": {"HomeCurrency": {"value": "USD"},
-                                  "MultiCurrencyEnabled": False}}
+                "CurrencyPrefs": self.currencies.preferences(preferences, str(info["Country"])),
+                "AccountingInfoPrefs": {"ClassTrackingPerTxn": tracks_classes(preferences),
+                                        "TrackDepartments": False}}
 
     def company_info(self) -> dict[str, Any]:
-        host = self._one(host_query("1")).ret
-        country = (host.findtext("Country") if host is not None else "") or US
-        if country != US:
-            raise SetupError(f"This QuickBooks Desktop file is a {country} edition; Connex "
-                             "Desktop books into US QuickBooks Desktop files only so far (their "
-                             "sales tax items and codes).")
-        product = host.findtext("ProductName", "") if host is not None else ""
-        return {"Country": country, "CompanyName": product}
+        """The QuickBooks and its country, asked once (HostQuery): preferences need it too,
+        and neither changes while this file is open."""
+        if self._host is None:
+            host = self._one(host_query("1")).ret
+            country = (host.findtext("Country") if host is not None else "") or US
+            if country != US:
+                raise SetupError(f"This QuickBooks Desktop file is a {country} edition; Connex "
+                                 "Desktop books into US QuickBooks Desktop files only so far "
+                                 "(their sales tax items and codes).")
+            product = host.findtext("ProductName", "") if host is not None else ""
+            self._host = {"Country": country, "CompanyName": product}
+        return dict(self._host)
 
     def query_in(self, entity: str, field: str, values: Iterable[str]) -> list[dict[str, Any]]:
         """Documents of a kind by their Id, or by their customer's or vendor's (CustomerRef,
@@ -313,6 +330,12 @@ def _list_query(entity: str) -> tuple[str, bool]:
     if found is None:
         raise ValueError(f"QuickBooks Desktop has no list the engine reads as {entity}")
     return found
+
+
+def tracks_classes(preferences: ET.Element | None) -> bool:
+    """PreferencesRet's "Use class tracking for transactions" (Preferences, Accounting)."""
+    return (preferences is not None and preferences.findtext(
+        "AccountingPreferences/IsUsingClassTracking") == "true")
 
 
 def has_sales_orders(product_name: str) -> bool:

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from connex_desktop.core.money import ZERO
+from connex_desktop.qbdesktop.fake import currencies
 from connex_desktop.qbdesktop.fake.records import (
     DeletedListRecord,
     ItemRecord,
@@ -18,6 +19,7 @@ from connex_desktop.qbdesktop.fake.records import (
     StatusError,
     Txn,
 )
+from connex_desktop.qbdesktop.fake.records import ref_words as _ref_words
 
 ID_EPOCH = 1764979200       # the second part of every ListID/TxnID, as QuickBooks stamps them
 INVALID_REFERENCE = 3140
@@ -25,10 +27,12 @@ NAME_IN_USE = 3100
 # ListDeletedQuery reports the deletions of the last 90 days (Conductor's QuickBooks Desktop
 # API reference: "from the last 90 days (QuickBooks limit)").
 DELETIONS_KEPT = timedelta(days=90)
+# "Feature not enabled" (reference §4), as for a sales order in a file without them; that a
+# ClassRef in a file not tracking classes gets this code is not confirmed on a real file.
+FEATURE_NOT_ENABLED = 3250
 
-_Record = TypeVar("_Record", NameRecord, ItemRecord)
+_Record = TypeVar("_Record", NameRecord, ItemRecord, OtherListRecord)
 ListRecord = NameRecord | ItemRecord | OtherListRecord
-_Stamped = TypeVar("_Stamped", NameRecord, ItemRecord, OtherListRecord)
 # What a new US company file starts with (the accounts the app books through, the sales tax
 # codes QuickBooks makes when sales tax is turned on) and the usual payment methods.
 STARTING_ACCOUNTS = (("Accounts Receivable", "AccountsReceivable", "AccountsReceivable"),
@@ -48,6 +52,7 @@ class FakeCompanyFile:
         # QuickBooks' clock (its workstation's, in its time zone): it stamps TimeModified.
         self.clock = clock or (lambda: datetime.now().astimezone())
         self.deleted: list[DeletedListRecord] = []
+        self.class_tracking = False    # Preferences: "Use class tracking for transactions"
         self.names: dict[str, NameRecord] = {}
         self.items: dict[str, ItemRecord] = {}
         self.txns: dict[str, Txn] = {}
@@ -55,6 +60,8 @@ class FakeCompanyFile:
         self._txn_numbers = itertools.count(1)
         self._ref_numbers: dict[str, itertools.count[int]] = {}
         self.others: list[OtherListRecord] = []
+        self.multicurrency = False
+        self.home_currency: OtherListRecord | None = None     # multicurrency on
         for account, account_type, special in STARTING_ACCOUNTS:
             fields = {"FullName": account, "AccountType": account_type}
             if special:
@@ -82,12 +89,15 @@ class FakeCompanyFile:
 
     # -- lists -------------------------------------------------------------------------------
 
-    def add_name(self, kind: str, name: str, *, email: str = "", company: str = "") -> NameRecord:
-        """A customer or vendor; QuickBooks keeps one name once across both lists."""
+    def add_name(self, kind: str, name: str, *, email: str = "", company: str = "",
+                 currency: OtherListRecord | None = None) -> NameRecord:
+        """A customer or vendor (in the home currency unless said); QuickBooks keeps one name
+        once across both lists."""
         if any(record.name.casefold() == name.casefold() for record in self.names.values()):
             raise StatusError(NAME_IN_USE, f'The name "{name}" of the list element is already '
                                            "in use.")
-        record = self._stamped(NameRecord(self.new_id(), kind, name, email, company))
+        record = self._stamped(NameRecord(self.new_id(), kind, name, email, company,
+                                          currency=currency or self.home_currency))
         self.names[record.list_id] = record
         return record
 
@@ -135,12 +145,40 @@ class FakeCompanyFile:
         return [deleted.ret() for deleted in self.deleted
                 if deleted.del_type in del_types and deleted.time_deleted >= start]
 
-    def _stamped(self, record: _Stamped) -> _Stamped:
+    def _stamped(self, record: _Record) -> _Record:
         record.time_created = record.time_modified = self.now()
         return record
 
+    def turn_on_multicurrency(self, home: str = "USD") -> None:
+        currencies.turn_on(self, home)
+
     def other(self, kind: str) -> list[OtherListRecord]:
         return [record for record in self.others if record.kind == kind]
+
+    def class_ref(self, ref: ET.Element | None, where: str) -> OtherListRecord | None:
+        """The class a ClassRef names (None: it names none); refused where the file does not
+        track classes, or has no such class."""
+        if ref is None:
+            return None
+        if not self.class_tracking:
+            raise StatusError(FEATURE_NOT_ENABLED, "This feature is not enabled or not "
+                                                   "available in this version of QuickBooks: "
+                                                   "class tracking.")
+        found = self._find(ref, self.other("Class"))
+        if found is None:
+            raise StatusError(INVALID_REFERENCE, f'There is an invalid reference to QuickBooks '
+                                                 f'Class "{_ref_words(ref)}" in the {where}.')
+        return found
+
+    def preferences_ret(self) -> ET.Element:
+        """PreferencesRet's AccountingPreferences: the flags the schema requires, in order."""
+        ret = ET.Element("PreferencesRet")
+        accounting = ET.SubElement(ret, "AccountingPreferences")
+        for tag, value in (("IsUsingAccountNumbers", False), ("IsRequiringAccounts", True),
+                           ("IsUsingClassTracking", self.class_tracking),
+                           ("IsUsingAuditTrail", True), ("IsAssigningJournalEntryNumbers", True)):
+            ET.SubElement(accounting, tag).text = "true" if value else "false"
+        return ret
 
     def customers(self) -> list[NameRecord]:
         return [record for record in self.names.values() if record.kind == "Customer"]
@@ -162,6 +200,10 @@ class FakeCompanyFile:
             raise StatusError(INVALID_REFERENCE, f'There is an invalid reference to QuickBooks '
                                                  f'Item "{_ref_words(ref)}" in the {where}.')
         return found
+
+    def find_other(self, kind: str, ref: ET.Element | None) -> OtherListRecord | None:
+        """The account, currency… a reference names, by ListID else FullName."""
+        return self._find(ref, self.other(kind))
 
     @staticmethod
     def _find(ref: ET.Element | None, records: list[_Record]) -> _Record | None:
@@ -188,12 +230,16 @@ class FakeCompanyFile:
     def customer_add(self, add: ET.Element) -> ET.Element:
         record = self.add_name("Customer", add.findtext("Name", ""),
                                email=add.findtext("Email", ""),
-                               company=add.findtext("CompanyName", ""))
+                               company=add.findtext("CompanyName", ""),
+                               currency=currencies.currency_of_new(
+                                   self, add.find("CurrencyRef"), "Customer"))
         return record.ret()
 
     def vendor_add(self, add: ET.Element) -> ET.Element:
         return self.add_name("Vendor", add.findtext("Name", ""),
-                             company=add.findtext("CompanyName", "")).ret()
+                             company=add.findtext("CompanyName", ""),
+                             currency=currencies.currency_of_new(
+                                 self, add.find("CurrencyRef"), "Vendor")).ret()
 
     def item_other_charge_add(self, add: ET.Element) -> ET.Element:
         return self.add_item(add.findtext("Name", ""), kind="ItemOtherCharge").ret()
@@ -213,9 +259,3 @@ def reactivate(company: FakeCompanyFile, record: NameRecord | ItemRecord,
         raise StatusError(3200, "The provided edit sequence is out-of-date.")
     company.edit(record, active=mod.findtext("IsActive", "true") == "true")
     return record.ret()
-
-
-def _ref_words(ref: ET.Element | None) -> str:
-    if ref is None:
-        return ""
-    return ref.findtext("FullName") or ref.findtext("ListID") or ""

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from connex_desktop.qbdesktop.fake import transactions
+from connex_desktop.qbdesktop.fake import currencies, transactions
 from connex_desktop.qbdesktop.fake.company import FakeCompanyFile, reactivate
 from connex_desktop.qbdesktop.fake.records import (
     ItemRecord,
@@ -187,6 +187,7 @@ class FakeQuickBooks:
             "TxnDel": lambda: transactions.txn_del(company, request),
             "HostQuery": self._host,
             "CompanyQuery": self._company,
+            "PreferencesQuery": lambda: currencies.preferences_ret(company),
             "CustomerQuery": lambda: self._page(company.customers(), request),
             "VendorQuery": lambda: self._page(company.vendors(), request),
             "ItemQuery": lambda: self._page(list(company.items.values()), request),
@@ -198,7 +199,7 @@ class FakeQuickBooks:
                 {element.text or "" for element in request.findall("ListDelType")},
                 self._time(request.findtext("DeletedDateRangeFilter/FromDeletedDate")))),
             **{f"{kind}Query": functools.partial(self._page, company.other(kind), request)
-               for kind in ("Account", "PaymentMethod", "SalesTaxCode")},
+               for kind in ("Account", "PaymentMethod", "SalesTaxCode", "Class", "Currency")},
         }
         if name.removesuffix("Query") in transactions.TXN_KINDS:
             return _Answer(transactions.txn_query(company, name.removesuffix("Query"), request))

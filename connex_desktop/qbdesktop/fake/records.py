@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from connex_desktop.core.money import ZERO
+from connex_desktop.core.money import ZERO, money
 from connex_desktop.qbdesktop.qbxml import amount_text, datetime_text, price_text
 
 # Before any stamp of the company file's clock (records are stamped when added).
@@ -34,6 +34,7 @@ class NameRecord:
     email: str = ""
     company: str = ""
     active: bool = True
+    currency: OtherListRecord | None = None    # with multicurrency on: fixed once it is used
     time_created: datetime = NEVER
     time_modified: datetime = NEVER     # by the company file's clock, at each change
 
@@ -42,26 +43,30 @@ class NameRecord:
         _text(ret, "IsActive", _bool(self.active))
         _text(ret, "CompanyName", self.company)
         _text(ret, "Email", self.email)
+        _ref(ret, "CurrencyRef", self.currency)
         return ret
 
 
 @dataclass
 class OtherListRecord:
-    """An account, payment method or sales tax code: a name and a few fields of its own."""
+    """An account, payment method, sales tax code or currency: a name and a few fields of its
+    own."""
 
     list_id: str
-    kind: str               # "Account" | "PaymentMethod" | "SalesTaxCode"
+    kind: str               # "Account" | "PaymentMethod" | "SalesTaxCode" | "Class" | "Currency"
     name: str
     fields: dict[str, str] = field(default_factory=dict)   # in the …Ret's element order
+    currency: OtherListRecord | None = None    # A/R, A/P and bank accounts, multicurrency on
     active: bool = True
     time_created: datetime = NEVER
     time_modified: datetime = NEVER
 
     def ret(self) -> ET.Element:
-        ret = _list_ret(self, full_name=self.kind == "Account")   # (sub-accounts)
+        ret = _list_ret(self, full_name=self.kind in ("Account", "Class"))   # (they nest)
         _text(ret, "IsActive", _bool(self.active))
         for tag, value in self.fields.items():
             _text(ret, tag, value)
+        _ref(ret, "CurrencyRef", self.currency)
         return ret
 
 
@@ -106,6 +111,7 @@ class Line:
     rate: Decimal | None
     amount: Decimal
     linked_from: str = ""    # the sales order line this invoice line was brought in from
+    class_record: OtherListRecord | None = None    # its own ClassRef, else the header's
 
 
 @dataclass
@@ -130,6 +136,17 @@ class Txn:
     expected_date: str = ""             # purchase orders: when the goods are expected
     applied: dict[str, Decimal] = field(default_factory=dict)   # payments, refunds: what → amount
     linked: dict[str, str] = field(default_factory=dict)    # TxnID → TxnType, either way
+    class_record: OtherListRecord | None = None              # the header's ClassRef
+    # With multicurrency on: the customer's or vendor's currency, home units a unit of it, and
+    # the A/R account (invoices, payments, credit memos and their refunds) in that currency.
+    currency: OtherListRecord | None = None
+    exchange_rate: Decimal = Decimal(1)
+    ar_account: OtherListRecord | None = None
+
+    @property
+    def home_total(self) -> Decimal:
+        """The total in the home currency, as QuickBooks works it out: to the cent."""
+        return money(self.total * self.exchange_rate)
 
     def ret(self, *, with_lines: bool = True) -> ET.Element:
         ret = ET.Element(f"{self.kind}Ret")
@@ -137,6 +154,8 @@ class Txn:
         _text(ret, "EditSequence", str(self.edit_sequence))
         _text(ret, "TxnNumber", str(self.number))
         _ref(ret, "VendorRef" if self.kind == "PurchaseOrder" else "CustomerRef", self.entity)
+        _ref(ret, "ClassRef", self.class_record)
+        _ref(ret, "ARAccountRef", self.ar_account)
         _text(ret, "TxnDate", self.txn_date)
         _text(ret, "RefNumber", self.ref_number)
         _text(ret, "TotalAmount", amount_text(self.total))
@@ -150,6 +169,7 @@ class Txn:
         if self.kind == "PurchaseOrder":
             _text(ret, "ExpectedDate", self.expected_date)
             _text(ret, "IsManuallyClosed", _bool(self.manually_closed))
+        self._currency(ret)
         _text(ret, "Memo", self.memo)
         _text(ret, "ExternalGUID", self.external_guid)
         for txn_id, txn_type in self.linked.items():
@@ -168,8 +188,22 @@ class Txn:
             _text(element, "Desc", line.desc)
             _text(element, "Quantity", price_text(line.quantity) if line.quantity else "")
             _text(element, "Rate", price_text(line.rate) if line.rate is not None else "")
+            _ref(element, "ClassRef", line.class_record)
             _text(element, "Amount", amount_text(line.amount))
         return ret
+
+    def _currency(self, ret: ET.Element) -> None:
+        """CurrencyRef, ExchangeRate and what is owed (or the total) in the home currency."""
+        if self.currency is None:
+            return
+        _ref(ret, "CurrencyRef", self.currency)
+        _text(ret, "ExchangeRate", f"{self.exchange_rate:f}")
+        tag = {"Invoice": "BalanceRemainingInHomeCurrency",
+               "CreditMemo": "CreditRemainingInHomeCurrency"}.get(self.kind)
+        if tag is None:
+            _text(ret, "TotalAmountInHomeCurrency", amount_text(self.home_total))
+        else:
+            _text(ret, tag, amount_text(money(self.balance * self.exchange_rate)))
 
 
 @dataclass(frozen=True)
@@ -206,12 +240,22 @@ def _list_ret(record: NameRecord | ItemRecord | OtherListRecord, *,
     return ret
 
 
+def ref_words(ref: ET.Element | None) -> str:
+    """What a reference names, as QuickBooks quotes it in a refusal."""
+    if ref is None:
+        return ""
+    return ref.findtext("FullName") or ref.findtext("ListID") or ""
+
+
 def _text(parent: ET.Element, tag: str, value: str | None) -> None:
     if value:
         ET.SubElement(parent, tag).text = value
 
 
-def _ref(parent: ET.Element, tag: str, record: NameRecord | ItemRecord) -> None:
+def _ref(parent: ET.Element, tag: str,
+         record: NameRecord | ItemRecord | OtherListRecord | None) -> None:
+    if record is None:
+        return
     element = ET.SubElement(parent, tag)
     _text(element, "ListID", record.list_id)
     _text(element, "FullName", record.name)

@@ -113,7 +113,8 @@ def demo(args: argparse.Namespace) -> int:
 def _desktop_demo(app: App, args: argparse.Namespace, mode: TransactionMode | None) -> int:
     from connex_desktop import desktop_demo
 
-    demo = desktop_demo.start_desktop_demo(app, orders=args.orders, mode=mode)
+    demo = desktop_demo.start_desktop_demo(app, orders=args.orders, mode=mode,
+                                           multicurrency=bool(args.multicurrency))
     try:
         if not args.json:
             print(f"Demo: {demo.connection.quickbooks.company_name}, a company file in this "

@@ -28,8 +28,10 @@ CUSTOMER_NAME_MAX_CHARS = DESKTOP_CUSTOMER_NAME_MAX_CHARS
 ITEM_NAME_MAX_CHARS = DESKTOP_ITEM_NAME_MAX_CHARS
 FULL_NAME_MAX_CHARS = 209          # CustomerRef / ItemRef FullName: five levels of 41
 ACCOUNT_NAME_MAX_CHARS = 159
+CLASS_NAME_MAX_CHARS = 159         # ClassRef FullName: nested classes
 SHORT_NAME_MAX_CHARS = 31          # payment methods, sales tax items
 VENDOR_NAME_MAX_CHARS = 41
+CURRENCY_NAME_MAX_CHARS = 64       # CurrencyRef FullName ("British Pound Sterling")
 
 # Per kind of document: the Add request's name and its line element's.
 ADDS = {
@@ -40,6 +42,8 @@ ADDS = {
     DocumentKind.PURCHASE_ORDER: ("PurchaseOrderAdd", "PurchaseOrderLineAdd"),
     DocumentKind.REFUND_RECEIPT: ("CreditMemoAdd", "CreditMemoLineAdd"),
 }
+# The Adds that book on an A/R account (ARAccountRef right after CustomerRef).
+RECEIVABLE_ADDS = ("InvoiceAdd", "ReceivePaymentAdd", "CreditMemoAdd")
 # TxnDelType per kind, for undo.
 TXN_TYPES = {
     DocumentKind.ESTIMATE: "SalesOrder",
@@ -129,6 +133,8 @@ def refund_requests(planned: PlannedDocument, order: str, request_id: str, *,
     build.ref(add, "CustomerRef", body.get("CustomerRef"), FULL_NAME_MAX_CHARS, "Customer")
     build.ref(add, "RefundFromAccountRef", body.get("DepositToAccountRef"),
               ACCOUNT_NAME_MAX_CHARS, "Refund account")
+    build.ref(add, "ARAccountRef", body.get("ARAccountRef"), ACCOUNT_NAME_MAX_CHARS,
+              "A/R account")
     build.text(add, "TxnDate", body.get("TxnDate"), 10, "Refund Date")
     build.ref(add, "PaymentMethodRef", body.get("PaymentMethodRef"), SHORT_NAME_MAX_CHARS,
               "Payment Method")
@@ -143,10 +149,17 @@ def refund_requests(planned: PlannedDocument, order: str, request_id: str, *,
 
 def _head(build: Builder, add: ET.Element, body: Mapping[str, Any]) -> None:
     build.ref(add, "CustomerRef", body.get("CustomerRef"), FULL_NAME_MAX_CHARS, "Customer")
-    if add.tag in ("InvoiceAdd", "ReceivePaymentAdd"):
+    if add.tag != "ReceivePaymentAdd":     # a payment has no class
+        _class(build, add, body)
+    if add.tag in RECEIVABLE_ADDS:
         build.ref(add, "ARAccountRef", body.get("ARAccountRef"), ACCOUNT_NAME_MAX_CHARS,
                   "A/R account")
     build.text(add, "TxnDate", body.get("TxnDate"), 10, "Order Date")
+
+
+def _class(build: Builder, add: ET.Element, body: Mapping[str, Any]) -> None:
+    """The form's class: QuickBooks Desktop gives it to each line that names none."""
+    build.ref(add, "ClassRef", body.get("ClassRef"), CLASS_NAME_MAX_CHARS, "Class")
 
 
 def _external(add: ET.Element, key: str) -> None:
@@ -235,6 +248,7 @@ def _purchase_order(build: Builder, add: ET.Element, body: Mapping[str, Any],
                     ref_number: str | None, line_tag: str, external_key: str,
                     items: DesktopItems) -> None:
     build.ref(add, "VendorRef", body.get("VendorRef"), VENDOR_NAME_MAX_CHARS, "Vendor")
+    _class(build, add, body)
     build.text(add, "TxnDate", body.get("TxnDate"), 10, "Order Date")
     build.text(add, "RefNumber", ref_number, REF_NUMBER_MAX_CHARS, "Order Number")
     build.address(add, "VendorAddress", body.get("VendorAddr"), "vendor address")
@@ -258,6 +272,7 @@ def purchase_order_mod(body: Mapping[str, Any], request_id: str, *,
     ET.SubElement(mod, "TxnID").text = str(body["Id"])
     ET.SubElement(mod, "EditSequence").text = str(body.get("SyncToken", ""))
     build.ref(mod, "VendorRef", body.get("VendorRef"), VENDOR_NAME_MAX_CHARS, "Vendor")
+    _class(build, mod, body)
     build.text(mod, "TxnDate", body.get("TxnDate"), 10, "Order Date")
     build.address(mod, "VendorAddress", body.get("VendorAddr"), "vendor address")
     build.address(mod, "ShipAddress", body.get("ShipAddr"), "shipping address")
@@ -321,10 +336,10 @@ def other_charge_request(name: str, account: Mapping[str, Any], request_id: str)
     return request
 
 
-def entity_request(entity: str, body: Mapping[str, Any], request_id: str, *, order: str = "",
-                   guid_key: str = "") -> DesktopRequest:
+def entity_request(entity: str, body: Mapping[str, Any], request_id: str, *,
+                   order: str = "") -> DesktopRequest:
     """CustomerAdd, VendorAdd or ItemNonInventoryAdd for a customer, vendor or item the plan
-    creates (its Online-shaped body) for `order`; `guid_key` names it for its ExternalGUID."""
+    creates (its Online-shaped body) for `order`."""
     build = Builder(order)
     if entity == "Customer":
         request, add = add_request("CustomerAdd", request_id)
@@ -353,8 +368,9 @@ def entity_request(entity: str, body: Mapping[str, Any], request_id: str, *, ord
         build.price(sales, "Price", body.get("UnitPrice"))
         build.ref(sales, "AccountRef", body.get("IncomeAccountRef"), ACCOUNT_NAME_MAX_CHARS,
                   "Income account")
-    if guid_key:
-        ET.SubElement(add, "ExternalGUID").text = external_guid(guid_key)
+    if entity != "Item":   # last in CustomerAdd and VendorAdd; Desktop's ref, not a code
+        build.ref(add, "CurrencyRef", body.get("CurrencyRef"), CURRENCY_NAME_MAX_CHARS,
+                  "Currency")
     return DesktopRequest(request, None, tuple(build.notes))
 
 
@@ -372,11 +388,13 @@ def reactivate_request(name: str, list_id: str, edit_sequence: str,
 def query_request(name: str, request_id: str, *, full_names: tuple[str, ...] = (),
                   ref_number: str = "", txn_ids: tuple[str, ...] = (),
                   entity_ids: tuple[str, ...] = (), max_returned: int = 0,
-                  iterator_id: str = "", with_lines: bool = False) -> ET.Element:
+                  iterator_id: str = "", with_lines: bool = False, active_status: str = "",
+                  modified_since: str = "") -> ET.Element:
     """A `<Name>QueryRq` (Customer, Item, Vendor, Account, PaymentMethod, SalesOrder, Invoice,
     …): by full names, transaction ids or RefNumber, else a page of `max_returned` through an
     iterator (`iterator_id` continues one), or a transaction query's customers or vendors
-    (`entity_ids`: their ListIDs)."""
+    (`entity_ids`: their ListIDs). A list query's filter takes `active_status` (ActiveOnly,
+    InactiveOnly, All) and `modified_since` (FromModifiedDate, QuickBooks' clock)."""
     request = ET.Element(f"{name}QueryRq", requestID=request_id)
     if max_returned:
         request.set("iterator", "Continue" if iterator_id else "Start")
@@ -390,6 +408,10 @@ def query_request(name: str, request_id: str, *, full_names: tuple[str, ...] = (
         ET.SubElement(request, "RefNumber").text = ref_number
     if max_returned:
         ET.SubElement(request, "MaxReturned").text = str(max_returned)
+    if active_status:
+        ET.SubElement(request, "ActiveStatus").text = active_status
+    if modified_since:
+        ET.SubElement(request, "FromModifiedDate").text = modified_since
     if entity_ids:
         entity_filter = ET.SubElement(request, "EntityFilter")
         for list_id in entity_ids:
@@ -398,6 +420,18 @@ def query_request(name: str, request_id: str, *, full_names: tuple[str, ...] = (
         ET.SubElement(request, "IncludeLineItems").text = "true"
         if name not in WITHOUT_LINKED_TXNS:
             ET.SubElement(request, "IncludeLinkedTxns").text = "true"
+    return request
+
+
+def list_deleted_query(del_types: tuple[str, ...], deleted_since: str,
+                       request_id: str) -> ET.Element:
+    """The list records of the ListDelTypes deleted at or after `deleted_since` (QuickBooks'
+    clock; it keeps the last 90 days of them)."""
+    request = ET.Element("ListDeletedQueryRq", requestID=request_id)
+    for del_type in del_types:
+        ET.SubElement(request, "ListDelType").text = del_type
+    dates = ET.SubElement(request, "DeletedDateRangeFilter")
+    ET.SubElement(dates, "FromDeletedDate").text = deleted_since
     return request
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -54,9 +55,14 @@ class RunStopped(Exception):
 
 @dataclass
 class DocumentInFlight:
-    """One planned document on its way: its request id, payload and outcome."""
+    """One planned document on its way: its request id, payload and outcome.
 
-    order: OrderInFlight
+    Its order holds it, and it refers back to its order weakly: with no cycle between them, a
+    finished order is freed at once, and never waits for a full garbage collection, whose
+    walk over every order and result alive stalls the window's thread too.
+    """
+
+    order_ref: weakref.ref[OrderInFlight] = field(repr=False)
     planned: PlannedDocument
     request_id: str = ""
     payload: dict[str, Any] = field(default_factory=dict)
@@ -64,6 +70,12 @@ class DocumentInFlight:
     doc_number: str = ""
     done: bool = False       # confirmed (now or earlier)
     blocked: bool = False    # will not be sent: the order failed or something it needs did
+
+    @property
+    def order(self) -> OrderInFlight:
+        order = self.order_ref()
+        assert order is not None, "an order is held for as long as its documents are in use"
+        return order
 
     @property
     def sent_number(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import weakref
 from collections.abc import Iterable, Iterator, Mapping
 
 from connex_desktop.core.errors import Cancelled, ConnexError, ErrorKind
@@ -113,7 +114,8 @@ def _plan(run: SyncRun, order: Order, rows: Mapping[str, LedgerRow]) -> OrderInF
         run.finish_skipped(order, plan.skip_reason, plan.rule)
         return None
     state = OrderInFlight(order, plan, notes=list(plan.notes))
-    state.docs = {doc.doc_key: DocumentInFlight(state, doc) for doc in plan.documents}
+    state.docs = {doc.doc_key: DocumentInFlight(weakref.ref(state), doc)
+                  for doc in plan.documents}
     return state
 
 

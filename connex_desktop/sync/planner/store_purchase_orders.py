@@ -17,6 +17,7 @@ from connex_desktop.core.purchase_order import (
     PurchaseOrderState,
 )
 from connex_desktop.core.quickbooks_rules import DISPLAY_NAME_MAX_CHARS
+from connex_desktop.core.result import DocumentKind
 from connex_desktop.sync.customer_fields import address_fields
 from connex_desktop.sync.planner.documents import as_ref, prefixed_number
 from connex_desktop.sync.planner.draft import currency_fields
@@ -28,6 +29,7 @@ from connex_desktop.sync.planner.entities import (
 )
 from connex_desktop.sync.planner.inputs import CompanySetup, References
 from connex_desktop.sync.planner.purchase_orders import purchase_tax_code
+from connex_desktop.sync.planner.tracking import tracking
 
 # Ledger rows of a store's purchase orders: their order ids start with this, so they never
 # meet an order's; each revision of a purchase order is one row ("po@<revision>").
@@ -106,6 +108,12 @@ class _Planner:
             body["ShipAddr"], note = address_fields(purchase.ship_to, "ship-to")
             if note:
                 self.notes.append(note)
+        # The connection's class, as on the purchase orders it books for sales (a store's own
+        # purchase order meets no rule: rules take orders).
+        tracked = tracking(self.connection.mapping, self.setup, self.refs)
+        body = tracked.tag(DocumentKind.PURCHASE_ORDER, body)
+        if tracked.note:
+            self.notes.append(tracked.note)
         return PurchasePlan(purchase, frozen(body), total, number,
                             tuple(self.creates.values()), tuple(self.notes))
 

@@ -18,7 +18,12 @@ from PySide6.QtWidgets import (
 
 from connex_desktop.app import App
 from connex_desktop.core.app_settings import KEYRING_FOLDER_ID
-from connex_desktop.core.connection import Connection, QuickBooksCompany, QuickBooksMapping
+from connex_desktop.core.connection import (
+    Connection,
+    QuickBooksCompany,
+    QuickBooksMapping,
+    QuickBooksProduct,
+)
 from connex_desktop.core.errors import ConnexError
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.sync.company_kind import CompanyKind
@@ -61,6 +66,10 @@ class ConfigureDialog(QDialog):
         self.mapping = MappingTab(self.rows.add)
         self.schedule = ScheduleTab(self.rows)
         self.rules = RulesTab(self.rows.error_label(RULES_KEY))
+        self.rules.product = self.mapping.product = lambda: QuickBooksProduct(
+            self.quickbooks.product.currentData())
+        self.quickbooks.product.currentIndexChanged.connect(
+            lambda _index: self.mapping.show_tracking_rows())
         self.tabs = QTabWidget()
         for tab, title in ((self.store, "Store"), (self.quickbooks, "QuickBooks"),
                            (self.transactions, "Transactions"), (self.mapping, "Mapping"),
@@ -138,6 +147,7 @@ class ConfigureDialog(QDialog):
     def _kind_read(self, kind: CompanyKind) -> None:
         self.quickbooks.show_kind(kind)
         self.mapping.show_kind(kind)
+        self.rules.kind = kind
 
     def fetch_reads(self) -> None:
         """Count the company's QuickBooks reads this month, in the background."""

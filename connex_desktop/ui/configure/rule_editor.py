@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -32,6 +34,7 @@ CONNECTION_S = "(the connection's)"
 # The names a rule's actions may choose from the company's lists (mapping_tab.company_lists).
 COMPANY_LISTS = {"payment_method": "payment_methods", "deposit_account": "deposit_accounts",
                  "class_name": "classes", "location_name": "locations"}
+TRACKED = ("class_name", "location_name")   # offered only where the company tracks them
 CUSTOMER_WORDS = {CustomerChoice.GENERIC: "The connection's generic customer",
                   CustomerChoice.PER_BUYER: "One customer per buyer",
                   CustomerChoice.NAMED: "This customer:"}
@@ -63,6 +66,7 @@ class RuleEditor(QDialog):
     """Edits a rule; `rule` is the one built once the dialog is accepted."""
 
     def __init__(self, rule: Rule | None, *, lists: dict[str, list[str]] | None = None,
+                 untracked: Mapping[str, str] | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.lists = lists or {}   # the company's lists, when the dialog has read them
@@ -77,6 +81,7 @@ class RuleEditor(QDialog):
         actions = QGroupBox("Then")
         self.form = QFormLayout(actions)
         self._action_inputs(rule or Rule(""))
+        self._offer_tracking(untracked or {})
         self.rows: list[ConditionRow] = []
         self.grid = QGridLayout()
         self.add_condition = QPushButton("Add condition")
@@ -138,6 +143,19 @@ class RuleEditor(QDialog):
                               ("Location", self.names["location_name"]),
                               ("", self.own_prefix), ("Prefix", self.prefix)):
             self.form.addRow(label, widget)
+
+    def _offer_tracking(self, untracked: Mapping[str, str]) -> None:
+        """A class and a location only where the company tracks them (`untracked`: by field,
+        why not and how to turn tracking on, shown in their place); a name the rule has
+        already stays, to be cleared."""
+        self.tracking_hints: dict[str, QLabel] = {}
+        for key in TRACKED:
+            combo, reason = self.names[key], untracked.get(key, "")
+            hint = self.tracking_hints[key] = QLabel(reason)
+            hint.setWordWrap(True)
+            self.form.insertRow(self.form.getWidgetPosition(combo)[0] + 1, "", hint)
+            self.form.setRowVisible(combo, not reason or bool(combo.currentText().strip()))
+            self.form.setRowVisible(hint, bool(reason))
 
     @staticmethod
     def _name_combo(value: str, names: list[str]) -> QComboBox:

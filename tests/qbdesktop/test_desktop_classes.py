@@ -13,13 +13,14 @@ from connex_desktop.core.connection import QuickBooksMapping
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.result import RunStatus
 from connex_desktop.core.rules import Condition, Field, Rule
-from connex_desktop.qbdesktop.fake.company import (
+from connex_desktop.qbdesktop.fake.company import FakeCompanyFile
+from connex_desktop.qbdesktop.fake.processor import FakeQuickBooks
+from connex_desktop.qbdesktop.fake.records import (
     FEATURE_NOT_ENABLED,
     INVALID_REFERENCE,
-    FakeCompanyFile,
+    StatusError,
+    Txn,
 )
-from connex_desktop.qbdesktop.fake.processor import FakeQuickBooks
-from connex_desktop.qbdesktop.fake.records import StatusError, Txn
 from connex_desktop.qbdesktop.qbxml import message_set
 from connex_desktop.qbdesktop.requests import add_request
 from connex_desktop.qbdesktop.responses import parse_response

@@ -18,18 +18,16 @@ from connex_desktop.qbdesktop.fake.records import (
     OtherListRecord,
     StatusError,
     Txn,
+    feature_not_enabled,
+    invalid_reference,
+    ref_words,
 )
-from connex_desktop.qbdesktop.fake.records import ref_words as _ref_words
 
 ID_EPOCH = 1764979200       # the second part of every ListID/TxnID, as QuickBooks stamps them
-INVALID_REFERENCE = 3140
 NAME_IN_USE = 3100
 # ListDeletedQuery reports the deletions of the last 90 days (Conductor's QuickBooks Desktop
 # API reference: "from the last 90 days (QuickBooks limit)").
 DELETIONS_KEPT = timedelta(days=90)
-# "Feature not enabled" (reference §4), as for a sales order in a file without them; that a
-# ClassRef in a file not tracking classes gets this code is not confirmed on a real file.
-FEATURE_NOT_ENABLED = 3250
 
 _Record = TypeVar("_Record", NameRecord, ItemRecord, OtherListRecord)
 ListRecord = NameRecord | ItemRecord | OtherListRecord
@@ -161,13 +159,10 @@ class FakeCompanyFile:
         if ref is None:
             return None
         if not self.class_tracking:
-            raise StatusError(FEATURE_NOT_ENABLED, "This feature is not enabled or not "
-                                                   "available in this version of QuickBooks: "
-                                                   "class tracking.")
+            raise feature_not_enabled("class tracking")
         found = self._find(ref, self.other("Class"))
         if found is None:
-            raise StatusError(INVALID_REFERENCE, f'There is an invalid reference to QuickBooks '
-                                                 f'Class "{_ref_words(ref)}" in the {where}.')
+            raise invalid_reference("Class", ref_words(ref), where)
         return found
 
     def preferences_ret(self) -> ET.Element:
@@ -190,15 +185,13 @@ class FakeCompanyFile:
         """The customer or vendor a CustomerRef/VendorRef names, by ListID else FullName."""
         found = self._find(ref, [record for record in self.names.values() if record.kind == kind])
         if found is None:
-            raise StatusError(INVALID_REFERENCE, f'There is an invalid reference to QuickBooks '
-                                                 f'{kind} "{_ref_words(ref)}" in the {where}.')
+            raise invalid_reference(kind, ref_words(ref), where)
         return found
 
     def item_ref(self, ref: ET.Element | None, where: str) -> ItemRecord:
         found = self._find(ref, list(self.items.values()))
         if found is None:
-            raise StatusError(INVALID_REFERENCE, f'There is an invalid reference to QuickBooks '
-                                                 f'Item "{_ref_words(ref)}" in the {where}.')
+            raise invalid_reference("Item", ref_words(ref), where)
         return found
 
     def find_other(self, kind: str, ref: ET.Element | None) -> OtherListRecord | None:

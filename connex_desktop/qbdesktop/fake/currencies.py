@@ -7,14 +7,19 @@ import xml.etree.ElementTree as ET
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from connex_desktop.qbdesktop.fake.records import OtherListRecord, StatusError, Txn, ref_words
+from connex_desktop.qbdesktop.fake.records import (
+    OtherListRecord,
+    StatusError,
+    Txn,
+    feature_not_enabled,
+    invalid_reference,
+    ref_words,
+)
 from connex_desktop.qbdesktop.responses import WRONG_CURRENCY
 
 if TYPE_CHECKING:
     from connex_desktop.qbdesktop.fake.company import FakeCompanyFile
 
-INVALID_REFERENCE = 3140
-FEATURE_OFF = 3250        # reference §2.4: feature not enabled (e.g. multi-currency)
 # The currencies the fake's list has active: QuickBooks' name, the code, and the list's rate
 # (US dollars a unit, as of the file's last rate update).
 STARTING_CURRENCIES = (("US Dollar", "USD", "1"), ("Euro", "EUR", "1.08"),
@@ -79,12 +84,10 @@ def currency_of_new(company: FakeCompanyFile, ref: ET.Element | None,
     if ref is None:
         return company.home_currency
     if not company.multicurrency:
-        raise StatusError(FEATURE_OFF, "This feature is not enabled or not available in this "
-                                       "version of QuickBooks: multicurrency.")
+        raise feature_not_enabled("multicurrency")
     found = company.find_other("Currency", ref)
     if found is None:
-        raise StatusError(INVALID_REFERENCE, "There is an invalid reference to QuickBooks "
-                                             f'Currency "{ref_words(ref)}" in the {where}.')
+        raise invalid_reference("Currency", ref_words(ref), where)
     return found
 
 
@@ -117,8 +120,7 @@ def _receivable(company: FakeCompanyFile, txn: Txn, ref: ET.Element | None) -> O
     if ref is not None:
         found = company.find_other("Account", ref)
         if found is None or found not in accounts:
-            raise StatusError(INVALID_REFERENCE, "There is an invalid reference to QuickBooks AR "
-                                                 f'Account "{ref_words(ref)}" in the {txn.kind}.')
+            raise invalid_reference("AR Account", ref_words(ref), txn.kind)
         return found
     used = {other.number: other.ar_account for other in company.txns.values()
             if other.kind == txn.kind and other.ar_account is not None}
@@ -126,6 +128,5 @@ def _receivable(company: FakeCompanyFile, txn: Txn, ref: ET.Element | None) -> O
 
 
 def _wrong_currency(what: str, account: OtherListRecord, txn: Txn) -> StatusError:
-    return StatusError(INVALID_REFERENCE, f'There is an invalid reference to QuickBooks {what} '
-                                          f'"{account.name}" in the {txn.kind}. '
-                                          f"QuickBooks error message: {WRONG_CURRENCY}")
+    return invalid_reference(what, account.name, txn.kind,
+                             f" QuickBooks error message: {WRONG_CURRENCY}")

@@ -12,6 +12,11 @@ from connex_desktop.qbdesktop.qbxml import amount_text, datetime_text, price_tex
 
 # Before any stamp of the company file's clock (records are stamped when added).
 NEVER = datetime(2000, 1, 1, tzinfo=UTC)
+INVALID_REFERENCE = 3140
+# "Feature not enabled" (reference §2.4, §4): multicurrency off, as for a sales order in a file
+# without them; that a ClassRef in a file not tracking classes gets this code is not confirmed
+# on a real file.
+FEATURE_NOT_ENABLED = 3250
 
 
 class StatusError(Exception):
@@ -238,6 +243,19 @@ def _list_ret(record: NameRecord | ItemRecord | OtherListRecord, *,
     if full_name:
         _text(ret, "FullName", record.name)
     return ret
+
+
+def invalid_reference(what: str, words: str, where: str, why: str = "") -> StatusError:
+    """QuickBooks' refusal of a reference to a `what` ("Customer", "AR Account"…) it does not
+    have, or not there (`why`: its further words)."""
+    return StatusError(INVALID_REFERENCE, f'There is an invalid reference to QuickBooks {what} '
+                                          f'"{words}" in the {where}.' + why)
+
+
+def feature_not_enabled(feature: str) -> StatusError:
+    """QuickBooks' refusal of a `feature` (class tracking, multicurrency) the file has off."""
+    return StatusError(FEATURE_NOT_ENABLED, "This feature is not enabled or not available in "
+                                            f"this version of QuickBooks: {feature}.")
 
 
 def ref_words(ref: ET.Element | None) -> str:

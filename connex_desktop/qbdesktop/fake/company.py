@@ -166,13 +166,15 @@ class FakeCompanyFile:
         return found
 
     def preferences_ret(self) -> ET.Element:
-        """PreferencesRet's AccountingPreferences: the flags the schema requires, in order."""
+        """PreferencesRet: AccountingPreferences (the flags the schema requires, in order), then
+        MultiCurrencyPreferences."""
         ret = ET.Element("PreferencesRet")
         accounting = ET.SubElement(ret, "AccountingPreferences")
         for tag, value in (("IsUsingAccountNumbers", False), ("IsRequiringAccounts", True),
                            ("IsUsingClassTracking", self.class_tracking),
                            ("IsUsingAuditTrail", True), ("IsAssigningJournalEntryNumbers", True)):
             ET.SubElement(accounting, tag).text = "true" if value else "false"
+        ret.append(currencies.multicurrency_preferences(self))
         return ret
 
     def customers(self) -> list[NameRecord]:

@@ -59,13 +59,6 @@ def add_receivable(company: FakeCompanyFile, code: str) -> OtherListRecord:
     return account
 
 
-def preferences_ret(company: FakeCompanyFile) -> ET.Element:
-    """PreferencesRet: the company's accounting preferences, then its multicurrency ones."""
-    ret = company.preferences_ret()
-    ret.append(multicurrency_preferences(company))
-    return ret
-
-
 def multicurrency_preferences(company: FakeCompanyFile) -> ET.Element:
     """PreferencesRet's MultiCurrencyPreferences: on or off, and the home currency."""
     preferences = ET.Element("MultiCurrencyPreferences")

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from connex_desktop.qbdesktop.fake import currencies, transactions
+from connex_desktop.qbdesktop.fake import transactions
 from connex_desktop.qbdesktop.fake.company import FakeCompanyFile, reactivate
 from connex_desktop.qbdesktop.fake.records import (
     ItemRecord,
@@ -187,7 +187,7 @@ class FakeQuickBooks:
             "TxnDel": lambda: transactions.txn_del(company, request),
             "HostQuery": self._host,
             "CompanyQuery": self._company,
-            "PreferencesQuery": lambda: currencies.preferences_ret(company),
+            "PreferencesQuery": company.preferences_ret,
             "CustomerQuery": lambda: self._page(company.customers(), request),
             "VendorQuery": lambda: self._page(company.vendors(), request),
             "ItemQuery": lambda: self._page(list(company.items.values()), request),

@@ -14,6 +14,7 @@ from connex_desktop.qbdesktop.fake import currencies
 from connex_desktop.qbdesktop.fake.records import (
     DeletedListRecord,
     ItemRecord,
+    ListRecord,
     NameRecord,
     OtherListRecord,
     StatusError,
@@ -30,7 +31,6 @@ NAME_IN_USE = 3100
 DELETIONS_KEPT = timedelta(days=90)
 
 _Record = TypeVar("_Record", NameRecord, ItemRecord, OtherListRecord)
-ListRecord = NameRecord | ItemRecord | OtherListRecord
 # What a new US company file starts with (the accounts the app books through, the sales tax
 # codes QuickBooks makes when sales tax is turned on) and the usual payment methods.
 STARTING_ACCOUNTS = (("Accounts Receivable", "AccountsReceivable", "AccountsReceivable"),

@@ -16,9 +16,7 @@ from datetime import datetime
 from connex_desktop.qbdesktop.fake import transactions
 from connex_desktop.qbdesktop.fake.company import FakeCompanyFile, reactivate
 from connex_desktop.qbdesktop.fake.records import (
-    ItemRecord,
-    NameRecord,
-    OtherListRecord,
+    ListRecord,
     StatusError,
 )
 from connex_desktop.qbdesktop.responses import (
@@ -38,7 +36,6 @@ MACRO_NOT_DEFINED = 9100
 # In the schema, but "not in QBD" (Intuit's qbxmlops130 notes): Online Edition only.
 ONLINE_ONLY = frozenset({"DiscountLineAdd", "SalesTaxLineAdd", "ShippingLineAdd", "TaxAmount",
                          "IsTaxable", "TxnLineDetail"})
-_ListRecord = NameRecord | ItemRecord | OtherListRecord
 # ActiveStatus → the IsActive values it lists.
 ACTIVE_STATUSES = {"ActiveOnly": (True,), "InactiveOnly": (False,), "All": (True, False)}
 # Checks a request document as Intuit's schema does ("" when it is valid); tests plug in the
@@ -212,7 +209,7 @@ class FakeQuickBooks:
             return _Answer(list(found))   # TxnDelRs carries TxnDelType and TxnID directly
         return _Answer([found])
 
-    def _page(self, records: Sequence[_ListRecord], request: ET.Element) -> _Answer:
+    def _page(self, records: Sequence[ListRecord], request: ET.Element) -> _Answer:
         """List queries: by ListID or FullName (active or not), else by the filter (active
         ones unless ActiveStatus says otherwise, changed at or after FromModifiedDate), a page
         at a time."""
@@ -229,8 +226,8 @@ class FakeQuickBooks:
         return _Answer(rets[:size], attributes={"iteratorID": iterator_id,
                                                 "iteratorRemainingCount": str(len(rets) - size)})
 
-    def _found(self, records: Sequence[_ListRecord],
-               request: ET.Element) -> list[_ListRecord]:
+    def _found(self, records: Sequence[ListRecord],
+               request: ET.Element) -> list[ListRecord]:
         ids = {element.text for element in request.findall("ListID")}
         names = {(element.text or "").casefold() for element in request.findall("FullName")}
         if ids or names:

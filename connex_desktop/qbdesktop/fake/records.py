@@ -107,6 +107,9 @@ class ItemRecord:
         return ret
 
 
+ListRecord = NameRecord | ItemRecord | OtherListRecord
+
+
 @dataclass
 class Line:
     line_id: str
@@ -231,8 +234,7 @@ class DeletedListRecord:
         return ret
 
 
-def _list_ret(record: NameRecord | ItemRecord | OtherListRecord, *,
-              full_name: bool = True) -> ET.Element:
+def _list_ret(record: ListRecord, *, full_name: bool = True) -> ET.Element:
     """The start every list record's …Ret shares (top-level records: name = full name)."""
     ret = ET.Element(f"{record.kind}Ret")
     _text(ret, "ListID", record.list_id)
@@ -270,8 +272,7 @@ def _text(parent: ET.Element, tag: str, value: str | None) -> None:
         ET.SubElement(parent, tag).text = value
 
 
-def _ref(parent: ET.Element, tag: str,
-         record: NameRecord | ItemRecord | OtherListRecord | None) -> None:
+def _ref(parent: ET.Element, tag: str, record: ListRecord | None) -> None:
     if record is None:
         return
     element = ET.SubElement(parent, tag)

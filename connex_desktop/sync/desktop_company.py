@@ -96,7 +96,8 @@ class QuickBooksDesktop:
         self._requests = 0
         self._writes = 0
         self._freight_item_found = False
-        self.currencies = DesktopCurrencies(self.query)
+        self._read: dict[str, list[dict[str, Any]]] = {}   # lists read since the last write
+        self.currencies = DesktopCurrencies(self.query, lambda: self.query_all("Account"))
         self._host: dict[str, Any] | None = None
 
     # ---- the seam ------------------------------------------------------------------------
@@ -127,12 +128,21 @@ class QuickBooksDesktop:
 
     def query_all(self, entity: str, where: str = "") -> list[dict[str, Any]]:
         """A list's records, inactive ones too: the kept ones brought up to date, else (no
-        lists kept) read whole."""
+        lists kept) read whole. Read once until the next write: the preferences and the
+        reference cache both ask for the sales tax codes, the reference cache and a currency's
+        A/R account for the accounts; after a write the lists are read again (the reference
+        cache does so when QuickBooks refused a write for a record it no longer has)."""
         if LIST_QUERIES.get(entity) is None:
             return []
-        if self.lists is not None:
-            return self.lists.records(entity, self)
-        return self.read_list(entity)
+        with self._lock:
+            records, writes = self._read.get(entity), self._writes
+        if records is None:
+            records = (self.lists.records(entity, self) if self.lists is not None
+                       else self.read_list(entity))
+            with self._lock:
+                if self._writes == writes:   # no write began while it was read
+                    self._read[entity] = records
+        return list(records)
 
     def read_list(self, entity: str) -> list[dict[str, Any]]:
         """A list's records, inactive ones too."""
@@ -293,8 +303,13 @@ class QuickBooksDesktop:
         with self._lock:
             self._requests += 1
             self._writes += write
-        with as_faults():
-            return self.processor.process(document)
+        try:
+            with as_faults():
+                return self.processor.process(document)
+        finally:
+            if write:   # what it changed (or a refusal for a record gone) is read anew
+                with self._lock:
+                    self._read.clear()
 
     def query(self, name: str, *, paged: bool = False, **criteria: Any) -> list[ET.Element]:
         """Every record a list query finds, a page at a time through an iterator."""

@@ -18,19 +18,22 @@ HOME_CURRENCIES = {"US": "USD", "CA": "CAD", "UK": "GBP"}
 # currency (invoices, payments, and refunds' credit memos; sales orders and receipts have none).
 RECEIVABLE_KINDS = frozenset(kind.value for kind, (add, _) in ADDS.items()
                              if add in RECEIVABLE_ADDS)
-RECEIVABLE_TYPE = "AccountsReceivable"
+RECEIVABLE_TYPE = "Accounts Receivable"     # as list_record words AccountsReceivable
 
 Query = Callable[[str], list[ET.Element]]
+Record = dict[str, Any]
 
 
 class DesktopCurrencies:
-    """The company file's currency list and A/R accounts, each read once, when first needed."""
+    """The company file's currency list (`query`) and A/R accounts (of the engine's account
+    list, `accounts`), each read once, when first needed."""
 
-    def __init__(self, query: Query) -> None:
+    def __init__(self, query: Query, accounts: Callable[[], list[Record]]) -> None:
         self._query = query
+        self._accounts = accounts
         self._currencies: list[tuple[str, str, str]] | None = None
         self._codes: dict[str, str] = {}     # a listed currency's code by ListID and by name
-        self._receivables: list[ET.Element] | None = None
+        self._receivables: list[Record] | None = None
         # The customers and vendors read or made this run: name and currency by ListID.
         self._parties: dict[str, tuple[str, str]] = {}
 
@@ -113,14 +116,14 @@ class DesktopCurrencies:
         """The first active A/R account in `code`: QuickBooks, told none, would take the one
         its last document of the kind used, whatever its currency."""
         if self._receivables is None:
-            self._receivables = [ret for ret in self._query("Account")
-                                 if ret.findtext("AccountType") == RECEIVABLE_TYPE
-                                 and ret.findtext("IsActive", "true") != "false"]
+            self._receivables = [account for account in self._accounts()
+                                 if account["AccountType"] == RECEIVABLE_TYPE
+                                 and account["Active"]]
         for account in self._receivables:
-            currency = account.find("CurrencyRef")
-            if currency is not None and self.code(ref_of(currency)) == code:
-                return {"value": account.findtext("ListID", ""),
-                        "name": account.findtext("FullName", "")}
+            # Its CurrencyRef names its currency by code already (`coded`).
+            if (account.get("CurrencyRef") or {}).get("value") == code:
+                return {"value": str(account["Id"]),
+                        "name": str(account["FullyQualifiedName"])}
         raise OrderDataError(
             f"it is in {code}, and QuickBooks Desktop has no Accounts Receivable account in "
             f"{code} to book it on: add one in QuickBooks (Lists, Chart of Accounts, an "

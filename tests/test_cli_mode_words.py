@@ -61,3 +61,8 @@ def test_the_desktop_demo_names_its_mode_as_quickbooks_desktop_does(cli):
 def test_the_online_demo_names_its_mode_as_it_always_did(cli):
     shown = cli("demo", "--orders", "3", "--mode", "sales-orders-invoices-pos")
     assert "mode Sales orders (Estimates), invoices and purchase orders." in shown
+
+
+def test_undos_help_names_sales_orders_for_either_quickbooks(cli):
+    shown = " ".join(cli("undo", "--help").split())
+    assert "then sales orders (estimates in QuickBooks Online)." in shown

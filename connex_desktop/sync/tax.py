@@ -6,7 +6,8 @@ What QuickBooks Online does with each kind:
   stated, 0.00 included; any TxnTaxCodeRef sent is replaced.
 - VAT/GST (every other country): each line carries one of the company's own TaxCode Ids, the
   document says GlobalTaxCalculation, and QuickBooks computes tax per line rounded to the cent
-  unless the request states TaxLine amounts per rate.
+  unless the request states TaxLine amounts per rate. QuickBooks Desktop (UK and Canadian
+  files) takes no tax amounts at all: it computes each line's tax from the line's code.
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ class CompanyTax:
     country: str = "US"
     model: TaxModel = TaxModel.LEGACY
     codes: tuple[SalesTaxCode, ...] = ()
+    takes_tax_amounts: bool = True   # False: QuickBooks Desktop, which only computes tax
 
     def named(self, name: str) -> SalesTaxCode | None:
         """The sales code of that name (a purchase-only code cannot tax a sale)."""
@@ -103,6 +105,8 @@ def read_company_tax(preferences: Mapping[str, Any], company_info: Mapping[str, 
     else:
         model = TaxModel.LEGACY
     rates = {str(rate.get("Id")): rate for rate in tax_rates}
+    # Not one of Online's preferences: QuickBooks Desktop's, which cannot be told tax amounts.
+    takes_amounts = tax_prefs.get("TakesTaxAmounts") is not False
 
     def listed(code: Mapping[str, Any], side: str) -> tuple[TaxRate, ...]:
         details = (code.get(side) or {}).get("TaxRateDetail") or []
@@ -118,7 +122,7 @@ def read_company_tax(preferences: Mapping[str, Any], company_info: Mapping[str, 
         if (sales or purchases) and code.get("Active", True) is not False:
             codes.append(SalesTaxCode(str(code["Id"]), str(code.get("Name", "")), sales,
                                       purchases))
-    return CompanyTax(country, model, tuple(codes))
+    return CompanyTax(country, model, tuple(codes), takes_amounts)
 
 
 @dataclass
@@ -201,6 +205,8 @@ class _VatDocument:
                 f"its Tax Amount is {money_text(self.tax)} but its lines' tax rates give "
                 f"{money_text(computed)} ({self._rates_used(codes)}); nothing was booked. Check "
                 "each line's Tax Rate.", order=self.order.number, field="Tax Amount")
+        if not self.company.takes_tax_amounts:
+            self._check_computed(codes, difference)
         body["GlobalTaxCalculation"] = "TaxInclusive" if self.inclusive else "TaxExcluded"
         detail: dict[str, Any] = {"TotalTax": money_text(self.tax)}
         if difference or self.discounted:
@@ -216,6 +222,22 @@ class _VatDocument:
             _set_code(line, code.ref)
             if self.inclusive:
                 line.body["SalesItemLineDetail"]["TaxInclusiveAmt"] = money_text(line.amount)
+
+    def _check_computed(self, codes: list[SalesTaxCode], difference: Decimal) -> None:
+        """QuickBooks Desktop cannot be told tax: the tax it computes line by line must be the
+        store's, and a discount (one line of its own code) must take no tax."""
+        if self.discounted and any(code.percent for code in codes):
+            raise OrderDataError(
+                "it has a discount on taxed lines; QuickBooks Desktop works the tax of a "
+                "discount out on the discount line alone and cannot be told the store's, so "
+                "nothing was booked. Book it by hand.", order=self.order.number,
+                field="Order Discount")
+        if difference:
+            raise OrderDataError(
+                f"its Tax Amount is {money_text(self.tax)} but QuickBooks Desktop, which works "
+                f"tax out line by line and cannot be told the store's, gives "
+                f"{money_text(self.tax - difference)} ({self._rates_used(codes)}); nothing was "
+                "booked. Book it by hand.", order=self.order.number, field="Tax Amount")
 
     def _tolerance(self) -> Decimal:
         return CENT * (len(self.lines) + 1)

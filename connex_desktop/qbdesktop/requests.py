@@ -304,17 +304,20 @@ def purchase_order_mod(body: Mapping[str, Any], request_id: str, *,
 def _purchase_lines(build: Builder, parent: ET.Element, body: Mapping[str, Any],
                     line_tag: str, items: DesktopItems) -> None:
     """Item lines as planned; shipping and other costs (an account line in Online) on the
-    freight item, as Desktop's purchase orders take item lines only."""
+    freight item, as Desktop's purchase orders take item lines only. A UK or Canadian file's
+    lines carry the VAT/GST code planned (a US file's purchase orders take none)."""
     for line in body.get("Line", []):
         element = ET.SubElement(parent, line_tag)
         if line_tag.endswith("Mod"):
             ET.SubElement(element, "TxnLineID").text = NEW_LINE
+        detail = line.get(str(line.get("DetailType")), {})
         if line.get("DetailType") == "AccountBasedExpenseLineDetail":
             _item_line(build, element, {"name": items.freight}, "Freight item", line)
         else:
-            detail = line.get("ItemBasedExpenseLineDetail", {})
             _item_line(build, element, detail.get("ItemRef"), "SKU", line, detail)
         build.amount(element, "Amount", line.get("Amount"))
+        build.ref(element, "SalesTaxCodeRef", detail.get("TaxCodeRef"), TAX_CODE_NAME_MAX_CHARS,
+                  "Tax Code")
 
 
 def _item_line(build: Builder, element: ET.Element, item: Mapping[str, Any] | None,

@@ -98,6 +98,17 @@ def test_each_line_takes_the_code_of_its_rate_and_the_books_match_the_store(
 
 
 @edition("UK", "CA")
+def test_purchase_orders_carry_the_code_of_the_sales_rate(app, quickbooks, tmp_path):
+    country = quickbooks.company.country
+    result = book(app, quickbooks, tmp_path, ORDERS[country],
+                  TransactionMode.SALES_ORDERS_INVOICES_POS)
+    assert result.status is RunStatus.SUCCEEDED, result.errors
+    (purchase,) = txns(quickbooks, "PurchaseOrder").values()
+    assert (purchase.entity.name, purchase.total, codes(purchase)) == (
+        "Pacific", D("10.50"), [{"UK": "S", "CA": "H"}[country]])
+
+
+@edition("UK", "CA")
 def test_prices_that_include_tax_book_as_tax_inclusive(app, quickbooks, tmp_path):
     # 2 × 12.00 with 20 % VAT in it (4.00), 6.00 zero-rated: 30.00, of it 4.00 VAT (at 13 %
     # HST in Ontario: 2.76).

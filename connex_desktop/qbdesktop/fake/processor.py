@@ -45,6 +45,7 @@ NOT_IN_EDITIONS: dict[tuple[str, str], frozenset[str]] = {
     **{(add, "IsTaxIncluded"): frozenset({"US"}) for add in (*SALES_ADDS, "PurchaseOrderAdd")},
     ("PurchaseOrderAdd", "SalesTaxCodeRef"): frozenset({"US"}),
     ("PurchaseOrderLineAdd", "SalesTaxCodeRef"): frozenset({"US"}),
+    ("PurchaseOrderLineMod", "SalesTaxCodeRef"): frozenset({"US"}),
     ("CustomerAdd", "ItemSalesTaxRef"): frozenset({"UK", "CA"}),
     ("CustomerAdd", "TaxRegistrationNumber"): frozenset({"US"}),
 }

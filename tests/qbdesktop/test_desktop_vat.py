@@ -126,6 +126,27 @@ def test_prices_that_include_tax_book_as_tax_inclusive(app, quickbooks, tmp_path
     assert codes(invoice) == [{"UK": "S", "CA": "H"}[country], "Z"]
 
 
+@edition("UK", "CA")
+def test_a_refunded_order_is_credited_with_its_vat_and_paid_back_to_the_cent_once(
+        app, quickbooks, tmp_path):
+    country = quickbooks.company.country
+    number, total, tax, line_codes = BOOKED[country]
+    orders = write_orders(tmp_path / "orders.csv", ORDERS[country])
+    shop = desktop_connection(app, orders, TransactionMode.INVOICES_WITH_PAYMENTS)
+    assert app.engine().run(shop).status is RunStatus.SUCCEEDED
+    write_orders(orders, [dict(line, **{"Payment Status": "refunded"})
+                          for line in ORDERS[country]])
+    for _ in range(2):
+        result = app.engine().run(shop, query=OrderQuery())
+        assert result.status is RunStatus.SUCCEEDED, result.errors
+    (credit,) = txns(quickbooks, "CreditMemo").values()
+    assert (credit.total, credit.sales_tax, credit.balance, codes(credit)) == (
+        total, tax, 0, line_codes)
+    (refund,) = [txn for txn in quickbooks.company.txns.values()
+                 if txn.kind == "ARRefundCreditCard"]
+    assert refund.applied == {credit.txn_id: total}
+
+
 @edition("UK")
 def test_a_rate_no_code_has_fails_its_order_naming_the_rate(app, quickbooks, tmp_path):
     rows = [row("3005", "MUG", "1", "10.00", tax_rate="7", tax_amount="0.70", currency="GBP"),

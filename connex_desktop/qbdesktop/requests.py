@@ -207,16 +207,16 @@ def _sale_lines(build: Builder, add: ET.Element, body: Mapping[str, Any], line_t
                 items: DesktopItems) -> None:
     for line in body.get("Line", []):
         element = ET.SubElement(add, line_tag)
+        detail = line.get(str(line.get("DetailType")), {})
         if line.get("DetailType") == "DiscountLineDetail":
             _item_line(build, element, {"name": items.discount}, "Discount item", line)
             build.amount(element, "Amount", f"-{line['Amount']}")
-            continue
-        detail = line.get("SalesItemLineDetail", {})
-        item = detail.get("ItemRef") or {}
-        if item.get("value") == SHIPPING_ITEM_ID:
-            item = {"name": items.shipping}
-        _item_line(build, element, item, "SKU", line, detail)
-        build.amount(element, "Amount", line.get("Amount"))
+        else:
+            item = detail.get("ItemRef") or {}
+            if item.get("value") == SHIPPING_ITEM_ID:
+                item = {"name": items.shipping}
+            _item_line(build, element, item, "SKU", line, detail)
+            build.amount(element, "Amount", line.get("Amount"))
         if is_vat(body):
             build.ref(element, "SalesTaxCodeRef", detail.get("TaxCodeRef"),
                       TAX_CODE_NAME_MAX_CHARS, "Tax Code")

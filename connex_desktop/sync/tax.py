@@ -206,7 +206,7 @@ class _VatDocument:
                 f"{money_text(computed)} ({self._rates_used(codes)}); nothing was booked. Check "
                 "each line's Tax Rate.", order=self.order.number, field="Tax Amount")
         if not self.company.takes_tax_amounts:
-            self._check_computed(codes, difference)
+            self._check_computed(body, codes)
         body["GlobalTaxCalculation"] = "TaxInclusive" if self.inclusive else "TaxExcluded"
         detail: dict[str, Any] = {"TotalTax": money_text(self.tax)}
         if difference or self.discounted:
@@ -223,21 +223,39 @@ class _VatDocument:
             if self.inclusive:
                 line.body["SalesItemLineDetail"]["TaxInclusiveAmt"] = money_text(line.amount)
 
-    def _check_computed(self, codes: list[SalesTaxCode], difference: Decimal) -> None:
-        """QuickBooks Desktop cannot be told tax: the tax it computes line by line must be the
-        store's, and a discount (one line of its own code) must take no tax."""
-        if self.discounted and any(code.percent for code in codes):
-            raise OrderDataError(
-                "it has a discount on taxed lines; QuickBooks Desktop works the tax of a "
-                "discount out on the discount line alone and cannot be told the store's, so "
-                "nothing was booked. Book it by hand.", order=self.order.number,
-                field="Order Discount")
-        if difference:
+    def _check_computed(self, body: dict[str, Any], codes: list[SalesTaxCode]) -> None:
+        """QuickBooks Desktop cannot be told tax: what it works out line by line must be the
+        store's."""
+        computed = self._desktop_tax(body, codes)
+        if computed != self.tax:
             raise OrderDataError(
                 f"its Tax Amount is {money_text(self.tax)} but QuickBooks Desktop, which works "
                 f"tax out line by line and cannot be told the store's, gives "
-                f"{money_text(self.tax - difference)} ({self._rates_used(codes)}); nothing was "
-                "booked. Book it by hand.", order=self.order.number, field="Tax Amount")
+                f"{money_text(computed)} ({self._rates_used(codes)}); nothing was booked. Book "
+                "it by hand.", order=self.order.number, field="Tax Amount")
+
+    def _desktop_tax(self, body: dict[str, Any], codes: list[SalesTaxCode]) -> Decimal:
+        """Each line's tax at its code, rounded to the cent, as QuickBooks Desktop works it
+        out; a discount is a line of its own, taxed (negatively) at the code of the item
+        lines it comes off, which must then share one."""
+        if not self.discounted:
+            return self._total(codes)
+        item_codes = {code.id: code for line, code in zip(self.lines, codes, strict=True)
+                      if line.item}
+        if len(item_codes) > 1 and any(code.percent for code in item_codes.values()):
+            raise OrderDataError(
+                "it has a discount on lines of different tax codes "
+                f"({self._rates_used(list(item_codes.values()))}); QuickBooks Desktop taxes a "
+                "discount at one code, so it cannot be booked to the cent. Book it by hand.",
+                order=self.order.number, field="Order Discount")
+        code = next(iter(item_codes.values()))
+        for line in body["Line"]:
+            if line.get("DetailType") == "DiscountLineDetail":
+                line["DiscountLineDetail"]["TaxCodeRef"] = dict(code.ref)
+        taxes = [money(line.amount * code.percent / 100) for line, code in
+                 zip(self.lines, codes, strict=True)]
+        discount = sum(self._discount_shares(), ZERO)
+        return sum(taxes, ZERO) - money(discount * code.percent / 100)
 
     def _tolerance(self) -> Decimal:
         return CENT * (len(self.lines) + 1)

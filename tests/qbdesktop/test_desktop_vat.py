@@ -130,7 +130,7 @@ def test_prices_that_include_tax_book_as_tax_inclusive(app, quickbooks, tmp_path
 def test_a_refunded_order_is_credited_with_its_vat_and_paid_back_to_the_cent_once(
         app, quickbooks, tmp_path):
     country = quickbooks.company.country
-    number, total, tax, line_codes = BOOKED[country]
+    _, total, tax, line_codes = BOOKED[country]
     orders = write_orders(tmp_path / "orders.csv", ORDERS[country])
     shop = desktop_connection(app, orders, TransactionMode.INVOICES_WITH_PAYMENTS)
     assert app.engine().run(shop).status is RunStatus.SUCCEEDED
@@ -156,6 +156,35 @@ def test_a_rate_no_code_has_fails_its_order_naming_the_rate(app, quickbooks, tmp
     assert failure.order == "3005"
     assert "7 %" in failure.message and "S (20 %)" in failure.message
     assert list(txns(quickbooks, "Invoice")) == ["3006"]
+
+
+@edition("UK")
+def test_a_discount_on_lines_of_one_code_is_taxed_at_it(app, quickbooks, tmp_path):
+    # 2 × 20.00 and 10.00 at 20 %, 5.00 off, 4.95 shipping at 20 %: VAT 10.00 − 1.00 + 0.99.
+    rows = [row("3009", "MUG", "2", "20.00", tax_rate="20", order_discount="5.00",
+                shipping_amount="4.95", tax_amount="9.99", payment_status="paid",
+                amount_paid="59.94", currency="GBP"),
+            row("3009", "GIFT", "1", "10.00", tax_rate="20")]
+    result = book(app, quickbooks, tmp_path, rows, TransactionMode.SALES_RECEIPTS)
+    assert result.status is RunStatus.SUCCEEDED, result.errors
+    (receipt,) = txns(quickbooks, "SalesReceipt").values()
+    assert (receipt.total, receipt.sales_tax) == (D("59.94"), D("9.99"))
+    assert [(line.item.name, line.amount, line.tax_code.name if line.tax_code else "")
+            for line in receipt.lines] == [
+        ("Mug", D("40.00"), "S"), ("Gift Box", D("10.00"), "S"), ("Shipping", D("4.95"), "S"),
+        ("Discount", D("-5.00"), "S")]
+
+
+@edition("UK")
+def test_a_discount_on_lines_of_different_rates_fails_its_order(app, quickbooks, tmp_path):
+    rows = [row("3010", "MUG", "1", "20.00", tax_rate="20", order_discount="2.00",
+                tax_amount="3.73", currency="GBP"),
+            row("3010", "GIFT", "1", "10.00", tax_rate="0")]
+    result = book(app, quickbooks, tmp_path, rows, TransactionMode.INVOICES)
+    (failure,) = result.errors
+    assert failure.order == "3010"
+    assert "discount" in failure.message and "S (20 %)" in failure.message
+    assert sales(quickbooks) == []
 
 
 @edition("UK")

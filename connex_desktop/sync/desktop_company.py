@@ -193,9 +193,9 @@ class QuickBooksDesktop:
             host = self._one(host_query("1")).ret
             country = (host.findtext("Country") if host is not None else "") or US
             if country != US and country not in VAT_COUNTRIES:
-                raise SetupError(f"This QuickBooks Desktop file is a {country} edition; Connex "
-                                 "Desktop books into US, UK and Canadian QuickBooks Desktop "
-                                 "files only.")
+                raise SetupError(f"This QuickBooks Desktop file is of the {country} edition; "
+                                 "Connex Desktop books into US, UK and Canadian QuickBooks "
+                                 "Desktop files only.")
             product = host.findtext("ProductName", "") if host is not None else ""
             self._host = {"Country": country, "CompanyName": product}
         return dict(self._host)

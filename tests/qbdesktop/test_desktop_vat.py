@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from connex_desktop.app import App
-from connex_desktop.core.connection import QuickBooksMapping
+from connex_desktop.core.connection import QuickBooksMapping, TaxPolicy
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.result import RunStatus
 from connex_desktop.qbdesktop.fake.processor import NOT_IN_EDITIONS, SALES_ADDS, FakeQuickBooks
@@ -19,7 +19,10 @@ from connex_desktop.qbdesktop.fake.records import Txn
 from connex_desktop.qbdesktop.qbxml import message_set
 from connex_desktop.qbdesktop.requests import add_request, host_query, query_request
 from connex_desktop.qbdesktop.responses import Outcome, parse_response
+from connex_desktop.quickbooks.references import ReferenceCache
 from connex_desktop.sources.base import OrderQuery
+from connex_desktop.sync.company_kind import company_kind
+from connex_desktop.sync.desktop_company import QuickBooksDesktop
 from tests.qbdesktop.conftest import seeded_company
 from tests.qbdesktop.ops_notes import EDITIONS, edition_checker, not_in
 from tests.qbdesktop.schema import schema_errors
@@ -212,6 +215,41 @@ def test_tax_the_store_rounded_otherwise_fails_its_order_rather_than_book_other_
     assert failure.order == "3004"
     assert "0.22" in failure.message and "0.20" in failure.message
     assert sales(quickbooks) == []
+
+
+@edition("UK")
+def test_vat_booked_as_an_item_line_takes_no_vat_of_quickbooks(app, quickbooks, tmp_path):
+    rows = [row("3008", "MUG", "1", "40.00", tax_rate="20", tax_amount="8.00",
+                payment_status="paid", amount_paid="48.00", currency="GBP")]
+    result = book(app, quickbooks, tmp_path, rows, TransactionMode.INVOICES_WITH_PAYMENTS,
+                  mapping=QuickBooksMapping(tax_policy=TaxPolicy.LINE_ITEM))
+    assert result.status is RunStatus.SUCCEEDED, result.errors
+    (invoice,) = txns(quickbooks, "Invoice").values()
+    assert [(line.item.name, line.amount, line.tax_code.name if line.tax_code else "")
+            for line in invoice.lines] == [("Mug", D("40.00"), "Z"),
+                                           ("Sales Tax", D("8.00"), "Z")]
+    assert (invoice.total, invoice.sales_tax, invoice.balance) == (D("48.00"), 0, 0)
+
+
+@edition("UK", "CA")
+def test_the_company_kind_names_the_country_its_tax_and_its_codes_by_rate(quickbooks):
+    kind = company_kind(ReferenceCache(QuickBooksDesktop(quickbooks)))
+    expected = {"UK": ("United Kingdom, VAT, home currency GBP, multicurrency off.",
+                       {"20": "S", "5": "R", "0": "Z"}),
+                "CA": ("Canada, GST/HST, home currency CAD, multicurrency off.",
+                       {"5": "G", "13": "H", "0": "Z"})}
+    assert (kind.describe(), kind.rate_table()) == expected[quickbooks.company.country]
+
+
+def test_a_file_of_another_edition_is_refused_naming_it(app, tmp_path):
+    quickbooks = FakeQuickBooks(seeded_company(country="AU"), validator=schema_errors)
+    app.desktop_processor_for = lambda connection: quickbooks
+    shop = desktop_connection(app, write_orders(tmp_path / "orders.csv", UK_ORDER),
+                              TransactionMode.INVOICES)
+    result = app.engine().run(shop)
+    assert result.status is RunStatus.FAILED
+    assert "AU edition" in result.message
+    assert quickbooks.company.txns == {}
 
 
 # --- the fake company file's editions ---------------------------------------------------------

@@ -252,7 +252,7 @@ class _VatDocument:
         for line in body["Line"]:
             if line.get("DetailType") == "DiscountLineDetail":
                 line["DiscountLineDetail"]["TaxCodeRef"] = dict(code.ref)
-        taxes = [money(line.amount * code.percent / 100) for line, code in
+        taxes = [money(line.amount * line_code.percent / 100) for line, line_code in
                  zip(self.lines, codes, strict=True)]
         discount = sum(self._discount_shares(), ZERO)
         return sum(taxes, ZERO) - money(discount * code.percent / 100)

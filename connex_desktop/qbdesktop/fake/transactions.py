@@ -231,6 +231,8 @@ def _sales_tax(company: FakeCompanyFile, txn: Txn) -> Decimal:
     if txn.tax_included is None:
         txn.tax_included = False
     for line in txn.lines:
+        # A line naming no code would take its item's in QuickBooks; the fake's items have
+        # none, so it is untaxed.
         rate = line.tax_code.sales_rate if line.tax_code is not None else ZERO
         base = Decimal(100) + rate if txn.tax_included else Decimal(100)
         line.tax = money(line.amount * rate / base)

@@ -151,6 +151,22 @@ def test_a_refunded_order_is_credited_with_its_vat_and_paid_back_to_the_cent_onc
 
 
 @edition("UK")
+def test_a_rate_changed_in_quickbooks_is_read_by_the_next_sync(app, quickbooks, tmp_path):
+    orders = write_orders(tmp_path / "orders.csv", UK_ORDER)
+    shop = desktop_connection(app, orders, TransactionMode.INVOICES)
+    assert app.engine().run(shop).status is RunStatus.SUCCEEDED
+    standard = next(item for item in quickbooks.company.items.values()
+                    if item.name == "Standard rate VAT 20%")
+    quickbooks.company.edit(standard, name="Standard rate VAT 17.5%", tax_rate=D("17.5"))
+    write_orders(orders, [row("3011", "MUG", "1", "40.00", tax_rate="17.5", tax_amount="7.00",
+                              currency="GBP")])
+    result = app.engine().run(shop)
+    assert result.status is RunStatus.SUCCEEDED, result.errors
+    invoice = txns(quickbooks, "Invoice")["3011"]
+    assert (invoice.total, invoice.sales_tax, codes(invoice)) == (D("47.00"), D("7.00"), ["S"])
+
+
+@edition("UK")
 def test_a_rate_no_code_has_fails_its_order_naming_the_rate(app, quickbooks, tmp_path):
     rows = [row("3005", "MUG", "1", "10.00", tax_rate="7", tax_amount="0.70", currency="GBP"),
             row("3006", "MUG", "1", "10.00", tax_rate="20", tax_amount="2.00", currency="GBP")]

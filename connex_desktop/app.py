@@ -237,7 +237,7 @@ class App:
         session = WebConnectorSession(account, self.secrets_for(connection),
                                       self.web_connector_port, started=self.web_connector_started)
         return QuickBooksDesktop(session, mapping=connection.mapping, on_close=session.close,
-                                 lists=lists)
+                                 lists=lists, on_heed=session.heed)
 
     def connection_service(self) -> ConnectionService:
         """What adds, changes, copies, removes and (dis)connects connections with their

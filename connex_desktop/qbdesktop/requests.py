@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from connex_desktop.core.connection import QuickBooksProduct
 from connex_desktop.core.errors import SetupError
 from connex_desktop.core.money import ZERO, money
 from connex_desktop.core.plan import PlannedDocument
@@ -93,8 +94,9 @@ def document_request(planned: PlannedDocument, order: str, request_id: str, *,
     """The Add request for one planned document whose Pending refs are resolved already;
     `external_key` (the ledger's key of the document) becomes its ExternalGUID."""
     if planned.kind not in ADDS:
-        raise SetupError(f"QuickBooks Desktop does not take {planned.kind.a_label} from this app "
-                         "yet.", order=order)
+        kind = planned.kind.a_label_in(QuickBooksProduct.DESKTOP)
+        raise SetupError(f"QuickBooks Desktop does not take {kind} from this app yet.",
+                         order=order)
     name, line_tag = ADDS[planned.kind]
     build = Builder(order)
     body = planned.body

@@ -10,8 +10,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from connex_desktop.core.connection import QuickBooksMapping
-from connex_desktop.core.errors import ConnexError, ErrorKind, SetupError
+from connex_desktop.core.connection import QuickBooksMapping, QuickBooksProduct
+from connex_desktop.core.errors import Cancelled, ConnexError, ErrorKind, SetupError
+from connex_desktop.core.progress import CancelToken
 from connex_desktop.core.result import DocumentKind, QuickBooksUsage
 from connex_desktop.core.writing import DocumentWriter
 from connex_desktop.qbdesktop.qbxml import datetime_text, message_set
@@ -71,7 +72,7 @@ def content(body: Mapping[str, Any]) -> dict[str, Any]:
 def as_faults() -> Iterator[None]:
     try:
         yield
-    except QuickBooksFault:
+    except (QuickBooksFault, Cancelled):   # a cancel is the run's, not QuickBooks' fault
         raise
     except ConnexError as error:
         raise desktop_fault(error) from error
@@ -87,13 +88,15 @@ class QuickBooksDesktop:
 
     def __init__(self, processor: QbXmlProcessor, *, mapping: QuickBooksMapping | None = None,
                  on_close: Callable[[], None] | None = None,
-                 lists: KeptLists | None = None) -> None:
+                 lists: KeptLists | None = None,
+                 on_heed: Callable[[CancelToken], None] | None = None) -> None:
         self.processor = processor
         self.lists = lists
         self.items = desktop_items(mapping or QuickBooksMapping())
         self._on_close = on_close
-        # QuickBooks Desktop has no rate limit to wait out; the engine still hands this over.
-        self.on_pause: Callable[[float, str], None] = lambda _seconds, _reason: None
+        # Hears the run's cancel token: a processor that waits for someone (the Web Connector
+        # to call) ends the wait on it; QuickBooks Desktop itself has no limit to wait out.
+        self._on_heed = on_heed
         self._lock = threading.Lock()
         self._requests = 0
         self._writes = 0
@@ -112,6 +115,10 @@ class QuickBooksDesktop:
     def usage(self) -> QuickBooksUsage:
         with self._lock:
             return QuickBooksUsage(0, self._writes, self._requests)
+
+    def heed(self, cancel: CancelToken) -> None:
+        if self._on_heed is not None:
+            self._on_heed(cancel)
 
     def close(self) -> None:
         if self._on_close is not None:
@@ -271,10 +278,11 @@ class QuickBooksDesktop:
                 return fault
         result = self._one(delete_request(TXN_TYPES[kind], txn_id, "1"), missing_ok=True,
                            write=True)
+        what = kind.label_in(QuickBooksProduct.DESKTOP)
         if result.status_code == OBJECT_NOT_FOUND:
-            return desktop_fault(result_error(result, what=kind.label), QuickBooksCode.NOT_FOUND)
+            return desktop_fault(result_error(result, what=what), QuickBooksCode.NOT_FOUND)
         if result.outcome is Outcome.ERROR:
-            return desktop_fault(result_error(result, what=kind.label))
+            return desktop_fault(result_error(result, what=what))
         return None
 
     def _delete_refunds_of_credit(self, credit_id: str) -> None:

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from connex_desktop.core.connection import Connection
-from connex_desktop.core.errors import ConnexError, ErrorKind, Fix, SetupError
+from connex_desktop.core.errors import Cancelled, ConnexError, ErrorKind, Fix, SetupError
 from connex_desktop.core.model import Order
 from connex_desktop.core.money import MoneyError, money
 from connex_desktop.core.progress import Progress, ProgressCallback
@@ -125,6 +125,8 @@ class SyncRun:
         self.ledger = ledger
         self.connections = connections
         self.realm = connection.quickbooks.realm_id
+        # Which QuickBooks: its documents are named in its words (DocumentKind.label_in).
+        self.product = connection.quickbooks.product
         # The store the connection has booked from, not what its settings name today: a moved
         # order file or a store's new address must not book everything again.
         assert connection.id is not None
@@ -167,6 +169,8 @@ class SyncRun:
             self.setup = company_setup(self.connection, preferences, self.refs,
                                        store_label=self.store_label,
                                        company_info=self.refs.company_info())
+        except Cancelled:   # while it waited for QuickBooks: the run ends as cancelled
+            raise
         except ConnexError as error:    # the whole run's problem, wherever it is first needed
             raise RunStopped(error) from error
         self.company_loaded = True
@@ -233,8 +237,9 @@ class SyncRun:
                 continue
             if open_docs:
                 self.retry_later = True
-                state.fail(f"its {open_docs[0].planned.kind.label} could not be sent in this "
-                           "sync; the next sync books it.", kind=ErrorKind.RETRY_LATER)
+                unsent = open_docs[0].planned.kind.label_in(self.product)
+                state.fail(f"its {unsent} could not be sent in this sync; the next sync books "
+                           "it.", kind=ErrorKind.RETRY_LATER)
             self._finish(state)
         self.in_flight = still
 

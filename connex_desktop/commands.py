@@ -99,7 +99,7 @@ def demo(args: argparse.Namespace) -> int:
         if not args.json:
             print(f"Demo: {connection.quickbooks.company_name} (sandbox at "
                   f"{connection.quickbooks.environment}), mode "
-                  f"{connection.mode.info.label}.", flush=True)
+                  f"{connection.mode_info.label}.", flush=True)
         result = _run(app, connection, query=None, dry_run=False, trigger=RunTrigger.DEMO,
                       retry_failed=False, quiet=args.json)
         _print_results([(connection, result)], as_json=args.json)
@@ -119,7 +119,7 @@ def _desktop_demo(app: App, args: argparse.Namespace, mode: TransactionMode | No
         if not args.json:
             print(f"Demo: {demo.connection.quickbooks.company_name}, a company file in this "
                   "process, reached through the QuickBooks Web Connector (a scripted one); mode "
-                  f"{demo.connection.mode.info.label}.", flush=True)
+                  f"{demo.connection.mode_info.label}.", flush=True)
         result = _run(app, demo.connection, query=None, dry_run=False,
                       trigger=RunTrigger.DEMO, retry_failed=False, quiet=args.json)
     finally:
@@ -576,7 +576,7 @@ def _connection_add(app: App, args: argparse.Namespace) -> int:
     draft = Connection(name=args.name, source_kind=kind.kind, mode=TransactionMode(args.mode))
     draft = _apply(draft, args, kind)
     conn = _saved(kind, lambda: app.connection_service().add(draft, secrets))
-    print(f"Added the connection {conn.name!r} ({kind.label}, {conn.mode.info.label}).")
+    print(f"Added the connection {conn.name!r} ({kind.label}, {conn.mode_info.label}).")
     if conn.quickbooks.product is QuickBooksProduct.DESKTOP:
         _desktop_next(app, conn)
     else:
@@ -644,7 +644,7 @@ def _connection_summary(app: App, conn: Connection, *, full: bool) -> dict[str, 
             "sync_purchase_orders": conn.sync_purchase_orders,
             "mapping": to_plain(conn.mapping),
             "schedule": to_plain(conn.schedule),
-            "rules": [describe(rule) for rule in conn.rules],
+            "rules": [describe(rule, conn.quickbooks.product) for rule in conn.rules],
         })
     return summary
 

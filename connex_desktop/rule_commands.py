@@ -7,7 +7,7 @@ import dataclasses
 import json
 
 from connex_desktop.app import App
-from connex_desktop.core.connection import Connection
+from connex_desktop.core.connection import Connection, QuickBooksProduct
 from connex_desktop.core.errors import SetupError
 from connex_desktop.core.rules import Rule, describe
 from connex_desktop.core.tracking import untracked_choices
@@ -22,7 +22,7 @@ def connection_rule(app: App, args: argparse.Namespace) -> int:
     connection = app.connections.get(args.name)
     rules = list(connection.rules)
     if args.rule_action == "list":
-        return _list(rules, as_json=args.json)
+        return _list(rules, connection.quickbooks.product, as_json=args.json)
     if args.rule_action == "add":
         rule = rule_from_args(args)
         untracked_choice = _untracked(app, connection, rule)
@@ -33,7 +33,7 @@ def connection_rule(app: App, args: argparse.Namespace) -> int:
             raise SetupError(f"{connection.name!r} has a rule named {rule.name!r} already; "
                              "remove it first, or choose another name.", field="rule")
         rules.insert(_place(args.position, len(rules) + 1), rule)
-        done = f"Added the rule {rule.name!r}: {describe(rule)}."
+        done = f"Added the rule {rule.name!r}: {describe(rule, connection.quickbooks.product)}."
     else:
         index = _position(rules, args.rule)
         assert index is not None
@@ -62,14 +62,14 @@ def _untracked(app: App, connection: Connection, rule: Rule) -> str | None:
     return next((reason for key, reason in choices.items() if getattr(rule, key).strip()), None)
 
 
-def _list(rules: list[Rule], *, as_json: bool) -> int:
+def _list(rules: list[Rule], product: QuickBooksProduct, *, as_json: bool) -> int:
     if as_json:
         print(json.dumps([to_plain(rule) for rule in rules], indent=2))
         return 0
     if not rules:
         print("No rules: the connection's own settings book every order.")
     for place, rule in enumerate(rules, start=1):
-        print(f"{place}. {rule.name}: {describe(rule)}")
+        print(f"{place}. {rule.name}: {describe(rule, product)}")
     return 0
 
 

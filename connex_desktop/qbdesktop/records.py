@@ -41,6 +41,8 @@ def list_record(ret: ET.Element) -> Record:
         vendor = ret.find(".//PrefVendorRef")
         if vendor is not None:
             record["PrefVendorRef"] = ref_of(vendor)
+        if kind == "ItemSalesTax":    # a UK or Canadian file's VAT/GST rate
+            record["RateValue"] = ret.findtext("TaxRate", "0")
     elif kind == "Account":
         account_type = ret.findtext("AccountType", "")
         record.update(Name=ret.findtext("Name", ""), FullyQualifiedName=full_name,
@@ -50,6 +52,12 @@ def list_record(ret: ET.Element) -> Record:
         record.update(Name=full_name, FullyQualifiedName=full_name)
     else:   # PaymentMethod, SalesTaxCode
         record.update(Name=full_name, Taxable=ret.findtext("IsTaxable") == "true")
+        # A UK or Canadian file's code names the sales tax items of its rates, as Online's
+        # names its TaxRates.
+        for side, tag in (("Sales", "ItemSalesTaxRef"), ("Purchase", "ItemPurchaseTaxRef")):
+            rate = ret.find(tag)
+            if rate is not None:
+                record[f"{side}TaxRateList"] = {"TaxRateDetail": [{"TaxRateRef": ref_of(rate)}]}
     currency = ret.find("CurrencyRef")   # customers, vendors, accounts: multicurrency on
     if currency is not None:
         record["CurrencyRef"] = ref_of(currency)

@@ -30,6 +30,7 @@ FULL_NAME_MAX_CHARS = 209          # CustomerRef / ItemRef FullName: five levels
 ACCOUNT_NAME_MAX_CHARS = 159
 CLASS_NAME_MAX_CHARS = 159         # ClassRef FullName: nested classes
 SHORT_NAME_MAX_CHARS = 31          # payment methods, sales tax items
+TAX_CODE_NAME_MAX_CHARS = 3        # SalesTaxCodeRef FullName (US, UK and Canadian files)
 VENDOR_NAME_MAX_CHARS = 41
 CURRENCY_NAME_MAX_CHARS = 64       # CurrencyRef FullName ("British Pound Sterling")
 
@@ -127,6 +128,9 @@ def refund_requests(planned: PlannedDocument, order: str, request_id: str, *,
     credit_add.set("defMacro", CREDIT_MACRO)
     amount = sum((money(line.findtext("Amount")) for line in credit_add.iter("CreditMemoLineAdd")),
                  ZERO)
+    if planned.body.get("GlobalTaxCalculation") == "TaxExcluded":
+        # The VAT/GST QuickBooks adds to the credit is refunded with it.
+        amount += money((planned.body.get("TxnTaxDetail") or {}).get("TotalTax") or ZERO)
     build = Builder(order)
     body = planned.body
     request, add = add_request(f"{REFUND_OF_CREDIT}Add", f"{request_id}r")
@@ -182,6 +186,9 @@ def _sale(build: Builder, add: ET.Element, kind: DocumentKind, body: Mapping[str
         build.ref(add, "PaymentMethodRef", body.get("PaymentMethodRef"), SHORT_NAME_MAX_CHARS,
                   "Payment Method")
     build.text(add, "Memo", body.get("PrivateNote"), MEMO_MAX_CHARS, "Memo", cut=True)
+    if is_vat(body):     # IsTaxIncluded: not in US files (Intuit's qbxmlops130 notes)
+        ET.SubElement(add, "IsTaxIncluded").text = (
+            "true" if body["GlobalTaxCalculation"] == "TaxInclusive" else "false")
     if kind is DocumentKind.SALES_RECEIPT:
         build.ref(add, "DepositToAccountRef", body.get("DepositToAccountRef"),
                   ACCOUNT_NAME_MAX_CHARS, "Deposit account")
@@ -202,18 +209,21 @@ def _sale_lines(build: Builder, add: ET.Element, body: Mapping[str, Any], line_t
                 items: DesktopItems) -> None:
     for line in body.get("Line", []):
         element = ET.SubElement(add, line_tag)
+        detail = line.get(str(line.get("DetailType")), {})
         if line.get("DetailType") == "DiscountLineDetail":
             _item_line(build, element, {"name": items.discount}, "Discount item", line)
             build.amount(element, "Amount", f"-{line['Amount']}")
-            continue
-        detail = line.get("SalesItemLineDetail", {})
-        item = detail.get("ItemRef") or {}
-        if item.get("value") == SHIPPING_ITEM_ID:
-            item = {"name": items.shipping}
-        _item_line(build, element, item, "SKU", line, detail)
-        build.amount(element, "Amount", line.get("Amount"))
+        else:
+            item = detail.get("ItemRef") or {}
+            if item.get("value") == SHIPPING_ITEM_ID:
+                item = {"name": items.shipping}
+            _item_line(build, element, item, "SKU", line, detail)
+            build.amount(element, "Amount", line.get("Amount"))
+        if is_vat(body):
+            build.ref(element, "SalesTaxCodeRef", detail.get("TaxCodeRef"),
+                      TAX_CODE_NAME_MAX_CHARS, "Tax Code")
     tax = (body.get("TxnTaxDetail") or {}).get("TotalTax")
-    if body.get("GlobalTaxCalculation") != "TaxInclusive" and money(tax) != ZERO:
+    if not is_vat(body) and money(tax) != ZERO:
         # The store's tax to the cent, as a line: QuickBooks' own sales tax item would work
         # the tax out again, and may round it differently.
         element = ET.SubElement(add, line_tag)
@@ -221,6 +231,12 @@ def _sale_lines(build: Builder, add: ET.Element, body: Mapping[str, Any], line_t
                   "Sales tax item")
         build.text(element, "Desc", "Sales tax", MEMO_MAX_CHARS, "Description")
         build.amount(element, "Amount", tax)
+
+
+def is_vat(body: Mapping[str, Any]) -> bool:
+    """A sale planned for a UK or Canadian file: each line names its VAT/GST code, and
+    QuickBooks works the tax out from them (a US sale's tax is a line of its own)."""
+    return "GlobalTaxCalculation" in body
 
 
 def _payment(build: Builder, add: ET.Element, body: Mapping[str, Any],
@@ -290,17 +306,20 @@ def purchase_order_mod(body: Mapping[str, Any], request_id: str, *,
 def _purchase_lines(build: Builder, parent: ET.Element, body: Mapping[str, Any],
                     line_tag: str, items: DesktopItems) -> None:
     """Item lines as planned; shipping and other costs (an account line in Online) on the
-    freight item, as Desktop's purchase orders take item lines only."""
+    freight item, as Desktop's purchase orders take item lines only. A UK or Canadian file's
+    lines carry the VAT/GST code planned (a US file's purchase orders take none)."""
     for line in body.get("Line", []):
         element = ET.SubElement(parent, line_tag)
         if line_tag.endswith("Mod"):
             ET.SubElement(element, "TxnLineID").text = NEW_LINE
+        detail = line.get(str(line.get("DetailType")), {})
         if line.get("DetailType") == "AccountBasedExpenseLineDetail":
             _item_line(build, element, {"name": items.freight}, "Freight item", line)
         else:
-            detail = line.get("ItemBasedExpenseLineDetail", {})
             _item_line(build, element, detail.get("ItemRef"), "SKU", line, detail)
         build.amount(element, "Amount", line.get("Amount"))
+        build.ref(element, "SalesTaxCodeRef", detail.get("TaxCodeRef"), TAX_CODE_NAME_MAX_CHARS,
+                  "Tax Code")
 
 
 def _item_line(build: Builder, element: ET.Element, item: Mapping[str, Any] | None,

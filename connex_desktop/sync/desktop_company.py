@@ -43,12 +43,17 @@ UNBUILT = "qbXMLProblem"
 PAGE_RECORDS = 500
 OBJECT_NOT_FOUND = 3120
 US = "US"
+# The editions Connex Desktop books into (HostRet Country): the US one by sales tax items and
+# taxable codes, the UK and Canadian ones by VAT/GST codes on every line.
+VAT_COUNTRIES = frozenset({"UK", "GB", "CA"})
 # The engine's lists and the Desktop query that reads each; None: Desktop has no such list
-# the engine uses (tax rates live on sales tax items; terms are not sent yet).
+# the engine uses (terms are not sent yet). Tax rates are the sales tax items a UK or
+# Canadian file's codes name; a US file's codes name none.
 LIST_QUERIES: dict[str, tuple[str, bool] | None] = {     # (query, pages through an iterator)
     "Customer": ("Customer", True), "Vendor": ("Vendor", True), "Item": ("Item", True),
     "Account": ("Account", False), "PaymentMethod": ("PaymentMethod", False),
-    "TaxCode": ("SalesTaxCode", False), "TaxRate": None, "Term": None, "Class": ("Class", False),
+    "TaxCode": ("SalesTaxCode", False), "TaxRate": ("ItemSalesTax", True), "Term": None,
+    "Class": ("Class", False),
 }
 
 
@@ -132,7 +137,7 @@ class QuickBooksDesktop:
         reference cache both ask for the sales tax codes, the reference cache and a currency's
         A/R account for the accounts; after a write the lists are read again (the reference
         cache does so when QuickBooks refused a write for a record it no longer has)."""
-        if LIST_QUERIES.get(entity) is None:
+        if LIST_QUERIES.get(entity) is None or (entity == "TaxRate" and self.is_us()):
             return []
         with self._lock:
             records, writes = self._read.get(entity), self._writes
@@ -175,16 +180,19 @@ class QuickBooksDesktop:
                               "kept by their modified dates instead.", kind=ErrorKind.FIX_DATA)
 
     def preferences(self) -> dict[str, Any]:
-        """What the planner reads of Online's preferences, as a US QuickBooks Desktop file has
+        """What the planner reads of Online's preferences, as a QuickBooks Desktop file has
         it: its own numbers kept, sales orders (not in Pro), shipping and discount items, sales
-        tax by the file's taxable sales tax code (named "Tax" in a new file), multicurrency,
-        classes as its preferences say (a form's class, which its lines take), and no
-        locations (Desktop has none)."""
+        tax by the file's taxable sales tax code (named "Tax" in a new US file; a UK or
+        Canadian file's VAT/GST codes, which take no tax amounts), multicurrency, classes as
+        its preferences say (a form's class, which its lines take), and no locations (Desktop
+        has none)."""
         codes = self.query_all("TaxCode")
         taxable = next((code for code in codes if code["Taxable"] and code["Active"]), None)
         tax: dict[str, Any] = {"UsingSalesTax": taxable is not None}
-        if taxable is not None:
+        if taxable is not None and self.is_us():
             tax["TaxGroupCodeRef"] = {"value": taxable["Id"]}
+        if not self.is_us():
+            tax["TakesTaxAmounts"] = False
         info = self.company_info()
         sales_orders = has_sales_orders(str(info["CompanyName"]))
         preferences = self._one(query_request("Preferences", "1")).ret
@@ -201,13 +209,16 @@ class QuickBooksDesktop:
         if self._host is None:
             host = self._one(host_query("1")).ret
             country = (host.findtext("Country") if host is not None else "") or US
-            if country != US:
-                raise SetupError(f"This QuickBooks Desktop file is a {country} edition; Connex "
-                                 "Desktop books into US QuickBooks Desktop files only so far "
-                                 "(their sales tax items and codes).")
+            if country != US and country not in VAT_COUNTRIES:
+                raise SetupError(f"This QuickBooks Desktop file is of the {country} edition; "
+                                 "Connex Desktop books into US, UK and Canadian QuickBooks "
+                                 "Desktop files only.")
             product = host.findtext("ProductName", "") if host is not None else ""
             self._host = {"Country": country, "CompanyName": product}
         return dict(self._host)
+
+    def is_us(self) -> bool:
+        return self.company_info()["Country"] == US
 
     def query_in(self, entity: str, field: str, values: Iterable[str]) -> list[dict[str, Any]]:
         """Documents of a kind by their Id, or by their customer's or vendor's (CustomerRef,

@@ -28,7 +28,7 @@ from connex_desktop.quickbooks.references import ReferenceCache
 from connex_desktop.storage.keyring_secrets import MemorySecretStore
 from connex_desktop.sync.desktop_company import QuickBooksDesktop
 from connex_desktop.sync.planner import Pending, PlannedDocumentId, thawed
-from tests.qbdesktop.schema import schema_errors
+from tests.qbdesktop.ops_notes import edition_checker
 
 USER = "connex"
 PASSWORD = "correct horse battery"     # what the user typed into the Web Connector
@@ -36,9 +36,11 @@ PASSWORD_KEY = "connection-1/qbwc_password"
 D = Decimal
 
 
-def seeded_company(clock: Callable[[], datetime] | None = None) -> FakeCompanyFile:
-    """Jane Doe buys; Cascade and Pacific supply the tent and the mug (`clock`: QuickBooks')."""
-    company = FakeCompanyFile(clock=clock)
+def seeded_company(clock: Callable[[], datetime] | None = None,
+                   country: str = "US") -> FakeCompanyFile:
+    """Jane Doe buys; Cascade and Pacific supply the tent and the mug (`clock`: QuickBooks';
+    `country`: the file's edition)."""
+    company = FakeCompanyFile(clock=clock, country=country)
     company.add_name("Customer", "Jane Doe", email="jane@example.com")
     cascade = company.add_name("Vendor", "Cascade")
     pacific = company.add_name("Vendor", "Pacific")
@@ -91,7 +93,7 @@ def resolve(value: object, ids: dict[Pending, str]) -> object:
 @pytest.fixture
 def quickbooks() -> FakeQuickBooks:
     """The seeded company file, every request checked against Intuit's schema."""
-    return FakeQuickBooks(seeded_company(), validator=schema_errors)
+    return FakeQuickBooks(seeded_company(), validator=edition_checker("US"))
 
 
 @pytest.fixture
@@ -112,7 +114,7 @@ def secrets() -> MemorySecretStore:
 
 @pytest.fixture
 def desktop(secrets: MemorySecretStore) -> Iterator[Desktop]:
-    quickbooks = FakeQuickBooks(seeded_company(), validator=schema_errors)
+    quickbooks = FakeQuickBooks(seeded_company(), validator=edition_checker("US"))
     progress: list[tuple[int, int]] = []
     queue = RequestQueue(progress=lambda done, total: progress.append((done, total)))
     service = WebConnectorService(WebConnectorAccount(USER, PASSWORD_KEY), secrets, queue)

@@ -19,7 +19,7 @@ from connex_desktop.core.connection import (
     QuickBooksProduct,
     Schedule,
 )
-from connex_desktop.core.modes import MODE_INFO, TransactionMode
+from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.result import QuickBooksUsage, RunStatus, RunTrigger, SyncResult
 from connex_desktop.core.secret_store import connection_secret_key
 from connex_desktop.sources.base import FieldKind, OrderQuery, SettingField, Source
@@ -79,7 +79,7 @@ def test_mode_numbering_statuses_and_schedule_are_saved(qtbot, app):
     qtbot.addWidget(dialog)
     choose(dialog.transactions.mode_combo, TransactionMode.SALES_RECEIPTS.value)
     assert dialog.transactions.mode_explanation.text() == \
-        MODE_INFO[TransactionMode.SALES_RECEIPTS].explanation
+        TransactionMode.SALES_RECEIPTS.info_in(QuickBooksProduct.ONLINE).explanation
     dialog.transactions.qb_numbering.setChecked(True)
     dialog.transactions.prefix_edit.setText("WEB-")
     for row in range(dialog.transactions.status_list.count()):

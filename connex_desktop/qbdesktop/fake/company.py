@@ -38,6 +38,17 @@ STARTING_ACCOUNTS = (("Accounts Receivable", "AccountsReceivable", "AccountsRece
                      ("Accounts Payable", "AccountsPayable", "AccountsPayable"),
                      ("Sales", "Income", ""), ("Cost of Goods Sold", "CostOfGoodsSold", ""))
 STARTING_TAX_CODES = (("Tax", "true"), ("Non", "false"))
+# What a UK or Canadian file's VAT/GST codes are (name, description, percent): each names the
+# sales tax item of its rate, on sales and purchases alike. The names and rates follow
+# Intuit's VAT and GST/HST help; QuickBooks Desktop keeps a code's name to 3 characters.
+# (Canadian provincial sales taxes, charged beside GST, are not modelled.)
+EDITION_TAX_CODES = {
+    "UK": (("S", "Standard rate VAT", "20"), ("R", "Reduced rate VAT", "5"),
+           ("Z", "Zero rate VAT", "0"), ("E", "Exempt from VAT", "0"),
+           ("O", "Outside the scope of VAT", "0")),
+    "CA": (("G", "GST", "5"), ("H", "HST Ontario", "13"), ("Z", "Zero-rated", "0"),
+           ("E", "Exempt", "0")),
+}
 STARTING_PAYMENT_METHODS = ("Cash", "Check", "Visa", "MasterCard", "American Express")
 
 
@@ -45,8 +56,9 @@ class FakeCompanyFile:
     """What a QuickBooks Desktop company file keeps, as far as this app books into it."""
 
     def __init__(self, name: str = "Connex Demo Company", *,
-                 clock: Callable[[], datetime] | None = None) -> None:
+                 clock: Callable[[], datetime] | None = None, country: str = "US") -> None:
         self.name = name
+        self.country = country      # the edition: US, UK or CA (HostRet Country)
         # QuickBooks' clock (its workstation's, in its time zone): it stamps TimeModified.
         self.clock = clock or (lambda: datetime.now().astimezone())
         self.deleted: list[DeletedListRecord] = []
@@ -65,8 +77,12 @@ class FakeCompanyFile:
             if special:
                 fields["SpecialAccountType"] = special
             self.add_other("Account", account, fields)
-        for code, taxable in STARTING_TAX_CODES:
-            self.add_other("SalesTaxCode", code, {"IsTaxable": taxable})
+        if country in EDITION_TAX_CODES:
+            for code, description, rate in EDITION_TAX_CODES[country]:
+                self.add_tax_code(code, description, Decimal(rate))
+        else:
+            for code, taxable in STARTING_TAX_CODES:
+                self.add_other("SalesTaxCode", code, {"IsTaxable": taxable})
         for method in STARTING_PAYMENT_METHODS:
             self.add_other("PaymentMethod", method)
 
@@ -115,6 +131,24 @@ class FakeCompanyFile:
         record = self._stamped(OtherListRecord(self.new_id(), kind, name, dict(fields or {})))
         self.others.append(record)
         return record
+
+    def add_tax_code(self, name: str, description: str, rate: Decimal) -> OtherListRecord:
+        """A UK or Canadian file's VAT/GST code, and the sales tax item of its rate."""
+        item = self.add_item(f"{description} {rate:f}%", kind="ItemSalesTax")
+        item.tax_rate = rate
+        code = self.add_other("SalesTaxCode", name, {"IsTaxable": "true" if rate else "false",
+                                                     "Desc": description})
+        code.tax_items = {"ItemPurchaseTaxRef": item, "ItemSalesTaxRef": item}
+        return code
+
+    def tax_code(self, ref: ET.Element | None, where: str) -> OtherListRecord | None:
+        """The sales tax code a SalesTaxCodeRef names (None: it names none)."""
+        if ref is None:
+            return None
+        found = self._find(ref, self.other("SalesTaxCode"))
+        if found is None:
+            raise invalid_reference("Sales Tax Code", ref_words(ref), where)
+        return found
 
     def edit(self, record: ListRecord, **changes: Any) -> None:
         """A change made in QuickBooks (a rename, made inactive…): stamped by its clock."""

@@ -36,6 +36,17 @@ MACRO_NOT_DEFINED = 9100
 # In the schema, but "not in QBD" (Intuit's qbxmlops130 notes): Online Edition only.
 ONLINE_ONLY = frozenset({"DiscountLineAdd", "SalesTaxLineAdd", "ShippingLineAdd", "TaxAmount",
                          "IsTaxable", "TxnLineDetail"})
+# In the schema, but not in every desktop edition (qbxmlops130's "not in QBD|QBCA|QBUK" notes,
+# QBD being the US edition): (aggregate, element) → the countries whose files lack it.
+SALES_ADDS = ("SalesOrderAdd", "InvoiceAdd", "SalesReceiptAdd", "CreditMemoAdd")
+NOT_IN_EDITIONS: dict[tuple[str, str], frozenset[str]] = {
+    **{(add, "IsTaxIncluded"): frozenset({"US"}) for add in (*SALES_ADDS, "PurchaseOrderAdd")},
+    ("PurchaseOrderAdd", "SalesTaxCodeRef"): frozenset({"US"}),
+    ("PurchaseOrderLineAdd", "SalesTaxCodeRef"): frozenset({"US"}),
+    ("PurchaseOrderLineMod", "SalesTaxCodeRef"): frozenset({"US"}),
+    ("CustomerAdd", "ItemSalesTaxRef"): frozenset({"UK", "CA"}),
+    ("CustomerAdd", "TaxRegistrationNumber"): frozenset({"US"}),
+}
 # ActiveStatus → the IsActive values it lists.
 ACTIVE_STATUSES = {"ActiveOnly": (True,), "InactiveOnly": (False,), "All": (True, False)}
 # Checks a request document as Intuit's schema does ("" when it is valid); tests plug in the
@@ -142,7 +153,7 @@ class FakeQuickBooks:
             answer.set("requestID", request.get("requestID", ""))
         if len(request.get("requestID", "")) > REQUEST_ID_MAX_CHARS:
             return _status(answer, StatusError(1060, "The requestID is too long."))
-        ignored = _drop_online_only(request)
+        ignored = _drop_unsupported(request, self.company.country)
         try:
             _use_macros(request, macros)
             found = self._handle(name, request)
@@ -188,6 +199,9 @@ class FakeQuickBooks:
             "CustomerQuery": lambda: self._page(company.customers(), request),
             "VendorQuery": lambda: self._page(company.vendors(), request),
             "ItemQuery": lambda: self._page(list(company.items.values()), request),
+            "ItemSalesTaxQuery": lambda: self._page(
+                [item for item in company.items.values() if item.kind == "ItemSalesTax"],
+                request),
             "CustomerMod": lambda: reactivate(company, company.name_ref(
                 _required(add), "Customer", "CustomerMod"), _required(add)),
             "ItemNonInventoryMod": lambda: reactivate(company, company.item_ref(
@@ -254,7 +268,7 @@ class FakeQuickBooks:
     def _host(self) -> ET.Element:
         host = ET.Element("HostRet")
         for tag, value in (("ProductName", self.product), ("MajorVersion", "34"),
-                           ("MinorVersion", "0"), ("Country", "US")):
+                           ("MinorVersion", "0"), ("Country", self.company.country)):
             ET.SubElement(host, tag).text = value
         for version in SUPPORTED_VERSIONS:
             ET.SubElement(host, "SupportedQBXMLVersion").text = version
@@ -263,13 +277,15 @@ class FakeQuickBooks:
         return host
 
 
-def _drop_online_only(request: ET.Element) -> StatusError | None:
-    """Elements the schema has for QuickBooks Online only: QuickBooks Desktop leaves them out
-    and says so with a warning (530), so what they carried is not booked."""
+def _drop_unsupported(request: ET.Element, country: str) -> StatusError | None:
+    """Elements the schema has for QuickBooks Online only, or for other countries' editions:
+    QuickBooks Desktop leaves them out and says so with a warning (530), so what they
+    carried is not booked."""
     dropped = []
     for parent in request.iter():
         for child in list(parent):
-            if child.tag in ONLINE_ONLY:
+            if child.tag in ONLINE_ONLY or country in NOT_IN_EDITIONS.get(
+                    (parent.tag, child.tag), ()):
                 parent.remove(child)
                 dropped.append(child.tag)
     if not dropped:

@@ -65,12 +65,23 @@ class OtherListRecord:
     active: bool = True
     time_created: datetime = NEVER
     time_modified: datetime = NEVER
+    # A UK or Canadian file's sales tax codes: the sales tax items of their rates, on sales
+    # (ItemSalesTaxRef) and purchases (ItemPurchaseTaxRef).
+    tax_items: dict[str, ItemRecord] = field(default_factory=dict)
+
+    @property
+    def sales_rate(self) -> Decimal:
+        """A sales tax code's percent on sales (none: it names no sales tax item)."""
+        item = self.tax_items.get("ItemSalesTaxRef")
+        return item.tax_rate if item is not None else ZERO
 
     def ret(self) -> ET.Element:
         ret = _list_ret(self, full_name=self.kind in ("Account", "Class"))   # (they nest)
         _text(ret, "IsActive", _bool(self.active))
         for tag, value in self.fields.items():
             _text(ret, tag, value)
+        for tag in ("ItemPurchaseTaxRef", "ItemSalesTaxRef"):
+            _ref(ret, tag, self.tax_items.get(tag))
         _ref(ret, "CurrencyRef", self.currency)
         return ret
 
@@ -88,6 +99,7 @@ class ItemRecord:
     active: bool = True
     time_created: datetime = NEVER
     time_modified: datetime = NEVER
+    tax_rate: Decimal = ZERO             # sales tax items (ItemSalesTax): their percent
 
     @property
     def tracks_stock(self) -> bool:
@@ -96,6 +108,9 @@ class ItemRecord:
     def ret(self) -> ET.Element:
         ret = _list_ret(self)
         _text(ret, "IsActive", _bool(self.active))
+        if self.kind == "ItemSalesTax":
+            _text(ret, "TaxRate", f"{self.tax_rate:f}")
+            return ret
         _text(ret, "ManufacturerPartNumber", self.part_number)
         prices = ET.SubElement(ret, "SalesAndPurchase" if self.vendor else "SalesOrPurchase")
         _text(prices, "SalesPrice" if self.vendor else "Price", price_text(self.price))
@@ -120,6 +135,8 @@ class Line:
     amount: Decimal
     linked_from: str = ""    # the sales order line this invoice line was brought in from
     class_record: OtherListRecord | None = None    # its own ClassRef, else the header's
+    tax_code: OtherListRecord | None = None        # its SalesTaxCodeRef
+    tax: Decimal = ZERO      # the VAT/GST QuickBooks works out for it (UK, Canadian files)
 
 
 @dataclass
@@ -137,6 +154,7 @@ class Txn:
     external_guid: str = ""
     lines: list[Line] = field(default_factory=list)
     total: Decimal = ZERO
+    tax_included: bool | None = None    # UK, Canadian files' sales: IsTaxIncluded
     balance: Decimal = ZERO             # invoices: what is still owed; credit memos: credit left
     fully_invoiced: bool = False        # sales orders: closed by the invoices linking them
     manually_closed: bool = False       # purchase orders closed by hand (IsManuallyClosed)
@@ -150,6 +168,10 @@ class Txn:
     currency: OtherListRecord | None = None
     exchange_rate: Decimal = Decimal(1)
     ar_account: OtherListRecord | None = None
+
+    @property
+    def sales_tax(self) -> Decimal:
+        return sum((line.tax for line in self.lines), ZERO)
 
     @property
     def home_total(self) -> Decimal:
@@ -166,6 +188,9 @@ class Txn:
         _ref(ret, "ARAccountRef", self.ar_account)
         _text(ret, "TxnDate", self.txn_date)
         _text(ret, "RefNumber", self.ref_number)
+        if self.tax_included is not None:
+            _text(ret, "Subtotal", amount_text(sum((line.amount for line in self.lines), ZERO)))
+            ET.SubElement(ret, "SalesTaxTotal").text = amount_text(self.sales_tax)
         _text(ret, "TotalAmount", amount_text(self.total))
         if self.kind == "Invoice":
             _text(ret, "BalanceRemaining", amount_text(self.balance))
@@ -179,6 +204,8 @@ class Txn:
             _text(ret, "IsManuallyClosed", _bool(self.manually_closed))
         self._currency(ret)
         _text(ret, "Memo", self.memo)
+        if self.tax_included is not None:
+            _text(ret, "IsTaxIncluded", _bool(self.tax_included))
         _text(ret, "ExternalGUID", self.external_guid)
         for txn_id, txn_type in self.linked.items():
             link = ET.SubElement(ret, "LinkedTxn")
@@ -198,6 +225,7 @@ class Txn:
             _text(element, "Rate", price_text(line.rate) if line.rate is not None else "")
             _ref(element, "ClassRef", line.class_record)
             _text(element, "Amount", amount_text(line.amount))
+            _ref(element, "SalesTaxCodeRef", line.tax_code)
         return ret
 
     def _currency(self, ret: ET.Element) -> None:

@@ -29,6 +29,8 @@ def sale_add(company: FakeCompanyFile, kind: str,
     where = kind
     customer = company.name_ref(add.find("CustomerRef"), "Customer", where)
     txn = _new_txn(company, kind, customer, add)
+    if add.findtext("IsTaxIncluded") is not None:
+        txn.tax_included = add.findtext("IsTaxIncluded") == "true"
     warning = None
     for order_id in (element.text or "" for element in add.findall("LinkToTxnID")):
         order = company.txn(order_id, "SalesOrder")
@@ -37,8 +39,10 @@ def sale_add(company: FakeCompanyFile, kind: str,
                                   f'"{order_id}": it is already closed.', "Warn")
             continue
         txn.lines += [Line(company.new_id(), line.item, line.desc, line.quantity, line.rate,
-                           line.amount, line.line_id, line.class_record)
+                           line.amount, line.line_id, line.class_record, line.tax_code)
                       for line in order.lines]
+        if txn.tax_included is None:
+            txn.tax_included = order.tax_included
         order.fully_invoiced = True
         order.linked[txn.txn_id] = txn.kind
         txn.linked[order.txn_id] = order.kind
@@ -49,7 +53,7 @@ def sale_add(company: FakeCompanyFile, kind: str,
         if warning is not None:
             raise StatusError(warning.code, warning.message)
         raise StatusError(3180, f"There was an error when saving a {kind}.")
-    txn.total = sum((line.amount for line in txn.lines), ZERO)
+    txn.total = sum((line.amount for line in txn.lines), ZERO) + _sales_tax(company, txn)
     # An invoice's balance is what is owed; a credit memo's, the credit still to use.
     txn.balance = txn.total if kind in ("Invoice", "CreditMemo") else ZERO
     _move_stock(txn, +1)
@@ -213,8 +217,26 @@ def _lines(company: FakeCompanyFile, elements: list[ET.Element], where: str,
             amount = money(item.price * (quantity if quantity is not None else 1))
         own_class = company.class_ref(element.find("ClassRef"), where)
         lines.append(Line(company.new_id(), item, element.findtext("Desc", ""), quantity, rate,
-                          amount, class_record=own_class or txn.class_record))
+                          amount, class_record=own_class or txn.class_record,
+                          tax_code=company.tax_code(element.find("SalesTaxCodeRef"), where)))
     return lines
+
+
+def _sales_tax(company: FakeCompanyFile, txn: Txn) -> Decimal:
+    """A UK or Canadian file's sale: each line's VAT/GST at its code's rate, rounded to the
+    cent line by line (the amounts include it when IsTaxIncluded, else it is added to them);
+    what it adds to the total. A US file's sales tax is the lines of its sales tax items."""
+    if company.country == "US":
+        return ZERO
+    if txn.tax_included is None:
+        txn.tax_included = False
+    for line in txn.lines:
+        # A line naming no code would take its item's in QuickBooks; the fake's items have
+        # none, so it is untaxed.
+        rate = line.tax_code.sales_rate if line.tax_code is not None else ZERO
+        base = Decimal(100) + rate if txn.tax_included else Decimal(100)
+        line.tax = money(line.amount * rate / base)
+    return ZERO if txn.tax_included else txn.sales_tax
 
 
 def _move_stock(txn: Txn, sign: int) -> None:

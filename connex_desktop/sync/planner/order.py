@@ -81,10 +81,10 @@ class OrderPlanner:
         if estimate is not None and estimate.exists and not self.mode.books_estimate:
             # Booked as a sales order when the connection (or a rule) said so: what books it
             # now would be a second booking of the same sale.
+            mode = self.mode.info_in(self.product).label.lower()
             return self.draft.skipped(
                 f"it is booked already ({estimate.label_in(self.product)}), and what this "
-                f"connection books for it now ({self.mode.info.label.lower()}) would book it a "
-                "second time")
+                f"connection books for it now ({mode}) would book it a second time")
         if is_closed(order):
             return self.draft.skipped(
                 f"the order is {order.status or order.payment_status.value} and was never "

@@ -36,7 +36,8 @@ from connex_desktop.sync.planner.tracking import tracking
 LEDGER_PREFIX = "purchase-order:"
 VENDOR_SUFFIX = " (vendor)"     # for a supplier whose name a customer or employee has
 CLOSING_WORDS = {PurchaseOrderState.RECEIVED: "received",
-                 PurchaseOrderState.CANCELLED: "cancelled"}
+                 PurchaseOrderState.CANCELLED: "cancelled",
+                 PurchaseOrderState.DELETED: "deleted"}
 
 
 def ledger_id(purchase: PurchaseOrder) -> str:
@@ -66,6 +67,26 @@ def plan_store_purchase_order(purchase: PurchaseOrder, connection: Connection,
     return _Planner(purchase, connection, refs, setup).plan()
 
 
+def plan_deleted_purchase_order(purchase: PurchaseOrder, booked: Mapping[str, Any],
+                                total: Decimal, setup: CompanySetup) -> PurchasePlan:
+    """The purchase order booked as `booked` (its last body sent), closed because the store
+    deleted it: nothing else changes, as the store can no longer say what it was. Its vendor
+    is sent as booked, so a lost answer is found by vendor and memo."""
+    body = {"VendorRef": booked["VendorRef"], "POStatus": "Closed",
+            "PrivateNote": private_note(purchase, setup)}
+    return PurchasePlan(purchase, frozen(body), total, None)
+
+
+def private_note(purchase: PurchaseOrder, setup: CompanySetup) -> str:
+    """Names the store's purchase order (so it is found and known as ours) and the revision
+    booked (so a change is found in QuickBooks once it is made there)."""
+    store = setup.store_label or purchase.source
+    closing = CLOSING_WORDS.get(purchase.state)
+    state = f" {closing.capitalize()} in {store}: closed." if closing else ""
+    return (f"Purchase {order_marker(purchase.number)} from {store} ({purchase.status}, "
+            f"revision {purchase.revision}).{state} Booked by Connex Desktop.")
+
+
 class _Planner:
     def __init__(self, purchase: PurchaseOrder, connection: Connection, refs: References,
                  setup: CompanySetup) -> None:
@@ -93,7 +114,7 @@ class _Planner:
             "TxnDate": purchase.order_date.isoformat(),
             "POStatus": "Closed" if purchase.state in CLOSING_WORDS else "Open",
             "Memo": purchase.memo or f"{self.setup.store_label} purchase order {purchase.number}",
-            "PrivateNote": self._private_note(),
+            "PrivateNote": private_note(purchase, self.setup),
             "Line": lines,
             **currency_fields(purchase.currency, None, self.setup, purchase.number,
                               "purchase order"),
@@ -116,16 +137,6 @@ class _Planner:
             self.notes.append(tracked.note)
         return PurchasePlan(purchase, frozen(body), total, number,
                             tuple(self.creates.values()), tuple(self.notes))
-
-    def _private_note(self) -> str:
-        """Names the store's purchase order (so it is found and known as ours) and the
-        revision booked (so a change is found in QuickBooks once it is made there)."""
-        purchase = self.purchase
-        store = self.setup.store_label or purchase.source
-        closing = CLOSING_WORDS.get(purchase.state)
-        state = f" {closing.capitalize()} in {store}: closed." if closing else ""
-        return (f"Purchase {order_marker(purchase.number)} from {store} ({purchase.status}, "
-                f"revision {purchase.revision}).{state} Booked by Connex Desktop.")
 
     def _vendor(self) -> dict[str, Any] | NewEntityRef:
         """The supplier's vendor, by name; created when QuickBooks has none."""

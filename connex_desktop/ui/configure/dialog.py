@@ -68,8 +68,7 @@ class ConfigureDialog(QDialog):
         self.rules = RulesTab(self.rows.error_label(RULES_KEY))
         self.rules.product = self.mapping.product = lambda: QuickBooksProduct(
             self.quickbooks.product.currentData())
-        self.quickbooks.product.currentIndexChanged.connect(
-            lambda _index: self.mapping.show_tracking_rows())
+        self.quickbooks.product.currentIndexChanged.connect(lambda _index: self._product_chosen())
         self.tabs = QTabWidget()
         for tab, title in ((self.store, "Store"), (self.quickbooks, "QuickBooks"),
                            (self.transactions, "Transactions"), (self.mapping, "Mapping"),
@@ -103,6 +102,12 @@ class ConfigureDialog(QDialog):
         self.quickbooks.show_company(self._current_quickbooks())
 
     # ── QuickBooks ──────────────────────────────────────────────────────────────────────────
+
+    def _product_chosen(self) -> None:
+        """What depends on the QuickBooks chosen follows it: its words, the rows it offers."""
+        self.mapping.show_tracking_rows()
+        self.transactions.set_product(self.rules.product())
+        self.rules.show_product()
 
     def _current_quickbooks(self) -> QuickBooksCompany | None:
         """The saved connection's company as it is now (the connect dialog may change it)."""

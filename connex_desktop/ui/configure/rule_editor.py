@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from connex_desktop.core.connection import QuickBooksProduct
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.rules import (
     FIELD_WORDS,
@@ -67,9 +68,11 @@ class RuleEditor(QDialog):
 
     def __init__(self, rule: Rule | None, *, lists: dict[str, list[str]] | None = None,
                  untracked: Mapping[str, str] | None = None,
+                 product: QuickBooksProduct,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.lists = lists or {}   # the company's lists, when the dialog has read them
+        self.product = product     # whose words its modes are in
         self.setWindowTitle(f"Rule {rule.name}" if rule else "New rule")
         self.rule: Rule | None = None
         self.summary = QLabel()
@@ -120,7 +123,7 @@ class RuleEditor(QDialog):
         self.mode = QComboBox()
         self.mode.addItem(CONNECTION_S, "")
         for mode in TransactionMode:
-            self.mode.addItem(mode.info.label, mode.value)
+            self.mode.addItem(mode.info_in(self.product).label, mode.value)
         self.mode.setCurrentIndex(self.mode.findData(rule.mode.value if rule.mode else ""))
         self.customer = QComboBox()
         self.customer.addItem(CONNECTION_S, "")
@@ -212,7 +215,7 @@ class RuleEditor(QDialog):
         self.customer_name.setEnabled(
             not skip and self.customer.currentData() == CustomerChoice.NAMED.value)
         self.prefix.setEnabled(not skip and self.own_prefix.isChecked())
-        self.summary.setText(describe(self.built()))
+        self.summary.setText(describe(self.built(), self.product))
 
     def accept(self) -> None:
         rule = self.built()

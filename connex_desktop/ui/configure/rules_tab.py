@@ -126,6 +126,7 @@ class RulesTab(QWidget):
         # inputs, and an editor's own inputs are none of them.
         editor = RuleEditor(self.rules[row] if row is not None else None,
                             lists=self.company_lists, untracked=self.untracked(),
+                            product=self.product(),
                             parent=self.window())
         editor.finished.connect(lambda _code: self._edited(editor, row))
         self.editor = editor
@@ -149,12 +150,17 @@ class RulesTab(QWidget):
 
     # ── showing ────────────────────────────────────────────────────────────────────────────
 
+    def show_product(self) -> None:
+        """The rules again, in the words of the QuickBooks now chosen."""
+        self._show(self.rule_list.currentRow())
+
     def _show(self, current: int | None = None) -> None:
         counts, unruled = rule_counts(self.rules, self.orders or [])
         self.rule_list.clear()
         for place, (rule, count) in enumerate(zip(self.rules, counts, strict=True), start=1):
             taken = f" — {_orders(count)}" if self.orders is not None else ""
-            self.rule_list.addItem(f"{place}. {rule.name}: {describe(rule)}{taken}")
+            described = describe(rule, self.product())
+            self.rule_list.addItem(f"{place}. {rule.name}: {described}{taken}")
         if current is not None and self.rules:
             self.rule_list.setCurrentRow(current)
         if self.orders is not None:

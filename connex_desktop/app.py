@@ -219,25 +219,28 @@ class App:
         from connex_desktop.qbdesktop.transport import WebConnectorSession
         from connex_desktop.qbdesktop.webconnector import WebConnectorAccount
         from connex_desktop.sync.desktop_company import QuickBooksDesktop
+        from connex_desktop.sync.desktop_lists import KeptLists
 
         if connection.id is None:
             raise SetupError("Save the connection before connecting it to QuickBooks.")
         company = connection.quickbooks
+        lists = KeptLists(self.references, company.realm_id)
         if self.desktop_processor_for is not None:
             return QuickBooksDesktop(self.desktop_processor_for(connection),
-                                     mapping=connection.mapping)
+                                     mapping=connection.mapping, lists=lists)
         if company.desktop_transport is DesktopTransport.THIS_COMPUTER:
             from connex_desktop.qbdesktop.com_helper import direct_processor
 
             processor = direct_processor(company.company_file)
             return QuickBooksDesktop(processor, mapping=connection.mapping,
-                                     on_close=processor.close)
+                                     on_close=processor.close, lists=lists)
         account = WebConnectorAccount(
             web_connector_user(connection.id),
             connection_secret_key(connection.id, WEB_CONNECTOR_PASSWORD), company.company_file)
         session = WebConnectorSession(account, self.secrets_for(connection),
                                       self.web_connector_port, started=self.web_connector_started)
-        return QuickBooksDesktop(session, mapping=connection.mapping, on_close=session.close)
+        return QuickBooksDesktop(session, mapping=connection.mapping, on_close=session.close,
+                                 lists=lists, on_heed=session.heed)
 
     def connection_service(self) -> ConnectionService:
         """What adds, changes, copies, removes and (dis)connects connections with their

@@ -25,6 +25,7 @@ from connex_desktop.core.quickbooks_rules import DOC_NUMBER_MAX_CHARS
 from connex_desktop.core.rules import rules_problems
 from connex_desktop.core.secret_store import SecretStore, connection_secret_key
 from connex_desktop.core.token_life import end_after
+from connex_desktop.core.tracking import location_problems
 from connex_desktop.qbdesktop.com import APP_NAME
 from connex_desktop.qbdesktop.qwc import qwc_file, qwc_settings
 from connex_desktop.qbdesktop.soap import qwc_url
@@ -245,7 +246,7 @@ class ConnectionService:
             problems.append(SetupError(
                 f"Keep the prefix under {DOC_NUMBER_MAX_CHARS} characters: the order number "
                 "must fit after it.", field="prefix"))
-        return problems + company_file_problems(draft.quickbooks)
+        return problems + company_file_problems(draft.quickbooks) + location_problems(draft)
 
     def _setting_problems(self, draft: Connection, kind: type[Source],
                           typed: Mapping[str, str]) -> list[SetupError]:

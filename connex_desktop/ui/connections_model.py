@@ -172,7 +172,7 @@ class ConnectionsModel(QAbstractTableModel):
                 note = row.reconnect_note(now)
                 return f"{company}: {note}" if note else company
             case 3:
-                label = connection.mode.info.label
+                label = connection.mode_info.label
                 return f"{label} (QuickBooks numbering)" if connection.use_qb_numbering else label
             case 4:
                 return ", ".join(connection.statuses) or "All"
@@ -209,7 +209,7 @@ class ConnectionsModel(QAbstractTableModel):
         if column == 2 and not row.connection.quickbooks.connected:
             return "Use Connect to QuickBooks to choose the company to book into."
         if column == 3:
-            return row.connection.mode.info.explanation
+            return row.connection.mode_info.explanation
         return ""
 
     def _cell_color(self, row: ConnectionRow, column: int) -> QColor | None:

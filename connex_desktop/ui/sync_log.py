@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 from connex_desktop.app import App
-from connex_desktop.core.connection import QuickBooksCompany
+from connex_desktop.core.connection import QuickBooksCompany, QuickBooksProduct
 from connex_desktop.core.money import money_text
 from connex_desktop.core.result import QBO_PAGES, BookedDocument, OrderOutcome, RunStatus
 from connex_desktop.core.undo_result import (
@@ -97,35 +97,56 @@ def document_url(company: QuickBooksCompany, document: BookedDocument) -> str:
     return f"{app_url}/{QBO_PAGES[document.kind]}?txnId={document.qb_id}"
 
 
-def undo_line(doc: UndoDocument) -> str:
-    line = f"{doc.label} of order {doc.order}: {money_text(doc.total)}"
+def opens_in_browser(company: QuickBooksCompany) -> bool:
+    """Whether its documents open in QuickBooks Online's pages; Desktop's live in its company
+    file, which no address opens."""
+    return company.connected and company.product is QuickBooksProduct.ONLINE
+
+
+def undo_line(doc: UndoDocument, product: QuickBooksProduct) -> str:
+    line = f"{doc.label_in(product)} of order {doc.order}: {money_text(doc.total)}"
     return f"{line} ({doc.reason})" if doc.reason else line
 
 
-def undo_question(parent: QWidget, run: RunRecord,
-                  preview: UndoResult) -> tuple[QMessageBox, QAbstractButton | None]:
+def undo_report(parent: QWidget, result: UndoResult, product: QuickBooksProduct) -> QMessageBox:
+    """What the undo did, and what of the run QuickBooks still holds."""
+    box = QMessageBox(parent)
+    box.setWindowTitle("Undo this run")
+    if result.status is UndoStatus.UNDONE:
+        box.setIcon(QMessageBox.Icon.Information)
+    else:
+        box.setIcon(QMessageBox.Icon.Warning)
+    box.setText(result.message or "Nothing was deleted.")
+    left = [f"• {undo_line(doc, product)}" for doc in result.left[:UNDO_LIST_MAX]]
+    if left:
+        box.setInformativeText("Still in QuickBooks:\n" + "\n".join(left))
+    return box
+
+
+def undo_question(parent: QWidget, run: RunRecord, preview: UndoResult,
+                  product: QuickBooksProduct) -> tuple[QMessageBox, QAbstractButton | None]:
     """What undoing the run would delete, keep and find gone, and the button that confirms it
     (None when nothing can be deleted: the box only says so)."""
     deleting = [doc for doc in preview.documents if doc.outcome is UndoOutcome.WOULD_DELETE]
     gone = [doc for doc in preview.documents if doc.outcome is UndoOutcome.ALREADY_GONE]
     changing = [doc for doc in preview.documents if doc.outcome is UndoOutcome.WOULD_REVERT]
     kept = preview.left
-    lines = [f"• {undo_line(doc)}" for doc in deleting[:UNDO_LIST_MAX]]
+    lines = [f"• {undo_line(doc, product)}" for doc in deleting[:UNDO_LIST_MAX]]
     if len(deleting) > UNDO_LIST_MAX:
         lines.append(f"…and {len(deleting) - UNDO_LIST_MAX} more (see Show Details).")
     if changing:
         lines.append(f"\nChanged back as they were before the run ({len(changing)}):")
-        lines += [f"• {undo_line(doc)}" for doc in changing[:UNDO_LIST_MAX]]
+        lines += [f"• {undo_line(doc, product)}" for doc in changing[:UNDO_LIST_MAX]]
     if kept:
         lines.append(f"\nKept in QuickBooks ({len(kept)}):")
-        lines += [f"• {undo_line(doc)}" for doc in kept[:UNDO_LIST_MAX]]
+        lines += [f"• {undo_line(doc, product)}" for doc in kept[:UNDO_LIST_MAX]]
     if gone:
         lines.append(f"\nAlready deleted in QuickBooks: {len(gone)}.")
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Warning)
     box.setWindowTitle("Undo this run")
     when = text.when(run.started_at, text.local_now())
-    box.setDetailedText("\n".join(f"{sentence(UNDO_WORDS[doc.outcome])}: {undo_line(doc)}"
+    box.setDetailedText("\n".join(f"{sentence(UNDO_WORDS[doc.outcome])}: {undo_line(doc, product)}"
                                   for doc in preview.documents))
     if not (deleting or gone or changing):
         box.setText(f"Nothing of the run of {when} can be deleted from QuickBooks.")
@@ -404,9 +425,10 @@ class OrdersPane(QWidget):
             company, standing = self._company(), self.in_quickbooks(order)
             parts.append(", ".join(
                 f"<a href='{escape(document_url(company, doc))}'>"
-                f"{escape(document_name(doc), quote=False)}</a>"
-                if company.connected and doc in standing
-                else escape(document_name(doc), quote=False) for doc in order.documents))
+                f"{escape(document_name(doc, company.product), quote=False)}</a>"
+                if opens_in_browser(company) and doc in standing
+                else escape(document_name(doc, company.product), quote=False)
+                for doc in order.documents))
         if order.message:
             parts.append(escape(sentence(order.message), quote=False))
         if order.detail:
@@ -420,10 +442,11 @@ class OrdersPane(QWidget):
         company = self._company()
         standing = self.in_quickbooks(order)
         for doc in order.documents:
-            action = menu.addAction(f"Open {document_name(doc)} in QuickBooks")
-            action.setEnabled(company.connected and doc in standing)
-            url = document_url(company, doc)
-            action.triggered.connect(lambda _checked=False, url=url: open_url(url, self))
+            action = menu.addAction(f"Open {document_name(doc, company.product)} in QuickBooks")
+            action.setEnabled(opens_in_browser(company) and doc in standing)
+            if action.isEnabled():
+                url = document_url(company, doc)
+                action.triggered.connect(lambda _checked=False, url=url: open_url(url, self))
         if not order.documents:
             menu.addAction("Open in QuickBooks").setEnabled(False)
         retry = menu.addAction("Retry failed orders")
@@ -480,10 +503,10 @@ def _read_run(app: App, connection_id: int, run: RunRecord | None
               ) -> tuple[list[LogRow], frozenset[tuple[str, str]], bool]:
     """A run's log rows and undone documents (none without a run), and whether to offer
     Reconnect: the log's reads, all off the GUI thread."""
-    needs_reconnect = app.connections.get_by_id(connection_id).quickbooks.needs_reconnect
+    company = app.connections.get_by_id(connection_id).quickbooks
     if run is None:
-        return [], frozenset(), needs_reconnect
-    return (*read_run_log(app.runs, app.ledger, run), needs_reconnect)
+        return [], frozenset(), company.needs_reconnect
+    return (*read_run_log(app.runs, app.ledger, run, company.product), company.needs_reconnect)
 
 
 class SyncLogDialog(QDialog):
@@ -659,7 +682,7 @@ class SyncLogDialog(QDialog):
 
     def _on_order_selected(self) -> None:
         self.open_button.setEnabled(bool(self.orders.selected_in_quickbooks())
-                                    and self._company().connected)
+                                    and opens_in_browser(self._company()))
 
     # ---- undo ------------------------------------------------------------------------------
 
@@ -704,7 +727,7 @@ class SyncLogDialog(QDialog):
         if preview.status is UndoStatus.FAILED:
             self._undo_not_possible(preview.message)
             return
-        box, confirm = undo_question(self, run, preview)
+        box, confirm = undo_question(self, run, preview, self._product())
         if confirm is not None:
             box.finished.connect(lambda _code: self._confirmed(run,
                                                                box.clickedButton() is confirm))
@@ -719,17 +742,7 @@ class SyncLogDialog(QDialog):
 
     def _undone(self, run: RunRecord, result: UndoResult) -> None:
         self.reload(select_run=run.id)
-        box = QMessageBox(self)
-        box.setWindowTitle("Undo this run")
-        if result.status is UndoStatus.UNDONE:
-            box.setIcon(QMessageBox.Icon.Information)
-        else:
-            box.setIcon(QMessageBox.Icon.Warning)
-        box.setText(result.message or "Nothing was deleted.")
-        left = [f"• {undo_line(doc)}" for doc in result.left[:UNDO_LIST_MAX]]
-        if left:
-            box.setInformativeText("Still in QuickBooks:\n" + "\n".join(left))
-        self.undo_report = box
+        self.undo_report = box = undo_report(self, result, self._product())
         box.open()
         self.undo_finished.emit(result)
 
@@ -740,6 +753,9 @@ class SyncLogDialog(QDialog):
 
     def _company(self) -> QuickBooksCompany:
         return self._app.connections.get_by_id(self._connection_id).quickbooks
+
+    def _product(self) -> QuickBooksProduct:
+        return self._company().product
 
     def open_selected_document(self) -> str | None:
         """Open the selected order's first document in QuickBooks; returns the address."""
@@ -783,4 +799,4 @@ class SyncLogDialog(QDialog):
         """The runs' (else every listed run's) orders, one line per document (or per order
         without one)."""
         return write_csv(path, log_rows(self.runs_model.items if runs is None else runs,
-                                        self._app.runs, self._app.ledger))
+                                        self._app.runs, self._app.ledger, self._product()))

@@ -20,13 +20,22 @@ from PySide6.QtWidgets import (
 )
 
 from connex_desktop.app import build_app
-from connex_desktop.core.connection import Connection, CustomerPolicy, Schedule
+from connex_desktop.core.connection import (
+    Connection,
+    CustomerPolicy,
+    QuickBooksCompany,
+    QuickBooksMapping,
+    QuickBooksProduct,
+    Schedule,
+)
 from connex_desktop.core.errors import ConnexError
-from connex_desktop.core.modes import MODE_INFO, TransactionMode
+from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.result import QuickBooksUsage, RunStatus, RunTrigger, SyncResult
 from connex_desktop.core.secret_store import connection_secret_key
 from connex_desktop.sources.base import FieldKind, OrderQuery, SettingField, Source
 from connex_desktop.storage.keyring_secrets import KeyringUnavailable, MemorySecretStore
+from connex_desktop.sync.company_kind import CompanyKind
+from connex_desktop.sync.tax import CompanyTax
 from connex_desktop.ui.configure import ConfigureDialog
 from connex_desktop.ui.configure.store_tab import SAVED_SECRET_HINT
 
@@ -81,7 +90,7 @@ def test_mode_numbering_statuses_and_schedule_are_saved(qtbot, app):
     qtbot.addWidget(dialog)
     choose(dialog.transactions.mode_combo, TransactionMode.SALES_RECEIPTS.value)
     assert dialog.transactions.mode_explanation.text() == \
-        MODE_INFO[TransactionMode.SALES_RECEIPTS].explanation
+        TransactionMode.SALES_RECEIPTS.info_in(QuickBooksProduct.ONLINE).explanation
     dialog.transactions.qb_numbering.setChecked(True)
     dialog.transactions.prefix_edit.setText("WEB-")
     for row in range(dialog.transactions.status_list.count()):
@@ -595,5 +604,33 @@ def test_class_and_location_are_not_offered_where_the_company_does_not_track_the
     qtbot.waitUntil(lambda: dialog.mapping.kind is not None, timeout=20_000)
     assert not _row_shown(dialog, dialog.mapping.class_name)
     assert not _row_shown(dialog, dialog.mapping.location_name)
+    note = dialog.mapping.tracking_note
+    assert not note.isHidden() and note.text() == (
+        "This company does not track classes: to choose one, turn on 'Track classes' in "
+        "QuickBooks (Account and settings, Advanced, Categories). This company does not track "
+        "locations: to choose one, turn on 'Track locations' in QuickBooks (Account and "
+        "settings, Advanced, Categories).")
     assert dialog.save()
     assert app.connections.get_by_id(demo.id).mapping.class_name == ""
+
+
+def test_a_desktop_connections_location_is_shown_to_be_cleared_and_refused_until_then(
+        qtbot, app, tmp_path):
+    orders = tmp_path / "orders.csv"
+    orders.write_text("Order Number\n")
+    shop = app.connections.add(Connection(
+        "Shop", "csv", TransactionMode.INVOICES, source_settings={"path": str(orders)},
+        quickbooks=QuickBooksCompany(product=QuickBooksProduct.DESKTOP),
+        mapping=QuickBooksMapping(location_name="Portland")))
+    dialog = ConfigureDialog(app, shop)
+    qtbot.addWidget(dialog)
+    dialog._kind_read(CompanyKind(CompanyTax(), "USD", False))   # as a Desktop file reads
+    mapping = dialog.mapping
+    assert _row_shown(dialog, mapping.location_name)
+    assert "QuickBooks Desktop has no locations" in mapping.tracking_note.text()
+    assert not dialog.save()
+    assert ("The location 'Portland' cannot be booked: QuickBooks Desktop has no locations"
+            in dialog.errors["location_name"].text())
+    mapping.location_name.setCurrentIndex(0)     # (none)
+    assert dialog.save()
+    assert app.connections.get("Shop").mapping.location_name == ""

@@ -12,7 +12,7 @@ from PySide6.QtCore import QPoint, QStandardPaths, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from connex_desktop.core.connection import QuickBooksCompany
+from connex_desktop.core.connection import QuickBooksCompany, QuickBooksProduct
 from connex_desktop.core.result import (
     BookedDocument,
     DocumentKind,
@@ -53,8 +53,9 @@ def test_export_writes_every_document_with_its_amount(qtbot, desktop, tmp_path):
     recorded = [doc for order in desktop.app.runs.orders(result.run_id) for doc in order.documents]
     exported = [row for row in rows if row["Document type"]]
     assert len(exported) == len(recorded)
+    online = QuickBooksProduct.ONLINE
     assert {(r["Order"], r["Document type"], r["Document number"], Decimal(r["Amount"]))
-            for r in exported} == {(d.order, d.kind.label, d.doc_number, d.total)
+            for r in exported} == {(d.order, d.kind.label_in(online), d.doc_number, d.total)
                                    for d in recorded}
     skipped = [row for row in rows if row["Result"] == "Skipped"]
     assert len(skipped) == result.skipped and all(row["Reason"] for row in skipped)

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from PySide6.QtWidgets import QMessageBox
 
+from connex_desktop.core.connection import QuickBooksProduct
 from connex_desktop.core.result import DocumentKind, RunTrigger
 from connex_desktop.core.undo_result import UndoDocument, UndoOutcome, UndoResult, UndoStatus
 from connex_desktop.sources.demo_store import DemoSource
@@ -137,7 +138,7 @@ def test_a_run_that_only_changed_documents_can_be_undone_by_changing_them_back(q
     preview = UndoResult("Shop", 7, UndoStatus.UNDONE, dry_run=True, documents=[UndoDocument(
         "PO-77", DocumentKind.PURCHASE_ORDER, "12", "PO-77", Decimal("201.00"),
         UndoOutcome.WOULD_REVERT)])
-    box, confirm = undo_question(None, run, preview)
+    box, confirm = undo_question(None, run, preview, QuickBooksProduct.ONLINE)
     qtbot.addWidget(box)
     assert confirm is not None and confirm.text() == "Change back"
     assert box.text().startswith("Change back 1 document the run of ")

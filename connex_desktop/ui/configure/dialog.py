@@ -18,7 +18,12 @@ from PySide6.QtWidgets import (
 
 from connex_desktop.app import App
 from connex_desktop.core.app_settings import KEYRING_FOLDER_ID
-from connex_desktop.core.connection import Connection, QuickBooksCompany, QuickBooksMapping
+from connex_desktop.core.connection import (
+    Connection,
+    QuickBooksCompany,
+    QuickBooksMapping,
+    QuickBooksProduct,
+)
 from connex_desktop.core.errors import ConnexError
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.sync.company_kind import CompanyKind
@@ -61,6 +66,9 @@ class ConfigureDialog(QDialog):
         self.mapping = MappingTab(self.rows.add)
         self.schedule = ScheduleTab(self.rows)
         self.rules = RulesTab(self.rows.error_label(RULES_KEY))
+        self.rules.product = self.mapping.product = lambda: QuickBooksProduct(
+            self.quickbooks.product.currentData())
+        self.quickbooks.product.currentIndexChanged.connect(lambda _index: self._product_chosen())
         self.tabs = QTabWidget()
         for tab, title in ((self.store, "Store"), (self.quickbooks, "QuickBooks"),
                            (self.transactions, "Transactions"), (self.mapping, "Mapping"),
@@ -94,6 +102,12 @@ class ConfigureDialog(QDialog):
         self.quickbooks.show_company(self._current_quickbooks())
 
     # ── QuickBooks ──────────────────────────────────────────────────────────────────────────
+
+    def _product_chosen(self) -> None:
+        """What depends on the QuickBooks chosen follows it: its words, the rows it offers."""
+        self.mapping.show_tracking_rows()
+        self.transactions.set_product(self.rules.product())
+        self.rules.show_product()
 
     def _current_quickbooks(self) -> QuickBooksCompany | None:
         """The saved connection's company as it is now (the connect dialog may change it)."""
@@ -144,6 +158,7 @@ class ConfigureDialog(QDialog):
     def _kind_read(self, kind: CompanyKind) -> None:
         self.quickbooks.show_kind(kind)
         self.mapping.show_kind(kind)
+        self.rules.kind = kind
 
     def fetch_reads(self) -> None:
         """Count the company's QuickBooks reads this month, in the background."""

@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from connex_desktop.core.connection import Connection
-from connex_desktop.core.modes import MODE_INFO, TransactionMode
+from connex_desktop.core.connection import Connection, QuickBooksProduct
+from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.quickbooks_rules import DOC_NUMBER_MAX_CHARS
 from connex_desktop.sources.base import (
     Source,
@@ -56,13 +56,13 @@ class TransactionsTab(QWidget):
         form = QFormLayout()
         layout.addLayout(form)
         layout.addStretch(1)
+        self.product = QuickBooksProduct.ONLINE   # whose words the modes are in
         self.mode_combo = QComboBox()
         for mode in TransactionMode:
-            self.mode_combo.addItem(MODE_INFO[mode].label, mode.value)
-            self.mode_combo.setItemData(self.mode_combo.count() - 1, MODE_INFO[mode].explanation,
-                                        Qt.ItemDataRole.ToolTipRole)
+            self.mode_combo.addItem("", mode.value)
         self.mode_combo.currentIndexChanged.connect(lambda _i: self._on_mode_changed())
         rows.add(form, "Book each order as", self._mode_box(), "mode")
+        self.set_product(self.product)
         self.qb_numbering = QCheckBox("Use QuickBooks numbering")
         self.qb_numbering.setToolTip(
             "QuickBooks gives each document its next number; the order number goes into the "
@@ -101,6 +101,7 @@ class TransactionsTab(QWidget):
         return _column(self.prefix_edit, self.prefix_warning)
 
     def load(self, connection: Connection, source: type[Source] | None) -> None:
+        self.set_product(connection.quickbooks.product)
         self.set_source(source, connection.statuses)
         self.mode_combo.setCurrentIndex(self.mode_combo.findData(connection.mode.value))
         self._on_mode_changed()
@@ -108,6 +109,15 @@ class TransactionsTab(QWidget):
         self._on_numbering_changed(connection.use_qb_numbering)
         self.prefix_edit.setText(connection.prefix)
         self.sync_purchase_orders.setChecked(connection.sync_purchase_orders)
+
+    def set_product(self, product: QuickBooksProduct) -> None:
+        """Name the modes, and explain them, in the words of the QuickBooks chosen."""
+        self.product = product
+        for row in range(self.mode_combo.count()):
+            info = TransactionMode(self.mode_combo.itemData(row)).info_in(product)
+            self.mode_combo.setItemText(row, info.label)
+            self.mode_combo.setItemData(row, info.explanation, Qt.ItemDataRole.ToolTipRole)
+        self._on_mode_changed()
 
     def set_source(self, source: type[Source] | None, chosen: tuple[str, ...] = ()) -> None:
         """Offer the statuses of this kind of store (those `chosen` ticked), and only the modes
@@ -147,7 +157,7 @@ class TransactionsTab(QWidget):
 
     def _on_mode_changed(self) -> None:
         mode = TransactionMode(self.mode_combo.currentData())
-        self.mode_explanation.setText(MODE_INFO[mode].explanation)
+        self.mode_explanation.setText(mode.info_in(self.product).explanation)
 
     def _on_numbering_changed(self, quickbooks_numbers: bool) -> None:
         self.prefix_edit.setEnabled(not quickbooks_numbers)

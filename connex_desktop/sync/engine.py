@@ -207,9 +207,8 @@ class Engine:
         result = SyncResult(connection.name, run_id, RunStatus.SUCCEEDED,
                             dry_run=request.dry_run)
         # Read before this run records anything: the failures of earlier runs, which a plain
-        # sync tries again.
-        failing_before = ([] if request.dry_run
-                          else self.runs.failed_order_numbers(connection.id))
+        # sync tries again (and a plain preview shows it would: only real runs count here).
+        failing_before = self.runs.failed_order_numbers(connection.id)
         retry_later, healing_note, reached = False, "", ""
         try:
             retry_later, healing_note, reached = self._connect_and_sync(request, result,
@@ -285,7 +284,7 @@ class Engine:
             result.new_failures = len({failure.order for failure in result.errors}
                                       - set(failing_before))
         healing_note = _healing_note(failed_before, run.order_numbers, result.errors,
-                                     result.new_failures)
+                                     result.new_failures, dry_run=request.dry_run)
         if connection.sync_purchase_orders and request.default_query and not cancel.cancelled:
             # After the orders' own reckoning: their notes speak of orders only.
             PurchaseOrderSync(run, writer, source, self.cursors, self.clock()).sync(cancel)
@@ -369,13 +368,17 @@ def waits_for_web_connector(company: QuickBooksCompany) -> bool:
 
 
 def _healing_note(failed_before: list[str], tried: set[str],
-                  failures: Iterable[OrderFailure], new: int) -> str:
-    """What became of the orders that had failed before, and how many failures are new."""
+                  failures: Iterable[OrderFailure], new: int, *, dry_run: bool = False) -> str:
+    """What became of the orders that had failed before (or would, in a preview), and how
+    many failures are new."""
     retried = [number for number in failed_before if number in tried]
     if not retried:
         return ""
     failing = {failure.order for failure in failures}
     still = sum(1 for number in retried if number in failing)
+    if dry_run:
+        return (f"Would try again {_orders_phrase(len(retried))} that failed before: "
+                f"{len(retried) - still} would go through, {still} would still fail.")
     note = (f"Tried again {_orders_phrase(len(retried))} that failed before: "
             f"{len(retried) - still} went through, {still} still failing.")
     return note + (f" {_orders_phrase(new)} failed for the first time." if new else "")

@@ -133,14 +133,44 @@ def test_a_run_tries_a_bounded_number_oldest_first(app, sandbox, tmp_path, monke
     assert tried(app.engine().run(connection)) == {"7303", "7301"}
 
 
-def test_a_dry_run_and_an_explicit_query_try_nothing_else(app, sandbox, tmp_path):
-    path = write_old(tmp_path / "orders.csv", [row("7401", "GONE"), row("7402", KNOWN_SKU)])
+def test_a_plain_preview_shows_the_retries_and_an_explicit_query_tries_nothing_else(
+        app, sandbox, tmp_path):
+    """A preview shows what Sync now would do, so a plain one includes the orders that failed
+    before (a plain sync retries them); it still books, records and moves nothing. An explicit
+    query, previewed or synced, stays the orders it names."""
+    path = write_old(tmp_path / "orders.csv", [row("7401", NEW_SKU, "2", "24.50"),
+                                               row("7402", KNOWN_SKU)])
     connection = failing_on_missing_items(app, sandbox, path)
-    app.engine().run(connection)
+    assert app.engine().run(connection).failed == 1
+    create_item(sandbox, NEW_SKU, "Canvas Lantern")
+    cursor = app.cursors.get(connection.id, engine_module.CURSOR_NAME)
+    writes = sandbox.usage().writes
+
     preview = app.engine().run(connection, dry_run=True)
-    assert preview.fetched == 0
+    assert (preview.status, preview.fetched, preview.synced, preview.failed) == (
+        RunStatus.SUCCEEDED, 1, 1, 0)
+    assert [(doc.order, doc.kind) for doc in preview.documents] == [("7401", "Invoice")]
+    assert preview.message == ("Would try again 1 order that failed before: 1 would go "
+                               "through, 0 would still fail.")
+    # Read-only: nothing in QuickBooks or the ledger, the cursor where it was, the failure
+    # still waiting for the real sync.
+    assert sandbox.usage().writes == writes
+    assert list(by_number(sandbox, "Invoice")) == ["7402"]
+    assert app.ledger.rows_for_run(preview.run_id) == []
+    assert app.cursors.get(connection.id, engine_module.CURSOR_NAME) == cursor
+    assert app.runs.failed_order_numbers(connection.id) == ["7401"]
+
+    chosen = app.engine().run(connection, dry_run=True, query=OrderQuery(numbers=("7402",)))
+    assert (chosen.fetched, chosen.failed, chosen.message) == (1, 0, "")
+    assert [record.order_number for record in app.runs.orders(chosen.run_id)] == ["7402"]
     chosen = app.engine().run(connection, query=OrderQuery(numbers=("7402",)))
     assert chosen.fetched == 1 and chosen.failed == 0
+
+    synced = app.engine().run(connection)    # what the preview showed, now for real
+    assert (synced.fetched, synced.synced, synced.failed) == (1, 1, 0)
+    invoices = by_number(sandbox, "Invoice")
+    assert sorted(invoices) == ["7401", "7402"]
+    assert money_of(invoices["7401"]["TotalAmt"]) == Decimal("49.00")
 
 
 # ---- retry later: QuickBooks unavailable for one order's invoice ----------------------------

@@ -17,6 +17,7 @@ from connex_desktop.core.errors import (
     busy_message,
 )
 from connex_desktop.core.ledger_state import LedgerState
+from connex_desktop.core.moments import day_and_time
 from connex_desktop.core.money import money, money_text
 from connex_desktop.core.quickbooks_rules import BATCH_MAX_OPERATIONS
 from connex_desktop.core.result import DocumentKind, RunStatus, document_label
@@ -174,7 +175,8 @@ class RunUndoer:
                    + result.count(UndoOutcome.REVERTED))
         if not removed:
             return
-        when = self.clock().astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        # Stored and read later, in the log and on the command line: the day itself, not "today".
+        when = day_and_time(self.clock())
         deleted = result.count(UndoOutcome.DELETED)
         words = f"{deleted} document{'' if deleted == 1 else 's'} deleted"
         gone = result.count(UndoOutcome.ALREADY_GONE)

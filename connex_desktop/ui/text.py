@@ -3,32 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from pathlib import PurePath
 
+# The window says moments as the command line does: one wording, kept in core/.
+from connex_desktop.core.moments import local_now as local_now
+from connex_desktop.core.moments import when as when
 from connex_desktop.core.progress import Progress
 from connex_desktop.core.result import QuickBooksUsage, RunStatus
 from connex_desktop.sources.base import FieldKind, Source
 from connex_desktop.storage.repositories import RUNNING, RunRecord
-
-
-def local_now() -> datetime:
-    """The wall clock in the computer's time zone (what schedules and people go by)."""
-    return datetime.now().astimezone()
-
-
-def when(moment: datetime, now: datetime) -> str:
-    """A moment as people say it: "today 10:42", "yesterday 18:03", "3 Mar 09:15"."""
-    local = moment.astimezone(now.tzinfo)
-    days = (now.date() - local.date()).days
-    clock = local.strftime("%H:%M")
-    if days == 0:
-        return f"today {clock}"
-    if days == 1:
-        return f"yesterday {clock}"
-    if days == -1:
-        return f"tomorrow {clock}"
-    return f"{local.day} {local.strftime('%b')} {clock}"
 
 
 def counts(booked: int, skipped: int, failed: int, *, dry_run: bool = False) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -300,3 +302,23 @@ def test_undo_waits_for_a_sync_in_another_process_and_holds_off_one_while_it_run
     assert others_saw == ["busy"]
     assert result.status is UndoStatus.UNDONE and result.count(UndoOutcome.DELETED) == 5
     assert held(sandbox)["Invoice"] == held(sandbox)["Payment"] == 0
+
+
+def test_the_undo_says_when_in_the_computers_time_as_the_window_does(app, sandbox, tmp_path,
+                                                                     monkeypatch):
+    """The run's undo note is stored and read later, in the log and on the command line: it
+    names the day in local time ("6 Dec 03:03"), as the window names every other moment."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    shop = connect(app, sandbox, "Shop", TransactionMode.INVOICES,
+                   write_orders(tmp_path / "orders.csv", OTHER_ORDERS))
+    booked = app.engine().run(shop)
+    undoer = app.undoer()
+    undoer.clock = lambda: datetime(2026, 12, 6, 8, 3, tzinfo=UTC)
+    try:
+        result = undoer.undo(booked.run_id)
+    finally:
+        monkeypatch.undo()     # the computer's own zone again for the tests after this one
+        time.tzset()
+    assert result.message == "Undone on 6 Dec 03:03: 1 document deleted."
+    assert app.runs.get(booked.run_id).undo_message == result.message

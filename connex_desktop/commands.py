@@ -49,6 +49,7 @@ from connex_desktop.core.money import money_text
 from connex_desktop.core.progress import UNTIL_ANSWERED, CancelToken, Progress, pause_line
 from connex_desktop.core.result import RunStatus, RunTrigger, SyncResult
 from connex_desktop.core.rules import describe
+from connex_desktop.core.run_words import counts, progress_line
 from connex_desktop.core.secret_store import SecretStore
 from connex_desktop.core.token_life import RECONNECT_WORDS, reconnect_warning
 from connex_desktop.core.undo_result import UNDO_WORDS, UndoResult, UndoStatus
@@ -214,8 +215,8 @@ def history(args: argparse.Namespace) -> int:
         for run in runs:
             dry = " (dry run)" if run.dry_run else ""
             print(f"  #{run.id} {run.started_at:%Y-%m-%d %H:%M} {run.trigger.value}{dry}: "
-                  f"{run.status} — {run.fetched} fetched, {run.synced} synced, "
-                  f"{run.skipped} skipped, {run.failed} failed")
+                  f"{run.status} — {run.fetched} fetched, "
+                  f"{counts(run.synced, run.skipped, run.failed, dry_run=run.dry_run)}")
             if run.message:
                 print(f"      {run.message}")
             if run.undo_message:
@@ -317,8 +318,9 @@ def _run(app: App, conn: Connection, *, query: OrderQuery | None, dry_run: bool,
                 line = pause_line(snapshot.paused_for, snapshot.pause_s)
                 print(f"\n{line}" if counting else line, file=sys.stderr, flush=True)
         if counting:
-            print(f"\r{conn.name}: {snapshot.fetched} fetched, {snapshot.booked} synced, "
-                  f"{snapshot.skipped} skipped, {snapshot.failed} failed", end="",
+            # Counts only: each line overwrites the last, and order numbers differ in length.
+            counted = dataclasses.replace(snapshot, current_order="")
+            print(f"\r{conn.name}: {progress_line(counted, dry_run=dry_run)}", end="",
                   file=sys.stderr, flush=True)
 
     try:
@@ -395,16 +397,13 @@ def _print_results(runs: Sequence[tuple[Connection, SyncResult]], *, as_json: bo
     for conn, result in runs:
         dry = " (dry run: nothing was written)" if result.dry_run else ""
         print(f"{result.connection}: {result.status.value}{dry} — {result.fetched} fetched, "
-              f"{result.synced} {'planned' if result.dry_run else 'synced'}, "
-              f"{result.skipped} skipped, {result.failed} failed")
+              f"{counts(result.synced, result.skipped, result.failed, dry_run=result.dry_run)}")
         if result.message:
             print(f"  {result.message}")
         verb = "would book" if result.dry_run else "booked"
         for doc in result.documents:
-            number = doc.doc_number or (f"(Id {doc.qb_id})" if doc.qb_id else "")
             rule = result.rules.get(doc.order)
-            label = doc.kind.label_in(conn.quickbooks.product)
-            print(f"  {verb} {label} {number} for order {doc.order}"
+            print(f"  {verb} {doc.name_in(conn.quickbooks.product)} for order {doc.order}"
                   f"{f' (rule {rule!r})' if rule else ''}: {money_text(doc.total)}")
         if result.created:
             words = "would create" if result.dry_run else "created"

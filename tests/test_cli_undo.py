@@ -83,3 +83,22 @@ def test_undo_usage_errors_exit_2(data_dir, sandbox, monkeypatch, capsys,  # noq
     assert "was a preview" in capsys.readouterr().err
     assert cli(data_dir, "undo", "not-a-number") == 2
     assert docs(sandbox, "Invoice") == []
+
+
+def test_the_command_line_says_booked_and_names_documents_as_the_window_does(
+        data_dir, sandbox, monkeypatch, capsys, tmp_path):  # noqa: F811
+    """One word for one thing: "booked" (not "synced") and "Payment 237" (not "Payment (Id
+    237)"), on the command line as in the window's log and undo question."""
+    connect_csv(data_dir, sandbox, monkeypatch, write_orders(tmp_path / "orders.csv", ORDERS))
+    capsys.readouterr()
+    assert cli(data_dir, "sync", "Shop") == 0
+    out = capsys.readouterr().out
+    (payment,) = docs(sandbox, "Payment")
+    assert "Shop: succeeded — 2 fetched, 2 booked\n" in out
+    assert f"  booked Payment {payment['Id']} for order C-1: 36.00\n" in out
+    assert cli(data_dir, "history", "Shop") == 0
+    assert "fetched, 2 booked\n" in capsys.readouterr().out
+    assert cli(data_dir, "undo", "1", "--dry-run") == 0
+    out = capsys.readouterr().out
+    assert f"Payment {payment['Id']} of order C-1: 36.00" in out
+    assert "synced" not in out and "(Id" not in out

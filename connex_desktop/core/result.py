@@ -87,6 +87,12 @@ def document_label(kind: str, product: QuickBooksProduct) -> str:
         return kind
 
 
+def document_name(kind: str, doc_number: str, qb_id: str, product: QuickBooksProduct) -> str:
+    """ "Invoice 1001": the kind as `product` names it, and the number (the QuickBooks Id when
+    it has none). The sync log, the undo and the command line all name a document so."""
+    return f"{document_label(kind, product)} {doc_number or qb_id}".strip()
+
+
 # QuickBooks Online's own page for each kind of document (`…/app/<page>?txnId=<Id>`).
 QBO_PAGES = {
     DocumentKind.INVOICE: "invoice",
@@ -105,6 +111,9 @@ class BookedDocument:
     qb_id: str
     doc_number: str
     total: Decimal
+
+    def name_in(self, product: QuickBooksProduct) -> str:
+        return document_name(self.kind, self.doc_number, self.qb_id, product)
 
 
 @dataclass(frozen=True)

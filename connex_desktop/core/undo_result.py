@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from connex_desktop.core.connection import QuickBooksProduct
 from connex_desktop.core.errors import ErrorKind
-from connex_desktop.core.result import DocumentKind
+from connex_desktop.core.result import DocumentKind, document_name
 
 
 class UndoOutcome(enum.StrEnum):
@@ -46,8 +46,7 @@ class UndoDocument:
 
     def label_in(self, product: QuickBooksProduct) -> str:
         """ "Invoice 1001" as `product` names it; its Id when it has no number."""
-        number = self.doc_number or (f"(Id {self.qb_id})" if self.qb_id else "")
-        return f"{self.kind.label_in(product)} {number}".strip()
+        return document_name(self.kind, self.doc_number, self.qb_id, product)
 
 
 @dataclass

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from connex_desktop.core.connection import QuickBooksProduct
 from connex_desktop.core.ledger_state import LedgerState
-from connex_desktop.core.result import BookedDocument, OrderOutcome
+from connex_desktop.core.result import OrderOutcome
 from connex_desktop.storage.ledger import LedgerRepository
 from connex_desktop.storage.repositories import (
     PURCHASE_ORDER_ITEM,
@@ -136,14 +136,8 @@ def shown_as(order: RunOrderRecord) -> Shown:
                 Shown.SKIPPED_OTHER)
 
 
-def document_name(document: BookedDocument, product: QuickBooksProduct) -> str:
-    """ "Invoice 1001": the kind as `product` names it, and the number (the QuickBooks Id when
-    it has none)."""
-    return f"{document.kind.label_in(product)} {document.doc_number or document.qb_id}".strip()
-
-
 def documents_text(order: RunOrderRecord, product: QuickBooksProduct) -> str:
-    return ", ".join(document_name(doc, product) for doc in order.documents)
+    return ", ".join(doc.name_in(product) for doc in order.documents)
 
 
 def reason_text(order: RunOrderRecord) -> str:

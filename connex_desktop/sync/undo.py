@@ -20,7 +20,7 @@ from connex_desktop.core.ledger_state import LedgerState
 from connex_desktop.core.moments import day_and_time
 from connex_desktop.core.money import money, money_text
 from connex_desktop.core.quickbooks_rules import BATCH_MAX_OPERATIONS
-from connex_desktop.core.result import DocumentKind, RunStatus, document_label
+from connex_desktop.core.result import DocumentKind, RunStatus, document_name
 from connex_desktop.core.undo_result import (
     UndoDocument,
     UndoOutcome,
@@ -389,7 +389,7 @@ class _RunUndo:
             self.ledger.mark_undone(deleted)
 
     def _label(self, row: LedgerRow) -> str:
-        return f"{document_label(row.kind, self.product)} {row.doc_number or f'(Id {row.qb_id})'}"
+        return document_name(row.kind, row.doc_number, row.qb_id, self.product)
 
     def _report(self, row: LedgerRow, outcome: UndoOutcome, reason: str = "") -> None:
         self.result.documents.append(UndoDocument(

@@ -56,7 +56,6 @@ from connex_desktop.storage.sync_log import (
     ORDER_COLUMNS,
     LogRow,
     Shown,
-    document_name,
     log_rows,
     order_result,
     read_run_log,
@@ -425,9 +424,9 @@ class OrdersPane(QWidget):
             company, standing = self._company(), self.in_quickbooks(order)
             parts.append(", ".join(
                 f"<a href='{escape(document_url(company, doc))}'>"
-                f"{escape(document_name(doc, company.product), quote=False)}</a>"
+                f"{escape(doc.name_in(company.product), quote=False)}</a>"
                 if opens_in_browser(company) and doc in standing
-                else escape(document_name(doc, company.product), quote=False)
+                else escape(doc.name_in(company.product), quote=False)
                 for doc in order.documents))
         if order.message:
             parts.append(escape(sentence(order.message), quote=False))
@@ -442,7 +441,7 @@ class OrdersPane(QWidget):
         company = self._company()
         standing = self.in_quickbooks(order)
         for doc in order.documents:
-            action = menu.addAction(f"Open {document_name(doc, company.product)} in QuickBooks")
+            action = menu.addAction(f"Open {doc.name_in(company.product)} in QuickBooks")
             action.setEnabled(opens_in_browser(company) and doc in standing)
             if action.isEnabled():
                 url = document_url(company, doc)

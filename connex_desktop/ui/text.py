@@ -5,24 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import PurePath
 
-# The window says moments as the command line does: one wording, kept in core/.
+# The window says moments and counts as the command line does: one wording, kept in core/.
 from connex_desktop.core.moments import local_now as local_now
 from connex_desktop.core.moments import when as when
 from connex_desktop.core.progress import Progress
 from connex_desktop.core.result import QuickBooksUsage, RunStatus
+from connex_desktop.core.run_words import counts as counts
+from connex_desktop.core.run_words import progress_line as progress_line
 from connex_desktop.sources.base import FieldKind, Source
 from connex_desktop.storage.repositories import RUNNING, RunRecord
-
-
-def counts(booked: int, skipped: int, failed: int, *, dry_run: bool = False) -> str:
-    """The counts that matter, e.g. "18 booked, 2 failed": zero skipped or failed left out."""
-    parts = [f"{booked} {'to book' if dry_run else 'booked'}"]
-    if skipped:
-        parts.append(f"{skipped} skipped")
-    if failed:
-        parts.append(f"{failed} failed")
-    return ", ".join(parts)
-
 
 STATUS_WORDS = {
     RunStatus.SUCCEEDED.value: "Done",
@@ -72,16 +63,6 @@ def quickbooks_usage(usage: QuickBooksUsage) -> str:
     return (f"QuickBooks: {usage.reads} read{'s' if usage.reads != 1 else ''}, "
             f"{usage.writes} write{'s' if usage.writes != 1 else ''} in {usage.requests} "
             f"request{'s' if usage.requests != 1 else ''}")
-
-
-def progress_line(progress: Progress, *, dry_run: bool = False) -> str:
-    """A running sync's counts and current order, e.g. "12 fetched · 10 booked · … — order 1043"."""
-    verb = "planned" if dry_run else "booked"
-    line = (f"{progress.fetched} fetched · {progress.booked} {verb} · "
-            f"{progress.skipped} skipped · {progress.failed} failed")
-    if progress.current_order:
-        line += f" — order {progress.current_order}"
-    return line
 
 
 def count_of(number: int, noun: str) -> str:

@@ -10,7 +10,7 @@ from decimal import Decimal
 from PySide6.QtWidgets import QMessageBox
 
 from connex_desktop.core.connection import QuickBooksProduct
-from connex_desktop.core.result import DocumentKind, RunTrigger
+from connex_desktop.core.result import BookedDocument, DocumentKind, RunTrigger
 from connex_desktop.core.undo_result import UndoDocument, UndoOutcome, UndoResult, UndoStatus
 from connex_desktop.sources.demo_store import DemoSource
 from connex_desktop.storage.repositories import RunRecord
@@ -144,3 +144,19 @@ def test_a_run_that_only_changed_documents_can_be_undone_by_changing_them_back(q
     assert box.text().startswith("Change back 1 document the run of ")
     assert box.informativeText() == ("Changed back as they were before the run (1):\n"
                                      "• Purchase order PO-77 of order PO-77: 201.00")
+
+
+def test_the_undo_question_names_a_document_as_the_sync_log_does(qtbot):
+    """A payment has no number of its own: the log calls it "Payment 237", and so does the
+    question before undoing its run (not "Payment (Id 237)")."""
+    run = RunRecord(id=8, connection_id=1, trigger=RunTrigger.MANUAL, dry_run=False,
+                    status="succeeded", started_at=datetime.now(UTC), finished_at=None,
+                    fetched=1, synced=1, skipped=0, failed=0, message="")
+    payment = BookedDocument("1001", DocumentKind.PAYMENT, "237", "", Decimal("36.00"))
+    preview = UndoResult("Shop", 8, UndoStatus.UNDONE, dry_run=True, documents=[UndoDocument(
+        "1001", DocumentKind.PAYMENT, "237", "", Decimal("36.00"), UndoOutcome.WOULD_DELETE)])
+    box, _confirm = undo_question(None, run, preview, QuickBooksProduct.ONLINE)
+    qtbot.addWidget(box)
+    assert "• Payment 237 of order 1001: 36.00" in box.informativeText()
+    assert box.detailedText() == "Would delete: Payment 237 of order 1001: 36.00"
+    assert payment.name_in(QuickBooksProduct.ONLINE) == "Payment 237"   # the log's name

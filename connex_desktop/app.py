@@ -354,6 +354,15 @@ class App:
                 return self.start_demo(mode=connection.mode, store=store)
         return connection
 
+    def demo_address(self, connection: Connection) -> str | None:
+        """Where a demo connection's company answers in this run of the app, "" while it is not
+        running (its sandbox gets a new address at each start: the one saved is stale until
+        then); None for any other connection."""
+        if connection.name not in {name for name, _kind, _mode in DEMO_STORES.values()}:
+            return None
+        with self._demo_lock:
+            return self._demo.server.base_url if self._demo is not None else ""
+
     def _demo_company(self, kind: str | None, multicurrency: bool | None) -> tuple[str, bool]:
         """The demo company's kind and multicurrency: as given (and remembered), else as last."""
         last_kind, last_multicurrency = parse_demo_company(self.settings.get(DEMO_COMPANY))

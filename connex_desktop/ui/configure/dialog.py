@@ -99,7 +99,7 @@ class ConfigureDialog(QDialog):
         self.rules.load(connection.rules)
         self.schedule.load(connection.schedule)
         self.quickbooks.load(connection)
-        self.quickbooks.show_company(self._current_quickbooks())
+        self._show_company()
 
     # ── QuickBooks ──────────────────────────────────────────────────────────────────────────
 
@@ -108,6 +108,11 @@ class ConfigureDialog(QDialog):
         self.mapping.show_tracking_rows()
         self.transactions.set_product(self.rules.product())
         self.rules.show_product()
+
+    def _show_company(self) -> None:
+        original = self._original
+        self.quickbooks.show_company(self._current_quickbooks(), None if original is None
+                                     else self._app.demo_address(original))
 
     def _current_quickbooks(self) -> QuickBooksCompany | None:
         """The saved connection's company as it is now (the connect dialog may change it)."""
@@ -120,7 +125,7 @@ class ConfigureDialog(QDialog):
         dialog = ConnectDialog(self._app, self._app.connections.get_by_id(self._original.id),
                                parent=self)
         dialog.exec()
-        self.quickbooks.show_company(self._current_quickbooks())
+        self._show_company()
         self.fetch_company_lists()
         self.fetch_reads()
 
@@ -148,6 +153,7 @@ class ConfigureDialog(QDialog):
                           on_failure=self.mapping.lists_failed, owner=self)
 
     def _lists_loaded(self, lists: dict[str, list[str]], connection: Connection) -> None:
+        self._show_company()     # the demo's company runs now, at its address of this start
         self.mapping.fill(lists, connection.quickbooks.company_name)
         self.rules.company_lists = lists
         app = self._app

@@ -75,16 +75,20 @@ class QuickBooksTab(QWidget):
         self.online.setVisible(not desktop)
         self.desktop.setVisible(desktop)
 
-    def show_company(self, company: QuickBooksCompany | None) -> None:
-        """The saved connection's company; None while the connection is not saved."""
+    def show_company(self, company: QuickBooksCompany | None,
+                     demo_address: str | None = None) -> None:
+        """The saved connection's company; None while the connection is not saved. A demo's
+        company is where its sandbox answers now (`demo_address`, "" while not running)."""
         if company is None:
             self.company_label.setText("Save this connection first; then connect it to "
                                        "QuickBooks here or from the list.")
             self.connect_button.setEnabled(False)
         elif company.connected:
+            where = (company.environment if demo_address is None else
+                     demo_address or "the demo's sandbox on this computer, started when needed")
             self.company_label.setText(
                 f"Connected to <b>{escape(company.company_name or company.realm_id)}</b> "
-                f"({company.environment}).")
+                f"({escape(where, quote=False)}).")
             self.connect_button.setText("Reconnect or disconnect…")
         else:
             self.company_label.setText("Not connected to a QuickBooks company yet.")

@@ -27,6 +27,7 @@ from connex_desktop.core.connection import (
 from connex_desktop.core.errors import ConnexError
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.sync.company_kind import CompanyKind
+from connex_desktop.sync.desktop_lists import kept_product
 from connex_desktop.ui.background import run_in_background
 from connex_desktop.ui.configure.form import FieldRows
 from connex_desktop.ui.configure.mapping_tab import MappingTab, company_lists, read_company_kind
@@ -95,6 +96,8 @@ class ConfigureDialog(QDialog):
     def _load(self, connection: Connection) -> None:
         self.store.load(connection)
         self.transactions.load(connection, self.store.source)
+        self.transactions.set_desktop_product(
+            kept_product(self._app.references, connection.quickbooks))
         self.mapping.load(connection.mapping)
         self.rules.load(connection.rules)
         self.schedule.load(connection.schedule)

@@ -1,0 +1,56 @@
+"""Configure does not offer a QuickBooks Desktop Pro company file the sales-order modes, once a
+sync has found it to be Pro, and says why; before any sync (Pro or not unknown) it offers them."""
+
+from __future__ import annotations
+
+from connex_desktop.core.modes import TransactionMode
+from connex_desktop.qbdesktop.fake.processor import FakeQuickBooks
+from connex_desktop.ui.configure import ConfigureDialog
+from tests.qbdesktop.conftest import seeded_company
+from tests.qbdesktop.test_desktop_engine import ORDERS, desktop_connection, sync
+from tests.sync.conftest import write_orders
+from tests.ui.test_configure_dialog import choose
+
+PRO_REASON = "QuickBooks Pro has no sales orders: Premier or Enterprise has them."
+SALES_ORDER_MODES = [mode for mode in TransactionMode if mode.books_estimate]
+
+
+def offered(dialog: ConfigureDialog) -> list[TransactionMode]:
+    combo = dialog.transactions.mode_combo
+    return [TransactionMode(combo.itemData(row)) for row in range(combo.count())
+            if combo.model().item(row).isEnabled()]
+
+
+def open_configure(qtbot, app, connection) -> ConfigureDialog:
+    dialog = ConfigureDialog(app, app.connections.get_by_id(connection.id))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    return dialog
+
+
+def test_a_pro_company_file_is_not_offered_the_sales_order_modes(qtbot, app, tmp_path):
+    quickbooks = FakeQuickBooks(seeded_company())
+    quickbooks.product = "QuickBooks Pro 2024"
+    app.desktop_processor_for = lambda _connection: quickbooks
+    shop = desktop_connection(app, write_orders(tmp_path / "orders.csv", ORDERS),
+                              TransactionMode.INVOICES)
+
+    never_synced = open_configure(qtbot, app, shop)
+    assert offered(never_synced) == list(TransactionMode)
+    assert never_synced.transactions.mode_unavailable.isHidden()
+    never_synced.reject()
+
+    sync(app, shop)
+    dialog = open_configure(qtbot, app, shop)
+    tab = dialog.transactions
+    assert offered(dialog) == [mode for mode in TransactionMode if not mode.books_estimate]
+    assert not tab.mode_unavailable.isHidden()
+    assert tab.mode_unavailable.text() == PRO_REASON
+    # Still chosen (say, as saved before): the save refuses it, saying why.
+    choose(tab.mode_combo, TransactionMode.SALES_ORDERS_INVOICES.value)
+    assert not dialog.save()
+    assert PRO_REASON in dialog.errors["mode"].text()
+    assert app.connections.get_by_id(shop.id).mode is TransactionMode.INVOICES
+    choose(tab.mode_combo, TransactionMode.SALES_RECEIPTS.value)
+    assert dialog.save()
+    assert app.connections.get_by_id(shop.id).mode is TransactionMode.SALES_RECEIPTS

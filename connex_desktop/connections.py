@@ -54,7 +54,7 @@ from connex_desktop.storage.keyring_secrets import (
     delete_connection_secrets,
 )
 from connex_desktop.storage.repositories import ConnectionRepository
-from connex_desktop.sync.desktop_lists import kept_product
+from connex_desktop.sync.desktop_lists import COMPANY_INFO, KeptLists, host_record, kept_product
 
 if TYPE_CHECKING:   # the client (python-quickbooks) is loaded when a company is first opened
     from connex_desktop.quickbooks.client import QuickBooksClient
@@ -262,6 +262,14 @@ class ConnectionService:
             return [SetupError(f"{unavailable} This company file is {product}: choose a mode "
                                "without sales orders.", field="mode")]
         return []
+
+    def keep_desktop_company(self, company: QuickBooksCompany, product: str,
+                             country: str) -> None:
+        """What Configure's connection test found the company file to be, kept as a run keeps
+        it (so a Pro file is not offered sales orders)."""
+        if self.references is not None and company.realm_id:
+            KeptLists(self.references, company.realm_id).keep(COMPANY_INFO,
+                                                              host_record(product, country))
 
     def _setting_problems(self, draft: Connection, kind: type[Source],
                           typed: Mapping[str, str]) -> list[SetupError]:

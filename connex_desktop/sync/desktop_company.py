@@ -35,7 +35,7 @@ from connex_desktop.qbdesktop.transport import QbXmlProcessor
 from connex_desktop.quickbooks.client import BatchOperation, BatchOutcome
 from connex_desktop.quickbooks.errors import QuickBooksCode, QuickBooksFault
 from connex_desktop.sync.desktop_currencies import DesktopCurrencies
-from connex_desktop.sync.desktop_lists import COMPANY_INFO, KeptLists
+from connex_desktop.sync.desktop_lists import COMPANY_INFO, KeptLists, host_record
 
 # Where a write's body keeps its qbXML message set (recorded in the ledger with the body), or
 # why none could be built: never content to send again as a change.
@@ -215,9 +215,9 @@ class QuickBooksDesktop:
                                  "Connex Desktop books into US, UK and Canadian QuickBooks "
                                  "Desktop files only.")
             product = host.findtext("ProductName", "") if host is not None else ""
-            self._host = {"Country": country, "CompanyName": product, "ProductName": product}
+            self._host = host_record(product, country)
             if self.lists is not None:      # for Configure, which does not ask QuickBooks
-                self.lists.keep(COMPANY_INFO, {"Id": "1", **self._host})
+                self.lists.keep(COMPANY_INFO, self._host)
         return dict(self._host)
 
     def is_us(self) -> bool:

@@ -110,6 +110,12 @@ class KeptLists:
         return self._kept
 
 
+def host_record(product: str, country: str) -> Record:
+    """HostQuery's answer as the engine reads it (as Online's CompanyInfo) and as it is kept:
+    e.g. "QuickBooks Pro 2024", "US"."""
+    return {"Id": "1", "Country": country, "CompanyName": product, "ProductName": product}
+
+
 def kept_product(store: ReferenceStore, company: QuickBooksCompany) -> str:
     """The QuickBooks Desktop product a run last found for the company (e.g. "QuickBooks Pro
     2024"); "" for Online or before any run."""

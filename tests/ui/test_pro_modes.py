@@ -3,9 +3,11 @@ sync has found it to be Pro, and says why; before any sync (Pro or not unknown) 
 
 from __future__ import annotations
 
+from connex_desktop.core.connection import DesktopTransport
 from connex_desktop.core.modes import TransactionMode
+from connex_desktop.qbdesktop.company_check import DesktopCompany
 from connex_desktop.qbdesktop.fake.processor import FakeQuickBooks
-from connex_desktop.ui.configure import ConfigureDialog
+from connex_desktop.ui.configure import ConfigureDialog, desktop_section
 from tests.qbdesktop.conftest import seeded_company
 from tests.qbdesktop.test_desktop_engine import ORDERS, desktop_connection, sync
 from tests.sync.conftest import write_orders
@@ -54,3 +56,26 @@ def test_a_pro_company_file_is_not_offered_the_sales_order_modes(qtbot, app, tmp
     choose(tab.mode_combo, TransactionMode.SALES_RECEIPTS.value)
     assert dialog.save()
     assert app.connections.get_by_id(shop.id).mode is TransactionMode.SALES_RECEIPTS
+
+
+def test_a_connection_test_that_reaches_pro_takes_the_sales_order_modes_away(
+        qtbot, app, tmp_path, monkeypatch):
+    """On Windows, Test connection reads which QuickBooks the file is open in (COM, not here:
+    its answer stands in), and keeps it as a sync would."""
+    shop = desktop_connection(app, write_orders(tmp_path / "orders.csv", ORDERS),
+                              TransactionMode.INVOICES)
+    monkeypatch.setattr(desktop_section, "direct_transport_unavailable", lambda: "")
+    monkeypatch.setattr(desktop_section, "check_this_computer", lambda _file: DesktopCompany(
+        "Outdoor Co", "QuickBooks Pro 2024", "US"))
+    dialog = open_configure(qtbot, app, shop)
+    assert offered(dialog) == list(TransactionMode)
+    choose(dialog.quickbooks.desktop.transport, DesktopTransport.THIS_COMPUTER.value)
+    dialog.quickbooks.desktop.test_button.click()
+    qtbot.waitUntil(lambda: "Connected to Outdoor Co" in
+                    dialog.quickbooks.desktop.test_result.text())
+    assert offered(dialog) == [mode for mode in TransactionMode if not mode.books_estimate]
+    assert dialog.transactions.mode_unavailable.text() == PRO_REASON
+    dialog.reject()
+
+    reopened = open_configure(qtbot, app, shop)
+    assert offered(reopened) == [mode for mode in TransactionMode if not mode.books_estimate]

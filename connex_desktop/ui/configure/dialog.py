@@ -70,6 +70,7 @@ class ConfigureDialog(QDialog):
         self.rules.product = self.mapping.product = lambda: QuickBooksProduct(
             self.quickbooks.product.currentData())
         self.quickbooks.product.currentIndexChanged.connect(lambda _index: self._product_chosen())
+        self.quickbooks.desktop.product_found.connect(self.transactions.set_desktop_product)
         self.tabs = QTabWidget()
         for tab, title in ((self.store, "Store"), (self.quickbooks, "QuickBooks"),
                            (self.transactions, "Transactions"), (self.mapping, "Mapping"),

@@ -255,13 +255,20 @@ class ConnectionService:
         return problems + company_file_problems(draft.quickbooks) + location_problems(draft)
 
     def _sales_order_problems(self, draft: Connection) -> list[SetupError]:
-        """A sales-order mode for a QuickBooks Desktop a run found to be Pro."""
+        """A sales-order mode, the connection's or a rule's, for a QuickBooks Desktop a run
+        found to be Pro."""
         product = kept_product(self.references, draft.quickbooks) if self.references else ""
         unavailable = sales_orders_unavailable(product)
-        if unavailable and any(mode.books_estimate for mode in draft.modes):
-            return [SetupError(f"{unavailable} This company file is {product}: choose a mode "
-                               "without sales orders.", field="mode")]
-        return []
+        if not unavailable:
+            return []
+        said = f"{unavailable} This company file is {product}"
+        problems = [SetupError(f"{said}: choose a mode without sales orders.", field="mode")
+                    ] if draft.mode.books_estimate else []
+        problems += [SetupError(f"{said}: the rule {rule.name!r} books sales orders; choose "
+                                "another mode for it.", field="rules")
+                     for rule in draft.rules
+                     if rule.mode is not None and not rule.skip and rule.mode.books_estimate]
+        return problems
 
     def keep_desktop_company(self, company: QuickBooksCompany, product: str,
                              country: str) -> None:

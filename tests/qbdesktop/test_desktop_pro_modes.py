@@ -10,6 +10,7 @@ import pytest
 
 from connex_desktop.connections import ConnectionProblems
 from connex_desktop.core.modes import TransactionMode
+from connex_desktop.core.rules import Rule
 from tests.qbdesktop.test_desktop_engine import ORDERS, desktop_connection, sync, txns
 from tests.sources.store_cli import cli_fixture  # noqa: F401  (the fixture is used by name)
 from tests.sync.conftest import write_orders
@@ -36,6 +37,12 @@ def test_a_company_file_a_run_found_to_be_pro_refuses_the_sales_order_modes(
         assert refused.value.field == "mode"
         assert str(refused.value) == (f"{PRO_REASON} This company file is QuickBooks Pro "
                                       "2024: choose a mode without sales orders.")
+    drop_ship = Rule("Drop ship", mode=TransactionMode.SALES_ORDERS)
+    with pytest.raises(ConnectionProblems) as refused:
+        service.update(dataclasses.replace(shop, rules=(drop_ship,)), {})
+    assert (refused.value.field, str(refused.value)) == ("rules", (
+        f"{PRO_REASON} This company file is QuickBooks Pro 2024: the rule 'Drop ship' books "
+        "sales orders; choose another mode for it."))
     service.update(dataclasses.replace(shop, mode=TransactionMode.SALES_RECEIPTS), {})
 
     _, said = cli("connection", "set", "Shop", "--mode", "sales-orders-invoices", expect=2)

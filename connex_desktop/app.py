@@ -6,6 +6,7 @@ import dataclasses
 import functools
 import logging
 import os
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -142,6 +143,8 @@ class App:
     references: ReferenceRepository = field(init=False)
     sync_locks: SyncLocks = field(init=False)
     _demo: _Demo | None = field(default=None, init=False, repr=False)
+    # The window's syncs start the demo's company on their own threads.
+    _demo_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     # QuickBooks Desktop: the port the Web Connector calls (0: any free one), and what hears
     # each run's Web Connector server start (the demo's scripted Web Connector). Tests may
     # hand runs a request processor of their own (the fake company file) instead.
@@ -216,25 +219,28 @@ class App:
         from connex_desktop.qbdesktop.transport import WebConnectorSession
         from connex_desktop.qbdesktop.webconnector import WebConnectorAccount
         from connex_desktop.sync.desktop_company import QuickBooksDesktop
+        from connex_desktop.sync.desktop_lists import KeptLists
 
         if connection.id is None:
             raise SetupError("Save the connection before connecting it to QuickBooks.")
         company = connection.quickbooks
+        lists = KeptLists(self.references, company.realm_id)
         if self.desktop_processor_for is not None:
             return QuickBooksDesktop(self.desktop_processor_for(connection),
-                                     mapping=connection.mapping)
+                                     mapping=connection.mapping, lists=lists)
         if company.desktop_transport is DesktopTransport.THIS_COMPUTER:
             from connex_desktop.qbdesktop.com_helper import direct_processor
 
             processor = direct_processor(company.company_file)
             return QuickBooksDesktop(processor, mapping=connection.mapping,
-                                     on_close=processor.close)
+                                     on_close=processor.close, lists=lists)
         account = WebConnectorAccount(
             web_connector_user(connection.id),
             connection_secret_key(connection.id, WEB_CONNECTOR_PASSWORD), company.company_file)
         session = WebConnectorSession(account, self.secrets_for(connection),
                                       self.web_connector_port, started=self.web_connector_started)
-        return QuickBooksDesktop(session, mapping=connection.mapping, on_close=session.close)
+        return QuickBooksDesktop(session, mapping=connection.mapping, on_close=session.close,
+                                 lists=lists, on_heed=session.heed)
 
     def connection_service(self) -> ConnectionService:
         """What adds, changes, copies, removes and (dis)connects connections with their
@@ -242,7 +248,8 @@ class App:
         return ConnectionService(connections=self.connections, secrets=self.secrets,
                                  source_kinds=self.source_kinds,
                                  quickbooks_secrets_for=self.secrets_for,
-                                 client_for=self.quickbooks_client, source_for=self.source_for)
+                                 client_for=self.quickbooks_client, source_for=self.source_for,
+                                 references=self.references)
 
     def engine(self) -> Engine:
         from connex_desktop.sync.engine import Engine
@@ -299,12 +306,13 @@ class App:
         # session refuses http unless told (the same switch tests/conftest.py sets).
         os.environ.setdefault(INSECURE_TRANSPORT_ENV, "1")
         kind, multicurrency = self._demo_company(company_kind, multicurrency)
-        if self._demo is None:
-            server = SandboxProcess(private_file(self.paths.data / demo_company_file(
-                kind, multicurrency)), kind=kind, multicurrency=multicurrency)
-            server.start()
-            self._demo = _Demo(server, DemoSignIn(server))
-        demo = self._demo
+        with self._demo_lock:   # one company, however many syncs start it at once
+            if self._demo is None:
+                server = SandboxProcess(private_file(self.paths.data / demo_company_file(
+                    kind, multicurrency)), kind=kind, multicurrency=multicurrency)
+                server.start()
+                self._demo = _Demo(server, DemoSignIn(server))
+            demo = self._demo
         settings = {COMPANY_SETTING: demo_company_setting(kind, multicurrency)}
         if orders is not None:
             settings["orders"] = str(orders)
@@ -323,8 +331,9 @@ class App:
                 existing, mode=mode or existing.mode,
                 source_settings={**existing.source_settings, **settings}))
         assert connection.id is not None
-        if demo.secrets is None:
-            demo.secrets = self._demo_secrets(connection.id)
+        with self._demo_lock:
+            if demo.secrets is None:
+                demo.secrets = self._demo_secrets(connection.id)
         if demo.secrets is not self.secrets:   # no keyring: the demos' tokens stay in memory
             self.memory_secrets[connection.id] = demo.secrets
         return demo.sign_in.connected(self.connection_service(), connection, demo.secrets)

@@ -46,7 +46,7 @@ from connex_desktop.core.connection import (
 from connex_desktop.core.errors import ConnexError, ErrorKind
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.money import money_text
-from connex_desktop.core.progress import CancelToken, Progress, pause_line
+from connex_desktop.core.progress import UNTIL_ANSWERED, CancelToken, Progress, pause_line
 from connex_desktop.core.result import RunStatus, RunTrigger, SyncResult
 from connex_desktop.core.rules import describe
 from connex_desktop.core.secret_store import SecretStore
@@ -99,10 +99,10 @@ def demo(args: argparse.Namespace) -> int:
         if not args.json:
             print(f"Demo: {connection.quickbooks.company_name} (sandbox at "
                   f"{connection.quickbooks.environment}), mode "
-                  f"{connection.mode.info.label}.", flush=True)
+                  f"{connection.mode_info.label}.", flush=True)
         result = _run(app, connection, query=None, dry_run=False, trigger=RunTrigger.DEMO,
                       retry_failed=False, quiet=args.json)
-        _print_results([result], as_json=args.json)
+        _print_results([(connection, result)], as_json=args.json)
         planted = planted_failures(result)
         if planted and not args.json:
             print(_planted_note(planted, args.data_dir))
@@ -113,17 +113,18 @@ def demo(args: argparse.Namespace) -> int:
 def _desktop_demo(app: App, args: argparse.Namespace, mode: TransactionMode | None) -> int:
     from connex_desktop import desktop_demo
 
-    demo = desktop_demo.start_desktop_demo(app, orders=args.orders, mode=mode)
+    demo = desktop_demo.start_desktop_demo(app, orders=args.orders, mode=mode,
+                                           multicurrency=bool(args.multicurrency))
     try:
         if not args.json:
             print(f"Demo: {demo.connection.quickbooks.company_name}, a company file in this "
                   "process, reached through the QuickBooks Web Connector (a scripted one); mode "
-                  f"{demo.connection.mode.info.label}.", flush=True)
+                  f"{demo.connection.mode_info.label}.", flush=True)
         result = _run(app, demo.connection, query=None, dry_run=False,
                       trigger=RunTrigger.DEMO, retry_failed=False, quiet=args.json)
     finally:
         demo.close()
-    _print_results([result], as_json=args.json)
+    _print_results([(demo.connection, result)], as_json=args.json)
     if not args.json:
         print(desktop_demo.desktop_demo_note())
     return _exit_code([result])
@@ -178,7 +179,7 @@ def sync(args: argparse.Namespace) -> int:
                         trigger=RunTrigger.RETRY if args.retry_failed else RunTrigger.CLI,
                         retry_failed=args.retry_failed, quiet=args.json)
                    for conn in connections]
-        _print_results(results, as_json=args.json)
+        _print_results(list(zip(connections, results, strict=True)), as_json=args.json)
         return _exit_code(results)
 
 
@@ -234,7 +235,7 @@ def undo(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(undo_json(result)))
         else:
-            _print_undo(result)
+            _print_undo(result, conn.quickbooks.product)
         if result.status is UndoStatus.FAILED:
             return EXIT_SOME_FAILED if result.failure_kind in _WAIT_KINDS else (
                 EXIT_USAGE)
@@ -255,7 +256,7 @@ def undo_json(result: UndoResult) -> dict[str, Any]:
     }
 
 
-def _print_undo(result: UndoResult) -> None:
+def _print_undo(result: UndoResult, product: QuickBooksProduct) -> None:
     dry = " (dry run: nothing was deleted)" if result.dry_run else ""
     counts = ", ".join(f"{result.count(outcome)} {words}"
                        for outcome, words in UNDO_WORDS.items() if result.count(outcome))
@@ -265,7 +266,7 @@ def _print_undo(result: UndoResult) -> None:
         print(f"  {result.message}")
     for doc in result.documents:
         reason = f" — {doc.reason}" if doc.reason else ""
-        print(f"  {UNDO_WORDS[doc.outcome]} {doc.label} of order {doc.order}: "
+        print(f"  {UNDO_WORDS[doc.outcome]} {doc.label_in(product)} of order {doc.order}: "
               f"{money_text(doc.total)}{reason}")
 
 
@@ -310,7 +311,9 @@ def _run(app: App, conn: Connection, *, query: OrderQuery | None, dry_run: bool,
         pause = (snapshot.pause_s, snapshot.paused_for)
         if pause != told_pause:     # a wait begun or ended; a long one is said on its own line
             told_pause = pause
-            if snapshot.pause_s >= WAIT_WORTH_A_LINE_S:
+            # A wait with no set end (the Web Connector's) was said, with its address, as the
+            # service started (desktop_cli.say_waiting).
+            if WAIT_WORTH_A_LINE_S <= snapshot.pause_s < UNTIL_ANSWERED:
                 line = pause_line(snapshot.paused_for, snapshot.pause_s)
                 print(f"\n{line}" if counting else line, file=sys.stderr, flush=True)
         if counting:
@@ -383,12 +386,13 @@ def _document_json(doc: Any) -> dict[str, str]:
             "total": str(doc.total)}
 
 
-def _print_results(results: Sequence[SyncResult], *, as_json: bool) -> None:
+def _print_results(runs: Sequence[tuple[Connection, SyncResult]], *, as_json: bool) -> None:
+    """Each run's result, its documents named as the connection's QuickBooks names them."""
     if as_json:
-        for result in results:
+        for _conn, result in runs:
             print(json.dumps(result_json(result)))
         return
-    for result in results:
+    for conn, result in runs:
         dry = " (dry run: nothing was written)" if result.dry_run else ""
         print(f"{result.connection}: {result.status.value}{dry} — {result.fetched} fetched, "
               f"{result.synced} {'planned' if result.dry_run else 'synced'}, "
@@ -399,7 +403,8 @@ def _print_results(results: Sequence[SyncResult], *, as_json: bool) -> None:
         for doc in result.documents:
             number = doc.doc_number or (f"(Id {doc.qb_id})" if doc.qb_id else "")
             rule = result.rules.get(doc.order)
-            print(f"  {verb} {doc.kind.label} {number} for order {doc.order}"
+            label = doc.kind.label_in(conn.quickbooks.product)
+            print(f"  {verb} {label} {number} for order {doc.order}"
                   f"{f' (rule {rule!r})' if rule else ''}: {money_text(doc.total)}")
         if result.created:
             words = "would create" if result.dry_run else "created"
@@ -571,7 +576,7 @@ def _connection_add(app: App, args: argparse.Namespace) -> int:
     draft = Connection(name=args.name, source_kind=kind.kind, mode=TransactionMode(args.mode))
     draft = _apply(draft, args, kind)
     conn = _saved(kind, lambda: app.connection_service().add(draft, secrets))
-    print(f"Added the connection {conn.name!r} ({kind.label}, {conn.mode.info.label}).")
+    print(f"Added the connection {conn.name!r} ({kind.label}, {conn.mode_info.label}).")
     if conn.quickbooks.product is QuickBooksProduct.DESKTOP:
         _desktop_next(app, conn)
     else:
@@ -639,7 +644,7 @@ def _connection_summary(app: App, conn: Connection, *, full: bool) -> dict[str, 
             "sync_purchase_orders": conn.sync_purchase_orders,
             "mapping": to_plain(conn.mapping),
             "schedule": to_plain(conn.schedule),
-            "rules": [describe(rule) for rule in conn.rules],
+            "rules": [describe(rule, conn.quickbooks.product) for rule in conn.rules],
         })
     return summary
 

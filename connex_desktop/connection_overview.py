@@ -65,4 +65,6 @@ def health(connection: Connection, overview: ConnectionOverview, *, needs_reconn
                       f"{'' if failures != 1 else 's'} attention")
     if last is None:
         return Health(Tone.QUIET, "Not synced yet")
+    if last.undone_at is not None:   # its documents deleted: the next sync books its orders
+        return Health(Tone.QUIET, "Last sync undone")
     return Health(Tone.GOOD, "All orders booked")

@@ -15,6 +15,7 @@ from connex_desktop.core.connection import (
 )
 from connex_desktop.qbdesktop.com import APP_NAME
 from connex_desktop.qbdesktop.soap import WebConnectorServer
+from connex_desktop.qbdesktop.transport import WEB_CONNECTOR_TO_CALL, WHAT_TO_DO
 
 
 def write_qwc(app: App, connection: Connection, path: Path) -> Path:
@@ -45,5 +46,4 @@ def desktop_lines(connection: Connection) -> list[str]:
 def say_waiting(server: WebConnectorServer) -> None:
     """A run through the Web Connector waits for it to call: say so (on stderr: stdout may be
     the run's JSON)."""
-    print(f"Waiting for the QuickBooks Web Connector to call {server.qwc_url}: in it, press "
-          "Update Selected (or let it run on its schedule).", file=sys.stderr)
+    print(f"Waiting for {WEB_CONNECTOR_TO_CALL} {server.qwc_url}: {WHAT_TO_DO}.", file=sys.stderr)

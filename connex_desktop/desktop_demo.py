@@ -25,6 +25,7 @@ from connex_desktop.core.secret_store import connection_secret_key
 from connex_desktop.logs import register_secret
 from connex_desktop.qbdesktop.fake.company import FakeCompanyFile
 from connex_desktop.qbdesktop.fake.connector import RunningWebConnector, ScriptedWebConnector
+from connex_desktop.qbdesktop.fake.currencies import add_receivable
 from connex_desktop.qbdesktop.fake.processor import FakeQuickBooks
 from connex_desktop.qbdesktop.soap import WebConnectorServer
 from connex_desktop.sandbox.seed import CATALOG, COMPANY_NAME, VENDORS
@@ -57,9 +58,16 @@ class DesktopDemo:
             connector.stop()
 
 
-def demo_company_file() -> FakeCompanyFile:
-    """The demo's catalogue and vendors in a new company file (names cut to Desktop's 31)."""
+def demo_company_file(multicurrency: bool = False) -> FakeCompanyFile:
+    """The demo's catalogue and vendors in a new company file (names cut to Desktop's 31); with
+    multicurrency on, an A/R account in each currency of its list, as a file that has invoiced
+    buyers abroad has."""
     company = FakeCompanyFile(COMPANY_NAME)
+    if multicurrency:
+        company.turn_on_multicurrency()
+        for currency in company.other("Currency"):
+            if currency is not company.home_currency:
+                add_receivable(company, currency.fields["CurrencyCode"])
     vendors = {vendor.name: company.add_name("Vendor", vendor.name) for vendor in VENDORS}
     for item in CATALOG:
         kind = {"Inventory": "ItemInventory", "Service": "ItemService"}.get(item.type,
@@ -73,16 +81,17 @@ def demo_company_file() -> FakeCompanyFile:
     return company
 
 
-def start_desktop_demo(app: App, *, orders: int | None,
-                       mode: TransactionMode | None) -> DesktopDemo:
+def start_desktop_demo(app: App, *, orders: int | None, mode: TransactionMode | None,
+                       multicurrency: bool = False) -> DesktopDemo:
     """A new company file for this start (the ledger knows it apart from earlier ones), the
-    demo connection pointed at it, and the Web Connector served on any free port."""
-    quickbooks = FakeQuickBooks(demo_company_file())
+    demo connection pointed at it, and the Web Connector served on any free port; with
+    multicurrency, buyers abroad pay in their own currency."""
+    quickbooks = FakeQuickBooks(demo_company_file(multicurrency))
     company = QuickBooksCompany(environment=DESKTOP_ENVIRONMENT,
                                 realm_id=f"qbd-demo-{uuid.uuid4().hex}",
                                 company_name=f"{COMPANY_NAME} (QuickBooks Desktop)",
                                 product=QuickBooksProduct.DESKTOP)
-    settings = {COMPANY_SETTING: demo_company_setting("us", False)}
+    settings = {COMPANY_SETTING: demo_company_setting("us", multicurrency)}
     if orders is not None:
         settings["orders"] = str(orders)
     try:

@@ -7,10 +7,14 @@ import dataclasses
 import json
 
 from connex_desktop.app import App
+from connex_desktop.core.connection import Connection, QuickBooksProduct
 from connex_desktop.core.errors import SetupError
 from connex_desktop.core.rules import Rule, describe
+from connex_desktop.core.tracking import untracked_choices
 from connex_desktop.rule_cli import rule_from_args
 from connex_desktop.storage.repositories import to_plain
+from connex_desktop.sync.company_setup import class_tracking, tracks_locations
+from connex_desktop.sync.planner import ClassTracking
 
 
 def connection_rule(app: App, args: argparse.Namespace) -> int:
@@ -18,14 +22,18 @@ def connection_rule(app: App, args: argparse.Namespace) -> int:
     connection = app.connections.get(args.name)
     rules = list(connection.rules)
     if args.rule_action == "list":
-        return _list(rules, as_json=args.json)
+        return _list(rules, connection.quickbooks.product, as_json=args.json)
     if args.rule_action == "add":
         rule = rule_from_args(args)
+        untracked_choice = _untracked(app, connection, rule)
+        if untracked_choice:
+            raise SetupError(f"The rule {rule.name!r} cannot be added: {untracked_choice}",
+                             field="rule")
         if _position(rules, rule.name, missing_ok=True) is not None:
             raise SetupError(f"{connection.name!r} has a rule named {rule.name!r} already; "
                              "remove it first, or choose another name.", field="rule")
         rules.insert(_place(args.position, len(rules) + 1), rule)
-        done = f"Added the rule {rule.name!r}: {describe(rule)}."
+        done = f"Added the rule {rule.name!r}: {describe(rule, connection.quickbooks.product)}."
     else:
         index = _position(rules, args.rule)
         assert index is not None
@@ -40,14 +48,28 @@ def connection_rule(app: App, args: argparse.Namespace) -> int:
     return 0
 
 
-def _list(rules: list[Rule], *, as_json: bool) -> int:
+def _untracked(app: App, connection: Connection, rule: Rule) -> str | None:
+    """Why the company takes no class (or location) for the rule to choose, as the app last
+    read its preferences; nothing read yet: the names are checked when a sync starts."""
+    company = connection.quickbooks
+    kept = app.references.lists(company.realm_id).get("Preferences") if company.connected \
+        else None
+    preferences = next(iter(kept.records.values())) if kept and kept.records else None
+    choices = untracked_choices(
+        company.product,
+        None if preferences is None else class_tracking(preferences) is not ClassTracking.OFF,
+        None if preferences is None else tracks_locations(preferences))
+    return next((reason for key, reason in choices.items() if getattr(rule, key).strip()), None)
+
+
+def _list(rules: list[Rule], product: QuickBooksProduct, *, as_json: bool) -> int:
     if as_json:
         print(json.dumps([to_plain(rule) for rule in rules], indent=2))
         return 0
     if not rules:
         print("No rules: the connection's own settings book every order.")
     for place, rule in enumerate(rules, start=1):
-        print(f"{place}. {rule.name}: {describe(rule)}")
+        print(f"{place}. {rule.name}: {describe(rule, product)}")
     return 0
 
 

@@ -7,10 +7,15 @@ import json
 import pytest
 
 from connex_desktop.core.rules import Rule
+from connex_desktop.sandbox.server import SandboxServer
 from connex_desktop.storage.repositories import from_plain
 from tests.rule_examples import EVERY_FIELD_RULES
 from tests.sync.conftest import row, write_orders
-from tests.test_cli import cli, memory_keyring  # noqa: F401  (the keyring fixture, by name)
+from tests.test_cli import (  # noqa: F401  (the keyring fixture, by name)
+    cli,
+    connect_csv,
+    memory_keyring,
+)
 
 # EVERY_FIELD_RULES as a user types them.
 EVERY_FIELD_COMMANDS = (
@@ -82,3 +87,48 @@ def test_a_rule_that_cannot_be_saved_says_why_and_changes_nothing(shop, capsys, 
     assert cli(shop, "connection", "rule", *arguments) == 2
     assert words in capsys.readouterr().err
     assert listed(shop, capsys) == before
+
+
+@pytest.fixture
+def synced(tmp_path, monkeypatch, memory_keyring, request):   # noqa: F811
+    """A shop connected to a sandbox company of the kind `request.param`, synced once (so the
+    app has read its preferences)."""
+    data_dir = tmp_path / "data"
+    with SandboxServer(kind=request.param) as sandbox:
+        connect_csv(data_dir, sandbox, monkeypatch,
+                    write_orders(tmp_path / "orders.csv", [row("1001", "MUG")]))
+        assert cli(data_dir, "sync", "Shop") == 0
+    return data_dir
+
+
+@pytest.mark.parametrize(("synced", "option", "words"), [
+    ("us", ("--class", "Wholesale"), "does not track classes: to choose one, turn on 'Track "
+                                     "classes' in QuickBooks"),
+    ("us-line-classes", ("--location", "Portland"), "does not track locations: to choose "
+                                                   "one, turn on 'Track locations'"),
+], indirect=["synced"], ids=["class", "location"])
+def test_a_class_or_location_the_company_does_not_track_is_refused_saying_how_to_turn_it_on(
+        synced, capsys, option, words):
+    assert cli(synced, "connection", "rule", "add", "Shop", "Big", *option) == 2
+    assert words in capsys.readouterr().err
+    assert listed(synced, capsys) == ()
+
+
+@pytest.mark.parametrize("synced", ["us-tracked"], indirect=True)
+def test_a_company_tracking_classes_and_locations_takes_both(synced, capsys):
+    assert cli(synced, "connection", "rule", "add", "Shop", "Big", "--class", "Wholesale",
+               "--location", "Portland") == 0
+    (rule,) = listed(synced, capsys)
+    assert (rule.class_name, rule.location_name) == ("Wholesale", "Portland")
+
+
+def test_a_quickbooks_desktop_connection_refuses_a_rules_location(shop, capsys):
+    assert cli(shop, "connection", "set", "Shop", "--quickbooks", "desktop") == 0
+    assert cli(shop, "connection", "rule", "add", "Shop", "Big", "--class", "Wholesale") == 0
+    assert cli(shop, "connection", "rule", "add", "Shop", "Stores", "--location",
+               "Portland") == 2
+    assert ("The rule 'Stores' cannot be added: QuickBooks Desktop has no locations (only "
+            "QuickBooks Online has them); report by a class instead.") in capsys.readouterr().err
+    assert [rule.name for rule in listed(shop, capsys)] == ["Big"]
+    assert cli(shop, "connection", "set", "Shop", "--map", "location_name=Portland") == 2
+    assert "The location 'Portland' cannot be booked" in capsys.readouterr().err

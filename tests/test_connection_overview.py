@@ -96,3 +96,14 @@ def test_a_connection_never_synced_says_so(runs, shop):
     assert health(shop, overview, needs_reconnect=False, running=True).words == "Syncing"
     assert health(shop, overview, needs_reconnect=False, running=True,
                   previewing=True).words == "Previewing"
+
+
+def test_a_last_sync_undone_is_not_all_orders_booked(runs, shop):
+    """Undo took its documents out of QuickBooks: the next sync books its orders again."""
+    run_id = finished(runs, shop.id, booked=["1001", "1002"])
+    runs.mark_undone(run_id, "Undone: 2 documents deleted.", complete=True)
+    state = health(shop, read_overview(runs, shop.id), needs_reconnect=False)
+    assert (state.tone, state.words) == (Tone.QUIET, "Last sync undone")
+    finished(runs, shop.id, booked=["1001", "1002"])
+    assert health(shop, read_overview(runs, shop.id), needs_reconnect=False).words == (
+        "All orders booked")

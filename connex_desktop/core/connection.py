@@ -7,7 +7,8 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
-from connex_desktop.core.modes import TransactionMode
+from connex_desktop.core.modes import ModeInfo, TransactionMode
+from connex_desktop.core.products import QuickBooksProduct
 from connex_desktop.core.rules import CustomerChoice, Rule
 
 
@@ -20,11 +21,6 @@ class MissingItemPolicy(enum.StrEnum):
     CREATE = "create"          # create a non-inventory item with the order line's SKU and name
     FAIL = "fail"              # fail the order, saying which SKU is unknown
     FALLBACK = "fallback"      # book the line against one chosen item
-
-
-class QuickBooksProduct(enum.StrEnum):
-    ONLINE = "online"          # QuickBooks Online, over its REST API
-    DESKTOP = "desktop"        # QuickBooks Desktop, over qbXML
 
 
 class DesktopTransport(enum.StrEnum):
@@ -136,6 +132,11 @@ class Connection:
         """Every transaction mode the connection may book an order as, its rules' included."""
         return frozenset({self.mode, *(rule.mode for rule in self.rules
                                        if rule.mode is not None and not rule.skip)})
+
+    @property
+    def mode_info(self) -> ModeInfo:
+        """The connection's mode in its QuickBooks' words."""
+        return self.mode.info_in(self.quickbooks.product)
 
     def under_rule(self, rule: Rule) -> Connection:
         """The connection as it books the rule's orders: its settings with the rule's actions."""

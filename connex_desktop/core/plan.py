@@ -69,7 +69,7 @@ class BookedSaleCustomerRef:
     qb_id: str
 
     def __str__(self) -> str:
-        return f"the customer of {self.sale.label} Id {self.qb_id}"
+        return f"the customer of the sale booked before (Id {self.qb_id})"
 
 
 @dataclass(frozen=True)

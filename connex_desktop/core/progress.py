@@ -14,6 +14,9 @@ PAUSE_WORTH_TELLING_S = 2.0
 # the first slow requests (reading the company's lists) do not make it wild.
 ESTIMATE_AFTER_SHARE = 0.05
 ESTIMATE_AFTER_S = 10.0
+# A pause no clock ends: the run waits until someone else acts (the QuickBooks Web Connector
+# calls), so its reason says what to do instead of when it resumes.
+UNTIL_ANSWERED = math.inf
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,10 @@ def ignore_progress(_progress: Progress) -> None:
 
 
 def pause_line(paused_for: str, resumes_in_s: float) -> str:
-    """A pause for a limit, counting down: "Waiting for QuickBooks' limit — resumes in 42 s"."""
+    """A pause for a limit, counting down: "Waiting for QuickBooks' limit — resumes in 42 s";
+    one UNTIL_ANSWERED says only its reason."""
+    if math.isinf(resumes_in_s):
+        return f"Waiting for {paused_for}"
     seconds = math.ceil(resumes_in_s)
     if seconds <= 0:
         return f"Waiting for {paused_for} — resuming now"

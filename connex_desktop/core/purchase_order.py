@@ -22,10 +22,12 @@ class PurchaseOrderState(enum.StrEnum):
     PARTLY_RECEIVED = "partly_received"
     RECEIVED = "received"                # all received (or closed as complete)
     CANCELLED = "cancelled"
+    DELETED = "deleted"                  # gone from the system: only its id is known
 
 
 # States after which nothing more is expected: the QuickBooks purchase order closes.
-FINAL_STATES = frozenset({PurchaseOrderState.RECEIVED, PurchaseOrderState.CANCELLED})
+FINAL_STATES = frozenset({PurchaseOrderState.RECEIVED, PurchaseOrderState.CANCELLED,
+                          PurchaseOrderState.DELETED})
 
 
 def revision_of(*parts: object) -> str:
@@ -89,3 +91,13 @@ class PurchaseOrder:
     @property
     def computed_total(self) -> Decimal:
         return self.subtotal + self.other_costs + self.tax
+
+
+def deleted_purchase_order(source: str, source_id: str, deleted_at: datetime) -> PurchaseOrder:
+    """A purchase order the system says it deleted: its id is all it can still tell (the sync
+    names it as it booked it)."""
+    return PurchaseOrder(
+        source=source, source_id=source_id, number=f"id {source_id}", vendor="",
+        order_date=deleted_at.date(), state=PurchaseOrderState.DELETED,
+        status=PurchaseOrderState.DELETED.value, currency="", lines=(), total=ZERO,
+        revision=PurchaseOrderState.DELETED.value, updated_at=deleted_at)

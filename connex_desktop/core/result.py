@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from connex_desktop.core.connection import QuickBooksProduct
 from connex_desktop.core.errors import ErrorKind, Fix
 
 
@@ -45,24 +46,46 @@ class DocumentKind(enum.StrEnum):
     PURCHASE_ORDER = "PurchaseOrder"
     REFUND_RECEIPT = "RefundReceipt"
 
-    @property
-    def label(self) -> str:
-        return DOCUMENT_LABELS[self]
+    def label_in(self, product: QuickBooksProduct) -> str:
+        """What the connection's QuickBooks calls this document: Online's Estimate is "Sales
+        order (Estimate)", Desktop's own Sales Order just "Sales order"."""
+        return DOCUMENT_LABELS[product][self]
 
-    @property
-    def a_label(self) -> str:
+    def a_label_in(self, product: QuickBooksProduct) -> str:
         """The label with its article, for a sentence: "an Invoice", "a Sales receipt"."""
-        return f"{'an' if self.label[0] in 'AEIOU' else 'a'} {self.label}"
+        label = self.label_in(product)
+        return f"{'an' if label[0] in 'AEIOU' else 'a'} {label}"
 
 
 DOCUMENT_LABELS = {
-    DocumentKind.ESTIMATE: "Sales order (Estimate)",
-    DocumentKind.INVOICE: "Invoice",
-    DocumentKind.PAYMENT: "Payment",
-    DocumentKind.SALES_RECEIPT: "Sales receipt",
-    DocumentKind.PURCHASE_ORDER: "Purchase order",
-    DocumentKind.REFUND_RECEIPT: "Refund receipt",
+    QuickBooksProduct.ONLINE: {
+        DocumentKind.ESTIMATE: "Sales order (Estimate)",
+        DocumentKind.INVOICE: "Invoice",
+        DocumentKind.PAYMENT: "Payment",
+        DocumentKind.SALES_RECEIPT: "Sales receipt",
+        DocumentKind.PURCHASE_ORDER: "Purchase order",
+        DocumentKind.REFUND_RECEIPT: "Refund receipt",
+    },
+    # Desktop books a Sales Order, a Receive Payment, and a refund as a credit memo paid back
+    # (ARRefundCreditCard): named as its own windows name them.
+    QuickBooksProduct.DESKTOP: {
+        DocumentKind.ESTIMATE: "Sales order",
+        DocumentKind.INVOICE: "Invoice",
+        DocumentKind.PAYMENT: "Payment",
+        DocumentKind.SALES_RECEIPT: "Sales receipt",
+        DocumentKind.PURCHASE_ORDER: "Purchase order",
+        DocumentKind.REFUND_RECEIPT: "Credit memo (refunded)",
+    },
 }
+
+
+def document_label(kind: str, product: QuickBooksProduct) -> str:
+    """A ledger row's kind as `product` calls it; a kind this app does not book, as it is."""
+    try:
+        return DocumentKind(kind).label_in(product)
+    except ValueError:
+        return kind
+
 
 # QuickBooks Online's own page for each kind of document (`…/app/<page>?txnId=<Id>`).
 QBO_PAGES = {

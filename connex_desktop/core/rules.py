@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from connex_desktop.core.model import Order
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.money import money_text
+from connex_desktop.core.products import QuickBooksProduct
 
 
 class Field(enum.StrEnum):
@@ -152,11 +153,11 @@ def amount(text: str) -> Decimal:
 
 # ---- in words, and checked: what the CLI and the Configure window show --------------------
 
-def describe(rule: Rule) -> str:
+def describe(rule: Rule, product: QuickBooksProduct) -> str:
     """The rule in one sentence, e.g. "When tagged wholesale: book as Invoices, customer
-    'Wholesale'"."""
+    'Wholesale'", its mode in the words of the connection's QuickBooks."""
     when = " and ".join(describe_condition(condition) for condition in rule.conditions)
-    return f"{'When ' + when if when else 'Every order'}: {describe_actions(rule)}"
+    return f"{'When ' + when if when else 'Every order'}: {describe_actions(rule, product)}"
 
 
 def describe_condition(condition: Condition) -> str:
@@ -167,10 +168,10 @@ def describe_condition(condition: Condition) -> str:
     return f"{FIELD_WORDS[condition.field]} {shown}"
 
 
-def describe_actions(rule: Rule) -> str:
+def describe_actions(rule: Rule, product: QuickBooksProduct) -> str:
     if rule.skip:
         return "skip" + (f" ({rule.skip_reason.strip()})" if rule.skip_reason.strip() else "")
-    words = [f"book as {rule.mode.info.label}"] if rule.mode else []
+    words = [f"book as {rule.mode.info_in(product).label}"] if rule.mode else []
     if rule.customer is CustomerChoice.NAMED:
         words.append(f"customer '{rule.customer_name}'")
     elif rule.customer is not None:

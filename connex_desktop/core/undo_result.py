@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from connex_desktop.core.connection import QuickBooksProduct
 from connex_desktop.core.errors import ErrorKind
 from connex_desktop.core.result import DocumentKind
 
@@ -43,10 +44,10 @@ class UndoDocument:
     outcome: UndoOutcome
     reason: str = ""     # why it was kept, not confirmed, or already gone
 
-    @property
-    def label(self) -> str:
+    def label_in(self, product: QuickBooksProduct) -> str:
+        """ "Invoice 1001" as `product` names it; its Id when it has no number."""
         number = self.doc_number or (f"(Id {self.qb_id})" if self.qb_id else "")
-        return f"{self.kind.label} {number}".strip()
+        return f"{self.kind.label_in(product)} {number}".strip()
 
 
 @dataclass

@@ -8,6 +8,7 @@ import unicodedata
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -77,6 +78,11 @@ def latin1(text: str) -> str:
         base = "".join(part for part in unicodedata.normalize("NFKD", char) if ord(part) < 256)
         kept.append(base or "?")
     return "".join(kept)
+
+
+def datetime_text(moment: datetime) -> str:
+    """A DATETIMETYPE as QuickBooks writes one: to the second, with its clock's UTC offset."""
+    return moment.isoformat(timespec="seconds")
 
 
 def amount_text(value: Decimal | str) -> str:

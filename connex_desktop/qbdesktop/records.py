@@ -21,12 +21,14 @@ Record = dict[str, Any]
 
 
 def list_record(ret: ET.Element) -> Record:
-    """A customer, vendor, item, account, payment method or sales tax code."""
+    """A customer, vendor, item, account, payment method, sales tax code or class."""
     kind = ret.tag.removesuffix("Ret")
     full_name = ret.findtext("FullName") or ret.findtext("Name", "")
     record: Record = {"Id": ret.findtext("ListID", ""), "SyncToken": ret.findtext("EditSequence",
                                                                                   ""),
-                      "Active": ret.findtext("IsActive", "true") != "false"}
+                      "Active": ret.findtext("IsActive", "true") != "false",
+                      # QuickBooks' clock (its workstation's), as it stamped the change
+                      "MetaData": {"LastUpdatedTime": ret.findtext("TimeModified", "")}}
     if kind == "Customer":
         record.update(DisplayName=full_name, CompanyName=ret.findtext("CompanyName", ""),
                       PrimaryEmailAddr={"Address": ret.findtext("Email", "")})
@@ -39,13 +41,26 @@ def list_record(ret: ET.Element) -> Record:
         vendor = ret.find(".//PrefVendorRef")
         if vendor is not None:
             record["PrefVendorRef"] = ref_of(vendor)
+        if kind == "ItemSalesTax":    # a UK or Canadian file's VAT/GST rate
+            record["RateValue"] = ret.findtext("TaxRate", "0")
     elif kind == "Account":
         account_type = ret.findtext("AccountType", "")
         record.update(Name=ret.findtext("Name", ""), FullyQualifiedName=full_name,
                       AccountType=ACCOUNT_TYPES.get(account_type, _words(account_type)),
                       AccountSubType=ret.findtext("SpecialAccountType", ""))
+    elif kind == "Class":
+        record.update(Name=full_name, FullyQualifiedName=full_name)
     else:   # PaymentMethod, SalesTaxCode
         record.update(Name=full_name, Taxable=ret.findtext("IsTaxable") == "true")
+        # A UK or Canadian file's code names the sales tax items of its rates, as Online's
+        # names its TaxRates.
+        for side, tag in (("Sales", "ItemSalesTaxRef"), ("Purchase", "ItemPurchaseTaxRef")):
+            rate = ret.find(tag)
+            if rate is not None:
+                record[f"{side}TaxRateList"] = {"TaxRateDetail": [{"TaxRateRef": ref_of(rate)}]}
+    currency = ret.find("CurrencyRef")   # customers, vendors, accounts: multicurrency on
+    if currency is not None:
+        record["CurrencyRef"] = ref_of(currency)
     return record
 
 

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from connex_desktop.core.connection import QuickBooksProduct
 from connex_desktop.core.errors import SetupError
 from connex_desktop.core.money import ZERO, money
 from connex_desktop.core.plan import PlannedDocument
@@ -27,8 +28,11 @@ CUSTOMER_NAME_MAX_CHARS = DESKTOP_CUSTOMER_NAME_MAX_CHARS
 ITEM_NAME_MAX_CHARS = DESKTOP_ITEM_NAME_MAX_CHARS
 FULL_NAME_MAX_CHARS = 209          # CustomerRef / ItemRef FullName: five levels of 41
 ACCOUNT_NAME_MAX_CHARS = 159
+CLASS_NAME_MAX_CHARS = 159         # ClassRef FullName: nested classes
 SHORT_NAME_MAX_CHARS = 31          # payment methods, sales tax items
+TAX_CODE_NAME_MAX_CHARS = 3        # SalesTaxCodeRef FullName (US, UK and Canadian files)
 VENDOR_NAME_MAX_CHARS = 41
+CURRENCY_NAME_MAX_CHARS = 64       # CurrencyRef FullName ("British Pound Sterling")
 
 # Per kind of document: the Add request's name and its line element's.
 ADDS = {
@@ -39,6 +43,8 @@ ADDS = {
     DocumentKind.PURCHASE_ORDER: ("PurchaseOrderAdd", "PurchaseOrderLineAdd"),
     DocumentKind.REFUND_RECEIPT: ("CreditMemoAdd", "CreditMemoLineAdd"),
 }
+# The Adds that book on an A/R account (ARAccountRef right after CustomerRef).
+RECEIVABLE_ADDS = ("InvoiceAdd", "ReceivePaymentAdd", "CreditMemoAdd")
 # TxnDelType per kind, for undo.
 TXN_TYPES = {
     DocumentKind.ESTIMATE: "SalesOrder",
@@ -88,8 +94,9 @@ def document_request(planned: PlannedDocument, order: str, request_id: str, *,
     """The Add request for one planned document whose Pending refs are resolved already;
     `external_key` (the ledger's key of the document) becomes its ExternalGUID."""
     if planned.kind not in ADDS:
-        raise SetupError(f"QuickBooks Desktop does not take {planned.kind.a_label} from this app "
-                         "yet.", order=order)
+        kind = planned.kind.a_label_in(QuickBooksProduct.DESKTOP)
+        raise SetupError(f"QuickBooks Desktop does not take {kind} from this app yet.",
+                         order=order)
     name, line_tag = ADDS[planned.kind]
     build = Builder(order)
     body = planned.body
@@ -121,12 +128,17 @@ def refund_requests(planned: PlannedDocument, order: str, request_id: str, *,
     credit_add.set("defMacro", CREDIT_MACRO)
     amount = sum((money(line.findtext("Amount")) for line in credit_add.iter("CreditMemoLineAdd")),
                  ZERO)
+    if planned.body.get("GlobalTaxCalculation") == "TaxExcluded":
+        # The VAT/GST QuickBooks adds to the credit is refunded with it.
+        amount += money((planned.body.get("TxnTaxDetail") or {}).get("TotalTax") or ZERO)
     build = Builder(order)
     body = planned.body
     request, add = add_request(f"{REFUND_OF_CREDIT}Add", f"{request_id}r")
     build.ref(add, "CustomerRef", body.get("CustomerRef"), FULL_NAME_MAX_CHARS, "Customer")
     build.ref(add, "RefundFromAccountRef", body.get("DepositToAccountRef"),
               ACCOUNT_NAME_MAX_CHARS, "Refund account")
+    build.ref(add, "ARAccountRef", body.get("ARAccountRef"), ACCOUNT_NAME_MAX_CHARS,
+              "A/R account")
     build.text(add, "TxnDate", body.get("TxnDate"), 10, "Refund Date")
     build.ref(add, "PaymentMethodRef", body.get("PaymentMethodRef"), SHORT_NAME_MAX_CHARS,
               "Payment Method")
@@ -141,10 +153,17 @@ def refund_requests(planned: PlannedDocument, order: str, request_id: str, *,
 
 def _head(build: Builder, add: ET.Element, body: Mapping[str, Any]) -> None:
     build.ref(add, "CustomerRef", body.get("CustomerRef"), FULL_NAME_MAX_CHARS, "Customer")
-    if add.tag in ("InvoiceAdd", "ReceivePaymentAdd"):
+    if add.tag != "ReceivePaymentAdd":     # a payment has no class
+        _class(build, add, body)
+    if add.tag in RECEIVABLE_ADDS:
         build.ref(add, "ARAccountRef", body.get("ARAccountRef"), ACCOUNT_NAME_MAX_CHARS,
                   "A/R account")
     build.text(add, "TxnDate", body.get("TxnDate"), 10, "Order Date")
+
+
+def _class(build: Builder, add: ET.Element, body: Mapping[str, Any]) -> None:
+    """The form's class: QuickBooks Desktop gives it to each line that names none."""
+    build.ref(add, "ClassRef", body.get("ClassRef"), CLASS_NAME_MAX_CHARS, "Class")
 
 
 def _external(add: ET.Element, key: str) -> None:
@@ -167,6 +186,9 @@ def _sale(build: Builder, add: ET.Element, kind: DocumentKind, body: Mapping[str
         build.ref(add, "PaymentMethodRef", body.get("PaymentMethodRef"), SHORT_NAME_MAX_CHARS,
                   "Payment Method")
     build.text(add, "Memo", body.get("PrivateNote"), MEMO_MAX_CHARS, "Memo", cut=True)
+    if is_vat(body):     # IsTaxIncluded: not in US files (Intuit's qbxmlops130 notes)
+        ET.SubElement(add, "IsTaxIncluded").text = (
+            "true" if body["GlobalTaxCalculation"] == "TaxInclusive" else "false")
     if kind is DocumentKind.SALES_RECEIPT:
         build.ref(add, "DepositToAccountRef", body.get("DepositToAccountRef"),
                   ACCOUNT_NAME_MAX_CHARS, "Deposit account")
@@ -187,18 +209,21 @@ def _sale_lines(build: Builder, add: ET.Element, body: Mapping[str, Any], line_t
                 items: DesktopItems) -> None:
     for line in body.get("Line", []):
         element = ET.SubElement(add, line_tag)
+        detail = line.get(str(line.get("DetailType")), {})
         if line.get("DetailType") == "DiscountLineDetail":
             _item_line(build, element, {"name": items.discount}, "Discount item", line)
             build.amount(element, "Amount", f"-{line['Amount']}")
-            continue
-        detail = line.get("SalesItemLineDetail", {})
-        item = detail.get("ItemRef") or {}
-        if item.get("value") == SHIPPING_ITEM_ID:
-            item = {"name": items.shipping}
-        _item_line(build, element, item, "SKU", line, detail)
-        build.amount(element, "Amount", line.get("Amount"))
+        else:
+            item = detail.get("ItemRef") or {}
+            if item.get("value") == SHIPPING_ITEM_ID:
+                item = {"name": items.shipping}
+            _item_line(build, element, item, "SKU", line, detail)
+            build.amount(element, "Amount", line.get("Amount"))
+        if is_vat(body):
+            build.ref(element, "SalesTaxCodeRef", detail.get("TaxCodeRef"),
+                      TAX_CODE_NAME_MAX_CHARS, "Tax Code")
     tax = (body.get("TxnTaxDetail") or {}).get("TotalTax")
-    if body.get("GlobalTaxCalculation") != "TaxInclusive" and money(tax) != ZERO:
+    if not is_vat(body) and money(tax) != ZERO:
         # The store's tax to the cent, as a line: QuickBooks' own sales tax item would work
         # the tax out again, and may round it differently.
         element = ET.SubElement(add, line_tag)
@@ -206,6 +231,12 @@ def _sale_lines(build: Builder, add: ET.Element, body: Mapping[str, Any], line_t
                   "Sales tax item")
         build.text(element, "Desc", "Sales tax", MEMO_MAX_CHARS, "Description")
         build.amount(element, "Amount", tax)
+
+
+def is_vat(body: Mapping[str, Any]) -> bool:
+    """A sale planned for a UK or Canadian file: each line names its VAT/GST code, and
+    QuickBooks works the tax out from them (a US sale's tax is a line of its own)."""
+    return "GlobalTaxCalculation" in body
 
 
 def _payment(build: Builder, add: ET.Element, body: Mapping[str, Any],
@@ -233,6 +264,7 @@ def _purchase_order(build: Builder, add: ET.Element, body: Mapping[str, Any],
                     ref_number: str | None, line_tag: str, external_key: str,
                     items: DesktopItems) -> None:
     build.ref(add, "VendorRef", body.get("VendorRef"), VENDOR_NAME_MAX_CHARS, "Vendor")
+    _class(build, add, body)
     build.text(add, "TxnDate", body.get("TxnDate"), 10, "Order Date")
     build.text(add, "RefNumber", ref_number, REF_NUMBER_MAX_CHARS, "Order Number")
     build.address(add, "VendorAddress", body.get("VendorAddr"), "vendor address")
@@ -256,6 +288,7 @@ def purchase_order_mod(body: Mapping[str, Any], request_id: str, *,
     ET.SubElement(mod, "TxnID").text = str(body["Id"])
     ET.SubElement(mod, "EditSequence").text = str(body.get("SyncToken", ""))
     build.ref(mod, "VendorRef", body.get("VendorRef"), VENDOR_NAME_MAX_CHARS, "Vendor")
+    _class(build, mod, body)
     build.text(mod, "TxnDate", body.get("TxnDate"), 10, "Order Date")
     build.address(mod, "VendorAddress", body.get("VendorAddr"), "vendor address")
     build.address(mod, "ShipAddress", body.get("ShipAddr"), "shipping address")
@@ -273,17 +306,20 @@ def purchase_order_mod(body: Mapping[str, Any], request_id: str, *,
 def _purchase_lines(build: Builder, parent: ET.Element, body: Mapping[str, Any],
                     line_tag: str, items: DesktopItems) -> None:
     """Item lines as planned; shipping and other costs (an account line in Online) on the
-    freight item, as Desktop's purchase orders take item lines only."""
+    freight item, as Desktop's purchase orders take item lines only. A UK or Canadian file's
+    lines carry the VAT/GST code planned (a US file's purchase orders take none)."""
     for line in body.get("Line", []):
         element = ET.SubElement(parent, line_tag)
         if line_tag.endswith("Mod"):
             ET.SubElement(element, "TxnLineID").text = NEW_LINE
+        detail = line.get(str(line.get("DetailType")), {})
         if line.get("DetailType") == "AccountBasedExpenseLineDetail":
             _item_line(build, element, {"name": items.freight}, "Freight item", line)
         else:
-            detail = line.get("ItemBasedExpenseLineDetail", {})
             _item_line(build, element, detail.get("ItemRef"), "SKU", line, detail)
         build.amount(element, "Amount", line.get("Amount"))
+        build.ref(element, "SalesTaxCodeRef", detail.get("TaxCodeRef"), TAX_CODE_NAME_MAX_CHARS,
+                  "Tax Code")
 
 
 def _item_line(build: Builder, element: ET.Element, item: Mapping[str, Any] | None,
@@ -319,10 +355,10 @@ def other_charge_request(name: str, account: Mapping[str, Any], request_id: str)
     return request
 
 
-def entity_request(entity: str, body: Mapping[str, Any], request_id: str, *, order: str = "",
-                   guid_key: str = "") -> DesktopRequest:
+def entity_request(entity: str, body: Mapping[str, Any], request_id: str, *,
+                   order: str = "") -> DesktopRequest:
     """CustomerAdd, VendorAdd or ItemNonInventoryAdd for a customer, vendor or item the plan
-    creates (its Online-shaped body) for `order`; `guid_key` names it for its ExternalGUID."""
+    creates (its Online-shaped body) for `order`."""
     build = Builder(order)
     if entity == "Customer":
         request, add = add_request("CustomerAdd", request_id)
@@ -351,8 +387,9 @@ def entity_request(entity: str, body: Mapping[str, Any], request_id: str, *, ord
         build.price(sales, "Price", body.get("UnitPrice"))
         build.ref(sales, "AccountRef", body.get("IncomeAccountRef"), ACCOUNT_NAME_MAX_CHARS,
                   "Income account")
-    if guid_key:
-        ET.SubElement(add, "ExternalGUID").text = external_guid(guid_key)
+    if entity != "Item":   # last in CustomerAdd and VendorAdd; Desktop's ref, not a code
+        build.ref(add, "CurrencyRef", body.get("CurrencyRef"), CURRENCY_NAME_MAX_CHARS,
+                  "Currency")
     return DesktopRequest(request, None, tuple(build.notes))
 
 
@@ -370,11 +407,13 @@ def reactivate_request(name: str, list_id: str, edit_sequence: str,
 def query_request(name: str, request_id: str, *, full_names: tuple[str, ...] = (),
                   ref_number: str = "", txn_ids: tuple[str, ...] = (),
                   entity_ids: tuple[str, ...] = (), max_returned: int = 0,
-                  iterator_id: str = "", with_lines: bool = False) -> ET.Element:
+                  iterator_id: str = "", with_lines: bool = False, active_status: str = "",
+                  modified_since: str = "") -> ET.Element:
     """A `<Name>QueryRq` (Customer, Item, Vendor, Account, PaymentMethod, SalesOrder, Invoice,
     …): by full names, transaction ids or RefNumber, else a page of `max_returned` through an
     iterator (`iterator_id` continues one), or a transaction query's customers or vendors
-    (`entity_ids`: their ListIDs)."""
+    (`entity_ids`: their ListIDs). A list query's filter takes `active_status` (ActiveOnly,
+    InactiveOnly, All) and `modified_since` (FromModifiedDate, QuickBooks' clock)."""
     request = ET.Element(f"{name}QueryRq", requestID=request_id)
     if max_returned:
         request.set("iterator", "Continue" if iterator_id else "Start")
@@ -388,6 +427,10 @@ def query_request(name: str, request_id: str, *, full_names: tuple[str, ...] = (
         ET.SubElement(request, "RefNumber").text = ref_number
     if max_returned:
         ET.SubElement(request, "MaxReturned").text = str(max_returned)
+    if active_status:
+        ET.SubElement(request, "ActiveStatus").text = active_status
+    if modified_since:
+        ET.SubElement(request, "FromModifiedDate").text = modified_since
     if entity_ids:
         entity_filter = ET.SubElement(request, "EntityFilter")
         for list_id in entity_ids:
@@ -396,6 +439,18 @@ def query_request(name: str, request_id: str, *, full_names: tuple[str, ...] = (
         ET.SubElement(request, "IncludeLineItems").text = "true"
         if name not in WITHOUT_LINKED_TXNS:
             ET.SubElement(request, "IncludeLinkedTxns").text = "true"
+    return request
+
+
+def list_deleted_query(del_types: tuple[str, ...], deleted_since: str,
+                       request_id: str) -> ET.Element:
+    """The list records of the ListDelTypes deleted at or after `deleted_since` (QuickBooks'
+    clock; it keeps the last 90 days of them)."""
+    request = ET.Element("ListDeletedQueryRq", requestID=request_id)
+    for del_type in del_types:
+        ET.SubElement(request, "ListDelType").text = del_type
+    dates = ET.SubElement(request, "DeletedDateRangeFilter")
+    ET.SubElement(dates, "FromDeletedDate").text = deleted_since
     return request
 
 

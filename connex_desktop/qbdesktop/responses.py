@@ -65,6 +65,9 @@ HRESULT_ADVICE: dict[int, tuple[type[ConnexError], str]] = {
     HRESULT_PARSE_ERROR: (OrderDataError, "QuickBooks Desktop could not read a request the "
                           "app sent."),
 }
+# QuickBooks' words when a 3140 is about an account in another currency (multicurrency).
+WRONG_CURRENCY = ("The currency of the account must be either in home currency or the "
+                  "transaction currency.")
 # Which field an invalid-reference (3140) message is about, by the list it names.
 REFERENCE_FIELDS = (("Customer", "Customer"), ("Vendor", "Vendor"), ("Item", "SKU"),
                     ("Account", "Account"), ("PaymentMethod", "Payment Method"),
@@ -179,6 +182,12 @@ def result_error(result: RequestResult, *, order: str = "", what: str = "") -> C
         return OrderDataError(f"{subject}: the name is used already by another customer, vendor, "
                               "employee or other name in QuickBooks.", detail=words,
                               order=order, field="Customer Name")
+    if code == 3140 and WRONG_CURRENCY.casefold() in result.message.casefold():
+        return OrderDataError(f"{subject} names an account in another currency than its own: "
+                              f"{result.message} A document books on accounts in its "
+                              "customer's currency or the home currency: choose such an "
+                              "account (in Configure, or by a rule on the order's currency).",
+                              detail=words, order=order, field="Currency")
     if code == 3140:
         return OrderDataError(f"{subject} names something QuickBooks does not have: "
                               f"{result.message}", detail=words, order=order,

@@ -1,8 +1,10 @@
-"""The Web Connector's SOAP endpoint on 127.0.0.1 (standard library HTTP, document/literal)."""
+"""The Web Connector's SOAP endpoint on loopback (standard library HTTP, document/literal)."""
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
 import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -17,6 +19,9 @@ log = logging.getLogger(__name__)
 INTUIT_NS = "http://developer.intuit.com/"
 SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 LOOPBACK = "127.0.0.1"
+LOOPBACK_V6 = "::1"
+# With port 0, tries for a port free on both loopback addresses.
+FREE_PORT_TRIES = 5
 PATH = "/qbwc"
 SHUTDOWN_POLL_S = 0.2
 MAX_BODY_BYTES = 64 * 1024 * 1024    # a whole run's answers can be large; anything past is not
@@ -120,19 +125,50 @@ def qwc_url(port: int) -> str:
     return f"http://localhost:{port}{PATH}"
 
 
+class _LoopbackV6Server(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+
+def _listen(port: int, handler: type[_Handler]) -> list[ThreadingHTTPServer]:
+    """Servers on 127.0.0.1 and ::1 at one port: the .qwc's "localhost" resolves to ::1 first on
+    many Windows computers, and a Web Connector refused there may not try 127.0.0.1. Never a
+    wildcard address: nothing off this computer may reach the service."""
+    for _ in range(FREE_PORT_TRIES):
+        v4 = ThreadingHTTPServer((LOOPBACK, port), handler)
+        try:
+            v6 = _LoopbackV6Server((LOOPBACK_V6, v4.server_address[1]), handler)
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE:      # no IPv6 loopback here: 127.0.0.1 alone
+                log.info("The Web Connector service listens on %s only: %s", LOOPBACK, error)
+                return [v4]
+            v4.server_close()
+            if port:                                  # another program answers on ::1 there
+                raise
+            continue
+        return [v4, v6]
+    raise OSError(errno.EADDRINUSE, "no port is free on both loopback addresses")
+
+
 class WebConnectorServer:
-    """The SOAP endpoint on 127.0.0.1, served from a daemon thread; port 0 picks a free one."""
+    """The SOAP endpoint on 127.0.0.1 and ::1, served from daemon threads; port 0 picks a
+    free one."""
 
     def __init__(self, service: WebConnectorService, port: int = 0) -> None:
         self.service = service
         handler = type("BoundHandler", (_Handler,), {"methods": _methods(service)})
-        self._httpd = ThreadingHTTPServer((LOOPBACK, port), handler)
-        self._httpd.daemon_threads = True
-        self._thread: threading.Thread | None = None
+        self._servers = _listen(port, handler)
+        for server in self._servers:
+            server.daemon_threads = True
+        self._threads: list[threading.Thread] = []
 
     @property
     def port(self) -> int:
-        return int(self._httpd.server_address[1])
+        return int(self._servers[0].server_address[1])
+
+    @property
+    def addresses(self) -> list[str]:
+        """The loopback addresses it answers on."""
+        return [str(server.server_address[0]) for server in self._servers]
 
     @property
     def url(self) -> str:
@@ -143,16 +179,19 @@ class WebConnectorServer:
         return qwc_url(self.port)
 
     def start(self) -> WebConnectorServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever,
-                                        args=(SHUTDOWN_POLL_S,), name="qbwc-soap", daemon=True)
-        self._thread.start()
+        self._threads = [threading.Thread(target=server.serve_forever, args=(SHUTDOWN_POLL_S,),
+                                          name="qbwc-soap", daemon=True)
+                         for server in self._servers]
+        for thread in self._threads:
+            thread.start()
         return self
 
     def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        for server in self._servers:
+            server.shutdown()
+            server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
 
     def __enter__(self) -> WebConnectorServer:
         return self.start()

@@ -3,12 +3,14 @@ the Web Connector (here), COM on this computer, or the fake company file in test
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Protocol
 
-from connex_desktop.core.errors import RetryLaterError
+from connex_desktop.core.errors import Cancelled, RetryLaterError
+from connex_desktop.core.progress import UNTIL_ANSWERED, CancelToken
 from connex_desktop.core.secret_store import SecretStore
 from connex_desktop.qbdesktop.soap import WebConnectorServer
 from connex_desktop.qbdesktop.webconnector import (
@@ -22,7 +24,21 @@ from connex_desktop.qbdesktop.webconnector import (
 # (every N minutes, or when the user presses Update Selected).
 WEB_CONNECTOR_WAIT_S = 15 * 60
 SESSION_END_WAIT_S = 5.0
+CANCELLED_SESSION_END_WAIT_S = 0.5
 SESSION_END_POLL_S = 0.02
+# The wait looks at the run's cancel this often, so that Cancel (or Ctrl+C) ends it at once.
+CANCEL_CHECK_S = 0.05
+# A Web Connector at work answers within a moment; a wait this long means it has not called,
+# and the run's progress says so.
+TELL_WAIT_AFTER_S = 1.0
+# Whom a run waits for and what the user does about it, in the progress and the command line.
+WEB_CONNECTOR_TO_CALL = "the QuickBooks Web Connector to call"
+WHAT_TO_DO = "in it, press Update Selected (or let it run on its schedule)"
+WEB_CONNECTOR_WAIT = f"{WEB_CONNECTOR_TO_CALL}: {WHAT_TO_DO}"
+NOT_CALLED = ("The QuickBooks Web Connector did not call in time. Check that it is running on the "
+              "QuickBooks computer with this app's .qwc file added (Update Selected runs it now).")
+CANCELLED_WAITING = ("The sync was cancelled while it waited for the QuickBooks Web Connector; "
+                     "what the Web Connector had not taken was not sent to QuickBooks.")
 
 
 class QbXmlProcessor(Protocol):
@@ -37,18 +53,34 @@ class WebConnectorTransport:
     def __init__(self, queue: RequestQueue, wait_s: float = WEB_CONNECTOR_WAIT_S) -> None:
         self.queue = queue
         self.wait_s = wait_s
+        # The run's cancel token (see WebConnectorSession.heed): it ends a wait, and the
+        # run's progress hears of a long one through it.
+        self.cancel = CancelToken()
 
     def process(self, request: str, label: str = "") -> str:
+        if self.cancel.cancelled:    # nothing more is queued for a cancelled run
+            raise Cancelled(CANCELLED_WAITING)
         answer = self.queue.submit(request, label)
+        started = time.monotonic()
+        told = False
         try:
-            return answer.result(timeout=self.wait_s)
-        except FutureTimeout:
-            # Still queued: when the Web Connector comes, it takes it; the same bytes sent again
-            # by a later run are answered from what QuickBooks kept, never booked twice.
-            raise RetryLaterError(
-                "The QuickBooks Web Connector did not call in time. Check that it is running on "
-                "the QuickBooks computer with this app's .qwc file added (Update Selected runs "
-                "it now).") from None
+            while True:
+                with contextlib.suppress(FutureTimeout):
+                    return answer.result(timeout=CANCEL_CHECK_S)
+                waited_s = time.monotonic() - started
+                if self.cancel.cancelled:
+                    self.queue.withdraw(answer)
+                    raise Cancelled(CANCELLED_WAITING)
+                if waited_s >= self.wait_s:
+                    # Still queued: when the Web Connector comes, it takes it; the same bytes
+                    # sent again by a later run are answered from what QuickBooks kept.
+                    raise RetryLaterError(NOT_CALLED)
+                if not told and waited_s >= TELL_WAIT_AFTER_S:
+                    told = True
+                    self.cancel.pausing(UNTIL_ANSWERED, WEB_CONNECTOR_WAIT)
+        finally:
+            if told:
+                self.cancel.pausing(0, "")
 
 
 class WebConnectorSession:
@@ -75,11 +107,18 @@ class WebConnectorSession:
     def process(self, request: str) -> str:
         return self.transport.process(request)
 
+    def heed(self, cancel: CancelToken) -> None:
+        """The run's cancel token: it ends a wait for the Web Connector, which it tells."""
+        self.transport.cancel = cancel
+
     def close(self) -> None:
         """The run is over: the Web Connector's session ends (given a moment to close it
-        politely) and the service stops."""
+        politely) and the service stops. A cancelled run gives it less: a Web Connector at work
+        closes within a moment, and one that stopped mid-session never does."""
         self.queue.close_run()
-        deadline = time.monotonic() + SESSION_END_WAIT_S
+        polite_s = (CANCELLED_SESSION_END_WAIT_S if self.transport.cancel.cancelled
+                    else SESSION_END_WAIT_S)
+        deadline = time.monotonic() + polite_s
         while self.service.sessions and time.monotonic() < deadline:
             time.sleep(SESSION_END_POLL_S)
         self.server.stop()

@@ -40,6 +40,7 @@ class QueuedRequest:
     xml: str
     label: str                                  # e.g. "Order 1001: Invoice", for messages
     answer: Future[str] = field(default_factory=Future)
+    taken: bool = False                         # handed to the Web Connector, for QuickBooks
 
 
 class RequestQueue:
@@ -78,12 +79,26 @@ class RequestQueue:
             self._arrived.notify_all()
         return request.answer
 
-    def next(self, wait_s: float = 0) -> QueuedRequest | None:
-        """The first request; while a run is open, waiting up to `wait_s` for one."""
+    def next(self, wait_s: float = 0, *, take: bool = False) -> QueuedRequest | None:
+        """The first request; while a run is open, waiting up to `wait_s` for one. `take`: it
+        is handed to the Web Connector, so it can no longer be withdrawn."""
         with self._arrived:
             if wait_s:
                 self._arrived.wait_for(lambda: self._waiting or not self._run_open, wait_s)
-            return self._waiting[0] if self._waiting else None
+            request = self._waiting[0] if self._waiting else None
+            if request is not None and take:
+                request.taken = True
+            return request
+
+    def withdraw(self, answer: Future[str]) -> None:
+        """Its sender waits no more for this answer: the request leaves the queue, unless the
+        Web Connector took it already (QuickBooks may be booking it; the next run sends the
+        same bytes again and hears what QuickBooks kept)."""
+        with self._lock:
+            for request in self._waiting:
+                if request.answer is answer and not request.taken:
+                    self._waiting.remove(request)
+                    return
 
     def answer(self, response: str) -> int:
         """The first request's answer arrived; the percentage of the run now done."""
@@ -171,7 +186,7 @@ class WebConnectorService:
         """The next request; "" (then getLastError) for an unknown ticket or an empty queue."""
         if not self._known(ticket):
             return ""
-        request = self.queue.next(self.next_request_wait_s)
+        request = self.queue.next(self.next_request_wait_s, take=True)
         if request is None:
             self._set_error(ticket, NO_OP if self.queue.run_open else
                             "Nothing is waiting to be sent to QuickBooks.")

@@ -22,6 +22,7 @@ from requests_oauthlib import OAuth2Session
 
 from connex_desktop.core.connection import QuickBooksCompany
 from connex_desktop.core.errors import ErrorKind
+from connex_desktop.core.progress import CancelToken
 from connex_desktop.core.quickbooks_rules import (
     BATCH_ID_MAX_CHARS,
     BATCH_MAX_OPERATIONS,
@@ -152,8 +153,11 @@ class QuickBooksClient:
         self.retry_count = 0
         self._reads = 0             # metered reads sent (CorePlus), retries included
         self._writes = 0            # writes sent (Core), each operation of a batch
-        # Told when a wait for a limit or a retry begins (its seconds) and ends (0).
+        # Told when a wait for a limit or a retry begins (its seconds) and ends (0); see heed.
         self.on_pause: Callable[[float, str], None] = _nobody_listens
+
+    def heed(self, cancel: CancelToken) -> None:
+        self.on_pause = cancel.pausing
 
     def usage(self) -> QuickBooksUsage:
         """The metered reads, writes and HTTP requests this client has sent."""

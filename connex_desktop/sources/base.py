@@ -152,7 +152,8 @@ class Source(ABC):
     def purchase_orders(self, since: datetime | None, cancel: CancelToken,
                         ids: Sequence[str] = ()) -> Iterator[PurchaseOrder | FailedOrder]:
         """The system's own purchase orders changed since `since` (None: all), and those with
-        the store's `ids` whatever their time; for the sources that keep and read them."""
+        the store's `ids` whatever their time (one of them the system deleted since: a
+        `deleted_purchase_order`); for the sources that keep and read them."""
         raise NotImplementedError(f"{self.label}'s purchase orders are not read.")
 
     def check(self) -> str:

@@ -32,6 +32,7 @@ from connex_desktop.core.purchase_order import (
     PurchaseOrder,
     PurchaseOrderLine,
     PurchaseOrderState,
+    deleted_purchase_order,
     lines_subtotal,
     revision_of,
 )
@@ -67,6 +68,10 @@ PURCHASE_ORDER_TYPE = "PRCORDER"
 PO_STATES = {"PENDING": PurchaseOrderState.DRAFT, "READY": PurchaseOrderState.OPEN,
              "PARTIALLY_RECEIVED": PurchaseOrderState.PARTLY_RECEIVED,
              "RECEIVED": PurchaseOrderState.RECEIVED}
+# A deleted purchase order is never listed again: Erply's log of deleted items
+# (getUserOperationsLog) names its id under this table.
+DELETED_LOG_TABLE = "purchaseDocuments"
+DELETE_OPERATION = "delete"
 # A tip is paid on top of the document's total: it is no payment of it.
 NOT_PAYING_TYPES = frozenset({"TIP"})
 # 1054 and 1055; Erply also answers an expired key with HTTP 403, which `_post` reports as
@@ -154,8 +159,12 @@ class ErplySource(PagedStoreSource):
             for chunk in chunks(again, PAGE_SIZE):
                 for raw in api.pages("getPurchaseDocuments", {
                         "ids": ",".join(chunk), "getRowsForAllInvoices": 1}):
+                    seen.add(str(raw.get("id")))
                     if raw.get("type") == PURCHASE_ORDER_TYPE:
                         yield _read_purchase(raw)
+            gone = [doc_id for doc_id in again if doc_id not in seen]
+            if gone:
+                yield from _deleted_purchases(api, gone, since)
 
     def fetch_orders(self, query: OrderQuery, cancel: CancelToken
                      ) -> Iterator[Order | FailedOrder]:
@@ -312,8 +321,9 @@ class _Api:
                              detail=detail, field="client_code")
         if code in NO_RIGHTS:
             raise SetupError(f"The Erply user {self.username} may not read what this app "
-                             "needs (sales and purchase documents, payments, customers): give the "
-                             "user those rights in Erply.", detail=detail, field="username")
+                             "needs (sales and purchase documents, payments, customers, the log "
+                             "of deleted items): give the user those rights in Erply.",
+                             detail=detail, field="username")
         if code in PASSING_FAULTS:
             raise RetryLaterError("Erply is under maintenance or moving the account; try again "
                                   "in a few minutes.", detail=detail)
@@ -673,6 +683,24 @@ def _purchase_order(raw: Mapping[str, Any], number: str) -> PurchaseOrder:
         revision=revision_of(status, expected, tax, rounding, [
             (line.sku, line.quantity, line.unit_cost) for line in lines]),
         raw=raw)
+
+
+def _deleted_purchases(api: _Api, wanted: Sequence[str],
+                       since: datetime | None) -> Iterator[PurchaseOrder]:
+    """Those of `wanted` (ids no longer listed) that Erply's log of deleted items names, each
+    once, from `since` on."""
+    params: dict[str, Any] = {"tableName": DELETED_LOG_TABLE}
+    if since is not None:
+        params["addedFrom"] = _unix(since)
+    left = set(wanted)
+    for entry in api.pages("getUserOperationsLog", params):
+        item_id = str(entry.get("itemID"))
+        # The log takes custom entries too (saveUserOperationsLog): only a deletion counts.
+        operation = str(entry.get("operation") or DELETE_OPERATION).lower()
+        if item_id in left and operation == DELETE_OPERATION:
+            left.discard(item_id)
+            yield deleted_purchase_order("erply", item_id, _instant(entry.get("timestamp"))
+                                         or datetime.now(UTC))
 
 
 def _purchase_lines(raw: Mapping[str, Any], number: str) -> list[PurchaseOrderLine]:

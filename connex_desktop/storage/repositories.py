@@ -386,6 +386,12 @@ class RunRepository:
         runs = self.list(connection_id, limit=1)
         return runs[0] if runs else None
 
+    def last_sync(self, connection_id: int) -> RunRecord | None:
+        """The connection's latest real run: a preview books nothing, so it is not one."""
+        row = self._db.query_one("SELECT * FROM runs WHERE connection_id = ? AND dry_run = 0"
+                                 " ORDER BY id DESC LIMIT 1", (connection_id,))
+        return None if row is None else self._run(row)
+
     def reads_this_month(self, realm_id: str, now: datetime | None = None) -> MonthlyReads:
         """The metered reads of the runs started this month (UTC) by every connection that
         books into the company `realm_id`; runs from before reads were counted add nothing."""

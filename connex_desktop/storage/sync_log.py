@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from connex_desktop.core.connection import QuickBooksProduct
 from connex_desktop.core.ledger_state import LedgerState
 from connex_desktop.core.result import BookedDocument, OrderOutcome
 from connex_desktop.storage.ledger import LedgerRepository
@@ -67,9 +68,10 @@ def item_label(order: RunOrderRecord) -> str:
     return order.order_number
 
 
-def log_rows(runs: Iterable[RunRecord], repository: RunRepository,
-             ledger: LedgerRepository) -> Iterator[tuple[str, ...]]:
-    """Every run's orders in CSV_COLUMNS, one row per document (or per order without one)."""
+def log_rows(runs: Iterable[RunRecord], repository: RunRepository, ledger: LedgerRepository,
+             product: QuickBooksProduct) -> Iterator[tuple[str, ...]]:
+    """Every run's orders in CSV_COLUMNS, one row per document (or per order without one),
+    its documents named as `product` (the connection's QuickBooks) names them."""
     for run in runs:
         head = (str(run.id), run.started_at.isoformat(), run.trigger.value,
                 "yes" if run.dry_run else "no")
@@ -78,7 +80,7 @@ def log_rows(runs: Iterable[RunRecord], repository: RunRepository,
             outcome = order_result(order, undone)
             for doc in order.documents or (None,):
                 yield (*head, item_label(order), order.customer, outcome, order.rule,
-                       doc.kind.label if doc else "", doc.doc_number if doc else "",
+                       doc.kind.label_in(product) if doc else "", doc.doc_number if doc else "",
                        doc.qb_id if doc else "", str(doc.total) if doc else "",
                        order.message, order.detail)
 
@@ -134,13 +136,14 @@ def shown_as(order: RunOrderRecord) -> Shown:
                 Shown.SKIPPED_OTHER)
 
 
-def document_name(document: BookedDocument) -> str:
-    """ "Invoice 1001": the kind and the number (the QuickBooks Id when it has none)."""
-    return f"{document.kind.label} {document.doc_number or document.qb_id}".strip()
+def document_name(document: BookedDocument, product: QuickBooksProduct) -> str:
+    """ "Invoice 1001": the kind as `product` names it, and the number (the QuickBooks Id when
+    it has none)."""
+    return f"{document.kind.label_in(product)} {document.doc_number or document.qb_id}".strip()
 
 
-def documents_text(order: RunOrderRecord) -> str:
-    return ", ".join(document_name(doc) for doc in order.documents)
+def documents_text(order: RunOrderRecord, product: QuickBooksProduct) -> str:
+    return ", ".join(document_name(doc, product) for doc in order.documents)
 
 
 def reason_text(order: RunOrderRecord) -> str:
@@ -171,19 +174,20 @@ class LogRow:
                 or needle in self.order.customer.casefold())
 
 
-def log_table(orders: Iterable[RunOrderRecord],
-              undone: frozenset[tuple[str, str]]) -> list[LogRow]:
+def log_table(orders: Iterable[RunOrderRecord], undone: frozenset[tuple[str, str]],
+              product: QuickBooksProduct) -> list[LogRow]:
     """The rows of a run's orders, in the order the run recorded them."""
     return [LogRow(order, (item_label(order), order.customer, order_result(order, undone),
-                           documents_text(order), reason_text(order)), shown_as(order))
+                           documents_text(order, product), reason_text(order)),
+                   shown_as(order))
             for order in orders]
 
 
-def read_run_log(repository: RunRepository, ledger: LedgerRepository,
-                 run: RunRecord) -> tuple[list[LogRow], frozenset[tuple[str, str]]]:
+def read_run_log(repository: RunRepository, ledger: LedgerRepository, run: RunRecord,
+                 product: QuickBooksProduct) -> tuple[list[LogRow], frozenset[tuple[str, str]]]:
     """A run's rows and the documents an undo deleted: the log's (slow) database read."""
     undone = undone_documents(ledger, run)
-    return log_table(repository.orders(run.id), undone), undone
+    return log_table(repository.orders(run.id), undone, product), undone
 
 
 def natural_key(cell: str) -> tuple:

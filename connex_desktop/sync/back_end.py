@@ -3,10 +3,11 @@ undo ask of it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from connex_desktop.core.progress import CancelToken
 from connex_desktop.core.result import QuickBooksUsage
 from connex_desktop.core.writing import DocumentWriter
 from connex_desktop.quickbooks.client import BatchOperation, BatchOutcome
@@ -20,8 +21,10 @@ class QuickBooksBackEnd(Protocol):
     # Whether the company's lists may be kept between runs (kept current by change data
     # capture, which only Online has).
     lists_kept: bool
-    # Told when a wait for QuickBooks begins (its seconds, and whose limit) and ends (0, "").
-    on_pause: Callable[[float, str], None]
+    def heed(self, cancel: CancelToken) -> None:
+        """The run's cancel token: waits for QuickBooks (a limit's pause, the Web Connector's
+        call) are told through it, and one only QuickBooks' side could end ends on it."""
+        ...
 
     # What the reference cache reads (the planner's lists and the company setup).
     def query_all(self, entity: str, where: str = "") -> list[Record]: ...

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from connex_desktop.core.connection import QuickBooksProduct
+from connex_desktop.core.tracking import untracked_choices
 from connex_desktop.quickbooks.references import ReferenceCache
 from connex_desktop.sync.company_setup import (
     class_tracking,
@@ -73,3 +75,12 @@ def company_kind(refs: ReferenceCache) -> CompanyKind:
                        home_currency(preferences), multicurrency(preferences),
                        class_tracking(preferences), tracks_locations(preferences),
                        location_label(preferences))
+
+
+def untracked_for(kind: CompanyKind | None, product: QuickBooksProduct) -> dict[str, str]:
+    """By mapping and rule field, why the company (its `kind`, None: not read yet) takes no
+    class or location, and how to change that."""
+    if kind is None:
+        return untracked_choices(product, None, None)
+    return untracked_choices(product, kind.class_tracking is not ClassTracking.OFF,
+                             kind.track_locations)

@@ -3,6 +3,7 @@ with the document, and sent again byte for byte after any doubt."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
@@ -22,9 +23,8 @@ from connex_desktop.core.writing import (
     Write,
     WriteOutcome,
 )
-from connex_desktop.qbdesktop.booking import write_document
 from connex_desktop.qbdesktop.qbxml import message_set, message_set_id
-from connex_desktop.qbdesktop.records import list_record, txn_record
+from connex_desktop.qbdesktop.records import txn_record
 from connex_desktop.qbdesktop.requests import (
     document_request,
     entity_request,
@@ -32,7 +32,12 @@ from connex_desktop.qbdesktop.requests import (
     reactivate_request,
     refund_requests,
 )
-from connex_desktop.qbdesktop.responses import Outcome, parse_response, result_error
+from connex_desktop.qbdesktop.responses import (
+    Outcome,
+    RequestResult,
+    parse_response,
+    result_error,
+)
 from connex_desktop.quickbooks.client import BatchOperation
 from connex_desktop.quickbooks.errors import QuickBooksCode, QuickBooksFault
 from connex_desktop.sync.desktop_company import (
@@ -81,7 +86,8 @@ class DesktopWriter:
 
     def holders_of_name(self, entity: str, name: str) -> list[dict[str, Any]]:
         """By full name, which finds inactive records too."""
-        return [list_record(ret) for ret in self.company.query(entity, full_names=(name,))]
+        return [self.company.list_record(ret)
+                for ret in self.company.query(entity, full_names=(name,))]
 
     def reactivate(self, entity: str, record: Mapping[str, Any]) -> dict[str, Any]:
         request = reactivate_request(MOD_REQUESTS[entity], str(record["Id"]),
@@ -89,7 +95,7 @@ class DesktopWriter:
         result = parse_response(self.company.send(message_set([request]), write=True)).results[0]
         if result.outcome is Outcome.ERROR:
             raise desktop_fault(result_error(result, what=f"Reactivating {entity}"))
-        return list_record(result.rets[0])
+        return self.company.list_record(result.rets[0])
 
     def delete(self, entity: str, record: Mapping[str, Any]) -> None:
         operation = BatchOperation("d0", "delete", entity, {"Id": record.get("Id", "")})
@@ -100,16 +106,18 @@ class DesktopWriter:
     # ---- one write -----------------------------------------------------------------------
 
     def _sealed(self, write: Write, request_id: str) -> Write:
-        """The write with its message set built into its body, or why it cannot be."""
+        """The write with its message set built into its body, or why it cannot be. QuickBooks
+        keeps the outcome of a message set under its id: the ledger keeps these bytes, and
+        after any doubt they go again as they are, answered with what QuickBooks kept."""
         try:
-            document = write_document(self._requests(write, request_id), request_id)
+            document = message_set(self._requests(write, request_id), new_id=request_id)
         except ConnexError as error:
             return Write(write.entity, dict(write.body, **{UNBUILT: [error.message, error.field]}),
                          request_id)
         return Write(write.entity, dict(write.body, **{MESSAGE: document}), request_id)
 
     def _requests(self, write: Write, request_id: str) -> list[ET.Element]:
-        body = content(write.body)
+        body = self.company.currencies.in_desktop_terms(write.entity, content(write.body))
         if write.entity in MOD_REQUESTS:
             return [entity_request(write.entity, body, request_id).element]
         kind = DocumentKind(write.entity)
@@ -150,18 +158,32 @@ class DesktopWriter:
         ret = answer.results[0].rets[0] if answer.results[0].rets else None
         if result.outcome is not Outcome.ERROR and ret is not None:
             if write.entity in MOD_REQUESTS:
-                return Stored(write, list_record(ret))
+                return Stored(write, self.company.list_record(ret))
             return Stored(write, self._closed_as_planned(write, txn_record(ret)))
-        if result is not answer.results[0] and ret is not None:
+        return self._refused(write, result, ret if result is not answer.results[0] else None)
+
+    def _refused(self, write: Write, result: RequestResult,
+                 booked_first: ET.Element | None) -> WriteOutcome:
+        """A write QuickBooks refused, nothing of it left booked."""
+        if booked_first is not None:
             # A refund's credit memo was booked but not the refund of it: the credit memo
             # alone would leave the customer a credit the store never gave.
-            self.delete(write.entity, txn_record(ret))
+            self.delete(write.entity, txn_record(booked_first))
         fault = desktop_fault(result_error(result), str(result.status_code))
+        if fault.kind is ErrorKind.RETRY_LATER:
+            self._forget_answer(write.request_id)
         if result.status_code == NAME_IN_USE:
             return NameTaken(write, fault)
         if result.status_code == INVALID_REFERENCE:
             return StaleReference(write, fault)
         return Refused(write, fault)
+
+    def _forget_answer(self, message_set_id: str) -> None:
+        """QuickBooks keeps its answer to a message set, a refusal too: a busy company file's
+        is cleared, so that the same bytes, sent again by the next sync, are booked instead of
+        answered busy again. Should the clearing go unanswered, that refusal clears again."""
+        with contextlib.suppress(QuickBooksFault):
+            self.company.send(message_set([], old_id=message_set_id))
 
     def _closed_as_planned(self, write: Write, record: dict[str, Any]) -> dict[str, Any]:
         """PurchaseOrderAdd cannot close a purchase order (the schema has no IsManuallyClosed

@@ -260,7 +260,7 @@ class Engine:
         # What the fetch and QuickBooks' client learn on the way (totals, pauses), and the
         # cancel itself, reach the run's progress.
         cancel.watch(run)
-        client.on_pause = cancel.pausing
+        client.heed(cancel)
         writer = self._writer(client)
         if not request.dry_run:
             Reconciler(run, writer).reconcile()

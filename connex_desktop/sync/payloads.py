@@ -46,7 +46,8 @@ class Payloads:
         amount = money(str(doc.payload["TotalAmt"]))
         if open_balance <= ZERO:
             doc.blocked = True
-            doc.order.notes.append(f"No {doc.planned.kind.label.lower()} booked: the invoice is "
+            payment = doc.planned.kind.label_in(self.run.product).lower()
+            doc.order.notes.append(f"No {payment} booked: the invoice is "
                                    "already paid in QuickBooks.")
             return False
         if amount > open_balance:

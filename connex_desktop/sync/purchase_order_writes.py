@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from connex_desktop.core.errors import STOPPING_KINDS, ConnexError, ErrorKind
 from connex_desktop.core.plan import NewEntity, NewEntityRef, Pending, thawed
+from connex_desktop.core.purchase_order import PurchaseOrderState
 from connex_desktop.core.result import BookedDocument, DocumentKind
 from connex_desktop.core.writing import (
     DocumentWriter,
@@ -18,7 +19,7 @@ from connex_desktop.core.writing import (
     Write,
     WriteOutcome,
 )
-from connex_desktop.storage.ledger import Confirmation, Intent
+from connex_desktop.storage.ledger import Confirmation, Intent, LedgerRow
 from connex_desktop.sync.new_records import NewRecords
 from connex_desktop.sync.planner.entities import ITEM_NAME_TRIES
 from connex_desktop.sync.planner.store_purchase_orders import ledger_id
@@ -122,6 +123,10 @@ class PurchaseOrderWrites:
         if booking.previous is None:
             return payload
         document = current.get(booking.previous.qb_id)
+        if booking.purchase.state is PurchaseOrderState.DELETED:
+            booking.skipped = self._deleted_left_alone(booking.previous, document)
+        if booking.skipped:
+            return None
         if document is None:
             booking.fail(f"its purchase order (Id {booking.previous.qb_id}) is no longer in "
                          "QuickBooks; undo the sync run that booked it to book it anew.")
@@ -137,6 +142,20 @@ class PurchaseOrderWrites:
                                  "is linked to them.")
         return {**payload, "Id": document["Id"], "SyncToken": document["SyncToken"],
                 "sparse": True}
+
+    def _deleted_left_alone(self, booked: LedgerRow, document: Mapping[str, Any] | None) -> str:
+        """Why the purchase order of one the store deleted is not closed ("" when it is): it
+        is gone from QuickBooks too, or a bill there is linked to it (closing it is the
+        bookkeeper's call). One closed by hand is left alone as for any change."""
+        store = self.run.store_label
+        if document is None:
+            return (f"it was deleted in {store}, and its purchase order (Id {booked.qb_id}) is "
+                    "no longer in QuickBooks either")
+        if document.get("LinkedTxn") and document.get("POStatus") != "Closed":
+            name = " ".join(("purchase order", str(document.get("DocNumber") or ""))).strip()
+            return (f"it was deleted in {store}, but a bill in QuickBooks is linked to its "
+                    f"{name}: it is left open there; close it by hand if nothing more is coming")
+        return ""
 
     # ---- sending and the answers ---------------------------------------------------------
 

@@ -8,6 +8,7 @@ closed as the store's copy changes; one ledger row per revision keeps each chang
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Iterable, Mapping
@@ -30,6 +31,7 @@ from connex_desktop.sync.planner.store_purchase_orders import (
     LEDGER_PREFIX,
     PurchasePlan,
     ledger_id,
+    plan_deleted_purchase_order,
     plan_store_purchase_order,
 )
 from connex_desktop.sync.purchase_order_writes import PurchaseOrderWrites
@@ -45,7 +47,10 @@ UNREAD_PREFIX = "purchase-order-unread:"  # run history id of one the store coul
 _NOT_CONTENT = frozenset({"PrivateNote", "Id", "SyncToken", "sparse", "DocNumber"})
 SKIPPED = "Skipped: "
 # What a purchase order an undo took out of QuickBooks may be now without a word in the log.
-QUIET_AFTER_UNDO = frozenset({PurchaseOrderState.DRAFT, PurchaseOrderState.CANCELLED})
+QUIET_AFTER_UNDO = frozenset({PurchaseOrderState.DRAFT, PurchaseOrderState.CANCELLED,
+                              PurchaseOrderState.DELETED})
+# Gone from the store before anything of it was booked: nothing to book.
+NEVER_BOOKED = frozenset({PurchaseOrderState.CANCELLED, PurchaseOrderState.DELETED})
 DRAFT_SKIP = f"{SKIPPED}it is still a draft in "
 
 
@@ -166,8 +171,10 @@ class PurchaseOrderSync:
         ordered = sorted(rows.values(), key=lambda row: row.id)
         booked = [row for row in ordered if row.state == LedgerState.CONFIRMED]
         last = booked[-1] if booked else None
+        if purchase.state is PurchaseOrderState.DELETED and ordered:
+            purchase = _as_booked(purchase, ordered[-1])
         if last is not None and last.doc_key.endswith(f"@{purchase.revision}"):
-            return None
+            return self._healed(purchase, booked)
         booking = Booking(purchase, last, sequence=len(booked))
         store = self.run.store_label
         if any(row.state == LedgerState.PLANNED for row in ordered):
@@ -180,8 +187,9 @@ class PurchaseOrderSync:
         elif last is None and purchase.state is PurchaseOrderState.DRAFT:
             booking.skipped = (f"{DRAFT_SKIP.removeprefix(SKIPPED)}{store} ({purchase.status}); "
                                "it is booked once it is ordered")
-        elif last is None and purchase.state is PurchaseOrderState.CANCELLED:
-            booking.skipped = f"it was cancelled in {store} before it was ever booked"
+        elif last is None and purchase.state in NEVER_BOOKED:
+            booking.skipped = (f"it was {CLOSING_WORDS[purchase.state]} in {store} before it "
+                               "was ever booked")
         elif last is not None and _status(last) == "Closed":
             booking.skipped = (f"its {_label(last)} is closed in QuickBooks already; later "
                                f"changes in {store} are not booked")
@@ -192,12 +200,30 @@ class PurchaseOrderSync:
                 return None     # e.g. only what was received changed: nothing to send
         return booking
 
+    def _healed(self, purchase: PurchaseOrder, booked: list[LedgerRow]) -> Booking | None:
+        """QuickBooks has this revision. One that failed before (its answer was lost, found
+        booked since) is recorded as booked, so it is not asked for again; else None."""
+        if ledger_id(purchase) not in self.failed_before or self.run.dry_run:
+            return None
+        last = booked[-1]
+        booking = Booking(purchase, booked[-2] if len(booked) > 1 else None,
+                          sequence=len(booked) - 1)
+        booking.booked.append(BookedDocument(purchase.number, DocumentKind.PURCHASE_ORDER,
+                                             last.qb_id, last.doc_number, last.total))
+        return booking
+
     def _plan(self, booking: Booking) -> None:
         run = self.run
         try:
             run.load_company()
-            booking.plan = plan_store_purchase_order(booking.purchase, run.connection,
-                                                     run.refs, run.setup)
+            if booking.purchase.state is PurchaseOrderState.DELETED:
+                assert booking.previous is not None
+                booking.plan = plan_deleted_purchase_order(
+                    booking.purchase, json.loads(booking.previous.payload),
+                    booking.previous.total, run.setup)
+            else:
+                booking.plan = plan_store_purchase_order(booking.purchase, run.connection,
+                                                         run.refs, run.setup)
             booking.notes.extend(booking.plan.notes)
         except RunStopped:
             raise
@@ -252,6 +278,13 @@ class PurchaseOrderSync:
             failure.detail if failure else "", failure.kind if failure else "",
             documents=documents or [], customer=vendor, item=PURCHASE_ORDER_ITEM)
         self.run.report(number)
+
+
+def _as_booked(deleted: PurchaseOrder, row: LedgerRow) -> PurchaseOrder:
+    """A purchase order the store deleted, named as it was booked (the store no longer says)."""
+    vendor = json.loads(row.payload or "{}").get("VendorRef") or {}
+    return dataclasses.replace(deleted, number=row.order_number,
+                               vendor=str(vendor.get("name") or ""))
 
 
 def _status(row: LedgerRow) -> str:

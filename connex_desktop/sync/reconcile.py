@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from connex_desktop.core.errors import STOPPING_KINDS, ErrorKind
-from connex_desktop.core.result import DocumentKind, OrderFailure
+from connex_desktop.core.result import DocumentKind, OrderFailure, document_label
 from connex_desktop.core.writing import DocumentWriter, NumberTaken, Stored, Write, WriteOutcome
 from connex_desktop.quickbooks.errors import QuickBooksFault
 from connex_desktop.storage.ledger import Confirmation, LedgerRow
@@ -132,7 +132,7 @@ class Reconciler:
         # Fetched again in this run, the order is not booked around the row.
         self.run.seen_order_ids.add(row.order_id)
         self.run.order_numbers.add(row.order_number)
-        document = f"{row.kind} {row.doc_number}".strip()
+        document = f"{document_label(row.kind, self.run.product)} {row.doc_number}".strip()
         self.run.finish_failed(row.order_id, row.order_number, OrderFailure(
             row.order_number,
             f"its {document} left unconfirmed by an earlier sync could not be checked with "

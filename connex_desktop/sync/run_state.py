@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from connex_desktop.core.connection import Connection
-from connex_desktop.core.errors import ConnexError, ErrorKind, Fix, SetupError
+from connex_desktop.core.errors import Cancelled, ConnexError, ErrorKind, Fix, SetupError
 from connex_desktop.core.model import Order
 from connex_desktop.core.money import MoneyError, money
 from connex_desktop.core.progress import Progress, ProgressCallback
@@ -54,9 +55,14 @@ class RunStopped(Exception):
 
 @dataclass
 class DocumentInFlight:
-    """One planned document on its way: its request id, payload and outcome."""
+    """One planned document on its way: its request id, payload and outcome.
 
-    order: OrderInFlight
+    Its order holds it, and it refers back to its order weakly: with no cycle between them, a
+    finished order is freed at once, and never waits for a full garbage collection, whose
+    walk over every order and result alive stalls the window's thread too.
+    """
+
+    order_ref: weakref.ref[OrderInFlight] = field(repr=False)
     planned: PlannedDocument
     request_id: str = ""
     payload: dict[str, Any] = field(default_factory=dict)
@@ -64,6 +70,12 @@ class DocumentInFlight:
     doc_number: str = ""
     done: bool = False       # confirmed (now or earlier)
     blocked: bool = False    # will not be sent: the order failed or something it needs did
+
+    @property
+    def order(self) -> OrderInFlight:
+        order = self.order_ref()
+        assert order is not None, "an order is held for as long as its documents are in use"
+        return order
 
     @property
     def sent_number(self) -> str:
@@ -113,6 +125,8 @@ class SyncRun:
         self.ledger = ledger
         self.connections = connections
         self.realm = connection.quickbooks.realm_id
+        # Which QuickBooks: its documents are named in its words (DocumentKind.label_in).
+        self.product = connection.quickbooks.product
         # The store the connection has booked from, not what its settings name today: a moved
         # order file or a store's new address must not book everything again.
         assert connection.id is not None
@@ -155,6 +169,8 @@ class SyncRun:
             self.setup = company_setup(self.connection, preferences, self.refs,
                                        store_label=self.store_label,
                                        company_info=self.refs.company_info())
+        except Cancelled:   # while it waited for QuickBooks: the run ends as cancelled
+            raise
         except ConnexError as error:    # the whole run's problem, wherever it is first needed
             raise RunStopped(error) from error
         self.company_loaded = True
@@ -221,8 +237,9 @@ class SyncRun:
                 continue
             if open_docs:
                 self.retry_later = True
-                state.fail(f"its {open_docs[0].planned.kind.label} could not be sent in this "
-                           "sync; the next sync books it.", kind=ErrorKind.RETRY_LATER)
+                unsent = open_docs[0].planned.kind.label_in(self.product)
+                state.fail(f"its {unsent} could not be sent in this sync; the next sync books "
+                           "it.", kind=ErrorKind.RETRY_LATER)
             self._finish(state)
         self.in_flight = still
 

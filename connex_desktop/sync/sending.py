@@ -10,7 +10,7 @@ from typing import Any
 
 from connex_desktop.core.errors import STOPPING_KINDS, ConnexError, ErrorKind, Fix, Remedy
 from connex_desktop.core.money import money_text
-from connex_desktop.core.result import BookedDocument, DocumentKind
+from connex_desktop.core.result import BookedDocument, DocumentKind, document_label
 from connex_desktop.core.writing import (
     DocumentWriter,
     NameTaken,
@@ -128,8 +128,8 @@ class DocumentSender:
                     continue
                 except KeyError as missing:
                     why = self.run.entity_faults.get(missing.args[0])
-                    state.fail(f"its {doc.planned.kind.label} needs {missing.args[0]}, which "
-                               f"could not be created: {why}")
+                    state.fail(f"its {doc.planned.kind.label_in(self.run.product)} needs "
+                               f"{missing.args[0]}, which could not be created: {why}")
                     continue
                 ready.append(doc)
         return ready
@@ -192,7 +192,8 @@ class DocumentSender:
         by_request = {doc.request_id: doc for doc in docs}
         for intent, row in refused:
             by_request[intent.request_id].order.fail(
-                f"meanwhile its {row.kind} {row.doc_number or row.qb_id} was booked by another "
+                f"meanwhile its {document_label(row.kind, run.product)} "
+                f"{row.doc_number or row.qb_id} was booked by another "
                 "sync of the same store; nothing more was booked.", kind=ErrorKind.RETRY_LATER)
         return {intent.request_id for intent, _ in refused}
 
@@ -237,7 +238,7 @@ class DocumentSender:
         else:
             answered.failures.append((operation.request_id, fault_text(outcome.fault)))
             operation.order.fail(
-                f"QuickBooks refused its {operation.planned.kind.label}: "
+                f"QuickBooks refused its {operation.planned.kind.label_in(self.run.product)}: "
                 f"{outcome.fault.message}", kind=outcome.fault.kind, detail=outcome.fault.detail)
 
     def _worth_planning_again(self, doc: DocumentInFlight) -> bool:
@@ -261,7 +262,8 @@ class DocumentSender:
                 self.new_records.failed(operation, fault)
                 continue
             operation.order.fail(
-                f"QuickBooks did not confirm its {operation.planned.kind.label}: "
+                f"QuickBooks did not confirm its "
+                f"{operation.planned.kind.label_in(self.run.product)}: "
                 f"{fault.message} The next sync checks before sending it again.",
                 kind=ErrorKind.RETRY_LATER, detail=fault.detail)
 
@@ -286,16 +288,16 @@ class DocumentSender:
         doc.order.booked.append(BookedDocument(doc.order.order.number, kind, doc.qb_id,
                                                doc.doc_number, confirmed.total))
         checked = kind.value in SALE_KINDS or kind is DocumentKind.REFUND_RECEIPT
+        label = f"{kind.label_in(self.run.product)} {doc.doc_number or doc.qb_id}"
         if answered_amount(entity.get("TotalAmt", "")) is None:
             doc.order.fail(
-                f"QuickBooks answered {entity.get('TotalAmt')} as the total of its {kind.label} "
-                f"{doc.doc_number or doc.qb_id}, which is not an amount to the cent; check the "
+                f"QuickBooks answered {entity.get('TotalAmt')} as the total of its {label}, "
+                "which is not an amount to the cent; check the "
                 "document in QuickBooks. Nothing more was booked for it.")
         elif checked and confirmed.total != doc.planned.total:
             what = "the refund" if kind is DocumentKind.REFUND_RECEIPT else "the order's total"
             self.run.wrong_totals.append((doc, entity, (
-                f"QuickBooks computed {money_text(confirmed.total)} for its {kind.label} "
-                f"{doc.doc_number or doc.qb_id} but {what} is "
+                f"QuickBooks computed {money_text(confirmed.total)} for its {label} but {what} is "
                 f"{money_text(doc.planned.total)}; check the tax and discount settings.")))
         return confirmed
 
@@ -313,7 +315,8 @@ class DocumentSender:
             if document is not None and is_ours(document, doc.order.order.number):
                 adopted.append(self._confirmed(doc, document))
                 continue
-            message = (f"QuickBooks already has {doc.planned.kind.a_label} numbered {number} "
+            taken = doc.planned.kind.a_label_in(self.run.product)
+            message = (f"QuickBooks already has {taken} numbered {number} "
                        "that Connex Desktop did not book. Give this connection a prefix, or let "
                        "QuickBooks number the documents.")
             failures.append((doc.request_id, message))

@@ -6,7 +6,8 @@ What QuickBooks Online does with each kind:
   stated, 0.00 included; any TxnTaxCodeRef sent is replaced.
 - VAT/GST (every other country): each line carries one of the company's own TaxCode Ids, the
   document says GlobalTaxCalculation, and QuickBooks computes tax per line rounded to the cent
-  unless the request states TaxLine amounts per rate.
+  unless the request states TaxLine amounts per rate. QuickBooks Desktop (UK and Canadian
+  files) takes no tax amounts at all: it computes each line's tax from the line's code.
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ class CompanyTax:
     country: str = "US"
     model: TaxModel = TaxModel.LEGACY
     codes: tuple[SalesTaxCode, ...] = ()
+    takes_tax_amounts: bool = True   # False: QuickBooks Desktop, which only computes tax
 
     def named(self, name: str) -> SalesTaxCode | None:
         """The sales code of that name (a purchase-only code cannot tax a sale)."""
@@ -103,6 +105,8 @@ def read_company_tax(preferences: Mapping[str, Any], company_info: Mapping[str, 
     else:
         model = TaxModel.LEGACY
     rates = {str(rate.get("Id")): rate for rate in tax_rates}
+    # Not one of Online's preferences: QuickBooks Desktop's, which cannot be told tax amounts.
+    takes_amounts = tax_prefs.get("TakesTaxAmounts") is not False
 
     def listed(code: Mapping[str, Any], side: str) -> tuple[TaxRate, ...]:
         details = (code.get(side) or {}).get("TaxRateDetail") or []
@@ -118,7 +122,7 @@ def read_company_tax(preferences: Mapping[str, Any], company_info: Mapping[str, 
         if (sales or purchases) and code.get("Active", True) is not False:
             codes.append(SalesTaxCode(str(code["Id"]), str(code.get("Name", "")), sales,
                                       purchases))
-    return CompanyTax(country, model, tuple(codes))
+    return CompanyTax(country, model, tuple(codes), takes_amounts)
 
 
 @dataclass
@@ -201,6 +205,8 @@ class _VatDocument:
                 f"its Tax Amount is {money_text(self.tax)} but its lines' tax rates give "
                 f"{money_text(computed)} ({self._rates_used(codes)}); nothing was booked. Check "
                 "each line's Tax Rate.", order=self.order.number, field="Tax Amount")
+        if not self.company.takes_tax_amounts:
+            self._check_computed(body, codes)
         body["GlobalTaxCalculation"] = "TaxInclusive" if self.inclusive else "TaxExcluded"
         detail: dict[str, Any] = {"TotalTax": money_text(self.tax)}
         if difference or self.discounted:
@@ -216,6 +222,40 @@ class _VatDocument:
             _set_code(line, code.ref)
             if self.inclusive:
                 line.body["SalesItemLineDetail"]["TaxInclusiveAmt"] = money_text(line.amount)
+
+    def _check_computed(self, body: dict[str, Any], codes: list[SalesTaxCode]) -> None:
+        """QuickBooks Desktop cannot be told tax: what it works out line by line must be the
+        store's."""
+        computed = self._desktop_tax(body, codes)
+        if computed != self.tax:
+            raise OrderDataError(
+                f"its Tax Amount is {money_text(self.tax)} but QuickBooks Desktop, which works "
+                f"tax out line by line and cannot be told the store's, gives "
+                f"{money_text(computed)} ({self._rates_used(codes)}); nothing was booked. Book "
+                "it by hand.", order=self.order.number, field="Tax Amount")
+
+    def _desktop_tax(self, body: dict[str, Any], codes: list[SalesTaxCode]) -> Decimal:
+        """Each line's tax at its code, rounded to the cent, as QuickBooks Desktop works it
+        out; a discount is a line of its own, taxed (negatively) at the code of the item
+        lines it comes off, which must then share one."""
+        if not self.discounted:
+            return self._total(codes)
+        item_codes = {code.id: code for line, code in zip(self.lines, codes, strict=True)
+                      if line.item}
+        if len(item_codes) > 1 and any(code.percent for code in item_codes.values()):
+            raise OrderDataError(
+                "it has a discount on lines of different tax codes "
+                f"({self._rates_used(list(item_codes.values()))}); QuickBooks Desktop taxes a "
+                "discount at one code, so it cannot be booked to the cent. Book it by hand.",
+                order=self.order.number, field="Order Discount")
+        code = next(iter(item_codes.values()))
+        for line in body["Line"]:
+            if line.get("DetailType") == "DiscountLineDetail":
+                line["DiscountLineDetail"]["TaxCodeRef"] = dict(code.ref)
+        taxes = [money(line.amount * line_code.percent / 100) for line, line_code in
+                 zip(self.lines, codes, strict=True)]
+        discount = sum(self._discount_shares(), ZERO)
+        return sum(taxes, ZERO) - money(discount * code.percent / 100)
 
     def _tolerance(self) -> Decimal:
         return CENT * (len(self.lines) + 1)

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from connex_desktop.core.connection import Connection
+from connex_desktop.core.connection import Connection, QuickBooksProduct
 from connex_desktop.core.errors import (
     STOPPING_KINDS,
     ConnexError,
@@ -19,7 +19,7 @@ from connex_desktop.core.errors import (
 from connex_desktop.core.ledger_state import LedgerState
 from connex_desktop.core.money import money, money_text
 from connex_desktop.core.quickbooks_rules import BATCH_MAX_OPERATIONS
-from connex_desktop.core.result import DocumentKind, RunStatus
+from connex_desktop.core.result import DocumentKind, RunStatus, document_label
 from connex_desktop.core.undo_result import (
     UndoDocument,
     UndoOutcome,
@@ -218,6 +218,7 @@ class _RunUndo:
                  result: UndoResult) -> None:
         self.ledger = undoer.ledger
         self.realm = connection.quickbooks.realm_id
+        self.product = connection.quickbooks.product
         self.client = client
         self.result = result
         self.changes = ChangeReverter(undoer.ledger, client, dry_run=result.dry_run,
@@ -245,7 +246,7 @@ class _RunUndo:
             if blocker is not None:
                 blocker_row, problem = blocker
                 self._report(row, UndoOutcome.KEPT, problem if blocker_row is row else
-                             f"kept with the order's {_label(blocker_row)}: {problem}")
+                             f"kept with the order's {self._label(blocker_row)}: {problem}")
             elif is_change(row):
                 self.changes.revert(row, document)
             elif self.result.dry_run:
@@ -329,7 +330,7 @@ class _RunUndo:
         for kind, qb_id in _links(row, document):
             if (kind, qb_id) in ours:
                 continue
-            linked = _KIND_WORDS.get(kind, f"a {kind}")
+            linked = _a_kind(kind, self.product)
             other = booked.get(kind, {}).get(qb_id)
             if other is not None and other.run_id is not None:
                 return (f"it has {linked} booked by a later sync (run #{other.run_id}); undo "
@@ -373,17 +374,20 @@ class _RunUndo:
                               "undo the run again to finish.")
                     self._report(row, UndoOutcome.NOT_CONFIRMED, reason)
                     failed_orders[row.order_id] = (
-                        f"kept for now: the deletion of the order's {_label(row)} was not "
+                        f"kept for now: the deletion of the order's {self._label(row)} was not "
                         "confirmed; undo the run again to finish.")
                 else:
                     words = f"{problem.message} {problem.detail}".strip()
                     reason = f"QuickBooks refused to delete it: {words}"
                     self._report(row, UndoOutcome.KEPT, reason)
                     failed_orders[row.order_id] = (
-                        f"kept with the order's {_label(row)}, which QuickBooks refused to "
+                        f"kept with the order's {self._label(row)}, which QuickBooks refused to "
                         f"delete ({words}).")
         finally:
             self.ledger.mark_undone(deleted)
+
+    def _label(self, row: LedgerRow) -> str:
+        return f"{document_label(row.kind, self.product)} {row.doc_number or f'(Id {row.qb_id})'}"
 
     def _report(self, row: LedgerRow, outcome: UndoOutcome, reason: str = "") -> None:
         self.result.documents.append(UndoDocument(
@@ -406,11 +410,12 @@ def _links(row: LedgerRow, document: Mapping[str, Any]) -> Iterable[tuple[str, s
         yield kind, str(link.get("TxnId", ""))
 
 
-_KIND_WORDS = {kind.value: kind.a_label.lower() for kind in DocumentKind}   # "an invoice"
-
-
-def _label(row: LedgerRow) -> str:
-    return f"{DocumentKind(row.kind).label} {row.doc_number or f'(Id {row.qb_id})'}"
+def _a_kind(kind: str, product: QuickBooksProduct) -> str:
+    """ "an invoice"; a kind this app does not book as QuickBooks names it: "a Deposit"."""
+    try:
+        return DocumentKind(kind).a_label_in(product).lower()
+    except ValueError:
+        return f"a {kind}"
 
 
 def _gone_reason(row: LedgerRow) -> str:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import weakref
 from collections.abc import Iterable, Iterator, Mapping
 
-from connex_desktop.core.errors import ConnexError, ErrorKind
+from connex_desktop.core.errors import Cancelled, ConnexError, ErrorKind
 from connex_desktop.core.ledger_state import LedgerState
 from connex_desktop.core.model import Order
 from connex_desktop.core.progress import CancelToken
-from connex_desktop.core.result import OrderFailure
+from connex_desktop.core.result import OrderFailure, document_label
 from connex_desktop.core.rules import deciding_rule
 from connex_desktop.sources.base import FailedOrder
 from connex_desktop.storage.ledger import LedgerRow
@@ -85,7 +86,8 @@ def _plan(run: SyncRun, order: Order, rows: Mapping[str, LedgerRow]) -> OrderInF
     if unconfirmed and not run.dry_run:
         run.finish_failed(order.source_id, order.number, OrderFailure(
             order.number,
-            f"QuickBooks has not yet confirmed its {unconfirmed[0].kind}; the next "
+            f"QuickBooks has not yet confirmed its "
+            f"{document_label(unconfirmed[0].kind, run.product)}; the next "
             "sync checks again before booking anything.", ErrorKind.RETRY_LATER),
             customer=order.customer)
         run.retry_later = True
@@ -95,7 +97,7 @@ def _plan(run: SyncRun, order: Order, rows: Mapping[str, LedgerRow]) -> OrderInF
                for key, row in rows.items()}
     try:
         plan = _order_plan(run, order, entries)
-    except RunStopped:
+    except (RunStopped, Cancelled):
         raise
     except ConnexError as error:
         run.finish_failed(order.source_id, order.number, OrderFailure(
@@ -112,7 +114,8 @@ def _plan(run: SyncRun, order: Order, rows: Mapping[str, LedgerRow]) -> OrderInF
         run.finish_skipped(order, plan.skip_reason, plan.rule)
         return None
     state = OrderInFlight(order, plan, notes=list(plan.notes))
-    state.docs = {doc.doc_key: DocumentInFlight(state, doc) for doc in plan.documents}
+    state.docs = {doc.doc_key: DocumentInFlight(weakref.ref(state), doc)
+                  for doc in plan.documents}
     return state
 
 

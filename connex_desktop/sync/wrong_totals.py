@@ -14,7 +14,7 @@ def remove_wrong_totals(run: SyncRun, writer: DocumentWriter) -> None:
     wrong, run.wrong_totals = run.wrong_totals, []
     removed: list[tuple[str, str]] = []
     for doc, entity, problem in wrong:
-        label = f"{doc.planned.kind.label} {doc.doc_number or doc.qb_id}"
+        label = f"{doc.planned.kind.label_in(run.product)} {doc.doc_number or doc.qb_id}"
         try:
             writer.delete(doc.planned.kind.value, entity)
         except QuickBooksFault as fault:

@@ -81,7 +81,7 @@ class ConnectionsModel(QAbstractTableModel):
             source = self._app.source_kinds.get(connection.source_kind)
             store = (text.store_address(source, connection.source_settings) if source
                      else f"Unknown kind of store: {connection.source_kind}")
-            row = ConnectionRow(connection, store, self._app.runs.last(connection.id),
+            row = ConnectionRow(connection, store, self._app.runs.last_sync(connection.id),
                                 self._scheduler.next_due(connection, now))
             row.refusal = self._refusals.get(connection.id, "")
             if connection.id in running:
@@ -172,7 +172,7 @@ class ConnectionsModel(QAbstractTableModel):
                 note = row.reconnect_note(now)
                 return f"{company}: {note}" if note else company
             case 3:
-                label = connection.mode.info.label
+                label = connection.mode_info.label
                 return f"{label} (QuickBooks numbering)" if connection.use_qb_numbering else label
             case 4:
                 return ", ".join(connection.statuses) or "All"
@@ -209,7 +209,7 @@ class ConnectionsModel(QAbstractTableModel):
         if column == 2 and not row.connection.quickbooks.connected:
             return "Use Connect to QuickBooks to choose the company to book into."
         if column == 3:
-            return row.connection.mode.info.explanation
+            return row.connection.mode_info.explanation
         return ""
 
     def _cell_color(self, row: ConnectionRow, column: int) -> QColor | None:

@@ -93,7 +93,8 @@ class SyncController(QObject):
         if qb_numbering:
             connection = dataclasses.replace(connection, use_qb_numbering=True)
         worker = SyncWorker(self._app.engine(),
-                            RunRequest(connection, trigger, dry_run, retry_failed, orders))
+                            RunRequest(connection, trigger, dry_run, retry_failed, orders),
+                            ready=self._app.with_demo_running)
         worker.progressed.connect(self._on_worker_progressed)
         self._launch(connection_id, worker, f"sync-{connection_id}")
         self.run_started.emit(connection_id, worker.request)
@@ -111,7 +112,8 @@ class SyncController(QObject):
             while_undoing="A run of this connection is being undone already.")
         if isinstance(connection, str):
             return connection
-        worker = UndoWorker(self._app.undoer(), UndoRequest(connection, run_id, dry_run))
+        worker = UndoWorker(self._app.undoer(), UndoRequest(connection, run_id, dry_run),
+                            ready=self._app.with_demo_running)
         self._launch(connection_id, worker, f"undo-{connection_id}")
         self.undo_started.emit(connection_id, worker.request)
         return None

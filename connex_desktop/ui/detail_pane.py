@@ -108,8 +108,9 @@ class DetailPane(QScrollArea):
         when.addRow("Next sync:", self.next_sync)
         body = QWidget()
         layout = QVBoxLayout(body)
-        for widget in (self.title, self.store, self.badge):
-            layout.addWidget(widget, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.title)    # across the pane: a long name wraps, shown whole
+        layout.addWidget(self.store)
+        layout.addWidget(self.badge, 0, Qt.AlignmentFlag.AlignLeft)   # its colour hugs its words
         layout.addLayout(when)
         layout.addWidget(self.buttons)
         self.failures_heading = _heading("Needs attention")

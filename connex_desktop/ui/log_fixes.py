@@ -84,8 +84,10 @@ class FixBar(QWidget):
         _entity, what = CHOICE_LISTS[offered.fix.remedy]
         chooser = QInputDialog(self)
         chooser.setWindowTitle(offered.label.rstrip("…"))
-        chooser.setLabelText(f"The QuickBooks {what} for {_subject(offered)}; the "
-                             f"{len(offered.orders)} failed order(s) are then tried again.")
+        retried = ("the failed order is" if len(offered.orders) == 1
+                   else f"the {len(offered.orders)} failed orders are")
+        chooser.setLabelText(f"The QuickBooks {what} for {_subject(offered)}; {retried} then "
+                             "tried again.")
         chooser.setComboBoxItems(names)
         chooser.setComboBoxEditable(False)
         chooser.textValueSelected.connect(lambda name: self._mapped(offered, name))

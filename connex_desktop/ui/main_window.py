@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 from connex_desktop import APP_DISPLAY_NAME
 from connex_desktop.app import App
 from connex_desktop.core.app_settings import WINDOW_PLACE
-from connex_desktop.core.connection import Connection
+from connex_desktop.core.connection import Connection, QuickBooksProduct
 from connex_desktop.core.errors import ConnexError
 from connex_desktop.core.result import RunTrigger
 from connex_desktop.ui import text
@@ -116,6 +116,7 @@ class MainWindow(QMainWindow):
             lambda *_: None if self._reloading else self._refresh_panel())
         self._run_feedback = RunFeedback(self, controller)
         scheduler.paused_changed.connect(lambda _paused: self.reload())
+        self.demo_button.setFocus()     # until reload() shows the list instead
         self.reload()
         size_main_window(self, app.settings.get(WINDOW_PLACE))
 
@@ -128,7 +129,7 @@ class MainWindow(QMainWindow):
         try:
             self.model.reload()
             self.table.fit_columns()
-            self.pages.setCurrentIndex(LIST_PAGE if self.model.rowCount() else EMPTY_PAGE)
+            self._show_page(LIST_PAGE if self.model.rowCount() else EMPTY_PAGE)
             if keep is not None:
                 self.select(keep)
             elif self.model.rowCount():
@@ -136,6 +137,13 @@ class MainWindow(QMainWindow):
         finally:
             self._reloading = False
         self._refresh_panel()
+
+    def _show_page(self, page: int) -> None:
+        """The list, or the first run's page; a page newly shown takes the keys (Enter tries
+        the demo, or configures the selected connection)."""
+        if page != self.pages.currentIndex():
+            self.pages.setCurrentIndex(page)
+            (self.table if page == LIST_PAGE else self.demo_button).setFocus()
 
     def select(self, connection_id: int) -> None:
         row = self.model.row_of(connection_id)
@@ -212,11 +220,13 @@ class MainWindow(QMainWindow):
         if dialog.exec() and dialog.saved is not None:
             self.reload(select_id=dialog.saved.id)
 
-    def configure_selected(self) -> None:
+    def configure_selected(self, *, quickbooks_tab: bool = False) -> None:
         connection = self.selected_connection()
         if connection is None:
             return
         dialog = ConfigureDialog(self._app, connection, parent=self)
+        if quickbooks_tab:
+            dialog.tabs.setCurrentWidget(dialog.quickbooks)
         dialog.exec()
         self.reload(select_id=connection.id)
 
@@ -252,6 +262,10 @@ class MainWindow(QMainWindow):
     def connect_selected(self) -> None:
         connection = self.selected_connection()
         if connection is None:
+            return
+        if connection.quickbooks.product is QuickBooksProduct.DESKTOP:
+            # Its company file and Web Connector are set up there; no Intuit sign-in.
+            self.configure_selected(quickbooks_tab=True)
             return
         ConnectDialog(self._app, connection, parent=self).exec()
         self.reload(select_id=connection.id)

@@ -88,10 +88,11 @@ def build_menu_bar(window: MainWindow, toolbar: QToolBar, scheduler: AutoSyncSch
     how_to_connect.triggered.connect(lambda _checked=False: help_topics.show_how_to_connect(window))
     guide = QAction("&Documentation", window)
     guide.setShortcuts(QKeySequence.keyBindings(QKeySequence.StandardKey.HelpContents))
-    guide.triggered.connect(lambda _checked=False: help_topics.open_guide())
+    guide.triggered.connect(lambda _checked=False: help_topics.open_guide(window))
     logs = QAction("Open the &logs folder", window)
     logs.setStatusTip(str(window.logs_folder))
-    logs.triggered.connect(lambda _checked=False: help_topics.open_folder(window.logs_folder))
+    logs.triggered.connect(lambda _checked=False: help_topics.open_folder(window.logs_folder,
+                                                                           window))
     about = QAction("&About Connex Desktop", window)
     about.setMenuRole(QAction.MenuRole.AboutRole)
     about.triggered.connect(lambda _checked=False: help_topics.show_about(window))

@@ -10,6 +10,7 @@ from connex_desktop.core.progress import Progress
 from connex_desktop.core.result import RunStatus, SyncResult
 from connex_desktop.core.undo_result import UndoResult
 from connex_desktop.sources.demo_store import DemoSource, only_planted_failures
+from connex_desktop.ui import text
 from connex_desktop.ui.controller import SyncController
 from connex_desktop.ui.worker import RunRequest, UndoRequest
 
@@ -65,9 +66,8 @@ class RunFeedback(QObject):
         elif (request.connection.source_kind == DemoSource.kind
               and only_planted_failures(result)):
             window.statusBar().showMessage(
-                f"The {result.failed} failed order(s) were planted by the demo: their marketplace "
-                "numbers are longer than QuickBooks allows. The sync log (Ctrl+L) says so for "
-                "each, and how to book them.", DEMO_NOTE_MS)
+                f"{text.count_of(result.failed, 'order')} failed on purpose, planted by the "
+                "demo: the sync log (Ctrl+L) says why and how to book them.", DEMO_NOTE_MS)
         if request.dry_run and connection_id == window.selected_id():
             window.show_log(connection_id)
 

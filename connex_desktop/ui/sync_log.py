@@ -18,7 +18,7 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QDesktopServices, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 from connex_desktop.app import App
-from connex_desktop.core.connection import QuickBooksCompany
+from connex_desktop.core.connection import QuickBooksCompany, QuickBooksProduct
 from connex_desktop.core.money import money_text
 from connex_desktop.core.result import QBO_PAGES, BookedDocument, OrderOutcome, RunStatus
 from connex_desktop.core.undo_result import (
@@ -71,6 +71,7 @@ from connex_desktop.ui.background import run_in_background
 from connex_desktop.ui.colors import ERROR_COLOR, hint_style, on_palette
 from connex_desktop.ui.controller import SyncController
 from connex_desktop.ui.log_fixes import FixBar
+from connex_desktop.ui.opening import open_or_show
 from connex_desktop.ui.screen_fit import fit_to_screen
 from connex_desktop.ui.worker import UndoRequest
 
@@ -96,35 +97,56 @@ def document_url(company: QuickBooksCompany, document: BookedDocument) -> str:
     return f"{app_url}/{QBO_PAGES[document.kind]}?txnId={document.qb_id}"
 
 
-def undo_line(doc: UndoDocument) -> str:
-    line = f"{doc.label} of order {doc.order}: {money_text(doc.total)}"
+def opens_in_browser(company: QuickBooksCompany) -> bool:
+    """Whether its documents open in QuickBooks Online's pages; Desktop's live in its company
+    file, which no address opens."""
+    return company.connected and company.product is QuickBooksProduct.ONLINE
+
+
+def undo_line(doc: UndoDocument, product: QuickBooksProduct) -> str:
+    line = f"{doc.label_in(product)} of order {doc.order}: {money_text(doc.total)}"
     return f"{line} ({doc.reason})" if doc.reason else line
 
 
-def undo_question(parent: QWidget, run: RunRecord,
-                  preview: UndoResult) -> tuple[QMessageBox, QAbstractButton | None]:
+def undo_report(parent: QWidget, result: UndoResult, product: QuickBooksProduct) -> QMessageBox:
+    """What the undo did, and what of the run QuickBooks still holds."""
+    box = QMessageBox(parent)
+    box.setWindowTitle("Undo this run")
+    if result.status is UndoStatus.UNDONE:
+        box.setIcon(QMessageBox.Icon.Information)
+    else:
+        box.setIcon(QMessageBox.Icon.Warning)
+    box.setText(result.message or "Nothing was deleted.")
+    left = [f"• {undo_line(doc, product)}" for doc in result.left[:UNDO_LIST_MAX]]
+    if left:
+        box.setInformativeText("Still in QuickBooks:\n" + "\n".join(left))
+    return box
+
+
+def undo_question(parent: QWidget, run: RunRecord, preview: UndoResult,
+                  product: QuickBooksProduct) -> tuple[QMessageBox, QAbstractButton | None]:
     """What undoing the run would delete, keep and find gone, and the button that confirms it
     (None when nothing can be deleted: the box only says so)."""
     deleting = [doc for doc in preview.documents if doc.outcome is UndoOutcome.WOULD_DELETE]
     gone = [doc for doc in preview.documents if doc.outcome is UndoOutcome.ALREADY_GONE]
     changing = [doc for doc in preview.documents if doc.outcome is UndoOutcome.WOULD_REVERT]
     kept = preview.left
-    lines = [f"• {undo_line(doc)}" for doc in deleting[:UNDO_LIST_MAX]]
+    lines = [f"• {undo_line(doc, product)}" for doc in deleting[:UNDO_LIST_MAX]]
     if len(deleting) > UNDO_LIST_MAX:
         lines.append(f"…and {len(deleting) - UNDO_LIST_MAX} more (see Show Details).")
     if changing:
         lines.append(f"\nChanged back as they were before the run ({len(changing)}):")
-        lines += [f"• {undo_line(doc)}" for doc in changing[:UNDO_LIST_MAX]]
+        lines += [f"• {undo_line(doc, product)}" for doc in changing[:UNDO_LIST_MAX]]
     if kept:
         lines.append(f"\nKept in QuickBooks ({len(kept)}):")
-        lines += [f"• {undo_line(doc)}" for doc in kept[:UNDO_LIST_MAX]]
+        lines += [f"• {undo_line(doc, product)}" for doc in kept[:UNDO_LIST_MAX]]
     if gone:
         lines.append(f"\nAlready deleted in QuickBooks: {len(gone)}.")
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Warning)
     box.setWindowTitle("Undo this run")
     when = text.when(run.started_at, text.local_now())
-    box.setDetailedText("\n".join(f"{sentence(UNDO_WORDS[doc.outcome])}: {undo_line(doc)}"
+    box.setDetailedText("\n".join(f"{sentence(UNDO_WORDS[doc.outcome])}: {undo_line(doc, product)}"
                                   for doc in preview.documents))
     if not (deleting or gone or changing):
         box.setText(f"Nothing of the run of {when} can be deleted from QuickBooks.")
@@ -320,7 +342,7 @@ class OrdersPane(QWidget):
         self.detail.setTextFormat(Qt.TextFormat.RichText)
         self.detail.setMinimumHeight(60)
         self.detail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.detail.linkActivated.connect(open_url)
+        self.detail.linkActivated.connect(lambda url: open_url(url, self))
         filters = QHBoxLayout()
         for label, widget, stretch in (("&Show:", self.filter_combo, 0),
                                        ("S&earch:", self.search_edit, 1)):
@@ -385,17 +407,28 @@ class OrdersPane(QWidget):
         self.detail.setText("" if order is None else self._detail(order))
         self.selection_changed.emit()
 
+    def in_quickbooks(self, order: RunOrderRecord) -> list[BookedDocument]:
+        """The order's documents still in QuickBooks: an undo deleted the others."""
+        return [doc for doc in order.documents
+                if (doc.kind.value, doc.qb_id) not in self.model.undone]
+
+    def selected_in_quickbooks(self) -> list[BookedDocument]:
+        order = self.selected_order()
+        return self.in_quickbooks(order) if order is not None else []
+
     def _detail(self, order: RunOrderRecord) -> str:
         head = f"<b>Order {escape(order.order_number, quote=False)}</b>"
         if order.customer:
             head += f" for {escape(order.customer, quote=False)}"
         parts = [f"{head}: {order_result(order, self.model.undone)}"]
         if order.documents:
-            company = self._company()
+            company, standing = self._company(), self.in_quickbooks(order)
             parts.append(", ".join(
                 f"<a href='{escape(document_url(company, doc))}'>"
-                f"{escape(document_name(doc), quote=False)}</a>" if company.connected
-                else escape(document_name(doc), quote=False) for doc in order.documents))
+                f"{escape(document_name(doc, company.product), quote=False)}</a>"
+                if opens_in_browser(company) and doc in standing
+                else escape(document_name(doc, company.product), quote=False)
+                for doc in order.documents))
         if order.message:
             parts.append(escape(sentence(order.message), quote=False))
         if order.detail:
@@ -407,11 +440,13 @@ class OrdersPane(QWidget):
         """Open each of the order's documents in QuickBooks, retry, copy the reason."""
         menu = QMenu(self)
         company = self._company()
+        standing = self.in_quickbooks(order)
         for doc in order.documents:
-            action = menu.addAction(f"Open {document_name(doc)} in QuickBooks")
-            action.setEnabled(company.connected)
-            url = document_url(company, doc)
-            action.triggered.connect(lambda _checked=False, url=url: open_url(url))
+            action = menu.addAction(f"Open {document_name(doc, company.product)} in QuickBooks")
+            action.setEnabled(opens_in_browser(company) and doc in standing)
+            if action.isEnabled():
+                url = document_url(company, doc)
+                action.triggered.connect(lambda _checked=False, url=url: open_url(url, self))
         if not order.documents:
             menu.addAction("Open in QuickBooks").setEnabled(False)
         retry = menu.addAction("Retry failed orders")
@@ -436,14 +471,23 @@ class OrdersPane(QWidget):
         self.menu.popup(self.view.viewport().mapToGlobal(point))
 
 
-def open_url(url: str) -> None:
-    QDesktopServices.openUrl(QUrl(url))
+def open_url(url: str, parent: QWidget | None = None) -> None:
+    open_or_show(QUrl(url), "the document in QuickBooks", parent)
+
+
+def export_folder() -> Path:
+    """Where an export is offered: the Documents folder; where there is none (a fresh Linux
+    account), the home folder, not wherever the app was started."""
+    documents = Path(QStandardPaths.writableLocation(
+        QStandardPaths.StandardLocation.DocumentsLocation))
+    return documents if documents.is_dir() else Path.home()
 
 
 def log_table_view(model: QAbstractTableModel, name: str) -> QTableView:
     view = QTableView()
     view.setModel(model)
     view.setAccessibleName(name)
+    view.setTabKeyNavigation(False)     # rows are picked with the arrows; Tab moves on
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     view.setAlternatingRowColors(True)
@@ -459,10 +503,10 @@ def _read_run(app: App, connection_id: int, run: RunRecord | None
               ) -> tuple[list[LogRow], frozenset[tuple[str, str]], bool]:
     """A run's log rows and undone documents (none without a run), and whether to offer
     Reconnect: the log's reads, all off the GUI thread."""
-    needs_reconnect = app.connections.get_by_id(connection_id).quickbooks.needs_reconnect
+    company = app.connections.get_by_id(connection_id).quickbooks
     if run is None:
-        return [], frozenset(), needs_reconnect
-    return (*read_run_log(app.runs, app.ledger, run), needs_reconnect)
+        return [], frozenset(), company.needs_reconnect
+    return (*read_run_log(app.runs, app.ledger, run, company.product), company.needs_reconnect)
 
 
 class SyncLogDialog(QDialog):
@@ -491,6 +535,7 @@ class SyncLogDialog(QDialog):
         self._connection_id = connection_id
         self._reads = 0          # the latest read asked for; older answers are dropped
         self.loading = False
+        self._failing: frozenset[str] = frozenset()    # orders whose failure still stands
         fit_to_screen(self, 980, 620)
         self.runs_model = RunsModel()
         self.runs_view = log_table_view(self.runs_model, "Runs")
@@ -590,6 +635,7 @@ class SyncLogDialog(QDialog):
     def _show_runs(self, runs: list[RunRecord], failed: list[str],
                    select_run: int | None) -> None:
         self.runs_model.set_items(runs)
+        self._failing = frozenset(failed)
         self.orders.can_retry = bool(failed)
         self.retry_button.setEnabled(bool(failed))
         if runs:
@@ -622,13 +668,11 @@ class SyncLogDialog(QDialog):
                      read: tuple[list[LogRow], frozenset[tuple[str, str]], bool]) -> None:
         rows, undone, needs_reconnect = read
         self.orders.show_rows(rows, undone)
-        self.fixes.show_fixes(run, (row.order for row in rows), needs_reconnect=needs_reconnect)
+        failing = (row.order for row in rows if row.order.order_number in self._failing)
+        self.fixes.show_fixes(run, failing, needs_reconnect=needs_reconnect)   # not booked since
         self.undo_button.setEnabled(self._can_undo(run))
         if run is not None:
-            summary = escape(text.run_summary(run), quote=False)
-            if rows:
-                kinds = tally_text(tally(rows))
-                summary += f" — {escape(kinds, quote=False)}" if kinds else ""
+            summary = escape(text.run_summary(run, tally_text(tally(rows))), quote=False)
             if run.undo_message:
                 summary += f"<br>{escape(run.undo_message, quote=False)}"
             if run.quickbooks is not None:
@@ -637,8 +681,8 @@ class SyncLogDialog(QDialog):
                                  f": {summary}")
 
     def _on_order_selected(self) -> None:
-        order = self.selected_order()
-        self.open_button.setEnabled(bool(order and order.documents and self._company().connected))
+        self.open_button.setEnabled(bool(self.orders.selected_in_quickbooks())
+                                    and opens_in_browser(self._company()))
 
     # ---- undo ------------------------------------------------------------------------------
 
@@ -683,7 +727,7 @@ class SyncLogDialog(QDialog):
         if preview.status is UndoStatus.FAILED:
             self._undo_not_possible(preview.message)
             return
-        box, confirm = undo_question(self, run, preview)
+        box, confirm = undo_question(self, run, preview, self._product())
         if confirm is not None:
             box.finished.connect(lambda _code: self._confirmed(run,
                                                                box.clickedButton() is confirm))
@@ -698,17 +742,7 @@ class SyncLogDialog(QDialog):
 
     def _undone(self, run: RunRecord, result: UndoResult) -> None:
         self.reload(select_run=run.id)
-        box = QMessageBox(self)
-        box.setWindowTitle("Undo this run")
-        if result.status is UndoStatus.UNDONE:
-            box.setIcon(QMessageBox.Icon.Information)
-        else:
-            box.setIcon(QMessageBox.Icon.Warning)
-        box.setText(result.message or "Nothing was deleted.")
-        left = [f"• {undo_line(doc)}" for doc in result.left[:UNDO_LIST_MAX]]
-        if left:
-            box.setInformativeText("Still in QuickBooks:\n" + "\n".join(left))
-        self.undo_report = box
+        self.undo_report = box = undo_report(self, result, self._product())
         box.open()
         self.undo_finished.emit(result)
 
@@ -720,22 +754,23 @@ class SyncLogDialog(QDialog):
     def _company(self) -> QuickBooksCompany:
         return self._app.connections.get_by_id(self._connection_id).quickbooks
 
+    def _product(self) -> QuickBooksProduct:
+        return self._company().product
+
     def open_selected_document(self) -> str | None:
         """Open the selected order's first document in QuickBooks; returns the address."""
-        order = self.selected_order()
-        if order is None or not order.documents:
+        standing = self.orders.selected_in_quickbooks()
+        if not standing:
             return None
-        url = document_url(self._company(), order.documents[0])
-        open_url(url)
+        url = document_url(self._company(), standing[0])
+        open_url(url, self)
         return url
 
     def _ask_export(self) -> None:
         connection = self._app.connections.get_by_id(self._connection_id)
-        documents = QStandardPaths.writableLocation(
-            QStandardPaths.StandardLocation.DocumentsLocation)
         name = _NOT_IN_FILE_NAMES.sub("-", connection.name)
         path, _filter = QFileDialog.getSaveFileName(
-            self, "Export the sync log", str(Path(documents) / f"{name} sync log.csv"),
+            self, "Export the sync log", str(export_folder() / f"{name} sync log.csv"),
             "CSV files (*.csv)")
         if path:
             self.start_export(Path(path))
@@ -764,4 +799,4 @@ class SyncLogDialog(QDialog):
         """The runs' (else every listed run's) orders, one line per document (or per order
         without one)."""
         return write_csv(path, log_rows(self.runs_model.items if runs is None else runs,
-                                        self._app.runs, self._app.ledger))
+                                        self._app.runs, self._app.ledger, self._product()))

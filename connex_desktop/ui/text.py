@@ -67,15 +67,16 @@ def run_result(run: RunRecord) -> str:
     return words.get(run.status, run.status)
 
 
-def run_summary(run: RunRecord) -> str:
+def run_summary(run: RunRecord, breakdown: str = "") -> str:
     """One line for a finished or running run: what it did (and whether an undo took it back
-    since), or why it did nothing."""
+    since), or why it did nothing; `breakdown`, what its orders became (the sync log's
+    "9 booked, 1 already booked"), says it in place of the run's counts."""
     undone = (" (undone)" if run.undone_at is not None else
               " (partly undone)" if run.undo_message else "")
     if run.status == RunStatus.FAILED.value and run.message:
         return f"Failed: {run.message}{undone}"
     prefix = "Preview: " if run.dry_run else ""
-    tally = counts(run.synced, run.skipped, run.failed, dry_run=run.dry_run)
+    tally = breakdown or counts(run.synced, run.skipped, run.failed, dry_run=run.dry_run)
     if run.status == RunStatus.CANCELLED.value:
         return f"{prefix}Cancelled after {tally}{undone}"
     if run.status == RUNNING:
@@ -100,12 +101,17 @@ def progress_line(progress: Progress, *, dry_run: bool = False) -> str:
     return line
 
 
+def count_of(number: int, noun: str) -> str:
+    """ "1 order", "3 orders": a count in words, not "3 order(s)"."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def running_summary(progress: Progress, *, dry_run: bool = False) -> str:
     """A running sync in a few words, for the list and the tray: "Syncing… 120 of 300, 118
     booked", "Syncing… waiting for QuickBooks' limit", "Cancelling… 37 orders to finish"."""
     tally = counts(progress.booked, progress.skipped, progress.failed, dry_run=dry_run)
     if progress.cancelling:
-        return f"Cancelling… {progress.partly_sent} order(s) to finish, {tally}"
+        return f"Cancelling… {count_of(progress.partly_sent, 'order')} to finish, {tally}"
     verb = "Previewing" if dry_run else "Syncing"
     if progress.pause_s:
         return f"{verb}… waiting for {progress.paused_for}, {tally}"

@@ -65,10 +65,12 @@ class TrayIcon(QSystemTrayIcon):
             if undoing:
                 parts.append(f"Undoing a run of {', '.join(undoing)}")
             return "; ".join(parts) + "…"
-        if self._problems:
-            return f"Needs attention: {len(self._problems)} connection(s)"
-        lasts = [run for c in self._app.connections.list()
-                 if c.id is not None and (run := self._app.runs.last(c.id)) is not None]
+        connections = self._app.connections.list()
+        if self._problems:      # which: the window may not show why after a restart
+            return "Needs attention: " + ", ".join(c.name for c in connections
+                                                   if c.id in self._problems)
+        lasts = [run for c in connections
+                 if c.id is not None and (run := self._app.runs.last_sync(c.id)) is not None]
         if not lasts:
             return "No syncs yet"
         newest = max(lasts, key=lambda run: run.started_at)
@@ -171,9 +173,10 @@ class TrayIcon(QSystemTrayIcon):
             # Not every order was tried: what was wrong before may still be, and what failed
             # before the cancel is wrong now.
             if result.failed:
-                self._set_problem(connection_id, f"{result.failed} order(s) failed")
+                self._set_problem(connection_id,
+                                  f"{text.count_of(result.failed, 'order')} failed")
         elif result.status in PROBLEM_STATUSES:
-            problem = result.message or f"{result.failed} order(s) failed"
+            problem = result.message or f"{text.count_of(result.failed, 'order')} failed"
             told_before = self._problems.get(connection_id)
             self._set_problem(connection_id, problem)
             # Every plain sync tries the failed orders again: an order nobody has fixed yet
@@ -187,7 +190,7 @@ class TrayIcon(QSystemTrayIcon):
             self._set_problem(connection_id, None)
             if (request.trigger is RunTrigger.SCHEDULE and result.synced
                     and self._app.settings.get(NOTIFY_WHEN_ORDERS_BOOKED)):
-                self.showMessage(f"{name}: {result.synced} order(s) booked",
+                self.showMessage(f"{name}: {text.count_of(result.synced, 'order')} booked",
                                  text.counts(result.synced, result.skipped, result.failed),
                                  QSystemTrayIcon.MessageIcon.Information, NOTIFICATION_MS)
         self._update_icon()

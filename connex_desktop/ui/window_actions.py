@@ -38,7 +38,9 @@ def build_actions(window: MainWindow, scheduler: AutoSyncScheduler) -> None:
                                 shortcuts=("Ctrl+N",), icon="add")
     window.configure_action = _action(window, "Configure…", window.configure_selected,
                                       tip="Change the selected connection's settings",
-                                      shortcuts=("Return", "Enter"), icon="configure")
+                                      # F2: the platform's rename key; the form opens on
+                                      # the name.
+                                      shortcuts=("Return", "Enter", "F2"), icon="configure")
     window.duplicate_action = _action(window, "Duplicate", window.duplicate_selected,
                                       tip="Copy the selected connection's settings",
                                       icon="duplicate")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -59,9 +61,12 @@ class SyncWorker(QObject):
     progressed = Signal(object)
     finished = Signal(object)
 
-    def __init__(self, engine: Engine, request: RunRequest) -> None:
+    def __init__(self, engine: Engine, request: RunRequest,
+                 ready: Callable[[Connection], Connection] = lambda connection: connection
+                 ) -> None:
         super().__init__()
         self._engine = engine
+        self._ready = ready
         self.request = request
         self._cancel = CancelToken()
         self._last_emit = float("-inf")
@@ -79,18 +84,25 @@ class SyncWorker(QObject):
     def run(self) -> None:
         request = self.request
         try:
-            # prepare() may ask QuickBooks (preferences), so it runs here, not on the GUI
-            # thread. A scheduled run skips it: the engine records its refusal as a failed
-            # run, which is what makes the schedule back off.
+            # ready() may start the demo's company, and prepare() ask QuickBooks
+            # (preferences), so they run here, not on the GUI thread. A scheduled run skips
+            # prepare(): the engine records its refusal as a failed run, which is what makes
+            # the schedule back off.
+            # Where QuickBooks now answers, with what the run was started with (a fix's
+            # QuickBooks numbering) kept; one not connected is refused below, as it is.
+            connection = request.connection
+            if connection.quickbooks.connected:
+                connection = dataclasses.replace(
+                    connection, quickbooks=self._ready(connection).quickbooks)
             reason = None if request.trigger is RunTrigger.SCHEDULE else self._engine.prepare(
-                request.connection)
+                connection)
             if reason:
                 self.finished.emit(SyncResult(connection=request.connection.name, run_id=None,
                                               status=RunStatus.FAILED, message=reason,
                                               dry_run=request.dry_run))
                 return
             result = self._engine.run(
-                request.connection, progress=self._on_progress, cancel=self._cancel,
+                connection, progress=self._on_progress, cancel=self._cancel,
                 dry_run=request.dry_run, trigger=request.trigger,
                 retry_failed=request.retry_failed,
                 query=OrderQuery(numbers=request.orders) if request.orders else None)
@@ -123,15 +135,19 @@ class UndoWorker(QObject):
 
     finished = Signal(object)
 
-    def __init__(self, undoer: RunUndoer, request: UndoRequest) -> None:
+    def __init__(self, undoer: RunUndoer, request: UndoRequest,
+                 ready: Callable[[Connection], Connection] = lambda connection: connection
+                 ) -> None:
         super().__init__()
         self._undoer = undoer
+        self._ready = ready
         self.request = request
 
     @Slot()
     def run(self) -> None:
         request = self.request
         try:
+            self._ready(request.connection)     # e.g. the demo's company started
             result = self._undoer.undo(request.run_id, dry_run=request.dry_run)
         except ConnexError as error:     # check(): why this run cannot be undone
             result = self._failed(error.message, error.kind)

@@ -17,7 +17,7 @@ import pytest
 from PySide6.QtCore import QCoreApplication, Qt, QThreadPool
 
 from connex_desktop.app import build_app
-from connex_desktop.core.connection import Connection
+from connex_desktop.core.connection import Connection, QuickBooksProduct
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.storage.keyring_secrets import MemorySecretStore
 from connex_desktop.storage.sync_log import read_run_log
@@ -43,7 +43,7 @@ def test_opening_the_log_of_a_3000_order_run_never_stalls_the_window(qapp, tmp_p
             run_id = record_run(app, connection.id, RUN_ORDERS)
         desktop.window.show()
         started = time.perf_counter()
-        read_run_log(app.runs, app.ledger, app.runs.get(run_id))
+        read_run_log(app.runs, app.ledger, app.runs.get(run_id), QuickBooksProduct.ONLINE)
         read_on_gui_thread_ms = (time.perf_counter() - started) * 1000
 
         probe = StallProbe()

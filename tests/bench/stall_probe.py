@@ -6,11 +6,12 @@ import statistics
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer
+from PySide6.QtCore import QEventLoop, QObject, Qt, QTimer
 
 PROBE_INTERVAL_MS = 5
 SETTLE_S = 0.5            # probed on after each step, to catch the layout and paint it causes
 STEP_TIMEOUT_S = 60
+CHECK_INTERVAL_MS = 20      # how often the step is asked whether it is done
 
 
 class StallProbe(QObject):
@@ -32,22 +33,36 @@ class StallProbe(QObject):
 
     def measure(self, step: Callable[[], object], done: Callable[[], bool], *,
                 timeout_s: float = STEP_TIMEOUT_S) -> dict[str, float]:
-        """Run `step` with the probe on, until `done()` and SETTLE_S more; its figures."""
+        """Run `step` with the probe on, until `done()` and SETTLE_S more; its figures.
+
+        Qt's own event loop runs meanwhile, as under the window: it waits for events without
+        the GIL. (A Python loop calling processEvents() and sleeping takes the GIL back after
+        every sleep, and with a busy sync thread each time may wait its turn for it: stalls
+        of its own, not the window's.)
+        """
         self.gaps = []
+        loop = QEventLoop()
+        deadline = time.perf_counter() + timeout_s
+        finished: list[bool] = []
+
+        def check() -> None:
+            if not finished and len(self.gaps) > 1 and done():
+                finished.append(True)
+                QTimer.singleShot(int(SETTLE_S * 1000), loop.quit)
+            elif time.perf_counter() > deadline:
+                loop.quit()
+
+        checker = QTimer()
+        checker.setInterval(CHECK_INTERVAL_MS)
+        checker.timeout.connect(check)
         self._last = time.perf_counter()
         self._timer.start()
+        checker.start()
         QTimer.singleShot(0, step)    # from the event loop, as a click would run it
-        deadline = time.perf_counter() + timeout_s
-        settled_at = None
-        while time.perf_counter() < deadline:
-            QCoreApplication.processEvents()
-            if settled_at is None and len(self.gaps) > 1 and done():
-                settled_at = time.perf_counter() + SETTLE_S
-            if settled_at is not None and time.perf_counter() >= settled_at:
-                break
-            time.sleep(0.001)
+        loop.exec()
+        checker.stop()
         self._timer.stop()
-        assert settled_at is not None, "the step did not finish"
+        assert finished, "the step did not finish"
         return figures(self.gaps)
 
 

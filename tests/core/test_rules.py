@@ -7,7 +7,12 @@ from decimal import Decimal
 
 import pytest
 
-from connex_desktop.core.connection import Connection, CustomerPolicy, QuickBooksMapping
+from connex_desktop.core.connection import (
+    Connection,
+    CustomerPolicy,
+    QuickBooksMapping,
+    QuickBooksProduct,
+)
 from connex_desktop.core.model import Address, Buyer, Order, OrderLine, Payment, PaymentStatus
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.rules import (
@@ -24,6 +29,7 @@ from connex_desktop.core.rules import (
 from tests.rule_examples import EVERY_FIELD_RULES
 
 D = Decimal
+ONLINE = QuickBooksProduct.ONLINE
 
 
 def order(**changes) -> Order:
@@ -89,16 +95,16 @@ def test_a_connection_under_a_rule_takes_its_actions_and_keeps_the_rest():
 
 
 def test_a_rule_reads_as_a_sentence():
-    assert describe(EVERY_FIELD_RULES[0]) == (
+    assert describe(EVERY_FIELD_RULES[0], ONLINE) == (
         "When tagged test or qa: skip (test orders are not sales)")
-    assert describe(WHOLESALE).startswith(
+    assert describe(WHOLESALE, ONLINE).startswith(
         "When status is on-hold and payment status is unpaid and payment method is bacs or "
         "Cheque and channel is web")
-    assert "total above 100.00 and total below 5000.50" in describe(WHOLESALE)
-    assert describe(WHOLESALE).endswith(
+    assert "total above 100.00 and total below 5000.50" in describe(WHOLESALE, ONLINE)
+    assert describe(WHOLESALE, ONLINE).endswith(
         ": book as Invoices, customer 'Trade buyers', payment method 'Check', deposit account "
         "'Checking', class 'Wholesale', location 'Warehouse', number prefix 'W-'")
-    assert describe(EVERY_FIELD_RULES[2]) == (
+    assert describe(EVERY_FIELD_RULES[2], ONLINE) == (
         "Every order: book as Sales receipts, customer: per-buyer, no number prefix")
 
 

@@ -16,6 +16,15 @@ API_PATH = "/api/"
 DEFAULT_RECORDS = 20
 MAX_RECORDS = 100
 NOW = 1_795_000_000   # the fake's clock (unix time), moved by tests
+# getUserOperationsLog's tableName values, as Erply lists them.
+LOG_TABLES = frozenset({
+    "customers", "suppliers", "addresses", "currencies", "customerGroups", "emailAccounts",
+    "giftCards", "pointsOfSale", "priceLists", "productGroups", "products", "services",
+    "supplierGroups", "users", "userGroups", "warehouses", "warehouseLocations", "events",
+    "purchaseDocuments", "salesDocuments", "campaigns", "coupons", "pricelistProducts",
+    "pricelistServices", "pricelistDiscounts", "payments", "inventoryRegistrations",
+    "inventoryTransfers", "inventoryWriteOffs", "stocktakings", "storeRegions",
+    "storeRegionPriceLists", "storeRegionAndCustomerGroupPriceLists"})
 
 
 def erply_row(code: str, name: str, amount: str, price: str, *, discount: str = "0",
@@ -112,7 +121,8 @@ class FakeErply(FakeServer):
     """The classic API: form fields, verifyUser sessions that expire, errors inside HTTP 200,
     an hourly quota (1002) counted from each clock hour, recordsOnPage/pageNo paging,
     changedSince on lastModified, rows only with getRowsForAllInvoices=1 (or a single match),
-    getPurchaseDocuments, getPayments and getCustomers."""
+    getPurchaseDocuments, getPayments, getCustomers, and the log of deleted items
+    (getUserOperationsLog: tableName required, addedFrom, orderByDir)."""
 
     def __init__(self, documents: list[dict[str, Any]], *, password: str = ERPLY_PASSWORD,
                  payments: list[dict[str, Any]] | None = None,
@@ -131,10 +141,24 @@ class FakeErply(FakeServer):
         self.keys = (f"sess{n:04d}a1b2c3d4e5f6" for n in itertools.count(1))
         self.queued: list[Reply] = []
         self.expire_after: set[str] = set()   # calls after which every session expires
+        self.operations_log: list[dict[str, Any]] = []
         super().__init__(self._route)
 
     def expire_sessions(self) -> None:
         self.sessions.clear()
+
+    def delete_purchase(self, doc_id: int, *, when: int | None = None) -> None:
+        """A user deletes a purchase document in Erply: it is listed no more, and the log of
+        deleted items names it."""
+        self.purchases = [d for d in self.purchases if d["id"] != doc_id]
+        self.log_operation("purchaseDocuments", doc_id, when=when)
+
+    def log_operation(self, table: str, item_id: int, *, operation: str = "delete",
+                      when: int | None = None) -> None:
+        self.operations_log.append({
+            "logID": len(self.operations_log) + 1, "userName": "mari",
+            "timestamp": self.now if when is None else when, "tableName": table,
+            "itemID": item_id, "operation": operation})
 
     def forms(self) -> list[dict[str, str]]:
         """The form fields of each request received, in order."""
@@ -167,7 +191,8 @@ class FakeErply(FakeServer):
             return _error(call, 1054)
         answer = {"getSalesDocuments": self._documents, "getPayments": self._payments,
                   "getCustomers": self._customers,
-                  "getPurchaseDocuments": self._purchase_documents}.get(call)
+                  "getPurchaseDocuments": self._purchase_documents,
+                  "getUserOperationsLog": self._operations_log}.get(call)
         return answer(form) if answer else _error(call, 1005, "request")
 
     def _verify(self, form: dict[str, str]) -> Reply:
@@ -185,6 +210,17 @@ class FakeErply(FakeServer):
 
     def _purchase_documents(self, form: dict[str, str]) -> Reply:
         return _page("getPurchaseDocuments", form, _filtered(self.purchases, form))
+
+    def _operations_log(self, form: dict[str, str]) -> Reply:
+        call = "getUserOperationsLog"
+        if form.get("tableName") not in LOG_TABLES:
+            return _error(call, 1010, "tableName")
+        since = int(form.get("addedFrom") or 0)
+        matches = sorted((e for e in self.operations_log
+                          if e["tableName"] == form["tableName"] and e["timestamp"] >= since),
+                         key=lambda e: (e["timestamp"], e["logID"]),
+                         reverse=form.get("orderByDir") == "desc")
+        return _page(call, form, matches)
 
     def _payments(self, form: dict[str, str]) -> Reply:
         matches = self.payments

@@ -1,11 +1,11 @@
 """A fake QuickBooks Desktop company behind the app's Web Connector service, and a scripted
-Web Connector between them; a small booking loop books plans directly (the engine books through
-sync/desktop_writer.py: test_desktop_engine.py)."""
+Web Connector between them (the engine books through it in test_desktop_engine.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,19 +13,10 @@ import pytest
 
 from connex_desktop.app import App, build_app
 from connex_desktop.core.connection import Connection
-from connex_desktop.core.model import Order
 from connex_desktop.core.modes import TransactionMode
-from connex_desktop.qbdesktop.booking import write, write_document
 from connex_desktop.qbdesktop.fake.company import FakeCompanyFile
 from connex_desktop.qbdesktop.fake.connector import ScriptedWebConnector
 from connex_desktop.qbdesktop.fake.processor import FakeQuickBooks
-from connex_desktop.qbdesktop.qbxml import message_set, message_set_id
-from connex_desktop.qbdesktop.references import DesktopReferences
-from connex_desktop.qbdesktop.requests import (
-    document_request,
-    entity_request,
-    query_request,
-)
 from connex_desktop.qbdesktop.responses import MessageSetResult, parse_response
 from connex_desktop.qbdesktop.soap import WebConnectorServer
 from connex_desktop.qbdesktop.webconnector import (
@@ -33,16 +24,11 @@ from connex_desktop.qbdesktop.webconnector import (
     WebConnectorAccount,
     WebConnectorService,
 )
+from connex_desktop.quickbooks.references import ReferenceCache
 from connex_desktop.storage.keyring_secrets import MemorySecretStore
-from connex_desktop.sync.planner import (
-    CompanySetup,
-    OrderPlan,
-    Pending,
-    PlannedDocumentId,
-    plan_order,
-    thawed,
-)
-from tests.qbdesktop.schema import schema_errors
+from connex_desktop.sync.desktop_company import QuickBooksDesktop
+from connex_desktop.sync.planner import Pending, PlannedDocumentId, thawed
+from tests.qbdesktop.ops_notes import edition_checker
 
 USER = "connex"
 PASSWORD = "correct horse battery"     # what the user typed into the Web Connector
@@ -50,9 +36,11 @@ PASSWORD_KEY = "connection-1/qbwc_password"
 D = Decimal
 
 
-def seeded_company() -> FakeCompanyFile:
-    """Jane Doe buys; Cascade and Pacific supply the tent and the mug."""
-    company = FakeCompanyFile()
+def seeded_company(clock: Callable[[], datetime] | None = None,
+                   country: str = "US") -> FakeCompanyFile:
+    """Jane Doe buys; Cascade and Pacific supply the tent and the mug (`clock`: QuickBooks';
+    `country`: the file's edition)."""
+    company = FakeCompanyFile(clock=clock, country=country)
     company.add_name("Customer", "Jane Doe", email="jane@example.com")
     cascade = company.add_name("Vendor", "Cascade")
     pacific = company.add_name("Vendor", "Pacific")
@@ -90,32 +78,9 @@ class Desktop:
     def send(self, document: str) -> MessageSetResult:
         return parse_response(self.process(document))
 
-    def references(self) -> DesktopReferences:
-        queries = [query_request(name, str(number))
-                   for number, name in enumerate(("Customer", "Item", "Vendor"), start=1)]
-        return DesktopReferences.from_results(self.send(message_set(queries)).results)
-
-    def book(self, order: Order, connection: Connection,
-             setup: CompanySetup | None = None) -> tuple[OrderPlan, dict[Pending, str]]:
-        """Plan the order against the company's lists and book each document, each in its own
-        message set; returns the plan and the TxnID of each document by its key."""
-        plan = plan_order(order, connection, self.references(), setup or CompanySetup())
-        ids: dict[Pending, str] = {}
-        for entity in plan.creates:
-            key = f"{entity.entity.lower()}:{entity.key.key}"
-            request = entity_request(entity.entity, entity.body, "1", order=order.number,
-                                     guid_key=key).element
-            document = write_document([request], message_set_id("1", order.number, key))
-            ids[entity.key] = write(self, document, order=order.number).value("ListID")
-        for planned in plan.documents:
-            body = resolve(planned.body, ids)
-            request = document_request(replace(planned, body=body), order.number, "1",
-                                       external_key=f"1/{order.number}/{planned.doc_key}")
-            document = write_document([request.element],
-                                      message_set_id("1", order.number, planned.doc_key))
-            result = write(self, document, order=order.number, what=planned.kind.label)
-            ids[PlannedDocumentId(planned.doc_key)] = result.value("TxnID")
-        return plan, ids
+    def references(self) -> ReferenceCache:
+        """The company's lists as a run reads them, for planning an order."""
+        return ReferenceCache(QuickBooksDesktop(self))
 
 
 def resolve(value: object, ids: dict[Pending, str]) -> object:
@@ -128,7 +93,7 @@ def resolve(value: object, ids: dict[Pending, str]) -> object:
 @pytest.fixture
 def quickbooks() -> FakeQuickBooks:
     """The seeded company file, every request checked against Intuit's schema."""
-    return FakeQuickBooks(seeded_company(), validator=schema_errors)
+    return FakeQuickBooks(seeded_company(), validator=edition_checker("US"))
 
 
 @pytest.fixture
@@ -149,7 +114,7 @@ def secrets() -> MemorySecretStore:
 
 @pytest.fixture
 def desktop(secrets: MemorySecretStore) -> Iterator[Desktop]:
-    quickbooks = FakeQuickBooks(seeded_company(), validator=schema_errors)
+    quickbooks = FakeQuickBooks(seeded_company(), validator=edition_checker("US"))
     progress: list[tuple[int, int]] = []
     queue = RequestQueue(progress=lambda done, total: progress.append((done, total)))
     service = WebConnectorService(WebConnectorAccount(USER, PASSWORD_KEY), secrets, queue)

@@ -14,6 +14,7 @@ from connex_desktop.qbdesktop.fake.processor import FakeQuickBooks, RequestProce
 from connex_desktop.qbdesktop.responses import (
     HRESULT_ACCESS_DENIED,
     HRESULT_COULD_NOT_START,
+    HRESULT_NO_ACCESS,
     HRESULT_NO_COMPANY_OPEN,
     HRESULT_NOT_RUNNING,
 )
@@ -48,6 +49,8 @@ class FakeRequestProcessor:
     refuses_app: bool = False                # the user answered No in the authorisation window
     unattended: bool = False                 # "Yes, always; even when QuickBooks isn't running"
     single_user_elsewhere: bool = False      # another computer has the file in single-user mode
+    lose_answer_to: str = ""                 # QuickBooks closes as it books the first document
+    #                                          containing this: its answer never comes back
     calls: list[str] = field(default_factory=list)
     sessions: set[str] = field(default_factory=set)
     _connected: bool = False
@@ -95,9 +98,13 @@ class FakeRequestProcessor:
         self.calls.append("ProcessRequest")
         self._check(ticket)
         try:
-            return self.quickbooks.process(request)
+            answer = self.quickbooks.process(request)
         except RequestProcessorError as error:
             raise FakeComError(error.hresult, error.message) from None
+        if self.lose_answer_to and self.lose_answer_to in request:
+            self.lose_answer_to, self.running = "", False
+            raise FakeComError(HRESULT_NO_ACCESS, "Could not access QuickBooks.")
+        return answer
 
     def EndSession(self, ticket: str) -> None:
         self.calls.append("EndSession")

@@ -18,7 +18,8 @@ from connex_desktop.core.errors import (
     RetryLaterError,
     SetupError,
 )
-from connex_desktop.qbdesktop.booking import write, write_document
+from connex_desktop.core.modes import TransactionMode
+from connex_desktop.core.result import RunStatus
 from connex_desktop.qbdesktop.com import (
     APP_NAME,
     ComRequestProcessor,
@@ -39,6 +40,8 @@ from connex_desktop.qbdesktop.requests import query_request
 from tests.qbdesktop.conftest import seeded_company
 from tests.qbdesktop.fake_com import COMPANY_FILE, FakeComError, FakeRequestProcessor
 from tests.qbdesktop.schema import schema_errors
+from tests.qbdesktop.test_desktop_engine import desktop_connection, sync
+from tests.sync.conftest import row, write_orders
 
 OTHER_FILE = r"C:\Users\Public\Documents\Intuit\QuickBooks\Company Files\Other.qbw"
 
@@ -91,28 +94,23 @@ def test_a_run_keeps_one_session_and_close_ends_it():
     assert fake.calls.count("CloseConnection") == 1
 
 
-def test_documents_book_into_the_company_file_once():
-    fake = quickbooks_on_this_pc()
-    processor = processor_for(fake)
-    document = write_document([_sales_receipt()], "cx-order-1001")
-    first = write(processor, document, order="1001")
-    again = write(processor, document, order="1001")     # the answer was lost: sent again
-    assert first.value("TxnID") == again.value("TxnID")
-    receipts = [txn for txn in fake.quickbooks.company.txns.values()
-                if txn.kind == "SalesReceipt"]
-    assert len(receipts) == 1 and receipts[0].total == Decimal("19.00")
+def test_quickbooks_closing_as_it_books_loses_the_answer_and_the_next_sync_books_nothing_twice(
+        app, quickbooks, tmp_path):
+    fake = FakeRequestProcessor(quickbooks, lose_answer_to="<SalesReceiptAdd>")
+    app.desktop_processor_for = lambda connection: processor_for(fake)
+    orders = [row("1001", "MUG", "2", "9.50", customer_name="Jane Doe",
+                  customer_email="jane@example.com", payment_status="paid",
+                  amount_paid="19.00")]
+    shop = desktop_connection(app, write_orders(tmp_path / "orders.csv", orders),
+                              TransactionMode.SALES_RECEIPTS)
+    closed = app.engine().run(shop)
+    assert closed.status is RunStatus.FAILED and "could not be reached" in closed.message
 
-
-def _sales_receipt() -> ET.Element:   # two mugs for Jane Doe, in the schema's order
-    request = ET.Element("SalesReceiptAddRq", requestID="1")
-    add = ET.SubElement(request, "SalesReceiptAdd")
-    ET.SubElement(ET.SubElement(add, "CustomerRef"), "FullName").text = "Jane Doe"
-    ET.SubElement(add, "RefNumber").text = "1001"
-    line = ET.SubElement(add, "SalesReceiptLineAdd")
-    ET.SubElement(ET.SubElement(line, "ItemRef"), "FullName").text = "Mug"
-    ET.SubElement(line, "Quantity").text = "2"
-    ET.SubElement(line, "Rate").text = "9.50"
-    return request
+    fake.running = True      # the user opens QuickBooks again
+    sync(app, shop)
+    sync(app, shop)
+    receipts = [txn for txn in quickbooks.company.txns.values() if txn.kind == "SalesReceipt"]
+    assert [(txn.ref_number, txn.total) for txn in receipts] == [("1001", Decimal("19.00"))]
 
 
 @pytest.mark.parametrize(("state", "company_file", "options", "error", "words"), [

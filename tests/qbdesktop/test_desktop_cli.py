@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -18,6 +17,7 @@ import pytest
 from connex_desktop.qbdesktop.fake.connector import RunningWebConnector, ScriptedWebConnector
 from connex_desktop.qbdesktop.fake.processor import FakeQuickBooks
 from tests.fakes.file_keyring import FILE_ENV
+from tests.loopback import free_port
 from tests.qbdesktop.conftest import seeded_company
 from tests.qbdesktop.schema import schema_errors
 from tests.qbdesktop.test_desktop_engine import ORDERS, booked_as_ordered, txns
@@ -25,12 +25,6 @@ from tests.sync.conftest import write_orders
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_S = 120
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture

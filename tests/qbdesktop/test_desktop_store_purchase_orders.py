@@ -207,7 +207,7 @@ def answers_lost(quickbooks: FakeQuickBooks, writes: int) -> None:
 
     def process(request: str) -> str:
         answer = real(request)
-        if ("Mod" in request or "PurchaseOrderAdd" in request) and len(lost) < writes:
+        if ("ModRq" in request or "PurchaseOrderAddRq" in request) and len(lost) < writes:
             lost.add(request)
         if request in lost:
             raise RetryLaterError("The connection to QuickBooks Desktop was lost.")

@@ -1,5 +1,6 @@
 """The fake QuickBooks Desktop answers as the reference documents: status codes, closed sales
-orders, payments against balances, name uniqueness, iterators and message-set recovery."""
+orders (reopened when their invoice is deleted), stock, payments against balances, name
+uniqueness, iterators and message-set recovery."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from connex_desktop.core.errors import ErrorKind
 from connex_desktop.qbdesktop.fake.processor import FakeQuickBooks, RequestProcessorError
 from connex_desktop.qbdesktop.qbxml import OnError, message_set
-from connex_desktop.qbdesktop.requests import add_request, query_request
+from connex_desktop.qbdesktop.requests import add_request, delete_request, query_request
 from connex_desktop.qbdesktop.responses import (
     HRESULT_PARSE_ERROR,
     Outcome,
@@ -69,6 +70,20 @@ def test_an_invoice_closes_its_sales_order_and_a_second_one_is_refused(quickbook
     assert second.status_code == 570 and second.outcome is Outcome.ERROR
     error = result_error(second, order="1001", what="Invoice")
     assert error.kind is ErrorKind.FIX_DATA and "closed already" in str(error)
+
+
+def test_deleting_an_invoice_reopens_its_sales_order_and_puts_the_stock_back(quickbooks):
+    order_id = run(quickbooks, sales_order()).results[0].value("TxnID")
+    mug = next(item for item in quickbooks.company.items.values() if item.name == "Mug")
+    assert mug.on_hand == 40, "a sales order takes no stock"
+    invoice_id = run(quickbooks, invoice_for(order_id)).results[0].value("TxnID")
+    assert mug.on_hand == 38
+
+    deleted = run(quickbooks, delete_request("Invoice", invoice_id, "del")).results[0]
+
+    assert deleted.status_code == 0 and mug.on_hand == 40
+    assert run(quickbooks, query_request("SalesOrder", "q", txn_ids=(order_id,))
+               ).results[0].value("IsFullyInvoiced") == "false"
 
 
 def test_a_payment_over_the_balance_is_refused_with_3210(quickbooks):

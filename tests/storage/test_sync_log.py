@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from connex_desktop.core.connection import Connection
+from connex_desktop.core.connection import Connection, QuickBooksProduct
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.result import BookedDocument, DocumentKind, OrderOutcome
 from connex_desktop.storage.database import Database
@@ -30,6 +30,8 @@ from connex_desktop.storage.sync_log import (
     tally_text,
     write_csv,
 )
+
+ONLINE = QuickBooksProduct.ONLINE
 
 
 @pytest.mark.parametrize(("cell", "shown"), [
@@ -61,7 +63,7 @@ def test_exported_log_neutralises_formulas_from_the_store(tmp_path):
         runs.record_order(run_id, "id-2", "1002", OrderOutcome.FAILED,
                           message="+cmd|' /C calc'!A0", detail="-2+3")
         path = tmp_path / "log.csv"
-        lines = write_csv(path, log_rows([runs.get(run_id)], runs, LedgerRepository(db)))
+        lines = write_csv(path, log_rows([runs.get(run_id)], runs, LedgerRepository(db), ONLINE))
     with path.open(encoding="utf-8-sig", newline="") as file:
         rows = list(csv.DictReader(file))
     assert lines == len(rows) == 2 and tuple(rows[0]) == CSV_COLUMNS
@@ -100,7 +102,7 @@ def test_already_booked_is_counted_apart_from_cancelled_and_refunded():
     rows = log_table([_order(str(n), OrderOutcome.SKIPPED, message)
                       for n, message in enumerate(SKIPPED)]
                      + [_order("9", OrderOutcome.BOOKED), _order("10", OrderOutcome.FAILED)],
-                     frozenset())
+                     frozenset(), ONLINE)
     assert tally_text(tally(rows)) == (
         "1 failed, 1 booked, 2 already booked, 1 skipped: cancelled or refunded, "
         "1 skipped: status not synced, 1 skipped: not paid in full, 1 skipped: other reasons")
@@ -110,7 +112,7 @@ def test_rows_are_searched_by_order_or_customer_and_sorted_as_numbers():
     rows = log_table([_order("WEB-10", OrderOutcome.BOOKED, customer="Chloé Dubois"),
                       _order("WEB-9", OrderOutcome.FAILED, "No SKU.", customer="Grace Liu"),
                       _order("WEB-100", OrderOutcome.BOOKED, customer="José Álvarez")],
-                     frozenset())
+                     frozenset(), ONLINE)
     assert [row.order.order_number for row in select_rows(rows, search="chloé")] == ["WEB-10"]
     assert [row.order.order_number for row in select_rows(rows, search="web-1")] == [
         "WEB-10", "WEB-100"]
@@ -146,7 +148,7 @@ def test_store_purchase_orders_are_listed_beside_the_orders_with_their_vendor(tm
                           customer="Grace Liu")
         runs.record_order(run_id, "purchase-order:7", "PO-7", OrderOutcome.FAILED, "No vendor.",
                           customer="Cotton Supply Co", item=PURCHASE_ORDER_ITEM)
-        rows = log_table(runs.orders(run_id), frozenset())
+        rows = log_table(runs.orders(run_id), frozenset(), ONLINE)
         # Failed orders are retried as orders, failed purchase orders as purchase orders.
         assert runs.failed_order_numbers(connection_id) == ["1001"]
         assert runs.latest_item_ids(connection_id, PURCHASE_ORDER_ITEM,

@@ -60,11 +60,13 @@ def test_a_company_tracking_per_transaction_gets_them_on_every_document(app, tra
     retail, portland = _named(tracked, "Class", "Retail Shop"), _named(tracked, "Department",
                                                                        "Portland")
     (estimate,), (invoice,) = docs(tracked, "Estimate"), docs(tracked, "Invoice")
-    for document in (estimate, invoice, *docs(tracked, "PurchaseOrder")):
+    (purchase,) = docs(tracked, "PurchaseOrder")
+    for document in (estimate, invoice, purchase):
         assert document["ClassRef"]["value"] == retail
-        assert document["DepartmentRef"]["value"] == portland
         assert all("ClassRef" not in line[line["DetailType"]]
                    for line in _classed_lines(document))
+    assert estimate["DepartmentRef"]["value"] == invoice["DepartmentRef"]["value"] == portland
+    assert "DepartmentRef" not in purchase   # Intuit documents no location on a PO
     assert money_of(invoice["TotalAmt"]) == money_of(estimate["TotalAmt"]) == ORDER_TOTAL
     assert len(docs(tracked, "PurchaseOrder")) == 1
 
@@ -129,6 +131,10 @@ def test_a_company_tracking_neither_is_sent_neither(app, sandbox, tmp_path):
     assert len(sent) == 2
     assert not any("ClassRef" in json.dumps(body) or "DepartmentRef" in body for body in sent)
     assert money_of(docs(sandbox, "Invoice")[0]["TotalAmt"]) == ORDER_TOTAL
+    [booked] = app.runs.orders(result.run_id)     # said, not silently dropped
+    assert ("Booked without the class 'Retail Shop': the QuickBooks company does not track "
+            "classes. Booked without the location 'Nowhere': the QuickBooks company does not "
+            "track locations.") in booked.message
 
 
 @pytest.mark.parametrize(("mapping", "field", "words"), [

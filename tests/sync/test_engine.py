@@ -141,7 +141,8 @@ def test_an_order_changed_after_booking_says_so_and_is_not_booked_again(app, san
     assert logged.outcome is OrderOutcome.SKIPPED
     assert "changed after booking: total 10.00 → 20.00" in logged.message
     assert f"undo sync run {first.run_id}" in logged.message
-    assert f"correct {kind} 2101 in QuickBooks" in logged.message, logged.message
+    named = "Invoice" if mode.books_invoice else "Sales order (Estimate)"
+    assert f"correct {named} 2101 in QuickBooks" in logged.message, logged.message
 
 
 def test_two_connections_on_one_store_never_book_an_order_twice(app, sandbox, tmp_path):

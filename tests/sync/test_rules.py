@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from connex_desktop.core.connection import QuickBooksMapping
+from connex_desktop.core.connection import QuickBooksMapping, QuickBooksProduct
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.result import OrderOutcome, RunStatus
 from connex_desktop.core.rules import Condition, CustomerChoice, Field, Rule
@@ -80,7 +80,7 @@ def test_a_rule_that_skips_test_orders_skips_them_with_the_reason(app, sandbox, 
     assert skipped.outcome is OrderOutcome.SKIPPED
     assert skipped.message == ("Skipped: rule 'Test orders' skips it: test orders are not "
                                "sales.")
-    (shown,) = [row for row in log_table([skipped], frozenset())]
+    (shown,) = [row for row in log_table([skipped], frozenset(), QuickBooksProduct.ONLINE)]
     assert shown.shown is Shown.RULE and shown.cells[-1] == skipped.message
 
 
@@ -110,7 +110,8 @@ def test_an_order_booked_as_a_sales_order_is_not_booked_again_by_another_rule(ap
     app.connections.update(dataclasses.replace(connection, rules=(TERMS,)))
     again = app.engine().run(app.connections.get("Shop"), query=ALL)
     assert again.synced == 0 and not docs(sandbox, "Invoice")
-    assert "booked already (Estimate T-1002)" in outcomes(app, again.run_id)["1002"].message
+    assert ("booked already (Sales order (Estimate) T-1002)"
+            in outcomes(app, again.run_id)["1002"].message)
 
 
 def test_the_preview_shows_the_rule_and_the_documents_it_would_make(app, sandbox, tmp_path):
@@ -193,11 +194,13 @@ def test_the_log_and_its_export_name_the_rule_of_booked_and_failed_orders(app, s
                                                              "Phone orders")
     assert "'TRADE-DESK-ORDERS-1004' is 22 characters" in logged["1004"].message
     rows = {row.order.order_number: row.cells[-1]
-            for row in log_table(app.runs.orders(result.run_id), frozenset())}
+            for row in log_table(app.runs.orders(result.run_id), frozenset(),
+                                 QuickBooksProduct.ONLINE)}
     assert rows["1002"] == "By rule 'Terms'."
     assert rows["1004"].startswith("By rule 'Phone orders'. The document number")
     path = tmp_path / "log.csv"
-    write_csv(path, log_rows([app.runs.get(result.run_id)], app.runs, app.ledger))
+    write_csv(path, log_rows([app.runs.get(result.run_id)], app.runs, app.ledger,
+                             QuickBooksProduct.ONLINE))
     with path.open(encoding="utf-8-sig", newline="") as file:
         exported = {line["Order"]: line["Rule"] for line in csv.DictReader(file)}
     assert exported == {"1001": "", "1002": "Terms", "1003": "", "1004": "Phone orders"}

@@ -5,17 +5,37 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
+from contextlib import closing
 from typing import ClassVar
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLineEdit
+from PySide6.QtCore import Qt, QThreadPool
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+)
 
-from connex_desktop.core.connection import Connection, CustomerPolicy, Schedule
-from connex_desktop.core.modes import MODE_INFO, TransactionMode
+from connex_desktop.app import build_app
+from connex_desktop.core.connection import (
+    Connection,
+    CustomerPolicy,
+    QuickBooksCompany,
+    QuickBooksMapping,
+    QuickBooksProduct,
+    Schedule,
+)
+from connex_desktop.core.errors import ConnexError
+from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.result import QuickBooksUsage, RunStatus, RunTrigger, SyncResult
 from connex_desktop.core.secret_store import connection_secret_key
 from connex_desktop.sources.base import FieldKind, OrderQuery, SettingField, Source
+from connex_desktop.storage.keyring_secrets import KeyringUnavailable, MemorySecretStore
+from connex_desktop.sync.company_kind import CompanyKind
+from connex_desktop.sync.tax import CompanyTax
 from connex_desktop.ui.configure import ConfigureDialog
 from connex_desktop.ui.configure.store_tab import SAVED_SECRET_HINT
 
@@ -70,7 +90,7 @@ def test_mode_numbering_statuses_and_schedule_are_saved(qtbot, app):
     qtbot.addWidget(dialog)
     choose(dialog.transactions.mode_combo, TransactionMode.SALES_RECEIPTS.value)
     assert dialog.transactions.mode_explanation.text() == \
-        MODE_INFO[TransactionMode.SALES_RECEIPTS].explanation
+        TransactionMode.SALES_RECEIPTS.info_in(QuickBooksProduct.ONLINE).explanation
     dialog.transactions.qb_numbering.setChecked(True)
     dialog.transactions.prefix_edit.setText("WEB-")
     for row in range(dialog.transactions.status_list.count()):
@@ -266,6 +286,31 @@ def demo_dialog_with_lists(qtbot, app):
     return demo, dialog
 
 
+def test_lists_that_could_not_load_say_why_in_one_sentence(qtbot, app):
+    dialog = ConfigureDialog(app, None)
+    qtbot.addWidget(dialog)
+    dialog.mapping.lists_failed(ConnexError("QuickBooks could not be reached."))
+    assert dialog.mapping.lists_label.text() == (
+        "The company's lists could not be loaded: QuickBooks could not be reached. Type the "
+        "names instead.")
+
+
+def test_the_demos_lists_load_after_a_restart(qtbot, tmp_path):
+    """Configure starts the demo's company when it is not running yet (a new start of the app):
+    its lists come, not "QuickBooks must be reached over https…"."""
+    keyring_ = MemorySecretStore()
+    with closing(build_app(str(tmp_path / "data"), secrets=keyring_)) as first:
+        demo = first.start_demo(orders=5)
+    with closing(build_app(str(tmp_path / "data"), secrets=keyring_)) as again:
+        dialog = ConfigureDialog(again, again.connections.get_by_id(demo.id))
+        qtbot.addWidget(dialog)
+        qtbot.waitUntil(lambda: "are the lists of" in dialog.mapping.lists_label.text(),
+                        timeout=20_000)
+        assert "Visa" in choices(dialog.mapping.payment_method)
+        dialog.done(0)
+        QThreadPool.globalInstance().waitForDone(20_000)
+
+
 def test_mapping_choices_come_from_the_company_lists(qtbot, app):
     demo, dialog = demo_dialog_with_lists(qtbot, app)
     methods = choices(dialog.mapping.payment_method)
@@ -328,6 +373,52 @@ def test_a_new_path_keeps_the_store_unless_the_user_says_it_is_a_different_one(q
     different.store.new_store_check.setChecked(True)
     assert different.save()
     assert app.connections.store_key(shop.id) not in ("", booked_from)
+
+
+class NoKeyring:
+    """A computer with no system keyring: every secret read or written is refused."""
+
+    def get(self, key: str) -> str | None:
+        raise KeyringUnavailable("keyring found only keyring.backends.fail.Keyring")
+
+    set = delete = get
+
+
+def test_configure_opens_without_a_keyring(qtbot, app, pos, monkeypatch):
+    """The demo runs with no keyring (its tokens in memory): its Configure, and a store's with a
+    secret, open all the same; a secret field says why nothing is saved in it."""
+    demo = app.start_demo(orders=5)
+    till = app.connections.add(Connection(name="Till", source_kind=pos.kind,
+                                          mode=TransactionMode.SALES_RECEIPTS,
+                                          source_settings={"url": "https://pos.example"}))
+    monkeypatch.setattr(app, "secrets", NoKeyring())
+    demo_dialog = ConfigureDialog(app, demo)
+    qtbot.addWidget(demo_dialog)
+    assert demo_dialog.store.name_edit.text() == "Demo store"
+    assert demo_dialog.quickbooks.desktop.password.text() == ""
+    till_dialog = ConfigureDialog(app, till)
+    qtbot.addWidget(till_dialog)
+    api_key = till_dialog.store.source_widgets["api_key"]
+    assert api_key.text() == "" and "no system keyring" in api_key.placeholderText().lower()
+
+
+def test_tab_reaches_the_stores_own_fields_before_save(qtbot, app):
+    """The store's fields are made after the dialog's buttons: Tab went from the name to
+    Test connection, Save and Cancel, and only then to "Orders in the last 60 days"."""
+    dialog = ConfigureDialog(app, app.start_demo(orders=5))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.windowHandle().requestActivate()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is dialog)
+    dialog.store.name_edit.setFocus()
+    save = dialog.buttons.button(QDialogButtonBox.StandardButton.Save)
+    before_save = []
+    while QApplication.focusWidget() is not save and len(before_save) < 20:
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        before_save.append(QApplication.focusWidget())
+    assert set(dialog.store.source_widgets.values()) <= set(before_save)
+    assert before_save.index(dialog.store.source_widgets["orders"]) < before_save.index(
+        dialog.store.test_button)
 
 
 def test_the_form_opens_on_its_first_field(qtbot, app):
@@ -438,6 +529,18 @@ def test_escape_asks_before_discarding_edits(qtbot, app):
     assert app.connections.list() == []
 
 
+def test_looking_through_every_tab_is_no_edit(qtbot, app):
+    """Each tab shown raises its page, which reorders the dialog's widgets: Esc after only
+    looking still closes at once."""
+    dialog = ConfigureDialog(app, app.start_demo(orders=5))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    for index in (*range(dialog.tabs.count()), 0):
+        dialog.tabs.setCurrentIndex(index)
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    assert not dialog.isVisible() and dialog.discard_question is None
+
+
 def test_the_quickbooks_tab_shows_the_company_reads_this_month(qtbot, app, monkeypatch):
     demo = app.start_demo(orders=5)
     synced = app.engine().run(demo, query=OrderQuery()).quickbooks.reads
@@ -501,5 +604,33 @@ def test_class_and_location_are_not_offered_where_the_company_does_not_track_the
     qtbot.waitUntil(lambda: dialog.mapping.kind is not None, timeout=20_000)
     assert not _row_shown(dialog, dialog.mapping.class_name)
     assert not _row_shown(dialog, dialog.mapping.location_name)
+    note = dialog.mapping.tracking_note
+    assert not note.isHidden() and note.text() == (
+        "This company does not track classes: to choose one, turn on 'Track classes' in "
+        "QuickBooks (Account and settings, Advanced, Categories). This company does not track "
+        "locations: to choose one, turn on 'Track locations' in QuickBooks (Account and "
+        "settings, Advanced, Categories).")
     assert dialog.save()
     assert app.connections.get_by_id(demo.id).mapping.class_name == ""
+
+
+def test_a_desktop_connections_location_is_shown_to_be_cleared_and_refused_until_then(
+        qtbot, app, tmp_path):
+    orders = tmp_path / "orders.csv"
+    orders.write_text("Order Number\n")
+    shop = app.connections.add(Connection(
+        "Shop", "csv", TransactionMode.INVOICES, source_settings={"path": str(orders)},
+        quickbooks=QuickBooksCompany(product=QuickBooksProduct.DESKTOP),
+        mapping=QuickBooksMapping(location_name="Portland")))
+    dialog = ConfigureDialog(app, shop)
+    qtbot.addWidget(dialog)
+    dialog._kind_read(CompanyKind(CompanyTax(), "USD", False))   # as a Desktop file reads
+    mapping = dialog.mapping
+    assert _row_shown(dialog, mapping.location_name)
+    assert "QuickBooks Desktop has no locations" in mapping.tracking_note.text()
+    assert not dialog.save()
+    assert ("The location 'Portland' cannot be booked: QuickBooks Desktop has no locations"
+            in dialog.errors["location_name"].text())
+    mapping.location_name.setCurrentIndex(0)     # (none)
+    assert dialog.save()
+    assert app.connections.get("Shop").mapping.location_name == ""

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, timedelta
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox
 
-from connex_desktop.core.connection import Connection
+from connex_desktop.core.connection import Connection, QuickBooksCompany, QuickBooksProduct
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.rules import Condition, CustomerChoice, Field, Rule
 from connex_desktop.ui.configure import ConfigureDialog
@@ -138,18 +139,62 @@ def choices(combo):
     return [combo.itemText(i) for i in range(combo.count())]
 
 
-def test_a_rules_names_are_offered_from_the_companys_lists(qtbot, app):
-    demo = app.start_demo(orders=5)
-    dialog = ConfigureDialog(app, demo)
+def open_editor(qtbot, app, connection):
+    """A new rule's editor, once the dialog has read the company's lists and kind."""
+    dialog = ConfigureDialog(app, connection)
     qtbot.addWidget(dialog)
-    qtbot.waitUntil(lambda: bool(dialog.rules.company_lists), timeout=20_000)
+    qtbot.waitUntil(lambda: dialog.rules.kind is not None, timeout=20_000)
     dialog.tabs.setCurrentWidget(dialog.rules)
     click(qtbot, dialog.rules.add_button)
-    editor = dialog.rules.editor
+    return dialog, dialog.rules.editor
+
+
+def offered(editor, key) -> bool:
+    return editor.form.isRowVisible(editor.names[key])
+
+
+def test_a_rules_names_are_offered_from_the_companys_lists(qtbot, app):
+    _, editor = open_editor(qtbot, app, app.start_demo(orders=5, company_kind="us-tracked"))
+    assert offered(editor, "class_name") and offered(editor, "location_name")
     assert choices(editor.names["class_name"]) == ["", "Online Store", "Retail Shop",
                                                     "Wholesale"]
+    assert "Portland" in choices(editor.names["location_name"])
     assert "Visa" in choices(editor.names["payment_method"])
+    assert not any(editor.form.isRowVisible(hint) for hint in editor.tracking_hints.values())
     editor.reject()
+
+
+def test_a_company_not_tracking_classes_or_locations_is_offered_neither_but_told_how(qtbot,
+                                                                                   app):
+    _, editor = open_editor(qtbot, app, app.start_demo(orders=5))
+    for key, words in (("class_name", "does not track classes: to choose one, turn on 'Track "
+                                      "classes' in QuickBooks (Account and settings, Advanced"),
+                       ("location_name", "does not track locations: to choose one, turn on "
+                                         "'Track locations'")):
+        assert not offered(editor, key)
+        hint = editor.tracking_hints[key]
+        assert editor.form.isRowVisible(hint) and words in hint.text()
+    editor.reject()
+
+
+def test_quickbooks_desktop_is_offered_no_location_and_refuses_a_rules_own(qtbot, app, shop):
+    app.connections.update(dataclasses.replace(
+        shop, quickbooks=QuickBooksCompany(product=QuickBooksProduct.DESKTOP),
+        rules=(Rule("Stores", location_name="Portland"),)))
+    dialog = open_rules(qtbot, app, app.connections.get("Shop"))
+    tab = dialog.rules
+    click(qtbot, tab.add_button)
+    editor = tab.editor
+    assert offered(editor, "class_name") and not offered(editor, "location_name")
+    assert "QuickBooks Desktop has no locations" in editor.tracking_hints["location_name"].text()
+    editor.reject()
+    tab.rule_list.setCurrentRow(0)
+    click(qtbot, tab.edit_button)
+    assert offered(tab.editor, "location_name")     # the rule's own, to be cleared
+    tab.editor.reject()
+    assert not dialog.save()
+    assert ("Rule 'Stores' chooses the location 'Portland', which cannot be booked: QuickBooks "
+            "Desktop has no locations") in dialog.errors["rules"].text()
 
 
 def test_cancel_asks_only_when_the_rules_changed(qtbot, app, shop):

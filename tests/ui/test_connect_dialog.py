@@ -21,23 +21,9 @@ from connex_desktop.sandbox.server import SandboxServer
 from connex_desktop.ui import connect_dialog
 from connex_desktop.ui.connect_dialog import ConnectDialog, is_loopback
 from connex_desktop.ui.loopback_listener import MAX_FOREIGN_ANSWERS
+from tests.loopback import free_port, has_ipv6_loopback
 
 SIGN_IN_TIMEOUT_MS = 20_000
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def has_ipv6_loopback() -> bool:
-    try:
-        with socket.socket(socket.AF_INET6) as probe:
-            probe.bind(("::1", 0))
-    except OSError:
-        return False
-    return True
 
 
 def browse(qtbot, url: str, **options) -> requests.Response | Exception:

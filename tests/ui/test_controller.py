@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import threading
 import time
+from contextlib import closing, contextmanager
 
-from PySide6.QtCore import QElapsedTimer, QTimer
+from PySide6.QtCore import QElapsedTimer, QThreadPool, QTimer
 
+from connex_desktop.app import build_app
 from connex_desktop.core.progress import Progress
+from connex_desktop.core.result import RunStatus
 from connex_desktop.core.undo_result import UndoOutcome, UndoStatus
 from connex_desktop.storage.database import NOTHING_LOST
+from connex_desktop.storage.keyring_secrets import MemorySecretStore
 from connex_desktop.sync import engine as engine_module
 from connex_desktop.sync.undo import RunUndoer
 from connex_desktop.ui import controller as controller_module
+from connex_desktop.ui.application import Desktop
 from connex_desktop.ui.worker import PROGRESS_INTERVAL_S, RunRequest, SyncWorker
 from tests.fakes.full_disk import fill_disk_after
 
@@ -32,6 +38,53 @@ def test_one_run_per_connection(qtbot, desktop):
         assert desktop.controller.running_ids() == [demo.id]
     assert desktop.controller.running_ids() == []
     assert desktop.controller.start(10_000) == "No connection with id 10000."
+
+
+@contextmanager
+def started_again(qtbot, folder, keyring_):
+    """The window's app started on `folder` anew: the demo's company is not running yet."""
+    app = build_app(str(folder), secrets=keyring_)
+    desktop = Desktop(app, tray=False)
+    qtbot.addWidget(desktop.window)
+    try:
+        yield desktop
+    finally:
+        desktop.shutdown()
+        QThreadPool.globalInstance().waitForDone(FINISH_TIMEOUT_MS)
+        app.close()
+
+
+def test_the_demo_undoes_and_syncs_again_after_a_restart(qtbot, tmp_path):
+    """The demo's company runs while the app does: the next start's Undo and Sync now start it
+    again (they said "QuickBooks must be reached over https…", or found nothing listening)."""
+    keyring_ = MemorySecretStore()
+    with closing(build_app(str(tmp_path / "data"), secrets=keyring_)) as first:
+        demo = first.start_demo(orders=5)
+        booked = first.engine().run(demo)
+    assert booked.synced > 0
+    with started_again(qtbot, tmp_path / "data", keyring_) as desktop:
+        with qtbot.waitSignal(desktop.controller.undo_finished,
+                              timeout=FINISH_TIMEOUT_MS) as undone:
+            assert desktop.controller.start_undo(demo.id, booked.run_id) is None
+        assert undone.args[1].status is UndoStatus.UNDONE, undone.args[1].message
+    with started_again(qtbot, tmp_path / "data", keyring_) as desktop:
+        with qtbot.waitSignal(desktop.controller.run_finished,
+                              timeout=FINISH_TIMEOUT_MS) as done:
+            assert desktop.controller.start(demo.id) is None
+        result = done.args[1]
+        assert result.status is RunStatus.SUCCEEDED, result.message
+        assert result.synced == booked.synced
+
+
+def test_a_runs_own_settings_outlast_the_demo_being_started(qtbot, desktop):
+    """The sync log's fix books with QuickBooks numbering for that run only: starting the
+    demo's company on the way does not bring back the connection's own numbers."""
+    demo = desktop.window.try_demo()
+    desktop.app.connections.update(dataclasses.replace(demo, prefix="WEB-STORE-ORDER-"))
+    with qtbot.waitSignal(desktop.controller.run_finished, timeout=FINISH_TIMEOUT_MS) as done:
+        assert desktop.controller.start(demo.id, qb_numbering=True) is None
+    result = done.args[1]
+    assert result.status is RunStatus.SUCCEEDED and result.failed == 0, result.message
 
 
 def test_the_window_stays_responsive_during_a_sync(qtbot, desktop):

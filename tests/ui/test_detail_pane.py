@@ -86,6 +86,21 @@ def test_the_pane_follows_the_selection_and_hides_without_one(qtbot, desktop):
     assert not pane.isVisibleTo(window)
 
 
+def test_a_long_name_is_shown_whole_above_the_pane(qtbot, desktop):
+    """The title wraps across the pane's width, every line of it shown (it was squeezed to a
+    few words: "Demo store (QuickBooks Desktop)" read "Demo store")."""
+    window = desktop.window
+    long_name = desktop.app.connections.add(Connection(
+        name="Demo store (QuickBooks Desktop) for the wholesale customers", source_kind="demo",
+        mode=TransactionMode.INVOICES))
+    window.resize(1240, 760)
+    window.show()
+    window.reload(select_id=long_name.id)
+    title = shown(qtbot, window.detail).title
+    qtbot.waitUntil(lambda: title.height() >= title.heightForWidth(title.width()))
+    assert title.width() > window.detail.viewport().width() // 2
+
+
 def test_the_pane_reads_the_database_off_the_gui_thread(qtbot, desktop, monkeypatch):
     readers = []
 

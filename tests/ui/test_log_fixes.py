@@ -89,6 +89,10 @@ def test_quickbooks_numbering_books_the_orders_whose_numbers_are_too_long(qtbot,
     assert (again.synced, again.failed) == (0, 0) and len(docs(sandbox, "SalesReceipt")) == 4
     qtbot.waitUntil(lambda: not log.loading and not log.fixes.isVisible(),
                     timeout=RUN_TIMEOUT_MS)
+    # The run where they failed offers the fix no more: they are booked.
+    log.runs_view.selectRow(log.runs_model.rowCount() - 1)
+    qtbot.waitUntil(lambda: not log.loading, timeout=RUN_TIMEOUT_MS)
+    assert log.selected_run().id == first.run_id and not log.fixes.isVisible()
 
 
 def test_an_unknown_sku_is_mapped_to_an_item_and_its_orders_booked(qtbot, desktop, sandbox,

@@ -175,6 +175,27 @@ def test_preview_books_nothing_and_opens_the_log(qtbot, desktop):
     assert real.synced == preview.synced      # the preview wrote nothing
 
 
+def test_a_preview_does_not_hide_the_last_syncs_failures(qtbot, desktop):
+    """The list, the status line and the tray say what the last real sync did: a preview after
+    it (which books nothing) does not replace "3 failed" with "Preview: 0 to book"."""
+    app, window = desktop.app, desktop.window
+    connection = window.try_demo()
+    app.connections.update(dataclasses.replace(connection, prefix=LONG_PREFIX))
+    _cid, failed, _request = sync(qtbot, desktop, window.sync_selected)
+    assert failed.failed > 0
+    sync(qtbot, desktop, window.preview_selected)
+    assert f"{failed.failed} failed" in window.model.index(0, window.model.LAST_SYNC).data()
+    assert window.model.index(0, window.model.LAST_SYNC).data(
+        Qt.ItemDataRole.ForegroundRole) is not None
+    assert f"{failed.failed} failed" in window.status.label.text()
+    assert f"{failed.failed} failed" in desktop.tray.status_line() or (
+        desktop.tray.status_line().startswith("Needs attention"))
+    window.table.clearSelection()
+    window.select(connection.id)
+    assert window.status.label.text().startswith("Last sync ")
+    assert f"{failed.failed} failed" in window.status.label.text()
+
+
 def test_sync_refused_says_why_next_to_the_progress(qtbot, desktop):
     app, window = desktop.app, desktop.window
     connection = window.try_demo()
@@ -214,6 +235,9 @@ def test_the_demo_says_its_failures_were_planted(qtbot, app):
         _cid, result, _request = sync(qtbot, desktop, desktop.window.sync_selected)
         assert result.status is RunStatus.PARTIAL and result.failed == 3
         note = desktop.window.statusBar().currentMessage()
-        assert note.startswith("The 3 failed order(s) were planted by the demo")
+        assert note.startswith("3 orders failed on purpose, planted by the demo")
+        assert "Ctrl+L" in note
+        # Whole in the status bar of a window on an 800 × 600 screen (it ends there).
+        assert desktop.window.statusBar().fontMetrics().horizontalAdvance(note) < 760
     finally:
         desktop.shutdown()

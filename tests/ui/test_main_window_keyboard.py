@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -9,8 +10,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox, QToolBar
 
 from connex_desktop import APP_DISPLAY_NAME, __version__
-from connex_desktop.ui import help_topics
+from connex_desktop.core.connection import QuickBooksProduct
+from connex_desktop.ui import help_topics, opening
 from connex_desktop.ui.configure import ConfigureDialog
+from connex_desktop.ui.connect_dialog import ConnectDialog
 
 FINISH_TIMEOUT_MS = 60_000
 
@@ -60,7 +63,8 @@ def test_menu_bar_file_connection_view_help(window):
 def test_help_opens_the_guide_the_logs_folder_and_tells_the_version(window, desktop,
                                                                      monkeypatch):
     opened, abouts = [], []
-    monkeypatch.setattr(help_topics.QDesktopServices, "openUrl", opened.append)
+    monkeypatch.setattr(opening.QDesktopServices, "openUrl",
+                        lambda url: opened.append(url) or True)
     monkeypatch.setattr(QMessageBox, "about", lambda _parent, title, body: abouts.append(body))
     help_menu = window.menuBar().actions()[-1].menu()
     by_text = {action.text().replace("&", ""): action for action in help_menu.actions()}
@@ -72,6 +76,38 @@ def test_help_opens_the_guide_the_logs_folder_and_tells_the_version(window, desk
     assert "Connect QuickBooks" in guide.read_text(encoding="utf-8")
     assert logs == desktop.app.paths.logs and logs.is_dir()
     assert f"{APP_DISPLAY_NAME} {__version__}" in abouts[0]
+
+
+def test_with_no_browser_help_says_where_the_guide_and_the_logs_are(window, desktop,
+                                                                    monkeypatch):
+    monkeypatch.setattr(opening.QDesktopServices, "openUrl", lambda url: False)
+    help_menu = window.menuBar().actions()[-1].menu()
+    by_text = {action.text().replace("&", ""): action for action in help_menu.actions()}
+    by_text["Documentation"].trigger()
+    by_text["Open the logs folder"].trigger()
+    told = [box.text() for box in window.findChildren(QMessageBox) if box.isVisible()]
+    assert len(told) == 2
+    assert str(help_topics.resource_path(help_topics.GUIDE_FILE)) in told[0]
+    assert str(desktop.app.paths.logs) in told[1]
+    for box in window.findChildren(QMessageBox):
+        box.close()
+
+
+def test_how_to_connect_names_the_windows_own_buttons(window, desktop, monkeypatch):
+    """Help says what the window does (one click through the connect service; Desktop through
+    the Web Connector or this computer), as the guide does, not an own Intuit app's keys first."""
+    told = []
+    monkeypatch.setattr(QMessageBox, "information",
+                        lambda _parent, title, body: told.append((title, body)))
+    help_menu = window.menuBar().actions()[-1].menu()
+    next(action for action in help_menu.actions()
+         if action.text().replace("&", "").startswith("How to connect")).trigger()
+    [(title, body)] = told
+    assert title == "How to connect QuickBooks"
+    assert "press <b>Connect to QuickBooks</b>" in body and "no keys to type" in body
+    assert "Authorize in browser" not in body and "developer.intuit.com" not in body
+    assert "<b>Web Connector</b>" in body and "<b>This computer</b>" in body
+    assert body in help_topics.resource_path(help_topics.GUIDE_FILE).read_text(encoding="utf-8")
 
 
 def test_one_window_title(window, qapp):
@@ -99,6 +135,46 @@ def test_keys_on_the_list_sync_preview_and_configure(qtbot, window, desktop,
     focus_the_list(qtbot, window)
     qtbot.keyClick(window.table, Qt.Key.Key_Return)
     assert len(configured) == 1 and connection.name in configured[0]
+
+
+def test_the_window_opens_focused_on_what_to_do_first(qtbot, window, desktop):
+    """No connection yet: Enter tries the demo (its button looks like the default, and was
+    not focused: Enter did nothing and Space opened Add). Then the list takes the keys."""
+    window.windowHandle().requestActivate()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    assert QApplication.focusWidget() is window.demo_button
+    qtbot.keyClick(window.demo_button, Qt.Key.Key_Return)
+    assert [c.name for c in desktop.app.connections.list()] == ["Demo store"]
+    assert QApplication.focusWidget() is window.table
+
+
+def test_connect_to_quickbooks_desktop_opens_its_settings(qtbot, window, desktop,
+                                                        monkeypatch):
+    """QuickBooks Desktop is reached through the Web Connector or this computer, set up in
+    Configure: Connect to QuickBooks opens that tab, not QuickBooks Online's sign-in (which
+    showed the address "desktop" and asked for Intuit keys)."""
+    app = desktop.app
+    demo = window.try_demo()
+    company = dataclasses.replace(demo.quickbooks, product=QuickBooksProduct.DESKTOP)
+    app.connections.update(dataclasses.replace(demo, quickbooks=company))
+    window.reload(select_id=demo.id)
+    shown = []
+    monkeypatch.setattr(ConfigureDialog, "exec", lambda dialog: shown.append(
+        dialog.tabs.currentWidget() is dialog.quickbooks) or 0)
+    monkeypatch.setattr(ConnectDialog, "exec", lambda dialog: shown.append("Online") or 0)
+    window.connect_action.trigger()
+    assert shown == [True]
+
+
+def test_f2_on_the_list_renames_in_configure(qtbot, window, desktop, monkeypatch):
+    """F2, the platform's rename key, opens Configure on the connection's name."""
+    connection = window.try_demo()
+    focus_the_list(qtbot, window)
+    named = []
+    monkeypatch.setattr(ConfigureDialog, "exec", lambda dialog: named.append(
+        (dialog.focusWidget() is dialog.store.name_edit, dialog.store.name_edit.text())) or 0)
+    qtbot.keyClick(window.table, Qt.Key.Key_F2)
+    assert named == [(True, connection.name)]
 
 
 def test_delete_on_the_list_removes_after_asking(qtbot, window, desktop, monkeypatch):

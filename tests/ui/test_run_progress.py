@@ -176,3 +176,11 @@ def test_quitting_says_it_stops_at_once_when_no_order_is_half_sent():
     assert text.quit_while_syncing_note(0).startswith(
         "Quitting stops the sync now: no order is half sent;")
     assert "finishes the 1 order already sent" in text.quit_while_syncing_note(1)
+
+
+def test_counts_are_words_not_order_s():
+    """ "Cancelling… 1 order to finish", never "1 order(s)"."""
+    assert text.running_summary(Progress(cancelling=True, partly_sent=1)).startswith(
+        "Cancelling… 1 order to finish")
+    assert text.running_summary(Progress(cancelling=True, partly_sent=37)).startswith(
+        "Cancelling… 37 orders to finish")

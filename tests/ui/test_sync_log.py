@@ -10,8 +10,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QPoint, QStandardPaths, Qt
 from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
-from connex_desktop.core.connection import QuickBooksCompany
+from connex_desktop.core.connection import QuickBooksCompany, QuickBooksProduct
 from connex_desktop.core.result import (
     BookedDocument,
     DocumentKind,
@@ -23,7 +24,7 @@ from connex_desktop.core.result import (
 from connex_desktop.storage.repositories import RunRepository
 from connex_desktop.storage.sync_log import CSV_COLUMNS
 from connex_desktop.sync.engine import CURSOR_NAME
-from connex_desktop.ui import sync_log
+from connex_desktop.ui import opening, sync_log
 from connex_desktop.ui.sync_log import document_url
 
 FINISH_TIMEOUT_MS = 60_000
@@ -52,8 +53,9 @@ def test_export_writes_every_document_with_its_amount(qtbot, desktop, tmp_path):
     recorded = [doc for order in desktop.app.runs.orders(result.run_id) for doc in order.documents]
     exported = [row for row in rows if row["Document type"]]
     assert len(exported) == len(recorded)
+    online = QuickBooksProduct.ONLINE
     assert {(r["Order"], r["Document type"], r["Document number"], Decimal(r["Amount"]))
-            for r in exported} == {(d.order, d.kind.label, d.doc_number, d.total)
+            for r in exported} == {(d.order, d.kind.label_in(online), d.doc_number, d.total)
                                    for d in recorded}
     skipped = [row for row in rows if row["Result"] == "Skipped"]
     assert len(skipped) == result.skipped and all(row["Reason"] for row in skipped)
@@ -62,7 +64,7 @@ def test_export_writes_every_document_with_its_amount(qtbot, desktop, tmp_path):
 def test_open_in_quickbooks_opens_the_selected_document(qtbot, desktop, monkeypatch):
     log, _result = synced_log(qtbot, desktop)
     opened = []
-    monkeypatch.setattr(sync_log.QDesktopServices, "openUrl",
+    monkeypatch.setattr(opening.QDesktopServices, "openUrl",
                         lambda url: opened.append(url.toString()) or True)
     assert log.orders.select(lambda order: order.outcome is OrderOutcome.BOOKED)
     assert log.open_button.isEnabled()
@@ -248,12 +250,57 @@ def test_export_suggests_the_documents_folder_and_says_where_it_wrote(
         return str(target), _filter
 
     monkeypatch.setattr(sync_log.QFileDialog, "getSaveFileName", save_as)
+    documents = tmp_path / "Documents"
+    documents.mkdir()
+    monkeypatch.setattr(sync_log.QStandardPaths, "writableLocation", lambda location: str(
+        documents) if location == QStandardPaths.StandardLocation.DocumentsLocation else "")
     with qtbot.waitSignal(log.exported, timeout=FINISH_TIMEOUT_MS) as done:
         log.export_button.click()
-    documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
-    assert suggested == [str(Path(documents) / "Demo store sync log.csv")]
+    assert suggested == [str(documents / "Demo store sync log.csv")]
     assert str(target) in done.args[0] and str(target) in log.export_report.text()
     assert target.read_text(encoding="utf-8-sig").startswith(",".join(CSV_COLUMNS))
+
+
+def test_export_suggests_the_home_folder_where_there_is_no_documents_folder(
+        qtbot, desktop, monkeypatch, tmp_path):
+    """A fresh Linux account may have no ~/Documents: the dialog then opened wherever the app
+    was started from (the bundle's folder, or /)."""
+    log, _result = synced_log(qtbot, desktop)
+    monkeypatch.setattr(sync_log.QStandardPaths, "writableLocation",
+                        lambda _location: str(tmp_path / "Documents"))
+    suggested = []
+    monkeypatch.setattr(sync_log.QFileDialog, "getSaveFileName",
+                        lambda _parent, _caption, path, _filter: suggested.append(path) or ("", ""))
+    log.export_button.click()
+    assert suggested == [str(Path.home() / "Demo store sync log.csv")]
+
+
+def test_tab_moves_through_the_log_rather_than_across_a_tables_cells(qtbot, desktop):
+    """From the runs, Tab reaches the orders, the search and the buttons (it went from cell to
+    cell of the runs table, and never left it)."""
+    log, _result = synced_log(qtbot, desktop)
+    log.show()
+    log.windowHandle().requestActivate()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is log)
+    log.runs_view.setFocus()
+    reached = set()
+    for _press in range(12):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        reached.add(QApplication.focusWidget())
+    assert {log.orders_view, log.orders.search_edit, log.export_button} <= reached
+
+
+def test_with_no_browser_open_in_quickbooks_says_where_the_document_is(qtbot, desktop,
+                                                                       monkeypatch):
+    """No browser set up (Qt only logs "Unable to detect a web browser"): the log shows the
+    document's address to open by hand, rather than do nothing."""
+    log, _result = synced_log(qtbot, desktop)
+    monkeypatch.setattr(opening.QDesktopServices, "openUrl", lambda url: False)
+    assert log.orders.select(lambda order: order.outcome is OrderOutcome.BOOKED)
+    url = log.open_selected_document()
+    [told] = [box for box in log.findChildren(QMessageBox) if box.isVisible()]
+    assert url in told.text() and "No program on this computer opened" in told.text()
+    told.close()
 
 
 def test_a_row_menu_opens_each_document_retries_and_copies_the_reason(
@@ -263,7 +310,7 @@ def test_a_row_menu_opens_each_document_retries_and_copies_the_reason(
     record_run(app, demo.id, 10)
     log = loaded(qtbot, desktop.window.show_log(demo.id))
     opened = []
-    monkeypatch.setattr(sync_log.QDesktopServices, "openUrl",
+    monkeypatch.setattr(opening.QDesktopServices, "openUrl",
                         lambda url: opened.append(url.toString()) or True)
     assert log.select_order("100000")
     menu = log.orders.order_menu(log.selected_order())
@@ -321,6 +368,14 @@ def test_the_run_summary_says_what_the_run_asked_of_quickbooks(qtbot, desktop):
             "requests") in log.summary.text()
 
 
+def test_the_run_summary_counts_each_kind_of_outcome_once(qtbot, desktop):
+    """What the orders became, once: it read "3 booked — 3 booked", or "267 booked, 30 skipped,
+    3 failed — 3 failed, 267 booked, 30 skipped: cancelled or refunded"."""
+    log, result = synced_log(qtbot, desktop)
+    summary = log.summary.text().split("</b>: ")[1].split(" · QuickBooks")[0]
+    assert summary.count("booked") == 1 and summary.startswith(f"{result.synced} booked")
+
+
 def test_a_run_from_before_reads_were_counted_shows_no_quickbooks_figures(qtbot, desktop):
     app = desktop.app
     demo = desktop.window.try_demo()
@@ -336,4 +391,4 @@ def test_a_run_from_before_reads_were_counted_shows_no_quickbooks_figures(qtbot,
     log.reload(select_run=uncounted)
     qtbot.waitUntil(lambda: log.selected_run().id == uncounted and not log.loading
                     and "reading its orders" not in log.summary.text())
-    assert log.summary.text().endswith(": 0 booked — 3 booked")     # nothing about QuickBooks
+    assert log.summary.text().endswith(": 3 booked")     # nothing about QuickBooks

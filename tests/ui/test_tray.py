@@ -67,7 +67,7 @@ def test_sync_all_runs_every_connection_and_the_menu_follows(qtbot, desktop):
     assert results[demo.id].synced > 0
     assert results[other.id].message.startswith("Reconnect to QuickBooks")
     tray.menu.aboutToShow.emit()
-    assert menu_texts(tray.menu)[0] == "Needs attention: 1 connection(s)"
+    assert menu_texts(tray.menu)[0] == "Needs attention: Second shop"
     assert tray.state == "error"
     assert "Cancel syncing" not in menu_texts(tray.menu)
 
@@ -165,7 +165,7 @@ def test_booked_orders_are_announced_only_when_asked_for(qtbot, desktop, notific
         desktop.controller.start(demo.id, trigger=RunTrigger.SCHEDULE)
     booked = done.args[1].synced
     assert tray.state == "idle"
-    assert shown == [(f"Demo store: {booked} order(s) booked",
+    assert shown == [(f"Demo store: {booked} orders booked",
                       f"{booked} booked, {done.args[1].skipped} skipped")]
 
 
@@ -198,7 +198,7 @@ def test_needs_attention_outlives_a_cancelled_run_and_a_restart(qtbot, desktop):
 
     after_restart = restarted_tray()
     assert after_restart.state == "error"
-    assert menu_texts(after_restart.menu)[0] == "Needs attention: 1 connection(s)"
+    assert menu_texts(after_restart.menu)[0] == "Needs attention: Demo store"
     app.connections.update(dataclasses.replace(demo, use_qb_numbering=True))
     with qtbot.waitSignal(desktop.controller.run_finished, timeout=FINISH_TIMEOUT_MS) as done:
         desktop.controller.start(demo.id)           # fixed: every order books

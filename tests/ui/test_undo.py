@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from PySide6.QtWidgets import QMessageBox
 
+from connex_desktop.core.connection import QuickBooksProduct
 from connex_desktop.core.result import DocumentKind, RunTrigger
 from connex_desktop.core.undo_result import UndoDocument, UndoOutcome, UndoResult, UndoStatus
 from connex_desktop.sources.demo_store import DemoSource
@@ -87,6 +88,13 @@ def test_undo_this_run_asks_first_then_deletes_in_the_background(qtbot, desktop,
     assert booked_orders and {results[number] for number in booked_orders} == {"Undone"}
     assert "Booked" not in results.values()
     assert set(results.values()) - {"Undone"} <= {"Skipped", "Failed"}
+    # Its documents are gone from QuickBooks: nothing offers to open them there.
+    assert log.select_order(next(iter(booked_orders)))
+    assert not log.open_button.isEnabled() and "<a href" not in log.detail.text()
+    assert log.open_selected_document() is None
+    menu = log.orders.order_menu(log.selected_order())
+    assert not any(action.isEnabled() for action in menu.actions()
+                   if action.text().startswith("Open"))
 
     # The window's list and the tray were refreshed: the last sync reads as undone.
     window = desktop.window
@@ -134,7 +142,7 @@ def test_a_run_that_only_changed_documents_can_be_undone_by_changing_them_back(q
     preview = UndoResult("Shop", 7, UndoStatus.UNDONE, dry_run=True, documents=[UndoDocument(
         "PO-77", DocumentKind.PURCHASE_ORDER, "12", "PO-77", Decimal("201.00"),
         UndoOutcome.WOULD_REVERT)])
-    box, confirm = undo_question(None, run, preview)
+    box, confirm = undo_question(None, run, preview, QuickBooksProduct.ONLINE)
     qtbot.addWidget(box)
     assert confirm is not None and confirm.text() == "Change back"
     assert box.text().startswith("Change back 1 document the run of ")

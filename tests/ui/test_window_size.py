@@ -98,6 +98,8 @@ def test_the_last_sync_shows_whatever_the_width(qtbot, app, screen_of, width, he
     table = window.table
     assert table.columnWidth(ConnectionsModel.LAST_SYNC) >= LAST_SYNC_MIN_WIDTH_PX
     assert table.horizontalScrollBar().maximum() == 0       # nothing hidden to the right
+    # A heading that gives way ends in "…", not cut at both ends ("uickBooks compar").
+    assert table.horizontalHeader().textElideMode() == Qt.TextElideMode.ElideRight
     desktop.shutdown()
 
 

@@ -11,13 +11,12 @@ import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from connex_desktop.qbdesktop.fake import transactions
 from connex_desktop.qbdesktop.fake.company import FakeCompanyFile, reactivate
 from connex_desktop.qbdesktop.fake.records import (
-    ItemRecord,
-    NameRecord,
-    OtherListRecord,
+    ListRecord,
     StatusError,
 )
 from connex_desktop.qbdesktop.responses import (
@@ -37,6 +36,19 @@ MACRO_NOT_DEFINED = 9100
 # In the schema, but "not in QBD" (Intuit's qbxmlops130 notes): Online Edition only.
 ONLINE_ONLY = frozenset({"DiscountLineAdd", "SalesTaxLineAdd", "ShippingLineAdd", "TaxAmount",
                          "IsTaxable", "TxnLineDetail"})
+# In the schema, but not in every desktop edition (qbxmlops130's "not in QBD|QBCA|QBUK" notes,
+# QBD being the US edition): (aggregate, element) → the countries whose files lack it.
+SALES_ADDS = ("SalesOrderAdd", "InvoiceAdd", "SalesReceiptAdd", "CreditMemoAdd")
+NOT_IN_EDITIONS: dict[tuple[str, str], frozenset[str]] = {
+    **{(add, "IsTaxIncluded"): frozenset({"US"}) for add in (*SALES_ADDS, "PurchaseOrderAdd")},
+    ("PurchaseOrderAdd", "SalesTaxCodeRef"): frozenset({"US"}),
+    ("PurchaseOrderLineAdd", "SalesTaxCodeRef"): frozenset({"US"}),
+    ("PurchaseOrderLineMod", "SalesTaxCodeRef"): frozenset({"US"}),
+    ("CustomerAdd", "ItemSalesTaxRef"): frozenset({"UK", "CA"}),
+    ("CustomerAdd", "TaxRegistrationNumber"): frozenset({"US"}),
+}
+# ActiveStatus → the IsActive values it lists.
+ACTIVE_STATUSES = {"ActiveOnly": (True,), "InactiveOnly": (False,), "All": (True, False)}
 # Checks a request document as Intuit's schema does ("" when it is valid); tests plug in the
 # real XSD, the demo runs without it.
 Validator = Callable[[str], str]
@@ -141,7 +153,7 @@ class FakeQuickBooks:
             answer.set("requestID", request.get("requestID", ""))
         if len(request.get("requestID", "")) > REQUEST_ID_MAX_CHARS:
             return _status(answer, StatusError(1060, "The requestID is too long."))
-        ignored = _drop_online_only(request)
+        ignored = _drop_unsupported(request, self.company.country)
         try:
             _use_macros(request, macros)
             found = self._handle(name, request)
@@ -176,23 +188,29 @@ class FakeQuickBooks:
             "PurchaseOrderMod": lambda: transactions.purchase_order_mod(company, _required(add)),
             "VendorAdd": lambda: company.vendor_add(_required(add)),
             "ItemOtherChargeAdd": lambda: company.item_other_charge_add(_required(add)),
-            "VendorMod": lambda: reactivate(company.name_ref(_required(add), "Vendor",
-                                                             "VendorMod"), _required(add)),
+            "VendorMod": lambda: reactivate(company, company.name_ref(
+                _required(add), "Vendor", "VendorMod"), _required(add)),
             "ARRefundCreditCardAdd": lambda: transactions.refund_of_credit_add(company,
                                                                                _required(add)),
             "TxnDel": lambda: transactions.txn_del(company, request),
             "HostQuery": self._host,
             "CompanyQuery": self._company,
+            "PreferencesQuery": company.preferences_ret,
             "CustomerQuery": lambda: self._page(company.customers(), request),
             "VendorQuery": lambda: self._page(company.vendors(), request),
             "ItemQuery": lambda: self._page(list(company.items.values()), request),
-            "CustomerMod": lambda: reactivate(company.name_ref(_required(add), "Customer",
-                                                               "CustomerMod"), _required(add)),
-            "ItemNonInventoryMod": lambda: reactivate(company.item_ref(_required(add),
-                                                                       "ItemNonInventoryMod"),
-                                                      _required(add)),
+            "ItemSalesTaxQuery": lambda: self._page(
+                [item for item in company.items.values() if item.kind == "ItemSalesTax"],
+                request),
+            "CustomerMod": lambda: reactivate(company, company.name_ref(
+                _required(add), "Customer", "CustomerMod"), _required(add)),
+            "ItemNonInventoryMod": lambda: reactivate(company, company.item_ref(
+                _required(add), "ItemNonInventoryMod"), _required(add)),
+            "ListDeletedQuery": lambda: _Answer(company.deleted_since(
+                {element.text or "" for element in request.findall("ListDelType")},
+                self._time(request.findtext("DeletedDateRangeFilter/FromDeletedDate")))),
             **{f"{kind}Query": functools.partial(self._page, company.other(kind), request)
-               for kind in ("Account", "PaymentMethod", "SalesTaxCode")},
+               for kind in ("Account", "PaymentMethod", "SalesTaxCode", "Class", "Currency")},
         }
         if name.removesuffix("Query") in transactions.TXN_KINDS:
             return _Answer(transactions.txn_query(company, name.removesuffix("Query"), request))
@@ -205,24 +223,41 @@ class FakeQuickBooks:
             return _Answer(list(found))   # TxnDelRs carries TxnDelType and TxnID directly
         return _Answer([found])
 
-    def _page(self, records: Sequence[NameRecord | ItemRecord | OtherListRecord],
-              request: ET.Element) -> _Answer:
-        """List queries: by ListID or FullName, else everything, a page at a time."""
-        ids = {element.text for element in request.findall("ListID")}
-        names = {(element.text or "").casefold() for element in request.findall("FullName")}
-        rets = [record.ret() for record in records
-                if (not ids or record.list_id in ids)
-                and (not names or record.name.casefold() in names)]
+    def _page(self, records: Sequence[ListRecord], request: ET.Element) -> _Answer:
+        """List queries: by ListID or FullName (active or not), else by the filter (active
+        ones unless ActiveStatus says otherwise, changed at or after FromModifiedDate), a page
+        at a time."""
         iterator_id = "{" + str(uuid.uuid4()).upper() + "}"
         if request.get("iterator") == "Continue":
             iterator_id = request.get("iteratorID", "")
             rets = self._iterators.pop(iterator_id, [])
+        else:
+            rets = [record.ret() for record in self._found(records, request)]
         size = int(request.findtext("MaxReturned") or 0)
         if not size or len(rets) <= size:
             return _Answer(rets, attributes={"iteratorRemainingCount": "0"} if size else {})
         self._iterators[iterator_id] = rets[size:]
         return _Answer(rets[:size], attributes={"iteratorID": iterator_id,
                                                 "iteratorRemainingCount": str(len(rets) - size)})
+
+    def _found(self, records: Sequence[ListRecord],
+               request: ET.Element) -> list[ListRecord]:
+        ids = {element.text for element in request.findall("ListID")}
+        names = {(element.text or "").casefold() for element in request.findall("FullName")}
+        if ids or names:
+            return [record for record in records
+                    if record.list_id in ids or record.name.casefold() in names]
+        wanted = ACTIVE_STATUSES[request.findtext("ActiveStatus") or "ActiveOnly"]
+        since = self._time(request.findtext("FromModifiedDate"))
+        return [record for record in records if record.active in wanted
+                and (since is None or record.time_modified >= since)]
+
+    def _time(self, text: str | None) -> datetime | None:
+        """A DATETIMETYPE of a request; without an offset, in the company file's time zone."""
+        if not text:
+            return None
+        moment = datetime.fromisoformat(text)
+        return moment if moment.tzinfo else moment.replace(tzinfo=self.company.now().tzinfo)
 
     def _company(self) -> ET.Element:
         company = ET.Element("CompanyRet")
@@ -233,7 +268,7 @@ class FakeQuickBooks:
     def _host(self) -> ET.Element:
         host = ET.Element("HostRet")
         for tag, value in (("ProductName", self.product), ("MajorVersion", "34"),
-                           ("MinorVersion", "0"), ("Country", "US")):
+                           ("MinorVersion", "0"), ("Country", self.company.country)):
             ET.SubElement(host, tag).text = value
         for version in SUPPORTED_VERSIONS:
             ET.SubElement(host, "SupportedQBXMLVersion").text = version
@@ -242,13 +277,15 @@ class FakeQuickBooks:
         return host
 
 
-def _drop_online_only(request: ET.Element) -> StatusError | None:
-    """Elements the schema has for QuickBooks Online only: QuickBooks Desktop leaves them out
-    and says so with a warning (530), so what they carried is not booked."""
+def _drop_unsupported(request: ET.Element, country: str) -> StatusError | None:
+    """Elements the schema has for QuickBooks Online only, or for other countries' editions:
+    QuickBooks Desktop leaves them out and says so with a warning (530), so what they
+    carried is not booked."""
     dropped = []
     for parent in request.iter():
         for child in list(parent):
-            if child.tag in ONLINE_ONLY:
+            if child.tag in ONLINE_ONLY or country in NOT_IN_EDITIONS.get(
+                    (parent.tag, child.tag), ()):
                 parent.remove(child)
                 dropped.append(child.tag)
     if not dropped:

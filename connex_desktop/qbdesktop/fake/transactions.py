@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from connex_desktop.core.money import ZERO, money
 from connex_desktop.qbdesktop.fake.company import FakeCompanyFile
+from connex_desktop.qbdesktop.fake.currencies import book_in_currency
 from connex_desktop.qbdesktop.fake.records import Line, NameRecord, StatusError, Txn
 
 LINKED_TXN_CLOSED = 570
@@ -28,6 +29,8 @@ def sale_add(company: FakeCompanyFile, kind: str,
     where = kind
     customer = company.name_ref(add.find("CustomerRef"), "Customer", where)
     txn = _new_txn(company, kind, customer, add)
+    if add.findtext("IsTaxIncluded") is not None:
+        txn.tax_included = add.findtext("IsTaxIncluded") == "true"
     warning = None
     for order_id in (element.text or "" for element in add.findall("LinkToTxnID")):
         order = company.txn(order_id, "SalesOrder")
@@ -36,18 +39,21 @@ def sale_add(company: FakeCompanyFile, kind: str,
                                   f'"{order_id}": it is already closed.', "Warn")
             continue
         txn.lines += [Line(company.new_id(), line.item, line.desc, line.quantity, line.rate,
-                           line.amount, line.line_id) for line in order.lines]
+                           line.amount, line.line_id, line.class_record, line.tax_code)
+                      for line in order.lines]
+        if txn.tax_included is None:
+            txn.tax_included = order.tax_included
         order.fully_invoiced = True
         order.linked[txn.txn_id] = txn.kind
         txn.linked[order.txn_id] = order.kind
-    txn.lines += _lines(company, add.findall(f"{kind}LineAdd"), where)
+    txn.lines += _lines(company, add.findall(f"{kind}LineAdd"), where, txn)
     if not txn.lines:
         # Intuit: linking to a closed transaction with nothing else to add is refused (the
         # exact status code of that refusal is not documented; 570 names the cause).
         if warning is not None:
             raise StatusError(warning.code, warning.message)
         raise StatusError(3180, f"There was an error when saving a {kind}.")
-    txn.total = sum((line.amount for line in txn.lines), ZERO)
+    txn.total = sum((line.amount for line in txn.lines), ZERO) + _sales_tax(company, txn)
     # An invoice's balance is what is owed; a credit memo's, the credit still to use.
     txn.balance = txn.total if kind in ("Invoice", "CreditMemo") else ZERO
     _move_stock(txn, +1)
@@ -59,7 +65,7 @@ def purchase_order_add(company: FakeCompanyFile, add: ET.Element) -> ET.Element:
     vendor = company.name_ref(add.find("VendorRef"), "Vendor", "PurchaseOrder")
     txn = _new_txn(company, "PurchaseOrder", vendor, add)
     txn.expected_date = add.findtext("ExpectedDate", "")
-    txn.lines = _lines(company, add.findall("PurchaseOrderLineAdd"), "PurchaseOrder")
+    txn.lines = _lines(company, add.findall("PurchaseOrderLineAdd"), "PurchaseOrder", txn)
     txn.total = sum((line.amount for line in txn.lines), ZERO)
     company.txns[txn.txn_id] = txn
     return txn.ret()
@@ -75,6 +81,8 @@ def purchase_order_mod(company: FakeCompanyFile, mod: ET.Element) -> ET.Element:
                           f'"{mod.findtext("EditSequence")}" is out-of-date.')
     if mod.find("VendorRef") is not None:
         txn.entity = company.name_ref(mod.find("VendorRef"), "Vendor", "PurchaseOrder")
+    if mod.find("ClassRef") is not None:
+        txn.class_record = company.class_ref(mod.find("ClassRef"), "PurchaseOrder")
     txn.txn_date = mod.findtext("TxnDate") or txn.txn_date
     txn.memo = mod.findtext("Memo", txn.memo)
     txn.expected_date = mod.findtext("ExpectedDate", txn.expected_date)
@@ -87,7 +95,7 @@ def purchase_order_mod(company: FakeCompanyFile, mod: ET.Element) -> ET.Element:
         for element in line_mods:
             line_id = element.findtext("TxnLineID", "")
             if line_id == "-1":
-                lines += _lines(company, [element], "PurchaseOrder")
+                lines += _lines(company, [element], "PurchaseOrder", txn)
             elif line_id in kept:
                 lines.append(kept[line_id])
             else:
@@ -182,13 +190,19 @@ def txn_query(company: FakeCompanyFile, kind: str, request: ET.Element) -> list[
 
 
 def _new_txn(company: FakeCompanyFile, kind: str, entity: NameRecord, add: ET.Element) -> Txn:
-    return Txn(kind, company.new_id(), company.next_txn_number(), entity,
-               add.findtext("TxnDate", "") or "2026-12-06",
-               add.findtext("RefNumber") or company.next_ref_number(kind),
-               add.findtext("Memo", ""), add.findtext("ExternalGUID", ""))
+    txn = Txn(kind, company.new_id(), company.next_txn_number(), entity,
+              add.findtext("TxnDate", "") or "2026-12-06",
+              add.findtext("RefNumber") or company.next_ref_number(kind),
+              add.findtext("Memo", ""), add.findtext("ExternalGUID", ""),
+              class_record=company.class_ref(add.find("ClassRef"), kind))
+    book_in_currency(company, txn, add)
+    return txn
 
 
-def _lines(company: FakeCompanyFile, elements: list[ET.Element], where: str) -> list[Line]:
+def _lines(company: FakeCompanyFile, elements: list[ET.Element], where: str,
+           txn: Txn) -> list[Line]:
+    """The lines of `txn`, each of its own class or else of the header's (as QuickBooks
+    fills a line's class from the form's)."""
     lines = []
     for element in elements:
         item = company.item_ref(element.find("ItemRef"), where)
@@ -201,9 +215,28 @@ def _lines(company: FakeCompanyFile, elements: list[ET.Element], where: str) -> 
             amount = money((quantity if quantity is not None else Decimal(1)) * rate)
         else:
             amount = money(item.price * (quantity if quantity is not None else 1))
+        own_class = company.class_ref(element.find("ClassRef"), where)
         lines.append(Line(company.new_id(), item, element.findtext("Desc", ""), quantity, rate,
-                          amount))
+                          amount, class_record=own_class or txn.class_record,
+                          tax_code=company.tax_code(element.find("SalesTaxCodeRef"), where)))
     return lines
+
+
+def _sales_tax(company: FakeCompanyFile, txn: Txn) -> Decimal:
+    """A UK or Canadian file's sale: each line's VAT/GST at its code's rate, rounded to the
+    cent line by line (the amounts include it when IsTaxIncluded, else it is added to them);
+    what it adds to the total. A US file's sales tax is the lines of its sales tax items."""
+    if company.country == "US":
+        return ZERO
+    if txn.tax_included is None:
+        txn.tax_included = False
+    for line in txn.lines:
+        # A line naming no code would take its item's in QuickBooks; the fake's items have
+        # none, so it is untaxed.
+        rate = line.tax_code.sales_rate if line.tax_code is not None else ZERO
+        base = Decimal(100) + rate if txn.tax_included else Decimal(100)
+        line.tax = money(line.amount * rate / base)
+    return ZERO if txn.tax_included else txn.sales_tax
 
 
 def _move_stock(txn: Txn, sign: int) -> None:

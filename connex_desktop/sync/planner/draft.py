@@ -78,6 +78,7 @@ class PlanDraft:
         """A document to book, with the class and location the company tracks."""
         if self._tracking is None:
             self._tracking = tracking(self.mapping, self.setup, self.refs)
+            self.note(self._tracking.note)
         body = self._tracking.tag(kind, body)
         self.documents.append(PlannedDocument(doc_key, kind, body, total, number, depends))
 

@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
 
+from connex_desktop.core.connection import QuickBooksProduct
 from connex_desktop.core.ledger_state import LedgerState
 from connex_desktop.core.money import ZERO
 from connex_desktop.core.quickbooks_rules import ONLINE_LIMITS, NameLimits
+from connex_desktop.core.result import document_label
 from connex_desktop.sync.tax import CompanyTax
 
 
@@ -107,7 +109,6 @@ class LedgerEntry:
         """Booked, or possibly booked (planned: the outcome is not known yet)."""
         return LedgerState(self.state).exists
 
-    @property
-    def label(self) -> str:
-        """How a user finds it in QuickBooks, e.g. "Invoice 1001"."""
-        return f"{self.kind} {self.doc_number or self.qb_id}".strip()
+    def label_in(self, product: QuickBooksProduct) -> str:
+        """How a user finds it in `product`, e.g. "Invoice 1001"."""
+        return f"{document_label(self.kind, product)} {self.doc_number or self.qb_id}".strip()

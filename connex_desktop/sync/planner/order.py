@@ -62,6 +62,7 @@ class OrderPlanner:
         self.draft = draft
         self.order = draft.order
         self.mode = draft.mode
+        self.product = draft.connection.quickbooks.product
         self.ledger = draft.ledger
         entities = Entities(draft)
         self.sale = SaleDocument(draft, entities)
@@ -80,9 +81,10 @@ class OrderPlanner:
         if estimate is not None and estimate.exists and not self.mode.books_estimate:
             # Booked as a sales order when the connection (or a rule) said so: what books it
             # now would be a second booking of the same sale.
+            mode = self.mode.info_in(self.product).label.lower()
             return self.draft.skipped(
-                f"it is booked already ({estimate.label}), and what this connection books for "
-                f"it now ({self.mode.info.label.lower()}) would book it a second time")
+                f"it is booked already ({estimate.label_in(self.product)}), and what this "
+                f"connection books for it now ({mode}) would book it a second time")
         if is_closed(order):
             return self.draft.skipped(
                 f"the order is {order.status or order.payment_status.value} and was never "
@@ -158,7 +160,7 @@ class OrderPlanner:
 
     def _plan_after_sale(self, sale: LedgerEntry) -> OrderPlan:
         """The order was booked before (by this or another connection on the same store)."""
-        where = sale.label
+        where = sale.label_in(self.product)
         if sale.state != LedgerState.CONFIRMED:
             return self.draft.skipped(f"its {where} is still being confirmed with QuickBooks")
         self._note_change_after_booking(sale)
@@ -197,10 +199,11 @@ class OrderPlanner:
         if sent == self.order.total:
             return
         run = f"sync run {booked.run_id}" if booked.run_id else "the sync run"
+        label = booked.label_in(self.product)
         self.draft.notes.append(
             f"It changed after booking: total {money_text(sent)} → "
-            f"{money_text(self.order.total)}. {booked.label} in QuickBooks keeps "
+            f"{money_text(self.order.total)}. {label} in QuickBooks keeps "
             f"{money_text(booked.total)}; the order is not booked again. To book it as it is "
             f"now, undo {run} that booked it (\"Undo this run\" in the sync log, or "
             f"connex-desktop undo {booked.run_id or 'RUN_ID'}) and sync again; or correct "
-            f"{booked.label} in QuickBooks by hand.")
+            f"{label} in QuickBooks by hand.")

@@ -97,8 +97,10 @@ class Refunds:
         body.update(self.payments.fields(payment))
         body.setdefault("DepositToAccountRef", self._refund_account())
         self.draft.currency(body)
-        total = self.draft.checked_total(body, "its refund receipt", refund.amount,
-                                         "the refund", "Refund Amount")
+        product = self.draft.connection.quickbooks.product
+        total = self.draft.checked_total(
+            body, f"its {DocumentKind.REFUND_RECEIPT.label_in(product).lower()}", refund.amount,
+            "the refund", "Refund Amount")
         self.draft.add(refund_key(index), DocumentKind.REFUND_RECEIPT, body, total, None,
                        depends)
 

@@ -17,6 +17,7 @@ from connex_desktop.core.purchase_order import (
     PurchaseOrderState,
 )
 from connex_desktop.core.quickbooks_rules import DISPLAY_NAME_MAX_CHARS
+from connex_desktop.core.result import DocumentKind
 from connex_desktop.sync.customer_fields import address_fields
 from connex_desktop.sync.planner.documents import as_ref, prefixed_number
 from connex_desktop.sync.planner.draft import currency_fields
@@ -28,13 +29,15 @@ from connex_desktop.sync.planner.entities import (
 )
 from connex_desktop.sync.planner.inputs import CompanySetup, References
 from connex_desktop.sync.planner.purchase_orders import purchase_tax_code
+from connex_desktop.sync.planner.tracking import tracking
 
 # Ledger rows of a store's purchase orders: their order ids start with this, so they never
 # meet an order's; each revision of a purchase order is one row ("po@<revision>").
 LEDGER_PREFIX = "purchase-order:"
 VENDOR_SUFFIX = " (vendor)"     # for a supplier whose name a customer or employee has
 CLOSING_WORDS = {PurchaseOrderState.RECEIVED: "received",
-                 PurchaseOrderState.CANCELLED: "cancelled"}
+                 PurchaseOrderState.CANCELLED: "cancelled",
+                 PurchaseOrderState.DELETED: "deleted"}
 
 
 def ledger_id(purchase: PurchaseOrder) -> str:
@@ -64,6 +67,26 @@ def plan_store_purchase_order(purchase: PurchaseOrder, connection: Connection,
     return _Planner(purchase, connection, refs, setup).plan()
 
 
+def plan_deleted_purchase_order(purchase: PurchaseOrder, booked: Mapping[str, Any],
+                                total: Decimal, setup: CompanySetup) -> PurchasePlan:
+    """The purchase order booked as `booked` (its last body sent), closed because the store
+    deleted it: nothing else changes, as the store can no longer say what it was. Its vendor
+    is sent as booked, so a lost answer is found by vendor and memo."""
+    body = {"VendorRef": booked["VendorRef"], "POStatus": "Closed",
+            "PrivateNote": private_note(purchase, setup)}
+    return PurchasePlan(purchase, frozen(body), total, None)
+
+
+def private_note(purchase: PurchaseOrder, setup: CompanySetup) -> str:
+    """Names the store's purchase order (so it is found and known as ours) and the revision
+    booked (so a change is found in QuickBooks once it is made there)."""
+    store = setup.store_label or purchase.source
+    closing = CLOSING_WORDS.get(purchase.state)
+    state = f" {closing.capitalize()} in {store}: closed." if closing else ""
+    return (f"Purchase {order_marker(purchase.number)} from {store} ({purchase.status}, "
+            f"revision {purchase.revision}).{state} Booked by Connex Desktop.")
+
+
 class _Planner:
     def __init__(self, purchase: PurchaseOrder, connection: Connection, refs: References,
                  setup: CompanySetup) -> None:
@@ -91,7 +114,7 @@ class _Planner:
             "TxnDate": purchase.order_date.isoformat(),
             "POStatus": "Closed" if purchase.state in CLOSING_WORDS else "Open",
             "Memo": purchase.memo or f"{self.setup.store_label} purchase order {purchase.number}",
-            "PrivateNote": self._private_note(),
+            "PrivateNote": private_note(purchase, self.setup),
             "Line": lines,
             **currency_fields(purchase.currency, None, self.setup, purchase.number,
                               "purchase order"),
@@ -106,18 +129,14 @@ class _Planner:
             body["ShipAddr"], note = address_fields(purchase.ship_to, "ship-to")
             if note:
                 self.notes.append(note)
+        # The connection's class, as on the purchase orders it books for sales (a store's own
+        # purchase order meets no rule: rules take orders).
+        tracked = tracking(self.connection.mapping, self.setup, self.refs)
+        body = tracked.tag(DocumentKind.PURCHASE_ORDER, body)
+        if tracked.note:
+            self.notes.append(tracked.note)
         return PurchasePlan(purchase, frozen(body), total, number,
                             tuple(self.creates.values()), tuple(self.notes))
-
-    def _private_note(self) -> str:
-        """Names the store's purchase order (so it is found and known as ours) and the
-        revision booked (so a change is found in QuickBooks once it is made there)."""
-        purchase = self.purchase
-        store = self.setup.store_label or purchase.source
-        closing = CLOSING_WORDS.get(purchase.state)
-        state = f" {closing.capitalize()} in {store}: closed." if closing else ""
-        return (f"Purchase {order_marker(purchase.number)} from {store} ({purchase.status}, "
-                f"revision {purchase.revision}).{state} Booked by Connex Desktop.")
 
     def _vendor(self) -> dict[str, Any] | NewEntityRef:
         """The supplier's vendor, by name; created when QuickBooks has none."""

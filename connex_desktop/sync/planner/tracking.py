@@ -18,6 +18,9 @@ CLASSED_LINES = ("SalesItemLineDetail", "DiscountLineDetail", "ItemBasedExpenseL
 # A payment is no sales transaction: it has a location (every Transaction has DepartmentRef)
 # but no class (Payment has no ClassRef).
 UNCLASSED = frozenset({DocumentKind.PAYMENT})
+# A purchase order has a class, on it or on its item lines (reference §2.8; python-quickbooks'
+# PurchaseOrder has ClassRef), but Intuit documents no location (DepartmentRef) on it.
+UNLOCATED = frozenset({DocumentKind.PURCHASE_ORDER})
 
 
 @dataclass(frozen=True)
@@ -27,11 +30,12 @@ class Tracking:
     class_ref: Mapping[str, str] | None = None
     class_per_line: bool = False
     location_ref: Mapping[str, str] | None = None
+    note: str = ""    # a class or location chosen that the company does not track
 
     def tag(self, kind: DocumentKind, body: dict[str, Any]) -> dict[str, Any]:
         """`body` with the class and location where QuickBooks takes them (a new dict: bodies
         may share their lines)."""
-        if self.location_ref is not None:
+        if self.location_ref is not None and kind not in UNLOCATED:
             body = {**body, "DepartmentRef": dict(self.location_ref)}
         if self.class_ref is None or kind in UNCLASSED:
             return body
@@ -48,18 +52,29 @@ class Tracking:
 
 def tracking(mapping: QuickBooksMapping, setup: CompanySetup, refs: References,
              rule: str = "") -> Tracking:
-    """The mapping's class and location as refs, each only where the company tracks it;
-    SetupError names the field (or the `rule` that chose it) whose class or location
-    QuickBooks does not have."""
+    """The mapping's class and location as refs, each only where the company tracks it (one
+    it does not is left off, with a note); SetupError names the field (or the `rule` that
+    chose it) whose class or location QuickBooks does not have."""
     class_ref = location_ref = None
-    if setup.class_tracking is not ClassTracking.OFF and mapping.class_name.strip():
-        class_ref = _named("class", mapping.class_name, refs.class_by_name(mapping.class_name),
-                           "class_name", rule)
-    if setup.track_locations and mapping.location_name.strip():
-        location_ref = _named(setup.location_label.lower(), mapping.location_name,
-                              refs.department_by_name(mapping.location_name), "location_name",
-                              rule)
-    return Tracking(class_ref, setup.class_tracking is ClassTracking.PER_LINE, location_ref)
+    untracked = []
+    if mapping.class_name.strip():
+        if setup.class_tracking is ClassTracking.OFF:
+            untracked.append(("class", mapping.class_name, "classes"))
+        else:
+            class_ref = _named("class", mapping.class_name,
+                               refs.class_by_name(mapping.class_name), "class_name", rule)
+    if mapping.location_name.strip():
+        if not setup.track_locations:
+            untracked.append(("location", mapping.location_name, "locations"))
+        else:
+            location_ref = _named(setup.location_label.lower(), mapping.location_name,
+                                  refs.department_by_name(mapping.location_name),
+                                  "location_name", rule)
+    # Said, not failed: the documents are right without it, but the user chose it.
+    note = " ".join(f"Booked without the {kind} '{name}': the QuickBooks company does not "
+                    f"track {kinds}." for kind, name, kinds in untracked)
+    return Tracking(class_ref, setup.class_tracking is ClassTracking.PER_LINE, location_ref,
+                    note)
 
 
 def _named(kind: str, name: str, record: Mapping[str, Any] | None,

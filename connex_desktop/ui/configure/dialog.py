@@ -18,10 +18,16 @@ from PySide6.QtWidgets import (
 
 from connex_desktop.app import App
 from connex_desktop.core.app_settings import KEYRING_FOLDER_ID
-from connex_desktop.core.connection import Connection, QuickBooksCompany, QuickBooksMapping
+from connex_desktop.core.connection import (
+    Connection,
+    QuickBooksCompany,
+    QuickBooksMapping,
+    QuickBooksProduct,
+)
 from connex_desktop.core.errors import ConnexError
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.sync.company_kind import CompanyKind
+from connex_desktop.sync.desktop_lists import kept_product
 from connex_desktop.ui.background import run_in_background
 from connex_desktop.ui.configure.form import FieldRows
 from connex_desktop.ui.configure.mapping_tab import MappingTab, company_lists, read_company_kind
@@ -61,6 +67,10 @@ class ConfigureDialog(QDialog):
         self.mapping = MappingTab(self.rows.add)
         self.schedule = ScheduleTab(self.rows)
         self.rules = RulesTab(self.rows.error_label(RULES_KEY))
+        self.rules.product = self.mapping.product = lambda: QuickBooksProduct(
+            self.quickbooks.product.currentData())
+        self.quickbooks.product.currentIndexChanged.connect(lambda _index: self._product_chosen())
+        self.quickbooks.desktop.product_found.connect(self.transactions.set_desktop_product)
         self.tabs = QTabWidget()
         for tab, title in ((self.store, "Store"), (self.quickbooks, "QuickBooks"),
                            (self.transactions, "Transactions"), (self.mapping, "Mapping"),
@@ -87,6 +97,8 @@ class ConfigureDialog(QDialog):
     def _load(self, connection: Connection) -> None:
         self.store.load(connection)
         self.transactions.load(connection, self.store.source)
+        self.transactions.set_desktop_product(
+            kept_product(self._app.references, connection.quickbooks))
         self.mapping.load(connection.mapping)
         self.rules.load(connection.rules)
         self.schedule.load(connection.schedule)
@@ -94,6 +106,12 @@ class ConfigureDialog(QDialog):
         self.quickbooks.show_company(self._current_quickbooks())
 
     # ── QuickBooks ──────────────────────────────────────────────────────────────────────────
+
+    def _product_chosen(self) -> None:
+        """What depends on the QuickBooks chosen follows it: its words, the rows it offers."""
+        self.mapping.show_tracking_rows()
+        self.transactions.set_product(self.rules.product())
+        self.rules.show_product()
 
     def _current_quickbooks(self) -> QuickBooksCompany | None:
         """The saved connection's company as it is now (the connect dialog may change it)."""
@@ -122,9 +140,15 @@ class ConfigureDialog(QDialog):
         self.mapping.lists_label.setText(
             f"Loading the lists of {company.company_name or 'the company'}…")
         assert self._original is not None
-        app, connection = self._app, dataclasses.replace(self._original, quickbooks=company)
-        run_in_background(lambda: company_lists(app, connection),
-                          on_success=lambda lists: self._lists_loaded(lists, connection),
+        app, saved = self._app, dataclasses.replace(self._original, quickbooks=company)
+
+        def lists() -> tuple[dict[str, list[str]], Connection]:
+            # The demo's company may not be running yet (a new start of the app).
+            connection = dataclasses.replace(
+                saved, quickbooks=app.with_demo_running(saved).quickbooks)
+            return company_lists(app, connection), connection
+
+        run_in_background(lists, on_success=lambda answer: self._lists_loaded(*answer),
                           on_failure=self.mapping.lists_failed, owner=self)
 
     def _lists_loaded(self, lists: dict[str, list[str]], connection: Connection) -> None:
@@ -138,6 +162,7 @@ class ConfigureDialog(QDialog):
     def _kind_read(self, kind: CompanyKind) -> None:
         self.quickbooks.show_kind(kind)
         self.mapping.show_kind(kind)
+        self.rules.kind = kind
 
     def fetch_reads(self) -> None:
         """Count the company's QuickBooks reads this month, in the background."""
@@ -223,13 +248,16 @@ class ConfigureDialog(QDialog):
 
     # ── cancel ──────────────────────────────────────────────────────────────────────────────
 
-    def _form_state(self) -> list[object]:
-        """Every input's value, to tell whether the user changed anything."""
-        state: list[object] = [edit.text() for edit in self.tabs.findChildren(QLineEdit)]
-        state += [button.isChecked() for button in self.tabs.findChildren(QAbstractButton)
-                  if button.isCheckable()]
-        state += [combo.currentText() for combo in self.tabs.findChildren(QComboBox)]
-        return state + self.transactions.status_states() + list(self.rules.rules)
+    def _form_state(self) -> dict[object, object]:
+        """Every input's value, to tell whether the user changed anything; by input, since a
+        tab shown is raised and so reorders the widgets found."""
+        state: dict[object, object] = {edit: edit.text()
+                                       for edit in self.tabs.findChildren(QLineEdit)}
+        state |= {button: button.isChecked() for button in
+                  self.tabs.findChildren(QAbstractButton) if button.isCheckable()}
+        state |= {combo: combo.currentText() for combo in self.tabs.findChildren(QComboBox)}
+        return state | {"statuses": self.transactions.status_states(),
+                        "rules": list(self.rules.rules)}
 
     def reject(self) -> None:
         """Esc, Cancel and closing the window: changes are discarded only once confirmed."""

@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
+from collections.abc import Callable
+from typing import TypeVar
 
+from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+
+from connex_desktop.storage.keyring_secrets import KeyringUnavailable
 from connex_desktop.ui.colors import error_style, hint_style
+
+NO_KEYRING_HINT = "No system keyring on this computer to keep it in"
+T = TypeVar("T")
+
+
+def read_secret_for(edit: QLineEdit, read: Callable[[], T]) -> T | None:
+    """`read()` of a secret shown in `edit`; None when there is no keyring to read, the field
+    then saying so: the form still opens (the demo runs without a keyring)."""
+    try:
+        return read()
+    except KeyringUnavailable:
+        edit.setPlaceholderText(NO_KEYRING_HINT)
+        return None
 
 
 class ErrorLabel(QLabel):

@@ -14,11 +14,11 @@ from connex_desktop.core.connection import (
     CustomerPolicy,
     MissingItemPolicy,
     QuickBooksMapping,
+    QuickBooksProduct,
     TaxPolicy,
 )
 from connex_desktop.quickbooks.references import ReferenceCache
-from connex_desktop.sync.company_kind import CompanyKind, company_kind
-from connex_desktop.sync.planner import ClassTracking
+from connex_desktop.sync.company_kind import CompanyKind, company_kind, untracked_for
 from connex_desktop.sync.tax import TaxModel
 from connex_desktop.ui.configure.tax_codes import TaxCodesTable
 
@@ -150,7 +150,11 @@ class MappingTab(QWidget):
         self.location_name = self._list_combo(NO_CHOICE)
         field(form, "Location", self.location_name, "location_name",
               "Every document of this connection is booked to it.")
-        self._show_tracking_rows()
+        self.tracking_note = QLabel()
+        self.tracking_note.setWordWrap(True)
+        form.addRow(self.tracking_note)
+        self.product: Callable[[], QuickBooksProduct] = lambda: QuickBooksProduct.ONLINE
+        self.show_tracking_rows()
         for policy in (self.customer_policy, self.missing_items, self.tax_policy):
             policy.currentIndexChanged.connect(lambda _i: self._on_policies_changed())
 
@@ -171,7 +175,7 @@ class MappingTab(QWidget):
         self._set_list_value(self.class_name, mapping.class_name)
         self._set_list_value(self.location_name, mapping.location_name)
         self._on_policies_changed()
-        self._show_tracking_rows()
+        self.show_tracking_rows()
 
     def read(self, base: QuickBooksMapping,
              company_name: str) -> tuple[QuickBooksMapping, dict[str, str]]:
@@ -267,23 +271,26 @@ class MappingTab(QWidget):
         if kind.tax.model is TaxModel.VAT and not self.tax_codes.table():
             self.tax_codes.load(kind.rate_table())
         self._show_tax_rows()
-        self._show_tracking_rows()
+        self.show_tracking_rows()
 
-    def _show_tracking_rows(self) -> None:
+    def show_tracking_rows(self) -> None:
         """Class and location only where the company tracks them, the location under the
-        company's own word for it; before the kind is known, where the connection has one."""
+        company's own word for it, else why not and how to turn tracking on; before the kind
+        is known, where the connection has one. One the company cannot take stays shown, to
+        be cleared."""
         kind = self.kind
         label = kind.location_label if kind else "Location"
         caption = self._form.labelForField(self.location_name.parentWidget())
         if isinstance(caption, QLabel):
             caption.setText(label)
         self.location_name.setAccessibleName(label)
-        for combo, tracked in (
-                (self.class_name, kind and kind.class_tracking is not ClassTracking.OFF),
-                (self.location_name, kind and kind.track_locations)):
-            shown = bool(tracked) if kind else bool(self._list_value(combo))
+        untracked = untracked_for(kind, self.product())
+        for combo, key in ((self.class_name, "class_name"), (self.location_name, "location_name")):
+            shown = bool(self._list_value(combo)) or (kind is not None and key not in untracked)
             self._form.setRowVisible(combo.parentWidget(), shown)
             combo.setEnabled(shown)   # a hidden choice is kept as it is, never checked
+        self.tracking_note.setText(" ".join(untracked.values()))
+        self.tracking_note.setVisible(bool(untracked))
 
     def _show_tax_rows(self) -> None:
         """Before the kind is known: the tax code, and the table if the connection has one."""
@@ -328,6 +335,6 @@ class MappingTab(QWidget):
                                  " in QuickBooks.")
 
     def lists_failed(self, error: Exception) -> None:
-        self.lists_label.setText(f"The company's lists could not be loaded: {error}. "
-                                 "Type the names instead.")
+        self.lists_label.setText(f"The company's lists could not be loaded: "
+                                 f"{str(error).rstrip('.')}. Type the names instead.")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -17,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from connex_desktop.core.connection import QuickBooksProduct
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.core.rules import (
     FIELD_WORDS,
@@ -32,6 +35,7 @@ CONNECTION_S = "(the connection's)"
 # The names a rule's actions may choose from the company's lists (mapping_tab.company_lists).
 COMPANY_LISTS = {"payment_method": "payment_methods", "deposit_account": "deposit_accounts",
                  "class_name": "classes", "location_name": "locations"}
+TRACKED = ("class_name", "location_name")   # offered only where the company tracks them
 CUSTOMER_WORDS = {CustomerChoice.GENERIC: "The connection's generic customer",
                   CustomerChoice.PER_BUYER: "One customer per buyer",
                   CustomerChoice.NAMED: "This customer:"}
@@ -63,9 +67,12 @@ class RuleEditor(QDialog):
     """Edits a rule; `rule` is the one built once the dialog is accepted."""
 
     def __init__(self, rule: Rule | None, *, lists: dict[str, list[str]] | None = None,
+                 untracked: Mapping[str, str] | None = None,
+                 product: QuickBooksProduct,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.lists = lists or {}   # the company's lists, when the dialog has read them
+        self.product = product     # whose words its modes are in
         self.setWindowTitle(f"Rule {rule.name}" if rule else "New rule")
         self.rule: Rule | None = None
         self.summary = QLabel()
@@ -77,6 +84,7 @@ class RuleEditor(QDialog):
         actions = QGroupBox("Then")
         self.form = QFormLayout(actions)
         self._action_inputs(rule or Rule(""))
+        self._offer_tracking(untracked or {})
         self.rows: list[ConditionRow] = []
         self.grid = QGridLayout()
         self.add_condition = QPushButton("Add condition")
@@ -115,7 +123,7 @@ class RuleEditor(QDialog):
         self.mode = QComboBox()
         self.mode.addItem(CONNECTION_S, "")
         for mode in TransactionMode:
-            self.mode.addItem(mode.info.label, mode.value)
+            self.mode.addItem(mode.info_in(self.product).label, mode.value)
         self.mode.setCurrentIndex(self.mode.findData(rule.mode.value if rule.mode else ""))
         self.customer = QComboBox()
         self.customer.addItem(CONNECTION_S, "")
@@ -138,6 +146,19 @@ class RuleEditor(QDialog):
                               ("Location", self.names["location_name"]),
                               ("", self.own_prefix), ("Prefix", self.prefix)):
             self.form.addRow(label, widget)
+
+    def _offer_tracking(self, untracked: Mapping[str, str]) -> None:
+        """A class and a location only where the company tracks them (`untracked`: by field,
+        why not and how to turn tracking on, shown in their place); a name the rule has
+        already stays, to be cleared."""
+        self.tracking_hints: dict[str, QLabel] = {}
+        for key in TRACKED:
+            combo, reason = self.names[key], untracked.get(key, "")
+            hint = self.tracking_hints[key] = QLabel(reason)
+            hint.setWordWrap(True)
+            self.form.insertRow(self.form.getWidgetPosition(combo)[0] + 1, "", hint)
+            self.form.setRowVisible(combo, not reason or bool(combo.currentText().strip()))
+            self.form.setRowVisible(hint, bool(reason))
 
     @staticmethod
     def _name_combo(value: str, names: list[str]) -> QComboBox:
@@ -194,7 +215,7 @@ class RuleEditor(QDialog):
         self.customer_name.setEnabled(
             not skip and self.customer.currentData() == CustomerChoice.NAMED.value)
         self.prefix.setEnabled(not skip and self.own_prefix.isChecked())
-        self.summary.setText(describe(self.built()))
+        self.summary.setText(describe(self.built(), self.product))
 
     def accept(self) -> None:
         rule = self.built()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 
 from PySide6.QtWidgets import (
@@ -15,11 +15,12 @@ from PySide6.QtWidgets import (
 )
 
 from connex_desktop.app import App
-from connex_desktop.core.connection import Connection
+from connex_desktop.core.connection import Connection, QuickBooksProduct
 from connex_desktop.core.model import Order
 from connex_desktop.core.progress import CancelToken
 from connex_desktop.core.rules import Rule, describe, rule_counts, rules_problems
 from connex_desktop.sources.base import OrderQuery
+from connex_desktop.sync.company_kind import CompanyKind, untracked_for
 from connex_desktop.ui.configure.rule_editor import RuleEditor
 
 COUNTED_DAYS = 30
@@ -44,6 +45,8 @@ class RulesTab(QWidget):
         self.orders: list[Order] | None = None   # the last days' orders, once read
         self.editor: RuleEditor | None = None    # open while a rule is edited
         self.company_lists: dict[str, list[str]] = {}   # once the dialog has read them
+        self.kind: CompanyKind | None = None              # once the dialog has read it
+        self.product: Callable[[], QuickBooksProduct] = lambda: QuickBooksProduct.ONLINE
         self.rule_list = QListWidget()
         self.rule_list.itemDoubleClicked.connect(lambda _item: self.edit_rule())
         self.counts_label = QLabel()
@@ -122,10 +125,17 @@ class RulesTab(QWidget):
         # The window's child, not the tab's: the dialog tells a changed form by the tabs'
         # inputs, and an editor's own inputs are none of them.
         editor = RuleEditor(self.rules[row] if row is not None else None,
-                            lists=self.company_lists, parent=self.window())
+                            lists=self.company_lists, untracked=self.untracked(),
+                            product=self.product(),
+                            parent=self.window())
         editor.finished.connect(lambda _code: self._edited(editor, row))
         self.editor = editor
         editor.open()
+
+    def untracked(self) -> dict[str, str]:
+        """The rule fields the company takes no name for, each with why and how to change
+        that; before the company's kind is read, only Desktop's locations (it has none)."""
+        return untracked_for(self.kind, self.product())
 
     def _edited(self, editor: RuleEditor, row: int | None) -> None:
         self.editor = None
@@ -140,12 +150,17 @@ class RulesTab(QWidget):
 
     # ── showing ────────────────────────────────────────────────────────────────────────────
 
+    def show_product(self) -> None:
+        """The rules again, in the words of the QuickBooks now chosen."""
+        self._show(self.rule_list.currentRow())
+
     def _show(self, current: int | None = None) -> None:
         counts, unruled = rule_counts(self.rules, self.orders or [])
         self.rule_list.clear()
         for place, (rule, count) in enumerate(zip(self.rules, counts, strict=True), start=1):
             taken = f" — {_orders(count)}" if self.orders is not None else ""
-            self.rule_list.addItem(f"{place}. {rule.name}: {describe(rule)}{taken}")
+            described = describe(rule, self.product())
+            self.rule_list.addItem(f"{place}. {rule.name}: {described}{taken}")
         if current is not None and self.rules:
             self.rule_list.setCurrentRow(current)
         if self.orders is not None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable, Mapping
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -24,7 +25,7 @@ from connex_desktop.core.connection import Connection
 from connex_desktop.sources.base import FieldKind, SettingField, Source
 from connex_desktop.ui.background import run_in_background
 from connex_desktop.ui.colors import error_style, ok_style
-from connex_desktop.ui.configure.form import FieldRows
+from connex_desktop.ui.configure.form import FieldRows, read_secret_for
 
 # The form: name and kind, then the rows generated from the store's declaration.
 FIRST_SOURCE_ROW = 2
@@ -108,6 +109,18 @@ class StoreTab(QWidget):
             self._rows.add(self.form, label, widget, setting_key(field.name), field.help)
             self._source_inputs[field.name] = read
             self.source_widgets[field.name] = widget
+        self._order_tabs()
+
+    def _order_tabs(self) -> None:
+        """Made after the dialog's buttons, the store's fields would come after Save: Tab goes
+        from the kind of store through them to Test connection."""
+        chain = [self.kind_combo]
+        for widget in self.source_widgets.values():
+            chain += ([widget] if widget.focusPolicy() != Qt.FocusPolicy.NoFocus else
+                      [child for child in widget.findChildren(QWidget)
+                       if child.focusPolicy() != Qt.FocusPolicy.NoFocus])
+        for before, after in itertools.pairwise([*chain, self.test_button]):
+            QWidget.setTabOrder(before, after)
 
     def _source_input(self, field: SettingField,
                       value: str) -> tuple[QWidget, Callable[[], str]]:
@@ -123,7 +136,8 @@ class StoreTab(QWidget):
         edit = QLineEdit()
         if field.secret:
             edit.setEchoMode(QLineEdit.EchoMode.Password)
-            if self._service.has_secret(self._connection_id, field.name):
+            if read_secret_for(edit, lambda: self._service.has_secret(self._connection_id,
+                                                                      field.name)):
                 edit.setPlaceholderText(SAVED_SECRET_HINT)
         else:
             edit.setText(value)

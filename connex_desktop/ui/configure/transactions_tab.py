@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from connex_desktop.core.connection import Connection
-from connex_desktop.core.modes import MODE_INFO, TransactionMode
+from connex_desktop.core.connection import Connection, QuickBooksProduct
+from connex_desktop.core.modes import TransactionMode, sales_orders_unavailable
 from connex_desktop.core.quickbooks_rules import DOC_NUMBER_MAX_CHARS
 from connex_desktop.sources.base import (
     Source,
@@ -56,13 +56,15 @@ class TransactionsTab(QWidget):
         form = QFormLayout()
         layout.addLayout(form)
         layout.addStretch(1)
+        self.product = QuickBooksProduct.ONLINE   # whose words the modes are in
+        self.desktop_product = ""   # the QuickBooks Desktop a run last found ("": not known)
+        self._no_purchase_orders = ""               # why this store takes no purchase orders
         self.mode_combo = QComboBox()
         for mode in TransactionMode:
-            self.mode_combo.addItem(MODE_INFO[mode].label, mode.value)
-            self.mode_combo.setItemData(self.mode_combo.count() - 1, MODE_INFO[mode].explanation,
-                                        Qt.ItemDataRole.ToolTipRole)
+            self.mode_combo.addItem("", mode.value)
         self.mode_combo.currentIndexChanged.connect(lambda _i: self._on_mode_changed())
         rows.add(form, "Book each order as", self._mode_box(), "mode")
+        self.set_product(self.product)
         self.qb_numbering = QCheckBox("Use QuickBooks numbering")
         self.qb_numbering.setToolTip(
             "QuickBooks gives each document its next number; the order number goes into the "
@@ -101,6 +103,7 @@ class TransactionsTab(QWidget):
         return _column(self.prefix_edit, self.prefix_warning)
 
     def load(self, connection: Connection, source: type[Source] | None) -> None:
+        self.set_product(connection.quickbooks.product)
         self.set_source(source, connection.statuses)
         self.mode_combo.setCurrentIndex(self.mode_combo.findData(connection.mode.value))
         self._on_mode_changed()
@@ -108,6 +111,22 @@ class TransactionsTab(QWidget):
         self._on_numbering_changed(connection.use_qb_numbering)
         self.prefix_edit.setText(connection.prefix)
         self.sync_purchase_orders.setChecked(connection.sync_purchase_orders)
+
+    def set_product(self, product: QuickBooksProduct) -> None:
+        """Name the modes, and explain them, in the words of the QuickBooks chosen."""
+        self.product = product
+        for row in range(self.mode_combo.count()):
+            info = TransactionMode(self.mode_combo.itemData(row)).info_in(product)
+            self.mode_combo.setItemText(row, info.label)
+            self.mode_combo.setItemData(row, info.explanation, Qt.ItemDataRole.ToolTipRole)
+        self._on_mode_changed()
+        self._show_available()
+
+    def set_desktop_product(self, product_name: str) -> None:
+        """The QuickBooks Desktop a run last found the company file to be (e.g. "QuickBooks
+        Pro 2024"; "" before any): Pro is not offered the sales-order modes."""
+        self.desktop_product = product_name
+        self._show_available()
 
     def set_source(self, source: type[Source] | None, chosen: tuple[str, ...] = ()) -> None:
         """Offer the statuses of this kind of store (those `chosen` ticked), and only the modes
@@ -121,17 +140,27 @@ class TransactionsTab(QWidget):
             item.setCheckState(Qt.CheckState.Checked if status in chosen
                                else Qt.CheckState.Unchecked)
             self.status_list.addItem(item)
-        reason = purchase_orders_unavailable(source)
-        model = self.mode_combo.model()
-        assert isinstance(model, QStandardItemModel)
-        for row in range(self.mode_combo.count()):
-            if TransactionMode(self.mode_combo.itemData(row)).books_purchase_orders:
-                model.item(row).setEnabled(not reason)
-        self.mode_unavailable.setText(reason)
-        self.mode_unavailable.setVisible(bool(reason))
+        self._no_purchase_orders = purchase_orders_unavailable(source)
+        self._show_available()
         cannot_sync = purchase_order_sync_unavailable(source) if source else ""
         self.sync_purchase_orders.setEnabled(source is not None and not cannot_sync)
         self._hints["sync_purchase_orders"].setText(cannot_sync or SYNC_PURCHASE_ORDERS_HINT)
+
+    def _show_available(self) -> None:
+        """Offer each mode this store and this QuickBooks can take, and say why one is not."""
+        no_sales_orders = (sales_orders_unavailable(self.desktop_product)
+                           if self.product is QuickBooksProduct.DESKTOP else "")
+        model = self.mode_combo.model()
+        assert isinstance(model, QStandardItemModel)
+        for row in range(self.mode_combo.count()):
+            mode = TransactionMode(self.mode_combo.itemData(row))
+            model.item(row).setEnabled(
+                not (mode.books_purchase_orders and self._no_purchase_orders)
+                and not (mode.books_estimate and no_sales_orders))
+        reasons = " ".join(reason for reason in (self._no_purchase_orders, no_sales_orders)
+                           if reason)
+        self.mode_unavailable.setText(reasons)
+        self.mode_unavailable.setVisible(bool(reasons))
 
     def syncs_purchase_orders(self) -> bool:
         """Ticked, for a kind of store whose purchase orders can be synced."""
@@ -147,7 +176,7 @@ class TransactionsTab(QWidget):
 
     def _on_mode_changed(self) -> None:
         mode = TransactionMode(self.mode_combo.currentData())
-        self.mode_explanation.setText(MODE_INFO[mode].explanation)
+        self.mode_explanation.setText(mode.info_in(self.product).explanation)
 
     def _on_numbering_changed(self, quickbooks_numbers: bool) -> None:
         self.prefix_edit.setEnabled(not quickbooks_numbers)

@@ -154,6 +154,8 @@ class ConfigureDialog(QDialog):
     def _lists_loaded(self, lists: dict[str, list[str]], connection: Connection) -> None:
         self.mapping.fill(lists, connection.quickbooks.company_name)
         self.rules.company_lists = lists
+        if connection.quickbooks.product is QuickBooksProduct.DESKTOP:
+            return    # its kind is read by a sync (Configure would wait for the Web Connector)
         app = self._app
         run_in_background(lambda: read_company_kind(app, connection),
                           on_success=self._kind_read, on_failure=self.quickbooks.kind_failed,

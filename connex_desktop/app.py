@@ -248,7 +248,8 @@ class App:
         return ConnectionService(connections=self.connections, secrets=self.secrets,
                                  source_kinds=self.source_kinds,
                                  quickbooks_secrets_for=self.secrets_for,
-                                 client_for=self.quickbooks_client, source_for=self.source_for)
+                                 client_for=self.quickbooks_client, source_for=self.source_for,
+                                 references=self.references)
 
     def engine(self) -> Engine:
         from connex_desktop.sync.engine import Engine

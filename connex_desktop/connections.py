@@ -21,6 +21,7 @@ from connex_desktop.core.connection import (
     QuickBooksProduct,
 )
 from connex_desktop.core.errors import SetupError
+from connex_desktop.core.modes import sales_orders_unavailable
 from connex_desktop.core.quickbooks_rules import DOC_NUMBER_MAX_CHARS
 from connex_desktop.core.rules import rules_problems
 from connex_desktop.core.secret_store import SecretStore, connection_secret_key
@@ -53,9 +54,11 @@ from connex_desktop.storage.keyring_secrets import (
     delete_connection_secrets,
 )
 from connex_desktop.storage.repositories import ConnectionRepository
+from connex_desktop.sync.desktop_lists import COMPANY_INFO, KeptLists, host_record, kept_product
 
 if TYPE_CHECKING:   # the client (python-quickbooks) is loaded when a company is first opened
     from connex_desktop.quickbooks.client import QuickBooksClient
+    from connex_desktop.quickbooks.references import ReferenceStore
 
 # A connection's QuickBooks secrets: its Intuit app's client secret, and the company's tokens.
 QUICKBOOKS_TOKENS = (REFRESH_TOKEN, ACCESS_TOKEN)
@@ -199,6 +202,8 @@ class ConnectionService:
     quickbooks_secrets_for: Callable[[Connection], SecretStore]
     client_for: Callable[..., QuickBooksClient]
     source_for: Callable[[Connection], Source]
+    # What runs learned of a company (its Desktop product): none given, nothing is known.
+    references: ReferenceStore | None = None
 
     # ── validation ──────────────────────────────────────────────────────────────────────────
 
@@ -240,6 +245,7 @@ class ConnectionService:
         unavailable = purchase_order_sync_unavailable(kind)
         if draft.sync_purchase_orders and unavailable:
             problems.append(SetupError(unavailable, field="sync_purchase_orders"))
+        problems += self._sales_order_problems(draft)
         problems += [SetupError(problem, field="rules") for problem in rules_problems(draft.rules)]
         problems += self._setting_problems(draft, kind, typed)
         if len(draft.prefix.strip()) >= DOC_NUMBER_MAX_CHARS:
@@ -247,6 +253,30 @@ class ConnectionService:
                 f"Keep the prefix under {DOC_NUMBER_MAX_CHARS} characters: the order number "
                 "must fit after it.", field="prefix"))
         return problems + company_file_problems(draft.quickbooks) + location_problems(draft)
+
+    def _sales_order_problems(self, draft: Connection) -> list[SetupError]:
+        """A sales-order mode, the connection's or a rule's, for a QuickBooks Desktop a run
+        found to be Pro."""
+        product = kept_product(self.references, draft.quickbooks) if self.references else ""
+        unavailable = sales_orders_unavailable(product)
+        if not unavailable:
+            return []
+        said = f"{unavailable} This company file is {product}"
+        problems = [SetupError(f"{said}: choose a mode without sales orders.", field="mode")
+                    ] if draft.mode.books_estimate else []
+        problems += [SetupError(f"{said}: the rule {rule.name!r} books sales orders; choose "
+                                "another mode for it.", field="rules")
+                     for rule in draft.rules
+                     if rule.mode is not None and not rule.skip and rule.mode.books_estimate]
+        return problems
+
+    def keep_desktop_company(self, company: QuickBooksCompany, product: str,
+                             country: str) -> None:
+        """What Configure's connection test found the company file to be, kept as a run keeps
+        it (so a Pro file is not offered sales orders)."""
+        if self.references is not None and company.realm_id:
+            KeptLists(self.references, company.realm_id).keep(COMPANY_INFO,
+                                                              host_record(product, country))
 
     def _setting_problems(self, draft: Connection, kind: type[Source],
                           typed: Mapping[str, str]) -> list[SetupError]:

@@ -65,8 +65,9 @@ _WITHOUT_SALES_ORDERS = {
         "A sales receipt per order, like a till receipt: for orders paid in full at checkout."),
 }
 DROP_SHIPPERS = "A non-posting order that changes no inventory: for drop shippers."
-# Sales orders are in Premier, Enterprise and Accountant only (desktop_company.has_sales_orders).
+# Sales orders are in Premier, Enterprise and Accountant only (has_sales_orders below).
 NOT_IN_PRO = " Needs QuickBooks Premier or Enterprise: Pro has no sales orders."
+PRO_HAS_NO_SALES_ORDERS = "QuickBooks Pro has no sales orders: Premier or Enterprise has them."
 
 MODE_INFO: dict[QuickBooksProduct, dict[TransactionMode, ModeInfo]] = {
     QuickBooksProduct.ONLINE: {
@@ -95,3 +96,18 @@ MODE_INFO: dict[QuickBooksProduct, dict[TransactionMode, ModeInfo]] = {
             "preferred vendor and cost." + NOT_IN_PRO),
     },
 }
+
+
+def has_sales_orders(product_name: str) -> bool:
+    """Sales orders are in Premier, Enterprise and Accountant, not in Pro (HostQuery's
+    ProductName, e.g. "QuickBooks Pro 2024", "QuickBooks Premier Edition 2024"; "" when not
+    known: offered)."""
+    words = product_name.split()
+    return "Pro" not in words or any(edition in words
+                                     for edition in ("Premier", "Enterprise", "Accountant"))
+
+
+def sales_orders_unavailable(product_name: str) -> str:
+    """Why the sales-order modes are not for a QuickBooks Desktop of this product; "" when
+    they are."""
+    return "" if has_sales_orders(product_name) else PRO_HAS_NO_SALES_ORDERS

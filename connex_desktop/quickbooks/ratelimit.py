@@ -28,9 +28,10 @@ class RateLimiter:
     """Sliding-window rate limits plus a concurrency cap, shared by every client of one realm.
 
     `slot()` blocks until a request may be sent and holds a concurrency slot while it runs.
-    The windows count send times: a request is admitted only when fewer than `per_minute` were
-    sent in the last 60 s and fewer than `per_second` in the last second, and a batch only when
-    fewer than `batches_per_minute` batches were sent in the last 60 s. `clock` and `sleep` are
+    The windows count requests, each from its sending and, once answered, from its answer: a
+    request is admitted only when fewer than `per_minute` were counted in the last 60 s and
+    fewer than `per_second` in the last second, and a batch only when fewer than
+    `batches_per_minute` batches were sent in the last 60 s. `clock` and `sleep` are
     injectable so tests run on a fake clock.
     """
 
@@ -61,10 +62,24 @@ class RateLimiter:
         `on_pause` hears of each wait for the windows: its seconds as it begins, 0 as it ends."""
         self._concurrency.acquire()
         try:
-            self._admit(batch, on_pause)
-            yield
+            sent_s = self._admit(batch, on_pause)
+            try:
+                yield
+            finally:
+                self._answered(sent_s)
         finally:
             self._concurrency.release()
+
+    def _answered(self, sent_s: float) -> None:
+        """Count the request from when its answer came, not when it was sent. QuickBooks counts
+        it as it arrives, somewhere in between, later on a busy PC or network: counted from
+        its sending, the next second's tenth request could be QuickBooks' eleventh (429, and a
+        minute's wait)."""
+        with self._lock:
+            index = bisect.bisect_left(self._sent, sent_s)
+            if index < len(self._sent) and self._sent[index] == sent_s:
+                del self._sent[index]
+            bisect.insort(self._sent, self._clock())
 
     def count_sent_elsewhere(self) -> None:
         """Count a request to the company that this process did not send but that draws on
@@ -77,7 +92,8 @@ class RateLimiter:
             self._forget_older_than(self._clock() - MINUTE_S)
             return len(self._sent)
 
-    def _admit(self, batch: bool, on_pause: Callable[[float], None] | None) -> None:
+    def _admit(self, batch: bool, on_pause: Callable[[float], None] | None) -> float:
+        """Wait until the windows have room; the time the request is sent."""
         while True:
             with self._lock:
                 now = self._clock()
@@ -86,7 +102,7 @@ class RateLimiter:
                     self._sent.append(now)
                     if batch:
                         self._batches_sent.append(now)
-                    return
+                    return now
                 self.waited_s += wait_s
             if on_pause is not None:
                 on_pause(wait_s)

@@ -12,6 +12,7 @@ from typing import Any
 
 from connex_desktop.core.connection import QuickBooksMapping, QuickBooksProduct
 from connex_desktop.core.errors import Cancelled, ConnexError, ErrorKind, SetupError
+from connex_desktop.core.modes import has_sales_orders
 from connex_desktop.core.progress import CancelToken
 from connex_desktop.core.result import DocumentKind, QuickBooksUsage
 from connex_desktop.core.writing import DocumentWriter
@@ -34,7 +35,7 @@ from connex_desktop.qbdesktop.transport import QbXmlProcessor
 from connex_desktop.quickbooks.client import BatchOperation, BatchOutcome
 from connex_desktop.quickbooks.errors import QuickBooksCode, QuickBooksFault
 from connex_desktop.sync.desktop_currencies import DesktopCurrencies
-from connex_desktop.sync.desktop_lists import KeptLists
+from connex_desktop.sync.desktop_lists import COMPANY_INFO, KeptLists, host_record
 
 # Where a write's body keeps its qbXML message set (recorded in the ledger with the body), or
 # why none could be built: never content to send again as a change.
@@ -214,7 +215,9 @@ class QuickBooksDesktop:
                                  "Connex Desktop books into US, UK and Canadian QuickBooks "
                                  "Desktop files only.")
             product = host.findtext("ProductName", "") if host is not None else ""
-            self._host = {"Country": country, "CompanyName": product}
+            self._host = host_record(product, country)
+            if self.lists is not None:      # for Configure, which does not ask QuickBooks
+                self.lists.keep(COMPANY_INFO, self._host)
         return dict(self._host)
 
     def is_us(self) -> bool:
@@ -370,14 +373,6 @@ def tracks_classes(preferences: ET.Element | None) -> bool:
     """PreferencesRet's "Use class tracking for transactions" (Preferences, Accounting)."""
     return (preferences is not None and preferences.findtext(
         "AccountingPreferences/IsUsingClassTracking") == "true")
-
-
-def has_sales_orders(product_name: str) -> bool:
-    """Sales orders are in Premier, Enterprise and Accountant, not in Pro (HostQuery's
-    ProductName, e.g. "QuickBooks Pro 2024", "QuickBooks Premier Edition 2024")."""
-    words = product_name.split()
-    return "Pro" not in words or any(edition in words
-                                     for edition in ("Premier", "Enterprise", "Accountant"))
 
 
 def desktop_items(mapping: QuickBooksMapping) -> DesktopItems:

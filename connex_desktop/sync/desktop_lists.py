@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from connex_desktop.core.connection import QuickBooksCompany, QuickBooksProduct
 from connex_desktop.core.errors import ErrorKind
 from connex_desktop.quickbooks.errors import QuickBooksFault
 from connex_desktop.quickbooks.references import ReferenceStore
@@ -26,6 +27,8 @@ OVERLAP = timedelta(hours=1)
 # QuickBooks Desktop API reference): a list brought up to date longer ago than this (by our
 # clock, which may differ from QuickBooks') is read whole.
 DELETIONS_LOOK_BACK = timedelta(days=80)
+# HostQuery's answer (the product and country), kept as Online's CompanyInfo is.
+COMPANY_INFO = "CompanyInfo"
 
 
 class ListReader(Protocol):
@@ -89,6 +92,10 @@ class KeptLists:
             self._lists()[entity] = _Kept(now, records)
             return list(records.values())
 
+    def keep(self, entity: str, record: Record) -> None:
+        """A one-record fact the company told this run (HostQuery's), kept as it is now."""
+        self._store.replace(self._realm_id, entity, [record], self._clock())
+
     def _read_whole(self, entity: str, reader: ListReader, now: datetime) -> list[Record]:
         records = reader.read_list(entity)
         self._store.replace(self._realm_id, entity, records, now)
@@ -101,6 +108,21 @@ class KeptLists:
             self._kept = {entity: _Kept(kept.read_at, dict(kept.records))
                           for entity, kept in self._store.lists(self._realm_id).items()}
         return self._kept
+
+
+def host_record(product: str, country: str) -> Record:
+    """HostQuery's answer as the engine reads it (as Online's CompanyInfo) and as it is kept:
+    e.g. "QuickBooks Pro 2024", "US"."""
+    return {"Id": "1", "Country": country, "CompanyName": product, "ProductName": product}
+
+
+def kept_product(store: ReferenceStore, company: QuickBooksCompany) -> str:
+    """The QuickBooks Desktop product a run last found for the company (e.g. "QuickBooks Pro
+    2024"); "" for Online or before any run."""
+    if company.product is not QuickBooksProduct.DESKTOP or not company.realm_id:
+        return ""
+    return next((str(record.get("ProductName") or "")
+                 for record in store.records(company.realm_id, COMPANY_INFO)), "")
 
 
 def changed_at(record: Mapping[str, Any]) -> datetime | None:

@@ -174,7 +174,7 @@ class PurchaseOrderSync:
         if purchase.state is PurchaseOrderState.DELETED and ordered:
             purchase = _as_booked(purchase, ordered[-1])
         if last is not None and last.doc_key.endswith(f"@{purchase.revision}"):
-            return None
+            return self._healed(purchase, booked)
         booking = Booking(purchase, last, sequence=len(booked))
         store = self.run.store_label
         if any(row.state == LedgerState.PLANNED for row in ordered):
@@ -198,6 +198,18 @@ class PurchaseOrderSync:
             if last is not None and booking.plan is not None and _same_in_quickbooks(
                     booking.plan, last):
                 return None     # e.g. only what was received changed: nothing to send
+        return booking
+
+    def _healed(self, purchase: PurchaseOrder, booked: list[LedgerRow]) -> Booking | None:
+        """QuickBooks has this revision. One that failed before (its answer was lost, found
+        booked since) is recorded as booked, so it is not asked for again; else None."""
+        if ledger_id(purchase) not in self.failed_before or self.run.dry_run:
+            return None
+        last = booked[-1]
+        booking = Booking(purchase, booked[-2] if len(booked) > 1 else None,
+                          sequence=len(booked) - 1)
+        booking.booked.append(BookedDocument(purchase.number, DocumentKind.PURCHASE_ORDER,
+                                             last.qb_id, last.doc_number, last.total))
         return booking
 
     def _plan(self, booking: Booking) -> None:

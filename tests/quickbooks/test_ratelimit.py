@@ -61,6 +61,18 @@ def test_no_more_than_10_requests_in_any_second():
     assert limiter.waited_s == pytest.approx(3.0)
 
 
+def test_a_request_counts_from_its_answer_as_quickbooks_may_count_it_on_arrival():
+    clock = FakeClock()
+    limiter = RateLimiter(clock=clock, sleep=clock.sleep)
+    with limiter.slot():
+        clock.now += 0.4        # sent at 1000.0; it may reach QuickBooks as late as 1000.4
+    times = send_times(limiter, clock, 10)
+    assert times[:9] == [1000.4] * 9
+    # Counted from its sending, the tenth would go at 1001.0: QuickBooks' eleventh request in
+    # the second from 1000.4 if the first arrived late.
+    assert times[9] == pytest.approx(1001.4)
+
+
 def test_requests_spread_over_time_are_not_delayed():
     clock = FakeClock()
     limiter = RateLimiter(clock=clock, sleep=clock.sleep)

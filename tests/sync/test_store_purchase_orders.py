@@ -254,6 +254,47 @@ def test_skuvault_purchase_orders_changed_cancelled_and_undone(cli, sandbox):
         assert sorted(purchase_orders(sandbox)) == ["PO-77"]
 
 
+def test_a_purchase_order_healed_after_a_lost_answer_is_recorded_booked_and_left_alone(
+        cli, sandbox):
+    """A create whose answer was lost is found booked by the next run, which records it so:
+    the run after asks SkuVault nothing of it and sends QuickBooks nothing."""
+    created = now_iso(-timedelta(days=2))
+    kept = sv_purchase("PO-77", [("TEE-BLK-M", 40, "4.25")], created=created)
+    with FakeSkuVault([], purchases=[kept]) as store:
+        add_skuvault(cli, sandbox, store, "--sync-purchase-orders")
+        assert sync_a_minute_later(cli, store)["status"] == "succeeded"
+        # Received in full: booked closed. Every answer to its write is lost.
+        store.purchases["PO-79"] = sv_purchase("PO-79", [("TEE-BLK-M", 4, "5.10")],
+                                               status="Completed", received=4, created=created)
+        store.touch("PO-79", now_iso())
+        sandbox.inject("drop_after_write", count=ALL_ATTEMPTS)
+        store.advance(60)
+        lost = cli.sync("sv", expect=1)
+        assert lost["status"] == "partial" and "did not confirm" in json.dumps(lost["errors"])
+
+        healed = sync_a_minute_later(cli, store)
+        assert healed["status"] == "succeeded", healed
+        _, out = cli("history", "sv", "--json")
+        outcomes = {(o["item"], o["order"]): (o["outcome"], o["message"])
+                    for o in json.loads(out)["runs"][0]["order_outcomes"]}
+        assert outcomes[("purchase_order", "PO-79")] == (
+            "booked", "Created the purchase order, closed (received in the store).")
+
+        # Changed long before the next run's cursor: only asking by number would find it.
+        store.po_modified = dict.fromkeys(store.po_modified, datetime(2026, 1, 1, tzinfo=UTC))
+        asked, requests = len(store.bodies("/api/purchaseorders/getPOs")), sandbox.request_count
+        after = sync_a_minute_later(cli, store)
+        assert after["status"] == "succeeded" and after["documents"] == [], after
+        numbers = [body.get("PONumbers") for body in
+                   store.bodies("/api/purchaseorders/getPOs")[asked:]]
+        assert ["PO-77"] in numbers and not any("PO-79" in (n or []) for n in numbers)
+        assert sandbox.request_count == requests    # PO-77, still open, is unchanged
+    po = purchase_orders(sandbox)["PO-79"]
+    assert (po["POStatus"], int(po["SyncToken"]), amount(po["TotalAmt"])) == (
+        "Closed", 0, D("20.40"))
+    assert len(documents(sandbox, "PurchaseOrder")) == 2
+
+
 def test_refused_for_a_store_without_its_own_purchase_orders(cli, tmp_path):
     (tmp_path / "orders.csv").write_text("Order Number\n")
     _, out = cli("connection", "add", "shop", "--source", "csv", "--mode", "invoices",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QThreadPool
+from PySide6.QtCore import QCoreApplication, QDeadlineTimer, QThreadPool
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -30,13 +30,28 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.qt_log_ignore(OFFSCREEN_LIMITS))
 
 
+def settle_background_calls(timeout_ms: int = BACKGROUND_WAIT_MS) -> None:
+    """Wait for the pool's calls and deliver their answers, until no call is left.
+
+    An answer may start the next call (a configure dialog's lists, then the company's kind; a
+    log's runs, then the selected run's orders): one wait is not enough. A call left running
+    would meet a closed sandbox and database, hold a pool thread for its retries, and fail a
+    later test of this process with a late answer or a pool too busy for its reads.
+    """
+    pool = QThreadPool.globalInstance()
+    deadline = QDeadlineTimer(timeout_ms)
+    while pool.waitForDone(deadline.remainingTime()):
+        QCoreApplication.processEvents()
+        if not pool.activeThreadCount():
+            return
+
+
 @pytest.fixture
 def app(qapp, tmp_path):
     app = build_app(str(tmp_path / "data"), secrets=MemorySecretStore())
     yield app
     # Background calls (lists, tests, sign-in) finish before the sandbox and database close.
-    QThreadPool.globalInstance().waitForDone(BACKGROUND_WAIT_MS)
-    QCoreApplication.processEvents()      # their answers, delivered while the database is open
+    settle_background_calls()
     app.close()
 
 

@@ -3,13 +3,16 @@ and password, and the connection test of "This computer"."""
 
 from __future__ import annotations
 
+import dataclasses
 import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
 
 import pytest
 from PySide6.QtWidgets import QFileDialog, QLineEdit
 
 from connex_desktop.connections import (
     WEB_CONNECTOR_PASSWORD,
+    chosen_company,
     web_connector_url,
     web_connector_user,
 )
@@ -167,3 +170,34 @@ def test_this_computer_tests_the_connection_in_the_background(qtbot, app, orders
     desktop.test_button.click()
     qtbot.waitUntil(desktop.test_button.isEnabled)
     assert desktop.test_result.text().startswith("QuickBooks Desktop is not running.")
+
+
+def test_a_desktop_connection_offers_the_lists_its_last_sync_kept_without_asking(
+        qtbot, app, orders, monkeypatch):
+    """Asking a QuickBooks Desktop file would wait for the Web Connector (and QuickBooks
+    Online's client cannot reach one): Configure offers what the last sync kept of its lists."""
+    desktop = app.connections.update(dataclasses.replace(orders, quickbooks=chosen_company(
+        orders.quickbooks, QuickBooksProduct.DESKTOP.value, COMPANY_FILE,
+        DesktopTransport.WEB_CONNECTOR.value)))
+
+    def online_client(_connection):
+        raise AssertionError("Configure asked QuickBooks Online for a Desktop company's lists")
+
+    monkeypatch.setattr(app, "quickbooks_client", online_client)
+    never_synced = open_dialog(qtbot, app, desktop)
+    qtbot.waitUntil(lambda: "sync once" in never_synced.mapping.lists_label.text(),
+                    timeout=10_000)
+
+    realm = desktop.quickbooks.realm_id
+    app.references.replace(realm, "Item", [
+        {"Id": "80000001", "Name": "Shipping", "Active": True},
+        {"Id": "80000002", "Name": "Old freight", "Active": False}],
+        datetime.now(UTC))
+    app.references.replace(realm, "Class", [{"Id": "80000003", "Name": "Web", "Active": True}],
+                           datetime.now(UTC))
+    dialog = open_dialog(qtbot, app, desktop)
+    qtbot.waitUntil(lambda: "are the lists of" in dialog.mapping.lists_label.text(),
+                    timeout=10_000)
+    shipping = dialog.mapping.shipping_item
+    offered = [shipping.itemText(row) for row in range(shipping.count())]
+    assert "Shipping" in offered and "Old freight" not in offered

@@ -140,11 +140,13 @@ def test_cancel_stops_between_orders_and_the_next_sync_resumes(qtbot, desktop, m
     window.reload()
     with qtbot.waitSignal(desktop.controller.run_finished, timeout=FINISH_TIMEOUT_MS) as done:
         assert window.sync_selected() is None
-        assert BlockingDemoSource.reached.wait(30)
-        qtbot.waitUntil(window.cancel_action.isEnabled)
-        window.cancel_action.trigger()       # a direct call to the token, from the GUI thread
-        assert "Cancelling" in window.progress_label.text()
-        BlockingDemoSource.release.set()
+        try:
+            assert BlockingDemoSource.reached.wait(30)
+            qtbot.waitUntil(window.cancel_action.isEnabled)
+            window.cancel_action.trigger()       # a direct call to the token, from the GUI thread
+            assert "Cancelling" in window.progress_label.text()
+        finally:
+            BlockingDemoSource.release.set()     # also when the test fails: before teardown
     _cid, cancelled, _request = done.args
     assert cancelled.status is RunStatus.CANCELLED
     first = booked_numbers(app, cancelled.run_id)

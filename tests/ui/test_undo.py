@@ -113,21 +113,25 @@ def test_undo_during_a_sync_of_the_connection_says_why_it_cannot_start(
     release = threading.Event()
     fetch_orders = DemoSource.fetch_orders
 
-    def held_fetch(self, query, cancel):     # the sync runs until the test lets it go
-        assert release.wait(30)
+    def held_fetch(self, query, cancel):
+        # The sync runs until the test lets it go, however long a busy machine makes the test
+        # (a time limit here would end the sync early, and the undo would no longer be refused).
+        release.wait()
         yield from fetch_orders(self, query, cancel)
 
     monkeypatch.setattr(DemoSource, "fetch_orders", held_fetch)
     with qtbot.waitSignal(desktop.controller.run_finished, timeout=FINISH_TIMEOUT_MS):
         assert desktop.controller.start(demo_id) is None
-        log.reload(select_run=result.run_id)
-        assert not loaded(qtbot, log).undo_button.isEnabled()
-        with qtbot.waitSignal(log.undo_finished) as refused:
-            log.ask_undo()
-        assert refused.args == [None]
-        assert "A sync of this connection is running; undo the run once it has finished." \
-            in log.summary.text()
-        release.set()
+        try:
+            log.reload(select_run=result.run_id)
+            assert not loaded(qtbot, log).undo_button.isEnabled()
+            with qtbot.waitSignal(log.undo_finished) as refused:
+                log.ask_undo()
+            assert refused.args == [None]
+            assert "A sync of this connection is running; undo the run once it has finished." \
+                in log.summary.text()
+        finally:
+            release.set()     # also when the test fails: the sync then ends before teardown
     assert desktop.controller.running_ids() == []
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -20,7 +21,12 @@ from PySide6.QtWidgets import (
 )
 
 from connex_desktop.connections import ConnectionService
-from connex_desktop.core.connection import Connection, DesktopTransport, QuickBooksCompany
+from connex_desktop.core.connection import (
+    Connection,
+    DesktopTransport,
+    QuickBooksCompany,
+    QuickBooksProduct,
+)
 from connex_desktop.qbdesktop.com import direct_transport_unavailable
 from connex_desktop.qbdesktop.com_helper import check_this_computer
 from connex_desktop.qbdesktop.company_check import DesktopCompany
@@ -52,6 +58,8 @@ def row_of(*widgets: QWidget, wide: QWidget) -> QWidget:
 
 class DesktopSection(QWidget):
     """The Desktop settings of one connection; the .qwc file and password need it saved."""
+
+    product_found = Signal(str)     # the QuickBooks the connection test reached
 
     def __init__(self, rows: FieldRows, service: ConnectionService, folder_id: str) -> None:
         super().__init__()
@@ -186,11 +194,17 @@ class DesktopSection(QWidget):
         self.test_result.setStyleSheet("")
         self.test_result.setText("Testing…")
         run_in_background(lambda: check_this_computer(company_file),
-                          on_success=self._tested, on_failure=self._test_failed)
+                          on_success=lambda company: self._tested(company, company_file),
+                          on_failure=self._test_failed)
 
-    def _tested(self, company: DesktopCompany) -> None:
+    def _tested(self, company: DesktopCompany, company_file: str) -> None:
         self.test_button.setEnabled(True)
         self._say(self.test_result, f"Connected to {company.describe()}.", ok=True)
+        saved = self._connection.quickbooks if self._connection is not None else None
+        if (saved is not None and saved.product is QuickBooksProduct.DESKTOP
+                and saved.company_file == company_file):    # the saved file: its realm known
+            self._service.keep_desktop_company(saved, company.product, company.country)
+        self.product_found.emit(company.product)
 
     def _test_failed(self, error: Exception) -> None:
         self.test_button.setEnabled(True)

@@ -27,6 +27,7 @@ from connex_desktop.core.connection import (
 from connex_desktop.core.errors import ConnexError
 from connex_desktop.core.modes import TransactionMode
 from connex_desktop.sync.company_kind import CompanyKind
+from connex_desktop.sync.desktop_lists import kept_product
 from connex_desktop.ui.background import run_in_background
 from connex_desktop.ui.configure.form import FieldRows
 from connex_desktop.ui.configure.mapping_tab import MappingTab, company_lists, read_company_kind
@@ -69,6 +70,7 @@ class ConfigureDialog(QDialog):
         self.rules.product = self.mapping.product = lambda: QuickBooksProduct(
             self.quickbooks.product.currentData())
         self.quickbooks.product.currentIndexChanged.connect(lambda _index: self._product_chosen())
+        self.quickbooks.desktop.product_found.connect(self.transactions.set_desktop_product)
         self.tabs = QTabWidget()
         for tab, title in ((self.store, "Store"), (self.quickbooks, "QuickBooks"),
                            (self.transactions, "Transactions"), (self.mapping, "Mapping"),
@@ -95,6 +97,8 @@ class ConfigureDialog(QDialog):
     def _load(self, connection: Connection) -> None:
         self.store.load(connection)
         self.transactions.load(connection, self.store.source)
+        self.transactions.set_desktop_product(
+            kept_product(self._app.references, connection.quickbooks))
         self.mapping.load(connection.mapping)
         self.rules.load(connection.rules)
         self.schedule.load(connection.schedule)
@@ -156,6 +160,8 @@ class ConfigureDialog(QDialog):
         self._show_company()     # the demo's company runs now, at its address of this start
         self.mapping.fill(lists, connection.quickbooks.company_name)
         self.rules.company_lists = lists
+        if connection.quickbooks.product is QuickBooksProduct.DESKTOP:
+            return    # its kind is read by a sync (Configure would wait for the Web Connector)
         app = self._app
         run_in_background(lambda: read_company_kind(app, connection),
                           on_success=self._kind_read, on_failure=self.quickbooks.kind_failed,

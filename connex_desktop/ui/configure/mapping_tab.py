@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QStringListModel, Qt
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QVBoxLayout, QWidget
@@ -17,6 +18,7 @@ from connex_desktop.core.connection import (
     QuickBooksProduct,
     TaxPolicy,
 )
+from connex_desktop.core.errors import SetupError
 from connex_desktop.quickbooks.references import ReferenceCache
 from connex_desktop.sync.company_kind import CompanyKind, company_kind, untracked_for
 from connex_desktop.sync.tax import TaxModel
@@ -67,21 +69,36 @@ DISCOUNT_ACCOUNT_TYPES = ("Income", "Other Income", "Expense")
 
 
 def company_lists(app: App, connection: Connection) -> dict[str, list[str]]:
-    """Names from the connected company's own lists (run in the background)."""
-    lists: dict[str, list[str]] = {}
+    """Names from the connected company's own lists (run in the background): QuickBooks
+    Online's as it has them; QuickBooks Desktop's as its last sync kept them, since asking
+    the file would wait for the Web Connector."""
+    company = connection.quickbooks
+    if company.product is QuickBooksProduct.DESKTOP:
+        kept = {entity: [record for record in app.references.records(company.realm_id, entity)
+                         if record.get("Active", True)]
+                for _key, entity, _where in COMPANY_LISTS}
+        if not any(kept.values()):
+            raise SetupError("no sync has read this company file yet; sync once to choose "
+                             "from its lists")
+        return _names(lambda entity, _where: kept[entity])
     with app.quickbooks_client(connection) as client:
-        for key, entity, where in COMPANY_LISTS:
-            records = client.query_all(entity, where)
-            if key == "accounts":
-                lists["deposit_accounts"] = sorted(
-                    str(r["Name"]) for r in records if r.get("AccountType")
-                    in DEPOSIT_ACCOUNT_TYPES)
-                lists["discount_accounts"] = sorted(
-                    str(r["Name"]) for r in records if r.get("AccountType")
-                    in DISCOUNT_ACCOUNT_TYPES)
-            else:
-                field = "DisplayName" if entity == "Customer" else "Name"
-                lists[key] = sorted(str(r[field]) for r in records if r.get(field))
+        return _names(client.query_all)
+
+
+def _names(read: Callable[[str, str], list[dict[str, Any]]]) -> dict[str, list[str]]:
+    lists: dict[str, list[str]] = {}
+    for key, entity, where in COMPANY_LISTS:
+        records = read(entity, where)
+        if key == "accounts":
+            lists["deposit_accounts"] = sorted(
+                str(r["Name"]) for r in records if r.get("AccountType")
+                in DEPOSIT_ACCOUNT_TYPES)
+            lists["discount_accounts"] = sorted(
+                str(r["Name"]) for r in records if r.get("AccountType")
+                in DISCOUNT_ACCOUNT_TYPES)
+        else:
+            field = "DisplayName" if entity == "Customer" else "Name"
+            lists[key] = sorted(str(r[field]) for r in records if r.get(field))
     return lists
 
 

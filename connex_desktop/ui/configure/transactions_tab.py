@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from connex_desktop.core.connection import Connection, QuickBooksProduct
-from connex_desktop.core.modes import TransactionMode
+from connex_desktop.core.modes import TransactionMode, sales_orders_unavailable
 from connex_desktop.core.quickbooks_rules import DOC_NUMBER_MAX_CHARS
 from connex_desktop.sources.base import (
     Source,
@@ -57,6 +57,8 @@ class TransactionsTab(QWidget):
         layout.addLayout(form)
         layout.addStretch(1)
         self.product = QuickBooksProduct.ONLINE   # whose words the modes are in
+        self.desktop_product = ""   # the QuickBooks Desktop a run last found ("": not known)
+        self._no_purchase_orders = ""               # why this store takes no purchase orders
         self.mode_combo = QComboBox()
         for mode in TransactionMode:
             self.mode_combo.addItem("", mode.value)
@@ -118,6 +120,13 @@ class TransactionsTab(QWidget):
             self.mode_combo.setItemText(row, info.label)
             self.mode_combo.setItemData(row, info.explanation, Qt.ItemDataRole.ToolTipRole)
         self._on_mode_changed()
+        self._show_available()
+
+    def set_desktop_product(self, product_name: str) -> None:
+        """The QuickBooks Desktop a run last found the company file to be (e.g. "QuickBooks
+        Pro 2024"; "" before any): Pro is not offered the sales-order modes."""
+        self.desktop_product = product_name
+        self._show_available()
 
     def set_source(self, source: type[Source] | None, chosen: tuple[str, ...] = ()) -> None:
         """Offer the statuses of this kind of store (those `chosen` ticked), and only the modes
@@ -131,17 +140,27 @@ class TransactionsTab(QWidget):
             item.setCheckState(Qt.CheckState.Checked if status in chosen
                                else Qt.CheckState.Unchecked)
             self.status_list.addItem(item)
-        reason = purchase_orders_unavailable(source)
-        model = self.mode_combo.model()
-        assert isinstance(model, QStandardItemModel)
-        for row in range(self.mode_combo.count()):
-            if TransactionMode(self.mode_combo.itemData(row)).books_purchase_orders:
-                model.item(row).setEnabled(not reason)
-        self.mode_unavailable.setText(reason)
-        self.mode_unavailable.setVisible(bool(reason))
+        self._no_purchase_orders = purchase_orders_unavailable(source)
+        self._show_available()
         cannot_sync = purchase_order_sync_unavailable(source) if source else ""
         self.sync_purchase_orders.setEnabled(source is not None and not cannot_sync)
         self._hints["sync_purchase_orders"].setText(cannot_sync or SYNC_PURCHASE_ORDERS_HINT)
+
+    def _show_available(self) -> None:
+        """Offer each mode this store and this QuickBooks can take, and say why one is not."""
+        no_sales_orders = (sales_orders_unavailable(self.desktop_product)
+                           if self.product is QuickBooksProduct.DESKTOP else "")
+        model = self.mode_combo.model()
+        assert isinstance(model, QStandardItemModel)
+        for row in range(self.mode_combo.count()):
+            mode = TransactionMode(self.mode_combo.itemData(row))
+            model.item(row).setEnabled(
+                not (mode.books_purchase_orders and self._no_purchase_orders)
+                and not (mode.books_estimate and no_sales_orders))
+        reasons = " ".join(reason for reason in (self._no_purchase_orders, no_sales_orders)
+                           if reason)
+        self.mode_unavailable.setText(reasons)
+        self.mode_unavailable.setVisible(bool(reasons))
 
     def syncs_purchase_orders(self) -> bool:
         """Ticked, for a kind of store whose purchase orders can be synced."""

@@ -349,10 +349,12 @@ class App:
 
     def with_demo_running(self, connection: Connection) -> Connection:
         """`connection`, with the demo's company started first when it is a demo connection
-        (that company runs while this app does, with tokens it hands out at each start)."""
+        (that company runs while this app does, with tokens it hands out at each start). The
+        demo connection comes back as saved: `connection` may be older (a dialog opened before
+        a Save), and none of it is saved back."""
         for store, (name, _kind, _mode) in DEMO_STORES.items():
             if connection.name == name:
-                return self.start_demo(mode=connection.mode, store=store)
+                return self.start_demo(store=store)
         return connection
 
     def demo_address(self, connection: Connection) -> str | None:

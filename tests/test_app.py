@@ -148,6 +148,18 @@ def test_the_demo_mode_is_chosen_when_created_and_then_left_to_the_user(tmp_path
     app.close()
 
 
+def test_starting_the_demos_company_keeps_what_was_saved_since_it_was_read(tmp_path):
+    """Configure starts the demo's company with the connection as the dialog opened it; a
+    Save meanwhile (a new mode) must not be undone by that start."""
+    app = build_app(str(tmp_path), secrets=MemorySecretStore())
+    opened = app.start_demo(orders=4)
+    assert opened.mode is not TransactionMode.SALES_RECEIPTS
+    app.connections.update(dataclasses.replace(opened, mode=TransactionMode.SALES_RECEIPTS))
+    app.with_demo_running(opened)
+    assert app.connections.get(DEMO_CONNECTION_NAME).mode is TransactionMode.SALES_RECEIPTS
+    app.close()
+
+
 # ---- runs left "running" by a process that died --------------------------------------------
 
 # Another process (a command line sync) holding a connection's sync lock until told to stop.

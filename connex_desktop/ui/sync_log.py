@@ -532,6 +532,7 @@ class SyncLogDialog(QDialog):
         self._app = app
         self._controller = controller
         self._connection_id = connection_id
+        self._quickbooks: QuickBooksCompany | None = None
         self._reads = 0          # the latest read asked for; older answers are dropped
         self.loading = False
         self._failing: frozenset[str] = frozenset()    # orders whose failure still stands
@@ -626,6 +627,7 @@ class SyncLogDialog(QDialog):
         """Re-read the runs (in the background); the run `select_run` (else the newest) is
         selected."""
         connection = self._app.connections.get_by_id(self._connection_id)
+        self._quickbooks = connection.quickbooks
         self.setWindowTitle(f"Sync log: {connection.name}")
         runs, connection_id = self._app.runs, self._connection_id
         self._read(lambda: (runs.list(connection_id), runs.failed_order_numbers(connection_id)),
@@ -751,7 +753,11 @@ class SyncLogDialog(QDialog):
         self.undo_finished.emit(None)
 
     def _company(self) -> QuickBooksCompany:
-        return self._app.connections.get_by_id(self._connection_id).quickbooks
+        """The connection's QuickBooks as the last reload read it: not read again at every
+        order selected (a database read on the GUI thread)."""
+        if self._quickbooks is None:
+            self._quickbooks = self._app.connections.get_by_id(self._connection_id).quickbooks
+        return self._quickbooks
 
     def _product(self) -> QuickBooksProduct:
         return self._company().product

@@ -11,12 +11,16 @@ from typing import ClassVar
 import pytest
 from PySide6.QtCore import Qt, QThreadPool
 from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QAbstractSpinBox,
     QApplication,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QLabel,
     QLineEdit,
+    QWidget,
 )
 
 from connex_desktop.app import build_app
@@ -501,6 +505,29 @@ def test_every_input_is_named_by_its_label(qtbot, app):
     for text, buddy in labelled.items():
         assert buddy is not None and buddy.accessibleName() == text, text
         assert buddy.focusPolicy() != Qt.FocusPolicy.NoFocus, text
+
+
+
+def test_every_input_a_screen_reader_reaches_has_a_name(qtbot, app):
+    """Inputs outside the forms too: the schedule's interval and time, the list of rules."""
+    dialog = ConfigureDialog(app, None)
+    qtbot.addWidget(dialog)
+    inputs = (QAbstractItemView, QLineEdit, QComboBox, QAbstractSpinBox)
+
+    def part_of_another(widget: QWidget) -> bool:    # a combo's popup or a spin box's editor
+        parent = widget.parent()
+        while parent is not None:
+            if isinstance(parent, QComboBox | QAbstractSpinBox):
+                return True
+            parent = parent.parent()
+        return False
+
+    unnamed = [f"{type(widget).__name__} in {type(widget.parent()).__name__}"
+               for widget in dialog.tabs.findChildren(QWidget)
+               if isinstance(widget, inputs) and not widget.isHidden()
+               and widget.focusPolicy() != Qt.FocusPolicy.NoFocus
+               and not part_of_another(widget) and not widget.accessibleName()]
+    assert unnamed == []
 
 
 def test_escape_asks_before_discarding_edits(qtbot, app):

@@ -48,6 +48,7 @@ class RulesTab(QWidget):
         self.kind: CompanyKind | None = None              # once the dialog has read it
         self.product: Callable[[], QuickBooksProduct] = lambda: QuickBooksProduct.ONLINE
         self.rule_list = QListWidget()
+        self.rule_list.setAccessibleName("Rules, the first that matches an order decides it")
         self.rule_list.itemDoubleClicked.connect(lambda _item: self.edit_rule())
         self.counts_label = QLabel()
         self.counts_label.setWordWrap(True)

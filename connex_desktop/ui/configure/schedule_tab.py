@@ -42,6 +42,10 @@ class ScheduleTab(QWidget):
             self.every_unit.addItem(label, minutes)
         self.daily_time = QTimeEdit()
         self.daily_time.setDisplayFormat("HH:mm")
+        # Named for screen readers as their radio button reads with them.
+        self.every_count.setAccessibleName("Sync every (number)")
+        self.every_unit.setAccessibleName("Sync every (unit)")
+        self.daily_time.setAccessibleName("Sync every day at")
         # Changing an interval or a time chooses it.
         self.every_count.valueChanged.connect(lambda _v: self.schedule_every.setChecked(True))
         self.every_unit.currentIndexChanged.connect(

@@ -21,12 +21,14 @@ def test_after_a_restart_configure_shows_the_demos_current_address_not_the_old_o
 
     demo = app.connections.get(DEMO_CONNECTION_NAME)   # a new start: the demo not running
     assert demo.quickbooks.environment == old
+    assert app.demo_address(demo) == ""
+    # (The dialog starts reading the company's lists at once, which starts the demo's company
+    # on a background thread: what it showed when it opened is in its label.)
     dialog = ConfigureDialog(app, demo)
     qtbot.addWidget(dialog)
     label = dialog.quickbooks.company_label
     assert old not in label.text()
     assert "the demo's sandbox on this computer, started when needed" in label.text()
-    assert app.demo_address(demo) == ""
 
     # Reading the company's lists starts the demo's company: its address of this start shows.
     # (The system may hand out the old port again: the address is whichever this start has.)

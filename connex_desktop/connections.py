@@ -245,30 +245,16 @@ class ConnectionService:
         unavailable = purchase_order_sync_unavailable(kind)
         if draft.sync_purchase_orders and unavailable:
             problems.append(SetupError(unavailable, field="sync_purchase_orders"))
-        problems += self._sales_order_problems(draft)
+        problems += sales_order_problems(draft, kept_product(self.references, draft.quickbooks)
+                                         if self.references else "")
         problems += [SetupError(problem, field="rules") for problem in rules_problems(draft.rules)]
-        problems += self._setting_problems(draft, kind, typed)
+        problems += setting_problems(draft, kind, lambda name: bool(
+            typed.get(name)) or self.has_secret(draft.id, name))
         if len(draft.prefix.strip()) >= DOC_NUMBER_MAX_CHARS:
             problems.append(SetupError(
                 f"Keep the prefix under {DOC_NUMBER_MAX_CHARS} characters: the order number "
                 "must fit after it.", field="prefix"))
         return problems + company_file_problems(draft.quickbooks) + location_problems(draft)
-
-    def _sales_order_problems(self, draft: Connection) -> list[SetupError]:
-        """A sales-order mode, the connection's or a rule's, for a QuickBooks Desktop a run
-        found to be Pro."""
-        product = kept_product(self.references, draft.quickbooks) if self.references else ""
-        unavailable = sales_orders_unavailable(product)
-        if not unavailable:
-            return []
-        said = f"{unavailable} This company file is {product}"
-        problems = [SetupError(f"{said}: choose a mode without sales orders.", field="mode")
-                    ] if draft.mode.books_estimate else []
-        problems += [SetupError(f"{said}: the rule {rule.name!r} books sales orders; choose "
-                                "another mode for it.", field="rules")
-                     for rule in draft.rules
-                     if rule.mode is not None and not rule.skip and rule.mode.books_estimate]
-        return problems
 
     def keep_desktop_company(self, company: QuickBooksCompany, product: str,
                              country: str) -> None:
@@ -277,29 +263,6 @@ class ConnectionService:
         if self.references is not None and company.realm_id:
             KeptLists(self.references, company.realm_id).keep(COMPANY_INFO,
                                                               host_record(product, country))
-
-    def _setting_problems(self, draft: Connection, kind: type[Source],
-                          typed: Mapping[str, str]) -> list[SetupError]:
-        """The store's required settings left blank, and addresses and files that cannot be."""
-        try:
-            missing = missing_settings(kind, draft.source_settings, lambda name: bool(
-                typed.get(name)) or self.has_secret(draft.id, name))
-        except SetupError as error:      # settings that contradict each other
-            return [SetupError(error.message, field=setting_key(error.field) if error.field
-                               else "source_kind")]
-        problems: list[SetupError] = [MissingSetting(setting) for setting in missing]
-        for setting in kind.settings_fields:
-            value = draft.source_settings.get(setting.name, "").strip()
-            if not value or setting.secret:
-                continue
-            if setting.kind is FieldKind.URL and not value.startswith(("https://", "http://")):
-                problems.append(SetupError(
-                    f"Enter the full address, starting with https://, for the "
-                    f"{in_sentence(setting.label)}.", field=setting_key(setting.name)))
-            elif setting.kind is FieldKind.PATH and not Path(value).expanduser().is_file():
-                problems.append(SetupError(f"There is no file at {value}.",
-                                           field=setting_key(setting.name)))
-        return problems
 
     def _checked(self, draft: Connection, typed: Mapping[str, str]) -> None:
         problems = self.problems(draft, typed)
@@ -498,3 +461,43 @@ class ConnectionService:
         return qwc_file(qwc_settings(f"{APP_NAME} - {connection.name}", web_connector_url(port),
                                      web_connector_user(connection.id), folder_id,
                                      connection.id))
+
+
+def sales_order_problems(draft: Connection, product: str) -> list[SetupError]:
+    """A sales-order mode, the connection's or a rule's, for a QuickBooks Desktop a run found
+    to be `product` (Pro has none; "": not known)."""
+    unavailable = sales_orders_unavailable(product)
+    if not unavailable:
+        return []
+    said = f"{unavailable} This company file is {product}"
+    problems = [SetupError(f"{said}: choose a mode without sales orders.", field="mode")
+                ] if draft.mode.books_estimate else []
+    problems += [SetupError(f"{said}: the rule {rule.name!r} books sales orders; choose "
+                            "another mode for it.", field="rules")
+                 for rule in draft.rules
+                 if rule.mode is not None and not rule.skip and rule.mode.books_estimate]
+    return problems
+
+
+def setting_problems(draft: Connection, kind: type[Source],
+                     secret_given: Callable[[str], bool]) -> list[SetupError]:
+    """The store's required settings left blank, and addresses and files that cannot be;
+    `secret_given(name)`: whether a secret setting was typed or is saved."""
+    try:
+        missing = missing_settings(kind, draft.source_settings, secret_given)
+    except SetupError as error:      # settings that contradict each other
+        return [SetupError(error.message, field=setting_key(error.field) if error.field
+                           else "source_kind")]
+    problems: list[SetupError] = [MissingSetting(setting) for setting in missing]
+    for setting in kind.settings_fields:
+        value = draft.source_settings.get(setting.name, "").strip()
+        if not value or setting.secret:
+            continue
+        if setting.kind is FieldKind.URL and not value.startswith(("https://", "http://")):
+            problems.append(SetupError(
+                f"Enter the full address, starting with https://, for the "
+                f"{in_sentence(setting.label)}.", field=setting_key(setting.name)))
+        elif setting.kind is FieldKind.PATH and not Path(value).expanduser().is_file():
+            problems.append(SetupError(f"There is no file at {value}.",
+                                       field=setting_key(setting.name)))
+    return problems
